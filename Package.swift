@@ -1,0 +1,41 @@
+// swift-tools-version:6.0
+// safehouse: an OCI runtime for running AI agents safely.
+//
+// Targets follow ../shared/DESIGN.md: dependencies point down only.
+//   safehouse (CLI) -> Runtime -> Linux -> CLinux
+//                              -> OCI
+// The runtime executable never links SwiftNIO (start-up cost); release builds are
+// linked with `-static-executable` by hack/build (see README "Why static").
+import PackageDescription
+
+let package = Package(
+    name: "safehouse",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "safehouse", targets: ["safehouse"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // The C that Swift cannot call directly: variadic syscalls, ioctls, SCM_RIGHTS.
+        .target(name: "CLinux"),
+        // Typed Swift wrappers over the system calls the runtime needs.
+        .target(name: "Linux", dependencies: ["CLinux"]),
+        // Codable runtime-spec types (config, state, features). Knows nothing of Linux.
+        .target(name: "OCI"),
+        // The container lifecycle: state store, locks, init process, hooks.
+        .target(name: "Runtime", dependencies: ["OCI", "Linux"]),
+        // Argument parsing only.
+        .executableTarget(
+            name: "safehouse",
+            dependencies: [
+                "Runtime", "OCI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "OCITests", dependencies: ["OCI"]),
+        .testTarget(name: "LinuxTests", dependencies: ["Linux"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "OCI"]),
+    ]
+)

@@ -1,0 +1,104 @@
+// CLinux: the few system facilities Swift cannot call directly.
+//
+// Swift does not import variadic C functions (syscall, prctl, ioctl, fcntl), nor
+// several Linux-only declarations guarded by _GNU_SOURCE (unshare, setns,
+// CLONE_NEW*), nor the CMSG macros needed for SCM_RIGHTS. Each function here wraps
+// exactly one facility, returns -1 with errno set on failure like the call it wraps,
+// and does nothing else: error handling and policy live in the Swift `Linux` target.
+#ifndef CLINUX_H
+#define CLINUX_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+// Namespace flags (linux/sched.h), spelled out so Swift sees them as constants.
+#define SH_CLONE_NEWTIME   0x00000080
+#define SH_CLONE_NEWNS     0x00020000
+#define SH_CLONE_NEWCGROUP 0x02000000
+#define SH_CLONE_NEWUTS    0x04000000
+#define SH_CLONE_NEWIPC    0x08000000
+#define SH_CLONE_NEWUSER   0x10000000
+#define SH_CLONE_NEWPID    0x20000000
+#define SH_CLONE_NEWNET    0x40000000
+
+// Mount flags (linux/mount.h).
+#define SH_MS_RDONLY      1UL
+#define SH_MS_NOSUID      2UL
+#define SH_MS_NODEV       4UL
+#define SH_MS_NOEXEC      8UL
+#define SH_MS_SYNCHRONOUS 16UL
+#define SH_MS_REMOUNT     32UL
+#define SH_MS_MANDLOCK    64UL
+#define SH_MS_DIRSYNC     128UL
+#define SH_MS_NOSYMFOLLOW 256UL
+#define SH_MS_NOATIME     1024UL
+#define SH_MS_NODIRATIME  2048UL
+#define SH_MS_BIND        4096UL
+#define SH_MS_MOVE        8192UL
+#define SH_MS_REC         16384UL
+#define SH_MS_SILENT      32768UL
+#define SH_MS_UNBINDABLE  (1UL << 17)
+#define SH_MS_PRIVATE     (1UL << 18)
+#define SH_MS_SLAVE       (1UL << 19)
+#define SH_MS_SHARED      (1UL << 20)
+#define SH_MS_RELATIME    (1UL << 21)
+#define SH_MS_I_VERSION   (1UL << 23)
+#define SH_MS_STRICTATIME (1UL << 24)
+#define SH_MS_LAZYTIME    (1UL << 25)
+
+#define SH_MNT_DETACH 2
+
+int sh_unshare(int flags);
+int sh_setns(int fd, int nstype);
+int sh_pivot_root(const char *new_root, const char *put_old);
+int sh_mount(const char *source, const char *target, const char *fstype,
+             unsigned long flags, const char *data);
+int sh_umount2(const char *target, int flags);
+int sh_sethostname(const char *name, size_t len);
+int sh_setdomainname(const char *name, size_t len);
+pid_t sh_fork(void);
+
+// prctl(2) with integer arguments.
+int sh_prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5);
+
+// Capabilities through capget/capset (version 3, 64-bit sets), raw system calls:
+// glibc has no wrapper and libcap is a dependency we do not need.
+int sh_capget(uint64_t *effective, uint64_t *permitted, uint64_t *inheritable);
+int sh_capset(uint64_t effective, uint64_t permitted, uint64_t inheritable);
+int sh_last_cap(void);
+
+// Terminals.
+int sh_set_winsize(int fd, unsigned short rows, unsigned short cols);
+int sh_get_winsize(int fd, unsigned short *rows, unsigned short *cols);
+int sh_set_controlling_tty(int fd);
+int sh_unlock_pt(int fd);
+int sh_pt_number(int fd);
+
+// fcntl(2) helpers.
+int sh_set_cloexec(int fd, int on);
+int sh_set_nonblock(int fd, int on);
+
+// Descriptors over a Unix socket (SCM_RIGHTS). `data` is a short payload sent with
+// the descriptor; the receiver gets up to `datalen` bytes of it.
+int sh_send_fd(int sock, int fd, const void *data, size_t datalen);
+int sh_recv_fd(int sock, void *data, size_t *datalen);
+
+int sh_close_range(unsigned int first, unsigned int last, unsigned int flags);
+int sh_pidfd_open(pid_t pid);
+int sh_pidfd_send_signal(int pidfd, int sig);
+
+// Signals: block/unblock sets, reset every disposition (ignored dispositions survive
+// execve, so a container must not inherit them), wait synchronously.
+int sh_block_signals(const int *signals, int count);
+int sh_unblock_all_signals(void);
+void sh_reset_signal_dispositions(void);
+int sh_wait_signal(const int *signals, int count, int *pid_out);
+
+int sh_mknod(const char *path, unsigned int mode, unsigned int major, unsigned int minor);
+int sh_setgroups(size_t n, const gid_t *groups);
+int sh_setresuid(uid_t r, uid_t e, uid_t s);
+int sh_setresgid(gid_t r, gid_t e, gid_t s);
+int sh_prlimit(int resource, uint64_t soft, uint64_t hard);
+int sh_getrlimit(int resource, uint64_t *soft, uint64_t *hard);
+
+#endif

@@ -1,0 +1,179 @@
+// See CLinux.h: one thin wrapper per facility, errno preserved.
+#define _GNU_SOURCE
+#include "CLinux.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <termios.h>
+#include <unistd.h>
+#include <linux/capability.h>
+
+int sh_unshare(int flags) { return unshare(flags); }
+int sh_setns(int fd, int nstype) { return setns(fd, nstype); }
+int sh_pivot_root(const char *n, const char *o) { return (int)syscall(SYS_pivot_root, n, o); }
+int sh_mount(const char *s, const char *t, const char *f, unsigned long fl, const char *d) {
+    return mount(s, t, f, fl, d);
+}
+int sh_umount2(const char *t, int f) { return umount2(t, f); }
+int sh_sethostname(const char *n, size_t l) { return sethostname(n, l); }
+int sh_setdomainname(const char *n, size_t l) { return setdomainname(n, l); }
+pid_t sh_fork(void) { return fork(); }
+
+int sh_prctl(int o, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5) {
+    return prctl(o, a2, a3, a4, a5);
+}
+
+int sh_capget(uint64_t *eff, uint64_t *perm, uint64_t *inh) {
+    struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+    struct __user_cap_data_struct d[2];
+    memset(d, 0, sizeof d);
+    if (syscall(SYS_capget, &h, d) < 0) return -1;
+    *eff = (uint64_t)d[0].effective | ((uint64_t)d[1].effective << 32);
+    *perm = (uint64_t)d[0].permitted | ((uint64_t)d[1].permitted << 32);
+    *inh = (uint64_t)d[0].inheritable | ((uint64_t)d[1].inheritable << 32);
+    return 0;
+}
+
+int sh_capset(uint64_t eff, uint64_t perm, uint64_t inh) {
+    struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+    struct __user_cap_data_struct d[2];
+    d[0].effective = (uint32_t)eff;  d[1].effective = (uint32_t)(eff >> 32);
+    d[0].permitted = (uint32_t)perm; d[1].permitted = (uint32_t)(perm >> 32);
+    d[0].inheritable = (uint32_t)inh; d[1].inheritable = (uint32_t)(inh >> 32);
+    return (int)syscall(SYS_capset, &h, d);
+}
+
+int sh_last_cap(void) {
+    // The kernel's highest capability: probe the bounding set, as libcap does when
+    // /proc/sys/kernel/cap_last_cap is unreadable.
+    int cap = 0;
+    while (cap < 64 && prctl(PR_CAPBSET_READ, cap + 1, 0, 0, 0) >= 0) cap++;
+    return cap;
+}
+
+int sh_set_winsize(int fd, unsigned short rows, unsigned short cols) {
+    struct winsize ws = { .ws_row = rows, .ws_col = cols };
+    return ioctl(fd, TIOCSWINSZ, &ws);
+}
+int sh_get_winsize(int fd, unsigned short *rows, unsigned short *cols) {
+    struct winsize ws;
+    if (ioctl(fd, TIOCGWINSZ, &ws) < 0) return -1;
+    *rows = ws.ws_row; *cols = ws.ws_col;
+    return 0;
+}
+int sh_set_controlling_tty(int fd) { return ioctl(fd, TIOCSCTTY, 0); }
+int sh_unlock_pt(int fd) { int unlock = 0; return ioctl(fd, TIOCSPTLCK, &unlock); }
+int sh_pt_number(int fd) {
+    unsigned int n;
+    if (ioctl(fd, TIOCGPTN, &n) < 0) return -1;
+    return (int)n;
+}
+
+int sh_set_cloexec(int fd, int on) {
+    int flags = fcntl(fd, F_GETFD);
+    if (flags < 0) return -1;
+    flags = on ? (flags | FD_CLOEXEC) : (flags & ~FD_CLOEXEC);
+    return fcntl(fd, F_SETFD, flags);
+}
+int sh_set_nonblock(int fd, int on) {
+    int flags = fcntl(fd, F_GETFL);
+    if (flags < 0) return -1;
+    flags = on ? (flags | O_NONBLOCK) : (flags & ~O_NONBLOCK);
+    return fcntl(fd, F_SETFL, flags);
+}
+
+int sh_send_fd(int sock, int fd, const void *data, size_t datalen) {
+    char byte = 0;
+    struct iovec iov = { .iov_base = datalen ? (void *)data : &byte, .iov_len = datalen ? datalen : 1 };
+    union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } u;
+    memset(&u, 0, sizeof u);
+    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf };
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET; c->cmsg_type = SCM_RIGHTS; c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &fd, sizeof(int));
+    ssize_t n;
+    do { n = sendmsg(sock, &msg, MSG_NOSIGNAL); } while (n < 0 && errno == EINTR);
+    return n < 0 ? -1 : 0;
+}
+
+int sh_recv_fd(int sock, void *data, size_t *datalen) {
+    char byte;
+    struct iovec iov = { .iov_base = (datalen && *datalen) ? data : &byte, .iov_len = (datalen && *datalen) ? *datalen : 1 };
+    union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } u;
+    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf };
+    ssize_t n;
+    do { n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC); } while (n < 0 && errno == EINTR);
+    if (n < 0) return -1;
+    if (datalen) *datalen = (size_t)n;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+            int fd; memcpy(&fd, CMSG_DATA(c), sizeof(int));
+            return fd;
+        }
+    }
+    errno = n == 0 ? ECONNRESET : EBADMSG;
+    return -1;
+}
+
+int sh_close_range(unsigned int first, unsigned int last, unsigned int flags) {
+    return (int)syscall(SYS_close_range, first, last, flags);
+}
+int sh_pidfd_open(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
+int sh_pidfd_send_signal(int pidfd, int sig) {
+    return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+}
+
+int sh_block_signals(const int *signals, int count) {
+    sigset_t set; sigemptyset(&set);
+    for (int i = 0; i < count; i++) sigaddset(&set, signals[i]);
+    return sigprocmask(SIG_BLOCK, &set, NULL);
+}
+int sh_unblock_all_signals(void) {
+    sigset_t set; sigemptyset(&set);
+    return sigprocmask(SIG_SETMASK, &set, NULL);
+}
+void sh_reset_signal_dispositions(void) {
+    for (int s = 1; s < NSIG; s++) {
+        if (s == SIGKILL || s == SIGSTOP) continue;
+        signal(s, SIG_DFL);
+    }
+}
+int sh_wait_signal(const int *signals, int count, int *pid_out) {
+    sigset_t set; sigemptyset(&set);
+    for (int i = 0; i < count; i++) sigaddset(&set, signals[i]);
+    siginfo_t info;
+    int s;
+    do { s = sigwaitinfo(&set, &info); } while (s < 0 && errno == EINTR);
+    if (s > 0 && pid_out) *pid_out = info.si_pid;
+    return s;
+}
+
+int sh_mknod(const char *path, unsigned int mode, unsigned int major, unsigned int minor) {
+    return mknod(path, mode, makedev(major, minor));
+}
+int sh_setgroups(size_t n, const gid_t *groups) { return setgroups(n, groups); }
+int sh_setresuid(uid_t r, uid_t e, uid_t s) { return setresuid(r, e, s); }
+int sh_setresgid(gid_t r, gid_t e, gid_t s) { return setresgid(r, e, s); }
+int sh_prlimit(int resource, uint64_t soft, uint64_t hard) {
+    struct rlimit64 rl = { .rlim_cur = soft, .rlim_max = hard };
+    return prlimit64(0, (enum __rlimit_resource)resource, &rl, NULL);
+}
+int sh_getrlimit(int resource, uint64_t *soft, uint64_t *hard) {
+    struct rlimit64 rl;
+    if (prlimit64(0, (enum __rlimit_resource)resource, NULL, &rl) < 0) return -1;
+    *soft = rl.rlim_cur; *hard = rl.rlim_max;
+    return 0;
+}

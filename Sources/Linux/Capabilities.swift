@@ -1,0 +1,68 @@
+import CLinux
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A set of capabilities as the kernel's 64-bit mask.
+public struct CapabilitySet: Sendable, Equatable {
+    public var mask: UInt64
+    public init(mask: UInt64 = 0) { self.mask = mask }
+    public init(_ numbers: [Int]) {
+        mask = numbers.reduce(0) { $0 | (1 << UInt64($1)) }
+    }
+    public func contains(_ cap: Int) -> Bool { mask & (1 << UInt64(cap)) != 0 }
+}
+
+public enum Capabilities {
+    static let PR_CAPBSET_DROP: Int32 = 24
+    static let PR_CAP_AMBIENT: Int32 = 47
+    static let PR_CAP_AMBIENT_RAISE: UInt = 2
+    static let PR_CAP_AMBIENT_CLEAR_ALL: UInt = 4
+    static let PR_SET_KEEPCAPS: Int32 = 8
+
+    /// The highest capability this kernel knows.
+    public static var lastCap: Int {
+        if let text = try? Files.readString("/proc/sys/kernel/cap_last_cap"),
+           let n = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) { return n }
+        return Int(sh_last_cap())
+    }
+
+    /// Drops from the bounding set every capability not in `keep`.
+    public static func limitBoundingSet(to keep: CapabilitySet, lastCap: Int) throws {
+        for cap in 0...lastCap where !keep.contains(cap) {
+            try syscall("prctl PR_CAPBSET_DROP") { sh_prctl(PR_CAPBSET_DROP, UInt(cap), 0, 0, 0) }
+        }
+    }
+
+    public static func set(effective: CapabilitySet, permitted: CapabilitySet, inheritable: CapabilitySet) throws {
+        try syscall("capset") { sh_capset(effective.mask, permitted.mask, inheritable.mask) }
+    }
+
+    public static func raiseAmbient(_ caps: CapabilitySet, lastCap: Int) throws {
+        _ = sh_prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
+        for cap in 0...lastCap where caps.contains(cap) {
+            try syscall("prctl PR_CAP_AMBIENT_RAISE") { sh_prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, UInt(cap), 0, 0) }
+        }
+    }
+
+    /// Keep permitted capabilities across the uid change from root to the container user.
+    public static func keepAcrossSetuid(_ on: Bool) throws {
+        try syscall("prctl PR_SET_KEEPCAPS") { sh_prctl(PR_SET_KEEPCAPS, on ? 1 : 0, 0, 0, 0) }
+    }
+}
+
+extension String {
+    /// Leading and trailing characters in `set` removed (FoundationEssentials-free).
+    public func trimmingCharacters(in set: TrimSet) -> String {
+        var s = Substring(self)
+        while let f = s.first, set.contains(f) { s.removeFirst() }
+        while let l = s.last, set.contains(l) { s.removeLast() }
+        return String(s)
+    }
+}
+
+public struct TrimSet: Sendable {
+    let chars: Set<Character>
+    public static let whitespacesAndNewlines = TrimSet(chars: [" ", "\t", "\n", "\r"])
+    func contains(_ c: Character) -> Bool { chars.contains(c) }
+}

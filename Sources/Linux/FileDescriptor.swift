@@ -1,0 +1,79 @@
+import CLinux
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An open file descriptor with one owner that closes it.
+///
+/// A class rather than a raw `Int32` so that every descriptor the runtime opens is
+/// closed exactly once, on every path, including the error paths of container set-up.
+public final class FileDescriptor: @unchecked Sendable {
+    public private(set) var rawValue: Int32
+
+    public init(adopting rawValue: Int32) { self.rawValue = rawValue }
+
+    deinit { if rawValue >= 0 { _ = Glibc.close(rawValue) } }
+
+    /// Opens `path`; O_CLOEXEC is always added: a descriptor crosses exec only when asked.
+    public static func open(_ path: String, _ flags: Int32, mode: mode_t = 0o644) throws -> FileDescriptor {
+        let fd = try syscall("open", path) { Glibc.open(path, flags | O_CLOEXEC, mode) }
+        return FileDescriptor(adopting: fd)
+    }
+
+    /// Opens `path` relative to this directory descriptor.
+    public func openAt(_ path: String, _ flags: Int32, mode: mode_t = 0o644) throws -> FileDescriptor {
+        let fd = try syscall("openat", path) { Glibc.openat(rawValue, path, flags | O_CLOEXEC, mode) }
+        return FileDescriptor(adopting: fd)
+    }
+
+    public func close() {
+        if rawValue >= 0 { _ = Glibc.close(rawValue) }
+        rawValue = -1
+    }
+
+    /// Gives up ownership: the caller becomes responsible for the number.
+    public func release() -> Int32 {
+        let fd = rawValue
+        rawValue = -1
+        return fd
+    }
+
+    public func setCloseOnExec(_ on: Bool) throws {
+        try syscall("fcntl F_SETFD") { sh_set_cloexec(rawValue, on ? 1 : 0) }
+    }
+
+    public func write(_ bytes: [UInt8]) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let n = try bytes.withUnsafeBytes { (buf) throws -> Int in
+                try syscall("write") { Glibc.write(rawValue, buf.baseAddress! + offset, buf.count - offset) }
+            }
+            offset += n
+        }
+    }
+
+    public func write(_ text: String) throws { try write(Array(text.utf8)) }
+
+    /// Reads until end of file, refusing more than `limit` bytes.
+    public func readAll(limit: Int = 64 << 20, path: String? = nil) throws -> [UInt8] {
+        var result: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = try chunk.withUnsafeMutableBytes { (buf) throws -> Int in
+                try syscall("read", path) { Glibc.read(rawValue, buf.baseAddress, buf.count) }
+            }
+            if n == 0 { return result }
+            result.append(contentsOf: chunk[0..<n])
+            if result.count > limit { throw SystemError(call: "read", path: path, errno: EFBIG) }
+        }
+    }
+
+    /// Reads once, up to `count` bytes.
+    public func read(upTo count: Int) throws -> [UInt8] {
+        var buf = [UInt8](repeating: 0, count: count)
+        let n = try buf.withUnsafeMutableBytes { (b) throws -> Int in
+            try syscall("read") { Glibc.read(rawValue, b.baseAddress, b.count) }
+        }
+        return Array(buf[0..<n])
+    }
+}

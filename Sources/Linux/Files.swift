@@ -1,0 +1,118 @@
+import CLinux
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Small file-system operations with errors that name the path.
+public enum Files {
+    public static func read(_ path: String, limit: Int = 64 << 20) throws -> [UInt8] {
+        let fd = try FileDescriptor.open(path, O_RDONLY)
+        return try fd.readAll(limit: limit, path: path)
+    }
+
+    public static func readString(_ path: String) throws -> String {
+        String(decoding: try read(path), as: UTF8.self)
+    }
+
+    /// Writes a whole file in place (for /proc and /sys files, which must not be renamed over).
+    public static func write(_ path: String, _ text: String, flags: Int32 = O_WRONLY | O_TRUNC) throws {
+        let fd = try FileDescriptor.open(path, flags)
+        do { try fd.write(text) } catch let e as SystemError { throw SystemError(call: "write", path: path, errno: e.errno) }
+    }
+
+    /// Writes through a temporary file and rename, so readers see the old or the new
+    /// content, never a torn one (as crun's status.c does for the state file).
+    public static func writeAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o600) throws {
+        let temp = path + ".tmp"
+        let fd = try FileDescriptor.open(temp, O_WRONLY | O_CREAT | O_TRUNC, mode: mode)
+        do { try fd.write(bytes) } catch let e as SystemError { throw SystemError(call: "write", path: temp, errno: e.errno) }
+        fd.close()
+        try syscall("rename", path) { Glibc.rename(temp, path) }
+    }
+
+    public static func exists(_ path: String) -> Bool {
+        var st = Glibc.stat()
+        return lstat(path, &st) == 0
+    }
+
+    public static func isDirectory(_ path: String) -> Bool {
+        var st = Glibc.stat()
+        return fstatat(AT_FDCWD, path, &st, 0) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    public static func status(_ path: String, followSymlinks: Bool = true) throws -> Glibc.stat {
+        var st = Glibc.stat()
+        try syscall(followSymlinks ? "stat" : "lstat", path) {
+            fstatat(AT_FDCWD, path, &st, followSymlinks ? 0 : AT_SYMLINK_NOFOLLOW)
+        }
+        return st
+    }
+
+    /// mkdir -p; existing directories are fine.
+    public static func makeDirectories(_ path: String, mode: mode_t = 0o755) throws {
+        if isDirectory(path) { return }
+        var prefix = path.hasPrefix("/") ? "" : "."
+        for component in path.split(separator: "/") {
+            prefix += "/" + component
+            if Glibc.mkdir(prefix, mode) != 0 {
+                let code = errno
+                if code == EEXIST && isDirectory(prefix) { continue }
+                throw SystemError(call: "mkdir", path: prefix, errno: code)
+            }
+        }
+    }
+
+    /// Creates an empty file if nothing is there (a bind-mount target for a file).
+    public static func touch(_ path: String, mode: mode_t = 0o644) throws {
+        let fd = try syscall("open", path) { Glibc.open(path, O_WRONLY | O_CREAT | O_CLOEXEC, mode) }
+        _ = Glibc.close(fd)
+    }
+
+    public static func remove(_ path: String) throws {
+        if Glibc.unlink(path) == 0 { return }
+        let code = errno
+        if code == ENOENT { return }
+        if code == EISDIR || code == EPERM {
+            try syscall("rmdir", path) { Glibc.rmdir(path) }
+            return
+        }
+        throw SystemError(call: "unlink", path: path, errno: code)
+    }
+
+    /// rm -rf of a directory this runtime owns (the state directory); does not cross
+    /// mount points it cannot remove and never follows symlinks.
+    public static func removeTree(_ path: String) throws {
+        var st = Glibc.stat()
+        if Glibc.lstat(path, &st) != 0 { return }
+        if (st.st_mode & S_IFMT) == S_IFDIR {
+            for name in try list(path) { try removeTree(path + "/" + name) }
+            try syscall("rmdir", path) { Glibc.rmdir(path) }
+        } else {
+            try syscall("unlink", path) { Glibc.unlink(path) }
+        }
+    }
+
+    /// Names in a directory, without "." and "..".
+    public static func list(_ path: String) throws -> [String] {
+        guard let dir = opendir(path) else { throw SystemError(call: "opendir", path: path, errno: errno) }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    public static func readLink(_ path: String) throws -> String {
+        var buf = [CChar](repeating: 0, count: 4096)
+        let n = try syscall("readlink", path) { Glibc.readlink(path, &buf, buf.count - 1) }
+        return String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    public static func symlink(_ target: String, at path: String) throws {
+        try syscall("symlink", path) { Glibc.symlink(target, path) }
+    }
+}

@@ -1,0 +1,127 @@
+import CLinux
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How a process ended, in the shell's convention (128 + signal for a signal death).
+public enum ExitStatus: Sendable, Equatable {
+    case exited(Int32)
+    case signaled(Int32)
+
+    public init(waitStatus status: Int32) {
+        if status & 0x7f == 0 {
+            self = .exited((status >> 8) & 0xff)
+        } else {
+            self = .signaled(status & 0x7f)
+        }
+    }
+
+    public var shellCode: Int32 {
+        switch self {
+        case .exited(let code): return code
+        case .signaled(let signal): return 128 + signal
+        }
+    }
+}
+
+public enum Processes {
+    /// fork(2). Only safe while the process is single-threaded, which the runtime
+    /// guarantees on its create path (no Dispatch, async or NIO before this point).
+    public static func fork() throws -> Int32 {
+        fflush(nil)
+        return try syscall("fork") { sh_fork() }
+    }
+
+    public static func wait(_ pid: Int32) throws -> ExitStatus {
+        var status: Int32 = 0
+        try syscall("waitpid") { waitpid(pid, &status, 0) }
+        return ExitStatus(waitStatus: status)
+    }
+
+    /// Reaps any exited child without blocking; nil when none has exited.
+    public static func reapAny() -> (pid: Int32, status: ExitStatus)? {
+        var status: Int32 = 0
+        let pid = waitpid(-1, &status, WNOHANG)
+        guard pid > 0 else { return nil }
+        return (pid, ExitStatus(waitStatus: status))
+    }
+
+    public static func signal(_ pid: Int32, _ signal: Signal) throws {
+        try syscall("kill") { Glibc.kill(pid, signal.rawValue) }
+    }
+
+    /// True when `pid` exists and is not a zombie.
+    public static func isAlive(_ pid: Int32) -> Bool {
+        guard pid > 0, let stat = try? Files.readString("/proc/\(pid)/stat") else { return false }
+        guard let close = stat.lastIndex(of: ")") else { return false }
+        let rest = stat[stat.index(after: close)...].split(separator: " ")
+        return rest.first.map { $0 != "Z" && $0 != "X" } ?? false
+    }
+
+    /// The start time of a process (field 22 of /proc/PID/stat, in clock ticks since
+    /// boot): with the pid it names one process, so a recycled pid is not mistaken for
+    /// the container's init.
+    public static func startTime(of pid: Int32) -> UInt64? {
+        guard let stat = try? Files.readString("/proc/\(pid)/stat"),
+              let close = stat.lastIndex(of: ")") else { return nil }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        // fields[0] is field 3 (state); field 22 is at index 19.
+        guard fields.count > 19 else { return nil }
+        return UInt64(fields[19])
+    }
+
+    /// The parent of a process, from /proc/PID/stat.
+    public static func parent(of pid: Int32) -> Int32? {
+        guard let stat = try? Files.readString("/proc/\(pid)/stat"),
+              let close = stat.lastIndex(of: ")") else { return nil }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 1 else { return nil }
+        return Int32(fields[1])
+    }
+
+    /// Every pid on the system, from /proc.
+    public static func all() -> [Int32] {
+        ((try? Files.list("/proc")) ?? []).compactMap { Int32($0) }
+    }
+
+    /// Waits until `pid` has exited (it need not be our child), up to `timeout` seconds.
+    /// Uses a pidfd, which becomes readable when the process exits.
+    public static func waitForExit(_ pid: Int32, timeout: Double) -> Bool {
+        let fd = sh_pidfd_open(pid)
+        if fd < 0 { return true }  // ESRCH: already gone
+        defer { _ = close(fd) }
+        var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        let ms = Int32(timeout * 1000)
+        while true {
+            let r = poll(&pfd, 1, ms)
+            if r < 0 && errno == EINTR { continue }
+            return r > 0
+        }
+    }
+
+    /// execve(2) with argv and envp built from Swift strings; returns only on failure.
+    public static func exec(path: String, args: [String], env: [String]) -> SystemError {
+        var cArgs: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) } + [nil]
+        var cEnv: [UnsafeMutablePointer<CChar>?] = env.map { strdup($0) } + [nil]
+        execve(path, &cArgs, &cEnv)
+        return SystemError(call: "exec", path: path, errno: errno)
+    }
+
+    /// Finds `command` the way execvp does: as a path when it has a slash, otherwise in
+    /// each directory of PATH (from `env`, or the default runc uses).
+    public static func lookPath(_ command: String, env: [String], root: String = "") -> String? {
+        func isExecutable(_ p: String) -> Bool {
+            var st = Glibc.stat()
+            return fstatat(AT_FDCWD, root + p, &st, 0) == 0 && (st.st_mode & S_IFMT) == S_IFREG && access(root + p, X_OK) == 0
+        }
+        if command.contains("/") { return isExecutable(command) ? command : nil }
+        let path = env.last { $0.hasPrefix("PATH=") }.map { String($0.dropFirst(5)) }
+            ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+        for dir in path.split(separator: ":", omittingEmptySubsequences: false) {
+            let d = dir.isEmpty ? "." : String(dir)
+            let candidate = d + "/" + command
+            if isExecutable(candidate) { return candidate }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,180 @@
+# Tests/integration/helpers.bash: shared set-up for the safehouse integration tests.
+#
+# The tests are runtime-agnostic. Environment:
+#   RUNTIME    the runtime under test (path or name in PATH);
+#              default: the safehouse release binary, $REPO/.build/release/safehouse
+#   REFERENCE  the runtime whose behaviour defines "correct" in differential tests;
+#              default: runc
+#   ROOTFS     the shared busybox root filesystem (hack/mkrootfs);
+#              default: $REPO/bundles/busybox/rootfs
+#
+# Prove the tests themselves with:  RUNTIME=runc REFERENCE=runc bats Tests/integration
+#
+# Every test gets a throwaway bundle ($BUNDLE) whose config.json is
+# bundles/busybox/config.json with an absolute root.path to the shared rootfs
+# (read-only; /dev is a tmpfs per container in that config, so device nodes never land
+# in the shared tree), and its own runtime roots ($ROOT for RUNTIME, $REF_ROOT for
+# REFERENCE). teardown deletes (--force) whatever is left and removes the temp dir.
+
+bats_require_minimum_version 1.5.0
+
+REPO="$(cd "$BATS_TEST_DIRNAME/../.." && pwd)"
+ROOTFS="${ROOTFS:-$REPO/bundles/busybox/rootfs}"
+BASE_CONFIG="$REPO/bundles/busybox/config.json"
+
+_resolve() {
+	case "$1" in
+	*/*) echo "$1" ;;
+	*) command -v "$1" || echo "$1" ;;
+	esac
+}
+RUNTIME="$(_resolve "${RUNTIME:-$REPO/.build/release/safehouse}")"
+REFERENCE="$(_resolve "${REFERENCE:-runc}")"
+export RUNTIME REFERENCE ROOTFS
+
+common_setup() {
+	if [ ! -x "$RUNTIME" ]; then
+		echo "RUNTIME $RUNTIME is not an executable (run hack/build, or set RUNTIME=runc)" >&2
+		return 1
+	fi
+	if [ ! -x "$ROOTFS/bin/busybox" ]; then
+		echo "no rootfs at $ROOTFS (run hack/mkrootfs)" >&2
+		return 1
+	fi
+	TEST_TMP="$(mktemp -d /tmp/safehouse-it.XXXXXX)"
+	chmod 0755 "$TEST_TMP"
+	ROOT="$TEST_TMP/root"
+	REF_ROOT="$TEST_TMP/refroot"
+	BUNDLE="$TEST_TMP/bundle"
+	mkdir -p "$BUNDLE"
+	jq --arg r "$ROOTFS" '.root.path = $r' "$BASE_CONFIG" >"$BUNDLE/config.json"
+	ID_SEQ=0
+}
+
+# Delete every container left under a root, by the runtime's own list and by the
+# directory names (in case list itself is what broke).
+_cleanup_root() {
+	local rt="$1" root="$2" id
+	[ -d "$root" ] || return 0
+	{
+		"$rt" --root "$root" list -q 2>/dev/null || true
+		ls -1 "$root" 2>/dev/null || true
+	} | sort -u | while read -r id; do
+		[ -n "$id" ] || continue
+		"$rt" --root "$root" delete --force "$id" >/dev/null 2>&1 || true
+	done
+}
+
+common_teardown() {
+	[ -n "${TEST_TMP:-}" ] || return 0
+	_cleanup_root "$RUNTIME" "$ROOT"
+	_cleanup_root "$REFERENCE" "$REF_ROOT"
+	rm -rf "$TEST_TMP"
+}
+
+setup() { common_setup; }
+teardown() { common_teardown; }
+
+# A fresh container id, unique within the test.
+new_id() {
+	ID_SEQ=$((ID_SEQ + 1))
+	echo "it${BATS_TEST_NUMBER}-${ID_SEQ}-$$"
+}
+
+# rt ARGS...: the runtime under test with this test's root.  ref ARGS...: the reference.
+rt() { "$RUNTIME" --root "$ROOT" "$@"; }
+ref() { "$REFERENCE" --root "$REF_ROOT" "$@"; }
+
+# config FILTER [JQ-ARGS...]: apply a jq filter to $BUNDLE/config.json in place.
+config() {
+	local filter="$1"
+	shift
+	jq "$@" "$filter" "$BUNDLE/config.json" >"$BUNDLE/config.json.new"
+	mv "$BUNDLE/config.json.new" "$BUNDLE/config.json"
+}
+
+# cmd SCRIPT: make the container process `sh -c SCRIPT`.
+cmd() {
+	config '.process.args = ["sh", "-c", $s]' --arg s "$1"
+}
+
+# run_both [FILTER [JQ-ARGS...]]: apply FILTER to the bundle's config, then run the
+# bundle in the foreground with "$REFERENCE run" and "$RUNTIME run" (unique ids, stdin
+# from /dev/null) and compare stdout and exit code. Sets ref_out, ref_status, ref_err,
+# rt_out, rt_status, rt_err for further checks. Fails, showing both sides, on a mismatch.
+run_both() {
+	if [ $# -gt 0 ]; then config "$@"; fi
+	local rid tid
+	rid="$(new_id)"
+	tid="$(new_id)"
+	ref_status=0
+	"$REFERENCE" --root "$REF_ROOT" run --bundle "$BUNDLE" "$rid" \
+		</dev/null >"$TEST_TMP/ref.out" 2>"$TEST_TMP/ref.err" || ref_status=$?
+	rt_status=0
+	"$RUNTIME" --root "$ROOT" run --bundle "$BUNDLE" "$tid" \
+		</dev/null >"$TEST_TMP/rt.out" 2>"$TEST_TMP/rt.err" || rt_status=$?
+	ref_out="$(cat "$TEST_TMP/ref.out")"
+	rt_out="$(cat "$TEST_TMP/rt.out")"
+	ref_err="$(cat "$TEST_TMP/ref.err")"
+	rt_err="$(cat "$TEST_TMP/rt.err")"
+	if [ "$ref_out" != "$rt_out" ] || [ "$ref_status" != "$rt_status" ]; then
+		{
+			echo "# differential mismatch: config.json filter: ${1:-<none>}"
+			echo "# reference ($REFERENCE): exit $ref_status"
+			sed 's/^/#   /' "$TEST_TMP/ref.out"
+			[ -s "$TEST_TMP/ref.err" ] && echo "#   stderr: $ref_err"
+			echo "# runtime ($RUNTIME): exit $rt_status"
+			sed 's/^/#   /' "$TEST_TMP/rt.out"
+			[ -s "$TEST_TMP/rt.err" ] && echo "#   stderr: $rt_err"
+			echo "# diff reference runtime:"
+			diff "$TEST_TMP/ref.out" "$TEST_TMP/rt.out" | sed 's/^/#   /'
+		} >&2
+		return 1
+	fi
+}
+
+# expect_out STRING: the (identical) output of run_both must equal STRING, so that a
+# differential test never passes because both runtimes failed the same way.
+expect_out() {
+	if [ "$ref_out" != "$1" ]; then
+		{
+			echo "# expected output:"
+			echo "$1" | sed 's/^/#   /'
+			echo "# got (exit $ref_status):"
+			echo "$ref_out" | sed 's/^/#   /'
+			[ -n "${ref_err:-}" ] && echo "#   stderr: $ref_err"
+		} >&2
+		return 1
+	fi
+}
+
+# expect_ok: both exited 0.  expect_fail: both failed (non-zero).
+expect_ok() {
+	if [ "$ref_status" != 0 ]; then
+		echo "# reference exited $ref_status: $ref_err" >&2
+		return 1
+	fi
+}
+expect_fail() {
+	if [ "$ref_status" = 0 ]; then
+		echo "# reference unexpectedly exited 0" >&2
+		return 1
+	fi
+}
+
+# Wait up to ~5 s for `rt state ID` to report STATUS.
+wait_status() {
+	local id="$1" want="$2" i s
+	for i in $(seq 50); do
+		s="$(rt state "$id" 2>/dev/null | jq -r .status 2>/dev/null || true)"
+		[ "$s" = "$want" ] && return 0
+		sleep 0.1
+	done
+	echo "# container $id: status '$s', wanted '$want'" >&2
+	return 1
+}
+
+# Is RUNTIME runc 1.1.x? (Known deviations from the runtime-spec are skipped there.)
+runtime_is_runc11() {
+	"$RUNTIME" --version 2>/dev/null | head -1 | grep -q '^runc version 1\.1\.'
+}

@@ -1,0 +1,250 @@
+// A small, strict JSON parser (RFC 8259) used only to explain why a document failed to
+// decode. FoundationEssentials' JSONDecoder reports every syntax error, and every number
+// that does not fit its field, as "The given data was not valid JSON." with no position
+// and no field; this parser finds the line and column, and `DiagnosticDecoder` walks the
+// resulting tree to name the field.
+
+/// A parsed JSON value. Numbers keep their text so that integer range checks are exact.
+indirect enum JSONTree {
+    case null
+    case bool(Bool)
+    case number(String)
+    case string(String)
+    case array([JSONTree])
+    case object([String: JSONTree])
+
+    /// "a string", "a number", ... for "expected X, found Y" messages.
+    var kindDescription: String {
+        switch self {
+        case .null: return "null"
+        case .bool: return "true or false"
+        case .number: return "a number"
+        case .string: return "a string"
+        case .array: return "an array"
+        case .object: return "an object"
+        }
+    }
+}
+
+/// A syntax error, with its position for the message.
+struct JSONSyntaxError: Error {
+    let message: String
+}
+
+/// Parses UTF-8 JSON text into a `JSONTree`.
+struct JSONTreeParser {
+    private let bytes: [UInt8]
+    private var index = 0
+    private var depth = 0
+
+    /// Deeper nesting than this is refused rather than risking the stack; no sensible
+    /// config.json comes close.
+    static let maximumDepth = 256
+
+    init(_ bytes: [UInt8]) {
+        self.bytes = bytes
+    }
+
+    /// Parses the whole input as one JSON value.
+    static func parse(_ bytes: [UInt8]) throws(JSONSyntaxError) -> JSONTree {
+        var parser = JSONTreeParser(bytes)
+        // A UTF-8 byte order mark is tolerated, as JSONDecoder tolerates it.
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { parser.index = 3 }
+        parser.skipWhitespace()
+        let value = try parser.parseValue()
+        parser.skipWhitespace()
+        if parser.index < bytes.count {
+            throw parser.error("unexpected \(parser.describeCurrent()) after the end of the document")
+        }
+        return value
+    }
+
+    private mutating func parseValue() throws(JSONSyntaxError) -> JSONTree {
+        guard index < bytes.count else { throw error("unexpected end of data") }
+        switch bytes[index] {
+        case UInt8(ascii: "{"): return try parseObject()
+        case UInt8(ascii: "["): return try parseArray()
+        case UInt8(ascii: "\""): return .string(try parseString())
+        case UInt8(ascii: "t"): try expectLiteral("true"); return .bool(true)
+        case UInt8(ascii: "f"): try expectLiteral("false"); return .bool(false)
+        case UInt8(ascii: "n"): try expectLiteral("null"); return .null
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try parseNumber())
+        default: throw error("unexpected \(describeCurrent())")
+        }
+    }
+
+    private mutating func parseObject() throws(JSONSyntaxError) -> JSONTree {
+        try enter()
+        index += 1
+        var members: [String: JSONTree] = [:]
+        skipWhitespace()
+        if peek(UInt8(ascii: "}")) { index += 1; depth -= 1; return .object(members) }
+        while true {
+            skipWhitespace()
+            guard peek(UInt8(ascii: "\"")) else { throw error("expected a property name in double quotes, found \(describeCurrent())") }
+            let key = try parseString()
+            skipWhitespace()
+            guard peek(UInt8(ascii: ":")) else { throw error("expected ':' after a property name, found \(describeCurrent())") }
+            index += 1
+            skipWhitespace()
+            members[key] = try parseValue()
+            skipWhitespace()
+            if peek(UInt8(ascii: ",")) { index += 1; continue }
+            if peek(UInt8(ascii: "}")) { index += 1; depth -= 1; return .object(members) }
+            throw error("expected ',' or '}' in an object, found \(describeCurrent())")
+        }
+    }
+
+    private mutating func parseArray() throws(JSONSyntaxError) -> JSONTree {
+        try enter()
+        index += 1
+        var elements: [JSONTree] = []
+        skipWhitespace()
+        if peek(UInt8(ascii: "]")) { index += 1; depth -= 1; return .array(elements) }
+        while true {
+            skipWhitespace()
+            elements.append(try parseValue())
+            skipWhitespace()
+            if peek(UInt8(ascii: ",")) { index += 1; continue }
+            if peek(UInt8(ascii: "]")) { index += 1; depth -= 1; return .array(elements) }
+            throw error("expected ',' or ']' in an array, found \(describeCurrent())")
+        }
+    }
+
+    private mutating func parseString() throws(JSONSyntaxError) -> String {
+        let start = index
+        index += 1
+        var scalars = String.UnicodeScalarView()
+        var run: [UInt8] = []
+        func flush() {
+            scalars.append(contentsOf: String(decoding: run, as: UTF8.self).unicodeScalars)
+            run.removeAll(keepingCapacity: true)
+        }
+        while index < bytes.count {
+            let byte = bytes[index]
+            switch byte {
+            case UInt8(ascii: "\""):
+                index += 1
+                flush()
+                return String(scalars)
+            case UInt8(ascii: "\\"):
+                flush()
+                scalars.append(try parseEscape())
+            case 0..<0x20:
+                throw error("unescaped control character in a string")
+            default:
+                run.append(byte)
+                index += 1
+            }
+        }
+        index = start
+        throw error("unterminated string")
+    }
+
+    private mutating func parseEscape() throws(JSONSyntaxError) -> Unicode.Scalar {
+        index += 1
+        guard index < bytes.count else { throw error("unterminated string") }
+        let byte = bytes[index]
+        index += 1
+        switch byte {
+        case UInt8(ascii: "\""): return "\""
+        case UInt8(ascii: "\\"): return "\\"
+        case UInt8(ascii: "/"): return "/"
+        case UInt8(ascii: "b"): return "\u{08}"
+        case UInt8(ascii: "f"): return "\u{0C}"
+        case UInt8(ascii: "n"): return "\n"
+        case UInt8(ascii: "r"): return "\r"
+        case UInt8(ascii: "t"): return "\t"
+        case UInt8(ascii: "u"):
+            let high = try parseHex4()
+            if (0xD800..<0xDC00).contains(high),
+               index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") {
+                index += 2
+                let low = try parseHex4()
+                if (0xDC00..<0xE000).contains(low),
+                   let scalar = Unicode.Scalar(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00)) {
+                    return scalar
+                }
+            }
+            // A lone surrogate cannot be represented; JSONDecoder substitutes too.
+            return Unicode.Scalar(high) ?? "\u{FFFD}"
+        default:
+            index -= 1
+            throw error("invalid escape sequence in a string")
+        }
+    }
+
+    private mutating func parseHex4() throws(JSONSyntaxError) -> UInt32 {
+        guard index + 4 <= bytes.count,
+              let value = UInt32(String(decoding: bytes[index..<index + 4], as: UTF8.self), radix: 16) else {
+            throw error("invalid \\u escape in a string")
+        }
+        index += 4
+        return value
+    }
+
+    private mutating func parseNumber() throws(JSONSyntaxError) -> String {
+        let start = index
+        if peek(UInt8(ascii: "-")) { index += 1 }
+        if peek(UInt8(ascii: "0")) {
+            index += 1
+        } else if try digits() == 0 {
+            throw error("invalid number")
+        }
+        if peek(UInt8(ascii: ".")) {
+            index += 1
+            guard try digits() > 0 else { throw error("invalid number: expected digits after '.'") }
+        }
+        if peek(UInt8(ascii: "e")) || peek(UInt8(ascii: "E")) {
+            index += 1
+            if peek(UInt8(ascii: "+")) || peek(UInt8(ascii: "-")) { index += 1 }
+            guard try digits() > 0 else { throw error("invalid number: expected digits in the exponent") }
+        }
+        return String(decoding: bytes[start..<index], as: UTF8.self)
+    }
+
+    private mutating func digits() throws(JSONSyntaxError) -> Int {
+        let start = index
+        while index < bytes.count, bytes[index] >= UInt8(ascii: "0"), bytes[index] <= UInt8(ascii: "9") { index += 1 }
+        return index - start
+    }
+
+    private mutating func expectLiteral(_ literal: StaticString) throws(JSONSyntaxError) {
+        let text = literal.withUTF8Buffer { Array($0) }
+        guard bytes.count - index >= text.count, Array(bytes[index..<index + text.count]) == text else {
+            throw error("unexpected \(describeCurrent())")
+        }
+        index += text.count
+    }
+
+    private mutating func enter() throws(JSONSyntaxError) {
+        depth += 1
+        if depth > Self.maximumDepth { throw error("nesting is deeper than \(Self.maximumDepth) levels") }
+    }
+
+    private func peek(_ byte: UInt8) -> Bool {
+        index < bytes.count && bytes[index] == byte
+    }
+
+    private mutating func skipWhitespace() {
+        while index < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 }
+    }
+
+    private func describeCurrent() -> String {
+        guard index < bytes.count else { return "end of data" }
+        let byte = bytes[index]
+        if byte >= 0x21 && byte < 0x7F { return "'\(Character(Unicode.Scalar(byte)))'" }
+        return "byte 0x\(String(byte, radix: 16))"
+    }
+
+    /// An error at the current position, "... at line L, column C" (both from 1).
+    private func error(_ message: String) -> JSONSyntaxError {
+        var line = 1
+        var lineStart = 0
+        for position in 0..<min(index, bytes.count) where bytes[position] == 0x0A {
+            line += 1
+            lineStart = position + 1
+        }
+        return JSONSyntaxError(message: "\(message) at line \(line), column \(index - lineStart + 1)")
+    }
+}

@@ -1,0 +1,125 @@
+// Tracks the OCI runtime-spec v1.2.0 (config-linux.md).
+//
+// The checks of the `linux` object: namespaces, id mappings, devices, sysctls, paths.
+
+extension SpecValidator {
+    func checkLinux() throws {
+        guard let linux = spec.linux else { return }
+        try checkNamespaces(linux.namespaces ?? [])
+        try checkMappings(linux)
+        try checkDevices(linux.devices ?? [])
+        try checkSysctls(linux)
+        if let propagation = linux.rootfsPropagation, !propagation.isEmpty,
+           !LinuxConfig.rootfsPropagationModes.contains(propagation) {
+            throw OCIError(field: "linux.rootfsPropagation", message: "unknown propagation \(FieldPath.quoted(propagation)) (expected one of \(LinuxConfig.rootfsPropagationModes.joined(separator: ", ")))")
+        }
+        for (index, path) in (linux.maskedPaths ?? []).enumerated() {
+            try checkAbsolute(path, field: "linux.maskedPaths[\(index)]")
+        }
+        for (index, path) in (linux.readonlyPaths ?? []).enumerated() {
+            try checkAbsolute(path, field: "linux.readonlyPaths[\(index)]")
+        }
+        try checkTimeOffsets(linux)
+        try checkSeccomp(linux.seccomp)
+    }
+
+    private func checkNamespaces(_ namespaces: [LinuxNamespace]) throws {
+        var seen: [LinuxNamespaceType: Int] = [:]
+        for (index, namespace) in namespaces.enumerated() {
+            if let first = seen[namespace.type] {
+                throw OCIError(field: "linux.namespaces[\(index)].type", message: "duplicate namespace \(FieldPath.quoted(namespace.type.rawValue)) (first at linux.namespaces[\(first)])")
+            }
+            seen[namespace.type] = index
+            if let path = namespace.path, !path.isEmpty {
+                try checkAbsolute(path, field: "linux.namespaces[\(index)].path")
+            }
+        }
+    }
+
+    private func checkMappings(_ linux: LinuxConfig) throws {
+        let userNamespace = linux.namespace(.user)
+        for (name, mappings) in [("uidMappings", linux.uidMappings), ("gidMappings", linux.gidMappings)] {
+            let list = mappings ?? []
+            if !list.isEmpty, userNamespace == nil {
+                throw OCIError(field: "linux.\(name)", message: "requires a user namespace (add {\"type\": \"user\"} to linux.namespaces)")
+            }
+            for (index, mapping) in list.enumerated() where mapping.size == 0 {
+                throw OCIError(field: "linux.\(name)[\(index)].size", message: "must be greater than zero")
+            }
+            // A new user namespace without a mapping leaves every id unmapped (nobody),
+            // and the container cannot set up anything; runc refuses it too.
+            if list.isEmpty, let userNamespace, !userNamespace.joinsExisting {
+                throw OCIError(field: "linux.\(name)", message: "is required when the container gets a new user namespace")
+            }
+        }
+    }
+
+    private func checkDevices(_ devices: [LinuxDevice]) throws {
+        for (index, device) in devices.enumerated() {
+            let field = "linux.devices[\(index)]"
+            try checkAbsolute(device.path, field: "\(field).path")
+            guard LinuxDevice.types.contains(device.type) else {
+                throw OCIError(field: "\(field).type", message: "must be one of \(LinuxDevice.types.joined(separator: ", ")), found \(FieldPath.quoted(device.type))")
+            }
+            // mknod(2) needs a device number for every node but a FIFO.
+            if device.type != "p" {
+                if device.major == nil {
+                    throw OCIError(field: "\(field).major", message: "is required for a device of type \(device.type)")
+                }
+                if device.minor == nil {
+                    throw OCIError(field: "\(field).minor", message: "is required for a device of type \(device.type)")
+                }
+            }
+        }
+    }
+
+    /// A sysctl written without its namespace would change the host, so each must be
+    /// one the kernel namespaces and the container must have that namespace (as runc's
+    /// validator insists). Keys are checked in sorted order so the error is stable.
+    private func checkSysctls(_ linux: LinuxConfig) throws {
+        for key in (linux.sysctl ?? [:]).keys.sorted() {
+            let field = FieldPath.appending(mapKey: key, to: "linux.sysctl")
+            guard let needed = Self.namespace(forSysctl: key) else {
+                throw OCIError(field: field, message: "is not namespaced, so setting it in a container would change the host")
+            }
+            if linux.namespace(needed) == nil {
+                throw OCIError(field: field, message: "requires a \(needed.rawValue) namespace (add {\"type\": \"\(needed.rawValue)\"} to linux.namespaces)")
+            }
+        }
+    }
+
+    /// The namespace that isolates sysctl `key`, or nil when none does.
+    static func namespace(forSysctl key: String) -> LinuxNamespaceType? {
+        if key.hasPrefix("net.") { return .network }
+        if key.hasPrefix("fs.mqueue.") { return .ipc }
+        if key.hasPrefix("kernel.shm") || key.hasPrefix("kernel.msg") || key == "kernel.sem" { return .ipc }
+        if key == "kernel.hostname" || key == "kernel.domainname" { return .uts }
+        return nil
+    }
+
+    private func checkTimeOffsets(_ linux: LinuxConfig) throws {
+        guard let offsets = linux.timeOffsets, !offsets.isEmpty else { return }
+        guard linux.namespace(.time) != nil else {
+            throw OCIError(field: "linux.timeOffsets", message: "requires a time namespace (add {\"type\": \"time\"} to linux.namespaces)")
+        }
+        for clock in offsets.keys.sorted() where !LinuxTimeOffset.clocks.contains(clock) {
+            throw OCIError(field: FieldPath.appending(mapKey: clock, to: "linux.timeOffsets"), message: "unknown clock (expected one of \(LinuxTimeOffset.clocks.joined(separator: ", ")))")
+        }
+    }
+
+    private func checkSeccomp(_ seccomp: LinuxSeccomp?) throws {
+        guard let seccomp else { return }
+        var notifies = seccomp.defaultAction == .notify
+        for (index, rule) in (seccomp.syscalls ?? []).enumerated() {
+            if rule.names.isEmpty {
+                throw OCIError(field: "linux.seccomp.syscalls[\(index)].names", message: "must name at least one system call")
+            }
+            notifies = notifies || rule.action == .notify
+        }
+        // SCMP_ACT_NOTIFY hands the listener fd to a process at listenerPath; without
+        // one, every notifying call would block forever.
+        if notifies, (seccomp.listenerPath ?? "").isEmpty {
+            throw OCIError(field: "linux.seccomp.listenerPath", message: "is required when an action is SCMP_ACT_NOTIFY")
+        }
+    }
+}

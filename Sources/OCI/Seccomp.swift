@@ -1,0 +1,98 @@
+// Tracks the OCI runtime-spec v1.2.0 (config-linux.md "Seccomp").
+
+/// The seccomp filter (`linux.seccomp`).
+public struct LinuxSeccomp: Codable, Sendable, Equatable {
+    /// The action for system calls no rule matches.
+    public var defaultAction: LinuxSeccompAction
+    /// The errno returned by a default SCMP_ACT_ERRNO (EPERM when absent).
+    public var defaultErrnoRet: UInt32?
+    /// Extra architectures, e.g. "SCMP_ARCH_X86" (libseccomp names).
+    public var architectures: [String]?
+    /// seccomp(2) filter flags, e.g. "SECCOMP_FILTER_FLAG_LOG".
+    public var flags: [String]?
+    /// The Unix socket that receives the notify fd; required with SCMP_ACT_NOTIFY.
+    public var listenerPath: String?
+    /// Opaque data sent with the notify fd.
+    public var listenerMetadata: String?
+    /// The rules, matched in order.
+    public var syscalls: [LinuxSyscall]?
+
+    /// Creates a filter.
+    public init(defaultAction: LinuxSeccompAction, defaultErrnoRet: UInt32? = nil, architectures: [String]? = nil, flags: [String]? = nil, listenerPath: String? = nil, listenerMetadata: String? = nil, syscalls: [LinuxSyscall]? = nil) {
+        self.defaultAction = defaultAction
+        self.defaultErrnoRet = defaultErrnoRet
+        self.architectures = architectures
+        self.flags = flags
+        self.listenerPath = listenerPath
+        self.listenerMetadata = listenerMetadata
+        self.syscalls = syscalls
+    }
+}
+
+/// What the filter does with a matching system call.
+public enum LinuxSeccompAction: String, SpecVocabulary {
+    case kill = "SCMP_ACT_KILL"
+    case killProcess = "SCMP_ACT_KILL_PROCESS"
+    case killThread = "SCMP_ACT_KILL_THREAD"
+    case trap = "SCMP_ACT_TRAP"
+    case errno = "SCMP_ACT_ERRNO"
+    case trace = "SCMP_ACT_TRACE"
+    case allow = "SCMP_ACT_ALLOW"
+    case log = "SCMP_ACT_LOG"
+    case notify = "SCMP_ACT_NOTIFY"
+
+    public static let vocabularyName = "seccomp action"
+}
+
+/// A comparison of one system call argument.
+public enum LinuxSeccompOperator: String, SpecVocabulary {
+    case notEqual = "SCMP_CMP_NE"
+    case lessThan = "SCMP_CMP_LT"
+    case lessOrEqual = "SCMP_CMP_LE"
+    case equalTo = "SCMP_CMP_EQ"
+    case greaterOrEqual = "SCMP_CMP_GE"
+    case greaterThan = "SCMP_CMP_GT"
+    case maskedEqual = "SCMP_CMP_MASKED_EQ"
+
+    public static let vocabularyName = "seccomp operator"
+}
+
+/// One rule (`linux.seccomp.syscalls[]`).
+public struct LinuxSyscall: Codable, Sendable, Equatable {
+    /// The system calls the rule applies to; at least one.
+    public var names: [String]
+    /// The action taken when the rule matches.
+    public var action: LinuxSeccompAction
+    /// The errno returned for SCMP_ACT_ERRNO (or the SCMP_ACT_TRACE message).
+    public var errnoRet: UInt32?
+    /// Argument conditions, all of which must hold.
+    public var args: [LinuxSeccompArg]?
+
+    /// Creates a rule.
+    public init(names: [String], action: LinuxSeccompAction, errnoRet: UInt32? = nil, args: [LinuxSeccompArg]? = nil) {
+        self.names = names
+        self.action = action
+        self.errnoRet = errnoRet
+        self.args = args
+    }
+}
+
+/// A condition on one system call argument (`syscalls[].args[]`).
+public struct LinuxSeccompArg: Codable, Sendable, Equatable {
+    /// The argument's position, 0...5.
+    public var index: UInt
+    /// The value compared with.
+    public var value: UInt64
+    /// The second value (the result for SCMP_CMP_MASKED_EQ, where `value` is the mask).
+    public var valueTwo: UInt64?
+    /// The comparison.
+    public var op: LinuxSeccompOperator
+
+    /// Creates a condition.
+    public init(index: UInt, value: UInt64, valueTwo: UInt64? = nil, op: LinuxSeccompOperator) {
+        self.index = index
+        self.value = value
+        self.valueTwo = valueTwo
+        self.op = op
+    }
+}

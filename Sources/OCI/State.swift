@@ -1,0 +1,55 @@
+// Tracks the OCI runtime-spec v1.2.0 (runtime.md "State").
+
+import FoundationEssentials
+
+/// The state of a container, as `state` prints it and hooks read it on stdin.
+public struct State: Codable, Sendable, Equatable {
+    /// The runtime-spec version of this document.
+    public var ociVersion: String
+    /// The container id.
+    public var id: String
+    /// Where the container is in its lifecycle.
+    public var status: ContainerStatus
+    /// The container process's pid on the host; present while created, running or paused.
+    public var pid: Int32?
+    /// The absolute path of the bundle.
+    public var bundle: String
+    /// The annotations of the container's config.
+    public var annotations: [String: String]?
+
+    /// Creates a state document.
+    public init(ociVersion: String = Spec.version, id: String, status: ContainerStatus, pid: Int32? = nil, bundle: String, annotations: [String: String]? = nil) {
+        self.ociVersion = ociVersion
+        self.id = id
+        self.status = status
+        self.pid = pid
+        self.bundle = bundle
+        self.annotations = annotations
+    }
+
+    /// Reads a state document, with the same one-line, field-naming errors as config.json.
+    public static func decode(from data: Data) throws -> State {
+        try DocumentDecoding.decode(State.self, from: data, document: "state")
+    }
+
+    /// The document as JSON, keys sorted so the output is stable; compact unless `pretty`.
+    public func encodedJSON(pretty: Bool = false) -> Data {
+        DocumentEncoding.encode(self, pretty: pretty)
+    }
+}
+
+/// The lifecycle states of the runtime spec.
+public enum ContainerStatus: String, SpecVocabulary {
+    /// `create` is in progress.
+    case creating
+    /// `create` finished; the process waits for `start`.
+    case created
+    /// The user process runs.
+    case running
+    /// The process has exited.
+    case stopped
+    /// The container is frozen (a runc extension the engines rely on).
+    case paused
+
+    public static let vocabularyName = "container status"
+}

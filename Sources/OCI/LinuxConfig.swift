@@ -144,9 +144,12 @@ public struct LinuxPersonality: Codable, Sendable, Equatable {
 
 /// A personality(2) execution domain.
 public enum LinuxPersonalityDomain: String, SpecVocabulary {
+    /// The standard Linux domain.
     case linux = "LINUX"
+    /// Report a 32-bit machine (uname -m).
     case linux32 = "LINUX32"
 
+    /// The name of one value in error messages.
     public static let vocabularyName = "personality domain"
 }
 

@@ -21,14 +21,23 @@ public struct LinuxNamespace: Codable, Sendable, Equatable {
 
 /// The namespace kinds of Linux, spelled as the spec spells them.
 public enum LinuxNamespaceType: String, SpecVocabulary {
+    /// Process ids.
     case pid
+    /// Network devices, stacks, ports.
     case network
+    /// Mount points.
     case mount
+    /// System V IPC and POSIX message queues.
     case ipc
+    /// Hostname and NIS domain name.
     case uts
+    /// User and group ids.
     case user
+    /// The cgroup root.
     case cgroup
+    /// The boottime and monotonic clocks.
     case time
 
+    /// The name of one value in error messages.
     public static let vocabularyName = "namespace type"
 }

@@ -166,10 +166,14 @@ public struct LinuxIOPriority: Codable, Sendable, Equatable {
 
 /// An I/O scheduling class (ioprio_set(2)).
 public enum IOPriorityClass: String, SpecVocabulary {
+    /// Real-time class.
     case realtime = "IOPRIO_CLASS_RT"
+    /// Best-effort class (the default).
     case bestEffort = "IOPRIO_CLASS_BE"
+    /// Only when the disk is otherwise idle.
     case idle = "IOPRIO_CLASS_IDLE"
 
+    /// The name of one value in error messages.
     public static let vocabularyName = "I/O priority class"
 }
 
@@ -204,27 +208,43 @@ public struct Scheduler: Codable, Sendable, Equatable {
 
 /// A scheduling policy.
 public enum LinuxSchedulerPolicy: String, SpecVocabulary {
+    /// The default time-sharing policy.
     case other = "SCHED_OTHER"
+    /// Real-time first-in first-out.
     case fifo = "SCHED_FIFO"
+    /// Real-time round-robin.
     case roundRobin = "SCHED_RR"
+    /// CPU-bound batch work.
     case batch = "SCHED_BATCH"
+    /// Isochronous (not in mainline Linux).
     case iso = "SCHED_ISO"
+    /// Very low priority background work.
     case idle = "SCHED_IDLE"
+    /// Earliest deadline first.
     case deadline = "SCHED_DEADLINE"
 
+    /// The name of one value in error messages.
     public static let vocabularyName = "scheduler policy"
 }
 
 /// A sched_setattr(2) flag.
 public enum LinuxSchedulerFlag: String, SpecVocabulary {
+    /// Children do not inherit the policy.
     case resetOnFork = "SCHED_FLAG_RESET_ON_FORK"
+    /// Let a deadline task reclaim unused bandwidth.
     case reclaim = "SCHED_FLAG_RECLAIM"
+    /// Earliest deadline first.
     case deadlineOverrun = "SCHED_FLAG_DL_OVERRUN"
+    /// Keep the current policy.
     case keepPolicy = "SCHED_FLAG_KEEP_POLICY"
+    /// Keep the current parameters.
     case keepParams = "SCHED_FLAG_KEEP_PARAMS"
+    /// Set the minimum utilisation clamp.
     case utilClampMin = "SCHED_FLAG_UTIL_CLAMP_MIN"
+    /// Set the maximum utilisation clamp.
     case utilClampMax = "SCHED_FLAG_UTIL_CLAMP_MAX"
 
+    /// The name of one value in error messages.
     public static let vocabularyName = "scheduler flag"
 }
 

@@ -31,29 +31,47 @@ public struct LinuxSeccomp: Codable, Sendable, Equatable {
 
 /// What the filter does with a matching system call.
 public enum LinuxSeccompAction: String, SpecVocabulary {
+    /// Kill the thread (the historical SCMP_ACT_KILL).
     case kill = "SCMP_ACT_KILL"
+    /// Kill the whole process.
     case killProcess = "SCMP_ACT_KILL_PROCESS"
+    /// Kill the calling thread.
     case killThread = "SCMP_ACT_KILL_THREAD"
+    /// Send SIGSYS.
     case trap = "SCMP_ACT_TRAP"
+    /// Fail the call with an errno.
     case errno = "SCMP_ACT_ERRNO"
+    /// Notify a ptrace tracer.
     case trace = "SCMP_ACT_TRACE"
+    /// Allow the call.
     case allow = "SCMP_ACT_ALLOW"
+    /// Allow and log the call.
     case log = "SCMP_ACT_LOG"
+    /// Hand the call to a user-space supervisor.
     case notify = "SCMP_ACT_NOTIFY"
 
+    /// The name of one value in error messages.
     public static let vocabularyName = "seccomp action"
 }
 
 /// A comparison of one system call argument.
 public enum LinuxSeccompOperator: String, SpecVocabulary {
+    /// arg != value
     case notEqual = "SCMP_CMP_NE"
+    /// arg < value
     case lessThan = "SCMP_CMP_LT"
+    /// arg <= value
     case lessOrEqual = "SCMP_CMP_LE"
+    /// arg == value
     case equalTo = "SCMP_CMP_EQ"
+    /// arg >= value
     case greaterOrEqual = "SCMP_CMP_GE"
+    /// arg > value
     case greaterThan = "SCMP_CMP_GT"
+    /// (arg & value) == valueTwo
     case maskedEqual = "SCMP_CMP_MASKED_EQ"
 
+    /// The name of one value in error messages.
     public static let vocabularyName = "seccomp operator"
 }
 

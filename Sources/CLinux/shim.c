@@ -20,6 +20,8 @@
 #include <termios.h>
 #include <unistd.h>
 #include <linux/capability.h>
+#include <sys/statvfs.h>
+#include <sys/signalfd.h>
 
 int sh_unshare(int flags) { return unshare(flags); }
 int sh_setns(int fd, int nstype) { return setns(fd, nstype); }
@@ -177,3 +179,36 @@ int sh_getrlimit(int resource, uint64_t *soft, uint64_t *hard) {
     *soft = rl.rlim_cur; *hard = rl.rlim_max;
     return 0;
 }
+
+int sh_join_session_keyring(const char *name) {
+    return (int)syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, name, 0, 0, 0);
+}
+
+long sh_mount_flags_of(const char *path) {
+    struct statvfs s;
+    if (statvfs(path, &s) < 0) return -1;
+    long flags = 0;
+    const struct { unsigned long st, ms; } map[] = {
+        { ST_RDONLY, MS_RDONLY }, { ST_NOSUID, MS_NOSUID }, { ST_NODEV, MS_NODEV },
+        { ST_NOEXEC, MS_NOEXEC }, { ST_SYNCHRONOUS, MS_SYNCHRONOUS }, { ST_MANDLOCK, MS_MANDLOCK },
+        { ST_NOATIME, MS_NOATIME }, { ST_NODIRATIME, MS_NODIRATIME }, { ST_RELATIME, MS_RELATIME },
+    };
+    for (unsigned i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (s.f_flag & map[i].st) flags |= (long)map[i].ms;
+    return flags;
+}
+
+int sh_signalfd(const int *signals, int count) {
+    sigset_t set; sigemptyset(&set);
+    for (int i = 0; i < count; i++) sigaddset(&set, signals[i]);
+    return signalfd(-1, &set, SFD_CLOEXEC);
+}
+
+int sh_read_signalfd(int fd) {
+    struct signalfd_siginfo info;
+    ssize_t n;
+    do { n = read(fd, &info, sizeof info); } while (n < 0 && errno == EINTR);
+    if (n != (ssize_t)sizeof info) return -1;
+    return (int)info.ssi_signo;
+}
+int sh_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }

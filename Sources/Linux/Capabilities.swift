@@ -38,10 +38,12 @@ public enum Capabilities {
         try syscall("capset") { sh_capset(effective.mask, permitted.mask, inheritable.mask) }
     }
 
-    public static func raiseAmbient(_ caps: CapabilitySet, lastCap: Int) throws {
+    public static func raiseAmbient(_ caps: CapabilitySet, lastCap: Int) {
         _ = sh_prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
+        // The kernel raises an ambient capability only if it is both permitted and
+        // inheritable; runc skips the others with a warning, so does this.
         for cap in 0...lastCap where caps.contains(cap) {
-            try syscall("prctl PR_CAP_AMBIENT_RAISE") { sh_prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, UInt(cap), 0, 0) }
+            _ = sh_prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, UInt(cap), 0, 0)
         }
     }
 
@@ -65,4 +67,13 @@ public struct TrimSet: Sendable {
     let chars: Set<Character>
     public static let whitespacesAndNewlines = TrimSet(chars: [" ", "\t", "\n", "\r"])
     func contains(_ c: Character) -> Bool { chars.contains(c) }
+}
+
+extension Capabilities {
+    /// The calling process's (effective, permitted, inheritable) sets.
+    public static func current() -> (effective: CapabilitySet, permitted: CapabilitySet, inheritable: CapabilitySet) {
+        var e: UInt64 = 0, p: UInt64 = 0, i: UInt64 = 0
+        _ = sh_capget(&e, &p, &i)
+        return (CapabilitySet(mask: e), CapabilitySet(mask: p), CapabilitySet(mask: i))
+    }
 }

@@ -77,3 +77,22 @@ public final class FileDescriptor: @unchecked Sendable {
         return Array(buf[0..<n])
     }
 }
+
+extension FileDescriptor {
+    public func setNonBlocking(_ on: Bool) throws {
+        try syscall("fcntl F_SETFL") { sh_set_nonblock(rawValue, on ? 1 : 0) }
+    }
+
+    /// A pipe, both ends close-on-exec: (read end, write end).
+    public static func pipe() throws -> (FileDescriptor, FileDescriptor) {
+        var fds: [Int32] = [-1, -1]
+        try syscall("pipe2") { sh_pipe_cloexec(&fds) }
+        return (FileDescriptor(adopting: fds[0]), FileDescriptor(adopting: fds[1]))
+    }
+
+    /// Marks every descriptor from `first` up close-on-exec (close_range(2)), so
+    /// nothing the runtime had open crosses into the container by accident.
+    public static func closeOnExecAll(from first: Int32) throws {
+        try syscall("close_range") { sh_close_range(UInt32(first), UInt32.max, 4 /* CLOSE_RANGE_CLOEXEC */) }
+    }
+}

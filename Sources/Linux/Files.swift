@@ -116,3 +116,10 @@ public enum Files {
         try syscall("symlink", path) { Glibc.symlink(target, path) }
     }
 }
+
+extension Files {
+    /// mknod(2) of a device or FIFO; `kind` is S_IFCHR, S_IFBLK or S_IFIFO.
+    public static func makeNode(_ path: String, kind: mode_t, mode: mode_t, major: UInt32, minor: UInt32, name: String) throws {
+        try syscall("mknod", name) { sh_mknod(path, UInt32(kind | mode), major, minor) }
+    }
+}

@@ -64,3 +64,17 @@ public enum Signals {
         _ = sh_unblock_all_signals()
     }
 }
+
+extension Signals {
+    /// A descriptor that becomes readable when one of `signals` (blocked) arrives, so
+    /// signals can be waited for in the same poll as terminal I/O.
+    public static func descriptor(for signals: [Int32]) throws -> FileDescriptor {
+        let fd = try syscall("signalfd") { signals.withUnsafeBufferPointer { sh_signalfd($0.baseAddress, Int32($0.count)) } }
+        return FileDescriptor(adopting: fd)
+    }
+
+    /// Reads the next signal from a signalfd.
+    public static func next(from fd: FileDescriptor) -> Int32 {
+        sh_read_signalfd(fd.rawValue)
+    }
+}

@@ -83,6 +83,7 @@ int sh_set_nonblock(int fd, int on);
 int sh_send_fd(int sock, int fd, const void *data, size_t datalen);
 int sh_recv_fd(int sock, void *data, size_t *datalen);
 
+int sh_pipe_cloexec(int fds[2]);
 int sh_close_range(unsigned int first, unsigned int last, unsigned int flags);
 int sh_pidfd_open(pid_t pid);
 int sh_pidfd_send_signal(int pidfd, int sig);
@@ -94,6 +95,10 @@ int sh_unblock_all_signals(void);
 void sh_reset_signal_dispositions(void);
 int sh_wait_signal(const int *signals, int count, int *pid_out);
 
+// A signalfd for the given (blocked) signals, and reading one signal from it.
+int sh_signalfd(const int *signals, int count);
+int sh_read_signalfd(int fd);
+
 int sh_mknod(const char *path, unsigned int mode, unsigned int major, unsigned int minor);
 int sh_setgroups(size_t n, const gid_t *groups);
 int sh_setresuid(uid_t r, uid_t e, uid_t s);
@@ -101,4 +106,9 @@ int sh_setresgid(gid_t r, gid_t e, gid_t s);
 int sh_prlimit(int resource, uint64_t soft, uint64_t hard);
 int sh_getrlimit(int resource, uint64_t *soft, uint64_t *hard);
 
+// keyctl(KEYCTL_JOIN_SESSION_KEYRING, name): a new session keyring for the container.
+int sh_join_session_keyring(const char *name);
+// The MS_* flags a mounted file system currently has (from statvfs), which a bind
+// remount must repeat: in a user namespace the kernel refuses to clear locked ones.
+long sh_mount_flags_of(const char *path);
 #endif

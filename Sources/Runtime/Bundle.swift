@@ -1,0 +1,75 @@
+import FoundationEssentials
+import Linux
+import OCI
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An OCI bundle: a directory with `config.json` and the root filesystem it names.
+struct Bundle {
+    /// Absolute path of the bundle directory.
+    let path: String
+    let spec: Spec
+    /// Absolute host path of the root filesystem.
+    let rootfs: String
+
+    /// Reads, decodes and validates `config.json`: every problem is reported before
+    /// anything is created.
+    static func load(_ given: String) throws -> Bundle {
+        let path = absolute(given.isEmpty ? "." : given)
+        guard Files.isDirectory(path) else {
+            throw RuntimeError("bundle \(path): not a directory")
+        }
+        let configPath = path + "/config.json"
+        let bytes: [UInt8]
+        do {
+            bytes = try Files.read(configPath, limit: 16 << 20)
+        } catch let e as SystemError where e.errno == EFBIG {
+            throw RuntimeError("\(configPath): larger than 16 MiB")
+        } catch {
+            throw RuntimeError("\(error)")
+        }
+        let spec: Spec
+        do {
+            spec = try Spec.decode(from: Data(bytes))
+            try spec.validate()
+        } catch {
+            throw RuntimeError("\(configPath): \(error)")
+        }
+        guard let root = spec.root?.path, !root.isEmpty else {
+            throw RuntimeError("\(configPath): root.path: is required")
+        }
+        let rootfs: String
+        if root.hasPrefix("/") {
+            rootfs = normalize(root)
+        } else {
+            rootfs = normalize(path + "/" + root)
+            // A relative root must stay inside the bundle.
+            guard rootfs == path || rootfs.hasPrefix(path + "/") else {
+                throw RuntimeError("\(configPath): root.path: \(root) escapes the bundle")
+            }
+        }
+        guard Files.isDirectory(rootfs) else {
+            throw RuntimeError("\(configPath): root.path: \(rootfs) is not a directory")
+        }
+        return Bundle(path: path, spec: spec, rootfs: rootfs)
+    }
+
+    static func absolute(_ path: String) -> String {
+        if path.hasPrefix("/") { return normalize(path) }
+        var buf = [CChar](repeating: 0, count: 4096)
+        guard getcwd(&buf, buf.count) != nil else { return normalize("/" + path) }
+        return normalize(String(cString: buf) + "/" + path)
+    }
+
+    /// Lexical clean-up: no ".", "..", or repeated slashes.
+    static func normalize(_ path: String) -> String {
+        var parts: [Substring] = []
+        for c in path.split(separator: "/") {
+            if c == "." { continue }
+            if c == ".." { _ = parts.popLast(); continue }
+            parts.append(c)
+        }
+        return "/" + parts.joined(separator: "/")
+    }
+}

@@ -1,0 +1,166 @@
+import Linux
+import OCI
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The container's init process: from the fork to execve of the user's program.
+///
+/// It runs in a child forked from the single-threaded runtime, so plain Swift is safe
+/// here (no other thread can hold a lock: FACTS "Namespaces, clone and signals"). Each
+/// step is named; a failure goes back to the runtime as one line with that name, and
+/// the init exits without exec'ing anything.
+///
+/// Order follows runc's standard init, and the reasons are the kernel's:
+/// namespaces -> mounts and devices (need the new mount ns) -> prestart/createRuntime
+/// hooks (runtime side) -> createContainer hooks -> pivot_root -> console (needs the
+/// container's devpts) -> hostname -> sysctl (needs the container's /proc; must
+/// precede readonly paths, which cover /proc/sys) -> readonly and masked paths ->
+/// read-only root -> rlimits, bounding set, user, cwd, capabilities, no_new_privs ->
+/// wait for `start` -> startContainer hooks -> exec.
+struct ContainerInit {
+    let config: InitConfig
+
+    /// Runs the whole set-up and execs; never returns.
+    func run(enteringNamespaces: Bool) -> Never {
+        config.lock.release()
+        do {
+            if enteringNamespaces { try enterNamespaces() }
+            try setUp()
+        } catch {
+            try? config.channel.send(.failure("\(error)"))
+            _exit(1)
+        }
+    }
+
+    // MARK: namespaces
+
+    /// Joins the namespaces named by path and creates the new ones (except user, pid
+    /// and time, which the runtime or the intermediate process arranged already).
+    func enterNamespaces() throws {
+        try enterNamespaces(config.namespaces)
+    }
+
+    func enterNamespaces(_ plan: NamespacePlan) throws {
+        // Joins first, while the process still has the host's privileges; then the
+        // new namespaces, created by (and owned by) the container's user namespace.
+        for join in plan.joins where join.kind != .user && join.kind != .pid && join.kind != .time {
+            try stage("join \(join.kind.rawValue) namespace \(join.path)") {
+                try Namespaces.join(join.fd, kind: join.kind, path: join.path)
+            }
+        }
+        let flags = plan.unshareFlags
+        if flags != 0 {
+            try stage("unshare namespaces") { try Namespaces.unshare(flags) }
+        }
+    }
+
+    // MARK: the set-up
+
+    func setUp() throws -> Never {
+        let spec = config.spec
+        let process = config.process
+        // A new session: the container's process leads it (and can own a terminal).
+        _ = setsid()
+
+        if !config.noNewKeyring {
+            // A keyring of its own, so the container cannot read the host's session keys.
+            _ = Keyring.joinNewSession(named: config.id)
+        }
+        if let adj = process.oomScoreAdj {
+            try stage("oom_score_adj") {
+                try Files.write("/proc/self/oom_score_adj", String(adj))
+            }
+        }
+
+        let rootfs = RootfsSetup(spec: spec, rootfs: config.rootfs, bundle: config.bundle,
+                                 userNamespace: config.namespaces.new.contains(.user) || config.namespaces.joinsUser,
+                                 newCgroupNamespace: config.namespaces.new.contains(.cgroup))
+        let ownsMountNamespace = config.namespaces.new.contains(.mount)
+        if ownsMountNamespace {
+            try rootfs.prepare()
+        }
+
+        // prestart and createRuntime hooks run in the runtime, now that the
+        // container's namespaces and mounts exist but before pivot_root.
+        let state: String
+        if spec.hooks.map({ !$0.isEmptyOfRuntimeNamespaceHooks }) ?? false || !HookKind.createContainer.hooks(in: spec).isEmpty || !HookKind.startContainer.hooks(in: spec).isEmpty {
+            try config.channel.send(.readyForRuntimeHooks)
+            guard case .runtimeHooksDone(let s) = try config.channel.receive("running createRuntime hooks") else {
+                throw RuntimeError("unexpected message while running createRuntime hooks")
+            }
+            state = s
+            try HookRunner.run(.createContainer, of: spec, state: state)
+        } else {
+            state = ""
+        }
+
+        if ownsMountNamespace {
+            try stage("pivot_root") { try rootfs.enterRoot(noPivot: config.noPivot) }
+        } else {
+            try stage("chroot") { try rootfs.enterRootWithoutMountNamespace() }
+        }
+
+        if process.terminal ?? false {
+            try stage("console") { try Console.setUp(socket: config.consoleSocket, size: process.consoleSize) }
+        }
+        if let hostname = spec.hostname, !hostname.isEmpty {
+            try stage("sethostname") { try UTS.setHostname(hostname) }
+        }
+        if let domain = spec.domainname, !domain.isEmpty {
+            try stage("setdomainname") { try UTS.setDomainname(domain) }
+        }
+        for (key, value) in (spec.linux?.sysctl ?? [:]).sorted(by: { $0.key < $1.key }) {
+            try stage("sysctl \(key)") {
+                try Files.write("/proc/sys/" + key.replacingDots(), value)
+            }
+        }
+        if ownsMountNamespace {
+            try rootfs.finish()
+        }
+
+        let identity = ProcessSetup(process: process, userNamespace: config.namespaces.new.contains(.user) || config.namespaces.joinsUser)
+        try identity.applyLimits()
+        let executable = try identity.resolveExecutable()
+        try identity.closeInheritedDescriptors(keeping: config.preserveFds, plus: [config.execFifo, config.channel.socket])
+        try identity.switchUser()
+
+        // Set-up is complete: report and wait for `start`.
+        try config.channel.send(.ready)
+        config.channel.socket.close()
+        _ = try stage("waiting for start") { try config.execFifo.read(upTo: 1) }
+        config.execFifo.close()
+
+        if !HookKind.startContainer.hooks(in: spec).isEmpty {
+            do {
+                try HookRunner.run(.startContainer, of: spec, state: state)
+            } catch {
+                Self.printError("\(error)")
+                _exit(1)
+            }
+        }
+        Signals.resetForExec()
+        let err = Processes.exec(path: executable, args: process.args ?? [], env: process.env ?? [])
+        Self.printError("exec \(executable): \(SystemError.message(for: err.errno))")
+        _exit(127)
+    }
+
+    static func printError(_ text: String) {
+        let line = "safehouse: \(text)\n"
+        _ = line.withCString { Glibc.write(2, $0, strlen($0)) }
+    }
+}
+
+extension Hooks {
+    /// True when neither prestart nor createRuntime hooks are configured.
+    var isEmptyOfRuntimeNamespaceHooks: Bool {
+        (prestart ?? []).isEmpty && (createRuntime ?? []).isEmpty
+    }
+}
+
+extension String {
+    /// "net.ipv4.ip_forward" -> "net/ipv4/ip_forward" (sysctl key to /proc/sys path).
+    func replacingDots() -> String {
+        String(self.map { $0 == "." ? "/" : $0 })
+    }
+}

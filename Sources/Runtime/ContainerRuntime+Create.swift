@@ -1,0 +1,199 @@
+import FoundationEssentials
+import Linux
+import OCI
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension ContainerRuntime {
+    /// A container the runtime has created, for `run` to go on with.
+    struct Created {
+        let record: ContainerRecord
+        /// Whether the init is our child (or will be re-parented to us as subreaper).
+        let initPid: Int32
+    }
+
+    /// `create`: validate everything, make the state directory, fork the init into its
+    /// namespaces, run the runtime-side hooks, and return once the init waits for
+    /// `start`. On any failure, everything made so far is removed.
+    public func create(id: String, options: CreateOptions) throws {
+        try ContainerID.validate(id)
+        _ = try createContainer(id: id, bundle: try Bundle.load(options.bundle), options: options, consoleSocketFD: nil)
+    }
+
+    func createContainer(id: String, bundle: Bundle, options: CreateOptions, consoleSocketFD: FileDescriptor?) throws -> Created {
+        let spec = bundle.spec
+        guard let process = spec.process else {
+            throw RuntimeError("\(bundle.path)/config.json: process: is required to create a container")
+        }
+        if process.terminal ?? false, options.consoleSocket == nil, consoleSocketFD == nil {
+            throw RuntimeError("process.terminal is true: cannot allocate a terminal without --console-socket")
+        }
+        if options.preserveFds < 0 { throw RuntimeError("--preserve-fds must not be negative") }
+        let plan = try NamespacePlan(spec: spec)
+        let console = try consoleSocketFD ?? options.consoleSocket.map { path in
+            do { return try Sockets.connect(unixPath: path) } catch {
+                throw RuntimeError("--console-socket \(path): \(error)")
+            }
+        }
+
+        let lock = try store.makeContainerDirectory(id)
+        defer { lock.release() }
+        var initPid: Int32 = 0
+        do {
+            let fifoPath = store.fifoPath(of: id)
+            try syscall("mkfifo", fifoPath) { mkfifo(fifoPath, 0o622) }
+            // Opened read-write so the open does not block; the init inherits it.
+            let fifo = try FileDescriptor.open(fifoPath, O_RDWR)
+            let (parentEnd, childEnd) = try Sockets.seqpacketPair()
+            let config = InitConfig(
+                id: id, spec: spec, process: process, rootfs: bundle.rootfs, bundle: bundle.path,
+                channel: SyncChannel(socket: childEnd), execFifo: fifo, consoleSocket: console,
+                namespaces: plan, noPivot: options.noPivot, noNewKeyring: options.noNewKeyring,
+                preserveFds: options.preserveFds, lock: lock)
+            let channel = SyncChannel(socket: parentEnd)
+
+            initPid = try forkInit(config, plan: plan, parentEnd: parentEnd, channel: channel)
+            childEnd.close()
+            fifo.close()
+            console?.close()
+
+            guard let startTime = Processes.startTime(of: initPid) else {
+                // It died at once: its last message says why.
+                _ = try channel.receive("starting")
+                throw RuntimeError("container init exited during set-up")
+            }
+            var record = ContainerRecord(
+                id: id, pid: initPid, pidStartTime: startTime, bundle: bundle.path, rootfs: bundle.rootfs,
+                created: Clock.rfc3339Now(), owner: Owner.name(of: getuid()), config: spec)
+            // Recorded at once, so a create killed half way can still be deleted.
+            try store.save(record)
+
+            var message = try channel.receive("setting up the container")
+            if message == .readyForRuntimeHooks {
+                let state = try stateJSON(record, status: .creating)
+                try HookRunner.run(.prestart, of: spec, state: state)
+                try HookRunner.run(.createRuntime, of: spec, state: state)
+                try channel.send(.runtimeHooksDone(state: state))
+                message = try channel.receive("setting up the container")
+            }
+            guard message == .ready else {
+                throw RuntimeError("unexpected message from container init while setting up the container")
+            }
+            if let pidFile = options.pidFile {
+                try stage("--pid-file \(pidFile)") {
+                    try Files.writeAtomically(Bundle.absolute(pidFile), Array(String(initPid).utf8), mode: 0o644)
+                }
+            }
+            record.created = Clock.rfc3339Now()
+            try store.save(record)
+            return Created(record: record, initPid: initPid)
+        } catch {
+            if initPid > 0 {
+                _ = Glibc.kill(initPid, SIGKILL)
+                _ = Processes.waitForExit(initPid, timeout: 5)
+                _ = Processes.reapAny()
+            }
+            try? Files.removeTree(store.directory(of: id))
+            throw error
+        }
+    }
+
+    /// Forks the container's init (directly, or through the intermediate process when
+    /// the container has its own user or time namespace) and returns its host pid.
+    private func forkInit(_ config: InitConfig, plan: NamespacePlan, parentEnd: FileDescriptor, channel: SyncChannel) throws -> Int32 {
+        if plan.needsIntermediate {
+            let mid = try Processes.fork()
+            if mid == 0 {
+                parentEnd.close()
+                Intermediate(config: config).run()
+            }
+            config.channel.socket.close()
+            defer { _ = try? Processes.wait(mid) }
+            if plan.new.contains(.user) {
+                try channel.expect(.needIDMaps, "creating the user namespace")
+                try writeIDMaps(pid: mid, linux: config.spec.linux)
+                try channel.send(.idMapsWritten)
+            }
+            guard case .initPid(let pid) = try channel.receive("creating namespaces") else {
+                throw RuntimeError("unexpected message from container init while creating namespaces")
+            }
+            return pid
+        }
+        // A new or joined pid namespace applies to our next child only; we switch our
+        // children's pid namespace for this one fork and switch it back.
+        var restore: FileDescriptor?
+        if plan.new.contains(.pid) || plan.join(.pid) != nil {
+            restore = try FileDescriptor.open("/proc/self/ns/pid", O_RDONLY)
+            if let join = plan.join(.pid) {
+                try stage("join pid namespace \(join.path)") { try Namespaces.join(join.fd, kind: .pid, path: join.path) }
+            } else {
+                try stage("unshare pid namespace") { try Namespaces.unshare(NamespaceKind.pid.cloneFlag) }
+            }
+        }
+        let pid = try Processes.fork()
+        if pid == 0 {
+            parentEnd.close()
+            ContainerInit(config: config).run(enteringNamespaces: true)
+        }
+        if let restore {
+            try Namespaces.join(restore, kind: .pid, path: "/proc/self/ns/pid")
+        }
+        return pid
+    }
+
+    private func writeIDMaps(pid: Int32, linux: LinuxConfig?) throws {
+        func text(_ maps: [LinuxIDMapping]?) -> String {
+            (maps ?? []).map { "\($0.containerID) \($0.hostID) \($0.size)\n" }.joined()
+        }
+        try stage("write uid_map") { try Files.write("/proc/\(pid)/uid_map", text(linux?.uidMappings)) }
+        try stage("write gid_map") { try Files.write("/proc/\(pid)/gid_map", text(linux?.gidMappings)) }
+    }
+
+    /// The state document hooks read on stdin.
+    func stateJSON(_ record: ContainerRecord, status: ContainerStatus) throws -> String {
+        let state = State(ociVersion: specVersion, id: record.id, status: status,
+                          pid: status == .stopped ? nil : record.pid, bundle: record.bundle,
+                          annotations: record.config.annotations)
+        return String(decoding: try JSONEncoder().encode(state), as: UTF8.self)
+    }
+}
+
+/// The runtime-spec version this runtime implements.
+public let specVersion = "1.2.0"
+
+extension NamespacePlan {
+    /// Reads the spec's namespaces, opening every joined one now: a bad path fails
+    /// before anything is created.
+    init(spec: Spec) throws {
+        for (index, ns) in (spec.linux?.namespaces ?? []).enumerated() {
+            guard let kind = NamespaceKind(rawValue: ns.type.rawValue) else {
+                throw RuntimeError("linux.namespaces[\(index)].type: unsupported namespace \(ns.type.rawValue)")
+            }
+            if let path = ns.path, !path.isEmpty {
+                let fd: FileDescriptor
+                do { fd = try FileDescriptor.open(path, O_RDONLY) } catch {
+                    throw RuntimeError("linux.namespaces[\(index)].path: \(error)")
+                }
+                joins.append(Join(kind: kind, path: path, fd: fd))
+            } else {
+                new.insert(kind)
+            }
+        }
+    }
+}
+
+/// The owner column of `list`/`state`: a user name from /etc/passwd, read directly
+/// (a static binary must not use NSS).
+enum Owner {
+    static func name(of uid: uid_t) -> String {
+        if uid == 0 { return "root" }
+        if let text = try? Files.readString("/etc/passwd") {
+            for line in text.split(separator: "\n") {
+                let f = line.split(separator: ":", omittingEmptySubsequences: false)
+                if f.count > 2, UInt32(f[2]) == uid { return String(f[0]) }
+            }
+        }
+        return "#\(uid)"
+    }
+}

@@ -1,0 +1,61 @@
+import Linux
+import OCI
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension ContainerRuntime {
+    /// `delete`: removes a stopped (or created) container; `force` kills a running one
+    /// first. A container whose create died half way can always be removed with force.
+    public func delete(id: String, force: Bool) throws {
+        try ContainerID.validate(id)
+        let dir = store.directory(of: id)
+        guard Files.isDirectory(dir) else { throw RuntimeError.containerNotFound(id) }
+        let lock = try store.lock(id)
+        defer { lock.release() }
+        let record: ContainerRecord
+        do {
+            record = try store.load(id)
+        } catch {
+            guard force else { throw error }
+            try stage("remove \(dir)") { try Files.removeTree(dir) }
+            return
+        }
+        switch status(of: record) {
+        case .stopped:
+            break
+        case .created:
+            // runc deletes a created container without --force: it never ran.
+            try stopAll(record)
+        case .running, .paused, .creating:
+            guard force else {
+                throw RuntimeError("cannot delete container \(id) that is not stopped: \(status(of: record).rawValue)")
+            }
+            try stopAll(record)
+        }
+        try destroy(record)
+    }
+
+    /// Kills every process of the container and waits for the init to go.
+    func stopAll(_ record: ContainerRecord) throws {
+        try? signalAll(record, .kill)
+        if Freezer.isFrozen(pid: record.pid) {
+            // A frozen process cannot die until thawed (pause lands with cgroups).
+            log.warning("container \(record.id) is frozen; it will be killed when thawed")
+        }
+        if !Processes.waitForExit(record.pid, timeout: 10) {
+            throw RuntimeError("container \(record.id): init process \(record.pid) did not exit after SIGKILL")
+        }
+    }
+
+    /// Removes the container's state, then runs poststop hooks (their failures are
+    /// warnings, as the runtime spec says).
+    func destroy(_ record: ContainerRecord) throws {
+        try stage("remove \(store.directory(of: record.id))") { try Files.removeTree(store.directory(of: record.id)) }
+        do {
+            try HookRunner.run(.poststop, of: record.config, state: try stateJSON(record, status: .stopped))
+        } catch {
+            log.warning("\(error)")
+        }
+    }
+}

@@ -1,0 +1,50 @@
+import Linux
+import OCI
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension ContainerRuntime {
+    /// `kill`: signals the init, or with `all` every process of the container.
+    public func kill(id: String, signal: Signal, all: Bool) throws {
+        let lock = try store.lock(id)
+        defer { lock.release() }
+        let record = try store.load(id)
+        let current = status(of: record)
+        guard current != .stopped else { throw RuntimeError("container \(id) is not running") }
+        if all {
+            try signalAll(record, signal)
+        } else {
+            try Processes.signal(record.pid, signal)
+        }
+    }
+
+    /// Signals every process of the container: those in its pid namespace when it
+    /// has its own, else the init and its descendants.
+    func signalAll(_ record: ContainerRecord, _ signal: Signal) throws {
+        for pid in processes(of: record) {
+            _ = Glibc.kill(pid, signal.rawValue)
+        }
+    }
+
+    /// The host pids of a container's processes, init first.
+    func processes(of record: ContainerRecord) -> [Int32] {
+        let ownsPidNamespace = record.config.linux?.namespaces?.contains { $0.type == .pid && ($0.path ?? "").isEmpty } ?? false
+        let all = Processes.all()
+        if ownsPidNamespace, let ns = Namespaces.identity(of: .pid, pid: record.pid) {
+            return [record.pid] + all.filter { $0 != record.pid && Namespaces.identity(of: .pid, pid: $0) == ns }
+        }
+        var parents: [Int32: Int32] = [:]
+        for pid in all { if let p = Processes.parent(of: pid) { parents[pid] = p } }
+        var members: Set<Int32> = [record.pid]
+        var changed = true
+        while changed {
+            changed = false
+            for (pid, parent) in parents where !members.contains(pid) && members.contains(parent) {
+                members.insert(pid)
+                changed = true
+            }
+        }
+        return [record.pid] + members.subtracting([record.pid]).sorted()
+    }
+}

@@ -1,0 +1,96 @@
+import Linux
+import OCI
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension ContainerRuntime {
+    /// Signals `run` passes on to the container instead of dying of them, as runc does.
+    static let forwardedSignals: [Int32] = [
+        SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT, SIGALRM, SIGPWR,
+    ]
+
+    /// `run`: create and start; with `detach` return at once, otherwise wait for the
+    /// container's process, forward signals to it, delete the container when it ends
+    /// and return its exit code (128 + signal for a signal death).
+    public func run(id: String, options: CreateOptions, detach: Bool) throws -> Int32 {
+        try ContainerID.validate(id)
+        let bundle = try Bundle.load(options.bundle)
+        if detach {
+            _ = try createContainer(id: id, bundle: bundle, options: options, consoleSocketFD: nil)
+            do { try start(id: id) } catch {
+                try? delete(id: id, force: true)
+                throw error
+            }
+            return 0
+        }
+        // The init may be a grandchild (user namespaces): be its reaper. Block the
+        // signals we wait for before forking; the init unblocks them before exec.
+        try ProcessControl.becomeChildSubreaper()
+        let waited = Self.forwardedSignals + [SIGCHLD]
+        Signals.block(waited)
+
+        // A terminal with nobody to hand it to: keep the pty master and relay it.
+        var consoleEnds: (FileDescriptor, FileDescriptor)?
+        if bundle.spec.process?.terminal ?? false, options.consoleSocket == nil {
+            consoleEnds = try Sockets.seqpacketPair()
+        }
+        let created = try createContainer(id: id, bundle: bundle, options: options, consoleSocketFD: consoleEnds?.1)
+        consoleEnds?.1.close()
+        var proxy: TerminalProxy?
+        do {
+            if let ours = consoleEnds?.0 {
+                proxy = TerminalProxy(master: try ours.receiveDescriptor())
+            }
+            try start(id: id)
+        } catch {
+            proxy?.restore()
+            try? delete(id: id, force: true)
+            throw error
+        }
+        let status: ExitStatus
+        if let proxy {
+            let signals = try Signals.descriptor(for: waited)
+            status = proxy.pump(signals: signals) { signal in
+                self.handle(signal, initPid: created.initPid)
+            }
+            proxy.restore()
+        } else {
+            status = waitForInit(created.initPid, forwarding: waited)
+        }
+        // The init is gone: remove what is left (any other process, state, hooks).
+        do {
+            let lock = try store.lock(id)
+            if let record = try? store.load(id) {
+                try? signalAll(record, .kill)
+                lock.release()
+                try destroy(record)
+            } else {
+                lock.release()
+            }
+        } catch {
+            log.warning("\(error)")
+        }
+        return status.shellCode
+    }
+
+    /// Waits for the init to exit, reaping every child and forwarding signals.
+    func waitForInit(_ pid: Int32, forwarding signals: [Int32]) -> ExitStatus {
+        while true {
+            let (signal, _) = Signals.wait(for: signals)
+            if let status = handle(signal, initPid: pid) { return status }
+        }
+    }
+
+    /// SIGCHLD: reap children, and report the init's end. Anything else: forward it.
+    private func handle(_ signal: Int32, initPid pid: Int32) -> ExitStatus? {
+        if signal == SIGCHLD {
+            while let (reaped, status) = Processes.reapAny() {
+                if reaped == pid { return status }
+            }
+        } else if signal > 0 {
+            _ = Glibc.kill(pid, signal)
+        }
+        return nil
+    }
+}

@@ -1,0 +1,39 @@
+import Linux
+import OCI
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension ContainerRuntime {
+    /// `start`: only a created container starts. Writing a byte into the exec FIFO
+    /// releases the init, which execs the user's program; then poststart hooks run.
+    public func start(id: String) throws {
+        let lock = try store.lock(id)
+        defer { lock.release() }
+        let record = try store.load(id)
+        switch status(of: record) {
+        case .created: break
+        case .stopped: throw RuntimeError("cannot start a container that has stopped")
+        case .running, .paused: throw RuntimeError("cannot start an already running container")
+        case .creating: throw RuntimeError("cannot start a container that is still being created")
+        }
+        let fifoPath = store.fifoPath(of: id)
+        let fifo: FileDescriptor
+        do {
+            // Non-blocking: with no reader (the init died) this fails at once with ENXIO.
+            fifo = try FileDescriptor.open(fifoPath, O_WRONLY | O_NONBLOCK)
+        } catch let e as SystemError where e.errno == ENXIO {
+            throw RuntimeError("cannot start container \(id): its init process has exited")
+        }
+        try fifo.write([0])
+        fifo.close()
+        try Files.remove(fifoPath)
+
+        // poststart failures are warnings: the container is already running (runtime spec).
+        do {
+            try HookRunner.run(.poststart, of: record.config, state: try stateJSON(record, status: .running))
+        } catch {
+            log.warning("\(error)")
+        }
+    }
+}

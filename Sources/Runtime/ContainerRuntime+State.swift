@@ -1,0 +1,37 @@
+import Linux
+import OCI
+
+/// The document `state` prints and `list --format json` lists, in runc's shape.
+public struct ContainerReport: Codable, Sendable {
+    public var ociVersion: String
+    public var id: String
+    public var pid: Int32
+    public var status: ContainerStatus
+    public var bundle: String
+    public var rootfs: String
+    public var created: String
+    public var owner: String
+    public var annotations: [String: String]?
+}
+
+extension ContainerRuntime {
+    /// `state`: the container's current state, derived from its live process.
+    public func state(id: String) throws -> ContainerReport {
+        try ContainerID.validate(id)
+        guard Files.isDirectory(store.directory(of: id)) else { throw RuntimeError.containerNotFound(id) }
+        return report(try store.load(id))
+    }
+
+    /// `list`: every container under the root; ones that cannot be read are skipped.
+    public func list() -> [ContainerReport] {
+        store.ids().compactMap { id in (try? store.load(id)).map(report) }
+    }
+
+    func report(_ record: ContainerRecord) -> ContainerReport {
+        let status = status(of: record)
+        return ContainerReport(
+            ociVersion: specVersion, id: record.id, pid: status == .stopped ? 0 : record.pid,
+            status: status, bundle: record.bundle, rootfs: record.rootfs, created: record.created,
+            owner: record.owner, annotations: record.config.annotations)
+    }
+}

@@ -1,0 +1,34 @@
+import Linux
+import OCI
+
+/// The runtime's library face: one instance per invocation, bound to a root.
+/// Each lifecycle verb lives in its own file (`ContainerRuntime+Create.swift`, ...).
+public final class ContainerRuntime {
+    public let store: StateStore
+    public let log: RuntimeLog
+
+    public init(root: String, log: RuntimeLog) {
+        self.store = StateStore(root: root)
+        self.log = log
+    }
+}
+
+/// What `create` (and `run`) are told beyond the bundle's config.
+public struct CreateOptions: Sendable {
+    public var bundle: String
+    public var pidFile: String?
+    public var consoleSocket: String?
+    public var noPivot: Bool
+    public var noNewKeyring: Bool
+    public var preserveFds: Int
+
+    public init(bundle: String, pidFile: String? = nil, consoleSocket: String? = nil,
+                noPivot: Bool = false, noNewKeyring: Bool = false, preserveFds: Int = 0) {
+        self.bundle = bundle
+        self.pidFile = pidFile
+        self.consoleSocket = consoleSocket
+        self.noPivot = noPivot
+        self.noNewKeyring = noNewKeyring
+        self.preserveFds = preserveFds
+    }
+}

@@ -1,0 +1,59 @@
+import Linux
+import OCI
+
+/// Everything the container's init process needs, prepared and validated by the
+/// runtime before the first fork (youki's "before any side effects"): the init only
+/// acts on it.
+struct InitConfig {
+    let id: String
+    let spec: Spec
+    let process: OCI.Process
+    /// Absolute host path of the root filesystem.
+    let rootfs: String
+    let bundle: String
+    let channel: SyncChannel
+    /// The exec FIFO, opened read-write by the runtime: the init blocks reading it
+    /// until `start` writes a byte.
+    let execFifo: FileDescriptor
+    /// The engine's console socket, connected, when the process wants a terminal.
+    let consoleSocket: FileDescriptor?
+    let namespaces: NamespacePlan
+    let noPivot: Bool
+    let noNewKeyring: Bool
+    /// Descriptors 3..<3+preserveFds stay open into the container (LISTEN_FDS and friends).
+    let preserveFds: Int
+    /// The runtime's lock on the container directory: the init closes its inherited
+    /// copy at once, or the lock would outlive `create` until the exec.
+    let lock: ContainerLock
+}
+
+/// Which namespaces the container creates and which it joins, decided by the runtime.
+struct NamespacePlan {
+    struct Join {
+        let kind: NamespaceKind
+        let path: String
+        let fd: FileDescriptor
+    }
+
+    /// Namespaces joined by path, each opened by the runtime before forking.
+    var joins: [Join] = []
+    /// Namespaces to create, as kinds.
+    var new: Set<NamespaceKind> = []
+
+    var joinsUser: Bool { joins.contains { $0.kind == .user } }
+    var join: (NamespaceKind) -> Join? { { kind in joins.first { $0.kind == kind } } }
+
+    /// User and time namespaces (new or joined) need a process between the runtime
+    /// and the init: a new pid or time namespace applies to children only and must be
+    /// owned by the container's user namespace, and the runtime itself must stay in
+    /// the host's namespaces to write state. Everything else is entered by the init.
+    var needsIntermediate: Bool {
+        new.contains(.user) || joinsUser || new.contains(.time)
+    }
+
+    /// The flags unshare(2) creates in one call, beyond user, pid and time, which
+    /// have their own steps.
+    var unshareFlags: Int32 {
+        new.subtracting([.user, .pid, .time]).reduce(0) { $0 | $1.cloneFlag }
+    }
+}

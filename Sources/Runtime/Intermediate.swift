@@ -1,0 +1,73 @@
+import Linux
+import OCI
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The process between the runtime and the container's init, used only when the
+/// container has a user (or time) namespace of its own.
+///
+/// New pid and time namespaces apply to a process's children, and must be owned by
+/// the container's user namespace; the runtime itself has to stay in the host's
+/// namespaces (it writes state and the uid/gid maps). So this process joins and
+/// creates the namespaces, forks the init into them, reports its pid and exits
+/// (runc's nsexec stage 1).
+struct Intermediate {
+    let config: InitConfig
+
+    func run() -> Never {
+        config.lock.release()
+        do {
+            let plan = config.namespaces
+            // Joins while still privileged on the host, user namespace last.
+            try ContainerInit(config: config).enterNamespaces(NamespacePlan(joins: plan.joins.filter { $0.kind != .user }, new: []))
+            if let user = plan.join(.user) {
+                try stage("join user namespace \(user.path)") { try Namespaces.join(user.fd, kind: .user, path: user.path) }
+            }
+            if plan.new.contains(.user) {
+                try stage("unshare user namespace") { try Namespaces.unshare(NamespaceKind.user.cloneFlag) }
+                try config.channel.send(.needIDMaps)
+                try config.channel.expect(.idMapsWritten, "writing uid/gid maps")
+            }
+            if plan.new.contains(.user) || plan.joinsUser {
+                // Become the namespace's root, when the maps include it.
+                if Credentials.setGIDIfMapped(0) { _ = Credentials.setUIDIfMapped(0) }
+            }
+            if let pid = plan.join(.pid) {
+                try stage("join pid namespace \(pid.path)") { try Namespaces.join(pid.fd, kind: .pid, path: pid.path) }
+            }
+            var flags = plan.unshareFlags
+            if plan.new.contains(.pid) { flags |= NamespaceKind.pid.cloneFlag }
+            if plan.new.contains(.time) { flags |= NamespaceKind.time.cloneFlag }
+            if flags != 0 {
+                try stage("unshare namespaces") { try Namespaces.unshare(flags) }
+            }
+            if plan.new.contains(.time) {
+                try stage("time namespace offsets") { try writeTimeOffsets() }
+            }
+            let pid = try Processes.fork()
+            if pid == 0 {
+                ContainerInit(config: config).run(enteringNamespaces: false)
+            }
+            try config.channel.send(.initPid(pid))
+            _exit(0)
+        } catch {
+            try? config.channel.send(.failure("\(error)"))
+            _exit(1)
+        }
+    }
+
+    private func writeTimeOffsets() throws {
+        guard let offsets = config.spec.linux?.timeOffsets, !offsets.isEmpty else { return }
+        var text = ""
+        for (clock, offset) in offsets.sorted(by: { $0.key < $1.key }) {
+            text += "\(clock) \(offset.secs ?? 0) \(offset.nanosecs ?? 0)\n"
+        }
+        try Files.write("/proc/self/timens_offsets", text)
+    }
+}
+
+extension Credentials {
+    static func setGIDIfMapped(_ gid: UInt32) -> Bool { (try? setGID(gid)) != nil }
+    static func setUIDIfMapped(_ uid: UInt32) -> Bool { (try? setUID(uid)) != nil }
+}

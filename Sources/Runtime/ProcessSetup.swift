@@ -1,0 +1,105 @@
+import Linux
+import OCI
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The user's process identity and limits: rlimits, the executable, inherited
+/// descriptors, uid/gid/groups, capabilities, cwd, umask and no_new_privs.
+struct ProcessSetup {
+    let process: OCI.Process
+    let userNamespace: Bool
+
+    func applyLimits() throws {
+        for limit in process.rlimits ?? [] {
+            guard let resource = rlimitResources[limit.type] else {
+                throw RuntimeError("process.rlimits: unknown type \(limit.type)")
+            }
+            do {
+                try Credentials.setLimit(resource, name: limit.type, soft: limit.soft, hard: limit.hard)
+            } catch let e as SystemError where e.errno == EPERM {
+                let current = Credentials.limit(resource)?.hard
+                let have = current.map { $0 == UInt64.max ? "unlimited" : String($0) } ?? "unknown"
+                throw RuntimeError("setrlimit \(limit.type): cannot raise the hard limit to \(limit.hard) (the runtime's own hard limit is \(have)): operation not permitted")
+            }
+        }
+    }
+
+    /// Finds args[0] in the container (with the process's PATH), before blocking on
+    /// `start`, so a missing program fails `create` like runc, not `start`.
+    func resolveExecutable() throws -> String {
+        guard let command = process.args?.first, !command.isEmpty else {
+            throw RuntimeError("process.args must not be empty")
+        }
+        if let path = Processes.lookPath(command, env: process.env ?? []) { return path }
+        if command.contains("/") {
+            throw RuntimeError("exec: \"\(command)\": stat \(command): no such file or directory")
+        }
+        throw RuntimeError("exec: \"\(command)\": executable file not found in $PATH")
+    }
+
+    /// Everything the runtime had open beyond stdio and the preserved descriptors is
+    /// marked close-on-exec: nothing of the host leaks into the container (CVE-2024-21626).
+    func closeInheritedDescriptors(keeping preserve: Int, plus open: [FileDescriptor]) throws {
+        try FileDescriptor.closeOnExecAll(from: Int32(3 + max(0, preserve)))
+        for fd in open where fd.rawValue >= 0 { try? fd.setCloseOnExec(true) }
+    }
+
+    /// Drops to the container user with exactly the spec's capabilities.
+    func switchUser() throws {
+        let caps = process.capabilities
+        let lastCap = Capabilities.lastCap
+        let bounding = try capabilitySet(caps?.bounding, field: "bounding", lastCap: lastCap)
+        let effective = try capabilitySet(caps?.effective, field: "effective", lastCap: lastCap)
+        let permitted = try capabilitySet(caps?.permitted, field: "permitted", lastCap: lastCap)
+        let inheritable = try capabilitySet(caps?.inheritable, field: "inheritable", lastCap: lastCap)
+        let ambient = try capabilitySet(caps?.ambient, field: "ambient", lastCap: lastCap)
+
+        // A capability the runtime itself lacks cannot be granted: say which one,
+        // rather than capset's bare EPERM (CAP_SYS_RESOURCE on this machine kind).
+        let missing = (permitted.mask | effective.mask) & ~Capabilities.current().permitted.mask
+        if missing != 0, let cap = (0...63).first(where: { missing & (1 << UInt64($0)) != 0 }) {
+            let name = capabilityNumbers.first { $0.value == cap }?.key ?? "capability \(cap)"
+            throw RuntimeError("process.capabilities: \(name) is not in the runtime's own bounding set, so it cannot be granted")
+        }
+
+        try stage("drop bounding capabilities") {
+            try Capabilities.limitBoundingSet(to: bounding, lastCap: lastCap)
+        }
+        try Capabilities.keepAcrossSetuid(true)
+        let user = process.user
+        try stage("set user \(user.uid):\(user.gid)") {
+            // In a user namespace whose gid map was written without "setgroups deny"
+            // (we write it as root), setgroups is allowed.
+            try Credentials.setGroups(user.additionalGids ?? [])
+            try Credentials.setGID(user.gid)
+            try Credentials.setUID(user.uid)
+        }
+        try Capabilities.keepAcrossSetuid(false)
+
+        let cwd = process.cwd.isEmpty ? "/" : process.cwd
+        try syscall("chdir", cwd) { chdir(cwd) }
+
+        try stage("capset") {
+            try Capabilities.set(effective: effective, permitted: permitted, inheritable: inheritable)
+            if ambient.mask != 0 { Capabilities.raiseAmbient(ambient, lastCap: lastCap) }
+        }
+        umask(mode_t(process.user.umask ?? 0o022))
+        if process.noNewPrivileges ?? false {
+            try ProcessControl.setNoNewPrivileges()
+        }
+    }
+
+    /// Capability names to a set; names this kernel does not know are skipped, as runc
+    /// does (with a warning there).
+    private func capabilitySet(_ names: [String]?, field: String, lastCap: Int) throws -> CapabilitySet {
+        var numbers: [Int] = []
+        for name in names ?? [] {
+            guard let n = capabilityNumbers[name] else {
+                throw RuntimeError("process.capabilities.\(field): unknown capability \(name)")
+            }
+            if n <= lastCap { numbers.append(n) }
+        }
+        return CapabilitySet(numbers)
+    }
+}

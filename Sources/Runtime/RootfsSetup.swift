@@ -1,0 +1,245 @@
+import Linux
+import OCI
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The container's file-system view: its mounts, /dev, the switch of root, and the
+/// read-only and masked paths. Runs inside the container's new mount namespace.
+struct RootfsSetup {
+    let spec: Spec
+    let rootfs: String
+    let bundle: String
+    /// In a user namespace devices cannot be created (mknod): they are bind-mounted.
+    let userNamespace: Bool
+    let newCgroupNamespace: Bool
+
+    var mounts: [Mount] { spec.mounts ?? [] }
+
+    /// Mounts everything under the rootfs, before pivot_root.
+    func prepare() throws {
+        // Keep the container's mount events from reaching the host: "/" becomes
+        // rslave (or what rootfsPropagation asks for), as runc does.
+        let propagation = MountOptions.rootPropagation(spec.linux?.rootfsPropagation)
+        try stage("make / \(spec.linux?.rootfsPropagation ?? "rslave")") {
+            try Mounts.mount(source: "", target: "/", type: nil, flags: propagation)
+        }
+        // pivot_root needs the new root to be a mount point.
+        try stage("bind rootfs \(rootfs)") {
+            try Mounts.mount(source: rootfs, target: rootfs, type: "bind", flags: [.bind, .recursive])
+        }
+        for (index, mount) in mounts.enumerated() {
+            try stage("mount mounts[\(index)] \(mount.destination)") { try self.mount(mount) }
+        }
+        if needsDeviceSetup {
+            let devices = DeviceSetup(rootfs: rootfs, devices: spec.linux?.devices ?? [], bindFromHost: userNamespace)
+            try stage("create devices") { try devices.create() }
+        }
+        // The working directory exists before the user's program runs (runc creates it too).
+        let cwd = spec.process?.cwd ?? "/"
+        try stage("create cwd \(cwd)") { try Files.makeDirectories(try SecureJoin.resolve(cwd, in: rootfs)) }
+    }
+
+    /// runc sets /dev up unless it is bind-mounted from the host.
+    var needsDeviceSetup: Bool {
+        !mounts.contains { $0.destination == "/dev" && MountOptions($0.options ?? []).isBind }
+    }
+
+    /// Mounts one spec entry at its destination resolved inside the rootfs.
+    func mount(_ mount: Mount) throws {
+        let options = MountOptions(mount.options ?? [])
+        let type = mount.type ?? (options.isBind ? "bind" : "")
+        let target = try SecureJoin.resolve(mount.destination, in: rootfs)
+        if type == "cgroup" {
+            try mountCgroups(at: target, options: options)
+            return
+        }
+        if options.isBind || type == "bind" {
+            try bindMount(mount, options: options, target: target)
+        } else {
+            try Files.makeDirectories(target)
+            let source = mount.source ?? type
+            do {
+                try Mounts.mount(source: source, target: target, type: type, flags: options.flags, data: options.dataString)
+            } catch let e as SystemError where e.errno == EPERM && type == "sysfs" {
+                // In a user namespace that does not own a network namespace the kernel
+                // refuses a new sysfs; bind the host's read-only instead, as runc does.
+                try Mounts.mount(source: "/sys", target: target, type: "bind", flags: [.bind, .recursive])
+                try Mounts.mount(source: "", target: target, type: nil,
+                                 flags: [.bind, .remount, .readOnly, .recursive, .noSuid, .noDev, .noExec])
+            }
+        }
+        for p in options.propagation {
+            try Mounts.mount(source: "", target: target, type: nil, flags: p)
+        }
+    }
+
+    private func bindMount(_ mount: Mount, options: MountOptions, target: String) throws {
+        guard var source = mount.source, !source.isEmpty else {
+            throw RuntimeError("bind mount needs a source")
+        }
+        if !source.hasPrefix("/") { source = bundle + "/" + source }
+        let st = try Files.status(source)
+        if (st.st_mode & S_IFMT) == S_IFDIR {
+            try Files.makeDirectories(target)
+        } else {
+            if let slash = target.lastIndex(of: "/") { try Files.makeDirectories(String(target[..<slash])) }
+            if !Files.exists(target) { try Files.touch(target) }
+        }
+        var flags = options.flags
+        flags.insert(.bind)
+        try Mounts.mount(source: source, target: target, type: "bind", flags: flags.intersection([.bind, .recursive]))
+        // Bind mounts ignore other flags on the first call: apply them in a remount,
+        // keeping the flags the kernel locked (nosuid, nodev... of the source).
+        let extra = flags.subtracting([.bind, .recursive, .remount])
+        if !extra.isEmpty {
+            let locked = userNamespace ? Mounts.currentFlags(of: target).intersection([.noSuid, .noDev, .noExec, .noAtime, .noDirAtime, .relatime]) : []
+            var remount = extra.union(locked).union([.bind, .remount])
+            if flags.contains(.recursive) { remount.insert(.recursive) }
+            try Mounts.mount(source: "", target: target, type: nil, flags: remount)
+        }
+    }
+
+    /// A "cgroup" mount: the v2 hierarchy on a unified host; on v1 and hybrid hosts a
+    /// tmpfs holding one mount per v1 hierarchy, as runc lays it out. With a private
+    /// cgroup namespace each is mounted fresh (the namespace scopes it); otherwise the
+    /// container's own cgroup directory is bind-mounted so the host tree stays hidden.
+    private func mountCgroups(at target: String, options: MountOptions) throws {
+        try Files.makeDirectories(target)
+        let hierarchies = CgroupMounts.hostHierarchies()
+        if hierarchies.v1.isEmpty {
+            try Mounts.mount(source: "cgroup", target: target, type: "cgroup2", flags: options.flags, data: nil)
+            return
+        }
+        let flags = options.flags.subtracting(.readOnly)
+        try Mounts.mount(source: "tmpfs", target: target, type: "tmpfs", flags: flags, data: "mode=755")
+        let own = CgroupMounts.ownPaths()
+        for h in hierarchies.v1 {
+            let dest = target + "/" + h.name
+            try Files.makeDirectories(dest)
+            if newCgroupNamespace {
+                try Mounts.mount(source: "cgroup", target: dest, type: "cgroup", flags: options.flags, data: h.superOptions)
+            } else {
+                let path = h.mountPoint + (own[h.controllerKey] ?? "/")
+                try Mounts.mount(source: path, target: dest, type: "bind", flags: [.bind])
+                try Mounts.mount(source: "", target: dest, type: nil, flags: options.flags.union([.bind, .remount]))
+            }
+        }
+        if options.flags.contains(.readOnly) {
+            try Mounts.mount(source: "", target: target, type: nil, flags: options.flags.union(.remount))
+        }
+    }
+
+    // MARK: switching root
+
+    /// pivot_root into the rootfs and detach the old root (runc's fd-based variant,
+    /// which needs no directory for the old root inside the image).
+    func enterRoot(noPivot: Bool) throws {
+        if noPivot {
+            try syscall("chdir", rootfs) { chdir(rootfs) }
+            try Mounts.mount(source: rootfs, target: "/", type: nil, flags: .move)
+            try syscall("chroot", rootfs) { chroot(".") }
+            try syscall("chdir", "/") { chdir("/") }
+            return
+        }
+        let oldRoot = try FileDescriptor.open("/", O_DIRECTORY | O_RDONLY)
+        let newRoot = try FileDescriptor.open(rootfs, O_DIRECTORY | O_RDONLY)
+        try syscall("fchdir", rootfs) { fchdir(newRoot.rawValue) }
+        try Mounts.pivotRoot(".", ".")
+        try syscall("fchdir", "old root") { fchdir(oldRoot.rawValue) }
+        // Make the old root a slave before detaching, so the unmount does not
+        // propagate back to the host's mounts.
+        try Mounts.mount(source: "", target: ".", type: nil, flags: [.slave, .recursive])
+        try Mounts.unmount(".", detach: true)
+        try syscall("chdir", "/") { chdir("/") }
+    }
+
+    /// With no mount namespace of its own, the container can only chroot.
+    func enterRootWithoutMountNamespace() throws {
+        try syscall("chroot", rootfs) { chroot(rootfs) }
+        try syscall("chdir", "/") { chdir("/") }
+    }
+
+    // MARK: after the switch
+
+    /// Read-only and masked paths, then the read-only root: the last changes to the
+    /// file-system view (they follow sysctl, which writes under /proc/sys).
+    func finish() throws {
+        let linux = spec.linux
+        for path in linux?.readonlyPaths ?? [] {
+            try stage("readonly path \(path)") { try makeReadOnly(path) }
+        }
+        for path in linux?.maskedPaths ?? [] {
+            try stage("masked path \(path)") { try mask(path) }
+        }
+        if spec.root?.readonly ?? false {
+            try stage("read-only root") {
+                let current = Mounts.currentFlags(of: "/")
+                try Mounts.mount(source: "", target: "/", type: nil, flags: current.union([.bind, .remount, .readOnly]))
+            }
+        }
+    }
+
+    private func makeReadOnly(_ path: String) throws {
+        guard Files.exists(path) else { return }
+        try Mounts.mount(source: path, target: path, type: "bind", flags: [.bind, .recursive])
+        let current = Mounts.currentFlags(of: path)
+        try Mounts.mount(source: "", target: path, type: nil, flags: current.union([.bind, .remount, .readOnly, .recursive]))
+    }
+
+    private func mask(_ path: String) throws {
+        guard Files.exists(path) else { return }
+        if Files.isDirectory(path) {
+            try Mounts.mount(source: "tmpfs", target: path, type: "tmpfs", flags: .readOnly)
+        } else {
+            try Mounts.mount(source: "/dev/null", target: path, type: "bind", flags: .bind)
+        }
+    }
+}
+
+/// The host's cgroup hierarchies, read from /proc/self/mountinfo.
+enum CgroupMounts {
+    struct Hierarchy {
+        /// Directory name under /sys/fs/cgroup ("cpu", "systemd").
+        let name: String
+        let mountPoint: String
+        /// Options to mount the same hierarchy ("cpu", "name=systemd").
+        let superOptions: String
+        /// The key of this hierarchy in /proc/self/cgroup ("cpu", "name=systemd").
+        var controllerKey: String { superOptions }
+    }
+
+    static func hostHierarchies() -> (v1: [Hierarchy], v2: String?) {
+        guard let text = try? Files.readString("/proc/self/mountinfo") else { return ([], nil) }
+        var v1: [Hierarchy] = []
+        var v2: String?
+        for line in text.split(separator: "\n") {
+            let parts = line.split(separator: " - ", maxSplits: 1)
+            guard parts.count == 2 else { continue }
+            let fields = parts[0].split(separator: " ")
+            let tail = parts[1].split(separator: " ")
+            guard fields.count >= 5, tail.count >= 3 else { continue }
+            let mountPoint = String(fields[4])
+            if tail[0] == "cgroup2" { v2 = mountPoint; continue }
+            guard tail[0] == "cgroup" else { continue }
+            let known: Set<String> = ["cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "net_cls", "blkio",
+                                      "perf_event", "net_prio", "hugetlb", "pids", "rdma", "misc"]
+            let opts = tail[2].split(separator: ",").map(String.init).filter { known.contains($0) || $0.hasPrefix("name=") }
+            guard !opts.isEmpty, let name = mountPoint.split(separator: "/").last else { continue }
+            v1.append(Hierarchy(name: String(name), mountPoint: mountPoint, superOptions: opts.joined(separator: ",")))
+        }
+        return (v1, v2)
+    }
+
+    /// The calling process's cgroup path per v1 hierarchy key, from /proc/self/cgroup.
+    static func ownPaths() -> [String: String] {
+        guard let text = try? Files.readString("/proc/self/cgroup") else { return [:] }
+        var result: [String: String] = [:]
+        for line in text.split(separator: "\n") {
+            let parts = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
+            guard parts.count == 3, !parts[1].isEmpty else { continue }
+            result[String(parts[1])] = String(parts[2])
+        }
+        return result
+    }
+}

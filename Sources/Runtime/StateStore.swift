@@ -1,0 +1,81 @@
+import FoundationEssentials
+import Linux
+import OCI
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The runtime root (`/run/safehouse` by default): one directory per container,
+/// holding `state.json` and, until `start`, the `exec.fifo`.
+public struct StateStore: Sendable {
+    public let root: String
+
+    public init(root: String) { self.root = root }
+
+    public func directory(of id: String) -> String { root + "/" + id }
+    func statePath(of id: String) -> String { directory(of: id) + "/state.json" }
+    func fifoPath(of id: String) -> String { directory(of: id) + "/exec.fifo" }
+
+    /// Makes the container's directory; fails if the id is taken. The directory is
+    /// the lock too (flock on it), so two `create`s of one id cannot both proceed.
+    func makeContainerDirectory(_ id: String) throws -> ContainerLock {
+        try ContainerID.validate(id)
+        do {
+            try Files.makeDirectories(root, mode: 0o700)
+        } catch {
+            throw RuntimeError("cannot create runtime root \(root): \(error)")
+        }
+        let dir = directory(of: id)
+        if mkdir(dir, 0o711) != 0 {
+            if errno == EEXIST { throw RuntimeError("container with id \"\(id)\" already exists") }
+            throw RuntimeError("\(SystemError(call: "mkdir", path: dir, errno: errno))")
+        }
+        return try ContainerLock(directory: dir)
+    }
+
+    /// Locks an existing container's directory.
+    func lock(_ id: String) throws -> ContainerLock {
+        try ContainerID.validate(id)
+        let dir = directory(of: id)
+        guard Files.isDirectory(dir) else { throw RuntimeError.containerNotFound(id) }
+        let lock = try ContainerLock(directory: dir)
+        // A concurrent delete may have removed it while we waited for the lock.
+        guard Files.isDirectory(dir) else { throw RuntimeError.containerNotFound(id) }
+        return lock
+    }
+
+    func load(_ id: String) throws -> ContainerRecord {
+        let path = statePath(of: id)
+        let bytes: [UInt8]
+        do { bytes = try Files.read(path) } catch let e as SystemError where e.errno == ENOENT {
+            throw RuntimeError("container \"\(id)\" is not fully created (no state): remove it with delete --force")
+        }
+        do {
+            return try JSONDecoder().decode(ContainerRecord.self, from: Data(bytes))
+        } catch {
+            throw RuntimeError("\(path): unreadable state: \(error)")
+        }
+    }
+
+    func save(_ record: ContainerRecord) throws {
+        let data = try JSONEncoder().encode(record)
+        try Files.writeAtomically(statePath(of: record.id), Array(data))
+    }
+
+    /// Ids of every container under the root.
+    public func ids() -> [String] {
+        ((try? Files.list(root)) ?? []).filter { Files.isDirectory(directory(of: $0)) }.sorted()
+    }
+}
+
+/// An exclusive flock on a container's directory, held until released or deinit.
+final class ContainerLock {
+    private let fd: FileDescriptor
+
+    init(directory: String) throws {
+        fd = try FileDescriptor.open(directory, O_RDONLY | O_DIRECTORY)
+        try syscall("flock", directory) { flock(fd.rawValue, LOCK_EX) }
+    }
+
+    func release() { fd.close() }
+}

@@ -1,0 +1,80 @@
+import Linux
+
+/// The typed messages the runtime and the container's init processes exchange over
+/// one SOCK_SEQPACKET socketpair (youki's process/channel.rs, crun's sync points).
+enum SyncMessage: Equatable {
+    /// intermediate -> runtime: my new user namespace needs its uid/gid maps.
+    case needIDMaps
+    /// runtime -> intermediate: the maps are written.
+    case idMapsWritten
+    /// intermediate -> runtime: the container init is this pid (host pid namespace).
+    case initPid(Int32)
+    /// init -> runtime: mounts are ready; run prestart and createRuntime hooks now.
+    case readyForRuntimeHooks
+    /// runtime -> init: hooks ran; here is the state to give createContainer and
+    /// startContainer hooks.
+    case runtimeHooksDone(state: String)
+    /// init -> runtime: set-up finished; blocked until `start`.
+    case ready
+    /// either way: a failure, as the one-line message the user will see.
+    case failure(String)
+
+    func encoded() -> [UInt8] {
+        switch self {
+        case .needIDMaps: return [1]
+        case .idMapsWritten: return [2]
+        case .initPid(let pid): return [3] + Array(String(pid).utf8)
+        case .readyForRuntimeHooks: return [4]
+        case .runtimeHooksDone(let state): return [5] + Array(state.utf8)
+        case .ready: return [6]
+        case .failure(let message): return [7] + Array(message.utf8)
+        }
+    }
+
+    init?(decoding bytes: [UInt8]) {
+        guard let tag = bytes.first else { return nil }
+        let payload = String(decoding: bytes.dropFirst(), as: UTF8.self)
+        switch tag {
+        case 1: self = .needIDMaps
+        case 2: self = .idMapsWritten
+        case 3:
+            guard let pid = Int32(payload) else { return nil }
+            self = .initPid(pid)
+        case 4: self = .readyForRuntimeHooks
+        case 5: self = .runtimeHooksDone(state: payload)
+        case 6: self = .ready
+        case 7: self = .failure(payload)
+        default: return nil
+        }
+    }
+}
+
+/// One end of the channel, with named waits that turn anything unexpected into an error.
+struct SyncChannel {
+    let socket: FileDescriptor
+
+    func send(_ message: SyncMessage) throws {
+        try socket.sendMessage(message.encoded())
+    }
+
+    /// Receives the next message; the peer's `failure` becomes a thrown error, and a
+    /// closed channel means the peer died.
+    func receive(_ waitingFor: String) throws -> SyncMessage {
+        let bytes = try socket.receiveMessage()
+        if bytes.isEmpty {
+            throw RuntimeError("container init exited unexpectedly while \(waitingFor)")
+        }
+        guard let message = SyncMessage(decoding: bytes) else {
+            throw RuntimeError("unexpected message from container init while \(waitingFor)")
+        }
+        if case .failure(let text) = message { throw RuntimeError(text) }
+        return message
+    }
+
+    func expect(_ expected: SyncMessage, _ waitingFor: String) throws {
+        let got = try receive(waitingFor)
+        guard got == expected else {
+            throw RuntimeError("unexpected message from container init while \(waitingFor)")
+        }
+    }
+}

@@ -1,0 +1,32 @@
+/// Rewrites argv so global flags written before the command name follow it.
+enum GlobalArguments {
+    /// Global options that take a value, and global flags that take none (runc's set).
+    static let valued: Set<String> = ["--root", "--log", "--log-format", "--criu", "--rootless", "--backend"]
+    static let flags: Set<String> = ["--debug", "--systemd-cgroup"]
+
+    static func movedAfterCommand(_ args: [String]) -> [String] {
+        var globals: [String] = []
+        var index = 0
+        while index < args.count {
+            var arg = args[index]
+            // urfave/cli (runc) also accepts a single dash: -root, -log.
+            if arg.hasPrefix("-") && !arg.hasPrefix("--") && arg.count > 2 { arg = "-" + arg }
+            let name = String(arg.split(separator: "=", maxSplits: 1).first ?? "")
+            if valued.contains(name) {
+                globals.append(arg)
+                if !arg.contains("="), index + 1 < args.count {
+                    globals.append(args[index + 1])
+                    index += 1
+                }
+            } else if flags.contains(name) {
+                globals.append(arg)
+            } else {
+                break
+            }
+            index += 1
+        }
+        guard index < args.count, !globals.isEmpty else { return args }
+        // The command name, then the globals, then the command's own arguments.
+        return [args[index]] + globals + args[(index + 1)...]
+    }
+}

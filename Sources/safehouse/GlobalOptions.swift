@@ -1,0 +1,75 @@
+import ArgumentParser
+import Runtime
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// runc's global flags. Every command includes them, so they may stand before the
+/// command name (`safehouse --root /x state id`), as engines pass them.
+struct GlobalOptions: ParsableArguments {
+    @Option(help: "Root directory for container state.")
+    var root: String = "/run/safehouse"
+
+    @Option(help: "Log file (default: stderr).")
+    var log: String?
+
+    @Option(name: .customLong("log-format"), help: "Log format: text or json.")
+    var logFormat: String = "text"
+
+    @Flag(help: "Log debug messages.")
+    var debug = false
+
+    @Flag(name: .customLong("systemd-cgroup"), help: "Use systemd to manage cgroups (refused: this host has no systemd).")
+    var systemdCgroup = false
+
+    func validate() throws {
+        guard RuntimeLog.Format(rawValue: logFormat) != nil else {
+            throw ValidationError("--log-format: unknown format \"\(logFormat)\" (use text or json)")
+        }
+    }
+
+    /// The runtime bound to --root, logging where --log says.
+    func runtime() throws -> ContainerRuntime {
+        if systemdCgroup && !SystemdProbe.available {
+            throw RuntimeError("--systemd-cgroup: systemd is not running on this host (PID 1 is not systemd); drop the flag to use cgroupfs")
+        }
+        return ContainerRuntime(root: root, log: try makeLog())
+    }
+
+    func makeLog() throws -> RuntimeLog {
+        try RuntimeLog(path: log, format: RuntimeLog.Format(rawValue: logFormat) ?? .text, debug: debug)
+    }
+
+    /// Runs a command body: any failure becomes one line on stderr (and the last
+    /// `error` record of the log) and exit status 1, as runc does.
+    func perform<T>(_ body: (ContainerRuntime) throws -> T) throws -> T {
+        do {
+            return try body(try runtime())
+        } catch let exit as ExitCode {
+            throw exit
+        } catch {
+            report(error)
+            throw ExitCode(1)
+        }
+    }
+
+    func report(_ error: any Error) {
+        let message = "\(error)"
+        let log = try? makeLog()
+        if let log, log.writesToFile || RuntimeLog.Format(rawValue: logFormat) == .json {
+            log.log(.error, message)
+        }
+        if log == nil || log?.writesToFile == true || RuntimeLog.Format(rawValue: logFormat) != .json {
+            let line = "safehouse: \(message)\n"
+            _ = line.withCString { write(2, $0, strlen($0)) }
+        }
+    }
+}
+
+enum SystemdProbe {
+    /// systemd is PID 1 when /run/systemd/system exists (sd_booted's test).
+    static var available: Bool {
+        var st = stat()
+        return lstat("/run/systemd/system", &st) == 0
+    }
+}

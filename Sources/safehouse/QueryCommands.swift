@@ -1,0 +1,64 @@
+import ArgumentParser
+import FoundationEssentials
+import Runtime
+
+struct State: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print a container's state as JSON.")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The container id.") var id: String
+
+    func run() throws {
+        let report = try global.perform { try $0.state(id: id) }
+        print(try JSONOutput.pretty(report))
+    }
+}
+
+struct List: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List containers under the root.",
+                                                    aliases: ["ps-all"])
+    @OptionGroup var global: GlobalOptions
+    @Option(name: [.customShort("f"), .long], help: "Output format: table or json.")
+    var format: String = "table"
+    @Flag(name: [.customShort("q"), .long], help: "Print only the ids.")
+    var quiet = false
+
+    func validate() throws {
+        guard format == "table" || format == "json" else {
+            throw ValidationError("--format: unknown format \"\(format)\" (use table or json)")
+        }
+    }
+
+    func run() throws {
+        let reports = try global.perform { $0.list() }
+        if quiet {
+            for r in reports { print(r.id) }
+        } else if format == "json" {
+            print(String(decoding: try JSONEncoder().encode(reports), as: UTF8.self))
+        } else {
+            print(Table.render(header: ["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"],
+                               rows: reports.map { [$0.id, String($0.pid), $0.status.rawValue, $0.bundle, $0.created, $0.owner] }))
+        }
+    }
+}
+
+enum JSONOutput {
+    static func pretty<T: Encodable>(_ value: T) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+}
+
+/// A text table with columns padded like runc's tabwriter output.
+enum Table {
+    static func render(header: [String], rows: [[String]]) -> String {
+        let all = [header] + rows
+        var widths = [Int](repeating: 0, count: header.count)
+        for row in all { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
+        return all.map { row in
+            row.enumerated().map { i, cell in
+                i == row.count - 1 ? cell : cell + String(repeating: " ", count: widths[i] - cell.count + 3)
+            }.joined()
+        }.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,54 @@
+import ArgumentParser
+import FoundationEssentials
+import Linux
+import OCI
+import Runtime
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct SpecCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "spec", abstract: "Write a default config.json into the bundle directory.")
+    @Option(name: [.customShort("b"), .long], help: "Bundle directory to write config.json into.")
+    var bundle: String = "."
+    @Flag(help: "Generate a spec for a rootless container (user namespace, no cgroup mount).")
+    var rootless = false
+
+    func run() throws {
+        let path = (bundle.hasSuffix("/") ? bundle : bundle + "/") + "config.json"
+        if Files.exists(path) {
+            fail("File \(path) exists. Remove it first")
+        }
+        let spec = Spec.runcDefault(rootless: rootless)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        do {
+            let data = try encoder.encode(spec)
+            let fd = try FileDescriptor.open(path, O_WRONLY | O_CREAT | O_EXCL, mode: 0o666)
+            try fd.write(Array(data))
+        } catch {
+            fail("\(error)")
+        }
+    }
+
+    private func fail(_ message: String) -> Never {
+        let line = "safehouse: \(message)\n"
+        _ = line.withCString { write(2, $0, strlen($0)) }
+        Foundation_exit(1)
+    }
+}
+
+func Foundation_exit(_ code: Int32) -> Never { exit(code) }
+
+struct Features: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print the features this runtime implements, as the runtime-spec features document.")
+    @OptionGroup var global: GlobalOptions
+
+    func run() throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        print(String(decoding: try encoder.encode(RuntimeFeatures.document), as: UTF8.self))
+    }
+}

@@ -1,0 +1,93 @@
+import XCTest
+@testable import Linux
+@testable import Runtime
+
+final class ContainerIDTests: XCTestCase {
+    func testAcceptsRuncStyleIds() throws {
+        for id in ["a", "abc-123", "A_b.c+d", String(repeating: "x", count: 1024)] {
+            XCTAssertNoThrow(try ContainerID.validate(id), id)
+        }
+    }
+
+    func testRejectsPathsAndEmpty() {
+        for id in ["", ".", "..", "../x", "a/b", "a b", "x\0", String(repeating: "x", count: 1025)] {
+            XCTAssertThrowsError(try ContainerID.validate(id), id)
+        }
+    }
+}
+
+final class MountOptionsTests: XCTestCase {
+    func testSplitsFlagsPropagationAndData() {
+        let o = MountOptions(["nosuid", "strictatime", "mode=755", "size=65536k", "rprivate", "ro"])
+        XCTAssertEqual(o.flags, [.noSuid, .strictAtime, .readOnly])
+        XCTAssertEqual(o.propagation, [[.private, .recursive]])
+        XCTAssertEqual(o.dataString, "mode=755,size=65536k")
+    }
+
+    func testLaterOptionsClearEarlierOnes() {
+        XCTAssertEqual(MountOptions(["ro", "rw"]).flags, [])
+        XCTAssertEqual(MountOptions(["rbind"]).flags, [.bind, .recursive])
+        XCTAssertTrue(MountOptions(["bind"]).isBind)
+    }
+
+    func testRootPropagationDefaultsToRslave() {
+        XCTAssertEqual(MountOptions.rootPropagation(nil), [.slave, .recursive])
+        XCTAssertEqual(MountOptions.rootPropagation("private"), [.private, .recursive])
+    }
+}
+
+final class SecureJoinTests: XCTestCase {
+    var root = ""
+
+    override func setUpWithError() throws {
+        root = "/tmp/safehouse-securejoin-\(getpid())"
+        try Files.makeDirectories(root + "/etc")
+        try Files.symlink("/etc", at: root + "/abs")        // absolute: stays in root
+        try Files.symlink("../../../../..", at: root + "/up")  // climbing: stops at root
+        try Files.symlink("etc/x", at: root + "/rel")
+        try Files.symlink("loop", at: root + "/loop")
+    }
+
+    override func tearDownWithError() throws { try Files.removeTree(root) }
+
+    func testSymlinksCannotLeaveTheRoot() throws {
+        XCTAssertEqual(try SecureJoin.resolve("/abs/passwd", in: root), root + "/etc/passwd")
+        XCTAssertEqual(try SecureJoin.resolve("/up/etc/shadow", in: root), root + "/etc/shadow")
+        XCTAssertEqual(try SecureJoin.resolve("/../../etc", in: root), root + "/etc")
+        XCTAssertEqual(try SecureJoin.resolve("/rel", in: root), root + "/etc/x")
+        XCTAssertEqual(try SecureJoin.resolve("/", in: root), root)
+    }
+
+    func testLoopsAreAnError() {
+        XCTAssertThrowsError(try SecureJoin.resolve("/loop", in: root))
+    }
+}
+
+final class SyncMessageTests: XCTestCase {
+    func testRoundTrip() {
+        let messages: [SyncMessage] = [.needIDMaps, .idMapsWritten, .initPid(42), .readyForRuntimeHooks,
+                                       .runtimeHooksDone(state: "{\"a\":1}"), .ready, .failure("pivot_root: x")]
+        for m in messages { XCTAssertEqual(SyncMessage(decoding: m.encoded()), m) }
+        XCTAssertNil(SyncMessage(decoding: []))
+        XCTAssertNil(SyncMessage(decoding: [99]))
+    }
+}
+
+final class BundlePathTests: XCTestCase {
+    func testNormalize() {
+        XCTAssertEqual(Bundle.normalize("/a/./b//c/../d"), "/a/b/d")
+        XCTAssertEqual(Bundle.normalize("/../.."), "/")
+    }
+}
+
+final class LogTests: XCTestCase {
+    func testJSONStringEscaping() {
+        XCTAssertEqual(RuntimeLog.jsonString("a\"b\\c\nd\u{1}"), "\"a\\\"b\\\\c\\nd\\u0001\"")
+    }
+
+    func testClockFormat() {
+        let t = Clock.rfc3339Now()
+        XCTAssertEqual(t.count, 30, t)
+        XCTAssertTrue(t.hasSuffix("Z"))
+    }
+}

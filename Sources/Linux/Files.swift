@@ -50,16 +50,19 @@ public enum Files {
 
     /// mkdir -p; existing directories are fine.
     public static func makeDirectories(_ path: String, mode: mode_t = 0o755) throws {
-        if isDirectory(path) { return }
-        var prefix = path.hasPrefix("/") ? "" : "."
-        for component in path.split(separator: "/") {
-            prefix += "/" + component
-            if Glibc.mkdir(prefix, mode) != 0 {
-                let code = errno
-                if code == EEXIST && isDirectory(prefix) { continue }
-                throw SystemError(call: "mkdir", path: prefix, errno: code)
-            }
+        // Try the directory itself first and walk up only on ENOENT: the common cases
+        // (it exists; only the last component is missing) cost one system call.
+        if Glibc.mkdir(path, mode) == 0 { return }
+        let code = errno
+        if code == EEXIST {
+            if isDirectory(path) { return }
+            throw SystemError(call: "mkdir", path: path, errno: ENOTDIR)
         }
+        guard code == ENOENT, let slash = path.lastIndex(of: "/"), slash != path.startIndex else {
+            throw SystemError(call: "mkdir", path: path, errno: code)
+        }
+        try makeDirectories(String(path[..<slash]), mode: mode)
+        try syscall("mkdir", path) { Glibc.mkdir(path, mode) }
     }
 
     /// Creates an empty file if nothing is there (a bind-mount target for a file).

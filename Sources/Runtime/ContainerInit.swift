@@ -84,13 +84,13 @@ struct ContainerInit {
         // prestart and createRuntime hooks run in the runtime, now that the
         // container's namespaces and mounts exist but before pivot_root.
         let state: String
-        if spec.hooks.map({ !$0.isEmptyOfRuntimeNamespaceHooks }) ?? false || !HookKind.createContainer.hooks(in: spec).isEmpty || !HookKind.startContainer.hooks(in: spec).isEmpty {
+        if spec.hooks.map({ !$0.isEmptyOfRuntimeNamespaceHooks }) ?? false || !HookKind.createContainer.hooks(in: spec.hooks).isEmpty || !HookKind.startContainer.hooks(in: spec.hooks).isEmpty {
             try config.channel.send(.readyForRuntimeHooks)
             guard case .runtimeHooksDone(let s) = try config.channel.receive("running createRuntime hooks") else {
                 throw RuntimeError("unexpected message while running createRuntime hooks")
             }
             state = s
-            try HookRunner.run(.createContainer, of: spec, state: state)
+            try HookRunner.run(.createContainer, of: spec.hooks, state: state)
         } else {
             state = ""
         }
@@ -131,9 +131,9 @@ struct ContainerInit {
         _ = try stage("waiting for start") { try config.execFifo.read(upTo: 1) }
         config.execFifo.close()
 
-        if !HookKind.startContainer.hooks(in: spec).isEmpty {
+        if !HookKind.startContainer.hooks(in: spec.hooks).isEmpty {
             do {
-                try HookRunner.run(.startContainer, of: spec, state: state)
+                try HookRunner.run(.startContainer, of: spec.hooks, state: state)
             } catch {
                 Self.printError("\(error)")
                 _exit(1)

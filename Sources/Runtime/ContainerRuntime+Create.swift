@@ -63,17 +63,18 @@ extension ContainerRuntime {
                 _ = try channel.receive("starting")
                 throw RuntimeError("container init exited during set-up")
             }
-            var record = ContainerRecord(
+            let record = ContainerRecord(
                 id: id, pid: initPid, pidStartTime: startTime, bundle: bundle.path, rootfs: bundle.rootfs,
-                created: Clock.rfc3339Now(), owner: Owner.name(of: getuid()), config: spec)
+                created: Clock.rfc3339Now(), owner: Owner.name(of: getuid()), annotations: spec.annotations, hooks: spec.hooks,
+                ownsPidNamespace: plan.new.contains(.pid))
             // Recorded at once, so a create killed half way can still be deleted.
             try store.save(record)
 
             var message = try channel.receive("setting up the container")
             if message == .readyForRuntimeHooks {
                 let state = try stateJSON(record, status: .creating)
-                try HookRunner.run(.prestart, of: spec, state: state)
-                try HookRunner.run(.createRuntime, of: spec, state: state)
+                try HookRunner.run(.prestart, of: spec.hooks, state: state)
+                try HookRunner.run(.createRuntime, of: spec.hooks, state: state)
                 try channel.send(.runtimeHooksDone(state: state))
                 message = try channel.receive("setting up the container")
             }
@@ -85,8 +86,6 @@ extension ContainerRuntime {
                     try Files.writeAtomically(Bundle.absolute(pidFile), Array(String(initPid).utf8), mode: 0o644)
                 }
             }
-            record.created = Clock.rfc3339Now()
-            try store.save(record)
             return Created(record: record, initPid: initPid)
         } catch {
             if initPid > 0 {
@@ -154,7 +153,7 @@ extension ContainerRuntime {
     func stateJSON(_ record: ContainerRecord, status: ContainerStatus) throws -> String {
         let state = State(ociVersion: specVersion, id: record.id, status: status,
                           pid: status == .stopped ? nil : record.pid, bundle: record.bundle,
-                          annotations: record.config.annotations)
+                          annotations: record.annotations)
         return String(decoding: try JSONEncoder().encode(state), as: UTF8.self)
     }
 }

@@ -53,7 +53,7 @@ extension ContainerRuntime {
     func destroy(_ record: ContainerRecord) throws {
         try stage("remove \(store.directory(of: record.id))") { try Files.removeTree(store.directory(of: record.id)) }
         do {
-            try HookRunner.run(.poststop, of: record.config, state: try stateJSON(record, status: .stopped))
+            try HookRunner.run(.poststop, of: record.hooks, state: try stateJSON(record, status: .stopped))
         } catch {
             log.warning("\(error)")
         }

@@ -29,9 +29,8 @@ extension ContainerRuntime {
 
     /// The host pids of a container's processes, init first.
     func processes(of record: ContainerRecord) -> [Int32] {
-        let ownsPidNamespace = record.config.linux?.namespaces?.contains { $0.type == .pid && ($0.path ?? "").isEmpty } ?? false
         let all = Processes.all()
-        if ownsPidNamespace, let ns = Namespaces.identity(of: .pid, pid: record.pid) {
+        if record.ownsPidNamespace, let ns = Namespaces.identity(of: .pid, pid: record.pid) {
             return [record.pid] + all.filter { $0 != record.pid && Namespaces.identity(of: .pid, pid: $0) == ns }
         }
         var parents: [Int32: Int32] = [:]

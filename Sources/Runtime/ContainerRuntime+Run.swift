@@ -42,7 +42,7 @@ extension ContainerRuntime {
             if let ours = consoleEnds?.0 {
                 proxy = TerminalProxy(master: try ours.receiveDescriptor())
             }
-            try start(id: id)
+            try start(created.record)
         } catch {
             proxy?.restore()
             try? delete(id: id, force: true)
@@ -58,16 +58,13 @@ extension ContainerRuntime {
         } else {
             status = waitForInit(created.initPid, forwarding: waited)
         }
-        // The init is gone: remove what is left (any other process, state, hooks).
+        // The init is gone: remove what is left (state, hooks, and any process that
+        // outlived it: none can when the container had its own pid namespace).
         do {
             let lock = try store.lock(id)
-            if let record = try? store.load(id) {
-                try? signalAll(record, .kill)
-                lock.release()
-                try destroy(record)
-            } else {
-                lock.release()
-            }
+            if !created.record.ownsPidNamespace { try? signalAll(created.record, .kill) }
+            lock.release()
+            try destroy(created.record)
         } catch {
             log.warning("\(error)")
         }

@@ -10,7 +10,13 @@ extension ContainerRuntime {
     public func start(id: String) throws {
         let lock = try store.lock(id)
         defer { lock.release() }
-        let record = try store.load(id)
+        try start(try store.load(id))
+    }
+
+    /// `start` of a container whose record is at hand (and whose lock is held or
+    /// not needed: `run` created it in this process).
+    func start(_ record: ContainerRecord) throws {
+        let id = record.id
         switch status(of: record) {
         case .created: break
         case .stopped: throw RuntimeError("cannot start a container that has stopped")
@@ -31,7 +37,7 @@ extension ContainerRuntime {
 
         // poststart failures are warnings: the container is already running (runtime spec).
         do {
-            try HookRunner.run(.poststart, of: record.config, state: try stateJSON(record, status: .running))
+            try HookRunner.run(.poststart, of: record.hooks, state: try stateJSON(record, status: .running))
         } catch {
             log.warning("\(error)")
         }

@@ -32,6 +32,6 @@ extension ContainerRuntime {
         return ContainerReport(
             ociVersion: specVersion, id: record.id, pid: status == .stopped ? 0 : record.pid,
             status: status, bundle: record.bundle, rootfs: record.rootfs, created: record.created,
-            owner: record.owner, annotations: record.config.annotations)
+            owner: record.owner, annotations: record.annotations)
     }
 }

@@ -8,8 +8,8 @@ import Glibc
 enum HookKind: String {
     case prestart, createRuntime, createContainer, startContainer, poststart, poststop
 
-    func hooks(in spec: Spec) -> [Hook] {
-        guard let h = spec.hooks else { return [] }
+    func hooks(in hooks: Hooks?) -> [Hook] {
+        guard let h = hooks else { return [] }
         switch self {
         case .prestart: return h.prestart ?? []
         case .createRuntime: return h.createRuntime ?? []
@@ -24,8 +24,8 @@ enum HookKind: String {
 enum HookRunner {
     /// Runs every hook of `kind` in order, each with the container state on stdin.
     /// The first failure stops the rest and is thrown, naming the hook.
-    static func run(_ kind: HookKind, of spec: Spec, state: String) throws {
-        for (index, hook) in kind.hooks(in: spec).enumerated() {
+    static func run(_ kind: HookKind, of hooks: Hooks?, state: String) throws {
+        for (index, hook) in kind.hooks(in: hooks).enumerated() {
             do {
                 try run(hook, state: state)
             } catch {

@@ -125,9 +125,7 @@ struct RootfsSetup {
                 try Mounts.mount(source: "", target: dest, type: nil, flags: options.flags.union([.bind, .remount]))
             }
         }
-        if options.flags.contains(.readOnly) {
-            try Mounts.mount(source: "", target: target, type: nil, flags: options.flags.union(.remount))
-        }
+        // The tmpfs itself stays writable, as runc leaves it; the hierarchies are read-only.
     }
 
     // MARK: switching root

@@ -14,7 +14,7 @@ public final class ContainerRuntime {
 }
 
 /// What `create` (and `run`) are told beyond the bundle's config.
-public struct CreateOptions: Sendable {
+public struct CreateOptions: Sendable, Equatable {
     public var bundle: String
     public var pidFile: String?
     public var consoleSocket: String?

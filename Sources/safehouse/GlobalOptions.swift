@@ -28,6 +28,24 @@ struct GlobalOptions: ParsableArguments {
         }
     }
 
+    var settings: GlobalSettings {
+        GlobalSettings(root: root, log: log, logFormat: logFormat, debug: debug, systemdCgroup: systemdCgroup)
+    }
+
+    func perform<T>(_ body: (ContainerRuntime) throws -> T) throws -> T {
+        try settings.perform(body)
+    }
+}
+
+/// The global settings as plain values, shared by the argument-parser commands and
+/// the fast path (FastPath.swift).
+struct GlobalSettings: Equatable {
+    var root = "/run/safehouse"
+    var log: String?
+    var logFormat = "text"
+    var debug = false
+    var systemdCgroup = false
+
     /// The runtime bound to --root, logging where --log says.
     func runtime() throws -> ContainerRuntime {
         if systemdCgroup && !SystemdProbe.available {
@@ -37,7 +55,10 @@ struct GlobalOptions: ParsableArguments {
     }
 
     func makeLog() throws -> RuntimeLog {
-        try RuntimeLog(path: log, format: RuntimeLog.Format(rawValue: logFormat) ?? .text, debug: debug)
+        guard let format = RuntimeLog.Format(rawValue: logFormat) else {
+            throw RuntimeError("--log-format: unknown format \"\(logFormat)\" (use text or json)")
+        }
+        return try RuntimeLog(path: log, format: format, debug: debug)
     }
 
     /// Runs a command body: any failure becomes one line on stderr (and the last
@@ -56,10 +77,12 @@ struct GlobalOptions: ParsableArguments {
     func report(_ error: any Error) {
         let message = "\(error)"
         let log = try? makeLog()
-        if let log, log.writesToFile || RuntimeLog.Format(rawValue: logFormat) == .json {
+        let json = logFormat == "json"
+        if let log, log.writesToFile || json {
             log.log(.error, message)
         }
-        if log == nil || log?.writesToFile == true || RuntimeLog.Format(rawValue: logFormat) != .json {
+        // The plain line goes to stderr unless stderr already got the JSON record.
+        if log == nil || log?.writesToFile == true || !json {
             let line = "safehouse: \(message)\n"
             _ = line.withCString { write(2, $0, strlen($0)) }
         }

@@ -96,7 +96,10 @@ struct SpecValidator {
             ("ambient", capabilities.ambient),
         ]
         for (setName, names) in sets {
-            for (index, name) in (names ?? []).enumerated() where capabilityNumbers[name] == nil {
+            // A well-formed CAP_ name this table does not know is accepted: it may be
+            // newer than this runtime, and runc ignores it with a warning (engines rely
+            // on that). Anything else is a malformed value.
+            for (index, name) in (names ?? []).enumerated() where capabilityNumbers[name] == nil && !Self.isCapabilityShaped(name) {
                 var message = "unknown capability \(FieldPath.quoted(name))"
                 // "chown" or "cap_chown" are common slips; say what was meant.
                 let upper = name.uppercased()
@@ -105,6 +108,12 @@ struct SpecValidator {
                 throw OCIError(field: "process.capabilities.\(setName)[\(index)]", message: message)
             }
         }
+    }
+
+    /// "CAP_" followed by upper-case letters, digits and underscores.
+    static func isCapabilityShaped(_ name: String) -> Bool {
+        guard name.hasPrefix("CAP_"), name.count > 4 else { return false }
+        return name.utf8.dropFirst(4).allSatisfy { ($0 >= 0x41 && $0 <= 0x5a) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5f }
     }
 
     private func checkRlimits(_ rlimits: [POSIXRlimit]) throws {

@@ -1,3 +1,4 @@
+import FoundationEssentials
 import Linux
 import OCI
 #if canImport(Glibc)
@@ -122,6 +123,7 @@ struct ContainerInit {
         let identity = ProcessSetup(process: process, userNamespace: config.namespaces.new.contains(.user) || config.namespaces.joinsUser)
         try identity.applyLimits()
         let executable = try identity.resolveExecutable()
+        let environment = identity.environment()
         try identity.closeInheritedDescriptors(keeping: config.preserveFds, plus: [config.execFifo, config.channel.socket])
         try identity.switchUser()
 
@@ -133,14 +135,16 @@ struct ContainerInit {
 
         if !HookKind.startContainer.hooks(in: spec.hooks).isEmpty {
             do {
-                try HookRunner.run(.startContainer, of: spec.hooks, state: state)
+                // These hooks see the container as `created`: start has begun but the
+                // program has not (runc passes the same).
+                try HookRunner.run(.startContainer, of: spec.hooks, state: State.withStatus(.created, of: state))
             } catch {
                 Self.printError("\(error)")
                 _exit(1)
             }
         }
         Signals.resetForExec()
-        let err = Processes.exec(path: executable, args: process.args ?? [], env: process.env ?? [])
+        let err = Processes.exec(path: executable, args: process.args ?? [], env: environment)
         Self.printError("exec \(executable): \(SystemError.message(for: err.errno))")
         _exit(127)
     }
@@ -148,6 +152,15 @@ struct ContainerInit {
     static func printError(_ text: String) {
         let line = "safehouse: \(text)\n"
         _ = line.withCString { Glibc.write(2, $0, strlen($0)) }
+    }
+}
+
+extension State {
+    /// The same state document with another status.
+    static func withStatus(_ status: ContainerStatus, of json: String) -> String {
+        guard var state = try? State.decode(from: Data(json.utf8)) else { return json }
+        state.status = status
+        return String(decoding: state.encodedJSON(pretty: false), as: UTF8.self)
     }
 }
 

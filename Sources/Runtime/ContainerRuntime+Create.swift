@@ -31,6 +31,7 @@ extension ContainerRuntime {
         }
         if options.preserveFds < 0 { throw RuntimeError("--preserve-fds must not be negative") }
         let plan = try NamespacePlan(spec: spec)
+        warnAboutUnknownCapabilities(process.capabilities)
         let console = try consoleSocketFD ?? options.consoleSocket.map { path in
             do { return try Sockets.connect(unixPath: path) } catch {
                 throw RuntimeError("--console-socket \(path): \(error)")
@@ -147,6 +148,16 @@ extension ContainerRuntime {
         }
         try stage("write uid_map") { try Files.write("/proc/\(pid)/uid_map", text(linux?.uidMappings)) }
         try stage("write gid_map") { try Files.write("/proc/\(pid)/gid_map", text(linux?.gidMappings)) }
+    }
+
+    /// runc's warning for capability names it will skip (newer than this runtime).
+    private func warnAboutUnknownCapabilities(_ caps: LinuxCapabilities?) {
+        guard let caps else { return }
+        let all = [caps.bounding, caps.effective, caps.inheritable, caps.permitted, caps.ambient].compactMap { $0 }.joined()
+        let unknown = Set(all.filter { capabilityNumbers[$0] == nil }).sorted()
+        if !unknown.isEmpty {
+            log.warning("ignoring unknown or unavailable capabilities: [\(unknown.joined(separator: " "))]")
+        }
     }
 
     /// The state document hooks read on stdin.

@@ -25,6 +25,22 @@ struct ProcessSetup {
         }
     }
 
+    /// The environment the program gets: process.env, plus HOME from the container's
+    /// /etc/passwd when env has none (runc does the same; "/" when there is no entry).
+    func environment() -> [String] {
+        var env = process.env ?? []
+        guard !env.contains(where: { $0.hasPrefix("HOME=") }) else { return env }
+        var home = "/"
+        if let passwd = try? Files.readString("/etc/passwd") {
+            for line in passwd.split(separator: "\n") {
+                let f = line.split(separator: ":", omittingEmptySubsequences: false)
+                if f.count > 5, UInt32(f[2]) == process.user.uid, !f[5].isEmpty { home = String(f[5]); break }
+            }
+        }
+        env.append("HOME=" + home)
+        return env
+    }
+
     /// Finds args[0] in the container (with the process's PATH), before blocking on
     /// `start`, so a missing program fails `create` like runc, not `start`.
     func resolveExecutable() throws -> String {
@@ -49,11 +65,11 @@ struct ProcessSetup {
     func switchUser() throws {
         let caps = process.capabilities
         let lastCap = Capabilities.lastCap
-        let bounding = try capabilitySet(caps?.bounding, field: "bounding", lastCap: lastCap)
-        let effective = try capabilitySet(caps?.effective, field: "effective", lastCap: lastCap)
-        let permitted = try capabilitySet(caps?.permitted, field: "permitted", lastCap: lastCap)
-        let inheritable = try capabilitySet(caps?.inheritable, field: "inheritable", lastCap: lastCap)
-        let ambient = try capabilitySet(caps?.ambient, field: "ambient", lastCap: lastCap)
+        let bounding = capabilitySet(caps?.bounding, lastCap: lastCap)
+        let effective = capabilitySet(caps?.effective, lastCap: lastCap)
+        let permitted = capabilitySet(caps?.permitted, lastCap: lastCap)
+        let inheritable = capabilitySet(caps?.inheritable, lastCap: lastCap)
+        let ambient = capabilitySet(caps?.ambient, lastCap: lastCap)
 
         // A capability the runtime itself lacks cannot be granted: say which one,
         // rather than capset's bare EPERM (CAP_SYS_RESOURCE on this machine kind).
@@ -90,15 +106,13 @@ struct ProcessSetup {
         }
     }
 
-    /// Capability names to a set; names this kernel does not know are skipped, as runc
-    /// does (with a warning there).
-    private func capabilitySet(_ names: [String]?, field: String, lastCap: Int) throws -> CapabilitySet {
+    /// Capability names to a set; names this runtime or kernel does not know are
+    /// skipped, as runc does (`create` warned about them).
+    private func capabilitySet(_ names: [String]?, lastCap: Int) -> CapabilitySet {
         var numbers: [Int] = []
         for name in names ?? [] {
-            guard let n = capabilityNumbers[name] else {
-                throw RuntimeError("process.capabilities.\(field): unknown capability \(name)")
-            }
-            if n <= lastCap { numbers.append(n) }
+            // Unknown to this runtime or to this kernel: skipped (the runtime warned).
+            if let n = capabilityNumbers[name], n <= lastCap { numbers.append(n) }
         }
         return CapabilitySet(numbers)
     }

@@ -2,7 +2,7 @@
 // safehouse: an OCI runtime for running AI agents safely.
 //
 // Targets follow ../shared/DESIGN.md: dependencies point down only.
-//   safehouse (CLI) -> Runtime -> Linux -> CLinux
+//   safehouse (CLI) -> Runtime -> Cgroups -> Linux -> CLinux
 //                              -> OCI
 // The runtime executable never links SwiftNIO (start-up cost); release builds are
 // linked with `-static-executable` by hack/build (see README "Why static").
@@ -24,8 +24,10 @@ let package = Package(
         .target(name: "Linux", dependencies: ["CLinux"]),
         // Codable runtime-spec types (config, state, features). Knows nothing of Linux.
         .target(name: "OCI"),
+        // cgroup hierarchies (v1, v2, hybrid): discovery, placement, removal.
+        .target(name: "Cgroups", dependencies: ["Linux"]),
         // The container lifecycle: state store, locks, init process, hooks.
-        .target(name: "Runtime", dependencies: ["OCI", "Linux"]),
+        .target(name: "Runtime", dependencies: ["OCI", "Linux", "Cgroups"]),
         // Argument parsing only.
         .executableTarget(
             name: "safehouse",
@@ -36,6 +38,7 @@ let package = Package(
         ),
         .testTarget(name: "OCITests", dependencies: ["OCI"]),
         .testTarget(name: "LinuxTests", dependencies: ["Linux"]),
+        .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "Linux"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "OCI"]),
     ]
 )

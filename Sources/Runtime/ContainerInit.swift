@@ -26,7 +26,10 @@ struct ContainerInit {
     func run(enteringNamespaces: Bool) -> Never {
         config.lock.release()
         do {
-            if enteringNamespaces { try enterNamespaces() }
+            if enteringNamespaces {
+                try config.channel.expect(.cgroupsApplied, "joining cgroups")
+                try enterNamespaces()
+            }
             try setUp()
         } catch {
             try? config.channel.send(.failure("\(error)"))

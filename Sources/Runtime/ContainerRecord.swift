@@ -24,6 +24,8 @@ public struct ContainerRecord: Codable, Sendable {
     /// True when the container has a pid namespace of its own: its processes are then
     /// exactly those of that namespace, and they all die with its init.
     public var ownsPidNamespace: Bool
+    /// The container's cgroup directories, one per hierarchy, removed on delete.
+    public var cgroupPaths: [String] = []
     /// Which backend runs it (only `native` so far).
     public var backend: String = "native"
 }

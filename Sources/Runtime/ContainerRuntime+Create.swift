@@ -1,3 +1,4 @@
+import Cgroups
 import FoundationEssentials
 import Linux
 import OCI
@@ -32,6 +33,12 @@ extension ContainerRuntime {
         if options.preserveFds < 0 { throw RuntimeError("--preserve-fds must not be negative") }
         let plan = try NamespacePlan(spec: spec)
         warnAboutUnknownCapabilities(process.capabilities)
+        let cgroups: CgroupManager
+        do {
+            cgroups = try CgroupManager(layout: .host(), cgroupsPath: spec.linux?.cgroupsPath, id: id)
+        } catch {
+            throw RuntimeError("\(error)")
+        }
         let console = try consoleSocketFD ?? options.consoleSocket.map { path in
             do { return try Sockets.connect(unixPath: path) } catch {
                 throw RuntimeError("--console-socket \(path): \(error)")
@@ -54,7 +61,7 @@ extension ContainerRuntime {
                 preserveFds: options.preserveFds, lock: lock)
             let channel = SyncChannel(socket: parentEnd)
 
-            initPid = try forkInit(config, plan: plan, parentEnd: parentEnd, channel: channel)
+            initPid = try forkInit(config, plan: plan, cgroups: cgroups, parentEnd: parentEnd, channel: channel)
             childEnd.close()
             fifo.close()
             console?.close()
@@ -67,7 +74,7 @@ extension ContainerRuntime {
             let record = ContainerRecord(
                 id: id, pid: initPid, pidStartTime: startTime, bundle: bundle.path, rootfs: bundle.rootfs,
                 created: Clock.rfc3339Now(), owner: Owner.name(of: getuid()), annotations: spec.annotations, hooks: spec.hooks,
-                ownsPidNamespace: plan.new.contains(.pid))
+                ownsPidNamespace: plan.new.contains(.pid), cgroupPaths: cgroups.paths)
             // Recorded at once, so a create killed half way can still be deleted.
             try store.save(record)
 
@@ -94,6 +101,7 @@ extension ContainerRuntime {
                 _ = Processes.waitForExit(initPid, timeout: 5)
                 _ = Processes.reapAny()
             }
+            try? cgroups.destroy()
             try? Files.removeTree(store.directory(of: id))
             throw error
         }
@@ -101,7 +109,17 @@ extension ContainerRuntime {
 
     /// Forks the container's init (directly, or through the intermediate process when
     /// the container has its own user or time namespace) and returns its host pid.
-    private func forkInit(_ config: InitConfig, plan: NamespacePlan, parentEnd: FileDescriptor, channel: SyncChannel) throws -> Int32 {
+    private func forkInit(_ config: InitConfig, plan: NamespacePlan, cgroups: CgroupManager,
+                          parentEnd: FileDescriptor, channel: SyncChannel) throws -> Int32 {
+        // The first process forked is placed in the cgroups before it goes on; all
+        // it forks inherits them, and a cgroup namespace made later is rooted there.
+        func placeInCgroups(_ pid: Int32) throws {
+            do { try cgroups.apply(pid: pid) } catch {
+                _ = Glibc.kill(pid, SIGKILL)
+                throw RuntimeError("\(error)")
+            }
+            try channel.send(.cgroupsApplied)
+        }
         if plan.needsIntermediate {
             let mid = try Processes.fork()
             if mid == 0 {
@@ -110,6 +128,7 @@ extension ContainerRuntime {
             }
             config.channel.socket.close()
             defer { _ = try? Processes.wait(mid) }
+            try placeInCgroups(mid)
             if plan.new.contains(.user) {
                 try channel.expect(.needIDMaps, "creating the user namespace")
                 try writeIDMaps(pid: mid, linux: config.spec.linux)
@@ -139,6 +158,7 @@ extension ContainerRuntime {
         if let restore {
             try Namespaces.join(restore, kind: .pid, path: "/proc/self/ns/pid")
         }
+        try placeInCgroups(pid)
         return pid
     }
 

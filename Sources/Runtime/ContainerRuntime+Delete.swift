@@ -1,3 +1,4 @@
+import Cgroups
 import Linux
 import OCI
 #if canImport(Glibc)
@@ -51,6 +52,11 @@ extension ContainerRuntime {
     /// Removes the container's state, then runs poststop hooks (their failures are
     /// warnings, as the runtime spec says).
     func destroy(_ record: ContainerRecord) throws {
+        do {
+            try CgroupManager(paths: record.cgroupPaths).destroy()
+        } catch {
+            throw RuntimeError("\(error)")
+        }
         try stage("remove \(store.directory(of: record.id))") { try Files.removeTree(store.directory(of: record.id)) }
         do {
             try HookRunner.run(.poststop, of: record.hooks, state: try stateJSON(record, status: .stopped))

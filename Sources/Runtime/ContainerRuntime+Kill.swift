@@ -1,3 +1,4 @@
+import Cgroups
 import Linux
 import OCI
 #if canImport(Glibc)
@@ -29,6 +30,11 @@ extension ContainerRuntime {
 
     /// The host pids of a container's processes, init first.
     func processes(of record: ContainerRecord) -> [Int32] {
+        // The cgroup holds exactly the container's processes (and forks cannot escape it).
+        if !record.cgroupPaths.isEmpty {
+            let members = CgroupManager(paths: record.cgroupPaths).processes()
+            return [record.pid] + members.filter { $0 != record.pid }
+        }
         let all = Processes.all()
         if record.ownsPidNamespace, let ns = Namespaces.identity(of: .pid, pid: record.pid) {
             return [record.pid] + all.filter { $0 != record.pid && Namespaces.identity(of: .pid, pid: $0) == ns }

@@ -3,6 +3,9 @@ import Linux
 /// The typed messages the runtime and the container's init processes exchange over
 /// one SOCK_SEQPACKET socketpair (youki's process/channel.rs, crun's sync points).
 enum SyncMessage: Equatable {
+    /// runtime -> intermediate or init: you are in the container's cgroups; go on
+    /// (a cgroup namespace must be created only after that).
+    case cgroupsApplied
     /// intermediate -> runtime: my new user namespace needs its uid/gid maps.
     case needIDMaps
     /// runtime -> intermediate: the maps are written.
@@ -28,6 +31,7 @@ enum SyncMessage: Equatable {
         case .runtimeHooksDone(let state): return [5] + Array(state.utf8)
         case .ready: return [6]
         case .failure(let message): return [7] + Array(message.utf8)
+        case .cgroupsApplied: return [8]
         }
     }
 
@@ -44,6 +48,7 @@ enum SyncMessage: Equatable {
         case 5: self = .runtimeHooksDone(state: payload)
         case 6: self = .ready
         case 7: self = .failure(payload)
+        case 8: self = .cgroupsApplied
         default: return nil
         }
     }

@@ -1,0 +1,103 @@
+import Linux
+
+/// One mounted cgroup hierarchy of the host: a v1 hierarchy with its controllers, or
+/// the v2 unified hierarchy.
+public struct CgroupHierarchy: Sendable, Equatable {
+    public enum Version: Sendable, Equatable { case v1, v2 }
+
+    public let version: Version
+    /// Where it is mounted ("/sys/fs/cgroup/cpu", "/sys/fs/cgroup/unified").
+    public let mountPoint: String
+    /// The path inside the hierarchy that the mount shows as its root ("/" normally).
+    public let mountRoot: String
+    /// v1: the controllers and names it carries ("cpu", "name=systemd"); empty for v2.
+    public let controllers: [String]
+
+    public init(version: Version, mountPoint: String, mountRoot: String = "/", controllers: [String]) {
+        self.version = version
+        self.mountPoint = mountPoint
+        self.mountRoot = mountRoot
+        self.controllers = controllers
+    }
+
+    /// The key of this hierarchy in /proc/PID/cgroup: "cpu", "name=systemd", or "" for v2.
+    public var procKey: String { controllers.joined(separator: ",") }
+
+    /// Directory name under /sys/fs/cgroup ("cpu", "systemd", "unified").
+    public var name: String { String(mountPoint.split(separator: "/").last ?? "") }
+}
+
+/// What the host has: v1 hierarchies, a unified hierarchy, or both (hybrid).
+public struct CgroupLayout: Sendable, Equatable {
+    public var hierarchies: [CgroupHierarchy]
+
+    public init(hierarchies: [CgroupHierarchy]) { self.hierarchies = hierarchies }
+
+    public var v1: [CgroupHierarchy] { hierarchies.filter { $0.version == .v1 } }
+    public var unified: CgroupHierarchy? { hierarchies.first { $0.version == .v2 } }
+
+    public enum Mode: String, Sendable { case v1, v2, hybrid, none }
+
+    /// Hybrid is v1 controllers plus a cgroup2 mount (as on this machine, where the
+    /// unified mount holds only hugetlb); runc places processes in both.
+    public var mode: Mode {
+        switch (v1.isEmpty, unified == nil) {
+        case (true, true): return .none
+        case (true, false): return .v2
+        case (false, true): return .v1
+        case (false, false): return .hybrid
+        }
+    }
+
+    /// v1 controllers a v1 hierarchy may carry (named hierarchies are "name=X").
+    static let v1Controllers: Set<String> = [
+        "cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "net_cls", "blkio",
+        "perf_event", "net_prio", "hugetlb", "pids", "rdma", "misc",
+    ]
+
+    /// Reads the layout from a mountinfo text (/proc/self/mountinfo).
+    public static func parse(mountinfo text: String) -> CgroupLayout {
+        var result: [CgroupHierarchy] = []
+        for line in text.split(separator: "\n") {
+            let halves = line.split(separator: " - ", maxSplits: 1)
+            guard halves.count == 2 else { continue }
+            let fields = halves[0].split(separator: " ")
+            let tail = halves[1].split(separator: " ")
+            guard fields.count >= 5, tail.count >= 3 else { continue }
+            let root = String(fields[3]), mountPoint = String(fields[4])
+            if tail[0] == "cgroup2" {
+                if !result.contains(where: { $0.version == .v2 }) {
+                    result.append(CgroupHierarchy(version: .v2, mountPoint: mountPoint, mountRoot: root, controllers: []))
+                }
+            } else if tail[0] == "cgroup" {
+                let controllers = tail[2].split(separator: ",").map(String.init)
+                    .filter { v1Controllers.contains($0) || $0.hasPrefix("name=") }
+                guard !controllers.isEmpty, !result.contains(where: { $0.controllers == controllers }) else { continue }
+                result.append(CgroupHierarchy(version: .v1, mountPoint: mountPoint, mountRoot: root, controllers: controllers))
+            }
+        }
+        return CgroupLayout(hierarchies: result)
+    }
+
+    /// The calling host's layout.
+    public static func host() -> CgroupLayout {
+        parse(mountinfo: (try? Files.readString("/proc/self/mountinfo")) ?? "")
+    }
+}
+
+/// A process's cgroup membership, from /proc/PID/cgroup: hierarchy key -> path.
+public enum CgroupMembership {
+    public static func parse(_ text: String) -> [String: String] {
+        var result: [String: String] = [:]
+        for line in text.split(separator: "\n") {
+            let parts = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
+            guard parts.count == 3 else { continue }
+            result[String(parts[1])] = String(parts[2])
+        }
+        return result
+    }
+
+    public static func of(pid: String = "self") -> [String: String] {
+        parse((try? Files.readString("/proc/\(pid)/cgroup")) ?? "")
+    }
+}

@@ -1,0 +1,135 @@
+import Linux
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Places a container's processes in its cgroups and removes them afterwards.
+///
+/// One protocol; one implementation per hierarchy kind would differ only in which
+/// directories they touch, so a single manager works over the layout's hierarchies:
+/// v1 (one directory per hierarchy), v2 (one directory in the unified tree) and hybrid
+/// (both, as runc does). Resource limits arrive with the confinement work.
+public protocol CgroupManaging {
+    /// The directories this container's cgroup occupies, one per hierarchy.
+    var paths: [String] { get }
+    /// Creates the directories and moves `pid` (and so its future children) in.
+    func apply(pid: Int32) throws
+    /// Removes the directories; they must be empty of processes.
+    func destroy() throws
+    /// The pids in the container's cgroup.
+    func processes() -> [Int32]
+}
+
+public struct CgroupError: Error, CustomStringConvertible, Sendable {
+    public let message: String
+    public var description: String { message }
+}
+
+public struct CgroupManager: CgroupManaging, Sendable {
+    public let layout: CgroupLayout
+    /// The cgroup path, as in the spec's `cgroupsPath` after resolution: absolute
+    /// within each hierarchy ("/default/ID").
+    public let cgroupPath: String
+    public let paths: [String]
+
+    /// Resolves `cgroupsPath` the way runc does: an absolute path is taken from each
+    /// hierarchy's root; a relative one, or none (then the container id), from the
+    /// caller's own cgroup in that hierarchy.
+    public init(layout: CgroupLayout, cgroupsPath: String?, id: String,
+                callerMembership: [String: String] = CgroupMembership.of()) throws {
+        self.layout = layout
+        let given = cgroupsPath ?? ""
+        if given.contains(":") {
+            throw CgroupError(message: "linux.cgroupsPath: \"\(given)\" is a systemd slice path, but this runtime uses cgroupfs (no systemd on this host)")
+        }
+        if given.split(separator: "/").contains("..") {
+            throw CgroupError(message: "linux.cgroupsPath: \"\(given)\" must not contain \"..\"")
+        }
+        var paths: [String] = []
+        var resolvedPath = ""
+        for h in layout.hierarchies {
+            let relative: String
+            if given.hasPrefix("/") {
+                relative = given
+            } else {
+                let own = callerMembership[h.procKey] ?? "/"
+                let leaf = given.isEmpty ? id : given
+                relative = (own == "/" ? "" : own) + "/" + leaf
+            }
+            // The mount shows `mountRoot` as its root: strip it (nested containers).
+            var inMount = relative
+            if h.mountRoot != "/", inMount.hasPrefix(h.mountRoot) { inMount = String(inMount.dropFirst(h.mountRoot.count)) }
+            paths.append(Self.clean(h.mountPoint + "/" + inMount))
+            if resolvedPath.isEmpty { resolvedPath = Self.clean(relative) }
+        }
+        self.cgroupPath = resolvedPath
+        self.paths = paths
+    }
+
+    /// A manager for directories already resolved (from a container's record).
+    public init(paths: [String], layout: CgroupLayout = CgroupLayout(hierarchies: [])) {
+        self.layout = layout
+        self.cgroupPath = ""
+        self.paths = paths
+    }
+
+    static func clean(_ path: String) -> String {
+        "/" + path.split(separator: "/").joined(separator: "/")
+    }
+
+    public func apply(pid: Int32) throws {
+        for (index, path) in paths.enumerated() {
+            do {
+                try Files.makeDirectories(path)
+                if index < layout.hierarchies.count, layout.hierarchies[index].controllers.contains("cpuset") {
+                    try Self.inheritCpuset(down: path, from: layout.hierarchies[index].mountPoint)
+                }
+                try Files.write(path + "/cgroup.procs", String(pid), flags: O_WRONLY)
+            } catch {
+                throw CgroupError(message: "cgroup \(path): \(error)")
+            }
+        }
+    }
+
+    /// A new v1 cpuset starts with no cpus and no mems, and refuses processes until
+    /// both are set: copy them from the parent at each level, top down (runc does too).
+    static func inheritCpuset(down path: String, from mountPoint: String) throws {
+        var current = mountPoint
+        for component in path.dropFirst(mountPoint.count).split(separator: "/") {
+            let parent = current
+            current += "/" + component
+            for file in ["cpuset.cpus", "cpuset.mems"] {
+                let mine = (try? Files.readString(current + "/" + file)) ?? ""
+                if mine.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+                    let inherited = try Files.readString(parent + "/" + file)
+                    try Files.write(current + "/" + file, inherited.trimmingCharacters(in: .whitespacesAndNewlines), flags: O_WRONLY)
+                }
+            }
+        }
+    }
+
+    public func destroy() throws {
+        for path in paths.reversed() where Files.isDirectory(path) {
+            // A process that just exited may still be counted for a moment: retry EBUSY.
+            var attempt = 0
+            while rmdir(path) != 0 {
+                let code = errno
+                if code == ENOENT { break }
+                attempt += 1
+                if code != EBUSY || attempt > 50 {
+                    throw CgroupError(message: "remove cgroup \(path): \(SystemError.message(for: code))")
+                }
+                usleep(2000)
+            }
+        }
+    }
+
+    public func processes() -> [Int32] {
+        var pids = Set<Int32>()
+        for path in paths {
+            let text = (try? Files.readString(path + "/cgroup.procs")) ?? ""
+            for line in text.split(separator: "\n") { if let p = Int32(line) { pids.insert(p) } }
+        }
+        return pids.sorted()
+    }
+}

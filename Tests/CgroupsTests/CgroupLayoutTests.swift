@@ -1,0 +1,136 @@
+import XCTest
+@testable import Cgroups
+@testable import Linux
+
+/// mountinfo lines as this machine kind has them (hybrid: v1 controllers plus a
+/// cgroup2 `unified` mount).
+let hybridMountinfo = """
+31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755
+32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu
+34 31 0:31 / /sys/fs/cgroup/cpuset rw,relatime - cgroup cgroup rw,cpuset
+35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory
+39 31 0:36 / /sys/fs/cgroup/pids rw,relatime - cgroup cgroup rw,pids
+40 31 0:37 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,name=systemd
+41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw
+"""
+
+final class CgroupLayoutTests: XCTestCase {
+    func testHybridLayout() {
+        let layout = CgroupLayout.parse(mountinfo: hybridMountinfo)
+        XCTAssertEqual(layout.mode, .hybrid)
+        XCTAssertEqual(layout.v1.map(\.procKey), ["cpu", "cpuset", "memory", "pids", "name=systemd"])
+        XCTAssertEqual(layout.unified?.mountPoint, "/sys/fs/cgroup/unified")
+        XCTAssertEqual(layout.v1.last?.name, "systemd")
+    }
+
+    func testPureV2AndV1AndNone() {
+        let v2 = CgroupLayout.parse(mountinfo: "30 23 0:27 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw,nsdelegate\n")
+        XCTAssertEqual(v2.mode, .v2)
+        XCTAssertEqual(v2.unified?.procKey, "")
+        let v1 = CgroupLayout.parse(mountinfo: "32 31 0:29 / /sys/fs/cgroup/cpu,cpuacct rw - cgroup cgroup rw,cpu,cpuacct\n")
+        XCTAssertEqual(v1.mode, .v1)
+        XCTAssertEqual(v1.v1.first?.procKey, "cpu,cpuacct")
+        XCTAssertEqual(CgroupLayout.parse(mountinfo: "").mode, .none)
+    }
+
+    func testTheRealHostHasAHierarchy() {
+        // This machine kind is hybrid; any Linux host with cgroups has at least one.
+        XCTAssertNotEqual(CgroupLayout.host().mode, .none)
+    }
+
+    func testMembershipParsing() {
+        let m = CgroupMembership.parse("12:pids:/a\n1:name=systemd:/b\n0::/c\n")
+        XCTAssertEqual(m["pids"], "/a")
+        XCTAssertEqual(m["name=systemd"], "/b")
+        XCTAssertEqual(m[""], "/c")
+    }
+}
+
+final class CgroupPathTests: XCTestCase {
+    let layout = CgroupLayout.parse(mountinfo: hybridMountinfo)
+    let caller = ["cpu": "/", "cpuset": "/", "memory": "/agent", "pids": "/", "name=systemd": "/", "": "/u"]
+
+    func testAbsolutePathIsFromEachRoot() throws {
+        let m = try CgroupManager(layout: layout, cgroupsPath: "/default/c1", id: "c1", callerMembership: caller)
+        XCTAssertEqual(m.paths.first, "/sys/fs/cgroup/cpu/default/c1")
+        XCTAssertTrue(m.paths.contains("/sys/fs/cgroup/memory/default/c1"))
+        XCTAssertTrue(m.paths.contains("/sys/fs/cgroup/unified/default/c1"))
+        XCTAssertEqual(m.paths.count, 6, "hybrid: every v1 hierarchy and the unified one")
+    }
+
+    func testRelativeOrNoPathIsUnderTheCallersCgroup() throws {
+        let none = try CgroupManager(layout: layout, cgroupsPath: nil, id: "c2", callerMembership: caller)
+        XCTAssertTrue(none.paths.contains("/sys/fs/cgroup/memory/agent/c2"))
+        XCTAssertTrue(none.paths.contains("/sys/fs/cgroup/unified/u/c2"))
+        let relative = try CgroupManager(layout: layout, cgroupsPath: "x/y", id: "c3", callerMembership: caller)
+        XCTAssertTrue(relative.paths.contains("/sys/fs/cgroup/pids/x/y"))
+    }
+
+    func testSystemdAndEscapingPathsAreRefused() {
+        XCTAssertThrowsError(try CgroupManager(layout: layout, cgroupsPath: "system.slice:docker:c", id: "c", callerMembership: caller)) {
+            XCTAssertTrue("\($0)".hasPrefix("linux.cgroupsPath: "))
+        }
+        XCTAssertThrowsError(try CgroupManager(layout: layout, cgroupsPath: "/../etc", id: "c", callerMembership: caller))
+    }
+}
+
+/// Placement against a faithful fake tree in a temporary directory: the cgroup files
+/// are plain files there, so this checks which files are written, in what order.
+final class CgroupFakeTreeTests: XCTestCase {
+    var root = ""
+
+    override func setUpWithError() throws {
+        root = "/tmp/safehouse-cgroup-fake-\(getpid())"
+        try Files.makeDirectories(root + "/cpuset")
+        try Files.makeDirectories(root + "/pids")
+        try Files.writeAtomically(root + "/cpuset/cpuset.cpus", Array("0-1\n".utf8))
+        try Files.writeAtomically(root + "/cpuset/cpuset.mems", Array("0\n".utf8))
+    }
+
+    override func tearDownWithError() throws { try Files.removeTree(root) }
+
+    func testApplyWritesThePidAndFillsEmptyCpusets() throws {
+        let layout = CgroupLayout(hierarchies: [
+            CgroupHierarchy(version: .v1, mountPoint: root + "/cpuset", controllers: ["cpuset"]),
+            CgroupHierarchy(version: .v1, mountPoint: root + "/pids", controllers: ["pids"]),
+        ])
+        let m = try CgroupManager(layout: layout, cgroupsPath: "/a/b", id: "b", callerMembership: [:])
+        // What the kernel would make on mkdir: a fresh cpuset directory has these
+        // files, empty, and every cgroup directory has cgroup.procs.
+        for dir in ["/cpuset/a", "/cpuset/a/b"] {
+            try Files.makeDirectories(root + dir)
+            try Files.writeAtomically(root + dir + "/cpuset.cpus", [])
+            try Files.writeAtomically(root + dir + "/cpuset.mems", [])
+            try Files.writeAtomically(root + dir + "/cgroup.procs", [])
+        }
+        try Files.makeDirectories(root + "/pids/a/b")
+        try Files.writeAtomically(root + "/pids/a/b/cgroup.procs", [])
+        try m.apply(pid: 4242)
+        XCTAssertEqual(try Files.readString(root + "/cpuset/a/b/cpuset.cpus"), "0-1")
+        XCTAssertEqual(try Files.readString(root + "/cpuset/a/cpuset.mems"), "0")
+        XCTAssertEqual(try Files.readString(root + "/pids/a/b/cgroup.procs"), "4242")
+        XCTAssertEqual(m.processes(), [4242])
+    }
+}
+
+/// The real unified (cgroup2) mount of this machine: create, join, list, remove.
+final class CgroupUnifiedMountTests: XCTestCase {
+    func testPlaceAChildInARealCgroup2Directory() throws {
+        guard let unified = CgroupLayout.host().unified else {
+            throw XCTSkip("this host has no cgroup2 mount")
+        }
+        guard getuid() == 0 else { throw XCTSkip("placing processes in cgroups needs root") }
+        let layout = CgroupLayout(hierarchies: [unified])
+        let m = try CgroupManager(layout: layout, cgroupsPath: "/safehouse-test-\(getpid())", id: "x", callerMembership: [:])
+        let pid = try Processes.fork()
+        if pid == 0 { sleep(30); _exit(0) }
+        defer { _ = kill(pid, SIGKILL); _ = try? Processes.wait(pid) }
+        try m.apply(pid: pid)
+        XCTAssertEqual(m.processes(), [pid])
+        XCTAssertEqual(CgroupMembership.of(pid: String(pid))[""], "/safehouse-test-\(getpid())")
+        _ = kill(pid, SIGKILL)
+        _ = try Processes.wait(pid)
+        try m.destroy()
+        XCTAssertFalse(Files.exists(m.paths[0]))
+    }
+}

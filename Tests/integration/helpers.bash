@@ -48,7 +48,6 @@ common_setup() {
 	BUNDLE="$TEST_TMP/bundle"
 	mkdir -p "$BUNDLE"
 	jq --arg r "$ROOTFS" '.root.path = $r' "$BASE_CONFIG" >"$BUNDLE/config.json"
-	ID_SEQ=0
 }
 
 # Delete every container left under a root, by the runtime's own list and by the
@@ -69,16 +68,22 @@ common_teardown() {
 	[ -n "${TEST_TMP:-}" ] || return 0
 	_cleanup_root "$RUNTIME" "$ROOT"
 	_cleanup_root "$REFERENCE" "$REF_ROOT"
+	# Mounts a test made under its temp dir (deepest first).
+	awk -v d="$TEST_TMP/" 'index($5, d) == 1 { print $5 }' /proc/self/mountinfo | sort -r |
+		while read -r m; do umount -l "$m" 2>/dev/null || true; done
 	rm -rf "$TEST_TMP"
 }
 
 setup() { common_setup; }
 teardown() { common_teardown; }
 
-# A fresh container id, unique within the test.
+# A fresh container id, unique within the test (a counter file, since new_id usually
+# runs in a command substitution's subshell).
 new_id() {
-	ID_SEQ=$((ID_SEQ + 1))
-	echo "it${BATS_TEST_NUMBER}-${ID_SEQ}-$$"
+	local n
+	n=$(($(cat "$TEST_TMP/.idseq" 2>/dev/null || echo 0) + 1))
+	echo "$n" >"$TEST_TMP/.idseq"
+	echo "it${BATS_TEST_NUMBER}-${n}-$$"
 }
 
 # rt ARGS...: the runtime under test with this test's root.  ref ARGS...: the reference.

@@ -1,0 +1,414 @@
+#!/usr/bin/env bats
+# Lifecycle and command-line tests against $RUNTIME alone (not differential): what runc
+# does here is written next to each check. A created container inherits the caller's
+# stdio, so `create` never runs under bats' `run` (a command substitution would wait for
+# the container): its output goes to files instead.
+
+load helpers
+
+# create_c ID [ARGS...]: create ID from $BUNDLE, stdio to $TEST_TMP/ID.{out,err}.
+create_c() {
+	local id="$1"
+	shift
+	rt create --bundle "$BUNDLE" "$@" "$id" </dev/null >"$TEST_TMP/$id.out" 2>"$TEST_TMP/$id.err"
+}
+
+sleeper() { config '.process.args = ["sleep", "100"]'; }
+
+@test "lifecycle: create -> created with pid -> start -> running -> stopped -> delete" {
+	config '.process.args = ["sh", "-c", "sleep 0.5; echo done"]'
+	local id
+	id="$(new_id)"
+	create_c "$id"
+	run rt state "$id"
+	[ "$status" = 0 ]
+	[ "$(echo "$output" | jq -r .status)" = created ]
+	[ "$(echo "$output" | jq -r .id)" = "$id" ]
+	[ "$(echo "$output" | jq -r .bundle)" = "$BUNDLE" ]
+	[ -n "$(echo "$output" | jq -r .ociVersion)" ]
+	local pid
+	pid="$(echo "$output" | jq -r .pid)"
+	[ "$pid" -gt 0 ]
+	kill -0 "$pid"
+	# The process has not run yet.
+	[ ! -s "$TEST_TMP/$id.out" ]
+
+	rt start "$id"
+	run rt state "$id"
+	[ "$(echo "$output" | jq -r .status)" = running ]
+	[ "$(echo "$output" | jq -r .pid)" = "$pid" ]
+
+	wait_status "$id" stopped
+	[ "$(cat "$TEST_TMP/$id.out")" = done ]
+	# runc: a stopped container's state has "pid": 0.
+	[ "$(rt state "$id" | jq -r .pid)" = 0 ]
+
+	rt delete "$id"
+	run rt state "$id"
+	[ "$status" != 0 ] # runc: "container does not exist", exit 1
+	[ -z "$(ls -A "$ROOT")" ]
+}
+
+@test "lifecycle: state is derived from the process (killed from outside -> stopped)" {
+	sleeper
+	local id
+	id="$(new_id)"
+	rt run -d --bundle "$BUNDLE" "$id" </dev/null >/dev/null 2>&1
+	[ "$(rt state "$id" | jq -r .status)" = running ]
+	kill -9 "$(rt state "$id" | jq -r .pid)"
+	wait_status "$id" stopped
+	rt delete "$id" # runc: a stopped container deletes without --force
+}
+
+@test "lifecycle: start twice fails; start of a stopped container fails" {
+	config '.process.args = ["sleep", "0.3"]'
+	local id
+	id="$(new_id)"
+	create_c "$id"
+	rt start "$id"
+	run rt start "$id"
+	[ "$status" = 1 ] # runc: "cannot start an already running container"
+	wait_status "$id" stopped
+	run rt start "$id"
+	[ "$status" = 1 ] # runc: "cannot start a container that has stopped"
+	rt delete "$id"
+}
+
+@test "lifecycle: delete of a running container needs --force" {
+	sleeper
+	local id pid
+	id="$(new_id)"
+	create_c "$id"
+	rt start "$id"
+	pid="$(rt state "$id" | jq -r .pid)"
+	run rt delete "$id"
+	[ "$status" = 1 ] # runc: "cannot delete container ID that is not stopped: running"
+	[ "$(rt state "$id" | jq -r .status)" = running ]
+	rt delete --force "$id"
+	run rt state "$id"
+	[ "$status" != 0 ]
+	# The process is gone (or a zombie being reaped) once delete --force returns.
+	for _ in $(seq 20); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+	! kill -0 "$pid" 2>/dev/null || [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" = Z ]
+}
+
+@test "lifecycle: delete of a created (never started) container works without --force" {
+	sleeper
+	local id
+	id="$(new_id)"
+	create_c "$id"
+	rt delete "$id" # runc 1.1: allowed, the init is killed
+	run rt state "$id"
+	[ "$status" != 0 ]
+}
+
+@test "lifecycle: delete of an unknown id fails, delete --force of it succeeds" {
+	run rt delete nosuchcontainer
+	[ "$status" = 1 ] # runc: "container does not exist"
+	run rt delete --force nosuchcontainer
+	[ "$status" = 0 ] # runc: silently succeeds (engines rely on this)
+	run rt state nosuchcontainer
+	[ "$status" = 1 ]
+}
+
+@test "kill: by name and number (KILL, SIGKILL, 9, TERM, sigterm, 15)" {
+	# PID 1 of a pid namespace gets only the signals it has a handler for (SIGKILL
+	# and SIGSTOP from outside are forced), so the process traps TERM.
+	config '.process.args = ["sh", "-c", "trap \"exit 0\" TERM; sleep 100 & wait"]'
+	local sig id
+	for sig in KILL SIGKILL 9 TERM sigterm 15; do
+		id="$(new_id)"
+		create_c "$id"
+		rt start "$id"
+		rt kill "$id" "$sig"
+		wait_status "$id" stopped
+		rt delete "$id"
+	done
+}
+
+@test "kill: default signal is SIGTERM; a created container can be killed" {
+	# runc 1.1: while created, PID 1 is runc's own init (Go, which dies on SIGTERM),
+	# so a plain `kill` of a created container stops it even though the process-to-be
+	# (sleep) would ignore SIGTERM as PID 1. safehouse's waiting init must do the same.
+	sleeper
+	local id
+	id="$(new_id)"
+	create_c "$id"
+	rt kill "$id"
+	wait_status "$id" stopped
+	rt delete "$id"
+}
+
+@test "kill: unknown signals fail; signal 0 probes; a stopped container refuses" {
+	sleeper
+	local id
+	id="$(new_id)"
+	create_c "$id"
+	rt start "$id"
+	run rt kill "$id" BOGUS
+	[ "$status" = 1 ] # runc: unknown signal "BOGUS"
+	run rt kill "$id" 0
+	[ "$status" = 0 ]
+	[ "$(rt state "$id" | jq -r .status)" = running ]
+	rt kill "$id" KILL
+	wait_status "$id" stopped
+	run rt kill "$id" KILL
+	[ "$status" = 1 ] # runc 1.1: "container not running"
+	rt delete "$id"
+}
+
+@test "kill --all" {
+	config '.linux.namespaces |= map(select(.type != "pid"))' # --all matters without a pid ns
+	config '.process.args = ["sh", "-c", "sleep 100 & sleep 100 & wait"]'
+	local id
+	id="$(new_id)"
+	create_c "$id"
+	rt start "$id"
+	sleep 0.2
+	rt kill --all "$id" KILL
+	wait_status "$id" stopped
+	rt delete "$id"
+}
+
+@test "list: table, --format json, -q" {
+	sleeper
+	local a b
+	a="$(new_id)"
+	b="$(new_id)"
+	create_c "$a"
+	create_c "$b"
+	rt start "$b"
+	run rt list
+	[ "$status" = 0 ]
+	[[ "${lines[0]}" == "ID"*"PID"*"STATUS"*"BUNDLE"*"CREATED"*"OWNER" ]]
+	[[ "$output" == *"$a"*created*"$BUNDLE"* ]]
+	[[ "$output" == *"$b"*running*"$BUNDLE"* ]]
+	run rt list --format json
+	[ "$status" = 0 ]
+	[ "$(echo "$output" | jq -r --arg a "$a" '.[] | select(.id == $a) | .status')" = created ]
+	[ "$(echo "$output" | jq -r --arg b "$b" '.[] | select(.id == $b) | .status')" = running ]
+	[ "$(echo "$output" | jq -r --arg b "$b" '.[] | select(.id == $b) | .bundle')" = "$BUNDLE" ]
+	[ "$(echo "$output" | jq -r --arg b "$b" '.[] | select(.id == $b) | .pid > 0')" = true ]
+	run rt list -q
+	[ "$status" = 0 ]
+	[ "$(echo "$output" | sort)" = "$(printf '%s\n' "$a" "$b" | sort)" ]
+	run rt list --format bogus
+	[ "$status" = 1 ] # runc: "invalid format option"
+	rt delete --force "$a"
+	rt delete --force "$b"
+	# runc prints "null" for an empty JSON list; [] is accepted as well.
+	run rt list --format json
+	[ "$status" = 0 ]
+	[ "$output" = null ] || [ "$(echo "$output" | jq length)" = 0 ]
+	run rt list -q
+	[ "$output" = "" ]
+}
+
+@test "ids: invalid ids are refused and nothing is made" {
+	sleeper
+	local bad
+	# "-x" is left out: runc parses it as a flag.
+	for bad in "../x" "" "a/b" "." ".." "a b" "x:y" "../../etc" "$(printf 'a%.0s' $(seq 300))"; do
+		run --separate-stderr rt create --bundle "$BUNDLE" "$bad" </dev/null
+		[ "$status" = 1 ] || { echo "# id '$bad': exit $status" >&2; return 1; }
+		[ -n "$stderr" ]
+		[ -z "$(ls -A "$ROOT" 2>/dev/null)" ] || { echo "# id '$bad' left: $(ls -A "$ROOT")" >&2; return 1; }
+	done
+	[ ! -e "$TEST_TMP/x" ] && [ ! -e "$TEST_TMP/etc" ]
+	# "a..b" and "x_y-z.1+2" are valid ids (runc: ^[\w+-\.]+$ minus "." and "..").
+	create_c "a..b"
+	create_c "x_y-z.1+2"
+	rt delete --force "a..b"
+	rt delete --force "x_y-z.1+2"
+}
+
+@test "create: the same id twice fails; concurrent creates of one id: exactly one wins" {
+	sleeper
+	local id
+	id="$(new_id)"
+	create_c "$id"
+	run rt create --bundle "$BUNDLE" "$id" </dev/null
+	[ "$status" = 1 ] # runc: "container with given ID already exists"
+	rt delete --force "$id"
+
+	id="$(new_id)"
+	local i
+	for i in 1 2 3 4; do
+		(rt create --bundle "$BUNDLE" "$id" </dev/null >/dev/null 2>&1 && echo ok >"$TEST_TMP/c$i" || echo fail >"$TEST_TMP/c$i") &
+	done
+	wait
+	[ "$(cat "$TEST_TMP"/c[1-4] | grep -c ok)" = 1 ]
+	[ "$(rt state "$id" | jq -r .status)" = created ]
+	rt delete --force "$id"
+}
+
+@test "create: a failure (bad args[0]) leaves nothing behind and says why in one line" {
+	config '.process.args = ["/no/such/binary"]'
+	local id
+	id="$(new_id)"
+	run --separate-stderr rt create --bundle "$BUNDLE" "$id" </dev/null
+	[ "$status" = 1 ]
+	[ "$output" = "" ]
+	[ "${#stderr_lines[@]}" = 1 ]
+	[[ "$stderr" == *"/no/such/binary"* ]]
+	[ -z "$(ls -A "$ROOT" 2>/dev/null)" ]
+	run rt state "$id"
+	[ "$status" != 0 ]
+	run rt list -q
+	[ "$output" = "" ]
+}
+
+@test "create: a missing bundle or config fails in one line" {
+	run --separate-stderr rt create --bundle "$TEST_TMP/nope" "$(new_id)" </dev/null
+	[ "$status" = 1 ]
+	[ "${#stderr_lines[@]}" = 1 ]
+	echo '{"ociVersion": "1.0.2", "process": ' >"$BUNDLE/config.json"
+	run --separate-stderr rt create --bundle "$BUNDLE" "$(new_id)" </dev/null
+	[ "$status" = 1 ]
+	[ "${#stderr_lines[@]}" = 1 ]
+	[ -z "$(ls -A "$ROOT" 2>/dev/null)" ]
+}
+
+@test "run --detach, --pid-file" {
+	sleeper
+	local id
+	id="$(new_id)"
+	rt run -d --pid-file "$TEST_TMP/pid" --bundle "$BUNDLE" "$id" </dev/null >/dev/null 2>&1
+	[ "$(rt state "$id" | jq -r .status)" = running ]
+	[ "$(cat "$TEST_TMP/pid")" = "$(rt state "$id" | jq -r .pid)" ]
+	rt delete --force "$id"
+
+	id="$(new_id)"
+	create_c "$id" --pid-file "$TEST_TMP/pid2"
+	[ "$(cat "$TEST_TMP/pid2")" = "$(rt state "$id" | jq -r .pid)" ]
+}
+
+@test "run: foreground passes stdin, stdout, stderr and the exit code" {
+	config '.process.args = ["sh", "-c", "read x; echo out:$x; echo err:$x >&2; exit 9"]'
+	run --separate-stderr rt run --bundle "$BUNDLE" "$(new_id)" <<<"hello"
+	[ "$status" = 9 ]
+	[ "$output" = "out:hello" ]
+	[ "$stderr" = "err:hello" ]
+	[ -z "$(rt list -q)" ] # run removes the container when it exits
+}
+
+@test "--log FILE --log-format json: lines with level, msg, time" {
+	config '.process.args = ["/no/such/binary"]'
+	run --separate-stderr rt --log "$TEST_TMP/log.json" --log-format json create --bundle "$BUNDLE" "$(new_id)" </dev/null
+	[ "$status" = 1 ]
+	[ -s "$TEST_TMP/log.json" ]
+	# Every line is a JSON object with string level, msg and time.
+	jq -e -s 'all(.[]; (.level | type) == "string" and (.msg | type) == "string" and (.time | type) == "string")' "$TEST_TMP/log.json"
+	# The last error names the problem (containerd's shim shows its msg).
+	[[ "$(jq -r -s 'map(select(.level == "error")) | last | .msg' "$TEST_TMP/log.json")" == *"/no/such/binary"* ]]
+	# runc also prints the error, without the JSON wrapping, on stderr.
+	[[ "$stderr" == *"/no/such/binary"* ]]
+}
+
+@test "--log with --debug on success: still valid JSON lines" {
+	config '.process.args = ["true"]'
+	rt --debug --log "$TEST_TMP/log.json" --log-format json run --bundle "$BUNDLE" "$(new_id)" </dev/null
+	if [ -s "$TEST_TMP/log.json" ]; then
+		jq -e -s 'all(.[]; has("level") and has("msg") and has("time"))' "$TEST_TMP/log.json"
+	fi
+}
+
+@test "--version: three lines (name version, commit, spec)" {
+	run "$RUNTIME" --version
+	[ "$status" = 0 ]
+	[[ "${lines[0]}" =~ ^[a-z]+\ version\ [0-9] ]]
+	[[ "${lines[1]}" =~ ^commit:\  ]]
+	[[ "${lines[2]}" =~ ^spec:\ 1\.[0-9]+\.[0-9]+ ]]
+	# runc from Debian adds "go:" and "libseccomp:" lines.
+}
+
+@test "spec: writes config.json, refuses to overwrite" {
+	mkdir "$TEST_TMP/s"
+	cd "$TEST_TMP/s"
+	"$RUNTIME" spec
+	jq -e '.ociVersion and .process.args and .root.path == "rootfs" and (.linux.namespaces | length > 0)' config.json
+	cp config.json before.json
+	run "$RUNTIME" spec
+	[ "$status" = 1 ] # runc: "File config.json exists. Remove it first"
+	cmp config.json before.json
+	mkdir b
+	"$RUNTIME" spec --bundle b
+	[ -f b/config.json ]
+	run "$RUNTIME" spec --bundle b
+	[ "$status" = 1 ]
+	rm b/config.json
+	"$RUNTIME" spec --rootless --bundle b
+	jq -e '(.linux.namespaces | map(.type) | index("user")) and (.linux.uidMappings | length > 0)' b/config.json
+}
+
+@test "spec: the generated config runs the busybox rootfs" {
+	mkdir "$TEST_TMP/s"
+	"$RUNTIME" spec --bundle "$TEST_TMP/s"
+	jq --arg r "$ROOTFS" '.root.path = $r | .process.terminal = false | .process.args = ["echo", "ok"]' \
+		"$TEST_TMP/s/config.json" >"$BUNDLE/config.json"
+	run rt run --bundle "$BUNDLE" "$(new_id)" </dev/null
+	[ "$status" = 0 ]
+	[ "$output" = ok ]
+}
+
+@test "features: valid JSON with ociVersionMin/Max and all hooks" {
+	run --separate-stderr "$RUNTIME" features
+	[ "$status" = 0 ]
+	echo "$output" | jq -e '.ociVersionMin and .ociVersionMax'
+	[ "$(echo "$output" | jq -c '.hooks | sort')" = '["createContainer","createRuntime","poststart","poststop","prestart","startContainer"]' ]
+	echo "$output" | jq -e '.linux.namespaces | index("user") and index("network")'
+}
+
+# console socket: the runtime sends the pty master to the socket; consoleSize applies.
+console_run() {
+	local id="$1" sock="$TEST_TMP/console.sock"
+	rm -f "$sock"
+	python3 "$BATS_TEST_DIRNAME/console_socket.py" "$sock" "${@:2}" \
+		>"$TEST_TMP/console.out" 2>"$TEST_TMP/console.err" &
+	CONSOLE_PID=$!
+	for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.05; done
+	[ -S "$sock" ]
+}
+
+@test "console socket: run -d with terminal and consoleSize (stty size)" {
+	# runc refuses --console-socket for a foreground run ("cannot use console socket
+	# if runc will not detach or allocate tty"), and a foreground terminal run needs
+	# the caller's own tty: so -d. The fd arrives with the message "/dev/ptmx".
+	config '.process.terminal = true | .process.consoleSize = {height: 30, width: 100}'
+	config '.process.args = ["sh", "-c", "stty size; tty; [ -t 0 ] && [ -t 1 ] && echo tty-ok; exit 5"]'
+	local id
+	id="$(new_id)"
+	console_run "$id"
+	rt run -d --console-socket "$TEST_TMP/console.sock" --bundle "$BUNDLE" "$id" </dev/null >/dev/null 2>&1
+	wait "$CONSOLE_PID"
+	wait_status "$id" stopped
+	rt delete "$id"
+	local out
+	out="$(tr -d '\r' <"$TEST_TMP/console.out")"
+	[ "$(echo "$out" | sed -n 1p)" = "30 100" ]
+	[[ "$(echo "$out" | sed -n 2p)" == /dev/pts/* || "$(echo "$out" | sed -n 2p)" == /dev/console ]]
+	[ "$(echo "$out" | sed -n 3p)" = tty-ok ]
+	grep -q '^name: ' "$TEST_TMP/console.err"
+}
+
+@test "console socket: create/start, input reaches the process" {
+	config '.process.terminal = true | .process.consoleSize = {height: 24, width: 80}'
+	config '.process.args = ["sh", "-c", "stty size; read line; echo got:$line"]'
+	local id
+	id="$(new_id)"
+	console_run "$id" --input $'ping\n'
+	rt create --console-socket "$TEST_TMP/console.sock" --bundle "$BUNDLE" "$id" </dev/null >/dev/null 2>&1
+	rt start "$id"
+	wait "$CONSOLE_PID"
+	wait_status "$id" stopped
+	grep -q '^24 80' <(tr -d '\r' <"$TEST_TMP/console.out")
+	grep -q '^got:ping' <(tr -d '\r' <"$TEST_TMP/console.out")
+	rt delete "$id"
+}
+
+@test "console socket: terminal without --console-socket in create fails" {
+	config '.process.terminal = true | .process.args = ["true"]'
+	run rt create --bundle "$BUNDLE" "$(new_id)" </dev/null
+	[ "$status" = 1 ]
+	[ -z "$(ls -A "$ROOT" 2>/dev/null)" ]
+}

@@ -26,11 +26,8 @@ struct ContainerInit {
     func run(enteringNamespaces: Bool) -> Never {
         config.lock.release()
         do {
-            if enteringNamespaces {
-                try config.channel.expect(.cgroupsApplied, "joining cgroups")
-                try enterNamespaces()
-            }
-            try setUp()
+            if enteringNamespaces { try enterNamespaces() }
+            try setUp(waitsForCgroups: enteringNamespaces)
         } catch {
             try? config.channel.send(.failure("\(error)"))
             _exit(1)
@@ -61,7 +58,11 @@ struct ContainerInit {
 
     // MARK: the set-up
 
-    func setUp() throws -> Never {
+    /// `waitsForCgroups`: the runtime places this process in its cgroups while it
+    /// sets up its mounts (the first write to cgroup.procs waits for an RCU grace
+    /// period, milliseconds); it waits for that only before the first step that needs
+    /// it: a cgroup namespace or a cgroup mount.
+    func setUp(waitsForCgroups: Bool) throws -> Never {
         let spec = config.spec
         let process = config.process
         // A new session: the container's process leads it (and can own a terminal).
@@ -81,9 +82,19 @@ struct ContainerInit {
                                  userNamespace: config.namespaces.new.contains(.user) || config.namespaces.joinsUser,
                                  newCgroupNamespace: config.namespaces.new.contains(.cgroup))
         let ownsMountNamespace = config.namespaces.new.contains(.mount)
-        if ownsMountNamespace {
-            try rootfs.prepare()
+        var cgroupsReady = !waitsForCgroups
+        let joinCgroups: () throws -> Void = {
+            guard !cgroupsReady else { return }
+            cgroupsReady = true
+            try config.channel.expect(.cgroupsApplied, "joining cgroups")
+            if config.namespaces.new.contains(.cgroup) {
+                try stage("unshare cgroup namespace") { try Namespaces.unshare(NamespaceKind.cgroup.cloneFlag) }
+            }
         }
+        if ownsMountNamespace {
+            try rootfs.prepare(beforeCgroupMount: joinCgroups)
+        }
+        try joinCgroups()
 
         // prestart and createRuntime hooks run in the runtime, now that the
         // container's namespaces and mounts exist but before pivot_root.

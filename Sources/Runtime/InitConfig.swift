@@ -51,9 +51,9 @@ struct NamespacePlan {
         new.contains(.user) || joinsUser || new.contains(.time)
     }
 
-    /// The flags unshare(2) creates in one call, beyond user, pid and time, which
-    /// have their own steps.
+    /// The flags unshare(2) creates in one call, beyond user, pid, time and cgroup,
+    /// which have their own steps (a cgroup namespace must follow cgroup placement).
     var unshareFlags: Int32 {
-        new.subtracting([.user, .pid, .time]).reduce(0) { $0 | $1.cloneFlag }
+        new.subtracting([.user, .pid, .time, .cgroup]).reduce(0) { $0 | $1.cloneFlag }
     }
 }

@@ -40,6 +40,9 @@ struct Intermediate {
             var flags = plan.unshareFlags
             if plan.new.contains(.pid) { flags |= NamespaceKind.pid.cloneFlag }
             if plan.new.contains(.time) { flags |= NamespaceKind.time.cloneFlag }
+            // This process was placed in the cgroups before it began: safe to root a
+            // cgroup namespace here.
+            if plan.new.contains(.cgroup) { flags |= NamespaceKind.cgroup.cloneFlag }
             if flags != 0 {
                 try stage("unshare namespaces") { try Namespaces.unshare(flags) }
             }

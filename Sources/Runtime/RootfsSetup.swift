@@ -16,8 +16,9 @@ struct RootfsSetup {
 
     var mounts: [Mount] { spec.mounts ?? [] }
 
-    /// Mounts everything under the rootfs, before pivot_root.
-    func prepare() throws {
+    /// Mounts everything under the rootfs, before pivot_root. `beforeCgroupMount`
+    /// runs before the first "cgroup" mount (it must see the container's cgroups).
+    func prepare(beforeCgroupMount: () throws -> Void) throws {
         // Keep the container's mount events from reaching the host: "/" becomes
         // rslave (or what rootfsPropagation asks for), as runc does.
         let propagation = MountOptions.rootPropagation(spec.linux?.rootfsPropagation)
@@ -29,6 +30,7 @@ struct RootfsSetup {
             try Mounts.mount(source: rootfs, target: rootfs, type: "bind", flags: [.bind, .recursive])
         }
         for (index, mount) in mounts.enumerated() {
+            if mount.type == "cgroup" { try beforeCgroupMount() }
             try stage("mount mounts[\(index)] \(mount.destination)") { try self.mount(mount) }
         }
         if needsDeviceSetup {

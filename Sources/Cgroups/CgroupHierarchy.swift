@@ -58,8 +58,10 @@ public struct CgroupLayout: Sendable, Equatable {
     /// Reads the layout from a mountinfo text (/proc/self/mountinfo).
     public static func parse(mountinfo text: String) -> CgroupLayout {
         var result: [CgroupHierarchy] = []
-        for line in text.split(separator: "\n") {
-            let halves = line.split(separator: " - ", maxSplits: 1)
+        // mountinfo can have hundreds of lines; only those whose file-system type
+        // starts with "cgroup" matter, and a byte search finds them cheaply.
+        for line in text.utf8.split(separator: UInt8(ascii: "\n")) where containsCgroupType(line) {
+            let halves = Substring(line).split(separator: " - ", maxSplits: 1)
             guard halves.count == 2 else { continue }
             let fields = halves[0].split(separator: " ")
             let tail = halves[1].split(separator: " ")
@@ -77,6 +79,17 @@ public struct CgroupLayout: Sendable, Equatable {
             }
         }
         return CgroupLayout(hierarchies: result)
+    }
+
+    private static func containsCgroupType(_ line: Substring.UTF8View) -> Bool {
+        let needle = Array(" - cgroup".utf8)
+        guard line.count >= needle.count else { return false }
+        var i = line.startIndex
+        while let dash = line[i...].firstIndex(of: UInt8(ascii: " ")) {
+            if line[dash...].starts(with: needle) { return true }
+            i = line.index(after: dash)
+        }
+        return false
     }
 
     /// The calling host's layout.

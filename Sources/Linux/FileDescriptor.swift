@@ -57,8 +57,10 @@ public final class FileDescriptor: @unchecked Sendable {
     /// Reads until end of file, refusing more than `limit` bytes.
     public func readAll(limit: Int = 64 << 20, path: String? = nil) throws -> [UInt8] {
         var result: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
+        // Most files read here are small (/proc, cgroup, state): start small, grow.
+        var chunk = [UInt8](repeating: 0, count: 4096)
         while true {
+            if result.count >= 16384 && chunk.count < 65536 { chunk = [UInt8](repeating: 0, count: 65536) }
             let n = try chunk.withUnsafeMutableBytes { (buf) throws -> Int in
                 try syscall("read", path) { Glibc.read(rawValue, buf.baseAddress, buf.count) }
             }

@@ -45,7 +45,7 @@ extension FileDescriptor {
     }
 
     /// Receives one message; an empty result means the peer closed the channel.
-    public func receiveMessage(maxSize: Int = 1 << 20) throws -> [UInt8] {
+    public func receiveMessage(maxSize: Int = 64 << 10) throws -> [UInt8] {
         var buf = [UInt8](repeating: 0, count: maxSize)
         let n = try buf.withUnsafeMutableBytes { (b) throws -> Int in
             try syscall("recv") { Glibc.recv(rawValue, b.baseAddress, b.count, 0) }

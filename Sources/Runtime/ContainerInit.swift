@@ -80,7 +80,8 @@ struct ContainerInit {
 
         let rootfs = RootfsSetup(spec: spec, rootfs: config.rootfs, bundle: config.bundle,
                                  userNamespace: config.namespaces.new.contains(.user) || config.namespaces.joinsUser,
-                                 newCgroupNamespace: config.namespaces.new.contains(.cgroup))
+                                 newCgroupNamespace: config.namespaces.new.contains(.cgroup),
+                                 cgroupLayout: config.cgroupLayout)
         let ownsMountNamespace = config.namespaces.new.contains(.mount)
         var cgroupsReady = !waitsForCgroups
         let joinCgroups: () throws -> Void = {

@@ -58,7 +58,7 @@ extension ContainerRuntime {
                 id: id, spec: spec, process: process, rootfs: bundle.rootfs, bundle: bundle.path,
                 channel: SyncChannel(socket: childEnd), execFifo: fifo, consoleSocket: console,
                 namespaces: plan, noPivot: options.noPivot, noNewKeyring: options.noNewKeyring,
-                preserveFds: options.preserveFds, lock: lock)
+                preserveFds: options.preserveFds, lock: lock, cgroupLayout: cgroups.layout)
             let channel = SyncChannel(socket: parentEnd)
 
             initPid = try forkInit(config, plan: plan, cgroups: cgroups, parentEnd: parentEnd, channel: channel)

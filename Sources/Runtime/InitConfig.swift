@@ -1,3 +1,4 @@
+import Cgroups
 import Linux
 import OCI
 
@@ -25,6 +26,8 @@ struct InitConfig {
     /// The runtime's lock on the container directory: the init closes its inherited
     /// copy at once, or the lock would outlive `create` until the exec.
     let lock: ContainerLock
+    /// The host's cgroup hierarchies (read once, by the runtime).
+    let cgroupLayout: CgroupLayout
 }
 
 /// Which namespaces the container creates and which it joins, decided by the runtime.

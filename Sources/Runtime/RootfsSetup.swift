@@ -1,3 +1,4 @@
+import Cgroups
 import Linux
 import OCI
 #if canImport(Glibc)
@@ -13,6 +14,8 @@ struct RootfsSetup {
     /// In a user namespace devices cannot be created (mknod): they are bind-mounted.
     let userNamespace: Bool
     let newCgroupNamespace: Bool
+    /// The host's cgroup hierarchies, as the runtime read them.
+    let cgroupLayout: CgroupLayout
 
     var mounts: [Mount] { spec.mounts ?? [] }
 
@@ -108,21 +111,20 @@ struct RootfsSetup {
     /// container's own cgroup directory is bind-mounted so the host tree stays hidden.
     private func mountCgroups(at target: String, options: MountOptions) throws {
         try Files.makeDirectories(target)
-        let hierarchies = CgroupMounts.hostHierarchies()
-        if hierarchies.v1.isEmpty {
+        if cgroupLayout.v1.isEmpty {
             try Mounts.mount(source: "cgroup", target: target, type: "cgroup2", flags: options.flags, data: nil)
             return
         }
         let flags = options.flags.subtracting(.readOnly)
         try Mounts.mount(source: "tmpfs", target: target, type: "tmpfs", flags: flags, data: "mode=755")
-        let own = CgroupMounts.ownPaths()
-        for h in hierarchies.v1 {
+        let own = CgroupMembership.of()
+        for h in cgroupLayout.v1 {
             let dest = target + "/" + h.name
             try Files.makeDirectories(dest)
             if newCgroupNamespace {
-                try Mounts.mount(source: "cgroup", target: dest, type: "cgroup", flags: options.flags, data: h.superOptions)
+                try Mounts.mount(source: "cgroup", target: dest, type: "cgroup", flags: options.flags, data: h.procKey)
             } else {
-                let path = h.mountPoint + (own[h.controllerKey] ?? "/")
+                let path = h.mountPoint + (own[h.procKey] ?? "/")
                 try Mounts.mount(source: path, target: dest, type: "bind", flags: [.bind])
                 try Mounts.mount(source: "", target: dest, type: nil, flags: options.flags.union([.bind, .remount]))
             }
@@ -194,52 +196,5 @@ struct RootfsSetup {
         } else {
             try Mounts.mount(source: "/dev/null", target: path, type: "bind", flags: .bind)
         }
-    }
-}
-
-/// The host's cgroup hierarchies, read from /proc/self/mountinfo.
-enum CgroupMounts {
-    struct Hierarchy {
-        /// Directory name under /sys/fs/cgroup ("cpu", "systemd").
-        let name: String
-        let mountPoint: String
-        /// Options to mount the same hierarchy ("cpu", "name=systemd").
-        let superOptions: String
-        /// The key of this hierarchy in /proc/self/cgroup ("cpu", "name=systemd").
-        var controllerKey: String { superOptions }
-    }
-
-    static func hostHierarchies() -> (v1: [Hierarchy], v2: String?) {
-        guard let text = try? Files.readString("/proc/self/mountinfo") else { return ([], nil) }
-        var v1: [Hierarchy] = []
-        var v2: String?
-        for line in text.split(separator: "\n") {
-            let parts = line.split(separator: " - ", maxSplits: 1)
-            guard parts.count == 2 else { continue }
-            let fields = parts[0].split(separator: " ")
-            let tail = parts[1].split(separator: " ")
-            guard fields.count >= 5, tail.count >= 3 else { continue }
-            let mountPoint = String(fields[4])
-            if tail[0] == "cgroup2" { v2 = mountPoint; continue }
-            guard tail[0] == "cgroup" else { continue }
-            let known: Set<String> = ["cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "net_cls", "blkio",
-                                      "perf_event", "net_prio", "hugetlb", "pids", "rdma", "misc"]
-            let opts = tail[2].split(separator: ",").map(String.init).filter { known.contains($0) || $0.hasPrefix("name=") }
-            guard !opts.isEmpty, let name = mountPoint.split(separator: "/").last else { continue }
-            v1.append(Hierarchy(name: String(name), mountPoint: mountPoint, superOptions: opts.joined(separator: ",")))
-        }
-        return (v1, v2)
-    }
-
-    /// The calling process's cgroup path per v1 hierarchy key, from /proc/self/cgroup.
-    static func ownPaths() -> [String: String] {
-        guard let text = try? Files.readString("/proc/self/cgroup") else { return [:] }
-        var result: [String: String] = [:]
-        for line in text.split(separator: "\n") {
-            let parts = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
-            guard parts.count == 3, !parts[1].isEmpty else { continue }
-            result[String(parts[1])] = String(parts[2])
-        }
-        return result
     }
 }

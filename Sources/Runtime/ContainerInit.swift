@@ -25,6 +25,7 @@ struct ContainerInit {
     /// Runs the whole set-up and execs; never returns.
     func run(enteringNamespaces: Bool) -> Never {
         config.lock.release()
+        PhaseTrace.mark("init forked")
         do {
             if enteringNamespaces { try enterNamespaces() }
             try setUp(waitsForCgroups: enteringNamespaces)
@@ -87,7 +88,9 @@ struct ContainerInit {
         let joinCgroups: () throws -> Void = {
             guard !cgroupsReady else { return }
             cgroupsReady = true
+            PhaseTrace.mark("waiting for cgroups")
             try config.channel.expect(.cgroupsApplied, "joining cgroups")
+            PhaseTrace.mark("cgroups joined")
             if config.namespaces.new.contains(.cgroup) {
                 try stage("unshare cgroup namespace") { try Namespaces.unshare(NamespaceKind.cgroup.cloneFlag) }
             }
@@ -95,6 +98,7 @@ struct ContainerInit {
         if ownsMountNamespace {
             try rootfs.prepare(beforeCgroupMount: joinCgroups)
         }
+        PhaseTrace.mark("mounts done")
         try joinCgroups()
 
         // prestart and createRuntime hooks run in the runtime, now that the
@@ -111,6 +115,7 @@ struct ContainerInit {
             state = ""
         }
 
+        PhaseTrace.mark("hooks done")
         if ownsMountNamespace {
             try stage("pivot_root") { try rootfs.enterRoot(noPivot: config.noPivot) }
         } else {
@@ -135,6 +140,7 @@ struct ContainerInit {
             try rootfs.finish()
         }
 
+        PhaseTrace.mark("root finished")
         let identity = ProcessSetup(process: process, userNamespace: config.namespaces.new.contains(.user) || config.namespaces.joinsUser)
         try identity.applyLimits()
         let executable = try identity.resolveExecutable()

@@ -61,6 +61,7 @@ extension ContainerRuntime {
                 preserveFds: options.preserveFds, lock: lock, cgroupLayout: cgroups.layout)
             let channel = SyncChannel(socket: parentEnd)
 
+            PhaseTrace.mark("forking")
             initPid = try forkInit(config, plan: plan, cgroups: cgroups, parentEnd: parentEnd, channel: channel)
             childEnd.close()
             fifo.close()
@@ -77,6 +78,7 @@ extension ContainerRuntime {
                 ownsPidNamespace: plan.new.contains(.pid), cgroupPaths: cgroups.paths)
             // Recorded at once, so a create killed half way can still be deleted.
             try store.save(record)
+            PhaseTrace.mark("state saved")
 
             var message = try channel.receive("setting up the container")
             if message == .readyForRuntimeHooks {
@@ -86,6 +88,7 @@ extension ContainerRuntime {
                 try channel.send(.runtimeHooksDone(state: state))
                 message = try channel.receive("setting up the container")
             }
+            PhaseTrace.mark("init ready")
             guard message == .ready else {
                 throw RuntimeError("unexpected message from container init while setting up the container")
             }
@@ -114,6 +117,7 @@ extension ContainerRuntime {
         // The first process forked is placed in the cgroups before it goes on; all
         // it forks inherits them, and a cgroup namespace made later is rooted there.
         func placeInCgroups(_ pid: Int32) throws {
+            defer { PhaseTrace.mark("cgroups applied") }
             do { try cgroups.apply(pid: pid) } catch {
                 _ = Glibc.kill(pid, SIGKILL)
                 throw RuntimeError("\(error)")

@@ -14,8 +14,10 @@ extension ContainerRuntime {
     /// container's process, forward signals to it, delete the container when it ends
     /// and return its exit code (128 + signal for a signal death).
     public func run(id: String, options: CreateOptions, detach: Bool) throws -> Int32 {
+        PhaseTrace.mark("run")
         try ContainerID.validate(id)
         let bundle = try Bundle.load(options.bundle)
+        PhaseTrace.mark("bundle loaded")
         if detach {
             _ = try createContainer(id: id, bundle: bundle, options: options, consoleSocketFD: nil)
             do { try start(id: id) } catch {
@@ -48,6 +50,7 @@ extension ContainerRuntime {
             try? delete(id: id, force: true)
             throw error
         }
+        PhaseTrace.mark("started")
         let status: ExitStatus
         if let proxy {
             let signals = try Signals.descriptor(for: waited)
@@ -58,6 +61,7 @@ extension ContainerRuntime {
         } else {
             status = waitForInit(created.initPid, forwarding: waited)
         }
+        PhaseTrace.mark("exited")
         // The init is gone: remove what is left (state, hooks, and any process that
         // outlived it: none can when the container had its own pid namespace).
         do {
@@ -68,6 +72,7 @@ extension ContainerRuntime {
         } catch {
             log.warning("\(error)")
         }
+        PhaseTrace.mark("deleted")
         return status.shellCode
     }
 

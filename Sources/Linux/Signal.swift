@@ -24,7 +24,8 @@ public struct Signal: Sendable, Hashable, CustomStringConvertible {
     /// Parses `KILL`, `SIGKILL`, `kill`, `9`, `RTMIN+3`; nil when it names no signal.
     public init?(parsing text: String) {
         if let n = Int32(text) {
-            guard n > 0 && n < 65 else { return nil }
+            // 0 is allowed: it only probes that the process exists (kill(2)).
+            guard n >= 0 && n < 65 else { return nil }
             self.rawValue = n
             return
         }
@@ -76,5 +77,17 @@ extension Signals {
     /// Reads the next signal from a signalfd.
     public static func next(from fd: FileDescriptor) -> Int32 {
         sh_read_signalfd(fd.rawValue)
+    }
+}
+
+extension Signals {
+    /// Installs handlers that exit the process (128 + signal) for the signals whose
+    /// default action terminates it. A namespace's PID 1 ignores such signals unless
+    /// it handles them; `resetForExec` removes the handlers again.
+    public static func terminateOnCommonSignals() {
+        for s in [SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGALRM, SIGPIPE] {
+            signal(s) { sig in _exit(128 + sig) }
+        }
+        _ = sh_unblock_all_signals()
     }
 }

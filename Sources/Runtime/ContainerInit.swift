@@ -148,6 +148,10 @@ struct ContainerInit {
         try identity.closeInheritedDescriptors(keeping: config.preserveFds, plus: [config.execFifo, config.channel.socket])
         try identity.switchUser()
 
+        // While it waits for `start`, the init is PID 1 of its namespace, which the
+        // kernel shields from signals it has no handler for: `kill` of a created
+        // container must still end it (runc's Go init exits on them too).
+        Signals.terminateOnCommonSignals()
         // Set-up is complete: report and wait for `start`.
         try config.channel.send(.ready)
         config.channel.socket.close()

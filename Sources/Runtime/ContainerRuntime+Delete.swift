@@ -11,7 +11,12 @@ extension ContainerRuntime {
     public func delete(id: String, force: Bool) throws {
         try ContainerID.validate(id)
         let dir = store.directory(of: id)
-        guard Files.isDirectory(dir) else { throw RuntimeError.containerNotFound(id) }
+        // runc: deleting what is not there is an error, unless forced (engines clean
+        // up with --force and expect success when it is already gone).
+        guard Files.isDirectory(dir) else {
+            if force { return }
+            throw RuntimeError.containerNotFound(id)
+        }
         let lock = try store.lock(id)
         defer { lock.release() }
         let record: ContainerRecord

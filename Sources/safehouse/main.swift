@@ -14,4 +14,17 @@ if let invocation = FastPath.parse(arguments) {
     fflush(nil)
     exit(status)
 }
-Safehouse.main(arguments)
+// runc (urfave/cli) exits 1 on a usage error; argument-parser's 64 would surprise
+// engines and scripts, so usage errors are reported the same way but exit 1.
+do {
+    var command = try Safehouse.parseAsRoot(arguments)
+    try command.run()
+} catch {
+    let code = Safehouse.exitCode(for: error)
+    if code.rawValue == 64 {
+        let line = Safehouse.fullMessage(for: error) + "\n"
+        _ = line.withCString { write(2, $0, strlen($0)) }
+        exit(1)
+    }
+    Safehouse.exit(withError: error)
+}

@@ -3,6 +3,7 @@
 #include "CLinux.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <sched.h>
@@ -181,7 +182,22 @@ int sh_getrlimit(int resource, uint64_t *soft, uint64_t *hard) {
 }
 
 int sh_join_session_keyring(const char *name) {
-    return (int)syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, name, 0, 0, 0);
+    long id = syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, name, 0, 0, 0);
+    if (id < 0) return -1;
+    // Let the user and group of the container view, read and search it, as runc does
+    // (its permission bits | 0x080b0000); the description is "type;uid;gid;perm;name".
+    char desc[256];
+    long n = syscall(SYS_keyctl, 6 /* KEYCTL_DESCRIBE */, id, desc, sizeof desc - 1, 0);
+    if (n > 0) {
+        desc[n < (long)sizeof desc ? n : (long)sizeof desc - 1] = 0;
+        char *p = desc;
+        for (int field = 0; field < 3 && p; field++) { p = strchr(p, ';'); if (p) p++; }
+        if (p) {
+            unsigned long perm = strtoul(p, NULL, 16);
+            syscall(SYS_keyctl, 5 /* KEYCTL_SETPERM */, id, perm | 0x080b0000UL, 0, 0);
+        }
+    }
+    return (int)id;
 }
 
 long sh_mount_flags_of(const char *path) {

@@ -71,7 +71,7 @@ struct ContainerInit {
 
         if !config.noNewKeyring {
             // A keyring of its own, so the container cannot read the host's session keys.
-            _ = Keyring.joinNewSession(named: config.id)
+            _ = Keyring.joinNewSession(named: "_ses." + config.id)
         }
         if let adj = process.oomScoreAdj {
             try stage("oom_score_adj") {

@@ -232,14 +232,54 @@ sleeper() { config '.process.args = ["sleep", "100"]'; }
 	rt delete --force "$id"
 
 	id="$(new_id)"
-	local i
+	local i pids=()
 	for i in 1 2 3 4; do
-		(rt create --bundle "$BUNDLE" "$id" </dev/null >/dev/null 2>&1 && echo ok >"$TEST_TMP/c$i" || echo fail >"$TEST_TMP/c$i") &
+		# 3>&-: bats waits for its fd 3 to close (see the fd-leak test below).
+		(rt create --bundle "$BUNDLE" "$id" </dev/null >/dev/null 2>&1 && echo ok >"$TEST_TMP/c$i" || echo fail >"$TEST_TMP/c$i") 3>&- &
+		pids+=($!)
 	done
-	wait
+	# Not a bare `wait`: with BATS_TEST_TIMEOUT, bats has a watchdog child of its own.
+	wait "${pids[@]}"
 	[ "$(cat "$TEST_TMP"/c[1-4] | grep -c ok)" = 1 ]
 	[ "$(rt state "$id" | jq -r .status)" = created ]
 	rt delete --force "$id"
+}
+
+@test "create: the caller's file descriptors do not reach the container (created or started)" {
+	# runc: the created init holds only stdio and its own fds (exec fifo, ...); the
+	# started process holds exactly 0, 1, 2. A leaked fd keeps the caller's pipes open
+	# (a shim's, or bats' fd 3, which then hangs bats).
+	sleeper
+	local id pid
+	id="$(new_id)"
+	echo marker >"$TEST_TMP/marker"
+	rt create --bundle "$BUNDLE" "$id" </dev/null >/dev/null 2>&1 7<"$TEST_TMP/marker" 3>&-
+	pid="$(rt state "$id" | jq -r .pid)"
+	run ls -l "/proc/$pid/fd"
+	[[ "$output" != *"$TEST_TMP/marker"* ]] || { echo "# created init holds the caller's fd 7: $output" >&2; return 1; }
+	rt start "$id"
+	sleep 0.2
+	[ "$(ls "/proc/$pid/fd" | sort -n | tr '\n' ' ')" = "0 1 2 " ]
+}
+
+@test "create --preserve-fds N: fds 3 .. 3+N-1 reach the process" {
+	config '.process.args = ["sh", "-c", "cat <&3; cat <&4; echo $(ls /proc/$$/fd)"]'
+	echo three >"$TEST_TMP/three"
+	echo four >"$TEST_TMP/four"
+	run rt run --preserve-fds 2 --bundle "$BUNDLE" "$(new_id)" 3<"$TEST_TMP/three" 4<"$TEST_TMP/four" 5<"$TEST_TMP/four" </dev/null
+	[ "$status" = 0 ]
+	# fd 5 (not preserved) is closed; the shell's own command substitution uses one fd.
+	[ "${lines[0]}" = three ]
+	[ "${lines[1]}" = four ]
+	[ "${lines[2]}" = "0 1 2 3 4 5" ] || [ "${lines[2]}" = "0 1 2 3 4 6" ]
+}
+
+@test "run: the caller's fds beyond stdio are closed in the process" {
+	config '.process.args = ["sh", "-c", "echo $(ls /proc/$$/fd)"]'
+	run rt run --bundle "$BUNDLE" "$(new_id)" 7<"$BATS_TEST_FILENAME" 9<"$BATS_TEST_FILENAME" </dev/null
+	[ "$status" = 0 ]
+	# 3 is the shell's own pipe for $(...).
+	[ "$output" = "0 1 2 3" ]
 }
 
 @test "create: a failure (bad args[0]) leaves nothing behind and says why in one line" {

@@ -78,17 +78,41 @@ public struct CgroupManager: CgroupManaging, Sendable {
     }
 
     public func apply(pid: Int32) throws {
+        try makeDirectories()
+        try join(pid: pid)
+    }
+
+    /// Creates the container's directories (cheap: a mkdir each), ready to be joined.
+    public func makeDirectories() throws {
         for (index, path) in paths.enumerated() {
             do {
                 try Files.makeDirectories(path)
                 if index < layout.hierarchies.count, layout.hierarchies[index].controllers.contains("cpuset") {
                     try Self.inheritCpuset(down: path, from: layout.hierarchies[index].mountPoint)
                 }
+            } catch {
+                throw CgroupError(message: "cgroup \(path): \(error)")
+            }
+        }
+    }
+
+    /// Moves `pid` into every directory. The first move waits for an RCU grace period
+    /// in the kernel (cgroup_threadgroup_rwsem): milliseconds, worth overlapping.
+    public func join(pid: Int32) throws {
+        for path in paths {
+            do {
                 try Files.write(path + "/cgroup.procs", String(pid), flags: O_WRONLY)
             } catch {
                 throw CgroupError(message: "cgroup \(path): \(error)")
             }
         }
+    }
+
+    /// The container's directory in each hierarchy, by /proc/PID/cgroup key.
+    public var pathsByHierarchy: [String: String] {
+        var result: [String: String] = [:]
+        for (h, path) in zip(layout.hierarchies, paths) { result[h.procKey] = path }
+        return result
     }
 
     /// A new v1 cpuset starts with no cpus and no mems, and refuses processes until

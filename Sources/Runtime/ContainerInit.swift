@@ -82,24 +82,28 @@ struct ContainerInit {
         let rootfs = RootfsSetup(spec: spec, rootfs: config.rootfs, bundle: config.bundle,
                                  userNamespace: config.namespaces.new.contains(.user) || config.namespaces.joinsUser,
                                  newCgroupNamespace: config.namespaces.new.contains(.cgroup),
-                                 cgroupLayout: config.cgroupLayout)
+                                 cgroupLayout: config.cgroupLayout, cgroupPaths: config.cgroupPaths)
         let ownsMountNamespace = config.namespaces.new.contains(.mount)
-        var cgroupsReady = !waitsForCgroups
-        let joinCgroups: () throws -> Void = {
-            guard !cgroupsReady else { return }
-            cgroupsReady = true
-            PhaseTrace.mark("waiting for cgroups")
-            try config.channel.expect(.cgroupsApplied, "joining cgroups")
-            PhaseTrace.mark("cgroups joined")
-            if config.namespaces.new.contains(.cgroup) {
-                try stage("unshare cgroup namespace") { try Namespaces.unshare(NamespaceKind.cgroup.cloneFlag) }
-            }
-        }
+        // The runtime makes the cgroup directories, then moves this process in. The
+        // directories are enough for a bind mount of them; a cgroup namespace must
+        // wait for the move. Otherwise the move is awaited only before `ready`.
+        var cgroups = CgroupProgress(channel: config.channel, pending: waitsForCgroups)
+        let newCgroupNamespace = config.namespaces.new.contains(.cgroup)
         if ownsMountNamespace {
-            try rootfs.prepare(beforeCgroupMount: joinCgroups)
+            try rootfs.prepare(beforeCgroupMount: {
+                if newCgroupNamespace {
+                    try cgroups.waitUntilJoined()
+                    try stage("unshare cgroup namespace") { try Namespaces.unshare(NamespaceKind.cgroup.cloneFlag) }
+                } else {
+                    try cgroups.waitUntilDirectoriesExist()
+                }
+            })
         }
         PhaseTrace.mark("mounts done")
-        try joinCgroups()
+        if newCgroupNamespace && cgroups.pending != .none {
+            try cgroups.waitUntilJoined()
+            try stage("unshare cgroup namespace") { try Namespaces.unshare(NamespaceKind.cgroup.cloneFlag) }
+        }
 
         // prestart and createRuntime hooks run in the runtime, now that the
         // container's namespaces and mounts exist but before pivot_root.
@@ -152,6 +156,8 @@ struct ContainerInit {
         // kernel shields from signals it has no handler for: `kill` of a created
         // container must still end it (runc's Go init exits on them too).
         Signals.terminateOnCommonSignals()
+        // Limits must hold before the user's program runs.
+        try cgroups.waitUntilJoined()
         // Set-up is complete: report and wait for `start`.
         try config.channel.send(.ready)
         config.channel.socket.close()
@@ -177,6 +183,33 @@ struct ContainerInit {
     static func printError(_ text: String) {
         let line = "safehouse: \(text)\n"
         _ = line.withCString { Glibc.write(2, $0, strlen($0)) }
+    }
+}
+
+/// Where the runtime is in placing the init in its cgroups, as the init sees it.
+struct CgroupProgress {
+    enum Pending { case directories, join, none }
+    let channel: SyncChannel
+    private(set) var pending: Pending
+
+    init(channel: SyncChannel, pending: Bool) {
+        self.channel = channel
+        self.pending = pending ? .directories : .none
+    }
+
+    mutating func waitUntilDirectoriesExist() throws {
+        guard pending == .directories else { return }
+        try channel.expect(.cgroupDirectoriesMade, "making cgroups")
+        pending = .join
+    }
+
+    mutating func waitUntilJoined() throws {
+        try waitUntilDirectoriesExist()
+        guard pending == .join else { return }
+        PhaseTrace.mark("waiting for cgroups")
+        try channel.expect(.cgroupsApplied, "joining cgroups")
+        PhaseTrace.mark("cgroups joined")
+        pending = .none
     }
 }
 

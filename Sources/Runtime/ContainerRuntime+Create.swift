@@ -58,7 +58,8 @@ extension ContainerRuntime {
                 id: id, spec: spec, process: process, rootfs: bundle.rootfs, bundle: bundle.path,
                 channel: SyncChannel(socket: childEnd), execFifo: fifo, consoleSocket: console,
                 namespaces: plan, noPivot: options.noPivot, noNewKeyring: options.noNewKeyring,
-                preserveFds: options.preserveFds, lock: lock, cgroupLayout: cgroups.layout)
+                preserveFds: options.preserveFds, lock: lock, cgroupLayout: cgroups.layout,
+                cgroupPaths: cgroups.pathsByHierarchy)
             let channel = SyncChannel(socket: parentEnd)
 
             PhaseTrace.mark("forking")
@@ -118,7 +119,11 @@ extension ContainerRuntime {
         // it forks inherits them, and a cgroup namespace made later is rooted there.
         func placeInCgroups(_ pid: Int32) throws {
             defer { PhaseTrace.mark("cgroups applied") }
-            do { try cgroups.apply(pid: pid) } catch {
+            do {
+                try cgroups.makeDirectories()
+                try channel.send(.cgroupDirectoriesMade)
+                try cgroups.join(pid: pid)
+            } catch {
                 _ = Glibc.kill(pid, SIGKILL)
                 throw RuntimeError("\(error)")
             }

@@ -28,6 +28,8 @@ struct InitConfig {
     let lock: ContainerLock
     /// The host's cgroup hierarchies (read once, by the runtime).
     let cgroupLayout: CgroupLayout
+    /// The container's cgroup directory per hierarchy (/proc/PID/cgroup key -> path).
+    let cgroupPaths: [String: String]
 }
 
 /// Which namespaces the container creates and which it joins, decided by the runtime.

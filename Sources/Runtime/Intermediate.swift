@@ -18,6 +18,7 @@ struct Intermediate {
     func run() -> Never {
         config.lock.release()
         do {
+            try config.channel.expect(.cgroupDirectoriesMade, "making cgroups")
             try config.channel.expect(.cgroupsApplied, "joining cgroups")
             let plan = config.namespaces
             // Joins while still privileged on the host, user namespace last.

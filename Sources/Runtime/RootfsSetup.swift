@@ -16,6 +16,9 @@ struct RootfsSetup {
     let newCgroupNamespace: Bool
     /// The host's cgroup hierarchies, as the runtime read them.
     let cgroupLayout: CgroupLayout
+    /// The container's own cgroup directory per hierarchy (bound when there is no
+    /// cgroup namespace).
+    let cgroupPaths: [String: String]
 
     var mounts: [Mount] { spec.mounts ?? [] }
 
@@ -117,14 +120,13 @@ struct RootfsSetup {
         }
         let flags = options.flags.subtracting(.readOnly)
         try Mounts.mount(source: "tmpfs", target: target, type: "tmpfs", flags: flags, data: "mode=755")
-        let own = CgroupMembership.of()
         for h in cgroupLayout.v1 {
             let dest = target + "/" + h.name
             try Files.makeDirectories(dest)
             if newCgroupNamespace {
                 try Mounts.mount(source: "cgroup", target: dest, type: "cgroup", flags: options.flags, data: h.procKey)
             } else {
-                let path = h.mountPoint + (own[h.procKey] ?? "/")
+                guard let path = cgroupPaths[h.procKey] else { continue }
                 try Mounts.mount(source: path, target: dest, type: "bind", flags: [.bind])
                 try Mounts.mount(source: "", target: dest, type: nil, flags: options.flags.union([.bind, .remount]))
             }

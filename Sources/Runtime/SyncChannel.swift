@@ -6,6 +6,9 @@ enum SyncMessage: Equatable {
     /// runtime -> intermediate or init: you are in the container's cgroups; go on
     /// (a cgroup namespace must be created only after that).
     case cgroupsApplied
+    /// runtime -> intermediate or init: the container's cgroup directories exist
+    /// (enough to bind-mount them); joining them follows with `cgroupsApplied`.
+    case cgroupDirectoriesMade
     /// intermediate -> runtime: my new user namespace needs its uid/gid maps.
     case needIDMaps
     /// runtime -> intermediate: the maps are written.
@@ -32,6 +35,7 @@ enum SyncMessage: Equatable {
         case .ready: return [6]
         case .failure(let message): return [7] + Array(message.utf8)
         case .cgroupsApplied: return [8]
+        case .cgroupDirectoriesMade: return [9]
         }
     }
 
@@ -49,6 +53,7 @@ enum SyncMessage: Equatable {
         case 6: self = .ready
         case 7: self = .failure(payload)
         case 8: self = .cgroupsApplied
+        case 9: self = .cgroupDirectoriesMade
         default: return nil
         }
     }

@@ -99,3 +99,10 @@ start_sleeper() {
 	run rt run --no-new-keyring --bundle "$BUNDLE" "$id" </dev/null
 	[ "$output" = 0 ]
 }
+
+@test "namespaces: a new cgroup namespace is rooted at the container's cgroup (differential)" {
+	run_both '.linux.namespaces += [{"type": "cgroup"}] | .process.args = ["sh", "-c", "grep -E \":(pids|memory|name=systemd):\" /proc/self/cgroup | sort; grep \" /sys/fs/cgroup/pids \" /proc/self/mountinfo | cut -d\" \" -f4,5"]'
+	expect_ok
+	# Inside its own cgroup namespace the container sees itself at the root.
+	echo "$ref_out" | grep -q "pids:/$"
+}

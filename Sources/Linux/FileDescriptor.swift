@@ -92,6 +92,20 @@ extension FileDescriptor {
         return (FileDescriptor(adopting: fds[0]), FileDescriptor(adopting: fds[1]))
     }
 
+    /// Closes every descriptor from `first` up except those in `keep` (close_range(2)
+    /// over the gaps), so nothing the caller had open is even held by a process
+    /// that waits before exec. The caller must not use the closed numbers again.
+    public static func closeAll(from first: Int32, except keep: Set<Int32>) throws {
+        var start = first
+        for fd in keep.filter({ $0 >= first }).sorted() {
+            if fd > start {
+                try syscall("close_range") { sh_close_range(UInt32(start), UInt32(fd - 1), 0) }
+            }
+            start = fd + 1
+        }
+        try syscall("close_range") { sh_close_range(UInt32(start), UInt32.max, 0) }
+    }
+
     /// Marks every descriptor from `first` up close-on-exec (close_range(2)), so
     /// nothing the runtime had open crosses into the container by accident.
     public static func closeOnExecAll(from first: Int32) throws {

@@ -57,7 +57,10 @@ struct ProcessSetup {
     /// Everything the runtime had open beyond stdio and the preserved descriptors is
     /// marked close-on-exec: nothing of the host leaks into the container (CVE-2024-21626).
     func closeInheritedDescriptors(keeping preserve: Int, plus open: [FileDescriptor]) throws {
-        try FileDescriptor.closeOnExecAll(from: Int32(3 + max(0, preserve)))
+        // Closed now, not only at exec: a created container waiting for `start` must
+        // not hold the caller's descriptors either (a shim's pipes would stay open).
+        let first = Int32(3 + max(0, preserve))
+        try FileDescriptor.closeAll(from: first, except: Set(open.map(\.rawValue).filter { $0 >= 0 }))
         for fd in open where fd.rawValue >= 0 { try? fd.setCloseOnExec(true) }
     }
 

@@ -1,4 +1,7 @@
 import Linux
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The typed messages the runtime and the container's init processes exchange over
 /// one SOCK_SEQPACKET socketpair (youki's process/channel.rs, crun's sync points).
@@ -70,7 +73,15 @@ struct SyncChannel {
     /// Receives the next message; the peer's `failure` becomes a thrown error, and a
     /// closed channel means the peer died.
     func receive(_ waitingFor: String) throws -> SyncMessage {
-        let bytes = try socket.receiveMessage()
+        let bytes: [UInt8]
+        do {
+            bytes = try socket.receiveMessage()
+        } catch let e as SystemError where e.errno == ECONNRESET {
+            // The peer exited without reading something we had sent; the kernel
+            // reports that first (and clears it), while the peer's last message, its
+            // failure, is still queued behind it.
+            bytes = (try? socket.receiveMessage()) ?? []
+        }
         if bytes.isEmpty {
             throw RuntimeError("container init exited unexpectedly while \(waitingFor)")
         }

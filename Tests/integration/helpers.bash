@@ -68,6 +68,14 @@ common_teardown() {
 	[ -n "${TEST_TMP:-}" ] || return 0
 	_cleanup_root "$RUNTIME" "$ROOT"
 	_cleanup_root "$REFERENCE" "$REF_ROOT"
+	# Containers a runtime lost track of (an interrupted create, a timed-out test):
+	# the cgroups named after this run's ids, in every hierarchy.
+	local cg
+	find /sys/fs/cgroup -mindepth 2 -maxdepth 5 -type d \( -name "it*-*-$$" -o -name "safehouse-it-$$-*" \) \
+		2>/dev/null | sort -r | while read -r cg; do
+		xargs -r kill -9 <"$cg/cgroup.procs" 2>/dev/null || true
+		rmdir "$cg" 2>/dev/null || { sleep 0.1; rmdir "$cg" 2>/dev/null; } || true
+	done
 	# Mounts a test made under its temp dir (deepest first).
 	awk -v d="$TEST_TMP/" 'index($5, d) == 1 { print $5 }' /proc/self/mountinfo | sort -r |
 		while read -r m; do umount -l "$m" 2>/dev/null || true; done

@@ -114,3 +114,40 @@ public enum CgroupMembership {
         parse((try? Files.readString("/proc/\(pid)/cgroup")) ?? "")
     }
 }
+
+/// The container's cgroups as the init needs them for its cgroup mount: each host
+/// hierarchy with the container's directory in it. Sent over the sync channel as text
+/// lines (version, key, mount point, mount root, container path, tab-separated).
+public struct CgroupPlacement: Sendable, Equatable {
+    public var layout: CgroupLayout
+    /// /proc/PID/cgroup key -> the container's directory in that hierarchy.
+    public var paths: [String: String]
+
+    public init(layout: CgroupLayout = CgroupLayout(hierarchies: []), paths: [String: String] = [:]) {
+        self.layout = layout
+        self.paths = paths
+    }
+
+    public init(_ manager: CgroupManager) {
+        self.init(layout: manager.layout, paths: manager.pathsByHierarchy)
+    }
+
+    public var encoded: String {
+        layout.hierarchies.map { h in
+            [h.version == .v1 ? "1" : "2", h.procKey, h.mountPoint, h.mountRoot, paths[h.procKey] ?? ""].joined(separator: "\t")
+        }.joined(separator: "\n")
+    }
+
+    public init(decoding text: String) {
+        var hierarchies: [CgroupHierarchy] = []
+        var paths: [String: String] = [:]
+        for line in text.split(separator: "\n") {
+            let f = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+            guard f.count == 5 else { continue }
+            let controllers = f[1].isEmpty ? [] : f[1].split(separator: ",").map(String.init)
+            hierarchies.append(CgroupHierarchy(version: f[0] == "1" ? .v1 : .v2, mountPoint: f[2], mountRoot: f[3], controllers: controllers))
+            if !f[4].isEmpty { paths[f[1]] = f[4] }
+        }
+        self.init(layout: CgroupLayout(hierarchies: hierarchies), paths: paths)
+    }
+}

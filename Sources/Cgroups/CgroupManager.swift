@@ -38,13 +38,8 @@ public struct CgroupManager: CgroupManaging, Sendable {
     public init(layout: CgroupLayout, cgroupsPath: String?, id: String,
                 callerMembership: [String: String] = CgroupMembership.of()) throws {
         self.layout = layout
+        try Self.validate(cgroupsPath: cgroupsPath)
         let given = cgroupsPath ?? ""
-        if given.contains(":") {
-            throw CgroupError(message: "linux.cgroupsPath: \"\(given)\" is a systemd slice path, but this runtime uses cgroupfs (no systemd on this host)")
-        }
-        if given.split(separator: "/").contains("..") {
-            throw CgroupError(message: "linux.cgroupsPath: \"\(given)\" must not contain \"..\"")
-        }
         var paths: [String] = []
         var resolvedPath = ""
         for h in layout.hierarchies {
@@ -64,6 +59,18 @@ public struct CgroupManager: CgroupManaging, Sendable {
         }
         self.cgroupPath = resolvedPath
         self.paths = paths
+    }
+
+    /// The checks on `cgroupsPath` that need no host access, so they can run before
+    /// anything is created.
+    public static func validate(cgroupsPath: String?) throws {
+        let given = cgroupsPath ?? ""
+        if given.contains(":") {
+            throw CgroupError(message: "linux.cgroupsPath: \"\(given)\" is a systemd slice path, but this runtime uses cgroupfs (no systemd on this host)")
+        }
+        if given.split(separator: "/").contains("..") {
+            throw CgroupError(message: "linux.cgroupsPath: \"\(given)\" must not contain \"..\"")
+        }
     }
 
     /// A manager for directories already resolved (from a container's record).

@@ -1,3 +1,4 @@
+import Cgroups
 import FoundationEssentials
 import Linux
 import OCI
@@ -82,12 +83,12 @@ struct ContainerInit {
         let rootfs = RootfsSetup(spec: spec, rootfs: config.rootfs, bundle: config.bundle,
                                  userNamespace: config.namespaces.new.contains(.user) || config.namespaces.joinsUser,
                                  newCgroupNamespace: config.namespaces.new.contains(.cgroup),
-                                 cgroupLayout: config.cgroupLayout, cgroupPaths: config.cgroupPaths)
+                                 cgroups: config.cgroups)
         let ownsMountNamespace = config.namespaces.new.contains(.mount)
         // The runtime makes the cgroup directories, then moves this process in. The
         // directories are enough for a bind mount of them; a cgroup namespace must
         // wait for the move. Otherwise the move is awaited only before `ready`.
-        var cgroups = CgroupProgress(channel: config.channel, pending: waitsForCgroups)
+        var cgroups = CgroupProgress(channel: config.channel, pending: waitsForCgroups, into: config.cgroups)
         let newCgroupNamespace = config.namespaces.new.contains(.cgroup)
         if ownsMountNamespace {
             try rootfs.prepare(beforeCgroupMount: {
@@ -109,6 +110,9 @@ struct ContainerInit {
         // container's namespaces and mounts exist but before pivot_root.
         let state: String
         if spec.hooks.map({ !$0.isEmptyOfRuntimeNamespaceHooks }) ?? false || !HookKind.createContainer.hooks(in: spec.hooks).isEmpty || !HookKind.startContainer.hooks(in: spec.hooks).isEmpty {
+            // Hooks see the container in its cgroups (and the channel carries nothing
+            // else from the runtime past this point).
+            try cgroups.waitUntilJoined()
             try config.channel.send(.readyForRuntimeHooks)
             guard case .runtimeHooksDone(let s) = try config.channel.receive("running createRuntime hooks") else {
                 throw RuntimeError("unexpected message while running createRuntime hooks")
@@ -190,16 +194,21 @@ struct ContainerInit {
 struct CgroupProgress {
     enum Pending { case directories, join, none }
     let channel: SyncChannel
+    let box: CgroupPlacementBox
     private(set) var pending: Pending
 
-    init(channel: SyncChannel, pending: Bool) {
+    init(channel: SyncChannel, pending: Bool, into box: CgroupPlacementBox) {
         self.channel = channel
+        self.box = box
         self.pending = pending ? .directories : .none
     }
 
     mutating func waitUntilDirectoriesExist() throws {
         guard pending == .directories else { return }
-        try channel.expect(.cgroupDirectoriesMade, "making cgroups")
+        guard case .cgroupDirectoriesMade(let text) = try channel.receive("making cgroups") else {
+            throw RuntimeError("unexpected message from the runtime while making cgroups")
+        }
+        box.placement = CgroupPlacement(decoding: text)
         pending = .join
     }
 

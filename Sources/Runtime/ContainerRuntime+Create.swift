@@ -33,12 +33,11 @@ extension ContainerRuntime {
         if options.preserveFds < 0 { throw RuntimeError("--preserve-fds must not be negative") }
         let plan = try NamespacePlan(spec: spec)
         warnAboutUnknownCapabilities(process.capabilities)
-        let cgroups: CgroupManager
-        do {
-            cgroups = try CgroupManager(layout: .host(), cgroupsPath: spec.linux?.cgroupsPath, id: id)
-        } catch {
+        do { try CgroupManager.validate(cgroupsPath: spec.linux?.cgroupsPath) } catch {
             throw RuntimeError("\(error)")
         }
+        // Worked out after the fork, while the init enters its namespaces.
+        var cgroups: CgroupManager?
         let console = try consoleSocketFD ?? options.consoleSocket.map { path in
             do { return try Sockets.connect(unixPath: path) } catch {
                 throw RuntimeError("--console-socket \(path): \(error)")
@@ -58,12 +57,17 @@ extension ContainerRuntime {
                 id: id, spec: spec, process: process, rootfs: bundle.rootfs, bundle: bundle.path,
                 channel: SyncChannel(socket: childEnd), execFifo: fifo, consoleSocket: console,
                 namespaces: plan, noPivot: options.noPivot, noNewKeyring: options.noNewKeyring,
-                preserveFds: options.preserveFds, lock: lock, cgroupLayout: cgroups.layout,
-                cgroupPaths: cgroups.pathsByHierarchy)
+                preserveFds: options.preserveFds, lock: lock)
             let channel = SyncChannel(socket: parentEnd)
 
             PhaseTrace.mark("forking")
-            initPid = try forkInit(config, plan: plan, cgroups: cgroups, parentEnd: parentEnd, channel: channel)
+            initPid = try forkInit(config, plan: plan, parentEnd: parentEnd, channel: channel) { pid in
+                let manager = try CgroupManager(layout: .host(), cgroupsPath: spec.linux?.cgroupsPath, id: id)
+                cgroups = manager
+                try manager.makeDirectories()
+                try channel.send(.cgroupDirectoriesMade(placement: CgroupPlacement(manager).encoded))
+                try manager.join(pid: pid)
+            }
             childEnd.close()
             fifo.close()
             console?.close()
@@ -76,7 +80,7 @@ extension ContainerRuntime {
             let record = ContainerRecord(
                 id: id, pid: initPid, pidStartTime: startTime, bundle: bundle.path, rootfs: bundle.rootfs,
                 created: Clock.rfc3339Now(), owner: Owner.name(of: getuid()), annotations: spec.annotations, hooks: spec.hooks,
-                ownsPidNamespace: plan.new.contains(.pid), cgroupPaths: cgroups.paths)
+                ownsPidNamespace: plan.new.contains(.pid), cgroupPaths: cgroups?.paths ?? [])
             // Recorded at once, so a create killed half way can still be deleted.
             try store.save(record)
             PhaseTrace.mark("state saved")
@@ -105,7 +109,7 @@ extension ContainerRuntime {
                 _ = Processes.waitForExit(initPid, timeout: 5)
                 _ = Processes.reapAny()
             }
-            try? cgroups.destroy()
+            try? cgroups?.destroy()
             try? Files.removeTree(store.directory(of: id))
             throw error
         }
@@ -113,16 +117,14 @@ extension ContainerRuntime {
 
     /// Forks the container's init (directly, or through the intermediate process when
     /// the container has its own user or time namespace) and returns its host pid.
-    private func forkInit(_ config: InitConfig, plan: NamespacePlan, cgroups: CgroupManager,
-                          parentEnd: FileDescriptor, channel: SyncChannel) throws -> Int32 {
+    private func forkInit(_ config: InitConfig, plan: NamespacePlan, parentEnd: FileDescriptor,
+                          channel: SyncChannel, placeInCgroups place: (Int32) throws -> Void) throws -> Int32 {
         // The first process forked is placed in the cgroups before it goes on; all
         // it forks inherits them, and a cgroup namespace made later is rooted there.
         func placeInCgroups(_ pid: Int32) throws {
             defer { PhaseTrace.mark("cgroups applied") }
             do {
-                try cgroups.makeDirectories()
-                try channel.send(.cgroupDirectoriesMade)
-                try cgroups.join(pid: pid)
+                try place(pid)
             } catch {
                 _ = Glibc.kill(pid, SIGKILL)
                 throw RuntimeError("\(error)")

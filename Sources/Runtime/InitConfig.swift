@@ -26,10 +26,14 @@ struct InitConfig {
     /// The runtime's lock on the container directory: the init closes its inherited
     /// copy at once, or the lock would outlive `create` until the exec.
     let lock: ContainerLock
-    /// The host's cgroup hierarchies (read once, by the runtime).
-    let cgroupLayout: CgroupLayout
-    /// The container's cgroup directory per hierarchy (/proc/PID/cgroup key -> path).
-    let cgroupPaths: [String: String]
+    /// The container's cgroups, filled in when the runtime reports them (after the
+    /// fork: working them out is kept off the init's path).
+    let cgroups = CgroupPlacementBox()
+}
+
+/// Shared by the init's set-up steps; a fork copies its contents, as intended.
+final class CgroupPlacementBox {
+    var placement = CgroupPlacement()
 }
 
 /// Which namespaces the container creates and which it joins, decided by the runtime.

@@ -18,8 +18,8 @@ struct Intermediate {
     func run() -> Never {
         config.lock.release()
         do {
-            try config.channel.expect(.cgroupDirectoriesMade, "making cgroups")
-            try config.channel.expect(.cgroupsApplied, "joining cgroups")
+            var cgroups = CgroupProgress(channel: config.channel, pending: true, into: config.cgroups)
+            try cgroups.waitUntilJoined()
             let plan = config.namespaces
             // Joins while still privileged on the host, user namespace last.
             try ContainerInit(config: config).enterNamespaces(NamespacePlan(joins: plan.joins.filter { $0.kind != .user }, new: []))

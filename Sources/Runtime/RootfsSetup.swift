@@ -14,11 +14,9 @@ struct RootfsSetup {
     /// In a user namespace devices cannot be created (mknod): they are bind-mounted.
     let userNamespace: Bool
     let newCgroupNamespace: Bool
-    /// The host's cgroup hierarchies, as the runtime read them.
-    let cgroupLayout: CgroupLayout
-    /// The container's own cgroup directory per hierarchy (bound when there is no
-    /// cgroup namespace).
-    let cgroupPaths: [String: String]
+    /// The host's hierarchies and the container's directory in each (bound when there
+    /// is no cgroup namespace), as the runtime reported them.
+    let cgroups: CgroupPlacementBox
 
     var mounts: [Mount] { spec.mounts ?? [] }
 
@@ -114,6 +112,7 @@ struct RootfsSetup {
     /// container's own cgroup directory is bind-mounted so the host tree stays hidden.
     private func mountCgroups(at target: String, options: MountOptions) throws {
         try Files.makeDirectories(target)
+        let cgroupLayout = cgroups.placement.layout
         if cgroupLayout.v1.isEmpty {
             try Mounts.mount(source: "cgroup", target: target, type: "cgroup2", flags: options.flags, data: nil)
             return
@@ -126,7 +125,7 @@ struct RootfsSetup {
             if newCgroupNamespace {
                 try Mounts.mount(source: "cgroup", target: dest, type: "cgroup", flags: options.flags, data: h.procKey)
             } else {
-                guard let path = cgroupPaths[h.procKey] else { continue }
+                guard let path = cgroups.placement.paths[h.procKey] else { continue }
                 try Mounts.mount(source: path, target: dest, type: "bind", flags: [.bind])
                 try Mounts.mount(source: "", target: dest, type: nil, flags: options.flags.union([.bind, .remount]))
             }

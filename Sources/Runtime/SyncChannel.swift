@@ -11,7 +11,7 @@ enum SyncMessage: Equatable {
     case cgroupsApplied
     /// runtime -> intermediate or init: the container's cgroup directories exist
     /// (enough to bind-mount them); joining them follows with `cgroupsApplied`.
-    case cgroupDirectoriesMade
+    case cgroupDirectoriesMade(placement: String)
     /// intermediate -> runtime: my new user namespace needs its uid/gid maps.
     case needIDMaps
     /// runtime -> intermediate: the maps are written.
@@ -38,7 +38,7 @@ enum SyncMessage: Equatable {
         case .ready: return [6]
         case .failure(let message): return [7] + Array(message.utf8)
         case .cgroupsApplied: return [8]
-        case .cgroupDirectoriesMade: return [9]
+        case .cgroupDirectoriesMade(let placement): return [9] + Array(placement.utf8)
         }
     }
 
@@ -56,7 +56,7 @@ enum SyncMessage: Equatable {
         case 6: self = .ready
         case 7: self = .failure(payload)
         case 8: self = .cgroupsApplied
-        case 9: self = .cgroupDirectoriesMade
+        case 9: self = .cgroupDirectoriesMade(placement: payload)
         default: return nil
         }
     }

@@ -22,11 +22,13 @@ public struct RuntimeError: Error, CustomStringConvertible, Sendable {
 }
 
 /// Runs `body`, prefixing any failure with the stage name.
+/// The name is an autoclosure: it is built only when the step fails, since string
+/// interpolation on every mount of every container start is measurable.
 @inline(__always)
-func stage<T>(_ name: String, _ body: () throws -> T) throws -> T {
+func stage<T>(_ name: @autoclosure () -> String, _ body: () throws -> T) throws -> T {
     do { return try body() } catch let e as RuntimeError {
-        throw RuntimeError("\(name): \(e.message)")
+        throw RuntimeError("\(name()): \(e.message)")
     } catch {
-        throw RuntimeError.stage(name, error)
+        throw RuntimeError.stage(name(), error)
     }
 }

@@ -10,6 +10,9 @@ struct Bundle {
     /// Absolute path of the bundle directory.
     let path: String
     let spec: Spec
+    /// The config.json bytes as read: kept with the container's state (a plain copy,
+    /// cheaper than encoding the spec) for `exec`, which starts from its process.
+    let configBytes: [UInt8]
     /// Absolute host path of the root filesystem.
     let rootfs: String
 
@@ -52,7 +55,7 @@ struct Bundle {
         guard Files.isDirectory(rootfs) else {
             throw RuntimeError("\(configPath): root.path: \(rootfs) is not a directory")
         }
-        return Bundle(path: path, spec: spec, rootfs: rootfs)
+        return Bundle(path: path, spec: spec, configBytes: bytes, rootfs: rootfs)
     }
 
     static func absolute(_ path: String) -> String {

@@ -8,7 +8,8 @@ import Glibc
 /// to the engine over the console socket (SCM_RIGHTS, as runc sends it) and whose
 /// slave becomes the process's stdio, controlling terminal and /dev/console.
 enum Console {
-    static func setUp(socket: FileDescriptor?, size: Box?) throws {
+    /// `bindConsole`: the init makes the pty its /dev/console; an exec'd process does not.
+    static func setUp(socket: FileDescriptor?, size: Box?, bindConsole: Bool = true) throws {
         guard let socket else {
             throw RuntimeError("process.terminal is true but no --console-socket was given")
         }
@@ -16,9 +17,11 @@ enum Console {
         if let size {
             try Terminal.setSize(pty.master, rows: UInt16(clamping: size.height), columns: UInt16(clamping: size.width))
         }
-        // /dev/console is the pty, as on a real system console.
-        if !Files.exists("/dev/console") { try Files.touch("/dev/console", mode: 0o600) }
-        try Mounts.mount(source: pty.path, target: "/dev/console", type: "bind", flags: .bind)
+        if bindConsole {
+            // /dev/console is the pty, as on a real system console.
+            if !Files.exists("/dev/console") { try Files.touch("/dev/console", mode: 0o600) }
+            try Mounts.mount(source: pty.path, target: "/dev/console", type: "bind", flags: .bind)
+        }
 
         try socket.sendDescriptor(pty.master, payload: Array(pty.path.utf8))
         pty.master.close()

@@ -48,6 +48,7 @@ extension ContainerRuntime {
         defer { lock.release() }
         var initPid: Int32 = 0
         do {
+            try Files.writeAtomically(store.configPath(of: id), bundle.configBytes)
             let fifoPath = store.fifoPath(of: id)
             try syscall("mkfifo", fifoPath) { mkfifo(fifoPath, 0o622) }
             // Opened read-write so the open does not block; the init inherits it.

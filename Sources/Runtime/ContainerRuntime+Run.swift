@@ -85,7 +85,7 @@ extension ContainerRuntime {
     }
 
     /// SIGCHLD: reap children, and report the init's end. Anything else: forward it.
-    private func handle(_ signal: Int32, initPid pid: Int32) -> ExitStatus? {
+    func handle(_ signal: Int32, initPid pid: Int32) -> ExitStatus? {
         if signal == SIGCHLD {
             while let (reaped, status) = Processes.reapAny() {
                 if reaped == pid { return status }

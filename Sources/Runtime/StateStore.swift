@@ -15,6 +15,17 @@ public struct StateStore: Sendable {
     public func directory(of id: String) -> String { root + "/" + id }
     func statePath(of id: String) -> String { directory(of: id) + "/state.json" }
     func fifoPath(of id: String) -> String { directory(of: id) + "/exec.fifo" }
+    func configPath(of id: String) -> String { directory(of: id) + "/config.json" }
+
+    /// The config the container was created from (a copy taken at create).
+    func loadConfig(_ id: String) throws -> Spec {
+        let path = configPath(of: id)
+        do {
+            return try Spec.decode(from: Data(try Files.read(path, limit: 16 << 20)))
+        } catch {
+            throw RuntimeError("\(path): \(error)")
+        }
+    }
 
     /// Makes the container's directory; fails if the id is taken. The directory is
     /// the lock too (flock on it), so two `create`s of one id cannot both proceed.

@@ -1,0 +1,155 @@
+import FoundationEssentials
+import Linux
+import OCI
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension ContainerRuntime {
+    /// `exec`: starts another process in a created or running container, in all its
+    /// namespaces and cgroups; attached, returns its exit code (128 + signal).
+    public func exec(id: String, options: ExecOptions) throws -> Int32 {
+        try ContainerID.validate(id)
+        guard Files.isDirectory(store.directory(of: id)) else { throw RuntimeError.containerNotFound(id) }
+        let record = try store.load(id)
+        switch status(of: record) {
+        case .created, .running: break
+        case .paused: throw RuntimeError("cannot exec in a paused container")
+        case .stopped, .creating: throw RuntimeError("cannot exec in a stopped container")
+        }
+        let config = try store.loadConfig(id)
+        let process = try execProcess(options, base: config.process)
+        if process.terminal ?? false, options.consoleSocket == nil, options.detach {
+            throw RuntimeError("cannot allocate a terminal for a detached exec without --console-socket")
+        }
+        if options.preserveFds < 0 { throw RuntimeError("--preserve-fds must not be negative") }
+
+        // The container's namespaces, as the init holds them; only those that differ
+        // from ours are joined (a container may share the host's network, say).
+        var joins: [(kind: NamespaceKind, fd: FileDescriptor, path: String)] = []
+        var pidNamespace: FileDescriptor?
+        var pidPath = ""
+        for kind in NamespaceKind.allCases where kind != .time {
+            let path = "/proc/\(record.pid)/ns/\(kind.procName)"
+            guard let theirs = Namespaces.identity(of: kind, pid: record.pid),
+                  theirs != (try? Files.readLink("/proc/self/ns/\(kind.procName)")) else { continue }
+            let fd: FileDescriptor
+            do { fd = try FileDescriptor.open(path, O_RDONLY) } catch {
+                throw RuntimeError("container \(id): \(error)")
+            }
+            if kind == .pid { pidNamespace = fd; pidPath = path } else { joins.append((kind, fd, path)) }
+        }
+
+        let attached = !options.detach
+        let waited = Self.forwardedSignals + [SIGCHLD]
+        if attached { Signals.block(waited) }
+        var consoleEnds: (FileDescriptor, FileDescriptor)?
+        var console: FileDescriptor?
+        if process.terminal ?? false {
+            if let path = options.consoleSocket {
+                do { console = try Sockets.connect(unixPath: path) } catch {
+                    throw RuntimeError("--console-socket \(path): \(error)")
+                }
+            } else {
+                consoleEnds = try Sockets.seqpacketPair()
+                console = consoleEnds?.1
+            }
+        }
+        let (parentEnd, childEnd) = try Sockets.seqpacketPair()
+        let child = ExecProcess(
+            process: process, namespaces: joins, cgroupPaths: record.cgroupPaths,
+            channel: SyncChannel(socket: childEnd), consoleSocket: console,
+            preserveFds: options.preserveFds, userNamespace: joins.contains { $0.kind == .user })
+
+        // A pid namespace applies to our next child only: switch, fork, switch back.
+        var restore: FileDescriptor?
+        if let pidNamespace {
+            restore = try FileDescriptor.open("/proc/self/ns/pid", O_RDONLY)
+            try stage("join pid namespace \(pidPath)") { try Namespaces.join(pidNamespace, kind: .pid, path: pidPath) }
+        }
+        let pid = try Processes.fork()
+        if pid == 0 {
+            parentEnd.close()
+            child.run()
+        }
+        if let restore { try Namespaces.join(restore, kind: .pid, path: "/proc/self/ns/pid") }
+        childEnd.close()
+        consoleEnds?.1.close()
+        if options.consoleSocket != nil { console?.close() }
+
+        // End of file: the program was exec'd. A message: it failed before that.
+        do {
+            let bytes = try parentEnd.receiveMessage()
+            if !bytes.isEmpty, case .failure(let text)? = SyncMessage(decoding: bytes) {
+                throw RuntimeError(text)
+            }
+        } catch {
+            _ = Glibc.kill(pid, SIGKILL)
+            _ = try? Processes.wait(pid)
+            throw error
+        }
+        if let pidFile = options.pidFile {
+            try stage("--pid-file \(pidFile)") {
+                try Files.writeAtomically(Bundle.absolute(pidFile), Array(String(pid).utf8), mode: 0o644)
+            }
+        }
+        guard attached else { return 0 }
+        if let ours = consoleEnds?.0 {
+            let proxy = TerminalProxy(master: try ours.receiveDescriptor())
+            let signals = try Signals.descriptor(for: waited)
+            let status = proxy.pump(signals: signals) { signal in self.handle(signal, initPid: pid) }
+            proxy.restore()
+            return status.shellCode
+        }
+        return waitForInit(pid, forwarding: waited).shellCode
+    }
+
+    /// The process to run: the --process file as given, or the container's own
+    /// process with the command and the flags applied (runc does the same).
+    func execProcess(_ options: ExecOptions, base: OCI.Process?) throws -> OCI.Process {
+        if let file = options.processFile {
+            let bytes: [UInt8]
+            do { bytes = try Files.read(file, limit: 16 << 20) } catch {
+                throw RuntimeError("--process \(file): \(error)")
+            }
+            do {
+                return try JSONDecoder().decode(OCI.Process.self, from: Data(bytes))
+            } catch {
+                throw RuntimeError("--process \(file): not a valid process object: \(error)")
+            }
+        }
+        guard !options.args.isEmpty else { throw RuntimeError("exec needs a command (or --process FILE)") }
+        guard var process = base else { throw RuntimeError("the container's config has no process to start from") }
+        process.args = options.args
+        process.terminal = options.tty
+        process.consoleSize = nil
+        if let cwd = options.cwd { process.cwd = cwd }
+        if !options.env.isEmpty {
+            var env = process.env ?? []
+            for entry in options.env {
+                let key = entry.split(separator: "=", maxSplits: 1).first.map(String.init) ?? entry
+                env.removeAll { $0.hasPrefix(key + "=") }
+                env.append(entry)
+            }
+            process.env = env
+        }
+        if let user = options.user {
+            let parts = user.split(separator: ":", maxSplits: 1)
+            guard let uid = UInt32(parts[0]), parts.count == 1 || UInt32(parts[1]) != nil else {
+                throw RuntimeError("--user \(user): expected uid[:gid] (numbers)")
+            }
+            process.user.uid = uid
+            if parts.count == 2, let gid = UInt32(parts[1]) { process.user.gid = gid }
+        }
+        if !options.additionalGids.isEmpty { process.user.additionalGids = options.additionalGids }
+        if !options.caps.isEmpty {
+            var caps = process.capabilities ?? LinuxCapabilities()
+            caps.bounding = (caps.bounding ?? []) + options.caps
+            caps.effective = (caps.effective ?? []) + options.caps
+            caps.permitted = (caps.permitted ?? []) + options.caps
+            process.capabilities = caps
+        }
+        if options.noNewPrivileges { process.noNewPrivileges = true }
+        return process
+    }
+}

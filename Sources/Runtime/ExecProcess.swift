@@ -1,0 +1,63 @@
+import Cgroups
+import Linux
+import OCI
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The process `exec` starts inside a running container, from its fork to execve.
+///
+/// Like the container's init it runs in a child forked from the single-threaded
+/// runtime. It joins the container's cgroups (while it still sees the host's cgroup
+/// tree), then its namespaces — user first (it grants the capabilities the others
+/// need), mount last (it changes the root) — and then applies the process's own
+/// limits, identity, capabilities and no_new_privs exactly as the init does.
+struct ExecProcess {
+    let process: OCI.Process
+    let namespaces: [(kind: NamespaceKind, fd: FileDescriptor, path: String)]
+    let cgroupPaths: [String]
+    let channel: SyncChannel
+    let consoleSocket: FileDescriptor?
+    let preserveFds: Int
+    let userNamespace: Bool
+
+    func run() -> Never {
+        do {
+            try setUp()
+        } catch {
+            try? channel.send(.failure("\(error)"))
+            _exit(1)
+        }
+    }
+
+    private func setUp() throws -> Never {
+        let me = String(getpid())
+        for path in cgroupPaths {
+            try stage("join cgroup \(path)") { try Files.write(path + "/cgroup.procs", me, flags: O_WRONLY) }
+        }
+        let order: [NamespaceKind] = [.user, .ipc, .uts, .network, .cgroup, .mount]
+        for kind in order {
+            for ns in namespaces where ns.kind == kind {
+                try stage("join \(kind.rawValue) namespace \(ns.path)") {
+                    try Namespaces.join(ns.fd, kind: kind, path: ns.path)
+                }
+            }
+        }
+        _ = setsid()
+        if process.terminal ?? false {
+            try stage("console") { try Console.setUp(socket: consoleSocket, size: process.consoleSize, bindConsole: false) }
+        }
+        let identity = ProcessSetup(process: process, userNamespace: userNamespace)
+        try identity.applyLimits()
+        let executable = try identity.resolveExecutable()
+        let environment = identity.environment()
+        try identity.closeInheritedDescriptors(keeping: preserveFds, plus: [channel.socket])
+        try identity.switchUser()
+        Signals.resetForExec()
+        // On success the channel closes with the exec (close-on-exec): the runtime
+        // reads end of file and knows the program runs.
+        let err = Processes.exec(path: executable, args: process.args ?? [], env: environment)
+        try? channel.send(.failure("exec \(executable): \(SystemError.message(for: err.errno))"))
+        _exit(127)
+    }
+}

@@ -1,0 +1,54 @@
+import ArgumentParser
+import Runtime
+
+struct Exec: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run another process in a created or running container.",
+        discussion: "Give the command after the id, or a process.json with --process. Attached, exits with the process's status.")
+    @OptionGroup var global: GlobalOptions
+    @Option(name: [.customShort("p"), .long], help: "A process.json (the OCI process object) to run.")
+    var process: String?
+    @Flag(name: [.customShort("t"), .long], help: "Allocate a pseudo-terminal.")
+    var tty = false
+    @Option(name: .customLong("console-socket"), help: "Unix socket that receives the pty master.")
+    var consoleSocket: String?
+    @Option(name: .long, help: "Working directory in the container.")
+    var cwd: String?
+    @Option(name: [.customShort("e"), .long], help: "Set an environment variable (KEY=VALUE); repeatable.")
+    var env: [String] = []
+    @Option(name: [.customShort("u"), .long], help: "uid[:gid] to run as.")
+    var user: String?
+    @Option(name: [.customShort("g"), .customLong("additional-gids")], help: "An additional gid; repeatable.")
+    var additionalGids: [UInt32] = []
+    @Option(name: [.customShort("c"), .long], help: "Add a capability (CAP_...); repeatable.")
+    var cap: [String] = []
+    @Flag(name: .customLong("no-new-privs"), help: "Set no_new_privs for the process.")
+    var noNewPrivs = false
+    @Flag(name: [.customShort("d"), .long], help: "Return once the process started.")
+    var detach = false
+    @Option(name: .customLong("pid-file"), help: "Write the process's pid to this file.")
+    var pidFile: String?
+    @Option(name: .customLong("preserve-fds"), help: "Pass N extra descriptors (3..3+N-1) to the process.")
+    var preserveFds: Int = 0
+    @Argument(help: "The container id.") var id: String
+    @Argument(parsing: .captureForPassthrough, help: "The command and its arguments.") var command: [String] = []
+
+    func run() throws {
+        var o = ExecOptions()
+        o.processFile = process
+        o.args = command.first == "--" ? Array(command.dropFirst()) : command
+        o.tty = tty
+        o.consoleSocket = consoleSocket
+        o.cwd = cwd
+        o.env = env
+        o.user = user
+        o.additionalGids = additionalGids
+        o.caps = cap
+        o.noNewPrivileges = noNewPrivs
+        o.detach = detach
+        o.pidFile = pidFile
+        o.preserveFds = preserveFds
+        let code = try global.perform { try $0.exec(id: id, options: o) }
+        if code != 0 { throw ExitCode(code) }
+    }
+}

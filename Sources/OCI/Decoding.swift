@@ -16,7 +16,16 @@ extension Spec {
     /// - Throws: `OCIError` naming the field, e.g. `process.args[0]: expected a string,
     ///   found a number`, or the whole document (too large, not JSON).
     public static func decode(from data: Data) throws -> Spec {
-        try DocumentDecoding.decode(Spec.self, from: data, document: "config.json")
+        guard data.count <= maximumDocumentSize else {
+            throw OCIError(field: "", message: "config.json is larger than 16 MiB")
+        }
+        // The hand-written fast path avoids JSONDecoder's cold-start cost (see
+        // FastDecoding.swift); it gives up on anything unusual, and JSONDecoder then
+        // decides, with its usual error messages.
+        if let spec = FastDecoding.spec(from: Array(data)) {
+            return spec
+        }
+        return try DocumentDecoding.decode(Spec.self, from: data, document: "config.json")
     }
 
     /// Reads a config.json from raw bytes.

@@ -32,8 +32,15 @@ struct JSONSyntaxError: Error {
 }
 
 /// Parses UTF-8 JSON text into a `JSONTree`.
+///
+/// The parser is also the front half of `Spec.decode`'s fast path, so it scans bytes
+/// rather than appending characters one at a time. In `strict` mode it refuses what the
+/// lenient diagnostic mode papers over (duplicate keys, lone surrogates, invalid UTF-8):
+/// JSONDecoder's handling of those is its own, and the fast path must never disagree
+/// with it, so it gives up and lets JSONDecoder decide.
 struct JSONTreeParser {
     private let bytes: [UInt8]
+    private let strict: Bool
     private var index = 0
     private var depth = 0
 
@@ -41,15 +48,16 @@ struct JSONTreeParser {
     /// config.json comes close.
     static let maximumDepth = 256
 
-    init(_ bytes: [UInt8]) {
+    init(_ bytes: [UInt8], strict: Bool = false) {
         self.bytes = bytes
+        self.strict = strict
     }
 
     /// Parses the whole input as one JSON value.
-    static func parse(_ bytes: [UInt8]) throws(JSONSyntaxError) -> JSONTree {
-        var parser = JSONTreeParser(bytes)
+    static func parse(_ bytes: [UInt8], strict: Bool = false) throws(JSONSyntaxError) -> JSONTree {
+        var parser = JSONTreeParser(bytes, strict: strict)
         // A UTF-8 byte order mark is tolerated, as JSONDecoder tolerates it.
-        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { parser.index = 3 }
+        if bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF { parser.index = 3 }
         parser.skipWhitespace()
         let value = try parser.parseValue()
         parser.skipWhitespace()
@@ -87,7 +95,10 @@ struct JSONTreeParser {
             guard peek(UInt8(ascii: ":")) else { throw error("expected ':' after a property name, found \(describeCurrent())") }
             index += 1
             skipWhitespace()
-            members[key] = try parseValue()
+            let value = try parseValue()
+            if members.updateValue(value, forKey: key) != nil, strict {
+                throw error("duplicate property name")
+            }
             skipWhitespace()
             if peek(UInt8(ascii: ",")) { index += 1; continue }
             if peek(UInt8(ascii: "}")) { index += 1; depth -= 1; return .object(members) }
@@ -111,34 +122,45 @@ struct JSONTreeParser {
         }
     }
 
+    /// Scans a run of plain bytes at a time; only escapes are decoded one by one. A run
+    /// is decoded as a whole, so invalid UTF-8 becomes U+FFFD exactly as before (or, when
+    /// strict, is refused).
     private mutating func parseString() throws(JSONSyntaxError) -> String {
         let start = index
         index += 1
-        var scalars = String.UnicodeScalarView()
-        var run: [UInt8] = []
-        func flush() {
-            scalars.append(contentsOf: String(decoding: run, as: UTF8.self).unicodeScalars)
-            run.removeAll(keepingCapacity: true)
-        }
+        var runStart = index
+        var result = ""
+        var hasEscapes = false
         while index < bytes.count {
             let byte = bytes[index]
-            switch byte {
-            case UInt8(ascii: "\""):
+            if byte == UInt8(ascii: "\"") {
+                let text = try decodeRun(runStart, index)
                 index += 1
-                flush()
-                return String(scalars)
-            case UInt8(ascii: "\\"):
-                flush()
-                scalars.append(try parseEscape())
-            case 0..<0x20:
+                if !hasEscapes { return text }
+                result += text
+                return result
+            } else if byte == UInt8(ascii: "\\") {
+                result += try decodeRun(runStart, index)
+                hasEscapes = true
+                result.unicodeScalars.append(try parseEscape())
+                runStart = index
+            } else if byte < 0x20 {
                 throw error("unescaped control character in a string")
-            default:
-                run.append(byte)
+            } else {
                 index += 1
             }
         }
         index = start
         throw error("unterminated string")
+    }
+
+    /// The text of `bytes[from..<to]`, which holds no quote, backslash or control byte.
+    private func decodeRun(_ from: Int, _ to: Int) throws(JSONSyntaxError) -> String {
+        let run = bytes[from..<to]
+        if strict, !run.allSatisfy({ $0 < 0x80 }), String(validating: run, as: UTF8.self) == nil {
+            throw error("invalid UTF-8 in a string")
+        }
+        return String(decoding: run, as: UTF8.self)
     }
 
     private mutating func parseEscape() throws(JSONSyntaxError) -> Unicode.Scalar {
@@ -166,8 +188,11 @@ struct JSONTreeParser {
                     return scalar
                 }
             }
-            // A lone surrogate cannot be represented; JSONDecoder substitutes too.
-            return Unicode.Scalar(high) ?? "\u{FFFD}"
+            if let scalar = Unicode.Scalar(high) { return scalar }
+            // A lone surrogate cannot be represented; JSONDecoder has its own answer
+            // for it, so strict mode leaves the decision to JSONDecoder.
+            if strict { throw error("unpaired surrogate in a string") }
+            return "\u{FFFD}"
         default:
             index -= 1
             throw error("invalid escape sequence in a string")
@@ -175,9 +200,18 @@ struct JSONTreeParser {
     }
 
     private mutating func parseHex4() throws(JSONSyntaxError) -> UInt32 {
-        guard index + 4 <= bytes.count,
-              let value = UInt32(String(decoding: bytes[index..<index + 4], as: UTF8.self), radix: 16) else {
-            throw error("invalid \\u escape in a string")
+        guard index + 4 <= bytes.count else { throw error("invalid \\u escape in a string") }
+        var value: UInt32 = 0
+        for offset in 0..<4 {
+            let byte = bytes[index + offset]
+            let digit: UInt8
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
+            default: throw error("invalid \\u escape in a string")
+            }
+            value = value << 4 | UInt32(digit)
         }
         index += 4
         return value
@@ -210,11 +244,13 @@ struct JSONTreeParser {
     }
 
     private mutating func expectLiteral(_ literal: StaticString) throws(JSONSyntaxError) {
-        let text = literal.withUTF8Buffer { Array($0) }
-        guard bytes.count - index >= text.count, Array(bytes[index..<index + text.count]) == text else {
+        let count = literal.utf8CodeUnitCount
+        guard bytes.count - index >= count else { throw error("unexpected \(describeCurrent())") }
+        let start = literal.utf8Start
+        for offset in 0..<count where bytes[index + offset] != start[offset] {
             throw error("unexpected \(describeCurrent())")
         }
-        index += text.count
+        index += count
     }
 
     private mutating func enter() throws(JSONSyntaxError) {
@@ -227,7 +263,12 @@ struct JSONTreeParser {
     }
 
     private mutating func skipWhitespace() {
-        while index < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 }
+        while index < bytes.count {
+            switch bytes[index] {
+            case 0x20, 0x09, 0x0A, 0x0D: index += 1
+            default: return
+            }
+        }
     }
 
     private func describeCurrent() -> String {

@@ -13,7 +13,7 @@ struct Safehouse: ParsableCommand {
         """,
         version: BuildInfo.versionText,
         subcommands: [
-            Create.self, Start.self, Run.self, Exec.self, State.self, Kill.self, Delete.self,
+            Create.self, Start.self, Run.self, Exec.self, State.self, Kill.self, Delete.self, Ps.self,
             List.self, SpecCommand.self, Features.self,
         ]
     )

@@ -1,0 +1,83 @@
+// Tracks the OCI runtime-spec v1.2.0 (config-linux.md).
+//
+// The fast path's mapping of `linux` apart from resources and seccomp, which have
+// their own files (see FastDecoding.swift).
+
+extension FastDecoding {
+    static func linux(_ tree: JSONTree) throws -> LinuxConfig {
+        let object = try Fast.object(tree)
+        return LinuxConfig(
+            uidMappings: try object.optional("uidMappings", idMappings),
+            gidMappings: try object.optional("gidMappings", idMappings),
+            timeOffsets: try object.optional("timeOffsets") { try Fast.map($0, timeOffset) },
+            sysctl: try object.optional("sysctl", Fast.stringMap),
+            resources: try object.optional("resources", resources),
+            cgroupsPath: try object.optional("cgroupsPath", Fast.string),
+            namespaces: try object.optional("namespaces") { try Fast.array($0, namespace) },
+            devices: try object.optional("devices") { try Fast.array($0, device) },
+            seccomp: try object.optional("seccomp", seccomp),
+            rootfsPropagation: try object.optional("rootfsPropagation", Fast.string),
+            maskedPaths: try object.optional("maskedPaths", Fast.strings),
+            readonlyPaths: try object.optional("readonlyPaths", Fast.strings),
+            mountLabel: try object.optional("mountLabel", Fast.string),
+            intelRdt: try object.optional("intelRdt", intelRdt),
+            personality: try object.optional("personality", personality),
+            netDevices: try object.optional("netDevices") { try Fast.map($0, netDevice) }
+        )
+    }
+
+    static func timeOffset(_ tree: JSONTree) throws -> LinuxTimeOffset {
+        let object = try Fast.object(tree)
+        return LinuxTimeOffset(secs: try object.optional("secs", Fast.int64), nanosecs: try object.optional("nanosecs", Fast.uint32))
+    }
+
+    static func namespace(_ tree: JSONTree) throws -> LinuxNamespace {
+        let object = try Fast.object(tree)
+        return LinuxNamespace(
+            type: try object.required("type") { tree in
+                guard let type = LinuxNamespaceType(rawValue: try Fast.string(tree)) else { throw FastDecodingGiveUp() }
+                return type
+            },
+            path: try object.optional("path", Fast.string)
+        )
+    }
+
+    static func device(_ tree: JSONTree) throws -> LinuxDevice {
+        let object = try Fast.object(tree)
+        return LinuxDevice(
+            path: try object.required("path", Fast.string),
+            type: try object.required("type", Fast.string),
+            major: try object.optional("major", Fast.int64),
+            minor: try object.optional("minor", Fast.int64),
+            fileMode: try object.optional("fileMode", Fast.uint32),
+            uid: try object.optional("uid", Fast.uint32),
+            gid: try object.optional("gid", Fast.uint32)
+        )
+    }
+
+    static func intelRdt(_ tree: JSONTree) throws -> LinuxIntelRdt {
+        let object = try Fast.object(tree)
+        return LinuxIntelRdt(
+            closID: try object.optional("closID", Fast.string),
+            l3CacheSchema: try object.optional("l3CacheSchema", Fast.string),
+            memBwSchema: try object.optional("memBwSchema", Fast.string),
+            enableCMT: try object.optional("enableCMT", Fast.bool),
+            enableMBM: try object.optional("enableMBM", Fast.bool)
+        )
+    }
+
+    static func personality(_ tree: JSONTree) throws -> LinuxPersonality {
+        let object = try Fast.object(tree)
+        return LinuxPersonality(
+            domain: try object.required("domain") { tree in
+                guard let domain = LinuxPersonalityDomain(rawValue: try Fast.string(tree)) else { throw FastDecodingGiveUp() }
+                return domain
+            },
+            flags: try object.optional("flags", Fast.strings)
+        )
+    }
+
+    static func netDevice(_ tree: JSONTree) throws -> LinuxNetDevice {
+        LinuxNetDevice(name: try Fast.object(tree).optional("name", Fast.string))
+    }
+}

@@ -1,0 +1,102 @@
+// Tracks the OCI runtime-spec v1.2.0 (config.md "Process", config-linux scheduler/ioPriority).
+//
+// The fast path's mapping of `process` (see FastDecoding.swift). Enum raw values are
+// checked with the concrete `init(rawValue:)`; an unknown value gives up so that
+// JSONDecoder produces the "unknown ... (expected one of ...)" message.
+
+extension FastDecoding {
+    static func process(_ tree: JSONTree) throws -> Process {
+        let object = try Fast.object(tree)
+        return Process(
+            terminal: try object.optional("terminal", Fast.bool),
+            consoleSize: try object.optional("consoleSize", box),
+            user: try object.required("user", user),
+            args: try object.optional("args", Fast.strings),
+            commandLine: try object.optional("commandLine", Fast.string),
+            env: try object.optional("env", Fast.strings),
+            cwd: try object.required("cwd", Fast.string),
+            capabilities: try object.optional("capabilities", capabilities),
+            rlimits: try object.optional("rlimits") { try Fast.array($0, rlimit) },
+            noNewPrivileges: try object.optional("noNewPrivileges", Fast.bool),
+            apparmorProfile: try object.optional("apparmorProfile", Fast.string),
+            oomScoreAdj: try object.optional("oomScoreAdj", Fast.int),
+            selinuxLabel: try object.optional("selinuxLabel", Fast.string),
+            ioPriority: try object.optional("ioPriority", ioPriority),
+            scheduler: try object.optional("scheduler", scheduler),
+            execCPUAffinity: try object.optional("execCPUAffinity", cpuAffinity)
+        )
+    }
+
+    static func box(_ tree: JSONTree) throws -> Box {
+        let object = try Fast.object(tree)
+        return Box(height: try object.required("height", Fast.uint), width: try object.required("width", Fast.uint))
+    }
+
+    static func user(_ tree: JSONTree) throws -> User {
+        let object = try Fast.object(tree)
+        return User(
+            uid: try object.required("uid", Fast.uint32),
+            gid: try object.required("gid", Fast.uint32),
+            umask: try object.optional("umask", Fast.uint32),
+            additionalGids: try object.optional("additionalGids", Fast.uint32s),
+            username: try object.optional("username", Fast.string)
+        )
+    }
+
+    static func capabilities(_ tree: JSONTree) throws -> LinuxCapabilities {
+        let object = try Fast.object(tree)
+        return LinuxCapabilities(
+            bounding: try object.optional("bounding", Fast.strings),
+            effective: try object.optional("effective", Fast.strings),
+            inheritable: try object.optional("inheritable", Fast.strings),
+            permitted: try object.optional("permitted", Fast.strings),
+            ambient: try object.optional("ambient", Fast.strings)
+        )
+    }
+
+    static func rlimit(_ tree: JSONTree) throws -> POSIXRlimit {
+        let object = try Fast.object(tree)
+        return POSIXRlimit(
+            type: try object.required("type", Fast.string),
+            hard: try object.required("hard", Fast.uint64),
+            soft: try object.required("soft", Fast.uint64)
+        )
+    }
+
+    static func ioPriority(_ tree: JSONTree) throws -> LinuxIOPriority {
+        let object = try Fast.object(tree)
+        return LinuxIOPriority(
+            class: try object.required("class") { tree in
+                guard let value = IOPriorityClass(rawValue: try Fast.string(tree)) else { throw FastDecodingGiveUp() }
+                return value
+            },
+            priority: try object.required("priority", Fast.int)
+        )
+    }
+
+    static func scheduler(_ tree: JSONTree) throws -> Scheduler {
+        let object = try Fast.object(tree)
+        return Scheduler(
+            policy: try object.required("policy") { tree in
+                guard let value = LinuxSchedulerPolicy(rawValue: try Fast.string(tree)) else { throw FastDecodingGiveUp() }
+                return value
+            },
+            nice: try object.optional("nice", Fast.int32),
+            priority: try object.optional("priority", Fast.int32),
+            flags: try object.optional("flags") { tree in
+                try Fast.array(tree) { element in
+                    guard let flag = LinuxSchedulerFlag(rawValue: try Fast.string(element)) else { throw FastDecodingGiveUp() }
+                    return flag
+                }
+            },
+            runtime: try object.optional("runtime", Fast.uint64),
+            deadline: try object.optional("deadline", Fast.uint64),
+            period: try object.optional("period", Fast.uint64)
+        )
+    }
+
+    static func cpuAffinity(_ tree: JSONTree) throws -> CPUAffinity {
+        let object = try Fast.object(tree)
+        return CPUAffinity(initial: try object.optional("initial", Fast.string), final: try object.optional("final", Fast.string))
+    }
+}

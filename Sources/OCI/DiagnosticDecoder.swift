@@ -85,7 +85,7 @@ struct IndexKey: CodingKey {
 }
 
 private struct KeyedTreeContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
-    let members: [String: JSONTree]
+    let members: JSONObject
     let codingPath: [any CodingKey]
 
     var allKeys: [Key] { members.keys.compactMap { Key(stringValue: $0) } }

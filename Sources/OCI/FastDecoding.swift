@@ -3,7 +3,8 @@
 // The fast path of `Spec.decode`. A cold (first in the process) JSONDecoder decode of a
 // 3 KB config.json costs ~3.4M instructions (~0.8 ms), mostly the Swift runtime's generic
 // metadata and protocol-conformance lookups inside JSONDecoderImpl, and every container
-// start pays it. This path parses with `JSONTreeParser` and maps the tree to `Spec` with
+// start pays it. Measured with callgrind on bundles/busybox/config.json in a fresh
+// process: 3.65M instructions through JSONDecoder, 0.47M through this path. This path parses with `JSONTreeParser` and maps the tree to `Spec` with
 // concrete, hand-written code: no Codable, no generics over Decodable, no protocol casts.
 //
 // It must agree with JSONDecoder on every document JSONDecoder accepts, so it is
@@ -31,9 +32,9 @@ enum FastDecoding {
 /// A JSON object being mapped to a struct. Unknown keys are simply never looked at;
 /// a `null` member counts as absent, as JSONDecoder's `decodeIfPresent` has it.
 struct FastObject {
-    let members: [String: JSONTree]
+    let members: JSONObject
 
-    init(_ members: [String: JSONTree]) {
+    init(_ members: JSONObject) {
         self.members = members
     }
 
@@ -88,7 +89,9 @@ enum Fast {
         guard case .object(let members) = tree else { throw FastDecodingGiveUp() }
         var result: [String: T] = [:]
         result.reserveCapacity(members.count)
-        for (key, value) in members { result[key] = try convert(value) }
+        for position in 0..<members.count {
+            result[members.keys[position]] = try convert(members.values[position])
+        }
         return result
     }
 

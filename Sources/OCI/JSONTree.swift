@@ -1,5 +1,6 @@
-// A small, strict JSON parser (RFC 8259) used only to explain why a document failed to
-// decode. FoundationEssentials' JSONDecoder reports every syntax error, and every number
+// A small, strict JSON parser (RFC 8259). It is the front half of `Spec.decode`'s fast
+// path (FastDecoding.swift), and it explains why a document failed to decode.
+// FoundationEssentials' JSONDecoder reports every syntax error, and every number
 // that does not fit its field, as "The given data was not valid JSON." with no position
 // and no field; this parser finds the line and column, and `DiagnosticDecoder` walks the
 // resulting tree to name the field.
@@ -11,7 +12,7 @@ indirect enum JSONTree {
     case number(String)
     case string(String)
     case array([JSONTree])
-    case object([String: JSONTree])
+    case object(JSONObject)
 
     /// "a string", "a number", ... for "expected X, found Y" messages.
     var kindDescription: String {
@@ -84,7 +85,7 @@ struct JSONTreeParser {
     private mutating func parseObject() throws(JSONSyntaxError) -> JSONTree {
         try enter()
         index += 1
-        var members: [String: JSONTree] = [:]
+        var members = JSONObject()
         skipWhitespace()
         if peek(UInt8(ascii: "}")) { index += 1; depth -= 1; return .object(members) }
         while true {
@@ -96,7 +97,7 @@ struct JSONTreeParser {
             index += 1
             skipWhitespace()
             let value = try parseValue()
-            if members.updateValue(value, forKey: key) != nil, strict {
+            if members.updateValue(value, forKey: key), strict {
                 throw error("duplicate property name")
             }
             skipWhitespace()

@@ -36,7 +36,7 @@ final class FastDecodingPropertyTests: XCTestCase {
         case .array(let elements):
             return .array(elements.map { prune($0, inMap: false, using: &generator) })
         case .object(let members):
-            var result: [String: JSONTree] = [:]
+            var result = JSONObject()
             for (key, value) in members {
                 let pruned = prune(value, inMap: Self.maps.contains(key) && !inMap, using: &generator)
                 if !inMap, Self.required.contains(key) {

@@ -99,7 +99,7 @@ final class FastDecodingTests: XCTestCase {
             case .array(let elements):
                 return .array(elements.map { addUnknown($0, isMap: false) })
             case .object(let members):
-                var result: [String: JSONTree] = [:]
+                var result = JSONObject()
                 for (key, value) in members {
                     result[key] = isMap ? (value.isObject ? addUnknown(value, isMap: false) : value)
                                         : addUnknown(value, isMap: maps.contains(key))
@@ -188,6 +188,36 @@ final class FastDecodingTests: XCTestCase {
             case (.failure(let fast), .failure(let slow)): XCTAssertEqual("\(fast)", "\(slow)", label)
             default: XCTFail("public decode and the JSONDecoder path disagree on \(label)")
             }
+        }
+    }
+
+    /// Objects past `JSONObject.indexThreshold` members are looked up through a hash
+    /// index; they must read the same, and a duplicate key still makes the fast path
+    /// give up.
+    func testLargeObjects() throws {
+        let entries = (0..<100).map { #""key\#($0)": "v\#($0)""# }.joined(separator: ", ")
+        let unknown = (0..<100).map { #""x\#($0)": \#($0)"# }.joined(separator: ", ")
+        let json = #"{\#(unknown), "annotations": {\#(entries)}, "ociVersion": "1.2.0", "root": {\#(unknown), "path": "r"}}"#
+        let spec = try XCTUnwrap(assertFastDecodes(Data(json.utf8)))
+        XCTAssertEqual(spec.annotations?.count, 100)
+        XCTAssertEqual(spec.annotations?["key99"], "v99")
+        XCTAssertEqual(spec.root, Root(path: "r"))
+        let duplicate = #"{"ociVersion": "1.2.0", "annotations": {\#(entries), "key7": "again"}}"#
+        XCTAssertNil(FastDecoding.spec(from: Array(duplicate.utf8)))
+        XCTAssertEqual(try Spec.decode(from: Data(duplicate.utf8)), try JSONDecoder().decode(Spec.self, from: Data(duplicate.utf8)))
+    }
+
+    func testJSONObjectKeepsDocumentOrderAndLastDuplicate() throws {
+        for count in [3, JSONObject.indexThreshold + 5] {
+            var object = JSONObject()
+            for position in 0..<count { object.updateValue(.number("\(position)"), forKey: "k\(position)") }
+            XCTAssertTrue(object.updateValue(.string("last"), forKey: "k1"))
+            XCTAssertEqual(object.keys, (0..<count).map { "k\($0)" })
+            guard case .string("last")? = object["k1"] else { return XCTFail("k1 should hold the last value") }
+            object["k0"] = nil
+            XCTAssertNil(object["k0"])
+            XCTAssertEqual(object.count, count - 1)
+            guard case .number("2")? = object["k2"] else { return XCTFail("k2 after a removal") }
         }
     }
 

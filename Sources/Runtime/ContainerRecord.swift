@@ -2,12 +2,12 @@ import OCI
 
 /// What the runtime keeps on disk for one container (`<root>/<id>/state.json`).
 ///
-/// It records facts fixed at create time and only the parts of the config later
-/// commands need (hooks, annotations, whether the container owns its pid namespace),
-/// not the whole config: encoding a full spec costs milliseconds on the `run` path.
-/// The status is never stored but derived from the live process each time
-/// (see `ContainerRuntime.status(of:)`), as the spec requires.
-public struct ContainerRecord: Codable, Sendable {
+/// It records facts fixed at create time and only what later commands need; the
+/// status is never stored but derived from the live process each time (see
+/// `ContainerRuntime.status(of:)`), as the spec requires. The file is a flat JSON
+/// object written and read by hand (`FlatJSON`): every lifecycle command reads it,
+/// and JSONDecoder's first use in a process costs more than the rest of `start`.
+public struct ContainerRecord: Sendable {
     public var id: String
     /// The container's init process, in the runtime's pid namespace.
     public var pid: Int32
@@ -19,8 +19,10 @@ public struct ContainerRecord: Codable, Sendable {
     public var created: String
     public var owner: String
     public var annotations: [String: String]?
-    /// The config's hooks, for poststart and poststop, which run after `create`.
+    /// The config's hooks, for poststart and poststop. Not in state.json: read from
+    /// the container's copy of its config when `hasHooks` says there are any.
     public var hooks: Hooks?
+    public var hasHooks: Bool
     /// True when the container has a pid namespace of its own: its processes are then
     /// exactly those of that namespace, and they all die with its init.
     public var ownsPidNamespace: Bool
@@ -28,4 +30,54 @@ public struct ContainerRecord: Codable, Sendable {
     public var cgroupPaths: [String] = []
     /// Which backend runs it (only `native` so far).
     public var backend: String = "native"
+
+    public init(id: String, pid: Int32, pidStartTime: UInt64, bundle: String, rootfs: String, created: String,
+                owner: String, annotations: [String: String]?, hooks: Hooks?, ownsPidNamespace: Bool,
+                cgroupPaths: [String] = [], backend: String = "native") {
+        self.id = id
+        self.pid = pid
+        self.pidStartTime = pidStartTime
+        self.bundle = bundle
+        self.rootfs = rootfs
+        self.created = created
+        self.owner = owner
+        self.annotations = annotations
+        self.hooks = hooks
+        self.hasHooks = hooks.map { h in
+            [h.prestart, h.createRuntime, h.createContainer, h.startContainer, h.poststart, h.poststop]
+                .contains { !($0 ?? []).isEmpty }
+        } ?? false
+        self.ownsPidNamespace = ownsPidNamespace
+        self.cgroupPaths = cgroupPaths
+        self.backend = backend
+    }
+
+    var encoded: [UInt8] {
+        var w = FlatJSONWriter()
+        w.add("id", id)
+        w.add("pid", Int64(pid))
+        w.add("pidStartTime", pidStartTime)
+        w.add("bundle", bundle)
+        w.add("rootfs", rootfs)
+        w.add("created", created)
+        w.add("owner", owner)
+        if let annotations { w.add("annotations", annotations) }
+        w.add("hasHooks", hasHooks)
+        w.add("ownsPidNamespace", ownsPidNamespace)
+        w.add("cgroupPaths", cgroupPaths)
+        w.add("backend", backend)
+        return w.bytes
+    }
+
+    init?(decoding bytes: [UInt8]) {
+        guard let o = FlatJSONObject(parsing: bytes),
+              let id = o.string("id"), let pid = o.int64("pid"), let start = o.uint64("pidStartTime"),
+              let bundle = o.string("bundle"), let rootfs = o.string("rootfs"), let created = o.string("created"),
+              let owner = o.string("owner"), let owns = o.bool("ownsPidNamespace"),
+              let paths = o.stringArray("cgroupPaths") else { return nil }
+        self.init(id: id, pid: Int32(truncatingIfNeeded: pid), pidStartTime: start, bundle: bundle, rootfs: rootfs,
+                  created: created, owner: owner, annotations: o.stringMap("annotations"), hooks: nil,
+                  ownsPidNamespace: owns, cgroupPaths: paths, backend: o.string("backend") ?? "native")
+        self.hasHooks = o.bool("hasHooks") ?? false
+    }
 }

@@ -12,6 +12,22 @@ public struct ContainerReport: Codable, Sendable {
     public var created: String
     public var owner: String
     public var annotations: [String: String]?
+
+    /// runc's `state` output, written by hand (no JSONEncoder start-up on a command
+    /// engines call often); the same keys, in the same order, as the Codable form.
+    public var prettyJSON: String {
+        var w = FlatJSONWriter(pretty: true)
+        w.add("ociVersion", ociVersion)
+        w.add("id", id)
+        w.add("pid", Int64(pid))
+        w.add("status", status.rawValue)
+        w.add("bundle", bundle)
+        w.add("rootfs", rootfs)
+        w.add("created", created)
+        w.add("owner", owner)
+        if let annotations, !annotations.isEmpty { w.add("annotations", annotations) }
+        return w.string
+    }
 }
 
 extension ContainerRuntime {

@@ -61,16 +61,15 @@ public struct StateStore: Sendable {
         do { bytes = try Files.read(path) } catch let e as SystemError where e.errno == ENOENT {
             throw RuntimeError("container \"\(id)\" is not fully created (no state): remove it with delete --force")
         }
-        do {
-            return try JSONDecoder().decode(ContainerRecord.self, from: Data(bytes))
-        } catch {
-            throw RuntimeError("\(path): unreadable state: \(error)")
+        guard var record = ContainerRecord(decoding: bytes) else {
+            throw RuntimeError("\(path): unreadable state")
         }
+        if record.hasHooks { record.hooks = try loadConfig(id).hooks }
+        return record
     }
 
     func save(_ record: ContainerRecord) throws {
-        let data = try JSONEncoder().encode(record)
-        try Files.writeAtomically(statePath(of: record.id), Array(data))
+        try Files.writeAtomically(statePath(of: record.id), record.encoded)
     }
 
     /// Ids of every container under the root.

@@ -121,7 +121,7 @@ enum FastPath {
                 try inv.global.perform { try $0.start(id: id) }
             case "state":
                 let report = try inv.global.perform { try $0.state(id: id) }
-                print(try JSONOutput.pretty(report))
+                print(report.prettyJSON)
             case "delete":
                 try inv.global.perform { try $0.delete(id: id, force: inv.force) }
             case "kill":

@@ -9,7 +9,7 @@ struct State: ParsableCommand {
 
     func run() throws {
         let report = try global.perform { try $0.state(id: id) }
-        print(try JSONOutput.pretty(report))
+        print(report.prettyJSON)
     }
 }
 

@@ -1,0 +1,115 @@
+// A small public reader and writer for flat JSON objects (strings, integers, booleans,
+// string maps and string arrays), for documents on a hot path that are simple enough
+// not to need Codable: the runtime's own state file. JSONDecoder's first use in a
+// process costs ~1-2M instructions of metadata and conformance lookups; this parser
+// (the one the config fast path uses) costs a few thousand for such a document.
+
+/// A parsed top-level JSON object with typed accessors; a missing key or a value of
+/// another type reads as nil.
+public struct FlatJSONObject {
+    private let object: JSONObject
+
+    /// Parses `bytes`; nil when they are not a JSON object.
+    public init?(parsing bytes: [UInt8]) {
+        guard case .object(let object)? = try? JSONTreeParser.parse(bytes) else { return nil }
+        self.object = object
+    }
+
+    private func value(_ key: String) -> JSONTree? {
+        object.position(of: key).map { object.values[$0] }
+    }
+
+    public func string(_ key: String) -> String? {
+        if case .string(let s)? = value(key) { return s }
+        return nil
+    }
+
+    public func int64(_ key: String) -> Int64? {
+        if case .number(let n)? = value(key) { return Int64(n) }
+        return nil
+    }
+
+    public func uint64(_ key: String) -> UInt64? {
+        if case .number(let n)? = value(key) { return UInt64(n) }
+        return nil
+    }
+
+    public func bool(_ key: String) -> Bool? {
+        if case .bool(let b)? = value(key) { return b }
+        return nil
+    }
+
+    public func stringArray(_ key: String) -> [String]? {
+        guard case .array(let items)? = value(key) else { return nil }
+        var result: [String] = []
+        for item in items {
+            guard case .string(let s) = item else { return nil }
+            result.append(s)
+        }
+        return result
+    }
+
+    public func stringMap(_ key: String) -> [String: String]? {
+        guard case .object(let map)? = value(key) else { return nil }
+        var result: [String: String] = [:]
+        for (k, v) in zip(map.keys, map.values) {
+            guard case .string(let s) = v else { return nil }
+            result[k] = s
+        }
+        return result
+    }
+}
+
+/// Writes a flat JSON object, key by key, in the order given.
+public struct FlatJSONWriter {
+    private var text = "{"
+    private var first = true
+    private let pretty: Bool
+
+    /// `pretty`: one key per line, indented (as `runc state` prints).
+    public init(pretty: Bool = false) { self.pretty = pretty }
+
+    private mutating func key(_ k: String) {
+        text += first ? "" : ","
+        first = false
+        text += (pretty ? "\n  " : "") + Self.quoted(k) + (pretty ? ": " : ":")
+    }
+
+    public mutating func add(_ k: String, _ value: String) { key(k); text += Self.quoted(value) }
+    public mutating func add(_ k: String, _ value: Int64) { key(k); text += String(value) }
+    public mutating func add(_ k: String, _ value: UInt64) { key(k); text += String(value) }
+    public mutating func add(_ k: String, _ value: Bool) { key(k); text += value ? "true" : "false" }
+    public mutating func add(_ k: String, _ values: [String]) {
+        key(k)
+        text += "[" + values.map(Self.quoted).joined(separator: ",") + "]"
+    }
+    public mutating func add(_ k: String, _ map: [String: String]) {
+        key(k)
+        text += "{" + map.keys.sorted().map { Self.quoted($0) + ":" + Self.quoted(map[$0] ?? "") }.joined(separator: ",") + "}"
+    }
+
+    public var bytes: [UInt8] { Array(string.utf8) }
+    public var string: String { text + (pretty && !first ? "\n}" : "}") }
+
+    /// A JSON string literal: quotes, backslashes and control characters escaped.
+    public static func quoted(_ s: String) -> String {
+        var out = "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 {
+                    let hex = String(scalar.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
+    }
+}

@@ -25,9 +25,22 @@ let package = Package(
         // Codable runtime-spec types (config, state, features). Knows nothing of Linux.
         .target(name: "OCI"),
         // cgroup hierarchies (v1, v2, hybrid): discovery, placement, removal.
-        .target(name: "Cgroups", dependencies: ["Linux"]),
+        .target(name: "Cgroups", dependencies: ["Linux", "OCI"]),
         // The container lifecycle: state store, locks, init process, hooks.
         .target(name: "Runtime", dependencies: ["OCI", "Linux", "Cgroups"]),
+        // libseccomp through a shim header; which library file is linked is Seccomp's choice.
+        .systemLibrary(name: "CSeccomp"),
+        // linux.seccomp compiled to BPF (in the parent) and loaded (in the child). Debug
+        // builds link libseccomp.so; release builds link the archive by name, because a -L
+        // directory loses to the system lib dir (../shared/FACTS.md "libseccomp").
+        .target(
+            name: "Seccomp",
+            dependencies: ["CSeccomp", "OCI", "Linux"],
+            linkerSettings: [
+                .linkedLibrary("seccomp", .when(configuration: .debug)),
+                .linkedLibrary(":libseccomp.a", .when(configuration: .release)),
+            ]
+        ),
         // Argument parsing only.
         .executableTarget(
             name: "safehouse",
@@ -38,7 +51,8 @@ let package = Package(
         ),
         .testTarget(name: "OCITests", dependencies: ["OCI"]),
         .testTarget(name: "LinuxTests", dependencies: ["Linux"]),
-        .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "Linux"]),
+        .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "Linux", "OCI"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "OCI"]),
+        .testTarget(name: "SeccompTests", dependencies: ["Seccomp", "CSeccomp", "OCI", "Linux"]),
     ]
 )

@@ -22,7 +22,17 @@ public protocol CgroupManaging {
 
 public struct CgroupError: Error, CustomStringConvertible, Sendable {
     public let message: String
+    /// The cgroup file involved, when one is.
+    public var path: String? = nil
+    /// The errno of the failed call, when one failed.
+    public var errno: Int32? = nil
     public var description: String { message }
+
+    public init(message: String, path: String? = nil, errno: Int32? = nil) {
+        self.message = message
+        self.path = path
+        self.errno = errno
+    }
 }
 
 public struct CgroupManager: CgroupManaging, Sendable {
@@ -97,6 +107,9 @@ public struct CgroupManager: CgroupManaging, Sendable {
                 if index < layout.hierarchies.count, layout.hierarchies[index].controllers.contains("cpuset") {
                     try Self.inheritCpuset(down: path, from: layout.hierarchies[index].mountPoint)
                 }
+                if index < layout.hierarchies.count, layout.hierarchies[index].version == .v2 {
+                    Self.enableControllers(down: path, from: layout.hierarchies[index].mountPoint)
+                }
             } catch {
                 throw CgroupError(message: "cgroup \(path): \(error)")
             }
@@ -137,6 +150,64 @@ public struct CgroupManager: CgroupManaging, Sendable {
                 }
             }
         }
+    }
+
+    /// A v2 controller works in a cgroup only when every ancestor lists it in its
+    /// cgroup.subtree_control: enable what each level has, top down, as runc's
+    /// fs2 CreateCgroupPath does. Best effort: a level with processes of its own may
+    /// refuse (the no-internal-processes rule), and then the resource write that
+    /// needs the controller fails with its file named.
+    static func enableControllers(down path: String, from mountPoint: String) {
+        var current = mountPoint
+        for component in path.dropFirst(mountPoint.count).split(separator: "/") {
+            let available = Self.words(in: (try? Files.readString(current + "/cgroup.controllers")) ?? "")
+            let enabled = Set(Self.words(in: (try? Files.readString(current + "/cgroup.subtree_control")) ?? ""))
+            let missing = available.filter { !enabled.contains($0) }
+            if !missing.isEmpty {
+                let all = missing.map { "+" + $0 }.joined(separator: " ")
+                if (try? Files.write(current + "/cgroup.subtree_control", all, flags: O_WRONLY)) == nil {
+                    for c in missing { try? Files.write(current + "/cgroup.subtree_control", "+" + c, flags: O_WRONLY) }
+                }
+            }
+            current += "/" + component
+        }
+    }
+
+    static func words(in text: String) -> [String] {
+        text.split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init)
+    }
+
+    /// The container's directory in hierarchy `h` (paths are matched by mount point,
+    /// so a manager made from a record's paths works too).
+    func directory(in h: CgroupHierarchy) -> String? {
+        if let i = layout.hierarchies.firstIndex(of: h), i < paths.count,
+           paths[i] == h.mountPoint || paths[i].hasPrefix(h.mountPoint + "/") { return paths[i] }
+        return paths.first { $0 == h.mountPoint || $0.hasPrefix(h.mountPoint + "/") }
+    }
+
+    /// Where `controller` lives for this container: the v1 hierarchy carrying it, else
+    /// the unified hierarchy when the controller is there (always on a pure v2 host;
+    /// in hybrid mode only what the unified root's cgroup.controllers lists, e.g.
+    /// hugetlb on this machine kind).
+    func directory(for controller: String) -> (path: String, version: CgroupHierarchy.Version)? {
+        for h in layout.v1 where h.controllers.contains(controller) {
+            if let dir = directory(in: h) { return (dir, .v1) }
+        }
+        guard let unified = layout.unified, let dir = directory(in: unified) else { return nil }
+        if layout.v1.isEmpty || unifiedControllers.contains(controller) { return (dir, .v2) }
+        return nil
+    }
+
+    /// The controllers the unified hierarchy's root offers.
+    var unifiedControllers: Set<String> {
+        guard let unified = layout.unified else { return [] }
+        return Set(Self.words(in: (try? Files.readString(unified.mountPoint + "/cgroup.controllers")) ?? ""))
+    }
+
+    /// A manager for a container's recorded directories on this host: the host layout
+    /// tells which hierarchy each directory belongs to (pause, resume, events, update).
+    public init(recordedPaths: [String], layout: CgroupLayout = .host()) {
+        self.init(paths: recordedPaths, layout: layout)
     }
 
     public func destroy() throws {

@@ -1,0 +1,69 @@
+import Linux
+import OCI
+
+extension CgroupManager {
+    /// The devices runc allows in every container, appended after the spec's rules
+    /// (runc's specconv AllowedDevices): mknod of any char or block device,
+    /// /dev/null, random, full, tty, zero, urandom, the ptys, ptmx and tun.
+    public static let runcDefaultDeviceRules: [LinuxDeviceCgroup] = [
+        LinuxDeviceCgroup(allow: true, type: "c", access: "m"),
+        LinuxDeviceCgroup(allow: true, type: "b", access: "m"),
+        LinuxDeviceCgroup(allow: true, type: "c", major: 1, minor: 3, access: "rwm"),
+        LinuxDeviceCgroup(allow: true, type: "c", major: 1, minor: 8, access: "rwm"),
+        LinuxDeviceCgroup(allow: true, type: "c", major: 1, minor: 7, access: "rwm"),
+        LinuxDeviceCgroup(allow: true, type: "c", major: 5, minor: 0, access: "rwm"),
+        LinuxDeviceCgroup(allow: true, type: "c", major: 1, minor: 5, access: "rwm"),
+        LinuxDeviceCgroup(allow: true, type: "c", major: 1, minor: 9, access: "rwm"),
+        LinuxDeviceCgroup(allow: true, type: "c", major: 136, access: "rwm"),
+        LinuxDeviceCgroup(allow: true, type: "c", major: 5, minor: 2, access: "rwm"),
+        LinuxDeviceCgroup(allow: true, type: "c", major: 10, minor: 200, access: "rwm"),
+    ]
+
+    /// A rule as devices.allow / devices.deny take it: "c 1:3 rwm", "b 8:* r".
+    static func deviceRuleText(_ d: LinuxDeviceCgroup) -> String {
+        let type = d.type ?? "a"
+        let major = d.major.map(String.init) ?? "*", minor = d.minor.map(String.init) ?? "*"
+        return "\(type) \(major):\(minor) \(d.access ?? "rwm")"
+    }
+
+    /// A rule that matches every device (type a, no numbers).
+    static func isAllDevices(_ d: LinuxDeviceCgroup) -> Bool {
+        (d.type ?? "a") == "a" && d.major == nil && d.minor == nil
+    }
+
+    /// The v1 writes for `rules`, in order: a spec that starts by denying everything
+    /// first switches the cgroup to deny-all ("a" into devices.deny, which also
+    /// drops inherited exceptions), then each rule goes to devices.allow or
+    /// devices.deny as written. This is the transition runc's device emulator
+    /// computes from a fresh (allow-all) cgroup.
+    static func deviceWrites(_ rules: [LinuxDeviceCgroup], dir: String) -> [(file: String, value: String)] {
+        var writes: [(file: String, value: String)] = []
+        var rest = rules[...]
+        if let first = rest.first, !first.allow, isAllDevices(first) {
+            writes.append((dir + "/devices.deny", "a"))
+            rest = rest.dropFirst()
+        }
+        for d in rest {
+            let text = isAllDevices(d) && (d.access ?? "rwm") == "rwm" ? "a" : deviceRuleText(d)
+            writes.append((dir + (d.allow ? "/devices.allow" : "/devices.deny"), text))
+        }
+        return writes
+    }
+
+    func applyDevices(_ specRules: [LinuxDeviceCgroup], defaults: Bool, _ write: FileWriter) throws {
+        let rules = specRules + (defaults ? Self.runcDefaultDeviceRules : [])
+        guard !rules.isEmpty else { return }
+        for h in layout.v1 where h.controllers.contains("devices") {
+            guard let dir = directory(in: h) else { continue }
+            for w in Self.deviceWrites(rules, dir: dir) { try write(w.file, w.value) }
+            return
+        }
+        // No v1 devices controller: on cgroup v2 the device policy is an eBPF program
+        // attached to the cgroup (runc's devicefilter), which this runtime does not
+        // generate yet. Refuse the spec's rules rather than run without them; runc's
+        // own always-allowed defaults alone need no enforcement.
+        if !specRules.isEmpty, layout.mode == .v2 {
+            throw CgroupError(message: "linux.resources.devices: device rules are not supported on cgroup v2 yet (they need an eBPF device program)")
+        }
+    }
+}

@@ -217,8 +217,8 @@ final class CgroupResourceTests: XCTestCase {
             "c/memory.swap.max=2097152", "c/memory.max=1048576", "c/memory.low=524288",
             "c/cpu.weight=39", "c/cpu.max=50000 100000", "c/cpu.max.burst=1000", "c/cpu.idle=1",
             "c/pids.max=10",
-            // no io.bfq.weight: io.weight with runc's conversion.
-            "c/io.weight=4950", "c/io.max=8:0 rbps=1000",
+            // io.bfq.weight is tried first; without it, io.weight with runc's conversion.
+            "c/io.bfq.weight=500", "c/io.weight=4950", "c/io.max=8:0 rbps=1000",
             "c/hugetlb.2MB.max=2097152",
             "c/cgroup.freeze=0", "c/memory.high=900000",
         ])

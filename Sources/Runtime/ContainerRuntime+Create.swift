@@ -33,7 +33,10 @@ extension ContainerRuntime {
         if options.preserveFds < 0 { throw RuntimeError("--preserve-fds must not be negative") }
         let plan = try NamespacePlan(spec: spec)
         warnAboutUnknownCapabilities(process.capabilities)
-        do { try CgroupManager.validate(cgroupsPath: spec.linux?.cgroupsPath) } catch {
+        do {
+            try CgroupManager.validate(cgroupsPath: spec.linux?.cgroupsPath)
+            if let resources = spec.linux?.resources { try CgroupManager.validate(resources: resources) }
+        } catch {
             throw RuntimeError("\(error)")
         }
         // Worked out after the fork, while the init enters its namespaces.
@@ -66,6 +69,8 @@ extension ContainerRuntime {
                 let manager = try CgroupManager(layout: .host(), cgroupsPath: spec.linux?.cgroupsPath, id: id)
                 cgroups = manager
                 try manager.makeDirectories()
+                // Limits are in place before the process joins (runc does the same).
+                try manager.apply(resources: spec.linux?.resources ?? LinuxResources())
                 try channel.send(.cgroupDirectoriesMade(placement: CgroupPlacement(manager).encoded))
                 try manager.join(pid: pid)
             }

@@ -45,9 +45,9 @@ extension ContainerRuntime {
     /// Kills every process of the container and waits for the init to go.
     func stopAll(_ record: ContainerRecord) throws {
         try? signalAll(record, .kill)
-        if Freezer.isFrozen(pid: record.pid) {
-            // A frozen process cannot die until thawed (pause lands with cgroups).
-            log.warning("container \(record.id) is frozen; it will be killed when thawed")
+        if Freezer.isFrozen(cgroupPaths: record.cgroupPaths) {
+            // A frozen process cannot act on SIGKILL until thawed (runc thaws too).
+            try? cgroupManager(of: record).thaw()
         }
         if !Processes.waitForExit(record.pid, timeout: 10) {
             throw RuntimeError("container \(record.id): init process \(record.pid) did not exit after SIGKILL")

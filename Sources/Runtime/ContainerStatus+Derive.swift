@@ -10,21 +10,24 @@ extension ContainerRuntime {
               Processes.startTime(of: record.pid) == record.pidStartTime,
               Processes.isAlive(record.pid) else { return .stopped }
         if Files.exists(store.fifoPath(of: record.id)) { return .created }
-        if Freezer.isFrozen(pid: record.pid) { return .paused }
+        if Freezer.isFrozen(cgroupPaths: record.cgroupPaths) { return .paused }
         return .running
     }
 }
 
-/// Reads whether a process is frozen by the cgroup freezer (v1 or v2), for `paused`.
+/// Whether a container's cgroup is frozen (paused), from its recorded directories:
+/// the v1 freezer's `freezer.state`, or v2's `cgroup.events` ("frozen 1"). Reads two
+/// small files at most; no layout discovery on this path, which every command takes.
 enum Freezer {
-    static func isFrozen(pid: Int32) -> Bool {
-        guard let text = try? Files.readString("/proc/\(pid)/cgroup") else { return false }
-        for line in text.split(separator: "\n") {
-            let parts = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
-            guard parts.count == 3 else { continue }
-            if parts[1] == "freezer" {
-                let state = (try? Files.readString("/sys/fs/cgroup/freezer\(parts[2])/freezer.state")) ?? ""
-                if state.hasPrefix("FROZEN") || state.hasPrefix("FREEZING") { return true }
+    static func isFrozen(cgroupPaths: [String]) -> Bool {
+        for path in cgroupPaths {
+            if let state = try? Files.readString(path + "/freezer.state") {
+                return state.hasPrefix("FROZEN") || state.hasPrefix("FREEZING")
+            }
+        }
+        for path in cgroupPaths {
+            if let events = try? Files.readString(path + "/cgroup.events"), Files.exists(path + "/cgroup.freeze") {
+                return events.split(separator: "\n").contains("frozen 1")
             }
         }
         return false

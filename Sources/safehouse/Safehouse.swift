@@ -14,6 +14,7 @@ struct Safehouse: ParsableCommand {
         version: BuildInfo.versionText,
         subcommands: [
             Create.self, Start.self, Run.self, Exec.self, State.self, Kill.self, Delete.self, Ps.self,
+            Pause.self, Resume.self, Events.self, Update.self,
             List.self, SpecCommand.self, Features.self,
         ]
     )

@@ -1,0 +1,37 @@
+import Cgroups
+import Linux
+import OCI
+
+extension ContainerRuntime {
+    /// `pause`: freezes every process of a running container (cgroup freezer, v1 or v2).
+    public func pause(id: String) throws {
+        let lock = try store.lock(id)
+        defer { lock.release() }
+        let record = try store.load(id)
+        switch status(of: record) {
+        case .running: break
+        case .paused: throw RuntimeError("container \(id) is already paused")
+        default: throw RuntimeError("container \(id) is not running")
+        }
+        do { try cgroupManager(of: record).freeze() } catch {
+            throw RuntimeError("pause \(id): \(error)")
+        }
+    }
+
+    /// `resume`: thaws a paused container.
+    public func resume(id: String) throws {
+        let lock = try store.lock(id)
+        defer { lock.release() }
+        let record = try store.load(id)
+        guard status(of: record) == .paused else { throw RuntimeError("container \(id) is not paused") }
+        do { try cgroupManager(of: record).thaw() } catch {
+            throw RuntimeError("resume \(id): \(error)")
+        }
+    }
+
+    /// The manager for a created container's cgroups, with the host's layout (the
+    /// paths recorded at create are in the layout's order).
+    func cgroupManager(of record: ContainerRecord) -> CgroupManager {
+        CgroupManager(recordedPaths: record.cgroupPaths)
+    }
+}

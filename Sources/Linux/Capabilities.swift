@@ -55,18 +55,21 @@ public enum Capabilities {
 
 extension String {
     /// Leading and trailing characters in `set` removed (FoundationEssentials-free).
+    /// Works on the UTF-8 bytes: these sets are ASCII, and Character comparison costs
+    /// far more on the paths that read small /proc and cgroup files.
     public func trimmingCharacters(in set: TrimSet) -> String {
-        var s = Substring(self)
-        while let f = s.first, set.contains(f) { s.removeFirst() }
-        while let l = s.last, set.contains(l) { s.removeLast() }
-        return String(s)
+        let bytes = utf8
+        var start = bytes.startIndex
+        var end = bytes.endIndex
+        while start < end, set.bytes.contains(bytes[start]) { start = bytes.index(after: start) }
+        while end > start, set.bytes.contains(bytes[bytes.index(before: end)]) { end = bytes.index(before: end) }
+        return String(decoding: bytes[start..<end], as: UTF8.self)
     }
 }
 
 public struct TrimSet: Sendable {
-    let chars: Set<Character>
-    public static let whitespacesAndNewlines = TrimSet(chars: [" ", "\t", "\n", "\r"])
-    func contains(_ c: Character) -> Bool { chars.contains(c) }
+    let bytes: [UInt8]
+    public static let whitespacesAndNewlines = TrimSet(bytes: [0x20, 0x09, 0x0a, 0x0d])
 }
 
 extension Capabilities {

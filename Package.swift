@@ -27,7 +27,7 @@ let package = Package(
         // cgroup hierarchies (v1, v2, hybrid): discovery, placement, removal.
         .target(name: "Cgroups", dependencies: ["Linux", "OCI"]),
         // The container lifecycle: state store, locks, init process, hooks.
-        .target(name: "Runtime", dependencies: ["OCI", "Linux", "Cgroups"]),
+        .target(name: "Runtime", dependencies: ["OCI", "Linux", "Cgroups", "Seccomp"]),
         // libseccomp through a shim header; which library file is linked is Seccomp's choice.
         .systemLibrary(name: "CSeccomp"),
         // linux.seccomp compiled to BPF (in the parent) and loaded (in the child). Debug

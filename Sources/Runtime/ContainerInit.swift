@@ -2,6 +2,7 @@ import Cgroups
 import FoundationEssentials
 import Linux
 import OCI
+import Seccomp
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -154,6 +155,12 @@ struct ContainerInit {
         let executable = try identity.resolveExecutable()
         let environment = identity.environment()
         try identity.closeInheritedDescriptors(keeping: config.preserveFds, plus: [config.execFifo, config.channel.socket])
+        // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN, which the user
+        // switch drops: load it first (runc's order); everything after must be allowed.
+        let nnp = process.noNewPrivileges ?? false
+        if let seccomp = config.seccomp, !nnp {
+            try stage("seccomp") { try SeccompLoading.install(seccomp, channel: config.channel) }
+        }
         try identity.switchUser()
 
         // While it waits for `start`, the init is PID 1 of its namespace, which the
@@ -162,6 +169,11 @@ struct ContainerInit {
         Signals.terminateOnCommonSignals()
         // Limits must hold before the user's program runs.
         try cgroups.waitUntilJoined()
+        // With no_new_privs the filter is the last thing installed (while the runtime
+        // is still there to take a notify listener's descriptor).
+        if let seccomp = config.seccomp, nnp {
+            try stage("seccomp") { try SeccompLoading.install(seccomp, channel: config.channel) }
+        }
         // Set-up is complete: report and wait for `start`.
         try config.channel.send(.ready)
         config.channel.socket.close()

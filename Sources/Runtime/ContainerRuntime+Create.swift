@@ -2,6 +2,7 @@ import Cgroups
 import FoundationEssentials
 import Linux
 import OCI
+import Seccomp
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -39,6 +40,14 @@ extension ContainerRuntime {
         } catch {
             throw RuntimeError("\(error)")
         }
+        // Compiled here, before anything is made: a bad profile fails create cleanly.
+        var seccomp: SeccompProgram?
+        if let profile = spec.linux?.seccomp {
+            do { seccomp = try SeccompProgram.compile(profile) } catch { throw RuntimeError("\(error)") }
+            if let skipped = seccomp?.skippedSyscalls, !skipped.isEmpty {
+                log.warning("seccomp: ignoring syscalls unknown to this kernel or libseccomp: \(skipped.joined(separator: " "))")
+            }
+        }
         // Worked out after the fork, while the init enters its namespaces.
         var cgroups: CgroupManager?
         let console = try consoleSocketFD ?? options.consoleSocket.map { path in
@@ -61,7 +70,7 @@ extension ContainerRuntime {
                 id: id, spec: spec, process: process, rootfs: bundle.rootfs, bundle: bundle.path,
                 channel: SyncChannel(socket: childEnd), execFifo: fifo, consoleSocket: console,
                 namespaces: plan, noPivot: options.noPivot, noNewKeyring: options.noNewKeyring,
-                preserveFds: options.preserveFds, lock: lock)
+                preserveFds: options.preserveFds, lock: lock, seccomp: seccomp)
             let channel = SyncChannel(socket: parentEnd)
 
             PhaseTrace.mark("forking")
@@ -97,6 +106,11 @@ extension ContainerRuntime {
                 try HookRunner.run(.prestart, of: spec.hooks, state: state)
                 try HookRunner.run(.createRuntime, of: spec.hooks, state: state)
                 try channel.send(.runtimeHooksDone(state: state))
+                message = try channel.receive("setting up the container")
+            }
+            if message == .seccompListenerFollows, let seccomp {
+                try SeccompLoading.forwardListener(seccomp, channel: channel, pid: initPid,
+                                                   stateJSON: try stateJSON(record, status: .creating))
                 message = try channel.receive("setting up the container")
             }
             PhaseTrace.mark("init ready")

@@ -1,6 +1,7 @@
 import FoundationEssentials
 import Linux
 import OCI
+import Seccomp
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -23,6 +24,11 @@ extension ContainerRuntime {
             throw RuntimeError("cannot allocate a terminal for a detached exec without --console-socket")
         }
         if options.preserveFds < 0 { throw RuntimeError("--preserve-fds must not be negative") }
+        // The container's filter applies to every process in it (runc does the same).
+        var seccomp: SeccompProgram?
+        if let profile = config.linux?.seccomp {
+            do { seccomp = try SeccompProgram.compile(profile) } catch { throw RuntimeError("\(error)") }
+        }
 
         // The container's namespaces, as the init holds them; only those that differ
         // from ours are joined (a container may share the host's network, say).
@@ -59,7 +65,8 @@ extension ContainerRuntime {
         let child = ExecProcess(
             process: process, namespaces: joins, cgroupPaths: record.cgroupPaths,
             channel: SyncChannel(socket: childEnd), consoleSocket: console,
-            preserveFds: options.preserveFds, userNamespace: joins.contains { $0.kind == .user })
+            preserveFds: options.preserveFds, userNamespace: joins.contains { $0.kind == .user },
+            seccomp: seccomp)
 
         // A pid namespace applies to our next child only: switch, fork, switch back.
         var restore: FileDescriptor?
@@ -79,9 +86,14 @@ extension ContainerRuntime {
 
         // End of file: the program was exec'd. A message: it failed before that.
         do {
-            let bytes = try parentEnd.receiveMessage()
-            if !bytes.isEmpty, case .failure(let text)? = SyncMessage(decoding: bytes) {
-                throw RuntimeError(text)
+            while true {
+                let bytes = try parentEnd.receiveMessage()
+                guard !bytes.isEmpty, let message = SyncMessage(decoding: bytes) else { break }
+                if case .failure(let text) = message { throw RuntimeError(text) }
+                if message == .seccompListenerFollows, let seccomp {
+                    try SeccompLoading.forwardListener(seccomp, channel: SyncChannel(socket: parentEnd), pid: pid,
+                                                       stateJSON: try stateJSON(record, status: .running))
+                }
             }
         } catch {
             _ = Glibc.kill(pid, SIGKILL)

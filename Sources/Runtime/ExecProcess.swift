@@ -1,6 +1,7 @@
 import Cgroups
 import Linux
 import OCI
+import Seccomp
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -20,6 +21,8 @@ struct ExecProcess {
     let consoleSocket: FileDescriptor?
     let preserveFds: Int
     let userNamespace: Bool
+    /// The container's seccomp filter, compiled by the runtime.
+    let seccomp: SeccompProgram?
 
     func run() -> Never {
         do {
@@ -52,8 +55,15 @@ struct ExecProcess {
         let executable = try identity.resolveExecutable()
         let environment = identity.environment()
         try identity.closeInheritedDescriptors(keeping: preserveFds, plus: [channel.socket])
+        let nnp = process.noNewPrivileges ?? false
+        if let seccomp, !nnp {
+            try stage("seccomp") { try SeccompLoading.install(seccomp, channel: channel) }
+        }
         try identity.switchUser()
         Signals.resetForExec()
+        if let seccomp, nnp {
+            try stage("seccomp") { try SeccompLoading.install(seccomp, channel: channel) }
+        }
         // On success the channel closes with the exec (close-on-exec): the runtime
         // reads end of file and knows the program runs.
         let err = Processes.exec(path: executable, args: process.args ?? [], env: environment)

@@ -1,6 +1,7 @@
 import Cgroups
 import Linux
 import OCI
+import Seccomp
 
 /// Everything the container's init process needs, prepared and validated by the
 /// runtime before the first fork (youki's "before any side effects"): the init only
@@ -26,6 +27,9 @@ struct InitConfig {
     /// The runtime's lock on the container directory: the init closes its inherited
     /// copy at once, or the lock would outlive `create` until the exec.
     let lock: ContainerLock
+    /// The container's seccomp filter, compiled by the runtime (crun's trick: the
+    /// parent compiles, the child only loads).
+    let seccomp: SeccompProgram?
     /// The container's cgroups, filled in when the runtime reports them (after the
     /// fork: working them out is kept off the init's path).
     let cgroups = CgroupPlacementBox()

@@ -1,4 +1,5 @@
 import OCI
+import Seccomp
 
 /// The runtime-spec features document (`safehouse features`): what this build really
 /// implements. It grows with the code; it never claims what is not done.
@@ -12,9 +13,11 @@ public enum RuntimeFeatures {
             linux: Features.Linux(
                 namespaces: ["cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"],
                 capabilities: knownCapabilities,
-                // Resource control and seccomp arrive with the confinement work.
-                cgroup: Features.Cgroup(v1: false, v2: false, systemd: false, systemdUser: false, rdma: false),
-                seccomp: Features.Seccomp(enabled: false),
+                // cgroupfs on v1, v2 and hybrid hosts; no systemd driver (no systemd here).
+                cgroup: Features.Cgroup(v1: true, v2: true, systemd: false, systemdUser: false, rdma: false),
+                seccomp: Features.Seccomp(enabled: true, actions: SeccompSupport.actions,
+                                          operators: SeccompSupport.operators, archs: SeccompSupport.architectures,
+                                          knownFlags: SeccompSupport.flags, supportedFlags: SeccompSupport.flags),
                 apparmor: Features.Apparmor(enabled: false),
                 selinux: Features.Selinux(enabled: false)
             ),

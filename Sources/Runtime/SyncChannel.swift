@@ -25,6 +25,9 @@ enum SyncMessage: Equatable {
     case runtimeHooksDone(state: String)
     /// init -> runtime: set-up finished; blocked until `start`.
     case ready
+    /// init or exec'd process -> runtime: a seccomp notify descriptor follows (SCM_RIGHTS)
+    /// for the runtime to hand to the listener.
+    case seccompListenerFollows
     /// either way: a failure, as the one-line message the user will see.
     case failure(String)
 
@@ -39,6 +42,7 @@ enum SyncMessage: Equatable {
         case .failure(let message): return [7] + Array(message.utf8)
         case .cgroupsApplied: return [8]
         case .cgroupDirectoriesMade(let placement): return [9] + Array(placement.utf8)
+        case .seccompListenerFollows: return [10]
         }
     }
 
@@ -57,6 +61,7 @@ enum SyncMessage: Equatable {
         case 7: self = .failure(payload)
         case 8: self = .cgroupsApplied
         case 9: self = .cgroupDirectoriesMade(placement: payload)
+        case 10: self = .seccompListenerFollows
         default: return nil
         }
     }

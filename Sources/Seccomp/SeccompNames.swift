@@ -98,3 +98,13 @@ enum SeccompNames {
         architectures.first { $0.spec == spec }?.libseccomp
     }
 }
+
+/// What this build supports, for the runtime-spec features document.
+public enum SeccompSupport {
+    public static var actions: [String] { LinuxSeccompAction.allCases.map(\.rawValue) }
+    public static var operators: [String] {
+        ["SCMP_CMP_NE", "SCMP_CMP_LT", "SCMP_CMP_LE", "SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_MASKED_EQ"]
+    }
+    public static var architectures: [String] { SeccompNames.architectures.map(\.spec) }
+    public static var flags: [String] { SeccompFilterFlag.allCases.map(\.rawValue) }
+}

@@ -66,7 +66,7 @@ final class SecureJoinTests: XCTestCase {
 final class SyncMessageTests: XCTestCase {
     func testRoundTrip() {
         let messages: [SyncMessage] = [.needIDMaps, .idMapsWritten, .initPid(42), .readyForRuntimeHooks,
-                                       .runtimeHooksDone(state: "{\"a\":1}"), .ready, .failure("pivot_root: x"), .cgroupsApplied, .cgroupDirectoriesMade(placement: "1\tpids\t/sys/fs/cgroup/pids\t/\t/sys/fs/cgroup/pids/x")]
+                                       .runtimeHooksDone(state: "{\"a\":1}"), .ready, .failure("pivot_root: x"), .cgroupsApplied, .seccompListenerFollows, .cgroupDirectoriesMade(placement: "1\tpids\t/sys/fs/cgroup/pids\t/\t/sys/fs/cgroup/pids/x")]
         for m in messages { XCTAssertEqual(SyncMessage(decoding: m.encoded()), m) }
         XCTAssertNil(SyncMessage(decoding: []))
         XCTAssertNil(SyncMessage(decoding: [99]))

@@ -24,6 +24,7 @@ extension ContainerRuntime {
             record = try store.load(id)
         } catch {
             guard force else { throw error }
+            removeHalfMadeCgroups(id)
             try stage("remove \(dir)") { try Files.removeTree(dir) }
             return
         }
@@ -40,6 +41,17 @@ extension ContainerRuntime {
             try stopAll(record)
         }
         try destroy(record)
+    }
+
+    /// A create that died before it wrote state.json may have made cgroups already:
+    /// work their paths out again from the config copy (written before the fork) and
+    /// remove them with whatever is in them.
+    func removeHalfMadeCgroups(_ id: String) {
+        guard Files.exists(store.configPath(of: id)), let spec = try? store.loadConfig(id),
+              let manager = try? CgroupManager(layout: .host(), cgroupsPath: spec.linux?.cgroupsPath, id: id) else { return }
+        for pid in manager.processes() { _ = Glibc.kill(pid, SIGKILL) }
+        for pid in manager.processes() { _ = Processes.waitForExit(pid, timeout: 5) }
+        try? manager.destroy()
     }
 
     /// Kills every process of the container and waits for the init to go.

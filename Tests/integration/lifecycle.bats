@@ -452,3 +452,23 @@ console_run() {
 	[ "$status" = 1 ]
 	[ -z "$(ls -A "$ROOT" 2>/dev/null)" ]
 }
+
+@test "delete --force: a create that died before writing state leaves no cgroup behind" {
+	# What a runtime killed between cgroup creation and state.json leaves: the state
+	# directory with its config copy, and the container's cgroups (one with a process).
+	local id="it-crash-$$"
+	mkdir -p "$ROOT/$id"
+	cp "$BUNDLE/config.json" "$ROOT/$id/config.json"
+	local mine
+	mine="$(grep ':pids:' /proc/self/cgroup | cut -d: -f3)"
+	local pids_dir="/sys/fs/cgroup/pids${mine%/}/$id"
+	mkdir -p "$pids_dir" "/sys/fs/cgroup/freezer${mine%/}/$id"
+	sleep 60 &
+	local orphan=$!
+	echo "$orphan" >"$pids_dir/cgroup.procs"
+	rt delete --force "$id"
+	[ ! -d "$ROOT/$id" ]
+	[ ! -d "$pids_dir" ]
+	[ ! -d "/sys/fs/cgroup/freezer${mine%/}/$id" ]
+	! kill -0 "$orphan" 2>/dev/null
+}

@@ -56,7 +56,7 @@ struct Update: ParsableCommand {
     @Option(name: .customLong("memory-reservation"), help: "Memory soft limit in bytes.") var memoryReservation: Int64?
     @Option(name: .customLong("memory-swap"), help: "Memory plus swap limit in bytes (-1 for unlimited).") var memorySwap: Int64?
     @Option(name: .customLong("kernel-memory"), help: "Kernel memory limit (ignored where the kernel dropped it).") var kernelMemory: Int64?
-    @Option(name: .customLong("cpu-shares"), help: "CPU shares (relative weight).") var cpuShares: UInt64?
+    @Option(name: [.customLong("cpu-share"), .customLong("cpu-shares")], help: "CPU shares (relative weight); runc spells it --cpu-share.") var cpuShares: UInt64?
     @Option(name: .customLong("cpu-quota"), help: "CPU CFS quota in microseconds.") var cpuQuota: Int64?
     @Option(name: .customLong("cpu-period"), help: "CPU CFS period in microseconds.") var cpuPeriod: UInt64?
     @Option(name: .customLong("cpu-rt-runtime"), help: "Realtime runtime in microseconds.") var cpuRtRuntime: Int64?

@@ -78,9 +78,12 @@ extension ContainerRuntime {
                 let manager = try CgroupManager(layout: .host(), cgroupsPath: spec.linux?.cgroupsPath, id: id)
                 cgroups = manager
                 try manager.makeDirectories()
-                // Limits are in place before the process joins (runc does the same).
-                try manager.apply(resources: spec.linux?.resources ?? LinuxResources())
+                // The directories are all the init needs for its cgroup mount: tell it
+                // at once, then set the limits and move it in while it mounts. It waits
+                // for the move (`cgroupsApplied`) before `ready`, so the limits hold
+                // before the user's program runs.
                 try channel.send(.cgroupDirectoriesMade(placement: CgroupPlacement(manager).encoded))
+                try manager.apply(resources: spec.linux?.resources ?? LinuxResources())
                 try manager.join(pid: pid)
             }
             childEnd.close()

@@ -44,7 +44,7 @@ extension ContainerRuntime {
             if let ours = consoleEnds?.0 {
                 proxy = TerminalProxy(master: try ours.receiveDescriptor())
             }
-            try start(created.record)
+            try start(created.record, justCreated: true)
         } catch {
             proxy?.restore()
             try? delete(id: id, force: true)

@@ -14,10 +14,12 @@ extension ContainerRuntime {
     }
 
     /// `start` of a container whose record is at hand (and whose lock is held or
-    /// not needed: `run` created it in this process).
-    func start(_ record: ContainerRecord) throws {
+    /// not needed: `run` created it in this process). `justCreated`: this process
+    /// received the init's `ready` a moment ago, so the status check is skipped (if
+    /// the init died since, the FIFO open below says so).
+    func start(_ record: ContainerRecord, justCreated: Bool = false) throws {
         let id = record.id
-        switch status(of: record) {
+        switch justCreated ? .created : status(of: record) {
         case .created: break
         case .stopped: throw RuntimeError("cannot start a container that has stopped")
         case .running, .paused: throw RuntimeError("cannot start an already running container")

@@ -33,7 +33,12 @@ struct RootfsSetup {
         try stage("bind rootfs \(rootfs)") {
             try Mounts.mount(source: rootfs, target: rootfs, type: "bind", flags: [.bind, .recursive])
         }
-        for (index, mount) in mounts.enumerated() {
+        // A cgroup mount needs the runtime to have made the container's cgroups, which
+        // takes it milliseconds (a cgroup mkdir per hierarchy). Cgroup mounts that
+        // nothing else depends on are done last, after the devices, so that the wait
+        // overlaps with the rest of the set-up; the others keep their place.
+        let deferred = Set(mounts.indices.filter { canDefer($0) })
+        for (index, mount) in mounts.enumerated() where !deferred.contains(index) {
             if mount.type == "cgroup" { try beforeCgroupMount() }
             try stage("mount mounts[\(index)] \(mount.destination)") { try self.mount(mount) }
         }
@@ -41,9 +46,27 @@ struct RootfsSetup {
             let devices = DeviceSetup(rootfs: rootfs, devices: spec.linux?.devices ?? [], bindFromHost: userNamespace)
             try stage("create devices") { try devices.create() }
         }
+        for index in deferred.sorted() {
+            try beforeCgroupMount()
+            try stage("mount mounts[\(index)] \(mounts[index].destination)") { try self.mount(mounts[index]) }
+        }
         // The working directory exists before the user's program runs (runc creates it too).
         let cwd = spec.process?.cwd ?? "/"
         try stage("create cwd \(cwd)") { try Files.makeDirectories(try SecureJoin.resolve(cwd, in: rootfs)) }
+    }
+
+    /// A cgroup mount may move to the end when no later mount lies under it or over
+    /// it (the order of such a pair is visible) and it is not under /dev (which the
+    /// device set-up fills).
+    func canDefer(_ index: Int) -> Bool {
+        guard mounts[index].type == "cgroup" else { return false }
+        let dest = Bundle.normalize(mounts[index].destination)
+        if dest == "/dev" || dest.hasPrefix("/dev/") { return false }
+        for later in mounts[(index + 1)...] {
+            let other = Bundle.normalize(later.destination)
+            if other == dest || other.hasPrefix(dest + "/") || dest.hasPrefix(other + "/") || other == "/" { return false }
+        }
+        return true
     }
 
     /// runc sets /dev up unless it is bind-mounted from the host.

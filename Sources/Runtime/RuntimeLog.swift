@@ -1,4 +1,5 @@
 import Linux
+import OCI
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -39,9 +40,9 @@ public final class RuntimeLog: @unchecked Sendable {
         let line: String
         switch format {
         case .json:
-            line = "{\"level\":\"\(level.rawValue)\",\"msg\":\(Self.jsonString(message)),\"time\":\"\(Clock.rfc3339Now())\"}\n"
+            line = "{\"level\":\"\(level.rawValue)\",\"msg\":\(FlatJSONWriter.quoted(message)),\"time\":\"\(Clock.rfc3339Now())\"}\n"
         case .text:
-            line = "time=\"\(Clock.rfc3339Now())\" level=\(level.rawValue) msg=\(Self.jsonString(message))\n"
+            line = "time=\"\(Clock.rfc3339Now())\" level=\(level.rawValue) msg=\(FlatJSONWriter.quoted(message))\n"
         }
         let bytes = Array(line.utf8)
         _ = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
@@ -49,26 +50,4 @@ public final class RuntimeLog: @unchecked Sendable {
 
     public func warning(_ message: String) { log(.warning, message) }
     public func debug(_ message: String) { log(.debug, message) }
-
-    /// A JSON string literal for `text` (quotes, backslashes and control characters escaped).
-    static func jsonString(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
-    }
 }

@@ -7,6 +7,7 @@
 // whose SCM_RIGHTS control message carries the fd.
 
 import Linux
+import OCI
 
 extension SeccompProgram {
     /// Sends the notify `fd` to the seccomp agent listening at `listenerPath`, with
@@ -33,28 +34,9 @@ extension SeccompProgram {
     /// (omitted when empty) and `stateJSON` is the container's state document (runc
     /// sends it with status "running", the init pid, bundle and annotations).
     public static func containerProcessState(ociVersion: String, pid: Int32, metadata: String?, stateJSON: [UInt8]) -> [UInt8] {
-        var json = "{\"ociVersion\":\(quoted(ociVersion)),\"fds\":[\"seccompFd\"],\"pid\":\(pid)"
-        if let metadata, !metadata.isEmpty { json += ",\"metadata\":\(quoted(metadata))" }
+        var json = "{\"ociVersion\":\(FlatJSONWriter.quoted(ociVersion)),\"fds\":[\"seccompFd\"],\"pid\":\(pid)"
+        if let metadata, !metadata.isEmpty { json += ",\"metadata\":\(FlatJSONWriter.quoted(metadata))" }
         json += ",\"state\":"
         return Array(json.utf8) + stateJSON + Array("}".utf8)
-    }
-
-    /// A JSON string literal.
-    static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 }

@@ -1,6 +1,7 @@
 import XCTest
 @testable import Linux
 @testable import Runtime
+import OCI
 
 final class ContainerIDTests: XCTestCase {
     func testAcceptsRuncStyleIds() throws {
@@ -82,7 +83,7 @@ final class BundlePathTests: XCTestCase {
 
 final class LogTests: XCTestCase {
     func testJSONStringEscaping() {
-        XCTAssertEqual(RuntimeLog.jsonString("a\"b\\c\nd\u{1}"), "\"a\\\"b\\\\c\\nd\\u0001\"")
+        XCTAssertEqual(FlatJSONWriter.quoted("a\"b\\c\nd\u{1}"), "\"a\\\"b\\\\c\\nd\\u0001\"")
     }
 
     func testClockFormat() {

@@ -66,3 +66,17 @@ ERRNO_MKDIR='.root.readonly = false | .linux.seccomp = {"defaultAction": "SCMP_A
 	[[ "$output" == *"Seccomp:	2"* ]]
 	rt delete --force "$id"
 }
+
+@test "seccomp: SCMP_ACT_NOTIFY hands the listener the descriptor and the state; its answer is the syscall's result" {
+	python3 "$BATS_TEST_DIRNAME/seccomp_listener.py" "$TEST_TMP/agent.sock" "$TEST_TMP/agent.state" 4242 --timeout 15 >"$TEST_TMP/agent.out" 2>&1 &
+	local agent=$!
+	for _ in $(seq 50); do [ -S "$TEST_TMP/agent.sock" ] && break; sleep 0.1; done
+	# busybox sh sets $PPID from getppid(), which the listener answers with 4242.
+	config '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": $sock, "listenerMetadata": "agent-meta", "syscalls": [{"names": ["getppid"], "action": "SCMP_ACT_NOTIFY"}]} | .process.args = ["sh", "-c", "echo ppid=$PPID"]' --arg sock "$TEST_TMP/agent.sock"
+	run rt run --bundle "$BUNDLE" "$(new_id)" </dev/null
+	kill "$agent" 2>/dev/null || true
+	wait "$agent" 2>/dev/null || true
+	[ "$status" = 0 ]
+	[ "$output" = "ppid=4242" ]
+	jq -e '.metadata == "agent-meta" and .fds == ["seccompFd"] and (.pid > 0) and (.state.status != null)' "$TEST_TMP/agent.state"
+}

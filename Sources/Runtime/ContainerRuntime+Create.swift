@@ -215,11 +215,17 @@ extension ContainerRuntime {
     }
 
     /// The state document hooks read on stdin.
+    /// The runtime-spec state document, written by hand like the state file (hooks
+    /// read it; a stopped container has no pid, as runc writes it).
     func stateJSON(_ record: ContainerRecord, status: ContainerStatus) throws -> String {
-        let state = State(ociVersion: specVersion, id: record.id, status: status,
-                          pid: status == .stopped ? nil : record.pid, bundle: record.bundle,
-                          annotations: record.annotations)
-        return String(decoding: try JSONEncoder().encode(state), as: UTF8.self)
+        var w = FlatJSONWriter()
+        w.add("ociVersion", specVersion)
+        w.add("id", record.id)
+        w.add("status", status.rawValue)
+        if status != .stopped { w.add("pid", Int64(record.pid)) }
+        w.add("bundle", record.bundle)
+        if let annotations = record.annotations, !annotations.isEmpty { w.add("annotations", annotations) }
+        return w.string
     }
 }
 

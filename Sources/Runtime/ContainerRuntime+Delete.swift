@@ -76,7 +76,9 @@ extension ContainerRuntime {
         }
         try stage("remove \(store.directory(of: record.id))") { try Files.removeTree(store.directory(of: record.id)) }
         do {
-            try HookRunner.run(.poststop, of: record.hooks, state: try stateJSON(record, status: .stopped))
+            if !HookKind.poststop.hooks(in: record.hooks).isEmpty {
+                try HookRunner.run(.poststop, of: record.hooks, state: try stateJSON(record, status: .stopped))
+            }
         } catch {
             log.warning("\(error)")
         }

@@ -39,7 +39,9 @@ extension ContainerRuntime {
 
         // poststart failures are warnings: the container is already running (runtime spec).
         do {
-            try HookRunner.run(.poststart, of: record.hooks, state: try stateJSON(record, status: .running))
+            if !HookKind.poststart.hooks(in: record.hooks).isEmpty {
+                try HookRunner.run(.poststart, of: record.hooks, state: try stateJSON(record, status: .running))
+            }
         } catch {
             log.warning("\(error)")
         }

@@ -105,10 +105,4 @@ extension FileDescriptor {
         }
         try syscall("close_range") { sh_close_range(UInt32(start), UInt32.max, 0) }
     }
-
-    /// Marks every descriptor from `first` up close-on-exec (close_range(2)), so
-    /// nothing the runtime had open crosses into the container by accident.
-    public static func closeOnExecAll(from first: Int32) throws {
-        try syscall("close_range") { sh_close_range(UInt32(first), UInt32.max, 4 /* CLOSE_RANGE_CLOEXEC */) }
-    }
 }

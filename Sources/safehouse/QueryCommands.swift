@@ -41,14 +41,6 @@ struct List: ParsableCommand {
     }
 }
 
-enum JSONOutput {
-    static func pretty<T: Encodable>(_ value: T) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted]
-        return String(decoding: try encoder.encode(value), as: UTF8.self)
-    }
-}
-
 /// A text table with columns padded like runc's tabwriter output.
 enum Table {
     static func render(header: [String], rows: [[String]]) -> String {

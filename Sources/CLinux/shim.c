@@ -228,3 +228,71 @@ int sh_read_signalfd(int fd) {
     return (int)info.ssi_signo;
 }
 int sh_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
+
+#include <linux/bpf.h>
+
+static long sh_bpf(int cmd, union bpf_attr *attr) {
+    return syscall(SYS_bpf, cmd, attr, sizeof *attr);
+}
+
+int sh_bpf_load_cgroup_device(const void *insns, uint32_t insn_count, const char *license,
+                              char *log, uint32_t log_size) {
+    union bpf_attr attr;
+    memset(&attr, 0, sizeof attr);
+    attr.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
+    attr.insns = (uint64_t)(uintptr_t)insns;
+    attr.insn_cnt = insn_count;
+    attr.license = (uint64_t)(uintptr_t)license;
+    int fd = (int)sh_bpf(BPF_PROG_LOAD, &attr);
+    if (fd < 0 && log != NULL && log_size > 0) {
+        int saved = errno;
+        log[0] = 0;
+        attr.log_buf = (uint64_t)(uintptr_t)log;
+        attr.log_size = log_size;
+        attr.log_level = 1;
+        fd = (int)sh_bpf(BPF_PROG_LOAD, &attr);
+        if (fd < 0) errno = saved;
+    }
+    if (fd >= 0) (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+    return fd;
+}
+
+int sh_bpf_attach_cgroup_device(int cgroup_fd, int prog_fd, uint32_t flags) {
+    union bpf_attr attr;
+    memset(&attr, 0, sizeof attr);
+    attr.target_fd = (uint32_t)cgroup_fd;
+    attr.attach_bpf_fd = (uint32_t)prog_fd;
+    attr.attach_type = BPF_CGROUP_DEVICE;
+    attr.attach_flags = flags;
+    return (int)sh_bpf(BPF_PROG_ATTACH, &attr);
+}
+
+int sh_bpf_detach_cgroup_device(int cgroup_fd, int prog_fd) {
+    union bpf_attr attr;
+    memset(&attr, 0, sizeof attr);
+    attr.target_fd = (uint32_t)cgroup_fd;
+    attr.attach_bpf_fd = (uint32_t)prog_fd;
+    attr.attach_type = BPF_CGROUP_DEVICE;
+    return (int)sh_bpf(BPF_PROG_DETACH, &attr);
+}
+
+int sh_bpf_query_cgroup_device(int cgroup_fd, uint32_t *ids, uint32_t *count) {
+    union bpf_attr attr;
+    memset(&attr, 0, sizeof attr);
+    attr.query.target_fd = (uint32_t)cgroup_fd;
+    attr.query.attach_type = BPF_CGROUP_DEVICE;
+    attr.query.prog_ids = (uint64_t)(uintptr_t)ids;
+    attr.query.prog_cnt = *count;
+    int rc = (int)sh_bpf(BPF_PROG_QUERY, &attr);
+    *count = attr.query.prog_cnt;
+    return rc;
+}
+
+int sh_bpf_prog_fd_by_id(uint32_t id) {
+    union bpf_attr attr;
+    memset(&attr, 0, sizeof attr);
+    attr.prog_id = id;
+    int fd = (int)sh_bpf(BPF_PROG_GET_FD_BY_ID, &attr);
+    if (fd >= 0) (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+    return fd;
+}

@@ -58,12 +58,15 @@ extension CgroupManager {
             for w in Self.deviceWrites(rules, dir: dir) { try write(w.file, w.value) }
             return
         }
-        // No v1 devices controller: on cgroup v2 the device policy is an eBPF program
-        // attached to the cgroup (runc's devicefilter), which this runtime does not
-        // generate yet. Refuse the spec's rules rather than run without them; runc's
-        // own always-allowed defaults alone need no enforcement.
+        // No v1 devices controller: on a pure cgroup v2 host the device policy is an
+        // eBPF program attached to the container's cgroup (runc's devicefilter; see
+        // CgroupManager+DevicesV2.swift). runc's always-allowed defaults alone need no
+        // enforcement, as on v1. In hybrid mode devices stay on v1.
         if !specRules.isEmpty, layout.mode == .v2 {
-            throw CgroupError(message: "linux.resources.devices: device rules are not supported on cgroup v2 yet (they need an eBPF device program)")
+            guard let unified = layout.unified, let dir = directory(in: unified), dir != unified.mountPoint else {
+                throw CgroupError(message: "linux.resources.devices: no cgroup v2 directory of the container's own to attach the device program to")
+            }
+            try Self.installDeviceFilter(rules, cgroupDirectory: dir)
         }
     }
 }

@@ -111,4 +111,18 @@ int sh_join_session_keyring(const char *name);
 // The MS_* flags a mounted file system currently has (from statvfs), which a bind
 // remount must repeat: in a user namespace the kernel refuses to clear locked ones.
 long sh_mount_flags_of(const char *path);
+// bpf(2) for cgroup v2 device programs (BPF_PROG_TYPE_CGROUP_DEVICE). `insns` is an
+// array of 8-byte struct bpf_insn. The load writes the verifier's log into `log`
+// (may be NULL) when it fails. Each returns -1 with errno set on failure.
+int sh_bpf_load_cgroup_device(const void *insns, uint32_t insn_count, const char *license,
+                              char *log, uint32_t log_size);
+// BPF_PROG_ATTACH / BPF_PROG_DETACH with attach type BPF_CGROUP_DEVICE.
+int sh_bpf_attach_cgroup_device(int cgroup_fd, int prog_fd, uint32_t flags);
+int sh_bpf_detach_cgroup_device(int cgroup_fd, int prog_fd);
+// BPF_PROG_QUERY (BPF_CGROUP_DEVICE): on entry *count is the room in `ids`; on return
+// it is the number of attached programs (ENOSPC when that exceeds the room).
+int sh_bpf_query_cgroup_device(int cgroup_fd, uint32_t *ids, uint32_t *count);
+// BPF_PROG_GET_FD_BY_ID.
+int sh_bpf_prog_fd_by_id(uint32_t id);
+#define SH_BPF_F_ALLOW_MULTI 2u
 #endif

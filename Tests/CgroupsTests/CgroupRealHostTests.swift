@@ -132,7 +132,9 @@ final class CgroupRealHostTests: XCTestCase {
             XCTAssertEqual(try Files.readString(dir + "/hugetlb.\(size).max"), "max\n")
             XCTAssertNotNil(m.stats().hugetlb[size])
         }
-        // Device rules on a pure v2 layout are refused, clearly.
-        XCTAssertThrowsError(try m.apply(resources: LinuxResources(devices: [LinuxDeviceCgroup(allow: false, access: "rwm")])))
+        // Device rules on a pure v2 layout become an eBPF program on the container's cgroup.
+        try m.apply(resources: LinuxResources(devices: [LinuxDeviceCgroup(allow: false, access: "rwm")]))
+        XCTAssertEqual(try CgroupManager.attachedDeviceFilterIDs(cgroupDirectory: dir).count, 1)
+        try CgroupManager.removeDeviceFilters(cgroupDirectory: dir)
     }
 }

@@ -51,7 +51,14 @@ extension CgroupManager {
     }
 
     func applyDevices(_ specRules: [LinuxDeviceCgroup], defaults: Bool, _ write: FileWriter) throws {
-        let rules = specRules + (defaults ? Self.runcDefaultDeviceRules : [])
+        // At create the target is a whitelist, as runc's device emulator builds it:
+        // everything not allowed by a rule is denied, whether or not the spec starts
+        // with "deny all" (a spec with no device rules still gets only the defaults).
+        // Update (defaults false) writes the spec's rules as given.
+        var rules = specRules + (defaults ? Self.runcDefaultDeviceRules : [])
+        if defaults, !(specRules.first.map { !$0.allow && Self.isAllDevices($0) } ?? false) {
+            rules.insert(LinuxDeviceCgroup(allow: false, access: "rwm"), at: 0)
+        }
         guard !rules.isEmpty else { return }
         for h in layout.v1 where h.controllers.contains("devices") {
             guard let dir = directory(in: h) else { continue }
@@ -60,9 +67,10 @@ extension CgroupManager {
         }
         // No v1 devices controller: on a pure cgroup v2 host the device policy is an
         // eBPF program attached to the container's cgroup (runc's devicefilter; see
-        // CgroupManager+DevicesV2.swift). runc's always-allowed defaults alone need no
-        // enforcement, as on v1. In hybrid mode devices stay on v1.
-        if !specRules.isEmpty, layout.mode == .v2 {
+        // CgroupManager+DevicesV2.swift), installed at create even when the spec has no
+        // rules (the program's default is deny, as runc's). In hybrid mode devices stay
+        // on v1.
+        if defaults || !specRules.isEmpty, layout.mode == .v2 {
             guard let unified = layout.unified, let dir = directory(in: unified), dir != unified.mountPoint else {
                 throw CgroupError(message: "linux.resources.devices: no cgroup v2 directory of the container's own to attach the device program to")
             }

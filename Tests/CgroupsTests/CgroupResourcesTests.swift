@@ -185,6 +185,23 @@ final class CgroupResourceTests: XCTestCase {
         XCTAssertEqual(log.count, 3 + CgroupManager.runcDefaultDeviceRules.count)
     }
 
+    /// runc's target is a whitelist: a spec without "deny all" (or without any device
+    /// rule) still denies every device its rules and the defaults do not allow.
+    func testV1DevicesWithoutDenyAllStillStartFromDenyAll() throws {
+        let (t, m) = try FakeCgroupTree.hybrid()
+        defer { t.remove() }
+        let none = try applied(m, LinuxResources(), defaults: true, root: t.root)
+        XCTAssertEqual(none.first, "devices/c/devices.deny=a")
+        XCTAssertEqual(none.count, 1 + CgroupManager.runcDefaultDeviceRules.count)
+        let allowOne = try applied(m, LinuxResources(devices: [LinuxDeviceCgroup(allow: true, type: "c", major: 10, minor: 229, access: "rw")]), defaults: true, root: t.root)
+        XCTAssertEqual(Array(allowOne.prefix(2)), ["devices/c/devices.deny=a", "devices/c/devices.allow=c 10:229 rw"])
+        // An explicit "allow all" still wins, as in runc's emulator.
+        let allowAll = try applied(m, LinuxResources(devices: [LinuxDeviceCgroup(allow: true, access: "rwm")]), defaults: true, root: t.root)
+        XCTAssertEqual(Array(allowAll.prefix(2)), ["devices/c/devices.deny=a", "devices/c/devices.allow=a"])
+        // update does not touch devices it was not given.
+        XCTAssertEqual(try applied(m, LinuxResources(), defaults: false, root: t.root), [])
+    }
+
     func testValidationAndErrorsNameTheFieldOrFile() throws {
         XCTAssertThrowsError(try CgroupManager.validate(resources: LinuxResources(devices: [LinuxDeviceCgroup(allow: true, type: "x")])))
         XCTAssertThrowsError(try CgroupManager.validate(resources: LinuxResources(devices: [LinuxDeviceCgroup(allow: true, access: "")])))
@@ -235,8 +252,12 @@ final class CgroupResourceTests: XCTestCase {
         XCTAssertThrowsError(try applied(m, LinuxResources(devices: [LinuxDeviceCgroup(allow: false, access: "rwm")]), root: t.root)) {
             XCTAssertTrue("\($0)".contains("BPF_PROG"), "\($0)")
         }
-        // runc's defaults alone (no spec rules) are not an error.
-        XCTAssertEqual(try applied(m, LinuxResources(), defaults: true, root: t.root), [])
+        // At create even a spec without rules gets the (deny-by-default) program.
+        XCTAssertThrowsError(try applied(m, LinuxResources(), defaults: true, root: t.root)) {
+            XCTAssertTrue("\($0)".contains("BPF_PROG"), "\($0)")
+        }
+        // update without device rules leaves devices alone.
+        XCTAssertEqual(try applied(m, LinuxResources(), defaults: false, root: t.root), [])
     }
 
     func testRealWriteErrorNamesFileAndValue() {

@@ -251,6 +251,52 @@ write-denied
 null-ok"
 }
 
+# A spec with a device node but no device cgroup rules: runc's device cgroup is still a
+# whitelist (its defaults only), so the node cannot be opened.
+@test "devices: with no device rules in the spec, only runc's default devices open" {
+	[ -e /dev/loop-control ] || skip "no loop-control on this host"
+	config '.linux.devices = [{"path": "/dev/lc", "type": "c", "major": 10, "minor": 237, "fileMode": 438, "uid": 0, "gid": 0}] | del(.linux.resources.devices)'
+	run_both '.process.args = ["sh", "-c", "(: >/dev/lc) 2>/dev/null && echo lc-ok || echo lc-denied; echo x >/dev/null && echo null-ok; head -c1 /dev/zero | wc -c"]'
+	expect_out "lc-denied
+null-ok
+1"
+}
+
+# The pure cgroup v2 path (an eBPF device program on the container's cgroup): in a
+# private mount namespace whose /sys/fs/cgroup is this host's cgroup2 hierarchy, both
+# runtimes see a v2-only host. The mount namespace ends with the test's shell.
+@test "devices: on a cgroup v2-only view the eBPF filter denies and allows as the reference" {
+	[ -e /dev/loop-control ] || skip "no loop-control on this host"
+	grep -q ' - cgroup2 ' /proc/self/mountinfo || skip "the kernel has no cgroup2 mount here"
+	local rid tid script
+	devices_spec
+	config '.linux.cgroupsPath = $p' --arg p "/safehouse-it-$$-v2"
+	config '.process.args = ["sh", "-c", "cat /dev/lc >/dev/null 2>&1 && echo read-ok || echo read-denied; (: >/dev/lc) 2>/dev/null && echo write-ok || echo write-denied; echo x >/dev/null && echo null-ok; grep ^0:: /proc/self/cgroup"]'
+	rid="$(new_id)"
+	tid="$(new_id)"
+	script='mount --make-rprivate / && umount -l /sys/fs/cgroup && mount -t cgroup2 none /sys/fs/cgroup || exit 99
+		"$1" --root "$2" run --bundle "$3" "$4" </dev/null; s=$?
+		[ -d /sys/fs/cgroup/safehouse-it-'$$'-v2 ] && echo cgroup-left
+		exit $s'
+	run unshare -m sh -c "$script" v2 "$REFERENCE" "$REF_ROOT" "$BUNDLE" "$rid"
+	[ "$status" -eq 0 ] || { echo "# reference: $output"; false; }
+	[ "$output" = "read-denied
+write-ok
+null-ok
+0::/safehouse-it-$$-v2" ]
+	local ref_output="$output"
+	run unshare -m sh -c "$script" v2 "$RUNTIME" "$ROOT" "$BUNDLE" "$tid"
+	echo "# safehouse: $output"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$ref_output" ]
+	# No device rules at all: the default program still denies /dev/lc.
+	config 'del(.linux.resources.devices)'
+	run unshare -m sh -c "$script" v2 "$RUNTIME" "$ROOT" "$BUNDLE" "$(new_id)"
+	echo "# safehouse, no rules: $output"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "read-denied" ] && [ "${lines[1]}" = "write-denied" ] && [ "${lines[2]}" = "null-ok" ]
+}
+
 @test "devices: devices.list is the reference's for the same spec (differential)" {
 	local rid tid rpid tpid
 	devices_spec

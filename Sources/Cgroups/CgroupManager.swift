@@ -45,11 +45,14 @@ public struct CgroupManager: CgroupManaging, Sendable {
     /// Resolves `cgroupsPath` the way runc does: an absolute path is taken from each
     /// hierarchy's root; a relative one, or none (then the container id), from the
     /// caller's own cgroup in that hierarchy.
-    public init(layout: CgroupLayout, cgroupsPath: String?, id: String,
+    ///
+    /// With `systemdDriver` (--systemd-cgroup) the path is "slice:prefix:name", placed
+    /// where systemd would place the unit (SystemdCgroupPath).
+    public init(layout: CgroupLayout, cgroupsPath: String?, id: String, systemdDriver: Bool = false,
                 callerMembership: [String: String] = CgroupMembership.of()) throws {
         self.layout = layout
-        try Self.validate(cgroupsPath: cgroupsPath)
-        let given = cgroupsPath ?? ""
+        try Self.validate(cgroupsPath: cgroupsPath, systemdDriver: systemdDriver)
+        let given = systemdDriver ? try SystemdCgroupPath.resolve(cgroupsPath, id: id) : cgroupsPath ?? ""
         var paths: [String] = []
         var resolvedPath = ""
         for h in layout.hierarchies {
@@ -73,10 +76,14 @@ public struct CgroupManager: CgroupManaging, Sendable {
 
     /// The checks on `cgroupsPath` that need no host access, so they can run before
     /// anything is created.
-    public static func validate(cgroupsPath: String?) throws {
+    public static func validate(cgroupsPath: String?, systemdDriver: Bool = false) throws {
         let given = cgroupsPath ?? ""
+        if systemdDriver {
+            _ = try SystemdCgroupPath.resolve(cgroupsPath, id: "id")
+            return
+        }
         if given.contains(":") {
-            throw CgroupError(message: "linux.cgroupsPath: \"\(given)\" is a systemd slice path, but this runtime uses cgroupfs (no systemd on this host)")
+            throw CgroupError(message: "linux.cgroupsPath: \"\(given)\" is a systemd \"slice:prefix:name\" path; pass --systemd-cgroup, or give a cgroupfs path")
         }
         if given.split(separator: "/").contains("..") {
             throw CgroupError(message: "linux.cgroupsPath: \"\(given)\" must not contain \"..\"")

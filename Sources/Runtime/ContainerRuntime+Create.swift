@@ -35,7 +35,7 @@ extension ContainerRuntime {
         let plan = try NamespacePlan(spec: spec)
         warnAboutUnknownCapabilities(process.capabilities)
         do {
-            try CgroupManager.validate(cgroupsPath: spec.linux?.cgroupsPath)
+            try CgroupManager.validate(cgroupsPath: spec.linux?.cgroupsPath, systemdDriver: systemdCgroup)
             if let resources = spec.linux?.resources { try CgroupManager.validate(resources: resources) }
         } catch {
             throw RuntimeError("\(error)")
@@ -75,7 +75,7 @@ extension ContainerRuntime {
 
             PhaseTrace.mark("forking")
             initPid = try forkInit(config, plan: plan, parentEnd: parentEnd, channel: channel) { pid in
-                let manager = try CgroupManager(layout: .host(), cgroupsPath: spec.linux?.cgroupsPath, id: id)
+                let manager = try CgroupManager(layout: .host(), cgroupsPath: spec.linux?.cgroupsPath, id: id, systemdDriver: systemdCgroup)
                 cgroups = manager
                 try manager.makeDirectories()
                 // The directories are all the init needs for its cgroup mount: tell it

@@ -48,7 +48,7 @@ extension ContainerRuntime {
     /// remove them with whatever is in them.
     func removeHalfMadeCgroups(_ id: String) {
         guard Files.exists(store.configPath(of: id)), let spec = try? store.loadConfig(id),
-              let manager = try? CgroupManager(layout: .host(), cgroupsPath: spec.linux?.cgroupsPath, id: id) else { return }
+              let manager = try? CgroupManager(layout: .host(), cgroupsPath: spec.linux?.cgroupsPath, id: id, systemdDriver: systemdCgroup) else { return }
         for pid in manager.processes() { _ = Glibc.kill(pid, SIGKILL) }
         for pid in manager.processes() { _ = Processes.waitForExit(pid, timeout: 5) }
         try? manager.destroy()

@@ -6,10 +6,13 @@ import OCI
 public final class ContainerRuntime {
     public let store: StateStore
     public let log: RuntimeLog
+    /// --systemd-cgroup: cgroupsPath is "slice:prefix:name" (SystemdCgroupPath).
+    public let systemdCgroup: Bool
 
-    public init(root: String, log: RuntimeLog) {
+    public init(root: String, log: RuntimeLog, systemdCgroup: Bool = false) {
         self.store = StateStore(root: root)
         self.log = log
+        self.systemdCgroup = systemdCgroup
     }
 }
 

@@ -19,7 +19,7 @@ struct GlobalOptions: ParsableArguments {
     @Flag(help: "Log debug messages.")
     var debug = false
 
-    @Flag(name: .customLong("systemd-cgroup"), help: "Use systemd to manage cgroups (refused: this host has no systemd).")
+    @Flag(name: .customLong("systemd-cgroup"), help: "cgroupsPath is systemd's \"slice:prefix:name\" (laid out as systemd would; hosts without systemd only).")
     var systemdCgroup = false
 
     func validate() throws {
@@ -48,10 +48,13 @@ struct GlobalSettings: Equatable {
 
     /// The runtime bound to --root, logging where --log says.
     func runtime() throws -> ContainerRuntime {
-        if systemdCgroup && !SystemdProbe.available {
-            throw RuntimeError("--systemd-cgroup: systemd is not running on this host (PID 1 is not systemd); drop the flag to use cgroupfs")
+        // Without systemd the driver's "slice:prefix:name" paths are laid out as systemd
+        // would (SystemdCgroupPath); with systemd running, units would have to be asked
+        // for over D-Bus, which safehouse does not speak.
+        if systemdCgroup && SystemdProbe.available {
+            throw RuntimeError("--systemd-cgroup: systemd runs this host and safehouse does not register units over D-Bus; drop the flag to use cgroupfs")
         }
-        return ContainerRuntime(root: root, log: try makeLog())
+        return ContainerRuntime(root: root, log: try makeLog(), systemdCgroup: systemdCgroup)
     }
 
     func makeLog() throws -> RuntimeLog {

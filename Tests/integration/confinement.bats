@@ -390,3 +390,33 @@ null-ok
 	ref delete --force "$rid"
 	rt delete --force "$tid"
 }
+
+# --systemd-cgroup on a host without systemd: "slice:prefix:name" is laid out as systemd
+# would lay out the unit (slice expanded, "prefix-name.scope"), in every hierarchy, and
+# delete removes the unit's directories.
+@test "cgroupsPath: --systemd-cgroup places slice:prefix:name where systemd would" {
+	[ ! -e /run/systemd/system ] || skip "systemd runs this host (safehouse refuses the flag there)"
+	local id pid slice="shit$$-a.slice"
+	id="$(new_id)"
+	config '.linux.cgroupsPath = $p | .process.args = ["sleep", "60"]' --arg p "$slice:safehouse-it-$$:$id"
+	"$RUNTIME" --root "$ROOT" --systemd-cgroup run --detach --bundle "$BUNDLE" "$id" </dev/null
+	pid="$(rt state "$id" | jq -r .pid)"
+	local want="/shit$$.slice/shit$$-a.slice/safehouse-it-$$-$id.scope"
+	grep -x "[0-9]*:memory:$want" "/proc/$pid/cgroup"
+	grep -x "[0-9]*:pids:$want" "/proc/$pid/cgroup"
+	[ -d "/sys/fs/cgroup/memory$want" ]
+	"$RUNTIME" --root "$ROOT" --systemd-cgroup delete --force "$id"
+	[ ! -d "/sys/fs/cgroup/memory$want" ]
+	# The slices stay, as systemd's would; remove them here.
+	find /sys/fs/cgroup -mindepth 2 -maxdepth 3 -type d -name "shit$$*.slice" | sort -r | xargs -r rmdir
+	# Without the flag the slice form is an error naming the field, and nothing is left.
+	run "$RUNTIME" --root "$ROOT" run --bundle "$BUNDLE" "$(new_id)"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"linux.cgroupsPath: "*"pass --systemd-cgroup"* ]]
+	[ -z "$(rt list -q)" ]
+	# A malformed slice with the flag: the same.
+	config '.linux.cgroupsPath = "not-a-slice:p:n"'
+	run "$RUNTIME" --root "$ROOT" --systemd-cgroup run --bundle "$BUNDLE" "$(new_id)"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *'linux.cgroupsPath: "not-a-slice"'* ]]
+}

@@ -13,9 +13,11 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "safehouse", targets: ["safehouse"]),
+        .executable(name: "safehouse-warden", targets: ["safehouse-warden"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // The C that Swift cannot call directly: variadic syscalls, ioctls, SCM_RIGHTS.
@@ -41,11 +43,16 @@ let package = Package(
                 .linkedLibrary(":libseccomp.a", .when(configuration: .release)),
             ]
         ),
+        // Agent sandboxes: policy files, shipped profiles, the generated OCI spec.
+        .target(name: "Agent", dependencies: ["OCI", "Linux", "Runtime", .product(name: "Yams", package: "Yams")]),
+        // The per-sandbox keeper: deadline, emergency stop, limit events (Warden.swift).
+        .target(name: "Warden", dependencies: ["Linux", "Cgroups", "CLinux"]),
+        .executableTarget(name: "safehouse-warden", dependencies: ["Warden"]),
         // Argument parsing only.
         .executableTarget(
             name: "safehouse",
             dependencies: [
-                "Runtime", "OCI",
+                "Runtime", "OCI", "Agent",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -53,6 +60,8 @@ let package = Package(
         .testTarget(name: "LinuxTests", dependencies: ["Linux"]),
         .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "Linux", "OCI"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "OCI"]),
+        .testTarget(name: "AgentTests", dependencies: ["Agent", "OCI", "Runtime", "Linux"]),
+        .testTarget(name: "WardenTests", dependencies: ["Warden", "Cgroups", "Linux"]),
         .testTarget(name: "SeccompTests", dependencies: ["Seccomp", "CSeccomp", "OCI", "Linux"]),
     ]
 )

@@ -18,6 +18,7 @@
 #include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/xattr.h>
 #include <termios.h>
 #include <unistd.h>
 #include <linux/capability.h>
@@ -295,4 +296,33 @@ int sh_bpf_prog_fd_by_id(uint32_t id) {
     int fd = (int)sh_bpf(BPF_PROG_GET_FD_BY_ID, &attr);
     if (fd >= 0) (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
     return fd;
+}
+
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
+#ifndef OPEN_TREE_CLONE
+#define OPEN_TREE_CLONE 1
+#endif
+#ifndef MOUNT_ATTR_IDMAP
+#define MOUNT_ATTR_IDMAP 0x00100000
+#endif
+#ifndef MOVE_MOUNT_F_EMPTY_PATH
+#define MOVE_MOUNT_F_EMPTY_PATH 0x00000004
+#endif
+struct sh_mount_attr { uint64_t attr_set, attr_clr, propagation, userns_fd; };
+
+int sh_open_tree_clone(const char *path) {
+    return (int)syscall(428 /* open_tree */, AT_FDCWD, path, OPEN_TREE_CLONE | O_CLOEXEC | AT_RECURSIVE);
+}
+int sh_mount_setattr_idmap(int tree_fd, int userns_fd) {
+    struct sh_mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)userns_fd };
+    return (int)syscall(442 /* mount_setattr */, tree_fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr);
+}
+int sh_move_mount_to(int tree_fd, const char *target) {
+    return (int)syscall(429 /* move_mount */, tree_fd, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH);
+}
+
+long sh_lgetxattr(const char *path, const char *name, void *value, size_t size) {
+    return (long)lgetxattr(path, name, value, size);
 }

@@ -84,11 +84,25 @@ public enum Files {
 
     /// rm -rf of a directory this runtime owns (the state directory); does not cross
     /// mount points it cannot remove and never follows symlinks.
+    ///
+    /// It never crosses into another mounted file system: a directory on another
+    /// device is refused (EBUSY) rather than emptied, so a mount left behind (an
+    /// overlay, a bind of someone's data) can never cost its owner their files.
     public static func removeTree(_ path: String) throws {
         var st = Glibc.stat()
         if Glibc.lstat(path, &st) != 0 { return }
+        try removeTree(path, device: st.st_dev, st)
+    }
+
+    private static func removeTree(_ path: String, device: UInt, _ st: Glibc.stat) throws {
         if (st.st_mode & S_IFMT) == S_IFDIR {
-            for name in try list(path) { try removeTree(path + "/" + name) }
+            if st.st_dev != device { throw SystemError(call: "remove (a mount point)", path: path, errno: EBUSY) }
+            for name in try list(path) {
+                var child = Glibc.stat()
+                let p = path + "/" + name
+                if Glibc.lstat(p, &child) != 0 { continue }
+                try removeTree(p, device: device, child)
+            }
             try syscall("rmdir", path) { Glibc.rmdir(path) }
         } else {
             try syscall("unlink", path) { Glibc.unlink(path) }
@@ -124,5 +138,13 @@ extension Files {
     /// mknod(2) of a device or FIFO; `kind` is S_IFCHR, S_IFBLK or S_IFIFO.
     public static func makeNode(_ path: String, kind: mode_t, mode: mode_t, major: UInt32, minor: UInt32, name: String) throws {
         try syscall("mknod", name) { sh_mknod(path, UInt32(kind | mode), major, minor) }
+    }
+
+    /// The value of the extended attribute `name` of `path` itself (a final symlink is
+    /// not followed), or nil when it has none or cannot be read.
+    public static func extendedAttribute(_ path: String, _ name: String) -> [UInt8]? {
+        var value = [UInt8](repeating: 0, count: 256)
+        let n = sh_lgetxattr(path, name, &value, value.count)
+        return n < 0 ? nil : Array(value[0..<n])
     }
 }

@@ -89,14 +89,14 @@ extension Spec {
 
     /// Paths runc hides: kernel interfaces that leak host information or allow attacks.
     /// Current runc also masks /sys/devices/virtual/tpm (TPM event logs).
-    static let defaultMaskedPaths = [
+    public static let defaultMaskedPaths = [
         "/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
         "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware",
         "/proc/scsi", "/sys/devices/virtual/tpm",
     ]
 
     /// Paths runc makes read-only.
-    static let defaultReadonlyPaths = [
+    public static let defaultReadonlyPaths = [
         "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
     ]
 

@@ -1,3 +1,4 @@
+import Linux
 import OCI
 
 /// What the runtime keeps on disk for one container (`<root>/<id>/state.json`).
@@ -30,6 +31,11 @@ public struct ContainerRecord: Sendable {
     public var cgroupPaths: [String] = []
     /// Which backend runs it (only `native` so far).
     public var backend: String = "native"
+    /// Whether the root is an ephemeral overlay (`<dir>/ephemeral`, EphemeralRoot).
+    public var ephemeralRoot = false
+    /// The sandbox's warden, if one was started (pid and start time, against reuse).
+    public var wardenPid: Int32 = 0
+    public var wardenStartTime: UInt64 = 0
 
     public init(id: String, pid: Int32, pidStartTime: UInt64, bundle: String, rootfs: String, created: String,
                 owner: String, annotations: [String: String]?, hooks: Hooks?, ownsPidNamespace: Bool,
@@ -66,6 +72,11 @@ public struct ContainerRecord: Sendable {
         w.add("ownsPidNamespace", ownsPidNamespace)
         w.add("cgroupPaths", cgroupPaths)
         w.add("backend", backend)
+        if ephemeralRoot { w.add("ephemeralRoot", true) }
+        if wardenPid > 0 {
+            w.add("wardenPid", Int64(wardenPid))
+            w.add("wardenStartTime", wardenStartTime)
+        }
         return w.bytes
     }
 
@@ -79,5 +90,14 @@ public struct ContainerRecord: Sendable {
                   created: created, owner: owner, annotations: o.stringMap("annotations"), hooks: nil,
                   ownsPidNamespace: owns, cgroupPaths: paths, backend: o.string("backend") ?? "native")
         self.hasHooks = o.bool("hasHooks") ?? false
+        self.ephemeralRoot = o.bool("ephemeralRoot") ?? false
+        self.wardenPid = Int32(truncatingIfNeeded: o.int64("wardenPid") ?? 0)
+        self.wardenStartTime = o.uint64("wardenStartTime") ?? 0
+    }
+
+    /// The warden's pid while that process is still the warden.
+    public var liveWardenPid: Int32? {
+        guard wardenPid > 0, Processes.startTime(of: wardenPid) == wardenStartTime else { return nil }
+        return wardenPid
     }
 }

@@ -48,6 +48,8 @@ extension ContainerRuntime {
                 log.warning("seccomp: ignoring syscalls unknown to this kernel or libseccomp: \(skipped.joined(separator: " "))")
             }
         }
+        let treatment: SandboxTreatment?
+        do { treatment = try sandboxTreatment?(spec) } catch { throw RuntimeError("\(error)") }
         // Worked out after the fork, while the init enters its namespaces.
         var cgroups: CgroupManager?
         let console = try consoleSocketFD ?? options.consoleSocket.map { path in
@@ -66,8 +68,17 @@ extension ContainerRuntime {
             // Opened read-write so the open does not block; the init inherits it.
             let fifo = try FileDescriptor.open(fifoPath, O_RDWR)
             let (parentEnd, childEnd) = try Sockets.seqpacketPair()
+            // The sandbox's root: an overlay over the image, made before the fork so the
+            // init's mount namespace starts with it.
+            var rootfs = bundle.rootfs
+            if let treatment {
+                rootfs = try stage("ephemeral root for \(bundle.rootfs)") {
+                    try EphemeralRoot.mount(lower: bundle.rootfs, at: EphemeralRoot.directory(root: store.root, id: id),
+                                            sizeBytes: treatment.diskBytes, linux: spec.linux)
+                }
+            }
             let config = InitConfig(
-                id: id, spec: spec, process: process, rootfs: bundle.rootfs, bundle: bundle.path,
+                id: id, spec: spec, process: process, rootfs: rootfs, bundle: bundle.path,
                 channel: SyncChannel(socket: childEnd), execFifo: fifo, consoleSocket: console,
                 namespaces: plan, noPivot: options.noPivot, noNewKeyring: options.noNewKeyring,
                 preserveFds: options.preserveFds, lock: lock, seccomp: seccomp)
@@ -95,10 +106,11 @@ extension ContainerRuntime {
                 _ = try channel.receive("starting")
                 throw RuntimeError("container init exited during set-up")
             }
-            let record = ContainerRecord(
+            var record = ContainerRecord(
                 id: id, pid: initPid, pidStartTime: startTime, bundle: bundle.path, rootfs: bundle.rootfs,
                 created: Clock.rfc3339Now(), owner: Owner.name(of: getuid()), annotations: spec.annotations, hooks: spec.hooks,
                 ownsPidNamespace: plan.new.contains(.pid), cgroupPaths: cgroups?.paths ?? [])
+            record.ephemeralRoot = treatment != nil
             // Recorded at once, so a create killed half way can still be deleted.
             try store.save(record)
             PhaseTrace.mark("state saved")
@@ -120,6 +132,15 @@ extension ContainerRuntime {
             guard message == .ready else {
                 throw RuntimeError("unexpected message from container init while setting up the container")
             }
+            if let treatment, let warden = WardenLauncher.executable(configured: treatment.warden) {
+                let pid = try WardenLauncher.spawn(warden, stateDirectory: store.directory(of: id), initPid: initPid,
+                                                   timeoutSeconds: treatment.timeoutSeconds, cgroupPaths: record.cgroupPaths)
+                record.wardenPid = pid
+                record.wardenStartTime = Processes.startTime(of: pid) ?? 0
+                try store.save(record)
+            } else if treatment != nil {
+                throw RuntimeError("sandbox: no safehouse-warden next to this executable")
+            }
             if let pidFile = options.pidFile {
                 try stage("--pid-file \(pidFile)") {
                     try Files.writeAtomically(Bundle.absolute(pidFile), Array(String(initPid).utf8), mode: 0o644)
@@ -133,6 +154,7 @@ extension ContainerRuntime {
                 _ = Processes.reapAny()
             }
             try? cgroups?.destroy()
+            try? EphemeralRoot.remove(EphemeralRoot.directory(root: store.root, id: id))
             try? Files.removeTree(store.directory(of: id))
             throw error
         }

@@ -25,6 +25,7 @@ extension ContainerRuntime {
         } catch {
             guard force else { throw error }
             removeHalfMadeCgroups(id)
+            try stage("remove the ephemeral root") { try EphemeralRoot.remove(EphemeralRoot.directory(root: store.root, id: id)) }
             try stage("remove \(dir)") { try Files.removeTree(dir) }
             return
         }
@@ -74,7 +75,18 @@ extension ContainerRuntime {
         } catch {
             throw RuntimeError("\(error)")
         }
-        try stage("remove \(store.directory(of: record.id))") { try Files.removeTree(store.directory(of: record.id)) }
+        let dir = store.directory(of: record.id)
+        if record.ephemeralRoot {
+            // The warden writes its report when the init ends: let it finish first.
+            if let warden = record.liveWardenPid { _ = Processes.waitForExit(warden, timeout: 2) }
+            if log.debugEnabled {
+                let changes = ChangeSet.compute(upper: EphemeralRoot.directory(root: store.root, id: record.id) + "/upper", lower: record.rootfs)
+                log.debug("container \(record.id): ephemeral root changes: \(changes.count(.created)) created, \(changes.count(.modified)) modified, \(changes.count(.deleted)) deleted")
+            }
+        }
+        // Always tried (cheap): a create that died half way may have left the mounts.
+        try stage("remove the ephemeral root") { try EphemeralRoot.remove(EphemeralRoot.directory(root: store.root, id: record.id)) }
+        try stage("remove \(dir)") { try Files.removeTree(dir) }
         do {
             if !HookKind.poststop.hooks(in: record.hooks).isEmpty {
                 try HookRunner.run(.poststop, of: record.hooks, state: try stateJSON(record, status: .stopped))

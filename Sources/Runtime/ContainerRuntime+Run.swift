@@ -13,7 +13,11 @@ extension ContainerRuntime {
     /// `run`: create and start; with `detach` return at once, otherwise wait for the
     /// container's process, forward signals to it, delete the container when it ends
     /// and return its exit code (128 + signal for a signal death).
-    public func run(id: String, options: CreateOptions, detach: Bool) throws -> Int32 {
+    ///
+    /// `beforeDelete` sees the record once the init has exited and before anything
+    /// is removed (`agent run` reads the warden's report and the change set there).
+    public func run(id: String, options: CreateOptions, detach: Bool,
+                    beforeDelete: ((ContainerRecord) -> Void)? = nil) throws -> Int32 {
         PhaseTrace.mark("run")
         try ContainerID.validate(id)
         let bundle = try Bundle.load(options.bundle)
@@ -62,6 +66,10 @@ extension ContainerRuntime {
             status = waitForInit(created.initPid, forwarding: waited)
         }
         PhaseTrace.mark("exited")
+        if let beforeDelete {
+            // The record as create finished it (the warden's pid is in the saved copy).
+            beforeDelete((try? store.load(id)) ?? created.record)
+        }
         // The init is gone: remove what is left (state, hooks, and any process that
         // outlived it: none can when the container had its own pid namespace).
         do {

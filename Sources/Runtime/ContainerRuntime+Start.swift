@@ -36,6 +36,8 @@ extension ContainerRuntime {
         try fifo.write([0])
         fifo.close()
         try Files.remove(fifoPath)
+        // A sandbox's wall-clock limit runs from start (WardenLauncher, Warden).
+        if let warden = record.liveWardenPid { _ = Glibc.kill(warden, SIGUSR1) }
 
         // poststart failures are warnings: the container is already running (runtime spec).
         do {

@@ -8,6 +8,10 @@ public final class ContainerRuntime {
     public let log: RuntimeLog
     /// --systemd-cgroup: cgroupsPath is "slice:prefix:name" (SystemdCgroupPath).
     public let systemdCgroup: Bool
+    /// What `create` does beyond the spec for a sandbox: the caller (the CLI, through
+    /// the Agent layer) reads the policy annotation and answers; nil for a plain
+    /// container. The runtime itself knows nothing of policies.
+    public var sandboxTreatment: ((Spec) throws -> SandboxTreatment?)?
 
     public init(root: String, log: RuntimeLog, systemdCgroup: Bool = false) {
         self.store = StateStore(root: root)

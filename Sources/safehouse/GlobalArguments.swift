@@ -26,7 +26,11 @@ enum GlobalArguments {
             index += 1
         }
         guard index < args.count, !globals.isEmpty else { return args }
-        // The command name, then the globals, then the command's own arguments.
+        // The command name, then the globals, then the command's own arguments. A
+        // command group ("agent run") keeps its subcommand name with it.
+        if args[index] == "agent", index + 1 < args.count, !args[index + 1].hasPrefix("-") {
+            return [args[index], args[index + 1]] + globals + args[(index + 2)...]
+        }
         return [args[index]] + globals + args[(index + 1)...]
     }
 }

@@ -1,3 +1,4 @@
+import Agent
 import ArgumentParser
 import Runtime
 #if canImport(Glibc)
@@ -54,7 +55,15 @@ struct GlobalSettings: Equatable {
         if systemdCgroup && SystemdProbe.available {
             throw RuntimeError("--systemd-cgroup: systemd runs this host and safehouse does not register units over D-Bus; drop the flag to use cgroupfs")
         }
-        return ContainerRuntime(root: root, log: try makeLog(), systemdCgroup: systemdCgroup)
+        let runtime = ContainerRuntime(root: root, log: try makeLog(), systemdCgroup: systemdCgroup)
+        // A spec naming a policy (io.safehouse.policy) gets the sandbox treatment:
+        // the ephemeral root and a warden (Sources/Agent/SandboxSpec.swift).
+        runtime.sandboxTreatment = { spec in
+            try SandboxSpec.treatment(for: spec.annotations).map {
+                SandboxTreatment(diskBytes: $0.diskBytes, timeoutSeconds: $0.timeoutSeconds)
+            }
+        }
+        return runtime
     }
 
     func makeLog() throws -> RuntimeLog {

@@ -125,4 +125,17 @@ int sh_bpf_query_cgroup_device(int cgroup_fd, uint32_t *ids, uint32_t *count);
 // BPF_PROG_GET_FD_BY_ID.
 int sh_bpf_prog_fd_by_id(uint32_t id);
 #define SH_BPF_F_ALLOW_MULTI 2u
+
+// Idmapped mounts (Linux 5.12+): a detached copy of the tree at `path`
+// (open_tree(OPEN_TREE_CLONE | AT_RECURSIVE)), its ids mapped through the user
+// namespace `userns_fd` (mount_setattr MOUNT_ATTR_IDMAP), attached at `target`
+// (move_mount). Each returns -1 with errno set on failure.
+int sh_open_tree_clone(const char *path);
+int sh_mount_setattr_idmap(int tree_fd, int userns_fd);
+int sh_move_mount_to(int tree_fd, const char *target);
+
+// lgetxattr(2): the value of an extended attribute of `path` itself (not following a
+// final symlink); returns its length, or -1 with errno set.
+long sh_lgetxattr(const char *path, const char *name, void *value, size_t size);
+
 #endif

@@ -1,0 +1,75 @@
+/// A sandbox policy: what an agent may read, write, reach and use. Written in YAML or
+/// JSON with human units (Quantity) and read strictly (PolicyReader): an unknown key
+/// or a bad value is an error that names it.
+///
+/// Shipped profiles live in bundles/policies/ (and are compiled in: Profiles.swift).
+public struct Policy: Equatable, Sendable {
+    /// The profile name or file it came from ("default", "/etc/p.yaml").
+    public var source: String
+    public var description: String?
+    public var filesystem = Filesystem()
+    public var limits = Limits()
+    public var user = UserMapping()
+    /// Added to the process environment (after PATH and HOME, which it may replace).
+    public var env: [String: String] = [:]
+    /// The process's working directory inside the sandbox.
+    public var workdir = "/scratch"
+    public var network = Network()
+    public var backend: Backend = .native
+    /// Where audit records go (a file path), used once the audit log lands.
+    public var audit: String?
+    /// Capabilities the process keeps (bounding, effective, permitted); none by default.
+    public var capabilities: [String] = []
+    /// The seccomp profile: `agent` (everything but the dangerous families) or
+    /// `minimal` (only what ordinary programs use).
+    public var syscalls: SyscallProfile = .agent
+
+    public init(source: String) { self.source = source }
+
+    public struct Filesystem: Equatable, Sendable {
+        /// Host directory mounted read-only at /input.
+        public var input: String?
+        /// Host directory mounted read-write at /output: the only thing that outlives
+        /// the sandbox.
+        public var output: String?
+        /// Size of each of the tmpfs at /scratch and /tmp.
+        public var scratch: UInt64 = 64 << 20
+        /// The root stays read-only (writes only in /scratch, /tmp and /output).
+        public var readonlyRoot = false
+    }
+
+    public struct Limits: Equatable, Sendable {
+        public var memory: UInt64?
+        public var cpus: Double?
+        public var pids: Int64?
+        /// Wall-clock seconds from start; the warden kills the sandbox after it.
+        public var timeout: Double?
+        /// Size of the ephemeral upper layer (all writes to the root filesystem).
+        public var disk: UInt64 = 256 << 20
+    }
+
+    /// Root inside a user namespace mapped to an unprivileged host range.
+    public struct UserMapping: Equatable, Sendable {
+        public var uid: UInt32 = 0
+        public var gid: UInt32 = 0
+        public var userNamespace = true
+        /// The first host uid and gid of the mapped range.
+        public var hostID: UInt32 = 100_000
+        public var idCount: UInt32 = 65_536
+    }
+
+    public struct Network: Equatable, Sendable {
+        /// Destinations the egress proxy lets through: "host", "*.domain",
+        /// "host:port", CIDR. Empty: no network at all.
+        public var allow: [String] = []
+    }
+
+    public enum Backend: String, Sendable, CaseIterable { case native, gvisor }
+    public enum SyscallProfile: String, Sendable, CaseIterable { case agent, minimal }
+}
+
+/// A policy problem, always naming the source and the field.
+public struct PolicyError: Error, CustomStringConvertible, Equatable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,227 @@
+import Yams
+
+/// Reads a policy document (YAML, or JSON, which YAML reads too) strictly: every key
+/// must be known, every value of the right kind and unit. Errors read
+/// "policy SOURCE: limits.memory: "512MB!" is not a size (use 512Mi, 1G, 65536 ...)".
+public enum PolicyReader {
+    /// Parses `text`; `source` names it in errors and in the result.
+    public static func parse(_ text: String, source: String) throws -> Policy {
+        let tree: Any?
+        do {
+            tree = try Yams.load(yaml: text)
+        } catch {
+            throw PolicyError("policy \(source): not valid YAML or JSON: \(firstLine(of: "\(error)"))")
+        }
+        var policy = Policy(source: source)
+        guard let tree else { return policy } // an empty document: every default
+        var r = Reader(source: source)
+        let top = try r.map(tree, "", known: ["description", "filesystem", "limits", "user", "env", "workdir",
+                                              "network", "backend", "audit", "capabilities", "syscalls"])
+        for (key, value) in top {
+            switch key {
+            case "description": policy.description = try r.string(value, key)
+            case "filesystem":
+                let fs = try r.map(value, key, known: ["input", "output", "scratch", "readonlyRoot"])
+                for (k, v) in fs {
+                    let field = "filesystem." + k
+                    switch k {
+                    case "input": policy.filesystem.input = try r.absolutePath(v, field)
+                    case "output": policy.filesystem.output = try r.absolutePath(v, field)
+                    case "scratch": policy.filesystem.scratch = try r.size(v, field)
+                    default: policy.filesystem.readonlyRoot = try r.bool(v, field)
+                    }
+                }
+            case "limits":
+                let l = try r.map(value, key, known: ["memory", "cpus", "pids", "timeout", "disk"])
+                for (k, v) in l {
+                    let field = "limits." + k
+                    switch k {
+                    case "memory": policy.limits.memory = try r.size(v, field, minimum: 4 << 20)
+                    case "cpus": policy.limits.cpus = try r.cpus(v, field)
+                    case "pids": policy.limits.pids = Int64(try r.integer(v, field, range: 1...4_194_304))
+                    case "timeout": policy.limits.timeout = try r.duration(v, field)
+                    default: policy.limits.disk = try r.size(v, field, minimum: 1 << 20)
+                    }
+                }
+            case "user":
+                let u = try r.map(value, key, known: ["uid", "gid", "userNamespace", "hostID", "idCount"])
+                for (k, v) in u {
+                    let field = "user." + k
+                    switch k {
+                    case "uid": policy.user.uid = UInt32(try r.integer(v, field, range: 0...65_535))
+                    case "gid": policy.user.gid = UInt32(try r.integer(v, field, range: 0...65_535))
+                    case "userNamespace": policy.user.userNamespace = try r.bool(v, field)
+                    case "hostID": policy.user.hostID = UInt32(try r.integer(v, field, range: 1...4_000_000_000))
+                    default: policy.user.idCount = UInt32(try r.integer(v, field, range: 1...1 << 24))
+                    }
+                }
+            case "env":
+                let e = try r.map(value, key, known: nil)
+                for (k, v) in e {
+                    guard !k.isEmpty, !k.contains("="), !k.contains("\0") else { throw r.error("env.\(k)", "is not a variable name") }
+                    policy.env[k] = try r.scalarText(v, "env.\(k)")
+                }
+            case "workdir": policy.workdir = try r.absolutePath(value, key)
+            case "network":
+                let n = try r.map(value, key, known: ["allow"])
+                if let list = n.first(where: { $0.0 == "allow" })?.1 {
+                    policy.network.allow = try r.list(list, "network.allow").enumerated().map { i, item in
+                        let text = try r.string(item, "network.allow[\(i)]")
+                        guard NetworkRule.isValid(text) else {
+                            throw r.error("network.allow[\(i)]", "\"\(text)\" is not a host, *.domain, host:port or CIDR")
+                        }
+                        return text
+                    }
+                }
+            case "backend":
+                let text = try r.string(value, key)
+                guard let b = Policy.Backend(rawValue: text) else { throw r.error(key, "\"\(text)\" is not one of native, gvisor") }
+                policy.backend = b
+            case "audit": policy.audit = try r.absolutePath(value, key)
+            case "capabilities":
+                policy.capabilities = try r.list(value, key).enumerated().map { i, item in
+                    var name = try r.string(item, "capabilities[\(i)]").uppercased()
+                    if !name.hasPrefix("CAP_") { name = "CAP_" + name }
+                    guard knownCapabilities.contains(name) else { throw r.error("capabilities[\(i)]", "\"\(name)\" is not a capability") }
+                    return name
+                }
+            default: // syscalls
+                let text = try r.string(value, key)
+                guard let p = Policy.SyscallProfile(rawValue: text) else { throw r.error(key, "\"\(text)\" is not one of agent, minimal") }
+                policy.syscalls = p
+            }
+        }
+        return policy
+    }
+
+    static func firstLine(of text: String) -> String {
+        String(text.split(separator: "\n").first ?? "")
+    }
+
+    static let knownCapabilities: Set<String> = [
+        "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL", "CAP_SETGID",
+        "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN",
+        "CAP_NET_RAW", "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE",
+        "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE", "CAP_SYS_RESOURCE", "CAP_SYS_TIME",
+        "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE", "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP",
+        "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ",
+        "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
+    ]
+
+    /// Typed access to the loaded tree, with the source for error messages.
+    struct Reader {
+        let source: String
+
+        func error(_ field: String, _ problem: String) -> PolicyError {
+            PolicyError("policy \(source): \(field.isEmpty ? "document" : field): \(problem)")
+        }
+
+        func map(_ value: Any, _ field: String, known: Set<String>?) throws -> [(String, Any)] {
+            guard let dict = value as? [String: Any] else {
+                if let anyDict = value as? [AnyHashable: Any] {
+                    let bad = anyDict.keys.first { !($0.base is String) }
+                    throw error(field, "key \(bad.map { "\($0)" } ?? "?") is not a string")
+                }
+                throw error(field, "must be a mapping of keys to values")
+            }
+            if let known {
+                for key in dict.keys.sorted() where !known.contains(key) {
+                    let prefix = field.isEmpty ? "" : field + "."
+                    throw PolicyError("policy \(source): \(prefix)\(key): unknown key (known: \(known.sorted().joined(separator: ", ")))")
+                }
+            }
+            return dict.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        }
+
+        func list(_ value: Any, _ field: String) throws -> [Any] {
+            guard let list = value as? [Any] else { throw error(field, "must be a list") }
+            return list
+        }
+
+        func string(_ value: Any, _ field: String) throws -> String {
+            guard let s = value as? String else { throw error(field, "must be text") }
+            return s
+        }
+
+        /// Text of a scalar of any kind (env values may be written as numbers).
+        func scalarText(_ value: Any, _ field: String) throws -> String {
+            switch value {
+            case let s as String: return s
+            case let i as Int: return String(i)
+            case let d as Double: return String(d)
+            case let b as Bool: return b ? "true" : "false"
+            default: throw error(field, "must be text")
+            }
+        }
+
+        func bool(_ value: Any, _ field: String) throws -> Bool {
+            guard let b = value as? Bool else { throw error(field, "must be true or false") }
+            return b
+        }
+
+        func integer(_ value: Any, _ field: String, range: ClosedRange<Int>) throws -> Int {
+            guard let i = value as? Int else { throw error(field, "must be a whole number") }
+            guard range.contains(i) else { throw error(field, "\(i) is out of range \(range.lowerBound)...\(range.upperBound)") }
+            return i
+        }
+
+        func size(_ value: Any, _ field: String, minimum: UInt64 = 1) throws -> UInt64 {
+            let text = try scalarText(value, field)
+            guard let bytes = Quantity.bytes(text) else {
+                throw error(field, "\"\(text)\" is not a size (use 512Mi, 1.5Gi, 100M or a number of bytes)")
+            }
+            guard bytes >= minimum else { throw error(field, "\"\(text)\" is below the minimum of \(Quantity.describe(bytes: minimum))") }
+            return bytes
+        }
+
+        func cpus(_ value: Any, _ field: String) throws -> Double {
+            let text = try scalarText(value, field)
+            guard let v = Quantity.cpus(text) else { throw error(field, "\"\(text)\" is not a positive number of CPUs (use 1, 0.5, 1.5)") }
+            return v
+        }
+
+        func duration(_ value: Any, _ field: String) throws -> Double {
+            let text = try scalarText(value, field)
+            guard let s = Quantity.seconds(text) else { throw error(field, "\"\(text)\" is not a duration (use 30s, 5m, 1h30m, 250ms)") }
+            return s
+        }
+
+        func absolutePath(_ value: Any, _ field: String) throws -> String {
+            let text = try string(value, field)
+            guard text.hasPrefix("/"), !text.split(separator: "/").contains("..") else {
+                throw error(field, "\"\(text)\" must be an absolute path without \"..\"")
+            }
+            return text
+        }
+    }
+}
+
+/// The forms of a network.allow entry (checked here; enforced by the egress proxy).
+public enum NetworkRule {
+    public static func isValid(_ text: String) -> Bool {
+        if text.isEmpty || text.count > 253 + 6 { return false }
+        if let slash = text.firstIndex(of: "/") {
+            let address = text[..<slash], bits = text[text.index(after: slash)...]
+            guard let n = Int(bits) else { return false }
+            if isIPv4(address) { return (0...32).contains(n) }
+            return address.contains(":") && (0...128).contains(n) && address.allSatisfy { $0.isHexDigit || $0 == ":" }
+        }
+        var host = Substring(text)
+        if let colon = text.lastIndex(of: ":"), !text.contains("["), text.filter({ $0 == ":" }).count == 1 {
+            guard let port = Int(text[text.index(after: colon)...]), (1...65_535).contains(port) else { return false }
+            host = text[..<colon]
+        }
+        if host.hasPrefix("*.") { host = host.dropFirst(2) }
+        if isIPv4(host) { return true }
+        let labels = host.split(separator: ".", omittingEmptySubsequences: false)
+        return !labels.isEmpty && labels.allSatisfy { label in
+            !label.isEmpty && label.count <= 63 && label.first != "-" && label.last != "-"
+                && label.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }
+        }
+    }
+
+    static func isIPv4(_ text: Substring) -> Bool {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4 && parts.allSatisfy { p in !p.isEmpty && p.count <= 3 && p.allSatisfy(\.isNumber) && Int(p)! <= 255 }
+    }
+}

@@ -1,0 +1,213 @@
+import FoundationEssentials
+import Linux
+import OCI
+import Runtime
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `safehouse agent run`: policy → spec → bundle → create (ephemeral root, warden) →
+/// start → wait → report → delete. Nothing stays behind but what /output received.
+public struct SandboxRunner {
+    public struct Options: Sendable {
+        public var policy = "default"
+        public var rootfs: String
+        public var input: String?
+        public var output: String?
+        public var id: String?
+        public var backend: String?
+        public var timeout: String?
+        public var summary: SummaryFormat = .text
+        public var args: [String]
+
+        public init(rootfs: String, args: [String]) {
+            self.rootfs = rootfs
+            self.args = args
+        }
+    }
+
+    public enum SummaryFormat: String, Sendable { case text, json, none }
+
+    /// What one run did, for the summary.
+    public struct Outcome {
+        public var id: String
+        public var policy: String
+        public var exitCode: Int32
+        public var seconds: Double
+        public var limitsHit: [String]
+        public var changes: ChangeSet
+    }
+
+    /// The exit code for a timeout, as timeout(1) uses it.
+    public static let timeoutExitCode: Int32 = 124
+
+    let runtime: ContainerRuntime
+    public init(runtime: ContainerRuntime) { self.runtime = runtime }
+
+    /// The policy with the command line's overrides applied and checked.
+    public static func effectivePolicy(_ o: Options) throws -> Policy {
+        var policy = try Profiles.resolve(o.policy)
+        if let input = o.input { policy.filesystem.input = absolute(input) }
+        if let output = o.output { policy.filesystem.output = absolute(output) }
+        if let t = o.timeout {
+            guard let s = Quantity.seconds(t) else { throw PolicyError("--timeout: \"\(t)\" is not a duration (use 30s, 5m, 1h30m, 250ms)") }
+            policy.limits.timeout = s
+        }
+        if let b = o.backend {
+            guard let backend = Policy.Backend(rawValue: b) else { throw PolicyError("--backend: \"\(b)\" is not one of native, gvisor") }
+            policy.backend = backend
+        }
+        return policy
+    }
+
+    public static func request(_ o: Options) -> SandboxRequest {
+        SandboxRequest(rootfs: absolute(o.rootfs), args: o.args, policyName: o.policy)
+    }
+
+    /// Checks the host paths a sandbox will use; makes a missing output directory.
+    public static func prepareZones(_ policy: Policy, rootfs: String) throws {
+        guard Files.isDirectory(rootfs) else { throw PolicyError("--rootfs: \(rootfs) is not a directory") }
+        if let input = policy.filesystem.input, !Files.isDirectory(input) {
+            throw PolicyError("--input: \(input) is not a directory")
+        }
+        if let output = policy.filesystem.output {
+            if !Files.exists(output) {
+                do { try Files.makeDirectories(output) } catch { throw PolicyError("--output: \(error)") }
+            }
+            guard Files.isDirectory(output) else { throw PolicyError("--output: \(output) is not a directory") }
+        }
+    }
+
+    public func run(_ o: Options) throws -> (Int32, Outcome) {
+        let policy = try Self.effectivePolicy(o)
+        if policy.backend == .gvisor {
+            throw PolicyError("backend gvisor: not available in this build yet; use --backend native")
+        }
+        let request = Self.request(o)
+        try Self.prepareZones(policy, rootfs: request.rootfs)
+        var spec = try SandboxSpec.generate(policy, request)
+        if let t = policy.limits.timeout { spec.annotations?[SandboxAnnotation.timeout] = String(t) }
+        let id = o.id ?? "agent-" + Self.randomHex(8)
+        do { try ContainerID.validate(id) } catch { throw PolicyError("--id: \(error)") }
+        if Files.exists(runtime.store.directory(of: id)) { throw PolicyError("--id: container \"\(id)\" already exists") }
+
+        // The bundle lives only as long as the run.
+        let bundle = "/run/safehouse-agent/" + id
+        try Files.makeDirectories("/run/safehouse-agent")
+        guard mkdir(bundle, 0o700) == 0 else { throw PolicyError("bundle \(bundle): \(SystemError.message(for: errno))") }
+        defer { try? Files.removeTree(bundle) }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        try Files.writeAtomically(bundle + "/config.json", Array(try encoder.encode(spec)), mode: 0o600)
+
+        // /output belongs to the sandbox's root for the run, and back to its owner after.
+        let handover = try policy.filesystem.output.map { try OutputHandover(directory: $0, policy: policy) }
+        defer { handover?.restore() }
+
+        let started = Self.now()
+        var report: [String: String] = [:]
+        var changes = ChangeSet()
+        var stopped = false
+        let status = try runtime.run(id: id, options: CreateOptions(bundle: bundle), detach: false) { record in
+            let dir = runtime.store.directory(of: id)
+            if let warden = record.liveWardenPid { _ = Processes.waitForExit(warden, timeout: 5) }
+            report = Self.readReport(dir + "/warden.json")
+            stopped = Files.exists(dir + "/" + ContainerRuntime.stopMarker)
+            changes = ChangeSet.compute(upper: EphemeralRoot.directory(root: runtime.store.root, id: id) + "/upper", lower: record.rootfs)
+        }
+        // The runtime made the mount points (/scratch, /input, ...): not the agent's doing.
+        let mountPoints = Set((spec.mounts ?? []).map(\.destination))
+        changes.entries.removeAll { $0.kind == .created && $0.size == 0 && mountPoints.contains($0.path) }
+        var limits: [String] = []
+        var code = status
+        switch report["reason"] {
+        case "timeout":
+            limits.append("timeout (\(Quantity.describe(seconds: policy.limits.timeout ?? 0)))")
+            code = Self.timeoutExitCode
+        case "stopped":
+            limits.append("stopped (emergency stop)")
+        default:
+            if stopped { limits.append("stopped (emergency stop)") }
+        }
+        if let oom = report["oomKills"].flatMap(Int.init), oom > 0 {
+            limits.append("memory (\(oom) OOM kill\(oom == 1 ? "" : "s") at \(Quantity.describe(bytes: policy.limits.memory ?? 0)))")
+        }
+        if let hits = report["pidsLimitHits"].flatMap(Int.init), hits > 0 {
+            limits.append("pids (\(hits) fork\(hits == 1 ? "" : "s") refused at \(policy.limits.pids ?? 0))")
+        }
+        let outcome = Outcome(id: id, policy: o.policy, exitCode: code, seconds: Self.now() - started,
+                              limitsHit: limits, changes: changes)
+        return (code, outcome)
+    }
+
+    /// The warden's flat JSON report (Warden.writeReport) as strings.
+    static func readReport(_ path: String) -> [String: String] {
+        guard let bytes = try? Files.read(path, limit: 1 << 16), let o = FlatJSONObject(parsing: bytes) else { return [:] }
+        var out: [String: String] = [:]
+        if let r = o.string("reason") { out["reason"] = r }
+        for key in ["oomKills", "pidsLimitHits"] { if let v = o.uint64(key) { out[key] = String(v) } }
+        return out
+    }
+
+    static func absolute(_ path: String) -> String {
+        if path.hasPrefix("/") { return path }
+        var buf = [CChar](repeating: 0, count: 4096)
+        guard getcwd(&buf, buf.count) != nil else { return "/" + path }
+        return String(cString: buf) + "/" + path
+    }
+
+    static func randomHex(_ bytes: Int) -> String {
+        let b = (try? FileDescriptor.open("/dev/urandom", O_RDONLY).read(upTo: bytes)) ?? []
+        return b.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+    }
+
+    static func now() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+}
+
+/// Gives the output directory to the sandbox's root (the first host id of its
+/// user namespace range) for the run, then gives the directory, and everything the
+/// sandbox made in it, back to the directory's owner. Files the sandbox did not make
+/// (owned by ids outside its range) are never touched.
+struct OutputHandover {
+    let directory: String
+    let owner: (uid: uid_t, gid: gid_t)
+    let range: ClosedRange<UInt32>?
+
+    init(directory: String, policy: Policy) throws {
+        self.directory = directory
+        var st = Glibc.stat()
+        guard Glibc.lstat(directory, &st) == 0 else { throw PolicyError("--output: \(directory): \(SystemError.message(for: errno))") }
+        owner = (st.st_uid, st.st_gid)
+        if policy.user.userNamespace {
+            let first = policy.user.hostID
+            range = first...(first + policy.user.idCount - 1)
+            let uid = first + policy.user.uid, gid = first + policy.user.gid
+            guard chown(directory, uid, gid) == 0 else {
+                throw PolicyError("--output: chown \(directory): \(SystemError.message(for: errno))")
+            }
+        } else {
+            range = nil
+        }
+    }
+
+    func restore() {
+        guard let range else { return }
+        give(directory, range: range)
+        _ = lchown(directory, owner.uid, owner.gid)
+    }
+
+    private func give(_ path: String, range: ClosedRange<UInt32>) {
+        guard let names = try? Files.list(path) else { return }
+        for name in names {
+            let p = path + "/" + name
+            var st = Glibc.stat()
+            guard Glibc.lstat(p, &st) == 0 else { continue }
+            if range.contains(st.st_uid) || range.contains(st.st_gid) { _ = lchown(p, owner.uid, owner.gid) }
+            if (st.st_mode & S_IFMT) == S_IFDIR { give(p, range: range) }
+        }
+    }
+}

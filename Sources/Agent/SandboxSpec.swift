@@ -1,0 +1,137 @@
+import OCI
+
+/// The annotations a generated spec carries, and that an engine can set on its own
+/// (`io.safehouse.policy=default`) to get the sandbox treatment.
+public enum SandboxAnnotation {
+    /// A profile name or a policy file path.
+    public static let policy = "io.safehouse.policy"
+    /// The effective limits the spec was generated with (a policy file may change).
+    public static let disk = "io.safehouse.limits.disk"
+    public static let timeout = "io.safehouse.limits.timeout"
+    /// The egress allowlist, comma separated (the egress proxy's input).
+    public static let networkAllow = "io.safehouse.network.allow"
+    public static let audit = "io.safehouse.audit"
+}
+
+/// What `agent spec` and `agent run` are given beyond the policy.
+public struct SandboxRequest: Equatable, Sendable {
+    /// Absolute path of the image's root filesystem.
+    public var rootfs: String
+    public var args: [String]
+    /// The policy name or path, as given (recorded in the annotation).
+    public var policyName: String
+
+    public init(rootfs: String, args: [String], policyName: String) {
+        self.rootfs = rootfs
+        self.args = args
+        self.policyName = policyName
+    }
+}
+
+/// Turns a policy into a complete OCI runtime spec. Any OCI runtime can run the
+/// result; safehouse adds the ephemeral root and the warden when it sees the
+/// io.safehouse.policy annotation.
+public enum SandboxSpec {
+    public static func generate(_ policy: Policy, _ request: SandboxRequest) throws -> Spec {
+        guard !request.args.isEmpty else { throw PolicyError("a command is required (after --)") }
+        guard request.rootfs.hasPrefix("/") else { throw PolicyError("--rootfs: \"\(request.rootfs)\" must be an absolute path") }
+        let caps = policy.capabilities
+        var env = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root"]
+        for (key, value) in policy.env.sorted(by: { $0.key < $1.key }) {
+            env.removeAll { $0.hasPrefix(key + "=") }
+            env.append("\(key)=\(value)")
+        }
+        let process = Process(
+            terminal: false,
+            user: User(uid: policy.user.uid, gid: policy.user.gid),
+            args: request.args,
+            env: env,
+            cwd: policy.workdir,
+            capabilities: LinuxCapabilities(bounding: caps, effective: caps, permitted: caps),
+            rlimits: [POSIXRlimit(type: "RLIMIT_NOFILE", hard: 4096, soft: 4096)],
+            noNewPrivileges: true)
+
+        let scratch = "size=\(policy.filesystem.scratch)"
+        var mounts: [Mount] = [
+            Mount(destination: "/proc", type: "proc", source: "proc", options: ["nosuid", "noexec", "nodev"]),
+            Mount(destination: "/dev", type: "tmpfs", source: "tmpfs", options: ["nosuid", "strictatime", "mode=755", "size=65536k"]),
+            Mount(destination: "/dev/pts", type: "devpts", source: "devpts",
+                  options: ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"]),
+            Mount(destination: "/dev/shm", type: "tmpfs", source: "shm", options: ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]),
+            Mount(destination: "/dev/mqueue", type: "mqueue", source: "mqueue", options: ["nosuid", "noexec", "nodev"]),
+            Mount(destination: "/sys", type: "sysfs", source: "sysfs", options: ["nosuid", "noexec", "nodev", "ro"]),
+            Mount(destination: "/scratch", type: "tmpfs", source: "scratch", options: ["nosuid", "nodev", "mode=1777", scratch]),
+            Mount(destination: "/tmp", type: "tmpfs", source: "tmp", options: ["nosuid", "nodev", "mode=1777", scratch]),
+        ]
+        if let input = policy.filesystem.input {
+            mounts.append(Mount(destination: "/input", type: "bind", source: input, options: ["rbind", "ro", "nosuid", "nodev"]))
+        }
+        if let output = policy.filesystem.output {
+            mounts.append(Mount(destination: "/output", type: "bind", source: output, options: ["rbind", "rw", "nosuid", "nodev"]))
+        }
+
+        var namespaces: [LinuxNamespace] = [.init(type: .pid), .init(type: .network), .init(type: .ipc),
+                                            .init(type: .uts), .init(type: .mount), .init(type: .cgroup)]
+        var uidMappings: [LinuxIDMapping]?, gidMappings: [LinuxIDMapping]?
+        if policy.user.userNamespace {
+            namespaces.append(.init(type: .user))
+            uidMappings = [LinuxIDMapping(containerID: 0, hostID: policy.user.hostID, size: policy.user.idCount)]
+            gidMappings = [LinuxIDMapping(containerID: 0, hostID: policy.user.hostID, size: policy.user.idCount)]
+        }
+        var resources = LinuxResources(devices: [LinuxDeviceCgroup(allow: false, access: "rwm")])
+        if let memory = policy.limits.memory { resources.memory = LinuxMemory(limit: Int64(memory)) }
+        if let cpus = policy.limits.cpus {
+            let period: UInt64 = 100_000
+            resources.cpu = LinuxCPU(quota: Int64((cpus * Double(period)).rounded()), period: period)
+        }
+        if let pids = policy.limits.pids { resources.pids = LinuxPids(limit: pids) }
+
+        var annotations = [
+            SandboxAnnotation.policy: request.policyName,
+            SandboxAnnotation.disk: String(policy.limits.disk),
+        ]
+        if let t = policy.limits.timeout { annotations[SandboxAnnotation.timeout] = String(t) }
+        if !policy.network.allow.isEmpty { annotations[SandboxAnnotation.networkAllow] = policy.network.allow.joined(separator: ",") }
+        if let audit = policy.audit { annotations[SandboxAnnotation.audit] = audit }
+
+        return Spec(
+            process: process,
+            root: Root(path: request.rootfs, readonly: policy.filesystem.readonlyRoot),
+            hostname: "sandbox",
+            mounts: mounts,
+            annotations: annotations,
+            linux: LinuxConfig(
+                uidMappings: uidMappings,
+                gidMappings: gidMappings,
+                resources: resources,
+                namespaces: namespaces,
+                seccomp: AgentSeccomp.profile(policy.syscalls),
+                maskedPaths: Spec.defaultMaskedPaths,
+                readonlyPaths: Spec.defaultReadonlyPaths))
+    }
+
+    /// What create does for a container whose spec names a policy: its disk limit
+    /// and deadline, from the annotations the generator wrote or, when an engine set
+    /// only io.safehouse.policy, from the policy itself. Nil: not a sandbox.
+    public static func treatment(for annotations: [String: String]?) throws -> (diskBytes: UInt64, timeoutSeconds: Double?)? {
+        guard let annotations, let name = annotations[SandboxAnnotation.policy] else { return nil }
+        if let diskText = annotations[SandboxAnnotation.disk] {
+            guard let disk = UInt64(diskText), disk >= 1 << 20 else {
+                throw PolicyError("annotations.\(SandboxAnnotation.disk): \"\(diskText)\" is not a number of bytes (at least 1Mi)")
+            }
+            var timeout: Double?
+            if let t = annotations[SandboxAnnotation.timeout] {
+                guard let v = Double(t), v > 0 else {
+                    throw PolicyError("annotations.\(SandboxAnnotation.timeout): \"\(t)\" is not a positive number of seconds")
+                }
+                timeout = v
+            }
+            return (disk, timeout)
+        }
+        let policy: Policy
+        do { policy = try Profiles.resolve(name) } catch {
+            throw PolicyError("annotations.\(SandboxAnnotation.policy): \(error)")
+        }
+        return (policy.limits.disk, policy.limits.timeout)
+    }
+}

@@ -1,0 +1,37 @@
+import Cgroups
+import Linux
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension ContainerRuntime {
+    /// The file a stopped sandbox carries so its summary can say it was stopped.
+    public static let stopMarker = "stopped"
+
+    /// The emergency stop: for every container under the root that `matching`
+    /// selects and that has not stopped, tell its warden (SIGTERM: it kills and
+    /// reports) and kill its whole cgroup directly (cgroup-wide SIGKILL; the warden
+    /// may be gone). Every container is signalled before any is waited for. Returns
+    /// the ids stopped.
+    public func emergencyStop(matching: (ContainerRecord) -> Bool) -> [String] {
+        var stopped: [ContainerRecord] = []
+        for id in store.ids() {
+            guard let record = try? store.load(id), matching(record) else { continue }
+            switch status(of: record) {
+            case .stopped: continue
+            case .created, .creating, .running, .paused: break
+            }
+            try? Files.write(store.directory(of: id) + "/" + Self.stopMarker, "emergency stop\n",
+                             flags: O_WRONLY | O_CREAT | O_TRUNC)
+            if let warden = record.liveWardenPid { _ = Glibc.kill(warden, SIGTERM) }
+            if record.cgroupPaths.isEmpty {
+                try? signalAll(record, .kill)
+            } else {
+                CgroupManager(recordedPaths: record.cgroupPaths).killAll()
+            }
+            stopped.append(record)
+        }
+        for record in stopped { _ = Processes.waitForExit(record.pid, timeout: 5) }
+        return stopped.map(\.id)
+    }
+}

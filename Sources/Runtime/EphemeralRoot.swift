@@ -1,0 +1,120 @@
+import Linux
+import OCI
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What a policy (the Agent layer) asks of `create` for a sandbox. The runtime knows
+/// nothing of policies: the caller turns an `io.safehouse.policy` annotation into this.
+public struct SandboxTreatment: Sendable, Equatable {
+    /// Size of the tmpfs that holds the overlay's upper and work directories: the
+    /// sandbox's disk limit.
+    public var diskBytes: UInt64
+    /// Wall-clock limit from start, enforced by the warden; nil for none.
+    public var timeoutSeconds: Double?
+    /// The warden executable; nil runs no warden.
+    public var warden: String?
+
+    public init(diskBytes: UInt64, timeoutSeconds: Double? = nil, warden: String? = nil) {
+        self.diskBytes = diskBytes
+        self.timeoutSeconds = timeoutSeconds
+        self.warden = warden
+    }
+}
+
+/// The ephemeral root: the image's root filesystem stays untouched as the read-only
+/// lower layer of an overlay whose upper and work directories live on a tmpfs sized
+/// by the disk limit, inside the container's state directory:
+///
+///     /run/safehouse-ephemeral/<id>-<root hash>          tmpfs, mode 0711, size = disk limit
+///                                            .../upper   the sandbox's writes (owned by its root)
+///                                            .../work    overlayfs's work directory
+///                                            .../merged  the overlay: the container's root
+///
+/// With a user namespace the lower layer is an idmapped copy of the image mount, so
+/// the image's files (host root's) belong to the sandbox's root and it can change
+/// them (into the upper layer). The idmapped copy is detached again once the overlay
+/// holds it: no path under the state directory leads to the image itself, so nothing
+/// that cleans up the state directory can reach the user's files.
+public enum EphemeralRoot {
+    /// Where the ephemeral root of container `id` under the runtime root `root` lives.
+    /// Not inside the state directory: that is 0700 (as runc's), and an init running
+    /// as an unmapped user in a user namespace must be able to reach merged/ by path.
+    /// The name carries a hash of the root, so two roots may use the same id.
+    public static func directory(root: String, id: String) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325 // FNV-1a
+        for byte in root.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+        let tag = String(hash, radix: 16)
+        return parent + "/" + id + "-" + String(repeating: "0", count: 16 - tag.count) + tag
+    }
+
+    /// The directory every ephemeral root lives under (0711: reachable, not listable).
+    public static let parent = "/run/safehouse-ephemeral"
+
+    /// Mounts the ephemeral root for `lower` and returns the merged directory.
+    static func mount(lower: String, at dir: String, sizeBytes: UInt64, linux: LinuxConfig?) throws -> String {
+        let upper = dir + "/upper", work = dir + "/work", merged = dir + "/merged", idmapped = dir + "/lower"
+        // 0711: the container's init (maybe an unmapped "other" in a user namespace)
+        // must be able to reach merged/ by path; nobody may list the directory.
+        if !Files.isDirectory(parent) { try syscall("mkdir", parent) { Glibc.mkdir(parent, 0o711) } }
+        try syscall("mkdir", dir) { Glibc.mkdir(dir, 0o711) }
+        try Mounts.mount(source: "tmpfs", target: dir, type: "tmpfs", flags: [.noSuid, .noDev],
+                         data: "size=\(sizeBytes),mode=0711")
+        for d in [upper, work] { try syscall("mkdir", d) { Glibc.mkdir(d, 0o700) } }
+        for d in [merged, idmapped] { try syscall("mkdir", d) { Glibc.mkdir(d, 0o755) } }
+        var lowerPath = lower
+        let usesUserNamespace = (linux?.namespaces ?? []).contains { $0.type == .user && ($0.path ?? "").isEmpty }
+        if usesUserNamespace, let uids = linux?.uidMappings, let gids = linux?.gidMappings, !uids.isEmpty, !gids.isEmpty {
+            let ns = try MappingNamespace.make(uidMap: mapText(uids), gidMap: mapText(gids))
+            defer { ns.close() }
+            try IdmappedMount.attach(lower, at: idmapped, userNamespace: ns)
+            lowerPath = idmapped
+            // The upper root is the merged root's inode: give it the lower root's mode
+            // and the sandbox root's host ids, or its root could not write to "/".
+            var st = Glibc.stat()
+            try syscall("stat", lower) { Glibc.lstat(lower + "/.", &st) }
+            let uid = hostID(of: 0, in: uids) ?? 0, gid = hostID(of: 0, in: gids) ?? 0
+            try syscall("chown", upper) { Glibc.chown(upper, uid, gid) }
+            try syscall("chmod", upper) { Glibc.chmod(upper, st.st_mode & 0o7777) }
+        }
+        try Mounts.mount(source: "overlay", target: merged, type: "overlay", flags: [],
+                         data: "lowerdir=\(escaped(lowerPath)),upperdir=\(upper),workdir=\(work)")
+        if lowerPath == idmapped { try Mounts.unmount(idmapped, detach: true) }
+        return merged
+    }
+
+    /// Unmounts everything under `dir` (deepest first), then removes the directory,
+    /// which is empty once its tmpfs is gone. A missing root is not an error.
+    public static func remove(_ dir: String) throws {
+        for target in [dir + "/merged", dir + "/lower", dir] where isMountPoint(target) {
+            try Mounts.unmount(target, detach: true)
+        }
+        if Files.isDirectory(dir) { try Files.removeTree(dir) }
+    }
+
+    /// Whether `path` is the root of a mount (its device differs from its parent's).
+    static func isMountPoint(_ path: String) -> Bool {
+        var st = Glibc.stat(), parent = Glibc.stat()
+        guard Glibc.lstat(path, &st) == 0, Glibc.lstat(path + "/..", &parent) == 0 else { return false }
+        return st.st_dev != parent.st_dev || st.st_ino == parent.st_ino
+    }
+
+    static func mapText(_ maps: [LinuxIDMapping]) -> String {
+        maps.map { "\($0.containerID) \($0.hostID) \($0.size)\n" }.joined()
+    }
+
+    static func hostID(of id: UInt32, in maps: [LinuxIDMapping]) -> UInt32? {
+        for m in maps where id >= m.containerID && id - m.containerID < m.size { return m.hostID + (id - m.containerID) }
+        return nil
+    }
+
+    /// overlayfs option values escape "," and ":" with a backslash.
+    static func escaped(_ path: String) -> String {
+        var out = ""
+        for c in path {
+            if c == "," || c == ":" || c == "\\" { out.append("\\") }
+            out.append(c)
+        }
+        return out
+    }
+}

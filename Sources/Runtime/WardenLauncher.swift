@@ -1,0 +1,62 @@
+import CLinux
+import Linux
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Starts a sandbox's warden (the `safehouse-warden` executable, Sources/Warden) as a
+/// session leader with its standard streams on /dev/null and no other descriptor of
+/// ours. It is forked by `create` outside the container's cgroups, so a cgroup-wide
+/// kill never reaches it; when `create` exits it is re-parented (to the engine's shim
+/// or conmon, which reap it, or to init).
+enum WardenLauncher {
+    /// The signals the warden reads from a signalfd. They are blocked before exec (the
+    /// mask survives execve) so that a SIGUSR1 from `start` arriving before the warden
+    /// is ready waits instead of killing it.
+    static let signals: [Int32] = [SIGUSR1, SIGTERM, SIGINT, SIGHUP]
+
+    /// `safehouse-warden` next to the running executable, unless `configured` names one.
+    static func executable(configured: String?) -> String? {
+        if let configured { return configured }
+        guard let exe = try? Files.readLink("/proc/self/exe") else { return nil }
+        let dir = exe.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
+        let path = dir + "/safehouse-warden"
+        return access(path, X_OK) == 0 ? path : nil
+    }
+
+    static func spawn(_ executable: String, stateDirectory: String, initPid: Int32,
+                      timeoutSeconds: Double?, cgroupPaths: [String]) throws -> Int32 {
+        var args = [executable, "--state-dir", stateDirectory, "--pid", String(initPid)]
+        if let t = timeoutSeconds { args += ["--timeout", String(t)] }
+        for p in cgroupPaths { args += ["--cgroup", p] }
+        // Prepared before the fork: the child only makes plain system calls.
+        var cArgs: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) } + [nil]
+        var cEnv: [UnsafeMutablePointer<CChar>?] = [strdup("PATH=/usr/sbin:/usr/bin:/sbin:/bin"), nil]
+        defer { for p in cArgs + cEnv { free(p) } }
+        let (errorRead, errorWrite) = try FileDescriptor.pipe()
+        let pid = try Processes.fork()
+        if pid == 0 {
+            _ = setsid()
+            let null = open("/dev/null", O_RDWR)
+            if null >= 0 { _ = dup2(null, 0); _ = dup2(null, 1); _ = dup2(null, 2) }
+            Signals.block(signals)
+            // Keep only the error pipe (close-on-exec) past descriptor 2.
+            let keep = errorWrite.rawValue
+            if keep > 3 { _ = sh_close_range(3, UInt32(keep - 1), 0) }
+            _ = sh_close_range(UInt32(keep + 1), UInt32.max, 0)
+            execve(executable, &cArgs, &cEnv)
+            var code = errno
+            _ = withUnsafeBytes(of: &code) { Glibc.write(keep, $0.baseAddress, 4) }
+            _exit(127)
+        }
+        errorWrite.close()
+        defer { errorRead.close() }
+        let bytes = (try? errorRead.read(upTo: 4)) ?? []
+        if bytes.count == 4 {
+            _ = try? Processes.wait(pid)
+            let code = bytes.withUnsafeBytes { $0.load(as: Int32.self) }
+            throw RuntimeError("warden \(executable): \(SystemError.message(for: code))")
+        }
+        return pid
+    }
+}

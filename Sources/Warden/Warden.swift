@@ -1,0 +1,143 @@
+import Cgroups
+import CLinux
+import Linux
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The keeper of one agent sandbox, from create until its init exits.
+///
+/// Per sandbox rather than a shared daemon (../shared/DESIGN.md): no tenant can reach
+/// another's policy through it, nothing has to run before the first sandbox, and its
+/// cost is one small process. It sleeps in poll(2) on two descriptors, a pidfd of the
+/// container's init and a signalfd, so it uses no CPU while the sandbox runs:
+///
+/// - SIGUSR1 (sent by `start`) starts the wall-clock deadline; when it passes, every
+///   process in the sandbox's cgroups gets SIGKILL (not only the init).
+/// - SIGTERM, SIGINT, SIGHUP: the emergency stop, the same cgroup-wide SIGKILL.
+/// - The init's exit ends the watch: the report (why it ended, OOM kills, forks
+///   refused at the pids limit) goes to `<state dir>/warden.json`, then it exits.
+public struct Warden {
+    public struct Configuration: Equatable {
+        public var stateDirectory: String
+        public var initPid: Int32
+        public var timeoutSeconds: Double?
+        public var cgroupPaths: [String]
+
+        public init(stateDirectory: String, initPid: Int32, timeoutSeconds: Double?, cgroupPaths: [String]) {
+            self.stateDirectory = stateDirectory
+            self.initPid = initPid
+            self.timeoutSeconds = timeoutSeconds
+            self.cgroupPaths = cgroupPaths
+        }
+
+        /// `--state-dir DIR --pid PID [--timeout SECONDS] [--cgroup PATH]...`
+        public init(arguments: [String]) throws {
+            var dir: String?, pid: Int32?, timeout: Double?, cgroups: [String] = []
+            var i = 0
+            func value() throws -> String {
+                i += 1
+                guard i < arguments.count else { throw WardenError("\(arguments[i - 1]): needs a value") }
+                return arguments[i]
+            }
+            while i < arguments.count {
+                switch arguments[i] {
+                case "--state-dir": dir = try value()
+                case "--pid":
+                    let text = try value()
+                    guard let p = Int32(text), p > 0 else { throw WardenError("--pid: \"\(text)\" is not a process id") }
+                    pid = p
+                case "--timeout":
+                    let text = try value()
+                    guard let t = Double(text), t > 0 else { throw WardenError("--timeout: \"\(text)\" is not a positive number of seconds") }
+                    timeout = t
+                case "--cgroup": cgroups.append(try value())
+                default: throw WardenError("unknown argument \"\(arguments[i])\"")
+                }
+                i += 1
+            }
+            guard let dir else { throw WardenError("--state-dir is required") }
+            guard let pid else { throw WardenError("--pid is required") }
+            self.init(stateDirectory: dir, initPid: pid, timeoutSeconds: timeout, cgroupPaths: cgroups)
+        }
+    }
+
+    /// Why the watch ended.
+    public enum Reason: String, Sendable {
+        /// The init exited by itself.
+        case exited
+        /// The wall-clock deadline passed.
+        case timeout
+        /// SIGTERM (or INT, HUP): the emergency stop.
+        case stopped
+    }
+
+    public let configuration: Configuration
+    public init(_ configuration: Configuration) { self.configuration = configuration }
+
+    public static let reportName = "warden.json"
+
+    /// Watches until the init exits and writes the report. Returns the reason.
+    @discardableResult
+    public func run() throws -> Reason {
+        let signals = [SIGUSR1, SIGTERM, SIGINT, SIGHUP]
+        Signals.block(signals)
+        let signalFD = try Signals.descriptor(for: signals)
+        let pidFD = sh_pidfd_open(configuration.initPid)
+        let cgroups = CgroupManager(recordedPaths: configuration.cgroupPaths)
+        var reason: Reason?
+        var deadline: Double?
+        if pidFD >= 0 {
+            while true {
+                var fds = [pollfd(fd: pidFD, events: Int16(POLLIN), revents: 0),
+                           pollfd(fd: signalFD.rawValue, events: Int16(POLLIN), revents: 0)]
+                let wait = deadline.map { Int32(max(0, ($0 - Self.now()) * 1000).rounded(.up)) } ?? -1
+                let n = poll(&fds, 2, wait)
+                if n < 0 { if errno == EINTR { continue }; break }
+                if n == 0, deadline != nil {
+                    reason = reason ?? .timeout
+                    deadline = nil
+                    cgroups.killAll()
+                    continue
+                }
+                // Signals before the exit: a stop that killed the init is a stop.
+                if fds[1].revents != 0 {
+                    switch Signals.next(from: signalFD) {
+                    case SIGUSR1:
+                        if deadline == nil, reason == nil, let t = configuration.timeoutSeconds { deadline = Self.now() + t }
+                    case SIGTERM, SIGINT, SIGHUP:
+                        reason = reason ?? .stopped
+                        deadline = nil
+                        cgroups.killAll()
+                    default: break
+                    }
+                }
+                if fds[0].revents != 0 { break }
+            }
+            close(pidFD)
+        }
+        let final = reason ?? .exited
+        try writeReport(final, cgroups: cgroups)
+        return final
+    }
+
+    func writeReport(_ reason: Reason, cgroups: CgroupManager) throws {
+        var text = "{\"reason\":\"\(reason.rawValue)\""
+        text += ",\"oomKills\":\(cgroups.oomEventCount())"
+        text += ",\"pidsLimitHits\":\(cgroups.pidsLimitHits())"
+        if let t = configuration.timeoutSeconds { text += ",\"timeoutMilliseconds\":\(UInt64(t * 1000))" }
+        text += "}\n"
+        try Files.writeAtomically(configuration.stateDirectory + "/" + Self.reportName, Array(text.utf8), mode: 0o644)
+    }
+
+    static func now() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+}
+
+public struct WardenError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

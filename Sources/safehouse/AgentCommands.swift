@@ -1,0 +1,158 @@
+import Agent
+import ArgumentParser
+import FoundationEssentials
+import Linux
+import OCI
+import Runtime
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `safehouse agent spec|run|stop-all`: the agent sandbox (Sources/Agent).
+struct AgentCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "agent",
+        abstract: "Run untrusted agent code in a sandbox made from a short policy.",
+        subcommands: [AgentSpec.self, AgentRun.self, AgentStopAll.self])
+}
+
+/// The flags `agent spec` and `agent run` share.
+struct SandboxFlags: ParsableArguments {
+    @Option(help: "A profile name (\(Profiles.names.joined(separator: ", "))) or a policy file (YAML or JSON).")
+    var policy: String = "default"
+    @Option(help: "The image's root filesystem (the read-only lower layer).")
+    var rootfs: String
+    @Option(help: "Host directory mounted read-only at /input.")
+    var input: String?
+    @Option(help: "Host directory mounted read-write at /output (made if missing).")
+    var output: String?
+    @Option(help: "Wall-clock limit (30s, 5m, 1h30m), replacing the policy's.")
+    var timeout: String?
+    @Option(help: "native or gvisor, replacing the policy's.")
+    var backend: String?
+    @Argument(parsing: .postTerminator, help: "The command to run, after --.")
+    var command: [String] = []
+
+    func options() -> SandboxRunner.Options {
+        var o = SandboxRunner.Options(rootfs: rootfs, args: command)
+        o.policy = policy
+        o.input = input
+        o.output = output
+        o.timeout = timeout
+        o.backend = backend
+        return o
+    }
+}
+
+struct AgentSpec: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "spec",
+        abstract: "Print the OCI config.json for a sandbox (any OCI runtime can run it).")
+    @OptionGroup var flags: SandboxFlags
+
+    func run() throws {
+        do {
+            let o = flags.options()
+            let policy = try SandboxRunner.effectivePolicy(o)
+            var spec = try SandboxSpec.generate(policy, SandboxRunner.request(o))
+            if let t = policy.limits.timeout { spec.annotations?[SandboxAnnotation.timeout] = String(t) }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(spec), as: UTF8.self))
+        } catch {
+            agentFail("\(error)")
+        }
+    }
+}
+
+struct AgentRun: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a command in a sandbox and remove the sandbox; exit with the command's code.",
+        discussion: """
+        The command's stdout and stderr are streamed; a summary (duration, exit, limits \
+        hit, the root filesystem's change set) goes to stderr. Exit codes: the command's, \
+        124 when the timeout killed it, 137 when it was killed (OOM, emergency stop).
+        """)
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var flags: SandboxFlags
+    @Option(help: "The sandbox's container id (default: agent-<random>).")
+    var id: String?
+    @Option(help: "Summary on stderr: text, json or none.")
+    var summary: String = "text"
+
+    func run() throws {
+        guard let format = SandboxRunner.SummaryFormat(rawValue: summary) else {
+            agentFail("--summary: \"\(summary)\" is not one of text, json, none")
+        }
+        var o = flags.options()
+        o.id = id
+        o.summary = format
+        let result: (Int32, SandboxRunner.Outcome)
+        do {
+            let runtime = try global.settings.runtime()
+            result = try SandboxRunner(runtime: runtime).run(o)
+        } catch {
+            agentFail("\(error)")
+        }
+        let (code, outcome) = result
+        switch format {
+        case .text: writeStderr(SummaryText.text(outcome))
+        case .json: writeStderr(SummaryText.json(outcome) + "\n")
+        case .none: break
+        }
+        fflush(nil)
+        Glibc.exit(code)
+    }
+}
+
+struct AgentStopAll: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stop-all",
+        abstract: "Emergency stop: kill every sandbox under the root at once (cgroup-wide SIGKILL).")
+    @OptionGroup var global: GlobalOptions
+
+    func run() throws {
+        do {
+            let runtime = try global.settings.runtime()
+            let ids = runtime.emergencyStop { $0.annotations?[SandboxAnnotation.policy] != nil }
+            for id in ids { print(id) }
+            writeStderr("safehouse: stopped \(ids.count) sandbox\(ids.count == 1 ? "" : "es")\n")
+        } catch {
+            agentFail("\(error)")
+        }
+    }
+}
+
+/// The summary `agent run` writes on stderr.
+enum SummaryText {
+    static func text(_ o: SandboxRunner.Outcome) -> String {
+        var lines = [
+            "safehouse: sandbox \(o.id) (policy \(o.policy)): exit \(o.exitCode) after \(String(format: "%.2f", o.seconds))s",
+            "safehouse: limits hit: \(o.limitsHit.isEmpty ? "none" : o.limitsHit.joined(separator: ", "))",
+            "safehouse: root changes: \(o.changes.count(.created)) created, \(o.changes.count(.modified)) modified, "
+                + "\(o.changes.count(.deleted)) deleted (\(o.changes.bytes) bytes, discarded)",
+        ]
+        lines += o.changes.lines.prefix(50).map { "safehouse:   " + $0 }
+        if o.changes.entries.count > 50 { lines.append("safehouse:   ... \(o.changes.entries.count - 50) more") }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    static func json(_ o: SandboxRunner.Outcome) -> String {
+        func q(_ s: String) -> String { FlatJSONWriter.quoted(s) }
+        let entries = o.changes.entries.map { "{\"path\":\(q($0.path)),\"kind\":\"\($0.kind.rawValue)\",\"size\":\($0.size)}" }
+        return "{\"id\":\(q(o.id)),\"policy\":\(q(o.policy)),\"exitCode\":\(o.exitCode),"
+            + "\"durationSeconds\":\(String(format: "%.3f", o.seconds)),"
+            + "\"limitsHit\":[\(o.limitsHit.map(q).joined(separator: ","))],"
+            + "\"changes\":[\(entries.joined(separator: ","))]}"
+    }
+}
+
+func writeStderr(_ text: String) {
+    _ = text.withCString { write(2, $0, strlen($0)) }
+}
+
+func agentFail(_ message: String) -> Never {
+    writeStderr("safehouse: \(message)\n")
+    Glibc.exit(1)
+}

@@ -12,11 +12,31 @@
 # have no network (netns "none" in that file). The runtime keeps its state in its
 # default root (/run/safehouse, /run/runc), as under any Podman: ids are unique, and
 # teardown removes every container the test made, with its runtime state and cgroups.
+# Podman's own host-wide leftovers (the image copy's blob-info cache under
+# /var/lib/containers, the /libpod_parent cgroups) go after the file if it made them.
 
 load helpers
 
 IMAGE=localhost/safehouse-busybox:latest
 PTY_RUN="$BATS_TEST_DIRNAME/pty_run.py"
+
+setup_file() {
+	export PM_MADE_VARLIB=0 PM_MADE_CGPARENT=0
+	[ -e /var/lib/containers ] || PM_MADE_VARLIB=1
+	[ -e /sys/fs/cgroup/memory/libpod_parent ] || PM_MADE_CGPARENT=1
+}
+
+teardown_file() {
+	if [ "${PM_MADE_VARLIB:-0}" = 1 ]; then
+		rm -f /var/lib/containers/cache/blob-info-cache-v1.boltdb
+		rmdir /var/lib/containers/cache /var/lib/containers 2>/dev/null || true
+	fi
+	if [ "${PM_MADE_CGPARENT:-0}" = 1 ]; then
+		# Only empty ones go (rmdir): a Podman started meanwhile keeps its own.
+		find /sys/fs/cgroup -mindepth 2 -maxdepth 3 -type d -path '*/libpod_parent*' 2>/dev/null |
+			sort -r | while read -r d; do rmdir "$d" 2>/dev/null || true; done
+	fi
+}
 
 setup() {
 	command -v podman >/dev/null && command -v conmon >/dev/null ||
@@ -48,6 +68,7 @@ teardown() {
 	if [ -n "${PM:-}" ] && [ -d "$PM" ]; then
 		local ids id p cmd cg
 		ids="$(pm ps -aq --no-trunc 2>/dev/null || true)"
+		pm unpause --all >/dev/null 2>&1 || true # Podman 4.3 refuses rm -f of a paused one
 		pm rm -f -t 0 --all >/dev/null 2>&1 || true
 		for id in $ids; do
 			"$RUNTIME" delete --force "$id" >/dev/null 2>&1 || true

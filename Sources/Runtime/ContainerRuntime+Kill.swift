@@ -18,6 +18,14 @@ extension ContainerRuntime {
         } else {
             try Processes.signal(record.pid, signal)
         }
+        // A frozen process does not act on SIGKILL until it is thawed: thaw a paused
+        // container after SIGKILL, as runc does, so that it dies now (Podman's kill of
+        // a paused container waits for the exit). Other signals stay pending.
+        if current == .paused, signal == .kill {
+            do { try cgroupManager(of: record).thaw() } catch {
+                throw RuntimeError("kill \(id): thaw after SIGKILL: \(error)")
+            }
+        }
     }
 
     /// Signals every process of the container: those in its pid namespace when it

@@ -49,7 +49,16 @@ struct ProcessSetup {
         }
         if let path = Processes.lookPath(command, env: process.env ?? []) { return path }
         if command.contains("/") {
-            throw RuntimeError("exec: \"\(command)\": stat \(command): no such file or directory")
+            // Go's exec.LookPath, which runc uses, and whose words engines match: a path
+            // that cannot be stat'ed says why ("no such file or directory" -> Podman's
+            // exit 127), one that exists but is no executable file is "permission denied"
+            // (-> 126).
+            do {
+                _ = try Files.status(command)
+            } catch let e as SystemError {
+                throw RuntimeError("exec: \"\(command)\": \(e)")
+            }
+            throw RuntimeError("exec: \"\(command)\": permission denied")
         }
         throw RuntimeError("exec: \"\(command)\": executable file not found in $PATH")
     }

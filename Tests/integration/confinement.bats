@@ -192,6 +192,26 @@ sleep 30'
 	rt delete --force "$id"
 }
 
+@test "kill KILL of a paused container ends it (thawed after the signal, as runc)" {
+	local id
+	config '.process.args = ["sleep", "300"]'
+	id="$(new_id)"
+	start_rt "$id" >/dev/null
+	rt pause "$id"
+	wait_status "$id" paused
+	rt kill "$id" KILL
+	wait_status "$id" stopped
+	rt delete "$id"
+	# Any other signal stays pending while frozen: the container stays paused.
+	id="$(new_id)"
+	start_rt "$id" >/dev/null
+	rt pause "$id"
+	rt kill "$id" TERM
+	sleep 0.3
+	[ "$(rt state "$id" | jq -r .status)" = paused ]
+	rt delete --force "$id"
+}
+
 @test "update: a live pids limit takes effect; --resources - changes memory" {
 	local id pid
 	config '.linux.resources.pids = {"limit": 100}'

@@ -187,6 +187,23 @@ load helpers
 	expect_fail
 }
 
+@test "args[0] errors say what engines match: missing, not executable, a directory" {
+	# Podman maps "no such file or directory" and "executable file not found" to exit
+	# 127 and "permission denied" to 126, from the runtime's message (runc's, from Go's
+	# exec.LookPath).
+	local a
+	for a in /no/such/binary nosuchcmd /etc/passwd /etc; do
+		run_both '.process.args = [$a]' --arg a "$a"
+		expect_fail
+		case "$a" in
+		# (runc's log line escapes the quotes around the name: match around them.)
+		/no/*) [[ "$rt_err" == *"exec: "*"$a"*": stat $a: no such file or directory"* ]] ;;
+		nosuch*) [[ "$rt_err" == *"exec: "*"$a"*": executable file not found in \$PATH"* ]] ;;
+		*) [[ "$rt_err" == *"exec: "*"$a"*": permission denied"* ]] ;;
+		esac
+	done
+}
+
 @test "umask: default and set" {
 	run_both '.process.args = ["sh", "-c", "umask"]'
 	expect_out "0022"

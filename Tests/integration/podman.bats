@@ -1,0 +1,360 @@
+#!/usr/bin/env bats
+# Podman (Debian's 4.3, with conmon) drives $RUNTIME as an operator would configure it:
+# the runtime entry of hack/podman/containers.conf (the default runtime there),
+# `--runtime NAME` or `--runtime PATH`. Every engine operation is proved by what the
+# container does or what the runtime itself reports, and the same tests pass with
+# RUNTIME=runc (the README's matrix).
+#
+# Each test gets a private Podman: storage (vfs), runroot, tmpdir and network config
+# under its temp dir, and a containers.conf that is hack/podman/containers.conf with the
+# runtime entry pointing at $RUNTIME, named after its file ("safehouse", or "runc" with
+# RUNTIME=runc). The image is the busybox rootfs, imported (no registry). Containers
+# have no network (netns "none" in that file). The runtime keeps its state in its
+# default root (/run/safehouse, /run/runc), as under any Podman: ids are unique, and
+# teardown removes every container the test made, with its runtime state and cgroups.
+# Podman's own host-wide leftovers (the image copy's blob-info cache under
+# /var/lib/containers, the /libpod_parent cgroups) go after the file if it made them.
+
+load helpers
+
+IMAGE=localhost/safehouse-busybox:latest
+PTY_RUN="$BATS_TEST_DIRNAME/pty_run.py"
+
+setup_file() {
+	export PM_MADE_VARLIB=0 PM_MADE_CGPARENT=0
+	[ -e /var/lib/containers ] || PM_MADE_VARLIB=1
+	[ -e /sys/fs/cgroup/memory/libpod_parent ] || PM_MADE_CGPARENT=1
+}
+
+teardown_file() {
+	if [ "${PM_MADE_VARLIB:-0}" = 1 ]; then
+		rm -f /var/lib/containers/cache/blob-info-cache-v1.boltdb
+		rmdir /var/lib/containers/cache /var/lib/containers 2>/dev/null || true
+	fi
+	if [ "${PM_MADE_CGPARENT:-0}" = 1 ]; then
+		# Only empty ones go (rmdir): a Podman started meanwhile keeps its own.
+		find /sys/fs/cgroup -mindepth 2 -maxdepth 3 -type d -path '*/libpod_parent*' 2>/dev/null |
+			sort -r | while read -r d; do rmdir "$d" 2>/dev/null || true; done
+	fi
+}
+
+setup() {
+	command -v podman >/dev/null && command -v conmon >/dev/null ||
+		skip "podman or conmon not installed (hack/setup installs them)"
+	common_setup
+	# Podman needs an absolute path, in its config and for --runtime.
+	RUNTIME="$(realpath -s "$RUNTIME")"
+	PM="$TEST_TMP/podman"
+	mkdir -p "$PM"
+	RT_NAME="$(basename "$RUNTIME")"
+	# The shipped file with the runtime under test as the default and as the only
+	# [engine.runtimes] entry (that table is the file's last).
+	sed -e "s|^runtime = .*|runtime = \"$RT_NAME\"|" -e '/^\[engine\.runtimes\]/,$d' \
+		"$REPO/hack/podman/containers.conf" >"$PM/containers.conf"
+	printf '[engine.runtimes]\n%s = ["%s"]\n' "$RT_NAME" "$RUNTIME" >>"$PM/containers.conf"
+	# containers.conf and storage.conf come only from here (not /etc/containers or
+	# /usr/share/containers), and the flags below keep every path private.
+	printf '[storage]\ndriver = "vfs"\nrunroot = "%s"\ngraphroot = "%s"\n' "$PM/run" "$PM/storage" >"$PM/storage.conf"
+	export CONTAINERS_CONF="$PM/containers.conf" CONTAINERS_STORAGE_CONF="$PM/storage.conf"
+	PODMAN=(podman --root "$PM/storage" --runroot "$PM/run" --tmpdir "$PM/tmp"
+		--storage-driver vfs --network-config-dir "$PM/net")
+	tar -C "$ROOTFS" -c . | pm import - "$IMAGE" >/dev/null 2>"$PM/import.log" || {
+		cat "$PM/import.log" >&2
+		return 1
+	}
+}
+
+teardown() {
+	if [ -n "${PM:-}" ] && [ -d "$PM" ]; then
+		local ids id p cmd cg
+		ids="$(pm ps -aq --no-trunc 2>/dev/null || true)"
+		pm unpause --all >/dev/null 2>&1 || true # Podman 4.3 refuses rm -f of a paused one
+		pm rm -f -t 0 --all >/dev/null 2>&1 || true
+		for id in $ids; do
+			"$RUNTIME" delete --force "$id" >/dev/null 2>&1 || true
+			# Podman's cgroupfs layout: /libpod_parent/libpod-ID in each hierarchy.
+			find /sys/fs/cgroup -mindepth 2 -maxdepth 3 -type d -name "libpod-$id" 2>/dev/null |
+				while read -r cg; do
+					xargs -r kill -9 <"$cg/cgroup.procs" 2>/dev/null || true
+					rmdir "$cg" 2>/dev/null || { sleep 0.1; rmdir "$cg" 2>/dev/null; } || true
+				done
+		done
+		# A conmon (or podman) still holding this test's directories.
+		for p in /proc/[0-9]*; do
+			cmd="$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null)" || continue
+			if [[ "$cmd" == *"$PM/"* ]]; then kill -9 "${p#/proc/}" 2>/dev/null || true; fi
+		done
+	fi
+	common_teardown
+}
+
+# pm ARGS...: this test's private Podman.
+pm() { "${PODMAN[@]}" "$@"; }
+
+wait_for() {
+	local n=$(($1 * 10))
+	shift
+	while [ "$n" -gt 0 ]; do
+		"$@" && return 0
+		sleep 0.1
+		n=$((n - 1))
+	done
+	return 1
+}
+
+# run_d ARGS...: `podman run -d ARGS`, prints the container's full id.
+run_d() { pm run -d "$@"; }
+
+# state ID: Podman's view, "status exit-code".
+state() { pm inspect -f '{{.State.Status}} {{.State.ExitCode}}' "$1"; }
+
+# rt_status ID: the runtime's own view of the container (its default root).
+rt_status() { "$RUNTIME" state "$1" 2>/dev/null | jq -r .status; }
+
+# cgdir PID CONTROLLER: the v1 cgroup directory of PID in CONTROLLER.
+cgdir() {
+	local p
+	p="$(awk -F: -v c="$2" '$2 == c { print $3 }' "/proc/$1/cgroup")"
+	[ -n "$p" ] && echo "/sys/fs/cgroup/$2$p"
+}
+
+logs_have() { pm logs "$1" 2>/dev/null | grep -qx "$2"; }
+
+@test "podman: run: output, stderr and exit code propagate; the host's ulimits apply" {
+	run --separate-stderr pm run --rm "$IMAGE" sh -c 'echo out; echo err >&2; ulimit -Hn; ulimit -Hu; exit 7'
+	[ "$status" = 7 ]
+	[ "${lines[0]}" = out ]
+	[ "$stderr" = err ]
+	# default_ulimits from hack/podman/containers.conf
+	[ "${lines[1]}" = 20000 ]
+	[ "${lines[2]}" = 32768 ]
+	run pm run --rm "$IMAGE" true
+	[ "$status" = 0 ]
+	[ -z "$(pm ps -aq)" ] # --rm removed it
+}
+
+@test "podman: a missing or non-executable command is exit 127 or 126 (the runtime's words)" {
+	local a
+	for a in /no/such/binary nosuchcmd; do
+		run -127 pm run --rm "$IMAGE" "$a"
+		[[ "$output" == *"$a"* ]]
+	done
+	for a in /etc/passwd /etc; do
+		run pm run --rm "$IMAGE" "$a"
+		[ "$status" = 126 ]
+		[[ "$output" == *"$a"*"permission denied"* ]]
+	done
+}
+
+@test "podman: --runtime PATH, --runtime NAME and the default all run on the runtime under test" {
+	local by_path by_name by_default id
+	by_path="$(pm --runtime "$RUNTIME" run -d "$IMAGE" sleep 300)"
+	by_name="$(pm --runtime "$RT_NAME" run -d "$IMAGE" sleep 300)"
+	by_default="$(run_d "$IMAGE" sleep 300)"
+	[ "$(pm inspect -f '{{.OCIRuntime}}' "$by_path")" = "$RUNTIME" ]
+	[ "$(pm inspect -f '{{.OCIRuntime}}' "$by_name")" = "$RT_NAME" ]
+	[ "$(pm inspect -f '{{.OCIRuntime}}' "$by_default")" = "$RT_NAME" ]
+	for id in "$by_path" "$by_name" "$by_default"; do
+		# The runtime itself knows the container, with the pid Podman reports.
+		[ "$(pm inspect -f '{{.State.Status}}' "$id")" = running ]
+		[ "$(rt_status "$id")" = running ]
+		[ "$("$RUNTIME" state "$id" | jq -r .pid)" = "$(pm inspect -f '{{.State.Pid}}' "$id")" ]
+		# Later commands find the container's runtime without --runtime.
+		run pm exec "$id" echo exec-ok
+		[ "$output" = exec-ok ]
+	done
+}
+
+@test "podman: exec into a detached container: output, exit code, user, cwd, env, -d, errors" {
+	local id
+	id="$(run_d "$IMAGE" sleep 300)"
+	run pm exec "$id" sh -c 'echo in; exit 5'
+	[ "$status" = 5 ]
+	[ "$output" = in ]
+	run pm exec -u 1000:1000 -w /tmp -e X=y "$id" sh -c 'id -u; id -g; pwd; echo $X'
+	[ "$status" = 0 ]
+	[ "$output" = "$(printf '1000\n1000\n/tmp\ny')" ]
+	pm exec -d "$id" sleep 200
+	wait_for 5 sh -c "${PODMAN[*]} exec $id ps | grep -q 'sleep 200'"
+	run -127 pm exec "$id" /no/such
+	run -127 pm exec "$id" nosuchcmd
+	run pm exec "$id" /etc/passwd
+	[ "$status" = 126 ]
+}
+
+@test "podman: exec -it runs on a real pseudo-terminal (tty, window size, line discipline, input)" {
+	local id
+	id="$(run_d "$IMAGE" sleep 300)"
+	run python3 "$PTY_RUN" --size 31x97 -- "${PODMAN[@]}" exec -it "$id" sh -c 'tty; stty size; stty -a; exit 3'
+	echo "$output" >&2
+	[ "$status" = 3 ]
+	printf '%s\n' "${lines[@]}" | tr -d '\0' | grep -Eqx '/dev/pts/[0-9]+'
+	printf '%s\n' "${lines[@]}" | grep -qx '31 97' # the size of the terminal podman runs on
+	[[ "$output" == *" icanon "* ]] && [[ "$output" == *" echo "* ]]
+	# Typed input reaches an interactive shell; its exit code comes back.
+	run python3 "$PTY_RUN" --size 25x70 --input $'stty size; exit 4\n' -- "${PODMAN[@]}" exec -it "$id" sh
+	echo "$output" >&2
+	[ "$status" = 4 ]
+	printf '%s\n' "${lines[@]}" | grep -qx '25 70'
+}
+
+@test "podman: run -it runs on a real pseudo-terminal" {
+	run python3 "$PTY_RUN" --size 12x40 -- "${PODMAN[@]}" run --rm -it "$IMAGE" sh -c 'tty; stty size; exit 6'
+	echo "$output" >&2
+	[ "$status" = 6 ]
+	printf '%s\n' "${lines[@]}" | tr -d '\0' | grep -Eqx '/dev/pts/[0-9]+'
+	printf '%s\n' "${lines[@]}" | grep -qx '12 40'
+}
+
+@test "podman: stop: SIGTERM reaches the process and its exit code is kept; else KILL after the timeout; start again" {
+	local id deaf t0
+	id="$(run_d "$IMAGE" sh -c 'trap "exit 42" TERM; echo ready; while :; do sleep 0.1; done')"
+	wait_for 5 logs_have "$id" ready
+	t0=$SECONDS
+	pm stop -t 10 "$id" >/dev/null
+	[ $((SECONDS - t0)) -lt 5 ]
+	[ "$(state "$id")" = "exited 42" ]
+	[ "$(rt_status "$id")" != running ]
+	# PID 1 without a handler ignores SIGTERM: KILL after the timeout.
+	deaf="$(run_d "$IMAGE" sleep 300)"
+	pm stop -t 1 "$deaf" >/dev/null
+	[ "$(state "$deaf")" = "exited 137" ]
+	# A stopped container starts again (a new create/start under the runtime).
+	pm start "$id" >/dev/null
+	[ "$(pm inspect -f '{{.State.Status}}' "$id")" = running ]
+	[ "$(rt_status "$id")" = running ]
+}
+
+@test "podman: stop of a container in the host's pid namespace signals every process (kill --all)" {
+	local id pid cg procs p
+	id="$(run_d --pid host "$IMAGE" sh -c 'sleep 300 & sleep 300 & wait')"
+	pid="$(pm inspect -f '{{.State.Pid}}' "$id")"
+	cg="$(cgdir "$pid" pids)"
+	wait_for 5 sh -c "[ \$(wc -l <$cg/cgroup.procs) = 3 ]"
+	procs="$(cat "$cg/cgroup.procs")"
+	pm stop -t 5 "$id" >/dev/null
+	[ "$(state "$id")" = "exited 143" ]
+	for p in $procs; do ! kill -0 "$p" 2>/dev/null; done
+}
+
+@test "podman: kill delivers the signal; the default KILL ends the container (137)" {
+	local id
+	id="$(run_d "$IMAGE" sh -c 'trap "echo got-usr1" USR1; echo ready; while :; do sleep 0.1; done')"
+	wait_for 5 logs_have "$id" ready
+	pm kill -s USR1 "$id" >/dev/null
+	wait_for 5 logs_have "$id" got-usr1
+	[ "$(pm inspect -f '{{.State.Status}}' "$id")" = running ]
+	pm kill "$id" >/dev/null
+	run pm wait "$id"
+	[ "$output" = 137 ]
+	[ "$(state "$id")" = "exited 137" ]
+}
+
+@test "podman: pause freezes the container (paused, no progress), unpause resumes it; kill ends a paused one" {
+	local id a b c
+	mkdir -p "$PM/shared"
+	id="$(run_d -v "$PM/shared:/shared" "$IMAGE" sh -c 'while :; do echo x >>/shared/count; usleep 20000; done')"
+	wait_for 5 test -s "$PM/shared/count"
+	pm pause "$id" >/dev/null
+	[ "$(pm inspect -f '{{.State.Status}}' "$id")" = paused ]
+	[ "$(rt_status "$id")" = paused ]
+	a="$(wc -c <"$PM/shared/count")"
+	sleep 0.6
+	b="$(wc -c <"$PM/shared/count")"
+	[ "$a" = "$b" ]
+	pm unpause "$id" >/dev/null
+	[ "$(pm inspect -f '{{.State.Status}}' "$id")" = running ]
+	[ "$(rt_status "$id")" = running ]
+	sleep 0.6
+	c="$(wc -c <"$PM/shared/count")"
+	echo "# paused: $a -> $b; resumed: $c" >&2
+	[ "$c" -gt "$b" ]
+	# SIGKILL to a frozen container must end it (runc thaws after the signal).
+	pm pause "$id" >/dev/null
+	run pm kill "$id"
+	[ "$status" = 0 ]
+	run pm wait "$id"
+	[ "$output" = 137 ]
+}
+
+@test "podman: inspect shows the runtime, the init's pid and the container's config" {
+	local id
+	id="$(run_d --name inspected --hostname hh -e FOO=bar "$IMAGE" sleep 300)"
+	run pm inspect "$id"
+	[ "$status" = 0 ]
+	[ "$(echo "$output" | jq -r '.[0].OCIRuntime')" = "$RT_NAME" ]
+	[ "$(echo "$output" | jq -r '.[0].Name')" = inspected ]
+	[ "$(echo "$output" | jq -r '.[0].State.Status')" = running ]
+	[ "$(echo "$output" | jq -r '.[0].State.Pid')" = "$("$RUNTIME" state "$id" | jq -r .pid)" ]
+	[ "$(pm exec "$id" hostname)" = hh ]
+	[ "$(pm exec "$id" sh -c 'echo $FOO')" = bar ]
+}
+
+@test "podman: stats --no-stream reports the container's memory and pids" {
+	local id
+	id="$(run_d "$IMAGE" sh -c 'sleep 300 & sleep 300 & wait')"
+	wait_for 5 sh -c "[ \"\$(${PODMAN[*]} stats --no-stream --format '{{.PIDs}}' $id)\" = 3 ]"
+	run pm stats --no-stream --format json "$id"
+	[ "$status" = 0 ]
+	echo "$output" >&2
+	[ "$(echo "$output" | jq -r '.[0].pids')" = 3 ]
+	[[ "$(echo "$output" | jq -r '.[0].mem_usage')" =~ ^[1-9][0-9.]*[kMG]B\ /\  ]]
+}
+
+@test "podman: update changes the live cgroup limits (runtime update --resources)" {
+	local id pid
+	id="$(run_d --memory 64m "$IMAGE" sleep 300)"
+	pid="$(pm inspect -f '{{.State.Pid}}' "$id")"
+	[ "$(cat "$(cgdir "$pid" memory)/memory.limit_in_bytes")" = $((64 << 20)) ]
+	[ "$(cat "$(cgdir "$pid" cpu)/cpu.cfs_quota_us")" = -1 ]
+	pm update --memory 32m --cpus 0.5 "$id" >/dev/null
+	[ "$(cat "$(cgdir "$pid" memory)/memory.limit_in_bytes")" = $((32 << 20)) ]
+	[ "$(cat "$(cgdir "$pid" cpu)/cpu.cfs_quota_us")" = 50000 ]
+	[ "$(cat "$(cgdir "$pid" cpu)/cpu.cfs_period_us")" = 100000 ]
+	[ "$(rt_status "$id")" = running ]
+}
+
+@test "podman: rm removes a stopped container; rm -f a running one, with its process, state and cgroups" {
+	local exited id pid cg
+	exited="$(run_d "$IMAGE" true)"
+	pm wait "$exited" >/dev/null
+	pm rm "$exited" >/dev/null
+	run pm container exists "$exited"
+	[ "$status" = 1 ]
+	id="$(run_d "$IMAGE" sleep 300)"
+	pid="$(pm inspect -f '{{.State.Pid}}' "$id")"
+	cg="$(cgdir "$pid" memory)"
+	[ -d "$cg" ]
+	pm rm -f -t 0 "$id" >/dev/null
+	run pm container exists "$id"
+	[ "$status" = 1 ]
+	! kill -0 "$pid" 2>/dev/null
+	run "$RUNTIME" state "$id"
+	[ "$status" != 0 ]
+	[ ! -d "$cg" ]
+}
+
+@test "podman: LISTEN_FDS (socket activation) and --preserve-fds pass descriptors into the container" {
+	echo fd3-data >"$TEST_TMP/three"
+	echo fd4-data >"$TEST_TMP/four"
+	# Podman passes its LISTEN_FDS descriptors on when LISTEN_PID is its own pid.
+	run bash -c 'LISTEN_PID=$$ LISTEN_FDS=1 exec "$@" 3<"$0"' "$TEST_TMP/three" \
+		"${PODMAN[@]}" run --rm "$IMAGE" sh -c 'cat <&3; echo "$LISTEN_FDS $LISTEN_PID"'
+	[ "$status" = 0 ]
+	[ "$output" = "$(printf 'fd3-data\n1 1')" ]
+	run bash -c 'f3=$1 f4=$2; shift 2; exec "$@" 3<"$f3" 4<"$f4"' _ "$TEST_TMP/three" "$TEST_TMP/four" \
+		"${PODMAN[@]}" run --rm --preserve-fds 2 "$IMAGE" sh -c 'cat <&3; cat <&4'
+	[ "$status" = 0 ]
+	[ "$output" = "$(printf 'fd3-data\nfd4-data')" ]
+}
+
+@test "podman: info reports the runtime with its version" {
+	run pm info --format json
+	[ "$status" = 0 ]
+	[ "$(echo "$output" | jq -r .host.ociRuntime.name)" = "$RT_NAME" ]
+	[ "$(echo "$output" | jq -r .host.ociRuntime.path)" = "$RUNTIME" ]
+	[ "$(echo "$output" | jq -r .host.ociRuntime.version)" = "$("$RUNTIME" --version)" ]
+	run pm --runtime "$RUNTIME" info --format json
+	[ "$(echo "$output" | jq -r .host.ociRuntime.path)" = "$RUNTIME" ]
+	[ "$(echo "$output" | jq -r .host.ociRuntime.version)" = "$("$RUNTIME" --version)" ]
+}

@@ -170,6 +170,35 @@ sleeper() { config '.process.args = ["sleep", "100"]'; }
 	rt delete "$id"
 }
 
+@test "kill: a stopped container refuses with runc's words; kill --all of it succeeds and reaches what is left in its cgroup" {
+	# Without a pid namespace of its own, the init's children outlive it (in its cgroup).
+	config '.linux.namespaces |= map(select(.type != "pid"))'
+	config '.process.args = ["sh", "-c", "sleep 1000 & echo $! >/dev/shm/leftover; exit 0"]'
+	config '.mounts += [{"destination": "/dev/shm", "type": "bind", "source": $d, "options": ["rbind"]}]' --arg d "$TEST_TMP"
+	local id leftover
+	id="$(new_id)"
+	create_c "$id"
+	rt start "$id"
+	wait_status "$id" stopped
+	leftover="$(cat "$TEST_TMP/leftover")"
+	kill -0 "$leftover"
+	# containerd's runc shim matches "container not running" in the runtime's error
+	# (it means: already gone); runc 1.1 says exactly that.
+	run rt kill "$id" KILL
+	[ "$status" = 1 ]
+	[[ "$output" == *"container not running"* ]]
+	# The shim sends `kill --all ID 9` on every init exit and when the CRI deletes a
+	# task; runc 1.1 signals the cgroup's processes and exits 0.
+	run rt kill --all "$id" KILL
+	[ "$status" = 0 ]
+	local i
+	for i in $(seq 50); do kill -0 "$leftover" 2>/dev/null || break; sleep 0.1; done
+	! kill -0 "$leftover" 2>/dev/null
+	run rt kill --all "$id" KILL
+	[ "$status" = 0 ]
+	rt delete "$id"
+}
+
 @test "list: table, --format json, -q" {
 	sleeper
 	local a b

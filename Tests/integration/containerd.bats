@@ -292,7 +292,8 @@ WRAPPER
 @test "containerd: a killed shim is cleaned up with delete --force of the running container" {
 	local id pid shim
 	id="$(new_id)"
-	c run -d "${SHIM[@]}" "$IMAGE" "$id" sleep 100 >/dev/null
+	# The task's fifos in the test's dir: a killed shim leaves them behind.
+	c run -d "${SHIM[@]}" --fifo-dir "$TEST_TMP/fifo" "$IMAGE" "$id" sleep 100 >/dev/null
 	pid="$(task_pid "$id")"
 	shim="$(ps -o ppid= -p "$pid" | tr -d ' ')"
 	[[ "$(cat "/proc/$shim/comm")" == containerd-shim* ]]
@@ -302,6 +303,8 @@ WRAPPER
 	gone "$pid"
 	[ ! -e "/run/containerd/runc/$CTR_NS/$id" ]
 	c containers rm "$id"
+	# The dead shim's socket: /run/containerd/s/sha256(address/namespace/id).
+	rm -f "/run/containerd/s/$(printf %s "$CTR_SOCK/$CTR_NS/$id" | sha256sum | cut -d' ' -f1)"
 }
 
 @test "containerd: ctr tasks metrics reads the task's cgroups" {

@@ -158,6 +158,9 @@ remove_pod() {
 	[ "$(cri pods | jq '.items | length')" = 0 ]
 }
 
+# stdout_lines LOG: the stdout lines of a CRI log file ("TIMESTAMP stdout F LINE").
+stdout_lines() { sed -n 's/^[^ ]* stdout [FP] //p' "$1"; }
+
 # bundle_config ID: the config.json the shim handed the runtime for container ID.
 bundle_config() { cat "$CRI_DIR/state/io.containerd.runtime.v2.task/k8s.io/$1/config.json"; }
 
@@ -226,10 +229,10 @@ print(entry["runtime_type"], entry["options"]["BinaryName"], entry["pod_annotati
 	# CRI log format: TIMESTAMP STREAM TAG LINE.
 	local log="$TEST_TMP/logs/app/hello.log"
 	cat "$log" >&2
-	[ "$(awk '$2 == "stdout" { $1 = $2 = $3 = ""; sub(/^ +/, ""); print }' "$log" | head -2)" = "hello from cri
+	[ "$(stdout_lines "$log" | head -2)" = "hello from cri
 0" ]
 	# pid: CONTAINER gives the container its own pid namespace.
-	[ "$(awk '$2 == "stdout" { print $4 }' "$log" | sed -n 3p)" != "$(readlink /proc/self/ns/pid)" ]
+	[ "$(stdout_lines "$log" | sed -n 3p)" != "$(readlink /proc/self/ns/pid)" ]
 	cri rm "$CID"
 	run cri status-of "$CID"
 	[ "$status" != 0 ]
@@ -294,6 +297,58 @@ print(entry["runtime_type"], entry["options"]["BinaryName"], entry["pod_annotati
 	[ -z "$procs" ]
 	run rtk state "$CID"
 	[ "$status" != 0 ]
+	cri rm "$CID"
+	remove_pod
+}
+
+@test "cri: a restricted container (RuntimeDefault seccomp, uid 1000, read-only root, no capabilities, limits) and UpdateContainerResources" {
+	run_pod locked
+	ctr_json tight locked CONTAINER sh -c 'id -u; id -g; grep -E "^(Seccomp|NoNewPrivs|CapEff):" /proc/self/status; touch /x 2>/dev/null || echo read-only; sleep 1000'
+	jq '.linux.security_context += {
+		run_as_user: {value: 1000}, run_as_group: {value: 1000}, readonly_rootfs: true,
+		no_new_privs: true, capabilities: {drop_capabilities: ["ALL"]},
+		seccomp: {profile_type: "RuntimeDefault"}}
+	| .linux.resources = {memory_limit_in_bytes: 67108864, cpu_shares: 512, cpu_period: 100000, cpu_quota: 50000}' \
+		"$TEST_TMP/tight.ctr.json" >"$TEST_TMP/tight.json"
+	CID="$(cri create "$POD" "$TEST_TMP/tight.json" "$TEST_TMP/locked.pod.json")"
+	cri start "$CID"
+	local log="$TEST_TMP/logs/locked/tight.log" i
+	for i in $(seq 50); do [ "$(grep -c ' stdout ' "$log" 2>/dev/null)" -ge 6 ] && break; sleep 0.1; done
+	cat "$log" >&2
+	[ "$(stdout_lines "$log")" = "1000
+1000
+CapEff:	0000000000000000
+NoNewPrivs:	1
+Seccomp:	2
+read-only" ]
+	# The limits in the container's cgroups (cgroupsPath = the pod's parent + the id).
+	local cg="$CGROUP_PARENT/pod-locked/$CID" cpu
+	cpu="$(ls -d /sys/fs/cgroup/cpu /sys/fs/cgroup/cpu,cpuacct 2>/dev/null | head -1)"
+	[ "$(cat "/sys/fs/cgroup/memory$cg/memory.limit_in_bytes")" = 67108864 ]
+	[ "$(cat "$cpu$cg/cpu.shares")" = 512 ]
+	[ "$(cat "$cpu$cg/cpu.cfs_quota_us")" = 50000 ]
+	# UpdateContainerResources: `RUNTIME update --resources -` on the live container.
+	echo '{"memory_limit_in_bytes": 134217728, "cpu_shares": 256, "cpu_period": 100000, "cpu_quota": 20000}' >"$TEST_TMP/res.json"
+	cri update "$CID" "$TEST_TMP/res.json"
+	[ "$(cat "/sys/fs/cgroup/memory$cg/memory.limit_in_bytes")" = 134217728 ]
+	[ "$(cat "$cpu$cg/cpu.shares")" = 256 ]
+	[ "$(cat "$cpu$cg/cpu.cfs_quota_us")" = 20000 ]
+	cri rm "$CID"
+	remove_pod
+}
+
+@test "cri: a container with tty: true gets a terminal (console socket) and its output in the log" {
+	run_pod term
+	ctr_json console term CONTAINER sh -c 'tty; [ -t 1 ] && echo stdout-is-a-tty; exit 0'
+	jq '.tty = true | .stdin = true | .stdin_once = true' "$TEST_TMP/console.ctr.json" >"$TEST_TMP/console.json"
+	CID="$(cri create "$POD" "$TEST_TMP/console.json" "$TEST_TMP/term.pod.json")"
+	cri start "$CID"
+	run cri wait "$CID" --timeout 20
+	[ "$output" = 0 ]
+	local log="$TEST_TMP/logs/term/console.log"
+	cat "$log" >&2
+	[[ "$(stdout_lines "$log" | tr -d '\r' | head -1)" =~ ^/dev/pts/[0-9]+$ ]]
+	[ "$(stdout_lines "$log" | tr -d '\r' | sed -n 2p)" = stdout-is-a-tty ]
 	cri rm "$CID"
 	remove_pod
 }

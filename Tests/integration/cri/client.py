@@ -17,6 +17,7 @@ usage: client.py --socket PATH COMMAND [ARGS...]
                                   ExecSync; prints stdout, stderr to stderr, exits with
                                   the command's exit code
   stats ID                        ContainerStatsResponse as JSON
+  update ID RESOURCES.json        UpdateContainerResources (a LinuxContainerResources)
   containers [--pod ID]           ListContainers as JSON
   stop ID [--timeout S]           StopContainer
   rm ID                           RemoveContainer
@@ -149,6 +150,9 @@ def main(argv):
             return resp.exit_code
         elif cmd == "stats":
             show(rt.ContainerStats(pb.ContainerStatsRequest(container_id=args[0]), timeout=timeout))
+        elif cmd == "update":
+            rt.UpdateContainerResources(pb.UpdateContainerResourcesRequest(
+                container_id=args[0], linux=read(args[1], pb.LinuxContainerResources())), timeout=timeout)
         elif cmd == "containers":
             pod = option("--pod", "")
             show(rt.ListContainers(pb.ListContainersRequest(filter=pb.ContainerFilter(pod_sandbox_id=pod)),

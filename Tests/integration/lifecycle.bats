@@ -303,6 +303,31 @@ sleeper() { config '.process.args = ["sleep", "100"]'; }
 	[ "${lines[2]}" = "0 1 2 3 4 5" ] || [ "${lines[2]}" = "0 1 2 3 4 6" ]
 }
 
+@test "systemd socket activation of the runtime: LISTEN_FDS descriptors reach the process before --preserve-fds ones, with LISTEN_FDS=N LISTEN_PID=1 (as runc)" {
+	config '.process.args = ["sh", "-c", "echo $LISTEN_FDS $LISTEN_PID; cat <&3; cat <&4; cat <&5"]'
+	echo three >"$TEST_TMP/three"
+	echo four >"$TEST_TMP/four"
+	echo five >"$TEST_TMP/five"
+	# LISTEN_PID is the runtime's own pid: the shell execs it.
+	run env RT="$RUNTIME" ROOT="$ROOT" BUNDLE="$BUNDLE" ID="$(new_id)" LISTEN_FDS=2 \
+		sh -c 'export LISTEN_PID=$$; exec "$RT" --root "$ROOT" run --preserve-fds 1 --bundle "$BUNDLE" "$ID"' \
+		3<"$TEST_TMP/three" 4<"$TEST_TMP/four" 5<"$TEST_TMP/five" </dev/null
+	[ "$status" = 0 ]
+	[ "${lines[0]}" = "2 1" ]
+	[ "${lines[1]}" = three ]
+	[ "${lines[2]}" = four ]
+	[ "${lines[3]}" = five ]
+	# Variables inherited from someone else (LISTEN_PID not ours) are left alone: only
+	# --preserve-fds counts, and the process's env does not change.
+	config '.process.args = ["sh", "-c", "echo ${LISTEN_FDS:-none}; cat <&3; { cat <&4; } 2>/dev/null || echo closed"]'
+	run env LISTEN_FDS=2 LISTEN_PID=1 "$RUNTIME" --root "$ROOT" run --preserve-fds 1 --bundle "$BUNDLE" "$(new_id)" \
+		3<"$TEST_TMP/three" 4<"$TEST_TMP/four" </dev/null
+	[ "$status" = 0 ]
+	[ "${lines[0]}" = none ]
+	[ "${lines[1]}" = three ]
+	[ "${lines[2]}" = closed ]
+}
+
 @test "run: the caller's fds beyond stdio are closed in the process" {
 	config '.process.args = ["sh", "-c", "echo $(ls /proc/$$/fd)"]'
 	run rt run --bundle "$BUNDLE" "$(new_id)" 7<"$BATS_TEST_FILENAME" 9<"$BATS_TEST_FILENAME" </dev/null

@@ -86,6 +86,17 @@ under_pty() {
 	return "$rc"
 }
 
+# typing_under_pty TEXT CMD...: under_pty, with TEXT typed at the terminal a second
+# after CMD starts (a line at a time).
+typing_under_pty() {
+	local text="$1" rc=0
+	shift
+	{ sleep 1; printf '%s' "$text"; sleep 2; } |
+		timeout 30 script -qec "$(printf '%q ' "$@")" /dev/null >"$TEST_TMP/pty.out" 2>&1 || rc=$?
+	tr -d '\r\000' <"$TEST_TMP/pty.out"
+	return "$rc"
+}
+
 # wait_task ID STATUS: wait up to 5 s for `ctr tasks ls` to show ID in STATUS.
 wait_task() {
 	local i
@@ -225,6 +236,14 @@ WRAPPER
 	[ "$status" = 3 ]
 	[[ "$output" =~ /dev/pts/[0-9]+ ]]
 	[[ "$output" == *both-ttys* ]]
+}
+
+@test "containerd: ctr run -t: an interactive shell reads what is typed at the terminal" {
+	run typing_under_pty $'echo typed-$((6*7))\nexit 5\n' \
+		ctr -a "$CTR_SOCK" -n "$CTR_NS" run --rm -t "${SHIM[@]}" "$IMAGE" "$(new_id)" sh
+	echo "$output" >&2
+	[ "$status" = 5 ]
+	[[ "$output" == *typed-42* ]]
 }
 
 @test "containerd: ctr tasks exec: output, exit code, the container's namespaces; exec -t has a terminal" {

@@ -352,3 +352,21 @@ read-only" ]
 	cri rm "$CID"
 	remove_pod
 }
+
+@test "cri: StartContainer of a container that cannot start fails with the runtime's message" {
+	run_pod broken
+	create_ctr nobin broken CONTAINER /no/such/binary
+	run cri start "$CID"
+	echo "$output" >&2
+	[ "$status" != 0 ]
+	# The shim read the runtime's JSON log: its msg names the missing program.
+	[[ "$output" == *"OCI runtime create failed"*"/no/such/binary"* ]]
+	run cri status-of "$CID"
+	[ "$(echo "$output" | jq -r .status.state)" = CONTAINER_EXITED ]
+	[ "$(echo "$output" | jq -r .status.exit_code)" = 128 ]
+	[[ "$(echo "$output" | jq -r .status.message)" == *"/no/such/binary"* ]]
+	run rtk state "$CID"
+	[ "$status" != 0 ] # nothing half made is left in the runtime
+	cri rm "$CID"
+	remove_pod
+}

@@ -259,7 +259,7 @@ WRAPPER
 	[ "$status" = 4 ]
 	[[ "$output" =~ /dev/pts/[0-9]+ ]]
 	# A detached exec shows up in `ctr tasks ps` (the runtime's `ps --format json`).
-	c tasks exec -d --exec-id e3 "$id" sleep 77
+	c tasks exec -d --fifo-dir "$TEST_TMP/fifo" --exec-id e3 "$id" sleep 77 # ctr leaves these fifos
 	local i
 	for i in $(seq 30); do [ "$(c tasks ps "$id" | awk 'NR > 1' | wc -l)" = 2 ] && break; sleep 0.1; done
 	[ "$(c tasks ps "$id" | awk 'NR > 1' | wc -l)" = 2 ]

@@ -25,13 +25,19 @@ extension ContainerRuntime {
 
     func createContainer(id: String, bundle: Bundle, options: CreateOptions, consoleSocketFD: FileDescriptor?) throws -> Created {
         let spec = bundle.spec
-        guard let process = spec.process else {
+        guard var process = spec.process else {
             throw RuntimeError("\(bundle.path)/config.json: process: is required to create a container")
         }
         if process.terminal ?? false, options.consoleSocket == nil, consoleSocketFD == nil {
             throw RuntimeError("process.terminal is true: cannot allocate a terminal without --console-socket")
         }
         if options.preserveFds < 0 { throw RuntimeError("--preserve-fds must not be negative") }
+        // Sockets systemd passed to us go in first (3 ..< 3+N), --preserve-fds after.
+        var preserveFds = options.preserveFds
+        if let activation = SocketActivation.fromEnvironment() {
+            process.env = (process.env ?? []) + activation.environment
+            preserveFds += activation.count
+        }
         let plan = try NamespacePlan(spec: spec)
         warnAboutUnknownCapabilities(process.capabilities)
         do {
@@ -81,7 +87,7 @@ extension ContainerRuntime {
                 id: id, spec: spec, process: process, rootfs: rootfs, bundle: bundle.path,
                 channel: SyncChannel(socket: childEnd), execFifo: fifo, consoleSocket: console,
                 namespaces: plan, noPivot: options.noPivot, noNewKeyring: options.noNewKeyring,
-                preserveFds: options.preserveFds, lock: lock, seccomp: seccomp)
+                preserveFds: preserveFds, lock: lock, seccomp: seccomp)
             let channel = SyncChannel(socket: parentEnd)
 
             PhaseTrace.mark("forking")

@@ -20,7 +20,7 @@ extension ContainerRuntime {
         try ContainerID.validate(id)
         guard Files.isDirectory(store.directory(of: id)) else { throw RuntimeError.containerNotFound(id) }
         let record = try store.load(id)
-        guard status(of: record) != .stopped else { throw RuntimeError("container \(id) is not running") }
+        guard status(of: record) != .stopped else { throw RuntimeError.containerNotRunning(id) }
         return ContainerEvent(type: "stats", id: id, data: cgroupManager(of: record).stats())
     }
 

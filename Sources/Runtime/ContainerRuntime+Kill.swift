@@ -12,10 +12,18 @@ extension ContainerRuntime {
         defer { lock.release() }
         let record = try store.load(id)
         let current = status(of: record)
-        guard current != .stopped else { throw RuntimeError("container \(id) is not running") }
         if all {
+            guard current != .stopped else {
+                // As runc: --all of a stopped container signals whatever is left in its
+                // cgroup (children of an init that shared a pid namespace) and succeeds.
+                // containerd's runc shim sends `kill --all ID KILL` on every init exit
+                // and, when it fails, never reports the exit to the CRI plugin.
+                signalLeftovers(record, signal)
+                return
+            }
             try signalAll(record, signal)
         } else {
+            guard current != .stopped else { throw RuntimeError.containerNotRunning(id) }
             try Processes.signal(record.pid, signal)
         }
         // A frozen process does not act on SIGKILL until it is thawed: thaw a paused
@@ -25,6 +33,15 @@ extension ContainerRuntime {
             do { try cgroupManager(of: record).thaw() } catch {
                 throw RuntimeError("kill \(id): thaw after SIGKILL: \(error)")
             }
+        }
+    }
+
+    /// Signals the processes still in a stopped container's cgroups. Never the recorded
+    /// init pid itself: it is dead and may belong to someone else by now.
+    func signalLeftovers(_ record: ContainerRecord, _ signal: Signal) {
+        guard !record.cgroupPaths.isEmpty else { return }
+        for pid in CgroupManager(paths: record.cgroupPaths).processes() {
+            _ = Glibc.kill(pid, signal.rawValue)
         }
     }
 

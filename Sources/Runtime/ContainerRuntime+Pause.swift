@@ -11,7 +11,7 @@ extension ContainerRuntime {
         switch status(of: record) {
         case .running: break
         case .paused: throw RuntimeError("container \(id) is already paused")
-        default: throw RuntimeError("container \(id) is not running")
+        default: throw RuntimeError.containerNotRunning(id)
         }
         do { try cgroupManager(of: record).freeze() } catch {
             throw RuntimeError("pause \(id): \(error)")

@@ -9,7 +9,7 @@ extension ContainerRuntime {
         let lock = try store.lock(id)
         defer { lock.release() }
         let record = try store.load(id)
-        guard status(of: record) != .stopped else { throw RuntimeError("container \(id) is not running") }
+        guard status(of: record) != .stopped else { throw RuntimeError.containerNotRunning(id) }
         // runc's default device rules were applied at create; an update changes only
         // what it names.
         do { try cgroupManager(of: record).apply(resources: resources, includeRuncDefaultDevices: false) } catch {

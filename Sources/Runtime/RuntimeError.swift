@@ -19,6 +19,15 @@ public struct RuntimeError: Error, CustomStringConvertible, Sendable {
     static func containerNotFound(_ id: String) -> RuntimeError {
         RuntimeError("container \"\(id)\" does not exist")
     }
+
+    /// A verb that needs a live container met a stopped one. The text carries runc's
+    /// own words, "container not running": containerd's runc shim reads the runtime's
+    /// error text and takes that phrase (like "does not exist" above) to mean the
+    /// process is already gone, where anything else is an unknown failure that the
+    /// CRI plugin retries forever.
+    static func containerNotRunning(_ id: String) -> RuntimeError {
+        RuntimeError("container \"\(id)\" is stopped: container not running")
+    }
 }
 
 /// Runs `body`, prefixing any failure with the stage name.

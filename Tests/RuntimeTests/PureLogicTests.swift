@@ -92,3 +92,18 @@ final class LogTests: XCTestCase {
         XCTAssertTrue(t.hasSuffix("Z"))
     }
 }
+
+final class SocketActivationTests: XCTestCase {
+    func testTakenOnlyWhenListenPidIsOurs() {
+        XCTAssertEqual(SocketActivation.parse(listenPid: "42", listenFds: "2", ourPid: 42), SocketActivation(count: 2))
+        XCTAssertNil(SocketActivation.parse(listenPid: "41", listenFds: "2", ourPid: 42)) // inherited
+        XCTAssertNil(SocketActivation.parse(listenPid: nil, listenFds: "2", ourPid: 42))
+        XCTAssertNil(SocketActivation.parse(listenPid: "42", listenFds: nil, ourPid: 42))
+        XCTAssertNil(SocketActivation.parse(listenPid: "42", listenFds: "0", ourPid: 42))
+        XCTAssertNil(SocketActivation.parse(listenPid: "42", listenFds: "x", ourPid: 42))
+    }
+
+    func testProcessEnvironmentNamesPidOne() {
+        XCTAssertEqual(SocketActivation(count: 3).environment, ["LISTEN_FDS=3", "LISTEN_PID=1"])
+    }
+}

@@ -170,6 +170,35 @@ sleeper() { config '.process.args = ["sleep", "100"]'; }
 	rt delete "$id"
 }
 
+@test "kill: a stopped container refuses with runc's words; kill --all of it succeeds and reaches what is left in its cgroup" {
+	# Without a pid namespace of its own, the init's children outlive it (in its cgroup).
+	config '.linux.namespaces |= map(select(.type != "pid"))'
+	config '.process.args = ["sh", "-c", "sleep 1000 & echo $! >/dev/shm/leftover; exit 0"]'
+	config '.mounts += [{"destination": "/dev/shm", "type": "bind", "source": $d, "options": ["rbind"]}]' --arg d "$TEST_TMP"
+	local id leftover
+	id="$(new_id)"
+	create_c "$id"
+	rt start "$id"
+	wait_status "$id" stopped
+	leftover="$(cat "$TEST_TMP/leftover")"
+	kill -0 "$leftover"
+	# containerd's runc shim matches "container not running" in the runtime's error
+	# (it means: already gone); runc 1.1 says exactly that.
+	run rt kill "$id" KILL
+	[ "$status" = 1 ]
+	[[ "$output" == *"container not running"* ]]
+	# The shim sends `kill --all ID 9` on every init exit and when the CRI deletes a
+	# task; runc 1.1 signals the cgroup's processes and exits 0.
+	run rt kill --all "$id" KILL
+	[ "$status" = 0 ]
+	local i
+	for i in $(seq 50); do kill -0 "$leftover" 2>/dev/null || break; sleep 0.1; done
+	! kill -0 "$leftover" 2>/dev/null
+	run rt kill --all "$id" KILL
+	[ "$status" = 0 ]
+	rt delete "$id"
+}
+
 @test "list: table, --format json, -q" {
 	sleeper
 	local a b
@@ -272,6 +301,31 @@ sleeper() { config '.process.args = ["sleep", "100"]'; }
 	[ "${lines[0]}" = three ]
 	[ "${lines[1]}" = four ]
 	[ "${lines[2]}" = "0 1 2 3 4 5" ] || [ "${lines[2]}" = "0 1 2 3 4 6" ]
+}
+
+@test "systemd socket activation of the runtime: LISTEN_FDS descriptors reach the process before --preserve-fds ones, with LISTEN_FDS=N LISTEN_PID=1 (as runc)" {
+	config '.process.args = ["sh", "-c", "echo $LISTEN_FDS $LISTEN_PID; cat <&3; cat <&4; cat <&5"]'
+	echo three >"$TEST_TMP/three"
+	echo four >"$TEST_TMP/four"
+	echo five >"$TEST_TMP/five"
+	# LISTEN_PID is the runtime's own pid: the shell execs it.
+	run env RT="$RUNTIME" ROOT="$ROOT" BUNDLE="$BUNDLE" ID="$(new_id)" LISTEN_FDS=2 \
+		sh -c 'export LISTEN_PID=$$; exec "$RT" --root "$ROOT" run --preserve-fds 1 --bundle "$BUNDLE" "$ID"' \
+		3<"$TEST_TMP/three" 4<"$TEST_TMP/four" 5<"$TEST_TMP/five" </dev/null
+	[ "$status" = 0 ]
+	[ "${lines[0]}" = "2 1" ]
+	[ "${lines[1]}" = three ]
+	[ "${lines[2]}" = four ]
+	[ "${lines[3]}" = five ]
+	# Variables inherited from someone else (LISTEN_PID not ours) are left alone: only
+	# --preserve-fds counts, and the process's env does not change.
+	config '.process.args = ["sh", "-c", "echo ${LISTEN_FDS:-none}; cat <&3; { cat <&4; } 2>/dev/null || echo closed"]'
+	run env LISTEN_FDS=2 LISTEN_PID=1 "$RUNTIME" --root "$ROOT" run --preserve-fds 1 --bundle "$BUNDLE" "$(new_id)" \
+		3<"$TEST_TMP/three" 4<"$TEST_TMP/four" </dev/null
+	[ "$status" = 0 ]
+	[ "${lines[0]}" = none ]
+	[ "${lines[1]}" = three ]
+	[ "${lines[2]}" = closed ]
 }
 
 @test "run: the caller's fds beyond stdio are closed in the process" {

@@ -1,0 +1,372 @@
+#!/usr/bin/env bats
+# The Kubernetes path without a cluster: containerd's CRI plugin, configured as
+# hack/k8s/containerd.toml configures it (runtime handler "safehouse", the one
+# hack/k8s/runtimeclass.yaml names), driven over its socket by a small CRI client
+# (cri/client.py, gRPC from PyPI) the way the kubelet drives it: RunPodSandbox with the
+# handler, CreateContainer, StartContainer, ContainerStatus, ExecSync, StopContainer,
+# RemoveContainer, StopPodSandbox, RemovePodSandbox.
+#
+# The handler's BinaryName is $RUNTIME, so every test passes with RUNTIME=runc too.
+# setup_file starts containerd on a private root, state, socket and shim root (the
+# handler's Root option) under a temp dir, with an empty CNI config dir (pods use the
+# host's network, so no CNI is needed), and imports the busybox image and a "pause"
+# image built from the same rootfs (no registry is reachable). teardown_file removes
+# every pod, stops containerd and removes every trace.
+
+load helpers
+
+IMAGE=docker.io/library/safehouse-busybox:latest
+PAUSE_IMAGE=docker.io/library/safehouse-pause:latest
+VENV_PYTHON="$REPO/.venv/bin/python"
+
+setup_file() {
+	command -v containerd >/dev/null && command -v ctr >/dev/null || skip "containerd not installed"
+	if ! "$VENV_PYTHON" -c 'import grpc, grpc_tools' 2>/dev/null; then
+		echo "# $VENV_PYTHON lacks grpcio/grpcio-tools: run hack/setup" >&2
+		return 1
+	fi
+	export CRI_DIR CRI_SOCK CRI_PID SHIM_ROOT CRI_PB_DIR CGROUP_PARENT CRI_MADE_RUN
+	CRI_DIR="$(mktemp -d /tmp/safehouse-cri.XXXXXX)"
+	chmod 0755 "$CRI_DIR"
+	CRI_SOCK="$CRI_DIR/containerd.sock"
+	SHIM_ROOT="$CRI_DIR/runc"
+	CRI_PB_DIR="$CRI_DIR/pb"
+	CGROUP_PARENT="/safehouse-cri-$$"
+	CRI_MADE_RUN=0
+	[ -e /run/containerd ] || CRI_MADE_RUN=1
+	mkdir -p "$CRI_DIR/cni" "$CRI_PB_DIR" "$CRI_DIR/logs"
+	# The committed config, with this run's runtime, shim root and (empty) CNI dir.
+	sed -e "s|^\( *BinaryName = \).*|\1\"$RUNTIME\"|" \
+		-e "s|^\( *Root = \).*|\1\"$SHIM_ROOT\"|" \
+		-e "s|^\( *conf_dir = \).*|\1\"$CRI_DIR/cni\"|" \
+		"$REPO/hack/k8s/containerd.toml" >"$CRI_DIR/config.toml"
+	grep -q "BinaryName = \"$RUNTIME\"" "$CRI_DIR/config.toml"
+	containerd --config "$CRI_DIR/config.toml" \
+		--root "$CRI_DIR/root" --state "$CRI_DIR/state" --address "$CRI_SOCK" \
+		</dev/null >"$CRI_DIR/containerd.log" 2>&1 3>&- &
+	CRI_PID=$!
+	local i
+	for i in $(seq 100); do
+		cri version >/dev/null 2>&1 && break
+		sleep 0.1
+	done
+	cri version >/dev/null
+	"$REPO/hack/mkimage" --rootfs "$ROOTFS" --name "$IMAGE" "$CRI_DIR/image.tar" 2>/dev/null
+	"$REPO/hack/mkimage" --rootfs "$ROOTFS" --name "$PAUSE_IMAGE" --cmd sleep --cmd 2147483647 \
+		"$CRI_DIR/pause.tar" 2>/dev/null
+	ctr -a "$CRI_SOCK" -n k8s.io images import "$CRI_DIR/image.tar" >/dev/null
+	ctr -a "$CRI_SOCK" -n k8s.io images import "$CRI_DIR/pause.tar" >/dev/null
+}
+
+teardown_file() {
+	[ -n "${CRI_DIR:-}" ] || return 0
+	local p c
+	if [ -S "$CRI_SOCK" ]; then
+		for p in $(cri pods 2>/dev/null | jq -r '.items[]?.id'); do
+			cri stop-pod "$p" >/dev/null 2>&1 || true
+			cri rm-pod "$p" >/dev/null 2>&1 || true
+		done
+		for c in $(ctr -a "$CRI_SOCK" -n k8s.io tasks ls -q 2>/dev/null); do
+			ctr -a "$CRI_SOCK" -n k8s.io tasks kill -a -s KILL "$c" >/dev/null 2>&1 || true
+			sleep 0.2
+			ctr -a "$CRI_SOCK" -n k8s.io tasks rm -f "$c" >/dev/null 2>&1 || true
+		done
+	fi
+	if [ -n "${CRI_PID:-}" ] && kill -0 "$CRI_PID" 2>/dev/null; then
+		kill -TERM "$CRI_PID"
+		for _ in $(seq 100); do kill -0 "$CRI_PID" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$CRI_PID" 2>/dev/null || true
+		wait "$CRI_PID" 2>/dev/null || true
+	fi
+	# Whatever the runtime still knows of (a test that died half way).
+	_cleanup_root "$RUNTIME" "$SHIM_ROOT/k8s.io"
+	awk -v d="$CRI_DIR/" 'index($5, d) == 1 { print $5 }' /proc/self/mountinfo | sort -r |
+		while read -r m; do umount -l "$m" 2>/dev/null || true; done
+	find /sys/fs/cgroup -mindepth 2 -maxdepth 4 -type d -path "*${CGROUP_PARENT}*" 2>/dev/null | sort -r |
+		while read -r d; do rmdir "$d" 2>/dev/null || true; done
+	if [ "$CRI_MADE_RUN" = 1 ]; then
+		rmdir /run/containerd/fifo /run/containerd/s /run/containerd 2>/dev/null || true
+	fi
+	rm -rf "$CRI_DIR"
+}
+
+setup() { common_setup; }
+teardown() { common_teardown; }
+
+# cri COMMAND ARGS...: the CRI client against this file's containerd.
+cri() { "$VENV_PYTHON" "$BATS_TEST_DIRNAME/cri/client.py" --socket "$CRI_SOCK" "$@"; }
+
+# The shim's runtime root for the CRI's namespace: the runtime keeps its state there.
+rtk() { "$RUNTIME" --root "$SHIM_ROOT/k8s.io" "$@"; }
+
+# pod_json NAME [PID_MODE]: a PodSandboxConfig as the kubelet sends one for a pod with
+# hostNetwork (no hostname then), an io.safehouse.* annotation and one that the handler
+# does not pass on, in $TEST_TMP/NAME.pod.json.
+pod_json() {
+	local name="$1" pid="${2:-CONTAINER}"
+	jq -n --arg name "$name" --arg uid "uid-$name-$$" --arg logs "$TEST_TMP/logs/$name" \
+		--arg cg "$CGROUP_PARENT/pod-$name" --arg pid "$pid" '{
+		metadata: {name: $name, uid: $uid, namespace: "default", attempt: 0},
+		log_directory: $logs,
+		labels: {"app": $name},
+		annotations: {"io.safehouse.policy": "test-policy", "example.com/not-passed": "x"},
+		linux: {cgroup_parent: $cg,
+			security_context: {namespace_options: {network: "NODE", pid: $pid, ipc: "POD"}}}
+	}' >"$TEST_TMP/$name.pod.json"
+	mkdir -p "$TEST_TMP/logs/$name"
+}
+
+# ctr_json NAME POD PID_MODE ARGS...: a ContainerConfig running ARGS in the busybox
+# image, logging to NAME.log in the pod's log directory, in $TEST_TMP/NAME.ctr.json.
+ctr_json() {
+	local name="$1" pid="$3"
+	shift 3
+	jq -n --arg name "$name" --arg image "$IMAGE" --arg pid "$pid" '{
+		metadata: {name: $name, attempt: 0},
+		image: {image: $image},
+		command: $ARGS.positional,
+		log_path: ($name + ".log"),
+		annotations: {"io.safehouse.container-note": "from-container"},
+		linux: {security_context: {namespace_options: {network: "NODE", pid: $pid, ipc: "POD"}}}
+	}' --args -- "$@" >"$TEST_TMP/$name.ctr.json"
+}
+
+# The handler hack/k8s/runtimeclass.yaml names (the kubelet passes it on as is).
+HANDLER="$(sed -n 's/^handler: *//p' "$REPO/hack/k8s/runtimeclass.yaml")"
+
+# run_pod NAME [PID_MODE]: RunPodSandbox with the RuntimeClass's handler; sets POD.
+run_pod() {
+	pod_json "$@"
+	POD="$(cri run-pod "$TEST_TMP/$1.pod.json" --handler "$HANDLER")"
+	[ -n "$POD" ]
+}
+
+# create_ctr NAME POD_NAME PID_MODE ARGS...: CreateContainer in pod POD_NAME; sets CID.
+create_ctr() {
+	local name="$1" pod="$2"
+	ctr_json "$@"
+	CID="$(cri create "$POD" "$TEST_TMP/$name.ctr.json" "$TEST_TMP/$pod.pod.json")"
+	[ -n "$CID" ]
+}
+
+# remove_pod: StopPodSandbox and RemovePodSandbox of $POD; the runtime forgets it.
+remove_pod() {
+	cri stop-pod "$POD"
+	cri rm-pod "$POD"
+	run rtk state "$POD"
+	[ "$status" != 0 ]
+	[ "$(cri pods | jq '.items | length')" = 0 ]
+}
+
+# stdout_lines LOG: the stdout lines of a CRI log file ("TIMESTAMP stdout F LINE").
+stdout_lines() { sed -n 's/^[^ ]* stdout [FP] //p' "$1"; }
+
+# bundle_config ID: the config.json the shim handed the runtime for container ID.
+bundle_config() { cat "$CRI_DIR/state/io.containerd.runtime.v2.task/k8s.io/$1/config.json"; }
+
+@test "cri: the RuntimeClass's handler is a runtime entry of the CRI config, with BinaryName and pod_annotations" {
+	[ "$HANDLER" = safehouse ]
+	run "$VENV_PYTHON" -c '
+import sys, tomllib
+cri = tomllib.load(open(sys.argv[1], "rb"))["plugins"]["io.containerd.grpc.v1.cri"]
+entry = cri["containerd"]["runtimes"][sys.argv[2]]
+print(entry["runtime_type"], entry["options"]["BinaryName"], entry["pod_annotations"], cri["sandbox_image"])
+' "$REPO/hack/k8s/containerd.toml" "$HANDLER"
+	[ "$status" = 0 ]
+	[ "$output" = "io.containerd.runc.v2 /usr/local/bin/safehouse ['io.safehouse.*'] $PAUSE_IMAGE" ]
+	# containerd took this run's copy of it (the runtime under test as BinaryName).
+	grep -q "safehouse:{Type:io.containerd.runc.v2 .*PodAnnotations:\[io.safehouse.\*\].*BinaryName:$RUNTIME " "$CRI_DIR/containerd.log"
+}
+
+@test "cri: containerd serves CRI v1 with the local sandbox image" {
+	run cri version
+	[ "$status" = 0 ]
+	[ "$(echo "$output" | jq -r .runtime_api_version)" = v1 ]
+	[ "$(echo "$output" | jq -r .runtime_name)" = containerd ]
+	run cri image-status "$PAUSE_IMAGE"
+	[ "$(echo "$output" | jq -r '.image.repo_tags[0]')" = "$PAUSE_IMAGE" ]
+}
+
+@test "cri: RunPodSandbox with runtime handler safehouse runs the sandbox on RUNTIME, with the io.safehouse.* pod annotations" {
+	run_pod sbx
+	run cri pod-status "$POD"
+	[ "$status" = 0 ]
+	[ "$(echo "$output" | jq -r .status.state)" = SANDBOX_READY ]
+	[ "$(echo "$output" | jq -r .status.runtime_handler)" = "$HANDLER" ]
+	# The runtime itself knows the sandbox container, running, with the pid containerd has.
+	run rtk state "$POD"
+	[ "$status" = 0 ]
+	[ "$(echo "$output" | jq -r .status)" = running ]
+	[ "$(echo "$output" | jq -r .pid)" = "$(cat "$CRI_DIR/state/io.containerd.runtime.v2.task/k8s.io/$POD/init.pid")" ]
+	[[ "$(cat "/proc/$(echo "$output" | jq -r .pid)/cmdline" | tr '\0' ' ')" == "sleep 2147483647 " ]]
+	# pod_annotations = ["io.safehouse.*"]: that annotation reaches config.json, others not.
+	[ "$(bundle_config "$POD" | jq -r '.annotations["io.safehouse.policy"]')" = test-policy ]
+	[ "$(bundle_config "$POD" | jq -r '.annotations["example.com/not-passed"]')" = null ]
+	[ "$(bundle_config "$POD" | jq -r '.annotations["io.kubernetes.cri.container-type"]')" = sandbox ]
+	remove_pod
+}
+
+@test "cri: a container runs on RUNTIME: output in the CRI log, exit code in ContainerStatus, pod annotations in its config.json" {
+	run_pod app
+	create_ctr hello app CONTAINER sh -c 'echo hello from cri; id -u; readlink /proc/self/ns/pid; sleep 0.5; exit 3'
+	# Created in containerd only: the CRI makes the runtime's container at StartContainer.
+	[ "$(cri status-of "$CID" | jq -r .status.state)" = CONTAINER_CREATED ]
+	# The spec the runtime will get (the bundle's config.json is checked in the next
+	# test, on a container that lives long enough to look).
+	local spec
+	spec="$(cri status-of "$CID" | jq -r .info.info | jq .runtimeSpec)"
+	[ "$(echo "$spec" | jq -r '.annotations["io.safehouse.policy"]')" = test-policy ]
+	[ "$(echo "$spec" | jq -r '.annotations["io.safehouse.container-note"]')" = from-container ]
+	[ "$(echo "$spec" | jq -r '.annotations["example.com/not-passed"]')" = null ]
+	cri start "$CID"
+	run cri wait "$CID" --timeout 20
+	[ "$status" = 0 ]
+	[ "$output" = 3 ]
+	run cri status-of "$CID"
+	[ "$(echo "$output" | jq -r .status.state)" = CONTAINER_EXITED ]
+	[ "$(echo "$output" | jq -r .status.exit_code)" = 3 ]
+	[ "$(echo "$output" | jq -r .status.reason)" = Error ]
+	# CRI log format: TIMESTAMP STREAM TAG LINE.
+	local log="$TEST_TMP/logs/app/hello.log"
+	cat "$log" >&2
+	[ "$(stdout_lines "$log" | head -2)" = "hello from cri
+0" ]
+	# pid: CONTAINER gives the container its own pid namespace.
+	[ "$(stdout_lines "$log" | sed -n 3p)" != "$(readlink /proc/self/ns/pid)" ]
+	cri rm "$CID"
+	run cri status-of "$CID"
+	[ "$status" != 0 ]
+	remove_pod
+}
+
+@test "cri: ExecSync, ContainerStats, StopContainer (SIGTERM) and RemoveContainer of a running container" {
+	run_pod svc
+	create_ctr server svc CONTAINER sh -c 'trap "exit 143" TERM; while :; do sleep 0.1; done'
+	cri start "$CID"
+	[ "$(rtk state "$CID" | jq -r .status)" = running ]
+	[ "$(cri status-of "$CID" | jq -r .status.state)" = CONTAINER_RUNNING ]
+	# What the runtime was given: the pod's and the container's io.safehouse.*
+	# annotations (pod_annotations, container_annotations), and nothing else of theirs.
+	local cfg
+	cfg="$(bundle_config "$CID")"
+	[ "$(echo "$cfg" | jq -r '.annotations["io.safehouse.policy"]')" = test-policy ]
+	[ "$(echo "$cfg" | jq -r '.annotations["io.safehouse.container-note"]')" = from-container ]
+	[ "$(echo "$cfg" | jq -r '.annotations["example.com/not-passed"]')" = null ]
+	[ "$(echo "$cfg" | jq -r '.annotations["io.kubernetes.cri.sandbox-id"]')" = "$POD" ]
+	[ "$(rtk state "$CID" | jq -r '.annotations["io.safehouse.policy"]')" = test-policy ]
+	# ExecSync: `RUNTIME exec` with stdout, stderr and the exit code.
+	run cri exec-sync "$CID" -- sh -c 'echo out; echo err >&2; exit 6'
+	[ "$status" = 6 ]
+	[[ "$output" == *out* ]]
+	[[ "$output" == *err* ]]
+	# ContainerStats: the shim reads the container's cgroups.
+	run cri stats "$CID"
+	[ "$status" = 0 ]
+	[ "$(echo "$output" | jq -r '.stats.memory.working_set_bytes.value // 0')" -gt 0 ]
+	[ "$(echo "$output" | jq -r '.stats.cpu.usage_core_nano_seconds.value // 0')" -gt 0 ]
+	# StopContainer: SIGTERM first (the trap exits 143), SIGKILL after the timeout.
+	cri stop "$CID" --timeout 10
+	run cri wait "$CID" --timeout 5
+	[ "$output" = 143 ]
+	run rtk state "$CID"
+	[ "$status" != 0 ] # the CRI deleted it from the runtime once it exited
+	cri rm "$CID"
+	# RemoveContainer of a running container stops it first (SIGKILL).
+	create_ctr sleeper svc CONTAINER sleep 1000
+	cri start "$CID"
+	cri rm "$CID"
+	run rtk state "$CID"
+	[ "$status" != 0 ]
+	remove_pod
+}
+
+@test "cri: a container sharing the pod's pid namespace: its init's children are killed when it exits (kill --all of a stopped container)" {
+	run_pod shared POD
+	create_ctr forker shared POD sh -c 'sleep 1000 & echo $!; exit 0'
+	cri start "$CID"
+	run cri wait "$CID" --timeout 20
+	[ "$output" = 0 ]
+	# The CRI deletes the task with `kill --all ID KILL` first: nothing is left in the
+	# container's cgroup and the runtime no longer knows it.
+	local procs i
+	for i in $(seq 50); do
+		procs="$(cat /sys/fs/cgroup/pids"$CGROUP_PARENT/pod-shared/$CID"/cgroup.procs 2>/dev/null || true)"
+		[ -z "$procs" ] && break
+		sleep 0.1
+	done
+	[ -z "$procs" ]
+	run rtk state "$CID"
+	[ "$status" != 0 ]
+	cri rm "$CID"
+	remove_pod
+}
+
+@test "cri: a restricted container (RuntimeDefault seccomp, uid 1000, read-only root, no capabilities, limits) and UpdateContainerResources" {
+	run_pod locked
+	ctr_json tight locked CONTAINER sh -c 'id -u; id -g; grep -E "^(Seccomp|NoNewPrivs|CapEff):" /proc/self/status; touch /x 2>/dev/null || echo read-only; sleep 1000'
+	jq '.linux.security_context += {
+		run_as_user: {value: 1000}, run_as_group: {value: 1000}, readonly_rootfs: true,
+		no_new_privs: true, capabilities: {drop_capabilities: ["ALL"]},
+		seccomp: {profile_type: "RuntimeDefault"}}
+	| .linux.resources = {memory_limit_in_bytes: 67108864, cpu_shares: 512, cpu_period: 100000, cpu_quota: 50000}' \
+		"$TEST_TMP/tight.ctr.json" >"$TEST_TMP/tight.json"
+	CID="$(cri create "$POD" "$TEST_TMP/tight.json" "$TEST_TMP/locked.pod.json")"
+	cri start "$CID"
+	local log="$TEST_TMP/logs/locked/tight.log" i
+	for i in $(seq 50); do [ "$(grep -c ' stdout ' "$log" 2>/dev/null)" -ge 6 ] && break; sleep 0.1; done
+	cat "$log" >&2
+	[ "$(stdout_lines "$log")" = "1000
+1000
+CapEff:	0000000000000000
+NoNewPrivs:	1
+Seccomp:	2
+read-only" ]
+	# The limits in the container's cgroups (cgroupsPath = the pod's parent + the id).
+	local cg="$CGROUP_PARENT/pod-locked/$CID" cpu
+	cpu="$(ls -d /sys/fs/cgroup/cpu /sys/fs/cgroup/cpu,cpuacct 2>/dev/null | head -1)"
+	[ "$(cat "/sys/fs/cgroup/memory$cg/memory.limit_in_bytes")" = 67108864 ]
+	[ "$(cat "$cpu$cg/cpu.shares")" = 512 ]
+	[ "$(cat "$cpu$cg/cpu.cfs_quota_us")" = 50000 ]
+	# UpdateContainerResources: `RUNTIME update --resources -` on the live container.
+	echo '{"memory_limit_in_bytes": 134217728, "cpu_shares": 256, "cpu_period": 100000, "cpu_quota": 20000}' >"$TEST_TMP/res.json"
+	cri update "$CID" "$TEST_TMP/res.json"
+	[ "$(cat "/sys/fs/cgroup/memory$cg/memory.limit_in_bytes")" = 134217728 ]
+	[ "$(cat "$cpu$cg/cpu.shares")" = 256 ]
+	[ "$(cat "$cpu$cg/cpu.cfs_quota_us")" = 20000 ]
+	cri rm "$CID"
+	remove_pod
+}
+
+@test "cri: a container with tty: true gets a terminal (console socket) and its output in the log" {
+	run_pod term
+	ctr_json console term CONTAINER sh -c 'tty; [ -t 1 ] && echo stdout-is-a-tty; exit 0'
+	jq '.tty = true | .stdin = true | .stdin_once = true' "$TEST_TMP/console.ctr.json" >"$TEST_TMP/console.json"
+	CID="$(cri create "$POD" "$TEST_TMP/console.json" "$TEST_TMP/term.pod.json")"
+	cri start "$CID"
+	run cri wait "$CID" --timeout 20
+	[ "$output" = 0 ]
+	local log="$TEST_TMP/logs/term/console.log"
+	cat "$log" >&2
+	[[ "$(stdout_lines "$log" | tr -d '\r' | head -1)" =~ ^/dev/pts/[0-9]+$ ]]
+	[ "$(stdout_lines "$log" | tr -d '\r' | sed -n 2p)" = stdout-is-a-tty ]
+	cri rm "$CID"
+	remove_pod
+}
+
+@test "cri: StartContainer of a container that cannot start fails with the runtime's message" {
+	run_pod broken
+	create_ctr nobin broken CONTAINER /no/such/binary
+	run cri start "$CID"
+	echo "$output" >&2
+	[ "$status" != 0 ]
+	# The shim read the runtime's JSON log: its msg names the missing program.
+	[[ "$output" == *"OCI runtime create failed"*"/no/such/binary"* ]]
+	run cri status-of "$CID"
+	[ "$(echo "$output" | jq -r .status.state)" = CONTAINER_EXITED ]
+	[ "$(echo "$output" | jq -r .status.exit_code)" = 128 ]
+	[[ "$(echo "$output" | jq -r .status.message)" == *"/no/such/binary"* ]]
+	run rtk state "$CID"
+	[ "$status" != 0 ] # nothing half made is left in the runtime
+	cri rm "$CID"
+	remove_pod
+}

@@ -14,6 +14,12 @@ public struct ChangeSet: Sendable, Equatable {
         public var kind: Kind
         /// Bytes of the new content (0 for deletions and directories).
         public var size: UInt64
+
+        public init(path: String, kind: Kind, size: UInt64) {
+            self.path = path
+            self.kind = kind
+            self.size = size
+        }
     }
 
     public var entries: [Entry] = []

@@ -59,6 +59,13 @@ struct AgentSpec: ParsableCommand {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             print(String(decoding: try encoder.encode(spec), as: UTF8.self))
+            // safehouse makes missing mount points in the ephemeral root; another
+            // runtime, as an unmapped root in a user namespace, cannot.
+            let rootfs = spec.root?.path ?? ""
+            let missing = (spec.mounts ?? []).map(\.destination).filter { !Files.exists(rootfs + $0) }
+            if !missing.isEmpty {
+                writeStderr("safehouse: note: \(rootfs) has no \(missing.joined(separator: ", ")): fine for safehouse, but another runtime needs the mount points in the image\n")
+            }
         } catch {
             agentFail("\(error)")
         }

@@ -1,0 +1,221 @@
+#!/usr/bin/env bats
+# The agent sandbox (`safehouse agent run|spec|stop-all`), each promise of the issue
+# observed from outside: writes outside the zones vanish and never reach the rootfs,
+# /input is read-only, /output persists (and is handed back to its owner), /scratch is
+# size-capped, the disk limit stops a writer with ENOSPC, a timeout exits 124 and
+# leaves no process, mount or cgroup, memory and pids limits hold, root inside cannot
+# open a host-owned file, the generated spec runs under runc too, and the emergency
+# stop kills every sandbox. These need the real runtime (RUNTIME=safehouse).
+
+load helpers
+
+setup() {
+	common_setup
+	IN="$TEST_TMP/in"
+	OUT="$TEST_TMP/out"
+	mkdir -p "$IN"
+	echo "hello from the host" >"$IN/a.txt"
+	chmod 0644 "$IN/a.txt"
+	# The rootfs's own state, to prove later that nothing reached it.
+	ROOTFS_SUM="$(find "$ROOTFS" -xdev -printf '%p %s %T@ %m\n' | sort | md5sum)"
+}
+
+teardown() {
+	local now
+	now="$(find "$ROOTFS" -xdev -printf '%p %s %T@ %m\n' | sort | md5sum)"
+	[ "$now" = "$ROOTFS_SUM" ] || echo "# the shared rootfs changed" >&2
+	common_teardown
+	[ "$now" = "$ROOTFS_SUM" ]
+}
+
+# agent ARGS... -- CMD...: `agent run` under this test's root, summary as JSON.
+agent() {
+	"$RUNTIME" --root "$ROOT" agent run --rootfs "$ROOTFS" --summary json "$@"
+}
+
+# nothing_left ID: no state, mount, cgroup, process or bundle of sandbox ID remains.
+nothing_left() {
+	[ ! -e "$ROOT/$1" ] || { echo "# state of $1 left" >&2; return 1; }
+	! grep -q "$1" /proc/self/mountinfo || { echo "# mount of $1 left" >&2; return 1; }
+	[ -z "$(find /sys/fs/cgroup -maxdepth 4 -type d -name "$1" 2>/dev/null)" ] || { echo "# cgroup of $1 left" >&2; return 1; }
+	[ ! -e "/run/safehouse-agent/$1" ] || { echo "# bundle of $1 left" >&2; return 1; }
+	! ls /run/safehouse-ephemeral 2>/dev/null | grep -q "^$1-" || { echo "# ephemeral root of $1 left" >&2; return 1; }
+}
+
+@test "agent run: the command's output and exit code; writes outside the zones vanish, the change set reports them" {
+	local id="sbx-$$-1"
+	run --separate-stderr agent --id "$id" -- sh -c 'echo out; echo err >&2; echo x >/etc/agent-note; echo y >>/etc/passwd; rm /bin/true; exit 3'
+	[ "$status" -eq 3 ]
+	[ "$output" = "out" ]
+	echo "$stderr" | grep -qx err
+	summary="$(echo "$stderr" | tail -n1)"
+	echo "$summary" | jq -e '.exitCode == 3 and .limitsHit == []'
+	echo "$summary" | jq -e '.changes | map(select(.path == "/etc/agent-note" and .kind == "created" and .size == 2)) | length == 1'
+	echo "$summary" | jq -e '.changes | map(select(.path == "/etc/passwd" and .kind == "modified")) | length == 1'
+	echo "$summary" | jq -e '.changes | map(select(.path == "/bin/true" and .kind == "deleted")) | length == 1'
+	[ ! -e "$ROOTFS/etc/agent-note" ] && [ -e "$ROOTFS/bin/true" ]
+	nothing_left "$id"
+	# A second sandbox starts from the image again.
+	run --separate-stderr agent -- sh -c 'test -e /etc/agent-note && echo leaked || echo clean'
+	[ "$output" = "clean" ]
+}
+
+@test "agent run: /input is read-only, /output persists and is handed back to its owner" {
+	run --separate-stderr agent --input "$IN" --output "$OUT" -- sh -c 'cat /input/a.txt; touch /input/new 2>/dev/null && echo input-writable; mkdir /output/d && echo made >/output/d/f; id -u'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "hello from the host" ]
+	[ "${lines[1]}" = "0" ]
+	[ ! -e "$IN/new" ]
+	[ "$(cat "$OUT/d/f")" = "made" ]
+	# Owned by the output directory's owner (root here), not by the sandbox's host ids.
+	[ "$(stat -c %u:%g "$OUT/d/f")" = "$(stat -c %u:%g "$OUT")" ]
+	[ "$(stat -c %u "$OUT")" = "0" ]
+}
+
+@test "agent run: root inside cannot open a host-owned file through any mount" {
+	echo secret >"$IN/secret"
+	chmod 0600 "$IN/secret"
+	mkdir -p "$OUT"
+	echo host >"$OUT/host-file"
+	chmod 0600 "$OUT/host-file"
+	run --separate-stderr agent --input "$IN" --output "$OUT" -- sh -c '
+		cat /input/secret 2>/dev/null && echo read-input-secret
+		cat /output/host-file 2>/dev/null && echo read-output-file
+		echo x 2>/dev/null >/output/host-file && echo wrote-output-file
+		cat /proc/1/root/etc/hostname 2>/dev/null | grep -q sandbox || true
+		echo done'
+	[ "$status" -eq 0 ]
+	[ "$output" = "done" ]
+	[ "$(cat "$OUT/host-file")" = "host" ]
+	[ "$(stat -c %u "$OUT/host-file")" = "0" ]
+}
+
+@test "agent run: /scratch is size-capped; the disk limit stops a writer on the root with ENOSPC" {
+	cat >"$TEST_TMP/small.yaml" <<-'YAML'
+		filesystem:
+		  scratch: 4Mi
+		limits:
+		  disk: 8Mi
+		  timeout: 60s
+	YAML
+	run --separate-stderr agent --policy "$TEST_TMP/small.yaml" -- sh -c '
+		dd if=/dev/zero of=/scratch/big bs=1M count=16 2>/dev/null || echo scratch-full
+		dd if=/dev/zero of=/big bs=1M count=32 2>&1 | grep -o "No space left on device" | head -n1
+		ls -l /big | awk "{ print (\$5 <= 8388608) }"'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "scratch-full" ]
+	[ "${lines[1]}" = "No space left on device" ]
+	[ "${lines[2]}" = "1" ]
+}
+
+@test "agent run: a timeout exits 124 and leaves no process, mount or cgroup" {
+	local id="sbx-$$-t"
+	run --separate-stderr agent --id "$id" --timeout 1s -- sh -c 'sleep 30 & sleep 31; echo not-reached'
+	[ "$status" -eq 124 ]
+	[ "$output" = "" ]
+	echo "$stderr" | tail -n1 | jq -e '.limitsHit == ["timeout (1s)"]'
+	! pgrep -f "sleep 3[01]"
+	nothing_left "$id"
+}
+
+@test "agent run: the memory limit holds (137, reported), and the pids limit stops a fork loop" {
+	cat >"$TEST_TMP/tight.yaml" <<-'YAML'
+		limits:
+		  memory: 32Mi
+		  pids: 16
+		  timeout: 60s
+	YAML
+	run --separate-stderr agent --policy "$TEST_TMP/tight.yaml" -- sh -c 'x=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa; while true; do x="$x$x"; done'
+	[ "$status" -eq 137 ]
+	echo "$stderr" | tail -n1 | jq -e '.limitsHit | map(select(startswith("memory"))) | length == 1'
+	# The loop's forks fail at the limit (busybox sh gives up: a non-zero exit).
+	run --separate-stderr agent --policy "$TEST_TMP/tight.yaml" -- sh -c 'for i in $(seq 40); do sleep 5 & done; echo all-forked'
+	[ "$status" -ne 0 ]
+	[ "$output" != "all-forked" ]
+	echo "$stderr" | grep -q "can't fork"
+	echo "$stderr" | tail -n1 | jq -e '.limitsHit | map(select(startswith("pids"))) | length == 1'
+}
+
+@test "agent run: the agent seccomp profile refuses mount and new user namespaces; offline-strict keeps the root read-only" {
+	run --separate-stderr agent -- sh -c 'unshare -U true 2>/dev/null && echo userns; mount -t tmpfs none /mnt 2>/dev/null && echo mounted; echo ok'
+	[ "$status" -eq 0 ]
+	[ "$output" = "ok" ]
+	run --separate-stderr agent --policy offline-strict -- sh -c 'echo x >/etc/x 2>/dev/null && echo wrote-root; echo y >/scratch/y && cat /scratch/y'
+	[ "$status" -eq 0 ]
+	[ "$output" = "y" ]
+}
+
+@test "agent run: bad input fails with one line naming the field, and leaves nothing" {
+	printf 'limits:\n  memroy: 1Gi\n' >"$TEST_TMP/bad.yaml"
+	run agent --id "sbx-$$-bad" --policy "$TEST_TMP/bad.yaml" -- true
+	[ "$status" -eq 1 ]
+	[ "$output" = "safehouse: policy $TEST_TMP/bad.yaml: limits.memroy: unknown key (known: cpus, disk, memory, pids, timeout)" ]
+	run agent --timeout soon -- true
+	[ "$status" -eq 1 ]
+	[[ "$output" == *'--timeout: "soon" is not a duration'* ]]
+	run agent --input /nonexistent-dir -- true
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"--input: /nonexistent-dir is not a directory"* ]]
+	run agent --id "sbx-$$-bad"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"a command is required"* ]]
+	nothing_left "sbx-$$-bad"
+	[ -z "$("$RUNTIME" --root "$ROOT" list -q)" ]
+}
+
+@test "agent spec: the generated spec runs under runc too" {
+	command -v runc >/dev/null || skip "runc is not installed"
+	"$RUNTIME" agent spec --rootfs "$ROOTFS" --input "$IN" -- sh -c 'cat /input/a.txt; id -u; echo x >/scratch/x && echo scratch-ok' >"$BUNDLE/config.json"
+	jq -e '.annotations["io.safehouse.policy"] == "default" and (.linux.namespaces | map(.type) | index("user"))' "$BUNDLE/config.json"
+	run runc --root "$REF_ROOT" run --bundle "$BUNDLE" "sbx-runc-$$"
+	[ "$status" -eq 0 ]
+	[ "$output" = "hello from the host
+0
+scratch-ok" ]
+}
+
+# running ID: wait up to 10 s for sandbox ID to be running.
+running() {
+	local n=100
+	while [ "$n" -gt 0 ]; do
+		[ "$("$RUNTIME" --root "$ROOT" state "$1" 2>/dev/null | jq -r .status)" = running ] && return 0
+		sleep 0.1
+		n=$((n - 1))
+	done
+	return 1
+}
+
+@test "agent stop-all: kills every sandbox at once; their runs exit 137 and say so" {
+	local i
+	for i in 1 2; do
+		agent --id "sbx-$$-s$i" -- sleep 60 2>"$TEST_TMP/s$i.err" &
+	done
+	for i in 1 2; do
+		running "sbx-$$-s$i"
+	done
+	run "$RUNTIME" --root "$ROOT" agent stop-all
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | grep -c "^sbx-$$-s")" -eq 2 ]
+	for i in 1 2; do
+		wait %$i && code=0 || code=$?
+		[ "$code" -eq 137 ]
+		tail -n1 "$TEST_TMP/s$i.err" | jq -e '.limitsHit == ["stopped (emergency stop)"]'
+		nothing_left "sbx-$$-s$i"
+	done
+}
+
+@test "engines: a plain bundle annotated io.safehouse.policy gets the ephemeral root" {
+	config '.annotations["io.safehouse.policy"] = "default" | .root.readonly = false'
+	cmd 'grep " / / " /proc/self/mountinfo | grep -o " - overlay " ; echo x >/engine-note && echo wrote'
+	run rt run --bundle "$BUNDLE" "sbx-$$-e"
+	[ "$status" -eq 0 ]
+	[ "$output" = " - overlay 
+wrote" ]
+	[ ! -e "$ROOTFS/engine-note" ]
+	nothing_left "sbx-$$-e"
+	config '.annotations["io.safehouse.policy"] = "nosuch"'
+	run rt run --bundle "$BUNDLE" "sbx-$$-e2"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *'annotations.io.safehouse.policy: policy "nosuch": no such profile'* ]]
+	nothing_left "sbx-$$-e2"
+}

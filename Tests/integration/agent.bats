@@ -219,3 +219,20 @@ wrote" ]
 	[[ "$output" == *'annotations.io.safehouse.policy: policy "nosuch": no such profile'* ]]
 	nothing_left "sbx-$$-e2"
 }
+
+@test "warden: SIGTERM to a sandbox's warden stops the sandbox (137, stopped)" {
+	local id="sbx-$$-w" warden
+	agent --id "$id" -- sleep 60 2>"$TEST_TMP/w.err" &
+	running "$id"
+	warden="$(jq -r .wardenPid "$ROOT/$id/state.json")"
+	[ "$warden" -gt 0 ]
+	grep -q safehouse-warden "/proc/$warden/cmdline"
+	# The warden is not in the sandbox's cgroups (a cgroup-wide kill spares it).
+	! grep -qx "$warden" /sys/fs/cgroup/pids/*/"$id"/cgroup.procs /sys/fs/cgroup/pids/"$id"/cgroup.procs 2>/dev/null
+	kill -TERM "$warden"
+	wait %1 && code=0 || code=$?
+	[ "$code" -eq 137 ]
+	tail -n1 "$TEST_TMP/w.err" | jq -e '.limitsHit == ["stopped (emergency stop)"]'
+	! kill -0 "$warden" 2>/dev/null
+	nothing_left "$id"
+}

@@ -358,3 +358,21 @@ logs_have() { pm logs "$1" 2>/dev/null | grep -qx "$2"; }
 	[ "$(echo "$output" | jq -r .host.ociRuntime.path)" = "$RUNTIME" ]
 	[ "$(echo "$output" | jq -r .host.ociRuntime.version)" = "$("$RUNTIME" --version)" ]
 }
+
+# The agent sandbox through an engine: the annotation alone gives the container an
+# ephemeral overlay root (the image's storage is never written) and a warden. runc
+# ignores the annotation, so this one needs safehouse.
+@test "podman: --annotation io.safehouse.policy=default gives the container the ephemeral root" {
+	"$RUNTIME" --version | grep -q '^safehouse' || skip "RUNTIME $RUNTIME is not safehouse (runc ignores the annotation)"
+	run --separate-stderr pm run --rm --annotation io.safehouse.policy=default "$IMAGE" \
+		sh -c 'grep " / / " /proc/self/mountinfo | grep -o " - overlay "; echo note >/agent-note && cat /agent-note'
+	[ "$status" = 0 ]
+	[ "${lines[0]}" = " - overlay " ]
+	[ "${lines[1]}" = note ]
+	# Nothing reached the image's layer in podman's storage, and nothing is left.
+	[ -z "$(find "$PM/storage" -name agent-note 2>/dev/null)" ]
+	[ -z "$(ls /run/safehouse-ephemeral 2>/dev/null)" ]
+	# The same container without the annotation writes into its own container layer.
+	run pm run --rm "$IMAGE" sh -c 'grep " / / " /proc/self/mountinfo | grep -c " - overlay "'
+	[ "$output" = 0 ]
+}

@@ -8,7 +8,10 @@ public enum PolicyReader {
     public static func parse(_ text: String, source: String) throws -> Policy {
         let tree: Any?
         do {
-            tree = try Yams.load(yaml: text)
+            // The basic resolver: every scalar stays text, and the reader below
+            // converts what a field needs. Yams' default resolver tags scalars with
+            // regular expressions, which cost milliseconds on every `agent run`.
+            tree = try Yams.load(yaml: text, .basic)
         } catch {
             throw PolicyError("policy \(source): not valid YAML or JSON: \(firstLine(of: "\(error)"))")
         }
@@ -155,12 +158,16 @@ public enum PolicyReader {
         }
 
         func bool(_ value: Any, _ field: String) throws -> Bool {
-            guard let b = value as? Bool else { throw error(field, "must be true or false") }
-            return b
+            if let b = value as? Bool { return b }
+            switch value as? String {
+            case "true"?, "True"?, "TRUE"?: return true
+            case "false"?, "False"?, "FALSE"?: return false
+            default: throw error(field, "must be true or false")
+            }
         }
 
         func integer(_ value: Any, _ field: String, range: ClosedRange<Int>) throws -> Int {
-            guard let i = value as? Int else { throw error(field, "must be a whole number") }
+            guard let i = (value as? Int) ?? (value as? String).flatMap({ Int($0) }) else { throw error(field, "must be a whole number") }
             guard range.contains(i) else { throw error(field, "\(i) is out of range \(range.lowerBound)...\(range.upperBound)") }
             return i
         }

@@ -79,7 +79,9 @@ public struct SandboxRunner {
     }
 
     public func run(_ o: Options) throws -> (Int32, Outcome) {
+        PhaseTrace.mark("agent run")
         let policy = try Self.effectivePolicy(o)
+        PhaseTrace.mark("policy read")
         if policy.backend == .gvisor {
             throw PolicyError("backend gvisor: not available in this build yet; use --backend native")
         }
@@ -98,7 +100,9 @@ public struct SandboxRunner {
         defer { try? Files.removeTree(bundle) }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
+        PhaseTrace.mark("spec generated")
         try Files.writeAtomically(bundle + "/config.json", Array(try encoder.encode(spec)), mode: 0o600)
+        PhaseTrace.mark("bundle written")
 
         // /output belongs to the sandbox's root for the run, and back to its owner after.
         let handover = try policy.filesystem.output.map { try OutputHandover(directory: $0, policy: policy) }

@@ -190,12 +190,14 @@ extension ContainerRuntime {
             }
             config.channel.socket.close()
             defer { _ = try? Processes.wait(mid) }
-            try placeInCgroups(mid)
+            // Maps first: the intermediate then makes its namespaces while we move it
+            // into the cgroups (it waits for that before it forks the init).
             if plan.new.contains(.user) {
                 try channel.expect(.needIDMaps, "creating the user namespace")
                 try writeIDMaps(pid: mid, linux: config.spec.linux)
                 try channel.send(.idMapsWritten)
             }
+            try placeInCgroups(mid)
             guard case .initPid(let pid) = try channel.receive("creating namespaces") else {
                 throw RuntimeError("unexpected message from container init while creating namespaces")
             }

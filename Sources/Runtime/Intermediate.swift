@@ -19,7 +19,6 @@ struct Intermediate {
         config.lock.release()
         do {
             var cgroups = CgroupProgress(channel: config.channel, pending: true, into: config.cgroups)
-            try cgroups.waitUntilJoined()
             let plan = config.namespaces
             // Joins while still privileged on the host, user namespace last.
             try ContainerInit(config: config).enterNamespaces(NamespacePlan(joins: plan.joins.filter { $0.kind != .user }, new: []))
@@ -41,11 +40,16 @@ struct Intermediate {
             var flags = plan.unshareFlags
             if plan.new.contains(.pid) { flags |= NamespaceKind.pid.cloneFlag }
             if plan.new.contains(.time) { flags |= NamespaceKind.time.cloneFlag }
-            // This process was placed in the cgroups before it began: safe to root a
-            // cgroup namespace here.
-            if plan.new.contains(.cgroup) { flags |= NamespaceKind.cgroup.cloneFlag }
+            // The runtime moves this process into the cgroups meanwhile (a join waits
+            // for an RCU grace period, milliseconds): make the namespaces first, the
+            // network namespace above all, which costs about as much.
             if flags != 0 {
                 try stage("unshare namespaces") { try Namespaces.unshare(flags) }
+            }
+            try cgroups.waitUntilJoined()
+            // In the cgroups now: safe to root a cgroup namespace here.
+            if plan.new.contains(.cgroup) {
+                try stage("unshare cgroup namespace") { try Namespaces.unshare(NamespaceKind.cgroup.cloneFlag) }
             }
             if plan.new.contains(.time) {
                 try stage("time namespace offsets") { try writeTimeOffsets() }

@@ -5,10 +5,10 @@ import Glibc
 /// Timestamps of the `run` path's phases on stderr when SAFEHOUSE_TRACE=1: the cheap
 /// way to see where a container's start-up time goes without a profiler's overhead
 /// (see hack/bench-run and the README's profiling recipe).
-enum PhaseTrace {
-    static let enabled: Bool = getenv("SAFEHOUSE_TRACE") != nil
+public enum PhaseTrace {
+    public static let enabled: Bool = getenv("SAFEHOUSE_TRACE") != nil
 
-    static func mark(_ phase: StaticString) {
+    public static func mark(_ phase: StaticString) {
         guard enabled else { return }
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)

@@ -100,7 +100,7 @@ cri() { "$VENV_PYTHON" "$BATS_TEST_DIRNAME/cri/client.py" --socket "$CRI_SOCK" "
 rtk() { "$RUNTIME" --root "$SHIM_ROOT/k8s.io" "$@"; }
 
 # pod_json NAME [PID_MODE]: a PodSandboxConfig as the kubelet sends one for a pod with
-# hostNetwork (no hostname then), an io.safehouse.* annotation and one that the handler
+# hostNetwork (no hostname then), an io.safehouse.* annotation (not the policy one: that would make it a sandbox) and one that the handler
 # does not pass on, in $TEST_TMP/NAME.pod.json.
 pod_json() {
 	local name="$1" pid="${2:-CONTAINER}"
@@ -109,7 +109,7 @@ pod_json() {
 		metadata: {name: $name, uid: $uid, namespace: "default", attempt: 0},
 		log_directory: $logs,
 		labels: {"app": $name},
-		annotations: {"io.safehouse.policy": "test-policy", "example.com/not-passed": "x"},
+		annotations: {"io.safehouse.tenant": "test-tenant", "example.com/not-passed": "x"},
 		linux: {cgroup_parent: $cg,
 			security_context: {namespace_options: {network: "NODE", pid: $pid, ipc: "POD"}}}
 	}' >"$TEST_TMP/$name.pod.json"
@@ -200,7 +200,7 @@ print(entry["runtime_type"], entry["options"]["BinaryName"], entry["pod_annotati
 	[ "$(echo "$output" | jq -r .pid)" = "$(cat "$CRI_DIR/state/io.containerd.runtime.v2.task/k8s.io/$POD/init.pid")" ]
 	[[ "$(cat "/proc/$(echo "$output" | jq -r .pid)/cmdline" | tr '\0' ' ')" == "sleep 2147483647 " ]]
 	# pod_annotations = ["io.safehouse.*"]: that annotation reaches config.json, others not.
-	[ "$(bundle_config "$POD" | jq -r '.annotations["io.safehouse.policy"]')" = test-policy ]
+	[ "$(bundle_config "$POD" | jq -r '.annotations["io.safehouse.tenant"]')" = test-tenant ]
 	[ "$(bundle_config "$POD" | jq -r '.annotations["example.com/not-passed"]')" = null ]
 	[ "$(bundle_config "$POD" | jq -r '.annotations["io.kubernetes.cri.container-type"]')" = sandbox ]
 	remove_pod
@@ -215,7 +215,7 @@ print(entry["runtime_type"], entry["options"]["BinaryName"], entry["pod_annotati
 	# test, on a container that lives long enough to look).
 	local spec
 	spec="$(cri status-of "$CID" | jq -r .info.info | jq .runtimeSpec)"
-	[ "$(echo "$spec" | jq -r '.annotations["io.safehouse.policy"]')" = test-policy ]
+	[ "$(echo "$spec" | jq -r '.annotations["io.safehouse.tenant"]')" = test-tenant ]
 	[ "$(echo "$spec" | jq -r '.annotations["io.safehouse.container-note"]')" = from-container ]
 	[ "$(echo "$spec" | jq -r '.annotations["example.com/not-passed"]')" = null ]
 	cri start "$CID"
@@ -249,11 +249,11 @@ print(entry["runtime_type"], entry["options"]["BinaryName"], entry["pod_annotati
 	# annotations (pod_annotations, container_annotations), and nothing else of theirs.
 	local cfg
 	cfg="$(bundle_config "$CID")"
-	[ "$(echo "$cfg" | jq -r '.annotations["io.safehouse.policy"]')" = test-policy ]
+	[ "$(echo "$cfg" | jq -r '.annotations["io.safehouse.tenant"]')" = test-tenant ]
 	[ "$(echo "$cfg" | jq -r '.annotations["io.safehouse.container-note"]')" = from-container ]
 	[ "$(echo "$cfg" | jq -r '.annotations["example.com/not-passed"]')" = null ]
 	[ "$(echo "$cfg" | jq -r '.annotations["io.kubernetes.cri.sandbox-id"]')" = "$POD" ]
-	[ "$(rtk state "$CID" | jq -r '.annotations["io.safehouse.policy"]')" = test-policy ]
+	[ "$(rtk state "$CID" | jq -r '.annotations["io.safehouse.tenant"]')" = test-tenant ]
 	# ExecSync: `RUNTIME exec` with stdout, stderr and the exit code.
 	run cri exec-sync "$CID" -- sh -c 'echo out; echo err >&2; exit 6'
 	[ "$status" = 6 ]

@@ -25,12 +25,14 @@ struct ContainerInit {
     let config: InitConfig
 
     /// Runs the whole set-up and execs; never returns.
-    func run(enteringNamespaces: Bool) -> Never {
+    /// `waitsForCgroups`: the runtime places this process in the cgroups while it
+    /// sets up (always true now: forked by the runtime or by the intermediate).
+    func run(enteringNamespaces: Bool, waitsForCgroups: Bool = true) -> Never {
         config.lock.release()
         PhaseTrace.mark("init forked")
         do {
             if enteringNamespaces { try enterNamespaces() }
-            try setUp(waitsForCgroups: enteringNamespaces)
+            try setUp(waitsForCgroups: waitsForCgroups)
         } catch {
             try? config.channel.send(.failure("\(error)"))
             _exit(1)

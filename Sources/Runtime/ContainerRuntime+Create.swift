@@ -117,6 +117,17 @@ extension ContainerRuntime {
                 created: Clock.rfc3339Now(), owner: Owner.name(of: getuid()), annotations: spec.annotations, hooks: spec.hooks,
                 ownsPidNamespace: plan.new.contains(.pid), cgroupPaths: cgroups?.paths ?? [])
             record.ephemeralRoot = treatment != nil
+            // The warden starts while the init sets up (it needs only the init's pid
+            // and the cgroups), and is in the first record saved.
+            if let treatment {
+                guard let warden = WardenLauncher.executable(configured: treatment.warden) else {
+                    throw RuntimeError("sandbox: no safehouse-warden next to this executable")
+                }
+                let pid = try WardenLauncher.spawn(warden, stateDirectory: store.directory(of: id), initPid: initPid,
+                                                   timeoutSeconds: treatment.timeoutSeconds, cgroupPaths: record.cgroupPaths)
+                record.wardenPid = pid
+                record.wardenStartTime = Processes.startTime(of: pid) ?? 0
+            }
             // Recorded at once, so a create killed half way can still be deleted.
             try store.save(record)
             PhaseTrace.mark("state saved")
@@ -137,15 +148,6 @@ extension ContainerRuntime {
             PhaseTrace.mark("init ready")
             guard message == .ready else {
                 throw RuntimeError("unexpected message from container init while setting up the container")
-            }
-            if let treatment, let warden = WardenLauncher.executable(configured: treatment.warden) {
-                let pid = try WardenLauncher.spawn(warden, stateDirectory: store.directory(of: id), initPid: initPid,
-                                                   timeoutSeconds: treatment.timeoutSeconds, cgroupPaths: record.cgroupPaths)
-                record.wardenPid = pid
-                record.wardenStartTime = Processes.startTime(of: pid) ?? 0
-                try store.save(record)
-            } else if treatment != nil {
-                throw RuntimeError("sandbox: no safehouse-warden next to this executable")
             }
             if let pidFile = options.pidFile {
                 try stage("--pid-file \(pidFile)") {
@@ -170,8 +172,9 @@ extension ContainerRuntime {
     /// the container has its own user or time namespace) and returns its host pid.
     private func forkInit(_ config: InitConfig, plan: NamespacePlan, parentEnd: FileDescriptor,
                           channel: SyncChannel, placeInCgroups place: (Int32) throws -> Void) throws -> Int32 {
-        // The first process forked is placed in the cgroups before it goes on; all
-        // it forks inherits them, and a cgroup namespace made later is rooted there.
+        // The init is placed in the cgroups before it execs (it waits for that before
+        // `ready`, and before rooting a cgroup namespace or mounting cgroups); all it
+        // forks inherits them.
         func placeInCgroups(_ pid: Int32) throws {
             defer { PhaseTrace.mark("cgroups applied") }
             do {
@@ -190,17 +193,17 @@ extension ContainerRuntime {
             }
             config.channel.socket.close()
             defer { _ = try? Processes.wait(mid) }
-            // Maps first: the intermediate then makes its namespaces while we move it
-            // into the cgroups (it waits for that before it forks the init).
             if plan.new.contains(.user) {
                 try channel.expect(.needIDMaps, "creating the user namespace")
                 try writeIDMaps(pid: mid, linux: config.spec.linux)
                 try channel.send(.idMapsWritten)
             }
-            try placeInCgroups(mid)
             guard case .initPid(let pid) = try channel.receive("creating namespaces") else {
                 throw RuntimeError("unexpected message from container init while creating namespaces")
             }
+            // The init itself goes into the cgroups, while it mounts (the intermediate
+            // is about to exit and never forks again).
+            try placeInCgroups(pid)
             return pid
         }
         // A new or joined pid namespace applies to our next child only; we switch our

@@ -18,7 +18,6 @@ struct Intermediate {
     func run() -> Never {
         config.lock.release()
         do {
-            var cgroups = CgroupProgress(channel: config.channel, pending: true, into: config.cgroups)
             let plan = config.namespaces
             // Joins while still privileged on the host, user namespace last.
             try ContainerInit(config: config).enterNamespaces(NamespacePlan(joins: plan.joins.filter { $0.kind != .user }, new: []))
@@ -40,23 +39,19 @@ struct Intermediate {
             var flags = plan.unshareFlags
             if plan.new.contains(.pid) { flags |= NamespaceKind.pid.cloneFlag }
             if plan.new.contains(.time) { flags |= NamespaceKind.time.cloneFlag }
-            // The runtime moves this process into the cgroups meanwhile (a join waits
-            // for an RCU grace period, milliseconds): make the namespaces first, the
-            // network namespace above all, which costs about as much.
+            // Not the cgroup namespace: the runtime moves the init (not this process)
+            // into the cgroups while the init sets up its mounts, as without a user
+            // namespace (a join waits for an RCU grace period, milliseconds), and
+            // the init roots its cgroup namespace once it is in.
             if flags != 0 {
                 try stage("unshare namespaces") { try Namespaces.unshare(flags) }
-            }
-            try cgroups.waitUntilJoined()
-            // In the cgroups now: safe to root a cgroup namespace here.
-            if plan.new.contains(.cgroup) {
-                try stage("unshare cgroup namespace") { try Namespaces.unshare(NamespaceKind.cgroup.cloneFlag) }
             }
             if plan.new.contains(.time) {
                 try stage("time namespace offsets") { try writeTimeOffsets() }
             }
             let pid = try Processes.fork()
             if pid == 0 {
-                ContainerInit(config: config).run(enteringNamespaces: false)
+                ContainerInit(config: config).run(enteringNamespaces: false, waitsForCgroups: true)
             }
             try config.channel.send(.initPid(pid))
             _exit(0)

@@ -17,7 +17,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // The C that Swift cannot call directly: variadic syscalls, ioctls, SCM_RIGHTS.
@@ -44,7 +43,7 @@ let package = Package(
             ]
         ),
         // Agent sandboxes: policy files, shipped profiles, the generated OCI spec.
-        .target(name: "Agent", dependencies: ["OCI", "Linux", "Runtime", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Agent", dependencies: ["OCI", "Linux", "Runtime"]),
         // The per-sandbox keeper: deadline, emergency stop, limit events (Warden.swift).
         .target(name: "Warden", dependencies: ["Linux", "Cgroups", "CLinux"]),
         .executableTarget(name: "safehouse-warden", dependencies: ["Warden"]),

@@ -1,5 +1,3 @@
-import Yams
-
 /// Reads a policy document (YAML, or JSON, which YAML reads too) strictly: every key
 /// must be known, every value of the right kind and unit. Errors read
 /// "policy SOURCE: limits.memory: "512MB!" is not a size (use 512Mi, 1G, 65536 ...)".
@@ -8,15 +6,12 @@ public enum PolicyReader {
     public static func parse(_ text: String, source: String) throws -> Policy {
         let tree: Any?
         do {
-            // The basic resolver: every scalar stays text, and the reader below
-            // converts what a field needs. Yams' default resolver tags scalars with
-            // regular expressions, which cost milliseconds on every `agent run`.
-            tree = try Yams.load(yaml: text, .basic)
+            tree = try PolicyYAML.parse(text)
         } catch {
-            throw PolicyError("policy \(source): not valid YAML or JSON: \(firstLine(of: "\(error)"))")
+            throw PolicyError("policy \(source): not valid YAML or JSON: \(error)")
         }
         var policy = Policy(source: source)
-        guard let tree else { return policy } // an empty document: every default
+        guard let tree, !(tree is PolicyYAML.Null) else { return policy } // an empty document: every default
         var r = Reader(source: source)
         let top = try r.map(tree, "", known: ["description", "filesystem", "limits", "user", "env", "workdir",
                                               "network", "backend", "audit", "capabilities", "syscalls"])

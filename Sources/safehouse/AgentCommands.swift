@@ -133,9 +133,18 @@ struct AgentStopAll: ParsableCommand {
 
 /// The summary `agent run` writes on stderr.
 enum SummaryText {
+    /// `value` with `digits` decimals (no Foundation for String(format:)).
+    static func fixed(_ value: Double, _ digits: Int) -> String {
+        var scale = 1.0
+        for _ in 0..<digits { scale *= 10 }
+        let n = Int64((value * scale).rounded())
+        let whole = n / Int64(scale), frac = String(n % Int64(scale))
+        return "\(whole)." + String(repeating: "0", count: digits - frac.count) + frac
+    }
+
     static func text(_ o: SandboxRunner.Outcome) -> String {
         var lines = [
-            "safehouse: sandbox \(o.id) (policy \(o.policy)): exit \(o.exitCode) after \(String(format: "%.2f", o.seconds))s",
+            "safehouse: sandbox \(o.id) (policy \(o.policy)): exit \(o.exitCode) after \(fixed(o.seconds, 2))s",
             "safehouse: limits hit: \(o.limitsHit.isEmpty ? "none" : o.limitsHit.joined(separator: ", "))",
             "safehouse: root changes: \(o.changes.count(.created)) created, \(o.changes.count(.modified)) modified, "
                 + "\(o.changes.count(.deleted)) deleted (\(o.changes.bytes) bytes, discarded)",
@@ -148,10 +157,11 @@ enum SummaryText {
     static func json(_ o: SandboxRunner.Outcome) -> String {
         func q(_ s: String) -> String { FlatJSONWriter.quoted(s) }
         let entries = o.changes.entries.map { "{\"path\":\(q($0.path)),\"kind\":\"\($0.kind.rawValue)\",\"size\":\($0.size)}" }
-        return "{\"id\":\(q(o.id)),\"policy\":\(q(o.policy)),\"exitCode\":\(o.exitCode),"
-            + "\"durationSeconds\":\(String(format: "%.3f", o.seconds)),"
-            + "\"limitsHit\":[\(o.limitsHit.map(q).joined(separator: ","))],"
-            + "\"changes\":[\(entries.joined(separator: ","))]}"
+        var text = "{\"id\":\(q(o.id)),\"policy\":\(q(o.policy)),\"exitCode\":\(o.exitCode),"
+        text += "\"durationSeconds\":\(fixed(o.seconds, 3)),"
+        text += "\"limitsHit\":[\(o.limitsHit.map(q).joined(separator: ","))],"
+        text += "\"changes\":[\(entries.joined(separator: ","))]}"
+        return text
     }
 }
 

@@ -186,9 +186,11 @@ running() {
 }
 
 @test "agent stop-all: kills every sandbox at once; their runs exit 137 and say so" {
-	local i
+	# Job specs (%1) do not work under BATS_TEST_TIMEOUT: wait on pids.
+	local i pids=()
 	for i in 1 2; do
 		agent --id "sbx-$$-s$i" -- sleep 60 2>"$TEST_TMP/s$i.err" &
+		pids+=($!)
 	done
 	for i in 1 2; do
 		running "sbx-$$-s$i"
@@ -197,7 +199,7 @@ running() {
 	[ "$status" -eq 0 ]
 	[ "$(echo "$output" | grep -c "^sbx-$$-s")" -eq 2 ]
 	for i in 1 2; do
-		wait %$i && code=0 || code=$?
+		wait "${pids[$((i - 1))]}" && code=0 || code=$?
 		[ "$code" -eq 137 ]
 		tail -n1 "$TEST_TMP/s$i.err" | jq -e '.limitsHit == ["stopped (emergency stop)"]'
 		nothing_left "sbx-$$-s$i"
@@ -221,8 +223,9 @@ wrote" ]
 }
 
 @test "warden: SIGTERM to a sandbox's warden stops the sandbox (137, stopped)" {
-	local id="sbx-$$-w" warden
+	local id="sbx-$$-w" warden pid
 	agent --id "$id" -- sleep 60 2>"$TEST_TMP/w.err" &
+	pid=$!
 	running "$id"
 	warden="$(jq -r .wardenPid "$ROOT/$id/state.json")"
 	[ "$warden" -gt 0 ]
@@ -230,7 +233,7 @@ wrote" ]
 	# The warden is not in the sandbox's cgroups (a cgroup-wide kill spares it).
 	! grep -qx "$warden" /sys/fs/cgroup/pids/*/"$id"/cgroup.procs /sys/fs/cgroup/pids/"$id"/cgroup.procs 2>/dev/null
 	kill -TERM "$warden"
-	wait %1 && code=0 || code=$?
+	wait "$pid" && code=0 || code=$?
 	[ "$code" -eq 137 ]
 	tail -n1 "$TEST_TMP/w.err" | jq -e '.limitsHit == ["stopped (emergency stop)"]'
 	! kill -0 "$warden" 2>/dev/null

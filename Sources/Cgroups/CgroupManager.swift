@@ -97,9 +97,7 @@ public struct CgroupManager: CgroupManaging, Sendable {
         self.paths = paths
     }
 
-    static func clean(_ path: String) -> String {
-        "/" + path.split(separator: "/").joined(separator: "/")
-    }
+    static func clean(_ path: String) -> String { PathText.normalize(path) }
 
     public func apply(pid: Int32) throws {
         try makeDirectories()
@@ -148,7 +146,7 @@ public struct CgroupManager: CgroupManaging, Sendable {
         var current = mountPoint
         for component in path.dropFirst(mountPoint.count).split(separator: "/") {
             let parent = current
-            current += "/" + component
+            current += "/" + String(component)
             for file in ["cpuset.cpus", "cpuset.mems"] {
                 let mine = (try? Files.readString(current + "/" + file)) ?? ""
                 if mine.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {

@@ -62,12 +62,24 @@ public enum Processes {
     /// boot): with the pid it names one process, so a recycled pid is not mistaken for
     /// the container's init.
     public static func startTime(of pid: Int32) -> UInt64? {
-        guard let stat = try? Files.readString("/proc/\(pid)/stat"),
-              let close = stat.lastIndex(of: ")") else { return nil }
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
-        // fields[0] is field 3 (state); field 22 is at index 19.
-        guard fields.count > 19 else { return nil }
-        return UInt64(fields[19])
+        // Over the bytes (no split): this runs on every lifecycle command.
+        guard let bytes = try? Files.read("/proc/\(pid)/stat", limit: 4096),
+              let close = bytes.lastIndex(of: UInt8(ascii: ")")) else { return nil }
+        // After ") ": field 3 (state) is the first; field 22 follows 19 spaces.
+        var field = 2, i = close + 1, value: UInt64 = 0, digits = 0
+        while i < bytes.count {
+            let b = bytes[i]
+            if b == UInt8(ascii: " ") {
+                if field == 22 { break }
+                field += 1
+            } else if field == 22 {
+                guard b >= UInt8(ascii: "0"), b <= UInt8(ascii: "9") else { return nil }
+                value = value &* 10 &+ UInt64(b - UInt8(ascii: "0"))
+                digits += 1
+            }
+            i += 1
+        }
+        return field == 22 && digits > 0 ? value : nil
     }
 
     /// The parent of a process, from /proc/PID/stat.

@@ -24,12 +24,12 @@ extension SpecValidator {
     }
 
     private func checkNamespaces(_ namespaces: [LinuxNamespace]) throws {
-        var seen: [LinuxNamespaceType: Int] = [:]
+        // A linear search, not a Dictionary: on a start-up path every new Hashable
+        // instantiation costs a scan of the binary's conformance records.
         for (index, namespace) in namespaces.enumerated() {
-            if let first = seen[namespace.type] {
+            if let first = namespaces[..<index].firstIndex(where: { $0.type == namespace.type }) {
                 throw OCIError(field: "linux.namespaces[\(index)].type", message: "duplicate namespace \(FieldPath.quoted(namespace.type.rawValue)) (first at linux.namespaces[\(first)])")
             }
-            seen[namespace.type] = index
             if let path = namespace.path, !path.isEmpty {
                 try checkAbsolute(path, field: "linux.namespaces[\(index)].path")
             }

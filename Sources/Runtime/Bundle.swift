@@ -66,13 +66,5 @@ struct Bundle {
     }
 
     /// Lexical clean-up: no ".", "..", or repeated slashes.
-    static func normalize(_ path: String) -> String {
-        var parts: [Substring] = []
-        for c in path.split(separator: "/") {
-            if c == "." { continue }
-            if c == ".." { _ = parts.popLast(); continue }
-            parts.append(c)
-        }
-        return "/" + parts.joined(separator: "/")
-    }
+    static func normalize(_ path: String) -> String { PathText.normalize(path) }
 }

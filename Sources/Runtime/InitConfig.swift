@@ -51,7 +51,7 @@ struct NamespacePlan {
     /// Namespaces joined by path, each opened by the runtime before forking.
     var joins: [Join] = []
     /// Namespaces to create, as kinds.
-    var new: Set<NamespaceKind> = []
+    var new: NamespaceKinds = []
 
     var joinsUser: Bool { joins.contains { $0.kind == .user } }
     var join: (NamespaceKind) -> Join? { { kind in joins.first { $0.kind == kind } } }
@@ -67,6 +67,19 @@ struct NamespacePlan {
     /// The flags unshare(2) creates in one call, beyond user, pid, time and cgroup,
     /// which have their own steps (a cgroup namespace must follow cgroup placement).
     var unshareFlags: Int32 {
-        new.subtracting([.user, .pid, .time, .cgroup]).reduce(0) { $0 | $1.cloneFlag }
+        new.cloneFlags & ~NamespaceKinds([.user, .pid, .time, .cgroup]).cloneFlags
     }
+}
+
+/// A set of namespace kinds as their clone flags. Not a Set<NamespaceKind>: every
+/// Hashable type a process first puts in a Set costs a scan of all the protocol
+/// conformance records in the binary (about 0.1 ms here), and this is on every create.
+struct NamespaceKinds: ExpressibleByArrayLiteral, Equatable {
+    private(set) var cloneFlags: Int32 = 0
+
+    init(arrayLiteral kinds: NamespaceKind...) { self.init(kinds) }
+    init(_ kinds: [NamespaceKind]) { for k in kinds { insert(k) } }
+
+    func contains(_ kind: NamespaceKind) -> Bool { cloneFlags & kind.cloneFlag != 0 }
+    mutating func insert(_ kind: NamespaceKind) { cloneFlags |= kind.cloneFlag }
 }

@@ -160,6 +160,13 @@ struct ContainerInit {
         // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN, which the user
         // switch drops: load it first (runc's order); everything after must be allowed.
         let nnp = process.noNewPrivileges ?? false
+        // Not dumpable from here until the user's program is exec'd (execve makes it
+        // dumpable again): a process of the container (a joined pid namespace) can
+        // then not open /proc/<this>/exe, the host's safehouse binary, and overwrite
+        // it once the runtime exits (CVE-2019-5736). Before seccomp, which may forbid
+        // prctl; after every write to /proc/self (in a user namespace those files
+        // then belong to the host's root).
+        try stage("prctl(PR_SET_DUMPABLE, 0)") { try ProcessControl.setDumpable(false) }
         if let seccomp = config.seccomp, !nnp {
             try stage("seccomp") { try SeccompLoading.install(seccomp, channel: config.channel) }
         }

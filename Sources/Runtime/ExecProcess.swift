@@ -34,6 +34,10 @@ struct ExecProcess {
     }
 
     private func setUp() throws -> Never {
+        // Not dumpable until the exec: the container's processes see this one as soon
+        // as it is forked into their pid namespace, and must not reach the host's
+        // binary through /proc/<this>/exe (CVE-2019-5736). execve resets it.
+        try stage("prctl(PR_SET_DUMPABLE, 0)") { try ProcessControl.setDumpable(false) }
         let me = String(getpid())
         for path in cgroupPaths {
             try stage("join cgroup \(path)") { try Files.write(path + "/cgroup.procs", me, flags: O_WRONLY) }

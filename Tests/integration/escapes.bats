@@ -1,0 +1,40 @@
+#!/usr/bin/env bats
+# Known ways out of a runc-style runtime, each tried from inside a container and shown
+# to fail (differential: the reference runtime must hold too).
+
+load helpers
+
+# CVE-2019-5736: a container process that can open /proc/<pid>/exe of the runtime's
+# process (the init before it execs, or an `exec` being set up) reaches the host's
+# runtime binary and can overwrite it once the runtime exits. The runtime's processes
+# are not dumpable until they exec the user's program, so /proc/<pid>/exe is closed
+# to the container (it has no CAP_SYS_PTRACE).
+@test "escapes: a container cannot open the runtime's binary through /proc/PID/exe of a process being set up" {
+	local a b apid bpid side r
+	for side in ref rt; do
+		if [ "$side" = ref ]; then r=("$REFERENCE" --root "$REF_ROOT"); else r=("$RUNTIME" --root "$ROOT"); fi
+		a="$(new_id)"
+		b="$(new_id)"
+		config '.process.args = ["sleep", "60"] | .process.terminal = false'
+		"${r[@]}" run --detach --bundle "$BUNDLE" "$a" </dev/null
+		apid="$("${r[@]}" state "$a" | jq -r .pid)"
+		# B joins A's pid namespace and stays created: its init waits for `start`.
+		jq --arg p "/proc/$apid/ns/pid" '.linux.namespaces = [.linux.namespaces[] | if .type == "pid" then .path = $p else . end]' \
+			"$BUNDLE/config.json" >"$TEST_TMP/b.json"
+		mkdir -p "$TEST_TMP/bundle-b"
+		cp "$TEST_TMP/b.json" "$TEST_TMP/bundle-b/config.json"
+		"${r[@]}" create --bundle "$TEST_TMP/bundle-b" "$b" </dev/null
+		bpid="$("${r[@]}" state "$b" | jq -r .pid)"
+		# B's init as A sees it: the pid in A's namespace (NSpid's last field).
+		local inner
+		inner="$(awk '/^NSpid:/ { print $NF }' "/proc/$bpid/status")"
+		[ -n "$inner" ]
+		run "${r[@]}" exec "$a" sh -c "ls /proc/$inner >/dev/null && echo visible; cat /proc/$inner/exe >/dev/null 2>&1 && echo exe-readable; readlink /proc/$inner/exe >/dev/null 2>&1 && echo exe-linkable; echo done"
+		echo "# $side: $output"
+		[ "$status" -eq 0 ]
+		[ "$output" = "visible
+done" ]
+		"${r[@]}" delete --force "$b"
+		"${r[@]}" delete --force "$a"
+	done
+}

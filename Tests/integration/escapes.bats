@@ -38,3 +38,26 @@ done" ]
 		"${r[@]}" delete --force "$a"
 	done
 }
+
+# CVE-2024-21626: a descriptor of the runtime's (a host directory) still open when the
+# init changes to process.cwd lets cwd "/proc/self/fd/N" land outside the root. Every
+# N the runtime could have open must fail to start, or start inside the root.
+@test "escapes: process.cwd through /proc/self/fd/N never lands outside the root; no host descriptor leaks" {
+	local n
+	cmd 'ls /proc/self/fd | sort -n | tr "\n" " "; echo; pwd -P'
+	run_both
+	[ "$rt_out" = "0 1 2 3 
+/" ] # 3 is ls's own directory descriptor
+	for n in 3 4 5 6 7 8 9 10 11 12; do
+		config '.process.cwd = $c' --arg c "/proc/self/fd/$n"
+		cmd 'pwd -P; ls /proc/self/cwd/ | head -n 3'
+		status=0
+		out="$(rt run --bundle "$BUNDLE" "$(new_id)" </dev/null 2>&1)" || status=$?
+		# Either the runtime refuses (no such directory), or the directory is inside.
+		if [ "$status" -eq 0 ]; then
+			echo "# cwd fd $n: $out"
+			case "$(echo "$out" | head -n1)" in /proc/* | /dev/* | /) ;; *) false ;; esac
+			! echo "$out" | grep -q "config.json\|state.json\|rootfs"
+		fi
+	done
+}

@@ -61,3 +61,19 @@ done" ]
 		fi
 	done
 }
+
+# Masked and read-only /proc paths hold against root in the container, also after an
+# attempt to remount them (no CAP_SYS_ADMIN) or to reach them through another path.
+@test "escapes: /proc writes through masked and read-only paths fail (differential)" {
+	cmd '
+		(echo h >/proc/sysrq-trigger) 2>/dev/null && echo sysrq-written
+		(echo 1 >/proc/sys/kernel/sysrq) 2>/dev/null && echo sysctl-written
+		[ -s /proc/kcore ] && echo kcore-readable
+		cat /proc/keys 2>/dev/null | grep -q . && echo keys-readable
+		mount -o remount,rw /proc/sys 2>/dev/null && echo remounted
+		umount /proc/kcore 2>/dev/null && echo unmasked
+		(echo h >/proc/1/root/proc/sysrq-trigger) 2>/dev/null && echo sysrq-via-root
+		echo done'
+	run_both
+	[ "$rt_out" = "done" ]
+}

@@ -77,3 +77,25 @@ done" ]
 	run_both
 	[ "$rt_out" = "done" ]
 }
+
+# CVE-2021-30465 and its kin: a mount destination that is (or goes through) a symlink
+# in the image is resolved inside the root, never on the host.
+@test "escapes: mount destinations through symlinks stay inside the root (differential)" {
+	local r="$TEST_TMP/rootfs" target="$TEST_TMP/host-target"
+	cp -a "$ROOTFS" "$r"
+	mkdir -p "$target" "$r/inner"
+	ln -s "$target" "$r/abs-link"             # absolute: means /tmp/... inside the root
+	ln -s ../../../../../../../.. "$r/up-link" # climbs: clamped at the root
+	ln -s inner "$r/rel-link"
+	config '.root.path = $r | .root.readonly = false | .mounts += [
+		{"destination": "/abs-link", "type": "tmpfs", "source": "tmpfs", "options": ["size=1m"]},
+		{"destination": "/up-link/escaped", "type": "tmpfs", "source": "tmpfs", "options": ["size=1m"]},
+		{"destination": "/rel-link/sub", "type": "tmpfs", "source": "tmpfs", "options": ["size=1m"]}]' --arg r "$r"
+	cmd 'grep -c " tmpfs tmpfs " /proc/self/mountinfo >/dev/null; echo x >/abs-link/probe 2>/dev/null; echo y >/escaped/probe 2>/dev/null; ls -d /inner/sub /escaped 2>/dev/null; echo done'
+	run_both
+	[ "$(echo "$rt_out" | tail -n1)" = "done" ]
+	# Nothing reached the host outside the root.
+	[ -z "$(ls -A "$target")" ]
+	[ ! -e /escaped ]
+	! grep -q "$target" /proc/self/mountinfo
+}

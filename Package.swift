@@ -14,6 +14,8 @@ let package = Package(
     products: [
         .executable(name: "safehouse", targets: ["safehouse"]),
         .executable(name: "safehouse-warden", targets: ["safehouse-warden"]),
+        // For Fuzz/ (libFuzzer): the parsers of hostile input.
+        .library(name: "SafehouseParsers", targets: ["OCI", "Agent"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

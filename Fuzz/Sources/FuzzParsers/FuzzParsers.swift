@@ -1,0 +1,36 @@
+import Agent
+import FoundationEssentials
+import OCI
+
+/// One input, every parser: none may crash, hang or fail an assertion on any bytes.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
+    let bytes = Array(UnsafeBufferPointer(start: data, count: size))
+    if let spec = try? Spec.decode(from: Data(bytes)) { _ = try? spec.validate() }
+    let text = String(decoding: bytes, as: UTF8.self)
+    _ = try? PolicyYAML.parse(text)
+    _ = try? PolicyReader.parse(text, source: "fuzz")
+    if let o = FlatJSONObject(parsing: bytes) {
+        _ = o.string("id"); _ = o.stringArray("cgroupPaths"); _ = o.stringMap("annotations"); _ = o.uint64("pid")
+    }
+    _ = Quantity.bytes(text); _ = Quantity.seconds(text); _ = NetworkRule.isValid(text)
+    return 0
+}
+
+// SwiftPM links an executable's entry point as <Target>_main (it renames `main`);
+// libFuzzer's driver takes over from there.
+@_silgen_name("LLVMFuzzerRunDriver")
+func LLVMFuzzerRunDriver(
+    _ argc: UnsafeMutablePointer<Int32>,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> Int32) -> Int32
+
+@_cdecl("FuzzParsers_main")
+public func fuzzMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
+    var count = argc
+    var vector = argv
+    return LLVMFuzzerRunDriver(&count, &vector) { data, size in
+        guard let data else { return 0 }
+        return fuzz(data, size)
+    }
+}

@@ -78,6 +78,7 @@ extension ContainerRuntime {
             // init's mount namespace starts with it.
             var rootfs = bundle.rootfs
             if let treatment {
+                PhaseTrace.mark("making the ephemeral root")
                 rootfs = try stage("ephemeral root for \(bundle.rootfs)") {
                     try EphemeralRoot.mount(lower: bundle.rootfs, at: EphemeralRoot.directory(root: store.root, id: id),
                                             sizeBytes: treatment.diskBytes, linux: spec.linux)
@@ -125,6 +126,7 @@ extension ContainerRuntime {
                 }
                 let pid = try WardenLauncher.spawn(warden, stateDirectory: store.directory(of: id), initPid: initPid,
                                                    timeoutSeconds: treatment.timeoutSeconds, cgroupPaths: record.cgroupPaths)
+                PhaseTrace.mark("warden started")
                 record.wardenPid = pid
                 record.wardenStartTime = Processes.startTime(of: pid) ?? 0
             }

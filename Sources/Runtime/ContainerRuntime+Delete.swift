@@ -70,11 +70,13 @@ extension ContainerRuntime {
     /// Removes the container's state, then runs poststop hooks (their failures are
     /// warnings, as the runtime spec says).
     func destroy(_ record: ContainerRecord) throws {
+        PhaseTrace.mark("destroying")
         do {
             try CgroupManager(paths: record.cgroupPaths).destroy()
         } catch {
             throw RuntimeError("\(error)")
         }
+        PhaseTrace.mark("cgroups removed")
         let dir = store.directory(of: record.id)
         if record.ephemeralRoot {
             // The warden writes its report when the init ends: let it finish first.
@@ -86,6 +88,7 @@ extension ContainerRuntime {
         }
         // Always tried (cheap): a create that died half way may have left the mounts.
         try stage("remove the ephemeral root") { try EphemeralRoot.remove(EphemeralRoot.directory(root: store.root, id: record.id)) }
+        PhaseTrace.mark("ephemeral root removed")
         try stage("remove \(dir)") { try Files.removeTree(dir) }
         do {
             if !HookKind.poststop.hooks(in: record.hooks).isEmpty {

@@ -5,10 +5,21 @@ import Glibc
 /// Timestamps of the `run` path's phases on stderr when SAFEHOUSE_TRACE=1: the cheap
 /// way to see where a container's start-up time goes without a profiler's overhead
 /// (see hack/bench-run and the README's profiling recipe).
+///
+/// Debug builds also inject faults: with SAFEHOUSE_FAULT=PHASE the process that reaches
+/// that phase kills itself with SIGKILL there, so tests can prove that a runtime dying
+/// at any step leaves nothing that `delete --force` cannot remove (Tests/integration/
+/// faults.bats). Release builds ignore the variable.
 public enum PhaseTrace {
     public static let enabled: Bool = getenv("SAFEHOUSE_TRACE") != nil
+    #if DEBUG
+    static let fault: String? = getenv("SAFEHOUSE_FAULT").map { String(cString: $0) }
+    #endif
 
     public static func mark(_ phase: StaticString) {
+        #if DEBUG
+        if let fault, fault == phase.description { _ = kill(getpid(), SIGKILL) }
+        #endif
         guard enabled else { return }
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)

@@ -45,7 +45,7 @@ let package = Package(
             ]
         ),
         // Agent sandboxes: policy files, shipped profiles, the generated OCI spec.
-        .target(name: "Agent", dependencies: ["OCI", "Linux", "Runtime"]),
+        .target(name: "Agent", dependencies: ["OCI", "Linux", "Runtime", "Cgroups"]),
         // The per-sandbox keeper: deadline, emergency stop, limit events (Warden.swift).
         .target(name: "Warden", dependencies: ["Linux", "Cgroups", "CLinux"]),
         .executableTarget(name: "safehouse-warden", dependencies: ["Warden"]),

@@ -2,6 +2,7 @@ import FoundationEssentials
 import Linux
 import OCI
 import Runtime
+import Cgroups
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -108,6 +109,17 @@ public struct SandboxRunner {
         let handover = try policy.filesystem.output.map { try OutputHandover(directory: $0, policy: policy) }
         defer { handover?.restore() }
 
+        // The warden is this process's child: if it dies while the sandbox runs, the
+        // sandbox has lost its deadline (and, with egress, its proxy): stop it, fail
+        // closed, and say so in the summary.
+        var wardenDied = false
+        runtime.otherChildExited = { [runtime] pid in
+            guard let record = try? runtime.store.load(id), record.wardenPid == pid else { return }
+            wardenDied = true
+            try? Files.write(runtime.store.directory(of: id) + "/" + ContainerRuntime.stopMarker, "warden died\n",
+                             flags: O_WRONLY | O_CREAT | O_TRUNC)
+            CgroupManager(recordedPaths: record.cgroupPaths).killAll()
+        }
         let started = Self.now()
         var report: [String: String] = [:]
         var changes = ChangeSet()
@@ -131,7 +143,7 @@ public struct SandboxRunner {
         case "stopped":
             limits.append("stopped (emergency stop)")
         default:
-            if stopped { limits.append("stopped (emergency stop)") }
+            if wardenDied { limits.append("stopped (the warden died)") } else if stopped { limits.append("stopped (emergency stop)") }
         }
         if let oom = report["oomKills"].flatMap(Int.init), oom > 0 {
             limits.append("memory (\(oom) OOM kill\(oom == 1 ? "" : "s") at \(Quantity.describe(bytes: policy.limits.memory ?? 0)))")

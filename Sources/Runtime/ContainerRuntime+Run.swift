@@ -97,6 +97,7 @@ extension ContainerRuntime {
         if signal == SIGCHLD {
             while let (reaped, status) = Processes.reapAny() {
                 if reaped == pid { return status }
+                otherChildExited?(reaped)
             }
         } else if signal > 0 {
             _ = Glibc.kill(pid, signal)

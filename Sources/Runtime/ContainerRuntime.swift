@@ -12,6 +12,9 @@ public final class ContainerRuntime {
     /// the Agent layer) reads the policy annotation and answers; nil for a plain
     /// container. The runtime itself knows nothing of policies.
     public var sandboxTreatment: ((Spec) throws -> SandboxTreatment?)?
+    /// Called by a foreground `run` for each child it reaps that is not the init (the
+    /// sandbox's warden is one: `agent run` stops the sandbox when it dies).
+    public var otherChildExited: ((Int32) -> Void)?
 
     public init(root: String, log: RuntimeLog, systemdCgroup: Bool = false) {
         self.store = StateStore(root: root)

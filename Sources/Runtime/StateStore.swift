@@ -55,7 +55,7 @@ public struct StateStore: Sendable {
         return lock
     }
 
-    func load(_ id: String) throws -> ContainerRecord {
+    public func load(_ id: String) throws -> ContainerRecord {
         let path = statePath(of: id)
         let bytes: [UInt8]
         do { bytes = try Files.read(path) } catch let e as SystemError where e.errno == ENOENT {

@@ -239,3 +239,16 @@ wrote" ]
 	! kill -0 "$warden" 2>/dev/null
 	nothing_left "$id"
 }
+
+@test "warden: a warden killed mid-run fails closed: the sandbox is stopped (137, said so)" {
+	local id="sbx-$$-k" warden pid
+	agent --id "$id" -- sleep 60 2>"$TEST_TMP/k.err" &
+	pid=$!
+	running "$id"
+	warden="$(jq -r .wardenPid "$ROOT/$id/state.json")"
+	kill -KILL "$warden"
+	wait "$pid" && code=0 || code=$?
+	[ "$code" -eq 137 ]
+	tail -n1 "$TEST_TMP/k.err" | jq -e '.limitsHit == ["stopped (the warden died)"]'
+	nothing_left "$id"
+}

@@ -5,7 +5,11 @@
 //
 //   hack/fuzz [SECONDS]      (builds with -sanitize=fuzzer,address and runs libFuzzer
 //                             over Fuzz/corpus; CI runs it for a bounded time)
+import Foundation
 import PackageDescription
+
+// A path dependency's identity is its directory's name (a clone may be called anything).
+let parent = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().lastPathComponent
 
 let package = Package(
     name: "safehouse-fuzz",
@@ -14,7 +18,7 @@ let package = Package(
         .executableTarget(
             name: "FuzzParsers",
             dependencies: [
-                .product(name: "SafehouseParsers", package: "main"),
+                .product(name: "SafehouseParsers", package: parent),
             ],
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]
         ),

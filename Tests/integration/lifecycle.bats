@@ -120,7 +120,13 @@ sleeper() { config '.process.args = ["sleep", "100"]'; }
 		id="$(new_id)"
 		create_c "$id"
 		rt start "$id"
-		rt kill "$id" "$sig"
+		# The shell may not have set its trap yet when start returns (PID 1 ignores
+		# TERM without one): repeat the signal until the container stops.
+		for _ in $(seq 30); do
+			rt kill "$id" "$sig" 2>/dev/null || true
+			[ "$(rt state "$id" | jq -r .status)" = stopped ] && break
+			sleep 0.2
+		done
 		wait_status "$id" stopped
 		rt delete "$id"
 	done

@@ -14,11 +14,13 @@ let package = Package(
     products: [
         .executable(name: "safehouse", targets: ["safehouse"]),
         .executable(name: "safehouse-warden", targets: ["safehouse-warden"]),
+        .executable(name: "safehouse-audit", targets: ["safehouse-audit"]),
         // For Fuzz/ (libFuzzer): the parsers of hostile input.
         .library(name: "SafehouseParsers", targets: ["OCI", "Agent"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // The C that Swift cannot call directly: variadic syscalls, ioctls, SCM_RIGHTS.
@@ -49,6 +51,15 @@ let package = Package(
         // The per-sandbox keeper: deadline, emergency stop, limit events (Warden.swift).
         .target(name: "Warden", dependencies: ["Linux", "Cgroups", "CLinux"]),
         .executableTarget(name: "safehouse-warden", dependencies: ["Warden"]),
+        // The hash-chained audit log (SHA-256, HMAC-SHA-256 through swift-crypto). Crypto
+        // brings Foundation, so it lives in its own executable, safehouse-audit, which
+        // `safehouse audit|hook` exec and the runtime spawns for sandboxes only: the
+        // runtime binary and the plain container path stay as small as they were.
+        .target(name: "Audit", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        .executableTarget(
+            name: "safehouse-audit",
+            dependencies: ["Audit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
         // Argument parsing only.
         .executableTarget(
             name: "safehouse",
@@ -63,6 +74,7 @@ let package = Package(
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "OCI"]),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "OCI", "Runtime", "Linux"]),
         .testTarget(name: "WardenTests", dependencies: ["Warden", "Cgroups", "Linux"]),
+        .testTarget(name: "AuditTests", dependencies: ["Audit"]),
         .testTarget(name: "SeccompTests", dependencies: ["Seccomp", "CSeccomp", "OCI", "Linux"]),
     ]
 )

@@ -1,0 +1,114 @@
+import Crypto
+import Foundation
+
+/// One parsed line of an audit log.
+public struct AuditRecord {
+    public var seq: UInt64
+    public var time: String
+    public var id: String
+    public var kind: String
+    public var details: [String: Any]
+    public var prev: String
+    public var mac: String?
+
+    /// Nil when the line is not a JSON object with the record's members.
+    public init?(line: [UInt8]) {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
+              let seq = (object["seq"] as? NSNumber)?.uint64Value ?? (object["seq"] as? Int).map(UInt64.init),
+              let time = object["time"] as? String, let id = object["id"] as? String,
+              let kind = object["kind"] as? String, let details = object["details"] as? [String: Any],
+              let prev = object["prev"] as? String
+        else { return nil }
+        self.seq = seq
+        self.time = time
+        self.id = id
+        self.kind = kind
+        self.details = details
+        self.prev = prev
+        self.mac = object["mac"] as? String
+    }
+
+    /// `key=value` pairs of the details, for `audit show --format text`.
+    public var detailsText: String {
+        details.keys.sorted().map { key in
+            let v = details[key]!
+            let text: String
+            if let s = v as? String { text = s.contains(" ") || s.isEmpty ? JSONText.quoted(s) : s }
+            else if JSONSerialization.isValidJSONObject([v]),
+                    let d = try? JSONSerialization.data(withJSONObject: [v], options: [.sortedKeys, .withoutEscapingSlashes]) {
+                text = String(String(decoding: d, as: UTF8.self).dropFirst().dropLast())
+            } else { text = "\(v)" }
+            return key + "=" + text
+        }.joined(separator: " ")
+    }
+}
+
+/// Checks a log's chain (and MACs, given the key).
+public enum AuditVerifier {
+    public struct Result {
+        /// Records checked (the `open` line included).
+        public var count: Int
+        /// The first bad line (1-based) and why; nil when intact.
+        public var failure: (line: Int, reason: String)?
+        /// The log was opened with MACs but no key was given: they were not checked.
+        public var macsUnchecked: Bool
+    }
+
+    public static func verify(_ bytes: [UInt8], key: SymmetricKey? = nil) -> Result {
+        var result = Result(count: 0, failure: nil, macsUnchecked: false)
+        if bytes.isEmpty {
+            result.failure = (1, "empty log (no open record)")
+            return result
+        }
+        var lines = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map(Array.init)
+        let torn = bytes.last != UInt8(ascii: "\n")
+        if !torn { lines.removeLast() }
+        var prevHash = AuditLog.genesis
+        var macLog = false
+        for (i, line) in lines.enumerated() {
+            let n = i + 1
+            if torn && n == lines.count {
+                result.failure = (n, "torn: no newline at its end (a writer stopped mid-line)")
+                return result
+            }
+            guard let record = AuditRecord(line: line) else {
+                result.failure = (n, "not an audit record (not JSON, or a member missing)")
+                return result
+            }
+            if record.seq != UInt64(i) {
+                result.failure = (n, "sequence number \(record.seq), expected \(i) (a line was removed, inserted or reordered)")
+                return result
+            }
+            if i == 0 {
+                guard record.kind == "open" else {
+                    result.failure = (n, "the first line is \"\(record.kind)\", not the log's open record")
+                    return result
+                }
+                macLog = (record.details["mac"] as? Bool) ?? ((record.details["mac"] as? NSNumber)?.boolValue ?? false)
+            }
+            if record.prev != prevHash {
+                result.failure = (n, i == 0 ? "the open record's prev is not the genesis hash"
+                    : "prev is not the SHA-256 of line \(n - 1) (line \(n - 1) was edited, or a line removed or inserted)")
+                return result
+            }
+            if let key {
+                guard let mac = record.mac else {
+                    result.failure = (n, "no mac, but a key was given (the log was re-chained without the key, or never MACed)")
+                    return result
+                }
+                // The MAC covers the line without its trailing ,"mac":"..." member.
+                let text = String(decoding: line, as: UTF8.self)
+                let suffix = ",\"mac\":\"\(mac)\"}"
+                guard text.hasSuffix(suffix), AuditLog.hmacHex(String(text.dropLast(suffix.count)) + "}", key: key) == mac else {
+                    result.failure = (n, "mac does not match (the line was edited, or MACed with another key)")
+                    return result
+                }
+            } else if record.mac != nil || macLog {
+                result.macsUnchecked = true
+            }
+            prevHash = AuditLog.sha256Hex(line)
+            result.count += 1
+        }
+        return result
+    }
+}

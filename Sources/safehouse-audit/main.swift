@@ -1,0 +1,165 @@
+import ArgumentParser
+import Audit
+import Crypto
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// `safehouse audit ...` and `safehouse hook ...`: the runtime executable execs this
+// one with its own arguments (Sources/safehouse/main.swift), so that Crypto and the
+// Foundation it brings stay out of the runtime binary.
+
+struct Root: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "safehouse",
+        abstract: "A sandbox's audit log (hash-chained JSON lines) and the OCI hooks that write it.",
+        subcommands: [AuditCommand.self, HookCommand.self])
+}
+
+struct AuditCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "audit",
+        abstract: "Check, read or append to a sandbox's audit log.",
+        subcommands: [Verify.self, Show.self, Append.self])
+}
+
+func fail(_ message: String, code: Int32 = 1) -> Never {
+    FileHandle.standardError.write(Data("safehouse: \(message)\n".utf8))
+    exit(code)
+}
+
+func readFile(_ path: String) -> [UInt8] {
+    guard let data = FileManager.default.contents(atPath: path) else {
+        fail("\(path): \(String(cString: strerror(errno == 0 ? ENOENT : errno)))")
+    }
+    return Array(data)
+}
+
+/// ID or FILE: a path when it names a file or holds a slash, else the sandbox's default log.
+func logPath(_ target: String) -> String {
+    if target.contains("/") || FileManager.default.fileExists(atPath: target) { return target }
+    return AuditLog.defaultPath(id: target)
+}
+
+func loadKey(_ path: String?) -> SymmetricKey? {
+    guard let path else { return nil }
+    do { return try AuditLog.readKey(path) } catch { fail("\(error)") }
+}
+
+struct Verify: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check a log's chain: exit 0 and the record count when intact, 1 naming the first bad line.")
+    @Argument(help: "The log file, or a sandbox id (\(AuditLog.defaultDirectory)/ID.audit.jsonl).") var log: String
+    @Option(help: "The HMAC key file: every line's MAC is checked too.") var key: String?
+
+    func run() throws {
+        let path = logPath(log)
+        let r = AuditVerifier.verify(readFile(path), key: loadKey(key))
+        if let f = r.failure {
+            fail("audit verify \(path): line \(f.line): \(f.reason)")
+        }
+        print("\(path): intact, \(r.count) records" + (key != nil ? ", MACs verified" : ""))
+        if r.macsUnchecked {
+            FileHandle.standardError.write(Data("safehouse: note: the log carries MACs; without --key only the chain was checked\n".utf8))
+        }
+    }
+}
+
+struct Show: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print a log's records (text or the JSON lines).")
+    @Argument(help: "The log file, or a sandbox id (\(AuditLog.defaultDirectory)/ID.audit.jsonl).") var log: String
+    @Option(help: "Only records of this kind (create, start, kill, exit, limit, changes, stop, ...).") var kind: String?
+    @Option(help: "text or json (the lines as stored).") var format: String = "text"
+    @Flag(help: "Keep printing records as they are appended (until interrupted).") var follow = false
+
+    func run() throws {
+        guard format == "text" || format == "json" else { fail("--format: \"\(format)\" is not one of text, json") }
+        let path = logPath(log)
+        var offset = 0
+        var pending: [UInt8] = []
+        while true {
+            let bytes = readFile(path)
+            if bytes.count > offset {
+                pending += bytes[offset...]
+                offset = bytes.count
+                while let nl = pending.firstIndex(of: UInt8(ascii: "\n")) {
+                    emit(Array(pending[..<nl]))
+                    pending.removeFirst(nl + 1)
+                }
+                fflush(nil)
+            }
+            if !follow { break }
+            usleep(200_000)
+        }
+        if !pending.isEmpty {
+            FileHandle.standardError.write(Data("safehouse: \(path): the last line is torn (no newline at its end)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+
+    func emit(_ line: [UInt8]) {
+        guard let r = AuditRecord(line: line) else {
+            print("?? " + String(decoding: line, as: UTF8.self))
+            return
+        }
+        if let kind, r.kind != kind { return }
+        if format == "json" {
+            print(String(decoding: line, as: UTF8.self))
+        } else {
+            print("\(r.time) #\(r.seq) \(r.id) \(r.kind)" + (r.details.isEmpty ? "" : " " + r.detailsText))
+        }
+    }
+}
+
+struct Append: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Append one record (what the runtime and the hooks use).", shouldDisplay: false)
+    @Argument var log: String
+    @Option var id: String
+    @Option var kind: String
+    @Option(help: "A JSON object.") var details: String = "{}"
+    @Option var key: String?
+
+    func run() throws {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(details.utf8)) as? [String: Any] else {
+            fail("--details: not a JSON object")
+        }
+        do { try AuditLog(path: log, key: loadKey(key)).append(id: id, kind: kind, details: object) } catch { fail("audit: \(error)") }
+    }
+}
+
+/// The agent-aware OCI hooks: any runtime runs them with the container's state on
+/// stdin; each appends the lifecycle record to the log the spec's annotations name.
+struct HookCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hook",
+        abstract: "OCI hook entry point (createRuntime, poststart, poststop): append the lifecycle record to the sandbox's audit log.")
+    @Argument(help: "createRuntime, poststart or poststop.") var stage: String
+    @Option(help: "The log (default: the io.safehouse.audit annotation, else \(AuditLog.defaultDirectory)/ID.audit.jsonl).") var audit: String?
+    @Option(help: "The HMAC key file (default: the io.safehouse.audit.key annotation).") var key: String?
+
+    static let kinds = ["createRuntime": "create", "poststart": "start", "poststop": "delete"]
+
+    func run() throws {
+        guard let kind = Self.kinds[stage] else { fail("hook: \"\(stage)\" is not one of createRuntime, poststart, poststop") }
+        let input = FileHandle.standardInput.readDataToEndOfFile()
+        guard let state = try? JSONSerialization.jsonObject(with: input) as? [String: Any], let id = state["id"] as? String else {
+            fail("hook \(stage): stdin is not the container's state (JSON with an id)")
+        }
+        let annotations = state["annotations"] as? [String: String] ?? [:]
+        let path = audit ?? annotations["io.safehouse.audit"] ?? AuditLog.defaultPath(id: id)
+        var details: [String: Any] = ["via": "hook " + stage]
+        if let pid = state["pid"] as? Int, pid > 0 { details["pid"] = pid }
+        if let bundle = state["bundle"] as? String { details["bundle"] = bundle }
+        if let status = state["status"] as? String { details["status"] = status }
+        if let policy = annotations["io.safehouse.policy"] { details["policy"] = policy }
+        do {
+            try AuditLog(path: path, key: loadKey(key ?? annotations["io.safehouse.audit.key"])).append(id: id, kind: kind, details: details)
+        } catch {
+            fail("hook \(stage): \(error)")
+        }
+    }
+}
+
+Root.main()

@@ -16,8 +16,11 @@ public struct Policy: Equatable, Sendable {
     public var workdir = "/scratch"
     public var network = Network()
     public var backend: Backend = .native
-    /// Where audit records go (a file path), used once the audit log lands.
+    /// Where the sandbox's audit log goes (a file path; default
+    /// /var/log/safehouse/<id>.audit.jsonl). It outlives the sandbox.
     public var audit: String?
+    /// A key file: every audit record is also MACed (HMAC-SHA-256) with its bytes.
+    public var auditKey: String?
     /// Capabilities the process keeps (bounding, effective, permitted); none by default.
     public var capabilities: [String] = []
     /// The seccomp profile: `agent` (everything but the dangerous families) or

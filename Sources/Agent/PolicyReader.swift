@@ -14,7 +14,7 @@ public enum PolicyReader {
         guard let tree, !(tree is PolicyYAML.Null) else { return policy } // an empty document: every default
         var r = Reader(source: source)
         let top = try r.map(tree, "", known: ["description", "filesystem", "limits", "user", "env", "workdir",
-                                              "network", "backend", "audit", "capabilities", "syscalls"])
+                                              "network", "backend", "audit", "auditKey", "capabilities", "syscalls"])
         for (key, value) in top {
             switch key {
             case "description": policy.description = try r.string(value, key)
@@ -76,6 +76,7 @@ public enum PolicyReader {
                 guard let b = Policy.Backend(rawValue: text) else { throw r.error(key, "\"\(text)\" is not one of native, gvisor") }
                 policy.backend = b
             case "audit": policy.audit = try r.absolutePath(value, key)
+            case "auditKey": policy.auditKey = try r.absolutePath(value, key)
             case "capabilities":
                 policy.capabilities = try r.list(value, key).enumerated().map { i, item in
                     var name = try r.string(item, "capabilities[\(i)]").uppercased()

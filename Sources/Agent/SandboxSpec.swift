@@ -10,7 +10,12 @@ public enum SandboxAnnotation {
     public static let timeout = "io.safehouse.limits.timeout"
     /// The egress allowlist, comma separated (the egress proxy's input).
     public static let networkAllow = "io.safehouse.network.allow"
+    /// The policy's audit log path, and its HMAC key file.
     public static let audit = "io.safehouse.audit"
+    public static let auditKey = "io.safehouse.audit.key"
+    /// Set by `agent spec --hooks`: the spec's own OCI hooks write create, start and
+    /// delete, so safehouse, running it, does not write them twice.
+    public static let auditHooks = "io.safehouse.audit.hooks"
 }
 
 /// What `agent spec` and `agent run` are given beyond the policy.
@@ -93,6 +98,7 @@ public enum SandboxSpec {
         if let t = policy.limits.timeout { annotations[SandboxAnnotation.timeout] = String(t) }
         if !policy.network.allow.isEmpty { annotations[SandboxAnnotation.networkAllow] = policy.network.allow.joined(separator: ",") }
         if let audit = policy.audit { annotations[SandboxAnnotation.audit] = audit }
+        if let key = policy.auditKey { annotations[SandboxAnnotation.auditKey] = key }
 
         return Spec(
             process: process,

@@ -20,7 +20,13 @@ extension ContainerRuntime {
     /// `start`. On any failure, everything made so far is removed.
     public func create(id: String, options: CreateOptions) throws {
         try ContainerID.validate(id)
-        _ = try createContainer(id: id, bundle: try Bundle.load(options.bundle), options: options, consoleSocketFD: nil)
+        let created = try createContainer(id: id, bundle: try Bundle.load(options.bundle), options: options, consoleSocketFD: nil)
+        recordCreate(created.record)
+    }
+
+    func recordCreate(_ record: ContainerRecord) {
+        recordAudit(record.annotations, record.id, "create",
+                    ["pid": .int(Int64(record.pid)), "bundle": .string(record.bundle), "rootfs": .string(record.rootfs)])
     }
 
     func createContainer(id: String, bundle: Bundle, options: CreateOptions, consoleSocketFD: FileDescriptor?) throws -> Created {

@@ -42,6 +42,7 @@ extension ContainerRuntime {
             try stopAll(record)
         }
         try destroy(record)
+        recordAudit(record.annotations, id, "delete", ["force": .string(force ? "true" : "false")])
     }
 
     /// A create that died before it wrote state.json may have made cgroups already:

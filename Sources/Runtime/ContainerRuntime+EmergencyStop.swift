@@ -17,7 +17,8 @@ extension ContainerRuntime {
         var stopped: [ContainerRecord] = []
         for id in store.ids() {
             guard let record = try? store.load(id), matching(record) else { continue }
-            switch status(of: record) {
+            let current = status(of: record)
+            switch current {
             case .stopped: continue
             case .created, .creating, .running, .paused: break
             }
@@ -30,6 +31,9 @@ extension ContainerRuntime {
                 CgroupManager(recordedPaths: record.cgroupPaths).killAll()
             }
             stopped.append(record)
+            // Who asked is the audit closure's to add (the caller's uid, pid, parent).
+            recordAudit(record.annotations, id, "stop", ["reason": .string("emergency stop"),
+                                                         "status": .string(current.rawValue)])
         }
         for record in stopped { _ = Processes.waitForExit(record.pid, timeout: 5) }
         return stopped.map(\.id)

@@ -20,6 +20,9 @@ extension ContainerRuntime {
         }
         let config = try store.loadConfig(id)
         let process = try execProcess(options, base: config.process)
+        // The arguments, never the environment (its values may be credentials).
+        recordAudit(record.annotations, id, "exec", ["args": .json(jsonArray(process.args ?? [])),
+                                                     "cwd": .string(process.cwd), "detach": .string(options.detach ? "true" : "false")])
         if process.terminal ?? false, options.consoleSocket == nil, options.detach {
             throw RuntimeError("cannot allocate a terminal for a detached exec without --console-socket")
         }

@@ -12,6 +12,8 @@ extension ContainerRuntime {
         defer { lock.release() }
         let record = try store.load(id)
         let current = status(of: record)
+        recordAudit(record.annotations, id, "kill", ["signal": .int(Int64(signal.rawValue)), "all": .string(all ? "true" : "false"),
+                                                     "status": .string(current.rawValue)])
         if all {
             guard current != .stopped else {
                 // As runc: --all of a stopped container signals whatever is left in its

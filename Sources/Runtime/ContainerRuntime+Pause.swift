@@ -16,6 +16,7 @@ extension ContainerRuntime {
         do { try cgroupManager(of: record).freeze() } catch {
             throw RuntimeError("pause \(id): \(error)")
         }
+        recordAudit(record.annotations, id, "pause", [:])
     }
 
     /// `resume`: thaws a paused container.
@@ -27,6 +28,7 @@ extension ContainerRuntime {
         do { try cgroupManager(of: record).thaw() } catch {
             throw RuntimeError("resume \(id): \(error)")
         }
+        recordAudit(record.annotations, id, "resume", [:])
     }
 
     /// The manager for a created container's cgroups, with the host's layout (the

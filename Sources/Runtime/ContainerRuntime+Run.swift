@@ -23,7 +23,7 @@ extension ContainerRuntime {
         let bundle = try Bundle.load(options.bundle)
         PhaseTrace.mark("bundle loaded")
         if detach {
-            _ = try createContainer(id: id, bundle: bundle, options: options, consoleSocketFD: nil)
+            recordCreate(try createContainer(id: id, bundle: bundle, options: options, consoleSocketFD: nil).record)
             do { try start(id: id) } catch {
                 try? delete(id: id, force: true)
                 throw error
@@ -43,6 +43,7 @@ extension ContainerRuntime {
         }
         let created = try createContainer(id: id, bundle: bundle, options: options, consoleSocketFD: consoleEnds?.1)
         consoleEnds?.1.close()
+        recordCreate(created.record)
         var proxy: TerminalProxy?
         do {
             if let ours = consoleEnds?.0 {
@@ -66,6 +67,12 @@ extension ContainerRuntime {
             status = waitForInit(created.initPid, forwarding: waited)
         }
         PhaseTrace.mark("exited")
+        recordAudit(created.record.annotations, id, "exit", {
+            switch status {
+            case .exited(let code): return ["code": .int(Int64(code))]
+            case .signaled(let signal): return ["code": .int(Int64(status.shellCode)), "signal": .int(Int64(signal))]
+            }
+        }())
         if let beforeDelete {
             // The record as create finished it (the warden's pid is in the saved copy).
             beforeDelete((try? store.load(id)) ?? created.record)
@@ -77,6 +84,7 @@ extension ContainerRuntime {
             if !created.record.ownsPidNamespace { try? signalAll(created.record, .kill) }
             lock.release()
             try destroy(created.record)
+            recordAudit(created.record.annotations, id, "delete", [:])
         } catch {
             log.warning("\(error)")
         }

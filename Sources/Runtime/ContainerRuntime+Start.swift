@@ -38,6 +38,7 @@ extension ContainerRuntime {
         try Files.remove(fifoPath)
         // A sandbox's wall-clock limit runs from start (WardenLauncher, Warden).
         if let warden = record.liveWardenPid { _ = Glibc.kill(warden, SIGUSR1) }
+        recordAudit(record.annotations, id, "start", ["pid": .int(Int64(record.pid))])
 
         // poststart failures are warnings: the container is already running (runtime spec).
         do {

@@ -15,6 +15,12 @@ public final class ContainerRuntime {
     /// Called by a foreground `run` for each child it reaps that is not the init (the
     /// sandbox's warden is one: `agent run` stops the sandbox when it dies).
     public var otherChildExited: ((Int32) -> Void)?
+    /// Where lifecycle events go on record (create, start, exec, kill, pause, resume,
+    /// delete, exit, stop): called with the container's annotations, the caller (the
+    /// CLI) records a sandbox's events in its audit log and returns at once for a
+    /// plain container, never calling `details`. Nil: nothing is recorded.
+    public var audit: ((_ annotations: [String: String]?, _ id: String, _ kind: String,
+                        _ details: () -> [String: AuditValue]) -> Void)?
 
     public init(root: String, log: RuntimeLog, systemdCgroup: Bool = false) {
         self.store = StateStore(root: root)

@@ -49,6 +49,8 @@ struct AgentSpec: ParsableCommand {
         commandName: "spec",
         abstract: "Print the OCI config.json for a sandbox (any OCI runtime can run it).")
     @OptionGroup var flags: SandboxFlags
+    @Flag(help: "Add OCI hooks (createRuntime, poststart, poststop) that write the sandbox's audit records, so runc or crun running the spec keeps its audit trail.")
+    var hooks = false
 
     func run() throws {
         do {
@@ -56,6 +58,12 @@ struct AgentSpec: ParsableCommand {
             let policy = try SandboxRunner.effectivePolicy(o)
             var spec = try SandboxSpec.generate(policy, SandboxRunner.request(o))
             if let t = policy.limits.timeout { spec.annotations?[SandboxAnnotation.timeout] = String(t) }
+            if hooks {
+                guard let exe = AuditSink.executable else { agentFail("--hooks: no safehouse-audit next to safehouse") }
+                func hook(_ stage: String) -> [Hook] { [Hook(path: exe, args: ["safehouse-audit", "hook", stage])] }
+                spec.hooks = Hooks(createRuntime: hook("createRuntime"), poststart: hook("poststart"), poststop: hook("poststop"))
+                spec.annotations?[SandboxAnnotation.auditHooks] = "true"
+            }
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             print(String(decoding: try encoder.encode(spec), as: UTF8.self))
@@ -172,4 +180,18 @@ func writeStderr(_ text: String) {
 func agentFail(_ message: String) -> Never {
     writeStderr("safehouse: \(message)\n")
     Glibc.exit(1)
+}
+
+/// `safehouse audit ...` and `safehouse hook ...`, listed for --help: main.swift hands
+/// both to the safehouse-audit executable before any parsing.
+struct AuditHelp: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "audit",
+        abstract: "A sandbox's audit log: verify FILE [--key FILE], show ID|FILE [--kind K] [--format text|json] [--follow].")
+}
+
+struct HookHelp: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hook",
+        abstract: "OCI hook entry point (createRuntime, poststart, poststop) that writes a sandbox's audit records.")
 }

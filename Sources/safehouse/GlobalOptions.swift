@@ -63,6 +63,9 @@ struct GlobalSettings: Equatable {
                 SandboxTreatment(diskBytes: $0.diskBytes, timeoutSeconds: $0.timeoutSeconds)
             }
         }
+        // A sandbox's lifecycle goes to its audit log (AuditSink); a plain container's
+        // does not go anywhere.
+        runtime.audit = AuditSink.record
         return runtime
     }
 

@@ -15,7 +15,7 @@ struct Safehouse: ParsableCommand {
         subcommands: [
             Create.self, Start.self, Run.self, Exec.self, State.self, Kill.self, Delete.self, Ps.self,
             Pause.self, Resume.self, Events.self, Update.self,
-            List.self, SpecCommand.self, Features.self, AgentCommand.self,
+            List.self, SpecCommand.self, Features.self, AgentCommand.self, AuditHelp.self, HookHelp.self,
         ]
     )
 }

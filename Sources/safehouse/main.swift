@@ -2,6 +2,12 @@
 import Glibc
 #endif
 
+// `safehouse audit ...` and `safehouse hook ...` belong to the audit executable
+// (Sources/safehouse-audit): it links Crypto, which the runtime binary must not.
+if let command = CommandLine.arguments.dropFirst().first, command == "audit" || command == "hook" {
+    AuditSink.execAuditCommand(command)
+}
+
 // Entry point. runc's global flags come before the command name (`runc --root R
 // --log L create ...`), which engines rely on; swift-argument-parser wants a
 // subcommand's options after its name. So global flags found before the command are

@@ -1,0 +1,118 @@
+import Agent
+import Linux
+import OCI
+import Runtime
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Writes a sandbox's lifecycle records (ContainerRuntime.audit) to the audit log its
+/// policy names, through `safehouse-audit audit append`: the hashing (swift-crypto)
+/// lives in that executable, so the runtime binary stays small. A container without
+/// the io.safehouse.policy annotation returns at the first line: no record, no work.
+enum AuditSink {
+    /// `safehouse-audit` next to the running executable.
+    static var executable: String? {
+        guard let exe = try? Files.readLink("/proc/self/exe") else { return nil }
+        let path = exe.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/") + "/safehouse-audit"
+        return access(path, X_OK) == 0 ? path : nil
+    }
+
+    /// Records made by a `--hooks` spec's own hooks when safehouse runs it.
+    static let hookKinds: Set<String> = ["create", "start", "delete"]
+    /// Records of what happened rather than of what someone asked for.
+    static let observed: Set<String> = ["exit", "limit", "changes"]
+
+    static func record(_ annotations: [String: String]?, _ id: String, _ kind: String, _ details: () -> [String: AuditValue]) {
+        guard let annotations, annotations[SandboxAnnotation.policy] != nil else { return }
+        if annotations[SandboxAnnotation.auditHooks] != nil, hookKinds.contains(kind) { return }
+        let path = annotations[SandboxAnnotation.audit] ?? "/var/log/safehouse/\(id).audit.jsonl"
+        var d = details()
+        // Requests say who asked; what merely happened (exit, limits, changes) does not.
+        if !observed.contains(kind) { d["by"] = .json(requester()) }
+        var args = ["safehouse-audit", "audit", "append", path, "--id", id, "--kind", kind, "--details", render(d)]
+        if let key = annotations[SandboxAnnotation.auditKey] { args += ["--key", key] }
+        guard let exe = executable else {
+            writeStderr("safehouse: warning: audit \(path): no safehouse-audit next to safehouse; \(kind) not recorded\n")
+            return
+        }
+        if let problem = spawnAndWait(exe, args) {
+            writeStderr("safehouse: warning: audit \(path): \(kind) not recorded: \(problem)\n")
+        }
+    }
+
+    /// Who asked: the caller's uid, login uid (the user behind sudo), pid and parent.
+    static func requester() -> String {
+        var w = FlatJSONWriter()
+        w.add("uid", Int64(getuid()))
+        if let login = try? Files.read("/proc/self/loginuid", limit: 32), let text = String(validating: login, as: UTF8.self),
+           let n = UInt32(text.trimmed("\n ")), n != UInt32.max {
+            w.add("loginuid", Int64(n))
+        }
+        if let user = getenv("SUDO_USER") { w.add("sudoUser", String(cString: user)) }
+        w.add("pid", Int64(getpid()))
+        w.add("ppid", Int64(getppid()))
+        if let cmd = try? Files.read("/proc/\(getppid())/comm", limit: 64) {
+            w.add("parent", String(decoding: cmd, as: UTF8.self).trimmed("\n"))
+        }
+        return w.string
+    }
+
+    static func render(_ d: [String: AuditValue]) -> String {
+        "{" + d.keys.sorted().map { key -> String in
+            let v: String
+            switch d[key]! {
+            case .string(let s): v = FlatJSONWriter.quoted(s)
+            case .int(let n): v = String(n)
+            case .json(let j): v = j
+            }
+            return FlatJSONWriter.quoted(key) + ":" + v
+        }.joined(separator: ",") + "}"
+    }
+
+    /// Runs the appender and waits for it; nil when it succeeded.
+    static func spawnAndWait(_ exe: String, _ args: [String]) -> String? {
+        var cArgs: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) } + [nil]
+        var cEnv: [UnsafeMutablePointer<CChar>?] = [strdup("PATH=/usr/sbin:/usr/bin:/sbin:/bin"), nil]
+        defer { for p in cArgs + cEnv { free(p) } }
+        var attr = posix_spawnattr_t()
+        posix_spawnattr_init(&attr)
+        defer { posix_spawnattr_destroy(&attr) }
+        // `run` blocks the signals it forwards; the appender must not inherit that mask.
+        var none = sigset_t()
+        sigemptyset(&none)
+        posix_spawnattr_setsigmask(&attr, &none)
+        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK))
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, exe, nil, &attr, &cArgs, &cEnv)
+        guard rc == 0 else { return "spawn \(exe): \(SystemError.message(for: rc))" }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 {
+            guard errno == EINTR else { return "waitpid: \(SystemError.message(for: errno))" }
+        }
+        return status == 0 ? nil : "safehouse-audit exited with status \(status >> 8)"
+    }
+}
+
+extension String {
+    func trimmed(_ set: String) -> String {
+        var s = Substring(self)
+        while let f = s.first, set.contains(f) { s = s.dropFirst() }
+        while let l = s.last, set.contains(l) { s = s.dropLast() }
+        return String(s)
+    }
+}
+
+extension AuditSink {
+    /// Replaces this process with `safehouse-audit` and the same arguments.
+    static func execAuditCommand(_ command: String) -> Never {
+        guard let exe = executable else {
+            writeStderr("safehouse: \(command): no safehouse-audit next to safehouse\n")
+            exit(1)
+        }
+        var cArgs: [UnsafeMutablePointer<CChar>?] = (["safehouse"] + CommandLine.arguments.dropFirst()).map { strdup($0) } + [nil]
+        execv(exe, &cArgs)
+        writeStderr("safehouse: \(command): exec \(exe): \(SystemError.message(for: errno))\n")
+        exit(1)
+    }
+}

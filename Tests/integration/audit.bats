@@ -1,0 +1,178 @@
+#!/usr/bin/env bats
+# The audit trail (issue 7): every record kind from real runs (agent run, an engine's
+# create/start/kill/delete of an annotated bundle, the emergency stop, a runc run of an
+# `agent spec --hooks` spec), `audit verify` on intact, edited, truncated, reordered and
+# re-chained logs, concurrent writers, and no record at all for a plain container.
+# Needs the real runtime (RUNTIME=safehouse) and safehouse-audit next to it.
+
+load helpers
+
+setup() {
+	common_setup
+	LOG="$TEST_TMP/a.audit.jsonl"
+	KEY="$TEST_TMP/key"
+	head -c 32 /dev/urandom >"$KEY"
+	# Logs the runs write to the default place, removed in teardown.
+	mkdir -p /var/log/safehouse
+	ls -1 /var/log/safehouse >"$TEST_TMP/.logs-before"
+	cat >"$TEST_TMP/p.yaml" <<-YAML
+		audit: $LOG
+		auditKey: $KEY
+		limits:
+		  timeout: 30s
+	YAML
+}
+
+teardown() {
+	ls -1 /var/log/safehouse | comm -13 "$TEST_TMP/.logs-before" - | while read -r f; do rm -f "/var/log/safehouse/$f"; done
+	common_teardown
+}
+
+audit() { "$RUNTIME" audit "$@"; }
+kinds() { audit show "$1" --format json | jq -r .kind | paste -sd' '; }
+
+@test "agent run: create, start, exit, delete and the change set, chained and MACed in the policy's log" {
+	run --separate-stderr "$RUNTIME" --root "$ROOT" agent run --policy "$TEST_TMP/p.yaml" --rootfs "$ROOTFS" --id "au-$$-1" -- sh -c 'echo x >/etc/note; exit 3'
+	[ "$status" -eq 3 ]
+	[ "$(kinds "$LOG")" = "open create start exit delete changes" ]
+	audit show "$LOG" --kind exit --format json | jq -e '.details.code == 3 and .id == "au-'$$'-1" and .seq == 3'
+	audit show "$LOG" --kind changes --format json | jq -e '.details.entries | map(select(.path == "/etc/note" and .kind == "created")) | length == 1'
+	audit show "$LOG" --kind create --format json | jq -e '.details.by.uid == 0 and (.time | test("^[0-9-]{10}T[0-9:]{8}\\.[0-9]{9}Z$")) and (.mac | length == 64)'
+	audit show "$LOG" --kind open --format json | jq -e '(.details.logId | length == 32) and .details.mac == true'
+	run audit verify "$LOG" --key "$KEY"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"intact, 6 records, MACs verified"* ]]
+	run audit show "$LOG" --kind start
+	[ "$status" -eq 0 ]
+	[[ "$output" == *" #2 au-$$-1 start "*"pid="* ]]
+}
+
+@test "agent run: a timeout is a limit record; the default log is /var/log/safehouse/ID.audit.jsonl" {
+	local id="au-$$-2"
+	run --separate-stderr "$RUNTIME" --root "$ROOT" agent run --rootfs "$ROOTFS" --id "$id" --timeout 1s -- sleep 30
+	[ "$status" -eq 124 ]
+	[ "$(kinds "$id")" = "open create start exit delete limit changes" ]
+	audit show "$id" --kind limit --format json | jq -e '.details.limit | startswith("timeout")'
+	audit show "$id" --kind exit --format json | jq -e '.details.signal == 9 and .details.code == 137'
+	run audit verify "$id"
+	[ "$status" -eq 0 ]
+	[[ "$output" == "/var/log/safehouse/$id.audit.jsonl: intact, 7 records" ]]
+}
+
+@test "audit verify: names the first bad line of an edited, reordered, truncated or re-chained log" {
+	"$RUNTIME" --root "$ROOT" agent run --policy "$TEST_TMP/p.yaml" --rootfs "$ROOTFS" --id "au-$$-3" --summary none -- true
+	cp "$LOG" "$TEST_TMP/good"
+	# Edited: the exit code of line 4 (seq 3).
+	sed '4s/"code":0/"code":1/' "$TEST_TMP/good" >"$LOG"
+	run audit verify "$LOG"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"line 5: prev is not the SHA-256 of line 4"* ]]
+	run audit verify "$LOG" --key "$KEY"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"line 4: mac does not match"* ]]
+	# Reordered: lines 3 and 4 swapped.
+	{ sed -n 1,2p "$TEST_TMP/good"; sed -n 4p "$TEST_TMP/good"; sed -n 3p "$TEST_TMP/good"; sed -n '5,$p' "$TEST_TMP/good"; } >"$LOG"
+	run audit verify "$LOG"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"line 3: sequence number 3, expected 2"* ]]
+	# Removed: line 2.
+	sed '2d' "$TEST_TMP/good" >"$LOG"
+	run audit verify "$LOG"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"line 2: sequence number 2, expected 1"* ]]
+	# Truncated mid-line (a torn last line): reported, and never appended to.
+	head -c -7 "$TEST_TMP/good" >"$LOG"
+	run audit verify "$LOG"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"line 6: torn"* ]]
+	run audit append "$LOG" --id x --kind y
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"line 6 is torn"* ]]
+	cmp "$LOG" <(head -c -7 "$TEST_TMP/good")
+	# Re-chained without the key: line 4 edited, every prev after it recomputed.
+	python3 - "$TEST_TMP/good" "$LOG" <<-'PY'
+		import hashlib, sys, re
+		lines = open(sys.argv[1]).read().splitlines()
+		lines[3] = lines[3].replace('"code":0', '"code":1')
+		for i in range(4, len(lines)):
+		    h = hashlib.sha256(lines[i - 1].encode()).hexdigest()
+		    lines[i] = re.sub(r'"prev":"[0-9a-f]{64}"', '"prev":"%s"' % h, lines[i])
+		open(sys.argv[2], "w").write("\n".join(lines) + "\n")
+	PY
+	run audit verify "$LOG"
+	[ "$status" -eq 0 ]
+	run audit verify "$LOG" --key "$KEY"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"line 4: mac does not match"* ]]
+	cp "$TEST_TMP/good" "$LOG"
+	run audit verify "$LOG" --key "$KEY"
+	[ "$status" -eq 0 ]
+}
+
+@test "audit: concurrent writers neither interleave nor lose a record" {
+	local w pids=()
+	for w in 1 2 3 4; do
+		(for i in $(seq 25); do audit append "$LOG" --id "w$w" --kind k --details "{\"i\":$i,\"pad\":\"$(head -c 3000 /dev/zero | tr '\0' x)\"}" || exit 1; done) &
+		pids+=($!)
+	done
+	for w in "${pids[@]}"; do wait "$w"; done
+	run audit verify "$LOG"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"intact, 101 records"* ]]
+	for w in 1 2 3 4; do
+		[ "$(audit show "$LOG" --format json | jq -r "select(.kind == \"k\" and .id == \"w$w\") | .details.i" | paste -sd,)" = "$(seq -s, 25)" ]
+	done
+}
+
+@test "engines: an annotated bundle's create, start, kill, delete are recorded; a plain container writes nothing" {
+	local id="au-$$-e"
+	config '.annotations["io.safehouse.policy"] = "default" | .annotations["io.safehouse.audit"] = "'"$LOG"'" | .root.readonly = false'
+	cmd 'sleep 60'
+	rt create --bundle "$BUNDLE" "$id"
+	rt start "$id"
+	rt kill "$id" KILL
+	wait_status "$id" stopped
+	rt delete "$id"
+	[ "$(kinds "$LOG")" = "open create start kill delete" ]
+	audit show "$LOG" --kind kill --format json | jq -e '.details.signal == 9 and .details.status == "running"'
+	audit verify "$LOG"
+	# No annotation: no log, here or in the default place.
+	rm -f "$LOG"
+	config 'del(.annotations)'
+	cmd 'true'
+	rt run --bundle "$BUNDLE" "au-$$-plain"
+	[ ! -e "$LOG" ]
+	[ ! -e "/var/log/safehouse/au-$$-plain.audit.jsonl" ]
+}
+
+@test "agent stop-all: each stopped sandbox's log records the stop and who asked" {
+	local pid
+	"$RUNTIME" --root "$ROOT" agent run --policy "$TEST_TMP/p.yaml" --rootfs "$ROOTFS" --id "au-$$-s" --summary none -- sleep 60 &
+	pid=$!
+	# Started, and the start on record (it is written just after the start itself).
+	local n=100
+	until grep -q '"kind":"start"' "$LOG" 2>/dev/null || [ "$n" -eq 0 ]; do sleep 0.1; n=$((n - 1)); done
+	"$RUNTIME" --root "$ROOT" agent stop-all
+	wait "$pid" || true
+	[ "$(kinds "$LOG")" = "open create start stop exit delete limit changes" ]
+	audit show "$LOG" --kind stop --format json | jq -e '.details.reason == "emergency stop" and .details.by.uid == 0 and (.details.by.pid | type == "number")'
+	audit show "$LOG" --kind limit --format json | jq -e '.details.limit == "stopped (emergency stop)"'
+	audit verify "$LOG" --key "$KEY"
+}
+
+@test "agent spec --hooks: runc running the spec writes create, start and delete through safehouse hook" {
+	command -v runc >/dev/null || skip "runc is not installed"
+	"$RUNTIME" agent spec --hooks --policy "$TEST_TMP/p.yaml" --rootfs "$ROOTFS" -- sh -c 'echo in-runc' >"$BUNDLE/config.json"
+	jq -e '.hooks.createRuntime[0].args == ["safehouse-audit", "hook", "createRuntime"] and .annotations["io.safehouse.audit.hooks"] == "true"' "$BUNDLE/config.json"
+	run runc --root "$REF_ROOT" run --bundle "$BUNDLE" "au-runc-$$"
+	[ "$status" -eq 0 ]
+	[ "$output" = "in-runc" ]
+	[ "$(kinds "$LOG")" = "open create start delete" ]
+	audit show "$LOG" --kind create --format json | jq -e '.details.via == "hook createRuntime" and .details.policy == "'"$TEST_TMP/p.yaml"'" and .id == "au-runc-'$$'"'
+	audit verify "$LOG" --key "$KEY"
+	# safehouse running the same spec does not write them twice.
+	rm -f "$LOG"
+	rt run --bundle "$BUNDLE" "au-sh-$$"
+	[ "$(kinds "$LOG")" = "open create start exit delete" ]
+	audit verify "$LOG" --key "$KEY"
+}

@@ -154,24 +154,10 @@ public struct SandboxRunner {
         // On the record: the limits hit and the change set (the runtime wrote create,
         // start, exit and delete through the same closure).
         for limit in limits { runtime.audit?(spec.annotations, id, "limit") { ["limit": .string(limit)] } }
-        runtime.audit?(spec.annotations, id, "changes") { Self.auditDetails(changes) }
+        runtime.audit?(spec.annotations, id, "changes") { changes.auditDetails }
         let outcome = Outcome(id: id, policy: o.policy, exitCode: code, seconds: Self.now() - started,
                               limitsHit: limits, changes: changes)
         return (code, outcome)
-    }
-
-    /// The change set as audit details: counts, bytes and the first 1000 entries.
-    static func auditDetails(_ changes: ChangeSet) -> [String: AuditValue] {
-        let shown = changes.entries.prefix(1000).map {
-            "{\"path\":\(FlatJSONWriter.quoted($0.path)),\"kind\":\"\($0.kind.rawValue)\",\"size\":\($0.size)}"
-        }
-        var d: [String: AuditValue] = [
-            "created": .int(Int64(changes.count(.created))), "modified": .int(Int64(changes.count(.modified))),
-            "deleted": .int(Int64(changes.count(.deleted))), "bytes": .int(Int64(changes.bytes)),
-            "entries": .json("[" + shown.joined(separator: ",") + "]"),
-        ]
-        if changes.entries.count > 1000 { d["omitted"] = .int(Int64(changes.entries.count - 1000)) }
-        return d
     }
 
     /// The warden's flat JSON report (Warden.writeReport) as strings.

@@ -143,8 +143,8 @@ extension ContainerRuntime {
             var message = try channel.receive("setting up the container")
             if message == .readyForRuntimeHooks {
                 let state = try stateJSON(record, status: .creating)
-                try HookRunner.run(.prestart, of: spec.hooks, state: state)
-                try HookRunner.run(.createRuntime, of: spec.hooks, state: state)
+                try runHooks(.prestart, of: spec.hooks, state: state, annotations: spec.annotations, id: id)
+                try runHooks(.createRuntime, of: spec.hooks, state: state, annotations: spec.annotations, id: id)
                 try channel.send(.runtimeHooksDone(state: state))
                 message = try channel.receive("setting up the container")
             }

@@ -41,6 +41,7 @@ extension ContainerRuntime {
             }
             try stopAll(record)
         }
+        recordEnd(record)
         try destroy(record)
         recordAudit(record.annotations, id, "delete", ["force": .string(force ? "true" : "false")])
     }
@@ -93,7 +94,8 @@ extension ContainerRuntime {
         try stage("remove \(dir)") { try Files.removeTree(dir) }
         do {
             if !HookKind.poststop.hooks(in: record.hooks).isEmpty {
-                try HookRunner.run(.poststop, of: record.hooks, state: try stateJSON(record, status: .stopped))
+                try runHooks(.poststop, of: record.hooks, state: try stateJSON(record, status: .stopped),
+                             annotations: record.annotations, id: record.id)
             }
         } catch {
             log.warning("\(error)")

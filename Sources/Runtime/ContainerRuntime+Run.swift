@@ -76,6 +76,8 @@ extension ContainerRuntime {
         if let beforeDelete {
             // The record as create finished it (the warden's pid is in the saved copy).
             beforeDelete((try? store.load(id)) ?? created.record)
+        } else {
+            recordEnd((try? store.load(id)) ?? created.record)
         }
         // The init is gone: remove what is left (state, hooks, and any process that
         // outlived it: none can when the container had its own pid namespace).

@@ -43,7 +43,8 @@ extension ContainerRuntime {
         // poststart failures are warnings: the container is already running (runtime spec).
         do {
             if !HookKind.poststart.hooks(in: record.hooks).isEmpty {
-                try HookRunner.run(.poststart, of: record.hooks, state: try stateJSON(record, status: .running))
+                try runHooks(.poststart, of: record.hooks, state: try stateJSON(record, status: .running),
+                             annotations: record.annotations, id: id)
             }
         } catch {
             log.warning("\(error)")

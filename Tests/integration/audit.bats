@@ -130,12 +130,24 @@ kinds() { audit show "$1" --format json | jq -r .kind | paste -sd' '; }
 	cmd 'sleep 60'
 	rt create --bundle "$BUNDLE" "$id"
 	rt start "$id"
+	rt exec "$id" sh -c 'echo x >/etc/engine-note'
 	rt kill "$id" KILL
 	wait_status "$id" stopped
 	rt delete "$id"
-	[ "$(kinds "$LOG")" = "open create start kill delete" ]
+	[ "$(kinds "$LOG")" = "open create start exec kill warden changes delete" ]
+	audit show "$LOG" --kind exec --format json | jq -e '.details.args == ["sh", "-c", "echo x >/etc/engine-note"]'
 	audit show "$LOG" --kind kill --format json | jq -e '.details.signal == 9 and .details.status == "running"'
+	audit show "$LOG" --kind warden --format json | jq -e '.details.report.reason == "exited"'
+	audit show "$LOG" --kind changes --format json | jq -e '.details.entries | map(select(.path == "/etc/engine-note")) | length == 1'
 	audit verify "$LOG"
+	# A failing hook is on the record, and fails the create.
+	rm -f "$LOG"
+	config '.hooks.createRuntime = [{"path": "/bin/false"}]'
+	run rt create --bundle "$BUNDLE" "$id-h"
+	[ "$status" -eq 1 ]
+	[ "$(kinds "$LOG")" = "open hook" ]
+	audit show "$LOG" --kind hook --format json | jq -e '.details.stage == "createRuntime" and (.details.error | contains("exit status 1"))'
+	config 'del(.hooks)'
 	# No annotation: no log, here or in the default place.
 	rm -f "$LOG"
 	config 'del(.annotations)'
@@ -170,9 +182,10 @@ kinds() { audit show "$1" --format json | jq -r .kind | paste -sd' '; }
 	[ "$(kinds "$LOG")" = "open create start delete" ]
 	audit show "$LOG" --kind create --format json | jq -e '.details.via == "hook createRuntime" and .details.policy == "'"$TEST_TMP/p.yaml"'" and .id == "au-runc-'$$'"'
 	audit verify "$LOG" --key "$KEY"
-	# safehouse running the same spec does not write them twice.
+	# safehouse running the same spec does not write them twice; it adds the hook
+	# runs, the exit, the warden's report and the change set.
 	rm -f "$LOG"
 	rt run --bundle "$BUNDLE" "au-sh-$$"
-	[ "$(kinds "$LOG")" = "open create start exit delete" ]
+	[ "$(kinds "$LOG")" = "open create hook start hook exit warden changes delete hook" ]
 	audit verify "$LOG" --key "$KEY"
 }

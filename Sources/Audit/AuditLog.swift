@@ -52,6 +52,14 @@ public struct AuditLog {
     /// completed or overwritten.
     @discardableResult
     public func append(id: String, kind: String, details: [String: Any] = [:]) throws -> UInt64 {
+        try append(id: id, records: [(kind, details)])
+    }
+
+    /// Appends several records of one sandbox in one write (what happened at the end
+    /// of a run: exit, delete, limits, changes); returns the last one's sequence number.
+    @discardableResult
+    public func append(id: String, records: [(kind: String, details: [String: Any])]) throws -> UInt64 {
+        guard !records.isEmpty else { throw AuditError("\(path): no record to append") }
         let dir = (path as NSString).deletingLastPathComponent
         if !dir.isEmpty { try Self.makeDirectories(dir) }
         let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)
@@ -80,7 +88,12 @@ public struct AuditLog {
             prev = Self.sha256Hex(bytes)
             seq = previous.seq + 1
         }
-        text += try line(seq: seq, id: id, kind: kind, details: details, prev: prev) + "\n"
+        for (i, record) in records.enumerated() {
+            if i > 0 { seq += 1 }
+            let next = try line(seq: seq, id: id, kind: record.kind, details: record.details, prev: prev)
+            text += next + "\n"
+            prev = Self.sha256Hex(next)
+        }
         let bytes = Array(text.utf8)
         let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
         guard n == bytes.count else {

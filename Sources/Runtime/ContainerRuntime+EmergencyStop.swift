@@ -15,6 +15,7 @@ extension ContainerRuntime {
     /// the ids stopped.
     public func emergencyStop(matching: (ContainerRecord) -> Bool) -> [String] {
         var stopped: [ContainerRecord] = []
+        var statuses: [String] = [], times: [String] = []
         for id in store.ids() {
             guard let record = try? store.load(id), matching(record) else { continue }
             let current = status(of: record)
@@ -22,6 +23,8 @@ extension ContainerRuntime {
             case .stopped: continue
             case .created, .creating, .running, .paused: break
             }
+            statuses.append(current.rawValue)
+            times.append(audit == nil ? "" : Clock.rfc3339Now())
             try? Files.write(store.directory(of: id) + "/" + Self.stopMarker, "emergency stop\n",
                              flags: O_WRONLY | O_CREAT | O_TRUNC)
             if let warden = record.liveWardenPid { _ = Glibc.kill(warden, SIGTERM) }
@@ -31,9 +34,14 @@ extension ContainerRuntime {
                 CgroupManager(recordedPaths: record.cgroupPaths).killAll()
             }
             stopped.append(record)
-            // Who asked is the audit closure's to add (the caller's uid, pid, parent).
-            recordAudit(record.annotations, id, "stop", ["reason": .string("emergency stop"),
-                                                         "status": .string(current.rawValue)])
+        }
+        // On the record once every sandbox is signalled (stopping comes first: an audit
+        // append is a process spawn). The stop's own time is in the details, since its
+        // record may land after the exit record it caused. Who asked is the audit
+        // closure's to add (the caller's uid, pid, parent).
+        for (i, record) in stopped.enumerated() {
+            recordAudit(record.annotations, record.id, "stop", ["reason": .string("emergency stop"),
+                                                                "status": .string(statuses[i]), "signalled": .string(times[i])])
         }
         for record in stopped { _ = Processes.waitForExit(record.pid, timeout: 5) }
         return stopped.map(\.id)

@@ -106,6 +106,9 @@ struct AgentRun: ParsableCommand {
         let result: (Int32, SandboxRunner.Outcome)
         do {
             let runtime = try global.settings.runtime()
+            let batch = AuditBatch()
+            runtime.audit = batch.record
+            defer { batch.flush() }
             result = try SandboxRunner(runtime: runtime).run(o)
         } catch {
             agentFail("\(error)")

@@ -23,21 +23,44 @@ enum AuditSink {
     /// Records of what happened rather than of what someone asked for.
     static let observed: Set<String> = ["exit", "limit", "changes"]
 
+    /// One record bound for a log: where, under which key, and what.
+    struct Entry {
+        var path: String
+        var key: String?
+        var id: String
+        var kind: String
+        var details: String
+    }
+
     static func record(_ annotations: [String: String]?, _ id: String, _ kind: String, _ details: () -> [String: AuditValue]) {
-        guard let annotations, annotations[SandboxAnnotation.policy] != nil else { return }
-        if annotations[SandboxAnnotation.auditHooks] != nil, hookKinds.contains(kind) { return }
-        let path = annotations[SandboxAnnotation.audit] ?? "/var/log/safehouse/\(id).audit.jsonl"
+        guard let entry = entry(annotations, id, kind, details) else { return }
+        write([entry])
+    }
+
+    /// Nil for a plain container (and for what a `--hooks` spec's hooks record).
+    static func entry(_ annotations: [String: String]?, _ id: String, _ kind: String, _ details: () -> [String: AuditValue]) -> Entry? {
+        guard let annotations, annotations[SandboxAnnotation.policy] != nil else { return nil }
+        if annotations[SandboxAnnotation.auditHooks] != nil, hookKinds.contains(kind) { return nil }
         var d = details()
         // Requests say who asked; what merely happened (exit, limits, changes) does not.
         if !observed.contains(kind) { d["by"] = .json(requester()) }
-        var args = ["safehouse-audit", "audit", "append", path, "--id", id, "--kind", kind, "--details", render(d)]
-        if let key = annotations[SandboxAnnotation.auditKey] { args += ["--key", key] }
+        return Entry(path: annotations[SandboxAnnotation.audit] ?? "/var/log/safehouse/\(id).audit.jsonl",
+                     key: annotations[SandboxAnnotation.auditKey], id: id, kind: kind, details: render(d))
+    }
+
+    /// Appends entries of one sandbox (same log, key and id) with one safehouse-audit run.
+    static func write(_ entries: [Entry]) {
+        guard let first = entries.first else { return }
+        let kinds = entries.map(\.kind).joined(separator: ", ")
         guard let exe = executable else {
-            writeStderr("safehouse: warning: audit \(path): no safehouse-audit next to safehouse; \(kind) not recorded\n")
+            writeStderr("safehouse: warning: audit \(first.path): no safehouse-audit next to safehouse; \(kinds) not recorded\n")
             return
         }
+        var args = ["safehouse-audit", "audit", "append", first.path, "--id", first.id]
+        for e in entries { args += ["--kind", e.kind, "--details", e.details] }
+        if let key = first.key { args += ["--key", key] }
         if let problem = spawnAndWait(exe, args) {
-            writeStderr("safehouse: warning: audit \(path): \(kind) not recorded: \(problem)\n")
+            writeStderr("safehouse: warning: audit \(first.path): \(kinds) not recorded: \(problem)\n")
         }
     }
 
@@ -114,5 +137,25 @@ extension AuditSink {
         execv(exe, &cArgs)
         writeStderr("safehouse: \(command): exec \(exe): \(SystemError.message(for: errno))\n")
         exit(1)
+    }
+}
+
+/// `agent run`'s records come in two bursts a few milliseconds long: create and start,
+/// then (after the command) exit, delete, limits and changes. Each burst is held and
+/// appended in one write, one safehouse-audit run instead of two and four or more;
+/// the first is written as soon as the sandbox has started, before the command's
+/// output is waited for. An emergency stop (another process) lands in between.
+final class AuditBatch {
+    private var held: [AuditSink.Entry] = []
+
+    func record(_ annotations: [String: String]?, _ id: String, _ kind: String, _ details: () -> [String: AuditValue]) {
+        guard let entry = AuditSink.entry(annotations, id, kind, details) else { return }
+        held.append(entry)
+        if kind == "start" { flush() }
+    }
+
+    func flush() {
+        AuditSink.write(held)
+        held.removeAll()
     }
 }

@@ -143,3 +143,18 @@ final class AuditLogTests: XCTestCase {
         XCTAssertEqual(v.count, writers * each + 1)
     }
 }
+
+final class AuditBatchTests: XCTestCase {
+    func testSeveralRecordsInOneAppendChainAsSeparateOnes() throws {
+        let path = NSTemporaryDirectory() + "audit-batch-" + UUID().uuidString + ".jsonl"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let log = AuditLog(path: path)
+        try log.append(id: "b", kind: "create")
+        XCTAssertEqual(try log.append(id: "b", records: [("exit", ["code": 0]), ("delete", [:]), ("changes", ["created": 1])]), 4)
+        let bytes = Array(FileManager.default.contents(atPath: path) ?? Data())
+        let v = AuditVerifier.verify(bytes)
+        XCTAssertNil(v.failure.map { "\($0)" })
+        XCTAssertEqual(v.count, 5)
+        XCTAssertThrowsError(try log.append(id: "b", records: []))
+    }
+}

@@ -128,12 +128,13 @@ extension String {
 
 extension AuditSink {
     /// Replaces this process with `safehouse-audit` and the same arguments.
-    static func execAuditCommand(_ command: String) -> Never {
+    static func execAuditCommand(_ arguments: [String]) -> Never {
+        let command = arguments.first ?? "audit"
         guard let exe = executable else {
             writeStderr("safehouse: \(command): no safehouse-audit next to safehouse\n")
             exit(1)
         }
-        var cArgs: [UnsafeMutablePointer<CChar>?] = (["safehouse"] + CommandLine.arguments.dropFirst()).map { strdup($0) } + [nil]
+        var cArgs: [UnsafeMutablePointer<CChar>?] = (["safehouse"] + arguments).map { strdup($0) } + [nil]
         execv(exe, &cArgs)
         writeStderr("safehouse: \(command): exec \(exe): \(SystemError.message(for: errno))\n")
         exit(1)

@@ -2,12 +2,6 @@
 import Glibc
 #endif
 
-// `safehouse audit ...` and `safehouse hook ...` belong to the audit executable
-// (Sources/safehouse-audit): it links Crypto, which the runtime binary must not.
-if let command = CommandLine.arguments.dropFirst().first, command == "audit" || command == "hook" {
-    AuditSink.execAuditCommand(command)
-}
-
 // Entry point. runc's global flags come before the command name (`runc --root R
 // --log L create ...`), which engines rely on; swift-argument-parser wants a
 // subcommand's options after its name. So global flags found before the command are
@@ -20,6 +14,13 @@ if let invocation = FastPath.parse(arguments) {
     fflush(nil)
     exit(status)
 }
+
+// `safehouse audit ...` and `safehouse hook ...` belong to the audit executable
+// (Sources/safehouse-audit): it links Crypto, which the runtime binary must not.
+if let command = arguments.first, command == "audit" || command == "hook" {
+    AuditSink.execAuditCommand(arguments)
+}
+
 // runc (urfave/cli) exits 1 on a usage error; argument-parser's 64 would surprise
 // engines and scripts, so usage errors are reported the same way but exit 1.
 do {

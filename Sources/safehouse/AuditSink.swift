@@ -39,13 +39,19 @@ enum AuditSink {
 
     /// Nil for a plain container (and for what a `--hooks` spec's hooks record).
     static func entry(_ annotations: [String: String]?, _ id: String, _ kind: String, _ details: () -> [String: AuditValue]) -> Entry? {
-        guard let annotations, annotations[SandboxAnnotation.policy] != nil else { return nil }
+        guard let annotations, let policyName = annotations[SandboxAnnotation.policy] else { return nil }
         if annotations[SandboxAnnotation.auditHooks] != nil, hookKinds.contains(kind) { return nil }
         var d = details()
         // Requests say who asked; what merely happened (exit, limits, changes) does not.
         if !observed.contains(kind) { d["by"] = .json(requester()) }
-        return Entry(path: annotations[SandboxAnnotation.audit] ?? "/var/log/safehouse/\(id).audit.jsonl",
-                     key: annotations[SandboxAnnotation.auditKey], id: id, kind: kind, details: render(d))
+        var path = annotations[SandboxAnnotation.audit], key = annotations[SandboxAnnotation.auditKey]
+        // An engine that set only io.safehouse.policy: the log is the policy's (a spec
+        // from `agent spec` carries it, and the disk limit, in annotations).
+        if path == nil, annotations[SandboxAnnotation.disk] == nil, let policy = try? Profiles.resolve(policyName) {
+            path = policy.audit
+            key = key ?? policy.auditKey
+        }
+        return Entry(path: path ?? "/var/log/safehouse/\(id).audit.jsonl", key: key, id: id, kind: kind, details: render(d))
     }
 
     /// Appends entries of one sandbox (same log, key and id) with one safehouse-audit run.

@@ -140,6 +140,14 @@ kinds() { audit show "$1" --format json | jq -r .kind | paste -sd' '; }
 	audit show "$LOG" --kind warden --format json | jq -e '.details.report.reason == "exited"'
 	audit show "$LOG" --kind changes --format json | jq -e '.details.entries | map(select(.path == "/etc/engine-note")) | length == 1'
 	audit verify "$LOG"
+	# Only io.safehouse.policy, naming a policy file: its audit log and key.
+	rm -f "$LOG"
+	config '.annotations = {"io.safehouse.policy": "'"$TEST_TMP/p.yaml"'"}'
+	cmd 'true'
+	rt run --bundle "$BUNDLE" "$id-p"
+	[ "$(kinds "$LOG")" = "open create start exit warden changes delete" ]
+	audit verify "$LOG" --key "$KEY"
+	config '.annotations["io.safehouse.audit"] = "'"$LOG"'"'
 	# A failing hook is on the record, and fails the create.
 	rm -f "$LOG"
 	config '.hooks.createRuntime = [{"path": "/bin/false"}]'

@@ -59,6 +59,23 @@ kinds() { audit show "$1" --format json | jq -r .kind | paste -sd' '; }
 	[[ "$output" == "/var/log/safehouse/$id.audit.jsonl: intact, 7 records" ]]
 }
 
+@test "agent run: the memory and pids limits hit are limit records" {
+	cat >"$TEST_TMP/tight.yaml" <<-YAML
+		audit: $LOG
+		limits:
+		  memory: 32Mi
+		  pids: 16
+		  timeout: 60s
+	YAML
+	run --separate-stderr "$RUNTIME" --root "$ROOT" agent run --policy "$TEST_TMP/tight.yaml" --rootfs "$ROOTFS" --summary none -- sh -c 'x=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa; while true; do x="$x$x"; done'
+	[ "$status" -eq 137 ]
+	audit show "$LOG" --kind limit --format json | jq -e 'select(.details.limit | startswith("memory (1 OOM kill"))'
+	rm -f "$LOG"
+	run --separate-stderr "$RUNTIME" --root "$ROOT" agent run --policy "$TEST_TMP/tight.yaml" --rootfs "$ROOTFS" --summary none -- sh -c 'for i in $(seq 40); do sleep 5 & done'
+	audit show "$LOG" --kind limit --format json | jq -e 'select(.details.limit | startswith("pids ("))'
+	audit verify "$LOG"
+}
+
 @test "audit verify: names the first bad line of an edited, reordered, truncated or re-chained log" {
 	"$RUNTIME" --root "$ROOT" agent run --policy "$TEST_TMP/p.yaml" --rootfs "$ROOTFS" --id "au-$$-3" --summary none -- true
 	cp "$LOG" "$TEST_TMP/good"
@@ -124,17 +141,19 @@ kinds() { audit show "$1" --format json | jq -r .kind | paste -sd' '; }
 	done
 }
 
-@test "engines: an annotated bundle's create, start, kill, delete are recorded; a plain container writes nothing" {
+@test "engines: an annotated bundle's create, start, pause, resume, exec, kill, delete are recorded; a plain container writes nothing" {
 	local id="au-$$-e"
 	config '.annotations["io.safehouse.policy"] = "default" | .annotations["io.safehouse.audit"] = "'"$LOG"'" | .root.readonly = false'
 	cmd 'sleep 60'
 	rt create --bundle "$BUNDLE" "$id"
 	rt start "$id"
+	rt pause "$id"
+	rt resume "$id"
 	rt exec "$id" sh -c 'echo x >/etc/engine-note'
 	rt kill "$id" KILL
 	wait_status "$id" stopped
 	rt delete "$id"
-	[ "$(kinds "$LOG")" = "open create start exec kill warden changes delete" ]
+	[ "$(kinds "$LOG")" = "open create start pause resume exec kill warden changes delete" ]
 	audit show "$LOG" --kind exec --format json | jq -e '.details.args == ["sh", "-c", "echo x >/etc/engine-note"]'
 	audit show "$LOG" --kind kill --format json | jq -e '.details.signal == 9 and .details.status == "running"'
 	audit show "$LOG" --kind warden --format json | jq -e '.details.report.reason == "exited"'

@@ -48,6 +48,9 @@ common_setup() {
 	BUNDLE="$TEST_TMP/bundle"
 	mkdir -p "$BUNDLE"
 	jq --arg r "$ROOTFS" '.root.path = $r' "$BASE_CONFIG" >"$BUNDLE/config.json"
+	# Every sandbox leaves an audit log in /var/log/safehouse (it outlives the sandbox
+	# by design): the ones a test makes there are removed by common_teardown.
+	ls -1 /var/log/safehouse 2>/dev/null >"$TEST_TMP/.audit-logs-before" || true
 }
 
 # Delete every container left under a root, by the runtime's own list and by the
@@ -79,6 +82,10 @@ common_teardown() {
 	# Mounts a test made under its temp dir (deepest first).
 	awk -v d="$TEST_TMP/" 'index($5, d) == 1 { print $5 }' /proc/self/mountinfo | sort -r |
 		while read -r m; do umount -l "$m" 2>/dev/null || true; done
+	if [ -d /var/log/safehouse ]; then
+		ls -1 /var/log/safehouse | comm -13 "$TEST_TMP/.audit-logs-before" - |
+			while read -r f; do rm -f "/var/log/safehouse/$f"; done
+	fi
 	rm -rf "$TEST_TMP"
 }
 

@@ -19,6 +19,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // Only the warden links SwiftNIO (the egress proxy); the runtime never does.
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // The C that Swift cannot call directly: variadic syscalls, ioctls, SCM_RIGHTS.
@@ -47,7 +49,17 @@ let package = Package(
         // Agent sandboxes: policy files, shipped profiles, the generated OCI spec.
         .target(name: "Agent", dependencies: ["OCI", "Linux", "Runtime", "Cgroups"]),
         // The per-sandbox keeper: deadline, emergency stop, limit events (Warden.swift).
-        .target(name: "Warden", dependencies: ["Linux", "Cgroups", "CLinux"]),
+        // Egress policy, pure: allowlist rules, the address policy, ClientHello SNI and
+        // request-head parsing. No NIO, no system calls: unit-tested as plain values.
+        .target(name: "Egress"),
+        .target(
+            name: "Warden",
+            dependencies: [
+                "Linux", "Cgroups", "CLinux", "Egress",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(name: "safehouse-warden", dependencies: ["Warden"]),
         // Argument parsing only.
         .executableTarget(
@@ -63,6 +75,7 @@ let package = Package(
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "OCI"]),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "OCI", "Runtime", "Linux"]),
         .testTarget(name: "WardenTests", dependencies: ["Warden", "Cgroups", "Linux"]),
+        .testTarget(name: "EgressTests", dependencies: ["Egress"]),
         .testTarget(name: "SeccompTests", dependencies: ["Seccomp", "CSeccomp", "OCI", "Linux"]),
     ]
 )

@@ -1,4 +1,5 @@
 import OCI
+import Runtime
 
 /// The annotations a generated spec carries, and that an engine can set on its own
 /// (`io.safehouse.policy=default`) to get the sandbox treatment.
@@ -40,6 +41,19 @@ public enum SandboxSpec {
         for (key, value) in policy.env.sorted(by: { $0.key < $1.key }) {
             env.removeAll { $0.hasPrefix(key + "=") }
             env.append("\(key)=\(value)")
+        }
+        // The egress proxy listens on the sandbox's loopback (Runtime EgressListener,
+        // served by the warden); without an allowlist there is no proxy and no way out.
+        if !policy.network.allow.isEmpty {
+            let proxy = "http://127.0.0.1:\(EgressListener.port)"
+            for key in ["HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"] {
+                env.removeAll { $0.hasPrefix(key + "=") }
+                env.append("\(key)=\(proxy)")
+            }
+            for key in ["NO_PROXY", "no_proxy"] {
+                env.removeAll { $0.hasPrefix(key + "=") }
+                env.append("\(key)=localhost,127.0.0.1,::1")
+            }
         }
         let process = Process(
             terminal: false,
@@ -113,7 +127,7 @@ public enum SandboxSpec {
     /// What create does for a container whose spec names a policy: its disk limit
     /// and deadline, from the annotations the generator wrote or, when an engine set
     /// only io.safehouse.policy, from the policy itself. Nil: not a sandbox.
-    public static func treatment(for annotations: [String: String]?) throws -> (diskBytes: UInt64, timeoutSeconds: Double?)? {
+    public static func treatment(for annotations: [String: String]?) throws -> (diskBytes: UInt64, timeoutSeconds: Double?, networkAllow: [String])? {
         guard let annotations, let name = annotations[SandboxAnnotation.policy] else { return nil }
         if let diskText = annotations[SandboxAnnotation.disk] {
             guard let disk = UInt64(diskText), disk >= 1 << 20 else {
@@ -126,12 +140,15 @@ public enum SandboxSpec {
                 }
                 timeout = v
             }
-            return (disk, timeout)
+            let allow = annotations[SandboxAnnotation.networkAllow].map {
+                $0.split(separator: ",").map { String($0.drop { $0 == " " }.reversed().drop { $0 == " " }.reversed()) }.filter { !$0.isEmpty }
+            } ?? []
+            return (disk, timeout, allow)
         }
         let policy: Policy
         do { policy = try Profiles.resolve(name) } catch {
             throw PolicyError("annotations.\(SandboxAnnotation.policy): \(error)")
         }
-        return (policy.limits.disk, policy.limits.timeout)
+        return (policy.limits.disk, policy.limits.timeout, policy.network.allow)
     }
 }

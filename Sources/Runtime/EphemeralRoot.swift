@@ -14,11 +14,20 @@ public struct SandboxTreatment: Sendable, Equatable {
     public var timeoutSeconds: Double?
     /// The warden executable; nil runs no warden.
     public var warden: String?
+    /// The egress allowlist (the `io.safehouse.network.allow` form, comma separated);
+    /// nil or empty: no proxy, the sandbox has no way out at all.
+    public var networkAllow: String?
+    /// A hosts file the proxy resolves names through before DNS (the operator's, from
+    /// `SAFEHOUSE_EGRESS_HOSTS`; never the policy's).
+    public var egressHosts: String?
 
-    public init(diskBytes: UInt64, timeoutSeconds: Double? = nil, warden: String? = nil) {
+    public init(diskBytes: UInt64, timeoutSeconds: Double? = nil, warden: String? = nil,
+                networkAllow: String? = nil, egressHosts: String? = nil) {
         self.diskBytes = diskBytes
         self.timeoutSeconds = timeoutSeconds
         self.warden = warden
+        self.networkAllow = networkAllow
+        self.egressHosts = egressHosts
     }
 }
 

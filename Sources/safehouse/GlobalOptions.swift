@@ -60,7 +60,9 @@ struct GlobalSettings: Equatable {
         // the ephemeral root and a warden (Sources/Agent/SandboxSpec.swift).
         runtime.sandboxTreatment = { spec in
             try SandboxSpec.treatment(for: spec.annotations).map {
-                SandboxTreatment(diskBytes: $0.diskBytes, timeoutSeconds: $0.timeoutSeconds)
+                SandboxTreatment(diskBytes: $0.diskBytes, timeoutSeconds: $0.timeoutSeconds,
+                                 networkAllow: $0.networkAllow.joined(separator: ","),
+                                 egressHosts: getenv("SAFEHOUSE_EGRESS_HOSTS").map { String(cString: $0) })
             }
         }
         return runtime

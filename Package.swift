@@ -47,7 +47,7 @@ let package = Package(
             ]
         ),
         // Agent sandboxes: policy files, shipped profiles, the generated OCI spec.
-        .target(name: "Agent", dependencies: ["OCI", "Linux", "Runtime", "Cgroups"]),
+        .target(name: "Agent", dependencies: ["OCI", "Linux", "Runtime", "Cgroups", "Egress"]),
         // The per-sandbox keeper: deadline, emergency stop, limit events (Warden.swift).
         // Egress policy, pure: allowlist rules, the address policy, ClientHello SNI and
         // request-head parsing. No NIO, no system calls: unit-tested as plain values.

@@ -11,6 +11,10 @@ public enum SandboxAnnotation {
     public static let timeout = "io.safehouse.limits.timeout"
     /// The egress allowlist, comma separated (the egress proxy's input).
     public static let networkAllow = "io.safehouse.network.allow"
+    /// The egress proxy's limits (network.maxConnections, maxBytes, idleTimeout).
+    public static let networkMaxConnections = "io.safehouse.network.maxConnections"
+    public static let networkMaxBytes = "io.safehouse.network.maxBytes"
+    public static let networkIdleTimeout = "io.safehouse.network.idleTimeout"
     public static let audit = "io.safehouse.audit"
 }
 
@@ -106,6 +110,9 @@ public enum SandboxSpec {
         ]
         if let t = policy.limits.timeout { annotations[SandboxAnnotation.timeout] = String(t) }
         if !policy.network.allow.isEmpty { annotations[SandboxAnnotation.networkAllow] = policy.network.allow.joined(separator: ",") }
+        if let n = policy.network.maxConnections { annotations[SandboxAnnotation.networkMaxConnections] = String(n) }
+        if let n = policy.network.maxBytes { annotations[SandboxAnnotation.networkMaxBytes] = String(n) }
+        if let t = policy.network.idleTimeout { annotations[SandboxAnnotation.networkIdleTimeout] = String(t) }
         if let audit = policy.audit { annotations[SandboxAnnotation.audit] = audit }
 
         return Spec(
@@ -127,7 +134,7 @@ public enum SandboxSpec {
     /// What create does for a container whose spec names a policy: its disk limit
     /// and deadline, from the annotations the generator wrote or, when an engine set
     /// only io.safehouse.policy, from the policy itself. Nil: not a sandbox.
-    public static func treatment(for annotations: [String: String]?) throws -> (diskBytes: UInt64, timeoutSeconds: Double?, networkAllow: [String])? {
+    public static func treatment(for annotations: [String: String]?) throws -> (diskBytes: UInt64, timeoutSeconds: Double?, network: Policy.Network)? {
         guard let annotations, let name = annotations[SandboxAnnotation.policy] else { return nil }
         if let diskText = annotations[SandboxAnnotation.disk] {
             guard let disk = UInt64(diskText), disk >= 1 << 20 else {
@@ -140,15 +147,28 @@ public enum SandboxSpec {
                 }
                 timeout = v
             }
-            let allow = annotations[SandboxAnnotation.networkAllow].map {
+            var network = Policy.Network()
+            network.allow = annotations[SandboxAnnotation.networkAllow].map {
                 $0.split(separator: ",").map { String($0.drop { $0 == " " }.reversed().drop { $0 == " " }.reversed()) }.filter { !$0.isEmpty }
             } ?? []
-            return (disk, timeout, allow)
+            if let t = annotations[SandboxAnnotation.networkMaxConnections] {
+                guard let n = Int(t), n > 0 else { throw PolicyError("annotations.\(SandboxAnnotation.networkMaxConnections): \"\(t)\" is not a positive number") }
+                network.maxConnections = n
+            }
+            if let t = annotations[SandboxAnnotation.networkMaxBytes] {
+                guard let n = UInt64(t) else { throw PolicyError("annotations.\(SandboxAnnotation.networkMaxBytes): \"\(t)\" is not a number of bytes") }
+                network.maxBytes = n
+            }
+            if let t = annotations[SandboxAnnotation.networkIdleTimeout] {
+                guard let v = Double(t), v > 0 else { throw PolicyError("annotations.\(SandboxAnnotation.networkIdleTimeout): \"\(t)\" is not a positive number of seconds") }
+                network.idleTimeout = v
+            }
+            return (disk, timeout, network)
         }
         let policy: Policy
         do { policy = try Profiles.resolve(name) } catch {
             throw PolicyError("annotations.\(SandboxAnnotation.policy): \(error)")
         }
-        return (policy.limits.disk, policy.limits.timeout, policy.network.allow)
+        return (policy.limits.disk, policy.limits.timeout, policy.network)
     }
 }

@@ -130,7 +130,9 @@ extension ContainerRuntime {
                 var egress: WardenLauncher.Egress?
                 if let allow = treatment.networkAllow, !allow.isEmpty {
                     egress = WardenLauncher.Egress(listener: try EgressListener.open(initPid: initPid), allow: allow,
-                                                   hostsFile: treatment.egressHosts)
+                                                   hostsFile: treatment.egressHosts,
+                                                   maxConnections: treatment.egressMaxConnections,
+                                                   maxBytes: treatment.egressMaxBytes, idleTimeout: treatment.egressIdleTimeout)
                 }
                 let pid = try WardenLauncher.spawn(warden, stateDirectory: store.directory(of: id), initPid: initPid,
                                                    timeoutSeconds: treatment.timeoutSeconds, cgroupPaths: record.cgroupPaths,

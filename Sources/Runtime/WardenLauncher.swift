@@ -31,6 +31,9 @@ enum WardenLauncher {
         /// The allowlist, comma separated.
         var allow: String
         var hostsFile: String?
+        var maxConnections: Int?
+        var maxBytes: UInt64?
+        var idleTimeout: Double?
     }
 
     static func spawn(_ executable: String, stateDirectory: String, initPid: Int32,
@@ -42,6 +45,9 @@ enum WardenLauncher {
         if let egress {
             args += ["--egress-fd", String(listenFD), "--egress-allow", egress.allow]
             if let h = egress.hostsFile { args += ["--egress-hosts", h] }
+            if let n = egress.maxConnections { args += ["--egress-max-connections", String(n)] }
+            if let n = egress.maxBytes { args += ["--egress-max-bytes", String(n)] }
+            if let t = egress.idleTimeout { args += ["--egress-idle-timeout", String(t)] }
         }
         // Prepared before the fork: the child only makes plain system calls.
         var cArgs: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) } + [nil]

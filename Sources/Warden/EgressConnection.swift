@@ -166,6 +166,15 @@ final class EgressConnection: ChannelInboundHandler {
         }
     }
 
+    /// No byte either way for the idle timeout (IdleStateHandler): end it.
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent {
+            if case .head = state { return refuse(context, status: 408, reason: "idle timeout") }
+            return cut(context, "idle timeout")
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         if case .relaying(let peer) = state {
             peer.setOption(ChannelOptions.autoRead, value: context.channel.isWritable).whenFailure { _ in }
@@ -196,7 +205,7 @@ final class EgressConnection: ChannelInboundHandler {
         if record.decision != "failed" { record.decision = "denied" }
         record.reason = reason
         state = .done
-        let phrase = [400: "Bad Request", 403: "Forbidden", 431: "Request Header Fields Too Large",
+        let phrase = [400: "Bad Request", 403: "Forbidden", 408: "Request Timeout", 431: "Request Header Fields Too Large",
                       502: "Bad Gateway", 503: "Service Unavailable"][status] ?? "Error"
         let body = "safehouse egress: \(reason)\n"
         let text = "HTTP/1.1 \(status) \(phrase)\r\nContent-Type: text/plain\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"

@@ -27,9 +27,12 @@ public final class EgressProxy {
         public var maximumConnections: Int
         /// Bytes each way over all connections; a connection that crosses it is cut.
         public var maximumBytes: UInt64?
+        /// Seconds a connection may pass with no byte either way.
+        public var idleTimeout: Double
 
         public init(allowlist: Allowlist, hosts: HostsMapping = HostsMapping(), listener: Int32, auditPath: String? = nil,
-                    maximumConnections: Int = 256, maximumBytes: UInt64? = nil) {
+                    maximumConnections: Int = 256, maximumBytes: UInt64? = nil, idleTimeout: Double = 300) {
+            self.idleTimeout = idleTimeout
             self.allowlist = allowlist
             self.hosts = hosts
             self.listener = listener
@@ -52,7 +55,9 @@ public final class EgressProxy {
                 .childChannelOption(ChannelOptions.socketOption(.so_keepalive), value: 1)
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(EgressConnection(shared: shared))
+                        let idle = TimeAmount.milliseconds(Int64(configuration.idleTimeout * 1000))
+                        try channel.pipeline.syncOperations.addHandlers(
+                            IdleStateHandler(allTimeout: idle), EgressConnection(shared: shared))
                     }
                 }
                 .withBoundSocket(configuration.listener)

@@ -31,6 +31,8 @@ public struct Warden {
         public var egressHosts: String?
         /// Bytes each way the sandbox may move through the proxy.
         public var egressMaximumBytes: UInt64?
+        public var egressMaximumConnections: Int?
+        public var egressIdleTimeout: Double?
 
         public init(stateDirectory: String, initPid: Int32, timeoutSeconds: Double?, cgroupPaths: [String]) {
             self.stateDirectory = stateDirectory
@@ -44,6 +46,7 @@ public struct Warden {
         public init(arguments: [String]) throws {
             var dir: String?, pid: Int32?, timeout: Double?, cgroups: [String] = []
             var egressFD: Int32?, egressAllow: String?, egressHosts: String?, egressBytes: UInt64?
+            var egressConnections: Int?, egressIdle: Double?
             var i = 0
             func value() throws -> String {
                 i += 1
@@ -72,6 +75,14 @@ public struct Warden {
                     let text = try value()
                     guard let n = UInt64(text) else { throw WardenError("--egress-max-bytes: \"\(text)\" is not a number") }
                     egressBytes = n
+                case "--egress-max-connections":
+                    let text = try value()
+                    guard let n = Int(text), n > 0 else { throw WardenError("--egress-max-connections: \"\(text)\" is not a positive number") }
+                    egressConnections = n
+                case "--egress-idle-timeout":
+                    let text = try value()
+                    guard let t = Double(text), t > 0 else { throw WardenError("--egress-idle-timeout: \"\(text)\" is not a positive number of seconds") }
+                    egressIdle = t
                 default: throw WardenError("unknown argument \"\(arguments[i])\"")
                 }
                 i += 1
@@ -84,6 +95,8 @@ public struct Warden {
             self.egressAllow = egressAllow
             self.egressHosts = egressHosts
             egressMaximumBytes = egressBytes
+            egressMaximumConnections = egressConnections
+            egressIdleTimeout = egressIdle
         }
     }
 
@@ -165,7 +178,9 @@ public struct Warden {
         return try EgressProxy.start(EgressProxy.Configuration(
             allowlist: allowlist, hosts: hosts, listener: fd,
             auditPath: configuration.stateDirectory + "/" + Self.egressAuditName,
-            maximumBytes: configuration.egressMaximumBytes))
+            maximumConnections: configuration.egressMaximumConnections ?? 256,
+            maximumBytes: configuration.egressMaximumBytes,
+            idleTimeout: configuration.egressIdleTimeout ?? 300))
     }
 
     func writeReport(_ reason: Reason, cgroups: CgroupManager) throws {

@@ -61,8 +61,10 @@ struct GlobalSettings: Equatable {
         runtime.sandboxTreatment = { spec in
             try SandboxSpec.treatment(for: spec.annotations).map {
                 SandboxTreatment(diskBytes: $0.diskBytes, timeoutSeconds: $0.timeoutSeconds,
-                                 networkAllow: $0.networkAllow.joined(separator: ","),
-                                 egressHosts: getenv("SAFEHOUSE_EGRESS_HOSTS").map { String(cString: $0) })
+                                 networkAllow: $0.network.allow.joined(separator: ","),
+                                 egressHosts: getenv("SAFEHOUSE_EGRESS_HOSTS").map { String(cString: $0) },
+                                 egressMaxConnections: $0.network.maxConnections, egressMaxBytes: $0.network.maxBytes,
+                                 egressIdleTimeout: $0.network.idleTimeout)
             }
         }
         return runtime

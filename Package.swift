@@ -74,7 +74,14 @@ let package = Package(
         .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "Linux", "OCI"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "OCI"]),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "OCI", "Runtime", "Linux"]),
-        .testTarget(name: "WardenTests", dependencies: ["Warden", "Cgroups", "Linux"]),
+        .testTarget(
+            name: "WardenTests",
+            dependencies: [
+                "Warden", "Cgroups", "Linux", "Egress",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
+        ),
         .testTarget(name: "EgressTests", dependencies: ["Egress"]),
         .testTarget(name: "SeccompTests", dependencies: ["Seccomp", "CSeccomp", "OCI", "Linux"]),
     ]

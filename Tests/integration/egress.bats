@@ -221,3 +221,18 @@ ask() {
 	[[ "$output" == *"408 Request Timeout"* ]]
 	[[ "$output" == *"safehouse egress: idle timeout"* ]]
 }
+
+@test "egress: agent run's summary carries every egress decision" {
+	run --separate-stderr "$RUNTIME" --root "$ROOT" agent run --policy "$POLICY" --rootfs "$ROOTFS" --summary json -- \
+		sh -c 'timeout 10 wget -q -O- http://www.test/hello.txt; timeout 10 wget -q -O- http://other.test/ 2>/dev/null; true'
+	[ "$output" = "hello from the world" ]
+	summary="$(echo "$stderr" | tail -n1)"
+	echo "$summary"
+	echo "$summary" | jq -e '.egress | length == 2'
+	echo "$summary" | jq -e '.egress[0] | .decision == "allowed" and .host == "www.test" and .port == 80 and .address == "198.51.100.2" and .rule == "www.test" and .bytesDown > 0'
+	echo "$summary" | jq -e '.egress[1] | .decision == "denied" and .host == "other.test" and .reason == "other.test matches no rule of network.allow"'
+	run --separate-stderr "$RUNTIME" --root "$ROOT" agent run --policy "$POLICY" --rootfs "$ROOTFS" -- \
+		sh -c 'timeout 10 wget -q -O- http://other.test/ 2>/dev/null; true'
+	echo "$stderr" | grep -qx 'safehouse: egress: 0 allowed, 1 refused or failed'
+	echo "$stderr" | grep -qx 'safehouse:   other.test:80: other.test matches no rule of network.allow'
+}

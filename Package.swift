@@ -48,10 +48,11 @@ let package = Package(
         ),
         // Agent sandboxes: policy files, shipped profiles, the generated OCI spec.
         .target(name: "Agent", dependencies: ["OCI", "Linux", "Runtime", "Cgroups", "Egress"]),
-        // The per-sandbox keeper: deadline, emergency stop, limit events (Warden.swift).
         // Egress policy, pure: allowlist rules, the address policy, ClientHello SNI and
         // request-head parsing. No NIO, no system calls: unit-tested as plain values.
         .target(name: "Egress"),
+        // The per-sandbox keeper: deadline, emergency stop, limit events (Warden.swift),
+        // and the egress proxy (SwiftNIO, one event loop thread, only with an allowlist).
         .target(
             name: "Warden",
             dependencies: [

@@ -5,10 +5,11 @@ public struct ProxyRequest: Equatable, Sendable {
     public enum Kind: Equatable, Sendable {
         case connect
         /// A plain HTTP request; `head` is what goes to the origin server: origin-form
-        /// target, no `Proxy-*` headers, `Connection: close` (one request per upstream
-        /// connection, so a pipelined second request cannot reach another Host through
-        /// the same checked connection).
-        case forward(head: [UInt8])
+        /// target, no `Proxy-*` headers, `Connection: close`. `bodyLength` bytes of body
+        /// follow it (Content-Length; 0 without one) and nothing else: one request per
+        /// upstream connection, so a pipelined second request, whose Host was never
+        /// checked, never reaches the server through this checked connection.
+        case forward(head: [UInt8], bodyLength: UInt64)
     }
 
     public let kind: Kind
@@ -76,8 +77,19 @@ public struct ProxyRequest: Equatable, Sendable {
                 return .invalid(status: 403, reason: "Host \"\(given)\" does not match the request target \(authority)")
             }
         }
-        if headers.contains(where: { $0.name.lowercased() == "transfer-encoding" }) && headers.contains(where: { $0.name.lowercased() == "content-length" }) {
-            return .invalid(status: 400, reason: "both Transfer-Encoding and Content-Length")
+        // A chunked body's end is only known by parsing it; refusing it keeps the relay a
+        // byte count (clients send Content-Length for uploads through a proxy).
+        if headers.contains(where: { $0.name.lowercased() == "transfer-encoding" }) {
+            return .invalid(status: 411, reason: "a request body needs Content-Length (Transfer-Encoding is not relayed)")
+        }
+        let lengths = headers.filter { $0.name.lowercased() == "content-length" }.map(\.value)
+        guard Set(lengths).count <= 1 else { return .invalid(status: 400, reason: "conflicting Content-Length headers") }
+        var bodyLength: UInt64 = 0
+        if let text = lengths.first {
+            guard !text.isEmpty, text.allSatisfy({ $0.isASCII && $0.isNumber }), let n = UInt64(text) else {
+                return .invalid(status: 400, reason: "bad Content-Length \"\(text)\"")
+            }
+            bodyLength = n
         }
         var out = "\(method) \(path) \(parts[2])\r\n"
         out += "Host: \(hostHeaders.first?.value ?? authority)\r\n"
@@ -87,7 +99,8 @@ public struct ProxyRequest: Equatable, Sendable {
             out += "\(h.name): \(h.value)\r\n"
         }
         out += "Connection: close\r\n\r\n"
-        return .request(ProxyRequest(kind: .forward(head: Array(out.utf8)), method: method, host: host, port: port, headLength: end))
+        return .request(ProxyRequest(kind: .forward(head: Array(out.utf8), bodyLength: bodyLength), method: method, host: host,
+                                     port: port, headLength: end))
     }
 
     /// `host:port`, `[v6]:port`, or `host` (with a default port); host lower-cased.

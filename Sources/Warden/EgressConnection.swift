@@ -15,15 +15,19 @@ final class EgressConnection: ChannelInboundHandler {
         /// Reading the request head.
         case head([UInt8])
         /// CONNECT answered; reading the TLS ClientHello to check its server name.
-        case clientHello(Allowlist.Destination, IPAddress, [UInt8])
+        case clientHello(Allowlist.Destination, [IPAddress], [UInt8])
         /// Connecting to the checked address; bytes that arrive wait here.
         case connecting([UInt8])
-        case relaying(Channel)
+        /// Relaying; `upstreamLeft` is how many more client bytes may go to the server
+        /// (nil: a tunnel, no limit; a forward request: what is left of its body).
+        case relaying(Channel, upstreamLeft: UInt64?)
         case done
     }
 
     let shared: EgressShared
     var state: State = .head([])
+    /// The client has shut down its sending side.
+    var inputClosed = false
     var record = EgressRecord()
     var started = NIODeadline.now()
     var recorded = false
@@ -58,7 +62,17 @@ final class EgressConnection: ChannelInboundHandler {
         case .connecting(var pending):
             pending += buffer.readBytes(length: buffer.readableBytes) ?? []
             state = .connecting(pending)
-        case .relaying(let peer):
+        case .relaying(let peer, var left):
+            if let l = left {
+                // A forward request ends with its body: whatever follows would be a
+                // second request whose Host was never checked. Dropped.
+                let n = min(UInt64(buffer.readableBytes), l)
+                if n < UInt64(buffer.readableBytes) { record.reason = "bytes after the request were dropped" }
+                buffer = buffer.getSlice(at: buffer.readerIndex, length: Int(n)) ?? ByteBuffer()
+                left = l - n
+                state = .relaying(peer, upstreamLeft: left)
+                if n == 0 { return }
+            }
             record.bytesUp += UInt64(buffer.readableBytes)
             shared.bytesUp += UInt64(buffer.readableBytes)
             if shared.quotaSpent { return cut(context, "byte quota spent") }
@@ -93,22 +107,25 @@ final class EgressConnection: ChannelInboundHandler {
         case .failure(let denial): return refuse(context, status: 403, reason: denial.description)
         case .success(let checked): addresses = checked
         }
-        // The first checked address, and only a checked one: no second lookup.
-        let address = addresses[0]
-        record.address = address.description
+        // Only checked addresses, in the resolver's order: no second lookup.
+        let address = addresses
+        record.address = addresses[0].description
         switch request.kind {
         case .connect:
             state = .clientHello(destination, address, [])
             context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: "HTTP/1.1 200 Connection established\r\n\r\n")), promise: nil)
             if !rest.isEmpty { checkClientHello(context, destination, address, rest) }
-        case .forward(let head):
-            connect(context, to: address, port: request.port, first: head + rest)
+        case .forward(let head, let bodyLength):
+            let body = Array(rest.prefix(Int(clamping: bodyLength)))
+            if body.count < rest.count { record.reason = "bytes after the request were dropped" }
+            connect(context, to: address, port: request.port, first: head + body,
+                    upstreamLeft: bodyLength - UInt64(body.count))
         }
     }
 
     /// A tunnel carries TLS whose server name is the host the CONNECT named: an allowed
     /// name cannot front for another (the server would pick its site by the SNI).
-    func checkClientHello(_ context: ChannelHandlerContext, _ destination: Allowlist.Destination, _ address: IPAddress, _ bytes: [UInt8]) {
+    func checkClientHello(_ context: ChannelHandlerContext, _ destination: Allowlist.Destination, _ address: [IPAddress], _ bytes: [UInt8]) {
         switch ClientHello.parse(bytes) {
         case .needMoreBytes:
             if bytes.count > ClientHello.maximumLength { return cut(context, "ClientHello too large") }
@@ -126,12 +143,15 @@ final class EgressConnection: ChannelInboundHandler {
                     return cut(context, "TLS server name \(name) is not allowed")
                 }
             }
-            connect(context, to: address, port: record.port, first: bytes)
+            connect(context, to: address, port: record.port, first: bytes, upstreamLeft: nil)
         }
     }
 
-    func connect(_ context: ChannelHandlerContext, to address: IPAddress, port: UInt16, first: [UInt8]) {
-        state = .connecting(first)
+    func connect(_ context: ChannelHandlerContext, to candidates: [IPAddress], port: UInt16, first: [UInt8], upstreamLeft: UInt64?) {
+        guard let address = candidates.first else { return refuse(context, status: 502, reason: "no address to connect to") }
+        record.address = address.description
+        // A retry keeps what arrived during the failed attempt.
+        if case .connecting = state {} else { state = .connecting(first) }
         let front = context.channel
         let socketAddress: SocketAddress
         do {
@@ -151,13 +171,27 @@ final class EgressConnection: ChannelInboundHandler {
         connected.assumeIsolated().whenComplete { result in
             switch result {
             case .success(let peer):
-                guard case .connecting(let pending) = self.state else { peer.close(promise: nil); return }
+                guard case .connecting(var pending) = self.state else { peer.close(promise: nil); return }
                 self.record.decision = "allowed"
-                self.state = .relaying(peer)
+                // Bytes that came while connecting count against the request's body too.
+                var left = upstreamLeft
+                if let l = left {
+                    let extra = UInt64(pending.count - first.count)
+                    let kept = min(extra, l)
+                    if kept < extra { self.record.reason = "bytes after the request were dropped" }
+                    pending.removeLast(Int(extra - kept))
+                    left = l - kept
+                }
+                self.state = .relaying(peer, upstreamLeft: left)
                 self.record.bytesUp += UInt64(pending.count)
                 self.shared.bytesUp += UInt64(pending.count)
                 peer.writeAndFlush(ByteBuffer(bytes: pending), promise: nil)
+                if self.inputClosed { peer.close(mode: .output, promise: nil) }
             case .failure(let error):
+                if case .connecting = self.state, candidates.count > 1 {
+                    // The next checked address of the same name.
+                    return self.connect(context, to: Array(candidates.dropFirst()), port: port, first: first, upstreamLeft: upstreamLeft)
+                }
                 if case .connecting = self.state {
                     self.record.decision = "failed"
                     self.refuse(context, status: 502, reason: "connecting to \(address) port \(port): \(error)")
@@ -168,6 +202,15 @@ final class EgressConnection: ChannelInboundHandler {
 
     /// No byte either way for the idle timeout (IdleStateHandler): end it.
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case ChannelEvent.inputClosed = event {
+            inputClosed = true
+            switch state {
+            case .relaying(let peer, _): peer.close(mode: .output, promise: nil)
+            case .connecting: break  // passed on once connected
+            case .head, .clientHello, .done: context.close(promise: nil)
+            }
+            return
+        }
         if event is IdleStateHandler.IdleStateEvent {
             if case .head = state { return refuse(context, status: 408, reason: "idle timeout") }
             return cut(context, "idle timeout")
@@ -176,14 +219,15 @@ final class EgressConnection: ChannelInboundHandler {
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if case .relaying(let peer) = state {
+        if case .relaying(let peer, _) = state {
             peer.setOption(ChannelOptions.autoRead, value: context.channel.isWritable).whenFailure { _ in }
         }
         context.fireChannelWritabilityChanged()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        if case .relaying(let peer) = state { peer.close(promise: nil) }
+        // The client's last bytes reach the server before the server's side closes.
+        if case .relaying(let peer, _) = state { EgressPeer.close(peer, afterPendingWrites: true) }
         state = .done
         finish()
         context.fireChannelInactive()
@@ -205,7 +249,7 @@ final class EgressConnection: ChannelInboundHandler {
         if record.decision != "failed" { record.decision = "denied" }
         record.reason = reason
         state = .done
-        let phrase = [400: "Bad Request", 403: "Forbidden", 408: "Request Timeout", 431: "Request Header Fields Too Large",
+        let phrase = [400: "Bad Request", 403: "Forbidden", 408: "Request Timeout", 411: "Length Required", 431: "Request Header Fields Too Large",
                       502: "Bad Gateway", 503: "Service Unavailable"][status] ?? "Error"
         let body = "safehouse egress: \(reason)\n"
         let text = "HTTP/1.1 \(status) \(phrase)\r\nContent-Type: text/plain\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
@@ -218,7 +262,7 @@ final class EgressConnection: ChannelInboundHandler {
     func cut(_ context: ChannelHandlerContext, _ reason: String) {
         if record.decision != "allowed" { record.decision = "denied" }
         record.reason = reason
-        if case .relaying(let peer) = state { peer.close(promise: nil) }
+        if case .relaying(let peer, _) = state { peer.close(promise: nil) }
         state = .done
         context.close(promise: nil)
     }
@@ -262,8 +306,14 @@ final class EgressPeer: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        front.close(promise: nil)
+        Self.close(front, afterPendingWrites: true)
         context.fireChannelInactive()
+    }
+
+    /// Closes `channel` once what was written to it has gone out: a plain close would
+    /// fail the queued writes and cut the end of a transfer.
+    static func close(_ channel: Channel, afterPendingWrites: Bool) {
+        channel.writeAndFlush(ByteBuffer()).whenComplete { _ in channel.close(promise: nil) }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {

@@ -53,6 +53,9 @@ public final class EgressProxy {
         do {
             let channel = try ServerBootstrap(group: group)
                 .childChannelOption(ChannelOptions.socketOption(.so_keepalive), value: 1)
+                // A client that shuts down its sending side (nc, scripts) still gets its
+                // answer: the end of its input is passed on, not taken for a hang-up.
+                .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         let idle = TimeAmount.milliseconds(Int64(configuration.idleTimeout * 1000))

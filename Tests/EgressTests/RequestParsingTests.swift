@@ -18,14 +18,27 @@ final class RequestParsingTests: XCTestCase {
 
     func testForwardRewritesTheHead() {
         let text = "GET http://www.test:8080/a?b=1 HTTP/1.1\r\nHost: www.test:8080\r\nProxy-Authorization: x\r\nConnection: keep-alive\r\nUser-Agent: wget\r\n\r\n"
-        guard case .request(let r) = parse(text), case .forward(let head) = r.kind else { return XCTFail() }
+        guard case .request(let r) = parse(text), case .forward(let head, let body) = r.kind else { return XCTFail() }
+        XCTAssertEqual(body, 0)
         XCTAssertEqual(r.host, "www.test")
         XCTAssertEqual(r.port, 8080)
         XCTAssertEqual(String(decoding: head, as: UTF8.self),
                        "GET /a?b=1 HTTP/1.1\r\nHost: www.test:8080\r\nUser-Agent: wget\r\nConnection: close\r\n\r\n")
-        guard case .request(let noHost) = parse("GET http://www.test HTTP/1.0\r\n\r\n"), case .forward(let h2) = noHost.kind else { return XCTFail() }
+        guard case .request(let noHost) = parse("GET http://www.test HTTP/1.0\r\n\r\n"), case .forward(let h2, _) = noHost.kind else { return XCTFail() }
         XCTAssertEqual(noHost.port, 80)
         XCTAssertEqual(String(decoding: h2, as: UTF8.self), "GET / HTTP/1.0\r\nHost: www.test\r\nConnection: close\r\n\r\n")
+    }
+
+    func testBodies() {
+        guard case .request(let r) = parse("POST http://www.test/ HTTP/1.1\r\nContent-Length: 12\r\n\r\n"),
+              case .forward(_, let body) = r.kind else { return XCTFail() }
+        XCTAssertEqual(body, 12)
+        XCTAssertEqual(parse("POST http://www.test/ HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"),
+                       .invalid(status: 411, reason: "a request body needs Content-Length (Transfer-Encoding is not relayed)"))
+        XCTAssertEqual(parse("POST http://www.test/ HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n"),
+                       .invalid(status: 400, reason: "conflicting Content-Length headers"))
+        XCTAssertEqual(parse("POST http://www.test/ HTTP/1.1\r\nContent-Length: -1\r\n\r\n"),
+                       .invalid(status: 400, reason: "bad Content-Length \"-1\""))
     }
 
     func testHostMustMatchTarget() {

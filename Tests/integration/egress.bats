@@ -54,6 +54,8 @@ setup() {
 		169.254.169.254 meta.test
 		198.51.100.2 rebind.test
 		127.0.0.1 rebind.test
+		198.51.100.77 twoaddr.test
+		198.51.100.2 twoaddr.test
 	EOF2
 	export SAFEHOUSE_EGRESS_HOSTS="$TEST_TMP/hosts"
 	POLICY="$TEST_TMP/egress.yaml"
@@ -67,6 +69,7 @@ setup() {
 		    - private.test
 		    - meta.test
 		    - rebind.test
+		    - twoaddr.test
 	EOF2
 }
 
@@ -235,4 +238,27 @@ ask() {
 		sh -c 'timeout 10 wget -q -O- http://other.test/ 2>/dev/null; true'
 	echo "$stderr" | grep -qx 'safehouse: egress: 0 allowed, 1 refused or failed'
 	echo "$stderr" | grep -qx 'safehouse:   other.test:80: other.test matches no rule of network.allow'
+}
+
+@test "egress: a pipelined second request is not relayed; a dead address falls back to the name's next checked one" {
+	# The second request names a Host that was never checked: dropped, recorded.
+	local id="egress-$$-pipe"
+	agent --id "$id" -- sleep 20 &
+	local agentpid=$! pid="" i
+	for i in $(seq 50); do
+		pid="$("$RUNTIME" --root "$ROOT" state "$id" 2>/dev/null | jq -r '.pid // empty')"
+		[ -n "$pid" ] && [ "$pid" != 0 ] && break
+		sleep 0.1
+	done
+	run nsenter -t "$pid" -n sh -c "printf 'GET http://www.test/hello.txt HTTP/1.1\\r\\nHost: www.test\\r\\n\\r\\nGET /hello.txt HTTP/1.1\\r\\nHost: evil.test\\r\\n\\r\\n' | timeout 5 $ROOTFS/bin/busybox nc 127.0.0.1 3128"
+	echo "$output"
+	[ "$(echo "$output" | grep -c '^HTTP/')" = 1 ]
+	[ "$(echo "$output" | grep -c 'hello from the world')" = 1 ]
+	jq -e -s 'map(select(.host == "www.test" and .reason == "bytes after the request were dropped")) | length == 1' "$ROOT/$id/egress.jsonl"
+	# 198.51.100.77 does not answer (nothing has it): the proxy tries 198.51.100.2 next.
+	run nsenter -t "$pid" -n curl -s --max-time 30 --proxy http://127.0.0.1:3128 http://twoaddr.test/hello.txt
+	echo "$output"
+	[ "$output" = "hello from the world" ]
+	"$RUNTIME" --root "$ROOT" kill "$id" KILL || true
+	wait "$agentpid" || true
 }

@@ -227,7 +227,13 @@ final class EgressConnection: ChannelInboundHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         // The client's last bytes reach the server before the server's side closes.
-        if case .relaying(let peer, _) = state { EgressPeer.close(peer, afterPendingWrites: true) }
+        switch state {
+        case .relaying(let peer, _): EgressPeer.closeAfterPendingWrites(peer)
+        case .connecting:
+            record.decision = "failed"
+            record.reason = record.reason ?? "the client left while the proxy was connecting"
+        default: break
+        }
         state = .done
         finish()
         context.fireChannelInactive()
@@ -306,13 +312,13 @@ final class EgressPeer: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        Self.close(front, afterPendingWrites: true)
+        Self.closeAfterPendingWrites(front)
         context.fireChannelInactive()
     }
 
     /// Closes `channel` once what was written to it has gone out: a plain close would
     /// fail the queued writes and cut the end of a transfer.
-    static func close(_ channel: Channel, afterPendingWrites: Bool) {
+    static func closeAfterPendingWrites(_ channel: Channel) {
         channel.writeAndFlush(ByteBuffer()).whenComplete { _ in channel.close(promise: nil) }
     }
 

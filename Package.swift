@@ -15,7 +15,7 @@ let package = Package(
         .executable(name: "safehouse", targets: ["safehouse"]),
         .executable(name: "safehouse-warden", targets: ["safehouse-warden"]),
         // For Fuzz/ (libFuzzer): the parsers of hostile input.
-        .library(name: "SafehouseParsers", targets: ["OCI", "Agent"]),
+        .library(name: "SafehouseParsers", targets: ["OCI", "Agent", "Egress"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

@@ -16,11 +16,13 @@ let package = Package(
         .executable(name: "safehouse-warden", targets: ["safehouse-warden"]),
         .executable(name: "safehouse-audit", targets: ["safehouse-audit"]),
         // For Fuzz/ (libFuzzer): the parsers of hostile input.
-        .library(name: "SafehouseParsers", targets: ["OCI", "Agent"]),
+        .library(name: "SafehouseParsers", targets: ["OCI", "Agent", "Egress"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        // Only the warden links SwiftNIO (the egress proxy); the runtime never does.
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // The C that Swift cannot call directly: variadic syscalls, ioctls, SCM_RIGHTS.
@@ -47,9 +49,20 @@ let package = Package(
             ]
         ),
         // Agent sandboxes: policy files, shipped profiles, the generated OCI spec.
-        .target(name: "Agent", dependencies: ["OCI", "Linux", "Runtime", "Cgroups"]),
-        // The per-sandbox keeper: deadline, emergency stop, limit events (Warden.swift).
-        .target(name: "Warden", dependencies: ["Linux", "Cgroups", "CLinux"]),
+        .target(name: "Agent", dependencies: ["OCI", "Linux", "Runtime", "Cgroups", "Egress"]),
+        // Egress policy, pure: allowlist rules, the address policy, ClientHello SNI and
+        // request-head parsing. No NIO, no system calls: unit-tested as plain values.
+        .target(name: "Egress"),
+        // The per-sandbox keeper: deadline, emergency stop, limit events (Warden.swift),
+        // and the egress proxy (SwiftNIO, one event loop thread, only with an allowlist).
+        .target(
+            name: "Warden",
+            dependencies: [
+                "Linux", "Cgroups", "CLinux", "Egress",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(name: "safehouse-warden", dependencies: ["Warden"]),
         // The hash-chained audit log (SHA-256, HMAC-SHA-256 through swift-crypto). Crypto
         // brings Foundation, so it lives in its own executable, safehouse-audit, which
@@ -73,7 +86,15 @@ let package = Package(
         .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "Linux", "OCI"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "OCI"]),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "OCI", "Runtime", "Linux"]),
-        .testTarget(name: "WardenTests", dependencies: ["Warden", "Cgroups", "Linux"]),
+        .testTarget(
+            name: "WardenTests",
+            dependencies: [
+                "Warden", "Cgroups", "Linux", "Egress",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(name: "EgressTests", dependencies: ["Egress"]),
         .testTarget(name: "AuditTests", dependencies: ["Audit"]),
         .testTarget(name: "SeccompTests", dependencies: ["Seccomp", "CSeccomp", "OCI", "Linux"]),
     ]

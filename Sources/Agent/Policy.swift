@@ -65,6 +65,12 @@ public struct Policy: Equatable, Sendable {
         /// Destinations the egress proxy lets through: "host", "*.domain",
         /// "host:port", CIDR. Empty: no network at all.
         public var allow: [String] = []
+        /// Limits the egress proxy enforces: client connections at once, bytes each way
+        /// over the sandbox's life (a transfer that crosses it is cut), and how long a
+        /// connection may sit idle. Nil: the proxy's defaults (256, none, 5 minutes).
+        public var maxConnections: Int?
+        public var maxBytes: UInt64?
+        public var idleTimeout: Double?
     }
 
     public enum Backend: String, Sendable, CaseIterable { case native, gvisor }

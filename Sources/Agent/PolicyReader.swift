@@ -1,3 +1,4 @@
+import Egress
 /// Reads a policy document (YAML, or JSON, which YAML reads too) strictly: every key
 /// must be known, every value of the right kind and unit. Errors read
 /// "policy SOURCE: limits.memory: "512MB!" is not a size (use 512Mi, 1G, 65536 ...)".
@@ -61,12 +62,21 @@ public enum PolicyReader {
                 }
             case "workdir": policy.workdir = try r.absolutePath(value, key)
             case "network":
-                let n = try r.map(value, key, known: ["allow"])
+                let n = try r.map(value, key, known: ["allow", "idleTimeout", "maxBytes", "maxConnections"])
+                for (k, v) in n {
+                    switch k {
+                    case "maxConnections": policy.network.maxConnections = try r.integer(v, "network.maxConnections", range: 1...65_536)
+                    case "maxBytes": policy.network.maxBytes = try r.size(v, "network.maxBytes")
+                    case "idleTimeout": policy.network.idleTimeout = try r.duration(v, "network.idleTimeout")
+                    default: break
+                    }
+                }
                 if let list = n.first(where: { $0.0 == "allow" })?.1 {
                     policy.network.allow = try r.list(list, "network.allow").enumerated().map { i, item in
                         let text = try r.string(item, "network.allow[\(i)]")
-                        guard NetworkRule.isValid(text) else {
-                            throw r.error("network.allow[\(i)]", "\"\(text)\" is not a host, *.domain, host:port or CIDR")
+                        do { _ = try AllowRule(text) } catch let e as EgressPolicyError {
+                            // The proxy's own parser: what the policy accepts, the proxy enforces.
+                            throw r.error("network.allow[\(i)]", e.description.replacingPrefix("network.allow: ", with: ""))
                         }
                         return text
                     }
@@ -199,32 +209,8 @@ public enum PolicyReader {
     }
 }
 
-/// The forms of a network.allow entry (checked here; enforced by the egress proxy).
-public enum NetworkRule {
-    public static func isValid(_ text: String) -> Bool {
-        if text.isEmpty || text.count > 253 + 6 { return false }
-        if let slash = text.firstIndex(of: "/") {
-            let address = text[..<slash], bits = text[text.index(after: slash)...]
-            guard let n = Int(bits) else { return false }
-            if isIPv4(address) { return (0...32).contains(n) }
-            return address.contains(":") && (0...128).contains(n) && address.allSatisfy { $0.isHexDigit || $0 == ":" }
-        }
-        var host = Substring(text)
-        if let colon = text.lastIndex(of: ":"), !text.contains("["), text.filter({ $0 == ":" }).count == 1 {
-            guard let port = Int(text[text.index(after: colon)...]), (1...65_535).contains(port) else { return false }
-            host = text[..<colon]
-        }
-        if host.hasPrefix("*.") { host = host.dropFirst(2) }
-        if isIPv4(host) { return true }
-        let labels = host.split(separator: ".", omittingEmptySubsequences: false)
-        return !labels.isEmpty && labels.allSatisfy { label in
-            !label.isEmpty && label.count <= 63 && label.first != "-" && label.last != "-"
-                && label.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }
-        }
-    }
-
-    static func isIPv4(_ text: Substring) -> Bool {
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        return parts.count == 4 && parts.allSatisfy { p in !p.isEmpty && p.count <= 3 && p.allSatisfy(\.isNumber) && Int(p)! <= 255 }
+extension String {
+    func replacingPrefix(_ prefix: String, with replacement: String) -> String {
+        hasPrefix(prefix) ? replacement + dropFirst(prefix.count) : self
     }
 }

@@ -37,6 +37,9 @@ public struct SandboxRunner {
         public var seconds: Double
         public var limitsHit: [String]
         public var changes: ChangeSet
+        /// The egress proxy's decisions, one JSON object each (the warden's
+        /// egress.jsonl, read before the state directory goes).
+        public var egress: [String] = []
     }
 
     /// The exit code for a timeout, as timeout(1) uses it.
@@ -123,11 +126,15 @@ public struct SandboxRunner {
         let started = Self.now()
         var report: [String: String] = [:]
         var changes = ChangeSet()
+        var egress: [String] = []
         var stopped = false
         let status = try runtime.run(id: id, options: CreateOptions(bundle: bundle), detach: false) { record in
             let dir = runtime.store.directory(of: id)
             if let warden = record.liveWardenPid { _ = Processes.waitForExit(warden, timeout: 5) }
             report = Self.readReport(dir + "/warden.json")
+            if let bytes = try? Files.read(dir + "/egress.jsonl", limit: 16 << 20) {
+                egress = String(decoding: bytes, as: UTF8.self).split(separator: "\n").map(String.init)
+            }
             stopped = Files.exists(dir + "/" + ContainerRuntime.stopMarker)
             changes = ChangeSet.compute(upper: EphemeralRoot.directory(root: runtime.store.root, id: id) + "/upper", lower: record.rootfs)
         }
@@ -156,7 +163,7 @@ public struct SandboxRunner {
         for limit in limits { runtime.audit?(spec.annotations, id, "limit") { ["limit": .string(limit)] } }
         runtime.audit?(spec.annotations, id, "changes") { changes.auditDetails }
         let outcome = Outcome(id: id, policy: o.policy, exitCode: code, seconds: Self.now() - started,
-                              limitsHit: limits, changes: changes)
+                              limitsHit: limits, changes: changes, egress: egress)
         return (code, outcome)
     }
 

@@ -1,4 +1,5 @@
 import OCI
+import Runtime
 
 /// The annotations a generated spec carries, and that an engine can set on its own
 /// (`io.safehouse.policy=default`) to get the sandbox treatment.
@@ -10,6 +11,10 @@ public enum SandboxAnnotation {
     public static let timeout = "io.safehouse.limits.timeout"
     /// The egress allowlist, comma separated (the egress proxy's input).
     public static let networkAllow = "io.safehouse.network.allow"
+    /// The egress proxy's limits (network.maxConnections, maxBytes, idleTimeout).
+    public static let networkMaxConnections = "io.safehouse.network.maxConnections"
+    public static let networkMaxBytes = "io.safehouse.network.maxBytes"
+    public static let networkIdleTimeout = "io.safehouse.network.idleTimeout"
     /// The policy's audit log path, and its HMAC key file.
     public static let audit = "io.safehouse.audit"
     public static let auditKey = "io.safehouse.audit.key"
@@ -45,6 +50,19 @@ public enum SandboxSpec {
         for (key, value) in policy.env.sorted(by: { $0.key < $1.key }) {
             env.removeAll { $0.hasPrefix(key + "=") }
             env.append("\(key)=\(value)")
+        }
+        // The egress proxy listens on the sandbox's loopback (Runtime EgressListener,
+        // served by the warden); without an allowlist there is no proxy and no way out.
+        if !policy.network.allow.isEmpty {
+            let proxy = "http://127.0.0.1:\(EgressListener.port)"
+            for key in ["HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"] {
+                env.removeAll { $0.hasPrefix(key + "=") }
+                env.append("\(key)=\(proxy)")
+            }
+            for key in ["NO_PROXY", "no_proxy"] {
+                env.removeAll { $0.hasPrefix(key + "=") }
+                env.append("\(key)=localhost,127.0.0.1,::1")
+            }
         }
         let process = Process(
             terminal: false,
@@ -97,6 +115,9 @@ public enum SandboxSpec {
         ]
         if let t = policy.limits.timeout { annotations[SandboxAnnotation.timeout] = String(t) }
         if !policy.network.allow.isEmpty { annotations[SandboxAnnotation.networkAllow] = policy.network.allow.joined(separator: ",") }
+        if let n = policy.network.maxConnections { annotations[SandboxAnnotation.networkMaxConnections] = String(n) }
+        if let n = policy.network.maxBytes { annotations[SandboxAnnotation.networkMaxBytes] = String(n) }
+        if let t = policy.network.idleTimeout { annotations[SandboxAnnotation.networkIdleTimeout] = String(t) }
         if let audit = policy.audit { annotations[SandboxAnnotation.audit] = audit }
         if let key = policy.auditKey { annotations[SandboxAnnotation.auditKey] = key }
 
@@ -119,7 +140,7 @@ public enum SandboxSpec {
     /// What create does for a container whose spec names a policy: its disk limit
     /// and deadline, from the annotations the generator wrote or, when an engine set
     /// only io.safehouse.policy, from the policy itself. Nil: not a sandbox.
-    public static func treatment(for annotations: [String: String]?) throws -> (diskBytes: UInt64, timeoutSeconds: Double?)? {
+    public static func treatment(for annotations: [String: String]?) throws -> (diskBytes: UInt64, timeoutSeconds: Double?, network: Policy.Network)? {
         guard let annotations, let name = annotations[SandboxAnnotation.policy] else { return nil }
         if let diskText = annotations[SandboxAnnotation.disk] {
             guard let disk = UInt64(diskText), disk >= 1 << 20 else {
@@ -132,12 +153,28 @@ public enum SandboxSpec {
                 }
                 timeout = v
             }
-            return (disk, timeout)
+            var network = Policy.Network()
+            network.allow = annotations[SandboxAnnotation.networkAllow].map {
+                $0.split(separator: ",").map { String($0.drop { $0 == " " }.reversed().drop { $0 == " " }.reversed()) }.filter { !$0.isEmpty }
+            } ?? []
+            if let t = annotations[SandboxAnnotation.networkMaxConnections] {
+                guard let n = Int(t), n > 0 else { throw PolicyError("annotations.\(SandboxAnnotation.networkMaxConnections): \"\(t)\" is not a positive number") }
+                network.maxConnections = n
+            }
+            if let t = annotations[SandboxAnnotation.networkMaxBytes] {
+                guard let n = UInt64(t) else { throw PolicyError("annotations.\(SandboxAnnotation.networkMaxBytes): \"\(t)\" is not a number of bytes") }
+                network.maxBytes = n
+            }
+            if let t = annotations[SandboxAnnotation.networkIdleTimeout] {
+                guard let v = Double(t), v > 0 else { throw PolicyError("annotations.\(SandboxAnnotation.networkIdleTimeout): \"\(t)\" is not a positive number of seconds") }
+                network.idleTimeout = v
+            }
+            return (disk, timeout, network)
         }
         let policy: Policy
         do { policy = try Profiles.resolve(name) } catch {
             throw PolicyError("annotations.\(SandboxAnnotation.policy): \(error)")
         }
-        return (policy.limits.disk, policy.limits.timeout)
+        return (policy.limits.disk, policy.limits.timeout, policy.network)
     }
 }

@@ -326,3 +326,25 @@ int sh_move_mount_to(int tree_fd, const char *target) {
 long sh_lgetxattr(const char *path, const char *name, void *value, size_t size) {
     return (long)lgetxattr(path, name, value, size);
 }
+
+// --- Egress: the sandbox's loopback (ioctl is variadic; the ifreq layout is C's) ---
+#include <net/if.h>
+#include <sys/ioctl.h>
+
+// Brings `lo` up in the calling thread's network namespace (a fresh one has it down).
+int sh_loopback_up(void) {
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (s < 0) return -1;
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
+    int rc = ioctl(s, SIOCGIFFLAGS, &ifr);
+    if (rc == 0 && !(ifr.ifr_flags & IFF_UP)) {
+        ifr.ifr_flags |= IFF_UP;
+        rc = ioctl(s, SIOCSIFFLAGS, &ifr);
+    }
+    int saved = errno;
+    close(s);
+    errno = saved;
+    return rc;
+}

@@ -14,11 +14,28 @@ public struct SandboxTreatment: Sendable, Equatable {
     public var timeoutSeconds: Double?
     /// The warden executable; nil runs no warden.
     public var warden: String?
+    /// The egress allowlist (the `io.safehouse.network.allow` form, comma separated);
+    /// nil or empty: no proxy, the sandbox has no way out at all.
+    public var networkAllow: String?
+    /// A hosts file the proxy resolves names through before DNS (the operator's, from
+    /// `SAFEHOUSE_EGRESS_HOSTS`; never the policy's).
+    public var egressHosts: String?
+    /// The proxy's limits: connections at once, bytes each way, idle seconds.
+    public var egressMaxConnections: Int?
+    public var egressMaxBytes: UInt64?
+    public var egressIdleTimeout: Double?
 
-    public init(diskBytes: UInt64, timeoutSeconds: Double? = nil, warden: String? = nil) {
+    public init(diskBytes: UInt64, timeoutSeconds: Double? = nil, warden: String? = nil,
+                networkAllow: String? = nil, egressHosts: String? = nil,
+                egressMaxConnections: Int? = nil, egressMaxBytes: UInt64? = nil, egressIdleTimeout: Double? = nil) {
         self.diskBytes = diskBytes
         self.timeoutSeconds = timeoutSeconds
         self.warden = warden
+        self.networkAllow = networkAllow
+        self.egressHosts = egressHosts
+        self.egressMaxConnections = egressMaxConnections
+        self.egressMaxBytes = egressMaxBytes
+        self.egressIdleTimeout = egressIdleTimeout
     }
 }
 

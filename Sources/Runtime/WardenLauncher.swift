@@ -24,26 +24,53 @@ enum WardenLauncher {
         return access(path, X_OK) == 0 ? path : nil
     }
 
+    /// What the warden needs to serve the egress proxy.
+    struct Egress {
+        /// The listening socket in the sandbox's network namespace (EgressListener).
+        var listener: FileDescriptor
+        /// The allowlist, comma separated.
+        var allow: String
+        var hostsFile: String?
+        var maxConnections: Int?
+        var maxBytes: UInt64?
+        var idleTimeout: Double?
+    }
+
     static func spawn(_ executable: String, stateDirectory: String, initPid: Int32,
-                      timeoutSeconds: Double?, cgroupPaths: [String]) throws -> Int32 {
+                      timeoutSeconds: Double?, cgroupPaths: [String], egress: Egress? = nil) throws -> Int32 {
         var args = [executable, "--state-dir", stateDirectory, "--pid", String(initPid)]
         if let t = timeoutSeconds { args += ["--timeout", String(t)] }
         for p in cgroupPaths { args += ["--cgroup", p] }
+        let listenFD = egress?.listener.rawValue ?? -1
+        if let egress {
+            args += ["--egress-fd", String(listenFD), "--egress-allow", egress.allow]
+            if let h = egress.hostsFile { args += ["--egress-hosts", h] }
+            if let n = egress.maxConnections { args += ["--egress-max-connections", String(n)] }
+            if let n = egress.maxBytes { args += ["--egress-max-bytes", String(n)] }
+            if let t = egress.idleTimeout { args += ["--egress-idle-timeout", String(t)] }
+        }
         // Prepared before the fork: the child only makes plain system calls.
         var cArgs: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) } + [nil]
         var cEnv: [UnsafeMutablePointer<CChar>?] = [strdup("PATH=/usr/sbin:/usr/bin:/sbin:/bin"), nil]
         defer { for p in cArgs + cEnv { free(p) } }
         let (errorRead, errorWrite) = try FileDescriptor.pipe()
+        let keepSorted = [errorWrite.rawValue, listenFD].filter { $0 >= 3 }.sorted()
         let pid = try Processes.fork()
         if pid == 0 {
             _ = setsid()
             let null = open("/dev/null", O_RDWR)
             if null >= 0 { _ = dup2(null, 0); _ = dup2(null, 1); _ = dup2(null, 2) }
             Signals.block(signals)
-            // Keep only the error pipe (close-on-exec) past descriptor 2.
+            // Keep only the error pipe (close-on-exec) and the egress listener (inherited)
+            // past descriptor 2.
             let keep = errorWrite.rawValue
-            if keep > 3 { _ = sh_close_range(3, UInt32(keep - 1), 0) }
-            _ = sh_close_range(UInt32(keep + 1), UInt32.max, 0)
+            var from: Int32 = 3
+            for fd in keepSorted {
+                if fd > from { _ = sh_close_range(UInt32(from), UInt32(fd - 1), 0) }
+                from = fd + 1
+            }
+            _ = sh_close_range(UInt32(from), UInt32.max, 0)
+            if listenFD >= 0 { _ = sh_set_cloexec(listenFD, 0) }
             execve(executable, &cArgs, &cEnv)
             var code = errno
             _ = withUnsafeBytes(of: &code) { Glibc.write(keep, $0.baseAddress, 4) }

@@ -1,5 +1,6 @@
 import Cgroups
 import CLinux
+import Egress
 import Linux
 #if canImport(Glibc)
 import Glibc
@@ -23,6 +24,15 @@ public struct Warden {
         public var initPid: Int32
         public var timeoutSeconds: Double?
         public var cgroupPaths: [String]
+        /// The egress proxy's listening socket (inherited), its allowlist (the
+        /// annotation's comma-separated form) and the operator's hosts file.
+        public var egressListener: Int32?
+        public var egressAllow: String?
+        public var egressHosts: String?
+        /// Bytes each way the sandbox may move through the proxy.
+        public var egressMaximumBytes: UInt64?
+        public var egressMaximumConnections: Int?
+        public var egressIdleTimeout: Double?
 
         public init(stateDirectory: String, initPid: Int32, timeoutSeconds: Double?, cgroupPaths: [String]) {
             self.stateDirectory = stateDirectory
@@ -31,9 +41,12 @@ public struct Warden {
             self.cgroupPaths = cgroupPaths
         }
 
-        /// `--state-dir DIR --pid PID [--timeout SECONDS] [--cgroup PATH]...`
+        /// `--state-dir DIR --pid PID [--timeout SECONDS] [--cgroup PATH]...
+        ///  [--egress-fd FD --egress-allow LIST [--egress-hosts FILE] [--egress-max-bytes N]]`
         public init(arguments: [String]) throws {
             var dir: String?, pid: Int32?, timeout: Double?, cgroups: [String] = []
+            var egressFD: Int32?, egressAllow: String?, egressHosts: String?, egressBytes: UInt64?
+            var egressConnections: Int?, egressIdle: Double?
             var i = 0
             func value() throws -> String {
                 i += 1
@@ -52,6 +65,24 @@ public struct Warden {
                     guard let t = Double(text), t > 0 else { throw WardenError("--timeout: \"\(text)\" is not a positive number of seconds") }
                     timeout = t
                 case "--cgroup": cgroups.append(try value())
+                case "--egress-fd":
+                    let text = try value()
+                    guard let fd = Int32(text), fd >= 3 else { throw WardenError("--egress-fd: \"\(text)\" is not a descriptor") }
+                    egressFD = fd
+                case "--egress-allow": egressAllow = try value()
+                case "--egress-hosts": egressHosts = try value()
+                case "--egress-max-bytes":
+                    let text = try value()
+                    guard let n = UInt64(text) else { throw WardenError("--egress-max-bytes: \"\(text)\" is not a number") }
+                    egressBytes = n
+                case "--egress-max-connections":
+                    let text = try value()
+                    guard let n = Int(text), n > 0 else { throw WardenError("--egress-max-connections: \"\(text)\" is not a positive number") }
+                    egressConnections = n
+                case "--egress-idle-timeout":
+                    let text = try value()
+                    guard let t = Double(text), t > 0 else { throw WardenError("--egress-idle-timeout: \"\(text)\" is not a positive number of seconds") }
+                    egressIdle = t
                 default: throw WardenError("unknown argument \"\(arguments[i])\"")
                 }
                 i += 1
@@ -59,6 +90,13 @@ public struct Warden {
             guard let dir else { throw WardenError("--state-dir is required") }
             guard let pid else { throw WardenError("--pid is required") }
             self.init(stateDirectory: dir, initPid: pid, timeoutSeconds: timeout, cgroupPaths: cgroups)
+            if (egressFD == nil) != (egressAllow == nil) { throw WardenError("--egress-fd and --egress-allow go together") }
+            egressListener = egressFD
+            self.egressAllow = egressAllow
+            self.egressHosts = egressHosts
+            egressMaximumBytes = egressBytes
+            egressMaximumConnections = egressConnections
+            egressIdleTimeout = egressIdle
         }
     }
 
@@ -83,6 +121,9 @@ public struct Warden {
         let signals = [SIGUSR1, SIGTERM, SIGINT, SIGHUP]
         Signals.block(signals)
         let signalFD = try Signals.descriptor(for: signals)
+        // The proxy's event loop thread starts after the mask is set, so it inherits it.
+        let proxy = try startEgressProxy()
+        defer { _ = proxy }
         let pidFD = sh_pidfd_open(configuration.initPid)
         let cgroups = CgroupManager(recordedPaths: configuration.cgroupPaths)
         var reason: Reason?
@@ -119,6 +160,27 @@ public struct Warden {
         let final = reason ?? .exited
         try writeReport(final, cgroups: cgroups)
         return final
+    }
+
+    public static let egressAuditName = "egress.jsonl"
+
+    /// The egress proxy, when the sandbox has an allowlist; nil otherwise (no thread,
+    /// no NIO memory). It lives until this process exits, which is when the init has.
+    func startEgressProxy() throws -> EgressProxy? {
+        guard let fd = configuration.egressListener, let allow = configuration.egressAllow else { return nil }
+        let allowlist: Allowlist
+        do { allowlist = try Allowlist(annotation: allow) } catch { throw WardenError("\(error)") }
+        var hosts = HostsMapping()
+        if let path = configuration.egressHosts {
+            let bytes = try FileDescriptor.open(path, O_RDONLY).readAll(path: path)
+            hosts = HostsMapping(text: String(decoding: bytes, as: UTF8.self))
+        }
+        return try EgressProxy.start(EgressProxy.Configuration(
+            allowlist: allowlist, hosts: hosts, listener: fd,
+            auditPath: configuration.stateDirectory + "/" + Self.egressAuditName,
+            maximumConnections: configuration.egressMaximumConnections ?? 256,
+            maximumBytes: configuration.egressMaximumBytes,
+            idleTimeout: configuration.egressIdleTimeout ?? 300))
     }
 
     func writeReport(_ reason: Reason, cgroups: CgroupManager) throws {

@@ -162,6 +162,14 @@ enum SummaryText {
         ]
         lines += o.changes.lines.prefix(50).map { "safehouse:   " + $0 }
         if o.changes.entries.count > 50 { lines.append("safehouse:   ... \(o.changes.entries.count - 50) more") }
+        if !o.egress.isEmpty {
+            let records = o.egress.compactMap { FlatJSONObject(parsing: Array($0.utf8)) }
+            let allowed = records.filter { $0.string("decision") == "allowed" }.count
+            lines.append("safehouse: egress: \(allowed) allowed, \(records.count - allowed) refused or failed")
+            for r in records.filter({ $0.string("decision") != "allowed" }).prefix(20) {
+                lines.append("safehouse:   \(r.string("host") ?? "?"):\(r.uint64("port") ?? 0): \(r.string("reason") ?? "")")
+            }
+        }
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -171,7 +179,8 @@ enum SummaryText {
         var text = "{\"id\":\(q(o.id)),\"policy\":\(q(o.policy)),\"exitCode\":\(o.exitCode),"
         text += "\"durationSeconds\":\(fixed(o.seconds, 3)),"
         text += "\"limitsHit\":[\(o.limitsHit.map(q).joined(separator: ","))],"
-        text += "\"changes\":[\(entries.joined(separator: ","))]}"
+        text += "\"changes\":[\(entries.joined(separator: ","))],"
+        text += "\"egress\":[\(o.egress.joined(separator: ","))]}"
         return text
     }
 }

@@ -60,7 +60,11 @@ struct GlobalSettings: Equatable {
         // the ephemeral root and a warden (Sources/Agent/SandboxSpec.swift).
         runtime.sandboxTreatment = { spec in
             try SandboxSpec.treatment(for: spec.annotations).map {
-                SandboxTreatment(diskBytes: $0.diskBytes, timeoutSeconds: $0.timeoutSeconds)
+                SandboxTreatment(diskBytes: $0.diskBytes, timeoutSeconds: $0.timeoutSeconds,
+                                 networkAllow: $0.network.allow.joined(separator: ","),
+                                 egressHosts: getenv("SAFEHOUSE_EGRESS_HOSTS").map { String(cString: $0) },
+                                 egressMaxConnections: $0.network.maxConnections, egressMaxBytes: $0.network.maxBytes,
+                                 egressIdleTimeout: $0.network.idleTimeout)
             }
         }
         // A sandbox's lifecycle goes to its audit log (AuditSink); a plain container's

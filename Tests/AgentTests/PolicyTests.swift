@@ -64,7 +64,7 @@ final class PolicyTests: XCTestCase {
             ("colour: red\n", "policy p.yaml: colour: unknown key (known: audit, auditKey, backend, capabilities, description, env, filesystem, limits, network, syscalls, user, workdir)"),
             ("backend: docker\n", "policy p.yaml: backend: \"docker\" is not one of native, gvisor"),
             ("filesystem:\n  input: relative/dir\n", "policy p.yaml: filesystem.input: \"relative/dir\" must be an absolute path without \"..\""),
-            ("network:\n  allow: [\"exa mple.com\"]\n", "policy p.yaml: network.allow[0]: \"exa mple.com\" is not a host, *.domain, host:port or CIDR"),
+            ("network:\n  allow: [\"exa mple.com\"]\n", "policy p.yaml: network.allow[0]: \"exa mple.com\": not a host name (letters, digits, '-', '.'; a wildcard only as a leading \"*.\")"),
             ("capabilities: [CAP_FLY]\n", "policy p.yaml: capabilities[0]: \"CAP_FLY\" is not a capability"),
             ("limits: 5\n", "policy p.yaml: limits: must be a mapping of keys to values"),
             ("user:\n  userNamespace: maybe\n", "policy p.yaml: user.userNamespace: must be true or false"),
@@ -148,5 +148,27 @@ final class SandboxSpecTests: XCTestCase {
             XCTAssertTrue("\($0)".hasPrefix("annotations.io.safehouse.policy: policy \"nosuch\""), "\($0)")
         }
         XCTAssertThrowsError(try SandboxSpec.treatment(for: [SandboxAnnotation.policy: "default", SandboxAnnotation.disk: "lots"]))
+    }
+
+    func testNetworkPolicyReachesTheSpecAndTheTreatment() throws {
+        let p = try PolicyReader.parse("network:\n  allow: [\"*.pypi.org\", \"api.test:8000-8010\", \"[2001:db8::1]:443\"]\n  maxBytes: 1Mi\n  maxConnections: 8\n  idleTimeout: 30s\n", source: "n.yaml")
+        XCTAssertEqual(p.network.maxBytes, 1 << 20)
+        XCTAssertEqual(p.network.maxConnections, 8)
+        XCTAssertEqual(p.network.idleTimeout, 30)
+        let spec = try SandboxSpec.generate(p, SandboxRequest(rootfs: "/img", args: ["true"], policyName: "/n.yaml"))
+        let env = spec.process?.env ?? []
+        for key in ["HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"] {
+            XCTAssertTrue(env.contains("\(key)=http://127.0.0.1:3128"), key)
+        }
+        XCTAssertTrue(env.contains("NO_PROXY=localhost,127.0.0.1,::1"))
+        let t = try XCTUnwrap(try SandboxSpec.treatment(for: spec.annotations))
+        XCTAssertEqual(t.network.allow, ["*.pypi.org", "api.test:8000-8010", "[2001:db8::1]:443"])
+        XCTAssertEqual(t.network.maxBytes, 1 << 20)
+        XCTAssertEqual(t.network.maxConnections, 8)
+        XCTAssertEqual(t.network.idleTimeout, 30)
+        // Without an allowlist: no proxy variables.
+        let none = try SandboxSpec.generate(Policy(source: "x"), SandboxRequest(rootfs: "/img", args: ["true"], policyName: "x"))
+        XCTAssertFalse((none.process?.env ?? []).contains { $0.hasPrefix("HTTP_PROXY=") })
+        XCTAssertThrowsError(try PolicyReader.parse("network:\n  allow: [\"a.test:0\"]\n", source: "n.yaml"))
     }
 }

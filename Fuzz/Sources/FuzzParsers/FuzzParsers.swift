@@ -1,4 +1,5 @@
 import Agent
+import Egress
 import FoundationEssentials
 import OCI
 
@@ -13,7 +14,11 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     if let o = FlatJSONObject(parsing: bytes) {
         _ = o.string("id"); _ = o.stringArray("cgroupPaths"); _ = o.stringMap("annotations"); _ = o.uint64("pid")
     }
-    _ = Quantity.bytes(text); _ = Quantity.seconds(text); _ = NetworkRule.isValid(text)
+    _ = Quantity.bytes(text); _ = Quantity.seconds(text)
+    // The egress proxy reads a sandbox's bytes: request heads and TLS ClientHellos.
+    _ = ProxyRequest.parse(bytes); _ = ClientHello.parse(bytes)
+    _ = try? AllowRule(text); _ = try? Allowlist(annotation: text); _ = IPAddress(text); _ = CIDR(text)
+    _ = HostsMapping(text: text); _ = Allowlist.Destination(host: text)
     return 0
 }
 

@@ -138,4 +138,7 @@ int sh_move_mount_to(int tree_fd, const char *target);
 // final symlink); returns its length, or -1 with errno set.
 long sh_lgetxattr(const char *path, const char *name, void *value, size_t size);
 
+// Egress: brings `lo` up in the calling thread's network namespace; 0 or -1 with errno.
+int sh_loopback_up(void);
+
 #endif

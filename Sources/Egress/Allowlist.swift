@@ -1,0 +1,93 @@
+/// A policy's `network.allow`, compiled: decides whether a sandbox may reach a
+/// destination, in two steps that the proxy runs around its own name lookup:
+///
+/// 1. `admit(host:port:)` before any lookup: does some rule name this host (or this
+///    literal address) and port? Default deny.
+/// 2. `check(addresses:for:)` after the lookup: every resolved address must be
+///    ordinary, or be named exactly by a literal-address rule. One bad address refuses
+///    the whole name (a name that resolves to a private address is an attack, not a
+///    routing choice), and the proxy connects only to an address that passed here: no
+///    second lookup, so DNS rebinding gets nothing.
+public struct Allowlist: Sendable {
+    public let rules: [AllowRule]
+
+    public init(rules: [AllowRule]) { self.rules = rules }
+
+    /// The comma-separated form carried by the `io.safehouse.network.allow` annotation.
+    public init(annotation: String) throws {
+        rules = try annotation.split(separator: ",").map(String.init)
+            .map { $0.trimmingCharacters(in: " \t") }.filter { !$0.isEmpty }.map(AllowRule.init)
+    }
+
+    public var isEmpty: Bool { rules.isEmpty }
+
+    /// Where a request wants to go, as the client named it.
+    public enum Destination: Hashable, Sendable, CustomStringConvertible {
+        case name(String)
+        case address(IPAddress)
+
+        /// A request's host: a literal address (IPv6 possibly in brackets) or a name.
+        public init?(host: String) {
+            if let a = IPAddress(host) { self = .address(a); return }
+            var h = host.lowercased()
+            if h.hasSuffix(".") { h.removeLast() }  // "example.com." is example.com
+            guard HostName.isValid(h) else { return nil }
+            // All-numeric dotted names (inet_aton forms like 0177.1 or 2130706433) are
+            // not host names: refuse rather than let a resolver read them as addresses.
+            // No top-level domain starts with a digit; inet_aton's last part always does.
+            if let last = h.split(separator: ".").last, let c = last.first, c.isASCII, c.isNumber { return nil }
+            self = .name(h)
+        }
+
+        public var description: String {
+            switch self {
+            case .name(let n): return n
+            case .address(let a): return a.family == .v6 ? "[\(a)]" : "\(a)"
+            }
+        }
+    }
+
+    public enum Decision: Equatable, Sendable {
+        case allowed(rule: AllowRule)
+        case denied(reason: String)
+    }
+
+    /// Step 1: the rule that allows `destination:port`, before any lookup.
+    public func admit(_ destination: Destination, port: UInt16) -> Decision {
+        let candidates: [AllowRule]
+        switch destination {
+        case .name(let n): candidates = rules.filter { $0.matches(name: n) }
+        case .address(let a): candidates = rules.filter { $0.contains(a) }
+        }
+        if let rule = candidates.first(where: { $0.ports.contains(port) }) { return .allowed(rule: rule) }
+        if let rule = candidates.first {
+            return .denied(reason: "\(destination) port \(port) is not allowed: rule \"\(rule)\" allows ports \(rule.ports)")
+        }
+        return .denied(reason: "\(destination) matches no rule of network.allow")
+    }
+
+    /// Step 2: after the lookup, the addresses the proxy may connect to for a
+    /// destination that `rule` admitted. Every address is checked; one refused address
+    /// refuses them all.
+    public func check(addresses: [IPAddress], for destination: Destination, rule: AllowRule) -> Result<[IPAddress], EgressDenial> {
+        guard !addresses.isEmpty else { return .failure(EgressDenial("\(destination) has no address")) }
+        for a in addresses {
+            if case .network = rule.target, !rule.contains(a) {
+                return .failure(EgressDenial("\(a) is outside rule \"\(rule)\""))
+            }
+            guard let reserved = AddressPolicy.reservedRange(of: a) else { continue }
+            // Only a rule that names this exact address opens a reserved one.
+            if rules.contains(where: { $0.namesExactly(a) }) { continue }
+            let via = destination == .address(a) ? "" : " (resolved from \(destination))"
+            return .failure(EgressDenial(
+                "\(a)\(via) is a \(reserved.kind) address (\(reserved.cidr)); rule \"\(rule)\" does not name it exactly"))
+        }
+        return .success(addresses)
+    }
+}
+
+/// Why a destination was refused: one line, naming the rule where one applies.
+public struct EgressDenial: Error, Equatable, Sendable, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

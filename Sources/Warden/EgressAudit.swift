@@ -1,0 +1,60 @@
+import Egress
+import Linux
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One egress decision, as one JSON line of `<state dir>/egress.jsonl`: allowed or
+/// denied, what was asked for, the address checked and used, the bytes each way and
+/// how long the connection lasted. A stable schema; the rule that decided is named.
+struct EgressRecord {
+    var decision = "denied"
+    var method = ""
+    var host = ""
+    var port: UInt16 = 0
+    var address: String?
+    var rule: String?
+    var reason: String?
+    var bytesUp: UInt64 = 0
+    var bytesDown: UInt64 = 0
+    var milliseconds: UInt64 = 0
+
+    var jsonLine: String {
+        var s = "{\"decision\":\(Self.quote(decision)),\"method\":\(Self.quote(method)),\"host\":\(Self.quote(host)),\"port\":\(port)"
+        if let address { s += ",\"address\":\(Self.quote(address))" }
+        if let rule { s += ",\"rule\":\(Self.quote(rule))" }
+        if let reason { s += ",\"reason\":\(Self.quote(reason))" }
+        s += ",\"bytesUp\":\(bytesUp),\"bytesDown\":\(bytesDown),\"durationMs\":\(milliseconds)}\n"
+        return s
+    }
+
+    static func quote(_ text: String) -> String {
+        var out = "\""
+        for u in text.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if u.value < 0x20 { out += "\\u00" + (u.value < 0x10 ? "0" : "") + String(u.value, radix: 16) } else { out.unicodeScalars.append(u) }
+            }
+        }
+        return out + "\""
+    }
+}
+
+/// Appends egress records. Writes are small O_APPEND writes on the proxy's one event
+/// loop thread: a record is one write(2), whole, in order.
+final class EgressAuditLog: @unchecked Sendable {
+    let file: FileDescriptor?
+
+    init(path: String?) throws {
+        file = try path.map { try FileDescriptor.open($0, O_WRONLY | O_CREAT | O_APPEND, mode: 0o600) }
+    }
+
+    func append(_ record: EgressRecord) {
+        try? file?.write(record.jsonLine)
+    }
+}

@@ -58,16 +58,25 @@ public struct AuditLog {
     /// Appends several records of one sandbox in one write (what happened at the end
     /// of a run: exit, delete, limits, changes); returns the last one's sequence number.
     @discardableResult
-    public func append(id: String, records: [(kind: String, details: [String: Any])]) throws -> UInt64 {
+    ///
+    /// `lockedFD`: the log, opened O_APPEND and already under the exclusive flock by
+    /// the caller's parent (the runtime hands the lock to this process and does not
+    /// wait: see AuditSink in the safehouse executable). Closing it releases the lock.
+    public func append(id: String, records: [(kind: String, details: [String: Any])], lockedFD: Int32? = nil) throws -> UInt64 {
         guard !records.isEmpty else { throw AuditError("\(path): no record to append") }
-        let dir = (path as NSString).deletingLastPathComponent
-        if !dir.isEmpty { try Self.makeDirectories(dir) }
-        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)
-        guard fd >= 0 else { throw AuditError("\(path): \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        while flock(fd, LOCK_EX) != 0 {
-            guard errno == EINTR else { throw AuditError("\(path): flock: \(String(cString: strerror(errno)))") }
+        let fd: Int32
+        if let lockedFD {
+            fd = lockedFD
+        } else {
+            let dir = (path as NSString).deletingLastPathComponent
+            if !dir.isEmpty { try Self.makeDirectories(dir) }
+            fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)
+            guard fd >= 0 else { throw AuditError("\(path): \(String(cString: strerror(errno)))") }
+            while flock(fd, LOCK_EX) != 0 {
+                guard errno == EINTR else { close(fd); throw AuditError("\(path): flock: \(String(cString: strerror(errno)))") }
+            }
         }
+        defer { close(fd) }
         defer { _ = flock(fd, LOCK_UN) }
         let last = try Self.lastLine(path: path)
         var text = ""

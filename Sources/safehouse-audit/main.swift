@@ -29,11 +29,23 @@ func fail(_ message: String, code: Int32 = 1) -> Never {
     exit(code)
 }
 
+/// The whole log, read under a shared flock: an append handed off by the runtime
+/// (AuditSink) holds the exclusive lock until its line is written, so a reader that
+/// starts after the runtime returned sees that append whole.
 func readFile(_ path: String) -> [UInt8] {
-    guard let data = FileManager.default.contents(atPath: path) else {
-        fail("\(path): \(String(cString: strerror(errno == 0 ? ENOENT : errno)))")
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { fail("\(path): \(String(cString: strerror(errno)))") }
+    defer { close(fd) }
+    while flock(fd, LOCK_SH) != 0 && errno == EINTR {}
+    var bytes: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let n = read(fd, &buffer, buffer.count)
+        if n < 0 { if errno == EINTR { continue }; fail("\(path): \(String(cString: strerror(errno)))") }
+        if n == 0 { break }
+        bytes.append(contentsOf: buffer[0..<n])
     }
-    return Array(data)
+    return bytes
 }
 
 /// ID or FILE: a path when it names a file or holds a slash, else the sandbox's default log.
@@ -120,6 +132,10 @@ struct Append: ParsableCommand {
     @Option(help: "A record's kind; repeat --kind/--details for several records.") var kind: [String]
     @Option(help: "A JSON object, the details of the --kind before it.") var details: [String] = []
     @Option var key: String?
+    /// Set by the fast path only (`--locked-fd N`): the log, already locked for us.
+    var lockedFD: Int32?
+
+    enum CodingKeys: String, CodingKey { case log, id, kind, details, key }
 
     func run() throws {
         guard details.isEmpty || details.count == kind.count else { fail("--details: one per --kind, or none") }
@@ -130,7 +146,7 @@ struct Append: ParsableCommand {
             }
             return (kind: k, details: object)
         }
-        do { try AuditLog(path: log, key: loadKey(key)).append(id: id, records: records) } catch { fail("audit: \(error)") }
+        do { try AuditLog(path: log, key: loadKey(key)).append(id: id, records: records, lockedFD: lockedFD) } catch { fail("audit: \(error)") }
     }
 }
 
@@ -177,7 +193,7 @@ func fastAppend(_ args: [String]) -> Bool {
     var i = 3
     while i + 1 < args.count {
         switch args[i] {
-        case "--id", "--key": options[args[i]] = args[i + 1]
+        case "--id", "--key", "--locked-fd": options[args[i]] = args[i + 1]
         case "--kind": kinds.append(args[i + 1]); details.append("{}")
         case "--details":
             guard !kinds.isEmpty else { return false }
@@ -193,6 +209,10 @@ func fastAppend(_ args: [String]) -> Bool {
     append.kind = kinds
     append.details = details
     append.key = options["--key"]
+    if let text = options["--locked-fd"] {
+        guard let fd = Int32(text), fd > 2 else { return false }
+        append.lockedFD = fd
+    }
     do { try append.run() } catch { fail("audit: \(error)") }
     return true
 }

@@ -62,12 +62,58 @@ enum AuditSink {
             writeStderr("safehouse: warning: audit \(first.path): no safehouse-audit next to safehouse; \(kinds) not recorded\n")
             return
         }
-        var args = ["safehouse-audit", "audit", "append", first.path, "--id", first.id]
+        // The lock hand-off: take the log's exclusive lock here (after any earlier
+        // append of ours, which holds it until its line is written: order is kept),
+        // hand the locked descriptor to safehouse-audit and do not wait for it. The
+        // hashing and the write (2 ms: swift-crypto brings Foundation) overlap with
+        // the sandbox instead of delaying it, and readers (`audit verify|show`) take a
+        // shared lock, so they see the append whole once this command has returned.
+        let dir = first.path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
+        if !dir.isEmpty, !Files.isDirectory(dir) { try? Files.makeDirectories(dir) }
+        let fd = open(first.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)
+        guard fd >= 0 else {
+            writeStderr("safehouse: warning: audit \(first.path): \(kinds) not recorded: \(SystemError.message(for: errno))\n")
+            return
+        }
+        defer { close(fd) }
+        while flock(fd, LOCK_EX) != 0 {
+            guard errno == EINTR else {
+                writeStderr("safehouse: warning: audit \(first.path): \(kinds) not recorded: flock: \(SystemError.message(for: errno))\n")
+                return
+            }
+        }
+        var args = ["safehouse-audit", "audit", "append", first.path, "--id", first.id, "--locked-fd", "3"]
         for e in entries { args += ["--kind", e.kind, "--details", e.details] }
         if let key = first.key { args += ["--key", key] }
-        if let problem = spawnAndWait(exe, args) {
+        // dup2 onto 3 must not be a no-op (it clears close-on-exec only on a copy).
+        let source = fd == 3 ? dup(fd) : fd
+        defer { if source != fd { close(source) } }
+        if let problem = spawn(exe, args, lockedFD: source) {
             writeStderr("safehouse: warning: audit \(first.path): \(kinds) not recorded: \(problem)\n")
         }
+    }
+
+    /// Starts the appender with `lockedFD` as its descriptor 3 and does not wait (a
+    /// foreground `run` reaps it; otherwise init does). Nil when it started.
+    static func spawn(_ exe: String, _ args: [String], lockedFD: Int32) -> String? {
+        var cArgs: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) } + [nil]
+        var cEnv: [UnsafeMutablePointer<CChar>?] = [strdup("PATH=/usr/sbin:/usr/bin:/sbin:/bin"), nil]
+        defer { for p in cArgs + cEnv { free(p) } }
+        var attr = posix_spawnattr_t()
+        posix_spawnattr_init(&attr)
+        defer { posix_spawnattr_destroy(&attr) }
+        var none = sigset_t()
+        sigemptyset(&none)
+        posix_spawnattr_setsigmask(&attr, &none)
+        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK))
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        // dup2 onto 3 clears close-on-exec there.
+        posix_spawn_file_actions_adddup2(&actions, lockedFD, 3)
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, exe, &actions, &attr, &cArgs, &cEnv)
+        return rc == 0 ? nil : "spawn \(exe): \(SystemError.message(for: rc))"
     }
 
     /// Who asked: the caller's uid, login uid (the user behind sudo), pid and parent.

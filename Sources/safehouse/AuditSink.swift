@@ -55,7 +55,12 @@ enum AuditSink {
     }
 
     /// Appends entries of one sandbox (same log, key and id) with one safehouse-audit run.
-    static func write(_ entries: [Entry]) {
+    /// `wait`: return once the line is written (the default: whoever reads the log
+    /// after this command sees it, lock or no lock); `agent run` passes false for its
+    /// first burst, which then overlaps with the sandbox's command; its last burst
+    /// waits, and takes the lock only after the first has let go, so both are in
+    /// the log, in order, when `agent run` returns.
+    static func write(_ entries: [Entry], wait: Bool = true) {
         guard let first = entries.first else { return }
         let kinds = entries.map(\.kind).joined(separator: ", ")
         guard let exe = executable else {
@@ -88,32 +93,42 @@ enum AuditSink {
         // dup2 onto 3 must not be a no-op (it clears close-on-exec only on a copy).
         let source = fd == 3 ? dup(fd) : fd
         defer { if source != fd { close(source) } }
-        if let problem = spawn(exe, args, lockedFD: source) {
-            writeStderr("safehouse: warning: audit \(first.path): \(kinds) not recorded: \(problem)\n")
+        switch spawn(exe, args, lockedFD: source) {
+        case .failure(let problem):
+            writeStderr("safehouse: warning: audit \(first.path): \(kinds) not recorded: \(problem.text)\n")
+        case .success(let pid) where wait:
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+            if status != 0 {
+                writeStderr("safehouse: warning: audit \(first.path): \(kinds) not recorded: safehouse-audit exited with status \(status >> 8)\n")
+            }
+        case .success:
+            break
         }
     }
 
     /// Starts the appender with `lockedFD` as its descriptor 3 and does not wait (a
-    /// foreground `run` reaps it; otherwise init does). Nil when it started.
-    static func spawn(_ exe: String, _ args: [String], lockedFD: Int32) -> String? {
+    /// foreground `run` reaps it; otherwise init does). Nil when it started. A plain
+    /// fork, not posix_spawn: posix_spawn's vfork waits until the child has exec'd the
+    /// 85 MB appender; a fork of this small process returns at once.
+    struct SpawnError: Error { let text: String }
+
+    static func spawn(_ exe: String, _ args: [String], lockedFD: Int32) -> Result<pid_t, SpawnError> {
         var cArgs: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) } + [nil]
         var cEnv: [UnsafeMutablePointer<CChar>?] = [strdup("PATH=/usr/sbin:/usr/bin:/sbin:/bin"), nil]
         defer { for p in cArgs + cEnv { free(p) } }
-        var attr = posix_spawnattr_t()
-        posix_spawnattr_init(&attr)
-        defer { posix_spawnattr_destroy(&attr) }
-        var none = sigset_t()
-        sigemptyset(&none)
-        posix_spawnattr_setsigmask(&attr, &none)
-        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK))
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        // dup2 onto 3 clears close-on-exec there.
-        posix_spawn_file_actions_adddup2(&actions, lockedFD, 3)
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, exe, &actions, &attr, &cArgs, &cEnv)
-        return rc == 0 ? nil : "spawn \(exe): \(SystemError.message(for: rc))"
+        let pid = fork()
+        if pid < 0 { return .failure(SpawnError(text: "fork: \(SystemError.message(for: errno))")) }
+        if pid == 0 {
+            // Plain system calls only. `run` blocks the signals it forwards: unblock.
+            var none = sigset_t()
+            sigemptyset(&none)
+            sigprocmask(SIG_SETMASK, &none, nil)
+            if dup2(lockedFD, 3) < 0 { _exit(126) }
+            execve(exe, &cArgs, &cEnv)
+            _exit(127)
+        }
+        return .success(pid)
     }
 
     /// Who asked: the caller's uid, login uid (the user behind sudo), pid and parent.
@@ -204,11 +219,11 @@ final class AuditBatch {
     func record(_ annotations: [String: String]?, _ id: String, _ kind: String, _ details: () -> [String: AuditValue]) {
         guard let entry = AuditSink.entry(annotations, id, kind, details) else { return }
         held.append(entry)
-        if kind == "start" { flush() }
+        if kind == "start" { flush(wait: false) }
     }
 
-    func flush() {
-        AuditSink.write(held)
+    func flush(wait: Bool = true) {
+        AuditSink.write(held, wait: wait)
         held.removeAll()
     }
 }

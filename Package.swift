@@ -58,7 +58,7 @@ let package = Package(
         .target(
             name: "Warden",
             dependencies: [
-                "Linux", "Cgroups", "CLinux", "Egress",
+                "Linux", "Cgroups", "CLinux", "Egress", "OCI",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
@@ -68,7 +68,7 @@ let package = Package(
         // brings Foundation, so it lives in its own executable, safehouse-audit, which
         // `safehouse audit|hook` exec and the runtime spawns for sandboxes only: the
         // runtime binary and the plain container path stay as small as they were.
-        .target(name: "Audit", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "Audit", dependencies: ["OCI", .product(name: "Crypto", package: "swift-crypto")]),
         .executableTarget(
             name: "safehouse-audit",
             dependencies: ["Audit", .product(name: "ArgumentParser", package: "swift-argument-parser")]

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import OCI
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -222,23 +223,8 @@ public struct AuditError: Error, CustomStringConvertible {
 
 /// Compact JSON text with sorted keys (the same details always make the same bytes).
 enum JSONText {
-    static func quoted(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where u.value < 0x20:
-                let h = String(u.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
-            default: out.unicodeScalars.append(u)
-            }
-        }
-        return out + "\""
-    }
+    /// A JSON string literal: the one quoting the runtime's state files use.
+    static func quoted(_ s: String) -> String { FlatJSONWriter.quoted(s) }
 
     /// Details through JSONSerialization (sorted keys, compact: never a newline).
     static func object(_ o: [String: Any]) throws -> String {

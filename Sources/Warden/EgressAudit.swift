@@ -1,5 +1,6 @@
 import Egress
 import Linux
+import OCI
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -28,21 +29,7 @@ struct EgressRecord {
         return s
     }
 
-    static func quote(_ text: String) -> String {
-        var out = "\""
-        for u in text.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 { out += "\\u00" + (u.value < 0x10 ? "0" : "") + String(u.value, radix: 16) } else { out.unicodeScalars.append(u) }
-            }
-        }
-        return out + "\""
-    }
+    static func quote(_ text: String) -> String { FlatJSONWriter.quoted(text) }
 }
 
 /// Appends egress records. Writes are small O_APPEND writes on the proxy's one event

@@ -111,6 +111,14 @@ public enum Processes {
         }
     }
 
+    /// The executable `name` in the directory of the running one (safehouse finds
+    /// safehouse-warden and safehouse-audit there), or nil when it is not executable.
+    public static func siblingExecutable(_ name: String) -> String? {
+        guard let exe = try? Files.readLink("/proc/self/exe"), let slash = exe.lastIndex(of: "/") else { return nil }
+        let path = String(exe[...slash]) + name
+        return access(path, X_OK) == 0 ? path : nil
+    }
+
     /// execve(2) with argv and envp built from Swift strings; returns only on failure.
     public static func exec(path: String, args: [String], env: [String]) -> SystemError {
         var cArgs: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) } + [nil]

@@ -17,11 +17,7 @@ enum WardenLauncher {
 
     /// `safehouse-warden` next to the running executable, unless `configured` names one.
     static func executable(configured: String?) -> String? {
-        if let configured { return configured }
-        guard let exe = try? Files.readLink("/proc/self/exe") else { return nil }
-        let dir = exe.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
-        let path = dir + "/safehouse-warden"
-        return access(path, X_OK) == 0 ? path : nil
+        configured ?? Processes.siblingExecutable("safehouse-warden")
     }
 
     /// What the warden needs to serve the egress proxy.

@@ -12,11 +12,7 @@ import Glibc
 /// the io.safehouse.policy annotation returns at the first line: no record, no work.
 enum AuditSink {
     /// `safehouse-audit` next to the running executable.
-    static var executable: String? {
-        guard let exe = try? Files.readLink("/proc/self/exe") else { return nil }
-        let path = exe.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/") + "/safehouse-audit"
-        return access(path, X_OK) == 0 ? path : nil
-    }
+    static var executable: String? { Processes.siblingExecutable("safehouse-audit") }
 
     /// Records made by a `--hooks` spec's own hooks when safehouse runs it.
     static let hookKinds: Set<String> = ["create", "start", "delete"]

@@ -51,18 +51,6 @@ start_ref() {
 	ref state "$1" | jq -r .pid
 }
 
-# wait_for SECONDS COMMAND...: poll COMMAND every 0.1 s until it succeeds.
-wait_for() {
-	local n=$(($1 * 10))
-	shift
-	while [ "$n" -gt 0 ]; do
-		"$@" && return 0
-		sleep 0.1
-		n=$((n - 1))
-	done
-	return 1
-}
-
 @test "memory: a hog over the limit is OOM-killed, events reports oom, the cgroup counts it" {
 	local id pid d evpid
 	share_dir

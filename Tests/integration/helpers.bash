@@ -198,3 +198,15 @@ wait_status() {
 runtime_is_runc11() {
 	"$RUNTIME" --version 2>/dev/null | head -1 | grep -q '^runc version 1\.1\.'
 }
+
+# wait_for SECONDS COMMAND...: poll COMMAND every 0.1 s until it succeeds.
+wait_for() {
+	local n=$(($1 * 10))
+	shift
+	while [ "$n" -gt 0 ]; do
+		"$@" && return 0
+		sleep 0.1
+		n=$((n - 1))
+	done
+	return 1
+}

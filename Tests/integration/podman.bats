@@ -91,16 +91,6 @@ teardown() {
 # pm ARGS...: this test's private Podman.
 pm() { "${PODMAN[@]}" "$@"; }
 
-wait_for() {
-	local n=$(($1 * 10))
-	shift
-	while [ "$n" -gt 0 ]; do
-		"$@" && return 0
-		sleep 0.1
-		n=$((n - 1))
-	done
-	return 1
-}
 
 # run_d ARGS...: `podman run -d ARGS`, prints the container's full id.
 run_d() { pm run -d "$@"; }

@@ -250,11 +250,8 @@ extension ContainerRuntime {
     }
 
     private func writeIDMaps(pid: Int32, linux: LinuxConfig?) throws {
-        func text(_ maps: [LinuxIDMapping]?) -> String {
-            (maps ?? []).map { "\($0.containerID) \($0.hostID) \($0.size)\n" }.joined()
-        }
-        try stage("write uid_map") { try Files.write("/proc/\(pid)/uid_map", text(linux?.uidMappings)) }
-        try stage("write gid_map") { try Files.write("/proc/\(pid)/gid_map", text(linux?.gidMappings)) }
+        try stage("write uid_map") { try Files.write("/proc/\(pid)/uid_map", EphemeralRoot.mapText(linux?.uidMappings ?? [])) }
+        try stage("write gid_map") { try Files.write("/proc/\(pid)/gid_map", EphemeralRoot.mapText(linux?.gidMappings ?? [])) }
     }
 
     /// runc's warning for capability names it will skip (newer than this runtime).

@@ -116,6 +116,8 @@ public enum EphemeralRoot {
         return st.st_dev != parent.st_dev || st.st_ino == parent.st_ino
     }
 
+    /// Mappings as /proc/PID/uid_map and gid_map take them ("0 100000 65536\n"): for
+    /// the container's user namespace and for the idmapped lower layer alike.
     static func mapText(_ maps: [LinuxIDMapping]) -> String {
         maps.map { "\($0.containerID) \($0.hostID) \($0.size)\n" }.joined()
     }

@@ -96,6 +96,8 @@ let package = Package(
         ),
         .testTarget(name: "EgressTests", dependencies: ["Egress"]),
         .testTarget(name: "AuditTests", dependencies: ["Audit"]),
+        // The command line: the hand-written fast path against argument-parser.
+        .testTarget(name: "CLITests", dependencies: ["safehouse", "Agent", "Runtime"]),
         .testTarget(name: "SeccompTests", dependencies: ["Seccomp", "CSeccomp", "OCI", "Linux"]),
     ]
 )

@@ -10,7 +10,7 @@ import Glibc
 /// `safehouse agent run`: policy → spec → bundle → create (ephemeral root, warden) →
 /// start → wait → report → delete. Nothing stays behind but what /output received.
 public struct SandboxRunner {
-    public struct Options: Sendable {
+    public struct Options: Sendable, Equatable {
         public var policy = "default"
         public var rootfs: String
         public var input: String?

@@ -71,7 +71,7 @@ let package = Package(
         .target(name: "Audit", dependencies: ["OCI", .product(name: "Crypto", package: "swift-crypto")]),
         .executableTarget(
             name: "safehouse-audit",
-            dependencies: ["Audit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Audit", "OCI", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // Argument parsing only.
         .executableTarget(

@@ -43,7 +43,12 @@ struct MountTarget {
         // SecureJoin returns rootfs + "/" + components without symlinks, ".." or "."
         // (as they were when it looked).
         let relative = resolved.count > rootfs.count ? String(resolved.dropFirst(rootfs.count + 1)) : ""
-        let components = relative.split(separator: "/").map(String.init)
+        return try walk(relative.split(separator: "/").map(String.init), in: rootfs, making: kind, for: destination)
+    }
+
+    /// The walk from the root's descriptor along components SecureJoin resolved; what
+    /// changed since it looked fails here (tests swap a component in between).
+    static func walk(_ components: [String], in rootfs: String, making kind: Kind?, for destination: String) throws -> MountTarget {
         var current = try FileDescriptor.open(rootfs, SH_O_PATH | O_DIRECTORY)
         for (i, name) in components.enumerated() {
             let last = i == components.count - 1

@@ -99,3 +99,56 @@ done" ]
 	[ ! -e /escaped ]
 	! grep -q "$target" /proc/self/mountinfo
 }
+
+# CVE-2021-30465 itself, and the mount-target races fixed in later runc releases: while
+# the runtime sets up, another process sharing the rootfs (on the host here, a second
+# container on the same volume in the wild) swaps a mount destination between a
+# directory and a symlink to a host path. The link names the rootfs's own /escaped as
+# a host path: a runtime that follows it on the host mounts onto <rootfs>/escaped/y,
+# which the container then sees at /escaped/y; resolved inside the root it means
+# <rootfs>/<rootfs>/escaped instead. Many mounts per container, many containers: each
+# run either fails (the swap was caught: fail closed) or has every mount inside.
+@test "escapes: a mount destination swapped for a symlink during set-up never redirects the mount" {
+	local r="$TEST_TMP/rootfs" n mounts='[]' i
+	cp -a "$ROOTFS" "$r"
+	mkdir -p "$r/mnt" "$r/escaped"
+	for i in $(seq 30); do
+		mounts="$(jq -c --arg i "$i" '. + [{"destination": "/mnt/x/y", "type": "tmpfs", "source": "tmpfs", "options": ["size=\($i)k"]}]' <<<"$mounts")"
+	done
+	config '.root.path = $r | .root.readonly = false | .mounts += $m' --arg r "$r" --argjson m "$mounts"
+	cmd 'if grep -q " /escaped[/ ]" /proc/self/mountinfo; then echo ESCAPED; fi; echo done'
+	# The swapper: renameat2(RENAME_EXCHANGE) in a tight loop, so that x is a directory
+	# and a link to the host path by turns (never absent), microseconds apart.
+	mkdir -p "$r/mnt/x/y" "$r/escaped/y"
+	ln -s "$r/escaped" "$r/mnt/xalt"
+	python3 - "$r/mnt" <<-'PY' &
+		import ctypes, os, sys
+		libc = ctypes.CDLL(None, use_errno=True)
+		os.chdir(sys.argv[1])
+		while True:
+		    libc.renameat2(-100, b"x", -100, b"xalt", 2)  # AT_FDCWD, RENAME_EXCHANGE
+	PY
+	local racer=$!
+	local ok=0 refused=0 escaped=0 id out
+	for n in $(seq 40); do
+		id="$(new_id)"
+		if out="$("$RUNTIME" --root "$ROOT" run --bundle "$BUNDLE" "$id" </dev/null 2>&1)"; then
+			ok=$((ok + 1))
+		else
+			refused=$((refused + 1))
+			"$RUNTIME" --root "$ROOT" delete --force "$id" >/dev/null 2>&1 || true
+		fi
+		case "$out" in *ESCAPED*) escaped=$((escaped + 1)) ;; esac
+	done
+	kill "$racer"
+	wait "$racer" 2>/dev/null || true
+	echo "# runs: $ok completed, $refused refused, $escaped escaped" >&3
+	[ "$escaped" = 0 ]
+	# Nothing outside the container's namespace was mounted on.
+	! grep -q "$r" /proc/self/mountinfo
+	# And the runtime still runs containers (refusals are the race caught, not a wedge).
+	rm -rf "$r/mnt/x" "$r/mnt/xalt"
+	cmd 'echo done'
+	run_both
+	[ "$rt_out" = "done" ]
+}

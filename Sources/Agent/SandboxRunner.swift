@@ -128,6 +128,7 @@ public struct SandboxRunner {
         var changes = ChangeSet()
         var egress: [String] = []
         var stopped = false
+        var diskFull = false
         let status = try runtime.run(id: id, options: CreateOptions(bundle: bundle), detach: false) { record in
             let dir = runtime.store.directory(of: id)
             if let warden = record.liveWardenPid { _ = Processes.waitForExit(warden, timeout: 5) }
@@ -136,7 +137,9 @@ public struct SandboxRunner {
                 egress = String(decoding: bytes, as: UTF8.self).split(separator: "\n").map(String.init)
             }
             stopped = Files.exists(dir + "/" + ContainerRuntime.stopMarker)
-            changes = ChangeSet.compute(upper: EphemeralRoot.directory(root: runtime.store.root, id: id) + "/upper", lower: record.rootfs)
+            let ephemeral = EphemeralRoot.directory(root: runtime.store.root, id: id)
+            diskFull = EphemeralRoot.isFull(ephemeral)
+            changes = ChangeSet.compute(upper: ephemeral + "/upper", lower: record.rootfs)
         }
         // The runtime made the mount points (/scratch, /input, ...): not the agent's doing.
         let mountPoints = Set((spec.mounts ?? []).map(\.destination))
@@ -155,6 +158,9 @@ public struct SandboxRunner {
         if let oom = report["oomKills"].flatMap(Int.init), oom > 0 {
             limits.append("memory (\(oom) OOM kill\(oom == 1 ? "" : "s") at \(Quantity.describe(bytes: policy.limits.memory ?? 0)))")
         }
+        // The kernel counts no ENOSPC for a tmpfs: a root that is full when the command
+        // ends is the evidence (a writer that hit the limit and then deleted is missed).
+        if diskFull { limits.append("disk (the root's \(Quantity.describe(bytes: policy.limits.disk)) filled up)") }
         if let hits = report["pidsLimitHits"].flatMap(Int.init), hits > 0 {
             limits.append("pids (\(hits) fork\(hits == 1 ? "" : "s") refused at \(policy.limits.pids ?? 0))")
         }

@@ -118,6 +118,19 @@ PY
 	diff <(grep -v -e '^!\[' -e '^$' "$BENCH_OUT/report.md") <(grep -v -e '^!\[' -e '^$' "$BATS_TEST_TMPDIR/again/report.md")
 }
 
+@test "hack/bench-report --readme rewrites only the block between its markers" {
+	cp "$REPO/README.md" "$BATS_TEST_TMPDIR/README.md"
+	cp -r "$BENCH_OUT" "$BATS_TEST_TMPDIR/again"
+	run "$REPO/.venv/bin/python" "$REPO/hack/bench-report" --no-charts --readme "$BATS_TEST_TMPDIR/README.md" "$BATS_TEST_TMPDIR/again"
+	[ "$status" = 0 ]
+	block="$(sed -n '/^<!-- hack\/bench latest: begin/,/^<!-- hack\/bench latest: end/p' "$BATS_TEST_TMPDIR/README.md")"
+	[[ "$block" == *"SMOKE RUN"* ]]
+	[[ "$block" == *"| benchmark | safehouse | peer |"* ]]
+	# Outside the block nothing changed.
+	diff <(sed '/^<!-- hack\/bench latest: begin/,/^<!-- hack\/bench latest: end/d' "$REPO/README.md") \
+		<(sed '/^<!-- hack\/bench latest: begin/,/^<!-- hack\/bench latest: end/d' "$BATS_TEST_TMPDIR/README.md")
+}
+
 @test "bad flags: one line naming the flag, exit 2" {
 	run -2 "$REPO/hack/bench" --runs x
 	[ "${#lines[@]}" = 1 ]

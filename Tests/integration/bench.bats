@@ -59,6 +59,7 @@ for t in tables:
     cells = lambda row: len(row.strip().strip("|").split("|"))
     assert len(t) >= 3, f"table without rows: {t[0]}"
     assert re.fullmatch(r"\|(\s*:?-+:?\s*\|)+", t[1]), f"bad rule under {t[0]}"
+    assert t[0] not in t[1:] and not any(re.fullmatch(r"\|(\s*:?-+:?\s*\|)+", r) for r in t[2:]), f"header twice: {t[0]}"
     for row in t:
         assert row.endswith("|"), f"unterminated row: {row}"
         assert cells(row) == cells(t[0]), f"{cells(row)} cells, header has {cells(t[0])}: {row}"

@@ -101,12 +101,12 @@ PY
 
 @test "hack/bench leaves no container, namespace, mount or process behind" {
 	run ip netns list
-	[[ "$output" != *shbw* ]]
-	run ip link show
-	[[ "$output" != *shbh* ]]
-	run grep -c safehouse-bench /proc/self/mountinfo
+	[[ "$output" != *shbench-* ]]
+	run grep -c safehouse-hackbench /proc/self/mountinfo
 	[ "$output" = 0 ]
-	run pgrep -f 'safehouse-bench\.'
+	run pgrep -f 'safehouse-hackbench\.'
+	[ "$status" = 1 ]
+	run pgrep -f 'tinyproxy -d -c /tmp/safehouse-hackbench'
 	[ "$status" = 1 ]
 	run sh -c 'ls /var/log/safehouse 2>/dev/null | grep -c "^shbench"'
 	[ "$output" = 0 ]

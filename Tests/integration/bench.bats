@@ -1,0 +1,151 @@
+#!/usr/bin/env bats
+# hack/bench, the benchmark harness, end to end at smoke size (--smoke: a handful of
+# samples, about 40 s): it must produce a well-formed report (Markdown tables whose
+# rows match their headers, every section, the machine and the versions), the PNG
+# charts and summary.json, and leave nothing behind. Nothing here asserts on speed.
+
+bats_require_minimum_version 1.5.0
+
+REPO="$(cd "$BATS_TEST_DIRNAME/../.." && pwd)"
+
+setup_file() {
+	export BENCH_OUT="$BATS_FILE_TMPDIR/results"
+	# One smoke run for the file; the tests below read what it produced.
+	"$REPO/hack/bench" --smoke --max-seconds 3 --out "$BENCH_OUT" >"$BATS_FILE_TMPDIR/bench.log" 2>&1 ||
+		echo "$?" >"$BATS_FILE_TMPDIR/bench.failed"
+}
+
+@test "hack/bench --smoke runs every benchmark to the end" {
+	if [ -f "$BATS_FILE_TMPDIR/bench.failed" ]; then
+		tail -30 "$BATS_FILE_TMPDIR/bench.log" >&2
+		false
+	fi
+	for f in report.md summary.json raw/machine.tsv raw/params.tsv; do
+		[ -s "$BENCH_OUT/$f" ] || { echo "missing $f" >&2; false; }
+	done
+}
+
+@test "the report has the headline, every section, the machine and the tool versions" {
+	r="$BENCH_OUT/report.md"
+	grep -q '^> \*\*SMOKE RUN\*\*' "$r"
+	grep -q '^## Headline: safehouse against its peers' "$r"
+	grep -q '^| benchmark | safehouse | peer | peer.s figure | ratio | target | met |' "$r"
+	for s in '`run` of `true`' 'create + start + delete throughput' '`agent run -- true`' 'idle density' 'egress proxy' 'Tools'; do
+		grep -qF "## $s" "$r" || { echo "no section: $s" >&2; false; }
+	done
+	grep -qE '^Machine: .+ cores, .+ GiB, kernel .+, Debian ' "$r"
+	for t in safehouse runc crun runsc swift; do
+		grep -qE "^\| $t \| .+ \|$" "$r" || { echo "no version row: $t" >&2; false; }
+	done
+	# Every runtime has a row in the run table: its figures or "n/a (why)".
+	for n in safehouse safehouse-gvisor runc crun runsc; do
+		grep -qE "^\| $n \| ([0-9]+|n/a \(.+\)) \|" "$r" || { echo "no run row: $n" >&2; false; }
+	done
+}
+
+@test "every Markdown table in the report is well formed" {
+	python3 - "$BENCH_OUT/report.md" <<'PY'
+import re, sys
+lines = open(sys.argv[1]).read().split("\n")
+tables, cur = [], []
+for line in lines + [""]:
+    if line.startswith("|"):
+        cur.append(line)
+    elif cur:
+        tables.append(cur)
+        cur = []
+assert len(tables) >= 6, f"only {len(tables)} tables"
+for t in tables:
+    cells = lambda row: len(row.strip().strip("|").split("|"))
+    assert len(t) >= 3, f"table without rows: {t[0]}"
+    assert re.fullmatch(r"\|(\s*:?-+:?\s*\|)+", t[1]), f"bad rule under {t[0]}"
+    assert t[0] not in t[1:] and not any(re.fullmatch(r"\|(\s*:?-+:?\s*\|)+", r) for r in t[2:]), f"header twice: {t[0]}"
+    for row in t:
+        assert row.endswith("|"), f"unterminated row: {row}"
+        assert cells(row) == cells(t[0]), f"{cells(row)} cells, header has {cells(t[0])}: {row}"
+print(f"{len(tables)} tables")
+PY
+}
+
+@test "the charts are PNG images, each embedded in the report" {
+	for c in run throughput agent density egress; do
+		python3 - "$BENCH_OUT/$c.png" <<'PY'
+import struct, sys
+data = open(sys.argv[1], "rb").read()
+assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+assert data[12:16] == b"IHDR"
+w, h = struct.unpack(">II", data[16:24])
+assert 300 <= w <= 4000 and 200 <= h <= 4000, (w, h)
+assert data[-8:-4] == b"IEND", "truncated"
+PY
+		grep -qF "]($c.png)" "$BENCH_OUT/report.md"
+	done
+}
+
+@test "summary.json holds every benchmark's figures" {
+	python3 - "$BENCH_OUT/summary.json" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+for k in ["machine", "params", "run", "throughput", "agent", "density", "egress", "charts"]:
+    assert k in s, k
+for n in ["safehouse", "runc", "crun", "harness"]:
+    assert s["run"][n]["p50"] > 0, n
+assert s["throughput"]["safehouse"], "no throughput"
+assert s["agent"]["agent run (default)"]["p50"] > 0
+assert s["density"]["safehouse-agent"]["sandboxes"] > 0
+assert s["egress"]["safehouse"]["mb_per_s"] > 0
+gv = s["run"].get("safehouse-gvisor")
+assert gv or "all/safehouse-gvisor" in s["na"], "safehouse-gvisor neither measured nor n/a"
+PY
+}
+
+@test "hack/bench leaves no container, namespace, mount or process behind" {
+	run ip netns list
+	[[ "$output" != *shbench-* ]]
+	run grep -c safehouse-hackbench /proc/self/mountinfo
+	[ "$output" = 0 ]
+	run pgrep -f 'safehouse-hackbench\.'
+	[ "$status" = 1 ]
+	run pgrep -f 'tinyproxy -d -c /tmp/safehouse-hackbench'
+	[ "$status" = 1 ]
+	run sh -c 'ls /var/log/safehouse 2>/dev/null | grep -c "^shbench"'
+	[ "$output" = 0 ]
+}
+
+@test "hack/bench-report makes the same report again from raw/" {
+	cp -r "$BENCH_OUT" "$BATS_TEST_TMPDIR/again"
+	run "$REPO/.venv/bin/python" "$REPO/hack/bench-report" --no-charts "$BATS_TEST_TMPDIR/again"
+	[ "$status" = 0 ]
+	diff <(grep -v -e '^!\[' -e '^$' "$BENCH_OUT/report.md") <(grep -v -e '^!\[' -e '^$' "$BATS_TEST_TMPDIR/again/report.md")
+}
+
+@test "hack/bench-report --readme rewrites only the block between its markers" {
+	cp "$REPO/README.md" "$BATS_TEST_TMPDIR/README.md"
+	cp -r "$BENCH_OUT" "$BATS_TEST_TMPDIR/again"
+	run "$REPO/.venv/bin/python" "$REPO/hack/bench-report" --no-charts --readme "$BATS_TEST_TMPDIR/README.md" "$BATS_TEST_TMPDIR/again"
+	[ "$status" = 0 ]
+	block="$(sed -n '/^<!-- hack\/bench latest: begin/,/^<!-- hack\/bench latest: end/p' "$BATS_TEST_TMPDIR/README.md")"
+	[[ "$block" == *"SMOKE RUN"* ]]
+	[[ "$block" == *"| benchmark | safehouse | peer |"* ]]
+	# Outside the block nothing changed.
+	diff <(sed '/^<!-- hack\/bench latest: begin/,/^<!-- hack\/bench latest: end/d' "$REPO/README.md") \
+		<(sed '/^<!-- hack\/bench latest: begin/,/^<!-- hack\/bench latest: end/d' "$BATS_TEST_TMPDIR/README.md")
+}
+
+@test "bad flags: one line naming the flag, exit 2" {
+	run -2 "$REPO/hack/bench" --runs x
+	[ "${#lines[@]}" = 1 ]
+	[[ "$output" == *"--runs"* ]]
+	run -2 "$REPO/hack/bench" --no-such-flag
+	[[ "$output" == *"--no-such-flag: unknown flag"* ]]
+	run -2 "$REPO/hack/bench" nosuchbench
+	[[ "$output" == *"nosuchbench: unknown benchmark"* ]]
+	run -2 "$REPO/hack/bench" --runtimes runc,nosuch run
+	[[ "$output" == *"--runtimes"* ]]
+	run -2 "$REPO/hack/bench-run" --bogus
+	[[ "$output" == *"--bogus"* ]]
+	run -2 "$REPO/hack/bench-agent" --only fast
+	[[ "$output" == *"--only"* ]]
+	run -2 "$REPO/hack/profile-run" --top 0
+	[[ "$output" == *"--top"* ]]
+}

@@ -7,7 +7,7 @@ import Glibc
 
 /// One client connection of the egress proxy, from its request head to the end of
 /// the relay. Every outcome ends in exactly one audit record.
-final class EgressConnection: ChannelInboundHandler {
+final class EgressConnection: ChannelInboundHandler, EgressMeter {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
@@ -164,7 +164,7 @@ final class EgressConnection: ChannelInboundHandler {
             .connectTimeout(.seconds(10))
             .channelInitializer { peer in
                 peer.eventLoop.makeCompletedFuture {
-                    try peer.pipeline.syncOperations.addHandler(EgressPeer(front: front, shared: shared))
+                    try peer.pipeline.syncOperations.addHandler(EgressPeer(front: front, meter: self))
                 }
             }
             .connect(to: socketAddress)
@@ -250,6 +250,8 @@ final class EgressConnection: ChannelInboundHandler {
         return !shared.quotaSpent
     }
 
+    func quotaCut() { record.reason = "byte quota spent" }
+
     /// Answers a refusal (one line naming the rule or the reason) and closes.
     func refuse(_ context: ChannelHandlerContext, status: Int, reason: String) {
         if record.decision != "failed" { record.decision = "denied" }
@@ -279,50 +281,5 @@ final class EgressConnection: ChannelInboundHandler {
         if counted { shared.connections -= 1 }
         record.milliseconds = UInt64(max(0, (NIODeadline.now() - started).nanoseconds / 1_000_000))
         shared.audit.append(record)
-    }
-}
-
-/// The origin server's side of a relay: its bytes go to the client unchanged.
-final class EgressPeer: ChannelInboundHandler {
-    typealias InboundIn = ByteBuffer
-    let front: Channel
-    let shared: EgressShared
-
-    init(front: Channel, shared: EgressShared) {
-        self.front = front
-        self.shared = shared
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let buffer = unwrapInboundIn(data)
-        let connection = try? front.pipeline.syncOperations.handler(type: EgressConnection.self)
-        if let connection, !connection.countDown(buffer.readableBytes) {
-            connection.record.reason = "byte quota spent"
-            front.close(promise: nil)
-            context.close(promise: nil)
-            return
-        }
-        front.writeAndFlush(buffer, promise: nil)
-        if !front.isWritable { context.channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in } }
-    }
-
-    func channelWritabilityChanged(context: ChannelHandlerContext) {
-        front.setOption(ChannelOptions.autoRead, value: context.channel.isWritable).whenFailure { _ in }
-        context.fireChannelWritabilityChanged()
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        Self.closeAfterPendingWrites(front)
-        context.fireChannelInactive()
-    }
-
-    /// Closes `channel` once what was written to it has gone out: a plain close would
-    /// fail the queued writes and cut the end of a transfer.
-    static func closeAfterPendingWrites(_ channel: Channel) {
-        channel.writeAndFlush(ByteBuffer()).whenComplete { _ in channel.close(promise: nil) }
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: Error) {
-        context.close(promise: nil)
     }
 }

@@ -1,0 +1,76 @@
+import Egress
+import NIOCore
+
+/// The sandbox's resolver: every DNS query a transparent sandbox sends (to any
+/// address, port 53: the capture rule brings it here) is answered by the warden.
+///
+/// A name the allowlist names is looked up the proxy's way (hosts mapping, then the
+/// host's resolver), its addresses are checked like a connection's, remembered in the
+/// address book (so a later connection to one maps back to the name and its rule)
+/// and answered. Anything else is refused without a lookup (DNSGuard): names off the
+/// allowlist get NXDOMAIN, TXT/NULL/ANY and oversized names REFUSED or FORMERR, and
+/// those are counted as suspicious. One record per query.
+final class EgressDNS: ChannelInboundHandler {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+    typealias OutboundOut = AddressedEnvelope<ByteBuffer>
+
+    /// Seconds an answer may be cached. Short: the warden's view of a name is checked
+    /// per connection anyway, and the address book keeps what it gave out.
+    static let ttl: UInt32 = 60
+
+    let shared: EgressShared
+
+    init(shared: EgressShared) { self.shared = shared }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var envelope = unwrapInboundIn(data)
+        let started = NIODeadline.now()
+        let bytes = envelope.data.readBytes(length: envelope.data.readableBytes) ?? []
+        var record = EgressRecord()
+        record.method = "DNS"
+        record.port = 53
+        let answer = respond(to: bytes, record: &record)
+        record.milliseconds = UInt64(max(0, (NIODeadline.now() - started).nanoseconds / 1_000_000))
+        shared.audit.append(record)
+        if let answer {
+            let reply = AddressedEnvelope(remoteAddress: envelope.remoteAddress, data: ByteBuffer(bytes: answer))
+            context.writeAndFlush(wrapOutboundOut(reply), promise: nil)
+        }
+    }
+
+    /// The answer to one datagram (nil: none, for what is not even a DNS header), and
+    /// the record of the decision.
+    func respond(to bytes: [UInt8], record: inout EgressRecord) -> [UInt8]? {
+        switch DNSMessage.parseQuery(bytes) {
+        case .invalid(let id, let reason, let oversized):
+            record.reason = reason
+            if oversized { shared.dnsSuspicious += 1 }
+            return id.map { DNSMessage.error(oversized ? .refused : .formatError, id: $0) }
+        case .query(let query):
+            record.host = query.question.name
+            switch DNSGuard.judge(query.question, allowlist: shared.configuration.allowlist) {
+            case .refuse(let code, let reason, let suspicious):
+                record.reason = reason
+                if suspicious { shared.dnsSuspicious += 1 }
+                return DNSMessage.error(code, to: query)
+            case .resolve(let name, let rule):
+                record.rule = rule.text
+                let found = shared.resolver.addresses(of: name)
+                switch shared.configuration.allowlist.check(addresses: found, for: .name(name), rule: rule) {
+                case .failure(let denial):
+                    record.reason = denial.description
+                    return DNSMessage.error(found.isEmpty ? .nameError : .refused, to: query)
+                case .success(let addresses):
+                    shared.book.remember(addresses, for: name)
+                    record.decision = "allowed"
+                    record.address = addresses.map(\.description).joined(separator: ",")
+                    return DNSMessage.answer(query, addresses: addresses, ttl: Self.ttl)
+                }
+            }
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        // A send that failed (the client went away) is not the resolver's end.
+    }
+}

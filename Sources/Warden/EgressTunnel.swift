@@ -1,0 +1,355 @@
+import Egress
+import NIOCore
+import NIOPosix
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One connection that, once decided, is relayed byte for byte: a TCP connection the
+/// transparent capture redirected here (its destination read back from conntrack), or
+/// a SOCKS5 CONNECT. The decisions are the Egress target's (CapturedConnection,
+/// ClaimedName, Allowlist); this handler only applies them. Every outcome ends in
+/// exactly one record, as for the HTTP proxy.
+final class EgressTunnel: ChannelInboundHandler, EgressMeter {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    enum Kind {
+        /// Captured by the redirect to a capture listener.
+        case captured
+        case socks
+    }
+
+    enum State {
+        /// Captured: reading the original destination; bytes that arrive wait here.
+        case findingDestination([UInt8])
+        case socksGreeting([UInt8])
+        case socksRequest([UInt8])
+        /// Reading the client's first bytes for the name they claim (ports 80, 443).
+        case sniffing([UInt8])
+        case connecting([UInt8])
+        case relaying(Channel)
+        case done
+    }
+
+    let shared: EgressShared
+    let kind: Kind
+    var state: State
+    var record = EgressRecord()
+    var started = NIODeadline.now()
+    var recorded = false
+    var counted = false
+    var inputClosed = false
+    /// Captured: where the client was going.
+    var original: OriginalDestination?
+    /// SOCKS: the destination the client named and its checked addresses.
+    var socksTarget: (destination: Allowlist.Destination, addresses: [IPAddress])?
+
+    init(shared: EgressShared, kind: Kind) {
+        self.shared = shared
+        self.kind = kind
+        switch kind {
+        case .captured: state = .findingDestination([]); record.method = "TCP"
+        case .socks: state = .socksGreeting([]); record.method = "SOCKS5"
+        }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        started = .now()
+        if shared.connections >= shared.configuration.maximumConnections {
+            return deny(context, "too many connections (limit \(shared.configuration.maximumConnections))", socks: .generalFailure)
+        }
+        shared.connections += 1
+        counted = true
+        // The listener's own port: a connection made straight to it was not captured.
+        if case .captured = kind { findOriginalDestination(context, listenerPort: UInt16(context.channel.localAddress?.port ?? 0)) }
+        context.fireChannelActive()
+    }
+
+    /// Reads SO_ORIGINAL_DST (IPv4) or IP6T_SO_ORIGINAL_DST (IPv6) from the accepted
+    /// socket: conntrack's record of the destination before the redirect.
+    func findOriginalDestination(_ context: ChannelHandlerContext, listenerPort: UInt16) {
+        guard let provider = context.channel as? SocketOptionProvider else {
+            return deny(context, "cannot read the original destination")
+        }
+        let v6 = { if case .v6? = context.channel.localAddress { return true } else { return false } }()
+        let bytes: EventLoopFuture<[UInt8]>
+        if v6 {
+            bytes = provider.unsafeGetSocketOption(level: SocketOptionLevel(IPPROTO_IPV6), name: SocketOptionName(OriginalDestination.socketOption))
+                .map { (a: sockaddr_in6) in withUnsafeBytes(of: a) { Array($0) } }
+        } else {
+            bytes = provider.unsafeGetSocketOption(level: SocketOptionLevel(SOL_IP), name: SocketOptionName(OriginalDestination.socketOption))
+                .map { (a: sockaddr_in) in withUnsafeBytes(of: a) { Array($0) } }
+        }
+        bytes.assumeIsolated().whenComplete { result in
+            guard case .findingDestination(let pending) = self.state else { return }
+            guard case .success(let raw) = result, let destination = OriginalDestination(sockaddr: raw) else {
+                return self.deny(context, "no original destination (not a captured connection)")
+            }
+            self.original = destination
+            self.record.host = destination.address.description
+            self.record.port = destination.port
+            if destination.isCaptureListener(port: listenerPort) {
+                return self.deny(context, "\(destination) is the capture listener itself")
+            }
+            guard ClaimedName.sniffs(port: destination.port) else { return self.decideCaptured(context, claimed: nil, pending: pending) }
+            self.state = .sniffing([])
+            self.sniff(context, pending)
+        }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var buffer = unwrapInboundIn(data)
+        let bytes = { buffer.readBytes(length: buffer.readableBytes) ?? [] }
+        switch state {
+        case .findingDestination(let pending): state = .findingDestination(pending + bytes())
+        case .socksGreeting(let pending): socksGreeting(context, pending + bytes())
+        case .socksRequest(let pending): socksRequest(context, pending + bytes())
+        case .sniffing(let pending): sniff(context, pending + bytes())
+        case .connecting(let pending): state = .connecting(pending + bytes())
+        case .relaying(let peer):
+            record.bytesUp += UInt64(buffer.readableBytes)
+            shared.bytesUp += UInt64(buffer.readableBytes)
+            if shared.quotaSpent { return cut(context, "byte quota spent") }
+            peer.writeAndFlush(buffer, promise: nil)
+            if !peer.isWritable { context.channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in } }
+        case .done: break
+        }
+    }
+
+    // MARK: SOCKS5
+
+    func socksGreeting(_ context: ChannelHandlerContext, _ bytes: [UInt8]) {
+        switch Socks5.parseGreeting(bytes) {
+        case .needMoreBytes:
+            guard bytes.count < 258 else { return deny(context, "SOCKS greeting too long") }
+            state = .socksGreeting(bytes)
+        case .invalid(let why): deny(context, why)
+        case .methods(let methods, let length):
+            let answer = Socks5.choose(methods)
+            context.writeAndFlush(wrapOutboundOut(ByteBuffer(bytes: answer)), promise: nil)
+            guard answer[1] == Socks5.noAuthentication else { return deny(context, "the client offers no SOCKS method without authentication") }
+            state = .socksRequest([])
+            socksRequest(context, Array(bytes[length...]))
+        }
+    }
+
+    func socksRequest(_ context: ChannelHandlerContext, _ bytes: [UInt8]) {
+        switch Socks5.parseRequest(bytes) {
+        case .needMoreBytes:
+            guard bytes.count < 262 else { return deny(context, "SOCKS request too long", socks: .generalFailure) }
+            state = .socksRequest(bytes)
+        case .invalid(let why, let reply): deny(context, why, socks: reply)
+        case .unsupported(let command): deny(context, "SOCKS command \(command) is not supported (CONNECT only)", socks: .commandNotSupported)
+        case .connect(let host, let port, let length):
+            record.host = host
+            record.port = port
+            guard let destination = Allowlist.Destination(host: host) else {
+                return deny(context, "\"\(host)\" is not a host name or address", socks: .hostUnreachable)
+            }
+            let allowlist = shared.configuration.allowlist
+            let rule: AllowRule
+            switch allowlist.admit(destination, port: port) {
+            case .denied(let reason): return deny(context, reason, socks: .notAllowed)
+            case .allowed(let r): rule = r
+            }
+            record.rule = rule.text
+            let candidates: [IPAddress]
+            switch destination {
+            case .address(let a): candidates = [a]
+            case .name(let n): candidates = shared.resolver.addresses(of: n)
+            }
+            switch allowlist.check(addresses: candidates, for: destination, rule: rule) {
+            case .failure(let denial): return deny(context, denial.description, socks: candidates.isEmpty ? .hostUnreachable : .notAllowed)
+            case .success(let addresses):
+                socksTarget = (destination, addresses)
+                record.address = addresses[0].description
+            }
+            // Answered before connecting: the first bytes of ports 80 and 443 must be
+            // read (and checked) before anything reaches the server, and a client sends
+            // them only after this reply.
+            context.writeAndFlush(wrapOutboundOut(ByteBuffer(bytes: Socks5.reply(.succeeded))), promise: nil)
+            let rest = Array(bytes[length...])
+            if ClaimedName.sniffs(port: port) {
+                state = .sniffing([])
+                sniff(context, rest)
+            } else {
+                connect(context, to: socksTarget?.addresses ?? [], port: port, first: rest)
+            }
+        }
+    }
+
+    // MARK: Deciding
+
+    /// `final`: the client has closed its sending side, so no more bytes will come.
+    func sniff(_ context: ChannelHandlerContext, _ bytes: [UInt8], final: Bool = false) {
+        let port = original?.port ?? record.port
+        var sniffed = ClaimedName.sniff(bytes, port: port)
+        if sniffed == .needMoreBytes, final { sniffed = port == 443 ? .notTLS("the client closed before a ClientHello") : .claimed(nil) }
+        switch sniffed {
+        case .needMoreBytes: state = .sniffing(bytes)
+        case .notTLS(let why): deny(context, "port 443 without TLS: \(why)")
+        case .claimed(let name):
+            if let target = socksTarget {
+                if let denial = CapturedConnection.checkClaim(name, for: target.destination, port: port, allowlist: shared.configuration.allowlist) {
+                    return deny(context, denial.description)
+                }
+                connect(context, to: target.addresses, port: port, first: bytes)
+            } else {
+                decideCaptured(context, claimed: name, pending: bytes)
+            }
+        }
+    }
+
+    func decideCaptured(_ context: ChannelHandlerContext, claimed: String?, pending: [UInt8]) {
+        guard let original else { return deny(context, "no original destination") }
+        let resolver = shared.resolver
+        let decision = CapturedConnection.decide(original, claimed: claimed, allowlist: shared.configuration.allowlist,
+                                                 book: shared.book, resolve: { resolver.addresses(of: $0) })
+        switch decision {
+        case .failure(let denial):
+            if let claimed { record.host = claimed }
+            deny(context, denial.description)
+        case .success(let admitted):
+            record.host = admitted.destination.description
+            record.rule = admitted.rule.text
+            record.address = original.address.description
+            connect(context, to: [original.address], port: original.port, first: pending)
+        }
+    }
+
+    // MARK: Relaying
+
+    func connect(_ context: ChannelHandlerContext, to candidates: [IPAddress], port: UInt16, first: [UInt8]) {
+        guard let address = candidates.first else { return deny(context, "no address to connect to", socks: .hostUnreachable) }
+        record.address = address.description
+        if case .connecting = state {} else { state = .connecting(first) }
+        guard let socketAddress = try? SocketAddress(ipAddress: (address.unmappedV4 ?? address).description, port: Int(port)) else {
+            return deny(context, "bad address \(address)")
+        }
+        let front = context.channel
+        let connected = ClientBootstrap(group: context.eventLoop)
+            .connectTimeout(.seconds(10))
+            .channelInitializer { peer in
+                peer.eventLoop.makeCompletedFuture {
+                    try peer.pipeline.syncOperations.addHandler(EgressPeer(front: front, meter: self))
+                }
+            }
+            .connect(to: socketAddress)
+        connected.assumeIsolated().whenComplete { result in
+            switch result {
+            case .success(let peer):
+                guard case .connecting(let pending) = self.state else { peer.close(promise: nil); return }
+                self.record.decision = "allowed"
+                self.state = .relaying(peer)
+                self.record.bytesUp += UInt64(pending.count)
+                self.shared.bytesUp += UInt64(pending.count)
+                peer.writeAndFlush(ByteBuffer(bytes: pending), promise: nil)
+                if self.inputClosed { peer.close(mode: .output, promise: nil) }
+            case .failure(let error):
+                guard case .connecting = self.state else { return }
+                if candidates.count > 1 {
+                    return self.connect(context, to: Array(candidates.dropFirst()), port: port, first: first)
+                }
+                self.record.decision = "failed"
+                self.deny(context, "connecting to \(address) port \(port): \(error)", socks: .connectionRefused)
+            }
+        }
+    }
+
+    func countDown(_ n: Int) -> Bool {
+        record.bytesDown += UInt64(n)
+        shared.bytesDown += UInt64(n)
+        return !shared.quotaSpent
+    }
+
+    func quotaCut() { record.reason = "byte quota spent" }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case ChannelEvent.inputClosed = event {
+            inputClosed = true
+            switch state {
+            case .relaying(let peer): peer.close(mode: .output, promise: nil)
+            case .connecting: break  // passed on once connected
+            case .sniffing(let bytes): sniff(context, bytes, final: true)  // decide on what came
+            case .findingDestination: break  // decided once the destination is read
+            default: context.close(promise: nil)
+            }
+            return
+        }
+        if event is IdleStateHandler.IdleStateEvent { return cut(context, "idle timeout") }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if case .relaying(let peer) = state {
+            peer.setOption(ChannelOptions.autoRead, value: context.channel.isWritable).whenFailure { _ in }
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        switch state {
+        case .relaying(let peer): EgressPeer.closeAfterPendingWrites(peer)
+        case .connecting, .findingDestination, .sniffing, .socksGreeting, .socksRequest:
+            record.decision = "failed"
+            record.reason = record.reason ?? "the client left before the connection was made"
+        case .done: break
+        }
+        state = .done
+        finish()
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        context.close(promise: nil)
+    }
+
+    /// Refuses: a SOCKS client gets its reply code, then the connection ends; a
+    /// captured one is reset at once (SO_LINGER 0: RST, not FIN), so the program fails
+    /// at connect or first read instead of waiting on a half-open connection.
+    func deny(_ context: ChannelHandlerContext, _ reason: String, socks reply: Socks5.Reply = .notAllowed) {
+        if record.decision != "failed" { record.decision = "denied" }
+        record.reason = reason
+        let wasSocksHandshake: Bool
+        switch state {
+        case .socksRequest: wasSocksHandshake = true
+        default: wasSocksHandshake = false
+        }
+        if case .relaying(let peer) = state { peer.close(promise: nil) }
+        state = .done
+        if wasSocksHandshake {
+            context.writeAndFlush(wrapOutboundOut(ByteBuffer(bytes: Socks5.reply(reply)))).assumeIsolated().whenComplete { _ in
+                context.close(promise: nil)
+            }
+            return
+        }
+        reset(context)
+    }
+
+    /// Ends an allowed connection (quota, idle): a plain close.
+    func cut(_ context: ChannelHandlerContext, _ reason: String) {
+        if record.decision != "allowed" { record.decision = "denied" }
+        record.reason = reason
+        if case .relaying(let peer) = state { peer.close(promise: nil) }
+        state = .done
+        context.close(promise: nil)
+    }
+
+    func reset(_ context: ChannelHandlerContext) {
+        let channel = context.channel
+        if let provider = channel as? SocketOptionProvider {
+            provider.setSoLinger(linger(l_onoff: 1, l_linger: 0)).whenComplete { _ in channel.close(promise: nil) }
+        } else {
+            channel.close(promise: nil)
+        }
+    }
+
+    func finish() {
+        guard !recorded else { return }
+        recorded = true
+        if counted { shared.connections -= 1 }
+        record.milliseconds = UInt64(max(0, (NIODeadline.now() - started).nanoseconds / 1_000_000))
+        shared.audit.append(record)
+    }
+}

@@ -38,7 +38,7 @@ public enum ClaimedName {
     /// The Host of an origin-form HTTP/1 request head; nil for anything else.
     static func httpHost(_ bytes: [UInt8]) -> Sniff {
         guard let lineEnd = firstCRLF(bytes, from: 0) else {
-            return bytes.count > maximumLength || !looksLikeMethod(bytes) ? .claimed(nil) : .needMoreBytes
+            return bytes.count > maximumLength || !mayBeRequestLine(bytes) ? .claimed(nil) : .needMoreBytes
         }
         let line = String(decoding: bytes[..<lineEnd], as: UTF8.self).split(separator: " ", omittingEmptySubsequences: false)
         guard line.count == 3, line[2].hasPrefix("HTTP/1."), looksLikeMethod(Array(line[0].utf8)) else { return .claimed(nil) }
@@ -58,6 +58,13 @@ public enum ClaimedName {
     static func looksLikeMethod(_ bytes: [UInt8]) -> Bool {
         let token = bytes.prefix { $0 != 32 }
         return !token.isEmpty && token.count <= 16 && token.allSatisfy { (65...90).contains($0) }
+    }
+
+    /// Whether a line begun so far could still be a request line (nothing yet can).
+    static func mayBeRequestLine(_ bytes: [UInt8]) -> Bool {
+        let token = bytes.prefix { $0 != 32 }
+        guard token.count <= 16, token.allSatisfy({ (65...90).contains($0) }) else { return false }
+        return token.count < bytes.count ? !token.isEmpty : true
     }
 
     static func firstCRLF(_ b: [UInt8], from start: Int) -> Int? {

@@ -63,8 +63,13 @@ final class EgressDNS: ChannelInboundHandler {
                 case .success(let addresses):
                     shared.book.remember(addresses, for: name)
                     record.decision = "allowed"
-                    record.address = addresses.map(\.description).joined(separator: ",")
-                    return DNSMessage.answer(query, addresses: addresses, ttl: Self.ttl)
+                    let answer = DNSMessage.answer(query, addresses: addresses, ttl: Self.ttl)
+                    // The addresses of the asked family: what the sandbox was told.
+                    let told = addresses.filter { (query.question.type == DNSMessage.RecordType.aaaa) == ($0.family == .v6) }
+                    if !told.isEmpty, [DNSMessage.RecordType.a, DNSMessage.RecordType.aaaa].contains(query.question.type) {
+                        record.address = told.map(\.description).joined(separator: ",")
+                    }
+                    return answer
                 }
             }
         }

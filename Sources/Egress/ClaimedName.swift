@@ -73,3 +73,43 @@ public enum ClaimedName {
         return nil
     }
 }
+
+extension ClaimedName {
+    /// A plain HTTP request read from a captured (or SOCKS) connection, as it goes to
+    /// the server: the proxy's own rewrite (ProxyRequest), so the same guards hold:
+    /// one request per connection (`Connection: close`, then only `bodyLength` bytes
+    /// of body: a pipelined second request, whose Host was never checked, is dropped),
+    /// no chunked uploads, one Host.
+    public struct OriginRequest: Equatable, Sendable {
+        public let head: [UInt8]
+        public let bodyLength: UInt64
+        /// Bytes of the client's head; its body follows.
+        public let headLength: Int
+    }
+
+    public enum Forward: Equatable, Sendable {
+        case request(OriginRequest)
+        case invalid(String)
+        /// Not a complete HTTP/1 request head with a Host header: relayed as it is
+        /// (it was judged by address).
+        case notHTTP
+    }
+
+    public static func originRequest(_ bytes: [UInt8]) -> Forward {
+        guard let lineEnd = firstCRLF(bytes, from: 0), let end = ProxyRequest.headEnd(bytes) else { return .notHTTP }
+        let line = String(decoding: bytes[..<lineEnd], as: UTF8.self).split(separator: " ", omittingEmptySubsequences: false)
+        guard line.count == 3, line[2].hasPrefix("HTTP/1."), looksLikeMethod(Array(line[0].utf8)), line[1].hasPrefix("/") else { return .notHTTP }
+        guard case .claimed(let host?) = httpHost(bytes) else { return .notHTTP }
+        let hostValue = String(decoding: bytes[(lineEnd + 2)..<end], as: UTF8.self).split(separator: "\r\n")
+            .first { $0.lowercased().hasPrefix("host:") }.map { String($0.dropFirst(5)).trimmingCharacters(in: " \t") } ?? host
+        // As the proxy would have received it: absolute-form, then its parser.
+        let absolute = Array("\(line[0]) http://\(hostValue)\(line[1]) \(line[2])".utf8) + Array(bytes[lineEnd..<end])
+        switch ProxyRequest.parse(absolute) {
+        case .request(let r):
+            guard case .forward(let head, let bodyLength) = r.kind else { return .notHTTP }
+            return .request(OriginRequest(head: head, bodyLength: bodyLength, headLength: end))
+        case .invalid(_, let reason): return .invalid(reason)
+        case .needMoreBytes: return .notHTTP
+        }
+    }
+}

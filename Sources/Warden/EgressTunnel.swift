@@ -44,6 +44,8 @@ final class EgressTunnel: ChannelInboundHandler, EgressMeter {
     var original: OriginalDestination?
     /// SOCKS: the destination the client named and its checked addresses.
     var socksTarget: (destination: Allowlist.Destination, addresses: [IPAddress])?
+    /// A plain HTTP request: how many more client bytes (its body) may go upstream.
+    var upstreamLeft: UInt64?
 
     init(shared: EgressShared, kind: Kind) {
         self.shared = shared
@@ -108,6 +110,15 @@ final class EgressTunnel: ChannelInboundHandler, EgressMeter {
         case .sniffing(let pending): sniff(context, pending + bytes())
         case .connecting(let pending): state = .connecting(pending + bytes())
         case .relaying(let peer):
+            if let left = upstreamLeft {
+                // The request ends with its body: what follows would be a second request
+                // whose Host was never checked. Dropped.
+                let n = min(UInt64(buffer.readableBytes), left)
+                if n < UInt64(buffer.readableBytes) { record.reason = "bytes after the request were dropped" }
+                buffer = buffer.getSlice(at: buffer.readerIndex, length: Int(n)) ?? ByteBuffer()
+                upstreamLeft = left - n
+                if n == 0 { return }
+            }
             record.bytesUp += UInt64(buffer.readableBytes)
             shared.bytesUp += UInt64(buffer.readableBytes)
             if shared.quotaSpent { return cut(context, "byte quota spent") }
@@ -190,13 +201,25 @@ final class EgressTunnel: ChannelInboundHandler, EgressMeter {
         case .needMoreBytes: state = .sniffing(bytes)
         case .notTLS(let why): deny(context, "port 443 without TLS: \(why)")
         case .claimed(let name):
+            var first = bytes
+            if port == 80, name != nil {
+                switch ClaimedName.originRequest(bytes) {
+                case .invalid(let reason): return deny(context, reason)
+                case .notHTTP: break
+                case .request(let request):
+                    let body = bytes[request.headLength...].prefix(Int(clamping: request.bodyLength))
+                    if request.headLength + body.count < bytes.count { record.reason = "bytes after the request were dropped" }
+                    first = request.head + body
+                    upstreamLeft = request.bodyLength - UInt64(body.count)
+                }
+            }
             if let target = socksTarget {
                 if let denial = CapturedConnection.checkClaim(name, for: target.destination, port: port, allowlist: shared.configuration.allowlist) {
                     return deny(context, denial.description)
                 }
-                connect(context, to: target.addresses, port: port, first: bytes)
+                connect(context, to: target.addresses, port: port, first: first)
             } else {
-                decideCaptured(context, claimed: name, pending: bytes)
+                decideCaptured(context, claimed: name, pending: first)
             }
         }
     }
@@ -239,8 +262,16 @@ final class EgressTunnel: ChannelInboundHandler, EgressMeter {
         connected.assumeIsolated().whenComplete { result in
             switch result {
             case .success(let peer):
-                guard case .connecting(let pending) = self.state else { peer.close(promise: nil); return }
+                guard case .connecting(var pending) = self.state else { peer.close(promise: nil); return }
                 self.record.decision = "allowed"
+                if let left = self.upstreamLeft {
+                    // Bytes that came while connecting count against the body too.
+                    let extra = UInt64(pending.count - first.count)
+                    let kept = min(extra, left)
+                    if kept < extra { self.record.reason = "bytes after the request were dropped" }
+                    pending.removeLast(Int(extra - kept))
+                    self.upstreamLeft = left - kept
+                }
                 self.state = .relaying(peer)
                 self.record.bytesUp += UInt64(pending.count)
                 self.shared.bytesUp += UInt64(pending.count)

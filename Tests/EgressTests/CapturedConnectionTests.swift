@@ -53,6 +53,18 @@ final class ClaimedNameTests: XCTestCase {
         if case .notTLS = sniff("GET / HTTP/1.1\r\n\r\n", 443) {} else { XCTFail("plain text on 443") }
     }
 
+    func testPlainHTTPGoesUpstreamAsOneRequest() {
+        let text = "GET /a?b HTTP/1.1\r\nHost: www.test\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nhiGET / HTTP/1.1\r\nHost: evil.test\r\n\r\n"
+        guard case .request(let r) = ClaimedName.originRequest(Array(text.utf8)) else { return XCTFail() }
+        XCTAssertEqual(String(decoding: r.head, as: UTF8.self), "GET /a?b HTTP/1.1\r\nHost: www.test\r\nContent-Length: 2\r\nConnection: close\r\n\r\n")
+        XCTAssertEqual(r.bodyLength, 2)
+        XCTAssertEqual(r.headLength, text.utf8.count - 2 - 35)
+        XCTAssertEqual(ClaimedName.originRequest(Array("POST / HTTP/1.1\r\nHost: www.test\r\nTransfer-Encoding: chunked\r\n\r\n".utf8)),
+                       .invalid("a request body needs Content-Length (Transfer-Encoding is not relayed)"))
+        XCTAssertEqual(ClaimedName.originRequest(Array("GET / HTTP/1.0\r\n\r\n".utf8)), .notHTTP)
+        XCTAssertEqual(ClaimedName.originRequest(Array("SSH-2.0-x\r\n".utf8)), .notHTTP)
+    }
+
     static func clientHello(name: String) -> [UInt8] {
         func u16(_ v: Int) -> [UInt8] { [UInt8(v >> 8), UInt8(v & 0xff)] }
         let entry: [UInt8] = [0] + u16(name.utf8.count) + Array(name.utf8)

@@ -320,6 +320,11 @@ end_sandbox() {
 	[ "$(records '.method == "TCP"')" = 3 ]
 	[ "$(records '.method == "DNS" and .decision == "denied" and .host == "other.test" and .reason == "other.test matches no rule of network.allow"')" -ge 1 ]
 	[ "$(records '.method == "DNS" and .decision == "allowed" and .host == "www.test" and .address == "198.51.100.2"')" -ge 1 ]
+	# As through the proxy: one request per connection; a pipelined second one, whose
+	# Host was never checked, does not reach the server.
+	noproxy 'printf "GET /hello.txt HTTP/1.1\r\nHost: www.test\r\n\r\nGET /hello.txt HTTP/1.1\r\nHost: evil.test\r\n\r\n" | timeout 5 nc www.test 80'
+	[ "$(echo "$output" | grep -c '^HTTP/')" = 1 ]
+	[ "$(records '.method == "TCP" and .host == "www.test" and .reason == "bytes after the request were dropped"')" = 1 ]
 }
 
 @test "transparent: nslookup answers an allowed name, NXDOMAIN otherwise; TXT and oversized names are refused; no other UDP leaves" {

@@ -75,6 +75,17 @@ final class EgressTunnelTests: XCTestCase {
         XCTAssertTrue(lines[2].contains(#""reason":"the client offers no SOCKS method without authentication""#), lines[2])
     }
 
+    func testACapturedConnectionWithoutAnOriginalDestinationIsRefused() throws {
+        // An embedded channel has no socket to read SO_ORIGINAL_DST from: what the
+        // warden does with an accepted connection conntrack knows nothing of.
+        let channel = EmbeddedChannel(handler: EgressTunnel(shared: try shared(), kind: .captured))
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 15001)).wait()
+        XCTAssertFalse(channel.isActive)
+        let lines = auditLines()
+        XCTAssertEqual(lines.count, 1)
+        XCTAssertTrue(lines[0].hasPrefix(#"{"decision":"denied","method":"TCP","host":"","port":0,"reason":"cannot read the original destination""#), lines[0])
+    }
+
     func testTheResolverAnswersRemembersAndRefuses() throws {
         let s = try shared()
         let channel = EmbeddedChannel(handler: EgressDNS(shared: s))

@@ -303,6 +303,8 @@ end_sandbox() {
 }
 
 @test "transparent: with no proxy settings, wget and nc reach an allowed name and are refused for a denied one" {
+	# The sandbox's audit log, to find every decision there too.
+	printf 'audit: %s\n' "$TEST_TMP/audit.jsonl" >>"$POLICY"
 	noproxy 'timeout 10 wget -q -O- http://www.test/hello.txt; echo "wget=$?"
 		printf "GET /hello.txt HTTP/1.0\r\nHost: www.test\r\n\r\n" | timeout 5 nc www.test 80 | tail -n1; echo "nc=$?"
 		timeout 5 wget -q -O- http://other.test/hello.txt; echo "denied=$?"
@@ -320,6 +322,9 @@ end_sandbox() {
 	[ "$(records '.method == "TCP"')" = 3 ]
 	[ "$(records '.method == "DNS" and .decision == "denied" and .host == "other.test" and .reason == "other.test matches no rule of network.allow"')" -ge 1 ]
 	[ "$(records '.method == "DNS" and .decision == "allowed" and .host == "www.test" and .address == "198.51.100.2"')" -ge 1 ]
+	# Each decision is also one record of the hash-chained audit log, in order.
+	"$RUNTIME" audit verify "$TEST_TMP/audit.jsonl"
+	[ "$(jq -c -S -s 'map(select(.kind == "egress") | .details.decision)' "$TEST_TMP/audit.jsonl")" = "$(echo "$summary" | jq -c -S '.egress')" ]
 	# As through the proxy: one request per connection; a pipelined second one, whose
 	# Host was never checked, does not reach the server.
 	noproxy 'printf "GET /hello.txt HTTP/1.1\r\nHost: www.test\r\n\r\nGET /hello.txt HTTP/1.1\r\nHost: evil.test\r\n\r\n" | timeout 5 nc www.test 80'

@@ -14,6 +14,9 @@ final class EgressConnection: ChannelInboundHandler, EgressMeter {
     enum State {
         /// Reading the request head.
         case head([UInt8])
+        /// Admitted; waiting for the name lookup (off the event loop). Bytes that
+        /// arrive wait here.
+        case resolving([UInt8])
         /// CONNECT answered; reading the TLS ClientHello to check its server name.
         case clientHello(Allowlist.Destination, [IPAddress], [UInt8])
         /// Connecting to the checked address; bytes that arrive wait here.
@@ -59,6 +62,9 @@ final class EgressConnection: ChannelInboundHandler, EgressMeter {
         case .clientHello(let destination, let address, var bytes):
             bytes += buffer.readBytes(length: buffer.readableBytes) ?? []
             checkClientHello(context, destination, address, bytes)
+        case .resolving(var pending):
+            pending += buffer.readBytes(length: buffer.readableBytes) ?? []
+            state = .resolving(pending)
         case .connecting(var pending):
             pending += buffer.readBytes(length: buffer.readableBytes) ?? []
             state = .connecting(pending)
@@ -97,11 +103,22 @@ final class EgressConnection: ChannelInboundHandler, EgressMeter {
         case .allowed(let r): rule = r
         }
         record.rule = rule.text
-        let candidates: [IPAddress]
+        let lookup: EventLoopFuture<[IPAddress]>
         switch destination {
-        case .address(let a): candidates = [a]
-        case .name(let n): candidates = shared.resolver.addresses(of: n)
+        case .address(let a): lookup = context.eventLoop.makeSucceededFuture([a])
+        case .name(let n): lookup = shared.resolve(n, on: context.eventLoop)
         }
+        state = .resolving(rest)
+        lookup.assumeIsolated().whenComplete { result in
+            guard case .resolving(let rest) = self.state else { return }
+            self.resolved(context, request, destination, rule: rule, candidates: (try? result.get()) ?? [], rest: rest)
+        }
+    }
+
+    /// Checks the looked-up addresses, then tunnels or forwards.
+    func resolved(_ context: ChannelHandlerContext, _ request: ProxyRequest, _ destination: Allowlist.Destination, rule: AllowRule,
+                  candidates: [IPAddress], rest: [UInt8]) {
+        let allowlist = shared.configuration.allowlist
         let addresses: [IPAddress]
         switch allowlist.check(addresses: candidates, for: destination, rule: rule) {
         case .failure(let denial): return refuse(context, status: 403, reason: denial.description)
@@ -206,7 +223,7 @@ final class EgressConnection: ChannelInboundHandler, EgressMeter {
             inputClosed = true
             switch state {
             case .relaying(let peer, _): peer.close(mode: .output, promise: nil)
-            case .connecting: break  // passed on once connected
+            case .connecting, .resolving: break  // passed on once connected
             case .head, .clientHello, .done: context.close(promise: nil)
             }
             return
@@ -229,7 +246,7 @@ final class EgressConnection: ChannelInboundHandler, EgressMeter {
         // The client's last bytes reach the server before the server's side closes.
         switch state {
         case .relaying(let peer, _): EgressPeer.closeAfterPendingWrites(peer)
-        case .connecting:
+        case .connecting, .resolving:
             record.decision = "failed"
             record.reason = record.reason ?? "the client left while the proxy was connecting"
         default: break

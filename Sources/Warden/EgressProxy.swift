@@ -141,6 +141,28 @@ final class EgressShared: @unchecked Sendable {
         self.audit = audit
     }
 
+    /// Where getaddrinfo runs: one thread, started at the first name the hosts mapping
+    /// does not hold, so the event loop never waits on DNS (a slow upstream resolver
+    /// would otherwise stall every connection of the sandbox), and a warden whose names
+    /// are all mapped, or that is never asked one, pays for no thread.
+    var lookups: NIOThreadPool?
+
+    /// The addresses of `name`, on `eventLoop`: the hosts mapping at once, else the
+    /// host's resolver on the lookup thread.
+    func resolve(_ name: String, on eventLoop: EventLoop) -> EventLoopFuture<[IPAddress]> {
+        if let mapped = resolver.hosts.lookup(name) { return eventLoop.makeSucceededFuture(mapped) }
+        let pool: NIOThreadPool
+        if let existing = lookups {
+            pool = existing
+        } else {
+            pool = NIOThreadPool(numberOfThreads: 1)
+            pool.start()
+            lookups = pool
+        }
+        let resolver = self.resolver
+        return pool.runIfActive(eventLoop: eventLoop) { resolver.addresses(of: name) }
+    }
+
     /// Whether the byte quota (each way, all connections) is spent.
     var quotaSpent: Bool {
         guard let max = configuration.maximumBytes else { return false }

@@ -27,6 +27,8 @@ final class EgressTunnel: ChannelInboundHandler, EgressMeter {
         case socksRequest([UInt8])
         /// Reading the client's first bytes for the name they claim (ports 80, 443).
         case sniffing([UInt8])
+        /// Waiting for a name lookup (off the event loop); bytes that arrive wait here.
+        case resolving([UInt8])
         case connecting([UInt8])
         case relaying(Channel)
         case done
@@ -46,6 +48,8 @@ final class EgressTunnel: ChannelInboundHandler, EgressMeter {
     var socksTarget: (destination: Allowlist.Destination, addresses: [IPAddress])?
     /// A plain HTTP request: how many more client bytes (its body) may go upstream.
     var upstreamLeft: UInt64?
+    /// SOCKS: the request was read and its reply not yet sent (a refusal answers it).
+    var socksReplyOwed = false
 
     init(shared: EgressShared, kind: Kind) {
         self.shared = shared
@@ -108,16 +112,13 @@ final class EgressTunnel: ChannelInboundHandler, EgressMeter {
         case .socksGreeting(let pending): socksGreeting(context, pending + bytes())
         case .socksRequest(let pending): socksRequest(context, pending + bytes())
         case .sniffing(let pending): sniff(context, pending + bytes())
-        case .connecting(let pending): state = .connecting(pending + bytes())
+        case .resolving(let pending): state = .resolving(pending + upstream(bytes()))
+        case .connecting(let pending): state = .connecting(pending + upstream(bytes()))
         case .relaying(let peer):
-            if let left = upstreamLeft {
-                // The request ends with its body: what follows would be a second request
-                // whose Host was never checked. Dropped.
-                let n = min(UInt64(buffer.readableBytes), left)
-                if n < UInt64(buffer.readableBytes) { record.reason = "bytes after the request were dropped" }
-                buffer = buffer.getSlice(at: buffer.readerIndex, length: Int(n)) ?? ByteBuffer()
-                upstreamLeft = left - n
-                if n == 0 { return }
+            if upstreamLeft != nil {
+                let kept = upstream(bytes())
+                if kept.isEmpty { return }
+                buffer = ByteBuffer(bytes: kept)
             }
             record.bytesUp += UInt64(buffer.readableBytes)
             shared.bytesUp += UInt64(buffer.readableBytes)
@@ -126,6 +127,17 @@ final class EgressTunnel: ChannelInboundHandler, EgressMeter {
             if !peer.isWritable { context.channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in } }
         case .done: break
         }
+    }
+
+    /// The part of `bytes` that may go upstream: all of it, except after a plain HTTP
+    /// request's body, where what follows would be a second request whose Host was
+    /// never checked. Dropped, and noted.
+    func upstream(_ bytes: [UInt8]) -> [UInt8] {
+        guard let left = upstreamLeft else { return bytes }
+        let n = min(UInt64(bytes.count), left)
+        if n < UInt64(bytes.count) { record.reason = "bytes after the request were dropped" }
+        upstreamLeft = left - n
+        return Array(bytes.prefix(Int(n)))
     }
 
     // MARK: SOCKS5
@@ -141,6 +153,7 @@ final class EgressTunnel: ChannelInboundHandler, EgressMeter {
             context.writeAndFlush(wrapOutboundOut(ByteBuffer(bytes: answer)), promise: nil)
             guard answer[1] == Socks5.noAuthentication else { return deny(context, "the client offers no SOCKS method without authentication") }
             state = .socksRequest([])
+            socksReplyOwed = true
             socksRequest(context, Array(bytes[length...]))
         }
     }
@@ -165,28 +178,40 @@ final class EgressTunnel: ChannelInboundHandler, EgressMeter {
             case .allowed(let r): rule = r
             }
             record.rule = rule.text
-            let candidates: [IPAddress]
-            switch destination {
-            case .address(let a): candidates = [a]
-            case .name(let n): candidates = shared.resolver.addresses(of: n)
+            state = .resolving(Array(bytes[length...]))
+            lookUp(destination, context).whenComplete { result in
+                guard case .resolving(let rest) = self.state else { return }
+                self.socksResolved(context, destination, rule: rule, port: port, candidates: (try? result.get()) ?? [], rest: rest)
             }
-            switch allowlist.check(addresses: candidates, for: destination, rule: rule) {
-            case .failure(let denial): return deny(context, denial.description, socks: candidates.isEmpty ? .hostUnreachable : .notAllowed)
-            case .success(let addresses):
-                socksTarget = (destination, addresses)
-                record.address = addresses[0].description
-            }
-            // Answered before connecting: the first bytes of ports 80 and 443 must be
-            // read (and checked) before anything reaches the server, and a client sends
-            // them only after this reply.
-            context.writeAndFlush(wrapOutboundOut(ByteBuffer(bytes: Socks5.reply(.succeeded))), promise: nil)
-            let rest = Array(bytes[length...])
-            if ClaimedName.sniffs(port: port) {
-                state = .sniffing([])
-                sniff(context, rest)
-            } else {
-                connect(context, to: socksTarget?.addresses ?? [], port: port, first: rest)
-            }
+        }
+    }
+
+    /// A literal address at once; a name through the lookup thread (or the hosts mapping).
+    func lookUp(_ destination: Allowlist.Destination, _ context: ChannelHandlerContext) -> EventLoopFuture<[IPAddress]>.Isolated {
+        switch destination {
+        case .address(let a): return context.eventLoop.makeSucceededFuture([a]).assumeIsolated()
+        case .name(let n): return shared.resolve(n, on: context.eventLoop).assumeIsolated()
+        }
+    }
+
+    func socksResolved(_ context: ChannelHandlerContext, _ destination: Allowlist.Destination, rule: AllowRule, port: UInt16,
+                       candidates: [IPAddress], rest: [UInt8]) {
+        switch shared.configuration.allowlist.check(addresses: candidates, for: destination, rule: rule) {
+        case .failure(let denial): return deny(context, denial.description, socks: candidates.isEmpty ? .hostUnreachable : .notAllowed)
+        case .success(let addresses):
+            socksTarget = (destination, addresses)
+            record.address = addresses[0].description
+        }
+        // Answered before connecting: the first bytes of ports 80 and 443 must be
+        // read (and checked) before anything reaches the server, and a client sends
+        // them only after this reply.
+        socksReplyOwed = false
+        context.writeAndFlush(wrapOutboundOut(ByteBuffer(bytes: Socks5.reply(.succeeded))), promise: nil)
+        if ClaimedName.sniffs(port: port) {
+            state = .sniffing([])
+            sniff(context, rest)
+        } else {
+            connect(context, to: socksTarget?.addresses ?? [], port: port, first: rest)
         }
     }
 
@@ -226,9 +251,26 @@ final class EgressTunnel: ChannelInboundHandler, EgressMeter {
 
     func decideCaptured(_ context: ChannelHandlerContext, claimed: String?, pending: [UInt8]) {
         guard let original else { return deny(context, "no original destination") }
-        let resolver = shared.resolver
+        // A claimed name the sandbox's DNS did not give this address out for is looked
+        // up now, off the event loop; only a name the allowlist admits is (a lookup of
+        // any other would itself carry the name out).
+        let address = original.address.unmappedV4 ?? original.address
+        if let claimed, case .name(let name)? = Allowlist.Destination(host: claimed), !shared.book.names(of: address).contains(name),
+           case .allowed = shared.configuration.allowlist.admit(.name(name), port: original.port) {
+            state = .resolving(pending)
+            lookUp(.name(name), context).whenComplete { result in
+                guard case .resolving(let bytes) = self.state else { return }
+                self.finishDecision(context, original, claimed: claimed, resolved: (try? result.get()) ?? [], pending: bytes)
+            }
+            return
+        }
+        finishDecision(context, original, claimed: claimed, resolved: [], pending: pending)
+    }
+
+    func finishDecision(_ context: ChannelHandlerContext, _ original: OriginalDestination, claimed: String?, resolved: [IPAddress],
+                        pending: [UInt8]) {
         let decision = CapturedConnection.decide(original, claimed: claimed, allowlist: shared.configuration.allowlist,
-                                                 book: shared.book, resolve: { resolver.addresses(of: $0) })
+                                                 book: shared.book, resolve: { _ in resolved })
         switch decision {
         case .failure(let denial):
             if let claimed { record.host = claimed }
@@ -262,16 +304,9 @@ final class EgressTunnel: ChannelInboundHandler, EgressMeter {
         connected.assumeIsolated().whenComplete { result in
             switch result {
             case .success(let peer):
-                guard case .connecting(var pending) = self.state else { peer.close(promise: nil); return }
+                // What came while connecting was already held to the body's length.
+                guard case .connecting(let pending) = self.state else { peer.close(promise: nil); return }
                 self.record.decision = "allowed"
-                if let left = self.upstreamLeft {
-                    // Bytes that came while connecting count against the body too.
-                    let extra = UInt64(pending.count - first.count)
-                    let kept = min(extra, left)
-                    if kept < extra { self.record.reason = "bytes after the request were dropped" }
-                    pending.removeLast(Int(extra - kept))
-                    self.upstreamLeft = left - kept
-                }
                 self.state = .relaying(peer)
                 self.record.bytesUp += UInt64(pending.count)
                 self.shared.bytesUp += UInt64(pending.count)
@@ -301,7 +336,7 @@ final class EgressTunnel: ChannelInboundHandler, EgressMeter {
             inputClosed = true
             switch state {
             case .relaying(let peer): peer.close(mode: .output, promise: nil)
-            case .connecting: break  // passed on once connected
+            case .connecting, .resolving: break  // passed on once connected
             case .sniffing(let bytes): sniff(context, bytes, final: true)  // decide on what came
             case .findingDestination: break  // decided once the destination is read
             default: context.close(promise: nil)
@@ -322,7 +357,7 @@ final class EgressTunnel: ChannelInboundHandler, EgressMeter {
     func channelInactive(context: ChannelHandlerContext) {
         switch state {
         case .relaying(let peer): EgressPeer.closeAfterPendingWrites(peer)
-        case .connecting, .findingDestination, .sniffing, .socksGreeting, .socksRequest:
+        case .connecting, .resolving, .findingDestination, .sniffing, .socksGreeting, .socksRequest:
             record.decision = "failed"
             record.reason = record.reason ?? "the client left before the connection was made"
         case .done: break
@@ -342,14 +377,10 @@ final class EgressTunnel: ChannelInboundHandler, EgressMeter {
     func deny(_ context: ChannelHandlerContext, _ reason: String, socks reply: Socks5.Reply = .notAllowed) {
         if record.decision != "failed" { record.decision = "denied" }
         record.reason = reason
-        let wasSocksHandshake: Bool
-        switch state {
-        case .socksRequest: wasSocksHandshake = true
-        default: wasSocksHandshake = false
-        }
         if case .relaying(let peer) = state { peer.close(promise: nil) }
         state = .done
-        if wasSocksHandshake {
+        if socksReplyOwed {
+            socksReplyOwed = false
             context.writeAndFlush(wrapOutboundOut(ByteBuffer(bytes: Socks5.reply(reply)))).assumeIsolated().whenComplete { _ in
                 context.close(promise: nil)
             }

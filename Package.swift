@@ -71,7 +71,7 @@ let package = Package(
         .target(name: "Audit", dependencies: ["OCI", .product(name: "Crypto", package: "swift-crypto")]),
         .executableTarget(
             name: "safehouse-audit",
-            dependencies: ["Audit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Audit", "OCI", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // Argument parsing only.
         .executableTarget(
@@ -96,6 +96,8 @@ let package = Package(
         ),
         .testTarget(name: "EgressTests", dependencies: ["Egress"]),
         .testTarget(name: "AuditTests", dependencies: ["Audit"]),
+        // The command line: the hand-written fast path against argument-parser.
+        .testTarget(name: "CLITests", dependencies: ["safehouse", "Agent", "Runtime"]),
         .testTarget(name: "SeccompTests", dependencies: ["Seccomp", "CSeccomp", "OCI", "Linux"]),
     ]
 )

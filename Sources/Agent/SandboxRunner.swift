@@ -10,7 +10,7 @@ import Glibc
 /// `safehouse agent run`: policy → spec → bundle → create (ephemeral root, warden) →
 /// start → wait → report → delete. Nothing stays behind but what /output received.
 public struct SandboxRunner {
-    public struct Options: Sendable {
+    public struct Options: Sendable, Equatable {
         public var policy = "default"
         public var rootfs: String
         public var input: String?
@@ -102,10 +102,10 @@ public struct SandboxRunner {
         try Files.makeDirectories("/run/safehouse-agent")
         guard mkdir(bundle, 0o700) == 0 else { throw PolicyError("bundle \(bundle): \(SystemError.message(for: errno))") }
         defer { try? Files.removeTree(bundle) }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
         PhaseTrace.mark("spec generated")
-        try Files.writeAtomically(bundle + "/config.json", Array(try encoder.encode(spec)), mode: 0o600)
+        // compactJSON, not JSONEncoder: a cold JSONEncoder cost more than this whole
+        // command's own work (OCI/FastEncoding.swift).
+        try Files.writeAtomically(bundle + "/config.json", spec.compactJSON(), mode: 0o600)
         PhaseTrace.mark("bundle written")
 
         // /output belongs to the sandbox's root for the run, and back to its owner after.
@@ -128,13 +128,16 @@ public struct SandboxRunner {
         var changes = ChangeSet()
         var egress: [String] = []
         var stopped = false
+        var diskFull = false
         let status = try runtime.run(id: id, options: CreateOptions(bundle: bundle), detach: false) { record in
             let dir = runtime.store.directory(of: id)
             if let warden = record.liveWardenPid { _ = Processes.waitForExit(warden, timeout: 5) }
             report = Self.readReport(dir + "/warden.json")
             egress = EgressDecisions.read(directory: dir)
             stopped = Files.exists(dir + "/" + ContainerRuntime.stopMarker)
-            changes = ChangeSet.compute(upper: EphemeralRoot.directory(root: runtime.store.root, id: id) + "/upper", lower: record.rootfs)
+            let ephemeral = EphemeralRoot.directory(root: runtime.store.root, id: id)
+            diskFull = EphemeralRoot.isFull(ephemeral)
+            changes = ChangeSet.compute(upper: ephemeral + "/upper", lower: record.rootfs)
         }
         // The runtime made the mount points (/scratch, /input, ...): not the agent's doing.
         let mountPoints = Set((spec.mounts ?? []).map(\.destination))
@@ -153,6 +156,9 @@ public struct SandboxRunner {
         if let oom = report["oomKills"].flatMap(Int.init), oom > 0 {
             limits.append("memory (\(oom) OOM kill\(oom == 1 ? "" : "s") at \(Quantity.describe(bytes: policy.limits.memory ?? 0)))")
         }
+        // The kernel counts no ENOSPC for a tmpfs: a root that is full when the command
+        // ends is the evidence (a writer that hit the limit and then deleted is missed).
+        if diskFull { limits.append("disk (the root's \(Quantity.describe(bytes: policy.limits.disk)) filled up)") }
         if let hits = report["pidsLimitHits"].flatMap(Int.init), hits > 0 {
             limits.append("pids (\(hits) fork\(hits == 1 ? "" : "s") refused at \(policy.limits.pids ?? 0))")
         }

@@ -64,6 +64,23 @@ public struct AuditLog {
     /// the caller's parent (the runtime hands the lock to this process and does not
     /// wait: see AuditSink in the safehouse executable). Closing it releases the lock.
     public func append(id: String, records: [(kind: String, details: [String: Any])], lockedFD: Int32? = nil) throws -> UInt64 {
+        try append(id: id, texts: records.map { (kind: $0.kind, details: try JSONText.object($0.details)) }, lockedFD: lockedFD)
+    }
+
+    /// The same with each record's details as JSON object text (what `audit append`
+    /// receives): re-written canonical (CanonicalJSON) without a round trip through
+    /// JSONSerialization, which would cost this one-shot process most of its time.
+    @discardableResult
+    public func append(id: String, detailTexts records: [(kind: String, details: String)], lockedFD: Int32? = nil) throws -> UInt64 {
+        try append(id: id, texts: try records.map { r in
+            guard let canonical = CanonicalJSON.object(Array(r.details.utf8)) else {
+                throw AuditError("details of \(r.kind): not a JSON object: \(r.details)")
+            }
+            return (kind: r.kind, details: canonical)
+        }, lockedFD: lockedFD)
+    }
+
+    private func append(id: String, texts records: [(kind: String, details: String)], lockedFD: Int32?) throws -> UInt64 {
         guard !records.isEmpty else { throw AuditError("\(path): no record to append") }
         let fd: Int32
         if let lockedFD {
@@ -84,23 +101,25 @@ public struct AuditLog {
         var prev: String, seq: UInt64
         switch last {
         case .empty:
-            let open = try line(seq: 0, id: id, kind: "open",
-                            details: ["logId": Self.randomHex(16), "mac": key != nil], prev: Self.genesis)
+            let open = line(seq: 0, id: id, kind: "open",
+                            details: "{\"logId\":\"\(Self.randomHex(16))\",\"mac\":\(key != nil)}", prev: Self.genesis)
             text = open + "\n"
             prev = Self.sha256Hex(open)
             seq = 1
         case .torn(let number):
             throw AuditError("\(path): line \(number) is torn (no newline at its end): not appending; `safehouse audit verify` reports it")
         case .line(let bytes, _):
-            guard let previous = AuditRecord(line: bytes) else {
+            // Only its sequence number is needed (FlatJSONObject: no JSONSerialization).
+            guard let previous = FlatJSONObject(parsing: bytes), let last = previous.uint64("seq"),
+                  previous.string("prev") != nil, previous.string("kind") != nil else {
                 throw AuditError("\(path): the last line is not an audit record: not appending")
             }
             prev = Self.sha256Hex(bytes)
-            seq = previous.seq + 1
+            seq = last + 1
         }
         for (i, record) in records.enumerated() {
             if i > 0 { seq += 1 }
-            let next = try line(seq: seq, id: id, kind: record.kind, details: record.details, prev: prev)
+            let next = line(seq: seq, id: id, kind: record.kind, details: record.details, prev: prev)
             text += next + "\n"
             prev = Self.sha256Hex(next)
         }
@@ -113,9 +132,9 @@ public struct AuditLog {
     }
 
     /// One line, without its newline.
-    func line(seq: UInt64, id: String, kind: String, details: [String: Any], prev: String) throws -> String {
+    func line(seq: UInt64, id: String, kind: String, details: String, prev: String) -> String {
         let body = "{\"seq\":\(seq),\"time\":\"\(Self.timestamp())\",\"id\":\(JSONText.quoted(id)),"
-            + "\"kind\":\(JSONText.quoted(kind)),\"details\":\(try JSONText.object(details)),\"prev\":\"\(prev)\"}"
+            + "\"kind\":\(JSONText.quoted(kind)),\"details\":\(details),\"prev\":\"\(prev)\"}"
         guard let key else { return body }
         return String(body.dropLast()) + ",\"mac\":\"\(Self.hmacHex(body, key: key))\"}"
     }

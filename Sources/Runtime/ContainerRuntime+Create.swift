@@ -30,6 +30,9 @@ extension ContainerRuntime {
     }
 
     func createContainer(id: String, bundle: Bundle, options: CreateOptions, consoleSocketFD: FileDescriptor?) throws -> Created {
+        // Not dumpable before any fork: an init forked into a joined pid namespace is
+        // visible to that namespace's processes from its first instruction (see exec).
+        try stage("prctl(PR_SET_DUMPABLE, 0)") { try ProcessControl.setDumpable(false) }
         let spec = bundle.spec
         guard var process = spec.process else {
             throw RuntimeError("\(bundle.path)/config.json: process: is required to create a container")

@@ -71,6 +71,11 @@ extension ContainerRuntime {
             preserveFds: options.preserveFds, userNamespace: joins.contains { $0.kind == .user },
             seccomp: seccomp)
 
+        // Not dumpable from the fork on: the child is in the container's pid namespace
+        // the moment it exists, and a prctl in the child would leave a window between
+        // fork and prctl in which a container process could ptrace it or open its
+        // /proc/PID/exe (the runtime's binary). The flag is inherited; execve resets it.
+        try stage("prctl(PR_SET_DUMPABLE, 0)") { try ProcessControl.setDumpable(false) }
         // A pid namespace applies to our next child only: switch, fork, switch back.
         var restore: FileDescriptor?
         if let pidNamespace {

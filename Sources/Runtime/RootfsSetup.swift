@@ -74,58 +74,65 @@ struct RootfsSetup {
         !mounts.contains { $0.destination == "/dev" && MountOptions($0.options ?? []).isBind }
     }
 
-    /// Mounts one spec entry at its destination resolved inside the rootfs.
+    /// Mounts one spec entry at its destination inside the rootfs, through a descriptor
+    /// of the destination (MountTarget: no path is followed between check and mount).
     func mount(_ mount: Mount) throws {
         let options = MountOptions(mount.options ?? [])
         let type = mount.type ?? (options.isBind ? "bind" : "")
-        let target = try SecureJoin.resolve(mount.destination, in: rootfs)
+        let destination = mount.destination
         if type == "cgroup" {
-            try mountCgroups(at: target, options: options)
+            try mountCgroups(at: try MountTarget.open(destination, in: rootfs, making: .directory), options: options)
             return
         }
         if options.isBind || type == "bind" {
-            try bindMount(mount, options: options, target: target)
+            try bindMount(mount, options: options)
         } else {
-            try Files.makeDirectories(target)
+            let target = try MountTarget.open(destination, in: rootfs, making: .directory)
             let source = mount.source ?? type
             do {
-                try Mounts.mount(source: source, target: target, type: type, flags: options.flags, data: options.dataString)
+                try mountAt(target, source: source, type: type, flags: options.flags, data: options.dataString)
             } catch let e as SystemError where e.errno == EPERM && type == "sysfs" {
                 // In a user namespace that does not own a network namespace the kernel
                 // refuses a new sysfs; bind the host's read-only instead, as runc does.
-                try Mounts.mount(source: "/sys", target: target, type: "bind", flags: [.bind, .recursive])
-                try Mounts.mount(source: "", target: target, type: nil,
-                                 flags: [.bind, .remount, .readOnly, .recursive, .noSuid, .noDev, .noExec])
+                try mountAt(target, source: "/sys", type: "bind", flags: [.bind, .recursive])
+                try mountAt(try MountTarget.reopen(destination, in: rootfs), source: "", type: nil,
+                            flags: [.bind, .remount, .readOnly, .recursive, .noSuid, .noDev, .noExec])
             }
         }
         for p in options.propagation {
-            try Mounts.mount(source: "", target: target, type: nil, flags: p)
+            try mountAt(try MountTarget.reopen(destination, in: rootfs), source: "", type: nil, flags: p)
         }
     }
 
-    private func bindMount(_ mount: Mount, options: MountOptions, target: String) throws {
+    /// mount(2) onto the target's descriptor; a failure names the spec's destination.
+    private func mountAt(_ target: MountTarget, source: String, type: String?, flags: MountFlags, data: String? = nil) throws {
+        do {
+            try Mounts.mount(source: source, target: target.path, type: type, flags: flags, data: data)
+        } catch let e as SystemError {
+            throw SystemError(call: e.call, path: rootfs + target.destination, errno: e.errno)
+        }
+    }
+
+    private func bindMount(_ mount: Mount, options: MountOptions) throws {
         guard var source = mount.source, !source.isEmpty else {
             throw RuntimeError("bind mount needs a source")
         }
         if !source.hasPrefix("/") { source = bundle + "/" + source }
         let st = try Files.status(source)
-        if (st.st_mode & S_IFMT) == S_IFDIR {
-            try Files.makeDirectories(target)
-        } else {
-            if let slash = target.lastIndex(of: "/") { try Files.makeDirectories(String(target[..<slash])) }
-            if !Files.exists(target) { try Files.touch(target) }
-        }
+        let kind: MountTarget.Kind = (st.st_mode & S_IFMT) == S_IFDIR ? .directory : .file
+        let target = try MountTarget.open(mount.destination, in: rootfs, making: kind)
         var flags = options.flags
         flags.insert(.bind)
-        try Mounts.mount(source: source, target: target, type: "bind", flags: flags.intersection([.bind, .recursive]))
+        try mountAt(target, source: source, type: "bind", flags: flags.intersection([.bind, .recursive]))
         // Bind mounts ignore other flags on the first call: apply them in a remount,
         // keeping the flags the kernel locked (nosuid, nodev... of the source).
         let extra = flags.subtracting([.bind, .recursive, .remount])
         if !extra.isEmpty {
-            let locked = userNamespace ? Mounts.currentFlags(of: target).intersection([.noSuid, .noDev, .noExec, .noAtime, .noDirAtime, .relatime]) : []
+            let mounted = try MountTarget.reopen(mount.destination, in: rootfs)
+            let locked = userNamespace ? Mounts.currentFlags(of: mounted.path).intersection([.noSuid, .noDev, .noExec, .noAtime, .noDirAtime, .relatime]) : []
             var remount = extra.union(locked).union([.bind, .remount])
             if flags.contains(.recursive) { remount.insert(.recursive) }
-            try Mounts.mount(source: "", target: target, type: nil, flags: remount)
+            try mountAt(mounted, source: "", type: nil, flags: remount)
         }
     }
 
@@ -133,17 +140,18 @@ struct RootfsSetup {
     /// tmpfs holding one mount per v1 hierarchy, as runc lays it out. With a private
     /// cgroup namespace each is mounted fresh (the namespace scopes it); otherwise the
     /// container's own cgroup directory is bind-mounted so the host tree stays hidden.
-    private func mountCgroups(at target: String, options: MountOptions) throws {
-        try Files.makeDirectories(target)
+    private func mountCgroups(at target: MountTarget, options: MountOptions) throws {
         let cgroupLayout = cgroups.placement.layout
         if cgroupLayout.v1.isEmpty {
-            try Mounts.mount(source: "cgroup", target: target, type: "cgroup2", flags: options.flags, data: nil)
+            try mountAt(target, source: "cgroup", type: "cgroup2", flags: options.flags)
             return
         }
         let flags = options.flags.subtracting(.readOnly)
-        try Mounts.mount(source: "tmpfs", target: target, type: "tmpfs", flags: flags, data: "mode=755")
+        try mountAt(target, source: "tmpfs", type: "tmpfs", flags: flags, data: "mode=755")
+        // The fresh tmpfs is this process's alone: paths below it cannot be swapped.
+        let tmpfs = try MountTarget.reopen(target.destination, in: rootfs)
         for h in cgroupLayout.v1 {
-            let dest = target + "/" + h.name
+            let dest = tmpfs.path + "/" + h.name
             try Files.makeDirectories(dest)
             if newCgroupNamespace {
                 try Mounts.mount(source: "cgroup", target: dest, type: "cgroup", flags: options.flags, data: h.procKey)

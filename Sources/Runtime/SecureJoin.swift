@@ -6,8 +6,9 @@ import Glibc
 /// Resolves `path` inside `root` as if `root` were "/": symlinks are followed but can
 /// never lead outside `root` (an absolute link target restarts at `root`, ".." stops
 /// at it). Mount destinations go through this so that a hostile image cannot point a
-/// mount at the host (the class of CVE-2021-30465; closing the remaining race with
-/// fd-based mounting is tracked by the hardening issue).
+/// mount at the host (the class of CVE-2021-30465). What it returns is a check, not a
+/// guarantee: MountTarget walks it again from a descriptor of the root, so a swap made
+/// after the check fails the walk instead of redirecting the mount.
 enum SecureJoin {
     static func resolve(_ path: String, in root: String) throws -> String {
         var resolved: [Substring] = []

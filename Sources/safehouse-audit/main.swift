@@ -2,6 +2,7 @@ import ArgumentParser
 import Audit
 import Crypto
 import Foundation
+import OCI
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -138,15 +139,19 @@ struct Append: ParsableCommand {
     enum CodingKeys: String, CodingKey { case log, id, kind, details, key }
 
     func run() throws {
-        guard details.isEmpty || details.count == kind.count else { fail("--details: one per --kind, or none") }
-        let records = kind.enumerated().map { i, k in
+        Self.perform(log: log, id: id, kinds: kind, details: details, key: key, lockedFD: lockedFD)
+    }
+
+    /// The append itself, shared with the fast path (which never builds this command:
+    /// its property wrappers alone cost argument-parser's metadata set-up).
+    static func perform(log: String, id: String, kinds: [String], details: [String], key: String?, lockedFD: Int32?) {
+        guard details.isEmpty || details.count == kinds.count else { fail("--details: one per --kind, or none") }
+        let records = kinds.enumerated().map { i, k in
             let text = details.isEmpty ? "{}" : details[i]
-            guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
-                fail("--details: not a JSON object: \(text)")
-            }
-            return (kind: k, details: object)
+            guard CanonicalJSON.object(Array(text.utf8)) != nil else { fail("--details: not a JSON object: \(text)") }
+            return (kind: k, details: text)
         }
-        do { try AuditLog(path: log, key: loadKey(key)).append(id: id, records: records, lockedFD: lockedFD) } catch { fail("audit: \(error)") }
+        do { try AuditLog(path: log, key: loadKey(key)).append(id: id, detailTexts: records, lockedFD: lockedFD) } catch { fail("audit: \(error)") }
     }
 }
 
@@ -188,12 +193,16 @@ struct HookCommand: ParsableCommand {
 /// is most of a short command's start-up (FastPath.swift in the runtime says the same).
 func fastAppend(_ args: [String]) -> Bool {
     guard args.count >= 3, args[0] == "audit", args[1] == "append", !args[2].hasPrefix("-") else { return false }
-    var options: [String: String] = [:]
+    // Plain variables, no Dictionary: a [String: String]'s first use costs ~375K
+    // instructions of metadata in this one-shot process.
+    var id: String?, key: String?, locked: String?
     var kinds: [String] = [], details: [String] = []
     var i = 3
     while i + 1 < args.count {
         switch args[i] {
-        case "--id", "--key", "--locked-fd": options[args[i]] = args[i + 1]
+        case "--id": id = args[i + 1]
+        case "--key": key = args[i + 1]
+        case "--locked-fd": locked = args[i + 1]
         case "--kind": kinds.append(args[i + 1]); details.append("{}")
         case "--details":
             guard !kinds.isEmpty else { return false }
@@ -202,18 +211,13 @@ func fastAppend(_ args: [String]) -> Bool {
         }
         i += 2
     }
-    guard i == args.count, let id = options["--id"], !kinds.isEmpty else { return false }
-    var append = Append()
-    append.log = args[2]
-    append.id = id
-    append.kind = kinds
-    append.details = details
-    append.key = options["--key"]
-    if let text = options["--locked-fd"] {
-        guard let fd = Int32(text), fd > 2 else { return false }
-        append.lockedFD = fd
+    guard i == args.count, let id, !kinds.isEmpty else { return false }
+    var lockedFD: Int32?
+    if let locked {
+        guard let fd = Int32(locked), fd > 2 else { return false }
+        lockedFD = fd
     }
-    do { try append.run() } catch { fail("audit: \(error)") }
+    Append.perform(log: args[2], id: id, kinds: kinds, details: details, key: key, lockedFD: lockedFD)
     return true
 }
 

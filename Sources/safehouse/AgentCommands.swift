@@ -97,15 +97,22 @@ struct AgentRun: ParsableCommand {
     var summary: String = "text"
 
     func run() throws {
+        var o = flags.options()
+        o.id = id
+        AgentRun.execute(global.settings, o, summary: summary)
+    }
+
+    /// The body of `agent run`, shared with the fast path (FastPath.swift): runs the
+    /// sandbox, writes the summary and exits with the command's code.
+    static func execute(_ settings: GlobalSettings, _ options: SandboxRunner.Options, summary: String) -> Never {
         guard let format = SandboxRunner.SummaryFormat(rawValue: summary) else {
             agentFail("--summary: \"\(summary)\" is not one of text, json, none")
         }
-        var o = flags.options()
-        o.id = id
+        var o = options
         o.summary = format
         let result: (Int32, SandboxRunner.Outcome)
         do {
-            let runtime = try global.settings.runtime()
+            let runtime = try settings.runtime()
             let batch = AuditBatch()
             runtime.audit = batch.record
             defer { batch.flush() }

@@ -1,15 +1,16 @@
+import Agent
 import ArgumentParser
 import Linux
 import Runtime
 
 /// The commands engines call on every container (create, start, run, state, kill,
-/// delete) parsed by hand, because swift-argument-parser's reflection costs about
+/// delete), and `agent run`, parsed by hand, because swift-argument-parser's reflection costs about
 /// 70% of the instructions of a whole `run` (callgrind; FACTS "Start-up cost").
 ///
 /// It accepts exactly the flags the argument-parser commands declare; anything else
 /// (--help, an unknown flag, a missing argument) returns nil and the full parser
-/// handles it, with its usage errors and help. `FastPathTests` checks that both
-/// parsers agree.
+/// handles it, with its usage errors and help. `FastPathTests` (Tests/CLITests)
+/// checks that both parsers agree.
 enum FastPath {
     /// A command line the fast path understood.
     struct Invocation: Equatable {
@@ -20,6 +21,9 @@ enum FastPath {
         var force = false
         var all = false
         var positionals: [String] = []
+        /// `agent run`: the sandbox's options and --summary.
+        var agent: SandboxRunner.Options?
+        var summary = "text"
     }
 
     private struct Grammar {
@@ -42,8 +46,14 @@ enum FastPath {
         "kill": Grammar(valued: [], flags: ["--all", "-a"], positionals: 1...2),
     ]
 
+    /// `agent run`'s options that take a value (all of them do; the command follows --).
+    private static let agentRunValued: Set<String> = [
+        "--policy", "--rootfs", "--input", "--output", "--timeout", "--backend", "--id", "--summary",
+    ]
+
     /// Parses `args` (without argv[0], globals already moved after the command).
     static func parse(_ args: [String]) -> Invocation? {
+        if args.count >= 2, args[0] == "agent", args[1] == "run" { return parseAgentRun(args) }
         guard let command = args.first, let grammar = grammars[command] else { return nil }
         var inv = Invocation(command: command)
         var i = 1
@@ -79,6 +89,59 @@ enum FastPath {
         return inv
     }
 
+    /// `agent run [options] -- COMMAND...`: every option takes a value; the command is
+    /// everything after `--` (argument-parser's postTerminator), and there must be no
+    /// other positional. --rootfs is required; without it the full parser says so.
+    private static func parseAgentRun(_ args: [String]) -> Invocation? {
+        var inv = Invocation(command: "agent run")
+        var o = SandboxRunner.Options(rootfs: "", args: [])
+        var rootfs: String?
+        var i = 2
+        while i < args.count {
+            let arg = args[i]
+            i += 1
+            if arg == "--" {
+                o.args = Array(args[i...])
+                break
+            }
+            guard arg.hasPrefix("--") else { return nil }
+            var name = arg
+            var value: String?
+            if let eq = arg.firstIndex(of: "=") {
+                name = String(arg[..<eq])
+                value = String(arg[arg.index(after: eq)...])
+            }
+            if globalFlags.contains(name) {
+                guard value == nil else { return nil }
+                setFlag(name, on: &inv)
+                continue
+            }
+            guard agentRunValued.contains(name) || globalValued.contains(name) else { return nil }
+            if value == nil {
+                // argument-parser does not take a value that looks like an option.
+                guard i < args.count, !args[i].hasPrefix("-") || args[i] == "-" else { return nil }
+                value = args[i]
+                i += 1
+            }
+            guard let v = value else { return nil }
+            switch name {
+            case "--policy": o.policy = v
+            case "--rootfs": rootfs = v
+            case "--input": o.input = v
+            case "--output": o.output = v
+            case "--timeout": o.timeout = v
+            case "--backend": o.backend = v
+            case "--id": o.id = v
+            case "--summary": inv.summary = v
+            default: guard set(name, v, on: &inv) else { return nil }
+            }
+        }
+        guard let rootfs else { return nil }
+        o.rootfs = rootfs
+        inv.agent = o
+        return inv
+    }
+
     private static func set(_ name: String, _ value: String, on inv: inout Invocation) -> Bool {
         switch name {
         case "--root": inv.global.root = value
@@ -110,6 +173,7 @@ enum FastPath {
 
     /// Runs a parsed invocation; returns the process exit status.
     static func execute(_ inv: Invocation) -> Int32 {
+        if let agent = inv.agent { AgentRun.execute(inv.global, agent, summary: inv.summary) }
         do {
             let id = inv.positionals[0]
             switch inv.command {

@@ -49,6 +49,31 @@ final class AuditLogTests: XCTestCase {
         XCTAssertEqual(v.count, 5)
     }
 
+    /// `audit append`'s path: details arrive as JSON text and are written canonical
+    /// (sorted keys, compact) without JSONSerialization; the chain and MACs still hold,
+    /// and records from both paths interleave in one chain.
+    func testDetailTextsAreWrittenCanonicalAndChain() throws {
+        let key = SymmetricKey(size: .bits256)
+        let path = try makeLog(key, records: 1)
+        let log = AuditLog(path: path, key: key)
+        let seq = try log.append(id: "sb1", detailTexts: [
+            (kind: "exit", details: #"{ "z": [1, {"b": null, "a": "x\ny"}], "a": -2.5e3 }"#),
+            (kind: "delete", details: "{}"),
+        ])
+        XCTAssertEqual(seq, 3)
+        try log.append(id: "sb1", kind: "after", details: ["n": 1])
+        let ls = lines(path)
+        XCTAssertEqual(ls.count, 5)
+        XCTAssertTrue(ls[2].contains(#""details":{"a":-2.5e3,"z":[1,{"a":"x\ny","b":null}]}"#), ls[2])
+        XCTAssertTrue(ls[3].contains(#""kind":"delete","details":{},"#), ls[3])
+        let v = AuditVerifier.verify(bytes(path), key: key)
+        XCTAssertNil(v.failure.map { "\($0)" })
+        XCTAssertEqual(v.count, 5)
+        XCTAssertThrowsError(try log.append(id: "sb1", detailTexts: [(kind: "bad", details: "[1]")]))
+        XCTAssertThrowsError(try log.append(id: "sb1", detailTexts: [(kind: "bad", details: #"{"a":1,"a":2}"#)]))
+        XCTAssertEqual(lines(path).count, 5, "a refused append writes nothing")
+    }
+
     func testSHA256IsSwiftCrypto() {
         XCTAssertEqual(AuditLog.sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
     }

@@ -23,7 +23,7 @@ final class FastDecodingPropertyTests: XCTestCase {
         var generator = SeededGenerator(seed: 0x5AFE_4005E)
         var differentDocuments = Set<Data>()
         for iteration in 0..<200 {
-            let tree = prune(golden, inMap: false, using: &generator)
+            let tree = Self.prune(golden, inMap: false, using: &generator)
             let document = JSONTreeWriter.write(tree)
             differentDocuments.insert(document)
             assertFastDecodes(document, "(iteration \(iteration): \(String(decoding: document, as: UTF8.self)))")
@@ -31,7 +31,7 @@ final class FastDecodingPropertyTests: XCTestCase {
         XCTAssertGreaterThan(differentDocuments.count, 190, "the generator should vary the documents")
     }
 
-    private func prune(_ tree: JSONTree, inMap: Bool, using generator: inout SeededGenerator) -> JSONTree {
+    static func prune(_ tree: JSONTree, inMap: Bool, using generator: inout SeededGenerator) -> JSONTree {
         switch tree {
         case .array(let elements):
             return .array(elements.map { prune($0, inMap: false, using: &generator) })

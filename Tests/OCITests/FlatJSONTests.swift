@@ -26,3 +26,17 @@ final class FlatJSONTests: XCTestCase {
         XCTAssertNil(FlatJSONObject(parsing: Array("{\"a\":".utf8)))
     }
 }
+
+final class CanonicalJSONTests: XCTestCase {
+    func testSortsKeysAtEveryLevelAndKeepsNumbersAsWritten() {
+        XCTAssertEqual(CanonicalJSON.object(Array(#" {"b": {"d": 1, "c": [true, null, 1.50]}, "a": "\u00e9\n\"/"} "#.utf8)),
+                       #"{"a":"é\n\"/","b":{"c":[true,null,1.50],"d":1}}"#)
+        XCTAssertEqual(CanonicalJSON.object(Array("{}".utf8)), "{}")
+    }
+
+    func testRefusesWhatIsNotOneObject() {
+        for text in ["[1]", "1", "\"s\"", "{\"a\":1,\"a\":2}", "{\"a\":1", "{} {}", ""] {
+            XCTAssertNil(CanonicalJSON.object(Array(text.utf8)), text)
+        }
+    }
+}

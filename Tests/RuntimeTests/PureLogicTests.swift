@@ -64,6 +64,55 @@ final class SecureJoinTests: XCTestCase {
     }
 }
 
+/// MountTarget: the walk that follows SecureJoin's check cannot be redirected.
+final class MountTargetTests: XCTestCase {
+    var base = ""
+    var root: String { base + "/root" }
+    var outside: String { base + "/outside" }
+
+    override func setUpWithError() throws {
+        base = "/tmp/safehouse-mounttarget-\(getpid())"
+        try Files.makeDirectories(root + "/mnt/x")
+        try Files.makeDirectories(outside)
+    }
+
+    override func tearDownWithError() throws { try Files.removeTree(base) }
+
+    /// The race of CVE-2021-30465, made deterministic: the destination is resolved while
+    /// /mnt/x is a directory, then x becomes a link to a host directory before the
+    /// walk. The walk refuses; nothing is made outside the root.
+    func testComponentSwappedForASymlinkAfterTheCheckIsRefused() throws {
+        XCTAssertEqual(try SecureJoin.resolve("/mnt/x/y", in: root), root + "/mnt/x/y")
+        try Files.removeTree(root + "/mnt/x")
+        try Files.symlink(outside, at: root + "/mnt/x")
+        XCTAssertThrowsError(try MountTarget.walk(["mnt", "x", "y"], in: root, making: .directory, for: "/mnt/x/y")) {
+            XCTAssertTrue("\($0)".contains("mount destination /mnt/x/y"), "\($0)")
+        }
+        XCTAssertEqual(try Files.list(outside), [], "nothing was made through the link")
+        // The final component swapped too (a file target).
+        try Files.remove(root + "/mnt/x")
+        try Files.makeDirectories(root + "/mnt")
+        try Files.symlink(outside + "/f", at: root + "/mnt/f")
+        XCTAssertThrowsError(try MountTarget.walk(["mnt", "f"], in: root, making: .file, for: "/mnt/f"))
+        XCTAssertFalse(Files.exists(outside + "/f"))
+    }
+
+    func testMakesMissingPartsInsideTheRoot() throws {
+        let dir = try MountTarget.open("/a/b/c", in: root, making: .directory)
+        XCTAssertTrue(Files.isDirectory(root + "/a/b/c"))
+        XCTAssertTrue(dir.path.hasPrefix("/proc/self/fd/"))
+        XCTAssertEqual(try Files.readLink(dir.path), root + "/a/b/c")
+        _ = try MountTarget.open("/a/file", in: root, making: .file)
+        XCTAssertTrue(Files.exists(root + "/a/file") && !Files.isDirectory(root + "/a/file"))
+        // A link in the image is followed inside the root, as SecureJoin has it.
+        try Files.symlink(outside, at: root + "/abs")
+        let through = try MountTarget.open("/abs/d", in: root, making: .directory)
+        XCTAssertEqual(try Files.readLink(through.path), root + outside + "/d")
+        XCTAssertEqual(try Files.list(outside), [])
+        XCTAssertThrowsError(try MountTarget.open("/a/file", in: root, making: .directory))
+    }
+}
+
 final class SyncMessageTests: XCTestCase {
     func testRoundTrip() {
         let messages: [SyncMessage] = [.needIDMaps, .idMapsWritten, .initPid(42), .readyForRuntimeHooks,

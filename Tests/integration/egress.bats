@@ -138,7 +138,7 @@ ask() {
 	[[ "$output" == *"200 Connection established"* ]]
 	[[ "$output" != *"hello from the world"* ]]
 	# The host's namespace cannot reach the proxy.
-	! curl -s --max-time 2 -o /dev/null http://127.0.0.1:3128/
+	! curl -s --max-time 2 -o /dev/null http://127.0.0.1:3128/ || false
 	# One record per decision, in the sandbox's state directory while it lives.
 	local audit
 	audit="$(cat "$ROOT/$id/egress.jsonl")"
@@ -206,7 +206,7 @@ ask() {
 	echo "$output"
 	[ "$output" = "hello from the world" ]
 	# No warden (and so no proxy) outlives its sandbox.
-	! pgrep -f "safehouse-warden --state-dir $ROOT/" >/dev/null
+	! pgrep -f "safehouse-warden --state-dir $ROOT/" >/dev/null || false
 }
 
 @test "egress: the byte quota cuts a download; the idle timeout ends a silent connection" {

@@ -57,7 +57,7 @@ done" ]
 		if [ "$status" -eq 0 ]; then
 			echo "# cwd fd $n: $out"
 			case "$(echo "$out" | head -n1)" in /proc/* | /dev/* | /) ;; *) false ;; esac
-			! echo "$out" | grep -q "config.json\|state.json\|rootfs"
+			! echo "$out" | grep -q "config.json\|state.json\|rootfs" || false
 		fi
 	done
 }
@@ -97,5 +97,109 @@ done" ]
 	# Nothing reached the host outside the root.
 	[ -z "$(ls -A "$target")" ]
 	[ ! -e /escaped ]
-	! grep -q "$target" /proc/self/mountinfo
+	! grep -q "$target" /proc/self/mountinfo || false
+}
+
+# CVE-2021-30465 itself, and the mount-target races fixed in later runc releases: while
+# the runtime sets up, another process sharing the rootfs (on the host here, a second
+# container on the same volume in the wild) swaps a mount destination between a
+# directory and a symlink to a host path. The link names the rootfs's own /escaped as
+# a host path: a runtime that follows it on the host mounts onto <rootfs>/escaped/y,
+# which the container then sees at /escaped/y; resolved inside the root it means
+# <rootfs>/<rootfs>/escaped instead. Many mounts per container, many containers: each
+# run either fails (the swap was caught: fail closed) or has every mount inside.
+@test "escapes: a mount destination swapped for a symlink during set-up never redirects the mount" {
+	local r="$TEST_TMP/rootfs" n mounts='[]' i
+	cp -a "$ROOTFS" "$r"
+	mkdir -p "$r/mnt" "$r/escaped"
+	for i in $(seq 30); do
+		mounts="$(jq -c --arg i "$i" '. + [{"destination": "/mnt/x/y", "type": "tmpfs", "source": "tmpfs", "options": ["size=\($i)k"]}]' <<<"$mounts")"
+	done
+	config '.root.path = $r | .root.readonly = false | .mounts += $m' --arg r "$r" --argjson m "$mounts"
+	cmd 'if grep -q " /escaped[/ ]" /proc/self/mountinfo; then echo ESCAPED; fi; echo done'
+	# The swapper: renameat2(RENAME_EXCHANGE) in a tight loop, so that x is a directory
+	# and a link to the host path by turns (never absent), microseconds apart.
+	mkdir -p "$r/mnt/x/y" "$r/escaped/y"
+	ln -s "$r/escaped" "$r/mnt/xalt"
+	python3 - "$r/mnt" <<-'PY' &
+		import ctypes, os, sys
+		libc = ctypes.CDLL(None, use_errno=True)
+		os.chdir(sys.argv[1])
+		while True:
+		    libc.renameat2(-100, b"x", -100, b"xalt", 2)  # AT_FDCWD, RENAME_EXCHANGE
+	PY
+	local racer=$!
+	local ok=0 refused=0 escaped=0 id out
+	for n in $(seq 40); do
+		id="$(new_id)"
+		if out="$("$RUNTIME" --root "$ROOT" run --bundle "$BUNDLE" "$id" </dev/null 2>&1)"; then
+			ok=$((ok + 1))
+		else
+			refused=$((refused + 1))
+			"$RUNTIME" --root "$ROOT" delete --force "$id" >/dev/null 2>&1 || true
+		fi
+		case "$out" in *ESCAPED*) escaped=$((escaped + 1)) ;; esac
+	done
+	kill "$racer"
+	wait "$racer" 2>/dev/null || true
+	echo "# runs: $ok completed, $refused refused, $escaped escaped" >&3
+	[ "$escaped" = 0 ]
+	# Nothing outside the container's namespace was mounted on.
+	! grep -q "$r" /proc/self/mountinfo || false
+	# And the runtime still runs containers (refusals are the race caught, not a wedge).
+	rm -rf "$r/mnt/x" "$r/mnt/xalt"
+	cmd 'echo done'
+	run_both
+	[ "$rt_out" = "done" ]
+}
+
+# The container attacks `exec` while it is set up: the process exec forks into the
+# container's pid namespace runs the runtime's code until its execve. A watcher in the
+# container (exec_attacker.c, the container's init) tries every new process at once.
+attacker_container() {
+	local r="$TEST_TMP/rootfs"
+	cp -a "$ROOTFS" "$r"
+	gcc -static -O2 -o "$r/exec_attacker" "$BATS_TEST_DIRNAME/exec_attacker.c"
+	config '.root.path = $r | .root.readonly = false | .process.terminal = false | .process.args = ["/exec_attacker", $mode, $secs]' \
+		--arg r "$r" --arg mode "$1" --arg secs "$2"
+	ATTACKER="$(new_id)"
+	rt run --detach --bundle "$BUNDLE" "$ATTACKER" </dev/null >"$TEST_TMP/attacker.out" 2>&1
+	wait_for 10 grep -q ready "$TEST_TMP/attacker.out"
+}
+
+@test "escapes: a container that ptraces and opens /proc/PID/exe of every new process never reaches the runtime during exec" {
+	attacker_container ptrace 6
+	local i status
+	# The container may stop or kill its own processes (a traced program can die of
+	# it, under runc too): exec's status is not the point, reaching the runtime is.
+	for i in $(seq 30); do
+		status=0
+		timeout 20 "$RUNTIME" --root "$ROOT" exec "$ATTACKER" /bin/true </dev/null >/dev/null 2>&1 || status=$?
+		[ "$status" != 124 ]
+	done
+	wait_for 20 grep -q scans "$TEST_TMP/attacker.out"
+	echo "# attacker: $(tr '\n' ' ' <"$TEST_TMP/attacker.out")" >&3
+	grep -q "^scans [1-9]" "$TEST_TMP/attacker.out"
+	! grep -q RUNTIME "$TEST_TMP/attacker.out" || false
+	rt delete --force "$ATTACKER"
+}
+
+@test "escapes: a container that SIGKILLs every new process cannot wedge exec or leave anything behind" {
+	attacker_container kill 8
+	local i status hung=0
+	for i in $(seq 20); do
+		status=0
+		timeout 20 "$RUNTIME" --root "$ROOT" exec "$ATTACKER" /bin/sleep 1 </dev/null >/dev/null 2>&1 || status=$?
+		[ "$status" != 124 ] || hung=$((hung + 1))
+	done
+	[ "$hung" = 0 ]
+	# The runtime is unharmed: its root lists the container, and it still execs once
+	# the attacker is gone.
+	wait_for 20 grep -q scans "$TEST_TMP/attacker.out"
+	rt delete --force "$ATTACKER"
+	[ -z "$(rt list --quiet)" ]
+	! pgrep -f -- "--root $ROOT" >/dev/null || false
+	cmd 'echo done'
+	run_both
+	[ "$rt_out" = done ]
 }

@@ -91,8 +91,8 @@ poststop stopped null bundle-ok FOO=poststop" ]
 	: >"$HOOKLOG"
 	rt create --bundle "$BUNDLE" "$id" </dev/null
 	[ "$(head -3 "$HOOKLOG" | cut -d' ' -f1 | tr '\n' ' ')" = "prestart createRuntime createContainer " ]
-	! grep -q '^startContainer' "$HOOKLOG"
-	! grep -q '^main' "$HOOKLOG"
+	! grep -q '^startContainer' "$HOOKLOG" || false
+	! grep -q '^main' "$HOOKLOG" || false
 	# runc 1.1 runs poststart at the end of create (spec: after start's exec).
 	runtime_is_runc11 || ! grep -q '^poststart' "$HOOKLOG"
 	rt start "$id"
@@ -100,7 +100,7 @@ poststop stopped null bundle-ok FOO=poststop" ]
 	grep -q '^startContainer created' "$HOOKLOG"
 	grep -q '^poststart' "$HOOKLOG"
 	grep -q '^main' "$HOOKLOG"
-	! grep -q '^poststop' "$HOOKLOG"
+	! grep -q '^poststop' "$HOOKLOG" || false
 	rt delete "$id"
 	[ "$(tail -1 "$HOOKLOG")" = "poststop stopped null bundle-ok FOO=poststop" ]
 }

@@ -199,7 +199,7 @@ sleeper() { config '.process.args = ["sleep", "100"]'; }
 	[ "$status" = 0 ]
 	local i
 	for i in $(seq 50); do kill -0 "$leftover" 2>/dev/null || break; sleep 0.1; done
-	! kill -0 "$leftover" 2>/dev/null
+	! kill -0 "$leftover" 2>/dev/null || false
 	run rt kill --all "$id" KILL
 	[ "$status" = 0 ]
 	rt delete "$id"
@@ -530,5 +530,5 @@ console_run() {
 	[ ! -d "$ROOT/$id" ]
 	[ ! -d "$pids_dir" ]
 	[ ! -d "/sys/fs/cgroup/freezer${mine%/}/$id" ]
-	! kill -0 "$orphan" 2>/dev/null
+	! kill -0 "$orphan" 2>/dev/null || false
 }

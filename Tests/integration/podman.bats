@@ -318,7 +318,7 @@ logs_have() { pm logs "$1" 2>/dev/null | grep -qx "$2"; }
 	pm rm -f -t 0 "$id" >/dev/null
 	run pm container exists "$id"
 	[ "$status" = 1 ]
-	! kill -0 "$pid" 2>/dev/null
+	! kill -0 "$pid" 2>/dev/null || false
 	run "$RUNTIME" state "$id"
 	[ "$status" != 0 ]
 	[ ! -d "$cg" ]

@@ -47,6 +47,8 @@
 #define SH_MS_LAZYTIME    (1UL << 25)
 
 #define SH_MNT_DETACH 2
+// O_PATH (glibc defines it only under _GNU_SOURCE, which Swift does not set).
+#define SH_O_PATH 010000000
 
 int sh_unshare(int flags);
 int sh_setns(int fd, int nstype);

@@ -1,0 +1,87 @@
+import CLinux
+import Linux
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A mount destination held open inside the root filesystem, so that the mount lands on
+/// the very directory (or file) that was checked.
+///
+/// SecureJoin resolves a destination inside the root, but between that check and
+/// mount(2) another process sharing the directory (a second container on the same
+/// volume, CVE-2021-30465) can swap a component for a symlink to the host, and a
+/// path-based mount would follow it. So the resolved path is walked again from a
+/// descriptor of the root, one component at a time with O_NOFOLLOW (a component that
+/// has become a symlink fails the walk: set-up stops rather than mount elsewhere),
+/// missing components are made with mkdirat on the descriptor already held (an O_PATH
+/// descriptor serves as the directory of the *at calls), and the
+/// mount goes to /proc/self/fd/N, which names the open file itself, not a path. runc
+/// mounts through /proc/self/fd for the same reason.
+struct MountTarget {
+    /// The destination as the spec writes it, for messages.
+    let destination: String
+    let fd: FileDescriptor
+
+    /// What mount(2) is given: the descriptor's magic link.
+    var path: String { "/proc/self/fd/\(fd.rawValue)" }
+
+    enum Kind { case directory, file }
+
+    /// Opens `destination` inside `rootfs`, making it (and missing parents) as `kind`.
+    static func open(_ destination: String, in rootfs: String, making kind: Kind) throws -> MountTarget {
+        try open(destination, in: rootfs, making: Optional(kind))
+    }
+
+    /// Opens an existing destination again: after a mount, the new mount's root (the
+    /// descriptor taken before it still names the directory underneath).
+    static func reopen(_ destination: String, in rootfs: String) throws -> MountTarget {
+        try open(destination, in: rootfs, making: nil)
+    }
+
+    private static func open(_ destination: String, in rootfs: String, making kind: Kind?) throws -> MountTarget {
+        let resolved = try SecureJoin.resolve(destination, in: rootfs)
+        // SecureJoin returns rootfs + "/" + components without symlinks, ".." or "."
+        // (as they were when it looked).
+        let relative = resolved.count > rootfs.count ? String(resolved.dropFirst(rootfs.count + 1)) : ""
+        return try walk(relative.split(separator: "/").map(String.init), in: rootfs, making: kind, for: destination)
+    }
+
+    /// The walk from the root's descriptor along components SecureJoin resolved; what
+    /// changed since it looked fails here (tests swap a component in between).
+    static func walk(_ components: [String], in rootfs: String, making kind: Kind?, for destination: String) throws -> MountTarget {
+        var current = try FileDescriptor.open(rootfs, SH_O_PATH | O_DIRECTORY)
+        for (i, name) in components.enumerated() {
+            let last = i == components.count - 1
+            let next = Glibc.openat(current.rawValue, name, SH_O_PATH | O_NOFOLLOW | O_CLOEXEC)
+            if next >= 0 {
+                current = FileDescriptor(adopting: next)
+                continue
+            }
+            guard errno == ENOENT, let kind else { throw changed(destination, errno) }
+            if last && kind == .file {
+                // O_NOFOLLOW | O_EXCL: nothing that appeared meanwhile is followed.
+                let made = Glibc.openat(current.rawValue, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
+                if made < 0, errno != EEXIST { throw changed(destination, errno) }
+                if made >= 0 { Glibc.close(made) }
+            } else {
+                if Glibc.mkdirat(current.rawValue, name, 0o755) != 0, errno != EEXIST { throw changed(destination, errno) }
+            }
+            let again = Glibc.openat(current.rawValue, name, SH_O_PATH | O_NOFOLLOW | O_CLOEXEC)
+            guard again >= 0 else { throw changed(destination, errno) }
+            current = FileDescriptor(adopting: again)
+        }
+        var st = Glibc.stat()
+        guard fstat(current.rawValue, &st) == 0 else { throw changed(destination, errno) }
+        let type = st.st_mode & S_IFMT
+        // A symlink here was put in place after SecureJoin looked (SH_O_PATH | O_NOFOLLOW
+        // opens the link itself): refuse it.
+        if type == S_IFLNK { throw changed(destination, ELOOP) }
+        if kind == .directory, type != S_IFDIR { throw RuntimeError("mount destination \(destination): not a directory") }
+        return MountTarget(destination: destination, fd: current)
+    }
+
+    private static func changed(_ destination: String, _ code: Int32) -> RuntimeError {
+        let why = code == ELOOP ? "a symlink appeared while the container was set up" : SystemError.message(for: code)
+        return RuntimeError("mount destination \(destination): \(why)")
+    }
+}

@@ -486,3 +486,23 @@ while True:
 	[ "$status" -ne 0 ]
 	[ "$output" = "safehouse: policy $TEST_TMP/bad.yaml: network.mode: \"sideways\" is not one of explicit, transparent, both" ]
 }
+
+@test "transparent: an engine-run sandbox counts exfiltration-shaped queries in the warden's report; its decisions reach its audit log at delete" {
+	printf 'audit: %s\n' "$TEST_TMP/engine.audit.jsonl" >>"$POLICY"
+	# The spec an engine would run: the policy travels in its annotations.
+	"$RUNTIME" agent spec --policy "$POLICY" --rootfs "$ROOTFS" -- \
+		sh -c 'unset http_proxy; nslookup other.test; nslookup -type=txt www.test; timeout 5 wget -q -O- http://www.test/hello.txt' >"$BUNDLE/config.json"
+	jq -e '.annotations["io.safehouse.network.mode"] == "both"' "$BUNDLE/config.json"
+	local id="egress-$$-engine"
+	run "$RUNTIME" --root "$ROOT" run --bundle "$BUNDLE" "$id"
+	echo "$output"
+	[[ "$output" == *"hello from the world"* ]]
+	"$RUNTIME" --root "$ROOT" delete --force "$id" 2>/dev/null || true
+	local log="$TEST_TMP/engine.audit.jsonl"
+	"$RUNTIME" audit verify "$log"
+	jq -c 'select(.kind == "warden" or .kind == "egress") | .details' "$log"
+	# other.test (A and AAAA: NXDOMAIN each) and the TXT query.
+	[ "$(jq -s 'map(select(.kind == "warden")) | .[0].details.report.dnsSuspicious' "$log")" = 3 ]
+	[ "$(jq -s 'map(select(.kind == "egress" and .details.decision.method == "DNS" and .details.decision.decision == "denied")) | length' "$log")" = 3 ]
+	[ "$(jq -s 'map(select(.kind == "egress" and .details.decision.method == "TCP" and .details.decision.decision == "allowed" and .details.decision.host == "www.test")) | length' "$log")" = 1 ]
+}

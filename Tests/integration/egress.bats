@@ -325,6 +325,11 @@ end_sandbox() {
 	# Each decision is also one record of the hash-chained audit log, in order.
 	"$RUNTIME" audit verify "$TEST_TMP/audit.jsonl"
 	[ "$(jq -c -S -s 'map(select(.kind == "egress") | .details.decision)' "$TEST_TMP/audit.jsonl")" = "$(echo "$summary" | jq -c -S '.egress')" ]
+	# IPv6: a name with only an AAAA answer, captured on [::1] (IP6T_SO_ORIGINAL_DST).
+	noproxy 'timeout 10 wget -q -O- http://www6.test/hello.txt'
+	[ "$output" = "hello from the world" ]
+	[ "$(records '.method == "TCP" and .decision == "allowed" and .host == "www6.test" and .address == "2001:db8:5::2"')" = 1 ]
+	[ "$(records '.method == "DNS" and .host == "www6.test" and .address == "2001:db8:5::2"')" = 1 ]
 	# As through the proxy: one request per connection; a pipelined second one, whose
 	# Host was never checked, does not reach the server.
 	noproxy 'printf "GET /hello.txt HTTP/1.1\r\nHost: www.test\r\n\r\nGET /hello.txt HTTP/1.1\r\nHost: evil.test\r\n\r\n" | timeout 5 nc www.test 80'

@@ -511,3 +511,19 @@ while True:
 	[ "$(jq -s 'map(select(.kind == "egress" and .details.decision.method == "DNS" and .details.decision.decision == "denied")) | length' "$log")" = 3 ]
 	[ "$(jq -s 'map(select(.kind == "egress" and .details.decision.method == "TCP" and .details.decision.decision == "allowed" and .details.decision.host == "www.test")) | length' "$log")" = 1 ]
 }
+
+@test "transparent: it fails closed: with the capture rules flushed, nothing leaves" {
+	sandbox "egress-$$-closed"
+	# Captured while the rules stand...
+	run nsenter -t "$pid" -n curl -s --noproxy '*' --max-time 5 --resolve www.test:80:198.51.100.2 http://www.test/hello.txt
+	[ "$output" = "hello from the world" ]
+	# ...and after what a sandbox given CAP_NET_ADMIN could do to its own namespace:
+	nsenter -t "$pid" -n nft flush ruleset
+	run nsenter -t "$pid" -n curl -s --noproxy '*' --max-time 3 --resolve www.test:80:198.51.100.2 http://www.test/hello.txt
+	[ "$status" -ne 0 ]
+	[ -z "$output" ]
+	run nsenter -t "$pid" -n curl -s --noproxy '*' --max-time 3 "http://[2001:db8:5::2]/hello.txt"
+	[ "$status" -ne 0 ]
+	[ -z "$output" ]
+	end_sandbox "egress-$$-closed"
+}

@@ -29,6 +29,9 @@ final class EgressTunnel: ChannelInboundHandler, EgressMeter {
         case sniffing([UInt8])
         /// Waiting for a name lookup (off the event loop); bytes that arrive wait here.
         case resolving([UInt8])
+        /// Captured TCP to port 53: answered here, query by query (RFC 7766 framing),
+        /// as the sandbox's resolver answers UDP; nothing is relayed.
+        case dnsOverTCP([UInt8])
         case connecting([UInt8])
         case relaying(Channel)
         case done
@@ -50,6 +53,9 @@ final class EgressTunnel: ChannelInboundHandler, EgressMeter {
     var upstreamLeft: UInt64?
     /// SOCKS: the request was read and its reply not yet sent (a refusal answers it).
     var socksReplyOwed = false
+    /// DNS over TCP: every query is its own record, the connection none; answers owed.
+    var recordsItself = false
+    var answersOwed = 0
 
     init(shared: EgressShared, kind: Kind) {
         self.shared = shared
@@ -98,6 +104,11 @@ final class EgressTunnel: ChannelInboundHandler, EgressMeter {
             if destination.isCaptureListener(port: listenerPort) {
                 return self.deny(context, "\(destination) is the capture listener itself")
             }
+            if destination.port == 53 {
+                self.recordsItself = true
+                self.state = .dnsOverTCP([])
+                return self.answerDNS(context, pending)
+            }
             guard ClaimedName.sniffs(port: destination.port) else { return self.decideCaptured(context, claimed: nil, pending: pending) }
             self.state = .sniffing([])
             self.sniff(context, pending)
@@ -113,6 +124,7 @@ final class EgressTunnel: ChannelInboundHandler, EgressMeter {
         case .socksRequest(let pending): socksRequest(context, pending + bytes())
         case .sniffing(let pending): sniff(context, pending + bytes())
         case .resolving(let pending): state = .resolving(pending + upstream(bytes()))
+        case .dnsOverTCP(let pending): answerDNS(context, pending + bytes())
         case .connecting(let pending): state = .connecting(pending + upstream(bytes()))
         case .relaying(let peer):
             if upstreamLeft != nil {
@@ -138,6 +150,33 @@ final class EgressTunnel: ChannelInboundHandler, EgressMeter {
         if n < UInt64(bytes.count) { record.reason = "bytes after the request were dropped" }
         upstreamLeft = left - n
         return Array(bytes.prefix(Int(n)))
+    }
+
+    /// Answers every whole length-prefixed query in `bytes`; keeps the rest.
+    func answerDNS(_ context: ChannelHandlerContext, _ bytes: [UInt8]) {
+        var rest = bytes[...]
+        let channel = context.channel
+        while rest.count >= 2 {
+            let length = Int(rest[rest.startIndex]) << 8 | Int(rest[rest.startIndex + 1])
+            guard length >= 12, length <= DNSMessage.maximumQueryLength else {
+                recordsItself = false
+                record.method = "DNS"
+                record.host = ""
+                return deny(context, "DNS over TCP: a message of \(length) bytes")
+            }
+            guard rest.count >= 2 + length else { break }
+            let query = Array(rest.dropFirst(2).prefix(length))
+            rest = rest.dropFirst(2 + length)
+            // A message of 12 bytes or more has an id, so it is always answered.
+            answersOwed += 1
+            EgressDNSResponder(shared: shared).respond(to: query, on: context.eventLoop) { answer in
+                channel.writeAndFlush(ByteBuffer(bytes: [UInt8(answer.count >> 8), UInt8(answer.count & 0xFF)] + answer), promise: nil)
+                self.answersOwed -= 1
+                if self.inputClosed, self.answersOwed == 0 { EgressPeer.closeAfterPendingWrites(channel) }
+            }
+        }
+        state = .dnsOverTCP(Array(rest))
+        if inputClosed, answersOwed == 0 { EgressPeer.closeAfterPendingWrites(channel) }
     }
 
     // MARK: Deciding
@@ -271,6 +310,7 @@ final class EgressTunnel: ChannelInboundHandler, EgressMeter {
             case .relaying(let peer): peer.close(mode: .output, promise: nil)
             case .connecting, .resolving: break  // passed on once connected
             case .sniffing(let bytes): sniff(context, bytes, final: true)  // decide on what came
+            case .dnsOverTCP(let bytes): answerDNS(context, bytes)  // closes once answered
             case .findingDestination: break  // decided once the destination is read
             default: context.close(promise: nil)
             }
@@ -290,6 +330,7 @@ final class EgressTunnel: ChannelInboundHandler, EgressMeter {
     func channelInactive(context: ChannelHandlerContext) {
         switch state {
         case .relaying(let peer): EgressPeer.closeAfterPendingWrites(peer)
+        case .dnsOverTCP: break
         case .connecting, .resolving, .findingDestination, .sniffing, .socksGreeting, .socksRequest:
             record.decision = "failed"
             record.reason = record.reason ?? "the client left before the connection was made"
@@ -344,6 +385,7 @@ final class EgressTunnel: ChannelInboundHandler, EgressMeter {
         guard !recorded else { return }
         recorded = true
         if counted { shared.connections -= 1 }
+        if recordsItself { return }
         record.milliseconds = UInt64(max(0, (NIODeadline.now() - started).nanoseconds / 1_000_000))
         shared.audit.append(record)
     }

@@ -373,15 +373,35 @@ while True:
 		anyq = head + b"\x03www\x04test\x00" + struct.pack("!HH", 255, 1)
 		for q in (long, anyq):
 		    r = ask(q); print(hex(struct.unpack("!H", r[:2])[0]), r[3] & 0xF)
+		# DNS over TCP to any address (captured, answered by the warden): two queries
+		# on one connection, then the client's end.
+		t = socket.create_connection(("203.0.113.53", 53), timeout=5)
+		for name in (b"\x03www\x04test\x00", b"\x05other\x04test\x00"):
+		    q = head + name + struct.pack("!HH", 1, 1); t.sendall(struct.pack("!H", len(q)) + q)
+		t.shutdown(socket.SHUT_WR)
+		data = b""
+		while True:
+		    c = t.recv(4096)
+		    if not c: break
+		    data += c
+		while data:
+		    n = struct.unpack("!H", data[:2])[0]; r = data[2:2 + n]; data = data[2 + n:]
+		    print("tcp", r[3] & 0xF, ".".join(map(str, r[-4:])) if r[7] else "-")
 	PY
 	run nsenter -t "$pid" -n python3 "$TEST_TMP/rawdns.py"
 	echo "$output"
 	[ "$output" = "0x1234 5
-0x1234 5" ]
+0x1234 5
+tcp 0 198.51.100.2
+tcp 3 -" ]
 	local audit="$ROOT/egress-$$-dns/egress.jsonl"
 	cat "$audit"
 	jq -e -s 'map(select(.method == "DNS" and .reason == "label of 70 bytes (at most 63)")) | length == 1' "$audit"
 	jq -e -s 'map(select(.method == "DNS" and .reason == "ANY queries are refused (www.test)")) | length == 1' "$audit"
+	# Over TCP: one record per query, none for the connection.
+	jq -e -s 'map(select(.method == "DNS" and .host == "www.test" and .decision == "allowed")) | length == 1' "$audit"
+	jq -e -s 'map(select(.method == "DNS" and .host == "other.test" and .decision == "denied")) | length == 1' "$audit"
+	jq -e -s 'map(select(.method == "TCP")) | length == 0' "$audit"
 	end_sandbox "egress-$$-dns"
 }
 

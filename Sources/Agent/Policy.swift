@@ -1,3 +1,5 @@
+import Runtime
+
 /// A sandbox policy: what an agent may read, write, reach and use. Written in YAML or
 /// JSON with human units (Quantity) and read strictly (PolicyReader): an unknown key
 /// or a bad value is an error that names it.
@@ -71,6 +73,9 @@ public struct Policy: Equatable, Sendable {
         public var maxConnections: Int?
         public var maxBytes: UInt64?
         public var idleTimeout: Double?
+        /// `explicit` (the proxies, named in the environment), `transparent` (every
+        /// connection captured, DNS answered by the warden) or `both` (the default).
+        public var mode: EgressMode = .both
     }
 
     public enum Backend: String, Sendable, CaseIterable { case native, gvisor }

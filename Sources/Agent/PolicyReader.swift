@@ -1,4 +1,5 @@
 import Egress
+import Runtime
 /// Reads a policy document (YAML, or JSON, which YAML reads too) strictly: every key
 /// must be known, every value of the right kind and unit. Errors read
 /// "policy SOURCE: limits.memory: "512MB!" is not a size (use 512Mi, 1G, 65536 ...)".
@@ -62,12 +63,18 @@ public enum PolicyReader {
                 }
             case "workdir": policy.workdir = try r.absolutePath(value, key)
             case "network":
-                let n = try r.map(value, key, known: ["allow", "idleTimeout", "maxBytes", "maxConnections"])
+                let n = try r.map(value, key, known: ["allow", "idleTimeout", "maxBytes", "maxConnections", "mode"])
                 for (k, v) in n {
                     switch k {
                     case "maxConnections": policy.network.maxConnections = try r.integer(v, "network.maxConnections", range: 1...65_536)
                     case "maxBytes": policy.network.maxBytes = try r.size(v, "network.maxBytes")
                     case "idleTimeout": policy.network.idleTimeout = try r.duration(v, "network.idleTimeout")
+                    case "mode":
+                        let text = try r.string(v, "network.mode")
+                        guard let m = EgressMode(rawValue: text) else {
+                            throw r.error("network.mode", "\"\(text)\" is not one of explicit, transparent, both")
+                        }
+                        policy.network.mode = m
                     default: break
                     }
                 }

@@ -133,9 +133,7 @@ public struct SandboxRunner {
             let dir = runtime.store.directory(of: id)
             if let warden = record.liveWardenPid { _ = Processes.waitForExit(warden, timeout: 5) }
             report = Self.readReport(dir + "/warden.json")
-            if let bytes = try? Files.read(dir + "/egress.jsonl", limit: 16 << 20) {
-                egress = String(decoding: bytes, as: UTF8.self).split(separator: "\n").map(String.init)
-            }
+            egress = EgressDecisions.read(directory: dir)
             stopped = Files.exists(dir + "/" + ContainerRuntime.stopMarker)
             let ephemeral = EphemeralRoot.directory(root: runtime.store.root, id: id)
             diskFull = EphemeralRoot.isFull(ephemeral)
@@ -168,6 +166,7 @@ public struct SandboxRunner {
         // start, exit and delete through the same closure).
         for limit in limits { runtime.audit?(spec.annotations, id, "limit") { ["limit": .string(limit)] } }
         runtime.audit?(spec.annotations, id, "changes") { changes.auditDetails }
+        for details in EgressDecisions.auditDetails(egress) { runtime.audit?(spec.annotations, id, "egress") { details } }
         let outcome = Outcome(id: id, policy: o.policy, exitCode: code, seconds: Self.now() - started,
                               limitsHit: limits, changes: changes, egress: egress)
         return (code, outcome)

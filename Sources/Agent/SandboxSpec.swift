@@ -1,3 +1,4 @@
+import Egress
 import OCI
 import Runtime
 
@@ -15,6 +16,8 @@ public enum SandboxAnnotation {
     public static let networkMaxConnections = "io.safehouse.network.maxConnections"
     public static let networkMaxBytes = "io.safehouse.network.maxBytes"
     public static let networkIdleTimeout = "io.safehouse.network.idleTimeout"
+    /// How the sandbox reaches the allowlist: explicit, transparent or both.
+    public static let networkMode = "io.safehouse.network.mode"
     /// The policy's audit log path, and its HMAC key file.
     public static let audit = "io.safehouse.audit"
     public static let auditKey = "io.safehouse.audit.key"
@@ -51,13 +54,19 @@ public enum SandboxSpec {
             env.removeAll { $0.hasPrefix(key + "=") }
             env.append("\(key)=\(value)")
         }
-        // The egress proxy listens on the sandbox's loopback (Runtime EgressListener,
+        // The egress proxies listen on the sandbox's loopback (Runtime EgressListener,
         // served by the warden); without an allowlist there is no proxy and no way out.
-        if !policy.network.allow.isEmpty {
+        // Transparent egress alone names no proxy: every connection is captured anyway.
+        if !policy.network.allow.isEmpty, policy.network.mode.servesProxies {
             let proxy = "http://127.0.0.1:\(EgressListener.port)"
             for key in ["HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"] {
                 env.removeAll { $0.hasPrefix(key + "=") }
                 env.append("\(key)=\(proxy)")
+            }
+            // socks5h: the proxy resolves names (the sandbox may have no resolver).
+            for key in ["ALL_PROXY", "all_proxy"] {
+                env.removeAll { $0.hasPrefix(key + "=") }
+                env.append("\(key)=socks5h://127.0.0.1:\(EgressListener.socksPort)")
             }
             for key in ["NO_PROXY", "no_proxy"] {
                 env.removeAll { $0.hasPrefix(key + "=") }
@@ -118,6 +127,7 @@ public enum SandboxSpec {
         if let n = policy.network.maxConnections { annotations[SandboxAnnotation.networkMaxConnections] = String(n) }
         if let n = policy.network.maxBytes { annotations[SandboxAnnotation.networkMaxBytes] = String(n) }
         if let t = policy.network.idleTimeout { annotations[SandboxAnnotation.networkIdleTimeout] = String(t) }
+        if !policy.network.allow.isEmpty { annotations[SandboxAnnotation.networkMode] = policy.network.mode.rawValue }
         if let audit = policy.audit { annotations[SandboxAnnotation.audit] = audit }
         if let key = policy.auditKey { annotations[SandboxAnnotation.auditKey] = key }
 
@@ -157,6 +167,13 @@ public enum SandboxSpec {
             network.allow = annotations[SandboxAnnotation.networkAllow].map {
                 $0.split(separator: ",").map { String($0.drop { $0 == " " }.reversed().drop { $0 == " " }.reversed()) }.filter { !$0.isEmpty }
             } ?? []
+            // Checked here with the proxy's own parser, so a bad entry fails create with
+            // the annotation named instead of the warden failing later.
+            for entry in network.allow {
+                do { _ = try AllowRule(entry) } catch {
+                    throw PolicyError("annotations.\(SandboxAnnotation.networkAllow): \("\(error)".replacingPrefix("network.allow: ", with: ""))")
+                }
+            }
             if let t = annotations[SandboxAnnotation.networkMaxConnections] {
                 guard let n = Int(t), n > 0 else { throw PolicyError("annotations.\(SandboxAnnotation.networkMaxConnections): \"\(t)\" is not a positive number") }
                 network.maxConnections = n
@@ -168,6 +185,12 @@ public enum SandboxSpec {
             if let t = annotations[SandboxAnnotation.networkIdleTimeout] {
                 guard let v = Double(t), v > 0 else { throw PolicyError("annotations.\(SandboxAnnotation.networkIdleTimeout): \"\(t)\" is not a positive number of seconds") }
                 network.idleTimeout = v
+            }
+            if let t = annotations[SandboxAnnotation.networkMode] {
+                guard let m = EgressMode(rawValue: t) else {
+                    throw PolicyError("annotations.\(SandboxAnnotation.networkMode): \"\(t)\" is not one of explicit, transparent, both")
+                }
+                network.mode = m
             }
             return (disk, timeout, network)
         }

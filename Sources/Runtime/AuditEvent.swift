@@ -56,6 +56,31 @@ extension ContainerRuntime {
         recordAudit(record.annotations, record.id, "changes",
                     ChangeSet.compute(upper: EphemeralRoot.directory(root: store.root, id: record.id) + "/upper",
                                       lower: record.rootfs).auditDetails)
+        for details in EgressDecisions.auditDetails(EgressDecisions.read(directory: store.directory(of: record.id))) {
+            recordAudit(record.annotations, record.id, "egress", details)
+        }
+    }
+}
+
+/// The warden's egress decisions (`<state dir>/egress.jsonl`, one JSON object a line,
+/// written as they happen) become one `egress` audit record each when the sandbox
+/// ends, in the same burst as its other end records, before the state directory goes.
+public enum EgressDecisions {
+    public static let fileName = "egress.jsonl"
+    /// Decisions put on the record per sandbox; past it, one record counts the rest
+    /// (they went by in the live file and `agent run`'s summary), so a sandbox that
+    /// makes a million connections cannot make its end a million appends.
+    public static let auditLimit = 2000
+
+    public static func read(directory: String) -> [String] {
+        guard let bytes = try? Files.read(directory + "/" + fileName, limit: 16 << 20) else { return [] }
+        return String(decoding: bytes, as: UTF8.self).split(separator: "\n").map(String.init)
+    }
+
+    public static func auditDetails(_ lines: [String]) -> [[String: AuditValue]] {
+        var out = lines.prefix(auditLimit).map { ["decision": AuditValue.json($0)] }
+        if lines.count > auditLimit { out.append(["omitted": .int(Int64(lines.count - auditLimit)), "limit": .int(Int64(auditLimit))]) }
+        return out
     }
 }
 

@@ -133,12 +133,12 @@ extension ContainerRuntime {
                 guard let warden = WardenLauncher.executable(configured: treatment.warden) else {
                     throw RuntimeError("sandbox: no safehouse-warden next to this executable")
                 }
-                // With an allowlist, the proxy's listener is made in the sandbox's network
-                // namespace now (EgressListener) and handed to the warden; our copy is
-                // closed as soon as it has it.
+                // With an allowlist, the egress sockets are made in the sandbox's network
+                // namespace now (EgressListener, with the capture for transparent egress)
+                // and handed to the warden; our copies are closed as soon as it has them.
                 var egress: WardenLauncher.Egress?
                 if let allow = treatment.networkAllow, !allow.isEmpty {
-                    egress = WardenLauncher.Egress(listener: try EgressListener.open(initPid: initPid), allow: allow,
+                    egress = WardenLauncher.Egress(sockets: try EgressListener.open(initPid: initPid, mode: treatment.egressMode), allow: allow,
                                                    hostsFile: treatment.egressHosts,
                                                    maxConnections: treatment.egressMaxConnections,
                                                    maxBytes: treatment.egressMaxBytes, idleTimeout: treatment.egressIdleTimeout)
@@ -146,7 +146,7 @@ extension ContainerRuntime {
                 let pid = try WardenLauncher.spawn(warden, stateDirectory: store.directory(of: id), initPid: initPid,
                                                    timeoutSeconds: treatment.timeoutSeconds, cgroupPaths: record.cgroupPaths,
                                                    egress: egress)
-                egress?.listener.close()
+                egress?.sockets.close()
                 PhaseTrace.mark("warden started")
                 record.wardenPid = pid
                 record.wardenStartTime = Processes.startTime(of: pid) ?? 0

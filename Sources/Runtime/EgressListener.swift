@@ -4,8 +4,9 @@ import Linux
 import Glibc
 #endif
 
-/// The egress proxy's listening socket: 127.0.0.1:`port` inside the sandbox's network
-/// namespace, served by the warden from the host's.
+/// The egress listening sockets: the proxies at 127.0.0.1 (`port`, `socksPort`) and,
+/// for transparent egress, the capture and DNS sockets, all inside the sandbox's
+/// network namespace and served by the warden from the host's.
 ///
 /// How it gets there (the design choice): the runtime itself joins the init's network
 /// namespace with setns(2), brings `lo` up, makes, binds and listens on the socket, and
@@ -17,14 +18,36 @@ import Glibc
 /// namespace it was made in for life, so the warden, which stays in the host namespace
 /// (it must reach the world), serves clients in the sandbox's namespace only: nothing
 /// in the host namespace can connect to it. Only `lo` exists in that namespace, so the
-/// proxy is the sandbox's only way out.
+/// warden is the sandbox's only way out.
 public enum EgressListener {
-    /// The proxy's port inside every sandbox (the `HTTP_PROXY` the generator writes).
+    /// The HTTP proxy's port inside every sandbox (the `HTTP_PROXY` the generator writes).
     public static let port: UInt16 = 3128
+    /// The SOCKS5 proxy's port (`ALL_PROXY=socks5h://127.0.0.1:1080`).
+    public static let socksPort: UInt16 = 1080
+    /// Where the capture rule sends every other TCP connection (127.0.0.1 and ::1).
+    public static let capturePort: UInt16 = 15001
+    /// The sandbox's resolver (any address, port 53: the capture rule sends it here).
+    public static let dnsPort: UInt16 = 53
 
-    /// Opens the listener in the network namespace of `initPid`. The descriptor is not
-    /// close-on-exec (the warden inherits it); the caller closes its copy after the spawn.
-    public static func open(initPid: Int32, port: UInt16 = EgressListener.port) throws -> FileDescriptor {
+    /// The listening sockets of one sandbox, all made in its network namespace. None is
+    /// close-on-exec (the warden inherits them); the caller closes its copies after the
+    /// spawn.
+    public struct Sockets {
+        public var proxy: FileDescriptor?
+        public var socks: FileDescriptor?
+        /// 127.0.0.1 and [::1] at the capture port: one per family, since the original
+        /// destination is read per family (SO_ORIGINAL_DST, IP6T_SO_ORIGINAL_DST).
+        public var capture: [FileDescriptor] = []
+        /// UDP [::]:53, both families (IPv4 arrives as v4-mapped).
+        public var dns: FileDescriptor?
+
+        public var all: [FileDescriptor] { [proxy, socks, dns].compactMap { $0 } + capture }
+        public func close() { for fd in all { fd.close() } }
+    }
+
+    /// Opens the listeners `mode` needs in the network namespace of `initPid` and, for
+    /// transparent egress, installs the capture (TransparentCapture) there.
+    public static func open(initPid: Int32, mode: EgressMode) throws -> Sockets {
         let own = try FileDescriptor.open("/proc/self/ns/net", O_RDONLY)
         let sandboxPath = "/proc/\(initPid)/ns/net"
         let sandbox = try FileDescriptor.open(sandboxPath, O_RDONLY)
@@ -40,22 +63,64 @@ public enum EgressListener {
                 preconditionFailure("egress: cannot return to the runtime's network namespace: errno \(errno)")
             }
         }
+        _ = try syscall("egress: bring lo up in the sandbox") { sh_loopback_up() }
+        var sockets = Sockets()
         do {
-            _ = try syscall("egress: bring lo up in the sandbox") { sh_loopback_up() }
+            if mode.servesProxies {
+                sockets.proxy = try listen(.v4Loopback, port: port)
+                sockets.socks = try listen(.v4Loopback, port: socksPort)
+            }
+            if mode.capturesConnections {
+                sockets.capture = [try listen(.v4Loopback, port: capturePort), try listen(.v6Loopback, port: capturePort)]
+                sockets.dns = try bound(.v6Any, port: dnsPort, type: SOCK_DGRAM)
+                // Last: a connection captured before the warden serves waits in the backlog.
+                try TransparentCapture.install()
+            }
+        } catch {
+            sockets.close()
+            throw error
         }
-        let fd = FileDescriptor(adopting: try syscall("egress: socket") { socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) })
+        return sockets
+    }
+
+    enum Address { case v4Loopback, v6Loopback, v6Any }
+
+    static func listen(_ address: Address, port: UInt16) throws -> FileDescriptor {
+        let fd = try bound(address, port: port, type: SOCK_STREAM)
+        _ = try syscall("egress: listen on port \(port)") { Glibc.listen(fd.rawValue, 128) }
+        return fd
+    }
+
+    static func bound(_ address: Address, port: UInt16, type: __socket_type) throws -> FileDescriptor {
+        let family = address == .v4Loopback ? AF_INET : AF_INET6
+        let fd = FileDescriptor(adopting: try syscall("egress: socket") { socket(family, Int32(type.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) })
         var on: Int32 = 1
         _ = setsockopt(fd.rawValue, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        address.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
-        _ = try syscall("egress: bind 127.0.0.1:\(port) in the sandbox") {
-            withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd.rawValue, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        let what: String
+        switch address {
+        case .v4Loopback:
+            what = "127.0.0.1:\(port)"
+            var a = sockaddr_in()
+            a.sin_family = sa_family_t(AF_INET)
+            a.sin_port = port.bigEndian
+            a.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
+            _ = try syscall("egress: bind \(what) in the sandbox") {
+                withUnsafePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd.rawValue, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+            }
+        case .v6Loopback, .v6Any:
+            what = address == .v6Any ? "[::]:\(port)" : "[::1]:\(port)"
+            // The loopback listener takes IPv6 only (IPv4 has its own, for the original
+            // destination); the resolver takes both families on one socket.
+            var v6only: Int32 = address == .v6Any ? 0 : 1
+            _ = setsockopt(fd.rawValue, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &v6only, socklen_t(MemoryLayout<Int32>.size))
+            var a = sockaddr_in6()
+            a.sin6_family = sa_family_t(AF_INET6)
+            a.sin6_port = port.bigEndian
+            if address == .v6Loopback { a.sin6_addr.__in6_u.__u6_addr8.15 = 1 }
+            _ = try syscall("egress: bind \(what) in the sandbox") {
+                withUnsafePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd.rawValue, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) } }
             }
         }
-        _ = try syscall("egress: listen") { listen(fd.rawValue, 128) }
         return fd
     }
 }

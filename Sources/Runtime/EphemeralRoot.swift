@@ -24,10 +24,13 @@ public struct SandboxTreatment: Sendable, Equatable {
     public var egressMaxConnections: Int?
     public var egressMaxBytes: UInt64?
     public var egressIdleTimeout: Double?
+    /// Proxies the sandbox is told about, capture of every connection, or both.
+    public var egressMode: EgressMode = .both
 
     public init(diskBytes: UInt64, timeoutSeconds: Double? = nil, warden: String? = nil,
                 networkAllow: String? = nil, egressHosts: String? = nil,
-                egressMaxConnections: Int? = nil, egressMaxBytes: UInt64? = nil, egressIdleTimeout: Double? = nil) {
+                egressMaxConnections: Int? = nil, egressMaxBytes: UInt64? = nil, egressIdleTimeout: Double? = nil,
+                egressMode: EgressMode = .both) {
         self.diskBytes = diskBytes
         self.timeoutSeconds = timeoutSeconds
         self.warden = warden
@@ -36,6 +39,7 @@ public struct SandboxTreatment: Sendable, Equatable {
         self.egressMaxConnections = egressMaxConnections
         self.egressMaxBytes = egressMaxBytes
         self.egressIdleTimeout = egressIdleTimeout
+        self.egressMode = egressMode
     }
 }
 

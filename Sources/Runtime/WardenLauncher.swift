@@ -22,8 +22,8 @@ enum WardenLauncher {
 
     /// What the warden needs to serve the egress proxy.
     struct Egress {
-        /// The listening socket in the sandbox's network namespace (EgressListener).
-        var listener: FileDescriptor
+        /// The listening sockets in the sandbox's network namespace (EgressListener).
+        var sockets: EgressListener.Sockets
         /// The allowlist, comma separated.
         var allow: String
         var hostsFile: String?
@@ -37,9 +37,14 @@ enum WardenLauncher {
         var args = [executable, "--state-dir", stateDirectory, "--pid", String(initPid)]
         if let t = timeoutSeconds { args += ["--timeout", String(t)] }
         for p in cgroupPaths { args += ["--cgroup", p] }
-        let listenFD = egress?.listener.rawValue ?? -1
+        let inherited = egress?.sockets.all.map(\.rawValue) ?? []
         if let egress {
-            args += ["--egress-fd", String(listenFD), "--egress-allow", egress.allow]
+            let s = egress.sockets
+            if let fd = s.proxy { args += ["--egress-fd", String(fd.rawValue)] }
+            if let fd = s.socks { args += ["--socks-fd", String(fd.rawValue)] }
+            for fd in s.capture { args += ["--capture-fd", String(fd.rawValue)] }
+            if let fd = s.dns { args += ["--dns-fd", String(fd.rawValue)] }
+            args += ["--egress-allow", egress.allow]
             if let h = egress.hostsFile { args += ["--egress-hosts", h] }
             if let n = egress.maxConnections { args += ["--egress-max-connections", String(n)] }
             if let n = egress.maxBytes { args += ["--egress-max-bytes", String(n)] }
@@ -50,14 +55,14 @@ enum WardenLauncher {
         var cEnv: [UnsafeMutablePointer<CChar>?] = [strdup("PATH=/usr/sbin:/usr/bin:/sbin:/bin"), nil]
         defer { for p in cArgs + cEnv { free(p) } }
         let (errorRead, errorWrite) = try FileDescriptor.pipe()
-        let keepSorted = [errorWrite.rawValue, listenFD].filter { $0 >= 3 }.sorted()
+        let keepSorted = ([errorWrite.rawValue] + inherited).filter { $0 >= 3 }.sorted()
         let pid = try Processes.fork()
         if pid == 0 {
             _ = setsid()
             let null = open("/dev/null", O_RDWR)
             if null >= 0 { _ = dup2(null, 0); _ = dup2(null, 1); _ = dup2(null, 2) }
             Signals.block(signals)
-            // Keep only the error pipe (close-on-exec) and the egress listener (inherited)
+            // Keep only the error pipe (close-on-exec) and the egress sockets (inherited)
             // past descriptor 2.
             let keep = errorWrite.rawValue
             var from: Int32 = 3
@@ -66,7 +71,7 @@ enum WardenLauncher {
                 from = fd + 1
             }
             _ = sh_close_range(UInt32(from), UInt32.max, 0)
-            if listenFD >= 0 { _ = sh_set_cloexec(listenFD, 0) }
+            for fd in inherited { _ = sh_set_cloexec(fd, 0) }
             execve(executable, &cArgs, &cEnv)
             var code = errno
             _ = withUnsafeBytes(of: &code) { Glibc.write(keep, $0.baseAddress, 4) }

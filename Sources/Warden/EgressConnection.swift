@@ -7,13 +7,16 @@ import Glibc
 
 /// One client connection of the egress proxy, from its request head to the end of
 /// the relay. Every outcome ends in exactly one audit record.
-final class EgressConnection: ChannelInboundHandler {
+final class EgressConnection: ChannelInboundHandler, EgressMeter {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
     enum State {
         /// Reading the request head.
         case head([UInt8])
+        /// Admitted; waiting for the name lookup (off the event loop). Bytes that
+        /// arrive wait here.
+        case resolving([UInt8])
         /// CONNECT answered; reading the TLS ClientHello to check its server name.
         case clientHello(Allowlist.Destination, [IPAddress], [UInt8])
         /// Connecting to the checked address; bytes that arrive wait here.
@@ -59,6 +62,9 @@ final class EgressConnection: ChannelInboundHandler {
         case .clientHello(let destination, let address, var bytes):
             bytes += buffer.readBytes(length: buffer.readableBytes) ?? []
             checkClientHello(context, destination, address, bytes)
+        case .resolving(var pending):
+            pending += buffer.readBytes(length: buffer.readableBytes) ?? []
+            state = .resolving(pending)
         case .connecting(var pending):
             pending += buffer.readBytes(length: buffer.readableBytes) ?? []
             state = .connecting(pending)
@@ -97,11 +103,22 @@ final class EgressConnection: ChannelInboundHandler {
         case .allowed(let r): rule = r
         }
         record.rule = rule.text
-        let candidates: [IPAddress]
+        let lookup: EventLoopFuture<[IPAddress]>
         switch destination {
-        case .address(let a): candidates = [a]
-        case .name(let n): candidates = shared.resolver.addresses(of: n)
+        case .address(let a): lookup = context.eventLoop.makeSucceededFuture([a])
+        case .name(let n): lookup = shared.resolve(n, on: context.eventLoop)
         }
+        state = .resolving(rest)
+        lookup.assumeIsolated().whenComplete { result in
+            guard case .resolving(let rest) = self.state else { return }
+            self.resolved(context, request, destination, rule: rule, candidates: (try? result.get()) ?? [], rest: rest)
+        }
+    }
+
+    /// Checks the looked-up addresses, then tunnels or forwards.
+    func resolved(_ context: ChannelHandlerContext, _ request: ProxyRequest, _ destination: Allowlist.Destination, rule: AllowRule,
+                  candidates: [IPAddress], rest: [UInt8]) {
+        let allowlist = shared.configuration.allowlist
         let addresses: [IPAddress]
         switch allowlist.check(addresses: candidates, for: destination, rule: rule) {
         case .failure(let denial): return refuse(context, status: 403, reason: denial.description)
@@ -164,7 +181,7 @@ final class EgressConnection: ChannelInboundHandler {
             .connectTimeout(.seconds(10))
             .channelInitializer { peer in
                 peer.eventLoop.makeCompletedFuture {
-                    try peer.pipeline.syncOperations.addHandler(EgressPeer(front: front, shared: shared))
+                    try peer.pipeline.syncOperations.addHandler(EgressPeer(front: front, meter: self))
                 }
             }
             .connect(to: socketAddress)
@@ -206,7 +223,7 @@ final class EgressConnection: ChannelInboundHandler {
             inputClosed = true
             switch state {
             case .relaying(let peer, _): peer.close(mode: .output, promise: nil)
-            case .connecting: break  // passed on once connected
+            case .connecting, .resolving: break  // passed on once connected
             case .head, .clientHello, .done: context.close(promise: nil)
             }
             return
@@ -229,7 +246,7 @@ final class EgressConnection: ChannelInboundHandler {
         // The client's last bytes reach the server before the server's side closes.
         switch state {
         case .relaying(let peer, _): EgressPeer.closeAfterPendingWrites(peer)
-        case .connecting:
+        case .connecting, .resolving:
             record.decision = "failed"
             record.reason = record.reason ?? "the client left while the proxy was connecting"
         default: break
@@ -249,6 +266,8 @@ final class EgressConnection: ChannelInboundHandler {
         shared.bytesDown += UInt64(n)
         return !shared.quotaSpent
     }
+
+    func quotaCut() { record.reason = "byte quota spent" }
 
     /// Answers a refusal (one line naming the rule or the reason) and closes.
     func refuse(_ context: ChannelHandlerContext, status: Int, reason: String) {
@@ -279,50 +298,5 @@ final class EgressConnection: ChannelInboundHandler {
         if counted { shared.connections -= 1 }
         record.milliseconds = UInt64(max(0, (NIODeadline.now() - started).nanoseconds / 1_000_000))
         shared.audit.append(record)
-    }
-}
-
-/// The origin server's side of a relay: its bytes go to the client unchanged.
-final class EgressPeer: ChannelInboundHandler {
-    typealias InboundIn = ByteBuffer
-    let front: Channel
-    let shared: EgressShared
-
-    init(front: Channel, shared: EgressShared) {
-        self.front = front
-        self.shared = shared
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let buffer = unwrapInboundIn(data)
-        let connection = try? front.pipeline.syncOperations.handler(type: EgressConnection.self)
-        if let connection, !connection.countDown(buffer.readableBytes) {
-            connection.record.reason = "byte quota spent"
-            front.close(promise: nil)
-            context.close(promise: nil)
-            return
-        }
-        front.writeAndFlush(buffer, promise: nil)
-        if !front.isWritable { context.channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in } }
-    }
-
-    func channelWritabilityChanged(context: ChannelHandlerContext) {
-        front.setOption(ChannelOptions.autoRead, value: context.channel.isWritable).whenFailure { _ in }
-        context.fireChannelWritabilityChanged()
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        Self.closeAfterPendingWrites(front)
-        context.fireChannelInactive()
-    }
-
-    /// Closes `channel` once what was written to it has gone out: a plain close would
-    /// fail the queued writes and cut the end of a transfer.
-    static func closeAfterPendingWrites(_ channel: Channel) {
-        channel.writeAndFlush(ByteBuffer()).whenComplete { _ in channel.close(promise: nil) }
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: Error) {
-        context.close(promise: nil)
     }
 }

@@ -6,21 +6,30 @@ import NIOPosix
 import Glibc
 #endif
 
-/// The sandbox's egress proxy: an HTTP forward proxy and HTTPS `CONNECT` tunnel on a
-/// listening socket the runtime made inside the sandbox's network namespace
-/// (Runtime/EgressListener.swift), served from the warden in the host's namespace.
+/// The sandbox's egress: an HTTP forward proxy and HTTPS `CONNECT` tunnel, a SOCKS5
+/// proxy, the capture listeners of transparent egress and the sandbox's DNS resolver,
+/// each on a socket the runtime made inside the sandbox's network namespace
+/// (Runtime/EgressListener.swift), all served from the warden in the host's namespace
+/// by one event loop, under one allowlist, one quota and one audit file.
 ///
 /// One event loop thread, started only for a sandbox with a non-empty allowlist: the
 /// warden's private memory is budgeted per sandbox. The pieces follow NIO's layering:
 /// the decisions are pure (the Egress target: Allowlist, ProxyRequest, ClientHello),
-/// `EgressConnection` is the thin handler that applies them to one client connection,
-/// and `EgressPeer` relays the origin server's bytes back.
+/// `EgressConnection` is the thin handler that applies them to one proxy client,
+/// `EgressTunnel` to one captured or SOCKS connection, `EgressDNS` to one query, and
+/// `EgressPeer` relays the origin server's bytes back.
 public final class EgressProxy {
     public struct Configuration: Sendable {
         public var allowlist: Allowlist
         public var hosts: HostsMapping
-        /// The listening socket (inherited from the runtime).
-        public var listener: Int32
+        /// The HTTP proxy's listening socket (inherited from the runtime), if served.
+        public var listener: Int32?
+        /// The SOCKS5 listening socket.
+        public var socksListener: Int32?
+        /// The capture listeners (127.0.0.1 and [::1]) and the DNS socket of
+        /// transparent egress.
+        public var captureListeners: [Int32] = []
+        public var dnsSocket: Int32?
         /// Where every decision is recorded, one JSON line each.
         public var auditPath: String?
         /// Client connections served at once; more are refused with 503.
@@ -30,8 +39,12 @@ public final class EgressProxy {
         /// Seconds a connection may pass with no byte either way.
         public var idleTimeout: Double
 
-        public init(allowlist: Allowlist, hosts: HostsMapping = HostsMapping(), listener: Int32, auditPath: String? = nil,
-                    maximumConnections: Int = 256, maximumBytes: UInt64? = nil, idleTimeout: Double = 300) {
+        public init(allowlist: Allowlist, hosts: HostsMapping = HostsMapping(), listener: Int32?, auditPath: String? = nil,
+                    maximumConnections: Int = 256, maximumBytes: UInt64? = nil, idleTimeout: Double = 300,
+                    socksListener: Int32? = nil, captureListeners: [Int32] = [], dnsSocket: Int32? = nil) {
+            self.socksListener = socksListener
+            self.captureListeners = captureListeners
+            self.dnsSocket = dnsSocket
             self.idleTimeout = idleTimeout
             self.allowlist = allowlist
             self.hosts = hosts
@@ -43,38 +56,67 @@ public final class EgressProxy {
     }
 
     let group: MultiThreadedEventLoopGroup
-    let serverChannel: Channel
+    let channels: [Channel]
+    let shared: EgressShared
 
-    /// Starts serving on the configuration's listener. Call after the signals the
+    /// Starts serving on the configuration's sockets. Call after the signals the
     /// warden reads are blocked: the event loop thread inherits the mask.
     public static func start(_ configuration: Configuration) throws -> EgressProxy {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let shared = EgressShared(configuration: configuration, audit: try EgressAuditLog(path: configuration.auditPath))
+        var channels: [Channel] = []
         do {
-            let channel = try ServerBootstrap(group: group)
-                .childChannelOption(ChannelOptions.socketOption(.so_keepalive), value: 1)
-                // A client that shuts down its sending side (nc, scripts) still gets its
-                // answer: the end of its input is passed on, not taken for a hang-up.
-                .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
-                .childChannelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        let idle = TimeAmount.milliseconds(Int64(configuration.idleTimeout * 1000))
-                        try channel.pipeline.syncOperations.addHandlers(
-                            IdleStateHandler(allTimeout: idle), EgressConnection(shared: shared))
+            if let fd = configuration.listener {
+                channels.append(try serve(fd, group: group, configuration: configuration) { EgressConnection(shared: shared) })
+            }
+            if let fd = configuration.socksListener {
+                channels.append(try serve(fd, group: group, configuration: configuration) { EgressTunnel(shared: shared, kind: .socks) })
+            }
+            for fd in configuration.captureListeners {
+                channels.append(try serve(fd, group: group, configuration: configuration) { EgressTunnel(shared: shared, kind: .captured) })
+            }
+            if let fd = configuration.dnsSocket {
+                channels.append(try DatagramBootstrap(group: group)
+                    .channelOption(ChannelOptions.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: DNSMessage.maximumQueryLength + 1))
+                    .channelInitializer { channel in
+                        channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(EgressDNS(shared: shared)) }
                     }
-                }
-                .withBoundSocket(configuration.listener)
-                .wait()
-            return EgressProxy(group: group, serverChannel: channel)
+                    .withBoundSocket(fd)
+                    .wait())
+            }
+            return EgressProxy(group: group, channels: channels, shared: shared)
         } catch {
             try? group.syncShutdownGracefully()
             throw WardenError("egress proxy: \(error)")
         }
     }
 
-    init(group: MultiThreadedEventLoopGroup, serverChannel: Channel) {
+    static func serve(_ fd: Int32, group: MultiThreadedEventLoopGroup, configuration: Configuration,
+                      handler: @escaping @Sendable () -> ChannelHandler) throws -> Channel {
+        try ServerBootstrap(group: group)
+            .childChannelOption(ChannelOptions.socketOption(.so_keepalive), value: 1)
+            // A client that shuts down its sending side (nc, scripts) still gets its
+            // answer: the end of its input is passed on, not taken for a hang-up.
+            .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let idle = TimeAmount.milliseconds(Int64(configuration.idleTimeout * 1000))
+                    try channel.pipeline.syncOperations.addHandlers(IdleStateHandler(allTimeout: idle), handler())
+                }
+            }
+            .withBoundSocket(fd)
+            .wait()
+    }
+
+    init(group: MultiThreadedEventLoopGroup, channels: [Channel], shared: EgressShared) {
         self.group = group
-        self.serverChannel = serverChannel
+        self.channels = channels
+        self.shared = shared
+    }
+
+    /// DNS queries refused as exfiltration-shaped so far (read on the event loop).
+    public func dnsSuspiciousCount() -> Int {
+        (try? group.next().submit { self.shared.dnsSuspicious }.wait()) ?? 0
     }
 }
 
@@ -87,11 +129,38 @@ final class EgressShared: @unchecked Sendable {
     var connections = 0
     var bytesUp: UInt64 = 0
     var bytesDown: UInt64 = 0
+    /// What the sandbox's DNS gave out, for mapping captured addresses back to names.
+    var book = AddressBook()
+    /// DNS queries refused as exfiltration-shaped (names off the allowlist, TXT, NULL,
+    /// ANY, oversized names).
+    var dnsSuspicious = 0
 
     init(configuration: EgressProxy.Configuration, audit: EgressAuditLog) {
         self.configuration = configuration
         self.resolver = EgressResolver(hosts: configuration.hosts)
         self.audit = audit
+    }
+
+    /// Where getaddrinfo runs: one thread, started at the first name the hosts mapping
+    /// does not hold, so the event loop never waits on DNS (a slow upstream resolver
+    /// would otherwise stall every connection of the sandbox), and a warden whose names
+    /// are all mapped, or that is never asked one, pays for no thread.
+    var lookups: NIOThreadPool?
+
+    /// The addresses of `name`, on `eventLoop`: the hosts mapping at once, else the
+    /// host's resolver on the lookup thread.
+    func resolve(_ name: String, on eventLoop: EventLoop) -> EventLoopFuture<[IPAddress]> {
+        if let mapped = resolver.hosts.lookup(name) { return eventLoop.makeSucceededFuture(mapped) }
+        let pool: NIOThreadPool
+        if let existing = lookups {
+            pool = existing
+        } else {
+            pool = NIOThreadPool(numberOfThreads: 1)
+            pool.start()
+            lookups = pool
+        }
+        let resolver = self.resolver
+        return pool.runIfActive(eventLoop: eventLoop) { resolver.addresses(of: name) }
     }
 
     /// Whether the byte quota (each way, all connections) is spent.

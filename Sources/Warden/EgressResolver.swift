@@ -10,11 +10,8 @@ import Glibc
 struct EgressResolver: Sendable {
     var hosts: HostsMapping
 
-    /// Every address of `name`, or an empty list.
-    ///
-    /// getaddrinfo blocks the proxy's one event loop while it waits for DNS. Accepted
-    /// for now (one sandbox's lookups only delay that sandbox's proxy); a lookup thread
-    /// would cost the memory the warden is budgeted not to spend.
+    /// Every address of `name`, or an empty list. Blocks while the host's resolver
+    /// works: call it off the event loop (EgressShared.resolve), or for a mapped name.
     func addresses(of name: String) -> [IPAddress] {
         if let mapped = hosts.lookup(name) { return mapped }
         var hints = addrinfo()

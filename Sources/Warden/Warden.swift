@@ -27,6 +27,11 @@ public struct Warden {
         /// The egress proxy's listening socket (inherited), its allowlist (the
         /// annotation's comma-separated form) and the operator's hosts file.
         public var egressListener: Int32?
+        /// The SOCKS5 listener; the capture listeners and DNS socket of transparent
+        /// egress (all inherited, all made in the sandbox's network namespace).
+        public var socksListener: Int32?
+        public var captureListeners: [Int32] = []
+        public var dnsSocket: Int32?
         public var egressAllow: String?
         public var egressHosts: String?
         /// Bytes each way the sandbox may move through the proxy.
@@ -42,16 +47,24 @@ public struct Warden {
         }
 
         /// `--state-dir DIR --pid PID [--timeout SECONDS] [--cgroup PATH]...
-        ///  [--egress-fd FD --egress-allow LIST [--egress-hosts FILE] [--egress-max-bytes N]]`
+        ///  [--egress-fd FD] [--socks-fd FD] [--capture-fd FD]... [--dns-fd FD]
+        ///  [--egress-allow LIST [--egress-hosts FILE] [--egress-max-bytes N]]`
+        /// The allowlist goes with any of the descriptors, and only with them.
         public init(arguments: [String]) throws {
             var dir: String?, pid: Int32?, timeout: Double?, cgroups: [String] = []
             var egressFD: Int32?, egressAllow: String?, egressHosts: String?, egressBytes: UInt64?
             var egressConnections: Int?, egressIdle: Double?
+            var socksFD: Int32?, captureFDs: [Int32] = [], dnsFD: Int32?
             var i = 0
             func value() throws -> String {
                 i += 1
                 guard i < arguments.count else { throw WardenError("\(arguments[i - 1]): needs a value") }
                 return arguments[i]
+            }
+            func descriptor() throws -> Int32 {
+                let name = arguments[i], text = try value()
+                guard let fd = Int32(text), fd >= 3 else { throw WardenError("\(name): \"\(text)\" is not a descriptor") }
+                return fd
             }
             while i < arguments.count {
                 switch arguments[i] {
@@ -65,10 +78,10 @@ public struct Warden {
                     guard let t = Double(text), t > 0 else { throw WardenError("--timeout: \"\(text)\" is not a positive number of seconds") }
                     timeout = t
                 case "--cgroup": cgroups.append(try value())
-                case "--egress-fd":
-                    let text = try value()
-                    guard let fd = Int32(text), fd >= 3 else { throw WardenError("--egress-fd: \"\(text)\" is not a descriptor") }
-                    egressFD = fd
+                case "--egress-fd": egressFD = try descriptor()
+                case "--socks-fd": socksFD = try descriptor()
+                case "--capture-fd": captureFDs.append(try descriptor())
+                case "--dns-fd": dnsFD = try descriptor()
                 case "--egress-allow": egressAllow = try value()
                 case "--egress-hosts": egressHosts = try value()
                 case "--egress-max-bytes":
@@ -90,8 +103,14 @@ public struct Warden {
             guard let dir else { throw WardenError("--state-dir is required") }
             guard let pid else { throw WardenError("--pid is required") }
             self.init(stateDirectory: dir, initPid: pid, timeoutSeconds: timeout, cgroupPaths: cgroups)
-            if (egressFD == nil) != (egressAllow == nil) { throw WardenError("--egress-fd and --egress-allow go together") }
+            let anySocket = egressFD != nil || socksFD != nil || !captureFDs.isEmpty || dnsFD != nil
+            if anySocket != (egressAllow != nil) {
+                throw WardenError("--egress-allow and the egress descriptors (--egress-fd, --socks-fd, --capture-fd, --dns-fd) go together")
+            }
             egressListener = egressFD
+            socksListener = socksFD
+            captureListeners = captureFDs
+            dnsSocket = dnsFD
             self.egressAllow = egressAllow
             self.egressHosts = egressHosts
             egressMaximumBytes = egressBytes
@@ -158,7 +177,7 @@ public struct Warden {
             close(pidFD)
         }
         let final = reason ?? .exited
-        try writeReport(final, cgroups: cgroups)
+        try writeReport(final, cgroups: cgroups, dnsSuspicious: proxy?.dnsSuspiciousCount())
         return final
     }
 
@@ -167,7 +186,7 @@ public struct Warden {
     /// The egress proxy, when the sandbox has an allowlist; nil otherwise (no thread,
     /// no NIO memory). It lives until this process exits, which is when the init has.
     func startEgressProxy() throws -> EgressProxy? {
-        guard let fd = configuration.egressListener, let allow = configuration.egressAllow else { return nil }
+        guard let allow = configuration.egressAllow else { return nil }
         let allowlist: Allowlist
         do { allowlist = try Allowlist(annotation: allow) } catch { throw WardenError("\(error)") }
         var hosts = HostsMapping()
@@ -176,18 +195,21 @@ public struct Warden {
             hosts = HostsMapping(text: String(decoding: bytes, as: UTF8.self))
         }
         return try EgressProxy.start(EgressProxy.Configuration(
-            allowlist: allowlist, hosts: hosts, listener: fd,
+            allowlist: allowlist, hosts: hosts, listener: configuration.egressListener,
             auditPath: configuration.stateDirectory + "/" + Self.egressAuditName,
             maximumConnections: configuration.egressMaximumConnections ?? 256,
             maximumBytes: configuration.egressMaximumBytes,
-            idleTimeout: configuration.egressIdleTimeout ?? 300))
+            idleTimeout: configuration.egressIdleTimeout ?? 300, socksListener: configuration.socksListener,
+            captureListeners: configuration.captureListeners, dnsSocket: configuration.dnsSocket))
     }
 
-    func writeReport(_ reason: Reason, cgroups: CgroupManager) throws {
+    func writeReport(_ reason: Reason, cgroups: CgroupManager, dnsSuspicious: Int? = nil) throws {
         var text = "{\"reason\":\"\(reason.rawValue)\""
         text += ",\"oomKills\":\(cgroups.oomEventCount())"
         text += ",\"pidsLimitHits\":\(cgroups.pidsLimitHits())"
         if let t = configuration.timeoutSeconds { text += ",\"timeoutMilliseconds\":\(UInt64(t * 1000))" }
+        // DNS queries refused as exfiltration-shaped (transparent egress only).
+        if let n = dnsSuspicious { text += ",\"dnsSuspicious\":\(n)" }
         text += "}\n"
         try Files.writeAtomically(configuration.stateDirectory + "/" + Self.reportName, Array(text.utf8), mode: 0o644)
     }

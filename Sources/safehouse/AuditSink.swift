@@ -17,7 +17,7 @@ enum AuditSink {
     /// Records made by a `--hooks` spec's own hooks when safehouse runs it.
     static let hookKinds: Set<String> = ["create", "start", "delete"]
     /// Records of what happened rather than of what someone asked for.
-    static let observed: Set<String> = ["exit", "limit", "changes"]
+    static let observed: Set<String> = ["exit", "limit", "changes", "egress"]
 
     /// One record bound for a log: where, under which key, and what.
     struct Entry {

@@ -64,7 +64,7 @@ struct GlobalSettings: Equatable {
                                  networkAllow: $0.network.allow.joined(separator: ","),
                                  egressHosts: getenv("SAFEHOUSE_EGRESS_HOSTS").map { String(cString: $0) },
                                  egressMaxConnections: $0.network.maxConnections, egressMaxBytes: $0.network.maxBytes,
-                                 egressIdleTimeout: $0.network.idleTimeout)
+                                 egressIdleTimeout: $0.network.idleTimeout, egressMode: $0.network.mode)
             }
         }
         // A sandbox's lifecycle goes to its audit log (AuditSink); a plain container's

@@ -1,5 +1,6 @@
 import XCTest
 @testable import Agent
+import Runtime
 import OCI
 
 final class QuantityTests: XCTestCase {
@@ -170,5 +171,48 @@ final class SandboxSpecTests: XCTestCase {
         let none = try SandboxSpec.generate(Policy(source: "x"), SandboxRequest(rootfs: "/img", args: ["true"], policyName: "x"))
         XCTAssertFalse((none.process?.env ?? []).contains { $0.hasPrefix("HTTP_PROXY=") })
         XCTAssertThrowsError(try PolicyReader.parse("network:\n  allow: [\"a.test:0\"]\n", source: "n.yaml"))
+    }
+
+    func testNetworkModeParsesAndReachesTheSpecAndTheTreatment() throws {
+        let base = "network:\n  allow: [www.test]\n"
+        XCTAssertEqual(try PolicyReader.parse(base, source: "m.yaml").network.mode, .both)
+        for mode in EgressMode.allCases {
+            let p = try PolicyReader.parse(base + "  mode: \(mode.rawValue)\n", source: "m.yaml")
+            XCTAssertEqual(p.network.mode, mode)
+            let spec = try SandboxSpec.generate(p, SandboxRequest(rootfs: "/img", args: ["true"], policyName: "/m.yaml"))
+            XCTAssertEqual(spec.annotations?[SandboxAnnotation.networkMode], mode.rawValue)
+            let env = spec.process?.env ?? []
+            // The proxies are named only where they are served.
+            XCTAssertEqual(env.contains("HTTP_PROXY=http://127.0.0.1:3128"), mode != .transparent, mode.rawValue)
+            XCTAssertEqual(env.contains("ALL_PROXY=socks5h://127.0.0.1:1080"), mode != .transparent, mode.rawValue)
+            XCTAssertEqual(env.contains("all_proxy=socks5h://127.0.0.1:1080"), mode != .transparent, mode.rawValue)
+            XCTAssertEqual(try XCTUnwrap(try SandboxSpec.treatment(for: spec.annotations)).network.mode, mode)
+        }
+        // Without an allowlist the mode is moot: no annotation, no proxy.
+        let none = try SandboxSpec.generate(try PolicyReader.parse("network:\n  mode: transparent\n", source: "m.yaml"),
+                                            SandboxRequest(rootfs: "/img", args: ["true"], policyName: "m"))
+        XCTAssertNil(none.annotations?[SandboxAnnotation.networkMode])
+        // An engine's annotation without the generator's: the policy's default.
+        XCTAssertEqual(try XCTUnwrap(try SandboxSpec.treatment(for: [SandboxAnnotation.policy: "web"])).network.mode, .both)
+    }
+
+    func testNetworkModeErrorsNameTheField() {
+        for (text, message) in [
+            ("network:\n  mode: sideways\n", "policy p.yaml: network.mode: \"sideways\" is not one of explicit, transparent, both"),
+            ("network:\n  mode: [explicit]\n", "policy p.yaml: network.mode: must be text"),
+            ("network:\n  mdoe: explicit\n", "policy p.yaml: network.mdoe: unknown key (known: allow, idleTimeout, maxBytes, maxConnections, mode)"),
+        ] {
+            XCTAssertThrowsError(try PolicyReader.parse(text, source: "p.yaml"), text) { XCTAssertEqual("\($0)", message) }
+        }
+        let generated = [SandboxAnnotation.policy: "/p.yaml", SandboxAnnotation.disk: "2097152"]
+        for (key, value, message) in [
+            (SandboxAnnotation.networkMode, "Both", "annotations.io.safehouse.network.mode: \"Both\" is not one of explicit, transparent, both"),
+            (SandboxAnnotation.networkAllow, "www.test,exa mple.test", "annotations.io.safehouse.network.allow: \"exa mple.test\": not a host name (letters, digits, '-', '.'; a wildcard only as a leading \"*.\")"),
+            (SandboxAnnotation.networkAllow, "www.test:0", "annotations.io.safehouse.network.allow: \"www.test:0\": bad port \"0\" (a number 1-65535 or a range LOW-HIGH)"),
+        ] {
+            XCTAssertThrowsError(try SandboxSpec.treatment(for: generated.merging([key: value]) { $1 }), value) {
+                XCTAssertEqual("\($0)", message)
+            }
+        }
     }
 }

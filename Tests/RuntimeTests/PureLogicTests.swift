@@ -156,3 +156,15 @@ final class SocketActivationTests: XCTestCase {
         XCTAssertEqual(SocketActivation(count: 3).environment, ["LISTEN_FDS=3", "LISTEN_PID=1"])
     }
 }
+
+final class EgressDecisionsTests: XCTestCase {
+    func testEachDecisionIsOneRecordUpToTheLimit() {
+        let lines = (0..<3).map { "{\"decision\":\"denied\",\"port\":\($0)}" }
+        XCTAssertEqual(EgressDecisions.auditDetails(lines), lines.map { ["decision": .json($0)] })
+        let many = Array(repeating: "{}", count: EgressDecisions.auditLimit + 5)
+        let details = EgressDecisions.auditDetails(many)
+        XCTAssertEqual(details.count, EgressDecisions.auditLimit + 1)
+        XCTAssertEqual(details.last, ["omitted": .int(5), "limit": .int(Int64(EgressDecisions.auditLimit))])
+        XCTAssertEqual(EgressDecisions.read(directory: "/nonexistent-\(getpid())"), [])
+    }
+}

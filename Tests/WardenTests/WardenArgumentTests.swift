@@ -16,4 +16,22 @@ final class WardenArgumentTests: XCTestCase {
             XCTAssertThrowsError(try Warden.Configuration(arguments: args)) { XCTAssertEqual("\($0)", message) }
         }
     }
+
+    func testEgressDescriptors() throws {
+        let c = try Warden.Configuration(arguments: ["--state-dir", "/x", "--pid", "3", "--socks-fd", "4", "--capture-fd", "5",
+                                                     "--capture-fd", "6", "--dns-fd", "7", "--egress-allow", "www.test"])
+        XCTAssertNil(c.egressListener)
+        XCTAssertEqual(c.socksListener, 4)
+        XCTAssertEqual(c.captureListeners, [5, 6])
+        XCTAssertEqual(c.dnsSocket, 7)
+        let together = "--egress-allow and the egress descriptors (--egress-fd, --socks-fd, --capture-fd, --dns-fd) go together"
+        for (args, message) in [
+            (["--dns-fd", "7"], together),
+            (["--egress-allow", "www.test"], together),
+            (["--capture-fd", "2", "--egress-allow", "w.test"], "--capture-fd: \"2\" is not a descriptor"),
+            (["--socks-fd", "x", "--egress-allow", "w.test"], "--socks-fd: \"x\" is not a descriptor"),
+        ] {
+            XCTAssertThrowsError(try Warden.Configuration(arguments: ["--state-dir", "/x", "--pid", "3"] + args)) { XCTAssertEqual("\($0)", message) }
+        }
+    }
 }

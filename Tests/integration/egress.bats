@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
-# The egress allowlist proxy (issue 6), against a fake internet the test builds: a
+# The egress allowlist proxy (issue 6) and transparent egress, DNS and SOCKS5 (issue
+# 11), against a fake internet the test builds: a
 # `world` network namespace joined to the host by a veth pair, with HTTP and HTTPS
 # servers on documentation addresses (198.51.100.2, 2001:db8:5::2: public as far as
 # the address policy knows), and a hosts mapping the proxy resolves names through
@@ -48,7 +49,7 @@ setup() {
 	done
 
 	cat >"$TEST_TMP/hosts" <<-'EOF2'
-		198.51.100.2 www.test other.test big.test
+		198.51.100.2 www.test other.test big.test ssh.test
 		2001:db8:5::2 www6.test
 		10.0.0.5 private.test
 		169.254.169.254 meta.test
@@ -70,12 +71,13 @@ setup() {
 		    - meta.test
 		    - rebind.test
 		    - twoaddr.test
+		    - ssh.test:22
 	EOF2
 }
 
 teardown() {
 	local f
-	for f in http https; do
+	for f in http https sshd udp; do
 		[ -f "$TEST_TMP/$f.pid" ] && kill "$(cat "$TEST_TMP/$f.pid")" 2>/dev/null
 	done
 	ip link del "$VH" 2>/dev/null || true
@@ -95,9 +97,9 @@ ask() {
 }
 
 @test "egress: the process gets the proxy in its environment; only with an allowlist" {
-	run agent -- sh -c 'echo "$HTTP_PROXY $HTTPS_PROXY $http_proxy $https_proxy $NO_PROXY"'
+	run agent -- sh -c 'echo "$HTTP_PROXY $HTTPS_PROXY $http_proxy $https_proxy $NO_PROXY $ALL_PROXY $all_proxy"'
 	[ "$status" -eq 0 ]
-	[ "$output" = "http://127.0.0.1:3128 http://127.0.0.1:3128 http://127.0.0.1:3128 http://127.0.0.1:3128 localhost,127.0.0.1,::1" ]
+	[ "$output" = "http://127.0.0.1:3128 http://127.0.0.1:3128 http://127.0.0.1:3128 http://127.0.0.1:3128 localhost,127.0.0.1,::1 socks5h://127.0.0.1:1080 socks5h://127.0.0.1:1080" ]
 	run "$RUNTIME" --root "$ROOT" agent run --rootfs "$ROOTFS" --summary none -- sh -c 'echo "[$HTTP_PROXY]"; timeout 5 nc 127.0.0.1 3128 </dev/null'
 	echo "$output"
 	[[ "$output" == "[]"* ]]
@@ -261,4 +263,287 @@ ask() {
 	[ "$output" = "hello from the world" ]
 	"$RUNTIME" --root "$ROOT" kill "$id" KILL || true
 	wait "$agentpid" || true
+}
+
+# --- Transparent egress, DNS and SOCKS5 (issue 11) ---------------------------------
+
+# noproxy CMD: CMD in a sandbox with every proxy variable unset; the egress summary
+# (one record per decision) is left in $summary, CMD's output in $output.
+noproxy() {
+	run --separate-stderr "$RUNTIME" --root "$ROOT" agent run --policy "$POLICY" --rootfs "$ROOTFS" --summary json -- \
+		sh -c "unset http_proxy HTTP_PROXY https_proxy HTTPS_PROXY ALL_PROXY all_proxy no_proxy NO_PROXY; $1"
+	summary="$(echo "$stderr" | tail -n1)"
+	echo "$output"
+	echo "$summary" | jq -c '.egress[]'
+}
+
+# records FILTER: how many of the last summary's egress records FILTER selects.
+records() {
+	echo "$summary" | jq "[.egress[] | select($1)] | length"
+}
+
+# sandbox ID: a sandbox that sleeps, for clients run in its network namespace with
+# nsenter; sets $pid (its init) and $agentpid.
+sandbox() {
+	agent --id "$1" -- sleep 60 &
+	agentpid=$!
+	pid=""
+	local i
+	for i in $(seq 100); do
+		pid="$("$RUNTIME" --root "$ROOT" state "$1" 2>/dev/null | jq -r '.pid // empty')"
+		[ -n "$pid" ] && [ "$pid" != 0 ] && break
+		sleep 0.1
+	done
+	[ -n "$pid" ]
+}
+
+end_sandbox() {
+	"$RUNTIME" --root "$ROOT" kill "$1" KILL || true
+	wait "$agentpid" || true
+}
+
+@test "transparent: with no proxy settings, wget and nc reach an allowed name and are refused for a denied one" {
+	# The sandbox's audit log, to find every decision there too.
+	printf 'audit: %s\n' "$TEST_TMP/audit.jsonl" >>"$POLICY"
+	noproxy 'timeout 10 wget -q -O- http://www.test/hello.txt; echo "wget=$?"
+		printf "GET /hello.txt HTTP/1.0\r\nHost: www.test\r\n\r\n" | timeout 5 nc www.test 80 | tail -n1; echo "nc=$?"
+		timeout 5 wget -q -O- http://other.test/hello.txt; echo "denied=$?"
+		printf "GET /hello.txt HTTP/1.0\r\nHost: other.test\r\n\r\n" | timeout 5 nc www.test 80; echo "fronted=$?"'
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"wget=0"* ]]
+	[[ "$output" == *"denied=1"* ]]
+	# Two answers: wget's and nc's; nothing for other.test by name or by Host.
+	[ "$(echo "$output" | grep -c 'hello from the world')" = 2 ]
+	# One record per decision: the two connections allowed as www.test, the request
+	# for other.test sent to www.test's address refused by its Host, the name
+	# other.test refused by the resolver (each query its own record).
+	[ "$(records '.method == "TCP" and .decision == "allowed" and .host == "www.test" and .port == 80 and .address == "198.51.100.2" and .rule == "www.test" and .bytesDown > 0')" = 2 ]
+	[ "$(records '.method == "TCP" and .decision == "denied" and .host == "other.test" and .reason == "other.test matches no rule of network.allow"')" = 1 ]
+	[ "$(records '.method == "TCP"')" = 3 ]
+	[ "$(records '.method == "DNS" and .decision == "denied" and .host == "other.test" and .reason == "other.test matches no rule of network.allow"')" -ge 1 ]
+	[ "$(records '.method == "DNS" and .decision == "allowed" and .host == "www.test" and .address == "198.51.100.2"')" -ge 1 ]
+	# Each decision is also one record of the hash-chained audit log, in order.
+	"$RUNTIME" audit verify "$TEST_TMP/audit.jsonl"
+	[ "$(jq -c -S -s 'map(select(.kind == "egress") | .details.decision)' "$TEST_TMP/audit.jsonl")" = "$(echo "$summary" | jq -c -S '.egress')" ]
+	# IPv6: a name with only an AAAA answer, captured on [::1] (IP6T_SO_ORIGINAL_DST).
+	noproxy 'timeout 10 wget -q -O- http://www6.test/hello.txt'
+	[ "$output" = "hello from the world" ]
+	[ "$(records '.method == "TCP" and .decision == "allowed" and .host == "www6.test" and .address == "2001:db8:5::2"')" = 1 ]
+	[ "$(records '.method == "DNS" and .host == "www6.test" and .address == "2001:db8:5::2"')" = 1 ]
+	# As through the proxy: one request per connection; a pipelined second one, whose
+	# Host was never checked, does not reach the server.
+	noproxy 'printf "GET /hello.txt HTTP/1.1\r\nHost: www.test\r\n\r\nGET /hello.txt HTTP/1.1\r\nHost: evil.test\r\n\r\n" | timeout 5 nc www.test 80'
+	[ "$(echo "$output" | grep -c '^HTTP/')" = 1 ]
+	[ "$(records '.method == "TCP" and .host == "www.test" and .reason == "bytes after the request were dropped"')" = 1 ]
+}
+
+@test "transparent: nslookup answers an allowed name, NXDOMAIN otherwise; TXT and oversized names are refused; no other UDP leaves" {
+	# A UDP listener in the world: whatever reaches it is written to a file.
+	ip netns exec "$W" python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("198.51.100.2", 9999))
+while True:
+    d, a = s.recvfrom(2048); open(sys.argv[1], "ab").write(d)' "$TEST_TMP/udp.got" &
+	echo $! >"$TEST_TMP/udp.pid"
+	noproxy 'nslookup www.test; echo "ok=$?"; nslookup other.test; echo "nx=$?"; nslookup -type=txt www.test; echo "txt=$?"
+		nslookup www.test 198.51.100.2; echo "elsewhere=$?"
+		echo leak | nc -u -w1 198.51.100.2 9999; echo leak | nc -u -w1 198.51.100.2 53; true'
+	[[ "$output" == *"ok=0"* ]]
+	echo "$output" | grep -q 'Address: 198.51.100.2'
+	[[ "$output" == *"can't find other.test: NXDOMAIN"* ]]
+	[[ "$output" == *"nx=1"* ]]
+	[[ "$output" == *"can't find www.test: REFUSED"* ]]
+	[[ "$output" == *"txt=1"* ]]
+	# A query sent to another server is answered by the warden all the same.
+	[[ "$output" == *"elsewhere=0"* ]]
+	[ "$(records '.method == "DNS" and .decision == "denied" and .reason == "TXT queries are refused (www.test)"')" = 1 ]
+	sleep 0.5
+	[ ! -s "$TEST_TMP/udp.got" ]
+	# A label over 63 bytes (a length byte DNS does not allow: the shape of tunnelling
+	# that pushes past the limits) and an ANY query, sent raw from the sandbox's
+	# namespace: REFUSED (rcode 5) and recorded.
+	sandbox "egress-$$-dns"
+	cat >"$TEST_TMP/rawdns.py" <<-'PY'
+		import socket, struct, sys
+		def ask(q):
+		    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(3)
+		    s.sendto(q, ("127.0.0.1", 53)); return s.recv(512)
+		head = struct.pack("!HHHHHH", 0x1234, 0x0100, 1, 0, 0, 0)
+		long = head + bytes([70]) + b"a" * 70 + b"\x04test\x00" + struct.pack("!HH", 1, 1)
+		anyq = head + b"\x03www\x04test\x00" + struct.pack("!HH", 255, 1)
+		for q in (long, anyq):
+		    r = ask(q); print(hex(struct.unpack("!H", r[:2])[0]), r[3] & 0xF)
+		# DNS over TCP to any address (captured, answered by the warden): two queries
+		# on one connection, then the client's end.
+		t = socket.create_connection(("203.0.113.53", 53), timeout=5)
+		for name in (b"\x03www\x04test\x00", b"\x05other\x04test\x00"):
+		    q = head + name + struct.pack("!HH", 1, 1); t.sendall(struct.pack("!H", len(q)) + q)
+		t.shutdown(socket.SHUT_WR)
+		data = b""
+		while True:
+		    c = t.recv(4096)
+		    if not c: break
+		    data += c
+		while data:
+		    n = struct.unpack("!H", data[:2])[0]; r = data[2:2 + n]; data = data[2 + n:]
+		    print("tcp", r[3] & 0xF, ".".join(map(str, r[-4:])) if r[7] else "-")
+	PY
+	run nsenter -t "$pid" -n python3 "$TEST_TMP/rawdns.py"
+	echo "$output"
+	[ "$output" = "0x1234 5
+0x1234 5
+tcp 0 198.51.100.2
+tcp 3 -" ]
+	local audit="$ROOT/egress-$$-dns/egress.jsonl"
+	cat "$audit"
+	jq -e -s 'map(select(.method == "DNS" and .reason == "label of 70 bytes (at most 63)")) | length == 1' "$audit"
+	jq -e -s 'map(select(.method == "DNS" and .reason == "ANY queries are refused (www.test)")) | length == 1' "$audit"
+	# Over TCP: one record per query, none for the connection.
+	jq -e -s 'map(select(.method == "DNS" and .host == "www.test" and .decision == "allowed")) | length == 1' "$audit"
+	jq -e -s 'map(select(.method == "DNS" and .host == "other.test" and .decision == "denied")) | length == 1' "$audit"
+	jq -e -s 'map(select(.method == "TCP")) | length == 0' "$audit"
+	end_sandbox "egress-$$-dns"
+}
+
+@test "transparent: direct connections to a literal private, metadata or unlisted address are reset at once" {
+	noproxy 'timeout 5 wget -q -O- http://10.0.0.5/; echo "private=$?"; timeout 5 wget -q -O- http://169.254.169.254/latest/; echo "meta=$?"
+		timeout 5 wget -q -O- "http://[2001:db8:5::2]/hello.txt"; echo "v6=$?"; echo x | timeout 5 nc 198.51.100.2 2222; echo "port=$?"'
+	[[ "$output" == *"private=1"* ]]
+	[[ "$output" == *"meta=1"* ]]
+	[[ "$output" == *"v6=1"* ]]
+	# Reset (RST), not a timeout or an HTTP answer (wget says so on stderr).
+	echo "$stderr"
+	[ "$(echo "$stderr" | grep -c 'Connection reset by peer')" = 3 ]
+	[[ "$output" != *"hello from the world"* ]]
+	[ "$(records '.method == "TCP" and .decision == "denied" and .host == "10.0.0.5" and .port == 80 and .reason == "10.0.0.5 matches no rule of network.allow"')" = 1 ]
+	[ "$(records '.method == "TCP" and .decision == "denied" and .host == "169.254.169.254"')" = 1 ]
+	[ "$(records '.method == "TCP" and .decision == "denied" and .host == "[2001:db8:5::2]"')" = 1 ]
+	[ "$(records '.method == "TCP" and .decision == "denied" and .host == "198.51.100.2" and .port == 2222')" = 1 ]
+	[ "$(records '.method == "TCP"')" = 4 ]
+}
+
+@test "transparent: HTTPS is judged by its server name; an allowed name cannot be pointed at another address" {
+	sandbox "egress-$$-sni"
+	# curl from the host, in the sandbox's namespace, no proxy, no DNS (--resolve).
+	run nsenter -t "$pid" -n curl -s --noproxy '*' --max-time 10 --cacert "$TEST_TMP/cert.pem" --resolve www.test:443:198.51.100.2 https://www.test/hello.txt
+	echo "$output"
+	[ "$output" = "hello from the world" ]
+	# Another name at the same (allowed) address: reset before a byte reaches it.
+	run nsenter -t "$pid" -n curl -s --noproxy '*' --max-time 10 -k --resolve other.test:443:198.51.100.2 https://other.test/hello.txt
+	[ "$status" -ne 0 ]
+	[ -z "$output" ]
+	# The allowed name sent to an address it does not resolve to.
+	run nsenter -t "$pid" -n curl -s --noproxy '*' --max-time 10 -k --resolve www.test:443:198.51.100.9 https://www.test/hello.txt
+	[ "$status" -ne 0 ]
+	local audit="$ROOT/egress-$$-sni/egress.jsonl"
+	cat "$audit"
+	jq -e -s 'map(select(.method == "TCP" and .decision == "allowed" and .host == "www.test" and .port == 443 and .bytesDown > 0)) | length == 1' "$audit"
+	jq -e -s 'map(select(.method == "TCP" and .decision == "denied" and .host == "other.test" and .reason == "other.test matches no rule of network.allow")) | length == 1' "$audit"
+	jq -e -s 'map(select(.method == "TCP" and .decision == "denied" and .reason == "198.51.100.9 is not an address of www.test")) | length == 1' "$audit"
+	end_sandbox "egress-$$-sni"
+}
+
+@test "SOCKS5: ssh reaches an allowed host:22 through ALL_PROXY's SOCKS5 and is refused on another port" {
+	ssh-keygen -q -t ed25519 -N '' -f "$TEST_TMP/hostkey"
+	ssh-keygen -q -t ed25519 -N '' -f "$TEST_TMP/userkey"
+	cp "$TEST_TMP/userkey.pub" "$TEST_TMP/authorized_keys"
+	cat >"$TEST_TMP/sshd_config" <<-EOF2
+		Port 22
+		Port 2222
+		ListenAddress 198.51.100.2
+		HostKey $TEST_TMP/hostkey
+		AuthorizedKeysFile $TEST_TMP/authorized_keys
+		PermitRootLogin prohibit-password
+		PasswordAuthentication no
+		KbdInteractiveAuthentication no
+		StrictModes no
+		UsePAM no
+		PidFile $TEST_TMP/sshd.pidfile
+	EOF2
+	mkdir -p /run/sshd
+	ip netns exec "$W" /usr/sbin/sshd -D -e -f "$TEST_TMP/sshd_config" 2>"$TEST_TMP/sshd.log" &
+	echo $! >"$TEST_TMP/sshd.pid"
+	local i
+	for i in $(seq 50); do nc -z -w1 198.51.100.2 22 && nc -z -w1 198.51.100.2 2222 && break; sleep 0.1; done
+	sandbox "egress-$$-socks"
+	# The sandbox's own environment names the SOCKS proxy.
+	grep -qz '^ALL_PROXY=socks5h://127.0.0.1:1080$' "/proc/$pid/environ"
+	local ssh=(ssh -F none -i "$TEST_TMP/userkey" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes
+		-o LogLevel=ERROR -o ConnectTimeout=10 -o "ProxyCommand=nc -X 5 -x 127.0.0.1:1080 %h %p")
+	run nsenter -t "$pid" -n timeout 20 "${ssh[@]}" root@ssh.test echo ssh-ok
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$output" = "ssh-ok" ]
+	run nsenter -t "$pid" -n timeout 20 "${ssh[@]}" -p 2222 root@ssh.test echo ssh-ok
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" != *"ssh-ok"* ]]
+	# curl speaks SOCKS5 too (names resolved by the warden: socks5h).
+	run nsenter -t "$pid" -n curl -s --max-time 10 --proxy socks5h://127.0.0.1:1080 http://www.test/hello.txt
+	[ "$output" = "hello from the world" ]
+	local audit="$ROOT/egress-$$-socks/egress.jsonl"
+	cat "$audit"
+	jq -e -s 'map(select(.method == "SOCKS5" and .decision == "allowed" and .host == "ssh.test" and .port == 22 and .address == "198.51.100.2" and .rule == "ssh.test:22" and .bytesDown > 0)) | length == 1' "$audit"
+	jq -e -s 'map(select(.method == "SOCKS5" and .decision == "denied" and .host == "ssh.test" and .port == 2222 and .reason == "ssh.test port 2222 is not allowed: rule \"ssh.test:22\" allows ports 22")) | length == 1' "$audit"
+	jq -e -s 'map(select(.method == "SOCKS5" and .decision == "allowed" and .host == "www.test" and .port == 80)) | length == 1' "$audit"
+	[ "$(jq -s length "$audit")" = 3 ]
+	end_sandbox "egress-$$-socks"
+}
+
+@test "network.mode: explicit has no capture (no route, no resolver); transparent names no proxy" {
+	sed 's/^network:/network:\n  mode: explicit/' "$POLICY" >"$TEST_TMP/explicit.yaml"
+	POLICY="$TEST_TMP/explicit.yaml"
+	noproxy 'timeout 5 wget -q -O- http://198.51.100.2/hello.txt; echo "direct=$?"; nslookup www.test; echo "dns=$?"'
+	[[ "$output" == *"direct=1"* ]]
+	[[ "$output" == *"dns=1"* ]]
+	[[ "$output" != *"reset by peer"* ]]
+	[ "$(echo "$summary" | jq '.egress | length')" = 0 ]
+	sed 's/^network:/network:\n  mode: transparent/' "$TEST_TMP/egress.yaml" >"$TEST_TMP/transparent.yaml"
+	POLICY="$TEST_TMP/transparent.yaml"
+	run agent -- sh -c 'echo "[$HTTP_PROXY$ALL_PROXY]"; timeout 10 wget -q -O- http://www.test/hello.txt; echo x | timeout 3 nc 127.0.0.1 3128; echo "proxy=$?"'
+	echo "$output"
+	[[ "$output" == "[]"* ]]
+	[[ "$output" == *"hello from the world"* ]]
+	[[ "$output" == *"proxy=1"* ]]
+	# A bad mode is one line naming the field.
+	sed 's/^network:/network:\n  mode: sideways/' "$TEST_TMP/egress.yaml" >"$TEST_TMP/bad.yaml"
+	run "$RUNTIME" --root "$ROOT" agent run --policy "$TEST_TMP/bad.yaml" --rootfs "$ROOTFS" -- true
+	[ "$status" -ne 0 ]
+	[ "$output" = "safehouse: policy $TEST_TMP/bad.yaml: network.mode: \"sideways\" is not one of explicit, transparent, both" ]
+}
+
+@test "transparent: an engine-run sandbox counts exfiltration-shaped queries in the warden's report; its decisions reach its audit log at delete" {
+	printf 'audit: %s\n' "$TEST_TMP/engine.audit.jsonl" >>"$POLICY"
+	# The spec an engine would run: the policy travels in its annotations.
+	"$RUNTIME" agent spec --policy "$POLICY" --rootfs "$ROOTFS" -- \
+		sh -c 'unset http_proxy; nslookup other.test; nslookup -type=txt www.test; timeout 5 wget -q -O- http://www.test/hello.txt' >"$BUNDLE/config.json"
+	jq -e '.annotations["io.safehouse.network.mode"] == "both"' "$BUNDLE/config.json"
+	local id="egress-$$-engine"
+	run "$RUNTIME" --root "$ROOT" run --bundle "$BUNDLE" "$id"
+	echo "$output"
+	[[ "$output" == *"hello from the world"* ]]
+	"$RUNTIME" --root "$ROOT" delete --force "$id" 2>/dev/null || true
+	local log="$TEST_TMP/engine.audit.jsonl"
+	"$RUNTIME" audit verify "$log"
+	jq -c 'select(.kind == "warden" or .kind == "egress") | .details' "$log"
+	# other.test (A and AAAA: NXDOMAIN each) and the TXT query.
+	[ "$(jq -s 'map(select(.kind == "warden")) | .[0].details.report.dnsSuspicious' "$log")" = 3 ]
+	[ "$(jq -s 'map(select(.kind == "egress" and .details.decision.method == "DNS" and .details.decision.decision == "denied")) | length' "$log")" = 3 ]
+	[ "$(jq -s 'map(select(.kind == "egress" and .details.decision.method == "TCP" and .details.decision.decision == "allowed" and .details.decision.host == "www.test")) | length' "$log")" = 1 ]
+}
+
+@test "transparent: it fails closed: with the capture rules flushed, nothing leaves" {
+	sandbox "egress-$$-closed"
+	# Captured while the rules stand...
+	run nsenter -t "$pid" -n curl -s --noproxy '*' --max-time 5 --resolve www.test:80:198.51.100.2 http://www.test/hello.txt
+	[ "$output" = "hello from the world" ]
+	# ...and after what a sandbox given CAP_NET_ADMIN could do to its own namespace:
+	nsenter -t "$pid" -n nft flush ruleset
+	run nsenter -t "$pid" -n curl -s --noproxy '*' --max-time 3 --resolve www.test:80:198.51.100.2 http://www.test/hello.txt
+	[ "$status" -ne 0 ]
+	[ -z "$output" ]
+	run nsenter -t "$pid" -n curl -s --noproxy '*' --max-time 3 "http://[2001:db8:5::2]/hello.txt"
+	[ "$status" -ne 0 ]
+	[ -z "$output" ]
+	end_sandbox "egress-$$-closed"
 }

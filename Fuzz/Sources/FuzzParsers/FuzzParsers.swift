@@ -19,6 +19,15 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     _ = ProxyRequest.parse(bytes); _ = ClientHello.parse(bytes)
     _ = try? AllowRule(text); _ = try? Allowlist(annotation: text); _ = IPAddress(text); _ = CIDR(text)
     _ = HostsMapping(text: text); _ = Allowlist.Destination(host: text)
+    // Transparent egress reads DNS queries, SOCKS5 handshakes, first bytes and the
+    // kernel's socket addresses.
+    if case .query(let q) = DNSMessage.parseQuery(bytes) {
+        _ = DNSMessage.answer(q, addresses: [], ttl: 1); _ = DNSMessage.error(.refused, to: q)
+        if let list = try? Allowlist(annotation: "www.test,*.pkg.test") { _ = DNSGuard.judge(q.question, allowlist: list) }
+    }
+    _ = Socks5.parseGreeting(bytes); _ = Socks5.parseRequest(bytes)
+    _ = ClaimedName.sniff(bytes, port: 80); _ = ClaimedName.sniff(bytes, port: 443); _ = ClaimedName.originRequest(bytes)
+    _ = OriginalDestination(sockaddr: bytes)
     return 0
 }
 

@@ -1,0 +1,41 @@
+/// What the sandbox's resolver does with one question, before any lookup: resolve it
+/// (a name some rule of the allowlist names) or refuse it. DNS is a way out of its
+/// own: a name under a domain the attacker runs carries data to their server through
+/// any resolver. So only names the allowlist admits are looked up at all; the record
+/// types that carry free-form data (TXT, NULL) and ANY are refused even for those;
+/// and every refusal of that kind is `suspicious`, counted by the warden.
+public enum DNSGuard {
+    public enum Verdict: Equatable, Sendable {
+        /// Look the name up; answer with the addresses the rule lets through.
+        case resolve(name: String, rule: AllowRule)
+        /// Answer `code` at once and record `reason`.
+        case refuse(code: DNSMessage.ResponseCode, reason: String, suspicious: Bool)
+    }
+
+    public static func judge(_ question: DNSMessage.Question, allowlist: Allowlist) -> Verdict {
+        guard question.class == 1 else {
+            return .refuse(code: .refused, reason: "query class \(question.class) is not IN", suspicious: true)
+        }
+        switch question.type {
+        case DNSMessage.RecordType.txt, DNSMessage.RecordType.null, DNSMessage.RecordType.any:
+            let kind = [DNSMessage.RecordType.txt: "TXT", DNSMessage.RecordType.null: "NULL", DNSMessage.RecordType.any: "ANY"][question.type] ?? ""
+            return .refuse(code: .refused, reason: "\(kind) queries are refused (\(question.name))", suspicious: true)
+        default: break
+        }
+        guard case .name(let name)? = Allowlist.Destination(host: question.name) else {
+            return .refuse(code: .nameError, reason: "\"\(question.name)\" is not a host name", suspicious: true)
+        }
+        guard let rule = allowlist.rule(naming: name) else {
+            return .refuse(code: .nameError, reason: "\(name) matches no rule of network.allow", suspicious: true)
+        }
+        return .resolve(name: name, rule: rule)
+    }
+}
+
+extension Allowlist {
+    /// The first rule that names `name` (a host or a wildcard), on any port: what a
+    /// name lookup needs, since the port comes only with the connection.
+    public func rule(naming name: String) -> AllowRule? {
+        rules.first { $0.matches(name: name) }
+    }
+}

@@ -1,0 +1,85 @@
+import Egress
+import NIOCore
+
+/// Answers one DNS query for the sandbox, whatever carried it (UDP: EgressDNS; TCP
+/// to port 53, captured: EgressTunnel): judges it (DNSGuard), looks an allowed name
+/// up off the event loop, checks and remembers its addresses, and records the
+/// decision, one record per query.
+struct EgressDNSResponder {
+    /// Seconds an answer may be cached. Short: the warden's view of a name is checked
+    /// per connection anyway, and the address book keeps what it gave out.
+    static let ttl: UInt32 = 60
+
+    let shared: EgressShared
+
+    /// Calls `reply` with the answer on `eventLoop` (not at all for what is not even
+    /// a DNS header).
+    func respond(to bytes: [UInt8], on eventLoop: EventLoop, reply: @escaping ([UInt8]) -> Void) {
+        let started = NIODeadline.now()
+        var record = EgressRecord()
+        record.method = "DNS"
+        record.port = 53
+        let shared = self.shared
+        func finish(_ answer: [UInt8]?, _ record: EgressRecord) {
+            var record = record
+            record.milliseconds = UInt64(max(0, (NIODeadline.now() - started).nanoseconds / 1_000_000))
+            shared.audit.append(record)
+            if let answer { reply(answer) }
+        }
+        switch decide(bytes, record: &record) {
+        case .answered(let answer): finish(answer, record)
+        case .lookUp(let query, let name, let rule):
+            shared.resolve(name, on: eventLoop).assumeIsolated().whenComplete { result in
+                var record = record
+                let answer = self.answer(query, name: name, rule: rule, found: (try? result.get()) ?? [], record: &record)
+                finish(answer, record)
+            }
+        }
+    }
+
+    enum Step {
+        /// Decided without a lookup (nil: no answer, for what is not even a DNS header).
+        case answered([UInt8]?)
+        /// An allowed name: look it up, then `answer`.
+        case lookUp(DNSMessage.Query, name: String, rule: AllowRule)
+    }
+
+    /// What to do with one datagram, and the record of the decision so far.
+    func decide(_ bytes: [UInt8], record: inout EgressRecord) -> Step {
+        switch DNSMessage.parseQuery(bytes) {
+        case .invalid(let id, let reason, let oversized):
+            record.reason = reason
+            if oversized { shared.dnsSuspicious += 1 }
+            return .answered(id.map { DNSMessage.error(oversized ? .refused : .formatError, id: $0) })
+        case .query(let query):
+            record.host = query.question.name
+            switch DNSGuard.judge(query.question, allowlist: shared.configuration.allowlist) {
+            case .refuse(let code, let reason, let suspicious):
+                record.reason = reason
+                if suspicious { shared.dnsSuspicious += 1 }
+                return .answered(DNSMessage.error(code, to: query))
+            case .resolve(let name, let rule):
+                record.rule = rule.text
+                return .lookUp(query, name: name, rule: rule)
+            }
+        }
+    }
+
+    /// The answer for an allowed name once looked up: its checked addresses, or why not.
+    func answer(_ query: DNSMessage.Query, name: String, rule: AllowRule, found: [IPAddress], record: inout EgressRecord) -> [UInt8] {
+        switch shared.configuration.allowlist.check(addresses: found, for: .name(name), rule: rule) {
+        case .failure(let denial):
+            record.reason = denial.description
+            return DNSMessage.error(found.isEmpty ? .nameError : .refused, to: query)
+        case .success(let addresses):
+            shared.book.remember(addresses, for: name)
+            record.decision = "allowed"
+            // The addresses of the asked family: what the sandbox was told.
+            let told = addresses.filter { (query.question.type == DNSMessage.RecordType.aaaa) == ($0.family == .v6) }
+            if !told.isEmpty, [DNSMessage.RecordType.a, DNSMessage.RecordType.aaaa].contains(query.question.type) {
+                record.address = told.map(\.description).joined(separator: ",")
+            }
+            return DNSMessage.answer(query, addresses: addresses, ttl: Self.ttl)
+        }
+    }
+}

@@ -1,0 +1,56 @@
+import NIOCore
+
+/// What counts a relay's bytes from the origin server: the client side's handler
+/// (the proxy's EgressConnection, or EgressTunnel for captured and SOCKS connections).
+protocol EgressMeter: AnyObject {
+    /// Counts `n` bytes on their way to the client; false once the quota is spent.
+    func countDown(_ n: Int) -> Bool
+    /// Notes in the record that the quota cut the connection.
+    func quotaCut()
+}
+
+/// The origin server's side of a relay: its bytes go to the client unchanged.
+final class EgressPeer: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    let front: Channel
+    /// The client side's handler, which counts the bytes (held until the relay ends:
+    /// closing either channel tears this pipeline down).
+    let meter: EgressMeter
+
+    init(front: Channel, meter: EgressMeter) {
+        self.front = front
+        self.meter = meter
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let buffer = unwrapInboundIn(data)
+        if !meter.countDown(buffer.readableBytes) {
+            meter.quotaCut()
+            front.close(promise: nil)
+            context.close(promise: nil)
+            return
+        }
+        front.writeAndFlush(buffer, promise: nil)
+        if !front.isWritable { context.channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in } }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        front.setOption(ChannelOptions.autoRead, value: context.channel.isWritable).whenFailure { _ in }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        Self.closeAfterPendingWrites(front)
+        context.fireChannelInactive()
+    }
+
+    /// Closes `channel` once what was written to it has gone out: a plain close would
+    /// fail the queued writes and cut the end of a transfer.
+    static func closeAfterPendingWrites(_ channel: Channel) {
+        channel.writeAndFlush(ByteBuffer()).whenComplete { _ in channel.close(promise: nil) }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        context.close(promise: nil)
+    }
+}

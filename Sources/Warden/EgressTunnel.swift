@@ -1,0 +1,392 @@
+import Egress
+import NIOCore
+import NIOPosix
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One connection that, once decided, is relayed byte for byte: a TCP connection the
+/// transparent capture redirected here (its destination read back from conntrack), or
+/// a SOCKS5 CONNECT. The decisions are the Egress target's (CapturedConnection,
+/// ClaimedName, Allowlist); this handler only applies them. Every outcome ends in
+/// exactly one record, as for the HTTP proxy.
+final class EgressTunnel: ChannelInboundHandler, EgressMeter {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    enum Kind {
+        /// Captured by the redirect to a capture listener.
+        case captured
+        case socks
+    }
+
+    enum State {
+        /// Captured: reading the original destination; bytes that arrive wait here.
+        case findingDestination([UInt8])
+        case socksGreeting([UInt8])
+        case socksRequest([UInt8])
+        /// Reading the client's first bytes for the name they claim (ports 80, 443).
+        case sniffing([UInt8])
+        /// Waiting for a name lookup (off the event loop); bytes that arrive wait here.
+        case resolving([UInt8])
+        /// Captured TCP to port 53: answered here, query by query (RFC 7766 framing),
+        /// as the sandbox's resolver answers UDP; nothing is relayed.
+        case dnsOverTCP([UInt8])
+        case connecting([UInt8])
+        case relaying(Channel)
+        case done
+    }
+
+    let shared: EgressShared
+    let kind: Kind
+    var state: State
+    var record = EgressRecord()
+    var started = NIODeadline.now()
+    var recorded = false
+    var counted = false
+    var inputClosed = false
+    /// Captured: where the client was going.
+    var original: OriginalDestination?
+    /// SOCKS: the destination the client named and its checked addresses.
+    var socksTarget: (destination: Allowlist.Destination, addresses: [IPAddress])?
+    /// A plain HTTP request: how many more client bytes (its body) may go upstream.
+    var upstreamLeft: UInt64?
+    /// SOCKS: the request was read and its reply not yet sent (a refusal answers it).
+    var socksReplyOwed = false
+    /// DNS over TCP: every query is its own record, the connection none; answers owed.
+    var recordsItself = false
+    var answersOwed = 0
+
+    init(shared: EgressShared, kind: Kind) {
+        self.shared = shared
+        self.kind = kind
+        switch kind {
+        case .captured: state = .findingDestination([]); record.method = "TCP"
+        case .socks: state = .socksGreeting([]); record.method = "SOCKS5"
+        }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        started = .now()
+        if shared.connections >= shared.configuration.maximumConnections {
+            return deny(context, "too many connections (limit \(shared.configuration.maximumConnections))", socks: .generalFailure)
+        }
+        shared.connections += 1
+        counted = true
+        // The listener's own port: a connection made straight to it was not captured.
+        if case .captured = kind { findOriginalDestination(context, listenerPort: UInt16(context.channel.localAddress?.port ?? 0)) }
+        context.fireChannelActive()
+    }
+
+    /// Reads SO_ORIGINAL_DST (IPv4) or IP6T_SO_ORIGINAL_DST (IPv6) from the accepted
+    /// socket: conntrack's record of the destination before the redirect.
+    func findOriginalDestination(_ context: ChannelHandlerContext, listenerPort: UInt16) {
+        guard let provider = context.channel as? SocketOptionProvider else {
+            return deny(context, "cannot read the original destination")
+        }
+        let v6 = { if case .v6? = context.channel.localAddress { return true } else { return false } }()
+        let bytes: EventLoopFuture<[UInt8]>
+        if v6 {
+            bytes = provider.unsafeGetSocketOption(level: SocketOptionLevel(IPPROTO_IPV6), name: SocketOptionName(OriginalDestination.socketOption))
+                .map { (a: sockaddr_in6) in withUnsafeBytes(of: a) { Array($0) } }
+        } else {
+            bytes = provider.unsafeGetSocketOption(level: SocketOptionLevel(SOL_IP), name: SocketOptionName(OriginalDestination.socketOption))
+                .map { (a: sockaddr_in) in withUnsafeBytes(of: a) { Array($0) } }
+        }
+        bytes.assumeIsolated().whenComplete { result in
+            guard case .findingDestination(let pending) = self.state else { return }
+            guard case .success(let raw) = result, let destination = OriginalDestination(sockaddr: raw) else {
+                return self.deny(context, "no original destination (not a captured connection)")
+            }
+            self.original = destination
+            self.record.host = destination.address.description
+            self.record.port = destination.port
+            if destination.isCaptureListener(port: listenerPort) {
+                return self.deny(context, "\(destination) is the capture listener itself")
+            }
+            if destination.port == 53 {
+                self.recordsItself = true
+                self.state = .dnsOverTCP([])
+                return self.answerDNS(context, pending)
+            }
+            guard ClaimedName.sniffs(port: destination.port) else { return self.decideCaptured(context, claimed: nil, pending: pending) }
+            self.state = .sniffing([])
+            self.sniff(context, pending)
+        }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var buffer = unwrapInboundIn(data)
+        let bytes = { buffer.readBytes(length: buffer.readableBytes) ?? [] }
+        switch state {
+        case .findingDestination(let pending): state = .findingDestination(pending + bytes())
+        case .socksGreeting(let pending): socksGreeting(context, pending + bytes())
+        case .socksRequest(let pending): socksRequest(context, pending + bytes())
+        case .sniffing(let pending): sniff(context, pending + bytes())
+        case .resolving(let pending): state = .resolving(pending + upstream(bytes()))
+        case .dnsOverTCP(let pending): answerDNS(context, pending + bytes())
+        case .connecting(let pending): state = .connecting(pending + upstream(bytes()))
+        case .relaying(let peer):
+            if upstreamLeft != nil {
+                let kept = upstream(bytes())
+                if kept.isEmpty { return }
+                buffer = ByteBuffer(bytes: kept)
+            }
+            record.bytesUp += UInt64(buffer.readableBytes)
+            shared.bytesUp += UInt64(buffer.readableBytes)
+            if shared.quotaSpent { return cut(context, "byte quota spent") }
+            peer.writeAndFlush(buffer, promise: nil)
+            if !peer.isWritable { context.channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in } }
+        case .done: break
+        }
+    }
+
+    /// The part of `bytes` that may go upstream: all of it, except after a plain HTTP
+    /// request's body, where what follows would be a second request whose Host was
+    /// never checked. Dropped, and noted.
+    func upstream(_ bytes: [UInt8]) -> [UInt8] {
+        guard let left = upstreamLeft else { return bytes }
+        let n = min(UInt64(bytes.count), left)
+        if n < UInt64(bytes.count) { record.reason = "bytes after the request were dropped" }
+        upstreamLeft = left - n
+        return Array(bytes.prefix(Int(n)))
+    }
+
+    /// Answers every whole length-prefixed query in `bytes`; keeps the rest.
+    func answerDNS(_ context: ChannelHandlerContext, _ bytes: [UInt8]) {
+        var rest = bytes[...]
+        let channel = context.channel
+        while rest.count >= 2 {
+            let length = Int(rest[rest.startIndex]) << 8 | Int(rest[rest.startIndex + 1])
+            guard length >= 12, length <= DNSMessage.maximumQueryLength else {
+                recordsItself = false
+                record.method = "DNS"
+                record.host = ""
+                return deny(context, "DNS over TCP: a message of \(length) bytes")
+            }
+            guard rest.count >= 2 + length else { break }
+            let query = Array(rest.dropFirst(2).prefix(length))
+            rest = rest.dropFirst(2 + length)
+            // A message of 12 bytes or more has an id, so it is always answered.
+            answersOwed += 1
+            EgressDNSResponder(shared: shared).respond(to: query, on: context.eventLoop) { answer in
+                channel.writeAndFlush(ByteBuffer(bytes: [UInt8(answer.count >> 8), UInt8(answer.count & 0xFF)] + answer), promise: nil)
+                self.answersOwed -= 1
+                if self.inputClosed, self.answersOwed == 0 { EgressPeer.closeAfterPendingWrites(channel) }
+            }
+        }
+        state = .dnsOverTCP(Array(rest))
+        if inputClosed, answersOwed == 0 { EgressPeer.closeAfterPendingWrites(channel) }
+    }
+
+    // MARK: Deciding
+
+    /// A literal address at once; a name through the lookup thread (or the hosts mapping).
+    func lookUp(_ destination: Allowlist.Destination, _ context: ChannelHandlerContext) -> EventLoopFuture<[IPAddress]>.Isolated {
+        switch destination {
+        case .address(let a): return context.eventLoop.makeSucceededFuture([a]).assumeIsolated()
+        case .name(let n): return shared.resolve(n, on: context.eventLoop).assumeIsolated()
+        }
+    }
+
+    /// `final`: the client has closed its sending side, so no more bytes will come.
+    func sniff(_ context: ChannelHandlerContext, _ bytes: [UInt8], final: Bool = false) {
+        let port = original?.port ?? record.port
+        var sniffed = ClaimedName.sniff(bytes, port: port)
+        if sniffed == .needMoreBytes, final { sniffed = port == 443 ? .notTLS("the client closed before a ClientHello") : .claimed(nil) }
+        switch sniffed {
+        case .needMoreBytes: state = .sniffing(bytes)
+        case .notTLS(let why): deny(context, "port 443 without TLS: \(why)")
+        case .claimed(let name):
+            var first = bytes
+            if port == 80, name != nil {
+                switch ClaimedName.originRequest(bytes) {
+                case .invalid(let reason): return deny(context, reason)
+                case .notHTTP: break
+                case .request(let request):
+                    let body = bytes[request.headLength...].prefix(Int(clamping: request.bodyLength))
+                    if request.headLength + body.count < bytes.count { record.reason = "bytes after the request were dropped" }
+                    first = request.head + body
+                    upstreamLeft = request.bodyLength - UInt64(body.count)
+                }
+            }
+            if let target = socksTarget {
+                if let denial = CapturedConnection.checkClaim(name, for: target.destination, port: port, allowlist: shared.configuration.allowlist) {
+                    return deny(context, denial.description)
+                }
+                connect(context, to: target.addresses, port: port, first: first)
+            } else {
+                decideCaptured(context, claimed: name, pending: first)
+            }
+        }
+    }
+
+    func decideCaptured(_ context: ChannelHandlerContext, claimed: String?, pending: [UInt8]) {
+        guard let original else { return deny(context, "no original destination") }
+        // A claimed name the sandbox's DNS did not give this address out for is looked
+        // up now, off the event loop; only a name the allowlist admits is (a lookup of
+        // any other would itself carry the name out).
+        let address = original.address.unmappedV4 ?? original.address
+        if let claimed, case .name(let name)? = Allowlist.Destination(host: claimed), !shared.book.names(of: address).contains(name),
+           case .allowed = shared.configuration.allowlist.admit(.name(name), port: original.port) {
+            state = .resolving(pending)
+            lookUp(.name(name), context).whenComplete { result in
+                guard case .resolving(let bytes) = self.state else { return }
+                self.finishDecision(context, original, claimed: claimed, resolved: (try? result.get()) ?? [], pending: bytes)
+            }
+            return
+        }
+        finishDecision(context, original, claimed: claimed, resolved: [], pending: pending)
+    }
+
+    func finishDecision(_ context: ChannelHandlerContext, _ original: OriginalDestination, claimed: String?, resolved: [IPAddress],
+                        pending: [UInt8]) {
+        let decision = CapturedConnection.decide(original, claimed: claimed, allowlist: shared.configuration.allowlist,
+                                                 book: shared.book, resolve: { _ in resolved })
+        switch decision {
+        case .failure(let denial):
+            if let claimed { record.host = claimed }
+            deny(context, denial.description)
+        case .success(let admitted):
+            record.host = admitted.destination.description
+            record.rule = admitted.rule.text
+            record.address = original.address.description
+            connect(context, to: [original.address], port: original.port, first: pending)
+        }
+    }
+
+    // MARK: Relaying
+
+    func connect(_ context: ChannelHandlerContext, to candidates: [IPAddress], port: UInt16, first: [UInt8]) {
+        guard let address = candidates.first else { return deny(context, "no address to connect to", socks: .hostUnreachable) }
+        record.address = address.description
+        if case .connecting = state {} else { state = .connecting(first) }
+        guard let socketAddress = try? SocketAddress(ipAddress: (address.unmappedV4 ?? address).description, port: Int(port)) else {
+            return deny(context, "bad address \(address)")
+        }
+        let front = context.channel
+        let connected = ClientBootstrap(group: context.eventLoop)
+            .connectTimeout(.seconds(10))
+            .channelInitializer { peer in
+                peer.eventLoop.makeCompletedFuture {
+                    try peer.pipeline.syncOperations.addHandler(EgressPeer(front: front, meter: self))
+                }
+            }
+            .connect(to: socketAddress)
+        connected.assumeIsolated().whenComplete { result in
+            switch result {
+            case .success(let peer):
+                // What came while connecting was already held to the body's length.
+                guard case .connecting(let pending) = self.state else { peer.close(promise: nil); return }
+                self.record.decision = "allowed"
+                self.state = .relaying(peer)
+                self.record.bytesUp += UInt64(pending.count)
+                self.shared.bytesUp += UInt64(pending.count)
+                peer.writeAndFlush(ByteBuffer(bytes: pending), promise: nil)
+                if self.inputClosed { peer.close(mode: .output, promise: nil) }
+            case .failure(let error):
+                guard case .connecting = self.state else { return }
+                if candidates.count > 1 {
+                    return self.connect(context, to: Array(candidates.dropFirst()), port: port, first: first)
+                }
+                self.record.decision = "failed"
+                self.deny(context, "connecting to \(address) port \(port): \(error)", socks: .connectionRefused)
+            }
+        }
+    }
+
+    func countDown(_ n: Int) -> Bool {
+        record.bytesDown += UInt64(n)
+        shared.bytesDown += UInt64(n)
+        return !shared.quotaSpent
+    }
+
+    func quotaCut() { record.reason = "byte quota spent" }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case ChannelEvent.inputClosed = event {
+            inputClosed = true
+            switch state {
+            case .relaying(let peer): peer.close(mode: .output, promise: nil)
+            case .connecting, .resolving: break  // passed on once connected
+            case .sniffing(let bytes): sniff(context, bytes, final: true)  // decide on what came
+            case .dnsOverTCP(let bytes): answerDNS(context, bytes)  // closes once answered
+            case .findingDestination: break  // decided once the destination is read
+            default: context.close(promise: nil)
+            }
+            return
+        }
+        if event is IdleStateHandler.IdleStateEvent { return cut(context, "idle timeout") }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if case .relaying(let peer) = state {
+            peer.setOption(ChannelOptions.autoRead, value: context.channel.isWritable).whenFailure { _ in }
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        switch state {
+        case .relaying(let peer): EgressPeer.closeAfterPendingWrites(peer)
+        case .dnsOverTCP: break
+        case .connecting, .resolving, .findingDestination, .sniffing, .socksGreeting, .socksRequest:
+            record.decision = "failed"
+            record.reason = record.reason ?? "the client left before the connection was made"
+        case .done: break
+        }
+        state = .done
+        finish()
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        context.close(promise: nil)
+    }
+
+    /// Refuses: a SOCKS client gets its reply code, then the connection ends; a
+    /// captured one is reset at once (SO_LINGER 0: RST, not FIN), so the program fails
+    /// at connect or first read instead of waiting on a half-open connection.
+    func deny(_ context: ChannelHandlerContext, _ reason: String, socks reply: Socks5.Reply = .notAllowed) {
+        if record.decision != "failed" { record.decision = "denied" }
+        record.reason = reason
+        if case .relaying(let peer) = state { peer.close(promise: nil) }
+        state = .done
+        if socksReplyOwed {
+            socksReplyOwed = false
+            context.writeAndFlush(wrapOutboundOut(ByteBuffer(bytes: Socks5.reply(reply)))).assumeIsolated().whenComplete { _ in
+                context.close(promise: nil)
+            }
+            return
+        }
+        reset(context)
+    }
+
+    /// Ends an allowed connection (quota, idle): a plain close.
+    func cut(_ context: ChannelHandlerContext, _ reason: String) {
+        if record.decision != "allowed" { record.decision = "denied" }
+        record.reason = reason
+        if case .relaying(let peer) = state { peer.close(promise: nil) }
+        state = .done
+        context.close(promise: nil)
+    }
+
+    func reset(_ context: ChannelHandlerContext) {
+        let channel = context.channel
+        if let provider = channel as? SocketOptionProvider {
+            provider.setSoLinger(linger(l_onoff: 1, l_linger: 0)).whenComplete { _ in channel.close(promise: nil) }
+        } else {
+            channel.close(promise: nil)
+        }
+    }
+
+    func finish() {
+        guard !recorded else { return }
+        recorded = true
+        if counted { shared.connections -= 1 }
+        if recordsItself { return }
+        record.milliseconds = UInt64(max(0, (NIODeadline.now() - started).nanoseconds / 1_000_000))
+        shared.audit.append(record)
+    }
+}

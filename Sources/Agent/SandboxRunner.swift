@@ -132,12 +132,14 @@ public struct SandboxRunner {
         let status = try runtime.run(id: id, options: CreateOptions(bundle: bundle), detach: false) { record in
             let dir = runtime.store.directory(of: id)
             if let warden = record.liveWardenPid { _ = Processes.waitForExit(warden, timeout: 5) }
+            PhaseTrace.mark("warden gone")
             report = Self.readReport(dir + "/warden.json")
             egress = EgressDecisions.read(directory: dir)
             stopped = Files.exists(dir + "/" + ContainerRuntime.stopMarker)
             let ephemeral = EphemeralRoot.directory(root: runtime.store.root, id: id)
             diskFull = EphemeralRoot.isFull(ephemeral)
             changes = ChangeSet.compute(upper: ephemeral + "/upper", lower: record.rootfs)
+            PhaseTrace.mark("changes computed")
         }
         // The runtime made the mount points (/scratch, /input, ...): not the agent's doing.
         let mountPoints = Set((spec.mounts ?? []).map(\.destination))

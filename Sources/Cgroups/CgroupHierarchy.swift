@@ -21,7 +21,16 @@ public struct CgroupHierarchy: Sendable, Equatable {
     }
 
     /// The key of this hierarchy in /proc/PID/cgroup: "cpu", "name=systemd", or "" for v2.
-    public var procKey: String { controllers.joined(separator: ",") }
+    /// The controllers as /proc/self/cgroup lists them ("cpu,cpuacct"); a loop, not
+    /// joined(separator:), whose first use costs a cold `run` ~200K instructions.
+    public var procKey: String {
+        var key = ""
+        for c in controllers {
+            if !key.isEmpty { key += "," }
+            key += c
+        }
+        return key
+    }
 
     /// Directory name under /sys/fs/cgroup ("cpu", "systemd", "unified").
     public var name: String { String(mountPoint.split(separator: "/").last ?? "") }
@@ -148,9 +157,13 @@ public struct CgroupPlacement: Sendable, Equatable {
     }
 
     public var encoded: String {
-        layout.hierarchies.map { h in
-            [h.version == .v1 ? "1" : "2", h.procKey, h.mountPoint, h.mountRoot, paths[h.procKey] ?? ""].joined(separator: "\t")
-        }.joined(separator: "\n")
+        var text = ""
+        for h in layout.hierarchies {
+            if !text.isEmpty { text += "\n" }
+            text += (h.version == .v1 ? "1" : "2") + "\t" + h.procKey + "\t" + h.mountPoint + "\t" + h.mountRoot
+            text += "\t" + (paths[h.procKey] ?? "")
+        }
+        return text
     }
 
     public init(decoding text: String) {

@@ -1,3 +1,4 @@
+import Runtime
 /// A sandbox policy: what an agent may read, write, reach and use. Written in YAML or
 /// JSON with human units (Quantity) and read strictly (PolicyReader): an unknown key
 /// or a bad value is an error that names it.
@@ -73,7 +74,8 @@ public struct Policy: Equatable, Sendable {
         public var idleTimeout: Double?
     }
 
-    public enum Backend: String, Sendable, CaseIterable { case native, gvisor }
+    /// The runtime's own vocabulary (native, gvisor): one list of backends.
+    public typealias Backend = Runtime.Backend
     public enum SyscallProfile: String, Sendable, CaseIterable { case agent, minimal }
 }
 

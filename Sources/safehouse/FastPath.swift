@@ -30,7 +30,7 @@ enum FastPath {
 
     private static let createValued: Set<String> = ["--bundle", "-b", "--pid-file", "--console-socket", "--preserve-fds"]
     private static let createFlags: Set<String> = ["--no-pivot", "--no-new-keyring"]
-    private static let globalValued: Set<String> = ["--root", "--log", "--log-format"]
+    private static let globalValued: Set<String> = ["--root", "--log", "--log-format", "--backend"]
     private static let globalFlags: Set<String> = ["--debug", "--systemd-cgroup"]
 
     private static let grammars: [String: Grammar] = [
@@ -84,6 +84,7 @@ enum FastPath {
         case "--root": inv.global.root = value
         case "--log": inv.global.log = value
         case "--log-format": inv.global.logFormat = value
+        case "--backend": inv.global.backend = value
         case "--bundle", "-b": inv.create.bundle = value
         case "--pid-file": inv.create.pidFile = value
         case "--console-socket": inv.create.consoleSocket = value

@@ -12,8 +12,10 @@ extension ContainerRuntime {
     /// How `createGvisor` is to end.
     enum GvisorCreateMode { case create, runDetached, runForeground }
 
-    /// Where runsc keeps its own state for this root.
-    var runscRoot: String { store.root + "/runsc" }
+    /// Where runsc keeps its own state for this root. The `@` keeps it apart from the
+    /// containers' directories: no container id can contain one (ContainerID), so no
+    /// `delete --force` of an id can remove runsc's state, and `list` never shows it.
+    var runscRoot: String { store.root + "/@runsc" }
 
     /// The backend of a new container from `spec` (Backend.select), and the root's
     /// config (for runsc's settings). The config file is read only when neither the

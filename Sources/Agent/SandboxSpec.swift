@@ -119,6 +119,9 @@ public enum SandboxSpec {
         if let n = policy.network.maxBytes { annotations[SandboxAnnotation.networkMaxBytes] = String(n) }
         if let t = policy.network.idleTimeout { annotations[SandboxAnnotation.networkIdleTimeout] = String(t) }
         if let audit = policy.audit { annotations[SandboxAnnotation.audit] = audit }
+        // A gvisor policy's spec says so: safehouse, given the spec by an engine, then
+        // runs it on runsc too (Backend.annotation); native is the default and unsaid.
+        if policy.backend == .gvisor { annotations[Backend.annotation] = Backend.gvisor.rawValue }
         if let key = policy.auditKey { annotations[SandboxAnnotation.auditKey] = key }
 
         return Spec(

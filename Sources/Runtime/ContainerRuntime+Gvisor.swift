@@ -103,6 +103,11 @@ extension ContainerRuntime {
             if mode == .runForeground && treatment == nil {
                 return try runGvisorForeground(runscProcess, record: record, createLog: createLog, beforeDelete: beforeDelete)
             }
+            if mode == .runForeground {
+                // Before runsc create forks the sandbox: it must become our child (waitGvisor).
+                try ProcessControl.becomeChildSubreaper()
+                Signals.block(Self.forwardedSignals + [SIGCHLD])
+            }
             let status = try runscProcess.run()
             guard status == .exited(0) else {
                 throw RunscError.message(verb: args.contains("run") ? "run" : "create", id: id,
@@ -201,26 +206,35 @@ extension ContainerRuntime {
         return status.shellCode
     }
 
-    /// A sandbox `run` created and started: wait for its container with `runsc wait`
-    /// (signals to us go to the container through `runsc kill`), record the exit,
-    /// remove it.
+    /// A sandbox `run` created and started: wait for the sandbox process, record the
+    /// exit, remove it.
+    ///
+    /// `runsc wait` cannot be used: before start it waits on the sandbox process,
+    /// which is not its child ("exit status is unavailable"), and after start it loses
+    /// the race with a container that exits at once (the sandbox ends with its root
+    /// container). So this process is a child subreaper from before `runsc create`:
+    /// the sandbox process, orphaned when `runsc create` exits, becomes our child, and
+    /// its exit status is the container's (runsc boot exits with the container's code,
+    /// or 128 + signal). Signals to us reach the container through `runsc kill`.
     private func waitGvisor(_ record: ContainerRecord, beforeDelete: ((ContainerRecord) -> Void)?) throws -> Int32 {
-        try ProcessControl.becomeChildSubreaper()
         let waited = Self.forwardedSignals + [SIGCHLD]
-        Signals.block(waited)
         try startGvisor(record)
-        let dir = store.directory(of: record.id)
-        let waiter = try runsc(record, ["wait", record.id]).spawn(stdoutPath: dir + "/wait.json")
         var code: Int32 = 137
         loop: while true {
+            if Processes.startTime(of: record.pid) != record.pidStartTime {
+                // Gone before we saw it as a child (never re-parented to us): no status.
+                break loop
+            }
             let (signal, _) = Signals.wait(for: waited)
             if signal == SIGCHLD {
                 while let (reaped, status) = Processes.reapAny() {
-                    if reaped == waiter {
-                        code = RunscLog.waitExitCode(path: dir + "/wait.json") ?? status.shellCode
+                    if reaped == record.pid {
+                        code = status.shellCode
                         break loop
                     }
-                    otherChildExited?(reaped)
+                    // The warden ends with the sandbox: only its death while the
+                    // sandbox still runs is news (the caller then fails closed).
+                    if Processes.startTime(of: record.pid) == record.pidStartTime { otherChildExited?(reaped) }
                 }
             } else {
                 _ = try? runsc(record, ["kill", record.id, String(signal)]).capture()
@@ -228,10 +242,28 @@ extension ContainerRuntime {
         }
         recordAudit(record.annotations, record.id, "exit", ["code": .int(Int64(code))])
         let current = (try? store.load(record.id)) ?? record
+        reapSandboxOrphans(sparing: current.liveWardenPid)
         if let beforeDelete { beforeDelete(current) } else { recordEnd(current) }
-        try? destroyGvisor(current)
-        recordAudit(record.annotations, record.id, "delete", [:])
+        do {
+            try destroyGvisor(current)
+            recordAudit(record.annotations, record.id, "delete", [:])
+        } catch {
+            log.warning("\(error)")
+        }
         return code
+    }
+
+    /// The gofer was re-parented to us with the sandbox (waitGvisor) and ends with it;
+    /// `runsc delete` waits for it to be gone, which a zombie never is to `kill(pid,
+    /// 0)`: reap it (and anything else of the sandbox's) first, for at most 5 s.
+    private func reapSandboxOrphans(sparing warden: Int32?) {
+        let me = getpid()
+        for _ in 0..<500 {
+            while let (reaped, _) = Processes.reapAny() { if reaped == warden { break } }
+            let children = Processes.all().filter { $0 != warden && Processes.parent(of: $0) == me }
+            if children.isEmpty { return }
+            usleep(10_000)
+        }
     }
 
     /// Removes a gvisor container: runsc's sandbox and state, then ours (the warden's

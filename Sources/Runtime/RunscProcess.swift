@@ -56,25 +56,6 @@ struct RunscProcess {
         return pid
     }
 
-    /// Starts runsc as a child with stdout into a new file at `stdoutPath` (`runsc
-    /// wait`'s answer), stdin on /dev/null, stderr ours.
-    func spawn(stdoutPath: String) throws -> Int32 {
-        let out = try FileDescriptor.open(stdoutPath, O_WRONLY | O_CREAT | O_TRUNC, mode: 0o600)
-        defer { out.close() }
-        let env = Self.environment()
-        fflush(nil)
-        let pid = try Processes.fork()
-        if pid == 0 {
-            let null = open("/dev/null", O_RDONLY)
-            if null >= 0 { _ = dup2(null, 0) }
-            _ = dup2(out.rawValue, 1)
-            Signals.resetForExec()
-            _ = Processes.exec(path: executable, args: argv, env: env)
-            _exit(127)
-        }
-        return pid
-    }
-
     /// Runs runsc to its end with our stdio; its exit status.
     func run() throws -> ExitStatus {
         try Processes.wait(try spawn())

@@ -163,13 +163,6 @@ final class RunscMappingTests: XCTestCase {
         XCTAssertNil(RunscLog.lastError(text: "{\"msg\":\"ok\",\"level\":\"info\"}\n"))
     }
 
-    func testWaitStatusBecomesTheShellsCode() {
-        XCTAssertEqual(RunscLog.waitExitCode(text: "{\"id\":\"c\",\"exitStatus\":0}"), 0)
-        XCTAssertEqual(RunscLog.waitExitCode(text: "{\"id\":\"c\",\"exitStatus\":768}"), 3)
-        XCTAssertEqual(RunscLog.waitExitCode(text: "{\"id\":\"c\",\"exitStatus\":9}"), 137)
-        XCTAssertNil(RunscLog.waitExitCode(text: "garbage"))
-    }
-
     func testRunscStateBecomesOurs() {
         let running = ContainerRuntime.parseRunscState("{\n \"ociVersion\": \"1.0.2-dev\",\n \"id\": \"c\",\n \"status\": \"running\",\n \"pid\": 4242,\n \"bundle\": \"/b\"\n}")
         XCTAssertEqual(running.status, .running)

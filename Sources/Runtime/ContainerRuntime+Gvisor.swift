@@ -51,6 +51,7 @@ extension ContainerRuntime {
         // runsc create and run have no --preserve-fds, and do not pass systemd's sockets.
         if options.preserveFds != 0 { throw RuntimeError("--preserve-fds: not supported by the gvisor backend (runsc cannot pass extra descriptors)") }
         if options.noPivot { throw RuntimeError("--no-pivot: not supported by the gvisor backend (runsc never pivots on the host)") }
+        try GvisorPreflight.checkExecutable(process, rootfs: bundle.rootfs, mounts: spec.mounts ?? [])
         let treatment: SandboxTreatment?
         do { treatment = try sandboxTreatment?(spec) } catch { throw RuntimeError("\(error)") }
         let executable = try RunscProcess.locate(configured: config?.runsc)

@@ -35,6 +35,15 @@ extension ContainerRuntime {
         // shim sends it after every exit.
         if all && current == .stopped { return }
         guard current != .stopped else { throw RuntimeError.containerNotRunning(record.id) }
+        if current == .created {
+            // runsc refuses to signal a container that has not started; runc's kill
+            // of a created container ends it (its init dies blocked on the exec FIFO).
+            // The same here: the sandbox process goes, and with it the container.
+            if signal.rawValue == 0 { return }
+            try Processes.signal(record.pid, .kill)
+            _ = Processes.waitForExit(record.pid, timeout: 10)
+            return
+        }
         let result = try runsc(record, ["kill"] + (all ? ["--all"] : []) + [record.id, String(signal.rawValue)]).capture()
         guard result.status == .exited(0) else {
             throw RunscError.message(verb: "kill", id: record.id, runscText: result.stderr)

@@ -117,6 +117,13 @@ new_id() {
 	echo "it${BATS_TEST_NUMBER}-${n}-$$"
 }
 
+# root_entries: what is in $ROOT besides the root's own config and runsc's state
+# (SAFEHOUSE_BACKEND=gvisor puts safehouse.conf and @runsc there): the containers'
+# directories, which a failed or deleted container must not leave behind.
+root_entries() {
+	ls -A "$ROOT" 2>/dev/null | grep -vxE 'safehouse\.conf|@runsc' || true
+}
+
 # rt ARGS...: the runtime under test with this test's root.  ref ARGS...: the reference.
 rt() { "$RUNTIME" --root "$ROOT" "$@"; }
 ref() { "$REFERENCE" --root "$REF_ROOT" "$@"; }

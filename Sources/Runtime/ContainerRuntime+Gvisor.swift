@@ -75,6 +75,8 @@ extension ContainerRuntime {
             try Files.makeDirectories(runscRoot, mode: 0o700)
             // Recorded before runsc starts, so that a create killed half way can be deleted.
             try store.save(record)
+            // `exec` builds its process from the container's own (as native does).
+            try Files.writeAtomically(store.configPath(of: id), bundle.configBytes)
             var runscBundle = bundle.path
             if treatment != nil {
                 runscBundle = try GvisorSandboxBundle.write(spec: spec, bundle: bundle, id: id, stateDirectory: dir,

@@ -199,12 +199,15 @@ extension ContainerRuntime {
         let child = try process.spawn()
         let status = waitForInit(child, forwarding: Self.forwardedSignals + [SIGCHLD])
         let dir = store.directory(of: record.id)
-        // runsc exits 128 when it fails itself; its log then holds the error.
+        // runsc exits 128 when it fails itself; its log then holds the error, and
+        // what it left is removed. Otherwise `runsc run` removed its container itself:
+        // another runsc start-up here would be the whole cost of the delegation.
         if status == .exited(128), let error = RunscLog.lastError(path: createLog) {
+            _ = try? runsc(record, ["delete", "--force", record.id]).capture()
+            try? Files.removeTree(dir)
             throw RunscError.message(verb: "run", id: record.id, runscText: error)
         }
         beforeDelete?(record)
-        _ = try? runsc(record, ["delete", "--force", record.id]).capture()
         try? Files.removeTree(dir)
         return status.shellCode
     }

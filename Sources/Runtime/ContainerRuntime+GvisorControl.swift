@@ -35,11 +35,12 @@ extension ContainerRuntime {
         // shim sends it after every exit.
         if all && current == .stopped { return }
         guard current != .stopped else { throw RuntimeError.containerNotRunning(record.id) }
+        // Signal 0 probes (kill(2)); runsc refuses it as a signal. The state says it.
+        if signal.rawValue == 0 { return }
         if current == .created {
             // runsc refuses to signal a container that has not started; runc's kill
             // of a created container ends it (its init dies blocked on the exec FIFO).
             // The same here: the sandbox process goes, and with it the container.
-            if signal.rawValue == 0 { return }
             try Processes.signal(record.pid, .kill)
             _ = Processes.waitForExit(record.pid, timeout: 10)
             return

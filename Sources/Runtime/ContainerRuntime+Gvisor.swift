@@ -56,6 +56,14 @@ extension ContainerRuntime {
         do { treatment = try sandboxTreatment?(spec) } catch { throw RuntimeError("\(error)") }
         let executable = try RunscProcess.locate(configured: config?.runsc)
         let egress = !(treatment?.networkAllow ?? "").isEmpty
+        // The proxy's listener is on the host kernel's loopback of the sandbox's
+        // network namespace; gVisor reaches it only with runsc's host network, which
+        // this runsc (20221219) cannot start inside a user namespace (its sandbox fails
+        // to mount in its chroot: EPERM; `--network=sandbox` refuses as well). Refused
+        // rather than run without the proxy or without the user namespace.
+        if egress, spec.linux?.namespaces?.contains(where: { $0.type == .user }) == true {
+            throw RuntimeError("gvisor: network.allow (the egress proxy) needs runsc's host network, which runsc cannot start in a user namespace: set user.userNamespace: false in the policy (gVisor stays the wall) or use the native backend")
+        }
 
         let lock = try store.makeContainerDirectory(id)
         defer { lock.release() }

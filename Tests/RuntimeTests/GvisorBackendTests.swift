@@ -198,3 +198,49 @@ final class RunscMappingTests: XCTestCase {
         XCTAssertFalse(try XCTUnwrap(ContainerRecord(decoding: native.encoded)).isGvisor)
     }
 }
+
+final class GvisorPreflightTests: XCTestCase {
+    /// A tiny image: /bin/tool (executable), /etc/data (not executable).
+    private func image() throws -> String {
+        var template = Array("/tmp/safehouse-preflight-XXXXXX".utf8CString)
+        guard let p = mkdtemp(&template) else { throw RuntimeError("mkdtemp") }
+        let root = String(cString: p)
+        try Files.makeDirectories(root + "/bin")
+        try Files.makeDirectories(root + "/etc")
+        try Files.write(root + "/bin/tool", "#!/bin/sh\n", flags: O_WRONLY | O_CREAT | O_TRUNC)
+        chmod(root + "/bin/tool", 0o755)
+        try Files.write(root + "/etc/data", "x\n", flags: O_WRONLY | O_CREAT | O_TRUNC)
+        return root
+    }
+
+    private func process(_ args: [String]) -> OCI.Process {
+        OCI.Process(args: args, env: ["PATH=/bin"], cwd: "/")
+    }
+
+    func testFindsTheProgramInTheImageAsRuncWouldAtCreate() throws {
+        let root = try image()
+        defer { try? Files.removeTree(root) }
+        XCTAssertNoThrow(try GvisorPreflight.checkExecutable(process(["tool"]), rootfs: root, mounts: []))
+        XCTAssertNoThrow(try GvisorPreflight.checkExecutable(process(["/bin/tool"]), rootfs: root, mounts: []))
+        XCTAssertThrowsError(try GvisorPreflight.checkExecutable(process(["/no/such"]), rootfs: root, mounts: [])) {
+            XCTAssertEqual("\($0)", "exec: \"/no/such\": stat /no/such: no such file or directory")
+        }
+        XCTAssertThrowsError(try GvisorPreflight.checkExecutable(process(["/etc/data"]), rootfs: root, mounts: [])) {
+            XCTAssertEqual("\($0)", "exec: \"/etc/data\": permission denied")
+        }
+        XCTAssertThrowsError(try GvisorPreflight.checkExecutable(process(["nosuch"]), rootfs: root, mounts: [])) {
+            XCTAssertEqual("\($0)", "exec: \"nosuch\": executable file not found in $PATH")
+        }
+        XCTAssertThrowsError(try GvisorPreflight.checkExecutable(process([]), rootfs: root, mounts: []))
+    }
+
+    func testLeavesToRunscWhatAMountMayProvide() throws {
+        let root = try image()
+        defer { try? Files.removeTree(root) }
+        let tools = [Mount(destination: "/opt/tools", type: "bind", source: "/host/tools")]
+        XCTAssertNoThrow(try GvisorPreflight.checkExecutable(process(["/opt/tools/run"]), rootfs: root, mounts: tools))
+        var p = process(["run"])
+        p.env = ["PATH=/opt/tools:/bin"]
+        XCTAssertNoThrow(try GvisorPreflight.checkExecutable(p, rootfs: root, mounts: tools))
+    }
+}

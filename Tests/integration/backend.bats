@@ -13,7 +13,7 @@ setup() {
 	mkdir -p "$ROOT"
 	# This file sets its own defaults per test.
 	rm -f "$ROOT/safehouse.conf"
-	cmd 'dmesg | grep -c "Starting gVisor" || true'
+	cmd 'dmesg 2>/dev/null | grep -c "Starting gVisor" || true'
 }
 
 # backend_of ID: the backend recorded in the container's state.

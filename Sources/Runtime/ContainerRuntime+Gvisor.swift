@@ -106,20 +106,29 @@ extension ContainerRuntime {
             let runscPidFile = mode == .runForeground && treatment == nil
                 ? (options.pidFile.map(Bundle.absolute) ?? dir + "/runsc.pid") : dir + "/runsc.pid"
             args += ["--bundle", runscBundle, "--pid-file", runscPidFile]
-            if let socket = options.consoleSocket { args += ["--console-socket", socket] }
+            let relay = try GvisorConsoleRelay.make(process: process, consoleSocket: options.consoleSocket, stateDirectory: dir)
+            if let socket = options.consoleSocket { args += ["--console-socket", relay?.path ?? socket] }
             args.append(id)
             let runscProcess = RunscProcess(executable: executable, arguments: args)
             runscMade = true
 
             if mode == .runForeground && treatment == nil {
-                return try runGvisorForeground(runscProcess, record: record, createLog: createLog, beforeDelete: beforeDelete)
+                return try runGvisorForeground(runscProcess, record: record, createLog: createLog, relay: relay, beforeDelete: beforeDelete)
             }
             if mode == .runForeground {
                 // Before runsc create forks the sandbox: it must become our child (waitGvisor).
                 try ProcessControl.becomeChildSubreaper()
                 Signals.block(Self.forwardedSignals + [SIGCHLD])
             }
-            let status = try runscProcess.run()
+            let child = try runscProcess.spawn()
+            let status: ExitStatus
+            do {
+                status = try relay?.relay(from: child) ?? Processes.wait(child)
+            } catch {
+                _ = Glibc.kill(child, SIGKILL)
+                _ = try? Processes.wait(child)
+                throw error
+            }
             guard status == .exited(0) else {
                 throw RunscError.message(verb: args.contains("run") ? "run" : "create", id: id,
                                          runscText: RunscLog.lastError(path: createLog) ?? "exit status \(status.shellCode)")
@@ -201,11 +210,17 @@ extension ContainerRuntime {
     /// plain runsc pays), our stdio, signals forwarded to it (it forwards them into the
     /// sandbox), its exit code, then our state goes (runsc removed its own).
     private func runGvisorForeground(_ process: RunscProcess, record: ContainerRecord, createLog: String,
-                                     beforeDelete: ((ContainerRecord) -> Void)?) throws -> Int32 {
+                                     relay: GvisorConsoleRelay?, beforeDelete: ((ContainerRecord) -> Void)?) throws -> Int32 {
         let waited = Self.forwardedSignals + [SIGCHLD]
         Signals.block(waited)
         let child = try process.spawn()
-        let status = waitForInit(child, forwarding: Self.forwardedSignals + [SIGCHLD])
+        var early: ExitStatus?
+        do { early = try relay?.relay(from: child) } catch {
+            _ = Glibc.kill(child, SIGKILL)
+            _ = try? Processes.wait(child)
+            throw error
+        }
+        let status = early ?? waitForInit(child, forwarding: waited)
         let dir = store.directory(of: record.id)
         // runsc exits 128 when it fails itself; its log then holds the error, and
         // what it left is removed. Otherwise `runsc run` removed its container itself:

@@ -7,7 +7,7 @@ import Glibc
 /// The gvisor backend's create, start and run: safehouse keeps its own state
 /// directory (the record says `backend: gvisor`, which runsc binary and which
 /// sandbox flags), applies the agent treatment (ephemeral root, warden, egress
-/// listener) around the sandbox, and lets runsc, under `<root>/runsc`, do the rest.
+/// listener) around the sandbox, and lets runsc, under `<root>/@runsc`, do the rest.
 extension ContainerRuntime {
     /// How `createGvisor` is to end.
     enum GvisorCreateMode { case create, runDetached, runForeground }
@@ -95,12 +95,10 @@ extension ContainerRuntime {
             // (runsc's stderr is the container's, so it cannot be captured).
             let createLog = dir + "/runsc-create.log"
             var args = record.runscFlags + ["--log", createLog, "--log-format=json"] + (log.debugEnabled ? ["--debug"] : [])
-            switch mode {
-            case .create: args.append("create")
-            case .runDetached where treatment == nil: args += ["run", "--detach"]
-            case .runDetached: args.append("create")  // the warden must see start
-            case .runForeground: args.append(treatment == nil ? "run" : "create")
-            }
+            // A sandbox is always created, then started: its warden must see the start.
+            let verb = treatment == nil && mode != .create ? "run" : "create"
+            args.append(verb)
+            if verb == "run" && mode == .runDetached { args.append("--detach") }
             // A foreground `run` of a plain container never reads the sandbox pid
             // itself (`state` asks runsc): runsc writes the caller's pid file directly.
             let runscPidFile = mode == .runForeground && treatment == nil
@@ -130,7 +128,7 @@ extension ContainerRuntime {
                 throw error
             }
             guard status == .exited(0) else {
-                throw RunscError.message(verb: args.contains("run") ? "run" : "create", id: id,
+                throw RunscError.message(verb: verb, id: id,
                                          runscText: RunscLog.lastError(path: createLog) ?? "exit status \(status.shellCode)")
             }
             record = try adoptSandbox(record, pidFile: options.pidFile, treatment: treatment)

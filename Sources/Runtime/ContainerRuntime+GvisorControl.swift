@@ -1,3 +1,4 @@
+import Cgroups
 import FoundationEssentials
 import Linux
 import OCI
@@ -78,6 +79,22 @@ extension ContainerRuntime {
             throw RunscError.message(verb: verb, id: record.id, runscText: result.stderr)
         }
         recordAudit(record.annotations, record.id, verb, [:])
+    }
+
+    /// `update`: this runsc has no update command. runsc applies a spec's resources to
+    /// the sandbox's cgroups at create (sentry, gofer and the container together), so
+    /// safehouse changes the same files, with the same conversions as native; a
+    /// sandbox without cgroups of its own (no cgroupsPath, a foreground run) refuses.
+    func updateGvisor(_ record: ContainerRecord, resources: LinuxResources) throws {
+        guard gvisorState(record).status != .stopped else { throw RuntimeError.containerNotRunning(record.id) }
+        guard !record.cgroupPaths.isEmpty else {
+            throw RuntimeError("update \(record.id): the gvisor sandbox has no cgroups of its own (runsc left it in its caller's): nothing to update")
+        }
+        do {
+            try GvisorCgroups.manager(for: record.cgroupPaths).apply(resources: resources, includeRuncDefaultDevices: false)
+        } catch {
+            throw RuntimeError("update \(record.id): \(error)")
+        }
     }
 
     /// `exec`: the process is built as native builds it (the container's process and

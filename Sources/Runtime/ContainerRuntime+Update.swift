@@ -9,8 +9,7 @@ extension ContainerRuntime {
         let lock = try store.lock(id)
         defer { lock.release() }
         let record = try store.load(id)
-        // This runsc has no `update`; its cgroups hold only the sandbox's overall limits.
-        if record.isGvisor { throw RuntimeError("update \(id): not supported by the gvisor backend (runsc has no update command)") }
+        if record.isGvisor { return try updateGvisor(record, resources: resources) }
         guard status(of: record) != .stopped else { throw RuntimeError.containerNotRunning(id) }
         // runc's default device rules were applied at create; an update changes only
         // what it names.

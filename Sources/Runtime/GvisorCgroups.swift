@@ -1,3 +1,4 @@
+import Cgroups
 import Linux
 
 /// The cgroup directories runsc put a sandbox in, read from the sandbox process's
@@ -29,6 +30,22 @@ enum GvisorCgroups {
             if !result.contains(path) { result.append(path) }
         }
         return result
+    }
+
+    /// A manager for a sandbox's recorded directories. They come in /proc/PID/cgroup's
+    /// order, and only for the hierarchies runsc used, while a manager pairs its
+    /// paths with its layout's hierarchies by index: so the layout is the host's,
+    /// cut to those hierarchies, in the host's order.
+    static func manager(for paths: [String], host: CgroupLayout = .host()) -> CgroupManager {
+        var hierarchies: [CgroupHierarchy] = []
+        var ordered: [String] = []
+        for h in host.hierarchies {
+            if let path = paths.first(where: { $0.hasPrefix(h.mountPoint + "/") }), !ordered.contains(path) {
+                hierarchies.append(h)
+                ordered.append(path)
+            }
+        }
+        return CgroupManager(paths: ordered, layout: CgroupLayout(hierarchies: hierarchies))
     }
 
     /// Mount points of cgroup hierarchies by controller set ("" for cgroup2).

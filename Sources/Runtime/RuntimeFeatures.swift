@@ -55,7 +55,7 @@ public enum RuntimeFeatures {
             annotations: ["io.safehouse.version": "0.1.0", "io.safehouse.backend": "gvisor",
                           "io.safehouse.backends": "native,gvisor",
                           "io.safehouse.gvisor.platform": "ptrace",
-                          "io.safehouse.gvisor.unsupported": "update,--preserve-fds,LISTEN_FDS,--no-pivot"]
+                          "io.safehouse.gvisor.unsupported": "--preserve-fds,LISTEN_FDS,--no-pivot"]
         )
     }
 

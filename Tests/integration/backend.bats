@@ -101,8 +101,6 @@ backend_of() { jq -r .backend "$ROOT/$1/state.json"; }
 	[ "$(tail -1 "$TEST_TMP/log.json" | jq -r .msg)" = "$ROOT/safehouse.conf:1: backend: unknown backend \"qemu\" (use native or gvisor)" ]
 	[ -z "$(root_entries)" ]
 	[ ! -e "$ROOT/@runsc" ]
-	run --separate-stderr rt --backend gvisor update --memory 100000000 "$id"
-	[ "$status" = 1 ]
 }
 
 @test "backend: gvisor refuses what runsc cannot do, in one line, leaving nothing" {
@@ -111,11 +109,22 @@ backend_of() { jq -r .backend "$ROOT/$1/state.json"; }
 	run --separate-stderr rt --backend gvisor create --preserve-fds 1 --bundle "$BUNDLE" "$id" 3</dev/null
 	[ "$status" = 1 ]
 	[[ "$stderr" == *"--preserve-fds: not supported by the gvisor backend"* ]]
+	[ -z "$(root_entries)" ]
+}
+
+@test "backend: update of a gvisor container changes its sandbox's cgroup limits (runsc has no update)" {
 	cmd 'sleep 30'
+	local id
+	id="$(new_id)"
 	rt --backend gvisor run -d --bundle "$BUNDLE" "$id"
-	run --separate-stderr rt update --memory 100000000 "$id"
-	[ "$status" = 1 ]
-	[ "$stderr" = "safehouse: update $id: not supported by the gvisor backend (runsc has no update command)" ]
+	rt update --memory 300000000 --pids-limit 500 "$id"
+	local mem pids
+	mem="$(jq -r '.cgroupPaths[] | select(contains("/memory/"))' "$ROOT/$id/state.json")"
+	pids="$(jq -r '.cgroupPaths[] | select(contains("/pids/"))' "$ROOT/$id/state.json")"
+	[ "$(cat "$mem/memory.limit_in_bytes")" = 299999232 ] # page-rounded, as the kernel keeps it
+	[ "$(cat "$pids/pids.max")" = 500 ]
+	# The sandbox lives on under its new limits.
+	[ "$(rt exec "$id" echo alive)" = alive ]
 	rt delete --force "$id"
 	[ -z "$(root_entries)" ]
 }

@@ -2,6 +2,7 @@ import XCTest
 @testable import Linux
 @testable import Runtime
 import OCI
+import Cgroups
 
 /// The gvisor backend's pure parts: which backend a container gets, the root's
 /// config file, how safehouse's flags become runsc's, and how runsc's state and
@@ -242,5 +243,21 @@ final class GvisorPreflightTests: XCTestCase {
         var p = process(["run"])
         p.env = ["PATH=/opt/tools:/bin"]
         XCTAssertNoThrow(try GvisorPreflight.checkExecutable(p, rootfs: root, mounts: tools))
+    }
+}
+
+final class GvisorCgroupManagerTests: XCTestCase {
+    func testPairsTheSandboxsPathsWithTheirHierarchiesInTheHostsOrder() {
+        let host = CgroupLayout(hierarchies: [
+            CgroupHierarchy(version: .v1, mountPoint: "/sys/fs/cgroup/cpu", controllers: ["cpu"]),
+            CgroupHierarchy(version: .v1, mountPoint: "/sys/fs/cgroup/memory", controllers: ["memory"]),
+            CgroupHierarchy(version: .v1, mountPoint: "/sys/fs/cgroup/pids", controllers: ["pids"]),
+            CgroupHierarchy(version: .v2, mountPoint: "/sys/fs/cgroup/unified", controllers: []),
+        ])
+        // /proc/PID/cgroup's order, and no unified path (runsc used v1 only).
+        let m = GvisorCgroups.manager(for: ["/sys/fs/cgroup/pids/c", "/sys/fs/cgroup/memory/c", "/sys/fs/cgroup/cpu/c"], host: host)
+        XCTAssertEqual(m.paths, ["/sys/fs/cgroup/cpu/c", "/sys/fs/cgroup/memory/c", "/sys/fs/cgroup/pids/c"])
+        XCTAssertEqual(m.layout.hierarchies.map(\.mountPoint),
+                       ["/sys/fs/cgroup/cpu", "/sys/fs/cgroup/memory", "/sys/fs/cgroup/pids"])
     }
 }

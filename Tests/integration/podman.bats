@@ -367,7 +367,7 @@ logs_have() { pm logs "$1" 2>/dev/null | grep -qx "$2"; }
 	[ "$output" = 0 ]
 }
 
-@test "podman: --annotation io.safehouse.backend=gvisor runs the container in runsc (run, exec, stop, rm)" {
+@test "podman: --annotation io.safehouse.backend=gvisor runs the container in runsc (run, exec, update, stop, rm)" {
 	"$RUNTIME" --version | grep -q '^safehouse' || skip "RUNTIME $RUNTIME is not safehouse (runc ignores the annotation)"
 	# Foreground: output, stderr and exit code through conmon, from inside gVisor (its
 	# kernel log names it; the host's does not).
@@ -387,6 +387,11 @@ logs_have() { pm logs "$1" 2>/dev/null | grep -qx "$2"; }
 	run pm exec "$id" sh -c 'dmesg | grep -c "Starting gVisor"; exit 4'
 	[ "$status" = 4 ]
 	[ "$output" = 1 ]
+	# update (runtime update --resources) reaches the sandbox's cgroup.
+	pm update --memory 300m "$id" >/dev/null
+	local mem
+	mem="$(jq -r '.cgroupPaths[] | select(contains("/memory/"))' "/run/safehouse/$id/state.json")"
+	[ "$(cat "$mem/memory.limit_in_bytes")" = 314572800 ]
 	pm stop -t 10 "$id" >/dev/null
 	[ "$(state "$id")" = "exited 3" ]
 	pm rm "$id" >/dev/null

@@ -71,8 +71,8 @@ extension ContainerRuntime {
         var record = ContainerRecord(
             id: id, pid: 0, pidStartTime: 0, bundle: bundle.path, rootfs: bundle.rootfs, created: Clock.rfc3339Now(),
             owner: Owner.name(of: getuid()), annotations: spec.annotations,
-            // runsc runs the spec's hooks itself (prestart, poststart, poststop).
-            hooks: nil, ownsPidNamespace: true, backend: Backend.gvisor.rawValue)
+            // The host-side hooks are safehouse's to run (GvisorSandboxBundle.hostHookKinds).
+            hooks: spec.hooks, ownsPidNamespace: true, backend: Backend.gvisor.rawValue)
         record.runsc = executable
         record.runscFlags = RunscFlags.sandboxFlags(
             runscRoot: runscRoot, network: RunscFlags.network(for: spec, egress: egress),
@@ -86,6 +86,10 @@ extension ContainerRuntime {
             // `exec` builds its process from the container's own (as native does).
             try Files.writeAtomically(store.configPath(of: id), bundle.configBytes)
             var runscBundle = bundle.path
+            let hostHooks = GvisorSandboxBundle.hasHostHooks(spec)
+            if treatment == nil && hostHooks {
+                runscBundle = try GvisorSandboxBundle.write(spec: spec, rootPath: bundle.rootfs, stateDirectory: dir)
+            }
             if treatment != nil {
                 runscBundle = try GvisorSandboxBundle.write(spec: spec, bundle: bundle, id: id, stateDirectory: dir,
                                                             ephemeral: EphemeralRoot.directory(root: store.root, id: id),
@@ -95,8 +99,9 @@ extension ContainerRuntime {
             // (runsc's stderr is the container's, so it cannot be captured).
             let createLog = dir + "/runsc-create.log"
             var args = record.runscFlags + ["--log", createLog, "--log-format=json"] + (log.debugEnabled ? ["--debug"] : [])
-            // A sandbox is always created, then started: its warden must see the start.
-            let verb = treatment == nil && mode != .create ? "run" : "create"
+            // A sandbox is always created, then started: its warden must see the start;
+            // so is a container whose hooks run between create and start.
+            let verb = treatment == nil && !hostHooks && mode != .create ? "run" : "create"
             args.append(verb)
             if verb == "run" && mode == .runDetached { args.append("--detach") }
             // A foreground `run` of a plain container never reads the sandbox pid
@@ -110,7 +115,7 @@ extension ContainerRuntime {
             let runscProcess = RunscProcess(executable: executable, arguments: args)
             runscMade = true
 
-            if mode == .runForeground && treatment == nil {
+            if mode == .runForeground && verb == "run" {
                 return try runGvisorForeground(runscProcess, record: record, createLog: createLog, relay: relay, beforeDelete: beforeDelete)
             }
             if mode == .runForeground {
@@ -133,8 +138,14 @@ extension ContainerRuntime {
             }
             record = try adoptSandbox(record, pidFile: options.pidFile, treatment: treatment)
             try store.save(record)
+            // The sandbox is made and its process waits for start: where runc runs them.
+            if hostHooks {
+                let state = try stateJSON(record, status: .creating)
+                try runHooks(.prestart, of: spec.hooks, state: state, annotations: spec.annotations, id: id)
+                try runHooks(.createRuntime, of: spec.hooks, state: state, annotations: spec.annotations, id: id)
+            }
             recordCreate(record)
-            if mode == .runDetached && treatment != nil { try startGvisor(record) }
+            if mode == .runDetached && verb == "create" { try startGvisor(record) }
             if mode == .runForeground {
                 return try waitGvisor(record, beforeDelete: beforeDelete)
             }
@@ -202,6 +213,13 @@ extension ContainerRuntime {
         }
         if let warden = record.liveWardenPid { _ = Glibc.kill(warden, SIGUSR1) }
         recordAudit(record.annotations, record.id, "start", ["pid": .int(Int64(record.pid))])
+        // poststart failures are warnings: the container is already running (runtime spec).
+        do {
+            try runHooks(.poststart, of: record.hooks, state: try stateJSON(record, status: .running),
+                         annotations: record.annotations, id: record.id)
+        } catch {
+            log.warning("\(error)")
+        }
     }
 
     /// Foreground `run` of a plain container: one `runsc run` (one runsc start-up, as
@@ -246,7 +264,7 @@ extension ContainerRuntime {
     private func waitGvisor(_ record: ContainerRecord, beforeDelete: ((ContainerRecord) -> Void)?) throws -> Int32 {
         let waited = Self.forwardedSignals + [SIGCHLD]
         try startGvisor(record)
-        var code: Int32 = 137
+        var exit = ExitStatus.signaled(SIGKILL)
         loop: while true {
             if Processes.startTime(of: record.pid) != record.pidStartTime {
                 // Gone before we saw it as a child (never re-parented to us): no status.
@@ -256,7 +274,7 @@ extension ContainerRuntime {
             if signal == SIGCHLD {
                 while let (reaped, status) = Processes.reapAny() {
                     if reaped == record.pid {
-                        code = status.shellCode
+                        exit = status
                         break loop
                     }
                     // The warden ends with the sandbox: only its death while the
@@ -267,7 +285,13 @@ extension ContainerRuntime {
                 _ = try? runsc(record, ["kill", record.id, String(signal)]).capture()
             }
         }
-        recordAudit(record.annotations, record.id, "exit", ["code": .int(Int64(code))])
+        let code = exit.shellCode
+        recordAudit(record.annotations, record.id, "exit", {
+            switch exit {
+            case .exited(let c): return ["code": .int(Int64(c))]
+            case .signaled(let signal): return ["code": .int(Int64(code)), "signal": .int(Int64(signal))]
+            }
+        }())
         let current = (try? store.load(record.id)) ?? record
         reapSandboxOrphans(sparing: current.liveWardenPid)
         if let beforeDelete { beforeDelete(current) } else { recordEnd(current) }
@@ -308,5 +332,11 @@ extension ContainerRuntime {
         if let warden = record.liveWardenPid { _ = Processes.waitForExit(warden, timeout: 2) }
         try stage("remove the ephemeral root") { try EphemeralRoot.remove(EphemeralRoot.directory(root: store.root, id: record.id)) }
         try stage("remove \(store.directory(of: record.id))") { try Files.removeTree(store.directory(of: record.id)) }
+        do {
+            try runHooks(.poststop, of: record.hooks, state: try stateJSON(record, status: .stopped),
+                         annotations: record.annotations, id: record.id)
+        } catch {
+            log.warning("\(error)")
+        }
     }
 }

@@ -34,8 +34,9 @@ public enum RuntimeFeatures {
         Features(
             ociVersionMin: "1.0.0",
             ociVersionMax: specVersion,
-            // runsc runs these itself on the host side; createContainer and
-            // startContainer (inside the container's namespaces) it does not run.
+            // safehouse runs these on the host (GvisorSandboxBundle.hostHookKinds);
+            // createContainer and startContainer (inside the container's namespaces,
+            // gVisor's) runsc does not run.
             hooks: ["prestart", "createRuntime", "poststart", "poststop"],
             mountOptions: ["bind", "rbind", "ro", "rw", "nosuid", "nodev", "noexec", "private", "rprivate",
                            "shared", "rshared", "slave", "rslave"],

@@ -11,7 +11,7 @@ extension ContainerRuntime {
     /// plain runsc pays), our stdio, signals forwarded to it (it forwards them into the
     /// sandbox), its exit code, then our state goes (runsc removed its own).
     func runGvisorForeground(_ process: RunscProcess, record: ContainerRecord, createLog: String,
-                                     relay: GvisorConsoleRelay?, beforeDelete: ((ContainerRecord) -> Void)?) throws -> Int32 {
+                             relay: GvisorConsoleRelay?, beforeDelete: ((ContainerRecord) -> Void)?) throws -> Int32 {
         let waited = Self.forwardedSignals + [SIGCHLD]
         Signals.block(waited)
         let child = try process.spawn()

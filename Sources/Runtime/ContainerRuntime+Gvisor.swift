@@ -116,7 +116,7 @@ extension ContainerRuntime {
             runscMade = true
 
             if mode == .runForeground && verb == "run" {
-                return try runGvisorForeground(runscProcess, record: record, createLog: createLog, relay: relay, beforeDelete: beforeDelete)
+                return try runGvisorForeground(runscProcess, record: record, createLog: createLog, cgroupsPath: spec.linux?.cgroupsPath, relay: relay, beforeDelete: beforeDelete)
             }
             if mode == .runForeground {
                 // Before runsc create forks the sandbox: it must become our child (waitGvisor).
@@ -151,7 +151,12 @@ extension ContainerRuntime {
             }
             return 0
         } catch {
-            if runscMade { _ = try? runsc(record, ["delete", "--force", id]).capture() }
+            if runscMade {
+                _ = try? runsc(record, ["delete", "--force", id]).capture()
+                GvisorCgroups.removeAfterFailedCreate(
+                    cgroupsPath: treatment != nil ? GvisorSandboxBundle.sandboxCgroupsPath(spec, id: id) : spec.linux?.cgroupsPath,
+                    id: id)
+            }
             if let warden = record.liveWardenPid { _ = Glibc.kill(warden, SIGKILL) }
             try? EphemeralRoot.remove(EphemeralRoot.directory(root: store.root, id: id))
             try? Files.removeTree(dir)

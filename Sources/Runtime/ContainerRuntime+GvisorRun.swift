@@ -10,7 +10,7 @@ extension ContainerRuntime {
     /// Foreground `run` of a plain container: one `runsc run` (one runsc start-up, as
     /// plain runsc pays), our stdio, signals forwarded to it (it forwards them into the
     /// sandbox), its exit code, then our state goes (runsc removed its own).
-    func runGvisorForeground(_ process: RunscProcess, record: ContainerRecord, createLog: String,
+    func runGvisorForeground(_ process: RunscProcess, record: ContainerRecord, createLog: String, cgroupsPath: String?,
                              relay: GvisorConsoleRelay?, beforeDelete: ((ContainerRecord) -> Void)?) throws -> Int32 {
         let waited = Self.forwardedSignals + [SIGCHLD]
         Signals.block(waited)
@@ -28,10 +28,14 @@ extension ContainerRuntime {
         // another runsc start-up here would be the whole cost of the delegation.
         if status == .exited(128), let error = RunscLog.lastError(path: createLog) {
             _ = try? runsc(record, ["delete", "--force", record.id]).capture()
+            GvisorCgroups.removeAfterFailedCreate(cgroupsPath: cgroupsPath, id: record.id)
             try? Files.removeTree(dir)
             throw RunscError.message(verb: "run", id: record.id, runscText: error)
         }
         beforeDelete?(record)
+        // runsc run removes its sandbox's cgroups, except when the sandbox itself died
+        // (OOM-killed, say): then they are empty and left; rmdir them (no-op otherwise).
+        GvisorCgroups.removeAfterFailedCreate(cgroupsPath: cgroupsPath, id: record.id)
         try? Files.removeTree(dir)
         return status.shellCode
     }

@@ -1,5 +1,8 @@
 import Cgroups
 import Linux
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The cgroup directories runsc put a sandbox in, read from the sandbox process's
 /// `/proc/PID/cgroup` (runsc places the sandbox, the gofer and every container
@@ -30,6 +33,25 @@ enum GvisorCgroups {
             if !result.contains(path) { result.append(path) }
         }
         return result
+    }
+
+    /// After a failed `runsc create`, or a `runsc run` whose sandbox died: the cgroup
+    /// directories runsc made and left (`runsc delete` no longer knows the id). runsc
+    /// places a sandbox at the spec's absolute `cgroupsPath`, or at `/ID` without one.
+    /// Only `rmdir`: an empty directory goes, anything still in use stays, and nothing
+    /// is signalled (a relative or shared path is never touched). Where runsc removed
+    /// them itself, this is a failed rmdir per hierarchy.
+    static func removeAfterFailedCreate(cgroupsPath: String?, id: String) {
+        let path = (cgroupsPath ?? "").isEmpty ? "/" + id : cgroupsPath ?? ""
+        guard path.hasPrefix("/"), path != "/", !path.split(separator: "/").contains("..") else { return }
+        // The sandbox's gofer may still be on its way out: retry EBUSY for up to 1 s.
+        var waited = 0
+        for mount in Set(mountPoints().values) {
+            while rmdir(mount + path) != 0, errno == EBUSY, waited < 200 {
+                usleep(5000)
+                waited += 1
+            }
+        }
     }
 
     /// A manager for a sandbox's recorded directories. They come in /proc/PID/cgroup's

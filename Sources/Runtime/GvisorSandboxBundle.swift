@@ -34,12 +34,17 @@ enum GvisorSandboxBundle {
             try EphemeralRoot.mount(lower: bundle.rootfs, at: ephemeral, sizeBytes: diskBytes, linux: spec.linux)
         }
         var spec = spec
-        // runsc applies the spec's resources only to a cgroup it is given; a sandbox
-        // without one would stay in its caller's cgroups with no limits.
-        if spec.linux?.cgroupsPath == nil || spec.linux?.cgroupsPath == "" {
-            spec.linux?.cgroupsPath = "/safehouse-gvisor/" + id
-        }
+        // Every sandbox's cgroup under one parent (runsc would use /ID): where an
+        // operator finds them, apart from the native containers' cgroups.
+        let cgroupsPath = sandboxCgroupsPath(spec, id: id)
+        spec.linux?.cgroupsPath = cgroupsPath
         return try write(spec: spec, rootPath: merged, stateDirectory: stateDirectory)
+    }
+
+    /// The cgroupsPath runsc gets for an agent sandbox.
+    static func sandboxCgroupsPath(_ spec: Spec, id: String) -> String {
+        let given = spec.linux?.cgroupsPath ?? ""
+        return given.isEmpty ? "/safehouse-gvisor/" + id : given
     }
 
     /// `<state>/bundle/config.json`: `spec` with an absolute root (the bundle moved)

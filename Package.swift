@@ -84,7 +84,7 @@ let package = Package(
         .testTarget(name: "OCITests", dependencies: ["OCI"]),
         .testTarget(name: "LinuxTests", dependencies: ["Linux"]),
         .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "Linux", "OCI"]),
-        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "OCI"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "OCI", "Cgroups"]),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "OCI", "Runtime", "Linux"]),
         .testTarget(
             name: "WardenTests",

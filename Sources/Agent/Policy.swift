@@ -78,7 +78,8 @@ public struct Policy: Equatable, Sendable {
         public var mode: EgressMode = .both
     }
 
-    public enum Backend: String, Sendable, CaseIterable { case native, gvisor }
+    /// The runtime's own vocabulary (native, gvisor): one list of backends.
+    public typealias Backend = Runtime.Backend
     public enum SyscallProfile: String, Sendable, CaseIterable { case agent, minimal }
 }
 

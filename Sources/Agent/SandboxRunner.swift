@@ -86,9 +86,9 @@ public struct SandboxRunner {
         PhaseTrace.mark("agent run")
         let policy = try Self.effectivePolicy(o)
         PhaseTrace.mark("policy read")
-        if policy.backend == .gvisor {
-            throw PolicyError("backend gvisor: not available in this build yet; use --backend native")
-        }
+        // Which backend: `--backend` (effectivePolicy put it in the policy), else the
+        // policy's (every policy names one; the shipped profiles say native).
+        runtime.backendFlag = policy.backend
         let request = Self.request(o)
         try Self.prepareZones(policy, rootfs: request.rootfs)
         var spec = try SandboxSpec.generate(policy, request)

@@ -129,6 +129,9 @@ public enum SandboxSpec {
         if let t = policy.network.idleTimeout { annotations[SandboxAnnotation.networkIdleTimeout] = String(t) }
         if !policy.network.allow.isEmpty { annotations[SandboxAnnotation.networkMode] = policy.network.mode.rawValue }
         if let audit = policy.audit { annotations[SandboxAnnotation.audit] = audit }
+        // A gvisor policy's spec says so: safehouse, given the spec by an engine, then
+        // runs it on runsc too (Backend.annotation); native is the default and unsaid.
+        if policy.backend == .gvisor { annotations[Backend.annotation] = Backend.gvisor.rawValue }
         if let key = policy.auditKey { annotations[SandboxAnnotation.auditKey] = key }
 
         return Spec(

@@ -34,9 +34,38 @@ public enum Sockets {
         }
         return owned
     }
+
+    /// A listening SOCK_STREAM Unix socket at `path` (made here; the caller removes it).
+    public static func listen(unixPath path: String) throws -> FileDescriptor {
+        let fd = try syscall("socket", path) { socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
+        let owned = FileDescriptor(adopting: fd)
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else {
+            throw SystemError(call: "bind", path: path, errno: ENAMETOOLONG)
+        }
+        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
+            for (i, b) in bytes.enumerated() { raw[i] = b }
+        }
+        let size = socklen_t(MemoryLayout<sockaddr_un>.size)
+        try syscall("bind", path) {
+            withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(fd, $0, size) } }
+        }
+        try syscall("listen", path) { Glibc.listen(fd, 1) }
+        return owned
+    }
 }
 
 extension FileDescriptor {
+    /// Accepts one connection on a listening socket.
+    public func accept() throws -> FileDescriptor {
+        let fd = try syscall("accept") { Glibc.accept(rawValue, nil, nil) }
+        let owned = FileDescriptor(adopting: fd)
+        try owned.setCloseOnExec(true)
+        return owned
+    }
+
     /// Sends one message on a SOCK_SEQPACKET socket.
     public func sendMessage(_ bytes: [UInt8]) throws {
         try bytes.withUnsafeBytes { (buf) throws in

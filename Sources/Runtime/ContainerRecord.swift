@@ -29,8 +29,12 @@ public struct ContainerRecord: Sendable {
     public var ownsPidNamespace: Bool
     /// The container's cgroup directories, one per hierarchy, removed on delete.
     public var cgroupPaths: [String] = []
-    /// Which backend runs it (only `native` so far).
+    /// Which backend runs it (`Backend`): every later command on the id follows it.
     public var backend: String = "native"
+    /// gvisor: the runsc binary and the flags fixed when its sandbox was made
+    /// (`RunscFlags.sandboxFlags`), passed to every later runsc command.
+    public var runsc: String = ""
+    public var runscFlags: [String] = []
     /// Whether the root is an ephemeral overlay (`<dir>/ephemeral`, EphemeralRoot).
     public var ephemeralRoot = false
     /// The sandbox's warden, if one was started (pid and start time, against reuse).
@@ -72,6 +76,10 @@ public struct ContainerRecord: Sendable {
         w.add("ownsPidNamespace", ownsPidNamespace)
         w.add("cgroupPaths", cgroupPaths)
         w.add("backend", backend)
+        if !runsc.isEmpty {
+            w.add("runsc", runsc)
+            w.add("runscFlags", runscFlags)
+        }
         if ephemeralRoot { w.add("ephemeralRoot", true) }
         if wardenPid > 0 {
             w.add("wardenPid", Int64(wardenPid))
@@ -91,9 +99,14 @@ public struct ContainerRecord: Sendable {
                   ownsPidNamespace: owns, cgroupPaths: paths, backend: o.string("backend") ?? "native")
         self.hasHooks = o.bool("hasHooks") ?? false
         self.ephemeralRoot = o.bool("ephemeralRoot") ?? false
+        self.runsc = o.string("runsc") ?? ""
+        self.runscFlags = o.stringArray("runscFlags") ?? []
         self.wardenPid = Int32(truncatingIfNeeded: o.int64("wardenPid") ?? 0)
         self.wardenStartTime = o.uint64("wardenStartTime") ?? 0
     }
+
+    /// Whether runsc runs it.
+    public var isGvisor: Bool { backend == Backend.gvisor.rawValue }
 
     /// The warden's pid while that process is still the warden.
     public var liveWardenPid: Int32? {

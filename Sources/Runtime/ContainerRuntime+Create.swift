@@ -20,7 +20,13 @@ extension ContainerRuntime {
     /// `start`. On any failure, everything made so far is removed.
     public func create(id: String, options: CreateOptions) throws {
         try ContainerID.validate(id)
-        let created = try createContainer(id: id, bundle: try Bundle.load(options.bundle), options: options, consoleSocketFD: nil)
+        let bundle = try Bundle.load(options.bundle)
+        let (backend, config) = try selectBackend(for: bundle.spec)
+        if backend == .gvisor {
+            _ = try createGvisor(id: id, bundle: bundle, options: options, config: config, mode: .create)
+            return
+        }
+        let created = try createContainer(id: id, bundle: bundle, options: options, consoleSocketFD: nil)
         recordCreate(created.record)
     }
 

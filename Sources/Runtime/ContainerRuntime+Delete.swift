@@ -29,6 +29,7 @@ extension ContainerRuntime {
             try stage("remove \(dir)") { try Files.removeTree(dir) }
             return
         }
+        if record.isGvisor { return try deleteGvisor(record, force: force) }
         switch status(of: record) {
         case .stopped:
             break

@@ -13,6 +13,7 @@ extension ContainerRuntime {
         try ContainerID.validate(id)
         guard Files.isDirectory(store.directory(of: id)) else { throw RuntimeError.containerNotFound(id) }
         let record = try store.load(id)
+        if record.isGvisor { return try execGvisor(record, options: options) }
         switch status(of: record) {
         case .created, .running: break
         case .paused: throw RuntimeError("cannot exec in a paused container")

@@ -8,6 +8,7 @@ extension ContainerRuntime {
         let lock = try store.lock(id)
         defer { lock.release() }
         let record = try store.load(id)
+        if record.isGvisor { return try pauseGvisor(record, pause: true) }
         switch status(of: record) {
         case .running: break
         case .paused: throw RuntimeError("container \(id) is already paused")
@@ -24,6 +25,7 @@ extension ContainerRuntime {
         let lock = try store.lock(id)
         defer { lock.release() }
         let record = try store.load(id)
+        if record.isGvisor { return try pauseGvisor(record, pause: false) }
         guard status(of: record) == .paused else { throw RuntimeError("container \(id) is not paused") }
         do { try cgroupManager(of: record).thaw() } catch {
             throw RuntimeError("resume \(id): \(error)")

@@ -11,6 +11,7 @@ extension ContainerRuntime {
         try ContainerID.validate(id)
         guard Files.isDirectory(store.directory(of: id)) else { throw RuntimeError.containerNotFound(id) }
         let record = try store.load(id)
+        if record.isGvisor { return processIDsGvisor(record) }
         guard status(of: record) != .stopped else { return [] }
         return processes(of: record).filter { Processes.isAlive($0) }
     }
@@ -18,6 +19,10 @@ extension ContainerRuntime {
     /// `ps` (table): the host's `ps` output (with `psArguments`, default `-ef`) cut to
     /// the container's processes, found by the PID column of its header, as runc does.
     public func processTable(id: String, psArguments: [String]) throws -> String {
+        try ContainerID.validate(id)
+        if Files.isDirectory(store.directory(of: id)), let record = try? store.load(id), record.isGvisor {
+            return try processTableGvisor(record)
+        }
         let pids = Set(try processIDs(id: id))
         let output = try Self.capture(["ps"] + (psArguments.isEmpty ? ["-ef"] : psArguments))
         var lines = output.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)

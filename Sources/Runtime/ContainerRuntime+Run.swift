@@ -22,6 +22,11 @@ extension ContainerRuntime {
         try ContainerID.validate(id)
         let bundle = try Bundle.load(options.bundle)
         PhaseTrace.mark("bundle loaded")
+        let (backend, config) = try selectBackend(for: bundle.spec)
+        if backend == .gvisor {
+            return try createGvisor(id: id, bundle: bundle, options: options, config: config,
+                                    mode: detach ? .runDetached : .runForeground, beforeDelete: beforeDelete)
+        }
         if detach {
             recordCreate(try createContainer(id: id, bundle: bundle, options: options, consoleSocketFD: nil).record)
             do { try start(id: id) } catch {

@@ -19,6 +19,14 @@ extension ContainerRuntime {
     /// the init died since, the FIFO open below says so).
     func start(_ record: ContainerRecord, justCreated: Bool = false) throws {
         let id = record.id
+        if record.isGvisor {
+            switch gvisorState(record).status {
+            case .created: return try startGvisor(record)
+            case .stopped: throw RuntimeError("cannot start a container that has stopped")
+            case .running, .paused: throw RuntimeError("cannot start an already running container")
+            case .creating: throw RuntimeError("cannot start a container that is still being created")
+            }
+        }
         switch justCreated ? .created : status(of: record) {
         case .created: break
         case .stopped: throw RuntimeError("cannot start a container that has stopped")

@@ -44,9 +44,10 @@ extension ContainerRuntime {
     }
 
     func report(_ record: ContainerRecord) -> ContainerReport {
-        let status = status(of: record)
+        // gvisor: runsc's status and sandbox pid (a foreground `run` never read the pid).
+        let (status, pid) = record.isGvisor ? gvisorState(record) : (status(of: record), record.pid)
         return ContainerReport(
-            ociVersion: specVersion, id: record.id, pid: status == .stopped ? 0 : record.pid,
+            ociVersion: specVersion, id: record.id, pid: status == .stopped ? 0 : pid,
             status: status, bundle: record.bundle, rootfs: record.rootfs, created: record.created,
             owner: record.owner, annotations: record.annotations)
     }

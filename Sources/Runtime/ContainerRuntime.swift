@@ -22,6 +22,13 @@ public final class ContainerRuntime {
     public var audit: ((_ annotations: [String: String]?, _ id: String, _ kind: String,
                         _ details: () -> [String: AuditValue]) -> Void)?
 
+    /// `--backend`: the backend of containers this invocation creates (Backend.select).
+    public var backendFlag: Backend?
+    /// This invocation's `--log`, `--log-format` and `--debug`, passed on to runsc
+    /// (RunscFlags.invocationFlags).
+    public var logPath: String?
+    public var logFormatName = "text"
+
     public init(root: String, log: RuntimeLog, systemdCgroup: Bool = false) {
         self.store = StateStore(root: root)
         self.log = log

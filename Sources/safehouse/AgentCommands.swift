@@ -28,8 +28,6 @@ struct SandboxFlags: ParsableArguments {
     var output: String?
     @Option(help: "Wall-clock limit (30s, 5m, 1h30m), replacing the policy's.")
     var timeout: String?
-    @Option(help: "native or gvisor, replacing the policy's.")
-    var backend: String?
     @Argument(parsing: .postTerminator, help: "The command to run, after --.")
     var command: [String] = []
 
@@ -39,7 +37,6 @@ struct SandboxFlags: ParsableArguments {
         o.input = input
         o.output = output
         o.timeout = timeout
-        o.backend = backend
         return o
     }
 }
@@ -51,10 +48,13 @@ struct AgentSpec: ParsableCommand {
     @OptionGroup var flags: SandboxFlags
     @Flag(help: "Add OCI hooks (createRuntime, poststart, poststop) that write the sandbox's audit records, so runc or crun running the spec keeps its audit trail.")
     var hooks = false
+    @Option(help: "native or gvisor, replacing the policy's (gvisor adds the io.safehouse.backend annotation).")
+    var backend: String?
 
     func run() throws {
         do {
-            let o = flags.options()
+            var o = flags.options()
+            o.backend = backend
             let policy = try SandboxRunner.effectivePolicy(o)
             var spec = try SandboxSpec.generate(policy, SandboxRunner.request(o))
             if let t = policy.limits.timeout { spec.annotations?[SandboxAnnotation.timeout] = String(t) }
@@ -110,6 +110,9 @@ struct AgentRun: ParsableCommand {
         }
         var o = options
         o.summary = format
+        // `agent run --backend` is the global flag (runc's global flags may follow the
+        // command): it replaces the policy's backend.
+        o.backend = settings.backend
         let result: (Int32, SandboxRunner.Outcome)
         do {
             let runtime = try settings.runtime()

@@ -38,6 +38,8 @@ struct Events: ParsableCommand {
         func emit(_ event: ContainerEvent) {
             if let data = try? encoder.encode(event) { print(String(decoding: data, as: UTF8.self)); fflush(nil) }
         }
+        // A gvisor container's events are runsc's (this process becomes runsc).
+        if try global.perform({ try $0.delegateEvents(id: id, stats: stats, interval: interval) }) { return }
         if stats {
             emit(try global.perform { try $0.stats(id: id) })
         } else {

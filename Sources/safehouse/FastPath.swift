@@ -34,7 +34,7 @@ enum FastPath {
 
     private static let createValued: Set<String> = ["--bundle", "-b", "--pid-file", "--console-socket", "--preserve-fds"]
     private static let createFlags: Set<String> = ["--no-pivot", "--no-new-keyring"]
-    private static let globalValued: Set<String> = ["--root", "--log", "--log-format"]
+    private static let globalValued: Set<String> = ["--root", "--log", "--log-format", "--backend"]
     private static let globalFlags: Set<String> = ["--debug", "--systemd-cgroup"]
 
     private static let grammars: [String: Grammar] = [
@@ -48,7 +48,7 @@ enum FastPath {
 
     /// `agent run`'s options that take a value (all of them do; the command follows --).
     private static let agentRunValued: Set<String> = [
-        "--policy", "--rootfs", "--input", "--output", "--timeout", "--backend", "--id", "--summary",
+        "--policy", "--rootfs", "--input", "--output", "--timeout", "--id", "--summary",
     ]
 
     /// Parses `args` (without argv[0], globals already moved after the command).
@@ -130,7 +130,6 @@ enum FastPath {
             case "--input": o.input = v
             case "--output": o.output = v
             case "--timeout": o.timeout = v
-            case "--backend": o.backend = v
             case "--id": o.id = v
             case "--summary": inv.summary = v
             default: guard set(name, v, on: &inv) else { return nil }
@@ -147,6 +146,7 @@ enum FastPath {
         case "--root": inv.global.root = value
         case "--log": inv.global.log = value
         case "--log-format": inv.global.logFormat = value
+        case "--backend": inv.global.backend = value
         case "--bundle", "-b": inv.create.bundle = value
         case "--pid-file": inv.create.pidFile = value
         case "--console-socket": inv.create.consoleSocket = value

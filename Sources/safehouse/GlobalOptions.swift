@@ -20,6 +20,9 @@ struct GlobalOptions: ParsableArguments {
     @Flag(help: "Log debug messages.")
     var debug = false
 
+    @Option(help: "Backend of the containers this command creates: native or gvisor (runsc). Default: the root's safehouse.conf, else native.")
+    var backend: String?
+
     @Flag(name: .customLong("systemd-cgroup"), help: "cgroupsPath is systemd's \"slice:prefix:name\" (laid out as systemd would; hosts without systemd only).")
     var systemdCgroup = false
 
@@ -30,7 +33,7 @@ struct GlobalOptions: ParsableArguments {
     }
 
     var settings: GlobalSettings {
-        GlobalSettings(root: root, log: log, logFormat: logFormat, debug: debug, systemdCgroup: systemdCgroup)
+        GlobalSettings(root: root, log: log, logFormat: logFormat, debug: debug, systemdCgroup: systemdCgroup, backend: backend)
     }
 
     func perform<T>(_ body: (ContainerRuntime) throws -> T) throws -> T {
@@ -46,6 +49,8 @@ struct GlobalSettings: Equatable {
     var logFormat = "text"
     var debug = false
     var systemdCgroup = false
+    /// --backend, checked when the runtime is made (an unknown name fails every command).
+    var backend: String?
 
     /// The runtime bound to --root, logging where --log says.
     func runtime() throws -> ContainerRuntime {
@@ -56,6 +61,9 @@ struct GlobalSettings: Equatable {
             throw RuntimeError("--systemd-cgroup: systemd runs this host and safehouse does not register units over D-Bus; drop the flag to use cgroupfs")
         }
         let runtime = ContainerRuntime(root: root, log: try makeLog(), systemdCgroup: systemdCgroup)
+        runtime.backendFlag = try backend.map { try Backend.parse($0, field: "--backend") }
+        runtime.logPath = log
+        runtime.logFormatName = logFormat
         // A spec naming a policy (io.safehouse.policy) gets the sandbox treatment:
         // the ephemeral root and a warden (Sources/Agent/SandboxSpec.swift).
         runtime.sandboxTreatment = { spec in

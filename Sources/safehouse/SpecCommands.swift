@@ -49,6 +49,11 @@ struct Features: ParsableCommand {
     func run() throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        print(String(decoding: try encoder.encode(RuntimeFeatures.document), as: UTF8.self))
+        // The document of the backend this invocation would create containers on:
+        // --backend, else the root's safehouse.conf, else native.
+        let backend = try global.perform { runtime in
+            try runtime.backendFlag ?? BackendConfig.load(root: runtime.store.root)?.backend ?? .native
+        }
+        print(String(decoding: try encoder.encode(RuntimeFeatures.document(for: backend)), as: UTF8.self))
     }
 }

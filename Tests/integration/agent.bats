@@ -30,7 +30,7 @@ teardown() {
 
 # agent ARGS... -- CMD...: `agent run` under this test's root, summary as JSON.
 agent() {
-	"$RUNTIME" --root "$ROOT" agent run --rootfs "$ROOTFS" --summary json "$@"
+	"$RUNTIME" --root "$ROOT" ${SAFEHOUSE_BACKEND:+--backend "$SAFEHOUSE_BACKEND"} agent run --rootfs "$ROOTFS" --summary json "$@"
 }
 
 # nothing_left ID: no state, mount, cgroup, process or bundle of sandbox ID remains.

@@ -26,7 +26,7 @@ audit() { "$RUNTIME" audit "$@"; }
 kinds() { audit show "$1" --format json | jq -r .kind | paste -sd' '; }
 
 @test "agent run: create, start, exit, delete and the change set, chained and MACed in the policy's log" {
-	run --separate-stderr "$RUNTIME" --root "$ROOT" agent run --policy "$TEST_TMP/p.yaml" --rootfs "$ROOTFS" --id "au-$$-1" -- sh -c 'echo x >/etc/note; exit 3'
+	run --separate-stderr "$RUNTIME" --root "$ROOT" ${SAFEHOUSE_BACKEND:+--backend "$SAFEHOUSE_BACKEND"} agent run --policy "$TEST_TMP/p.yaml" --rootfs "$ROOTFS" --id "au-$$-1" -- sh -c 'echo x >/etc/note; exit 3'
 	[ "$status" -eq 3 ]
 	[ "$(kinds "$LOG")" = "open create start exit delete changes" ]
 	audit show "$LOG" --kind exit --format json | jq -e '.details.code == 3 and .id == "au-'$$'-1" and .seq == 3'
@@ -43,7 +43,7 @@ kinds() { audit show "$1" --format json | jq -r .kind | paste -sd' '; }
 
 @test "agent run: a timeout is a limit record; the default log is /var/log/safehouse/ID.audit.jsonl" {
 	local id="au-$$-2"
-	run --separate-stderr "$RUNTIME" --root "$ROOT" agent run --rootfs "$ROOTFS" --id "$id" --timeout 1s -- sleep 30
+	run --separate-stderr "$RUNTIME" --root "$ROOT" ${SAFEHOUSE_BACKEND:+--backend "$SAFEHOUSE_BACKEND"} agent run --rootfs "$ROOTFS" --id "$id" --timeout 1s -- sleep 30
 	[ "$status" -eq 124 ]
 	[ "$(kinds "$id")" = "open create start exit delete limit changes" ]
 	audit show "$id" --kind limit --format json | jq -e '.details.limit | startswith("timeout")'
@@ -61,17 +61,17 @@ kinds() { audit show "$1" --format json | jq -r .kind | paste -sd' '; }
 		  pids: 16
 		  timeout: 60s
 	YAML
-	run --separate-stderr "$RUNTIME" --root "$ROOT" agent run --policy "$TEST_TMP/tight.yaml" --rootfs "$ROOTFS" --summary none -- sh -c 'x=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa; while true; do x="$x$x"; done'
+	run --separate-stderr "$RUNTIME" --root "$ROOT" ${SAFEHOUSE_BACKEND:+--backend "$SAFEHOUSE_BACKEND"} agent run --policy "$TEST_TMP/tight.yaml" --rootfs "$ROOTFS" --summary none -- sh -c 'x=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa; while true; do x="$x$x"; done'
 	[ "$status" -eq 137 ]
 	audit show "$LOG" --kind limit --format json | jq -e 'select(.details.limit | startswith("memory (1 OOM kill"))'
 	rm -f "$LOG"
-	run --separate-stderr "$RUNTIME" --root "$ROOT" agent run --policy "$TEST_TMP/tight.yaml" --rootfs "$ROOTFS" --summary none -- sh -c 'for i in $(seq 40); do sleep 5 & done'
+	run --separate-stderr "$RUNTIME" --root "$ROOT" ${SAFEHOUSE_BACKEND:+--backend "$SAFEHOUSE_BACKEND"} agent run --policy "$TEST_TMP/tight.yaml" --rootfs "$ROOTFS" --summary none -- sh -c 'for i in $(seq 40); do sleep 5 & done'
 	audit show "$LOG" --kind limit --format json | jq -e 'select(.details.limit | startswith("pids ("))'
 	audit verify "$LOG"
 }
 
 @test "audit verify: names the first bad line of an edited, reordered, truncated or re-chained log" {
-	"$RUNTIME" --root "$ROOT" agent run --policy "$TEST_TMP/p.yaml" --rootfs "$ROOTFS" --id "au-$$-3" --summary none -- true
+	"$RUNTIME" --root "$ROOT" ${SAFEHOUSE_BACKEND:+--backend "$SAFEHOUSE_BACKEND"} agent run --policy "$TEST_TMP/p.yaml" --rootfs "$ROOTFS" --id "au-$$-3" --summary none -- true
 	cp "$LOG" "$TEST_TMP/good"
 	# Edited: the exit code of line 4 (seq 3).
 	sed '4s/"code":0/"code":1/' "$TEST_TMP/good" >"$LOG"
@@ -180,7 +180,7 @@ kinds() { audit show "$1" --format json | jq -r .kind | paste -sd' '; }
 
 @test "agent stop-all: each stopped sandbox's log records the stop and who asked" {
 	local pid
-	"$RUNTIME" --root "$ROOT" agent run --policy "$TEST_TMP/p.yaml" --rootfs "$ROOTFS" --id "au-$$-s" --summary none -- sleep 60 &
+	"$RUNTIME" --root "$ROOT" ${SAFEHOUSE_BACKEND:+--backend "$SAFEHOUSE_BACKEND"} agent run --policy "$TEST_TMP/p.yaml" --rootfs "$ROOTFS" --id "au-$$-s" --summary none -- sleep 60 &
 	pid=$!
 	# Started, and the start on record (it is written just after the start itself).
 	local n=100

@@ -350,3 +350,33 @@ WRAPPER
 	wait_task "$id" RUNNING
 	rm_task "$id"
 }
+
+@test "containerd: the gvisor backend (annotation io.safehouse.backend=gvisor): run, exit code, exec, kill, rm" {
+	"$RUNTIME" --version | grep -q '^safehouse' || skip "RUNTIME $RUNTIME is not safehouse (runc ignores the annotation)"
+	local id
+	id="$(new_id)"
+	# Foreground: output and exit code through the shim, from inside gVisor (its
+	# kernel log names it).
+	run c run --rm "${SHIM[@]}" --annotation io.safehouse.backend=gvisor "$IMAGE" "$id" \
+		sh -c 'dmesg | grep -c "Starting gVisor"; exit 5'
+	[ "$status" = 5 ]
+	[ "$output" = 1 ]
+	[ ! -e "/run/containerd/runc/$CTR_NS/$id" ]
+	# Detached: the state the shim's runtime root holds records the backend; exec, kill
+	# and delete reach runsc without being told again.
+	id="$(new_id)"
+	c run -d "${SHIM[@]}" --annotation io.safehouse.backend=gvisor "$IMAGE" "$id" \
+		sh -c 'trap "exit 3" TERM; while :; do sleep 0.1; done'
+	wait_task "$id" RUNNING
+	grep -q '"backend":"gvisor"' "/run/containerd/runc/$CTR_NS/$id/state.json"
+	[ "$(task_pid "$id")" = "$("$RUNTIME" --root "/run/containerd/runc/$CTR_NS" state "$id" | jq -r .pid)" ]
+	run c tasks exec --exec-id e1 "$id" sh -c 'dmesg | grep -c "Starting gVisor"; exit 4'
+	[ "$status" = 4 ]
+	[ "$output" = 1 ]
+	c tasks kill "$id"
+	wait_task "$id" STOPPED
+	[ "$(c tasks ls | awk -v id="$id" '$1 == id { print $3 }')" = STOPPED ]
+	c tasks rm "$id" >/dev/null
+	c containers rm "$id"
+	[ ! -e "/run/containerd/runc/$CTR_NS/$id" ]
+}

@@ -7,6 +7,12 @@
 #              default: runc
 #   ROOTFS     the shared busybox root filesystem (hack/mkrootfs);
 #              default: $REPO/bundles/busybox/rootfs
+#   SAFEHOUSE_BACKEND
+#              native (default) or gvisor: the backend of every container RUNTIME
+#              makes under $ROOT, chosen the way an operator would, by the root's
+#              config file ($ROOT/safehouse.conf: "backend = gvisor"). The gvisor stage
+#              of .ci/run runs the subset listed in Tests/integration/gvisor-subset.txt
+#              this way (hack/gvisor-tests).
 #
 # Prove the tests themselves with:  RUNTIME=runc REFERENCE=runc bats Tests/integration
 #
@@ -48,6 +54,11 @@ common_setup() {
 	BUNDLE="$TEST_TMP/bundle"
 	mkdir -p "$BUNDLE"
 	jq --arg r "$ROOTFS" '.root.path = $r' "$BASE_CONFIG" >"$BUNDLE/config.json"
+	if [ "${SAFEHOUSE_BACKEND:-native}" != native ]; then
+		mkdir -p "$ROOT"
+		chmod 0700 "$ROOT"
+		printf 'backend = %s\n' "$SAFEHOUSE_BACKEND" >"$ROOT/safehouse.conf"
+	fi
 	# Every sandbox leaves an audit log in /var/log/safehouse (it outlives the sandbox
 	# by design): the ones a test makes there are removed by common_teardown.
 	ls -1 /var/log/safehouse 2>/dev/null >"$TEST_TMP/.audit-logs-before" || true
@@ -71,6 +82,11 @@ common_teardown() {
 	[ -n "${TEST_TMP:-}" ] || return 0
 	_cleanup_root "$RUNTIME" "$ROOT"
 	_cleanup_root "$REFERENCE" "$REF_ROOT"
+	# runsc processes (sandbox, gofer) of a gvisor container the runtime lost track of:
+	# they name this test's runsc root on their command line.
+	if [ -d "$ROOT/@runsc" ]; then
+		pgrep -f -- "--root $ROOT/@runsc" | xargs -r kill -9 2>/dev/null || true
+	fi
 	# Containers a runtime lost track of (an interrupted create, a timed-out test):
 	# the cgroups named after this run's ids, in every hierarchy.
 	local cg
@@ -99,6 +115,13 @@ new_id() {
 	n=$(($(cat "$TEST_TMP/.idseq" 2>/dev/null || echo 0) + 1))
 	echo "$n" >"$TEST_TMP/.idseq"
 	echo "it${BATS_TEST_NUMBER}-${n}-$$"
+}
+
+# root_entries: what is in $ROOT besides the root's own config and runsc's state
+# (SAFEHOUSE_BACKEND=gvisor puts safehouse.conf and @runsc there): the containers'
+# directories, which a failed or deleted container must not leave behind.
+root_entries() {
+	ls -A "$ROOT" 2>/dev/null | grep -vxE 'safehouse\.conf|@runsc' || true
 }
 
 # rt ARGS...: the runtime under test with this test's root.  ref ARGS...: the reference.

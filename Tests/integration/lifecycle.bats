@@ -46,7 +46,7 @@ sleeper() { config '.process.args = ["sleep", "100"]'; }
 	rt delete "$id"
 	run rt state "$id"
 	[ "$status" != 0 ] # runc: "container does not exist", exit 1
-	[ -z "$(ls -A "$ROOT")" ]
+	[ -z "$(root_entries)" ]
 }
 
 @test "lifecycle: state is derived from the process (killed from outside -> stopped)" {
@@ -247,7 +247,7 @@ sleeper() { config '.process.args = ["sleep", "100"]'; }
 		run --separate-stderr rt create --bundle "$BUNDLE" "$bad" </dev/null
 		[ "$status" = 1 ] || { echo "# id '$bad': exit $status" >&2; return 1; }
 		[ -n "$stderr" ]
-		[ -z "$(ls -A "$ROOT" 2>/dev/null)" ] || { echo "# id '$bad' left: $(ls -A "$ROOT")" >&2; return 1; }
+		[ -z "$(root_entries)" ] || { echo "# id '$bad' left: $(root_entries)" >&2; return 1; }
 	done
 	[ ! -e "$TEST_TMP/x" ] && [ ! -e "$TEST_TMP/etc" ]
 	# "a..b" and "x_y-z.1+2" are valid ids (runc: ^[\w+-\.]+$ minus "." and "..").
@@ -351,7 +351,7 @@ sleeper() { config '.process.args = ["sleep", "100"]'; }
 	[ "$output" = "" ]
 	[ "${#stderr_lines[@]}" = 1 ]
 	[[ "$stderr" == *"/no/such/binary"* ]]
-	[ -z "$(ls -A "$ROOT" 2>/dev/null)" ]
+	[ -z "$(root_entries)" ]
 	run rt state "$id"
 	[ "$status" != 0 ]
 	run rt list -q
@@ -366,7 +366,7 @@ sleeper() { config '.process.args = ["sleep", "100"]'; }
 	run --separate-stderr rt create --bundle "$BUNDLE" "$(new_id)" </dev/null
 	[ "$status" = 1 ]
 	[ "${#stderr_lines[@]}" = 1 ]
-	[ -z "$(ls -A "$ROOT" 2>/dev/null)" ]
+	[ -z "$(root_entries)" ]
 }
 
 @test "run --detach, --pid-file" {
@@ -510,7 +510,7 @@ console_run() {
 	config '.process.terminal = true | .process.args = ["true"]'
 	run rt create --bundle "$BUNDLE" "$(new_id)" </dev/null
 	[ "$status" = 1 ]
-	[ -z "$(ls -A "$ROOT" 2>/dev/null)" ]
+	[ -z "$(root_entries)" ]
 }
 
 @test "delete --force: a create that died before writing state leaves no cgroup behind" {

@@ -61,7 +61,7 @@ start_sleeper() {
 	[ "$status" = 1 ]
 	[ "${#lines[@]}" = 1 ]
 	[[ "$output" == *"linux.namespaces["*"].path"* ]]
-	[ -z "$(ls -A "$ROOT" 2>/dev/null)" ]
+	[ -z "$(root_entries)" ]
 }
 
 @test "namespaces: time namespace with offsets (runtime-spec 1.2)" {

@@ -53,7 +53,7 @@ ERRNO_MKDIR='.root.readonly = false | .linux.seccomp = {"defaultAction": "SCMP_A
 	[ "$status" = 1 ]
 	[ "${#lines[@]}" = 1 ]
 	[[ "$output" == *"linux.seccomp.syscalls[0].action"* ]]
-	[ -z "$(ls -A "$ROOT" 2>/dev/null)" ]
+	[ -z "$(root_entries)" ]
 }
 
 @test "seccomp: exec'd processes get the container's filter" {

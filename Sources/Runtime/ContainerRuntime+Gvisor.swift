@@ -1,0 +1,259 @@
+import Linux
+import OCI
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The gvisor backend's create, start and run: safehouse keeps its own state
+/// directory (the record says `backend: gvisor`, which runsc binary and which
+/// sandbox flags), applies the agent treatment (ephemeral root, warden, egress
+/// listener) around the sandbox, and lets runsc, under `<root>/@runsc`, do the rest.
+extension ContainerRuntime {
+    /// How `createGvisor` is to end.
+    enum GvisorCreateMode { case create, runDetached, runForeground }
+
+    /// Where runsc keeps its own state for this root. The `@` keeps it apart from the
+    /// containers' directories: no container id can contain one (ContainerID), so no
+    /// `delete --force` of an id can remove runsc's state, and `list` never shows it.
+    var runscRoot: String { store.root + "/@runsc" }
+
+    /// The backend of a new container from `spec` (Backend.select), and the root's
+    /// config (for runsc's settings). The config file is read only when neither the
+    /// flag nor the annotation decided: one failed open per missing file on the native
+    /// hot path.
+    func selectBackend(for spec: Spec) throws -> (Backend, BackendConfig?) {
+        var config: BackendConfig?
+        let backend = try Backend.select(flag: backendFlag, annotations: spec.annotations) {
+            config = try BackendConfig.load(root: store.root)
+            return config?.backend
+        }
+        if backend == .gvisor, config == nil { config = try BackendConfig.load(root: store.root) }
+        return (backend, config)
+    }
+
+    /// A runsc command for `record`'s sandbox (its fixed flags, this invocation's log flags).
+    func runsc(_ record: ContainerRecord, _ args: [String]) -> RunscProcess {
+        RunscProcess(executable: record.runsc, arguments: record.runscFlags + RunscFlags.invocationFlags(
+            log: logPath, logFormat: logFormatName, debug: log.debugEnabled) + args)
+    }
+
+    /// `create`, `run --detach` and foreground `run` on gvisor. Returns the exit code
+    /// (foreground run: the container's).
+    func createGvisor(id: String, bundle: Bundle, options: CreateOptions, config: BackendConfig?,
+                      mode: GvisorCreateMode, beforeDelete: ((ContainerRecord) -> Void)? = nil) throws -> Int32 {
+        let spec = bundle.spec
+        guard let process = spec.process else {
+            throw RuntimeError("\(bundle.path)/config.json: process: is required to create a container")
+        }
+        if process.terminal ?? false, options.consoleSocket == nil, mode != .runForeground {
+            throw RuntimeError("process.terminal is true: cannot allocate a terminal without --console-socket")
+        }
+        // runsc create and run have no --preserve-fds, and do not pass systemd's sockets.
+        if options.preserveFds != 0 { throw RuntimeError("--preserve-fds: not supported by the gvisor backend (runsc cannot pass extra descriptors)") }
+        if options.noPivot { throw RuntimeError("--no-pivot: not supported by the gvisor backend (runsc never pivots on the host)") }
+        try GvisorPreflight.checkExecutable(process, rootfs: bundle.rootfs, mounts: spec.mounts ?? [])
+        let treatment: SandboxTreatment?
+        do { treatment = try sandboxTreatment?(spec) } catch { throw RuntimeError("\(error)") }
+        let executable = try RunscProcess.locate(configured: config?.runsc)
+        let egress = !(treatment?.networkAllow ?? "").isEmpty
+        // The proxy's listener is on the host kernel's loopback of the sandbox's
+        // network namespace; gVisor reaches it only with runsc's host network, which
+        // this runsc (20221219) cannot start inside a user namespace (its sandbox fails
+        // to mount in its chroot: EPERM; `--network=sandbox` refuses as well). Refused
+        // rather than run without the proxy or without the user namespace.
+        if egress, spec.linux?.namespaces?.contains(where: { $0.type == .user }) == true {
+            throw RuntimeError("gvisor: network.allow (the egress proxy) needs runsc's host network, which runsc cannot start in a user namespace: set user.userNamespace: false in the policy (gVisor stays the wall) or use the native backend")
+        }
+        // Transparent capture is an nftables redirect in the host kernel's view of the
+        // namespace; gVisor's own netstack (even over the host network) does not pass
+        // through it the same way, so on gvisor only the proxies are served: `both`
+        // serves them (the variables are set), `transparent` alone is refused.
+        if egress, treatment?.egressMode == .transparent {
+            throw RuntimeError("gvisor: network.mode transparent: not available on the gvisor backend (only the explicit proxies are served there): use network.mode explicit or both, or the native backend")
+        }
+
+        let lock = try store.makeContainerDirectory(id)
+        defer { lock.release() }
+        let dir = store.directory(of: id)
+        var record = ContainerRecord(
+            id: id, pid: 0, pidStartTime: 0, bundle: bundle.path, rootfs: bundle.rootfs, created: Clock.rfc3339Now(),
+            owner: Owner.name(of: getuid()), annotations: spec.annotations,
+            // The host-side hooks are safehouse's to run (GvisorSandboxBundle.hostHookKinds).
+            hooks: spec.hooks, ownsPidNamespace: true, backend: Backend.gvisor.rawValue)
+        record.runsc = executable
+        record.runscFlags = RunscFlags.sandboxFlags(
+            runscRoot: runscRoot, network: RunscFlags.network(for: spec, egress: egress),
+            seccomp: spec.linux?.seccomp != nil, overlay: config?.runscOverlay, debugLog: config?.runscDebugLog)
+        record.ephemeralRoot = treatment != nil
+        var runscMade = false
+        do {
+            try Files.makeDirectories(runscRoot, mode: 0o700)
+            // Recorded before runsc starts, so that a create killed half way can be deleted.
+            try store.save(record)
+            // `exec` builds its process from the container's own (as native does).
+            try Files.writeAtomically(store.configPath(of: id), bundle.configBytes)
+            var runscBundle = bundle.path
+            let hostHooks = GvisorSandboxBundle.hasHostHooks(spec)
+            if treatment == nil && hostHooks {
+                runscBundle = try GvisorSandboxBundle.write(spec: spec, rootPath: bundle.rootfs, stateDirectory: dir)
+            }
+            if treatment != nil {
+                runscBundle = try GvisorSandboxBundle.write(spec: spec, bundle: bundle, id: id, stateDirectory: dir,
+                                                            ephemeral: EphemeralRoot.directory(root: store.root, id: id),
+                                                            diskBytes: treatment?.diskBytes ?? 0)
+            }
+            // Its own log for this step: on failure its last error is the message
+            // (runsc's stderr is the container's, so it cannot be captured).
+            let createLog = dir + "/runsc-create.log"
+            var args = record.runscFlags + ["--log", createLog, "--log-format=json"] + (log.debugEnabled ? ["--debug"] : [])
+            // A sandbox is always created, then started: its warden must see the start;
+            // so is a container whose hooks run between create and start.
+            let verb = treatment == nil && !hostHooks && mode != .create ? "run" : "create"
+            args.append(verb)
+            if verb == "run" && mode == .runDetached { args.append("--detach") }
+            // A foreground `run` of a plain container never reads the sandbox pid
+            // itself (`state` asks runsc): runsc writes the caller's pid file directly.
+            let runscPidFile = mode == .runForeground && treatment == nil
+                ? (options.pidFile.map(Bundle.absolute) ?? dir + "/runsc.pid") : dir + "/runsc.pid"
+            args += ["--bundle", runscBundle, "--pid-file", runscPidFile]
+            let relay = try GvisorConsoleRelay.make(process: process, consoleSocket: options.consoleSocket, stateDirectory: dir)
+            if let socket = options.consoleSocket { args += ["--console-socket", relay?.path ?? socket] }
+            args.append(id)
+            let runscProcess = RunscProcess(executable: executable, arguments: args)
+            runscMade = true
+
+            if mode == .runForeground && verb == "run" {
+                return try runGvisorForeground(runscProcess, record: record, createLog: createLog, cgroupsPath: spec.linux?.cgroupsPath, relay: relay, beforeDelete: beforeDelete)
+            }
+            if mode == .runForeground {
+                // Before runsc create forks the sandbox: it must become our child (waitGvisor).
+                try ProcessControl.becomeChildSubreaper()
+                Signals.block(Self.forwardedSignals + [SIGCHLD])
+            }
+            let child = try runscProcess.spawn()
+            let status: ExitStatus
+            do {
+                status = try relay?.relay(from: child) ?? Processes.wait(child)
+            } catch {
+                _ = Glibc.kill(child, SIGKILL)
+                _ = try? Processes.wait(child)
+                throw error
+            }
+            guard status == .exited(0) else {
+                throw RunscError.message(verb: verb, id: id,
+                                         runscText: RunscLog.lastError(path: createLog) ?? "exit status \(status.shellCode)")
+            }
+            record = try adoptSandbox(record, pidFile: options.pidFile, treatment: treatment)
+            try store.save(record)
+            // The sandbox is made and its process waits for start: where runc runs them.
+            if hostHooks {
+                let state = try stateJSON(record, status: .creating)
+                try runHooks(.prestart, of: spec.hooks, state: state, annotations: spec.annotations, id: id)
+                try runHooks(.createRuntime, of: spec.hooks, state: state, annotations: spec.annotations, id: id)
+            }
+            recordCreate(record)
+            if mode == .runDetached && verb == "create" { try startGvisor(record) }
+            if mode == .runForeground {
+                return try waitGvisor(record, beforeDelete: beforeDelete)
+            }
+            return 0
+        } catch {
+            if runscMade {
+                _ = try? runsc(record, ["delete", "--force", id]).capture()
+                GvisorCgroups.removeAfterFailedCreate(
+                    cgroupsPath: treatment != nil ? GvisorSandboxBundle.sandboxCgroupsPath(spec, id: id) : spec.linux?.cgroupsPath,
+                    id: id)
+            }
+            if let warden = record.liveWardenPid { _ = Glibc.kill(warden, SIGKILL) }
+            try? EphemeralRoot.remove(EphemeralRoot.directory(root: store.root, id: id))
+            try? Files.removeTree(dir)
+            throw error
+        }
+    }
+
+    /// After runsc made the sandbox: its pid (runsc's pid file: the sandbox process,
+    /// which engines treat as the container's init), the caller's pid file, and for a
+    /// sandbox the egress listener and the warden.
+    private func adoptSandbox(_ record: ContainerRecord, pidFile: String?, treatment: SandboxTreatment?) throws -> ContainerRecord {
+        var record = record
+        let dir = store.directory(of: record.id)
+        let text = (try? Files.readString(dir + "/runsc.pid")) ?? ""
+        guard let pid = Int32(text.filter { $0.isNumber }), pid > 0, let start = Processes.startTime(of: pid) else {
+            throw RuntimeError("gvisor: runsc wrote no sandbox pid to \(dir)/runsc.pid")
+        }
+        record.pid = pid
+        record.pidStartTime = start
+        // The sandbox's cgroups (runsc placed it by the spec's cgroupsPath): the
+        // warden's kill and `ps`, `events` and stop-all read them.
+        record.cgroupPaths = GvisorCgroups.paths(of: pid)
+        if let pidFile {
+            try stage("--pid-file \(pidFile)") {
+                try Files.writeAtomically(Bundle.absolute(pidFile), Array(String(pid).utf8), mode: 0o644)
+            }
+        }
+        if let treatment {
+            guard let warden = WardenLauncher.executable(configured: treatment.warden) else {
+                throw RuntimeError("sandbox: no safehouse-warden next to this executable")
+            }
+            // The listener goes into the sandbox process's network namespace, which
+            // runsc made and in which gVisor's host-network sockets live (RunscFlags.network).
+            var egress: WardenLauncher.Egress?
+            if let allow = treatment.networkAllow, !allow.isEmpty {
+                egress = WardenLauncher.Egress(sockets: try EgressListener.open(initPid: pid, mode: .explicit), allow: allow,
+                                               hostsFile: treatment.egressHosts,
+                                               maxConnections: treatment.egressMaxConnections,
+                                               maxBytes: treatment.egressMaxBytes, idleTimeout: treatment.egressIdleTimeout)
+            }
+            // The warden watches the sandbox process: it ends when the container's init
+            // does (runsc stops a sandbox whose root container exited), and killing its
+            // cgroup ends the sandbox and the gofer together.
+            let wardenPid = try WardenLauncher.spawn(warden, stateDirectory: dir, initPid: pid,
+                                                     timeoutSeconds: treatment.timeoutSeconds,
+                                                     cgroupPaths: record.cgroupPaths, egress: egress)
+            egress?.sockets.close()
+            record.wardenPid = wardenPid
+            record.wardenStartTime = Processes.startTime(of: wardenPid) ?? 0
+        }
+        return record
+    }
+
+    /// `start` of a gvisor container.
+    func startGvisor(_ record: ContainerRecord) throws {
+        let result = try runsc(record, ["start", record.id]).capture()
+        guard result.status == .exited(0) else {
+            throw RunscError.message(verb: "start", id: record.id, runscText: result.stderr)
+        }
+        if let warden = record.liveWardenPid { _ = Glibc.kill(warden, SIGUSR1) }
+        recordAudit(record.annotations, record.id, "start", ["pid": .int(Int64(record.pid))])
+        // poststart failures are warnings: the container is already running (runtime spec).
+        do {
+            try runHooks(.poststart, of: record.hooks, state: try stateJSON(record, status: .running),
+                         annotations: record.annotations, id: record.id)
+        } catch {
+            log.warning("\(error)")
+        }
+    }
+
+    /// Removes a gvisor container: runsc's sandbox and state, then ours (the warden's
+    /// report waited for, the ephemeral root unmounted).
+    func destroyGvisor(_ record: ContainerRecord) throws {
+        let result = try runsc(record, ["delete", "--force", record.id]).capture()
+        if result.status != .exited(0) {
+            let error = RunscError.message(verb: "delete", id: record.id, runscText: result.stderr)
+            // Already gone from runsc (its run ended, or its create never finished).
+            if !error.message.contains("does not exist") { throw error }
+        }
+        if record.pid > 0, Processes.startTime(of: record.pid) == record.pidStartTime {
+            _ = Processes.waitForExit(record.pid, timeout: 10)
+        }
+        if let warden = record.liveWardenPid { _ = Processes.waitForExit(warden, timeout: 2) }
+        try stage("remove the ephemeral root") { try EphemeralRoot.remove(EphemeralRoot.directory(root: store.root, id: record.id)) }
+        try stage("remove \(store.directory(of: record.id))") { try Files.removeTree(store.directory(of: record.id)) }
+        do {
+            try runHooks(.poststop, of: record.hooks, state: try stateJSON(record, status: .stopped),
+                         annotations: record.annotations, id: record.id)
+        } catch {
+            log.warning("\(error)")
+        }
+    }
+}

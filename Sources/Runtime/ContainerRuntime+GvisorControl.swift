@@ -1,0 +1,167 @@
+import Cgroups
+import FoundationEssentials
+import Linux
+import OCI
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The gvisor backend's answers to the verbs that act on an existing container:
+/// each runs the matching runsc command with the sandbox's recorded flags and maps
+/// its state and errors to runc's (RunscError). Reached from each verb's own file
+/// when the record says `backend: gvisor`.
+extension ContainerRuntime {
+    /// runsc's view of the container: its status and the sandbox pid. A container
+    /// runsc does not know (its create died, or its foreground `run` ended) is stopped.
+    func gvisorState(_ record: ContainerRecord) -> (status: ContainerStatus, pid: Int32) {
+        guard let result = try? runsc(record, ["state", record.id]).capture(), result.status == .exited(0) else {
+            return (.stopped, 0)
+        }
+        return Self.parseRunscState(result.stdout)
+    }
+
+    /// runsc's state document (runc's shape: status, pid; -1 when stopped).
+    static func parseRunscState(_ text: String) -> (status: ContainerStatus, pid: Int32) {
+        guard let o = FlatJSONObject(parsing: Array(text.utf8)),
+              let status = o.string("status").flatMap(ContainerStatus.init(rawValue:)) else { return (.stopped, 0) }
+        let pid = Int32(truncatingIfNeeded: o.int64("pid") ?? 0)
+        return status == .stopped ? (.stopped, 0) : (status, max(pid, 0))
+    }
+
+    func killGvisor(_ record: ContainerRecord, signal: Signal, all: Bool) throws {
+        let current = gvisorState(record).status
+        recordAudit(record.annotations, record.id, "kill", ["signal": .int(Int64(signal.rawValue)), "all": .string(all ? "true" : "false"),
+                                                            "status": .string(current.rawValue)])
+        // As runc (and native): --all of a stopped container succeeds; containerd's
+        // shim sends it after every exit.
+        if all && current == .stopped { return }
+        guard current != .stopped else { throw RuntimeError.containerNotRunning(record.id) }
+        // Signal 0 probes (kill(2)); runsc refuses it as a signal. The state says it.
+        if signal.rawValue == 0 { return }
+        if current == .created {
+            // runsc refuses to signal a container that has not started; runc's kill
+            // of a created container ends it (its init dies blocked on the exec FIFO).
+            // The same here: the sandbox process goes, and with it the container.
+            try Processes.signal(record.pid, .kill)
+            _ = Processes.waitForExit(record.pid, timeout: 10)
+            return
+        }
+        let result = try runsc(record, ["kill"] + (all ? ["--all"] : []) + [record.id, String(signal.rawValue)]).capture()
+        guard result.status == .exited(0) else {
+            throw RunscError.message(verb: "kill", id: record.id, runscText: result.stderr)
+        }
+    }
+
+    func deleteGvisor(_ record: ContainerRecord, force: Bool) throws {
+        let current = gvisorState(record).status
+        if current == .running || current == .paused, !force {
+            throw RuntimeError("cannot delete container \(record.id) that is not stopped: \(current.rawValue)")
+        }
+        recordEnd(record)
+        try destroyGvisor(record)
+        recordAudit(record.annotations, record.id, "delete", ["force": .string(force ? "true" : "false")])
+    }
+
+    func pauseGvisor(_ record: ContainerRecord, pause: Bool) throws {
+        let current = gvisorState(record).status
+        if pause {
+            switch current {
+            case .running: break
+            case .paused: throw RuntimeError("container \(record.id) is already paused")
+            default: throw RuntimeError.containerNotRunning(record.id)
+            }
+        } else if current != .paused {
+            throw RuntimeError("container \(record.id) is not paused")
+        }
+        let verb = pause ? "pause" : "resume"
+        let result = try runsc(record, [verb, record.id]).capture()
+        guard result.status == .exited(0) else {
+            throw RunscError.message(verb: verb, id: record.id, runscText: result.stderr)
+        }
+        recordAudit(record.annotations, record.id, verb, [:])
+    }
+
+    /// `update`: this runsc has no update command. runsc applies a spec's resources to
+    /// the sandbox's cgroups at create (sentry, gofer and the container together), so
+    /// safehouse changes the same files, with the same conversions as native; a
+    /// sandbox without cgroups of its own (no cgroupsPath, a foreground run) refuses.
+    func updateGvisor(_ record: ContainerRecord, resources: LinuxResources) throws {
+        guard gvisorState(record).status != .stopped else { throw RuntimeError.containerNotRunning(record.id) }
+        guard !record.cgroupPaths.isEmpty else {
+            throw RuntimeError("update \(record.id): the gvisor sandbox has no cgroups of its own (runsc left it in its caller's): nothing to update")
+        }
+        do {
+            try GvisorCgroups.manager(for: record.cgroupPaths).apply(resources: resources, includeRuncDefaultDevices: false)
+        } catch {
+            throw RuntimeError("update \(record.id): \(error)")
+        }
+    }
+
+    /// `exec`: the process is built as native builds it (the container's process and
+    /// runc's flags, ExecOptions) and handed to `runsc exec --process`, so runc's exec
+    /// flags mean what they mean under runc, whatever runsc's own exec flags are.
+    func execGvisor(_ record: ContainerRecord, options: ExecOptions) throws -> Int32 {
+        switch gvisorState(record).status {
+        case .created, .running: break
+        case .paused: throw RuntimeError("cannot exec in a paused container")
+        case .stopped, .creating: throw RuntimeError("cannot exec in a stopped container")
+        }
+        if options.preserveFds != 0 { throw RuntimeError("--preserve-fds: not supported by the gvisor backend (runsc exec cannot pass extra descriptors)") }
+        let config = try store.loadConfig(record.id)
+        let process = try execProcess(options, base: config.process)
+        recordAudit(record.annotations, record.id, "exec", ["args": .json(jsonArray(process.args ?? [])),
+                                                            "cwd": .string(process.cwd), "detach": .string(options.detach ? "true" : "false")])
+        if process.terminal ?? false, options.consoleSocket == nil, options.detach {
+            throw RuntimeError("cannot allocate a terminal for a detached exec without --console-socket")
+        }
+        let file = store.directory(of: record.id) + "/exec-\(getpid()).json"
+        try Files.writeAtomically(file, Array(try JSONEncoder().encode(process)), mode: 0o600)
+        defer { try? Files.remove(file) }
+        var args = ["exec", "--process", file]
+        if options.detach { args.append("--detach") }
+        if let pidFile = options.pidFile { args += ["--pid-file", Bundle.absolute(pidFile)] }
+        if let socket = options.consoleSocket { args += ["--console-socket", socket] }
+        args.append(record.id)
+        // Attached: our stdio is the process's, our exit code its; signals to us go
+        // to runsc exec, which passes them to the process.
+        let waited = Self.forwardedSignals + [SIGCHLD]
+        Signals.block(waited)
+        let child = try runsc(record, args).spawn()
+        let status = waitForInit(child, forwarding: waited)
+        return status.shellCode
+    }
+
+    /// The host pids of a gvisor container: the sandbox and what runsc put in its
+    /// cgroups (what runc's `ps --format json` lists: pids the host can signal).
+    func processIDsGvisor(_ record: ContainerRecord) -> [Int32] {
+        let (status, pid) = gvisorState(record)
+        guard status != .stopped, pid > 0 else { return [] }
+        var live = record
+        live.pid = pid
+        return processes(of: live).filter { Processes.isAlive($0) }
+    }
+
+    /// `events` (and `events --stats`) of a gvisor container: runsc's own, which are
+    /// in runc's shape and count what runs inside the sandbox. Replaces this process.
+    /// Returns false for a native container.
+    public func delegateEvents(id: String, stats: Bool, interval: String) throws -> Bool {
+        try ContainerID.validate(id)
+        guard Files.isDirectory(store.directory(of: id)) else { throw RuntimeError.containerNotFound(id) }
+        let record = try store.load(id)
+        guard record.isGvisor else { return false }
+        guard let seconds = RunscFlags.intervalSeconds(interval) else {
+            throw RuntimeError("--interval: \"\(interval)\" is not a positive number of seconds")
+        }
+        throw runsc(record, ["events"] + (stats ? ["--stats"] : ["--interval", String(seconds)]) + [id]).replace()
+    }
+
+    /// `ps` (table) of a gvisor container: runsc's list of the processes inside the
+    /// sandbox (the host's `ps` would show only runsc's own processes). Nil for native.
+    func processTableGvisor(_ record: ContainerRecord) throws -> String {
+        let result = try runsc(record, ["ps", record.id]).capture()
+        guard result.status == .exited(0) else {
+            throw RunscError.message(verb: "ps", id: record.id, runscText: result.stderr)
+        }
+        return result.stdout.hasSuffix("\n") ? String(result.stdout.dropLast()) : result.stdout
+    }
+}

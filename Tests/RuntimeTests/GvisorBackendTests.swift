@@ -1,0 +1,263 @@
+import XCTest
+@testable import Linux
+@testable import Runtime
+import OCI
+import Cgroups
+
+/// The gvisor backend's pure parts: which backend a container gets, the root's
+/// config file, how safehouse's flags become runsc's, and how runsc's state and
+/// errors come back in runc's words.
+final class BackendSelectionTests: XCTestCase {
+    func testFlagWinsOverAnnotationAndConfig() throws {
+        let ann = [Backend.annotation: "native"]
+        XCTAssertEqual(try Backend.select(flag: .gvisor, annotations: ann) { .native }, .gvisor)
+        XCTAssertEqual(try Backend.select(flag: .native, annotations: [Backend.annotation: "gvisor"]) { .gvisor }, .native)
+    }
+
+    func testAnnotationWinsOverConfig() throws {
+        XCTAssertEqual(try Backend.select(flag: nil, annotations: [Backend.annotation: "gvisor"]) { .native }, .gvisor)
+        XCTAssertEqual(try Backend.select(flag: nil, annotations: [Backend.annotation: "native"]) { .gvisor }, .native)
+    }
+
+    func testConfigThenNative() throws {
+        XCTAssertEqual(try Backend.select(flag: nil, annotations: nil) { .gvisor }, .gvisor)
+        XCTAssertEqual(try Backend.select(flag: nil, annotations: ["other": "x"]) { nil }, .native)
+    }
+
+    func testConfigIsNotReadWhenFlagOrAnnotationDecides() throws {
+        var read = false
+        _ = try Backend.select(flag: .native, annotations: nil) { read = true; return nil }
+        _ = try Backend.select(flag: nil, annotations: [Backend.annotation: "gvisor"]) { read = true; return nil }
+        XCTAssertFalse(read)
+    }
+
+    func testUnknownNamesNameTheirField() {
+        XCTAssertThrowsError(try Backend.parse("kata", field: "--backend")) {
+            XCTAssertEqual("\($0)", "--backend: unknown backend \"kata\" (use native or gvisor)")
+        }
+        XCTAssertThrowsError(try Backend.select(flag: nil, annotations: [Backend.annotation: "runsc"]) { nil }) {
+            XCTAssertEqual("\($0)", "annotations[\"io.safehouse.backend\"]: unknown backend \"runsc\" (use native or gvisor)")
+        }
+        // Case matters, as for every other closed vocabulary of the spec.
+        XCTAssertThrowsError(try Backend.parse("GVISOR", field: "--backend"))
+    }
+}
+
+final class BackendConfigTests: XCTestCase {
+    func testParsesEveryKeyWithCommentsAndBlanks() throws {
+        let text = """
+        # safehouse defaults for this root
+        backend = gvisor   # runsc for everything
+
+        runsc=/usr/bin/runsc
+        runsc-debug-log = /var/log/runsc/
+        runsc-overlay = root:memory
+        """
+        XCTAssertEqual(try BackendConfig.parse(text, path: "c"),
+                       BackendConfig(backend: .gvisor, runsc: "/usr/bin/runsc", runscDebugLog: "/var/log/runsc/", runscOverlay: "root:memory"))
+        XCTAssertEqual(try BackendConfig.parse("", path: "c"), BackendConfig())
+    }
+
+    func testBadLinesNameFileLineAndKey() {
+        let cases: [(String, String)] = [
+            ("backend = kata\n", "f.conf:1: backend: unknown backend \"kata\" (use native or gvisor)"),
+            ("\nbakend = gvisor\n", "f.conf:2: bakend: unknown key (known: backend, runsc, runsc-debug-log, runsc-overlay)"),
+            ("backend gvisor\n", "f.conf:1: expected \"key = value\", got \"backend gvisor\""),
+            ("backend =\n", "f.conf:1: backend: empty value"),
+            ("runsc = runsc\n", "f.conf:1: runsc: \"runsc\" is not an absolute path"),
+            ("runsc-overlay = disk\n", "f.conf:1: runsc-overlay: \"disk\" is not none or {root|all}:{memory|/dir}"),
+        ]
+        for (text, message) in cases {
+            XCTAssertThrowsError(try BackendConfig.parse(text, path: "f.conf"), text) { XCTAssertEqual("\($0)", message) }
+        }
+    }
+
+    func testLoadPrefersTheRootsFileThenTheSystemsThenNone() throws {
+        let dir = try tempDirectory()
+        defer { try? Files.removeTree(dir) }
+        let root = dir + "/root", system = dir + "/etc"
+        try Files.makeDirectories(root)
+        try Files.makeDirectories(system)
+        XCTAssertNil(try BackendConfig.load(root: root, systemDirectory: system))
+        try Files.write(system + "/safehouse.conf", "backend = gvisor\n", flags: O_WRONLY | O_CREAT | O_TRUNC)
+        XCTAssertEqual(try BackendConfig.load(root: root, systemDirectory: system)?.backend, .gvisor)
+        try Files.write(root + "/safehouse.conf", "backend = native\n", flags: O_WRONLY | O_CREAT | O_TRUNC)
+        XCTAssertEqual(try BackendConfig.load(root: root, systemDirectory: system)?.backend, .native)
+        // A root that does not exist yet (the first create makes it): the system's file.
+        XCTAssertEqual(try BackendConfig.load(root: dir + "/missing", systemDirectory: system)?.backend, .gvisor)
+        try Files.write(root + "/safehouse.conf", "backend = nope\n", flags: O_WRONLY | O_CREAT | O_TRUNC)
+        XCTAssertThrowsError(try BackendConfig.load(root: root, systemDirectory: system)) {
+            XCTAssertEqual("\($0)", "\(root)/safehouse.conf:1: backend: unknown backend \"nope\" (use native or gvisor)")
+        }
+    }
+
+    private func tempDirectory() throws -> String {
+        var template = Array("/tmp/safehouse-backendconfig-XXXXXX".utf8CString)
+        guard let p = mkdtemp(&template) else { throw RuntimeError("mkdtemp") }
+        return String(cString: p)
+    }
+}
+
+final class RunscFlagsTests: XCTestCase {
+    private func spec(_ namespaces: [LinuxNamespace]?) -> Spec {
+        Spec(linux: LinuxConfig(namespaces: namespaces))
+    }
+
+    func testNetworkModeFollowsTheSpecsNetworkNamespace() {
+        XCTAssertEqual(RunscFlags.network(for: spec([.init(type: .pid)]), egress: false), .host)
+        XCTAssertEqual(RunscFlags.network(for: spec(nil), egress: false), .host)
+        XCTAssertEqual(RunscFlags.network(for: spec([.init(type: .network)]), egress: false), .none)
+        XCTAssertEqual(RunscFlags.network(for: spec([.init(type: .network, path: "/run/netns/pod")]), egress: false), .sandbox)
+        XCTAssertEqual(RunscFlags.network(for: spec([.init(type: .network, path: "")]), egress: false), .none)
+        // An egress sandbox: the host stack of the sandbox's own namespace, where the
+        // proxy's listener is.
+        XCTAssertEqual(RunscFlags.network(for: spec([.init(type: .network)]), egress: true), .host)
+    }
+
+    func testSandboxFlags() {
+        XCTAssertEqual(RunscFlags.sandboxFlags(runscRoot: "/r/@runsc", network: .none, seccomp: false, overlay: nil, debugLog: nil),
+                       ["--root", "/r/@runsc", "--network=none"])
+        XCTAssertEqual(RunscFlags.sandboxFlags(runscRoot: "/r/@runsc", network: .host, seccomp: true, overlay: "root:memory", debugLog: "/l/"),
+                       ["--root", "/r/@runsc", "--network=host", "--oci-seccomp", "--overlay2=root:memory", "--debug-log", "/l/"])
+        // Never a platform: ptrace (the default) is the one that works here.
+        XCTAssertFalse(RunscFlags.sandboxFlags(runscRoot: "/r", network: .sandbox, seccomp: true, overlay: "none", debugLog: "x")
+            .contains { $0.contains("platform") })
+    }
+
+    func testInvocationFlags() {
+        XCTAssertEqual(RunscFlags.invocationFlags(log: nil, logFormat: "text", debug: false), ["--log", "/dev/null"])
+        XCTAssertEqual(RunscFlags.invocationFlags(log: "/x/log.json", logFormat: "json", debug: true),
+                       ["--log", "/x/log.json", "--log-format=json", "--debug"])
+    }
+
+    func testOverlayAndInterval() {
+        for good in ["none", "root:memory", "all:memory", "root:/var/tmp"] { XCTAssertTrue(RunscFlags.isOverlaySetting(good), good) }
+        for bad in ["", "root", "root:disk", "some:memory", "memory"] { XCTAssertFalse(RunscFlags.isOverlaySetting(bad), bad) }
+        XCTAssertEqual(RunscFlags.intervalSeconds("5s"), 5)
+        XCTAssertEqual(RunscFlags.intervalSeconds("2"), 2)
+        XCTAssertEqual(RunscFlags.intervalSeconds("0.2s"), 1)
+        XCTAssertEqual(RunscFlags.intervalSeconds("1.5"), 2)
+        XCTAssertNil(RunscFlags.intervalSeconds("0"))
+        XCTAssertNil(RunscFlags.intervalSeconds("soon"))
+    }
+}
+
+final class RunscMappingTests: XCTestCase {
+    func testErrorsInRuncsWords() {
+        XCTAssertEqual(RunscError.message(verb: "state", id: "c1", runscText: "loading container: file does not exist\n").message,
+                       "container \"c1\" does not exist")
+        XCTAssertEqual(RunscError.message(verb: "kill", id: "c1", runscText: "x\nsignaling container: container is not running\n").message,
+                       "container \"c1\" is stopped: container not running")
+        XCTAssertEqual(RunscError.message(verb: "start", id: "c1", runscText: "\nstarting container: boom\n\n").message,
+                       "gvisor: runsc start c1: starting container: boom")
+        XCTAssertEqual(RunscError.message(verb: "pause", id: "c1", runscText: "").message, "gvisor: runsc pause c1 failed")
+    }
+
+    func testLastErrorOfAJSONLog() {
+        let log = """
+        {"msg":"starting","level":"info","time":"t"}
+        {"msg":"creating container: cannot read spec","level":"error","time":"t"}
+        {"msg":"later warning","level":"warning","time":"t"}
+        not json
+        """
+        XCTAssertEqual(RunscLog.lastError(text: log), "creating container: cannot read spec")
+        XCTAssertNil(RunscLog.lastError(text: "{\"msg\":\"ok\",\"level\":\"info\"}\n"))
+    }
+
+    func testRunscStateBecomesOurs() {
+        let running = ContainerRuntime.parseRunscState("{\n \"ociVersion\": \"1.0.2-dev\",\n \"id\": \"c\",\n \"status\": \"running\",\n \"pid\": 4242,\n \"bundle\": \"/b\"\n}")
+        XCTAssertEqual(running.status, .running)
+        XCTAssertEqual(running.pid, 4242)
+        let stopped = ContainerRuntime.parseRunscState("{\"status\":\"stopped\",\"pid\":-1}")
+        XCTAssertEqual(stopped.status, .stopped)
+        XCTAssertEqual(stopped.pid, 0)
+        XCTAssertEqual(ContainerRuntime.parseRunscState("").status, .stopped)
+        XCTAssertEqual(ContainerRuntime.parseRunscState("{\"status\":\"paused\",\"pid\":7}").status, .paused)
+    }
+
+    func testSandboxCgroupsFromProcCgroup() {
+        let mounts = ["cpu": "/sys/fs/cgroup/cpu", "memory": "/sys/fs/cgroup/memory", "": "/sys/fs/cgroup/unified",
+                      "name=systemd": "/sys/fs/cgroup/systemd"]
+        let text = "9:name=systemd:/c1\n4:memory:/c1\n1:cpu:/c1\n3:cpuset:/c1\n0::/\n"
+        XCTAssertEqual(GvisorCgroups.paths(procCgroup: text, mounts: mounts),
+                       ["/sys/fs/cgroup/systemd/c1", "/sys/fs/cgroup/memory/c1", "/sys/fs/cgroup/cpu/c1"])
+    }
+
+    func testRecordKeepsTheBackendAndRunscFlags() throws {
+        var record = ContainerRecord(id: "c", pid: 5, pidStartTime: 6, bundle: "/b", rootfs: "/b/r", created: "t", owner: "root",
+                                     annotations: nil, hooks: nil, ownsPidNamespace: true, backend: "gvisor")
+        record.runsc = "/usr/bin/runsc"
+        record.runscFlags = ["--root", "/r/@runsc", "--network=none"]
+        let back = try XCTUnwrap(ContainerRecord(decoding: record.encoded))
+        XCTAssertTrue(back.isGvisor)
+        XCTAssertEqual(back.runsc, "/usr/bin/runsc")
+        XCTAssertEqual(back.runscFlags, ["--root", "/r/@runsc", "--network=none"])
+        // A native record does not grow: no runsc keys at all.
+        let native = ContainerRecord(id: "c", pid: 5, pidStartTime: 6, bundle: "/b", rootfs: "/b/r", created: "t", owner: "root",
+                                     annotations: nil, hooks: nil, ownsPidNamespace: true)
+        XCTAssertFalse(String(decoding: native.encoded, as: UTF8.self).contains("runsc"))
+        XCTAssertFalse(try XCTUnwrap(ContainerRecord(decoding: native.encoded)).isGvisor)
+    }
+}
+
+final class GvisorPreflightTests: XCTestCase {
+    /// A tiny image: /bin/tool (executable), /etc/data (not executable).
+    private func image() throws -> String {
+        var template = Array("/tmp/safehouse-preflight-XXXXXX".utf8CString)
+        guard let p = mkdtemp(&template) else { throw RuntimeError("mkdtemp") }
+        let root = String(cString: p)
+        try Files.makeDirectories(root + "/bin")
+        try Files.makeDirectories(root + "/etc")
+        try Files.write(root + "/bin/tool", "#!/bin/sh\n", flags: O_WRONLY | O_CREAT | O_TRUNC)
+        chmod(root + "/bin/tool", 0o755)
+        try Files.write(root + "/etc/data", "x\n", flags: O_WRONLY | O_CREAT | O_TRUNC)
+        return root
+    }
+
+    private func process(_ args: [String]) -> OCI.Process {
+        OCI.Process(args: args, env: ["PATH=/bin"], cwd: "/")
+    }
+
+    func testFindsTheProgramInTheImageAsRuncWouldAtCreate() throws {
+        let root = try image()
+        defer { try? Files.removeTree(root) }
+        XCTAssertNoThrow(try GvisorPreflight.checkExecutable(process(["tool"]), rootfs: root, mounts: []))
+        XCTAssertNoThrow(try GvisorPreflight.checkExecutable(process(["/bin/tool"]), rootfs: root, mounts: []))
+        XCTAssertThrowsError(try GvisorPreflight.checkExecutable(process(["/no/such"]), rootfs: root, mounts: [])) {
+            XCTAssertEqual("\($0)", "exec: \"/no/such\": stat /no/such: no such file or directory")
+        }
+        XCTAssertThrowsError(try GvisorPreflight.checkExecutable(process(["/etc/data"]), rootfs: root, mounts: [])) {
+            XCTAssertEqual("\($0)", "exec: \"/etc/data\": permission denied")
+        }
+        XCTAssertThrowsError(try GvisorPreflight.checkExecutable(process(["nosuch"]), rootfs: root, mounts: [])) {
+            XCTAssertEqual("\($0)", "exec: \"nosuch\": executable file not found in $PATH")
+        }
+        XCTAssertThrowsError(try GvisorPreflight.checkExecutable(process([]), rootfs: root, mounts: []))
+    }
+
+    func testLeavesToRunscWhatAMountMayProvide() throws {
+        let root = try image()
+        defer { try? Files.removeTree(root) }
+        let tools = [Mount(destination: "/opt/tools", type: "bind", source: "/host/tools")]
+        XCTAssertNoThrow(try GvisorPreflight.checkExecutable(process(["/opt/tools/run"]), rootfs: root, mounts: tools))
+        var p = process(["run"])
+        p.env = ["PATH=/opt/tools:/bin"]
+        XCTAssertNoThrow(try GvisorPreflight.checkExecutable(p, rootfs: root, mounts: tools))
+    }
+}
+
+final class GvisorCgroupManagerTests: XCTestCase {
+    func testPairsTheSandboxsPathsWithTheirHierarchiesInTheHostsOrder() {
+        let host = CgroupLayout(hierarchies: [
+            CgroupHierarchy(version: .v1, mountPoint: "/sys/fs/cgroup/cpu", controllers: ["cpu"]),
+            CgroupHierarchy(version: .v1, mountPoint: "/sys/fs/cgroup/memory", controllers: ["memory"]),
+            CgroupHierarchy(version: .v1, mountPoint: "/sys/fs/cgroup/pids", controllers: ["pids"]),
+            CgroupHierarchy(version: .v2, mountPoint: "/sys/fs/cgroup/unified", controllers: []),
+        ])
+        // /proc/PID/cgroup's order, and no unified path (runsc used v1 only).
+        let m = GvisorCgroups.manager(for: ["/sys/fs/cgroup/pids/c", "/sys/fs/cgroup/memory/c", "/sys/fs/cgroup/cpu/c"], host: host)
+        XCTAssertEqual(m.paths, ["/sys/fs/cgroup/cpu/c", "/sys/fs/cgroup/memory/c", "/sys/fs/cgroup/pids/c"])
+        XCTAssertEqual(m.layout.hierarchies.map(\.mountPoint),
+                       ["/sys/fs/cgroup/cpu", "/sys/fs/cgroup/memory", "/sys/fs/cgroup/pids"])
+    }
+}

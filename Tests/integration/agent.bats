@@ -253,5 +253,8 @@ wrote" ]
 	wait "$pid" && code=0 || code=$?
 	[ "$code" -eq 137 ]
 	tail -n1 "$TEST_TMP/k.err" | jq -e '.limitsHit == ["stopped (the warden died)"]'
+	# And on the record: the stop is a limit record of the sandbox's audit log.
+	"$RUNTIME" audit show "$id" --kind limit --format json | jq -e -s 'map(.details.limit) == ["stopped (the warden died)"]'
+	"$RUNTIME" audit verify "$id"
 	nothing_left "$id"
 }

@@ -17,42 +17,34 @@ public enum Sockets {
 
     /// Connects to a SOCK_STREAM Unix socket at `path` (the engine's console socket).
     public static func connect(unixPath path: String) throws -> FileDescriptor {
-        let fd = try syscall("socket", path) { socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
-        let owned = FileDescriptor(adopting: fd)
-        var addr = sockaddr_un()
-        addr.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else {
-            throw SystemError(call: "connect", path: path, errno: ENAMETOOLONG)
-        }
-        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
-            for (i, b) in bytes.enumerated() { raw[i] = b }
-        }
-        let size = socklen_t(MemoryLayout<sockaddr_un>.size)
-        try syscall("connect", path) {
-            withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, size) } }
-        }
-        return owned
+        try streamSocket(unixPath: path, call: "connect") { fd, address, size in Glibc.connect(fd, address, size) }
     }
 
     /// A listening SOCK_STREAM Unix socket at `path` (made here; the caller removes it).
     public static func listen(unixPath path: String) throws -> FileDescriptor {
+        let owned = try streamSocket(unixPath: path, call: "bind") { fd, address, size in Glibc.bind(fd, address, size) }
+        try syscall("listen", path) { Glibc.listen(owned.rawValue, 1) }
+        return owned
+    }
+
+    /// A SOCK_STREAM Unix socket with `call` (connect or bind) done on `path`'s address.
+    private static func streamSocket(unixPath path: String, call: String,
+                                     _ body: (Int32, UnsafePointer<sockaddr>, socklen_t) -> Int32) throws -> FileDescriptor {
         let fd = try syscall("socket", path) { socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
         let owned = FileDescriptor(adopting: fd)
         var addr = sockaddr_un()
         addr.sun_family = sa_family_t(AF_UNIX)
         let bytes = Array(path.utf8)
         guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else {
-            throw SystemError(call: "bind", path: path, errno: ENAMETOOLONG)
+            throw SystemError(call: call, path: path, errno: ENAMETOOLONG)
         }
         withUnsafeMutableBytes(of: &addr.sun_path) { raw in
             for (i, b) in bytes.enumerated() { raw[i] = b }
         }
         let size = socklen_t(MemoryLayout<sockaddr_un>.size)
-        try syscall("bind", path) {
-            withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(fd, $0, size) } }
+        try syscall(call, path) {
+            withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body(fd, $0, size) } }
         }
-        try syscall("listen", path) { Glibc.listen(fd, 1) }
         return owned
     }
 }

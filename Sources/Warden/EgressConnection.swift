@@ -177,14 +177,7 @@ final class EgressConnection: ChannelInboundHandler, EgressMeter {
             return refuse(context, status: 502, reason: "bad address \(address)")
         }
         let shared = self.shared
-        let connected = ClientBootstrap(group: context.eventLoop)
-            .connectTimeout(.seconds(10))
-            .channelInitializer { peer in
-                peer.eventLoop.makeCompletedFuture {
-                    try peer.pipeline.syncOperations.addHandler(EgressPeer(front: front, meter: self))
-                }
-            }
-            .connect(to: socketAddress)
+        let connected = EgressPeer.connect(on: context.eventLoop, to: socketAddress, front: front, meter: self)
         connected.assumeIsolated().whenComplete { result in
             switch result {
             case .success(let peer):

@@ -1,4 +1,5 @@
 import NIOCore
+import NIOPosix
 
 /// What counts a relay's bytes from the origin server: the client side's handler
 /// (the proxy's EgressConnection, or EgressTunnel for captured and SOCKS connections).
@@ -20,6 +21,20 @@ final class EgressPeer: ChannelInboundHandler {
     init(front: Channel, meter: EgressMeter) {
         self.front = front
         self.meter = meter
+    }
+
+    /// Dials the origin server for `front` (10 s connect timeout), with a peer handler
+    /// relaying its bytes to `front` counted by `meter`: the one dial of the proxy's
+    /// EgressConnection and of EgressTunnel.
+    static func connect(on loop: EventLoop, to address: SocketAddress, front: Channel, meter: EgressMeter) -> EventLoopFuture<Channel> {
+        ClientBootstrap(group: loop)
+            .connectTimeout(.seconds(10))
+            .channelInitializer { peer in
+                peer.eventLoop.makeCompletedFuture {
+                    try peer.pipeline.syncOperations.addHandler(EgressPeer(front: front, meter: meter))
+                }
+            }
+            .connect(to: address)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

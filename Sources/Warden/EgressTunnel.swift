@@ -265,14 +265,7 @@ final class EgressTunnel: ChannelInboundHandler, EgressMeter {
             return deny(context, "bad address \(address)")
         }
         let front = context.channel
-        let connected = ClientBootstrap(group: context.eventLoop)
-            .connectTimeout(.seconds(10))
-            .channelInitializer { peer in
-                peer.eventLoop.makeCompletedFuture {
-                    try peer.pipeline.syncOperations.addHandler(EgressPeer(front: front, meter: self))
-                }
-            }
-            .connect(to: socketAddress)
+        let connected = EgressPeer.connect(on: context.eventLoop, to: socketAddress, front: front, meter: self)
         connected.assumeIsolated().whenComplete { result in
             switch result {
             case .success(let peer):

@@ -48,8 +48,8 @@ final class ClaimedNameTests: XCTestCase {
 
     func testTLSServerName() {
         XCTAssertEqual(ClaimedName.sniff([], port: 443), .needMoreBytes)
-        XCTAssertEqual(ClaimedName.sniff(Self.clientHello(name: "www.test"), port: 443), .claimed("www.test"))
-        XCTAssertEqual(ClaimedName.sniff(Array(Self.clientHello(name: "www.test").prefix(20)), port: 443), .needMoreBytes)
+        XCTAssertEqual(ClaimedName.sniff(RequestParsingTests.clientHello(names: ["www.test"]), port: 443), .claimed("www.test"))
+        XCTAssertEqual(ClaimedName.sniff(Array(RequestParsingTests.clientHello(names: ["www.test"]).prefix(20)), port: 443), .needMoreBytes)
         if case .notTLS = sniff("GET / HTTP/1.1\r\n\r\n", 443) {} else { XCTFail("plain text on 443") }
     }
 
@@ -63,16 +63,6 @@ final class ClaimedNameTests: XCTestCase {
                        .invalid("a request body needs Content-Length (Transfer-Encoding is not relayed)"))
         XCTAssertEqual(ClaimedName.originRequest(Array("GET / HTTP/1.0\r\n\r\n".utf8)), .notHTTP)
         XCTAssertEqual(ClaimedName.originRequest(Array("SSH-2.0-x\r\n".utf8)), .notHTTP)
-    }
-
-    static func clientHello(name: String) -> [UInt8] {
-        func u16(_ v: Int) -> [UInt8] { [UInt8(v >> 8), UInt8(v & 0xff)] }
-        let entry: [UInt8] = [0] + u16(name.utf8.count) + Array(name.utf8)
-        let sni = u16(0) + u16(entry.count + 2) + u16(entry.count) + entry
-        var body: [UInt8] = [3, 3] + [UInt8](repeating: 1, count: 32) + [0] + u16(2) + [0x13, 0x01] + [1, 0]
-        body += u16(sni.count) + sni
-        let handshake: [UInt8] = [1, 0] + u16(body.count) + body
-        return [22, 3, 1] + u16(handshake.count) + handshake
     }
 }
 

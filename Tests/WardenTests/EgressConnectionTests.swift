@@ -38,14 +38,7 @@ final class EgressConnectionTests: XCTestCase {
         return text
     }
 
-    func auditLines() -> [String] {
-        guard let f = fopen(auditPath, "r") else { return [] }
-        defer { fclose(f) }
-        var lines: [String] = []
-        var buffer = [CChar](repeating: 0, count: 4096)
-        while fgets(&buffer, Int32(buffer.count), f) != nil { lines.append(String(cString: buffer)) }
-        return lines
-    }
+    func auditLines() -> [String] { fileLines(auditPath) }
 
     func testDeniedHostGets403NamingTheReasonAndOneRecord() throws {
         let (channel, _) = try channel()

@@ -23,14 +23,7 @@ final class EgressTunnelTests: XCTestCase {
             audit: EgressAuditLog(path: auditPath))
     }
 
-    func auditLines() -> [String] {
-        guard let f = fopen(auditPath, "r") else { return [] }
-        defer { fclose(f) }
-        var lines: [String] = []
-        var buffer = [CChar](repeating: 0, count: 4096)
-        while fgets(&buffer, Int32(buffer.count), f) != nil { lines.append(String(cString: buffer)) }
-        return lines
-    }
+    func auditLines() -> [String] { fileLines(auditPath) }
 
     func socks(_ shared: EgressShared) throws -> EmbeddedChannel {
         let channel = EmbeddedChannel(handler: EgressTunnel(shared: shared, kind: .socks))

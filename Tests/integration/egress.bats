@@ -97,6 +97,26 @@ agent() {
 
 # ask REQUEST: send one raw request to the proxy from inside a sandbox; print the
 # status line and the body's reason.
+# sandbox ID: a sandbox that sleeps, for clients run in its network namespace with
+# nsenter; sets $pid (its init) and $agentpid.
+sandbox() {
+	agent --id "$1" -- sleep 60 &
+	agentpid=$!
+	pid=""
+	local i
+	for i in $(seq 100); do
+		pid="$("$RUNTIME" --root "$ROOT" state "$1" 2>/dev/null | jq -r '.pid // empty')"
+		[ -n "$pid" ] && [ "$pid" != 0 ] && break
+		sleep 0.1
+	done
+	[ -n "$pid" ]
+}
+
+end_sandbox() {
+	"$RUNTIME" --root "$ROOT" kill "$1" KILL || true
+	wait "$agentpid" || true
+}
+
 ask() {
 	agent -- sh -c "printf '$1' | timeout 5 nc 127.0.0.1 3128"
 }
@@ -119,15 +139,8 @@ ask() {
 }
 
 @test "egress: HTTPS through CONNECT with the right server name works; every decision is audited" {
-	local id="egress-$$-tls"
-	agent --id "$id" -- sleep 20 &
-	local agentpid=$! pid="" i
-	for i in $(seq 50); do
-		pid="$("$RUNTIME" --root "$ROOT" state "$id" 2>/dev/null | jq -r '.pid // empty')"
-		[ -n "$pid" ] && [ "$pid" != 0 ] && break
-		sleep 0.1
-	done
-	[ -n "$pid" ]
+	local id="egress-$$-tls" pid agentpid
+	sandbox "$id"
 	# A TLS client in the sandbox's network namespace (the rootfs has none).
 	run nsenter -t "$pid" -n curl -s --max-time 10 --cacert "$TEST_TMP/cert.pem" --proxy http://127.0.0.1:3128 https://www.test/hello.txt
 	echo "$output"
@@ -151,8 +164,7 @@ ask() {
 	echo "$audit" | jq -e -s 'map(select(.decision == "allowed" and .method == "CONNECT" and .host == "www.test" and .address == "198.51.100.2" and .bytesDown > 0)) | length == 1'
 	echo "$audit" | jq -e -s 'map(select(.decision == "denied" and .reason == "TLS server name other.test does not match CONNECT host www.test")) | length == 1'
 	echo "$audit" | jq -e -s 'map(select(.decision == "denied" and (.reason | startswith("tunnel to www.test is not TLS")))) | length == 1'
-	"$RUNTIME" --root "$ROOT" kill "$id" KILL || true
-	wait "$agentpid" || true
+	end_sandbox "$id"
 }
 
 @test "egress: a denied host, a disallowed port and a mismatched Host get 403 naming the rule" {
@@ -249,14 +261,8 @@ ask() {
 
 @test "egress: a pipelined second request is not relayed; a dead address falls back to the name's next checked one" {
 	# The second request names a Host that was never checked: dropped, recorded.
-	local id="egress-$$-pipe"
-	agent --id "$id" -- sleep 20 &
-	local agentpid=$! pid="" i
-	for i in $(seq 50); do
-		pid="$("$RUNTIME" --root "$ROOT" state "$id" 2>/dev/null | jq -r '.pid // empty')"
-		[ -n "$pid" ] && [ "$pid" != 0 ] && break
-		sleep 0.1
-	done
+	local id="egress-$$-pipe" pid agentpid
+	sandbox "$id"
 	run nsenter -t "$pid" -n sh -c "printf 'GET http://www.test/hello.txt HTTP/1.1\\r\\nHost: www.test\\r\\n\\r\\nGET /hello.txt HTTP/1.1\\r\\nHost: evil.test\\r\\n\\r\\n' | timeout 5 $ROOTFS/bin/busybox nc 127.0.0.1 3128"
 	echo "$output"
 	[ "$(echo "$output" | grep -c '^HTTP/')" = 1 ]
@@ -266,8 +272,7 @@ ask() {
 	run nsenter -t "$pid" -n curl -s --max-time 30 --proxy http://127.0.0.1:3128 http://twoaddr.test/hello.txt
 	echo "$output"
 	[ "$output" = "hello from the world" ]
-	"$RUNTIME" --root "$ROOT" kill "$id" KILL || true
-	wait "$agentpid" || true
+	end_sandbox "$id"
 }
 
 # --- Transparent egress, DNS and SOCKS5 (issue 11) ---------------------------------
@@ -285,26 +290,6 @@ noproxy() {
 # records FILTER: how many of the last summary's egress records FILTER selects.
 records() {
 	echo "$summary" | jq "[.egress[] | select($1)] | length"
-}
-
-# sandbox ID: a sandbox that sleeps, for clients run in its network namespace with
-# nsenter; sets $pid (its init) and $agentpid.
-sandbox() {
-	agent --id "$1" -- sleep 60 &
-	agentpid=$!
-	pid=""
-	local i
-	for i in $(seq 100); do
-		pid="$("$RUNTIME" --root "$ROOT" state "$1" 2>/dev/null | jq -r '.pid // empty')"
-		[ -n "$pid" ] && [ "$pid" != 0 ] && break
-		sleep 0.1
-	done
-	[ -n "$pid" ]
-}
-
-end_sandbox() {
-	"$RUNTIME" --root "$ROOT" kill "$1" KILL || true
-	wait "$agentpid" || true
 }
 
 @test "transparent: with no proxy settings, wget and nc reach an allowed name and are refused for a denied one" {

@@ -103,6 +103,15 @@ struct SpecJSONWriter {
         out += "}"
     }
 
+    /// A map whose values are objects.
+    mutating func objectMap<T>(_ name: String, _ values: [String: T]?, _ body: (inout SpecJSONWriter, T) -> Void) {
+        map(name, values) { w, v in
+            w.open()
+            body(&w, v)
+            w.close()
+        }
+    }
+
     mutating func stringMap(_ name: String, _ values: [String: String]?) {
         map(name, values) { w, s in w.out += FlatJSONWriter.quoted(s) }
     }
@@ -207,11 +216,9 @@ extension SpecJSONWriter {
     mutating func write(_ l: LinuxConfig) {
         objects("uidMappings", l.uidMappings) { $0.write($1) }
         objects("gidMappings", l.gidMappings) { $0.write($1) }
-        map("timeOffsets", l.timeOffsets) { w, t in
-            w.open()
+        objectMap("timeOffsets", l.timeOffsets) { w, t in
             w.number("secs", t.secs)
             w.number("nanosecs", t.nanosecs)
-            w.close()
         }
         stringMap("sysctl", l.sysctl)
         object("resources", l.resources) { $0.write($1) }
@@ -245,11 +252,7 @@ extension SpecJSONWriter {
             w.string("domain", p.domain.rawValue)
             w.strings("flags", p.flags)
         }
-        map("netDevices", l.netDevices) { w, d in
-            w.open()
-            w.string("name", d.name)
-            w.close()
-        }
+        objectMap("netDevices", l.netDevices) { w, d in w.string("name", d.name) }
     }
 
     mutating func write(_ s: LinuxSeccomp) {
@@ -334,11 +337,9 @@ extension SpecJSONWriter {
                 w.number("priority", p.priority)
             }
         }
-        map("rdma", r.rdma) { w, d in
-            w.open()
+        objectMap("rdma", r.rdma) { w, d in
             w.number("hcaHandles", d.hcaHandles)
             w.number("hcaObjects", d.hcaObjects)
-            w.close()
         }
         stringMap("unified", r.unified)
     }

@@ -64,7 +64,7 @@ public struct AuditLog {
     /// the caller's parent (the runtime hands the lock to this process and does not
     /// wait: see AuditSink in the safehouse executable). Closing it releases the lock.
     public func append(id: String, records: [(kind: String, details: [String: Any])], lockedFD: Int32? = nil) throws -> UInt64 {
-        try append(id: id, texts: records.map { (kind: $0.kind, details: try JSONText.object($0.details)) }, lockedFD: lockedFD)
+        try append(id: id, canonicalDetails: records.map { (kind: $0.kind, details: try JSONText.object($0.details)) }, lockedFD: lockedFD)
     }
 
     /// The same with each record's details as JSON object text (what `audit append`
@@ -72,7 +72,7 @@ public struct AuditLog {
     /// JSONSerialization, which would cost this one-shot process most of its time.
     @discardableResult
     public func append(id: String, detailTexts records: [(kind: String, details: String)], lockedFD: Int32? = nil) throws -> UInt64 {
-        try append(id: id, texts: try records.map { r in
+        try append(id: id, canonicalDetails: try records.map { r in
             guard let canonical = CanonicalJSON.object(Array(r.details.utf8)) else {
                 throw AuditError("details of \(r.kind): not a JSON object: \(r.details)")
             }
@@ -80,7 +80,11 @@ public struct AuditLog {
         }, lockedFD: lockedFD)
     }
 
-    private func append(id: String, texts records: [(kind: String, details: String)], lockedFD: Int32?) throws -> UInt64 {
+    /// The same with details already canonical (CanonicalJSON.object's or
+    /// JSONText.object's output), written as they are: `audit append` checks and
+    /// canonicalises its --details once, for its own error message, and passes them here.
+    @discardableResult
+    public func append(id: String, canonicalDetails records: [(kind: String, details: String)], lockedFD: Int32? = nil) throws -> UInt64 {
         guard !records.isEmpty else { throw AuditError("\(path): no record to append") }
         let fd: Int32
         if let lockedFD {

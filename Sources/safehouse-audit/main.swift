@@ -148,10 +148,10 @@ struct Append: ParsableCommand {
         guard details.isEmpty || details.count == kinds.count else { fail("--details: one per --kind, or none") }
         let records = kinds.enumerated().map { i, k in
             let text = details.isEmpty ? "{}" : details[i]
-            guard CanonicalJSON.object(Array(text.utf8)) != nil else { fail("--details: not a JSON object: \(text)") }
-            return (kind: k, details: text)
+            guard let canonical = CanonicalJSON.object(Array(text.utf8)) else { fail("--details: not a JSON object: \(text)") }
+            return (kind: k, details: canonical)
         }
-        do { try AuditLog(path: log, key: loadKey(key)).append(id: id, detailTexts: records, lockedFD: lockedFD) } catch { fail("audit: \(error)") }
+        do { try AuditLog(path: log, key: loadKey(key)).append(id: id, canonicalDetails: records, lockedFD: lockedFD) } catch { fail("audit: \(error)") }
     }
 }
 

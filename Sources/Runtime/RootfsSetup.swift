@@ -99,8 +99,9 @@ struct RootfsSetup {
                             flags: [.bind, .remount, .readOnly, .recursive, .noSuid, .noDev, .noExec])
             }
         }
-        for p in options.propagation {
-            try mountAt(try MountTarget.reopen(destination, in: rootfs), source: "", type: nil, flags: p)
+        if !options.propagation.isEmpty {
+            let mounted = try MountTarget.reopen(destination, in: rootfs)
+            for p in options.propagation { try mountAt(mounted, source: "", type: nil, flags: p) }
         }
     }
 

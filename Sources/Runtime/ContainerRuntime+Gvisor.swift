@@ -56,22 +56,6 @@ extension ContainerRuntime {
         do { treatment = try sandboxTreatment?(spec) } catch { throw RuntimeError("\(error)") }
         let executable = try RunscProcess.locate(configured: config?.runsc)
         let egress = !(treatment?.networkAllow ?? "").isEmpty
-        // The proxy's listener is on the host kernel's loopback of the sandbox's
-        // network namespace; gVisor reaches it only with runsc's host network, which
-        // this runsc (20221219) cannot start inside a user namespace (its sandbox fails
-        // to mount in its chroot: EPERM; `--network=sandbox` refuses as well). Refused
-        // rather than run without the proxy or without the user namespace.
-        if egress, spec.linux?.namespaces?.contains(where: { $0.type == .user }) == true {
-            throw RuntimeError("gvisor: network.allow (the egress proxy) needs runsc's host network, which runsc cannot start in a user namespace: set user.userNamespace: false in the policy (gVisor stays the wall) or use the native backend")
-        }
-        // Transparent capture is an nftables redirect in the host kernel's view of the
-        // namespace; gVisor's own netstack (even over the host network) does not pass
-        // through it the same way, so on gvisor only the proxies are served: `both`
-        // serves them (the variables are set), `transparent` alone is refused.
-        if egress, treatment?.egressMode == .transparent {
-            throw RuntimeError("gvisor: network.mode transparent: not available on the gvisor backend (only the explicit proxies are served there): use network.mode explicit or both, or the native backend")
-        }
-
         let lock = try store.makeContainerDirectory(id)
         defer { lock.release() }
         let dir = store.directory(of: id)
@@ -100,7 +84,8 @@ extension ContainerRuntime {
             if treatment != nil {
                 runscBundle = try GvisorSandboxBundle.write(spec: spec, bundle: bundle, id: id, stateDirectory: dir,
                                                             ephemeral: EphemeralRoot.directory(root: store.root, id: id),
-                                                            diskBytes: treatment?.diskBytes ?? 0)
+                                                            diskBytes: treatment?.diskBytes ?? 0,
+                                                            egressMode: egress ? treatment?.egressMode : nil)
             }
             // Its own log for this step: on failure its last error is the message
             // (runsc's stderr is the container's, so it cannot be captured).
@@ -195,11 +180,12 @@ extension ContainerRuntime {
             guard let warden = WardenLauncher.executable(configured: treatment.warden) else {
                 throw RuntimeError("sandbox: no safehouse-warden next to this executable")
             }
-            // The listener goes into the sandbox process's network namespace, which
-            // runsc made and in which gVisor's host-network sockets live (RunscFlags.network).
+            // The listeners go into a namespace of the warden's, linked to the sandbox's,
+            // which runsc made and whose interfaces gVisor's netstack takes over at start
+            // (GvisorEgressLink; RunscFlags.network).
             var egress: WardenLauncher.Egress?
             if let allow = treatment.networkAllow, !allow.isEmpty {
-                egress = WardenLauncher.Egress(sockets: try EgressListener.open(initPid: pid, mode: .explicit), allow: allow,
+                egress = WardenLauncher.Egress(sockets: try GvisorEgressLink.open(sandboxPid: pid, mode: treatment.egressMode), allow: allow,
                                                hostsFile: treatment.egressHosts,
                                                maxConnections: treatment.egressMaxConnections,
                                                maxBytes: treatment.egressMaxBytes, idleTimeout: treatment.egressIdleTimeout)
@@ -219,7 +205,10 @@ extension ContainerRuntime {
 
     /// `start` of a gvisor container.
     func startGvisor(_ record: ContainerRecord) throws {
-        let result = try runsc(record, ["start", record.id]).capture()
+        var start = runsc(record, ["start", record.id])
+        // runsc sets up its netstack here (RunscProcess.hidesNetSysctls says why).
+        start.hidesNetSysctls = record.runscFlags.contains("--network=" + RunscFlags.Network.sandbox.rawValue)
+        let result = try start.capture()
         guard result.status == .exited(0) else {
             throw RunscError.message(verb: "start", id: record.id, runscText: result.stderr)
         }

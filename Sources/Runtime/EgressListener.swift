@@ -83,7 +83,18 @@ public enum EgressListener {
         return sockets
     }
 
-    enum Address { case v4Loopback, v6Loopback, v6Any }
+    /// Where a listener is bound: native's loopback addresses and the resolver's
+    /// wildcard; on gvisor (GvisorEgressLink) the warden's link address and, in the
+    /// warden's own namespace, the wildcards of each family.
+    enum Address: Equatable {
+        case v4Loopback, v6Loopback, v6Any
+        /// One IPv4 address.
+        case v4(String)
+        /// 0.0.0.0.
+        case v4Any
+        /// [::], IPv6 only (IPv4 has its own listener).
+        case v6Only
+    }
 
     static func listen(_ address: Address, port: UInt16) throws -> FileDescriptor {
         let fd = try bound(address, port: port, type: SOCK_STREAM)
@@ -92,25 +103,34 @@ public enum EgressListener {
     }
 
     static func bound(_ address: Address, port: UInt16, type: __socket_type) throws -> FileDescriptor {
-        let family = address == .v4Loopback ? AF_INET : AF_INET6
+        let v4: UInt32?
+        switch address {
+        case .v4Loopback: v4 = 0x7f00_0001
+        case .v4Any: v4 = 0
+        case .v4(let text):
+            var a = in_addr()
+            guard inet_pton(AF_INET, text, &a) == 1 else { throw RuntimeError("egress: \(text) is not an IPv4 address") }
+            v4 = UInt32(bigEndian: a.s_addr)
+        case .v6Loopback, .v6Any, .v6Only: v4 = nil
+        }
+        let family = v4 != nil ? AF_INET : AF_INET6
         let fd = FileDescriptor(adopting: try syscall("egress: socket") { socket(family, Int32(type.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) })
         var on: Int32 = 1
         _ = setsockopt(fd.rawValue, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
         let what: String
-        switch address {
-        case .v4Loopback:
-            what = "127.0.0.1:\(port)"
+        if let v4 {
             var a = sockaddr_in()
             a.sin_family = sa_family_t(AF_INET)
             a.sin_port = port.bigEndian
-            a.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
+            a.sin_addr.s_addr = v4.bigEndian
+            what = "\(Self.text(v4)):\(port)"
             _ = try syscall("egress: bind \(what) in the sandbox") {
                 withUnsafePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd.rawValue, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
             }
-        case .v6Loopback, .v6Any:
-            what = address == .v6Any ? "[::]:\(port)" : "[::1]:\(port)"
-            // The loopback listener takes IPv6 only (IPv4 has its own, for the original
-            // destination); the resolver takes both families on one socket.
+        } else {
+            what = address == .v6Loopback ? "[::1]:\(port)" : "[::]:\(port)"
+            // The loopback and v6-only listeners take IPv6 only (IPv4 has its own, for
+            // the original destination); the resolver takes both families on one socket.
             var v6only: Int32 = address == .v6Any ? 0 : 1
             _ = setsockopt(fd.rawValue, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &v6only, socklen_t(MemoryLayout<Int32>.size))
             var a = sockaddr_in6()
@@ -122,5 +142,10 @@ public enum EgressListener {
             }
         }
         return fd
+    }
+
+    /// Dotted text of a host-order IPv4 address (for error messages).
+    static func text(_ v4: UInt32) -> String {
+        "\(v4 >> 24).\((v4 >> 16) & 0xff).\((v4 >> 8) & 0xff).\(v4 & 0xff)"
     }
 }

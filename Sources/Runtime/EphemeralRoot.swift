@@ -81,7 +81,11 @@ public enum EphemeralRoot {
     public static let parent = "/run/safehouse-ephemeral"
 
     /// Mounts the ephemeral root for `lower` and returns the merged directory.
-    static func mount(lower: String, at dir: String, sizeBytes: UInt64, linux: LinuxConfig?) throws -> String {
+    /// `files` (a path under /etc, its text) go into a read-only layer of safehouse's
+    /// between the image and the upper layer: the sandbox sees them in its root, the
+    /// change set (upper against image) does not report them unless the sandbox writes
+    /// them, and the image is not touched (GvisorEgressLink's resolv.conf).
+    static func mount(lower: String, at dir: String, sizeBytes: UInt64, linux: LinuxConfig?, files: [String: String] = [:]) throws -> String {
         let upper = dir + "/upper", work = dir + "/work", merged = dir + "/merged", idmapped = dir + "/lower"
         // 0711: the container's init (maybe an unmapped "other" in a user namespace)
         // must be able to reach merged/ by path; nobody may list the directory.
@@ -106,10 +110,43 @@ public enum EphemeralRoot {
             try syscall("chown", upper) { Glibc.chown(upper, uid, gid) }
             try syscall("chmod", upper) { Glibc.chmod(upper, st.st_mode & 0o7777) }
         }
+        var lowers = escaped(lowerPath)
+        if !files.isEmpty {
+            let layer = dir + "/layer"
+            try writeLayer(layer, files: files, image: lower, uids: usesUserNamespace ? linux?.uidMappings : nil,
+                           gids: usesUserNamespace ? linux?.gidMappings : nil)
+            lowers = layer + ":" + lowers
+        }
         try Mounts.mount(source: "overlay", target: merged, type: "overlay", flags: [],
-                         data: "lowerdir=\(escaped(lowerPath)),upperdir=\(upper),workdir=\(work)")
+                         data: "lowerdir=\(lowers),upperdir=\(upper),workdir=\(work)")
         if lowerPath == idmapped { try Mounts.unmount(idmapped, detach: true) }
         return merged
+    }
+
+    /// The extra layer: one directory per file, each owned and moded as the image's
+    /// own directory (as the sandbox sees it through the idmapped image: the upper
+    /// layer of a merged directory takes the top-most lower's attributes), the files
+    /// root's inside, 0644.
+    static func writeLayer(_ layer: String, files: [String: String], image: String, uids: [LinuxIDMapping]?, gids: [LinuxIDMapping]?) throws {
+        try syscall("mkdir", layer) { Glibc.mkdir(layer, 0o755) }
+        let rootUid = uids.flatMap { hostID(of: 0, in: $0) } ?? 0, rootGid = gids.flatMap { hostID(of: 0, in: $0) } ?? 0
+        for (path, text) in files.sorted(by: { $0.key < $1.key }) {
+            let parts = path.split(separator: "/").map(String.init)
+            guard parts.count == 2, parts[0] == "etc" else { preconditionFailure("ephemeral layer: \(path) is not /etc/NAME") }
+            let directory = layer + "/etc"
+            if !Files.isDirectory(directory) {
+                var st = Glibc.stat()
+                let inImage = Glibc.lstat(image + "/etc", &st) == 0
+                try syscall("mkdir", directory) { Glibc.mkdir(directory, 0o755) }
+                let uid = inImage ? (uids.flatMap { hostID(of: st.st_uid, in: $0) } ?? st.st_uid) : rootUid
+                let gid = inImage ? (gids.flatMap { hostID(of: st.st_gid, in: $0) } ?? st.st_gid) : rootGid
+                try syscall("chown", directory) { Glibc.chown(directory, uid, gid) }
+                try syscall("chmod", directory) { Glibc.chmod(directory, inImage ? st.st_mode & 0o7777 : 0o755) }
+            }
+            let file = directory + "/" + parts[1]
+            try Files.writeAtomically(file, Array(text.utf8), mode: 0o644)
+            try syscall("chown", file) { Glibc.chown(file, rootUid, rootGid) }
+        }
     }
 
     /// Unmounts everything under `dir` (deepest first), then removes the directory,

@@ -29,16 +29,35 @@ enum GvisorSandboxBundle {
     /// memory overlay keeps the upper layer inside the sandbox's memory, where no change
     /// set can be read and only the memory limit caps it. runsc's gofer serves the merged
     /// directory as any root filesystem.
-    static func write(spec: Spec, bundle: Bundle, id: String, stateDirectory: String, ephemeral: String, diskBytes: UInt64) throws -> String {
+    static func write(spec: Spec, bundle: Bundle, id: String, stateDirectory: String, ephemeral: String, diskBytes: UInt64,
+                      egressMode: EgressMode? = nil) throws -> String {
+        // Capture's resolver (linkEgress) is a file of the root, under its writes.
+        let files = egressMode?.capturesConnections == true ? ["/etc/resolv.conf": GvisorEgressLink.resolvConf] : [:]
         let merged = try stage("ephemeral root for \(bundle.rootfs)") {
-            try EphemeralRoot.mount(lower: bundle.rootfs, at: ephemeral, sizeBytes: diskBytes, linux: spec.linux)
+            try EphemeralRoot.mount(lower: bundle.rootfs, at: ephemeral, sizeBytes: diskBytes, linux: spec.linux, files: files)
         }
         var spec = spec
         // Every sandbox's cgroup under one parent (runsc would use /ID): where an
         // operator finds them, apart from the native containers' cgroups.
         let cgroupsPath = sandboxCgroupsPath(spec, id: id)
         spec.linux?.cgroupsPath = cgroupsPath
+        if egressMode != nil { linkEgress(&spec) }
         return try write(spec: spec, rootPath: merged, stateDirectory: stateDirectory)
+    }
+
+    /// Egress over the warden's link (GvisorEgressLink): inside gVisor 127.0.0.1 is
+    /// gVisor's own loopback, so the proxy variables name the warden's address. (For
+    /// capture, the resolver is the warden's, named in an /etc/resolv.conf that
+    /// `write` layers into the root: on native a missing resolv.conf already means
+    /// 127.0.0.1, which the capture answers; a query to any other server is captured
+    /// here too, as there.)
+    static func linkEgress(_ spec: inout Spec) {
+        guard let env = spec.process?.env else { return }
+        spec.process?.env = env.map { entry in
+            guard let eq = entry.firstIndex(of: "="),
+                  let url = GvisorEgressLink.proxyURL(replacing: String(entry[entry.index(after: eq)...])) else { return entry }
+            return entry[..<eq] + "=" + url
+        }
     }
 
     /// The cgroupsPath runsc gets for an agent sandbox.

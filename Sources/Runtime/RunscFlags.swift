@@ -30,14 +30,13 @@ public struct RunscFlags: Sendable, Equatable {
     ///   `sandbox` mode refuses a namespace it must make itself ("cannot run with
     ///   network enabled in root network namespace" on this machine), and `none` is
     ///   exactly loopback inside gVisor.
-    /// - an agent sandbox with an egress allowlist: `host` inside the sandbox's own new
-    ///   namespace. The proxy's listener is bound on 127.0.0.1 of that namespace (the
-    ///   host kernel's loopback there, EgressListener); with `host`, gVisor's sockets
-    ///   are host sockets of that namespace, so the sandbox reaches the listener and,
-    ///   as under native, nothing else: the namespace has `lo` and no route.
+    /// - an agent sandbox with an egress allowlist: `sandbox`, over the veth end that
+    ///   safehouse puts into the namespace runsc made, between create and start
+    ///   (GvisorEgressLink, which says why not `host`). `sandbox` refuses only a
+    ///   namespace it must make with nothing in it at start.
     public static func network(for spec: Spec, egress: Bool) -> Network {
         guard let ns = spec.linux?.namespaces?.first(where: { $0.type == .network }) else { return .host }
-        if egress { return .host }
+        if egress { return .sandbox }
         if let path = ns.path, !path.isEmpty { return .sandbox }
         return .none
     }

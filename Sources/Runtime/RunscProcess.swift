@@ -1,3 +1,4 @@
+import CLinux
 import Linux
 #if canImport(Glibc)
 import Glibc
@@ -17,6 +18,19 @@ struct RunscProcess {
     let arguments: [String]
 
     var argv: [String] { [executable] + arguments }
+
+    /// Runs runsc in a mount namespace of its own in which /proc/sys/net is an empty,
+    /// read-only tmpfs. Needed by `runsc start` of a sandbox with `--network=sandbox`:
+    /// this runsc (20221219) refuses to set up its netstack when it can see
+    /// /proc/sys/net/core/rmem_default from the sandbox's network namespace, taking it
+    /// for the host's ("cannot run with network enabled in root network namespace");
+    /// since Linux 6.x (this machine runs 6.18) every network namespace has that file
+    /// (gVisor issue 10704, fixed upstream after this release). Only `start`: there
+    /// runsc reads the sandbox's interfaces and nothing else under /proc/sys/net, and
+    /// starts no process (the sandbox and the gofer were made by `create` in the
+    /// caller's mount namespace: under this tmpfs, the sandbox could not mount its own
+    /// /proc in its user namespace, as a covered /proc is "too revealing").
+    var hidesNetSysctls = false
 
     /// The directories runsc is looked for in when the config does not name it.
     static let searchPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -49,6 +63,7 @@ struct RunscProcess {
         fflush(nil)
         let pid = try Processes.fork()
         if pid == 0 {
+            if hidesNetSysctls { Self.hideNetSysctls() }
             Signals.resetForExec()
             _ = Processes.exec(path: executable, args: argv, env: env)
             _exit(127)
@@ -75,6 +90,7 @@ struct RunscProcess {
             if null >= 0 { _ = dup2(null, 0) }
             _ = dup2(outWrite.rawValue, 1)
             _ = dup2(errWrite.rawValue, 2)
+            if hidesNetSysctls { Self.hideNetSysctls() }
             Signals.resetForExec()
             _ = Processes.exec(path: executable, args: argv, env: env)
             _exit(127)
@@ -87,6 +103,24 @@ struct RunscProcess {
         errRead.close()
         let status = try Processes.wait(pid)
         return (status, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
+    }
+
+    /// In the forked child before exec (system calls only): a private mount namespace
+    /// (nothing propagates back to the host's) with /proc/sys/net covered. On failure
+    /// says which step on stderr (runsc's, which the caller reads) and exits 126.
+    static func hideNetSysctls() {
+        let steps: [(String, () -> Int32)] = [
+            ("unshare(CLONE_NEWNS)", { sh_unshare(SH_CLONE_NEWNS) }),
+            ("make / private", { sh_mount("none", "/", nil, SH_MS_REC | SH_MS_PRIVATE, nil) }),
+            ("mount a tmpfs on /proc/sys/net", {
+                sh_mount("safehouse-hide", "/proc/sys/net", "tmpfs", SH_MS_RDONLY | SH_MS_NOSUID | SH_MS_NODEV | SH_MS_NOEXEC, "size=4k,mode=0555")
+            }),
+        ]
+        for (what, step) in steps where step() != 0 {
+            let line = "gvisor: runsc start in a mount namespace without /proc/sys/net: \(what): \(SystemError.message(for: errno))\n"
+            _ = line.withCString { write(2, $0, strlen($0)) }
+            _exit(126)
+        }
     }
 
     /// Our environment, passed on (runsc reads none of it for its own decisions, but

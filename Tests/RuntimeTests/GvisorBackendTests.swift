@@ -109,9 +109,27 @@ final class RunscFlagsTests: XCTestCase {
         XCTAssertEqual(RunscFlags.network(for: spec([.init(type: .network)]), egress: false), .none)
         XCTAssertEqual(RunscFlags.network(for: spec([.init(type: .network, path: "/run/netns/pod")]), egress: false), .sandbox)
         XCTAssertEqual(RunscFlags.network(for: spec([.init(type: .network, path: "")]), egress: false), .none)
-        // An egress sandbox: the host stack of the sandbox's own namespace, where the
-        // proxy's listener is.
-        XCTAssertEqual(RunscFlags.network(for: spec([.init(type: .network)]), egress: true), .host)
+        // An egress sandbox: gVisor's netstack over the link to the warden's namespace
+        // (GvisorEgressLink), user namespace or not.
+        XCTAssertEqual(RunscFlags.network(for: spec([.init(type: .network)]), egress: true), .sandbox)
+        XCTAssertEqual(RunscFlags.network(for: spec([.init(type: .network), .init(type: .user)]), egress: true), .sandbox)
+    }
+
+    func testTheProxyVariablesNameTheWardensLinkAddress() {
+        XCTAssertEqual(GvisorEgressLink.proxyURL(replacing: "http://127.0.0.1:3128"), "http://169.254.77.1:3128")
+        XCTAssertEqual(GvisorEgressLink.proxyURL(replacing: "socks5h://127.0.0.1:1080"), "socks5h://169.254.77.1:1080")
+        // Anything else is not a proxy safehouse set: left alone.
+        XCTAssertNil(GvisorEgressLink.proxyURL(replacing: "localhost,127.0.0.1,::1"))
+        XCTAssertNil(GvisorEgressLink.proxyURL(replacing: "http://127.0.0.1:8080"))
+    }
+
+    func testTheLinkGivesADefaultRouteOnlyForCapture() {
+        XCTAssertFalse(GvisorEgressLink.sandboxSide(capture: false).contains("default"))
+        XCTAssertTrue(GvisorEgressLink.sandboxSide(capture: true).contains("route add default via 169.254.77.1 dev eth0"))
+        XCTAssertTrue(GvisorEgressLink.sandboxSide(capture: true).contains("route add default via fd5a:fe00::1 dev eth0"))
+        // The capture acts where the sandbox's packets arrive, and nothing is forwarded.
+        XCTAssertTrue(GvisorEgressLink.ruleset.contains("type nat hook prerouting"))
+        XCTAssertTrue(GvisorEgressLink.ruleset.contains("type filter hook forward priority 0; policy drop;"))
     }
 
     func testSandboxFlags() {

@@ -61,11 +61,6 @@ setup() {
 	export SAFEHOUSE_EGRESS_HOSTS="$TEST_TMP/hosts"
 	POLICY="$TEST_TMP/egress.yaml"
 	sed '/^network:/,$d' "$REPO/bundles/policies/default.yaml" >"$POLICY"
-	# gvisor: the egress proxy needs runsc's host network, which runsc cannot start in a
-	# user namespace (safehouse refuses the combination; README, gVisor backend).
-	if [ "${SAFEHOUSE_BACKEND:-native}" = gvisor ]; then
-		sed -i 's/^  userNamespace: true$/  userNamespace: false/' "$POLICY"
-	fi
 	cat >>"$POLICY" <<-'EOF2'
 		network:
 		  allow:

@@ -74,8 +74,10 @@ extension ContainerRuntime {
             try Files.makeDirectories(runscRoot, mode: 0o700)
             // Recorded before runsc starts, so that a create killed half way can be deleted.
             try store.save(record)
-            // `exec` builds its process from the container's own (as native does).
-            try Files.writeAtomically(store.configPath(of: id), bundle.configBytes)
+            // `exec` builds its process from the container's own (as native does); in an
+            // egress sandbox, with the proxy variables it has inside gVisor.
+            try Files.writeAtomically(store.configPath(of: id),
+                                      treatment != nil && egress ? try GvisorSandboxBundle.linkedConfig(spec) : bundle.configBytes)
             var runscBundle = bundle.path
             let hostHooks = GvisorSandboxBundle.hasHostHooks(spec)
             if treatment == nil && hostHooks {

@@ -60,6 +60,13 @@ enum GvisorSandboxBundle {
         }
     }
 
+    /// The container's config as `exec` reads it, with `linkEgress`'s variables.
+    static func linkedConfig(_ spec: Spec) throws -> [UInt8] {
+        var spec = spec
+        linkEgress(&spec)
+        return Array(try JSONEncoder().encode(spec))
+    }
+
     /// The cgroupsPath runsc gets for an agent sandbox.
     static func sandboxCgroupsPath(_ spec: Spec, id: String) -> String {
         let given = spec.linux?.cgroupsPath ?? ""

@@ -59,6 +59,13 @@ setup() {
 		198.51.100.2 twoaddr.test
 	EOF2
 	export SAFEHOUSE_EGRESS_HOSTS="$TEST_TMP/hosts"
+	BB="$ROOTFS/bin/busybox" CERT="$TEST_TMP/cert.pem"
+	[ "${SAFEHOUSE_BACKEND:-native}" = gvisor ] && BB=/bin/busybox CERT=/input/cert.pem
+	# Where the proxies are inside the sandbox: its loopback on native; on gvisor the
+	# warden's end of the link into gVisor's netstack (127.0.0.1 is gVisor's own
+	# loopback there: README, the gVisor backend).
+	PROXY_ADDR=127.0.0.1
+	[ "${SAFEHOUSE_BACKEND:-native}" = gvisor ] && PROXY_ADDR=169.254.77.1
 	POLICY="$TEST_TMP/egress.yaml"
 	sed '/^network:/,$d' "$REPO/bundles/policies/default.yaml" >"$POLICY"
 	cat >>"$POLICY" <<-'EOF2'
@@ -92,19 +99,62 @@ agent() {
 
 # ask REQUEST: send one raw request to the proxy from inside a sandbox; print the
 # status line and the body's reason.
-# sandbox ID: a sandbox that sleeps, for clients run in its network namespace with
-# nsenter; sets $pid (its init) and $agentpid.
+# sandbox ID: a sandbox that sleeps, for clients run in its network with `inside`;
+# sets $pid (its init) and $agentpid.
 sandbox() {
-	agent --id "$1" -- sleep 60 &
+	SANDBOX_ID="$1"
+	local input=()
+	[ "${SAFEHOUSE_BACKEND:-native}" = gvisor ] && tools && input=(--input "$TEST_TMP/tools")
+	agent --id "$1" "${input[@]}" -- sleep 60 &
 	agentpid=$!
 	pid=""
 	local i
 	for i in $(seq 100); do
-		pid="$("$RUNTIME" --root "$ROOT" state "$1" 2>/dev/null | jq -r '.pid // empty')"
+		# Running (started): exec needs that under gvisor.
+		pid="$("$RUNTIME" --root "$ROOT" state "$1" 2>/dev/null | jq -r 'select(.status == "running") | .pid // empty')"
 		[ -n "$pid" ] && [ "$pid" != 0 ] && break
 		sleep 0.1
 	done
 	[ -n "$pid" ]
+}
+
+# inside CMD...: CMD as a client in the last sandbox's network. Native: the host's
+# tools in the sandbox's network namespace (nsenter). gvisor: there the namespace is
+# the host's end of gVisor's netstack, with no address: CMD runs inside gVisor
+# (`exec`), the host's curl (with its libraries, tools) taken in read-only as /input,
+# so the client's packets go through gVisor's netstack as the sandbox's would.
+# $BB is busybox for CMD, $CERT the test's certificate as CMD sees it.
+inside() {
+	if [ "${SAFEHOUSE_BACKEND:-native}" = gvisor ]; then
+		"$RUNTIME" --root "$ROOT" exec "$SANDBOX_ID" env PATH=/input/bin:/bin:/usr/bin "$@"
+	else
+		nsenter -t "$pid" -n "$@"
+	fi
+}
+
+# tools: $TEST_TMP/tools, for `inside` under gvisor: the host's curl, ssh, nc
+# (OpenBSD's, for ssh's SOCKS ProxyCommand) and python3 with the libraries they link,
+# each run through the host's loader from /input/bin, python's standard library, and
+# the test's certificate and client key (0644: inside, the files belong to no
+# mapped user, and ssh refuses only a key of its own user that others can read).
+tools() {
+	local t="$TEST_TMP/tools" bin lib loader
+	[ -d "$t/bin" ] && return 0
+	mkdir -p "$t/bin" "$t/lib" "$t/py/lib"
+	loader="$(basename "$(ldd /usr/bin/curl | grep -o '/[^ ]*ld-linux[^ ]*')")"
+	for bin in curl:/usr/bin/curl ssh:/usr/bin/ssh nc:/usr/bin/nc.openbsd python3:/usr/bin/python3.11; do
+		for lib in $(ldd "${bin#*:}" | grep -o '/[^ ]*'); do cp -L "$lib" "$t/lib/"; done
+		cp "${bin#*:}" "$t/lib/${bin%%:*}.bin"
+		printf '#!/bin/sh\nexec /input/lib/%s --library-path /input/lib /input/lib/%s.bin "$@"\n' "$loader" "${bin%%:*}" >"$t/bin/${bin%%:*}"
+	done
+	# python3 -I ignores PYTHONHOME: its home is given by the wrapper instead.
+	printf '#!/bin/sh\nPYTHONHOME=/input/py exec /input/lib/%s --library-path /input/lib /input/lib/python3.bin -S "$@"\n' "$loader" >"$t/bin/python3"
+	cp -a /usr/lib/python3.11 "$t/py/lib/"
+	rm -rf "$t/py/lib/python3.11/test" "$t/py/lib/python3.11/site-packages" "$t/py/lib/python3.11/dist-packages"
+	cp "$TEST_TMP/cert.pem" "$t/cert.pem"
+	[ -f "$TEST_TMP/userkey" ] && cp "$TEST_TMP/userkey" "$t/userkey"
+	chmod -R a+rX "$t"
+	chmod a+x "$t"/bin/*
 }
 
 end_sandbox() {
@@ -113,13 +163,14 @@ end_sandbox() {
 }
 
 ask() {
-	agent -- sh -c "printf '$1' | timeout 5 nc 127.0.0.1 3128"
+	agent -- sh -c "printf '$1' | timeout 5 nc $PROXY_ADDR 3128"
 }
 
 @test "egress: the process gets the proxy in its environment; only with an allowlist" {
 	run agent -- sh -c 'echo "$HTTP_PROXY $HTTPS_PROXY $http_proxy $https_proxy $NO_PROXY $ALL_PROXY $all_proxy"'
 	[ "$status" -eq 0 ]
-	[ "$output" = "http://127.0.0.1:3128 http://127.0.0.1:3128 http://127.0.0.1:3128 http://127.0.0.1:3128 localhost,127.0.0.1,::1 socks5h://127.0.0.1:1080 socks5h://127.0.0.1:1080" ]
+	local p="$PROXY_ADDR"
+	[ "$output" = "http://$p:3128 http://$p:3128 http://$p:3128 http://$p:3128 localhost,127.0.0.1,::1 socks5h://$p:1080 socks5h://$p:1080" ]
 	run "$RUNTIME" --root "$ROOT" ${SAFEHOUSE_BACKEND:+--backend "$SAFEHOUSE_BACKEND"} agent run --rootfs "$ROOTFS" --summary none -- sh -c 'echo "[$HTTP_PROXY]"; timeout 5 nc 127.0.0.1 3128 </dev/null'
 	echo "$output"
 	[[ "$output" == "[]"* ]]
@@ -137,16 +188,16 @@ ask() {
 	local id="egress-$$-tls" pid agentpid
 	sandbox "$id"
 	# A TLS client in the sandbox's network namespace (the rootfs has none).
-	run nsenter -t "$pid" -n curl -s --max-time 10 --cacert "$TEST_TMP/cert.pem" --proxy http://127.0.0.1:3128 https://www.test/hello.txt
+	run inside curl -s --max-time 10 --cacert "$CERT" --proxy "http://$PROXY_ADDR:3128" https://www.test/hello.txt
 	echo "$output"
 	[ "$output" = "hello from the world" ]
 	# A different server name inside a tunnel to an allowed host: cut before any byte
 	# reaches the world.
-	run nsenter -t "$pid" -n curl -s --max-time 10 -k --proxy http://127.0.0.1:3128 --connect-to other.test:443:www.test:443 https://other.test/hello.txt
+	run inside curl -s --max-time 10 -k --proxy "http://$PROXY_ADDR:3128" --connect-to other.test:443:www.test:443 https://other.test/hello.txt
 	[ "$status" -ne 0 ]
 	[ -z "$output" ]
 	# Not TLS inside the tunnel (plain HTTP naming another Host): cut.
-	run nsenter -t "$pid" -n sh -c "printf 'CONNECT www.test:80 HTTP/1.1\r\n\r\nGET /hello.txt HTTP/1.1\r\nHost: evil.test\r\n\r\n' | timeout 5 $ROOTFS/bin/busybox nc 127.0.0.1 3128"
+	run inside sh -c "printf 'CONNECT www.test:80 HTTP/1.1\r\n\r\nGET /hello.txt HTTP/1.1\r\nHost: evil.test\r\n\r\n' | timeout 5 $BB nc $PROXY_ADDR 3128"
 	echo "$output"
 	[[ "$output" == *"200 Connection established"* ]]
 	[[ "$output" != *"hello from the world"* ]]
@@ -233,7 +284,7 @@ ask() {
 	[ "$got" -lt 4194304 ]
 	[ "$got" -le 1200000 ]
 	# A client that says nothing is let go after the idle timeout (1 s), with 408.
-	run agent -- sh -c 'sleep 3 | timeout 10 nc 127.0.0.1 3128; echo "rc=$?"'
+	run agent -- sh -c "sleep 3 | timeout 10 nc $PROXY_ADDR 3128; echo \"rc=\$?\""
 	echo "$output"
 	[[ "$output" == *"408 Request Timeout"* ]]
 	[[ "$output" == *"safehouse egress: idle timeout"* ]]
@@ -258,13 +309,13 @@ ask() {
 	# The second request names a Host that was never checked: dropped, recorded.
 	local id="egress-$$-pipe" pid agentpid
 	sandbox "$id"
-	run nsenter -t "$pid" -n sh -c "printf 'GET http://www.test/hello.txt HTTP/1.1\\r\\nHost: www.test\\r\\n\\r\\nGET /hello.txt HTTP/1.1\\r\\nHost: evil.test\\r\\n\\r\\n' | timeout 5 $ROOTFS/bin/busybox nc 127.0.0.1 3128"
+	run inside sh -c "printf 'GET http://www.test/hello.txt HTTP/1.1\\r\\nHost: www.test\\r\\n\\r\\nGET /hello.txt HTTP/1.1\\r\\nHost: evil.test\\r\\n\\r\\n' | timeout 5 $BB nc $PROXY_ADDR 3128"
 	echo "$output"
 	[ "$(echo "$output" | grep -c '^HTTP/')" = 1 ]
 	[ "$(echo "$output" | grep -c 'hello from the world')" = 1 ]
 	jq -e -s 'map(select(.host == "www.test" and .reason == "bytes after the request were dropped")) | length == 1' "$ROOT/$id/egress.jsonl"
 	# 198.51.100.77 does not answer (nothing has it): the proxy tries 198.51.100.2 next.
-	run nsenter -t "$pid" -n curl -s --max-time 30 --proxy http://127.0.0.1:3128 http://twoaddr.test/hello.txt
+	run inside curl -s --max-time 30 --proxy "http://$PROXY_ADDR:3128" http://twoaddr.test/hello.txt
 	echo "$output"
 	[ "$output" = "hello from the world" ]
 	end_sandbox "$id"
@@ -275,7 +326,7 @@ ask() {
 # noproxy CMD: CMD in a sandbox with every proxy variable unset; the egress summary
 # (one record per decision) is left in $summary, CMD's output in $output.
 noproxy() {
-	run --separate-stderr "$RUNTIME" --root "$ROOT" agent run --policy "$POLICY" --rootfs "$ROOTFS" --summary json -- \
+	run --separate-stderr "$RUNTIME" --root "$ROOT" ${SAFEHOUSE_BACKEND:+--backend "$SAFEHOUSE_BACKEND"} agent run --policy "$POLICY" --rootfs "$ROOTFS" --summary json -- \
 		sh -c "unset http_proxy HTTP_PROXY https_proxy HTTPS_PROXY ALL_PROXY all_proxy no_proxy NO_PROXY; $1"
 	summary="$(echo "$stderr" | tail -n1)"
 	echo "$output"
@@ -348,11 +399,12 @@ while True:
 	# that pushes past the limits) and an ANY query, sent raw from the sandbox's
 	# namespace: REFUSED (rcode 5) and recorded.
 	sandbox "egress-$$-dns"
-	cat >"$TEST_TMP/rawdns.py" <<-'PY'
+	mkdir -p "$TEST_TMP/tools"
+	cat >"$TEST_TMP/tools/rawdns.py" <<-'PY'
 		import socket, struct, sys
 		def ask(q):
 		    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(3)
-		    s.sendto(q, ("127.0.0.1", 53)); return s.recv(512)
+		    s.sendto(q, (sys.argv[1], 53)); return s.recv(512)
 		head = struct.pack("!HHHHHH", 0x1234, 0x0100, 1, 0, 0, 0)
 		long = head + bytes([70]) + b"a" * 70 + b"\x04test\x00" + struct.pack("!HH", 1, 1)
 		anyq = head + b"\x03www\x04test\x00" + struct.pack("!HH", 255, 1)
@@ -373,7 +425,11 @@ while True:
 		    n = struct.unpack("!H", data[:2])[0]; r = data[2:2 + n]; data = data[2 + n:]
 		    print("tcp", r[3] & 0xF, ".".join(map(str, r[-4:])) if r[7] else "-")
 	PY
-	run nsenter -t "$pid" -n python3 "$TEST_TMP/rawdns.py"
+	local script="$TEST_TMP/tools/rawdns.py"
+	[ "${SAFEHOUSE_BACKEND:-native}" = gvisor ] && script=/input/rawdns.py
+	# The resolver: 127.0.0.1 on native; on gvisor the warden's link address (that
+	# loopback is gVisor's own; /etc/resolv.conf names the warden).
+	run inside python3 "$script" "$PROXY_ADDR"
 	echo "$output"
 	[ "$output" = "0x1234 5
 0x1234 5
@@ -411,15 +467,15 @@ tcp 3 -" ]
 @test "transparent: HTTPS is judged by its server name; an allowed name cannot be pointed at another address" {
 	sandbox "egress-$$-sni"
 	# curl from the host, in the sandbox's namespace, no proxy, no DNS (--resolve).
-	run nsenter -t "$pid" -n curl -s --noproxy '*' --max-time 10 --cacert "$TEST_TMP/cert.pem" --resolve www.test:443:198.51.100.2 https://www.test/hello.txt
+	run inside curl -s --noproxy '*' --max-time 10 --cacert "$CERT" --resolve www.test:443:198.51.100.2 https://www.test/hello.txt
 	echo "$output"
 	[ "$output" = "hello from the world" ]
 	# Another name at the same (allowed) address: reset before a byte reaches it.
-	run nsenter -t "$pid" -n curl -s --noproxy '*' --max-time 10 -k --resolve other.test:443:198.51.100.2 https://other.test/hello.txt
+	run inside curl -s --noproxy '*' --max-time 10 -k --resolve other.test:443:198.51.100.2 https://other.test/hello.txt
 	[ "$status" -ne 0 ]
 	[ -z "$output" ]
 	# The allowed name sent to an address it does not resolve to.
-	run nsenter -t "$pid" -n curl -s --noproxy '*' --max-time 10 -k --resolve www.test:443:198.51.100.9 https://www.test/hello.txt
+	run inside curl -s --noproxy '*' --max-time 10 -k --resolve www.test:443:198.51.100.9 https://www.test/hello.txt
 	[ "$status" -ne 0 ]
 	local audit="$ROOT/egress-$$-sni/egress.jsonl"
 	cat "$audit"
@@ -453,19 +509,27 @@ tcp 3 -" ]
 	for i in $(seq 50); do nc -z -w1 198.51.100.2 22 && nc -z -w1 198.51.100.2 2222 && break; sleep 0.1; done
 	sandbox "egress-$$-socks"
 	# The sandbox's own environment names the SOCKS proxy.
-	grep -qz '^ALL_PROXY=socks5h://127.0.0.1:1080$' "/proc/$pid/environ"
-	local ssh=(ssh -F none -i "$TEST_TMP/userkey" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes
-		-o LogLevel=ERROR -o ConnectTimeout=10 -o "ProxyCommand=nc -X 5 -x 127.0.0.1:1080 %h %p")
-	run nsenter -t "$pid" -n timeout 20 "${ssh[@]}" root@ssh.test echo ssh-ok
+	# (on gvisor $pid is runsc's sandbox process: a process exec'd in the sandbox gets
+	# the container's environment)
+	if [ "${SAFEHOUSE_BACKEND:-native}" = gvisor ]; then
+		inside env | grep -qx "ALL_PROXY=socks5h://$PROXY_ADDR:1080"
+	else
+		grep -qz '^ALL_PROXY=socks5h://127.0.0.1:1080$' "/proc/$pid/environ"
+	fi
+	local key="$TEST_TMP/userkey" nc=nc
+	[ "${SAFEHOUSE_BACKEND:-native}" = gvisor ] && key=/input/userkey nc=/input/bin/nc
+	local ssh=(ssh -F none -i "$key" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes
+		-o LogLevel=ERROR -o ConnectTimeout=10 -o "ProxyCommand=$nc -X 5 -x $PROXY_ADDR:1080 %h %p")
+	run inside timeout 20 "${ssh[@]}" root@ssh.test echo ssh-ok
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[ "$output" = "ssh-ok" ]
-	run nsenter -t "$pid" -n timeout 20 "${ssh[@]}" -p 2222 root@ssh.test echo ssh-ok
+	run inside timeout 20 "${ssh[@]}" -p 2222 root@ssh.test echo ssh-ok
 	echo "$output"
 	[ "$status" -ne 0 ]
 	[[ "$output" != *"ssh-ok"* ]]
 	# curl speaks SOCKS5 too (names resolved by the warden: socks5h).
-	run nsenter -t "$pid" -n curl -s --max-time 10 --proxy socks5h://127.0.0.1:1080 http://www.test/hello.txt
+	run inside curl -s --max-time 10 --proxy "socks5h://$PROXY_ADDR:1080" http://www.test/hello.txt
 	[ "$output" = "hello from the world" ]
 	local audit="$ROOT/egress-$$-socks/egress.jsonl"
 	cat "$audit"
@@ -486,14 +550,14 @@ tcp 3 -" ]
 	[ "$(echo "$summary" | jq '.egress | length')" = 0 ]
 	sed 's/^network:/network:\n  mode: transparent/' "$TEST_TMP/egress.yaml" >"$TEST_TMP/transparent.yaml"
 	POLICY="$TEST_TMP/transparent.yaml"
-	run agent -- sh -c 'echo "[$HTTP_PROXY$ALL_PROXY]"; timeout 10 wget -q -O- http://www.test/hello.txt; echo x | timeout 3 nc 127.0.0.1 3128; echo "proxy=$?"'
+	run agent -- sh -c 'echo "[$HTTP_PROXY$ALL_PROXY]"; timeout 10 wget -q -O- http://www.test/hello.txt; echo x | timeout 3 nc '"$PROXY_ADDR"' 3128; echo "proxy=$?"'
 	echo "$output"
 	[[ "$output" == "[]"* ]]
 	[[ "$output" == *"hello from the world"* ]]
 	[[ "$output" == *"proxy=1"* ]]
 	# A bad mode is one line naming the field.
 	sed 's/^network:/network:\n  mode: sideways/' "$TEST_TMP/egress.yaml" >"$TEST_TMP/bad.yaml"
-	run "$RUNTIME" --root "$ROOT" agent run --policy "$TEST_TMP/bad.yaml" --rootfs "$ROOTFS" -- true
+	run "$RUNTIME" --root "$ROOT" ${SAFEHOUSE_BACKEND:+--backend "$SAFEHOUSE_BACKEND"} agent run --policy "$TEST_TMP/bad.yaml" --rootfs "$ROOTFS" -- true
 	[ "$status" -ne 0 ]
 	[ "$output" = "safehouse: policy $TEST_TMP/bad.yaml: network.mode: \"sideways\" is not one of explicit, transparent, both" ]
 }
@@ -521,14 +585,14 @@ tcp 3 -" ]
 @test "transparent: it fails closed: with the capture rules flushed, nothing leaves" {
 	sandbox "egress-$$-closed"
 	# Captured while the rules stand...
-	run nsenter -t "$pid" -n curl -s --noproxy '*' --max-time 5 --resolve www.test:80:198.51.100.2 http://www.test/hello.txt
+	run inside curl -s --noproxy '*' --max-time 5 --resolve www.test:80:198.51.100.2 http://www.test/hello.txt
 	[ "$output" = "hello from the world" ]
 	# ...and after what a sandbox given CAP_NET_ADMIN could do to its own namespace:
-	nsenter -t "$pid" -n nft flush ruleset
-	run nsenter -t "$pid" -n curl -s --noproxy '*' --max-time 3 --resolve www.test:80:198.51.100.2 http://www.test/hello.txt
+	inside nft flush ruleset
+	run inside curl -s --noproxy '*' --max-time 3 --resolve www.test:80:198.51.100.2 http://www.test/hello.txt
 	[ "$status" -ne 0 ]
 	[ -z "$output" ]
-	run nsenter -t "$pid" -n curl -s --noproxy '*' --max-time 3 "http://[2001:db8:5::2]/hello.txt"
+	run inside curl -s --noproxy '*' --max-time 3 "http://[2001:db8:5::2]/hello.txt"
 	[ "$status" -ne 0 ]
 	[ -z "$output" ]
 	end_sandbox "egress-$$-closed"

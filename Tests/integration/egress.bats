@@ -587,8 +587,43 @@ tcp 3 -" ]
 	# Captured while the rules stand...
 	run inside curl -s --noproxy '*' --max-time 5 --resolve www.test:80:198.51.100.2 http://www.test/hello.txt
 	[ "$output" = "hello from the world" ]
-	# ...and after what a sandbox given CAP_NET_ADMIN could do to its own namespace:
-	inside nft flush ruleset
+	# ...and after what a sandbox given CAP_NET_ADMIN could do to its own namespace.
+	# On gvisor the rules are not in the sandbox's namespace but in the warden's, which
+	# nothing inside gVisor can reach (CAP_NET_ADMIN there changes gVisor's netstack);
+	# they are flushed from the host, through a listening socket of the warden's
+	# (pidfd_getfd, SIOCGSKNS: the namespace has no process and no name), to show that
+	# without them the link carries nothing out either.
+	if [ "${SAFEHOUSE_BACKEND:-native}" = gvisor ]; then
+		cat >"$TEST_TMP/wardenns.py" <<-'PY'
+			import ctypes, fcntl, os, subprocess, sys
+			libc = ctypes.CDLL(None, use_errno=True)
+			pid = int(sys.argv[1]); pidfd = os.pidfd_open(pid)
+			own = os.stat("/proc/self/ns/net").st_ino
+			for name in sorted(os.listdir(f"/proc/{pid}/fd"), key=int):
+			    if not os.readlink(f"/proc/{pid}/fd/{name}").startswith("socket:"):
+			        continue
+			    fd = libc.syscall(438, pidfd, int(name), 0)  # pidfd_getfd
+			    if fd < 0:
+			        continue
+			    try:
+			        ns = fcntl.ioctl(fd, 0x894C)  # SIOCGSKNS: the socket's network namespace
+			    except OSError:
+			        continue
+			    finally:
+			        os.close(fd)
+			    if os.fstat(ns).st_ino == own:
+			        os.close(ns); continue
+			    sys.exit(subprocess.run(["nsenter", f"--net=/proc/self/fd/{ns}"] + sys.argv[2:], pass_fds=[ns]).returncode)
+			sys.exit("no socket of the warden in another network namespace")
+		PY
+		local warden
+		warden="$(jq -r '.wardenPid' "$ROOT/egress-$$-closed/state.json")"
+		python3 "$TEST_TMP/wardenns.py" "$warden" nft list ruleset | grep -q 'redirect to :15001'
+		python3 "$TEST_TMP/wardenns.py" "$warden" nft flush ruleset
+		[ -z "$(python3 "$TEST_TMP/wardenns.py" "$warden" nft list ruleset)" ]
+	else
+		inside nft flush ruleset
+	fi
 	run inside curl -s --noproxy '*' --max-time 3 --resolve www.test:80:198.51.100.2 http://www.test/hello.txt
 	[ "$status" -ne 0 ]
 	[ -z "$output" ]

@@ -373,6 +373,23 @@ records() {
 	[ "$(records '.method == "TCP" and .host == "www.test" and .reason == "bytes after the request were dropped"')" = 1 ]
 }
 
+@test "transparent: the resolver file is no change of the sandbox's and never reaches the image" {
+	run --separate-stderr "$RUNTIME" --root "$ROOT" ${SAFEHOUSE_BACKEND:+--backend "$SAFEHOUSE_BACKEND"} agent run --policy "$POLICY" --rootfs "$ROOTFS" --summary json -- \
+		sh -c 'cat /etc/resolv.conf 2>/dev/null; true'
+	echo "$output"
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	# native: no resolv.conf (libc asks 127.0.0.1, which the capture answers); gvisor:
+	# the warden's address, in a read-only layer of the root under the sandbox's writes.
+	if [ "${SAFEHOUSE_BACKEND:-native}" = gvisor ]; then
+		[ "$output" = "nameserver 169.254.77.1" ]
+	else
+		[ -z "$output" ]
+	fi
+	echo "$stderr" | tail -n1 | jq -e '.changes == []'
+	[ ! -e "$ROOTFS/etc/resolv.conf" ]
+}
+
 @test "transparent: nslookup answers an allowed name, NXDOMAIN otherwise; TXT and oversized names are refused; no other UDP leaves" {
 	# A UDP listener in the world: whatever reaches it is written to a file.
 	ip netns exec "$W" python3 -c '

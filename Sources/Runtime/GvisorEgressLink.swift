@@ -28,9 +28,11 @@ import Glibc
 ///   kernel's network stack (with the host network, each was a host socket call), and
 ///   a sandbox given CAP_NET_ADMIN can change only gVisor's tables, never the capture
 ///   rules, which live in the warden's namespace.
-/// - Busybox `wget` under the host network read EAGAIN from the proxy's answer (a
-///   blocking read through gVisor's hostinet that returned EAGAIN); over the netstack
-///   it reads as from any socket.
+/// - Busybox `wget` failed under the host network: this gVisor's hostinet answers
+///   read(2) on a blocking socket with EAGAIN when no data has arrived yet (runsc
+///   --strace: `write` of the request, then `read` = EAGAIN after 7 us, the socket's
+///   flags O_RDWR, not O_NONBLOCK); `nc` and curl poll before they read, wget reads at
+///   once. Nothing safehouse can set changes that; over the netstack read blocks.
 /// The cost: the proxies are not at 127.0.0.1 inside (that is gVisor's own loopback),
 /// so the proxy variables name the warden's address instead (GvisorSandboxBundle), and
 /// the resolver is named in an /etc/resolv.conf bind-mounted over the image's.

@@ -65,8 +65,9 @@ extension ContainerRuntime {
             // The host-side hooks are safehouse's to run (GvisorSandboxBundle.hostHookKinds).
             hooks: spec.hooks, ownsPidNamespace: true, backend: Backend.gvisor.rawValue)
         record.runsc = executable
+        let network = RunscFlags.network(for: spec, egress: egress)
         record.runscFlags = RunscFlags.sandboxFlags(
-            runscRoot: runscRoot, network: RunscFlags.network(for: spec, egress: egress),
+            runscRoot: runscRoot, network: network,
             seccomp: spec.linux?.seccomp != nil, overlay: config?.runscOverlay, debugLog: config?.runscDebugLog)
         record.ephemeralRoot = treatment != nil
         var runscMade = false
@@ -94,13 +95,15 @@ extension ContainerRuntime {
             let createLog = dir + "/runsc-create.log"
             var args = record.runscFlags + ["--log", createLog, "--log-format=json"] + (log.debugEnabled ? ["--debug"] : [])
             // A sandbox is always created, then started: its warden must see the start;
-            // so is a container whose hooks run between create and start.
-            let verb = treatment == nil && !hostHooks && mode != .create ? "run" : "create"
+            // so is a container whose hooks run between create and start, and one on
+            // gVisor's netstack, which only `runsc start` can set up on this kernel
+            // (RunscProcess.hidesNetSysctls: `runsc run` refuses it).
+            let verb = treatment == nil && !hostHooks && network != .sandbox && mode != .create ? "run" : "create"
             args.append(verb)
             if verb == "run" && mode == .runDetached { args.append("--detach") }
             // A foreground `run` of a plain container never reads the sandbox pid
             // itself (`state` asks runsc): runsc writes the caller's pid file directly.
-            let runscPidFile = mode == .runForeground && treatment == nil
+            let runscPidFile = mode == .runForeground && verb == "run"
                 ? (options.pidFile.map(Bundle.absolute) ?? dir + "/runsc.pid") : dir + "/runsc.pid"
             args += ["--bundle", runscBundle, "--pid-file", runscPidFile]
             let relay = try GvisorConsoleRelay.make(process: process, consoleSocket: options.consoleSocket, stateDirectory: dir)

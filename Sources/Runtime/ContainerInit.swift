@@ -83,18 +83,20 @@ struct ContainerInit {
             }
         }
 
-        let rootfs = RootfsSetup(spec: spec, rootfs: config.rootfs, bundle: config.bundle,
+        var rootfs = RootfsSetup(spec: spec, rootfs: config.rootfs, bundle: config.bundle,
                                  userNamespace: config.namespaces.new.contains(.user) || config.namespaces.joinsUser,
                                  newCgroupNamespace: config.namespaces.new.contains(.cgroup),
                                  cgroups: config.cgroups)
+        rootfs.sysfsWaits = config.namespaces.networkFromRuntime
         let ownsMountNamespace = config.namespaces.new.contains(.mount)
         // The runtime makes the cgroup directories, then moves this process in. The
         // directories are enough for a bind mount of them; a cgroup namespace must
         // wait for the move. Otherwise the move is awaited only before `ready`.
-        var cgroups = CgroupProgress(channel: config.channel, pending: waitsForCgroups, into: config.cgroups)
+        let network = NetworkNamespaceHandoff(channel: config.channel, pending: config.namespaces.networkFromRuntime)
+        var cgroups = CgroupProgress(channel: config.channel, pending: waitsForCgroups, into: config.cgroups, after: network)
         let newCgroupNamespace = config.namespaces.new.contains(.cgroup)
         if ownsMountNamespace {
-            try rootfs.prepare(beforeCgroupMount: {
+            try rootfs.prepare(beforeSysfsMount: { try network.joinIfPending() }, beforeCgroupMount: {
                 if newCgroupNamespace {
                     try cgroups.waitUntilJoined()
                     try stage("unshare cgroup namespace") { try Namespaces.unshare(NamespaceKind.cgroup.cloneFlag) }
@@ -103,6 +105,7 @@ struct ContainerInit {
                 }
             })
         }
+        try network.joinIfPending()
         PhaseTrace.mark("mounts done")
         if newCgroupNamespace && cgroups.pending != .none {
             try cgroups.waitUntilJoined()
@@ -216,16 +219,20 @@ struct CgroupProgress {
     enum Pending { case directories, join, none }
     let channel: SyncChannel
     let box: CgroupPlacementBox
+    /// What the runtime sends before the cgroup messages.
+    let network: NetworkNamespaceHandoff?
     private(set) var pending: Pending
 
-    init(channel: SyncChannel, pending: Bool, into box: CgroupPlacementBox) {
+    init(channel: SyncChannel, pending: Bool, into box: CgroupPlacementBox, after network: NetworkNamespaceHandoff? = nil) {
         self.channel = channel
         self.box = box
+        self.network = network
         self.pending = pending ? .directories : .none
     }
 
     mutating func waitUntilDirectoriesExist() throws {
         guard pending == .directories else { return }
+        try network?.joinIfPending()
         guard case .cgroupDirectoriesMade(let text) = try channel.receive("making cgroups") else {
             throw RuntimeError("unexpected message from the runtime while making cgroups")
         }
@@ -240,6 +247,31 @@ struct CgroupProgress {
         try channel.expect(.cgroupsApplied, "joining cgroups")
         PhaseTrace.mark("cgroups joined")
         pending = .none
+    }
+}
+
+/// The init's side of NamespacePlan.networkFromRuntime: the runtime's first message is
+/// the network namespace it made, as a descriptor; the init joins it once, at the
+/// first step that needs it.
+final class NetworkNamespaceHandoff {
+    private let channel: SyncChannel
+    private var pending: Bool
+
+    init(channel: SyncChannel, pending: Bool) {
+        self.channel = channel
+        self.pending = pending
+    }
+
+    func joinIfPending() throws {
+        guard pending else { return }
+        pending = false
+        let namespace = try stage("receive the network namespace from the runtime") {
+            try channel.socket.receiveDescriptor()
+        }
+        defer { namespace.close() }
+        try stage("join the network namespace") {
+            try Namespaces.join(namespace, kind: .network, path: "the runtime's new network namespace")
+        }
     }
 }
 

@@ -53,7 +53,7 @@ extension ContainerRuntime {
             process.env = (process.env ?? []) + activation.environment
             preserveFds += activation.count
         }
-        let plan = try NamespacePlan(spec: spec)
+        var plan = try NamespacePlan(spec: spec)
         warnAboutUnknownCapabilities(process.capabilities)
         do {
             try CgroupManager.validate(cgroupsPath: spec.linux?.cgroupsPath, systemdDriver: systemdCgroup)
@@ -71,6 +71,9 @@ extension ContainerRuntime {
         }
         let treatment: SandboxTreatment?
         do { treatment = try sandboxTreatment?(spec) } catch { throw RuntimeError("\(error)") }
+        // Not for sandboxes: their egress set-up opens the init's network namespace by
+        // its /proc path right after the fork, before the init would have joined it.
+        plan.networkFromRuntime = plan.canTakeNetworkFromRuntime && treatment == nil
         // Worked out after the fork, while the init enters its namespaces.
         var cgroups: CgroupManager?
         let console = try consoleSocketFD ?? options.consoleSocket.map { path in
@@ -253,6 +256,17 @@ extension ContainerRuntime {
         }
         if let restore {
             try Namespaces.join(restore, kind: .pid, path: "/proc/self/ns/pid")
+        }
+        if plan.networkFromRuntime {
+            // First, before the cgroups: the init needs it at its first sysfs mount.
+            do {
+                let network = try Namespaces.makeDetached(.network)
+                defer { network.close() }
+                try parentEnd.sendDescriptor(network, payload: [SyncMessage.networkNamespaceTag])
+            } catch {
+                _ = Glibc.kill(pid, SIGKILL)
+                throw RuntimeError("unshare network namespace: \(error)")
+            }
         }
         try placeInCgroups(pid)
         return pid

@@ -168,3 +168,33 @@ final class EgressDecisionsTests: XCTestCase {
         XCTAssertEqual(EgressDecisions.read(directory: "/nonexistent-\(getpid())"), [])
     }
 }
+
+/// RootfsSetup.deferredMounts: which mounts wait at the end for what the runtime is
+/// still making (cgroup directories; the network namespace, for sysfs).
+final class DeferredMountsTests: XCTestCase {
+    func setup(_ mounts: [(String, String)], sysfsWaits: Bool) -> RootfsSetup {
+        var setup = RootfsSetup(spec: Spec(mounts: mounts.map { Mount(destination: $0.1, type: $0.0, source: $0.0) }),
+                                rootfs: "/r", bundle: "/b", userNamespace: false, newCgroupNamespace: false,
+                                cgroups: CgroupPlacementBox())
+        setup.sysfsWaits = sysfsWaits
+        return setup
+    }
+
+    let runcDefault = [("proc", "/proc"), ("tmpfs", "/dev"), ("devpts", "/dev/pts"), ("tmpfs", "/dev/shm"),
+                       ("mqueue", "/dev/mqueue"), ("sysfs", "/sys"), ("cgroup", "/sys/fs/cgroup")]
+
+    func testSysfsMovesWithTheCgroupMountUnderIt() {
+        XCTAssertEqual(setup(runcDefault, sysfsWaits: true).deferredMounts(), [false, false, false, false, false, true, true])
+        XCTAssertEqual(setup(runcDefault, sysfsWaits: false).deferredMounts(), [false, false, false, false, false, false, true])
+    }
+
+    func testAMountThatStaysInPlaceUnderOrOverKeepsTheOrder() {
+        // A bind under /sys after it: sysfs must come first, so it stays.
+        let withBind = runcDefault + [("bind", "/sys/kernel/x")]
+        XCTAssertEqual(setup(withBind, sysfsWaits: true).deferredMounts(), [false, false, false, false, false, false, true, false])
+        // A cgroup mount under /dev is filled by the device set-up: never moved.
+        XCTAssertEqual(setup([("cgroup", "/dev/cg"), ("proc", "/proc")], sysfsWaits: true).deferredMounts(), [false, false])
+        // A later mount over "/" shadows everything: nothing moves past it.
+        XCTAssertEqual(setup([("sysfs", "/sys"), ("tmpfs", "/")], sysfsWaits: true).deferredMounts(), [false, false])
+    }
+}

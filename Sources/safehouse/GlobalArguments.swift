@@ -1,8 +1,12 @@
 /// Rewrites argv so global flags written before the command name follow it.
 enum GlobalArguments {
     /// Global options that take a value, and global flags that take none (runc's set).
-    static let valued: Set<String> = ["--root", "--log", "--log-format", "--criu", "--rootless", "--backend"]
-    static let flags: Set<String> = ["--debug", "--systemd-cgroup"]
+    /// Arrays, not Set<String>: a six-element Set's one-time initialisation cost 267 K
+    /// instructions on every command (its metadata needs String: Hashable, found by a
+    /// scan of every conformance record in the static binary), about a tenth of a
+    /// whole `run`'s parent (hack/profile-run).
+    static let valued = ["--root", "--log", "--log-format", "--criu", "--rootless", "--backend"]
+    static let flags = ["--debug", "--systemd-cgroup"]
 
     static func movedAfterCommand(_ args: [String]) -> [String] {
         var globals: [String] = []

@@ -93,7 +93,8 @@ struct ContainerInit {
         // directories are enough for a bind mount of them; a cgroup namespace must
         // wait for the move. Otherwise the move is awaited only before `ready`.
         let network = NetworkNamespaceHandoff(channel: config.channel, pending: config.namespaces.networkFromRuntime)
-        var cgroups = CgroupProgress(channel: config.channel, pending: waitsForCgroups, into: config.cgroups, after: network)
+        var cgroups = CgroupProgress(channel: config.channel, pending: waitsForCgroups, into: config.cgroups, after: network,
+                                     joinsItself: config.joinsOwnCgroups)
         let newCgroupNamespace = config.namespaces.new.contains(.cgroup)
         if ownsMountNamespace {
             try rootfs.prepare(beforeSysfsMount: { try network.joinIfPending() }, beforeCgroupMount: {
@@ -130,6 +131,9 @@ struct ContainerInit {
         }
 
         PhaseTrace.mark("hooks done")
+        // The host's cgroup files are out of reach once the root changes: an init that
+        // moves itself opens them first (on `cgroupDirectoriesMade`).
+        if config.joinsOwnCgroups { try cgroups.waitUntilDirectoriesExist() }
         if ownsMountNamespace {
             try stage("pivot_root") { try rootfs.enterRoot(noPivot: config.noPivot) }
         } else {
@@ -155,6 +159,9 @@ struct ContainerInit {
         }
 
         PhaseTrace.mark("root finished")
+        // An init that moves itself does it while it is still root with every
+        // capability, before the user's seccomp filter and the descriptor sweep.
+        if config.joinsOwnCgroups { try cgroups.waitUntilJoined() }
         let identity = ProcessSetup(process: process, userNamespace: config.namespaces.new.contains(.user) || config.namespaces.joinsUser)
         try identity.applyLimits()
         let executable = try identity.resolveExecutable()
@@ -221,12 +228,19 @@ struct CgroupProgress {
     let box: CgroupPlacementBox
     /// What the runtime sends before the cgroup messages.
     let network: NetworkNamespaceHandoff?
+    /// Joins its v1 cgroups itself (InitConfig.joinsOwnCgroups), through these files,
+    /// opened as soon as the directories exist.
+    let joinsItself: Bool
+    private var tasksFiles: [FileDescriptor] = []
+    private var v1Directories: [String] = []
     private(set) var pending: Pending
 
-    init(channel: SyncChannel, pending: Bool, into box: CgroupPlacementBox, after network: NetworkNamespaceHandoff? = nil) {
+    init(channel: SyncChannel, pending: Bool, into box: CgroupPlacementBox, after network: NetworkNamespaceHandoff? = nil,
+         joinsItself: Bool = false) {
         self.channel = channel
         self.box = box
         self.network = network
+        self.joinsItself = joinsItself
         self.pending = pending ? .directories : .none
     }
 
@@ -237,6 +251,11 @@ struct CgroupProgress {
             throw RuntimeError("unexpected message from the runtime while making cgroups")
         }
         box.placement = CgroupPlacement(decoding: text)
+        if joinsItself {
+            let placement = box.placement
+            v1Directories = placement.layout.hierarchies.filter { $0.version == .v1 }.compactMap { placement.paths[$0.procKey] }
+            tasksFiles = try stage("open the cgroup tasks files") { try CgroupManager.openTasksFiles(in: v1Directories) }
+        }
         pending = .join
     }
 
@@ -245,6 +264,11 @@ struct CgroupProgress {
         guard pending == .join else { return }
         PhaseTrace.mark("waiting for cgroups")
         try channel.expect(.cgroupsApplied, "joining cgroups")
+        if joinsItself {
+            let files = tasksFiles
+            tasksFiles = []
+            try stage("join cgroups") { try CgroupManager.joinSelf(through: files, directories: v1Directories) }
+        }
         PhaseTrace.mark("cgroups joined")
         pending = .none
     }

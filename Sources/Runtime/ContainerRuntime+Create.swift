@@ -106,21 +106,45 @@ extension ContainerRuntime {
                 id: id, spec: spec, process: process, rootfs: rootfs, bundle: bundle.path,
                 channel: SyncChannel(socket: childEnd), execFifo: fifo, consoleSocket: console,
                 namespaces: plan, noPivot: options.noPivot, noNewKeyring: options.noNewKeyring,
-                preserveFds: preserveFds, lock: lock, seccomp: seccomp)
+                preserveFds: preserveFds, lock: lock, seccomp: seccomp, joinsOwnCgroups: !plan.needsIntermediate)
             let channel = SyncChannel(socket: parentEnd)
 
+            // Where the init can be born in its v2 cgroup and move itself into the v1
+            // ones, no cgroup.procs write by pid is left on the create path: each such
+            // move waits for an RCU grace period in the kernel (1-10 ms here, the
+            // largest single cost of a `run` on a busy machine). The v2 directory must
+            // exist before the fork for that.
+            var bornIn: FileDescriptor?
+            defer { bornIn?.close() }
+            if config.joinsOwnCgroups {
+                // Only the v2 hierarchy now; all of them after the fork.
+                let manager = try CgroupManager(layout: .host(onlyV2: true), cgroupsPath: spec.linux?.cgroupsPath, id: id,
+                                                systemdDriver: systemdCgroup)
+                cgroups = manager
+                if let dir = manager.v2Directory {
+                    try manager.makeDirectories(version: .v2)
+                    bornIn = try stage("open cgroup \(dir)") { try FileDescriptor.open(dir, O_RDONLY | O_DIRECTORY) }
+                }
+            }
+
             PhaseTrace.mark("forking")
-            initPid = try forkInit(config, plan: plan, parentEnd: parentEnd, channel: channel) { pid in
+            initPid = try forkInit(config, plan: plan, parentEnd: parentEnd, channel: channel, bornIn: bornIn) { pid, bornInV2 in
                 let manager = try CgroupManager(layout: .host(), cgroupsPath: spec.linux?.cgroupsPath, id: id, systemdDriver: systemdCgroup)
                 cgroups = manager
-                try manager.makeDirectories()
+                try manager.makeDirectories(version: bornIn == nil ? nil : .v1)
                 // The directories are all the init needs for its cgroup mount: tell it
                 // at once, then set the limits and move it in while it mounts. It waits
                 // for the move (`cgroupsApplied`) before `ready`, so the limits hold
-                // before the user's program runs.
+                // before the user's program runs. An init that joins its own v1
+                // cgroups does so on `cgroupsApplied`, after the limits are set, as the
+                // move by pid here would come after them.
                 try channel.send(.cgroupDirectoriesMade(placement: CgroupPlacement(manager).encoded))
                 try manager.apply(resources: spec.linux?.resources ?? LinuxResources())
-                try manager.join(pid: pid)
+                if !config.joinsOwnCgroups {
+                    try manager.join(pid: pid)
+                } else if !bornInV2 {
+                    try manager.join(pid: pid, version: .v2)
+                }
             }
             childEnd.close()
             fifo.close()
@@ -202,15 +226,17 @@ extension ContainerRuntime {
 
     /// Forks the container's init (directly, or through the intermediate process when
     /// the container has its own user or time namespace) and returns its host pid.
-    private func forkInit(_ config: InitConfig, plan: NamespacePlan, parentEnd: FileDescriptor,
-                          channel: SyncChannel, placeInCgroups place: (Int32) throws -> Void) throws -> Int32 {
+    /// `bornIn`: the container's v2 cgroup, for the init to start in (clone3
+    /// CLONE_INTO_CGROUP) when the kernel can; `place` learns whether it did.
+    private func forkInit(_ config: InitConfig, plan: NamespacePlan, parentEnd: FileDescriptor, channel: SyncChannel,
+                          bornIn: FileDescriptor?, placeInCgroups place: (Int32, Bool) throws -> Void) throws -> Int32 {
         // The init is placed in the cgroups before it execs (it waits for that before
         // `ready`, and before rooting a cgroup namespace or mounting cgroups); all it
         // forks inherits them.
-        func placeInCgroups(_ pid: Int32) throws {
+        func placeInCgroups(_ pid: Int32, bornInV2: Bool = false) throws {
             defer { PhaseTrace.mark("cgroups applied") }
             do {
-                try place(pid)
+                try place(pid, bornInV2)
             } catch {
                 _ = Glibc.kill(pid, SIGKILL)
                 throw RuntimeError("\(error)")
@@ -249,7 +275,14 @@ extension ContainerRuntime {
                 try stage("unshare pid namespace") { try Namespaces.unshare(NamespaceKind.pid.cloneFlag) }
             }
         }
-        let pid = try Processes.fork()
+        var bornInV2 = false
+        var pid: Int32
+        if let bornIn, let child = try Processes.fork(intoCgroup: bornIn) {
+            pid = child
+            bornInV2 = true
+        } else {
+            pid = try Processes.fork()
+        }
         if pid == 0 {
             parentEnd.close()
             ContainerInit(config: config).run(enteringNamespaces: true)
@@ -268,7 +301,7 @@ extension ContainerRuntime {
                 throw RuntimeError("unshare network namespace: \(error)")
             }
         }
-        try placeInCgroups(pid)
+        try placeInCgroups(pid, bornInV2: bornInV2)
         return pid
     }
 

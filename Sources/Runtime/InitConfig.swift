@@ -30,6 +30,10 @@ struct InitConfig {
     /// The container's seccomp filter, compiled by the runtime (crun's trick: the
     /// parent compiles, the child only loads).
     let seccomp: SeccompProgram?
+    /// The init moves itself into the container's v1 cgroups (CgroupManager.joinSelf),
+    /// rather than the runtime moving it by pid; only where the init is root in the
+    /// runtime's user namespace (no intermediate). Any v2 cgroup it is born in.
+    let joinsOwnCgroups: Bool
     /// The container's cgroups, filled in when the runtime reports them (after the
     /// fork: working them out is kept off the init's path).
     let cgroups = CgroupPlacementBox()

@@ -59,6 +59,11 @@ int sh_umount2(const char *target, int flags);
 int sh_sethostname(const char *name, size_t len);
 int sh_setdomainname(const char *name, size_t len);
 pid_t sh_fork(void);
+// fork(2) whose child starts in the cgroup v2 directory open at `cgroup_fd`
+// (clone3 with CLONE_INTO_CGROUP: no migration afterwards). For a single-threaded
+// caller only; the child is what fork() would give, glibc's cached thread id
+// included. -1 with errno on failure (ENOSYS, E2BIG or EINVAL: a kernel before 5.7).
+pid_t sh_fork_into_cgroup(int cgroup_fd);
 
 // prctl(2) with integer arguments.
 int sh_prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5);

@@ -98,8 +98,8 @@ public struct SandboxRunner {
         if Files.exists(runtime.store.directory(of: id)) { throw PolicyError("--id: container \"\(id)\" already exists") }
 
         // The bundle lives only as long as the run.
-        let bundle = "/run/safehouse-agent/" + id
-        try Files.makeDirectories("/run/safehouse-agent")
+        let bundle = ContainerRuntime.agentBundles + "/" + id
+        try Files.makeDirectories(ContainerRuntime.agentBundles)
         guard mkdir(bundle, 0o700) == 0 else { throw PolicyError("bundle \(bundle): \(SystemError.message(for: errno))") }
         defer { try? Files.removeTree(bundle) }
         PhaseTrace.mark("spec generated")

@@ -249,6 +249,7 @@ extension ContainerRuntime {
         if let warden = record.liveWardenPid { _ = Processes.waitForExit(warden, timeout: 2) }
         try stage("remove the ephemeral root") { try EphemeralRoot.remove(EphemeralRoot.directory(root: store.root, id: record.id)) }
         try stage("remove \(store.directory(of: record.id))") { try Files.removeTree(store.directory(of: record.id)) }
+        removeAgentBundle(record)
         do {
             try runHooks(.poststop, of: record.hooks, state: try stateJSON(record, status: .stopped),
                          annotations: record.annotations, id: record.id)

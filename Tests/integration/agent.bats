@@ -258,3 +258,20 @@ wrote" ]
 	"$RUNTIME" audit verify "$id"
 	nothing_left "$id"
 }
+
+@test "agent run killed with SIGKILL: delete --force removes the sandbox and its generated bundle" {
+	local id="sbx-$$-x" pid
+	# The runtime itself in the background (not the `agent` function, whose $! would
+	# be a subshell), so that the SIGKILL reaches `agent run`.
+	"$RUNTIME" --root "$ROOT" ${SAFEHOUSE_BACKEND:+--backend "$SAFEHOUSE_BACKEND"} agent run --rootfs "$ROOTFS" --summary none \
+		--id "$id" -- sleep 60 2>/dev/null &
+	pid=$!
+	running "$id"
+	[ -f "/run/safehouse-agent/$id/config.json" ]
+	grep -q safehouse "/proc/$pid/cmdline"
+	kill -KILL "$pid"
+	wait "$pid" || true
+	[ -f "/run/safehouse-agent/$id/config.json" ]
+	"$RUNTIME" --root "$ROOT" delete --force "$id"
+	nothing_left "$id"
+}

@@ -51,10 +51,12 @@ extension ContainerRuntime {
     public static let agentBundles = "/run/safehouse-agent"
 
     /// An `agent run` that was killed (SIGKILL) before it could clean up leaves its
-    /// generated bundle; the bundle is the runtime's, not the user's, and goes with the
-    /// container.
+    /// generated bundle, and its /output still owned by the sandbox's ids: the output
+    /// goes back to its owner (OutputOwnership), and the bundle, the runtime's, not the
+    /// user's, goes with the container.
     func removeAgentBundle(_ record: ContainerRecord) {
         guard record.bundle == Self.agentBundles + "/" + record.id else { return }
+        OutputOwnership.load(fromBundle: record.bundle)?.restore()
         try? Files.removeTree(record.bundle)
     }
 

@@ -198,3 +198,33 @@ final class DeferredMountsTests: XCTestCase {
         XCTAssertEqual(setup([("sysfs", "/sys"), ("tmpfs", "/")], sysfsWaits: true).deferredMounts(), [false, false])
     }
 }
+
+final class OutputOwnershipTests: XCTestCase {
+    func testTheRecordRoundTripsAndRefusesWhatItDidNotWrite() {
+        let o = OutputOwnership(directory: "/home/a b/out", uid: 1000, gid: 100, sandboxIDs: 100000...165535)
+        XCTAssertEqual(OutputOwnership(text: o.text), o)
+        for bad in ["", "1000 100 100000 165535", "x 100 1 2 /o", "1 2 5 4 /o", "1 2 3 4 relative"] {
+            XCTAssertNil(OutputOwnership(text: bad), bad)
+        }
+    }
+
+    func testRestoreGivesBackOnlyWhatTheSandboxIDsOwn() throws {
+        guard getuid() == 0 else { throw XCTSkip("chown needs root") }
+        let dir = "/tmp/safehouse-ownership-\(getpid())"
+        defer { try? Files.removeTree(dir) }
+        try Files.makeDirectories(dir + "/d")
+        try Files.writeAtomically(dir + "/d/f", Array("x".utf8))
+        try Files.writeAtomically(dir + "/other", Array("y".utf8))
+        XCTAssertEqual(chown(dir, 100000, 100000), 0)
+        XCTAssertEqual(chown(dir + "/d", 100001, 100001), 0)
+        XCTAssertEqual(chown(dir + "/d/f", 100001, 100001), 0)
+        XCTAssertEqual(chown(dir + "/other", 4242, 4242), 0) // not the sandbox's: kept
+        try OutputOwnership(directory: dir, uid: 0, gid: 0, sandboxIDs: 100000...165535).save(inBundle: dir + "/d")
+        OutputOwnership.load(fromBundle: dir + "/d")?.restore()
+        func owner(_ p: String) -> String { var st = stat(); lstat(p, &st); return "\(st.st_uid):\(st.st_gid)" }
+        XCTAssertEqual(owner(dir), "0:0")
+        XCTAssertEqual(owner(dir + "/d"), "0:0")
+        XCTAssertEqual(owner(dir + "/d/f"), "0:0")
+        XCTAssertEqual(owner(dir + "/other"), "4242:4242")
+    }
+}

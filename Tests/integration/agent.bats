@@ -259,14 +259,18 @@ wrote" ]
 	nothing_left "$id"
 }
 
-@test "agent run killed with SIGKILL: delete --force removes the sandbox and its generated bundle" {
+@test "agent run killed with SIGKILL: delete --force gives /output back to its owner and removes the sandbox and its generated bundle" {
 	local id="sbx-$$-x" pid
+	mkdir -p "$OUT"
 	# The runtime itself in the background (not the `agent` function, whose $! would
 	# be a subshell), so that the SIGKILL reaches `agent run`.
 	"$RUNTIME" --root "$ROOT" ${SAFEHOUSE_BACKEND:+--backend "$SAFEHOUSE_BACKEND"} agent run --rootfs "$ROOTFS" --summary none \
-		--id "$id" -- sleep 60 2>/dev/null &
+		--output "$OUT" --id "$id" -- sh -c 'mkdir /output/d && echo made >/output/d/f && sleep 60' 2>/dev/null &
 	pid=$!
 	running "$id"
+	wait_for 10 test -f "$OUT/d/f"
+	# Handed to the sandbox for the run: owned by its ids, not root.
+	[ "$(stat -c %u "$OUT/d/f")" != 0 ]
 	[ -f "/run/safehouse-agent/$id/config.json" ]
 	grep -q safehouse "/proc/$pid/cmdline"
 	kill -KILL "$pid"
@@ -274,4 +278,6 @@ wrote" ]
 	[ -f "/run/safehouse-agent/$id/config.json" ]
 	"$RUNTIME" --root "$ROOT" delete --force "$id"
 	nothing_left "$id"
+	[ "$(cat "$OUT/d/f")" = made ]
+	[ "$(stat -c %u:%g "$OUT" "$OUT/d" "$OUT/d/f" | sort -u)" = "0:0" ]
 }

@@ -116,10 +116,11 @@ extension ContainerRuntime {
             // exist before the fork for that.
             var bornIn: FileDescriptor?
             defer { bornIn?.close() }
+            let membership = CgroupMembership.of()
             if config.joinsOwnCgroups {
                 // Only the v2 hierarchy now; all of them after the fork.
                 let manager = try CgroupManager(layout: .host(onlyV2: true), cgroupsPath: spec.linux?.cgroupsPath, id: id,
-                                                systemdDriver: systemdCgroup)
+                                                systemdDriver: systemdCgroup, callerMembership: membership)
                 cgroups = manager
                 if let dir = manager.v2Directory {
                     try manager.makeDirectories(version: .v2)
@@ -129,7 +130,8 @@ extension ContainerRuntime {
 
             PhaseTrace.mark("forking")
             initPid = try forkInit(config, plan: plan, parentEnd: parentEnd, channel: channel, bornIn: bornIn) { pid, bornInV2 in
-                let manager = try CgroupManager(layout: .host(), cgroupsPath: spec.linux?.cgroupsPath, id: id, systemdDriver: systemdCgroup)
+                let manager = try CgroupManager(layout: .host(), cgroupsPath: spec.linux?.cgroupsPath, id: id, systemdDriver: systemdCgroup,
+                                                callerMembership: membership)
                 cgroups = manager
                 try manager.makeDirectories(version: bornIn == nil ? nil : .v1)
                 // The directories are all the init needs for its cgroup mount: tell it

@@ -52,6 +52,9 @@ final class CgroupLayoutTests: XCTestCase {
         XCTAssertEqual(m["pids"], "/a")
         XCTAssertEqual(m["name=systemd"], "/b")
         XCTAssertEqual(m[""], "/c")
+        // The path is everything after the second colon; a line without two is skipped.
+        let odd = CgroupMembership.parse("3:cpu,cpuacct:/x:y\nbroken\n4:memory:\n")
+        XCTAssertEqual(odd, ["cpu,cpuacct": "/x:y", "memory": ""])
     }
 }
 

@@ -70,7 +70,7 @@ extension ContainerRuntime {
             }
         }
         let treatment: SandboxTreatment?
-        do { treatment = try sandboxTreatment?(spec) } catch { throw RuntimeError("\(error)") }
+        do { treatment = try sandboxTreatment?(spec, id) } catch { throw RuntimeError("\(error)") }
         // Worked out after the fork, while the init enters its namespaces.
         var cgroups: CgroupManager?
         let console = try consoleSocketFD ?? options.consoleSocket.map { path in
@@ -82,6 +82,8 @@ extension ContainerRuntime {
         let lock = try store.makeContainerDirectory(id)
         defer { lock.release() }
         var initPid: Int32 = 0
+        var wardenStarted: WardenLauncher.Started?
+        defer { wardenStarted?.ready?.close() }
         do {
             try Files.writeAtomically(store.configPath(of: id), bundle.configBytes)
             let fifoPath = store.fifoPath(of: id)
@@ -149,13 +151,14 @@ extension ContainerRuntime {
                                                    maxConnections: treatment.egressMaxConnections,
                                                    maxBytes: treatment.egressMaxBytes, idleTimeout: treatment.egressIdleTimeout)
                 }
-                let pid = try WardenLauncher.spawn(warden, stateDirectory: store.directory(of: id), initPid: initPid,
-                                                   timeoutSeconds: treatment.timeoutSeconds, cgroupPaths: record.cgroupPaths,
-                                                   egress: egress)
+                let started = try WardenLauncher.spawn(warden, stateDirectory: store.directory(of: id), initPid: initPid,
+                                                       timeoutSeconds: treatment.timeoutSeconds, cgroupPaths: record.cgroupPaths,
+                                                       egress: egress, audit: treatment.wardenAudit(id: id, callerReapsInit: options.callerReapsInit))
                 egress?.sockets.close()
                 PhaseTrace.mark("warden started")
-                record.wardenPid = pid
-                record.wardenStartTime = Processes.startTime(of: pid) ?? 0
+                wardenStarted = started
+                record.wardenPid = started.pid
+                record.wardenStartTime = Processes.startTime(of: started.pid) ?? 0
             }
             // Recorded at once, so a create killed half way can still be deleted.
             try store.save(record)
@@ -183,6 +186,9 @@ extension ContainerRuntime {
                     try Files.writeAtomically(Bundle.absolute(pidFile), Array(String(initPid).utf8), mode: 0o644)
                 }
             }
+            // The warden must be listening for the init's exit before anyone can start it.
+            wardenStarted?.waitUntilReady()
+            PhaseTrace.mark("warden ready")
             return Created(record: record, initPid: initPid)
         } catch {
             if initPid > 0 {

@@ -191,6 +191,12 @@ extension ContainerRuntime {
             PhaseTrace.mark("warden ready")
             return Created(record: record, initPid: initPid)
         } catch {
+            // The warden first: a create that failed has no exit to record (the init
+            // never ran the command), and no warden must outlive it.
+            if let warden = wardenStarted?.pid {
+                _ = Glibc.kill(warden, SIGKILL)
+                _ = try? Processes.wait(warden)
+            }
             if initPid > 0 {
                 _ = Glibc.kill(initPid, SIGKILL)
                 _ = Processes.waitForExit(initPid, timeout: 5)

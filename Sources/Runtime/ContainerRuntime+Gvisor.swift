@@ -159,13 +159,14 @@ extension ContainerRuntime {
             }
             return 0
         } catch {
+            // The warden first: a failed create has no exit to record.
+            if let warden = record.liveWardenPid { _ = Glibc.kill(warden, SIGKILL); _ = Processes.waitForExit(warden, timeout: 2) }
             if runscMade {
                 _ = try? runsc(record, ["delete", "--force", id]).capture()
                 GvisorCgroups.removeAfterFailedCreate(
                     cgroupsPath: treatment != nil ? GvisorSandboxBundle.sandboxCgroupsPath(spec, id: id) : spec.linux?.cgroupsPath,
                     id: id)
             }
-            if let warden = record.liveWardenPid { _ = Glibc.kill(warden, SIGKILL) }
             try? EphemeralRoot.remove(EphemeralRoot.directory(root: store.root, id: id))
             try? Files.removeTree(dir)
             throw error

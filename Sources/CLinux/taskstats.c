@@ -78,8 +78,9 @@ int sh_taskstats_open(void) {
     if (fd < 0) return -1;
     struct sockaddr_nl local = { .nl_family = AF_NETLINK };
     uint16_t family = 0;
-    // Room for bursts of exits elsewhere on the host (every CPU's exits come here);
-    // charged only while queued. FORCE needs CAP_NET_ADMIN, which registering needs too.
+    // Room for the exits elsewhere on the host between two drains (every CPU's exits
+    // come here; ~1.3 KiB each), charged only while queued. The kernel doubles it
+    // (8 MiB). FORCE needs CAP_NET_ADMIN, which registering needs too.
     int room = 4 << 20;
     (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &room, sizeof room);
     if (bind(fd, (struct sockaddr *)&local, sizeof local) < 0) goto fail;

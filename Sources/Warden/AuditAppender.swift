@@ -22,12 +22,14 @@ public struct AuditDestination: Equatable, Sendable {
 /// (ExitStatusWatch). Same log, same chain, same key as the runtime's records.
 ///
 /// Why the warden runs `safehouse-audit audit append` instead of linking the Audit
-/// target: swift-crypto brings Foundation, and a static warden linked with it was
-/// measured at 9.0 MB of private dirty memory idle (11.8 MB after one append) against
-/// 160 kB without it (`smaps_rollup`, release build, -static-executable): the warden
-/// is one process per sandbox for the sandbox's whole life, so that would be paid
-/// 200 times over by 200 idle sandboxes. A spawn costs a few milliseconds of CPU per
-/// batch instead, off the event loop, paid only by sandboxes that make decisions.
+/// target (swift-crypto, which brings Foundation), measured with release static builds
+/// (`smaps_rollup` after `sync`; farm-bench): linked, the warden grows from 41 MB to
+/// 100 MB and its private memory from 160-176 kB to 224 kB idle and 320 kB once it
+/// has appended, for the sandbox's whole life, in every sandbox, decisions or not
+/// (start-up was the same, 2 ms of CPU). A spawn costs 1 ms of CPU for one record,
+/// about 9 ms for a batch of 200, off the event loop, and nothing stays resident: the
+/// per-sandbox memory budget (README, 200 idle sandboxes) is what the warden is kept
+/// small for. Under a flood the batches grow, so the spawns do not multiply.
 ///
 /// Appends happen on one background thread (started at the first record), in the
 /// order the records were handed in; whatever is waiting when a batch starts goes in
@@ -39,9 +41,9 @@ final class AuditAppender: @unchecked Sendable {
 
     /// Egress decisions written per sandbox. Past it one record says that later
     /// decisions are dropped, and the warden's report counts them: an agent making a
-    /// million refused connections must not fill the log's disk (a decision is about
-    /// 450 bytes on the record, so at most about 5 MB). `egress.jsonl` in the state
-    /// directory keeps every decision for the summary.
+    /// million refused connections must not fill the log's disk (a decision is 340 to
+    /// 420 bytes on the record, with a MAC, so at most about 4 MB a sandbox).
+    /// `egress.jsonl` in the state directory keeps every decision for the summary.
     static let decisionLimit = 10_000
     /// Records per safehouse-audit run (each is a --details argument of ~300 bytes).
     static let batchLimit = 200

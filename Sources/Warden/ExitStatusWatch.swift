@@ -30,11 +30,17 @@ import Glibc
 ///   group's exit sends one record per thread, each with the group's status (the
 ///   leader's is the one kept), and a TGID aggregate with no exit code (skipped).
 /// - Costs: CAP_NET_ADMIN in the initial network namespace (the warden is root in the
-///   host's); the kernel sends every exit on the host to every listener, so the warden
-///   wakes to drop records of other tasks (measured in the README); the socket's
-///   queue (4 MiB) is charged only while full. Records lost to an overflow are
-///   reported, never guessed at.
+///   host's); the kernel sends every exit on the host to every listener. Measured
+///   with 5000 exits on the host (a shell loop of /bin/true): waking for each record
+///   cost the warden 5091 wake-ups and 110 ms of CPU; draining at most every 100 ms
+///   (Warden.run) cost 49 wake-ups and under 10 ms. A record takes about 1.3 KiB of the
+///   socket's queue (8 MiB after SO_RCVBUFFORCE's doubling), charged only while
+///   queued: some 6000 exits elsewhere within 100 ms before one could be dropped.
+///   Records lost to an overflow are reported, never guessed at.
 final class ExitStatusWatch {
+    /// Seconds the socket is left unwatched after a drain (see Warden.run).
+    static let drainInterval = 0.1
+
     let socket: FileDescriptor
     let pid: Int32
     private(set) var status: ExitStatus?

@@ -189,22 +189,36 @@ public struct Warden {
         let cgroups = CgroupManager(recordedPaths: configuration.cgroupPaths)
         var reason: Reason?
         var deadline: Double?
+        // Every exit on the host reaches the exit watch's socket. Waking for each would
+        // cost a busy host one wake-up per exit per sandbox: after a drain the socket
+        // is left out of poll for `ExitStatusWatch.drainInterval`, so a warden wakes at
+        // most 10 times a second for other tasks' exits (none on an idle host), and the
+        // queue holds what comes in between. The init's own exit is seen by its pidfd.
+        var watchRearm: Double?
         if pidFD >= 0 {
             while true {
+                let now = Self.now()
+                if let r = watchRearm, r <= now { watchRearm = nil }
+                let watched = watchRearm == nil ? exitWatch?.socket.rawValue ?? -1 : -1
                 var fds = [pollfd(fd: pidFD, events: Int16(POLLIN), revents: 0),
                            pollfd(fd: signalFD.rawValue, events: Int16(POLLIN), revents: 0),
-                           pollfd(fd: exitWatch?.socket.rawValue ?? -1, events: Int16(POLLIN), revents: 0)]
-                let wait = deadline.map { Int32(max(0, ($0 - Self.now()) * 1000).rounded(.up)) } ?? -1
+                           pollfd(fd: watched, events: Int16(POLLIN), revents: 0)]
+                let wake = [deadline, watchRearm].compactMap { $0 }.min()
+                let wait = wake.map { Int32(max(0, ($0 - now) * 1000).rounded(.up)) } ?? -1
                 let n = poll(&fds, 3, wait)
                 if n < 0 { if errno == EINTR { continue }; break }
-                if n == 0, deadline != nil {
+                if let d = deadline, Self.now() >= d {
                     reason = reason ?? .timeout
                     deadline = nil
                     cgroups.killAll()
                     continue
                 }
+                if n == 0 { continue }
                 // Other tasks' exits: read and dropped, so the queue never overflows.
-                if fds[2].revents != 0 { exitWatch?.drain() }
+                if fds[2].revents != 0 {
+                    exitWatch?.drain()
+                    watchRearm = Self.now() + ExitStatusWatch.drainInterval
+                }
                 // Signals before the exit: a stop that killed the init is a stop.
                 if fds[1].revents != 0 {
                     switch Signals.next(from: signalFD) {

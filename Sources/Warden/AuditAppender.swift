@@ -47,6 +47,8 @@ final class AuditAppender: @unchecked Sendable {
     static let decisionLimit = 10_000
     /// Records per safehouse-audit run (each is a --details argument of ~300 bytes).
     static let batchLimit = 200
+    /// How long a batch may gather before its run (50 ms).
+    static let gatherMicroseconds: UInt32 = 50_000
 
     let destination: Destination
     let executable: String?
@@ -145,8 +147,15 @@ final class AuditAppender: @unchecked Sendable {
 
     private func drain() {
         while true {
-            let batch: [(kind: String, details: String)]? = locked {
+            let waiting: Bool = locked {
                 while pending.isEmpty && !closing { pthread_cond_wait(wake, mutex) }
+                return !pending.isEmpty && !closing && pending.count < Self.batchLimit
+            }
+            // Let a batch gather: a steady stream of decisions (a flood is one) would
+            // otherwise make a spawn of a few records each. A record reaches the log
+            // at most this much later.
+            if waiting { usleep(Self.gatherMicroseconds) }
+            let batch: [(kind: String, details: String)]? = locked {
                 if pending.isEmpty { return nil }
                 let n = min(pending.count, Self.batchLimit)
                 defer { pending.removeFirst(n) }

@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <spawn.h>
 #include <unistd.h>
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
@@ -147,8 +146,4 @@ int sh_taskstats_drain(int fd, uint32_t pid, uint32_t *status, int *overflowed) 
             }
         }
     }
-}
-
-int sh_spawn_addclosefrom(posix_spawn_file_actions_t *actions, int from) {
-    return posix_spawn_file_actions_addclosefrom_np(actions, from);
 }

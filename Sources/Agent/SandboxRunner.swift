@@ -165,10 +165,10 @@ public struct SandboxRunner {
             limits.append("pids (\(hits) fork\(hits == 1 ? "" : "s") refused at \(policy.limits.pids ?? 0))")
         }
         // On the record: the limits hit and the change set (the runtime wrote create,
-        // start, exit and delete through the same closure).
+        // start, exit and delete through the same closure; the warden each egress
+        // decision as it was made).
         for limit in limits { runtime.audit?(spec.annotations, id, "limit") { ["limit": .string(limit)] } }
         runtime.audit?(spec.annotations, id, "changes") { changes.auditDetails }
-        for details in EgressDecisions.auditDetails(egress) { runtime.audit?(spec.annotations, id, "egress") { details } }
         let outcome = Outcome(id: id, policy: o.policy, exitCode: code, seconds: Self.now() - started,
                               limitsHit: limits, changes: changes, egress: egress)
         return (code, outcome)

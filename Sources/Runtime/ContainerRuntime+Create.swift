@@ -70,7 +70,7 @@ extension ContainerRuntime {
             }
         }
         let treatment: SandboxTreatment?
-        do { treatment = try sandboxTreatment?(spec) } catch { throw RuntimeError("\(error)") }
+        do { treatment = try sandboxTreatment?(spec, id) } catch { throw RuntimeError("\(error)") }
         // Not for sandboxes: their egress set-up opens the init's network namespace by
         // its /proc path right after the fork, before the init would have joined it.
         plan.networkFromRuntime = plan.canTakeNetworkFromRuntime && treatment == nil
@@ -85,6 +85,8 @@ extension ContainerRuntime {
         let lock = try store.makeContainerDirectory(id)
         defer { lock.release() }
         var initPid: Int32 = 0
+        var wardenStarted: WardenLauncher.Started?
+        defer { wardenStarted?.ready?.close() }
         do {
             try Files.writeAtomically(store.configPath(of: id), bundle.configBytes)
             let fifoPath = store.fifoPath(of: id)
@@ -178,13 +180,14 @@ extension ContainerRuntime {
                                                    maxConnections: treatment.egressMaxConnections,
                                                    maxBytes: treatment.egressMaxBytes, idleTimeout: treatment.egressIdleTimeout)
                 }
-                let pid = try WardenLauncher.spawn(warden, stateDirectory: store.directory(of: id), initPid: initPid,
-                                                   timeoutSeconds: treatment.timeoutSeconds, cgroupPaths: record.cgroupPaths,
-                                                   egress: egress)
+                let started = try WardenLauncher.spawn(warden, stateDirectory: store.directory(of: id), initPid: initPid,
+                                                       timeoutSeconds: treatment.timeoutSeconds, cgroupPaths: record.cgroupPaths,
+                                                       egress: egress, audit: treatment.wardenAudit(id: id, callerReapsInit: options.callerReapsInit))
                 egress?.sockets.close()
                 PhaseTrace.mark("warden started")
-                record.wardenPid = pid
-                record.wardenStartTime = Processes.startTime(of: pid) ?? 0
+                wardenStarted = started
+                record.wardenPid = started.pid
+                record.wardenStartTime = Processes.startTime(of: started.pid) ?? 0
             }
             // Recorded at once, so a create killed half way can still be deleted.
             try store.save(record)
@@ -212,8 +215,17 @@ extension ContainerRuntime {
                     try Files.writeAtomically(Bundle.absolute(pidFile), Array(String(initPid).utf8), mode: 0o644)
                 }
             }
+            // The warden must be listening for the init's exit before anyone can start it.
+            wardenStarted?.waitUntilReady()
+            PhaseTrace.mark("warden ready")
             return Created(record: record, initPid: initPid)
         } catch {
+            // The warden first: a create that failed has no exit to record (the init
+            // never ran the command), and no warden must outlive it.
+            if let warden = wardenStarted?.pid {
+                _ = Glibc.kill(warden, SIGKILL)
+                _ = try? Processes.wait(warden)
+            }
             if initPid > 0 {
                 _ = Glibc.kill(initPid, SIGKILL)
                 _ = Processes.waitForExit(initPid, timeout: 5)

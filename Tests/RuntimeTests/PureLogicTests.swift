@@ -158,13 +158,7 @@ final class SocketActivationTests: XCTestCase {
 }
 
 final class EgressDecisionsTests: XCTestCase {
-    func testEachDecisionIsOneRecordUpToTheLimit() {
-        let lines = (0..<3).map { "{\"decision\":\"denied\",\"port\":\($0)}" }
-        XCTAssertEqual(EgressDecisions.auditDetails(lines), lines.map { ["decision": .json($0)] })
-        let many = Array(repeating: "{}", count: EgressDecisions.auditLimit + 5)
-        let details = EgressDecisions.auditDetails(many)
-        XCTAssertEqual(details.count, EgressDecisions.auditLimit + 1)
-        XCTAssertEqual(details.last, ["omitted": .int(5), "limit": .int(Int64(EgressDecisions.auditLimit))])
+    func testAMissingFileIsNoDecisions() {
         XCTAssertEqual(EgressDecisions.read(directory: "/nonexistent-\(getpid())"), [])
     }
 }
@@ -226,5 +220,24 @@ final class OutputOwnershipTests: XCTestCase {
         XCTAssertEqual(owner(dir + "/d"), "0:0")
         XCTAssertEqual(owner(dir + "/d/f"), "0:0")
         XCTAssertEqual(owner(dir + "/other"), "4242:4242")
+    }
+}
+
+/// What delete writes as the `exit` record when the warden did not.
+final class ExitDetailsTests: XCTestCase {
+    func report(_ text: String) -> FlatJSONObject? { FlatJSONObject(parsing: Array(text.utf8)) }
+
+    func testTheWardensStatusIsUsed() {
+        XCTAssertEqual(ContainerRuntime.exitDetails(report: report(#"{"reason":"exited","exitCode":3}"#)), ["code": .int(3)])
+        XCTAssertEqual(ContainerRuntime.exitDetails(report: report(#"{"reason":"stopped","exitCode":137,"exitSignal":9}"#)),
+                       ["code": .int(137), "signal": .int(9)])
+    }
+
+    func testAnUnknownStatusSaysWhy() {
+        XCTAssertEqual(ContainerRuntime.exitDetails(report: report(#"{"reason":"exited","exitUnknown":"taskstats: Operation not permitted"}"#)),
+                       ["error": .string("exit status unknown: taskstats: Operation not permitted")])
+        XCTAssertEqual(ContainerRuntime.exitDetails(report: nil), ["error": .string("exit status unknown: the warden left no report")])
+        XCTAssertEqual(ContainerRuntime.exitDetails(report: report(#"{"reason":"exited"}"#)),
+                       ["error": .string("exit status unknown: the warden did not watch for it")])
     }
 }

@@ -35,3 +35,27 @@ final class WardenArgumentTests: XCTestCase {
         }
     }
 }
+
+final class WardenAuditArgumentTests: XCTestCase {
+    func testAuditArguments() throws {
+        let c = try Warden.Configuration(arguments: ["--state-dir", "/x", "--pid", "3", "--audit", "/var/log/s/a.jsonl",
+                                                     "--audit-id", "a", "--audit-key", "/k", "--record-exit", "--ready-fd", "9"])
+        XCTAssertEqual(c.audit, AuditDestination(path: "/var/log/s/a.jsonl", key: "/k", id: "a"))
+        XCTAssertTrue(c.recordExit)
+        XCTAssertEqual(c.readyFD, 9)
+        let plain = try Warden.Configuration(arguments: ["--state-dir", "/x", "--pid", "3"])
+        XCTAssertNil(plain.audit)
+        XCTAssertFalse(plain.recordExit)
+        for (args, message) in [
+            (["--audit", "/l"], "--audit-id is required with --audit"),
+            (["--audit", "", "--audit-id", "a"], "--audit: an empty path"),
+            (["--audit-id", "a"], "--audit-id needs --audit"),
+            (["--audit-key", "/k"], "--audit-key needs --audit"),
+            (["--record-exit"], "--record-exit needs --audit"),
+            (["--ready-fd", "1"], "--ready-fd: \"1\" is not a descriptor"),
+            (["--audit"], "--audit: needs a value"),
+        ] {
+            XCTAssertThrowsError(try Warden.Configuration(arguments: ["--state-dir", "/x", "--pid", "3"] + args)) { XCTAssertEqual("\($0)", message) }
+        }
+    }
+}

@@ -182,7 +182,8 @@ extension ContainerRuntime {
                 }
                 let started = try WardenLauncher.spawn(warden, stateDirectory: store.directory(of: id), initPid: initPid,
                                                        timeoutSeconds: treatment.timeoutSeconds, cgroupPaths: record.cgroupPaths,
-                                                       egress: egress, audit: treatment.wardenAudit(id: id, callerReapsInit: options.callerReapsInit))
+                                                       egress: egress, audit: treatment.wardenAudit(id: id, callerReapsInit: options.callerReapsInit),
+                                                       owner: options.callerReapsInit ? getpid() : nil)
                 egress?.sockets.close()
                 PhaseTrace.mark("warden started")
                 wardenStarted = started

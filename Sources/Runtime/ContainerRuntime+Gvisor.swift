@@ -215,7 +215,8 @@ extension ContainerRuntime {
             let started = try WardenLauncher.spawn(warden, stateDirectory: dir, initPid: pid,
                                                    timeoutSeconds: treatment.timeoutSeconds,
                                                    cgroupPaths: record.cgroupPaths, egress: egress,
-                                                   audit: treatment.wardenAudit(id: record.id, callerReapsInit: callerReapsInit))
+                                                   audit: treatment.wardenAudit(id: record.id, callerReapsInit: callerReapsInit),
+                                                   owner: callerReapsInit ? getpid() : nil)
             egress?.sockets.close()
             started.waitUntilReady()
             record.wardenPid = started.pid

@@ -62,8 +62,9 @@ enum WardenLauncher {
 
     static func spawn(_ executable: String, stateDirectory: String, initPid: Int32,
                       timeoutSeconds: Double?, cgroupPaths: [String], egress: Egress? = nil,
-                      audit: Audit? = nil) throws -> Started {
+                      audit: Audit? = nil, owner: Int32? = nil) throws -> Started {
         var args = [executable, "--state-dir", stateDirectory, "--pid", String(initPid)]
+        if let owner { args += ["--owner", String(owner)] }
         if let t = timeoutSeconds { args += ["--timeout", String(t)] }
         for p in cgroupPaths { args += ["--cgroup", p] }
         var readyEnds: (FileDescriptor, FileDescriptor)?

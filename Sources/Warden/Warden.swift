@@ -51,6 +51,9 @@ public struct Warden {
         /// Written to (one byte) and closed once the exit watch is registered, before
         /// the init can run the sandbox's command (`create` waits for it).
         public var readyFD: Int32?
+        /// The process that runs the sandbox in the foreground (`agent run`, `run`):
+        /// if it dies first, the sandbox is abandoned (see Reason.abandoned).
+        public var ownerPid: Int32?
 
         public init(stateDirectory: String, initPid: Int32, timeoutSeconds: Double?, cgroupPaths: [String]) {
             self.stateDirectory = stateDirectory
@@ -62,7 +65,8 @@ public struct Warden {
         /// `--state-dir DIR --pid PID [--timeout SECONDS] [--cgroup PATH]...
         ///  [--egress-fd FD] [--socks-fd FD] [--capture-fd FD]... [--dns-fd FD]
         ///  [--egress-allow LIST [--egress-hosts FILE] [--egress-max-bytes N]]
-        ///  [--audit FILE --audit-id ID [--audit-key FILE] [--record-exit]] [--ready-fd FD]`
+        ///  [--audit FILE --audit-id ID [--audit-key FILE] [--record-exit]] [--ready-fd FD]
+        ///  [--owner PID]`
         /// The allowlist goes with any of the descriptors, and only with them.
         public init(arguments: [String]) throws {
             var dir: String?, pid: Int32?, timeout: Double?, cgroups: [String] = []
@@ -70,6 +74,7 @@ public struct Warden {
             var egressConnections: Int?, egressIdle: Double?
             var socksFD: Int32?, captureFDs: [Int32] = [], dnsFD: Int32?
             var auditPath: String?, auditID: String?, auditKey: String?, recordExit = false, readyFD: Int32?
+            var owner: Int32?
             var i = 0
             func value() throws -> String {
                 i += 1
@@ -116,6 +121,10 @@ public struct Warden {
                 case "--audit-key": auditKey = try value()
                 case "--record-exit": recordExit = true
                 case "--ready-fd": readyFD = try descriptor()
+                case "--owner":
+                    let text = try value()
+                    guard let p = Int32(text), p > 0 else { throw WardenError("--owner: \"\(text)\" is not a process id") }
+                    owner = p
                 default: throw WardenError("unknown argument \"\(arguments[i])\"")
                 }
                 i += 1
@@ -145,6 +154,7 @@ public struct Warden {
             }
             self.recordExit = recordExit
             self.readyFD = readyFD
+            self.ownerPid = owner
         }
     }
 
@@ -156,6 +166,11 @@ public struct Warden {
         case timeout
         /// SIGTERM (or INT, HUP): the emergency stop.
         case stopped
+        /// The process that ran it in the foreground died first (a SIGKILL, an OOM
+        /// kill of `agent run`): nobody is left to end it, read its change set or
+        /// remove it. Fail closed, as when the warden itself dies: stop it, and hand
+        /// its removal to `safehouse delete --force` (Abandonment).
+        case abandoned
     }
 
     public let configuration: Configuration
@@ -189,6 +204,10 @@ public struct Warden {
         let cgroups = CgroupManager(recordedPaths: configuration.cgroupPaths)
         var reason: Reason?
         var deadline: Double?
+        // An owner already gone (pidfd_open: ESRCH) is seen at the first poll.
+        var ownerFD: Int32 = configuration.ownerPid.map { sh_pidfd_open($0) } ?? -1
+        var ownerGone = configuration.ownerPid != nil && ownerFD < 0
+        defer { if ownerFD >= 0 { close(ownerFD) } }
         // Every exit on the host reaches the exit watch's socket. Waking for each would
         // cost a busy host one wake-up per exit per sandbox: after a drain the socket
         // is left out of poll for `ExitStatusWatch.drainInterval`, so a warden wakes at
@@ -200,12 +219,19 @@ public struct Warden {
                 let now = Self.now()
                 if let r = watchRearm, r <= now { watchRearm = nil }
                 let watched = watchRearm == nil ? exitWatch?.socket.rawValue ?? -1 : -1
+                if ownerGone {
+                    ownerGone = false
+                    reason = reason ?? .abandoned
+                    deadline = nil
+                    cgroups.killAll()
+                }
                 var fds = [pollfd(fd: pidFD, events: Int16(POLLIN), revents: 0),
                            pollfd(fd: signalFD.rawValue, events: Int16(POLLIN), revents: 0),
-                           pollfd(fd: watched, events: Int16(POLLIN), revents: 0)]
+                           pollfd(fd: watched, events: Int16(POLLIN), revents: 0),
+                           pollfd(fd: ownerFD, events: Int16(POLLIN), revents: 0)]
                 let wake = [deadline, watchRearm].compactMap { $0 }.min()
                 let wait = wake.map { Int32(max(0, ($0 - now) * 1000).rounded(.up)) } ?? -1
-                let n = poll(&fds, 3, wait)
+                let n = poll(&fds, 4, wait)
                 if n < 0 { if errno == EINTR { continue }; break }
                 if let d = deadline, Self.now() >= d {
                     reason = reason ?? .timeout
@@ -218,6 +244,12 @@ public struct Warden {
                 if fds[2].revents != 0 {
                     exitWatch?.drain()
                     watchRearm = Self.now() + ExitStatusWatch.drainInterval
+                }
+                if fds[3].revents != 0 {
+                    close(ownerFD)
+                    ownerFD = -1
+                    ownerGone = true
+                    continue
                 }
                 // Signals before the exit: a stop that killed the init is a stop.
                 if fds[1].revents != 0 {
@@ -252,6 +284,7 @@ public struct Warden {
                         exit: exit, exitUnknown: exit == nil ? exitProblem : nil,
                         exitRecorded: configuration.recordExit && appender != nil && failure == nil,
                         egressDropped: appender?.dropped ?? 0, auditFailure: failure)
+        if final == .abandoned { Abandonment.removeSandbox(stateDirectory: configuration.stateDirectory) }
         return final
     }
 

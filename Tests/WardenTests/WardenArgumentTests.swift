@@ -12,9 +12,15 @@ final class WardenArgumentTests: XCTestCase {
             (["--state-dir", "/x", "--pid", "3", "--timeout", "-1"], "--timeout: \"-1\" is not a positive number of seconds"),
             (["--state-dir"], "--state-dir: needs a value"),
             (["--bogus"], "unknown argument \"--bogus\""),
+            (["--state-dir", "/x", "--pid", "3", "--owner", "me"], "--owner: \"me\" is not a process id"),
         ] {
             XCTAssertThrowsError(try Warden.Configuration(arguments: args)) { XCTAssertEqual("\($0)", message) }
         }
+    }
+
+    func testOwner() throws {
+        XCTAssertEqual(try Warden.Configuration(arguments: ["--state-dir", "/x", "--pid", "3", "--owner", "77"]).ownerPid, 77)
+        XCTAssertNil(try Warden.Configuration(arguments: ["--state-dir", "/x", "--pid", "3"]).ownerPid)
     }
 
     func testEgressDescriptors() throws {

@@ -98,8 +98,8 @@ public struct SandboxRunner {
         if Files.exists(runtime.store.directory(of: id)) { throw PolicyError("--id: container \"\(id)\" already exists") }
 
         // The bundle lives only as long as the run.
-        let bundle = "/run/safehouse-agent/" + id
-        try Files.makeDirectories("/run/safehouse-agent")
+        let bundle = ContainerRuntime.agentBundles + "/" + id
+        try Files.makeDirectories(ContainerRuntime.agentBundles)
         guard mkdir(bundle, 0o700) == 0 else { throw PolicyError("bundle \(bundle): \(SystemError.message(for: errno))") }
         defer { try? Files.removeTree(bundle) }
         PhaseTrace.mark("spec generated")
@@ -109,7 +109,7 @@ public struct SandboxRunner {
         PhaseTrace.mark("bundle written")
 
         // /output belongs to the sandbox's root for the run, and back to its owner after.
-        let handover = try policy.filesystem.output.map { try OutputHandover(directory: $0, policy: policy) }
+        let handover = try policy.filesystem.output.map { try OutputHandover(directory: $0, policy: policy, bundle: bundle) }
         defer { handover?.restore() }
 
         // The warden is this process's child: if it dies while the sandbox runs, the
@@ -165,10 +165,10 @@ public struct SandboxRunner {
             limits.append("pids (\(hits) fork\(hits == 1 ? "" : "s") refused at \(policy.limits.pids ?? 0))")
         }
         // On the record: the limits hit and the change set (the runtime wrote create,
-        // start, exit and delete through the same closure).
+        // start, exit and delete through the same closure; the warden each egress
+        // decision as it was made).
         for limit in limits { runtime.audit?(spec.annotations, id, "limit") { ["limit": .string(limit)] } }
         runtime.audit?(spec.annotations, id, "changes") { changes.auditDetails }
-        for details in EgressDecisions.auditDetails(egress) { runtime.audit?(spec.annotations, id, "egress") { details } }
         let outcome = Outcome(id: id, policy: o.policy, exitCode: code, seconds: Self.now() - started,
                               limitsHit: limits, changes: changes, egress: egress)
         return (code, outcome)
@@ -207,41 +207,30 @@ public struct SandboxRunner {
 /// sandbox made in it, back to the directory's owner. Files the sandbox did not make
 /// (owned by ids outside its range) are never touched.
 struct OutputHandover {
-    let directory: String
-    let owner: (uid: uid_t, gid: gid_t)
-    let range: ClosedRange<UInt32>?
+    /// nil without a user namespace: the sandbox's root is the host's, nothing moves.
+    let ownership: OutputOwnership?
 
-    init(directory: String, policy: Policy) throws {
-        self.directory = directory
+    /// Hands `directory` to the sandbox's root and records, in the run's `bundle`, whom
+    /// to give it back to (OutputOwnership: `delete --force` does it if the run is
+    /// killed before `restore`).
+    init(directory: String, policy: Policy, bundle: String) throws {
         var st = Glibc.stat()
         guard Glibc.lstat(directory, &st) == 0 else { throw PolicyError("--output: \(directory): \(SystemError.message(for: errno))") }
-        owner = (st.st_uid, st.st_gid)
-        if policy.user.userNamespace {
-            let first = policy.user.hostID
-            range = first...(first + policy.user.idCount - 1)
-            let uid = first + policy.user.uid, gid = first + policy.user.gid
-            guard chown(directory, uid, gid) == 0 else {
-                throw PolicyError("--output: chown \(directory): \(SystemError.message(for: errno))")
-            }
-        } else {
-            range = nil
+        guard policy.user.userNamespace else {
+            ownership = nil
+            return
+        }
+        let first = policy.user.hostID
+        let ownership = OutputOwnership(directory: directory, uid: st.st_uid, gid: st.st_gid,
+                                        sandboxIDs: first...(first + policy.user.idCount - 1))
+        // Recorded first: a run killed right after the chown still gives it back.
+        try ownership.save(inBundle: bundle)
+        self.ownership = ownership
+        let uid = first + policy.user.uid, gid = first + policy.user.gid
+        guard chown(directory, uid, gid) == 0 else {
+            throw PolicyError("--output: chown \(directory): \(SystemError.message(for: errno))")
         }
     }
 
-    func restore() {
-        guard let range else { return }
-        give(directory, range: range)
-        _ = lchown(directory, owner.uid, owner.gid)
-    }
-
-    private func give(_ path: String, range: ClosedRange<UInt32>) {
-        guard let names = try? Files.list(path) else { return }
-        for name in names {
-            let p = path + "/" + name
-            var st = Glibc.stat()
-            guard Glibc.lstat(p, &st) == 0 else { continue }
-            if range.contains(st.st_uid) || range.contains(st.st_gid) { _ = lchown(p, owner.uid, owner.gid) }
-            if (st.st_mode & S_IFMT) == S_IFDIR { give(p, range: range) }
-        }
-    }
+    func restore() { ownership?.restore() }
 }

@@ -25,6 +25,10 @@
 #include <sys/statvfs.h>
 #include <sys/signalfd.h>
 
+#include <linux/sched.h>
+#include <linux/futex.h>
+#include <stdint.h>
+
 int sh_unshare(int flags) { return unshare(flags); }
 int sh_setns(int fd, int nstype) { return setns(fd, nstype); }
 int sh_pivot_root(const char *n, const char *o) { return (int)syscall(SYS_pivot_root, n, o); }
@@ -35,6 +39,39 @@ int sh_umount2(const char *t, int f) { return umount2(t, f); }
 int sh_sethostname(const char *n, size_t l) { return sethostname(n, l); }
 int sh_setdomainname(const char *n, size_t l) { return setdomainname(n, l); }
 pid_t sh_fork(void) { return fork(); }
+
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+#ifndef PR_GET_TID_ADDRESS
+#define PR_GET_TID_ADDRESS 40
+#endif
+
+// What glibc's _Fork does, through clone3 so that the child can be born in its cgroup:
+// the kernel writes the child's thread id where glibc caches it (the address glibc
+// gave set_tid_address at start-up, read back with PR_GET_TID_ADDRESS) and clears it
+// at exit (CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID, as _Fork asks), and the child
+// registers the same robust-futex list head again (the kernel resets it in a new
+// task). Without the first, glibc would keep the parent's id in the child (raise,
+// pthread_self-based locks). fork()'s atfork handlers do not run: the caller is
+// single-threaded and registers none it needs.
+pid_t sh_fork_into_cgroup(int cgroup_fd) {
+    int *tid_address = NULL;
+    if (prctl(PR_GET_TID_ADDRESS, &tid_address, 0, 0, 0) != 0) return -1;
+    if (tid_address == NULL) { errno = ENOSYS; return -1; }
+    struct robust_list_head *robust = NULL;
+    size_t robust_len = 0;
+    if (syscall(SYS_get_robust_list, 0, &robust, &robust_len) != 0) return -1;
+    struct clone_args args;
+    memset(&args, 0, sizeof args);
+    args.flags = CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID | CLONE_INTO_CGROUP;
+    args.child_tid = (uint64_t)(uintptr_t)tid_address;
+    args.exit_signal = SIGCHLD;
+    args.cgroup = (uint64_t)cgroup_fd;
+    long pid = syscall(SYS_clone3, &args, sizeof args);
+    if (pid == 0 && robust != NULL) syscall(SYS_set_robust_list, robust, robust_len);
+    return (pid_t)pid;
+}
 
 int sh_prctl(int o, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5) {
     return prctl(o, a2, a3, a4, a5);

@@ -104,9 +104,11 @@ public struct CgroupManager: CgroupManaging, Sendable {
         try join(pid: pid)
     }
 
-    /// Creates the container's directories (cheap: a mkdir each), ready to be joined.
-    public func makeDirectories() throws {
+    /// Creates the container's directories (cheap: a mkdir each), ready to be joined;
+    /// only those of hierarchies of `version` when one is given.
+    public func makeDirectories(version: CgroupHierarchy.Version? = nil) throws {
         for (index, path) in paths.enumerated() {
+            if let version, index < layout.hierarchies.count, layout.hierarchies[index].version != version { continue }
             do {
                 try Files.makeDirectories(path)
                 if index < layout.hierarchies.count, layout.hierarchies[index].controllers.contains("cpuset") {
@@ -121,14 +123,56 @@ public struct CgroupManager: CgroupManaging, Sendable {
         }
     }
 
-    /// Moves `pid` into every directory. The first move waits for an RCU grace period
-    /// in the kernel (cgroup_threadgroup_rwsem): milliseconds, worth overlapping.
-    public func join(pid: Int32) throws {
-        for path in paths {
+    /// The container's directory in the v2 hierarchy (the unified one of a hybrid
+    /// host, the only one of a v2 host), if the layout has one.
+    public var v2Directory: String? {
+        for (index, h) in layout.hierarchies.enumerated() where h.version == .v2 && index < paths.count {
+            return paths[index]
+        }
+        return nil
+    }
+
+    /// Moves `pid` into every directory (only those of `version`, when given). The
+    /// first move waits for an RCU grace period in the kernel
+    /// (cgroup_threadgroup_rwsem): milliseconds, worth avoiding (see joinSelf).
+    public func join(pid: Int32, version: CgroupHierarchy.Version? = nil) throws {
+        for (index, path) in paths.enumerated() {
+            if let version, index < layout.hierarchies.count, layout.hierarchies[index].version != version { continue }
             do {
                 try Files.write(path + "/cgroup.procs", String(pid), flags: O_WRONLY)
             } catch {
                 throw CgroupError(message: "cgroup \(path): \(error)")
+            }
+        }
+    }
+
+    /// Moves the calling thread into each of `directories` (v1 hierarchies) by writing
+    /// "0" to their `tasks` files, opened beforehand. A v1 move of the caller's own
+    /// thread is the one move the kernel makes without cgroup_threadgroup_rwsem (no
+    /// other thread of the group can fork or exit under it), so it skips the RCU grace
+    /// period a cgroup.procs write of a pid waits for. For a single-threaded process
+    /// that is the whole process.
+    public static func openTasksFiles(in directories: [String]) throws -> [FileDescriptor] {
+        var files: [FileDescriptor] = []
+        do {
+            for dir in directories {
+                files.append(try FileDescriptor.open(dir + "/tasks", O_WRONLY))
+            }
+        } catch {
+            for f in files { f.close() }
+            throw CgroupError(message: "cgroup: \(error)")
+        }
+        return files
+    }
+
+    /// See openTasksFiles; closes the files.
+    public static func joinSelf(through tasksFiles: [FileDescriptor], directories: [String]) throws {
+        defer { for f in tasksFiles { f.close() } }
+        for (file, dir) in zip(tasksFiles, directories) {
+            do {
+                try file.write("0")
+            } catch {
+                throw CgroupError(message: "cgroup \(dir): \(error)")
             }
         }
     }
@@ -166,7 +210,8 @@ public struct CgroupManager: CgroupManaging, Sendable {
         var current = mountPoint
         for component in path.dropFirst(mountPoint.count).split(separator: "/") {
             let available = Self.words(in: (try? Files.readString(current + "/cgroup.controllers")) ?? "")
-            let enabled = Set(Self.words(in: (try? Files.readString(current + "/cgroup.subtree_control")) ?? ""))
+            // An array, not a Set: a handful of names, and this runs before the fork.
+            let enabled = Self.words(in: (try? Files.readString(current + "/cgroup.subtree_control")) ?? "")
             let missing = available.filter { !enabled.contains($0) }
             if !missing.isEmpty {
                 let all = missing.map { "+" + $0 }.joined(separator: " ")

@@ -72,11 +72,10 @@ public final class FileDescriptor: @unchecked Sendable {
 
     /// Reads once, up to `count` bytes.
     public func read(upTo count: Int) throws -> [UInt8] {
-        var buf = [UInt8](repeating: 0, count: count)
-        let n = try buf.withUnsafeMutableBytes { (b) throws -> Int in
-            try syscall("read") { Glibc.read(rawValue, b.baseAddress, b.count) }
+        // Uninitialized, as receiveMessage: read writes only what it returns.
+        try [UInt8](unsafeUninitializedCapacity: count) { buf, got in
+            got = try syscall("read") { Glibc.read(rawValue, buf.baseAddress, buf.count) }
         }
-        return Array(buf[0..<n])
     }
 }
 

@@ -41,6 +41,24 @@ public enum Namespaces {
         try syscall("unshare") { sh_unshare(flags) }
     }
 
+    /// A new namespace of `kind`, made by this thread and left at once: the thread
+    /// is back in its own, and the new one lives on in the returned descriptor (for a
+    /// child to join). For kinds a thread can re-enter (network, uts, ipc, cgroup),
+    /// not mount (it also needs an unshared fs) or user.
+    public static func makeDetached(_ kind: NamespaceKind) throws -> FileDescriptor {
+        let own = try FileDescriptor.open("/proc/thread-self/ns/\(kind.procName)", O_RDONLY)
+        defer { own.close() }
+        try unshare(kind.cloneFlag)
+        // Back on every path: staying would move the rest of the process's work into
+        // the new namespace. Failing to return breaks an invariant: trap.
+        defer {
+            if sh_setns(own.rawValue, kind.cloneFlag) != 0 {
+                preconditionFailure("cannot return to our own \(kind.procName) namespace: errno \(errno)")
+            }
+        }
+        return try FileDescriptor.open("/proc/thread-self/ns/\(kind.procName)", O_RDONLY)
+    }
+
     /// setns(2) into the namespace held open by `fd`.
     public static func join(_ fd: FileDescriptor, kind: NamespaceKind, path: String) throws {
         try syscall("setns", path) { sh_setns(fd.rawValue, kind.cloneFlag) }

@@ -32,6 +32,21 @@ public enum Processes {
         return try syscall("fork") { sh_fork() }
     }
 
+    /// fork(2) into a cgroup: the child starts in the cgroup v2 directory open at
+    /// `cgroup` (clone3 CLONE_INTO_CGROUP), so nothing has to move it there later. A
+    /// move (a write to cgroup.procs) takes the kernel's cgroup_threadgroup_rwsem for
+    /// writing, which first waits for an RCU grace period: 1 to 10 ms here, more under
+    /// load, and on the create path. nil when this kernel cannot (before 5.7): fork
+    /// and move instead. Same safety rule as fork().
+    public static func fork(intoCgroup cgroup: FileDescriptor) throws -> Int32? {
+        fflush(nil)
+        let pid = sh_fork_into_cgroup(cgroup.rawValue)
+        if pid >= 0 { return pid }
+        let code = errno
+        if code == ENOSYS || code == E2BIG || code == EINVAL { return nil }
+        throw SystemError(call: "clone3 CLONE_INTO_CGROUP", errno: code)
+    }
+
     public static func wait(_ pid: Int32) throws -> ExitStatus {
         var status: Int32 = 0
         try syscall("waitpid") { waitpid(pid, &status, 0) }

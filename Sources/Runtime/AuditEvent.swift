@@ -43,44 +43,61 @@ extension ContainerRuntime {
 
 extension ContainerRuntime {
     /// Before a sandbox's ephemeral root goes: the warden's report (reason, OOM kills,
-    /// forks refused) and the root's change set, on the record. `agent run` records
-    /// its own (SandboxRunner), so this is for an engine's delete or plain `run`.
-    func recordEnd(_ record: ContainerRecord) {
+    /// forks refused, the init's exit as taskstats told it) and the root's change set,
+    /// on the record. `agent run` records its own (SandboxRunner), so this is for an
+    /// engine's delete or plain `run`. The egress decisions are not here: the warden
+    /// appended each to the log as it was made.
+    ///
+    /// The `exit` record, exactly once: `run` (the init's parent) wrote it already
+    /// (`exitRecorded`); otherwise the warden, watching the init through taskstats,
+    /// wrote it when the init exited and says so in its report (`exitRecorded`). Only
+    /// when the warden is gone without having written it (killed, or no audit log of
+    /// its own) does delete write it here, from the report's status if it has one. A
+    /// warden still alive after the wait is left to write it.
+    func recordEnd(_ record: ContainerRecord, exitRecorded: Bool = false) {
         guard record.ephemeralRoot, audit != nil else { return }
+        var wardenAlive = false
+        var reportText: String?
         recordAudit(record.annotations, record.id, "warden", {
-            if let warden = record.liveWardenPid { _ = Processes.waitForExit(warden, timeout: 2) }
+            if let warden = record.liveWardenPid { wardenAlive = !Processes.waitForExit(warden, timeout: 2) }
             guard let bytes = try? Files.read(store.directory(of: record.id) + "/warden.json", limit: 1 << 16) else { return [:] }
             let text = String(decoding: bytes, as: UTF8.self)
+            reportText = text
             return ["report": .json(text.hasSuffix("\n") ? String(text.dropLast()) : text)]
         }())
+        if !exitRecorded, !wardenAlive {
+            let report = reportText.flatMap { FlatJSONObject(parsing: Array($0.utf8)) }
+            if report?.bool("exitRecorded") != true {
+                recordAudit(record.annotations, record.id, "exit", Self.exitDetails(report: report))
+            }
+        }
         recordAudit(record.annotations, record.id, "changes",
                     ChangeSet.compute(upper: EphemeralRoot.directory(root: store.root, id: record.id) + "/upper",
                                       lower: record.rootfs).auditDetails)
-        for details in EgressDecisions.auditDetails(EgressDecisions.read(directory: store.directory(of: record.id))) {
-            recordAudit(record.annotations, record.id, "egress", details)
+    }
+
+    /// The `exit` details delete writes when the warden did not: its report's status,
+    /// else why it is unknown.
+    static func exitDetails(report: FlatJSONObject?) -> [String: AuditValue] {
+        if let code = report?.int64("exitCode") {
+            var d: [String: AuditValue] = ["code": .int(code)]
+            if let signal = report?.int64("exitSignal") { d["signal"] = .int(signal) }
+            return d
         }
+        let why = report?.string("exitUnknown") ?? (report == nil ? "the warden left no report" : "the warden did not watch for it")
+        return ["error": .string("exit status unknown: " + why)]
     }
 }
 
 /// The warden's egress decisions (`<state dir>/egress.jsonl`, one JSON object a line,
-/// written as they happen) become one `egress` audit record each when the sandbox
-/// ends, in the same burst as its other end records, before the state directory goes.
+/// written as they happen), read for `agent run`'s summary before the state directory
+/// goes. The audit log has them already (the warden's AuditAppender).
 public enum EgressDecisions {
     public static let fileName = "egress.jsonl"
-    /// Decisions put on the record per sandbox; past it, one record counts the rest
-    /// (they went by in the live file and `agent run`'s summary), so a sandbox that
-    /// makes a million connections cannot make its end a million appends.
-    public static let auditLimit = 2000
 
     public static func read(directory: String) -> [String] {
         guard let bytes = try? Files.read(directory + "/" + fileName, limit: 16 << 20) else { return [] }
         return String(decoding: bytes, as: UTF8.self).split(separator: "\n").map(String.init)
-    }
-
-    public static func auditDetails(_ lines: [String]) -> [[String: AuditValue]] {
-        var out = lines.prefix(auditLimit).map { ["decision": AuditValue.json($0)] }
-        if lines.count > auditLimit { out.append(["omitted": .int(Int64(lines.count - auditLimit)), "limit": .int(Int64(auditLimit))]) }
-        return out
     }
 }
 

@@ -83,18 +83,21 @@ struct ContainerInit {
             }
         }
 
-        let rootfs = RootfsSetup(spec: spec, rootfs: config.rootfs, bundle: config.bundle,
+        var rootfs = RootfsSetup(spec: spec, rootfs: config.rootfs, bundle: config.bundle,
                                  userNamespace: config.namespaces.new.contains(.user) || config.namespaces.joinsUser,
                                  newCgroupNamespace: config.namespaces.new.contains(.cgroup),
                                  cgroups: config.cgroups)
+        rootfs.sysfsWaits = config.namespaces.networkFromRuntime
         let ownsMountNamespace = config.namespaces.new.contains(.mount)
         // The runtime makes the cgroup directories, then moves this process in. The
         // directories are enough for a bind mount of them; a cgroup namespace must
         // wait for the move. Otherwise the move is awaited only before `ready`.
-        var cgroups = CgroupProgress(channel: config.channel, pending: waitsForCgroups, into: config.cgroups)
+        let network = NetworkNamespaceHandoff(channel: config.channel, pending: config.namespaces.networkFromRuntime)
+        var cgroups = CgroupProgress(channel: config.channel, pending: waitsForCgroups, into: config.cgroups, after: network,
+                                     joinsItself: config.joinsOwnCgroups)
         let newCgroupNamespace = config.namespaces.new.contains(.cgroup)
         if ownsMountNamespace {
-            try rootfs.prepare(beforeCgroupMount: {
+            try rootfs.prepare(beforeSysfsMount: { try network.joinIfPending() }, beforeCgroupMount: {
                 if newCgroupNamespace {
                     try cgroups.waitUntilJoined()
                     try stage("unshare cgroup namespace") { try Namespaces.unshare(NamespaceKind.cgroup.cloneFlag) }
@@ -103,6 +106,7 @@ struct ContainerInit {
                 }
             })
         }
+        try network.joinIfPending()
         PhaseTrace.mark("mounts done")
         if newCgroupNamespace && cgroups.pending != .none {
             try cgroups.waitUntilJoined()
@@ -127,6 +131,9 @@ struct ContainerInit {
         }
 
         PhaseTrace.mark("hooks done")
+        // The host's cgroup files are out of reach once the root changes: an init that
+        // moves itself opens them first (on `cgroupDirectoriesMade`).
+        if config.joinsOwnCgroups { try cgroups.waitUntilDirectoriesExist() }
         if ownsMountNamespace {
             try stage("pivot_root") { try rootfs.enterRoot(noPivot: config.noPivot) }
         } else {
@@ -152,6 +159,9 @@ struct ContainerInit {
         }
 
         PhaseTrace.mark("root finished")
+        // An init that moves itself does it while it is still root with every
+        // capability, before the user's seccomp filter and the descriptor sweep.
+        if config.joinsOwnCgroups { try cgroups.waitUntilJoined() }
         let identity = ProcessSetup(process: process, userNamespace: config.namespaces.new.contains(.user) || config.namespaces.joinsUser)
         try identity.applyLimits()
         let executable = try identity.resolveExecutable()
@@ -216,20 +226,36 @@ struct CgroupProgress {
     enum Pending { case directories, join, none }
     let channel: SyncChannel
     let box: CgroupPlacementBox
+    /// What the runtime sends before the cgroup messages.
+    let network: NetworkNamespaceHandoff?
+    /// Joins its v1 cgroups itself (InitConfig.joinsOwnCgroups), through these files,
+    /// opened as soon as the directories exist.
+    let joinsItself: Bool
+    private var tasksFiles: [FileDescriptor] = []
+    private var v1Directories: [String] = []
     private(set) var pending: Pending
 
-    init(channel: SyncChannel, pending: Bool, into box: CgroupPlacementBox) {
+    init(channel: SyncChannel, pending: Bool, into box: CgroupPlacementBox, after network: NetworkNamespaceHandoff? = nil,
+         joinsItself: Bool = false) {
         self.channel = channel
         self.box = box
+        self.network = network
+        self.joinsItself = joinsItself
         self.pending = pending ? .directories : .none
     }
 
     mutating func waitUntilDirectoriesExist() throws {
         guard pending == .directories else { return }
+        try network?.joinIfPending()
         guard case .cgroupDirectoriesMade(let text) = try channel.receive("making cgroups") else {
             throw RuntimeError("unexpected message from the runtime while making cgroups")
         }
         box.placement = CgroupPlacement(decoding: text)
+        if joinsItself {
+            let placement = box.placement
+            v1Directories = placement.layout.hierarchies.filter { $0.version == .v1 }.compactMap { placement.paths[$0.procKey] }
+            tasksFiles = try stage("open the cgroup tasks files") { try CgroupManager.openTasksFiles(in: v1Directories) }
+        }
         pending = .join
     }
 
@@ -238,8 +264,38 @@ struct CgroupProgress {
         guard pending == .join else { return }
         PhaseTrace.mark("waiting for cgroups")
         try channel.expect(.cgroupsApplied, "joining cgroups")
+        if joinsItself {
+            let files = tasksFiles
+            tasksFiles = []
+            try stage("join cgroups") { try CgroupManager.joinSelf(through: files, directories: v1Directories) }
+        }
         PhaseTrace.mark("cgroups joined")
         pending = .none
+    }
+}
+
+/// The init's side of NamespacePlan.networkFromRuntime: the runtime's first message is
+/// the network namespace it made, as a descriptor; the init joins it once, at the
+/// first step that needs it.
+final class NetworkNamespaceHandoff {
+    private let channel: SyncChannel
+    private var pending: Bool
+
+    init(channel: SyncChannel, pending: Bool) {
+        self.channel = channel
+        self.pending = pending
+    }
+
+    func joinIfPending() throws {
+        guard pending else { return }
+        pending = false
+        let namespace = try stage("receive the network namespace from the runtime") {
+            try channel.socket.receiveDescriptor()
+        }
+        defer { namespace.close() }
+        try stage("join the network namespace") {
+            try Namespaces.join(namespace, kind: .network, path: "the runtime's new network namespace")
+        }
     }
 }
 

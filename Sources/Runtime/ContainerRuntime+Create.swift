@@ -53,7 +53,7 @@ extension ContainerRuntime {
             process.env = (process.env ?? []) + activation.environment
             preserveFds += activation.count
         }
-        let plan = try NamespacePlan(spec: spec)
+        var plan = try NamespacePlan(spec: spec)
         warnAboutUnknownCapabilities(process.capabilities)
         do {
             try CgroupManager.validate(cgroupsPath: spec.linux?.cgroupsPath, systemdDriver: systemdCgroup)
@@ -70,7 +70,10 @@ extension ContainerRuntime {
             }
         }
         let treatment: SandboxTreatment?
-        do { treatment = try sandboxTreatment?(spec) } catch { throw RuntimeError("\(error)") }
+        do { treatment = try sandboxTreatment?(spec, id) } catch { throw RuntimeError("\(error)") }
+        // Not for sandboxes: their egress set-up opens the init's network namespace by
+        // its /proc path right after the fork, before the init would have joined it.
+        plan.networkFromRuntime = plan.canTakeNetworkFromRuntime && treatment == nil
         // Worked out after the fork, while the init enters its namespaces.
         var cgroups: CgroupManager?
         let console = try consoleSocketFD ?? options.consoleSocket.map { path in
@@ -82,6 +85,8 @@ extension ContainerRuntime {
         let lock = try store.makeContainerDirectory(id)
         defer { lock.release() }
         var initPid: Int32 = 0
+        var wardenStarted: WardenLauncher.Started?
+        defer { wardenStarted?.ready?.close() }
         do {
             try Files.writeAtomically(store.configPath(of: id), bundle.configBytes)
             let fifoPath = store.fifoPath(of: id)
@@ -103,21 +108,47 @@ extension ContainerRuntime {
                 id: id, spec: spec, process: process, rootfs: rootfs, bundle: bundle.path,
                 channel: SyncChannel(socket: childEnd), execFifo: fifo, consoleSocket: console,
                 namespaces: plan, noPivot: options.noPivot, noNewKeyring: options.noNewKeyring,
-                preserveFds: preserveFds, lock: lock, seccomp: seccomp)
+                preserveFds: preserveFds, lock: lock, seccomp: seccomp, joinsOwnCgroups: !plan.needsIntermediate)
             let channel = SyncChannel(socket: parentEnd)
 
-            PhaseTrace.mark("forking")
-            initPid = try forkInit(config, plan: plan, parentEnd: parentEnd, channel: channel) { pid in
-                let manager = try CgroupManager(layout: .host(), cgroupsPath: spec.linux?.cgroupsPath, id: id, systemdDriver: systemdCgroup)
+            // Where the init can be born in its v2 cgroup and move itself into the v1
+            // ones, no cgroup.procs write by pid is left on the create path: each such
+            // move waits for an RCU grace period in the kernel (1-10 ms here, the
+            // largest single cost of a `run` on a busy machine). The v2 directory must
+            // exist before the fork for that.
+            var bornIn: FileDescriptor?
+            defer { bornIn?.close() }
+            let membership = CgroupMembership.of()
+            if config.joinsOwnCgroups {
+                // Only the v2 hierarchy now; all of them after the fork.
+                let manager = try CgroupManager(layout: .host(onlyV2: true), cgroupsPath: spec.linux?.cgroupsPath, id: id,
+                                                systemdDriver: systemdCgroup, callerMembership: membership)
                 cgroups = manager
-                try manager.makeDirectories()
+                if let dir = manager.v2Directory {
+                    try manager.makeDirectories(version: .v2)
+                    bornIn = try stage("open cgroup \(dir)") { try FileDescriptor.open(dir, O_RDONLY | O_DIRECTORY) }
+                }
+            }
+
+            PhaseTrace.mark("forking")
+            initPid = try forkInit(config, plan: plan, parentEnd: parentEnd, channel: channel, bornIn: bornIn) { pid, bornInV2 in
+                let manager = try CgroupManager(layout: .host(), cgroupsPath: spec.linux?.cgroupsPath, id: id, systemdDriver: systemdCgroup,
+                                                callerMembership: membership)
+                cgroups = manager
+                try manager.makeDirectories(version: bornIn == nil ? nil : .v1)
                 // The directories are all the init needs for its cgroup mount: tell it
                 // at once, then set the limits and move it in while it mounts. It waits
                 // for the move (`cgroupsApplied`) before `ready`, so the limits hold
-                // before the user's program runs.
+                // before the user's program runs. An init that joins its own v1
+                // cgroups does so on `cgroupsApplied`, after the limits are set, as the
+                // move by pid here would come after them.
                 try channel.send(.cgroupDirectoriesMade(placement: CgroupPlacement(manager).encoded))
                 try manager.apply(resources: spec.linux?.resources ?? LinuxResources())
-                try manager.join(pid: pid)
+                if !config.joinsOwnCgroups {
+                    try manager.join(pid: pid)
+                } else if !bornInV2 {
+                    try manager.join(pid: pid, version: .v2)
+                }
             }
             childEnd.close()
             fifo.close()
@@ -149,13 +180,15 @@ extension ContainerRuntime {
                                                    maxConnections: treatment.egressMaxConnections,
                                                    maxBytes: treatment.egressMaxBytes, idleTimeout: treatment.egressIdleTimeout)
                 }
-                let pid = try WardenLauncher.spawn(warden, stateDirectory: store.directory(of: id), initPid: initPid,
-                                                   timeoutSeconds: treatment.timeoutSeconds, cgroupPaths: record.cgroupPaths,
-                                                   egress: egress)
+                let started = try WardenLauncher.spawn(warden, stateDirectory: store.directory(of: id), initPid: initPid,
+                                                       timeoutSeconds: treatment.timeoutSeconds, cgroupPaths: record.cgroupPaths,
+                                                       egress: egress, audit: treatment.wardenAudit(id: id, callerReapsInit: options.callerReapsInit),
+                                                       owner: options.callerReapsInit ? getpid() : nil)
                 egress?.sockets.close()
                 PhaseTrace.mark("warden started")
-                record.wardenPid = pid
-                record.wardenStartTime = Processes.startTime(of: pid) ?? 0
+                wardenStarted = started
+                record.wardenPid = started.pid
+                record.wardenStartTime = Processes.startTime(of: started.pid) ?? 0
             }
             // Recorded at once, so a create killed half way can still be deleted.
             try store.save(record)
@@ -183,8 +216,17 @@ extension ContainerRuntime {
                     try Files.writeAtomically(Bundle.absolute(pidFile), Array(String(initPid).utf8), mode: 0o644)
                 }
             }
+            // The warden must be listening for the init's exit before anyone can start it.
+            wardenStarted?.waitUntilReady()
+            PhaseTrace.mark("warden ready")
             return Created(record: record, initPid: initPid)
         } catch {
+            // The warden first: a create that failed has no exit to record (the init
+            // never ran the command), and no warden must outlive it.
+            if let warden = wardenStarted?.pid {
+                _ = Glibc.kill(warden, SIGKILL)
+                _ = try? Processes.wait(warden)
+            }
             if initPid > 0 {
                 _ = Glibc.kill(initPid, SIGKILL)
                 _ = Processes.waitForExit(initPid, timeout: 5)
@@ -199,15 +241,17 @@ extension ContainerRuntime {
 
     /// Forks the container's init (directly, or through the intermediate process when
     /// the container has its own user or time namespace) and returns its host pid.
-    private func forkInit(_ config: InitConfig, plan: NamespacePlan, parentEnd: FileDescriptor,
-                          channel: SyncChannel, placeInCgroups place: (Int32) throws -> Void) throws -> Int32 {
+    /// `bornIn`: the container's v2 cgroup, for the init to start in (clone3
+    /// CLONE_INTO_CGROUP) when the kernel can; `place` learns whether it did.
+    private func forkInit(_ config: InitConfig, plan: NamespacePlan, parentEnd: FileDescriptor, channel: SyncChannel,
+                          bornIn: FileDescriptor?, placeInCgroups place: (Int32, Bool) throws -> Void) throws -> Int32 {
         // The init is placed in the cgroups before it execs (it waits for that before
         // `ready`, and before rooting a cgroup namespace or mounting cgroups); all it
         // forks inherits them.
-        func placeInCgroups(_ pid: Int32) throws {
+        func placeInCgroups(_ pid: Int32, bornInV2: Bool = false) throws {
             defer { PhaseTrace.mark("cgroups applied") }
             do {
-                try place(pid)
+                try place(pid, bornInV2)
             } catch {
                 _ = Glibc.kill(pid, SIGKILL)
                 throw RuntimeError("\(error)")
@@ -246,7 +290,14 @@ extension ContainerRuntime {
                 try stage("unshare pid namespace") { try Namespaces.unshare(NamespaceKind.pid.cloneFlag) }
             }
         }
-        let pid = try Processes.fork()
+        var bornInV2 = false
+        var pid: Int32
+        if let bornIn, let child = try Processes.fork(intoCgroup: bornIn) {
+            pid = child
+            bornInV2 = true
+        } else {
+            pid = try Processes.fork()
+        }
         if pid == 0 {
             parentEnd.close()
             ContainerInit(config: config).run(enteringNamespaces: true)
@@ -254,7 +305,18 @@ extension ContainerRuntime {
         if let restore {
             try Namespaces.join(restore, kind: .pid, path: "/proc/self/ns/pid")
         }
-        try placeInCgroups(pid)
+        if plan.networkFromRuntime {
+            // First, before the cgroups: the init needs it at its first sysfs mount.
+            do {
+                let network = try Namespaces.makeDetached(.network)
+                defer { network.close() }
+                try parentEnd.sendDescriptor(network, payload: [SyncMessage.networkNamespaceTag])
+            } catch {
+                _ = Glibc.kill(pid, SIGKILL)
+                throw RuntimeError("unshare network namespace: \(error)")
+            }
+        }
+        try placeInCgroups(pid, bornInV2: bornInV2)
         return pid
     }
 

@@ -47,6 +47,19 @@ extension ContainerRuntime {
         recordAudit(record.annotations, id, "delete", ["force": .string(force ? "true" : "false")])
     }
 
+    /// Where `agent run` writes the bundle it generates, for the length of the run.
+    public static let agentBundles = "/run/safehouse-agent"
+
+    /// An `agent run` that was killed (SIGKILL) before it could clean up leaves its
+    /// generated bundle, and its /output still owned by the sandbox's ids: the output
+    /// goes back to its owner (OutputOwnership), and the bundle, the runtime's, not the
+    /// user's, goes with the container.
+    func removeAgentBundle(_ record: ContainerRecord) {
+        guard record.bundle == Self.agentBundles + "/" + record.id else { return }
+        OutputOwnership.load(fromBundle: record.bundle)?.restore()
+        try? Files.removeTree(record.bundle)
+    }
+
     /// A create that died before it wrote state.json may have made cgroups already:
     /// work their paths out again from the config copy (written before the fork) and
     /// remove them with whatever is in them.
@@ -93,6 +106,7 @@ extension ContainerRuntime {
         try stage("remove the ephemeral root") { try EphemeralRoot.remove(EphemeralRoot.directory(root: store.root, id: record.id)) }
         PhaseTrace.mark("ephemeral root removed")
         try stage("remove \(dir)") { try Files.removeTree(dir) }
+        removeAgentBundle(record)
         do {
             if !HookKind.poststop.hooks(in: record.hooks).isEmpty {
                 try runHooks(.poststop, of: record.hooks, state: try stateJSON(record, status: .stopped),

@@ -83,10 +83,23 @@ extension ContainerRuntime {
             restore = try FileDescriptor.open("/proc/self/ns/pid", O_RDONLY)
             try stage("join pid namespace \(pidPath)") { try Namespaces.join(pidNamespace, kind: .pid, path: pidPath) }
         }
-        let pid = try Processes.fork()
+        // Born in the container's v2 cgroup where the kernel can (the directory with
+        // cgroup.procs and no v1 `tasks` file); if it cannot be opened, the child joins
+        // it and reports what failed.
+        let v2Path = record.cgroupPaths.first { !Files.exists($0 + "/tasks") && Files.exists($0 + "/cgroup.procs") }
+        let v2Directory = v2Path.flatMap { try? FileDescriptor.open($0, O_RDONLY | O_DIRECTORY) }
+        defer { v2Directory?.close() }
+        var bornInV2 = false
+        let pid: Int32
+        if let v2Directory, let forked = try Processes.fork(intoCgroup: v2Directory) {
+            pid = forked
+            bornInV2 = true
+        } else {
+            pid = try Processes.fork()
+        }
         if pid == 0 {
             parentEnd.close()
-            child.run()
+            child.run(bornIn: bornInV2 ? v2Path : nil)
         }
         if let restore { try Namespaces.join(restore, kind: .pid, path: "/proc/self/ns/pid") }
         childEnd.close()

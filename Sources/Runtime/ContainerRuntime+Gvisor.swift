@@ -53,7 +53,7 @@ extension ContainerRuntime {
         if options.noPivot { throw RuntimeError("--no-pivot: not supported by the gvisor backend (runsc never pivots on the host)") }
         try GvisorPreflight.checkExecutable(process, rootfs: bundle.rootfs, mounts: spec.mounts ?? [])
         let treatment: SandboxTreatment?
-        do { treatment = try sandboxTreatment?(spec) } catch { throw RuntimeError("\(error)") }
+        do { treatment = try sandboxTreatment?(spec, id) } catch { throw RuntimeError("\(error)") }
         let executable = try RunscProcess.locate(configured: config?.runsc)
         let egress = !(treatment?.networkAllow ?? "").isEmpty
         let lock = try store.makeContainerDirectory(id)
@@ -133,7 +133,8 @@ extension ContainerRuntime {
                 throw RunscError.message(verb: verb, id: id,
                                          runscText: RunscLog.lastError(path: createLog) ?? "exit status \(status.shellCode)")
             }
-            record = try adoptSandbox(record, pidFile: options.pidFile, treatment: treatment)
+            record = try adoptSandbox(record, pidFile: options.pidFile, treatment: treatment,
+                                 callerReapsInit: mode == .runForeground)
             try store.save(record)
             // The sandbox is made and its process waits for start: where runc runs them.
             if hostHooks {
@@ -148,13 +149,14 @@ extension ContainerRuntime {
             }
             return 0
         } catch {
+            // The warden first: a failed create has no exit to record.
+            if let warden = record.liveWardenPid { _ = Glibc.kill(warden, SIGKILL); _ = Processes.waitForExit(warden, timeout: 2) }
             if runscMade {
                 _ = try? runsc(record, ["delete", "--force", id]).capture()
                 GvisorCgroups.removeAfterFailedCreate(
                     cgroupsPath: treatment != nil ? GvisorSandboxBundle.sandboxCgroupsPath(spec, id: id) : spec.linux?.cgroupsPath,
                     id: id)
             }
-            if let warden = record.liveWardenPid { _ = Glibc.kill(warden, SIGKILL) }
             try? EphemeralRoot.remove(EphemeralRoot.directory(root: store.root, id: id))
             try? Files.removeTree(dir)
             throw error
@@ -164,7 +166,8 @@ extension ContainerRuntime {
     /// After runsc made the sandbox: its pid (runsc's pid file: the sandbox process,
     /// which engines treat as the container's init), the caller's pid file, and for a
     /// sandbox the egress listener and the warden.
-    private func adoptSandbox(_ record: ContainerRecord, pidFile: String?, treatment: SandboxTreatment?) throws -> ContainerRecord {
+    private func adoptSandbox(_ record: ContainerRecord, pidFile: String?, treatment: SandboxTreatment?,
+                              callerReapsInit: Bool) throws -> ContainerRecord {
         var record = record
         let dir = store.directory(of: record.id)
         let text = (try? Files.readString(dir + "/runsc.pid")) ?? ""
@@ -198,12 +201,17 @@ extension ContainerRuntime {
             // The warden watches the sandbox process: it ends when the container's init
             // does (runsc stops a sandbox whose root container exited), and killing its
             // cgroup ends the sandbox and the gofer together.
-            let wardenPid = try WardenLauncher.spawn(warden, stateDirectory: dir, initPid: pid,
-                                                     timeoutSeconds: treatment.timeoutSeconds,
-                                                     cgroupPaths: record.cgroupPaths, egress: egress)
+            // Unless this process waits for the sandbox (foreground run), the warden
+            // records its exit; it listens before `runsc start` can run the command.
+            let started = try WardenLauncher.spawn(warden, stateDirectory: dir, initPid: pid,
+                                                   timeoutSeconds: treatment.timeoutSeconds,
+                                                   cgroupPaths: record.cgroupPaths, egress: egress,
+                                                   audit: treatment.wardenAudit(id: record.id, callerReapsInit: callerReapsInit),
+                                                   owner: callerReapsInit ? getpid() : nil)
             egress?.sockets.close()
-            record.wardenPid = wardenPid
-            record.wardenStartTime = Processes.startTime(of: wardenPid) ?? 0
+            started.waitUntilReady()
+            record.wardenPid = started.pid
+            record.wardenStartTime = Processes.startTime(of: started.pid) ?? 0
         }
         return record
     }
@@ -243,6 +251,7 @@ extension ContainerRuntime {
         if let warden = record.liveWardenPid { _ = Processes.waitForExit(warden, timeout: 2) }
         try stage("remove the ephemeral root") { try EphemeralRoot.remove(EphemeralRoot.directory(root: store.root, id: record.id)) }
         try stage("remove \(store.directory(of: record.id))") { try Files.removeTree(store.directory(of: record.id)) }
+        removeAgentBundle(record)
         do {
             try runHooks(.poststop, of: record.hooks, state: try stateJSON(record, status: .stopped),
                          annotations: record.annotations, id: record.id)

@@ -83,7 +83,7 @@ extension ContainerRuntime {
         }())
         let current = (try? store.load(record.id)) ?? record
         reapSandboxOrphans(sparing: current.liveWardenPid)
-        if let beforeDelete { beforeDelete(current) } else { recordEnd(current) }
+        if let beforeDelete { beforeDelete(current) } else { recordEnd(current, exitRecorded: true) }
         do {
             try destroyGvisor(current)
             recordAudit(record.annotations, record.id, "delete", [:])

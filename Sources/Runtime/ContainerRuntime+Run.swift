@@ -46,7 +46,10 @@ extension ContainerRuntime {
         if bundle.spec.process?.terminal ?? false, options.consoleSocket == nil {
             consoleEnds = try Sockets.seqpacketPair()
         }
-        let created = try createContainer(id: id, bundle: bundle, options: options, consoleSocketFD: consoleEnds?.1)
+        // We reap the init and record its exit: the warden need not watch for it.
+        var foreground = options
+        foreground.callerReapsInit = true
+        let created = try createContainer(id: id, bundle: bundle, options: foreground, consoleSocketFD: consoleEnds?.1)
         consoleEnds?.1.close()
         recordCreate(created.record)
         var proxy: TerminalProxy?
@@ -82,7 +85,7 @@ extension ContainerRuntime {
             // The record as create finished it (the warden's pid is in the saved copy).
             beforeDelete((try? store.load(id)) ?? created.record)
         } else {
-            recordEnd((try? store.load(id)) ?? created.record)
+            recordEnd((try? store.load(id)) ?? created.record, exitRecorded: true)
         }
         // The init is gone: remove what is left (state, hooks, and any process that
         // outlived it: none can when the container had its own pid namespace).

@@ -11,7 +11,7 @@ public final class ContainerRuntime {
     /// What `create` does beyond the spec for a sandbox: the caller (the CLI, through
     /// the Agent layer) reads the policy annotation and answers; nil for a plain
     /// container. The runtime itself knows nothing of policies.
-    public var sandboxTreatment: ((Spec) throws -> SandboxTreatment?)?
+    public var sandboxTreatment: ((Spec, String) throws -> SandboxTreatment?)?
     /// Called by a foreground `run` for each child it reaps that is not the init (the
     /// sandbox's warden is one: `agent run` stops the sandbox when it dies).
     public var otherChildExited: ((Int32) -> Void)?
@@ -44,6 +44,9 @@ public struct CreateOptions: Sendable, Equatable {
     public var noPivot: Bool
     public var noNewKeyring: Bool
     public var preserveFds: Int
+    /// Set by foreground `run`, which reaps the init itself and records its exit: a
+    /// sandbox's warden then need not watch for it (WardenLauncher, ExitStatusWatch).
+    var callerReapsInit = false
 
     public init(bundle: String, pidFile: String? = nil, consoleSocket: String? = nil,
                 noPivot: Bool = false, noNewKeyring: Bool = false, preserveFds: Int = 0) {

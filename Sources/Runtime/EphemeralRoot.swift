@@ -26,6 +26,11 @@ public struct SandboxTreatment: Sendable, Equatable {
     public var egressIdleTimeout: Double?
     /// Proxies the sandbox is told about, capture of every connection, or both.
     public var egressMode: EgressMode = .both
+    /// The sandbox's audit log and its HMAC key file: the warden appends its records
+    /// there (egress decisions as they are made, the exit when the runtime is not the
+    /// init's parent). Nil: the warden writes none.
+    public var auditLog: String?
+    public var auditKey: String?
 
     public init(diskBytes: UInt64, timeoutSeconds: Double? = nil, warden: String? = nil,
                 networkAllow: String? = nil, egressHosts: String? = nil,
@@ -40,6 +45,13 @@ public struct SandboxTreatment: Sendable, Equatable {
         self.egressMaxBytes = egressMaxBytes
         self.egressIdleTimeout = egressIdleTimeout
         self.egressMode = egressMode
+    }
+}
+
+extension SandboxTreatment {
+    /// What the warden of sandbox `id` writes to its audit log; nil without a log.
+    func wardenAudit(id: String, callerReapsInit: Bool) -> WardenLauncher.Audit? {
+        auditLog.map { WardenLauncher.Audit(log: $0, key: auditKey, id: id, recordExit: !callerReapsInit) }
     }
 }
 

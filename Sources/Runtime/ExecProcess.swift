@@ -24,23 +24,35 @@ struct ExecProcess {
     /// The container's seccomp filter, compiled by the runtime.
     let seccomp: SeccompProgram?
 
-    func run() -> Never {
+    /// `bornIn`: the cgroup directory the process was forked into (clone3
+    /// CLONE_INTO_CGROUP), which it need not join.
+    func run(bornIn: String? = nil) -> Never {
         do {
-            try setUp()
+            try setUp(bornIn: bornIn)
         } catch {
             try? channel.send(.failure("\(error)"))
             _exit(1)
         }
     }
 
-    private func setUp() throws -> Never {
+    private func setUp(bornIn: String?) throws -> Never {
         // Not dumpable until the exec: the container's processes see this one as soon
         // as it is forked into their pid namespace, and must not reach the host's
         // binary through /proc/<this>/exe (CVE-2019-5736). execve resets it.
         try stage("prctl(PR_SET_DUMPABLE, 0)") { try ProcessControl.setDumpable(false) }
+        // A v1 hierarchy is joined by moving this (only) thread: "0" to `tasks`, which
+        // takes no global lock; a v2 one by pid, unless the fork put us there already
+        // (see ContainerRuntime.createContainer: a move by pid waits for an RCU grace
+        // period).
         let me = String(getpid())
-        for path in cgroupPaths {
-            try stage("join cgroup \(path)") { try Files.write(path + "/cgroup.procs", me, flags: O_WRONLY) }
+        for path in cgroupPaths where path != bornIn {
+            try stage("join cgroup \(path)") {
+                if Files.exists(path + "/tasks") {
+                    try Files.write(path + "/tasks", "0", flags: O_WRONLY)
+                } else {
+                    try Files.write(path + "/cgroup.procs", me, flags: O_WRONLY)
+                }
+            }
         }
         let order: [NamespaceKind] = [.user, .ipc, .uts, .network, .cgroup, .mount]
         for kind in order {

@@ -11,6 +11,8 @@ struct RootfsSetup {
     let spec: Spec
     let rootfs: String
     let bundle: String
+    /// sysfs mounts wait for the network namespace the runtime makes (see deferredMounts).
+    var sysfsWaits = false
     /// In a user namespace devices cannot be created (mknod): they are bind-mounted.
     let userNamespace: Bool
     let newCgroupNamespace: Bool
@@ -22,7 +24,9 @@ struct RootfsSetup {
 
     /// Mounts everything under the rootfs, before pivot_root. `beforeCgroupMount`
     /// runs before the first "cgroup" mount (it must see the container's cgroups).
-    func prepare(beforeCgroupMount: () throws -> Void) throws {
+    /// `beforeSysfsMount` runs before each "sysfs" mount (sysfs shows the network
+    /// namespace of whoever mounts it).
+    func prepare(beforeSysfsMount: () throws -> Void = {}, beforeCgroupMount: () throws -> Void) throws {
         // Keep the container's mount events from reaching the host: "/" becomes
         // rslave (or what rootfsPropagation asks for), as runc does.
         let propagation = MountOptions.rootPropagation(spec.linux?.rootfsPropagation)
@@ -34,20 +38,23 @@ struct RootfsSetup {
             try Mounts.mount(source: rootfs, target: rootfs, type: "bind", flags: [.bind, .recursive])
         }
         // A cgroup mount needs the runtime to have made the container's cgroups, which
-        // takes it milliseconds (a cgroup mkdir per hierarchy). Cgroup mounts that
-        // nothing else depends on are done last, after the devices, so that the wait
-        // overlaps with the rest of the set-up; the others keep their place.
-        let deferred = Set(mounts.indices.filter { canDefer($0) })
-        for (index, mount) in mounts.enumerated() where !deferred.contains(index) {
+        // takes it milliseconds (a cgroup mkdir per hierarchy), and a sysfs mount may
+        // need the network namespace the runtime is making. Such mounts that nothing
+        // else depends on are done last, after the devices, so that the waits overlap
+        // with the rest of the set-up; the others keep their place.
+        let deferred = deferredMounts()
+        for (index, mount) in mounts.enumerated() where !deferred[index] {
             if mount.type == "cgroup" { try beforeCgroupMount() }
+            if mount.type == "sysfs" { try beforeSysfsMount() }
             try stage("mount mounts[\(index)] \(mount.destination)") { try self.mount(mount) }
         }
         if needsDeviceSetup {
             let devices = DeviceSetup(rootfs: rootfs, devices: spec.linux?.devices ?? [], bindFromHost: userNamespace)
             try stage("create devices") { try devices.create() }
         }
-        for index in deferred.sorted() {
-            try beforeCgroupMount()
+        for index in mounts.indices where deferred[index] {
+            if mounts[index].type == "cgroup" { try beforeCgroupMount() }
+            if mounts[index].type == "sysfs" { try beforeSysfsMount() }
             try stage("mount mounts[\(index)] \(mounts[index].destination)") { try self.mount(mounts[index]) }
         }
         // The working directory exists before the user's program runs (runc creates it too).
@@ -55,18 +62,32 @@ struct RootfsSetup {
         try stage("create cwd \(cwd)") { try Files.makeDirectories(try SecureJoin.resolve(cwd, in: rootfs)) }
     }
 
-    /// A cgroup mount may move to the end when no later mount lies under it or over
-    /// it (the order of such a pair is visible) and it is not under /dev (which the
-    /// device set-up fills).
-    func canDefer(_ index: Int) -> Bool {
-        guard mounts[index].type == "cgroup" else { return false }
-        let dest = Bundle.normalize(mounts[index].destination)
-        if dest == "/dev" || dest.hasPrefix("/dev/") { return false }
-        for later in mounts[(index + 1)...] {
-            let other = Bundle.normalize(later.destination)
-            if other == dest || other.hasPrefix(dest + "/") || dest.hasPrefix(other + "/") || other == "/" { return false }
+    /// Mounts that wait for something the runtime is making: cgroup mounts (the
+    /// container's cgroup directories) and, when the runtime makes the network
+    /// namespace (`sysfsWaits`), sysfs mounts (sysfs shows its mounter's network).
+    var waitingTypes: [String] { sysfsWaits ? ["cgroup", "sysfs"] : ["cgroup"] }
+
+    /// The mounts that move to the end, in their own order, so that the waits overlap
+    /// with the rest of the set-up: each of `waitingTypes` not under /dev (which the
+    /// device set-up fills) with no later mount that stays in place lying under it or
+    /// over it (the order of such a pair is visible). Later mounts are decided first,
+    /// so sysfs at /sys moves together with a cgroup mount under it. Without a user
+    /// namespace devices are nodes, not mounts, so the mount table keeps runc's order.
+    /// (A flag per mount, not a Set<Int>: the first Set of a type costs a scan of
+    /// the binary's conformance records, and this runs in the init.)
+    func deferredMounts() -> [Bool] {
+        var deferred = [Bool](repeating: false, count: mounts.count)
+        for index in mounts.indices.reversed() where waitingTypes.contains(mounts[index].type ?? "") {
+            let dest = Bundle.normalize(mounts[index].destination)
+            if dest == "/dev" || dest.hasPrefix("/dev/") { continue }
+            let clash = mounts.indices[(index + 1)...].contains { later in
+                guard !deferred[later] else { return false }
+                let other = Bundle.normalize(mounts[later].destination)
+                return other == dest || other.hasPrefix(dest + "/") || dest.hasPrefix(other + "/") || other == "/"
+            }
+            deferred[index] = !clash
         }
-        return true
+        return deferred
     }
 
     /// runc sets /dev up unless it is bind-mounted from the host.

@@ -31,6 +31,11 @@ enum SyncMessage: Equatable {
     /// either way: a failure, as the one-line message the user will see.
     case failure(String)
 
+    /// runtime -> init, with a descriptor (SCM_RIGHTS) rather than as a message: the
+    /// network namespace the runtime made for it (NamespacePlan.networkFromRuntime),
+    /// always the first thing sent.
+    static let networkNamespaceTag: UInt8 = 11
+
     func encoded() -> [UInt8] {
         switch self {
         case .needIDMaps: return [1]

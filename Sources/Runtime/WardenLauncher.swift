@@ -32,12 +32,52 @@ enum WardenLauncher {
         var idleTimeout: Double?
     }
 
+    /// Where the warden writes its audit records (egress decisions as they are made;
+    /// with `recordExit`, the init's exit status).
+    struct Audit {
+        var log: String
+        var key: String?
+        var id: String
+        /// The runtime is not the init's parent (an engine's create, `run --detach`):
+        /// the warden learns the exit status (taskstats) and records it.
+        var recordExit: Bool
+    }
+
+    /// A started warden. `ready`: the read end of a pipe the warden writes one byte to
+    /// (or closes, dying) once it listens for the init's exit; `waitUntilReady` reads it.
+    struct Started {
+        var pid: Int32
+        var ready: FileDescriptor?
+
+        /// Waits (at most `timeout` seconds) for the warden to listen for the init's
+        /// exit, so that the exit cannot come first: called at the end of `create`, so
+        /// the warden's start-up overlaps with the init's set-up.
+        func waitUntilReady(timeout: Double = 5) {
+            guard let ready else { return }
+            var fds = [pollfd(fd: ready.rawValue, events: Int16(POLLIN), revents: 0)]
+            while poll(&fds, 1, Int32(timeout * 1000)) < 0 && errno == EINTR {}
+            ready.close()
+        }
+    }
+
     static func spawn(_ executable: String, stateDirectory: String, initPid: Int32,
-                      timeoutSeconds: Double?, cgroupPaths: [String], egress: Egress? = nil) throws -> Int32 {
+                      timeoutSeconds: Double?, cgroupPaths: [String], egress: Egress? = nil,
+                      audit: Audit? = nil, owner: Int32? = nil) throws -> Started {
         var args = [executable, "--state-dir", stateDirectory, "--pid", String(initPid)]
+        if let owner { args += ["--owner", String(owner)] }
         if let t = timeoutSeconds { args += ["--timeout", String(t)] }
         for p in cgroupPaths { args += ["--cgroup", p] }
-        let inherited = egress?.sockets.all.map(\.rawValue) ?? []
+        var readyEnds: (FileDescriptor, FileDescriptor)?
+        if let audit {
+            args += ["--audit", audit.log, "--audit-id", audit.id]
+            if let key = audit.key { args += ["--audit-key", key] }
+            if audit.recordExit {
+                let ends = try FileDescriptor.pipe()
+                readyEnds = ends
+                args += ["--record-exit", "--ready-fd", String(ends.1.rawValue)]
+            }
+        }
+        let inherited = (egress?.sockets.all.map(\.rawValue) ?? []) + (readyEnds.map { [$0.1.rawValue] } ?? [])
         if let egress {
             let s = egress.sockets
             if let fd = s.proxy { args += ["--egress-fd", String(fd.rawValue)] }
@@ -78,13 +118,15 @@ enum WardenLauncher {
             _exit(127)
         }
         errorWrite.close()
+        readyEnds?.1.close()
         defer { errorRead.close() }
         let bytes = (try? errorRead.read(upTo: 4)) ?? []
         if bytes.count == 4 {
             _ = try? Processes.wait(pid)
+            readyEnds?.0.close()
             let code = bytes.withUnsafeBytes { $0.load(as: Int32.self) }
             throw RuntimeError("warden \(executable): \(SystemError.message(for: code))")
         }
-        return pid
+        return Started(pid: pid, ready: readyEnds?.0)
     }
 }

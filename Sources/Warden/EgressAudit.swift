@@ -32,16 +32,22 @@ struct EgressRecord {
     static func quote(_ text: String) -> String { FlatJSONWriter.quoted(text) }
 }
 
-/// Appends egress records. Writes are small O_APPEND writes on the proxy's one event
-/// loop thread: a record is one write(2), whole, in order.
+/// Appends egress records: to `<state dir>/egress.jsonl` at once (small O_APPEND
+/// writes on the proxy's one event loop thread: a record is one write(2), whole, in
+/// order; `agent run`'s summary reads it), and to the sandbox's audit log through the
+/// AuditAppender (off the event loop, capped).
 final class EgressAuditLog: @unchecked Sendable {
     let file: FileDescriptor?
+    let appender: AuditAppender?
 
-    init(path: String?) throws {
+    init(path: String?, appender: AuditAppender? = nil) throws {
         file = try path.map { try FileDescriptor.open($0, O_WRONLY | O_CREAT | O_APPEND, mode: 0o600) }
+        self.appender = appender
     }
 
     func append(_ record: EgressRecord) {
-        try? file?.write(record.jsonLine)
+        let line = record.jsonLine
+        try? file?.write(line)
+        appender?.recordDecision(String(line.dropLast()))
     }
 }

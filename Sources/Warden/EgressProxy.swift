@@ -32,6 +32,8 @@ public final class EgressProxy {
         public var dnsSocket: Int32?
         /// Where every decision is recorded, one JSON line each.
         public var auditPath: String?
+        /// The sandbox's audit log, where every decision goes too (nil: not there).
+        var auditAppender: AuditAppender?
         /// Client connections served at once; more are refused with 503.
         public var maximumConnections: Int
         /// Bytes each way over all connections; a connection that crosses it is cut.
@@ -63,7 +65,7 @@ public final class EgressProxy {
     /// warden reads are blocked: the event loop thread inherits the mask.
     public static func start(_ configuration: Configuration) throws -> EgressProxy {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let shared = EgressShared(configuration: configuration, audit: try EgressAuditLog(path: configuration.auditPath))
+        let shared = EgressShared(configuration: configuration, audit: try EgressAuditLog(path: configuration.auditPath, appender: configuration.auditAppender))
         var channels: [Channel] = []
         do {
             if let fd = configuration.listener {

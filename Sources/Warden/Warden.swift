@@ -2,6 +2,7 @@ import Cgroups
 import CLinux
 import Egress
 import Linux
+import OCI
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -18,6 +19,10 @@ import Glibc
 /// - SIGTERM, SIGINT, SIGHUP: the emergency stop, the same cgroup-wide SIGKILL.
 /// - The init's exit ends the watch: the report (why it ended, OOM kills, forks
 ///   refused at the pids limit) goes to `<state dir>/warden.json`, then it exits.
+/// - With `--audit`, every egress decision goes to the sandbox's audit log as it is
+///   made (AuditAppender); with `--record-exit` (the runtime is not the init's
+///   parent: an engine ran the sandbox detached) so does the init's exit status, which
+///   the warden learns through taskstats (ExitStatusWatch).
 public struct Warden {
     public struct Configuration: Equatable {
         public var stateDirectory: String
@@ -38,6 +43,17 @@ public struct Warden {
         public var egressMaximumBytes: UInt64?
         public var egressMaximumConnections: Int?
         public var egressIdleTimeout: Double?
+        /// The sandbox's audit log (path, key file, id); nil: the warden writes none.
+        public var audit: AuditDestination?
+        /// Record the init's exit in the audit log (taskstats): the runtime is not its
+        /// parent and cannot.
+        public var recordExit = false
+        /// Written to (one byte) and closed once the exit watch is registered, before
+        /// the init can run the sandbox's command (`create` waits for it).
+        public var readyFD: Int32?
+        /// The process that runs the sandbox in the foreground (`agent run`, `run`):
+        /// if it dies first, the sandbox is abandoned (see Reason.abandoned).
+        public var ownerPid: Int32?
 
         public init(stateDirectory: String, initPid: Int32, timeoutSeconds: Double?, cgroupPaths: [String]) {
             self.stateDirectory = stateDirectory
@@ -48,13 +64,17 @@ public struct Warden {
 
         /// `--state-dir DIR --pid PID [--timeout SECONDS] [--cgroup PATH]...
         ///  [--egress-fd FD] [--socks-fd FD] [--capture-fd FD]... [--dns-fd FD]
-        ///  [--egress-allow LIST [--egress-hosts FILE] [--egress-max-bytes N]]`
+        ///  [--egress-allow LIST [--egress-hosts FILE] [--egress-max-bytes N]]
+        ///  [--audit FILE --audit-id ID [--audit-key FILE] [--record-exit]] [--ready-fd FD]
+        ///  [--owner PID]`
         /// The allowlist goes with any of the descriptors, and only with them.
         public init(arguments: [String]) throws {
             var dir: String?, pid: Int32?, timeout: Double?, cgroups: [String] = []
             var egressFD: Int32?, egressAllow: String?, egressHosts: String?, egressBytes: UInt64?
             var egressConnections: Int?, egressIdle: Double?
             var socksFD: Int32?, captureFDs: [Int32] = [], dnsFD: Int32?
+            var auditPath: String?, auditID: String?, auditKey: String?, recordExit = false, readyFD: Int32?
+            var owner: Int32?
             var i = 0
             func value() throws -> String {
                 i += 1
@@ -96,6 +116,15 @@ public struct Warden {
                     let text = try value()
                     guard let t = Double(text), t > 0 else { throw WardenError("--egress-idle-timeout: \"\(text)\" is not a positive number of seconds") }
                     egressIdle = t
+                case "--audit": auditPath = try value()
+                case "--audit-id": auditID = try value()
+                case "--audit-key": auditKey = try value()
+                case "--record-exit": recordExit = true
+                case "--ready-fd": readyFD = try descriptor()
+                case "--owner":
+                    let text = try value()
+                    guard let p = Int32(text), p > 0 else { throw WardenError("--owner: \"\(text)\" is not a process id") }
+                    owner = p
                 default: throw WardenError("unknown argument \"\(arguments[i])\"")
                 }
                 i += 1
@@ -116,6 +145,16 @@ public struct Warden {
             egressMaximumBytes = egressBytes
             egressMaximumConnections = egressConnections
             egressIdleTimeout = egressIdle
+            if let auditPath {
+                guard !auditPath.isEmpty else { throw WardenError("--audit: an empty path") }
+                guard let auditID, !auditID.isEmpty else { throw WardenError("--audit-id is required with --audit") }
+                audit = AuditDestination(path: auditPath, key: auditKey, id: auditID)
+            } else if auditID != nil || auditKey != nil || recordExit {
+                throw WardenError("\(auditID != nil ? "--audit-id" : auditKey != nil ? "--audit-key" : "--record-exit") needs --audit")
+            }
+            self.recordExit = recordExit
+            self.readyFD = readyFD
+            self.ownerPid = owner
         }
     }
 
@@ -127,6 +166,11 @@ public struct Warden {
         case timeout
         /// SIGTERM (or INT, HUP): the emergency stop.
         case stopped
+        /// The process that ran it in the foreground died first (a SIGKILL, an OOM
+        /// kill of `agent run`): nobody is left to end it, read its change set or
+        /// remove it. Fail closed, as when the warden itself dies: stop it, and hand
+        /// its removal to `safehouse delete --force` (Abandonment).
+        case abandoned
     }
 
     public let configuration: Configuration
@@ -140,24 +184,71 @@ public struct Warden {
         let signals = [SIGUSR1, SIGTERM, SIGINT, SIGHUP]
         Signals.block(signals)
         let signalFD = try Signals.descriptor(for: signals)
+        let appender = configuration.audit.map { AuditAppender($0) }
+        // Registered before `create` returns (the ready byte), so before the init can
+        // run the sandbox's command: its exit record cannot come before we listen.
+        var exitWatch: ExitStatusWatch?
+        var exitProblem: String?
+        if configuration.recordExit {
+            do { exitWatch = try ExitStatusWatch(pid: configuration.initPid) } catch { exitProblem = "\(error)" }
+        }
+        if let ready = configuration.readyFD {
+            var byte: UInt8 = 1
+            _ = Glibc.write(ready, &byte, 1)
+            close(ready)
+        }
         // The proxy's event loop thread starts after the mask is set, so it inherits it.
-        let proxy = try startEgressProxy()
+        let proxy = try startEgressProxy(appender: appender)
         defer { _ = proxy }
         let pidFD = sh_pidfd_open(configuration.initPid)
         let cgroups = CgroupManager(recordedPaths: configuration.cgroupPaths)
         var reason: Reason?
         var deadline: Double?
+        // An owner already gone (pidfd_open: ESRCH) is seen at the first poll.
+        var ownerFD: Int32 = configuration.ownerPid.map { sh_pidfd_open($0) } ?? -1
+        var ownerGone = configuration.ownerPid != nil && ownerFD < 0
+        defer { if ownerFD >= 0 { close(ownerFD) } }
+        // Every exit on the host reaches the exit watch's socket. Waking for each would
+        // cost a busy host one wake-up per exit per sandbox: after a drain the socket
+        // is left out of poll for `ExitStatusWatch.drainInterval`, so a warden wakes at
+        // most 10 times a second for other tasks' exits (none on an idle host), and the
+        // queue holds what comes in between. The init's own exit is seen by its pidfd.
+        var watchRearm: Double?
         if pidFD >= 0 {
             while true {
+                let now = Self.now()
+                if let r = watchRearm, r <= now { watchRearm = nil }
+                let watched = watchRearm == nil ? exitWatch?.socket.rawValue ?? -1 : -1
+                if ownerGone {
+                    ownerGone = false
+                    reason = reason ?? .abandoned
+                    deadline = nil
+                    cgroups.killAll()
+                }
                 var fds = [pollfd(fd: pidFD, events: Int16(POLLIN), revents: 0),
-                           pollfd(fd: signalFD.rawValue, events: Int16(POLLIN), revents: 0)]
-                let wait = deadline.map { Int32(max(0, ($0 - Self.now()) * 1000).rounded(.up)) } ?? -1
-                let n = poll(&fds, 2, wait)
+                           pollfd(fd: signalFD.rawValue, events: Int16(POLLIN), revents: 0),
+                           pollfd(fd: watched, events: Int16(POLLIN), revents: 0),
+                           pollfd(fd: ownerFD, events: Int16(POLLIN), revents: 0)]
+                let wake = [deadline, watchRearm].compactMap { $0 }.min()
+                let wait = wake.map { Int32(max(0, ($0 - now) * 1000).rounded(.up)) } ?? -1
+                let n = poll(&fds, 4, wait)
                 if n < 0 { if errno == EINTR { continue }; break }
-                if n == 0, deadline != nil {
+                if let d = deadline, Self.now() >= d {
                     reason = reason ?? .timeout
                     deadline = nil
                     cgroups.killAll()
+                    continue
+                }
+                if n == 0 { continue }
+                // Other tasks' exits: read and dropped, so the queue never overflows.
+                if fds[2].revents != 0 {
+                    exitWatch?.drain()
+                    watchRearm = Self.now() + ExitStatusWatch.drainInterval
+                }
+                if fds[3].revents != 0 {
+                    close(ownerFD)
+                    ownerFD = -1
+                    ownerGone = true
                     continue
                 }
                 // Signals before the exit: a stop that killed the init is a stop.
@@ -177,7 +268,23 @@ public struct Warden {
             close(pidFD)
         }
         let final = reason ?? .exited
-        try writeReport(final, cgroups: cgroups, dnsSuspicious: proxy?.dnsSuspiciousCount())
+        // The init's record was queued before its pidfd became readable (taskstats_exit
+        // precedes exit_notify in do_exit): it is here now, or was lost.
+        var exit: ExitStatus?
+        if configuration.recordExit {
+            if let exitWatch {
+                if exitWatch.drain() { exit = exitWatch.status } else { exitProblem = exitWatch.missingReason }
+            }
+            let details = exit?.auditDetails
+                ?? "{\"error\":\(FlatJSONWriter.quoted("exit status unknown: " + (exitProblem ?? "no record")))}"
+            appender?.record(kind: "exit", details: details)
+        }
+        let failure = appender?.finish()
+        try writeReport(final, cgroups: cgroups, dnsSuspicious: proxy?.dnsSuspiciousCount(),
+                        exit: exit, exitUnknown: exit == nil ? exitProblem : nil,
+                        exitRecorded: configuration.recordExit && appender != nil && failure == nil,
+                        egressDropped: appender?.dropped ?? 0, auditFailure: failure)
+        if final == .abandoned { Abandonment.removeSandbox(stateDirectory: configuration.stateDirectory) }
         return final
     }
 
@@ -185,7 +292,7 @@ public struct Warden {
 
     /// The egress proxy, when the sandbox has an allowlist; nil otherwise (no thread,
     /// no NIO memory). It lives until this process exits, which is when the init has.
-    func startEgressProxy() throws -> EgressProxy? {
+    func startEgressProxy(appender: AuditAppender? = nil) throws -> EgressProxy? {
         guard let allow = configuration.egressAllow else { return nil }
         let allowlist: Allowlist
         do { allowlist = try Allowlist(annotation: allow) } catch { throw WardenError("\(error)") }
@@ -194,22 +301,37 @@ public struct Warden {
             let bytes = try FileDescriptor.open(path, O_RDONLY).readAll(path: path)
             hosts = HostsMapping(text: String(decoding: bytes, as: UTF8.self))
         }
-        return try EgressProxy.start(EgressProxy.Configuration(
+        var proxy = EgressProxy.Configuration(
             allowlist: allowlist, hosts: hosts, listener: configuration.egressListener,
             auditPath: configuration.stateDirectory + "/" + Self.egressAuditName,
             maximumConnections: configuration.egressMaximumConnections ?? 256,
             maximumBytes: configuration.egressMaximumBytes,
             idleTimeout: configuration.egressIdleTimeout ?? 300, socksListener: configuration.socksListener,
-            captureListeners: configuration.captureListeners, dnsSocket: configuration.dnsSocket))
+            captureListeners: configuration.captureListeners, dnsSocket: configuration.dnsSocket)
+        proxy.auditAppender = appender
+        return try EgressProxy.start(proxy)
     }
 
-    func writeReport(_ reason: Reason, cgroups: CgroupManager, dnsSuspicious: Int? = nil) throws {
+    func writeReport(_ reason: Reason, cgroups: CgroupManager, dnsSuspicious: Int? = nil,
+                     exit: ExitStatus? = nil, exitUnknown: String? = nil, exitRecorded: Bool = false,
+                     egressDropped: Int = 0, auditFailure: String? = nil) throws {
         var text = "{\"reason\":\"\(reason.rawValue)\""
         text += ",\"oomKills\":\(cgroups.oomEventCount())"
         text += ",\"pidsLimitHits\":\(cgroups.pidsLimitHits())"
         if let t = configuration.timeoutSeconds { text += ",\"timeoutMilliseconds\":\(UInt64(t * 1000))" }
         // DNS queries refused as exfiltration-shaped (transparent egress only).
         if let n = dnsSuspicious { text += ",\"dnsSuspicious\":\(n)" }
+        // The init's exit as taskstats told it (--record-exit), and whether the `exit`
+        // audit record is written: `delete` writes it only when the warden did not.
+        switch exit {
+        case .exited(let code)?: text += ",\"exitCode\":\(code)"
+        case .signaled(let signal)?: text += ",\"exitCode\":\(128 + signal),\"exitSignal\":\(signal)"
+        case nil: break
+        }
+        if let exitUnknown { text += ",\"exitUnknown\":\(FlatJSONWriter.quoted(exitUnknown))" }
+        if exitRecorded { text += ",\"exitRecorded\":true" }
+        if egressDropped > 0 { text += ",\"egressDropped\":\(egressDropped)" }
+        if let auditFailure { text += ",\"auditFailure\":\(FlatJSONWriter.quoted(auditFailure))" }
         text += "}\n"
         try Files.writeAtomically(configuration.stateDirectory + "/" + Self.reportName, Array(text.utf8), mode: 0o644)
     }

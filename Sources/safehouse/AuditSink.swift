@@ -40,14 +40,21 @@ enum AuditSink {
         var d = details()
         // Requests say who asked; what merely happened (exit, limits, changes) does not.
         if !observed.contains(kind) { d["by"] = .json(requester()) }
+        let (path, key) = destination(annotations, id, policyName: policyName)
+        return Entry(path: path, key: key, id: id, kind: kind, details: render(d))
+    }
+
+    /// The log (and HMAC key file) of sandbox `id`: the annotations', else the policy's
+    /// when an engine set only io.safehouse.policy (a spec from `agent spec` carries
+    /// them, and the disk limit, in annotations), else /var/log/safehouse/ID.audit.jsonl.
+    /// The warden is given the same (SandboxTreatment.auditLog).
+    static func destination(_ annotations: [String: String], _ id: String, policyName: String) -> (path: String, key: String?) {
         var path = annotations[SandboxAnnotation.audit], key = annotations[SandboxAnnotation.auditKey]
-        // An engine that set only io.safehouse.policy: the log is the policy's (a spec
-        // from `agent spec` carries it, and the disk limit, in annotations).
         if path == nil, annotations[SandboxAnnotation.disk] == nil, let policy = try? Profiles.resolve(policyName) {
             path = policy.audit
             key = key ?? policy.auditKey
         }
-        return Entry(path: path ?? "/var/log/safehouse/\(id).audit.jsonl", key: key, id: id, kind: kind, details: render(d))
+        return (path ?? "/var/log/safehouse/\(id).audit.jsonl", key)
     }
 
     /// Appends entries of one sandbox (same log, key and id) with one safehouse-audit run.

@@ -27,34 +27,40 @@ enum FastPath {
     }
 
     private struct Grammar {
-        let valued: Set<String>
-        let flags: Set<String>
+        let valued: [String]
+        let flags: [String]
         let positionals: ClosedRange<Int>
     }
 
-    private static let createValued: Set<String> = ["--bundle", "-b", "--pid-file", "--console-socket", "--preserve-fds"]
-    private static let createFlags: Set<String> = ["--no-pivot", "--no-new-keyring"]
-    private static let globalValued: Set<String> = ["--root", "--log", "--log-format", "--backend"]
-    private static let globalFlags: Set<String> = ["--debug", "--systemd-cgroup"]
+    // Arrays and a switch, not Set<String> and a dictionary: the first Hashable
+    // collection of String a process makes scans every protocol conformance record in
+    // the binary (GlobalArguments has the numbers), and these few names are found as
+    // fast by a linear search.
+    private static let createValued = ["--bundle", "-b", "--pid-file", "--console-socket", "--preserve-fds"]
+    private static let createFlags = ["--no-pivot", "--no-new-keyring"]
+    private static let globalValued = ["--root", "--log", "--log-format", "--backend"]
+    private static let globalFlags = ["--debug", "--systemd-cgroup"]
 
-    private static let grammars: [String: Grammar] = [
-        "create": Grammar(valued: createValued, flags: createFlags, positionals: 1...1),
-        "run": Grammar(valued: createValued, flags: createFlags.union(["--detach", "-d"]), positionals: 1...1),
-        "start": Grammar(valued: [], flags: [], positionals: 1...1),
-        "state": Grammar(valued: [], flags: [], positionals: 1...1),
-        "delete": Grammar(valued: [], flags: ["--force", "-f"], positionals: 1...1),
-        "kill": Grammar(valued: [], flags: ["--all", "-a"], positionals: 1...2),
-    ]
+    private static func grammar(of command: String) -> Grammar? {
+        switch command {
+        case "create": return Grammar(valued: createValued, flags: createFlags, positionals: 1...1)
+        case "run": return Grammar(valued: createValued, flags: createFlags + ["--detach", "-d"], positionals: 1...1)
+        case "start", "state": return Grammar(valued: [], flags: [], positionals: 1...1)
+        case "delete": return Grammar(valued: [], flags: ["--force", "-f"], positionals: 1...1)
+        case "kill": return Grammar(valued: [], flags: ["--all", "-a"], positionals: 1...2)
+        default: return nil
+        }
+    }
 
     /// `agent run`'s options that take a value (all of them do; the command follows --).
-    private static let agentRunValued: Set<String> = [
+    private static let agentRunValued = [
         "--policy", "--rootfs", "--input", "--output", "--timeout", "--id", "--summary",
     ]
 
     /// Parses `args` (without argv[0], globals already moved after the command).
     static func parse(_ args: [String]) -> Invocation? {
         if args.count >= 2, args[0] == "agent", args[1] == "run" { return parseAgentRun(args) }
-        guard let command = args.first, let grammar = grammars[command] else { return nil }
+        guard let command = args.first, let grammar = grammar(of: command) else { return nil }
         var inv = Invocation(command: command)
         var i = 1
         var onlyPositionals = false

@@ -66,13 +66,18 @@ struct GlobalSettings: Equatable {
         runtime.logFormatName = logFormat
         // A spec naming a policy (io.safehouse.policy) gets the sandbox treatment:
         // the ephemeral root and a warden (Sources/Agent/SandboxSpec.swift).
-        runtime.sandboxTreatment = { spec in
+        runtime.sandboxTreatment = { spec, id in
             try SandboxSpec.treatment(for: spec.annotations).map {
-                SandboxTreatment(diskBytes: $0.diskBytes, timeoutSeconds: $0.timeoutSeconds,
-                                 networkAllow: $0.network.allow.joined(separator: ","),
-                                 egressHosts: getenv("SAFEHOUSE_EGRESS_HOSTS").map { String(cString: $0) },
-                                 egressMaxConnections: $0.network.maxConnections, egressMaxBytes: $0.network.maxBytes,
-                                 egressIdleTimeout: $0.network.idleTimeout, egressMode: $0.network.mode)
+                var treatment = SandboxTreatment(diskBytes: $0.diskBytes, timeoutSeconds: $0.timeoutSeconds,
+                                                 networkAllow: $0.network.allow.joined(separator: ","),
+                                                 egressHosts: getenv("SAFEHOUSE_EGRESS_HOSTS").map { String(cString: $0) },
+                                                 egressMaxConnections: $0.network.maxConnections, egressMaxBytes: $0.network.maxBytes,
+                                                 egressIdleTimeout: $0.network.idleTimeout, egressMode: $0.network.mode)
+                // The warden appends to the same log as the runtime's records (AuditSink).
+                if let annotations = spec.annotations, let policy = annotations[SandboxAnnotation.policy] {
+                    (treatment.auditLog, treatment.auditKey) = AuditSink.destination(annotations, id, policyName: policy)
+                }
+                return treatment
             }
         }
         // A sandbox's lifecycle goes to its audit log (AuditSink); a plain container's

@@ -1,6 +1,7 @@
 import XCTest
 @testable import Cgroups
 @testable import Linux
+import CLinux
 
 /// mountinfo lines as this machine kind has them (hybrid: v1 controllers plus a
 /// cgroup2 `unified` mount).
@@ -33,6 +34,14 @@ final class CgroupLayoutTests: XCTestCase {
         XCTAssertEqual(CgroupLayout.parse(mountinfo: "").mode, .none)
     }
 
+    func testOnlyV2ReadsJustTheUnifiedMount() {
+        let layout = CgroupLayout.parse(mountinfo: hybridMountinfo, onlyV2: true)
+        XCTAssertEqual(layout.hierarchies.map(\.mountPoint), ["/sys/fs/cgroup/unified"])
+        XCTAssertEqual(CgroupLayout.parse(mountinfo: "32 31 0:29 / /sys/fs/cgroup/cpu rw - cgroup cgroup rw,cpu\n", onlyV2: true).hierarchies, [])
+        // The full parse is unchanged by the cheap pre-filter: non-cgroup lines skipped.
+        XCTAssertEqual(CgroupLayout.parse(mountinfo: hybridMountinfo).hierarchies.count, 6)
+    }
+
     func testTheRealHostHasAHierarchy() {
         // This machine kind is hybrid; any Linux host with cgroups has at least one.
         XCTAssertNotEqual(CgroupLayout.host().mode, .none)
@@ -43,6 +52,9 @@ final class CgroupLayoutTests: XCTestCase {
         XCTAssertEqual(m["pids"], "/a")
         XCTAssertEqual(m["name=systemd"], "/b")
         XCTAssertEqual(m[""], "/c")
+        // The path is everything after the second colon; a line without two is skipped.
+        let odd = CgroupMembership.parse("3:cpu,cpuacct:/x:y\nbroken\n4:memory:\n")
+        XCTAssertEqual(odd, ["cpu,cpuacct": "/x:y", "memory": ""])
     }
 }
 
@@ -113,8 +125,66 @@ final class CgroupFakeTreeTests: XCTestCase {
     }
 }
 
+final class CgroupVersionFilterTests: XCTestCase {
+    func testDirectoriesAndJoinsOfOneVersion() throws {
+        let root = "/tmp/safehouse-cgroup-versions-\(getpid())"
+        defer { try? Files.removeTree(root) }
+        try Files.makeDirectories(root + "/pids")
+        try Files.makeDirectories(root + "/unified")
+        let layout = CgroupLayout(hierarchies: [
+            CgroupHierarchy(version: .v1, mountPoint: root + "/pids", controllers: ["pids"]),
+            CgroupHierarchy(version: .v2, mountPoint: root + "/unified", controllers: []),
+        ])
+        let m = try CgroupManager(layout: layout, cgroupsPath: "/c", id: "c", callerMembership: [:])
+        XCTAssertEqual(m.v2Directory, root + "/unified/c")
+        try m.makeDirectories(version: .v2)
+        XCTAssertTrue(Files.exists(root + "/unified/c"))
+        XCTAssertFalse(Files.exists(root + "/pids/c"))
+        try m.makeDirectories(version: .v1)
+        XCTAssertTrue(Files.exists(root + "/pids/c"))
+        try Files.writeAtomically(root + "/pids/c/cgroup.procs", [])
+        try Files.writeAtomically(root + "/unified/c/cgroup.procs", [])
+        try m.join(pid: 77, version: .v2)
+        XCTAssertEqual(try Files.readString(root + "/unified/c/cgroup.procs"), "77")
+        XCTAssertEqual(try Files.readString(root + "/pids/c/cgroup.procs"), "")
+        // A tasks file that is missing fails in one line naming the directory.
+        XCTAssertThrowsError(try CgroupManager.openTasksFiles(in: [root + "/pids/c"])) { error in
+            XCTAssertTrue("\(error)".contains(root + "/pids/c/tasks"), "\(error)")
+        }
+    }
+}
+
 /// The real unified (cgroup2) mount of this machine: create, join, list, remove.
 final class CgroupUnifiedMountTests: XCTestCase {
+    /// The child of fork(intoCgroup:) starts in the directory (no move), and is an
+    /// ordinary fork child: glibc's cached thread id (at the address glibc gave
+    /// set_tid_address, PR_GET_TID_ADDRESS) is its own, not its parent's, and it exits
+    /// with a status its parent reaps.
+    func testForkIntoACgroup2Directory() throws {
+        guard let unified = CgroupLayout.host().unified else {
+            throw XCTSkip("this host has no cgroup2 mount")
+        }
+        guard getuid() == 0 else { throw XCTSkip("making cgroups needs root") }
+        let m = try CgroupManager(layout: CgroupLayout(hierarchies: [unified]), cgroupsPath: "/safehouse-born-\(getpid())",
+                                  id: "x", callerMembership: [:])
+        try m.makeDirectories()
+        defer { try? m.destroy() }
+        let dir = try FileDescriptor.open(m.paths[0], O_RDONLY | O_DIRECTORY)
+        defer { dir.close() }
+        guard let pid = try Processes.fork(intoCgroup: dir) else { throw XCTSkip("this kernel has no CLONE_INTO_CGROUP") }
+        if pid == 0 {
+            // In the child: the cgroup at birth, then glibc's idea of our thread id.
+            let mine = CgroupMembership.of()[""] == "/safehouse-born-\(getppid())"
+            var cache: UnsafeMutablePointer<Int32>?
+            let asked = withUnsafeMutablePointer(to: &cache) { sh_prctl(40 /* PR_GET_TID_ADDRESS */, UInt(bitPattern: $0), 0, 0, 0) }
+            let cached = asked == 0 ? cache?.pointee : nil
+            _exit(!mine ? 4 : cached != getpid() ? 5 : 3) // single-threaded: thread id = pid
+        }
+        let status = try Processes.wait(pid)
+        XCTAssertEqual(status, .exited(3), "4: not in its cgroup at birth; 5: glibc's cached thread id is not the child's")
+    }
+
+
     func testPlaceAChildInARealCgroup2Directory() throws {
         guard let unified = CgroupLayout.host().unified else {
             throw XCTSkip("this host has no cgroup2 mount")

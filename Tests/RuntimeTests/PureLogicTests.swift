@@ -158,13 +158,86 @@ final class SocketActivationTests: XCTestCase {
 }
 
 final class EgressDecisionsTests: XCTestCase {
-    func testEachDecisionIsOneRecordUpToTheLimit() {
-        let lines = (0..<3).map { "{\"decision\":\"denied\",\"port\":\($0)}" }
-        XCTAssertEqual(EgressDecisions.auditDetails(lines), lines.map { ["decision": .json($0)] })
-        let many = Array(repeating: "{}", count: EgressDecisions.auditLimit + 5)
-        let details = EgressDecisions.auditDetails(many)
-        XCTAssertEqual(details.count, EgressDecisions.auditLimit + 1)
-        XCTAssertEqual(details.last, ["omitted": .int(5), "limit": .int(Int64(EgressDecisions.auditLimit))])
+    func testAMissingFileIsNoDecisions() {
         XCTAssertEqual(EgressDecisions.read(directory: "/nonexistent-\(getpid())"), [])
+    }
+}
+
+/// RootfsSetup.deferredMounts: which mounts wait at the end for what the runtime is
+/// still making (cgroup directories; the network namespace, for sysfs).
+final class DeferredMountsTests: XCTestCase {
+    func setup(_ mounts: [(String, String)], sysfsWaits: Bool) -> RootfsSetup {
+        var setup = RootfsSetup(spec: Spec(mounts: mounts.map { Mount(destination: $0.1, type: $0.0, source: $0.0) }),
+                                rootfs: "/r", bundle: "/b", userNamespace: false, newCgroupNamespace: false,
+                                cgroups: CgroupPlacementBox())
+        setup.sysfsWaits = sysfsWaits
+        return setup
+    }
+
+    let runcDefault = [("proc", "/proc"), ("tmpfs", "/dev"), ("devpts", "/dev/pts"), ("tmpfs", "/dev/shm"),
+                       ("mqueue", "/dev/mqueue"), ("sysfs", "/sys"), ("cgroup", "/sys/fs/cgroup")]
+
+    func testSysfsMovesWithTheCgroupMountUnderIt() {
+        XCTAssertEqual(setup(runcDefault, sysfsWaits: true).deferredMounts(), [false, false, false, false, false, true, true])
+        XCTAssertEqual(setup(runcDefault, sysfsWaits: false).deferredMounts(), [false, false, false, false, false, false, true])
+    }
+
+    func testAMountThatStaysInPlaceUnderOrOverKeepsTheOrder() {
+        // A bind under /sys after it: sysfs must come first, so it stays.
+        let withBind = runcDefault + [("bind", "/sys/kernel/x")]
+        XCTAssertEqual(setup(withBind, sysfsWaits: true).deferredMounts(), [false, false, false, false, false, false, true, false])
+        // A cgroup mount under /dev is filled by the device set-up: never moved.
+        XCTAssertEqual(setup([("cgroup", "/dev/cg"), ("proc", "/proc")], sysfsWaits: true).deferredMounts(), [false, false])
+        // A later mount over "/" shadows everything: nothing moves past it.
+        XCTAssertEqual(setup([("sysfs", "/sys"), ("tmpfs", "/")], sysfsWaits: true).deferredMounts(), [false, false])
+    }
+}
+
+final class OutputOwnershipTests: XCTestCase {
+    func testTheRecordRoundTripsAndRefusesWhatItDidNotWrite() {
+        let o = OutputOwnership(directory: "/home/a b/out", uid: 1000, gid: 100, sandboxIDs: 100000...165535)
+        XCTAssertEqual(OutputOwnership(text: o.text), o)
+        for bad in ["", "1000 100 100000 165535", "x 100 1 2 /o", "1 2 5 4 /o", "1 2 3 4 relative"] {
+            XCTAssertNil(OutputOwnership(text: bad), bad)
+        }
+    }
+
+    func testRestoreGivesBackOnlyWhatTheSandboxIDsOwn() throws {
+        guard getuid() == 0 else { throw XCTSkip("chown needs root") }
+        let dir = "/tmp/safehouse-ownership-\(getpid())"
+        defer { try? Files.removeTree(dir) }
+        try Files.makeDirectories(dir + "/d")
+        try Files.writeAtomically(dir + "/d/f", Array("x".utf8))
+        try Files.writeAtomically(dir + "/other", Array("y".utf8))
+        XCTAssertEqual(chown(dir, 100000, 100000), 0)
+        XCTAssertEqual(chown(dir + "/d", 100001, 100001), 0)
+        XCTAssertEqual(chown(dir + "/d/f", 100001, 100001), 0)
+        XCTAssertEqual(chown(dir + "/other", 4242, 4242), 0) // not the sandbox's: kept
+        try OutputOwnership(directory: dir, uid: 0, gid: 0, sandboxIDs: 100000...165535).save(inBundle: dir + "/d")
+        OutputOwnership.load(fromBundle: dir + "/d")?.restore()
+        func owner(_ p: String) -> String { var st = stat(); lstat(p, &st); return "\(st.st_uid):\(st.st_gid)" }
+        XCTAssertEqual(owner(dir), "0:0")
+        XCTAssertEqual(owner(dir + "/d"), "0:0")
+        XCTAssertEqual(owner(dir + "/d/f"), "0:0")
+        XCTAssertEqual(owner(dir + "/other"), "4242:4242")
+    }
+}
+
+/// What delete writes as the `exit` record when the warden did not.
+final class ExitDetailsTests: XCTestCase {
+    func report(_ text: String) -> FlatJSONObject? { FlatJSONObject(parsing: Array(text.utf8)) }
+
+    func testTheWardensStatusIsUsed() {
+        XCTAssertEqual(ContainerRuntime.exitDetails(report: report(#"{"reason":"exited","exitCode":3}"#)), ["code": .int(3)])
+        XCTAssertEqual(ContainerRuntime.exitDetails(report: report(#"{"reason":"stopped","exitCode":137,"exitSignal":9}"#)),
+                       ["code": .int(137), "signal": .int(9)])
+    }
+
+    func testAnUnknownStatusSaysWhy() {
+        XCTAssertEqual(ContainerRuntime.exitDetails(report: report(#"{"reason":"exited","exitUnknown":"taskstats: Operation not permitted"}"#)),
+                       ["error": .string("exit status unknown: taskstats: Operation not permitted")])
+        XCTAssertEqual(ContainerRuntime.exitDetails(report: nil), ["error": .string("exit status unknown: the warden left no report")])
+        XCTAssertEqual(ContainerRuntime.exitDetails(report: report(#"{"reason":"exited"}"#)),
+                       ["error": .string("exit status unknown: the warden did not watch for it")])
     }
 }

@@ -12,9 +12,15 @@ final class WardenArgumentTests: XCTestCase {
             (["--state-dir", "/x", "--pid", "3", "--timeout", "-1"], "--timeout: \"-1\" is not a positive number of seconds"),
             (["--state-dir"], "--state-dir: needs a value"),
             (["--bogus"], "unknown argument \"--bogus\""),
+            (["--state-dir", "/x", "--pid", "3", "--owner", "me"], "--owner: \"me\" is not a process id"),
         ] {
             XCTAssertThrowsError(try Warden.Configuration(arguments: args)) { XCTAssertEqual("\($0)", message) }
         }
+    }
+
+    func testOwner() throws {
+        XCTAssertEqual(try Warden.Configuration(arguments: ["--state-dir", "/x", "--pid", "3", "--owner", "77"]).ownerPid, 77)
+        XCTAssertNil(try Warden.Configuration(arguments: ["--state-dir", "/x", "--pid", "3"]).ownerPid)
     }
 
     func testEgressDescriptors() throws {
@@ -30,6 +36,30 @@ final class WardenArgumentTests: XCTestCase {
             (["--egress-allow", "www.test"], together),
             (["--capture-fd", "2", "--egress-allow", "w.test"], "--capture-fd: \"2\" is not a descriptor"),
             (["--socks-fd", "x", "--egress-allow", "w.test"], "--socks-fd: \"x\" is not a descriptor"),
+        ] {
+            XCTAssertThrowsError(try Warden.Configuration(arguments: ["--state-dir", "/x", "--pid", "3"] + args)) { XCTAssertEqual("\($0)", message) }
+        }
+    }
+}
+
+final class WardenAuditArgumentTests: XCTestCase {
+    func testAuditArguments() throws {
+        let c = try Warden.Configuration(arguments: ["--state-dir", "/x", "--pid", "3", "--audit", "/var/log/s/a.jsonl",
+                                                     "--audit-id", "a", "--audit-key", "/k", "--record-exit", "--ready-fd", "9"])
+        XCTAssertEqual(c.audit, AuditDestination(path: "/var/log/s/a.jsonl", key: "/k", id: "a"))
+        XCTAssertTrue(c.recordExit)
+        XCTAssertEqual(c.readyFD, 9)
+        let plain = try Warden.Configuration(arguments: ["--state-dir", "/x", "--pid", "3"])
+        XCTAssertNil(plain.audit)
+        XCTAssertFalse(plain.recordExit)
+        for (args, message) in [
+            (["--audit", "/l"], "--audit-id is required with --audit"),
+            (["--audit", "", "--audit-id", "a"], "--audit: an empty path"),
+            (["--audit-id", "a"], "--audit-id needs --audit"),
+            (["--audit-key", "/k"], "--audit-key needs --audit"),
+            (["--record-exit"], "--record-exit needs --audit"),
+            (["--ready-fd", "1"], "--ready-fd: \"1\" is not a descriptor"),
+            (["--audit"], "--audit: needs a value"),
         ] {
             XCTAssertThrowsError(try Warden.Configuration(arguments: ["--state-dir", "/x", "--pid", "3"] + args)) { XCTAssertEqual("\($0)", message) }
         }

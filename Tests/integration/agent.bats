@@ -265,3 +265,47 @@ wrote" ]
 	"$RUNTIME" audit verify "$id"
 	nothing_left "$id"
 }
+
+# agent_in_background ID CMD: `agent run` writing /output, the runtime itself in the
+# background (not the `agent` function, whose $! would be a subshell), so that a
+# SIGKILL reaches `agent run`; sets AGENT_PID once the sandbox runs and has written.
+agent_in_background() {
+	local id="$1"
+	shift
+	mkdir -p "$OUT"
+	"$RUNTIME" --root "$ROOT" ${SAFEHOUSE_BACKEND:+--backend "$SAFEHOUSE_BACKEND"} agent run --rootfs "$ROOTFS" --summary none \
+		--output "$OUT" --id "$id" -- sh -c 'mkdir /output/d && echo made >/output/d/f && sleep 60' 2>/dev/null &
+	AGENT_PID=$!
+	running "$id"
+	wait_for 10 test -f "$OUT/d/f"
+	grep -q safehouse "/proc/$AGENT_PID/cmdline"
+	# Handed to the sandbox for the run: owned by its ids, not root.
+	[ "$(stat -c %u "$OUT/d/f")" != 0 ]
+}
+
+@test "agent run killed with SIGKILL: its warden stops the sandbox and removes it, /output goes back to its owner, the log says why" {
+	local id="sbx-$$-x"
+	agent_in_background "$id"
+	kill -KILL "$AGENT_PID"
+	wait "$AGENT_PID" || true
+	wait_for 10 test ! -e "$ROOT/$id"
+	wait_for 10 nothing_left "$id"
+	[ "$(cat "$OUT/d/f")" = made ]
+	[ "$(stat -c %u:%g "$OUT" "$OUT/d" "$OUT/d/f" | sort -u)" = "0:0" ]
+	"$RUNTIME" audit show "$id" --kind warden --format json | jq -e -s 'map(.details.report.reason) == ["abandoned"]'
+	"$RUNTIME" audit show "$id" --kind delete --format json | jq -e -s 'length == 1'
+	"$RUNTIME" audit verify "$id"
+}
+
+@test "agent run and its warden both killed: delete --force gives /output back and removes the sandbox and its generated bundle" {
+	local id="sbx-$$-y" warden
+	agent_in_background "$id"
+	warden="$(jq -r .wardenPid "$ROOT/$id/state.json")"
+	kill -KILL "$AGENT_PID" "$warden"
+	wait "$AGENT_PID" || true
+	[ -f "/run/safehouse-agent/$id/config.json" ]
+	"$RUNTIME" --root "$ROOT" delete --force "$id"
+	nothing_left "$id"
+	[ "$(cat "$OUT/d/f")" = made ]
+	[ "$(stat -c %u:%g "$OUT" "$OUT/d" "$OUT/d/f" | sort -u)" = "0:0" ]
+}

@@ -155,7 +155,16 @@ kinds() { audit show "$1" --format json | jq -r .kind | paste -sd' '; }
 	rt kill "$id" KILL
 	wait_status "$id" stopped
 	rt delete "$id"
-	[ "$(kinds "$LOG")" = "open create start pause resume exec kill warden changes delete" ]
+	# The exit is the warden's (taskstats: safehouse is not the init's parent here).
+	# gvisor: the warden watches runsc's sandbox process, which exits 128 + signal.
+	[ "$(kinds "$LOG")" = "open create start pause resume exec kill exit warden changes delete" ]
+	if [ "${SAFEHOUSE_BACKEND:-native}" = gvisor ]; then
+		audit show "$LOG" --kind exit --format json | jq -e '.details == {"code": 137}'
+	else
+		audit show "$LOG" --kind exit --format json | jq -e '.details == {"code": 137, "signal": 9}'
+	fi
+	audit show "$LOG" --kind warden --format json | jq -e '.details.report.exitRecorded == true and .details.report.exitCode == 137'
+
 	audit show "$LOG" --kind exec --format json | jq -e '.details.args == ["sh", "-c", "echo x >/etc/engine-note"]'
 	audit show "$LOG" --kind kill --format json | jq -e '.details.signal == 9 and .details.status == "running"'
 	audit show "$LOG" --kind warden --format json | jq -e '.details.report.reason == "exited"'
@@ -184,6 +193,59 @@ kinds() { audit show "$1" --format json | jq -r .kind | paste -sd' '; }
 	rt run --bundle "$BUNDLE" "au-$$-plain"
 	[ ! -e "$LOG" ]
 	[ ! -e "/var/log/safehouse/au-$$-plain.audit.jsonl" ]
+}
+
+@test "engines: a detached sandbox's exit status is on the record when it exits, once, before the engine's delete" {
+	local id="au-$$-x"
+	config '.annotations["io.safehouse.policy"] = "default" | .annotations["io.safehouse.audit"] = "'"$LOG"'" | .annotations["io.safehouse.audit.key"] = "'"$KEY"'"'
+	# Multi-threaded would not change it: the leader's record carries the group's status.
+	cmd 'exit 7'
+	rt create --bundle "$BUNDLE" "$id"
+	rt start "$id"
+	wait_status "$id" stopped
+	# Written by the warden as the init exited: the engine has not deleted anything yet.
+	local n=50
+	until grep -q '"kind":"exit"' "$LOG" || [ "$n" -eq 0 ]; do sleep 0.1; n=$((n - 1)); done
+	[ "$(kinds "$LOG")" = "open create start exit" ]
+	audit show "$LOG" --kind exit --format json | jq -e '.details == {"code": 7}'
+	rt delete "$id"
+	[ "$(kinds "$LOG")" = "open create start exit warden changes delete" ]
+	audit verify "$LOG" --key "$KEY"
+	# run --detach: safehouse is not the init's parent once it has returned either.
+	rm -f "$LOG"
+	cmd 'sleep 0.2; exit 5'
+	rt run --detach --bundle "$BUNDLE" "$id-d"
+	wait_status "$id-d" stopped
+	rt delete "$id-d"
+	[ "$(kinds "$LOG")" = "open create start exit warden changes delete" ]
+	audit show "$LOG" --kind exit --format json | jq -e '.details == {"code": 5}'
+	# Foreground run is the parent: it writes the exit itself, and only it.
+	rm -f "$LOG"
+	cmd 'exit 6'
+	run rt run --bundle "$BUNDLE" "$id-f"
+	[ "$status" -eq 6 ]
+	[ "$(kinds "$LOG")" = "open create start exit warden changes delete" ]
+	audit show "$LOG" --kind exit --format json | jq -e '.details == {"code": 6}'
+	audit show "$LOG" --kind warden --format json | jq -e '.details.report | has("exitRecorded") | not'
+	audit verify "$LOG" --key "$KEY"
+}
+
+@test "engines: a warden killed before the exit leaves it to delete, which says the status is unknown, once" {
+	local id="au-$$-k"
+	config '.annotations["io.safehouse.policy"] = "default" | .annotations["io.safehouse.audit"] = "'"$LOG"'"'
+	cmd 'sleep 60'
+	rt create --bundle "$BUNDLE" "$id"
+	rt start "$id"
+	local warden
+	warden="$(jq -r .wardenPid "$ROOT/$id/state.json")"
+	[ "$warden" -gt 0 ]
+	kill -KILL "$warden"
+	rt kill "$id" KILL
+	wait_status "$id" stopped
+	rt delete "$id"
+	[ "$(kinds "$LOG")" = "open create start kill warden exit changes delete" ]
+	audit show "$LOG" --kind exit --format json | jq -e '.details.error == "exit status unknown: the warden left no report"'
+	audit verify "$LOG"
 }
 
 @test "agent stop-all: each stopped sandbox's log records the stop and who asked" {

@@ -93,7 +93,8 @@ for n in ["safehouse", "runc", "crun", "harness"]:
 assert s["throughput"]["safehouse"], "no throughput"
 assert s["agent"]["agent run (default)"]["p50"] > 0
 assert s["density"]["safehouse-agent"]["sandboxes"] > 0
-assert s["egress"]["safehouse"]["mb_per_s"] > 0
+for way in ["safehouse", "transparent", "socks"]:
+    assert s["egress"][way]["mb_per_s"] > 0 and s["egress"][way]["ttfb_p50"] > 0, way
 gv = s["run"].get("safehouse-gvisor")
 assert gv or "all/safehouse-gvisor" in s["na"], "safehouse-gvisor neither measured nor n/a"
 PY

@@ -171,6 +171,34 @@ rm_task() {
 	[[ "$(c tasks ls -q)" != *"$id"* ]]
 }
 
+# An agent sandbox (io.safehouse.policy) run by containerd: the shim, not safehouse, is
+# the init's parent and reaps it, so its exit status reaches the audit log through the
+# sandbox's warden (taskstats), once, as it happens. runc ignores the annotation.
+@test "containerd: an agent sandbox's exit status (the shim reaps it) is in its audit log, once" {
+	"$RUNTIME" --version | grep -q '^safehouse' || skip "RUNTIME $RUNTIME is not safehouse (runc ignores the annotation)"
+	local log="$TEST_TMP/ctr.audit.jsonl" id
+	run c run --rm --annotation io.safehouse.policy=default --annotation "io.safehouse.audit=$log" "${SHIM[@]}" "$IMAGE" "$(new_id)" sh -c 'exit 7'
+	[ "$status" = 7 ]
+	"$RUNTIME" audit verify "$log"
+	[ "$(jq -s 'map(select(.kind == "exit")) | length' "$log")" = 1 ]
+	jq -e -s 'map(select(.kind == "exit")) | .[0].details == {"code": 7}' "$log"
+	# Detached, killed: the signal is on the record before the task is removed.
+	rm -f "$log"
+	id="$(new_id)"
+	c run -d --annotation io.safehouse.policy=default --annotation "io.safehouse.audit=$log" "${SHIM[@]}" "$IMAGE" "$id" sleep 100 >/dev/null
+	c tasks kill -s KILL "$id"
+	wait_task "$id" STOPPED
+	local i
+	for i in $(seq 50); do grep -q '"kind":"exit"' "$log" && break; sleep 0.1; done
+	jq -e -s 'map(select(.kind == "exit")) | .[0].details == {"code": 137, "signal": 9}' "$log"
+	! grep -q '"kind":"delete"' "$log" || false
+	c tasks rm "$id" >/dev/null
+	c containers rm "$id"
+	[ "$(jq -s 'map(select(.kind == "exit")) | length' "$log")" = 1 ]
+	grep -q '"kind":"delete"' "$log"
+	"$RUNTIME" audit verify "$log"
+}
+
 @test "containerd: a failing create shows the runtime's error message" {
 	run c run --rm "${SHIM[@]}" "$IMAGE" "$(new_id)" /no/such/binary
 	[ "$status" != 0 ]

@@ -579,7 +579,7 @@ tcp 3 -" ]
 	[ "$output" = "safehouse: policy $TEST_TMP/bad.yaml: network.mode: \"sideways\" is not one of explicit, transparent, both" ]
 }
 
-@test "transparent: an engine-run sandbox counts exfiltration-shaped queries in the warden's report; its decisions reach its audit log at delete" {
+@test "transparent: an engine-run sandbox counts exfiltration-shaped queries in the warden's report; its decisions reach its audit log" {
 	printf 'audit: %s\n' "$TEST_TMP/engine.audit.jsonl" >>"$POLICY"
 	# The spec an engine would run: the policy travels in its annotations.
 	"$RUNTIME" agent spec --policy "$POLICY" --rootfs "$ROOTFS" -- \
@@ -597,6 +597,44 @@ tcp 3 -" ]
 	[ "$(jq -s 'map(select(.kind == "warden")) | .[0].details.report.dnsSuspicious' "$log")" = 3 ]
 	[ "$(jq -s 'map(select(.kind == "egress" and .details.decision.method == "DNS" and .details.decision.decision == "denied")) | length' "$log")" = 3 ]
 	[ "$(jq -s 'map(select(.kind == "egress" and .details.decision.method == "TCP" and .details.decision.decision == "allowed" and .details.decision.host == "www.test")) | length' "$log")" = 1 ]
+}
+
+@test "egress: an engine-run sandbox's decisions are in its audit log as they are made, once; past 10000 one record says the rest are dropped" {
+	local log="$TEST_TMP/live.audit.jsonl" id="egress-$$-live"
+	printf 'audit: %s\n' "$log" >>"$POLICY"
+	"$RUNTIME" agent spec --policy "$POLICY" --rootfs "$ROOTFS" -- sleep 120 >"$BUNDLE/config.json"
+	"$RUNTIME" --root "$ROOT" create --bundle "$BUNDLE" "$id"
+	"$RUNTIME" --root "$ROOT" start "$id"
+	local pid
+	pid="$("$RUNTIME" --root "$ROOT" state "$id" | jq -r .pid)"
+	run nsenter -t "$pid" -n curl -s -x http://127.0.0.1:3128 http://other.test/hello.txt
+	[[ "$output" == *"other.test matches no rule"* ]]
+	# On the record while the sandbox still runs (no engine delete has happened).
+	local n=50
+	until grep -q '"kind":"egress"' "$log" 2>/dev/null || [ "$n" -eq 0 ]; do sleep 0.1; n=$((n - 1)); done
+	jq -e -s 'map(select(.kind == "egress")) | length == 1 and .[0].details.decision.decision == "denied" and .[0].details.decision.host == "other.test"' "$log"
+	# A flood of refused requests: 10000 decisions on the record, then one record
+	# saying the rest are dropped; the warden's report counts them.
+	nsenter -t "$pid" -n python3 - <<-'PY'
+		import socket
+		for i in range(10050):
+		    s = socket.create_connection(("127.0.0.1", 3128))
+		    s.sendall(b"GET http://other.test/ HTTP/1.1\r\nHost: other.test\r\n\r\n")
+		    while s.recv(4096):
+		        pass
+		    s.close()
+	PY
+	"$RUNTIME" --root "$ROOT" kill "$id" KILL
+	wait_status "$id" stopped
+	[ "$(wc -l <"$ROOT/$id/egress.jsonl")" = 10051 ]
+	"$RUNTIME" --root "$ROOT" delete "$id"
+	"$RUNTIME" audit verify "$log"
+	[ "$(jq -s 'map(select(.kind == "egress" and .details.decision)) | length' "$log")" = 10000 ]
+	jq -e -s 'map(select(.kind == "egress" and .details.dropped)) | length == 1 and .[0].details.limit == 10000' "$log"
+	jq -e -s 'map(select(.kind == "warden")) | .[0].details.report.egressDropped == 51' "$log"
+	# Nothing written twice at the end: the records end with the exit, the warden's
+	# report, the change set and the delete.
+	[ "$(jq -r -s 'map(.kind) | .[-4:] | join(" ")' "$log")" = "exit warden changes delete" ]
 }
 
 @test "transparent: it fails closed: with the capture rules flushed, nothing leaves" {

@@ -25,6 +25,26 @@ start_sleeper() {
 	rt delete --force "$id"
 }
 
+# As the init at create: born in the container's v2 cgroup, its own thread moved into
+# each v1 one ("0" to tasks), never a cgroup.procs write by pid (each of which waits
+# for an RCU grace period in the kernel); the membership is the init's in every
+# hierarchy.
+@test "exec: joins every cgroup of the container without a move by pid" {
+	local id pid v1 v2
+	id="$(new_id)"
+	pid="$(start_sleeper "$id")"
+	v1="$(awk '$3 == "cgroup" && $2 ~ "^/sys/fs/cgroup/" { n++ } END { print n + 0 }' /proc/self/mounts)"
+	v2="$(awk '$3 == "cgroup2" { n++ } END { print n + 0 }' /proc/self/mounts)"
+	strace -f -qq -e trace=clone3,openat -o "$TEST_TMP/trace" "$RUNTIME" --root "$ROOT" exec "$id" cat /proc/self/cgroup >"$TEST_TMP/exec.out"
+	[ "$(cat "$TEST_TMP/exec.out")" = "$(cat /proc/$pid/cgroup)" ]
+	if [ "$v2" -gt 0 ]; then
+		grep -q 'clone3(.*CLONE_INTO_CGROUP' "$TEST_TMP/trace"
+	fi
+	[ "$(grep -c 'cgroup.procs", O_WRONLY' "$TEST_TMP/trace")" = 0 ]
+	[ "$(grep -c '/tasks", O_WRONLY' "$TEST_TMP/trace")" = "$v1" ]
+	rt delete --force "$id"
+}
+
 @test "exec: exit code, stdout and stderr reach the caller" {
 	local id
 	id="$(new_id)"

@@ -106,3 +106,29 @@ start_sleeper() {
 	# Inside its own cgroup namespace the container sees itself at the root.
 	echo "$ref_out" | grep -q "pids:/$"
 }
+
+# The runtime makes a new network namespace itself and hands it to the init
+# (NamespacePlan.networkFromRuntime). What must hold is what runc gives: only lo, in
+# /proc/net and in a sysfs the container mounted; the createRuntime hook, which runs
+# in the runtime with the container's pid, sees the namespace the process ends up in;
+# net sysctls land in it; and the host keeps its own.
+@test "namespaces: a new network namespace: only lo in /proc/net and sysfs, a net sysctl lands in it, hooks see it" {
+	config '.linux.sysctl = {"net.ipv4.ip_forward": "1"}'
+	cmd 'ls /sys/class/net; tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " "; cat /proc/sys/net/ipv4/ip_forward'
+	run_both
+	expect_ok
+	expect_out "lo
+lo
+1"
+	local host_forward
+	host_forward="$(cat /proc/sys/net/ipv4/ip_forward)"
+	# The hook records the pid's namespace; the process prints its own.
+	config '.hooks = {createRuntime: [{path: "/bin/sh", args: ["sh", "-c", "readlink /proc/$(jq -r .pid)/ns/net >'"$TEST_TMP"'/hook-net"]}]}'
+	cmd 'readlink /proc/self/ns/net'
+	run rt run --bundle "$BUNDLE" "$(new_id)" </dev/null
+	[ "$status" = 0 ]
+	[ "$output" = "$(cat "$TEST_TMP/hook-net")" ]
+	[ "$output" != "$(readlink /proc/self/ns/net)" ]
+	[ "$(readlink /proc/self/ns/net)" = "$(readlink /proc/$$/ns/net)" ]
+	[ "$(cat /proc/sys/net/ipv4/ip_forward)" = "$host_forward" ]
+}

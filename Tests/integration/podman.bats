@@ -367,6 +367,23 @@ logs_have() { pm logs "$1" 2>/dev/null | grep -qx "$2"; }
 	[ "$output" = 0 ]
 }
 
+# conmon, not safehouse, reaps the init: the exit status reaches the sandbox's audit
+# log through its warden (taskstats), once; the gvisor backend's too (the warden
+# watches runsc's sandbox process, which exits with the container's code).
+@test "podman: an agent sandbox's exit status (conmon reaps it) is in its audit log, once, on both backends" {
+	"$RUNTIME" --version | grep -q '^safehouse' || skip "RUNTIME $RUNTIME is not safehouse (runc ignores the annotation)"
+	local log="$TEST_TMP/pm.audit.jsonl" backend
+	for backend in native gvisor; do
+		rm -f "$log"
+		run pm run --rm --annotation io.safehouse.policy=default --annotation "io.safehouse.audit=$log" \
+			--annotation "io.safehouse.backend=$backend" "$IMAGE" sh -c 'exit 7'
+		[ "$status" = 7 ]
+		"$RUNTIME" audit verify "$log"
+		[ "$(jq -s 'map(select(.kind == "exit")) | length' "$log")" = 1 ]
+		jq -e -s 'map(select(.kind == "exit")) | .[0].details == {"code": 7}' "$log"
+	done
+}
+
 @test "podman: --annotation io.safehouse.backend=gvisor runs the container in runsc (run, exec, update, stop, rm)" {
 	"$RUNTIME" --version | grep -q '^safehouse' || skip "RUNTIME $RUNTIME is not safehouse (runc ignores the annotation)"
 	# Foreground: output, stderr and exit code through conmon, from inside gVisor (its

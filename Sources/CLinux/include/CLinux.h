@@ -59,6 +59,11 @@ int sh_umount2(const char *target, int flags);
 int sh_sethostname(const char *name, size_t len);
 int sh_setdomainname(const char *name, size_t len);
 pid_t sh_fork(void);
+// fork(2) whose child starts in the cgroup v2 directory open at `cgroup_fd`
+// (clone3 with CLONE_INTO_CGROUP: no migration afterwards). For a single-threaded
+// caller only; the child is what fork() would give, glibc's cached thread id
+// included. -1 with errno on failure (ENOSYS, E2BIG or EINVAL: a kernel before 5.7).
+pid_t sh_fork_into_cgroup(int cgroup_fd);
 
 // prctl(2) with integer arguments.
 int sh_prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5);
@@ -142,5 +147,22 @@ long sh_lgetxattr(const char *path, const char *name, void *value, size_t size);
 
 // Egress: brings `lo` up in the calling thread's network namespace; 0 or -1 with errno.
 int sh_loopback_up(void);
+
+// Taskstats (Documentation/accounting/taskstats.rst), for the exit status of a
+// process that is not our child (taskstats.c). sh_taskstats_open: a generic netlink
+// socket registered as a listener for the exit records of every CPU (needs
+// CAP_NET_ADMIN, the initial network namespace, CONFIG_TASKSTATS); the fd, or -1 with
+// errno set. sh_taskstats_drain: reads every queued record without blocking and looks
+// for the exit of `pid` (a pid of the initial pid namespace, as the kernel reports
+// them): returns 1 and sets *status (the wait(2) status, ac_exitcode) when found, 0
+// when it is not among them, -1 with errno set on a failure. *overflowed is set to 1
+// when the socket's queue overflowed since the last call (records were lost).
+int sh_taskstats_open(void);
+int sh_taskstats_drain(int fd, uint32_t pid, uint32_t *status, int *overflowed);
+
+// posix_spawn_file_actions_addclosefrom_np (glibc 2.34+, _GNU_SOURCE only): the child
+// closes every descriptor from `from` up before exec. 0 or an error number.
+#include <spawn.h>
+int sh_spawn_addclosefrom(posix_spawn_file_actions_t *actions, int from);
 
 #endif

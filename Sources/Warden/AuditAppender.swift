@@ -1,0 +1,239 @@
+import CLinux
+import Linux
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Where the warden's records go: the log, its HMAC key file, the sandbox's id.
+public struct AuditDestination: Equatable, Sendable {
+    public var path: String
+    public var key: String?
+    public var id: String
+
+    public init(path: String, key: String?, id: String) {
+        self.path = path
+        self.key = key
+        self.id = id
+    }
+}
+
+/// The warden's own records in the sandbox's audit log: every egress decision as the
+/// proxy makes it, and the init's exit when the warden is the one that can see it
+/// (ExitStatusWatch). Same log, same chain, same key as the runtime's records.
+///
+/// Why the warden runs `safehouse-audit audit append` instead of linking the Audit
+/// target (swift-crypto, which brings Foundation), measured with release static builds
+/// (`smaps_rollup` after `sync`; farm-bench): linked, the warden grows from 41 MB to
+/// 100 MB and its private memory from 160-176 kB to 224 kB idle and 320 kB once it
+/// has appended, for the sandbox's whole life, in every sandbox, decisions or not
+/// (start-up was the same, 2 ms of CPU). A spawn costs 1 ms of CPU for one record,
+/// about 9 ms for a batch of 200, off the event loop, and nothing stays resident: the
+/// per-sandbox memory budget (README, 200 idle sandboxes) is what the warden is kept
+/// small for. Under a flood the batches grow, so the spawns do not multiply.
+///
+/// Appends happen on one background thread (started at the first record), in the
+/// order the records were handed in; whatever is waiting when a batch starts goes in
+/// that one append (one safehouse-audit run, one write(2) under the log's flock, so
+/// the CLI, hooks and the warden never interleave). `record` never blocks: the event
+/// loop only takes a mutex to queue a line.
+final class AuditAppender: @unchecked Sendable {
+    typealias Destination = AuditDestination
+
+    /// Egress decisions written per sandbox. Past it one record says that later
+    /// decisions are dropped, and the warden's report counts them: an agent making a
+    /// million refused connections must not fill the log's disk (a decision is 340 to
+    /// 420 bytes on the record, with a MAC, so at most about 4 MB a sandbox).
+    /// `egress.jsonl` in the state directory keeps every decision for the summary.
+    static let decisionLimit = 10_000
+    /// Records per safehouse-audit run (each is a --details argument of ~300 bytes).
+    static let batchLimit = 200
+    /// How long a batch may gather before its run (50 ms).
+    static let gatherMicroseconds: UInt32 = 50_000
+
+    let destination: Destination
+    let executable: String?
+    let decisionLimit: Int
+
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let wake = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private var pending: [(kind: String, details: String)] = []
+    private var thread: pthread_t?
+    private var closing = false
+    private var decisions = 0
+    private var droppedCount = 0
+    private var failure: String?
+    private var written = 0
+
+    init(_ destination: Destination, executable: String? = Processes.siblingExecutable("safehouse-audit"),
+         decisionLimit: Int = AuditAppender.decisionLimit) {
+        self.destination = destination
+        self.executable = executable
+        self.decisionLimit = decisionLimit
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(wake, nil)
+    }
+
+    deinit {
+        pthread_cond_destroy(wake)
+        pthread_mutex_destroy(mutex)
+        mutex.deallocate()
+        wake.deallocate()
+    }
+
+    /// One egress decision (its egress.jsonl object): an `egress` record, unless the
+    /// limit is reached. Called on the event loop.
+    func recordDecision(_ object: String) {
+        locked {
+            guard !closing else { return }
+            if decisions >= decisionLimit {
+                if droppedCount == 0 {
+                    enqueue("egress", "{\"dropped\":\"every later egress decision of this sandbox (the warden's report counts them: egressDropped)\",\"limit\":\(decisionLimit)}")
+                }
+                droppedCount += 1
+                return
+            }
+            decisions += 1
+            enqueue("egress", "{\"decision\":\(object)}")
+        }
+    }
+
+    /// Any other record (details: a canonical JSON object, keys sorted).
+    func record(kind: String, details: String) {
+        locked {
+            guard !closing else { return }
+            enqueue(kind, details)
+        }
+    }
+
+    /// Decisions past the limit, not on the record.
+    var dropped: Int { locked { droppedCount } }
+
+    /// Writes what is queued, stops the thread and returns the first failure (nil when
+    /// every record reached the log). Later records are ignored.
+    @discardableResult
+    func finish() -> String? {
+        let running: pthread_t? = locked {
+            closing = true
+            pthread_cond_signal(wake)
+            return thread
+        }
+        if let running { pthread_join(running, nil) }
+        // Never started (no thread could be made): write here.
+        let rest: [(kind: String, details: String)] = locked { defer { pending.removeAll() }; return pending }
+        if !rest.isEmpty { write(rest) }
+        return locked { failure }
+    }
+
+    // MARK: the background thread
+
+    /// Under the mutex.
+    private func enqueue(_ kind: String, _ details: String) {
+        pending.append((kind, details))
+        if thread == nil {
+            var t = pthread_t()
+            let me = Unmanaged.passRetained(self).toOpaque()
+            if pthread_create(&t, nil, { raw in
+                let appender = Unmanaged<AuditAppender>.fromOpaque(raw!).takeRetainedValue()
+                appender.drain()
+                return nil
+            }, me) == 0 {
+                thread = t
+            } else {
+                Unmanaged<AuditAppender>.fromOpaque(me).release()
+            }
+        }
+        pthread_cond_signal(wake)
+    }
+
+    private func drain() {
+        while true {
+            let waiting: Bool = locked {
+                while pending.isEmpty && !closing { pthread_cond_wait(wake, mutex) }
+                return !pending.isEmpty && !closing && pending.count < Self.batchLimit
+            }
+            // Let a batch gather: a steady stream of decisions (a flood is one) would
+            // otherwise make a spawn of a few records each. A record reaches the log
+            // at most this much later.
+            if waiting { usleep(Self.gatherMicroseconds) }
+            let batch: [(kind: String, details: String)]? = locked {
+                if pending.isEmpty { return nil }
+                let n = min(pending.count, Self.batchLimit)
+                defer { pending.removeFirst(n) }
+                return Array(pending.prefix(n))
+            }
+            guard let batch else { return }
+            write(batch)
+        }
+    }
+
+    /// One `safehouse-audit audit append` of a batch (it takes the log's lock itself).
+    private func write(_ batch: [(kind: String, details: String)]) {
+        let problem: String?
+        if let executable {
+            var args = ["safehouse-audit", "audit", "append", destination.path, "--id", destination.id]
+            for r in batch { args += ["--kind", r.kind, "--details", r.details] }
+            if let key = destination.key { args += ["--key", key] }
+            problem = Self.run(executable, args)
+        } else {
+            problem = "no safehouse-audit next to safehouse-warden"
+        }
+        locked {
+            if let problem { if failure == nil { failure = problem } } else { written += batch.count }
+        }
+    }
+
+    /// posix_spawn (safe in a threaded process), default signal mask and SIGPIPE
+    /// (NIO ignores it), none of our descriptors past stderr; waits. Nil on success,
+    /// else the appender's error line.
+    static func run(_ executable: String, _ args: [String]) -> String? {
+        var cArgs: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) } + [nil]
+        var cEnv: [UnsafeMutablePointer<CChar>?] = [strdup("PATH=/usr/sbin:/usr/bin:/sbin:/bin"), nil]
+        defer { for p in cArgs + cEnv { free(p) } }
+        let errorEnds: (FileDescriptor, FileDescriptor)
+        do { errorEnds = try FileDescriptor.pipe() } catch { return "\(error)" }
+        let fds = [errorEnds.0.rawValue, errorEnds.1.rawValue]
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, fds[1], 2)
+        _ = sh_spawn_addclosefrom(&actions, 3)
+        var attr = posix_spawnattr_t()
+        posix_spawnattr_init(&attr)
+        defer { posix_spawnattr_destroy(&attr) }
+        var none = sigset_t()
+        sigemptyset(&none)
+        posix_spawnattr_setsigmask(&attr, &none)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        sigaddset(&defaults, SIGPIPE)
+        posix_spawnattr_setsigdefault(&attr, &defaults)
+        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, executable, &actions, &attr, &cArgs, &cEnv)
+        errorEnds.1.close()
+        guard rc == 0 else { return "spawn \(executable): \(SystemError.message(for: rc))" }
+        var errorText: [UInt8] = []
+        var buf = [UInt8](repeating: 0, count: 1024)
+        while errorText.count < 4096 {
+            let n = buf.withUnsafeMutableBytes { read(fds[0], $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            errorText += buf[0..<n]
+        }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 {
+            guard errno == EINTR else { return "waitpid: \(SystemError.message(for: errno))" }
+        }
+        if status == 0 { return nil }
+        let line = String(decoding: errorText, as: UTF8.self).split(separator: "\n").first.map(String.init)
+        return line ?? "safehouse-audit exited with status \(status >> 8)"
+    }
+
+    private func locked<T>(_ body: () -> T) -> T {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return body()
+    }
+}

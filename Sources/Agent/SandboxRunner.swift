@@ -161,6 +161,9 @@ public struct SandboxRunner {
         // The kernel counts no ENOSPC for a tmpfs: a root that is full when the command
         // ends is the evidence (a writer that hit the limit and then deleted is missed).
         if diskFull { limits.append("disk (the root's \(Quantity.describe(bytes: policy.limits.disk)) filled up)") }
+        if report["egressQuotaSpent"] == "true" {
+            limits.append("egress (the byte quota of \(Quantity.describe(bytes: policy.network.maxBytes ?? 0)) each way was spent)")
+        }
         if let hits = report["pidsLimitHits"].flatMap(Int.init), hits > 0 {
             limits.append("pids (\(hits) fork\(hits == 1 ? "" : "s") refused at \(policy.limits.pids ?? 0))")
         }
@@ -180,6 +183,7 @@ public struct SandboxRunner {
         var out: [String: String] = [:]
         if let r = o.string("reason") { out["reason"] = r }
         for key in ["oomKills", "pidsLimitHits"] { if let v = o.uint64(key) { out[key] = String(v) } }
+        if o.bool("egressQuotaSpent") == true { out["egressQuotaSpent"] = "true" }
         return out
     }
 

@@ -120,6 +120,12 @@ public final class EgressProxy {
     public func dnsSuspiciousCount() -> Int {
         (try? group.next().submit { self.shared.dnsSuspicious }.wait()) ?? 0
     }
+
+    /// Whether the sandbox spent its byte quota (network.maxBytes, either way): a limit
+    /// hit, for the report.
+    public func quotaWasSpent() -> Bool {
+        (try? group.next().submit { self.shared.quotaSpent }.wait()) ?? false
+    }
 }
 
 /// What every connection of one proxy shares. Mutated only on the proxy's one event

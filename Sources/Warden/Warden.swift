@@ -281,6 +281,7 @@ public struct Warden {
         }
         let failure = appender?.finish()
         try writeReport(final, cgroups: cgroups, dnsSuspicious: proxy?.dnsSuspiciousCount(),
+                        egressQuotaSpent: proxy?.quotaWasSpent() ?? false,
                         exit: exit, exitUnknown: exit == nil ? exitProblem : nil,
                         exitRecorded: configuration.recordExit && appender != nil && failure == nil,
                         egressDropped: appender?.dropped ?? 0, auditFailure: failure)
@@ -312,7 +313,7 @@ public struct Warden {
         return try EgressProxy.start(proxy)
     }
 
-    func writeReport(_ reason: Reason, cgroups: CgroupManager, dnsSuspicious: Int? = nil,
+    func writeReport(_ reason: Reason, cgroups: CgroupManager, dnsSuspicious: Int? = nil, egressQuotaSpent: Bool = false,
                      exit: ExitStatus? = nil, exitUnknown: String? = nil, exitRecorded: Bool = false,
                      egressDropped: Int = 0, auditFailure: String? = nil) throws {
         var text = "{\"reason\":\"\(reason.rawValue)\""
@@ -321,6 +322,8 @@ public struct Warden {
         if let t = configuration.timeoutSeconds { text += ",\"timeoutMilliseconds\":\(UInt64(t * 1000))" }
         // DNS queries refused as exfiltration-shaped (transparent egress only).
         if let n = dnsSuspicious { text += ",\"dnsSuspicious\":\(n)" }
+        // The byte quota (network.maxBytes) spent: a limit hit (connections were cut).
+        if egressQuotaSpent { text += ",\"egressQuotaSpent\":true" }
         // The init's exit as taskstats told it (--record-exit), and whether the `exit`
         // audit record is written: `delete` writes it only when the warden did not.
         switch exit {

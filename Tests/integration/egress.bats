@@ -283,6 +283,12 @@ ask() {
 	got="$(echo "$output" | tail -n1)"
 	[ "$got" -lt 4194304 ]
 	[ "$got" -le 1200000 ]
+	# The quota spent is a limit hit: in the summary and as a limit record.
+	local id="quota-$$"
+	run --separate-stderr "$RUNTIME" --root "$ROOT" ${SAFEHOUSE_BACKEND:+--backend "$SAFEHOUSE_BACKEND"} agent run --policy "$POLICY" \
+		--rootfs "$ROOTFS" --summary json --id "$id" -- sh -c 'timeout 20 wget -q -O /dev/null http://big.test/big.bin; true'
+	echo "$stderr" | tail -n1 | jq -e '.limitsHit == ["egress (the byte quota of 1Mi each way was spent)"]'
+	"$RUNTIME" audit show "$id" --kind limit --format json | jq -e -s 'map(.details.limit) == ["egress (the byte quota of 1Mi each way was spent)"]'
 	# A client that says nothing is let go after the idle timeout (1 s), with 408.
 	run agent -- sh -c "sleep 3 | timeout 10 nc $PROXY_ADDR 3128; echo \"rc=\$?\""
 	echo "$output"

@@ -47,6 +47,13 @@ public enum Processes {
         throw SystemError(call: "clone3 CLONE_INTO_CGROUP", errno: code)
     }
 
+    /// fork(intoCgroup:) when `cgroup` is given and the kernel can, else fork();
+    /// `inCgroup`: whether the child was born there (or must still be moved).
+    public static func fork(preferringCgroup cgroup: FileDescriptor?) throws -> (pid: Int32, inCgroup: Bool) {
+        if let cgroup, let pid = try fork(intoCgroup: cgroup) { return (pid, true) }
+        return (try fork(), false)
+    }
+
     public static func wait(_ pid: Int32) throws -> ExitStatus {
         var status: Int32 = 0
         try syscall("waitpid") { waitpid(pid, &status, 0) }

@@ -290,14 +290,7 @@ extension ContainerRuntime {
                 try stage("unshare pid namespace") { try Namespaces.unshare(NamespaceKind.pid.cloneFlag) }
             }
         }
-        var bornInV2 = false
-        var pid: Int32
-        if let bornIn, let child = try Processes.fork(intoCgroup: bornIn) {
-            pid = child
-            bornInV2 = true
-        } else {
-            pid = try Processes.fork()
-        }
+        let (pid, bornInV2) = try Processes.fork(preferringCgroup: bornIn)
         if pid == 0 {
             parentEnd.close()
             ContainerInit(config: config).run(enteringNamespaces: true)

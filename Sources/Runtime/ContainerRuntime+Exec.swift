@@ -89,14 +89,7 @@ extension ContainerRuntime {
         let v2Path = record.cgroupPaths.first { !Files.exists($0 + "/tasks") && Files.exists($0 + "/cgroup.procs") }
         let v2Directory = v2Path.flatMap { try? FileDescriptor.open($0, O_RDONLY | O_DIRECTORY) }
         defer { v2Directory?.close() }
-        var bornInV2 = false
-        let pid: Int32
-        if let v2Directory, let forked = try Processes.fork(intoCgroup: v2Directory) {
-            pid = forked
-            bornInV2 = true
-        } else {
-            pid = try Processes.fork()
-        }
+        let (pid, bornInV2) = try Processes.fork(preferringCgroup: v2Directory)
         if pid == 0 {
             parentEnd.close()
             child.run(bornIn: bornInV2 ? v2Path : nil)

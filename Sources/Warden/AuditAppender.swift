@@ -182,38 +182,20 @@ final class AuditAppender: @unchecked Sendable {
         }
     }
 
-    /// posix_spawn (safe in a threaded process), default signal mask and SIGPIPE
-    /// (NIO ignores it), none of our descriptors past stderr; waits. Nil on success,
-    /// else the appender's error line.
+    /// Spawn.start (safe in a threaded process), none of our descriptors past stderr,
+    /// which is a pipe read here; waits. Nil on success, else the appender's error line.
     static func run(_ executable: String, _ args: [String]) -> String? {
-        var cArgs: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) } + [nil]
-        var cEnv: [UnsafeMutablePointer<CChar>?] = [strdup("PATH=/usr/sbin:/usr/bin:/sbin:/bin"), nil]
-        defer { for p in cArgs + cEnv { free(p) } }
         let errorEnds: (FileDescriptor, FileDescriptor)
         do { errorEnds = try FileDescriptor.pipe() } catch { return "\(error)" }
         let fds = [errorEnds.0.rawValue, errorEnds.1.rawValue]
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, fds[1], 2)
-        _ = sh_spawn_addclosefrom(&actions, 3)
-        var attr = posix_spawnattr_t()
-        posix_spawnattr_init(&attr)
-        defer { posix_spawnattr_destroy(&attr) }
-        var none = sigset_t()
-        sigemptyset(&none)
-        posix_spawnattr_setsigmask(&attr, &none)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        sigaddset(&defaults, SIGPIPE)
-        posix_spawnattr_setsigdefault(&attr, &defaults)
-        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, executable, &actions, &attr, &cArgs, &cEnv)
+        defer { errorEnds.0.close() }
+        let started = Spawn.start(executable, args, stdio: .quiet(stderr: fds[1]))
         errorEnds.1.close()
-        guard rc == 0 else { return "spawn \(executable): \(SystemError.message(for: rc))" }
+        let pid: pid_t
+        switch started {
+        case .success(let p): pid = p
+        case .failure(let e): return "spawn \(executable): \(SystemError.message(for: e.errno))"
+        }
         var errorText: [UInt8] = []
         var buf = [UInt8](repeating: 0, count: 1024)
         while errorText.count < 4096 {
@@ -222,9 +204,10 @@ final class AuditAppender: @unchecked Sendable {
             if n <= 0 { break }
             errorText += buf[0..<n]
         }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 {
-            guard errno == EINTR else { return "waitpid: \(SystemError.message(for: errno))" }
+        let status: Int32
+        switch Spawn.wait(pid) {
+        case .success(let s): status = s
+        case .failure(let e): return "waitpid: \(SystemError.message(for: e.errno))"
         }
         if status == 0 { return nil }
         let line = String(decoding: errorText, as: UTF8.self).split(separator: "\n").first.map(String.init)

@@ -165,25 +165,12 @@ enum AuditSink {
 
     /// Runs the appender and waits for it; nil when it succeeded.
     static func spawnAndWait(_ exe: String, _ args: [String]) -> String? {
-        var cArgs: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) } + [nil]
-        var cEnv: [UnsafeMutablePointer<CChar>?] = [strdup("PATH=/usr/sbin:/usr/bin:/sbin:/bin"), nil]
-        defer { for p in cArgs + cEnv { free(p) } }
-        var attr = posix_spawnattr_t()
-        posix_spawnattr_init(&attr)
-        defer { posix_spawnattr_destroy(&attr) }
-        // `run` blocks the signals it forwards; the appender must not inherit that mask.
-        var none = sigset_t()
-        sigemptyset(&none)
-        posix_spawnattr_setsigmask(&attr, &none)
-        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK))
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, exe, nil, &attr, &cArgs, &cEnv)
-        guard rc == 0 else { return "spawn \(exe): \(SystemError.message(for: rc))" }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 {
-            guard errno == EINTR else { return "waitpid: \(SystemError.message(for: errno))" }
+        // Spawn.start clears the signal mask: `run` blocks the signals it forwards,
+        // and the appender must not inherit that.
+        switch Spawn.start(exe, args, stdio: .inherit).flatMap(Spawn.wait) {
+        case .success(let status): return status == 0 ? nil : "safehouse-audit exited with status \(status >> 8)"
+        case .failure(let e): return "\(e.call) \(exe): \(SystemError.message(for: e.errno))"
         }
-        return status == 0 ? nil : "safehouse-audit exited with status \(status >> 8)"
     }
 }
 

@@ -354,14 +354,18 @@ logs_have() { pm logs "$1" 2>/dev/null | grep -qx "$2"; }
 # ignores the annotation, so this one needs safehouse.
 @test "podman: --annotation io.safehouse.policy=default gives the container the ephemeral root" {
 	"$RUNTIME" --version | grep -q '^safehouse' || skip "RUNTIME $RUNTIME is not safehouse (runc ignores the annotation)"
-	run --separate-stderr pm run --rm --annotation io.safehouse.policy=default "$IMAGE" \
+	run --separate-stderr pm run --rm --cidfile "$TEST_TMP/cid" --annotation io.safehouse.policy=default "$IMAGE" \
 		sh -c 'grep " / / " /proc/self/mountinfo | grep -o " - overlay "; echo note >/agent-note && cat /agent-note'
 	[ "$status" = 0 ]
+	local cid
+	cid="$(cat "$TEST_TMP/cid")"
+	[ -n "$cid" ]
 	[ "${lines[0]}" = " - overlay " ]
 	[ "${lines[1]}" = note ]
 	# Nothing reached the image's layer in podman's storage, and nothing is left.
 	[ -z "$(find "$PM/storage" -name agent-note 2>/dev/null)" ]
-	[ -z "$(ls /run/safehouse-ephemeral 2>/dev/null)" ]
+	# (This container's ephemeral root: other suites may have theirs at the same time.)
+	! ls /run/safehouse-ephemeral 2>/dev/null | grep -q "^$cid-" || false
 	# The same container without the annotation writes into its own container layer.
 	run pm run --rm "$IMAGE" sh -c 'grep " / / " /proc/self/mountinfo | grep -c " - overlay "'
 	[ "$output" = 0 ]

@@ -9,9 +9,13 @@
 # under its temp dir, and a containers.conf that is hack/podman/containers.conf with the
 # runtime entry pointing at $RUNTIME, named after its file ("safehouse", or "runc" with
 # RUNTIME=runc). The image is the busybox rootfs, imported (no registry). Containers
-# have no network (netns "none" in that file). The runtime keeps its state in its
-# default root (/run/safehouse, /run/runc), as under any Podman: ids are unique, and
-# teardown removes every container the test made, with its runtime state and cgroups.
+# have no network (netns "none" in that file). Podman runs the runtime through a
+# wrapper of the same name ($PM_RUNTIME) that gives it the test's own root, $ROOT under
+# its temp dir, not the host's default root (/run/safehouse, /run/runc): Podman has no
+# setting for a runtime's root, and the cleanup process conmon starts does not carry
+# `--runtime-flag`. common_teardown deletes what is left in $ROOT, runsc's state for
+# the gvisor backend included, so nothing outlives the temp dir; teardown also removes
+# every container the test made through Podman, with its cgroups.
 # Podman's own host-wide leftovers (the image copy's blob-info cache under
 # /var/lib/containers, the /libpod_parent cgroups) go after the file if it made them.
 
@@ -51,7 +55,11 @@ setup() {
 	# [engine.runtimes] entry (that table is the file's last).
 	sed -e "s|^runtime = .*|runtime = \"$RT_NAME\"|" -e '/^\[engine\.runtimes\]/,$d' \
 		"$REPO/hack/podman/containers.conf" >"$PM/containers.conf"
-	printf '[engine.runtimes]\n%s = ["%s"]\n' "$RT_NAME" "$RUNTIME" >>"$PM/containers.conf"
+	mkdir -p "$PM/bin"
+	PM_RUNTIME="$PM/bin/$RT_NAME"
+	printf '#!/bin/sh\nexec "%s" --root "%s" "$@"\n' "$RUNTIME" "$ROOT" >"$PM_RUNTIME"
+	chmod 0755 "$PM_RUNTIME"
+	printf '[engine.runtimes]\n%s = ["%s"]\n' "$RT_NAME" "$PM_RUNTIME" >>"$PM/containers.conf"
 	# containers.conf and storage.conf come only from here (not /etc/containers or
 	# /usr/share/containers), and the flags below keep every path private.
 	printf '[storage]\ndriver = "vfs"\nrunroot = "%s"\ngraphroot = "%s"\n' "$PM/run" "$PM/storage" >"$PM/storage.conf"
@@ -71,7 +79,7 @@ teardown() {
 		pm unpause --all >/dev/null 2>&1 || true # Podman 4.3 refuses rm -f of a paused one
 		pm rm -f -t 0 --all >/dev/null 2>&1 || true
 		for id in $ids; do
-			"$RUNTIME" delete --force "$id" >/dev/null 2>&1 || true
+			rt delete --force "$id" >/dev/null 2>&1 || true
 			# Podman's cgroupfs layout: /libpod_parent/libpod-ID in each hierarchy.
 			find /sys/fs/cgroup -mindepth 2 -maxdepth 3 -type d -name "libpod-$id" 2>/dev/null |
 				while read -r cg; do
@@ -98,8 +106,8 @@ run_d() { pm run -d "$@"; }
 # state ID: Podman's view, "status exit-code".
 state() { pm inspect -f '{{.State.Status}} {{.State.ExitCode}}' "$1"; }
 
-# rt_status ID: the runtime's own view of the container (its default root).
-rt_status() { "$RUNTIME" state "$1" 2>/dev/null | jq -r .status; }
+# rt_status ID: the runtime's own view of the container.
+rt_status() { rt state "$1" 2>/dev/null | jq -r .status; }
 
 # cgdir PID CONTROLLER: the v1 cgroup directory of PID in CONTROLLER.
 cgdir() {
@@ -138,17 +146,17 @@ logs_have() { pm logs "$1" 2>/dev/null | grep -qx "$2"; }
 
 @test "podman: --runtime PATH, --runtime NAME and the default all run on the runtime under test" {
 	local by_path by_name by_default id
-	by_path="$(pm --runtime "$RUNTIME" run -d "$IMAGE" sleep 300)"
+	by_path="$(pm --runtime "$PM_RUNTIME" run -d "$IMAGE" sleep 300)"
 	by_name="$(pm --runtime "$RT_NAME" run -d "$IMAGE" sleep 300)"
 	by_default="$(run_d "$IMAGE" sleep 300)"
-	[ "$(pm inspect -f '{{.OCIRuntime}}' "$by_path")" = "$RUNTIME" ]
+	[ "$(pm inspect -f '{{.OCIRuntime}}' "$by_path")" = "$PM_RUNTIME" ]
 	[ "$(pm inspect -f '{{.OCIRuntime}}' "$by_name")" = "$RT_NAME" ]
 	[ "$(pm inspect -f '{{.OCIRuntime}}' "$by_default")" = "$RT_NAME" ]
 	for id in "$by_path" "$by_name" "$by_default"; do
 		# The runtime itself knows the container, with the pid Podman reports.
 		[ "$(pm inspect -f '{{.State.Status}}' "$id")" = running ]
 		[ "$(rt_status "$id")" = running ]
-		[ "$("$RUNTIME" state "$id" | jq -r .pid)" = "$(pm inspect -f '{{.State.Pid}}' "$id")" ]
+		[ "$(rt state "$id" | jq -r .pid)" = "$(pm inspect -f '{{.State.Pid}}' "$id")" ]
 		# Later commands find the container's runtime without --runtime.
 		run pm exec "$id" echo exec-ok
 		[ "$output" = exec-ok ]
@@ -275,7 +283,7 @@ logs_have() { pm logs "$1" 2>/dev/null | grep -qx "$2"; }
 	[ "$(echo "$output" | jq -r '.[0].OCIRuntime')" = "$RT_NAME" ]
 	[ "$(echo "$output" | jq -r '.[0].Name')" = inspected ]
 	[ "$(echo "$output" | jq -r '.[0].State.Status')" = running ]
-	[ "$(echo "$output" | jq -r '.[0].State.Pid')" = "$("$RUNTIME" state "$id" | jq -r .pid)" ]
+	[ "$(echo "$output" | jq -r '.[0].State.Pid')" = "$(rt state "$id" | jq -r .pid)" ]
 	[ "$(pm exec "$id" hostname)" = hh ]
 	[ "$(pm exec "$id" sh -c 'echo $FOO')" = bar ]
 }
@@ -319,7 +327,7 @@ logs_have() { pm logs "$1" 2>/dev/null | grep -qx "$2"; }
 	run pm container exists "$id"
 	[ "$status" = 1 ]
 	! kill -0 "$pid" 2>/dev/null || false
-	run "$RUNTIME" state "$id"
+	run rt state "$id"
 	[ "$status" != 0 ]
 	[ ! -d "$cg" ]
 }
@@ -342,10 +350,10 @@ logs_have() { pm logs "$1" 2>/dev/null | grep -qx "$2"; }
 	run pm info --format json
 	[ "$status" = 0 ]
 	[ "$(echo "$output" | jq -r .host.ociRuntime.name)" = "$RT_NAME" ]
-	[ "$(echo "$output" | jq -r .host.ociRuntime.path)" = "$RUNTIME" ]
+	[ "$(echo "$output" | jq -r .host.ociRuntime.path)" = "$PM_RUNTIME" ]
 	[ "$(echo "$output" | jq -r .host.ociRuntime.version)" = "$("$RUNTIME" --version)" ]
-	run pm --runtime "$RUNTIME" info --format json
-	[ "$(echo "$output" | jq -r .host.ociRuntime.path)" = "$RUNTIME" ]
+	run pm --runtime "$PM_RUNTIME" info --format json
+	[ "$(echo "$output" | jq -r .host.ociRuntime.path)" = "$PM_RUNTIME" ]
 	[ "$(echo "$output" | jq -r .host.ociRuntime.version)" = "$("$RUNTIME" --version)" ]
 }
 
@@ -402,21 +410,21 @@ logs_have() { pm logs "$1" 2>/dev/null | grep -qx "$2"; }
 	# without being told again.
 	local id
 	id="$(run_d --annotation io.safehouse.backend=gvisor "$IMAGE" sh -c 'trap "exit 3" TERM; while :; do sleep 0.1; done')"
-	grep -q '"backend":"gvisor"' "/run/safehouse/$id/state.json"
+	grep -q '"backend":"gvisor"' "$ROOT/$id/state.json"
 	[ "$(rt_status "$id")" = running ]
-	[ "$(pm inspect -f '{{.State.Pid}}' "$id")" = "$("$RUNTIME" state "$id" | jq -r .pid)" ]
+	[ "$(pm inspect -f '{{.State.Pid}}' "$id")" = "$(rt state "$id" | jq -r .pid)" ]
 	run pm exec "$id" sh -c 'dmesg | grep -c "Starting gVisor"; exit 4'
 	[ "$status" = 4 ]
 	[ "$output" = 1 ]
 	# update (runtime update --resources) reaches the sandbox's cgroup.
 	pm update --memory 300m "$id" >/dev/null
 	local mem
-	mem="$(jq -r '.cgroupPaths[] | select(contains("/memory/"))' "/run/safehouse/$id/state.json")"
+	mem="$(jq -r '.cgroupPaths[] | select(contains("/memory/"))' "$ROOT/$id/state.json")"
 	[ "$(cat "$mem/memory.limit_in_bytes")" = 314572800 ]
 	pm stop -t 10 "$id" >/dev/null
 	[ "$(state "$id")" = "exited 3" ]
 	pm rm "$id" >/dev/null
-	[ ! -e "/run/safehouse/$id" ]
+	[ ! -e "$ROOT/$id" ]
 	# An unknown backend is refused in one line naming the annotation; nothing is left.
 	run pm run --rm --annotation io.safehouse.backend=kata "$IMAGE" true
 	[ "$status" != 0 ]

@@ -167,28 +167,12 @@ extension ContainerRuntime {
             // The warden starts while the init sets up (it needs only the init's pid
             // and the cgroups), and is in the first record saved.
             if let treatment {
-                guard let warden = WardenLauncher.executable(configured: treatment.warden) else {
-                    throw RuntimeError("sandbox: no safehouse-warden next to this executable")
+                // The egress sockets are made in the sandbox's network namespace now
+                // (EgressListener, with the capture for transparent egress).
+                wardenStarted = try startWarden(treatment, watching: initPid, callerReapsInit: options.callerReapsInit, record: &record) {
+                    try EgressListener.open(initPid: initPid, mode: treatment.egressMode)
                 }
-                // With an allowlist, the egress sockets are made in the sandbox's network
-                // namespace now (EgressListener, with the capture for transparent egress)
-                // and handed to the warden; our copies are closed as soon as it has them.
-                var egress: WardenLauncher.Egress?
-                if let allow = treatment.networkAllow, !allow.isEmpty {
-                    egress = WardenLauncher.Egress(sockets: try EgressListener.open(initPid: initPid, mode: treatment.egressMode), allow: allow,
-                                                   hostsFile: treatment.egressHosts,
-                                                   maxConnections: treatment.egressMaxConnections,
-                                                   maxBytes: treatment.egressMaxBytes, idleTimeout: treatment.egressIdleTimeout)
-                }
-                let started = try WardenLauncher.spawn(warden, stateDirectory: store.directory(of: id), initPid: initPid,
-                                                       timeoutSeconds: treatment.timeoutSeconds, cgroupPaths: record.cgroupPaths,
-                                                       egress: egress, audit: treatment.wardenAudit(id: id, callerReapsInit: options.callerReapsInit),
-                                                       owner: options.callerReapsInit ? getpid() : nil)
-                egress?.sockets.close()
                 PhaseTrace.mark("warden started")
-                wardenStarted = started
-                record.wardenPid = started.pid
-                record.wardenStartTime = Processes.startTime(of: started.pid) ?? 0
             }
             // Recorded at once, so a create killed half way can still be deleted.
             try store.save(record)

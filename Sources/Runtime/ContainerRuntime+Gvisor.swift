@@ -185,33 +185,17 @@ extension ContainerRuntime {
             }
         }
         if let treatment {
-            guard let warden = WardenLauncher.executable(configured: treatment.warden) else {
-                throw RuntimeError("sandbox: no safehouse-warden next to this executable")
-            }
-            // The listeners go into a namespace of the warden's, linked to the sandbox's,
-            // which runsc made and whose interfaces gVisor's netstack takes over at start
-            // (GvisorEgressLink; RunscFlags.network).
-            var egress: WardenLauncher.Egress?
-            if let allow = treatment.networkAllow, !allow.isEmpty {
-                egress = WardenLauncher.Egress(sockets: try GvisorEgressLink.open(sandboxPid: pid, mode: treatment.egressMode), allow: allow,
-                                               hostsFile: treatment.egressHosts,
-                                               maxConnections: treatment.egressMaxConnections,
-                                               maxBytes: treatment.egressMaxBytes, idleTimeout: treatment.egressIdleTimeout)
-            }
             // The warden watches the sandbox process: it ends when the container's init
             // does (runsc stops a sandbox whose root container exited), and killing its
-            // cgroup ends the sandbox and the gofer together.
-            // Unless this process waits for the sandbox (foreground run), the warden
-            // records its exit; it listens before `runsc start` can run the command.
-            let started = try WardenLauncher.spawn(warden, stateDirectory: dir, initPid: pid,
-                                                   timeoutSeconds: treatment.timeoutSeconds,
-                                                   cgroupPaths: record.cgroupPaths, egress: egress,
-                                                   audit: treatment.wardenAudit(id: record.id, callerReapsInit: callerReapsInit),
-                                                   owner: callerReapsInit ? getpid() : nil)
-            egress?.sockets.close()
+            // cgroup ends the sandbox and the gofer together. The listeners go into a
+            // namespace of the warden's, linked to the sandbox's, which runsc made and
+            // whose interfaces gVisor's netstack takes over at start (GvisorEgressLink;
+            // RunscFlags.network). When the warden records the exit, it listens before
+            // `runsc start` can run the command.
+            let started = try startWarden(treatment, watching: pid, callerReapsInit: callerReapsInit, record: &record) {
+                try GvisorEgressLink.open(sandboxPid: pid, mode: treatment.egressMode)
+            }
             started.waitUntilReady()
-            record.wardenPid = started.pid
-            record.wardenStartTime = Processes.startTime(of: started.pid) ?? 0
         }
         return record
     }

@@ -59,7 +59,9 @@ public struct CgroupLayout: Sendable, Equatable {
     }
 
     /// v1 controllers a v1 hierarchy may carry (named hierarchies are "name=X").
-    static let v1Controllers: Set<String> = [
+    /// An array: a `Set<String>` costs a scan of the binary's conformance records for
+    /// `String: Hashable` on the first use, on every container start.
+    static let v1Controllers: [String] = [
         "cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "net_cls", "blkio",
         "perf_event", "net_prio", "hugetlb", "pids", "rdma", "misc",
     ]

@@ -143,10 +143,27 @@ public enum Processes {
 
     /// execve(2) with argv and envp built from Swift strings; returns only on failure.
     public static func exec(path: String, args: [String], env: [String]) -> SystemError {
-        var cArgs: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) } + [nil]
-        var cEnv: [UnsafeMutablePointer<CChar>?] = env.map { strdup($0) } + [nil]
-        execve(path, &cArgs, &cEnv)
-        return SystemError(call: "exec", path: path, errno: errno)
+        // Raw buffers, not [UnsafeMutablePointer<CChar>?] arrays: the Swift runtime
+        // builds that array type from its mangled name (~1% of an init's set-up),
+        // and this runs between `start` and the user's program.
+        let cArgs = cStringVector(args)
+        let cEnv = cStringVector(env)
+        execve(path, cArgs, cEnv)
+        let code = errno
+        for list in [cArgs, cEnv] {
+            var i = 0
+            while let p = list[i] { free(p); i += 1 }
+            list.deallocate()
+        }
+        return SystemError(call: "exec", path: path, errno: code)
+    }
+
+    /// A NULL-terminated vector of strdup'd C strings.
+    private static func cStringVector(_ strings: [String]) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?> {
+        let vector = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>.allocate(capacity: strings.count + 1)
+        for (i, s) in strings.enumerated() { vector[i] = strdup(s) }
+        vector[strings.count] = nil
+        return vector
     }
 
     /// Finds `command` the way execvp does: as a path when it has a slash, otherwise in

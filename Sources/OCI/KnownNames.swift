@@ -21,13 +21,32 @@ public let knownCapabilities: [String] = [
 public let capabilityNumbers: [String: Int] = Dictionary(
     uniqueKeysWithValues: knownCapabilities.enumerated().map { ($0.element, $0.offset) })
 
-/// RLIMIT_* name to its resource number on Linux (asm-generic/resource.h).
-public let rlimitResources: [String: Int32] = [
-    "RLIMIT_CPU": 0, "RLIMIT_FSIZE": 1, "RLIMIT_DATA": 2, "RLIMIT_STACK": 3,
-    "RLIMIT_CORE": 4, "RLIMIT_RSS": 5, "RLIMIT_NPROC": 6, "RLIMIT_NOFILE": 7,
-    "RLIMIT_MEMLOCK": 8, "RLIMIT_AS": 9, "RLIMIT_LOCKS": 10, "RLIMIT_SIGPENDING": 11,
-    "RLIMIT_MSGQUEUE": 12, "RLIMIT_NICE": 13, "RLIMIT_RTPRIO": 14, "RLIMIT_RTTIME": 15,
+/// The number of capability `name`, or nil when this runtime does not know it.
+///
+/// What `create` uses, rather than `capabilityNumbers`: a `[String: Int]` made at
+/// run time makes the Swift runtime look up `String: Hashable` by scanning every
+/// protocol conformance record of the (static, Foundation-sized) binary, ~100k
+/// instructions on the `run` path before the fork; 41 string compares are nothing.
+public func capabilityNumber(_ name: String) -> Int? {
+    knownCapabilities.firstIndex(of: name)
+}
+
+/// The RLIMIT_* resource number of `name`, or nil (a table, not `rlimitResources`'
+/// dictionary, for the reason `capabilityNumber` gives).
+public func rlimitResource(_ name: String) -> Int32? {
+    rlimitTable.first { $0.name == name }.map { $0.resource }
+}
+
+private let rlimitTable: [(name: String, resource: Int32)] = [
+    ("RLIMIT_CPU", 0), ("RLIMIT_FSIZE", 1), ("RLIMIT_DATA", 2), ("RLIMIT_STACK", 3),
+    ("RLIMIT_CORE", 4), ("RLIMIT_RSS", 5), ("RLIMIT_NPROC", 6), ("RLIMIT_NOFILE", 7),
+    ("RLIMIT_MEMLOCK", 8), ("RLIMIT_AS", 9), ("RLIMIT_LOCKS", 10), ("RLIMIT_SIGPENDING", 11),
+    ("RLIMIT_MSGQUEUE", 12), ("RLIMIT_NICE", 13), ("RLIMIT_RTPRIO", 14), ("RLIMIT_RTTIME", 15),
 ]
+
+/// RLIMIT_* name to its resource number on Linux (asm-generic/resource.h).
+public let rlimitResources: [String: Int32] = Dictionary(
+    uniqueKeysWithValues: rlimitTable.map { ($0.name, $0.resource) })
 
 extension Spec {
     /// Every Linux capability name (see the global `knownCapabilities`).

@@ -37,20 +37,23 @@ extension SpecValidator {
     }
 
     private func checkMappings(_ linux: LinuxConfig) throws {
-        let userNamespace = linux.namespace(.user)
-        for (name, mappings) in [("uidMappings", linux.uidMappings), ("gidMappings", linux.gidMappings)] {
-            let list = mappings ?? []
-            if !list.isEmpty, userNamespace == nil {
-                throw OCIError(field: "linux.\(name)", message: "requires a user namespace (add {\"type\": \"user\"} to linux.namespaces)")
-            }
-            for (index, mapping) in list.enumerated() where mapping.size == 0 {
-                throw OCIError(field: "linux.\(name)[\(index)].size", message: "must be greater than zero")
-            }
-            // A new user namespace without a mapping leaves every id unmapped (nobody),
-            // and the container cannot set up anything; runc refuses it too.
-            if list.isEmpty, let userNamespace, !userNamespace.joinsExisting {
-                throw OCIError(field: "linux.\(name)", message: "is required when the container gets a new user namespace")
-            }
+        // Two calls, not a loop over an array of (name, mappings) tuples: the runtime
+        // builds that tuple array's type from its mangled name (~50k instructions).
+        try checkMappings("uidMappings", linux.uidMappings ?? [], userNamespace: linux.namespace(.user))
+        try checkMappings("gidMappings", linux.gidMappings ?? [], userNamespace: linux.namespace(.user))
+    }
+
+    private func checkMappings(_ name: String, _ list: [LinuxIDMapping], userNamespace: LinuxNamespace?) throws {
+        if !list.isEmpty, userNamespace == nil {
+            throw OCIError(field: "linux.\(name)", message: "requires a user namespace (add {\"type\": \"user\"} to linux.namespaces)")
+        }
+        for (index, mapping) in list.enumerated() where mapping.size == 0 {
+            throw OCIError(field: "linux.\(name)[\(index)].size", message: "must be greater than zero")
+        }
+        // A new user namespace without a mapping leaves every id unmapped (nobody),
+        // and the container cannot set up anything; runc refuses it too.
+        if list.isEmpty, let userNamespace, !userNamespace.joinsExisting {
+            throw OCIError(field: "linux.\(name)", message: "is required when the container gets a new user namespace")
         }
     }
 

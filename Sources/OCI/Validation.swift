@@ -90,23 +90,26 @@ struct SpecValidator {
 
     private func checkCapabilities(_ capabilities: LinuxCapabilities?) throws {
         guard let capabilities else { return }
-        let sets: [(String, [String]?)] = [
-            ("bounding", capabilities.bounding), ("effective", capabilities.effective),
-            ("inheritable", capabilities.inheritable), ("permitted", capabilities.permitted),
-            ("ambient", capabilities.ambient),
-        ]
-        for (setName, names) in sets {
-            // A well-formed CAP_ name this table does not know is accepted: it may be
-            // newer than this runtime, and runc ignores it with a warning (engines rely
-            // on that). Anything else is a malformed value.
-            for (index, name) in (names ?? []).enumerated() where capabilityNumbers[name] == nil && !Self.isCapabilityShaped(name) {
-                var message = "unknown capability \(FieldPath.quoted(name))"
-                // "chown" or "cap_chown" are common slips; say what was meant.
-                let upper = name.uppercased()
-                let guess = upper.hasPrefix("CAP_") ? upper : "CAP_" + upper
-                if capabilityNumbers[guess] != nil { message += " (did you mean \(guess)?)" }
-                throw OCIError(field: "process.capabilities.\(setName)[\(index)]", message: message)
-            }
+        // One call per set, not a loop over an array of (name, set) tuples: the
+        // runtime builds such an array's type from its mangled name on every start.
+        try checkCapabilitySet("bounding", capabilities.bounding)
+        try checkCapabilitySet("effective", capabilities.effective)
+        try checkCapabilitySet("inheritable", capabilities.inheritable)
+        try checkCapabilitySet("permitted", capabilities.permitted)
+        try checkCapabilitySet("ambient", capabilities.ambient)
+    }
+
+    private func checkCapabilitySet(_ setName: String, _ names: [String]?) throws {
+        // A well-formed CAP_ name this table does not know is accepted: it may be
+        // newer than this runtime, and runc ignores it with a warning (engines rely
+        // on that). Anything else is a malformed value.
+        for (index, name) in (names ?? []).enumerated() where capabilityNumber(name) == nil && !Self.isCapabilityShaped(name) {
+            var message = "unknown capability \(FieldPath.quoted(name))"
+            // "chown" or "cap_chown" are common slips; say what was meant.
+            let upper = name.uppercased()
+            let guess = upper.hasPrefix("CAP_") ? upper : "CAP_" + upper
+            if capabilityNumber(guess) != nil { message += " (did you mean \(guess)?)" }
+            throw OCIError(field: "process.capabilities.\(setName)[\(index)]", message: message)
         }
     }
 
@@ -117,16 +120,17 @@ struct SpecValidator {
     }
 
     private func checkRlimits(_ rlimits: [POSIXRlimit]) throws {
-        var seen: [String: Int] = [:]
+        // Not a [String: Int]: see capabilityNumber(_:) for what a dictionary costs here.
+        var seen: [String] = []
         for (index, rlimit) in rlimits.enumerated() {
             let field = "process.rlimits[\(index)]"
-            guard rlimitResources[rlimit.type] != nil else {
+            guard rlimitResource(rlimit.type) != nil else {
                 throw OCIError(field: "\(field).type", message: "unknown rlimit \(FieldPath.quoted(rlimit.type)) (expected one of \(rlimitResources.keys.sorted().joined(separator: ", ")))")
             }
-            if let first = seen[rlimit.type] {
+            if let first = seen.firstIndex(of: rlimit.type) {
                 throw OCIError(field: "\(field).type", message: "duplicate rlimit \(rlimit.type) (first at process.rlimits[\(first)])")
             }
-            seen[rlimit.type] = index
+            seen.append(rlimit.type)
             if rlimit.soft > rlimit.hard {
                 throw OCIError(field: "\(field).soft", message: "soft limit \(rlimit.soft) exceeds hard limit \(rlimit.hard)")
             }

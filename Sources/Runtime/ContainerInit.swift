@@ -149,7 +149,10 @@ struct ContainerInit {
         if let domain = spec.domainname, !domain.isEmpty {
             try stage("setdomainname") { try UTS.setDomainname(domain) }
         }
-        for (key, value) in (spec.linux?.sysctl ?? [:]).sorted(by: { $0.key < $1.key }) {
+        // Sorted only when there is something to sort: the sort's element type is
+        // built at run time even for an empty dictionary.
+        let sysctl = spec.linux?.sysctl ?? [:]
+        for (key, value) in sysctl.isEmpty ? [] : sysctl.sorted(by: { $0.key < $1.key }) {
             try stage("sysctl \(key)") {
                 try Files.write("/proc/sys/" + key.replacingDots(), value)
             }

@@ -306,7 +306,9 @@ extension ContainerRuntime {
     private func warnAboutUnknownCapabilities(_ caps: LinuxCapabilities?) {
         guard let caps else { return }
         let all = [caps.bounding, caps.effective, caps.inheritable, caps.permitted, caps.ambient].compactMap { $0 }.joined()
-        let unknown = Set(all.filter { capabilityNumbers[$0] == nil }).sorted()
+        var unknown: [String] = []
+        for name in all where capabilityNumber(name) == nil && !unknown.contains(name) { unknown.append(name) }
+        unknown.sort()
         if !unknown.isEmpty {
             log.warning("ignoring unknown or unavailable capabilities: [\(unknown.joined(separator: " "))]")
         }

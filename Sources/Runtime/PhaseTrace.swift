@@ -24,7 +24,13 @@ public enum PhaseTrace {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
         let micros = Int(ts.tv_sec) * 1_000_000 + Int(ts.tv_nsec) / 1000
-        let line = "trace \(getpid()) \(micros) \(phase)\n"
+        // The CPU this process has used so far (user+system, microseconds): where the
+        // wall time between two marks exceeds the CPU between them, the process waited.
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        let cpu = (Int(usage.ru_utime.tv_sec) + Int(usage.ru_stime.tv_sec)) * 1_000_000
+            + Int(usage.ru_utime.tv_usec) + Int(usage.ru_stime.tv_usec)
+        let line = "trace \(getpid()) \(micros) \(phase) cpu=\(cpu)\n"
         _ = line.withCString { write(2, $0, strlen($0)) }
     }
 }

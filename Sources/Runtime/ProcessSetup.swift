@@ -12,7 +12,7 @@ struct ProcessSetup {
 
     func applyLimits() throws {
         for limit in process.rlimits ?? [] {
-            guard let resource = rlimitResources[limit.type] else {
+            guard let resource = rlimitResource(limit.type) else {
                 throw RuntimeError("process.rlimits: unknown type \(limit.type)")
             }
             do {
@@ -87,7 +87,7 @@ struct ProcessSetup {
         // rather than capset's bare EPERM (CAP_SYS_RESOURCE on this machine kind).
         let missing = (permitted.mask | effective.mask) & ~Capabilities.current().permitted.mask
         if missing != 0, let cap = (0...63).first(where: { missing & (1 << UInt64($0)) != 0 }) {
-            let name = capabilityNumbers.first { $0.value == cap }?.key ?? "capability \(cap)"
+            let name = cap < knownCapabilities.count ? knownCapabilities[cap] : "capability \(cap)"
             throw RuntimeError("process.capabilities: \(name) is not in the runtime's own bounding set, so it cannot be granted")
         }
 
@@ -124,7 +124,7 @@ struct ProcessSetup {
         var numbers: [Int] = []
         for name in names ?? [] {
             // Unknown to this runtime or to this kernel: skipped (the runtime warned).
-            if let n = capabilityNumbers[name], n <= lastCap { numbers.append(n) }
+            if let n = capabilityNumber(name), n <= lastCap { numbers.append(n) }
         }
         return CapabilitySet(numbers)
     }

@@ -236,19 +236,29 @@ struct RootfsSetup {
         }
     }
 
+    // Both try the mount and read the error, as runc does, instead of checking the
+    // path first: a path this kernel lacks (ENOENT) is skipped in one system call
+    // rather than two or three, for the dozen default paths of every container.
+
     private func makeReadOnly(_ path: String) throws {
-        guard Files.exists(path) else { return }
-        try Mounts.mount(source: path, target: path, type: "bind", flags: [.bind, .recursive])
+        do {
+            try Mounts.mount(source: path, target: path, type: "bind", flags: [.bind, .recursive])
+        } catch let e as SystemError where e.errno == ENOENT {
+            return
+        }
         let current = Mounts.currentFlags(of: path)
         try Mounts.mount(source: "", target: path, type: nil, flags: current.union([.bind, .remount, .readOnly, .recursive]))
     }
 
+    /// A file is covered by /dev/null; a directory (the bind fails with ENOTDIR) by
+    /// an empty read-only tmpfs.
     private func mask(_ path: String) throws {
-        guard Files.exists(path) else { return }
-        if Files.isDirectory(path) {
-            try Mounts.mount(source: "tmpfs", target: path, type: "tmpfs", flags: .readOnly)
-        } else {
+        do {
             try Mounts.mount(source: "/dev/null", target: path, type: "bind", flags: .bind)
+        } catch let e as SystemError where e.errno == ENOENT {
+            return
+        } catch let e as SystemError where e.errno == ENOTDIR {
+            try Mounts.mount(source: "tmpfs", target: path, type: "tmpfs", flags: .readOnly)
         }
     }
 }

@@ -264,6 +264,20 @@ final class ValidationTests: XCTestCase {
         XCTAssertEqual(rlimitResources["RLIMIT_NOFILE"], 7)
         XCTAssertEqual(rlimitResources["RLIMIT_RTTIME"], 15)
         XCTAssertEqual(Spec.capabilityNumbers, capabilityNumbers)
+        // The lookups the start-up path uses agree with the tables, name for name.
+        for (name, number) in capabilityNumbers { XCTAssertEqual(capabilityNumber(name), number, name) }
+        for (name, resource) in rlimitResources { XCTAssertEqual(rlimitResource(name), resource, name) }
+        XCTAssertNil(capabilityNumber("CAP_NOPE"))
+        XCTAssertNil(rlimitResource("RLIMIT_NOPE"))
+    }
+
+    func testDuplicateRlimitNamesTheFirst() {
+        var spec = validSpec()
+        spec.process?.rlimits = [POSIXRlimit(type: "RLIMIT_NOFILE", hard: 10, soft: 10),
+                                 POSIXRlimit(type: "RLIMIT_CORE", hard: 0, soft: 0),
+                                 POSIXRlimit(type: "RLIMIT_NOFILE", hard: 10, soft: 10)]
+        let error = assertInvalid(spec, field: "process.rlimits[2].type")
+        XCTAssertEqual(error?.message, "duplicate rlimit RLIMIT_NOFILE (first at process.rlimits[0])")
     }
 }
 

@@ -31,6 +31,23 @@ final class MountOptionsTests: XCTestCase {
         XCTAssertTrue(MountOptions(["bind"]).isBind)
     }
 
+    func testEveryKnownNameIsUnderstood() {
+        // knownNames (the features document) and the parser are separate lists: each
+        // name must parse as a flag or propagation, never fall through to the data.
+        XCTAssertEqual(MountOptions.knownNames.count, 40)
+        XCTAssertEqual(Set(MountOptions.knownNames).count, 40)
+        for name in MountOptions.knownNames {
+            XCTAssertEqual(MountOptions([name]).data, [], name)
+        }
+        XCTAssertEqual(MountOptions(["mode=755"]).data, ["mode=755"])
+    }
+
+    func testJoinedByMatchesJoined() {
+        for list in [[], ["a"], ["mode=755", "size=65536k"], ["", "x", ""]] {
+            XCTAssertEqual(list.joinedBy(","), list.joined(separator: ","))
+        }
+    }
+
     func testRootPropagationDefaultsToRslave() {
         XCTAssertEqual(MountOptions.rootPropagation(nil), [.slave, .recursive])
         XCTAssertEqual(MountOptions.rootPropagation("private"), [.private, .recursive])

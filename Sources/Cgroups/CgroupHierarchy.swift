@@ -151,8 +151,8 @@ public enum CgroupMembership {
     /// "ID:KEY:PATH" lines. Byte-level, as CgroupLayout.parse: this runs before the
     /// fork of every container, and the generic splits cost 150 K instructions for ten
     /// lines.
-    public static func parse(_ text: String) -> [String: String] {
-        var result: [String: String] = [:]
+    public static func parse(_ text: String) -> CgroupPathTable {
+        var result = CgroupPathTable()
         let bytes = Array(text.utf8)
         let colon = UInt8(ascii: ":"), newline = UInt8(ascii: "\n")
         var start = 0
@@ -173,7 +173,7 @@ public enum CgroupMembership {
         return result
     }
 
-    public static func of(pid: String = "self") -> [String: String] {
+    public static func of(pid: String = "self") -> CgroupPathTable {
         parse((try? Files.readString("/proc/\(pid)/cgroup")) ?? "")
     }
 }
@@ -184,9 +184,9 @@ public enum CgroupMembership {
 public struct CgroupPlacement: Sendable, Equatable {
     public var layout: CgroupLayout
     /// /proc/PID/cgroup key -> the container's directory in that hierarchy.
-    public var paths: [String: String]
+    public var paths: CgroupPathTable
 
-    public init(layout: CgroupLayout = CgroupLayout(hierarchies: []), paths: [String: String] = [:]) {
+    public init(layout: CgroupLayout = CgroupLayout(hierarchies: []), paths: CgroupPathTable = [:]) {
         self.layout = layout
         self.paths = paths
     }
@@ -207,7 +207,7 @@ public struct CgroupPlacement: Sendable, Equatable {
 
     public init(decoding text: String) {
         var hierarchies: [CgroupHierarchy] = []
-        var paths: [String: String] = [:]
+        var paths = CgroupPathTable()
         for line in text.split(separator: "\n") {
             let f = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
             guard f.count == 5 else { continue }

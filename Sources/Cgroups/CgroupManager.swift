@@ -49,7 +49,7 @@ public struct CgroupManager: CgroupManaging, Sendable {
     /// With `systemdDriver` (--systemd-cgroup) the path is "slice:prefix:name", placed
     /// where systemd would place the unit (SystemdCgroupPath).
     public init(layout: CgroupLayout, cgroupsPath: String?, id: String, systemdDriver: Bool = false,
-                callerMembership: [String: String] = CgroupMembership.of()) throws {
+                callerMembership: CgroupPathTable = CgroupMembership.of()) throws {
         self.layout = layout
         try Self.validate(cgroupsPath: cgroupsPath, systemdDriver: systemdDriver)
         let given = systemdDriver ? try SystemdCgroupPath.resolve(cgroupsPath, id: id) : cgroupsPath ?? ""
@@ -178,8 +178,8 @@ public struct CgroupManager: CgroupManaging, Sendable {
     }
 
     /// The container's directory in each hierarchy, by /proc/PID/cgroup key.
-    public var pathsByHierarchy: [String: String] {
-        var result: [String: String] = [:]
+    public var pathsByHierarchy: CgroupPathTable {
+        var result = CgroupPathTable()
         for (h, path) in zip(layout.hierarchies, paths) { result[h.procKey] = path }
         return result
     }

@@ -9,6 +9,7 @@ public enum PathText {
     /// "/" followed by the non-empty components of `path`, with "." dropped and ".."
     /// removing the component before it (never going above "/").
     public static func normalize(_ path: String) -> String {
+        if isNormal(path) { return path }
         var parts: [ArraySlice<UInt8>] = []
         let bytes = Array(path.utf8)
         var start = 0
@@ -35,5 +36,29 @@ public enum PathText {
         }
         if out.isEmpty { return "/" }
         return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Whether `normalize` would return `path` unchanged: "/" or "/" followed by
+    /// components that are neither empty, "." nor "..", with no trailing slash.
+    /// Nearly every path a spec or the runtime builds already is; checking is a
+    /// fraction of the cost of taking it apart and joining it again.
+    static func isNormal(_ path: String) -> Bool {
+        var utf8 = path.utf8.makeIterator()
+        guard utf8.next() == UInt8(ascii: "/") else { return false }
+        if path.utf8.count == 1 { return true }
+        // Length of the current component, and whether it is all dots so far.
+        var length = 0
+        var dots = 0
+        while let byte = utf8.next() {
+            if byte == UInt8(ascii: "/") {
+                if length == 0 || (length == dots && dots <= 2) { return false }
+                length = 0
+                dots = 0
+            } else {
+                length += 1
+                if byte == UInt8(ascii: ".") { dots += 1 }
+            }
+        }
+        return length > 0 && !(length == dots && dots <= 2)
     }
 }

@@ -60,7 +60,7 @@ final class CgroupLayoutTests: XCTestCase {
 
 final class CgroupPathTests: XCTestCase {
     let layout = CgroupLayout.parse(mountinfo: hybridMountinfo)
-    let caller = ["cpu": "/", "cpuset": "/", "memory": "/agent", "pids": "/", "name=systemd": "/", "": "/u"]
+    let caller: CgroupPathTable = ["cpu": "/", "cpuset": "/", "memory": "/agent", "pids": "/", "name=systemd": "/", "": "/u"]
 
     func testAbsolutePathIsFromEachRoot() throws {
         let m = try CgroupManager(layout: layout, cgroupsPath: "/default/c1", id: "c1", callerMembership: caller)

@@ -264,12 +264,13 @@ public struct CgroupManager: CgroupManaging, Sendable {
     }
 
     public func destroy() throws {
-        for path in paths.reversed() where Files.isDirectory(path) {
+        for path in paths.reversed() {
             // A process that just exited may still be counted for a moment: retry EBUSY.
+            // (rmdir straight away: what is gone, or not a directory, is skipped.)
             var attempt = 0
             while rmdir(path) != 0 {
                 let code = errno
-                if code == ENOENT { break }
+                if code == ENOENT || code == ENOTDIR { break }
                 attempt += 1
                 if code != EBUSY || attempt > 50 {
                     throw CgroupError(message: "remove cgroup \(path): \(SystemError.message(for: code))")

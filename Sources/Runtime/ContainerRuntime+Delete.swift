@@ -105,7 +105,7 @@ extension ContainerRuntime {
         // Always tried (cheap): a create that died half way may have left the mounts.
         try stage("remove the ephemeral root") { try EphemeralRoot.remove(EphemeralRoot.directory(root: store.root, id: record.id)) }
         PhaseTrace.mark("ephemeral root removed")
-        try stage("remove \(dir)") { try Files.removeTree(dir) }
+        try stage("remove \(dir)") { try store.removeDirectory(of: record.id) }
         removeAgentBundle(record)
         do {
             if !HookKind.poststop.hooks(in: record.hooks).isEmpty {

@@ -84,7 +84,9 @@ extension ContainerRuntime {
         if let beforeDelete {
             // The record as create finished it (the warden's pid is in the saved copy).
             beforeDelete((try? store.load(id)) ?? created.record)
-        } else {
+        } else if created.record.ephemeralRoot {
+            // Only a sandbox's end is audited (recordEnd); the saved copy has the
+            // warden's pid. Anything else need not read state.json again.
             recordEnd((try? store.load(id)) ?? created.record, exitRecorded: true)
         }
         // The init is gone: remove what is left (state, hooks, and any process that

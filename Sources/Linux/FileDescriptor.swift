@@ -94,9 +94,11 @@ extension FileDescriptor {
     /// Closes every descriptor from `first` up except those in `keep` (close_range(2)
     /// over the gaps), so nothing the caller had open is even held by a process
     /// that waits before exec. The caller must not use the closed numbers again.
-    public static func closeAll(from first: Int32, except keep: Set<Int32>) throws {
+    /// (`keep` is an array, not a Set: this runs in every container's init, where a
+    /// first Set<Int32> costs the runtime a scan of the binary's conformance records.)
+    public static func closeAll(from first: Int32, except keep: [Int32]) throws {
         var start = first
-        for fd in keep.filter({ $0 >= first }).sorted() {
+        for fd in keep.filter({ $0 >= first }).sorted() where fd >= start {
             if fd > start {
                 try syscall("close_range") { sh_close_range(UInt32(start), UInt32(fd - 1), 0) }
             }

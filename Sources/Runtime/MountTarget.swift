@@ -39,16 +39,45 @@ struct MountTarget {
     }
 
     private static func open(_ destination: String, in rootfs: String, making kind: Kind?) throws -> MountTarget {
+        // Nearly every destination has no symlink on its way: walk it at once, and
+        // resolve it with SecureJoin (one lstat per component, then the same walk)
+        // only when the walk meets a symlink. Nothing is followed either way.
+        if let components = plainComponents(of: destination),
+           let target = try walk(components, in: rootfs, making: kind, for: destination, stopAtSymlink: true) {
+            return target
+        }
         let resolved = try SecureJoin.resolve(destination, in: rootfs)
         // SecureJoin returns rootfs + "/" + components without symlinks, ".." or "."
         // (as they were when it looked).
         let relative = resolved.count > rootfs.count ? String(resolved.dropFirst(rootfs.count + 1)) : ""
-        return try walk(relative.split(separator: "/").map(String.init), in: rootfs, making: kind, for: destination)
+        return try walk(relative.split(separator: "/").map(String.init), in: rootfs, making: kind, for: destination)!
+    }
+
+    /// The components of `destination` when none is "." or ".." (whose meaning
+    /// depends on symlinks before them: SecureJoin's case), else nil.
+    static func plainComponents(of destination: String) -> [String]? {
+        var components: [String] = []
+        let bytes = Array(destination.utf8)
+        var start = 0
+        for i in 0...bytes.count where i == bytes.count || bytes[i] == UInt8(ascii: "/") {
+            let length = i - start
+            if length > 0 {
+                if bytes[start] == UInt8(ascii: "."), length == 1 || (length == 2 && bytes[start + 1] == UInt8(ascii: ".")) {
+                    return nil
+                }
+                components.append(String(decoding: bytes[start..<i], as: UTF8.self))
+            }
+            start = i + 1
+        }
+        return components
     }
 
     /// The walk from the root's descriptor along components SecureJoin resolved; what
     /// changed since it looked fails here (tests swap a component in between).
-    static func walk(_ components: [String], in rootfs: String, making kind: Kind?, for destination: String) throws -> MountTarget {
+    /// `stopAtSymlink`: return nil where a symlink is met (the caller resolves the
+    /// destination and walks again) instead of failing.
+    static func walk(_ components: [String], in rootfs: String, making kind: Kind?, for destination: String,
+                     stopAtSymlink: Bool = false) throws -> MountTarget? {
         var current = try FileDescriptor.open(rootfs, SH_O_PATH | O_DIRECTORY)
         for (i, name) in components.enumerated() {
             let last = i == components.count - 1
@@ -57,6 +86,8 @@ struct MountTarget {
                 current = FileDescriptor(adopting: next)
                 continue
             }
+            // ENOTDIR: the component before was not a directory, maybe a symlink.
+            if stopAtSymlink && errno == ENOTDIR { return nil }
             guard errno == ENOENT, let kind else { throw changed(destination, errno) }
             if last && kind == .file {
                 // O_NOFOLLOW | O_EXCL: nothing that appeared meanwhile is followed.
@@ -75,7 +106,10 @@ struct MountTarget {
         let type = st.st_mode & S_IFMT
         // A symlink here was put in place after SecureJoin looked (SH_O_PATH | O_NOFOLLOW
         // opens the link itself): refuse it.
-        if type == S_IFLNK { throw changed(destination, ELOOP) }
+        if type == S_IFLNK {
+            if stopAtSymlink { return nil }
+            throw changed(destination, ELOOP)
+        }
         if kind == .directory, type != S_IFDIR { throw RuntimeError("mount destination \(destination): not a directory") }
         return MountTarget(destination: destination, fd: current)
     }

@@ -69,7 +69,7 @@ struct ProcessSetup {
         // Closed now, not only at exec: a created container waiting for `start` must
         // not hold the caller's descriptors either (a shim's pipes would stay open).
         let first = Int32(3 + max(0, preserve))
-        try FileDescriptor.closeAll(from: first, except: Set(open.map(\.rawValue).filter { $0 >= 0 }))
+        try FileDescriptor.closeAll(from: first, except: open.map(\.rawValue).filter { $0 >= 0 })
         for fd in open where fd.rawValue >= 0 { try? fd.setCloseOnExec(true) }
     }
 

@@ -47,6 +47,22 @@ final class CgroupLayoutTests: XCTestCase {
         XCTAssertNotEqual(CgroupLayout.host().mode, .none)
     }
 
+    func testPlacementSurvivesTheSyncChannel() throws {
+        // What the runtime sends the init, decoded there: every hierarchy (with its
+        // controllers, named ones and the unified one) and every path, unchanged.
+        let layout = CgroupLayout.parse(mountinfo: hybridMountinfo)
+        XCTAssertGreaterThan(layout.hierarchies.count, 3)
+        var paths = CgroupPathTable()
+        for (i, h) in layout.hierarchies.enumerated() where i != 1 { paths[h.procKey] = h.mountPoint + "/a b/c\(i)" }
+        let placement = CgroupPlacement(layout: layout, paths: paths)
+        let decoded = CgroupPlacement(decoding: placement.encoded)
+        XCTAssertEqual(decoded, placement)
+        XCTAssertEqual(decoded.layout.hierarchies.map(\.controllers), layout.hierarchies.map(\.controllers))
+        XCTAssertNil(decoded.paths[layout.hierarchies[1].procKey])
+        XCTAssertEqual(CgroupPlacement(decoding: ""), CgroupPlacement())
+        XCTAssertEqual(layout.hierarchies.first { $0.controllers == ["cpu"] }?.name, "cpu")
+    }
+
     func testMembershipParsing() {
         let m = CgroupMembership.parse("12:pids:/a\n1:name=systemd:/b\n0::/c\n")
         XCTAssertEqual(m["pids"], "/a")

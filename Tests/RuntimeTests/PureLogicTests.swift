@@ -127,6 +127,25 @@ final class MountTargetTests: XCTestCase {
         XCTAssertEqual(try Files.readLink(through.path), root + outside + "/d")
         XCTAssertEqual(try Files.list(outside), [])
         XCTAssertThrowsError(try MountTarget.open("/a/file", in: root, making: .directory))
+        // A link as the last component, and "..": both resolved as SecureJoin has it
+        // (the direct walk stops at the link and hands over).
+        try Files.symlink("/a/b/c", at: root + "/last")
+        let last = try MountTarget.open("/last", in: root, making: .directory)
+        XCTAssertEqual(try Files.readLink(last.path), root + "/a/b/c")
+        let dotted = try MountTarget.open("/abs/../a/./b", in: root, making: .directory)
+        // ".." after a link leaves the link's target, not the link: as the kernel would.
+        XCTAssertEqual(try Files.readLink(dotted.path), root + base + "/a/b")
+        withExtendedLifetime((last, dotted)) {}
+        XCTAssertEqual(try Files.list(outside), [])
+    }
+
+    func testPlainComponents() {
+        XCTAssertEqual(MountTarget.plainComponents(of: "/dev//pts/"), ["dev", "pts"])
+        XCTAssertEqual(MountTarget.plainComponents(of: "/"), [])
+        XCTAssertEqual(MountTarget.plainComponents(of: "/a/.hidden/..b/..."), ["a", ".hidden", "..b", "..."])
+        XCTAssertNil(MountTarget.plainComponents(of: "/a/../b"))
+        XCTAssertNil(MountTarget.plainComponents(of: "/a/./b"))
+        XCTAssertNil(MountTarget.plainComponents(of: "."))
     }
 }
 

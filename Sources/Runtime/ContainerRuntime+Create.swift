@@ -54,6 +54,14 @@ extension ContainerRuntime {
             preserveFds += activation.count
         }
         var plan = try NamespacePlan(spec: spec)
+        let treatment: SandboxTreatment?
+        do { treatment = try sandboxTreatment?(spec, id) } catch { throw RuntimeError("\(error)") }
+        // Not for sandboxes: their egress set-up opens the init's network namespace by
+        // its /proc path right after the fork, before the init would have joined it.
+        plan.networkFromRuntime = plan.canTakeNetworkFromRuntime && treatment == nil
+        // Made on another thread from here on, as early as the plan is known: the rest
+        // of the work before the fork is the time it has (forkInit joins it).
+        let network = plan.networkFromRuntime ? BackgroundNetworkNamespace.start() : nil
         warnAboutUnknownCapabilities(process.capabilities)
         do {
             try CgroupManager.validate(cgroupsPath: spec.linux?.cgroupsPath, systemdDriver: systemdCgroup)
@@ -69,11 +77,6 @@ extension ContainerRuntime {
                 log.warning("seccomp: ignoring syscalls unknown to this kernel or libseccomp: \(skipped.joined(separator: " "))")
             }
         }
-        let treatment: SandboxTreatment?
-        do { treatment = try sandboxTreatment?(spec, id) } catch { throw RuntimeError("\(error)") }
-        // Not for sandboxes: their egress set-up opens the init's network namespace by
-        // its /proc path right after the fork, before the init would have joined it.
-        plan.networkFromRuntime = plan.canTakeNetworkFromRuntime && treatment == nil
         // Worked out after the fork, while the init enters its namespaces.
         var cgroups: CgroupManager?
         let console = try consoleSocketFD ?? options.consoleSocket.map { path in
@@ -131,7 +134,8 @@ extension ContainerRuntime {
             }
 
             PhaseTrace.mark("forking")
-            initPid = try forkInit(config, plan: plan, parentEnd: parentEnd, channel: channel, bornIn: bornIn) { pid, bornInV2 in
+            initPid = try forkInit(config, plan: plan, parentEnd: parentEnd, channel: channel, bornIn: bornIn,
+                                   network: network) { pid, bornInV2 in
                 let manager = try CgroupManager(layout: .host(), cgroupsPath: spec.linux?.cgroupsPath, id: id, systemdDriver: systemdCgroup,
                                                 callerMembership: membership)
                 cgroups = manager
@@ -227,8 +231,11 @@ extension ContainerRuntime {
     /// the container has its own user or time namespace) and returns its host pid.
     /// `bornIn`: the container's v2 cgroup, for the init to start in (clone3
     /// CLONE_INTO_CGROUP) when the kernel can; `place` learns whether it did.
+    /// `network`: the new network namespace for NamespacePlan.networkFromRuntime, being
+    /// made on another thread (nil: made here, after the fork).
     private func forkInit(_ config: InitConfig, plan: NamespacePlan, parentEnd: FileDescriptor, channel: SyncChannel,
-                          bornIn: FileDescriptor?, placeInCgroups place: (Int32, Bool) throws -> Void) throws -> Int32 {
+                          bornIn: FileDescriptor?, network background: BackgroundNetworkNamespace?,
+                          placeInCgroups place: (Int32, Bool) throws -> Void) throws -> Int32 {
         // The init is placed in the cgroups before it execs (it waits for that before
         // `ready`, and before rooting a cgroup namespace or mounting cgroups); all it
         // forks inherits them.
@@ -263,6 +270,16 @@ extension ContainerRuntime {
             try placeInCgroups(pid)
             return pid
         }
+        // The network namespace's thread is joined before the fork (the child of a raw
+        // clone3 must not inherit a live thread: see sh_netns_maker_start); by now it
+        // has had the rest of create's work to finish in.
+        var madeNetwork: FileDescriptor?
+        if plan.networkFromRuntime, let background {
+            do { madeNetwork = try background.take() } catch {
+                throw RuntimeError("unshare network namespace: \(error)")
+            }
+        }
+        defer { madeNetwork?.close() }
         // A new or joined pid namespace applies to our next child only; we switch our
         // children's pid namespace for this one fork and switch it back.
         var restore: FileDescriptor?
@@ -285,8 +302,9 @@ extension ContainerRuntime {
         if plan.networkFromRuntime {
             // First, before the cgroups: the init needs it at its first sysfs mount.
             do {
-                let network = try Namespaces.makeDetached(.network)
+                let network = try madeNetwork ?? Namespaces.makeDetached(.network)
                 defer { network.close() }
+                madeNetwork = nil
                 try parentEnd.sendDescriptor(network, payload: [SyncMessage.networkNamespaceTag])
             } catch {
                 _ = Glibc.kill(pid, SIGKILL)

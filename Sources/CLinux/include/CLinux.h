@@ -64,6 +64,10 @@ pid_t sh_fork(void);
 // caller only; the child is what fork() would give, glibc's cached thread id
 // included. -1 with errno on failure (ENOSYS, E2BIG or EINVAL: a kernel before 5.7).
 pid_t sh_fork_into_cgroup(int cgroup_fd);
+/// A new network namespace made on a thread of its own (see shim.c).
+struct sh_netns_maker;
+struct sh_netns_maker *sh_netns_maker_start(void);
+int sh_netns_maker_finish(struct sh_netns_maker *m);
 
 // prctl(2) with integer arguments.
 int sh_prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5);

@@ -205,6 +205,9 @@ int sh_wait_signal(const int *signals, int count, int *pid_out) {
 int sh_mknod(const char *path, unsigned int mode, unsigned int major, unsigned int minor) {
     return mknod(path, mode, makedev(major, minor));
 }
+int sh_mknodat(int dirfd, const char *name, unsigned int mode, unsigned int major, unsigned int minor) {
+    return mknodat(dirfd, name, mode, makedev(major, minor));
+}
 int sh_setgroups(size_t n, const gid_t *groups) { return setgroups(n, groups); }
 int sh_setresuid(uid_t r, uid_t e, uid_t s) { return setresuid(r, e, s); }
 int sh_setresgid(gid_t r, gid_t e, gid_t s) { return setresgid(r, e, s); }

@@ -202,9 +202,6 @@ int sh_wait_signal(const int *signals, int count, int *pid_out) {
     return s;
 }
 
-int sh_mknod(const char *path, unsigned int mode, unsigned int major, unsigned int minor) {
-    return mknod(path, mode, makedev(major, minor));
-}
 int sh_mknodat(int dirfd, const char *name, unsigned int mode, unsigned int major, unsigned int minor) {
     return mknodat(dirfd, name, mode, makedev(major, minor));
 }

@@ -135,11 +135,6 @@ public enum Files {
 }
 
 extension Files {
-    /// mknod(2) of a device or FIFO; `kind` is S_IFCHR, S_IFBLK or S_IFIFO.
-    public static func makeNode(_ path: String, kind: mode_t, mode: mode_t, major: UInt32, minor: UInt32, name: String) throws {
-        try syscall("mknod", name) { sh_mknod(path, UInt32(kind | mode), major, minor) }
-    }
-
     /// The value of the extended attribute `name` of `path` itself (a final symlink is
     /// not followed), or nil when it has none or cannot be read.
     public static func extendedAttribute(_ path: String, _ name: String) -> [UInt8]? {

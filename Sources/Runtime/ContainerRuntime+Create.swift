@@ -273,11 +273,9 @@ extension ContainerRuntime {
         // The network namespace's thread is joined before the fork (the child of a raw
         // clone3 must not inherit a live thread: see sh_netns_maker_start); by now it
         // has had the rest of create's work to finish in.
-        var madeNetwork: FileDescriptor?
-        if plan.networkFromRuntime, let background {
-            do { madeNetwork = try background.take() } catch {
-                throw RuntimeError("unshare network namespace: \(error)")
-            }
+        let madeNetwork: FileDescriptor?
+        do { madeNetwork = try background?.take() } catch {
+            throw RuntimeError("unshare network namespace: \(error)")
         }
         defer { madeNetwork?.close() }
         // A new or joined pid namespace applies to our next child only; we switch our
@@ -302,9 +300,9 @@ extension ContainerRuntime {
         if plan.networkFromRuntime {
             // First, before the cgroups: the init needs it at its first sysfs mount.
             do {
+                // (Closing twice is harmless: FileDescriptor.close is idempotent.)
                 let network = try madeNetwork ?? Namespaces.makeDetached(.network)
                 defer { network.close() }
-                madeNetwork = nil
                 try parentEnd.sendDescriptor(network, payload: [SyncMessage.networkNamespaceTag])
             } catch {
                 _ = Glibc.kill(pid, SIGKILL)

@@ -69,42 +69,20 @@ struct DeviceSetup {
     }
 
     private func create(_ device: LinuxDevice, in directories: inout Directories) throws {
-        if !bindFromHost, let slash = device.path.lastIndex(of: "/") {
-            let name = String(device.path[device.path.index(after: slash)...])
-            if !name.isEmpty, name != ".", name != ".." {
-                let parent = slash == device.path.startIndex ? "/" : String(device.path[..<slash])
-                return try makeNode(device, named: name, in: directories.open(parent, in: rootfs))
-            }
-        }
-        let target = try SecureJoin.resolve(device.path, in: rootfs)
         if bindFromHost {
+            let target = try SecureJoin.resolve(device.path, in: rootfs)
             if let slash = target.lastIndex(of: "/") { try Files.makeDirectories(String(target[..<slash])) }
             if !Files.exists(target) { try Files.touch(target, mode: 0o000) }
             try Mounts.mount(source: device.path, target: target, type: "bind", flags: .bind)
             return
         }
-        let kind: mode_t
-        switch device.type {
-        case "c", "u": kind = S_IFCHR
-        case "b": kind = S_IFBLK
-        case "p": kind = S_IFIFO
-        default: throw RuntimeError("\(device.path): unknown device type \"\(device.type)\"")
+        // The node's directory and name; a path with "." or ".." is resolved first.
+        var components = try MountTarget.plainComponents(of: device.path)
+            ?? MountTarget.resolvedComponents(of: device.path, in: rootfs)
+        guard let name = components.popLast() else {
+            throw RuntimeError("\(device.path): names no file to create a device node at")
         }
-        let mode = mode_t(device.fileMode ?? 0o666) & 0o7777
-        // mknod first: in the fresh /dev tmpfs of nearly every spec the directory
-        // exists and the node does not, and that is one system call, not the four of
-        // "make the directory, remove what is there, mknod". A node the image already
-        // has is replaced; a missing directory is made.
-        let node = { sh_mknod(target, UInt32(kind | mode), UInt32(device.major ?? 0), UInt32(device.minor ?? 0)) }
-        if node() != 0 {
-            switch errno {
-            case EEXIST: _ = unlink(target)
-            case ENOENT: if let slash = target.lastIndex(of: "/") { try Files.makeDirectories(String(target[..<slash])) }
-            default: break
-            }
-            try syscall("mknod", device.path) { node() }
-        }
-        try syscall("chown", device.path) { chown(target, device.uid ?? 0, device.gid ?? 0) }
+        try makeNode(device, named: name, in: directories.open("/" + components.joinedBy("/"), in: rootfs))
     }
 
     /// mknod(2) of `device` as `name` in `directory`: a node, a link or a file already

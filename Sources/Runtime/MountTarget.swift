@@ -46,11 +46,15 @@ struct MountTarget {
            let target = try walk(components, in: rootfs, making: kind, for: destination, stopAtSymlink: true) {
             return target
         }
+        return try walk(resolvedComponents(of: destination, in: rootfs), in: rootfs, making: kind, for: destination)!
+    }
+
+    /// The components of `destination` inside `rootfs` as SecureJoin resolves them:
+    /// without symlinks, ".." or "." (as they were when it looked).
+    static func resolvedComponents(of destination: String, in rootfs: String) throws -> [String] {
         let resolved = try SecureJoin.resolve(destination, in: rootfs)
-        // SecureJoin returns rootfs + "/" + components without symlinks, ".." or "."
-        // (as they were when it looked).
-        let relative = resolved.count > rootfs.count ? String(resolved.dropFirst(rootfs.count + 1)) : ""
-        return try walk(relative.split(separator: "/").map(String.init), in: rootfs, making: kind, for: destination)!
+        // SecureJoin returns rootfs followed by "/" and each component.
+        return plainComponents(of: String(resolved.dropFirst(rootfs.count))) ?? []
     }
 
     /// The components of `destination` when none is "." or ".." (whose meaning

@@ -110,7 +110,6 @@ int sh_wait_signal(const int *signals, int count, int *pid_out);
 int sh_signalfd(const int *signals, int count);
 int sh_read_signalfd(int fd);
 
-int sh_mknod(const char *path, unsigned int mode, unsigned int major, unsigned int minor);
 int sh_mknodat(int dirfd, const char *name, unsigned int mode, unsigned int major, unsigned int minor);
 int sh_setgroups(size_t n, const gid_t *groups);
 int sh_setresuid(uid_t r, uid_t e, uid_t s);

@@ -55,7 +55,8 @@ pid_t sh_fork(void) { return fork(); }
 // task). Without the first, glibc would keep the parent's id in the child (raise,
 // pthread_self-based locks). fork()'s atfork handlers do not run: the caller is
 // single-threaded and registers none it needs.
-pid_t sh_fork_into_cgroup(int cgroup_fd) {
+// `cgroup_fd` < 0: no CLONE_INTO_CGROUP. `flags`: more clone flags (new namespaces).
+pid_t sh_clone3_fork(int cgroup_fd, uint64_t flags) {
     int *tid_address = NULL;
     if (prctl(PR_GET_TID_ADDRESS, &tid_address, 0, 0, 0) != 0) return -1;
     if (tid_address == NULL) { errno = ENOSYS; return -1; }
@@ -64,10 +65,13 @@ pid_t sh_fork_into_cgroup(int cgroup_fd) {
     if (syscall(SYS_get_robust_list, 0, &robust, &robust_len) != 0) return -1;
     struct clone_args args;
     memset(&args, 0, sizeof args);
-    args.flags = CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID | CLONE_INTO_CGROUP;
+    args.flags = CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID | flags;
     args.child_tid = (uint64_t)(uintptr_t)tid_address;
     args.exit_signal = SIGCHLD;
-    args.cgroup = (uint64_t)cgroup_fd;
+    if (cgroup_fd >= 0) {
+        args.flags |= CLONE_INTO_CGROUP;
+        args.cgroup = (uint64_t)cgroup_fd;
+    }
     long pid = syscall(SYS_clone3, &args, sizeof args);
     if (pid == 0 && robust != NULL) syscall(SYS_set_robust_list, robust, robust_len);
     return (pid_t)pid;
@@ -386,36 +390,77 @@ int sh_loopback_up(void) {
     return rc;
 }
 
-// --- A network namespace made on another thread (sh_netns_maker_*) ---------------
+// --- A network namespace made by a helper task (sh_netns_maker_*) ----------------
 //
-// unshare(CLONE_NEWNET) costs 0.35-0.45 ms of kernel work here. Made on a thread started
-// as soon as the spec is known, it overlaps with the runtime's own work before the fork
-// (reading the state, the cgroup directories), on the second core; made after the
-// fork, it delayed the cgroup directories the init waits for by as much.
+// unshare(CLONE_NEWNET) costs 0.4-1 ms of kernel work here. Made by a helper started as
+// soon as the spec is known, it overlaps with the runtime's work before the fork and
+// with the init's mounts after it, on the second core; the init needs it only at its
+// sysfs mount, one of the last.
 //
-// The thread is joined before the init is forked: the fork is a raw clone3, which does
-// not reset glibc's list of threads in the child as fork() does, and a child that
-// believes another thread exists waits for ever in setuid/setgid (glibc signals every
-// thread it knows of and waits for each: the first version of this hung there).
-#include <pthread.h>
+// The helper is not a thread but a sibling task made by clone(CLONE_VM | CLONE_FILES)
+// on a small stack of its own: it shares the memory (to report back) and the
+// descriptor table (the namespace's descriptor lands in the runtime's), is in no
+// thread group, and glibc does not know it exists. That is the point:
+//   - The init is forked by a raw clone3, which does not reset glibc's list of threads
+//     in the child as fork() does. A child that believes another thread exists waits
+//     for ever in setuid/setgid (glibc signals every thread it knows of and waits for
+//     each): a pthread had to be joined before the fork, and the fork then waited
+//     for the namespace (~0.6 ms). The helper can still be running at the fork.
+//   - The helper takes no glibc lock and touches no thread-local state: it makes raw
+//     system calls only (glibc's wrappers would set errno, a thread-local the helper
+//     shares with the main thread, having no TLS of its own). So the fork can never
+//     copy a lock the helper holds.
+// Its exit signal is 0, so it is a "clone" child: waitpid(-1) without __WCLONE or
+// __WALL never reports or reaps it (the runtime's waits for the init are unaffected);
+// sh_netns_maker_finish reaps it with __WCLONE.
+#if defined(__x86_64__) || defined(__aarch64__)
+#include <sys/mman.h>
+#include <sys/wait.h>
+
+static inline long netns_raw_syscall4(long n, long a, long b, long c, long d) {
+#if defined(__x86_64__)
+    long ret;
+    register long r10 __asm__("r10") = d;
+    __asm__ volatile("syscall" : "=a"(ret) : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10) : "rcx", "r11", "memory");
+    return ret;
+#else
+    register long x8 __asm__("x8") = n;
+    register long x0 __asm__("x0") = a;
+    register long x1 __asm__("x1") = b;
+    register long x2 __asm__("x2") = c;
+    register long x3 __asm__("x3") = d;
+    __asm__ volatile("svc 0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2), "r"(x3) : "memory");
+    return x0;
+#endif
+}
+
+#define NETNS_HELPER_STACK (64 * 1024)
 
 struct sh_netns_maker {
-    pid_t owner;
-    pthread_t thread;
-    int fd;
-    int err;
+    pid_t owner;  // the runtime's pid: a forked copy of this struct is not its to finish
+    pid_t helper; // the helper task
+    void *stack;
+    int fd;       // written by the helper: the namespace, or -1
+    int err;      // written by the helper: errno of the failed call
 };
 
-static void *netns_maker_main(void *arg) {
+// Runs on the helper's own stack; raw system calls only (see above).
+static int netns_helper_main(void *arg) {
     struct sh_netns_maker *m = arg;
-    if (unshare(CLONE_NEWNET) != 0) {
-        m->fd = -1;
-        m->err = errno; // this thread's own errno
-    } else {
-        m->fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-        m->err = m->fd < 0 ? errno : 0;
+    long r = netns_raw_syscall4(SYS_unshare, CLONE_NEWNET, 0, 0, 0);
+    if (r == 0) {
+        // The helper is a process of its own: /proc/self is it.
+        static const char path[] = "/proc/self/ns/net";
+        r = netns_raw_syscall4(SYS_openat, AT_FDCWD, (long)path, O_RDONLY | O_CLOEXEC, 0);
     }
-    return NULL;
+    if (r < 0) {
+        m->fd = -1;
+        m->err = (int)-r;
+    } else {
+        m->fd = (int)r;
+        m->err = 0;
+    }
+    return 0; // glibc's clone() ends the task with the raw exit system call
 }
 
 struct sh_netns_maker *sh_netns_maker_start(void) {
@@ -423,35 +468,47 @@ struct sh_netns_maker *sh_netns_maker_start(void) {
     if (m == NULL) return NULL;
     m->fd = -1;
     m->owner = getpid();
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setstacksize(&attr, 64 * 1024);
-    // Every signal blocked on the thread: they are the runtime's to wait for.
+    m->stack = mmap(NULL, NETNS_HELPER_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (m->stack == MAP_FAILED) {
+        free(m);
+        return NULL;
+    }
+    // Every signal blocked in the helper (it inherits the mask): a handler of the
+    // runtime's must never run on the helper's stack without its thread state.
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
-    int rc = pthread_create(&m->thread, &attr, netns_maker_main, m);
+    pid_t helper = clone(netns_helper_main, (char *)m->stack + NETNS_HELPER_STACK, CLONE_VM | CLONE_FILES, m);
+    int saved = errno;
     pthread_sigmask(SIG_SETMASK, &old, NULL);
-    pthread_attr_destroy(&attr);
-    if (rc != 0) {
+    if (helper < 0) {
+        munmap(m->stack, NETNS_HELPER_STACK);
         free(m);
-        errno = rc;
+        errno = saved;
         return NULL;
     }
+    m->helper = helper;
     return m;
 }
 
-// Joins the thread and returns the namespace's descriptor (the caller owns it), or -1
-// with errno set. `m` is freed. In another process (a child forked meanwhile, which
-// must not happen: see above) it does nothing and returns -1.
+// Waits for the helper and returns the namespace's descriptor (the caller owns it),
+// or -1 with errno set. `m` is freed. In another process (a child forked meanwhile)
+// it does nothing and returns -1: the helper is not its child.
 int sh_netns_maker_finish(struct sh_netns_maker *m) {
     if (getpid() != m->owner) {
         errno = ECHILD;
         return -1;
     }
-    pthread_join(m->thread, NULL);
+    while (waitpid(m->helper, NULL, __WCLONE) < 0 && errno == EINTR) {}
+    // The helper's writes are visible: it has exited, and waitpid is a full barrier.
     int fd = m->fd, err = m->err;
+    munmap(m->stack, NETNS_HELPER_STACK);
     free(m);
     if (fd < 0) errno = err;
     return fd;
 }
+#else
+// Other architectures: no helper (the caller makes the namespace itself).
+struct sh_netns_maker *sh_netns_maker_start(void) { return NULL; }
+int sh_netns_maker_finish(struct sh_netns_maker *m) { (void)m; errno = ENOSYS; return -1; }
+#endif

@@ -135,11 +135,12 @@ extension ContainerRuntime {
 
             PhaseTrace.mark("forking")
             initPid = try forkInit(config, plan: plan, parentEnd: parentEnd, channel: channel, bornIn: bornIn,
-                                   network: network) { pid, bornInV2 in
+                                   network: network) { pid, bornInV2, beforeAnnouncing in
                 let manager = try CgroupManager(layout: .host(), cgroupsPath: spec.linux?.cgroupsPath, id: id, systemdDriver: systemdCgroup,
                                                 callerMembership: membership)
                 cgroups = manager
                 try manager.makeDirectories(version: bornIn == nil ? nil : .v1)
+                try beforeAnnouncing()
                 // The directories are all the init needs for its cgroup mount: tell it
                 // at once, then set the limits and move it in while it mounts. It waits
                 // for the move (`cgroupsApplied`) before `ready`, so the limits hold
@@ -232,17 +233,24 @@ extension ContainerRuntime {
     /// `bornIn`: the container's v2 cgroup, for the init to start in (clone3
     /// CLONE_INTO_CGROUP) when the kernel can; `place` learns whether it did.
     /// `network`: the new network namespace for NamespacePlan.networkFromRuntime, being
-    /// made on another thread (nil: made here, after the fork).
+    /// made by a helper task (nil: made here, after the fork).
+    /// `place` makes the cgroup directories, calls its third argument (which hands the
+    /// init its network namespace: the init expects that first), announces the
+    /// directories, then sets the limits and moves the init in.
     private func forkInit(_ config: InitConfig, plan: NamespacePlan, parentEnd: FileDescriptor, channel: SyncChannel,
                           bornIn: FileDescriptor?, network background: BackgroundNetworkNamespace?,
-                          placeInCgroups place: (Int32, Bool) throws -> Void) throws -> Int32 {
+                          placeInCgroups place: (Int32, Bool, () throws -> Void) throws -> Void) throws -> Int32 {
         // The init is placed in the cgroups before it execs (it waits for that before
         // `ready`, and before rooting a cgroup namespace or mounting cgroups); all it
         // forks inherits them.
-        func placeInCgroups(_ pid: Int32, bornInV2: Bool = false) throws {
+        func placeInCgroups(_ pid: Int32, bornInV2: Bool = false, beforeAnnouncing: () throws -> Void = {}) throws {
             defer { PhaseTrace.mark("cgroups applied") }
             do {
-                try place(pid, bornInV2)
+                // (Only to pass it on: `place` calls it before it returns.)
+                try withoutActuallyEscaping(beforeAnnouncing) { try place(pid, bornInV2, $0) }
+            } catch let error as NetworkHandoffError {
+                _ = Glibc.kill(pid, SIGKILL)
+                throw error.underlying
             } catch {
                 _ = Glibc.kill(pid, SIGKILL)
                 throw RuntimeError("\(error)")
@@ -270,48 +278,52 @@ extension ContainerRuntime {
             try placeInCgroups(pid)
             return pid
         }
-        // The network namespace's thread is joined before the fork (the child of a raw
-        // clone3 must not inherit a live thread: see sh_netns_maker_start); by now it
-        // has had the rest of create's work to finish in.
-        let madeNetwork: FileDescriptor?
-        do { madeNetwork = try background?.take() } catch {
-            throw RuntimeError("unshare network namespace: \(error)")
+        // A new pid namespace is made by the fork itself (clone3 CLONE_NEWPID). A joined
+        // one (or a new one on a kernel without clone3) applies to our next child only:
+        // we switch our children's pid namespace for this one fork and switch it back.
+        var forked: (pid: Int32, inCgroup: Bool)?
+        if plan.new.contains(.pid) && plan.join(.pid) == nil {
+            forked = try Processes.fork(preferringCgroup: bornIn, newNamespaces: NamespaceKind.pid.cloneFlag)
         }
-        defer { madeNetwork?.close() }
-        // A new or joined pid namespace applies to our next child only; we switch our
-        // children's pid namespace for this one fork and switch it back.
-        var restore: FileDescriptor?
-        if plan.new.contains(.pid) || plan.join(.pid) != nil {
-            restore = try FileDescriptor.open("/proc/self/ns/pid", O_RDONLY)
-            if let join = plan.join(.pid) {
-                try stage("join pid namespace \(join.path)") { try Namespaces.join(join.fd, kind: .pid, path: join.path) }
-            } else {
-                try stage("unshare pid namespace") { try Namespaces.unshare(NamespaceKind.pid.cloneFlag) }
+        if forked == nil {
+            var restore: FileDescriptor?
+            if plan.new.contains(.pid) || plan.join(.pid) != nil {
+                restore = try FileDescriptor.open("/proc/self/ns/pid", O_RDONLY)
+                if let join = plan.join(.pid) {
+                    try stage("join pid namespace \(join.path)") { try Namespaces.join(join.fd, kind: .pid, path: join.path) }
+                } else {
+                    try stage("unshare pid namespace") { try Namespaces.unshare(NamespaceKind.pid.cloneFlag) }
+                }
+            }
+            forked = try Processes.fork(preferringCgroup: bornIn)
+            if forked?.pid != 0, let restore {
+                try Namespaces.join(restore, kind: .pid, path: "/proc/self/ns/pid")
             }
         }
-        let (pid, bornInV2) = try Processes.fork(preferringCgroup: bornIn)
+        guard let (pid, bornInV2) = forked else { throw RuntimeError("fork: no child") }
         if pid == 0 {
             parentEnd.close()
             ContainerInit(config: config).run(enteringNamespaces: true)
         }
-        if let restore {
-            try Namespaces.join(restore, kind: .pid, path: "/proc/self/ns/pid")
-        }
-        if plan.networkFromRuntime {
-            // First, before the cgroups: the init needs it at its first sysfs mount.
+        // The network namespace goes to the init before the cgroup messages (it needs
+        // it at its sysfs mount, near the end of its mounts). The helper making it may
+        // still be at work: the cgroup directories are made first, meanwhile.
+        try placeInCgroups(pid, bornInV2: bornInV2) {
+            guard plan.networkFromRuntime else { return }
             do {
-                // (Closing twice is harmless: FileDescriptor.close is idempotent.)
-                let network = try madeNetwork ?? Namespaces.makeDetached(.network)
+                let network = try background?.take() ?? Namespaces.makeDetached(.network)
                 defer { network.close() }
                 try parentEnd.sendDescriptor(network, payload: [SyncMessage.networkNamespaceTag])
             } catch {
-                _ = Glibc.kill(pid, SIGKILL)
-                throw RuntimeError("unshare network namespace: \(error)")
+                throw NetworkHandoffError(underlying: RuntimeError("unshare network namespace: \(error)"))
             }
         }
-        try placeInCgroups(pid, bornInV2: bornInV2)
         return pid
     }
+
+    /// A failure to hand the init its network namespace, told apart from the cgroup
+    /// errors around it (whose message it must not take).
+    private struct NetworkHandoffError: Error { let underlying: RuntimeError }
 
     private func writeIDMaps(pid: Int32, linux: LinuxConfig?) throws {
         try stage("write uid_map") { try Files.write("/proc/\(pid)/uid_map", EphemeralRoot.mapText(linux?.uidMappings ?? [])) }

@@ -59,12 +59,13 @@ int sh_umount2(const char *target, int flags);
 int sh_sethostname(const char *name, size_t len);
 int sh_setdomainname(const char *name, size_t len);
 pid_t sh_fork(void);
-// fork(2) whose child starts in the cgroup v2 directory open at `cgroup_fd`
-// (clone3 with CLONE_INTO_CGROUP: no migration afterwards). For a single-threaded
-// caller only; the child is what fork() would give, glibc's cached thread id
-// included. -1 with errno on failure (ENOSYS, E2BIG or EINVAL: a kernel before 5.7).
-pid_t sh_fork_into_cgroup(int cgroup_fd);
-/// A new network namespace made on a thread of its own (see shim.c).
+// fork(2) by clone3: the child starts in the cgroup v2 directory open at `cgroup_fd`
+// (CLONE_INTO_CGROUP: no migration afterwards; -1: where the caller is) and in the
+// new namespaces of `flags` (CLONE_NEWPID...). For a single-threaded caller only; the
+// child is what fork() would give, glibc's cached thread id included. -1 with errno
+// on failure (ENOSYS, E2BIG or EINVAL: a kernel before 5.3 or 5.7).
+pid_t sh_clone3_fork(int cgroup_fd, uint64_t flags);
+/// A new network namespace made by a helper task while the caller goes on (shim.c).
 struct sh_netns_maker;
 struct sh_netns_maker *sh_netns_maker_start(void);
 int sh_netns_maker_finish(struct sh_netns_maker *m);

@@ -21,7 +21,9 @@ extension CgroupManager {
     /// /dev/zero, ptys, ...) after the spec's rules, as runc does at create; pass
     /// false for `update`, which does not touch devices.
     public func apply(resources: LinuxResources, includeRuncDefaultDevices: Bool = true) throws {
-        try apply(resources: resources, includeRuncDefaultDevices: includeRuncDefaultDevices, write: Self.write)
+        let writer = ConsecutiveFileWriter()
+        defer { writer.close() }
+        try apply(resources: resources, includeRuncDefaultDevices: includeRuncDefaultDevices, write: writer.write)
     }
 
     func apply(resources r: LinuxResources, includeRuncDefaultDevices: Bool = true, write: FileWriter) throws {
@@ -63,7 +65,46 @@ extension CgroupManager {
         do {
             try Files.write(path, value, flags: O_WRONLY | O_TRUNC)
         } catch let e as SystemError {
-            throw CgroupError(message: "cgroup \(path): write \(value): \(SystemError.message(for: e.errno))", path: path, errno: e.errno)
+            throw writeError(path, value, e.errno)
+        }
+    }
+
+    static func writeError(_ path: String, _ value: String, _ code: Int32) -> CgroupError {
+        CgroupError(message: "cgroup \(path): write \(value): \(SystemError.message(for: code))", path: path, errno: code)
+    }
+
+    /// Self.write, keeping the file open while the writes go to the same file: the
+    /// dozen devices.allow rules of every create are one open and a write each
+    /// (cgroup files take each write(2) as one value, whatever the offset), instead of
+    /// an open, a write and a close each, where the open's walk down the cgroup
+    /// path costs more than the write.
+    final class ConsecutiveFileWriter {
+        private var path = ""
+        private var fd: FileDescriptor?
+
+        func write(_ path: String, _ value: String) throws {
+            if path != self.path || fd == nil {
+                close()
+                do {
+                    fd = try FileDescriptor.open(path, O_WRONLY | O_TRUNC)
+                } catch let e as SystemError {
+                    throw CgroupManager.writeError(path, value, e.errno)
+                }
+                self.path = path
+            }
+            do {
+                try fd!.write(Array(value.utf8))
+            } catch let e as SystemError {
+                // The file stays open for the next value: one refused rule does not
+                // make the file unusable.
+                throw CgroupManager.writeError(path, value, e.errno)
+            }
+        }
+
+        func close() {
+            fd?.close()
+            fd = nil
+            path = ""
         }
     }
 

@@ -122,9 +122,11 @@ extension ContainerRuntime {
             var bornIn: FileDescriptor?
             defer { bornIn?.close() }
             let membership = CgroupMembership.of()
+            // Read once: parsed for the v2 hierarchy now, for all of them after the fork.
+            let mountinfo = CgroupLayout.hostMountinfo()
             if config.joinsOwnCgroups {
                 // Only the v2 hierarchy now; all of them after the fork.
-                let manager = try CgroupManager(layout: .host(onlyV2: true), cgroupsPath: spec.linux?.cgroupsPath, id: id,
+                let manager = try CgroupManager(layout: .parse(mountinfo: mountinfo, onlyV2: true), cgroupsPath: spec.linux?.cgroupsPath, id: id,
                                                 systemdDriver: systemdCgroup, callerMembership: membership)
                 cgroups = manager
                 if let dir = manager.v2Directory {
@@ -136,7 +138,7 @@ extension ContainerRuntime {
             PhaseTrace.mark("forking")
             initPid = try forkInit(config, plan: plan, parentEnd: parentEnd, channel: channel, bornIn: bornIn,
                                    network: network) { pid, bornInV2, beforeAnnouncing in
-                let manager = try CgroupManager(layout: .host(), cgroupsPath: spec.linux?.cgroupsPath, id: id, systemdDriver: systemdCgroup,
+                let manager = try CgroupManager(layout: .parse(mountinfo: mountinfo), cgroupsPath: spec.linux?.cgroupsPath, id: id, systemdDriver: systemdCgroup,
                                                 callerMembership: membership)
                 cgroups = manager
                 try manager.makeDirectories(version: bornIn == nil ? nil : .v1)

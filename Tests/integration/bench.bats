@@ -150,3 +150,17 @@ PY
 	run -2 "$REPO/hack/profile-run" --top 0
 	[[ "$output" == *"--top"* ]]
 }
+
+@test "hack/startup-order profiles both sides: the runtime's functions and the container init's" {
+	out="$BATS_TEST_TMPDIR/order"
+	run "$REPO/hack/startup-order" --perf 0 --out "$out"
+	[ "$status" -eq 0 ] || { echo "$output" >&2; false; }
+	# The runtime's side (create) and the init's own (only the init runs it, up to exec).
+	grep -q 'ContainerA0C06createB02id' "$out"
+	grep -q 'ContainerInitV5setUp' "$out"
+	grep -q 'RootfsSetupV7prepare' "$out"
+	# Names only: no callgrind recursion suffixes, no bare addresses.
+	! grep -qE "'[0-9]+$|^0x" "$out"
+	# Nothing left behind (its folder, containers, mounts).
+	! ls -d /tmp/safehouse-order.* 2>/dev/null
+}

@@ -360,6 +360,17 @@ int sh_mount_setattr_idmap(int tree_fd, int userns_fd) {
     struct sh_mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)userns_fd };
     return (int)syscall(442 /* mount_setattr */, tree_fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr);
 }
+struct sh_open_how { uint64_t flags, mode, resolve; };
+int sh_open_in_root(int root_fd, const char *path, int flags) {
+    // RESOLVE_IN_ROOT (0x10): "/", ".." and absolute symlinks stay inside root_fd,
+    // as SecureJoin resolves them; RESOLVE_NO_MAGICLINKS (0x02): no /proc/*/fd links.
+    struct sh_open_how how = { .flags = (uint64_t)(flags | O_CLOEXEC), .mode = 0, .resolve = 0x10 | 0x02 };
+    return (int)syscall(437 /* openat2 */, root_fd, path, &how, sizeof how);
+}
+int sh_mount_setattr(const char *path, int recursive, uint64_t attr_set, uint64_t attr_clr) {
+    struct sh_mount_attr attr = { .attr_set = attr_set, .attr_clr = attr_clr };
+    return (int)syscall(442 /* mount_setattr */, AT_FDCWD, path, recursive ? AT_RECURSIVE : 0, &attr, sizeof attr);
+}
 int sh_move_mount_to(int tree_fd, const char *target) {
     return (int)syscall(429 /* move_mount */, tree_fd, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH);
 }

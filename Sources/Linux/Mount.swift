@@ -45,6 +45,44 @@ public enum Mounts {
         try syscall("umount", target) { sh_umount2(target, detach ? SH_MNT_DETACH : 0) }
     }
 
+    /// The per-mount flags mount_setattr(2) can change (its MOUNT_ATTR_* bits), as
+    /// MountFlags: read-only, nosuid, nodev, noexec, nodiratime, nosymfollow and the
+    /// atime mode.
+    public static let attributeFlags: MountFlags = [.readOnly, .noSuid, .noDev, .noExec, .noDirAtime, .noSymFollow,
+                                                    .noAtime, .relatime, .strictAtime]
+
+    /// mount_setattr(2): sets `set` and clears `clear` (both within attributeFlags) on
+    /// the mount at `path`, and on every mount below it when `recursive`. Unlike a
+    /// bind remount it leaves the flags it is not given alone, so no statfs is needed
+    /// first, and one call covers a whole tree of mounts. Returns false, changing
+    /// nothing, on a kernel without it (before 5.12): the caller remounts instead.
+    public static func setAttributes(_ path: String, set: MountFlags, clear: MountFlags = [], recursive: Bool) throws -> Bool {
+        var attrSet = Self.attributeBits(set), attrClear = Self.attributeBits(clear)
+        // The atime mode is one field (MOUNT_ATTR__ATIME): setting a mode clears it first.
+        let atimeMask: UInt64 = 0x70
+        if set.contains(.noAtime) { attrClear |= atimeMask; attrSet |= 0x10 }
+        else if set.contains(.strictAtime) { attrClear |= atimeMask; attrSet |= 0x20 }
+        else if set.contains(.relatime) { attrClear |= atimeMask }
+        let rc = sh_mount_setattr(path, recursive ? 1 : 0, attrSet, attrClear)
+        if rc == 0 { return true }
+        let code = errno
+        if code == ENOSYS { return false }
+        throw SystemError(call: "mount_setattr", path: path, errno: code)
+    }
+
+    /// The MOUNT_ATTR_* bits of the on/off flags (no tuple table: its element type
+    /// would be built at run time on every container start).
+    static func attributeBits(_ flags: MountFlags) -> UInt64 {
+        var bits: UInt64 = 0
+        if flags.contains(.readOnly) { bits |= 0x1 }     // MOUNT_ATTR_RDONLY
+        if flags.contains(.noSuid) { bits |= 0x2 }       // MOUNT_ATTR_NOSUID
+        if flags.contains(.noDev) { bits |= 0x4 }        // MOUNT_ATTR_NODEV
+        if flags.contains(.noExec) { bits |= 0x8 }       // MOUNT_ATTR_NOEXEC
+        if flags.contains(.noDirAtime) { bits |= 0x80 }  // MOUNT_ATTR_NODIRATIME
+        if flags.contains(.noSymFollow) { bits |= 0x20_0000 } // MOUNT_ATTR_NOSYMFOLLOW
+        return bits
+    }
+
     /// pivot_root(2).
     public static func pivotRoot(_ newRoot: String, _ putOld: String) throws {
         try syscall("pivot_root", newRoot) { sh_pivot_root(newRoot, putOld) }

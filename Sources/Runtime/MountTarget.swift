@@ -39,6 +39,13 @@ struct MountTarget {
     }
 
     private static func open(_ destination: String, in rootfs: String, making kind: Kind?) throws -> MountTarget {
+        // With the root held open (holdingRoot: while RootfsSetup mounts), one openat2
+        // beneath it resolves the whole destination, symlinks included, as SecureJoin
+        // would, in the kernel and atomically. Anything else (no openat2, a rename
+        // racing the walk, a missing parent, an error to name) takes the walk below.
+        if let held = heldRoot, held.path == rootfs, let target = try openBeneath(held.fd, destination, making: kind) {
+            return target
+        }
         // Nearly every destination has no symlink on its way: walk it at once, and
         // resolve it with SecureJoin (one lstat per component, then the same walk)
         // only when the walk meets a symlink. Nothing is followed either way.
@@ -116,6 +123,77 @@ struct MountTarget {
         }
         if kind == .directory, type != S_IFDIR { throw RuntimeError("mount destination \(destination): not a directory") }
         return MountTarget(destination: destination, fd: current)
+    }
+
+    // MARK: the held root
+
+    /// The rootfs directory, held open while RootfsSetup mounts into it.
+    private final class HeldRoot {
+        let path: String
+        let fd: FileDescriptor
+        init(path: String, fd: FileDescriptor) { self.path = path; self.fd = fd }
+    }
+
+    // The init is single-threaded; only RootfsSetup.prepare sets this, for its length.
+    nonisolated(unsafe) private static var heldRoot: HeldRoot?
+
+    /// Runs `body` with `rootfs` held open for MountTarget.open (one openat2 per
+    /// destination instead of an open of the rootfs path and one per component).
+    static func holdingRoot<T>(_ rootfs: String, _ body: () throws -> T) throws -> T {
+        let fd = try FileDescriptor.open(rootfs, SH_O_PATH | O_DIRECTORY)
+        heldRoot = HeldRoot(path: rootfs, fd: fd)
+        defer {
+            heldRoot?.fd.close()
+            heldRoot = nil
+        }
+        return try body()
+    }
+
+    /// After a mount onto the root itself: the held descriptor names what is now
+    /// underneath, so the root is opened again.
+    static func reopenHeldRoot() throws {
+        guard let held = heldRoot else { return }
+        let fd = try FileDescriptor.open(held.path, SH_O_PATH | O_DIRECTORY)
+        held.fd.close()
+        heldRoot = HeldRoot(path: held.path, fd: fd)
+    }
+
+    /// openat2 beneath `root`; a missing last component is made (its parent must
+    /// exist). nil: the walk must do it (see open).
+    private static func openBeneath(_ root: FileDescriptor, _ destination: String, making kind: Kind?) throws -> MountTarget? {
+        let fd = sh_open_in_root(root.rawValue, destination, SH_O_PATH)
+        if fd >= 0 { return try checked(FileDescriptor(adopting: fd), destination, kind) }
+        guard errno == ENOENT, let kind, let components = plainComponents(of: destination), let name = components.last else {
+            return nil
+        }
+        let parentPath = "/" + Array(components.dropLast()).joinedBy("/")
+        let parentFD = sh_open_in_root(root.rawValue, parentPath, SH_O_PATH | O_DIRECTORY)
+        guard parentFD >= 0 else { return nil }
+        let parent = FileDescriptor(adopting: parentFD)
+        defer { parent.close() }
+        if kind == .file {
+            // O_NOFOLLOW | O_EXCL: nothing that appeared meanwhile is followed.
+            let made = Glibc.openat(parent.rawValue, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
+            if made < 0, errno != EEXIST { throw changed(destination, errno) }
+            if made >= 0 { Glibc.close(made) }
+        } else if Glibc.mkdirat(parent.rawValue, name, 0o755) != 0, errno != EEXIST {
+            throw changed(destination, errno)
+        }
+        let again = Glibc.openat(parent.rawValue, name, SH_O_PATH | O_NOFOLLOW | O_CLOEXEC)
+        guard again >= 0 else { throw changed(destination, errno) }
+        return try checked(FileDescriptor(adopting: again), destination, kind)
+    }
+
+    /// The target, once its type is right: a symlink here appeared after the walk
+    /// (O_NOFOLLOW opens the link itself), a file where a directory is wanted is an
+    /// error.
+    private static func checked(_ fd: FileDescriptor, _ destination: String, _ kind: Kind?) throws -> MountTarget {
+        var st = Glibc.stat()
+        guard fstat(fd.rawValue, &st) == 0 else { throw changed(destination, errno) }
+        let type = st.st_mode & S_IFMT
+        if type == S_IFLNK { throw changed(destination, ELOOP) }
+        if kind == .directory, type != S_IFDIR { throw RuntimeError("mount destination \(destination): not a directory") }
+        return MountTarget(destination: destination, fd: fd)
     }
 
     private static func changed(_ destination: String, _ code: Int32) -> RuntimeError {

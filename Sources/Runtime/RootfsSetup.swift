@@ -37,6 +37,13 @@ struct RootfsSetup {
         try stage("bind rootfs \(rootfs)") {
             try Mounts.mount(source: rootfs, target: rootfs, type: "bind", flags: [.bind, .recursive])
         }
+        // Held open from here (after the bind: the descriptor must name the new mount).
+        try MountTarget.holdingRoot(rootfs) {
+            try prepareMounts(beforeSysfsMount: beforeSysfsMount, beforeCgroupMount: beforeCgroupMount)
+        }
+    }
+
+    private func prepareMounts(beforeSysfsMount: () throws -> Void, beforeCgroupMount: () throws -> Void) throws {
         // A cgroup mount needs the runtime to have made the container's cgroups, which
         // takes it milliseconds (a cgroup mkdir per hierarchy), and a sysfs mount may
         // need the network namespace the runtime is making. Such mounts that nothing
@@ -124,6 +131,7 @@ struct RootfsSetup {
             let mounted = try MountTarget.reopen(destination, in: rootfs)
             for p in options.propagation { try mountAt(mounted, source: "", type: nil, flags: p) }
         }
+        if PathText.normalize(destination) == "/" { try MountTarget.reopenHeldRoot() }
     }
 
     /// mount(2) onto the target's descriptor; a failure names the spec's destination.
@@ -172,6 +180,13 @@ struct RootfsSetup {
         try mountAt(target, source: "tmpfs", type: "tmpfs", flags: flags, data: "mode=755")
         // The fresh tmpfs is this process's alone: paths below it cannot be swapped.
         let tmpfs = try MountTarget.reopen(target.destination, in: rootfs)
+        // The binds take the spec's flags in one mount_setattr over the whole tmpfs
+        // afterwards (and one more to make the tmpfs writable again) instead of a
+        // remount each: 2 system calls instead of 9 here. Not in a user namespace,
+        // where a remount must carry the flags the kernel locked (see bindMount), and
+        // not on a kernel without mount_setattr.
+        var remountEach = newCgroupNamespace || userNamespace
+        let attributes = options.flags.intersection(Mounts.attributeFlags)
         for h in cgroupLayout.v1 {
             let dest = tmpfs.path + "/" + h.name
             try Files.makeDirectories(dest)
@@ -180,7 +195,23 @@ struct RootfsSetup {
             } else {
                 guard let path = cgroups.placement.paths[h.procKey] else { continue }
                 try Mounts.mount(source: path, target: dest, type: "bind", flags: [.bind])
-                try Mounts.mount(source: "", target: dest, type: nil, flags: options.flags.union([.bind, .remount]))
+                if remountEach {
+                    try Mounts.mount(source: "", target: dest, type: nil, flags: options.flags.union([.bind, .remount]))
+                }
+            }
+        }
+        if !remountEach {
+            // As the remount would: exactly the spec's flags on each bind.
+            let clear = Mounts.attributeFlags.subtracting(attributes).subtracting([.noAtime, .relatime, .strictAtime])
+            if try Mounts.setAttributes(tmpfs.path, set: attributes, clear: clear, recursive: true) {
+                if attributes.contains(.readOnly) {
+                    _ = try Mounts.setAttributes(tmpfs.path, set: [], clear: .readOnly, recursive: false)
+                }
+            } else {
+                remountEach = true
+                for h in cgroupLayout.v1 where cgroups.placement.paths[h.procKey] != nil {
+                    try Mounts.mount(source: "", target: tmpfs.path + "/" + h.name, type: nil, flags: options.flags.union([.bind, .remount]))
+                }
             }
         }
         // The tmpfs itself stays writable, as runc leaves it; the hierarchies are read-only.
@@ -230,6 +261,7 @@ struct RootfsSetup {
         }
         if spec.root?.readonly ?? false {
             try stage("read-only root") {
+                if try Mounts.setAttributes("/", set: .readOnly, recursive: false) { return }
                 let current = Mounts.currentFlags(of: "/")
                 try Mounts.mount(source: "", target: "/", type: nil, flags: current.union([.bind, .remount, .readOnly]))
             }
@@ -246,6 +278,9 @@ struct RootfsSetup {
         } catch let e as SystemError where e.errno == ENOENT {
             return
         }
+        // mount_setattr adds read-only and leaves the other flags (and those the kernel
+        // locked) as they are: no statfs first, and the mounts below it too.
+        if try Mounts.setAttributes(path, set: .readOnly, recursive: true) { return }
         let current = Mounts.currentFlags(of: path)
         try Mounts.mount(source: "", target: path, type: nil, flags: current.union([.bind, .remount, .readOnly, .recursive]))
     }

@@ -115,6 +115,30 @@ final class MountTargetTests: XCTestCase {
     }
 
     func testMakesMissingPartsInsideTheRoot() throws {
+        try makesMissingPartsInsideTheRoot()
+    }
+
+    /// The same, with the root held open (RootfsSetup's case): openat2 beneath it, and
+    /// the walk for what openat2 leaves to it.
+    func testMakesMissingPartsInsideTheHeldRoot() throws {
+        try MountTarget.holdingRoot(root) { try makesMissingPartsInsideTheRoot() }
+        // Existing destinations and a missing last component: openat2 alone.
+        try MountTarget.holdingRoot(root) {
+            let made = try MountTarget.open("/mnt/x/new", in: root, making: .directory)
+            XCTAssertEqual(try Files.readLink(made.path), root + "/mnt/x/new")
+            let file = try MountTarget.open("/mnt/x/newfile", in: root, making: .file)
+            XCTAssertEqual(try Files.readLink(file.path), root + "/mnt/x/newfile")
+            XCTAssertThrowsError(try MountTarget.open("/mnt/x/newfile", in: root, making: .directory)) {
+                XCTAssertTrue("\($0)".contains("not a directory"), "\($0)")
+            }
+            // A root other than the held one is walked as before.
+            try Files.makeDirectories(outside + "/o")
+            let other = try MountTarget.reopen("/o", in: outside)
+            XCTAssertEqual(try Files.readLink(other.path), outside + "/o")
+        }
+    }
+
+    private func makesMissingPartsInsideTheRoot() throws {
         let dir = try MountTarget.open("/a/b/c", in: root, making: .directory)
         XCTAssertTrue(Files.isDirectory(root + "/a/b/c"))
         XCTAssertTrue(dir.path.hasPrefix("/proc/self/fd/"))

@@ -143,7 +143,14 @@ int sh_bpf_prog_fd_by_id(uint32_t id);
 // namespace `userns_fd` (mount_setattr MOUNT_ATTR_IDMAP), attached at `target`
 // (move_mount). Each returns -1 with errno set on failure.
 int sh_open_tree_clone(const char *path);
+// openat2(2) of `path` beneath `root_fd` as if it were "/" (RESOLVE_IN_ROOT, no magic
+// links), close-on-exec. -1 with errno (ENOSYS before 5.6; EAGAIN: a rename raced
+// the walk, try again).
+int sh_open_in_root(int root_fd, const char *path, int flags);
 int sh_mount_setattr_idmap(int tree_fd, int userns_fd);
+// mount_setattr(2) on the mount at `path` (and every mount below it if `recursive`):
+// MOUNT_ATTR_* bits to set and to clear. -1 with errno (ENOSYS before 5.12).
+int sh_mount_setattr(const char *path, int recursive, uint64_t attr_set, uint64_t attr_clr);
 int sh_move_mount_to(int tree_fd, const char *target);
 
 // lgetxattr(2): the value of an extended attribute of `path` itself (not following a

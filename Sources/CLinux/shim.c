@@ -191,10 +191,18 @@ int sh_unblock_all_signals(void) {
     return sigprocmask(SIG_SETMASK, &set, NULL);
 }
 void sh_reset_signal_dispositions(void) {
+    sh_reset_signal_dispositions_except(NULL, 0);
+}
+void sh_reset_signal_dispositions_except(const int *keep, int count) {
     for (int s = 1; s < NSIG; s++) {
         if (s == SIGKILL || s == SIGSTOP) continue;
-        signal(s, SIG_DFL);
+        int kept = 0;
+        for (int i = 0; i < count; i++) kept |= keep[i] == s;
+        if (!kept) signal(s, SIG_DFL);
     }
+}
+void sh_reset_signals(const int *signals, int count) {
+    for (int i = 0; i < count; i++) signal(signals[i], SIG_DFL);
 }
 int sh_wait_signal(const int *signals, int count, int *pid_out) {
     sigset_t set; sigemptyset(&set);

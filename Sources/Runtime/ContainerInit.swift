@@ -212,7 +212,12 @@ struct ContainerInit {
                 _exit(1)
             }
         }
-        Signals.resetForExec()
+        // Only the common signals' handlers are left to reset, unless hooks ran.
+        if HookKind.startContainer.hooks(in: spec.hooks).isEmpty {
+            Signals.resetCommonForExec()
+        } else {
+            Signals.resetForExec()
+        }
         let err = Processes.exec(path: executable, args: process.args ?? [], env: environment)
         Self.printError("exec \(executable): \(SystemError.message(for: err.errno))")
         _exit(127)

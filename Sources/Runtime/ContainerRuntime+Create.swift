@@ -59,8 +59,9 @@ extension ContainerRuntime {
         // Not for sandboxes: their egress set-up opens the init's network namespace by
         // its /proc path right after the fork, before the init would have joined it.
         plan.networkFromRuntime = plan.canTakeNetworkFromRuntime && treatment == nil
-        // Made on another thread from here on, as early as the plan is known: the rest
-        // of the work before the fork is the time it has (forkInit joins it).
+        // Made by a helper task from here on, as early as the plan is known: it has the
+        // rest of the work before the fork, and the fork and the cgroup directories
+        // after it, before forkInit hands it to the init.
         let network = plan.networkFromRuntime ? BackgroundNetworkNamespace.start() : nil
         warnAboutUnknownCapabilities(process.capabilities)
         do {

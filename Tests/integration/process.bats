@@ -204,6 +204,18 @@ load helpers
 	done
 }
 
+@test "signals: nothing ignored, caught or blocked in the container, whatever the caller ignores" {
+	# Ignored dispositions survive execve: the runtime resets them (runc too), with or
+	# without a startContainer hook between its set-up and the exec.
+	# (PIPE and HUP get handlers of the init's own while it waits for start; the
+	# others do not.)
+	trap '' PIPE HUP WINCH TTIN TTOU XFSZ
+	run_both '.process.args = ["grep", "-E", "^Sig(Blk|Ign|Cgt)", "/proc/self/status"]'
+	expect_out "$(printf 'SigBlk:\t%s\nSigIgn:\t%s\nSigCgt:\t%s' 0000000000000000 0000000000000000 0000000000000000)"
+	run_both '.hooks.startContainer = [{path: "/bin/true"}]'
+	expect_out "$(printf 'SigBlk:\t%s\nSigIgn:\t%s\nSigCgt:\t%s' 0000000000000000 0000000000000000 0000000000000000)"
+}
+
 @test "umask: default and set" {
 	run_both '.process.args = ["sh", "-c", "umask"]'
 	expect_out "0022"

@@ -105,6 +105,9 @@ int sh_pidfd_send_signal(int pidfd, int sig);
 int sh_block_signals(const int *signals, int count);
 int sh_unblock_all_signals(void);
 void sh_reset_signal_dispositions(void);
+// Every disposition but those of `keep` back to SIG_DFL; only those of `signals`.
+void sh_reset_signal_dispositions_except(const int *keep, int count);
+void sh_reset_signals(const int *signals, int count);
 int sh_wait_signal(const int *signals, int count, int *pid_out);
 
 // A signalfd for the given (blocked) signals, and reading one signal from it.

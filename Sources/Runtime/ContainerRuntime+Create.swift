@@ -92,7 +92,6 @@ extension ContainerRuntime {
         var wardenStarted: WardenLauncher.Started?
         defer { wardenStarted?.ready?.close() }
         do {
-            try Files.writeAtomically(store.configPath(of: id), bundle.configBytes)
             let fifoPath = store.fifoPath(of: id)
             try syscall("mkfifo", fifoPath) { mkfifo(fifoPath, 0o622) }
             // Opened read-write so the open does not block; the init inherits it.
@@ -182,6 +181,10 @@ extension ContainerRuntime {
                 }
                 PhaseTrace.mark("warden started")
             }
+            // The copy of the config (for exec, state's hooks and delete) is written
+            // while the init sets up, not before the fork: nothing reads it until
+            // create returns, and the container's directory is locked until then.
+            try Files.writeAtomically(store.configPath(of: id), bundle.configBytes)
             // Recorded at once, so a create killed half way can still be deleted.
             try store.save(record)
             PhaseTrace.mark("state saved")

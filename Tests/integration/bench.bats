@@ -164,3 +164,17 @@ PY
 	# Nothing left behind (its folder, containers, mounts).
 	! ls -d /tmp/safehouse-order.* 2>/dev/null
 }
+
+@test "hack/ab-run: alternating runs of two binaries, a line each; bad input is one line, exit 2" {
+	run "$REPO/hack/ab-run" --runs 2 --warmup 0 "$RUNTIME" "$RUNTIME"
+	[ "$status" -eq 0 ] || { echo "$output" >&2; false; }
+	[ "$(grep -cE "^$RUNTIME +p50 [0-9.]+  p25 [0-9.]+  p75 [0-9.]+  mean [0-9.]+$" <<<"$output")" -eq 2 ]
+	! ls -d /tmp/safehouse-ab.* 2>/dev/null
+	run -2 "$REPO/hack/ab-run" --bogus "$RUNTIME" "$RUNTIME"
+	[[ "$output" == *"--bogus: unknown flag"* ]]
+	run -2 "$REPO/hack/ab-run" "$RUNTIME"
+	[[ "$output" == *"needs two binaries"* ]]
+	# A binary that fails stops the run with its message.
+	run -1 "$REPO/hack/ab-run" --runs 1 --warmup 0 "$RUNTIME" /bin/false
+	[[ "$output" == *"/bin/false failed"* ]]
+}

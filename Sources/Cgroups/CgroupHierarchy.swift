@@ -117,33 +117,60 @@ public struct CgroupLayout: Sendable, Equatable {
     }
 
     private static func parseLine(_ line: ArraySlice<UInt8>) -> CgroupHierarchy? {
+        // id parent major:minor root mountpoint options [optional...] - fstype source superoptions
+        // One pass over the fields, keeping the ranges of the five it needs (no array
+        // of fields: this runs for every cgroup line of every create).
         let space = UInt8(ascii: " ")
-        var fields: [ArraySlice<UInt8>] = []
         var i = line.startIndex
+        var index = 0, afterDash = -1
+        var root = i..<i, mountPoint = i..<i, fstype = i..<i, superOptions = i..<i
         while i < line.endIndex {
             while i < line.endIndex && line[i] == space { i += 1 }
+            if i == line.endIndex { break }
             var j = i
             while j < line.endIndex && line[j] != space { j += 1 }
-            if j > i { fields.append(line[i..<j]) }
+            if afterDash < 0 {
+                if j - i == 1 && line[i] == UInt8(ascii: "-") {
+                    // The first "-" field ends the optional fields; before field 6 the
+                    // line is not one mountinfo writes.
+                    guard index >= 6 else { return nil }
+                    afterDash = 0
+                } else if index == 3 {
+                    root = i..<j
+                } else if index == 4 {
+                    mountPoint = i..<j
+                }
+                index += 1
+            } else {
+                if afterDash == 0 { fstype = i..<j } else if afterDash == 2 { superOptions = i..<j }
+                afterDash += 1
+            }
             i = j
         }
-        // id parent major:minor root mountpoint options [optional...] - fstype source superoptions
-        guard let dash = fields.firstIndex(where: { $0.elementsEqual([UInt8(ascii: "-")]) }),
-              dash >= 6, dash + 1 < fields.count else { return nil }
-        let fstype = String(decoding: fields[dash + 1], as: UTF8.self)
-        guard fstype == "cgroup" || fstype == "cgroup2" else { return nil }
-        let root = String(decoding: fields[3], as: UTF8.self)
-        let mountPoint = String(decoding: fields[4], as: UTF8.self)
-        if fstype == "cgroup2" {
-            return CgroupHierarchy(version: .v2, mountPoint: mountPoint, mountRoot: root, controllers: [])
+        guard afterDash >= 1 else { return nil }
+        let isV2 = line[fstype].elementsEqual(cgroup2Name)
+        guard isV2 || line[fstype].elementsEqual(cgroupName) else { return nil }
+        let rootText = String(decoding: line[root], as: UTF8.self)
+        let mountText = String(decoding: line[mountPoint], as: UTF8.self)
+        if isV2 {
+            return CgroupHierarchy(version: .v2, mountPoint: mountText, mountRoot: rootText, controllers: [])
         }
-        guard dash + 3 < fields.count else { return nil }
-        let controllers = fields[dash + 3].split(separator: UInt8(ascii: ","))
-            .map { String(decoding: $0, as: UTF8.self) }
-            .filter { v1Controllers.contains($0) || $0.hasPrefix("name=") }
+        guard afterDash >= 3 else { return nil }
+        var controllers: [String] = []
+        var start = superOptions.lowerBound
+        for k in superOptions.lowerBound...superOptions.upperBound where k == superOptions.upperBound || line[k] == UInt8(ascii: ",") {
+            if k > start {
+                let option = String(decoding: line[start..<k], as: UTF8.self)
+                if v1Controllers.contains(option) || option.hasPrefix("name=") { controllers.append(option) }
+            }
+            start = k + 1
+        }
         guard !controllers.isEmpty else { return nil }
-        return CgroupHierarchy(version: .v1, mountPoint: mountPoint, mountRoot: root, controllers: controllers)
+        return CgroupHierarchy(version: .v1, mountPoint: mountText, mountRoot: rootText, controllers: controllers)
     }
+
+    private static let cgroupName = Array("cgroup".utf8)
+    private static let cgroup2Name = Array("cgroup2".utf8)
 
     /// The calling host's layout (`onlyV2`: see parse).
     public static func host(onlyV2: Bool = false) -> CgroupLayout {

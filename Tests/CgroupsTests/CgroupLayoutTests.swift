@@ -42,6 +42,39 @@ final class CgroupLayoutTests: XCTestCase {
         XCTAssertEqual(CgroupLayout.parse(mountinfo: hybridMountinfo).hierarchies.count, 6)
     }
 
+    /// Lines the field scan must read as mountinfo does: optional fields before the
+    /// "-", a mount root other than "/", empty options skipped, options that are no
+    /// controller left out, and lines that are not cgroup mounts or not mountinfo.
+    func testLineShapes() {
+        let text = """
+        50 31 0:40 /kubepods /sys/fs/cgroup/blkio rw,nosuid shared:7 master:1 - cgroup cgroup rw,,blkio,clone_children
+        51 31 0:41 / /sys/fs/cgroup/net_cls,net_prio rw - cgroup cgroup rw,net_cls,net_prio
+        52 31 0:42 / /sys/fs/cgroup/x rw - cgroup cgroup rw,clone_children
+        53 31 0:43 / /sys/fs/cgroup/y rw - cgroup cgroup
+        54 31 0:44 / - rw - cgroup cgroup rw,pids
+        55 31 0:45 / /sys/fs/cgroup/z rw - cgroup2x cgroup rw
+        56 31 0:46 /inner /sys/fs/cgroup/unified rw shared:9 - cgroup2 cgroup2 rw
+        """
+        let layout = CgroupLayout.parse(mountinfo: text)
+        XCTAssertEqual(layout.hierarchies, [
+            CgroupHierarchy(version: .v1, mountPoint: "/sys/fs/cgroup/blkio", mountRoot: "/kubepods", controllers: ["blkio"]),
+            CgroupHierarchy(version: .v1, mountPoint: "/sys/fs/cgroup/net_cls,net_prio", mountRoot: "/", controllers: ["net_cls", "net_prio"]),
+            CgroupHierarchy(version: .v2, mountPoint: "/sys/fs/cgroup/unified", mountRoot: "/inner", controllers: []),
+        ])
+    }
+
+    /// The host's own mountinfo gives the same layout as its /proc/self/cgroup lists:
+    /// every hierarchy there (but the v2 one) is one here, with the same key.
+    func testTheRealHostsMountinfoMatchesProcSelfCgroup() throws {
+        let layout = CgroupLayout.host()
+        let lines = try Files.readString("/proc/self/cgroup").split(separator: "\n")
+        let keys = lines.compactMap { line -> String? in
+            let parts = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
+            return parts.count == 3 && !parts[1].isEmpty ? String(parts[1]) : nil
+        }
+        XCTAssertEqual(Set(layout.v1.map(\.procKey)), Set(keys))
+    }
+
     func testTheRealHostHasAHierarchy() {
         // This machine kind is hybrid; any Linux host with cgroups has at least one.
         XCTAssertNotEqual(CgroupLayout.host().mode, .none)

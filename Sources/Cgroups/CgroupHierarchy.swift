@@ -234,13 +234,25 @@ public struct CgroupPlacement: Sendable, Equatable {
     }
 
     public var encoded: String {
-        var text = ""
+        // Into one byte buffer: the chain of `+` it was made a String per operand (40K
+        // instructions a create, with the runtime waiting to send it).
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(1024)
+        let tab = UInt8(ascii: "\t")
         for h in layout.hierarchies {
-            if !text.isEmpty { text += "\n" }
-            text += (h.version == .v1 ? "1" : "2") + "\t" + h.procKey + "\t" + h.mountPoint + "\t" + h.mountRoot
-            text += "\t" + (paths[h.procKey] ?? "")
+            if !bytes.isEmpty { bytes.append(UInt8(ascii: "\n")) }
+            let key = h.procKey
+            bytes.append(h.version == .v1 ? UInt8(ascii: "1") : UInt8(ascii: "2"))
+            bytes.append(tab)
+            bytes.append(contentsOf: key.utf8)
+            bytes.append(tab)
+            bytes.append(contentsOf: h.mountPoint.utf8)
+            bytes.append(tab)
+            bytes.append(contentsOf: h.mountRoot.utf8)
+            bytes.append(tab)
+            bytes.append(contentsOf: (paths[key] ?? "").utf8)
         }
-        return text
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     public init(decoding text: String) {

@@ -67,7 +67,9 @@ public struct CgroupManager: CgroupManaging, Sendable {
             // The mount shows `mountRoot` as its root: strip it (nested containers).
             var inMount = relative
             if h.mountRoot != "/", inMount.hasPrefix(h.mountRoot) { inMount = String(inMount.dropFirst(h.mountRoot.count)) }
-            paths.append(Self.clean(h.mountPoint + "/" + inMount))
+            // (No "//" between them when inMount has its own "/": the path is then
+            // usually normal already, which clean checks in one pass.)
+            paths.append(Self.clean(inMount.hasPrefix("/") ? h.mountPoint + inMount : h.mountPoint + "/" + inMount))
             if resolvedPath.isEmpty { resolvedPath = Self.clean(relative) }
         }
         self.cgroupPath = resolvedPath

@@ -261,29 +261,39 @@ public struct CgroupPlacement: Sendable, Equatable {
         // Byte-level, as CgroupLayout.parse: the init decodes this while it mounts,
         // and splitting the String by Characters cost 14% of its user time (perf).
         let bytes = Array(text.utf8)
+        let tab = UInt8(ascii: "\t")
         var lineStart = 0
         while lineStart < bytes.count {
             var lineEnd = lineStart
             while lineEnd < bytes.count && bytes[lineEnd] != UInt8(ascii: "\n") { lineEnd += 1 }
-            var f: [String] = []
-            var fieldStart = lineStart
-            for i in lineStart...lineEnd where i == lineEnd || bytes[i] == UInt8(ascii: "\t") {
-                f.append(String(decoding: bytes[fieldStart..<i], as: UTF8.self))
-                fieldStart = i + 1
-            }
-            lineStart = lineEnd + 1
-            guard f.count == 5 else { continue }
-            var controllers: [String] = []
-            if !f[1].isEmpty {
-                var start = f[1].utf8.startIndex
-                for i in f[1].utf8.indices where f[1].utf8[i] == UInt8(ascii: ",") {
-                    controllers.append(String(f[1][start..<i]))
-                    start = f[1].utf8.index(after: i)
+            // The four tabs of a line (five fields): version, key, mount point, mount
+            // root, path.
+            var tabs = (0, 0, 0, 0)
+            var count = 0
+            for i in lineStart..<lineEnd where bytes[i] == tab {
+                switch count {
+                case 0: tabs.0 = i
+                case 1: tabs.1 = i
+                case 2: tabs.2 = i
+                case 3: tabs.3 = i
+                default: break
                 }
-                controllers.append(String(f[1][start...]))
+                count += 1
             }
-            hierarchies.append(CgroupHierarchy(version: f[0] == "1" ? .v1 : .v2, mountPoint: f[2], mountRoot: f[3], controllers: controllers))
-            if !f[4].isEmpty { paths[f[1]] = f[4] }
+            defer { lineStart = lineEnd + 1 }
+            guard count == 4 else { continue }
+            func text(_ range: Range<Int>) -> String { String(decoding: bytes[range], as: UTF8.self) }
+            var controllers: [String] = []
+            var start = tabs.0 + 1
+            for i in (tabs.0 + 1)...tabs.1 where i == tabs.1 || bytes[i] == UInt8(ascii: ",") {
+                if tabs.1 > tabs.0 + 1 { controllers.append(text(start..<i)) }
+                start = i + 1
+            }
+            let key = text((tabs.0 + 1)..<tabs.1)
+            let v1 = tabs.0 == lineStart + 1 && bytes[lineStart] == UInt8(ascii: "1")
+            hierarchies.append(CgroupHierarchy(version: v1 ? .v1 : .v2, mountPoint: text((tabs.1 + 1)..<tabs.2),
+                                               mountRoot: text((tabs.2 + 1)..<tabs.3), controllers: controllers))
+            if lineEnd > tabs.3 + 1 { paths[key] = text((tabs.3 + 1)..<lineEnd) }
         }
         self.init(layout: CgroupLayout(hierarchies: hierarchies), paths: paths)
     }

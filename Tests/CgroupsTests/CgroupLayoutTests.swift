@@ -94,6 +94,13 @@ final class CgroupLayoutTests: XCTestCase {
         XCTAssertNil(decoded.paths[layout.hierarchies[1].procKey])
         XCTAssertEqual(CgroupPlacement(decoding: ""), CgroupPlacement())
         XCTAssertEqual(layout.hierarchies.first { $0.controllers == ["cpu"] }?.name, "cpu")
+        // A hierarchy of two controllers, a mount root other than "/".
+        let joint = CgroupLayout(hierarchies: [CgroupHierarchy(version: .v1, mountPoint: "/sys/fs/cgroup/cpu,cpuacct",
+                                                                mountRoot: "/pod", controllers: ["cpu", "cpuacct"])])
+        var jointPaths = CgroupPathTable()
+        jointPaths["cpu,cpuacct"] = "/sys/fs/cgroup/cpu,cpuacct/x"
+        let two = CgroupPlacement(layout: joint, paths: jointPaths)
+        XCTAssertEqual(CgroupPlacement(decoding: two.encoded), two)
     }
 
     func testMembershipParsing() {

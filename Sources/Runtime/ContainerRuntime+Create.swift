@@ -92,6 +92,10 @@ extension ContainerRuntime {
         var wardenStarted: WardenLauncher.Started?
         defer { wardenStarted?.ready?.close() }
         do {
+            // Before the fork, not while the init sets up (it would save ~30 us there):
+            // a create killed after the fork but before state.json has only this copy
+            // to tell `delete --force` where its cgroups are (removeHalfMadeCgroups).
+            try Files.writeAtomically(store.configPath(of: id), bundle.configBytes)
             let fifoPath = store.fifoPath(of: id)
             try syscall("mkfifo", fifoPath) { mkfifo(fifoPath, 0o622) }
             // Opened read-write so the open does not block; the init inherits it.
@@ -181,10 +185,6 @@ extension ContainerRuntime {
                 }
                 PhaseTrace.mark("warden started")
             }
-            // The copy of the config (for exec, state's hooks and delete) is written
-            // while the init sets up, not before the fork: nothing reads it until
-            // create returns, and the container's directory is locked until then.
-            try Files.writeAtomically(store.configPath(of: id), bundle.configBytes)
             // Recorded at once, so a create killed half way can still be deleted.
             try store.save(record)
             PhaseTrace.mark("state saved")

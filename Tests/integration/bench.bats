@@ -161,8 +161,10 @@ PY
 	grep -q 'RootfsSetupV7prepare' "$out"
 	# Names only: no callgrind recursion suffixes, no bare addresses.
 	! grep -qE "'[0-9]+$|^0x" "$out"
-	# Nothing left behind (its folder, containers, mounts).
+	# Nothing left behind (its folder, containers, mounts, valgrind's gdbserver pipes,
+	# which the init could not unlink after its pivot_root).
 	! ls -d /tmp/safehouse-order.* 2>/dev/null
+	! ls /tmp/vgdb-pipe-*-1-by-* 2>/dev/null
 }
 
 @test "hack/ab-run: alternating runs of two binaries, a line each; bad input is one line, exit 2" {

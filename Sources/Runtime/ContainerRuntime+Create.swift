@@ -61,7 +61,7 @@ extension ContainerRuntime {
         plan.networkFromRuntime = plan.canTakeNetworkFromRuntime && treatment == nil
         // Made by a helper task from here on, as early as the plan is known: it has the
         // rest of the work before the fork, and the fork and the cgroup directories
-        // after it, before forkInit hands it to the init.
+        // after it, before it is handed to the init (handOver).
         let network = plan.networkFromRuntime ? BackgroundNetworkNamespace.start() : nil
         warnAboutUnknownCapabilities(process.capabilities)
         do {
@@ -140,13 +140,15 @@ extension ContainerRuntime {
             }
 
             PhaseTrace.mark("forking")
-            initPid = try forkInit(config, plan: plan, parentEnd: parentEnd, channel: channel, bornIn: bornIn,
-                                   network: network) { pid, bornInV2, beforeAnnouncing in
+            initPid = try forkInit(config, plan: plan, parentEnd: parentEnd, channel: channel, bornIn: bornIn) { pid, bornInV2 in
                 let manager = try CgroupManager(layout: .parse(mountinfo: mountinfo), cgroupsPath: spec.linux?.cgroupsPath, id: id, systemdDriver: systemdCgroup,
                                                 callerMembership: membership)
                 cgroups = manager
                 try manager.makeDirectories(version: bornIn == nil ? nil : .v1)
-                try beforeAnnouncing()
+                // The network namespace goes first (the init expects it before the
+                // cgroup messages, for its sysfs mount near the end of its mounts); the
+                // helper making it has had the fork and the directories to finish in.
+                if plan.networkFromRuntime { try Self.handOver(network, through: parentEnd) }
                 // The directories are all the init needs for its cgroup mount: tell it
                 // at once, then set the limits and move it in while it mounts. It waits
                 // for the move (`cgroupsApplied`) before `ready`, so the limits hold
@@ -238,25 +240,15 @@ extension ContainerRuntime {
     /// the container has its own user or time namespace) and returns its host pid.
     /// `bornIn`: the container's v2 cgroup, for the init to start in (clone3
     /// CLONE_INTO_CGROUP) when the kernel can; `place` learns whether it did.
-    /// `network`: the new network namespace for NamespacePlan.networkFromRuntime, being
-    /// made by a helper task (nil: made here, after the fork).
-    /// `place` makes the cgroup directories, calls its third argument (which hands the
-    /// init its network namespace: the init expects that first), announces the
-    /// directories, then sets the limits and moves the init in.
     private func forkInit(_ config: InitConfig, plan: NamespacePlan, parentEnd: FileDescriptor, channel: SyncChannel,
-                          bornIn: FileDescriptor?, network background: BackgroundNetworkNamespace?,
-                          placeInCgroups place: (Int32, Bool, () throws -> Void) throws -> Void) throws -> Int32 {
+                          bornIn: FileDescriptor?, placeInCgroups place: (Int32, Bool) throws -> Void) throws -> Int32 {
         // The init is placed in the cgroups before it execs (it waits for that before
         // `ready`, and before rooting a cgroup namespace or mounting cgroups); all it
         // forks inherits them.
-        func placeInCgroups(_ pid: Int32, bornInV2: Bool = false, beforeAnnouncing: () throws -> Void = {}) throws {
+        func placeInCgroups(_ pid: Int32, bornInV2: Bool = false) throws {
             defer { PhaseTrace.mark("cgroups applied") }
             do {
-                // (Only to pass it on: `place` calls it before it returns.)
-                try withoutActuallyEscaping(beforeAnnouncing) { try place(pid, bornInV2, $0) }
-            } catch let error as NetworkHandoffError {
-                _ = Glibc.kill(pid, SIGKILL)
-                throw error.underlying
+                try place(pid, bornInV2)
             } catch {
                 _ = Glibc.kill(pid, SIGKILL)
                 throw RuntimeError("\(error)")
@@ -311,25 +303,22 @@ extension ContainerRuntime {
             parentEnd.close()
             ContainerInit(config: config).run(enteringNamespaces: true)
         }
-        // The network namespace goes to the init before the cgroup messages (it needs
-        // it at its sysfs mount, near the end of its mounts). The helper making it may
-        // still be at work: the cgroup directories are made first, meanwhile.
-        try placeInCgroups(pid, bornInV2: bornInV2) {
-            guard plan.networkFromRuntime else { return }
-            do {
-                let network = try background?.take() ?? Namespaces.makeDetached(.network)
-                defer { network.close() }
-                try parentEnd.sendDescriptor(network, payload: [SyncMessage.networkNamespaceTag])
-            } catch {
-                throw NetworkHandoffError(underlying: RuntimeError("unshare network namespace: \(error)"))
-            }
-        }
+        try placeInCgroups(pid, bornInV2: bornInV2)
         return pid
     }
 
-    /// A failure to hand the init its network namespace, told apart from the cgroup
-    /// errors around it (whose message it must not take).
-    private struct NetworkHandoffError: Error { let underlying: RuntimeError }
+    /// Sends the init the network namespace the helper made (NamespacePlan.
+    /// networkFromRuntime), waiting for the helper if it is still at work; without a
+    /// helper (none could start), makes it here.
+    private static func handOver(_ background: BackgroundNetworkNamespace?, through parentEnd: FileDescriptor) throws {
+        do {
+            let network = try background?.take() ?? Namespaces.makeDetached(.network)
+            defer { network.close() }
+            try parentEnd.sendDescriptor(network, payload: [SyncMessage.networkNamespaceTag])
+        } catch {
+            throw RuntimeError("unshare network namespace: \(error)")
+        }
+    }
 
     private func writeIDMaps(pid: Int32, linux: LinuxConfig?) throws {
         try stage("write uid_map") { try Files.write("/proc/\(pid)/uid_map", EphemeralRoot.mapText(linux?.uidMappings ?? [])) }

@@ -100,29 +100,42 @@ struct MountTarget {
             // ENOTDIR: the component before was not a directory, maybe a symlink.
             if stopAtSymlink && errno == ENOTDIR { return nil }
             guard errno == ENOENT, let kind else { throw changed(destination, errno) }
-            if last && kind == .file {
-                // O_NOFOLLOW | O_EXCL: nothing that appeared meanwhile is followed.
-                let made = Glibc.openat(current.rawValue, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
-                if made < 0, errno != EEXIST { throw changed(destination, errno) }
-                if made >= 0 { Glibc.close(made) }
-            } else {
-                if Glibc.mkdirat(current.rawValue, name, 0o755) != 0, errno != EEXIST { throw changed(destination, errno) }
-            }
-            let again = Glibc.openat(current.rawValue, name, SH_O_PATH | O_NOFOLLOW | O_CLOEXEC)
-            guard again >= 0 else { throw changed(destination, errno) }
-            current = FileDescriptor(adopting: again)
+            current = try make(name, in: current, asFile: last && kind == .file, for: destination)
         }
+        return try checked(current, destination, kind, stopAtSymlink: stopAtSymlink)
+    }
+
+    /// Makes `name` in `parent` (a directory, or an empty file) unless something is
+    /// there already, and opens it (O_PATH, not following a link).
+    private static func make(_ name: String, in parent: FileDescriptor, asFile: Bool, for destination: String) throws -> FileDescriptor {
+        if asFile {
+            // O_NOFOLLOW | O_EXCL: nothing that appeared meanwhile is followed.
+            let made = Glibc.openat(parent.rawValue, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
+            if made < 0, errno != EEXIST { throw changed(destination, errno) }
+            if made >= 0 { Glibc.close(made) }
+        } else if Glibc.mkdirat(parent.rawValue, name, 0o755) != 0, errno != EEXIST {
+            throw changed(destination, errno)
+        }
+        let opened = Glibc.openat(parent.rawValue, name, SH_O_PATH | O_NOFOLLOW | O_CLOEXEC)
+        guard opened >= 0 else { throw changed(destination, errno) }
+        return FileDescriptor(adopting: opened)
+    }
+
+    /// The target, once its type is right. A symlink here appeared after the path was
+    /// resolved (O_PATH | O_NOFOLLOW opens the link itself): refused, or nil when
+    /// `stopAtSymlink` (the caller resolves the destination and walks again). A file
+    /// where a directory is wanted is an error.
+    private static func checked(_ fd: FileDescriptor, _ destination: String, _ kind: Kind?,
+                                stopAtSymlink: Bool = false) throws -> MountTarget? {
         var st = Glibc.stat()
-        guard fstat(current.rawValue, &st) == 0 else { throw changed(destination, errno) }
+        guard fstat(fd.rawValue, &st) == 0 else { throw changed(destination, errno) }
         let type = st.st_mode & S_IFMT
-        // A symlink here was put in place after SecureJoin looked (SH_O_PATH | O_NOFOLLOW
-        // opens the link itself): refuse it.
         if type == S_IFLNK {
             if stopAtSymlink { return nil }
             throw changed(destination, ELOOP)
         }
         if kind == .directory, type != S_IFDIR { throw RuntimeError("mount destination \(destination): not a directory") }
-        return MountTarget(destination: destination, fd: current)
+        return MountTarget(destination: destination, fd: fd)
     }
 
     // MARK: the held root
@@ -171,29 +184,7 @@ struct MountTarget {
         guard parentFD >= 0 else { return nil }
         let parent = FileDescriptor(adopting: parentFD)
         defer { parent.close() }
-        if kind == .file {
-            // O_NOFOLLOW | O_EXCL: nothing that appeared meanwhile is followed.
-            let made = Glibc.openat(parent.rawValue, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
-            if made < 0, errno != EEXIST { throw changed(destination, errno) }
-            if made >= 0 { Glibc.close(made) }
-        } else if Glibc.mkdirat(parent.rawValue, name, 0o755) != 0, errno != EEXIST {
-            throw changed(destination, errno)
-        }
-        let again = Glibc.openat(parent.rawValue, name, SH_O_PATH | O_NOFOLLOW | O_CLOEXEC)
-        guard again >= 0 else { throw changed(destination, errno) }
-        return try checked(FileDescriptor(adopting: again), destination, kind)
-    }
-
-    /// The target, once its type is right: a symlink here appeared after the walk
-    /// (O_NOFOLLOW opens the link itself), a file where a directory is wanted is an
-    /// error.
-    private static func checked(_ fd: FileDescriptor, _ destination: String, _ kind: Kind?) throws -> MountTarget {
-        var st = Glibc.stat()
-        guard fstat(fd.rawValue, &st) == 0 else { throw changed(destination, errno) }
-        let type = st.st_mode & S_IFMT
-        if type == S_IFLNK { throw changed(destination, ELOOP) }
-        if kind == .directory, type != S_IFDIR { throw RuntimeError("mount destination \(destination): not a directory") }
-        return MountTarget(destination: destination, fd: fd)
+        return try checked(make(name, in: parent, asFile: kind == .file, for: destination), destination, kind)
     }
 
     private static func changed(_ destination: String, _ code: Int32) -> RuntimeError {

@@ -184,9 +184,11 @@ struct RootfsSetup {
         // afterwards (and one more to make the tmpfs writable again) instead of a
         // remount each: 2 system calls instead of 9 here. Not in a user namespace,
         // where a remount must carry the flags the kernel locked (see bindMount), and
-        // not on a kernel without mount_setattr.
-        var remountEach = newCgroupNamespace || userNamespace
-        let attributes = options.flags.intersection(Mounts.attributeFlags)
+        // not on a kernel without mount_setattr (setBindFlags says so).
+        func remount(_ dest: String) throws {
+            try Mounts.mount(source: "", target: dest, type: nil, flags: options.flags.union([.bind, .remount]))
+        }
+        var bound: [String] = []
         for h in cgroupLayout.v1 {
             let dest = tmpfs.path + "/" + h.name
             try Files.makeDirectories(dest)
@@ -195,26 +197,27 @@ struct RootfsSetup {
             } else {
                 guard let path = cgroups.placement.paths[h.procKey] else { continue }
                 try Mounts.mount(source: path, target: dest, type: "bind", flags: [.bind])
-                if remountEach {
-                    try Mounts.mount(source: "", target: dest, type: nil, flags: options.flags.union([.bind, .remount]))
-                }
+                if userNamespace { try remount(dest) } else { bound.append(dest) }
             }
         }
-        if !remountEach {
-            // As the remount would: exactly the spec's flags on each bind.
-            let clear = Mounts.attributeFlags.subtracting(attributes).subtracting([.noAtime, .relatime, .strictAtime])
-            if try Mounts.setAttributes(tmpfs.path, set: attributes, clear: clear, recursive: true) {
-                if attributes.contains(.readOnly) {
-                    _ = try Mounts.setAttributes(tmpfs.path, set: [], clear: .readOnly, recursive: false)
-                }
-            } else {
-                remountEach = true
-                for h in cgroupLayout.v1 where cgroups.placement.paths[h.procKey] != nil {
-                    try Mounts.mount(source: "", target: tmpfs.path + "/" + h.name, type: nil, flags: options.flags.union([.bind, .remount]))
-                }
-            }
+        if !bound.isEmpty, try !setBindFlags(below: tmpfs.path, to: options.flags) {
+            for dest in bound { try remount(dest) }
         }
         // The tmpfs itself stays writable, as runc leaves it; the hierarchies are read-only.
+    }
+
+    /// Exactly `flags`' per-mount attributes on every mount below `tmpfs` (as a bind
+    /// remount with them would set), the tmpfs itself keeping its own: false, changing
+    /// nothing, on a kernel without mount_setattr.
+    private func setBindFlags(below tmpfs: String, to flags: MountFlags) throws -> Bool {
+        let attributes = flags.intersection(Mounts.attributeFlags)
+        let clear = Mounts.attributeFlags.subtracting(attributes).subtracting([.noAtime, .relatime, .strictAtime])
+        guard try Mounts.setAttributes(tmpfs, set: attributes, clear: clear, recursive: true) else { return false }
+        // The recursive call made the tmpfs itself read-only too: writable again, as mounted.
+        if attributes.contains(.readOnly) {
+            _ = try Mounts.setAttributes(tmpfs, set: [], clear: .readOnly, recursive: false)
+        }
+        return true
     }
 
     // MARK: switching root

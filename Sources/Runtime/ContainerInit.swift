@@ -202,7 +202,10 @@ struct ContainerInit {
         _ = try stage("waiting for start") { try config.execFifo.read(upTo: 1) }
         config.execFifo.close()
 
-        if !HookKind.startContainer.hooks(in: spec.hooks).isEmpty {
+        if HookKind.startContainer.hooks(in: spec.hooks).isEmpty {
+            // Only the common signals' handlers are left to reset.
+            Signals.resetCommonForExec()
+        } else {
             do {
                 // These hooks see the container as `created`: start has begun but the
                 // program has not (runc passes the same).
@@ -211,11 +214,7 @@ struct ContainerInit {
                 Self.printError("\(error)")
                 _exit(1)
             }
-        }
-        // Only the common signals' handlers are left to reset, unless hooks ran.
-        if HookKind.startContainer.hooks(in: spec.hooks).isEmpty {
-            Signals.resetCommonForExec()
-        } else {
+            // Running them may have changed dispositions: all of them back.
             Signals.resetForExec()
         }
         let err = Processes.exec(path: executable, args: process.args ?? [], env: environment)

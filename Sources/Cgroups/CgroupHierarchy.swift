@@ -81,18 +81,14 @@ public struct CgroupLayout: Sendable, Equatable {
         // space-separated; " - " separates the optional fields from fstype, source
         // and super options.
         let bytes = Array(text.utf8)
-        var lineStart = 0
-        while lineStart < bytes.count {
-            var lineEnd = lineStart
-            while lineEnd < bytes.count && bytes[lineEnd] != UInt8(ascii: "\n") { lineEnd += 1 }
-            let line = bytes[lineStart..<lineEnd]
+        ByteLines.forEach(in: bytes) { range in
+            let line = bytes[range]
             if mentions(onlyV2 ? cgroup2Marker : cgroupMarker, in: line), let hierarchy = parseLine(line) {
                 let duplicate = result.contains {
                     hierarchy.version == .v2 ? $0.version == .v2 : $0.controllers == hierarchy.controllers
                 }
                 if !duplicate { result.append(hierarchy) }
             }
-            lineStart = lineEnd + 1
         }
         return CgroupLayout(hierarchies: result)
     }
@@ -192,21 +188,14 @@ public enum CgroupMembership {
     public static func parse(_ text: String) -> CgroupPathTable {
         var result = CgroupPathTable()
         let bytes = Array(text.utf8)
-        let colon = UInt8(ascii: ":"), newline = UInt8(ascii: "\n")
-        var start = 0
-        while start < bytes.count {
-            var end = start
-            while end < bytes.count && bytes[end] != newline { end += 1 }
+        var colons: [Int] = []
+        colons.reserveCapacity(2)
+        ByteLines.forEach(in: bytes) { line in
             // The first two colons end the id and the key; the path is the rest.
-            var first = start
-            while first < end && bytes[first] != colon { first += 1 }
-            var second = first + 1
-            while second < end && bytes[second] != colon { second += 1 }
-            if first < end && second < end {
-                let key = String(decoding: bytes[(first + 1)..<second], as: UTF8.self)
-                result[key] = String(decoding: bytes[(second + 1)..<end], as: UTF8.self)
-            }
-            start = end + 1
+            ByteLines.separators(UInt8(ascii: ":"), in: bytes, line, limit: 2, into: &colons)
+            guard colons.count == 2 else { return }
+            let key = String(decoding: bytes[(colons[0] + 1)..<colons[1]], as: UTF8.self)
+            result[key] = String(decoding: bytes[(colons[1] + 1)..<line.upperBound], as: UTF8.self)
         }
         return result
     }
@@ -261,39 +250,24 @@ public struct CgroupPlacement: Sendable, Equatable {
         // Byte-level, as CgroupLayout.parse: the init decodes this while it mounts,
         // and splitting the String by Characters cost 14% of its user time (perf).
         let bytes = Array(text.utf8)
-        let tab = UInt8(ascii: "\t")
-        var lineStart = 0
-        while lineStart < bytes.count {
-            var lineEnd = lineStart
-            while lineEnd < bytes.count && bytes[lineEnd] != UInt8(ascii: "\n") { lineEnd += 1 }
-            // The four tabs of a line (five fields): version, key, mount point, mount
-            // root, path.
-            var tabs = (0, 0, 0, 0)
-            var count = 0
-            for i in lineStart..<lineEnd where bytes[i] == tab {
-                switch count {
-                case 0: tabs.0 = i
-                case 1: tabs.1 = i
-                case 2: tabs.2 = i
-                case 3: tabs.3 = i
-                default: break
-                }
-                count += 1
-            }
-            defer { lineStart = lineEnd + 1 }
-            guard count == 4 else { continue }
-            func text(_ range: Range<Int>) -> String { String(decoding: bytes[range], as: UTF8.self) }
+        var tabs: [Int] = []
+        tabs.reserveCapacity(5)
+        func field(_ range: Range<Int>) -> String { String(decoding: bytes[range], as: UTF8.self) }
+        ByteLines.forEach(in: bytes) { line in
+            // Five fields: version, key, mount point, mount root, path.
+            ByteLines.separators(UInt8(ascii: "\t"), in: bytes, line, limit: 5, into: &tabs)
+            guard tabs.count == 4 else { return }
             var controllers: [String] = []
-            var start = tabs.0 + 1
-            for i in (tabs.0 + 1)...tabs.1 where i == tabs.1 || bytes[i] == UInt8(ascii: ",") {
-                if tabs.1 > tabs.0 + 1 { controllers.append(text(start..<i)) }
+            var start = tabs[0] + 1
+            for i in (tabs[0] + 1)...tabs[1] where i == tabs[1] || bytes[i] == UInt8(ascii: ",") {
+                if tabs[1] > tabs[0] + 1 { controllers.append(field(start..<i)) }
                 start = i + 1
             }
-            let key = text((tabs.0 + 1)..<tabs.1)
-            let v1 = tabs.0 == lineStart + 1 && bytes[lineStart] == UInt8(ascii: "1")
-            hierarchies.append(CgroupHierarchy(version: v1 ? .v1 : .v2, mountPoint: text((tabs.1 + 1)..<tabs.2),
-                                               mountRoot: text((tabs.2 + 1)..<tabs.3), controllers: controllers))
-            if lineEnd > tabs.3 + 1 { paths[key] = text((tabs.3 + 1)..<lineEnd) }
+            let key = field((tabs[0] + 1)..<tabs[1])
+            let v1 = tabs[0] == line.lowerBound + 1 && bytes[line.lowerBound] == UInt8(ascii: "1")
+            hierarchies.append(CgroupHierarchy(version: v1 ? .v1 : .v2, mountPoint: field((tabs[1] + 1)..<tabs[2]),
+                                               mountRoot: field((tabs[2] + 1)..<tabs[3]), controllers: controllers))
+            if line.upperBound > tabs[3] + 1 { paths[key] = field((tabs[3] + 1)..<line.upperBound) }
         }
         self.init(layout: CgroupLayout(hierarchies: hierarchies), paths: paths)
     }

@@ -42,45 +42,28 @@ struct ProcessSetup {
     /// field) is `uid`, if it is not empty. On the bytes: the generic `split` of the
     /// whole file into lines and fields was 12 % of the init's instructions.
     static func homeDirectory(of uid: UInt32, inPasswd bytes: [UInt8]) -> String? {
-        var lineStart = 0
-        while lineStart < bytes.count {
-            var lineEnd = lineStart
-            while lineEnd < bytes.count && bytes[lineEnd] != UInt8(ascii: "\n") { lineEnd += 1 }
-            // The colons of this line: fields 2 (uid) and 5 (home) lie between them.
-            var colons: (Int, Int, Int, Int, Int, Int) = (-1, -1, -1, -1, -1, -1)
-            var count = 0
-            var i = lineStart
-            while i < lineEnd && count < 6 {
-                if bytes[i] == UInt8(ascii: ":") {
-                    switch count {
-                    case 0: colons.0 = i
-                    case 1: colons.1 = i
-                    case 2: colons.2 = i
-                    case 3: colons.3 = i
-                    case 4: colons.4 = i
-                    default: colons.5 = i
-                    }
-                    count += 1
-                }
-                i += 1
+        var colons: [Int] = []
+        colons.reserveCapacity(6)
+        var home: String?
+        ByteLines.forEach(in: bytes) { line in
+            guard home == nil else { return }
+            // name:password:uid:gid:gecos:home[:shell]: fields 2 and 5 lie between colons.
+            ByteLines.separators(UInt8(ascii: ":"), in: bytes, line, limit: 6, into: &colons)
+            guard colons.count >= 5 else { return }
+            let homeEnd = colons.count == 6 ? colons[5] : line.upperBound
+            let uidStart = colons[1] + 1, uidEnd = colons[2]
+            guard uidEnd > uidStart && uidEnd - uidStart <= 10 else { return }
+            var value: UInt64 = 0
+            for k in uidStart..<uidEnd {
+                let digit = bytes[k] &- UInt8(ascii: "0")
+                if digit > 9 { return }
+                value = value * 10 + UInt64(digit)
             }
-            if count >= 5 {
-                let homeEnd = count == 6 ? colons.5 : lineEnd
-                let uidStart = colons.1 + 1, uidEnd = colons.2
-                var value: UInt64 = 0
-                var valid = uidEnd > uidStart && uidEnd - uidStart <= 10
-                for k in uidStart..<max(uidStart, uidEnd) {
-                    let digit = bytes[k] &- UInt8(ascii: "0")
-                    if digit > 9 { valid = false; break }
-                    value = value * 10 + UInt64(digit)
-                }
-                if valid, value == UInt64(uid), homeEnd > colons.4 + 1 {
-                    return String(decoding: bytes[(colons.4 + 1)..<homeEnd], as: UTF8.self)
-                }
+            if value == UInt64(uid), homeEnd > colons[4] + 1 {
+                home = String(decoding: bytes[(colons[4] + 1)..<homeEnd], as: UTF8.self)
             }
-            lineStart = lineEnd + 1
         }
-        return nil
+        return home
     }
 
     /// Finds args[0] in the container (with the process's PATH), before blocking on

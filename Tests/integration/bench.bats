@@ -121,7 +121,7 @@ PY
 }
 
 @test "hack/bench-report --readme rewrites only the block between its markers" {
-	cp "$REPO/README.md" "$BATS_TEST_TMPDIR/README.md"
+	cp "$REPO/bench/README.md" "$BATS_TEST_TMPDIR/README.md"
 	cp -r "$BENCH_OUT" "$BATS_TEST_TMPDIR/again"
 	run "$REPO/.venv/bin/python" "$REPO/hack/bench-report" --no-charts --readme "$BATS_TEST_TMPDIR/README.md" "$BATS_TEST_TMPDIR/again"
 	[ "$status" = 0 ]
@@ -129,7 +129,7 @@ PY
 	[[ "$block" == *"SMOKE RUN"* ]]
 	[[ "$block" == *"| benchmark | safehouse | peer |"* ]]
 	# Outside the block nothing changed.
-	diff <(sed '/^<!-- hack\/bench latest: begin/,/^<!-- hack\/bench latest: end/d' "$REPO/README.md") \
+	diff <(sed '/^<!-- hack\/bench latest: begin/,/^<!-- hack\/bench latest: end/d' "$REPO/bench/README.md") \
 		<(sed '/^<!-- hack\/bench latest: begin/,/^<!-- hack\/bench latest: end/d' "$BATS_TEST_TMPDIR/README.md")
 }
 

@@ -118,7 +118,7 @@ public enum PolicyYAML {
                     throw Error(line: line.number, message: "a list item where a key was expected")
                 }
                 let (key, rest) = try splitKey(line)
-                guard result[key] == nil else { throw Error(line: line.number, message: "key \"\(key)\" is given twice") }
+                guard result[key] == nil else { throw Error(line: line.number, message: "a key is given twice") }
                 index += 1
                 if rest.isEmpty {
                     if index < lines.count, lines[index].indent > indent {
@@ -277,7 +277,7 @@ public enum PolicyYAML {
                     skipSpace()
                     guard position < text.count, text[position] == ":" else { throw error("expected : after a key") }
                     position += 1
-                    guard map[key] == nil else { throw error("key \"\(key)\" is given twice") }
+                    guard map[key] == nil else { throw error("a key is given twice") }
                     map[key] = try value()
                     skipSpace()
                     guard position < text.count else { throw error("unclosed {") }
@@ -336,7 +336,7 @@ public enum PolicyYAML {
                           let scalar = Unicode.Scalar(v) else { throw error("bad \\u escape") }
                     out.append(scalar)
                     position += 4
-                default: throw error("unknown escape \\\(e)")
+                default: throw error("an unknown escape")
                 }
             }
             throw error("unclosed quote")

@@ -159,7 +159,7 @@ public enum SandboxSpec {
     /// and deadline, from the annotations the generator wrote or, when an engine set
     /// only io.safehouse.policy, from the policy itself, which `library` finds (a
     /// profile or a policy directory's file only: PolicyLibrary). Nil: not a sandbox.
-    public static func treatment(for annotations: [String: String]?, library: @autoclosure () throws -> PolicyLibrary) throws -> (diskBytes: UInt64, timeoutSeconds: Double?, network: Policy.Network)? {
+    public static func treatment(for annotations: [String: String]?, library: @autoclosure () throws -> PolicyLibrary = PolicyLibrary(directories: [PolicyLibrary.defaultDirectory])) throws -> (diskBytes: UInt64, timeoutSeconds: Double?, network: Policy.Network)? {
         guard let annotations, let name = annotations[SandboxAnnotation.policy] else { return nil }
         if let diskText = annotations[SandboxAnnotation.disk] {
             guard let disk = UInt64(diskText), disk >= 1 << 20 else {

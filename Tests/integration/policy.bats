@@ -227,3 +227,24 @@ agent() {
 	[ "$status" -eq 0 ]
 	jq -s -e --arg p "$TEST_TMP/a.yaml" 'map(select(.kind == "create"))[0] | .details.command == ["sh", "-c", "exit 0"] and .details.policy == $p' "$TEST_TMP/audit.jsonl"
 }
+
+@test "audit show: sandbox-controlled strings (an egress host) are escaped, never printed raw" {
+	local log="$TEST_TMP/show.jsonl"
+	"$RUNTIME" audit append "$log" --id "pol-$$-s" --kind egress --details '{"host":"evil\u001b[2J\u009bx","port":443,"reason":"a\nforged line"}'
+	run "$RUNTIME" audit show "$log" --kind egress
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "$output" != *$'\e'* ]]
+	[[ "$output" != *$'\xc2\x9b'* ]]
+	[[ "$output" == *'host="evil\u001b[2J\u009bx"'* ]]
+	[[ "$output" == *'reason="a\nforged line"'* ]]
+}
+
+@test "agent spec --hooks: the hook's create record carries the command and the policy name too" {
+	command -v runc >/dev/null || skip "runc is not installed"
+	printf 'audit: %s/hooks.jsonl\n' "$TEST_TMP" >"$TEST_TMP/h.yaml"
+	spec_json --hooks --policy "$TEST_TMP/h.yaml" -- sh -c 'exit 0' >"$BUNDLE/config.json"
+	run runc --root "$REF_ROOT" run --bundle "$BUNDLE" "pol-runc-$$"
+	[ "$status" -eq 0 ]
+	jq -s -e --arg p "$TEST_TMP/h.yaml" 'map(select(.kind == "create"))[0] | .details.command == ["sh", "-c", "exit 0"] and .details.policy == $p' "$TEST_TMP/hooks.jsonl"
+}

@@ -87,7 +87,10 @@ public struct PolicyLibrary: Sendable {
                     throw PolicyError("policy \(source): extends: must name a profile (\(Profiles.names.joined(separator: ", "))) or a policy in \(directoriesText)")
                 }
                 baseName = extends
-                return try named(extends, chain: chain)
+                do { return try named(extends, chain: chain) } catch let e as PolicyError where e == noSuchPolicy(extends) {
+                    // The name is the document's text: not repeated.
+                    throw PolicyError("policy \(source): extends: no such profile (profiles: \(Profiles.names.joined(separator: ", ")); or a policy in \(directoriesText))")
+                }
             }
             if isDefaultProfile { return Policy(source: source) }
             baseName = "default"

@@ -210,7 +210,8 @@ public enum SandboxSpec {
             return (disk, timeout, network)
         }
         let policy: Policy
-        do { policy = try library().resolve(name, from: .annotation) } catch {
+        // A shipped profile needs no policy directory: safehouse.conf is not read.
+        do { policy = try (Profiles.text(of: name) != nil ? PolicyLibrary(directories: []) : library()).resolve(name, from: .annotation) } catch {
             throw PolicyError("annotations.\(SandboxAnnotation.policy): \(error)")
         }
         return (policy.limits.disk, policy.limits.timeout, policy.network)

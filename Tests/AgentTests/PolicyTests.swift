@@ -73,7 +73,7 @@ final class PolicyTests: XCTestCase {
             ("capabilities: [CAP_FLY]\n", "policy p.yaml: capabilities[0]: not a capability (CAP_CHOWN, CAP_NET_BIND_SERVICE, ...)"),
             ("env:\n  \"a=b\": x\n", "policy p.yaml: env: a key is not a variable name"),
             ("extends: ../etc/shadow\n", "policy p.yaml: extends: must name a profile (default, offline-strict, web) or a policy in no policy directory"),
-            ("extends: nosuch\n", "policy \"nosuch\": no such profile (profiles: default, offline-strict, web; or a policy in no policy directory; or give a file path)"),
+            ("extends: nosuch\n", "policy p.yaml: extends: no such profile (profiles: default, offline-strict, web; or a policy in no policy directory)"),
             ("limits: 5\n", "policy p.yaml: limits: must be a mapping of keys to values"),
             ("user:\n  userNamespace: maybe\n", "policy p.yaml: user.userNamespace: must be true or false"),
         ]

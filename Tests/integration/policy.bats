@@ -129,7 +129,7 @@ agent() {
 	printf 'extends: nosuch\n' >"$TEST_TMP/bad.yaml"
 	run spec --policy "$TEST_TMP/bad.yaml" -- true
 	[ "$status" -eq 1 ]
-	[[ "$output" == *'policy "nosuch": no such profile'* ]]
+	[ "$output" = "safehouse: policy $TEST_TMP/bad.yaml: extends: no such profile (profiles: default, offline-strict, web; or a policy in /etc/safehouse/policies (the policy directory))" ]
 }
 
 @test "policy: an annotated container's policy file is laid over the default too" {

@@ -26,7 +26,7 @@ public enum PolicyReader {
         } catch {
             throw PolicyError("policy \(source): not valid YAML or JSON: \(error)")
         }
-        var r = Reader(source: source)
+        let r = Reader(source: source)
         guard let tree, !(tree is PolicyYAML.Null) else { // an empty document: the base, unchanged
             var policy = try base(nil)
             policy.source = source
@@ -159,10 +159,7 @@ public enum PolicyReader {
 
         func map(_ value: Any, _ field: String, known: Set<String>?) throws -> [(String, Any)] {
             guard let dict = value as? [String: Any] else {
-                if let anyDict = value as? [AnyHashable: Any] {
-                    let bad = anyDict.keys.first { !($0.base is String) }
-                    throw error(field, "a key is not a string")
-                }
+                if value is [AnyHashable: Any] { throw error(field, "a key is not a string") }
                 throw error(field, "must be a mapping of keys to values")
             }
             if let known {

@@ -8,6 +8,9 @@ import Runtime
 public struct Policy: Equatable, Sendable {
     /// The profile name or file it came from ("default", "/etc/p.yaml").
     public var source: String
+    /// The profile this policy was laid over: "default" unless the policy names
+    /// another with `extends:`; nil only for the default profile itself.
+    public var extends: String?
     public var description: String?
     public var filesystem = Filesystem()
     public var limits = Limits()
@@ -43,6 +46,8 @@ public struct Policy: Equatable, Sendable {
         public var readonlyRoot = false
     }
 
+    /// Nil in `memory`, `cpus`, `pids` and `timeout` means unlimited: a policy says so
+    /// with `unlimited`; a policy that omits a limit keeps its base profile's.
     public struct Limits: Equatable, Sendable {
         public var memory: UInt64?
         public var cpus: Double?
@@ -58,8 +63,10 @@ public struct Policy: Equatable, Sendable {
         public var uid: UInt32 = 0
         public var gid: UInt32 = 0
         public var userNamespace = true
-        /// The first host uid and gid of the mapped range.
-        public var hostID: UInt32 = 100_000
+        /// The first host uid and gid of the mapped range; nil: chosen at create from
+        /// the reserved pool, clear of every /etc/subuid and /etc/subgid range
+        /// (HostIDRange).
+        public var hostID: UInt32?
         public var idCount: UInt32 = 65_536
     }
 

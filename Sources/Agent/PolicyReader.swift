@@ -2,23 +2,44 @@ import Egress
 import Runtime
 /// Reads a policy document (YAML, or JSON, which YAML reads too) strictly: every key
 /// must be known, every value of the right kind and unit. Errors read
-/// "policy SOURCE: limits.memory: "512MB!" is not a size (use 512Mi, 1G, 65536 ...)".
+/// "policy SOURCE: limits.memory: not a size (use 512Mi, 1.5Gi, 100M or a number of bytes)".
+///
+/// Errors never quote the document: a path may name a file that is not a policy at
+/// all (/etc/shadow), and its text must not come back in a message. An unknown key
+/// is named only when it is a near miss of a known one (a typo, not a secret).
+///
+/// A document is laid over a base policy: the one its `extends:` names, else the
+/// default profile (PolicyLibrary). A field it omits keeps the base's value; a limit
+/// is removed only by saying `unlimited`.
 public enum PolicyReader {
-    /// Parses `text`; `source` names it in errors and in the result.
+    /// Parses `text` over the shipped profiles (`extends:` names one of them).
     public static func parse(_ text: String, source: String) throws -> Policy {
+        try PolicyLibrary(directories: []).parse(text, source: source, chain: [])
+    }
+
+    /// Parses `text`; `source` names it in errors and in the result; `base` gives the
+    /// policy the document is laid over, from its `extends:` (nil when it has none).
+    public static func parse(_ text: String, source: String, base: (String?) throws -> Policy) throws -> Policy {
         let tree: Any?
         do {
             tree = try PolicyYAML.parse(text)
         } catch {
             throw PolicyError("policy \(source): not valid YAML or JSON: \(error)")
         }
-        var policy = Policy(source: source)
-        guard let tree, !(tree is PolicyYAML.Null) else { return policy } // an empty document: every default
-        var r = Reader(source: source)
-        let top = try r.map(tree, "", known: ["description", "filesystem", "limits", "user", "env", "workdir",
+        let r = Reader(source: source)
+        guard let tree, !(tree is PolicyYAML.Null) else { // an empty document: the base, unchanged
+            var policy = try base(nil)
+            policy.source = source
+            return policy
+        }
+        let top = try r.map(tree, "", known: ["description", "filesystem", "limits", "user", "env", "workdir", "extends",
                                               "network", "backend", "audit", "auditKey", "capabilities", "syscalls"])
+        let extends = try top.first { $0.0 == "extends" }.map { try r.string($0.1, "extends") }
+        var policy = try base(extends)
+        policy.source = source
         for (key, value) in top {
             switch key {
+            case "extends": break
             case "description": policy.description = try r.string(value, key)
             case "filesystem":
                 let fs = try r.map(value, key, known: ["input", "output", "scratch", "readonlyRoot"])
@@ -36,10 +57,11 @@ public enum PolicyReader {
                 for (k, v) in l {
                     let field = "limits." + k
                     switch k {
-                    case "memory": policy.limits.memory = try r.size(v, field, minimum: 4 << 20)
-                    case "cpus": policy.limits.cpus = try r.cpus(v, field)
-                    case "pids": policy.limits.pids = Int64(try r.integer(v, field, range: 1...4_194_304))
-                    case "timeout": policy.limits.timeout = try r.duration(v, field)
+                    // `unlimited` removes the base's limit; omitting the key keeps it.
+                    case "memory": policy.limits.memory = try r.unlimited(v) ? nil : r.size(v, field, minimum: 4 << 20)
+                    case "cpus": policy.limits.cpus = try r.unlimited(v) ? nil : r.cpus(v, field)
+                    case "pids": policy.limits.pids = try r.unlimited(v) ? nil : Int64(r.integer(v, field, range: 1...4_194_304))
+                    case "timeout": policy.limits.timeout = try r.unlimited(v) ? nil : r.timeout(v, field)
                     default: policy.limits.disk = try r.size(v, field, minimum: 1 << 20)
                     }
                 }
@@ -51,15 +73,17 @@ public enum PolicyReader {
                     case "uid": policy.user.uid = UInt32(try r.integer(v, field, range: 0...65_535))
                     case "gid": policy.user.gid = UInt32(try r.integer(v, field, range: 0...65_535))
                     case "userNamespace": policy.user.userNamespace = try r.bool(v, field)
-                    case "hostID": policy.user.hostID = UInt32(try r.integer(v, field, range: 1...4_000_000_000))
+                    // `auto`: a range from the reserved pool (HostIDRange), as when omitted.
+                    case "hostID": policy.user.hostID = try (v as? String) == "auto" ? nil : UInt32(r.integer(v, field, range: 1...4_000_000_000))
                     default: policy.user.idCount = UInt32(try r.integer(v, field, range: 1...1 << 24))
                     }
                 }
             case "env":
                 let e = try r.map(value, key, known: nil)
                 for (k, v) in e {
-                    guard !k.isEmpty, !k.contains("="), !k.contains("\0") else { throw r.error("env.\(k)", "is not a variable name") }
-                    policy.env[k] = try r.scalarText(v, "env.\(k)")
+                    // The key is the document's text: named only when it is a plain name.
+                    guard !k.isEmpty, !k.contains("="), !k.contains("\0") else { throw r.error("env", "a key is not a variable name") }
+                    policy.env[k] = try r.scalarText(v, r.isPlainName(k) ? "env.\(k)" : "env")
                 }
             case "workdir": policy.workdir = try r.absolutePath(value, key)
             case "network":
@@ -68,11 +92,11 @@ public enum PolicyReader {
                     switch k {
                     case "maxConnections": policy.network.maxConnections = try r.integer(v, "network.maxConnections", range: 1...65_536)
                     case "maxBytes": policy.network.maxBytes = try r.size(v, "network.maxBytes")
-                    case "idleTimeout": policy.network.idleTimeout = try r.duration(v, "network.idleTimeout")
+                    case "idleTimeout": policy.network.idleTimeout = try r.timeout(v, "network.idleTimeout")
                     case "mode":
                         let text = try r.string(v, "network.mode")
                         guard let m = EgressMode(rawValue: text) else {
-                            throw r.error("network.mode", "\"\(text)\" is not one of explicit, transparent, both")
+                            throw r.error("network.mode", "not one of explicit, transparent, both")
                         }
                         policy.network.mode = m
                     default: break
@@ -81,16 +105,17 @@ public enum PolicyReader {
                 if let list = n.first(where: { $0.0 == "allow" })?.1 {
                     policy.network.allow = try r.list(list, "network.allow").enumerated().map { i, item in
                         let text = try r.string(item, "network.allow[\(i)]")
-                        do { _ = try AllowRule(text) } catch let e as EgressPolicyError {
-                            // The proxy's own parser: what the policy accepts, the proxy enforces.
-                            throw r.error("network.allow[\(i)]", e.description.replacingPrefix("network.allow: ", with: ""))
+                        do { _ = try AllowRule(text) } catch {
+                            // The proxy's own parser: what the policy accepts, the proxy
+                            // enforces. Its message quotes the entry: not repeated here.
+                            throw r.error("network.allow[\(i)]", "not a host, *.domain, host:port, address or CIDR")
                         }
                         return text
                     }
                 }
             case "backend":
                 let text = try r.string(value, key)
-                guard let b = Policy.Backend(rawValue: text) else { throw r.error(key, "\"\(text)\" is not one of native, gvisor") }
+                guard let b = Policy.Backend(rawValue: text) else { throw r.error(key, "not one of native, gvisor") }
                 policy.backend = b
             case "audit": policy.audit = try r.absolutePath(value, key)
             case "auditKey": policy.auditKey = try r.absolutePath(value, key)
@@ -98,12 +123,12 @@ public enum PolicyReader {
                 policy.capabilities = try r.list(value, key).enumerated().map { i, item in
                     var name = try r.string(item, "capabilities[\(i)]").uppercased()
                     if !name.hasPrefix("CAP_") { name = "CAP_" + name }
-                    guard knownCapabilities.contains(name) else { throw r.error("capabilities[\(i)]", "\"\(name)\" is not a capability") }
+                    guard knownCapabilities.contains(name) else { throw r.error("capabilities[\(i)]", "not a capability (CAP_CHOWN, CAP_NET_BIND_SERVICE, ...)") }
                     return name
                 }
             default: // syscalls
                 let text = try r.string(value, key)
-                guard let p = Policy.SyscallProfile(rawValue: text) else { throw r.error(key, "\"\(text)\" is not one of agent, minimal") }
+                guard let p = Policy.SyscallProfile(rawValue: text) else { throw r.error(key, "not one of agent, minimal") }
                 policy.syscalls = p
             }
         }
@@ -134,16 +159,17 @@ public enum PolicyReader {
 
         func map(_ value: Any, _ field: String, known: Set<String>?) throws -> [(String, Any)] {
             guard let dict = value as? [String: Any] else {
-                if let anyDict = value as? [AnyHashable: Any] {
-                    let bad = anyDict.keys.first { !($0.base is String) }
-                    throw error(field, "key \(bad.map { "\($0)" } ?? "?") is not a string")
-                }
+                if value is [AnyHashable: Any] { throw error(field, "a key is not a string") }
                 throw error(field, "must be a mapping of keys to values")
             }
             if let known {
                 for key in dict.keys.sorted() where !known.contains(key) {
-                    let prefix = field.isEmpty ? "" : field + "."
-                    throw PolicyError("policy \(source): \(prefix)\(key): unknown key (known: \(known.sorted().joined(separator: ", ")))")
+                    let list = known.sorted().joined(separator: ", ")
+                    if known.contains(where: { Self.editDistance(key, $0) <= 2 }) {
+                        let prefix = field.isEmpty ? "" : field + "."
+                        throw PolicyError("policy \(source): \(prefix)\(key): unknown key (known: \(list))")
+                    }
+                    throw error(field, "an unknown key (known: \(list))")
                 }
             }
             return dict.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
@@ -181,35 +207,67 @@ public enum PolicyReader {
 
         func integer(_ value: Any, _ field: String, range: ClosedRange<Int>) throws -> Int {
             guard let i = (value as? Int) ?? (value as? String).flatMap({ Int($0) }) else { throw error(field, "must be a whole number") }
-            guard range.contains(i) else { throw error(field, "\(i) is out of range \(range.lowerBound)...\(range.upperBound)") }
+            guard range.contains(i) else { throw error(field, "out of range \(range.lowerBound)...\(range.upperBound)") }
             return i
         }
 
         func size(_ value: Any, _ field: String, minimum: UInt64 = 1) throws -> UInt64 {
             let text = try scalarText(value, field)
             guard let bytes = Quantity.bytes(text) else {
-                throw error(field, "\"\(text)\" is not a size (use 512Mi, 1.5Gi, 100M or a number of bytes)")
+                throw error(field, "not a size (use 512Mi, 1.5Gi, 100M or a number of bytes)")
             }
-            guard bytes >= minimum else { throw error(field, "\"\(text)\" is below the minimum of \(Quantity.describe(bytes: minimum))") }
+            guard bytes >= minimum else { throw error(field, "below the minimum of \(Quantity.describe(bytes: minimum))") }
             return bytes
         }
 
         func cpus(_ value: Any, _ field: String) throws -> Double {
             let text = try scalarText(value, field)
-            guard let v = Quantity.cpus(text) else { throw error(field, "\"\(text)\" is not a positive number of CPUs (use 1, 0.5, 1.5)") }
+            guard let v = Quantity.cpus(text) else { throw error(field, "not a positive number of CPUs (use 1, 0.5, 1.5)") }
             return v
         }
 
         func duration(_ value: Any, _ field: String) throws -> Double {
             let text = try scalarText(value, field)
-            guard let s = Quantity.seconds(text) else { throw error(field, "\"\(text)\" is not a duration (use 30s, 5m, 1h30m, 250ms)") }
+            guard let s = Quantity.seconds(text) else { throw error(field, "not a duration (use 30s, 5m, 1h30m, 250ms)") }
             return s
+        }
+
+        /// A duration the warden can wait for (Quantity.maximumTimeout).
+        func timeout(_ value: Any, _ field: String) throws -> Double {
+            let s = try duration(value, field)
+            guard s <= Quantity.maximumTimeout else { throw error(field, Quantity.timeoutTooLong) }
+            return s
+        }
+
+        /// Whether a limit's value is the word that removes it.
+        func unlimited(_ value: Any) -> Bool { (value as? String) == "unlimited" }
+
+        /// A key safe to repeat in a message: a short identifier.
+        func isPlainName(_ key: String) -> Bool {
+            key.utf8.count <= 64 && key.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x5F }
+        }
+
+        /// Levenshtein distance, for telling a typo of a known key from other text.
+        static func editDistance(_ a: String, _ b: String) -> Int {
+            let a = Array(a.utf8), b = Array(b.utf8)
+            if a.isEmpty || b.isEmpty { return max(a.count, b.count) }
+            var row = Array(0...b.count)
+            for i in 1...a.count {
+                var previous = row[0]
+                row[0] = i
+                for j in 1...b.count {
+                    let current = row[j]
+                    row[j] = min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] == b[j - 1] ? 0 : 1))
+                    previous = current
+                }
+            }
+            return row[b.count]
         }
 
         func absolutePath(_ value: Any, _ field: String) throws -> String {
             let text = try string(value, field)
             guard text.hasPrefix("/"), !text.split(separator: "/").contains("..") else {
-                throw error(field, "\"\(text)\" must be an absolute path without \"..\"")
+                throw error(field, "must be an absolute path without \"..\"")
             }
             return text
         }

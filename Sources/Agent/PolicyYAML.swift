@@ -84,13 +84,24 @@ public enum PolicyYAML {
         return t
     }
 
+    /// How deep blocks and flow collections may nest: far beyond any policy, and far
+    /// short of the stack a recursive descent would exhaust on "[[[[..." (a crash,
+    /// not an error naming the line).
+    static let maximumDepth = 64
+
     struct Parser {
         let lines: [Line]
         var index = 0
+        var depth = 0
 
         /// A block mapping or sequence whose lines start at `indent`.
         mutating func block(indent: Int) throws -> Any {
             let first = lines[index]
+            depth += 1
+            defer { depth -= 1 }
+            guard depth <= PolicyYAML.maximumDepth else {
+                throw Error(line: first.number, message: "nested more than \(PolicyYAML.maximumDepth) deep")
+            }
             if first.text == "-" || first.text.hasPrefix("- ") { return try sequence(indent: indent) }
             if first.text.hasPrefix("[") || first.text.hasPrefix("{") || first.text.hasPrefix("\"") && !first.text.contains("\":") {
                 return try flowDocument()
@@ -118,7 +129,7 @@ public enum PolicyYAML {
                     throw Error(line: line.number, message: "a list item where a key was expected")
                 }
                 let (key, rest) = try splitKey(line)
-                guard result[key] == nil else { throw Error(line: line.number, message: "key \"\(key)\" is given twice") }
+                guard result[key] == nil else { throw Error(line: line.number, message: "a key is given twice") }
                 index += 1
                 if rest.isEmpty {
                     if index < lines.count, lines[index].indent > indent {
@@ -156,7 +167,7 @@ public enum PolicyYAML {
                     index -= 1
                     var nested = lines
                     nested[index] = Line(number: line.number, indent: column, text: rest)
-                    var p = Parser(lines: nested, index: index)
+                    var p = Parser(lines: nested, index: index, depth: depth)
                     result.append(try p.block(indent: column))
                     index = p.index
                 } else {
@@ -232,6 +243,7 @@ public enum PolicyYAML {
         let text: [Unicode.Scalar]
         var position = 0
         var line: Int
+        var depth = 0
 
         init(text: [Unicode.Scalar], line: Int) {
             self.text = text
@@ -252,6 +264,9 @@ public enum PolicyYAML {
         mutating func value() throws -> Any {
             skipSpace()
             guard position < text.count else { throw error("a value is missing") }
+            depth += 1
+            defer { depth -= 1 }
+            guard depth <= PolicyYAML.maximumDepth else { throw error("nested more than \(PolicyYAML.maximumDepth) deep") }
             switch text[position] {
             case "[":
                 position += 1
@@ -277,7 +292,7 @@ public enum PolicyYAML {
                     skipSpace()
                     guard position < text.count, text[position] == ":" else { throw error("expected : after a key") }
                     position += 1
-                    guard map[key] == nil else { throw error("key \"\(key)\" is given twice") }
+                    guard map[key] == nil else { throw error("a key is given twice") }
                     map[key] = try value()
                     skipSpace()
                     guard position < text.count else { throw error("unclosed {") }
@@ -336,7 +351,7 @@ public enum PolicyYAML {
                           let scalar = Unicode.Scalar(v) else { throw error("bad \\u escape") }
                     out.append(scalar)
                     position += 4
-                default: throw error("unknown escape \\\(e)")
+                default: throw error("an unknown escape")
                 }
             }
             throw error("unclosed quote")

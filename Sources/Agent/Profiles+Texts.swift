@@ -8,8 +8,10 @@ extension Profiles {
         "default": #"""
 # default: the sandbox `safehouse agent run` uses unless told otherwise.
 # No network at all (loopback only), modest limits, root only inside a user
-# namespace mapped to host ids 100000-165535, the image root writable but
-# ephemeral (changes vanish with the sandbox; only /output outlives it).
+# namespace mapped to a host id range no /etc/subuid or /etc/subgid entry
+# covers, the image root writable but ephemeral (changes vanish with the
+# sandbox; only /output outlives it). Every other policy is laid over this one:
+# a field it omits keeps the value here.
 description: no network, modest limits, ephemeral root
 filesystem:
   scratch: 256Mi        # each of /scratch and /tmp
@@ -24,8 +26,7 @@ user:
   uid: 0
   gid: 0
   userNamespace: true
-  hostID: 100000
-  idCount: 65536
+  idCount: 65536       # host ids: a range from the reserved pool, clear of /etc/subuid and /etc/subgid
 capabilities: [CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_FOWNER, CAP_FSETID, CAP_KILL, CAP_SETGID, CAP_SETUID, CAP_NET_BIND_SERVICE]
 workdir: /scratch
 syscalls: agent
@@ -49,8 +50,7 @@ user:
   uid: 0
   gid: 0
   userNamespace: true
-  hostID: 100000
-  idCount: 65536
+  idCount: 65536       # host ids: a range from the reserved pool, clear of /etc/subuid and /etc/subgid
 capabilities: []
 workdir: /scratch
 syscalls: minimal
@@ -74,8 +74,7 @@ user:
   uid: 0
   gid: 0
   userNamespace: true
-  hostID: 100000
-  idCount: 65536
+  idCount: 65536       # host ids: a range from the reserved pool, clear of /etc/subuid and /etc/subgid
 capabilities: [CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_FOWNER, CAP_FSETID, CAP_KILL, CAP_SETGID, CAP_SETUID, CAP_NET_BIND_SERVICE]
 workdir: /scratch
 syscalls: agent

@@ -59,6 +59,12 @@ public enum Quantity {
         return total
     }
 
+    /// The longest timeout a policy, `--timeout` or an annotation may set: the warden
+    /// sleeps in poll(2), whose timeout is an int of milliseconds (at most about 596
+    /// hours); 24 days stays clear of it and is longer than any sandboxed task.
+    public static let maximumTimeout: Double = 24 * 24 * 3600
+    public static let timeoutTooLong = "longer than the maximum of 576h (24 days)"
+
     /// "512Mi"-style text for a byte count (exact binary units where they fit).
     public static func describe(bytes: UInt64) -> String {
         for (unit, size) in [("Ti", UInt64(1) << 40), ("Gi", 1 << 30), ("Mi", 1 << 20), ("Ki", 1 << 10)] where bytes >= size && bytes % size == 0 {

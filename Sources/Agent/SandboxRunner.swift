@@ -1,3 +1,4 @@
+import Egress
 import FoundationEssentials
 import Linux
 import OCI
@@ -18,7 +19,15 @@ public struct SandboxRunner {
         public var id: String?
         public var backend: String?
         public var timeout: String?
+        /// `--env K=V` (repeatable): added to the policy's env, replacing a key it has.
+        public var env: [String] = []
+        /// `--workdir PATH`: replaces the policy's workdir.
+        public var workdir: String?
+        /// `--allow HOST` (repeatable): added to the policy's network.allow.
+        public var allow: [String] = []
         public var summary: SummaryFormat = .text
+        /// `--summary-file PATH`: the summary goes there instead of stderr.
+        public var summaryFile: String?
         public var args: [String]
 
         public init(rootfs: String, args: [String]) {
@@ -40,6 +49,8 @@ public struct SandboxRunner {
         /// The egress proxy's decisions, one JSON object each (the warden's
         /// egress.jsonl, read before the state directory goes).
         public var egress: [String] = []
+        /// The policy the sandbox ran with (its base, the file and the flags).
+        public var effective: Policy
     }
 
     /// The exit code for a timeout, as timeout(1) uses it.
@@ -48,18 +59,45 @@ public struct SandboxRunner {
     let runtime: ContainerRuntime
     public init(runtime: ContainerRuntime) { self.runtime = runtime }
 
-    /// The policy with the command line's overrides applied and checked.
-    public static func effectivePolicy(_ o: Options) throws -> Policy {
-        var policy = try Profiles.resolve(o.policy)
+    /// The policy with the command line's overrides applied and checked, and its host
+    /// id range chosen (HostIDRange): what the sandbox will run with.
+    public static func effectivePolicy(_ o: Options, library: PolicyLibrary = PolicyLibrary(directories: [PolicyLibrary.defaultDirectory]),
+                                       subordinateIDs: [HostIDRange.Entry]? = nil) throws -> Policy {
+        var policy = try library.resolve(o.policy, from: .commandLine)
         if let input = o.input { policy.filesystem.input = absolute(input) }
         if let output = o.output { policy.filesystem.output = absolute(output) }
         if let t = o.timeout {
             guard let s = Quantity.seconds(t) else { throw PolicyError("--timeout: \"\(t)\" is not a duration (use 30s, 5m, 1h30m, 250ms)") }
+            guard s <= Quantity.maximumTimeout else { throw PolicyError("--timeout: \"\(t)\" is \(Quantity.timeoutTooLong)") }
             policy.limits.timeout = s
         }
         if let b = o.backend {
             guard let backend = Policy.Backend(rawValue: b) else { throw PolicyError("--backend: \"\(b)\" is not one of native, gvisor") }
             policy.backend = backend
+        }
+        for pair in o.env {
+            guard let eq = pair.firstIndex(of: "="), eq != pair.startIndex else {
+                throw PolicyError("--env: \"\(pair)\" is not KEY=VALUE")
+            }
+            let key = String(pair[..<eq])
+            guard !key.contains("\0"), !pair.contains("\0") else { throw PolicyError("--env: \"\(key)\" contains a NUL byte") }
+            policy.env[key] = String(pair[pair.index(after: eq)...])
+        }
+        if let w = o.workdir {
+            guard w.hasPrefix("/"), !w.split(separator: "/").contains(".."), !w.contains("\0") else {
+                throw PolicyError("--workdir: \"\(w)\" must be an absolute path without \"..\"")
+            }
+            policy.workdir = w
+        }
+        for host in o.allow {
+            // The proxy's own parser: what the command line adds, the proxy enforces.
+            do { _ = try AllowRule(host) } catch {
+                throw PolicyError("--allow: \("\(error)".replacingPrefix("network.allow: ", with: ""))")
+            }
+            if !policy.network.allow.contains(host) { policy.network.allow.append(host) }
+        }
+        if policy.user.userNamespace {
+            policy.user.hostID = try HostIDRange.resolve(policy.user, entries: subordinateIDs ?? HostIDRange.hostEntries())
         }
         return policy
     }
@@ -82,9 +120,9 @@ public struct SandboxRunner {
         }
     }
 
-    public func run(_ o: Options) throws -> (Int32, Outcome) {
+    public func run(_ o: Options, library: PolicyLibrary) throws -> (Int32, Outcome) {
         PhaseTrace.mark("agent run")
-        let policy = try Self.effectivePolicy(o)
+        let policy = try Self.effectivePolicy(o, library: library)
         PhaseTrace.mark("policy read")
         // Which backend: `--backend` (effectivePolicy put it in the policy), else the
         // policy's (every policy names one; the shipped profiles say native).
@@ -173,7 +211,7 @@ public struct SandboxRunner {
         for limit in limits { runtime.audit?(spec.annotations, id, "limit") { ["limit": .string(limit)] } }
         runtime.audit?(spec.annotations, id, "changes") { changes.auditDetails }
         let outcome = Outcome(id: id, policy: o.policy, exitCode: code, seconds: Self.now() - started,
-                              limitsHit: limits, changes: changes, egress: egress)
+                              limitsHit: limits, changes: changes, egress: egress, effective: policy)
         return (code, outcome)
     }
 
@@ -224,7 +262,7 @@ struct OutputHandover {
             ownership = nil
             return
         }
-        let first = policy.user.hostID
+        guard let first = policy.user.hostID else { throw PolicyError("user.hostID: no host id range was chosen") }
         let ownership = OutputOwnership(directory: directory, uid: st.st_uid, gid: st.st_gid,
                                         sandboxIDs: first...(first + policy.user.idCount - 1))
         // Recorded first: a run killed right after the chown still gives it back.

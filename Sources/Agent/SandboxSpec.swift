@@ -5,8 +5,11 @@ import Runtime
 /// The annotations a generated spec carries, and that an engine can set on its own
 /// (`io.safehouse.policy=default`) to get the sandbox treatment.
 public enum SandboxAnnotation {
-    /// A profile name or a policy file path.
+    /// A profile name, or a policy in the policy directory (PolicyLibrary).
     public static let policy = "io.safehouse.policy"
+    /// The effective policy the spec was generated from, in a line (Policy.effectiveLine):
+    /// for people reading the spec; nothing reads it back.
+    public static let effectivePolicy = "io.safehouse.policy.effective"
     /// The effective limits the spec was generated with (a policy file may change).
     public static let disk = "io.safehouse.limits.disk"
     public static let timeout = "io.safehouse.limits.timeout"
@@ -107,8 +110,9 @@ public enum SandboxSpec {
         var uidMappings: [LinuxIDMapping]?, gidMappings: [LinuxIDMapping]?
         if policy.user.userNamespace {
             namespaces.append(.init(type: .user))
-            uidMappings = [LinuxIDMapping(containerID: 0, hostID: policy.user.hostID, size: policy.user.idCount)]
-            gidMappings = [LinuxIDMapping(containerID: 0, hostID: policy.user.hostID, size: policy.user.idCount)]
+            let hostID = try policy.user.hostID ?? HostIDRange.resolve(policy.user, entries: HostIDRange.hostEntries())
+            uidMappings = [LinuxIDMapping(containerID: 0, hostID: hostID, size: policy.user.idCount)]
+            gidMappings = [LinuxIDMapping(containerID: 0, hostID: hostID, size: policy.user.idCount)]
         }
         var resources = LinuxResources(devices: [LinuxDeviceCgroup(allow: false, access: "rwm")])
         if let memory = policy.limits.memory { resources.memory = LinuxMemory(limit: Int64(memory)) }
@@ -121,6 +125,7 @@ public enum SandboxSpec {
         var annotations = [
             SandboxAnnotation.policy: request.policyName,
             SandboxAnnotation.disk: String(policy.limits.disk),
+            SandboxAnnotation.effectivePolicy: policy.effectiveLine,
         ]
         if let t = policy.limits.timeout { annotations[SandboxAnnotation.timeout] = String(t) }
         if !policy.network.allow.isEmpty { annotations[SandboxAnnotation.networkAllow] = policy.network.allow.joined(separator: ",") }
@@ -152,8 +157,9 @@ public enum SandboxSpec {
 
     /// What create does for a container whose spec names a policy: its disk limit
     /// and deadline, from the annotations the generator wrote or, when an engine set
-    /// only io.safehouse.policy, from the policy itself. Nil: not a sandbox.
-    public static func treatment(for annotations: [String: String]?) throws -> (diskBytes: UInt64, timeoutSeconds: Double?, network: Policy.Network)? {
+    /// only io.safehouse.policy, from the policy itself, which `library` finds (a
+    /// profile or a policy directory's file only: PolicyLibrary). Nil: not a sandbox.
+    public static func treatment(for annotations: [String: String]?, library: @autoclosure () throws -> PolicyLibrary = PolicyLibrary(directories: [PolicyLibrary.defaultDirectory])) throws -> (diskBytes: UInt64, timeoutSeconds: Double?, network: Policy.Network)? {
         guard let annotations, let name = annotations[SandboxAnnotation.policy] else { return nil }
         if let diskText = annotations[SandboxAnnotation.disk] {
             guard let disk = UInt64(diskText), disk >= 1 << 20 else {
@@ -161,8 +167,11 @@ public enum SandboxSpec {
             }
             var timeout: Double?
             if let t = annotations[SandboxAnnotation.timeout] {
-                guard let v = Double(t), v > 0 else {
+                guard let v = Double(t), v > 0, v.isFinite else {
                     throw PolicyError("annotations.\(SandboxAnnotation.timeout): \"\(t)\" is not a positive number of seconds")
+                }
+                guard v <= Quantity.maximumTimeout else {
+                    throw PolicyError("annotations.\(SandboxAnnotation.timeout): \"\(t)\" is \(Quantity.timeoutTooLong)")
                 }
                 timeout = v
             }
@@ -186,7 +195,10 @@ public enum SandboxSpec {
                 network.maxBytes = n
             }
             if let t = annotations[SandboxAnnotation.networkIdleTimeout] {
-                guard let v = Double(t), v > 0 else { throw PolicyError("annotations.\(SandboxAnnotation.networkIdleTimeout): \"\(t)\" is not a positive number of seconds") }
+                guard let v = Double(t), v > 0, v.isFinite else { throw PolicyError("annotations.\(SandboxAnnotation.networkIdleTimeout): \"\(t)\" is not a positive number of seconds") }
+                guard v <= Quantity.maximumTimeout else {
+                    throw PolicyError("annotations.\(SandboxAnnotation.networkIdleTimeout): \"\(t)\" is \(Quantity.timeoutTooLong)")
+                }
                 network.idleTimeout = v
             }
             if let t = annotations[SandboxAnnotation.networkMode] {
@@ -198,7 +210,8 @@ public enum SandboxSpec {
             return (disk, timeout, network)
         }
         let policy: Policy
-        do { policy = try Profiles.resolve(name) } catch {
+        // A shipped profile needs no policy directory: safehouse.conf is not read.
+        do { policy = try (Profiles.text(of: name) != nil ? PolicyLibrary(directories: []) : library()).resolve(name, from: .annotation) } catch {
             throw PolicyError("annotations.\(SandboxAnnotation.policy): \(error)")
         }
         return (policy.limits.disk, policy.limits.timeout, policy.network)

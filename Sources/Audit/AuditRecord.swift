@@ -33,13 +33,38 @@ public struct AuditRecord {
         details.keys.sorted().map { key in
             let v = details[key]!
             let text: String
-            if let s = v as? String { text = s.contains(" ") || s.isEmpty ? JSONText.quoted(s) : s }
+            // Hosts, paths and reasons come from the sandbox: a value with a control
+            // character is quoted (JSON escapes), never printed raw to a terminal.
+            if let s = v as? String { text = Self.isBare(s) ? s : Self.terminalSafe(JSONText.quoted(s)) }
             else if JSONSerialization.isValidJSONObject([v]),
                     let d = try? JSONSerialization.data(withJSONObject: [v], options: [.sortedKeys, .withoutEscapingSlashes]) {
-                text = String(String(decoding: d, as: UTF8.self).dropFirst().dropLast())
-            } else { text = "\(v)" }
-            return key + "=" + text
+                text = Self.terminalSafe(String(String(decoding: d, as: UTF8.self).dropFirst().dropLast()))
+            } else { text = Self.terminalSafe("\(v)") }
+            return Self.terminalSafe(key) + "=" + text
         }.joined(separator: " ")
+    }
+
+    /// Text that can be printed as is: not empty, no space, quote or control character.
+    static func isBare(_ s: String) -> Bool {
+        !s.isEmpty && !s.unicodeScalars.contains { $0 == " " || $0 == "\"" || isControl($0) }
+    }
+
+    static func isControl(_ c: Unicode.Scalar) -> Bool { c.value < 0x20 || (c.value >= 0x7F && c.value <= 0x9F) }
+
+    /// `text` with every control character (C0, DEL, C1; JSON quoting leaves the last
+    /// two alone) written as a \u escape, so no line of `audit show` drives a terminal.
+    public static func terminalSafe(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: isControl) else { return text }
+        var out = ""
+        for c in text.unicodeScalars {
+            if isControl(c) {
+                let hex = String(c.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            } else {
+                out.unicodeScalars.append(c)
+            }
+        }
+        return out
     }
 }
 

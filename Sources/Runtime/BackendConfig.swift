@@ -14,6 +14,9 @@ import Glibc
 /// - `runsc = PATH`: the runsc binary (default: `runsc` from /usr/sbin, /usr/bin, ...).
 /// - `runsc-debug-log = PATH`: runsc's `--debug-log` (a directory ending in `/` or a file).
 /// - `runsc-overlay = none|root:memory|all:memory|...`: runsc's `--overlay2`.
+/// - `policies = DIR`: the policy directory, the only place besides the shipped
+///   profiles that the io.safehouse.policy annotation may name a policy from
+///   (default /etc/safehouse/policies; Sources/Agent/PolicyLibrary.swift).
 ///
 /// An unknown key or a bad value fails with `FILE:LINE: key: ...`, before anything
 /// is created.
@@ -22,6 +25,7 @@ public struct BackendConfig: Sendable, Equatable {
     public var runsc: String?
     public var runscDebugLog: String?
     public var runscOverlay: String?
+    public var policyDirectory: String?
 
     public static let fileName = "safehouse.conf"
     public static let systemDirectory = "/etc/safehouse"
@@ -74,8 +78,15 @@ public struct BackendConfig: Sendable, Equatable {
                     throw RuntimeError("\(at): runsc-overlay: \"\(value)\" is not none or {root|all}:{memory|/dir}")
                 }
                 config.runscOverlay = value
+            case "policies":
+                guard value.hasPrefix("/"), !value.split(separator: "/").contains("..") else {
+                    throw RuntimeError("\(at): policies: \"\(value)\" is not an absolute path without \"..\"")
+                }
+                var directory = Substring(value)
+                while directory.count > 1, directory.hasSuffix("/") { directory = directory.dropLast() }
+                config.policyDirectory = String(directory)
             default:
-                throw RuntimeError("\(at): \(key): unknown key (known: backend, runsc, runsc-debug-log, runsc-overlay)")
+                throw RuntimeError("\(at): \(key): unknown key (known: backend, policies, runsc, runsc-debug-log, runsc-overlay)")
             }
         }
         return config

@@ -27,12 +27,15 @@ extension ContainerRuntime {
             return
         }
         let created = try createContainer(id: id, bundle: bundle, options: options, consoleSocketFD: nil)
-        recordCreate(created.record)
+        recordCreate(created.record, command: bundle.spec.process?.args)
     }
 
-    func recordCreate(_ record: ContainerRecord) {
+    /// The create record: the init, the bundle, and the command the sandbox runs (an
+    /// audit log that says what ran, not only that something did).
+    func recordCreate(_ record: ContainerRecord, command: [String]?) {
         recordAudit(record.annotations, record.id, "create",
-                    ["pid": .int(Int64(record.pid)), "bundle": .string(record.bundle), "rootfs": .string(record.rootfs)])
+                    ["pid": .int(Int64(record.pid)), "bundle": .string(record.bundle), "rootfs": .string(record.rootfs),
+                     "command": .json("[" + (command ?? []).map(FlatJSONWriter.quoted).joined(separator: ",") + "]")])
     }
 
     func createContainer(id: String, bundle: Bundle, options: CreateOptions, consoleSocketFD: FileDescriptor?) throws -> Created {

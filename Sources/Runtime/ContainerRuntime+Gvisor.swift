@@ -142,7 +142,7 @@ extension ContainerRuntime {
                 try runHooks(.prestart, of: spec.hooks, state: state, annotations: spec.annotations, id: id)
                 try runHooks(.createRuntime, of: spec.hooks, state: state, annotations: spec.annotations, id: id)
             }
-            recordCreate(record)
+            recordCreate(record, command: process.args)
             if mode == .runDetached && verb == "create" { try startGvisor(record) }
             if mode == .runForeground {
                 return try waitGvisor(record, beforeDelete: beforeDelete)

@@ -28,7 +28,8 @@ extension ContainerRuntime {
                                     mode: detach ? .runDetached : .runForeground, beforeDelete: beforeDelete)
         }
         if detach {
-            recordCreate(try createContainer(id: id, bundle: bundle, options: options, consoleSocketFD: nil).record)
+            recordCreate(try createContainer(id: id, bundle: bundle, options: options, consoleSocketFD: nil).record,
+                         command: bundle.spec.process?.args)
             do { try start(id: id) } catch {
                 try? delete(id: id, force: true)
                 throw error
@@ -51,7 +52,7 @@ extension ContainerRuntime {
         foreground.callerReapsInit = true
         let created = try createContainer(id: id, bundle: bundle, options: foreground, consoleSocketFD: consoleEnds?.1)
         consoleEnds?.1.close()
-        recordCreate(created.record)
+        recordCreate(created.record, command: bundle.spec.process?.args)
         var proxy: TerminalProxy?
         do {
             if let ours = consoleEnds?.0 {

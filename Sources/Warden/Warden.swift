@@ -230,7 +230,9 @@ public struct Warden {
                            pollfd(fd: watched, events: Int16(POLLIN), revents: 0),
                            pollfd(fd: ownerFD, events: Int16(POLLIN), revents: 0)]
                 let wake = [deadline, watchRearm].compactMap { $0 }.min()
-                let wait = wake.map { Int32(max(0, ($0 - now) * 1000).rounded(.up)) } ?? -1
+                // poll takes an int of milliseconds: a wait beyond it is cut to the
+                // largest (the loop comes round again) rather than trapping.
+                let wait = wake.map { Int32(min(max(0, ($0 - now) * 1000).rounded(.up), Double(Int32.max))) } ?? -1
                 let n = poll(&fds, 4, wait)
                 if n < 0 { if errno == EINTR { continue }; break }
                 if let d = deadline, Self.now() >= d {

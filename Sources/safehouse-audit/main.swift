@@ -113,14 +113,14 @@ struct Show: ParsableCommand {
 
     func emit(_ line: [UInt8]) {
         guard let r = AuditRecord(line: line) else {
-            print("?? " + String(decoding: line, as: UTF8.self))
+            print("?? " + AuditRecord.terminalSafe(String(decoding: line, as: UTF8.self)))
             return
         }
         if let kind, r.kind != kind { return }
         if format == "json" {
             print(String(decoding: line, as: UTF8.self))
         } else {
-            print("\(r.time) #\(r.seq) \(r.id) \(r.kind)" + (r.details.isEmpty ? "" : " " + r.detailsText))
+            print(AuditRecord.terminalSafe("\(r.time) #\(r.seq) \(r.id) \(r.kind)") + (r.details.isEmpty ? "" : " " + r.detailsText))
         }
     }
 }
@@ -180,6 +180,14 @@ struct HookCommand: ParsableCommand {
         if let bundle = state["bundle"] as? String { details["bundle"] = bundle }
         if let status = state["status"] as? String { details["status"] = status }
         if let policy = annotations["io.safehouse.policy"] { details["policy"] = policy }
+        // The create record says what runs, as the runtime's own does: the process's
+        // args from the bundle's config.json (the state names the bundle).
+        if kind == "create", let bundle = state["bundle"] as? String,
+           let data = FileManager.default.contents(atPath: bundle + "/config.json"),
+           let spec = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+           let process = spec["process"] as? [String: Any], let args = process["args"] as? [String] {
+            details["command"] = args
+        }
         do {
             try AuditLog(path: path, key: loadKey(key ?? annotations["io.safehouse.audit.key"])).append(id: id, kind: kind, details: details)
         } catch {

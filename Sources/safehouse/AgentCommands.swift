@@ -18,7 +18,7 @@ struct AgentCommand: ParsableCommand {
 
 /// The flags `agent spec` and `agent run` share.
 struct SandboxFlags: ParsableArguments {
-    @Option(help: "A profile name (\(Profiles.names.joined(separator: ", "))) or a policy file (YAML or JSON).")
+    @Option(help: "A profile name (\(Profiles.names.joined(separator: ", "))), a policy in the policy directory, or a policy file (YAML or JSON), laid over the default profile.")
     var policy: String = "default"
     @Option(help: "The image's root filesystem (the read-only lower layer).")
     var rootfs: String
@@ -26,8 +26,14 @@ struct SandboxFlags: ParsableArguments {
     var input: String?
     @Option(help: "Host directory mounted read-write at /output (made if missing).")
     var output: String?
-    @Option(help: "Wall-clock limit (30s, 5m, 1h30m), replacing the policy's.")
+    @Option(help: "Wall-clock limit (30s, 5m, 1h30m; at most 576h), replacing the policy's.")
     var timeout: String?
+    @Option(help: "KEY=VALUE added to the command's environment, replacing the policy's KEY (repeatable).")
+    var env: [String] = []
+    @Option(help: "The command's working directory inside the sandbox, replacing the policy's.")
+    var workdir: String?
+    @Option(help: "A destination added to the policy's network.allow: host, *.domain, host:port, address or CIDR (repeatable).")
+    var allow: [String] = []
     @Argument(parsing: .postTerminator, help: "The command to run, after --.")
     var command: [String] = []
 
@@ -37,6 +43,9 @@ struct SandboxFlags: ParsableArguments {
         o.input = input
         o.output = output
         o.timeout = timeout
+        o.env = env
+        o.workdir = workdir
+        o.allow = allow
         return o
     }
 }
@@ -45,17 +54,18 @@ struct AgentSpec: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "spec",
         abstract: "Print the OCI config.json for a sandbox (any OCI runtime can run it).")
+    @OptionGroup var global: GlobalOptions
     @OptionGroup var flags: SandboxFlags
     @Flag(help: "Add OCI hooks (createRuntime, poststart, poststop) that write the sandbox's audit records, so runc or crun running the spec keeps its audit trail.")
     var hooks = false
-    @Option(help: "native or gvisor, replacing the policy's (gvisor adds the io.safehouse.backend annotation).")
-    var backend: String?
 
     func run() throws {
         do {
             var o = flags.options()
-            o.backend = backend
-            let policy = try SandboxRunner.effectivePolicy(o)
+            // The global --backend (native or gvisor) replaces the policy's; gvisor adds
+            // the io.safehouse.backend annotation.
+            o.backend = global.backend
+            let policy = try SandboxRunner.effectivePolicy(o, library: try PolicyLibrary.configured(root: global.root))
             var spec = try SandboxSpec.generate(policy, SandboxRunner.request(o))
             if let t = policy.limits.timeout { spec.annotations?[SandboxAnnotation.timeout] = String(t) }
             if hooks {
@@ -95,10 +105,13 @@ struct AgentRun: ParsableCommand {
     var id: String?
     @Option(help: "Summary on stderr: text, json or none.")
     var summary: String = "text"
+    @Option(name: .customLong("summary-file"), help: "Write the summary to this file (made or truncated) instead of stderr.")
+    var summaryFile: String?
 
     func run() throws {
         var o = flags.options()
         o.id = id
+        o.summaryFile = summaryFile
         AgentRun.execute(global.settings, o, summary: summary)
     }
 
@@ -113,21 +126,29 @@ struct AgentRun: ParsableCommand {
         // `agent run --backend` is the global flag (runc's global flags may follow the
         // command): it replaces the policy's backend.
         o.backend = settings.backend
+        // Checked before the sandbox runs: a summary with nowhere to go fails first.
+        if let path = o.summaryFile { SummaryFile.check(path) }
         let result: (Int32, SandboxRunner.Outcome)
         do {
             let runtime = try settings.runtime()
             let batch = AuditBatch()
             runtime.audit = batch.record
             defer { batch.flush() }
-            result = try SandboxRunner(runtime: runtime).run(o)
+            result = try SandboxRunner(runtime: runtime).run(o, library: try PolicyLibrary.configured(root: settings.root))
         } catch {
             agentFail("\(error)")
         }
         let (code, outcome) = result
+        let text: String
         switch format {
-        case .text: writeStderr(SummaryText.text(outcome))
-        case .json: writeStderr(SummaryText.json(outcome) + "\n")
-        case .none: break
+        case .text: text = SummaryText.text(outcome)
+        case .json: text = SummaryText.json(outcome) + "\n"
+        case .none: text = ""
+        }
+        if let path = o.summaryFile {
+            if format != .none { SummaryFile.write(text, to: path) }
+        } else {
+            writeStderr(text)
         }
         fflush(nil)
         Glibc.exit(code)
@@ -164,20 +185,24 @@ enum SummaryText {
     }
 
     static func text(_ o: SandboxRunner.Outcome) -> String {
+        // Paths, hosts and reasons come from the sandbox: escaped (TerminalText), so a
+        // file name cannot forge a summary line or drive the terminal.
+        let e = TerminalText.escaped
         var lines = [
-            "safehouse: sandbox \(o.id) (policy \(o.policy)): exit \(o.exitCode) after \(fixed(o.seconds, 2))s",
+            "safehouse: sandbox \(o.id) (policy \(e(o.policy))): exit \(o.exitCode) after \(fixed(o.seconds, 2))s",
+            "safehouse: effective policy: \(e(o.effective.effectiveLine))",
             "safehouse: limits hit: \(o.limitsHit.isEmpty ? "none" : o.limitsHit.joined(separator: ", "))",
             "safehouse: root changes: \(o.changes.count(.created)) created, \(o.changes.count(.modified)) modified, "
                 + "\(o.changes.count(.deleted)) deleted (\(o.changes.bytes) bytes, discarded)",
         ]
-        lines += o.changes.lines.prefix(50).map { "safehouse:   " + $0 }
+        lines += o.changes.lines.prefix(50).map { "safehouse:   " + e($0) }
         if o.changes.entries.count > 50 { lines.append("safehouse:   ... \(o.changes.entries.count - 50) more") }
         if !o.egress.isEmpty {
             let records = o.egress.compactMap { FlatJSONObject(parsing: Array($0.utf8)) }
             let allowed = records.filter { $0.string("decision") == "allowed" }.count
             lines.append("safehouse: egress: \(allowed) allowed, \(records.count - allowed) refused or failed")
             for r in records.filter({ $0.string("decision") != "allowed" }).prefix(20) {
-                lines.append("safehouse:   \(r.string("host") ?? "?"):\(r.uint64("port") ?? 0): \(r.string("reason") ?? "")")
+                lines.append("safehouse:   \(e(r.string("host") ?? "?")):\(r.uint64("port") ?? 0): \(e(r.string("reason") ?? ""))")
             }
         }
         return lines.joined(separator: "\n") + "\n"
@@ -186,7 +211,7 @@ enum SummaryText {
     static func json(_ o: SandboxRunner.Outcome) -> String {
         func q(_ s: String) -> String { FlatJSONWriter.quoted(s) }
         let entries = o.changes.entries.map { "{\"path\":\(q($0.path)),\"kind\":\"\($0.kind.rawValue)\",\"size\":\($0.size)}" }
-        var text = "{\"id\":\(q(o.id)),\"policy\":\(q(o.policy)),\"exitCode\":\(o.exitCode),"
+        var text = "{\"id\":\(q(o.id)),\"policy\":\(q(o.policy)),\"effectivePolicy\":\(o.effective.effectiveJSON),\"exitCode\":\(o.exitCode),"
         text += "\"durationSeconds\":\(fixed(o.seconds, 3)),"
         text += "\"limitsHit\":[\(o.limitsHit.map(q).joined(separator: ","))],"
         text += "\"changes\":[\(entries.joined(separator: ","))],"
@@ -216,4 +241,30 @@ struct HookHelp: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hook",
         abstract: "OCI hook entry point (createRuntime, poststart, poststop) that writes a sandbox's audit records.")
+}
+
+/// `agent run --summary-file PATH`: the summary goes to a file instead of stderr.
+enum SummaryFile {
+    /// Fails (one line, exit 1) before the sandbox runs when PATH cannot be a summary
+    /// file: an empty path, a directory, or a parent directory that is missing.
+    static func check(_ path: String) {
+        guard !path.isEmpty else { agentFail("--summary-file: the path is empty") }
+        if Files.isDirectory(path) { agentFail("--summary-file: \(path) is a directory") }
+        let parent = path.contains("/") ? String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)]) : "."
+        guard Files.isDirectory(parent.isEmpty ? "/" : parent) else {
+            agentFail("--summary-file: \(parent.isEmpty ? "/" : parent) is not a directory")
+        }
+    }
+
+    /// Writes the summary; a failure here is reported, and the command's exit code
+    /// stands (the sandbox has run; its summary is what was lost).
+    static func write(_ text: String, to path: String) {
+        do {
+            // O_NOFOLLOW: the file is made or truncated, never a link's target.
+            let fd = try FileDescriptor.open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_NOCTTY, mode: 0o644)
+            try fd.write(text)
+        } catch {
+            writeStderr("safehouse: --summary-file: \(error)\n")
+        }
+    }
 }

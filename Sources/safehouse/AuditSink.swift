@@ -16,6 +16,10 @@ enum AuditSink {
 
     /// Records made by a `--hooks` spec's own hooks when safehouse runs it.
     static let hookKinds: Set<String> = ["create", "start", "delete"]
+    /// The state root of this command (GlobalSettings.runtime): whose safehouse.conf
+    /// names the policy directory an annotation's policy is looked up in.
+    nonisolated(unsafe) static var root = "/run/safehouse"
+
     /// Records of what happened rather than of what someone asked for.
     static let observed: Set<String> = ["exit", "limit", "changes", "egress"]
 
@@ -40,6 +44,9 @@ enum AuditSink {
         var d = details()
         // Requests say who asked; what merely happened (exit, limits, changes) does not.
         if !observed.contains(kind) { d["by"] = .json(requester()) }
+        // The create record says which policy made the sandbox (the command is the
+        // runtime's detail: ContainerRuntime.recordCreate).
+        if kind == "create", d["policy"] == nil { d["policy"] = .string(policyName) }
         let (path, key) = destination(annotations, id, policyName: policyName)
         return Entry(path: path, key: key, id: id, kind: kind, details: render(d))
     }
@@ -50,7 +57,8 @@ enum AuditSink {
     /// The warden is given the same (SandboxTreatment.auditLog).
     static func destination(_ annotations: [String: String], _ id: String, policyName: String) -> (path: String, key: String?) {
         var path = annotations[SandboxAnnotation.audit], key = annotations[SandboxAnnotation.auditKey]
-        if path == nil, annotations[SandboxAnnotation.disk] == nil, let policy = try? Profiles.resolve(policyName) {
+        if path == nil, annotations[SandboxAnnotation.disk] == nil,
+           let policy = try? PolicyLibrary.configured(root: root).resolve(policyName, from: .annotation) {
             path = policy.audit
             key = key ?? policy.auditKey
         }

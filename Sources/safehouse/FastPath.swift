@@ -55,6 +55,7 @@ enum FastPath {
     /// `agent run`'s options that take a value (all of them do; the command follows --).
     private static let agentRunValued = [
         "--policy", "--rootfs", "--input", "--output", "--timeout", "--id", "--summary",
+        "--env", "--workdir", "--allow", "--summary-file",
     ]
 
     /// Parses `args` (without argv[0], globals already moved after the command).
@@ -138,6 +139,10 @@ enum FastPath {
             case "--timeout": o.timeout = v
             case "--id": o.id = v
             case "--summary": inv.summary = v
+            case "--env": o.env.append(v)
+            case "--workdir": o.workdir = v
+            case "--allow": o.allow.append(v)
+            case "--summary-file": o.summaryFile = v
             default: guard set(name, v, on: &inv) else { return nil }
             }
         }

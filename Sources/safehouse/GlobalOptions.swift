@@ -67,7 +67,9 @@ struct GlobalSettings: Equatable {
         // A spec naming a policy (io.safehouse.policy) gets the sandbox treatment:
         // the ephemeral root and a warden (Sources/Agent/SandboxSpec.swift).
         runtime.sandboxTreatment = { spec, id in
-            try SandboxSpec.treatment(for: spec.annotations).map {
+            // The policy directory comes from this root's safehouse.conf, read only
+            // when an annotation names a policy that is not a shipped profile.
+            try SandboxSpec.treatment(for: spec.annotations, library: try PolicyLibrary.configured(root: root)).map {
                 var treatment = SandboxTreatment(diskBytes: $0.diskBytes, timeoutSeconds: $0.timeoutSeconds,
                                                  networkAllow: $0.network.allow.joined(separator: ","),
                                                  egressHosts: getenv("SAFEHOUSE_EGRESS_HOSTS").map { String(cString: $0) },
@@ -83,6 +85,7 @@ struct GlobalSettings: Equatable {
         // A sandbox's lifecycle goes to its audit log (AuditSink); a plain container's
         // does not go anywhere.
         runtime.audit = AuditSink.record
+        AuditSink.root = root
         return runtime
     }
 

@@ -57,16 +57,23 @@ final class PolicyTests: XCTestCase {
     func testStrictErrorsNameTheField() {
         let cases: [(String, String)] = [
             ("limits:\n  memroy: 1Gi\n", "policy p.yaml: limits.memroy: unknown key (known: cpus, disk, memory, pids, timeout)"),
-            ("limits:\n  memory: 512MB!\n", "policy p.yaml: limits.memory: \"512MB!\" is not a size (use 512Mi, 1.5Gi, 100M or a number of bytes)"),
-            ("limits:\n  timeout: soon\n", "policy p.yaml: limits.timeout: \"soon\" is not a duration (use 30s, 5m, 1h30m, 250ms)"),
-            ("limits:\n  cpus: -1\n", "policy p.yaml: limits.cpus: \"-1\" is not a positive number of CPUs (use 1, 0.5, 1.5)"),
-            ("limits:\n  pids: 0\n", "policy p.yaml: limits.pids: 0 is out of range 1...4194304"),
-            ("limits:\n  memory: 1Mi\n", "policy p.yaml: limits.memory: \"1Mi\" is below the minimum of 4Mi"),
-            ("colour: red\n", "policy p.yaml: colour: unknown key (known: audit, auditKey, backend, capabilities, description, env, filesystem, limits, network, syscalls, user, workdir)"),
-            ("backend: docker\n", "policy p.yaml: backend: \"docker\" is not one of native, gvisor"),
-            ("filesystem:\n  input: relative/dir\n", "policy p.yaml: filesystem.input: \"relative/dir\" must be an absolute path without \"..\""),
-            ("network:\n  allow: [\"exa mple.com\"]\n", "policy p.yaml: network.allow[0]: \"exa mple.com\": not a host name (letters, digits, '-', '.'; a wildcard only as a leading \"*.\")"),
-            ("capabilities: [CAP_FLY]\n", "policy p.yaml: capabilities[0]: \"CAP_FLY\" is not a capability"),
+            ("limits:\n  memory: 512MB!\n", "policy p.yaml: limits.memory: not a size (use 512Mi, 1.5Gi, 100M or a number of bytes)"),
+            ("limits:\n  timeout: soon\n", "policy p.yaml: limits.timeout: not a duration (use 30s, 5m, 1h30m, 250ms)"),
+            ("limits:\n  timeout: 597h\n", "policy p.yaml: limits.timeout: longer than the maximum of 576h (24 days)"),
+            ("limits:\n  timeout: 1e300\n", "policy p.yaml: limits.timeout: longer than the maximum of 576h (24 days)"),
+            ("limits:\n  disk: unlimited\n", "policy p.yaml: limits.disk: not a size (use 512Mi, 1.5Gi, 100M or a number of bytes)"),
+            ("limits:\n  cpus: -1\n", "policy p.yaml: limits.cpus: not a positive number of CPUs (use 1, 0.5, 1.5)"),
+            ("limits:\n  pids: 0\n", "policy p.yaml: limits.pids: out of range 1...4194304"),
+            ("limits:\n  memory: 1Mi\n", "policy p.yaml: limits.memory: below the minimum of 4Mi"),
+            ("colour: red\n", "policy p.yaml: document: an unknown key (known: audit, auditKey, backend, capabilities, description, env, extends, filesystem, limits, network, syscalls, user, workdir)"),
+            ("udit: /x\n", "policy p.yaml: udit: unknown key (known: audit, auditKey, backend, capabilities, description, env, extends, filesystem, limits, network, syscalls, user, workdir)"),
+            ("backend: docker\n", "policy p.yaml: backend: not one of native, gvisor"),
+            ("filesystem:\n  input: relative/dir\n", "policy p.yaml: filesystem.input: must be an absolute path without \"..\""),
+            ("network:\n  allow: [\"exa mple.com\"]\n", "policy p.yaml: network.allow[0]: not a host, *.domain, host:port, address or CIDR"),
+            ("capabilities: [CAP_FLY]\n", "policy p.yaml: capabilities[0]: not a capability (CAP_CHOWN, CAP_NET_BIND_SERVICE, ...)"),
+            ("env:\n  \"a=b\": x\n", "policy p.yaml: env: a key is not a variable name"),
+            ("extends: ../etc/shadow\n", "policy p.yaml: extends: must name a profile (default, offline-strict, web) or a policy in no policy directory"),
+            ("extends: nosuch\n", "policy p.yaml: extends: no such profile (profiles: default, offline-strict, web; or a policy in no policy directory)"),
             ("limits: 5\n", "policy p.yaml: limits: must be a mapping of keys to values"),
             ("user:\n  userNamespace: maybe\n", "policy p.yaml: user.userNamespace: must be true or false"),
         ]
@@ -77,7 +84,7 @@ final class PolicyTests: XCTestCase {
             XCTAssertTrue("\($0)".hasPrefix("policy p.yaml: not valid YAML or JSON"), "\($0)")
         }
         XCTAssertThrowsError(try Profiles.resolve("nosuch")) {
-            XCTAssertEqual("\($0)", "policy \"nosuch\": no such profile (profiles: default, offline-strict, web; or give a file path)")
+            XCTAssertEqual("\($0)", "policy \"nosuch\": no such profile (profiles: default, offline-strict, web; or a policy in /etc/safehouse/policies (the policy directory); or give a file path)")
         }
     }
 
@@ -107,7 +114,9 @@ final class SandboxSpecTests: XCTestCase {
         XCTAssertEqual(spec.process?.cwd, "/scratch")
         let ns = Set((spec.linux?.namespaces ?? []).map(\.type))
         XCTAssertEqual(ns, [.pid, .network, .ipc, .uts, .mount, .cgroup, .user])
-        XCTAssertEqual(spec.linux?.uidMappings, [LinuxIDMapping(containerID: 0, hostID: 100_000, size: 65_536)])
+        let hostID = try HostIDRange.resolve(policy.user, entries: HostIDRange.hostEntries())
+        XCTAssertGreaterThanOrEqual(hostID, HostIDRange.poolStart)
+        XCTAssertEqual(spec.linux?.uidMappings, [LinuxIDMapping(containerID: 0, hostID: hostID, size: 65_536)])
         XCTAssertEqual(spec.linux?.resources?.memory?.limit, 1 << 30)
         XCTAssertEqual(spec.linux?.resources?.cpu?.quota, 100_000)
         XCTAssertEqual(spec.linux?.resources?.pids?.limit, 256)
@@ -198,7 +207,7 @@ final class SandboxSpecTests: XCTestCase {
 
     func testNetworkModeErrorsNameTheField() {
         for (text, message) in [
-            ("network:\n  mode: sideways\n", "policy p.yaml: network.mode: \"sideways\" is not one of explicit, transparent, both"),
+            ("network:\n  mode: sideways\n", "policy p.yaml: network.mode: not one of explicit, transparent, both"),
             ("network:\n  mode: [explicit]\n", "policy p.yaml: network.mode: must be text"),
             ("network:\n  mdoe: explicit\n", "policy p.yaml: network.mdoe: unknown key (known: allow, idleTimeout, maxBytes, maxConnections, mode)"),
         ] {

@@ -37,6 +37,7 @@ final class FastPathTests: XCTestCase {
             var inv = FastPath.Invocation(command: "agent run", global: c.global.settings)
             var o = c.flags.options()
             o.id = c.id
+            o.summaryFile = c.summaryFile
             inv.agent = o
             inv.summary = c.summary
             return inv
@@ -83,6 +84,8 @@ final class FastPathTests: XCTestCase {
         assertAgree("--root /x agent run --policy web --rootfs=/r --input /i --output /o --timeout 5s --backend native -- echo --policy")
         assertAgree("agent run --root /x --debug --rootfs /r --summary json")
         assertAgree("agent run --rootfs /r -- sh -- -x")
+        assertAgree("agent run --rootfs /r --env A=1 --env=B=x=y --workdir /w --allow a.test --allow=*.b.test --summary-file /tmp/s -- env")
+        assertAgree("--root /x agent run --rootfs /r --summary-file=s.json --summary json --env A= -- true")
     }
 
     func testLinesForTheFullParser() {

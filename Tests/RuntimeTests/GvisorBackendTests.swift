@@ -61,7 +61,7 @@ final class BackendConfigTests: XCTestCase {
     func testBadLinesNameFileLineAndKey() {
         let cases: [(String, String)] = [
             ("backend = kata\n", "f.conf:1: backend: unknown backend \"kata\" (use native or gvisor)"),
-            ("\nbakend = gvisor\n", "f.conf:2: bakend: unknown key (known: backend, runsc, runsc-debug-log, runsc-overlay)"),
+            ("\nbakend = gvisor\n", "f.conf:2: bakend: unknown key (known: backend, policies, runsc, runsc-debug-log, runsc-overlay)"),
             ("backend gvisor\n", "f.conf:1: expected \"key = value\", got \"backend gvisor\""),
             ("backend =\n", "f.conf:1: backend: empty value"),
             ("runsc = runsc\n", "f.conf:1: runsc: \"runsc\" is not an absolute path"),

@@ -170,8 +170,10 @@ kinds() { audit show "$1" --format json | jq -r .kind | paste -sd' '; }
 	audit show "$LOG" --kind warden --format json | jq -e '.details.report.reason == "exited"'
 	audit show "$LOG" --kind changes --format json | jq -e '.details.entries | map(select(.path == "/etc/engine-note")) | length == 1'
 	audit verify "$LOG"
-	# Only io.safehouse.policy, naming a policy file: its audit log and key.
+	# Only io.safehouse.policy, naming a policy file in the root's policy directory:
+	# its audit log and key.
 	rm -f "$LOG"
+	printf 'policies = %s\n' "$TEST_TMP" >>"$ROOT/safehouse.conf"
 	config '.annotations = {"io.safehouse.policy": "'"$TEST_TMP/p.yaml"'"}'
 	cmd 'true'
 	rt run --bundle "$BUNDLE" "$id-p"

@@ -582,7 +582,7 @@ tcp 3 -" ]
 	sed 's/^network:/network:\n  mode: sideways/' "$TEST_TMP/egress.yaml" >"$TEST_TMP/bad.yaml"
 	run "$RUNTIME" --root "$ROOT" ${SAFEHOUSE_BACKEND:+--backend "$SAFEHOUSE_BACKEND"} agent run --policy "$TEST_TMP/bad.yaml" --rootfs "$ROOTFS" -- true
 	[ "$status" -ne 0 ]
-	[ "$output" = "safehouse: policy $TEST_TMP/bad.yaml: network.mode: \"sideways\" is not one of explicit, transparent, both" ]
+	[ "$output" = "safehouse: policy $TEST_TMP/bad.yaml: network.mode: not one of explicit, transparent, both" ]
 }
 
 @test "transparent: an engine-run sandbox counts exfiltration-shaped queries in the warden's report; its decisions reach its audit log" {

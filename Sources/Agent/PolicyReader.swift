@@ -16,7 +16,7 @@ public enum PolicyReader {
         guard let tree, !(tree is PolicyYAML.Null) else { return policy } // an empty document: every default
         var r = Reader(source: source)
         let top = try r.map(tree, "", known: ["description", "filesystem", "limits", "user", "env", "workdir",
-                                              "network", "backend", "audit", "auditKey", "capabilities", "syscalls"])
+                                              "network", "backend", "audit", "auditKey", "auditMode", "capabilities", "syscalls"])
         for (key, value) in top {
             switch key {
             case "description": policy.description = try r.string(value, key)
@@ -92,7 +92,12 @@ public enum PolicyReader {
                 let text = try r.string(value, key)
                 guard let b = Policy.Backend(rawValue: text) else { throw r.error(key, "\"\(text)\" is not one of native, gvisor") }
                 policy.backend = b
-            case "audit": policy.audit = try r.absolutePath(value, key)
+            case "audit":
+                if let word = value as? String, word == "best-effort" { policy.auditBestEffort = true } else { policy.audit = try r.absolutePath(value, key) }
+            case "auditMode":
+                let text = try r.string(value, key)
+                guard text == "best-effort" || text == "required" else { throw r.error(key, "\"\(text)\" is not one of required, best-effort") }
+                policy.auditBestEffort = text == "best-effort"
             case "auditKey": policy.auditKey = try r.absolutePath(value, key)
             case "capabilities":
                 policy.capabilities = try r.list(value, key).enumerated().map { i, item in

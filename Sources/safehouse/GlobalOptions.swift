@@ -76,6 +76,8 @@ struct GlobalSettings: Equatable {
                 // The warden appends to the same log as the runtime's records (AuditSink).
                 if let annotations = spec.annotations, let policy = annotations[SandboxAnnotation.policy] {
                     (treatment.auditLog, treatment.auditKey) = AuditSink.destination(annotations, id, policyName: policy)
+                    // Before anything is made: no audit log, no sandbox (unless best-effort).
+                    try AuditPreflight.check(treatment.auditLog ?? "", bestEffort: AuditSink.bestEffort(annotations, policyName: policy))
                 }
                 return treatment
             }
@@ -83,6 +85,7 @@ struct GlobalSettings: Equatable {
         // A sandbox's lifecycle goes to its audit log (AuditSink); a plain container's
         // does not go anywhere.
         runtime.audit = AuditSink.record
+        runtime.auditReserve = AuditSink.reserve
         return runtime
     }
 

@@ -100,49 +100,49 @@ public struct AuditLog {
         }
         defer { close(fd) }
         defer { _ = flock(fd, LOCK_UN) }
-        let existing = try Self.readAll(path: path)
+        let existing = AuditLogLines(bytes: try Self.readAll(path: path))
         var text = ""
         var prev: String, seq: UInt64
-        var lines = existing.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
-        if existing.isEmpty {
+        var logId: String?
+        var closedAt: UInt64?
+        if existing.bytes.isEmpty {
             // A log whose head survives it was emptied: that is a cut, not a new log.
             if let head = try AuditHead.read(log: path) {
                 throw AuditError("\(path): cut: empty, but its head (\(AuditHead.path(ofLog: path))) says \(head.count) records: not appending; `safehouse audit verify` reports it")
             }
-            let logId = Self.randomHex(16)
+            let newId = Self.randomHex(16)
             let open = line(seq: 0, id: id, kind: "open",
-                            details: "{\"head\":true,\"logId\":\"\(logId)\",\"mac\":\(key != nil)}", prev: Self.genesis)
+                            details: "{\"head\":true,\"logId\":\"\(newId)\",\"mac\":\(key != nil)}", prev: Self.genesis)
             text = open + "\n"
             prev = Self.sha256Hex(open)
             seq = 1
-            lines = [ArraySlice(open.utf8)]
+            logId = newId
         } else {
-            guard existing.last == UInt8(ascii: "\n") else {
-                throw AuditError("\(path): line \(lines.count) is torn (no newline at its end): not appending; `safehouse audit verify` reports it")
+            guard existing.bytes.last == UInt8(ascii: "\n") else {
+                let number = existing.bytes.reduce(1) { $1 == UInt8(ascii: "\n") ? $0 + 1 : $0 }
+                throw AuditError("\(path): line \(number) is torn (no newline at its end): not appending; `safehouse audit verify` reports it")
             }
-            lines.removeLast()
             // Only its sequence number is needed (FlatJSONObject: no JSONSerialization).
-            let lastLine = Array(lines[lines.count - 1])
+            let lastLine = Array(existing.backwards().next() ?? [])
             guard let previous = FlatJSONObject(parsing: lastLine), let last = previous.uint64("seq"),
                   previous.string("prev") != nil, previous.string("kind") != nil else {
                 throw AuditError("\(path): the last line is not an audit record: not appending")
             }
-            if let logId = Self.sealedLogId(openLine: Array(lines[0])) {
-                try checkHead(logId: logId, lines: lines, lastSeq: last)
-            }
+            logId = Self.sealedLogId(openLine: Array(existing.first))
+            if let logId { try checkHead(logId: logId, lines: existing, lastSeq: last) }
             prev = Self.sha256Hex(lastLine)
             seq = last + 1
+            closedAt = Self.closeLine(of: id, in: existing)
         }
         // A sandbox's close record is its last: anything after it (a late writer, or
         // someone re-opening the record of a sandbox that is gone) is refused, until a
         // new sandbox of the same id starts with its own create record.
-        var closedAt = Self.closeLine(of: id, in: lines)
-        for record in records {
+        for (i, record) in records.enumerated() {
             if let line = closedAt, record.kind != "create" {
                 throw AuditError("\(path): sandbox \(id) is closed (its close record is line \(line)): a \(record.kind) record after close is refused")
             }
             if record.kind == "create" { closedAt = nil }
-            if record.kind == "close" { closedAt = lines.count + 1 }
+            if record.kind == "close" { closedAt = seq + UInt64(i) + 1 }
         }
         for (i, record) in records.enumerated() {
             if i > 0 { seq += 1 }
@@ -155,8 +155,6 @@ public struct AuditLog {
         guard n == bytes.count else {
             throw AuditError("\(path): write: \(n < 0 ? String(cString: strerror(errno)) : "short write (\(n) of \(bytes.count) bytes)")")
         }
-        let logId = existing.isEmpty ? Self.sealedLogId(openLine: Array(text.utf8.prefix { $0 != UInt8(ascii: "\n") }))
-                                     : Self.sealedLogId(openLine: Array(lines[0]))
         if let logId {
             // The log's data first, then the head: after a crash the head is behind the
             // log (tolerated: see AuditHead), never ahead of it (which reads as a cut).
@@ -178,7 +176,7 @@ public struct AuditLog {
 
     /// Refuses to append to a log that no longer ends where its head says it did: the
     /// next head written would otherwise make the cut look like the end.
-    func checkHead(logId: String, lines: [ArraySlice<UInt8>], lastSeq: UInt64) throws {
+    func checkHead(logId: String, lines: AuditLogLines, lastSeq: UInt64) throws {
         let headPath = AuditHead.path(ofLog: path)
         guard let head = try AuditHead.read(log: path) else {
             throw AuditError("\(path): its head \(headPath) is missing (the log keeps one; without it a cut cannot be told from an end): not appending")
@@ -189,23 +187,25 @@ public struct AuditLog {
         } else if head.mac != nil {
             throw AuditError("\(headPath): the head is MACed: appending needs the log's key")
         }
-        let count = UInt64(lines.count)
+        // The last line's seq counts the records (verify checks every seq in turn).
+        let count = lastSeq + 1
         guard head.count <= count, head.count > 0 else {
             throw AuditError("\(path): cut: its head says \(head.count) records, the log has \(count): not appending; `safehouse audit verify` reports it")
         }
-        guard Self.sha256Hex(lines[Int(head.count) - 1]) == head.last, lastSeq + 1 == count else {
+        // Behind only after a crash between an append and its head: a batch at most.
+        let named = lines.backwards().dropFirst(Int(count - head.count)).first { _ in true }
+        guard let named, Self.sha256Hex(named) == head.last else {
             throw AuditError("\(path): line \(head.count) is not the last line its head names (the log was cut and re-grown, or edited): not appending")
         }
     }
 
     /// The line (1-based) of `id`'s close record when it is that sandbox's last record.
-    static func closeLine(of id: String, in lines: [ArraySlice<UInt8>]) -> Int? {
-        var i = lines.count - 1
-        while i >= 1 {
-            if let o = FlatJSONObject(parsing: Array(lines[i])), o.string("id") == id, o.uint64("seq") != 0 {
-                return o.string("kind") == "close" ? i + 1 : nil
-            }
-            i -= 1
+    static func closeLine(of id: String, in lines: AuditLogLines) -> UInt64? {
+        let quotedId = Array(JSONText.quoted(id).utf8)
+        let close = Array("\"close\"".utf8)
+        for line in lines.backwards() {
+            guard let header = AuditLogLines.header(line), header.seq != 0 else { continue }
+            if header.id == quotedId { return header.kind == close ? header.seq + 1 : nil }
         }
         return nil
     }

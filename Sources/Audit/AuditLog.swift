@@ -108,7 +108,7 @@ public struct AuditLog {
         if existing.bytes.isEmpty {
             // A log whose head survives it was emptied: that is a cut, not a new log.
             if let head = try AuditHead.read(log: path) {
-                throw AuditError("\(path): cut: empty, but its head (\(AuditHead.path(ofLog: path))) says \(head.count) records: not appending; `safehouse audit verify` reports it")
+                throw AuditError("\(path): cut: empty, but its head (\(AuditHead.path(ofLog: path))) says \(head.count) records (a log moved away takes its .head with it): not appending; `safehouse audit verify` reports it")
             }
             let newId = Self.randomHex(16)
             let open = line(seq: 0, id: id, kind: "open",

@@ -26,7 +26,7 @@ enum AuditPreflight {
             writeStderr("safehouse: warning: audit log \(path): \(problem); the sandbox runs without audit (audit: best-effort)\n")
             return
         }
-        throw RuntimeError("audit log \(path): \(problem): the sandbox does not start without its audit log (a policy may say audit: best-effort)")
+        throw RuntimeError("audit log \(path): \(problem); the sandbox does not start without its audit log (a policy may say audit: best-effort)")
     }
 
     /// Why the log at `path` cannot take a sandbox's records; nil when it can.
@@ -55,7 +55,7 @@ enum AuditPreflight {
     static func tailProblem(_ path: String, size: Int64) -> String? {
         let head = try? Files.read(path + ".head", limit: 4096)
         if size == 0 {
-            return head == nil ? nil : "empty, but its head (\(path).head) says it had records: it was cut"
+            return head == nil ? nil : "empty, but its head (\(path).head) says it had records: it was cut (a log moved away takes its .head with it)"
         }
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { return "cannot read it: \(SystemError.message(for: errno))" }

@@ -105,10 +105,10 @@ kinds() { audit show "$1" --format json | jq -r .kind | paste -sd' '; }
 	head -c -7 "$TEST_TMP/good" >"$LOG"
 	run audit verify "$LOG"
 	[ "$status" -eq 1 ]
-	[[ "$output" == *"line 6: torn"* ]]
+	[[ "$output" == *"line 7: torn"* ]]
 	run audit append "$LOG" --id x --kind y
 	[ "$status" -eq 1 ]
-	[[ "$output" == *"line 6 is torn"* ]]
+	[[ "$output" == *"line 7 is torn"* ]]
 	cmp "$LOG" <(head -c -7 "$TEST_TMP/good")
 	# Re-chained without the key: line 4 edited, every prev after it recomputed.
 	# The head (the count and the last line's hash) rewritten to match, without a mac.
@@ -178,7 +178,7 @@ kinds() { audit show "$1" --format json | jq -r .kind | paste -sd' '; }
 	audit show "$LOG" --kind changes --format json | jq -e '.details.entries | map(select(.path == "/etc/engine-note")) | length == 1'
 	audit verify "$LOG"
 	# Only io.safehouse.policy, naming a policy file: its audit log and key.
-	rm -f "$LOG"
+	rm -f "$LOG" "$LOG.head"
 	config '.annotations = {"io.safehouse.policy": "'"$TEST_TMP/p.yaml"'"}'
 	cmd 'true'
 	rt run --bundle "$BUNDLE" "$id-p"
@@ -186,7 +186,7 @@ kinds() { audit show "$1" --format json | jq -r .kind | paste -sd' '; }
 	audit verify "$LOG" --key "$KEY"
 	config '.annotations["io.safehouse.audit"] = "'"$LOG"'"'
 	# A failing hook is on the record, and fails the create.
-	rm -f "$LOG"
+	rm -f "$LOG" "$LOG.head"
 	config '.hooks.createRuntime = [{"path": "/bin/false"}]'
 	run rt create --bundle "$BUNDLE" "$id-h"
 	[ "$status" -eq 1 ]
@@ -194,7 +194,7 @@ kinds() { audit show "$1" --format json | jq -r .kind | paste -sd' '; }
 	audit show "$LOG" --kind hook --format json | jq -e '.details.stage == "createRuntime" and (.details.error | contains("exit status 1"))'
 	config 'del(.hooks)'
 	# No annotation: no log, here or in the default place.
-	rm -f "$LOG"
+	rm -f "$LOG" "$LOG.head"
 	config 'del(.annotations)'
 	cmd 'true'
 	rt run --bundle "$BUNDLE" "au-$$-plain"
@@ -219,7 +219,7 @@ kinds() { audit show "$1" --format json | jq -r .kind | paste -sd' '; }
 	[ "$(kinds "$LOG")" = "open create start exit warden changes delete close" ]
 	audit verify "$LOG" --key "$KEY"
 	# run --detach: safehouse is not the init's parent once it has returned either.
-	rm -f "$LOG"
+	rm -f "$LOG" "$LOG.head"
 	cmd 'sleep 0.2; exit 5'
 	rt run --detach --bundle "$BUNDLE" "$id-d"
 	wait_status "$id-d" stopped
@@ -227,7 +227,7 @@ kinds() { audit show "$1" --format json | jq -r .kind | paste -sd' '; }
 	[ "$(kinds "$LOG")" = "open create start exit warden changes delete close" ]
 	audit show "$LOG" --kind exit --format json | jq -e '.details == {"code": 5}'
 	# Foreground run is the parent: it writes the exit itself, and only it.
-	rm -f "$LOG"
+	rm -f "$LOG" "$LOG.head"
 	cmd 'exit 6'
 	run rt run --bundle "$BUNDLE" "$id-f"
 	[ "$status" -eq 6 ]
@@ -286,7 +286,7 @@ kinds() { audit show "$1" --format json | jq -r .kind | paste -sd' '; }
 	audit verify "$LOG" --key "$KEY"
 	# safehouse running the same spec does not write them twice; it adds the hook
 	# runs, the exit, the warden's report and the change set.
-	rm -f "$LOG"
+	rm -f "$LOG" "$LOG.head"
 	rt run --bundle "$BUNDLE" "au-sh-$$"
 	[ "$(kinds "$LOG")" = "open create hook start hook exit warden changes delete hook close" ]
 	audit verify "$LOG" --key "$KEY"
@@ -436,12 +436,12 @@ fail_closed() {
 	mkdir "$TEST_TMP/ro"
 	mount -t tmpfs -o ro,size=1m tmpfs "$TEST_TMP/ro"
 	fail_closed "$TEST_TMP/ro/logs/a.audit.jsonl" "cannot make its directory"
-	fail_closed "$TEST_TMP/ro/a.audit.jsonl" "cannot open it for writing: Read-only file system"
+	fail_closed "$TEST_TMP/ro/a.audit.jsonl" "cannot open it for writing: read-only file system"
 }
 
 @test "audit fail-closed: the log is a directory" {
 	mkdir -p "$TEST_TMP/d.audit.jsonl"
-	fail_closed "$TEST_TMP/d.audit.jsonl" "cannot open it for writing: Is a directory"
+	fail_closed "$TEST_TMP/d.audit.jsonl" "cannot open it for writing: is a directory"
 }
 
 @test "audit fail-closed: a full filesystem" {

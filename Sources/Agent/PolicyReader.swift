@@ -93,7 +93,13 @@ public enum PolicyReader {
                 guard let b = Policy.Backend(rawValue: text) else { throw r.error(key, "\"\(text)\" is not one of native, gvisor") }
                 policy.backend = b
             case "audit":
-                if let word = value as? String, word == "best-effort" { policy.auditBestEffort = true } else { policy.audit = try r.absolutePath(value, key) }
+                let text = try r.string(value, key)
+                if text == "best-effort" {
+                    policy.auditBestEffort = true
+                } else {
+                    guard text.hasPrefix("/") else { throw r.error(key, "\"\(text)\" is neither best-effort nor an absolute path") }
+                    policy.audit = try r.absolutePath(value, key)
+                }
             case "auditMode":
                 let text = try r.string(value, key)
                 guard text == "best-effort" || text == "required" else { throw r.error(key, "\"\(text)\" is not one of required, best-effort") }

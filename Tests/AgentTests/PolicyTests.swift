@@ -62,7 +62,7 @@ final class PolicyTests: XCTestCase {
             ("limits:\n  cpus: -1\n", "policy p.yaml: limits.cpus: \"-1\" is not a positive number of CPUs (use 1, 0.5, 1.5)"),
             ("limits:\n  pids: 0\n", "policy p.yaml: limits.pids: 0 is out of range 1...4194304"),
             ("limits:\n  memory: 1Mi\n", "policy p.yaml: limits.memory: \"1Mi\" is below the minimum of 4Mi"),
-            ("colour: red\n", "policy p.yaml: colour: unknown key (known: audit, auditKey, backend, capabilities, description, env, filesystem, limits, network, syscalls, user, workdir)"),
+            ("colour: red\n", "policy p.yaml: colour: unknown key (known: audit, auditKey, auditMode, backend, capabilities, description, env, filesystem, limits, network, syscalls, user, workdir)"),
             ("backend: docker\n", "policy p.yaml: backend: \"docker\" is not one of native, gvisor"),
             ("filesystem:\n  input: relative/dir\n", "policy p.yaml: filesystem.input: \"relative/dir\" must be an absolute path without \"..\""),
             ("network:\n  allow: [\"exa mple.com\"]\n", "policy p.yaml: network.allow[0]: \"exa mple.com\": not a host name (letters, digits, '-', '.'; a wildcard only as a leading \"*.\")"),

@@ -462,7 +462,8 @@ fail_closed() {
 
 @test "audit: best-effort is a policy word; a bad auditMode is named" {
 	printf 'audit: best-effort\n' >"$TEST_TMP/be.yaml"
-	"$RUNTIME" agent spec --policy "$TEST_TMP/be.yaml" --rootfs "$ROOTFS" -- true | jq -e '.annotations["io.safehouse.audit.mode"] == "best-effort" and (.annotations | has("io.safehouse.audit") | not)'
+	"$RUNTIME" agent spec --policy "$TEST_TMP/be.yaml" --rootfs "$ROOTFS" -- true >"$TEST_TMP/be.json"
+	jq -e '.annotations["io.safehouse.audit.mode"] == "best-effort" and (.annotations | has("io.safehouse.audit") | not)' "$TEST_TMP/be.json"
 	printf 'audit: %s\nauditMode: sometimes\n' "$LOG" >"$TEST_TMP/bad.yaml"
 	run "$RUNTIME" agent spec --policy "$TEST_TMP/bad.yaml" --rootfs "$ROOTFS" -- true
 	[ "$status" -ne 0 ]

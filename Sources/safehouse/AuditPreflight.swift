@@ -62,7 +62,7 @@ enum AuditPreflight {
         defer { close(fd) }
         // The last line fits in this unless it is a very large change set; then only
         // the torn check is made.
-        let window = Int(min(size, 256 << 10))
+        let window = Int(min(size, 64 << 10))
         var tail = [UInt8](repeating: 0, count: window)
         let n = tail.withUnsafeMutableBytes { pread(fd, $0.baseAddress, window, off_t(size) - off_t(window)) }
         guard n == window else { return "cannot read it: \(n < 0 ? SystemError.message(for: errno) : "short read")" }

@@ -35,18 +35,33 @@ enum AuditPreflight {
         if !dir.isEmpty, !Files.isDirectory(dir) {
             do { try Files.makeDirectories(dir) } catch { return "cannot make its directory: \(error)" }
         }
-        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0o640)
+        // A log that is not there yet is not made here (a create that fails later must
+        // leave nothing): its directory must take a new file instead.
+        var st = stat()
+        if lstat(path, &st) != 0 {
+            guard errno == ENOENT else { return "cannot stat it: \(SystemError.message(for: errno))" }
+            if Files.exists(path + ".head") {
+                return "missing, but its head (\(path).head) says it had records: it was removed (a log moved away takes its .head with it)"
+            }
+            let parent = dir.isEmpty ? "/" : dir
+            guard access(parent, W_OK) == 0 else { return "cannot create it: \(SystemError.message(for: errno))" }
+            return spaceProblem(statvfsOf: parent)
+        }
+        let fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
         guard fd >= 0 else { return "cannot open it for writing: \(SystemError.message(for: errno))" }
         defer { close(fd) }
-        var st = stat()
         guard fstat(fd, &st) == 0 else { return "fstat: \(SystemError.message(for: errno))" }
         guard (st.st_mode & S_IFMT) == S_IFREG else { return "not a regular file" }
-        var fs = statvfs()
-        if fstatvfs(fd, &fs) == 0 {
-            let free = UInt64(fs.f_bavail) * UInt64(fs.f_frsize)
-            if free < minimumFreeBytes { return "no space left on its filesystem (\(free) bytes free)" }
-        }
+        if let problem = spaceProblem(statvfsOf: path) { return problem }
         return tailProblem(path, size: Int64(st.st_size))
+    }
+
+    /// A filesystem too full for a sandbox's records.
+    static func spaceProblem(statvfsOf path: String) -> String? {
+        var fs = statvfs()
+        guard statvfs(path, &fs) == 0 else { return nil }
+        let free = UInt64(fs.f_bavail) * UInt64(fs.f_frsize)
+        return free < minimumFreeBytes ? "no space left on its filesystem (\(free) bytes free)" : nil
     }
 
     /// A torn last line, or a log shorter than its head says (read without the key:

@@ -433,6 +433,12 @@ fail_closed() {
 	mkdir "$TEST_TMP/ro"
 	mount -t tmpfs -o ro,size=1m tmpfs "$TEST_TMP/ro"
 	fail_closed "$TEST_TMP/ro/logs/a.audit.jsonl" "cannot make its directory"
+	fail_closed "$TEST_TMP/ro/a.audit.jsonl" "cannot create it: read-only file system"
+	# A log already there on a filesystem that became read-only.
+	umount "$TEST_TMP/ro"
+	mount -t tmpfs -o size=1m tmpfs "$TEST_TMP/ro"
+	"$RUNTIME" audit append "$TEST_TMP/ro/a.audit.jsonl" --id a --kind create
+	mount -o remount,ro "$TEST_TMP/ro"
 	fail_closed "$TEST_TMP/ro/a.audit.jsonl" "cannot open it for writing: read-only file system"
 }
 
@@ -455,6 +461,8 @@ fail_closed() {
 	"$RUNTIME" audit append "$LOG" --id a --kind start
 	head -n 2 "$LOG" >"$LOG.cut" && mv "$LOG.cut" "$LOG"
 	fail_closed "$LOG" "cut: its head ($LOG.head) says 3 records, the log ends at 2"
+	rm "$LOG"
+	fail_closed "$LOG" "missing, but its head ($LOG.head) says it had records"
 }
 
 @test "audit: best-effort is a policy word; a bad auditMode is named" {

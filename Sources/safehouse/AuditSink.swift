@@ -44,9 +44,11 @@ enum AuditSink {
         entry(annotations, id, "close") { [:] }
     }
 
-    /// Logs locked ahead of a record (`reserve`), by path: the next append to one
-    /// uses the lock already held instead of queueing behind the sandbox's own.
-    nonisolated(unsafe) static var reserved: [String: Int32] = [:]
+    /// Logs locked ahead of records (`reserve`), by path, with the number of records
+    /// still to come: appends to one use the lock already held instead of queueing
+    /// behind the sandboxes' own, and it is let go after the last of them (several
+    /// sandboxes may share a log).
+    nonisolated(unsafe) static var reserved: [String: (fd: Int32, pending: Int)] = [:]
 
     /// Takes the lock of sandbox `id`'s log now, for a record written later by this
     /// process (ContainerRuntime.auditReserve): the emergency stop signals a sandbox
@@ -55,13 +57,23 @@ enum AuditSink {
     static func reserve(_ annotations: [String: String]?, _ id: String) {
         guard let annotations, let policyName = annotations[SandboxAnnotation.policy] else { return }
         let path = destination(annotations, id, policyName: policyName).path
-        guard reserved[path] == nil else { return }
+        if let held = reserved[path] {
+            reserved[path] = (held.fd, held.pending + 1)
+            return
+        }
         let fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC)
         guard fd >= 0 else { return }
-        while flock(fd, LOCK_EX) != 0 {
-            guard errno == EINTR else { close(fd); return }
+        // Bounded: an appender stuck on the log must not hold up an emergency stop (the
+        // record is then written after the signal, as without a reservation).
+        for _ in 0..<100 {
+            if flock(fd, LOCK_EX | LOCK_NB) == 0 {
+                reserved[path] = (fd, 1)
+                return
+            }
+            guard errno == EWOULDBLOCK || errno == EINTR else { break }
+            usleep(2_000)
         }
-        reserved[path] = fd
+        close(fd)
     }
 
     /// Whether the policy lets the sandbox run without its audit log (`audit: best-effort`).
@@ -118,8 +130,21 @@ enum AuditSink {
         // the sandbox instead of delaying it, and readers (`audit verify|show`) take a
         // shared lock, so they see the append whole once this command has returned.
         let fd: Int32
-        if let held = reserved.removeValue(forKey: first.path) {
-            fd = held
+        if let held = reserved[first.path] {
+            // The appender gets a copy of the locked descriptor (a flock belongs to the
+            // open file, not to one descriptor); ours keeps the lock while reserved
+            // records are still to come, and goes with the last.
+            fd = dup(held.fd)
+            if held.pending > 1 {
+                reserved[first.path] = (held.fd, held.pending - 1)
+            } else {
+                reserved[first.path] = nil
+                close(held.fd)
+            }
+            guard fd >= 0 else {
+                writeStderr("safehouse: warning: audit \(first.path): \(kinds) not recorded: dup: \(SystemError.message(for: errno))\n")
+                return
+            }
         } else {
             let dir = first.path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
             if !dir.isEmpty, !Files.isDirectory(dir) { try? Files.makeDirectories(dir) }

@@ -271,7 +271,28 @@ kinds() { audit show "$1" --format json | jq -r .kind | paste -sd' '; }
 	audit show "$LOG" --kind stop --format json | jq -e '.details.reason == "emergency stop" and .details.status == "running" and .details.by.uid == 0 and (.details.by.pid | type == "number")'
 	[[ "$(audit show "$LOG" --kind stop --format json | jq -r .details.signalled)" < "$(audit show "$LOG" --kind exit --format json | jq -r .time)" ]]
 	audit show "$LOG" --kind limit --format json | jq -e '.details.limit == "stopped (emergency stop)"'
+	# The stop took the log's lock before the signal: it is before the close, which is last.
+	[ "$(kinds "$LOG" | awk '{print $NF}')" = close ]
 	audit verify "$LOG" --key "$KEY"
+}
+
+@test "agent stop-all: sandboxes sharing one log each get their stop before their close" {
+	local pids=() i
+	for i in 1 2 3; do
+		"$RUNTIME" --root "$ROOT" ${SAFEHOUSE_BACKEND:+--backend "$SAFEHOUSE_BACKEND"} agent run --policy "$TEST_TMP/p.yaml" --rootfs "$ROOTFS" --id "au-$$-m$i" --summary none -- sleep 60 &
+		pids+=($!)
+	done
+	local n=200
+	until [ "$(grep -c '"kind":"start"' "$LOG" 2>/dev/null)" = 3 ] || [ "$n" -eq 0 ]; do sleep 0.1; n=$((n - 1)); done
+	"$RUNTIME" --root "$ROOT" agent stop-all
+	for i in "${pids[@]}"; do wait "$i" || true; done
+	for i in 1 2 3; do
+		[ "$(audit show "$LOG" --format json | jq -r "select(.id == \"au-$$-m$i\") | .kind" | paste -sd' ' | awk '{print $NF}')" = close ]
+		audit show "$LOG" --format json | jq -e -s "map(select(.id == \"au-$$-m$i\" and .kind == \"stop\")) | length == 1"
+	done
+	run --separate-stderr audit verify "$LOG" --key "$KEY"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *": intact, closed, "*" records, MACs verified, head verified" ]]
 }
 
 @test "agent spec --hooks: runc running the spec writes create, start and delete through safehouse hook" {

@@ -99,7 +99,10 @@ public struct AuditLog {
             }
         }
         defer { close(fd) }
-        defer { _ = flock(fd, LOCK_UN) }
+        // A lock handed over is the caller's: it may hold it past this append through
+        // another descriptor of the same open file (the emergency stop's reservation),
+        // and an unlock would drop it for all of them. Closing ours is enough.
+        defer { if lockedFD == nil { _ = flock(fd, LOCK_UN) } }
         let existing = AuditLogLines(bytes: try Self.readAll(path: path))
         var text = ""
         var prev: String, seq: UInt64

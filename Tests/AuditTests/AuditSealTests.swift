@@ -176,6 +176,29 @@ final class AuditSealTests: XCTestCase {
         XCTAssertEqual(verdict(path).failure?.contains("does not say it keeps a head"), true)
     }
 
+    /// The close check reads only each line's first members, so it must not be fooled
+    /// by an id that needs escaping, nor by a nested object in details that looks like
+    /// a record's id and kind.
+    func testTheCloseCheckReadsIdsAsWrittenAndIgnoresDetails() throws {
+        let path = dir + "/q.audit.jsonl"
+        let log = AuditLog(path: path, key: key)
+        let odd = "a\"b\\c d"
+        try log.append(id: odd, records: [("create", [:]), ("close", [:])])
+        try log.append(id: "x", kind: "note", details: ["id": odd, "kind": "create", "nested": ["id": odd, "kind": "create"]])
+        XCTAssertThrowsError(try log.append(id: odd, kind: "exec")) { e in
+            XCTAssertTrue("\(e)".contains("is closed (its close record is line 3)"), "\(e)")
+        }
+        // A sandbox that wrote nothing yet, and the one whose record mimics a close.
+        try log.append(id: "never-seen", kind: "exec")
+        try log.append(id: "y", kind: "note", details: ["x": ["id": "z", "kind": "close"]])
+        try log.append(id: "z", kind: "exec")
+        XCTAssertNil(verdict(path, key: key).failure)
+        let lines = AuditLogLines(bytes: bytes(path))
+        XCTAssertEqual(Array(lines.backwards()).count, 7)
+        XCTAssertEqual(AuditLogLines.header(lines.backwards().next()!)?.seq, 6)
+        XCTAssertNil(AuditLogLines.header(ArraySlice(Array("{\"seq\":x}".utf8))))
+    }
+
     func testAKeyedHeadNeedsTheKeyToAppend() throws {
         let path = try closedLog(key)
         XCTAssertThrowsError(try AuditLog(path: path).append(id: "x", kind: "create")) { e in

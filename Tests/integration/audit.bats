@@ -494,4 +494,8 @@ fail_closed() {
 	run "$RUNTIME" agent spec --policy "$TEST_TMP/bad.yaml" --rootfs "$ROOTFS" -- true
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"auditMode"*"\"sometimes\" is not one of required, best-effort"* ]]
+	printf 'audit: logs/a.jsonl\n' >"$TEST_TMP/bad.yaml"
+	run "$RUNTIME" agent spec --policy "$TEST_TMP/bad.yaml" --rootfs "$ROOTFS" -- true
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"audit: \"logs/a.jsonl\" is neither best-effort nor an absolute path"* ]]
 }

@@ -12,8 +12,9 @@ public struct AuditVerdict {
     /// What the checks did not prove, one sentence each.
     public var notes: [String] = []
 
-    /// Checks the log at `path` whose bytes are `bytes` (read under its lock) and its head.
-    public init(log path: String, bytes: [UInt8], key: SymmetricKey?) {
+    /// Checks the log at `path` whose bytes are `bytes` and its head as read with them,
+    /// under the log's lock (an append in between would make a head ahead of the bytes).
+    public init(log path: String, bytes: [UInt8], head headRead: Result<AuditHead?, AuditError>, key: SymmetricKey?) {
         let r = AuditVerifier.verify(bytes, key: key)
         if let f = r.failure {
             failure = "line \(f.line): \(f.reason)"
@@ -21,7 +22,9 @@ public struct AuditVerdict {
         }
         let headPath = AuditHead.path(ofLog: path)
         let head: AuditHead?
-        do { head = try AuditHead.read(log: path) } catch {
+        switch headRead {
+        case .success(let h): head = h
+        case .failure(let error):
             failure = "\(error)"
             return
         }
@@ -79,5 +82,17 @@ public struct AuditVerdict {
             notes.append("without --key the head is only a checksum: whoever can write the log can cut its end and rewrite the head to match; with the key a cut shows")
         }
         summary = parts.joined(separator: ", ")
+    }
+
+    /// The same with the head read now (for a log no one is appending to).
+    public init(log path: String, bytes: [UInt8], key: SymmetricKey?) {
+        self.init(log: path, bytes: bytes, head: AuditHead.readResult(log: path), key: key)
+    }
+}
+
+extension AuditHead {
+    /// `read(log:)` as a Result.
+    public static func readResult(log: String) -> Result<AuditHead?, AuditError> {
+        do { return .success(try read(log: log)) } catch let e as AuditError { return .failure(e) } catch { return .failure(AuditError("\(error)")) }
     }
 }

@@ -33,11 +33,15 @@ func fail(_ message: String, code: Int32 = 1) -> Never {
 /// The whole log, read under a shared flock: an append handed off by the runtime
 /// (AuditSink) holds the exclusive lock until its line is written, so a reader that
 /// starts after the runtime returned sees that append whole.
-func readFile(_ path: String) -> [UInt8] {
+func readFile(_ path: String) -> [UInt8] { readFile(path, alsoUnderLock: {}) }
+
+/// The same, running `also` before the lock is let go (the head is read with the log).
+func readFile(_ path: String, alsoUnderLock also: () -> Void) -> [UInt8] {
     let fd = open(path, O_RDONLY | O_CLOEXEC)
     guard fd >= 0 else { fail("\(path): \(String(cString: strerror(errno)))") }
     defer { close(fd) }
     while flock(fd, LOCK_SH) != 0 && errno == EINTR {}
+    defer { also() }
     var bytes: [UInt8] = []
     var buffer = [UInt8](repeating: 0, count: 65536)
     while true {
@@ -74,7 +78,9 @@ struct Verify: ParsableCommand {
 
     func run() throws {
         let path = logPath(log)
-        let verdict = AuditVerdict(log: path, bytes: readFile(path), key: loadKey(key))
+        var head: Result<AuditHead?, AuditError> = .success(nil)
+        let bytes = readFile(path) { head = AuditHead.readResult(log: path) }
+        let verdict = AuditVerdict(log: path, bytes: bytes, head: head, key: loadKey(key))
         if let failure = verdict.failure {
             fail("audit verify \(path): \(failure)")
         }

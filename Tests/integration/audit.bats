@@ -141,7 +141,17 @@ kinds() { audit show "$1" --format json | jq -r .kind | paste -sd' '; }
 		(for i in $(seq 25); do audit append "$LOG" --id "w$w" --kind k --details "{\"i\":$i,\"pad\":\"$(head -c 3000 /dev/zero | tr '\0' x)\"}" || exit 1; done) &
 		pids+=($!)
 	done
+	# A reader while they write sees the log and its head as one (read under one lock).
+	(while [ ! -e "$TEST_TMP/writers-done" ]; do
+		local out
+		[ -s "$LOG" ] || continue
+		out="$(audit verify "$LOG" 2>&1)" || echo "$out" >>"$TEST_TMP/verify-errors"
+	done) &
+	local reader=$!
 	for w in "${pids[@]}"; do wait "$w"; done
+	touch "$TEST_TMP/writers-done"
+	wait "$reader"
+	[ ! -s "$TEST_TMP/verify-errors" ] || { cat "$TEST_TMP/verify-errors"; false; }
 	run audit verify "$LOG"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"open, 101 records, intact so far (not closed: w"* ]]

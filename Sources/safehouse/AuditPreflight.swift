@@ -53,7 +53,7 @@ enum AuditPreflight {
         guard fstat(fd, &st) == 0 else { return "fstat: \(SystemError.message(for: errno))" }
         guard (st.st_mode & S_IFMT) == S_IFREG else { return "not a regular file" }
         if let problem = spaceProblem(statvfsOf: path) { return problem }
-        return tailProblem(path, size: Int64(st.st_size))
+        return tailProblem(path)
     }
 
     /// A filesystem too full for a sandbox's records.
@@ -67,14 +67,23 @@ enum AuditPreflight {
     /// A torn last line, or a log shorter than its head says (read without the key:
     /// safehouse-audit checks the head's MAC before it appends; this only keeps a
     /// sandbox from starting on a log every append would refuse).
-    static func tailProblem(_ path: String, size: Int64) -> String? {
+    static func tailProblem(_ path: String) -> String? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        guard fd >= 0 else { return "cannot read it: \(SystemError.message(for: errno))" }
+        defer { close(fd) }
+        // Shared, as `audit verify` reads: another sandbox appending to the same log
+        // must not be caught between its line and its head (a head ahead of the tail
+        // read would look like a cut).
+        while flock(fd, LOCK_SH) != 0 {
+            guard errno == EINTR else { return "cannot lock it: \(SystemError.message(for: errno))" }
+        }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { return "fstat: \(SystemError.message(for: errno))" }
+        let size = Int64(st.st_size)
         let head = try? Files.read(path + ".head", limit: 4096)
         if size == 0 {
             return head == nil ? nil : "empty, but its head (\(path).head) says it had records: it was cut (a log moved away takes its .head with it)"
         }
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
-        guard fd >= 0 else { return "cannot read it: \(SystemError.message(for: errno))" }
-        defer { close(fd) }
         // The last line fits in this unless it is a very large change set; then only
         // the torn check is made.
         let window = Int(min(size, 64 << 10))

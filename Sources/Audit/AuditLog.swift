@@ -167,6 +167,43 @@ public struct AuditLog {
         return seq
     }
 
+    /// Whether a record of sandbox `id` could be appended now, without writing one:
+    /// every check `append` makes (torn, not a record, head missing, forged, of another
+    /// log or ahead of the log, the sandbox closed unless `kind` is create), under a
+    /// shared lock. What the runtime asks before it makes a sandbox whose log has a
+    /// MACed head (it cannot check the MAC itself).
+    public func checkAppendable(id: String, kind: String) throws {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            if errno == ENOENT, (try AuditHead.read(log: path)) == nil { return }
+            throw AuditError("\(path): \(String(cString: strerror(errno)))")
+        }
+        defer { close(fd) }
+        while flock(fd, LOCK_SH) != 0 {
+            guard errno == EINTR else { throw AuditError("\(path): flock: \(String(cString: strerror(errno)))") }
+        }
+        let existing = AuditLogLines(bytes: try Self.readAll(fd, path: path))
+        if existing.bytes.isEmpty {
+            if let head = try AuditHead.read(log: path) {
+                throw AuditError("\(path): cut: empty, but its head (\(AuditHead.path(ofLog: path))) says \(head.count) records (a log moved away takes its .head with it)")
+            }
+            return
+        }
+        guard existing.bytes.last == UInt8(ascii: "\n") else {
+            let number = existing.bytes.reduce(1) { $1 == UInt8(ascii: "\n") ? $0 + 1 : $0 }
+            throw AuditError("\(path): line \(number) is torn (no newline at its end)")
+        }
+        guard let last = FlatJSONObject(parsing: Array(existing.backwards().next() ?? []))?.uint64("seq") else {
+            throw AuditError("\(path): the last line is not an audit record")
+        }
+        if let logId = Self.sealedLogId(openLine: Array(existing.first)) {
+            try checkHead(logId: logId, lines: existing, lastSeq: last)
+        }
+        if kind != "create", let line = Self.closeLine(of: id, in: existing) {
+            throw AuditError("\(path): sandbox \(id) is closed (its close record is line \(line)): a \(kind) record after close is refused")
+        }
+    }
+
     /// The logId of a log that keeps a head (its open record says `"head":true`); nil
     /// for a log from before heads, which is appended to as it was.
     static func sealedLogId(openLine: [UInt8]) -> String? {

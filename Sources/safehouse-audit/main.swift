@@ -22,7 +22,7 @@ struct AuditCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
         abstract: "Check, read or append to a sandbox's audit log.",
-        subcommands: [Verify.self, Show.self, Append.self])
+        subcommands: [Verify.self, Show.self, Append.self, Check.self])
 }
 
 func fail(_ message: String, code: Int32 = 1) -> Never {
@@ -164,6 +164,20 @@ struct Append: ParsableCommand {
             return (kind: k, details: canonical)
         }
         do { try AuditLog(path: log, key: loadKey(key)).append(id: id, canonicalDetails: records, lockedFD: lockedFD) } catch { fail("audit: \(error)") }
+    }
+}
+
+struct Check: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Exit 0 when a record of sandbox --id could be appended to the log now (what the runtime asks before it starts a sandbox).",
+        shouldDisplay: false)
+    @Argument var log: String
+    @Option var id: String
+    @Option var kind = "create"
+    @Option var key: String?
+
+    func run() throws {
+        do { try AuditLog(path: log, key: loadKey(key)).checkAppendable(id: id, kind: kind) } catch { fail("\(error)") }
     }
 }
 

@@ -20,8 +20,8 @@ enum AuditPreflight {
     static let minimumFreeBytes: UInt64 = 64 << 10
 
     /// Throws a one-line error naming the log, unless `bestEffort`, which only warns.
-    static func check(_ path: String, bestEffort: Bool) throws {
-        guard let problem = problem(path) else { return }
+    static func check(_ path: String, key: String?, id: String, bestEffort: Bool) throws {
+        guard let problem = problem(path) ?? key.flatMap(keyProblem) ?? macProblem(path, key: key, id: id) else { return }
         if bestEffort {
             writeStderr("safehouse: warning: audit log \(path): \(problem); the sandbox runs without audit (audit: best-effort)\n")
             return
@@ -54,6 +54,53 @@ enum AuditPreflight {
         guard (st.st_mode & S_IFMT) == S_IFREG else { return "not a regular file" }
         if let problem = spaceProblem(statvfsOf: path) { return problem }
         return tailProblem(path)
+    }
+
+    /// A key file every append would fail to read (safehouse-audit needs 16 bytes or more).
+    static func keyProblem(_ key: String) -> String? {
+        var st = stat()
+        guard stat(key, &st) == 0 else { return "its key \(key): \(SystemError.message(for: errno))" }
+        guard (st.st_mode & S_IFMT) == S_IFREG, access(key, R_OK) == 0 else { return "its key \(key): not a readable file" }
+        return st.st_size < 16 ? "its key \(key): \(st.st_size) bytes; a key needs at least 16" : nil
+    }
+
+    /// A head with a MAC is checked by safehouse-audit (`audit check`), which has the
+    /// crypto: a head forged, MACed with another key, or a key file that cannot be read,
+    /// would refuse every append of the sandbox. A log without a head (a new one, the
+    /// usual per-sandbox log) costs no spawn.
+    static func macProblem(_ path: String, key: String?, id: String) -> String? {
+        guard let head = try? Files.read(path + ".head", limit: 4096),
+              String(decoding: head, as: UTF8.self).contains("\"mac\":") || key != nil else { return nil }
+        guard let exe = AuditSink.executable else { return "no safehouse-audit next to safehouse to check it" }
+        var args = ["safehouse-audit", "audit", "check", path, "--id", id]
+        if let key { args += ["--key", key] }
+        let ends: (FileDescriptor, FileDescriptor)
+        do { ends = try FileDescriptor.pipe() } catch { return "\(error)" }
+        let started = Spawn.start(exe, args, stdio: .quiet(stderr: ends.1.rawValue))
+        ends.1.close()
+        defer { ends.0.close() }
+        let pid: pid_t
+        switch started {
+        case .success(let p): pid = p
+        case .failure(let e): return "spawn \(exe): \(SystemError.message(for: e.errno))"
+        }
+        var text: [UInt8] = []
+        var buf = [UInt8](repeating: 0, count: 1024)
+        while text.count < 4096 {
+            let n = buf.withUnsafeMutableBytes { read(ends.0.rawValue, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            text += buf[0..<n]
+        }
+        switch Spawn.wait(pid) {
+        case .success(0): return nil
+        case .success(let status):
+            var line = String(decoding: text, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? "safehouse-audit exited with status \(status >> 8)"
+            // Its own prefix and the path, which the caller's line already names.
+            for prefix in ["safehouse: ", path + ": "] where line.hasPrefix(prefix) { line.removeFirst(prefix.count) }
+            return line
+        case .failure(let e): return "waitpid: \(SystemError.message(for: e.errno))"
+        }
     }
 
     /// A filesystem too full for a sandbox's records.

@@ -77,7 +77,8 @@ struct GlobalSettings: Equatable {
                 if let annotations = spec.annotations, let policy = annotations[SandboxAnnotation.policy] {
                     (treatment.auditLog, treatment.auditKey) = AuditSink.destination(annotations, id, policyName: policy)
                     // Before anything is made: no audit log, no sandbox (unless best-effort).
-                    try AuditPreflight.check(treatment.auditLog ?? "", bestEffort: AuditSink.bestEffort(annotations, policyName: policy))
+                    try AuditPreflight.check(treatment.auditLog ?? "", key: treatment.auditKey, id: id,
+                                             bestEffort: AuditSink.bestEffort(annotations, policyName: policy))
                 }
                 return treatment
             }

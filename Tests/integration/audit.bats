@@ -496,6 +496,41 @@ fail_closed() {
 	fail_closed "$LOG" "missing, but its head ($LOG.head) says it had records"
 }
 
+@test "audit fail-closed: a keyed log whose head was forged, or a key that cannot be read" {
+	"$RUNTIME" audit append "$LOG" --id a --kind create --key "$KEY"
+	cp "$LOG.head" "$TEST_TMP/head"
+	# Re-MACed with another key: only safehouse-audit can tell, and it is asked first.
+	head -c 32 /dev/urandom >"$TEST_TMP/other-key"
+	"$RUNTIME" audit append "$TEST_TMP/other.jsonl" --id a --kind create --key "$TEST_TMP/other-key"
+	python3 - "$LOG.head" "$TEST_TMP/other-key" <<-'PY'
+		import hashlib, hmac, sys, json
+		path, key = sys.argv[1], open(sys.argv[2], "rb").read()
+		h = json.loads(open(path).read())
+		body = '{"logId":"%s","count":%d,"last":"%s"}' % (h["logId"], h["count"], h["last"])
+		open(path, "w").write(body[:-1] + ',"mac":"%s"}\n' % hmac.new(key, body.encode(), hashlib.sha256).hexdigest())
+	PY
+	cat >>"$TEST_TMP/p.yaml" <<-YAML
+		auditMode: required
+	YAML
+	run --separate-stderr "$RUNTIME" --root "$ROOT" ${SAFEHOUSE_BACKEND:+--backend "$SAFEHOUSE_BACKEND"} agent run --policy "$TEST_TMP/p.yaml" --rootfs "$ROOTFS" --id "au-$$-mac" --summary none -- echo ran
+	[ "$status" -ne 0 ]
+	[ "$output" = "" ]
+	[[ "$stderr" == *"audit log $LOG: $LOG.head: mac does not match"*"the sandbox does not start without its audit log"* ]]
+	[ ! -e "$ROOT/au-$$-mac" ]
+	# The head put back: it starts.
+	cp "$TEST_TMP/head" "$LOG.head"
+	run --separate-stderr "$RUNTIME" --root "$ROOT" ${SAFEHOUSE_BACKEND:+--backend "$SAFEHOUSE_BACKEND"} agent run --policy "$TEST_TMP/p.yaml" --rootfs "$ROOTFS" --id "au-$$-mac" --summary none -- echo ran
+	[ "$status" -eq 0 ]
+	[ "$output" = ran ]
+	# A key file that is not there (a new log: no head to check).
+	rm -f "$LOG" "$LOG.head"
+	sed -i "s|^auditKey: .*|auditKey: $TEST_TMP/no-such-key|" "$TEST_TMP/p.yaml"
+	run --separate-stderr "$RUNTIME" --root "$ROOT" ${SAFEHOUSE_BACKEND:+--backend "$SAFEHOUSE_BACKEND"} agent run --policy "$TEST_TMP/p.yaml" --rootfs "$ROOTFS" --id "au-$$-mac2" --summary none -- echo ran
+	[ "$status" -ne 0 ]
+	[[ "$stderr" == *"audit log $LOG: its key $TEST_TMP/no-such-key: no such file or directory; the sandbox does not start"* ]]
+	[ ! -e "$LOG" ]
+}
+
 @test "audit: best-effort is a policy word; a bad auditMode is named" {
 	printf 'audit: best-effort\n' >"$TEST_TMP/be.yaml"
 	"$RUNTIME" agent spec --policy "$TEST_TMP/be.yaml" --rootfs "$ROOTFS" -- true >"$TEST_TMP/be.json"

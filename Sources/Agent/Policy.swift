@@ -26,6 +26,10 @@ public struct Policy: Equatable, Sendable {
     public var audit: String?
     /// A key file: every audit record is also MACed (HMAC-SHA-256) with its bytes.
     public var auditKey: String?
+    /// `audit: best-effort` (or `auditMode: best-effort` beside a log path): a log that
+    /// cannot be written does not stop the sandbox from starting; it runs without
+    /// audit and says so. By default (`required`) it does not start.
+    public var auditBestEffort = false
     /// Capabilities the process keeps (bounding, effective, permitted); none by default.
     public var capabilities: [String] = []
     /// The seccomp profile: `agent` (everything but the dangerous families) or

@@ -33,7 +33,7 @@ public enum PolicyReader {
             return policy
         }
         let top = try r.map(tree, "", known: ["description", "filesystem", "limits", "user", "env", "workdir", "extends",
-                                              "network", "backend", "audit", "auditKey", "capabilities", "syscalls"])
+                                              "network", "backend", "audit", "auditKey", "auditMode", "capabilities", "syscalls"])
         let extends = try top.first { $0.0 == "extends" }.map { try r.string($0.1, "extends") }
         var policy = try base(extends)
         policy.source = source
@@ -117,7 +117,18 @@ public enum PolicyReader {
                 let text = try r.string(value, key)
                 guard let b = Policy.Backend(rawValue: text) else { throw r.error(key, "not one of native, gvisor") }
                 policy.backend = b
-            case "audit": policy.audit = try r.absolutePath(value, key)
+            case "audit":
+                let text = try r.string(value, key)
+                if text == "best-effort" {
+                    policy.auditBestEffort = true
+                } else {
+                    guard text.hasPrefix("/") else { throw r.error(key, "neither best-effort nor an absolute path") }
+                    policy.audit = try r.absolutePath(value, key)
+                }
+            case "auditMode":
+                let text = try r.string(value, key)
+                guard text == "best-effort" || text == "required" else { throw r.error(key, "not one of required, best-effort") }
+                policy.auditBestEffort = text == "best-effort"
             case "auditKey": policy.auditKey = try r.absolutePath(value, key)
             case "capabilities":
                 policy.capabilities = try r.list(value, key).enumerated().map { i, item in

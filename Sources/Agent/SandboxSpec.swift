@@ -24,6 +24,8 @@ public enum SandboxAnnotation {
     /// The policy's audit log path, and its HMAC key file.
     public static let audit = "io.safehouse.audit"
     public static let auditKey = "io.safehouse.audit.key"
+    /// `best-effort` when the policy lets the sandbox run without its audit log.
+    public static let auditMode = "io.safehouse.audit.mode"
     /// Set by `agent spec --hooks`: the spec's own OCI hooks write create, start and
     /// delete, so safehouse, running it, does not write them twice.
     public static let auditHooks = "io.safehouse.audit.hooks"
@@ -134,6 +136,7 @@ public enum SandboxSpec {
         if let t = policy.network.idleTimeout { annotations[SandboxAnnotation.networkIdleTimeout] = String(t) }
         if !policy.network.allow.isEmpty { annotations[SandboxAnnotation.networkMode] = policy.network.mode.rawValue }
         if let audit = policy.audit { annotations[SandboxAnnotation.audit] = audit }
+        if policy.auditBestEffort { annotations[SandboxAnnotation.auditMode] = "best-effort" }
         // A gvisor policy's spec says so: safehouse, given the spec by an engine, then
         // runs it on runsc too (Backend.annotation); native is the default and unsaid.
         if policy.backend == .gvisor { annotations[Backend.annotation] = Backend.gvisor.rawValue }

@@ -99,27 +99,53 @@ public struct AuditLog {
             }
         }
         defer { close(fd) }
-        defer { _ = flock(fd, LOCK_UN) }
-        let last = try Self.lastLine(path: path)
+        // A lock handed over is the caller's: it may hold it past this append through
+        // another descriptor of the same open file (the emergency stop's reservation),
+        // and an unlock would drop it for all of them. Closing ours is enough.
+        defer { if lockedFD == nil { _ = flock(fd, LOCK_UN) } }
+        let existing = AuditLogLines(bytes: try Self.readAll(path: path))
         var text = ""
         var prev: String, seq: UInt64
-        switch last {
-        case .empty:
+        var logId: String?
+        var closedAt: UInt64?
+        if existing.bytes.isEmpty {
+            // A log whose head survives it was emptied: that is a cut, not a new log.
+            if let head = try AuditHead.read(log: path) {
+                throw AuditError("\(path): cut: empty, but its head (\(AuditHead.path(ofLog: path))) says \(head.count) records (a log moved away takes its .head with it): not appending; `safehouse audit verify` reports it")
+            }
+            let newId = Self.randomHex(16)
             let open = line(seq: 0, id: id, kind: "open",
-                            details: "{\"logId\":\"\(Self.randomHex(16))\",\"mac\":\(key != nil)}", prev: Self.genesis)
+                            details: "{\"head\":true,\"logId\":\"\(newId)\",\"mac\":\(key != nil)}", prev: Self.genesis)
             text = open + "\n"
             prev = Self.sha256Hex(open)
             seq = 1
-        case .torn(let number):
-            throw AuditError("\(path): line \(number) is torn (no newline at its end): not appending; `safehouse audit verify` reports it")
-        case .line(let bytes, _):
+            logId = newId
+        } else {
+            guard existing.bytes.last == UInt8(ascii: "\n") else {
+                let number = existing.bytes.reduce(1) { $1 == UInt8(ascii: "\n") ? $0 + 1 : $0 }
+                throw AuditError("\(path): line \(number) is torn (no newline at its end): not appending; `safehouse audit verify` reports it")
+            }
             // Only its sequence number is needed (FlatJSONObject: no JSONSerialization).
-            guard let previous = FlatJSONObject(parsing: bytes), let last = previous.uint64("seq"),
+            let lastLine = Array(existing.backwards().next() ?? [])
+            guard let previous = FlatJSONObject(parsing: lastLine), let last = previous.uint64("seq"),
                   previous.string("prev") != nil, previous.string("kind") != nil else {
                 throw AuditError("\(path): the last line is not an audit record: not appending")
             }
-            prev = Self.sha256Hex(bytes)
+            logId = Self.sealedLogId(openLine: Array(existing.first))
+            if let logId { try checkHead(logId: logId, lines: existing, lastSeq: last) }
+            prev = Self.sha256Hex(lastLine)
             seq = last + 1
+            closedAt = Self.closeLine(of: id, in: existing)
+        }
+        // A sandbox's close record is its last: anything after it (a late writer, or
+        // someone re-opening the record of a sandbox that is gone) is refused, until a
+        // new sandbox of the same id starts with its own create record.
+        for (i, record) in records.enumerated() {
+            if let line = closedAt, record.kind != "create" {
+                throw AuditError("\(path): sandbox \(id) is closed (its close record is line \(line)): a \(record.kind) record after close is refused")
+            }
+            if record.kind == "create" { closedAt = nil }
+            if record.kind == "close" { closedAt = seq + UInt64(i) + 1 }
         }
         for (i, record) in records.enumerated() {
             if i > 0 { seq += 1 }
@@ -132,7 +158,96 @@ public struct AuditLog {
         guard n == bytes.count else {
             throw AuditError("\(path): write: \(n < 0 ? String(cString: strerror(errno)) : "short write (\(n) of \(bytes.count) bytes)")")
         }
+        if let logId {
+            // The log's data first, then the head: after a crash the head is behind the
+            // log (tolerated: see AuditHead), never ahead of it (which reads as a cut).
+            guard fdatasync(fd) == 0 else { throw AuditError("\(path): fdatasync: \(String(cString: strerror(errno)))") }
+            try AuditHead(logId: logId, count: seq + 1, last: prev).write(log: path, key: key)
+        }
         return seq
+    }
+
+    /// Whether a record of sandbox `id` could be appended now, without writing one:
+    /// every check `append` makes (torn, not a record, head missing, forged, of another
+    /// log or ahead of the log, the sandbox closed unless `kind` is create), under a
+    /// shared lock. What the runtime asks before it makes a sandbox whose log has a
+    /// MACed head (it cannot check the MAC itself).
+    public func checkAppendable(id: String, kind: String) throws {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            if errno == ENOENT, (try AuditHead.read(log: path)) == nil { return }
+            throw AuditError("\(path): \(String(cString: strerror(errno)))")
+        }
+        defer { close(fd) }
+        while flock(fd, LOCK_SH) != 0 {
+            guard errno == EINTR else { throw AuditError("\(path): flock: \(String(cString: strerror(errno)))") }
+        }
+        let existing = AuditLogLines(bytes: try Self.readAll(fd, path: path))
+        if existing.bytes.isEmpty {
+            if let head = try AuditHead.read(log: path) {
+                throw AuditError("\(path): cut: empty, but its head (\(AuditHead.path(ofLog: path))) says \(head.count) records (a log moved away takes its .head with it)")
+            }
+            return
+        }
+        guard existing.bytes.last == UInt8(ascii: "\n") else {
+            let number = existing.bytes.reduce(1) { $1 == UInt8(ascii: "\n") ? $0 + 1 : $0 }
+            throw AuditError("\(path): line \(number) is torn (no newline at its end)")
+        }
+        guard let last = FlatJSONObject(parsing: Array(existing.backwards().next() ?? []))?.uint64("seq") else {
+            throw AuditError("\(path): the last line is not an audit record")
+        }
+        if let logId = Self.sealedLogId(openLine: Array(existing.first)) {
+            try checkHead(logId: logId, lines: existing, lastSeq: last)
+        }
+        if kind != "create", let line = Self.closeLine(of: id, in: existing) {
+            throw AuditError("\(path): sandbox \(id) is closed (its close record is line \(line)): a \(kind) record after close is refused")
+        }
+    }
+
+    /// The logId of a log that keeps a head (its open record says `"head":true`); nil
+    /// for a log from before heads, which is appended to as it was.
+    static func sealedLogId(openLine: [UInt8]) -> String? {
+        let text = String(decoding: openLine, as: UTF8.self)
+        guard text.hasPrefix("{\"seq\":0,"), let details = text.range(of: ",\"kind\":\"open\",\"details\":{\"head\":true,\"logId\":\"") else { return nil }
+        let id = text[details.upperBound...].prefix(32)
+        guard id.count == 32, id.allSatisfy({ $0.isHexDigit }) else { return nil }
+        return String(id)
+    }
+
+    /// Refuses to append to a log that no longer ends where its head says it did: the
+    /// next head written would otherwise make the cut look like the end.
+    func checkHead(logId: String, lines: AuditLogLines, lastSeq: UInt64) throws {
+        let headPath = AuditHead.path(ofLog: path)
+        guard let head = try AuditHead.read(log: path) else {
+            throw AuditError("\(path): its head \(headPath) is missing (the log keeps one; without it a cut cannot be told from an end): not appending")
+        }
+        guard head.logId == logId else { throw AuditError("\(headPath): the head of another log (logId \(head.logId)): not appending") }
+        if let key {
+            guard head.macMatches(key) else { throw AuditError("\(headPath): mac does not match (edited, or MACed with another key): not appending") }
+        } else if head.mac != nil {
+            throw AuditError("\(headPath): the head is MACed: appending needs the log's key")
+        }
+        // The last line's seq counts the records (verify checks every seq in turn).
+        let count = lastSeq + 1
+        guard head.count <= count, head.count > 0 else {
+            throw AuditError("\(path): cut: its head says \(head.count) records, the log has \(count): not appending; `safehouse audit verify` reports it")
+        }
+        // Behind only after a crash between an append and its head: a batch at most.
+        let named = lines.backwards().dropFirst(Int(count - head.count)).first { _ in true }
+        guard let named, Self.sha256Hex(named) == head.last else {
+            throw AuditError("\(path): line \(head.count) is not the last line its head names (the log was cut and re-grown, or edited): not appending")
+        }
+    }
+
+    /// The line (1-based) of `id`'s close record when it is that sandbox's last record.
+    static func closeLine(of id: String, in lines: AuditLogLines) -> UInt64? {
+        let quotedId = Array(JSONText.quoted(id).utf8)
+        let close = Array("\"close\"".utf8)
+        for line in lines.backwards() {
+            guard let header = AuditLogLines.header(line), header.seq != 0 else { continue }
+            if header.id == quotedId { return header.kind == close ? header.seq + 1 : nil }
+        }
+        return nil
     }
 
     /// One line, without its newline.
@@ -178,37 +293,15 @@ public struct AuditLog {
             + "\(pad(Int(tm.tm_hour), 2)):\(pad(Int(tm.tm_min), 2)):\(pad(Int(tm.tm_sec), 2)).\(pad(Int(ts.tv_nsec), 9))Z"
     }
 
-    enum LastLine { case empty, torn(Int), line([UInt8], Int) }
-
-    /// The file's last line (without its newline), read backwards from the end.
-    static func lastLine(path: String) throws -> LastLine {
+    /// The whole file at `path`; empty when it does not exist.
+    static func readAll(path: String) throws -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw AuditError("\(path): \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        let size = lseek(fd, 0, SEEK_END)
-        guard size > 0 else { return .empty }
-        var tail: [UInt8] = []
-        var offset = size
-        var chunk = 4096
-        // Read until the newline before the last line is in hand (or the start).
-        while true {
-            let start = max(0, offset - off_t(chunk))
-            var buf = [UInt8](repeating: 0, count: Int(offset - start))
-            let n = buf.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, start) }
-            guard n == buf.count else { throw AuditError("\(path): read: short read") }
-            tail = buf + tail
-            offset = start
-            if tail.last != UInt8(ascii: "\n") {
-                // Torn: count lines to name it.
-                let all = try readAll(fd, path: path)
-                return .torn(all.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).count)
-            }
-            if tail.dropLast().contains(UInt8(ascii: "\n")) || offset == 0 { break }
-            chunk *= 2
+        guard fd >= 0 else {
+            if errno == ENOENT { return [] }
+            throw AuditError("\(path): \(String(cString: strerror(errno)))")
         }
-        let body = tail.dropLast()
-        let line = body.lastIndex(of: UInt8(ascii: "\n")).map { Array(body[(body.index(after: $0))...]) } ?? Array(body)
-        return .line(line, 0)
+        defer { close(fd) }
+        return try readAll(fd, path: path)
     }
 
     static func readAll(_ fd: Int32, path: String) throws -> [UInt8] {

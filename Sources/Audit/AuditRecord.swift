@@ -77,6 +77,16 @@ public enum AuditVerifier {
         public var failure: (line: Int, reason: String)?
         /// The log was opened with MACs but no key was given: they were not checked.
         public var macsUnchecked: Bool
+        /// The open record says the log keeps a head (AuditHead), and its logId.
+        public var sealed = false
+        public var logId: String?
+        /// The SHA-256 of every line, in order (what a head is checked against).
+        public var hashes: [String] = []
+        /// Sandboxes whose last record is not their close record, in order of first
+        /// appearance (the open record's own id aside).
+        public var openIds: [String] = []
+        /// Whether the log has records past its open record and every sandbox in it is closed.
+        public var closed: Bool { openIds.isEmpty && count > 1 }
     }
 
     public static func verify(_ bytes: [UInt8], key: SymmetricKey? = nil) -> Result {
@@ -90,6 +100,9 @@ public enum AuditVerifier {
         if !torn { lines.removeLast() }
         var prevHash = AuditLog.genesis
         var macLog = false
+        // Each sandbox's close record (its line) while it is that sandbox's last.
+        var closedAt: [String: Int] = [:]
+        var seen: [String] = []
         for (i, line) in lines.enumerated() {
             let n = i + 1
             if torn && n == lines.count {
@@ -110,6 +123,15 @@ public enum AuditVerifier {
                     return result
                 }
                 macLog = (record.details["mac"] as? Bool) ?? ((record.details["mac"] as? NSNumber)?.boolValue ?? false)
+                result.sealed = (record.details["head"] as? Bool) ?? ((record.details["head"] as? NSNumber)?.boolValue ?? false)
+                result.logId = record.details["logId"] as? String
+            } else {
+                if let closeLine = closedAt[record.id], record.kind != "create" {
+                    result.failure = (n, "a \(record.kind) record of sandbox \(record.id) after its close record (line \(closeLine)): nothing may follow a close")
+                    return result
+                }
+                if !seen.contains(record.id) { seen.append(record.id) }
+                closedAt[record.id] = record.kind == "close" ? n : nil
             }
             if record.prev != prevHash {
                 result.failure = (n, i == 0 ? "the open record's prev is not the genesis hash"
@@ -132,8 +154,10 @@ public enum AuditVerifier {
                 result.macsUnchecked = true
             }
             prevHash = AuditLog.sha256Hex(line)
+            result.hashes.append(prevHash)
             result.count += 1
         }
+        result.openIds = seen.filter { closedAt[$0] == nil }
         return result
     }
 }

@@ -25,6 +25,7 @@ extension ContainerRuntime {
             }
             statuses.append(current.rawValue)
             times.append(audit == nil ? "" : Clock.rfc3339Now())
+            auditReserve?(record.annotations, id)
             try? Files.write(store.directory(of: id) + "/" + Self.stopMarker, "emergency stop\n",
                              flags: O_WRONLY | O_CREAT | O_TRUNC)
             if let warden = record.liveWardenPid { _ = Glibc.kill(warden, SIGTERM) }

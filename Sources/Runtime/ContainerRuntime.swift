@@ -21,6 +21,10 @@ public final class ContainerRuntime {
     /// plain container, never calling `details`. Nil: nothing is recorded.
     public var audit: ((_ annotations: [String: String]?, _ id: String, _ kind: String,
                         _ details: () -> [String: AuditValue]) -> Void)?
+    /// Called before an event whose record must come later (the emergency stop signals
+    /// first): the caller takes the log's place in line, so that the record still
+    /// precedes whatever the stopped sandbox writes after it (its close).
+    public var auditReserve: ((_ annotations: [String: String]?, _ id: String) -> Void)?
 
     /// `--backend`: the backend of containers this invocation creates (Backend.select).
     public var backendFlag: Backend?

@@ -22,7 +22,7 @@ struct AuditCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
         abstract: "Check, read or append to a sandbox's audit log.",
-        subcommands: [Verify.self, Show.self, Append.self])
+        subcommands: [Verify.self, Show.self, Append.self, Check.self])
 }
 
 func fail(_ message: String, code: Int32 = 1) -> Never {
@@ -33,11 +33,15 @@ func fail(_ message: String, code: Int32 = 1) -> Never {
 /// The whole log, read under a shared flock: an append handed off by the runtime
 /// (AuditSink) holds the exclusive lock until its line is written, so a reader that
 /// starts after the runtime returned sees that append whole.
-func readFile(_ path: String) -> [UInt8] {
+func readFile(_ path: String) -> [UInt8] { readFile(path, alsoUnderLock: {}) }
+
+/// The same, running `also` before the lock is let go (the head is read with the log).
+func readFile(_ path: String, alsoUnderLock also: () -> Void) -> [UInt8] {
     let fd = open(path, O_RDONLY | O_CLOEXEC)
     guard fd >= 0 else { fail("\(path): \(String(cString: strerror(errno)))") }
     defer { close(fd) }
     while flock(fd, LOCK_SH) != 0 && errno == EINTR {}
+    defer { also() }
     var bytes: [UInt8] = []
     var buffer = [UInt8](repeating: 0, count: 65536)
     while true {
@@ -62,19 +66,27 @@ func loadKey(_ path: String?) -> SymmetricKey? {
 
 struct Verify: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Check a log's chain: exit 0 and the record count when intact, 1 naming the first bad line.")
+        abstract: "Check a log's chain, its head and its close records: exit 0 and the record count when intact (closed, or open: a sandbox still running), 1 naming the first bad line or the cut.",
+        discussion: """
+            A log keeps a head beside it (FILE.head: the record count and the last line's hash, MACed with the key) and each \
+            sandbox's records end with a close record written at its delete. With --key, a log cut at a line boundary fails \
+            (its head says more records); without the key the head is only a checksum that whoever can write the log can \
+            rewrite. A log from before heads were kept verifies with its tail unproven.
+            """)
     @Argument(help: "The log file, or a sandbox id (\(AuditLog.defaultDirectory)/ID.audit.jsonl).") var log: String
     @Option(help: "The HMAC key file: every line's MAC is checked too.") var key: String?
 
     func run() throws {
         let path = logPath(log)
-        let r = AuditVerifier.verify(readFile(path), key: loadKey(key))
-        if let f = r.failure {
-            fail("audit verify \(path): line \(f.line): \(f.reason)")
+        var head: Result<AuditHead?, AuditError> = .success(nil)
+        let bytes = readFile(path) { head = AuditHead.readResult(log: path) }
+        let verdict = AuditVerdict(log: path, bytes: bytes, head: head, key: loadKey(key))
+        if let failure = verdict.failure {
+            fail("audit verify \(path): \(failure)")
         }
-        print("\(path): intact, \(r.count) records" + (key != nil ? ", MACs verified" : ""))
-        if r.macsUnchecked {
-            FileHandle.standardError.write(Data("safehouse: note: the log carries MACs; without --key only the chain was checked\n".utf8))
+        print("\(path): \(verdict.summary)")
+        for note in verdict.notes {
+            FileHandle.standardError.write(Data("safehouse: note: \(note)\n".utf8))
         }
     }
 }
@@ -155,6 +167,20 @@ struct Append: ParsableCommand {
     }
 }
 
+struct Check: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Exit 0 when a record of sandbox --id could be appended to the log now (what the runtime asks before it starts a sandbox).",
+        shouldDisplay: false)
+    @Argument var log: String
+    @Option var id: String
+    @Option var kind = "create"
+    @Option var key: String?
+
+    func run() throws {
+        do { try AuditLog(path: log, key: loadKey(key)).checkAppendable(id: id, kind: kind) } catch { fail("\(error)") }
+    }
+}
+
 /// The agent-aware OCI hooks: any runtime runs them with the container's state on
 /// stdin; each appends the lifecycle record to the log the spec's annotations name.
 struct HookCommand: ParsableCommand {
@@ -188,11 +214,27 @@ struct HookCommand: ParsableCommand {
            let process = spec["process"] as? [String: Any], let args = process["args"] as? [String] {
             details["command"] = args
         }
+        var records: [(kind: String, details: [String: Any])] = [(kind, details)]
+        // The poststop hook is the sandbox's last word under runc or crun: it closes the
+        // log. safehouse records each hook's run after it, so it closes the log itself.
+        if kind == "delete" && !Self.runBySafehouse() { records.append((kind: "close", details: ["via": "hook " + stage])) }
         do {
-            try AuditLog(path: path, key: loadKey(key ?? annotations["io.safehouse.audit.key"])).append(id: id, kind: kind, details: details)
+            try AuditLog(path: path, key: loadKey(key ?? annotations["io.safehouse.audit.key"])).append(id: id, records: records)
         } catch {
             fail("hook \(stage): \(error)")
         }
+    }
+}
+
+extension HookCommand {
+    /// Whether the runtime running this hook is the safehouse next to this executable.
+    static func runBySafehouse() -> Bool {
+        var buf = [CChar](repeating: 0, count: 4096)
+        let n = readlink("/proc/\(getppid())/exe", &buf, buf.count - 1)
+        guard n > 0 else { return false }
+        let parent = String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        guard let mine = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else { return false }
+        return parent == (mine as NSString).deletingLastPathComponent + "/safehouse"
     }
 }
 

@@ -33,8 +33,61 @@ enum AuditSink {
     }
 
     static func record(_ annotations: [String: String]?, _ id: String, _ kind: String, _ details: () -> [String: AuditValue]) {
-        guard let entry = entry(annotations, id, kind, details) else { return }
-        write([entry])
+        var entries = entry(annotations, id, kind, details).map { [$0] } ?? []
+        // The delete is a sandbox's last record but for its close: written with it, in
+        // the same append, so nothing of this sandbox can land between the two. (With a
+        // `--hooks` spec the poststop hook wrote the delete; the close follows the
+        // record of that hook's run, which precedes this call.)
+        if kind == "delete", let close = closeEntry(annotations, id) { entries.append(close) }
+        write(entries)
+    }
+
+    /// The close record that seals sandbox `id`'s records (AuditHead, AuditVerdict):
+    /// after it the log refuses any record of `id` but a new sandbox's create.
+    static func closeEntry(_ annotations: [String: String]?, _ id: String) -> Entry? {
+        entry(annotations, id, "close") { [:] }
+    }
+
+    /// Logs locked ahead of records (`reserve`), by path, with the number of records
+    /// still to come: appends to one use the lock already held instead of queueing
+    /// behind the sandboxes' own, and it is let go after the last of them (several
+    /// sandboxes may share a log).
+    nonisolated(unsafe) static var reserved: [String: (fd: Int32, pending: Int)] = [:]
+
+    /// Takes the lock of sandbox `id`'s log now, for a record written later by this
+    /// process (ContainerRuntime.auditReserve): the emergency stop signals a sandbox
+    /// before its stop record is written, and the sandbox's own last append (its
+    /// close) must queue behind that record, not overtake it.
+    static func reserve(_ annotations: [String: String]?, _ id: String) {
+        guard let annotations, let policyName = annotations[SandboxAnnotation.policy] else { return }
+        let path = destination(annotations, id, policyName: policyName).path
+        if let held = reserved[path] {
+            reserved[path] = (held.fd, held.pending + 1)
+            return
+        }
+        let fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        // Bounded: an appender stuck on the log must not hold up an emergency stop (the
+        // record is then written after the signal, as without a reservation).
+        for _ in 0..<100 {
+            if flock(fd, LOCK_EX | LOCK_NB) == 0 {
+                reserved[path] = (fd, 1)
+                return
+            }
+            guard errno == EWOULDBLOCK || errno == EINTR else { break }
+            usleep(2_000)
+        }
+        close(fd)
+    }
+
+    /// Whether the policy lets the sandbox run without its audit log (`audit: best-effort`).
+    static func bestEffort(_ annotations: [String: String], policyName: String) -> Bool {
+        if let mode = annotations[SandboxAnnotation.auditMode] { return mode == "best-effort" }
+        if annotations[SandboxAnnotation.audit] == nil, annotations[SandboxAnnotation.disk] == nil,
+           let policy = try? Profiles.resolve(policyName) {
+            return policy.auditBestEffort
+        }
+        return false
     }
 
     /// Nil for a plain container (and for what a `--hooks` spec's hooks record).
@@ -84,20 +137,39 @@ enum AuditSink {
         // hashing and the write (2 ms: swift-crypto brings Foundation) overlap with
         // the sandbox instead of delaying it, and readers (`audit verify|show`) take a
         // shared lock, so they see the append whole once this command has returned.
-        let dir = first.path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
-        if !dir.isEmpty, !Files.isDirectory(dir) { try? Files.makeDirectories(dir) }
-        let fd = open(first.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)
-        guard fd >= 0 else {
-            writeStderr("safehouse: warning: audit \(first.path): \(kinds) not recorded: \(SystemError.message(for: errno))\n")
-            return
-        }
-        defer { close(fd) }
-        while flock(fd, LOCK_EX) != 0 {
-            guard errno == EINTR else {
-                writeStderr("safehouse: warning: audit \(first.path): \(kinds) not recorded: flock: \(SystemError.message(for: errno))\n")
+        let fd: Int32
+        if let held = reserved[first.path] {
+            // The appender gets a copy of the locked descriptor (a flock belongs to the
+            // open file, not to one descriptor); ours keeps the lock while reserved
+            // records are still to come, and goes with the last.
+            fd = dup(held.fd)
+            if held.pending > 1 {
+                reserved[first.path] = (held.fd, held.pending - 1)
+            } else {
+                reserved[first.path] = nil
+                close(held.fd)
+            }
+            guard fd >= 0 else {
+                writeStderr("safehouse: warning: audit \(first.path): \(kinds) not recorded: dup: \(SystemError.message(for: errno))\n")
                 return
             }
+        } else {
+            let dir = first.path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
+            if !dir.isEmpty, !Files.isDirectory(dir) { try? Files.makeDirectories(dir) }
+            fd = open(first.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)
+            guard fd >= 0 else {
+                writeStderr("safehouse: warning: audit \(first.path): \(kinds) not recorded: \(SystemError.message(for: errno))\n")
+                return
+            }
+            while flock(fd, LOCK_EX) != 0 {
+                guard errno == EINTR else {
+                    close(fd)
+                    writeStderr("safehouse: warning: audit \(first.path): \(kinds) not recorded: flock: \(SystemError.message(for: errno))\n")
+                    return
+                }
+            }
         }
+        defer { close(fd) }
         var args = ["safehouse-audit", "audit", "append", first.path, "--id", first.id, "--locked-fd", "3"]
         for e in entries { args += ["--kind", e.kind, "--details", e.details] }
         if let key = first.key { args += ["--key", key] }
@@ -213,14 +285,20 @@ extension AuditSink {
 /// output is waited for. An emergency stop (another process) lands in between.
 final class AuditBatch {
     private var held: [AuditSink.Entry] = []
+    /// The close record, once the delete is held: it goes last, after the limits and
+    /// the change set that `agent run` records after the delete.
+    private var close: AuditSink.Entry?
 
     func record(_ annotations: [String: String]?, _ id: String, _ kind: String, _ details: () -> [String: AuditValue]) {
+        if kind == "delete" { close = AuditSink.closeEntry(annotations, id) }
         guard let entry = AuditSink.entry(annotations, id, kind, details) else { return }
         held.append(entry)
         if kind == "start" { flush(wait: false) }
     }
 
     func flush(wait: Bool = true) {
+        if let close { held.append(close) }
+        close = nil
         AuditSink.write(held, wait: wait)
         held.removeAll()
     }

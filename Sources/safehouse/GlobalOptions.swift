@@ -78,6 +78,9 @@ struct GlobalSettings: Equatable {
                 // The warden appends to the same log as the runtime's records (AuditSink).
                 if let annotations = spec.annotations, let policy = annotations[SandboxAnnotation.policy] {
                     (treatment.auditLog, treatment.auditKey) = AuditSink.destination(annotations, id, policyName: policy)
+                    // Before anything is made: no audit log, no sandbox (unless best-effort).
+                    try AuditPreflight.check(treatment.auditLog ?? "", key: treatment.auditKey, id: id,
+                                             bestEffort: AuditSink.bestEffort(annotations, policyName: policy))
                 }
                 return treatment
             }
@@ -86,6 +89,7 @@ struct GlobalSettings: Equatable {
         // does not go anywhere.
         runtime.audit = AuditSink.record
         AuditSink.root = root
+        runtime.auditReserve = AuditSink.reserve
         return runtime
     }
 

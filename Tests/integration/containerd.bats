@@ -183,7 +183,7 @@ rm_task() {
 	[ "$(jq -s 'map(select(.kind == "exit")) | length' "$log")" = 1 ]
 	jq -e -s 'map(select(.kind == "exit")) | .[0].details == {"code": 7}' "$log"
 	# Detached, killed: the signal is on the record before the task is removed.
-	rm -f "$log"
+	rm -f "$log" "$log.head"
 	id="$(new_id)"
 	c run -d --annotation io.safehouse.policy=default --annotation "io.safehouse.audit=$log" "${SHIM[@]}" "$IMAGE" "$id" sleep 100 >/dev/null
 	c tasks kill -s KILL "$id"

@@ -640,7 +640,7 @@ tcp 3 -" ]
 	jq -e -s 'map(select(.kind == "warden")) | .[0].details.report.egressDropped == 51' "$log"
 	# Nothing written twice at the end: the records end with the exit, the warden's
 	# report, the change set and the delete.
-	[ "$(jq -r -s 'map(.kind) | .[-4:] | join(" ")' "$log")" = "exit warden changes delete" ]
+	[ "$(jq -r -s 'map(.kind) | .[-5:] | join(" ")' "$log")" = "exit warden changes delete close" ]
 }
 
 @test "transparent: it fails closed: with the capture rules flushed, nothing leaves" {

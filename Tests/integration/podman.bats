@@ -386,7 +386,7 @@ logs_have() { pm logs "$1" 2>/dev/null | grep -qx "$2"; }
 	"$RUNTIME" --version | grep -q '^safehouse' || skip "RUNTIME $RUNTIME is not safehouse (runc ignores the annotation)"
 	local log="$TEST_TMP/pm.audit.jsonl" backend
 	for backend in native gvisor; do
-		rm -f "$log"
+		rm -f "$log" "$log.head"
 		run pm run --rm --annotation io.safehouse.policy=default --annotation "io.safehouse.audit=$log" \
 			--annotation "io.safehouse.backend=$backend" "$IMAGE" sh -c 'exit 7'
 		[ "$status" = 7 ]

@@ -1,0 +1,151 @@
+import Agent
+import Linux
+import OCI
+import Runtime
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Audit does not fail open: before a sandbox is made, its log must be writable (a
+/// regular file in a directory that can be written, on a filesystem with room, not
+/// torn, not cut behind its head). Otherwise the sandbox does not start, unless its
+/// policy says `audit: best-effort`: then it starts and says it runs without audit.
+///
+/// Checked here, in the runtime, before any side effect (the sandbox treatment is
+/// worked out before the fork), because the records themselves are appended by
+/// safehouse-audit without waiting (AuditSink): a failure there could only warn.
+enum AuditPreflight {
+    /// Below this much free space a sandbox's records (a few hundred bytes each, the
+    /// change set up to some tens of kB) would not fit: treated as a full filesystem.
+    static let minimumFreeBytes: UInt64 = 64 << 10
+
+    /// Throws a one-line error naming the log, unless `bestEffort`, which only warns.
+    static func check(_ path: String, key: String?, id: String, bestEffort: Bool) throws {
+        guard let problem = problem(path) ?? key.flatMap(keyProblem) ?? macProblem(path, key: key, id: id) else { return }
+        if bestEffort {
+            writeStderr("safehouse: warning: audit log \(path): \(problem); the sandbox runs without audit (audit: best-effort)\n")
+            return
+        }
+        throw RuntimeError("audit log \(path): \(problem); the sandbox does not start without its audit log (a policy may say audit: best-effort)")
+    }
+
+    /// Why the log at `path` cannot take a sandbox's records; nil when it can.
+    static func problem(_ path: String) -> String? {
+        let dir = path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
+        if !dir.isEmpty, !Files.isDirectory(dir) {
+            do { try Files.makeDirectories(dir) } catch { return "cannot make its directory: \(error)" }
+        }
+        // A log that is not there yet is not made here (a create that fails later must
+        // leave nothing): its directory must take a new file instead.
+        var st = stat()
+        if lstat(path, &st) != 0 {
+            guard errno == ENOENT else { return "cannot stat it: \(SystemError.message(for: errno))" }
+            if Files.exists(path + ".head") {
+                return "missing, but its head (\(path).head) says it had records: it was removed (a log moved away takes its .head with it)"
+            }
+            let parent = dir.isEmpty ? "/" : dir
+            guard access(parent, W_OK) == 0 else { return "cannot create it: \(SystemError.message(for: errno))" }
+            return spaceProblem(statvfsOf: parent)
+        }
+        let fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
+        guard fd >= 0 else { return "cannot open it for writing: \(SystemError.message(for: errno))" }
+        defer { close(fd) }
+        guard fstat(fd, &st) == 0 else { return "fstat: \(SystemError.message(for: errno))" }
+        guard (st.st_mode & S_IFMT) == S_IFREG else { return "not a regular file" }
+        if let problem = spaceProblem(statvfsOf: path) { return problem }
+        return tailProblem(path)
+    }
+
+    /// A key file every append would fail to read (safehouse-audit needs 16 bytes or more).
+    static func keyProblem(_ key: String) -> String? {
+        var st = stat()
+        guard stat(key, &st) == 0 else { return "its key \(key): \(SystemError.message(for: errno))" }
+        guard (st.st_mode & S_IFMT) == S_IFREG, access(key, R_OK) == 0 else { return "its key \(key): not a readable file" }
+        return st.st_size < 16 ? "its key \(key): \(st.st_size) bytes; a key needs at least 16" : nil
+    }
+
+    /// A head with a MAC is checked by safehouse-audit (`audit check`), which has the
+    /// crypto: a head forged, MACed with another key, or a key file that cannot be read,
+    /// would refuse every append of the sandbox. A log without a head (a new one, the
+    /// usual per-sandbox log) costs no spawn.
+    static func macProblem(_ path: String, key: String?, id: String) -> String? {
+        guard let head = try? Files.read(path + ".head", limit: 4096),
+              String(decoding: head, as: UTF8.self).contains("\"mac\":") || key != nil else { return nil }
+        guard let exe = AuditSink.executable else { return "no safehouse-audit next to safehouse to check it" }
+        var args = ["safehouse-audit", "audit", "check", path, "--id", id]
+        if let key { args += ["--key", key] }
+        let ends: (FileDescriptor, FileDescriptor)
+        do { ends = try FileDescriptor.pipe() } catch { return "\(error)" }
+        let started = Spawn.start(exe, args, stdio: .quiet(stderr: ends.1.rawValue))
+        ends.1.close()
+        defer { ends.0.close() }
+        let pid: pid_t
+        switch started {
+        case .success(let p): pid = p
+        case .failure(let e): return "spawn \(exe): \(SystemError.message(for: e.errno))"
+        }
+        var text: [UInt8] = []
+        var buf = [UInt8](repeating: 0, count: 1024)
+        while text.count < 4096 {
+            let n = buf.withUnsafeMutableBytes { read(ends.0.rawValue, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            text += buf[0..<n]
+        }
+        switch Spawn.wait(pid) {
+        case .success(0): return nil
+        case .success(let status):
+            var line = String(decoding: text, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? "safehouse-audit exited with status \(status >> 8)"
+            // Its own prefix and the path, which the caller's line already names.
+            for prefix in ["safehouse: ", path + ": "] where line.hasPrefix(prefix) { line.removeFirst(prefix.count) }
+            return line
+        case .failure(let e): return "waitpid: \(SystemError.message(for: e.errno))"
+        }
+    }
+
+    /// A filesystem too full for a sandbox's records.
+    static func spaceProblem(statvfsOf path: String) -> String? {
+        var fs = statvfs()
+        guard statvfs(path, &fs) == 0 else { return nil }
+        let free = UInt64(fs.f_bavail) * UInt64(fs.f_frsize)
+        return free < minimumFreeBytes ? "no space left on its filesystem (\(free) bytes free)" : nil
+    }
+
+    /// A torn last line, or a log shorter than its head says (read without the key:
+    /// safehouse-audit checks the head's MAC before it appends; this only keeps a
+    /// sandbox from starting on a log every append would refuse).
+    static func tailProblem(_ path: String) -> String? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        guard fd >= 0 else { return "cannot read it: \(SystemError.message(for: errno))" }
+        defer { close(fd) }
+        // Shared, as `audit verify` reads: another sandbox appending to the same log
+        // must not be caught between its line and its head (a head ahead of the tail
+        // read would look like a cut).
+        while flock(fd, LOCK_SH) != 0 {
+            guard errno == EINTR else { return "cannot lock it: \(SystemError.message(for: errno))" }
+        }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { return "fstat: \(SystemError.message(for: errno))" }
+        let size = Int64(st.st_size)
+        let head = try? Files.read(path + ".head", limit: 4096)
+        if size == 0 {
+            return head == nil ? nil : "empty, but its head (\(path).head) says it had records: it was cut (a log moved away takes its .head with it)"
+        }
+        // The last line fits in this unless it is a very large change set; then only
+        // the torn check is made.
+        let window = Int(min(size, 64 << 10))
+        var tail = [UInt8](repeating: 0, count: window)
+        let n = tail.withUnsafeMutableBytes { pread(fd, $0.baseAddress, window, off_t(size) - off_t(window)) }
+        guard n == window else { return "cannot read it: \(n < 0 ? SystemError.message(for: errno) : "short read")" }
+        guard tail.last == UInt8(ascii: "\n") else { return "its last line is torn (no newline at its end; `safehouse audit verify` reports it)" }
+        guard let head, let headObject = FlatJSONObject(parsing: head.last == 10 ? Array(head.dropLast()) : head),
+              let headCount = headObject.uint64("count") else { return nil }
+        let body = tail.dropLast()
+        guard let start = body.lastIndex(of: UInt8(ascii: "\n")).map({ body.index(after: $0) }) ?? (window == size ? 0 : nil),
+              let last = FlatJSONObject(parsing: Array(body[start...])), let seq = last.uint64("seq") else { return nil }
+        if seq + 1 < headCount {
+            return "cut: its head (\(path).head) says \(headCount) records, the log ends at \(seq + 1)"
+        }
+        return nil
+    }
+}

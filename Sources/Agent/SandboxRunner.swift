@@ -68,18 +68,11 @@ public struct SandboxRunner {
         SandboxRequest(rootfs: absolute(o.rootfs), args: o.args, policyName: o.policy)
     }
 
-    /// Checks the host paths a sandbox will use; makes a missing output directory.
-    public static func prepareZones(_ policy: Policy, rootfs: String) throws {
+    /// Checks the host paths a sandbox will use and opens the zones (SandboxZones:
+    /// no symlink followed; a missing output directory is made).
+    public static func prepareZones(_ policy: Policy, rootfs: String) throws -> SandboxZones {
         guard Files.isDirectory(rootfs) else { throw PolicyError("--rootfs: \(rootfs) is not a directory") }
-        if let input = policy.filesystem.input, !Files.isDirectory(input) {
-            throw PolicyError("--input: \(input) is not a directory")
-        }
-        if let output = policy.filesystem.output {
-            if !Files.exists(output) {
-                do { try Files.makeDirectories(output) } catch { throw PolicyError("--output: \(error)") }
-            }
-            guard Files.isDirectory(output) else { throw PolicyError("--output: \(output) is not a directory") }
-        }
+        return try SandboxZones(policy)
     }
 
     public func run(_ o: Options) throws -> (Int32, Outcome) {
@@ -90,7 +83,7 @@ public struct SandboxRunner {
         // policy's (every policy names one; the shipped profiles say native).
         runtime.backendFlag = policy.backend
         let request = Self.request(o)
-        try Self.prepareZones(policy, rootfs: request.rootfs)
+        let zones = try Self.prepareZones(policy, rootfs: request.rootfs)
         var spec = try SandboxSpec.generate(policy, request)
         if let t = policy.limits.timeout { spec.annotations?[SandboxAnnotation.timeout] = String(t) }
         let id = o.id ?? "agent-" + Self.randomHex(8)
@@ -103,14 +96,17 @@ public struct SandboxRunner {
         guard mkdir(bundle, 0o700) == 0 else { throw PolicyError("bundle \(bundle): \(SystemError.message(for: errno))") }
         defer { try? Files.removeTree(bundle) }
         PhaseTrace.mark("spec generated")
+        // /output: a bounded layer over the directory, copied back when the sandbox is
+        // gone (OutputZone); /input: mounted from the descriptor that was checked.
+        var createOptions = CreateOptions(bundle: bundle)
+        let output = try zones.mountOutput(policy: policy, bundle: bundle, spec: &spec, options: &createOptions)
+        var outputKept: [String] = []
+        defer { if let output { outputKept += OutputZone.finish(bundle: bundle, ownership: output.ownership, held: output.directory) } }
+        zones.holdInput(options: &createOptions)
         // compactJSON, not JSONEncoder: a cold JSONEncoder cost more than this whole
         // command's own work (OCI/FastEncoding.swift).
         try Files.writeAtomically(bundle + "/config.json", spec.compactJSON(), mode: 0o600)
         PhaseTrace.mark("bundle written")
-
-        // /output belongs to the sandbox's root for the run, and back to its owner after.
-        let handover = try policy.filesystem.output.map { try OutputHandover(directory: $0, policy: policy, bundle: bundle) }
-        defer { handover?.restore() }
 
         // The warden is this process's child: if it dies while the sandbox runs, the
         // sandbox has lost its deadline (and, with egress, its proxy): stop it, fail
@@ -129,7 +125,8 @@ public struct SandboxRunner {
         var egress: [String] = []
         var stopped = false
         var diskFull = false
-        let status = try runtime.run(id: id, options: CreateOptions(bundle: bundle), detach: false) { record in
+        var outputFull = false
+        let status = try runtime.run(id: id, options: createOptions, detach: false) { record in
             let dir = runtime.store.directory(of: id)
             if let warden = record.liveWardenPid { _ = Processes.waitForExit(warden, timeout: 5) }
             PhaseTrace.mark("warden gone")
@@ -140,6 +137,11 @@ public struct SandboxRunner {
             diskFull = EphemeralRoot.isFull(ephemeral)
             changes = ChangeSet.compute(upper: ephemeral + "/upper", lower: record.rootfs)
             PhaseTrace.mark("changes computed")
+            if let output {
+                outputFull = OutputZone.isFull(bundle: bundle)
+                outputKept = OutputZone.finish(bundle: bundle, ownership: output.ownership, held: output.directory)
+                PhaseTrace.mark("output copied back")
+            }
         }
         // The runtime made the mount points (/scratch, /input, ...): not the agent's doing.
         let mountPoints = Set((spec.mounts ?? []).map(\.destination))
@@ -161,6 +163,10 @@ public struct SandboxRunner {
         // The kernel counts no ENOSPC for a tmpfs: a root that is full when the command
         // ends is the evidence (a writer that hit the limit and then deleted is missed).
         if diskFull { limits.append("disk (the root's \(Quantity.describe(bytes: policy.limits.disk)) filled up)") }
+        if outputFull {
+            limits.append("output (filesystem.outputSize: /output's \(Quantity.describe(bytes: SandboxZones.outputSize(policy))) filled up)")
+        }
+        for line in outputKept { writeWarning("safehouse: \(line)\n") }
         if report["egressQuotaSpent"] == "true" {
             limits.append("egress (the byte quota of \(Quantity.describe(bytes: policy.network.maxBytes ?? 0)) each way was spent)")
         }
@@ -204,37 +210,4 @@ public struct SandboxRunner {
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
-}
-
-/// Gives the output directory to the sandbox's root (the first host id of its
-/// user namespace range) for the run, then gives the directory, and everything the
-/// sandbox made in it, back to the directory's owner. Files the sandbox did not make
-/// (owned by ids outside its range) are never touched.
-struct OutputHandover {
-    /// nil without a user namespace: the sandbox's root is the host's, nothing moves.
-    let ownership: OutputOwnership?
-
-    /// Hands `directory` to the sandbox's root and records, in the run's `bundle`, whom
-    /// to give it back to (OutputOwnership: `delete --force` does it if the run is
-    /// killed before `restore`).
-    init(directory: String, policy: Policy, bundle: String) throws {
-        var st = Glibc.stat()
-        guard Glibc.lstat(directory, &st) == 0 else { throw PolicyError("--output: \(directory): \(SystemError.message(for: errno))") }
-        guard policy.user.userNamespace else {
-            ownership = nil
-            return
-        }
-        let first = policy.user.hostID
-        let ownership = OutputOwnership(directory: directory, uid: st.st_uid, gid: st.st_gid,
-                                        sandboxIDs: first...(first + policy.user.idCount - 1))
-        // Recorded first: a run killed right after the chown still gives it back.
-        try ownership.save(inBundle: bundle)
-        self.ownership = ownership
-        let uid = first + policy.user.uid, gid = first + policy.user.gid
-        guard chown(directory, uid, gid) == 0 else {
-            throw PolicyError("--output: chown \(directory): \(SystemError.message(for: errno))")
-        }
-    }
-
-    func restore() { ownership?.restore() }
 }

@@ -1,0 +1,74 @@
+import Linux
+import OCI
+import Runtime
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The host directories of an `agent run`, /input and /output, each resolved once
+/// (HostDirectory: a symlink anywhere in the path is refused) and used only through
+/// the descriptor from then on: the mount, and for /output the bounded zone over it
+/// and the copy back (OutputZone). A path is never looked up a second time, so a
+/// symlink or a rename a sandbox left behind cannot redirect a later run.
+public struct SandboxZones {
+    public let input: HostDirectory?
+    public let output: HostDirectory?
+
+    /// Opens the policy's zones; a missing output directory is made (mkdir -p through
+    /// descriptors). Every refusal names the flag and the path.
+    init(_ policy: Policy) throws {
+        do { input = try policy.filesystem.input.map { try HostDirectory.open($0) } } catch {
+            throw PolicyError("--input: \(error)")
+        }
+        do { output = try policy.filesystem.output.map { try HostDirectory.open($0, creating: true) } } catch {
+            throw PolicyError("--output: \(error)")
+        }
+    }
+
+    /// The bound on /output: `filesystem.outputSize`, else the disk limit.
+    public static func outputSize(_ policy: Policy) -> UInt64 { policy.filesystem.outputSize ?? policy.limits.disk }
+
+    /// /output mounted for the run: its record (saved in the bundle first, so that
+    /// `delete --force` copies back after a killed run), the held directory and the
+    /// zone's merged directory, which `spec`'s /output mount now names and `options`
+    /// hands to the runtime as a descriptor.
+    struct Output {
+        let ownership: OutputOwnership
+        let directory: HostDirectory
+        let merged: FileDescriptor
+    }
+
+    func mountOutput(policy: Policy, bundle: String, spec: inout Spec, options: inout CreateOptions) throws -> Output? {
+        guard let output else { return nil }
+        let user = policy.user
+        let ids: ClosedRange<UInt32> = user.userNamespace ? user.hostID...(user.hostID + user.idCount - 1) : 0...UInt32.max
+        let ownership: OutputOwnership
+        do { ownership = try OutputOwnership(of: output, sandboxIDs: ids) } catch { throw PolicyError("--output: \(error)") }
+        try ownership.save(inBundle: bundle)
+        let root = user.userNamespace ? (uid: user.hostID, gid: user.hostID) : nil
+        let merged: FileDescriptor
+        do {
+            merged = try OutputZone.mount(output: output, bundle: bundle, sizeBytes: Self.outputSize(policy), sandboxRoot: root)
+        } catch {
+            OutputZone.finish(bundle: bundle, ownership: ownership, held: output)
+            throw PolicyError("--output: \(output.path): bounded /output: \(error)")
+        }
+        let path = OutputZone.merged(inBundle: bundle)
+        for i in (spec.mounts ?? []).indices where spec.mounts?[i].destination == "/output" {
+            spec.mounts?[i].source = path
+        }
+        options.bindSourceDescriptors[path] = merged.rawValue
+        return Output(ownership: ownership, directory: output, merged: merged)
+    }
+
+    /// /input mounted from its descriptor.
+    func holdInput(options: inout CreateOptions) {
+        if let input { options.bindSourceDescriptors[input.path] = input.fd.rawValue }
+    }
+}
+
+/// One line to standard error (the summary goes to standard output).
+func writeWarning(_ text: String) {
+    let bytes = Array(text.utf8)
+    _ = bytes.withUnsafeBufferPointer { Glibc.write(2, $0.baseAddress, $0.count) }
+}

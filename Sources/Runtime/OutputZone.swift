@@ -1,0 +1,197 @@
+import CLinux
+import Linux
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An `agent run`'s /output, bounded: an overlay whose lower layer is the host's
+/// output directory (held open: HostDirectory) and whose upper layer is a tmpfs of
+/// `filesystem.outputSize`. The sandbox sees the directory's files and writes up to
+/// the size (then ENOSPC); when it is gone, what it wrote is copied into the directory
+/// as the directory's owner, through descriptors only, and the zone is unmounted.
+///
+///     <bundle>/output-zone          tmpfs, size = outputSize, mode 0700 root
+///                         .../upper  what the sandbox wrote (its root owns the top)
+///                         .../work   overlayfs's work directory
+///                         .../merged the overlay, bind-mounted at /output
+///
+/// Why this and not a bind mount of the directory itself: a bind mount has no size
+/// (ext4 here has no project quotas enabled, and a loop-mounted image needs mkfs and
+/// a loop device per run, and a copy too); a tmpfs is bounded by the kernel, costs
+/// nothing until written, and its pages count against the sandbox's memory cgroup like
+/// its root's. The copy back costs one read and write of what the sandbox wrote
+/// (measured: 64 MiB in about 0.1 s here). And the sandbox never holds the host
+/// directory: it cannot plant a symlink, a setuid file or a hard link in it, nor
+/// change a file of the user's it could not write; the copy back creates every file
+/// itself, owned by the directory's owner, and never deletes: nothing the user had in
+/// the directory is lost (a deletion or a file the sandbox could not have written is
+/// left as the user had it, and said).
+public enum OutputZone {
+    public static func directory(inBundle bundle: String) -> String { bundle + "/output-zone" }
+    public static func merged(inBundle bundle: String) -> String { directory(inBundle: bundle) + "/merged" }
+
+    /// Mounts the zone over `output` for the run whose bundle is `bundle` and returns
+    /// the merged directory, open (O_PATH) for the bind mount: the runtime attaches it
+    /// from the descriptor (HostBindSources), so the 0700 bundle stays closed.
+    /// `sandboxRoot`: the host ids of the sandbox's root (nil without a user namespace).
+    public static func mount(output: HostDirectory, bundle: String, sizeBytes: UInt64,
+                             sandboxRoot: (uid: UInt32, gid: UInt32)?) throws -> FileDescriptor {
+        let zone = directory(inBundle: bundle)
+        let upper = zone + "/upper", work = zone + "/work", merged = zone + "/merged"
+        try syscall("mkdir", zone) { Glibc.mkdir(zone, 0o700) }
+        try Mounts.mount(source: "output", target: zone, type: "tmpfs", flags: [.noSuid, .noDev],
+                         data: "size=\(sizeBytes),mode=0700")
+        for d in [upper, work, merged] { try syscall("mkdir", d) { Glibc.mkdir(d, 0o700) } }
+        // The top of /output is the upper root's inode: the directory's mode, and the
+        // sandbox root's ids, or its root could not write to /output.
+        let st = try output.status()
+        if let root = sandboxRoot { try syscall("chown", upper) { Glibc.chown(upper, root.uid, root.gid) } }
+        try syscall("chmod", upper) { Glibc.chmod(upper, st.st_mode & 0o777) }
+        // The lower layer through the held descriptor's magic link: the overlay takes
+        // exactly the directory that was checked, whatever its path names now.
+        try Mounts.mount(source: "overlay", target: merged, type: "overlay", flags: [.noSuid, .noDev],
+                         data: "lowerdir=/proc/self/fd/\(output.fd.rawValue),upperdir=\(upper),workdir=\(work)")
+        return try FileDescriptor.open(merged, SH_O_PATH | O_DIRECTORY | O_NOFOLLOW)
+    }
+
+    /// True when the zone of `bundle` has less than 64 KiB left: the sandbox filled
+    /// /output (a writer got ENOSPC, or is about to).
+    public static func isFull(bundle: String) -> Bool {
+        var st = statvfs()
+        let zone = directory(inBundle: bundle)
+        guard EphemeralRoot.isMountPoint(zone), statvfs(zone, &st) == 0, st.f_blocks > 0 else { return false }
+        return UInt64(st.f_bavail) * UInt64(st.f_frsize) < 64 << 10
+    }
+
+    /// Copies what the sandbox wrote into the output directory (`held`, or the
+    /// recorded one opened again and checked), then unmounts and removes the zone.
+    /// Returns what was left as the user had it, one line each. Does nothing when
+    /// the zone is gone already (the run finished it; delete finds nothing to do).
+    @discardableResult
+    public static func finish(bundle: String, ownership: OutputOwnership, held: HostDirectory? = nil) -> [String] {
+        let zone = directory(inBundle: bundle)
+        guard EphemeralRoot.isMountPoint(zone) else {
+            if Files.isDirectory(zone) { _ = Glibc.rmdir(zone) }
+            return []
+        }
+        var kept: [String] = []
+        if let host = held ?? ownership.reopen() {
+            if let upper = try? FileDescriptor.open(zone + "/upper", O_RDONLY | O_DIRECTORY | O_NOFOLLOW) {
+                var copier = Copier(ownership: ownership)
+                copier.copy(from: upper, into: host.fd, at: "")
+                kept = copier.kept
+            }
+        } else {
+            kept.append("\(ownership.directory): not the directory the run was given any more: what the sandbox wrote was not copied back")
+        }
+        let merged = zone + "/merged"
+        if EphemeralRoot.isMountPoint(merged) { try? Mounts.unmount(merged, detach: true) }
+        try? Mounts.unmount(zone, detach: true)
+        // Only once nothing is mounted below: never a recursive removal into a layer.
+        if !EphemeralRoot.isMountPoint(zone) {
+            for d in ["upper", "work", "merged"] { _ = Glibc.rmdir(zone + "/" + d) }
+            _ = Glibc.rmdir(zone)
+        }
+        return kept
+    }
+
+    /// The copy back: every step relative to a held directory descriptor, no path
+    /// followed, every file made here and owned by the directory's owner.
+    struct Copier {
+        let ownership: OutputOwnership
+        var kept: [String] = []
+        var serial = 0
+
+        mutating func copy(from upper: FileDescriptor, into host: FileDescriptor, at relative: String) {
+            for name in HostDirectory.names(in: upper) {
+                let shown = "/output" + relative + "/" + name
+                var st = Glibc.stat()
+                guard fstatat(upper.rawValue, name, &st, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
+                var hostSt = Glibc.stat()
+                let exists = fstatat(host.rawValue, name, &hostSt, AT_SYMLINK_NOFOLLOW) == 0
+                switch st.st_mode & S_IFMT {
+                case S_IFCHR where st.st_rdev == 0:
+                    // An overlay whiteout: the sandbox deleted a file of the user's.
+                    if exists { kept.append("\(shown): deleted in the sandbox, kept in the directory") }
+                case S_IFDIR:
+                    copyDirectory(name, st, from: upper, into: host, exists: exists, hostSt, shown: shown, relative: relative)
+                case S_IFREG, S_IFLNK:
+                    if exists && !ownership.sandboxMayReplace(hostSt) {
+                        // Only a deletion and a new file puts a file the sandbox may not
+                        // write into the upper layer (a copy-up needs write access or
+                        // ownership): the user's file stays.
+                        kept.append("\(shown): the sandbox could not write the directory's file: kept, not replaced")
+                        continue
+                    }
+                    place(name, st, from: upper, into: host, shown: shown)
+                default:
+                    kept.append("\(shown): not a file, directory or symbolic link: not copied")
+                }
+            }
+        }
+
+        private mutating func copyDirectory(_ name: String, _ st: Glibc.stat, from upper: FileDescriptor, into host: FileDescriptor,
+                                            exists: Bool, _ hostSt: Glibc.stat, shown: String, relative: String) {
+            if exists && (hostSt.st_mode & S_IFMT) != S_IFDIR {
+                kept.append("\(shown): the directory holds a file of that name: kept, the sandbox's directory not copied")
+                return
+            }
+            if !exists {
+                guard mkdirat(host.rawValue, name, 0o700) == 0 else {
+                    kept.append("\(shown): mkdir: \(SystemError.message(for: errno))")
+                    return
+                }
+            }
+            guard let from = try? upper.openAt(name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW),
+                  let into = try? host.openAt(name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW) else {
+                kept.append("\(shown): \(SystemError.message(for: errno))")
+                return
+            }
+            copy(from: from, into: into, at: relative + "/" + name)
+            if !exists {
+                _ = fchown(into.rawValue, ownership.uid, ownership.gid)
+                _ = fchmod(into.rawValue, st.st_mode & 0o1777)
+            }
+        }
+
+        /// Makes the entry under a temporary name, owned by the directory's owner,
+        /// then renames it over the name: a reader never sees half a file.
+        private mutating func place(_ name: String, _ st: Glibc.stat, from upper: FileDescriptor, into host: FileDescriptor, shown: String) {
+            serial += 1
+            let temporary = ".safehouse-output-\(getpid())-\(serial)"
+            let made: Bool
+            if (st.st_mode & S_IFMT) == S_IFLNK {
+                var buf = [CChar](repeating: 0, count: 4097)
+                let n = readlinkat(upper.rawValue, name, &buf, buf.count - 1)
+                made = n >= 0 && symlinkat(buf, host.rawValue, temporary) == 0
+                    && fchownat(host.rawValue, temporary, ownership.uid, ownership.gid, AT_SYMLINK_NOFOLLOW) == 0
+            } else {
+                made = copyFile(name, st, from: upper, into: host, as: temporary)
+            }
+            guard made, renameat(host.rawValue, temporary, host.rawValue, name) == 0 else {
+                kept.append("\(shown): not copied back: \(SystemError.message(for: errno))")
+                _ = unlinkat(host.rawValue, temporary, 0)
+                return
+            }
+        }
+
+        private func copyFile(_ name: String, _ st: Glibc.stat, from upper: FileDescriptor, into host: FileDescriptor, as temporary: String) -> Bool {
+            guard let source = try? upper.openAt(name, O_RDONLY | O_NOFOLLOW),
+                  let target = try? host.openAt(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o600) else { return false }
+            var buffer = [UInt8](repeating: 0, count: 1 << 20)
+            while true {
+                let n = buffer.withUnsafeMutableBytes { Glibc.read(source.rawValue, $0.baseAddress, $0.count) }
+                if n < 0 && errno == EINTR { continue }
+                guard n >= 0 else { return false }
+                if n == 0 { break }
+                do { try target.write(Array(buffer[0..<n])) } catch { return false }
+            }
+            // Ownership first (chown clears set-id bits), then the mode without them.
+            guard fchown(target.rawValue, ownership.uid, ownership.gid) == 0,
+                  fchmod(target.rawValue, st.st_mode & 0o777) == 0 else { return false }
+            var times = [st.st_atim, st.st_mtim]
+            _ = futimens(target.rawValue, &times)
+            return true
+        }
+    }
+}

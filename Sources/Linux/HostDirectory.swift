@@ -45,7 +45,12 @@ public struct HostDirectory: @unchecked Sendable {
                 }
                 fd = Glibc.openat(current.rawValue, name, SH_O_PATH | O_NOFOLLOW | O_CLOEXEC)
             }
-            guard fd >= 0 else { throw Refusal("\(walked): \(SystemError.message(for: errno))") }
+            guard fd >= 0 else {
+                if errno == ENOENT {
+                    throw Refusal("\(path) is not a directory (\(walked == path ? "it" : walked) does not exist)")
+                }
+                throw Refusal("\(walked): \(SystemError.message(for: errno))")
+            }
             let next = FileDescriptor(adopting: fd)
             var st = Glibc.stat()
             guard Glibc.fstat(next.rawValue, &st) == 0 else { throw Refusal("\(walked): fstat: \(SystemError.message(for: errno))") }
@@ -58,7 +63,7 @@ public struct HostDirectory: @unchecked Sendable {
                 let target = n > 0 ? " -> " + String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
                 throw Refusal("\(walked) is a symbolic link\(target): give the real directory (symbolic links are not followed)")
             default:
-                throw Refusal("\(walked) is not a directory")
+                throw Refusal(walked == path ? "\(path) is not a directory" : "\(path) is not a directory (\(walked) is not one)")
             }
         }
         // O_PATH cannot be listed or chowned: the final directory is opened for reading.

@@ -283,6 +283,7 @@ final class OutputOwnershipTests: XCTestCase {
         try Files.writeAtomically(host + "/gone", Array("kept".utf8))
         XCTAssertEqual(symlink(elsewhere, host + "/d"), 0) // a link where the sandbox made a directory
         XCTAssertEqual(chown(host + "/private", 4242, 4242), 0)
+        XCTAssertEqual(chmod(host + "/shared", 0o666), 0) // anybody's to write (no umask)
         XCTAssertEqual(chown(host, 1234, 1234), 0)
 
         let directory = try HostDirectory.open(host)

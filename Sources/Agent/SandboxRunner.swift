@@ -126,6 +126,7 @@ public struct SandboxRunner {
         var stopped = false
         var diskFull = false
         var outputFull = false
+        var outputUsed: UInt64 = 0
         let status = try runtime.run(id: id, options: createOptions, detach: false) { record in
             let dir = runtime.store.directory(of: id)
             if let warden = record.liveWardenPid { _ = Processes.waitForExit(warden, timeout: 5) }
@@ -139,6 +140,7 @@ public struct SandboxRunner {
             PhaseTrace.mark("changes computed")
             if let output {
                 outputFull = OutputZone.isFull(bundle: bundle)
+                outputUsed = OutputZone.usage(bundle: bundle)?.used ?? 0
                 outputKept = OutputZone.finish(bundle: bundle, ownership: output.ownership, held: output.directory)
                 PhaseTrace.mark("output copied back")
             }
@@ -165,6 +167,11 @@ public struct SandboxRunner {
         if diskFull { limits.append("disk (the root's \(Quantity.describe(bytes: policy.limits.disk)) filled up)") }
         if outputFull {
             limits.append("output (filesystem.outputSize: /output's \(Quantity.describe(bytes: SandboxZones.outputSize(policy))) filled up)")
+        } else if let oom = report["oomKills"].flatMap(Int.init), oom > 0, let memory = policy.limits.memory, outputUsed >= memory / 2 {
+            // /output's files are tmpfs pages, counted against the memory limit: one that
+            // is not above outputSize is hit first, and the writer is killed instead of
+            // getting ENOSPC. Said, so that the cause is not mistaken.
+            limits.append("output (filesystem.outputSize: /output held \(Quantity.describe(bytes: (outputUsed >> 20) << 20)) of \(Quantity.describe(bytes: SandboxZones.outputSize(policy))) when the memory limit killed the writer: /output's files count against memory)")
         }
         for line in outputKept { writeWarning("safehouse: \(line)\n") }
         if report["egressQuotaSpent"] == "true" {

@@ -10,7 +10,8 @@ import Glibc
 /// the size (then ENOSPC); when it is gone, what it wrote is copied into the directory
 /// as the directory's owner, through descriptors only, and the zone is unmounted.
 ///
-///     <bundle>/output-zone          tmpfs, size = outputSize, mode 0700 root
+///     <bundle>/output-zone          tmpfs, size = outputSize, mode 0710 root:<sandbox
+///                                    root's host gid> (0700 root without a user namespace)
 ///                         .../upper  what the sandbox wrote (its root owns the top)
 ///                         .../work   overlayfs's work directory
 ///                         .../merged the overlay, bind-mounted at /output
@@ -39,8 +40,15 @@ public enum OutputZone {
         let zone = directory(inBundle: bundle)
         let upper = zone + "/upper", work = zone + "/work", merged = zone + "/merged"
         try syscall("mkdir", zone) { Glibc.mkdir(zone, 0o700) }
+        // Root's alone, but for the sandbox root's group with a user namespace: runsc's
+        // gofer runs as that id and opens the merged directory by path (the native
+        // runtime takes the descriptor). No other host user can enter either.
+        if let root = sandboxRoot {
+            try syscall("chown", bundle) { Glibc.chown(bundle, 0, root.gid) }
+            try syscall("chmod", bundle) { Glibc.chmod(bundle, 0o710) }
+        }
         try Mounts.mount(source: "output", target: zone, type: "tmpfs", flags: [.noSuid, .noDev],
-                         data: "size=\(sizeBytes),mode=0700")
+                         data: "size=\(sizeBytes),mode=\(sandboxRoot == nil ? "0700" : "0710"),uid=0,gid=\(sandboxRoot?.gid ?? 0)")
         for d in [upper, work, merged] { try syscall("mkdir", d) { Glibc.mkdir(d, 0o700) } }
         // The top of /output is the upper root's inode: the directory's mode, and the
         // sandbox root's ids, or its root could not write to /output.
@@ -57,10 +65,17 @@ public enum OutputZone {
     /// True when the zone of `bundle` has less than 64 KiB left: the sandbox filled
     /// /output (a writer got ENOSPC, or is about to).
     public static func isFull(bundle: String) -> Bool {
+        guard let (used, size) = usage(bundle: bundle) else { return false }
+        return size - used < 64 << 10
+    }
+
+    /// Bytes the sandbox wrote to /output and the zone's size; nil without a zone.
+    public static func usage(bundle: String) -> (used: UInt64, size: UInt64)? {
         var st = statvfs()
         let zone = directory(inBundle: bundle)
-        guard EphemeralRoot.isMountPoint(zone), statvfs(zone, &st) == 0, st.f_blocks > 0 else { return false }
-        return UInt64(st.f_bavail) * UInt64(st.f_frsize) < 64 << 10
+        guard EphemeralRoot.isMountPoint(zone), statvfs(zone, &st) == 0, st.f_blocks > 0 else { return nil }
+        let size = UInt64(st.f_blocks) * UInt64(st.f_frsize)
+        return (size - UInt64(st.f_bavail) * UInt64(st.f_frsize), size)
     }
 
     /// Copies what the sandbox wrote into the output directory (`held`, or the

@@ -135,6 +135,20 @@ host_dir() {
 	[[ "$stderr" == *'"limitsHit":[]'* ]]
 }
 
+@test "boundaries-fs: /output's files count against the memory limit, and the summary says so when it is hit first" {
+	cat >"$TEST_TMP/p.yaml" <<-'YAML'
+		filesystem:
+		  outputSize: 256Mi
+		limits:
+		  memory: 64Mi
+	YAML
+	run --separate-stderr agent --policy "$TEST_TMP/p.yaml" --output "$OUT" -- sh -c '
+		dd if=/dev/zero of=/output/big bs=1M count=200 2>/dev/null; echo "dd=$?"'
+	[ "$(stat -c %s "$OUT/big")" -le $((64 << 20)) ]
+	[[ "$stderr" == *'"memory (1 OOM kill at 64Mi)"'* ]]
+	[[ "$stderr" == *"output (filesystem.outputSize: /output held "*" of 256Mi when the memory limit killed the writer"* ]]
+}
+
 @test "boundaries-fs: filesystem.outputSize is checked" {
 	printf 'filesystem:\n  outputSize: lots\n' >"$TEST_TMP/p.yaml"
 	run --separate-stderr agent --policy "$TEST_TMP/p.yaml" --output "$OUT" -- true
@@ -194,9 +208,11 @@ host_dir() {
 	[ "$output" = "hello
 one
 ro" ]
-	# A source that does not exist still fails in one line naming the mount.
+	# A source that does not exist still fails in one line naming the mount and the
+	# source (not "send: connection reset by peer" when the init fails first).
 	config '.mounts += [{"destination": "/home", "type": "bind", "source": "/nonexistent-bind-source", "options": ["rbind"]}]'
 	run rt run --bundle "$BUNDLE" "$(new_id)" </dev/null
 	[ "$status" -ne 0 ]
-	[[ "$output" == *"/nonexistent-bind-source"* ]]
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "$output" == "safehouse: mount mounts["*"] /home: stat /nonexistent-bind-source: no such file or directory" ]]
 }

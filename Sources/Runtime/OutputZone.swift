@@ -58,7 +58,11 @@ public enum OutputZone {
         // The lower layer through the held descriptor's magic link: the overlay takes
         // exactly the directory that was checked, whatever its path names now.
         try Mounts.mount(source: "overlay", target: merged, type: "overlay", flags: [.noSuid, .noDev],
-                         data: "lowerdir=/proc/self/fd/\(output.fd.rawValue),upperdir=\(upper),workdir=\(work)")
+                         data: "lowerdir=/proc/self/fd/\(output.fd.rawValue),upperdir=\(upper),workdir=\(work)," +
+                             // Every change a full copy in the upper layer, which the copy
+                             // back reads: no metadata-only copy-up (its data would be the
+                             // lower file's), no renamed directory kept as a redirect.
+                             "redirect_dir=off,metacopy=off,index=off")
         return try FileDescriptor.open(merged, SH_O_PATH | O_DIRECTORY | O_NOFOLLOW)
     }
 
@@ -193,14 +197,34 @@ public enum OutputZone {
         private func copyFile(_ name: String, _ st: Glibc.stat, from upper: FileDescriptor, into host: FileDescriptor, as temporary: String) -> Bool {
             guard let source = try? upper.openAt(name, O_RDONLY | O_NOFOLLOW),
                   let target = try? host.openAt(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o600) else { return false }
+            // Only the data, hole by hole (SEEK_DATA/SEEK_HOLE), then the length: a
+            // sparse file costs the zone nothing for its holes, and a copy that wrote
+            // them out (`truncate -s 1T /output/x`) would fill the host's disk.
             var buffer = [UInt8](repeating: 0, count: 1 << 20)
-            while true {
-                let n = buffer.withUnsafeMutableBytes { Glibc.read(source.rawValue, $0.baseAddress, $0.count) }
-                if n < 0 && errno == EINTR { continue }
-                guard n >= 0 else { return false }
-                if n == 0 { break }
-                do { try target.write(Array(buffer[0..<n])) } catch { return false }
+            var offset: off_t = 0
+            while offset < st.st_size {
+                let data = lseek(source.rawValue, offset, 3 /* SEEK_DATA */)
+                if data < 0 { break } // ENXIO: only a hole is left
+                let hole = lseek(source.rawValue, data, 4 /* SEEK_HOLE */)
+                guard hole > data else { return false }
+                var at = data
+                while at < hole {
+                    let want = Int(min(off_t(buffer.count), hole - at))
+                    let n = buffer.withUnsafeMutableBytes { Glibc.pread(source.rawValue, $0.baseAddress, want, at) }
+                    if n < 0 && errno == EINTR { continue }
+                    guard n > 0 else { return false }
+                    var written = 0
+                    while written < n {
+                        let w = buffer.withUnsafeBytes { Glibc.pwrite(target.rawValue, $0.baseAddress! + written, n - written, at + off_t(written)) }
+                        if w < 0 && errno == EINTR { continue }
+                        guard w > 0 else { return false }
+                        written += w
+                    }
+                    at += off_t(n)
+                }
+                offset = hole
             }
+            guard ftruncate(target.rawValue, st.st_size) == 0 else { return false }
             // Ownership first (chown clears set-id bits), then the mode without them.
             guard fchown(target.rawValue, ownership.uid, ownership.gid) == 0,
                   fchmod(target.rawValue, st.st_mode & 0o777) == 0 else { return false }

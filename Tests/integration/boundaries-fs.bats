@@ -83,9 +83,11 @@ host_dir() {
 		rm -f /output/private; echo forged >/output/private
 		rm -rf /output/keepdir
 		ln -s /etc/passwd /output/link
+		dd if=/dev/urandom of=/output/random bs=1k count=3000 2>/dev/null; md5sum /output/random | cut -d" " -f1
+		truncate -s 64G /output/sparse; echo tail >>/output/sparse
 		echo done'
 	[ "$status" -eq 0 ]
-	[ "$output" = done ]
+	[ "${lines[1]}" = done ]
 	[ "$(cat "$OUT/d/e/f")" = deep ]
 	[ "$(stat -c %u:%g "$OUT/d" "$OUT/d/e" "$OUT/d/e/f" "$OUT/link" "$OUT/shared" | sort -u)" = "1234:1234" ]
 	# No set-id bit comes back.
@@ -96,6 +98,11 @@ host_dir() {
 	[ "$(cat "$OUT/keepdir/k")" = kept ]
 	[[ "$stderr" == *"/output/private: the sandbox could not write the directory's file: kept, not replaced"* ]]
 	[ "$(readlink "$OUT/link")" = /etc/passwd ]
+	# Copied byte for byte; a sparse file stays sparse (its holes would fill the disk).
+	[ "$(md5sum "$OUT/random" | cut -d" " -f1)" = "${lines[0]}" ]
+	[ "$(stat -c %s "$OUT/sparse")" = $(((64 << 30) + 5)) ]
+	[ "$(stat -c %b "$OUT/sparse")" -lt 1024 ]
+	[ "$(tail -c 5 "$OUT/sparse")" = tail ]
 	# Nothing of the run is left mounted.
 	! grep -q "output-zone" /proc/self/mountinfo
 }

@@ -94,15 +94,18 @@ public struct SandboxRunner {
         let bundle = ContainerRuntime.agentBundles + "/" + id
         try Files.makeDirectories(ContainerRuntime.agentBundles)
         guard mkdir(bundle, 0o700) == 0 else { throw PolicyError("bundle \(bundle): \(SystemError.message(for: errno))") }
-        defer { try? Files.removeTree(bundle) }
+        // Never into a zone still there (the user's directories are mounted in them).
+        defer { if !InputZone.remains(inBundle: bundle) { try? Files.removeTree(bundle) } }
         PhaseTrace.mark("spec generated")
         // /output: a bounded layer over the directory, copied back when the sandbox is
         // gone (OutputZone); /input: mounted from the descriptor that was checked.
         var createOptions = CreateOptions(bundle: bundle)
+        try zones.openBundle(bundle, policy: policy)
         let output = try zones.mountOutput(policy: policy, bundle: bundle, spec: &spec, options: &createOptions)
         var outputKept: [String] = []
         defer { if let output { outputKept += OutputZone.finish(bundle: bundle, ownership: output.ownership, held: output.directory) } }
-        zones.holdInput(options: &createOptions)
+        defer { InputZone.remove(bundle: bundle) }
+        try zones.mountInput(bundle: bundle, spec: &spec, options: &createOptions)
         // compactJSON, not JSONEncoder: a cold JSONEncoder cost more than this whole
         // command's own work (OCI/FastEncoding.swift).
         try Files.writeAtomically(bundle + "/config.json", spec.compactJSON(), mode: 0o600)

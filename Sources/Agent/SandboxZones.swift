@@ -61,9 +61,27 @@ public struct SandboxZones {
         return Output(ownership: ownership, directory: output, merged: merged)
     }
 
-    /// /input mounted from its descriptor.
-    func holdInput(options: inout CreateOptions) {
-        if let input { options.bindSourceDescriptors[input.path] = input.fd.rawValue }
+    /// /input: bind-mounted from its descriptor into the bundle (InputZone), which
+    /// the spec's /input now names; the runtime attaches it from the descriptor.
+    func mountInput(bundle: String, spec: inout Spec, options: inout CreateOptions) throws {
+        guard let input else { return }
+        let path: String
+        do { path = try InputZone.mount(input: input, bundle: bundle) } catch {
+            InputZone.remove(bundle: bundle)
+            throw PolicyError("--input: \(input.path): \(error)")
+        }
+        for i in (spec.mounts ?? []).indices where spec.mounts?[i].destination == "/input" {
+            spec.mounts?[i].source = path
+        }
+        options.bindSourceDescriptors[path] = input.fd.rawValue
+    }
+
+    /// The bundle, which holds the zones, enterable by the sandbox root's group (not
+    /// listable): runsc's gofer runs as that id and opens the zones by path.
+    func openBundle(_ bundle: String, policy: Policy) throws {
+        guard input != nil || output != nil, policy.user.userNamespace else { return }
+        try syscall("chown", bundle) { Glibc.chown(bundle, 0, policy.user.hostID) }
+        try syscall("chmod", bundle) { Glibc.chmod(bundle, 0o710) }
     }
 }
 

@@ -59,8 +59,9 @@ extension ContainerRuntime {
         if let ownership = OutputOwnership.load(fromBundle: record.bundle) {
             OutputZone.finish(bundle: record.bundle, ownership: ownership)
         }
-        // Never into a zone still mounted (its lower layer is the user's directory).
-        guard !EphemeralRoot.isMountPoint(OutputZone.directory(inBundle: record.bundle)) else { return }
+        InputZone.remove(bundle: record.bundle)
+        // Never into a zone still there (the user's directories are mounted in them).
+        guard !InputZone.remains(inBundle: record.bundle) else { return }
         try? Files.removeTree(record.bundle)
     }
 

@@ -42,11 +42,7 @@ public enum OutputZone {
         try syscall("mkdir", zone) { Glibc.mkdir(zone, 0o700) }
         // Root's alone, but for the sandbox root's group with a user namespace: runsc's
         // gofer runs as that id and opens the merged directory by path (the native
-        // runtime takes the descriptor). No other host user can enter either.
-        if let root = sandboxRoot {
-            try syscall("chown", bundle) { Glibc.chown(bundle, 0, root.gid) }
-            try syscall("chmod", bundle) { Glibc.chmod(bundle, 0o710) }
-        }
+        // runtime takes the descriptor). No other host user can enter.
         try Mounts.mount(source: "output", target: zone, type: "tmpfs", flags: [.noSuid, .noDev],
                          data: "size=\(sizeBytes),mode=\(sandboxRoot == nil ? "0700" : "0710"),uid=0,gid=\(sandboxRoot?.gid ?? 0)")
         for d in [upper, work, merged] { try syscall("mkdir", d) { Glibc.mkdir(d, 0o700) } }

@@ -195,10 +195,29 @@ host_dir() {
 	mkdir -p "$private/in" "$private/out"
 	chmod 0700 "$private"
 	echo hello >"$private/in/a"
-	run --separate-stderr agent --input "$private/in" --output "$private/out" -- sh -c 'cat /input/a; echo made >/output/m'
+	run --separate-stderr agent --id "bfs-$$-p" --input "$private/in" --output "$private/out" -- sh -c 'cat /input/a; echo made >/output/m'
 	[ "$status" -eq 0 ]
 	[ "$output" = hello ]
 	[ "$(cat "$private/out/m")" = made ]
+	# Nothing of the run is left: no zone mounted, no bundle, the user's files all there.
+	! grep -q "/run/safehouse-agent/bfs-$$-p/" /proc/self/mountinfo
+	[ ! -e "/run/safehouse-agent/bfs-$$-p" ]
+	[ "$(cat "$private/in/a")" = hello ]
+}
+
+@test "boundaries-fs: --backend gvisor: --input and --output under a directory only root can enter" {
+	command -v runsc >/dev/null || skip "runsc is not installed"
+	local private="$TEST_TMP/private"
+	mkdir -p "$private/in" "$private/out"
+	chmod 0700 "$private"
+	echo hello >"$private/in/a"
+	run --separate-stderr agent --backend gvisor --id "bfs-$$-g" --input "$private/in" --output "$private/out" -- sh -c 'cat /input/a; echo made >/output/m'
+	[ "$status" -eq 0 ]
+	[ "$output" = hello ]
+	[ "$(cat "$private/out/m")" = made ]
+	! grep -q "/run/safehouse-agent/bfs-$$-g/" /proc/self/mountinfo
+	[ ! -e "/run/safehouse-agent/bfs-$$-g" ]
+	[ "$(cat "$private/in/a")" = hello ]
 }
 
 @test "boundaries-fs: run with a user namespace mounts a bind source under a directory only root can enter" {

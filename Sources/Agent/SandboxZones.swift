@@ -45,10 +45,12 @@ public struct SandboxZones {
         let ownership: OutputOwnership
         do { ownership = try OutputOwnership(of: output, sandboxIDs: ids) } catch { throw PolicyError("--output: \(error)") }
         try ownership.save(inBundle: bundle)
-        let root = user.userNamespace ? (uid: user.hostID, gid: user.hostID) : nil
+        // The process's own ids own the top of /output (as the host sees them).
+        let writer = user.userNamespace ? (uid: user.hostID + user.uid, gid: user.hostID + user.gid) : (uid: user.uid, gid: user.gid)
         let merged: FileDescriptor
         do {
-            merged = try OutputZone.mount(output: output, bundle: bundle, sizeBytes: Self.outputSize(policy), sandboxRoot: root)
+            merged = try OutputZone.mount(output: output, bundle: bundle, sizeBytes: Self.outputSize(policy),
+                                          writer: writer, zoneGroup: user.userNamespace ? user.hostID : nil)
         } catch {
             OutputZone.finish(bundle: bundle, ownership: ownership, held: output)
             throw PolicyError("--output: \(output.path): bounded /output: \(error)")

@@ -34,9 +34,11 @@ public enum OutputZone {
     /// Mounts the zone over `output` for the run whose bundle is `bundle` and returns
     /// the merged directory, open (O_PATH) for the bind mount: the runtime attaches it
     /// from the descriptor (HostBindSources), so the 0700 bundle stays closed.
-    /// `sandboxRoot`: the host ids of the sandbox's root (nil without a user namespace).
+    /// `writer`: the host ids the sandbox's process runs as, who owns the top of
+    /// /output; `zoneGroup`: the sandbox root's host gid, which may enter the zone
+    /// (nil without a user namespace: root's alone).
     public static func mount(output: HostDirectory, bundle: String, sizeBytes: UInt64,
-                             sandboxRoot: (uid: UInt32, gid: UInt32)?) throws -> FileDescriptor {
+                             writer: (uid: UInt32, gid: UInt32), zoneGroup: UInt32?) throws -> FileDescriptor {
         let zone = directory(inBundle: bundle)
         let upper = zone + "/upper", work = zone + "/work", merged = zone + "/merged"
         try syscall("mkdir", zone) { Glibc.mkdir(zone, 0o700) }
@@ -44,12 +46,12 @@ public enum OutputZone {
         // gofer runs as that id and opens the merged directory by path (the native
         // runtime takes the descriptor). No other host user can enter.
         try Mounts.mount(source: "output", target: zone, type: "tmpfs", flags: [.noSuid, .noDev],
-                         data: "size=\(sizeBytes),mode=\(sandboxRoot == nil ? "0700" : "0710"),uid=0,gid=\(sandboxRoot?.gid ?? 0)")
+                         data: "size=\(sizeBytes),mode=\(zoneGroup == nil ? "0700" : "0710"),uid=0,gid=\(zoneGroup ?? 0)")
         for d in [upper, work, merged] { try syscall("mkdir", d) { Glibc.mkdir(d, 0o700) } }
         // The top of /output is the upper root's inode: the directory's mode, and the
-        // sandbox root's ids, or its root could not write to /output.
+        // ids of the sandbox's process, or it could not write to /output.
         let st = try output.status()
-        if let root = sandboxRoot { try syscall("chown", upper) { Glibc.chown(upper, root.uid, root.gid) } }
+        try syscall("chown", upper) { Glibc.chown(upper, writer.uid, writer.gid) }
         try syscall("chmod", upper) { Glibc.chmod(upper, st.st_mode & 0o777) }
         // The lower layer through the held descriptor's magic link: the overlay takes
         // exactly the directory that was checked, whatever its path names now.

@@ -107,6 +107,16 @@ host_dir() {
 	! grep -q "output-zone" /proc/self/mountinfo
 }
 
+@test "boundaries-fs: a sandbox running as a user other than its root writes /output too" {
+	printf 'user:\n  uid: 1000\n  gid: 1000\n' >"$TEST_TMP/p.yaml"
+	run --separate-stderr agent --policy "$TEST_TMP/p.yaml" --output "$OUT" -- sh -c 'id -u; echo u >/output/u && echo wrote'
+	[ "$status" -eq 0 ]
+	[ "$output" = "1000
+wrote" ]
+	[ "$(cat "$OUT/u")" = u ]
+	[ "$(stat -c %u "$OUT/u")" = 0 ]
+}
+
 @test "boundaries-fs: /output is bounded by filesystem.outputSize and the summary names the limit" {
 	cat >"$TEST_TMP/p.yaml" <<-'YAML'
 		filesystem:

@@ -95,7 +95,7 @@ public struct SandboxRunner {
         try Files.makeDirectories(ContainerRuntime.agentBundles)
         guard mkdir(bundle, 0o700) == 0 else { throw PolicyError("bundle \(bundle): \(SystemError.message(for: errno))") }
         // Never into a zone still there (the user's directories are mounted in them).
-        defer { if !InputZone.remains(inBundle: bundle) { try? Files.removeTree(bundle) } }
+        defer { if !BundleZones.remain(inBundle: bundle) { try? Files.removeTree(bundle) } }
         PhaseTrace.mark("spec generated")
         // /output: a bounded layer over the directory, copied back when the sandbox is
         // gone (OutputZone); /input: mounted from the descriptor that was checked.

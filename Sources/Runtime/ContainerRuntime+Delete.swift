@@ -61,7 +61,7 @@ extension ContainerRuntime {
         }
         InputZone.remove(bundle: record.bundle)
         // Never into a zone still there (the user's directories are mounted in them).
-        guard !InputZone.remains(inBundle: record.bundle) else { return }
+        guard !BundleZones.remain(inBundle: record.bundle) else { return }
         try? Files.removeTree(record.bundle)
     }
 

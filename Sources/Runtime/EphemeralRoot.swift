@@ -111,8 +111,12 @@ public enum EphemeralRoot {
         // pivot_root), by nobody else. The path is guessable; the mode is the lock.
         let usesUserNamespace = (linux?.namespaces ?? []).contains { $0.type == .user && ($0.path ?? "").isEmpty }
         let sandboxGid = usesUserNamespace ? linux?.gidMappings.flatMap { hostID(of: 0, in: $0) } : nil
+        // A user namespace joined by path has mappings the spec does not say: its root's
+        // host ids are unknown here, so the directory stays enterable (0711) as before.
+        let joinsUserNamespace = (linux?.namespaces ?? []).contains { $0.type == .user && !($0.path ?? "").isEmpty }
+        let mode = sandboxGid != nil ? "0710" : joinsUserNamespace ? "0711" : "0700"
         try Mounts.mount(source: "tmpfs", target: dir, type: "tmpfs", flags: [.noSuid, .noDev],
-                         data: "size=\(sizeBytes),mode=\(sandboxGid == nil ? "0700" : "0710"),uid=0,gid=\(sandboxGid ?? 0)")
+                         data: "size=\(sizeBytes),mode=\(mode),uid=0,gid=\(sandboxGid ?? 0)")
         for d in [upper, work] { try syscall("mkdir", d) { Glibc.mkdir(d, 0o700) } }
         for d in [merged, idmapped] { try syscall("mkdir", d) { Glibc.mkdir(d, 0o755) } }
         var lowerPath = lower

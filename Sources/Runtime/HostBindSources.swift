@@ -48,9 +48,19 @@ struct HostBindSources {
         return HostBindSources(trees: trees)
     }
 
-    /// The kind of file the tree's root is, for the mount point to make.
-    static func isDirectory(_ tree: FileDescriptor) -> Bool {
+    /// The kind of mount point to make: the tree's root's, or the source path's.
+    static func kind(of tree: FileDescriptor?, orOf source: String) throws -> MountTarget.Kind {
         var st = Glibc.stat()
-        return fstat(tree.rawValue, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+        if let tree {
+            try syscall("fstat", source) { fstat(tree.rawValue, &st) }
+        } else {
+            st = try Files.status(source)
+        }
+        return (st.st_mode & S_IFMT) == S_IFDIR ? .directory : .file
+    }
+
+    /// Attaches `tree` at the mount point held open as `target` (no path followed).
+    static func attach(_ tree: FileDescriptor, at target: MountTarget, in rootfs: String) throws {
+        try syscall("move_mount", rootfs + target.destination) { sh_move_mount_fd(tree.rawValue, target.fd.rawValue) }
     }
 }

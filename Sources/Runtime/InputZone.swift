@@ -37,9 +37,13 @@ public enum InputZone {
         _ = Glibc.rmdir(zone)
     }
 
-    /// Whether a zone of `bundle` is still there (so the bundle must not be removed
-    /// recursively: the walk would reach the user's directory).
-    public static func remains(inBundle bundle: String) -> Bool {
-        Files.exists(directory(inBundle: bundle)) || Files.exists(OutputZone.directory(inBundle: bundle))
+}
+
+/// The zones of an `agent run`'s bundle together.
+public enum BundleZones {
+    /// Whether a zone of `bundle` is still there, so that the bundle must not be
+    /// removed recursively: the walk could reach the user's directories.
+    public static func remain(inBundle bundle: String) -> Bool {
+        Files.exists(InputZone.directory(inBundle: bundle)) || Files.exists(OutputZone.directory(inBundle: bundle))
     }
 }

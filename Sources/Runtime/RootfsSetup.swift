@@ -1,4 +1,3 @@
-import CLinux
 import Cgroups
 import Linux
 import OCI
@@ -151,17 +150,12 @@ struct RootfsSetup {
             throw RuntimeError("bind mount needs a source")
         }
         if !source.hasPrefix("/") { source = bundle + "/" + source }
+        let kind = try HostBindSources.kind(of: tree, orOf: source)
+        let target = try MountTarget.open(mount.destination, in: rootfs, making: kind)
         var flags = options.flags
         flags.insert(.bind)
-        if let tree {
-            let kind: MountTarget.Kind = HostBindSources.isDirectory(tree) ? .directory : .file
-            let target = try MountTarget.open(mount.destination, in: rootfs, making: kind)
-            try syscall("move_mount", rootfs + target.destination) { sh_move_mount_fd(tree.rawValue, target.fd.rawValue) }
-        } else {
-            let st = try Files.status(source)
-            let kind: MountTarget.Kind = (st.st_mode & S_IFMT) == S_IFDIR ? .directory : .file
-            let target = try MountTarget.open(mount.destination, in: rootfs, making: kind)
-            try mountAt(target, source: source, type: "bind", flags: flags.intersection([.bind, .recursive]))
+        if let tree { try HostBindSources.attach(tree, at: target, in: rootfs) } else {
+        try mountAt(target, source: source, type: "bind", flags: flags.intersection([.bind, .recursive]))
         }
         // Bind mounts ignore other flags on the first call: apply them in a remount,
         // keeping the flags the kernel locked (nosuid, nodev... of the source).

@@ -83,12 +83,13 @@ public struct SandboxRunner {
         // policy's (every policy names one; the shipped profiles say native).
         runtime.backendFlag = policy.backend
         let request = Self.request(o)
-        let zones = try Self.prepareZones(policy, rootfs: request.rootfs)
         var spec = try SandboxSpec.generate(policy, request)
         if let t = policy.limits.timeout { spec.annotations?[SandboxAnnotation.timeout] = String(t) }
         let id = o.id ?? "agent-" + Self.randomHex(8)
         do { try ContainerID.validate(id) } catch { throw PolicyError("--id: \(error)") }
         if Files.exists(runtime.store.directory(of: id)) { throw PolicyError("--id: container \"\(id)\" already exists") }
+        // Last of the checks: it makes a missing output directory.
+        let zones = try Self.prepareZones(policy, rootfs: request.rootfs)
 
         // The bundle lives only as long as the run.
         let bundle = ContainerRuntime.agentBundles + "/" + id

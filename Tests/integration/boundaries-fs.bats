@@ -66,6 +66,13 @@ host_dir() {
 	[ "$status" -ne 0 ]
 	[ "$stderr" = "safehouse: --input: $TEST_TMP/none/deeper is not a directory ($TEST_TMP/none does not exist)" ]
 	[ ! -e "$TEST_TMP/none" ]
+	# A missing output directory is made only once everything else was checked.
+	run --separate-stderr agent --id "bad id" --output "$TEST_TMP/made" -- true
+	[ "$status" -ne 0 ]
+	[[ "$stderr" == "safehouse: --id: "* ]]
+	run --separate-stderr agent --output "$TEST_TMP/made"
+	[ "$status" -ne 0 ]
+	[ ! -e "$TEST_TMP/made" ]
 }
 
 @test "boundaries-fs: what the sandbox writes lands in /output owned by the directory's owner; the user's files are never lost" {

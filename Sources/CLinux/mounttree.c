@@ -31,3 +31,9 @@ int sh_move_mount_fd(int tree_fd, int target_fd) {
     return (int)syscall(429 /* move_mount */, tree_fd, "", target_fd, "",
                         MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
 }
+
+#include <sys/xattr.h>
+
+long sh_fgetxattr(int fd, const char *name, void *value, size_t size) {
+    return (long)fgetxattr(fd, name, value, size);
+}

@@ -74,6 +74,12 @@ public struct OutputOwnership: Equatable, Sendable {
     /// Whether the sandbox may replace the host's entry `st` at a name it wrote: it
     /// could write it through /output (others may write it, or its ids own it).
     func sandboxMayReplace(_ st: Glibc.stat) -> Bool {
-        (st.st_mode & S_IFMT) != S_IFDIR && (st.st_mode & 0o002 != 0 || sandboxIDs.contains(st.st_uid))
+        (st.st_mode & S_IFMT) != S_IFDIR && sandboxMayWrite(st)
+    }
+
+    /// Whether the sandbox could write the host's entry `st` (its ids own it, or
+    /// anybody may write it): seen from the sandbox, the host's ids are unmapped.
+    func sandboxMayWrite(_ st: Glibc.stat) -> Bool {
+        st.st_mode & 0o002 != 0 || sandboxIDs.contains(st.st_uid)
     }
 }

@@ -159,8 +159,18 @@ public enum OutputZone {
                     return
                 }
             }
-            guard let from = try? upper.openAt(name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW),
-                  let into = try? host.openAt(name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW) else {
+            guard let from = try? upper.openAt(name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW) else {
+                kept.append("\(shown): \(SystemError.message(for: errno))")
+                return
+            }
+            // An opaque directory replaced the user's (deleted, then made again): its
+            // entries were made without the right to write the user's directory
+            // unless the sandbox had that right anyway.
+            if exists && Self.isOpaque(from) && !ownership.sandboxMayWrite(hostSt) {
+                kept.append("\(shown): the sandbox replaced a directory it could not write: kept, its new contents not copied")
+                return
+            }
+            guard let into = try? host.openAt(name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW) else {
                 kept.append("\(shown): \(SystemError.message(for: errno))")
                 return
             }
@@ -169,6 +179,13 @@ public enum OutputZone {
                 _ = fchown(into.rawValue, ownership.uid, ownership.gid)
                 _ = fchmod(into.rawValue, st.st_mode & 0o1777)
             }
+        }
+
+        /// Whether the upper directory `dir` hides everything below it in the lower layer.
+        static func isOpaque(_ dir: FileDescriptor) -> Bool {
+            var value = [UInt8](repeating: 0, count: 8)
+            let n = sh_fgetxattr(dir.rawValue, "trusted.overlay.opaque", &value, value.count)
+            return n >= 1 && value[0] == UInt8(ascii: "y")
         }
 
         /// Makes the entry under a temporary name, owned by the directory's owner,

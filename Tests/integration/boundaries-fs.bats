@@ -83,12 +83,14 @@ host_dir() {
 	chmod 0666 "$OUT/shared"
 	mkdir "$OUT/keepdir"
 	echo kept >"$OUT/keepdir/k"
+	mkdir "$OUT/empty"
 	run --separate-stderr agent --output "$OUT" -- sh -c '
 		mkdir -p /output/d/e && echo deep >/output/d/e/f && chmod 4755 /output/d/e/f
 		echo changed >/output/shared
 		cat /output/private 2>/dev/null && echo read-private
 		rm -f /output/private; echo forged >/output/private
 		rm -rf /output/keepdir
+		rmdir /output/empty && mkdir /output/empty && echo planted >/output/empty/p
 		ln -s /etc/passwd /output/link
 		dd if=/dev/urandom of=/output/random bs=1k count=3000 2>/dev/null; md5sum /output/random | cut -d" " -f1
 		truncate -s 64G /output/sparse; echo tail >>/output/sparse
@@ -104,6 +106,10 @@ host_dir() {
 	[ "$(cat "$OUT/private")" = mine ]
 	[ "$(cat "$OUT/keepdir/k")" = kept ]
 	[[ "$stderr" == *"/output/private: the sandbox could not write the directory's file: kept, not replaced"* ]]
+	# A directory of the user's the sandbox could not write, deleted and made again:
+	# kept as it was.
+	[ -z "$(ls -A "$OUT/empty")" ]
+	[[ "$stderr" == *"/output/empty: the sandbox replaced a directory it could not write: kept, its new contents not copied"* ]]
 	[ "$(readlink "$OUT/link")" = /etc/passwd ]
 	# Copied byte for byte; a sparse file stays sparse (its holes would fill the disk).
 	[ "$(md5sum "$OUT/random" | cut -d" " -f1)" = "${lines[0]}" ]

@@ -161,6 +161,9 @@ int sh_move_mount_to(int tree_fd, const char *target);
 // open as `target_fd` (no path followed). -1 with errno.
 int sh_open_tree_at(int dir_fd, const char *path, int recursive);
 int sh_move_mount_fd(int tree_fd, int target_fd);
+// fgetxattr(2): an extended attribute of the open file `fd` (an overlay's upper
+// directory: trusted.overlay.opaque). Its length, or -1 with errno set.
+long sh_fgetxattr(int fd, const char *name, void *value, size_t size);
 
 // lgetxattr(2): the value of an extended attribute of `path` itself (not following a
 // final symlink); returns its length, or -1 with errno set.

@@ -35,6 +35,8 @@ public struct SandboxZones {
     struct Output {
         let ownership: OutputOwnership
         let directory: HostDirectory
+        /// Held for the runtime (bindSourceDescriptors names its number) until create
+        /// has taken the tree from it.
         let merged: FileDescriptor
     }
 

@@ -44,6 +44,9 @@ public struct Policy: Equatable, Sendable {
         /// Host directory mounted read-write at /output: the only thing that outlives
         /// the sandbox.
         public var output: String?
+        /// How much the sandbox may write to /output (a bounded layer over the
+        /// directory, copied back at the end); nil: the disk limit.
+        public var outputSize: UInt64?
         /// Size of each of the tmpfs at /scratch and /tmp.
         public var scratch: UInt64 = 64 << 20
         /// The root stays read-only (writes only in /scratch, /tmp and /output).

@@ -42,13 +42,14 @@ public enum PolicyReader {
             case "extends": break
             case "description": policy.description = try r.string(value, key)
             case "filesystem":
-                let fs = try r.map(value, key, known: ["input", "output", "scratch", "readonlyRoot"])
+                let fs = try r.map(value, key, known: ["input", "output", "outputSize", "scratch", "readonlyRoot"])
                 for (k, v) in fs {
                     let field = "filesystem." + k
                     switch k {
                     case "input": policy.filesystem.input = try r.absolutePath(v, field)
                     case "output": policy.filesystem.output = try r.absolutePath(v, field)
                     case "scratch": policy.filesystem.scratch = try r.size(v, field)
+                    case "outputSize": policy.filesystem.outputSize = try r.size(v, field, minimum: 1 << 20)
                     default: policy.filesystem.readonlyRoot = try r.bool(v, field)
                     }
                 }

@@ -106,18 +106,11 @@ public struct SandboxRunner {
         SandboxRequest(rootfs: absolute(o.rootfs), args: o.args, policyName: o.policy)
     }
 
-    /// Checks the host paths a sandbox will use; makes a missing output directory.
-    public static func prepareZones(_ policy: Policy, rootfs: String) throws {
+    /// Checks the host paths a sandbox will use and opens the zones (SandboxZones:
+    /// no symlink followed; a missing output directory is made).
+    public static func prepareZones(_ policy: Policy, rootfs: String) throws -> SandboxZones {
         guard Files.isDirectory(rootfs) else { throw PolicyError("--rootfs: \(rootfs) is not a directory") }
-        if let input = policy.filesystem.input, !Files.isDirectory(input) {
-            throw PolicyError("--input: \(input) is not a directory")
-        }
-        if let output = policy.filesystem.output {
-            if !Files.exists(output) {
-                do { try Files.makeDirectories(output) } catch { throw PolicyError("--output: \(error)") }
-            }
-            guard Files.isDirectory(output) else { throw PolicyError("--output: \(output) is not a directory") }
-        }
+        return try SandboxZones(policy)
     }
 
     public func run(_ o: Options, library: PolicyLibrary) throws -> (Int32, Outcome) {
@@ -128,27 +121,34 @@ public struct SandboxRunner {
         // policy's (every policy names one; the shipped profiles say native).
         runtime.backendFlag = policy.backend
         let request = Self.request(o)
-        try Self.prepareZones(policy, rootfs: request.rootfs)
         var spec = try SandboxSpec.generate(policy, request)
         if let t = policy.limits.timeout { spec.annotations?[SandboxAnnotation.timeout] = String(t) }
         let id = o.id ?? "agent-" + Self.randomHex(8)
         do { try ContainerID.validate(id) } catch { throw PolicyError("--id: \(error)") }
         if Files.exists(runtime.store.directory(of: id)) { throw PolicyError("--id: container \"\(id)\" already exists") }
+        // Last of the checks: it makes a missing output directory.
+        let zones = try Self.prepareZones(policy, rootfs: request.rootfs)
 
         // The bundle lives only as long as the run.
         let bundle = ContainerRuntime.agentBundles + "/" + id
         try Files.makeDirectories(ContainerRuntime.agentBundles)
         guard mkdir(bundle, 0o700) == 0 else { throw PolicyError("bundle \(bundle): \(SystemError.message(for: errno))") }
-        defer { try? Files.removeTree(bundle) }
+        // Never into a zone still there (the user's directories are mounted in them).
+        defer { if !BundleZones.remain(inBundle: bundle) { try? Files.removeTree(bundle) } }
         PhaseTrace.mark("spec generated")
+        // /output: a bounded layer over the directory, copied back when the sandbox is
+        // gone (OutputZone); /input: mounted from the descriptor that was checked.
+        var createOptions = CreateOptions(bundle: bundle)
+        try zones.openBundle(bundle, policy: policy)
+        let output = try zones.mountOutput(policy: policy, bundle: bundle, spec: &spec, options: &createOptions)
+        var outputKept: [String] = []
+        defer { if let output { outputKept += OutputZone.finish(bundle: bundle, ownership: output.ownership, held: output.directory) } }
+        defer { InputZone.remove(bundle: bundle) }
+        try zones.mountInput(bundle: bundle, spec: &spec, options: &createOptions)
         // compactJSON, not JSONEncoder: a cold JSONEncoder cost more than this whole
         // command's own work (OCI/FastEncoding.swift).
         try Files.writeAtomically(bundle + "/config.json", spec.compactJSON(), mode: 0o600)
         PhaseTrace.mark("bundle written")
-
-        // /output belongs to the sandbox's root for the run, and back to its owner after.
-        let handover = try policy.filesystem.output.map { try OutputHandover(directory: $0, policy: policy, bundle: bundle) }
-        defer { handover?.restore() }
 
         // The warden is this process's child: if it dies while the sandbox runs, the
         // sandbox has lost its deadline (and, with egress, its proxy): stop it, fail
@@ -167,7 +167,9 @@ public struct SandboxRunner {
         var egress: [String] = []
         var stopped = false
         var diskFull = false
-        let status = try runtime.run(id: id, options: CreateOptions(bundle: bundle), detach: false) { record in
+        var outputFull = false
+        var outputUsed: UInt64 = 0
+        let status = try runtime.run(id: id, options: createOptions, detach: false) { record in
             let dir = runtime.store.directory(of: id)
             if let warden = record.liveWardenPid { _ = Processes.waitForExit(warden, timeout: 5) }
             PhaseTrace.mark("warden gone")
@@ -178,6 +180,12 @@ public struct SandboxRunner {
             diskFull = EphemeralRoot.isFull(ephemeral)
             changes = ChangeSet.compute(upper: ephemeral + "/upper", lower: record.rootfs)
             PhaseTrace.mark("changes computed")
+            if let output {
+                outputFull = OutputZone.isFull(bundle: bundle)
+                outputUsed = OutputZone.usage(bundle: bundle)?.used ?? 0
+                outputKept = OutputZone.finish(bundle: bundle, ownership: output.ownership, held: output.directory)
+                PhaseTrace.mark("output copied back")
+            }
         }
         // The runtime made the mount points (/scratch, /input, ...): not the agent's doing.
         let mountPoints = Set((spec.mounts ?? []).map(\.destination))
@@ -199,6 +207,15 @@ public struct SandboxRunner {
         // The kernel counts no ENOSPC for a tmpfs: a root that is full when the command
         // ends is the evidence (a writer that hit the limit and then deleted is missed).
         if diskFull { limits.append("disk (the root's \(Quantity.describe(bytes: policy.limits.disk)) filled up)") }
+        if outputFull {
+            limits.append("output (filesystem.outputSize: /output's \(Quantity.describe(bytes: SandboxZones.outputSize(policy))) filled up)")
+        } else if let oom = report["oomKills"].flatMap(Int.init), oom > 0, let memory = policy.limits.memory, outputUsed >= memory / 2 {
+            // /output's files are tmpfs pages, counted against the memory limit: one that
+            // is not above outputSize is hit first, and the writer is killed instead of
+            // getting ENOSPC. Said, so that the cause is not mistaken.
+            limits.append("output (filesystem.outputSize: /output held \(Quantity.describe(bytes: (outputUsed >> 20) << 20)) of \(Quantity.describe(bytes: SandboxZones.outputSize(policy))) when the memory limit killed the writer: /output's files count against memory)")
+        }
+        for line in outputKept { writeWarning("safehouse: \(line)\n") }
         if report["egressQuotaSpent"] == "true" {
             limits.append("egress (the byte quota of \(Quantity.describe(bytes: policy.network.maxBytes ?? 0)) each way was spent)")
         }
@@ -242,37 +259,4 @@ public struct SandboxRunner {
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
-}
-
-/// Gives the output directory to the sandbox's root (the first host id of its
-/// user namespace range) for the run, then gives the directory, and everything the
-/// sandbox made in it, back to the directory's owner. Files the sandbox did not make
-/// (owned by ids outside its range) are never touched.
-struct OutputHandover {
-    /// nil without a user namespace: the sandbox's root is the host's, nothing moves.
-    let ownership: OutputOwnership?
-
-    /// Hands `directory` to the sandbox's root and records, in the run's `bundle`, whom
-    /// to give it back to (OutputOwnership: `delete --force` does it if the run is
-    /// killed before `restore`).
-    init(directory: String, policy: Policy, bundle: String) throws {
-        var st = Glibc.stat()
-        guard Glibc.lstat(directory, &st) == 0 else { throw PolicyError("--output: \(directory): \(SystemError.message(for: errno))") }
-        guard policy.user.userNamespace else {
-            ownership = nil
-            return
-        }
-        guard let first = policy.user.hostID else { throw PolicyError("user.hostID: no host id range was chosen") }
-        let ownership = OutputOwnership(directory: directory, uid: st.st_uid, gid: st.st_gid,
-                                        sandboxIDs: first...(first + policy.user.idCount - 1))
-        // Recorded first: a run killed right after the chown still gives it back.
-        try ownership.save(inBundle: bundle)
-        self.ownership = ownership
-        let uid = first + policy.user.uid, gid = first + policy.user.gid
-        guard chown(directory, uid, gid) == 0 else {
-            throw PolicyError("--output: chown \(directory): \(SystemError.message(for: errno))")
-        }
-    }
-
-    func restore() { ownership?.restore() }
 }

@@ -88,6 +88,7 @@ struct ContainerInit {
                                  newCgroupNamespace: config.namespaces.new.contains(.cgroup),
                                  cgroups: config.cgroups)
         rootfs.sysfsWaits = config.namespaces.networkFromRuntime
+        rootfs.bindSources = config.bindSources
         let ownsMountNamespace = config.namespaces.new.contains(.mount)
         // The runtime makes the cgroup directories, then moves this process in. The
         // directories are enough for a bind mount of them; a cgroup namespace must

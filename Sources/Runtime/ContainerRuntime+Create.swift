@@ -114,11 +114,17 @@ extension ContainerRuntime {
                                             sizeBytes: treatment.diskBytes, linux: spec.linux)
                 }
             }
-            let config = InitConfig(
+            var config = InitConfig(
                 id: id, spec: spec, process: process, rootfs: rootfs, bundle: bundle.path,
                 channel: SyncChannel(socket: childEnd), execFifo: fifo, consoleSocket: console,
                 namespaces: plan, noPivot: options.noPivot, noNewKeyring: options.noNewKeyring,
                 preserveFds: preserveFds, lock: lock, seccomp: seccomp, joinsOwnCgroups: !plan.needsIntermediate)
+            if plan.new.contains(.mount) {
+                // Here, still host root in the host's namespaces: the init may be
+                // neither by the time it mounts.
+                config.bindSources = try HostBindSources.open(spec.mounts ?? [], bundle: bundle.path, held: options.bindSourceDescriptors,
+                                                              userNamespace: plan.new.contains(.user) || plan.joinsUser)
+            }
             let channel = SyncChannel(socket: parentEnd)
 
             // Where the init can be born in its v2 cgroup and move itself into the v1

@@ -51,12 +51,17 @@ extension ContainerRuntime {
     public static let agentBundles = "/run/safehouse-agent"
 
     /// An `agent run` that was killed (SIGKILL) before it could clean up leaves its
-    /// generated bundle, and its /output still owned by the sandbox's ids: the output
-    /// goes back to its owner (OutputOwnership), and the bundle, the runtime's, not the
+    /// generated bundle, and its /output zone: what the sandbox wrote is copied back
+    /// to the output directory (OutputZone), and the bundle, the runtime's, not the
     /// user's, goes with the container.
     func removeAgentBundle(_ record: ContainerRecord) {
         guard record.bundle == Self.agentBundles + "/" + record.id else { return }
-        OutputOwnership.load(fromBundle: record.bundle)?.restore()
+        if let ownership = OutputOwnership.load(fromBundle: record.bundle) {
+            OutputZone.finish(bundle: record.bundle, ownership: ownership)
+        }
+        InputZone.remove(bundle: record.bundle)
+        // Never into a zone still there (the user's directories are mounted in them).
+        guard !BundleZones.remain(inBundle: record.bundle) else { return }
         try? Files.removeTree(record.bundle)
     }
 

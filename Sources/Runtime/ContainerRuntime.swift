@@ -51,6 +51,10 @@ public struct CreateOptions: Sendable, Equatable {
     /// Set by foreground `run`, which reaps the init itself and records its exit: a
     /// sandbox's warden then need not watch for it (WardenLauncher, ExitStatusWatch).
     var callerReapsInit = false
+    /// Bind sources the caller holds open, by the source path the spec names: the
+    /// mount is made from the descriptor, not the path (HostBindSources). The
+    /// descriptors stay the caller's; they must be open until create returns.
+    public var bindSourceDescriptors: [String: Int32] = [:]
 
     public init(bundle: String, pidFile: String? = nil, consoleSocket: String? = nil,
                 noPivot: Bool = false, noNewKeyring: Bool = false, preserveFds: Int = 0) {

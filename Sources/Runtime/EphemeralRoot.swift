@@ -59,7 +59,9 @@ extension SandboxTreatment {
 /// lower layer of an overlay whose upper and work directories live on a tmpfs sized
 /// by the disk limit, inside the container's state directory:
 ///
-///     /run/safehouse-ephemeral/<id>-<root hash>          tmpfs, mode 0711, size = disk limit
+///     /run/safehouse-ephemeral/<id>-<root hash>          tmpfs, size = disk limit, mode 0710
+///                                                        root:<sandbox root's host gid> (0700 root:root
+///                                                        without a user namespace)
 ///                                            .../upper   the sandbox's writes (owned by its root)
 ///                                            .../work    overlayfs's work directory
 ///                                            .../merged  the overlay: the container's root
@@ -72,7 +74,7 @@ extension SandboxTreatment {
 public enum EphemeralRoot {
     /// Where the ephemeral root of container `id` under the runtime root `root` lives.
     /// Not inside the state directory: that is 0700 (as runc's), and an init running
-    /// as an unmapped user in a user namespace must be able to reach merged/ by path.
+    /// as the sandbox's root (a host id of its user namespace's range) must reach merged/ by path.
     /// The name carries a hash of the root, so two roots may use the same id.
     /// True when the tmpfs at `dir` (the disk limit) has less than 64 KiB left: a
     /// writer got ENOSPC, or is about to.
@@ -99,16 +101,25 @@ public enum EphemeralRoot {
     /// them, and the image is not touched (GvisorEgressLink's resolv.conf).
     static func mount(lower: String, at dir: String, sizeBytes: UInt64, linux: LinuxConfig?, files: [String: String] = [:]) throws -> String {
         let upper = dir + "/upper", work = dir + "/work", merged = dir + "/merged", idmapped = dir + "/lower"
-        // 0711: the container's init (maybe an unmapped "other" in a user namespace)
-        // must be able to reach merged/ by path; nobody may list the directory.
+        // The parent is 0711 (reachable, not listable); each sandbox's own directory
+        // below is closed to everyone but root and the sandbox (see the tmpfs mode).
         if !Files.isDirectory(parent) { try syscall("mkdir", parent) { Glibc.mkdir(parent, 0o711) } }
-        try syscall("mkdir", dir) { Glibc.mkdir(dir, 0o711) }
+        try syscall("mkdir", dir) { Glibc.mkdir(dir, 0o700) }
+        // The tmpfs root is the one door to upper/ and merged/ (the sandbox's files, an
+        // API key it wrote): root's, and with a user namespace searchable by the
+        // sandbox's root group (its init reaches merged/ by path as that group before
+        // pivot_root), by nobody else. The path is guessable; the mode is the lock.
+        let usesUserNamespace = (linux?.namespaces ?? []).contains { $0.type == .user && ($0.path ?? "").isEmpty }
+        let sandboxGid = usesUserNamespace ? linux?.gidMappings.flatMap { hostID(of: 0, in: $0) } : nil
+        // A user namespace joined by path has mappings the spec does not say: its root's
+        // host ids are unknown here, so the directory stays enterable (0711) as before.
+        let joinsUserNamespace = (linux?.namespaces ?? []).contains { $0.type == .user && !($0.path ?? "").isEmpty }
+        let mode = sandboxGid != nil ? "0710" : joinsUserNamespace ? "0711" : "0700"
         try Mounts.mount(source: "tmpfs", target: dir, type: "tmpfs", flags: [.noSuid, .noDev],
-                         data: "size=\(sizeBytes),mode=0711")
+                         data: "size=\(sizeBytes),mode=\(mode),uid=0,gid=\(sandboxGid ?? 0)")
         for d in [upper, work] { try syscall("mkdir", d) { Glibc.mkdir(d, 0o700) } }
         for d in [merged, idmapped] { try syscall("mkdir", d) { Glibc.mkdir(d, 0o755) } }
         var lowerPath = lower
-        let usesUserNamespace = (linux?.namespaces ?? []).contains { $0.type == .user && ($0.path ?? "").isEmpty }
         if usesUserNamespace, let uids = linux?.uidMappings, let gids = linux?.gidMappings, !uids.isEmpty, !gids.isEmpty {
             let ns = try MappingNamespace.make(uidMap: mapText(uids), gidMap: mapText(gids))
             defer { ns.close() }

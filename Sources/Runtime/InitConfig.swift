@@ -37,6 +37,8 @@ struct InitConfig {
     /// The container's cgroups, filled in when the runtime reports them (after the
     /// fork: working them out is kept off the init's path).
     let cgroups = CgroupPlacementBox()
+    /// Bind sources opened on the host side, attached by the init from descriptors.
+    var bindSources = HostBindSources.none
 }
 
 /// Shared by the init's set-up steps; a fork copies its contents, as intended.

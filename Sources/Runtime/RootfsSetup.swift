@@ -19,6 +19,8 @@ struct RootfsSetup {
     /// The host's hierarchies and the container's directory in each (bound when there
     /// is no cgroup namespace), as the runtime reported them.
     let cgroups: CgroupPlacementBox
+    /// Bind sources the runtime opened on the host side (attached from descriptors).
+    var bindSources = HostBindSources.none
 
     var mounts: [Mount] { spec.mounts ?? [] }
 
@@ -53,7 +55,7 @@ struct RootfsSetup {
         for (index, mount) in mounts.enumerated() where !deferred[index] {
             if mount.type == "cgroup" { try beforeCgroupMount() }
             if mount.type == "sysfs" { try beforeSysfsMount() }
-            try stage("mount mounts[\(index)] \(mount.destination)") { try self.mount(mount) }
+            try stage("mount mounts[\(index)] \(mount.destination)") { try self.mount(mount, index: index) }
         }
         if needsDeviceSetup {
             let devices = DeviceSetup(rootfs: rootfs, devices: spec.linux?.devices ?? [], bindFromHost: userNamespace)
@@ -62,7 +64,7 @@ struct RootfsSetup {
         for index in mounts.indices where deferred[index] {
             if mounts[index].type == "cgroup" { try beforeCgroupMount() }
             if mounts[index].type == "sysfs" { try beforeSysfsMount() }
-            try stage("mount mounts[\(index)] \(mounts[index].destination)") { try self.mount(mounts[index]) }
+            try stage("mount mounts[\(index)] \(mounts[index].destination)") { try self.mount(mounts[index], index: index) }
         }
         // The working directory exists before the user's program runs (runc creates it too).
         let cwd = spec.process?.cwd ?? "/"
@@ -104,7 +106,7 @@ struct RootfsSetup {
 
     /// Mounts one spec entry at its destination inside the rootfs, through a descriptor
     /// of the destination (MountTarget: no path is followed between check and mount).
-    func mount(_ mount: Mount) throws {
+    func mount(_ mount: Mount, index: Int? = nil) throws {
         let options = MountOptions(mount.options ?? [])
         let type = mount.type ?? (options.isBind ? "bind" : "")
         let destination = mount.destination
@@ -113,7 +115,7 @@ struct RootfsSetup {
             return
         }
         if options.isBind || type == "bind" {
-            try bindMount(mount, options: options)
+            try bindMount(mount, options: options, tree: index.flatMap { bindSources.tree(at: $0) })
         } else {
             let target = try MountTarget.open(destination, in: rootfs, making: .directory)
             let source = mount.source ?? type
@@ -143,17 +145,18 @@ struct RootfsSetup {
         }
     }
 
-    private func bindMount(_ mount: Mount, options: MountOptions) throws {
+    private func bindMount(_ mount: Mount, options: MountOptions, tree: FileDescriptor?) throws {
         guard var source = mount.source, !source.isEmpty else {
             throw RuntimeError("bind mount needs a source")
         }
         if !source.hasPrefix("/") { source = bundle + "/" + source }
-        let st = try Files.status(source)
-        let kind: MountTarget.Kind = (st.st_mode & S_IFMT) == S_IFDIR ? .directory : .file
+        let kind = try HostBindSources.kind(of: tree, orOf: source)
         let target = try MountTarget.open(mount.destination, in: rootfs, making: kind)
         var flags = options.flags
         flags.insert(.bind)
+        if let tree { try HostBindSources.attach(tree, at: target, in: rootfs) } else {
         try mountAt(target, source: source, type: "bind", flags: flags.intersection([.bind, .recursive]))
+        }
         // Bind mounts ignore other flags on the first call: apply them in a remount,
         // keeping the flags the kernel locked (nosuid, nodev... of the source).
         let extra = flags.subtracting([.bind, .recursive, .remount])

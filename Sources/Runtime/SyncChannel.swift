@@ -77,7 +77,17 @@ struct SyncChannel {
     let socket: FileDescriptor
 
     func send(_ message: SyncMessage) throws {
-        try socket.sendMessage(message.encoded())
+        do {
+            try socket.sendMessage(message.encoded())
+        } catch let e as SystemError where e.errno == ECONNRESET || e.errno == EPIPE {
+            // The peer is gone (the init failed a step while the runtime was still
+            // talking to it): its last message, queued here, says why; "send:
+            // connection reset by peer" would not.
+            if let bytes = try? socket.receiveMessage(), case .failure(let text)? = SyncMessage(decoding: bytes) {
+                throw RuntimeError(text)
+            }
+            throw e
+        }
     }
 
     /// Receives the next message; the peer's `failure` becomes a thrown error, and a

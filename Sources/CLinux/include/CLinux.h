@@ -155,6 +155,15 @@ int sh_mount_setattr_idmap(int tree_fd, int userns_fd);
 // MOUNT_ATTR_* bits to set and to clear. -1 with errno (ENOSYS before 5.12).
 int sh_mount_setattr(const char *path, int recursive, uint64_t attr_set, uint64_t attr_clr);
 int sh_move_mount_to(int tree_fd, const char *target);
+// A detached copy (OPEN_TREE_CLONE, close-on-exec) of the tree at `path` relative to
+// `dir_fd`, or of `dir_fd` itself when `path` is "" (AT_EMPTY_PATH); every mount
+// below it too when `recursive`. Attached with sh_move_mount_fd at the mount point
+// open as `target_fd` (no path followed). -1 with errno.
+int sh_open_tree_at(int dir_fd, const char *path, int recursive);
+int sh_move_mount_fd(int tree_fd, int target_fd);
+// fgetxattr(2): an extended attribute of the open file `fd` (an overlay's upper
+// directory: trusted.overlay.opaque). Its length, or -1 with errno set.
+long sh_fgetxattr(int fd, const char *name, void *value, size_t size);
 
 // lgetxattr(2): the value of an extended attribute of `path` itself (not following a
 // final symlink); returns its length, or -1 with errno set.

@@ -49,13 +49,15 @@ extension Spec {
             mounts: defaultMounts,
             linux: LinuxConfig(
                 resources: LinuxResources(devices: [LinuxDeviceCgroup(allow: false, access: "rwm")]),
+                // runc 1.1's list: no cgroup namespace. Tools patch `runc spec` output
+                // by appending what they need ({"type": "cgroup"} among them); an extra
+                // entry here would turn that into a duplicate.
                 namespaces: [
                     LinuxNamespace(type: .pid),
                     LinuxNamespace(type: .network),
                     LinuxNamespace(type: .ipc),
                     LinuxNamespace(type: .uts),
                     LinuxNamespace(type: .mount),
-                    LinuxNamespace(type: .cgroup),
                 ],
                 maskedPaths: defaultMaskedPaths,
                 readonlyPaths: defaultReadonlyPaths

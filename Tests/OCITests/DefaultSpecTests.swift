@@ -23,7 +23,7 @@ final class DefaultSpecTests: XCTestCase {
         XCTAssertEqual(spec.mounts?[2].options, ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"])
         XCTAssertEqual(spec.mounts?[5], Mount(destination: "/sys", type: "sysfs", source: "sysfs", options: ["nosuid", "noexec", "nodev", "ro"]))
         let linux = try XCTUnwrap(spec.linux)
-        XCTAssertEqual(linux.namespaces?.map(\.type), [.pid, .network, .ipc, .uts, .mount, .cgroup])
+        XCTAssertEqual(linux.namespaces?.map(\.type), [.pid, .network, .ipc, .uts, .mount])
         XCTAssertEqual(linux.maskedPaths?.first, "/proc/acpi")
         XCTAssertTrue(linux.maskedPaths?.contains("/proc/kcore") ?? false)
         XCTAssertEqual(linux.readonlyPaths, ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"])
@@ -42,7 +42,7 @@ final class DefaultSpecTests: XCTestCase {
     func testRootlessMatchesRuncRootless() throws {
         let spec = Spec.runcDefault(rootless: true, hostUID: 1000, hostGID: 1001)
         let linux = try XCTUnwrap(spec.linux)
-        XCTAssertEqual(linux.namespaces?.map(\.type), [.pid, .ipc, .uts, .mount, .cgroup, .user])
+        XCTAssertEqual(linux.namespaces?.map(\.type), [.pid, .ipc, .uts, .mount, .user])
         XCTAssertEqual(linux.uidMappings, [LinuxIDMapping(containerID: 0, hostID: 1000, size: 1)])
         XCTAssertEqual(linux.gidMappings, [LinuxIDMapping(containerID: 0, hostID: 1001, size: 1)])
         XCTAssertNil(linux.resources)

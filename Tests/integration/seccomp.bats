@@ -155,3 +155,16 @@ ENOSYS_PROFILE='.linux.seccomp = {"defaultAction": "SCMP_ACT_ERRNO", "architectu
 	[ "$output" = "448=ENOSYS
 170=EPERM" ]
 }
+
+@test "seccomp: an unreachable seccomp agent fails create with runc's words and the listenerPath (differential)" {
+	config '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": $sock, "syscalls": [{"names": ["getppid"], "action": "SCMP_ACT_NOTIFY"}]} | .process.args = ["true"]' \
+		--arg sock "$TEST_TMP/no-agent.sock"
+	run_both
+	expect_fail
+	[[ "$ref_err" == *"failed to connect with seccomp agent"* ]]
+	echo "# $rt_err" >&2
+	[[ "$rt_err" == *"failed to connect with seccomp agent"* ]]
+	[[ "$rt_err" == *"linux.seccomp.listenerPath"* ]]
+	[[ "$rt_err" == *"$TEST_TMP/no-agent.sock"* ]]
+	[ -z "$(root_entries)" ]
+}

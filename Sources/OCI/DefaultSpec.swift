@@ -39,7 +39,8 @@ extension Spec {
                 capabilities: LinuxCapabilities(
                     bounding: defaultCapabilities,
                     effective: defaultCapabilities,
-                    permitted: defaultCapabilities
+                    permitted: defaultCapabilities,
+                    ambient: defaultCapabilities
                 ),
                 rlimits: [POSIXRlimit(type: "RLIMIT_NOFILE", hard: 1024, soft: 1024)],
                 noNewPrivileges: true

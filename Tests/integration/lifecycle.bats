@@ -453,14 +453,14 @@ sleeper() { config '.process.args = ["sleep", "100"]'; }
 
 # What `spec` writes is what tools patch: it must be runc's config field by field. The
 # deliberate differences, each removed before the comparison: the hostname
-# ("safehouse"), /sys/devices/virtual/tpm among the masked paths (current runc masks
+# ("safehouse"), ociVersion (the spec version safehouse implements), /sys/devices/virtual/tpm among the masked paths (current runc masks
 # it too), and with --rootless no /sys/fs/cgroup mount (the /sys rbind shows it).
 spec_compare() {
 	local flags="$1"
 	mkdir -p "$TEST_TMP/ref-spec" "$TEST_TMP/rt-spec"
 	(cd "$TEST_TMP/ref-spec" && "$REFERENCE" spec $flags)
 	"$RUNTIME" spec $flags --bundle "$TEST_TMP/rt-spec"
-	local drop='del(.hostname) | .linux.maskedPaths -= ["/sys/devices/virtual/tpm"]'
+	local drop='del(.hostname) | del(.ociVersion) | .linux.maskedPaths -= ["/sys/devices/virtual/tpm"]'
 	[ "$flags" = --rootless ] && drop="$drop"' | .mounts |= map(select(.destination != "/sys/fs/cgroup"))'
 	jq -S "$drop" "$TEST_TMP/ref-spec/config.json" >"$TEST_TMP/ref-spec.json"
 	jq -S "$drop" "$TEST_TMP/rt-spec/config.json" >"$TEST_TMP/rt-spec.json"

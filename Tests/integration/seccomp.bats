@@ -116,7 +116,7 @@ ENOSYS_ALLOW='["read", "write", "open", "openat", "close", "fstat", "newfstatat"
 	"arch_prctl", "set_tid_address", "getpid", "getppid", "getuid", "geteuid", "getgid", "getegid", "uname", "fcntl",
 	"prlimit64", "set_robust_list", "rseq", "futex", "nanosleep", "sched_yield", "gettid", "tgkill", "sigaltstack",
 	"readlink", "readlinkat", "getrandom", "close_range", "dup3", "capget", "capset", "prctl", "setgroups", "setresuid",
-	"setresgid", "epoll_pwait", "epoll_ctl", "epoll_create1", "sendto", "sendmsg", "recvmsg", "writev", "openat2"]'
+	"setresgid", "fstatfs", "statfs", "openat", "getdents64", "lseek", "madvise", "mremap", "sched_getaffinity", "clock_gettime", "epoll_pwait", "epoll_ctl", "epoll_create1", "sendto", "sendmsg", "recvmsg", "writev", "openat2"]'
 ENOSYS_PROFILE='.linux.seccomp = {"defaultAction": "SCMP_ACT_ERRNO", "architectures": $arches,
 	"syscalls": [{"names": $allow, "action": "SCMP_ACT_ALLOW"},
 		{"names": ["memfd_secret"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13}]}'

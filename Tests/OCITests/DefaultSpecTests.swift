@@ -17,7 +17,7 @@ final class DefaultSpecTests: XCTestCase {
         XCTAssertEqual(process.noNewPrivileges, true)
         XCTAssertEqual(process.rlimits, [POSIXRlimit(type: "RLIMIT_NOFILE", hard: 1024, soft: 1024)])
         let caps = ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]
-        XCTAssertEqual(process.capabilities, LinuxCapabilities(bounding: caps, effective: caps, permitted: caps))
+        XCTAssertEqual(process.capabilities, LinuxCapabilities(bounding: caps, effective: caps, permitted: caps, ambient: caps))
         XCTAssertEqual(spec.mounts?.map(\.destination), ["/proc", "/dev", "/dev/pts", "/dev/shm", "/dev/mqueue", "/sys", "/sys/fs/cgroup"])
         XCTAssertEqual(spec.mounts?[1].options, ["nosuid", "strictatime", "mode=755", "size=65536k"])
         XCTAssertEqual(spec.mounts?[2].options, ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"])

@@ -265,9 +265,19 @@ public struct CgroupManager: CgroupManaging, Sendable {
         self.init(paths: recordedPaths, layout: layout)
     }
 
-    /// Removes the directories, and the cgroups made under them, deepest first
-    /// (CgroupManager+Subtree).
+    /// Removes the directories; a cgroup under one of them makes that fail (see
+    /// destroyTree for a container's end).
     public func destroy() throws {
+        for path in paths.reversed() {
+            try Self.removeDirectory(path)
+        }
+    }
+
+    /// Removes the directories and the cgroups made under them, deepest first
+    /// (CgroupManager+Subtree), as runc's RemovePath: what delete does to a container
+    /// whose processes made sub-cgroups. Not for a create that failed: a cgroupsPath
+    /// naming an existing cgroup must not lose the cgroups under it.
+    public func destroyTree() throws {
         for path in paths.reversed() {
             try removeDescendants(of: path)
             try Self.removeDirectory(path)

@@ -93,7 +93,7 @@ extension ContainerRuntime {
     func destroy(_ record: ContainerRecord) throws {
         PhaseTrace.mark("destroying")
         do {
-            try CgroupManager(paths: record.cgroupPaths).destroy()
+            try CgroupManager(paths: record.cgroupPaths).destroyTree()
         } catch {
             throw RuntimeError("\(error)")
         }

@@ -30,7 +30,7 @@ extension SeccompProgram {
             defer { _ = borrowed.release() }
             try socket.sendDescriptor(borrowed, payload: state)
         } catch let error as SystemError {
-            throw SeccompError(.system, field: field, message: "cannot send the seccomp notify fd to the listener", cause: error)
+            throw SeccompError(.system, field: field, message: "cannot send the seccomp notify fd to the listener at \(listenerPath)", cause: error)
         }
     }
 

@@ -17,7 +17,12 @@ teardown() {
 		[ -f "$d/cgroup.freeze" ] && echo 0 >"$d/cgroup.freeze" 2>/dev/null
 		true
 	done
-	find /sys/fs/cgroup -mindepth 2 -maxdepth 7 -type d -name "itsub-*-$$" 2>/dev/null | sort -r | while read -r d; do
+	# What a runtime made under this test's frozen parents (runc 1.1 makes "ctr"
+	# there), and the sub-cgroups: deepest first.
+	{
+		find /sys/fs/cgroup -mindepth 2 -maxdepth 7 -type d -name "itsub-*-$$" 2>/dev/null
+		find /sys/fs/cgroup -mindepth 3 -maxdepth 7 -type d -path "*/safehouse-it-$$-*/*" 2>/dev/null
+	} | sort -r | while read -r d; do
 		xargs -r kill -9 <"$d/cgroup.procs" 2>/dev/null || true
 		rmdir "$d" 2>/dev/null || { sleep 0.2; rmdir "$d" 2>/dev/null; } || true
 	done
@@ -96,6 +101,7 @@ start_with_subcgroups() {
 }
 
 @test "delete --force: sub-cgroups made in the container, one frozen, go depth-first with the container" {
+	if runtime_is_runc11; then skip "runc 1.1 leaves a process frozen in a sub-cgroup (\"container init still running\")"; fi
 	start_with_subcgroups
 	run rt delete --force "$ID"
 	echo "# $output" >&2
@@ -113,6 +119,7 @@ start_with_subcgroups() {
 }
 
 @test "kill --all KILL: reaches the processes in the container's sub-cgroups, frozen ones too" {
+	if runtime_is_runc11; then skip "runc 1.1 leaves the SIGKILL pending in a frozen sub-cgroup"; fi
 	# No pid namespace of its own, so killing the init does not take the rest along:
 	# only the cgroup tree says which processes are the container's.
 	# The deeper sub-cgroup is frozen: its process keeps a pending SIGKILL until
@@ -157,11 +164,13 @@ frozen_parent_run() {
 
 @test "create: a cgroupsPath under a frozen v1 freezer cgroup is refused at once, not waited on" {
 	# runc 1.1 checks only the container's own cgroup and hangs here.
+	if runtime_is_runc11; then skip "runc 1.1 hangs under a frozen parent"; fi
 	[ -d /sys/fs/cgroup/freezer ] || skip "no v1 freezer hierarchy"
 	frozen_parent_run v1 "/sys/fs/cgroup/freezer/safehouse-it-$$-frozen"
 }
 
 @test "create: a cgroupsPath under a frozen cgroup2 cgroup (cgroup.freeze) is refused at once" {
+	if runtime_is_runc11; then skip "runc 1.1 on a hybrid host does not look at cgroup.freeze and hangs"; fi
 	local u=/sys/fs/cgroup/unified
 	grep -q " $u cgroup2 \| - cgroup2 " /proc/self/mountinfo || skip "no cgroup2 mount"
 	[ -d "$u" ] || u=/sys/fs/cgroup

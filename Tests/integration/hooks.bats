@@ -58,6 +58,9 @@ HOOK
 	grep -v '^poststart ' "$TEST_TMP/ref.log" |
 		sed -E 's/^(prestart|createRuntime|createContainer) creating /\1 created /' >"$TEST_TMP/ref.cmp"
 	grep -v '^poststart ' "$TEST_TMP/rt.log" >"$TEST_TMP/rt.cmp"
+	if runtime_is_runc11; then
+		sed -i -E 's/^(prestart|createRuntime|createContainer) creating /\1 created /' "$TEST_TMP/rt.cmp"
+	fi
 	diff -u "$TEST_TMP/ref.cmp" "$TEST_TMP/rt.cmp" >&2
 	if ! runtime_is_runc11; then
 		[ "$(cat "$TEST_TMP/rt.cmp")" = "prestart created number bundle-ok FOO=prestart
@@ -110,6 +113,8 @@ poststop stopped null bundle-ok FOO=poststop" ]
 	[[ "$ref_err" == *"error running hook #1"* ]]
 	echo "# $rt_err" >&2
 	[[ "$rt_err" == *"error running hook #1"* ]]
+	# runc 1.1 names neither the kind nor the path.
+	runtime_is_runc11 && return 0
 	[[ "$rt_err" == *"prestart"* ]]
 	[[ "$rt_err" == *"/bin/sh"* ]]
 	[[ "$rt_err" == *"exit status 3"* ]]

@@ -496,10 +496,13 @@ spec_compare() {
 	run_both '.process.args = ["true"]'
 	expect_fail
 	echo "# $rt_err" >&2
+	[ -z "$(root_entries)" ]
+	# runc 1.1 says "malformed spec file: duplicated ns" and names no entry.
+	runtime_is_runc11 && return 0
+	[[ "$rt_err" == *"invalid configuration"* ]]
 	[[ "$rt_err" == *"linux.namespaces[$((n - 1))]"* ]]
 	[[ "$rt_err" == *"linux.namespaces[$first]"* ]]
 	[[ "$rt_err" == *ipc* ]]
-	[ -z "$(root_entries)" ]
 }
 
 @test "features: valid JSON with ociVersionMin/Max and all hooks" {

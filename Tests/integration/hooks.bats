@@ -95,8 +95,11 @@ poststop stopped null bundle-ok FOO=poststop" ]
 	rt create --bundle "$BUNDLE" "$id" </dev/null
 	local pid
 	pid="$(rt state "$id" | jq .pid)"
-	local kind
-	for kind in prestart createRuntime createContainer; do
+	local kind kinds="prestart createRuntime createContainer"
+	# Under gVisor createContainer would run in the sentry's namespaces: runsc does
+	# not run it (gvisor-subset.txt); the host-side two still hold.
+	[ "${SAFEHOUSE_BACKEND:-native}" = native ] || kinds="prestart createRuntime"
+	for kind in $kinds; do
 		echo "# $kind: $(cat "$TEST_TMP/$kind")" >&2
 		[ "$(jq -r .status "$TEST_TMP/$kind")" = created ]
 		[ "$(jq .pid "$TEST_TMP/$kind")" = "$pid" ]

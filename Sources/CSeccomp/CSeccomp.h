@@ -34,6 +34,13 @@
 #define SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (1UL << 5)
 #endif
 
+// A system call by number with no arguments, as a program built for a newer kernel
+// makes it: the result, or -errno. (syscall(2) is variadic: Swift cannot call it.)
+static inline long csh_raw_syscall0(long number) {
+    long r = syscall(number);
+    return r < 0 ? -errno : r;
+}
+
 // MARK: actions (seccomp.h macros)
 
 static inline uint32_t csh_act_kill_thread(void) { return SCMP_ACT_KILL_THREAD; }

@@ -23,7 +23,18 @@ extension CgroupManager {
     static func deviceRuleText(_ d: LinuxDeviceCgroup) -> String {
         let type = d.type ?? "a"
         let major = d.major.map(String.init) ?? "*", minor = d.minor.map(String.init) ?? "*"
-        return "\(type) \(major):\(minor) \(d.access ?? "rwm")"
+        return "\(type) \(major):\(minor) \(canonicalAccess(d.access))"
+    }
+
+    /// The access letters as the kernel parses them: some of "rwm", each once, in that
+    /// order. Engines send them in any order and sometimes repeated ("mrw", "rrw");
+    /// the v1 devices.allow parser reads only the first three characters, so "mmrw"
+    /// written as given would silently drop the "w". Absent means all three.
+    static func canonicalAccess(_ access: String?) -> String {
+        guard let access else { return "rwm" }
+        var out = ""
+        for letter in "rwm" where access.contains(letter) { out.append(letter) }
+        return out
     }
 
     /// A rule that matches every device (type a, no numbers).
@@ -44,7 +55,7 @@ extension CgroupManager {
             rest = rest.dropFirst()
         }
         for d in rest {
-            let text = isAllDevices(d) && (d.access ?? "rwm") == "rwm" ? "a" : deviceRuleText(d)
+            let text = isAllDevices(d) && canonicalAccess(d.access) == "rwm" ? "a" : deviceRuleText(d)
             writes.append((dir + (d.allow ? "/devices.allow" : "/devices.deny"), text))
         }
         return writes

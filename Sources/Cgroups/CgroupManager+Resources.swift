@@ -47,7 +47,7 @@ extension CgroupManager {
                 throw CgroupError(message: "linux.resources.devices[\(i)].type: invalid cgroup device type \"\(t)\" (want a, b or c)")
             }
             if let a = d.access, a.isEmpty || a.contains(where: { !"rwm".contains($0) }) {
-                throw CgroupError(message: "linux.resources.devices[\(i)].access: \"\(a)\" must be some of r, w, m")
+                throw CgroupError(message: "linux.resources.devices[\(i)].access: \"\(a)\" must be some of r, w, m (in any order, repeats allowed)")
             }
         }
         if let s = r.memory?.swappiness, s != UInt64.max, s > 100 {

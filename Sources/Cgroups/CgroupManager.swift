@@ -265,29 +265,27 @@ public struct CgroupManager: CgroupManaging, Sendable {
         self.init(paths: recordedPaths, layout: layout)
     }
 
+    /// Removes the directories; a cgroup under one of them makes that fail (see
+    /// destroyTree for a container's end).
     public func destroy() throws {
         for path in paths.reversed() {
-            // A process that just exited may still be counted for a moment: retry EBUSY.
-            // (rmdir straight away: what is gone, or not a directory, is skipped.)
-            var attempt = 0
-            while rmdir(path) != 0 {
-                let code = errno
-                if code == ENOENT || code == ENOTDIR { break }
-                attempt += 1
-                if code != EBUSY || attempt > 50 {
-                    throw CgroupError(message: "remove cgroup \(path): \(SystemError.message(for: code))")
-                }
-                usleep(2000)
-            }
+            try Self.removeDirectory(path)
         }
     }
 
-    public func processes() -> [Int32] {
-        var pids = Set<Int32>()
-        for path in paths {
-            let text = (try? Files.readString(path + "/cgroup.procs")) ?? ""
-            for line in text.split(separator: "\n") { if let p = Int32(line) { pids.insert(p) } }
+    /// Removes the directories and the cgroups made under them, deepest first
+    /// (CgroupManager+Subtree), as runc's RemovePath: what delete does to a container
+    /// whose processes made sub-cgroups. Not for a create that failed: a cgroupsPath
+    /// naming an existing cgroup must not lose the cgroups under it.
+    public func destroyTree() throws {
+        for path in paths.reversed() {
+            try removeDescendants(of: path)
+            try Self.removeDirectory(path)
         }
-        return pids.sorted()
+    }
+
+    /// The container's processes, those in cgroups under its own included.
+    public func processes() -> [Int32] {
+        allProcesses()
     }
 }

@@ -39,7 +39,8 @@ extension Spec {
                 capabilities: LinuxCapabilities(
                     bounding: defaultCapabilities,
                     effective: defaultCapabilities,
-                    permitted: defaultCapabilities
+                    permitted: defaultCapabilities,
+                    ambient: defaultCapabilities
                 ),
                 rlimits: [POSIXRlimit(type: "RLIMIT_NOFILE", hard: 1024, soft: 1024)],
                 noNewPrivileges: true
@@ -49,13 +50,15 @@ extension Spec {
             mounts: defaultMounts,
             linux: LinuxConfig(
                 resources: LinuxResources(devices: [LinuxDeviceCgroup(allow: false, access: "rwm")]),
+                // runc 1.1's list: no cgroup namespace. Tools patch `runc spec` output
+                // by appending what they need ({"type": "cgroup"} among them); an extra
+                // entry here would turn that into a duplicate.
                 namespaces: [
                     LinuxNamespace(type: .pid),
                     LinuxNamespace(type: .network),
                     LinuxNamespace(type: .ipc),
                     LinuxNamespace(type: .uts),
                     LinuxNamespace(type: .mount),
-                    LinuxNamespace(type: .cgroup),
                 ],
                 maskedPaths: defaultMaskedPaths,
                 readonlyPaths: defaultReadonlyPaths

@@ -35,9 +35,15 @@ struct Bundle {
         let spec: Spec
         do {
             spec = try Spec.decode(from: Data(bytes))
-            try spec.validate()
         } catch {
             throw RuntimeError("\(configPath): \(error)")
+        }
+        // runc's words for a config it refuses, which engines and scripts match on,
+        // then the field.
+        do {
+            try spec.validate()
+        } catch {
+            throw RuntimeError("\(configPath): invalid configuration: \(error)")
         }
         guard let root = spec.root?.path, !root.isEmpty else {
             throw RuntimeError("\(configPath): root.path: is required")

@@ -71,7 +71,7 @@ extension ContainerRuntime {
             try CgroupManager.validate(cgroupsPath: spec.linux?.cgroupsPath, systemdDriver: systemdCgroup)
             if let resources = spec.linux?.resources { try CgroupManager.validate(resources: resources) }
         } catch {
-            throw RuntimeError("\(error)")
+            throw RuntimeError("invalid configuration: \(error)")
         }
         // Compiled here, before anything is made: a bad profile fails create cleanly.
         var seccomp: SeccompProgram?
@@ -152,6 +152,8 @@ extension ContainerRuntime {
             initPid = try forkInit(config, plan: plan, parentEnd: parentEnd, channel: channel, bornIn: bornIn) { pid, bornInV2 in
                 let manager = try CgroupManager(layout: .parse(mountinfo: mountinfo), cgroupsPath: spec.linux?.cgroupsPath, id: id, systemdDriver: systemdCgroup,
                                                 callerMembership: membership)
+                // Before the init joins: in a frozen cgroup it would never answer.
+                try manager.refuseIfFrozen()
                 cgroups = manager
                 try manager.makeDirectories(version: bornIn == nil ? nil : .v1)
                 // The network namespace goes first (the init expects it before the
@@ -200,13 +202,20 @@ extension ContainerRuntime {
             try store.save(record)
             PhaseTrace.mark("state saved")
 
-            var message = try channel.receive("setting up the container")
+            // A cgroup frozen after the check above (or by someone else meanwhile)
+            // would leave this wait with no end: look every second.
+            let frozenCheck = { if let manager = cgroups { try manager.refuseIfFrozen() } }
+            var message = try channel.receive("setting up the container", checkingEvery: 1, frozenCheck)
             if message == .readyForRuntimeHooks {
-                let state = try stateJSON(record, status: .creating)
+                // runtime-spec runtime.md: "creating" is lifecycle step 2 (making the
+                // environment); prestart, createRuntime and createContainer are steps 3
+                // to 5, after it, so they see "created" (runtime-tools' hooks_stdin
+                // checks prestart; crun agrees; runc 1.1 says "creating").
+                let state = try stateJSON(record, status: .created)
                 try runHooks(.prestart, of: spec.hooks, state: state, annotations: spec.annotations, id: id)
                 try runHooks(.createRuntime, of: spec.hooks, state: state, annotations: spec.annotations, id: id)
                 try channel.send(.runtimeHooksDone(state: state))
-                message = try channel.receive("setting up the container")
+                message = try channel.receive("setting up the container", checkingEvery: 1, frozenCheck)
             }
             if message == .seccompListenerFollows, let seccomp {
                 try SeccompLoading.forwardListener(seccomp, channel: channel, pid: initPid,

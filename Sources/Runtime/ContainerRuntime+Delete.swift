@@ -78,9 +78,14 @@ extension ContainerRuntime {
 
     /// Kills every process of the container and waits for the init to go.
     func stopAll(_ record: ContainerRecord) throws {
+        if !record.cgroupPaths.isEmpty {
+            // Every process in the container's cgroups and the ones it made under them,
+            // each thawed first: a frozen process cannot act on SIGKILL (runc thaws
+            // too), and a sub-cgroup left with a process cannot be removed.
+            cgroupManager(of: record).killSubtree()
+        }
         try? signalAll(record, .kill)
         if Freezer.isFrozen(cgroupPaths: record.cgroupPaths) {
-            // A frozen process cannot act on SIGKILL until thawed (runc thaws too).
             try? cgroupManager(of: record).thaw()
         }
         if !Processes.waitForExit(record.pid, timeout: 10) {
@@ -93,7 +98,7 @@ extension ContainerRuntime {
     func destroy(_ record: ContainerRecord) throws {
         PhaseTrace.mark("destroying")
         do {
-            try CgroupManager(paths: record.cgroupPaths).destroy()
+            try CgroupManager(paths: record.cgroupPaths).destroyTree()
         } catch {
             throw RuntimeError("\(error)")
         }

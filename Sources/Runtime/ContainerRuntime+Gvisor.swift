@@ -138,7 +138,8 @@ extension ContainerRuntime {
             try store.save(record)
             // The sandbox is made and its process waits for start: where runc runs them.
             if hostHooks {
-                let state = try stateJSON(record, status: .creating)
+                // "created", as for the native backend (ContainerRuntime+Create).
+                let state = try stateJSON(record, status: .created)
                 try runHooks(.prestart, of: spec.hooks, state: state, annotations: spec.annotations, id: id)
                 try runHooks(.createRuntime, of: spec.hooks, state: state, annotations: spec.annotations, id: id)
             }

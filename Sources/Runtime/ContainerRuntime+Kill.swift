@@ -25,6 +25,10 @@ extension ContainerRuntime {
                 return
             }
             try signalAll(record, signal)
+            // Processes in a sub-cgroup frozen on its own (v1: its parent's thaw does
+            // not reach it) would keep SIGKILL pending for ever: they are dying, thaw
+            // them. Other signals leave freezing alone.
+            if signal == .kill, !record.cgroupPaths.isEmpty { cgroupManager(of: record).thawSubtree() }
         } else {
             guard current != .stopped else { throw RuntimeError.containerNotRunning(id) }
             try Processes.signal(record.pid, signal)

@@ -23,13 +23,15 @@ enum HookKind: String {
 
 enum HookRunner {
     /// Runs every hook of `kind` in order, each with the container state on stdin.
-    /// The first failure stops the rest and is thrown, naming the hook.
+    /// The first failure stops the rest and is thrown, naming the hook. The text keeps
+    /// runc's "error running hook #N" (engines and scripts grep for it) and adds the
+    /// kind and the path.
     static func run(_ kind: HookKind, of hooks: Hooks?, state: String) throws {
         for (index, hook) in kind.hooks(in: hooks).enumerated() {
             do {
                 try run(hook, state: state)
             } catch {
-                throw RuntimeError("\(kind.rawValue) hook #\(index) (\(hook.path)): \(error)")
+                throw RuntimeError("error running hook #\(index) (hooks.\(kind.rawValue)[\(index)], \(hook.path)): \(error)")
             }
         }
     }

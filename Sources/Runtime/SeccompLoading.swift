@@ -33,7 +33,8 @@ enum SeccompLoading {
         do {
             try SeccompProgram.sendNotifyFD(fd.rawValue, to: path, state: state)
         } catch {
-            throw RuntimeError("linux.seccomp.listenerPath \(path): \(error)")
+            // The error names the field and the path.
+            throw RuntimeError("\(error)")
         }
     }
 }

@@ -112,6 +112,20 @@ struct SyncChannel {
         return message
     }
 
+    /// `receive`, calling `check` every `interval` seconds while nothing arrives, so
+    /// that a wait on the init has a way out when the init cannot make progress (its
+    /// cgroup frozen under it): `check` throws to end the wait.
+    func receive(_ waitingFor: String, checkingEvery interval: Double, _ check: () throws -> Void) throws -> SyncMessage {
+        var pfd = pollfd(fd: socket.rawValue, events: Int16(POLLIN), revents: 0)
+        while true {
+            let ready = poll(&pfd, 1, Int32(interval * 1000))
+            if ready > 0 { break }
+            if ready < 0 && errno != EINTR { break }   // let receive report it
+            if ready == 0 { try check() }
+        }
+        return try receive(waitingFor)
+    }
+
     func expect(_ expected: SyncMessage, _ waitingFor: String) throws {
         let got = try receive(waitingFor)
         guard got == expected else {

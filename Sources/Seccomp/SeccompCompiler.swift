@@ -34,6 +34,8 @@ enum SeccompCompiler {
         var rules: [Rule] = []
         var skippedSyscalls: [String] = []
         var usesNotify = false
+        /// Where calls newer than the profile get ENOSYS (EnosysStub).
+        var enosysLimits: [EnosysStub.Limit] = []
     }
 
     /// A system call has at most six arguments.
@@ -91,6 +93,7 @@ enum SeccompCompiler {
             if flag == .waitKillableRecv && !plan.usesNotify { continue }
             plan.flags |= flag.kernelValue
         }
+        plan.enosysLimits = EnosysStub.limits(for: seccomp, architectures: plan.architectures)
         return plan
     }
 
@@ -192,7 +195,9 @@ enum SeccompCompiler {
         }
         do {
             try syscall("lseek") { lseek(file.rawValue, 0, SEEK_SET) }
-            return try file.readAll()
+            // runc's -ENOSYS stub goes first (EnosysStub): libseccomp's program starts
+            // by loading the architecture itself, so it needs nothing from the stub.
+            return EnosysStub.bytes(for: plan.enosysLimits) + (try file.readAll())
         } catch let error as SystemError {
             throw SeccompError(.system, field: root, message: "cannot export the filter", cause: error)
         }

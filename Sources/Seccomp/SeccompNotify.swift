@@ -18,13 +18,19 @@ extension SeccompProgram {
     /// runc's sample agent reads at most 4 KiB of state; keep `state` below that.
     public static func sendNotifyFD(_ fd: Int32, to listenerPath: String, state: [UInt8]) throws {
         let field = "linux.seccomp.listenerPath"
+        let socket: FileDescriptor
         do {
-            let socket = try Sockets.connect(unixPath: listenerPath)
+            socket = try Sockets.connect(unixPath: listenerPath)
+        } catch let error as SystemError {
+            // runc's words (engines match on them), then the path.
+            throw SeccompError(.system, field: field, message: "failed to connect with seccomp agent specified in the seccomp profile (\(listenerPath))", cause: error)
+        }
+        do {
             let borrowed = FileDescriptor(adopting: fd)
             defer { _ = borrowed.release() }
             try socket.sendDescriptor(borrowed, payload: state)
         } catch let error as SystemError {
-            throw SeccompError(.system, field: field, message: "cannot send the seccomp notify fd to the listener", cause: error)
+            throw SeccompError(.system, field: field, message: "cannot send the seccomp notify fd to the listener at \(listenerPath)", cause: error)
         }
     }
 

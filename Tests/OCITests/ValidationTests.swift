@@ -150,7 +150,7 @@ final class ValidationTests: XCTestCase {
     func testNamespacesUniqueWithAbsolutePaths() {
         var spec = validSpec()
         spec.linux?.namespaces?.append(LinuxNamespace(type: .pid))
-        XCTAssertEqual(assertInvalid(spec, field: "linux.namespaces[6].type")?.message,
+        XCTAssertEqual(assertInvalid(spec, field: "linux.namespaces[5].type")?.message,
                        #"duplicate namespace "pid" (first at linux.namespaces[0])"#)
         spec = validSpec()
         spec.linux?.namespaces?[1].path = "proc/1/ns/net"

@@ -321,6 +321,51 @@ null-ok
 	rt delete --force "$tid"
 }
 
+# Engines send the access letters as users typed them: Docker and Podman take
+# --device /dev/x:/dev/x:mrw and --device-cgroup-rule 'c 10:237 wr' in any order, and
+# CRI and scripts repeat letters. The v1 kernel parser reads only three characters, so
+# "mmwr" written as given would lose the "r".
+@test "devices: access letters in any order and repeated mean the same rule (differential)" {
+	[ -e /dev/loop-control ] || skip "no loop-control on this host"
+	local access rid tid rpid tpid
+	for access in mwr rrw mmwr wmrw; do
+		config '.linux.devices = [{"path": "/dev/lc", "type": "c", "major": 10, "minor": 237, "fileMode": 438, "uid": 0, "gid": 0}]'
+		config '.linux.resources.devices = [{"allow": false, "access": "rwm"}, {"allow": true, "type": "c", "major": 10, "minor": 237, "access": $a}]' --arg a "$access"
+		# Opened, not read: loop-control has no read(2) of its own.
+		run_both '.process.args = ["sh", "-c", "(: </dev/lc) 2>/dev/null && echo read-ok || echo read-denied; (: >/dev/lc) 2>/dev/null && echo write-ok || echo write-denied"]'
+		expect_ok
+		expect_out "read-ok
+write-ok"
+		config '.process.args = ["sleep", "60"]'
+		rid="$(new_id)"
+		tid="$(new_id)"
+		rpid="$(start_ref "$rid")"
+		tpid="$(start_rt "$tid")"
+		cgfile "$rpid" devices devices.list | sort >"$TEST_TMP/ref.list"
+		cgfile "$tpid" devices devices.list | sort >"$TEST_TMP/rt.list"
+		echo "# access $access: $(grep 10:237 "$TEST_TMP/rt.list")" >&2
+		diff "$TEST_TMP/ref.list" "$TEST_TMP/rt.list" >&2
+		ref delete --force "$rid"
+		rt delete --force "$tid"
+	done
+}
+
+@test "devices: an access letter other than r, w, m is refused naming the rule, before anything is made" {
+	# runtime-spec config-linux.md: access is "a composition of r (read), w (write),
+	# and m (mknod)". runc 1.1 passes "rwa" to the kernel unchecked.
+	if runtime_is_runc11; then skip "runc 1.1 accepts any access letters"; fi
+	local access
+	for access in rwa RW "r w" ""; do
+		config '.linux.resources.devices = [{"allow": false, "access": "rwm"}, {"allow": true, "type": "c", "major": 1, "minor": 3, "access": $a}] | .process.args = ["true"]' --arg a "$access"
+		run --separate-stderr rt run --bundle "$BUNDLE" "$(new_id)" </dev/null
+		echo "# access \"$access\": $status $stderr" >&2
+		[ "$status" != 0 ]
+		[[ "$stderr" == *"linux.resources.devices[1].access"* ]]
+		[[ "$stderr" == *"invalid configuration"* ]]
+		[ -z "$(root_entries)" ]
+	done
+}
+
 @test "cgroup files: memory, cpu, cpuset, pids, blkio match the reference (differential)" {
 	local rid tid rpid tpid f ctrl file rv tv bad=0
 	config '.linux.resources.memory = {"limit": 67108864, "reservation": 33554432, "swap": 100663296, "swappiness": 10}'

@@ -52,20 +52,75 @@ HOOK
 	# runtime-spec wants them after the process started. So poststart is compared
 	# apart, see the next tests. The poststop state has no pid (runc omits it; `runc
 	# state` of a stopped container says "pid": 0).
-	grep -v '^poststart ' "$TEST_TMP/ref.log" >"$TEST_TMP/ref.cmp"
+	# runc 1.1 also tells prestart, createRuntime and createContainer "creating"; the
+	# runtime-spec (runtime.md) has "creating" for lifecycle step 2 only, and those
+	# hooks are steps 3 to 5: "created" (see the next test). Compared apart too.
+	grep -v '^poststart ' "$TEST_TMP/ref.log" |
+		sed -E 's/^(prestart|createRuntime|createContainer) creating /\1 created /' >"$TEST_TMP/ref.cmp"
 	grep -v '^poststart ' "$TEST_TMP/rt.log" >"$TEST_TMP/rt.cmp"
+	if runtime_is_runc11; then
+		sed -i -E 's/^(prestart|createRuntime|createContainer) creating /\1 created /' "$TEST_TMP/rt.cmp"
+	fi
 	diff -u "$TEST_TMP/ref.cmp" "$TEST_TMP/rt.cmp" >&2
-	[ "$(cat "$TEST_TMP/ref.cmp")" = "prestart creating number bundle-ok FOO=prestart
-createRuntime creating number bundle-ok FOO=createRuntime
-createContainer creating number bundle-ok FOO=createContainer
+	if ! runtime_is_runc11; then
+		[ "$(cat "$TEST_TMP/rt.cmp")" = "prestart created number bundle-ok FOO=prestart
+createRuntime created number bundle-ok FOO=createRuntime
+createContainer created number bundle-ok FOO=createContainer
 startContainer created - - FOO=sc
 main
 poststop stopped null bundle-ok FOO=poststop" ]
+	fi
 	# poststart ran exactly once, between createContainer and poststop, with a pid.
 	[ "$(grep -c '^poststart ' "$TEST_TMP/rt.log")" = 1 ]
 	run grep -n '' "$TEST_TMP/rt.log"
 	[[ "${lines[3]}" == *poststart* || "${lines[4]}" == *poststart* || "${lines[5]}" == *poststart* ]]
 	grep -q '^poststart [a-z]* number bundle-ok FOO=poststart$' "$TEST_TMP/rt.log"
+}
+
+@test "hooks: prestart and the create hooks see status created and the init's pid (runtime-spec)" {
+	# runtime-spec runtime.md: "creating" is lifecycle step 2; prestart (step 3),
+	# createRuntime (4) and createContainer (5) come after it. runtime-tools'
+	# hooks_stdin validation wants "created" for prestart, with the pid `state` gives.
+	# runc 1.1 (here) passes "creating": known deviation, not copied.
+	if runtime_is_runc11; then skip "runc 1.1 passes status creating to prestart hooks"; fi
+	local save='cat >"$0"'
+	config '.hooks = {
+			prestart: [{path: "/bin/sh", args: ["sh", "-c", $save, $d + "/prestart"]}],
+			createRuntime: [{path: "/bin/sh", args: ["sh", "-c", $save, $d + "/createRuntime"]}],
+			createContainer: [{path: "/bin/sh", args: ["sh", "-c", $save, $d + "/createContainer"]}]}
+		| .annotations = {"org.example.hook": "stdin"}
+		| .process.args = ["true"]' --arg save "$save" --arg d "$TEST_TMP"
+	local id
+	id="$(new_id)"
+	rt create --bundle "$BUNDLE" "$id" </dev/null
+	local pid
+	pid="$(rt state "$id" | jq .pid)"
+	local kind kinds="prestart createRuntime createContainer"
+	# Under gVisor createContainer would run in the sentry's namespaces: runsc does
+	# not run it (gvisor-subset.txt); the host-side two still hold.
+	[ "${SAFEHOUSE_BACKEND:-native}" = native ] || kinds="prestart createRuntime"
+	for kind in $kinds; do
+		echo "# $kind: $(cat "$TEST_TMP/$kind")" >&2
+		[ "$(jq -r .status "$TEST_TMP/$kind")" = created ]
+		[ "$(jq .pid "$TEST_TMP/$kind")" = "$pid" ]
+		[ "$(jq -r .id "$TEST_TMP/$kind")" = "$id" ]
+		[ "$(jq -r .bundle "$TEST_TMP/$kind")" = "$BUNDLE" ]
+		[ "$(jq -r '.annotations["org.example.hook"]' "$TEST_TMP/$kind")" = stdin ]
+	done
+}
+
+@test "hooks: a failing hook's error keeps runc's \"error running hook\" and names the hook" {
+	config '.hooks = {prestart: [{path: "/bin/true"}, {path: "/bin/sh", args: ["sh", "-c", "exit 3"]}]} | .process.args = ["true"]'
+	run_both
+	[ "$ref_status" = 1 ]
+	[[ "$ref_err" == *"error running hook #1"* ]]
+	echo "# $rt_err" >&2
+	[[ "$rt_err" == *"error running hook #1"* ]]
+	# runc 1.1 names neither the kind nor the path.
+	runtime_is_runc11 && return 0
+	[[ "$rt_err" == *"prestart"* ]]
+	[[ "$rt_err" == *"/bin/sh"* ]]
+	[[ "$rt_err" == *"exit status 3"* ]]
 }
 
 @test "hooks: poststart runs after startContainer and sees running (runtime-spec)" {

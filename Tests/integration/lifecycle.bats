@@ -451,6 +451,60 @@ sleeper() { config '.process.args = ["sleep", "100"]'; }
 	[ "$output" = ok ]
 }
 
+# What `spec` writes is what tools patch: it must be runc's config field by field. The
+# deliberate differences, each removed before the comparison: the hostname
+# ("safehouse"), ociVersion (the spec version safehouse implements), /sys/devices/virtual/tpm among the masked paths (current runc masks
+# it too), and with --rootless no /sys/fs/cgroup mount (the /sys rbind shows it).
+spec_compare() {
+	local flags="$1"
+	mkdir -p "$TEST_TMP/ref-spec" "$TEST_TMP/rt-spec"
+	(cd "$TEST_TMP/ref-spec" && "$REFERENCE" spec $flags)
+	"$RUNTIME" spec $flags --bundle "$TEST_TMP/rt-spec"
+	local drop='del(.hostname) | del(.ociVersion) | .linux.maskedPaths -= ["/sys/devices/virtual/tpm"]'
+	[ "$flags" = --rootless ] && drop="$drop"' | .mounts |= map(select(.destination != "/sys/fs/cgroup"))'
+	jq -S "$drop" "$TEST_TMP/ref-spec/config.json" >"$TEST_TMP/ref-spec.json"
+	jq -S "$drop" "$TEST_TMP/rt-spec/config.json" >"$TEST_TMP/rt-spec.json"
+	diff -u "$TEST_TMP/ref-spec.json" "$TEST_TMP/rt-spec.json" >&2
+}
+
+@test "spec: the same config as the reference's spec, field by field" {
+	spec_compare ""
+	# No cgroup namespace by default (runc 1.1's list).
+	[ "$(jq -c '[.linux.namespaces[].type]' "$TEST_TMP/rt-spec/config.json")" = '["pid","network","ipc","uts","mount"]' ]
+}
+
+@test "spec --rootless: the same config as the reference's spec --rootless, field by field" {
+	spec_compare --rootless
+}
+
+@test "spec: a tool that adds a cgroup namespace to the default config gets no duplicate" {
+	mkdir "$TEST_TMP/s"
+	"$RUNTIME" spec --bundle "$TEST_TMP/s"
+	jq --arg r "$ROOTFS" '.root.path = $r | .process.terminal = false | .process.args = ["echo", "ok"]
+		| .linux.namespaces += [{type: "cgroup"}]' "$TEST_TMP/s/config.json" >"$BUNDLE/config.json"
+	run_both
+	expect_ok
+	expect_out ok
+}
+
+@test "namespaces: a true duplicate is refused, naming both entries" {
+	config '.linux.namespaces += [{type: "ipc"}]'
+	local n
+	n="$(jq '.linux.namespaces | length' "$BUNDLE/config.json")"
+	local first
+	first="$(jq '[.linux.namespaces[].type] | index("ipc")' "$BUNDLE/config.json")"
+	run_both '.process.args = ["true"]'
+	expect_fail
+	echo "# $rt_err" >&2
+	[ -z "$(root_entries)" ]
+	# runc 1.1 says "malformed spec file: duplicated ns" and names no entry.
+	runtime_is_runc11 && return 0
+	[[ "$rt_err" == *"invalid configuration"* ]]
+	[[ "$rt_err" == *"linux.namespaces[$((n - 1))]"* ]]
+	[[ "$rt_err" == *"linux.namespaces[$first]"* ]]
+	[[ "$rt_err" == *ipc* ]]
+}
+
 @test "features: valid JSON with ociVersionMin/Max and all hooks" {
 	run --separate-stderr "$RUNTIME" features
 	[ "$status" = 0 ]

@@ -77,7 +77,17 @@ struct SyncChannel {
     let socket: FileDescriptor
 
     func send(_ message: SyncMessage) throws {
-        try socket.sendMessage(message.encoded())
+        do {
+            try socket.sendMessage(message.encoded())
+        } catch let e as SystemError where e.errno == EPIPE || e.errno == ECONNRESET {
+            // The peer is gone (no one holds its end, so nothing below blocks): the
+            // reason is the failure it sent last, still queued, not this send.
+            for _ in 0..<8 {
+                guard let bytes = try? socket.receiveMessage(), !bytes.isEmpty else { break }
+                if case .failure(let text)? = SyncMessage(decoding: bytes) { throw RuntimeError(text) }
+            }
+            throw e
+        }
     }
 
     /// Receives the next message; the peer's `failure` becomes a thrown error, and a

@@ -1,0 +1,101 @@
+import Linux
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `linux.rootfsPropagation` and what pivot_root(2) demands of propagation.
+///
+/// pivot_root fails with EINVAL when the mount the new root sits on, or the current
+/// root, is shared (the kernel will not move mounts between peer groups). So a
+/// "shared" root is made in three steps: "/" takes the mode, the rootfs's parent mount
+/// and "/" are made private (the bind of the rootfs then is private too), and after
+/// the switch the mode is applied to the new root itself, which is the mount the spec
+/// means. runc 1.1 takes the first two and leaves the new root private.
+enum RootPropagation {
+    /// The mode "/" takes before the rootfs is bound, as runc sets it: the requested
+    /// one (recursive only in its "r" form), rslave for the whole tree when none is
+    /// asked (mount events of the container never reach the host). "runbindable"
+    /// takes rslave here: an unbindable tree could not be bound at all (a bind of it
+    /// fails with EINVAL), not even the rootfs; the new root's tree is made
+    /// unbindable after the switch.
+    static func beforeSwitch(_ name: String?) -> MountFlags {
+        switch name {
+        case "runbindable", nil: return [.slave, .recursive]
+        default: return afterSwitch(name) ?? [.slave, .recursive]
+        }
+    }
+
+    /// The mode applied to the new root after the switch, or nil when the spec asks
+    /// for none. The "r" forms (which runc accepts too) cover the mounts below it.
+    static func afterSwitch(_ name: String?) -> MountFlags? {
+        switch name {
+        case "shared": return .shared
+        case "rshared": return [.shared, .recursive]
+        case "slave": return .slave
+        case "rslave": return [.slave, .recursive]
+        case "private": return .private
+        case "rprivate": return [.private, .recursive]
+        case "unbindable": return .unbindable
+        case "runbindable": return [.unbindable, .recursive]
+        default: return nil
+        }
+    }
+
+    /// Whether "/" is shared or unbindable before the switch, so that the rootfs's
+    /// parent mount and "/" must be made private: pivot_root refuses a shared one, and
+    /// the bind of the rootfs an unbindable one.
+    static func needsPrivateParent(_ name: String?) -> Bool {
+        !beforeSwitch(name).intersection([.shared, .unbindable]).isEmpty
+    }
+
+    /// The mount point of the mount holding `path` (a path without symlinks): the
+    /// longest mount point in /proc/self/mountinfo that is `path` or one of its parents.
+    static func mountPoint(holding path: String) throws -> String {
+        let table = try Files.read("/proc/self/mountinfo")
+        var best = "/"
+        var spaces: [Int] = []
+        ByteLines.forEach(in: table) { line in
+            // id parent major:minor root mountpoint ...: the mount point is field 5.
+            ByteLines.separators(UInt8(ascii: " "), in: table, line, limit: 5, into: &spaces)
+            guard spaces.count == 5 else { return }
+            let point = MountInfoText.unescape(table[(spaces[3] + 1)..<spaces[4]])
+            if point.count > best.count, isSameOrParent(point, of: path) { best = point }
+        }
+        return best
+    }
+
+    static func isSameOrParent(_ directory: String, of path: String) -> Bool {
+        directory == "/" || path == directory || path.hasPrefix(directory + "/")
+    }
+}
+
+/// Fields of /proc/self/mountinfo: the kernel writes space, tab, newline and backslash
+/// in paths as octal escapes ("\040").
+enum MountInfoText {
+    static func unescape(_ bytes: ArraySlice<UInt8>) -> String {
+        guard bytes.contains(UInt8(ascii: "\\")) else { return String(decoding: bytes, as: UTF8.self) }
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var i = bytes.startIndex
+        while i < bytes.endIndex {
+            if bytes[i] == UInt8(ascii: "\\"), i + 3 < bytes.endIndex,
+               let value = octal(bytes[(i + 1)...(i + 3)]) {
+                out.append(value)
+                i += 4
+            } else {
+                out.append(bytes[i])
+                i += 1
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    private static func octal(_ digits: ArraySlice<UInt8>) -> UInt8? {
+        var value = 0
+        for d in digits {
+            guard d >= UInt8(ascii: "0"), d <= UInt8(ascii: "7") else { return nil }
+            value = value * 8 + Int(d - UInt8(ascii: "0"))
+        }
+        return value <= 255 ? UInt8(value) : nil
+    }
+}

@@ -12,17 +12,19 @@ import Glibc
 /// the switch the mode is applied to the new root itself, which is the mount the spec
 /// means. runc 1.1 takes the first two and leaves the new root private.
 enum RootPropagation {
-    /// The mode "/" takes before the rootfs is bound, as runc sets it: the requested
-    /// one (recursive only in its "r" form), rslave for the whole tree when none is
-    /// asked (mount events of the container never reach the host). "runbindable"
-    /// takes rslave here: an unbindable tree could not be bound at all (a bind of it
-    /// fails with EINVAL), not even the rootfs; the new root's tree is made
-    /// unbindable after the switch.
-    static func beforeSwitch(_ name: String?) -> MountFlags {
-        switch name {
-        case "runbindable", nil: return [.slave, .recursive]
-        default: return afterSwitch(name) ?? [.slave, .recursive]
-        }
+    /// What "/" is made before the rootfs is bound, in order. First the whole tree
+    /// becomes rslave, as runc makes it when no mode is asked: the host's shared
+    /// mounts, copied into the namespace as its peers, turn into slaves, so that no
+    /// mount the container makes (on a bind of one of them) reaches the host. runc
+    /// skips this when a mode is asked and leaves such binds peers of the host's;
+    /// the spec defines the mode of the rootfs only, which is applied next, recursively
+    /// only in its "r" form. Not "runbindable": an unbindable tree could not be bound
+    /// at all (a bind of it fails with EINVAL), not even the rootfs; the new root's
+    /// tree is made unbindable after the switch.
+    static func beforeSwitch(_ name: String?) -> [MountFlags] {
+        let tree: MountFlags = [.slave, .recursive]
+        guard let mode = afterSwitch(name), name != "runbindable", mode != tree, mode != .slave else { return [tree] }
+        return [tree, mode]
     }
 
     /// The mode applied to the new root after the switch, or nil when the spec asks
@@ -45,7 +47,7 @@ enum RootPropagation {
     /// parent mount and "/" must be made private: pivot_root refuses a shared one, and
     /// the bind of the rootfs an unbindable one.
     static func needsPrivateParent(_ name: String?) -> Bool {
-        !beforeSwitch(name).intersection([.shared, .unbindable]).isEmpty
+        beforeSwitch(name).contains { !$0.intersection([.shared, .unbindable]).isEmpty }
     }
 
     /// The mount point of the mount holding `path` (a path without symlinks): the

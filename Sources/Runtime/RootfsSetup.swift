@@ -28,10 +28,12 @@ struct RootfsSetup {
     /// namespace of whoever mounts it).
     func prepare(beforeSysfsMount: () throws -> Void = {}, beforeCgroupMount: () throws -> Void) throws {
         // Keep the container's mount events from reaching the host: "/" becomes
-        // rslave (or what rootfsPropagation asks for), as runc does.
+        // rslave, then what rootfsPropagation asks for (RootPropagation.beforeSwitch).
         let requested = spec.linux?.rootfsPropagation
         try stage("make / \(requested ?? "rslave")") {
-            try Mounts.mount(source: "", target: "/", type: nil, flags: RootPropagation.beforeSwitch(requested))
+            for flags in RootPropagation.beforeSwitch(requested) {
+                try Mounts.mount(source: "", target: "/", type: nil, flags: flags)
+            }
         }
         if RootPropagation.needsPrivateParent(requested) {
             // pivot_root refuses a shared parent of the new root, or a shared "/".

@@ -39,8 +39,8 @@ final class MountAttributeTests: XCTestCase {
 /// rootfsPropagation before and after the switch of root, and the mountinfo parsing.
 final class RootPropagationTests: XCTestCase {
     func testSharedRootIsAppliedAfterTheSwitch() {
-        XCTAssertEqual(RootPropagation.beforeSwitch("shared"), .shared)
-        XCTAssertEqual(RootPropagation.beforeSwitch("rshared"), [.shared, .recursive])
+        XCTAssertEqual(RootPropagation.beforeSwitch("shared"), [[.slave, .recursive], .shared])
+        XCTAssertEqual(RootPropagation.beforeSwitch("rshared"), [[.slave, .recursive], [.shared, .recursive]])
         XCTAssertTrue(RootPropagation.needsPrivateParent("shared"))
         XCTAssertEqual(RootPropagation.afterSwitch("shared"), .shared)
         XCTAssertEqual(RootPropagation.afterSwitch("rshared"), [.shared, .recursive])
@@ -48,9 +48,10 @@ final class RootPropagationTests: XCTestCase {
     }
 
     func testUnbindableRootStaysBindableUntilTheSwitch() {
-        XCTAssertEqual(RootPropagation.beforeSwitch("unbindable"), .unbindable)
+        XCTAssertEqual(RootPropagation.beforeSwitch("unbindable"), [[.slave, .recursive], .unbindable])
         XCTAssertTrue(RootPropagation.needsPrivateParent("unbindable"))
-        XCTAssertEqual(RootPropagation.beforeSwitch("runbindable"), [.slave, .recursive])
+        XCTAssertEqual(RootPropagation.beforeSwitch("runbindable"), [[.slave, .recursive]])
+        XCTAssertEqual(RootPropagation.beforeSwitch("slave"), [[.slave, .recursive]])
         XCTAssertFalse(RootPropagation.needsPrivateParent("runbindable"))
         XCTAssertEqual(RootPropagation.afterSwitch("runbindable"), [.unbindable, .recursive])
         XCTAssertFalse(RootPropagation.needsPrivateParent("slave"))

@@ -49,8 +49,8 @@ final class MountOptionsTests: XCTestCase {
     }
 
     func testRootPropagationDefaultsToRslave() {
-        XCTAssertEqual(RootPropagation.beforeSwitch(nil), [.slave, .recursive])
-        XCTAssertEqual(RootPropagation.beforeSwitch("rprivate"), [.private, .recursive])
+        XCTAssertEqual(RootPropagation.beforeSwitch(nil), [[.slave, .recursive]])
+        XCTAssertEqual(RootPropagation.beforeSwitch("rprivate"), [[.slave, .recursive], [.private, .recursive]])
     }
 }
 

@@ -222,3 +222,19 @@ writable'
 	run rt run --no-pivot --bundle "$BUNDLE" "$(new_id)" </dev/null
 	[ "${lines[0]}" = proc-mounted ]
 }
+
+# runc 1.1.5 makes "/" only what rootfsPropagation asks (here private, not recursive),
+# so a bind of a host mount that is shared stays a peer of it and a mount made in the
+# container appears on the host. safehouse makes the tree rslave first: the spec
+# defines the rootfs's mode only, and no container mount event reaches the host.
+@test "rootfsPropagation private: a mount made in the container on a bind of a shared host mount stays in the container" {
+	shared_source
+	config '.linux.rootfsPropagation = "private"'
+	config '.mounts += [{destination: "/mnt", type: "bind", source: $src, options: ["rbind"]}]' --arg src "$TEST_TMP/shared"
+	config 'del(.linux.seccomp) | .process.capabilities.bounding += ["CAP_SYS_ADMIN"] | .process.capabilities.effective += ["CAP_SYS_ADMIN"] | .process.capabilities.permitted += ["CAP_SYS_ADMIN"]'
+	cmd 'mkdir -p /mnt/made && mount -t tmpfs -o size=1m tmpfs /mnt/made && echo mounted'
+	run rt run --bundle "$BUNDLE" "$(new_id)" </dev/null
+	[ "$status" = 0 ]
+	[ "$output" = mounted ]
+	! mountpoint -q "$TEST_TMP/shared/made"
+}

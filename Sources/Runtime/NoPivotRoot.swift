@@ -35,6 +35,7 @@ enum NoPivotRoot {
     /// Mount points of proc and sysfs mounts whose root is the file system's root (a
     /// full mount), outside `rootfs`, deepest last as the table lists them.
     static func fullPseudoFilesystemMounts(outside rootfs: String) throws -> [String] {
+        let rootfs = RootPropagation.resolved(rootfs)
         let table = try Files.read("/proc/self/mountinfo")
         var points: [String] = []
         var spaces: [Int] = []

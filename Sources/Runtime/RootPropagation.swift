@@ -50,9 +50,9 @@ enum RootPropagation {
         beforeSwitch(name).contains { !$0.intersection([.shared, .unbindable]).isEmpty }
     }
 
-    /// The mount point of the mount holding `path` (a path without symlinks): the
-    /// longest mount point in /proc/self/mountinfo that is `path` or one of its parents.
+    /// The mount point of the mount holding `path`: the longest mount point in /proc/self/mountinfo that is `path` or one of its parents.
     static func mountPoint(holding path: String) throws -> String {
+        let path = resolved(path)
         let table = try Files.read("/proc/self/mountinfo")
         var best = "/"
         var spaces: [Int] = []
@@ -64,6 +64,14 @@ enum RootPropagation {
             if point.count > best.count, isSameOrParent(point, of: path) { best = point }
         }
         return best
+    }
+
+    /// `path` with its symlinks resolved, as /proc/self/mountinfo names mount points
+    /// (the bundle's root.path may lead through one); `path` itself if it cannot be.
+    static func resolved(_ path: String) -> String {
+        guard let real = realpath(path, nil) else { return path }
+        defer { free(real) }
+        return String(cString: real)
     }
 
     static func isSameOrParent(_ directory: String, of path: String) -> Bool {

@@ -238,3 +238,20 @@ writable'
 	[ "$output" = mounted ]
 	! mountpoint -q "$TEST_TMP/shared/made"
 }
+
+@test "rootfsPropagation shared with the rootfs on a shared mount, through a symlink: nothing reaches the host (--no-pivot too)" {
+	mkdir -p "$TEST_TMP/rootfs"
+	mount --bind "$ROOTFS" "$TEST_TMP/rootfs"
+	mount --make-shared "$TEST_TMP/rootfs"
+	ln -s "$TEST_TMP/rootfs" "$TEST_TMP/link"
+	config '.root.path = $r | .linux.rootfsPropagation = "shared"' --arg r "$TEST_TMP/link"
+	cmd "awk '\$5 == \"/\" { $PROP_AWK }' /proc/self/mountinfo"
+	run rt run --bundle "$BUNDLE" "$(new_id)" </dev/null
+	[ "$status" = 0 ]
+	[ "$output" = "/ ro,relatime shared" ]
+	run rt run --no-pivot --bundle "$BUNDLE" "$(new_id)" </dev/null
+	[ "$status" = 0 ]
+	[ "$output" = "/ ro,relatime shared" ]
+	# The container's /proc, /dev... were made on a private bind of the rootfs.
+	! awk -v r="$TEST_TMP/rootfs/" 'index($5, r) == 1' /proc/self/mountinfo | grep -q .
+}

@@ -199,23 +199,25 @@ writable'
 	expect_out $'/mnt/t ro,relatime\n/mnt/t/sub rw,relatime\n711\ntouch=1\nsub-ok'
 }
 
-@test "--no-pivot: no fresh proc can be mounted from a nested user and pid namespace" {
+@test "--no-pivot: no fresh proc or sysfs can be mounted from a nested user and pid (or network) namespace" {
 	# The default spec's seccomp profile would refuse unshare before the kernel's own
 	# check: the test is about the mount table, so it goes. A non-root user: mapping
 	# uid 0 of the host in the nested user namespace would need CAP_SETFCAP.
 	config 'del(.linux.seccomp) | .process.user = {uid: 1000, gid: 1000}'
-	cmd 'mkdir -p /dev/shm/p; if unshare -mrpf mount -t proc proc /dev/shm/p 2>/dev/null; then echo proc-mounted; else echo proc-refused; fi'
+	cmd 'mkdir -p /dev/shm/p /dev/shm/s
+		if unshare -mrpf mount -t proc proc /dev/shm/p 2>/dev/null; then echo proc-mounted; else echo proc-refused; fi
+		if unshare -mrnf mount -t sysfs sysfs /dev/shm/s 2>/dev/null; then echo sysfs-mounted; else echo sysfs-refused; fi'
 	local id
 	id="$(new_id)"
 	run ref run --no-pivot --bundle "$BUNDLE" "$id" </dev/null
 	echo "# reference: $output" >&2
-	[ "${lines[0]}" = proc-refused ]
+	[ "$output" = $'proc-refused\nsysfs-refused' ]
 	run rt run --no-pivot --bundle "$BUNDLE" "$(new_id)" </dev/null
 	echo "# runtime: $output" >&2
-	[ "${lines[0]}" = proc-refused ]
+	[ "$output" = $'proc-refused\nsysfs-refused' ]
 	# The same in a pivoted container (the property holds without --no-pivot too).
 	run rt run --bundle "$BUNDLE" "$(new_id)" </dev/null
-	[ "${lines[0]}" = proc-refused ]
+	[ "$output" = $'proc-refused\nsysfs-refused' ]
 	# The mask is what refuses it: without masked paths, a fresh proc may be mounted,
 	# so the test can fail.
 	config '.linux.maskedPaths = [] | .linux.readonlyPaths = []'

@@ -78,9 +78,10 @@ struct MountOptions: Equatable {
     }
 
     /// The recursive attribute options of config.md: (set, clear) for mount_setattr.
-    /// The atime mode is one field, not a flag: "ratime", "rnostrictatime" and
-    /// "rnorelatime" choose the kernel's default mode, relatime, as "atime",
-    /// "nostrictatime" and "norelatime" leave a fresh mount in it (mount(8)).
+    /// The atime mode is one field, not a flag: "ratime" and "rnostrictatime" choose
+    /// the kernel's default mode, relatime, as "atime" and "nostrictatime" leave a
+    /// fresh mount in it (mount(8)); "rnorelatime" changes nothing, as in runc
+    /// (relatime is the mode no flag asks for, so there is nothing to clear).
     private static func recursiveAttribute(_ name: String) -> (set: MountFlags, clear: MountFlags)? {
         switch name {
         case "rro": return (.readOnly, [])
@@ -95,7 +96,8 @@ struct MountOptions: Equatable {
         case "rdiratime": return ([], .noDirAtime)
         case "rnoatime": return (.noAtime, [])
         case "rstrictatime": return (.strictAtime, [])
-        case "rrelatime", "ratime", "rnostrictatime", "rnorelatime": return (.relatime, [])
+        case "rrelatime", "ratime", "rnostrictatime": return (.relatime, [])
+        case "rnorelatime": return ([], [])
         case "rnosymfollow": return (.noSymFollow, [])
         case "rsymfollow": return ([], .noSymFollow)
         default: return nil

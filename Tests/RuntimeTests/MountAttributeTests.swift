@@ -24,6 +24,8 @@ final class MountAttributeTests: XCTestCase {
         XCTAssertEqual(MountOptions(["rnoatime", "rstrictatime"]).recursiveSet, [.strictAtime])
         XCTAssertEqual(MountOptions(["rstrictatime", "ratime"]).recursiveSet, [.relatime])
         XCTAssertEqual(MountOptions(["rnoatime"]).recursiveSet, [.noAtime])
+        XCTAssertEqual(MountOptions(["rnoatime", "rnorelatime"]).recursiveSet, [.noAtime])
+        XCTAssertEqual(MountOptions(["rnorelatime"]).data, [])
     }
 
     func testTtyGroupFromGroupFile() {

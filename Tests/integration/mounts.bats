@@ -115,7 +115,7 @@ shared_source() {
 	mkdir "$TEST_TMP/src/inner"
 	mount -t tmpfs -o size=1m tmpfs "$TEST_TMP/src/inner"
 	config '.mounts += [{destination: "/mnt", type: "bind", source: $src,
-		options: ["rbind", "rro", "rnosuid", "rnodev", "rnoexec", "rnodiratime", "rnoatime", "rnosymfollow"]}]' --arg src "$TEST_TMP/src"
+		options: ["rbind", "rro", "rnosuid", "rnodev", "rnoexec", "rnodiratime", "rnoatime", "rnorelatime", "rnosymfollow"]}]' --arg src "$TEST_TMP/src"
 	cmd "awk '\$5 ~ /^\\/mnt/ { print \$5, \$6 }' /proc/self/mountinfo; touch /mnt/inner/x 2>/dev/null; echo touch=\$?"
 	run_both
 	expect_out $'/mnt ro,nosuid,nodev,noexec,noatime,nodiratime,nosymfollow

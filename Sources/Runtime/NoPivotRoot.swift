@@ -35,8 +35,11 @@ enum NoPivotRoot {
     /// Mount points of proc and sysfs mounts whose root is the file system's root (a
     /// full mount), outside `rootfs`, deepest last as the table lists them.
     static func fullPseudoFilesystemMounts(outside rootfs: String) throws -> [String] {
-        let rootfs = RootPropagation.resolved(rootfs)
-        let table = try Files.read("/proc/self/mountinfo")
+        fullPseudoFilesystemMounts(in: try Files.read("/proc/self/mountinfo"), outside: RootPropagation.resolved(rootfs))
+    }
+
+    /// The same from the text of a mountinfo table.
+    static func fullPseudoFilesystemMounts(in table: [UInt8], outside rootfs: String) -> [String] {
         var points: [String] = []
         var spaces: [Int] = []
         ByteLines.forEach(in: table) { line in

@@ -72,3 +72,21 @@ final class RootPropagationTests: XCTestCase {
         XCTAssertFalse(RootPropagation.isSameOrParent("/a", of: "/ab"))
     }
 }
+
+/// The host's proc and sysfs mounts that --no-pivot must hide.
+final class NoPivotRootTests: XCTestCase {
+    func testFullProcAndSysfsOutsideTheRootfs() {
+        let table = """
+        22 27 0:21 / /proc rw,relatime - proc proc rw
+        23 27 0:22 / /sys rw,relatime shared:3 master:1 - sysfs sysfs rw
+        24 27 0:6 / /dev rw,relatime - devtmpfs devtmpfs rw
+        30 22 0:21 /sys /proc/sys ro,relatime - proc proc rw
+        31 27 0:40 / /my\\040root/proc rw - proc proc rw
+        32 27 0:41 / /my\\040root/sys rw - sysfs sysfs ro
+        33 27 0:42 / /my\\040rootfs/proc rw - proc proc rw
+        """
+        let points = NoPivotRoot.fullPseudoFilesystemMounts(in: Array(table.utf8), outside: "/my root")
+        // Not /proc/sys (not the file system's root), not the rootfs's own.
+        XCTAssertEqual(points, ["/proc", "/sys", "/my rootfs/proc"])
+    }
+}

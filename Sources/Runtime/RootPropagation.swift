@@ -5,12 +5,14 @@ import Glibc
 
 /// `linux.rootfsPropagation` and what pivot_root(2) demands of propagation.
 ///
-/// pivot_root fails with EINVAL when the mount the new root sits on, or the current
-/// root, is shared (the kernel will not move mounts between peer groups). So a
-/// "shared" root is made in three steps: "/" takes the mode, the rootfs's parent mount
-/// and "/" are made private (the bind of the rootfs then is private too), and after
-/// the switch the mode is applied to the new root itself, which is the mount the spec
-/// means. runc 1.1 takes the first two and leaves the new root private.
+/// pivot_root (and MS_MOVE, for --no-pivot) fails with EINVAL when the mount the new
+/// root sits on, or the current root, is shared (the kernel will not move mounts
+/// between peer groups), and no bind can be made of an unbindable mount. So a "shared"
+/// or "unbindable" root is made in three steps: "/" takes the mode (beforeSwitch), the
+/// rootfs's parent mount and "/" are made private (the bind of the rootfs then is
+/// private too), and after the switch the mode is applied to the new root itself,
+/// which is the mount the spec means. runc 1.1 takes the first two and leaves the new
+/// root private.
 enum RootPropagation {
     /// What "/" is made before the rootfs is bound, in order. First the whole tree
     /// becomes rslave, as runc makes it when no mode is asked: the host's shared
@@ -50,7 +52,8 @@ enum RootPropagation {
         beforeSwitch(name).contains { !$0.intersection([.shared, .unbindable]).isEmpty }
     }
 
-    /// The mount point of the mount holding `path`: the longest mount point in /proc/self/mountinfo that is `path` or one of its parents.
+    /// The mount point of the mount holding `path`: the longest mount point in
+    /// /proc/self/mountinfo that is `path` (resolved) or one of its parents.
     static func mountPoint(holding path: String) throws -> String {
         let path = resolved(path)
         let table = try Files.read("/proc/self/mountinfo")

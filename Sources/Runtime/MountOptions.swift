@@ -6,6 +6,10 @@ import Linux
 struct MountOptions: Equatable {
     var flags: MountFlags = []
     var propagation: [MountFlags] = []
+    /// The recursive attributes ("rro", "rnosuid"...): set on the mount and every mount
+    /// below it with mount_setattr(AT_RECURSIVE), after it is mounted (config.md).
+    var recursiveSet: MountFlags = []
+    var recursiveClear: MountFlags = []
     var data: [String] = []
 
     var dataString: String? { data.isEmpty ? nil : data.joinedBy(",") }
@@ -53,6 +57,7 @@ struct MountOptions: Equatable {
         case "noiversion": return .iVersion
         case "nolazytime": return .lazyTime
         case "loud": return .silent
+        case "symfollow": return .noSymFollow
         case "defaults": return []
         default: return nil
         }
@@ -72,14 +77,47 @@ struct MountOptions: Equatable {
         }
     }
 
+    /// The recursive attribute options of config.md: (set, clear) for mount_setattr.
+    /// The atime mode is one field, not a flag: "ratime" and "rnostrictatime" choose
+    /// the kernel's default mode, relatime, as "atime" and "nostrictatime" leave a
+    /// fresh mount in it (mount(8)); "rnorelatime" changes nothing, as in runc
+    /// (relatime is the mode no flag asks for, so there is nothing to clear).
+    private static func recursiveAttribute(_ name: String) -> (set: MountFlags, clear: MountFlags)? {
+        switch name {
+        case "rro": return (.readOnly, [])
+        case "rrw": return ([], .readOnly)
+        case "rnosuid": return (.noSuid, [])
+        case "rsuid": return ([], .noSuid)
+        case "rnodev": return (.noDev, [])
+        case "rdev": return ([], .noDev)
+        case "rnoexec": return (.noExec, [])
+        case "rexec": return ([], .noExec)
+        case "rnodiratime": return (.noDirAtime, [])
+        case "rdiratime": return ([], .noDirAtime)
+        case "rnoatime": return (.noAtime, [])
+        case "rstrictatime": return (.strictAtime, [])
+        case "rrelatime", "ratime", "rnostrictatime": return (.relatime, [])
+        case "rnorelatime": return ([], [])
+        case "rnosymfollow": return (.noSymFollow, [])
+        case "rsymfollow": return ([], .noSymFollow)
+        default: return nil
+        }
+    }
+
     /// Every option name this parser understands (for the features document).
     static let knownNames: [String] = [
         "bind", "rbind", "ro", "nosuid", "nodev", "noexec", "sync", "remount", "mand", "dirsync",
         "noatime", "nodiratime", "relatime", "strictatime", "iversion", "lazytime", "silent", "nosymfollow",
         "rw", "suid", "dev", "exec", "async", "nomand", "atime", "diratime", "norelatime",
-        "nostrictatime", "noiversion", "nolazytime", "loud", "defaults",
+        "nostrictatime", "noiversion", "nolazytime", "loud", "symfollow", "defaults",
         "private", "rprivate", "shared", "rshared", "slave", "rslave", "unbindable", "runbindable",
+        "rro", "rrw", "rnosuid", "rsuid", "rnodev", "rdev", "rnoexec", "rexec", "rnodiratime", "rdiratime",
+        "rnoatime", "rstrictatime", "rrelatime", "ratime", "rnostrictatime", "rnorelatime",
+        "rnosymfollow", "rsymfollow",
     ]
+
+    /// Whether any recursive attribute was asked for.
+    var hasRecursiveAttributes: Bool { !recursiveSet.isEmpty || !recursiveClear.isEmpty }
 
     init(_ options: [String]) {
         for option in options {
@@ -89,6 +127,15 @@ struct MountOptions: Equatable {
                 flags.subtract(f)
             } else if let p = Self.propagation(option) {
                 propagation.append(p)
+            } else if let (set, clear) = Self.recursiveAttribute(option) {
+                // A later option wins over an earlier one, as for the plain flags.
+                recursiveSet.subtract(clear)
+                recursiveClear.subtract(set)
+                if !set.intersection([.noAtime, .strictAtime, .relatime]).isEmpty {
+                    recursiveSet.subtract([.noAtime, .strictAtime, .relatime])
+                }
+                recursiveSet.formUnion(set)
+                recursiveClear.formUnion(clear)
             } else if option == "idmap" || option == "ridmap" || option == "tmpcopyup" {
                 // Extensions this runtime does not implement yet; they carry no data.
                 continue
@@ -96,11 +143,5 @@ struct MountOptions: Equatable {
                 data.append(option)
             }
         }
-    }
-
-    /// The propagation flag for `root.rootfsPropagation` (runc makes "/" rslave by default).
-    static func rootPropagation(_ name: String?) -> MountFlags {
-        guard let name, let p = propagation(name) else { return [.slave, .recursive] }
-        return p.union(.recursive)
     }
 }

@@ -119,6 +119,18 @@ struct ProcessSetup {
         try stage("drop bounding capabilities") {
             try Capabilities.limitBoundingSet(to: bounding, lastCap: lastCap)
         }
+        // runc's order: the working directory is entered while still root, so a
+        // directory only root may enter (cwd /root for a non-root user) works as it
+        // does there; refused (EACCES, EPERM: a volume root cannot search, such as one
+        // chowned to the user under root squash), it is tried again as the user.
+        let cwd = process.cwd.isEmpty ? "/" : process.cwd
+        let enteredAsRoot = try enterWorkingDirectory(cwd, retryable: true)
+        // The pty made for the process belongs to the user before the user switch
+        // takes CAP_CHOWN away. Only that pty: a host terminal passed in as stdio
+        // (terminal false) stays the host's.
+        if process.terminal ?? false {
+            try stage("chown the terminal") { try TerminalOwnership.giveStdio(to: process.user.uid) }
+        }
         try Capabilities.keepAcrossSetuid(true)
         let user = process.user
         try stage("set user \(user.uid):\(user.gid)") {
@@ -130,8 +142,7 @@ struct ProcessSetup {
         }
         try Capabilities.keepAcrossSetuid(false)
 
-        let cwd = process.cwd.isEmpty ? "/" : process.cwd
-        try syscall("chdir", cwd) { chdir(cwd) }
+        if !enteredAsRoot { _ = try enterWorkingDirectory(cwd, retryable: false) }
 
         try stage("capset") {
             try Capabilities.set(effective: effective, permitted: permitted, inheritable: inheritable)
@@ -141,6 +152,15 @@ struct ProcessSetup {
         if process.noNewPrivileges ?? false {
             try ProcessControl.setNoNewPrivileges()
         }
+    }
+
+    /// chdir to the spec's cwd: false when it was refused for lack of permission and
+    /// `retryable` (the caller tries again as the user), an error otherwise.
+    private func enterWorkingDirectory(_ cwd: String, retryable: Bool) throws -> Bool {
+        if chdir(cwd) == 0 { return true }
+        let code = errno
+        if retryable && (code == EACCES || code == EPERM) { return false }
+        throw RuntimeError("process.cwd \(cwd): chdir: \(SystemError.message(for: code))")
     }
 
     /// Capability names to a set; names this runtime or kernel does not know are

@@ -30,10 +30,20 @@ struct RootfsSetup {
     /// namespace of whoever mounts it).
     func prepare(beforeSysfsMount: () throws -> Void = {}, beforeCgroupMount: () throws -> Void) throws {
         // Keep the container's mount events from reaching the host: "/" becomes
-        // rslave (or what rootfsPropagation asks for), as runc does.
-        let propagation = MountOptions.rootPropagation(spec.linux?.rootfsPropagation)
-        try stage("make / \(spec.linux?.rootfsPropagation ?? "rslave")") {
-            try Mounts.mount(source: "", target: "/", type: nil, flags: propagation)
+        // rslave, then what rootfsPropagation asks for (RootPropagation.beforeSwitch).
+        let requested = spec.linux?.rootfsPropagation
+        try stage("make / \(requested ?? "rslave")") {
+            for flags in RootPropagation.beforeSwitch(requested) {
+                try Mounts.mount(source: "", target: "/", type: nil, flags: flags)
+            }
+        }
+        if RootPropagation.needsPrivateParent(requested) {
+            // pivot_root refuses a shared parent of the new root, or a shared "/".
+            try stage("make the rootfs's parent mount private") {
+                let parent = try RootPropagation.mountPoint(holding: rootfs)
+                try Mounts.mount(source: "", target: parent, type: nil, flags: .private)
+                if parent != "/" { try Mounts.mount(source: "", target: "/", type: nil, flags: .private) }
+            }
         }
         // pivot_root needs the new root to be a mount point.
         try stage("bind rootfs \(rootfs)") {
@@ -107,8 +117,10 @@ struct RootfsSetup {
     /// Mounts one spec entry at its destination inside the rootfs, through a descriptor
     /// of the destination (MountTarget: no path is followed between check and mount).
     func mount(_ mount: Mount, index: Int? = nil) throws {
-        let options = MountOptions(mount.options ?? [])
+        var options = MountOptions(mount.options ?? [])
         let type = mount.type ?? (options.isBind ? "bind" : "")
+        // Mounted writable, made read-only in finish(): see readOnlyLater.
+        if Self.readOnlyLater(mount) { options.flags.remove(.readOnly) }
         let destination = mount.destination
         if type == "cgroup" {
             try mountCgroups(at: try MountTarget.open(destination, in: rootfs, making: .directory), options: options)
@@ -133,7 +145,34 @@ struct RootfsSetup {
             let mounted = try MountTarget.reopen(destination, in: rootfs)
             for p in options.propagation { try mountAt(mounted, source: "", type: nil, flags: p) }
         }
+        if options.hasRecursiveAttributes {
+            try setRecursiveAttributes(options, on: try MountTarget.reopen(destination, in: rootfs))
+        }
         if PathText.normalize(destination) == "/" { try MountTarget.reopenHeldRoot() }
+    }
+
+    /// A read-only tmpfs, or a read-only /dev, is mounted writable and made read-only
+    /// last (finish), as runc does: /dev needs its device nodes, symlinks and the
+    /// mount points of /dev/pts, /dev/shm... made in it, and any tmpfs may have mounts
+    /// below it whose mount points must be made.
+    static func readOnlyLater(_ mount: Mount) -> Bool {
+        guard (mount.options ?? []).contains(where: { $0 == "ro" }),
+              MountOptions(mount.options ?? []).flags.contains(.readOnly) else { return false }
+        return mount.type == "tmpfs" || PathText.normalize(mount.destination) == "/dev"
+    }
+
+    /// The "r" attributes of config.md (rro, rnosuid...) on the mount at `target` and
+    /// every mount below it, in one mount_setattr(AT_RECURSIVE).
+    private func setRecursiveAttributes(_ options: MountOptions, on target: MountTarget) throws {
+        let done: Bool
+        do {
+            done = try Mounts.setAttributes(target.path, set: options.recursiveSet, clear: options.recursiveClear, recursive: true)
+        } catch let e as SystemError {
+            throw SystemError(call: e.call, path: rootfs + target.destination, errno: e.errno)
+        }
+        if !done {
+            throw RuntimeError("mount \(target.destination): recursive mount options (rro, rnosuid...) need mount_setattr (Linux 5.12)")
+        }
     }
 
     /// mount(2) onto the target's descriptor; a failure names the spec's destination.
@@ -228,7 +267,19 @@ struct RootfsSetup {
     /// pivot_root into the rootfs and detach the old root (runc's fd-based variant,
     /// which needs no directory for the old root inside the image).
     func enterRoot(noPivot: Bool) throws {
+        try switchRoot(noPivot: noPivot)
+        // The requested propagation of the new root itself; before the switch it could
+        // not be shared (see RootPropagation).
+        if let propagation = RootPropagation.afterSwitch(spec.linux?.rootfsPropagation) {
+            try stage("make / \(spec.linux?.rootfsPropagation ?? "")") {
+                try Mounts.mount(source: "", target: "/", type: nil, flags: propagation)
+            }
+        }
+    }
+
+    private func switchRoot(noPivot: Bool) throws {
         if noPivot {
+            try NoPivotRoot.hideHostPseudoFilesystems(outside: rootfs)
             try syscall("chdir", rootfs) { chdir(rootfs) }
             try Mounts.mount(source: rootfs, target: "/", type: nil, flags: .move)
             try syscall("chroot", rootfs) { chroot(".") }
@@ -265,6 +316,11 @@ struct RootfsSetup {
         for path in linux?.maskedPaths ?? [] {
             try stage("masked path \(path)") { try mask(path) }
         }
+        for (index, mount) in mounts.enumerated() where Self.readOnlyLater(mount) {
+            try stage("mount mounts[\(index)] \(mount.destination) read-only") {
+                try makeMountReadOnly(PathText.normalize(mount.destination))
+            }
+        }
         if spec.root?.readonly ?? false {
             try stage("read-only root") {
                 if try Mounts.setAttributes("/", set: .readOnly, recursive: false) { return }
@@ -289,6 +345,14 @@ struct RootfsSetup {
         if try Mounts.setAttributes(path, set: .readOnly, recursive: true) { return }
         let current = Mounts.currentFlags(of: path)
         try Mounts.mount(source: "", target: path, type: nil, flags: current.union([.bind, .remount, .readOnly, .recursive]))
+    }
+
+    /// The mount at `path` (only it, not those below) read-only, keeping its other
+    /// flags, and those the kernel locked in a user namespace.
+    private func makeMountReadOnly(_ path: String) throws {
+        if try Mounts.setAttributes(path, set: .readOnly, recursive: false) { return }
+        let current = Mounts.currentFlags(of: path)
+        try Mounts.mount(source: "", target: path, type: nil, flags: current.union([.bind, .remount, .readOnly]))
     }
 
     /// A file is covered by /dev/null; a directory (the bind fails with ENOTDIR) by

@@ -79,12 +79,12 @@ struct SyncChannel {
     func send(_ message: SyncMessage) throws {
         do {
             try socket.sendMessage(message.encoded())
-        } catch let e as SystemError where e.errno == ECONNRESET || e.errno == EPIPE {
-            // The peer is gone (the init failed a step while the runtime was still
-            // talking to it): its last message, queued here, says why; "send:
-            // connection reset by peer" would not.
-            if let bytes = try? socket.receiveMessage(), case .failure(let text)? = SyncMessage(decoding: bytes) {
-                throw RuntimeError(text)
+        } catch let e as SystemError where e.errno == EPIPE || e.errno == ECONNRESET {
+            // The peer is gone (no one holds its end, so nothing below blocks): the
+            // reason is the failure it sent last, still queued, not this send.
+            for _ in 0..<8 {
+                guard let bytes = try? socket.receiveMessage(), !bytes.isEmpty else { break }
+                if case .failure(let text)? = SyncMessage(decoding: bytes) { throw RuntimeError(text) }
             }
             throw e
         }

@@ -34,8 +34,8 @@ final class MountOptionsTests: XCTestCase {
     func testEveryKnownNameIsUnderstood() {
         // knownNames (the features document) and the parser are separate lists: each
         // name must parse as a flag or propagation, never fall through to the data.
-        XCTAssertEqual(MountOptions.knownNames.count, 40)
-        XCTAssertEqual(Set(MountOptions.knownNames).count, 40)
+        XCTAssertEqual(MountOptions.knownNames.count, 59)
+        XCTAssertEqual(Set(MountOptions.knownNames).count, 59)
         for name in MountOptions.knownNames {
             XCTAssertEqual(MountOptions([name]).data, [], name)
         }
@@ -49,8 +49,8 @@ final class MountOptionsTests: XCTestCase {
     }
 
     func testRootPropagationDefaultsToRslave() {
-        XCTAssertEqual(MountOptions.rootPropagation(nil), [.slave, .recursive])
-        XCTAssertEqual(MountOptions.rootPropagation("private"), [.private, .recursive])
+        XCTAssertEqual(RootPropagation.beforeSwitch(nil), [[.slave, .recursive]])
+        XCTAssertEqual(RootPropagation.beforeSwitch("rprivate"), [[.slave, .recursive], [.private, .recursive]])
     }
 }
 

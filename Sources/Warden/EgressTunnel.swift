@@ -197,6 +197,7 @@ final class EgressTunnel: ChannelInboundHandler, EgressMeter {
         switch sniffed {
         case .needMoreBytes: state = .sniffing(bytes)
         case .notTLS(let why): deny(context, "port 443 without TLS: \(why)")
+        case .refused(let why): deny(context, why)
         case .claimed(let name):
             var first = bytes
             if port == 80, name != nil {
@@ -211,6 +212,11 @@ final class EgressTunnel: ChannelInboundHandler, EgressMeter {
                 }
             }
             if let target = socksTarget {
+                // A ClientHello that names no server leaves the choice of site to the
+                // server: a tunnel to a name must carry that name, as through CONNECT.
+                if port == 443, name == nil, case .name(let host) = target.destination {
+                    return deny(context, "TLS ClientHello names no server (SNI); a tunnel to \(host) must name it")
+                }
                 if let denial = CapturedConnection.checkClaim(name, for: target.destination, port: port, allowlist: shared.configuration.allowlist) {
                     return deny(context, denial.description)
                 }

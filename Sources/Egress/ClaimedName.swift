@@ -147,23 +147,32 @@ extension ClaimedName {
         case notHTTP
     }
 
-    public static func originRequest(_ bytes: [UInt8]) -> Forward {
+    /// `defaultAuthority`: the Host given to a request that has none (the destination
+    /// it was judged by), so that it too goes upstream as one bounded request; without
+    /// one such a request is `.notHTTP`.
+    public static func originRequest(_ bytes: [UInt8], defaultAuthority: String? = nil) -> Forward {
         guard let lineEnd = firstCRLF(bytes, from: 0), let end = ProxyRequest.headEnd(bytes) else { return .notHTTP }
         let line = String(decoding: bytes[..<lineEnd], as: UTF8.self).split(separator: " ", omittingEmptySubsequences: false)
         guard line.count == 3, line[2].hasPrefix("HTTP/1."), looksLikeMethod(Array(line[0].utf8)) else { return .notHTTP }
+        var claimed: String?
         switch httpHost(bytes) {
         case .refused(let why): return .invalid(why)
-        case .claimed(nil), .needMoreBytes, .notTLS: return .notHTTP
-        case .claimed(_?): break
+        case .needMoreBytes, .notTLS: return .notHTTP
+        case .claimed(let host): claimed = host
+        }
+        let hostHeader = String(decoding: bytes[(lineEnd + 2)..<end], as: UTF8.self).split(separator: "\r\n")
+            .first { $0.lowercased().hasPrefix("host:") }.map { String($0.dropFirst(5)).trimmingCharacters(in: " \t") }
+        if claimed == nil {
+            guard let defaultAuthority else { return .notHTTP }
+            if let hostHeader { return .invalid("Host \(printable(Substring(hostHeader))) is not a host[:port]") }
+            claimed = defaultAuthority
         }
         guard line[1].hasPrefix("/") else {
             // Absolute form is what the proxy itself reads: its parser checks that Host
             // names the target's host and port, and rewrites the target to origin form.
             return forward(ProxyRequest.parse(Array(bytes[..<end])), headLength: end)
         }
-        guard case .claimed(let host?) = httpHost(bytes) else { return .notHTTP }
-        let hostValue = String(decoding: bytes[(lineEnd + 2)..<end], as: UTF8.self).split(separator: "\r\n")
-            .first { $0.lowercased().hasPrefix("host:") }.map { String($0.dropFirst(5)).trimmingCharacters(in: " \t") } ?? host
+        let hostValue = hostHeader ?? claimed ?? ""
         // As the proxy would have received it: absolute-form, then its parser.
         let absolute = Array("\(line[0]) http://\(hostValue)\(line[1]) \(line[2])".utf8) + Array(bytes[lineEnd..<end])
         return forward(ProxyRequest.parse(absolute), headLength: end)

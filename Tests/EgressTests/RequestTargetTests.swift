@@ -57,3 +57,18 @@ final class RequestTargetTests: XCTestCase {
         XCTAssertEqual(why, "request target \"ftp://a?b/\": scheme \"ftp\" is not http")
     }
 }
+
+/// A header name with space before its colon is no header the check read: refused
+/// by the proxy and on a captured connection alike.
+final class HeaderNameTests: XCTestCase {
+    func testAFieldNameIsAToken() {
+        for text in ["GET http://www.test/ HTTP/1.1\r\nHost : other.test\r\n\r\n",
+                     "GET http://www.test/ HTTP/1.1\r\nHost\t: other.test\r\n\r\n",
+                     "GET http://www.test/ HTTP/1.1\r\n: x\r\n\r\n"] {
+            XCTAssertEqual(ProxyRequest.parse(Array(text.utf8)), .invalid(status: 400, reason: "bad header name"), text)
+        }
+        XCTAssertEqual(ClaimedName.originRequest(Array("GET / HTTP/1.0\r\nHost : other.test\r\n\r\n".utf8), defaultAuthority: "198.51.100.2"),
+                       .invalid("bad header name"))
+        guard case .request = ProxyRequest.parse(Array("GET http://www.test/ HTTP/1.1\r\nX-A_b.c~1: y\r\n\r\n".utf8)) else { return XCTFail() }
+    }
+}

@@ -772,3 +772,30 @@ except ImportError:
 	[ "$(echo "$output" | grep -c '^X-Injected')" = 0 ]
 	end_sandbox "$id"
 }
+
+@test "transparent: a connection that names no host (TLS without SNI, HTTP without Host) is not admitted by a name the DNS gave out; an address rule admits it as one request" {
+	local id="egress-$$-unnamed" pid agentpid
+	sandbox "$id"
+	# The sandbox's resolver gives www.test's address out; the client then names no server.
+	run inside sh -c "$BB nslookup www.test 127.0.0.1 >/dev/null; echo | timeout 10 openssl s_client -connect 198.51.100.2:443 -noservername -CAfile $CERT 2>&1"
+	echo "$output"
+	[[ "$output" == *"no peer certificate available"* ]]
+	run inside sh -c "echo | timeout 10 openssl s_client -connect 198.51.100.2:443 -servername www.test -CAfile $CERT 2>&1"
+	[[ "$output" == *"Verify return code: 0 (ok)"* ]]
+	[[ "$output" == *"BEGIN CERTIFICATE"* ]]
+	run inside sh -c "printf 'GET /hello.txt HTTP/1.1\r\n\r\nGET /hello.txt HTTP/1.1\r\nHost: other.test\r\n\r\n' | timeout 5 $BB nc 198.51.100.2 80"
+	echo "$output"
+	[ "$(echo "$output" | grep -c '^HTTP/')" = 0 ]
+	local audit="$ROOT/$id/egress.jsonl"
+	cat "$audit"
+	jq -e -s 'map(select(.decision == "denied" and .host == "198.51.100.2" and .port == 443 and .reason == "the TLS ClientHello names no server (SNI); 198.51.100.2 is allowed only by name (www.test), which it must send")) | length == 1' "$audit"
+	jq -e -s 'map(select(.decision == "denied" and .port == 80 and (.reason | startswith("the HTTP request names no Host; ")))) | length == 1' "$audit"
+	end_sandbox "$id"
+	# A rule for the address admits a request without Host, as one request naming the
+	# address: the pipelined second one, for another site, never reaches the server.
+	printf '    - 198.51.100.2:80\n' >>"$POLICY"
+	noproxy 'printf "GET /hello.txt HTTP/1.1\r\n\r\nGET /hello.txt HTTP/1.1\r\nHost: other.test\r\n\r\n" | timeout 5 nc 198.51.100.2 80'
+	[ "$(echo "$output" | grep -c '^HTTP/')" = 1 ]
+	[[ "$output" == *"hello from the world"* ]]
+	[ "$(records '.method == "TCP" and .decision == "allowed" and .host == "198.51.100.2" and .rule == "198.51.100.2:80" and .reason == "bytes after the request were dropped"')" = 1 ]
+}

@@ -132,7 +132,7 @@ inside() {
 	fi
 }
 
-# tools: $TEST_TMP/tools, for `inside` under gvisor: the host's curl, ssh, nc
+# tools: $TEST_TMP/tools, for `inside` under gvisor: the host's curl, openssl, ssh, nc
 # (OpenBSD's, for ssh's SOCKS ProxyCommand) and python3 with the libraries they link,
 # each run through the host's loader from /input/bin, python's standard library, and
 # the test's certificate and client key (0644: inside, the files belong to no
@@ -142,7 +142,7 @@ tools() {
 	[ -d "$t/bin" ] && return 0
 	mkdir -p "$t/bin" "$t/lib" "$t/py/lib"
 	loader="$(basename "$(ldd /usr/bin/curl | grep -o '/[^ ]*ld-linux[^ ]*')")"
-	for bin in curl:/usr/bin/curl ssh:/usr/bin/ssh nc:/usr/bin/nc.openbsd python3:/usr/bin/python3.11; do
+	for bin in curl:/usr/bin/curl ssh:/usr/bin/ssh nc:/usr/bin/nc.openbsd python3:/usr/bin/python3.11 openssl:/usr/bin/openssl; do
 		for lib in $(ldd "${bin#*:}" | grep -o '/[^ ]*'); do cp -L "$lib" "$t/lib/"; done
 		cp "${bin#*:}" "$t/lib/${bin%%:*}.bin"
 		printf '#!/bin/sh\nexec /input/lib/%s --library-path /input/lib /input/lib/%s.bin "$@"\n' "$loader" "${bin%%:*}" >"$t/bin/${bin%%:*}"
@@ -777,7 +777,7 @@ except ImportError:
 	local id="egress-$$-unnamed" pid agentpid
 	sandbox "$id"
 	# The sandbox's resolver gives www.test's address out; the client then names no server.
-	run inside sh -c "$BB nslookup www.test 127.0.0.1 >/dev/null; echo | timeout 10 openssl s_client -connect 198.51.100.2:443 -noservername -CAfile $CERT 2>&1"
+	run inside sh -c "$BB nslookup www.test $PROXY_ADDR >/dev/null; echo | timeout 10 openssl s_client -connect 198.51.100.2:443 -noservername -CAfile $CERT 2>&1"
 	echo "$output"
 	[[ "$output" == *"no peer certificate available"* ]]
 	run inside sh -c "echo | timeout 10 openssl s_client -connect 198.51.100.2:443 -servername www.test -CAfile $CERT 2>&1"

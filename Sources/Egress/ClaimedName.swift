@@ -45,12 +45,17 @@ public enum ClaimedName {
     /// `originRequest`, which also rewrites it to origin form). An origin-form target
     /// claims its Host.
     static func httpHost(_ bytes: [UInt8]) -> Sniff {
+        // A request whose head never ends within the limit is refused, not relayed as
+        // it is: its Host, somewhere past the limit, would never have been read.
         guard let lineEnd = firstCRLF(bytes, from: 0) else {
-            return bytes.count > maximumLength || !mayBeRequestLine(bytes) ? .claimed(nil) : .needMoreBytes
+            guard mayBeRequestLine(bytes) else { return .claimed(nil) }
+            return bytes.count > maximumLength ? .refused("request line longer than \(maximumLength) bytes") : .needMoreBytes
         }
         let line = String(decoding: bytes[..<lineEnd], as: UTF8.self).split(separator: " ", omittingEmptySubsequences: false)
         guard line.count == 3, line[2].hasPrefix("HTTP/1."), looksLikeMethod(Array(line[0].utf8)) else { return .claimed(nil) }
-        guard let end = ProxyRequest.headEnd(bytes) else { return bytes.count > maximumLength ? .claimed(nil) : .needMoreBytes }
+        guard let end = ProxyRequest.headEnd(bytes) else {
+            return bytes.count > maximumLength ? .refused("request head larger than \(maximumLength) bytes") : .needMoreBytes
+        }
         switch RequestTarget(String(line[1])) {
         case .origin: break
         case .absolute(let host, let port):

@@ -72,3 +72,18 @@ final class HeaderNameTests: XCTestCase {
         guard case .request = ProxyRequest.parse(Array("GET http://www.test/ HTTP/1.1\r\nX-A_b.c~1: y\r\n\r\n".utf8)) else { return XCTFail() }
     }
 }
+
+/// A request head that does not end within the limit is refused: what lies past it
+/// (a Host) was never read.
+final class OversizedHeadTests: XCTestCase {
+    func testAnEndlessHeadIsRefusedNotRelayed() {
+        let limit = ClaimedName.maximumLength
+        let head = Array("GET / HTTP/1.1\r\nX-Pad: ".utf8) + [UInt8](repeating: 0x61, count: limit) + Array("\r\nHost: other.test\r\n".utf8)
+        XCTAssertEqual(ClaimedName.sniff(head, port: 80), .refused("request head larger than \(limit) bytes"))
+        let line = Array("GET /".utf8) + [UInt8](repeating: 0x61, count: limit)
+        XCTAssertEqual(ClaimedName.sniff(line, port: 80), .refused("request line longer than \(limit) bytes"))
+        // Not a request line at all: judged by address, as before.
+        XCTAssertEqual(ClaimedName.sniff([UInt8](repeating: 1, count: limit + 10), port: 80), .claimed(nil))
+        XCTAssertEqual(ClaimedName.sniff(Array("GET / HTTP/1.1\r\nX: y\r\n".utf8), port: 80), .needMoreBytes)
+    }
+}

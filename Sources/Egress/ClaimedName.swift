@@ -14,8 +14,9 @@ public enum ClaimedName {
         /// Port 443 that does not begin with TLS: refused, as the proxy refuses plain
         /// text through a CONNECT tunnel.
         case notTLS(String)
-        /// An HTTP request whose target the check cannot stand behind (another scheme,
-        /// another port, authority or asterisk form): refused with this reason.
+        /// An HTTP request the check cannot stand behind (a target of another scheme or
+        /// port, in authority or asterisk form; a head that does not end within
+        /// `maximumLength`): refused with this reason.
         case refused(String)
     }
 

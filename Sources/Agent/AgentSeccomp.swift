@@ -8,6 +8,8 @@ import OCI
 /// clocks, io_uring, handles to arbitrary inodes, and new user namespaces (through
 /// unshare or clone; clone3 answers ENOSYS so libc falls back to clone, whose flags a
 /// filter can see). These fail with EPERM, so programs see an ordinary refusal.
+/// Sockets of families other than unix, inet, inet6 and netlink fail with
+/// EAFNOSUPPORT (AgentSeccomp+Sockets.swift), in both profiles.
 /// Other architectures' system call tables are not allowed at all (libseccomp's
 /// bad-architecture action), which closes the 32-bit entry points.
 ///
@@ -76,7 +78,7 @@ public enum AgentSeccomp {
         "sched_get_priority_min", "sched_getscheduler", "sched_setaffinity", "sched_yield", "select", "sendfile",
         "sendmmsg", "sendmsg", "sendto", "setfsgid", "setfsuid", "setgid", "setgroups", "setitimer", "setpgid",
         "setpriority", "setregid", "setresgid", "setresuid", "setreuid", "setsid", "setsockopt", "set_robust_list",
-        "set_tid_address", "setuid", "shutdown", "sigaltstack", "socket", "socketpair", "splice", "stat", "statfs",
+        "set_tid_address", "setuid", "shutdown", "sigaltstack", "splice", "stat", "statfs",
         "statx", "symlink", "symlinkat", "sync", "sync_file_range", "syncfs", "sysinfo", "tee", "tgkill", "time",
         "timer_create", "timer_delete", "timer_getoverrun", "timer_gettime", "timer_settime", "timerfd_create",
         "timerfd_gettime", "timerfd_settime", "times", "tkill", "truncate", "umask", "uname", "unlink", "unlinkat",
@@ -95,7 +97,7 @@ public enum AgentSeccomp {
                     LinuxSyscall(names: ["clone3"], action: .errno, errnoRet: ENOSYS),
                     LinuxSyscall(names: ["unshare", "clone"], action: .errno, errnoRet: EPERM,
                                  args: [LinuxSeccompArg(index: 0, value: cloneNewUser, valueTwo: cloneNewUser, op: .maskedEqual)]),
-                ])
+                ] + socketRefusals)
         case .minimal:
             return LinuxSeccomp(
                 defaultAction: .errno, defaultErrnoRet: ENOSYS,
@@ -104,7 +106,7 @@ public enum AgentSeccomp {
                     LinuxSyscall(names: minimalAllowed, action: .allow),
                     LinuxSyscall(names: ["clone"], action: .allow,
                                  args: [LinuxSeccompArg(index: 0, value: cloneNewAny, valueTwo: 0, op: .maskedEqual)]),
-                ])
+                ] + socketAllowances + socketRefusals)
         }
     }
 }

@@ -80,7 +80,7 @@ public struct Allowlist: Sendable {
             if rules.contains(where: { $0.namesExactly(a) }) { continue }
             let via = destination == .address(a) ? "" : " (resolved from \(destination))"
             return .failure(EgressDenial(
-                "\(a)\(via) is a \(reserved.kind) address (\(reserved.cidr)); rule \"\(rule)\" does not name it exactly"))
+                "\(a)\(via) is \(reserved.phrase) (\(reserved.cidr)); rule \"\(rule)\" does not name it exactly"))
         }
         return .success(addresses)
     }

@@ -16,8 +16,12 @@ public enum CapturedConnection {
         public let rule: AllowRule
     }
 
-    public static func decide(_ original: OriginalDestination, claimed: String?, allowlist: Allowlist, book: AddressBook,
-                              resolve: (String) -> [IPAddress]) -> Result<Admitted, EgressDenial> {
+    /// `unnamed`: set when the protocol carries a host name and this connection gave
+    /// none (a ClientHello without SNI, an HTTP request without Host), saying so. The
+    /// server then picks the site (its default one, or one an inner Host asks for), so
+    /// the names the DNS gave the address out for do not admit it: only an address rule.
+    public static func decide(_ original: OriginalDestination, claimed: String?, unnamed: String? = nil, allowlist: Allowlist,
+                              book: AddressBook, resolve: (String) -> [IPAddress]) -> Result<Admitted, EgressDenial> {
         let address = original.address.unmappedV4 ?? original.address
         let port = original.port
         if let claimed {
@@ -39,7 +43,7 @@ public enum CapturedConnection {
             }
             return allowlist.check(addresses: [address], for: destination, rule: rule).map { _ in Admitted(destination: destination, rule: rule) }
         }
-        for name in book.names(of: address) {
+        for name in book.names(of: address) where unnamed == nil {
             if case .allowed(let rule) = allowlist.admit(.name(name), port: port) {
                 return allowlist.check(addresses: [address], for: .name(name), rule: rule).map { _ in
                     Admitted(destination: .name(name), rule: rule)
@@ -56,6 +60,9 @@ public enum CapturedConnection {
             // better than "the address matches no rule".
             if let name = book.names(of: address).first, case .denied(let byName) = allowlist.admit(.name(name), port: port) {
                 return .failure(EgressDenial(byName))
+            }
+            if let unnamed, let name = book.names(of: address).first {
+                return .failure(EgressDenial("\(unnamed); \(address) is allowed only by name (\(name)), which it must send"))
             }
             return .failure(EgressDenial(reason))
         }

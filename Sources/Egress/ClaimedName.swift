@@ -14,6 +14,10 @@ public enum ClaimedName {
         /// Port 443 that does not begin with TLS: refused, as the proxy refuses plain
         /// text through a CONNECT tunnel.
         case notTLS(String)
+        /// An HTTP request the check cannot stand behind (a target of another scheme or
+        /// port, in authority or asterisk form; a head that does not end within
+        /// `maximumLength`): refused with this reason.
+        case refused(String)
     }
 
     /// Ports whose first bytes are read before deciding.
@@ -35,14 +39,31 @@ public enum ClaimedName {
         }
     }
 
-    /// The Host of an origin-form HTTP/1 request head; nil for anything else.
+    /// The host an HTTP/1 request head asks for; nil for anything that is not one.
+    /// A server routes by the request target when it is absolute (RFC 9112 3.2.2:
+    /// `GET http://other.test/ HTTP/1.1` goes to other.test whatever Host says), so
+    /// an absolute target is the claim, and its Host, if any, must agree (checked by
+    /// `originRequest`, which also rewrites it to origin form). An origin-form target
+    /// claims its Host.
     static func httpHost(_ bytes: [UInt8]) -> Sniff {
+        // A request whose head never ends within the limit is refused, not relayed as
+        // it is: its Host, somewhere past the limit, would never have been read.
         guard let lineEnd = firstCRLF(bytes, from: 0) else {
-            return bytes.count > maximumLength || !mayBeRequestLine(bytes) ? .claimed(nil) : .needMoreBytes
+            guard mayBeRequestLine(bytes) else { return .claimed(nil) }
+            return bytes.count > maximumLength ? .refused("request line longer than \(maximumLength) bytes") : .needMoreBytes
         }
         let line = String(decoding: bytes[..<lineEnd], as: UTF8.self).split(separator: " ", omittingEmptySubsequences: false)
         guard line.count == 3, line[2].hasPrefix("HTTP/1."), looksLikeMethod(Array(line[0].utf8)) else { return .claimed(nil) }
-        guard let end = ProxyRequest.headEnd(bytes) else { return bytes.count > maximumLength ? .claimed(nil) : .needMoreBytes }
+        guard let end = ProxyRequest.headEnd(bytes) else {
+            return bytes.count > maximumLength ? .refused("request head larger than \(maximumLength) bytes") : .needMoreBytes
+        }
+        switch RequestTarget(String(line[1])) {
+        case .origin: break
+        case .absolute(let host, let port):
+            guard port == 80 else { return .refused("request target \(printable(line[1])) names port \(port), not 80") }
+            return .claimed(host)
+        case .invalid(let why): return .refused(why)
+        }
         let head = String(decoding: bytes[(lineEnd + 2)..<end], as: UTF8.self)
         for header in head.split(separator: "\r\n") {
             guard let colon = header.firstIndex(of: ":"), header[..<colon].lowercased() == "host" else { continue }
@@ -51,6 +72,43 @@ public enum ClaimedName {
             return .claimed(host)
         }
         return .claimed(nil)
+    }
+
+    /// The forms of a request target a captured port-80 connection may carry: origin
+    /// form (`/path?q`) or absolute `http://` form. Authority form belongs to CONNECT
+    /// and asterisk form to a server-wide OPTIONS: neither names a site the check
+    /// could judge, and a server that proxies would act on the former.
+    enum RequestTarget: Equatable {
+        case origin
+        case absolute(host: String, port: UInt16)
+        case invalid(String)
+
+        init(_ target: String) {
+            if target.hasPrefix("/") { self = .origin; return }
+            // scheme "://" (RFC 3986 3.1: a letter, then letters, digits, "+", "-", ".").
+            let scheme = target.prefix { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "+" || $0 == "-" || $0 == ".") }
+            guard !scheme.isEmpty, target[scheme.endIndex...].hasPrefix("://") else {
+                self = .invalid("request target \(ClaimedName.printable(Substring(target))) is neither /path nor http://host/path")
+                return
+            }
+            guard scheme.lowercased() == "http" else {
+                self = .invalid("request target \(ClaimedName.printable(Substring(target))): scheme \(ClaimedName.printable(scheme)) is not http")
+                return
+            }
+            let rest = target[target.index(scheme.endIndex, offsetBy: 3)...]
+            let authority = String(rest[..<(rest.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? rest.endIndex)])
+            guard !authority.contains("@"), let (host, port) = ProxyRequest.splitAuthority(authority, defaultPort: 80) else {
+                self = .invalid("bad host in request target \(ClaimedName.printable(Substring(target)))")
+                return
+            }
+            self = .absolute(host: host, port: port)
+        }
+    }
+
+    /// Client text quoted in a reason: printable ASCII only, at most 100 characters.
+    static func printable(_ text: Substring) -> String {
+        let shown = text.unicodeScalars.prefix(100).map { $0.isASCII && $0.value >= 0x20 && $0.value < 0x7f ? Character($0) : "?" }
+        return "\"" + String(shown) + (text.unicodeScalars.count > 100 ? "...\"" : "\"")
     }
 
     /// An HTTP method is an upper-case token; checked on the first bytes so that a
@@ -95,19 +153,42 @@ extension ClaimedName {
         case notHTTP
     }
 
-    public static func originRequest(_ bytes: [UInt8]) -> Forward {
+    /// `defaultAuthority`: the Host given to a request that has none (the destination
+    /// it was judged by), so that it too goes upstream as one bounded request; without
+    /// one such a request is `.notHTTP`.
+    public static func originRequest(_ bytes: [UInt8], defaultAuthority: String? = nil) -> Forward {
         guard let lineEnd = firstCRLF(bytes, from: 0), let end = ProxyRequest.headEnd(bytes) else { return .notHTTP }
         let line = String(decoding: bytes[..<lineEnd], as: UTF8.self).split(separator: " ", omittingEmptySubsequences: false)
-        guard line.count == 3, line[2].hasPrefix("HTTP/1."), looksLikeMethod(Array(line[0].utf8)), line[1].hasPrefix("/") else { return .notHTTP }
-        guard case .claimed(let host?) = httpHost(bytes) else { return .notHTTP }
-        let hostValue = String(decoding: bytes[(lineEnd + 2)..<end], as: UTF8.self).split(separator: "\r\n")
-            .first { $0.lowercased().hasPrefix("host:") }.map { String($0.dropFirst(5)).trimmingCharacters(in: " \t") } ?? host
+        guard line.count == 3, line[2].hasPrefix("HTTP/1."), looksLikeMethod(Array(line[0].utf8)) else { return .notHTTP }
+        var claimed: String?
+        switch httpHost(bytes) {
+        case .refused(let why): return .invalid(why)
+        case .needMoreBytes, .notTLS: return .notHTTP
+        case .claimed(let host): claimed = host
+        }
+        let hostHeader = String(decoding: bytes[(lineEnd + 2)..<end], as: UTF8.self).split(separator: "\r\n")
+            .first { $0.lowercased().hasPrefix("host:") }.map { String($0.dropFirst(5)).trimmingCharacters(in: " \t") }
+        if claimed == nil {
+            guard let defaultAuthority else { return .notHTTP }
+            if let hostHeader { return .invalid("Host \(printable(Substring(hostHeader))) is not a host[:port]") }
+            claimed = defaultAuthority
+        }
+        guard line[1].hasPrefix("/") else {
+            // Absolute form is what the proxy itself reads: its parser checks that Host
+            // names the target's host and port, and rewrites the target to origin form.
+            return forward(ProxyRequest.parse(Array(bytes[..<end])), headLength: end)
+        }
+        let hostValue = hostHeader ?? claimed ?? ""
         // As the proxy would have received it: absolute-form, then its parser.
         let absolute = Array("\(line[0]) http://\(hostValue)\(line[1]) \(line[2])".utf8) + Array(bytes[lineEnd..<end])
-        switch ProxyRequest.parse(absolute) {
+        return forward(ProxyRequest.parse(absolute), headLength: end)
+    }
+
+    static func forward(_ parsed: ProxyRequest.Parse, headLength: Int) -> Forward {
+        switch parsed {
         case .request(let r):
             guard case .forward(let head, let bodyLength) = r.kind else { return .notHTTP }
-            return .request(OriginRequest(head: head, bodyLength: bodyLength, headLength: end))
+            return .request(OriginRequest(head: head, bodyLength: bodyLength, headLength: headLength))
         case .invalid(_, let reason): return .invalid(reason)
         case .needMoreBytes: return .notHTTP
         }

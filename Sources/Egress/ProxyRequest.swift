@@ -46,6 +46,9 @@ public struct ProxyRequest: Equatable, Sendable {
             guard let colon = line.firstIndex(of: ":"), !line.hasPrefix(" "), !line.hasPrefix("\t") else {
                 return .invalid(status: 400, reason: "bad header line")
             }
+            // A field name is a token (RFC 9110 5.1): "Host :" or "Host\t:" is not Host
+            // here, yet some server might read it as Host (RFC 9112 5.1 has it refused).
+            guard isToken(line[..<colon]) else { return .invalid(status: 400, reason: "bad header name") }
             headers.append((String(line[..<colon]), String(line[line.index(after: colon)...]).trimmingCharacters(in: " \t")))
         }
         let hostHeaders = headers.filter { $0.name.lowercased() == "host" }
@@ -126,6 +129,13 @@ public struct ProxyRequest: Equatable, Sendable {
         }
         guard !host.isEmpty else { return nil }
         return (host.lowercased(), port)
+    }
+
+    /// RFC 9110 5.6.2 tchar: ALPHA / DIGIT / "!#$%&'*+-.^_`|~".
+    static func isToken(_ text: Substring) -> Bool {
+        !text.isEmpty && text.utf8.allSatisfy { c in
+            (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || "!#$%&'*+-.^_`|~".utf8.contains(c)
+        }
     }
 
     static func headEnd(_ b: [UInt8]) -> Int? {

@@ -153,6 +153,12 @@ final class EgressConnection: ChannelInboundHandler, EgressMeter {
             if case .name(let host) = destination, let name, name != host {
                 return cut(context, "TLS server name \(name) does not match CONNECT host \(host)")
             }
+            // Without a server name the server picks the site (its default one, or the
+            // one an inner Host asks for): a tunnel to a name must name it. A tunnel to
+            // a literal address has no name to send (RFC 6066 3 forbids addresses there).
+            if case .name(let host) = destination, name == nil {
+                return cut(context, "TLS ClientHello names no server (SNI); a tunnel to \(host) must name it")
+            }
             if case .address = destination, let name {
                 // A tunnel to a literal address may name a server; it must be one the
                 // allowlist admits on this port too.
@@ -267,10 +273,9 @@ final class EgressConnection: ChannelInboundHandler, EgressMeter {
         if record.decision != "failed" { record.decision = "denied" }
         record.reason = reason
         state = .done
-        let phrase = [400: "Bad Request", 403: "Forbidden", 408: "Request Timeout", 411: "Length Required", 431: "Request Header Fields Too Large",
-                      502: "Bad Gateway", 503: "Service Unavailable"][status] ?? "Error"
-        let body = "safehouse egress: \(reason)\n"
-        let text = "HTTP/1.1 \(status) \(phrase)\r\nContent-Type: text/plain\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
+        let body = "safehouse egress: \(EgressRefusal.reasonPhrase(reason))\n"
+        let text = EgressRefusal.statusLine(status: status, reason: reason)
+            + "Content-Type: text/plain\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
         context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: text))).assumeIsolated().whenComplete { _ in
             context.close(promise: nil)
         }

@@ -51,6 +51,9 @@ final class EgressTunnel: ChannelInboundHandler, EgressMeter {
     var socksTarget: (destination: Allowlist.Destination, addresses: [IPAddress])?
     /// A plain HTTP request: how many more client bytes (its body) may go upstream.
     var upstreamLeft: UInt64?
+    /// Captured: what the client left out that its protocol names the host by (no
+    /// SNI, no Host), for CapturedConnection.decide.
+    var unnamed: String?
     /// SOCKS: the request was read and its reply not yet sent (a refusal answers it).
     var socksReplyOwed = false
     /// DNS over TCP: every query is its own record, the connection none; answers owed.
@@ -197,13 +200,21 @@ final class EgressTunnel: ChannelInboundHandler, EgressMeter {
         switch sniffed {
         case .needMoreBytes: state = .sniffing(bytes)
         case .notTLS(let why): deny(context, "port 443 without TLS: \(why)")
+        case .refused(let why): deny(context, why)
         case .claimed(let name):
             var first = bytes
-            if port == 80, name != nil {
-                switch ClaimedName.originRequest(bytes) {
+            if port == 443, name == nil { unnamed = "the TLS ClientHello names no server (SNI)" }
+            if port == 80 {
+                // A request without Host gets the destination's as its own, so it too
+                // goes upstream as one request (a pipelined second one would name a site
+                // that was never judged).
+                let authority = socksTarget?.destination.description
+                    ?? original.map { Allowlist.Destination.address($0.address.unmappedV4 ?? $0.address).description }
+                switch ClaimedName.originRequest(bytes, defaultAuthority: authority) {
                 case .invalid(let reason): return deny(context, reason)
                 case .notHTTP: break
                 case .request(let request):
+                    if name == nil { unnamed = "the HTTP request names no Host" }
                     let body = bytes[request.headLength...].prefix(Int(clamping: request.bodyLength))
                     if request.headLength + body.count < bytes.count { record.reason = "bytes after the request were dropped" }
                     first = request.head + body
@@ -211,6 +222,11 @@ final class EgressTunnel: ChannelInboundHandler, EgressMeter {
                 }
             }
             if let target = socksTarget {
+                // A ClientHello that names no server leaves the choice of site to the
+                // server: a tunnel to a name must carry that name, as through CONNECT.
+                if port == 443, name == nil, case .name(let host) = target.destination {
+                    return deny(context, "TLS ClientHello names no server (SNI); a tunnel to \(host) must name it")
+                }
                 if let denial = CapturedConnection.checkClaim(name, for: target.destination, port: port, allowlist: shared.configuration.allowlist) {
                     return deny(context, denial.description)
                 }
@@ -241,7 +257,7 @@ final class EgressTunnel: ChannelInboundHandler, EgressMeter {
 
     func finishDecision(_ context: ChannelHandlerContext, _ original: OriginalDestination, claimed: String?, resolved: [IPAddress],
                         pending: [UInt8]) {
-        let decision = CapturedConnection.decide(original, claimed: claimed, allowlist: shared.configuration.allowlist,
+        let decision = CapturedConnection.decide(original, claimed: claimed, unnamed: unnamed, allowlist: shared.configuration.allowlist,
                                                  book: shared.book, resolve: { _ in resolved })
         switch decision {
         case .failure(let denial):

@@ -132,7 +132,7 @@ inside() {
 	fi
 }
 
-# tools: $TEST_TMP/tools, for `inside` under gvisor: the host's curl, ssh, nc
+# tools: $TEST_TMP/tools, for `inside` under gvisor: the host's curl, openssl, ssh, nc
 # (OpenBSD's, for ssh's SOCKS ProxyCommand) and python3 with the libraries they link,
 # each run through the host's loader from /input/bin, python's standard library, and
 # the test's certificate and client key (0644: inside, the files belong to no
@@ -142,7 +142,7 @@ tools() {
 	[ -d "$t/bin" ] && return 0
 	mkdir -p "$t/bin" "$t/lib" "$t/py/lib"
 	loader="$(basename "$(ldd /usr/bin/curl | grep -o '/[^ ]*ld-linux[^ ]*')")"
-	for bin in curl:/usr/bin/curl ssh:/usr/bin/ssh nc:/usr/bin/nc.openbsd python3:/usr/bin/python3.11; do
+	for bin in curl:/usr/bin/curl ssh:/usr/bin/ssh nc:/usr/bin/nc.openbsd python3:/usr/bin/python3.11 openssl:/usr/bin/openssl; do
 		for lib in $(ldd "${bin#*:}" | grep -o '/[^ ]*'); do cp -L "$lib" "$t/lib/"; done
 		cp "${bin#*:}" "$t/lib/${bin%%:*}.bin"
 		printf '#!/bin/sh\nexec /input/lib/%s --library-path /input/lib /input/lib/%s.bin "$@"\n' "$loader" "${bin%%:*}" >"$t/bin/${bin%%:*}"
@@ -220,23 +220,23 @@ ask() {
 	[[ "$output" == *"rc=1"* ]]
 	run ask 'GET http://other.test/ HTTP/1.1\r\nHost: other.test\r\n\r\n'
 	echo "$output"
-	[[ "$output" == "HTTP/1.1 403 Forbidden"* ]]
+	[[ "$output" == "HTTP/1.1 403 safehouse: other.test matches no rule of network.allow"* ]]
 	[[ "$output" == *"safehouse egress: other.test matches no rule of network.allow"* ]]
 	run ask 'CONNECT www.test:22 HTTP/1.1\r\n\r\n'
-	[[ "$output" == *"403 Forbidden"* ]]
+	[[ "$output" == *"HTTP/1.1 403 safehouse: "* ]]
 	[[ "$output" == *'www.test port 22 is not allowed: rule "www.test" allows ports 80,443'* ]]
 	run ask 'CONNECT big.test:443 HTTP/1.1\r\n\r\n'
 	[[ "$output" == *'big.test port 443 is not allowed: rule "big.test:80" allows ports 80'* ]]
 	run ask 'GET http://www.test/hello.txt HTTP/1.1\r\nHost: other.test\r\n\r\n'
-	[[ "$output" == *"403 Forbidden"* ]]
+	[[ "$output" == *"HTTP/1.1 403 safehouse: "* ]]
 	[[ "$output" == *'Host "other.test" does not match the request target www.test'* ]]
 }
 
 @test "egress: private, metadata and loopback destinations are refused, by address and by name" {
 	run ask 'CONNECT 10.0.0.1:443 HTTP/1.1\r\n\r\n'
-	[[ "$output" == *"403 Forbidden"* ]]
+	[[ "$output" == *"HTTP/1.1 403 safehouse: "* ]]
 	run ask 'CONNECT 169.254.169.254:80 HTTP/1.1\r\n\r\n'
-	[[ "$output" == *"403 Forbidden"* ]]
+	[[ "$output" == *"HTTP/1.1 403 safehouse: "* ]]
 	run ask 'CONNECT private.test:443 HTTP/1.1\r\n\r\n'
 	echo "$output"
 	[[ "$output" == *'10.0.0.5 (resolved from private.test) is a private address (10.0.0.0/8); rule "private.test" does not name it exactly'* ]]
@@ -246,7 +246,7 @@ ask() {
 	run ask 'CONNECT rebind.test:443 HTTP/1.1\r\n\r\n'
 	[[ "$output" == *'127.0.0.1 (resolved from rebind.test) is a loopback address'* ]]
 	run ask 'CONNECT [::1]:443 HTTP/1.1\r\n\r\n'
-	[[ "$output" == *"403 Forbidden"* ]]
+	[[ "$output" == *"HTTP/1.1 403 safehouse: "* ]]
 }
 
 @test "egress: direct connections to the world fail (IPv4, IPv6, raw socket)" {
@@ -292,7 +292,7 @@ ask() {
 	# A client that says nothing is let go after the idle timeout (1 s), with 408.
 	run agent -- sh -c "sleep 3 | timeout 10 nc $PROXY_ADDR 3128; echo \"rc=\$?\""
 	echo "$output"
-	[[ "$output" == *"408 Request Timeout"* ]]
+	[[ "$output" == *"HTTP/1.1 408 safehouse: idle timeout"* ]]
 	[[ "$output" == *"safehouse egress: idle timeout"* ]]
 }
 
@@ -692,4 +692,110 @@ tcp 3 -" ]
 	[ "$status" -ne 0 ]
 	[ -z "$output" ]
 	end_sandbox "egress-$$-closed"
+}
+
+@test "transparent: a plain HTTP request is judged by its absolute target, not its Host: another site or the metadata address at an allowed address is reset" {
+	noproxy 'printf "GET http://other.test/hello.txt HTTP/1.1\r\nHost: www.test\r\n\r\n" | timeout 5 nc www.test 80; echo "other=$?"
+		printf "GET http://169.254.169.254/latest/meta-data HTTP/1.1\r\nHost: www.test\r\n\r\n" | timeout 5 nc www.test 80; echo "meta=$?"
+		printf "GET http://other.test/hello.txt HTTP/1.0\r\n\r\n" | timeout 5 nc www.test 80; echo "nohost=$?"
+		printf "GET https://other.test/hello.txt HTTP/1.1\r\nHost: www.test\r\n\r\n" | timeout 5 nc www.test 80; echo "https=$?"
+		printf "CONNECT other.test:443 HTTP/1.1\r\nHost: www.test\r\n\r\n" | timeout 5 nc www.test 80; echo "connect=$?"
+		printf "GET http://www.test/hello.txt HTTP/1.1\r\nHost: www.test\r\n\r\n" | timeout 5 nc www.test 80 | tail -n1'
+	# No answer at all for the five: reset before a byte reached the server (the
+	# sixth's answer is cut to its body by tail).
+	[ "$(echo "$output" | grep -c '^HTTP/')" = 0 ]
+	# The absolute target the server routes by, rewritten to origin form: served.
+	[ "$(echo "$output" | tail -n1)" = "hello from the world" ]
+	# The target and Host disagree: refused as the proxy refuses it; without Host the
+	# target alone is judged.
+	[ "$(records '.method == "TCP" and .decision == "denied" and .reason == "Host \"www.test\" does not match the request target other.test"')" = 1 ]
+	[ "$(records '.method == "TCP" and .decision == "denied" and .reason == "Host \"www.test\" does not match the request target 169.254.169.254"')" = 1 ]
+	[ "$(records '.method == "TCP" and .decision == "denied" and .host == "other.test" and .reason == "other.test matches no rule of network.allow"')" = 1 ]
+	[ "$(records '.method == "TCP" and .decision == "denied" and (.reason | test("scheme \"https\" is not http"))')" = 1 ]
+	[ "$(records '.method == "TCP" and .decision == "denied" and (.reason | test("request target \"other.test:443\" is neither"))')" = 1 ]
+	[ "$(records '.method == "TCP" and .decision == "allowed" and .host == "www.test" and .port == 80 and .bytesDown > 0')" = 1 ]
+	[ "$(records '.method == "TCP"')" = 6 ]
+}
+
+@test "egress: a CONNECT tunnel to a name whose ClientHello names no server is cut; to a literal address it needs none" {
+	printf '    - 198.51.100.2:443\n' >>"$POLICY"
+	local id="egress-$$-nosni" pid agentpid
+	sandbox "$id"
+	run inside sh -c "echo | timeout 10 openssl s_client -proxy $PROXY_ADDR:3128 -connect www.test:443 -noservername -CAfile $CERT 2>&1"
+	echo "$output"
+	[[ "$output" == *"no peer certificate available"* ]]
+	[[ "$output" != *"BEGIN CERTIFICATE"* ]]
+	# With the name it is the same tunnel, and works.
+	run inside sh -c "echo | timeout 10 openssl s_client -proxy $PROXY_ADDR:3128 -connect www.test:443 -servername www.test -CAfile $CERT 2>&1"
+	[[ "$output" == *"BEGIN CERTIFICATE"* ]]
+	[[ "$output" == *"Verify return code: 0 (ok)"* ]]
+	# curl sends no server name for an address: judged by the address's own rule.
+	run inside curl -s --max-time 10 -k --proxy "http://$PROXY_ADDR:3128" https://198.51.100.2/hello.txt
+	[ "$output" = "hello from the world" ]
+	local audit="$ROOT/$id/egress.jsonl"
+	cat "$audit"
+	jq -e -s 'map(select(.decision == "denied" and .host == "www.test" and .reason == "TLS ClientHello names no server (SNI); a tunnel to www.test must name it")) | length == 1' "$audit"
+	jq -e -s 'map(select(.decision == "allowed" and .host == "198.51.100.2" and .port == 443 and .rule == "198.51.100.2:443")) | length == 1' "$audit"
+	end_sandbox "$id"
+}
+
+@test "egress: a refusal's reason is its status line, which curl and python's requests show for HTTPS" {
+	local id="egress-$$-reason" pid agentpid
+	sandbox "$id"
+	run inside curl -s -S --max-time 10 -v --proxy "http://$PROXY_ADDR:3128" https://other.test/hello.txt
+	echo "$output"
+	[[ "$output" == *"< HTTP/1.1 403 safehouse: other.test matches no rule of network.allow"* ]]
+	# requests (and pip, which vendors it) print the status line of a failed CONNECT,
+	# never its body; urllib where requests is not installed (the gvisor tools).
+	run inside python3 -c '
+import sys
+proxy = "http://" + sys.argv[1] + ":3128"
+try:
+    import requests
+    try:
+        requests.get("https://other.test/", proxies={"https": proxy}, timeout=10)
+    except Exception as e:
+        print(e)
+except ImportError:
+    import urllib.request
+    try:
+        urllib.request.build_opener(urllib.request.ProxyHandler({"https": proxy})).open("https://other.test/", timeout=10)
+    except Exception as e:
+        print(e)
+' "$PROXY_ADDR"
+	echo "$output"
+	[[ "$output" == *"403 safehouse: other.test matches no rule of network.allow"* ]]
+	# Plain HTTP too; the phrase carries no control bytes from the client's request.
+	run inside sh -c "printf 'GET http://www.test/ HTTP/1.1\r\nHost: a\nX-Injected: 1\r\n\r\n' | timeout 5 $BB nc $PROXY_ADDR 3128"
+	echo "$output"
+	[[ "$output" == 'HTTP/1.1 403 safehouse: Host "a?X-Injected: 1" does not match the request target www.test'* ]]
+	[ "$(echo "$output" | grep -c '^X-Injected')" = 0 ]
+	end_sandbox "$id"
+}
+
+@test "transparent: a connection that names no host (TLS without SNI, HTTP without Host) is not admitted by a name the DNS gave out; an address rule admits it as one request" {
+	local id="egress-$$-unnamed" pid agentpid
+	sandbox "$id"
+	# The sandbox's resolver gives www.test's address out; the client then names no server.
+	run inside sh -c "$BB nslookup www.test $PROXY_ADDR >/dev/null; echo | timeout 10 openssl s_client -connect 198.51.100.2:443 -noservername -CAfile $CERT 2>&1"
+	echo "$output"
+	[[ "$output" == *"no peer certificate available"* ]]
+	run inside sh -c "echo | timeout 10 openssl s_client -connect 198.51.100.2:443 -servername www.test -CAfile $CERT 2>&1"
+	[[ "$output" == *"Verify return code: 0 (ok)"* ]]
+	[[ "$output" == *"BEGIN CERTIFICATE"* ]]
+	run inside sh -c "printf 'GET /hello.txt HTTP/1.1\r\n\r\nGET /hello.txt HTTP/1.1\r\nHost: other.test\r\n\r\n' | timeout 5 $BB nc 198.51.100.2 80"
+	echo "$output"
+	[ "$(echo "$output" | grep -c '^HTTP/')" = 0 ]
+	local audit="$ROOT/$id/egress.jsonl"
+	cat "$audit"
+	jq -e -s 'map(select(.decision == "denied" and .host == "198.51.100.2" and .port == 443 and .reason == "the TLS ClientHello names no server (SNI); 198.51.100.2 is allowed only by name (www.test), which it must send")) | length == 1' "$audit"
+	jq -e -s 'map(select(.decision == "denied" and .port == 80 and (.reason | startswith("the HTTP request names no Host; ")))) | length == 1' "$audit"
+	end_sandbox "$id"
+	# A rule for the address admits a request without Host, as one request naming the
+	# address: the pipelined second one, for another site, never reaches the server.
+	printf '    - 198.51.100.2:80\n' >>"$POLICY"
+	noproxy 'printf "GET /hello.txt HTTP/1.1\r\n\r\nGET /hello.txt HTTP/1.1\r\nHost: other.test\r\n\r\n" | timeout 5 nc 198.51.100.2 80'
+	[ "$(echo "$output" | grep -c '^HTTP/')" = 1 ]
+	[[ "$output" == *"hello from the world"* ]]
+	[ "$(records '.method == "TCP" and .decision == "allowed" and .host == "198.51.100.2" and .rule == "198.51.100.2:80" and .reason == "bytes after the request were dropped"')" = 1 ]
 }

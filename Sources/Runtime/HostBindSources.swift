@@ -22,9 +22,10 @@ struct HostBindSources {
 
     func tree(at index: Int) -> FileDescriptor? { index < trees.count ? trees[index] : nil }
 
-    /// Opens the sources of `mounts` that need it: every bind source when the init
-    /// runs in a user namespace (a source that cannot be opened here is left to the
-    /// init, which names the failure as before), and every source in `held`.
+    /// Opens the sources of `mounts` that need it: every bind source the init, in a
+    /// user namespace, could not reach by path (reachableByAnyone; a source that cannot
+    /// be opened here is left to the init, which names the failure as before), and
+    /// every source in `held`.
     /// Only for an init with a mount namespace of its own: one that joins a mount
     /// namespace looks its sources up there.
     static func open(_ mounts: [Mount], bundle: String, held: [String: Int32], userNamespace: Bool) throws -> HostBindSources {
@@ -40,12 +41,32 @@ struct HostBindSources {
                     try syscall("open_tree", source) { sh_open_tree_at(fd, "", recursive) }
                 }
                 trees[index] = FileDescriptor(adopting: tree)
-            } else if userNamespace {
+            } else if userNamespace, !Self.reachableByAnyone(source) {
                 let tree = sh_open_tree_at(AT_FDCWD, source, recursive)
                 if tree >= 0 { trees[index] = FileDescriptor(adopting: tree) }
             }
         }
         return HostBindSources(trees: trees)
+    }
+
+    /// Whether every directory above `source` lets anyone search it, so that the init,
+    /// whatever host id the user namespace makes it, can look the source up by path.
+    /// Such sources stay with the init: a bind made there copies the mount inside the
+    /// container's own mount namespace, where the kernel locks the flags the host mount
+    /// had (a nodev, nosuid or read-only host mount stays so, even for a root with
+    /// CAP_SYS_ADMIN in the namespace), as runc's binds are. A tree cloned on the host
+    /// side carries those flags unlocked, so it is used only where the path would fail.
+    static func reachableByAnyone(_ source: String) -> Bool {
+        func searchable(_ path: String) -> Bool {
+            guard let st = try? Files.status(path) else { return false }
+            return st.st_mode & S_IXOTH != 0
+        }
+        var prefix = ""
+        for component in source.split(separator: "/").dropLast() {
+            prefix += "/" + component
+            guard searchable(prefix) else { return false }
+        }
+        return searchable("/")
     }
 
     /// The kind of mount point to make: the tree's root's, or the source path's.

@@ -274,6 +274,11 @@ public struct CgroupManager: CgroupManaging, Sendable {
                 let code = errno
                 if code == ENOENT || code == ENOTDIR { break }
                 attempt += 1
+                // Sub-cgroups (exec --cgroup's) go first, as runc removes them.
+                if code == EBUSY && attempt == 1 {
+                    for sub in CgroupSubtree.descendants(of: path) { _ = rmdir(sub) }
+                    continue
+                }
                 if code != EBUSY || attempt > 50 {
                     throw CgroupError(message: "remove cgroup \(path): \(SystemError.message(for: code))")
                 }
@@ -284,7 +289,7 @@ public struct CgroupManager: CgroupManaging, Sendable {
 
     public func processes() -> [Int32] {
         var pids = Set<Int32>()
-        for path in paths {
+        for path in paths.flatMap({ [$0] + CgroupSubtree.descendants(of: $0) }) {
             let text = (try? Files.readString(path + "/cgroup.procs")) ?? ""
             for line in text.split(separator: "\n") { if let p = Int32(line) { pids.insert(p) } }
         }

@@ -16,7 +16,9 @@ extension ContainerRuntime {
     ///
     /// `beforeDelete` sees the record once the init has exited and before anything
     /// is removed (`agent run` reads the warden's report and the change set there).
-    public func run(id: String, options: CreateOptions, detach: Bool,
+    /// `keep` (runc's `run --keep`): leave the stopped container for `state` and
+    /// `delete` instead of deleting it when it ends.
+    public func run(id: String, options: CreateOptions, detach: Bool, keep: Bool = false,
                     beforeDelete: ((ContainerRecord) -> Void)? = nil) throws -> Int32 {
         PhaseTrace.mark("run")
         try ContainerID.validate(id)
@@ -24,6 +26,9 @@ extension ContainerRuntime {
         PhaseTrace.mark("bundle loaded")
         let (backend, config) = try selectBackend(for: bundle.spec)
         if backend == .gvisor {
+            if keep && !detach {
+                throw RuntimeError("run --keep: not available on the gvisor backend (runsc deletes the sandbox when its process ends); use create, start and delete")
+            }
             return try createGvisor(id: id, bundle: bundle, options: options, config: config,
                                     mode: detach ? .runDetached : .runForeground, beforeDelete: beforeDelete)
         }
@@ -89,6 +94,9 @@ extension ContainerRuntime {
             // warden's pid. Anything else need not read state.json again.
             recordEnd((try? store.load(id)) ?? created.record, exitRecorded: true)
         }
+        // --keep: the stopped container stays, as runc leaves it, until `delete`
+        // (which also runs the poststop hooks then).
+        if keep { return status.shellCode }
         // The init is gone: remove what is left (state, hooks, and any process that
         // outlived it: none can when the container had its own pid namespace).
         do {

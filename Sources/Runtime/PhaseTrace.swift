@@ -16,10 +16,16 @@ public enum PhaseTrace {
     static let fault: String? = getenv("SAFEHOUSE_FAULT").map { String(cString: $0) }
     #endif
 
+    /// With `--debug`, each phase is also a `level=debug` record of the `--log` (runc
+    /// writes its set-up steps there as debug records, and engines collect them). Set
+    /// once, before any fork, by the command line; forked children inherit it.
+    nonisolated(unsafe) public static var debugLog: RuntimeLog?
+
     public static func mark(_ phase: StaticString) {
         #if DEBUG
         if let fault, fault == phase.description { _ = kill(getpid(), SIGKILL) }
         #endif
+        if let debugLog { debugLog.debug("\(phase) (pid \(getpid()))") }
         guard enabled else { return }
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)

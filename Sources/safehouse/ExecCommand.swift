@@ -30,6 +30,10 @@ struct Exec: ParsableCommand {
     var pidFile: String?
     @Option(name: .customLong("preserve-fds"), help: "Pass N extra descriptors (3..3+N-1) to the process.")
     var preserveFds: Int = 0
+    @Option(name: .customLong("cgroup"), help: "Run the process in an existing sub-cgroup: [controller[,controller]:]path, relative to the container's cgroup; repeatable.")
+    var cgroup: [String] = []
+    @Flag(name: .customLong("ignore-paused"), help: "Allow exec in a paused container (the process starts frozen).")
+    var ignorePaused = false
     @Argument(help: "The container id.") var id: String
     @Argument(parsing: .captureForPassthrough, help: "The command and its arguments.") var command: [String] = []
 
@@ -48,7 +52,17 @@ struct Exec: ParsableCommand {
         o.detach = detach
         o.pidFile = pidFile
         o.preserveFds = preserveFds
-        let code = try global.perform { try $0.exec(id: id, options: o) }
+        o.subCgroups = cgroup
+        o.ignorePaused = ignorePaused
+        // runc exits 255 when exec itself fails (fatalWithCode(err, 255)), and callers
+        // tell that apart from the process's own status: a paused container, a pid file
+        // that cannot be written, a process that could not be started.
+        let code: Int32
+        do {
+            code = try global.perform { try $0.exec(id: id, options: o) }
+        } catch let exit as ExitCode where exit.rawValue == 1 {
+            throw ExitCode(255)
+        }
         if code != 0 { throw ExitCode(code) }
     }
 }

@@ -60,7 +60,13 @@ struct GlobalSettings: Equatable {
         if systemdCgroup && SystemdProbe.available {
             throw RuntimeError("--systemd-cgroup: systemd runs this host and safehouse does not register units over D-Bus; drop the flag to use cgroupfs")
         }
-        let runtime = ContainerRuntime(root: root, log: try makeLog(), systemdCgroup: systemdCgroup)
+        let runtimeLog = try makeLog()
+        if debug {
+            // runc's --debug: debug records go to --log (stderr without it), in its format.
+            PhaseTrace.debugLog = runtimeLog
+            runtimeLog.debug("safehouse \(BuildInfo.version): root \(root), pid \(getpid())")
+        }
+        let runtime = ContainerRuntime(root: root, log: runtimeLog, systemdCgroup: systemdCgroup)
         runtime.backendFlag = try backend.map { try Backend.parse($0, field: "--backend") }
         runtime.logPath = log
         runtime.logFormatName = logFormat

@@ -56,10 +56,12 @@ struct Run: ParsableCommand {
     @OptionGroup var flags: CreateFlags
     @Flag(name: [.customShort("d"), .long], help: "Return once the container started.")
     var detach = false
+    @Flag(help: "Do not delete the container after it exits (it stays, stopped, until delete).")
+    var keep = false
     @Argument(help: "The container id.") var id: String
 
     func run() throws {
-        let code = try global.perform { try $0.run(id: id, options: flags.options, detach: detach) }
+        let code = try global.perform { try $0.run(id: id, options: flags.options, detach: detach, keep: keep) }
         if code != 0 { throw ExitCode(code) }
     }
 }

@@ -10,6 +10,9 @@ import Glibc
 struct SpecCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "spec", abstract: "Write a default config.json into the bundle directory.")
+    /// Accepted as on every command: tools pass the global flags (--root, --log) to
+    /// every verb, and runc's spec takes them too. spec itself needs none of them.
+    @OptionGroup var global: GlobalOptions
     @Option(name: [.customShort("b"), .long], help: "Bundle directory to write config.json into.")
     var bundle: String = "."
     @Flag(help: "Generate a spec for a rootless container (user namespace, no cgroup mount).")

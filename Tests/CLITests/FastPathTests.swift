@@ -19,6 +19,7 @@ final class FastPathTests: XCTestCase {
         case let c as Run:
             var inv = FastPath.Invocation(command: "run", global: c.global.settings, create: c.flags.options)
             inv.detach = c.detach
+            inv.keep = c.keep
             inv.positionals = [c.id]
             return inv
         case let c as Start:

@@ -7,11 +7,13 @@ import OCI
 /// JSONEncoder keeps no member order unless told to sort every key, which is not
 /// runc's order (`{"type":..,"id":..,"data":..}` would come out data, id, type).
 enum OrderedJSON {
-    static func encode<T: Encodable>(_ value: T) throws -> String {
+    /// `indent`: Go's json.MarshalIndent(v, "", indent) layout (`runc features` uses
+    /// four spaces): one member per line, `"key": value`, `{}` and `[]` when empty.
+    static func encode<T: Encodable>(_ value: T, indent: String? = nil) throws -> String {
         let root = Node()
         try value.encode(to: NodeEncoder(node: root, codingPath: []))
         var out = ""
-        root.render(into: &out)
+        root.render(into: &out, indent: indent, depth: 0)
         return out
     }
 
@@ -31,7 +33,12 @@ enum OrderedJSON {
             return node
         }
 
-        func render(into out: inout String) {
+        func render(into out: inout String, indent: String? = nil, depth: Int = 0) {
+            // Before each member: a newline and the member's depth of indentation.
+            func newline(_ level: Int) {
+                guard let indent else { return }
+                out += "\n" + String(repeating: indent, count: level)
+            }
             switch kind {
             case .unset: out += "null"
             case .literal(let text): out += text
@@ -39,8 +46,10 @@ enum OrderedJSON {
                 out += "["
                 for (i, member) in members.enumerated() {
                     if i > 0 { out += "," }
-                    member.render(into: &out)
+                    newline(depth + 1)
+                    member.render(into: &out, indent: indent, depth: depth + 1)
                 }
+                if !members.isEmpty { newline(depth) }
                 out += "]"
             case .object:
                 out += "{"
@@ -48,9 +57,11 @@ enum OrderedJSON {
                 if sortedKeys { order.sort { keys[$0] < keys[$1] } }
                 for (n, i) in order.enumerated() {
                     if n > 0 { out += "," }
-                    out += OrderedJSON.quoted(keys[i]) + ":"
-                    members[i].render(into: &out)
+                    newline(depth + 1)
+                    out += OrderedJSON.quoted(keys[i]) + (indent == nil ? ":" : ": ")
+                    members[i].render(into: &out, indent: indent, depth: depth + 1)
                 }
+                if !keys.isEmpty { newline(depth) }
                 out += "}"
             }
         }

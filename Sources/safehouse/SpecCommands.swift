@@ -24,12 +24,12 @@ struct SpecCommand: ParsableCommand {
             fail("File \(path) exists. Remove it first")
         }
         let spec = Spec.runcDefault(rootless: rootless)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         do {
-            let data = try encoder.encode(spec)
+            // runc's layout (json.MarshalIndent with tabs, the spec's member order), so
+            // that scripts which patch the generated file line by line keep working.
+            let text = try OrderedJSON.encode(spec, indent: "\t")
             let fd = try FileDescriptor.open(path, O_WRONLY | O_CREAT | O_EXCL, mode: 0o666)
-            try fd.write(Array(data))
+            try fd.write(Array(text.utf8))
         } catch {
             fail("\(error)")
         }
@@ -50,13 +50,12 @@ struct Features: ParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         // The document of the backend this invocation would create containers on:
         // --backend, else the root's safehouse.conf, else native.
         let backend = try global.perform { runtime in
             try runtime.backendFlag ?? BackendConfig.load(root: runtime.store.root)?.backend ?? .native
         }
-        print(String(decoding: try encoder.encode(RuntimeFeatures.document(for: backend)), as: UTF8.self))
+        // runc's layout: its member order, four-space indentation (json.MarshalIndent).
+        print(try OrderedJSON.encode(RuntimeFeatures.document(for: backend), indent: "    "))
     }
 }

@@ -69,6 +69,8 @@ final class FastPathTests: XCTestCase {
         assertAgree("--root /r --log /l --log-format json create -b /b --pid-file /p --console-socket /s --no-pivot --no-new-keyring --preserve-fds 2 c1")
         assertAgree("run --bundle=/b --detach c1")
         assertAgree("--root /r run -d -b /b c1")
+        assertAgree("run --keep --bundle /b c1")
+        assertAgree("run c1 --keep -b /b")
         assertAgree("start c1")
         assertAgree("--systemd-cgroup --debug state c1")
         assertAgree("delete --force c1")

@@ -280,3 +280,22 @@ memory_cgroup() {
 		! grep -q 'level=debug' "$TEST_TMP/debug.log" 2>/dev/null || false
 	done
 }
+
+@test "cli: spec and features keep runc's member order and indentation" {
+	local side bin
+	for side in ref rt; do
+		bin="$(if [ "$side" = ref ]; then echo "$REFERENCE"; else echo "$RUNTIME"; fi)"
+		mkdir "$TEST_TMP/order-$side"
+		"$bin" spec --bundle "$TEST_TMP/order-$side"
+		jq -c '[keys_unsorted, (.process | keys_unsorted), (.process.user | keys_unsorted), (.root | keys_unsorted)]' \
+			"$TEST_TMP/order-$side/config.json" >"$TEST_TMP/spec-keys-$side"
+		sed -n 2p "$TEST_TMP/order-$side/config.json" | cut -c1 | od -c | head -1 >"$TEST_TMP/spec-indent-$side"
+		"$bin" features >"$TEST_TMP/features-$side"
+		jq -c '[keys_unsorted, (.linux | keys_unsorted)]' "$TEST_TMP/features-$side" >"$TEST_TMP/features-keys-$side"
+		sed -n 2p "$TEST_TMP/features-$side" | grep -q '^    "ociVersionMin": '
+	done
+	diff "$TEST_TMP/spec-keys-ref" "$TEST_TMP/spec-keys-rt"
+	diff "$TEST_TMP/spec-indent-ref" "$TEST_TMP/spec-indent-rt"
+	grep -q '\\t' "$TEST_TMP/spec-indent-rt"
+	diff "$TEST_TMP/features-keys-ref" "$TEST_TMP/features-keys-rt"
+}

@@ -39,7 +39,7 @@ enum FastPath {
     // fast by a linear search.
     private static let createValued = ["--bundle", "-b", "--pid-file", "--console-socket", "--preserve-fds"]
     private static let createFlags = ["--no-pivot", "--no-new-keyring"]
-    private static let globalValued = ["--root", "--log", "--log-format", "--backend"]
+    private static let globalValued = ["--root", "--log", "--log-format", "--backend", "--criu", "--rootless"]
     private static let globalFlags = ["--debug", "--systemd-cgroup"]
 
     private static func grammar(of command: String) -> Grammar? {
@@ -154,6 +154,8 @@ enum FastPath {
         case "--log": inv.global.log = value
         case "--log-format": inv.global.logFormat = value
         case "--backend": inv.global.backend = value
+        case "--criu": inv.global.criu = value
+        case "--rootless": inv.global.rootless = value
         case "--bundle", "-b": inv.create.bundle = value
         case "--pid-file": inv.create.pidFile = value
         case "--console-socket": inv.create.consoleSocket = value

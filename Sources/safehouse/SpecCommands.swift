@@ -12,7 +12,7 @@ struct SpecCommand: ParsableCommand {
         commandName: "spec", abstract: "Write a default config.json into the bundle directory.")
     /// Accepted as on every command: tools pass the global flags (--root, --log) to
     /// every verb, and runc's spec takes them too. spec itself needs none of them.
-    @OptionGroup var global: GlobalOptions
+    @OptionGroup var global: SpecGlobalOptions
     @Option(name: [.customShort("b"), .long], help: "Bundle directory to write config.json into.")
     var bundle: String = "."
     @Flag(help: "Generate a spec for a rootless container (user namespace, no cgroup mount).")
@@ -40,6 +40,19 @@ struct SpecCommand: ParsableCommand {
         _ = line.withCString { write(2, $0, strlen($0)) }
         Foundation_exit(1)
     }
+}
+
+/// The global flags as `spec` takes them: all but --rootless, which is spec's own flag
+/// (a rootless config); GlobalArguments drops a global --rootless VALUE for spec, as it
+/// means nothing there.
+struct SpecGlobalOptions: ParsableArguments {
+    @Option(help: "Root directory for container state (unused by spec).") var root: String?
+    @Option(help: "Log file (unused by spec).") var log: String?
+    @Option(name: .customLong("log-format"), help: "Log format (unused by spec).") var logFormat: String?
+    @Flag(help: "Log debug messages (unused by spec).") var debug = false
+    @Option(help: "Backend (unused by spec).") var backend: String?
+    @Flag(name: .customLong("systemd-cgroup"), help: "systemd cgroup paths (unused by spec).") var systemdCgroup = false
+    @Option(help: "Path to criu (unused by spec).") var criu: String?
 }
 
 func Foundation_exit(_ code: Int32) -> Never { exit(code) }

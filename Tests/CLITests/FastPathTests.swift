@@ -70,6 +70,8 @@ final class FastPathTests: XCTestCase {
         assertAgree("run --bundle=/b --detach c1")
         assertAgree("--root /r run -d -b /b c1")
         assertAgree("run --keep --bundle /b c1")
+        assertAgree("--rootless auto --criu /usr/sbin/criu create -b /b c1")
+        assertAgree("delete --rootless=false c1")
         assertAgree("run c1 --keep -b /b")
         assertAgree("start c1")
         assertAgree("--systemd-cgroup --debug state c1")

@@ -299,3 +299,28 @@ memory_cgroup() {
 	grep -q '\\t' "$TEST_TMP/spec-indent-rt"
 	diff "$TEST_TMP/features-keys-ref" "$TEST_TMP/features-keys-rt"
 }
+
+@test "cli: runc's global --criu and --rootless are accepted before the verb; a bad --rootless fails" {
+	config '.process.args = ["sleep", "100"]'
+	local side bin id root
+	for side in ref rt; do
+		bin="$(if [ "$side" = ref ]; then echo "$REFERENCE"; else echo "$RUNTIME"; fi)"
+		root="$(side_root "$side")"
+		id="$(new_id)"
+		"$bin" --root "$root" --rootless auto --criu /usr/sbin/criu run -d --bundle "$BUNDLE" "$id" </dev/null >/dev/null 2>&1
+		run "$bin" --rootless false --root "$root" state "$id"
+		[ "$status" = 0 ]
+		[ "$(echo "$output" | jq -r .status)" = running ]
+		run "$bin" --criu /usr/sbin/criu --root "$root" list -q
+		[ "$output" = "$id" ]
+		# runc checks the value where it makes cgroups (create, run); nothing is made.
+		run "$bin" --rootless bogus --root "$root" run -d --bundle "$BUNDLE" "$id-bad"
+		[ "$status" != 0 ]
+		run "$bin" --root "$root" state "$id-bad"
+		[ "$status" != 0 ]
+		mkdir "$TEST_TMP/rootless-spec-$side"
+		"$bin" --rootless false spec --rootless --bundle "$TEST_TMP/rootless-spec-$side"
+		[ "$(jq -r '.linux.namespaces | map(.type) | index("user") != null' "$TEST_TMP/rootless-spec-$side/config.json")" = true ]
+		"$bin" --root "$root" delete --force "$id"
+	done
+}

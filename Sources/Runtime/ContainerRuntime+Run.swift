@@ -17,8 +17,9 @@ extension ContainerRuntime {
     /// `beforeDelete` sees the record once the init has exited and before anything
     /// is removed (`agent run` reads the warden's report and the change set there).
     /// `keep` (runc's `run --keep`): leave the stopped container for `state` and
-    /// `delete` instead of deleting it when it ends.
-    public func run(id: String, options: CreateOptions, detach: Bool, keep: Bool = false,
+    /// `delete` instead of deleting it when it ends. `subreaper` false (runc's
+    /// `--no-subreaper`): orphans of the container are not reparented to this process.
+    public func run(id: String, options: CreateOptions, detach: Bool, keep: Bool = false, subreaper: Bool = true,
                     beforeDelete: ((ContainerRecord) -> Void)? = nil) throws -> Int32 {
         PhaseTrace.mark("run")
         try ContainerID.validate(id)
@@ -42,7 +43,10 @@ extension ContainerRuntime {
         }
         // The init may be a grandchild (user namespaces): be its reaper. Block the
         // signals we wait for before forking; the init unblocks them before exec.
-        try ProcessControl.becomeChildSubreaper()
+        // --no-subreaper is honoured where the init is our own child: a grandchild
+        // init could not be waited for at all without it.
+        let initIsGrandchild = bundle.spec.linux?.namespaces?.contains { $0.type == .user || $0.type == .time } ?? false
+        if subreaper || initIsGrandchild { try ProcessControl.becomeChildSubreaper() }
         let waited = Self.forwardedSignals + [SIGCHLD]
         Signals.block(waited)
 

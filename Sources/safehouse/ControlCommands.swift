@@ -1,4 +1,5 @@
 import ArgumentParser
+import Linux
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -75,10 +76,19 @@ struct Update: ParsableCommand {
     @Option(name: .customLong("cpuset-mems"), parsing: .unconditional, help: "Memory nodes to use.") var cpusetMems: String?
     @Option(name: .customLong("pids-limit"), parsing: .unconditional, help: "Maximum number of processes (-1 or 0: no limit).") var pidsLimit: Int64?
     @Option(name: .customLong("blkio-weight"), parsing: .unconditional, help: "Block IO weight (10-1000).") var blkioWeight: UInt16?
+    @Option(name: .customLong("l3-cache-schema"), help: "Intel RDT/CAT L3 cache schema (refused: safehouse does not manage resctrl).") var l3CacheSchema: String?
+    @Option(name: .customLong("mem-bw-schema"), help: "Intel RDT/MBA memory bandwidth schema (refused: safehouse does not manage resctrl).") var memBwSchema: String?
     @Argument(help: "The container id.") var id: String
 
     func run() throws {
         try global.perform { runtime in
+            // runc's flags; runc refuses them where resctrl is not mounted, and safehouse
+            // has no resctrl support at all: refused before anything changes.
+            if let schema = l3CacheSchema ?? memBwSchema {
+                let flag = l3CacheSchema != nil ? "--l3-cache-schema" : "--mem-bw-schema"
+                let mounted = Files.exists("/sys/fs/resctrl/schemata")
+                throw RuntimeError("\(flag) \(schema): \(mounted ? "safehouse does not manage Intel RDT (resctrl)" : "Intel RDT is not enabled on this host (no /sys/fs/resctrl)")")
+            }
             var r = try resources.map { try ContainerRuntime.readResources($0) } ?? LinuxResources()
             if memory != nil || memoryReservation != nil || memorySwap != nil || kernelMemory != nil {
                 var m = r.memory ?? LinuxMemory()

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Linux
 import Runtime
 
 struct Exec: ParsableCommand {
@@ -34,6 +35,10 @@ struct Exec: ParsableCommand {
     var cgroup: [String] = []
     @Flag(name: .customLong("ignore-paused"), help: "Allow exec in a paused container (the process starts frozen).")
     var ignorePaused = false
+    @Option(name: .customLong("apparmor"), help: "AppArmor profile for the process (refused: safehouse applies no AppArmor profiles).")
+    var apparmor: String?
+    @Option(name: .customLong("process-label"), help: "SELinux label for the process (refused: safehouse applies no SELinux labels).")
+    var processLabel: String?
     @Argument(help: "The container id.") var id: String
     @Argument(parsing: .captureForPassthrough, help: "The command and its arguments.") var command: [String] = []
 
@@ -59,10 +64,28 @@ struct Exec: ParsableCommand {
         // that cannot be written, a process that could not be started.
         let code: Int32
         do {
-            code = try global.perform { try $0.exec(id: id, options: o) }
+            code = try global.perform { runtime in
+                // runc's flags, refused in runc's place: a process that asked for a
+                // profile or label must not run without it.
+                if let apparmor {
+                    throw RuntimeError("--apparmor \(apparmor): \(HostSecurityModules.appArmorEnabled ? "safehouse does not apply AppArmor profiles" : "AppArmor is not enabled on this host")")
+                }
+                if let processLabel {
+                    throw RuntimeError("--process-label \(processLabel): \(HostSecurityModules.selinuxEnabled ? "safehouse does not apply SELinux labels" : "SELinux is not enabled on this host")")
+                }
+                return try runtime.exec(id: id, options: o)
+            }
         } catch let exit as ExitCode where exit.rawValue == 1 {
             throw ExitCode(255)
         }
         if code != 0 { throw ExitCode(code) }
     }
+}
+
+/// Which Linux security modules the host runs (runc checks the same files).
+enum HostSecurityModules {
+    static var appArmorEnabled: Bool {
+        ((try? Files.readString("/sys/module/apparmor/parameters/enabled")) ?? "").hasPrefix("Y")
+    }
+    static var selinuxEnabled: Bool { Files.exists("/sys/fs/selinux/enforce") }
 }

@@ -19,6 +19,7 @@ enum FastPath {
         var create = CreateOptions(bundle: ".")
         var detach = false
         var keep = false
+        var noSubreaper = false
         var force = false
         var all = false
         var positionals: [String] = []
@@ -45,7 +46,7 @@ enum FastPath {
     private static func grammar(of command: String) -> Grammar? {
         switch command {
         case "create": return Grammar(valued: createValued, flags: createFlags, positionals: 1...1)
-        case "run": return Grammar(valued: createValued, flags: createFlags + ["--detach", "-d", "--keep"], positionals: 1...1)
+        case "run": return Grammar(valued: createValued, flags: createFlags + ["--detach", "-d", "--keep", "--no-subreaper"], positionals: 1...1)
         case "start", "state": return Grammar(valued: [], flags: [], positionals: 1...1)
         case "delete": return Grammar(valued: [], flags: ["--force", "-f"], positionals: 1...1)
         case "kill": return Grammar(valued: [], flags: ["--all", "-a"], positionals: 1...2)
@@ -175,6 +176,7 @@ enum FastPath {
         case "--no-new-keyring": inv.create.noNewKeyring = true
         case "--detach", "-d": inv.detach = true
         case "--keep": inv.keep = true
+        case "--no-subreaper": inv.noSubreaper = true
         case "--force", "-f": inv.force = true
         case "--all", "-a": inv.all = true
         default: break
@@ -190,7 +192,7 @@ enum FastPath {
             case "create":
                 try inv.global.perform { try $0.create(id: id, options: inv.create) }
             case "run":
-                return try inv.global.perform { try $0.run(id: id, options: inv.create, detach: inv.detach, keep: inv.keep) }
+                return try inv.global.perform { try $0.run(id: id, options: inv.create, detach: inv.detach, keep: inv.keep, subreaper: !inv.noSubreaper) }
             case "start":
                 try inv.global.perform { try $0.start(id: id) }
             case "state":

@@ -20,6 +20,7 @@ final class FastPathTests: XCTestCase {
             var inv = FastPath.Invocation(command: "run", global: c.global.settings, create: c.flags.options)
             inv.detach = c.detach
             inv.keep = c.keep
+            inv.noSubreaper = c.noSubreaper
             inv.positionals = [c.id]
             return inv
         case let c as Start:
@@ -73,6 +74,7 @@ final class FastPathTests: XCTestCase {
         assertAgree("--rootless auto --criu /usr/sbin/criu create -b /b c1")
         assertAgree("delete --rootless=false c1")
         assertAgree("run c1 --keep -b /b")
+        assertAgree("run --no-subreaper --keep -b /b c1")
         assertAgree("start c1")
         assertAgree("--systemd-cgroup --debug state c1")
         assertAgree("delete --force c1")

@@ -324,3 +324,45 @@ memory_cgroup() {
 		"$bin" --root "$root" delete --force "$id"
 	done
 }
+
+@test "cli: run --no-subreaper leaves the container's orphans to the host's reaper" {
+	config '.linux.namespaces |= map(select(.type != "pid"))'
+	# An orphan (its parent, a subshell, is gone): who adopted it? $PPID is the runtime.
+	cmd 'o=$( (sleep 7 >/dev/null 2>&1 & echo $!) ); sleep 0.3; read -r _ _ _ ppid _ </proc/$o/stat; kill $o; if [ "$ppid" = "$PPID" ]; then echo runtime; else echo elsewhere; fi'
+	local side id
+	for side in $sides; do
+		id="$(new_id)"
+		run "$side" run --bundle "$BUNDLE" "$id" </dev/null
+		[ "$status" = 0 ]
+		[ "$output" = runtime ] || { echo "# $side without the flag: $output" >&2; false; }
+		id="$(new_id)"
+		run "$side" run --no-subreaper --bundle "$BUNDLE" "$id" </dev/null
+		[ "$status" = 0 ]
+		[ "$output" = elsewhere ] || { echo "# $side --no-subreaper: $output" >&2; false; }
+	done
+}
+
+@test "cli: exec --apparmor/--process-label and update --l3-cache-schema/--mem-bw-schema are runc's flags, refused where the host lacks the module" {
+	[ ! -e /sys/fs/selinux/enforce ] || skip "this host has SELinux"
+	grep -qs Y /sys/module/apparmor/parameters/enabled && skip "this host has AppArmor"
+	[ ! -e /sys/fs/resctrl/schemata ] || skip "this host has resctrl"
+	config '.process.args = ["sleep", "100"]'
+	local side id
+	for side in $sides; do
+		id="$(new_id)"
+		detached "$side" "$id"
+		run "$side" exec --apparmor unconfined-test "$id" true
+		[ "$status" = 255 ]
+		[[ "$output" == *apparmor* || "$output" == *AppArmor* ]]
+		run "$side" exec --process-label system_u:system_r:container_t:s0 "$id" true
+		[ "$status" = 255 ]
+		[[ "$output" == *selinux* || "$output" == *SELinux* ]]
+		run "$side" update --l3-cache-schema "L3:0=f" "$id"
+		[ "$status" = 1 ]
+		[[ "$output" == *"RDT"* ]]
+		run "$side" update --mem-bw-schema "MB:0=50" "$id"
+		[ "$status" = 1 ]
+		[ "$("$side" state "$id" | jq -r .status)" = running ]
+		"$side" delete --force "$id"
+	done
+}

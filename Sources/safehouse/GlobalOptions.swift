@@ -26,7 +26,7 @@ struct GlobalOptions: ParsableArguments {
     @Flag(name: .customLong("systemd-cgroup"), help: "cgroupsPath is systemd's \"slice:prefix:name\" (laid out as systemd would; hosts without systemd only).")
     var systemdCgroup = false
 
-    @Option(help: "Path to criu (runc's flag; used by checkpoint and restore, which safehouse does not have).")
+    @Option(help: "Path to criu (runc's flag, accepted for compatibility; safehouse has no criu-based verbs).")
     var criu: String?
 
     @Option(help: "Ignore cgroup permission errors: true, false or auto (runc's flag; safehouse runs as root, where auto is false).")

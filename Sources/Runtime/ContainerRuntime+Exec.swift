@@ -13,7 +13,14 @@ extension ContainerRuntime {
         try ContainerID.validate(id)
         guard Files.isDirectory(store.directory(of: id)) else { throw RuntimeError.containerNotFound(id) }
         let record = try store.load(id)
-        if record.isGvisor { return try execGvisor(record, options: options) }
+        if record.isGvisor {
+            // Every process of a gvisor sandbox lives in runsc's cgroup: none can be
+            // placed in a sub-cgroup of it from here.
+            if !options.subCgroups.isEmpty {
+                throw RuntimeError("--cgroup: not supported by the gvisor backend (the sandbox's processes share its cgroup)")
+            }
+            return try execGvisor(record, options: options)
+        }
         switch status(of: record) {
         case .created, .running: break
         case .paused:

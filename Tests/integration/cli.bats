@@ -210,7 +210,7 @@ memory_cgroup() {
 	done
 }
 
-@test "cli: delete --force of a paused container removes it at once" {
+@test "cli: delete --force and kill KILL of a paused container end it at once" {
 	config '.process.args = ["sh", "-c", "sleep 100 & sleep 100 & wait"]'
 	local side id
 	for side in $sides; do
@@ -223,6 +223,21 @@ memory_cgroup() {
 		[ "$status" = 0 ] || { echo "# $side: exit $status: $output" >&2; false; }
 		run "$side" state "$id"
 		[ "$status" != 0 ]
+		# SIGKILL reaches a paused container's process (runc thaws after it).
+		id="$(new_id)"
+		detached "$side" "$id"
+		"$side" pause "$id"
+		run timeout 10 "$(if [ "$side" = ref ]; then echo "$REFERENCE"; else echo "$RUNTIME"; fi)" \
+			--root "$(side_root "$side")" kill "$id" KILL
+		[ "$status" = 0 ] || { echo "# $side: kill of a paused container: exit $status: $output" >&2; false; }
+		local i s
+		for i in $(seq 50); do
+			s="$("$side" state "$id" | jq -r .status)"
+			[ "$s" = stopped ] && break
+			sleep 0.1
+		done
+		[ "$s" = stopped ] || { echo "# $side: paused container after SIGKILL: $s" >&2; false; }
+		"$side" delete "$id"
 	done
 }
 

@@ -13,6 +13,15 @@ extension ContainerRuntime {
         try ContainerID.validate(id)
         guard Files.isDirectory(store.directory(of: id)) else { throw RuntimeError.containerNotFound(id) }
         let record = try store.load(id)
+        // Checked before anything starts (runsc would start the process and then fail
+        // on the file, leaving it running); a later failure still ends the process.
+        if let pidFile = options.pidFile {
+            let path = Bundle.absolute(pidFile)
+            let directory = path.utf8.lastIndex(of: UInt8(ascii: "/")).map { String(path[..<$0]) } ?? "."
+            guard Files.isDirectory(directory.isEmpty ? "/" : directory) else {
+                throw RuntimeError("--pid-file \(pidFile): directory \(directory) does not exist")
+            }
+        }
         if record.isGvisor {
             // Every process of a gvisor sandbox lives in runsc's cgroup: none can be
             // placed in a sub-cgroup of it from here.

@@ -41,7 +41,7 @@ struct Events: ParsableCommand {
             if let line = try? OrderedJSON.encode(event) { print(line); fflush(nil) }
         }
         // A gvisor container's events are runsc's (this process becomes runsc).
-        if try global.perform({ try $0.delegateEvents(id: id, stats: stats, interval: interval) }) { return }
+        if try global.perform({ try $0.delegateEvents(id: id, stats: stats, interval: String(seconds)) }) { return }
         if stats {
             emit(try global.perform { try $0.stats(id: id) })
         } else {

@@ -27,11 +27,8 @@ extension ContainerRuntime {
         PhaseTrace.mark("bundle loaded")
         let (backend, config) = try selectBackend(for: bundle.spec)
         if backend == .gvisor {
-            if keep && !detach {
-                throw RuntimeError("run --keep: not available on the gvisor backend (runsc deletes the sandbox when its process ends); use create, start and delete")
-            }
             return try createGvisor(id: id, bundle: bundle, options: options, config: config,
-                                    mode: detach ? .runDetached : .runForeground, beforeDelete: beforeDelete)
+                                    mode: detach ? .runDetached : .runForeground, keep: keep, beforeDelete: beforeDelete)
         }
         if detach {
             recordCreate(try createContainer(id: id, bundle: bundle, options: options, consoleSocketFD: nil).record)

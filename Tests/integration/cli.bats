@@ -381,3 +381,28 @@ memory_cgroup() {
 		"$side" delete --force "$id"
 	done
 }
+
+@test "cli: exec --ignore-paused runs the process in a paused container once it is resumed" {
+	config '.process.args = ["sleep", "100"]'
+	local side id bin
+	for side in $sides; do
+		bin="$(if [ "$side" = ref ]; then echo "$REFERENCE"; else echo "$RUNTIME"; fi)"
+		id="$(new_id)"
+		detached "$side" "$id"
+		"$side" pause "$id"
+		(
+			rc=0
+			timeout 20 "$bin" --root "$(side_root "$side")" exec --ignore-paused "$id" sh -c 'echo ran' \
+				</dev/null >"$TEST_TMP/ignore-paused-$side.out" 2>&1 || rc=$?
+			echo "$rc" >"$TEST_TMP/ignore-paused-$side.rc"
+		) 3>&- &
+		sleep 0.5
+		# Frozen with the container: it has not run yet.
+		[ ! -e "$TEST_TMP/ignore-paused-$side.rc" ]
+		"$side" resume "$id"
+		wait_for 10 test -s "$TEST_TMP/ignore-paused-$side.rc"
+		[ "$(cat "$TEST_TMP/ignore-paused-$side.rc")" = 0 ] || { cat "$TEST_TMP/ignore-paused-$side.out" >&2; false; }
+		[ "$(cat "$TEST_TMP/ignore-paused-$side.out")" = ran ]
+		"$side" delete --force "$id"
+	done
+}

@@ -32,9 +32,15 @@ enum ExecSubCgroups {
                 }
             }
         }
-        // Each of the container's directories, keyed by its hierarchy's controllers.
+        // Each of the container's directories, keyed by its hierarchy's controllers:
+        // a v1 hierarchy's mount options, the v2 directory's cgroup.controllers (a
+        // controller is bound to one hierarchy, so no name is in two).
         let keyed: [(controllers: [String], path: String)] = containerPaths.map { path in
             let hierarchy = layout.hierarchies.first { path == $0.mountPoint || path.hasPrefix($0.mountPoint + "/") }
+            if hierarchy?.version == .v2 {
+                let text = (try? Files.readString(path + "/cgroup.controllers")) ?? ""
+                return (text.split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init), path)
+            }
             return (hierarchy?.controllers ?? [], path)
         }
         for (controller, _) in byController where !keyed.contains(where: { $0.controllers.contains(controller) }) {

@@ -20,6 +20,8 @@ final class ExecSubCgroupsTests: XCTestCase {
         ])
         container = ["memory", "cpu,cpuacct", "systemd", "unified"].map { base + "/" + $0 + "/c1" }
         for path in container { try FileManager.default.createDirectory(atPath: path + "/sub/deeper", withIntermediateDirectories: true) }
+        // The v2 directory's controllers (on a hybrid host, those not bound to v1).
+        try "hugetlb pids_v2\n".write(toFile: container[3] + "/cgroup.controllers", atomically: true, encoding: .utf8)
     }
 
     override func tearDownWithError() throws {
@@ -44,6 +46,10 @@ final class ExecSubCgroupsTests: XCTestCase {
                        [container[0] + "/sub", container[1] + "/sub/deeper", container[2], container[3]])
         XCTAssertEqual(try resolve(["name=systemd,memory:sub"]),
                        [container[0] + "/sub", container[1], container[2] + "/sub", container[3]])
+    }
+
+    func testAControllerOfTheV2HierarchyNamesItsDirectory() throws {
+        XCTAssertEqual(try resolve(["hugetlb:sub"]), [container[0], container[1], container[2], container[3] + "/sub"])
     }
 
     func testRefusals() {

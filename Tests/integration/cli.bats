@@ -42,7 +42,9 @@ memory_cgroup() {
 		[ "$status" = 0 ]
 		[ -s "$TEST_TMP/spec-$side-b/config.json" ]
 	done
-	# safehouse also takes it after the verb, as it takes every global flag.
+	# safehouse also takes it after the verb, as it takes every global flag (runc
+	# takes global flags before the verb only).
+	"$RUNTIME" --version | grep -q '^safehouse ' || return 0
 	mkdir "$TEST_TMP/spec-after"
 	"$RUNTIME" spec --root "$TEST_TMP/r-after" --bundle "$TEST_TMP/spec-after"
 	[ -s "$TEST_TMP/spec-after/config.json" ]

@@ -13,14 +13,33 @@ extension ContainerRuntime {
         try ContainerID.validate(id)
         guard Files.isDirectory(store.directory(of: id)) else { throw RuntimeError.containerNotFound(id) }
         let record = try store.load(id)
-        if record.isGvisor { return try execGvisor(record, options: options) }
+        // Checked before anything starts (runsc would start the process and then fail
+        // on the file, leaving it running); a later failure still ends the process.
+        if let pidFile = options.pidFile {
+            let path = Bundle.absolute(pidFile)
+            let directory = path.utf8.lastIndex(of: UInt8(ascii: "/")).map { String(path[..<$0]) } ?? "."
+            guard Files.isDirectory(directory.isEmpty ? "/" : directory) else {
+                throw RuntimeError("--pid-file \(pidFile): directory \(directory) does not exist")
+            }
+        }
+        if record.isGvisor {
+            // Every process of a gvisor sandbox lives in runsc's cgroup: none can be
+            // placed in a sub-cgroup of it from here.
+            if !options.subCgroups.isEmpty {
+                throw RuntimeError("--cgroup: not supported by the gvisor backend (the sandbox's processes share its cgroup)")
+            }
+            return try execGvisor(record, options: options)
+        }
         switch status(of: record) {
         case .created, .running: break
-        case .paused: throw RuntimeError("cannot exec in a paused container")
+        case .paused:
+            // runc's words: the process would start frozen, and an attached caller hang.
+            guard options.ignorePaused else { throw RuntimeError("cannot exec in a paused container (use --ignore-paused to override)") }
         case .stopped, .creating: throw RuntimeError("cannot exec in a stopped container")
         }
         let config = try store.loadConfig(id)
         let process = try execProcess(options, base: config.process)
+        let cgroupPaths = try ExecSubCgroups.resolve(options.subCgroups, containerPaths: record.cgroupPaths, layout: .host())
         // The arguments, never the environment (its values may be credentials).
         recordAudit(record.annotations, id, "exec", ["args": .json(jsonArray(process.args ?? [])),
                                                      "cwd": .string(process.cwd), "detach": .string(options.detach ? "true" : "false")])
@@ -67,7 +86,7 @@ extension ContainerRuntime {
         }
         let (parentEnd, childEnd) = try Sockets.seqpacketPair()
         let child = ExecProcess(
-            process: process, namespaces: joins, cgroupPaths: record.cgroupPaths,
+            process: process, namespaces: joins, cgroupPaths: cgroupPaths,
             channel: SyncChannel(socket: childEnd), consoleSocket: console,
             preserveFds: options.preserveFds, userNamespace: joins.contains { $0.kind == .user },
             seccomp: seccomp)
@@ -86,7 +105,7 @@ extension ContainerRuntime {
         // Born in the container's v2 cgroup where the kernel can (the directory with
         // cgroup.procs and no v1 `tasks` file); if it cannot be opened, the child joins
         // it and reports what failed.
-        let v2Path = record.cgroupPaths.first { !Files.exists($0 + "/tasks") && Files.exists($0 + "/cgroup.procs") }
+        let v2Path = cgroupPaths.first { !Files.exists($0 + "/tasks") && Files.exists($0 + "/cgroup.procs") }
         let v2Directory = v2Path.flatMap { try? FileDescriptor.open($0, O_RDONLY | O_DIRECTORY) }
         defer { v2Directory?.close() }
         let (pid, bornInV2) = try Processes.fork(preferringCgroup: v2Directory)
@@ -116,8 +135,16 @@ extension ContainerRuntime {
             throw error
         }
         if let pidFile = options.pidFile {
-            try stage("--pid-file \(pidFile)") {
-                try Files.writeAtomically(Bundle.absolute(pidFile), Array(String(pid).utf8), mode: 0o644)
+            do {
+                try stage("--pid-file \(pidFile)") {
+                    try Files.writeAtomically(Bundle.absolute(pidFile), Array(String(pid).utf8), mode: 0o644)
+                }
+            } catch {
+                // Nothing half made: a process nobody can find by its pid file goes
+                // (runc terminates it too).
+                _ = Glibc.kill(pid, SIGKILL)
+                _ = try? Processes.wait(pid)
+                throw error
             }
         }
         guard attached else { return 0 }
@@ -140,7 +167,7 @@ extension ContainerRuntime {
                 throw RuntimeError("--process \(file): \(error)")
             }
             do {
-                return try JSONDecoder().decode(OCI.Process.self, from: Data(bytes))
+                return try JSONDecoder().decode(OCI.Process.self, from: Data(ExecProcessFile.withDefaultUser(bytes)))
             } catch {
                 throw RuntimeError("--process \(file): not a valid process object: \(error)")
             }

@@ -40,7 +40,7 @@ extension ContainerRuntime {
     /// `create`, `run --detach` and foreground `run` on gvisor. Returns the exit code
     /// (foreground run: the container's).
     func createGvisor(id: String, bundle: Bundle, options: CreateOptions, config: BackendConfig?,
-                      mode: GvisorCreateMode, beforeDelete: ((ContainerRecord) -> Void)? = nil) throws -> Int32 {
+                      mode: GvisorCreateMode, keep: Bool = false, beforeDelete: ((ContainerRecord) -> Void)? = nil) throws -> Int32 {
         let spec = bundle.spec
         guard let process = spec.process else {
             throw RuntimeError("\(bundle.path)/config.json: process: is required to create a container")
@@ -113,7 +113,7 @@ extension ContainerRuntime {
             runscMade = true
 
             if mode == .runForeground && verb == "run" {
-                return try runGvisorForeground(runscProcess, record: record, createLog: createLog, cgroupsPath: spec.linux?.cgroupsPath, relay: relay, beforeDelete: beforeDelete)
+                return try runGvisorForeground(runscProcess, record: record, createLog: createLog, cgroupsPath: spec.linux?.cgroupsPath, relay: relay, keep: keep, beforeDelete: beforeDelete)
             }
             if mode == .runForeground {
                 // Before runsc create forks the sandbox: it must become our child (waitGvisor).
@@ -146,7 +146,7 @@ extension ContainerRuntime {
             recordCreate(record, command: process.args)
             if mode == .runDetached && verb == "create" { try startGvisor(record) }
             if mode == .runForeground {
-                return try waitGvisor(record, beforeDelete: beforeDelete)
+                return try waitGvisor(record, keep: keep, beforeDelete: beforeDelete)
             }
             return 0
         } catch {

@@ -38,6 +38,15 @@ extension ContainerRuntime {
         guard current != .stopped else { throw RuntimeError.containerNotRunning(record.id) }
         // Signal 0 probes (kill(2)); runsc refuses it as a signal. The state says it.
         if signal.rawValue == 0 { return }
+        if current == .paused && signal == .kill {
+            // runsc refuses to signal a paused container; runc sends SIGKILL and
+            // thaws, so that it dies now. runsc must resume before it can kill (the
+            // process runs for the moment between the two).
+            let resumed = try runsc(record, ["resume", record.id]).capture()
+            guard resumed.status == .exited(0) else {
+                throw RunscError.message(verb: "resume", id: record.id, runscText: resumed.stderr)
+            }
+        }
         if current == .created {
             // runsc refuses to signal a container that has not started; runc's kill
             // of a created container ends it (its init dies blocked on the exec FIFO).
@@ -56,6 +65,14 @@ extension ContainerRuntime {
         let current = gvisorState(record).status
         if current == .running || current == .paused, !force {
             throw RuntimeError("cannot delete container \(record.id) that is not stopped: \(current.rawValue)")
+        }
+        // runsc's delete --force of a paused sandbox fails (its kill cannot reach a
+        // stopped sentry): resume it first, as runc thaws before it kills.
+        if current == .paused {
+            let result = try runsc(record, ["resume", record.id]).capture()
+            guard result.status == .exited(0) else {
+                throw RunscError.message(verb: "resume", id: record.id, runscText: result.stderr)
+            }
         }
         recordEnd(record)
         try destroyGvisor(record)

@@ -11,7 +11,7 @@ extension ContainerRuntime {
     /// plain runsc pays), our stdio, signals forwarded to it (it forwards them into the
     /// sandbox), its exit code, then our state goes (runsc removed its own).
     func runGvisorForeground(_ process: RunscProcess, record: ContainerRecord, createLog: String, cgroupsPath: String?,
-                             relay: GvisorConsoleRelay?, beforeDelete: ((ContainerRecord) -> Void)?) throws -> Int32 {
+                             relay: GvisorConsoleRelay?, keep: Bool = false, beforeDelete: ((ContainerRecord) -> Void)?) throws -> Int32 {
         let waited = Self.forwardedSignals + [SIGCHLD]
         Signals.block(waited)
         let child = try process.spawn()
@@ -36,7 +36,9 @@ extension ContainerRuntime {
         // runsc run removes its sandbox's cgroups, except when the sandbox itself died
         // (OOM-killed, say): then they are empty and left; rmdir them (no-op otherwise).
         GvisorCgroups.removeAfterFailedCreate(cgroupsPath: cgroupsPath, id: record.id)
-        try? Files.removeTree(dir)
+        // --keep: our state stays (stopped: runsc knows the container no more) until
+        // `delete`, which finds runsc's side gone and removes ours.
+        if !keep { try? Files.removeTree(dir) }
         return status.shellCode
     }
 
@@ -50,7 +52,7 @@ extension ContainerRuntime {
     /// the sandbox process, orphaned when `runsc create` exits, becomes our child, and
     /// its exit status is the container's (runsc boot exits with the container's code,
     /// or 128 + signal). Signals to us reach the container through `runsc kill`.
-    func waitGvisor(_ record: ContainerRecord, beforeDelete: ((ContainerRecord) -> Void)?) throws -> Int32 {
+    func waitGvisor(_ record: ContainerRecord, keep: Bool = false, beforeDelete: ((ContainerRecord) -> Void)?) throws -> Int32 {
         let waited = Self.forwardedSignals + [SIGCHLD]
         try startGvisor(record)
         var exit = ExitStatus.signaled(SIGKILL)
@@ -84,6 +86,8 @@ extension ContainerRuntime {
         let current = (try? store.load(record.id)) ?? record
         reapSandboxOrphans(sparing: current.liveWardenPid)
         if let beforeDelete { beforeDelete(current) } else { recordEnd(current, exitRecorded: true) }
+        // --keep: the stopped container stays for `state` and `delete`.
+        if keep { return code }
         do {
             try destroyGvisor(current)
             recordAudit(record.annotations, record.id, "delete", [:])

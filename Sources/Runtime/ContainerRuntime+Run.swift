@@ -16,7 +16,10 @@ extension ContainerRuntime {
     ///
     /// `beforeDelete` sees the record once the init has exited and before anything
     /// is removed (`agent run` reads the warden's report and the change set there).
-    public func run(id: String, options: CreateOptions, detach: Bool,
+    /// `keep` (runc's `run --keep`): leave the stopped container for `state` and
+    /// `delete` instead of deleting it when it ends. `subreaper` false (runc's
+    /// `--no-subreaper`): orphans of the container are not reparented to this process.
+    public func run(id: String, options: CreateOptions, detach: Bool, keep: Bool = false, subreaper: Bool = true,
                     beforeDelete: ((ContainerRecord) -> Void)? = nil) throws -> Int32 {
         PhaseTrace.mark("run")
         try ContainerID.validate(id)
@@ -25,7 +28,7 @@ extension ContainerRuntime {
         let (backend, config) = try selectBackend(for: bundle.spec)
         if backend == .gvisor {
             return try createGvisor(id: id, bundle: bundle, options: options, config: config,
-                                    mode: detach ? .runDetached : .runForeground, beforeDelete: beforeDelete)
+                                    mode: detach ? .runDetached : .runForeground, keep: keep, beforeDelete: beforeDelete)
         }
         if detach {
             recordCreate(try createContainer(id: id, bundle: bundle, options: options, consoleSocketFD: nil).record,
@@ -38,7 +41,10 @@ extension ContainerRuntime {
         }
         // The init may be a grandchild (user namespaces): be its reaper. Block the
         // signals we wait for before forking; the init unblocks them before exec.
-        try ProcessControl.becomeChildSubreaper()
+        // --no-subreaper is honoured where the init is our own child: a grandchild
+        // init could not be waited for at all without it.
+        let initIsGrandchild = bundle.spec.linux?.namespaces?.contains { $0.type == .user || $0.type == .time } ?? false
+        if subreaper || initIsGrandchild { try ProcessControl.becomeChildSubreaper() }
         let waited = Self.forwardedSignals + [SIGCHLD]
         Signals.block(waited)
 
@@ -90,6 +96,9 @@ extension ContainerRuntime {
             // warden's pid. Anything else need not read state.json again.
             recordEnd((try? store.load(id)) ?? created.record, exitRecorded: true)
         }
+        // --keep: the stopped container stays, as runc leaves it, until `delete`
+        // (which also runs the poststop hooks then).
+        if keep { return status.shellCode }
         // The init is gone: remove what is left (state, hooks, and any process that
         // outlived it: none can when the container had its own pid namespace).
         do {

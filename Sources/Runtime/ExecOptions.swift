@@ -19,6 +19,10 @@ public struct ExecOptions: Sendable {
     public var detach = false
     public var pidFile: String?
     public var preserveFds = 0
+    /// --cgroup: "[controller[,controller]:]path" sub-cgroups of the container's own.
+    public var subCgroups: [String] = []
+    /// --ignore-paused: exec into a paused container (the process starts frozen).
+    public var ignorePaused = false
 
     public init() {}
 }

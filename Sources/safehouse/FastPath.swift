@@ -18,6 +18,8 @@ enum FastPath {
         var global = GlobalSettings()
         var create = CreateOptions(bundle: ".")
         var detach = false
+        var keep = false
+        var noSubreaper = false
         var force = false
         var all = false
         var positionals: [String] = []
@@ -38,13 +40,13 @@ enum FastPath {
     // fast by a linear search.
     private static let createValued = ["--bundle", "-b", "--pid-file", "--console-socket", "--preserve-fds"]
     private static let createFlags = ["--no-pivot", "--no-new-keyring"]
-    private static let globalValued = ["--root", "--log", "--log-format", "--backend"]
+    private static let globalValued = ["--root", "--log", "--log-format", "--backend", "--criu", "--rootless"]
     private static let globalFlags = ["--debug", "--systemd-cgroup"]
 
     private static func grammar(of command: String) -> Grammar? {
         switch command {
         case "create": return Grammar(valued: createValued, flags: createFlags, positionals: 1...1)
-        case "run": return Grammar(valued: createValued, flags: createFlags + ["--detach", "-d"], positionals: 1...1)
+        case "run": return Grammar(valued: createValued, flags: createFlags + ["--detach", "-d", "--keep", "--no-subreaper"], positionals: 1...1)
         case "start", "state": return Grammar(valued: [], flags: [], positionals: 1...1)
         case "delete": return Grammar(valued: [], flags: ["--force", "-f"], positionals: 1...1)
         case "kill": return Grammar(valued: [], flags: ["--all", "-a"], positionals: 1...2)
@@ -158,6 +160,8 @@ enum FastPath {
         case "--log": inv.global.log = value
         case "--log-format": inv.global.logFormat = value
         case "--backend": inv.global.backend = value
+        case "--criu": inv.global.criu = value
+        case "--rootless": inv.global.rootless = value
         case "--bundle", "-b": inv.create.bundle = value
         case "--pid-file": inv.create.pidFile = value
         case "--console-socket": inv.create.consoleSocket = value
@@ -176,6 +180,8 @@ enum FastPath {
         case "--no-pivot": inv.create.noPivot = true
         case "--no-new-keyring": inv.create.noNewKeyring = true
         case "--detach", "-d": inv.detach = true
+        case "--keep": inv.keep = true
+        case "--no-subreaper": inv.noSubreaper = true
         case "--force", "-f": inv.force = true
         case "--all", "-a": inv.all = true
         default: break
@@ -191,7 +197,7 @@ enum FastPath {
             case "create":
                 try inv.global.perform { try $0.create(id: id, options: inv.create) }
             case "run":
-                return try inv.global.perform { try $0.run(id: id, options: inv.create, detach: inv.detach) }
+                return try inv.global.perform { try $0.run(id: id, options: inv.create, detach: inv.detach, keep: inv.keep, subreaper: !inv.noSubreaper) }
             case "start":
                 try inv.global.perform { try $0.start(id: id) }
             case "state":

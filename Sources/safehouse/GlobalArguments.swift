@@ -31,11 +31,27 @@ enum GlobalArguments {
             index += 1
         }
         guard index < args.count, !globals.isEmpty else { return args }
+        // `spec --rootless` is spec's own flag (a rootless config); runc's global
+        // --rootless VALUE (cgroup permission errors) means nothing to spec: drop it.
+        if args[index] == "spec" { globals = Self.withoutRootless(globals) }
         // The command name, then the globals, then the command's own arguments. A
         // command group ("agent run") keeps its subcommand name with it.
         if args[index] == "agent", index + 1 < args.count, !args[index + 1].hasPrefix("-") {
             return [args[index], args[index + 1]] + globals + args[(index + 2)...]
         }
         return [args[index]] + globals + args[(index + 1)...]
+    }
+
+    private static func withoutRootless(_ globals: [String]) -> [String] {
+        var kept: [String] = []
+        var i = 0
+        while i < globals.count {
+            let arg = globals[i]
+            if arg == "--rootless" { i += 2; continue }
+            if arg.hasPrefix("--rootless=") { i += 1; continue }
+            kept.append(arg)
+            i += 1
+        }
+        return kept
     }
 }

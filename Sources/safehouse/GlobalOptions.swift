@@ -26,6 +26,12 @@ struct GlobalOptions: ParsableArguments {
     @Flag(name: .customLong("systemd-cgroup"), help: "cgroupsPath is systemd's \"slice:prefix:name\" (laid out as systemd would; hosts without systemd only).")
     var systemdCgroup = false
 
+    @Option(help: "Path to criu (runc's flag, accepted for compatibility; safehouse has no criu-based verbs).")
+    var criu: String?
+
+    @Option(help: "Ignore cgroup permission errors: true, false or auto (runc's flag; safehouse runs as root, where auto is false).")
+    var rootless: String?
+
     func validate() throws {
         guard RuntimeLog.Format(rawValue: logFormat) != nil else {
             throw ValidationError("--log-format: unknown format \"\(logFormat)\" (use text or json)")
@@ -33,7 +39,8 @@ struct GlobalOptions: ParsableArguments {
     }
 
     var settings: GlobalSettings {
-        GlobalSettings(root: root, log: log, logFormat: logFormat, debug: debug, systemdCgroup: systemdCgroup, backend: backend)
+        GlobalSettings(root: root, log: log, logFormat: logFormat, debug: debug, systemdCgroup: systemdCgroup, backend: backend,
+                       criu: criu, rootless: rootless)
     }
 
     func perform<T>(_ body: (ContainerRuntime) throws -> T) throws -> T {
@@ -51,16 +58,36 @@ struct GlobalSettings: Equatable {
     var systemdCgroup = false
     /// --backend, checked when the runtime is made (an unknown name fails every command).
     var backend: String?
+    /// runc's --criu: accepted wherever runc accepts it; only checkpoint/restore use it.
+    var criu: String?
+    /// runc's --rootless (true, false, auto), checked when the runtime is made.
+    var rootless: String?
 
     /// The runtime bound to --root, logging where --log says.
     func runtime() throws -> ContainerRuntime {
+        if let rootless {
+            // auto is false for root, the only way safehouse runs; true (ignore cgroup
+            // permission errors) would hide failures safehouse must report.
+            guard ["true", "false", "auto"].contains(rootless) else {
+                throw RuntimeError("--rootless: \"\(rootless)\" is not true, false or auto")
+            }
+            guard rootless != "true" || getuid() != 0 else {
+                throw RuntimeError("--rootless true: safehouse runs as root and does not ignore cgroup errors; use auto or false")
+            }
+        }
         // Without systemd the driver's "slice:prefix:name" paths are laid out as systemd
         // would (SystemdCgroupPath); with systemd running, units would have to be asked
         // for over D-Bus, which safehouse does not speak.
         if systemdCgroup && SystemdProbe.available {
             throw RuntimeError("--systemd-cgroup: systemd runs this host and safehouse does not register units over D-Bus; drop the flag to use cgroupfs")
         }
-        let runtime = ContainerRuntime(root: root, log: try makeLog(), systemdCgroup: systemdCgroup)
+        let runtimeLog = try makeLog()
+        if debug {
+            // runc's --debug: debug records go to --log (stderr without it), in its format.
+            PhaseTrace.debugLog = runtimeLog
+            runtimeLog.debug("safehouse \(BuildInfo.version): root \(root), pid \(getpid())")
+        }
+        let runtime = ContainerRuntime(root: root, log: runtimeLog, systemdCgroup: systemdCgroup)
         runtime.backendFlag = try backend.map { try Backend.parse($0, field: "--backend") }
         runtime.logPath = log
         runtime.logFormatName = logFormat

@@ -56,10 +56,16 @@ struct Run: ParsableCommand {
     @OptionGroup var flags: CreateFlags
     @Flag(name: [.customShort("d"), .long], help: "Return once the container started.")
     var detach = false
+    @Flag(help: "Do not delete the container after it exits (it stays, stopped, until delete).")
+    var keep = false
+    @Flag(name: .customLong("no-subreaper"), help: "Do not reap the container's orphaned processes (they go to the host's reaper); kept where the init is a grandchild (user namespace).")
+    var noSubreaper = false
     @Argument(help: "The container id.") var id: String
 
     func run() throws {
-        let code = try global.perform { try $0.run(id: id, options: flags.options, detach: detach) }
+        let code = try global.perform {
+            try $0.run(id: id, options: flags.options, detach: detach, keep: keep, subreaper: !noSubreaper)
+        }
         if code != 0 { throw ExitCode(code) }
     }
 }

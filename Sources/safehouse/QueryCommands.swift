@@ -33,7 +33,13 @@ struct List: ParsableCommand {
         if quiet {
             for r in reports { print(r.id) }
         } else if format == "json" {
-            print(String(decoding: try JSONEncoder().encode(reports), as: UTF8.self))
+            // runc's member order, and `null` for no containers (a nil Go slice).
+            let listed = reports.map { r -> ContainerReport in
+                var r = r
+                if r.annotations?.isEmpty ?? false { r.annotations = nil }
+                return r
+            }
+            print(listed.isEmpty ? "null" : try OrderedJSON.encode(listed))
         } else {
             print(Table.render(header: ["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"],
                                rows: reports.map { [$0.id, String($0.pid), $0.status.rawValue, $0.bundle, $0.created, $0.owner] }))

@@ -20,6 +20,13 @@ struct Safehouse: ParsableCommand {
     )
 }
 
+extension Safehouse {
+    /// Every command name and alias the root accepts, and `help`.
+    static var commandNames: [String] {
+        configuration.subcommands.flatMap { [$0._commandName] + $0.configuration.aliases } + ["help"]
+    }
+}
+
 enum BuildInfo {
     static let version = "0.1.0"
     static let commit = "unreleased"

@@ -15,6 +15,22 @@ if let invocation = FastPath.parse(arguments) {
     exit(status)
 }
 
+// runc's `-v` (and `--version` after global flags) print the version, as urfave/cli
+// does, wherever the global flags put it.
+if let first = arguments.first, first == "-v" || first == "--version" {
+    print(BuildInfo.versionText)
+    exit(0)
+}
+
+// An unknown command fails, with `-h` too: argument-parser would print the top-level
+// help and exit 0, and a script probing for a verb (`safehouse checkpoint -h`) would
+// take that as support. runc exits 3 here ("No help topic").
+if let first = arguments.first, !first.hasPrefix("-"), !Safehouse.commandNames.contains(first) {
+    let line = "safehouse: unknown command \"\(first)\" (see safehouse --help)\n"
+    _ = line.withCString { write(2, $0, strlen($0)) }
+    exit(3)
+}
+
 // `safehouse audit ...` and `safehouse hook ...` belong to the audit executable
 // (Sources/safehouse-audit): it links Crypto, which the runtime binary must not.
 if let command = arguments.first, command == "audit" || command == "hook" {

@@ -19,6 +19,8 @@ final class FastPathTests: XCTestCase {
         case let c as Run:
             var inv = FastPath.Invocation(command: "run", global: c.global.settings, create: c.flags.options)
             inv.detach = c.detach
+            inv.keep = c.keep
+            inv.noSubreaper = c.noSubreaper
             inv.positionals = [c.id]
             return inv
         case let c as Start:
@@ -69,6 +71,11 @@ final class FastPathTests: XCTestCase {
         assertAgree("--root /r --log /l --log-format json create -b /b --pid-file /p --console-socket /s --no-pivot --no-new-keyring --preserve-fds 2 c1")
         assertAgree("run --bundle=/b --detach c1")
         assertAgree("--root /r run -d -b /b c1")
+        assertAgree("run --keep --bundle /b c1")
+        assertAgree("--rootless auto --criu /usr/sbin/criu create -b /b c1")
+        assertAgree("delete --rootless=false c1")
+        assertAgree("run c1 --keep -b /b")
+        assertAgree("run --no-subreaper --keep -b /b c1")
         assertAgree("start c1")
         assertAgree("--systemd-cgroup --debug state c1")
         assertAgree("delete --force c1")

@@ -1,0 +1,248 @@
+import OCI
+
+/// Compact JSON in the order Go's encoding/json writes it, for the documents scripts
+/// match on byte for byte (`list --format json`, `events` lines): struct members in
+/// declaration order (the order `encode(to:)` visits them), map keys sorted, and
+/// `<`, `>`, `&`, U+2028 and U+2029 escaped as `\u003c`... as Go does by default.
+/// JSONEncoder keeps no member order unless told to sort every key, which is not
+/// runc's order (`{"type":..,"id":..,"data":..}` would come out data, id, type).
+enum OrderedJSON {
+    /// `indent`: Go's json.MarshalIndent(v, "", indent) layout (`runc features` uses
+    /// four spaces): one member per line, `"key": value`, `{}` and `[]` when empty.
+    static func encode<T: Encodable>(_ value: T, indent: String? = nil) throws -> String {
+        let root = Node()
+        try value.encode(to: NodeEncoder(node: root, codingPath: []))
+        var out = ""
+        root.render(into: &out, indent: indent, depth: 0)
+        return out
+    }
+
+    /// One value of the document being built; containers are filled in place.
+    final class Node {
+        enum Kind { case unset, literal(String), object, array }
+        var kind: Kind = .unset
+        var keys: [String] = []
+        var members: [Node] = []
+        /// A Swift dictionary's members: written in sorted key order, as Go writes maps.
+        var sortedKeys = false
+
+        func child(_ key: String?) -> Node {
+            let node = Node()
+            if let key { keys.append(key) }
+            members.append(node)
+            return node
+        }
+
+        func render(into out: inout String, indent: String? = nil, depth: Int = 0) {
+            // Before each member: a newline and the member's depth of indentation.
+            func newline(_ level: Int) {
+                guard let indent else { return }
+                out += "\n" + String(repeating: indent, count: level)
+            }
+            switch kind {
+            case .unset: out += "null"
+            case .literal(let text): out += text
+            case .array:
+                out += "["
+                for (i, member) in members.enumerated() {
+                    if i > 0 { out += "," }
+                    newline(depth + 1)
+                    member.render(into: &out, indent: indent, depth: depth + 1)
+                }
+                if !members.isEmpty { newline(depth) }
+                out += "]"
+            case .object:
+                out += "{"
+                var order = Array(keys.indices)
+                if sortedKeys { order.sort { keys[$0] < keys[$1] } }
+                for (n, i) in order.enumerated() {
+                    if n > 0 { out += "," }
+                    newline(depth + 1)
+                    out += OrderedJSON.quoted(keys[i]) + (indent == nil ? ":" : ": ")
+                    members[i].render(into: &out, indent: indent, depth: depth + 1)
+                }
+                if !keys.isEmpty { newline(depth) }
+                out += "}"
+            }
+        }
+    }
+
+    /// A JSON string as Go's encoder writes it (HTML-safe escapes included).
+    static func quoted(_ s: String) -> String {
+        var out = FlatJSONWriter.quoted(s)
+        if out.unicodeScalars.contains(where: { $0 == "<" || $0 == ">" || $0 == "&" || $0 == "\u{2028}" || $0 == "\u{2029}" }) {
+            var escaped = String.UnicodeScalarView()
+            for scalar in out.unicodeScalars {
+                switch scalar {
+                case "<": escaped.append(contentsOf: "\\u003c".unicodeScalars)
+                case ">": escaped.append(contentsOf: "\\u003e".unicodeScalars)
+                case "&": escaped.append(contentsOf: "\\u0026".unicodeScalars)
+                case "\u{2028}": escaped.append(contentsOf: "\\u2028".unicodeScalars)
+                case "\u{2029}": escaped.append(contentsOf: "\\u2029".unicodeScalars)
+                default: escaped.append(scalar)
+                }
+            }
+            out = String(escaped)
+        }
+        return out
+    }
+}
+
+/// Dictionaries mark their node so that their keys come out sorted.
+private protocol SortedJSONMap {}
+extension Dictionary: SortedJSONMap {}
+
+private struct NodeEncoder: Encoder {
+    let node: OrderedJSON.Node
+    var codingPath: [any CodingKey]
+    var userInfo: [CodingUserInfoKey: Any] { [:] }
+
+    func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
+        if case .unset = node.kind { node.kind = .object }
+        return KeyedEncodingContainer(KeyedNodeContainer<Key>(node: node, codingPath: codingPath))
+    }
+
+    func unkeyedContainer() -> any UnkeyedEncodingContainer {
+        if case .unset = node.kind { node.kind = .array }
+        return UnkeyedNodeContainer(node: node, codingPath: codingPath)
+    }
+
+    func singleValueContainer() -> any SingleValueEncodingContainer {
+        SingleNodeContainer(node: node, codingPath: codingPath)
+    }
+}
+
+/// Encodes `value` into `node` (a dictionary's node sorts its keys).
+private func encodeValue<T: Encodable>(_ value: T, into node: OrderedJSON.Node, path: [any CodingKey]) throws {
+    try value.encode(to: NodeEncoder(node: node, codingPath: path))
+    if value is SortedJSONMap { node.sortedKeys = true }
+}
+
+private struct KeyedNodeContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
+    let node: OrderedJSON.Node
+    var codingPath: [any CodingKey]
+
+    mutating func encodeNil(forKey key: Key) throws { node.child(key.stringValue).kind = .literal("null") }
+    mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
+        try encodeValue(value, into: node.child(key.stringValue), path: codingPath + [key])
+    }
+    mutating func encode(_ value: Bool, forKey key: Key) throws { try encode(Literal(value), forKey: key) }
+    mutating func encode(_ value: String, forKey key: Key) throws { try encode(Literal(value), forKey: key) }
+    mutating func encode(_ value: Double, forKey key: Key) throws { try encode(Literal(value), forKey: key) }
+    mutating func encode(_ value: Float, forKey key: Key) throws { try encode(Literal(Double(value)), forKey: key) }
+    mutating func encode(_ value: Int, forKey key: Key) throws { try encode(Literal(value), forKey: key) }
+    mutating func encode(_ value: Int8, forKey key: Key) throws { try encode(Literal(value), forKey: key) }
+    mutating func encode(_ value: Int16, forKey key: Key) throws { try encode(Literal(value), forKey: key) }
+    mutating func encode(_ value: Int32, forKey key: Key) throws { try encode(Literal(value), forKey: key) }
+    mutating func encode(_ value: Int64, forKey key: Key) throws { try encode(Literal(value), forKey: key) }
+    mutating func encode(_ value: UInt, forKey key: Key) throws { try encode(Literal(value), forKey: key) }
+    mutating func encode(_ value: UInt8, forKey key: Key) throws { try encode(Literal(value), forKey: key) }
+    mutating func encode(_ value: UInt16, forKey key: Key) throws { try encode(Literal(value), forKey: key) }
+    mutating func encode(_ value: UInt32, forKey key: Key) throws { try encode(Literal(value), forKey: key) }
+    mutating func encode(_ value: UInt64, forKey key: Key) throws { try encode(Literal(value), forKey: key) }
+
+    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key) -> KeyedEncodingContainer<NestedKey> {
+        let child = node.child(key.stringValue)
+        child.kind = .object
+        return KeyedEncodingContainer(KeyedNodeContainer<NestedKey>(node: child, codingPath: codingPath + [key]))
+    }
+    mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
+        let child = node.child(key.stringValue)
+        child.kind = .array
+        return UnkeyedNodeContainer(node: child, codingPath: codingPath + [key])
+    }
+    mutating func superEncoder() -> any Encoder { NodeEncoder(node: node.child("super"), codingPath: codingPath) }
+    mutating func superEncoder(forKey key: Key) -> any Encoder {
+        NodeEncoder(node: node.child(key.stringValue), codingPath: codingPath + [key])
+    }
+}
+
+private struct IndexKey: CodingKey {
+    var stringValue: String { String(intValue ?? 0) }
+    var intValue: Int?
+    init(_ index: Int) { intValue = index }
+    init?(stringValue: String) { return nil }
+    init?(intValue: Int) { self.intValue = intValue }
+}
+
+private struct UnkeyedNodeContainer: UnkeyedEncodingContainer {
+    let node: OrderedJSON.Node
+    var codingPath: [any CodingKey]
+    var count: Int { node.members.count }
+
+    mutating func encodeNil() throws { node.child(nil).kind = .literal("null") }
+    mutating func encode<T: Encodable>(_ value: T) throws {
+        try encodeValue(value, into: node.child(nil), path: codingPath + [IndexKey(count)])
+    }
+    mutating func encode(_ value: Bool) throws { try encode(Literal(value)) }
+    mutating func encode(_ value: String) throws { try encode(Literal(value)) }
+    mutating func encode(_ value: Double) throws { try encode(Literal(value)) }
+    mutating func encode(_ value: Float) throws { try encode(Literal(Double(value))) }
+    mutating func encode(_ value: Int) throws { try encode(Literal(value)) }
+    mutating func encode(_ value: Int8) throws { try encode(Literal(value)) }
+    mutating func encode(_ value: Int16) throws { try encode(Literal(value)) }
+    mutating func encode(_ value: Int32) throws { try encode(Literal(value)) }
+    mutating func encode(_ value: Int64) throws { try encode(Literal(value)) }
+    mutating func encode(_ value: UInt) throws { try encode(Literal(value)) }
+    mutating func encode(_ value: UInt8) throws { try encode(Literal(value)) }
+    mutating func encode(_ value: UInt16) throws { try encode(Literal(value)) }
+    mutating func encode(_ value: UInt32) throws { try encode(Literal(value)) }
+    mutating func encode(_ value: UInt64) throws { try encode(Literal(value)) }
+
+    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
+        let child = node.child(nil)
+        child.kind = .object
+        return KeyedEncodingContainer(KeyedNodeContainer<NestedKey>(node: child, codingPath: codingPath + [IndexKey(count - 1)]))
+    }
+    mutating func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer {
+        let child = node.child(nil)
+        child.kind = .array
+        return UnkeyedNodeContainer(node: child, codingPath: codingPath + [IndexKey(count - 1)])
+    }
+    mutating func superEncoder() -> any Encoder { NodeEncoder(node: node.child(nil), codingPath: codingPath) }
+}
+
+private struct SingleNodeContainer: SingleValueEncodingContainer {
+    let node: OrderedJSON.Node
+    var codingPath: [any CodingKey]
+
+    mutating func encodeNil() throws { node.kind = .literal("null") }
+    mutating func encode<T: Encodable>(_ value: T) throws {
+        if let literal = value as? Literal { node.kind = .literal(literal.text); return }
+        try encodeValue(value, into: node, path: codingPath)
+    }
+    mutating func encode(_ value: Bool) throws { node.kind = .literal(Literal(value).text) }
+    mutating func encode(_ value: String) throws { node.kind = .literal(Literal(value).text) }
+    mutating func encode(_ value: Double) throws { node.kind = .literal(Literal(value).text) }
+    mutating func encode(_ value: Float) throws { node.kind = .literal(Literal(Double(value)).text) }
+    mutating func encode(_ value: Int) throws { node.kind = .literal(Literal(value).text) }
+    mutating func encode(_ value: Int8) throws { node.kind = .literal(Literal(value).text) }
+    mutating func encode(_ value: Int16) throws { node.kind = .literal(Literal(value).text) }
+    mutating func encode(_ value: Int32) throws { node.kind = .literal(Literal(value).text) }
+    mutating func encode(_ value: Int64) throws { node.kind = .literal(Literal(value).text) }
+    mutating func encode(_ value: UInt) throws { node.kind = .literal(Literal(value).text) }
+    mutating func encode(_ value: UInt8) throws { node.kind = .literal(Literal(value).text) }
+    mutating func encode(_ value: UInt16) throws { node.kind = .literal(Literal(value).text) }
+    mutating func encode(_ value: UInt32) throws { node.kind = .literal(Literal(value).text) }
+    mutating func encode(_ value: UInt64) throws { node.kind = .literal(Literal(value).text) }
+}
+
+/// A scalar already written as JSON text.
+private struct Literal: Encodable {
+    let text: String
+    init(_ value: Bool) { text = value ? "true" : "false" }
+    init(_ value: String) { text = OrderedJSON.quoted(value) }
+    init<I: BinaryInteger>(_ value: I) { text = String(value) }
+    init(_ value: Double) {
+        // Whole numbers as Go prints them (no ".0"); others in Swift's shortest form.
+        if value.isFinite, value == value.rounded(), abs(value) < 9e18 {
+            text = String(Int64(exactly: value) ?? 0)
+        } else {
+            text = "\(value)"
+        }
+    }
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(self)
+    }
+}

@@ -82,7 +82,10 @@ struct SyncChannel {
 
     /// Receives the next message; the peer's `failure` becomes a thrown error, and a
     /// closed channel means the peer died.
-    func receive(_ waitingFor: String) throws -> SyncMessage {
+    /// `timeout`: nil for a child waiting on the runtime, which bounds its own steps
+    /// and whose exit closes the channel.
+    func receive(_ waitingFor: String, timeout: Double? = SyncChannel.setupTimeout) throws -> SyncMessage {
+        try waitForMessage(waitingFor, timeout: timeout)
         let bytes: [UInt8]
         do {
             bytes = try socket.receiveMessage()
@@ -102,10 +105,56 @@ struct SyncChannel {
         return message
     }
 
-    func expect(_ expected: SyncMessage, _ waitingFor: String) throws {
-        let got = try receive(waitingFor)
+    func expect(_ expected: SyncMessage, _ waitingFor: String, timeout: Double? = SyncChannel.setupTimeout) throws {
+        let got = try receive(waitingFor, timeout: timeout)
         guard got == expected else {
             throw RuntimeError("unexpected message from container init while \(waitingFor)")
         }
+    }
+
+    /// How long one step of the container's set-up may keep the runtime waiting. A
+    /// peer that died is seen at once (its end closes); this bounds a peer that lives
+    /// but never answers (a stuck mount, a child blocked on the runtime itself), which
+    /// would otherwise hold `create` for ever.
+    static let setupTimeout: Double = 120
+
+    /// How often a wait looks for a termination signal the caller has blocked (`run`
+    /// blocks the signals it forwards before it creates the container).
+    static let signalCheckInterval: Int32 = 200
+
+    /// Waits until a message, or the peer's end, can be read: at most `timeout`
+    /// seconds, and only until a SIGTERM, SIGINT or SIGHUP is pending. Every failure
+    /// names the step waited for.
+    func waitForMessage(_ waitingFor: String, timeout: Double?) throws {
+        guard let timeout else { return }
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        let end = Double(now.tv_sec) + Double(now.tv_nsec) / 1e9 + timeout
+        while true {
+            var fd = pollfd(fd: socket.rawValue, events: Int16(POLLIN), revents: 0)
+            clock_gettime(CLOCK_MONOTONIC, &now)
+            let remaining = end - (Double(now.tv_sec) + Double(now.tv_nsec) / 1e9)
+            if remaining <= 0 {
+                throw RuntimeError("timed out after \(Int(timeout)) s while \(waitingFor): the container init did not answer")
+            }
+            let slice = min(Self.signalCheckInterval, Int32((remaining * 1000).rounded(.up)))
+            let ready = poll(&fd, 1, max(1, slice))
+            if ready > 0 { return }
+            if ready < 0 && errno != EINTR {
+                throw RuntimeError("poll on the container init's channel while \(waitingFor): \(SystemError.message(for: errno))")
+            }
+            if let signal = Self.pendingTermination() {
+                throw RuntimeError("interrupted by signal \(signal) while \(waitingFor)")
+            }
+        }
+    }
+
+    /// A termination signal waiting behind the caller's signal mask, if any (one not
+    /// blocked would have ended the process already).
+    static func pendingTermination() -> Int32? {
+        var pending = sigset_t()
+        guard sigpending(&pending) == 0 else { return nil }
+        for signal in [SIGTERM, SIGINT, SIGHUP] where sigismember(&pending, signal) == 1 { return signal }
+        return nil
     }
 }

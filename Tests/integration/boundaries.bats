@@ -9,12 +9,29 @@
 
 load helpers
 
+# cg_dir HIERARCHY NAME: where cgroup NAME is in HIERARCHY (a v1 controller, or
+# "unified") relative to this shell's own cgroup there, as a container without a
+# cgroupsPath is placed; with ROOTED=1, from the hierarchy's root (an absolute
+# linux.cgroupsPath "/NAME").
+cg_dir() {
+	local own
+	if [ "${ROOTED:-}" = 1 ]; then
+		own=/
+	elif [ "$1" = unified ]; then
+		own="$(awk -F: '$1 == "0" { print $3 }' /proc/self/cgroup)"
+	else
+		own="$(awk -F: -v c="$1" '{ n = split($2, a, ","); for (i = 1; i <= n; i++) if (a[i] == c) print $3 }' /proc/self/cgroup)"
+	fi
+	[ "$own" = / ] && own=""
+	echo "/sys/fs/cgroup/$1$own/$2"
+}
+
 # host_cgroup NAME: makes cgroup NAME in the memory (v1) and unified (v2) hierarchies,
 # as a host service would have it, and prints the memory one.
 host_cgroup() {
-	mkdir -p "/sys/fs/cgroup/memory/$1"
-	if [ -d /sys/fs/cgroup/unified ]; then mkdir -p "/sys/fs/cgroup/unified/$1"; fi
-	echo "/sys/fs/cgroup/memory/$1"
+	mkdir -p "$(cg_dir memory "$1")"
+	if [ -d /sys/fs/cgroup/unified ]; then mkdir -p "$(cg_dir unified "$1")"; fi
+	cg_dir memory "$1"
 }
 
 # host_process NAME: starts a long sleep in host cgroup NAME (every hierarchy made by
@@ -22,9 +39,17 @@ host_cgroup() {
 host_process() {
 	sleep 300 </dev/null >/dev/null 2>&1 &
 	local pid=$!
-	echo "$pid" >"/sys/fs/cgroup/memory/$1/cgroup.procs"
-	if [ -d "/sys/fs/cgroup/unified/$1" ]; then echo "$pid" >"/sys/fs/cgroup/unified/$1/cgroup.procs"; fi
+	echo "$pid" >"$(cg_dir memory "$1")/cgroup.procs"
+	if [ -d /sys/fs/cgroup/unified ]; then echo "$pid" >"$(cg_dir unified "$1")/cgroup.procs"; fi
 	echo "$pid"
+}
+
+# create_quietly ID: `create`, its stdio on files; prints what it wrote to stderr.
+create_quietly() {
+	local status=0
+	rt create --bundle "$BUNDLE" "$1" </dev/null >/dev/null 2>"$TEST_TMP/create.err" || status=$?
+	cat "$TEST_TMP/create.err"
+	return "$status"
 }
 
 alive() { kill -0 "$1" 2>/dev/null && ! grep -q '^State:.*Z' "/proc/$1/status"; }
@@ -36,8 +61,9 @@ alive() { kill -0 "$1" 2>/dev/null && ! grep -q '^State:.*Z' "/proc/$1/status"; 
 	pid="$(host_process "$id")"
 	run -124 "$RUNTIME" --root "$ROOT" agent run --rootfs "$ROOTFS" --summary json --id "$id" --timeout 1s -- sleep 30
 	alive "$pid" || { echo "# the host's process in cgroup $id was killed" >&2; false; }
-	[ -d "/sys/fs/cgroup/memory/$id" ] || { echo "# the host's cgroup $id was removed" >&2; false; }
-	grep -qx "$pid" "/sys/fs/cgroup/memory/$id/cgroup.procs"
+	[ -d "$(cg_dir memory "$id")" ] || { echo "# the host's cgroup $id was removed" >&2; false; }
+	grep -qx "$pid" "$(cg_dir memory "$id")/cgroup.procs"
+	grep -qx "$pid" "$(cg_dir unified "$id")/cgroup.procs"
 	kill -9 "$pid"
 }
 
@@ -45,21 +71,24 @@ alive() { kill -0 "$1" 2>/dev/null && ! grep -q '^State:.*Z' "/proc/$1/status"; 
 	local id dir
 	id="$(new_id)"
 	# In one v1 hierarchy only: every hierarchy is checked, not one standing for all.
-	dir="/sys/fs/cgroup/memory/$id"
+	dir="$(cg_dir memory "$id")"
 	mkdir "$dir"
-	run ! rt create --bundle "$BUNDLE" "$id"
+	# Into files, not bats' pipe: an init left waiting for `start` would hold it open.
+	run ! create_quietly "$id"
 	[[ "$output" == *"$dir already exists"* ]] || { echo "# $output" >&2; false; }
 	[ "$(echo "$output" | wc -l)" -eq 1 ]
 	[ -z "$(root_entries)" ]
 	[ -d "$dir" ]
 	# Nothing made in the other hierarchies either.
-	[ ! -e "/sys/fs/cgroup/pids/$id" ]
+	[ ! -e "$(cg_dir pids "$id")" ]
 	rmdir "$dir"
 	if [ -d /sys/fs/cgroup/unified ]; then
-		mkdir "/sys/fs/cgroup/unified/$id"
-		run ! rt create --bundle "$BUNDLE" "$id"
-		[[ "$output" == *"/sys/fs/cgroup/unified/$id already exists"* ]] || { echo "# $output" >&2; false; }
-		[ -d "/sys/fs/cgroup/unified/$id" ]
+		mkdir "$(cg_dir unified "$id")"
+		rt delete --force "$id" 2>/dev/null || true
+		run ! create_quietly "$id"
+		[[ "$output" == *"$(cg_dir unified "$id") already exists"* ]] || { echo "# $output" >&2; false; }
+		[ -d "$(cg_dir unified "$id")" ]
+		[ ! -e "$(cg_dir memory "$id")" ]
 	fi
 }
 
@@ -67,6 +96,7 @@ alive() { kill -0 "$1" 2>/dev/null && ! grep -q '^State:.*Z' "/proc/$1/status"; 
 	local id name pid
 	id="$(new_id)"
 	name="$(new_id)"
+	export ROOTED=1
 	host_cgroup "$name" >/dev/null
 	pid="$(host_process "$name")"
 	config '.linux.cgroupsPath = $p' --arg p "/$name"
@@ -83,13 +113,17 @@ alive() { kill -0 "$1" 2>/dev/null && ! grep -q '^State:.*Z' "/proc/$1/status"; 
 	local id name pid
 	id="$(new_id)"
 	name="$(new_id)"
+	# Relative: below this shell's own cgroup, as runc reads it.
 	host_cgroup "$name/inner" >/dev/null
 	pid="$(host_process "$name/inner")"
-	config '.linux.cgroupsPath = $p' --arg p "/$name"
+	config '.linux.cgroupsPath = $p' --arg p "$name"
 	run ! rt run --bundle "$BUNDLE" "$id"
 	[[ "$output" == *"container's cgroup is not empty: 1 process(es)"* ]] || { echo "# $output" >&2; false; }
 	alive "$pid"
 	kill -9 "$pid"
+	# The teardown removes cgroups named like an id, not "inner" below one.
+	wait_for 5 rmdir "$(cg_dir memory "$name/inner")"
+	if [ -d /sys/fs/cgroup/unified ]; then wait_for 5 rmdir "$(cg_dir unified "$name/inner")"; fi
 }
 
 @test "cgroups: an existing empty linux.cgroupsPath is joined as runc does, and delete leaves it in place" {
@@ -120,7 +154,7 @@ alive() { kill -0 "$1" 2>/dev/null && ! grep -q '^State:.*Z' "/proc/$1/status"; 
 	rt delete --force "$id"
 	[ ! -e "$ROOT/$id" ]
 	alive "$pid" || { echo "# the host's process in cgroup $id was killed" >&2; false; }
-	[ -d "/sys/fs/cgroup/memory/$id" ]
+	[ -d "$(cg_dir memory "$id")" ]
 	kill -9 "$pid"
 }
 

@@ -184,6 +184,30 @@ alive() { kill -0 "$1" 2>/dev/null && ! grep -q '^State:.*Z' "/proc/$1/status"; 
 	[[ "$output" == *"linux.gidMappings[1]"*"host ids"* ]] || { echo "# $output" >&2; false; }
 }
 
+@test "create: SIGTERM ends a run whose container set-up never answers, naming the step, leaving nothing" {
+	local id pid i
+	id="$(new_id)"
+	# The init runs createContainer hooks before it reports ready: this one never ends.
+	# (A duration no other test uses, to find the hook's process afterwards.)
+	local seconds=$((700000 + $$))
+	config '.hooks.createContainer = [{"path": "/bin/sleep", "args": ["sleep", $s]}]' --arg s "$seconds"
+	"$RUNTIME" --root "$ROOT" run --bundle "$BUNDLE" "$id" </dev/null >"$TEST_TMP/out" 2>"$TEST_TMP/err" &
+	pid=$!
+	wait_for 10 test -e "$ROOT/$id/state.json"
+	sleep 0.5
+	kill -TERM "$pid"
+	for i in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	if kill -0 "$pid" 2>/dev/null; then
+		kill -9 "$pid"
+		echo "# run still waiting 10 s after SIGTERM" >&2
+		false
+	fi
+	grep -q "interrupted by signal 15 while setting up the container" "$TEST_TMP/err" || { cat "$TEST_TMP/err" >&2; false; }
+	[ -z "$(root_entries)" ]
+	# The init and its hook went with the failed create.
+	wait_for 5 sh -c "! pgrep -xf 'sleep $seconds' >/dev/null"
+}
+
 # image_with LINK TARGET: a private copy of the rootfs whose LINK is a symlink to TARGET.
 image_with() {
 	cp -a "$ROOTFS" "$TEST_TMP/rootfs"

@@ -130,7 +130,7 @@ extension ContainerRuntime {
             var bornIn: FileDescriptor?
             defer { bornIn?.close() }
             let membership = CgroupMembership.of()
-            // Read once: parsed for the v2 hierarchy now, for all of them after the fork.
+            // Read once: parsed for every hierarchy (the claim) and for the v2 one alone.
             let mountinfo = CgroupLayout.hostMountinfo()
             // Every hierarchy's directory is checked before the first is made: the
             // container must not land in a cgroup that holds someone else's processes.

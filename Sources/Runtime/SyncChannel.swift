@@ -135,9 +135,10 @@ struct SyncChannel {
             clock_gettime(CLOCK_MONOTONIC, &now)
             let remaining = end - (Double(now.tv_sec) + Double(now.tv_nsec) / 1e9)
             if remaining <= 0 {
-                throw RuntimeError("timed out after \(Int(timeout)) s while \(waitingFor): the container init did not answer")
+                throw RuntimeError("timed out after \(Int(min(timeout, 1e9))) s while \(waitingFor): the container init did not answer")
             }
-            let slice = min(Self.signalCheckInterval, Int32((remaining * 1000).rounded(.up)))
+            // In Double first: hook timeouts can make `remaining` larger than Int32 ms.
+            let slice = Int32(min(Double(Self.signalCheckInterval), (remaining * 1000).rounded(.up)))
             let ready = poll(&fd, 1, max(1, slice))
             if ready > 0 { return }
             if ready < 0 && errno != EINTR {

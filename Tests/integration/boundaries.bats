@@ -158,6 +158,17 @@ alive() { kill -0 "$1" 2>/dev/null && ! grep -q '^State:.*Z' "/proc/$1/status"; 
 	kill -9 "$pid"
 }
 
+@test "cgroups: a gvisor sandbox's cgroup under /safehouse-gvisor must not exist yet" {
+	command -v runsc >/dev/null || skip "no runsc"
+	local id
+	id="$(new_id)"
+	mkdir -p "/sys/fs/cgroup/pids/safehouse-gvisor/$id"
+	run ! timeout 60 "$RUNTIME" --root "$ROOT" --backend gvisor agent run --rootfs "$ROOTFS" --id "$id" -- true
+	[[ "$output" == *"/sys/fs/cgroup/pids/safehouse-gvisor/$id already exists"* ]] || { echo "# $output" >&2; false; }
+	[ -z "$(root_entries)" ]
+	rmdir "/sys/fs/cgroup/pids/safehouse-gvisor/$id"
+}
+
 @test "mappings: overlapping uidMappings fail at once with the field named, leaving nothing" {
 	local id start
 	id="$(new_id)"

@@ -107,12 +107,18 @@ public struct CgroupManager: CgroupManaging, Sendable {
     }
 
     /// Creates the container's directories (cheap: a mkdir each), ready to be joined;
-    /// only those of hierarchies of `version` when one is given.
-    public func makeDirectories(version: CgroupHierarchy.Version? = nil) throws {
+    /// only those of hierarchies of `version` when one is given. Those in `fresh`
+    /// (CgroupClaim.check found them absent) must be made here: one that appeared
+    /// since is someone else's, and refused.
+    public func makeDirectories(version: CgroupHierarchy.Version? = nil, fresh: [String] = []) throws {
         for (index, path) in paths.enumerated() {
             if let version, index < layout.hierarchies.count, layout.hierarchies[index].version != version { continue }
             do {
-                try Files.makeDirectories(path)
+                if fresh.contains(path) {
+                    try CgroupClaim.makeExclusively(path)
+                } else {
+                    try Files.makeDirectories(path)
+                }
                 if index < layout.hierarchies.count, layout.hierarchies[index].controllers.contains("cpuset") {
                     try Self.inheritCpuset(down: path, from: layout.hierarchies[index].mountPoint)
                 }

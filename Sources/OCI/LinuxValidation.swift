@@ -50,11 +50,55 @@ extension SpecValidator {
         for (index, mapping) in list.enumerated() where mapping.size == 0 {
             throw OCIError(field: "linux.\(name)[\(index)].size", message: "must be greater than zero")
         }
+        try checkMappingRanges(name, list)
         // A new user namespace without a mapping leaves every id unmapped (nobody),
         // and the container cannot set up anything; runc refuses it too.
         if list.isEmpty, let userNamespace, !userNamespace.joinsExisting {
             throw OCIError(field: "linux.\(name)", message: "is required when the container gets a new user namespace")
         }
+    }
+
+    /// The kernel takes a map only if no two lines overlap, inside the container or on
+    /// the host, and every range fits in 32 bits (user_namespaces(7)); it caps a map at
+    /// 340 lines. A map it refuses would leave the new user namespace unmapped, so
+    /// the ranges are checked here, before anything exists, and the overlapping pair
+    /// is named.
+    private func checkMappingRanges(_ name: String, _ list: [LinuxIDMapping]) throws {
+        if list.count > Self.maximumMappingLines {
+            throw OCIError(field: "linux.\(name)", message: "has \(list.count) entries; the kernel accepts at most \(Self.maximumMappingLines)")
+        }
+        let limit = UInt64(UInt32.max) + 1
+        for (index, mapping) in list.enumerated() {
+            if UInt64(mapping.containerID) + UInt64(mapping.size) > limit {
+                throw OCIError(field: "linux.\(name)[\(index)]", message: "containerID \(mapping.containerID) + size \(mapping.size) exceeds the 32-bit id range")
+            }
+            if UInt64(mapping.hostID) + UInt64(mapping.size) > limit {
+                throw OCIError(field: "linux.\(name)[\(index)]", message: "hostID \(mapping.hostID) + size \(mapping.size) exceeds the 32-bit id range")
+            }
+        }
+        // Quadratic, but over at most 340 entries (nearly always one or two).
+        for (index, mapping) in list.enumerated() {
+            for earlier in 0..<index {
+                let other = list[earlier]
+                if Self.overlaps(mapping.containerID, other.containerID, mapping.size, other.size) {
+                    throw OCIError(field: "linux.\(name)[\(index)]", message: "container ids \(Self.range(mapping.containerID, mapping.size)) overlap linux.\(name)[\(earlier)] (\(Self.range(other.containerID, other.size))); the kernel refuses overlapping mappings")
+                }
+                if Self.overlaps(mapping.hostID, other.hostID, mapping.size, other.size) {
+                    throw OCIError(field: "linux.\(name)[\(index)]", message: "host ids \(Self.range(mapping.hostID, mapping.size)) overlap linux.\(name)[\(earlier)] (\(Self.range(other.hostID, other.size))); the kernel refuses overlapping mappings")
+                }
+            }
+        }
+    }
+
+    /// The kernel's limit on lines in uid_map and gid_map (since Linux 4.15).
+    static let maximumMappingLines = 340
+
+    static func overlaps(_ a: UInt32, _ b: UInt32, _ sizeA: UInt32, _ sizeB: UInt32) -> Bool {
+        UInt64(a) < UInt64(b) + UInt64(sizeB) && UInt64(b) < UInt64(a) + UInt64(sizeA)
+    }
+
+    static func range(_ first: UInt32, _ size: UInt32) -> String {
+        "\(first)-\(UInt64(first) + UInt64(size) - 1)"
     }
 
     private func checkDevices(_ devices: [LinuxDevice]) throws {

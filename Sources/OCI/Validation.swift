@@ -147,7 +147,27 @@ struct SpecValidator {
         if let domainname = spec.domainname, !domainname.isEmpty, !hasUTS {
             throw OCIError(field: "domainname", message: "requires a private UTS namespace (add {\"type\": \"uts\"} to linux.namespaces)")
         }
+        try checkUTSName(spec.hostname, field: "hostname")
+        try checkUTSName(spec.domainname, field: "domainname")
     }
+
+    /// The kernel keeps a UTS name in 64 bytes (__NEW_UTS_LEN) and sethostname(2) and
+    /// setdomainname(2) fail with a bare EINVAL beyond that, after the container's
+    /// namespaces exist: checked here, with the field named. A NUL byte would cut the
+    /// name short silently.
+    private func checkUTSName(_ name: String?, field: String) throws {
+        guard let name else { return }
+        let length = name.utf8.count
+        if length > Self.maximumUTSNameLength {
+            throw OCIError(field: field, message: "is \(length) bytes long; the kernel allows at most \(Self.maximumUTSNameLength)")
+        }
+        if name.utf8.contains(0) {
+            throw OCIError(field: field, message: "must not contain a NUL byte")
+        }
+    }
+
+    /// __NEW_UTS_LEN in linux/utsname.h (HOST_NAME_MAX).
+    static let maximumUTSNameLength = 64
 
     private func checkMounts() throws {
         for (index, mount) in (spec.mounts ?? []).enumerated() {

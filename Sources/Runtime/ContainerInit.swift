@@ -122,7 +122,7 @@ struct ContainerInit {
             // else from the runtime past this point).
             try cgroups.waitUntilJoined()
             try config.channel.send(.readyForRuntimeHooks)
-            guard case .runtimeHooksDone(let s) = try config.channel.receive("running createRuntime hooks") else {
+            guard case .runtimeHooksDone(let s) = try config.channel.receive("running createRuntime hooks", timeout: nil) else {
                 throw RuntimeError("unexpected message while running createRuntime hooks")
             }
             state = s
@@ -255,7 +255,7 @@ struct CgroupProgress {
     mutating func waitUntilDirectoriesExist() throws {
         guard pending == .directories else { return }
         try network?.joinIfPending()
-        guard case .cgroupDirectoriesMade(let text) = try channel.receive("making cgroups") else {
+        guard case .cgroupDirectoriesMade(let text) = try channel.receive("making cgroups", timeout: nil) else {
             throw RuntimeError("unexpected message from the runtime while making cgroups")
         }
         box.placement = CgroupPlacement(decoding: text)
@@ -271,7 +271,7 @@ struct CgroupProgress {
         try waitUntilDirectoriesExist()
         guard pending == .join else { return }
         PhaseTrace.mark("waiting for cgroups")
-        try channel.expect(.cgroupsApplied, "joining cgroups")
+        try channel.expect(.cgroupsApplied, "joining cgroups", timeout: nil)
         if joinsItself {
             let files = tasksFiles
             tasksFiles = []

@@ -29,6 +29,9 @@ public struct ContainerRecord: Sendable {
     public var ownsPidNamespace: Bool
     /// The container's cgroup directories, one per hierarchy, removed on delete.
     public var cgroupPaths: [String] = []
+    /// Those of `cgroupPaths` the runtime made (the rest existed, empty, at create):
+    /// the only ones delete removes. nil in a record written before it was kept.
+    public var createdCgroupPaths: [String]?
     /// Which backend runs it (`Backend`): every later command on the id follows it.
     public var backend: String = "native"
     /// gvisor: the runsc binary and the flags fixed when its sandbox was made
@@ -75,6 +78,7 @@ public struct ContainerRecord: Sendable {
         w.add("hasHooks", hasHooks)
         w.add("ownsPidNamespace", ownsPidNamespace)
         w.add("cgroupPaths", cgroupPaths)
+        if let createdCgroupPaths { w.add("createdCgroupPaths", createdCgroupPaths) }
         w.add("backend", backend)
         if !runsc.isEmpty {
             w.add("runsc", runsc)
@@ -101,6 +105,7 @@ public struct ContainerRecord: Sendable {
         self.ephemeralRoot = o.bool("ephemeralRoot") ?? false
         self.runsc = o.string("runsc") ?? ""
         self.runscFlags = o.stringArray("runscFlags") ?? []
+        self.createdCgroupPaths = o.stringArray("createdCgroupPaths")
         self.wardenPid = Int32(truncatingIfNeeded: o.int64("wardenPid") ?? 0)
         self.wardenStartTime = o.uint64("wardenStartTime") ?? 0
     }

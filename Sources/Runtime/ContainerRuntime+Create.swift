@@ -67,6 +67,7 @@ extension ContainerRuntime {
         // after it, before it is handed to the init (handOver).
         let network = plan.networkFromRuntime ? BackgroundNetworkNamespace.start() : nil
         warnAboutUnknownCapabilities(process.capabilities)
+        try SecurityLabels.check(spec)
         do {
             try CgroupManager.validate(cgroupsPath: spec.linux?.cgroupsPath, systemdDriver: systemdCgroup)
             if let resources = spec.linux?.resources { try CgroupManager.validate(resources: resources) }
@@ -83,6 +84,9 @@ extension ContainerRuntime {
         }
         // Worked out after the fork, while the init enters its namespaces.
         var cgroups: CgroupManager?
+        // Only the directories the runtime makes itself are ever removed (CgroupClaim).
+        var createdCgroups: [String] = []
+        let (cgroupsPath, cgroupOrigin) = Self.cgroupsPath(of: spec, id: id, sandbox: treatment != nil, systemdDriver: systemdCgroup)
         let console = try consoleSocketFD ?? options.consoleSocket.map { path in
             do { return try Sockets.connect(unixPath: path) } catch {
                 throw RuntimeError("--console-socket \(path): \(error)")
@@ -135,27 +139,34 @@ extension ContainerRuntime {
             var bornIn: FileDescriptor?
             defer { bornIn?.close() }
             let membership = CgroupMembership.of()
-            // Read once: parsed for the v2 hierarchy now, for all of them after the fork.
+            // Read once: parsed for every hierarchy (the claim) and for the v2 one alone.
             let mountinfo = CgroupLayout.hostMountinfo()
+            // Every hierarchy's directory is checked before the first is made: the
+            // container must not land in a cgroup that holds someone else's processes.
+            let allCgroups = try CgroupManager(layout: .parse(mountinfo: mountinfo), cgroupsPath: cgroupsPath, id: id,
+                                               systemdDriver: systemdCgroup, callerMembership: membership)
+            let fresh: [String]
+            do { fresh = try CgroupClaim.check(allCgroups.paths, origin: cgroupOrigin) } catch { throw RuntimeError("\(error)") }
+            try CgroupClaim.record(fresh, inDirectory: store.directory(of: id))
+            createdCgroups = fresh
             if config.joinsOwnCgroups {
                 // Only the v2 hierarchy now; all of them after the fork.
-                let manager = try CgroupManager(layout: .parse(mountinfo: mountinfo, onlyV2: true), cgroupsPath: spec.linux?.cgroupsPath, id: id,
+                let manager = try CgroupManager(layout: .parse(mountinfo: mountinfo, onlyV2: true), cgroupsPath: cgroupsPath, id: id,
                                                 systemdDriver: systemdCgroup, callerMembership: membership)
                 cgroups = manager
                 if let dir = manager.v2Directory {
-                    try manager.makeDirectories(version: .v2)
+                    try manager.makeDirectories(version: .v2, fresh: fresh)
                     bornIn = try stage("open cgroup \(dir)") { try FileDescriptor.open(dir, O_RDONLY | O_DIRECTORY) }
                 }
             }
 
             PhaseTrace.mark("forking")
             initPid = try forkInit(config, plan: plan, parentEnd: parentEnd, channel: channel, bornIn: bornIn) { pid, bornInV2 in
-                let manager = try CgroupManager(layout: .parse(mountinfo: mountinfo), cgroupsPath: spec.linux?.cgroupsPath, id: id, systemdDriver: systemdCgroup,
-                                                callerMembership: membership)
+                let manager = allCgroups
                 // Before the init joins: in a frozen cgroup it would never answer.
                 try manager.refuseIfFrozen()
                 cgroups = manager
-                try manager.makeDirectories(version: bornIn == nil ? nil : .v1)
+                try manager.makeDirectories(version: bornIn == nil ? nil : .v1, fresh: fresh)
                 // The network namespace goes first (the init expects it before the
                 // cgroup messages, for its sysfs mount near the end of its mounts); the
                 // helper making it has had the fork and the directories to finish in.
@@ -187,6 +198,7 @@ extension ContainerRuntime {
                 id: id, pid: initPid, pidStartTime: startTime, bundle: bundle.path, rootfs: bundle.rootfs,
                 created: Clock.rfc3339Now(), owner: Owner.name(of: getuid()), annotations: spec.annotations, hooks: spec.hooks,
                 ownsPidNamespace: plan.new.contains(.pid), cgroupPaths: cgroups?.paths ?? [])
+            record.createdCgroupPaths = createdCgroups
             record.ephemeralRoot = treatment != nil
             // The warden starts while the init sets up (it needs only the init's pid
             // and the cgroups), and is in the first record saved.
@@ -205,7 +217,9 @@ extension ContainerRuntime {
             // A cgroup frozen after the check above (or by someone else meanwhile)
             // would leave this wait with no end: look every second.
             let frozenCheck = { if let manager = cgroups { try manager.refuseIfFrozen() } }
-            var message = try channel.receive("setting up the container", checkingEvery: 1, frozenCheck)
+            // The init runs createContainer hooks in this step: their timeouts extend it.
+            let setupTimeout = SyncChannel.setupTimeout + (spec.hooks?.createContainer ?? []).reduce(0) { $0 + Double($1.timeout ?? 0) }
+            var message = try channel.receive("setting up the container", timeout: setupTimeout, check: frozenCheck)
             if message == .readyForRuntimeHooks {
                 // runtime-spec runtime.md: "creating" is lifecycle step 2 (making the
                 // environment); prestart, createRuntime and createContainer are steps 3
@@ -215,7 +229,7 @@ extension ContainerRuntime {
                 try runHooks(.prestart, of: spec.hooks, state: state, annotations: spec.annotations, id: id)
                 try runHooks(.createRuntime, of: spec.hooks, state: state, annotations: spec.annotations, id: id)
                 try channel.send(.runtimeHooksDone(state: state))
-                message = try channel.receive("setting up the container", checkingEvery: 1, frozenCheck)
+                message = try channel.receive("setting up the container", timeout: setupTimeout, check: frozenCheck)
             }
             if message == .seccompListenerFollows, let seccomp {
                 try SeccompLoading.forwardListener(seccomp, channel: channel, pid: initPid,
@@ -247,7 +261,7 @@ extension ContainerRuntime {
                 _ = Processes.waitForExit(initPid, timeout: 5)
                 _ = Processes.reapAny()
             }
-            try? cgroups?.destroy()
+            try? CgroupManager(paths: createdCgroups).destroy()
             try? EphemeralRoot.remove(EphemeralRoot.directory(root: store.root, id: id))
             try? Files.removeTree(store.directory(of: id))
             throw error
@@ -280,14 +294,25 @@ extension ContainerRuntime {
                 Intermediate(config: config).run()
             }
             config.channel.socket.close()
-            defer { _ = try? Processes.wait(mid) }
-            if plan.new.contains(.user) {
-                try channel.expect(.needIDMaps, "creating the user namespace")
-                try writeIDMaps(pid: mid, linux: config.spec.linux)
-                try channel.send(.idMapsWritten)
-            }
-            guard case .initPid(let pid) = try channel.receive("creating namespaces") else {
-                throw RuntimeError("unexpected message from container init while creating namespaces")
+            // Reaped with a deadline: it exits on its own once it has sent the init's
+            // pid, and is killed first on any failure before that.
+            defer { Self.reap(mid) }
+            let pid: Int32
+            do {
+                if plan.new.contains(.user) {
+                    try channel.expect(.needIDMaps, "creating the user namespace")
+                    try writeIDMaps(pid: mid, linux: config.spec.linux)
+                    try channel.send(.idMapsWritten)
+                }
+                guard case .initPid(let received) = try channel.receive("creating namespaces") else {
+                    throw RuntimeError("unexpected message from container init while creating namespaces")
+                }
+                pid = received
+            } catch {
+                // It may be blocked waiting for us (for idMapsWritten, after the kernel
+                // refused a map): it must die before it is waited for.
+                _ = Glibc.kill(mid, SIGKILL)
+                throw error
             }
             // The init itself goes into the cgroups, while it mounts (the intermediate
             // is about to exit and never forks again).
@@ -325,6 +350,20 @@ extension ContainerRuntime {
         return pid
     }
 
+    /// The directory under which sandboxes without a linux.cgroupsPath get their
+    /// cgroups (relative to the caller's own cgroup, as the default placement), so a
+    /// sandbox id never names a host cgroup.
+    static let sandboxCgroupParent = "safehouse"
+
+    /// The cgroups path the container's directories are resolved from, and who chose
+    /// it: the spec's linux.cgroupsPath when it has one; else, for a sandbox, one
+    /// under `sandboxCgroupParent`; else nil (the container id, as runc).
+    static func cgroupsPath(of spec: Spec, id: String, sandbox: Bool, systemdDriver: Bool) -> (String?, CgroupClaim.Origin) {
+        if let given = spec.linux?.cgroupsPath, !given.isEmpty { return (given, .givenBySpec(given)) }
+        if sandbox && !systemdDriver { return (sandboxCgroupParent + "/" + id, .chosenByRuntime) }
+        return (nil, .chosenByRuntime)
+    }
+
     /// Sends the init the network namespace the helper made (NamespacePlan.
     /// networkFromRuntime), waiting for the helper if it is still at work; without a
     /// helper (none could start), makes it here.
@@ -336,6 +375,17 @@ extension ContainerRuntime {
         } catch {
             throw RuntimeError("unshare network namespace: \(error)")
         }
+    }
+
+    /// Waits for the intermediate process to exit, killing it if it has not within
+    /// a few seconds (it never waits for anything after its last message).
+    private static func reap(_ pid: Int32) {
+        if !Processes.waitForExit(pid, timeout: 5) {
+            _ = Glibc.kill(pid, SIGKILL)
+            _ = Processes.waitForExit(pid, timeout: 5)
+        }
+        var status: Int32 = 0
+        _ = waitpid(pid, &status, WNOHANG)
     }
 
     private func writeIDMaps(pid: Int32, linux: LinuxConfig?) throws {

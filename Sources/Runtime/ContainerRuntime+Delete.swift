@@ -66,11 +66,12 @@ extension ContainerRuntime {
     }
 
     /// A create that died before it wrote state.json may have made cgroups already:
-    /// work their paths out again from the config copy (written before the fork) and
-    /// remove them with whatever is in them.
+    /// remove those it listed as its own before making them (CgroupClaim), with
+    /// whatever is in them. Never a path worked out again from the config: that
+    /// could name a cgroup that existed before, and is not the container's.
     func removeHalfMadeCgroups(_ id: String) {
-        guard Files.exists(store.configPath(of: id)), let spec = try? store.loadConfig(id),
-              let manager = try? CgroupManager(layout: .host(), cgroupsPath: spec.linux?.cgroupsPath, id: id, systemdDriver: systemdCgroup) else { return }
+        guard let created = CgroupClaim.recorded(inDirectory: store.directory(of: id)), !created.isEmpty else { return }
+        let manager = CgroupManager(recordedPaths: created)
         for pid in manager.processes() { _ = Glibc.kill(pid, SIGKILL) }
         for pid in manager.processes() { _ = Processes.waitForExit(pid, timeout: 5) }
         try? manager.destroy()
@@ -98,7 +99,8 @@ extension ContainerRuntime {
     func destroy(_ record: ContainerRecord) throws {
         PhaseTrace.mark("destroying")
         do {
-            try CgroupManager(paths: record.cgroupPaths).destroyTree()
+            // Not a cgroup that existed before the container: it is someone else's.
+            try CgroupManager(paths: record.createdCgroupPaths ?? record.cgroupPaths).destroyTree()
         } catch {
             throw RuntimeError("\(error)")
         }

@@ -40,6 +40,7 @@ extension ContainerRuntime {
         let config = try store.loadConfig(id)
         let process = try execProcess(options, base: config.process)
         let cgroupPaths = try ExecSubCgroups.resolve(options.subCgroups, containerPaths: record.cgroupPaths, layout: .host())
+        try SecurityLabels.check(process: process, field: options.processFile == nil ? "process" : "--process")
         // The arguments, never the environment (its values may be credentials).
         recordAudit(record.annotations, id, "exec", ["args": .json(jsonArray(process.args ?? [])),
                                                      "cwd": .string(process.cwd), "detach": .string(options.detach ? "true" : "false")])

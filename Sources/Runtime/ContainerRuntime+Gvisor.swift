@@ -52,10 +52,13 @@ extension ContainerRuntime {
         if options.preserveFds != 0 { throw RuntimeError("--preserve-fds: not supported by the gvisor backend (runsc cannot pass extra descriptors)") }
         if options.noPivot { throw RuntimeError("--no-pivot: not supported by the gvisor backend (runsc never pivots on the host)") }
         try GvisorPreflight.checkExecutable(process, rootfs: bundle.rootfs, mounts: spec.mounts ?? [])
+        // runsc applies no host LSM label to the sandbox either: refused the same way.
+        try SecurityLabels.check(spec)
         let treatment: SandboxTreatment?
         do { treatment = try sandboxTreatment?(spec, id) } catch { throw RuntimeError("\(error)") }
         let executable = try RunscProcess.locate(configured: config?.runsc)
         let egress = !(treatment?.networkAllow ?? "").isEmpty
+        try GvisorCgroups.claim(spec, id: id, sandbox: treatment != nil)
         let lock = try store.makeContainerDirectory(id)
         defer { lock.release() }
         let dir = store.directory(of: id)

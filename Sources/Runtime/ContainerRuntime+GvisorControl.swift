@@ -126,6 +126,7 @@ extension ContainerRuntime {
         if options.preserveFds != 0 { throw RuntimeError("--preserve-fds: not supported by the gvisor backend (runsc exec cannot pass extra descriptors)") }
         let config = try store.loadConfig(record.id)
         let process = try execProcess(options, base: config.process)
+        try SecurityLabels.check(process: process, field: options.processFile == nil ? "process" : "--process")
         recordAudit(record.annotations, record.id, "exec", ["args": .json(jsonArray(process.args ?? [])),
                                                             "cwd": .string(process.cwd), "detach": .string(options.detach ? "true" : "false")])
         if process.terminal ?? false, options.consoleSocket == nil, options.detach {

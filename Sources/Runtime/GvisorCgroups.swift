@@ -1,5 +1,6 @@
 import Cgroups
 import Linux
+import OCI
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -33,6 +34,20 @@ enum GvisorCgroups {
             if !result.contains(path) { result.append(path) }
         }
         return result
+    }
+
+    /// The native runtime's rule for the cgroup runsc will put the sandbox in
+    /// (CgroupClaim): a sandbox's own path under /safehouse-gvisor must not exist yet,
+    /// and a spec's absolute cgroupsPath must hold no processes. A relative path is
+    /// runsc's own reading and not checked; without a cgroupsPath a plain container
+    /// stays in its caller's cgroups.
+    static func claim(_ spec: Spec, id: String, sandbox: Bool) throws {
+        let given = spec.linux?.cgroupsPath ?? ""
+        let path = sandbox ? GvisorSandboxBundle.sandboxCgroupsPath(spec, id: id) : given
+        guard path.hasPrefix("/"), !path.split(separator: "/").contains("..") else { return }
+        let origin: CgroupClaim.Origin = given.isEmpty ? .chosenByRuntime : .givenBySpec(given)
+        let directories = Set(mountPoints().values).sorted().map { PathText.normalize($0 + path) }
+        do { _ = try CgroupClaim.check(directories, origin: origin) } catch { throw RuntimeError("\(error)") }
     }
 
     /// After a failed `runsc create`, or a `runsc run` whose sandbox died: the cgroup

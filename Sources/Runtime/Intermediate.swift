@@ -27,7 +27,7 @@ struct Intermediate {
             if plan.new.contains(.user) {
                 try stage("unshare user namespace") { try Namespaces.unshare(NamespaceKind.user.cloneFlag) }
                 try config.channel.send(.needIDMaps)
-                try config.channel.expect(.idMapsWritten, "writing uid/gid maps")
+                try config.channel.expect(.idMapsWritten, "writing uid/gid maps", timeout: nil)
             }
             if plan.new.contains(.user) || plan.joinsUser {
                 // Become the namespace's root, when the maps include it.

@@ -129,7 +129,9 @@ struct RootfsSetup {
         if options.isBind || type == "bind" {
             try bindMount(mount, options: options, tree: index.flatMap { bindSources.tree(at: $0) })
         } else {
-            let target = try MountTarget.open(destination, in: rootfs, making: .directory)
+            let target = type == "proc" || type == "sysfs"
+                ? try MountTarget.openOrdinaryDirectory(destination, in: rootfs, filesystem: type)
+                : try MountTarget.open(destination, in: rootfs, making: .directory)
             let source = mount.source ?? type
             do {
                 try mountAt(target, source: source, type: type, flags: options.flags, data: options.dataString)
@@ -245,7 +247,12 @@ struct RootfsSetup {
         if !bound.isEmpty, try !setBindFlags(below: tmpfs.path, to: options.flags) {
             for dest in bound { try remount(dest) }
         }
-        // The tmpfs itself stays writable, as runc leaves it; the hierarchies are read-only.
+        // A read-only cgroup mount makes the tmpfs holding the hierarchies read-only
+        // too (runc remounts the cgroup root read-only): nothing can be created or
+        // mounted beside them. Only the tmpfs itself: the hierarchies keep their flags.
+        if options.flags.contains(.readOnly) {
+            try mountAt(tmpfs, source: "", type: nil, flags: flags.union([.bind, .remount, .readOnly]))
+        }
     }
 
     /// Exactly `flags`' per-mount attributes on every mount below `tmpfs` (as a bind

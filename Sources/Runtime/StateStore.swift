@@ -1,3 +1,4 @@
+import Cgroups
 import FoundationEssentials
 import Linux
 import OCI
@@ -23,7 +24,7 @@ public struct StateStore: Sendable {
     /// by the walk that follows when the directory is not yet empty.
     func removeDirectory(of id: String) throws {
         let dir = directory(of: id)
-        for path in [statePath(of: id), configPath(of: id), fifoPath(of: id)] { _ = unlink(path) }
+        for path in [statePath(of: id), configPath(of: id), fifoPath(of: id), dir + "/" + CgroupClaim.fileName] { _ = unlink(path) }
         if rmdir(dir) == 0 || errno == ENOENT { return }
         try Files.removeTree(dir)
     }

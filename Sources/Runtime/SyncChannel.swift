@@ -92,7 +92,14 @@ struct SyncChannel {
 
     /// Receives the next message; the peer's `failure` becomes a thrown error, and a
     /// closed channel means the peer died.
-    func receive(_ waitingFor: String) throws -> SyncMessage {
+    /// `timeout`: nil for a child waiting on the runtime, which bounds its own steps
+    /// and whose exit closes the channel.
+    /// `check`, if given, runs about once a second while nothing arrives, so that a
+    /// wait on an init that cannot make progress (its cgroup frozen under it) has a
+    /// way out before the deadline: it throws to end the wait.
+    func receive(_ waitingFor: String, timeout: Double? = SyncChannel.setupTimeout,
+                 check: (() throws -> Void)? = nil) throws -> SyncMessage {
+        try waitForMessage(waitingFor, timeout: timeout, check: check)
         let bytes: [UInt8]
         do {
             bytes = try socket.receiveMessage()
@@ -112,24 +119,63 @@ struct SyncChannel {
         return message
     }
 
-    /// `receive`, calling `check` every `interval` seconds while nothing arrives, so
-    /// that a wait on the init has a way out when the init cannot make progress (its
-    /// cgroup frozen under it): `check` throws to end the wait.
-    func receive(_ waitingFor: String, checkingEvery interval: Double, _ check: () throws -> Void) throws -> SyncMessage {
-        var pfd = pollfd(fd: socket.rawValue, events: Int16(POLLIN), revents: 0)
-        while true {
-            let ready = poll(&pfd, 1, Int32(interval * 1000))
-            if ready > 0 { break }
-            if ready < 0 && errno != EINTR { break }   // let receive report it
-            if ready == 0 { try check() }
-        }
-        return try receive(waitingFor)
-    }
-
-    func expect(_ expected: SyncMessage, _ waitingFor: String) throws {
-        let got = try receive(waitingFor)
+    func expect(_ expected: SyncMessage, _ waitingFor: String, timeout: Double? = SyncChannel.setupTimeout) throws {
+        let got = try receive(waitingFor, timeout: timeout)
         guard got == expected else {
             throw RuntimeError("unexpected message from container init while \(waitingFor)")
         }
+    }
+
+    /// How long one step of the container's set-up may keep the runtime waiting. A
+    /// peer that died is seen at once (its end closes); this bounds a peer that lives
+    /// but never answers (a stuck mount, a child blocked on the runtime itself), which
+    /// would otherwise hold `create` for ever.
+    static let setupTimeout: Double = 120
+
+    /// How often a wait looks for a termination signal the caller has blocked (`run`
+    /// blocks the signals it forwards before it creates the container).
+    static let signalCheckInterval: Int32 = 200
+
+    /// Waits until a message, or the peer's end, can be read: at most `timeout`
+    /// seconds, and only until a SIGTERM, SIGINT or SIGHUP is pending. Every failure
+    /// names the step waited for.
+    func waitForMessage(_ waitingFor: String, timeout: Double?, check: (() throws -> Void)? = nil) throws {
+        guard let timeout else { return }
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        let start = Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+        let end = start + timeout
+        var nextCheck = start + 1
+        while true {
+            var fd = pollfd(fd: socket.rawValue, events: Int16(POLLIN), revents: 0)
+            clock_gettime(CLOCK_MONOTONIC, &now)
+            let remaining = end - (Double(now.tv_sec) + Double(now.tv_nsec) / 1e9)
+            if remaining <= 0 {
+                throw RuntimeError("timed out after \(Int(min(timeout, 1e9))) s while \(waitingFor): the container init did not answer")
+            }
+            // In Double first: hook timeouts can make `remaining` larger than Int32 ms.
+            let slice = Int32(min(Double(Self.signalCheckInterval), (remaining * 1000).rounded(.up)))
+            let ready = poll(&fd, 1, max(1, slice))
+            if ready > 0 { return }
+            if ready < 0 && errno != EINTR {
+                throw RuntimeError("poll on the container init's channel while \(waitingFor): \(SystemError.message(for: errno))")
+            }
+            if let signal = Self.pendingTermination() {
+                throw RuntimeError("interrupted by signal \(signal) while \(waitingFor)")
+            }
+            if let check, end - remaining >= nextCheck {
+                nextCheck += 1
+                try check()
+            }
+        }
+    }
+
+    /// A termination signal waiting behind the caller's signal mask, if any (one not
+    /// blocked would have ended the process already).
+    static func pendingTermination() -> Int32? {
+        var pending = sigset_t()
+        guard sigpending(&pending) == 0 else { return nil }
+        for signal in [SIGTERM, SIGINT, SIGHUP] where sigismember(&pending, signal) == 1 { return signal }
+        return nil
     }
 }

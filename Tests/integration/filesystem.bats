@@ -14,8 +14,11 @@ MOUNTS_AWK='{ prop = ""; for (i = 7; $i != "-"; i++) { f = $i; sub(/:.*/, "", f)
 	if (prop == "") prop = "private"
 	print $5, $(i+1), $(i+2), $6, $(i+3), prop }'
 
+# The tmpfs holding the v1 hierarchies at /sys/fs/cgroup is left out: a read-only
+# cgroup mount makes it read-only here, where runc 1.1.5 leaves it writable (its
+# remount of the cgroup root does not take); boundaries.bats checks it.
 mounts_cmd() {
-	cmd "awk '$MOUNTS_AWK' /proc/self/mountinfo | sort -s -k1,1"
+	cmd "awk '$MOUNTS_AWK' /proc/self/mountinfo | grep -v '^/sys/fs/cgroup tmpfs ' | sort -s -k1,1"
 }
 
 @test "mounts: the default spec's mount table" {

@@ -577,6 +577,9 @@ console_run() {
 	mine="$(grep ':pids:' /proc/self/cgroup | cut -d: -f3)"
 	local pids_dir="/sys/fs/cgroup/pids${mine%/}/$id"
 	mkdir -p "$pids_dir" "/sys/fs/cgroup/freezer${mine%/}/$id"
+	# The create lists the directories it is about to make before it makes them: only
+	# those listed are the container's to remove.
+	printf '%s\n' "$pids_dir" "/sys/fs/cgroup/freezer${mine%/}/$id" >"$ROOT/$id/cgroups.created"
 	sleep 60 &
 	local orphan=$!
 	echo "$orphan" >"$pids_dir/cgroup.procs"

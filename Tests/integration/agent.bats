@@ -37,7 +37,7 @@ agent() {
 nothing_left() {
 	[ ! -e "$ROOT/$1" ] || { echo "# state of $1 left" >&2; return 1; }
 	! grep -q "$1" /proc/self/mountinfo || { echo "# mount of $1 left" >&2; return 1; }
-	[ -z "$(find /sys/fs/cgroup -maxdepth 4 -type d -name "$1" 2>/dev/null)" ] || { echo "# cgroup of $1 left" >&2; return 1; }
+	[ -z "$(find /sys/fs/cgroup -maxdepth 8 -type d -name "$1" 2>/dev/null)" ] || { echo "# cgroup of $1 left" >&2; return 1; }
 	[ ! -e "/run/safehouse-agent/$1" ] || { echo "# bundle of $1 left" >&2; return 1; }
 	! ls /run/safehouse-ephemeral 2>/dev/null | grep -q "^$1-" || { echo "# ephemeral root of $1 left" >&2; return 1; }
 }

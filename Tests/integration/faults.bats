@@ -16,7 +16,7 @@ leftovers() {
 	local id="$1" mark="$2"
 	[ -e "$ROOT/$id" ] && echo "state $ROOT/$id"
 	grep -F "$id" /proc/self/mountinfo | awk '{ print "mount " $5 }'
-	find /sys/fs/cgroup -maxdepth 3 -type d -name "$id" 2>/dev/null | sed 's/^/cgroup /'
+	find /sys/fs/cgroup -maxdepth 8 -type d -name "$id" 2>/dev/null | sed 's/^/cgroup /'
 	ls /run/safehouse-ephemeral 2>/dev/null | grep "^$id-" | sed 's/^/ephemeral /'
 	pgrep -f "$mark" | sed 's/^/process /'
 	pgrep -f "safehouse-warden --state-dir $ROOT/$id " | sed 's/^/warden /'

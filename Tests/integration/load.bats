@@ -16,7 +16,7 @@ load helpers
 	# Nothing left: state, mounts, cgroups, ephemeral roots, bundles, wardens.
 	[ -z "$(ls "$ROOT" 2>/dev/null)" ]
 	! grep -q "$tag" /proc/self/mountinfo || false
-	[ -z "$(find /sys/fs/cgroup -maxdepth 3 -type d -name "$tag-*" 2>/dev/null)" ]
+	[ -z "$(find /sys/fs/cgroup -maxdepth 8 -type d -name "$tag-*" 2>/dev/null)" ]
 	[ -z "$(ls /run/safehouse-ephemeral 2>/dev/null | grep "^$tag-")" ]
 	[ -z "$(ls /run/safehouse-agent 2>/dev/null | grep "^$tag-")" ]
 	! pgrep -f "safehouse-warden --state-dir $ROOT/" || false

@@ -193,7 +193,8 @@ wrote" ]
 @test "boundaries-fs: another host user cannot read a running sandbox's files" {
 	local id="bfs-$$-read" dir
 	"$RUNTIME" --root "$ROOT" agent run --rootfs "$ROOTFS" --summary none --id "$id" -- \
-		sh -c 'echo sk-secret >/root/key; echo sk-secret >/scratch/key; touch /scratch/ready; sleep 30' &
+		sh -c 'echo sk-secret >/root/key; echo sk-secret >/scratch/key; touch /scratch/ready; sleep 30' 2>"$TEST_TMP/agent.err" &
+	local run_pid=$!
 	for _ in $(seq 100); do
 		dir="$(ls -d /run/safehouse-ephemeral/"$id"-* 2>/dev/null || true)"
 		[ -n "$dir" ] && [ -e "$dir/upper/root/key" ] && break
@@ -210,6 +211,15 @@ wrote" ]
 	run "$RUNTIME" --root "$ROOT" exec "$id" cat /root/key
 	[ "$output" = sk-secret ]
 	"$RUNTIME" --root "$ROOT" kill "$id" KILL
+	# The run ends once its sandbox is gone; if it does not, say where it stands.
+	for _ in $(seq 300); do kill -0 "$run_pid" 2>/dev/null || break; sleep 0.1; done
+	if kill -0 "$run_pid" 2>/dev/null; then
+		echo "# agent run still running 30 s after the kill:" >&2
+		ps -o pid,ppid,stat,wchan:20,args --ppid "$run_pid" -p "$run_pid" >&2 || true
+		cat "$TEST_TMP/agent.err" >&2
+		kill -KILL "$run_pid"
+		return 1
+	fi
 	wait
 }
 

@@ -348,6 +348,8 @@ WRAPPER
 	# which calls `RUNTIME delete --force ID` on the still running container.
 	kill -KILL "$shim"
 	gone "$pid"
+	# delete --force removes the state after the process is gone: give it a moment.
+	for _ in $(seq 50); do [ -e "/run/containerd/runc/$CTR_NS/$id" ] || break; sleep 0.1; done
 	[ ! -e "/run/containerd/runc/$CTR_NS/$id" ]
 	c containers rm "$id"
 	# The dead shim's socket: /run/containerd/s/sha256(address/namespace/id).

@@ -220,7 +220,7 @@ wrote" ]
 		kill -KILL "$run_pid"
 		return 1
 	fi
-	wait
+	wait "$run_pid" || true
 }
 
 @test "boundaries-fs: --input and --output under a directory only root can enter" {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# The audit trail (issue 7): every record kind from real runs (agent run, an engine's
+# The audit trail: every record kind from real runs (agent run, an engine's
 # create/start/kill/delete of an annotated bundle, the emergency stop, a runc run of an
 # `agent spec --hooks` spec), `audit verify` on intact, edited, truncated, reordered and
 # re-chained logs, concurrent writers, and no record at all for a plain container.

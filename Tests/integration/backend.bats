@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# Backend selection (issue 8): --backend, the io.safehouse.backend annotation and the
+# Backend selection: --backend, the io.safehouse.backend annotation and the
 # root's safehouse.conf pick native or gvisor at create; the choice is in the state,
 # and every later command follows it without being told. Bad names fail in one line
 # naming the field and leave nothing. Needs safehouse (runc has no backends) and runsc.

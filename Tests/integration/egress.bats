@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
-# The egress allowlist proxy (issue 6) and transparent egress, DNS and SOCKS5 (issue
-# 11), against a fake internet the test builds: a
+# The egress allowlist proxy and transparent egress, DNS and SOCKS5,
+# against a fake internet the test builds: a
 # `world` network namespace joined to the host by a veth pair, with HTTP and HTTPS
 # servers on documentation addresses (198.51.100.2, 2001:db8:5::2: public as far as
 # the address policy knows), and a hosts mapping the proxy resolves names through
@@ -327,7 +327,7 @@ ask() {
 	end_sandbox "$id"
 }
 
-# --- Transparent egress, DNS and SOCKS5 (issue 11) ---------------------------------
+# --- Transparent egress, DNS and SOCKS5 -----------------------------------------
 
 # noproxy CMD: CMD in a sandbox with every proxy variable unset; the egress summary
 # (one record per decision) is left in $summary, CMD's output in $output.

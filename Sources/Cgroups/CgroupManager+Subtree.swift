@@ -29,8 +29,9 @@ extension CgroupManager {
         return result
     }
 
-    /// Every pid in the container's cgroups and the cgroups under them.
-    public func allProcesses() -> [Int32] {
+    /// Every pid in the container's cgroups and the cgroups under them (kill --all, ps
+    /// and delete reach the processes in sub-cgroups, as runc's GetAllPids does).
+    public func processes() -> [Int32] {
         var pids = Set<Int32>()
         for path in paths {
             for dir in [path] + Self.descendants(of: path) {
@@ -66,7 +67,7 @@ extension CgroupManager {
         killAll()
         let deadline = Self.now() + timeout
         while true {
-            let left = allProcesses()
+            let left = processes()
             if left.isEmpty { return true }
             if Self.now() > deadline { return false }
             for pid in left { _ = Glibc.kill(pid, SIGKILL) }

@@ -289,9 +289,4 @@ public struct CgroupManager: CgroupManaging, Sendable {
             try Self.removeDirectory(path)
         }
     }
-
-    /// The container's processes, those in cgroups under its own included.
-    public func processes() -> [Int32] {
-        allProcesses()
-    }
 }

@@ -259,9 +259,10 @@ wrote" ]
 	chmod 0700 "$private"
 	echo hello >"$private/data/f"
 	echo one >"$private/file"
-	config '.linux.namespaces += [{"type": "user"}] | .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}] | .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}] | .mounts |= map(select(.type != "cgroup")) | .mounts += [{"destination": "/mnt", "type": "bind", "source": $d, "options": ["rbind", "ro"]}, {"destination": "/etc/hostname", "type": "bind", "source": $f, "options": ["bind", "ro"]}]' --arg d "$private/data" --arg f "$private/file"
-	# Mount points that exist in the shared image: an unmapped root cannot make them.
-	cmd 'cat /mnt/f /etc/hostname; touch /mnt/x 2>/dev/null && echo writable; grep " /mnt " /proc/self/mountinfo | grep -q " ro," && echo ro'
+	config '.linux.namespaces += [{"type": "user"}] | .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}] | .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}] | .mounts |= map(select(.type != "cgroup")) | .mounts += [{"destination": "/home", "type": "bind", "source": $d, "options": ["rbind", "ro"]}, {"destination": "/etc/hostname", "type": "bind", "source": $f, "options": ["bind", "ro"]}]' --arg d "$private/data" --arg f "$private/file"
+	# Mount points that exist in the image hack/mkrootfs builds: the container's root is
+	# unmapped on the host, so it could not make them.
+	cmd 'cat /home/f /etc/hostname; touch /home/x 2>/dev/null && echo writable; grep " /home " /proc/self/mountinfo | grep -q " ro," && echo ro'
 	run rt run --bundle "$BUNDLE" "$(new_id)" </dev/null
 	[ "$status" -eq 0 ]
 	[ "$output" = "hello

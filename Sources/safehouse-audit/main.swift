@@ -1,6 +1,6 @@
 import ArgumentParser
 import Audit
-import Crypto
+import AuditChain
 import Foundation
 import OCI
 #if canImport(Glibc)
@@ -8,8 +8,8 @@ import Glibc
 #endif
 
 // `safehouse audit ...` and `safehouse hook ...`: the runtime executable execs this
-// one with its own arguments (Sources/safehouse/main.swift), so that Crypto and the
-// Foundation it brings stay out of the runtime binary.
+// one with its own arguments (Sources/safehouse/main.swift), so that the Foundation
+// that reading a log uses (AuditRecord, AuditVerdict) stays out of the runtime binary.
 
 struct Root: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -59,7 +59,7 @@ func logPath(_ target: String) -> String {
     return AuditLog.defaultPath(id: target)
 }
 
-func loadKey(_ path: String?) -> SymmetricKey? {
+func loadKey(_ path: String?) -> AuditKey? {
     guard let path else { return nil }
     do { return try AuditLog.readKey(path) } catch { fail("\(error)") }
 }

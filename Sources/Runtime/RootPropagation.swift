@@ -54,9 +54,9 @@ enum RootPropagation {
 
     /// The mount point of the mount holding `path`: the longest mount point in
     /// /proc/self/mountinfo that is `path` (resolved) or one of its parents.
-    static func mountPoint(holding path: String) throws -> String {
+    static func mountPoint<K: Kernel>(holding path: String, kernel: K) throws -> String {
         let path = resolved(path)
-        let table = try Files.read("/proc/self/mountinfo")
+        let table = try kernel.read("/proc/self/mountinfo")
         var best = "/"
         var spaces: [Int] = []
         ByteLines.forEach(in: table) { line in

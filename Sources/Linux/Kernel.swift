@@ -38,8 +38,10 @@ public protocol Kernel {
 
     // MARK: device nodes
 
-    /// mknodat(2) of `name` in `directory`; the error names `path`.
-    func makeNode(_ name: String, in directory: FileDescriptor, mode: UInt32, major: UInt32, minor: UInt32, path: String) throws
+    /// mknodat(2) of `name` in `directory`, with exactly `permissions` (the caller
+    /// clears the umask); the error names `path`.
+    func makeNode(_ name: String, in directory: FileDescriptor, kind: DeviceNodeKind, permissions: UInt32,
+                  major: UInt32, minor: UInt32, path: String) throws
     /// unlinkat(2) of `name` in `directory`, the error ignored (making room for a node).
     func unlink(_ name: String, in directory: FileDescriptor)
     /// fchownat(2) of `name` in `directory`, not following a link; the error names `path`.
@@ -64,7 +66,7 @@ public protocol Kernel {
     // MARK: processes
 
     /// kill(2), the error ignored (the process may be gone already).
-    func kill(_ pid: Int32, _ signal: Int32)
+    func kill(_ pid: Int32, _ signal: Signal)
     /// waitpid(2) for `pid`, the error ignored.
     func wait(_ pid: Int32)
     /// Waits up to `timeout` seconds for `pid` to exit; false if it has not.
@@ -109,8 +111,9 @@ public struct HostKernel: Kernel {
         try syscall("chroot", name) { chroot(path) }
     }
 
-    public func makeNode(_ name: String, in directory: FileDescriptor, mode: UInt32, major: UInt32, minor: UInt32, path: String) throws {
-        try syscall("mknod", path) { sh_mknodat(directory.rawValue, name, mode, major, minor) }
+    public func makeNode(_ name: String, in directory: FileDescriptor, kind: DeviceNodeKind, permissions: UInt32,
+                         major: UInt32, minor: UInt32, path: String) throws {
+        try syscall("mknod", path) { sh_mknodat(directory.rawValue, name, kind.modeBits | permissions, major, minor) }
     }
 
     public func unlink(_ name: String, in directory: FileDescriptor) {
@@ -135,13 +138,27 @@ public struct HostKernel: Kernel {
 
     @inlinable public func read(_ path: String) throws -> [UInt8] { try Files.read(path) }
 
-    public func kill(_ pid: Int32, _ signal: Int32) { _ = Glibc.kill(pid, signal) }
+    public func kill(_ pid: Int32, _ signal: Signal) { _ = Glibc.kill(pid, signal.rawValue) }
 
     @inlinable public func wait(_ pid: Int32) { _ = try? Processes.wait(pid) }
 
     @inlinable public func waitForExit(_ pid: Int32, timeout: Double) -> Bool { Processes.waitForExit(pid, timeout: timeout) }
 
     @inlinable public func reapAny() { _ = Processes.reapAny() }
+}
+
+/// What mknod(2) makes: a character or block device, or a FIFO.
+public enum DeviceNodeKind: Sendable {
+    case character, block, fifo
+
+    /// The file-type bits of the node's mode (S_IFCHR, S_IFBLK, S_IFIFO).
+    public var modeBits: UInt32 {
+        switch self {
+        case .character: UInt32(S_IFCHR)
+        case .block: UInt32(S_IFBLK)
+        case .fifo: UInt32(S_IFIFO)
+        }
+    }
 }
 
 extension Kernel {

@@ -3,9 +3,6 @@ import FoundationEssentials
 import Linux
 import OCI
 import Seccomp
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The container's init process: from the fork to execve of the user's program.
 ///
@@ -29,7 +26,7 @@ struct ContainerInit<K: Kernel> {
             try setUp(plan(enteringNamespaces: enteringNamespaces), waitsForCgroups: waitsForCgroups)
         } catch {
             try? config.channel.send(.failure("\(error)"))
-            _exit(1)
+            Processes.exitImmediately(1)
         }
     }
 
@@ -99,7 +96,7 @@ struct ContainerInit<K: Kernel> {
             case .enterNamespaces:
                 try enterNamespaces()
             case .newSession:
-                _ = setsid()
+                Processes.startSession()
             case .newSessionKeyring:
                 _ = Keyring.joinNewSession(named: "_ses." + config.id)
             case .oomScoreAdjust:
@@ -202,7 +199,7 @@ struct ContainerInit<K: Kernel> {
                     try HookRunner.run(.startContainer, of: spec.hooks, state: State.withStatus(.created, of: state))
                 } catch {
                     Self.printError("\(error)")
-                    _exit(1)
+                    Processes.exitImmediately(1)
                 }
                 ranStartContainerHooks = true
             case .mountsDone:
@@ -223,12 +220,11 @@ struct ContainerInit<K: Kernel> {
         }
         let err = Processes.exec(path: executable, args: process.args ?? [], env: environment)
         Self.printError("exec \(executable): \(SystemError.message(for: err.errno))")
-        _exit(127)
+        Processes.exitImmediately(127)
     }
 
     static func printError(_ text: String) {
-        let line = "safehouse: \(text)\n"
-        _ = line.withCString { Glibc.write(2, $0, strlen($0)) }
+        Processes.writeToStandardError("safehouse: \(text)\n")
     }
 }
 

@@ -1,8 +1,5 @@
 import Cgroups
 import Linux
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// What a failed `create` undoes, and in which order. `create` records here what it
 /// has made as it makes it; on a failure, `undo` removes it all, so that nothing is
@@ -27,11 +24,11 @@ struct CreateRollback {
     /// Undoes everything recorded, each removal's failure ignored (the next still runs).
     func undo<Host: ContainerTeardown>(on host: Host) {
         if let warden = wardenPid {
-            host.kill(warden, SIGKILL)
+            host.kill(warden, .kill)
             host.wait(warden)
         }
         if initPid > 0 {
-            host.kill(initPid, SIGKILL)
+            host.kill(initPid, .kill)
             _ = host.waitForExit(initPid, timeout: 5)
             host.reapAny()
         }

@@ -1,9 +1,5 @@
-import CLinux
 import Linux
 import OCI
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The container's /dev: the default devices every container gets, the spec's
 /// `linux.devices`, and the standard symlinks.
@@ -36,8 +32,8 @@ struct DeviceSetup<K: Kernel> {
 
     func create() throws {
         // Modes are exactly the spec's, not filtered by the runtime's umask.
-        let oldMask = umask(0)
-        defer { umask(oldMask) }
+        let oldMask = Processes.setUmask(0)
+        defer { Processes.setUmask(oldMask) }
         // An array, not a Set<String> (whose first use scans the binary's conformance
         // records in the init): a handful of paths.
         let requested = devices.map(\.path)
@@ -90,22 +86,22 @@ struct DeviceSetup<K: Kernel> {
     /// there under that name is replaced (unlinked itself: a link's target is never
     /// touched); the owner is the spec's.
     private func makeNode(_ device: LinuxDevice, named name: String, in directory: MountTarget) throws {
-        let kind: mode_t
+        let kind: DeviceNodeKind
         switch device.type {
-        case "c", "u": kind = S_IFCHR
-        case "b": kind = S_IFBLK
-        case "p": kind = S_IFIFO
+        case "c", "u": kind = .character
+        case "b": kind = .block
+        case "p": kind = .fifo
         default: throw RuntimeError("\(device.path): unknown device type \"\(device.type)\"")
         }
-        let mode = mode_t(device.fileMode ?? 0o666) & 0o7777
+        let permissions = UInt32(device.fileMode ?? 0o666) & 0o7777
         let dir = directory.fd
         func node() throws {
-            try kernel.makeNode(name, in: dir, mode: UInt32(kind | mode), major: UInt32(device.major ?? 0),
+            try kernel.makeNode(name, in: dir, kind: kind, permissions: permissions, major: UInt32(device.major ?? 0),
                                 minor: UInt32(device.minor ?? 0), path: device.path)
         }
         do {
             try node()
-        } catch let e as SystemError where e.errno == EEXIST {
+        } catch let e as SystemError where e.code == .fileExists {
             kernel.unlink(name, in: dir)
             try node()
         }
@@ -124,15 +120,18 @@ struct DeviceSetup<K: Kernel> {
         }
         for (target, link) in zip(targets, names) {
             // Whatever is there already stays (one call, not a check and a call).
-            let path = rootfs + link
-            if Glibc.symlink(target, path) != 0 && errno != EEXIST {
-                throw SystemError(call: "symlink", path: path, errno: errno)
+            do {
+                try Files.symlink(target, at: rootfs + link)
+            } catch let e as SystemError where e.code == .fileExists {
+                continue
             }
         }
-        // /dev/ptmx points at the container's own devpts instance.
+        // /dev/ptmx points at the container's own devpts instance, replacing what is there.
         let ptmx = rootfs + "/dev/ptmx"
-        if Glibc.symlink("pts/ptmx", ptmx) != 0 {
-            _ = unlink(ptmx)
+        do {
+            try Files.symlink("pts/ptmx", at: ptmx)
+        } catch {
+            Files.unlinkIfPresent(ptmx)
             try Files.symlink("pts/ptmx", at: ptmx)
         }
     }

@@ -1,8 +1,5 @@
 import Linux
 import OCI
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The process between the runtime and the container's init, used only when the
 /// container has a user (or time) namespace of its own.
@@ -54,10 +51,10 @@ struct Intermediate {
                 ContainerInit(config: config).run(enteringNamespaces: false, waitsForCgroups: true)
             }
             try config.channel.send(.initPid(pid))
-            _exit(0)
+            Processes.exitImmediately(0)
         } catch {
             try? config.channel.send(.failure("\(error)"))
-            _exit(1)
+            Processes.exitImmediately(1)
         }
     }
 

@@ -1,7 +1,4 @@
 import Linux
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// `--no-pivot`: the rootfs is moved onto "/" (MS_MOVE) and chroot'ed into, so the old
 /// root is never detached: it stays in the container's mount namespace, under the
@@ -20,13 +17,13 @@ enum NoPivotRoot {
         for point in try fullPseudoFilesystemMounts(outside: rootfs, kernel: kernel) {
             do {
                 try kernel.mount(source: "", target: point, type: nil, flags: [.slave, .recursive])
-            } catch let e as SystemError where e.errno == ENOENT {
+            } catch let e as SystemError where e.code == .noSuchFileOrDirectory {
                 // Under one already detached.
                 continue
             }
             do {
                 try kernel.unmount(point, detach: true)
-            } catch let e as SystemError where e.errno == EINVAL || e.errno == EPERM {
+            } catch let e as SystemError where e.code == .invalidArgument || e.code == .notPermitted {
                 try kernel.mount(source: "tmpfs", target: point, type: "tmpfs", flags: [])
             }
         }

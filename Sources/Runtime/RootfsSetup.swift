@@ -1,9 +1,6 @@
 import Cgroups
 import Linux
 import OCI
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The container's file-system view: its mounts, /dev, the switch of root, and the
 /// read-only and masked paths. Runs inside the container's new mount namespace.
@@ -137,7 +134,7 @@ struct RootfsSetup<K: Kernel> {
             let source = mount.source ?? type
             do {
                 try mountAt(target, source: source, type: type, flags: options.flags, data: options.dataString)
-            } catch let e as SystemError where e.errno == EPERM && type == "sysfs" {
+            } catch let e as SystemError where e.code == .notPermitted && type == "sysfs" {
                 // In a user namespace that does not own a network namespace the kernel
                 // refuses a new sysfs; bind the host's read-only instead, as runc does.
                 try mountAt(target, source: "/sys", type: "bind", flags: [.bind, .recursive])
@@ -295,8 +292,8 @@ struct RootfsSetup<K: Kernel> {
             try kernel.changeDirectory("/")
             return
         }
-        let oldRoot = try FileDescriptor.open("/", O_DIRECTORY | O_RDONLY)
-        let newRoot = try FileDescriptor.open(rootfs, O_DIRECTORY | O_RDONLY)
+        let oldRoot = try FileDescriptor.openDirectory("/")
+        let newRoot = try FileDescriptor.openDirectory(rootfs)
         try kernel.changeDirectory(to: newRoot, naming: rootfs)
         try kernel.pivotRoot(".", ".")
         try kernel.changeDirectory(to: oldRoot, naming: "old root")
@@ -346,7 +343,7 @@ struct RootfsSetup<K: Kernel> {
     private func makeReadOnly(_ path: String) throws {
         do {
             try kernel.mount(source: path, target: path, type: "bind", flags: [.bind, .recursive])
-        } catch let e as SystemError where e.errno == ENOENT {
+        } catch let e as SystemError where e.code == .noSuchFileOrDirectory {
             return
         }
         // mount_setattr adds read-only and leaves the other flags (and those the kernel
@@ -369,9 +366,9 @@ struct RootfsSetup<K: Kernel> {
     private func mask(_ path: String) throws {
         do {
             try kernel.mount(source: "/dev/null", target: path, type: "bind", flags: .bind)
-        } catch let e as SystemError where e.errno == ENOENT {
+        } catch let e as SystemError where e.code == .noSuchFileOrDirectory {
             return
-        } catch let e as SystemError where e.errno == ENOTDIR {
+        } catch let e as SystemError where e.code == .notDirectory {
             try kernel.mount(source: "tmpfs", target: path, type: "tmpfs", flags: .readOnly)
         }
     }

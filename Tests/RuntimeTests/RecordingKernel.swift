@@ -100,9 +100,11 @@ final class RecordingKernel: ContainerTeardown {
         try record("chroot \(self.name(path))", call: "chroot", path: name)
     }
 
-    func makeNode(_ name: String, in directory: FileDescriptor, mode: UInt32, major: UInt32, minor: UInt32, path: String) throws {
+    func makeNode(_ name: String, in directory: FileDescriptor, kind: DeviceNodeKind, permissions: UInt32,
+                  major: UInt32, minor: UInt32, path: String) throws {
         let dir = self.name("/proc/self/fd/\(directory.rawValue)")
-        try record("mknod \(dir)/\(name) \(String(mode, radix: 8)) \(major):\(minor)", call: "mknod", path: path)
+        let mode = String(kind.modeBits | permissions, radix: 8)
+        try record("mknod \(dir)/\(name) \(mode) \(major):\(minor)", call: "mknod", path: path)
     }
 
     func unlink(_ name: String, in directory: FileDescriptor) {
@@ -129,7 +131,7 @@ final class RecordingKernel: ContainerTeardown {
         return path == "/proc/self/mountinfo" ? Array(mountinfo.utf8) : []
     }
 
-    func kill(_ pid: Int32, _ signal: Int32) { calls.append("kill \(pid) \(signal)") }
+    func kill(_ pid: Int32, _ signal: Signal) { calls.append("kill \(pid) \(signal.rawValue)") }
     func wait(_ pid: Int32) { calls.append("wait \(pid)") }
 
     func waitForExit(_ pid: Int32, timeout: Double) -> Bool {

@@ -78,6 +78,32 @@ final class RootfsOrderTests: XCTestCase {
         ])
     }
 
+    /// Each call of the whole sequence, failed in turn: the set-up stops at it (nothing
+    /// after it is called), and the error names the call.
+    func testEachFailingCallStopsTheSetUp() throws {
+        var s = try spec(mounts + ", \"linux\": {\"readonlyPaths\": [\"/proc/sys\"], \"maskedPaths\": [\"/proc/kcore\"]}")
+        s.root?.readonly = true
+        func run(_ kernel: RecordingKernel) throws {
+            let setup = setup(s, kernel: kernel)
+            try setup.prepare(beforeCgroupMount: {})
+            try setup.enterRoot(noPivot: false)
+            try setup.finish()
+        }
+        let whole = RecordingKernel(rootfs: rootfs.path)
+        try run(whole)
+        XCTAssertGreaterThan(whole.calls.count, 20)
+        for (index, call) in whole.calls.enumerated() {
+            let kernel = RecordingKernel(rootfs: rootfs.path)
+            kernel.failing = call
+            XCTAssertThrowsError(try run(kernel), call) { error in
+                let name = String(call.prefix { $0 != " " })
+                XCTAssertTrue("\(error)".contains(name + " "), "\(call): \(error)")
+                XCTAssertTrue("\(error)".hasSuffix("operation not permitted"), "\(call): \(error)")
+            }
+            XCTAssertEqual(kernel.calls, Array(whole.calls[..<index]) + [call + " FAILED"])
+        }
+    }
+
     /// In a user namespace devices cannot be made: each is a bind of the host's.
     func testUserNamespaceBindsDevices() throws {
         let kernel = RecordingKernel(rootfs: rootfs.path)

@@ -1,0 +1,28 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An errno value with a readable name, for the failures callers tell apart (a path
+/// the kernel lacks, a refusal) without reaching for Glibc's constants.
+public struct Errno: RawRepresentable, Hashable, Sendable {
+    public let rawValue: Int32
+    public init(rawValue: Int32) { self.rawValue = rawValue }
+
+    /// EPERM.
+    public static let notPermitted = Errno(rawValue: EPERM)
+    /// EACCES.
+    public static let permissionDenied = Errno(rawValue: EACCES)
+    /// ENOENT.
+    public static let noSuchFileOrDirectory = Errno(rawValue: ENOENT)
+    /// EEXIST.
+    public static let fileExists = Errno(rawValue: EEXIST)
+    /// ENOTDIR.
+    public static let notDirectory = Errno(rawValue: ENOTDIR)
+    /// EINVAL.
+    public static let invalidArgument = Errno(rawValue: EINVAL)
+}
+
+extension SystemError {
+    /// The errno, named.
+    public var code: Errno { Errno(rawValue: errno) }
+}

@@ -20,6 +20,10 @@ public struct Errno: RawRepresentable, Hashable, Sendable {
     public static let notDirectory = Errno(rawValue: ENOTDIR)
     /// EINVAL.
     public static let invalidArgument = Errno(rawValue: EINVAL)
+    /// EPIPE.
+    public static let brokenPipe = Errno(rawValue: EPIPE)
+    /// ECONNRESET.
+    public static let connectionReset = Errno(rawValue: ECONNRESET)
 }
 
 extension SystemError {

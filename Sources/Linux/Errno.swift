@@ -20,6 +20,8 @@ public struct Errno: RawRepresentable, Hashable, Sendable {
     public static let notDirectory = Errno(rawValue: ENOTDIR)
     /// EINVAL.
     public static let invalidArgument = Errno(rawValue: EINVAL)
+    /// ELOOP: a symlink where none may be followed.
+    public static let tooManySymbolicLinks = Errno(rawValue: ELOOP)
     /// EPIPE.
     public static let brokenPipe = Errno(rawValue: EPIPE)
     /// ECONNRESET.

@@ -1,9 +1,9 @@
 import Cgroups
 import Linux
 
-/// What a failed `create` undoes, and in which order. `create` records here what it
-/// has made as it makes it; on a failure, `undo` removes it all, so that nothing is
-/// left: no process, no cgroup the runtime made, no ephemeral root, no state directory.
+/// What a failed `create` undoes, and in which order. On a failure `create` fills it
+/// with what it had made by then, and `undo` removes it all, so that nothing is left:
+/// no process, no cgroup the runtime made, no ephemeral root, no state directory.
 ///
 /// The order: the warden first (a create that failed has no exit to record, and no
 /// warden must outlive it), then the init (killed and reaped, so nothing of it is

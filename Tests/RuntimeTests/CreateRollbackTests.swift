@@ -26,8 +26,9 @@ final class CreateRollbackTests: XCTestCase {
         ])
     }
 
-    /// Making the cgroup directories, or the fork, fails: the directories the runtime
-    /// made go, and only those.
+    /// Anything from the cgroup claim on fails before the fork (making the
+    /// directories, opening the v2 one, the fork itself): the directories the runtime
+    /// claimed go, and only those.
     func testFailureAfterTheCgroupsAreMade() {
         var rollback = CreateRollback(store: store, id: "c1")
         rollback.createdCgroups = ["/sys/fs/cgroup/c1"]

@@ -152,6 +152,50 @@ final class RootfsOrderTests: XCTestCase {
         ])
     }
 
+    /// A proc or sysfs the kernel will not let go (locked in a user namespace) is
+    /// covered with an empty tmpfs instead.
+    func testNoPivotCoversWhatCannotBeUnmounted() throws {
+        let kernel = RecordingKernel(rootfs: rootfs.path)
+        kernel.mountinfo = "1 0 8:1 / / rw - ext4 /dev/sda1 rw\n2 1 0:5 / /proc rw - proc proc rw\n"
+        kernel.failing = "umount /proc"
+        try setup(try spec(""), kernel: kernel).enterRoot(noPivot: true)
+        XCTAssertEqual(Array(kernel.calls.prefix(5)), [
+            "read /proc/self/mountinfo", "mount - - /proc slave,rec", "umount /proc detach FAILED",
+            "mount tmpfs tmpfs /proc -", "chdir $ROOTFS",
+        ])
+    }
+
+    /// A sysfs the kernel refuses (a user namespace without its own network
+    /// namespace) is the host's, bound read-only, as runc does.
+    func testRefusedSysfsIsTheHostsReadOnly() throws {
+        let kernel = RecordingKernel(rootfs: rootfs.path)
+        kernel.failing = "mount sysfs"
+        let s = try spec(#""mounts": [{"destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["nosuid", "ro"]}]"#)
+        try setup(s, kernel: kernel).prepare(beforeCgroupMount: {})
+        let sys = kernel.calls.filter { $0.contains("$ROOTFS/sys") }
+        XCTAssertEqual(sys, [
+            "mount sysfs sysfs $ROOTFS/sys ro,nosuid FAILED",
+            "mount bind /sys $ROOTFS/sys bind,rec",
+            "mount - - $ROOTFS/sys ro,nosuid,nodev,noexec,bind,remount,rec",
+        ])
+    }
+
+    /// A read-only or masked path this kernel lacks is skipped; a masked directory is
+    /// covered by an empty read-only tmpfs.
+    func testMissingAndDirectoryPaths() throws {
+        let s = try spec(#""linux": {"readonlyPaths": ["/proc/missing"], "maskedPaths": ["/proc/acpi"]}"#)
+        let missing = RecordingKernel(rootfs: rootfs.path)
+        missing.failing = "mount bind /proc/missing"
+        missing.failingErrno = ENOENT
+        try setup(s, kernel: missing).finish()
+        XCTAssertEqual(missing.calls, ["mount bind /proc/missing /proc/missing bind,rec FAILED", "mount bind /dev/null /proc/acpi bind"])
+        let directory = RecordingKernel(rootfs: rootfs.path)
+        directory.failing = "mount bind /dev/null /proc/acpi"
+        directory.failingErrno = ENOTDIR
+        try setup(s, kernel: directory).finish()
+        XCTAssertEqual(Array(directory.calls.suffix(2)), ["mount bind /dev/null /proc/acpi bind FAILED", "mount tmpfs tmpfs /proc/acpi ro"])
+    }
+
     /// A mount that fails stops the set-up there, and the error names the step.
     func testFailingMountNamesItsStep() throws {
         let kernel = RecordingKernel(rootfs: rootfs.path)

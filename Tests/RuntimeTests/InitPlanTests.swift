@@ -100,3 +100,35 @@ final class InitPlanTests: XCTestCase {
         XCTAssertFalse(steps.contains(.mountRootfs) || steps.contains(.finishRootfs))
     }
 }
+
+/// ContainerInit reads its plan from the runtime's InitConfig.
+final class InitConfigPlanTests: XCTestCase {
+    func testThePlanFollowsTheConfig() throws {
+        let directory = try TemporaryRootfs()
+        defer { directory.remove() }
+        let process = OCI.Process(terminal: true, args: ["sh"], cwd: "/")
+        let spec = Spec(process: process, root: Root(path: "rootfs", readonly: true), hostname: "box")
+        // A lock of its own for each (a second flock of the same directory would wait).
+        func config(_ namespaces: NamespaceKinds, noPivot: Bool, joinsOwnCgroups: Bool) throws -> InitConfig {
+            let lockDirectory = try TemporaryRootfs()
+            defer { lockDirectory.remove() }
+            return InitConfig(id: "c1", spec: spec, process: process, rootfs: directory.path, bundle: "/bundle",
+                       channel: SyncChannel(socket: FileDescriptor(adopting: -1)), execFifo: FileDescriptor(adopting: -1),
+                       consoleSocket: nil, namespaces: NamespacePlan(joins: [], new: namespaces), noPivot: noPivot,
+                       noNewKeyring: true, preserveFds: 0, lock: try ContainerLock(directory: lockDirectory.path), seccomp: nil,
+                       joinsOwnCgroups: joinsOwnCgroups)
+        }
+        let plain = ContainerInit(kernel: RecordingKernel(), config: try config([.mount, .pid, .cgroup], noPivot: true, joinsOwnCgroups: true))
+        XCTAssertEqual(plain.plan(enteringNamespaces: true).steps, [
+            .enterNamespaces, .newSession, .mountRootfs, .joinNetworkNamespace, .mountsDone, .unshareCgroupNamespace,
+            .hooksDone, .moveRoot, .console, .hostname, .finishRootfs, .rootFinished, .joinOwnCgroups, .limits,
+            .resolveExecutable, .closeInheritedDescriptors, .notDumpable, .switchUser, .terminateOnCommonSignals,
+            .awaitCgroups, .ready, .waitForStart,
+        ])
+        let noMountNamespace = ContainerInit(kernel: RecordingKernel(), config: try config([.user], noPivot: false, joinsOwnCgroups: false))
+        let steps = noMountNamespace.plan(enteringNamespaces: false).steps
+        XCTAssertTrue(steps.contains(.changeRoot))
+        XCTAssertFalse(steps.contains(.mountRootfs) || steps.contains(.finishRootfs) || steps.contains(.enterNamespaces)
+            || steps.contains(.joinOwnCgroups))
+    }
+}

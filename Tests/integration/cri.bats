@@ -602,3 +602,92 @@ note
 	for c in "${ids[@]}"; do cri rm "$c"; done
 	remove_pod
 }
+
+AGENT_SANDBOX="$REPO/hack/k8s/agent-sandbox.yaml"
+
+@test "cri: hack/k8s/agent-sandbox.yaml parses: a SandboxTemplate, a SandboxClaim of it and a Sandbox, on the RuntimeClass, each with a shipped policy" {
+	run "$VENV_PYTHON" -c '
+import sys, yaml
+docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
+rc = [d for d in yaml.safe_load_all(open(sys.argv[2])) if d and d["kind"] == "RuntimeClass"][0]["metadata"]["name"]
+for d in docs:
+    t = d["spec"].get("podTemplate")
+    if t:
+        print(d["apiVersion"], d["kind"], d["metadata"]["name"], t["spec"]["runtimeClassName"] == rc,
+              t["metadata"]["annotations"]["io.safehouse.policy"], [c["name"] for c in t["spec"]["containers"]])
+    else:
+        print(d["apiVersion"], d["kind"], d["metadata"]["name"], d["spec"]["sandboxTemplateRef"]["name"])
+' "$AGENT_SANDBOX" "$REPO/hack/k8s/runtimeclass.yaml"
+	echo "$output" >&2
+	[ "$status" = 0 ]
+	[ "$output" = "extensions.agents.x-k8s.io/v1alpha1 SandboxTemplate safehouse-agent True default ['agent']
+extensions.agents.x-k8s.io/v1alpha1 SandboxClaim safehouse-agent-claim safehouse-agent
+agents.x-k8s.io/v1alpha1 Sandbox safehouse-agent True offline-strict ['agent']" ]
+	# Both policies are shipped profiles: compiled in, no policy directory on the node.
+	[ -f "$REPO/bundles/policies/default.yaml" ]
+	[ -f "$REPO/bundles/policies/offline-strict.yaml" ]
+}
+
+@test "cri: the pods of hack/k8s/agent-sandbox.yaml run on the RuntimeClass's handler with their policy: ephemeral root, limits, audit log" {
+	cni_required
+	needs_safehouse
+	local kind dir policy memory quota audit forked
+	for kind in SandboxTemplate Sandbox; do
+		dir="$TEST_TMP/$kind"
+		# The kubelet's part: PodSandboxConfig and ContainerConfig from the pod template
+		# (the test image for busybox), the handler from the RuntimeClass.
+		"$VENV_PYTHON" "$BATS_TEST_DIRNAME/cri/kubelet.py" "$AGENT_SANDBOX" "$kind" safehouse-agent \
+			--runtime-classes "$REPO/hack/k8s/runtimeclass.yaml" --image "$IMAGE" \
+			--cgroup-parent "$CGROUP_PARENT/pod-$kind" --log-dir "$TEST_TMP/logs/$kind" --out "$dir"
+		[ "$(cat "$dir/handler")" = "$HANDLER" ]
+		case "$kind" in
+		SandboxTemplate) policy=default memory=536870912 quota=100000 ;;
+		Sandbox) policy=offline-strict memory=268435456 quota=50000 ;;
+		esac
+		[ "$(jq -r '.annotations["io.safehouse.policy"]' "$dir/pod.json")" = "$policy" ]
+		[ "$(jq -r .linux.security_context.namespace_options.network "$dir/pod.json")" = POD ]
+		# The kubelet's pod-level pids limit (podPidsLimit), and this test's audit log.
+		mkdir -p "$TEST_TMP/logs/$kind" "/sys/fs/cgroup/pids$CGROUP_PARENT/pod-$kind"
+		echo 64 >"/sys/fs/cgroup/pids$CGROUP_PARENT/pod-$kind/pids.max"
+		audit="$TEST_TMP/$kind.audit.jsonl"
+		jq --arg audit "$audit" '.annotations["io.safehouse.audit"] = $audit' "$dir/ctr.json" >"$dir/ctr.audit.json"
+		POD="$(cri run-pod "$dir/pod.json" --handler "$(cat "$dir/handler")")"
+		CID="$(cri create "$POD" "$dir/ctr.audit.json" "$dir/pod.json")"
+		cri start "$CID"
+		wait_for 10 grep -q 'agent sandbox ready' "$TEST_TMP/logs/$kind/agent.log"
+		# The policy reached the runtime: config.json, and the runtime's own state.
+		[ "$(bundle_config "$CID" | jq -r '.annotations["io.safehouse.policy"]')" = "$policy" ]
+		[ "$(rtk state "$CID" | jq -r '.annotations["io.safehouse.policy"]')" = "$policy" ]
+		# From inside: the ephemeral overlay root (writable), the manifest's limits.
+		run cri exec-sync "$CID" -- sh -c '
+			grep " / / " /proc/self/mountinfo | grep -o " - overlay "
+			echo note >/agent-note && cat /agent-note
+			cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/cpu/cpu.cfs_quota_us'
+		echo "$output" >&2
+		[ "$status" = 0 ]
+		[ "$output" = " - overlay 
+note
+$memory
+$quota" ]
+		# The pod's pids limit stops a fork loop short.
+		forked="$(cri exec-sync "$CID" -- sh -c 'sh -c "for i in \$(seq 80); do sleep 30 >/dev/null & echo \$i; done" 2>/dev/null | wc -l')"
+		echo "# $kind: forked $forked" >&2
+		[ "$forked" -gt 10 ] && [ "$forked" -lt 64 ]
+		cri stop "$CID" --timeout 1
+		run cri wait "$CID" --timeout 10
+		[ "$output" = 137 ]
+		cri rm "$CID"
+		remove_pod
+		# The audit log: a valid chain, the policy named, the lifecycle, the exit, the
+		# refused forks and the file written to the ephemeral root.
+		wait_for 10 sh -c "jq -e -s 'map(.kind) | index(\"close\")' '$audit' >/dev/null"
+		"$RUNTIME" audit verify "$audit"
+		[ "$(jq -r -s '[.[].kind] | map(select(. == "create" or . == "start" or . == "exit" or . == "delete")) | join(" ")' "$audit")" = "create start exit delete" ]
+		jq -e -s --arg p "$policy" 'map(select(.kind == "create")) | .[0].details.policy == $p' "$audit"
+		# StopContainer: SIGTERM (PID 1 sleep ignores it), then SIGKILL after the timeout.
+		[ "$(jq -r -s 'map(select(.kind == "kill") | .details.signal) | .[0:2] | join(" ")' "$audit")" = "15 9" ]
+		jq -e -s 'map(select(.kind == "exit")) | .[0].details == {"code": 137, "signal": 9}' "$audit"
+		jq -e -s 'map(select(.kind == "warden")) | .[0].details.report.pidsLimitHits >= 1' "$audit"
+		jq -e -s 'map(select(.kind == "changes")) | .[0].details.entries | map(.path) | index("/agent-note")' "$audit"
+	done
+}

@@ -47,7 +47,9 @@ setup_file() {
 	[ -e /run/containerd ] || CRI_MADE_RUN=1
 	mkdir -p "$CRI_DIR/cni" "$CRI_PB_DIR" "$CRI_DIR/logs"
 	CNI_READY=0
-	[ -x "$CNI_BIN/bridge" ] && [ -x "$CNI_BIN/host-local" ] && [ -x "$CNI_BIN/loopback" ] && cni_setup
+	if [ -x "$CNI_BIN/bridge" ] && [ -x "$CNI_BIN/host-local" ] && [ -x "$CNI_BIN/loopback" ]; then
+		cni_setup
+	fi
 	# The committed config, with this run's runtime, shim root and CNI dirs.
 	sed -e "s|^\( *BinaryName = \).*|\1\"$RUNTIME\"|" \
 		-e "s|^\( *Root = \).*|\1\"$SHIM_ROOT\"|" \
@@ -474,7 +476,8 @@ netns_of() { readlink "/proc/$1/ns/net"; }
 	sbx_net="$(netns_of "$sbx_pid")"
 	[ "$sbx_net" != "$(netns_of $$)" ]
 	path="$(bundle_config "$POD" | jq -r '.linux.namespaces[] | select(.type == "network") | .path')"
-	[ -n "$path" ] && [ "$path" != null ]
+	[ -n "$path" ]
+	[ "$path" != null ]
 	[ "net:[$(stat -L -c %i "$path")]" = "$sbx_net" ]
 	# Two containers of the pod: the sandbox's namespace, seen from inside.
 	local one two
@@ -553,7 +556,8 @@ note
 67108864" ]
 	# The pod's pids limit stopped the fork loop short (other processes of the pod count).
 	forked="$(stdout_lines "$log" | sed -n 's/^forked //p')"
-	[ "$forked" -gt 10 ] && [ "$forked" -lt 64 ]
+	[ "$forked" -gt 10 ]
+	[ "$forked" -lt 64 ]
 	# The pod's own network namespace, not the host's.
 	[ "$(stdout_lines "$log" | sed -n 5p)" = "$(netns_of "$(rtk state "$POD" | jq -r .pid)")" ]
 	[ "$(stdout_lines "$log" | sed -n 5p)" != "$(netns_of $$)" ]
@@ -672,7 +676,8 @@ $quota" ]
 		# The pod's pids limit stops a fork loop short.
 		forked="$(cri exec-sync "$CID" -- sh -c 'sh -c "for i in \$(seq 80); do sleep 30 >/dev/null & echo \$i; done" 2>/dev/null | wc -l')"
 		echo "# $kind: forked $forked" >&2
-		[ "$forked" -gt 10 ] && [ "$forked" -lt 64 ]
+		[ "$forked" -gt 10 ]
+	[ "$forked" -lt 64 ]
 		cri stop "$CID" --timeout 1
 		run cri wait "$CID" --timeout 10
 		[ "$output" = 137 ]

@@ -601,8 +601,9 @@ note
 		run cri exec-sync "$c" -- env http_proxy=http://127.0.0.1:3128 timeout 5 wget -q -O- "http://$CNI_PREFIX.250:8080/id"
 		[ "$output" = "host $CNI_PREFIX.250" ]
 	done
-	# The decisions are in the audit log.
-	jq -e -s --arg h "$CNI_PREFIX.251" 'map(select(.kind == "egress" and (tostring | contains($h)))) | length > 0' "$TEST_TMP/egress.audit.jsonl"
+	# The refusals are in the pod's audit log.
+	jq -e -s --arg h "$CNI_PREFIX.251" 'map(select(.kind == "egress" and (.details.decision | tostring | contains("denied") and contains($h)))) | length > 0' \
+		"$TEST_TMP/egress.audit.jsonl"
 	for c in "${ids[@]}"; do cri rm "$c"; done
 	remove_pod
 }

@@ -19,7 +19,6 @@ let package = Package(
         .library(name: "SafehouseParsers", targets: ["OCI", "Agent", "Egress"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         // Only the warden links SwiftNIO (the egress proxy); the runtime never does.
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -69,18 +68,13 @@ let package = Package(
         // `safehouse audit|hook` exec and the runtime spawns for sandboxes only: the
         // runtime binary and the plain container path stay as small as they were.
         .target(name: "Audit", dependencies: ["OCI", .product(name: "Crypto", package: "swift-crypto")]),
-        .executableTarget(
-            name: "safehouse-audit",
-            dependencies: ["Audit", "OCI", .product(name: "ArgumentParser", package: "swift-argument-parser")]
-        ),
+        .executableTarget(name: "safehouse-audit", dependencies: ["Audit", "OCI", "Flags"]),
+        // Every verb and flag of the command line, declared once, and the one parser of
+        // both executables; help and docs/cli.md's reference are generated from it. No
+        // Foundation, no swift-argument-parser: it runs on the hot path of every `run`.
+        .target(name: "Flags"),
         // Argument parsing only.
-        .executableTarget(
-            name: "safehouse",
-            dependencies: [
-                "Runtime", "OCI", "Agent",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
-        ),
+        .executableTarget(name: "safehouse", dependencies: ["Runtime", "OCI", "Agent", "Flags"]),
         .testTarget(name: "OCITests", dependencies: ["OCI"]),
         .testTarget(name: "LinuxTests", dependencies: ["Linux"]),
         .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "Linux", "OCI"]),
@@ -96,8 +90,8 @@ let package = Package(
         ),
         .testTarget(name: "EgressTests", dependencies: ["Egress"]),
         .testTarget(name: "AuditTests", dependencies: ["Audit"]),
-        // The command line: the hand-written fast path against argument-parser.
-        .testTarget(name: "CLITests", dependencies: ["safehouse", "Agent", "Runtime"]),
+        // The command line: the parser against the declarations, help, docs/cli.md.
+        .testTarget(name: "CLITests", dependencies: ["safehouse", "Flags", "Agent", "Audit", "Runtime"]),
         .testTarget(name: "SeccompTests", dependencies: ["Seccomp", "CSeccomp", "OCI", "Linux"]),
     ]
 )

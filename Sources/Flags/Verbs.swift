@@ -19,7 +19,7 @@ public enum Verbs {
         .flag("--systemd-cgroup",
               help: "cgroupsPath is systemd's \"slice:prefix:name\" (laid out as systemd would; hosts without systemd only)."),
         .option("--criu", value: "path", help: "Path to criu.",
-                runc: "used by checkpoint and restore; accepted, though safehouse has no criu-based verbs"),
+                runc: "the same flag; accepted, though safehouse has no criu-based verbs"),
         .option("--rootless", value: "true|false|auto", help: "Ignore cgroup permission errors: true, false or auto.",
                 runc: "the same flag; safehouse runs as root, where auto is false, and refuses true"),
     ]

@@ -55,7 +55,7 @@ public struct ParsedArguments: Sendable {
     }
 
     private func declaredDefault(_ name: String) -> String? {
-        verb.flag(named: name)?.defaultValue
+        verb.declaration(of: name)?.defaultValue
     }
 }
 

@@ -78,6 +78,15 @@ public struct Verb: Sendable {
         return nil
     }
 
+    /// The declaration of the flag whose long name is `name` (as ParsedArguments keys it).
+    func declaration(of name: String) -> Flag? {
+        for flag in flags where flag.name == name { return flag }
+        if takesGlobals {
+            for flag in Verbs.global where flag.name == name { return flag }
+        }
+        return nil
+    }
+
     /// The global flags as this verb takes them: those its own flags do not shadow.
     public var globalFlags: [Flag] {
         guard takesGlobals else { return [] }

@@ -14,12 +14,6 @@ import Glibc
 // Every command line is parsed by the table-driven parser the runtime uses, against
 // the declarations in Sources/Flags/Verbs+Audit.swift.
 
-/// A verb's body, made from the parsed command line.
-protocol AuditCommand {
-    init(_ arguments: ParsedArguments) throws
-    func run() throws
-}
-
 func fail(_ message: String, code: Int32 = 1) -> Never {
     FileHandle.standardError.write(Data("safehouse: \(message)\n".utf8))
     exit(code)
@@ -59,7 +53,7 @@ func loadKey(_ path: String?) -> SymmetricKey? {
     do { return try AuditLog.readKey(path) } catch { fail("\(error)") }
 }
 
-struct Verify: AuditCommand {
+struct Verify: Command {
     let log: String
     let key: String?
 
@@ -83,7 +77,7 @@ struct Verify: AuditCommand {
     }
 }
 
-struct Show: AuditCommand {
+struct Show: Command {
     let log: String
     let kind: String?
     let format: String
@@ -137,7 +131,7 @@ struct Show: AuditCommand {
 /// `audit append FILE --id ID --kind K [--details JSON] [--key FILE]`: the runtime and
 /// the warden run it once per burst of a sandbox's records. Each --details belongs to
 /// the --kind before it; a --kind without one has no details.
-struct Append: AuditCommand {
+struct Append: Command {
     let log: String
     let id: String
     let kinds: [String]
@@ -185,7 +179,7 @@ struct Append: AuditCommand {
     }
 }
 
-struct Check: AuditCommand {
+struct Check: Command {
     let log: String
     let id: String
     let kind: String
@@ -205,7 +199,7 @@ struct Check: AuditCommand {
 
 /// The agent-aware OCI hooks: any runtime runs them with the container's state on
 /// stdin; each appends the lifecycle record to the log the spec's annotations name.
-struct HookCommand: AuditCommand {
+struct HookCommand: Command {
     let stage: String
     let audit: String?
     let key: String?

@@ -1,13 +1,5 @@
 import Flags
 
-/// A verb's body: made from the command line as the parser read it against the verb's
-/// declaration (Sources/Flags/Verbs*.swift), then run. Flags are read by their long
-/// name; their defaults come from the declaration.
-protocol Command {
-    init(_ arguments: ParsedArguments) throws
-    func run() throws
-}
-
 /// Ends the process with this status once the command has said what it had to say.
 struct ExitCode: Error {
     let rawValue: Int32

@@ -3,8 +3,8 @@
 public enum HelpText {
     /// The help of one verb.
     public static func verb(_ verb: Verb) -> String {
-        var text = verb.abstract + "\n"
-        if let discussion = verb.discussion { text += "\n" + discussion + "\n" }
+        var text = wrapped(verb.abstract, columns: 80).joined(separator: "\n") + "\n"
+        if let discussion = verb.discussion { text += "\n" + wrapped(discussion, columns: 80).joined(separator: "\n") + "\n" }
         text += "\nUSAGE: " + usage(verb) + "\n"
         var rows: [(String, String)] = verb.arguments.map { ("<\($0.name)>", $0.help + defaultNote($0.defaultValue)) }
         if let trailing = verb.trailing { rows.append(("<\(trailing.name)>...", trailing.help)) }
@@ -89,18 +89,36 @@ public enum HelpText {
         value.map { " (default: \($0))" } ?? ""
     }
 
-    /// Two columns: names padded to one width (at most 26), the help after them; a
-    /// longer name puts its help on the next line.
+    /// Two columns: names padded to one width (at most 26), the help after them,
+    /// wrapped at 80 columns; a longer name puts its help on the next line.
     private static func table(_ rows: [(String, String)]) -> String {
         let width = min(26, (rows.map { $0.0.count }.max() ?? 0) + 2)
+        let indent = String(repeating: " ", count: width + 2)
         var text = ""
         for (name, help) in rows {
+            let lines = wrapped(help, columns: max(30, 80 - width - 2))
             if name.count + 2 > width {
-                text += "  " + name + "\n" + String(repeating: " ", count: width + 2) + help + "\n"
+                text += "  " + name + "\n" + indent + lines[0] + "\n"
             } else {
-                text += "  " + name + String(repeating: " ", count: width - name.count) + help + "\n"
+                text += "  " + name + String(repeating: " ", count: width - name.count) + lines[0] + "\n"
             }
+            for line in lines.dropFirst() { text += indent + line + "\n" }
         }
         return text
+    }
+
+    /// `text` in lines of at most `columns` characters, broken between words.
+    static func wrapped(_ text: String, columns: Int) -> [String] {
+        var lines: [String] = []
+        var line = ""
+        for word in text.split(separator: " ") {
+            if !line.isEmpty && line.count + 1 + word.count > columns {
+                lines.append(line)
+                line = ""
+            }
+            line += (line.isEmpty ? "" : " ") + word
+        }
+        lines.append(line)
+        return lines
     }
 }

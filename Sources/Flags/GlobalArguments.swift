@@ -32,8 +32,7 @@ public enum GlobalArguments {
     }
 
     private static func global(named name: String) -> Flag? {
-        for flag in Verbs.global where flag.name == name { return flag }
-        return nil
+        Verb.index(in: Verbs.global, where: { $0.name == name }).map { Verbs.global[$0] }
     }
 
     private static func withoutRootless(_ globals: [String]) -> [String] {

@@ -1,7 +1,7 @@
 /// A command line as the parser read it against one verb's declaration: the flags in
 /// the order given, the positional arguments, and the trailing words. Values come out
-/// typed; a flag that is absent reads as its declared default, so each default is
-/// written once, in the table.
+/// typed; an option that is absent reads as its declared default (`value`, `integer`),
+/// so each default is written once, in the table.
 public struct ParsedArguments: Sendable {
     public let verb: Verb
     /// Each flag given, in order, under its long name; a switch has no text.
@@ -17,18 +17,18 @@ public struct ParsedArguments: Sendable {
 
     /// Whether the switch (or option) `name` was given.
     public func isSet(_ name: String) -> Bool {
-        given.contains { $0.flag == name }
+        lastIndex(of: name) != nil
     }
 
-    /// The option's value: the last one given, else its declared default.
+    /// The option's value: the last one given, or nil. (An option declared with a
+    /// default is read with `value`: only those look their declaration up.)
     public func string(_ name: String) -> String? {
-        for entry in given.reversed() where entry.flag == name { return entry.text }
-        return declaredDefault(name)
+        lastIndex(of: name).flatMap { given[$0].text }
     }
 
     /// The value of an option declared with a default: the last one given, else the default.
     public func value(_ name: String) -> String {
-        string(name) ?? ""
+        string(name) ?? verb.declaration(of: name)?.defaultValue ?? ""
     }
 
     /// Every value of a repeatable option, in order.
@@ -38,7 +38,7 @@ public struct ParsedArguments: Sendable {
 
     /// The option's value as an integer of type T; a value that is not one is a usage error.
     public func integer<T: FixedWidthInteger>(_ name: String, as type: T.Type = T.self) throws -> T? {
-        guard let text = string(name) else { return nil }
+        guard let text = string(name) ?? verb.declaration(of: name)?.defaultValue else { return nil }
         return try Self.integer(text, name, verb)
     }
 
@@ -47,15 +47,22 @@ public struct ParsedArguments: Sendable {
         try strings(name).map { try Self.integer($0, name, verb) }
     }
 
+    /// Where `name` was last given. A plain index loop: these lookups run on every
+    /// `run`, a dozen times, and need no iterator or closure.
+    private func lastIndex(of name: String) -> Int? {
+        var i = given.count
+        while i > 0 {
+            i -= 1
+            if given[i].flag == name { return i }
+        }
+        return nil
+    }
+
     private static func integer<T: FixedWidthInteger>(_ text: String, _ name: String, _ verb: Verb) throws -> T {
         guard let value = T(text) else {
             throw UsageError(verb: verb.path, "\(name): \"\(text)\" is not an integer\(T.isSigned ? "" : " of 0 or more")")
         }
         return value
-    }
-
-    private func declaredDefault(_ name: String) -> String? {
-        verb.declaration(of: name)?.defaultValue
     }
 }
 

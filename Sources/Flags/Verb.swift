@@ -71,18 +71,26 @@ public struct Verb: Sendable {
     /// The flag `word` names, among the verb's own and then the global ones.
     @inline(__always)
     func flag(named word: String) -> Flag? {
-        for flag in flags where flag.isNamed(word) { return flag }
-        if takesGlobals {
-            for flag in Verbs.global where flag.isNamed(word) { return flag }
-        }
+        if let i = Self.index(in: flags, where: { $0.isNamed(word) }) { return flags[i] }
+        if takesGlobals, let i = Self.index(in: Verbs.global, where: { $0.isNamed(word) }) { return Verbs.global[i] }
         return nil
     }
 
     /// The declaration of the flag whose long name is `name` (as ParsedArguments keys it).
     func declaration(of name: String) -> Flag? {
-        for flag in flags where flag.name == name { return flag }
-        if takesGlobals {
-            for flag in Verbs.global where flag.name == name { return flag }
+        if let i = Self.index(in: flags, where: { $0.name == name }) { return flags[i] }
+        if takesGlobals, let i = Self.index(in: Verbs.global, where: { $0.name == name }) { return Verbs.global[i] }
+        return nil
+    }
+
+    /// The first flag of `flags` that `matches`: a plain index loop over the table
+    /// (on the hot path; it copies no declaration it does not return).
+    @inline(__always)
+    static func index(in flags: [Flag], where matches: (borrowing Flag) -> Bool) -> Int? {
+        var i = 0
+        while i < flags.count {
+            if matches(flags[i]) { return i }
+            i += 1
         }
         return nil
     }

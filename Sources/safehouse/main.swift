@@ -6,9 +6,9 @@ import Glibc
 // Entry point. runc's global flags come before the command name (`runc --root R
 // --log L create ...`), which engines rely on; the parser reads a verb's flags after
 // its name, so global flags found before the command are moved after it. Every verb is
-// then parsed by the one table-driven parser (Sources/Flags): swift-argument-parser's
-// reflection cost about 70% of the instructions of a whole `run` (callgrind; FACTS
-// "Start-up cost"), which is why the runtime does not link it.
+// then parsed by the one table-driven parser (Sources/Flags), not swift-argument-parser,
+// whose reflection costs about 70% of the instructions of a whole `run` (callgrind;
+// docs/design.md, "Command line").
 let arguments = GlobalArguments.movedAfterCommand(Array(CommandLine.arguments.dropFirst()))
 
 func writeLine(_ text: String, to fd: Int32) {

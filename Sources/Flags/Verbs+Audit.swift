@@ -29,10 +29,10 @@ extension Verbs {
         ],
         takesGlobals: false, arguments: [auditLog])
 
-    /// What the runtime and the hooks run, once per burst of records: on the path of
-    /// every sandbox's create and start.
+    /// What the warden runs for each burst of its egress records. Its values are taken
+    /// as they come, dashed or not: its caller is one of safehouse's executables.
     public static let auditAppend = Verb(
-        "audit append", abstract: "Append records of one sandbox in one write (what the runtime and the hooks use).",
+        "audit append", abstract: "Append records of one sandbox in one write (what the warden uses for its egress records).",
         flags: [
             .option("--id", value: "id", required: true, takesDashedValue: true, help: "The sandbox's container id."),
             .option("--kind", value: "kind", repeatable: true, required: true, takesDashedValue: true,

@@ -1,5 +1,5 @@
 import Audit
-import Crypto
+import AuditChain
 import Flags
 import Foundation
 import OCI
@@ -8,8 +8,8 @@ import Glibc
 #endif
 
 // `safehouse audit ...` and `safehouse hook ...`: the runtime executable execs this
-// one with its own arguments (Sources/safehouse/main.swift), so that Crypto and the
-// Foundation it brings stay out of the runtime binary.
+// one with its own arguments (Sources/safehouse/main.swift), so that the Foundation
+// that reading a log uses (AuditRecord, AuditVerdict) stays out of the runtime binary.
 
 // Every command line is parsed by the table-driven parser the runtime uses, against
 // the declarations in Sources/Flags/Verbs+Audit.swift.
@@ -48,7 +48,7 @@ func logPath(_ target: String) -> String {
     return AuditLog.defaultPath(id: target)
 }
 
-func loadKey(_ path: String?) -> SymmetricKey? {
+func loadKey(_ path: String?) -> AuditKey? {
     guard let path else { return nil }
     do { return try AuditLog.readKey(path) } catch { fail("\(error)") }
 }
@@ -128,8 +128,8 @@ struct Show: Command {
     }
 }
 
-/// `audit append FILE --id ID --kind K [--details JSON] [--key FILE]`: the runtime and
-/// the warden run it once per burst of a sandbox's records. Each --details belongs to
+/// `audit append FILE --id ID --kind K [--details JSON] [--key FILE]`: the warden runs
+/// it once per burst of a sandbox's egress records. Each --details belongs to
 /// the --kind before it; a --kind without one has no details.
 struct Append: Command {
     let log: String

@@ -1,4 +1,5 @@
 import Agent
+import AuditChain
 import Linux
 import OCI
 import Runtime
@@ -64,42 +65,21 @@ enum AuditPreflight {
         return st.st_size < 16 ? "its key \(key): \(st.st_size) bytes; a key needs at least 16" : nil
     }
 
-    /// A head with a MAC is checked by safehouse-audit (`audit check`), which has the
-    /// crypto: a head forged, MACed with another key, or a key file that cannot be read,
-    /// would refuse every append of the sandbox. A log without a head (a new one, the
-    /// usual per-sandbox log) costs no spawn.
+    /// A head with a MAC is checked (AuditLog.checkAppendable, every check an append
+    /// makes): a head forged, MACed with another key, or a key file that cannot be
+    /// read, would refuse every append of the sandbox. A log without a head (a new one,
+    /// the usual per-sandbox log) costs nothing more.
     static func macProblem(_ path: String, key: String?, id: String) -> String? {
         guard let head = try? Files.read(path + ".head", limit: 4096),
               String(decoding: head, as: UTF8.self).contains("\"mac\":") || key != nil else { return nil }
-        guard let exe = AuditSink.executable else { return "no safehouse-audit next to safehouse to check it" }
-        var args = ["safehouse-audit", "audit", "check", path, "--id", id]
-        if let key { args += ["--key", key] }
-        let ends: (FileDescriptor, FileDescriptor)
-        do { ends = try FileDescriptor.pipe() } catch { return "\(error)" }
-        let started = Spawn.start(exe, args, stdio: .quiet(stderr: ends.1.rawValue))
-        ends.1.close()
-        defer { ends.0.close() }
-        let pid: pid_t
-        switch started {
-        case .success(let p): pid = p
-        case .failure(let e): return "spawn \(exe): \(SystemError.message(for: e.errno))"
-        }
-        var text: [UInt8] = []
-        var buf = [UInt8](repeating: 0, count: 1024)
-        while text.count < 4096 {
-            let n = buf.withUnsafeMutableBytes { read(ends.0.rawValue, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
-            text += buf[0..<n]
-        }
-        switch Spawn.wait(pid) {
-        case .success(0): return nil
-        case .success(let status):
-            var line = String(decoding: text, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? "safehouse-audit exited with status \(status >> 8)"
-            // Its own prefix and the path, which the caller's line already names.
-            for prefix in ["safehouse: ", path + ": "] where line.hasPrefix(prefix) { line.removeFirst(prefix.count) }
+        do {
+            try AuditLog(path: path, key: key.map(AuditLog.readKey)).checkAppendable(id: id, kind: "create")
+            return nil
+        } catch {
+            // The path, which the caller's line already names, once.
+            var line = "\(error)"
+            if line.hasPrefix(path + ": ") { line.removeFirst(path.count + 2) }
             return line
-        case .failure(let e): return "waitpid: \(SystemError.message(for: e.errno))"
         }
     }
 

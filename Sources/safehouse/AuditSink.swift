@@ -1,4 +1,5 @@
 import Agent
+import AuditChain
 import Linux
 import OCI
 import Runtime
@@ -118,30 +119,28 @@ enum AuditSink {
         return (path ?? "/var/log/safehouse/\(id).audit.jsonl", key)
     }
 
-    /// Appends entries of one sandbox (same log, key and id) with one safehouse-audit run.
-    /// `wait`: return once the line is written (the default: whoever reads the log
-    /// after this command sees it, lock or no lock); `agent run` passes false for its
-    /// first burst, which then overlaps with the sandbox's command; its last burst
-    /// waits, and takes the lock only after the first has let go, so both are in
-    /// the log, in order, when `agent run` returns.
+    /// Appends entries of one sandbox (same log, key and id) in one write.
+    /// `wait`: return once the lines are written (the default: whoever reads the log
+    /// after this command sees them, lock or no lock); `agent run` passes false for its
+    /// first burst, which a child of this process then writes while the sandbox's
+    /// command runs; its last burst waits, and takes the lock only after the first has
+    /// let go, so both are in the log, in order, when `agent run` returns.
+    ///
+    /// The append is AuditChain's, in this process (or its fork): no executable is
+    /// started, so a sandbox's records cost the runtime microseconds of hashing and the
+    /// log's own writes, not the 3 ms of CPU a Foundation-linked appender takes to start.
     static func write(_ entries: [Entry], wait: Bool = true) {
         guard let first = entries.first else { return }
         let kinds = entries.map(\.kind).joined(separator: ", ")
-        guard let exe = executable else {
-            writeStderr("safehouse: warning: audit \(first.path): no safehouse-audit next to safehouse; \(kinds) not recorded\n")
-            return
-        }
-        // The lock hand-off: take the log's exclusive lock here (after any earlier
-        // append of ours, which holds it until its line is written: order is kept),
-        // hand the locked descriptor to safehouse-audit and do not wait for it. The
-        // hashing and the write (2 ms: swift-crypto brings Foundation) overlap with
-        // the sandbox instead of delaying it, and readers (`audit verify|show`) take a
-        // shared lock, so they see the append whole once this command has returned.
+        // The lock is taken here, before any child: appends of this process keep their
+        // order (a later one queues behind the child holding the lock), and readers
+        // (`audit verify|show`) take a shared lock, so they see an append whole once
+        // this command has returned.
         let fd: Int32
         if let held = reserved[first.path] {
-            // The appender gets a copy of the locked descriptor (a flock belongs to the
-            // open file, not to one descriptor); ours keeps the lock while reserved
-            // records are still to come, and goes with the last.
+            // A copy of the locked descriptor (a flock belongs to the open file, not to
+            // one descriptor); ours keeps the lock while reserved records are still to
+            // come, and goes with the last.
             fd = dup(held.fd)
             if held.pending > 1 {
                 reserved[first.path] = (held.fd, held.pending - 1)
@@ -169,49 +168,61 @@ enum AuditSink {
                 }
             }
         }
-        defer { close(fd) }
-        var args = ["safehouse-audit", "audit", "append", first.path, "--id", first.id, "--locked-fd", "3"]
-        for e in entries { args += ["--kind", e.kind, "--details", e.details] }
-        if let key = first.key { args += ["--key", key] }
-        // dup2 onto 3 must not be a no-op (it clears close-on-exec only on a copy).
-        let source = fd == 3 ? dup(fd) : fd
-        defer { if source != fd { close(source) } }
-        switch spawn(exe, args, lockedFD: source) {
-        case .failure(let problem):
-            writeStderr("safehouse: warning: audit \(first.path): \(kinds) not recorded: \(problem.text)\n")
-        case .success(let pid) where wait:
-            var status: Int32 = 0
-            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-            if status != 0 {
-                writeStderr("safehouse: warning: audit \(first.path): \(kinds) not recorded: safehouse-audit exited with status \(status >> 8)\n")
+        if wait {
+            if let problem = append(entries, lockedFD: fd) {
+                writeStderr("safehouse: warning: audit \(first.path): \(kinds) not recorded: \(problem)\n")
             }
-        case .success:
-            break
+            return
         }
-    }
-
-    /// Starts the appender with `lockedFD` as its descriptor 3 and does not wait (a
-    /// foreground `run` reaps it; otherwise init does). Nil when it started. A plain
-    /// fork, not posix_spawn: posix_spawn's vfork waits until the child has exec'd the
-    /// 85 MB appender; a fork of this small process returns at once.
-    struct SpawnError: Error { let text: String }
-
-    static func spawn(_ exe: String, _ args: [String], lockedFD: Int32) -> Result<pid_t, SpawnError> {
-        var cArgs: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) } + [nil]
-        var cEnv: [UnsafeMutablePointer<CChar>?] = [strdup("PATH=/usr/sbin:/usr/bin:/sbin:/bin"), nil]
-        defer { for p in cArgs + cEnv { free(p) } }
+        // Not waited for: a plain fork (this process has one thread) writes it and
+        // exits; a foreground `run` reaps it, otherwise init does.
         let pid = fork()
-        if pid < 0 { return .failure(SpawnError(text: "fork: \(SystemError.message(for: errno))")) }
         if pid == 0 {
-            // Plain system calls only. `run` blocks the signals it forwards: unblock.
+            // `run` blocks the signals it forwards: unblock. Only the log's descriptor
+            // is kept: the child must not hold the container's sockets or fifo open.
             var none = sigset_t()
             sigemptyset(&none)
             sigprocmask(SIG_SETMASK, &none, nil)
-            if dup2(lockedFD, 3) < 0 { _exit(126) }
-            execve(exe, &cArgs, &cEnv)
-            _exit(127)
+            if dup2(fd, 3) < 0 { _exit(126) }
+            try? FileDescriptor.closeAll(from: 4, except: [])
+            if let problem = append(entries, lockedFD: 3) {
+                writeStderr("safehouse: warning: audit \(first.path): \(kinds) not recorded: \(problem)\n")
+                _exit(1)
+            }
+            _exit(0)
         }
-        return .success(pid)
+        if pid < 0 {
+            // No child: write it now rather than not at all.
+            if let problem = append(entries, lockedFD: fd) {
+                writeStderr("safehouse: warning: audit \(first.path): \(kinds) not recorded: \(problem)\n")
+            }
+            return
+        }
+        close(fd)
+    }
+
+    /// The append itself, on `lockedFD` (closed here, which lets the lock go unless
+    /// another descriptor of the same open file still holds it); nil when it was written.
+    static func append(_ entries: [Entry], lockedFD: Int32) -> String? {
+        guard let first = entries.first else { close(lockedFD); return nil }
+        var records: [(kind: String, details: String)] = []
+        for e in entries {
+            guard let canonical = CanonicalJSON.object(Array(e.details.utf8)) else {
+                close(lockedFD)
+                return "details of \(e.kind): not a JSON object"
+            }
+            records.append((kind: e.kind, details: canonical))
+        }
+        let key: AuditKey?
+        do { key = try first.key.map(AuditLog.readKey) } catch {
+            close(lockedFD)
+            return "\(error)"
+        }
+        // AuditLog.append closes lockedFD, whether it writes or throws.
+        do { try AuditLog(path: first.path, key: key).append(id: first.id, canonicalDetails: records, lockedFD: lockedFD) } catch {
+            return "\(error)"
+        }
+        return nil
     }
 
     /// Who asked: the caller's uid, login uid (the user behind sudo), pid and parent.
@@ -243,15 +254,6 @@ enum AuditSink {
         }.joined(separator: ",") + "}"
     }
 
-    /// Runs the appender and waits for it; nil when it succeeded.
-    static func spawnAndWait(_ exe: String, _ args: [String]) -> String? {
-        // Spawn.start clears the signal mask: `run` blocks the signals it forwards,
-        // and the appender must not inherit that.
-        switch Spawn.start(exe, args, stdio: .inherit).flatMap(Spawn.wait) {
-        case .success(let status): return status == 0 ? nil : "safehouse-audit exited with status \(status >> 8)"
-        case .failure(let e): return "\(e.call) \(exe): \(SystemError.message(for: e.errno))"
-        }
-    }
 }
 
 extension String {

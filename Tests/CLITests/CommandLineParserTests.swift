@@ -1,5 +1,5 @@
 import Agent
-import Audit
+import AuditChain
 import Flags
 import Runtime
 import XCTest

@@ -1,5 +1,5 @@
 import Agent
-import Audit
+import AuditChain
 @testable import Flags
 import XCTest
 

@@ -19,7 +19,6 @@ let package = Package(
         .library(name: "SafehouseParsers", targets: ["OCI", "Agent", "Egress"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         // Only the warden links SwiftNIO (the egress proxy); the runtime never does.
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -71,18 +70,13 @@ let package = Package(
         // Reading the log: verify and show (Foundation's JSON), in its own executable,
         // safehouse-audit, which `safehouse audit|hook` exec.
         .target(name: "Audit", dependencies: ["AuditChain", "OCI"]),
-        .executableTarget(
-            name: "safehouse-audit",
-            dependencies: ["Audit", "OCI", .product(name: "ArgumentParser", package: "swift-argument-parser")]
-        ),
+        .executableTarget(name: "safehouse-audit", dependencies: ["Audit", "OCI", "Flags"]),
+        // Every verb and flag of the command line, declared once, and the one parser of
+        // both executables; help and docs/cli.md's reference are generated from it. No
+        // Foundation, no swift-argument-parser: it runs on the hot path of every `run`.
+        .target(name: "Flags"),
         // Argument parsing only.
-        .executableTarget(
-            name: "safehouse",
-            dependencies: [
-                "Runtime", "OCI", "Agent", "AuditChain",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
-        ),
+        .executableTarget(name: "safehouse", dependencies: ["Runtime", "OCI", "Agent", "AuditChain", "Flags"]),
         .testTarget(name: "OCITests", dependencies: ["OCI"]),
         .testTarget(name: "LinuxTests", dependencies: ["Linux"]),
         .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "Linux", "OCI"]),
@@ -99,8 +93,8 @@ let package = Package(
         .testTarget(name: "EgressTests", dependencies: ["Egress"]),
         // swift-crypto only here: the oracle the plain-Swift SHA-256 and HMAC are checked against.
         .testTarget(name: "AuditTests", dependencies: ["Audit", "AuditChain", .product(name: "Crypto", package: "swift-crypto")]),
-        // The command line: the hand-written fast path against argument-parser.
-        .testTarget(name: "CLITests", dependencies: ["safehouse", "Agent", "Runtime"]),
+        // The command line: the parser against the declarations, help, docs/cli.md.
+        .testTarget(name: "CLITests", dependencies: ["safehouse", "Flags", "Agent", "AuditChain", "Runtime"]),
         .testTarget(name: "SeccompTests", dependencies: ["Seccomp", "CSeccomp", "OCI", "Linux"]),
     ]
 )

@@ -33,8 +33,11 @@ let package = Package(
         .target(name: "OCI"),
         // cgroup hierarchies (v1, v2, hybrid): discovery, placement, removal.
         .target(name: "Cgroups", dependencies: ["Linux", "OCI"]),
-        // The container lifecycle: state store, locks, init process, hooks.
-        .target(name: "Runtime", dependencies: ["OCI", "Linux", "Cgroups", "Seccomp"]),
+        // What every backend shares: the state store and the container's record, the
+        // status rules of the verbs, hooks, the runtime's error, the backend protocol.
+        .target(name: "ContainerCore", dependencies: ["OCI", "Linux", "Cgroups"]),
+        // The container lifecycle: picks the backend from the record and runs the verbs.
+        .target(name: "Runtime", dependencies: ["ContainerCore", "OCI", "Linux", "Cgroups", "Seccomp"]),
         // libseccomp through a shim header; which library file is linked is Seccomp's choice.
         .systemLibrary(name: "CSeccomp"),
         // linux.seccomp compiled to BPF (in the parent) and loaded (in the child). Debug
@@ -84,7 +87,8 @@ let package = Package(
         .testTarget(name: "OCITests", dependencies: ["OCI"]),
         .testTarget(name: "LinuxTests", dependencies: ["Linux"]),
         .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "Linux", "OCI"]),
-        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "OCI", "Cgroups"]),
+        .testTarget(name: "ContainerCoreTests", dependencies: ["ContainerCore", "OCI", "Linux"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "ContainerCore", "OCI", "Cgroups"]),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "OCI", "Runtime", "Linux"]),
         .testTarget(
             name: "WardenTests",

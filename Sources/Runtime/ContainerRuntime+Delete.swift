@@ -1,3 +1,4 @@
+import ContainerCore
 import Cgroups
 import Linux
 import OCI
@@ -29,7 +30,7 @@ extension ContainerRuntime {
             try stage("remove \(dir)") { try Files.removeTree(dir) }
             return
         }
-        if record.isGvisor { return try deleteGvisor(record, force: force) }
+        if record.backend == .gvisor { return try deleteGvisor(record, force: force) }
         switch status(of: record) {
         case .stopped:
             break

@@ -1,3 +1,4 @@
+import ContainerCore
 import Cgroups
 import FoundationEssentials
 import Linux

@@ -1,3 +1,4 @@
+import ContainerCore
 import FoundationEssentials
 import Linux
 import OCI
@@ -22,7 +23,7 @@ extension ContainerRuntime {
                 throw RuntimeError("--pid-file \(pidFile): directory \(directory) does not exist")
             }
         }
-        if record.isGvisor {
+        if record.backend == .gvisor {
             // Every process of a gvisor sandbox lives in runsc's cgroup: none can be
             // placed in a sub-cgroup of it from here.
             if !options.subCgroups.isEmpty {

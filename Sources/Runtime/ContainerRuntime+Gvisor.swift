@@ -1,3 +1,4 @@
+import ContainerCore
 import Linux
 import OCI
 #if canImport(Glibc)
@@ -66,7 +67,7 @@ extension ContainerRuntime {
             id: id, pid: 0, pidStartTime: 0, bundle: bundle.path, rootfs: bundle.rootfs, created: Clock.rfc3339Now(),
             owner: Owner.name(of: getuid()), annotations: spec.annotations,
             // The host-side hooks are safehouse's to run (GvisorSandboxBundle.hostHookKinds).
-            hooks: spec.hooks, ownsPidNamespace: true, backend: Backend.gvisor.rawValue)
+            hooks: spec.hooks, ownsPidNamespace: true, backend: .gvisor)
         record.runsc = executable
         let network = RunscFlags.network(for: spec, egress: egress)
         record.runscFlags = RunscFlags.sandboxFlags(
@@ -231,7 +232,7 @@ extension ContainerRuntime {
         if result.status != .exited(0) {
             let error = RunscError.message(verb: "delete", id: record.id, runscText: result.stderr)
             // Already gone from runsc (its run ended, or its create never finished).
-            if !error.message.contains("does not exist") { throw error }
+            if error.kind != .containerNotFound { throw error }
         }
         if record.pid > 0, Processes.startTime(of: record.pid) == record.pidStartTime {
             _ = Processes.waitForExit(record.pid, timeout: 10)

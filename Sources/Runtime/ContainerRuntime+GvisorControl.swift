@@ -1,3 +1,4 @@
+import ContainerCore
 import Cgroups
 import FoundationEssentials
 import Linux
@@ -166,7 +167,7 @@ extension ContainerRuntime {
         try ContainerID.validate(id)
         guard Files.isDirectory(store.directory(of: id)) else { throw RuntimeError.containerNotFound(id) }
         let record = try store.load(id)
-        guard record.isGvisor else { return false }
+        guard record.backend == .gvisor else { return false }
         guard let seconds = RunscFlags.intervalSeconds(interval) else {
             throw RuntimeError("--interval: \"\(interval)\" is not a positive number of seconds")
         }

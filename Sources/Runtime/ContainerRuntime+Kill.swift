@@ -1,3 +1,4 @@
+import ContainerCore
 import Cgroups
 import Linux
 import OCI
@@ -11,7 +12,7 @@ extension ContainerRuntime {
         let lock = try store.lock(id)
         defer { lock.release() }
         let record = try store.load(id)
-        if record.isGvisor { return try killGvisor(record, signal: signal, all: all) }
+        if record.backend == .gvisor { return try killGvisor(record, signal: signal, all: all) }
         let current = status(of: record)
         recordAudit(record.annotations, id, "kill", ["signal": .int(Int64(signal.rawValue)), "all": .string(all ? "true" : "false"),
                                                      "status": .string(current.rawValue)])

@@ -1,3 +1,4 @@
+import ContainerCore
 import Cgroups
 import Linux
 import OCI
@@ -8,7 +9,7 @@ extension ContainerRuntime {
         let lock = try store.lock(id)
         defer { lock.release() }
         let record = try store.load(id)
-        if record.isGvisor { return try pauseGvisor(record, pause: true) }
+        if record.backend == .gvisor { return try pauseGvisor(record, pause: true) }
         switch status(of: record) {
         case .running: break
         case .paused: throw RuntimeError("container \(id) is already paused")
@@ -25,7 +26,7 @@ extension ContainerRuntime {
         let lock = try store.lock(id)
         defer { lock.release() }
         let record = try store.load(id)
-        if record.isGvisor { return try pauseGvisor(record, pause: false) }
+        if record.backend == .gvisor { return try pauseGvisor(record, pause: false) }
         guard status(of: record) == .paused else { throw RuntimeError("container \(id) is not paused") }
         do { try cgroupManager(of: record).thaw() } catch {
             throw RuntimeError("resume \(id): \(error)")

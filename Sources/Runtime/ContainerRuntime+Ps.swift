@@ -1,3 +1,4 @@
+import ContainerCore
 import Linux
 import OCI
 #if canImport(Glibc)
@@ -11,7 +12,7 @@ extension ContainerRuntime {
         try ContainerID.validate(id)
         guard Files.isDirectory(store.directory(of: id)) else { throw RuntimeError.containerNotFound(id) }
         let record = try store.load(id)
-        if record.isGvisor { return processIDsGvisor(record) }
+        if record.backend == .gvisor { return processIDsGvisor(record) }
         guard status(of: record) != .stopped else { return [] }
         return processes(of: record).filter { Processes.isAlive($0) }
     }
@@ -20,7 +21,7 @@ extension ContainerRuntime {
     /// the container's processes, found by the PID column of its header, as runc does.
     public func processTable(id: String, psArguments: [String]) throws -> String {
         try ContainerID.validate(id)
-        if Files.isDirectory(store.directory(of: id)), let record = try? store.load(id), record.isGvisor {
+        if Files.isDirectory(store.directory(of: id)), let record = try? store.load(id), record.backend == .gvisor {
             return try processTableGvisor(record)
         }
         let pids = Set(try processIDs(id: id))

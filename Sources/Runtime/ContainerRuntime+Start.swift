@@ -1,3 +1,4 @@
+import ContainerCore
 import Linux
 import OCI
 #if canImport(Glibc)
@@ -19,7 +20,7 @@ extension ContainerRuntime {
     /// the init died since, the FIFO open below says so).
     func start(_ record: ContainerRecord, justCreated: Bool = false) throws {
         let id = record.id
-        if record.isGvisor {
+        if record.backend == .gvisor {
             switch gvisorState(record).status {
             case .created: return try startGvisor(record)
             case .stopped: throw RuntimeError("cannot start a container that has stopped")

@@ -1,3 +1,4 @@
+import ContainerCore
 import Cgroups
 import FoundationEssentials
 import Linux
@@ -9,7 +10,7 @@ extension ContainerRuntime {
         let lock = try store.lock(id)
         defer { lock.release() }
         let record = try store.load(id)
-        if record.isGvisor { return try updateGvisor(record, resources: resources) }
+        if record.backend == .gvisor { return try updateGvisor(record, resources: resources) }
         guard status(of: record) != .stopped else { throw RuntimeError.containerNotRunning(id) }
         // runc's default device rules were applied at create; an update changes only
         // what it names.

@@ -1,3 +1,4 @@
+@_exported import ContainerCore
 import Linux
 import OCI
 

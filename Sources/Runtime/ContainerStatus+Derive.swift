@@ -1,3 +1,4 @@
+import ContainerCore
 import Linux
 import OCI
 
@@ -6,7 +7,7 @@ extension ContainerRuntime {
     /// from disk: its init must exist with the recorded start time (a recycled pid
     /// does not count); the exec FIFO exists until `start`.
     func status(of record: ContainerRecord) -> ContainerStatus {
-        if record.isGvisor { return gvisorState(record).status }
+        if record.backend == .gvisor { return gvisorState(record).status }
         guard record.pid > 0,
               Processes.startTime(of: record.pid) == record.pidStartTime,
               Processes.isAlive(record.pid) else { return .stopped }

@@ -7,6 +7,7 @@
 ///   by the warden (TransparentCapture).
 /// - `both` (the default): the two together, for programs that honour the variables
 ///   and those that do not.
+import ContainerCore
 public enum EgressMode: String, Sendable, CaseIterable {
     case explicit, transparent, both
 

@@ -1,3 +1,4 @@
+import ContainerCore
 import CLinux
 import Linux
 #if canImport(Glibc)

@@ -1,3 +1,4 @@
+import ContainerCore
 import Linux
 
 /// A mount's `options` array split the way mount(8) and runc split it: flags for

@@ -6,6 +6,7 @@
 /// message. runsc says the same things differently; this maps what it says, keeps
 /// anything else verbatim, and prefixes the runsc command so the user knows which
 /// backend spoke. runsc exits 128 on every failure; safehouse exits 1, as runc.
+import ContainerCore
 public enum RunscError {
     /// The one-line error for a failed `runsc VERB` on container `id`, from the last
     /// non-empty line runsc wrote on stderr (or its log).

@@ -1,3 +1,4 @@
+import ContainerCore
 import OCI
 
 /// How safehouse's command line becomes runsc's (pure: `GvisorTranslationTests`).

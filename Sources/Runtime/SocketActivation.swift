@@ -1,3 +1,4 @@
+import ContainerCore
 #if canImport(Glibc)
 import Glibc
 #endif

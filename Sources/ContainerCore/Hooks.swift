@@ -5,10 +5,10 @@ import Glibc
 #endif
 
 /// The six hook kinds of the runtime spec, in the order a container meets them.
-enum HookKind: String {
+package enum HookKind: String {
     case prestart, createRuntime, createContainer, startContainer, poststart, poststop
 
-    func hooks(in hooks: Hooks?) -> [Hook] {
+    package func hooks(in hooks: Hooks?) -> [Hook] {
         guard let h = hooks else { return [] }
         switch self {
         case .prestart: return h.prestart ?? []
@@ -21,12 +21,12 @@ enum HookKind: String {
     }
 }
 
-enum HookRunner {
+package enum HookRunner {
     /// Runs every hook of `kind` in order, each with the container state on stdin.
     /// The first failure stops the rest and is thrown, naming the hook. The text keeps
     /// runc's "error running hook #N" (engines and scripts grep for it) and adds the
     /// kind and the path.
-    static func run(_ kind: HookKind, of hooks: Hooks?, state: String) throws {
+    package static func run(_ kind: HookKind, of hooks: Hooks?, state: String) throws {
         for (index, hook) in kind.hooks(in: hooks).enumerated() {
             do {
                 try run(hook, state: state)
@@ -37,7 +37,7 @@ enum HookRunner {
     }
 
     /// Fork, exec, feed the state, wait: with the hook's timeout, after which it is killed.
-    static func run(_ hook: Hook, state: String) throws {
+    package static func run(_ hook: Hook, state: String) throws {
         let (readEnd, writeEnd) = try FileDescriptor.pipe()
         let args = (hook.args?.isEmpty ?? true) ? [hook.path] : hook.args!
         let pid = try Processes.fork()

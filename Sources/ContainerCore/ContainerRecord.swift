@@ -33,7 +33,7 @@ public struct ContainerRecord: Sendable {
     /// the only ones delete removes. nil in a record written before it was kept.
     public var createdCgroupPaths: [String]?
     /// Which backend runs it (`Backend`): every later command on the id follows it.
-    public var backend: String = "native"
+    public var backend: Backend = .native
     /// gvisor: the runsc binary and the flags fixed when its sandbox was made
     /// (`RunscFlags.sandboxFlags`), passed to every later runsc command.
     public var runsc: String = ""
@@ -46,7 +46,7 @@ public struct ContainerRecord: Sendable {
 
     public init(id: String, pid: Int32, pidStartTime: UInt64, bundle: String, rootfs: String, created: String,
                 owner: String, annotations: [String: String]?, hooks: Hooks?, ownsPidNamespace: Bool,
-                cgroupPaths: [String] = [], backend: String = "native") {
+                cgroupPaths: [String] = [], backend: Backend = .native) {
         self.id = id
         self.pid = pid
         self.pidStartTime = pidStartTime
@@ -65,7 +65,7 @@ public struct ContainerRecord: Sendable {
         self.backend = backend
     }
 
-    var encoded: [UInt8] {
+    package var encoded: [UInt8] {
         var w = FlatJSONWriter()
         w.add("id", id)
         w.add("pid", Int64(pid))
@@ -79,7 +79,7 @@ public struct ContainerRecord: Sendable {
         w.add("ownsPidNamespace", ownsPidNamespace)
         w.add("cgroupPaths", cgroupPaths)
         if let createdCgroupPaths { w.add("createdCgroupPaths", createdCgroupPaths) }
-        w.add("backend", backend)
+        w.add("backend", backend.rawValue)
         if !runsc.isEmpty {
             w.add("runsc", runsc)
             w.add("runscFlags", runscFlags)
@@ -92,7 +92,7 @@ public struct ContainerRecord: Sendable {
         return w.bytes
     }
 
-    init?(decoding bytes: [UInt8]) {
+    package init?(decoding bytes: [UInt8]) {
         guard let o = FlatJSONObject(parsing: bytes),
               let id = o.string("id"), let pid = o.int64("pid"), let start = o.uint64("pidStartTime"),
               let bundle = o.string("bundle"), let rootfs = o.string("rootfs"), let created = o.string("created"),
@@ -100,7 +100,7 @@ public struct ContainerRecord: Sendable {
               let paths = o.stringArray("cgroupPaths") else { return nil }
         self.init(id: id, pid: Int32(truncatingIfNeeded: pid), pidStartTime: start, bundle: bundle, rootfs: rootfs,
                   created: created, owner: owner, annotations: o.stringMap("annotations"), hooks: nil,
-                  ownsPidNamespace: owns, cgroupPaths: paths, backend: o.string("backend") ?? "native")
+                  ownsPidNamespace: owns, cgroupPaths: paths, backend: o.string("backend").flatMap(Backend.init(rawValue:)) ?? .native)
         self.hasHooks = o.bool("hasHooks") ?? false
         self.ephemeralRoot = o.bool("ephemeralRoot") ?? false
         self.runsc = o.string("runsc") ?? ""
@@ -109,9 +109,6 @@ public struct ContainerRecord: Sendable {
         self.wardenPid = Int32(truncatingIfNeeded: o.int64("wardenPid") ?? 0)
         self.wardenStartTime = o.uint64("wardenStartTime") ?? 0
     }
-
-    /// Whether runsc runs it.
-    public var isGvisor: Bool { backend == Backend.gvisor.rawValue }
 
     /// The warden's pid while that process is still the warden.
     public var liveWardenPid: Int32? {

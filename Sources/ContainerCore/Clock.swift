@@ -4,8 +4,8 @@ import Glibc
 
 /// RFC 3339 timestamps with nanoseconds, as runc writes `created` and log times,
 /// without loading Foundation's date formatting on the hot path.
-enum Clock {
-    static func rfc3339Now() -> String {
+package enum Clock {
+    package static func rfc3339Now() -> String {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
         var t = time_t(ts.tv_sec)

@@ -14,15 +14,15 @@ public struct StateStore: Sendable {
     public init(root: String) { self.root = root }
 
     public func directory(of id: String) -> String { root + "/" + id }
-    func statePath(of id: String) -> String { directory(of: id) + "/state.json" }
-    func fifoPath(of id: String) -> String { directory(of: id) + "/exec.fifo" }
-    func configPath(of id: String) -> String { directory(of: id) + "/config.json" }
+    package func statePath(of id: String) -> String { directory(of: id) + "/state.json" }
+    package func fifoPath(of id: String) -> String { directory(of: id) + "/exec.fifo" }
+    package func configPath(of id: String) -> String { directory(of: id) + "/config.json" }
 
     /// Removes the container's directory: the files a container always has are
     /// unlinked by name and the directory removed (four system calls where a walk
     /// takes ten); anything else in it (a sandbox's warden report, ...) is found
     /// by the walk that follows when the directory is not yet empty.
-    func removeDirectory(of id: String) throws {
+    package func removeDirectory(of id: String) throws {
         let dir = directory(of: id)
         for path in [statePath(of: id), configPath(of: id), fifoPath(of: id), dir + "/" + CgroupClaim.fileName] { _ = unlink(path) }
         if rmdir(dir) == 0 || errno == ENOENT { return }
@@ -30,7 +30,7 @@ public struct StateStore: Sendable {
     }
 
     /// The config the container was created from (a copy taken at create).
-    func loadConfig(_ id: String) throws -> Spec {
+    package func loadConfig(_ id: String) throws -> Spec {
         let path = configPath(of: id)
         do {
             return try Spec.decode(from: Data(try Files.read(path, limit: 16 << 20)))
@@ -41,7 +41,7 @@ public struct StateStore: Sendable {
 
     /// Makes the container's directory; fails if the id is taken. The directory is
     /// the lock too (flock on it), so two `create`s of one id cannot both proceed.
-    func makeContainerDirectory(_ id: String) throws -> ContainerLock {
+    package func makeContainerDirectory(_ id: String) throws -> ContainerLock {
         try ContainerID.validate(id)
         do {
             try Files.makeDirectories(root, mode: 0o700)
@@ -50,14 +50,14 @@ public struct StateStore: Sendable {
         }
         let dir = directory(of: id)
         if mkdir(dir, 0o711) != 0 {
-            if errno == EEXIST { throw RuntimeError("container with id \"\(id)\" already exists") }
+            if errno == EEXIST { throw RuntimeError("container with id \"\(id)\" already exists", kind: .containerExists) }
             throw RuntimeError("\(SystemError(call: "mkdir", path: dir, errno: errno))")
         }
         return try ContainerLock(directory: dir)
     }
 
     /// Locks an existing container's directory.
-    func lock(_ id: String) throws -> ContainerLock {
+    package func lock(_ id: String) throws -> ContainerLock {
         try ContainerID.validate(id)
         let dir = directory(of: id)
         guard Files.isDirectory(dir) else { throw RuntimeError.containerNotFound(id) }
@@ -80,7 +80,7 @@ public struct StateStore: Sendable {
         return record
     }
 
-    func save(_ record: ContainerRecord) throws {
+    package func save(_ record: ContainerRecord) throws {
         try Files.writeAtomically(statePath(of: record.id), record.encoded)
     }
 
@@ -91,13 +91,13 @@ public struct StateStore: Sendable {
 }
 
 /// An exclusive flock on a container's directory, held until released or deinit.
-final class ContainerLock {
+package final class ContainerLock {
     private let fd: FileDescriptor
 
-    init(directory: String) throws {
+    package init(directory: String) throws {
         fd = try FileDescriptor.open(directory, O_RDONLY | O_DIRECTORY)
         try syscall("flock", directory) { flock(fd.rawValue, LOCK_EX) }
     }
 
-    func release() { fd.close() }
+    package func release() { fd.close() }
 }

@@ -13,9 +13,9 @@ public final class RuntimeLog: @unchecked Sendable {
     public enum Format: String, Sendable { case text, json }
     public enum Level: String, Sendable { case debug, info, warning, error }
 
-    let fd: Int32
-    let format: Format
-    let debugEnabled: Bool
+    package let fd: Int32
+    package let format: Format
+    package let debugEnabled: Bool
     private let owned: FileDescriptor?
 
     /// Logs to `path` (appending), or to stderr when nil.

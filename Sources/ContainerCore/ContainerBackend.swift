@@ -29,4 +29,7 @@ public protocol ContainerBackend {
     func processTable(of record: ContainerRecord, psArguments: [String]) throws -> String
     /// `update`: new resource limits for a live container.
     func update(_ record: ContainerRecord, resources: LinuxResources) throws
+    /// `events` (`stats`: `events --stats`) by the backend's own means, replacing this
+    /// process; false when the caller is to read the container's cgroups itself.
+    func delegateEvents(of record: ContainerRecord, stats: Bool, interval: String) throws -> Bool
 }

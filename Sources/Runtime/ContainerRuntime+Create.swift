@@ -23,9 +23,12 @@ extension ContainerRuntime {
         try ContainerID.validate(id)
         let bundle = try Bundle.load(options.bundle)
         let (backend, config) = try selectBackend(for: bundle.spec)
-        if backend == .gvisor {
-            _ = try createGvisor(id: id, bundle: bundle, options: options, config: config, mode: .create)
+        switch backend {
+        case .gvisor:
+            _ = try GvisorBackend(runtime: self).create(id: id, bundle: bundle, options: options, config: config, mode: .create)
             return
+        case .native:
+            break
         }
         let created = try createContainer(id: id, bundle: bundle, options: options, consoleSocketFD: nil)
         recordCreate(created.record, command: bundle.spec.process?.args)

@@ -31,7 +31,7 @@ extension ContainerRuntime {
                              flags: O_WRONLY | O_CREAT | O_TRUNC)
             if let warden = record.liveWardenPid { _ = Glibc.kill(warden, SIGTERM) }
             if record.cgroupPaths.isEmpty {
-                try? signalAll(record, .kill)
+                record.signalAll(.kill)
             } else {
                 CgroupManager(recordedPaths: record.cgroupPaths).killAll()
             }

@@ -58,35 +58,3 @@ final class StatusTransitionTests: XCTestCase {
         } catch { XCTFail("\(error)") }
     }
 }
-
-final class RuntimeErrorTests: XCTestCase {
-    func testAStageKeepsTheTextTheKindAndTheCause() {
-        do {
-            try stage("pivot_root") { throw RuntimeError.containerNotFound("c") }
-            XCTFail("no error")
-        } catch let e as RuntimeError {
-            XCTAssertEqual(e.message, "pivot_root: container \"c\" does not exist")
-            XCTAssertEqual(e.kind, .containerNotFound)
-            XCTAssertEqual((e.cause as? RuntimeError)?.message, "container \"c\" does not exist")
-        } catch { XCTFail("\(error)") }
-    }
-}
-
-final class ContainerRecordTests: XCTestCase {
-    func testTheRecordRoundTripsWithItsBackend() throws {
-        var record = ContainerRecord(id: "c", pid: 42, pidStartTime: 7, bundle: "/b", rootfs: "/b/rootfs", created: "t",
-                                     owner: "root", annotations: ["a": "b"], hooks: nil, ownsPidNamespace: true,
-                                     cgroupPaths: ["/sys/fs/cgroup/c"], backend: .gvisor)
-        record.runsc = "/usr/bin/runsc"
-        record.runscFlags = ["--root", "/run/safehouse/@runsc"]
-        let back = try XCTUnwrap(ContainerRecord(decoding: record.encoded))
-        XCTAssertEqual(back.backend, .gvisor)
-        XCTAssertEqual(back.runscFlags, record.runscFlags)
-        XCTAssertEqual(back.cgroupPaths, record.cgroupPaths)
-    }
-
-    func testAnUnknownOrMissingBackendIsNative() throws {
-        let bytes = Array(#"{"id":"c","pid":1,"pidStartTime":1,"bundle":"/b","rootfs":"/r","created":"t","owner":"o","ownsPidNamespace":true,"cgroupPaths":[]}"#.utf8)
-        XCTAssertEqual(try XCTUnwrap(ContainerRecord(decoding: bytes)).backend, .native)
-    }
-}

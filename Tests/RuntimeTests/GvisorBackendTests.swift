@@ -91,14 +91,14 @@ final class RunscMappingTests: XCTestCase {
     }
 
     func testRunscStateBecomesOurs() {
-        let running = ContainerRuntime.parseRunscState("{\n \"ociVersion\": \"1.0.2-dev\",\n \"id\": \"c\",\n \"status\": \"running\",\n \"pid\": 4242,\n \"bundle\": \"/b\"\n}")
+        let running = GvisorBackend.parseRunscState("{\n \"ociVersion\": \"1.0.2-dev\",\n \"id\": \"c\",\n \"status\": \"running\",\n \"pid\": 4242,\n \"bundle\": \"/b\"\n}")
         XCTAssertEqual(running.status, .running)
         XCTAssertEqual(running.pid, 4242)
-        let stopped = ContainerRuntime.parseRunscState("{\"status\":\"stopped\",\"pid\":-1}")
+        let stopped = GvisorBackend.parseRunscState("{\"status\":\"stopped\",\"pid\":-1}")
         XCTAssertEqual(stopped.status, .stopped)
         XCTAssertEqual(stopped.pid, 0)
-        XCTAssertEqual(ContainerRuntime.parseRunscState("").status, .stopped)
-        XCTAssertEqual(ContainerRuntime.parseRunscState("{\"status\":\"paused\",\"pid\":7}").status, .paused)
+        XCTAssertEqual(GvisorBackend.parseRunscState("").status, .stopped)
+        XCTAssertEqual(GvisorBackend.parseRunscState("{\"status\":\"paused\",\"pid\":7}").status, .paused)
     }
 
     func testSandboxCgroupsFromProcCgroup() {
@@ -107,22 +107,6 @@ final class RunscMappingTests: XCTestCase {
         let text = "9:name=systemd:/c1\n4:memory:/c1\n1:cpu:/c1\n3:cpuset:/c1\n0::/\n"
         XCTAssertEqual(GvisorCgroups.paths(procCgroup: text, mounts: mounts),
                        ["/sys/fs/cgroup/systemd/c1", "/sys/fs/cgroup/memory/c1", "/sys/fs/cgroup/cpu/c1"])
-    }
-
-    func testRecordKeepsTheBackendAndRunscFlags() throws {
-        var record = ContainerRecord(id: "c", pid: 5, pidStartTime: 6, bundle: "/b", rootfs: "/b/r", created: "t", owner: "root",
-                                     annotations: nil, hooks: nil, ownsPidNamespace: true, backend: .gvisor)
-        record.runsc = "/usr/bin/runsc"
-        record.runscFlags = ["--root", "/r/@runsc", "--network=none"]
-        let back = try XCTUnwrap(ContainerRecord(decoding: record.encoded))
-        XCTAssertEqual(back.backend, .gvisor)
-        XCTAssertEqual(back.runsc, "/usr/bin/runsc")
-        XCTAssertEqual(back.runscFlags, ["--root", "/r/@runsc", "--network=none"])
-        // A native record does not grow: no runsc keys at all.
-        let native = ContainerRecord(id: "c", pid: 5, pidStartTime: 6, bundle: "/b", rootfs: "/b/r", created: "t", owner: "root",
-                                     annotations: nil, hooks: nil, ownsPidNamespace: true)
-        XCTAssertFalse(String(decoding: native.encoded, as: UTF8.self).contains("runsc"))
-        XCTAssertEqual(try XCTUnwrap(ContainerRecord(decoding: native.encoded)).backend, .native)
     }
 }
 

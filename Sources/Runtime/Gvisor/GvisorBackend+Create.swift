@@ -9,8 +9,8 @@ import Glibc
 /// directory (the record says `backend: gvisor`, which runsc binary and which
 /// sandbox flags), applies the agent treatment (ephemeral root, warden, egress
 /// listener) around the sandbox, and lets runsc, under `<root>/@runsc`, do the rest.
-extension ContainerRuntime {
-    /// How `createGvisor` is to end.
+extension GvisorBackend {
+    /// How `create` is to end.
     enum GvisorCreateMode { case create, runDetached, runForeground }
 
     /// Where runsc keeps its own state for this root. The `@` keeps it apart from the
@@ -18,29 +18,15 @@ extension ContainerRuntime {
     /// `delete --force` of an id can remove runsc's state, and `list` never shows it.
     var runscRoot: String { store.root + "/@runsc" }
 
-    /// The backend of a new container from `spec` (Backend.select), and the root's
-    /// config (for runsc's settings). The config file is read only when neither the
-    /// flag nor the annotation decided: one failed open per missing file on the native
-    /// hot path.
-    func selectBackend(for spec: Spec) throws -> (Backend, BackendConfig?) {
-        var config: BackendConfig?
-        let backend = try Backend.select(flag: backendFlag, annotations: spec.annotations) {
-            config = try BackendConfig.load(root: store.root)
-            return config?.backend
-        }
-        if backend == .gvisor, config == nil { config = try BackendConfig.load(root: store.root) }
-        return (backend, config)
-    }
-
     /// A runsc command for `record`'s sandbox (its fixed flags, this invocation's log flags).
     func runsc(_ record: ContainerRecord, _ args: [String]) -> RunscProcess {
         RunscProcess(executable: record.runsc, arguments: record.runscFlags + RunscFlags.invocationFlags(
-            log: logPath, logFormat: logFormatName, debug: log.debugEnabled) + args)
+            log: runtime.logPath, logFormat: runtime.logFormatName, debug: log.debugEnabled) + args)
     }
 
     /// `create`, `run --detach` and foreground `run` on gvisor. Returns the exit code
     /// (foreground run: the container's).
-    func createGvisor(id: String, bundle: Bundle, options: CreateOptions, config: BackendConfig?,
+    func create(id: String, bundle: Bundle, options: CreateOptions, config: BackendConfig?,
                       mode: GvisorCreateMode, keep: Bool = false, beforeDelete: ((ContainerRecord) -> Void)? = nil) throws -> Int32 {
         let spec = bundle.spec
         guard let process = spec.process else {
@@ -56,7 +42,7 @@ extension ContainerRuntime {
         // runsc applies no host LSM label to the sandbox either: refused the same way.
         try SecurityLabels.check(spec)
         let treatment: SandboxTreatment?
-        do { treatment = try sandboxTreatment?(spec, id) } catch { throw RuntimeError("\(error)") }
+        do { treatment = try runtime.sandboxTreatment?(spec, id) } catch { throw RuntimeError("\(error)") }
         let executable = try RunscProcess.locate(configured: config?.runsc)
         let egress = !(treatment?.networkAllow ?? "").isEmpty
         try GvisorCgroups.claim(spec, id: id, sandbox: treatment != nil)
@@ -117,12 +103,12 @@ extension ContainerRuntime {
             runscMade = true
 
             if mode == .runForeground && verb == "run" {
-                return try runGvisorForeground(runscProcess, record: record, createLog: createLog, cgroupsPath: spec.linux?.cgroupsPath, relay: relay, keep: keep, beforeDelete: beforeDelete)
+                return try runForeground(runscProcess, record: record, createLog: createLog, cgroupsPath: spec.linux?.cgroupsPath, relay: relay, keep: keep, beforeDelete: beforeDelete)
             }
             if mode == .runForeground {
-                // Before runsc create forks the sandbox: it must become our child (waitGvisor).
+                // Before runsc create forks the sandbox: it must become our child (waitForSandbox).
                 try ProcessControl.becomeChildSubreaper()
-                Signals.block(Self.forwardedSignals + [SIGCHLD])
+                Signals.block(ContainerRuntime.forwardedSignals + [SIGCHLD])
             }
             let child = try runscProcess.spawn()
             let status: ExitStatus
@@ -143,14 +129,14 @@ extension ContainerRuntime {
             // The sandbox is made and its process waits for start: where runc runs them.
             if hostHooks {
                 // "created", as for the native backend (ContainerRuntime+Create).
-                let state = try stateJSON(record, status: .created)
-                try runHooks(.prestart, of: spec.hooks, state: state, annotations: spec.annotations, id: id)
-                try runHooks(.createRuntime, of: spec.hooks, state: state, annotations: spec.annotations, id: id)
+                let state = try runtime.stateJSON(record, status: .created)
+                try runtime.runHooks(.prestart, of: spec.hooks, state: state, annotations: spec.annotations, id: id)
+                try runtime.runHooks(.createRuntime, of: spec.hooks, state: state, annotations: spec.annotations, id: id)
             }
-            recordCreate(record, command: process.args)
-            if mode == .runDetached && verb == "create" { try startGvisor(record) }
+            runtime.recordCreate(record, command: process.args)
+            if mode == .runDetached && verb == "create" { try startSandbox(record) }
             if mode == .runForeground {
-                return try waitGvisor(record, keep: keep, beforeDelete: beforeDelete)
+                return try waitForSandbox(record, keep: keep, beforeDelete: beforeDelete)
             }
             return 0
         } catch {
@@ -197,7 +183,7 @@ extension ContainerRuntime {
             // whose interfaces gVisor's netstack takes over at start (GvisorEgressLink;
             // RunscFlags.network). When the warden records the exit, it listens before
             // `runsc start` can run the command.
-            let started = try startWarden(treatment, watching: pid, callerReapsInit: callerReapsInit, record: &record) {
+            let started = try runtime.startWarden(treatment, watching: pid, callerReapsInit: callerReapsInit, record: &record) {
                 try GvisorEgressLink.open(sandboxPid: pid, mode: treatment.egressMode)
             }
             started.waitUntilReady()
@@ -205,8 +191,8 @@ extension ContainerRuntime {
         return record
     }
 
-    /// `start` of a gvisor container.
-    func startGvisor(_ record: ContainerRecord) throws {
+    /// `runsc start`, then what follows a start (the warden told, poststart hooks).
+    func startSandbox(_ record: ContainerRecord) throws {
         var start = runsc(record, ["start", record.id])
         // runsc sets up its netstack here (RunscProcess.hidesNetSysctls says why).
         start.hidesNetSysctls = record.runscFlags.contains("--network=" + RunscFlags.Network.sandbox.rawValue)
@@ -215,10 +201,10 @@ extension ContainerRuntime {
             throw RunscError.message(verb: "start", id: record.id, runscText: result.stderr)
         }
         if let warden = record.liveWardenPid { _ = Glibc.kill(warden, SIGUSR1) }
-        recordAudit(record.annotations, record.id, "start", ["pid": .int(Int64(record.pid))])
+        runtime.recordAudit(record.annotations, record.id, "start", ["pid": .int(Int64(record.pid))])
         // poststart failures are warnings: the container is already running (runtime spec).
         do {
-            try runHooks(.poststart, of: record.hooks, state: try stateJSON(record, status: .running),
+            try runtime.runHooks(.poststart, of: record.hooks, state: try runtime.stateJSON(record, status: .running),
                          annotations: record.annotations, id: record.id)
         } catch {
             log.warning("\(error)")
@@ -227,7 +213,7 @@ extension ContainerRuntime {
 
     /// Removes a gvisor container: runsc's sandbox and state, then ours (the warden's
     /// report waited for, the ephemeral root unmounted).
-    func destroyGvisor(_ record: ContainerRecord) throws {
+    func destroy(_ record: ContainerRecord) throws {
         let result = try runsc(record, ["delete", "--force", record.id]).capture()
         if result.status != .exited(0) {
             let error = RunscError.message(verb: "delete", id: record.id, runscText: result.stderr)
@@ -240,9 +226,9 @@ extension ContainerRuntime {
         if let warden = record.liveWardenPid { _ = Processes.waitForExit(warden, timeout: 2) }
         try stage("remove the ephemeral root") { try EphemeralRoot.remove(EphemeralRoot.directory(root: store.root, id: record.id)) }
         try stage("remove \(store.directory(of: record.id))") { try Files.removeTree(store.directory(of: record.id)) }
-        removeAgentBundle(record)
+        runtime.removeAgentBundle(record)
         do {
-            try runHooks(.poststop, of: record.hooks, state: try stateJSON(record, status: .stopped),
+            try runtime.runHooks(.poststop, of: record.hooks, state: try runtime.stateJSON(record, status: .stopped),
                          annotations: record.annotations, id: record.id)
         } catch {
             log.warning("\(error)")

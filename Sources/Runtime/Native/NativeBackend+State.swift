@@ -2,12 +2,16 @@ import ContainerCore
 import Linux
 import OCI
 
-extension ContainerRuntime {
+extension NativeBackend {
+    /// The status and the recorded init's pid (which `state` shows as 0 once stopped).
+    func state(of record: ContainerRecord) -> (status: ContainerStatus, pid: Int32) {
+        (status(of: record), record.pid)
+    }
+
     /// The status of a container, derived from the live process rather than trusted
     /// from disk: its init must exist with the recorded start time (a recycled pid
     /// does not count); the exec FIFO exists until `start`.
     func status(of record: ContainerRecord) -> ContainerStatus {
-        if record.backend == .gvisor { return gvisorState(record).status }
         guard record.pid > 0,
               Processes.startTime(of: record.pid) == record.pidStartTime,
               Processes.isAlive(record.pid) else { return .stopped }

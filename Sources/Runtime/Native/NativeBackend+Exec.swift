@@ -7,43 +7,18 @@ import Seccomp
 import Glibc
 #endif
 
-extension ContainerRuntime {
+extension NativeBackend {
     /// `exec`: starts another process in a created or running container, in all its
     /// namespaces and cgroups; attached, returns its exit code (128 + signal).
-    public func exec(id: String, options: ExecOptions) throws -> Int32 {
-        try ContainerID.validate(id)
-        guard Files.isDirectory(store.directory(of: id)) else { throw RuntimeError.containerNotFound(id) }
-        let record = try store.load(id)
-        // Checked before anything starts (runsc would start the process and then fail
-        // on the file, leaving it running); a later failure still ends the process.
-        if let pidFile = options.pidFile {
-            let path = Bundle.absolute(pidFile)
-            let directory = path.utf8.lastIndex(of: UInt8(ascii: "/")).map { String(path[..<$0]) } ?? "."
-            guard Files.isDirectory(directory.isEmpty ? "/" : directory) else {
-                throw RuntimeError("--pid-file \(pidFile): directory \(directory) does not exist")
-            }
-        }
-        if record.backend == .gvisor {
-            // Every process of a gvisor sandbox lives in runsc's cgroup: none can be
-            // placed in a sub-cgroup of it from here.
-            if !options.subCgroups.isEmpty {
-                throw RuntimeError("--cgroup: not supported by the gvisor backend (the sandbox's processes share its cgroup)")
-            }
-            return try execGvisor(record, options: options)
-        }
-        switch status(of: record) {
-        case .created, .running: break
-        case .paused:
-            // runc's words: the process would start frozen, and an attached caller hang.
-            guard options.ignorePaused else { throw RuntimeError("cannot exec in a paused container (use --ignore-paused to override)") }
-        case .stopped, .creating: throw RuntimeError("cannot exec in a stopped container")
-        }
+    func exec(_ record: ContainerRecord, options: ExecOptions) throws -> Int32 {
+        let id = record.id
+        try status(of: record).canExec(ignorePaused: options.ignorePaused)
         let config = try store.loadConfig(id)
-        let process = try execProcess(options, base: config.process)
+        let process = try options.process(base: config.process)
         let cgroupPaths = try ExecSubCgroups.resolve(options.subCgroups, containerPaths: record.cgroupPaths, layout: .host())
         try SecurityLabels.check(process: process, field: options.processFile == nil ? "process" : "--process")
         // The arguments, never the environment (its values may be credentials).
-        recordAudit(record.annotations, id, "exec", ["args": .json(jsonArray(process.args ?? [])),
+        runtime.recordAudit(record.annotations, id, "exec", ["args": .json(jsonArray(process.args ?? [])),
                                                      "cwd": .string(process.cwd), "detach": .string(options.detach ? "true" : "false")])
         if process.terminal ?? false, options.consoleSocket == nil, options.detach {
             throw RuntimeError("cannot allocate a terminal for a detached exec without --console-socket")
@@ -72,7 +47,7 @@ extension ContainerRuntime {
         }
 
         let attached = !options.detach
-        let waited = Self.forwardedSignals + [SIGCHLD]
+        let waited = ContainerRuntime.forwardedSignals + [SIGCHLD]
         if attached { Signals.block(waited) }
         var consoleEnds: (FileDescriptor, FileDescriptor)?
         var console: FileDescriptor?
@@ -128,7 +103,7 @@ extension ContainerRuntime {
                 if case .failure(let text) = message { throw RuntimeError(text) }
                 if message == .seccompListenerFollows, let seccomp {
                     try SeccompLoading.forwardListener(seccomp, channel: SyncChannel(socket: parentEnd), pid: pid,
-                                                       stateJSON: try stateJSON(record, status: .running))
+                                                       stateJSON: try runtime.stateJSON(record, status: .running))
                 }
             }
         } catch {
@@ -153,59 +128,10 @@ extension ContainerRuntime {
         if let ours = consoleEnds?.0 {
             let proxy = TerminalProxy(master: try ours.receiveDescriptor())
             let signals = try Signals.descriptor(for: waited)
-            let status = proxy.pump(signals: signals) { signal in self.handle(signal, initPid: pid) }
+            let status = proxy.pump(signals: signals) { signal in runtime.handle(signal, initPid: pid) }
             proxy.restore()
             return status.shellCode
         }
-        return waitForInit(pid, forwarding: waited).shellCode
-    }
-
-    /// The process to run: the --process file as given, or the container's own
-    /// process with the command and the flags applied (runc does the same).
-    func execProcess(_ options: ExecOptions, base: OCI.Process?) throws -> OCI.Process {
-        if let file = options.processFile {
-            let bytes: [UInt8]
-            do { bytes = try Files.read(file, limit: 16 << 20) } catch {
-                throw RuntimeError("--process \(file): \(error)")
-            }
-            do {
-                return try JSONDecoder().decode(OCI.Process.self, from: Data(ExecProcessFile.withDefaultUser(bytes)))
-            } catch {
-                throw RuntimeError("--process \(file): not a valid process object: \(error)")
-            }
-        }
-        guard !options.args.isEmpty else { throw RuntimeError("exec needs a command (or --process FILE)") }
-        guard var process = base else { throw RuntimeError("the container's config has no process to start from") }
-        process.args = options.args
-        process.terminal = options.tty
-        process.consoleSize = nil
-        if let cwd = options.cwd { process.cwd = cwd }
-        if !options.env.isEmpty {
-            var env = process.env ?? []
-            for entry in options.env {
-                let key = entry.split(separator: "=", maxSplits: 1).first.map(String.init) ?? entry
-                env.removeAll { $0.hasPrefix(key + "=") }
-                env.append(entry)
-            }
-            process.env = env
-        }
-        if let user = options.user {
-            let parts = user.split(separator: ":", maxSplits: 1)
-            guard let uid = UInt32(parts[0]), parts.count == 1 || UInt32(parts[1]) != nil else {
-                throw RuntimeError("--user \(user): expected uid[:gid] (numbers)")
-            }
-            process.user.uid = uid
-            if parts.count == 2, let gid = UInt32(parts[1]) { process.user.gid = gid }
-        }
-        if !options.additionalGids.isEmpty { process.user.additionalGids = options.additionalGids }
-        if !options.caps.isEmpty {
-            var caps = process.capabilities ?? LinuxCapabilities()
-            caps.bounding = (caps.bounding ?? []) + options.caps
-            caps.effective = (caps.effective ?? []) + options.caps
-            caps.permitted = (caps.permitted ?? []) + options.caps
-            process.capabilities = caps
-        }
-        if options.noNewPrivileges { process.noNewPrivileges = true }
-        return process
+        return runtime.waitForInit(pid, forwarding: waited).shellCode
     }
 }

@@ -7,13 +7,13 @@ import Glibc
 
 /// The gvisor backend's foreground `run`: waiting for the container, passing signals
 /// on, recording the exit and removing what is left.
-extension ContainerRuntime {
+extension GvisorBackend {
     /// Foreground `run` of a plain container: one `runsc run` (one runsc start-up, as
     /// plain runsc pays), our stdio, signals forwarded to it (it forwards them into the
     /// sandbox), its exit code, then our state goes (runsc removed its own).
-    func runGvisorForeground(_ process: RunscProcess, record: ContainerRecord, createLog: String, cgroupsPath: String?,
+    func runForeground(_ process: RunscProcess, record: ContainerRecord, createLog: String, cgroupsPath: String?,
                              relay: GvisorConsoleRelay?, keep: Bool = false, beforeDelete: ((ContainerRecord) -> Void)?) throws -> Int32 {
-        let waited = Self.forwardedSignals + [SIGCHLD]
+        let waited = ContainerRuntime.forwardedSignals + [SIGCHLD]
         Signals.block(waited)
         let child = try process.spawn()
         var early: ExitStatus?
@@ -22,7 +22,7 @@ extension ContainerRuntime {
             _ = try? Processes.wait(child)
             throw error
         }
-        let status = early ?? waitForInit(child, forwarding: waited)
+        let status = early ?? runtime.waitForInit(child, forwarding: waited)
         let dir = store.directory(of: record.id)
         // runsc exits 128 when it fails itself; its log then holds the error, and
         // what it left is removed. Otherwise `runsc run` removed its container itself:
@@ -53,9 +53,9 @@ extension ContainerRuntime {
     /// the sandbox process, orphaned when `runsc create` exits, becomes our child, and
     /// its exit status is the container's (runsc boot exits with the container's code,
     /// or 128 + signal). Signals to us reach the container through `runsc kill`.
-    func waitGvisor(_ record: ContainerRecord, keep: Bool = false, beforeDelete: ((ContainerRecord) -> Void)?) throws -> Int32 {
-        let waited = Self.forwardedSignals + [SIGCHLD]
-        try startGvisor(record)
+    func waitForSandbox(_ record: ContainerRecord, keep: Bool = false, beforeDelete: ((ContainerRecord) -> Void)?) throws -> Int32 {
+        let waited = ContainerRuntime.forwardedSignals + [SIGCHLD]
+        try startSandbox(record)
         var exit = ExitStatus.signaled(SIGKILL)
         loop: while true {
             if Processes.startTime(of: record.pid) != record.pidStartTime {
@@ -71,14 +71,14 @@ extension ContainerRuntime {
                     }
                     // The warden ends with the sandbox: only its death while the
                     // sandbox still runs is news (the caller then fails closed).
-                    if Processes.startTime(of: record.pid) == record.pidStartTime { otherChildExited?(reaped) }
+                    if Processes.startTime(of: record.pid) == record.pidStartTime { runtime.otherChildExited?(reaped) }
                 }
             } else {
                 _ = try? runsc(record, ["kill", record.id, String(signal)]).capture()
             }
         }
         let code = exit.shellCode
-        recordAudit(record.annotations, record.id, "exit", {
+        runtime.recordAudit(record.annotations, record.id, "exit", {
             switch exit {
             case .exited(let c): return ["code": .int(Int64(c))]
             case .signaled(let signal): return ["code": .int(Int64(code)), "signal": .int(Int64(signal))]
@@ -86,19 +86,19 @@ extension ContainerRuntime {
         }())
         let current = (try? store.load(record.id)) ?? record
         reapSandboxOrphans(sparing: current.liveWardenPid)
-        if let beforeDelete { beforeDelete(current) } else { recordEnd(current, exitRecorded: true) }
+        if let beforeDelete { beforeDelete(current) } else { runtime.recordEnd(current, exitRecorded: true) }
         // --keep: the stopped container stays for `state` and `delete`.
         if keep { return code }
         do {
-            try destroyGvisor(current)
-            recordAudit(record.annotations, record.id, "delete", [:])
+            try destroy(current)
+            runtime.recordAudit(record.annotations, record.id, "delete", [:])
         } catch {
             log.warning("\(error)")
         }
         return code
     }
 
-    /// The gofer was re-parented to us with the sandbox (waitGvisor) and ends with it;
+    /// The gofer was re-parented to us with the sandbox (waitForSandbox) and ends with it;
     /// `runsc delete` waits for it to be gone, which a zombie never is to `kill(pid,
     /// 0)`: reap it (and anything else of the sandbox's) first, for at most 5 s.
     func reapSandboxOrphans(sparing warden: Int32?) {

@@ -5,26 +5,18 @@ import OCI
 import Glibc
 #endif
 
-extension ContainerRuntime {
+extension NativeBackend {
     /// `ps --format json`: the host pids of the container's processes, the list
     /// containerd's shim reads.
-    public func processIDs(id: String) throws -> [Int32] {
-        try ContainerID.validate(id)
-        guard Files.isDirectory(store.directory(of: id)) else { throw RuntimeError.containerNotFound(id) }
-        let record = try store.load(id)
-        if record.backend == .gvisor { return processIDsGvisor(record) }
+    func processIDs(of record: ContainerRecord) throws -> [Int32] {
         guard status(of: record) != .stopped else { return [] }
-        return processes(of: record).filter { Processes.isAlive($0) }
+        return record.processes().filter { Processes.isAlive($0) }
     }
 
     /// `ps` (table): the host's `ps` output (with `psArguments`, default `-ef`) cut to
     /// the container's processes, found by the PID column of its header, as runc does.
-    public func processTable(id: String, psArguments: [String]) throws -> String {
-        try ContainerID.validate(id)
-        if Files.isDirectory(store.directory(of: id)), let record = try? store.load(id), record.backend == .gvisor {
-            return try processTableGvisor(record)
-        }
-        let pids = Set(try processIDs(id: id))
+    func processTable(of record: ContainerRecord, psArguments: [String]) throws -> String {
+        let pids = Set(try processIDs(of: record))
         let output = try Self.capture(["ps"] + (psArguments.isEmpty ? ["-ef"] : psArguments))
         var lines = output.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         guard let header = lines.first else { return output }

@@ -39,6 +39,7 @@ public struct RuntimeError: Error, CustomStringConvertible, Sendable {
     public var description: String { message }
 
     /// Wraps any error with the container step it happened in.
+    @usableFromInline
     package static func stage(_ stage: String, _ error: any Error) -> RuntimeError {
         RuntimeError("\(stage): \(error)", kind: (error as? RuntimeError)?.kind ?? .failed, cause: error)
     }
@@ -64,8 +65,9 @@ public struct RuntimeError: Error, CustomStringConvertible, Sendable {
 
 /// Runs `body`, prefixing any failure with the stage name.
 /// The name is an autoclosure: it is built only when the step fails, since string
-/// interpolation on every mount of every container start is measurable.
-@inline(__always)
+/// interpolation on every mount of every container start is measurable. Inlinable: the
+/// set-up steps that call it are in other targets, and a call per mount is not free either.
+@inlinable @inline(__always)
 package func stage<T>(_ name: @autoclosure () -> String, _ body: () throws -> T) throws -> T {
     do { return try body() } catch let e as RuntimeError {
         throw RuntimeError("\(name()): \(e.message)", kind: e.kind, cause: e)

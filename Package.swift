@@ -1,9 +1,9 @@
 // swift-tools-version:6.0
 // safehouse: an OCI runtime for running AI agents safely.
 //
-// Targets follow ../shared/DESIGN.md: dependencies point down only.
-//   safehouse (CLI) -> Runtime -> Cgroups -> Linux -> CLinux
-//                              -> OCI
+// Dependencies between targets point down only.
+//   safehouse (CLI) -> Runtime -> ContainerCore -> Cgroups -> Linux -> CLinux
+//                                              -> OCI
 // The runtime executable never links SwiftNIO (start-up cost); release builds are
 // linked with `-static-executable` by hack/build (see README "Why static").
 import PackageDescription

@@ -2,8 +2,11 @@
 import Linux
 import OCI
 
-/// The runtime's library face: one instance per invocation, bound to a root.
-/// Each lifecycle verb lives in its own file (`ContainerRuntime+Create.swift`, ...).
+/// The runtime's library face: one instance per invocation, bound to a root. A verb
+/// on an existing container finds it and hands it to the backend its record names
+/// (`backend(for:)`; NativeBackend, GvisorBackend); `create` and `run` pick the
+/// backend of a new one (`selectBackend(for:)`). Re-exports ContainerCore, whose
+/// record, store and errors its callers name.
 public final class ContainerRuntime {
     public let store: StateStore
     public let log: RuntimeLog

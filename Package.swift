@@ -2,8 +2,8 @@
 // safehouse: an OCI runtime for running AI agents safely.
 //
 // Dependencies between targets point down only.
-//   safehouse (CLI) -> Runtime -> ContainerCore -> Cgroups -> Linux -> CLinux
-//                                              -> OCI
+//   safehouse (CLI) -> Runtime -> Sandbox -> ContainerCore -> Cgroups -> Linux -> CLinux
+//                                                         -> OCI
 // The runtime executable never links SwiftNIO (start-up cost); release builds are
 // linked with `-static-executable` by hack/build (see README "Why static").
 import PackageDescription
@@ -36,8 +36,11 @@ let package = Package(
         // What every backend shares: the state store and the container's record, the
         // status rules of the verbs, hooks, the runtime's error, the backend protocol.
         .target(name: "ContainerCore", dependencies: ["OCI", "Linux", "Cgroups"]),
+        // What a sandbox adds around a container: the ephemeral root, the input and output
+        // zones, the warden's launch, the egress listeners and transparent capture.
+        .target(name: "Sandbox", dependencies: ["ContainerCore", "OCI", "Linux", "CLinux"]),
         // The container lifecycle: picks the backend from the record and runs the verbs.
-        .target(name: "Runtime", dependencies: ["ContainerCore", "OCI", "Linux", "Cgroups", "Seccomp"]),
+        .target(name: "Runtime", dependencies: ["ContainerCore", "Sandbox", "OCI", "Linux", "Cgroups", "Seccomp"]),
         // libseccomp through a shim header; which library file is linked is Seccomp's choice.
         .systemLibrary(name: "CSeccomp"),
         // linux.seccomp compiled to BPF (in the parent) and loaded (in the child). Debug
@@ -89,6 +92,7 @@ let package = Package(
         .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "Linux", "OCI"]),
         .testTarget(name: "ContainerCoreTests", dependencies: ["ContainerCore", "OCI", "Linux"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "ContainerCore", "OCI", "Cgroups"]),
+        .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "ContainerCore", "OCI", "Linux"]),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "OCI", "Runtime", "Linux"]),
         .testTarget(
             name: "WardenTests",

@@ -1,4 +1,5 @@
 import ContainerCore
+import Sandbox
 import Linux
 import OCI
 

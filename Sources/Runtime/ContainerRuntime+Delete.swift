@@ -1,4 +1,5 @@
 import ContainerCore
+import Sandbox
 import Cgroups
 import Linux
 import OCI

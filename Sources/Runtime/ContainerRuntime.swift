@@ -1,4 +1,5 @@
 @_exported import ContainerCore
+@_exported import Sandbox
 import Linux
 import OCI
 

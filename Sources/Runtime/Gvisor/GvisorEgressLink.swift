@@ -1,4 +1,5 @@
 import ContainerCore
+import Sandbox
 import CLinux
 import Linux
 #if canImport(Glibc)

@@ -42,6 +42,8 @@ public enum EgressListener {
         /// UDP [::]:53, both families (IPv4 arrives as v4-mapped).
         public var dns: FileDescriptor?
 
+        public init() {}
+
         public var all: [FileDescriptor] { [proxy, socks, dns].compactMap { $0 } + capture }
         public func close() { for fd in all { fd.close() } }
     }
@@ -87,7 +89,7 @@ public enum EgressListener {
     /// Where a listener is bound: native's loopback addresses and the resolver's
     /// wildcard; on gvisor (GvisorEgressLink) the warden's link address and, in the
     /// warden's own namespace, the wildcards of each family.
-    enum Address: Equatable {
+    package enum Address: Equatable {
         case v4Loopback, v6Loopback, v6Any
         /// One IPv4 address.
         case v4(String)
@@ -97,13 +99,13 @@ public enum EgressListener {
         case v6Only
     }
 
-    static func listen(_ address: Address, port: UInt16) throws -> FileDescriptor {
+    package static func listen(_ address: Address, port: UInt16) throws -> FileDescriptor {
         let fd = try bound(address, port: port, type: SOCK_STREAM)
         _ = try syscall("egress: listen on port \(port)") { Glibc.listen(fd.rawValue, 128) }
         return fd
     }
 
-    static func bound(_ address: Address, port: UInt16, type: __socket_type) throws -> FileDescriptor {
+    package static func bound(_ address: Address, port: UInt16, type: __socket_type) throws -> FileDescriptor {
         let v4: UInt32?
         switch address {
         case .v4Loopback: v4 = 0x7f00_0001

@@ -51,7 +51,7 @@ public struct SandboxTreatment: Sendable, Equatable {
 
 extension SandboxTreatment {
     /// What the warden of sandbox `id` writes to its audit log; nil without a log.
-    func wardenAudit(id: String, callerReapsInit: Bool) -> WardenLauncher.Audit? {
+    package func wardenAudit(id: String, callerReapsInit: Bool) -> WardenLauncher.Audit? {
         auditLog.map { WardenLauncher.Audit(log: $0, key: auditKey, id: id, recordExit: !callerReapsInit) }
     }
 }
@@ -100,7 +100,7 @@ public enum EphemeralRoot {
     /// between the image and the upper layer: the sandbox sees them in its root, the
     /// change set (upper against image) does not report them unless the sandbox writes
     /// them, and the image is not touched (GvisorEgressLink's resolv.conf).
-    static func mount(lower: String, at dir: String, sizeBytes: UInt64, linux: LinuxConfig?, files: [String: String] = [:]) throws -> String {
+    package static func mount(lower: String, at dir: String, sizeBytes: UInt64, linux: LinuxConfig?, files: [String: String] = [:]) throws -> String {
         let upper = dir + "/upper", work = dir + "/work", merged = dir + "/merged", idmapped = dir + "/lower"
         // The parent is 0711 (reachable, not listable); each sandbox's own directory
         // below is closed to everyone but root and the sandbox (see the tmpfs mode).
@@ -195,7 +195,7 @@ public enum EphemeralRoot {
 
     /// Mappings as /proc/PID/uid_map and gid_map take them ("0 100000 65536\n"): for
     /// the container's user namespace and for the idmapped lower layer alike.
-    static func mapText(_ maps: [LinuxIDMapping]) -> String {
+    package static func mapText(_ maps: [LinuxIDMapping]) -> String {
         maps.map { "\($0.containerID) \($0.hostID) \($0.size)\n" }.joined()
     }
 

@@ -68,7 +68,7 @@ public enum TransparentCapture {
 
     /// Runs `command` with `input` on its stdin; a failure throws its first line of
     /// stderr. Called while single-threaded (create), so fork is safe.
-    static func run(_ command: String, _ args: [String], input: String) throws {
+    package static func run(_ command: String, _ args: [String], input: String) throws {
         guard let path = Processes.lookPath(command, env: searchPath) else {
             throw RuntimeError("egress: transparent capture needs \(command) (Debian: \(command == "nft" ? "nftables" : "iproute2"))")
         }

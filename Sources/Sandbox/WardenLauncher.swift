@@ -10,32 +10,42 @@ import Glibc
 /// ours. It is forked by `create` outside the container's cgroups, so a cgroup-wide
 /// kill never reaches it; when `create` exits it is re-parented (to the engine's shim
 /// or conmon, which reap it, or to init).
-enum WardenLauncher {
+package enum WardenLauncher {
     /// The signals the warden reads from a signalfd. They are blocked before exec (the
     /// mask survives execve) so that a SIGUSR1 from `start` arriving before the warden
     /// is ready waits instead of killing it.
     static let signals: [Int32] = [SIGUSR1, SIGTERM, SIGINT, SIGHUP]
 
     /// `safehouse-warden` next to the running executable, unless `configured` names one.
-    static func executable(configured: String?) -> String? {
+    package static func executable(configured: String?) -> String? {
         configured ?? Processes.siblingExecutable("safehouse-warden")
     }
 
     /// What the warden needs to serve the egress proxy.
-    struct Egress {
+    package struct Egress {
         /// The listening sockets in the sandbox's network namespace (EgressListener).
-        var sockets: EgressListener.Sockets
+        package var sockets: EgressListener.Sockets
         /// The allowlist, comma separated.
         var allow: String
         var hostsFile: String?
         var maxConnections: Int?
         var maxBytes: UInt64?
         var idleTimeout: Double?
+
+        package init(sockets: EgressListener.Sockets, allow: String, hostsFile: String?, maxConnections: Int?,
+                     maxBytes: UInt64?, idleTimeout: Double?) {
+            self.sockets = sockets
+            self.allow = allow
+            self.hostsFile = hostsFile
+            self.maxConnections = maxConnections
+            self.maxBytes = maxBytes
+            self.idleTimeout = idleTimeout
+        }
     }
 
     /// Where the warden writes its audit records (egress decisions as they are made;
     /// with `recordExit`, the init's exit status).
-    struct Audit {
+    package struct Audit {
         var log: String
         var key: String?
         var id: String
@@ -46,14 +56,14 @@ enum WardenLauncher {
 
     /// A started warden. `ready`: the read end of a pipe the warden writes one byte to
     /// (or closes, dying) once it listens for the init's exit; `waitUntilReady` reads it.
-    struct Started {
-        var pid: Int32
-        var ready: FileDescriptor?
+    package struct Started {
+        package var pid: Int32
+        package var ready: FileDescriptor?
 
         /// Waits (at most `timeout` seconds) for the warden to listen for the init's
         /// exit, so that the exit cannot come first: called at the end of `create`, so
         /// the warden's start-up overlaps with the init's set-up.
-        func waitUntilReady(timeout: Double = 5) {
+        package func waitUntilReady(timeout: Double = 5) {
             guard let ready else { return }
             var fds = [pollfd(fd: ready.rawValue, events: Int16(POLLIN), revents: 0)]
             while poll(&fds, 1, Int32(timeout * 1000)) < 0 && errno == EINTR {}
@@ -61,7 +71,7 @@ enum WardenLauncher {
         }
     }
 
-    static func spawn(_ executable: String, stateDirectory: String, initPid: Int32,
+    package static func spawn(_ executable: String, stateDirectory: String, initPid: Int32,
                       timeoutSeconds: Double?, cgroupPaths: [String], egress: Egress? = nil,
                       audit: Audit? = nil, owner: Int32? = nil) throws -> Started {
         var args = [executable, "--state-dir", stateDirectory, "--pid", String(initPid)]

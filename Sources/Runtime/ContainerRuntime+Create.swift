@@ -63,7 +63,7 @@ extension ContainerRuntime {
         }
         var plan = try NamespacePlan(spec: spec)
         let treatment: SandboxTreatment?
-        do { treatment = try sandboxTreatment?(spec, id) } catch { throw RuntimeError("\(error)") }
+        do { treatment = try sandboxes?.treatment(for: spec, id: id) } catch { throw RuntimeError("\(error)") }
         // Not for sandboxes: their egress set-up opens the init's network namespace by
         // its /proc path right after the fork, before the init would have joined it.
         plan.networkFromRuntime = plan.canTakeNetworkFromRuntime && treatment == nil

@@ -131,7 +131,7 @@ extension ContainerRuntime {
         if signal == SIGCHLD {
             while let (reaped, status) = Processes.reapAny() {
                 if reaped == pid { return status }
-                otherChildExited?(reaped)
+                observer?.otherChildExited(reaped)
             }
         } else if signal > 0 {
             _ = Glibc.kill(pid, signal)

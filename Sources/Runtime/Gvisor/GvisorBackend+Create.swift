@@ -43,7 +43,7 @@ extension GvisorBackend {
         // runsc applies no host LSM label to the sandbox either: refused the same way.
         try SecurityLabels.check(spec)
         let treatment: SandboxTreatment?
-        do { treatment = try runtime.sandboxTreatment?(spec, id) } catch { throw RuntimeError("\(error)") }
+        do { treatment = try runtime.sandboxes?.treatment(for: spec, id: id) } catch { throw RuntimeError("\(error)") }
         let executable = try RunscProcess.locate(configured: config?.runsc)
         let egress = !(treatment?.networkAllow ?? "").isEmpty
         try GvisorCgroups.claim(spec, id: id, sandbox: treatment != nil)

@@ -71,7 +71,7 @@ extension GvisorBackend {
                     }
                     // The warden ends with the sandbox: only its death while the
                     // sandbox still runs is news (the caller then fails closed).
-                    if Processes.startTime(of: record.pid) == record.pidStartTime { runtime.otherChildExited?(reaped) }
+                    if Processes.startTime(of: record.pid) == record.pidStartTime { runtime.observer?.otherChildExited(reaped) }
                 }
             } else {
                 _ = try? runsc(record, ["kill", record.id, String(signal)]).capture()

@@ -1,9 +1,9 @@
 // swift-tools-version:6.0
 // safehouse: an OCI runtime for running AI agents safely.
 //
-// Targets follow ../shared/DESIGN.md: dependencies point down only.
-//   safehouse (CLI) -> Runtime -> Cgroups -> Linux -> CLinux
-//                              -> OCI
+// Dependencies between targets point down only.
+//   safehouse (CLI) -> Runtime -> Sandbox -> ContainerCore -> Cgroups -> Linux -> CLinux
+//                                                         -> OCI
 // The runtime executable never links SwiftNIO (start-up cost); release builds are
 // linked with `-static-executable` by hack/build (see README "Why static").
 import PackageDescription
@@ -32,8 +32,14 @@ let package = Package(
         .target(name: "OCI"),
         // cgroup hierarchies (v1, v2, hybrid): discovery, placement, removal.
         .target(name: "Cgroups", dependencies: ["Linux", "OCI"]),
-        // The container lifecycle: state store, locks, init process, hooks.
-        .target(name: "Runtime", dependencies: ["OCI", "Linux", "Cgroups", "Seccomp"]),
+        // What every backend shares: the state store and the container's record, the
+        // status rules of the verbs, hooks, the runtime's error, the backend protocol.
+        .target(name: "ContainerCore", dependencies: ["OCI", "Linux", "Cgroups"]),
+        // What a sandbox adds around a container: the ephemeral root, the input and output
+        // zones, the warden's launch, the egress listeners and transparent capture.
+        .target(name: "Sandbox", dependencies: ["ContainerCore", "OCI", "Linux", "CLinux"]),
+        // The container lifecycle: picks the backend from the record and runs the verbs.
+        .target(name: "Runtime", dependencies: ["ContainerCore", "Sandbox", "OCI", "Linux", "Cgroups", "Seccomp"]),
         // libseccomp through a shim header; which library file is linked is Seccomp's choice.
         .systemLibrary(name: "CSeccomp"),
         // linux.seccomp compiled to BPF (in the parent) and loaded (in the child). Debug
@@ -80,7 +86,9 @@ let package = Package(
         .testTarget(name: "OCITests", dependencies: ["OCI"]),
         .testTarget(name: "LinuxTests", dependencies: ["Linux"]),
         .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "Linux", "OCI"]),
-        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "OCI", "Cgroups"]),
+        .testTarget(name: "ContainerCoreTests", dependencies: ["ContainerCore", "OCI", "Linux"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "ContainerCore", "OCI", "Cgroups"]),
+        .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "ContainerCore", "OCI", "Linux"]),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "OCI", "Runtime", "Linux"]),
         .testTarget(
             name: "WardenTests",

@@ -150,17 +150,9 @@ public struct SandboxRunner {
         try Files.writeAtomically(bundle + "/config.json", spec.compactJSON(), mode: 0o600)
         PhaseTrace.mark("bundle written")
 
-        // The warden is this process's child: if it dies while the sandbox runs, the
-        // sandbox has lost its deadline (and, with egress, its proxy): stop it, fail
-        // closed, and say so in the summary.
-        var wardenDied = false
-        runtime.otherChildExited = { [runtime] pid in
-            guard let record = try? runtime.store.load(id), record.wardenPid == pid else { return }
-            wardenDied = true
-            try? Files.write(runtime.store.directory(of: id) + "/" + ContainerRuntime.stopMarker, "warden died\n",
-                             flags: O_WRONLY | O_CREAT | O_TRUNC)
-            CgroupManager(recordedPaths: record.cgroupPaths).killAll()
-        }
+        // A warden that dies while the sandbox runs stops it (WardenWatch).
+        let watch = WardenWatch(forwardingTo: runtime.observer, store: runtime.store, id: id)
+        runtime.observer = watch
         let started = Self.now()
         var report: [String: String] = [:]
         var changes = ChangeSet()
@@ -199,7 +191,7 @@ public struct SandboxRunner {
         case "stopped":
             limits.append("stopped (emergency stop)")
         default:
-            if wardenDied { limits.append("stopped (the warden died)") } else if stopped { limits.append("stopped (emergency stop)") }
+            if watch.wardenDied { limits.append("stopped (the warden died)") } else if stopped { limits.append("stopped (emergency stop)") }
         }
         if let oom = report["oomKills"].flatMap(Int.init), oom > 0 {
             limits.append("memory (\(oom) OOM kill\(oom == 1 ? "" : "s") at \(Quantity.describe(bytes: policy.limits.memory ?? 0)))")
@@ -223,10 +215,10 @@ public struct SandboxRunner {
             limits.append("pids (\(hits) fork\(hits == 1 ? "" : "s") refused at \(policy.limits.pids ?? 0))")
         }
         // On the record: the limits hit and the change set (the runtime wrote create,
-        // start, exit and delete through the same closure; the warden each egress
+        // start, exit and delete through the same observer; the warden each egress
         // decision as it was made).
-        for limit in limits { runtime.audit?(spec.annotations, id, "limit") { ["limit": .string(limit)] } }
-        runtime.audit?(spec.annotations, id, "changes") { changes.auditDetails }
+        for limit in limits { runtime.observer?.record(spec.annotations, id, "limit") { ["limit": .string(limit)] } }
+        runtime.observer?.record(spec.annotations, id, "changes") { changes.auditDetails }
         let outcome = Outcome(id: id, policy: o.policy, exitCode: code, seconds: Self.now() - started,
                               limitsHit: limits, changes: changes, egress: egress, effective: policy)
         return (code, outcome)

@@ -1,27 +1,15 @@
+import ContainerCore
+import Sandbox
 import Linux
 import OCI
 
-/// A value in an audit record's details. The runtime only describes what happened;
-/// whoever set `ContainerRuntime.audit` decides whether and where it is recorded.
-public enum AuditValue: Sendable, Equatable {
-    case string(String)
-    case int(Int64)
-    /// Already JSON text (an array or object the caller built).
-    case json(String)
-}
-
 extension ContainerRuntime {
-    /// Hands one lifecycle event to the audit closure. The details are built only if
-    /// the closure asks (a plain container's cost is one dictionary lookup there).
+    /// Hands one lifecycle event to the observer. The details are built only if the
+    /// observer asks (a plain container's cost is one dictionary lookup there).
     func recordAudit(_ annotations: [String: String]?, _ id: String, _ kind: String,
                      _ details: @autoclosure () -> [String: AuditValue]) {
-        audit?(annotations, id, kind, details)
+        observer?.record(annotations, id, kind, details)
     }
-}
-
-/// A JSON array of strings, for `AuditValue.json`.
-public func jsonArray(_ items: [String]) -> String {
-    "[" + items.map(FlatJSONWriter.quoted).joined(separator: ",") + "]"
 }
 
 extension ContainerRuntime {
@@ -55,7 +43,7 @@ extension ContainerRuntime {
     /// its own) does delete write it here, from the report's status if it has one. A
     /// warden still alive after the wait is left to write it.
     func recordEnd(_ record: ContainerRecord, exitRecorded: Bool = false) {
-        guard record.ephemeralRoot, audit != nil else { return }
+        guard record.ephemeralRoot, observer != nil else { return }
         var wardenAlive = false
         var reportText: String?
         recordAudit(record.annotations, record.id, "warden", {

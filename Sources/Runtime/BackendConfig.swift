@@ -1,3 +1,4 @@
+import ContainerCore
 import Linux
 #if canImport(Glibc)
 import Glibc

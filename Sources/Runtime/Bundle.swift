@@ -1,3 +1,4 @@
+import ContainerCore
 import FoundationEssentials
 import Linux
 import OCI

@@ -1,3 +1,5 @@
+import ContainerCore
+import Sandbox
 import Cgroups
 import FoundationEssentials
 import Linux
@@ -22,9 +24,12 @@ extension ContainerRuntime {
         try ContainerID.validate(id)
         let bundle = try Bundle.load(options.bundle)
         let (backend, config) = try selectBackend(for: bundle.spec)
-        if backend == .gvisor {
-            _ = try createGvisor(id: id, bundle: bundle, options: options, config: config, mode: .create)
+        switch backend {
+        case .gvisor:
+            _ = try GvisorBackend(runtime: self).create(id: id, bundle: bundle, options: options, config: config, mode: .create)
             return
+        case .native:
+            break
         }
         let created = try createContainer(id: id, bundle: bundle, options: options, consoleSocketFD: nil)
         recordCreate(created.record, command: bundle.spec.process?.args)
@@ -58,7 +63,7 @@ extension ContainerRuntime {
         }
         var plan = try NamespacePlan(spec: spec)
         let treatment: SandboxTreatment?
-        do { treatment = try sandboxTreatment?(spec, id) } catch { throw RuntimeError("\(error)") }
+        do { treatment = try sandboxes?.treatment(for: spec, id: id) } catch { throw RuntimeError("\(error)") }
         // Not for sandboxes: their egress set-up opens the init's network namespace by
         // its /proc path right after the fork, before the init would have joined it.
         plan.networkFromRuntime = plan.canTakeNetworkFromRuntime && treatment == nil

@@ -1,3 +1,4 @@
+import ContainerCore
 import Cgroups
 import Linux
 #if canImport(Glibc)
@@ -24,13 +25,13 @@ extension ContainerRuntime {
             case .created, .creating, .running, .paused: break
             }
             statuses.append(current.rawValue)
-            times.append(audit == nil ? "" : Clock.rfc3339Now())
-            auditReserve?(record.annotations, id)
+            times.append(observer == nil ? "" : Clock.rfc3339Now())
+            observer?.reserve(record.annotations, id)
             try? Files.write(store.directory(of: id) + "/" + Self.stopMarker, "emergency stop\n",
                              flags: O_WRONLY | O_CREAT | O_TRUNC)
             if let warden = record.liveWardenPid { _ = Glibc.kill(warden, SIGTERM) }
             if record.cgroupPaths.isEmpty {
-                try? signalAll(record, .kill)
+                record.signalAll(.kill)
             } else {
                 CgroupManager(recordedPaths: record.cgroupPaths).killAll()
             }
@@ -39,7 +40,7 @@ extension ContainerRuntime {
         // On the record once every sandbox is signalled (stopping comes first: an audit
         // append is a process spawn). The stop's own time is in the details, since its
         // record may land after the exit record it caused. Who asked is the audit
-        // closure's to add (the caller's uid, pid, parent).
+        // observer's to add (the caller's uid, pid, parent).
         for (i, record) in stopped.enumerated() {
             recordAudit(record.annotations, record.id, "stop", ["reason": .string("emergency stop"),
                                                                 "status": .string(statuses[i]), "signalled": .string(times[i])])

@@ -1,3 +1,4 @@
+import ContainerCore
 import Cgroups
 import FoundationEssentials
 import Linux
@@ -20,8 +21,8 @@ extension ContainerRuntime {
         try ContainerID.validate(id)
         guard Files.isDirectory(store.directory(of: id)) else { throw RuntimeError.containerNotFound(id) }
         let record = try store.load(id)
-        guard status(of: record) != .stopped else { throw RuntimeError.containerNotRunning(id) }
-        return ContainerEvent(type: "stats", id: id, data: cgroupManager(of: record).stats())
+        try status(of: record).canUpdate(id)
+        return ContainerEvent(type: "stats", id: id, data: native.cgroupManager(of: record).stats())
     }
 
     /// `events` without --stats: a stats event every `interval` seconds and an `oom`
@@ -30,7 +31,7 @@ extension ContainerRuntime {
         try ContainerID.validate(id)
         guard Files.isDirectory(store.directory(of: id)) else { throw RuntimeError.containerNotFound(id) }
         let record = try store.load(id)
-        let manager = cgroupManager(of: record)
+        let manager = native.cgroupManager(of: record)
         var ooms = manager.oomEventCount()
         var nextStats = 0.0
         let tick = min(interval, 0.2)

@@ -1,3 +1,4 @@
+import ContainerCore
 import Linux
 import OCI
 #if canImport(Glibc)
@@ -26,9 +27,12 @@ extension ContainerRuntime {
         let bundle = try Bundle.load(options.bundle)
         PhaseTrace.mark("bundle loaded")
         let (backend, config) = try selectBackend(for: bundle.spec)
-        if backend == .gvisor {
-            return try createGvisor(id: id, bundle: bundle, options: options, config: config,
-                                    mode: detach ? .runDetached : .runForeground, keep: keep, beforeDelete: beforeDelete)
+        switch backend {
+        case .gvisor:
+            return try GvisorBackend(runtime: self).create(id: id, bundle: bundle, options: options, config: config,
+                                                           mode: detach ? .runDetached : .runForeground, keep: keep, beforeDelete: beforeDelete)
+        case .native:
+            break
         }
         if detach {
             recordCreate(try createContainer(id: id, bundle: bundle, options: options, consoleSocketFD: nil).record,
@@ -64,7 +68,7 @@ extension ContainerRuntime {
             if let ours = consoleEnds?.0 {
                 proxy = TerminalProxy(master: try ours.receiveDescriptor())
             }
-            try start(created.record, justCreated: true)
+            try native.start(created.record, justCreated: true)
         } catch {
             proxy?.restore()
             try? delete(id: id, force: true)
@@ -103,9 +107,9 @@ extension ContainerRuntime {
         // outlived it: none can when the container had its own pid namespace).
         do {
             let lock = try store.lock(id)
-            if !created.record.ownsPidNamespace { try? signalAll(created.record, .kill) }
+            if !created.record.ownsPidNamespace { created.record.signalAll(.kill) }
             lock.release()
-            try destroy(created.record)
+            try native.destroy(created.record)
             recordAudit(created.record.annotations, id, "delete", [:])
         } catch {
             log.warning("\(error)")
@@ -127,7 +131,7 @@ extension ContainerRuntime {
         if signal == SIGCHLD {
             while let (reaped, status) = Processes.reapAny() {
                 if reaped == pid { return status }
-                otherChildExited?(reaped)
+                observer?.otherChildExited(reaped)
             }
         } else if signal > 0 {
             _ = Glibc.kill(pid, signal)

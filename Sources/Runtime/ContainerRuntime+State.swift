@@ -1,3 +1,4 @@
+import ContainerCore
 import Linux
 import OCI
 
@@ -45,7 +46,7 @@ extension ContainerRuntime {
 
     func report(_ record: ContainerRecord) -> ContainerReport {
         // gvisor: runsc's status and sandbox pid (a foreground `run` never read the pid).
-        let (status, pid) = record.isGvisor ? gvisorState(record) : (status(of: record), record.pid)
+        let (status, pid) = backend(for: record).state(of: record)
         return ContainerReport(
             ociVersion: specVersion, id: record.id, pid: status == .stopped ? 0 : pid,
             status: status, bundle: record.bundle, rootfs: record.rootfs, created: record.created,

@@ -1,3 +1,5 @@
+import ContainerCore
+import Sandbox
 import Linux
 #if canImport(Glibc)
 import Glibc

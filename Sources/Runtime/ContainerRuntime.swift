@@ -1,8 +1,13 @@
+@_exported import ContainerCore
+@_exported import Sandbox
 import Linux
 import OCI
 
-/// The runtime's library face: one instance per invocation, bound to a root.
-/// Each lifecycle verb lives in its own file (`ContainerRuntime+Create.swift`, ...).
+/// The runtime's library face: one instance per invocation, bound to a root. A verb
+/// on an existing container finds it and hands it to the backend its record names
+/// (`backend(for:)`; NativeBackend, GvisorBackend); `create` and `run` pick the
+/// backend of a new one (`selectBackend(for:)`). Re-exports ContainerCore, whose
+/// record, store and errors its callers name.
 public final class ContainerRuntime {
     public let store: StateStore
     public let log: RuntimeLog
@@ -11,20 +16,10 @@ public final class ContainerRuntime {
     /// What `create` does beyond the spec for a sandbox: the caller (the CLI, through
     /// the Agent layer) reads the policy annotation and answers; nil for a plain
     /// container. The runtime itself knows nothing of policies.
-    public var sandboxTreatment: ((Spec, String) throws -> SandboxTreatment?)?
-    /// Called by a foreground `run` for each child it reaps that is not the init (the
-    /// sandbox's warden is one: `agent run` stops the sandbox when it dies).
-    public var otherChildExited: ((Int32) -> Void)?
-    /// Where lifecycle events go on record (create, start, exec, kill, pause, resume,
-    /// delete, exit, stop): called with the container's annotations, the caller (the
-    /// CLI) records a sandbox's events in its audit log and returns at once for a
-    /// plain container, never calling `details`. Nil: nothing is recorded.
-    public var audit: ((_ annotations: [String: String]?, _ id: String, _ kind: String,
-                        _ details: () -> [String: AuditValue]) -> Void)?
-    /// Called before an event whose record must come later (the emergency stop signals
-    /// first): the caller takes the log's place in line, so that the record still
-    /// precedes whatever the stopped sandbox writes after it (its close).
-    public var auditReserve: ((_ annotations: [String: String]?, _ id: String) -> Void)?
+    public var sandboxes: (any SandboxProvider)?
+    /// Where lifecycle events go (LifecycleObserver): the CLI records a sandbox's in
+    /// its audit log. Nil: nothing is recorded.
+    public var observer: (any LifecycleObserver)?
 
     /// `--backend`: the backend of containers this invocation creates (Backend.select).
     public var backendFlag: Backend?

@@ -1,3 +1,4 @@
+import ContainerCore
 import FoundationEssentials
 
 /// `exec --process FILE`: runc reads the file into Go's specs.Process, where an absent

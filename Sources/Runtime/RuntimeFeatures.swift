@@ -1,3 +1,4 @@
+import ContainerCore
 import OCI
 import Seccomp
 

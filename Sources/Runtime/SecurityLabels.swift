@@ -1,3 +1,4 @@
+import ContainerCore
 import Linux
 import OCI
 

@@ -101,7 +101,7 @@ struct AgentRun: Command {
         do {
             let runtime = try settings.runtime()
             let batch = AuditBatch()
-            runtime.audit = batch.record
+            runtime.observer = batch
             defer { batch.flush() }
             result = try SandboxRunner(runtime: runtime).run(o, library: try PolicyLibrary.configured(root: settings.root))
         } catch {

@@ -7,7 +7,7 @@ import Runtime
 import Glibc
 #endif
 
-/// Writes a sandbox's lifecycle records (ContainerRuntime.audit) to the audit log its
+/// Writes a sandbox's lifecycle records (AuditObserver) to the audit log its
 /// policy names, through `safehouse-audit audit append`: the hashing (swift-crypto)
 /// lives in that executable, so the runtime binary stays small. A container without
 /// the io.safehouse.policy annotation returns at the first line: no record, no work.
@@ -56,7 +56,7 @@ enum AuditSink {
     nonisolated(unsafe) static var reserved: [String: (fd: Int32, pending: Int)] = [:]
 
     /// Takes the lock of sandbox `id`'s log now, for a record written later by this
-    /// process (ContainerRuntime.auditReserve): the emergency stop signals a sandbox
+    /// process (LifecycleObserver.reserve): the emergency stop signals a sandbox
     /// before its stop record is written, and the sandbox's own last append (its
     /// close) must queue behind that record, not overtake it.
     static func reserve(_ annotations: [String: String]?, _ id: String) {

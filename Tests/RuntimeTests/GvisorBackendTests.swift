@@ -4,100 +4,8 @@ import XCTest
 import OCI
 import Cgroups
 
-/// The gvisor backend's pure parts: which backend a container gets, the root's
-/// config file, how safehouse's flags become runsc's, and how runsc's state and
-/// errors come back in runc's words.
-final class BackendSelectionTests: XCTestCase {
-    func testFlagWinsOverAnnotationAndConfig() throws {
-        let ann = [Backend.annotation: "native"]
-        XCTAssertEqual(try Backend.select(flag: .gvisor, annotations: ann) { .native }, .gvisor)
-        XCTAssertEqual(try Backend.select(flag: .native, annotations: [Backend.annotation: "gvisor"]) { .gvisor }, .native)
-    }
-
-    func testAnnotationWinsOverConfig() throws {
-        XCTAssertEqual(try Backend.select(flag: nil, annotations: [Backend.annotation: "gvisor"]) { .native }, .gvisor)
-        XCTAssertEqual(try Backend.select(flag: nil, annotations: [Backend.annotation: "native"]) { .gvisor }, .native)
-    }
-
-    func testConfigThenNative() throws {
-        XCTAssertEqual(try Backend.select(flag: nil, annotations: nil) { .gvisor }, .gvisor)
-        XCTAssertEqual(try Backend.select(flag: nil, annotations: ["other": "x"]) { nil }, .native)
-    }
-
-    func testConfigIsNotReadWhenFlagOrAnnotationDecides() throws {
-        var read = false
-        _ = try Backend.select(flag: .native, annotations: nil) { read = true; return nil }
-        _ = try Backend.select(flag: nil, annotations: [Backend.annotation: "gvisor"]) { read = true; return nil }
-        XCTAssertFalse(read)
-    }
-
-    func testUnknownNamesNameTheirField() {
-        XCTAssertThrowsError(try Backend.parse("kata", field: "--backend")) {
-            XCTAssertEqual("\($0)", "--backend: unknown backend \"kata\" (use native or gvisor)")
-        }
-        XCTAssertThrowsError(try Backend.select(flag: nil, annotations: [Backend.annotation: "runsc"]) { nil }) {
-            XCTAssertEqual("\($0)", "annotations[\"io.safehouse.backend\"]: unknown backend \"runsc\" (use native or gvisor)")
-        }
-        // Case matters, as for every other closed vocabulary of the spec.
-        XCTAssertThrowsError(try Backend.parse("GVISOR", field: "--backend"))
-    }
-}
-
-final class BackendConfigTests: XCTestCase {
-    func testParsesEveryKeyWithCommentsAndBlanks() throws {
-        let text = """
-        # safehouse defaults for this root
-        backend = gvisor   # runsc for everything
-
-        runsc=/usr/bin/runsc
-        runsc-debug-log = /var/log/runsc/
-        runsc-overlay = root:memory
-        """
-        XCTAssertEqual(try BackendConfig.parse(text, path: "c"),
-                       BackendConfig(backend: .gvisor, runsc: "/usr/bin/runsc", runscDebugLog: "/var/log/runsc/", runscOverlay: "root:memory"))
-        XCTAssertEqual(try BackendConfig.parse("", path: "c"), BackendConfig())
-    }
-
-    func testBadLinesNameFileLineAndKey() {
-        let cases: [(String, String)] = [
-            ("backend = kata\n", "f.conf:1: backend: unknown backend \"kata\" (use native or gvisor)"),
-            ("\nbakend = gvisor\n", "f.conf:2: bakend: unknown key (known: backend, policies, runsc, runsc-debug-log, runsc-overlay)"),
-            ("backend gvisor\n", "f.conf:1: expected \"key = value\", got \"backend gvisor\""),
-            ("backend =\n", "f.conf:1: backend: empty value"),
-            ("runsc = runsc\n", "f.conf:1: runsc: \"runsc\" is not an absolute path"),
-            ("runsc-overlay = disk\n", "f.conf:1: runsc-overlay: \"disk\" is not none or {root|all}:{memory|/dir}"),
-        ]
-        for (text, message) in cases {
-            XCTAssertThrowsError(try BackendConfig.parse(text, path: "f.conf"), text) { XCTAssertEqual("\($0)", message) }
-        }
-    }
-
-    func testLoadPrefersTheRootsFileThenTheSystemsThenNone() throws {
-        let dir = try tempDirectory()
-        defer { try? Files.removeTree(dir) }
-        let root = dir + "/root", system = dir + "/etc"
-        try Files.makeDirectories(root)
-        try Files.makeDirectories(system)
-        XCTAssertNil(try BackendConfig.load(root: root, systemDirectory: system))
-        try Files.write(system + "/safehouse.conf", "backend = gvisor\n", flags: O_WRONLY | O_CREAT | O_TRUNC)
-        XCTAssertEqual(try BackendConfig.load(root: root, systemDirectory: system)?.backend, .gvisor)
-        try Files.write(root + "/safehouse.conf", "backend = native\n", flags: O_WRONLY | O_CREAT | O_TRUNC)
-        XCTAssertEqual(try BackendConfig.load(root: root, systemDirectory: system)?.backend, .native)
-        // A root that does not exist yet (the first create makes it): the system's file.
-        XCTAssertEqual(try BackendConfig.load(root: dir + "/missing", systemDirectory: system)?.backend, .gvisor)
-        try Files.write(root + "/safehouse.conf", "backend = nope\n", flags: O_WRONLY | O_CREAT | O_TRUNC)
-        XCTAssertThrowsError(try BackendConfig.load(root: root, systemDirectory: system)) {
-            XCTAssertEqual("\($0)", "\(root)/safehouse.conf:1: backend: unknown backend \"nope\" (use native or gvisor)")
-        }
-    }
-
-    private func tempDirectory() throws -> String {
-        var template = Array("/tmp/safehouse-backendconfig-XXXXXX".utf8CString)
-        guard let p = mkdtemp(&template) else { throw RuntimeError("mkdtemp") }
-        return String(cString: p)
-    }
-}
-
+/// The gvisor backend's pure parts: how safehouse's flags become runsc's, and how
+/// runsc's state and errors come back in runc's words.
 final class RunscFlagsTests: XCTestCase {
     private func spec(_ namespaces: [LinuxNamespace]?) -> Spec {
         Spec(linux: LinuxConfig(namespaces: namespaces))
@@ -183,14 +91,14 @@ final class RunscMappingTests: XCTestCase {
     }
 
     func testRunscStateBecomesOurs() {
-        let running = ContainerRuntime.parseRunscState("{\n \"ociVersion\": \"1.0.2-dev\",\n \"id\": \"c\",\n \"status\": \"running\",\n \"pid\": 4242,\n \"bundle\": \"/b\"\n}")
+        let running = GvisorBackend.parseRunscState("{\n \"ociVersion\": \"1.0.2-dev\",\n \"id\": \"c\",\n \"status\": \"running\",\n \"pid\": 4242,\n \"bundle\": \"/b\"\n}")
         XCTAssertEqual(running.status, .running)
         XCTAssertEqual(running.pid, 4242)
-        let stopped = ContainerRuntime.parseRunscState("{\"status\":\"stopped\",\"pid\":-1}")
+        let stopped = GvisorBackend.parseRunscState("{\"status\":\"stopped\",\"pid\":-1}")
         XCTAssertEqual(stopped.status, .stopped)
         XCTAssertEqual(stopped.pid, 0)
-        XCTAssertEqual(ContainerRuntime.parseRunscState("").status, .stopped)
-        XCTAssertEqual(ContainerRuntime.parseRunscState("{\"status\":\"paused\",\"pid\":7}").status, .paused)
+        XCTAssertEqual(GvisorBackend.parseRunscState("").status, .stopped)
+        XCTAssertEqual(GvisorBackend.parseRunscState("{\"status\":\"paused\",\"pid\":7}").status, .paused)
     }
 
     func testSandboxCgroupsFromProcCgroup() {
@@ -199,22 +107,6 @@ final class RunscMappingTests: XCTestCase {
         let text = "9:name=systemd:/c1\n4:memory:/c1\n1:cpu:/c1\n3:cpuset:/c1\n0::/\n"
         XCTAssertEqual(GvisorCgroups.paths(procCgroup: text, mounts: mounts),
                        ["/sys/fs/cgroup/systemd/c1", "/sys/fs/cgroup/memory/c1", "/sys/fs/cgroup/cpu/c1"])
-    }
-
-    func testRecordKeepsTheBackendAndRunscFlags() throws {
-        var record = ContainerRecord(id: "c", pid: 5, pidStartTime: 6, bundle: "/b", rootfs: "/b/r", created: "t", owner: "root",
-                                     annotations: nil, hooks: nil, ownsPidNamespace: true, backend: "gvisor")
-        record.runsc = "/usr/bin/runsc"
-        record.runscFlags = ["--root", "/r/@runsc", "--network=none"]
-        let back = try XCTUnwrap(ContainerRecord(decoding: record.encoded))
-        XCTAssertTrue(back.isGvisor)
-        XCTAssertEqual(back.runsc, "/usr/bin/runsc")
-        XCTAssertEqual(back.runscFlags, ["--root", "/r/@runsc", "--network=none"])
-        // A native record does not grow: no runsc keys at all.
-        let native = ContainerRecord(id: "c", pid: 5, pidStartTime: 6, bundle: "/b", rootfs: "/b/r", created: "t", owner: "root",
-                                     annotations: nil, hooks: nil, ownsPidNamespace: true)
-        XCTAssertFalse(String(decoding: native.encoded, as: UTF8.self).contains("runsc"))
-        XCTAssertFalse(try XCTUnwrap(ContainerRecord(decoding: native.encoded)).isGvisor)
     }
 }
 
@@ -280,28 +172,3 @@ final class GvisorCgroupManagerTests: XCTestCase {
     }
 }
 
-final class EphemeralLayerTests: XCTestCase {
-    /// The layer that carries the gvisor sandbox's resolv.conf: its /etc takes the
-    /// image's mode and, through the user namespace's map, the owner the sandbox sees
-    /// (the merged /etc takes the top-most lower's attributes), the file is root's inside.
-    func testTheLayersEtcLooksLikeTheImagesToTheSandbox() throws {
-        guard getuid() == 0 else { throw XCTSkip("chown needs root") }
-        var template = Array("/tmp/safehouse-layer-XXXXXX".utf8CString)
-        guard let p = mkdtemp(&template) else { throw RuntimeError("mkdtemp") }
-        let dir = String(cString: p)
-        defer { try? Files.removeTree(dir) }
-        try Files.makeDirectories(dir + "/image/etc", mode: 0o750)
-        XCTAssertEqual(chown(dir + "/image/etc", 0, 0), 0)
-        let map = [LinuxIDMapping(containerID: 0, hostID: 100000, size: 65536)]
-        try EphemeralRoot.writeLayer(dir + "/layer", files: ["/etc/resolv.conf": "nameserver 169.254.77.1\n"],
-                                     image: dir + "/image", uids: map, gids: map)
-        var st = stat()
-        XCTAssertEqual(lstat(dir + "/layer/etc", &st), 0)
-        XCTAssertEqual(st.st_mode & 0o7777, 0o750)
-        XCTAssertEqual(st.st_uid, 100000)
-        XCTAssertEqual(lstat(dir + "/layer/etc/resolv.conf", &st), 0)
-        XCTAssertEqual(st.st_mode & 0o7777, 0o644)
-        XCTAssertEqual(st.st_uid, 100000)
-        XCTAssertEqual(try Files.readString(dir + "/layer/etc/resolv.conf"), "nameserver 169.254.77.1\n")
-    }
-}

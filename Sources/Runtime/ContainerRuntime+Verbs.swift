@@ -1,0 +1,115 @@
+import ContainerCore
+import FoundationEssentials
+import Linux
+import OCI
+
+/// The verbs on an existing container: each finds the container (and locks it where
+/// it changes it), then hands it to its backend. What a verb does lives in the
+/// backend's file for it (`Native/NativeBackend+Kill.swift`, `Gvisor/GvisorBackend.swift`).
+extension ContainerRuntime {
+    /// `start`: only a created container starts; then poststart hooks run.
+    public func start(id: String) throws {
+        let lock = try store.lock(id)
+        defer { lock.release() }
+        let record = try store.load(id)
+        try backend(for: record).start(record, justCreated: false)
+    }
+
+    /// `kill`: signals the init, or with `all` every process of the container.
+    public func kill(id: String, signal: Signal, all: Bool) throws {
+        let lock = try store.lock(id)
+        defer { lock.release() }
+        let record = try store.load(id)
+        try backend(for: record).kill(record, signal: signal, all: all)
+    }
+
+    /// `pause`: freezes every process of a running container.
+    public func pause(id: String) throws {
+        let lock = try store.lock(id)
+        defer { lock.release() }
+        let record = try store.load(id)
+        try backend(for: record).pause(record, true)
+    }
+
+    /// `resume`: thaws a paused container.
+    public func resume(id: String) throws {
+        let lock = try store.lock(id)
+        defer { lock.release() }
+        let record = try store.load(id)
+        try backend(for: record).pause(record, false)
+    }
+
+    /// `update`: applies new resource limits to a live container.
+    public func update(id: String, resources: LinuxResources) throws {
+        let lock = try store.lock(id)
+        defer { lock.release() }
+        let record = try store.load(id)
+        try backend(for: record).update(record, resources: resources)
+    }
+
+    /// `exec`: starts another process in a created or running container; attached,
+    /// returns its exit code (128 + signal).
+    public func exec(id: String, options: ExecOptions) throws -> Int32 {
+        let record = try existing(id)
+        // Checked before anything starts (runsc would start the process and then fail
+        // on the file, leaving it running); a later failure still ends the process.
+        if let pidFile = options.pidFile {
+            let path = Bundle.absolute(pidFile)
+            let directory = path.utf8.lastIndex(of: UInt8(ascii: "/")).map { String(path[..<$0]) } ?? "."
+            guard Files.isDirectory(directory.isEmpty ? "/" : directory) else {
+                throw RuntimeError("--pid-file \(pidFile): directory \(directory) does not exist")
+            }
+        }
+        return try backend(for: record).exec(record, options: options)
+    }
+
+    /// `ps --format json`: the host pids of the container's processes.
+    public func processIDs(id: String) throws -> [Int32] {
+        let record = try existing(id)
+        return try backend(for: record).processIDs(of: record)
+    }
+
+    /// `ps` (table): the container's processes as its backend lists them.
+    public func processTable(id: String, psArguments: [String]) throws -> String {
+        let record = try existing(id)
+        return try backend(for: record).processTable(of: record, psArguments: psArguments)
+    }
+
+    /// `events` (and `events --stats`) where the backend has its own (gvisor: runsc's,
+    /// which replace this process). Returns false when the caller is to read the
+    /// container's cgroups itself (`stats`, `streamEvents`).
+    public func delegateEvents(id: String, stats: Bool, interval: String) throws -> Bool {
+        let record = try existing(id)
+        return try backend(for: record).delegateEvents(of: record, stats: stats, interval: interval)
+    }
+
+    /// The record of an existing container, for a verb that does not lock it.
+    func existing(_ id: String) throws -> ContainerRecord {
+        try ContainerID.validate(id)
+        guard Files.isDirectory(store.directory(of: id)) else { throw RuntimeError.containerNotFound(id) }
+        return try store.load(id)
+    }
+
+    /// Reads `--resources FILE` (or "-" for stdin): the OCI `linux.resources` object.
+    public static func readResources(_ path: String) throws -> LinuxResources {
+        let bytes: [UInt8]
+        do {
+            bytes = path == "-" ? try FileDescriptor(adopting: 0).readAllKeepingOpen() : try Files.read(path, limit: 16 << 20)
+        } catch {
+            throw RuntimeError("--resources \(path): \(error)")
+        }
+        do {
+            return try JSONDecoder().decode(LinuxResources.self, from: Data(bytes))
+        } catch {
+            throw RuntimeError("--resources \(path): not a valid linux.resources object: \(error)")
+        }
+    }
+}
+
+extension FileDescriptor {
+    /// Reads to end of file without taking ownership (for stdin).
+    func readAllKeepingOpen() throws -> [UInt8] {
+        defer { _ = release() }
+        return try readAll(limit: 16 << 20)
+    }
+}

@@ -1,0 +1,55 @@
+import ContainerCore
+import FoundationEssentials
+import Linux
+import OCI
+
+extension ExecOptions {
+    /// The process to run: the --process file as given, or the container's own
+    /// process with the command and the flags applied (runc does the same).
+    func process(base: OCI.Process?) throws -> OCI.Process {
+        if let file = self.processFile {
+            let bytes: [UInt8]
+            do { bytes = try Files.read(file, limit: 16 << 20) } catch {
+                throw RuntimeError("--process \(file): \(error)")
+            }
+            do {
+                return try JSONDecoder().decode(OCI.Process.self, from: Data(ExecProcessFile.withDefaultUser(bytes)))
+            } catch {
+                throw RuntimeError("--process \(file): not a valid process object: \(error)")
+            }
+        }
+        guard !self.args.isEmpty else { throw RuntimeError("exec needs a command (or --process FILE)") }
+        guard var process = base else { throw RuntimeError("the container's config has no process to start from") }
+        process.args = self.args
+        process.terminal = self.tty
+        process.consoleSize = nil
+        if let cwd = self.cwd { process.cwd = cwd }
+        if !self.env.isEmpty {
+            var env = process.env ?? []
+            for entry in self.env {
+                let key = entry.split(separator: "=", maxSplits: 1).first.map(String.init) ?? entry
+                env.removeAll { $0.hasPrefix(key + "=") }
+                env.append(entry)
+            }
+            process.env = env
+        }
+        if let user = self.user {
+            let parts = user.split(separator: ":", maxSplits: 1)
+            guard let uid = UInt32(parts[0]), parts.count == 1 || UInt32(parts[1]) != nil else {
+                throw RuntimeError("--user \(user): expected uid[:gid] (numbers)")
+            }
+            process.user.uid = uid
+            if parts.count == 2, let gid = UInt32(parts[1]) { process.user.gid = gid }
+        }
+        if !self.additionalGids.isEmpty { process.user.additionalGids = self.additionalGids }
+        if !self.caps.isEmpty {
+            var caps = process.capabilities ?? LinuxCapabilities()
+            caps.bounding = (caps.bounding ?? []) + self.caps
+            caps.effective = (caps.effective ?? []) + self.caps
+            caps.permitted = (caps.permitted ?? []) + self.caps
+            process.capabilities = caps
+        }
+        if self.noNewPrivileges { process.noNewPrivileges = true }
+        return process
+    }
+}

@@ -1,0 +1,238 @@
+import ContainerCore
+import Sandbox
+import Linux
+import OCI
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The gvisor backend's create, start and run: safehouse keeps its own state
+/// directory (the record says `backend: gvisor`, which runsc binary and which
+/// sandbox flags), applies the agent treatment (ephemeral root, warden, egress
+/// listener) around the sandbox, and lets runsc, under `<root>/@runsc`, do the rest.
+extension GvisorBackend {
+    /// How `create` is to end.
+    enum GvisorCreateMode { case create, runDetached, runForeground }
+
+    /// Where runsc keeps its own state for this root. The `@` keeps it apart from the
+    /// containers' directories: no container id can contain one (ContainerID), so no
+    /// `delete --force` of an id can remove runsc's state, and `list` never shows it.
+    var runscRoot: String { store.root + "/@runsc" }
+
+    /// A runsc command for `record`'s sandbox (its fixed flags, this invocation's log flags).
+    func runsc(_ record: ContainerRecord, _ args: [String]) -> RunscProcess {
+        RunscProcess(executable: record.runsc, arguments: record.runscFlags + RunscFlags.invocationFlags(
+            log: runtime.logPath, logFormat: runtime.logFormatName, debug: log.debugEnabled) + args)
+    }
+
+    /// `create`, `run --detach` and foreground `run` on gvisor. Returns the exit code
+    /// (foreground run: the container's).
+    func create(id: String, bundle: Bundle, options: CreateOptions, config: BackendConfig?,
+                      mode: GvisorCreateMode, keep: Bool = false, beforeDelete: ((ContainerRecord) -> Void)? = nil) throws -> Int32 {
+        let spec = bundle.spec
+        guard let process = spec.process else {
+            throw RuntimeError("\(bundle.path)/config.json: process: is required to create a container")
+        }
+        if process.terminal ?? false, options.consoleSocket == nil, mode != .runForeground {
+            throw RuntimeError("process.terminal is true: cannot allocate a terminal without --console-socket")
+        }
+        // runsc create and run have no --preserve-fds, and do not pass systemd's sockets.
+        if options.preserveFds != 0 { throw RuntimeError("--preserve-fds: not supported by the gvisor backend (runsc cannot pass extra descriptors)") }
+        if options.noPivot { throw RuntimeError("--no-pivot: not supported by the gvisor backend (runsc never pivots on the host)") }
+        try GvisorPreflight.checkExecutable(process, rootfs: bundle.rootfs, mounts: spec.mounts ?? [])
+        // runsc applies no host LSM label to the sandbox either: refused the same way.
+        try SecurityLabels.check(spec)
+        let treatment: SandboxTreatment?
+        do { treatment = try runtime.sandboxes?.treatment(for: spec, id: id) } catch { throw RuntimeError("\(error)") }
+        let executable = try RunscProcess.locate(configured: config?.runsc)
+        let egress = !(treatment?.networkAllow ?? "").isEmpty
+        try GvisorCgroups.claim(spec, id: id, sandbox: treatment != nil)
+        let lock = try store.makeContainerDirectory(id)
+        defer { lock.release() }
+        let dir = store.directory(of: id)
+        var record = ContainerRecord(
+            id: id, pid: 0, pidStartTime: 0, bundle: bundle.path, rootfs: bundle.rootfs, created: Clock.rfc3339Now(),
+            owner: Owner.name(of: getuid()), annotations: spec.annotations,
+            // The host-side hooks are safehouse's to run (GvisorSandboxBundle.hostHookKinds).
+            hooks: spec.hooks, ownsPidNamespace: true, backend: .gvisor)
+        record.runsc = executable
+        let network = RunscFlags.network(for: spec, egress: egress)
+        record.runscFlags = RunscFlags.sandboxFlags(
+            runscRoot: runscRoot, network: network,
+            seccomp: spec.linux?.seccomp != nil, overlay: config?.runscOverlay, debugLog: config?.runscDebugLog)
+        record.ephemeralRoot = treatment != nil
+        var runscMade = false
+        do {
+            try Files.makeDirectories(runscRoot, mode: 0o700)
+            // Recorded before runsc starts, so that a create killed half way can be deleted.
+            try store.save(record)
+            // `exec` builds its process from the container's own (as native does); in an
+            // egress sandbox, with the proxy variables it has inside gVisor.
+            try Files.writeAtomically(store.configPath(of: id),
+                                      treatment != nil && egress ? try GvisorSandboxBundle.linkedConfig(spec) : bundle.configBytes)
+            var runscBundle = bundle.path
+            let hostHooks = GvisorSandboxBundle.hasHostHooks(spec)
+            if treatment == nil && hostHooks {
+                runscBundle = try GvisorSandboxBundle.write(spec: spec, rootPath: bundle.rootfs, stateDirectory: dir)
+            }
+            if treatment != nil {
+                runscBundle = try GvisorSandboxBundle.write(spec: spec, bundle: bundle, id: id, stateDirectory: dir,
+                                                            ephemeral: EphemeralRoot.directory(root: store.root, id: id),
+                                                            diskBytes: treatment?.diskBytes ?? 0,
+                                                            egressMode: egress ? treatment?.egressMode : nil)
+            }
+            // Its own log for this step: on failure its last error is the message
+            // (runsc's stderr is the container's, so it cannot be captured).
+            let createLog = dir + "/runsc-create.log"
+            var args = record.runscFlags + ["--log", createLog, "--log-format=json"] + (log.debugEnabled ? ["--debug"] : [])
+            // A sandbox is always created, then started: its warden must see the start;
+            // so is a container whose hooks run between create and start, and one on
+            // gVisor's netstack, which only `runsc start` can set up on this kernel
+            // (RunscProcess.hidesNetSysctls: `runsc run` refuses it).
+            let verb = treatment == nil && !hostHooks && network != .sandbox && mode != .create ? "run" : "create"
+            args.append(verb)
+            if verb == "run" && mode == .runDetached { args.append("--detach") }
+            // A foreground `run` of a plain container never reads the sandbox pid
+            // itself (`state` asks runsc): runsc writes the caller's pid file directly.
+            let runscPidFile = mode == .runForeground && verb == "run"
+                ? (options.pidFile.map(Bundle.absolute) ?? dir + "/runsc.pid") : dir + "/runsc.pid"
+            args += ["--bundle", runscBundle, "--pid-file", runscPidFile]
+            let relay = try GvisorConsoleRelay.make(process: process, consoleSocket: options.consoleSocket, stateDirectory: dir)
+            if let socket = options.consoleSocket { args += ["--console-socket", relay?.path ?? socket] }
+            args.append(id)
+            let runscProcess = RunscProcess(executable: executable, arguments: args)
+            runscMade = true
+
+            if mode == .runForeground && verb == "run" {
+                return try runForeground(runscProcess, record: record, createLog: createLog, cgroupsPath: spec.linux?.cgroupsPath, relay: relay, keep: keep, beforeDelete: beforeDelete)
+            }
+            if mode == .runForeground {
+                // Before runsc create forks the sandbox: it must become our child (waitForSandbox).
+                try ProcessControl.becomeChildSubreaper()
+                Signals.block(ContainerRuntime.forwardedSignals + [SIGCHLD])
+            }
+            let child = try runscProcess.spawn()
+            let status: ExitStatus
+            do {
+                status = try relay?.relay(from: child) ?? Processes.wait(child)
+            } catch {
+                _ = Glibc.kill(child, SIGKILL)
+                _ = try? Processes.wait(child)
+                throw error
+            }
+            guard status == .exited(0) else {
+                throw RunscError.message(verb: verb, id: id,
+                                         runscText: RunscLog.lastError(path: createLog) ?? "exit status \(status.shellCode)")
+            }
+            record = try adoptSandbox(record, pidFile: options.pidFile, treatment: treatment,
+                                 callerReapsInit: mode == .runForeground)
+            try store.save(record)
+            // The sandbox is made and its process waits for start: where runc runs them.
+            if hostHooks {
+                // "created", as for the native backend (ContainerRuntime+Create).
+                let state = try runtime.stateJSON(record, status: .created)
+                try runtime.runHooks(.prestart, of: spec.hooks, state: state, annotations: spec.annotations, id: id)
+                try runtime.runHooks(.createRuntime, of: spec.hooks, state: state, annotations: spec.annotations, id: id)
+            }
+            runtime.recordCreate(record, command: process.args)
+            if mode == .runDetached && verb == "create" { try startSandbox(record) }
+            if mode == .runForeground {
+                return try waitForSandbox(record, keep: keep, beforeDelete: beforeDelete)
+            }
+            return 0
+        } catch {
+            // The warden first: a failed create has no exit to record.
+            if let warden = record.liveWardenPid { _ = Glibc.kill(warden, SIGKILL); _ = Processes.waitForExit(warden, timeout: 2) }
+            if runscMade {
+                _ = try? runsc(record, ["delete", "--force", id]).capture()
+                GvisorCgroups.removeAfterFailedCreate(
+                    cgroupsPath: treatment != nil ? GvisorSandboxBundle.sandboxCgroupsPath(spec, id: id) : spec.linux?.cgroupsPath,
+                    id: id)
+            }
+            try? EphemeralRoot.remove(EphemeralRoot.directory(root: store.root, id: id))
+            try? Files.removeTree(dir)
+            throw error
+        }
+    }
+
+    /// After runsc made the sandbox: its pid (runsc's pid file: the sandbox process,
+    /// which engines treat as the container's init), the caller's pid file, and for a
+    /// sandbox the egress listener and the warden.
+    private func adoptSandbox(_ record: ContainerRecord, pidFile: String?, treatment: SandboxTreatment?,
+                              callerReapsInit: Bool) throws -> ContainerRecord {
+        var record = record
+        let dir = store.directory(of: record.id)
+        let text = (try? Files.readString(dir + "/runsc.pid")) ?? ""
+        guard let pid = Int32(text.filter { $0.isNumber }), pid > 0, let start = Processes.startTime(of: pid) else {
+            throw RuntimeError("gvisor: runsc wrote no sandbox pid to \(dir)/runsc.pid")
+        }
+        record.pid = pid
+        record.pidStartTime = start
+        // The sandbox's cgroups (runsc placed it by the spec's cgroupsPath): the
+        // warden's kill and `ps`, `events` and stop-all read them.
+        record.cgroupPaths = GvisorCgroups.paths(of: pid)
+        if let pidFile {
+            try stage("--pid-file \(pidFile)") {
+                try Files.writeAtomically(Bundle.absolute(pidFile), Array(String(pid).utf8), mode: 0o644)
+            }
+        }
+        if let treatment {
+            // The warden watches the sandbox process: it ends when the container's init
+            // does (runsc stops a sandbox whose root container exited), and killing its
+            // cgroup ends the sandbox and the gofer together. The listeners go into a
+            // namespace of the warden's, linked to the sandbox's, which runsc made and
+            // whose interfaces gVisor's netstack takes over at start (GvisorEgressLink;
+            // RunscFlags.network). When the warden records the exit, it listens before
+            // `runsc start` can run the command.
+            let started = try runtime.startWarden(treatment, watching: pid, callerReapsInit: callerReapsInit, record: &record) {
+                try GvisorEgressLink.open(sandboxPid: pid, mode: treatment.egressMode)
+            }
+            started.waitUntilReady()
+        }
+        return record
+    }
+
+    /// `runsc start`, then what follows a start (the warden told, poststart hooks).
+    func startSandbox(_ record: ContainerRecord) throws {
+        var start = runsc(record, ["start", record.id])
+        // runsc sets up its netstack here (RunscProcess.hidesNetSysctls says why).
+        start.hidesNetSysctls = record.runscFlags.contains("--network=" + RunscFlags.Network.sandbox.rawValue)
+        let result = try start.capture()
+        guard result.status == .exited(0) else {
+            throw RunscError.message(verb: "start", id: record.id, runscText: result.stderr)
+        }
+        if let warden = record.liveWardenPid { _ = Glibc.kill(warden, SIGUSR1) }
+        runtime.recordAudit(record.annotations, record.id, "start", ["pid": .int(Int64(record.pid))])
+        // poststart failures are warnings: the container is already running (runtime spec).
+        do {
+            try runtime.runHooks(.poststart, of: record.hooks, state: try runtime.stateJSON(record, status: .running),
+                         annotations: record.annotations, id: record.id)
+        } catch {
+            log.warning("\(error)")
+        }
+    }
+
+    /// Removes a gvisor container: runsc's sandbox and state, then ours (the warden's
+    /// report waited for, the ephemeral root unmounted).
+    func destroy(_ record: ContainerRecord) throws {
+        let result = try runsc(record, ["delete", "--force", record.id]).capture()
+        if result.status != .exited(0) {
+            let error = RunscError.message(verb: "delete", id: record.id, runscText: result.stderr)
+            // Already gone from runsc (its run ended, or its create never finished).
+            if error.kind != .containerNotFound { throw error }
+        }
+        if record.pid > 0, Processes.startTime(of: record.pid) == record.pidStartTime {
+            _ = Processes.waitForExit(record.pid, timeout: 10)
+        }
+        if let warden = record.liveWardenPid { _ = Processes.waitForExit(warden, timeout: 2) }
+        try stage("remove the ephemeral root") { try EphemeralRoot.remove(EphemeralRoot.directory(root: store.root, id: record.id)) }
+        try stage("remove \(store.directory(of: record.id))") { try Files.removeTree(store.directory(of: record.id)) }
+        runtime.removeAgentBundle(record)
+        do {
+            try runtime.runHooks(.poststop, of: record.hooks, state: try runtime.stateJSON(record, status: .stopped),
+                         annotations: record.annotations, id: record.id)
+        } catch {
+            log.warning("\(error)")
+        }
+    }
+}

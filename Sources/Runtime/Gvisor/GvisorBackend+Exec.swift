@@ -1,0 +1,46 @@
+import ContainerCore
+import FoundationEssentials
+import Linux
+import OCI
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension GvisorBackend {
+    /// `exec`: the process is built as native builds it (the container's process and
+    /// runc's flags, ExecOptions) and handed to `runsc exec --process`, so runc's exec
+    /// flags mean what they mean under runc, whatever runsc's own exec flags are.
+    func exec(_ record: ContainerRecord, options: ExecOptions) throws -> Int32 {
+        // Every process of a gvisor sandbox lives in runsc's cgroup: none can be
+        // placed in a sub-cgroup of it from here.
+        if !options.subCgroups.isEmpty {
+            throw RuntimeError("--cgroup: not supported by the gvisor backend (the sandbox's processes share its cgroup)")
+        }
+        // A frozen sandbox cannot start the process: no --ignore-paused here.
+        try state(of: record).status.canExec(ignorePaused: nil)
+        if options.preserveFds != 0 { throw RuntimeError("--preserve-fds: not supported by the gvisor backend (runsc exec cannot pass extra descriptors)") }
+        let config = try store.loadConfig(record.id)
+        let process = try options.process(base: config.process)
+        try SecurityLabels.check(process: process, field: options.processFile == nil ? "process" : "--process")
+        runtime.recordAudit(record.annotations, record.id, "exec", ["args": .json(jsonArray(process.args ?? [])),
+                                                                    "cwd": .string(process.cwd), "detach": .string(options.detach ? "true" : "false")])
+        if process.terminal ?? false, options.consoleSocket == nil, options.detach {
+            throw RuntimeError("cannot allocate a terminal for a detached exec without --console-socket")
+        }
+        let file = store.directory(of: record.id) + "/exec-\(getpid()).json"
+        try Files.writeAtomically(file, Array(try JSONEncoder().encode(process)), mode: 0o600)
+        defer { try? Files.remove(file) }
+        var args = ["exec", "--process", file]
+        if options.detach { args.append("--detach") }
+        if let pidFile = options.pidFile { args += ["--pid-file", Bundle.absolute(pidFile)] }
+        if let socket = options.consoleSocket { args += ["--console-socket", socket] }
+        args.append(record.id)
+        // Attached: our stdio is the process's, our exit code its; signals to us go
+        // to runsc exec, which passes them to the process.
+        let waited = ContainerRuntime.forwardedSignals + [SIGCHLD]
+        Signals.block(waited)
+        let child = try runsc(record, args).spawn()
+        let status = runtime.waitForInit(child, forwarding: waited)
+        return status.shellCode
+    }
+}

@@ -1,0 +1,16 @@
+import ContainerCore
+import OCI
+
+extension GvisorBackend {
+    /// `pause` and `resume`: runsc's.
+    func pause(_ record: ContainerRecord, _ pause: Bool) throws {
+        let current = state(of: record).status
+        if pause { try current.canPause(record.id) } else { try current.canResume(record.id) }
+        let verb = pause ? "pause" : "resume"
+        let result = try runsc(record, [verb, record.id]).capture()
+        guard result.status == .exited(0) else {
+            throw RunscError.message(verb: verb, id: record.id, runscText: result.stderr)
+        }
+        runtime.recordAudit(record.annotations, record.id, verb, [:])
+    }
+}

@@ -1,0 +1,138 @@
+import ContainerCore
+import CLinux
+import Linux
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One run of the `runsc` binary: the gvisor backend's only way to act.
+///
+/// Three shapes, each for a reason. `replace` execs runsc in place of safehouse:
+/// stdio, the exit code and the console socket are then exactly runsc's, for verbs
+/// with nothing to do afterwards. `run` forks and waits with the caller's stdio
+/// (create, run, exec: the container's process gets runsc's stdio, so it must stay
+/// ours). `capture` collects stdout and stderr (state, and the control verbs whose
+/// errors are mapped to runc's words, RunscError).
+struct RunscProcess {
+    let executable: String
+    /// The arguments after argv[0].
+    let arguments: [String]
+
+    var argv: [String] { [executable] + arguments }
+
+    /// Runs runsc in a mount namespace of its own in which /proc/sys/net is an empty,
+    /// read-only tmpfs. Needed by `runsc start` of a sandbox with `--network=sandbox`:
+    /// this runsc (20221219) refuses to set up its netstack when it can see
+    /// /proc/sys/net/core/rmem_default from the sandbox's network namespace, taking it
+    /// for the host's ("cannot run with network enabled in root network namespace");
+    /// since Linux 6.x (this machine runs 6.18) every network namespace has that file
+    /// (gVisor issue 10704, fixed upstream after this release). Only `start`: there
+    /// runsc reads the sandbox's interfaces and nothing else under /proc/sys/net, and
+    /// starts no process (the sandbox and the gofer were made by `create` in the
+    /// caller's mount namespace: under this tmpfs, the sandbox could not mount its own
+    /// /proc in its user namespace, as a covered /proc is "too revealing").
+    var hidesNetSysctls = false
+
+    /// The directories runsc is looked for in when the config does not name it.
+    static let searchPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+    static func locate(configured: String?) throws -> String {
+        if let configured {
+            guard access(configured, X_OK) == 0 else {
+                throw RuntimeError("gvisor: runsc \(configured) (from safehouse.conf): \(SystemError.message(for: errno))")
+            }
+            return configured
+        }
+        guard let path = Processes.lookPath("runsc", env: [searchPath]) else {
+            throw RuntimeError("gvisor: runsc not found in /usr/local/sbin, /usr/local/bin, /usr/sbin, /usr/bin (apt-get install runsc, or set runsc = PATH in the root's safehouse.conf)")
+        }
+        return path
+    }
+
+    /// Replaces this process with runsc. Returns only if the exec failed.
+    func replace() -> RuntimeError {
+        fflush(nil)
+        Signals.resetForExec()
+        let error = Processes.exec(path: executable, args: argv, env: Self.environment())
+        return RuntimeError("gvisor: \(error)")
+    }
+
+    /// Starts runsc as a child with our stdio (signals reset in the child: the caller
+    /// may have blocked the ones it forwards).
+    func spawn() throws -> Int32 {
+        let env = Self.environment()
+        fflush(nil)
+        let pid = try Processes.fork()
+        if pid == 0 {
+            if hidesNetSysctls { Self.hideNetSysctls() }
+            Signals.resetForExec()
+            _ = Processes.exec(path: executable, args: argv, env: env)
+            _exit(127)
+        }
+        return pid
+    }
+
+    /// Runs runsc to its end with our stdio; its exit status.
+    func run() throws -> ExitStatus {
+        try Processes.wait(try spawn())
+    }
+
+    /// Runs runsc to its end with stdin on /dev/null and stdout and stderr captured.
+    /// runsc's outputs here are small (a state document, a line of error): stdout is
+    /// read to its end first, then stderr, which a pipe's buffer holds meanwhile.
+    func capture() throws -> (status: ExitStatus, stdout: String, stderr: String) {
+        let env = Self.environment()
+        let (outRead, outWrite) = try FileDescriptor.pipe()
+        let (errRead, errWrite) = try FileDescriptor.pipe()
+        fflush(nil)
+        let pid = try Processes.fork()
+        if pid == 0 {
+            let null = open("/dev/null", O_RDONLY)
+            if null >= 0 { _ = dup2(null, 0) }
+            _ = dup2(outWrite.rawValue, 1)
+            _ = dup2(errWrite.rawValue, 2)
+            if hidesNetSysctls { Self.hideNetSysctls() }
+            Signals.resetForExec()
+            _ = Processes.exec(path: executable, args: argv, env: env)
+            _exit(127)
+        }
+        outWrite.close()
+        errWrite.close()
+        let out = (try? outRead.readAll(limit: 16 << 20)) ?? []
+        let err = (try? errRead.readAll(limit: 1 << 20)) ?? []
+        outRead.close()
+        errRead.close()
+        let status = try Processes.wait(pid)
+        return (status, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
+    }
+
+    /// In the forked child before exec (system calls only): a private mount namespace
+    /// (nothing propagates back to the host's) with /proc/sys/net covered. On failure
+    /// says which step on stderr (runsc's, which the caller reads) and exits 126.
+    static func hideNetSysctls() {
+        let steps: [(String, () -> Int32)] = [
+            ("unshare(CLONE_NEWNS)", { sh_unshare(SH_CLONE_NEWNS) }),
+            ("make / private", { sh_mount("none", "/", nil, SH_MS_REC | SH_MS_PRIVATE, nil) }),
+            ("mount a tmpfs on /proc/sys/net", {
+                sh_mount("safehouse-hide", "/proc/sys/net", "tmpfs", SH_MS_RDONLY | SH_MS_NOSUID | SH_MS_NODEV | SH_MS_NOEXEC, "size=4k,mode=0555")
+            }),
+        ]
+        for (what, step) in steps where step() != 0 {
+            let line = "gvisor: runsc start in a mount namespace without /proc/sys/net: \(what): \(SystemError.message(for: errno))\n"
+            _ = line.withCString { write(2, $0, strlen($0)) }
+            _exit(126)
+        }
+    }
+
+    /// Our environment, passed on (runsc reads none of it for its own decisions, but
+    /// its children inherit it as runc's would).
+    static func environment() -> [String] {
+        var env: [String] = []
+        var p = environ
+        while let entry = p.pointee {
+            env.append(String(cString: entry))
+            p += 1
+        }
+        return env
+    }
+}

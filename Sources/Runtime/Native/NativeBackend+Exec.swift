@@ -1,0 +1,137 @@
+import ContainerCore
+import FoundationEssentials
+import Linux
+import OCI
+import Seccomp
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension NativeBackend {
+    /// `exec`: starts another process in a created or running container, in all its
+    /// namespaces and cgroups; attached, returns its exit code (128 + signal).
+    func exec(_ record: ContainerRecord, options: ExecOptions) throws -> Int32 {
+        let id = record.id
+        try status(of: record).canExec(ignorePaused: options.ignorePaused)
+        let config = try store.loadConfig(id)
+        let process = try options.process(base: config.process)
+        let cgroupPaths = try ExecSubCgroups.resolve(options.subCgroups, containerPaths: record.cgroupPaths, layout: .host())
+        try SecurityLabels.check(process: process, field: options.processFile == nil ? "process" : "--process")
+        // The arguments, never the environment (its values may be credentials).
+        runtime.recordAudit(record.annotations, id, "exec", ["args": .json(jsonArray(process.args ?? [])),
+                                                     "cwd": .string(process.cwd), "detach": .string(options.detach ? "true" : "false")])
+        if process.terminal ?? false, options.consoleSocket == nil, options.detach {
+            throw RuntimeError("cannot allocate a terminal for a detached exec without --console-socket")
+        }
+        if options.preserveFds < 0 { throw RuntimeError("--preserve-fds must not be negative") }
+        // The container's filter applies to every process in it (runc does the same).
+        var seccomp: SeccompProgram?
+        if let profile = config.linux?.seccomp {
+            do { seccomp = try SeccompProgram.compile(profile) } catch { throw RuntimeError("\(error)") }
+        }
+
+        // The container's namespaces, as the init holds them; only those that differ
+        // from ours are joined (a container may share the host's network, say).
+        var joins: [(kind: NamespaceKind, fd: FileDescriptor, path: String)] = []
+        var pidNamespace: FileDescriptor?
+        var pidPath = ""
+        for kind in NamespaceKind.allCases where kind != .time {
+            let path = "/proc/\(record.pid)/ns/\(kind.procName)"
+            guard let theirs = Namespaces.identity(of: kind, pid: record.pid),
+                  theirs != (try? Files.readLink("/proc/self/ns/\(kind.procName)")) else { continue }
+            let fd: FileDescriptor
+            do { fd = try FileDescriptor.open(path, O_RDONLY) } catch {
+                throw RuntimeError("container \(id): \(error)")
+            }
+            if kind == .pid { pidNamespace = fd; pidPath = path } else { joins.append((kind, fd, path)) }
+        }
+
+        let attached = !options.detach
+        let waited = ContainerRuntime.forwardedSignals + [SIGCHLD]
+        if attached { Signals.block(waited) }
+        var consoleEnds: (FileDescriptor, FileDescriptor)?
+        var console: FileDescriptor?
+        if process.terminal ?? false {
+            if let path = options.consoleSocket {
+                do { console = try Sockets.connect(unixPath: path) } catch {
+                    throw RuntimeError("--console-socket \(path): \(error)")
+                }
+            } else {
+                consoleEnds = try Sockets.seqpacketPair()
+                console = consoleEnds?.1
+            }
+        }
+        let (parentEnd, childEnd) = try Sockets.seqpacketPair()
+        let child = ExecProcess(
+            process: process, namespaces: joins, cgroupPaths: cgroupPaths,
+            channel: SyncChannel(socket: childEnd), consoleSocket: console,
+            preserveFds: options.preserveFds, userNamespace: joins.contains { $0.kind == .user },
+            seccomp: seccomp)
+
+        // Not dumpable from the fork on: the child is in the container's pid namespace
+        // the moment it exists, and a prctl in the child would leave a window between
+        // fork and prctl in which a container process could ptrace it or open its
+        // /proc/PID/exe (the runtime's binary). The flag is inherited; execve resets it.
+        try stage("prctl(PR_SET_DUMPABLE, 0)") { try ProcessControl.setDumpable(false) }
+        // A pid namespace applies to our next child only: switch, fork, switch back.
+        var restore: FileDescriptor?
+        if let pidNamespace {
+            restore = try FileDescriptor.open("/proc/self/ns/pid", O_RDONLY)
+            try stage("join pid namespace \(pidPath)") { try Namespaces.join(pidNamespace, kind: .pid, path: pidPath) }
+        }
+        // Born in the container's v2 cgroup where the kernel can (the directory with
+        // cgroup.procs and no v1 `tasks` file); if it cannot be opened, the child joins
+        // it and reports what failed.
+        let v2Path = cgroupPaths.first { !Files.exists($0 + "/tasks") && Files.exists($0 + "/cgroup.procs") }
+        let v2Directory = v2Path.flatMap { try? FileDescriptor.open($0, O_RDONLY | O_DIRECTORY) }
+        defer { v2Directory?.close() }
+        let (pid, bornInV2) = try Processes.fork(preferringCgroup: v2Directory)
+        if pid == 0 {
+            parentEnd.close()
+            child.run(bornIn: bornInV2 ? v2Path : nil)
+        }
+        if let restore { try Namespaces.join(restore, kind: .pid, path: "/proc/self/ns/pid") }
+        childEnd.close()
+        consoleEnds?.1.close()
+        if options.consoleSocket != nil { console?.close() }
+
+        // End of file: the program was exec'd. A message: it failed before that.
+        do {
+            while true {
+                let bytes = try parentEnd.receiveMessage()
+                guard !bytes.isEmpty, let message = SyncMessage(decoding: bytes) else { break }
+                if case .failure(let text) = message { throw RuntimeError(text) }
+                if message == .seccompListenerFollows, let seccomp {
+                    try SeccompLoading.forwardListener(seccomp, channel: SyncChannel(socket: parentEnd), pid: pid,
+                                                       stateJSON: try runtime.stateJSON(record, status: .running))
+                }
+            }
+        } catch {
+            _ = Glibc.kill(pid, SIGKILL)
+            _ = try? Processes.wait(pid)
+            throw error
+        }
+        if let pidFile = options.pidFile {
+            do {
+                try stage("--pid-file \(pidFile)") {
+                    try Files.writeAtomically(Bundle.absolute(pidFile), Array(String(pid).utf8), mode: 0o644)
+                }
+            } catch {
+                // Nothing half made: a process nobody can find by its pid file goes
+                // (runc terminates it too).
+                _ = Glibc.kill(pid, SIGKILL)
+                _ = try? Processes.wait(pid)
+                throw error
+            }
+        }
+        guard attached else { return 0 }
+        if let ours = consoleEnds?.0 {
+            let proxy = TerminalProxy(master: try ours.receiveDescriptor())
+            let signals = try Signals.descriptor(for: waited)
+            let status = proxy.pump(signals: signals) { signal in runtime.handle(signal, initPid: pid) }
+            proxy.restore()
+            return status.shellCode
+        }
+        return runtime.waitForInit(pid, forwarding: waited).shellCode
+    }
+}

@@ -1,0 +1,101 @@
+import ContainerCore
+import Linux
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Transparent egress: every TCP connection a sandbox makes, and every DNS query,
+/// reaches the warden whether or not the program knows of a proxy.
+///
+/// The mechanism, and why: a default route through `lo` plus an nftables `redirect`
+/// in the sandbox's own network namespace (nat hook `output`), which rewrites each new
+/// connection's destination to the capture listener (127.0.0.1 or [::1]:15001) and
+/// keeps the original in conntrack, where the warden reads it back with
+/// SO_ORIGINAL_DST. Chosen over
+/// - TPROXY: it acts in prerouting only, so locally made connections would need
+///   policy routing to loop them back through `lo` first: more rules, same result;
+/// - a tun device with a userspace TCP/IP stack: a second TCP implementation in the
+///   warden (memory it is budgeted not to spend, and bugs the kernel does not have),
+///   for nothing the kernel's own connection tracking does not give.
+/// This kernel has no `dummy` driver, hence the route through `lo`. It fails closed:
+/// a packet the redirect does not rewrite (the rules flushed by a sandbox given
+/// CAP_NET_ADMIN, ICMP, UDP to any port but 53) leaves through `lo`, comes back in as
+/// a packet for an address that is not local, and is dropped (no forwarding, a
+/// loopback source); the `confine` chain drops it earlier, counted. The namespace has
+/// no other interface, so nothing can leave another way.
+///
+/// Installed by the runtime while it stands in the sandbox's network namespace
+/// (EgressListener), with Debian's `ip` (iproute2) and `nft` (nftables): one process
+/// each, only for sandboxes whose policy asks for transparent egress.
+public enum TransparentCapture {
+    /// Routes that give every destination a way "out", so connect(2) reaches the
+    /// output hook instead of failing with ENETUNREACH. The source is loopback, so the
+    /// warden's answers stay on `lo`.
+    static let routes = """
+        route add 0.0.0.0/0 dev lo src 127.0.0.1
+        route add ::/0 dev lo src ::1
+
+        """
+
+    static var ruleset: String {
+        """
+        table inet safehouse {
+            chain capture {
+                type nat hook output priority -100; policy accept;
+                ip daddr 127.0.0.0/8 return
+                ip6 daddr ::1 return
+                meta l4proto tcp redirect to :\(EgressListener.capturePort)
+                udp dport 53 redirect to :\(EgressListener.dnsPort)
+            }
+            chain confine {
+                type filter hook output priority 0; policy accept;
+                ip daddr 127.0.0.0/8 accept
+                ip6 daddr ::1 accept
+                counter drop
+            }
+        }
+
+        """
+    }
+
+    static let searchPath = ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]
+
+    /// Installs the routes and the rules in the calling thread's network namespace.
+    static func install() throws {
+        try run("ip", ["-batch", "-"], input: routes)
+        try run("nft", ["-f", "-"], input: ruleset)
+    }
+
+    /// Runs `command` with `input` on its stdin; a failure throws its first line of
+    /// stderr. Called while single-threaded (create), so fork is safe.
+    package static func run(_ command: String, _ args: [String], input: String) throws {
+        guard let path = Processes.lookPath(command, env: searchPath) else {
+            throw RuntimeError("egress: transparent capture needs \(command) (Debian: \(command == "nft" ? "nftables" : "iproute2"))")
+        }
+        let (inRead, inWrite) = try FileDescriptor.pipe()
+        let (errRead, errWrite) = try FileDescriptor.pipe()
+        let pid = try Processes.fork()
+        if pid == 0 {
+            _ = dup2(inRead.rawValue, 0)
+            let null = open("/dev/null", O_WRONLY)
+            if null >= 0 { _ = dup2(null, 1) }
+            _ = dup2(errWrite.rawValue, 2)
+            Signals.resetForExec()
+            _ = Processes.exec(path: path, args: [command] + args, env: searchPath)
+            _exit(127)
+        }
+        inRead.close()
+        errWrite.close()
+        let oldPipe = signal(SIGPIPE, SIG_IGN)
+        try? inWrite.write(input)
+        inWrite.close()
+        signal(SIGPIPE, oldPipe)
+        let errors = (try? errRead.readAll(limit: 64 << 10)) ?? []
+        errRead.close()
+        let status = try Processes.wait(pid)
+        guard status == .exited(0) else {
+            let line = String(decoding: errors, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? "no message"
+            throw RuntimeError("egress: \(command) \(args.joined(separator: " ")) in the sandbox: \(status == .exited(127) ? "could not run \(path)" : "exit status \(status.shellCode)"): \(line)")
+        }
+    }
+}

@@ -43,6 +43,21 @@ extension Verbs {
         ],
         trailing: sandboxCommand)
 
+    public static let agentExplain = Verb(
+        "agent explain", abstract: "Print what a policy changes in a config.json an engine wrote, one line per change.",
+        discussion: """
+        An engine's container whose config.json carries io.safehouse.policy is created \
+        with the policy laid over its spec: capabilities cut, no_new_privileges, masked \
+        and read-only paths, the stricter limits, a user namespace, /scratch, and the \
+        policy's seccomp profile as a second filter. Each line reads FIELD: WAS -> NOW. \
+        Nothing is printed for a config.json the policy leaves as it is.
+        """,
+        flags: [
+            .option("--policy", value: "name",
+                    help: "A profile name (\(profileNames)) or a policy in the policy directory, instead of the one config.json's io.safehouse.policy names."),
+        ],
+        arguments: [Verb.Argument("config", help: "The config.json (an OCI runtime spec).")])
+
     public static let agentStopAll = Verb(
         "agent stop-all", abstract: "Emergency stop: kill every sandbox under the root at once (cgroup-wide SIGKILL).")
 }

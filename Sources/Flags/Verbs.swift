@@ -52,6 +52,7 @@ public enum Verbs {
         case "features": return features
         case "agent spec": return agentSpec
         case "agent run": return agentRun
+        case "agent explain": return agentExplain
         case "agent stop-all": return agentStopAll
         case "audit verify": return auditVerify
         case "audit show": return auditShow
@@ -65,7 +66,7 @@ public enum Verbs {
     /// Every verb, in the order help and the reference list them.
     public static var all: [Verb] {
         [create, start, run, exec, state, kill, delete, ps, pause, resume, events, update, list, spec, features,
-         agentSpec, agentRun, agentStopAll, auditVerify, auditShow, auditAppend, auditCheck, hook]
+         agentSpec, agentRun, agentExplain, agentStopAll, auditVerify, auditShow, auditAppend, auditCheck, hook]
     }
 
     /// Whether `word` is a top-level word: a verb, an alias, a group or `help`. It

@@ -2,6 +2,7 @@ import ContainerCore
 import FoundationEssentials
 import Linux
 import OCI
+import Sandbox
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -10,10 +11,15 @@ import Glibc
 struct Bundle {
     /// Absolute path of the bundle directory.
     let path: String
-    let spec: Spec
-    /// The config.json bytes as read: kept with the container's state (a plain copy,
-    /// cheaper than encoding the spec) for `exec`, which starts from its process.
-    let configBytes: [UInt8]
+    /// The spec the container is made from: config.json's, or the sandbox provider's
+    /// rewrite of it (ContainerRuntime.prepared); the file itself is never rewritten.
+    var spec: Spec
+    /// The config.json bytes as read (a plain copy, cheaper than encoding the spec),
+    /// or the rewritten spec's: kept with the container's state for `exec`, which
+    /// starts from its process.
+    var configBytes: [UInt8]
+    /// What the provider's rewrite asks beyond the spec (a second seccomp filter).
+    var overlay: SandboxOverlay?
     /// Absolute host path of the root filesystem.
     let rootfs: String
 

@@ -22,7 +22,7 @@ extension ContainerRuntime {
     /// `start`. On any failure, everything made so far is removed.
     public func create(id: String, options: CreateOptions) throws {
         try ContainerID.validate(id)
-        let bundle = try Bundle.load(options.bundle)
+        let bundle = try prepared(Bundle.load(options.bundle), id: id)
         let (backend, config) = try selectBackend(for: bundle.spec)
         switch backend {
         case .gvisor:
@@ -87,6 +87,11 @@ extension ContainerRuntime {
                 log.warning("seccomp: ignoring syscalls unknown to this kernel or libseccomp: \(skipped.joined(separator: " "))")
             }
         }
+        // The provider's filter, loaded after the spec's in the same step.
+        var addedSeccomp: SeccompProgram?
+        if let profile = bundle.overlay?.addedSeccomp {
+            do { addedSeccomp = try SeccompProgram.compile(profile) } catch { throw RuntimeError("\(error)") }
+        }
         // Worked out after the fork, while the init enters its namespaces.
         var cgroups: CgroupManager?
         // Only the directories the runtime makes itself are ever removed (CgroupClaim).
@@ -108,6 +113,8 @@ extension ContainerRuntime {
             // a create killed after the fork but before state.json has only this copy
             // to tell `delete --force` where its cgroups are (removeHalfMadeCgroups).
             try Files.writeAtomically(store.configPath(of: id), bundle.configBytes)
+            // What exec must add to the container's own process (a rewritten spec's).
+            if let overlay = bundle.overlay { try store.saveOverlay(overlay, of: id) }
             let fifoPath = store.fifoPath(of: id)
             try syscall("mkfifo", fifoPath) { mkfifo(fifoPath, 0o622) }
             // Opened read-write so the open does not block; the init inherits it.
@@ -127,7 +134,7 @@ extension ContainerRuntime {
                 id: id, spec: spec, process: process, rootfs: rootfs, bundle: bundle.path,
                 channel: SyncChannel(socket: childEnd), execFifo: fifo, consoleSocket: console,
                 namespaces: plan, noPivot: options.noPivot, noNewKeyring: options.noNewKeyring,
-                preserveFds: preserveFds, lock: lock, seccomp: seccomp, joinsOwnCgroups: !plan.needsIntermediate)
+                preserveFds: preserveFds, lock: lock, seccomp: seccomp, addedSeccomp: addedSeccomp, joinsOwnCgroups: !plan.needsIntermediate)
             if plan.new.contains(.mount) {
                 // Here, still host root in the host's namespaces: the init may be
                 // neither by the time it mounts.

@@ -24,7 +24,7 @@ extension ContainerRuntime {
                     beforeDelete: ((ContainerRecord) -> Void)? = nil) throws -> Int32 {
         PhaseTrace.mark("run")
         try ContainerID.validate(id)
-        let bundle = try Bundle.load(options.bundle)
+        let bundle = try prepared(Bundle.load(options.bundle), id: id)
         PhaseTrace.mark("bundle loaded")
         let (backend, config) = try selectBackend(for: bundle.spec)
         switch backend {

@@ -28,6 +28,7 @@ enum Commands {
         case "features": try Features(a).run()
         case "agent spec": try AgentSpec(a).run()
         case "agent run": try AgentRun(a).run()
+        case "agent explain": try AgentExplain(a).run()
         case "agent stop-all": try AgentStopAll(a).run()
         default: throw UsageError(verb: a.verb.path, "is not a verb of this executable")
         }

@@ -12,6 +12,12 @@ struct PolicySandboxes: SandboxProvider {
     /// The runtime root, whose safehouse.conf names the policy directory.
     let root: String
 
+    /// An engine's spec naming a policy is made with the policy laid over it
+    /// (EngineSpecPolicy); any other spec is left as it is, after one annotation lookup.
+    func prepare(_ spec: inout Spec, id: String) throws -> SandboxOverlay? {
+        try EngineSpecPolicy.prepare(&spec, library: { try PolicyLibrary.configured(root: root) })
+    }
+
     func treatment(for spec: Spec, id: String) throws -> SandboxTreatment? {
         // The policy directory comes from this root's safehouse.conf, read only
         // when an annotation names a policy that is not a shipped profile.

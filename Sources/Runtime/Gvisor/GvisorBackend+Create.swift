@@ -29,7 +29,15 @@ extension GvisorBackend {
     /// (foreground run: the container's).
     func create(id: String, bundle: Bundle, options: CreateOptions, config: BackendConfig?,
                       mode: GvisorCreateMode, keep: Bool = false, beforeDelete: ((ContainerRecord) -> Void)? = nil) throws -> Int32 {
-        let spec = bundle.spec
+        var spec = bundle.spec
+        // runsc loads one profile (--oci-seccomp), not two: the provider's filter
+        // stands in where the engine set none; an engine's own profile is runsc's alone
+        // (gVisor's sentry, not the host kernel, answers the container's calls).
+        if spec.linux?.seccomp == nil, let added = bundle.overlay?.addedSeccomp {
+            var linux = spec.linux ?? LinuxConfig()
+            linux.seccomp = added
+            spec.linux = linux
+        }
         guard let process = spec.process else {
             throw RuntimeError("\(bundle.path)/config.json: process: is required to create a container")
         }
@@ -70,6 +78,7 @@ extension GvisorBackend {
             // egress sandbox, with the proxy variables it has inside gVisor.
             try Files.writeAtomically(store.configPath(of: id),
                                       treatment != nil && egress ? try GvisorSandboxBundle.linkedConfig(spec) : bundle.configBytes)
+            if let overlay = bundle.overlay { try store.saveOverlay(overlay, of: id) }
             var runscBundle = bundle.path
             let hostHooks = GvisorSandboxBundle.hasHostHooks(spec)
             if treatment == nil && hostHooks {

@@ -20,7 +20,11 @@ extension GvisorBackend {
         try state(of: record).status.canExec(ignorePaused: nil)
         if options.preserveFds != 0 { throw RuntimeError("--preserve-fds: not supported by the gvisor backend (runsc exec cannot pass extra descriptors)") }
         let config = try store.loadConfig(record.id)
-        let process = try options.process(base: config.process)
+        var process = try options.process(base: config.process)
+        // A container made from a rewritten spec: its capabilities and no_new_privs.
+        if record.ephemeralRoot, try store.loadOverlay(of: record.id) != nil {
+            process = OverlaidExec.process(process, container: config.process)
+        }
         try SecurityLabels.check(process: process, field: options.processFile == nil ? "process" : "--process")
         runtime.recordAudit(record.annotations, record.id, "exec", ["args": .json(jsonArray(process.args ?? [])),
                                                                     "cwd": .string(process.cwd), "detach": .string(options.detach ? "true" : "false")])

@@ -37,7 +37,8 @@ struct ContainerInit<K: Kernel> {
         return ContainerInitPlan(spec: config.spec, process: config.process, entersNamespaces: enteringNamespaces,
                                  mountNamespace: namespaces.new.contains(.mount), cgroupNamespace: namespaces.new.contains(.cgroup),
                                  noPivot: config.noPivot, noNewKeyring: config.noNewKeyring,
-                                 joinsOwnCgroups: config.joinsOwnCgroups, seccomp: config.seccomp != nil)
+                                 joinsOwnCgroups: config.joinsOwnCgroups,
+                                 seccomp: config.seccomp != nil || config.addedSeccomp != nil)
     }
 
     // MARK: namespaces
@@ -178,6 +179,12 @@ struct ContainerInit<K: Kernel> {
                 // while the runtime is still there to take a notify listener's descriptor.
                 if let seccomp = config.seccomp {
                     try stage("seccomp") { try SeccompLoading.install(seccomp, channel: config.channel) }
+                }
+                // The provider's filter after the spec's, in the same step (with
+                // no_new_privs, which the overlay turns on, last): each call must now
+                // pass both.
+                if let added = config.addedSeccomp {
+                    try stage("seccomp (policy)") { try SeccompLoading.install(added, channel: config.channel) }
                 }
             case .switchUser:
                 try identity.switchUser()

@@ -24,6 +24,8 @@ struct ExecProcess {
     let userNamespace: Bool
     /// The container's seccomp filter, compiled by the runtime.
     let seccomp: SeccompProgram?
+    /// The sandbox provider's filter, loaded after it (SandboxOverlay.addedSeccomp).
+    var addedSeccomp: SeccompProgram? = nil
 
     /// `bornIn`: the cgroup directory the process was forked into (clone3
     /// CLONE_INTO_CGROUP), which it need not join.
@@ -76,10 +78,16 @@ struct ExecProcess {
         if let seccomp, !nnp {
             try stage("seccomp") { try SeccompLoading.install(seccomp, channel: channel) }
         }
+        if let addedSeccomp, !nnp {
+            try stage("seccomp (policy)") { try SeccompLoading.install(addedSeccomp, channel: channel) }
+        }
         try identity.switchUser()
         Signals.resetForExec()
         if let seccomp, nnp {
             try stage("seccomp") { try SeccompLoading.install(seccomp, channel: channel) }
+        }
+        if let addedSeccomp, nnp {
+            try stage("seccomp (policy)") { try SeccompLoading.install(addedSeccomp, channel: channel) }
         }
         // On success the channel closes with the exec (close-on-exec): the runtime
         // reads end of file and knows the program runs.

@@ -31,6 +31,9 @@ struct InitConfig {
     /// The container's seccomp filter, compiled by the runtime (crun's trick: the
     /// parent compiles, the child only loads).
     let seccomp: SeccompProgram?
+    /// A second filter, the sandbox provider's (SandboxOverlay.addedSeccomp), loaded
+    /// right after the first: the kernel runs both.
+    var addedSeccomp: SeccompProgram? = nil
     /// The init moves itself into the container's v1 cgroups (CgroupManager.joinSelf),
     /// rather than the runtime moving it by pid; only where the init is root in the
     /// runtime's user namespace (no intermediate). Any v2 cgroup it is born in.

@@ -14,7 +14,11 @@ extension NativeBackend {
         let id = record.id
         try status(of: record).canExec(ignorePaused: options.ignorePaused)
         let config = try store.loadConfig(id)
-        let process = try options.process(base: config.process)
+        var process = try options.process(base: config.process)
+        // A container made from a rewritten spec (a policy over an engine's): the
+        // engine's exec process gets the same treatment as its init.
+        let overlay = record.ephemeralRoot ? try store.loadOverlay(of: id) : nil
+        if overlay != nil { process = OverlaidExec.process(process, container: config.process) }
         let cgroupPaths = try ExecSubCgroups.resolve(options.subCgroups, containerPaths: record.cgroupPaths, layout: .host())
         try SecurityLabels.check(process: process, field: options.processFile == nil ? "process" : "--process")
         // The arguments, never the environment (its values may be credentials).
@@ -28,6 +32,10 @@ extension NativeBackend {
         var seccomp: SeccompProgram?
         if let profile = config.linux?.seccomp {
             do { seccomp = try SeccompProgram.compile(profile) } catch { throw RuntimeError("\(error)") }
+        }
+        var addedSeccomp: SeccompProgram?
+        if let profile = overlay?.addedSeccomp {
+            do { addedSeccomp = try SeccompProgram.compile(profile) } catch { throw RuntimeError("\(error)") }
         }
 
         // The container's namespaces, as the init holds them; only those that differ
@@ -66,7 +74,7 @@ extension NativeBackend {
             process: process, namespaces: joins, cgroupPaths: cgroupPaths,
             channel: SyncChannel(socket: childEnd), consoleSocket: console,
             preserveFds: options.preserveFds, userNamespace: joins.contains { $0.kind == .user },
-            seccomp: seccomp)
+            seccomp: seccomp, addedSeccomp: addedSeccomp)
 
         // Not dumpable from the fork on: the child is in the container's pid namespace
         // the moment it exists, and a prctl in the child would leave a window between

@@ -1,0 +1,70 @@
+import OCI
+import XCTest
+@testable import Agent
+
+/// create's decision for each kind of spec (PolicySandboxes.prepare): a plain
+/// container and a generated sandbox spec are made as they are; an engine's spec
+/// naming a policy is overlaid and gets the policy's seccomp profile as a second filter.
+final class EngineSpecPolicyTests: XCTestCase {
+    /// No policy directory may be read for a shipped profile, nor for a plain spec.
+    func noLibrary() throws -> PolicyLibrary { XCTFail("the policy directory was read"); return PolicyLibrary(directories: []) }
+    func noSubordinateIDs() -> [HostIDRange.Entry] { [] }
+
+    func engineSpec(annotations: [String: String]?) -> Spec {
+        var spec = Spec.runcDefault(rootless: false)
+        let caps = ["CAP_CHOWN", "CAP_KILL", "CAP_NET_RAW", "CAP_SYS_CHROOT", "CAP_AUDIT_WRITE"]
+        spec.process?.capabilities = LinuxCapabilities(bounding: caps, effective: caps, permitted: caps)
+        spec.annotations = annotations
+        return spec
+    }
+
+    func testPlainContainerIsUntouched() throws {
+        for annotations in [nil, [:], ["org.example": "x"]] as [[String: String]?] {
+            let engine = engineSpec(annotations: annotations)
+            var spec = engine
+            XCTAssertNil(try EngineSpecPolicy.prepare(&spec, library: noLibrary, subordinateIDs: noSubordinateIDs))
+            XCTAssertEqual(spec, engine)
+        }
+    }
+
+    func testGeneratedSpecIsUntouched() throws {
+        let generated = try SandboxSpec.generate(Policy(source: "test"),
+                                                 SandboxRequest(rootfs: "/rootfs", args: ["sh"], policyName: "default"))
+        var spec = generated
+        XCTAssertNil(EngineSpecPolicy.policyName(of: generated))
+        XCTAssertNil(try EngineSpecPolicy.prepare(&spec, library: noLibrary, subordinateIDs: noSubordinateIDs))
+        XCTAssertEqual(spec, generated)
+    }
+
+    func testEngineSpecIsOverlaid() throws {
+        let engine = engineSpec(annotations: [SandboxAnnotation.policy: "default"])
+        var spec = engine
+        let overlay = try XCTUnwrap(try EngineSpecPolicy.prepare(&spec, library: noLibrary, subordinateIDs: noSubordinateIDs))
+        XCTAssertEqual(overlay.addedSeccomp, AgentSeccomp.profile(.agent))
+        // The engine's own profile (none here) is left as it was: the policy's is a second filter.
+        XCTAssertEqual(spec.linux?.seccomp, engine.linux?.seccomp)
+        XCTAssertEqual(spec.process?.capabilities?.bounding, ["CAP_CHOWN", "CAP_KILL"])
+        XCTAssertEqual(spec.process?.noNewPrivileges, true)
+        XCTAssertEqual(spec.linux?.uidMappings, [LinuxIDMapping(containerID: 0, hostID: HostIDRange.poolStart, size: 65_536)])
+        XCTAssertEqual(spec.linux?.resources?.pids?.limit, 256)
+        XCTAssertEqual(spec.annotations, engine.annotations)
+    }
+
+    func testOffLimitsPolicyNameFailsNamingTheAnnotation() {
+        var spec = engineSpec(annotations: [SandboxAnnotation.policy: "/etc/passwd"])
+        XCTAssertThrowsError(try EngineSpecPolicy.prepare(&spec, library: { PolicyLibrary(directories: ["/nonexistent"]) },
+                                                          subordinateIDs: noSubordinateIDs)) { error in
+            XCTAssertTrue("\(error)".hasPrefix("annotations.io.safehouse.policy: "), "\(error)")
+        }
+    }
+
+    func testEngineMappingOfHostRootIsRefused() {
+        var spec = engineSpec(annotations: [SandboxAnnotation.policy: "default"])
+        spec.linux?.namespaces?.append(LinuxNamespace(type: .user))
+        spec.linux?.uidMappings = [LinuxIDMapping(containerID: 0, hostID: 0, size: 4_294_967_295)]
+        spec.linux?.gidMappings = spec.linux?.uidMappings
+        XCTAssertThrowsError(try EngineSpecPolicy.prepare(&spec, library: noLibrary, subordinateIDs: noSubordinateIDs)) { error in
+            XCTAssertTrue("\(error)".hasPrefix("linux.uidMappings: container uid 0 is host root"), "\(error)")
+        }
+    }
+}

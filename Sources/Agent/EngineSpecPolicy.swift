@@ -16,10 +16,12 @@ public enum EngineSpecPolicy {
     }
 
     /// Resolves the annotation's policy as create does: a shipped profile without
-    /// reading the policy directory, else a file in `library()`'s directory.
-    public static func resolve(_ name: String, library: () throws -> PolicyLibrary) throws -> Policy {
+    /// reading the policy directory, else a file in `library()`'s directory. Errors
+    /// name `field`, where the name came from.
+    public static func resolve(_ name: String, field: String = "annotations." + SandboxAnnotation.policy,
+                               library: () throws -> PolicyLibrary) throws -> Policy {
         do { return try (Profiles.text(of: name) != nil ? PolicyLibrary(directories: []) : library()).resolve(name, from: .annotation) } catch {
-            throw PolicyError("annotations.\(SandboxAnnotation.policy): \(error)")
+            throw PolicyError("\(field): \(error)")
         }
     }
 

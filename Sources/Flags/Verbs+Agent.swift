@@ -50,7 +50,8 @@ extension Verbs {
         with the policy laid over its spec: capabilities cut, no_new_privileges, masked \
         and read-only paths, the stricter limits, a user namespace, /scratch, and the \
         policy's seccomp profile as a second filter. Each line reads FIELD: WAS -> NOW. \
-        Nothing is printed for a config.json the policy leaves as it is.
+        A config.json that agent spec generated is the policy already: it is created \
+        as it is, and only a note on stderr says so (unless --policy names one).
         """,
         flags: [
             .option("--policy", value: "name",

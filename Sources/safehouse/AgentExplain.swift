@@ -38,7 +38,8 @@ struct AgentExplain: Command {
             agentFail("agent explain: \(config): annotations.\(SandboxAnnotation.policy): not set (name a policy with --policy)")
         }
         do {
-            let resolved = try EngineSpecPolicy.resolve(name, library: { try PolicyLibrary.configured(root: global.root) })
+            let resolved = try EngineSpecPolicy.resolve(name, field: policy != nil ? "--policy" : "annotations." + SandboxAnnotation.policy,
+                                                        library: { try PolicyLibrary.configured(root: global.root) })
             let (_, changes) = try EngineSpecPolicy.overlay(resolved, on: spec)
             var lines = changes.map(\.description)
             let engine = spec.linux?.seccomp != nil

@@ -61,8 +61,9 @@ final class EngineSpecPolicyTests: XCTestCase {
     func testEngineMappingOfHostRootIsRefused() {
         var spec = engineSpec(annotations: [SandboxAnnotation.policy: "default"])
         spec.linux?.namespaces?.append(LinuxNamespace(type: .user))
-        spec.linux?.uidMappings = [LinuxIDMapping(containerID: 0, hostID: 0, size: 4_294_967_295)]
-        spec.linux?.gidMappings = spec.linux?.uidMappings
+        let everything = [LinuxIDMapping(containerID: 0, hostID: 0, size: 4_294_967_295)]
+        spec.linux?.uidMappings = everything
+        spec.linux?.gidMappings = everything
         XCTAssertThrowsError(try EngineSpecPolicy.prepare(&spec, library: noLibrary, subordinateIDs: noSubordinateIDs)) { error in
             XCTAssertTrue("\(error)".hasPrefix("linux.uidMappings: container uid 0 is host root"), "\(error)")
         }

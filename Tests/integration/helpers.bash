@@ -233,3 +233,43 @@ wait_for() {
 	done
 	return 1
 }
+
+# What a container under io.safehouse.policy=default shows from inside, the same on
+# every path (agent run, Podman, the CRI; docs/engines.md's table): its uid map, its
+# effective capabilities, no_new_privs, seccomp, a call the agent profile refuses
+# (unshare -U: new user namespaces), and its memory and pids limits where its cgroup
+# is mounted (cgroup v1 or v2; `agent run`'s spec mounts none: "unseen").
+POLICY_PROBE='cat /proc/self/uid_map
+grep -E "^(CapEff|NoNewPrivs|Seccomp):" /proc/self/status
+echo "memory: $(cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max 2>/dev/null || echo unseen)"
+echo "pids: $(cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max 2>/dev/null || echo unseen)"
+unshare -U true 2>/dev/null && echo "unshare -U: allowed" || echo "unshare -U: refused"'
+
+# The default profile's capabilities (CHOWN 0, DAC_OVERRIDE 1, FOWNER 3, FSETID 4,
+# KILL 5, SETGID 6, SETUID 7, NET_BIND_SERVICE 10) as /proc's CapEff mask: what a
+# container gets when its engine granted all of them (Podman's and containerd's
+# defaults do).
+POLICY_CAPEFF=00000000000004fb
+
+# policy_probe_ok TEXT [CAPEFF [LIMITS]]: TEXT (POLICY_PROBE's output) is the default
+# policy's sandbox: container ids 0-65535 on an unprivileged host range (HostIDRange's
+# pool, never "0 0 4294967295"), CAPEFF (default POLICY_CAPEFF: the policy's set cut
+# by the engine's), no_new_privs, a filter (Seccomp 2) that refuses unshare -U, and,
+# unless LIMITS is "unseen", 1 GiB and 256 pids or less.
+policy_probe_ok() {
+	local text="$1" capeff="${2:-$POLICY_CAPEFF}" limits="${3:-seen}" map
+	echo "$text" | sed 's/^/# /' >&2
+	map="$(echo "$text" | sed -n 1p | tr -s ' ' | sed 's/^ //')"
+	[ "$(echo "$map" | cut -d' ' -f1)" = 0 ] && [ "$(echo "$map" | cut -d' ' -f3)" = 65536 ] &&
+		[ "$(echo "$map" | cut -d' ' -f2)" -ge 1000000000 ] || { echo "# uid_map: $map" >&2; return 1; }
+	echo "$text" | grep -qxE "CapEff:[[:space:]]+$capeff"
+	echo "$text" | grep -qxE 'NoNewPrivs:[[:space:]]+1'
+	echo "$text" | grep -qxE 'Seccomp:[[:space:]]+2'
+	echo "$text" | grep -qx 'unshare -U: refused'
+	if [ "$limits" = unseen ]; then
+		echo "$text" | grep -qx 'memory: unseen'
+	else
+		[ "$(echo "$text" | sed -n 's/^memory: //p')" -le 1073741824 ]
+		[ "$(echo "$text" | sed -n 's/^pids: //p')" -le 256 ]
+	fi
+}

@@ -441,6 +441,26 @@ print(sorted(c), sorted(c["engine"]), c["engine"]["runtimes"])
 	[ "$output" = 0 ]
 }
 
+# The whole policy, not only the ephemeral root: what a container carrying only the
+# annotation shows from inside is what `agent run` shows (agent.bats, the same probe),
+# and `podman exec` gets the policy's process, not the one Podman asked for.
+@test "podman: io.safehouse.policy=default applies the whole policy (user namespace, capabilities, both seccomp filters, no_new_privs, limits), to exec too" {
+	"$RUNTIME" --version | grep -q '^safehouse' || skip "RUNTIME $RUNTIME is not safehouse (runc ignores the annotation)"
+	run --separate-stderr pm run --rm --annotation io.safehouse.policy=default "$IMAGE" sh -c "$POLICY_PROBE"
+	[ "$status" = 0 ]
+	policy_probe_ok "$output"
+	local id
+	id="$(run_d --annotation io.safehouse.policy=default "$IMAGE" sleep 60)"
+	run --separate-stderr pm exec "$id" sh -c "$POLICY_PROBE"
+	[ "$status" = 0 ]
+	policy_probe_ok "$output"
+	pm rm -f -t 0 "$id" >/dev/null
+	# The same image without the annotation: Podman's own container, host root's ids,
+	# and the engine's bundle was never rewritten (the runtime's copy is in its state).
+	run pm run --rm "$IMAGE" sh -c 'cat /proc/self/uid_map; unshare -U true 2>/dev/null && echo allowed || echo refused'
+	[ "$(echo "${lines[0]}" | tr -s ' ' | sed 's/^ //')" = "0 0 4294967295" ]
+}
+
 # conmon, not safehouse, reaps the init: the exit status reaches the sandbox's audit
 # log through its warden (taskstats), once; the gvisor backend's too (the warden
 # watches runsc's sandbox process, which exits with the container's code).

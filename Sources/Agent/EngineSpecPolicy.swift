@@ -1,3 +1,4 @@
+import Linux
 import OCI
 import Runtime
 
@@ -41,7 +42,45 @@ public enum EngineSpecPolicy {
                                subordinateIDs: () -> [HostIDRange.Entry] = HostIDRange.hostEntries) throws -> SandboxOverlay? {
         guard let name = policyName(of: spec) else { return nil }
         let policy = try resolve(name, library: library)
+        if policy.user.userNamespace { joinPodUserNamespace(&spec) }
         spec = try overlay(policy, on: spec, subordinateIDs: subordinateIDs).spec
         return SandboxOverlay(addedSeccomp: AgentSeccomp.profile(policy.syscalls))
+    }
+
+    /// A container that joins another's namespaces by /proc path (a CRI pod's
+    /// containers join its sandbox container's ipc, uts, pid, network) joins that
+    /// process's user namespace too when it is not the host's: a namespace owned by
+    /// another user namespace than the container's cannot be used for what it owns
+    /// (an mqueue mount in the pod's ipc namespace, sysfs in its network). The
+    /// mappings are the namespace's own (from /proc), so the ephemeral root is idmapped
+    /// by them and PolicyOverlay checks them (no container id may be host root).
+    static func joinPodUserNamespace(_ spec: inout Spec, proc: String = "/proc") {
+        guard var linux = spec.linux, var namespaces = linux.namespaces, !namespaces.contains(where: { $0.type == .user }) else { return }
+        for ns in namespaces {
+            guard let path = ns.path, path.hasPrefix(proc + "/") else { continue }
+            let parts = path.dropFirst(proc.count + 1).split(separator: "/")
+            guard parts.count == 3, parts[1] == "ns", let pid = Int32(parts[0]) else { continue }
+            let user = "\(proc)/\(pid)/ns/user"
+            guard let theirs = try? Files.readLink(user), theirs != (try? Files.readLink(proc + "/self/ns/user")),
+                  let uids = idMappings(proc + "/\(pid)/uid_map"), let gids = idMappings(proc + "/\(pid)/gid_map") else { return }
+            namespaces.append(LinuxNamespace(type: .user, path: user))
+            linux.namespaces = namespaces
+            linux.uidMappings = uids
+            linux.gidMappings = gids
+            spec.linux = linux
+            return
+        }
+    }
+
+    /// A /proc/PID/uid_map's lines ("inside outside count").
+    static func idMappings(_ path: String) -> [LinuxIDMapping]? {
+        guard let text = try? Files.readString(path) else { return nil }
+        var out: [LinuxIDMapping] = []
+        for line in text.split(separator: "\n") {
+            let f = line.split(separator: " ")
+            guard f.count == 3, let inside = UInt32(f[0]), let outside = UInt32(f[1]), let count = UInt32(f[2]) else { return nil }
+            out.append(LinuxIDMapping(containerID: inside, hostID: outside, size: count))
+        }
+        return out.isEmpty ? nil : out
     }
 }

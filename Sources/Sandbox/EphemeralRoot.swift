@@ -110,22 +110,32 @@ public enum EphemeralRoot {
         // API key it wrote): root's, and with a user namespace searchable by the
         // sandbox's root group (its init reaches merged/ by path as that group before
         // pivot_root), by nobody else. The path is guessable; the mode is the lock.
-        let usesUserNamespace = (linux?.namespaces ?? []).contains { $0.type == .user && ($0.path ?? "").isEmpty }
+        // A joined one counts when the spec gives its mappings (a pod's: EngineSpecPolicy).
+        let usesUserNamespace = (linux?.namespaces ?? []).contains { $0.type == .user && (($0.path ?? "").isEmpty || !(linux?.uidMappings ?? []).isEmpty) }
         let sandboxGid = usesUserNamespace ? linux?.gidMappings.flatMap { hostID(of: 0, in: $0) } : nil
         // A user namespace joined by path has mappings the spec does not say: its root's
         // host ids are unknown here, so the directory stays enterable (0711) as before.
-        let joinsUserNamespace = (linux?.namespaces ?? []).contains { $0.type == .user && !($0.path ?? "").isEmpty }
+        let joinsUserNamespace = !usesUserNamespace && (linux?.namespaces ?? []).contains { $0.type == .user && !($0.path ?? "").isEmpty }
         let mode = sandboxGid != nil ? "0710" : joinsUserNamespace ? "0711" : "0700"
         try Mounts.mount(source: "tmpfs", target: dir, type: "tmpfs", flags: [.noSuid, .noDev],
                          data: "size=\(sizeBytes),mode=\(mode),uid=0,gid=\(sandboxGid ?? 0)")
         for d in [upper, work] { try syscall("mkdir", d) { Glibc.mkdir(d, 0o700) } }
         for d in [merged, idmapped] { try syscall("mkdir", d) { Glibc.mkdir(d, 0o755) } }
-        var lowerPath = lower
+        var lowerPaths = [lower]
+        var idmappedLayers: [String] = []
         if usesUserNamespace, let uids = linux?.uidMappings, let gids = linux?.gidMappings, !uids.isEmpty, !gids.isEmpty {
             let ns = try MappingNamespace.make(uidMap: mapText(uids), gidMap: mapText(gids))
             defer { ns.close() }
-            try IdmappedMount.attach(lower, at: idmapped, userNamespace: ns)
-            lowerPath = idmapped
+            // An image root that is an overlay itself (containerd's snapshotter) cannot
+            // be idmapped as a whole: its layers are, each, and stacked here in its order.
+            let layers = (try? Files.readString("/proc/self/mountinfo")).flatMap { OverlayLayers.of(lower, mountinfo: $0) }
+            for (index, layer) in (layers ?? [lower]).enumerated() {
+                let target = index == 0 ? idmapped : idmapped + "-\(index)"
+                if index > 0 { try syscall("mkdir", target) { Glibc.mkdir(target, 0o755) } }
+                try IdmappedMount.attach(layer, at: target, userNamespace: ns)
+                idmappedLayers.append(target)
+            }
+            lowerPaths = idmappedLayers
             // The upper root is the merged root's inode: give it the lower root's mode
             // and the sandbox root's host ids, or its root could not write to "/".
             var st = Glibc.stat()
@@ -134,7 +144,7 @@ public enum EphemeralRoot {
             try syscall("chown", upper) { Glibc.chown(upper, uid, gid) }
             try syscall("chmod", upper) { Glibc.chmod(upper, st.st_mode & 0o7777) }
         }
-        var lowers = escaped(lowerPath)
+        var lowers = lowerPaths.map(escaped).joined(separator: ":")
         if !files.isEmpty {
             let layer = dir + "/layer"
             try writeLayer(layer, files: files, image: lower, uids: usesUserNamespace ? linux?.uidMappings : nil,
@@ -143,7 +153,7 @@ public enum EphemeralRoot {
         }
         try Mounts.mount(source: "overlay", target: merged, type: "overlay", flags: [],
                          data: "lowerdir=\(lowers),upperdir=\(upper),workdir=\(work)")
-        if lowerPath == idmapped { try Mounts.unmount(idmapped, detach: true) }
+        for layer in idmappedLayers { try Mounts.unmount(layer, detach: true) }
         return merged
     }
 

@@ -573,6 +573,31 @@ note
 	remove_pod
 }
 
+# The whole policy, not only the ephemeral root: what a container of a pod carrying only
+# the annotation shows from inside is what `agent run` and Podman show (the same probe,
+# helpers.bash), and ExecSync's process gets the same.
+@test "cri: io.safehouse.policy=default applies the whole policy (user namespace, capabilities, seccomp, no_new_privs, limits), to ExecSync too" {
+	needs_safehouse
+	policy_pod wholepod '{"io.safehouse.policy": "default"}'
+	create_ctr probe wholepod CONTAINER sh -c "$POLICY_PROBE"
+	cri start "$CID"
+	run cri wait "$CID" --timeout 30
+	[ "$output" = 0 ]
+	policy_probe_ok "$(stdout_lines "$TEST_TMP/logs/wholepod/probe.log")"
+	cri rm "$CID"
+	create_ctr sleeper wholepod CONTAINER sleep 60
+	cri start "$CID"
+	# The bundle containerd wrote is the engine's (no user namespace there); the
+	# container joined the pod sandbox's, which has the policy's range.
+	[ "$(bundle_config "$CID" | jq '[.linux.namespaces[] | select(.type == "user")] | length')" = 0 ]
+	[ "$(readlink "/proc/$(rtk state "$CID" | jq -r .pid)/ns/user")" = "$(readlink "/proc/$(rtk state "$POD" | jq -r .pid)/ns/user")" ]
+	run cri exec-sync "$CID" -- sh -c "$POLICY_PROBE"
+	[ "$status" = 0 ]
+	policy_probe_ok "$output"
+	cri rm "$CID"
+	remove_pod
+}
+
 @test "cri: a policy with network.allow in a pod's own network namespace: the allowed test host is reachable from two containers, the other refused" {
 	cni_required
 	needs_safehouse

@@ -455,10 +455,15 @@ print(sorted(c), sorted(c["engine"]), c["engine"]["runtimes"])
 	[ "$status" = 0 ]
 	policy_probe_ok "$output"
 	pm rm -f -t 0 "$id" >/dev/null
-	# The same image without the annotation: Podman's own container, host root's ids,
-	# and the engine's bundle was never rewritten (the runtime's copy is in its state).
-	run pm run --rm "$IMAGE" sh -c 'cat /proc/self/uid_map; unshare -U true 2>/dev/null && echo allowed || echo refused'
+	# Podman's own profile stays, the policy's comes after it: two filters.
+	run pm run --rm --annotation io.safehouse.policy=default "$IMAGE" grep Seccomp_filters /proc/self/status
+	echo "$output" | grep -qxE 'Seccomp_filters:[[:space:]]+2'
+	# The same image without the annotation: Podman's own container (host root's ids,
+	# its one filter, which lets root make a user namespace).
+	run pm run --rm "$IMAGE" sh -c 'cat /proc/self/uid_map; grep Seccomp_filters /proc/self/status; unshare -U true 2>/dev/null && echo "unshare -U: allowed" || echo "unshare -U: refused"'
+	echo "$output" | sed 's/^/# /' >&2
 	[ "$(echo "${lines[0]}" | tr -s ' ' | sed 's/^ //')" = "0 0 4294967295" ]
+	echo "$output" | grep -qxE 'Seccomp_filters:[[:space:]]+1'
 }
 
 # conmon, not safehouse, reaps the init: the exit status reaches the sandbox's audit

@@ -176,7 +176,8 @@ struct ContainerInitPlan: Equatable {
         shape.ownsMountNamespace = mountNamespace
         shape.newCgroupNamespace = cgroupNamespace
         shape.noNewKeyring = noNewKeyring
-        shape.oomScoreAdjust = process.oomScoreAdj != nil
+        // With an intermediate process (entersNamespaces false), it wrote the value.
+        shape.oomScoreAdjust = process.oomScoreAdj != nil && entersNamespaces
         shape.runtimeHooks = spec.hooks.map({ !$0.isEmptyOfRuntimeNamespaceHooks }) ?? false
             || !HookKind.createContainer.hooks(in: spec.hooks).isEmpty || !HookKind.startContainer.hooks(in: spec.hooks).isEmpty
         shape.startContainerHooks = !HookKind.startContainer.hooks(in: spec.hooks).isEmpty

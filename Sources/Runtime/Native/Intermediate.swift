@@ -24,6 +24,13 @@ struct Intermediate<K: Kernel> {
             if let user = plan.join(.user) {
                 try stage("join user namespace \(user.path)") { try kernel.join(user.fd, kind: .user, path: user.path) }
             }
+            // Written here, still host root, and inherited by the init: inside its user
+            // namespace the init, not dumpable, cannot open its own /proc files, and
+            // lowering the value needs CAP_SYS_RESOURCE in the host's (runc's nsexec
+            // writes it before the clone too).
+            if let adj = config.process.oomScoreAdj {
+                try stage("oom_score_adj") { try kernel.write("/proc/self/oom_score_adj", String(adj)) }
+            }
             if plan.new.contains(.user) {
                 try stage("unshare user namespace") { try kernel.unshare(NamespaceKind.user.cloneFlag) }
                 try config.channel.send(.needIDMaps)

@@ -43,8 +43,10 @@ public enum EngineSpecPolicy {
         guard let name = policyName(of: spec) else { return nil }
         let policy = try resolve(name, library: library)
         if policy.user.userNamespace { joinPodUserNamespace(&spec) }
+        let hadUserNamespace = (spec.linux?.namespaces ?? []).contains { $0.type == .user }
         spec = try overlay(policy, on: spec, subordinateIDs: subordinateIDs).spec
-        return SandboxOverlay(addedSeccomp: AgentSeccomp.profile(policy.syscalls))
+        let hasUserNamespace = (spec.linux?.namespaces ?? []).contains { $0.type == .user }
+        return SandboxOverlay(addedSeccomp: AgentSeccomp.profile(policy.syscalls), addedUserNamespace: hasUserNamespace && !hadUserNamespace)
     }
 
     /// A container that joins another's namespaces by /proc path (a CRI pod's

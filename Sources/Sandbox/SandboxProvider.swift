@@ -25,9 +25,13 @@ public struct SandboxOverlay: Codable, Sendable, Equatable {
     /// runs every filter a process has; the most restrictive answer wins). The spec's
     /// `linux.seccomp` stays as the engine wrote it.
     public var addedSeccomp: LinuxSeccomp?
+    /// The rewrite gave the container a user namespace of its own (the engine made
+    /// none, and joined none of another container's).
+    public var addedUserNamespace: Bool
 
-    public init(addedSeccomp: LinuxSeccomp? = nil) {
+    public init(addedSeccomp: LinuxSeccomp? = nil, addedUserNamespace: Bool = false) {
         self.addedSeccomp = addedSeccomp
+        self.addedUserNamespace = addedUserNamespace
     }
 
     /// Its file in the container's state directory: present only for a container

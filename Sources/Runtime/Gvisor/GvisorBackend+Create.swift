@@ -38,6 +38,15 @@ extension GvisorBackend {
             linux.seccomp = added
             spec.linux = linux
         }
+        // Nor a host user namespace the rewrite added: gVisor's sentry stands between
+        // the container and the host kernel, and runsc's gofer, in such a namespace,
+        // cannot open an engine's bind sources (Podman's /etc/hosts, ...).
+        if bundle.overlay?.addedUserNamespace == true, var linux = spec.linux {
+            linux.namespaces = linux.namespaces?.filter { $0.type != .user }
+            linux.uidMappings = nil
+            linux.gidMappings = nil
+            spec.linux = linux
+        }
         guard let process = spec.process else {
             throw RuntimeError("\(bundle.path)/config.json: process: is required to create a container")
         }

@@ -57,7 +57,10 @@ struct ExecProcess {
                 }
             }
         }
-        let order: [NamespaceKind] = [.user, .ipc, .uts, .network, .cgroup, .mount]
+        // The user namespace last, as the intermediate process does at create: joined
+        // first, it would leave no privilege over namespaces the host's user namespace
+        // owns (a pod's network namespace, made by the engine, in a policy's container).
+        let order: [NamespaceKind] = [.ipc, .uts, .network, .cgroup, .mount, .user]
         for kind in order {
             for ns in namespaces where ns.kind == kind {
                 try stage("join \(kind.rawValue) namespace \(ns.path)") {

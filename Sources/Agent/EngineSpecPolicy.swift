@@ -56,7 +56,7 @@ public enum EngineSpecPolicy {
     /// (an mqueue mount in the pod's ipc namespace, sysfs in its network). The
     /// mappings are the namespace's own (from /proc), so the ephemeral root is idmapped
     /// by them and PolicyOverlay checks them (no container id may be host root).
-    static func joinPodUserNamespace(_ spec: inout Spec, proc: String = "/proc") {
+    public static func joinPodUserNamespace(_ spec: inout Spec, proc: String = "/proc") {
         guard var linux = spec.linux, var namespaces = linux.namespaces, !namespaces.contains(where: { $0.type == .user }) else { return }
         for ns in namespaces {
             guard let path = ns.path, path.hasPrefix(proc + "/") else { continue }

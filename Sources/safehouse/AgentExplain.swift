@@ -40,7 +40,10 @@ struct AgentExplain: Command {
         do {
             let resolved = try EngineSpecPolicy.resolve(name, field: policy != nil ? "--policy" : "annotations." + SandboxAnnotation.policy,
                                                         library: { try PolicyLibrary.configured(root: global.root) })
-            let (_, changes) = try EngineSpecPolicy.overlay(resolved, on: spec)
+            // As create does: a pod's container joins its sandbox's user namespace.
+            var given = spec
+            if resolved.user.userNamespace { EngineSpecPolicy.joinPodUserNamespace(&given) }
+            let (_, changes) = try EngineSpecPolicy.overlay(resolved, on: given)
             var lines = changes.map(\.description)
             let engine = spec.linux?.seccomp != nil
             lines.append("linux.seccomp: \(engine ? "the engine's profile" : "none") -> \(engine ? "the engine's profile, then " : "")the policy's \(resolved.syscalls.rawValue) profile (a second filter: both apply)")

@@ -1,3 +1,4 @@
+import Foundation
 import OCI
 import XCTest
 @testable import Agent
@@ -67,5 +68,31 @@ final class EngineSpecPolicyTests: XCTestCase {
         XCTAssertThrowsError(try EngineSpecPolicy.prepare(&spec, library: noLibrary, subordinateIDs: noSubordinateIDs)) { error in
             XCTAssertTrue("\(error)".hasPrefix("linux.uidMappings: container uid 0 is host root"), "\(error)")
         }
+    }
+
+    /// A pod's container (namespaces joined by /proc path) joins the user namespace of
+    /// the process it joins, with that namespace's mappings; the host's is not joined.
+    func testPodContainerJoinsItsSandboxsUserNamespace() throws {
+        let proc = NSTemporaryDirectory() + "/engine-spec-proc-\(getpid())"
+        defer { try? FileManager.default.removeItem(atPath: proc) }
+        for dir in ["/42/ns", "/43/ns", "/self/ns"] { try FileManager.default.createDirectory(atPath: proc + dir, withIntermediateDirectories: true) }
+        try FileManager.default.createSymbolicLink(atPath: proc + "/42/ns/user", withDestinationPath: "user:[4026532001]")
+        try FileManager.default.createSymbolicLink(atPath: proc + "/43/ns/user", withDestinationPath: "user:[4026531837]")
+        try FileManager.default.createSymbolicLink(atPath: proc + "/self/ns/user", withDestinationPath: "user:[4026531837]")
+        try "         0 1000000000      65536\n".write(toFile: proc + "/42/uid_map", atomically: true, encoding: .utf8)
+        try "         0 1000000000      65536\n".write(toFile: proc + "/42/gid_map", atomically: true, encoding: .utf8)
+
+        var spec = engineSpec(annotations: [SandboxAnnotation.policy: "default"])
+        spec.linux?.namespaces = [LinuxNamespace(type: .mount), LinuxNamespace(type: .ipc, path: proc + "/42/ns/ipc")]
+        EngineSpecPolicy.joinPodUserNamespace(&spec, proc: proc)
+        XCTAssertEqual(spec.linux?.namespaces?.last, LinuxNamespace(type: .user, path: proc + "/42/ns/user"))
+        XCTAssertEqual(spec.linux?.uidMappings, [LinuxIDMapping(containerID: 0, hostID: 1_000_000_000, size: 65_536)])
+
+        // The host's own user namespace: nothing to join; the overlay makes one.
+        var host = engineSpec(annotations: [SandboxAnnotation.policy: "default"])
+        host.linux?.namespaces = [LinuxNamespace(type: .ipc, path: proc + "/43/ns/ipc")]
+        let before = host
+        EngineSpecPolicy.joinPodUserNamespace(&host, proc: proc)
+        XCTAssertEqual(host, before)
     }
 }

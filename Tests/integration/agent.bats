@@ -230,6 +230,29 @@ scratch-ok" ]
 	nothing_left "sbx-$$-r"
 }
 
+# runsc loads one seccomp profile and runs the sentry, not the host kernel: there the
+# policy's profile stands in only where the engine set none, and no host user
+# namespace is added (docs/engines.md).
+@test "engines: on the gvisor backend an annotated bundle gets the policy's capabilities and profile, with no host user namespace; an engine's own profile stays alone" {
+	command -v runsc >/dev/null || skip "runsc is not installed"
+	config '.annotations["io.safehouse.policy"] = "default" | .annotations["io.safehouse.backend"] = "gvisor" | .process.noNewPrivileges = false'
+	cmd "$POLICY_PROBE"
+	run --separate-stderr rt run --bundle "$BUNDLE" "sbx-$$-g"
+	echo "$output" | sed 's/^/# /' >&2
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | sed -n 1p | tr -s ' ' | sed 's/^ //')" = "0 0 4294967295" ]
+	echo "$output" | grep -qxE 'CapEff:[[:space:]]+0000000000000420'
+	echo "$output" | grep -qxE 'Seccomp:[[:space:]]+2'
+	echo "$output" | grep -qx 'unshare -U: refused'
+	nothing_left "sbx-$$-g"
+	config '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["keyctl"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}'
+	run --separate-stderr rt run --bundle "$BUNDLE" "sbx-$$-g2"
+	echo "$output" | sed 's/^/# /' >&2
+	[ "$status" -eq 0 ]
+	echo "$output" | grep -qx 'unshare -U: allowed'
+	nothing_left "sbx-$$-g2"
+}
+
 @test "agent explain: what the policy changes in an engine's config.json, one line each; bad input names the file or field" {
 	config '.annotations["io.safehouse.policy"] = "default" | .process.noNewPrivileges = false'
 	run --separate-stderr rt agent explain "$BUNDLE/config.json"

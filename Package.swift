@@ -34,7 +34,11 @@ let package = Package(
         // cgroup hierarchies (v1, v2, hybrid): discovery, placement, removal.
         .target(name: "Cgroups", dependencies: ["Linux", "OCI"]),
         // The container lifecycle: state store, locks, init process, hooks.
-        .target(name: "Runtime", dependencies: ["OCI", "Linux", "Cgroups", "Seccomp"]),
+        .target(name: "Runtime", dependencies: ["OCI", "Linux", "Cgroups", "Seccomp", "SandboxInterface"]),
+        // What the runtime, the CLI and a sandbox's warden tell each other: the warden's
+        // configuration and report documents, and the audit client (safehouse-audit).
+        // Flat JSON, no Foundation: the runtime writes the configuration on `run`'s path.
+        .target(name: "SandboxInterface", dependencies: ["OCI", "Linux"]),
         // libseccomp through a shim header; which library file is linked is Seccomp's choice.
         .systemLibrary(name: "CSeccomp"),
         // linux.seccomp compiled to BPF (in the parent) and loaded (in the child). Debug
@@ -49,7 +53,7 @@ let package = Package(
             ]
         ),
         // Agent sandboxes: policy files, shipped profiles, the generated OCI spec.
-        .target(name: "Agent", dependencies: ["OCI", "Linux", "Runtime", "Cgroups", "Egress"]),
+        .target(name: "Agent", dependencies: ["OCI", "Linux", "Runtime", "Cgroups", "Egress", "SandboxInterface"]),
         // Egress policy, pure: allowlist rules, the address policy, ClientHello SNI and
         // request-head parsing. No NIO, no system calls: unit-tested as plain values.
         .target(name: "Egress"),
@@ -58,12 +62,12 @@ let package = Package(
         .target(
             name: "Warden",
             dependencies: [
-                "Linux", "Cgroups", "CLinux", "Egress", "OCI",
+                "Linux", "Cgroups", "CLinux", "Egress", "OCI", "SandboxInterface",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
-        .executableTarget(name: "safehouse-warden", dependencies: ["Warden"]),
+        .executableTarget(name: "safehouse-warden", dependencies: ["Warden", "Linux", "SandboxInterface"]),
         // The hash-chained audit log (SHA-256, HMAC-SHA-256 through swift-crypto). Crypto
         // brings Foundation, so it lives in its own executable, safehouse-audit, which
         // `safehouse audit|hook` exec and the runtime spawns for sandboxes only: the
@@ -77,7 +81,7 @@ let package = Package(
         .executableTarget(
             name: "safehouse",
             dependencies: [
-                "Runtime", "OCI", "Agent",
+                "Runtime", "OCI", "Agent", "SandboxInterface",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -85,11 +89,11 @@ let package = Package(
         .testTarget(name: "LinuxTests", dependencies: ["Linux"]),
         .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "Linux", "OCI"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "OCI", "Cgroups"]),
-        .testTarget(name: "AgentTests", dependencies: ["Agent", "OCI", "Runtime", "Linux"]),
+        .testTarget(name: "AgentTests", dependencies: ["Agent", "OCI", "Runtime", "Linux", "SandboxInterface"]),
         .testTarget(
             name: "WardenTests",
             dependencies: [
-                "Warden", "Cgroups", "Linux", "Egress",
+                "Warden", "Cgroups", "Linux", "Egress", "SandboxInterface",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]

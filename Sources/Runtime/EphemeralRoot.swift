@@ -48,13 +48,6 @@ public struct SandboxTreatment: Sendable, Equatable {
     }
 }
 
-extension SandboxTreatment {
-    /// What the warden of sandbox `id` writes to its audit log; nil without a log.
-    func wardenAudit(id: String, callerReapsInit: Bool) -> WardenLauncher.Audit? {
-        auditLog.map { WardenLauncher.Audit(log: $0, key: auditKey, id: id, recordExit: !callerReapsInit) }
-    }
-}
-
 /// The ephemeral root: the image's root filesystem stays untouched as the read-only
 /// lower layer of an overlay whose upper and work directories live on a tmpfs sized
 /// by the disk limit, inside the container's state directory:

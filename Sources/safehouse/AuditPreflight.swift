@@ -2,6 +2,7 @@ import Agent
 import Linux
 import OCI
 import Runtime
+import SandboxInterface
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -71,36 +72,12 @@ enum AuditPreflight {
     static func macProblem(_ path: String, key: String?, id: String) -> String? {
         guard let head = try? Files.read(path + ".head", limit: 4096),
               String(decoding: head, as: UTF8.self).contains("\"mac\":") || key != nil else { return nil }
-        guard let exe = AuditSink.executable else { return "no safehouse-audit next to safehouse to check it" }
-        var args = ["safehouse-audit", "audit", "check", path, "--id", id]
-        if let key { args += ["--key", key] }
-        let ends: (FileDescriptor, FileDescriptor)
-        do { ends = try FileDescriptor.pipe() } catch { return "\(error)" }
-        let started = Spawn.start(exe, args, stdio: .quiet(stderr: ends.1.rawValue))
-        ends.1.close()
-        defer { ends.0.close() }
-        let pid: pid_t
-        switch started {
-        case .success(let p): pid = p
-        case .failure(let e): return "spawn \(exe): \(SystemError.message(for: e.errno))"
-        }
-        var text: [UInt8] = []
-        var buf = [UInt8](repeating: 0, count: 1024)
-        while text.count < 4096 {
-            let n = buf.withUnsafeMutableBytes { read(ends.0.rawValue, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
-            text += buf[0..<n]
-        }
-        switch Spawn.wait(pid) {
-        case .success(0): return nil
-        case .success(let status):
-            var line = String(decoding: text, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? "safehouse-audit exited with status \(status >> 8)"
-            // Its own prefix and the path, which the caller's line already names.
-            for prefix in ["safehouse: ", path + ": "] where line.hasPrefix(prefix) { line.removeFirst(prefix.count) }
-            return line
-        case .failure(let e): return "waitpid: \(SystemError.message(for: e.errno))"
-        }
+        let client = AuditSink.client
+        guard client.executable != nil else { return "no safehouse-audit next to safehouse to check it" }
+        guard var line = client.check(AuditDestination(path: path, key: key, id: id))?.description else { return nil }
+        // Its own prefix and the path, which the caller's line already names.
+        for prefix in ["safehouse: ", path + ": "] where line.hasPrefix(prefix) { line.removeFirst(prefix.count) }
+        return line
     }
 
     /// A filesystem too full for a sandbox's records.

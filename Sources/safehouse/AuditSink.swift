@@ -2,6 +2,7 @@ import Agent
 import Linux
 import OCI
 import Runtime
+import SandboxInterface
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -12,7 +13,8 @@ import Glibc
 /// the io.safehouse.policy annotation returns at the first line: no record, no work.
 enum AuditSink {
     /// `safehouse-audit` next to the running executable.
-    static var executable: String? { Processes.siblingExecutable("safehouse-audit") }
+    static var client: AuditClient { AuditClient() }
+    static var executable: String? { client.executable }
 
     /// Records made by a `--hooks` spec's own hooks when safehouse runs it.
     static let hookKinds: Set<String> = ["create", "start", "delete"]
@@ -127,7 +129,8 @@ enum AuditSink {
     static func write(_ entries: [Entry], wait: Bool = true) {
         guard let first = entries.first else { return }
         let kinds = entries.map(\.kind).joined(separator: ", ")
-        guard let exe = executable else {
+        let client = self.client
+        guard client.executable != nil else {
             writeStderr("safehouse: warning: audit \(first.path): no safehouse-audit next to safehouse; \(kinds) not recorded\n")
             return
         }
@@ -170,15 +173,10 @@ enum AuditSink {
             }
         }
         defer { close(fd) }
-        var args = ["safehouse-audit", "audit", "append", first.path, "--id", first.id, "--locked-fd", "3"]
-        for e in entries { args += ["--kind", e.kind, "--details", e.details] }
-        if let key = first.key { args += ["--key", key] }
-        // dup2 onto 3 must not be a no-op (it clears close-on-exec only on a copy).
-        let source = fd == 3 ? dup(fd) : fd
-        defer { if source != fd { close(source) } }
-        switch spawn(exe, args, lockedFD: source) {
+        let records = entries.map { AuditClient.Record(kind: $0.kind, details: $0.details) }
+        switch client.startLockedAppend(records, to: AuditDestination(path: first.path, key: first.key, id: first.id), lockedFD: fd) {
         case .failure(let problem):
-            writeStderr("safehouse: warning: audit \(first.path): \(kinds) not recorded: \(problem.text)\n")
+            writeStderr("safehouse: warning: audit \(first.path): \(kinds) not recorded: \(problem)\n")
         case .success(let pid) where wait:
             var status: Int32 = 0
             while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
@@ -188,30 +186,6 @@ enum AuditSink {
         case .success:
             break
         }
-    }
-
-    /// Starts the appender with `lockedFD` as its descriptor 3 and does not wait (a
-    /// foreground `run` reaps it; otherwise init does). Nil when it started. A plain
-    /// fork, not posix_spawn: posix_spawn's vfork waits until the child has exec'd the
-    /// 85 MB appender; a fork of this small process returns at once.
-    struct SpawnError: Error { let text: String }
-
-    static func spawn(_ exe: String, _ args: [String], lockedFD: Int32) -> Result<pid_t, SpawnError> {
-        var cArgs: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) } + [nil]
-        var cEnv: [UnsafeMutablePointer<CChar>?] = [strdup("PATH=/usr/sbin:/usr/bin:/sbin:/bin"), nil]
-        defer { for p in cArgs + cEnv { free(p) } }
-        let pid = fork()
-        if pid < 0 { return .failure(SpawnError(text: "fork: \(SystemError.message(for: errno))")) }
-        if pid == 0 {
-            // Plain system calls only. `run` blocks the signals it forwards: unblock.
-            var none = sigset_t()
-            sigemptyset(&none)
-            sigprocmask(SIG_SETMASK, &none, nil)
-            if dup2(lockedFD, 3) < 0 { _exit(126) }
-            execve(exe, &cArgs, &cEnv)
-            _exit(127)
-        }
-        return .success(pid)
     }
 
     /// Who asked: the caller's uid, login uid (the user behind sudo), pid and parent.
@@ -241,16 +215,6 @@ enum AuditSink {
             }
             return FlatJSONWriter.quoted(key) + ":" + v
         }.joined(separator: ",") + "}"
-    }
-
-    /// Runs the appender and waits for it; nil when it succeeded.
-    static func spawnAndWait(_ exe: String, _ args: [String]) -> String? {
-        // Spawn.start clears the signal mask: `run` blocks the signals it forwards,
-        // and the appender must not inherit that.
-        switch Spawn.start(exe, args, stdio: .inherit).flatMap(Spawn.wait) {
-        case .success(let status): return status == 0 ? nil : "safehouse-audit exited with status \(status >> 8)"
-        case .failure(let e): return "\(e.call) \(exe): \(SystemError.message(for: e.errno))"
-        }
     }
 }
 

@@ -88,7 +88,7 @@ let package = Package(
         .testTarget(name: "OCITests", dependencies: ["OCI"]),
         .testTarget(name: "LinuxTests", dependencies: ["Linux"]),
         .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "Linux", "OCI"]),
-        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "OCI", "Cgroups"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "OCI", "Cgroups", "SandboxInterface"]),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "OCI", "Runtime", "Linux", "SandboxInterface"]),
         .testTarget(
             name: "WardenTests",

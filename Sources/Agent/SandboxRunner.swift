@@ -123,7 +123,6 @@ public struct SandboxRunner {
         runtime.backendFlag = policy.backend
         let request = Self.request(o)
         var spec = try SandboxSpec.generate(policy, request)
-        if let t = policy.limits.timeout { spec.annotations?[SandboxAnnotation.timeout] = String(t) }
         let id = o.id ?? "agent-" + Self.randomHex(8)
         do { try ContainerID.validate(id) } catch { throw PolicyError("--id: \(error)") }
         if Files.exists(runtime.store.directory(of: id)) { throw PolicyError("--id: container \"\(id)\" already exists") }

@@ -57,7 +57,7 @@ extension ContainerRuntime {
         let treatment: SandboxTreatment?
         do { treatment = try sandboxTreatment?(spec, id) } catch { throw RuntimeError("\(error)") }
         let executable = try RunscProcess.locate(configured: config?.runsc)
-        let egress = !(treatment?.networkAllow ?? "").isEmpty
+        let egress = !(treatment?.networkAllow ?? []).isEmpty
         try GvisorCgroups.claim(spec, id: id, sandbox: treatment != nil)
         let lock = try store.makeContainerDirectory(id)
         defer { lock.release() }

@@ -25,14 +25,14 @@ extension ContainerRuntime {
             configuration.recordExit = !callerReapsInit
         }
         var sockets: EgressListener.Sockets?
-        if let allow = treatment.networkAllow, !allow.isEmpty {
+        if !treatment.networkAllow.isEmpty {
             let s = try openSockets()
             sockets = s
             configuration.egressListener = s.proxy?.rawValue
             configuration.socksListener = s.socks?.rawValue
             configuration.captureListeners = s.capture.map(\.rawValue)
             configuration.dnsSocket = s.dns?.rawValue
-            configuration.egressAllow = allow
+            configuration.egressAllow = treatment.networkAllow.joined(separator: ",")
             configuration.egressHosts = treatment.egressHosts
             configuration.egressMaximumConnections = treatment.egressMaxConnections
             configuration.egressMaximumBytes = treatment.egressMaxBytes

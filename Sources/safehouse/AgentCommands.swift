@@ -67,7 +67,6 @@ struct AgentSpec: ParsableCommand {
             o.backend = global.backend
             let policy = try SandboxRunner.effectivePolicy(o, library: try PolicyLibrary.configured(root: global.root))
             var spec = try SandboxSpec.generate(policy, SandboxRunner.request(o))
-            if let t = policy.limits.timeout { spec.annotations?[SandboxAnnotation.timeout] = String(t) }
             if hooks {
                 guard let exe = AuditSink.executable else { agentFail("--hooks: no safehouse-audit next to safehouse") }
                 func hook(_ stage: String) -> [Hook] { [Hook(path: exe, args: ["safehouse-audit", "hook", stage])] }

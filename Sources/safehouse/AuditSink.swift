@@ -82,16 +82,6 @@ enum AuditSink {
         close(fd)
     }
 
-    /// Whether the policy lets the sandbox run without its audit log (`audit: best-effort`).
-    static func bestEffort(_ annotations: [String: String], policyName: String) -> Bool {
-        if let mode = annotations[SandboxAnnotation.auditMode] { return mode == "best-effort" }
-        if annotations[SandboxAnnotation.audit] == nil, annotations[SandboxAnnotation.disk] == nil,
-           let policy = try? Profiles.resolve(policyName) {
-            return policy.auditBestEffort
-        }
-        return false
-    }
-
     /// Nil for a plain container (and for what a `--hooks` spec's hooks record).
     static func entry(_ annotations: [String: String]?, _ id: String, _ kind: String, _ details: () -> [String: AuditValue]) -> Entry? {
         guard let annotations, let policyName = annotations[SandboxAnnotation.policy] else { return nil }
@@ -108,17 +98,15 @@ enum AuditSink {
 
     /// The log (and HMAC key file) of sandbox `id`: the annotations', else the policy's
     /// when an engine set only io.safehouse.policy (a spec from `agent spec` carries
-    /// them, and the disk limit, in annotations), else /var/log/safehouse/ID.audit.jsonl.
-    /// The warden is given the same (SandboxTreatment.auditLog).
+    /// them, and the disk limit, in annotations), else `defaultLog(id)`. The warden is
+    /// given the same (SandboxConfig.auditLog).
     static func destination(_ annotations: [String: String], _ id: String, policyName: String) -> (path: String, key: String?) {
-        var path = annotations[SandboxAnnotation.audit], key = annotations[SandboxAnnotation.auditKey]
-        if path == nil, annotations[SandboxAnnotation.disk] == nil,
-           let policy = try? PolicyLibrary.configured(root: root).resolve(policyName, from: .annotation) {
-            path = policy.audit
-            key = key ?? policy.auditKey
-        }
-        return (path ?? "/var/log/safehouse/\(id).audit.jsonl", key)
+        let audit = SandboxConfig.auditLog(of: annotations) { try? PolicyLibrary.configured(root: root).resolve(policyName, from: .annotation) }
+        return (audit.log ?? defaultLog(id), audit.key)
     }
+
+    /// Where a sandbox's records go when neither its spec nor its policy names a log.
+    static func defaultLog(_ id: String) -> String { "/var/log/safehouse/\(id).audit.jsonl" }
 
     /// Appends entries of one sandbox (same log, key and id) with one safehouse-audit run.
     /// `wait`: return once the line is written (the default: whoever reads the log

@@ -9,6 +9,8 @@ public struct SandboxRequest: Equatable, Sendable {
     public var args: [String]
     /// The policy name or path, as given (recorded in the annotation).
     public var policyName: String
+    /// `agent spec --hooks`: the spec's own OCI hooks write create, start and delete.
+    public var auditByHooks = false
 
     public init(rootfs: String, args: [String], policyName: String) {
         self.rootfs = rootfs
@@ -95,7 +97,9 @@ public enum SandboxSpec {
         }
         if let pids = policy.limits.pids { resources.pids = LinuxPids(limit: pids) }
 
-        var annotations = SandboxConfig(policy, policyName: request.policyName).annotations
+        var config = SandboxConfig(policy, policyName: request.policyName)
+        config.auditByHooks = request.auditByHooks
+        var annotations = config.annotations
         // A gvisor policy's spec says so: safehouse, given the spec by an engine, then
         // runs it on runsc too (Backend.annotation); native is the default and unsaid.
         if policy.backend == .gvisor { annotations[Backend.annotation] = Backend.gvisor.rawValue }

@@ -52,7 +52,7 @@ final class AuditAppender: @unchecked Sendable {
     private var failure: String?
     private var written = 0
 
-    init(_ destination: Destination, executable: String? = Processes.siblingExecutable("safehouse-audit"),
+    init(_ destination: Destination, executable: String? = AuditClient().executable,
          decisionLimit: Int = AuditAppender.decisionLimit) {
         self.destination = destination
         self.client = AuditClient(executable: executable)

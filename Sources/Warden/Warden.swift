@@ -26,13 +26,12 @@ import Glibc
 ///   parent: an engine ran the sandbox detached) so does the init's exit status, which
 ///   the warden learns through taskstats (ExitStatusWatch).
 public struct Warden {
-    /// What the runtime tells the warden (one JSON document: WardenConfiguration).
-    public typealias Configuration = WardenConfiguration
     /// Why the watch ended.
     public typealias Reason = WardenReport.Reason
 
-    public let configuration: Configuration
-    public init(_ configuration: Configuration) { self.configuration = configuration }
+    /// What the runtime told it (one JSON document, read by safehouse-warden's main).
+    public let configuration: WardenConfiguration
+    public init(_ configuration: WardenConfiguration) { self.configuration = configuration }
 
     /// Watches until the init exits and writes the report. Returns the reason.
     @discardableResult

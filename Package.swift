@@ -19,7 +19,6 @@ let package = Package(
         .library(name: "SafehouseParsers", targets: ["OCI", "Agent", "Egress"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         // Only the warden links SwiftNIO (the egress proxy); the runtime never does.
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -68,23 +67,20 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "safehouse-warden", dependencies: ["Warden", "Linux", "SandboxInterface"]),
-        // The hash-chained audit log (SHA-256, HMAC-SHA-256 through swift-crypto). Crypto
-        // brings Foundation, so it lives in its own executable, safehouse-audit, which
-        // `safehouse audit|hook` exec and the runtime spawns for sandboxes only: the
-        // runtime binary and the plain container path stay as small as they were.
-        .target(name: "Audit", dependencies: ["OCI", .product(name: "Crypto", package: "swift-crypto")]),
-        .executableTarget(
-            name: "safehouse-audit",
-            dependencies: ["Audit", "OCI", .product(name: "ArgumentParser", package: "swift-argument-parser")]
-        ),
+        // The hash-chained audit log's writing side: append, the head, SHA-256 and
+        // HMAC-SHA-256 in plain Swift, no Foundation: the runtime links it and appends a
+        // sandbox's records itself (AuditChain/SHA256.swift says why not swift-crypto).
+        .target(name: "AuditChain", dependencies: ["OCI"]),
+        // Reading the log: verify and show (Foundation's JSON), in its own executable,
+        // safehouse-audit, which `safehouse audit|hook` exec.
+        .target(name: "Audit", dependencies: ["AuditChain", "OCI"]),
+        .executableTarget(name: "safehouse-audit", dependencies: ["Audit", "OCI", "Flags"]),
+        // Every verb and flag of the command line, declared once, and the one parser of
+        // both executables; help and docs/cli.md's reference are generated from it. No
+        // Foundation, no swift-argument-parser: it runs on the hot path of every `run`.
+        .target(name: "Flags"),
         // Argument parsing only.
-        .executableTarget(
-            name: "safehouse",
-            dependencies: [
-                "Runtime", "OCI", "Agent", "SandboxInterface",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
-        ),
+        .executableTarget(name: "safehouse", dependencies: ["Runtime", "OCI", "Agent", "AuditChain", "Flags", "SandboxInterface"]),
         .testTarget(name: "OCITests", dependencies: ["OCI"]),
         .testTarget(name: "LinuxTests", dependencies: ["Linux"]),
         .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "Linux", "OCI"]),
@@ -99,9 +95,10 @@ let package = Package(
             ]
         ),
         .testTarget(name: "EgressTests", dependencies: ["Egress"]),
-        .testTarget(name: "AuditTests", dependencies: ["Audit"]),
-        // The command line: the hand-written fast path against argument-parser.
-        .testTarget(name: "CLITests", dependencies: ["safehouse", "Agent", "Runtime"]),
+        // swift-crypto only here: the oracle the plain-Swift SHA-256 and HMAC are checked against.
+        .testTarget(name: "AuditTests", dependencies: ["Audit", "AuditChain", .product(name: "Crypto", package: "swift-crypto")]),
+        // The command line: the parser against the declarations, help, docs/cli.md.
+        .testTarget(name: "CLITests", dependencies: ["safehouse", "Flags", "Agent", "AuditChain", "Runtime"]),
         .testTarget(name: "SeccompTests", dependencies: ["Seccomp", "CSeccomp", "OCI", "Linux"]),
     ]
 )

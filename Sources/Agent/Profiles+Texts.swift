@@ -4,8 +4,14 @@
 // AgentTests checks that these texts equal the files.
 
 extension Profiles {
-    static let texts: [String: String] = [
-        "default": #"""
+    /// The shipped profile names, sorted.
+    public static let names = ["default", "offline-strict", "web"]
+
+    /// A switch, not a dictionary: `agent run` looks up one profile once, and a
+    /// dictionary of every text would be built (hashed) first.
+    static func literal(_ name: String) -> String? {
+        switch name {
+        case "default": return #"""
 # default: the sandbox `safehouse agent run` uses unless told otherwise.
 # No network at all (loopback only), modest limits, root only inside a user
 # namespace mapped to a host id range no /etc/subuid or /etc/subgid entry
@@ -31,8 +37,8 @@ capabilities: [CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_FOWNER, CAP_FSETID, CAP_KILL, CA
 workdir: /scratch
 syscalls: agent
 backend: native
-"""#,
-        "offline-strict": #"""
+"""#
+        case "offline-strict": return #"""
 # offline-strict: for code nobody has read. No network, read-only everything but
 # /scratch, /tmp and /output, no capabilities, only the system calls ordinary
 # programs use, tight limits.
@@ -55,8 +61,8 @@ capabilities: []
 workdir: /scratch
 syscalls: minimal
 backend: native
-"""#,
-        "web": #"""
+"""#
+        case "web": return #"""
 # web: the default sandbox plus egress, through the allowlist proxy, to the common
 # package registries and code hosts (no other destination; private, loopback and
 # metadata addresses are refused by the proxy).
@@ -98,6 +104,8 @@ network:
     - "*.githubusercontent.com"
     - gitlab.com
     - bitbucket.org
-"""#,
-    ]
+"""#
+        default: return nil
+        }
+    }
 }

@@ -3,11 +3,8 @@ import Linux
 /// Named profiles and policy files: `--policy NAME|FILE` and the io.safehouse.policy
 /// annotation both go through `resolve`.
 public enum Profiles {
-    /// The shipped profile names, sorted.
-    public static var names: [String] { texts.keys.sorted() }
-
     /// The text of a shipped profile, as in bundles/policies/NAME.yaml.
-    public static func text(of name: String) -> String? { texts[name].map { $0 + "\n" } }
+    public static func text(of name: String) -> String? { literal(name).map { $0 + "\n" } }
 
     /// A profile name ("default"), a name in the default policy directory, or a path
     /// to a YAML or JSON file, as the command line gives it (PolicyLibrary). A word

@@ -1,4 +1,4 @@
-import Crypto
+import AuditChain
 import Foundation
 
 /// One parsed line of an audit log.
@@ -89,7 +89,7 @@ public enum AuditVerifier {
         public var closed: Bool { openIds.isEmpty && count > 1 }
     }
 
-    public static func verify(_ bytes: [UInt8], key: SymmetricKey? = nil) -> Result {
+    public static func verify(_ bytes: [UInt8], key: AuditKey? = nil) -> Result {
         var result = Result(count: 0, failure: nil, macsUnchecked: false)
         if bytes.isEmpty {
             result.failure = (1, "empty log (no open record)")
@@ -146,7 +146,7 @@ public enum AuditVerifier {
                 // The MAC covers the line without its trailing ,"mac":"..." member.
                 let text = String(decoding: line, as: UTF8.self)
                 let suffix = ",\"mac\":\"\(mac)\"}"
-                guard text.hasSuffix(suffix), AuditLog.hmacHex(String(text.dropLast(suffix.count)) + "}", key: key) == mac else {
+                guard text.hasSuffix(suffix), constantTimeEqual(Array(AuditLog.hmacHex(String(text.dropLast(suffix.count)) + "}", key: key).utf8), Array(mac.utf8)) else {
                     result.failure = (n, "mac does not match (the line was edited, or MACed with another key)")
                     return result
                 }

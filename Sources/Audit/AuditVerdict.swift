@@ -1,4 +1,4 @@
-import Crypto
+import AuditChain
 import Foundation
 
 /// What `audit verify` says of a whole log: its chain and MACs (AuditVerifier), its
@@ -14,7 +14,7 @@ public struct AuditVerdict {
 
     /// Checks the log at `path` whose bytes are `bytes` and its head as read with them,
     /// under the log's lock (an append in between would make a head ahead of the bytes).
-    public init(log path: String, bytes: [UInt8], head headRead: Result<AuditHead?, AuditError>, key: SymmetricKey?) {
+    public init(log path: String, bytes: [UInt8], head headRead: Result<AuditHead?, AuditError>, key: AuditKey?) {
         let r = AuditVerifier.verify(bytes, key: key)
         if let f = r.failure {
             failure = "line \(f.line): \(f.reason)"
@@ -85,7 +85,7 @@ public struct AuditVerdict {
     }
 
     /// The same with the head read now (for a log no one is appending to).
-    public init(log path: String, bytes: [UInt8], key: SymmetricKey?) {
+    public init(log path: String, bytes: [UInt8], key: AuditKey?) {
         self.init(log: path, bytes: bytes, head: AuditHead.readResult(log: path), key: key)
     }
 }

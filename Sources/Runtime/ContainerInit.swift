@@ -3,25 +3,17 @@ import FoundationEssentials
 import Linux
 import OCI
 import Seccomp
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The container's init process: from the fork to execve of the user's program.
 ///
 /// It runs in a child forked from the single-threaded runtime, so plain Swift is safe
 /// here (no other thread can hold a lock: FACTS "Namespaces, clone and signals"). Each
 /// step is named; a failure goes back to the runtime as one line with that name, and
-/// the init exits without exec'ing anything.
-///
-/// Order follows runc's standard init, and the reasons are the kernel's:
-/// namespaces -> mounts and devices (need the new mount ns) -> prestart/createRuntime
-/// hooks (runtime side) -> createContainer hooks -> pivot_root -> console (needs the
-/// container's devpts) -> hostname -> sysctl (needs the container's /proc; must
-/// precede readonly paths, which cover /proc/sys) -> readonly and masked paths ->
-/// read-only root -> rlimits, bounding set, user, cwd, capabilities, no_new_privs ->
-/// wait for `start` -> startContainer hooks -> exec.
-struct ContainerInit {
+/// the init exits without exec'ing anything. The steps, their order and the reasons
+/// for it are ContainerInitPlan's; this runs them.
+struct ContainerInit<K: Kernel> {
+    /// Every privileged call of the set-up goes through it.
+    let kernel: K
     let config: InitConfig
 
     /// Runs the whole set-up and execs; never returns.
@@ -31,12 +23,20 @@ struct ContainerInit {
         config.lock.release()
         PhaseTrace.mark("init forked")
         do {
-            if enteringNamespaces { try enterNamespaces() }
-            try setUp(waitsForCgroups: waitsForCgroups)
+            try setUp(plan(enteringNamespaces: enteringNamespaces), waitsForCgroups: waitsForCgroups)
         } catch {
             try? config.channel.send(.failure("\(error)"))
-            _exit(1)
+            Processes.exitImmediately(1)
         }
+    }
+
+    /// The steps for this container.
+    func plan(enteringNamespaces: Bool) -> ContainerInitPlan {
+        let namespaces = config.namespaces
+        return ContainerInitPlan(spec: config.spec, process: config.process, entersNamespaces: enteringNamespaces,
+                                 mountNamespace: namespaces.new.contains(.mount), cgroupNamespace: namespaces.new.contains(.cgroup),
+                                 noPivot: config.noPivot, noNewKeyring: config.noNewKeyring,
+                                 joinsOwnCgroups: config.joinsOwnCgroups, seccomp: config.seccomp != nil)
     }
 
     // MARK: namespaces
@@ -52,44 +52,32 @@ struct ContainerInit {
         // new namespaces, created by (and owned by) the container's user namespace.
         for join in plan.joins where join.kind != .user && join.kind != .pid && join.kind != .time {
             try stage("join \(join.kind.rawValue) namespace \(join.path)") {
-                try Namespaces.join(join.fd, kind: join.kind, path: join.path)
+                try kernel.join(join.fd, kind: join.kind, path: join.path)
             }
         }
         let flags = plan.unshareFlags
         if flags != 0 {
-            try stage("unshare namespaces") { try Namespaces.unshare(flags) }
+            try stage("unshare namespaces") { try kernel.unshare(flags) }
         }
     }
 
     // MARK: the set-up
 
+    /// Runs `plan`'s steps, then execs the user's program.
+    ///
     /// `waitsForCgroups`: the runtime places this process in its cgroups while it
     /// sets up its mounts (the first write to cgroup.procs waits for an RCU grace
     /// period, milliseconds); it waits for that only before the first step that needs
     /// it: a cgroup namespace or a cgroup mount.
-    func setUp(waitsForCgroups: Bool) throws -> Never {
+    func setUp(_ plan: ContainerInitPlan, waitsForCgroups: Bool) throws -> Never {
         let spec = config.spec
         let process = config.process
-        // A new session: the container's process leads it (and can own a terminal).
-        _ = setsid()
-
-        if !config.noNewKeyring {
-            // A keyring of its own, so the container cannot read the host's session keys.
-            _ = Keyring.joinNewSession(named: "_ses." + config.id)
-        }
-        if let adj = process.oomScoreAdj {
-            try stage("oom_score_adj") {
-                try Files.write("/proc/self/oom_score_adj", String(adj))
-            }
-        }
-
-        var rootfs = RootfsSetup(spec: spec, rootfs: config.rootfs, bundle: config.bundle,
+        var rootfs = RootfsSetup(kernel: kernel, spec: spec, rootfs: config.rootfs, bundle: config.bundle,
                                  userNamespace: config.namespaces.new.contains(.user) || config.namespaces.joinsUser,
                                  newCgroupNamespace: config.namespaces.new.contains(.cgroup),
                                  cgroups: config.cgroups)
         rootfs.sysfsWaits = config.namespaces.networkFromRuntime
         rootfs.bindSources = config.bindSources
-        let ownsMountNamespace = config.namespaces.new.contains(.mount)
         // The runtime makes the cgroup directories, then moves this process in. The
         // directories are enough for a bind mount of them; a cgroup namespace must
         // wait for the move. Otherwise the move is awaited only before `ready`.
@@ -97,135 +85,152 @@ struct ContainerInit {
         var cgroups = CgroupProgress(channel: config.channel, pending: waitsForCgroups, into: config.cgroups, after: network,
                                      joinsItself: config.joinsOwnCgroups)
         let newCgroupNamespace = config.namespaces.new.contains(.cgroup)
-        if ownsMountNamespace {
-            try rootfs.prepare(beforeSysfsMount: { try network.joinIfPending() }, beforeCgroupMount: {
-                if newCgroupNamespace {
-                    try cgroups.waitUntilJoined()
-                    try stage("unshare cgroup namespace") { try Namespaces.unshare(NamespaceKind.cgroup.cloneFlag) }
-                } else {
-                    try cgroups.waitUntilDirectoriesExist()
-                }
-            })
-        }
-        try network.joinIfPending()
-        PhaseTrace.mark("mounts done")
-        if newCgroupNamespace && cgroups.pending != .none {
-            try cgroups.waitUntilJoined()
-            try stage("unshare cgroup namespace") { try Namespaces.unshare(NamespaceKind.cgroup.cloneFlag) }
-        }
-
-        // prestart and createRuntime hooks run in the runtime, now that the
-        // container's namespaces and mounts exist but before pivot_root.
-        let state: String
-        if spec.hooks.map({ !$0.isEmptyOfRuntimeNamespaceHooks }) ?? false || !HookKind.createContainer.hooks(in: spec.hooks).isEmpty || !HookKind.startContainer.hooks(in: spec.hooks).isEmpty {
-            // Hooks see the container in its cgroups (and the channel carries nothing
-            // else from the runtime past this point).
-            try cgroups.waitUntilJoined()
-            try config.channel.send(.readyForRuntimeHooks)
-            guard case .runtimeHooksDone(let s) = try config.channel.receive("running createRuntime hooks", timeout: nil) else {
-                throw RuntimeError("unexpected message while running createRuntime hooks")
-            }
-            state = s
-            try HookRunner.run(.createContainer, of: spec.hooks, state: state)
-        } else {
-            state = ""
-        }
-
-        PhaseTrace.mark("hooks done")
-        // The host's cgroup files are out of reach once the root changes: an init that
-        // moves itself opens them first (on `cgroupDirectoriesMade`).
-        if config.joinsOwnCgroups { try cgroups.waitUntilDirectoriesExist() }
-        if ownsMountNamespace {
-            try stage("pivot_root") { try rootfs.enterRoot(noPivot: config.noPivot) }
-        } else {
-            try stage("chroot") { try rootfs.enterRootWithoutMountNamespace() }
-        }
-
-        if process.terminal ?? false {
-            try stage("console") { try Console.setUp(socket: config.consoleSocket, size: process.consoleSize) }
-        }
-        if let hostname = spec.hostname, !hostname.isEmpty {
-            try stage("sethostname") { try UTS.setHostname(hostname) }
-        }
-        if let domain = spec.domainname, !domain.isEmpty {
-            try stage("setdomainname") { try UTS.setDomainname(domain) }
-        }
-        // Sorted only when there is something to sort: the sort's element type is
-        // built at run time even for an empty dictionary.
-        let sysctl = spec.linux?.sysctl ?? [:]
-        for (key, value) in sysctl.isEmpty ? [] : sysctl.sorted(by: { $0.key < $1.key }) {
-            try stage("sysctl \(key)") {
-                try Files.write("/proc/sys/" + key.replacingDots(), value)
-            }
-        }
-        if ownsMountNamespace {
-            try rootfs.finish()
-        }
-
-        PhaseTrace.mark("root finished")
-        // An init that moves itself does it while it is still root with every
-        // capability, before the user's seccomp filter and the descriptor sweep.
-        if config.joinsOwnCgroups { try cgroups.waitUntilJoined() }
         let identity = ProcessSetup(process: process, userNamespace: config.namespaces.new.contains(.user) || config.namespaces.joinsUser)
-        try identity.applyLimits()
-        let executable = try identity.resolveExecutable()
-        let environment = identity.environment()
-        try identity.closeInheritedDescriptors(keeping: config.preserveFds, plus: [config.execFifo, config.channel.socket])
-        // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN, which the user
-        // switch drops: load it first (runc's order); everything after must be allowed.
-        let nnp = process.noNewPrivileges ?? false
-        // Not dumpable from here until the user's program is exec'd (execve makes it
-        // dumpable again): a process of the container (a joined pid namespace) can
-        // then not open /proc/<this>/exe, the host's safehouse binary, and overwrite
-        // it once the runtime exits (CVE-2019-5736). Before seccomp, which may forbid
-        // prctl; after every write to /proc/self (in a user namespace those files
-        // then belong to the host's root).
-        try stage("prctl(PR_SET_DUMPABLE, 0)") { try ProcessControl.setDumpable(false) }
-        if let seccomp = config.seccomp, !nnp {
-            try stage("seccomp") { try SeccompLoading.install(seccomp, channel: config.channel) }
-        }
-        try identity.switchUser()
+        var state = ""
+        var executable = ""
+        var environment: [String] = []
+        var ranStartContainerHooks = false
 
-        // While it waits for `start`, the init is PID 1 of its namespace, which the
-        // kernel shields from signals it has no handler for: `kill` of a created
-        // container must still end it (runc's Go init exits on them too).
-        Signals.terminateOnCommonSignals()
-        // Limits must hold before the user's program runs.
-        try cgroups.waitUntilJoined()
-        // With no_new_privs the filter is the last thing installed (while the runtime
-        // is still there to take a notify listener's descriptor).
-        if let seccomp = config.seccomp, nnp {
-            try stage("seccomp") { try SeccompLoading.install(seccomp, channel: config.channel) }
-        }
-        // Set-up is complete: report and wait for `start`.
-        try config.channel.send(.ready)
-        config.channel.socket.close()
-        _ = try stage("waiting for start") { try config.execFifo.read(upTo: 1) }
-        config.execFifo.close()
-
-        if HookKind.startContainer.hooks(in: spec.hooks).isEmpty {
-            // Only the common signals' handlers are left to reset.
-            Signals.resetCommonForExec()
-        } else {
-            do {
-                // These hooks see the container as `created`: start has begun but the
-                // program has not (runc passes the same).
-                try HookRunner.run(.startContainer, of: spec.hooks, state: State.withStatus(.created, of: state))
-            } catch {
-                Self.printError("\(error)")
-                _exit(1)
+        try plan.forEach { step in
+            switch step {
+            case .enterNamespaces:
+                try enterNamespaces()
+            case .newSession:
+                Processes.startSession()
+            case .newSessionKeyring:
+                _ = Keyring.joinNewSession(named: "_ses." + config.id)
+            case .oomScoreAdjust:
+                if let adj = process.oomScoreAdj {
+                    try stage("oom_score_adj") { try kernel.write("/proc/self/oom_score_adj", String(adj)) }
+                }
+            case .mountRootfs:
+                try rootfs.prepare(beforeSysfsMount: { try network.joinIfPending() }, beforeCgroupMount: {
+                    if newCgroupNamespace {
+                        try cgroups.waitUntilJoined()
+                        try stage("unshare cgroup namespace") { try kernel.unshare(NamespaceKind.cgroup.cloneFlag) }
+                    } else {
+                        try cgroups.waitUntilDirectoriesExist()
+                    }
+                })
+            case .joinNetworkNamespace:
+                try network.joinIfPending()
+            case .unshareCgroupNamespace:
+                // Already done before a cgroup mount (the wait is over then).
+                if cgroups.pending != .none {
+                    try cgroups.waitUntilJoined()
+                    try stage("unshare cgroup namespace") { try kernel.unshare(NamespaceKind.cgroup.cloneFlag) }
+                }
+            case .runtimeHooks:
+                // Hooks see the container in its cgroups (and the channel carries nothing
+                // else from the runtime past this point).
+                try cgroups.waitUntilJoined()
+                try config.channel.send(.readyForRuntimeHooks)
+                guard case .runtimeHooksDone(let s) = try config.channel.receive("running createRuntime hooks", timeout: nil) else {
+                    throw RuntimeError("unexpected message while running createRuntime hooks")
+                }
+                state = s
+                try HookRunner.run(.createContainer, of: spec.hooks, state: state)
+            case .pivotRoot, .moveRoot:
+                // The host's cgroup files are out of reach once the root changes: an init
+                // that moves itself opens them first (on `cgroupDirectoriesMade`).
+                if config.joinsOwnCgroups { try cgroups.waitUntilDirectoriesExist() }
+                try stage("pivot_root") { try rootfs.enterRoot(noPivot: step == .moveRoot) }
+            case .changeRoot:
+                if config.joinsOwnCgroups { try cgroups.waitUntilDirectoriesExist() }
+                try stage("chroot") { try rootfs.enterRootWithoutMountNamespace() }
+            case .console:
+                try stage("console") { try Console.setUp(socket: config.consoleSocket, size: process.consoleSize) }
+            case .hostname:
+                if let hostname = spec.hostname { try stage("sethostname") { try kernel.setHostname(hostname) } }
+            case .domainname:
+                if let domain = spec.domainname { try stage("setdomainname") { try kernel.setDomainname(domain) } }
+            case .sysctl:
+                for (key, value) in (spec.linux?.sysctl ?? [:]).sorted(by: { $0.key < $1.key }) {
+                    try stage("sysctl \(key)") {
+                        try kernel.write("/proc/sys/" + key.replacingDots(), value)
+                    }
+                }
+            case .finishRootfs:
+                try rootfs.finish()
+            case .joinOwnCgroups:
+                // While still root with every capability, before the user's seccomp
+                // filter and the descriptor sweep.
+                try cgroups.waitUntilJoined()
+            case .limits:
+                try identity.applyLimits()
+            case .resolveExecutable:
+                executable = try identity.resolveExecutable()
+                environment = identity.environment()
+            case .closeInheritedDescriptors:
+                try identity.closeInheritedDescriptors(keeping: config.preserveFds, plus: [config.execFifo, config.channel.socket])
+            case .notDumpable:
+                // Not dumpable from here until the user's program is exec'd (execve makes
+                // it dumpable again): a process of the container (a joined pid namespace)
+                // can then not open /proc/<this>/exe, the host's safehouse binary, and
+                // overwrite it once the runtime exits (CVE-2019-5736). Before seccomp,
+                // which may forbid prctl; after every write to /proc/self (in a user
+                // namespace those files then belong to the host's root).
+                try stage("prctl(PR_SET_DUMPABLE, 0)") { try ProcessControl.setDumpable(false) }
+            case .seccompBeforeUserSwitch, .seccompLast:
+                // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN, which the
+                // user switch drops: it is loaded first (runc's order). With it, last,
+                // while the runtime is still there to take a notify listener's descriptor.
+                if let seccomp = config.seccomp {
+                    try stage("seccomp") { try SeccompLoading.install(seccomp, channel: config.channel) }
+                }
+            case .switchUser:
+                try identity.switchUser()
+            case .terminateOnCommonSignals:
+                // runc's Go init exits on them too.
+                Signals.terminateOnCommonSignals()
+            case .awaitCgroups:
+                try cgroups.waitUntilJoined()
+            case .ready:
+                // Set-up is complete: report and wait for `start`.
+                try config.channel.send(.ready)
+                config.channel.socket.close()
+            case .waitForStart:
+                _ = try stage("waiting for start") { try config.execFifo.read(upTo: 1) }
+                config.execFifo.close()
+            case .startContainerHooks:
+                do {
+                    // These hooks see the container as `created`: start has begun but the
+                    // program has not (runc passes the same).
+                    try HookRunner.run(.startContainer, of: spec.hooks, state: State.withStatus(.created, of: state))
+                } catch {
+                    Self.printError("\(error)")
+                    Processes.exitImmediately(1)
+                }
+                ranStartContainerHooks = true
+            case .mountsDone:
+                PhaseTrace.mark("mounts done")
+            case .hooksDone:
+                PhaseTrace.mark("hooks done")
+            case .rootFinished:
+                PhaseTrace.mark("root finished")
             }
+        }
+
+        if ranStartContainerHooks {
             // Running them may have changed dispositions: all of them back.
             Signals.resetForExec()
+        } else {
+            // Only the common signals' handlers are left to reset.
+            Signals.resetCommonForExec()
         }
         let err = Processes.exec(path: executable, args: process.args ?? [], env: environment)
         Self.printError("exec \(executable): \(SystemError.message(for: err.errno))")
-        _exit(127)
+        Processes.exitImmediately(127)
     }
 
     static func printError(_ text: String) {
-        let line = "safehouse: \(text)\n"
-        _ = line.withCString { Glibc.write(2, $0, strlen($0)) }
+        Processes.writeToStandardError("safehouse: \(text)\n")
+    }
+}
+
+extension ContainerInit where K == HostKernel {
+    init(config: InitConfig) {
+        self.init(kernel: HostKernel(), config: config)
     }
 }
 

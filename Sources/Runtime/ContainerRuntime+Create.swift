@@ -250,20 +250,12 @@ extension ContainerRuntime {
             PhaseTrace.mark("warden ready")
             return Created(record: record, initPid: initPid)
         } catch {
-            // The warden first: a create that failed has no exit to record (the init
-            // never ran the command), and no warden must outlive it.
-            if let warden = wardenStarted?.pid {
-                _ = Glibc.kill(warden, SIGKILL)
-                _ = try? Processes.wait(warden)
-            }
-            if initPid > 0 {
-                _ = Glibc.kill(initPid, SIGKILL)
-                _ = Processes.waitForExit(initPid, timeout: 5)
-                _ = Processes.reapAny()
-            }
-            try? CgroupManager(paths: createdCgroups).destroy()
-            try? EphemeralRoot.remove(EphemeralRoot.directory(root: store.root, id: id))
-            try? Files.removeTree(store.directory(of: id))
+            // Everything made so far, in CreateRollback's order (the warden first).
+            var rollback = CreateRollback(store: store, id: id)
+            rollback.createdCgroups = createdCgroups
+            rollback.initPid = initPid
+            rollback.wardenPid = wardenStarted?.pid
+            rollback.undo(on: HostKernel())
             throw error
         }
     }

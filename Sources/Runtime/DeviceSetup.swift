@@ -1,13 +1,10 @@
-import CLinux
 import Linux
 import OCI
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The container's /dev: the default devices every container gets, the spec's
 /// `linux.devices`, and the standard symlinks.
-struct DeviceSetup {
+struct DeviceSetup<K: Kernel> {
+    let kernel: K
     let rootfs: String
     let devices: [LinuxDevice]
     /// Bind-mount from the host instead of mknod (user namespaces cannot mknod).
@@ -19,7 +16,7 @@ struct DeviceSetup {
     /// Made one at a time from a switch rather than kept in a [LinuxDevice]: the
     /// runtime instantiates that array's type from its mangled name on first use,
     /// which perf put at 2% of the init's set-up.
-    static let defaultCount = 6
+    static var defaultCount: Int { 6 }
     static func defaultDevice(_ index: Int) -> LinuxDevice {
         let (name, major, minor): (String, Int64, Int64)
         switch index {
@@ -35,8 +32,8 @@ struct DeviceSetup {
 
     func create() throws {
         // Modes are exactly the spec's, not filtered by the runtime's umask.
-        let oldMask = umask(0)
-        defer { umask(oldMask) }
+        let oldMask = Processes.setUmask(0)
+        defer { Processes.setUmask(oldMask) }
         // An array, not a Set<String> (whose first use scans the binary's conformance
         // records in the init): a handful of paths.
         let requested = devices.map(\.path)
@@ -73,7 +70,7 @@ struct DeviceSetup {
             let target = try SecureJoin.resolve(device.path, in: rootfs)
             if let slash = target.lastIndex(of: "/") { try Files.makeDirectories(String(target[..<slash])) }
             if !Files.exists(target) { try Files.touch(target, mode: 0o000) }
-            try Mounts.mount(source: device.path, target: target, type: "bind", flags: .bind)
+            try kernel.mount(source: device.path, target: target, type: "bind", flags: .bind)
             return
         }
         // The node's directory and name; a path with "." or ".." is resolved first.
@@ -89,21 +86,26 @@ struct DeviceSetup {
     /// there under that name is replaced (unlinked itself: a link's target is never
     /// touched); the owner is the spec's.
     private func makeNode(_ device: LinuxDevice, named name: String, in directory: MountTarget) throws {
-        let kind: mode_t
+        let kind: DeviceNodeKind
         switch device.type {
-        case "c", "u": kind = S_IFCHR
-        case "b": kind = S_IFBLK
-        case "p": kind = S_IFIFO
+        case "c", "u": kind = .character
+        case "b": kind = .block
+        case "p": kind = .fifo
         default: throw RuntimeError("\(device.path): unknown device type \"\(device.type)\"")
         }
-        let mode = mode_t(device.fileMode ?? 0o666) & 0o7777
-        let dir = directory.fd.rawValue
-        let node = { sh_mknodat(dir, name, UInt32(kind | mode), UInt32(device.major ?? 0), UInt32(device.minor ?? 0)) }
-        if node() != 0 {
-            if errno == EEXIST { _ = unlinkat(dir, name, 0) }
-            try syscall("mknod", device.path) { node() }
+        let permissions = UInt32(device.fileMode ?? 0o666) & 0o7777
+        let dir = directory.fd
+        func node() throws {
+            try kernel.makeNode(name, in: dir, kind: kind, permissions: permissions, major: UInt32(device.major ?? 0),
+                                minor: UInt32(device.minor ?? 0), path: device.path)
         }
-        try syscall("chown", device.path) { fchownat(dir, name, device.uid ?? 0, device.gid ?? 0, AT_SYMLINK_NOFOLLOW) }
+        do {
+            try node()
+        } catch let e as SystemError where e.code == .fileExists {
+            kernel.unlink(name, in: dir)
+            try node()
+        }
+        try kernel.changeOwner(name, in: dir, uid: device.uid ?? 0, gid: device.gid ?? 0, path: device.path)
     }
 
     /// /dev/fd, /dev/std{in,out,err}, /dev/core and /dev/ptmx as runc makes them.
@@ -118,15 +120,18 @@ struct DeviceSetup {
         }
         for (target, link) in zip(targets, names) {
             // Whatever is there already stays (one call, not a check and a call).
-            let path = rootfs + link
-            if Glibc.symlink(target, path) != 0 && errno != EEXIST {
-                throw SystemError(call: "symlink", path: path, errno: errno)
+            do {
+                try Files.symlink(target, at: rootfs + link)
+            } catch let e as SystemError where e.code == .fileExists {
+                continue
             }
         }
-        // /dev/ptmx points at the container's own devpts instance.
+        // /dev/ptmx points at the container's own devpts instance, replacing what is there.
         let ptmx = rootfs + "/dev/ptmx"
-        if Glibc.symlink("pts/ptmx", ptmx) != 0 {
-            _ = unlink(ptmx)
+        do {
+            try Files.symlink("pts/ptmx", at: ptmx)
+        } catch {
+            Files.unlinkIfPresent(ptmx)
             try Files.symlink("pts/ptmx", at: ptmx)
         }
     }

@@ -1,8 +1,5 @@
 import Linux
 import OCI
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The process between the runtime and the container's init, used only when the
 /// container has a user (or time) namespace of its own.
@@ -12,7 +9,9 @@ import Glibc
 /// namespaces (it writes state and the uid/gid maps). So this process joins and
 /// creates the namespaces, forks the init into them, reports its pid and exits
 /// (runc's nsexec stage 1).
-struct Intermediate {
+struct Intermediate<K: Kernel> {
+    /// Every namespace call goes through it.
+    let kernel: K
     let config: InitConfig
 
     func run() -> Never {
@@ -20,12 +19,12 @@ struct Intermediate {
         do {
             let plan = config.namespaces
             // Joins while still privileged on the host, user namespace last.
-            try ContainerInit(config: config).enterNamespaces(NamespacePlan(joins: plan.joins.filter { $0.kind != .user }, new: []))
+            try ContainerInit(kernel: kernel, config: config).enterNamespaces(NamespacePlan(joins: plan.joins.filter { $0.kind != .user }, new: []))
             if let user = plan.join(.user) {
-                try stage("join user namespace \(user.path)") { try Namespaces.join(user.fd, kind: .user, path: user.path) }
+                try stage("join user namespace \(user.path)") { try kernel.join(user.fd, kind: .user, path: user.path) }
             }
             if plan.new.contains(.user) {
-                try stage("unshare user namespace") { try Namespaces.unshare(NamespaceKind.user.cloneFlag) }
+                try stage("unshare user namespace") { try kernel.unshare(NamespaceKind.user.cloneFlag) }
                 try config.channel.send(.needIDMaps)
                 try config.channel.expect(.idMapsWritten, "writing uid/gid maps", timeout: nil)
             }
@@ -34,7 +33,7 @@ struct Intermediate {
                 if Credentials.setGIDIfMapped(0) { _ = Credentials.setUIDIfMapped(0) }
             }
             if let pid = plan.join(.pid) {
-                try stage("join pid namespace \(pid.path)") { try Namespaces.join(pid.fd, kind: .pid, path: pid.path) }
+                try stage("join pid namespace \(pid.path)") { try kernel.join(pid.fd, kind: .pid, path: pid.path) }
             }
             var flags = plan.unshareFlags
             if plan.new.contains(.pid) { flags |= NamespaceKind.pid.cloneFlag }
@@ -44,20 +43,20 @@ struct Intermediate {
             // namespace (a join waits for an RCU grace period, milliseconds), and
             // the init roots its cgroup namespace once it is in.
             if flags != 0 {
-                try stage("unshare namespaces") { try Namespaces.unshare(flags) }
+                try stage("unshare namespaces") { try kernel.unshare(flags) }
             }
             if plan.new.contains(.time) {
                 try stage("time namespace offsets") { try writeTimeOffsets() }
             }
             let pid = try Processes.fork()
             if pid == 0 {
-                ContainerInit(config: config).run(enteringNamespaces: false, waitsForCgroups: true)
+                ContainerInit(kernel: kernel, config: config).run(enteringNamespaces: false, waitsForCgroups: true)
             }
             try config.channel.send(.initPid(pid))
-            _exit(0)
+            Processes.exitImmediately(0)
         } catch {
             try? config.channel.send(.failure("\(error)"))
-            _exit(1)
+            Processes.exitImmediately(1)
         }
     }
 
@@ -67,7 +66,13 @@ struct Intermediate {
         for (clock, offset) in offsets.sorted(by: { $0.key < $1.key }) {
             text += "\(clock) \(offset.secs ?? 0) \(offset.nanosecs ?? 0)\n"
         }
-        try Files.write("/proc/self/timens_offsets", text)
+        try kernel.write("/proc/self/timens_offsets", text)
+    }
+}
+
+extension Intermediate where K == HostKernel {
+    init(config: InitConfig) {
+        self.init(kernel: HostKernel(), config: config)
     }
 }
 

@@ -1,8 +1,4 @@
-import CLinux
 import Linux
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// A mount destination held open inside the root filesystem, so that the mount lands on
 /// the very directory (or file) that was checked.
@@ -89,17 +85,17 @@ struct MountTarget {
     /// destination and walks again) instead of failing.
     static func walk(_ components: [String], in rootfs: String, making kind: Kind?, for destination: String,
                      stopAtSymlink: Bool = false) throws -> MountTarget? {
-        var current = try FileDescriptor.open(rootfs, SH_O_PATH | O_DIRECTORY)
+        var current = try FileDescriptor.openPath(directory: rootfs)
         for (i, name) in components.enumerated() {
             let last = i == components.count - 1
-            let next = Glibc.openat(current.rawValue, name, SH_O_PATH | O_NOFOLLOW | O_CLOEXEC)
-            if next >= 0 {
-                current = FileDescriptor(adopting: next)
+            do {
+                current = try current.openPath(entry: name)
                 continue
+            } catch let e as SystemError {
+                // ENOTDIR: the component before was not a directory, maybe a symlink.
+                if stopAtSymlink && e.code == .notDirectory { return nil }
+                guard e.code == .noSuchFileOrDirectory, let kind else { throw changed(destination, e.code) }
             }
-            // ENOTDIR: the component before was not a directory, maybe a symlink.
-            if stopAtSymlink && errno == ENOTDIR { return nil }
-            guard errno == ENOENT, let kind else { throw changed(destination, errno) }
             current = try make(name, in: current, asFile: last && kind == .file, for: destination)
         }
         return try checked(current, destination, kind, stopAtSymlink: stopAtSymlink)
@@ -108,17 +104,19 @@ struct MountTarget {
     /// Makes `name` in `parent` (a directory, or an empty file) unless something is
     /// there already, and opens it (O_PATH, not following a link).
     private static func make(_ name: String, in parent: FileDescriptor, asFile: Bool, for destination: String) throws -> FileDescriptor {
-        if asFile {
+        do {
             // O_NOFOLLOW | O_EXCL: nothing that appeared meanwhile is followed.
-            let made = Glibc.openat(parent.rawValue, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
-            if made < 0, errno != EEXIST { throw changed(destination, errno) }
-            if made >= 0 { Glibc.close(made) }
-        } else if Glibc.mkdirat(parent.rawValue, name, 0o755) != 0, errno != EEXIST {
-            throw changed(destination, errno)
+            if asFile { try parent.createFile(name, mode: 0o644) } else { try parent.makeDirectory(name, mode: 0o755) }
+        } catch let e as SystemError where e.code != .fileExists {
+            throw changed(destination, e.code)
+        } catch {
+            // Something is there already (EEXIST): opened, and checked, as it is.
         }
-        let opened = Glibc.openat(parent.rawValue, name, SH_O_PATH | O_NOFOLLOW | O_CLOEXEC)
-        guard opened >= 0 else { throw changed(destination, errno) }
-        return FileDescriptor(adopting: opened)
+        do {
+            return try parent.openPath(entry: name)
+        } catch let e as SystemError {
+            throw changed(destination, e.code)
+        }
     }
 
     /// The target, once its type is right. A symlink here appeared after the path was
@@ -127,14 +125,13 @@ struct MountTarget {
     /// where a directory is wanted is an error.
     private static func checked(_ fd: FileDescriptor, _ destination: String, _ kind: Kind?,
                                 stopAtSymlink: Bool = false) throws -> MountTarget? {
-        var st = Glibc.stat()
-        guard fstat(fd.rawValue, &st) == 0 else { throw changed(destination, errno) }
-        let type = st.st_mode & S_IFMT
-        if type == S_IFLNK {
+        let type: FileKind
+        do { type = try fd.kind() } catch let e as SystemError { throw changed(destination, e.code) }
+        if type == .symlink {
             if stopAtSymlink { return nil }
-            throw changed(destination, ELOOP)
+            throw changed(destination, .tooManySymbolicLinks)
         }
-        if kind == .directory, type != S_IFDIR { throw RuntimeError("mount destination \(destination): not a directory") }
+        if kind == .directory, type != .directory { throw RuntimeError("mount destination \(destination): not a directory") }
         return MountTarget(destination: destination, fd: fd)
     }
 
@@ -153,7 +150,7 @@ struct MountTarget {
     /// Runs `body` with `rootfs` held open for MountTarget.open (one openat2 per
     /// destination instead of an open of the rootfs path and one per component).
     static func holdingRoot<T>(_ rootfs: String, _ body: () throws -> T) throws -> T {
-        let fd = try FileDescriptor.open(rootfs, SH_O_PATH | O_DIRECTORY)
+        let fd = try FileDescriptor.openPath(directory: rootfs)
         heldRoot = HeldRoot(path: rootfs, fd: fd)
         defer {
             heldRoot?.fd.close()
@@ -166,7 +163,7 @@ struct MountTarget {
     /// underneath, so the root is opened again.
     static func reopenHeldRoot() throws {
         guard let held = heldRoot else { return }
-        let fd = try FileDescriptor.open(held.path, SH_O_PATH | O_DIRECTORY)
+        let fd = try FileDescriptor.openPath(directory: held.path)
         held.fd.close()
         heldRoot = HeldRoot(path: held.path, fd: fd)
     }
@@ -174,21 +171,24 @@ struct MountTarget {
     /// openat2 beneath `root`; a missing last component is made (its parent must
     /// exist). nil: the walk must do it (see open).
     private static func openBeneath(_ root: FileDescriptor, _ destination: String, making kind: Kind?) throws -> MountTarget? {
-        let fd = sh_open_in_root(root.rawValue, destination, SH_O_PATH)
-        if fd >= 0 { return try checked(FileDescriptor(adopting: fd), destination, kind) }
-        guard errno == ENOENT, let kind, let components = plainComponents(of: destination), let name = components.last else {
+        do {
+            return try checked(root.openPath(beneath: destination), destination, kind)
+        } catch let e as SystemError where e.code == .noSuchFileOrDirectory {
+            // The last component is missing: made below, if its parent is there.
+        } catch is SystemError {
+            return nil
+        }
+        guard let kind, let components = plainComponents(of: destination), let name = components.last else {
             return nil
         }
         let parentPath = "/" + Array(components.dropLast()).joinedBy("/")
-        let parentFD = sh_open_in_root(root.rawValue, parentPath, SH_O_PATH | O_DIRECTORY)
-        guard parentFD >= 0 else { return nil }
-        let parent = FileDescriptor(adopting: parentFD)
+        guard let parent = try? root.openPath(beneath: parentPath, directory: true) else { return nil }
         defer { parent.close() }
         return try checked(make(name, in: parent, asFile: kind == .file, for: destination), destination, kind)
     }
 
-    private static func changed(_ destination: String, _ code: Int32) -> RuntimeError {
-        let why = code == ELOOP ? "a symlink appeared while the container was set up" : SystemError.message(for: code)
+    private static func changed(_ destination: String, _ code: Errno) -> RuntimeError {
+        let why = code == .tooManySymbolicLinks ? "a symlink appeared while the container was set up" : SystemError.message(for: code.rawValue)
         return RuntimeError("mount destination \(destination): \(why)")
     }
 }

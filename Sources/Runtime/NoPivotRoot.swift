@@ -1,7 +1,4 @@
 import Linux
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// `--no-pivot`: the rootfs is moved onto "/" (MS_MOVE) and chroot'ed into, so the old
 /// root is never detached: it stays in the container's mount namespace, under the
@@ -16,26 +13,26 @@ enum NoPivotRoot {
     /// Detaches every full proc and sysfs mount outside `rootfs` (made rslave first so
     /// the unmount does not reach the host); one that cannot be unmounted (a user
     /// namespace, where it is locked) is covered with an empty tmpfs instead.
-    static func hideHostPseudoFilesystems(outside rootfs: String) throws {
-        for point in try fullPseudoFilesystemMounts(outside: rootfs) {
+    static func hideHostPseudoFilesystems<K: Kernel>(outside rootfs: String, kernel: K) throws {
+        for point in try fullPseudoFilesystemMounts(outside: rootfs, kernel: kernel) {
             do {
-                try Mounts.mount(source: "", target: point, type: nil, flags: [.slave, .recursive])
-            } catch let e as SystemError where e.errno == ENOENT {
+                try kernel.mount(source: "", target: point, type: nil, flags: [.slave, .recursive])
+            } catch let e as SystemError where e.code == .noSuchFileOrDirectory {
                 // Under one already detached.
                 continue
             }
             do {
-                try Mounts.unmount(point, detach: true)
-            } catch let e as SystemError where e.errno == EINVAL || e.errno == EPERM {
-                try Mounts.mount(source: "tmpfs", target: point, type: "tmpfs", flags: [])
+                try kernel.unmount(point, detach: true)
+            } catch let e as SystemError where e.code == .invalidArgument || e.code == .notPermitted {
+                try kernel.mount(source: "tmpfs", target: point, type: "tmpfs", flags: [])
             }
         }
     }
 
     /// Mount points of proc and sysfs mounts whose root is the file system's root (a
     /// full mount), outside `rootfs`, deepest last as the table lists them.
-    static func fullPseudoFilesystemMounts(outside rootfs: String) throws -> [String] {
-        fullPseudoFilesystemMounts(in: try Files.read("/proc/self/mountinfo"), outside: RootPropagation.resolved(rootfs))
+    static func fullPseudoFilesystemMounts<K: Kernel>(outside rootfs: String, kernel: K) throws -> [String] {
+        fullPseudoFilesystemMounts(in: try kernel.read("/proc/self/mountinfo"), outside: RootPropagation.resolved(rootfs))
     }
 
     /// The same from the text of a mountinfo table.

@@ -1,8 +1,5 @@
 import Linux
 import OCI
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The user's process identity and limits: rlimits, the executable, inherited
 /// descriptors, uid/gid/groups, capabilities, cwd, umask and no_new_privs.
@@ -17,7 +14,7 @@ struct ProcessSetup {
             }
             do {
                 try Credentials.setLimit(resource, name: limit.type, soft: limit.soft, hard: limit.hard)
-            } catch let e as SystemError where e.errno == EPERM {
+            } catch let e as SystemError where e.code == .notPermitted {
                 let current = Credentials.limit(resource)?.hard
                 let have = current.map { $0 == UInt64.max ? "unlimited" : String($0) } ?? "unknown"
                 throw RuntimeError("setrlimit \(limit.type): cannot raise the hard limit to \(limit.hard) (the runtime's own hard limit is \(have)): operation not permitted")
@@ -148,7 +145,7 @@ struct ProcessSetup {
             try Capabilities.set(effective: effective, permitted: permitted, inheritable: inheritable)
             if ambient.mask != 0 { Capabilities.raiseAmbient(ambient, lastCap: lastCap) }
         }
-        umask(mode_t(process.user.umask ?? 0o022))
+        Processes.setUmask(process.user.umask ?? 0o022)
         if process.noNewPrivileges ?? false {
             try ProcessControl.setNoNewPrivileges()
         }
@@ -157,10 +154,13 @@ struct ProcessSetup {
     /// chdir to the spec's cwd: false when it was refused for lack of permission and
     /// `retryable` (the caller tries again as the user), an error otherwise.
     private func enterWorkingDirectory(_ cwd: String, retryable: Bool) throws -> Bool {
-        if chdir(cwd) == 0 { return true }
-        let code = errno
-        if retryable && (code == EACCES || code == EPERM) { return false }
-        throw RuntimeError("process.cwd \(cwd): chdir: \(SystemError.message(for: code))")
+        do {
+            try HostKernel().changeDirectory(cwd)
+            return true
+        } catch let e as SystemError {
+            if retryable && (e.code == .permissionDenied || e.code == .notPermitted) { return false }
+            throw RuntimeError("process.cwd \(cwd): chdir: \(SystemError.message(for: e.errno))")
+        }
     }
 
     /// Capability names to a set; names this runtime or kernel does not know are

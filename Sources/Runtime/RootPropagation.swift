@@ -1,7 +1,4 @@
 import Linux
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// `linux.rootfsPropagation` and what pivot_root(2) demands of propagation.
 ///
@@ -54,9 +51,9 @@ enum RootPropagation {
 
     /// The mount point of the mount holding `path`: the longest mount point in
     /// /proc/self/mountinfo that is `path` (resolved) or one of its parents.
-    static func mountPoint(holding path: String) throws -> String {
+    static func mountPoint<K: Kernel>(holding path: String, kernel: K) throws -> String {
         let path = resolved(path)
-        let table = try Files.read("/proc/self/mountinfo")
+        let table = try kernel.read("/proc/self/mountinfo")
         var best = "/"
         var spaces: [Int] = []
         ByteLines.forEach(in: table) { line in
@@ -72,9 +69,7 @@ enum RootPropagation {
     /// `path` with its symlinks resolved, as /proc/self/mountinfo names mount points
     /// (the bundle's root.path may lead through one); `path` itself if it cannot be.
     static func resolved(_ path: String) -> String {
-        guard let real = realpath(path, nil) else { return path }
-        defer { free(real) }
-        return String(cString: real)
+        Files.realPath(path) ?? path
     }
 
     static func isSameOrParent(_ directory: String, of path: String) -> Bool {

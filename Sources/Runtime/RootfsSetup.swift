@@ -1,13 +1,12 @@
 import Cgroups
 import Linux
 import OCI
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The container's file-system view: its mounts, /dev, the switch of root, and the
 /// read-only and masked paths. Runs inside the container's new mount namespace.
-struct RootfsSetup {
+struct RootfsSetup<K: Kernel> {
+    /// Every privileged call goes through it (HostKernel; a recording fake in tests).
+    let kernel: K
     let spec: Spec
     let rootfs: String
     let bundle: String
@@ -34,20 +33,20 @@ struct RootfsSetup {
         let requested = spec.linux?.rootfsPropagation
         try stage("make / \(requested ?? "rslave")") {
             for flags in RootPropagation.beforeSwitch(requested) {
-                try Mounts.mount(source: "", target: "/", type: nil, flags: flags)
+                try kernel.mount(source: "", target: "/", type: nil, flags: flags)
             }
         }
         if RootPropagation.needsPrivateParent(requested) {
             // pivot_root refuses a shared parent of the new root, or a shared "/".
             try stage("make the rootfs's parent mount private") {
-                let parent = try RootPropagation.mountPoint(holding: rootfs)
-                try Mounts.mount(source: "", target: parent, type: nil, flags: .private)
-                if parent != "/" { try Mounts.mount(source: "", target: "/", type: nil, flags: .private) }
+                let parent = try RootPropagation.mountPoint(holding: rootfs, kernel: kernel)
+                try kernel.mount(source: "", target: parent, type: nil, flags: .private)
+                if parent != "/" { try kernel.mount(source: "", target: "/", type: nil, flags: .private) }
             }
         }
         // pivot_root needs the new root to be a mount point.
         try stage("bind rootfs \(rootfs)") {
-            try Mounts.mount(source: rootfs, target: rootfs, type: "bind", flags: [.bind, .recursive])
+            try kernel.mount(source: rootfs, target: rootfs, type: "bind", flags: [.bind, .recursive])
         }
         // Held open from here (after the bind: the descriptor must name the new mount).
         try MountTarget.holdingRoot(rootfs) {
@@ -68,7 +67,7 @@ struct RootfsSetup {
             try stage("mount mounts[\(index)] \(mount.destination)") { try self.mount(mount, index: index) }
         }
         if needsDeviceSetup {
-            let devices = DeviceSetup(rootfs: rootfs, devices: spec.linux?.devices ?? [], bindFromHost: userNamespace)
+            let devices = DeviceSetup(kernel: kernel, rootfs: rootfs, devices: spec.linux?.devices ?? [], bindFromHost: userNamespace)
             try stage("create devices") { try devices.create() }
         }
         for index in mounts.indices where deferred[index] {
@@ -135,7 +134,7 @@ struct RootfsSetup {
             let source = mount.source ?? type
             do {
                 try mountAt(target, source: source, type: type, flags: options.flags, data: options.dataString)
-            } catch let e as SystemError where e.errno == EPERM && type == "sysfs" {
+            } catch let e as SystemError where e.code == .notPermitted && type == "sysfs" {
                 // In a user namespace that does not own a network namespace the kernel
                 // refuses a new sysfs; bind the host's read-only instead, as runc does.
                 try mountAt(target, source: "/sys", type: "bind", flags: [.bind, .recursive])
@@ -168,7 +167,7 @@ struct RootfsSetup {
     private func setRecursiveAttributes(_ options: MountOptions, on target: MountTarget) throws {
         let done: Bool
         do {
-            done = try Mounts.setAttributes(target.path, set: options.recursiveSet, clear: options.recursiveClear, recursive: true)
+            done = try kernel.setMountAttributes(target.path, set: options.recursiveSet, clear: options.recursiveClear, recursive: true)
         } catch let e as SystemError {
             throw SystemError(call: e.call, path: rootfs + target.destination, errno: e.errno)
         }
@@ -180,7 +179,7 @@ struct RootfsSetup {
     /// mount(2) onto the target's descriptor; a failure names the spec's destination.
     private func mountAt(_ target: MountTarget, source: String, type: String?, flags: MountFlags, data: String? = nil) throws {
         do {
-            try Mounts.mount(source: source, target: target.path, type: type, flags: flags, data: data)
+            try kernel.mount(source: source, target: target.path, type: type, flags: flags, data: data)
         } catch let e as SystemError {
             throw SystemError(call: e.call, path: rootfs + target.destination, errno: e.errno)
         }
@@ -203,7 +202,7 @@ struct RootfsSetup {
         let extra = flags.subtracting([.bind, .recursive, .remount])
         if !extra.isEmpty {
             let mounted = try MountTarget.reopen(mount.destination, in: rootfs)
-            let locked = userNamespace ? Mounts.currentFlags(of: mounted.path).intersection([.noSuid, .noDev, .noExec, .noAtime, .noDirAtime, .relatime]) : []
+            let locked = userNamespace ? kernel.mountFlags(of: mounted.path).intersection([.noSuid, .noDev, .noExec, .noAtime, .noDirAtime, .relatime]) : []
             var remount = extra.union(locked).union([.bind, .remount])
             if flags.contains(.recursive) { remount.insert(.recursive) }
             try mountAt(mounted, source: "", type: nil, flags: remount)
@@ -230,17 +229,17 @@ struct RootfsSetup {
         // where a remount must carry the flags the kernel locked (see bindMount), and
         // not on a kernel without mount_setattr (setBindFlags says so).
         func remount(_ dest: String) throws {
-            try Mounts.mount(source: "", target: dest, type: nil, flags: options.flags.union([.bind, .remount]))
+            try kernel.mount(source: "", target: dest, type: nil, flags: options.flags.union([.bind, .remount]))
         }
         var bound: [String] = []
         for h in cgroupLayout.v1 {
             let dest = tmpfs.path + "/" + h.name
             try Files.makeDirectories(dest)
             if newCgroupNamespace {
-                try Mounts.mount(source: "cgroup", target: dest, type: "cgroup", flags: options.flags, data: h.procKey)
+                try kernel.mount(source: "cgroup", target: dest, type: "cgroup", flags: options.flags, data: h.procKey)
             } else {
                 guard let path = cgroups.placement.paths[h.procKey] else { continue }
-                try Mounts.mount(source: path, target: dest, type: "bind", flags: [.bind])
+                try kernel.mount(source: path, target: dest, type: "bind", flags: [.bind])
                 if userNamespace { try remount(dest) } else { bound.append(dest) }
             }
         }
@@ -261,10 +260,10 @@ struct RootfsSetup {
     private func setBindFlags(below tmpfs: String, to flags: MountFlags) throws -> Bool {
         let attributes = flags.intersection(Mounts.attributeFlags)
         let clear = Mounts.attributeFlags.subtracting(attributes).subtracting([.noAtime, .relatime, .strictAtime])
-        guard try Mounts.setAttributes(tmpfs, set: attributes, clear: clear, recursive: true) else { return false }
+        guard try kernel.setMountAttributes(tmpfs, set: attributes, clear: clear, recursive: true) else { return false }
         // The recursive call made the tmpfs itself read-only too: writable again, as mounted.
         if attributes.contains(.readOnly) {
-            _ = try Mounts.setAttributes(tmpfs, set: [], clear: .readOnly, recursive: false)
+            _ = try kernel.setMountAttributes(tmpfs, set: [], clear: .readOnly, recursive: false)
         }
         return true
     }
@@ -279,36 +278,36 @@ struct RootfsSetup {
         // not be shared (see RootPropagation).
         if let propagation = RootPropagation.afterSwitch(spec.linux?.rootfsPropagation) {
             try stage("make / \(spec.linux?.rootfsPropagation ?? "")") {
-                try Mounts.mount(source: "", target: "/", type: nil, flags: propagation)
+                try kernel.mount(source: "", target: "/", type: nil, flags: propagation)
             }
         }
     }
 
     private func switchRoot(noPivot: Bool) throws {
         if noPivot {
-            try NoPivotRoot.hideHostPseudoFilesystems(outside: rootfs)
-            try syscall("chdir", rootfs) { chdir(rootfs) }
-            try Mounts.mount(source: rootfs, target: "/", type: nil, flags: .move)
-            try syscall("chroot", rootfs) { chroot(".") }
-            try syscall("chdir", "/") { chdir("/") }
+            try NoPivotRoot.hideHostPseudoFilesystems(outside: rootfs, kernel: kernel)
+            try kernel.changeDirectory(rootfs)
+            try kernel.mount(source: rootfs, target: "/", type: nil, flags: .move)
+            try kernel.changeRoot(".", naming: rootfs)
+            try kernel.changeDirectory("/")
             return
         }
-        let oldRoot = try FileDescriptor.open("/", O_DIRECTORY | O_RDONLY)
-        let newRoot = try FileDescriptor.open(rootfs, O_DIRECTORY | O_RDONLY)
-        try syscall("fchdir", rootfs) { fchdir(newRoot.rawValue) }
-        try Mounts.pivotRoot(".", ".")
-        try syscall("fchdir", "old root") { fchdir(oldRoot.rawValue) }
+        let oldRoot = try FileDescriptor.openDirectory("/")
+        let newRoot = try FileDescriptor.openDirectory(rootfs)
+        try kernel.changeDirectory(to: newRoot, naming: rootfs)
+        try kernel.pivotRoot(".", ".")
+        try kernel.changeDirectory(to: oldRoot, naming: "old root")
         // Make the old root a slave before detaching, so the unmount does not
         // propagate back to the host's mounts.
-        try Mounts.mount(source: "", target: ".", type: nil, flags: [.slave, .recursive])
-        try Mounts.unmount(".", detach: true)
-        try syscall("chdir", "/") { chdir("/") }
+        try kernel.mount(source: "", target: ".", type: nil, flags: [.slave, .recursive])
+        try kernel.unmount(".", detach: true)
+        try kernel.changeDirectory("/")
     }
 
     /// With no mount namespace of its own, the container can only chroot.
     func enterRootWithoutMountNamespace() throws {
-        try syscall("chroot", rootfs) { chroot(rootfs) }
-        try syscall("chdir", "/") { chdir("/") }
+        try kernel.changeRoot(rootfs, naming: rootfs)
+        try kernel.changeDirectory("/")
     }
 
     // MARK: after the switch
@@ -330,9 +329,9 @@ struct RootfsSetup {
         }
         if spec.root?.readonly ?? false {
             try stage("read-only root") {
-                if try Mounts.setAttributes("/", set: .readOnly, recursive: false) { return }
-                let current = Mounts.currentFlags(of: "/")
-                try Mounts.mount(source: "", target: "/", type: nil, flags: current.union([.bind, .remount, .readOnly]))
+                if try kernel.setMountAttributes("/", set: .readOnly, recursive: false) { return }
+                let current = kernel.mountFlags(of: "/")
+                try kernel.mount(source: "", target: "/", type: nil, flags: current.union([.bind, .remount, .readOnly]))
             }
         }
     }
@@ -343,34 +342,34 @@ struct RootfsSetup {
 
     private func makeReadOnly(_ path: String) throws {
         do {
-            try Mounts.mount(source: path, target: path, type: "bind", flags: [.bind, .recursive])
-        } catch let e as SystemError where e.errno == ENOENT {
+            try kernel.mount(source: path, target: path, type: "bind", flags: [.bind, .recursive])
+        } catch let e as SystemError where e.code == .noSuchFileOrDirectory {
             return
         }
         // mount_setattr adds read-only and leaves the other flags (and those the kernel
         // locked) as they are: no statfs first, and the mounts below it too.
-        if try Mounts.setAttributes(path, set: .readOnly, recursive: true) { return }
-        let current = Mounts.currentFlags(of: path)
-        try Mounts.mount(source: "", target: path, type: nil, flags: current.union([.bind, .remount, .readOnly, .recursive]))
+        if try kernel.setMountAttributes(path, set: .readOnly, recursive: true) { return }
+        let current = kernel.mountFlags(of: path)
+        try kernel.mount(source: "", target: path, type: nil, flags: current.union([.bind, .remount, .readOnly, .recursive]))
     }
 
     /// The mount at `path` (only it, not those below) read-only, keeping its other
     /// flags, and those the kernel locked in a user namespace.
     private func makeMountReadOnly(_ path: String) throws {
-        if try Mounts.setAttributes(path, set: .readOnly, recursive: false) { return }
-        let current = Mounts.currentFlags(of: path)
-        try Mounts.mount(source: "", target: path, type: nil, flags: current.union([.bind, .remount, .readOnly]))
+        if try kernel.setMountAttributes(path, set: .readOnly, recursive: false) { return }
+        let current = kernel.mountFlags(of: path)
+        try kernel.mount(source: "", target: path, type: nil, flags: current.union([.bind, .remount, .readOnly]))
     }
 
     /// A file is covered by /dev/null; a directory (the bind fails with ENOTDIR) by
     /// an empty read-only tmpfs.
     private func mask(_ path: String) throws {
         do {
-            try Mounts.mount(source: "/dev/null", target: path, type: "bind", flags: .bind)
-        } catch let e as SystemError where e.errno == ENOENT {
+            try kernel.mount(source: "/dev/null", target: path, type: "bind", flags: .bind)
+        } catch let e as SystemError where e.code == .noSuchFileOrDirectory {
             return
-        } catch let e as SystemError where e.errno == ENOTDIR {
-            try Mounts.mount(source: "tmpfs", target: path, type: "tmpfs", flags: .readOnly)
+        } catch let e as SystemError where e.code == .notDirectory {
+            try kernel.mount(source: "tmpfs", target: path, type: "tmpfs", flags: .readOnly)
         }
     }
 }

@@ -1,7 +1,4 @@
 import Linux
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The typed messages the runtime and the container's init processes exchange over
 /// one SOCK_SEQPACKET socketpair (youki's process/channel.rs, crun's sync points).
@@ -79,7 +76,7 @@ struct SyncChannel {
     func send(_ message: SyncMessage) throws {
         do {
             try socket.sendMessage(message.encoded())
-        } catch let e as SystemError where e.errno == EPIPE || e.errno == ECONNRESET {
+        } catch let e as SystemError where e.code == .brokenPipe || e.code == .connectionReset {
             // The peer is gone (no one holds its end, so nothing below blocks): the
             // reason is the failure it sent last, still queued, not this send.
             for _ in 0..<8 {
@@ -103,7 +100,7 @@ struct SyncChannel {
         let bytes: [UInt8]
         do {
             bytes = try socket.receiveMessage()
-        } catch let e as SystemError where e.errno == ECONNRESET {
+        } catch let e as SystemError where e.code == .connectionReset {
             // The peer exited without reading something we had sent; the kernel
             // reports that first (and clears it), while the peer's last message, its
             // failure, is still queued behind it.
@@ -141,24 +138,20 @@ struct SyncChannel {
     /// names the step waited for.
     func waitForMessage(_ waitingFor: String, timeout: Double?, check: (() throws -> Void)? = nil) throws {
         guard let timeout else { return }
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        let start = Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+        let start = MonotonicClock.seconds()
         let end = start + timeout
         var nextCheck = start + 1
         while true {
-            var fd = pollfd(fd: socket.rawValue, events: Int16(POLLIN), revents: 0)
-            clock_gettime(CLOCK_MONOTONIC, &now)
-            let remaining = end - (Double(now.tv_sec) + Double(now.tv_nsec) / 1e9)
+            let remaining = end - MonotonicClock.seconds()
             if remaining <= 0 {
                 throw RuntimeError("timed out after \(Int(min(timeout, 1e9))) s while \(waitingFor): the container init did not answer")
             }
             // In Double first: hook timeouts can make `remaining` larger than Int32 ms.
             let slice = Int32(min(Double(Self.signalCheckInterval), (remaining * 1000).rounded(.up)))
-            let ready = poll(&fd, 1, max(1, slice))
-            if ready > 0 { return }
-            if ready < 0 && errno != EINTR {
-                throw RuntimeError("poll on the container init's channel while \(waitingFor): \(SystemError.message(for: errno))")
+            do {
+                if try socket.waitUntilReadable(milliseconds: max(1, slice)) { return }
+            } catch let e as SystemError {
+                throw RuntimeError("poll on the container init's channel while \(waitingFor): \(SystemError.message(for: e.errno))")
             }
             if let signal = Self.pendingTermination() {
                 throw RuntimeError("interrupted by signal \(signal) while \(waitingFor)")
@@ -173,9 +166,6 @@ struct SyncChannel {
     /// A termination signal waiting behind the caller's signal mask, if any (one not
     /// blocked would have ended the process already).
     static func pendingTermination() -> Int32? {
-        var pending = sigset_t()
-        guard sigpending(&pending) == 0 else { return nil }
-        for signal in [SIGTERM, SIGINT, SIGHUP] where sigismember(&pending, signal) == 1 { return signal }
-        return nil
+        Signals.firstPending(of: [.term, .interrupt, .hangup])?.rawValue
     }
 }

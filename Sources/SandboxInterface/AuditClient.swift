@@ -3,11 +3,11 @@ import Linux
 import Glibc
 #endif
 
-/// The one way safehouse talks to `safehouse-audit`, the executable that owns the
-/// hash-chained audit log (its hashing is swift-crypto, which brings Foundation, so it
-/// lives in its own binary and neither the runtime nor the warden links it). The CLI
-/// appends a sandbox's lifecycle records and checks a log before a sandbox starts;
-/// the warden appends its egress decisions and the init's exit.
+/// The one way safehouse finds and runs `safehouse-audit`, the executable that reads
+/// the hash-chained audit log (`safehouse audit|hook` exec it) and that the warden
+/// runs to append its egress decisions and the init's exit (AuditAppender says why the
+/// warden does not append in its own process). The CLI appends a sandbox's lifecycle
+/// records itself (AuditChain).
 public struct AuditClient: Sendable {
     /// `safehouse-audit`, or nil when there is none next to the running executable.
     public let executable: String?
@@ -32,13 +32,9 @@ public struct AuditClient: Sendable {
         init(_ description: String) { self.description = description }
     }
 
-    /// The descriptor a locked append reads its lock from.
-    public static let lockedDescriptor: Int32 = 3
-
-    /// `safehouse-audit audit append LOG --id ID [--locked-fd 3] (--kind K --details D)... [--key FILE]`.
-    static func appendArguments(_ records: [Record], to log: AuditDestination, locked: Bool) -> [String] {
+    /// `safehouse-audit audit append LOG --id ID (--kind K --details D)... [--key FILE]`.
+    static func appendArguments(_ records: [Record], to log: AuditDestination) -> [String] {
         var args = ["safehouse-audit", "audit", "append", log.path, "--id", log.id]
-        if locked { args += ["--locked-fd", String(lockedDescriptor)] }
         for r in records { args += ["--kind", r.kind, "--details", r.details] }
         if let key = log.key { args += ["--key", key] }
         return args
@@ -48,46 +44,7 @@ public struct AuditClient: Sendable {
     /// threaded caller (the warden): posix_spawn, none of its descriptors past stderr.
     public func append(_ records: [Record], to log: AuditDestination) -> Failure? {
         guard let executable else { return Failure("no safehouse-audit") }
-        return run(executable, Self.appendArguments(records, to: log, locked: false))
-    }
-
-    /// Starts an append under the log's exclusive lock, which the caller took on
-    /// `lockedFD` (it becomes the appender's descriptor 3), and returns its pid without
-    /// waiting: the hashing and the write overlap with whatever the caller does next.
-    ///
-    /// A plain fork, not posix_spawn: posix_spawn's vfork waits until the child has
-    /// exec'd the 85 MB appender; a fork of the small, single-threaded CLI returns at
-    /// once. Not for threaded callers.
-    public func startLockedAppend(_ records: [Record], to log: AuditDestination, lockedFD: Int32) -> Result<pid_t, Failure> {
-        guard let executable else { return .failure(Failure("no safehouse-audit")) }
-        let args = Self.appendArguments(records, to: log, locked: true)
-        var cArgs: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) } + [nil]
-        var cEnv: [UnsafeMutablePointer<CChar>?] = [strdup("PATH=/usr/sbin:/usr/bin:/sbin:/bin"), nil]
-        defer { for p in cArgs + cEnv { free(p) } }
-        // dup2 onto 3 must not be a no-op (it clears close-on-exec only on a copy).
-        let source = lockedFD == Self.lockedDescriptor ? dup(lockedFD) : lockedFD
-        defer { if source != lockedFD { close(source) } }
-        let pid = fork()
-        if pid < 0 { return .failure(Failure("fork: \(SystemError.message(for: errno))")) }
-        if pid == 0 {
-            // Plain system calls only. `run` blocks the signals it forwards: unblock.
-            var none = sigset_t()
-            sigemptyset(&none)
-            sigprocmask(SIG_SETMASK, &none, nil)
-            if dup2(source, Self.lockedDescriptor) < 0 { _exit(126) }
-            execve(executable, &cArgs, &cEnv)
-            _exit(127)
-        }
-        return .success(pid)
-    }
-
-    /// `safehouse-audit audit check LOG --id ID [--key FILE]`: whether every append of
-    /// sandbox `id` would be accepted (the head's MAC, the key). Nil when it would.
-    public func check(_ log: AuditDestination) -> Failure? {
-        guard let executable else { return Failure("no safehouse-audit") }
-        var args = ["safehouse-audit", "audit", "check", log.path, "--id", log.id]
-        if let key = log.key { args += ["--key", key] }
-        return run(executable, args)
+        return run(executable, Self.appendArguments(records, to: log))
     }
 
     /// Runs `args` and waits; nil on success, else the appender's first error line

@@ -1,6 +1,6 @@
-import ArgumentParser
 import Audit
-import Crypto
+import AuditChain
+import Flags
 import Foundation
 import OCI
 #if canImport(Glibc)
@@ -8,22 +8,11 @@ import Glibc
 #endif
 
 // `safehouse audit ...` and `safehouse hook ...`: the runtime executable execs this
-// one with its own arguments (Sources/safehouse/main.swift), so that Crypto and the
-// Foundation it brings stay out of the runtime binary.
+// one with its own arguments (Sources/safehouse/main.swift), so that the Foundation
+// that reading a log uses (AuditRecord, AuditVerdict) stays out of the runtime binary.
 
-struct Root: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "safehouse",
-        abstract: "A sandbox's audit log (hash-chained JSON lines) and the OCI hooks that write it.",
-        subcommands: [AuditCommand.self, HookCommand.self])
-}
-
-struct AuditCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "audit",
-        abstract: "Check, read or append to a sandbox's audit log.",
-        subcommands: [Verify.self, Show.self, Append.self, Check.self])
-}
+// Every command line is parsed by the table-driven parser the runtime uses, against
+// the declarations in Sources/Flags/Verbs+Audit.swift.
 
 func fail(_ message: String, code: Int32 = 1) -> Never {
     FileHandle.standardError.write(Data("safehouse: \(message)\n".utf8))
@@ -59,22 +48,19 @@ func logPath(_ target: String) -> String {
     return AuditLog.defaultPath(id: target)
 }
 
-func loadKey(_ path: String?) -> SymmetricKey? {
+func loadKey(_ path: String?) -> AuditKey? {
     guard let path else { return nil }
     do { return try AuditLog.readKey(path) } catch { fail("\(error)") }
 }
 
-struct Verify: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Check a log's chain, its head and its close records: exit 0 and the record count when intact (closed, or open: a sandbox still running), 1 naming the first bad line or the cut.",
-        discussion: """
-            A log keeps a head beside it (FILE.head: the record count and the last line's hash, MACed with the key) and each \
-            sandbox's records end with a close record written at its delete. With --key, a log cut at a line boundary fails \
-            (its head says more records); without the key the head is only a checksum that whoever can write the log can \
-            rewrite. A log from before heads were kept verifies with its tail unproven.
-            """)
-    @Argument(help: "The log file, or a sandbox id (\(AuditLog.defaultDirectory)/ID.audit.jsonl).") var log: String
-    @Option(help: "The HMAC key file: every line's MAC is checked too.") var key: String?
+struct Verify: Command {
+    let log: String
+    let key: String?
+
+    init(_ a: ParsedArguments) {
+        log = a.arguments[0]
+        key = a.string("--key")
+    }
 
     func run() throws {
         let path = logPath(log)
@@ -91,12 +77,18 @@ struct Verify: ParsableCommand {
     }
 }
 
-struct Show: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Print a log's records (text or the JSON lines).")
-    @Argument(help: "The log file, or a sandbox id (\(AuditLog.defaultDirectory)/ID.audit.jsonl).") var log: String
-    @Option(help: "Only records of this kind (create, start, kill, exit, limit, changes, stop, ...).") var kind: String?
-    @Option(help: "text or json (the lines as stored).") var format: String = "text"
-    @Flag(help: "Keep printing records as they are appended (until interrupted).") var follow = false
+struct Show: Command {
+    let log: String
+    let kind: String?
+    let format: String
+    let follow: Bool
+
+    init(_ a: ParsedArguments) {
+        log = a.arguments[0]
+        kind = a.string("--kind")
+        format = a.value("--format")
+        follow = a.isSet("--follow")
+    }
 
     func run() throws {
         guard format == "text" || format == "json" else { fail("--format: \"\(format)\" is not one of text, json") }
@@ -118,8 +110,7 @@ struct Show: ParsableCommand {
             usleep(200_000)
         }
         if !pending.isEmpty {
-            FileHandle.standardError.write(Data("safehouse: \(path): the last line is torn (no newline at its end)\n".utf8))
-            throw ExitCode(1)
+            fail("\(path): the last line is torn (no newline at its end)")
         }
     }
 
@@ -137,25 +128,46 @@ struct Show: ParsableCommand {
     }
 }
 
-struct Append: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Append records of one sandbox in one write (what the runtime and the hooks use).", shouldDisplay: false)
-    @Argument var log: String
-    @Option var id: String
-    @Option(help: "A record's kind; repeat --kind/--details for several records.") var kind: [String]
-    @Option(help: "A JSON object, the details of the --kind before it.") var details: [String] = []
-    @Option var key: String?
-    /// Set by the fast path only (`--locked-fd N`): the log, already locked for us.
-    var lockedFD: Int32?
+/// `audit append FILE --id ID --kind K [--details JSON] [--key FILE]`: the warden runs
+/// it once per burst of a sandbox's egress records. Each --details belongs to
+/// the --kind before it; a --kind without one has no details.
+struct Append: Command {
+    let log: String
+    let id: String
+    let kinds: [String]
+    let details: [String]
+    let key: String?
+    /// `--locked-fd N`: the log, already locked for us.
+    let lockedFD: Int32?
 
-    enum CodingKeys: String, CodingKey { case log, id, kind, details, key }
-
-    func run() throws {
-        Self.perform(log: log, id: id, kinds: kind, details: details, key: key, lockedFD: lockedFD)
+    init(_ a: ParsedArguments) throws {
+        log = a.arguments[0]
+        id = a.value("--id")
+        key = a.string("--key")
+        var kinds: [String] = [], details: [String] = []
+        for (flag, text) in a.given {
+            if flag == "--kind" {
+                kinds.append(text ?? "")
+                details.append("{}")
+            } else if flag == "--details" {
+                guard !kinds.isEmpty else { throw UsageError(verb: a.verb.path, "--details: follows the --kind it belongs to") }
+                details[details.count - 1] = text ?? "{}"
+            }
+        }
+        self.kinds = kinds
+        self.details = details
+        if let locked = a.string("--locked-fd") {
+            guard let fd = Int32(locked), fd > 2 else { throw UsageError(verb: a.verb.path, "--locked-fd: \"\(locked)\" is not a descriptor above 2") }
+            lockedFD = fd
+        } else {
+            lockedFD = nil
+        }
     }
 
-    /// The append itself, shared with the fast path (which never builds this command:
-    /// its property wrappers alone cost argument-parser's metadata set-up).
+    func run() throws {
+        Self.perform(log: log, id: id, kinds: kinds, details: details, key: key, lockedFD: lockedFD)
+    }
+
     static func perform(log: String, id: String, kinds: [String], details: [String], key: String?, lockedFD: Int32?) {
         guard details.isEmpty || details.count == kinds.count else { fail("--details: one per --kind, or none") }
         let records = kinds.enumerated().map { i, k in
@@ -167,14 +179,18 @@ struct Append: ParsableCommand {
     }
 }
 
-struct Check: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Exit 0 when a record of sandbox --id could be appended to the log now (what the runtime asks before it starts a sandbox).",
-        shouldDisplay: false)
-    @Argument var log: String
-    @Option var id: String
-    @Option var kind = "create"
-    @Option var key: String?
+struct Check: Command {
+    let log: String
+    let id: String
+    let kind: String
+    let key: String?
+
+    init(_ a: ParsedArguments) {
+        log = a.arguments[0]
+        id = a.value("--id")
+        kind = a.value("--kind")
+        key = a.string("--key")
+    }
 
     func run() throws {
         do { try AuditLog(path: log, key: loadKey(key)).checkAppendable(id: id, kind: kind) } catch { fail("\(error)") }
@@ -183,13 +199,16 @@ struct Check: ParsableCommand {
 
 /// The agent-aware OCI hooks: any runtime runs them with the container's state on
 /// stdin; each appends the lifecycle record to the log the spec's annotations name.
-struct HookCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "hook",
-        abstract: "OCI hook entry point (createRuntime, poststart, poststop): append the lifecycle record to the sandbox's audit log.")
-    @Argument(help: "createRuntime, poststart or poststop.") var stage: String
-    @Option(help: "The log (default: the io.safehouse.audit annotation, else \(AuditLog.defaultDirectory)/ID.audit.jsonl).") var audit: String?
-    @Option(help: "The HMAC key file (default: the io.safehouse.audit.key annotation).") var key: String?
+struct HookCommand: Command {
+    let stage: String
+    let audit: String?
+    let key: String?
+
+    init(_ a: ParsedArguments) {
+        stage = a.arguments[0]
+        audit = a.string("--audit")
+        key = a.string("--key")
+    }
 
     static let kinds = ["createRuntime": "create", "poststart": "start", "poststop": "delete"]
 
@@ -238,39 +257,37 @@ extension HookCommand {
     }
 }
 
-/// `audit append FILE --id ID --kind K [--details JSON] [--key FILE]`, parsed by hand:
-/// the runtime runs it once per record of a sandbox, and argument-parser's reflection
-/// is most of a short command's start-up (FastPath.swift in the runtime says the same).
-func fastAppend(_ args: [String]) -> Bool {
-    guard args.count >= 3, args[0] == "audit", args[1] == "append", !args[2].hasPrefix("-") else { return false }
-    // Plain variables, no Dictionary: a [String: String]'s first use costs ~375K
-    // instructions of metadata in this one-shot process.
-    var id: String?, key: String?, locked: String?
-    var kinds: [String] = [], details: [String] = []
-    var i = 3
-    while i + 1 < args.count {
-        switch args[i] {
-        case "--id": id = args[i + 1]
-        case "--key": key = args[i + 1]
-        case "--locked-fd": locked = args[i + 1]
-        case "--kind": kinds.append(args[i + 1]); details.append("{}")
-        case "--details":
-            guard !kinds.isEmpty else { return false }
-            details[details.count - 1] = args[i + 1]
-        default: return false
-        }
-        i += 2
-    }
-    guard i == args.count, let id, !kinds.isEmpty else { return false }
-    var lockedFD: Int32?
-    if let locked {
-        guard let fd = Int32(locked), fd > 2 else { return false }
-        lockedFD = fd
-    }
-    Append.perform(log: args[2], id: id, kinds: kinds, details: details, key: key, lockedFD: lockedFD)
-    return true
+let arguments = Array(CommandLine.arguments.dropFirst())
+
+/// A usage error: one line, and 64 (EX_USAGE), this executable's status for one.
+func usageFailure(_ error: UsageError) -> Never {
+    FileHandle.standardError.write(Data("\(error)\n".utf8))
+    exit(64)
 }
 
-if !fastAppend(Array(CommandLine.arguments.dropFirst())) {
-    Root.main()
+guard let (verb, next) = CommandLineParser.verb(in: arguments) else {
+    if arguments.first == "audit", arguments.count == 1 || arguments[1] == "-h" || arguments[1] == "--help" {
+        print(HelpText.group("audit"), terminator: "")
+        exit(0)
+    }
+    usageFailure(UsageError(verb: arguments.first ?? "", "unknown command \"\(arguments.dropFirst().first ?? "")\""))
+}
+do {
+    let parsed = try CommandLineParser.parse(arguments, from: next, as: verb)
+    if parsed.helpRequested {
+        print(HelpText.verb(verb), terminator: "")
+        exit(0)
+    }
+    switch verb.path {
+    case "audit verify": try Verify(parsed).run()
+    case "audit show": try Show(parsed).run()
+    case "audit append": try Append(parsed).run()
+    case "audit check": try Check(parsed).run()
+    case "hook": try HookCommand(parsed).run()
+    default: usageFailure(UsageError(verb: verb.path, "is a verb of the runtime, not of safehouse-audit"))
+    }
+} catch let error as UsageError {
+    usageFailure(error)
+} catch {
+    fail("\(error)")
 }

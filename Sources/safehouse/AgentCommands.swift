@@ -1,5 +1,5 @@
 import Agent
-import ArgumentParser
+import Flags
 import FoundationEssentials
 import Linux
 import OCI
@@ -9,59 +9,35 @@ import Glibc
 #endif
 
 /// `safehouse agent spec|run|stop-all`: the agent sandbox (Sources/Agent).
-struct AgentCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "agent",
-        abstract: "Run untrusted agent code in a sandbox made from a short policy.",
-        subcommands: [AgentSpec.self, AgentRun.self, AgentStopAll.self])
-}
-
-/// The flags `agent spec` and `agent run` share.
-struct SandboxFlags: ParsableArguments {
-    @Option(help: "A profile name (\(Profiles.names.joined(separator: ", "))), a policy in the policy directory, or a policy file (YAML or JSON), laid over the default profile.")
-    var policy: String = "default"
-    @Option(help: "The image's root filesystem (the read-only lower layer).")
-    var rootfs: String
-    @Option(help: "Host directory mounted read-only at /input.")
-    var input: String?
-    @Option(help: "Host directory mounted read-write at /output (made if missing).")
-    var output: String?
-    @Option(help: "Wall-clock limit (30s, 5m, 1h30m; at most 576h), replacing the policy's.")
-    var timeout: String?
-    @Option(help: "KEY=VALUE added to the command's environment, replacing the policy's KEY (repeatable).")
-    var env: [String] = []
-    @Option(help: "The command's working directory inside the sandbox, replacing the policy's.")
-    var workdir: String?
-    @Option(help: "A destination added to the policy's network.allow: host, *.domain, host:port, address or CIDR (repeatable).")
-    var allow: [String] = []
-    @Argument(parsing: .postTerminator, help: "The command to run, after --.")
-    var command: [String] = []
-
-    func options() -> SandboxRunner.Options {
-        var o = SandboxRunner.Options(rootfs: rootfs, args: command)
-        o.policy = policy
-        o.input = input
-        o.output = output
-        o.timeout = timeout
-        o.env = env
-        o.workdir = workdir
-        o.allow = allow
-        return o
+extension SandboxRunner.Options {
+    /// The flags `agent spec` and `agent run` share (Verbs.sandboxFlags), and the
+    /// command after `--`.
+    init(_ a: ParsedArguments) {
+        self.init(rootfs: a.value("--rootfs"), args: a.trailing)
+        policy = a.value("--policy")
+        input = a.string("--input")
+        output = a.string("--output")
+        timeout = a.string("--timeout")
+        env = a.strings("--env")
+        workdir = a.string("--workdir")
+        allow = a.strings("--allow")
     }
 }
 
-struct AgentSpec: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "spec",
-        abstract: "Print the OCI config.json for a sandbox (any OCI runtime can run it).")
-    @OptionGroup var global: GlobalOptions
-    @OptionGroup var flags: SandboxFlags
-    @Flag(help: "Add OCI hooks (createRuntime, poststart, poststop) that write the sandbox's audit records, so runc or crun running the spec keeps its audit trail.")
-    var hooks = false
+struct AgentSpec: Command {
+    let global: GlobalSettings
+    let options: SandboxRunner.Options
+    let hooks: Bool
+
+    init(_ a: ParsedArguments) throws {
+        global = try GlobalSettings(a)
+        options = SandboxRunner.Options(a)
+        hooks = a.isSet("--hooks")
+    }
 
     func run() throws {
         do {
-            var o = flags.options()
+            var o = options
             // The global --backend (native or gvisor) replaces the policy's; gvisor adds
             // the io.safehouse.backend annotation.
             o.backend = global.backend
@@ -90,33 +66,26 @@ struct AgentSpec: ParsableCommand {
     }
 }
 
-struct AgentRun: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "run",
-        abstract: "Run a command in a sandbox and remove the sandbox; exit with the command's code.",
-        discussion: """
-        The command's stdout and stderr are streamed; a summary (duration, exit, limits \
-        hit, the root filesystem's change set) goes to stderr. Exit codes: the command's, \
-        124 when the timeout killed it, 137 when it was killed (OOM, emergency stop).
-        """)
-    @OptionGroup var global: GlobalOptions
-    @OptionGroup var flags: SandboxFlags
-    @Option(help: "The sandbox's container id (default: agent-<random>).")
-    var id: String?
-    @Option(help: "Summary on stderr: text, json or none.")
-    var summary: String = "text"
-    @Option(name: .customLong("summary-file"), help: "Write the summary to this file (made or truncated) instead of stderr.")
-    var summaryFile: String?
+struct AgentRun: Command {
+    let global: GlobalSettings
+    let options: SandboxRunner.Options
+    let summary: String
 
-    func run() throws {
-        var o = flags.options()
-        o.id = id
-        o.summaryFile = summaryFile
-        AgentRun.execute(global.settings, o, summary: summary)
+    init(_ a: ParsedArguments) throws {
+        global = try GlobalSettings(a)
+        var o = SandboxRunner.Options(a)
+        o.id = a.string("--id")
+        o.summaryFile = a.string("--summary-file")
+        options = o
+        summary = a.value("--summary")
     }
 
-    /// The body of `agent run`, shared with the fast path (FastPath.swift): runs the
-    /// sandbox, writes the summary and exits with the command's code.
+    func run() throws {
+        AgentRun.execute(global, options, summary: summary)
+    }
+
+    /// The body of `agent run`: runs the sandbox, writes the summary and exits with
+    /// the command's code.
     static func execute(_ settings: GlobalSettings, _ options: SandboxRunner.Options, summary: String) -> Never {
         guard let format = SandboxRunner.SummaryFormat(rawValue: summary) else {
             agentFail("--summary: \"\(summary)\" is not one of text, json, none")
@@ -155,15 +124,16 @@ struct AgentRun: ParsableCommand {
     }
 }
 
-struct AgentStopAll: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "stop-all",
-        abstract: "Emergency stop: kill every sandbox under the root at once (cgroup-wide SIGKILL).")
-    @OptionGroup var global: GlobalOptions
+struct AgentStopAll: Command {
+    let global: GlobalSettings
+
+    init(_ a: ParsedArguments) throws {
+        global = try GlobalSettings(a)
+    }
 
     func run() throws {
         do {
-            let runtime = try global.settings.runtime()
+            let runtime = try global.runtime()
             let ids = runtime.emergencyStop { $0.annotations?[SandboxAnnotation.policy] != nil }
             for id in ids { print(id) }
             writeStderr("safehouse: stopped \(ids.count) sandbox\(ids.count == 1 ? "" : "es")\n")
@@ -227,20 +197,6 @@ func writeStderr(_ text: String) {
 func agentFail(_ message: String) -> Never {
     writeStderr("safehouse: \(message)\n")
     Glibc.exit(1)
-}
-
-/// `safehouse audit ...` and `safehouse hook ...`, listed for --help: main.swift hands
-/// both to the safehouse-audit executable before any parsing.
-struct AuditHelp: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "audit",
-        abstract: "A sandbox's audit log: verify FILE [--key FILE], show ID|FILE [--kind K] [--format text|json] [--follow].")
-}
-
-struct HookHelp: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "hook",
-        abstract: "OCI hook entry point (createRuntime, poststart, poststop) that writes a sandbox's audit records.")
 }
 
 /// `agent run --summary-file PATH`: the summary goes to a file instead of stderr.

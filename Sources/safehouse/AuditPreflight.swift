@@ -1,8 +1,8 @@
 import Agent
+import AuditChain
 import Linux
 import OCI
 import Runtime
-import SandboxInterface
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -65,19 +65,22 @@ enum AuditPreflight {
         return st.st_size < 16 ? "its key \(key): \(st.st_size) bytes; a key needs at least 16" : nil
     }
 
-    /// A head with a MAC is checked by safehouse-audit (`audit check`), which has the
-    /// crypto: a head forged, MACed with another key, or a key file that cannot be read,
-    /// would refuse every append of the sandbox. A log without a head (a new one, the
-    /// usual per-sandbox log) costs no spawn.
+    /// A head with a MAC is checked (AuditLog.checkAppendable, every check an append
+    /// makes): a head forged, MACed with another key, or a key file that cannot be
+    /// read, would refuse every append of the sandbox. A log without a head (a new one,
+    /// the usual per-sandbox log) costs nothing more.
     static func macProblem(_ path: String, key: String?, id: String) -> String? {
         guard let head = try? Files.read(path + ".head", limit: 4096),
               String(decoding: head, as: UTF8.self).contains("\"mac\":") || key != nil else { return nil }
-        let client = AuditSink.client
-        guard client.executable != nil else { return "no safehouse-audit next to safehouse to check it" }
-        guard var line = client.check(AuditDestination(path: path, key: key, id: id))?.description else { return nil }
-        // Its own prefix and the path, which the caller's line already names.
-        for prefix in ["safehouse: ", path + ": "] where line.hasPrefix(prefix) { line.removeFirst(prefix.count) }
-        return line
+        do {
+            try AuditLog(path: path, key: key.map(AuditLog.readKey)).checkAppendable(id: id, kind: "create")
+            return nil
+        } catch {
+            // The path, which the caller's line already names, once.
+            var line = "\(error)"
+            if line.hasPrefix(path + ": ") { line.removeFirst(path.count + 2) }
+            return line
+        }
     }
 
     /// A filesystem too full for a sandbox's records.

@@ -1,4 +1,5 @@
 import Agent
+import AuditChain
 import Linux
 import OCI
 import Runtime
@@ -12,9 +13,9 @@ import Glibc
 /// lives in that executable, so the runtime binary stays small. A container without
 /// the io.safehouse.policy annotation returns at the first line: no record, no work.
 enum AuditSink {
-    /// `safehouse-audit` next to the running executable.
-    static var client: AuditClient { AuditClient() }
-    static var executable: String? { client.executable }
+    /// `safehouse-audit` next to the running executable (for `safehouse audit|hook`
+    /// and `agent spec --hooks`; the records themselves are appended here, AuditChain).
+    static var executable: String? { AuditClient().executable }
 
     /// Records made by a `--hooks` spec's own hooks when safehouse runs it.
     static let hookKinds: Set<String> = ["create", "start", "delete"]
@@ -108,31 +109,28 @@ enum AuditSink {
     /// Where a sandbox's records go when neither its spec nor its policy names a log.
     static func defaultLog(_ id: String) -> String { "/var/log/safehouse/\(id).audit.jsonl" }
 
-    /// Appends entries of one sandbox (same log, key and id) with one safehouse-audit run.
-    /// `wait`: return once the line is written (the default: whoever reads the log
-    /// after this command sees it, lock or no lock); `agent run` passes false for its
-    /// first burst, which then overlaps with the sandbox's command; its last burst
-    /// waits, and takes the lock only after the first has let go, so both are in
-    /// the log, in order, when `agent run` returns.
+    /// Appends entries of one sandbox (same log, key and id) in one write.
+    /// `wait`: return once the lines are written (the default: whoever reads the log
+    /// after this command sees them, lock or no lock); `agent run` passes false for its
+    /// first burst, which a child of this process then writes while the sandbox's
+    /// command runs; its last burst waits, and takes the lock only after the first has
+    /// let go, so both are in the log, in order, when `agent run` returns.
+    ///
+    /// The append is AuditChain's, in this process (or its fork): no executable is
+    /// started, so a sandbox's records cost the runtime microseconds of hashing and the
+    /// log's own writes, not the 3 ms of CPU a Foundation-linked appender takes to start.
     static func write(_ entries: [Entry], wait: Bool = true) {
         guard let first = entries.first else { return }
         let kinds = entries.map(\.kind).joined(separator: ", ")
-        let client = self.client
-        guard client.executable != nil else {
-            writeStderr("safehouse: warning: audit \(first.path): no safehouse-audit next to safehouse; \(kinds) not recorded\n")
-            return
-        }
-        // The lock hand-off: take the log's exclusive lock here (after any earlier
-        // append of ours, which holds it until its line is written: order is kept),
-        // hand the locked descriptor to safehouse-audit and do not wait for it. The
-        // hashing and the write (2 ms: swift-crypto brings Foundation) overlap with
-        // the sandbox instead of delaying it, and readers (`audit verify|show`) take a
-        // shared lock, so they see the append whole once this command has returned.
+        // The lock is taken here, before any child: appends of this process keep their
+        // order (a later one queues behind the child holding the lock), and readers
+        // (`audit verify|show`) take a shared lock, so they see an append whole once
+        // this command has returned.
         let fd: Int32
         if let held = reserved[first.path] {
-            // The appender gets a copy of the locked descriptor (a flock belongs to the
-            // open file, not to one descriptor); ours keeps the lock while reserved
-            // records are still to come, and goes with the last.
+            // A copy of the locked descriptor (a flock belongs to the open file, not to
+            // one descriptor); ours keeps the lock while reserved records are still to
+            // come, and goes with the last.
             fd = dup(held.fd)
             if held.pending > 1 {
                 reserved[first.path] = (held.fd, held.pending - 1)
@@ -160,20 +158,61 @@ enum AuditSink {
                 }
             }
         }
-        defer { close(fd) }
-        let records = entries.map { AuditClient.Record(kind: $0.kind, details: $0.details) }
-        switch client.startLockedAppend(records, to: AuditDestination(path: first.path, key: first.key, id: first.id), lockedFD: fd) {
-        case .failure(let problem):
-            writeStderr("safehouse: warning: audit \(first.path): \(kinds) not recorded: \(problem)\n")
-        case .success(let pid) where wait:
-            var status: Int32 = 0
-            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-            if status != 0 {
-                writeStderr("safehouse: warning: audit \(first.path): \(kinds) not recorded: safehouse-audit exited with status \(status >> 8)\n")
+        if wait {
+            if let problem = append(entries, lockedFD: fd) {
+                writeStderr("safehouse: warning: audit \(first.path): \(kinds) not recorded: \(problem)\n")
             }
-        case .success:
-            break
+            return
         }
+        // Not waited for: a plain fork (this process has one thread) writes it and
+        // exits; a foreground `run` reaps it, otherwise init does.
+        let pid = fork()
+        if pid == 0 {
+            // `run` blocks the signals it forwards: unblock. Only the log's descriptor
+            // is kept: the child must not hold the container's sockets or fifo open.
+            var none = sigset_t()
+            sigemptyset(&none)
+            sigprocmask(SIG_SETMASK, &none, nil)
+            if dup2(fd, 3) < 0 { _exit(126) }
+            try? FileDescriptor.closeAll(from: 4, except: [])
+            if let problem = append(entries, lockedFD: 3) {
+                writeStderr("safehouse: warning: audit \(first.path): \(kinds) not recorded: \(problem)\n")
+                _exit(1)
+            }
+            _exit(0)
+        }
+        if pid < 0 {
+            // No child: write it now rather than not at all.
+            if let problem = append(entries, lockedFD: fd) {
+                writeStderr("safehouse: warning: audit \(first.path): \(kinds) not recorded: \(problem)\n")
+            }
+            return
+        }
+        close(fd)
+    }
+
+    /// The append itself, on `lockedFD` (closed here, which lets the lock go unless
+    /// another descriptor of the same open file still holds it); nil when it was written.
+    static func append(_ entries: [Entry], lockedFD: Int32) -> String? {
+        guard let first = entries.first else { close(lockedFD); return nil }
+        var records: [(kind: String, details: String)] = []
+        for e in entries {
+            guard let canonical = CanonicalJSON.object(Array(e.details.utf8)) else {
+                close(lockedFD)
+                return "details of \(e.kind): not a JSON object"
+            }
+            records.append((kind: e.kind, details: canonical))
+        }
+        let key: AuditKey?
+        do { key = try first.key.map(AuditLog.readKey) } catch {
+            close(lockedFD)
+            return "\(error)"
+        }
+        // AuditLog.append closes lockedFD, whether it writes or throws.
+        do { try AuditLog(path: first.path, key: key).append(id: first.id, canonicalDetails: records, lockedFD: lockedFD) } catch {
+            return "\(error)"
+        }
+        return nil
     }
 
     /// Who asked: the caller's uid, login uid (the user behind sudo), pid and parent.
@@ -204,6 +243,7 @@ enum AuditSink {
             return FlatJSONWriter.quoted(key) + ":" + v
         }.joined(separator: ",") + "}"
     }
+
 }
 
 extension String {

@@ -1,4 +1,4 @@
-import ArgumentParser
+import Flags
 import Linux
 #if canImport(Glibc)
 import Glibc
@@ -7,34 +7,45 @@ import FoundationEssentials
 import OCI
 import Runtime
 
-struct Pause: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Freeze every process of a running container.")
-    @OptionGroup var global: GlobalOptions
-    @Argument(help: "The container id.") var id: String
+struct Pause: Command {
+    let global: GlobalSettings
+    let id: String
+    init(_ a: ParsedArguments) throws {
+        global = try GlobalSettings(a)
+        id = a.arguments[0]
+    }
     func run() throws { try global.perform { try $0.pause(id: id) } }
 }
 
-struct Resume: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Thaw a paused container.")
-    @OptionGroup var global: GlobalOptions
-    @Argument(help: "The container id.") var id: String
+struct Resume: Command {
+    let global: GlobalSettings
+    let id: String
+    init(_ a: ParsedArguments) throws {
+        global = try GlobalSettings(a)
+        id = a.arguments[0]
+    }
     func run() throws { try global.perform { try $0.resume(id: id) } }
 }
 
-struct Events: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Print resource statistics (and OOM events) as JSON lines, in runc's shape.")
-    @OptionGroup var global: GlobalOptions
-    @Flag(help: "Print one stats event and exit.") var stats = false
-    @Option(help: "Time between stats events, a Go duration (\"100ms\", \"5s\", \"1m\"); a bare number is seconds.") var interval: String = "5s"
-    @Argument(help: "The container id.") var id: String
+struct Events: Command {
+    let global: GlobalSettings
+    let stats: Bool
+    let interval: String
+    let id: String
+
+    init(_ a: ParsedArguments) throws {
+        global = try GlobalSettings(a)
+        stats = a.isSet("--stats")
+        interval = a.value("--interval")
+        id = a.arguments[0]
+    }
 
     func run() throws {
         guard let seconds = ValueSyntax.duration(interval) else {
-            throw ValidationError("--interval: \"\(interval)\" is not a duration (use e.g. 100ms, 5s, 1m)")
+            throw CLIError("--interval: \"\(interval)\" is not a duration (use e.g. 100ms, 5s, 1m)")
         }
         guard seconds > 0 else {
-            throw ValidationError("--interval: \"\(interval)\": the interval must be greater than 0")
+            throw CLIError("--interval: \"\(interval)\": the interval must be greater than 0")
         }
         // runc's key order ({"type":..,"id":..,"data":{"cpu":..}}): scripts match on it.
         func emit(_ event: ContainerEvent) {
@@ -50,35 +61,46 @@ struct Events: ParsableCommand {
     }
 }
 
-struct Update: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Change the resource limits of a running container.",
-        discussion: "--resources FILE (or - for stdin) takes a linux.resources object; the flags set single values on top of it.")
-    @OptionGroup var global: GlobalOptions
-    @Option(name: [.customShort("r"), .long], help: "A linux.resources JSON file, or - for stdin.") var resources: String?
-    // Values are taken unconditionally (`--cpu-quota -1`, `--memory-swap -1`): runc
-    // (urfave/cli) reads the next word as the value even when it starts with a dash.
-    // Memory values take go-units sizes ("50M", "1.5g") as runc's do.
-    @Option(parsing: .unconditional, help: "Memory limit in bytes, or with a unit (50M, 1g); -1 for unlimited.")
-    var memory: String?
-    @Option(name: .customLong("memory-reservation"), parsing: .unconditional, help: "Memory soft limit (bytes or 50M, 1g).")
-    var memoryReservation: String?
-    @Option(name: .customLong("memory-swap"), parsing: .unconditional, help: "Memory plus swap limit (bytes or 50M, 1g); -1 for unlimited.")
-    var memorySwap: String?
-    @Option(name: .customLong("kernel-memory"), parsing: .unconditional, help: "Kernel memory limit (ignored where the kernel dropped it).")
-    var kernelMemory: String?
-    @Option(name: [.customLong("cpu-share"), .customLong("cpu-shares")], parsing: .unconditional, help: "CPU shares (relative weight); runc spells it --cpu-share.") var cpuShares: UInt64?
-    @Option(name: .customLong("cpu-quota"), parsing: .unconditional, help: "CPU CFS quota in microseconds (-1 for unlimited).") var cpuQuota: Int64?
-    @Option(name: .customLong("cpu-period"), parsing: .unconditional, help: "CPU CFS period in microseconds.") var cpuPeriod: UInt64?
-    @Option(name: .customLong("cpu-rt-runtime"), parsing: .unconditional, help: "Realtime runtime in microseconds.") var cpuRtRuntime: Int64?
-    @Option(name: .customLong("cpu-rt-period"), parsing: .unconditional, help: "Realtime period in microseconds.") var cpuRtPeriod: UInt64?
-    @Option(name: .customLong("cpuset-cpus"), parsing: .unconditional, help: "CPUs to use (0-3, 0,1).") var cpusetCpus: String?
-    @Option(name: .customLong("cpuset-mems"), parsing: .unconditional, help: "Memory nodes to use.") var cpusetMems: String?
-    @Option(name: .customLong("pids-limit"), parsing: .unconditional, help: "Maximum number of processes (-1 or 0: no limit).") var pidsLimit: Int64?
-    @Option(name: .customLong("blkio-weight"), parsing: .unconditional, help: "Block IO weight (10-1000).") var blkioWeight: UInt16?
-    @Option(name: .customLong("l3-cache-schema"), help: "Intel RDT/CAT L3 cache schema (refused: safehouse does not manage resctrl).") var l3CacheSchema: String?
-    @Option(name: .customLong("mem-bw-schema"), help: "Intel RDT/MBA memory bandwidth schema (refused: safehouse does not manage resctrl).") var memBwSchema: String?
-    @Argument(help: "The container id.") var id: String
+struct Update: Command {
+    let global: GlobalSettings
+    let resources: String?
+    let memory: String?
+    let memoryReservation: String?
+    let memorySwap: String?
+    let kernelMemory: String?
+    let cpuShares: UInt64?
+    let cpuQuota: Int64?
+    let cpuPeriod: UInt64?
+    let cpuRtRuntime: Int64?
+    let cpuRtPeriod: UInt64?
+    let cpusetCpus: String?
+    let cpusetMems: String?
+    let pidsLimit: Int64?
+    let blkioWeight: UInt16?
+    let l3CacheSchema: String?
+    let memBwSchema: String?
+    let id: String
+
+    init(_ a: ParsedArguments) throws {
+        global = try GlobalSettings(a)
+        resources = a.string("--resources")
+        memory = a.string("--memory")
+        memoryReservation = a.string("--memory-reservation")
+        memorySwap = a.string("--memory-swap")
+        kernelMemory = a.string("--kernel-memory")
+        cpuShares = try a.integer("--cpu-share")
+        cpuQuota = try a.integer("--cpu-quota")
+        cpuPeriod = try a.integer("--cpu-period")
+        cpuRtRuntime = try a.integer("--cpu-rt-runtime")
+        cpuRtPeriod = try a.integer("--cpu-rt-period")
+        cpusetCpus = a.string("--cpuset-cpus")
+        cpusetMems = a.string("--cpuset-mems")
+        pidsLimit = try a.integer("--pids-limit")
+        blkioWeight = try a.integer("--blkio-weight")
+        l3CacheSchema = a.string("--l3-cache-schema")
+        memBwSchema = a.string("--mem-bw-schema")
+        id = a.arguments[0]
+    }
 
     func run() throws {
         try global.perform { runtime in

@@ -1,46 +1,49 @@
-import ArgumentParser
+import Flags
 import Linux
 import Runtime
 
-struct Exec: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Run another process in a created or running container.",
-        discussion: "Give the command after the id, or a process.json with --process. Attached, exits with the process's status.")
-    @OptionGroup var global: GlobalOptions
-    @Option(name: [.customShort("p"), .long], help: "A process.json (the OCI process object) to run.")
-    var process: String?
-    @Flag(name: [.customShort("t"), .long], help: "Allocate a pseudo-terminal.")
-    var tty = false
-    @Option(name: .customLong("console-socket"), help: "Unix socket that receives the pty master.")
-    var consoleSocket: String?
-    @Option(name: .long, help: "Working directory in the container.")
-    var cwd: String?
-    @Option(name: [.customShort("e"), .long], help: "Set an environment variable (KEY=VALUE); repeatable.")
-    var env: [String] = []
-    @Option(name: [.customShort("u"), .long], help: "uid[:gid] to run as.")
-    var user: String?
-    @Option(name: [.customShort("g"), .customLong("additional-gids")], help: "An additional gid; repeatable.")
-    var additionalGids: [UInt32] = []
-    @Option(name: [.customShort("c"), .long], help: "Add a capability (CAP_...); repeatable.")
-    var cap: [String] = []
-    @Flag(name: .customLong("no-new-privs"), help: "Set no_new_privs for the process.")
-    var noNewPrivs = false
-    @Flag(name: [.customShort("d"), .long], help: "Return once the process started.")
-    var detach = false
-    @Option(name: .customLong("pid-file"), help: "Write the process's pid to this file.")
-    var pidFile: String?
-    @Option(name: .customLong("preserve-fds"), help: "Pass N extra descriptors (3..3+N-1) to the process.")
-    var preserveFds: Int = 0
-    @Option(name: .customLong("cgroup"), help: "Run the process in an existing sub-cgroup: [controller[,controller]:]path, relative to the container's cgroup; repeatable.")
-    var cgroup: [String] = []
-    @Flag(name: .customLong("ignore-paused"), help: "Allow exec in a paused container (the process starts frozen).")
-    var ignorePaused = false
-    @Option(name: .customLong("apparmor"), help: "AppArmor profile for the process (refused: safehouse applies no AppArmor profiles).")
-    var apparmor: String?
-    @Option(name: .customLong("process-label"), help: "SELinux label for the process (refused: safehouse applies no SELinux labels).")
-    var processLabel: String?
-    @Argument(help: "The container id.") var id: String
-    @Argument(parsing: .captureForPassthrough, help: "The command and its arguments.") var command: [String] = []
+struct Exec: Command {
+    let global: GlobalSettings
+    let process: String?
+    let tty: Bool
+    let consoleSocket: String?
+    let cwd: String?
+    let env: [String]
+    let user: String?
+    let additionalGids: [UInt32]
+    let cap: [String]
+    let noNewPrivs: Bool
+    let detach: Bool
+    let pidFile: String?
+    let preserveFds: Int
+    let cgroup: [String]
+    let ignorePaused: Bool
+    let apparmor: String?
+    let processLabel: String?
+    let id: String
+    let command: [String]
+
+    init(_ a: ParsedArguments) throws {
+        global = try GlobalSettings(a)
+        process = a.string("--process")
+        tty = a.isSet("--tty")
+        consoleSocket = a.string("--console-socket")
+        cwd = a.string("--cwd")
+        env = a.strings("--env")
+        user = a.string("--user")
+        additionalGids = try a.integers("--additional-gids")
+        cap = a.strings("--cap")
+        noNewPrivs = a.isSet("--no-new-privs")
+        detach = a.isSet("--detach")
+        pidFile = a.string("--pid-file")
+        preserveFds = try a.integer("--preserve-fds") ?? 0
+        cgroup = a.strings("--cgroup")
+        ignorePaused = a.isSet("--ignore-paused")
+        apparmor = a.string("--apparmor")
+        processLabel = a.string("--process-label")
+        id = a.arguments[0]
+        command = a.trailing
+    }
 
     func run() throws {
         var o = ExecOptions()

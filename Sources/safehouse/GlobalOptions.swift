@@ -1,55 +1,25 @@
 import Agent
-import ArgumentParser
+import Flags
 import Runtime
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// runc's global flags. Every command includes them, so they may stand before the
-/// command name (`safehouse --root /x state id`), as engines pass them.
-struct GlobalOptions: ParsableArguments {
-    @Option(help: "Root directory for container state.")
-    var root: String = "/run/safehouse"
-
-    @Option(help: "Log file (default: stderr).")
-    var log: String?
-
-    @Option(name: .customLong("log-format"), help: "Log format: text or json.")
-    var logFormat: String = "text"
-
-    @Flag(help: "Log debug messages.")
-    var debug = false
-
-    @Option(help: "Backend of the containers this command creates: native or gvisor (runsc). Default: the root's safehouse.conf, else native.")
-    var backend: String?
-
-    @Flag(name: .customLong("systemd-cgroup"), help: "cgroupsPath is systemd's \"slice:prefix:name\" (laid out as systemd would; hosts without systemd only).")
-    var systemdCgroup = false
-
-    @Option(help: "Path to criu (runc's flag, accepted for compatibility; safehouse has no criu-based verbs).")
-    var criu: String?
-
-    @Option(help: "Ignore cgroup permission errors: true, false or auto (runc's flag; safehouse runs as root, where auto is false).")
-    var rootless: String?
-
-    func validate() throws {
+extension GlobalSettings {
+    /// runc's global flags as a command line gives them (declared in Verbs.global).
+    /// An unknown --log-format fails here, before any command runs, in the words the
+    /// runtime's log uses for it (makeLog).
+    init(_ a: ParsedArguments) throws {
+        self.init(root: a.value("--root"), log: a.string("--log"), logFormat: a.value("--log-format"),
+                  debug: a.isSet("--debug"), systemdCgroup: a.isSet("--systemd-cgroup"), backend: a.string("--backend"),
+                  criu: a.string("--criu"), rootless: a.string("--rootless"))
         guard RuntimeLog.Format(rawValue: logFormat) != nil else {
-            throw ValidationError("--log-format: unknown format \"\(logFormat)\" (use text or json)")
+            throw CLIError("--log-format: unknown format \"\(logFormat)\" (use text or json)")
         }
-    }
-
-    var settings: GlobalSettings {
-        GlobalSettings(root: root, log: log, logFormat: logFormat, debug: debug, systemdCgroup: systemdCgroup, backend: backend,
-                       criu: criu, rootless: rootless)
-    }
-
-    func perform<T>(_ body: (ContainerRuntime) throws -> T) throws -> T {
-        try settings.perform(body)
     }
 }
 
-/// The global settings as plain values, shared by the argument-parser commands and
-/// the fast path (FastPath.swift).
+/// runc's global settings as plain values.
 struct GlobalSettings: Equatable {
     var root = "/run/safehouse"
     var log: String?

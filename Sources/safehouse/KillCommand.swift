@@ -1,15 +1,19 @@
-import ArgumentParser
+import Flags
 import Linux
 import Runtime
 
-struct Kill: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Send a signal (default SIGTERM) to a container's init, or with --all to all its processes.")
-    @OptionGroup var global: GlobalOptions
-    @Flag(name: [.customShort("a"), .long], help: "Signal every process of the container.")
-    var all = false
-    @Argument(help: "The container id.") var id: String
-    @Argument(help: "Signal by name (TERM, SIGKILL) or number (9).") var signal: String = "SIGTERM"
+struct Kill: Command {
+    let global: GlobalSettings
+    let all: Bool
+    let id: String
+    let signal: String
+
+    init(_ a: ParsedArguments) throws {
+        global = try GlobalSettings(a)
+        all = a.isSet("--all")
+        id = a.arguments[0]
+        signal = a.arguments[1]
+    }
 
     func run() throws {
         try global.perform { runtime in

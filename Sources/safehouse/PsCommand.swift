@@ -1,19 +1,20 @@
-import ArgumentParser
+import Flags
 import FoundationEssentials
 import Runtime
 
-struct Ps: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "List the processes of a container (table from the host's ps, or json pids).")
-    @OptionGroup var global: GlobalOptions
-    @Option(name: [.customShort("f"), .long], help: "Output format: table or json.")
-    var format: String = "table"
-    @Argument(help: "The container id.") var id: String
-    @Argument(parsing: .captureForPassthrough, help: "Arguments for ps (default -ef).") var psArguments: [String] = []
+struct Ps: Command {
+    let global: GlobalSettings
+    let format: String
+    let id: String
+    let psArguments: [String]
 
-    func validate() throws {
+    init(_ a: ParsedArguments) throws {
+        global = try GlobalSettings(a)
+        format = a.value("--format")
+        id = a.arguments[0]
+        psArguments = a.trailing
         guard format == "table" || format == "json" else {
-            throw ValidationError("--format: unknown format \"\(format)\" (use table or json)")
+            throw CLIError("--format: unknown format \"\(format)\" (use table or json)")
         }
     }
 

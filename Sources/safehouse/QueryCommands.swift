@@ -1,11 +1,15 @@
-import ArgumentParser
+import Flags
 import FoundationEssentials
 import Runtime
 
-struct State: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Print a container's state as JSON.")
-    @OptionGroup var global: GlobalOptions
-    @Argument(help: "The container id.") var id: String
+struct State: Command {
+    let global: GlobalSettings
+    let id: String
+
+    init(_ a: ParsedArguments) throws {
+        global = try GlobalSettings(a)
+        id = a.arguments[0]
+    }
 
     func run() throws {
         let report = try global.perform { try $0.state(id: id) }
@@ -13,18 +17,17 @@ struct State: ParsableCommand {
     }
 }
 
-struct List: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "list", abstract: "List containers under the root.",
-                                                    aliases: ["ps-all"])
-    @OptionGroup var global: GlobalOptions
-    @Option(name: [.customShort("f"), .long], help: "Output format: table or json.")
-    var format: String = "table"
-    @Flag(name: [.customShort("q"), .long], help: "Print only the ids.")
-    var quiet = false
+struct List: Command {
+    let global: GlobalSettings
+    let format: String
+    let quiet: Bool
 
-    func validate() throws {
+    init(_ a: ParsedArguments) throws {
+        global = try GlobalSettings(a)
+        format = a.value("--format")
+        quiet = a.isSet("--quiet")
         guard format == "table" || format == "json" else {
-            throw ValidationError("--format: unknown format \"\(format)\" (use table or json)")
+            throw CLIError("--format: unknown format \"\(format)\" (use table or json)")
         }
     }
 

@@ -1,4 +1,4 @@
-import ArgumentParser
+import Flags
 import FoundationEssentials
 import Linux
 import OCI
@@ -7,16 +7,15 @@ import Runtime
 import Glibc
 #endif
 
-struct SpecCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "spec", abstract: "Write a default config.json into the bundle directory.")
-    /// Accepted as on every command: tools pass the global flags (--root, --log) to
-    /// every verb, and runc's spec takes them too. spec itself needs none of them.
-    @OptionGroup var global: SpecGlobalOptions
-    @Option(name: [.customShort("b"), .long], help: "Bundle directory to write config.json into.")
-    var bundle: String = "."
-    @Flag(help: "Generate a spec for a rootless container (user namespace, no cgroup mount).")
-    var rootless = false
+/// spec takes the global flags as every verb does and needs none of them (Verbs.spec).
+struct SpecCommand: Command {
+    let bundle: String
+    let rootless: Bool
+
+    init(_ a: ParsedArguments) throws {
+        bundle = a.value("--bundle")
+        rootless = a.isSet("--rootless")
+    }
 
     func run() throws {
         let path = (bundle.hasSuffix("/") ? bundle : bundle + "/") + "config.json"
@@ -42,25 +41,14 @@ struct SpecCommand: ParsableCommand {
     }
 }
 
-/// The global flags as `spec` takes them: all but --rootless, which is spec's own flag
-/// (a rootless config); GlobalArguments drops a global --rootless VALUE for spec, as it
-/// means nothing there.
-struct SpecGlobalOptions: ParsableArguments {
-    @Option(help: "Root directory for container state (unused by spec).") var root: String?
-    @Option(help: "Log file (unused by spec).") var log: String?
-    @Option(name: .customLong("log-format"), help: "Log format (unused by spec).") var logFormat: String?
-    @Flag(help: "Log debug messages (unused by spec).") var debug = false
-    @Option(help: "Backend (unused by spec).") var backend: String?
-    @Flag(name: .customLong("systemd-cgroup"), help: "systemd cgroup paths (unused by spec).") var systemdCgroup = false
-    @Option(help: "Path to criu (unused by spec).") var criu: String?
-}
-
 func Foundation_exit(_ code: Int32) -> Never { exit(code) }
 
-struct Features: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Print the features this runtime implements, as the runtime-spec features document.")
-    @OptionGroup var global: GlobalOptions
+struct Features: Command {
+    let global: GlobalSettings
+
+    init(_ a: ParsedArguments) throws {
+        global = try GlobalSettings(a)
+    }
 
     func run() throws {
         // The document of the backend this invocation would create containers on:

@@ -68,7 +68,7 @@ enum ValueSyntax {
 }
 
 /// A usage error with the field in its text, printed as one line (exit 1, as runc's
-/// usage errors; main.swift maps argument-parser's code).
+/// usage errors).
 struct CLIError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }

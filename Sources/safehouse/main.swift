@@ -1,53 +1,100 @@
+import Flags
 #if canImport(Glibc)
 import Glibc
 #endif
 
 // Entry point. runc's global flags come before the command name (`runc --root R
-// --log L create ...`), which engines rely on; swift-argument-parser wants a
-// subcommand's options after its name. So global flags found before the command are
-// moved after it. The everyday lifecycle commands then take the fast path
-// (FastPath.swift); everything else, and anything it does not recognise, goes to
-// the full parser.
+// --log L create ...`), which engines rely on; the parser reads a verb's flags after
+// its name, so global flags found before the command are moved after it. Every verb is
+// then parsed by the one table-driven parser (Sources/Flags), not swift-argument-parser,
+// whose reflection costs about 70% of the instructions of a whole `run` (callgrind;
+// docs/design.md, "Command line").
 let arguments = GlobalArguments.movedAfterCommand(Array(CommandLine.arguments.dropFirst()))
-if let invocation = FastPath.parse(arguments) {
-    let status = FastPath.execute(invocation)
-    fflush(nil)
-    exit(status)
+
+func writeLine(_ text: String, to fd: Int32) {
+    let line = text + "\n"
+    _ = line.withCString { write(fd, $0, strlen($0)) }
 }
+
+/// A usage error: one line on stderr, exit 1 (runc, urfave/cli, exits 1 on one).
+func usageFailure(_ error: UsageError) -> Never {
+    writeLine("\(error)", to: 2)
+    exit(1)
+}
+
+let first = arguments.first ?? "--help"
 
 // runc's `-v` (and `--version` after global flags) print the version, as urfave/cli
 // does, wherever the global flags put it.
-if let first = arguments.first, first == "-v" || first == "--version" {
+if first == "-v" || first == "--version" {
     print(BuildInfo.versionText)
     exit(0)
 }
+if first == "-h" || first == "--help" {
+    print(HelpText.root(), terminator: "")
+    exit(0)
+}
 
-// An unknown command fails, with `-h` too: argument-parser would print the top-level
-// help and exit 0, and a script probing for a verb (`safehouse checkpoint -h`) would
-// take that as support. runc exits 3 here ("No help topic").
-if let first = arguments.first, !first.hasPrefix("-"), !Safehouse.commandNames.contains(first) {
-    let line = "safehouse: unknown command \"\(first)\" (see safehouse --help)\n"
-    _ = line.withCString { write(2, $0, strlen($0)) }
+// An unknown command fails, with `-h` too: a script probing for a verb (`safehouse
+// checkpoint -h`) must not take the top-level help for support. runc exits 3 here
+// ("No help topic").
+if !first.hasPrefix("-"), !Verbs.isCommandName(first) {
+    writeLine("safehouse: unknown command \"\(first)\" (see safehouse --help)", to: 2)
     exit(3)
+}
+
+// `safehouse help [VERB...]`, and `safehouse help --markdown`: docs/cli.md's reference
+// (hack/gen-cli-docs).
+if first == "help" {
+    let rest = Array(arguments.dropFirst())
+    if rest == ["--markdown"] {
+        print(Reference.markdown(), terminator: "")
+    } else if let found = CommandLineParser.verb(in: rest) {
+        print(HelpText.verb(found.verb), terminator: "")
+    } else if let group = rest.first.flatMap(Verbs.group(named:)), rest.count == 1 {
+        print(HelpText.group(group), terminator: "")
+    } else if rest.isEmpty {
+        print(HelpText.root(), terminator: "")
+    } else {
+        usageFailure(UsageError(verb: "help", "no help for \"\(rest.joined(separator: " "))\""))
+    }
+    exit(0)
 }
 
 // `safehouse audit ...` and `safehouse hook ...` belong to the audit executable
 // (Sources/safehouse-audit): it links Crypto, which the runtime binary must not.
-if let command = arguments.first, command == "audit" || command == "hook" {
+if first == "audit" || first == "hook" {
     AuditSink.execAuditCommand(arguments)
 }
 
-// runc (urfave/cli) exits 1 on a usage error; argument-parser's 64 would surprise
-// engines and scripts, so usage errors are reported the same way but exit 1.
-do {
-    var command = try Safehouse.parseAsRoot(arguments)
-    try command.run()
-} catch {
-    let code = Safehouse.exitCode(for: error)
-    if code.rawValue == 64 {
-        let line = Safehouse.fullMessage(for: error) + "\n"
-        _ = line.withCString { write(2, $0, strlen($0)) }
-        exit(1)
+guard let (verb, next) = CommandLineParser.verb(in: arguments) else {
+    // A group alone or with --help (`safehouse agent`) prints its verbs.
+    if let group = Verbs.group(named: first), arguments.count == 1 || arguments[1] == "-h" || arguments[1] == "--help" {
+        print(HelpText.group(group), terminator: "")
+        exit(0)
     }
-    Safehouse.exit(withError: error)
+    if let group = Verbs.group(named: first) {
+        usageFailure(UsageError(verb: group, "unknown command \"\(arguments[1])\""))
+    }
+    usageFailure(UsageError(verb: "", "unknown flag \"\(first)\""))
+}
+
+do {
+    let parsed = try CommandLineParser.parse(arguments, from: next, as: verb)
+    if parsed.helpRequested {
+        print(HelpText.verb(verb), terminator: "")
+        exit(0)
+    }
+    try Commands.run(parsed)
+    fflush(nil)
+    exit(0)
+} catch let status as ExitCode {
+    fflush(nil)
+    exit(status.rawValue)
+} catch let error as UsageError {
+    usageFailure(error)
+} catch {
+    fflush(nil)
+    writeLine("safehouse: \(error)", to: 2)
+    exit(1)
 }

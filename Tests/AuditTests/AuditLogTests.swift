@@ -1,7 +1,7 @@
-import Crypto
 import Foundation
 import XCTest
 @testable import Audit
+@testable import AuditChain
 
 final class AuditLogTests: XCTestCase {
     var dir = ""
@@ -21,7 +21,7 @@ final class AuditLogTests: XCTestCase {
         FileManager.default.createFile(atPath: path, contents: Data((lines.joined(separator: "\n") + "\n").utf8))
     }
 
-    func makeLog(_ key: SymmetricKey? = nil, records: Int = 4) throws -> String {
+    func makeLog(_ key: AuditKey? = nil, records: Int = 4) throws -> String {
         let path = dir + "/sub/a.audit.jsonl"
         let log = AuditLog(path: path, key: key)
         for i in 0..<records { try log.append(id: "sb1", kind: "k\(i)", details: ["n": i, "s": "a b/c", "ok": true]) }
@@ -53,7 +53,7 @@ final class AuditLogTests: XCTestCase {
     /// (sorted keys, compact) without JSONSerialization; the chain and MACs still hold,
     /// and records from both paths interleave in one chain.
     func testDetailTextsAreWrittenCanonicalAndChain() throws {
-        let key = SymmetricKey(size: .bits256)
+        let key = AuditKey(bytes: (0..<32).map { _ in UInt8.random(in: 0...255) })
         let path = try makeLog(key, records: 1)
         let log = AuditLog(path: path, key: key)
         let seq = try log.append(id: "sb1", detailTexts: [
@@ -116,11 +116,11 @@ final class AuditLogTests: XCTestCase {
     }
 
     func testKeyedLogRejectsRechainingWithoutTheKey() throws {
-        let key = SymmetricKey(data: Array("0123456789abcdef0123456789abcdef".utf8))
+        let key = AuditKey(bytes: Array("0123456789abcdef0123456789abcdef".utf8))
         let path = try makeLog(key)
         XCTAssertNil(AuditVerifier.verify(bytes(path), key: key).failure.map { "\($0)" })
         XCTAssertTrue(AuditVerifier.verify(bytes(path)).macsUnchecked)
-        XCTAssertEqual(AuditVerifier.verify(bytes(path), key: SymmetricKey(data: Array("another key, 16+ bytes".utf8))).failure?.line, 1)
+        XCTAssertEqual(AuditVerifier.verify(bytes(path), key: AuditKey(bytes: Array("another key, 16+ bytes".utf8))).failure?.line, 1)
 
         // An editor without the key edits line 3 and re-chains everything after it,
         // with MACs dropped (or kept stale): the chain holds, the MACs do not.

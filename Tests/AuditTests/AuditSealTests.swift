@@ -1,13 +1,13 @@
-import Crypto
 import Foundation
 import XCTest
 @testable import Audit
+@testable import AuditChain
 
 /// The head and the close records: a log cut at a line boundary, a record after a
 /// close, a head lost, forged or behind, and an older log without a head.
 final class AuditSealTests: XCTestCase {
     var dir = ""
-    let key = SymmetricKey(data: Array("0123456789abcdef0123456789abcdef".utf8))
+    let key = AuditKey(bytes: Array("0123456789abcdef0123456789abcdef".utf8))
 
     override func setUp() {
         dir = NSTemporaryDirectory() + "audit-seal-" + UUID().uuidString
@@ -21,10 +21,10 @@ final class AuditSealTests: XCTestCase {
     func write(_ path: String, _ lines: [String]) {
         FileManager.default.createFile(atPath: path, contents: Data(lines.map { $0 + "\n" }.joined().utf8))
     }
-    func verdict(_ path: String, key: SymmetricKey? = nil) -> AuditVerdict { AuditVerdict(log: path, bytes: bytes(path), key: key) }
+    func verdict(_ path: String, key: AuditKey? = nil) -> AuditVerdict { AuditVerdict(log: path, bytes: bytes(path), key: key) }
 
     /// A sandbox's whole life: create, start, exit, delete and its close.
-    func closedLog(_ key: SymmetricKey?) throws -> String {
+    func closedLog(_ key: AuditKey?) throws -> String {
         let path = dir + "/s.audit.jsonl"
         let log = AuditLog(path: path, key: key)
         try log.append(id: "sb", kind: "create")
@@ -43,7 +43,7 @@ final class AuditSealTests: XCTestCase {
             XCTAssertEqual(head.count, UInt64(ls.count))
             XCTAssertEqual(head.last, AuditLog.sha256Hex(ls.last!))
             XCTAssertTrue(head.macMatches(key))
-            XCTAssertFalse(head.macMatches(SymmetricKey(data: Array("another key, 16+ bytes".utf8))))
+            XCTAssertFalse(head.macMatches(AuditKey(bytes: Array("another key, 16+ bytes".utf8))))
         }
         XCTAssertTrue(lines(path)[0].contains("\"details\":{\"head\":true,\"logId\":\""), lines(path)[0])
     }
@@ -92,7 +92,7 @@ final class AuditSealTests: XCTestCase {
         let forged = AuditHead(logId: logId, count: 4, last: AuditLog.sha256Hex(all[3]))
         try forged.write(log: path, key: nil)
         XCTAssertEqual(verdict(path, key: key).failure?.contains("no mac, but a key was given"), true)
-        try AuditHead(logId: logId, count: 4, last: AuditLog.sha256Hex(all[3])).write(log: path, key: SymmetricKey(data: Array("not the log's key!".utf8)))
+        try AuditHead(logId: logId, count: 4, last: AuditLog.sha256Hex(all[3])).write(log: path, key: AuditKey(bytes: Array("not the log's key!".utf8)))
         XCTAssertEqual(verdict(path, key: key).failure?.contains("mac does not match"), true)
         // Without the key the verdict can only say the head matches, and says what that proves.
         let blind = verdict(path)

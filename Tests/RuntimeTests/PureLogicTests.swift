@@ -227,8 +227,8 @@ final class EgressDecisionsTests: XCTestCase {
 /// RootfsSetup.deferredMounts: which mounts wait at the end for what the runtime is
 /// still making (cgroup directories; the network namespace, for sysfs).
 final class DeferredMountsTests: XCTestCase {
-    func setup(_ mounts: [(String, String)], sysfsWaits: Bool) -> RootfsSetup {
-        var setup = RootfsSetup(spec: Spec(mounts: mounts.map { Mount(destination: $0.1, type: $0.0, source: $0.0) }),
+    func setup(_ mounts: [(String, String)], sysfsWaits: Bool) -> RootfsSetup<HostKernel> {
+        var setup = RootfsSetup(kernel: HostKernel(), spec: Spec(mounts: mounts.map { Mount(destination: $0.1, type: $0.0, source: $0.0) }),
                                 rootfs: "/r", bundle: "/b", userNamespace: false, newCgroupNamespace: false,
                                 cgroups: CgroupPlacementBox())
         setup.sysfsWaits = sysfsWaits

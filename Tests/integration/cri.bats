@@ -8,16 +8,26 @@
 #
 # The handler's BinaryName is $RUNTIME, so every test passes with RUNTIME=runc too.
 # setup_file starts containerd on a private root, state, socket and shim root (the
-# handler's Root option) under a temp dir, with an empty CNI config dir (pods use the
-# host's network, so no CNI is needed), and imports the busybox image and a "pause"
-# image built from the same rootfs (no registry is reachable). teardown_file removes
-# every pod, stops containerd and removes every trace.
+# handler's Root option) under a temp dir, and imports the busybox image and a "pause"
+# image built from the same rootfs (no registry is reachable). Pods use the host's
+# network (NODE) unless a test asks for their own (NET_MODE=POD): then the CNI config
+# setup_file writes (Debian's containernetworking-plugins: a bridge of this run's own
+# on a private /24, host-local addresses, no masquerade, no default route: nothing
+# leaves the machine) gives each pod a network namespace on that bridge, where two
+# test hosts (a network namespace each, busybox httpd) serve. teardown_file removes
+# every pod, stops containerd and removes every trace: the bridge, the test hosts and
+# any iptables rule naming this run's network.
 
 load helpers
 
 IMAGE=docker.io/library/safehouse-busybox:latest
 PAUSE_IMAGE=docker.io/library/safehouse-pause:latest
 VENV_PYTHON="$REPO/.venv/bin/python"
+# Where Debian's containernetworking-plugins puts the plugins (upstream: /opt/cni/bin).
+CNI_BIN=/usr/lib/cni
+# The pods' network mode (the CRI's NamespaceMode): NODE is the host's network, POD a
+# network namespace of the pod's own, made by CNI.
+NET_MODE=NODE
 
 setup_file() {
 	command -v containerd >/dev/null && command -v ctr >/dev/null || skip "containerd not installed"
@@ -26,6 +36,7 @@ setup_file() {
 		return 1
 	fi
 	export CRI_DIR CRI_SOCK CRI_PID SHIM_ROOT CRI_PB_DIR CGROUP_PARENT CRI_MADE_RUN
+	export CNI_NAME CNI_BRIDGE CNI_PREFIX CNI_READY
 	CRI_DIR="$(mktemp -d /tmp/safehouse-cri.XXXXXX)"
 	chmod 0755 "$CRI_DIR"
 	CRI_SOCK="$CRI_DIR/containerd.sock"
@@ -35,10 +46,15 @@ setup_file() {
 	CRI_MADE_RUN=0
 	[ -e /run/containerd ] || CRI_MADE_RUN=1
 	mkdir -p "$CRI_DIR/cni" "$CRI_PB_DIR" "$CRI_DIR/logs"
-	# The committed config, with this run's runtime, shim root and (empty) CNI dir.
+	CNI_READY=0
+	if [ -x "$CNI_BIN/bridge" ] && [ -x "$CNI_BIN/host-local" ] && [ -x "$CNI_BIN/loopback" ]; then
+		cni_setup
+	fi
+	# The committed config, with this run's runtime, shim root and CNI dirs.
 	sed -e "s|^\( *BinaryName = \).*|\1\"$RUNTIME\"|" \
 		-e "s|^\( *Root = \).*|\1\"$SHIM_ROOT\"|" \
 		-e "s|^\( *conf_dir = \).*|\1\"$CRI_DIR/cni\"|" \
+		-e "s|^\( *bin_dir = \).*|\1\"$CNI_BIN\"|" \
 		"$REPO/hack/k8s/containerd.toml" >"$CRI_DIR/config.toml"
 	grep -q "BinaryName = \"$RUNTIME\"" "$CRI_DIR/config.toml"
 	containerd --config "$CRI_DIR/config.toml" \
@@ -87,7 +103,72 @@ teardown_file() {
 	if [ "$CRI_MADE_RUN" = 1 ]; then
 		rmdir /run/containerd/fifo /run/containerd/s /run/containerd 2>/dev/null || true
 	fi
+	cni_teardown
 	rm -rf "$CRI_DIR"
+}
+
+# cni_setup: the CNI config, its bridge and the test hosts; sets CNI_READY=1.
+cni_setup() {
+	CNI_NAME="safehouse-cri-$$"
+	CNI_BRIDGE="shcri$$"
+	# A private /24 no route of the host uses yet: 10.213.N.0/24.
+	local n=$(($$ % 200 + 20)) i
+	for i in $(seq 200); do
+		ip route | grep -q "^10\.213\.$n\." || break
+		n=$(((n + 1) % 250))
+	done
+	CNI_PREFIX="10.213.$n"
+	# bridge: the pod's end of a veth on CNI_BRIDGE, which is the gateway (.1) but
+	# routes nothing further: no ipMasq, and host-local gives no routes, so the pod has
+	# its subnet only. containerd adds the loopback plugin itself (lo up in the pod).
+	jq -n --arg name "$CNI_NAME" --arg br "$CNI_BRIDGE" --arg subnet "$CNI_PREFIX.0/24" \
+		--arg data "$CRI_DIR/cni-ipam" '{
+		cniVersion: "1.0.0", name: $name,
+		plugins: [{type: "bridge", bridge: $br, isGateway: true, ipMasq: false, hairpinMode: true,
+			ipam: {type: "host-local", dataDir: $data,
+				ranges: [[{subnet: $subnet, rangeStart: ($subnet | sub("0/24$"; "10")), rangeEnd: ($subnet | sub("0/24$"; "200"))}]]}}]
+	}' >"$CRI_DIR/cni/10-safehouse-cri.conflist"
+	# The bridge now, so the test hosts can join it before the first pod.
+	ip link add name "$CNI_BRIDGE" type bridge
+	ip link set "$CNI_BRIDGE" up
+	cni_test_host 250
+	cni_test_host 251
+	CNI_READY=1
+}
+
+# cni_test_host N: a network namespace at CNI_PREFIX.N on the bridge, serving
+# http://CNI_PREFIX.N:8080/id (its own address) with busybox httpd. (Clients use
+# `timeout 5 wget`: wget -T crashes in Debian's busybox 1.35.)
+cni_test_host() {
+	local n="$1" ns="shcri-$$-$1" www="$CRI_DIR/www-$1"
+	mkdir -p "$www"
+	echo "host $CNI_PREFIX.$n" >"$www/id"
+	ip netns add "$ns"
+	ip link add "shc$$h$n" type veth peer name "shc$$p$n"
+	ip link set "shc$$h$n" master "$CNI_BRIDGE" up
+	ip link set "shc$$p$n" netns "$ns"
+	ip -n "$ns" addr add "$CNI_PREFIX.$n/24" dev "shc$$p$n"
+	ip -n "$ns" link set "shc$$p$n" up
+	ip -n "$ns" link set lo up
+	ip netns exec "$ns" busybox httpd -p "$CNI_PREFIX.$n:8080" -h "$www" </dev/null >/dev/null 2>&1 3>&-
+}
+
+cni_teardown() {
+	[ -n "${CNI_NAME:-}" ] || return 0
+	local ns pid
+	for ns in $(ip netns list | awk -v p="shcri-$$-" 'index($1, p) == 1 { print $1 }'); do
+		# The test host's httpd (it daemonised) goes with its namespace.
+		for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
+		ip netns del "$ns" 2>/dev/null || true
+	done
+	ip link del "$CNI_BRIDGE" 2>/dev/null || true
+	# The bridge plugin adds rules only for ipMasq (not set here); any rule naming this
+	# run's network (its comment) goes all the same.
+	local table rule
+	for table in nat filter; do
+		iptables-save -t "$table" 2>/dev/null | grep -F -- "$CNI_NAME" | grep '^-A ' |
+			while read -r rule; do eval "iptables -t $table -D ${rule#-A }" 2>/dev/null || true; done
+	done
 }
 
 setup() { common_setup; }
@@ -99,35 +180,37 @@ cri() { "$VENV_PYTHON" "$BATS_TEST_DIRNAME/cri/client.py" --socket "$CRI_SOCK" "
 # The shim's runtime root for the CRI's namespace: the runtime keeps its state there.
 rtk() { "$RUNTIME" --root "$SHIM_ROOT/k8s.io" "$@"; }
 
-# pod_json NAME [PID_MODE]: a PodSandboxConfig as the kubelet sends one for a pod with
-# hostNetwork (no hostname then), an io.safehouse.* annotation (not the policy one: that would make it a sandbox) and one that the handler
+# pod_json NAME [PID_MODE]: a PodSandboxConfig as the kubelet sends one, in the network
+# NET_MODE names (NODE: hostNetwork, no hostname then), with an io.safehouse.*
+# annotation (not the policy one: that would make it a sandbox) and one that the handler
 # does not pass on, in $TEST_TMP/NAME.pod.json.
 pod_json() {
 	local name="$1" pid="${2:-CONTAINER}"
 	jq -n --arg name "$name" --arg uid "uid-$name-$$" --arg logs "$TEST_TMP/logs/$name" \
-		--arg cg "$CGROUP_PARENT/pod-$name" --arg pid "$pid" '{
+		--arg cg "$CGROUP_PARENT/pod-$name" --arg pid "$pid" --arg net "$NET_MODE" '{
 		metadata: {name: $name, uid: $uid, namespace: "default", attempt: 0},
 		log_directory: $logs,
 		labels: {"app": $name},
 		annotations: {"io.safehouse.tenant": "test-tenant", "example.com/not-passed": "x"},
 		linux: {cgroup_parent: $cg,
-			security_context: {namespace_options: {network: "NODE", pid: $pid, ipc: "POD"}}}
-	}' >"$TEST_TMP/$name.pod.json"
+			security_context: {namespace_options: {network: $net, pid: $pid, ipc: "POD"}}}
+	} | if $net == "POD" then .hostname = $name else . end' >"$TEST_TMP/$name.pod.json"
 	mkdir -p "$TEST_TMP/logs/$name"
 }
 
 # ctr_json NAME POD PID_MODE ARGS...: a ContainerConfig running ARGS in the busybox
-# image, logging to NAME.log in the pod's log directory, in $TEST_TMP/NAME.ctr.json.
+# image (network NET_MODE), logging to NAME.log in the pod's log directory, in
+# $TEST_TMP/NAME.ctr.json.
 ctr_json() {
 	local name="$1" pid="$3"
 	shift 3
-	jq -n --arg name "$name" --arg image "$IMAGE" --arg pid "$pid" '{
+	jq -n --arg name "$name" --arg image "$IMAGE" --arg pid "$pid" --arg net "$NET_MODE" '{
 		metadata: {name: $name, attempt: 0},
 		image: {image: $image},
 		command: $ARGS.positional,
 		log_path: ($name + ".log"),
 		annotations: {"io.safehouse.container-note": "from-container"},
-		linux: {security_context: {namespace_options: {network: "NODE", pid: $pid, ipc: "POD"}}}
+		linux: {security_context: {namespace_options: {network: $net, pid: $pid, ipc: "POD"}}}
 	}' --args -- "$@" >"$TEST_TMP/$name.ctr.json"
 }
 
@@ -369,4 +452,248 @@ read-only" ]
 	[ "$status" != 0 ] # nothing half made is left in the runtime
 	cri rm "$CID"
 	remove_pod
+}
+
+# cni_required: the pod-network tests need the plugins setup_file looked for.
+cni_required() {
+	[ "${CNI_READY:-0}" = 1 ] || skip "containernetworking-plugins not installed in $CNI_BIN (hack/setup installs it)"
+}
+
+# netns_of PID: the network namespace of a process, as readlink names it.
+netns_of() { readlink "/proc/$1/ns/net"; }
+
+@test "cri: a pod with its own network (CNI bridge): a new namespace, shared by its containers, an address on the bridge, nothing routed off it" {
+	cni_required
+	NET_MODE=POD
+	run_pod netpod
+	local ip sbx_pid sbx_net path
+	ip="$(cri pod-status "$POD" | jq -r .status.network.ip)"
+	echo "# pod ip $ip" >&2
+	[[ "$ip" == "$CNI_PREFIX".* ]]
+	# The sandbox runs on RUNTIME in the namespace the CRI made (config.json names its
+	# path) and that is not the host's.
+	sbx_pid="$(rtk state "$POD" | jq -r .pid)"
+	sbx_net="$(netns_of "$sbx_pid")"
+	[ "$sbx_net" != "$(netns_of $$)" ]
+	path="$(bundle_config "$POD" | jq -r '.linux.namespaces[] | select(.type == "network") | .path')"
+	[ -n "$path" ]
+	[ "$path" != null ]
+	[ "net:[$(stat -L -c %i "$path")]" = "$sbx_net" ]
+	# Two containers of the pod: the sandbox's namespace, seen from inside.
+	local one two
+	create_ctr one netpod CONTAINER sleep 1000
+	one="$CID"
+	cri start "$one"
+	create_ctr two netpod CONTAINER sleep 1000
+	two="$CID"
+	cri start "$two"
+	[ "$(cri exec-sync "$one" -- readlink /proc/self/ns/net)" = "$sbx_net" ]
+	[ "$(cri exec-sync "$two" -- readlink /proc/self/ns/net)" = "$sbx_net" ]
+	[ "$(netns_of "$(rtk state "$two" | jq -r .pid)")" = "$sbx_net" ]
+	# The pod's address on eth0, its subnet the only route: no default route.
+	run cri exec-sync "$one" -- ip -4 -o addr show eth0
+	[[ "$output" == *" inet $ip/24 "* ]]
+	run cri exec-sync "$two" -- ip route
+	echo "$output" >&2
+	[ "$output" = "$CNI_PREFIX.0/24 dev eth0 scope link  src $ip " ]
+	run cri exec-sync "$one" -- ip route get 192.0.2.1
+	[ "$status" != 0 ]
+	# A test host on the bridge answers both containers.
+	run cri exec-sync "$one" -- timeout 5 wget -q -O- "http://$CNI_PREFIX.250:8080/id"
+	[ "$status" = 0 ]
+	[ "$output" = "host $CNI_PREFIX.250" ]
+	run cri exec-sync "$two" -- timeout 5 wget -q -O- "http://$CNI_PREFIX.251:8080/id"
+	[ "$output" = "host $CNI_PREFIX.251" ]
+	cri rm "$one"
+	cri rm "$two"
+	remove_pod
+}
+
+# policy_pod NAME ANNOTATIONS_JSON: pod_json in NET_MODE, plus the given pod annotations
+# (the policy's), and a pids limit on the pod's cgroup as the kubelet sets one
+# (podPidsLimit, 64 here: the CRI has no per-container pids field); sets POD.
+policy_pod() {
+	local name="$1" extra="$2" pids
+	pod_json "$name"
+	jq --argjson extra "$extra" '.annotations += $extra' "$TEST_TMP/$name.pod.json" >"$TEST_TMP/$name.p.json"
+	mv "$TEST_TMP/$name.p.json" "$TEST_TMP/$name.pod.json"
+	pids="/sys/fs/cgroup/pids$CGROUP_PARENT/pod-$name"
+	mkdir -p "$pids"
+	echo 64 >"$pids/pids.max"
+	POD="$(cri run-pod "$TEST_TMP/$name.pod.json" --handler "$HANDLER")"
+	[ -n "$POD" ]
+}
+
+# needs_safehouse: runc ignores the policy annotation.
+needs_safehouse() {
+	"$RUNTIME" --version | grep -q '^safehouse' || skip "RUNTIME $RUNTIME is not safehouse (runc ignores the policy annotation)"
+}
+
+@test "cri: a policy (io.safehouse.policy, no network.allow) in a pod's own network namespace: ephemeral root, limits, audit log" {
+	cni_required
+	needs_safehouse
+	NET_MODE=POD
+	policy_pod agentpod '{"io.safehouse.policy": "default"}'
+	# The container's memory limit is the pod spec's (memory_limit_in_bytes), its audit
+	# log a file of this test's (io.safehouse.audit, a container annotation).
+	ctr_json agent agentpod CONTAINER sh -c '
+		grep " / / " /proc/self/mountinfo | grep -o " - overlay "
+		echo note >/agent-note && cat /agent-note
+		cat /sys/fs/cgroup/memory/memory.limit_in_bytes
+		echo "forked $(sh -c "for i in \$(seq 80); do sleep 30 >/dev/null & echo \$i; done" 2>/dev/null | wc -l)"
+		readlink /proc/self/ns/net'
+	jq --arg audit "$TEST_TMP/agent.audit.jsonl" '.linux.resources = {memory_limit_in_bytes: 67108864}
+		| .annotations["io.safehouse.audit"] = $audit' "$TEST_TMP/agent.ctr.json" >"$TEST_TMP/agent.json"
+	CID="$(cri create "$POD" "$TEST_TMP/agent.json" "$TEST_TMP/agentpod.pod.json")"
+	cri start "$CID"
+	run cri wait "$CID" --timeout 30
+	[ "$output" = 0 ]
+	local log="$TEST_TMP/logs/agentpod/agent.log" audit="$TEST_TMP/agent.audit.jsonl" forked
+	cat "$log" >&2
+	# From inside: the root is the ephemeral overlay, and writable.
+	[ "$(stdout_lines "$log" | sed -n 1,3p)" = " - overlay 
+note
+67108864" ]
+	# The pod's pids limit stopped the fork loop short (other processes of the pod count).
+	forked="$(stdout_lines "$log" | sed -n 's/^forked //p')"
+	[ "$forked" -gt 10 ]
+	[ "$forked" -lt 64 ]
+	# The pod's own network namespace, not the host's.
+	[ "$(stdout_lines "$log" | sed -n 5p)" = "$(netns_of "$(rtk state "$POD" | jq -r .pid)")" ]
+	[ "$(stdout_lines "$log" | sed -n 5p)" != "$(netns_of $$)" ]
+	# The audit log: a valid chain with the lifecycle, the exit code, the refused forks
+	# the warden counted and the file written to the ephemeral root.
+	wait_for 10 sh -c "jq -e -s 'map(.kind) | index(\"close\")' '$audit' >/dev/null"
+	"$RUNTIME" audit verify "$audit"
+	[ "$(jq -r -s '[.[].kind] | map(select(. == "create" or . == "start" or . == "exit" or . == "delete")) | join(" ")' "$audit")" = "create start exit delete" ]
+	jq -e -s 'map(select(.kind == "exit")) | .[0].details == {"code": 0}' "$audit"
+	jq -e -s 'map(select(.kind == "warden")) | .[0].details.report.pidsLimitHits >= 1' "$audit"
+	jq -e -s 'map(select(.kind == "changes")) | .[0].details.entries | map(.path) | index("/agent-note")' "$audit"
+	cri rm "$CID"
+	remove_pod
+}
+
+@test "cri: a policy with network.allow in a pod's own network namespace: the allowed test host is reachable from two containers, the other refused" {
+	cni_required
+	needs_safehouse
+	skip "runtime: egress in a network namespace the runtime did not make (the pod's, joined by linux.namespaces path) is missing: every sandbox of the pod binds the proxy there again, so the first container after the pod's sandbox fails create with 'egress: bind 127.0.0.1:3128 in the sandbox: address already in use'"
+	NET_MODE=POD
+	# The policy an engine passes whole (what `agent spec` writes): only the test host at
+	# .250 is allowed; .251, on the same bridge, is not.
+	policy_pod egresspod "$(jq -n --arg allow "$CNI_PREFIX.250:8080" --arg audit "$TEST_TMP/egress.audit.jsonl" '{
+		"io.safehouse.policy": "cri-egress", "io.safehouse.limits.disk": "67108864",
+		"io.safehouse.network.allow": $allow, "io.safehouse.audit": $audit}')"
+	local c ids=()
+	for c in first second; do
+		create_ctr "$c" egresspod CONTAINER sleep 1000
+		cri start "$CID"
+		ids+=("$CID")
+	done
+	for c in "${ids[@]}"; do
+		# Direct connections are captured (transparent egress) and the allowlist decides.
+		run cri exec-sync "$c" -- timeout 5 wget -q -O- "http://$CNI_PREFIX.250:8080/id"
+		[ "$status" = 0 ]
+		[ "$output" = "host $CNI_PREFIX.250" ]
+		run cri exec-sync "$c" -- timeout 5 wget -q -O- "http://$CNI_PREFIX.251:8080/id"
+		[ "$status" != 0 ]
+		[[ "$output" != *"host $CNI_PREFIX.251"* ]]
+		# And through the proxy the warden serves on the pod's loopback.
+		run cri exec-sync "$c" -- env http_proxy=http://127.0.0.1:3128 timeout 5 wget -q -O- "http://$CNI_PREFIX.250:8080/id"
+		[ "$output" = "host $CNI_PREFIX.250" ]
+	done
+	# The refusals are in the pod's audit log.
+	jq -e -s --arg h "$CNI_PREFIX.251" 'map(select(.kind == "egress" and (.details.decision | tostring | contains("denied") and contains($h)))) | length > 0' \
+		"$TEST_TMP/egress.audit.jsonl"
+	for c in "${ids[@]}"; do cri rm "$c"; done
+	remove_pod
+}
+
+AGENT_SANDBOX="$REPO/hack/k8s/agent-sandbox.yaml"
+
+@test "cri: hack/k8s/agent-sandbox.yaml parses: a SandboxTemplate, a SandboxClaim of it and a Sandbox, on the RuntimeClass, each with a shipped policy" {
+	run "$VENV_PYTHON" -c '
+import sys, yaml
+docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
+rc = [d for d in yaml.safe_load_all(open(sys.argv[2])) if d and d["kind"] == "RuntimeClass"][0]["metadata"]["name"]
+for d in docs:
+    t = d["spec"].get("podTemplate")
+    if t:
+        print(d["apiVersion"], d["kind"], d["metadata"]["name"], t["spec"]["runtimeClassName"] == rc,
+              t["metadata"]["annotations"]["io.safehouse.policy"], [c["name"] for c in t["spec"]["containers"]])
+    else:
+        print(d["apiVersion"], d["kind"], d["metadata"]["name"], d["spec"]["sandboxTemplateRef"]["name"])
+' "$AGENT_SANDBOX" "$REPO/hack/k8s/runtimeclass.yaml"
+	echo "$output" >&2
+	[ "$status" = 0 ]
+	[ "$output" = "extensions.agents.x-k8s.io/v1alpha1 SandboxTemplate safehouse-agent True default ['agent']
+extensions.agents.x-k8s.io/v1alpha1 SandboxClaim safehouse-agent-claim safehouse-agent
+agents.x-k8s.io/v1alpha1 Sandbox safehouse-agent True offline-strict ['agent']" ]
+	# Both policies are shipped profiles: compiled in, no policy directory on the node.
+	[ -f "$REPO/bundles/policies/default.yaml" ]
+	[ -f "$REPO/bundles/policies/offline-strict.yaml" ]
+}
+
+@test "cri: the pods of hack/k8s/agent-sandbox.yaml run on the RuntimeClass's handler with their policy: ephemeral root, limits, audit log" {
+	cni_required
+	needs_safehouse
+	local kind dir policy memory quota audit forked
+	for kind in SandboxTemplate Sandbox; do
+		dir="$TEST_TMP/$kind"
+		# The kubelet's part: PodSandboxConfig and ContainerConfig from the pod template
+		# (the test image for busybox), the handler from the RuntimeClass.
+		"$VENV_PYTHON" "$BATS_TEST_DIRNAME/cri/kubelet.py" "$AGENT_SANDBOX" "$kind" safehouse-agent \
+			--runtime-classes "$REPO/hack/k8s/runtimeclass.yaml" --image "$IMAGE" \
+			--cgroup-parent "$CGROUP_PARENT/pod-$kind" --log-dir "$TEST_TMP/logs/$kind" --out "$dir"
+		[ "$(cat "$dir/handler")" = "$HANDLER" ]
+		case "$kind" in
+		SandboxTemplate) policy=default memory=536870912 quota=100000 ;;
+		Sandbox) policy=offline-strict memory=268435456 quota=50000 ;;
+		esac
+		[ "$(jq -r '.annotations["io.safehouse.policy"]' "$dir/pod.json")" = "$policy" ]
+		[ "$(jq -r .linux.security_context.namespace_options.network "$dir/pod.json")" = POD ]
+		# The kubelet's pod-level pids limit (podPidsLimit), and this test's audit log.
+		mkdir -p "$TEST_TMP/logs/$kind" "/sys/fs/cgroup/pids$CGROUP_PARENT/pod-$kind"
+		echo 64 >"/sys/fs/cgroup/pids$CGROUP_PARENT/pod-$kind/pids.max"
+		audit="$TEST_TMP/$kind.audit.jsonl"
+		jq --arg audit "$audit" '.annotations["io.safehouse.audit"] = $audit' "$dir/ctr.json" >"$dir/ctr.audit.json"
+		POD="$(cri run-pod "$dir/pod.json" --handler "$(cat "$dir/handler")")"
+		CID="$(cri create "$POD" "$dir/ctr.audit.json" "$dir/pod.json")"
+		cri start "$CID"
+		wait_for 10 grep -q 'agent sandbox ready' "$TEST_TMP/logs/$kind/agent.log"
+		# The policy reached the runtime: config.json, and the runtime's own state.
+		[ "$(bundle_config "$CID" | jq -r '.annotations["io.safehouse.policy"]')" = "$policy" ]
+		[ "$(rtk state "$CID" | jq -r '.annotations["io.safehouse.policy"]')" = "$policy" ]
+		# From inside: the ephemeral overlay root (writable), the manifest's limits.
+		run cri exec-sync "$CID" -- sh -c '
+			grep " / / " /proc/self/mountinfo | grep -o " - overlay "
+			echo note >/agent-note && cat /agent-note
+			cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/cpu/cpu.cfs_quota_us'
+		echo "$output" >&2
+		[ "$status" = 0 ]
+		[ "$output" = " - overlay 
+note
+$memory
+$quota" ]
+		# The pod's pids limit stops a fork loop short.
+		forked="$(cri exec-sync "$CID" -- sh -c 'sh -c "for i in \$(seq 80); do sleep 30 >/dev/null & echo \$i; done" 2>/dev/null | wc -l')"
+		echo "# $kind: forked $forked" >&2
+		[ "$forked" -gt 10 ]
+	[ "$forked" -lt 64 ]
+		cri stop "$CID" --timeout 1
+		run cri wait "$CID" --timeout 10
+		[ "$output" = 137 ]
+		cri rm "$CID"
+		remove_pod
+		# The audit log: a valid chain, the policy named, the lifecycle, the exit, the
+		# refused forks and the file written to the ephemeral root.
+		wait_for 10 sh -c "jq -e -s 'map(.kind) | index(\"close\")' '$audit' >/dev/null"
+		"$RUNTIME" audit verify "$audit"
+		[ "$(jq -r -s '[.[].kind] | map(select(. == "create" or . == "start" or . == "exit" or . == "delete")) | join(" ")' "$audit")" = "create start exit delete" ]
+		jq -e -s --arg p "$policy" 'map(select(.kind == "create")) | .[0].details.policy == $p' "$audit"
+		# StopContainer: SIGTERM (PID 1 sleep ignores it), then SIGKILL after the timeout.
+		[ "$(jq -r -s 'map(select(.kind == "kill") | .details.signal) | .[0:2] | join(" ")' "$audit")" = "15 9" ]
+		jq -e -s 'map(select(.kind == "exit")) | .[0].details == {"code": 137, "signal": 9}' "$audit"
+		jq -e -s 'map(select(.kind == "warden")) | .[0].details.report.pidsLimitHits >= 1' "$audit"
+		jq -e -s 'map(select(.kind == "changes")) | .[0].details.entries | map(.path) | index("/agent-note")' "$audit"
+	done
 }

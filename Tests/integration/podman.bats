@@ -1,15 +1,15 @@
 #!/usr/bin/env bats
 # Podman (Debian's 4.3, with conmon) drives $RUNTIME as an operator would configure it:
-# the runtime entry of hack/podman/containers.conf (the default runtime there),
+# the runtime entry hack/podman/containers.conf.sh writes (the default runtime there),
 # `--runtime NAME` or `--runtime PATH`. Every engine operation is proved by what the
 # container does or what the runtime itself reports, and the same tests pass with
 # RUNTIME=runc (the README's matrix).
 #
 # Each test gets a private Podman: storage (vfs), runroot, tmpdir and network config
-# under its temp dir, and a containers.conf that is hack/podman/containers.conf with the
-# runtime entry pointing at $RUNTIME, named after its file ("safehouse", or "runc" with
-# RUNTIME=runc). The image is the busybox rootfs, imported (no registry). Containers
-# have no network (netns "none" in that file). Podman runs the runtime through a
+# under its temp dir, and the containers.conf hack/podman/containers.conf.sh generates
+# (hack/podman/containers.conf plus a runtime entry naming $RUNTIME by its path, named
+# after its file: "safehouse", or "runc" with RUNTIME=runc). The image is the busybox
+# rootfs, imported (no registry). Containers have no network (netns "none" in that file). Podman runs the runtime through a
 # wrapper of the same name ($PM_RUNTIME) that gives it the test's own root, $ROOT under
 # its temp dir, not the host's default root (/run/safehouse, /run/runc): Podman has no
 # setting for a runtime's root, and the cleanup process conmon starts does not carry
@@ -51,15 +51,13 @@ setup() {
 	PM="$TEST_TMP/podman"
 	mkdir -p "$PM"
 	RT_NAME="$(basename "$RUNTIME")"
-	# The shipped file with the runtime under test as the default and as the only
-	# [engine.runtimes] entry (that table is the file's last).
-	sed -e "s|^runtime = .*|runtime = \"$RT_NAME\"|" -e '/^\[engine\.runtimes\]/,$d' \
-		"$REPO/hack/podman/containers.conf" >"$PM/containers.conf"
 	mkdir -p "$PM/bin"
 	PM_RUNTIME="$PM/bin/$RT_NAME"
 	printf '#!/bin/sh\nexec "%s" --root "%s" "$@"\n' "$RUNTIME" "$ROOT" >"$PM_RUNTIME"
 	chmod 0755 "$PM_RUNTIME"
-	printf '[engine.runtimes]\n%s = ["%s"]\n' "$RT_NAME" "$PM_RUNTIME" >>"$PM/containers.conf"
+	# What an operator generates: the shipped file with the runtime under test (the
+	# wrapper) as the default and the only [engine.runtimes] entry, by its path.
+	"$REPO/hack/podman/containers.conf.sh" --name "$RT_NAME" "$PM_RUNTIME" >"$PM/containers.conf"
 	# containers.conf and storage.conf come only from here (not /etc/containers or
 	# /usr/share/containers), and the flags below keep every path private.
 	printf '[storage]\ndriver = "vfs"\nrunroot = "%s"\ngraphroot = "%s"\n' "$PM/run" "$PM/storage" >"$PM/storage.conf"
@@ -161,6 +159,70 @@ logs_have() { pm logs "$1" 2>/dev/null | grep -qx "$2"; }
 		run pm exec "$id" echo exec-ok
 		[ "$output" = exec-ok ]
 	done
+}
+
+@test "podman: --runtime PATH needs no runtime entry: the shipped containers.conf alone (no /usr/local/bin)" {
+	# The shipped file names no runtime binary, so nothing in it can point elsewhere.
+	! grep -Eq '^(runtime *=|\[engine\.runtimes\])|/usr/local/bin' "$REPO/hack/podman/containers.conf" || false
+	export CONTAINERS_CONF="$REPO/hack/podman/containers.conf"
+	# The default runtime is Podman's own again (crun or runc): import works with it.
+	tar -C "$ROOTFS" -c . | pm import - localhost/by-path >/dev/null
+	local id
+	id="$(pm --runtime "$PM_RUNTIME" run -d localhost/by-path sh -c 'ulimit -Hn; sleep 300')"
+	[ "$(pm inspect -f '{{.OCIRuntime}}' "$id")" = "$PM_RUNTIME" ]
+	# The runtime at that path made it: its own state has Podman's pid.
+	[ "$(rt_status "$id")" = running ]
+	[ "$(rt state "$id" | jq -r .pid)" = "$(pm inspect -f '{{.State.Pid}}' "$id")" ]
+	# The file's ulimits apply without an entry too.
+	wait_for 5 logs_have "$id" 20000
+	# Later commands find the runtime by the path Podman recorded, without --runtime.
+	run pm exec "$id" echo exec-ok
+	[ "$output" = exec-ok ]
+	pm stop -t 1 "$id" >/dev/null
+	[ "$(state "$id")" = "exited 137" ]
+	pm rm "$id" >/dev/null
+	run rt state "$id"
+	[ "$status" != 0 ]
+}
+
+@test "podman: hack/podman/containers.conf.sh names the runtime by its absolute path; import and run use it" {
+	local conf="$TEST_TMP/generated.conf"
+	# A relative path becomes absolute; the link itself is named, not its target.
+	ln -s "$PM_RUNTIME" "$PM/bin/safehouse-link"
+	(cd "$PM" && "$REPO/hack/podman/containers.conf.sh" bin/safehouse-link) >"$conf"
+	run "$REPO/.venv/bin/python" -c '
+import sys, tomllib
+c = tomllib.load(open(sys.argv[1], "rb"))
+e = c["engine"]
+print(e["runtime"], e["runtimes"][e["runtime"]], "safehouse-link" in e["runtime_supports_json"], c["containers"]["default_ulimits"])
+' "$conf"
+	[ "$status" = 0 ]
+	[ "$output" = "safehouse-link ['$PM/bin/safehouse-link'] True ['nofile=20000:20000', 'nproc=32768:32768']" ]
+	! grep -q /usr/local/bin "$conf" || false
+	export CONTAINERS_CONF="$conf"
+	# import checks that the default runtime exists; run, exec and rm use it.
+	tar -C "$ROOTFS" -c . | pm import - localhost/generated >/dev/null
+	run --separate-stderr pm run --rm localhost/generated sh -c 'echo ran; ulimit -Hu'
+	[ "$status" = 0 ]
+	[ "$output" = "$(printf 'ran\n32768')" ]
+	local id
+	id="$(run_d localhost/generated sleep 300)"
+	[ "$(pm inspect -f '{{.OCIRuntime}}' "$id")" = safehouse-link ]
+	[ "$(rt state "$id" | jq -r .pid)" = "$(pm inspect -f '{{.State.Pid}}' "$id")" ]
+	run pm info --format json
+	[ "$(echo "$output" | jq -r .host.ociRuntime.path)" = "$PM/bin/safehouse-link" ]
+	pm rm -f -t 0 "$id" >/dev/null
+	# --drop-in: only the runtime's lines, for a host's containers.conf.d.
+	run "$REPO/.venv/bin/python" -c '
+import sys, tomllib
+c = tomllib.loads(sys.stdin.read())
+print(sorted(c), sorted(c["engine"]), c["engine"]["runtimes"])
+' < <("$REPO/hack/podman/containers.conf.sh" --drop-in --name safehouse "$PM_RUNTIME")
+	[ "$output" = "['engine'] ['runtime', 'runtime_supports_json', 'runtimes'] {'safehouse': ['$PM_RUNTIME']}" ]
+	# A path that is not an executable is refused, naming it.
+	run "$REPO/hack/podman/containers.conf.sh" "$TEST_TMP/no-such-runtime"
+	[ "$status" = 1 ]
+	[[ "$output" == *"$TEST_TMP/no-such-runtime is not an executable file"* ]]
 }
 
 @test "podman: exec into a detached container: output, exit code, user, cwd, env, -d, errors" {

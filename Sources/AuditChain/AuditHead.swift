@@ -1,5 +1,3 @@
-import Crypto
-import Foundation
 import OCI
 #if canImport(Glibc)
 import Glibc
@@ -11,9 +9,9 @@ import Glibc
 /// off the end leaves a shorter chain that is just as intact. The head is what says
 /// where the end was, so `verify` can tell a log that ended from one that was cut.
 ///
-/// It is rewritten (temp file, fsync, rename) after every append, under the log's
-/// exclusive flock, after the log's own data is synced: a crash between the two leaves
-/// the head *behind* the log, never ahead of it. So a log longer than its head is the
+/// It is rewritten after every append, under the log's exclusive flock, after the
+/// log's own data is synced: a crash between the two leaves the head *behind* the
+/// log, never ahead of it. So a log longer than its head is the
 /// trace of a crashed writer (the records past the head are still chained and MACed),
 /// and a log shorter than its head, or whose line at the head's count is not the
 /// one the head names, was cut. Every appender checks the head before it writes, so
@@ -46,15 +44,15 @@ public struct AuditHead: Equatable, Sendable {
     }
 
     /// The file's text, MACed with `key` when there is one.
-    func text(key: SymmetricKey?) -> String {
+    func text(key: AuditKey?) -> String {
         guard let key else { return body + "\n" }
         return String(body.dropLast()) + ",\"mac\":\"\(AuditLog.hmacHex(body, key: key))\"}\n"
     }
 
     /// Whether the head's MAC is the one `key` makes.
-    public func macMatches(_ key: SymmetricKey) -> Bool {
+    public func macMatches(_ key: AuditKey) -> Bool {
         guard let mac else { return false }
-        return AuditLog.hmacHex(body, key: key) == mac
+        return constantTimeEqual(Array(AuditLog.hmacHex(body, key: key).utf8), Array(mac.utf8))
     }
 
     /// Parses a head file's bytes; nil when they are not a head.
@@ -81,10 +79,37 @@ public struct AuditHead: Equatable, Sendable {
         return head
     }
 
-    /// Replaces the head beside `log` atomically: a reader sees the old head or the new
-    /// one, never a mix, and after a crash the file holds one of the two.
-    func write(log: String, key: SymmetricKey?) throws {
+    /// Writes the head beside `log`. Readers read it under the log's shared flock and
+    /// writers hold the exclusive one, so no reader sees a head half written.
+    ///
+    /// The first head is made whole (temp file, fsync, rename): a log whose open record
+    /// promises a head must never be left with an empty one. Later heads overwrite it in
+    /// place, unsynced: the log's records were synced before, so whatever a crash leaves
+    /// of the head is one behind the log (tolerated, as above) or the new one; the
+    /// head's text only grows (its count's digits), so nothing is left past its end.
+    /// That keeps the append an `agent run` waits for at one disk sync, not two plus a
+    /// new inode and a rename.
+    func write(log: String, key: AuditKey?) throws {
         let path = Self.path(ofLog: log)
+        // O_NONBLOCK: a FIFO planted as the head must not hang the append.
+        let existing = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
+        if existing >= 0 {
+            defer { close(existing) }
+            let bytes = Array(text(key: key).utf8)
+            var st = stat()
+            guard fstat(existing, &st) == 0 else { throw AuditError("\(path): fstat: \(String(cString: strerror(errno)))") }
+            guard (st.st_mode & S_IFMT) == S_IFREG else { throw AuditError("\(path): not a regular file") }
+            let n = bytes.withUnsafeBytes { pwrite(existing, $0.baseAddress, $0.count, 0) }
+            guard n == bytes.count else {
+                throw AuditError("\(path): \(n < 0 ? String(cString: strerror(errno)) : "short write")")
+            }
+            // A head that shrank (a MAC dropped by a new key setting): cut what is left.
+            if Int(st.st_size) > bytes.count, ftruncate(existing, off_t(bytes.count)) != 0 {
+                throw AuditError("\(path): ftruncate: \(String(cString: strerror(errno)))")
+            }
+            return
+        }
+        guard errno == ENOENT else { throw AuditError("\(path): \(String(cString: strerror(errno)))") }
         let temporary = path + ".\(getpid()).tmp"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o640)
         guard fd >= 0 else { throw AuditError("\(temporary): \(String(cString: strerror(errno)))") }

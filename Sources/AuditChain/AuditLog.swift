@@ -1,5 +1,3 @@
-import Crypto
-import Foundation
 import OCI
 #if canImport(Glibc)
 import Glibc
@@ -23,9 +21,9 @@ public struct AuditLog {
     public static let genesis = String(repeating: "0", count: 64)
 
     public let path: String
-    public let key: SymmetricKey?
+    public let key: AuditKey?
 
-    public init(path: String, key: SymmetricKey? = nil) {
+    public init(path: String, key: AuditKey? = nil) {
         self.path = path
         self.key = key
     }
@@ -37,39 +35,22 @@ public struct AuditLog {
 
     /// Reads an HMAC key file: its bytes, at least 16, trailing newline kept (a key is
     /// bytes, not text).
-    public static func readKey(_ path: String) throws -> SymmetricKey {
+    public static func readKey(_ path: String) throws -> AuditKey {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw AuditError("key \(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         let bytes = try readAll(fd, path: path)
         guard bytes.count >= 16 else { throw AuditError("key \(path): \(bytes.count) bytes; a key needs at least 16") }
-        return SymmetricKey(data: bytes)
-    }
-
-    /// Appends one record; returns its sequence number. The line is one write(2) to a
-    /// file opened O_APPEND, under an exclusive flock, so concurrent writers (the CLI,
-    /// hooks, the warden) never interleave and each sees the line before its own. A
-    /// torn last line (a writer died mid-line) is an error: it is reported, never
-    /// completed or overwritten.
-    @discardableResult
-    public func append(id: String, kind: String, details: [String: Any] = [:]) throws -> UInt64 {
-        try append(id: id, records: [(kind, details)])
-    }
-
-    /// Appends several records of one sandbox in one write (what happened at the end
-    /// of a run: exit, delete, limits, changes); returns the last one's sequence number.
-    @discardableResult
-    ///
-    /// `lockedFD`: the log, opened O_APPEND and already under the exclusive flock by
-    /// the caller's parent (the runtime hands the lock to this process and does not
-    /// wait: see AuditSink in the safehouse executable). Closing it releases the lock.
-    public func append(id: String, records: [(kind: String, details: [String: Any])], lockedFD: Int32? = nil) throws -> UInt64 {
-        try append(id: id, canonicalDetails: records.map { (kind: $0.kind, details: try JSONText.object($0.details)) }, lockedFD: lockedFD)
+        return AuditKey(bytes: bytes)
     }
 
     /// The same with each record's details as JSON object text (what `audit append`
     /// receives): re-written canonical (CanonicalJSON) without a round trip through
     /// JSONSerialization, which would cost this one-shot process most of its time.
+    /// `lockedFD`: the log, opened O_APPEND and already under the exclusive flock by
+    /// the caller (the runtime takes the lock before it hands the append to a child,
+    /// so its records keep their order: see AuditSink in the safehouse executable).
+    /// Closing it releases the lock.
     @discardableResult
     public func append(id: String, detailTexts records: [(kind: String, details: String)], lockedFD: Int32? = nil) throws -> UInt64 {
         try append(id: id, canonicalDetails: try records.map { r in
@@ -90,7 +71,7 @@ public struct AuditLog {
         if let lockedFD {
             fd = lockedFD
         } else {
-            let dir = (path as NSString).deletingLastPathComponent
+            let dir = Self.parentDirectory(of: path)
             if !dir.isEmpty { try Self.makeDirectories(dir) }
             fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)
             guard fd >= 0 else { throw AuditError("\(path): \(String(cString: strerror(errno)))") }
@@ -207,11 +188,13 @@ public struct AuditLog {
     /// The logId of a log that keeps a head (its open record says `"head":true`); nil
     /// for a log from before heads, which is appended to as it was.
     static func sealedLogId(openLine: [UInt8]) -> String? {
-        let text = String(decoding: openLine, as: UTF8.self)
-        guard text.hasPrefix("{\"seq\":0,"), let details = text.range(of: ",\"kind\":\"open\",\"details\":{\"head\":true,\"logId\":\"") else { return nil }
-        let id = text[details.upperBound...].prefix(32)
-        guard id.count == 32, id.allSatisfy({ $0.isHexDigit }) else { return nil }
-        return String(id)
+        let prefix = Array("{\"seq\":0,".utf8)
+        let marker = Array(",\"kind\":\"open\",\"details\":{\"head\":true,\"logId\":\"".utf8)
+        guard openLine.starts(with: prefix), let at = firstIndex(of: marker, in: openLine) else { return nil }
+        let id = openLine[(at + marker.count)...].prefix(32)
+        let hexDigit: (UInt8) -> Bool = { (48...57).contains($0) || (97...102).contains($0) || (65...70).contains($0) }
+        guard id.count == 32, id.allSatisfy(hexDigit) else { return nil }
+        return String(decoding: id, as: UTF8.self)
     }
 
     /// Refuses to append to a log that no longer ends where its head says it did: the
@@ -261,12 +244,12 @@ public struct AuditLog {
     // MARK: helpers
 
     public static func sha256Hex<B: Sequence>(_ bytes: B) -> String where B.Element == UInt8 {
-        hex(SHA256.hash(data: Array(bytes)))
+        hex(SHA256Digest.hash(bytes))
     }
     public static func sha256Hex(_ text: String) -> String { sha256Hex(Array(text.utf8)) }
 
-    public static func hmacHex(_ text: String, key: SymmetricKey) -> String {
-        hex(HMAC<SHA256>.authenticationCode(for: Array(text.utf8), using: key))
+    public static func hmacHex(_ text: String, key: AuditKey) -> String {
+        hex(key.authenticationCode(for: Array(text.utf8)))
     }
 
     static func hex<S: Sequence>(_ bytes: S) -> String where S.Element == UInt8 {
@@ -320,10 +303,28 @@ public struct AuditLog {
         }
     }
 
+    /// `path` without its last component ("" for a bare name), as
+    /// NSString.deletingLastPathComponent gives it.
+    static func parentDirectory(of path: String) -> String {
+        var parts = path.split(separator: "/", omittingEmptySubsequences: false)
+        while parts.count > 1, parts.last == "" { parts.removeLast() }
+        guard parts.count > 1 else { return path.hasPrefix("/") ? "/" : "" }
+        parts.removeLast()
+        let joined = parts.joined(separator: "/")
+        return joined.isEmpty ? "/" : joined
+    }
+
+    /// Where `needle` first occurs in `haystack`.
+    static func firstIndex(of needle: [UInt8], in haystack: [UInt8]) -> Int? {
+        guard needle.count <= haystack.count else { return nil }
+        for i in 0...(haystack.count - needle.count) where haystack[i..<i + needle.count].elementsEqual(needle) { return i }
+        return nil
+    }
+
     static func makeDirectories(_ dir: String) throws {
         var st = stat()
         if stat(dir, &st) == 0 { return }
-        let parent = (dir as NSString).deletingLastPathComponent
+        let parent = Self.parentDirectory(of: dir)
         if !parent.isEmpty, parent != dir { try makeDirectories(parent) }
         if mkdir(dir, 0o750) != 0, errno != EEXIST {
             throw AuditError("mkdir \(dir): \(String(cString: strerror(errno)))")
@@ -338,14 +339,7 @@ public struct AuditError: Error, CustomStringConvertible {
 }
 
 /// Compact JSON text with sorted keys (the same details always make the same bytes).
-enum JSONText {
+public enum JSONText {
     /// A JSON string literal: the one quoting the runtime's state files use.
-    static func quoted(_ s: String) -> String { FlatJSONWriter.quoted(s) }
-
-    /// Details through JSONSerialization (sorted keys, compact: never a newline).
-    static func object(_ o: [String: Any]) throws -> String {
-        guard JSONSerialization.isValidJSONObject(o) else { throw AuditError("details are not JSON: \(o)") }
-        let data = try JSONSerialization.data(withJSONObject: o, options: [.sortedKeys, .withoutEscapingSlashes])
-        return String(decoding: data, as: UTF8.self)
-    }
+    public static func quoted(_ s: String) -> String { FlatJSONWriter.quoted(s) }
 }

@@ -1,15 +1,9 @@
-/// Rewrites argv so global flags written before the command name follow it.
-enum GlobalArguments {
-    /// Global options that take a value, and global flags that take none (runc's set).
-    /// Arrays, not Set<String>: each first lookup of a generic requirement (here
-    /// String: Hashable for the Set's storage) scans every protocol conformance record
-    /// of the static binary, about 100 K instructions. Later code (the JSON tree, the
-    /// capability table) still needs String: Hashable, so this saves one scan of the
-    /// five, not all: 2.58 M -> 2.51 M instructions in a `run`'s parent.
-    static let valued = ["--root", "--log", "--log-format", "--criu", "--rootless", "--backend"]
-    static let flags = ["--debug", "--systemd-cgroup"]
-
-    static func movedAfterCommand(_ args: [String]) -> [String] {
+/// Rewrites argv so global flags written before the command name follow it: runc's
+/// global flags come before the verb (`runc --root R --log L create ...`), which engines
+/// rely on, and the parser reads a verb's flags after its name. Which words are global
+/// flags, and which of them take a value, is `Verbs.global`'s declaration.
+public enum GlobalArguments {
+    public static func movedAfterCommand(_ args: [String]) -> [String] {
         var globals: [String] = []
         var index = 0
         while index < args.count {
@@ -17,16 +11,11 @@ enum GlobalArguments {
             // urfave/cli (runc) also accepts a single dash: -root, -log.
             if arg.hasPrefix("-") && !arg.hasPrefix("--") && arg.count > 2 { arg = "-" + arg }
             let name = String(arg.split(separator: "=", maxSplits: 1).first ?? "")
-            if valued.contains(name) {
-                globals.append(arg)
-                if !arg.contains("="), index + 1 < args.count {
-                    globals.append(args[index + 1])
-                    index += 1
-                }
-            } else if flags.contains(name) {
-                globals.append(arg)
-            } else {
-                break
+            guard let flag = Self.global(named: name) else { break }
+            globals.append(arg)
+            if flag.takesValue, !arg.contains("="), index + 1 < args.count {
+                globals.append(args[index + 1])
+                index += 1
             }
             index += 1
         }
@@ -40,6 +29,10 @@ enum GlobalArguments {
             return [args[index], args[index + 1]] + globals + args[(index + 2)...]
         }
         return [args[index]] + globals + args[(index + 1)...]
+    }
+
+    private static func global(named name: String) -> Flag? {
+        Verb.index(in: Verbs.global, where: { $0.name == name }).map { Verbs.global[$0] }
     }
 
     private static func withoutRootless(_ globals: [String]) -> [String] {

@@ -1,0 +1,48 @@
+/// `safehouse agent spec|run|stop-all`: the agent sandbox (Sources/Agent).
+extension Verbs {
+    /// The profiles shipped in the binary (Agent's `Profiles.names`; CLITests checks
+    /// that the two agree, as this target cannot link Agent).
+    static let profileNames = "default, offline-strict, web"
+
+    /// The flags `agent spec` and `agent run` share.
+    static let sandboxFlags: [Flag] = [
+        .option("--policy", value: "name|file", default: "default",
+                help: "A profile name (\(profileNames)), a policy in the policy directory, or a policy file (YAML or JSON), laid over the default profile."),
+        .option("--rootfs", value: "path", required: true, help: "The image's root filesystem (the read-only lower layer)."),
+        .option("--input", value: "path", help: "Host directory mounted read-only at /input."),
+        .option("--output", value: "path", help: "Host directory mounted read-write at /output (made if missing)."),
+        .option("--timeout", value: "duration", help: "Wall-clock limit (30s, 5m, 1h30m; at most 576h), replacing the policy's."),
+        .option("--env", value: "KEY=VALUE", repeatable: true,
+                help: "KEY=VALUE added to the command's environment, replacing the policy's KEY (repeatable)."),
+        .option("--workdir", value: "path", help: "The command's working directory inside the sandbox, replacing the policy's."),
+        .option("--allow", value: "destination", repeatable: true,
+                help: "A destination added to the policy's network.allow: host, *.domain, host:port, address or CIDR (repeatable)."),
+    ]
+
+    static let sandboxCommand = Verb.Trailing("command", help: "The command to run, after --.", start: .afterTerminator)
+
+    public static let agentSpec = Verb(
+        "agent spec", abstract: "Print the OCI config.json for a sandbox (any OCI runtime can run it).",
+        flags: sandboxFlags + [
+            .flag("--hooks",
+                  help: "Add OCI hooks (createRuntime, poststart, poststop) that write the sandbox's audit records, so runc or crun running the spec keeps its audit trail."),
+        ],
+        trailing: sandboxCommand)
+
+    public static let agentRun = Verb(
+        "agent run", abstract: "Run a command in a sandbox and remove the sandbox; exit with the command's code.",
+        discussion: """
+        The command's stdout and stderr are streamed; a summary (duration, exit, limits \
+        hit, the root filesystem's change set) goes to stderr. Exit codes: the command's, \
+        124 when the timeout killed it, 137 when it was killed (OOM, emergency stop).
+        """,
+        flags: sandboxFlags + [
+            .option("--id", value: "id", help: "The sandbox's container id (default: agent-<random>)."),
+            .option("--summary", value: "text|json|none", default: "text", help: "Summary on stderr: text, json or none."),
+            .option("--summary-file", value: "path", help: "Write the summary to this file (made or truncated) instead of stderr."),
+        ],
+        trailing: sandboxCommand)
+
+    public static let agentStopAll = Verb(
+        "agent stop-all", abstract: "Emergency stop: kill every sandbox under the root at once (cgroup-wide SIGKILL).")
+}

@@ -1,0 +1,221 @@
+import Agent
+import AuditChain
+import Flags
+import Runtime
+import XCTest
+@testable import safehouse
+
+/// The one parser (Sources/Flags) against the declarations: every verb's flags in both
+/// value forms, the global flags before and after the verb, and the usage errors.
+final class CommandLineParserTests: XCTestCase {
+    /// `line` as main.swift reads it: globals moved after the verb, then parsed.
+    private func parse(_ line: String) throws -> ParsedArguments {
+        let words = GlobalArguments.movedAfterCommand(line.split(separator: " ").map(String.init))
+        guard let (verb, next) = CommandLineParser.verb(in: words) else {
+            throw UsageError(verb: "", "no verb in \(line)")
+        }
+        return try CommandLineParser.parse(words, from: next, as: verb)
+    }
+
+    /// The usage error `line` is refused with.
+    private func refusal(_ line: String, file: StaticString = #filePath, line number: UInt = #line) -> String {
+        do {
+            let parsed = try parse(line)
+            XCTFail("accepted: \(line) as \(parsed.verb.path)", file: file, line: number)
+            return ""
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    func testCreateAndRunFlagsInBothValueForms() throws {
+        let create = try Create(parse("--root /r --log /l --log-format json create -b /b --pid-file /p --console-socket /s --no-pivot --no-new-keyring --preserve-fds 2 c1"))
+        XCTAssertEqual(create.global, GlobalSettings(root: "/r", log: "/l", logFormat: "json"))
+        XCTAssertEqual(create.options.bundle, "/b")
+        XCTAssertEqual(create.options.pidFile, "/p")
+        XCTAssertEqual(create.options.consoleSocket, "/s")
+        XCTAssertTrue(create.options.noPivot)
+        XCTAssertTrue(create.options.noNewKeyring)
+        XCTAssertEqual(create.options.preserveFds, 2)
+        XCTAssertEqual(create.id, "c1")
+
+        let run = try Run(parse("run --bundle=/b c1 --keep -d --no-subreaper --preserve-fds=1"))
+        XCTAssertEqual(run.options.bundle, "/b")
+        XCTAssertEqual(run.options.preserveFds, 1)
+        XCTAssertTrue(run.detach && run.keep && run.noSubreaper)
+        XCTAssertEqual(run.id, "c1")
+
+        // Declared defaults.
+        let plain = try Run(parse("run c1"))
+        XCTAssertEqual(plain.options.bundle, ".")
+        XCTAssertEqual(plain.options.preserveFds, 0)
+        XCTAssertEqual(plain.global, GlobalSettings())
+        XCTAssertFalse(plain.detach || plain.keep || plain.noSubreaper)
+    }
+
+    func testGlobalFlagsBeforeAndAfterTheVerb() throws {
+        let before = try State(parse("--root /x --debug --systemd-cgroup --backend gvisor --criu /c --rootless auto state c1"))
+        let after = try State(parse("state c1 --root=/x --debug --systemd-cgroup --backend=gvisor --criu /c --rootless=auto"))
+        let expected = GlobalSettings(root: "/x", debug: true, systemdCgroup: true, backend: "gvisor", criu: "/c", rootless: "auto")
+        XCTAssertEqual(before.global, expected)
+        XCTAssertEqual(after.global, expected)
+        // urfave/cli's single dash before the verb.
+        XCTAssertEqual(try State(parse("-root /y state c1")).global.root, "/y")
+        // The agent group keeps its verb with it.
+        XCTAssertEqual(try AgentRun(parse("--root /x agent run --rootfs /r -- true")).global.root, "/x")
+        // spec's own --rootless is a switch; runc's global --rootless VALUE is dropped.
+        let spec = try SpecCommand(parse("--rootless false spec --rootless -b /b"))
+        XCTAssertTrue(spec.rootless)
+        XCTAssertEqual(spec.bundle, "/b")
+        XCTAssertEqual(try SpecCommand(parse("spec --root /r")).bundle, ".")
+    }
+
+    func testStartStateDeleteKill() throws {
+        XCTAssertEqual(try Start(parse("start c1")).id, "c1")
+        XCTAssertTrue(try Delete(parse("delete --force c1")).force)
+        XCTAssertTrue(try Delete(parse("delete -f c1")).force)
+        XCTAssertFalse(try Delete(parse("delete c1")).force)
+        let kill = try Kill(parse("kill c1"))
+        XCTAssertEqual([kill.id, kill.signal], ["c1", "SIGTERM"])
+        let all = try Kill(parse("kill --all c1 9"))
+        XCTAssertEqual(all.signal, "9")
+        XCTAssertTrue(all.all)
+        XCTAssertTrue(try Kill(parse("kill -a c1 KILL")).all)
+    }
+
+    func testExecFlagsAndItsCommand() throws {
+        let exec = try Exec(parse(
+            "exec -t --console-socket /s --cwd /w -e A=1 --env=B=2 -u 1:2 -g 5 --additional-gids 6 -c CAP_KILL --no-new-privs -d --pid-file /p --preserve-fds 1 --cgroup memory:sub --ignore-paused c1 sh -c --tty"))
+        XCTAssertTrue(exec.tty && exec.noNewPrivs && exec.detach && exec.ignorePaused)
+        XCTAssertEqual(exec.consoleSocket, "/s")
+        XCTAssertEqual(exec.cwd, "/w")
+        XCTAssertEqual(exec.env, ["A=1", "B=2"])
+        XCTAssertEqual(exec.user, "1:2")
+        XCTAssertEqual(exec.additionalGids, [5, 6])
+        XCTAssertEqual(exec.cap, ["CAP_KILL"])
+        XCTAssertEqual(exec.pidFile, "/p")
+        XCTAssertEqual(exec.preserveFds, 1)
+        XCTAssertEqual(exec.cgroup, ["memory:sub"])
+        XCTAssertEqual(exec.id, "c1")
+        // Everything after the id is the command, flags included.
+        XCTAssertEqual(exec.command, ["sh", "-c", "--tty"])
+        XCTAssertEqual(try Exec(parse("exec -p /proc.json c1")).process, "/proc.json")
+        XCTAssertEqual(try Exec(parse("exec c1 -- ls -l")).command, ["--", "ls", "-l"])
+        // Grouped short switches.
+        let grouped = try Exec(parse("exec -td c1 sh"))
+        XCTAssertTrue(grouped.tty && grouped.detach)
+        XCTAssertEqual(try Exec(parse("exec --apparmor p --process-label l c1 true")).apparmor, "p")
+    }
+
+    func testQueryAndControlVerbs() throws {
+        let ps = try Ps(parse("ps -f json c1 -ef"))
+        XCTAssertEqual(ps.format, "json")
+        XCTAssertEqual(ps.psArguments, ["-ef"])
+        XCTAssertEqual(try Ps(parse("ps c1")).format, "table")
+        let list = try List(parse("ps-all --format=json -q"))
+        XCTAssertEqual(list.format, "json")
+        XCTAssertTrue(list.quiet)
+        XCTAssertEqual(try Events(parse("events --stats c1")).interval, "5s")
+        XCTAssertEqual(try Events(parse("events --interval 100ms c1")).interval, "100ms")
+        XCTAssertEqual(try Pause(parse("pause c1")).id, "c1")
+        XCTAssertEqual(try Resume(parse("resume c1")).id, "c1")
+        XCTAssertNotNil(try Features(parse("features --root /r")))
+    }
+
+    func testUpdateTakesDashedValuesAndBothShareSpellings() throws {
+        let update = try Update(parse("update --memory -1 --memory-swap=-1 --cpu-quota -1 --cpu-share 512 --pids-limit -1 --blkio-weight 100 -r - c1"))
+        XCTAssertEqual(update.memory, "-1")
+        XCTAssertEqual(update.memorySwap, "-1")
+        XCTAssertEqual(update.cpuQuota, -1)
+        XCTAssertEqual(update.cpuShares, 512)
+        XCTAssertEqual(update.pidsLimit, -1)
+        XCTAssertEqual(update.blkioWeight, 100)
+        XCTAssertEqual(update.resources, "-")
+        XCTAssertEqual(try Update(parse("update --cpu-shares 2 c1")).cpuShares, 2)
+        // Values are typed where the command reads them.
+        XCTAssertThrowsError(try Update(parse("update --cpu-period -1 c1"))) { error in
+            XCTAssertEqual("\(error)", "safehouse update: --cpu-period: \"-1\" is not an integer of 0 or more (see safehouse update --help)")
+        }
+    }
+
+    func testAgentVerbs() throws {
+        let run = try AgentRun(parse(
+            "agent run --policy web --rootfs=/r --input /i --output /o --timeout 5s --env A=1 --env=B=x=y --workdir /w --allow a.test --allow=*.b.test --id a1 --summary json --summary-file /s --backend native -- echo --policy"))
+        var expected = SandboxRunner.Options(rootfs: "/r", args: ["echo", "--policy"])
+        expected.policy = "web"
+        expected.input = "/i"
+        expected.output = "/o"
+        expected.timeout = "5s"
+        expected.env = ["A=1", "B=x=y"]
+        expected.workdir = "/w"
+        expected.allow = ["a.test", "*.b.test"]
+        expected.id = "a1"
+        expected.summaryFile = "/s"
+        XCTAssertEqual(run.options, expected)
+        XCTAssertEqual(run.summary, "json")
+        XCTAssertEqual(run.global.backend, "native")
+        let plain = try AgentRun(parse("agent run --rootfs /r -- sh -- -x"))
+        XCTAssertEqual(plain.options.policy, "default")
+        XCTAssertEqual(plain.options.args, ["sh", "--", "-x"])
+        XCTAssertEqual(plain.summary, "text")
+        XCTAssertTrue(try AgentSpec(parse("agent spec --rootfs /r --hooks")).hooks)
+        XCTAssertNotNil(try AgentStopAll(parse("agent stop-all --root /x")))
+    }
+
+    func testUsageErrors() {
+        XCTAssertEqual(refusal("run --bogus c1"), "safehouse run: unknown flag \"--bogus\" (see safehouse run --help)")
+        XCTAssertEqual(refusal("create"), "safehouse create: missing <id> (see safehouse create --help)")
+        XCTAssertEqual(refusal("kill c1 TERM extra"), "safehouse kill: unexpected argument \"extra\" (see safehouse kill --help)")
+        XCTAssertEqual(refusal("create --bundle"), "safehouse create: --bundle needs a value (--bundle <path>) (see safehouse create --help)")
+        XCTAssertThrowsError(try Create(parse("create --preserve-fds x c1"))) { error in
+            XCTAssertEqual("\(error)", "safehouse create: --preserve-fds: \"x\" is not an integer (see safehouse create --help)")
+        }
+        XCTAssertEqual(refusal("delete --force=yes c1"), "safehouse delete: --force takes no value (see safehouse delete --help)")
+        XCTAssertEqual(refusal("agent run -- true"), "safehouse agent run: missing --rootfs <path> (see safehouse agent run --help)")
+        XCTAssertTrue(refusal("agent run --rootfs /r stray -- true").contains("unexpected argument \"stray\""))
+        XCTAssertTrue(refusal("agent run --rootfs --policy web -- true").contains("--rootfs needs a value"))
+        XCTAssertTrue(refusal("exec -tx c1 sh").contains("unknown flag \"-tx\""))
+        // Global flags are the runtime's: the audit verbs do not take them.
+        XCTAssertTrue(refusal("audit verify --root /x log").contains("unknown flag \"--root\""))
+    }
+
+    func testLogFormatIsCheckedBeforeTheCommand() {
+        XCTAssertThrowsError(try State(parse("--log-format xml state c1"))) { error in
+            XCTAssertEqual("\(error)", "--log-format: unknown format \"xml\" (use text or json)")
+        }
+        XCTAssertThrowsError(try List(parse("list --format yaml"))) { error in
+            XCTAssertEqual("\(error)", "--format: unknown format \"yaml\" (use table or json)")
+        }
+    }
+
+    func testHelpIsRequestedOnlyAmongFlags() throws {
+        XCTAssertTrue(try parse("create -h").helpRequested)
+        XCTAssertTrue(try parse("agent run --help").helpRequested)
+        XCTAssertFalse(try parse("exec c1 sh --help").helpRequested)
+        XCTAssertFalse(try parse("agent run --rootfs /r -- sh -h").helpRequested)
+    }
+
+    func testAuditVerbs() throws {
+        let append = try parse("audit append /l --id c1 --kind create --details {\"a\":1} --kind start --key /k --locked-fd 5")
+        XCTAssertEqual(append.arguments, ["/l"])
+        XCTAssertEqual(append.strings("--kind"), ["create", "start"])
+        XCTAssertEqual(append.string("--locked-fd"), "5")
+        XCTAssertEqual(try parse("audit check /l --id c1").value("--kind"), "create")
+        let show = try parse("audit show c1 --kind exit --format json --follow")
+        XCTAssertEqual(show.value("--format"), "json")
+        XCTAssertTrue(show.isSet("--follow"))
+        XCTAssertEqual(try parse("hook poststop --audit /l").arguments, ["poststop"])
+    }
+
+    /// Every top-level word the runtime knew before: the verbs, their aliases, the
+    /// groups, help.
+    func testCommandNames() {
+        XCTAssertEqual(Verbs.commandNames.sorted(), [
+            "agent", "audit", "create", "delete", "events", "exec", "features", "help", "hook", "kill", "list", "pause",
+            "ps", "ps-all", "resume", "run", "spec", "start", "state", "update",
+        ])
+        for verb in Verbs.all { XCTAssertNotNil(Verbs.verb(named: verb.path), verb.path) }
+        for name in Verbs.commandNames { XCTAssertTrue(Verbs.isCommandName(name), name) }
+        XCTAssertFalse(Verbs.isCommandName("checkpoint"))
+    }
+}

@@ -33,9 +33,9 @@ let package = Package(
         // cgroup hierarchies (v1, v2, hybrid): discovery, placement, removal.
         .target(name: "Cgroups", dependencies: ["Linux", "OCI"]),
         // What the runtime, the CLI and a sandbox's warden tell each other: the warden's
-        // configuration and report documents, and the audit client (safehouse-audit).
+        // configuration and report documents, and the one audit client (AuditChain).
         // Flat JSON, no Foundation: the runtime writes the configuration on `run`'s path.
-        .target(name: "SandboxInterface", dependencies: ["OCI", "Linux"]),
+        .target(name: "SandboxInterface", dependencies: ["OCI", "Linux", "AuditChain"]),
         // What every backend shares: the state store and the container's record, the
         // status rules of the verbs, hooks, the runtime's error, the backend protocol.
         .target(name: "ContainerCore", dependencies: ["OCI", "Linux", "Cgroups"]),
@@ -97,7 +97,7 @@ let package = Package(
         .testTarget(
             name: "WardenTests",
             dependencies: [
-                "Warden", "Cgroups", "Linux", "Egress", "SandboxInterface",
+                "Warden", "Cgroups", "Linux", "Egress", "SandboxInterface", "OCI",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]

@@ -9,19 +9,12 @@ import Glibc
 /// proxy makes it, and the init's exit when the warden is the one that can see it
 /// (ExitStatusWatch). Same log, same chain, same key as the runtime's records.
 ///
-/// Why the warden runs `safehouse-audit audit append` instead of linking the Audit
-/// target (swift-crypto, which brings Foundation), measured with release static builds
-/// (`smaps_rollup` after `sync`; farm-bench): linked, the warden grows from 41 MB to
-/// 100 MB and its private memory from 160-176 kB to 224 kB idle and 320 kB once it
-/// has appended, for the sandbox's whole life, in every sandbox, decisions or not
-/// (start-up was the same, 2 ms of CPU). A spawn costs 1 ms of CPU for one record,
-/// about 9 ms for a batch of 200, off the event loop, and nothing stays resident: the
-/// per-sandbox memory budget (README, 200 idle sandboxes) is what the warden is kept
-/// small for. Under a flood the batches grow, so the spawns do not multiply.
+/// The append is the one audit client's (AuditClient, through AuditChain: plain-Swift
+/// hashes, no Foundation), in this process: nothing is started per batch.
 ///
 /// Appends happen on one background thread (started at the first record), in the
 /// order the records were handed in; whatever is waiting when a batch starts goes in
-/// that one append (one safehouse-audit run, one write(2) under the log's flock, so
+/// that one append (one write(2) under the log's flock, so
 /// the CLI, hooks and the warden never interleave). `record` never blocks: the event
 /// loop only takes a mutex to queue a line.
 final class AuditAppender: @unchecked Sendable {
@@ -33,13 +26,12 @@ final class AuditAppender: @unchecked Sendable {
     /// 420 bytes on the record, with a MAC, so at most about 4 MB a sandbox).
     /// `egress.jsonl` in the state directory keeps every decision for the summary.
     static let decisionLimit = 10_000
-    /// Records per safehouse-audit run (each is a --details argument of ~300 bytes).
+    /// Records per append (each ~300 bytes of details).
     static let batchLimit = 200
     /// How long a batch may gather before its run (50 ms).
     static let gatherMicroseconds: UInt32 = 50_000
 
     let destination: Destination
-    let client: AuditClient
     let decisionLimit: Int
 
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
@@ -52,10 +44,8 @@ final class AuditAppender: @unchecked Sendable {
     private var failure: String?
     private var written = 0
 
-    init(_ destination: Destination, executable: String? = AuditClient().executable,
-         decisionLimit: Int = AuditAppender.decisionLimit) {
+    init(_ destination: Destination, decisionLimit: Int = AuditAppender.decisionLimit) {
         self.destination = destination
-        self.client = AuditClient(executable: executable)
         self.decisionLimit = decisionLimit
         pthread_mutex_init(mutex, nil)
         pthread_cond_init(wake, nil)
@@ -140,7 +130,7 @@ final class AuditAppender: @unchecked Sendable {
                 return !pending.isEmpty && !closing && pending.count < Self.batchLimit
             }
             // Let a batch gather: a steady stream of decisions (a flood is one) would
-            // otherwise make a spawn of a few records each. A record reaches the log
+            // otherwise make an append (a log read, a sync) of a few records each. A record reaches the log
             // at most this much later.
             if waiting { usleep(Self.gatherMicroseconds) }
             let batch: [(kind: String, details: String)]? = locked {
@@ -154,14 +144,9 @@ final class AuditAppender: @unchecked Sendable {
         }
     }
 
-    /// One `safehouse-audit audit append` of a batch (it takes the log's lock itself).
+    /// One append of a batch (it takes the log's lock itself).
     private func write(_ batch: [(kind: String, details: String)]) {
-        let problem: String?
-        if client.executable != nil {
-            problem = client.append(batch.map { AuditClient.Record(kind: $0.kind, details: $0.details) }, to: destination)?.description
-        } else {
-            problem = "no safehouse-audit next to safehouse-warden"
-        }
+        let problem = AuditClient.append(batch.map { AuditClient.Record(kind: $0.kind, details: $0.details) }, to: destination)?.description
         locked {
             if let problem { if failure == nil { failure = problem } } else { written += batch.count }
         }

@@ -191,28 +191,13 @@ enum AuditSink {
         close(fd)
     }
 
-    /// The append itself, on `lockedFD` (closed here, which lets the lock go unless
-    /// another descriptor of the same open file still holds it); nil when it was written.
+    /// The append itself, through the one audit client, on `lockedFD` (closed there,
+    /// which lets the lock go unless another descriptor of the same open file still
+    /// holds it); nil when it was written.
     static func append(_ entries: [Entry], lockedFD: Int32) -> String? {
         guard let first = entries.first else { close(lockedFD); return nil }
-        var records: [(kind: String, details: String)] = []
-        for e in entries {
-            guard let canonical = CanonicalJSON.object(Array(e.details.utf8)) else {
-                close(lockedFD)
-                return "details of \(e.kind): not a JSON object"
-            }
-            records.append((kind: e.kind, details: canonical))
-        }
-        let key: AuditKey?
-        do { key = try first.key.map(AuditLog.readKey) } catch {
-            close(lockedFD)
-            return "\(error)"
-        }
-        // AuditLog.append closes lockedFD, whether it writes or throws.
-        do { try AuditLog(path: first.path, key: key).append(id: first.id, canonicalDetails: records, lockedFD: lockedFD) } catch {
-            return "\(error)"
-        }
-        return nil
+        return AuditClient.append(entries.map { AuditClient.Record(kind: $0.kind, details: $0.details) },
+                                  to: AuditDestination(path: first.path, key: first.key, id: first.id), lockedFD: lockedFD)?.description
     }
 
     /// Who asked: the caller's uid, login uid (the user behind sudo), pid and parent.

@@ -1,39 +1,20 @@
 import CLinux
 import Linux
+import SandboxInterface
 #if canImport(Glibc)
 import Glibc
 #endif
-
-/// Where the warden's records go: the log, its HMAC key file, the sandbox's id.
-public struct AuditDestination: Equatable, Sendable {
-    public var path: String
-    public var key: String?
-    public var id: String
-
-    public init(path: String, key: String?, id: String) {
-        self.path = path
-        self.key = key
-        self.id = id
-    }
-}
 
 /// The warden's own records in the sandbox's audit log: every egress decision as the
 /// proxy makes it, and the init's exit when the warden is the one that can see it
 /// (ExitStatusWatch). Same log, same chain, same key as the runtime's records.
 ///
-/// Why the warden runs `safehouse-audit audit append` instead of linking the Audit
-/// target (swift-crypto, which brings Foundation), measured with release static builds
-/// (`smaps_rollup` after `sync`; farm-bench): linked, the warden grows from 41 MB to
-/// 100 MB and its private memory from 160-176 kB to 224 kB idle and 320 kB once it
-/// has appended, for the sandbox's whole life, in every sandbox, decisions or not
-/// (start-up was the same, 2 ms of CPU). A spawn costs 1 ms of CPU for one record,
-/// about 9 ms for a batch of 200, off the event loop, and nothing stays resident: the
-/// per-sandbox memory budget (README, 200 idle sandboxes) is what the warden is kept
-/// small for. Under a flood the batches grow, so the spawns do not multiply.
+/// The append is the one audit client's (AuditClient, through AuditChain: plain-Swift
+/// hashes, no Foundation), in this process: nothing is started per batch.
 ///
 /// Appends happen on one background thread (started at the first record), in the
 /// order the records were handed in; whatever is waiting when a batch starts goes in
-/// that one append (one safehouse-audit run, one write(2) under the log's flock, so
+/// that one append (one write(2) under the log's flock, so
 /// the CLI, hooks and the warden never interleave). `record` never blocks: the event
 /// loop only takes a mutex to queue a line.
 final class AuditAppender: @unchecked Sendable {
@@ -45,13 +26,12 @@ final class AuditAppender: @unchecked Sendable {
     /// 420 bytes on the record, with a MAC, so at most about 4 MB a sandbox).
     /// `egress.jsonl` in the state directory keeps every decision for the summary.
     static let decisionLimit = 10_000
-    /// Records per safehouse-audit run (each is a --details argument of ~300 bytes).
+    /// Records per append (each ~300 bytes of details).
     static let batchLimit = 200
     /// How long a batch may gather before its run (50 ms).
     static let gatherMicroseconds: UInt32 = 50_000
 
     let destination: Destination
-    let executable: String?
     let decisionLimit: Int
 
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
@@ -64,10 +44,8 @@ final class AuditAppender: @unchecked Sendable {
     private var failure: String?
     private var written = 0
 
-    init(_ destination: Destination, executable: String? = Processes.siblingExecutable("safehouse-audit"),
-         decisionLimit: Int = AuditAppender.decisionLimit) {
+    init(_ destination: Destination, decisionLimit: Int = AuditAppender.decisionLimit) {
         self.destination = destination
-        self.executable = executable
         self.decisionLimit = decisionLimit
         pthread_mutex_init(mutex, nil)
         pthread_cond_init(wake, nil)
@@ -152,7 +130,7 @@ final class AuditAppender: @unchecked Sendable {
                 return !pending.isEmpty && !closing && pending.count < Self.batchLimit
             }
             // Let a batch gather: a steady stream of decisions (a flood is one) would
-            // otherwise make a spawn of a few records each. A record reaches the log
+            // otherwise make an append (a log read, a sync) of a few records each. A record reaches the log
             // at most this much later.
             if waiting { usleep(Self.gatherMicroseconds) }
             let batch: [(kind: String, details: String)]? = locked {
@@ -166,52 +144,12 @@ final class AuditAppender: @unchecked Sendable {
         }
     }
 
-    /// One `safehouse-audit audit append` of a batch (it takes the log's lock itself).
+    /// One append of a batch (it takes the log's lock itself).
     private func write(_ batch: [(kind: String, details: String)]) {
-        let problem: String?
-        if let executable {
-            var args = ["safehouse-audit", "audit", "append", destination.path, "--id", destination.id]
-            for r in batch { args += ["--kind", r.kind, "--details", r.details] }
-            if let key = destination.key { args += ["--key", key] }
-            problem = Self.run(executable, args)
-        } else {
-            problem = "no safehouse-audit next to safehouse-warden"
-        }
+        let problem = AuditClient.append(batch.map { AuditClient.Record(kind: $0.kind, details: $0.details) }, to: destination)?.description
         locked {
             if let problem { if failure == nil { failure = problem } } else { written += batch.count }
         }
-    }
-
-    /// Spawn.start (safe in a threaded process), none of our descriptors past stderr,
-    /// which is a pipe read here; waits. Nil on success, else the appender's error line.
-    static func run(_ executable: String, _ args: [String]) -> String? {
-        let errorEnds: (FileDescriptor, FileDescriptor)
-        do { errorEnds = try FileDescriptor.pipe() } catch { return "\(error)" }
-        let fds = [errorEnds.0.rawValue, errorEnds.1.rawValue]
-        defer { errorEnds.0.close() }
-        let started = Spawn.start(executable, args, stdio: .quiet(stderr: fds[1]))
-        errorEnds.1.close()
-        let pid: pid_t
-        switch started {
-        case .success(let p): pid = p
-        case .failure(let e): return "spawn \(executable): \(SystemError.message(for: e.errno))"
-        }
-        var errorText: [UInt8] = []
-        var buf = [UInt8](repeating: 0, count: 1024)
-        while errorText.count < 4096 {
-            let n = buf.withUnsafeMutableBytes { read(fds[0], $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
-            errorText += buf[0..<n]
-        }
-        let status: Int32
-        switch Spawn.wait(pid) {
-        case .success(let s): status = s
-        case .failure(let e): return "waitpid: \(SystemError.message(for: e.errno))"
-        }
-        if status == 0 { return nil }
-        let line = String(decoding: errorText, as: UTF8.self).split(separator: "\n").first.map(String.init)
-        return line ?? "safehouse-audit exited with status \(status >> 8)"
     }
 
     private func locked<T>(_ body: () -> T) -> T {

@@ -1,15 +1,17 @@
 import XCTest
 @testable import Warden
 import Linux
+import OCI
+import SandboxInterface
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// The warden's appender, against a stand-in for safehouse-audit that writes its
-/// arguments, one line per run, so what each run was given can be checked.
+/// The warden's appender, against a real log in a temporary directory: what each
+/// record became, in which order, chained and MACed as every other writer's.
 final class AuditAppenderTests: XCTestCase {
     var dir = ""
-    var calls: String { dir + "/calls" }
+    var log: String { dir + "/a.audit.jsonl" }
 
     override func setUpWithError() throws {
         var template = Array("/tmp/appender-test.XXXXXX".utf8CString)
@@ -19,86 +21,66 @@ final class AuditAppenderTests: XCTestCase {
 
     override func tearDown() { _ = try? Files.removeTree(dir) }
 
-    /// A script that appends "$@" (NUL-separated fields, one line per run) to `calls`,
-    /// and fails with `failure` on stderr when that is set.
-    func stub(failure: String? = nil) throws -> String {
-        let path = dir + "/safehouse-audit"
-        var text = "#!/bin/sh\nprintf '%s\\0' \"$@\" >> \(calls)\necho >> \(calls)\n"
-        if let failure { text += "echo '\(failure)' >&2\nexit 1\n" }
-        try Files.write(path, text, flags: O_WRONLY | O_CREAT | O_TRUNC)
-        chmod(path, 0o755)
-        return path
-    }
-
-    /// Each run's arguments.
-    func runs() -> [[String]] {
-        let bytes = (try? Files.read(calls)) ?? []
-        return bytes.split(separator: UInt8(ascii: "\n")).map { line in
-            line.split(separator: 0, omittingEmptySubsequences: false).dropLast().map { String(decoding: $0, as: UTF8.self) }
+    /// The log's records after its open record: (id, kind, details) of each line.
+    func records() -> [[String]] {
+        let bytes = (try? Files.read(log)) ?? []
+        return bytes.split(separator: UInt8(ascii: "\n")).dropFirst().compactMap { line -> [String]? in
+            let text = String(decoding: line, as: UTF8.self)
+            guard let o = FlatJSONObject(parsing: Array(line)), let id = o.string("id"), let kind = o.string("kind"),
+                  let start = text.range(of: ",\"details\":"), let end = text.range(of: ",\"prev\":") else { return nil }
+            return [id, kind, String(text[start.upperBound..<end.lowerBound])]
         }
     }
 
     func testRecordsGoInOrderToTheLogWithItsKeyAndId() throws {
-        let appender = AuditAppender(AuditDestination(path: "/var/log/x.jsonl", key: "/k", id: "box"), executable: try stub())
+        let key = dir + "/key"
+        try Files.write(key, "0123456789abcdef0123456789abcdef", flags: O_WRONLY | O_CREAT | O_TRUNC)
+        let appender = AuditAppender(AuditDestination(path: log, key: key, id: "box"))
         appender.recordDecision(#"{"decision":"denied","port":1}"#)
         appender.recordDecision(#"{"decision":"allowed","port":2}"#)
         appender.record(kind: "exit", details: #"{"code":3}"#)
         XCTAssertNil(appender.finish())
-        let all = runs()
-        XCTAssertFalse(all.isEmpty)
-        // However the records were batched, each run names the log, id and key, and
-        // the records come out in the order given.
-        var records: [[String]] = []
-        for args in all {
-            XCTAssertEqual(Array(args.prefix(5)), ["audit", "append", "/var/log/x.jsonl", "--id", "box"])
-            XCTAssertEqual(Array(args.suffix(2)), ["--key", "/k"])
-            let body = Array(args.dropFirst(5).dropLast(2))
-            for i in stride(from: 0, to: body.count, by: 4) {
-                XCTAssertEqual(body[i], "--kind")
-                XCTAssertEqual(body[i + 2], "--details")
-                records.append([body[i + 1], body[i + 3]])
-            }
-        }
-        XCTAssertEqual(records, [
-            ["egress", #"{"decision":{"decision":"denied","port":1}}"#],
-            ["egress", #"{"decision":{"decision":"allowed","port":2}}"#],
-            ["exit", #"{"code":3}"#],
+        XCTAssertEqual(records(), [
+            ["box", "egress", #"{"decision":{"decision":"denied","port":1}}"#],
+            ["box", "egress", #"{"decision":{"decision":"allowed","port":2}}"#],
+            ["box", "exit", #"{"code":3}"#],
         ])
+        // Every line carries a MAC made with the key.
+        let lines = try Files.read(log).split(separator: UInt8(ascii: "\n"))
+        XCTAssertTrue(lines.allSatisfy { String(decoding: $0, as: UTF8.self).contains(",\"mac\":\"") })
         // Records after finish are ignored (the warden is exiting).
         appender.record(kind: "exit", details: "{}")
-        XCTAssertEqual(runs().count, all.count)
+        XCTAssertEqual(records().count, 3)
     }
 
     func testPastTheLimitOneRecordSaysDecisionsAreDropped() throws {
-        let appender = AuditAppender(AuditDestination(path: "/l", key: nil, id: "a"), executable: try stub(), decisionLimit: 3)
+        let appender = AuditAppender(AuditDestination(path: log, key: nil, id: "a"), decisionLimit: 3)
         for port in 0..<10 { appender.recordDecision("{\"port\":\(port)}") }
         XCTAssertNil(appender.finish())
-        let details = runs().flatMap { args in stride(from: 8, to: args.count, by: 4).map { args[$0] } }
-        XCTAssertEqual(details, [
+        XCTAssertEqual(records().map { $0[2] }, [
             #"{"decision":{"port":0}}"#, #"{"decision":{"port":1}}"#, #"{"decision":{"port":2}}"#,
             #"{"dropped":"every later egress decision of this sandbox (the warden's report counts them: egressDropped)","limit":3}"#,
         ])
         XCTAssertEqual(appender.dropped, 7)
     }
 
-    func testALargeBacklogIsWrittenInBatches() throws {
-        let appender = AuditAppender(AuditDestination(path: "/l", key: nil, id: "a"), executable: try stub())
+    func testALargeBacklogIsWrittenWhole() throws {
+        let appender = AuditAppender(AuditDestination(path: log, key: nil, id: "a"))
         let n = AuditAppender.batchLimit * 2 + 7
         for port in 0..<n { appender.recordDecision("{\"port\":\(port)}") }
         XCTAssertNil(appender.finish())
-        let all = runs()
-        XCTAssertGreaterThanOrEqual(all.count, 3)
-        XCTAssertTrue(all.allSatisfy { ($0.count - 5) / 4 <= AuditAppender.batchLimit })
-        XCTAssertEqual(all.reduce(0) { $0 + ($1.count - 5) / 4 }, n)
+        XCTAssertEqual(records().map { $0[2] }, (0..<n).map { "{\"decision\":{\"port\":\($0)}}" })
     }
 
     func testAFailedAppendIsReported() throws {
-        let appender = AuditAppender(AuditDestination(path: "/l", key: nil, id: "a"), executable: try stub(failure: "safehouse: audit: /l: torn"))
+        // A torn last line: every append refuses the log.
+        try Files.write(log, "{\"seq\":0", flags: O_WRONLY | O_CREAT | O_TRUNC)
+        let appender = AuditAppender(AuditDestination(path: log, key: nil, id: "a"))
         appender.record(kind: "exit", details: "{}")
-        XCTAssertEqual(appender.finish(), "safehouse: audit: /l: torn")
-        let missing = AuditAppender(AuditDestination(path: "/l", key: nil, id: "a"), executable: nil)
-        missing.record(kind: "exit", details: "{}")
-        XCTAssertEqual(missing.finish(), "no safehouse-audit next to safehouse-warden")
+        XCTAssertEqual(appender.finish(), "\(log): line 1 is torn (no newline at its end): not appending; `safehouse audit verify` reports it")
+        let missingKey = AuditAppender(AuditDestination(path: dir + "/b.jsonl", key: dir + "/nokey", id: "a"))
+        missingKey.record(kind: "exit", details: "{}")
+        XCTAssertEqual(missingKey.finish(), "key \(dir)/nokey: No such file or directory")
     }
 }
 

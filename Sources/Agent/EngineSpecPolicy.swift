@@ -43,6 +43,7 @@ public enum EngineSpecPolicy {
         guard let name = policyName(of: spec) else { return nil }
         let policy = try resolve(name, library: library)
         if policy.user.userNamespace { joinPodUserNamespace(&spec) }
+        try refuseHostRootInJoinedUserNamespace(spec)
         let hadUserNamespace = (spec.linux?.namespaces ?? []).contains { $0.type == .user }
         spec = try overlay(policy, on: spec, subordinateIDs: subordinateIDs).spec
         let hasUserNamespace = (spec.linux?.namespaces ?? []).contains { $0.type == .user }
@@ -71,6 +72,21 @@ public enum EngineSpecPolicy {
             linux.gidMappings = gids
             spec.linux = linux
             return
+        }
+    }
+
+    /// A user namespace the engine names by /proc path, without mappings in the spec:
+    /// its mappings, read from /proc, obey the policy's rule too (no container id is
+    /// host root). One named otherwise (a bind-mounted nsfs file) cannot be read here.
+    static func refuseHostRootInJoinedUserNamespace(_ spec: Spec, proc: String = "/proc") throws {
+        guard let linux = spec.linux, linux.uidMappings == nil,
+              let path = linux.namespaces?.first(where: { $0.type == .user })?.path, path.hasPrefix(proc + "/"),
+              path.hasSuffix("/ns/user") else { return }
+        let pidDirectory = String(path.dropLast("/ns/user".count))
+        for (file, field) in [("uid_map", "uid"), ("gid_map", "gid")] {
+            if let mappings = idMappings(pidDirectory + "/" + file), let bad = PolicyOverlay.hostRootMapping(mappings) {
+                throw PolicyError("linux.namespaces: the user namespace \(path) maps container \(field) \(bad) to host root; the policy runs root only as an unprivileged host user (io.safehouse.policy)")
+            }
         }
     }
 

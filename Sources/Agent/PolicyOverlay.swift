@@ -138,7 +138,8 @@ public enum PolicyOverlay {
             if let user = namespaces.first(where: { $0.type == .user }) {
                 if user.path != nil, linux.uidMappings == nil {
                     // A namespace the engine made elsewhere (a pod's): its mappings are in
-                    // /proc, checked by create against the same rule (hostRootMapping).
+                    // /proc, checked against the same rule before the overlay
+                    // (EngineSpecPolicy.refuseHostRootInJoinedUserNamespace).
                 } else {
                     if let bad = hostRootMapping(linux.uidMappings ?? []) {
                         throw PolicyError("linux.uidMappings: container uid \(bad) is host root; the policy runs root only as an unprivileged host user (io.safehouse.policy)")

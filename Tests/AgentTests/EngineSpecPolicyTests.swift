@@ -95,4 +95,19 @@ final class EngineSpecPolicyTests: XCTestCase {
         EngineSpecPolicy.joinPodUserNamespace(&host, proc: proc)
         XCTAssertEqual(host, before)
     }
+
+    /// A user namespace the engine joins by /proc path is held to the same rule.
+    func testJoinedUserNamespaceMappingHostRootIsRefused() throws {
+        let proc = NSTemporaryDirectory() + "/engine-spec-proc-root-\(getpid())"
+        defer { try? FileManager.default.removeItem(atPath: proc) }
+        try FileManager.default.createDirectory(atPath: proc + "/7/ns", withIntermediateDirectories: true)
+        try "         0          0 4294967295\n".write(toFile: proc + "/7/uid_map", atomically: true, encoding: .utf8)
+        var spec = engineSpec(annotations: [SandboxAnnotation.policy: "default"])
+        spec.linux?.namespaces = [LinuxNamespace(type: .user, path: proc + "/7/ns/user")]
+        XCTAssertThrowsError(try EngineSpecPolicy.refuseHostRootInJoinedUserNamespace(spec, proc: proc)) { error in
+            XCTAssertTrue("\(error)".hasPrefix("linux.namespaces: the user namespace \(proc)/7/ns/user maps container uid 0 to host root"), "\(error)")
+        }
+        try "         0 1000000000      65536\n".write(toFile: proc + "/7/uid_map", atomically: true, encoding: .utf8)
+        XCTAssertNoThrow(try EngineSpecPolicy.refuseHostRootInJoinedUserNamespace(spec, proc: proc))
+    }
 }

@@ -15,12 +15,13 @@ let package = Package(
         .executable(name: "safehouse", targets: ["safehouse"]),
         .executable(name: "safehouse-warden", targets: ["safehouse-warden"]),
         .executable(name: "safehouse-audit", targets: ["safehouse-audit"]),
+        .executable(name: "safehouse-serve", targets: ["safehouse-serve"]),
         // For Fuzz/ (libFuzzer): the parsers of hostile input.
         .library(name: "SafehouseParsers", targets: ["OCI", "Agent", "Egress"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
-        // Only the warden links SwiftNIO (the egress proxy); the runtime never does.
+        // The warden (the egress proxy) and safehouse-serve link SwiftNIO; the runtime never does.
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
@@ -77,6 +78,20 @@ let package = Package(
         // safehouse-audit, which `safehouse audit|hook` exec.
         .target(name: "Audit", dependencies: ["AuditChain", "OCI"]),
         .executableTarget(name: "safehouse-audit", dependencies: ["Audit", "OCI", "Flags"]),
+        // The sandbox API (docs/serve.md): HTTP/1.1 on SwiftNIO, Foundation for JSON and
+        // processes. It drives sandboxes by running the safehouse binary, never by
+        // linking the runtime (single-threaded, fork-based); `safehouse serve` execs it.
+        .executableTarget(
+            name: "safehouse-serve",
+            dependencies: [
+                "CLinux",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
         // Every verb and flag of the command line, declared once, and the one parser of
         // both executables; help and docs/cli.md's reference are generated from it. No
         // Foundation, no swift-argument-parser: it runs on the hot path of every `run`.

@@ -81,10 +81,12 @@ let package = Package(
         // The sandbox API (docs/serve.md): HTTP/1.1 on SwiftNIO, Foundation for JSON and
         // processes. It drives sandboxes by running the safehouse binary, never by
         // linking the runtime (single-threaded, fork-based); `safehouse serve` execs it.
+        // setfsuid/setfsgid per thread: the service writes a sandbox's files as its root.
+        .target(name: "CServe"),
         .executableTarget(
             name: "safehouse-serve",
             dependencies: [
-                "CLinux",
+                "CLinux", "CServe",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

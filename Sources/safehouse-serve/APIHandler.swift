@@ -224,7 +224,7 @@ final class APIHandler: ChannelInboundHandler {
             context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
         }
         let run = CommandRun(
-            executable: routes.store.runtime.executable, arguments: plan.arguments, stdin: plan.stdin, timeout: plan.timeout,
+            executable: routes.store.runtime.executable, arguments: plan.arguments, pidFile: plan.pidFile, stdin: plan.stdin, timeout: plan.timeout,
             onOutput: { stream, data in
                 loop.execute {
                     let text = decoders[stream]!.decode(data)

@@ -12,6 +12,7 @@ final class CommandRun: @unchecked Sendable {
 
     private let process = Process()
     private let stdin: Data?
+    private let pidFile: String
     private let timeout: TimeInterval
     private let onOutput: (Stream, Data) -> Void
     private let onExit: (Exit) -> Void
@@ -23,11 +24,12 @@ final class CommandRun: @unchecked Sendable {
     /// in the background may hold the pipes open.
     static let drainGrace: TimeInterval = 0.5
 
-    init(executable: String, arguments: [String], stdin: Data?, timeout: TimeInterval,
+    init(executable: String, arguments: [String], pidFile: String, stdin: Data?, timeout: TimeInterval,
          onOutput: @escaping (Stream, Data) -> Void, onExit: @escaping (Exit) -> Void) {
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         self.stdin = stdin
+        self.pidFile = pidFile
         self.timeout = timeout
         self.onOutput = onOutput
         self.onExit = onExit
@@ -65,15 +67,21 @@ final class CommandRun: @unchecked Sendable {
             process.waitUntilExit()
             lock.withLock { exited = true }
             group.wait()
+            unlink(pidFile)
             let status = process.terminationStatus
             let code = process.terminationReason == .uncaughtSignal ? 128 + status : status
             onExit(Exit(code: lock.withLock { timedOut } ? 124 : code, timedOut: lock.withLock { timedOut }))
         }
     }
 
-    /// Ends the command: SIGTERM to `safehouse exec` (which passes it to the process in
-    /// the sandbox), SIGKILL two seconds later if it is still there.
+    /// Ends the command: SIGKILL to its process group in the sandbox (the exec'd process
+    /// leads its own session and group, so what it started in the background goes too),
+    /// then SIGTERM to `safehouse exec`, SIGKILL two seconds later if it is still there.
     func stop() {
+        if let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
+           let group = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), group > 1 {
+            kill(-group, SIGKILL)
+        }
         guard lock.withLock({ !exited }) else { return }
         let pid = process.processIdentifier
         kill(pid, SIGTERM)

@@ -14,6 +14,9 @@ enum Reply {
 /// A validated command: the exec's argv and its limits.
 struct CommandPlan {
     var arguments: [String]
+    /// Where the exec writes the process's host pid: it leads its own process group,
+    /// which a stop kills whole (what the command left in the background too).
+    var pidFile: String
     var stdin: Data?
     var timeout: TimeInterval
 }
@@ -145,8 +148,9 @@ struct Routes {
         let env = record.env.merging(try body.stringMap("env", keyRule: JSONObject.envKeyProblem)) { $1 }
         let timeout = try body.seconds("timeout", max: Double(SandboxStore.maxTimeout)) ?? Self.defaultCommandTimeout
         let stdin = try body.string("stdin").map { Data($0.utf8) }
-        return CommandPlan(arguments: store.runtime.execArguments(id: record.id, argv: argv, cwd: cwd, env: env),
-                           stdin: stdin, timeout: timeout)
+        let pidFile = "\(store.records.directory(record.id))/exec-\(SandboxStore.randomHex(6)).pid"
+        return CommandPlan(arguments: store.runtime.execArguments(id: record.id, argv: argv, cwd: cwd, env: env, pidFile: pidFile),
+                           pidFile: pidFile, stdin: stdin, timeout: timeout)
     }
 
     /// A directory with contents is removed from inside the sandbox, by its own root

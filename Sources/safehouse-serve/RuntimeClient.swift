@@ -87,8 +87,9 @@ struct RuntimeClient {
     }
 
     /// The argv of `safehouse exec` for a command.
-    func execArguments(id: String, argv: [String], cwd: String?, env: [String: String]) -> [String] {
+    func execArguments(id: String, argv: [String], cwd: String?, env: [String: String], pidFile: String? = nil) -> [String] {
         var args = ["--root", root, "exec"]
+        if let pidFile { args += ["--pid-file", pidFile] }
         if let cwd { args += ["--cwd", cwd] }
         for (k, v) in env.sorted(by: { $0.key < $1.key }) { args += ["--env", "\(k)=\(v)"] }
         return args + [id, "--"] + argv

@@ -1,4 +1,5 @@
 import CLinux
+import CServe
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -26,7 +27,10 @@ final class OwnedDescriptor {
 /// RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS, CLinux `sh_open_in_root`): `..` and
 /// symlinks, absolute or not, end inside the sandbox, never on the host. Only regular
 /// files are read or written, never device nodes or FIFOs; files and directories the
-/// service makes belong to the sandbox's root (its host id under the user namespace).
+/// service makes belong to the sandbox's root (its host id under the user namespace):
+/// they are made with the thread's filesystem ids set to that root's, so the kernel
+/// checks the sandbox's permissions, not the host root's, and a filesystem mounted
+/// inside the sandbox's user namespace (its /tmp) accepts the new inode.
 struct SandboxFiles {
     let pid: Int32
 
@@ -90,6 +94,19 @@ struct SandboxFiles {
         return (mapped("uid_map"), mapped("gid_map"))
     }
 
+    /// Runs `body` with this thread's filesystem ids set to the sandbox root's host ids
+    /// (which also drops the thread's filesystem capabilities), then restores them.
+    func asSandboxRoot<T>(_ body: () throws -> T) throws -> T {
+        let owner = rootOwner()
+        let oldGID = serve_setfsgid(owner.gid)
+        let oldUID = serve_setfsuid(owner.uid)
+        defer {
+            _ = serve_setfsuid(uid_t(oldUID))
+            _ = serve_setfsgid(gid_t(oldGID))
+        }
+        return try body()
+    }
+
     private static func isRegular(_ fd: Int32) -> (Bool, stat) {
         var st = stat()
         guard fstat(fd, &st) == 0 else { return (false, st) }
@@ -112,17 +129,16 @@ struct SandboxFiles {
             guard Self.isRegular(existing.rawValue).0 else {
                 throw APIError.badRequest(field: "path", "\(path) exists and is not a regular file")
             }
-            let fd = try openInRoot(path, O_WRONLY | O_TRUNC | O_NONBLOCK | O_NOCTTY)
+            let fd = try asSandboxRoot { try openInRoot(path, O_WRONLY | O_TRUNC | O_NONBLOCK | O_NOCTTY) }
             guard Self.isRegular(fd.rawValue).0 else { throw APIError.badRequest(field: "path", "\(path) is not a regular file") }
             return fd
         }
         let parent = try openInRoot(parentPath, SH_O_PATH | O_DIRECTORY)
-        let raw = openat(parent.rawValue, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0o644)
-        guard raw >= 0 else { throw Self.failure(errno, path) }
-        let fd = OwnedDescriptor(raw)
-        let owner = rootOwner()
-        guard fchown(fd.rawValue, owner.uid, owner.gid) == 0 else { throw Self.failure(errno, path) }
-        return fd
+        return try asSandboxRoot {
+            let raw = openat(parent.rawValue, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0o644)
+            guard raw >= 0 else { throw Self.failure(errno, path) }
+            return OwnedDescriptor(raw)
+        }
     }
 
     /// The entries of the directory `path` (symlinks listed as such, not followed).
@@ -153,7 +169,10 @@ struct SandboxFiles {
     @discardableResult
     func makeDirectory(_ path: String) throws -> Bool {
         _ = try Self.split(path)
-        let owner = rootOwner()
+        return try asSandboxRoot { try makeDirectories(path) }
+    }
+
+    private func makeDirectories(_ path: String) throws -> Bool {
         var prefix = ""
         var made = false
         for component in path.split(separator: "/") where component != "." {
@@ -163,9 +182,6 @@ struct SandboxFiles {
             made = false
             if mkdirat(parent.rawValue, String(component), 0o755) == 0 {
                 made = true
-                guard fchownat(parent.rawValue, String(component), owner.uid, owner.gid, AT_SYMLINK_NOFOLLOW) == 0 else {
-                    throw Self.failure(errno, prefix)
-                }
             } else if errno != EEXIST {
                 throw Self.failure(errno, prefix)
             }
@@ -180,11 +196,13 @@ struct SandboxFiles {
     func remove(_ path: String) throws -> Bool {
         let (parentPath, name) = try Self.split(path)
         let parent = try openInRoot(parentPath, SH_O_PATH | O_DIRECTORY)
-        if unlinkat(parent.rawValue, name, 0) == 0 { return true }
-        if errno == EISDIR {
-            if unlinkat(parent.rawValue, name, AT_REMOVEDIR) == 0 { return true }
-            if errno == ENOTEMPTY || errno == EEXIST { return false }
+        return try asSandboxRoot {
+            if unlinkat(parent.rawValue, name, 0) == 0 { return true }
+            if errno == EISDIR {
+                if unlinkat(parent.rawValue, name, AT_REMOVEDIR) == 0 { return true }
+                if errno == ENOTEMPTY || errno == EEXIST { return false }
+            }
+            throw Self.failure(errno, path)
         }
-        throw Self.failure(errno, path)
     }
 }

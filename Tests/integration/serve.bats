@@ -53,3 +53,7 @@ pytest_module() {
 @test "serve: the service (TCP and its token, restart, expiry while down, agent stop-all)" {
 	pytest_module test_service.py
 }
+
+@test "serve: examples/agent_loop.py (a stub model's code run in a sandbox, its output read back)" {
+	pytest_module test_example.py
+}

@@ -80,11 +80,12 @@ let package = Package(
         .executableTarget(name: "safehouse-audit", dependencies: ["Audit", "OCI", "Flags"]),
         // The sandbox API (docs/serve.md): HTTP/1.1 on SwiftNIO, Foundation for JSON and
         // processes. It drives sandboxes by running the safehouse binary, never by
-        // linking the runtime (single-threaded, fork-based); `safehouse serve` execs it.
+        // linking the runtime (single-threaded, fork-based); `safehouse serve` execs
+        // safehouse-serve.
         // setfsuid/setfsgid per thread: the service writes a sandbox's files as its root.
         .target(name: "CServe"),
-        .executableTarget(
-            name: "safehouse-serve",
+        .target(
+            name: "Serve",
             dependencies: [
                 "CLinux", "CServe",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -94,6 +95,7 @@ let package = Package(
             ],
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
+        .executableTarget(name: "safehouse-serve", dependencies: ["Serve"]),
         // Every verb and flag of the command line, declared once, and the one parser of
         // both executables; help and docs/cli.md's reference are generated from it. No
         // Foundation, no swift-argument-parser: it runs on the hot path of every `run`.
@@ -120,6 +122,17 @@ let package = Package(
         .testTarget(name: "AuditTests", dependencies: ["Audit", "AuditChain", .product(name: "Crypto", package: "swift-crypto")]),
         // The command line: the parser against the declarations, help, docs/cli.md.
         .testTarget(name: "CLITests", dependencies: ["safehouse", "Flags", "Agent", "AuditChain", "Runtime"]),
+        // The service's pure parts and its HTTP handler in an EmbeddedChannel.
+        .testTarget(
+            name: "ServeTests",
+            dependencies: [
+                "Serve",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
         .testTarget(name: "SeccompTests", dependencies: ["Seccomp", "CSeccomp", "OCI", "Linux"]),
     ]
 )

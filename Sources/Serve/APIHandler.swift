@@ -17,7 +17,8 @@ final class APIHandler: ChannelInboundHandler {
 
     private let routes: Routes
     private let token: String?
-    private let work: DispatchQueue
+    /// Runs a route's blocking work off the event loop (a concurrent queue; inline in tests).
+    private let offload: (@escaping () -> Void) -> Void
 
     private var head: HTTPRequestHead?
     private var body = Data()
@@ -35,10 +36,10 @@ final class APIHandler: ChannelInboundHandler {
         init(fd: OwnedDescriptor, path: String) { self.fd = fd; self.path = path }
     }
 
-    init(routes: Routes, token: String?, work: DispatchQueue) {
+    init(routes: Routes, token: String?, offload: @escaping (@escaping () -> Void) -> Void) {
         self.routes = routes
         self.token = token
-        self.work = work
+        self.offload = offload
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -144,7 +145,7 @@ final class APIHandler: ChannelInboundHandler {
         body = Data()
         let promise = context.eventLoop.makePromise(of: Reply.self)
         let routes = self.routes
-        work.async {
+        offload {
             do { promise.succeed(try routes.handle(request)) } catch { promise.fail(error) }
         }
         promise.futureResult.whenComplete { result in

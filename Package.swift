@@ -4,6 +4,7 @@
 // Dependencies between targets point down only.
 //   safehouse (CLI) -> Runtime -> Sandbox -> ContainerCore -> Cgroups -> Linux -> CLinux
 //                                                         -> OCI
+// safehouse-serve (Serve) runs the safehouse binary; it links neither Runtime nor Agent.
 // The runtime executable never links SwiftNIO (start-up cost); release builds are
 // linked with `-static-executable` by hack/build (see README "Why static").
 import PackageDescription

@@ -67,7 +67,7 @@ public enum ServeMain {
                 let dir = URL(fileURLWithPath: options.socket).deletingLastPathComponent().path
                 if !FileManager.default.fileExists(atPath: dir) {
                     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true,
-                                                            attributes: [.posixPermissions: 0o711])
+                                                            attributes: [.posixPermissions: 0o700])
                 }
                 // Mode 0660 from the start: the umask covers the window between bind and chmod.
                 let old = umask(0o117)

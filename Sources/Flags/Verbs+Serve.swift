@@ -15,6 +15,8 @@ extension Verbs {
             .option("--token-file", value: "path", help: "File whose first line is the bearer token every TCP request must carry (at least 16 characters)."),
             .option("--root", value: "path", default: "/run/safehouse", help: "The runtime's state root the sandboxes are made under."),
             .option("--state-dir", value: "path", default: "/run/safehouse-serve", help: "The service's state: a directory per sandbox."),
+            .option("--images", value: "path", repeatable: true,
+                    help: "Only root filesystems under this directory (repeatable; default: any directory the service can read)."),
             .option("--runtime", value: "path", help: "The safehouse binary the service runs (default: the one next to safehouse-serve)."),
         ],
         takesGlobals: false)

@@ -26,6 +26,8 @@ struct CommandPlan {
 struct Routes {
     let store: SandboxStore
     let version: String
+    /// Directories a rootfs must lie under; empty: any.
+    var images: [String] = []
 
     /// The default and the longest time a command may run, in seconds.
     static let defaultCommandTimeout: TimeInterval = 60
@@ -90,6 +92,16 @@ struct Routes {
         }
     }
 
+    /// The policy loader's rule for a name (Agent's PolicyLibrary.isName, not a file name):
+    /// letters, digits, '.', '_', '-', not starting with '.', no .yaml/.yml/.json suffix.
+    static func isPolicyName(_ text: String) -> Bool {
+        guard let first = text.utf8.first, first != UInt8(ascii: "."), text.utf8.count <= 255 else { return false }
+        guard !text.hasSuffix(".yaml"), !text.hasSuffix(".yml"), !text.hasSuffix(".json") else { return false }
+        return text.utf8.allSatisfy { c in
+            (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x2E || c == 0x5F || c == 0x2D
+        }
+    }
+
     func files(_ id: String) throws -> SandboxFiles {
         SandboxFiles(pid: try store.get(id).pid)
     }
@@ -97,6 +109,11 @@ struct Routes {
     private func create(_ body: JSONObject) throws -> [String: Any] {
         let policy = try body.string("policy") ?? "default"
         guard !policy.isEmpty else { throw APIError.badRequest(field: "policy", "must not be empty") }
+        // A client names a profile or a policy of the policy directory, never a file: the
+        // service reads as root, and a parse error would quote what it read.
+        guard Self.isPolicyName(policy) else {
+            throw APIError.badRequest(field: "policy", "\"\(policy)\" is not a policy name (a profile or a policy in the policy directory; no paths)")
+        }
         guard let rootfs = try body.string("rootfs") else {
             throw APIError.badRequest(field: "rootfs", "missing (the image's root filesystem, an absolute host path)")
         }
@@ -104,6 +121,12 @@ struct Routes {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: rootfs, isDirectory: &isDir), isDir.boolValue else {
             throw APIError.badRequest(field: "rootfs", "\(rootfs) is not a directory")
+        }
+        if !images.isEmpty {
+            let real = realpath(rootfs, nil).map { p in defer { free(p) }; return String(cString: p) } ?? rootfs
+            guard images.contains(where: { real.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") }) else {
+                throw APIError.badRequest(field: "rootfs", "\(rootfs) is not under \(images.joined(separator: " or ")) (--images)")
+            }
         }
         let env = try body.stringMap("env", keyRule: JSONObject.envKeyProblem)
         let timeout = try body.integer("timeout", in: 1...SandboxStore.maxTimeout) ?? Self.defaultSandboxTimeout

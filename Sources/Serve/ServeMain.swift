@@ -47,7 +47,7 @@ public enum ServeMain {
         reaper.setEventHandler { store.reapExpired() }
         reaper.resume()
 
-        let routes = Routes(store: store, version: version)
+        let routes = Routes(store: store, version: version, images: options.images)
         let work = DispatchQueue(label: "safehouse-serve.work", attributes: .concurrent)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let bootstrap = ServerBootstrap(group: group)

@@ -12,6 +12,8 @@ struct ServeOptions {
     var stateDir = "/run/safehouse-serve"
     /// The runtime binary; default: `safehouse` next to this executable.
     var runtime: String?
+    /// Directories a sandbox's rootfs must lie under (after symlinks); none: any directory.
+    var images: [String] = []
 
     static let usage = """
         USAGE: safehouse serve [--socket PATH] [--listen HOST:PORT --token-file FILE] [--root DIR] [--state-dir DIR]
@@ -25,6 +27,7 @@ struct ServeOptions {
           --root DIR           The runtime's state root (default: /run/safehouse).
           --state-dir DIR      The service's own state, a directory per sandbox (default: /run/safehouse-serve).
           --runtime PATH       The safehouse binary to drive (default: safehouse next to safehouse-serve).
+          --images DIR         Only root filesystems under DIR (repeatable; default: any directory).
 
         """
 
@@ -53,6 +56,11 @@ struct ServeOptions {
             case "--root": root = try value(a)
             case "--state-dir": stateDir = try value(a)
             case "--runtime": runtime = try value(a)
+            case "--images":
+                let dir = try value(a)
+                guard let real = realpath(dir, nil) else { throw Failure(description: "--images: \(dir) does not exist") }
+                images.append(String(cString: real))
+                free(real)
             default: throw Failure(description: "unknown flag \"\(a)\" (see safehouse serve --help)")
             }
             i += 1

@@ -32,7 +32,9 @@ ROOTFS = os.environ.get("ROOTFS") or str(REPO / "bundles" / "busybox" / "rootfs"
 class Service:
     """One `safehouse serve` process and its directories."""
 
-    def __init__(self, tmp: Path, listen: Optional[str] = None, token: Optional[str] = None) -> None:
+    def __init__(self, tmp: Path, listen: Optional[str] = None, token: Optional[str] = None,
+                 extra: Optional[List[str]] = None) -> None:
+        self.extra = extra or []
         self.tmp = tmp
         self.socket = str(tmp / "api.sock")
         self.root = str(tmp / "root")
@@ -47,7 +49,7 @@ class Service:
         return f"http://{self.listen}" if self.listen else f"unix://{self.socket}"
 
     def args(self) -> List[str]:
-        args = [SAFEHOUSE, "serve", "--root", self.root, "--state-dir", self.state_dir]
+        args = [SAFEHOUSE, "serve", "--root", self.root, "--state-dir", self.state_dir, *self.extra]
         if self.listen:
             token_file = self.tmp / "token"
             token_file.write_text((self.token or "") + "\n")

@@ -29,6 +29,9 @@ def error(r):
     ({"rootfs": ROOTFS, "metadata": {"k": None}}, "metadata.k"),
     ({"rootfs": ROOTFS, "policy": "no-such-policy"}, "policy"),
     ({"rootfs": ROOTFS, "policy": ""}, "policy"),
+    ({"rootfs": ROOTFS, "policy": "/etc/shadow"}, "policy"),
+    ({"rootfs": ROOTFS, "policy": "../policy"}, "policy"),
+    ({"rootfs": ROOTFS, "policy": "mine.yaml"}, "policy"),
 ])
 def test_create_bad_fields(service, body, field):
     with service.client() as c:

@@ -94,3 +94,23 @@ def test_agent_stop_all_stops_service_sandboxes(private_tmp):
         sbx.close()
     finally:
         assert svc.cleanup() == []
+
+
+def test_images_limits_the_root_filesystems(private_tmp):
+    images = os.path.dirname(ROOTFS)
+    svc = Service(private_tmp, extra=["--images", images]).start()
+    try:
+        with svc.client() as c:
+            r = c.post("/v1/sandboxes", json={"rootfs": "/", "timeout": 30})
+            assert r.status_code == 400 and r.json()["error"]["message"].startswith("rootfs: ")
+            r = c.post("/v1/sandboxes", json={"rootfs": ROOTFS + "/..", "timeout": 30})
+            assert r.status_code == 400
+            # A symlink to / elsewhere is refused too.
+            link = private_tmp / "outside-link"
+            os.symlink("/", link)
+            r = c.post("/v1/sandboxes", json={"rootfs": str(link), "timeout": 30})
+            assert r.status_code == 400
+        with Sandbox.create(rootfs=ROOTFS, timeout=30, url=svc.url) as sbx:
+            assert sbx.commands.run("true").exit_code == 0
+    finally:
+        assert svc.cleanup() == []

@@ -25,6 +25,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 REPO = HERE.parents[2]
 
+AUDIT_DIR = Path("/var/log/safehouse")
 SAFEHOUSE = os.environ.get("SAFEHOUSE") or str(REPO / ".build" / "debug" / "safehouse")
 ROOTFS = os.environ.get("ROOTFS") or str(REPO / "bundles" / "busybox" / "rootfs")
 
@@ -43,6 +44,16 @@ class Service:
         self.token = token
         self.proc: Optional[subprocess.Popen] = None
         self.log = tmp / "serve.log"
+        # Every sandbox leaves its audit log (it outlives the sandbox by design); the
+        # service's (sbx-*) that appear while this service runs are removed at cleanup.
+        self.audit_before = self._audit_logs()
+
+    @staticmethod
+    def _audit_logs() -> set:
+        try:
+            return {p.name for p in AUDIT_DIR.iterdir() if p.name.startswith("sbx-")}
+        except OSError:
+            return set()
 
     @property
     def url(self) -> str:
@@ -116,6 +127,11 @@ class Service:
         left = self.containers()
         for cid in left:
             self.runtime("delete", "--force", cid)
+        for name in self._audit_logs() - self.audit_before:
+            try:
+                (AUDIT_DIR / name).unlink()
+            except OSError:
+                pass
         return left
 
 

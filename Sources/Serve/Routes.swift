@@ -92,6 +92,15 @@ struct Routes {
         }
     }
 
+    /// Whether the init runs: it exists and is not a zombie waiting for its parent.
+    static func isAlive(_ pid: Int32) -> Bool {
+        guard pid > 0, kill(pid, 0) == 0 else { return false }
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return true }
+        let state = stat[stat.index(after: close)...].drop(while: { $0 == " " }).first
+        return state != "Z" && state != "X"
+    }
+
     /// The policy loader's rule for a name (Agent's PolicyLibrary.isName, not a file name):
     /// letters, digits, '.', '_', '-', not starting with '.', no .yaml/.yml/.json suffix.
     static func isPolicyName(_ text: String) -> Bool {
@@ -146,10 +155,13 @@ struct Routes {
         }
         return store.list()
             .filter { record in filters.allSatisfy { record.metadata[$0.0] == $0.1 } }
-            .map { $0.json(state: kill($0.pid, 0) == 0 ? "running" : "stopped") }
+            .map { $0.json(state: Self.isAlive($0.pid) ? "running" : "stopped") }
     }
 
     private func command(_ record: SandboxRecord, _ body: JSONObject) throws -> CommandPlan {
+        // A stopped sandbox (agent stop-all, an OOM kill of its init) takes no commands: the
+        // exec's own failure would otherwise read as the command's stderr.
+        guard Self.isAlive(record.pid) else { throw APIError.conflict("sandbox \(record.id) is not running") }
         let argv: [String]
         switch body.values["cmd"] {
         case let shell as String:

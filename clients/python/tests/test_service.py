@@ -11,7 +11,7 @@ import time
 import pytest
 
 from conftest import ROOTFS, SAFEHOUSE, Service
-from safehouse import AuthenticationError, Sandbox
+from safehouse import AuthenticationError, Sandbox, SafehouseError
 
 
 def free_port() -> int:
@@ -90,6 +90,10 @@ def test_agent_stop_all_stops_service_sandboxes(private_tmp):
         assert out.returncode == 0, out.stderr
         assert sbx.sandbox_id in out.stdout.split()
         assert svc.runtime("state", sbx.sandbox_id).stdout.count('"stopped"') == 1
+        assert sbx.get_info().state == "stopped"
+        with pytest.raises(SafehouseError) as e:
+            sbx.commands.run("true")
+        assert (e.value.status, e.value.code) == (409, "conflict")
         assert sbx.kill()
         sbx.close()
     finally:

@@ -34,14 +34,18 @@ let package = Package(
         .target(name: "OCI"),
         // cgroup hierarchies (v1, v2, hybrid): discovery, placement, removal.
         .target(name: "Cgroups", dependencies: ["Linux", "OCI"]),
+        // What the runtime, the CLI and a sandbox's warden tell each other: the warden's
+        // configuration and report documents, and the audit client (safehouse-audit).
+        // Flat JSON, no Foundation: the runtime writes the configuration on `run`'s path.
+        .target(name: "SandboxInterface", dependencies: ["OCI", "Linux"]),
         // What every backend shares: the state store and the container's record, the
         // status rules of the verbs, hooks, the runtime's error, the backend protocol.
         .target(name: "ContainerCore", dependencies: ["OCI", "Linux", "Cgroups"]),
         // What a sandbox adds around a container: the ephemeral root, the input and output
         // zones, the warden's launch, the egress listeners and transparent capture.
-        .target(name: "Sandbox", dependencies: ["ContainerCore", "OCI", "Linux", "CLinux"]),
+        .target(name: "Sandbox", dependencies: ["ContainerCore", "SandboxInterface", "OCI", "Linux", "CLinux"]),
         // The container lifecycle: picks the backend from the record and runs the verbs.
-        .target(name: "Runtime", dependencies: ["ContainerCore", "Sandbox", "OCI", "Linux", "Cgroups", "Seccomp"]),
+        .target(name: "Runtime", dependencies: ["ContainerCore", "Sandbox", "SandboxInterface", "OCI", "Linux", "Cgroups", "Seccomp"]),
         // libseccomp through a shim header; which library file is linked is Seccomp's choice.
         .systemLibrary(name: "CSeccomp"),
         // linux.seccomp compiled to BPF (in the parent) and loaded (in the child). Debug
@@ -56,7 +60,7 @@ let package = Package(
             ]
         ),
         // Agent sandboxes: policy files, shipped profiles, the generated OCI spec.
-        .target(name: "Agent", dependencies: ["OCI", "Linux", "Runtime", "Cgroups", "Egress"]),
+        .target(name: "Agent", dependencies: ["OCI", "Linux", "Runtime", "Cgroups", "Egress", "SandboxInterface"]),
         // Egress policy, pure: allowlist rules, the address policy, ClientHello SNI and
         // request-head parsing. No NIO, no system calls: unit-tested as plain values.
         .target(name: "Egress"),
@@ -65,12 +69,12 @@ let package = Package(
         .target(
             name: "Warden",
             dependencies: [
-                "Linux", "Cgroups", "CLinux", "Egress", "OCI",
+                "Linux", "Cgroups", "CLinux", "Egress", "OCI", "SandboxInterface",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
-        .executableTarget(name: "safehouse-warden", dependencies: ["Warden"]),
+        .executableTarget(name: "safehouse-warden", dependencies: ["Warden", "Linux", "SandboxInterface"]),
         // The hash-chained audit log's writing side: append, the head, SHA-256 and
         // HMAC-SHA-256 in plain Swift, no Foundation: the runtime links it and appends a
         // sandbox's records itself (AuditChain/SHA256.swift says why not swift-crypto).
@@ -102,18 +106,18 @@ let package = Package(
         // Foundation, no swift-argument-parser: it runs on the hot path of every `run`.
         .target(name: "Flags"),
         // Argument parsing only.
-        .executableTarget(name: "safehouse", dependencies: ["Runtime", "OCI", "Agent", "AuditChain", "Flags"]),
+        .executableTarget(name: "safehouse", dependencies: ["Runtime", "OCI", "Agent", "AuditChain", "Flags", "SandboxInterface"]),
         .testTarget(name: "OCITests", dependencies: ["OCI"]),
         .testTarget(name: "LinuxTests", dependencies: ["Linux"]),
         .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "Linux", "OCI"]),
         .testTarget(name: "ContainerCoreTests", dependencies: ["ContainerCore", "OCI", "Linux"]),
-        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "ContainerCore", "OCI", "Cgroups"]),
-        .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "ContainerCore", "OCI", "Linux"]),
-        .testTarget(name: "AgentTests", dependencies: ["Agent", "OCI", "Runtime", "Linux"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "ContainerCore", "OCI", "Cgroups", "SandboxInterface"]),
+        .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "ContainerCore", "OCI", "Linux", "SandboxInterface"]),
+        .testTarget(name: "AgentTests", dependencies: ["Agent", "OCI", "Runtime", "Linux", "SandboxInterface"]),
         .testTarget(
             name: "WardenTests",
             dependencies: [
-                "Warden", "Cgroups", "Linux", "Egress",
+                "Warden", "Cgroups", "Linux", "Egress", "SandboxInterface",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]

@@ -3,6 +3,7 @@ import FoundationEssentials
 import Linux
 import OCI
 import Runtime
+import SandboxInterface
 import Cgroups
 #if canImport(Glibc)
 import Glibc
@@ -122,7 +123,6 @@ public struct SandboxRunner {
         runtime.backendFlag = policy.backend
         let request = Self.request(o)
         var spec = try SandboxSpec.generate(policy, request)
-        if let t = policy.limits.timeout { spec.annotations?[SandboxAnnotation.timeout] = String(t) }
         let id = o.id ?? "agent-" + Self.randomHex(8)
         do { try ContainerID.validate(id) } catch { throw PolicyError("--id: \(error)") }
         if Files.exists(runtime.store.directory(of: id)) { throw PolicyError("--id: container \"\(id)\" already exists") }
@@ -154,7 +154,7 @@ public struct SandboxRunner {
         let watch = WardenWatch(forwardingTo: runtime.observer, store: runtime.store, id: id)
         runtime.observer = watch
         let started = Self.now()
-        var report: [String: String] = [:]
+        var report: WardenReport?
         var changes = ChangeSet()
         var egress: [String] = []
         var stopped = false
@@ -165,7 +165,7 @@ public struct SandboxRunner {
             let dir = runtime.store.directory(of: id)
             if let warden = record.liveWardenPid { _ = Processes.waitForExit(warden, timeout: 5) }
             PhaseTrace.mark("warden gone")
-            report = Self.readReport(dir + "/warden.json")
+            report = WardenReport.read(stateDirectory: dir)?.report
             egress = EgressDecisions.read(directory: dir)
             stopped = Files.exists(dir + "/" + ContainerRuntime.stopMarker)
             let ephemeral = EphemeralRoot.directory(root: runtime.store.root, id: id)
@@ -184,16 +184,16 @@ public struct SandboxRunner {
         changes.entries.removeAll { $0.kind == .created && $0.size == 0 && mountPoints.contains($0.path) }
         var limits: [String] = []
         var code = status
-        switch report["reason"] {
-        case "timeout":
+        switch report?.reason {
+        case .timeout?:
             limits.append("timeout (\(Quantity.describe(seconds: policy.limits.timeout ?? 0)))")
             code = Self.timeoutExitCode
-        case "stopped":
+        case .stopped?:
             limits.append("stopped (emergency stop)")
         default:
             if watch.wardenDied { limits.append("stopped (the warden died)") } else if stopped { limits.append("stopped (emergency stop)") }
         }
-        if let oom = report["oomKills"].flatMap(Int.init), oom > 0 {
+        if let oom = report?.oomKills, oom > 0 {
             limits.append("memory (\(oom) OOM kill\(oom == 1 ? "" : "s") at \(Quantity.describe(bytes: policy.limits.memory ?? 0)))")
         }
         // The kernel counts no ENOSPC for a tmpfs: a root that is full when the command
@@ -201,17 +201,17 @@ public struct SandboxRunner {
         if diskFull { limits.append("disk (the root's \(Quantity.describe(bytes: policy.limits.disk)) filled up)") }
         if outputFull {
             limits.append("output (filesystem.outputSize: /output's \(Quantity.describe(bytes: SandboxZones.outputSize(policy))) filled up)")
-        } else if let oom = report["oomKills"].flatMap(Int.init), oom > 0, let memory = policy.limits.memory, outputUsed >= memory / 2 {
+        } else if let oom = report?.oomKills, oom > 0, let memory = policy.limits.memory, outputUsed >= memory / 2 {
             // /output's files are tmpfs pages, counted against the memory limit: one that
             // is not above outputSize is hit first, and the writer is killed instead of
             // getting ENOSPC. Said, so that the cause is not mistaken.
             limits.append("output (filesystem.outputSize: /output held \(Quantity.describe(bytes: (outputUsed >> 20) << 20)) of \(Quantity.describe(bytes: SandboxZones.outputSize(policy))) when the memory limit killed the writer: /output's files count against memory)")
         }
         for line in outputKept { writeWarning("safehouse: \(line)\n") }
-        if report["egressQuotaSpent"] == "true" {
+        if report?.egressQuotaSpent == true {
             limits.append("egress (the byte quota of \(Quantity.describe(bytes: policy.network.maxBytes ?? 0)) each way was spent)")
         }
-        if let hits = report["pidsLimitHits"].flatMap(Int.init), hits > 0 {
+        if let hits = report?.pidsLimitHits, hits > 0 {
             limits.append("pids (\(hits) fork\(hits == 1 ? "" : "s") refused at \(policy.limits.pids ?? 0))")
         }
         // On the record: the limits hit and the change set (the runtime wrote create,
@@ -222,16 +222,6 @@ public struct SandboxRunner {
         let outcome = Outcome(id: id, policy: o.policy, exitCode: code, seconds: Self.now() - started,
                               limitsHit: limits, changes: changes, egress: egress, effective: policy)
         return (code, outcome)
-    }
-
-    /// The warden's flat JSON report (Warden.writeReport) as strings.
-    static func readReport(_ path: String) -> [String: String] {
-        guard let bytes = try? Files.read(path, limit: 1 << 16), let o = FlatJSONObject(parsing: bytes) else { return [:] }
-        var out: [String: String] = [:]
-        if let r = o.string("reason") { out["reason"] = r }
-        for key in ["oomKills", "pidsLimitHits"] { if let v = o.uint64(key) { out[key] = String(v) } }
-        if o.bool("egressQuotaSpent") == true { out["egressQuotaSpent"] = "true" }
-        return out
     }
 
     static func absolute(_ path: String) -> String {

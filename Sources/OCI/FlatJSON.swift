@@ -34,6 +34,26 @@ public struct FlatJSONObject {
         return nil
     }
 
+    /// A number with a fraction or exponent allowed (seconds, a timeout).
+    public func double(_ key: String) -> Double? {
+        if case .number(let n)? = value(key) { return Double(n) }
+        return nil
+    }
+
+    public func int64Array(_ key: String) -> [Int64]? {
+        guard case .array(let items)? = value(key) else { return nil }
+        var result: [Int64] = []
+        for item in items {
+            guard case .number(let n) = item, let v = Int64(n) else { return nil }
+            result.append(v)
+        }
+        return result
+    }
+
+    /// Whether the object has `key` at all (of any type): a field present but of the
+    /// wrong type is an error to name, not a field left out.
+    public func contains(_ key: String) -> Bool { value(key) != nil }
+
     public func bool(_ key: String) -> Bool? {
         if case .bool(let b)? = value(key) { return b }
         return nil
@@ -79,6 +99,17 @@ public struct FlatJSONWriter {
     public mutating func add(_ k: String, _ value: Int64) { key(k); text += String(value) }
     public mutating func add(_ k: String, _ value: UInt64) { key(k); text += String(value) }
     public mutating func add(_ k: String, _ value: Bool) { key(k); text += value ? "true" : "false" }
+    /// A finite number (the caller checks): JSON has no infinity or NaN.
+    public mutating func add(_ k: String, _ value: Double) { key(k); text += String(value) }
+    public mutating func add(_ k: String, _ values: [Int64]) {
+        key(k)
+        text += "["
+        for (i, v) in values.enumerated() {
+            if i > 0 { text += "," }
+            text += String(v)
+        }
+        text += "]"
+    }
     // Loops rather than map/joined: the generic joined(separator:)'s first use costs a
     // cold process ~200K instructions of metadata (callgrind), and `run` writes its
     // state through here.

@@ -1,6 +1,7 @@
 import ContainerCore
 import Sandbox
 import Linux
+import SandboxInterface
 import OCI
 
 extension ContainerRuntime {
@@ -45,19 +46,16 @@ extension ContainerRuntime {
     func recordEnd(_ record: ContainerRecord, exitRecorded: Bool = false) {
         guard record.ephemeralRoot, observer != nil else { return }
         var wardenAlive = false
-        var reportText: String?
+        var report: WardenReport?
         recordAudit(record.annotations, record.id, "warden", {
             if let warden = record.liveWardenPid { wardenAlive = !Processes.waitForExit(warden, timeout: 2) }
-            guard let bytes = try? Files.read(store.directory(of: record.id) + "/warden.json", limit: 1 << 16) else { return [:] }
-            let text = String(decoding: bytes, as: UTF8.self)
-            reportText = text
-            return ["report": .json(text.hasSuffix("\n") ? String(text.dropLast()) : text)]
+            guard let file = WardenReport.read(stateDirectory: store.directory(of: record.id)) else { return [:] }
+            report = file.report
+            // On the record as the warden wrote it.
+            return ["report": .json(file.text.hasSuffix("\n") ? String(file.text.dropLast()) : file.text)]
         }())
-        if !exitRecorded, !wardenAlive {
-            let report = reportText.flatMap { FlatJSONObject(parsing: Array($0.utf8)) }
-            if report?.bool("exitRecorded") != true {
-                recordAudit(record.annotations, record.id, "exit", Self.exitDetails(report: report))
-            }
+        if !exitRecorded, !wardenAlive, report?.exitRecorded != true {
+            recordAudit(record.annotations, record.id, "exit", Self.exitDetails(report: report))
         }
         recordAudit(record.annotations, record.id, "changes",
                     ChangeSet.compute(upper: EphemeralRoot.directory(root: store.root, id: record.id) + "/upper",
@@ -66,13 +64,13 @@ extension ContainerRuntime {
 
     /// The `exit` details delete writes when the warden did not: its report's status,
     /// else why it is unknown.
-    static func exitDetails(report: FlatJSONObject?) -> [String: AuditValue] {
-        if let code = report?.int64("exitCode") {
-            var d: [String: AuditValue] = ["code": .int(code)]
-            if let signal = report?.int64("exitSignal") { d["signal"] = .int(signal) }
-            return d
+    static func exitDetails(report: WardenReport?) -> [String: AuditValue] {
+        switch report?.exit {
+        case .exited(let code)?: return ["code": .int(Int64(code))]
+        case .signaled(let signal)?: return ["code": .int(Int64(128 + signal)), "signal": .int(Int64(signal))]
+        case nil: break
         }
-        let why = report?.string("exitUnknown") ?? (report == nil ? "the warden left no report" : "the warden did not watch for it")
+        let why = report?.exitUnknown ?? (report == nil ? "the warden left no report" : "the warden did not watch for it")
         return ["error": .string("exit status unknown: " + why)]
     }
 }

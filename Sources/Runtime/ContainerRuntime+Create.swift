@@ -62,7 +62,7 @@ extension ContainerRuntime {
             preserveFds += activation.count
         }
         var plan = try NamespacePlan(spec: spec)
-        let treatment: SandboxTreatment?
+        let treatment: SandboxConfig?
         do { treatment = try sandboxes?.treatment(for: spec, id: id) } catch { throw RuntimeError("\(error)") }
         // Not for sandboxes: their egress set-up opens the init's network namespace by
         // its /proc path right after the fork, before the init would have joined it.

@@ -19,7 +19,12 @@ extension ContainerRuntime {
             if force { return }
             throw RuntimeError.containerNotFound(id)
         }
-        let lock = try store.lock(id)
+        let lock: ContainerLock
+        do { lock = try store.lock(id) } catch let error as RuntimeError where force && error.kind == .containerNotFound {
+            // Another delete (a sandbox's warden cleaning up after its runtime died)
+            // removed it while this one waited: gone is what force asked for.
+            return
+        }
         defer { lock.release() }
         let record: ContainerRecord
         do {

@@ -1,6 +1,7 @@
 import ContainerCore
 import Sandbox
 import Linux
+import SandboxInterface
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -13,23 +14,38 @@ extension ContainerRuntime {
     /// the warden; our copies are closed as soon as it has them. Unless this process
     /// waits for the init (`callerReapsInit`), the warden records its exit; when it
     /// does, the warden watches this process too (its owner).
-    func startWarden(_ treatment: SandboxTreatment, watching pid: Int32, callerReapsInit: Bool, record: inout ContainerRecord,
+    func startWarden(_ treatment: SandboxConfig, watching pid: Int32, callerReapsInit: Bool, record: inout ContainerRecord,
                      openSockets: () throws -> EgressListener.Sockets) throws -> WardenLauncher.Started {
         guard let warden = WardenLauncher.executable(configured: treatment.warden) else {
             throw RuntimeError("sandbox: no safehouse-warden next to this executable")
         }
-        var egress: WardenLauncher.Egress?
-        if let allow = treatment.networkAllow, !allow.isEmpty {
-            egress = WardenLauncher.Egress(sockets: try openSockets(), allow: allow,
-                                           hostsFile: treatment.egressHosts,
-                                           maxConnections: treatment.egressMaxConnections,
-                                           maxBytes: treatment.egressMaxBytes, idleTimeout: treatment.egressIdleTimeout)
+        var configuration = WardenConfiguration(stateDirectory: store.directory(of: record.id), initPid: pid,
+                                                timeoutSeconds: treatment.timeoutSeconds, cgroupPaths: record.cgroupPaths)
+        configuration.ownerPid = callerReapsInit ? getpid() : nil
+        if let log = treatment.auditLog {
+            configuration.audit = AuditDestination(path: log, key: treatment.auditKey, id: record.id)
+            configuration.recordExit = !callerReapsInit
         }
-        let started = try WardenLauncher.spawn(warden, stateDirectory: store.directory(of: record.id), initPid: pid,
-                                               timeoutSeconds: treatment.timeoutSeconds, cgroupPaths: record.cgroupPaths,
-                                               egress: egress, audit: treatment.wardenAudit(id: record.id, callerReapsInit: callerReapsInit),
-                                               owner: callerReapsInit ? getpid() : nil)
-        egress?.sockets.close()
+        var sockets: EgressListener.Sockets?
+        if !treatment.networkAllow.isEmpty {
+            let s = try openSockets()
+            sockets = s
+            configuration.egressListener = s.proxy?.rawValue
+            configuration.socksListener = s.socks?.rawValue
+            configuration.captureListeners = s.capture.map(\.rawValue)
+            configuration.dnsSocket = s.dns?.rawValue
+            configuration.egressAllow = treatment.networkAllow.joined(separator: ",")
+            configuration.egressHosts = treatment.egressHosts
+            configuration.egressMaximumConnections = treatment.egressMaxConnections
+            configuration.egressMaximumBytes = treatment.egressMaxBytes
+            configuration.egressIdleTimeout = treatment.egressIdleTimeout
+        }
+        let started: WardenLauncher.Started
+        do { started = try WardenLauncher.spawn(warden, configuration) } catch {
+            sockets?.close()
+            throw error
+        }
+        sockets?.close()
         record.wardenPid = started.pid
         record.wardenStartTime = Processes.startTime(of: started.pid) ?? 0
         return started

@@ -5,57 +5,6 @@ import OCI
 import Glibc
 #endif
 
-/// What a policy (the Agent layer) asks of `create` for a sandbox. The runtime knows
-/// nothing of policies: the caller turns an `io.safehouse.policy` annotation into this.
-public struct SandboxTreatment: Sendable, Equatable {
-    /// Size of the tmpfs that holds the overlay's upper and work directories: the
-    /// sandbox's disk limit.
-    public var diskBytes: UInt64
-    /// Wall-clock limit from start, enforced by the warden; nil for none.
-    public var timeoutSeconds: Double?
-    /// The warden executable; nil runs no warden.
-    public var warden: String?
-    /// The egress allowlist (the `io.safehouse.network.allow` form, comma separated);
-    /// nil or empty: no proxy, the sandbox has no way out at all.
-    public var networkAllow: String?
-    /// A hosts file the proxy resolves names through before DNS (the operator's, from
-    /// `SAFEHOUSE_EGRESS_HOSTS`; never the policy's).
-    public var egressHosts: String?
-    /// The proxy's limits: connections at once, bytes each way, idle seconds.
-    public var egressMaxConnections: Int?
-    public var egressMaxBytes: UInt64?
-    public var egressIdleTimeout: Double?
-    /// Proxies the sandbox is told about, capture of every connection, or both.
-    public var egressMode: EgressMode = .both
-    /// The sandbox's audit log and its HMAC key file: the warden appends its records
-    /// there (egress decisions as they are made, the exit when the runtime is not the
-    /// init's parent). Nil: the warden writes none.
-    public var auditLog: String?
-    public var auditKey: String?
-
-    public init(diskBytes: UInt64, timeoutSeconds: Double? = nil, warden: String? = nil,
-                networkAllow: String? = nil, egressHosts: String? = nil,
-                egressMaxConnections: Int? = nil, egressMaxBytes: UInt64? = nil, egressIdleTimeout: Double? = nil,
-                egressMode: EgressMode = .both) {
-        self.diskBytes = diskBytes
-        self.timeoutSeconds = timeoutSeconds
-        self.warden = warden
-        self.networkAllow = networkAllow
-        self.egressHosts = egressHosts
-        self.egressMaxConnections = egressMaxConnections
-        self.egressMaxBytes = egressMaxBytes
-        self.egressIdleTimeout = egressIdleTimeout
-        self.egressMode = egressMode
-    }
-}
-
-extension SandboxTreatment {
-    /// What the warden of sandbox `id` writes to its audit log; nil without a log.
-    package func wardenAudit(id: String, callerReapsInit: Bool) -> WardenLauncher.Audit? {
-        auditLog.map { WardenLauncher.Audit(log: $0, key: auditKey, id: id, recordExit: !callerReapsInit) }
-    }
-}
-
 /// The ephemeral root: the image's root filesystem stays untouched as the read-only
 /// lower layer of an overlay whose upper and work directories live on a tmpfs sized
 /// by the disk limit, inside the container's state directory:

@@ -5,5 +5,5 @@ import OCI
 public protocol SandboxProvider {
     /// The treatment of container `id` made from `spec`; nil for a plain container.
     /// Thrown errors fail the create before anything is made.
-    func treatment(for spec: Spec, id: String) throws -> SandboxTreatment?
+    func treatment(for spec: Spec, id: String) throws -> SandboxConfig?
 }

@@ -1,6 +1,7 @@
 import ContainerCore
 import CLinux
 import Linux
+import SandboxInterface
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -16,42 +17,12 @@ package enum WardenLauncher {
     /// is ready waits instead of killing it.
     static let signals: [Int32] = [SIGUSR1, SIGTERM, SIGINT, SIGHUP]
 
+    /// fcntl's F_SETPIPE_SZ (F_LINUX_SPECIFIC_BASE + 7), which Glibc's module does not export.
+    static let setPipeSize: Int32 = 1031
+
     /// `safehouse-warden` next to the running executable, unless `configured` names one.
     package static func executable(configured: String?) -> String? {
         configured ?? Processes.siblingExecutable("safehouse-warden")
-    }
-
-    /// What the warden needs to serve the egress proxy.
-    package struct Egress {
-        /// The listening sockets in the sandbox's network namespace (EgressListener).
-        package var sockets: EgressListener.Sockets
-        /// The allowlist, comma separated.
-        var allow: String
-        var hostsFile: String?
-        var maxConnections: Int?
-        var maxBytes: UInt64?
-        var idleTimeout: Double?
-
-        package init(sockets: EgressListener.Sockets, allow: String, hostsFile: String?, maxConnections: Int?,
-                     maxBytes: UInt64?, idleTimeout: Double?) {
-            self.sockets = sockets
-            self.allow = allow
-            self.hostsFile = hostsFile
-            self.maxConnections = maxConnections
-            self.maxBytes = maxBytes
-            self.idleTimeout = idleTimeout
-        }
-    }
-
-    /// Where the warden writes its audit records (egress decisions as they are made;
-    /// with `recordExit`, the init's exit status).
-    package struct Audit {
-        var log: String
-        var key: String?
-        var id: String
-        /// The runtime is not the init's parent (an engine's create, `run --detach`):
-        /// the warden learns the exit status (taskstats) and records it.
-        var recordExit: Bool
     }
 
     /// A started warden. `ready`: the read end of a pipe the warden writes one byte to
@@ -71,36 +42,40 @@ package enum WardenLauncher {
         }
     }
 
-    package static func spawn(_ executable: String, stateDirectory: String, initPid: Int32,
-                      timeoutSeconds: Double?, cgroupPaths: [String], egress: Egress? = nil,
-                      audit: Audit? = nil, owner: Int32? = nil) throws -> Started {
-        var args = [executable, "--state-dir", stateDirectory, "--pid", String(initPid)]
-        if let owner { args += ["--owner", String(owner)] }
-        if let t = timeoutSeconds { args += ["--timeout", String(t)] }
-        for p in cgroupPaths { args += ["--cgroup", p] }
+    /// Starts the warden with `configuration` (its egress sockets already in it). With
+    /// `recordExit` and an audit log, a ready pipe is made for it (Started.ready).
+    ///
+    /// The configuration goes to the warden as one JSON document in a pipe it inherits
+    /// (`--config-fd`), written and closed before the fork: a pipe is a system call
+    /// and a write in memory, where a file would be a create, a write and a later
+    /// removal in the state directory on `run`'s path, and it leaves nothing behind.
+    package static func spawn(_ executable: String, _ configuration: WardenConfiguration) throws -> Started {
+        var configuration = configuration
         var readyEnds: (FileDescriptor, FileDescriptor)?
-        if let audit {
-            args += ["--audit", audit.log, "--audit-id", audit.id]
-            if let key = audit.key { args += ["--audit-key", key] }
-            if audit.recordExit {
-                let ends = try FileDescriptor.pipe()
-                readyEnds = ends
-                args += ["--record-exit", "--ready-fd", String(ends.1.rawValue)]
+        if configuration.audit != nil, configuration.recordExit {
+            let ends = try FileDescriptor.pipe()
+            readyEnds = ends
+            configuration.readyFD = ends.1.rawValue
+        }
+        let document = configuration.document
+        let (configRead, configWrite) = try FileDescriptor.pipe()
+        defer { configRead.close() }
+        do {
+            // A pipe holds 64 KiB; a longer document (a very long allowlist) gets a
+            // larger pipe, or create fails rather than block on a pipe nobody reads yet.
+            if document.count > 65536, fcntl(configWrite.rawValue, Self.setPipeSize, Int32(clamping: document.count)) < document.count {
+                throw RuntimeError("warden \(executable): its configuration (\(document.count) bytes) does not fit in a pipe")
             }
+            try configWrite.write(document)
+            configWrite.close()
+        } catch {
+            configWrite.close()
+            readyEnds?.0.close()
+            readyEnds?.1.close()
+            throw error
         }
-        let inherited = (egress?.sockets.all.map(\.rawValue) ?? []) + (readyEnds.map { [$0.1.rawValue] } ?? [])
-        if let egress {
-            let s = egress.sockets
-            if let fd = s.proxy { args += ["--egress-fd", String(fd.rawValue)] }
-            if let fd = s.socks { args += ["--socks-fd", String(fd.rawValue)] }
-            for fd in s.capture { args += ["--capture-fd", String(fd.rawValue)] }
-            if let fd = s.dns { args += ["--dns-fd", String(fd.rawValue)] }
-            args += ["--egress-allow", egress.allow]
-            if let h = egress.hostsFile { args += ["--egress-hosts", h] }
-            if let n = egress.maxConnections { args += ["--egress-max-connections", String(n)] }
-            if let n = egress.maxBytes { args += ["--egress-max-bytes", String(n)] }
-            if let t = egress.idleTimeout { args += ["--egress-idle-timeout", String(t)] }
-        }
+        let args = [executable, "--state-dir", configuration.stateDirectory, "--config-fd", String(configRead.rawValue)]
+        let inherited = configuration.egressDescriptors + (readyEnds.map { [$0.1.rawValue] } ?? []) + [configRead.rawValue]
         // Prepared before the fork: the child only makes plain system calls.
         var cArgs: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) } + [nil]
         var cEnv: [UnsafeMutablePointer<CChar>?] = [strdup("PATH=/usr/sbin:/usr/bin:/sbin:/bin"), nil]
@@ -113,8 +88,8 @@ package enum WardenLauncher {
             let null = open("/dev/null", O_RDWR)
             if null >= 0 { _ = dup2(null, 0); _ = dup2(null, 1); _ = dup2(null, 2) }
             Signals.block(signals)
-            // Keep only the error pipe (close-on-exec) and the egress sockets (inherited)
-            // past descriptor 2.
+            // Keep only the error pipe (close-on-exec) and what the warden inherits (the
+            // configuration pipe, the egress sockets, the ready pipe) past descriptor 2.
             let keep = errorWrite.rawValue
             var from: Int32 = 3
             for fd in keepSorted {

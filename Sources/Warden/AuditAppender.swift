@@ -1,21 +1,9 @@
 import CLinux
 import Linux
+import SandboxInterface
 #if canImport(Glibc)
 import Glibc
 #endif
-
-/// Where the warden's records go: the log, its HMAC key file, the sandbox's id.
-public struct AuditDestination: Equatable, Sendable {
-    public var path: String
-    public var key: String?
-    public var id: String
-
-    public init(path: String, key: String?, id: String) {
-        self.path = path
-        self.key = key
-        self.id = id
-    }
-}
 
 /// The warden's own records in the sandbox's audit log: every egress decision as the
 /// proxy makes it, and the init's exit when the warden is the one that can see it
@@ -51,7 +39,7 @@ final class AuditAppender: @unchecked Sendable {
     static let gatherMicroseconds: UInt32 = 50_000
 
     let destination: Destination
-    let executable: String?
+    let client: AuditClient
     let decisionLimit: Int
 
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
@@ -64,10 +52,10 @@ final class AuditAppender: @unchecked Sendable {
     private var failure: String?
     private var written = 0
 
-    init(_ destination: Destination, executable: String? = Processes.siblingExecutable("safehouse-audit"),
+    init(_ destination: Destination, executable: String? = AuditClient().executable,
          decisionLimit: Int = AuditAppender.decisionLimit) {
         self.destination = destination
-        self.executable = executable
+        self.client = AuditClient(executable: executable)
         self.decisionLimit = decisionLimit
         pthread_mutex_init(mutex, nil)
         pthread_cond_init(wake, nil)
@@ -169,49 +157,14 @@ final class AuditAppender: @unchecked Sendable {
     /// One `safehouse-audit audit append` of a batch (it takes the log's lock itself).
     private func write(_ batch: [(kind: String, details: String)]) {
         let problem: String?
-        if let executable {
-            var args = ["safehouse-audit", "audit", "append", destination.path, "--id", destination.id]
-            for r in batch { args += ["--kind", r.kind, "--details", r.details] }
-            if let key = destination.key { args += ["--key", key] }
-            problem = Self.run(executable, args)
+        if client.executable != nil {
+            problem = client.append(batch.map { AuditClient.Record(kind: $0.kind, details: $0.details) }, to: destination)?.description
         } else {
             problem = "no safehouse-audit next to safehouse-warden"
         }
         locked {
             if let problem { if failure == nil { failure = problem } } else { written += batch.count }
         }
-    }
-
-    /// Spawn.start (safe in a threaded process), none of our descriptors past stderr,
-    /// which is a pipe read here; waits. Nil on success, else the appender's error line.
-    static func run(_ executable: String, _ args: [String]) -> String? {
-        let errorEnds: (FileDescriptor, FileDescriptor)
-        do { errorEnds = try FileDescriptor.pipe() } catch { return "\(error)" }
-        let fds = [errorEnds.0.rawValue, errorEnds.1.rawValue]
-        defer { errorEnds.0.close() }
-        let started = Spawn.start(executable, args, stdio: .quiet(stderr: fds[1]))
-        errorEnds.1.close()
-        let pid: pid_t
-        switch started {
-        case .success(let p): pid = p
-        case .failure(let e): return "spawn \(executable): \(SystemError.message(for: e.errno))"
-        }
-        var errorText: [UInt8] = []
-        var buf = [UInt8](repeating: 0, count: 1024)
-        while errorText.count < 4096 {
-            let n = buf.withUnsafeMutableBytes { read(fds[0], $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
-            errorText += buf[0..<n]
-        }
-        let status: Int32
-        switch Spawn.wait(pid) {
-        case .success(let s): status = s
-        case .failure(let e): return "waitpid: \(SystemError.message(for: e.errno))"
-        }
-        if status == 0 { return nil }
-        let line = String(decoding: errorText, as: UTF8.self).split(separator: "\n").first.map(String.init)
-        return line ?? "safehouse-audit exited with status \(status >> 8)"
     }
 
     private func locked<T>(_ body: () -> T) -> T {

@@ -10,8 +10,9 @@ import Glibc
 ///
 /// How: taskstats (Documentation/accounting/taskstats.rst). The warden registers a
 /// generic netlink socket as a listener for the exit records of every CPU before the
-/// init can run the sandbox's command (the runtime waits for `--ready-fd`), and keeps
-/// the record whose pid is the init's. Why this and not the alternatives:
+/// init can run the sandbox's command (the runtime waits for its ready pipe,
+/// WardenConfiguration.readyFD), and keeps the record whose pid is the init's. Why
+/// this and not the alternatives:
 /// - The record is queued on our socket from `do_exit` (taskstats_exit) before
 ///   `exit_notify` makes the init a zombie, wakes its parent and makes our pidfd
 ///   readable: when the pidfd says the init has exited, its record is already here.

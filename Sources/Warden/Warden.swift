@@ -3,6 +3,7 @@ import CLinux
 import Egress
 import Linux
 import OCI
+import SandboxInterface
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -17,166 +18,20 @@ import Glibc
 /// - SIGUSR1 (sent by `start`) starts the wall-clock deadline; when it passes, every
 ///   process in the sandbox's cgroups gets SIGKILL (not only the init).
 /// - SIGTERM, SIGINT, SIGHUP: the emergency stop, the same cgroup-wide SIGKILL.
-/// - The init's exit ends the watch: the report (why it ended, OOM kills, forks
-///   refused at the pids limit) goes to `<state dir>/warden.json`, then it exits.
-/// - With `--audit`, every egress decision goes to the sandbox's audit log as it is
-///   made (AuditAppender); with `--record-exit` (the runtime is not the init's
+/// - The init's exit ends the watch: the report (WardenReport: why it ended, OOM
+///   kills, forks refused at the pids limit) goes to `<state dir>/warden.json`, then
+///   it exits.
+/// - With an audit log, every egress decision goes to it as it is made
+///   (AuditAppender); with `recordExit` (the runtime is not the init's
 ///   parent: an engine ran the sandbox detached) so does the init's exit status, which
 ///   the warden learns through taskstats (ExitStatusWatch).
 public struct Warden {
-    public struct Configuration: Equatable {
-        public var stateDirectory: String
-        public var initPid: Int32
-        public var timeoutSeconds: Double?
-        public var cgroupPaths: [String]
-        /// The egress proxy's listening socket (inherited), its allowlist (the
-        /// annotation's comma-separated form) and the operator's hosts file.
-        public var egressListener: Int32?
-        /// The SOCKS5 listener; the capture listeners and DNS socket of transparent
-        /// egress (all inherited, all made in the sandbox's network namespace).
-        public var socksListener: Int32?
-        public var captureListeners: [Int32] = []
-        public var dnsSocket: Int32?
-        public var egressAllow: String?
-        public var egressHosts: String?
-        /// Bytes each way the sandbox may move through the proxy.
-        public var egressMaximumBytes: UInt64?
-        public var egressMaximumConnections: Int?
-        public var egressIdleTimeout: Double?
-        /// The sandbox's audit log (path, key file, id); nil: the warden writes none.
-        public var audit: AuditDestination?
-        /// Record the init's exit in the audit log (taskstats): the runtime is not its
-        /// parent and cannot.
-        public var recordExit = false
-        /// Written to (one byte) and closed once the exit watch is registered, before
-        /// the init can run the sandbox's command (`create` waits for it).
-        public var readyFD: Int32?
-        /// The process that runs the sandbox in the foreground (`agent run`, `run`):
-        /// if it dies first, the sandbox is abandoned (see Reason.abandoned).
-        public var ownerPid: Int32?
-
-        public init(stateDirectory: String, initPid: Int32, timeoutSeconds: Double?, cgroupPaths: [String]) {
-            self.stateDirectory = stateDirectory
-            self.initPid = initPid
-            self.timeoutSeconds = timeoutSeconds
-            self.cgroupPaths = cgroupPaths
-        }
-
-        /// `--state-dir DIR --pid PID [--timeout SECONDS] [--cgroup PATH]...
-        ///  [--egress-fd FD] [--socks-fd FD] [--capture-fd FD]... [--dns-fd FD]
-        ///  [--egress-allow LIST [--egress-hosts FILE] [--egress-max-bytes N]]
-        ///  [--audit FILE --audit-id ID [--audit-key FILE] [--record-exit]] [--ready-fd FD]
-        ///  [--owner PID]`
-        /// The allowlist goes with any of the descriptors, and only with them.
-        public init(arguments: [String]) throws {
-            var dir: String?, pid: Int32?, timeout: Double?, cgroups: [String] = []
-            var egressFD: Int32?, egressAllow: String?, egressHosts: String?, egressBytes: UInt64?
-            var egressConnections: Int?, egressIdle: Double?
-            var socksFD: Int32?, captureFDs: [Int32] = [], dnsFD: Int32?
-            var auditPath: String?, auditID: String?, auditKey: String?, recordExit = false, readyFD: Int32?
-            var owner: Int32?
-            var i = 0
-            func value() throws -> String {
-                i += 1
-                guard i < arguments.count else { throw WardenError("\(arguments[i - 1]): needs a value") }
-                return arguments[i]
-            }
-            func descriptor() throws -> Int32 {
-                let name = arguments[i], text = try value()
-                guard let fd = Int32(text), fd >= 3 else { throw WardenError("\(name): \"\(text)\" is not a descriptor") }
-                return fd
-            }
-            while i < arguments.count {
-                switch arguments[i] {
-                case "--state-dir": dir = try value()
-                case "--pid":
-                    let text = try value()
-                    guard let p = Int32(text), p > 0 else { throw WardenError("--pid: \"\(text)\" is not a process id") }
-                    pid = p
-                case "--timeout":
-                    let text = try value()
-                    guard let t = Double(text), t > 0 else { throw WardenError("--timeout: \"\(text)\" is not a positive number of seconds") }
-                    timeout = t
-                case "--cgroup": cgroups.append(try value())
-                case "--egress-fd": egressFD = try descriptor()
-                case "--socks-fd": socksFD = try descriptor()
-                case "--capture-fd": captureFDs.append(try descriptor())
-                case "--dns-fd": dnsFD = try descriptor()
-                case "--egress-allow": egressAllow = try value()
-                case "--egress-hosts": egressHosts = try value()
-                case "--egress-max-bytes":
-                    let text = try value()
-                    guard let n = UInt64(text) else { throw WardenError("--egress-max-bytes: \"\(text)\" is not a number") }
-                    egressBytes = n
-                case "--egress-max-connections":
-                    let text = try value()
-                    guard let n = Int(text), n > 0 else { throw WardenError("--egress-max-connections: \"\(text)\" is not a positive number") }
-                    egressConnections = n
-                case "--egress-idle-timeout":
-                    let text = try value()
-                    guard let t = Double(text), t > 0 else { throw WardenError("--egress-idle-timeout: \"\(text)\" is not a positive number of seconds") }
-                    egressIdle = t
-                case "--audit": auditPath = try value()
-                case "--audit-id": auditID = try value()
-                case "--audit-key": auditKey = try value()
-                case "--record-exit": recordExit = true
-                case "--ready-fd": readyFD = try descriptor()
-                case "--owner":
-                    let text = try value()
-                    guard let p = Int32(text), p > 0 else { throw WardenError("--owner: \"\(text)\" is not a process id") }
-                    owner = p
-                default: throw WardenError("unknown argument \"\(arguments[i])\"")
-                }
-                i += 1
-            }
-            guard let dir else { throw WardenError("--state-dir is required") }
-            guard let pid else { throw WardenError("--pid is required") }
-            self.init(stateDirectory: dir, initPid: pid, timeoutSeconds: timeout, cgroupPaths: cgroups)
-            let anySocket = egressFD != nil || socksFD != nil || !captureFDs.isEmpty || dnsFD != nil
-            if anySocket != (egressAllow != nil) {
-                throw WardenError("--egress-allow and the egress descriptors (--egress-fd, --socks-fd, --capture-fd, --dns-fd) go together")
-            }
-            egressListener = egressFD
-            socksListener = socksFD
-            captureListeners = captureFDs
-            dnsSocket = dnsFD
-            self.egressAllow = egressAllow
-            self.egressHosts = egressHosts
-            egressMaximumBytes = egressBytes
-            egressMaximumConnections = egressConnections
-            egressIdleTimeout = egressIdle
-            if let auditPath {
-                guard !auditPath.isEmpty else { throw WardenError("--audit: an empty path") }
-                guard let auditID, !auditID.isEmpty else { throw WardenError("--audit-id is required with --audit") }
-                audit = AuditDestination(path: auditPath, key: auditKey, id: auditID)
-            } else if auditID != nil || auditKey != nil || recordExit {
-                throw WardenError("\(auditID != nil ? "--audit-id" : auditKey != nil ? "--audit-key" : "--record-exit") needs --audit")
-            }
-            self.recordExit = recordExit
-            self.readyFD = readyFD
-            self.ownerPid = owner
-        }
-    }
-
     /// Why the watch ended.
-    public enum Reason: String, Sendable {
-        /// The init exited by itself.
-        case exited
-        /// The wall-clock deadline passed.
-        case timeout
-        /// SIGTERM (or INT, HUP): the emergency stop.
-        case stopped
-        /// The process that ran it in the foreground died first (a SIGKILL, an OOM
-        /// kill of `agent run`): nobody is left to end it, read its change set or
-        /// remove it. Fail closed, as when the warden itself dies: stop it, and hand
-        /// its removal to `safehouse delete --force` (Abandonment).
-        case abandoned
-    }
+    public typealias Reason = WardenReport.Reason
 
-    public let configuration: Configuration
-    public init(_ configuration: Configuration) { self.configuration = configuration }
-
-    public static let reportName = "warden.json"
+    /// What the runtime told it (one JSON document, read by safehouse-warden's main).
+    public let configuration: WardenConfiguration
+    public init(_ configuration: WardenConfiguration) { self.configuration = configuration }
 
     /// Watches until the init exits and writes the report. Returns the reason.
     @discardableResult
@@ -318,27 +173,18 @@ public struct Warden {
     func writeReport(_ reason: Reason, cgroups: CgroupManager, dnsSuspicious: Int? = nil, egressQuotaSpent: Bool = false,
                      exit: ExitStatus? = nil, exitUnknown: String? = nil, exitRecorded: Bool = false,
                      egressDropped: Int = 0, auditFailure: String? = nil) throws {
-        var text = "{\"reason\":\"\(reason.rawValue)\""
-        text += ",\"oomKills\":\(cgroups.oomEventCount())"
-        text += ",\"pidsLimitHits\":\(cgroups.pidsLimitHits())"
-        if let t = configuration.timeoutSeconds { text += ",\"timeoutMilliseconds\":\(UInt64(t * 1000))" }
-        // DNS queries refused as exfiltration-shaped (transparent egress only).
-        if let n = dnsSuspicious { text += ",\"dnsSuspicious\":\(n)" }
-        // The byte quota (network.maxBytes) spent: a limit hit (connections were cut).
-        if egressQuotaSpent { text += ",\"egressQuotaSpent\":true" }
-        // The init's exit as taskstats told it (--record-exit), and whether the `exit`
-        // audit record is written: `delete` writes it only when the warden did not.
-        switch exit {
-        case .exited(let code)?: text += ",\"exitCode\":\(code)"
-        case .signaled(let signal)?: text += ",\"exitCode\":\(128 + signal),\"exitSignal\":\(signal)"
-        case nil: break
-        }
-        if let exitUnknown { text += ",\"exitUnknown\":\(FlatJSONWriter.quoted(exitUnknown))" }
-        if exitRecorded { text += ",\"exitRecorded\":true" }
-        if egressDropped > 0 { text += ",\"egressDropped\":\(egressDropped)" }
-        if let auditFailure { text += ",\"auditFailure\":\(FlatJSONWriter.quoted(auditFailure))" }
-        text += "}\n"
-        try Files.writeAtomically(configuration.stateDirectory + "/" + Self.reportName, Array(text.utf8), mode: 0o644)
+        var report = WardenReport(reason: reason)
+        report.oomKills = cgroups.oomEventCount()
+        report.pidsLimitHits = cgroups.pidsLimitHits()
+        if let t = configuration.timeoutSeconds { report.timeoutMilliseconds = UInt64(t * 1000) }
+        report.dnsSuspicious = dnsSuspicious
+        report.egressQuotaSpent = egressQuotaSpent
+        report.exit = exit
+        report.exitUnknown = exitUnknown
+        report.exitRecorded = exitRecorded
+        report.egressDropped = egressDropped
+        report.auditFailure = auditFailure
+        try report.write(stateDirectory: configuration.stateDirectory)
     }
 
     static func now() -> Double {

@@ -42,13 +42,13 @@ struct AgentSpec: Command {
             // the io.safehouse.backend annotation.
             o.backend = global.backend
             let policy = try SandboxRunner.effectivePolicy(o, library: try PolicyLibrary.configured(root: global.root))
-            var spec = try SandboxSpec.generate(policy, SandboxRunner.request(o))
-            if let t = policy.limits.timeout { spec.annotations?[SandboxAnnotation.timeout] = String(t) }
+            var request = SandboxRunner.request(o)
+            request.auditByHooks = hooks
+            var spec = try SandboxSpec.generate(policy, request)
             if hooks {
                 guard let exe = AuditSink.executable else { agentFail("--hooks: no safehouse-audit next to safehouse") }
                 func hook(_ stage: String) -> [Hook] { [Hook(path: exe, args: ["safehouse-audit", "hook", stage])] }
                 spec.hooks = Hooks(createRuntime: hook("createRuntime"), poststart: hook("poststart"), poststop: hook("poststop"))
-                spec.annotations?[SandboxAnnotation.auditHooks] = "true"
             }
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

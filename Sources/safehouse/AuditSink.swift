@@ -3,6 +3,7 @@ import AuditChain
 import Linux
 import OCI
 import Runtime
+import SandboxInterface
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -12,8 +13,9 @@ import Glibc
 /// lives in that executable, so the runtime binary stays small. A container without
 /// the io.safehouse.policy annotation returns at the first line: no record, no work.
 enum AuditSink {
-    /// `safehouse-audit` next to the running executable.
-    static var executable: String? { Processes.siblingExecutable("safehouse-audit") }
+    /// `safehouse-audit` next to the running executable (for `safehouse audit|hook`
+    /// and `agent spec --hooks`; the records themselves are appended here, AuditChain).
+    static var executable: String? { AuditClient().executable }
 
     /// Records made by a `--hooks` spec's own hooks when safehouse runs it.
     static let hookKinds: Set<String> = ["create", "start", "delete"]
@@ -81,16 +83,6 @@ enum AuditSink {
         close(fd)
     }
 
-    /// Whether the policy lets the sandbox run without its audit log (`audit: best-effort`).
-    static func bestEffort(_ annotations: [String: String], policyName: String) -> Bool {
-        if let mode = annotations[SandboxAnnotation.auditMode] { return mode == "best-effort" }
-        if annotations[SandboxAnnotation.audit] == nil, annotations[SandboxAnnotation.disk] == nil,
-           let policy = try? Profiles.resolve(policyName) {
-            return policy.auditBestEffort
-        }
-        return false
-    }
-
     /// Nil for a plain container (and for what a `--hooks` spec's hooks record).
     static func entry(_ annotations: [String: String]?, _ id: String, _ kind: String, _ details: () -> [String: AuditValue]) -> Entry? {
         guard let annotations, let policyName = annotations[SandboxAnnotation.policy] else { return nil }
@@ -107,17 +99,15 @@ enum AuditSink {
 
     /// The log (and HMAC key file) of sandbox `id`: the annotations', else the policy's
     /// when an engine set only io.safehouse.policy (a spec from `agent spec` carries
-    /// them, and the disk limit, in annotations), else /var/log/safehouse/ID.audit.jsonl.
-    /// The warden is given the same (SandboxTreatment.auditLog).
+    /// them, and the disk limit, in annotations), else `defaultLog(id)`. The warden is
+    /// given the same (SandboxConfig.auditLog).
     static func destination(_ annotations: [String: String], _ id: String, policyName: String) -> (path: String, key: String?) {
-        var path = annotations[SandboxAnnotation.audit], key = annotations[SandboxAnnotation.auditKey]
-        if path == nil, annotations[SandboxAnnotation.disk] == nil,
-           let policy = try? PolicyLibrary.configured(root: root).resolve(policyName, from: .annotation) {
-            path = policy.audit
-            key = key ?? policy.auditKey
-        }
-        return (path ?? "/var/log/safehouse/\(id).audit.jsonl", key)
+        let audit = SandboxConfig.auditLog(of: annotations) { try? PolicyLibrary.configured(root: root).resolve(policyName, from: .annotation) }
+        return (audit.log ?? defaultLog(id), audit.key)
     }
+
+    /// Where a sandbox's records go when neither its spec nor its policy names a log.
+    static func defaultLog(_ id: String) -> String { "/var/log/safehouse/\(id).audit.jsonl" }
 
     /// Appends entries of one sandbox (same log, key and id) in one write.
     /// `wait`: return once the lines are written (the default: whoever reads the log

@@ -62,7 +62,7 @@ struct GlobalSettings: Equatable {
         runtime.logPath = log
         runtime.logFormatName = logFormat
         // A spec naming a policy (io.safehouse.policy) gets the sandbox treatment:
-        // the ephemeral root and a warden (Sources/Agent/SandboxSpec.swift).
+        // the ephemeral root and a warden (SandboxConfig, from the annotations).
         runtime.sandboxes = PolicySandboxes(root: root)
         // A sandbox's lifecycle goes to its audit log (AuditSink); a plain container's
         // does not go anywhere.

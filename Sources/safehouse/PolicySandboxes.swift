@@ -7,28 +7,22 @@ import Glibc
 
 /// The CLI's answer to `create`'s question (SandboxProvider): a spec naming a policy
 /// (io.safehouse.policy) gets the sandbox treatment, the ephemeral root and a warden
-/// (Sources/Agent/SandboxSpec.swift); any other is a plain container.
+/// (SandboxConfig, read from the annotations by Agent's codec); any other is a plain container.
 struct PolicySandboxes: SandboxProvider {
     /// The runtime root, whose safehouse.conf names the policy directory.
     let root: String
 
-    func treatment(for spec: Spec, id: String) throws -> SandboxTreatment? {
+    func treatment(for spec: Spec, id: String) throws -> SandboxConfig? {
         // The policy directory comes from this root's safehouse.conf, read only
         // when an annotation names a policy that is not a shipped profile.
-        try SandboxSpec.treatment(for: spec.annotations, library: try PolicyLibrary.configured(root: root)).map {
-            var treatment = SandboxTreatment(diskBytes: $0.diskBytes, timeoutSeconds: $0.timeoutSeconds,
-                                             networkAllow: $0.network.allow.joined(separator: ","),
-                                             egressHosts: getenv("SAFEHOUSE_EGRESS_HOSTS").map { String(cString: $0) },
-                                             egressMaxConnections: $0.network.maxConnections, egressMaxBytes: $0.network.maxBytes,
-                                             egressIdleTimeout: $0.network.idleTimeout, egressMode: $0.network.mode)
-            // The warden appends to the same log as the runtime's records (AuditSink).
-            if let annotations = spec.annotations, let policy = annotations[SandboxAnnotation.policy] {
-                (treatment.auditLog, treatment.auditKey) = AuditSink.destination(annotations, id, policyName: policy)
-                // Before anything is made: no audit log, no sandbox (unless best-effort).
-                try AuditPreflight.check(treatment.auditLog ?? "", key: treatment.auditKey, id: id,
-                                         bestEffort: AuditSink.bestEffort(annotations, policyName: policy))
-            }
-            return treatment
+        guard var config = try SandboxConfig(annotations: spec.annotations, library: try PolicyLibrary.configured(root: root)) else {
+            return nil
         }
+        config.egressHosts = getenv("SAFEHOUSE_EGRESS_HOSTS").map { String(cString: $0) }
+        // The warden appends to the same log as the runtime's records (AuditSink).
+        config.auditLog = config.auditLog ?? AuditSink.defaultLog(id)
+        // Before anything is made: no audit log, no sandbox (unless best-effort).
+        try AuditPreflight.check(config.auditLog ?? "", key: config.auditKey, id: id, bestEffort: config.auditBestEffort)
+        return config
     }
 }

@@ -1,6 +1,7 @@
 import Linux
 import XCTest
 @testable import Agent
+import Runtime
 
 /// Where policies come from (PolicyLibrary, PolicyFile) and what a policy that omits
 /// a field means (laid over its base).
@@ -142,7 +143,7 @@ final class PolicySourceTests: XCTestCase {
         }
         let generated = [SandboxAnnotation.policy: "/p.yaml", SandboxAnnotation.disk: "2097152"]
         for (key, value) in [(SandboxAnnotation.timeout, "2149200"), (SandboxAnnotation.timeout, "inf"), (SandboxAnnotation.networkIdleTimeout, "1e12")] {
-            XCTAssertThrowsError(try SandboxSpec.treatment(for: generated.merging([key: value]) { $1 }), value) {
+            XCTAssertThrowsError(try SandboxConfig(annotations: generated.merging([key: value]) { $1 }), value) {
                 XCTAssertTrue("\($0)".hasPrefix("annotations.\(key): \"\(value)\""), "\($0)")
             }
         }

@@ -146,18 +146,18 @@ final class SandboxSpecTests: XCTestCase {
     }
 
     func testTreatmentFromAnnotations() throws {
-        XCTAssertNil(try SandboxSpec.treatment(for: nil))
-        XCTAssertNil(try SandboxSpec.treatment(for: ["other": "x"]))
-        let engine = try XCTUnwrap(try SandboxSpec.treatment(for: [SandboxAnnotation.policy: "offline-strict"]))
+        XCTAssertNil(try SandboxConfig(annotations: nil))
+        XCTAssertNil(try SandboxConfig(annotations: ["other": "x"]))
+        let engine = try XCTUnwrap(try SandboxConfig(annotations: [SandboxAnnotation.policy: "offline-strict"]))
         XCTAssertEqual(engine.diskBytes, 16 << 20)
         XCTAssertEqual(engine.timeoutSeconds, 120)
-        let generated = try XCTUnwrap(try SandboxSpec.treatment(for: [SandboxAnnotation.policy: "/gone.yaml", SandboxAnnotation.disk: "2097152", SandboxAnnotation.timeout: "1.5"]))
+        let generated = try XCTUnwrap(try SandboxConfig(annotations: [SandboxAnnotation.policy: "/gone.yaml", SandboxAnnotation.disk: "2097152", SandboxAnnotation.timeout: "1.5"]))
         XCTAssertEqual(generated.diskBytes, 2 << 20)
         XCTAssertEqual(generated.timeoutSeconds, 1.5)
-        XCTAssertThrowsError(try SandboxSpec.treatment(for: [SandboxAnnotation.policy: "nosuch"])) {
+        XCTAssertThrowsError(try SandboxConfig(annotations: [SandboxAnnotation.policy: "nosuch"])) {
             XCTAssertTrue("\($0)".hasPrefix("annotations.io.safehouse.policy: policy \"nosuch\""), "\($0)")
         }
-        XCTAssertThrowsError(try SandboxSpec.treatment(for: [SandboxAnnotation.policy: "default", SandboxAnnotation.disk: "lots"]))
+        XCTAssertThrowsError(try SandboxConfig(annotations: [SandboxAnnotation.policy: "default", SandboxAnnotation.disk: "lots"]))
     }
 
     func testNetworkPolicyReachesTheSpecAndTheTreatment() throws {
@@ -171,11 +171,11 @@ final class SandboxSpecTests: XCTestCase {
             XCTAssertTrue(env.contains("\(key)=http://127.0.0.1:3128"), key)
         }
         XCTAssertTrue(env.contains("NO_PROXY=localhost,127.0.0.1,::1"))
-        let t = try XCTUnwrap(try SandboxSpec.treatment(for: spec.annotations))
-        XCTAssertEqual(t.network.allow, ["*.pypi.org", "api.test:8000-8010", "[2001:db8::1]:443"])
-        XCTAssertEqual(t.network.maxBytes, 1 << 20)
-        XCTAssertEqual(t.network.maxConnections, 8)
-        XCTAssertEqual(t.network.idleTimeout, 30)
+        let t = try XCTUnwrap(try SandboxConfig(annotations: spec.annotations))
+        XCTAssertEqual(t.networkAllow, ["*.pypi.org", "api.test:8000-8010", "[2001:db8::1]:443"])
+        XCTAssertEqual(t.egressMaxBytes, 1 << 20)
+        XCTAssertEqual(t.egressMaxConnections, 8)
+        XCTAssertEqual(t.egressIdleTimeout, 30)
         // Without an allowlist: no proxy variables.
         let none = try SandboxSpec.generate(Policy(source: "x"), SandboxRequest(rootfs: "/img", args: ["true"], policyName: "x"))
         XCTAssertFalse((none.process?.env ?? []).contains { $0.hasPrefix("HTTP_PROXY=") })
@@ -195,14 +195,14 @@ final class SandboxSpecTests: XCTestCase {
             XCTAssertEqual(env.contains("HTTP_PROXY=http://127.0.0.1:3128"), mode != .transparent, mode.rawValue)
             XCTAssertEqual(env.contains("ALL_PROXY=socks5h://127.0.0.1:1080"), mode != .transparent, mode.rawValue)
             XCTAssertEqual(env.contains("all_proxy=socks5h://127.0.0.1:1080"), mode != .transparent, mode.rawValue)
-            XCTAssertEqual(try XCTUnwrap(try SandboxSpec.treatment(for: spec.annotations)).network.mode, mode)
+            XCTAssertEqual(try XCTUnwrap(try SandboxConfig(annotations: spec.annotations)).egressMode, mode)
         }
         // Without an allowlist the mode is moot: no annotation, no proxy.
         let none = try SandboxSpec.generate(try PolicyReader.parse("network:\n  mode: transparent\n", source: "m.yaml"),
                                             SandboxRequest(rootfs: "/img", args: ["true"], policyName: "m"))
         XCTAssertNil(none.annotations?[SandboxAnnotation.networkMode])
         // An engine's annotation without the generator's: the policy's default.
-        XCTAssertEqual(try XCTUnwrap(try SandboxSpec.treatment(for: [SandboxAnnotation.policy: "web"])).network.mode, .both)
+        XCTAssertEqual(try XCTUnwrap(try SandboxConfig(annotations: [SandboxAnnotation.policy: "web"])).egressMode, .both)
     }
 
     func testNetworkModeErrorsNameTheField() {
@@ -219,7 +219,7 @@ final class SandboxSpecTests: XCTestCase {
             (SandboxAnnotation.networkAllow, "www.test,exa mple.test", "annotations.io.safehouse.network.allow: \"exa mple.test\": not a host name (letters, digits, '-', '.'; a wildcard only as a leading \"*.\")"),
             (SandboxAnnotation.networkAllow, "www.test:0", "annotations.io.safehouse.network.allow: \"www.test:0\": bad port \"0\" (a number 1-65535 or a range LOW-HIGH)"),
         ] {
-            XCTAssertThrowsError(try SandboxSpec.treatment(for: generated.merging([key: value]) { $1 }), value) {
+            XCTAssertThrowsError(try SandboxConfig(annotations: generated.merging([key: value]) { $1 }), value) {
                 XCTAssertEqual("\($0)", message)
             }
         }

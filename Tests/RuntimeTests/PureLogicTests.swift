@@ -2,6 +2,7 @@ import XCTest
 @testable import Linux
 @testable import Runtime
 import OCI
+import SandboxInterface
 
 final class MountOptionsTests: XCTestCase {
     func testSplitsFlagsPropagationAndData() {
@@ -235,7 +236,7 @@ final class DeferredMountsTests: XCTestCase {
 
 /// What delete writes as the `exit` record when the warden did not.
 final class ExitDetailsTests: XCTestCase {
-    func report(_ text: String) -> FlatJSONObject? { FlatJSONObject(parsing: Array(text.utf8)) }
+    func report(_ text: String) -> WardenReport? { WardenReport(document: Array(text.utf8)) }
 
     func testTheWardensStatusIsUsed() {
         XCTAssertEqual(ContainerRuntime.exitDetails(report: report(#"{"reason":"exited","exitCode":3}"#)), ["code": .int(3)])

@@ -1,6 +1,7 @@
 import XCTest
 @testable import Warden
 import Linux
+import SandboxInterface
 #if canImport(Glibc)
 import Glibc
 #endif

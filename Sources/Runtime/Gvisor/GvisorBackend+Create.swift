@@ -42,10 +42,10 @@ extension GvisorBackend {
         try GvisorPreflight.checkExecutable(process, rootfs: bundle.rootfs, mounts: spec.mounts ?? [])
         // runsc applies no host LSM label to the sandbox either: refused the same way.
         try SecurityLabels.check(spec)
-        let treatment: SandboxTreatment?
+        let treatment: SandboxConfig?
         do { treatment = try runtime.sandboxes?.treatment(for: spec, id: id) } catch { throw RuntimeError("\(error)") }
         let executable = try RunscProcess.locate(configured: config?.runsc)
-        let egress = !(treatment?.networkAllow ?? "").isEmpty
+        let egress = !(treatment?.networkAllow ?? []).isEmpty
         try GvisorCgroups.claim(spec, id: id, sandbox: treatment != nil)
         let lock = try store.makeContainerDirectory(id)
         defer { lock.release() }
@@ -158,7 +158,7 @@ extension GvisorBackend {
     /// After runsc made the sandbox: its pid (runsc's pid file: the sandbox process,
     /// which engines treat as the container's init), the caller's pid file, and for a
     /// sandbox the egress listener and the warden.
-    private func adoptSandbox(_ record: ContainerRecord, pidFile: String?, treatment: SandboxTreatment?,
+    private func adoptSandbox(_ record: ContainerRecord, pidFile: String?, treatment: SandboxConfig?,
                               callerReapsInit: Bool) throws -> ContainerRecord {
         var record = record
         let dir = store.directory(of: record.id)

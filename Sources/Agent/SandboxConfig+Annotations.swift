@@ -1,0 +1,171 @@
+import Egress
+import OCI
+import Runtime
+
+/// The annotations a generated spec carries, and that an engine can set on its own
+/// (`io.safehouse.policy=default`) to get the sandbox treatment.
+public enum SandboxAnnotation {
+    /// A profile name, or a policy in the policy directory (PolicyLibrary).
+    public static let policy = "io.safehouse.policy"
+    /// The effective policy the spec was generated from, in a line (Policy.effectiveLine):
+    /// for people reading the spec; nothing reads it back.
+    public static let effectivePolicy = "io.safehouse.policy.effective"
+    /// The effective limits the spec was generated with (a policy file may change).
+    public static let disk = "io.safehouse.limits.disk"
+    public static let timeout = "io.safehouse.limits.timeout"
+    /// The egress allowlist, comma separated (the egress proxy's input).
+    public static let networkAllow = "io.safehouse.network.allow"
+    /// The egress proxy's limits (network.maxConnections, maxBytes, idleTimeout).
+    public static let networkMaxConnections = "io.safehouse.network.maxConnections"
+    public static let networkMaxBytes = "io.safehouse.network.maxBytes"
+    public static let networkIdleTimeout = "io.safehouse.network.idleTimeout"
+    /// How the sandbox reaches the allowlist: explicit, transparent or both.
+    public static let networkMode = "io.safehouse.network.mode"
+    /// The policy's audit log path, and its HMAC key file.
+    public static let audit = "io.safehouse.audit"
+    public static let auditKey = "io.safehouse.audit.key"
+    /// `best-effort` when the policy lets the sandbox run without its audit log.
+    public static let auditMode = "io.safehouse.audit.mode"
+    /// Set by `agent spec --hooks`: the spec's own OCI hooks write create, start and
+    /// delete, so safehouse, running it, does not write them twice.
+    public static let auditHooks = "io.safehouse.audit.hooks"
+}
+
+/// The one codec between a SandboxConfig and a spec's annotations: `annotations`
+/// (`agent run`, `agent spec`) and `init?(annotations:library:)` (create).
+///
+/// Two forms are read. A generated spec carries the whole config (its disk limit
+/// says so). An engine may set only io.safehouse.policy: the config is then the
+/// policy's own, which the library finds (a shipped profile, or a file of the policy
+/// directory).
+extension SandboxConfig {
+    /// The config `policy` makes; `policyName` is how it was named.
+    public init(_ policy: Policy, policyName: String) {
+        self.init(policyName: policyName, diskBytes: policy.limits.disk)
+        effectivePolicy = policy.effectiveLine
+        timeoutSeconds = policy.limits.timeout
+        networkAllow = policy.network.allow
+        egressMaxConnections = policy.network.maxConnections
+        egressMaxBytes = policy.network.maxBytes
+        egressIdleTimeout = policy.network.idleTimeout
+        egressMode = policy.network.mode
+        auditLog = policy.audit
+        auditKey = policy.auditKey
+        auditBestEffort = policy.auditBestEffort
+    }
+
+    /// The annotations of a generated spec.
+    public var annotations: [String: String] {
+        var a = [SandboxAnnotation.policy: policyName, SandboxAnnotation.disk: String(diskBytes)]
+        if let effectivePolicy { a[SandboxAnnotation.effectivePolicy] = effectivePolicy }
+        if let t = timeoutSeconds { a[SandboxAnnotation.timeout] = String(t) }
+        if !networkAllow.isEmpty {
+            a[SandboxAnnotation.networkAllow] = networkAllow.joined(separator: ",")
+            // Without an allowlist the mode is moot: not said.
+            a[SandboxAnnotation.networkMode] = egressMode.rawValue
+        }
+        if let n = egressMaxConnections { a[SandboxAnnotation.networkMaxConnections] = String(n) }
+        if let n = egressMaxBytes { a[SandboxAnnotation.networkMaxBytes] = String(n) }
+        if let t = egressIdleTimeout { a[SandboxAnnotation.networkIdleTimeout] = String(t) }
+        if let auditLog { a[SandboxAnnotation.audit] = auditLog }
+        if let auditKey { a[SandboxAnnotation.auditKey] = auditKey }
+        if auditBestEffort { a[SandboxAnnotation.auditMode] = "best-effort" }
+        if auditByHooks { a[SandboxAnnotation.auditHooks] = "true" }
+        return a
+    }
+
+    /// The config of a spec whose annotations name a policy; nil: not a sandbox. Each
+    /// bad annotation is named (`annotations.NAME: ...`). `library` is asked only when
+    /// an engine set io.safehouse.policy alone and it is not a shipped profile.
+    public init?(annotations: [String: String]?,
+                 library: @autoclosure () throws -> PolicyLibrary = PolicyLibrary(directories: [PolicyLibrary.defaultDirectory])) throws {
+        guard let annotations, let name = annotations[SandboxAnnotation.policy] else { return nil }
+        func problem(_ key: String, _ text: String) -> PolicyError { PolicyError("annotations.\(key): \(text)") }
+        func seconds(_ key: String) throws -> Double? {
+            guard let t = annotations[key] else { return nil }
+            guard let v = Double(t), v > 0, v.isFinite else { throw problem(key, "\"\(t)\" is not a positive number of seconds") }
+            guard v <= Quantity.maximumTimeout else { throw problem(key, "\"\(t)\" is \(Quantity.timeoutTooLong)") }
+            return v
+        }
+        guard let diskText = annotations[SandboxAnnotation.disk] else {
+            let policy: Policy
+            // A shipped profile needs no policy directory: safehouse.conf is not read.
+            do { policy = try (Profiles.text(of: name) != nil ? PolicyLibrary(directories: []) : library()).resolve(name, from: .annotation) } catch {
+                throw problem(SandboxAnnotation.policy, "\(error)")
+            }
+            self.init(policy, policyName: name)
+            effectivePolicy = nil
+            Self.readAudit(annotations, into: &self, policy: policy)
+            return
+        }
+        guard let disk = UInt64(diskText), disk >= 1 << 20 else {
+            throw problem(SandboxAnnotation.disk, "\"\(diskText)\" is not a number of bytes (at least 1Mi)")
+        }
+        self.init(policyName: name, diskBytes: disk)
+        effectivePolicy = annotations[SandboxAnnotation.effectivePolicy]
+        timeoutSeconds = try seconds(SandboxAnnotation.timeout)
+        networkAllow = annotations[SandboxAnnotation.networkAllow].map {
+            $0.split(separator: ",").map { String($0.drop { $0 == " " }.reversed().drop { $0 == " " }.reversed()) }.filter { !$0.isEmpty }
+        } ?? []
+        // Checked here with the proxy's own parser, so a bad entry fails create with
+        // the annotation named instead of the warden failing later.
+        for entry in networkAllow {
+            do { _ = try AllowRule(entry) } catch {
+                throw problem(SandboxAnnotation.networkAllow, "\("\(error)".replacingPrefix("network.allow: ", with: ""))")
+            }
+        }
+        if let t = annotations[SandboxAnnotation.networkMaxConnections] {
+            guard let n = Int(t), n > 0 else { throw problem(SandboxAnnotation.networkMaxConnections, "\"\(t)\" is not a positive number") }
+            egressMaxConnections = n
+        }
+        if let t = annotations[SandboxAnnotation.networkMaxBytes] {
+            guard let n = UInt64(t) else { throw problem(SandboxAnnotation.networkMaxBytes, "\"\(t)\" is not a number of bytes") }
+            egressMaxBytes = n
+        }
+        egressIdleTimeout = try seconds(SandboxAnnotation.networkIdleTimeout)
+        if let t = annotations[SandboxAnnotation.networkMode] {
+            guard let m = EgressMode(rawValue: t) else {
+                throw problem(SandboxAnnotation.networkMode, "\"\(t)\" is not one of explicit, transparent, both")
+            }
+            egressMode = m
+        }
+        Self.readAudit(annotations, into: &self, policy: nil)
+    }
+
+    /// The audit log and key alone, as every lifecycle record of a sandbox needs them
+    /// (AuditSink): never throws. `policy` is looked up only for an engine's
+    /// annotations (no disk limit, no log), whose log and key are the policy's.
+    public static func auditLog(of annotations: [String: String], policy: () -> Policy?) -> (log: String?, key: String?) {
+        var config = SandboxConfig(policyName: annotations[SandboxAnnotation.policy] ?? "", diskBytes: 0)
+        readAuditLog(annotations, into: &config,
+                     policy: annotations[SandboxAnnotation.disk] == nil && annotations[SandboxAnnotation.audit] == nil ? policy() : nil)
+        return (config.auditLog, config.auditKey)
+    }
+
+    /// `policy`: the engine form's policy, whose log and key stand in for missing
+    /// annotations.
+    static func readAuditLog(_ annotations: [String: String], into config: inout SandboxConfig, policy: Policy?) {
+        config.auditLog = annotations[SandboxAnnotation.audit]
+        config.auditKey = annotations[SandboxAnnotation.auditKey]
+        if config.auditLog == nil, annotations[SandboxAnnotation.disk] == nil, let policy {
+            config.auditLog = policy.audit
+            config.auditKey = config.auditKey ?? policy.auditKey
+        }
+    }
+
+    /// Best-effort comes from the annotation, else, for an engine's spec naming a
+    /// shipped profile and no log, from that profile: a policy directory's file does
+    /// not make an engine-run sandbox best-effort.
+    static func readAudit(_ annotations: [String: String], into config: inout SandboxConfig, policy: Policy?) {
+        readAuditLog(annotations, into: &config, policy: policy)
+        config.auditByHooks = annotations[SandboxAnnotation.auditHooks] != nil
+        if let mode = annotations[SandboxAnnotation.auditMode] {
+            config.auditBestEffort = mode == "best-effort"
+        } else if annotations[SandboxAnnotation.audit] == nil, annotations[SandboxAnnotation.disk] == nil,
+                  let profile = try? Profiles.resolve(config.policyName) {
+            config.auditBestEffort = profile.auditBestEffort
+        } else {
+            config.auditBestEffort = false
+        }
+    }
+}

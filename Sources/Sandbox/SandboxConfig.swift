@@ -1,0 +1,48 @@
+/// Everything a sandbox needs beyond its OCI spec: the ephemeral root's size, the
+/// limits its warden enforces, the egress allowlist and how it is reached, the audit
+/// log. The Agent layer makes it from a policy and carries it in the spec's
+/// `io.safehouse.*` annotations (SandboxConfig+Annotations.swift in Agent: the one
+/// codec); `create` gets it back from them. The runtime knows nothing of policies.
+public struct SandboxConfig: Sendable, Equatable {
+    /// The policy the sandbox was made from, as given (a profile name or a policy file).
+    public var policyName: String
+    /// The effective policy in a line (Policy.effectiveLine): for people reading the
+    /// spec; nothing reads it back.
+    public var effectivePolicy: String?
+    /// Size of the tmpfs that holds the overlay's upper and work directories: the
+    /// sandbox's disk limit.
+    public var diskBytes: UInt64
+    /// Wall-clock limit from start, enforced by the warden; nil for none.
+    public var timeoutSeconds: Double?
+    /// The egress allowlist; empty: no proxy, the sandbox has no way out at all.
+    public var networkAllow: [String] = []
+    /// The proxy's limits: connections at once, bytes each way, idle seconds.
+    public var egressMaxConnections: Int?
+    public var egressMaxBytes: UInt64?
+    public var egressIdleTimeout: Double?
+    /// Proxies the sandbox is told about, capture of every connection, or both.
+    public var egressMode: EgressMode = .both
+    /// The sandbox's audit log and its HMAC key file: the warden appends its records
+    /// there (egress decisions as they are made, the exit when the runtime is not the
+    /// init's parent). Nil: the default log of the sandbox's id.
+    public var auditLog: String?
+    public var auditKey: String?
+    /// The sandbox may run without its audit log (`audit: best-effort`).
+    public var auditBestEffort = false
+    /// The spec's own OCI hooks write create, start and delete (`agent spec --hooks`),
+    /// so safehouse, running it, does not write them twice.
+    public var auditByHooks = false
+
+    // The host's, never the spec's:
+
+    /// The warden executable; nil: `safehouse-warden` next to this one.
+    public var warden: String?
+    /// A hosts file the proxy resolves names through before DNS (the operator's, from
+    /// `SAFEHOUSE_EGRESS_HOSTS`; never the policy's).
+    public var egressHosts: String?
+
+    public init(policyName: String, diskBytes: UInt64) {
+        self.policyName = policyName
+        self.diskBytes = diskBytes
+    }
+}

@@ -1,0 +1,179 @@
+import OCI
+
+/// Everything a sandbox's warden is told by the runtime that starts it: one JSON
+/// document, written by the launcher (`document`) and read by the warden
+/// (`init(document:stateDirectory:)`), so the two cannot drift apart.
+///
+/// The state directory is not in the document: it stays on the warden's command line
+/// (`safehouse-warden --state-dir DIR --config-fd N`), where `ps` and `pgrep -f` find
+/// the warden of a sandbox by it.
+///
+/// Flat JSON (FlatJSONWriter, FlatJSONObject), not Codable: the runtime, which writes
+/// it on the start path, does not link Foundation.
+public struct WardenConfiguration: Equatable, Sendable {
+    public var stateDirectory: String
+    public var initPid: Int32
+    public var timeoutSeconds: Double?
+    public var cgroupPaths: [String]
+    /// The egress proxy's listening socket (inherited), its allowlist (the
+    /// annotation's comma-separated form) and the operator's hosts file.
+    public var egressListener: Int32?
+    /// The SOCKS5 listener; the capture listeners and DNS socket of transparent
+    /// egress (all inherited, all made in the sandbox's network namespace).
+    public var socksListener: Int32?
+    public var captureListeners: [Int32] = []
+    public var dnsSocket: Int32?
+    public var egressAllow: String?
+    public var egressHosts: String?
+    /// Bytes each way the sandbox may move through the proxy.
+    public var egressMaximumBytes: UInt64?
+    public var egressMaximumConnections: Int?
+    public var egressIdleTimeout: Double?
+    /// The sandbox's audit log (path, key file, id); nil: the warden writes none.
+    public var audit: AuditDestination?
+    /// Record the init's exit in the audit log (taskstats): the runtime is not its
+    /// parent and cannot.
+    public var recordExit = false
+    /// Written to (one byte) and closed once the exit watch is registered, before
+    /// the init can run the sandbox's command (`create` waits for it).
+    public var readyFD: Int32?
+    /// The process that runs the sandbox in the foreground (`agent run`, `run`):
+    /// if it dies first, the sandbox is abandoned (WardenReport.Reason.abandoned).
+    public var ownerPid: Int32?
+
+    public init(stateDirectory: String, initPid: Int32, timeoutSeconds: Double?, cgroupPaths: [String]) {
+        self.stateDirectory = stateDirectory
+        self.initPid = initPid
+        self.timeoutSeconds = timeoutSeconds
+        self.cgroupPaths = cgroupPaths
+    }
+
+    /// The inherited descriptors the warden serves egress on.
+    public var egressDescriptors: [Int32] {
+        [egressListener, socksListener].compactMap { $0 } + captureListeners + (dnsSocket.map { [$0] } ?? [])
+    }
+
+    // MARK: the document
+
+    enum Key {
+        static let pid = "pid", timeout = "timeoutSeconds", cgroups = "cgroupPaths", owner = "ownerPid"
+        static let egressFD = "egressFD", socksFD = "socksFD", captureFDs = "captureFDs", dnsFD = "dnsFD"
+        static let egressAllow = "egressAllow", egressHosts = "egressHosts", egressMaxBytes = "egressMaxBytes"
+        static let egressMaxConnections = "egressMaxConnections", egressIdleTimeout = "egressIdleTimeout"
+        static let audit = "audit", auditKey = "auditKey", auditID = "auditID", recordExit = "recordExit", readyFD = "readyFD"
+    }
+
+    /// The document the warden reads (everything but the state directory).
+    public var document: [UInt8] {
+        var w = FlatJSONWriter()
+        w.add(Key.pid, Int64(initPid))
+        if let t = timeoutSeconds { w.add(Key.timeout, t) }
+        if !cgroupPaths.isEmpty { w.add(Key.cgroups, cgroupPaths) }
+        if let p = ownerPid { w.add(Key.owner, Int64(p)) }
+        if let fd = egressListener { w.add(Key.egressFD, Int64(fd)) }
+        if let fd = socksListener { w.add(Key.socksFD, Int64(fd)) }
+        if !captureListeners.isEmpty { w.add(Key.captureFDs, captureListeners.map { Int64($0) }) }
+        if let fd = dnsSocket { w.add(Key.dnsFD, Int64(fd)) }
+        if let a = egressAllow { w.add(Key.egressAllow, a) }
+        if let h = egressHosts { w.add(Key.egressHosts, h) }
+        if let n = egressMaximumBytes { w.add(Key.egressMaxBytes, n) }
+        if let n = egressMaximumConnections { w.add(Key.egressMaxConnections, Int64(n)) }
+        if let t = egressIdleTimeout { w.add(Key.egressIdleTimeout, t) }
+        if let audit {
+            w.add(Key.audit, audit.path)
+            w.add(Key.auditID, audit.id)
+            if let key = audit.key { w.add(Key.auditKey, key) }
+        }
+        if recordExit { w.add(Key.recordExit, true) }
+        if let fd = readyFD { w.add(Key.readyFD, Int64(fd)) }
+        return w.bytes
+    }
+
+    /// Reads the launcher's document; each bad field is named.
+    public init(document bytes: [UInt8], stateDirectory: String) throws {
+        guard let o = FlatJSONObject(parsing: bytes) else { throw WardenConfigurationError("not a JSON object") }
+        func problem(_ key: String, _ text: String) -> WardenConfigurationError { WardenConfigurationError("\(key): \(text)") }
+        func string(_ key: String) throws -> String? {
+            guard o.contains(key) else { return nil }
+            guard let s = o.string(key) else { throw problem(key, "not a string") }
+            return s
+        }
+        func positive(_ key: String, _ what: String) throws -> Int32? {
+            guard o.contains(key) else { return nil }
+            guard let n = o.int64(key), n > 0, n <= Int64(Int32.max) else { throw problem(key, "not \(what)") }
+            return Int32(n)
+        }
+        func descriptor(_ key: String) throws -> Int32? {
+            guard o.contains(key) else { return nil }
+            guard let n = o.int64(key), n >= 3, n <= Int64(Int32.max) else { throw problem(key, "not a descriptor") }
+            return Int32(n)
+        }
+        func seconds(_ key: String) throws -> Double? {
+            guard o.contains(key) else { return nil }
+            guard let t = o.double(key), t > 0, t.isFinite else { throw problem(key, "not a positive number of seconds") }
+            return t
+        }
+        guard !stateDirectory.isEmpty else { throw WardenConfigurationError("--state-dir is required") }
+        guard o.contains(Key.pid) else { throw WardenConfigurationError("\(Key.pid) is required") }
+        let pid = try positive(Key.pid, "a process id") ?? 0
+        var cgroups: [String] = []
+        if o.contains(Key.cgroups) {
+            guard let list = o.stringArray(Key.cgroups) else { throw problem(Key.cgroups, "not a list of paths") }
+            cgroups = list
+        }
+        self.init(stateDirectory: stateDirectory, initPid: pid, timeoutSeconds: try seconds(Key.timeout), cgroupPaths: cgroups)
+        ownerPid = try positive(Key.owner, "a process id")
+        egressListener = try descriptor(Key.egressFD)
+        socksListener = try descriptor(Key.socksFD)
+        if o.contains(Key.captureFDs) {
+            guard let list = o.int64Array(Key.captureFDs), list.allSatisfy({ $0 >= 3 && $0 <= Int64(Int32.max) }) else {
+                throw problem(Key.captureFDs, "not a list of descriptors")
+            }
+            captureListeners = list.map { Int32($0) }
+        }
+        dnsSocket = try descriptor(Key.dnsFD)
+        egressAllow = try string(Key.egressAllow)
+        egressHosts = try string(Key.egressHosts)
+        if o.contains(Key.egressMaxBytes) {
+            guard let n = o.uint64(Key.egressMaxBytes) else { throw problem(Key.egressMaxBytes, "not a number of bytes") }
+            egressMaximumBytes = n
+        }
+        egressMaximumConnections = try positive(Key.egressMaxConnections, "a positive number").map { Int($0) }
+        egressIdleTimeout = try seconds(Key.egressIdleTimeout)
+        if egressDescriptors.isEmpty == (egressAllow != nil) {
+            throw WardenConfigurationError("\(Key.egressAllow) and the egress descriptors (\(Key.egressFD), \(Key.socksFD), \(Key.captureFDs), \(Key.dnsFD)) go together")
+        }
+        let auditKey = try string(Key.auditKey), auditID = try string(Key.auditID)
+        if o.contains(Key.recordExit) {
+            guard let b = o.bool(Key.recordExit) else { throw problem(Key.recordExit, "not true or false") }
+            recordExit = b
+        }
+        if let path = try string(Key.audit) {
+            guard !path.isEmpty else { throw problem(Key.audit, "an empty path") }
+            guard let auditID, !auditID.isEmpty else { throw WardenConfigurationError("\(Key.auditID) is required with \(Key.audit)") }
+            audit = AuditDestination(path: path, key: auditKey, id: auditID)
+        } else if auditID != nil || auditKey != nil || recordExit {
+            throw WardenConfigurationError("\(auditID != nil ? Key.auditID : auditKey != nil ? Key.auditKey : Key.recordExit) needs \(Key.audit)")
+        }
+        readyFD = try descriptor(Key.readyFD)
+    }
+}
+
+/// Where the warden's records go: the log, its HMAC key file, the sandbox's id.
+public struct AuditDestination: Equatable, Sendable {
+    public var path: String
+    public var key: String?
+    public var id: String
+
+    public init(path: String, key: String?, id: String) {
+        self.path = path
+        self.key = key
+        self.id = id
+    }
+}
+
+/// A warden configuration document that cannot be used, naming the field.
+public struct WardenConfigurationError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ problem: String) { description = "configuration: " + problem }
+}

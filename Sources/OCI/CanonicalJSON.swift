@@ -2,7 +2,8 @@
 // record's details (the same details always make the same bytes). The appender runs
 // once per `agent run` burst in a fresh process, where JSONSerialization's first use
 // cost ~3.7M of its 5.5M instructions (callgrind); this parser and writer cost a few
-// thousand.
+// thousand. It is not the spec's encoder: it re-writes JSON text of any shape (audit
+// details arrive as text), where FastEncoding writes the spec's types member by member.
 
 public enum CanonicalJSON {
     /// `bytes` re-written compact with every object's keys sorted; nil unless they are

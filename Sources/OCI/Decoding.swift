@@ -32,11 +32,6 @@ extension Spec {
     public static func decode(from bytes: [UInt8]) throws -> Spec {
         try decode(from: Data(bytes))
     }
-
-    /// The configuration as pretty-printed JSON with sorted keys (what `spec` writes).
-    public func encodedJSON() -> Data {
-        DocumentEncoding.encode(self, pretty: true)
-    }
 }
 
 /// Shared decoding for config, state and features documents.
@@ -114,7 +109,8 @@ enum DocumentDecoding {
     }
 }
 
-/// Shared encoding for config, state and features documents.
+/// Encoding of the state and features documents; a config and its parts have their
+/// own encoder (FastEncoding.swift).
 enum DocumentEncoding {
     /// Sorted keys make the output stable across runs; slashes stay unescaped so paths
     /// read as paths ("/proc", not "\/proc"), as runc writes them.

@@ -9,7 +9,7 @@ public enum CanonicalJSON {
     /// `bytes` re-written compact with every object's keys sorted; nil unless they are
     /// one JSON object (strict: no duplicate keys, valid UTF-8). Numbers keep their text.
     public static func object(_ bytes: [UInt8]) -> String? {
-        guard let tree = try? JSONTreeParser.parse(bytes, strict: true), case .object = tree else { return nil }
+        guard let tree = try? JSONTreeParser.parse(bytes, mode: .strict), case .object = tree else { return nil }
         var out = ""
         write(tree, to: &out)
         return out
@@ -21,6 +21,7 @@ public enum CanonicalJSON {
         case .bool(let b): out += b ? "true" : "false"
         case .number(let n): out += n
         case .string(let s): out += FlatJSONWriter.quoted(s)
+        case .unreadableString: out += FlatJSONWriter.quoted("\u{FFFD}") // only the spec decoder's mode makes it
         case .array(let elements):
             out += "["
             for (i, e) in elements.enumerated() {

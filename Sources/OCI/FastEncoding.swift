@@ -69,6 +69,7 @@ enum SortedJSON {
         case .bool(let b): out += b ? "true" : "false"
         case .number(let n): out += n
         case .string(let s): out += FlatJSONWriter.quoted(s)
+        case .unreadableString: out += FlatJSONWriter.quoted("\u{FFFD}") // only the spec decoder's mode makes it
         case .array(let elements):
             out += "[\n"
             for (i, e) in elements.enumerated() {

@@ -15,6 +15,8 @@ struct JSONObject {
     private(set) var keys: [String] = []
     private(set) var values: [JSONTree] = []
     private var index: [String: Int]?
+    /// A key held a lone surrogate or invalid UTF-8 (`JSONTreeParser.Mode.decoding`).
+    var hasUnreadableKey = false
 
     /// Above this many members, lookups go through a hash index.
     static let indexThreshold = 32

@@ -32,22 +32,14 @@ extension Spec {
 extension Process {
     /// This process as compact JSON (the `--process` file `runsc exec` reads).
     public func compactJSON() -> [UInt8] {
-        var w = SpecJSONWriter()
-        w.open()
-        w.write(self)
-        w.close()
-        return Array(w.out.utf8)
+        SpecJSONWriter.object { $0.write(self) }
     }
 }
 
 extension LinuxResources {
     /// These resources as compact JSON (the `--resources` file `update` reads).
     public func compactJSON() -> [UInt8] {
-        var w = SpecJSONWriter()
-        w.open()
-        w.write(self)
-        w.close()
-        return Array(w.out.utf8)
+        SpecJSONWriter.object { $0.write(self) }
     }
 }
 
@@ -93,6 +85,15 @@ enum SortedJSON {
 struct SpecJSONWriter {
     var out = ""
     private var first: [Bool] = []
+
+    /// One object whose members `body` writes, as a document.
+    static func object(_ body: (inout SpecJSONWriter) -> Void) -> [UInt8] {
+        var w = SpecJSONWriter()
+        w.open()
+        body(&w)
+        w.close()
+        return Array(w.out.utf8)
+    }
 
     mutating func open() { out += "{"; first.append(true) }
     mutating func close() { out += "}"; first.removeLast() }

@@ -35,6 +35,12 @@ final class FastEncodingTests: XCTestCase {
             let document = JSONTreeWriter.write(FastDecodingPropertyTests.prune(golden, inMap: false, using: &generator))
             let spec = try JSONDecoder().decode(Spec.self, from: document)
             assertRoundTrips(spec, "(iteration \(iteration))")
+            if let process = spec.process {
+                XCTAssertEqual(try JSONDecoder().decode(Process.self, from: Data(process.compactJSON())), process, "(iteration \(iteration))")
+            }
+            if let resources = spec.linux?.resources {
+                XCTAssertEqual(try JSONDecoder().decode(LinuxResources.self, from: Data(resources.compactJSON())), resources, "(iteration \(iteration))")
+            }
         }
     }
 

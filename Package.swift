@@ -4,6 +4,7 @@
 // Dependencies between targets point down only.
 //   safehouse (CLI) -> Runtime -> Sandbox -> ContainerCore -> Cgroups -> Linux -> CLinux
 //                                                         -> OCI
+// safehouse-serve (Serve) runs the safehouse binary; it links neither Runtime nor Agent.
 // The runtime executable never links SwiftNIO (start-up cost); release builds are
 // linked with `-static-executable` by hack/build (see README "Why static").
 import PackageDescription
@@ -15,12 +16,13 @@ let package = Package(
         .executable(name: "safehouse", targets: ["safehouse"]),
         .executable(name: "safehouse-warden", targets: ["safehouse-warden"]),
         .executable(name: "safehouse-audit", targets: ["safehouse-audit"]),
+        .executable(name: "safehouse-serve", targets: ["safehouse-serve"]),
         // For Fuzz/ (libFuzzer): the parsers of hostile input.
         .library(name: "SafehouseParsers", targets: ["OCI", "Agent", "Egress"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
-        // Only the warden links SwiftNIO (the egress proxy); the runtime never does.
+        // The warden (the egress proxy) and safehouse-serve link SwiftNIO; the runtime never does.
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
@@ -81,6 +83,24 @@ let package = Package(
         // safehouse-audit, which `safehouse audit|hook` exec.
         .target(name: "Audit", dependencies: ["AuditChain", "OCI"]),
         .executableTarget(name: "safehouse-audit", dependencies: ["Audit", "OCI", "Flags"]),
+        // The sandbox API (docs/serve.md): HTTP/1.1 on SwiftNIO, Foundation for JSON and
+        // processes. It drives sandboxes by running the safehouse binary, never by
+        // linking the runtime (single-threaded, fork-based); `safehouse serve` execs
+        // safehouse-serve.
+        // setfsuid/setfsgid per thread: the service writes a sandbox's files as its root.
+        .target(name: "CServe"),
+        .target(
+            name: "Serve",
+            dependencies: [
+                "CLinux", "CServe",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
+        .executableTarget(name: "safehouse-serve", dependencies: ["Serve"]),
         // Every verb and flag of the command line, declared once, and the one parser of
         // both executables; help and docs/cli.md's reference are generated from it. No
         // Foundation, no swift-argument-parser: it runs on the hot path of every `run`.
@@ -107,6 +127,17 @@ let package = Package(
         .testTarget(name: "AuditTests", dependencies: ["Audit", "AuditChain", .product(name: "Crypto", package: "swift-crypto")]),
         // The command line: the parser against the declarations, help, docs/cli.md.
         .testTarget(name: "CLITests", dependencies: ["safehouse", "Flags", "Agent", "AuditChain", "Runtime"]),
+        // The service's pure parts and its HTTP handler in an EmbeddedChannel.
+        .testTarget(
+            name: "ServeTests",
+            dependencies: [
+                "Serve",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
         .testTarget(name: "SeccompTests", dependencies: ["Seccomp", "CSeccomp", "OCI", "Linux"]),
     ]
 )

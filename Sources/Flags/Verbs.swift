@@ -59,6 +59,7 @@ public enum Verbs {
         case "audit append": return auditAppend
         case "audit check": return auditCheck
         case "hook": return hook
+        case "serve": return serve
         default: return nil
         }
     }
@@ -66,7 +67,7 @@ public enum Verbs {
     /// Every verb, in the order help and the reference list them.
     public static var all: [Verb] {
         [create, start, run, exec, state, kill, delete, ps, pause, resume, events, update, list, spec, features,
-         agentSpec, agentRun, agentExplain, agentStopAll, auditVerify, auditShow, auditAppend, auditCheck, hook]
+         agentSpec, agentRun, agentExplain, agentStopAll, auditVerify, auditShow, auditAppend, auditCheck, hook, serve]
     }
 
     /// Whether `word` is a top-level word: a verb, an alias, a group or `help`. It

@@ -2,13 +2,14 @@
 // record's details (the same details always make the same bytes). The appender runs
 // once per `agent run` burst in a fresh process, where JSONSerialization's first use
 // cost ~3.7M of its 5.5M instructions (callgrind); this parser and writer cost a few
-// thousand.
+// thousand. It is not the spec's encoder: it re-writes JSON text of any shape (audit
+// details arrive as text), where FastEncoding writes the spec's types member by member.
 
 public enum CanonicalJSON {
     /// `bytes` re-written compact with every object's keys sorted; nil unless they are
     /// one JSON object (strict: no duplicate keys, valid UTF-8). Numbers keep their text.
     public static func object(_ bytes: [UInt8]) -> String? {
-        guard let tree = try? JSONTreeParser.parse(bytes, strict: true), case .object = tree else { return nil }
+        guard let tree = try? JSONTreeParser.parse(bytes, mode: .strict), case .object = tree else { return nil }
         var out = ""
         write(tree, to: &out)
         return out
@@ -20,6 +21,7 @@ public enum CanonicalJSON {
         case .bool(let b): out += b ? "true" : "false"
         case .number(let n): out += n
         case .string(let s): out += FlatJSONWriter.quoted(s)
+        case .unreadableString: out += FlatJSONWriter.quoted("\u{FFFD}") // only the spec decoder's mode makes it
         case .array(let elements):
             out += "["
             for (i, e) in elements.enumerated() {

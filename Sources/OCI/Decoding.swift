@@ -1,13 +1,13 @@
 // Tracks the OCI runtime-spec v1.2.0.
 //
-// Reading and writing the spec's JSON documents. Errors are one line that names the
-// field; unknown properties are ignored, as config.md requires ("Runtimes MUST ignore
-// unknown properties"), which is what synthesized Codable does.
+// Reading the spec's JSON documents. Errors are one line that names the field;
+// unknown properties are ignored, as config.md requires ("Runtimes MUST ignore unknown
+// properties"). The decoder is FastDecoding.swift's.
 
 import FoundationEssentials
 
 extension Spec {
-    /// The largest config.json accepted. Real configs are a few KiB; the cap keeps a
+    /// The largest document accepted. Real configs are a few KiB; the cap keeps a
     /// hostile bundle from making the runtime allocate without bound.
     public static let maximumDocumentSize = 16 * 1024 * 1024
 
@@ -15,37 +15,54 @@ extension Spec {
     ///
     /// - Throws: `OCIError` naming the field, e.g. `process.args[0]: expected a string,
     ///   found a number`, or the whole document (too large, not JSON).
-    public static func decode(from data: Data) throws -> Spec {
-        guard data.count <= maximumDocumentSize else {
-            throw OCIError(field: "", message: "config.json is larger than 16 MiB")
-        }
-        // The hand-written fast path avoids JSONDecoder's cold-start cost (see
-        // FastDecoding.swift); it gives up on anything unusual, and JSONDecoder then
-        // decides, with its usual error messages.
-        if let spec = FastDecoding.spec(from: Array(data)) {
-            return spec
-        }
-        return try DocumentDecoding.decode(Spec.self, from: data, document: "config.json")
-    }
-
-    /// Reads a config.json from raw bytes.
     public static func decode(from bytes: [UInt8]) throws -> Spec {
-        try decode(from: Data(bytes))
+        try FastDecoding.document(bytes, "config.json", FastDecoding.spec)
     }
 
-    /// The configuration as pretty-printed JSON with sorted keys (what `spec` writes).
-    public func encodedJSON() -> Data {
-        DocumentEncoding.encode(self, pretty: true)
+    /// Reads a config.json.
+    public static func decode(from data: Data) throws -> Spec {
+        try decode(from: Array(data))
     }
 }
 
-/// Shared decoding for config, state and features documents.
+extension Process {
+    /// Reads a process document (`exec --process`). `defaultUser` stands in for an
+    /// absent `user`: runc reads the file into Go's specs.Process, where an absent user
+    /// is the zero value, and shims write process.json without it.
+    public static func decode(from bytes: [UInt8], defaultUser: User? = nil) throws -> Process {
+        try FastDecoding.document(bytes, "process") { object in
+            try FastDecoding.process(object, defaultUser: defaultUser)
+        }
+    }
+}
+
+extension LinuxResources {
+    /// Reads a `linux.resources` document (`update --resources`).
+    public static func decode(from bytes: [UInt8]) throws -> LinuxResources {
+        try FastDecoding.document(bytes, "resources", FastDecoding.resources)
+    }
+}
+
+extension State {
+    /// Reads a state document, with the same one-line, field-naming errors as config.json.
+    public static func decode(from data: Data) throws -> State {
+        try FastDecoding.document(Array(data), "state") { object in
+            State(
+                ociVersion: try object.required("ociVersion", Fast.string),
+                id: try object.required("id", Fast.string),
+                status: try object.required("status", Fast.term),
+                pid: try object.optional("pid", Fast.int32),
+                bundle: try object.required("bundle", Fast.string),
+                annotations: try object.optional("annotations", Fast.stringMap)
+            )
+        }
+    }
+}
+
+/// Reading the features document, which the runtime writes and never reads on a
+/// command's path, so Codable serves; the spec's types have their own decoder.
 enum DocumentDecoding {
     /// Decodes `type` from `data`, turning every failure into one `OCIError`.
-    ///
-    /// JSONDecoder does the work; when it refuses a document, the document is decoded
-    /// again by `DiagnosticDecoder`, which knows the line and column of a syntax error
-    /// and the field of a bad value (JSONDecoder reports both as "not valid JSON").
     static func decode<T: Decodable>(_ type: T.Type, from data: Data, document: String) throws -> T {
         guard data.count <= Spec.maximumDocumentSize else {
             throw OCIError(field: "", message: "\(document) is larger than 16 MiB")
@@ -55,35 +72,13 @@ enum DocumentDecoding {
         } catch let error as OCIError {
             throw error
         } catch let error as DecodingError {
-            throw diagnose(T.self, data: data, document: document) ?? translate(error, document: document)
+            throw translate(error, document: document)
         } catch {
             throw OCIError(field: "", message: "\(document) cannot be read: \(error)")
         }
     }
 
-    /// The precise error for a document JSONDecoder refused, or nil if the diagnostic
-    /// pass unexpectedly accepts it.
-    private static func diagnose<T: Decodable>(_ type: T.Type, data: Data, document: String) -> OCIError? {
-        let tree: JSONTree
-        do {
-            tree = try JSONTreeParser.parse(Array(data))
-        } catch {
-            return OCIError(field: "", message: "\(document) is not valid JSON: \(error.message)")
-        }
-        guard case .object = tree else {
-            return OCIError(field: "", message: "\(document) must be a JSON object, found \(tree.kindDescription)")
-        }
-        do {
-            _ = try DiagnosticDecoder.value(T.self, from: tree, at: [])
-            return nil
-        } catch let error as OCIError {
-            return error
-        } catch {
-            return OCIError(field: "", message: "\(document) cannot be read: \(error)")
-        }
-    }
-
-    /// A fallback rendering of JSONDecoder's own error.
+    /// JSONDecoder's error as one line that names the field.
     static func translate(_ error: DecodingError, document: String) -> OCIError {
         switch error {
         case .typeMismatch(let type, let context):
@@ -114,7 +109,8 @@ enum DocumentDecoding {
     }
 }
 
-/// Shared encoding for config, state and features documents.
+/// Encoding of the state and features documents; a config and its parts have their
+/// own encoder (FastEncoding.swift).
 enum DocumentEncoding {
     /// Sorted keys make the output stable across runs; slashes stay unescaped so paths
     /// read as paths ("/proc", not "\/proc"), as runc writes them.
@@ -123,7 +119,7 @@ enum DocumentEncoding {
         encoder.outputFormatting = pretty
             ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             : [.sortedKeys, .withoutEscapingSlashes]
-        // The spec types hold only strings, integers, booleans, arrays and string-keyed
+        // The documents hold only strings, integers, booleans, arrays and string-keyed
         // maps, which JSONEncoder always encodes; there is no failure to report.
         return (try? encoder.encode(value)) ?? Data()
     }

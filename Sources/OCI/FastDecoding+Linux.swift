@@ -1,6 +1,6 @@
 // Tracks the OCI runtime-spec v1.2.0 (config-linux.md).
 //
-// The fast path's mapping of `linux` apart from resources and seccomp, which have
+// The decoder's mapping of `linux` apart from resources and seccomp, which have
 // their own files (see FastDecoding.swift).
 
 extension FastDecoding {
@@ -34,10 +34,7 @@ extension FastDecoding {
     static func namespace(_ tree: JSONTree) throws -> LinuxNamespace {
         let object = try Fast.object(tree)
         return LinuxNamespace(
-            type: try object.required("type") { tree in
-                guard let type = LinuxNamespaceType(rawValue: try Fast.string(tree)) else { throw FastDecodingGiveUp() }
-                return type
-            },
+            type: try object.required("type", Fast.term),
             path: try object.optional("path", Fast.string)
         )
     }
@@ -69,10 +66,7 @@ extension FastDecoding {
     static func personality(_ tree: JSONTree) throws -> LinuxPersonality {
         let object = try Fast.object(tree)
         return LinuxPersonality(
-            domain: try object.required("domain") { tree in
-                guard let domain = LinuxPersonalityDomain(rawValue: try Fast.string(tree)) else { throw FastDecodingGiveUp() }
-                return domain
-            },
+            domain: try object.required("domain", Fast.term),
             flags: try object.optional("flags", Fast.strings)
         )
     }

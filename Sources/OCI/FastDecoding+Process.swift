@@ -1,16 +1,19 @@
 // Tracks the OCI runtime-spec v1.2.0 (config.md "Process", config-linux scheduler/ioPriority).
 //
-// The fast path's mapping of `process` (see FastDecoding.swift). Enum raw values are
-// checked with the concrete `init(rawValue:)`; an unknown value gives up so that
-// JSONDecoder produces the "unknown ... (expected one of ...)" message.
+// The decoder's mapping of `process` (see FastDecoding.swift).
 
 extension FastDecoding {
     static func process(_ tree: JSONTree) throws -> Process {
-        let object = try Fast.object(tree)
+        try process(Fast.object(tree), defaultUser: nil)
+    }
+
+    /// `defaultUser` stands in for an absent (not a null) `user` member.
+    static func process(_ object: FastObject, defaultUser: User?) throws -> Process {
+        let absentUser = object.members["user"] == nil ? defaultUser : nil
         return Process(
             terminal: try object.optional("terminal", Fast.bool),
             consoleSize: try object.optional("consoleSize", box),
-            user: try object.required("user", user),
+            user: try absentUser ?? object.required("user", user),
             args: try object.optional("args", Fast.strings),
             commandLine: try object.optional("commandLine", Fast.string),
             env: try object.optional("env", Fast.strings),
@@ -66,10 +69,7 @@ extension FastDecoding {
     static func ioPriority(_ tree: JSONTree) throws -> LinuxIOPriority {
         let object = try Fast.object(tree)
         return LinuxIOPriority(
-            class: try object.required("class") { tree in
-                guard let value = IOPriorityClass(rawValue: try Fast.string(tree)) else { throw FastDecodingGiveUp() }
-                return value
-            },
+            class: try object.required("class", Fast.term),
             priority: try object.required("priority", Fast.int)
         )
     }
@@ -77,18 +77,10 @@ extension FastDecoding {
     static func scheduler(_ tree: JSONTree) throws -> Scheduler {
         let object = try Fast.object(tree)
         return Scheduler(
-            policy: try object.required("policy") { tree in
-                guard let value = LinuxSchedulerPolicy(rawValue: try Fast.string(tree)) else { throw FastDecodingGiveUp() }
-                return value
-            },
+            policy: try object.required("policy", Fast.term),
             nice: try object.optional("nice", Fast.int32),
             priority: try object.optional("priority", Fast.int32),
-            flags: try object.optional("flags") { tree in
-                try Fast.array(tree) { element in
-                    guard let flag = LinuxSchedulerFlag(rawValue: try Fast.string(element)) else { throw FastDecodingGiveUp() }
-                    return flag
-                }
-            },
+            flags: try object.optional("flags") { try Fast.array($0, Fast.term) },
             runtime: try object.optional("runtime", Fast.uint64),
             deadline: try object.optional("deadline", Fast.uint64),
             period: try object.optional("period", Fast.uint64)

@@ -1,12 +1,15 @@
 // Tracks the OCI runtime-spec v1.2.0 (config-linux.md "Control groups").
 //
-// The fast path's mapping of `linux.resources` (see FastDecoding.swift). The integer
-// widths are those of the Swift fields; a value outside them gives up.
+// The decoder's mapping of `linux.resources` (see FastDecoding.swift). The integer
+// widths are those of the Swift fields; a value outside them is refused.
 
 extension FastDecoding {
     static func resources(_ tree: JSONTree) throws -> LinuxResources {
-        let object = try Fast.object(tree)
-        return LinuxResources(
+        try resources(Fast.object(tree))
+    }
+
+    static func resources(_ object: FastObject) throws -> LinuxResources {
+        LinuxResources(
             devices: try object.optional("devices") { try Fast.array($0, deviceCgroup) },
             memory: try object.optional("memory", memory),
             cpu: try object.optional("cpu", cpu),

@@ -1,13 +1,13 @@
 // Tracks the OCI runtime-spec v1.2.0 (config-linux.md "Seccomp").
 //
-// The fast path's mapping of `linux.seccomp` (see FastDecoding.swift). Seccomp profiles
+// The decoder's mapping of `linux.seccomp` (see FastDecoding.swift). Seccomp profiles
 // are the largest part of a real config.json (Docker's has ~400 syscall names).
 
 extension FastDecoding {
     static func seccomp(_ tree: JSONTree) throws -> LinuxSeccomp {
         let object = try Fast.object(tree)
         return LinuxSeccomp(
-            defaultAction: try object.required("defaultAction", seccompAction),
+            defaultAction: try object.required("defaultAction", Fast.term),
             defaultErrnoRet: try object.optional("defaultErrnoRet", Fast.uint32),
             architectures: try object.optional("architectures", Fast.strings),
             flags: try object.optional("flags", Fast.strings),
@@ -17,16 +17,11 @@ extension FastDecoding {
         )
     }
 
-    static func seccompAction(_ tree: JSONTree) throws -> LinuxSeccompAction {
-        guard let action = LinuxSeccompAction(rawValue: try Fast.string(tree)) else { throw FastDecodingGiveUp() }
-        return action
-    }
-
     static func syscall(_ tree: JSONTree) throws -> LinuxSyscall {
         let object = try Fast.object(tree)
         return LinuxSyscall(
             names: try object.required("names", Fast.strings),
-            action: try object.required("action", seccompAction),
+            action: try object.required("action", Fast.term),
             errnoRet: try object.optional("errnoRet", Fast.uint32),
             args: try object.optional("args") { try Fast.array($0, seccompArg) }
         )
@@ -38,10 +33,7 @@ extension FastDecoding {
             index: try object.required("index", Fast.uint),
             value: try object.required("value", Fast.uint64),
             valueTwo: try object.optional("valueTwo", Fast.uint64),
-            op: try object.required("op") { tree in
-                guard let op = LinuxSeccompOperator(rawValue: try Fast.string(tree)) else { throw FastDecodingGiveUp() }
-                return op
-            }
+            op: try object.required("op", Fast.term)
         )
     }
 }

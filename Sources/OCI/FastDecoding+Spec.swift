@@ -1,6 +1,6 @@
 // Tracks the OCI runtime-spec v1.2.0 (config.md).
 //
-// The fast path's mapping of the top level, root, mounts and hooks (see FastDecoding.swift).
+// The decoder's mapping of the top level, root, mounts and hooks (see FastDecoding.swift).
 
 extension FastDecoding {
     static func spec(_ object: FastObject) throws -> Spec {

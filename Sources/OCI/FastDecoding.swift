@@ -1,31 +1,80 @@
 // Tracks the OCI runtime-spec v1.2.0.
 //
-// The fast path of `Spec.decode`. A cold (first in the process) JSONDecoder decode of a
-// 3 KB config.json costs ~3.4M instructions (~0.8 ms), mostly the Swift runtime's generic
+// The one decoder of a config.json and of the process and resources documents the
+// runtime reads: `JSONTreeParser` makes a tree, and concrete, hand-written code maps it
+// to the spec's types. A cold (first in the process) JSONDecoder decode of a 3 KB
+// config.json costs ~3.4M instructions (~0.8 ms), mostly the Swift runtime's generic
 // metadata and protocol-conformance lookups inside JSONDecoderImpl, and every container
-// start pays it. Measured with callgrind on bundles/busybox/config.json in a fresh
-// process: 3.65M instructions through JSONDecoder, 0.47M through this path. This path parses with `JSONTreeParser` and maps the tree to `Spec` with
-// concrete, hand-written code: no Codable, no generics over Decodable, no protocol casts.
+// start pays it; measured with callgrind on bundles/busybox/config.json in a fresh
+// process: 3.65M instructions through JSONDecoder, 0.47M through this path. So: no
+// Codable, no generics over Decodable, no protocol casts, no Foundation.
 //
-// It must agree with JSONDecoder on every document JSONDecoder accepts, so it is
-// deliberately narrow: on anything it is not sure of (a syntax error, a wrong type, an
-// integer out of range or written as "1.0" or "1e3", a missing required field, an
-// unknown enum value, a duplicate key) it gives up, and `Spec.decode` falls back to
-// JSONDecoder, which accepts or produces the usual error message. Error messages
-// therefore never come from here.
+// It accepts exactly what JSONDecoder accepts, with equal values (the tests hold
+// JSONDecoder as the oracle): a null member counts as absent, unknown members are
+// ignored, the first of repeated keys wins, whole numbers may be written 1.0 or 1e3.
+// What it refuses it names: `process.user.uid: expected an integer between 0 and
+// 4294967295, found -1`. The field path is built only on failure, as the error travels
+// up through `FastObject.required` and friends, so a valid document pays nothing for it.
 
-import FoundationEssentials
+/// A refusal, with the path from the failing value up to the document root.
+struct FieldFailure: Error {
+    enum Step {
+        case key(String)
+        case index(Int)
+    }
 
-/// The fast path declined the document; JSONDecoder decides instead.
-struct FastDecodingGiveUp: Error {}
+    /// Innermost step first: each level appends its own as the failure passes.
+    var steps: [Step] = []
+    let message: String
 
-/// Entry point of the fast path.
+    init(_ message: String) {
+        self.message = message
+    }
+
+    /// `error`, a failure inside the member or element `step`, with `step` added.
+    static func within(_ step: Step, _ error: any Error) -> any Error {
+        guard var failure = error as? FieldFailure else { return error }
+        failure.steps.append(step)
+        return failure
+    }
+
+    var ociError: OCIError {
+        var path = ""
+        for step in steps.reversed() {
+            switch step {
+            case .key(let name): path = FieldPath.appending(name, to: path)
+            case .index(let index): path = FieldPath.appending(index: index, to: path)
+            }
+        }
+        return OCIError(field: path, message: message)
+    }
+}
+
+/// Entry points: one document in, one value or one `OCIError` out.
 enum FastDecoding {
-    /// The configuration in `bytes`, or nil when the fast path gives up.
-    static func spec(from bytes: [UInt8]) -> Spec? {
-        guard let tree = try? JSONTreeParser.parse(bytes, strict: true),
-              case .object(let members) = tree else { return nil }
-        return try? spec(FastObject(members))
+    /// The top-level object of `bytes`, read by `convert`; `document` names the whole
+    /// document in errors ("config.json is not valid JSON: ...").
+    static func document<T>(_ bytes: [UInt8], _ document: String, _ convert: (FastObject) throws -> T) throws -> T {
+        guard bytes.count <= Spec.maximumDocumentSize else {
+            throw OCIError(field: "", message: "\(document) is larger than 16 MiB")
+        }
+        let tree: JSONTree
+        do {
+            tree = try JSONTreeParser.parse(bytes, mode: .decoding)
+        } catch {
+            throw OCIError(field: "", message: "\(document) is not valid JSON: \(error.message)")
+        }
+        guard case .object(let members) = tree else {
+            throw OCIError(field: "", message: "\(document) must be a JSON object, found \(tree.kindDescription)")
+        }
+        if members.hasUnreadableKey {
+            throw OCIError(field: "", message: "\(document) has a property name that \(Fast.unreadable)")
+        }
+        do {
+            return try convert(FastObject(members))
+        } catch let failure as FieldFailure {
+            throw failure.ociError
+        }
     }
 }
 
@@ -45,52 +94,82 @@ struct FastObject {
         return value
     }
 
-    /// A required member: absent or null gives up (JSONDecoder reports it).
+    /// A required member: absent is "is required", null "must not be null".
     func required<T>(_ key: String, _ convert: (JSONTree) throws -> T) throws -> T {
-        guard let value = value(key) else { throw FastDecodingGiveUp() }
-        return try convert(value)
+        guard let value = members[key] else { throw FieldFailure.within(.key(key), FieldFailure("is required")) }
+        if case .null = value { throw FieldFailure.within(.key(key), FieldFailure("must not be null")) }
+        do { return try convert(value) } catch { throw FieldFailure.within(.key(key), error) }
     }
 
     /// An optional member: absent or null is nil.
     func optional<T>(_ key: String, _ convert: (JSONTree) throws -> T) throws -> T? {
         guard let value = value(key) else { return nil }
-        return try convert(value)
+        do { return try convert(value) } catch { throw FieldFailure.within(.key(key), error) }
     }
 }
 
-/// Conversions of one JSON value to one Swift type; each gives up on a mismatch.
+/// Conversions of one JSON value to one Swift type, with JSONDecoder's rules and the
+/// messages that say what was expected and what was found.
 enum Fast {
+    static func mismatch(_ expected: String, _ tree: JSONTree) -> FieldFailure {
+        FieldFailure("expected \(expected), found \(tree.kindDescription)")
+    }
+
+    /// Why JSONDecoder refuses a string, or an object for one of its keys.
+    static let unreadable = "is not valid Unicode (a lone surrogate or invalid UTF-8)"
+
+    /// The members of an object; JSONDecoder reads every key of an object it decodes.
+    static func members(_ tree: JSONTree) throws -> JSONObject {
+        guard case .object(let members) = tree else { throw mismatch("an object", tree) }
+        if members.hasUnreadableKey { throw FieldFailure("has a property name that \(unreadable)") }
+        return members
+    }
+
     static func object(_ tree: JSONTree) throws -> FastObject {
-        guard case .object(let members) = tree else { throw FastDecodingGiveUp() }
-        return FastObject(members)
+        FastObject(try members(tree))
     }
 
     static func string(_ tree: JSONTree) throws -> String {
-        guard case .string(let text) = tree else { throw FastDecodingGiveUp() }
+        if case .unreadableString = tree { throw FieldFailure(unreadable) }
+        guard case .string(let text) = tree else { throw mismatch("a string", tree) }
         return text
     }
 
     static func bool(_ tree: JSONTree) throws -> Bool {
-        guard case .bool(let flag) = tree else { throw FastDecodingGiveUp() }
+        guard case .bool(let flag) = tree else { throw mismatch("true or false", tree) }
         return flag
     }
 
-    /// Elements of an array; a null element gives up (JSONDecoder refuses it too).
+    /// A value of a closed vocabulary (namespace types, seccomp actions, ...).
+    static func term<V: SpecVocabulary>(_ tree: JSONTree) throws -> V {
+        let raw = try string(tree)
+        guard let value = V(rawValue: raw) else { throw FieldFailure(V.unknownValueMessage(raw)) }
+        return value
+    }
+
+    /// Elements of an array; a null element is refused (JSONDecoder refuses it too).
     static func array<T>(_ tree: JSONTree, _ convert: (JSONTree) throws -> T) throws -> [T] {
-        guard case .array(let elements) = tree else { throw FastDecodingGiveUp() }
+        guard case .array(let elements) = tree else { throw mismatch("an array", tree) }
         var result: [T] = []
         result.reserveCapacity(elements.count)
-        for element in elements { result.append(try convert(element)) }
+        for position in 0..<elements.count {
+            let element = elements[position]
+            if case .null = element { throw FieldFailure.within(.index(position), FieldFailure("must not be null")) }
+            do { result.append(try convert(element)) } catch { throw FieldFailure.within(.index(position), error) }
+        }
         return result
     }
 
-    /// Values of a string-keyed map; a null value gives up.
+    /// Values of a string-keyed map, in document order; a null value is refused.
     static func map<T>(_ tree: JSONTree, _ convert: (JSONTree) throws -> T) throws -> [String: T] {
-        guard case .object(let members) = tree else { throw FastDecodingGiveUp() }
+        let members = try members(tree)
         var result: [String: T] = [:]
         result.reserveCapacity(members.count)
         for position in 0..<members.count {
-            result[members.keys[position]] = try convert(members.values[position])
+            let key = members.keys[position]
+            let value = members.values[position]
+            if case .null = value { throw FieldFailure.within(.key(key), FieldFailure("must not be null")) }
+            do { result[key] = try convert(value) } catch { throw FieldFailure.within(.key(key), error) }
         }
         return result
     }
@@ -103,70 +182,27 @@ enum Fast {
         try map(tree, string)
     }
 
-    /// Sign and magnitude of a plain integer literal. Fractions and exponents ("1.0",
-    /// "1e3") and "-0" give up: JSONDecoder's treatment of them is its own business.
-    private static func integer(_ tree: JSONTree) throws -> (negative: Bool, magnitude: UInt64) {
-        guard case .number(let text) = tree else { throw FastDecodingGiveUp() }
-        var negative = false
-        var magnitude: UInt64 = 0
-        var digits = 0
-        for byte in text.utf8 {
-            if byte == UInt8(ascii: "-"), digits == 0, !negative {
-                negative = true
-                continue
-            }
-            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { throw FastDecodingGiveUp() }
-            let (times10, overflow1) = magnitude.multipliedReportingOverflow(by: 10)
-            let (sum, overflow2) = times10.addingReportingOverflow(UInt64(byte - UInt8(ascii: "0")))
-            guard !overflow1, !overflow2 else { throw FastDecodingGiveUp() }
-            magnitude = sum
-            digits += 1
-        }
-        guard digits > 0, !(negative && magnitude == 0) else { throw FastDecodingGiveUp() }
-        return (negative, magnitude)
-    }
-
-    static func uint64(_ tree: JSONTree) throws -> UInt64 {
-        let (negative, magnitude) = try integer(tree)
-        guard !negative else { throw FastDecodingGiveUp() }
-        return magnitude
-    }
-
-    static func int64(_ tree: JSONTree) throws -> Int64 {
-        let (negative, magnitude) = try integer(tree)
-        if !negative {
-            guard let value = Int64(exactly: magnitude) else { throw FastDecodingGiveUp() }
+    /// An integer of type `I`, as JSONDecoder reads one: plain digits exactly ("-0" is
+    /// 0); a fraction or exponent through Double, when that makes a whole number of the
+    /// type ("1.0", "1e3").
+    private static func integer<I: FixedWidthInteger>(_ tree: JSONTree, _ type: I.Type) throws -> I {
+        guard case .number(let text) = tree else { throw mismatch("an integer between \(I.min) and \(I.max)", tree) }
+        if let value = I(text) { return value }
+        if text == "-0" { return 0 }
+        if text.utf8.contains(where: { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }),
+           let real = Double(text), real.rounded() == real, let value = I(exactly: real) {
             return value
         }
-        if magnitude == UInt64(Int64.max) + 1 { return Int64.min }
-        guard let value = Int64(exactly: magnitude) else { throw FastDecodingGiveUp() }
-        return -value
+        throw FieldFailure("expected an integer between \(I.min) and \(I.max), found \(text)")
     }
 
-    static func uint32(_ tree: JSONTree) throws -> UInt32 {
-        guard let value = UInt32(exactly: try uint64(tree)) else { throw FastDecodingGiveUp() }
-        return value
-    }
-
-    static func uint16(_ tree: JSONTree) throws -> UInt16 {
-        guard let value = UInt16(exactly: try uint64(tree)) else { throw FastDecodingGiveUp() }
-        return value
-    }
-
-    static func uint(_ tree: JSONTree) throws -> UInt {
-        guard let value = UInt(exactly: try uint64(tree)) else { throw FastDecodingGiveUp() }
-        return value
-    }
-
-    static func int32(_ tree: JSONTree) throws -> Int32 {
-        guard let value = Int32(exactly: try int64(tree)) else { throw FastDecodingGiveUp() }
-        return value
-    }
-
-    static func int(_ tree: JSONTree) throws -> Int {
-        guard let value = Int(exactly: try int64(tree)) else { throw FastDecodingGiveUp() }
-        return value
-    }
+    static func uint64(_ tree: JSONTree) throws -> UInt64 { try integer(tree, UInt64.self) }
+    static func int64(_ tree: JSONTree) throws -> Int64 { try integer(tree, Int64.self) }
+    static func uint32(_ tree: JSONTree) throws -> UInt32 { try integer(tree, UInt32.self) }
+    static func uint16(_ tree: JSONTree) throws -> UInt16 { try integer(tree, UInt16.self) }
+    static func uint(_ tree: JSONTree) throws -> UInt { try integer(tree, UInt.self) }
+    static func int32(_ tree: JSONTree) throws -> Int32 { try integer(tree, Int32.self) }
+    static func int(_ tree: JSONTree) throws -> Int { try integer(tree, Int.self) }
 
     static func uint32s(_ tree: JSONTree) throws -> [UInt32] {
         try array(tree, uint32)

@@ -1,16 +1,18 @@
 // Tracks the OCI runtime-spec v1.2.0.
 //
-// The fast path of encoding a `Spec`, the mirror of FastDecoding. `agent run` writes
-// the spec it generates to its bundle once per sandbox, in a fresh process, and a cold
-// JSONEncoder spent 5.8M instructions on it (callgrind: generic metadata and
+// The one encoder of a `Spec` and its parts, the mirror of FastDecoding. `agent run`
+// writes the spec it generates to its bundle once per sandbox, in a fresh process, and
+// a cold JSONEncoder spent 5.8M instructions on it (callgrind: generic metadata and
 // conformance lookups for every Codable type of the spec), more than the rest of the
-// command's own work. This writes the same document by hand: compact, members in
+// command's own work. This writes the document by hand: compact, members in
 // declaration order, maps with sorted keys, absent optionals left out (as
 // JSONEncoder's encodeIfPresent leaves them out).
 //
 // Every property of every type must be written here: FastEncodingTests decodes the
 // output of the golden fixture (every property set) and of 200 pruned variants with
-// JSONDecoder and requires the same Spec back.
+// JSONDecoder, the Codable oracle, and requires the same value back.
+
+import FoundationEssentials
 
 extension Spec {
     /// This configuration as compact JSON (what `agent run` writes to its bundle).
@@ -19,12 +21,79 @@ extension Spec {
         w.write(self)
         return Array(w.out.utf8)
     }
+
+    /// The configuration as indented JSON with sorted keys, for people to read (`agent
+    /// spec`): JSONEncoder's `.prettyPrinted` layout, two spaces and `"key" : value`.
+    public func encodedJSON() -> Data {
+        Data(SortedJSON.pretty(compactJSON()).utf8)
+    }
+}
+
+extension Process {
+    /// This process as compact JSON (the `--process` file `runsc exec` reads).
+    public func compactJSON() -> [UInt8] {
+        SpecJSONWriter.object { $0.write(self) }
+    }
+}
+
+extension LinuxResources {
+    /// These resources as compact JSON (the `--resources` file `update` reads).
+    public func compactJSON() -> [UInt8] {
+        SpecJSONWriter.object { $0.write(self) }
+    }
+}
+
+/// The writer's compact output re-laid with every object's keys sorted by UTF-8 bytes
+/// and JSONEncoder's pretty layout (empty containers included: "[\n\n  ]").
+enum SortedJSON {
+    static func pretty(_ compact: [UInt8]) -> String {
+        // The writer's own output always parses; the fallback is unreachable.
+        guard let tree = try? JSONTreeParser.parse(compact) else { return String(decoding: compact, as: UTF8.self) }
+        var out = ""
+        write(tree, depth: 0, to: &out)
+        return out
+    }
+
+    private static func write(_ tree: JSONTree, depth: Int, to out: inout String) {
+        let inner = String(repeating: "  ", count: depth + 1)
+        switch tree {
+        case .null: out += "null"
+        case .bool(let b): out += b ? "true" : "false"
+        case .number(let n): out += n
+        case .string(let s): out += FlatJSONWriter.quoted(s)
+        case .unreadableString: out += FlatJSONWriter.quoted("\u{FFFD}") // only the spec decoder's mode makes it
+        case .array(let elements):
+            out += "[\n"
+            for (i, e) in elements.enumerated() {
+                out += (i > 0 ? ",\n" : "") + inner
+                write(e, depth: depth + 1, to: &out)
+            }
+            out += "\n" + String(repeating: "  ", count: depth) + "]"
+        case .object(let o):
+            out += "{\n"
+            let order = o.keys.indices.sorted { o.keys[$0].utf8.lexicographicallyPrecedes(o.keys[$1].utf8) }
+            for (n, i) in order.enumerated() {
+                out += (n > 0 ? ",\n" : "") + inner + FlatJSONWriter.quoted(o.keys[i]) + " : "
+                write(o.values[i], depth: depth + 1, to: &out)
+            }
+            out += "\n" + String(repeating: "  ", count: depth) + "}"
+        }
+    }
 }
 
 /// Writes JSON objects member by member; the `first` flags place the commas.
 struct SpecJSONWriter {
     var out = ""
     private var first: [Bool] = []
+
+    /// One object whose members `body` writes, as a document.
+    static func object(_ body: (inout SpecJSONWriter) -> Void) -> [UInt8] {
+        var w = SpecJSONWriter()
+        w.open()
+        body(&w)
+        w.close()
+        return Array(w.out.utf8)
+    }
 
     mutating func open() { out += "{"; first.append(true) }
     mutating func close() { out += "}"; first.removeLast() }

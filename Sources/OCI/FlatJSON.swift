@@ -2,7 +2,9 @@
 // string maps and string arrays), for documents on a hot path that are simple enough
 // not to need Codable: the runtime's own state file. JSONDecoder's first use in a
 // process costs ~1-2M instructions of metadata and conformance lookups; this parser
-// (the one the config fast path uses) costs a few thousand for such a document.
+// (the one the spec decoder uses) costs a few thousand for such a document. It is
+// not the spec's encoder: it writes one flat object key by key in the order given, with
+// no nesting, which is all the state file needs.
 
 /// A parsed top-level JSON object with typed accessors; a missing key or a value of
 /// another type reads as nil.

@@ -2,7 +2,7 @@
 
 /// A JSON object's members in document order, looked up by key.
 ///
-/// Two arrays rather than a Dictionary: `Spec.decode`'s fast path runs once per process,
+/// Two arrays rather than a Dictionary: `Spec.decode` runs once per process,
 /// and instantiating `Dictionary<String, JSONTree>`'s metadata costs a cold process some
 /// 250K instructions (demangling plus a `String: Hashable` conformance lookup), as much
 /// as parsing the whole config.json. `[String]` and `[JSONTree]` are already there.
@@ -15,6 +15,8 @@ struct JSONObject {
     private(set) var keys: [String] = []
     private(set) var values: [JSONTree] = []
     private var index: [String: Int]?
+    /// A key held a lone surrogate or invalid UTF-8 (`JSONTreeParser.Mode.decoding`).
+    var hasUnreadableKey = false
 
     /// Above this many members, lookups go through a hash index.
     static let indexThreshold = 32

@@ -1,9 +1,7 @@
-// A small, strict JSON parser (RFC 8259). It is the front half of `Spec.decode`'s fast
-// path (FastDecoding.swift), and it explains why a document failed to decode.
-// FoundationEssentials' JSONDecoder reports every syntax error, and every number
-// that does not fit its field, as "The given data was not valid JSON." with no position
-// and no field; this parser finds the line and column, and `DiagnosticDecoder` walks the
-// resulting tree to name the field.
+// A small, strict JSON parser (RFC 8259). It is the front half of the spec decoder
+// (FastDecoding.swift), and it says where a document fails: FoundationEssentials'
+// JSONDecoder reports every syntax error as "The given data was not valid JSON." with
+// no position; this parser finds the line and column.
 
 /// A parsed JSON value. Numbers keep their text so that integer range checks are exact.
 indirect enum JSONTree {
@@ -13,6 +11,10 @@ indirect enum JSONTree {
     case string(String)
     case array([JSONTree])
     case object(JSONObject)
+    /// A string JSONDecoder cannot read: it holds a lone surrogate or invalid UTF-8
+    /// (`.decoding` mode only). Refused where it is read, ignored where it is skipped,
+    /// as JSONDecoder, which decodes strings lazily, does.
+    case unreadableString
 
     /// "a string", "a number", ... for "expected X, found Y" messages.
     var kindDescription: String {
@@ -20,7 +22,7 @@ indirect enum JSONTree {
         case .null: return "null"
         case .bool: return "true or false"
         case .number: return "a number"
-        case .string: return "a string"
+        case .string, .unreadableString: return "a string"
         case .array: return "an array"
         case .object: return "an object"
         }
@@ -34,29 +36,41 @@ struct JSONSyntaxError: Error {
 
 /// Parses UTF-8 JSON text into a `JSONTree`.
 ///
-/// The parser is also the front half of `Spec.decode`'s fast path, so it scans bytes
-/// rather than appending characters one at a time. In `strict` mode it refuses what the
-/// lenient diagnostic mode papers over (duplicate keys, lone surrogates, invalid UTF-8):
-/// JSONDecoder's handling of those is its own, and the fast path must never disagree
-/// with it, so it gives up and lets JSONDecoder decide.
+/// The parser is the front half of `Spec.decode`, so it scans bytes rather than
+/// appending characters one at a time. What JSON leaves to the reader (a repeated key,
+/// a lone surrogate, invalid UTF-8) each `Mode` settles its own way.
 struct JSONTreeParser {
+    /// How repeated keys and text that is not Unicode are read.
+    enum Mode {
+        /// Refused (CanonicalJSON: the same details must always make the same bytes).
+        case strict
+        /// The last repeated key wins; bad text becomes U+FFFD (FlatJSON).
+        case lenient
+        /// As JSONDecoder reads a document, which the spec decoder must agree with:
+        /// the first repeated key wins; a string with bad text is `.unreadableString`,
+        /// an object with such a key has `hasUnreadableKey`.
+        case decoding
+    }
+
     private let bytes: [UInt8]
-    private let strict: Bool
+    private let mode: Mode
     private var index = 0
     private var depth = 0
+    /// The string just parsed held a lone surrogate or invalid UTF-8 (`.decoding` mode).
+    private var stringIsUnreadable = false
 
     /// Deeper nesting than this is refused rather than risking the stack; no sensible
     /// config.json comes close.
     static let maximumDepth = 256
 
-    init(_ bytes: [UInt8], strict: Bool = false) {
+    init(_ bytes: [UInt8], mode: Mode = .lenient) {
         self.bytes = bytes
-        self.strict = strict
+        self.mode = mode
     }
 
     /// Parses the whole input as one JSON value.
-    static func parse(_ bytes: [UInt8], strict: Bool = false) throws(JSONSyntaxError) -> JSONTree {
-        var parser = JSONTreeParser(bytes, strict: strict)
+    static func parse(_ bytes: [UInt8], mode: Mode = .lenient) throws(JSONSyntaxError) -> JSONTree {
+        var parser = JSONTreeParser(bytes, mode: mode)
         // A UTF-8 byte order mark is tolerated, as JSONDecoder tolerates it.
         if bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF { parser.index = 3 }
         parser.skipWhitespace()
@@ -73,7 +87,9 @@ struct JSONTreeParser {
         switch bytes[index] {
         case UInt8(ascii: "{"): return try parseObject()
         case UInt8(ascii: "["): return try parseArray()
-        case UInt8(ascii: "\""): return .string(try parseString())
+        case UInt8(ascii: "\""):
+            let text = try parseString()
+            return stringIsUnreadable ? .unreadableString : .string(text)
         case UInt8(ascii: "t"): try expectLiteral("true"); return .bool(true)
         case UInt8(ascii: "f"): try expectLiteral("false"); return .bool(false)
         case UInt8(ascii: "n"): try expectLiteral("null"); return .null
@@ -92,13 +108,19 @@ struct JSONTreeParser {
             skipWhitespace()
             guard peek(UInt8(ascii: "\"")) else { throw error("expected a property name in double quotes, found \(describeCurrent())") }
             let key = try parseString()
+            if stringIsUnreadable { members.hasUnreadableKey = true }
             skipWhitespace()
             guard peek(UInt8(ascii: ":")) else { throw error("expected ':' after a property name, found \(describeCurrent())") }
             index += 1
             skipWhitespace()
             let value = try parseValue()
-            if members.updateValue(value, forKey: key), strict {
-                throw error("duplicate property name")
+            switch mode {
+            case .decoding:
+                if members.position(of: key) == nil { members.updateValue(value, forKey: key) }
+            case .strict:
+                if members.updateValue(value, forKey: key) { throw error("duplicate property name") }
+            case .lenient:
+                members.updateValue(value, forKey: key)
             }
             skipWhitespace()
             if peek(UInt8(ascii: ",")) { index += 1; continue }
@@ -124,11 +146,12 @@ struct JSONTreeParser {
     }
 
     /// Scans a run of plain bytes at a time; only escapes are decoded one by one. A run
-    /// is decoded as a whole, so invalid UTF-8 becomes U+FFFD exactly as before (or, when
-    /// strict, is refused).
+    /// is decoded as a whole, so invalid UTF-8 becomes U+FFFD (or, when strict, is
+    /// refused).
     private mutating func parseString() throws(JSONSyntaxError) -> String {
         let start = index
         index += 1
+        stringIsUnreadable = false
         var runStart = index
         var result = ""
         var hasEscapes = false
@@ -156,10 +179,11 @@ struct JSONTreeParser {
     }
 
     /// The text of `bytes[from..<to]`, which holds no quote, backslash or control byte.
-    private func decodeRun(_ from: Int, _ to: Int) throws(JSONSyntaxError) -> String {
+    private mutating func decodeRun(_ from: Int, _ to: Int) throws(JSONSyntaxError) -> String {
         let run = bytes[from..<to]
-        if strict, !run.allSatisfy({ $0 < 0x80 }), String(validating: run, as: UTF8.self) == nil {
-            throw error("invalid UTF-8 in a string")
+        if mode != .lenient, !run.allSatisfy({ $0 < 0x80 }), String(validating: run, as: UTF8.self) == nil {
+            if mode == .strict { throw error("invalid UTF-8 in a string") }
+            stringIsUnreadable = true
         }
         return String(decoding: run, as: UTF8.self)
     }
@@ -190,9 +214,9 @@ struct JSONTreeParser {
                 }
             }
             if let scalar = Unicode.Scalar(high) { return scalar }
-            // A lone surrogate cannot be represented; JSONDecoder has its own answer
-            // for it, so strict mode leaves the decision to JSONDecoder.
-            if strict { throw error("unpaired surrogate in a string") }
+            // A lone surrogate cannot be represented.
+            if mode == .strict { throw error("unpaired surrogate in a string") }
+            if mode == .decoding { stringIsUnreadable = true }
             return "\u{FFFD}"
         default:
             index -= 1

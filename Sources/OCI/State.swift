@@ -27,11 +27,6 @@ public struct State: Codable, Sendable, Equatable {
         self.annotations = annotations
     }
 
-    /// Reads a state document, with the same one-line, field-naming errors as config.json.
-    public static func decode(from data: Data) throws -> State {
-        try DocumentDecoding.decode(State.self, from: data, document: "state")
-    }
-
     /// The document as JSON, keys sorted so the output is stable; compact unless `pretty`.
     public func encodedJSON(pretty: Bool = false) -> Data {
         DocumentEncoding.encode(self, pretty: pretty)

@@ -99,7 +99,7 @@ extension ContainerRuntime {
             throw RuntimeError("--resources \(path): \(error)")
         }
         do {
-            return try JSONDecoder().decode(LinuxResources.self, from: Data(bytes))
+            return try LinuxResources.decode(from: bytes)
         } catch {
             throw RuntimeError("--resources \(path): not a valid linux.resources object: \(error)")
         }

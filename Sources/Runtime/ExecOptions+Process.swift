@@ -13,7 +13,9 @@ extension ExecOptions {
                 throw RuntimeError("--process \(file): \(error)")
             }
             do {
-                return try JSONDecoder().decode(OCI.Process.self, from: Data(ExecProcessFile.withDefaultUser(bytes)))
+                // runc reads the file into Go's specs.Process, where an absent user is
+                // the zero value, and shims write process.json without it.
+                return try OCI.Process.decode(from: bytes, defaultUser: OCI.User(uid: 0, gid: 0))
             } catch {
                 throw RuntimeError("--process \(file): not a valid process object: \(error)")
             }

@@ -50,9 +50,7 @@ struct AgentSpec: Command {
                 func hook(_ stage: String) -> [Hook] { [Hook(path: exe, args: ["safehouse-audit", "hook", stage])] }
                 spec.hooks = Hooks(createRuntime: hook("createRuntime"), poststart: hook("poststart"), poststop: hook("poststop"))
             }
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(spec), as: UTF8.self))
+            print(String(decoding: spec.encodedJSON(), as: UTF8.self))
             // safehouse makes missing mount points in the ephemeral root; another
             // runtime, as an unmapped root in a user namespace, cannot.
             let rootfs = spec.root?.path ?? ""

@@ -67,6 +67,12 @@ if first == "audit" || first == "hook" {
     AuditSink.execAuditCommand(arguments)
 }
 
+// `safehouse serve ...` belongs to the service executable (Sources/safehouse-serve): it
+// links SwiftNIO and Foundation, which the runtime binary must not.
+if first == "serve" {
+    ServeCommand.exec(arguments)
+}
+
 guard let (verb, next) = CommandLineParser.verb(in: arguments) else {
     // A group alone or with --help (`safehouse agent`) prints its verbs.
     if let group = Verbs.group(named: first), arguments.count == 1 || arguments[1] == "-h" || arguments[1] == "--help" {

@@ -212,7 +212,7 @@ final class CommandLineParserTests: XCTestCase {
     func testCommandNames() {
         XCTAssertEqual(Verbs.commandNames.sorted(), [
             "agent", "audit", "create", "delete", "events", "exec", "features", "help", "hook", "kill", "list", "pause",
-            "ps", "ps-all", "resume", "run", "spec", "start", "state", "update",
+            "ps", "ps-all", "resume", "run", "serve", "spec", "start", "state", "update",
         ])
         for verb in Verbs.all { XCTAssertNotNil(Verbs.verb(named: verb.path), verb.path) }
         for name in Verbs.commandNames { XCTAssertTrue(Verbs.isCommandName(name), name) }

@@ -173,7 +173,8 @@ final class StateAndFeaturesTests: XCTestCase {
 
 final class VocabularyTests: XCTestCase {
     /// The vocabulary's own init(from:) must win over the standard library's
-    /// RawRepresentable one, so that even JSONDecoder's fast path reports the allowed values.
+    /// RawRepresentable one, so that JSONDecoder, the tests' oracle, reports the allowed
+    /// values as `Spec.decode` does.
     func testJSONDecoderUsesTheVocabularyMessage() {
         XCTAssertThrowsError(try JSONDecoder().decode(LinuxNamespace.self, from: Data(#"{"type": "foo"}"#.utf8))) { error in
             XCTAssertEqual((error as? OCIError)?.field, "type", "\(error)")

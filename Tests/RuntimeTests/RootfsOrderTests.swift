@@ -19,7 +19,7 @@ final class RootfsOrderTests: XCTestCase {
     }
 
     func spec(_ json: String) throws -> Spec {
-        try Spec.decode(from: Array(("{\"ociVersion\": \"1.2.0\", \"root\": {\"path\": \"rootfs\"}, " + json + "}").utf8))
+        try Spec.decode(from: Array(("{\"ociVersion\": \"1.2.0\", \"root\": {\"path\": \"rootfs\"}" + (json.isEmpty ? "" : ", " + json) + "}").utf8))
     }
 
     func setup(_ spec: Spec, kernel: RecordingKernel, userNamespace: Bool = false) -> RootfsSetup<RecordingKernel> {

@@ -32,7 +32,7 @@ extension GvisorBackend {
             throw RuntimeError("cannot allocate a terminal for a detached exec without --console-socket")
         }
         let file = store.directory(of: record.id) + "/exec-\(getpid()).json"
-        try Files.writeAtomically(file, Array(try JSONEncoder().encode(process)), mode: 0o600)
+        try Files.writeAtomically(file, process.compactJSON(), mode: 0o600)
         defer { try? Files.remove(file) }
         var args = ["exec", "--process", file]
         if options.detach { args.append("--detach") }

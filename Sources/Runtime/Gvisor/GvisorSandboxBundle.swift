@@ -66,7 +66,7 @@ enum GvisorSandboxBundle {
     static func linkedConfig(_ spec: Spec) throws -> [UInt8] {
         var spec = spec
         linkEgress(&spec)
-        return Array(try JSONEncoder().encode(spec))
+        return spec.compactJSON()
     }
 
     /// The cgroupsPath runsc gets for an agent sandbox.
@@ -89,9 +89,7 @@ enum GvisorSandboxBundle {
         }
         let directory = stateDirectory + "/bundle"
         try Files.makeDirectories(directory, mode: 0o700)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        try Files.writeAtomically(directory + "/config.json", Array(try encoder.encode(spec)), mode: 0o600)
+        try Files.writeAtomically(directory + "/config.json", spec.compactJSON(), mode: 0o600)
         return directory
     }
 }

@@ -1,0 +1,23 @@
+/// `safehouse serve`: the sandbox API, served by the safehouse-serve executable, which
+/// this verb execs (it links SwiftNIO and Foundation; the runtime binary does not).
+extension Verbs {
+    public static let serve = Verb(
+        "serve", abstract: "Serve the sandbox API (HTTP/1.1, JSON) on a Unix socket, or on TCP with a bearer token.",
+        discussion: """
+            Sandboxes that live across commands, driven over an API (docs/serve.md, api/openapi.yaml): \
+            create, commands (streamed as Server-Sent Events), files, timeouts, kill. Their state is kept \
+            under --state-dir, so a restarted service finds them again; a sandbox whose timeout passes is \
+            deleted whether or not a client is connected.
+            """,
+        flags: [
+            .option("--socket", value: "path", default: "/run/safehouse/api.sock", help: "Unix socket to listen on (mode 0660)."),
+            .option("--listen", value: "host:port", help: "Listen on TCP instead of the socket; needs --token-file."),
+            .option("--token-file", value: "path", help: "File whose first line is the bearer token every TCP request must carry (at least 16 characters)."),
+            .option("--root", value: "path", default: "/run/safehouse", help: "The runtime's state root the sandboxes are made under."),
+            .option("--state-dir", value: "path", default: "/run/safehouse-serve", help: "The service's state: a directory per sandbox."),
+            .option("--images", value: "path", repeatable: true,
+                    help: "Only root filesystems under this directory (repeatable; default: any directory the service can read)."),
+            .option("--runtime", value: "path", help: "The safehouse binary the service runs (default: the one next to safehouse-serve)."),
+        ],
+        takesGlobals: false)
+}

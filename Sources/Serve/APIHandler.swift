@@ -1,0 +1,299 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One connection's requests: checks the token, collects the body (or streams an
+/// upload to its file), runs the route off the event loop and writes the reply; a
+/// command's output is streamed as Server-Sent Events when the client asks for them.
+final class APIHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    /// The largest JSON body accepted.
+    static let maxBody = 1 << 20
+
+    private let routes: Routes
+    private let token: String?
+    /// Runs a route's blocking work off the event loop (a concurrent queue; inline in tests).
+    private let offload: (@escaping () -> Void) -> Void
+
+    private var head: HTTPRequestHead?
+    private var body = Data()
+    private var rejected: APIError?
+    private var upload: Upload?
+    /// The command running for this connection: stopped if the client goes away.
+    private var running: CommandRun?
+
+    /// A PUT of a file: its bytes go straight to the file as they arrive.
+    private final class Upload {
+        let fd: OwnedDescriptor
+        let path: String
+        var size: Int64 = 0
+        var failure: APIError?
+        init(fd: OwnedDescriptor, path: String) { self.fd = fd; self.path = path }
+    }
+
+    init(routes: Routes, token: String?, offload: @escaping (@escaping () -> Void) -> Void) {
+        self.routes = routes
+        self.token = token
+        self.offload = offload
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let h):
+            head = h
+            body = Data()
+            rejected = nil
+            upload = nil
+            if let token, !Self.authorized(h, token: token) {
+                rejected = .unauthorized
+            } else if h.method == .PUT {
+                beginUpload(h)
+            }
+        case .body(var chunk):
+            if rejected != nil { return }
+            if let upload {
+                guard upload.failure == nil else { return }
+                chunk.withUnsafeReadableBytes { bytes in
+                    var offset = 0
+                    while offset < bytes.count {
+                        let n = write(upload.fd.rawValue, bytes.baseAddress! + offset, bytes.count - offset)
+                        if n < 0 {
+                            if errno == EINTR || errno == EAGAIN { continue }
+                            upload.failure = SandboxFiles.failure(errno, upload.path)
+                            return
+                        }
+                        offset += n
+                    }
+                    upload.size += Int64(bytes.count)
+                }
+            } else if body.count + chunk.readableBytes > Self.maxBody {
+                rejected = .tooLarge("body: larger than \(Self.maxBody) bytes")
+            } else if let bytes = chunk.readBytes(length: chunk.readableBytes) {
+                body.append(contentsOf: bytes)
+            }
+        case .end:
+            guard let h = head else { return }
+            head = nil
+            if let rejected {
+                upload?.fd.close()
+                respond(context, h, .failure(rejected))
+            } else if let upload {
+                self.upload = nil
+                upload.fd.close()
+                if let failure = upload.failure {
+                    respond(context, h, .failure(failure))
+                } else {
+                    let name = upload.path.split(separator: "/").last.map(String.init) ?? ""
+                    respond(context, h, .success(.json(.ok, ["path": upload.path, "name": name, "type": "file", "size": upload.size])))
+                }
+            } else {
+                route(context, h)
+            }
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        running?.stop()
+        running = nil
+        upload?.fd.close()
+        upload = nil
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        running?.stop()
+        context.close(promise: nil)
+    }
+
+    private static func authorized(_ h: HTTPRequestHead, token: String) -> Bool {
+        guard let value = h.headers.first(name: "authorization") else { return false }
+        let expected = Array("Bearer \(token)".utf8), given = Array(value.utf8)
+        guard expected.count == given.count else { return false }
+        var diff: UInt8 = 0
+        for i in 0..<expected.count { diff |= expected[i] ^ given[i] }
+        return diff == 0
+    }
+
+    /// PUT /v1/sandboxes/{id}/files?path=P: opens the file before the body comes.
+    private func beginUpload(_ h: HTTPRequestHead) {
+        do {
+            let r = try APIRequest(head: h, body: Data())
+            guard r.segments.count == 4, r.segments[0] == "v1", r.segments[1] == "sandboxes", r.segments[3] == "files" else {
+                return // not an upload: the route answers (404 or 405)
+            }
+            let path = try SandboxFiles.validate(r.queryValue("path"))
+            let fd = try routes.files(r.segments[2]).openForWriting(path)
+            upload = Upload(fd: fd, path: path)
+        } catch {
+            rejected = (error as? APIError) ?? .internalError("\(error)")
+        }
+    }
+
+    private func route(_ context: ChannelHandlerContext, _ h: HTTPRequestHead) {
+        let request: APIRequest
+        do {
+            request = try APIRequest(head: h, body: body)
+        } catch {
+            respond(context, h, .failure(error))
+            return
+        }
+        body = Data()
+        let promise = context.eventLoop.makePromise(of: Reply.self)
+        let routes = self.routes
+        offload {
+            do { promise.succeed(try routes.handle(request)) } catch { promise.fail(error) }
+        }
+        promise.futureResult.whenComplete { result in
+            self.respond(context, h, result)
+        }
+    }
+
+    private func respond(_ context: ChannelHandlerContext, _ h: HTTPRequestHead, _ result: Result<Reply, Error>) {
+        switch result {
+        case .failure(let error):
+            let e = (error as? APIError) ?? .internalError("\(error)")
+            sendJSON(context, h, e.status, e.json)
+        case .success(.json(let status, let value)):
+            sendJSON(context, h, status, value)
+        case .success(.noContent):
+            var headers = HTTPHeaders()
+            headers.add(name: "content-length", value: "0")
+            send(context, h, .noContent, headers, nil)
+        case .success(.file(let fd, let size)):
+            var headers = HTTPHeaders()
+            headers.add(name: "content-type", value: "application/octet-stream")
+            headers.add(name: "content-length", value: "\(size)")
+            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: h.version, status: .ok, headers: headers))), promise: nil)
+            let handle = NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: fd.release())
+            let region = FileRegion(fileHandle: handle, readerIndex: 0, endIndex: Int(size))
+            context.write(wrapOutboundOut(.body(.fileRegion(region))), promise: nil)
+            finish(context, h).whenComplete { _ in try? handle.close() }
+        case .success(.command(let plan)):
+            runCommand(context, h, plan)
+        }
+    }
+
+    private func sendJSON(_ context: ChannelHandlerContext, _ h: HTTPRequestHead, _ status: HTTPResponseStatus, _ value: Any) {
+        let data = (try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
+        var headers = HTTPHeaders()
+        headers.add(name: "content-type", value: "application/json")
+        headers.add(name: "content-length", value: "\(data.count + 1)")
+        var buffer = context.channel.allocator.buffer(capacity: data.count + 1)
+        buffer.writeBytes(data)
+        buffer.writeString("\n")
+        send(context, h, status, headers, buffer)
+    }
+
+    private func send(_ context: ChannelHandlerContext, _ h: HTTPRequestHead, _ status: HTTPResponseStatus,
+                      _ headers: HTTPHeaders, _ body: ByteBuffer?) {
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: h.version, status: status, headers: headers))), promise: nil)
+        if let body { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
+        _ = finish(context, h)
+    }
+
+    @discardableResult
+    private func finish(_ context: ChannelHandlerContext, _ h: HTTPRequestHead) -> EventLoopFuture<Void> {
+        let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        if !h.isKeepAlive { done.whenComplete { _ in context.close(promise: nil) } }
+        return done
+    }
+
+    /// Runs the exec; with `Accept: text/event-stream` each piece of output goes out as an
+    /// event as it comes, else stdout, stderr and the exit code come as one JSON object.
+    private func runCommand(_ context: ChannelHandlerContext, _ h: HTTPRequestHead, _ plan: CommandPlan) {
+        let streaming = h.headers["accept"].contains { $0.lowercased().contains("text/event-stream") }
+        let loop = context.eventLoop
+        var decoders: [CommandRun.Stream: UTF8Chunks] = [.stdout: UTF8Chunks(), .stderr: UTF8Chunks()]
+        var collected: [CommandRun.Stream: String] = [.stdout: "", .stderr: ""]
+        if streaming {
+            var headers = HTTPHeaders()
+            headers.add(name: "content-type", value: "text/event-stream")
+            headers.add(name: "cache-control", value: "no-cache")
+            context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: h.version, status: .ok, headers: headers))), promise: nil)
+        }
+        func emit(_ event: String, _ value: [String: Any]) {
+            let data = (try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys])) ?? Data()
+            var buffer = context.channel.allocator.buffer(capacity: data.count + 32)
+            buffer.writeString("event: \(event)\ndata: ")
+            buffer.writeBytes(data)
+            buffer.writeString("\n\n")
+            context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+        }
+        let run = CommandRun(
+            executable: routes.store.runtime.executable, arguments: plan.arguments, pidFile: plan.pidFile, stdin: plan.stdin, timeout: plan.timeout,
+            onOutput: { stream, data in
+                loop.execute {
+                    let text = decoders[stream]!.decode(data)
+                    guard !text.isEmpty else { return }
+                    if streaming { emit(stream.rawValue, ["data": text]) } else { collected[stream]! += text }
+                }
+            },
+            onExit: { exit in
+                loop.execute {
+                    guard self.running != nil else { return } // the client is gone
+                    self.running = nil
+                    for stream in [CommandRun.Stream.stdout, .stderr] {
+                        let rest = decoders[stream]!.flush()
+                        if rest.isEmpty { continue }
+                        if streaming { emit(stream.rawValue, ["data": rest]) } else { collected[stream]! += rest }
+                    }
+                    if streaming {
+                        emit("exit", ["exitCode": exit.code, "timedOut": exit.timedOut])
+                        self.finish(context, h)
+                    } else {
+                        self.sendJSON(context, h, .ok, ["stdout": collected[.stdout]!, "stderr": collected[.stderr]!,
+                                                        "exitCode": exit.code, "timedOut": exit.timedOut])
+                    }
+                }
+            })
+        running = run
+        do {
+            try run.start()
+        } catch {
+            running = nil
+            if streaming {
+                emit("error", APIError.runtime("exec: \(error)").json)
+                finish(context, h)
+            } else {
+                respond(context, h, .failure(APIError.runtime("exec: \(error)")))
+            }
+        }
+    }
+}
+
+/// Output bytes to text, a chunk at a time: a UTF-8 sequence split between two reads
+/// is held until its end comes; invalid bytes become U+FFFD.
+struct UTF8Chunks {
+    private var pending: [UInt8] = []
+
+    mutating func decode(_ data: Data) -> String {
+        pending.append(contentsOf: data)
+        // Hold back an incomplete sequence at the end (at most 3 bytes).
+        var cut = pending.count
+        var i = pending.count - 1
+        var back = 0
+        while i >= 0, back < 4 {
+            let b = pending[i]
+            if b & 0xC0 != 0x80 { // a lead byte or ASCII
+                let need = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC0 ? 2 : 1
+                if need > pending.count - i { cut = i }
+                break
+            }
+            i -= 1
+            back += 1
+        }
+        let text = String(decoding: pending[0..<cut], as: UTF8.self)
+        pending.removeFirst(cut)
+        return text
+    }
+
+    mutating func flush() -> String {
+        defer { pending = [] }
+        return String(decoding: pending, as: UTF8.self)
+    }
+}

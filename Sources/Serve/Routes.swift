@@ -1,0 +1,198 @@
+import Foundation
+import NIOHTTP1
+
+/// What a route answers.
+enum Reply {
+    case json(HTTPResponseStatus, Any)
+    case noContent
+    /// A regular file's bytes, sent from its descriptor (sendfile).
+    case file(OwnedDescriptor, Int64)
+    /// A command to run; the handler streams or collects its output.
+    case command(CommandPlan)
+}
+
+/// A validated command: the exec's argv and its limits.
+struct CommandPlan {
+    var arguments: [String]
+    /// Where the exec writes the process's host pid: it leads its own process group,
+    /// which a stop kills whole (what the command left in the background too).
+    var pidFile: String
+    var stdin: Data?
+    var timeout: TimeInterval
+}
+
+/// The API's routes over the store. Every function here may block (it runs the
+/// runtime, touches files): the handler calls them off the event loop.
+struct Routes {
+    let store: SandboxStore
+    let version: String
+    /// Directories a rootfs must lie under; empty: any.
+    var images: [String] = []
+
+    /// The default and the longest time a command may run, in seconds.
+    static let defaultCommandTimeout: TimeInterval = 60
+    static let defaultSandboxTimeout = 300
+
+    func handle(_ r: APIRequest) throws -> Reply {
+        let s = r.segments
+        guard s.first == "v1" else { throw APIError.notFound("no route \(r.method) /\(s.joined(separator: "/"))") }
+        let rest = Array(s.dropFirst())
+        // The route's shape, the sandbox id as {id}: "sandboxes/{id}/files/list".
+        let id = rest.count >= 2 && rest[0] == "sandboxes" ? rest[1] : ""
+        let shape = rest.enumerated().map { $0.offset == 1 && rest[0] == "sandboxes" ? "{id}" : $0.element }
+            .joined(separator: "/")
+        switch (r.method, shape) {
+        case (.GET, "health"):
+            return .json(.ok, ["status": "ok"])
+        case (.GET, "version"):
+            return .json(.ok, ["version": version, "api": "v1"])
+        case (.POST, "sandboxes"):
+            return .json(.created, try create(r.object()))
+        case (.GET, "sandboxes"):
+            return .json(.ok, ["sandboxes": try list(r)])
+        case (.GET, "sandboxes/{id}"):
+            let record = try store.get(id)
+            return .json(.ok, record.json(state: store.state(of: record)))
+        case (.DELETE, "sandboxes/{id}"):
+            try store.delete(id)
+            return .noContent
+        case (.POST, "sandboxes/{id}/timeout"):
+            _ = try store.get(id)
+            guard let seconds = try r.object().integer("timeout", in: 1...SandboxStore.maxTimeout) else {
+                throw APIError.badRequest(field: "timeout", "missing (seconds from now)")
+            }
+            let record = try store.setTimeout(id, seconds: seconds)
+            return .json(.ok, record.json(state: "running"))
+        case (.POST, "sandboxes/{id}/commands"):
+            return .command(try command(store.get(id), r.object()))
+        case (.GET, "sandboxes/{id}/files"):
+            let files = try files(id)
+            let (fd, size) = try files.openForReading(SandboxFiles.validate(r.queryValue("path")))
+            return .file(fd, size)
+        case (.DELETE, "sandboxes/{id}/files"):
+            let record = try store.get(id)
+            let path = try SandboxFiles.validate(r.queryValue("path"))
+            if try !SandboxFiles(pid: record.pid).remove(path) {
+                try removeTreeInside(record, path)
+            }
+            return .noContent
+        case (.GET, "sandboxes/{id}/files/list"):
+            let entries = try files(id).list(SandboxFiles.validate(r.queryValue("path")))
+            return .json(.ok, ["entries": entries.map { ["name": $0.name, "type": $0.type, "size": $0.size] }])
+        case (.POST, "sandboxes/{id}/files/mkdir"):
+            let path = try SandboxFiles.validate(r.queryValue("path"))
+            let made = try files(id).makeDirectory(path)
+            return .json(made ? .created : .ok, ["path": path, "created": made])
+        case (_, "health"), (_, "version"), (_, "sandboxes"), (_, "sandboxes/{id}"), (_, "sandboxes/{id}/timeout"),
+             (_, "sandboxes/{id}/commands"), (_, "sandboxes/{id}/files"), (_, "sandboxes/{id}/files/list"),
+             (_, "sandboxes/{id}/files/mkdir"):
+            throw APIError(status: .methodNotAllowed, code: "method_not_allowed", message: "\(r.method) is not allowed on /\(s.joined(separator: "/"))")
+        default:
+            throw APIError.notFound("no route \(r.method) /\(s.joined(separator: "/"))")
+        }
+    }
+
+    /// Whether the init runs: it exists and is not a zombie waiting for its parent.
+    static func isAlive(_ pid: Int32) -> Bool {
+        guard pid > 0, kill(pid, 0) == 0 else { return false }
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return true }
+        let state = stat[stat.index(after: close)...].drop(while: { $0 == " " }).first
+        return state != "Z" && state != "X"
+    }
+
+    /// The policy loader's rule for a name (Agent's PolicyLibrary.isName, not a file name):
+    /// letters, digits, '.', '_', '-', not starting with '.', no .yaml/.yml/.json suffix.
+    static func isPolicyName(_ text: String) -> Bool {
+        guard let first = text.utf8.first, first != UInt8(ascii: "."), text.utf8.count <= 255 else { return false }
+        guard !text.hasSuffix(".yaml"), !text.hasSuffix(".yml"), !text.hasSuffix(".json") else { return false }
+        return text.utf8.allSatisfy { c in
+            (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x2E || c == 0x5F || c == 0x2D
+        }
+    }
+
+    func files(_ id: String) throws -> SandboxFiles {
+        SandboxFiles(pid: try store.get(id).pid)
+    }
+
+    private func create(_ body: JSONObject) throws -> [String: Any] {
+        let policy = try body.string("policy") ?? "default"
+        guard !policy.isEmpty else { throw APIError.badRequest(field: "policy", "must not be empty") }
+        // A client names a profile or a policy of the policy directory, never a file: the
+        // service reads as root, and a parse error would quote what it read.
+        guard Self.isPolicyName(policy) else {
+            throw APIError.badRequest(field: "policy", "\"\(policy)\" is not a policy name (a profile or a policy in the policy directory; no paths)")
+        }
+        guard let rootfs = try body.string("rootfs") else {
+            throw APIError.badRequest(field: "rootfs", "missing (the image's root filesystem, an absolute host path)")
+        }
+        guard rootfs.hasPrefix("/") else { throw APIError.badRequest(field: "rootfs", "\"\(rootfs)\" is not absolute") }
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: rootfs, isDirectory: &isDir), isDir.boolValue else {
+            throw APIError.badRequest(field: "rootfs", "\(rootfs) is not a directory")
+        }
+        if !images.isEmpty {
+            let real = realpath(rootfs, nil).map { p in defer { free(p) }; return String(cString: p) } ?? rootfs
+            guard images.contains(where: { real.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") }) else {
+                throw APIError.badRequest(field: "rootfs", "\(rootfs) is not under \(images.joined(separator: " or ")) (--images)")
+            }
+        }
+        let env = try body.stringMap("env", keyRule: JSONObject.envKeyProblem)
+        let timeout = try body.integer("timeout", in: 1...SandboxStore.maxTimeout) ?? Self.defaultSandboxTimeout
+        let metadata = try body.stringMap("metadata")
+        let record = try store.create(.init(policy: policy, rootfs: rootfs, env: env, timeout: timeout, metadata: metadata))
+        return record.json(state: "running")
+    }
+
+    /// `?metadata.KEY=VALUE` filters (all must match).
+    private func list(_ r: APIRequest) throws -> [[String: Any]] {
+        var filters: [(String, String)] = []
+        for (name, value) in r.query {
+            guard name.hasPrefix("metadata."), name.count > "metadata.".count else {
+                throw APIError.badRequest(field: name, "unknown query parameter (filter with metadata.KEY=VALUE)")
+            }
+            filters.append((String(name.dropFirst("metadata.".count)), value))
+        }
+        return store.list()
+            .filter { record in filters.allSatisfy { record.metadata[$0.0] == $0.1 } }
+            .map { $0.json(state: Self.isAlive($0.pid) ? "running" : "stopped") }
+    }
+
+    private func command(_ record: SandboxRecord, _ body: JSONObject) throws -> CommandPlan {
+        // A stopped sandbox (agent stop-all, an OOM kill of its init) takes no commands: the
+        // exec's own failure would otherwise read as the command's stderr.
+        guard Self.isAlive(record.pid) else { throw APIError.conflict("sandbox \(record.id) is not running") }
+        let argv: [String]
+        switch body.values["cmd"] {
+        case let shell as String:
+            guard !shell.isEmpty else { throw APIError.badRequest(field: "cmd", "must not be empty") }
+            argv = ["/bin/sh", "-c", shell]
+        case let list as [Any]:
+            let strings = list.compactMap { $0 as? String }
+            guard !strings.isEmpty, strings.count == list.count else {
+                throw APIError.badRequest(field: "cmd", "must be a shell string or a non-empty array of strings")
+            }
+            argv = strings
+        case nil, is NSNull:
+            throw APIError.badRequest(field: "cmd", "missing (a shell string or an argv array)")
+        default:
+            throw APIError.badRequest(field: "cmd", "must be a shell string or a non-empty array of strings")
+        }
+        let cwd = try body.string("cwd")
+        if let cwd, !cwd.hasPrefix("/") { throw APIError.badRequest(field: "cwd", "\"\(cwd)\" is not absolute") }
+        let env = record.env.merging(try body.stringMap("env", keyRule: JSONObject.envKeyProblem)) { $1 }
+        let timeout = try body.seconds("timeout", max: Double(SandboxStore.maxTimeout)) ?? Self.defaultCommandTimeout
+        let stdin = try body.string("stdin").map { Data($0.utf8) }
+        let pidFile = "\(store.records.directory(record.id))/exec-\(SandboxStore.randomHex(6)).pid"
+        return CommandPlan(arguments: store.runtime.execArguments(id: record.id, argv: argv, cwd: cwd, env: env, pidFile: pidFile),
+                           pidFile: pidFile, stdin: stdin, timeout: timeout)
+    }
+
+    /// A directory with contents is removed from inside the sandbox, by its own root
+    /// (rm -rf there cannot reach the host).
+    private func removeTreeInside(_ record: SandboxRecord, _ path: String) throws {
+        let args = Array(store.runtime.execArguments(id: record.id, argv: ["rm", "-rf", "--", path], cwd: nil, env: [:]).dropFirst(2))
+        let out = try store.runtime.run(args)
+        guard out.status == 0 else { throw APIError.runtime("remove \(path): \(out.errorLine)") }
+    }
+}

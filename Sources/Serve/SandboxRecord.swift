@@ -1,0 +1,73 @@
+import Foundation
+
+/// What the service keeps of one sandbox, in `<state dir>/<id>/sandbox.json`: enough
+/// for a restarted service to find it again and to enforce its timeout.
+struct SandboxRecord: Codable {
+    var id: String
+    var policy: String
+    var rootfs: String
+    var env: [String: String]
+    var metadata: [String: String]
+    var createdAt: Date
+    var expiresAt: Date
+    /// The init's host pid (files are resolved under /proc/<pid>/root).
+    var pid: Int32
+
+    /// The API's view; `state` comes from the runtime.
+    func json(state: String) -> [String: Any] {
+        [
+            "id": id, "policy": policy, "rootfs": rootfs, "state": state,
+            "createdAt": Timestamp.string(createdAt), "expiresAt": Timestamp.string(expiresAt),
+            "metadata": metadata,
+        ]
+    }
+}
+
+enum Timestamp {
+    static func string(_ date: Date) -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return f.string(from: date)
+    }
+}
+
+/// The records on disk: one directory per sandbox, written atomically (temp + rename).
+struct RecordDirectory {
+    let path: String
+
+    func directory(_ id: String) -> String { "\(path)/\(id)" }
+    func bundle(_ id: String) -> String { "\(path)/\(id)/bundle" }
+
+    func prepare() throws {
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
+    }
+
+    func save(_ record: SandboxRecord) throws {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys]
+        let data = try encoder.encode(record)
+        let file = "\(directory(record.id))/sandbox.json"
+        let temp = file + ".tmp"
+        try data.write(to: URL(fileURLWithPath: temp))
+        guard rename(temp, file) == 0 else {
+            throw APIError.internalError("rename \(temp): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// Every record found; unreadable ones are skipped (their directory is left for an operator).
+    func loadAll() -> [SandboxRecord] {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+        return names.compactMap { name in
+            guard let data = FileManager.default.contents(atPath: "\(path)/\(name)/sandbox.json") else { return nil }
+            return try? decoder.decode(SandboxRecord.self, from: data)
+        }
+    }
+
+    func remove(_ id: String) {
+        try? FileManager.default.removeItem(atPath: directory(id))
+    }
+}

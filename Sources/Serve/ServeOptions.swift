@@ -1,0 +1,86 @@
+import Foundation
+
+/// `safehouse serve` / `safehouse-serve` flags.
+struct ServeOptions {
+    var socket = "/run/safehouse/api.sock"
+    var listen: (host: String, port: Int)?
+    var tokenFile: String?
+    /// The runtime's state root (`safehouse --root`): `agent stop-all` with the same
+    /// root finds the service's sandboxes.
+    var root = "/run/safehouse"
+    /// One directory per sandbox: its record and its bundle.
+    var stateDir = "/run/safehouse-serve"
+    /// The runtime binary; default: `safehouse` next to this executable.
+    var runtime: String?
+    /// Directories a sandbox's rootfs must lie under (after symlinks); none: any directory.
+    var images: [String] = []
+
+    static let usage = """
+        USAGE: safehouse serve [--socket PATH] [--listen HOST:PORT --token-file FILE] [--root DIR] [--state-dir DIR]
+
+        Serve the sandbox API (docs/serve.md) over HTTP/1.1.
+
+        OPTIONS:
+          --socket PATH        Unix socket to listen on, mode 0660 (default: /run/safehouse/api.sock).
+          --listen HOST:PORT   Listen on TCP instead; needs --token-file.
+          --token-file FILE    File holding the bearer token every TCP request must carry.
+          --root DIR           The runtime's state root (default: /run/safehouse).
+          --state-dir DIR      The service's own state, a directory per sandbox (default: /run/safehouse-serve).
+          --runtime PATH       The safehouse binary to drive (default: safehouse next to safehouse-serve).
+          --images DIR         Only root filesystems under DIR (repeatable; default: any directory).
+
+        """
+
+    struct Failure: Error, CustomStringConvertible { let description: String }
+
+    init(arguments: [String]) throws {
+        var i = 0
+        func value(_ flag: String) throws -> String {
+            i += 1
+            guard i < arguments.count else { throw Failure(description: "\(flag) needs a value") }
+            return arguments[i]
+        }
+        while i < arguments.count {
+            let a = arguments[i]
+            switch a {
+            case "--socket": socket = try value(a)
+            case "--listen":
+                let v = try value(a)
+                guard let colon = v.lastIndex(of: ":"), let port = Int(v[v.index(after: colon)...]), (1...65535).contains(port) else {
+                    throw Failure(description: "--listen: \"\(v)\" is not HOST:PORT")
+                }
+                var host = String(v[..<colon])
+                if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+                listen = (host.isEmpty ? "127.0.0.1" : host, port)
+            case "--token-file": tokenFile = try value(a)
+            case "--root": root = try value(a)
+            case "--state-dir": stateDir = try value(a)
+            case "--runtime": runtime = try value(a)
+            case "--images":
+                let dir = try value(a)
+                guard let real = realpath(dir, nil) else { throw Failure(description: "--images: \(dir) does not exist") }
+                images.append(String(cString: real))
+                free(real)
+            default: throw Failure(description: "unknown flag \"\(a)\" (see safehouse serve --help)")
+            }
+            i += 1
+        }
+        if listen != nil, tokenFile == nil {
+            throw Failure(description: "--listen needs --token-file: TCP is served only with a bearer token")
+        }
+    }
+
+    /// The token from --token-file: its first line, at least 16 characters.
+    func token() throws -> String? {
+        guard let tokenFile else { return nil }
+        guard let data = FileManager.default.contents(atPath: tokenFile),
+              let text = String(data: data, encoding: .utf8) else {
+            throw Failure(description: "--token-file: cannot read \(tokenFile)")
+        }
+        let token = text.split(whereSeparator: \.isNewline).first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+        guard token.count >= 16 else {
+            throw Failure(description: "--token-file: the token in \(tokenFile) is shorter than 16 characters")
+        }
+        return token
+    }
+}

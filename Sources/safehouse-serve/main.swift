@@ -1,0 +1,7 @@
+import Serve
+
+// safehouse-serve: the sandbox API (docs/serve.md). `safehouse serve ...` execs it with
+// the arguments as given to safehouse, "serve" first.
+var arguments = Array(CommandLine.arguments.dropFirst())
+if arguments.first == "serve" { arguments.removeFirst() }
+ServeMain.run(arguments: arguments)

@@ -1,0 +1,59 @@
+#!/usr/bin/env bats
+# safehouse serve and the Python SDK: each pytest module of clients/python/tests against
+# a real service (on its own socket, runtime root and state directory, started by the
+# tests), one bats test per module. Needs safehouse-serve next to RUNTIME and the
+# repository's .venv with httpx and pytest (hack/setup). pytest's output is shown when
+# a module fails; each module is stopped after 110 s.
+
+load helpers
+
+setup() {
+	common_setup
+	case "$("$RUNTIME" --version 2>/dev/null)" in
+	safehouse*) ;;
+	*) skip "safehouse serve needs RUNTIME=safehouse" ;;
+	esac
+	[ -x "$(dirname "$RUNTIME")/safehouse-serve" ] || {
+		echo "no safehouse-serve next to $RUNTIME" >&2
+		return 1
+	}
+	PYTHON="$REPO/.venv/bin/python"
+	"$PYTHON" -c 'import httpx, pytest' || {
+		echo "no httpx or pytest in $REPO/.venv (run hack/setup)" >&2
+		return 1
+	}
+}
+
+teardown() { common_teardown; }
+
+pytest_module() {
+	cd "$REPO/clients/python"
+	SAFEHOUSE="$RUNTIME" ROOTFS="$ROOTFS" PYTHONDONTWRITEBYTECODE=1 \
+		run timeout 110 "$PYTHON" -m pytest -q -p no:cacheprovider "tests/$1"
+	echo "$output"
+	[ "$status" -eq 0 ]
+}
+
+@test "serve: sandboxes (create, list, get, connect, set_timeout, delete, expiry)" {
+	pytest_module test_sandboxes.py
+}
+
+@test "serve: commands (argv and shell, exit codes, streaming, env and cwd, stdin, timeout, client gone)" {
+	pytest_module test_commands.py
+}
+
+@test "serve: files (write, read, list, mkdir, remove, 10 MiB, .., symlinks to the host, devices)" {
+	pytest_module test_files.py
+}
+
+@test "serve: bad input (400 naming the field, 404, 405, nothing half made)" {
+	pytest_module test_errors.py
+}
+
+@test "serve: the service (TCP and its token, restart, expiry while down, agent stop-all)" {
+	pytest_module test_service.py
+}
+
+@test "serve: examples/agent_loop.py (a stub model's code run in a sandbox, its output read back)" {
+	pytest_module test_example.py
+}

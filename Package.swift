@@ -50,7 +50,7 @@ let package = Package(
         .systemLibrary(name: "CSeccomp"),
         // linux.seccomp compiled to BPF (in the parent) and loaded (in the child). Debug
         // builds link libseccomp.so; release builds link the archive by name, because a -L
-        // directory loses to the system lib dir (../shared/FACTS.md "libseccomp").
+        // directory loses to the system lib dir, where the .so would be found first.
         .target(
             name: "Seccomp",
             dependencies: ["CSeccomp", "OCI", "Linux"],

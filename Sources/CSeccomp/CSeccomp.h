@@ -4,7 +4,7 @@
 // variadic compound-literal macro; Swift imports neither, so each is a static inline
 // function here. Linking is not declared in this module map: the Seccomp target's
 // linkerSettings choose the shared library for debug builds and the archive
-// (-l:libseccomp.a) for release builds (see Package.swift and ../shared/FACTS.md).
+// (-l:libseccomp.a) for release builds (see Package.swift).
 #ifndef CSECCOMP_H
 #define CSECCOMP_H
 

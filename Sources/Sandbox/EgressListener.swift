@@ -13,7 +13,7 @@ import Glibc
 /// namespace with setns(2), brings `lo` up, makes, binds and listens on the socket, and
 /// joins its own namespace again; the warden inherits the descriptor across fork and
 /// exec. This is safe because `create` is single-threaded here (setns changes only the
-/// calling thread, ../shared/FACTS.md; no Dispatch, async or NIO in the runtime), and it
+/// calling thread; no Dispatch, async or NIO in the runtime), and it
 /// beats a forked helper with SCM_RIGHTS: no extra process, and a failure throws a
 /// one-line error with its stage instead of an errno through a pipe. A socket keeps the
 /// namespace it was made in for life, so the warden, which stays in the host namespace

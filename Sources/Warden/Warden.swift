@@ -10,7 +10,7 @@ import Glibc
 
 /// The keeper of one agent sandbox, from create until its init exits.
 ///
-/// Per sandbox rather than a shared daemon (../shared/DESIGN.md): no tenant can reach
+/// Per sandbox rather than a shared daemon: no tenant can reach
 /// another's policy through it, nothing has to run before the first sandbox, and its
 /// cost is one small process. It sleeps in poll(2) on two descriptors, a pidfd of the
 /// container's init and a signalfd, so it uses no CPU while the sandbox runs:

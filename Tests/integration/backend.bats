@@ -176,3 +176,16 @@ backend_of() { jq -r .backend "$ROOT/$1/state.json"; }
 	ip link del "shjh$$" 2>/dev/null || true
 	ip netns del "$ns"
 }
+
+@test "backend: kill reaches a foreground gvisor sandbox while it runs (run does not hold the container's lock while it waits)" {
+	local id pid
+	id="$(new_id)"
+	"$RUNTIME" --root "$ROOT" --backend gvisor agent run --rootfs "$ROOTFS" --id "$id" --summary none -- sleep 60 >/dev/null 2>&1 &
+	pid=$!
+	wait_for 30 sh -c "'$RUNTIME' --root '$ROOT' state '$id' 2>/dev/null | jq -e '.status == \"running\"' >/dev/null"
+	# Not the sandbox's 60 s: the kill is answered at once.
+	run timeout 15 "$RUNTIME" --root "$ROOT" kill "$id" KILL
+	[ "$status" -eq 0 ]
+	wait "$pid" || true
+	wait_for 10 test ! -e "$ROOT/$id"
+}

@@ -155,6 +155,10 @@ extension GvisorBackend {
             runtime.recordCreate(record, command: process.args)
             if mode == .runDetached && verb == "create" { try startSandbox(record) }
             if mode == .runForeground {
+                // The container exists now: let go of its lock before the wait, as the
+                // native `run` does, so `kill`, `pause` and the emergency stop reach it
+                // while it runs instead of queueing until it ends.
+                lock.release()
                 return try waitForSandbox(record, keep: keep, beforeDelete: beforeDelete)
             }
             return 0

@@ -15,7 +15,15 @@ public enum CanonicalJSON {
         return out
     }
 
-    static func write(_ tree: JSONTree, to out: inout String) {
+    /// Writes `tree` with every object's keys sorted by UTF-8 bytes (as
+    /// JSONSerialization's .sortedKeys orders ASCII keys): compact, or with `pretty`
+    /// in JSONEncoder's pretty layout, two spaces a level, `"key" : value`, and empty
+    /// containers as it writes them ("[\n\n  ]"), which FastEncoding's sorted spec
+    /// documents use.
+    static func write(_ tree: JSONTree, pretty: Bool = false, depth: Int = 0, to out: inout String) {
+        let open = pretty ? "\n" : "", comma = pretty ? ",\n" : ",", colon = pretty ? " : " : ":"
+        let inner = pretty ? String(repeating: "  ", count: depth + 1) : ""
+        let close = pretty ? "\n" + String(repeating: "  ", count: depth) : ""
         switch tree {
         case .null: out += "null"
         case .bool(let b): out += b ? "true" : "false"
@@ -23,22 +31,20 @@ public enum CanonicalJSON {
         case .string(let s): out += FlatJSONWriter.quoted(s)
         case .unreadableString: out += FlatJSONWriter.quoted("\u{FFFD}") // only the spec decoder's mode makes it
         case .array(let elements):
-            out += "["
+            out += "[" + open
             for (i, e) in elements.enumerated() {
-                if i > 0 { out += "," }
-                write(e, to: &out)
+                out += (i > 0 ? comma : "") + inner
+                write(e, pretty: pretty, depth: depth + 1, to: &out)
             }
-            out += "]"
+            out += close + "]"
         case .object(let o):
-            out += "{"
-            // Sorted by UTF-8 bytes, as JSONSerialization's .sortedKeys orders ASCII keys.
+            out += "{" + open
             let order = o.keys.indices.sorted { o.keys[$0].utf8.lexicographicallyPrecedes(o.keys[$1].utf8) }
             for (n, i) in order.enumerated() {
-                if n > 0 { out += "," }
-                out += FlatJSONWriter.quoted(o.keys[i]) + ":"
-                write(o.values[i], to: &out)
+                out += (n > 0 ? comma : "") + inner + FlatJSONWriter.quoted(o.keys[i]) + colon
+                write(o.values[i], pretty: pretty, depth: depth + 1, to: &out)
             }
-            out += "}"
+            out += close + "}"
         }
     }
 }

@@ -50,34 +50,8 @@ enum SortedJSON {
         // The writer's own output always parses; the fallback is unreachable.
         guard let tree = try? JSONTreeParser.parse(compact) else { return String(decoding: compact, as: UTF8.self) }
         var out = ""
-        write(tree, depth: 0, to: &out)
+        CanonicalJSON.write(tree, pretty: true, to: &out)
         return out
-    }
-
-    private static func write(_ tree: JSONTree, depth: Int, to out: inout String) {
-        let inner = String(repeating: "  ", count: depth + 1)
-        switch tree {
-        case .null: out += "null"
-        case .bool(let b): out += b ? "true" : "false"
-        case .number(let n): out += n
-        case .string(let s): out += FlatJSONWriter.quoted(s)
-        case .unreadableString: out += FlatJSONWriter.quoted("\u{FFFD}") // only the spec decoder's mode makes it
-        case .array(let elements):
-            out += "[\n"
-            for (i, e) in elements.enumerated() {
-                out += (i > 0 ? ",\n" : "") + inner
-                write(e, depth: depth + 1, to: &out)
-            }
-            out += "\n" + String(repeating: "  ", count: depth) + "]"
-        case .object(let o):
-            out += "{\n"
-            let order = o.keys.indices.sorted { o.keys[$0].utf8.lexicographicallyPrecedes(o.keys[$1].utf8) }
-            for (n, i) in order.enumerated() {
-                out += (n > 0 ? ",\n" : "") + inner + FlatJSONWriter.quoted(o.keys[i]) + " : "
-                write(o.values[i], depth: depth + 1, to: &out)
-            }
-            out += "\n" + String(repeating: "  ", count: depth) + "}"
-        }
     }
 }
 

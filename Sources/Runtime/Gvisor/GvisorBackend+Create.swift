@@ -63,6 +63,7 @@ extension GvisorBackend {
         do { treatment = try runtime.sandboxes?.treatment(for: spec, id: id) } catch { throw RuntimeError("\(error)") }
         let executable = try RunscProcess.locate(configured: config?.runsc)
         let egress = !(treatment?.networkAllow ?? []).isEmpty
+        try EgressNamespacePlan.refuseOnGvisor(treatment, spec: spec, root: store.root)
         try GvisorCgroups.claim(spec, id: id, sandbox: treatment != nil)
         let lock = try store.makeContainerDirectory(id)
         defer { lock.release() }

@@ -668,6 +668,35 @@ egress_owner() {
 	[ -z "$(ls "$SHIM_ROOT/k8s.io/@netns")" ]
 }
 
+# A deadline (limits.timeout, here on the container alone, so the pod sandbox has none):
+# the warden kills the container at it. The shim reaps the init and containerd reports
+# what it saw, the SIGKILL: exit code 137, reason "Error" (the CRI's reasons are
+# Completed, Error and OOMKilled; none means a deadline). The audit log says timeout.
+@test "cri: a policy's deadline kills the container: ContainerStatus shows 137 (Error), the audit log says timeout" {
+	needs_safehouse
+	run_pod deadline
+	ctr_json late deadline CONTAINER sleep 60
+	jq --arg audit "$TEST_TMP/late.audit.jsonl" '.annotations += {"io.safehouse.policy": "cri-deadline",
+		"io.safehouse.limits.disk": "67108864", "io.safehouse.limits.timeout": "1", "io.safehouse.audit": $audit}' \
+		"$TEST_TMP/late.ctr.json" >"$TEST_TMP/late.json"
+	CID="$(cri create "$POD" "$TEST_TMP/late.json" "$TEST_TMP/deadline.pod.json")"
+	cri start "$CID"
+	run cri wait "$CID" --timeout 30
+	[ "$output" = 137 ]
+	run cri status-of "$CID"
+	echo "$output" | jq -c '.status | {state, exit_code, reason, message}' >&2
+	[ "$(echo "$output" | jq -r .status.state)" = CONTAINER_EXITED ]
+	[ "$(echo "$output" | jq -r .status.exit_code)" = 137 ]
+	[ "$(echo "$output" | jq -r .status.reason)" = Error ]
+	local audit="$TEST_TMP/late.audit.jsonl"
+	wait_for 10 sh -c "jq -e -s 'map(.kind) | index(\"delete\")' '$audit' >/dev/null"
+	"$RUNTIME" audit verify "$audit"
+	jq -e -s 'map(select(.kind == "warden")) | .[0].details.report.reason == "timeout"' "$audit"
+	jq -e -s 'map(select(.kind == "exit")) | .[0].details == {"code": 137, "signal": 9}' "$audit"
+	cri rm "$CID"
+	remove_pod
+}
+
 # The whole policy, not only the ephemeral root: what a container of a pod carrying only
 # the annotation shows from inside is what `agent run` and Podman show (the same probe,
 # helpers.bash), and ExecSync's process gets the same.

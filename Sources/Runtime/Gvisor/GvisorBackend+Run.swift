@@ -86,16 +86,22 @@ extension GvisorBackend {
         }())
         let current = (try? store.load(record.id)) ?? record
         reapSandboxOrphans(sparing: current.liveWardenPid)
-        if let beforeDelete { beforeDelete(current) } else { runtime.recordEnd(current, exitRecorded: true) }
+        var reported = code
+        if let beforeDelete {
+            beforeDelete(current)
+        } else {
+            runtime.recordEnd(current, exitRecorded: true)
+            if current.ephemeralRoot { reported = runtime.sandboxExitCode(exit, record: current) }
+        }
         // --keep: the stopped container stays for `state` and `delete`.
-        if keep { return code }
+        if keep { return reported }
         do {
             try destroy(current)
             runtime.recordAudit(record.annotations, record.id, "delete", [:])
         } catch {
             log.warning("\(error)")
         }
-        return code
+        return reported
     }
 
     /// The gofer was re-parented to us with the sandbox (waitForSandbox) and ends with it;

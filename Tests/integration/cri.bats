@@ -635,6 +635,38 @@ egress_owner() {
 	[ -z "$(ls "$SHIM_ROOT/k8s.io/@netns")" ]
 }
 
+# The engine form (the policy by name alone, here a file of the root's policy
+# directory) with an allowlist: the whole policy is laid over each spec (the proxy
+# variables where containerd set none), and the pod's sandbox serves the egress.
+@test "cri: io.safehouse.policy naming a policy with network.allow: the pod's containers get the proxy variables and the pod's egress" {
+	cni_required
+	needs_safehouse
+	mkdir -p "$TEST_TMP/policies" "$SHIM_ROOT/k8s.io"
+	printf 'extends: default\nnetwork:\n  allow:\n    - %s\n' "$CNI_PREFIX.250:8080" >"$TEST_TMP/policies/cri-web.yaml"
+	printf 'policies = %s\n' "$TEST_TMP/policies" >"$SHIM_ROOT/k8s.io/safehouse.conf"
+	NET_MODE=POD
+	policy_pod webpod '{"io.safehouse.policy": "cri-web"}'
+	[ "$(egress_owner | jq -r .container)" = "$POD" ]
+	create_ctr app webpod CONTAINER sleep 1000
+	cri start "$CID"
+	run cri exec-sync "$CID" -- sh -c 'echo "$HTTP_PROXY $http_proxy $ALL_PROXY"; cat /proc/self/uid_map'
+	echo "$output" >&2
+	[ "${lines[0]}" = "http://127.0.0.1:3128 http://127.0.0.1:3128 socks5h://127.0.0.1:1080" ]
+	[ "$(echo "${lines[1]}" | tr -s ' ' | sed 's/^ //')" = "0 1000000000 65536" ]
+	# Through the proxy its variables name, and captured without them.
+	run cri exec-sync "$CID" -- timeout 5 wget -q -O- "http://$CNI_PREFIX.250:8080/id"
+	[ "$output" = "host $CNI_PREFIX.250" ]
+	run cri exec-sync "$CID" -- env -u http_proxy timeout 5 wget -q -O- "http://$CNI_PREFIX.250:8080/id"
+	[ "$output" = "host $CNI_PREFIX.250" ]
+	run cri exec-sync "$CID" -- timeout 5 wget -q -O- "http://$CNI_PREFIX.251:8080/id"
+	[ "$status" != 0 ]
+	run cri exec-sync "$CID" -- env -u http_proxy timeout 5 wget -q -O- "http://$CNI_PREFIX.251:8080/id"
+	[ "$status" != 0 ]
+	cri rm "$CID"
+	remove_pod
+	rm "$SHIM_ROOT/k8s.io/safehouse.conf"
+}
+
 @test "cri: a container whose network.allow differs from its pod's is refused, naming the pod sandbox that serves the namespace" {
 	cni_required
 	needs_safehouse

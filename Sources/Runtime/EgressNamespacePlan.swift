@@ -78,8 +78,9 @@ struct EgressNamespacePlan {
         guard let network = spec.linux?.namespaces?.first(where: { $0.type == .network }) else {
             throw RuntimeError("egress: network.allow is refused in the host's network namespace (linux.namespaces has no network entry, so the container would share it): \(why)")
         }
-        if let path = network.path, !path.isEmpty,
-           (try? SharedNetworkEgress.NamespaceKey(path: path)) == (try? SharedNetworkEgress.NamespaceKey(path: "/proc/self/ns/net")) {
+        // A path that cannot be read is not judged here: opening it fails create anyway.
+        if let path = network.path, !path.isEmpty, let theirs = try? SharedNetworkEgress.NamespaceKey(path: path),
+           theirs == (try? SharedNetworkEgress.NamespaceKey(path: "/proc/self/ns/net")) {
             throw RuntimeError("egress: network.allow is refused in the host's network namespace (linux.namespaces network path \(path) is the host's own): \(why)")
         }
     }
@@ -98,7 +99,7 @@ struct EgressNamespacePlan {
         if egress {
             throw RuntimeError("egress: network.allow on the gvisor backend needs a network namespace runsc makes, and linux.namespaces names \(path): \(why)")
         }
-        let key = try SharedNetworkEgress.NamespaceKey(path: path)
+        guard let key = try? SharedNetworkEgress.NamespaceKey(path: path) else { return }
         if let owner = SharedNetworkEgress(root: root).owner(of: key), owner.wardenLives {
             throw RuntimeError("egress: network namespace \(key) (linux.namespaces path \(path)) is served by container \(owner.container)'s egress allowlist, and a gvisor container cannot join it under those rules: \(why)")
         }

@@ -39,6 +39,10 @@ public enum SandboxExplanation {
         guard namespace != nil else {
             return "network.allow: \(was) -> refused at create (the listeners and capture rules would govern the whole host)"
         }
+        let joined = namespace?.path.map { !$0.isEmpty } == true
+        if joined, spec.annotations?[Backend.annotation] == Backend.gvisor.rawValue {
+            return "network.allow: \(was) -> refused at create on the gvisor backend (runsc would take that namespace's interfaces into gVisor's netstack, a way around the warden)"
+        }
         let how: String
         switch network.mode {
         case .explicit: how = "the proxies at 127.0.0.1:3128 (HTTP) and :1080 (SOCKS5), nothing else routed"
@@ -46,7 +50,7 @@ public enum SandboxExplanation {
         case .both: how = "the proxies at 127.0.0.1:3128 and :1080, and every TCP connection and DNS query captured"
         }
         var line = "network.allow: \(was) -> only \(network.allow.joined(separator: ",")) through the warden (network.mode \(network.mode.rawValue): \(how))"
-        if namespace?.path.map({ !$0.isEmpty }) == true {
+        if joined {
             line += "; the first sandbox of that namespace serves it, and one whose policy differs is refused"
         }
         return line

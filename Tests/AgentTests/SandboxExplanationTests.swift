@@ -32,6 +32,9 @@ final class SandboxExplanationTests: XCTestCase {
         let joined = SandboxExplanation.lines(policy, spec: spec(network: LinuxNamespace(type: .network, path: "/var/run/netns/pod")))[2]
         XCTAssertTrue(joined.hasPrefix("network.allow: network namespace /var/run/netns/pod -> only www.test through the warden (network.mode transparent: "))
         XCTAssertTrue(joined.hasSuffix("one whose policy differs is refused"))
+        var gvisor = spec(network: LinuxNamespace(type: .network, path: "/var/run/netns/pod"))
+        gvisor.annotations = ["io.safehouse.backend": "gvisor"]
+        XCTAssertTrue(SandboxExplanation.lines(policy, spec: gvisor)[2].hasPrefix("network.allow: network namespace /var/run/netns/pod -> refused at create on the gvisor backend"))
         let host = SandboxExplanation.lines(policy, spec: spec(network: nil))[2]
         XCTAssertTrue(host.hasPrefix("network.allow: the host's network namespace -> refused at create"))
     }

@@ -46,6 +46,12 @@ public enum ServeMain {
         reaper.schedule(deadline: .now() + 1, repeating: 1)
         reaper.setEventHandler { store.reapExpired() }
         reaper.resume()
+        // The audit logs are read four times a second for the event streams (egress
+        // decisions as the warden records them, the end of a sandbox).
+        let auditTimer = DispatchSource.makeTimerSource(queue: reaperQueue)
+        auditTimer.schedule(deadline: .now() + 0.25, repeating: 0.25)
+        auditTimer.setEventHandler { store.audit.poll() }
+        auditTimer.resume()
 
         let routes = Routes(store: store, version: version, images: options.images)
         let work = DispatchQueue(label: "safehouse-serve.work", attributes: .concurrent)

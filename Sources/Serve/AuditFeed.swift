@@ -25,10 +25,15 @@ final class AuditFeed: @unchecked Sendable {
     }
 
     private let events: EventHub
+    /// The limits already published live: a warden's report adds only what is past them.
+    private let limits: LimitFeed
     private let lock = NIOLock()
     private var tails: [String: Tail] = [:]
 
-    init(events: EventHub) { self.events = events }
+    init(events: EventHub, limits: LimitFeed) {
+        self.events = events
+        self.limits = limits
+    }
 
     /// The sandbox's log: the spec's annotation, else the default path.
     static func logPath(id: String, bundle: String) -> String {
@@ -96,16 +101,20 @@ final class AuditFeed: @unchecked Sendable {
         case "warden":
             // The warden's report, recorded at delete: the limits it counted.
             guard let report = details["report"] as? [String: Any] else { return }
-            for limit in Self.limits(report: report) { events.publish(id, "limit", limit) }
+            for limit in Self.limits(report: report, published: limits.published(id)) { events.publish(id, "limit", limit) }
         default: break
         }
     }
 
-    /// The limits a warden report says were hit.
-    static func limits(report: [String: Any]) -> [[String: Any]] {
+    /// The limits a warden report says were hit, past the counts `published` already.
+    static func limits(report: [String: Any], published: (oomKills: UInt64, forksRefused: UInt64) = (0, 0)) -> [[String: Any]] {
         var out: [[String: Any]] = []
-        if let n = (report["oomKills"] as? NSNumber)?.intValue, n > 0 { out.append(["limit": "memory", "oomKills": n]) }
-        if let n = (report["pidsLimitHits"] as? NSNumber)?.intValue, n > 0 { out.append(["limit": "pids", "forksRefused": n]) }
+        if let n = (report["oomKills"] as? NSNumber)?.uint64Value, n > published.oomKills {
+            out.append(["limit": "memory", "oomKills": n])
+        }
+        if let n = (report["pidsLimitHits"] as? NSNumber)?.uint64Value, n > published.forksRefused {
+            out.append(["limit": "pids", "forksRefused": n])
+        }
         if report["egressQuotaSpent"] as? Bool == true { out.append(["limit": "egress", "quotaSpent": true]) }
         if report["reason"] as? String == "timeout" { out.append(["limit": "timeout"]) }
         return out

@@ -9,6 +9,7 @@ final class SandboxStore: @unchecked Sendable {
     let records: RecordDirectory
     let events = EventHub()
     let audit: AuditFeed
+    let limits: LimitFeed
     let commands: CommandTable
     private let lock = NIOLock()
     /// Serialises pause and resume (each a short runtime call), so two cannot race.
@@ -23,7 +24,8 @@ final class SandboxStore: @unchecked Sendable {
     init(runtime: RuntimeClient, records: RecordDirectory) {
         self.runtime = runtime
         self.records = records
-        audit = AuditFeed(events: events)
+        limits = LimitFeed(events: events)
+        audit = AuditFeed(events: events, limits: limits)
         commands = CommandTable(executable: runtime.executable)
     }
 
@@ -39,6 +41,7 @@ final class SandboxStore: @unchecked Sendable {
                 if state.status == "paused" { record.pausedAt = record.pausedAt ?? Date() } else { record.pausedAt = nil }
                 lock.withLock { sandboxes[record.id] = record }
                 audit.track(record.id, path: AuditFeed.logPath(id: record.id, bundle: records.bundle(record.id)))
+                limits.track(record.id, pid: record.pid)
             } else {
                 runtime.delete(record.id)
                 records.remove(record.id)
@@ -99,6 +102,7 @@ final class SandboxStore: @unchecked Sendable {
             try records.save(record)
             lock.withLock { sandboxes[id] = record }
             audit.track(id, path: AuditFeed.logPath(id: id, bundle: bundle))
+            limits.track(id, pid: record.pid)
             events.publish(id, "created", ["policy": record.policy, "expiresAt": Timestamp.string(record.expiresAt)])
             return record
         } catch {
@@ -133,6 +137,7 @@ final class SandboxStore: @unchecked Sendable {
         records.remove(id)
         audit.poll(id)
         audit.untrack(id)
+        limits.untrack(id)
         events.publish(id, removal.rawValue)
         events.end(id)
     }

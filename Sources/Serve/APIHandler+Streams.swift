@@ -28,11 +28,17 @@ extension APIHandler {
     }
 
     private func emit(_ context: ChannelHandlerContext, _ event: SandboxCommand.Event) {
+        let (name, value) = Self.describe(event)
+        emit(context, name, id: event.seq, value)
+    }
+
+    /// A command's event as its SSE name and data.
+    static func describe(_ event: SandboxCommand.Event) -> (String, [String: Any]) {
         switch event.kind {
         case .output(let stream, let text):
-            emit(context, stream.rawValue, id: event.seq, ["data": text])
+            return (stream.rawValue, ["data": text])
         case .exit(let exit, let killed):
-            emit(context, "exit", id: event.seq, ["exitCode": exit.code, "timedOut": exit.timedOut, "killed": killed])
+            return ("exit", ["exitCode": exit.code, "timedOut": exit.timedOut, "killed": killed])
         }
     }
 
@@ -87,7 +93,17 @@ extension APIHandler {
 
     /// A command's events after `after` (what the log still has, then what comes),
     /// until its exit; a client that goes away leaves the command running.
+    /// Without `Accept: text/event-stream`, the events the log has now, as one JSON
+    /// object (a poll that always ends).
     func followCommand(_ context: ChannelHandlerContext, _ h: HTTPRequestHead, _ command: SandboxCommand, after: UInt64) {
+        guard wantsEvents(h) else {
+            let events = command.logged(after: after).map { event -> [String: Any] in
+                let (name, value) = Self.describe(event)
+                return value.merging(["seq": event.seq, "event": name]) { a, _ in a }
+            }
+            sendJSON(context, h, .ok, ["events": events, "state": command.isRunning ? "running" : "exited"])
+            return
+        }
         let loop = context.eventLoop
         beginEvents(context, h)
         following = {}
@@ -107,7 +123,13 @@ extension APIHandler {
 
     /// The events of one sandbox (its kept history first) or of all; the stream of one
     /// sandbox ends when the sandbox is gone, that of all only when the client goes.
+    /// Without `Accept: text/event-stream`, the kept events as one JSON object (a poll
+    /// that always ends).
     func followEvents(_ context: ChannelHandlerContext, _ h: HTTPRequestHead, _ sandboxId: String?, after: UInt64?) {
+        guard wantsEvents(h) else {
+            sendJSON(context, h, .ok, ["events": routes.store.events.kept(sandboxId, after: after).map(\.json)])
+            return
+        }
         let loop = context.eventLoop
         beginEvents(context, h)
         following = {}

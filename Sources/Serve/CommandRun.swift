@@ -154,15 +154,25 @@ final class CommandRun: @unchecked Sendable {
     /// Ends the command: SIGKILL to its process group in the sandbox (the exec'd process
     /// leads its own session and group, so what it started in the background goes too),
     /// then SIGTERM to `safehouse exec`, SIGKILL two seconds later if it is still there.
+    /// Returns at once: the group is known from the pid file, which `safehouse exec`
+    /// may write after the command has started (and printed), so it is waited for (up
+    /// to a second) on another thread.
     func stop() {
-        if lock.withLock({ !exited }), let group = host() {
-            kill(-group, SIGKILL)
-        }
-        guard lock.withLock({ !exited }) else { return }
-        let pid = process.processIdentifier
-        kill(pid, SIGTERM)
-        DispatchQueue.global().asyncAfter(deadline: .now() + 2) { [self] in
-            if lock.withLock({ !exited }) { kill(pid, SIGKILL) }
+        DispatchQueue.global().async { [self] in
+            var group = host()
+            var waited = 0
+            while group == nil, waited < 20, lock.withLock({ !exited }) {
+                usleep(50_000)
+                waited += 1
+                group = host()
+            }
+            if let group, lock.withLock({ !exited }) { kill(-group, SIGKILL) }
+            guard lock.withLock({ !exited }) else { return }
+            let pid = process.processIdentifier
+            kill(pid, SIGTERM)
+            DispatchQueue.global().asyncAfter(deadline: .now() + 2) { [self] in
+                if lock.withLock({ !exited }) { kill(pid, SIGKILL) }
+            }
         }
     }
 

@@ -59,6 +59,14 @@ final class EventHub: @unchecked Sendable {
         }
     }
 
+    /// The kept events of one sandbox, or of all, after `after`, in order.
+    func kept(_ sandboxId: String?, after: UInt64?) -> [Event] {
+        lock.withLock {
+            let all = sandboxId.map { history[$0] ?? [] } ?? history.values.joined().sorted { $0.seq < $1.seq }
+            return all.filter { $0.seq > (after ?? 0) }
+        }
+    }
+
     /// Follows one sandbox (its kept events after `after` first) or, with `sandboxId`
     /// nil, every sandbox from now on (and the kept events after `after`, when given,
     /// for a client that reconnects). `deliver` must not block. Returns the cancel.

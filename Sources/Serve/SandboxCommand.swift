@@ -89,6 +89,11 @@ final class SandboxCommand: @unchecked Sendable {
         return (missed, subscription)
     }
 
+    /// The events the log still has after `after`.
+    func logged(after: UInt64) -> [Event] {
+        lock.withLock { log.filter { $0.seq > after } }
+    }
+
     /// Kills the command and what it started; false when it had exited already.
     @discardableResult
     func kill() -> Bool {

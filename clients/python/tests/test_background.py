@@ -86,6 +86,12 @@ def test_reconnect_reads_on_from_where_it_was(service, sandbox):
                     rest.append(line)
     assert [l for l in rest if '"data"' in l] == [f'data: {{"data":"{i}\\n"}}' for i in (3, 4, 5, 6)]
     assert '"exitCode":0' in rest[-1]
+    # The same as one JSON answer, for a client without an event stream.
+    with service.client() as c:
+        body = c.get(f"/v1/sandboxes/{sandbox.sandbox_id}/commands/{h.id}/events", params={"after": last}).json()
+    assert body["state"] == "exited"
+    assert [e.get("data") for e in body["events"]] == ["3\n", "4\n", "5\n", "6\n", None]
+    assert body["events"][-1]["event"] == "exit" and body["events"][0]["seq"] == last + 1
 
 
 def test_client_gone_mid_stream_leaves_the_command_running(service, sandbox):
@@ -114,7 +120,8 @@ def test_client_gone_mid_stream_kills_when_asked(service, sandbox):
             for line in r.iter_lines():
                 if "started" in line:
                     break
-    assert wait_until(lambda: "sleep 30" not in sandbox.commands.run("ps -o args").stdout)
+    assert wait_until(lambda: "sleep 30" not in sandbox.commands.run("ps -o args").stdout), \
+        (sandbox.commands.run("ps -o pid,pgid,args").stdout, sandbox.commands.list())
     assert wait_until(lambda: sandbox.commands.list() == [])
 
 

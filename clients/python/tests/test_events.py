@@ -138,3 +138,15 @@ def test_stream_errors(service):
         r = c.get("/v1/events?since=3", headers={"Accept": "text/event-stream"})
         assert r.status_code == 400 and r.json()["error"]["message"].startswith("since: ")
         assert c.post("/v1/events").status_code == 405
+
+
+def test_poll_without_an_event_stream(service):
+    # Without Accept: text/event-stream the kept events come as one JSON answer that ends.
+    with Sandbox.create(rootfs=ROOTFS, timeout=60) as sbx, service.client() as c:
+        sbx.pause()
+        sbx.resume()
+        events = c.get(f"/v1/sandboxes/{sbx.sandbox_id}/events").json()["events"]
+        assert [e["type"] for e in events] == ["created", "paused", "resumed"]
+        assert set(events[0]) == {"seq", "sandboxId", "type", "time", "details"}
+        later = c.get("/v1/events", params={"after": events[0]["seq"]}).json()["events"]
+        assert [e["type"] for e in later if e["sandboxId"] == sbx.sandbox_id] == ["paused", "resumed"]

@@ -159,6 +159,11 @@ def test_nothing_leaks(service, sandbox):
     h = sandbox.commands.run(["cat"], background=True)
     h.kill()
     h.wait(timeout=20)
+    # A process left in the background holding the output pipes: the command still
+    # ends (its output read half a second more), its exec reaped.
+    started = time.monotonic()
+    assert sandbox.commands.run("echo bg; sleep 4 &").stdout == "bg\n"
+    assert time.monotonic() - started < 3
     assert sandbox.commands.run("echo x", timeout=5).stdout == "x\n"
     assert wait_until(lambda: sandbox.commands.list() == [], 15)
 

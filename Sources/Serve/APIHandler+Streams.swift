@@ -146,5 +146,11 @@ extension APIHandler {
             }
         }
         if following != nil { following = cancel }
+        // A sandbox deleted between the route's look-up and the follow has ended already.
+        if let sandboxId, following != nil, !routes.store.isKnown(sandboxId) {
+            cancel()
+            following = nil
+            finish(context, h)
+        }
     }
 }

@@ -46,9 +46,14 @@ final class AuditFeed: @unchecked Sendable {
         return "\(defaultDirectory)/\(id).audit.jsonl"
     }
 
-    /// Starts reading the sandbox's log from its beginning.
-    func track(_ id: String, path: String) {
-        lock.withLock { tails[id] = Tail(path: path) }
+    /// Starts reading the sandbox's log: from its beginning for a new sandbox, from its
+    /// end for one found again after a restart (its old records were published by the
+    /// service that ran then).
+    func track(_ id: String, path: String, fromEnd: Bool = false) {
+        var tail = Tail(path: path)
+        var st = stat()
+        if fromEnd, stat(path, &st) == 0 { tail.offset = st.st_size }
+        lock.withLock { tails[id] = tail }
     }
 
     func untrack(_ id: String) {

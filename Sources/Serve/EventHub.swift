@@ -27,7 +27,10 @@ final class EventHub: @unchecked Sendable {
     static let kept = 256
 
     private let lock = NIOLock()
-    private var nextSeq: UInt64 = 1
+    /// Numbers start at the start time in microseconds, so they keep growing across a
+    /// restart of the service and a client reconnecting with the last it saw misses
+    /// nothing (as long as it is less than a million events a second).
+    private var nextSeq = UInt64(Date().timeIntervalSince1970 * 1_000_000)
     private var history: [String: [Event]] = [:]
     /// Followers by key; `sandboxId` nil: every sandbox.
     private var followers: [UInt64: (sandboxId: String?, deliver: (Delivery) -> Void)] = [:]

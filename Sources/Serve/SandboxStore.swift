@@ -40,7 +40,7 @@ final class SandboxStore: @unchecked Sendable {
                 // the runtime's pause or resume and its own record of it.
                 if state.status == "paused" { record.pausedAt = record.pausedAt ?? Date() } else { record.pausedAt = nil }
                 lock.withLock { sandboxes[record.id] = record }
-                audit.track(record.id, path: AuditFeed.logPath(id: record.id, bundle: records.bundle(record.id)))
+                audit.track(record.id, path: AuditFeed.logPath(id: record.id, bundle: records.bundle(record.id)), fromEnd: true)
                 limits.track(record.id, pid: record.pid)
             } else {
                 runtime.delete(record.id)
@@ -128,11 +128,10 @@ final class SandboxStore: @unchecked Sendable {
         }
         guard claimed else { throw APIError.sandboxNotFound(id) }
         let gone = runtime.delete(id)
-        lock.withLock {
-            deleting.remove(id)
-            if gone { sandboxes[id] = nil }
+        guard gone else {
+            lock.withLock { _ = deleting.remove(id) }
+            throw APIError.runtime("delete \(id): the runtime could not remove it")
         }
-        guard gone else { throw APIError.runtime("delete \(id): the runtime could not remove it") }
         commands.removeAll(id)
         records.remove(id)
         audit.poll(id)
@@ -140,14 +139,24 @@ final class SandboxStore: @unchecked Sendable {
         limits.untrack(id)
         events.publish(id, removal.rawValue)
         events.end(id)
+        // Known (as being deleted) until its followers have had the end: one that comes
+        // later finds it gone (`isKnown`) and ends at once.
+        lock.withLock {
+            deleting.remove(id)
+            sandboxes[id] = nil
+        }
+    }
+
+    /// Whether the service has the sandbox, being deleted included.
+    func isKnown(_ id: String) -> Bool {
+        lock.withLock { sandboxes[id] != nil }
     }
 
     /// A new deadline, `seconds` from now.
     func setTimeout(_ id: String, seconds: Int) throws -> SandboxRecord {
         var record = try get(id)
         record.expiresAt = Date().addingTimeInterval(TimeInterval(seconds))
-        try records.save(record)
-        lock.withLock { sandboxes[id] = record }
+        try update(record)
         events.publish(id, "timeout_set", ["expiresAt": Timestamp.string(record.expiresAt)])
         return record
     }

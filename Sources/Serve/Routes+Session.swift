@@ -20,10 +20,12 @@ extension Routes {
             _ = try store.get(id)
             return .json(.ok, ["commands": store.commands.running(id).map { $0.json() }])
         case "sandboxes/{id}/commands/{cid}":
+            try r.onlyQuery([])
             _ = try store.get(id)
             return .json(.ok, try store.commands.get(id, cid).json())
         case "sandboxes/{id}/commands/{cid}/kill":
             try r.onlyQuery([])
+            _ = try r.object()
             let record = try store.get(id)
             let command = try store.commands.get(id, cid)
             try store.requireRunning(record)

@@ -38,7 +38,7 @@ pytest_module() {
 	pytest_module test_sandboxes.py
 }
 
-@test "serve: commands (argv and shell, exit codes, streaming, env and cwd, stdin, timeout, client gone)" {
+@test "serve: commands (argv and shell, exit codes, streaming, env and cwd, stdin, timeout, the JSON answer)" {
 	pytest_module test_commands.py
 }
 

@@ -192,6 +192,10 @@ def test_command_routes_errors(service, sandbox):
         r = c.get(f"/v1/sandboxes/{sid}/commands/{h.id}/events?after=x", headers={"Accept": "text/event-stream"})
         assert r.status_code == 400 and r.json()["error"]["message"].startswith("after: ")
         assert c.delete(f"/v1/sandboxes/{sid}/commands/{h.id}").status_code == 405
+        r = c.post(f"/v1/sandboxes/{sid}/commands/{h.id}/kill", content=b"{no", headers={"content-type": "application/json"})
+        assert r.status_code == 400 and r.json()["error"]["message"].startswith("body: ")
+        r = c.get(f"/v1/sandboxes/{sid}/commands/{h.id}?verbose=1")
+        assert r.status_code == 400 and r.json()["error"]["message"].startswith("verbose: ")
         sandbox.pause()
         r = c.post(f"/v1/sandboxes/{sid}/commands/{h.id}/kill")
         assert (r.status_code, r.json()["error"]["code"]) == (409, "conflict")

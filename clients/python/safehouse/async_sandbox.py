@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any, AsyncIterator, AsyncIterable, Dict, Iterable, List, Optional, Union
+from typing import Any, AsyncIterable, AsyncIterator, Dict, Iterable, List, Literal, Optional, Union, overload
 
 from ._command import (CommandResult, OutputCollector, OutputHandler, ProcessInfo, SandboxEvent,
                        command_body)
@@ -70,6 +70,24 @@ class AsyncCommands:
 
     def _path(self) -> str:
         return f"/v1/sandboxes/{self._sandbox.sandbox_id}/commands"
+
+    @overload
+    async def run(self, cmd: Union[str, List[str]], *, background: Literal[False] = ..., cwd: Optional[str] = ...,
+            envs: Optional[Dict[str, str]] = ..., timeout: Optional[float] = ..., stdin: Optional[str] = ...,
+            on_stdout: Optional[OutputHandler] = ..., on_stderr: Optional[OutputHandler] = ...,
+            raise_on_timeout: bool = ..., kill_on_disconnect: bool = ...) -> CommandResult: ...
+
+    @overload
+    async def run(self, cmd: Union[str, List[str]], *, background: Literal[True], cwd: Optional[str] = ...,
+            envs: Optional[Dict[str, str]] = ..., timeout: Optional[float] = ..., stdin: Optional[str] = ...,
+            on_stdout: Optional[OutputHandler] = ..., on_stderr: Optional[OutputHandler] = ...,
+            raise_on_timeout: bool = ..., kill_on_disconnect: bool = ...) -> "AsyncCommandHandle": ...
+
+    @overload
+    async def run(self, cmd: Union[str, List[str]], *, background: bool, cwd: Optional[str] = ...,
+            envs: Optional[Dict[str, str]] = ..., timeout: Optional[float] = ..., stdin: Optional[str] = ...,
+            on_stdout: Optional[OutputHandler] = ..., on_stderr: Optional[OutputHandler] = ...,
+            raise_on_timeout: bool = ..., kill_on_disconnect: bool = ...) -> Union[CommandResult, "AsyncCommandHandle"]: ...
 
     async def run(self, cmd: Union[str, List[str]], *, background: bool = False, cwd: Optional[str] = None,
                   envs: Optional[Dict[str, str]] = None, timeout: Optional[float] = None, stdin: Optional[str] = None,

@@ -15,10 +15,12 @@ from .sandbox import EntryInfo, SandboxInfo
 class AsyncCommandHandle:
     """A background command (``await sbx.commands.run(..., background=True)``)."""
 
-    def __init__(self, commands: "AsyncCommands", info: ProcessInfo) -> None:
+    def __init__(self, commands: "AsyncCommands", info: ProcessInfo, on_stdout: Optional[OutputHandler] = None,
+                 on_stderr: Optional[OutputHandler] = None) -> None:
         self._commands = commands
         self.info = info
-        self._collector = OutputCollector()
+        # The handlers given to run(background=True): wait() calls them unless given others.
+        self._collector = OutputCollector(on_stdout, on_stderr)
 
     @property
     def id(self) -> str:
@@ -44,7 +46,8 @@ class AsyncCommandHandle:
                    timeout: Optional[float] = None) -> CommandResult:
         """Follows the output (from where this handle left off) until the command exits."""
         collector = self._collector
-        collector.on_stdout, collector.on_stderr = on_stdout, on_stderr
+        collector.on_stdout = on_stdout or collector.on_stdout
+        collector.on_stderr = on_stderr or collector.on_stderr
         if collector.result is None:
             async for event, seq, data in self._commands._sandbox._connection.stream(
                     "GET", f"{self._commands._path()}/{self.id}/events", params={"after": collector.last_seq},
@@ -97,7 +100,8 @@ class AsyncCommands:
         connection = self._sandbox._connection
         if background:
             body = command_body(cmd, cwd, envs, timeout, stdin, True, False)
-            return AsyncCommandHandle(self, ProcessInfo.from_json(await connection.json("POST", self._path(), json_body=body)))
+            info = await connection.json("POST", self._path(), json_body=body)
+            return AsyncCommandHandle(self, ProcessInfo.from_json(info), on_stdout, on_stderr)
         body = command_body(cmd, cwd, envs, timeout, stdin, False, kill_on_disconnect)
         collector = OutputCollector(on_stdout, on_stderr)
         async for event, seq, data in connection.stream("POST", self._path(), body=body, timeout=(timeout or 60) + 30):

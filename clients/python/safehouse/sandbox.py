@@ -41,10 +41,12 @@ class CommandHandle:
     """A command started with ``background=True`` (or found again with
     ``commands.connect``): it runs on whether or not anyone follows it."""
 
-    def __init__(self, commands: "Commands", info: ProcessInfo) -> None:
+    def __init__(self, commands: "Commands", info: ProcessInfo, on_stdout: Optional[OutputHandler] = None,
+                 on_stderr: Optional[OutputHandler] = None) -> None:
         self._commands = commands
         self.info = info
-        self._collector = OutputCollector()
+        # The handlers given to run(background=True): wait() calls them unless given others.
+        self._collector = OutputCollector(on_stdout, on_stderr)
 
     @property
     def id(self) -> str:
@@ -71,7 +73,8 @@ class CommandHandle:
              timeout: Optional[float] = None) -> CommandResult:
         """Follows the output (from where this handle left off) until the command exits."""
         collector = self._collector
-        collector.on_stdout, collector.on_stderr = on_stdout, on_stderr
+        collector.on_stdout = on_stdout or collector.on_stdout
+        collector.on_stderr = on_stderr or collector.on_stderr
         if collector.result is None:
             for event, seq, data in self._commands._sandbox._connection.stream(
                     "GET", f"{self._commands._path()}/{self.id}/events", params={"after": collector.last_seq},
@@ -125,17 +128,17 @@ class Commands:
         ``on_stdout`` and ``on_stderr`` get the output as it comes (the command's output
         is streamed as Server-Sent Events). A command stopped by its ``timeout`` returns
         exit code 124 with ``timed_out`` set, or raises TimeoutError with ``raise_on_timeout``;
-        the default is the service's (60 s). If this client goes away mid-run the command runs on (``commands.list()`` finds
-        it), unless ``kill_on_disconnect``.
+        the default is the service's (60 s). If this client goes away mid-run the command
+        runs on (``commands.list()`` finds it), unless ``kill_on_disconnect``.
 
         With ``background=True`` it returns a CommandHandle at once; its stdin stays open
-        for ``send_stdin`` and ``timeout`` (default: none, it lives as long as the
-        sandbox) is its own.
+        for ``send_stdin``, its ``timeout`` defaults to none (it lives as long as the
+        sandbox), and ``on_stdout``/``on_stderr`` get the output during ``handle.wait()``.
         """
         if background:
             body = command_body(cmd, cwd, envs, timeout, stdin, True, False)
             info = self._sandbox._connection.json("POST", self._path(), json_body=body)
-            return CommandHandle(self, ProcessInfo.from_json(info))
+            return CommandHandle(self, ProcessInfo.from_json(info), on_stdout, on_stderr)
         body = command_body(cmd, cwd, envs, timeout, stdin, False, kill_on_disconnect)
         # The HTTP read timeout is the command's and a margin for the stop.
         http_timeout = (timeout or 60) + 30

@@ -22,7 +22,8 @@ def wait_until(predicate, seconds=10.0):
 
 
 def test_background_handle_list_wait(sandbox):
-    h = sandbox.commands.run("echo one; sleep 1; echo two >&2; exit 5", background=True)
+    err = []
+    h = sandbox.commands.run("echo one; sleep 1; echo two >&2; exit 5", background=True, on_stderr=err.append)
     assert h.id.startswith("cmd-")
     running = sandbox.commands.list()
     assert h.id in [p.id for p in running]
@@ -32,7 +33,7 @@ def test_background_handle_list_wait(sandbox):
     out = []
     r = h.wait(on_stdout=out.append)
     assert (r.stdout, r.stderr, r.exit_code, r.killed) == ("one\n", "two\n", 5, False)
-    assert out == ["one\n"] and h.exit_code == 5
+    assert out == ["one\n"] and err == ["two\n"] and h.exit_code == 5
     assert h.id not in [p.id for p in sandbox.commands.list()]
     # Finished, still found for a while: its output is replayed whole.
     again = sandbox.commands.connect(h.id)

@@ -11,6 +11,7 @@ from safehouse import ConflictError, NotFoundError, Sandbox
 
 
 def test_pause_freezes_and_resume_thaws(sandbox):
+    sandbox.files.make_dir("/scratch/while-paused")
     sandbox.commands.run("(while :; do date +%s%N >> /tmp/ticks; sleep 0.1; done) >/dev/null 2>&1 &")
     time.sleep(0.5)
     sandbox.pause()
@@ -25,7 +26,14 @@ def test_pause_freezes_and_resume_thaws(sandbox):
     assert e.value.status == 409 and "paused" in e.value.message
     with pytest.raises(ConflictError):
         sandbox.pause()
+    # Files are reached without the frozen processes; removing a tree runs rm inside: 409.
+    sandbox.files.write("/scratch/while-paused/f.txt", "written")
+    assert sandbox.files.read("/scratch/while-paused/f.txt") == "written"
+    assert sandbox.files.make_dir("/scratch/made-paused") is True
+    with pytest.raises(ConflictError):
+        sandbox.files.remove("/scratch/while-paused")
     sandbox.resume()
+    sandbox.files.remove("/scratch/while-paused")
     assert sandbox.get_info().state == "running"
     time.sleep(0.5)
     assert len(sandbox.files.read("/tmp/ticks")) > len(before)

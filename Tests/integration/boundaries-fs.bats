@@ -49,7 +49,7 @@ host_dir() {
 	[ "$(stat -c '%u:%g %a' "$HOSTDIR" "$HOSTDIR/file"; ls -A "$HOSTDIR")" = "$HOSTDIR_BEFORE" ]
 	[ "$(cat "$HOSTDIR/file")" = precious ]
 	[ ! -e "$HOSTDIR/sub" ]
-	[ -z "$(ls "$ROOT" 2>/dev/null)" ]
+	[ -z "$(root_entries)" ]
 }
 
 @test "boundaries-fs: /input through a symlink is refused, and a missing or non-directory zone is named" {

@@ -30,6 +30,7 @@ extension GvisorBackend {
         if status == .exited(128), let error = RunscLog.lastError(path: createLog) {
             _ = try? runsc(record, ["delete", "--force", record.id]).capture()
             GvisorCgroups.removeAfterFailedCreate(cgroupsPath: cgroupsPath, id: record.id)
+            GvisorBindSources.remove(root: store.root, id: record.id)
             try? Files.removeTree(dir)
             throw RunscError.message(verb: "run", id: record.id, runscText: error)
         }
@@ -39,7 +40,10 @@ extension GvisorBackend {
         GvisorCgroups.removeAfterFailedCreate(cgroupsPath: cgroupsPath, id: record.id)
         // --keep: our state stays (stopped: runsc knows the container no more) until
         // `delete`, which finds runsc's side gone and removes ours.
-        if !keep { try? Files.removeTree(dir) }
+        if !keep {
+            GvisorBindSources.remove(root: store.root, id: record.id)
+            try? Files.removeTree(dir)
+        }
         return status.shellCode
     }
 

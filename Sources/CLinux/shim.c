@@ -386,6 +386,15 @@ int sh_move_mount_to(int tree_fd, const char *target) {
 long sh_lgetxattr(const char *path, const char *name, void *value, size_t size) {
     return (long)lgetxattr(path, name, value, size);
 }
+int sh_lsetxattr(const char *path, const char *name, const void *value, size_t size) {
+    return lsetxattr(path, name, value, size, 0);
+}
+int sh_fsetxattr(int fd, const char *name, const void *value, size_t size) {
+    return fsetxattr(fd, name, value, size, 0);
+}
+long sh_llistxattr(const char *path, char *list, size_t size) {
+    return (long)llistxattr(path, list, size);
+}
 
 // --- Egress: the sandbox's loopback (ioctl is variadic; the ifreq layout is C's) ---
 #include <net/if.h>

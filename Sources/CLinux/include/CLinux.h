@@ -169,6 +169,15 @@ long sh_fgetxattr(int fd, const char *name, void *value, size_t size);
 // final symlink); returns its length, or -1 with errno set.
 long sh_lgetxattr(const char *path, const char *name, void *value, size_t size);
 
+// lsetxattr(2) of `path` itself (not following a final symlink), and fsetxattr(2) of
+// an open file: image layers carry overlayfs's whiteout and opaque attributes and a
+// file's capabilities. 0, or -1 with errno set.
+int sh_lsetxattr(const char *path, const char *name, const void *value, size_t size);
+int sh_fsetxattr(int fd, const char *name, const void *value, size_t size);
+// llistxattr(2): the names of `path`'s extended attributes, NUL-separated; their
+// length, or -1 with errno set.
+long sh_llistxattr(const char *path, char *list, size_t size);
+
 // Egress: brings `lo` up in the calling thread's network namespace; 0 or -1 with errno.
 int sh_loopback_up(void);
 

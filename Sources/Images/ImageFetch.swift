@@ -33,7 +33,14 @@ public struct ImageFetch {
         let layout = store.scratchDirectory + "/fetch-\(getpid())-\(Int(time(nil)))"
         try? Files.removeTree(layout)
         defer { try? Files.removeTree(layout) }
-        var args = ["skopeo", "copy", "--quiet", "--dest-decompress"]
+        var args = ["skopeo"]
+        // The containers tools' variable for another registries.conf (a registry on
+        // plain HTTP is marked `insecure` there): newer skopeo reads it itself, the
+        // Debian 12 one only as its --registries-conf flag.
+        if let conf = getenv("CONTAINERS_REGISTRIES_CONF").map({ String(cString: $0) }), !conf.isEmpty {
+            args += ["--registries-conf", conf]
+        }
+        args += ["copy", "--quiet", "--dest-decompress"]
         // skopeo refuses to run without a signature policy; where the host has none
         // (no containers-common), accepting anything is what having none means.
         if !Files.exists("/etc/containers/policy.json") { args.append("--insecure-policy") }

@@ -1,3 +1,4 @@
+import AuditChain
 import FoundationEssentials
 import Linux
 #if canImport(Glibc)
@@ -5,12 +6,14 @@ import Glibc
 #endif
 
 /// Brings an image into the store: skopeo copies it, from whichever transport, into a
-/// temporary OCI image layout with its layers decompressed (`--dest-decompress`);
-/// safehouse reads that layout (three JSON documents), checks each layer's content
-/// against the config's diff_id, unpacks the layers the store lacks (LayerUnpacker)
-/// and writes the image's record. Registries, archives, Podman's store, signatures
-/// and credentials are all skopeo's: no registry client of safehouse's own. Blob
-/// digests of a registry's manifest are checked by skopeo as it pulls.
+/// temporary OCI image layout (`--dest-decompress`: plain layers where it can);
+/// safehouse reads that layout (three JSON documents, each checked against its
+/// digest), unpacks the layers the store lacks (LayerStream, LayerUnpacker: each
+/// checked against the config's diff_id) and writes the image's record. An `oci:`
+/// layout is read where it is, without a copy. Registries, archives, Podman's store,
+/// signature policy and credentials are all skopeo's: no registry client of
+/// safehouse's own. A registry's blobs are checked against their digests by skopeo as
+/// it pulls.
 public struct ImageFetch {
     public let store: ImageStore
     public init(store: ImageStore) { self.store = store }
@@ -27,9 +30,15 @@ public struct ImageFetch {
         }
     }
 
-    /// Copies `ref` with skopeo and imports it under its own name.
+    /// Imports `ref` under its own name: an `oci:` layout in place, anything else
+    /// through skopeo.
     public func fetch(_ ref: String) throws -> ImageRecord {
         try store.prepare()
+        if ref.hasPrefix("oci:") {
+            let (layout, tag) = Self.layoutAndTag(String(ref.dropFirst(4)))
+            guard Files.isDirectory(layout) else { throw ImageError("--image \(ref): \(layout) is not a directory (an OCI image layout)") }
+            return try importLayout(layout, tag: tag, as: ref, source: ref)
+        }
         let layout = store.scratchDirectory + "/fetch-\(getpid())-\(Int(time(nil)))"
         try? Files.removeTree(layout)
         defer { try? Files.removeTree(layout) }
@@ -49,58 +58,64 @@ public struct ImageFetch {
         return try importLayout(layout, tag: "image", as: ref, source: ref)
     }
 
-    /// Imports the image tagged `tag` in the OCI layout `layout` (uncompressed layers)
-    /// as `name`.
-    public func importLayout(_ layout: String, tag: String, as name: String, source: String) throws -> ImageRecord {
-        let index: OCIIndex = try document(layout + "/index.json", what: "\(name): index.json")
-        let chosen = index.manifests.first { $0.annotations?["org.opencontainers.image.ref.name"] == tag } ?? index.manifests.first
-        guard let manifestDescriptor = chosen else { throw ImageError("\(name): index.json lists no manifest") }
-        let manifest: OCIManifest = try document(try blob(layout, manifestDescriptor.digest), what: "\(name): manifest")
-        let config: OCIImageConfig = try document(try blob(layout, manifest.config.digest), what: "\(name): config")
+    /// "DIR" or "DIR:TAG" as skopeo's oci: transport reads them: a directory that
+    /// exists as a whole is the layout (its name may hold a colon).
+    static func layoutAndTag(_ text: String) -> (String, String?) {
+        if Files.isDirectory(text) { return (text, nil) }
+        guard let colon = text.lastIndex(of: ":") else { return (text, nil) }
+        return (String(text[..<colon]), String(text[text.index(after: colon)...]))
+    }
+
+    /// Imports the image tagged `tag` in the OCI layout `layout` (its only image when
+    /// `tag` is nil) as `name`.
+    public func importLayout(_ layout: String, tag: String?, as name: String, source: String) throws -> ImageRecord {
+        let index: OCIIndex = try document(layout + "/index.json", what: "\(name): index.json", digest: nil)
+        let chosen: OCIDescriptor
+        if let tag {
+            guard let found = index.manifests.first(where: { $0.annotations?["org.opencontainers.image.ref.name"] == tag }) else {
+                throw ImageError("\(name): the layout has no image tagged \"\(tag)\"")
+            }
+            chosen = found
+        } else {
+            guard index.manifests.count == 1, let only = index.manifests.first else {
+                throw ImageError("\(name): the layout holds \(index.manifests.count) images: name one (oci:DIR:TAG)")
+            }
+            chosen = only
+        }
+        guard chosen.mediaType != "application/vnd.oci.image.index.v1+json" else {
+            throw ImageError("\(name): an image index (several platforms): copy one platform out with skopeo first")
+        }
+        let manifest: OCIManifest = try document(try blob(layout, chosen.digest), what: "\(name): manifest", digest: chosen.digest)
+        let config: OCIImageConfig = try document(try blob(layout, manifest.config.digest), what: "\(name): config",
+                                                  digest: manifest.config.digest)
         let diffIDs = config.rootfs?.diff_ids ?? []
         guard diffIDs.count == manifest.layers.count else {
             throw ImageError("\(name): the manifest has \(manifest.layers.count) layers, the config's rootfs.diff_ids \(diffIDs.count)")
         }
+        guard !diffIDs.isEmpty else { throw ImageError("\(name): the image has no layers") }
         for (layer, diffID) in zip(manifest.layers, diffIDs) where !store.hasLayer(diffID) {
             _ = try ImageStore.hex(of: diffID)
-            let path = try blob(layout, layer.digest)
-            let tar = try decompressed(path, into: layout + "/layer.tar")
-            try store.addLayer(tar: tar, digest: diffID)
-            if tar != path { try Files.remove(tar) }
+            try store.addLayer(blob: try blob(layout, layer.digest), digest: diffID)
         }
         let record = ImageRecord(name: name, layers: diffIDs, config: config.config ?? ImageConfig(), source: source)
         try store.save(record)
         return record
     }
 
-    /// The layer blob at `path` as a plain tar: itself, or decompressed into `temporary`
-    /// by gzip or zstd, told apart by their magic bytes (skopeo keeps a layout's
-    /// compressed blobs as they are when it copies one layout into another).
-    private func decompressed(_ path: String, into temporary: String) throws -> String {
-        let head = (try? FileDescriptor.open(path, O_RDONLY).read(upTo: 4)) ?? []
-        let tool: String
-        if head.starts(with: [0x1f, 0x8b]) {
-            tool = "/bin/gzip"
-        } else if head.starts(with: [0x28, 0xb5, 0x2f, 0xfd]) {
-            tool = "/usr/bin/zstd"
-        } else {
-            return path
-        }
-        let name = tool.split(separator: "/").last.map(String.init) ?? tool
-        _ = try ExternalTool.check(tool, [name, "-dc", "--", path], scratch: store.scratchDirectory,
-                                   what: "decompressing layer \(path)", stdoutPath: temporary)
-        return temporary
-    }
-
     private func blob(_ layout: String, _ digest: String) throws -> String {
         layout + "/blobs/sha256/" + (try ImageStore.hex(of: digest))
     }
 
-    private func document<T: Decodable>(_ path: String, what: String) throws -> T {
+    /// A JSON document of the layout; when `digest` is given, its bytes must hash to it.
+    private func document<T: Decodable>(_ path: String, what: String, digest: String?) throws -> T {
+        let bytes: [UInt8]
+        do { bytes = try Files.read(path, limit: 16 << 20) } catch { throw ImageError("\(what): \(error)") }
+        if let digest {
+            let actual = "sha256:" + SHA256Digest.hash(bytes).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+            guard actual == digest else { throw ImageError("\(what) (\(path)): its digest is \(actual), not \(digest)") }
+        }
         do {
-            return try JSONDecoder().decode(T.self, from: Data(try Files.read(path, limit: 16 << 20)))
-        } catch let error as SystemError {
-            throw ImageError("\(what): \(error)")
+            return try JSONDecoder().decode(T.self, from: Data(bytes))
         } catch {
             throw ImageError("\(what) (\(path)): not a valid document: \(error)")
         }

@@ -70,23 +70,25 @@ public struct ImageStore: Sendable {
         return hex
     }
 
-    /// Adds the uncompressed layer tar at `tarPath` as `digest`, unless the store has
-    /// it. Its content must hash to `digest` (a wrong diff_id could otherwise put a
-    /// hostile layer under a popular base's name); it is unpacked into a temporary
-    /// directory and renamed into place, so a refused layer leaves nothing.
-    public func addLayer(tar tarPath: String, digest: String) throws {
+    /// Adds the layer blob at `blob` (a tar, gzip or zstd) as `digest`, its plain tar's
+    /// digest (the config's diff_id), unless the store has it. The content must hash to
+    /// `digest` (a wrong diff_id could otherwise put a hostile layer under a popular
+    /// base's name); it is unpacked into a temporary directory, checked, and renamed
+    /// into place, so a refused or forged layer leaves nothing.
+    public func addLayer(blob: String, digest: String) throws {
         let target = try layerPath(digest)
         if Files.isDirectory(target) { return }
-        let actual = try Self.sha256(of: tarPath, scratch: scratchDirectory)
-        guard actual == digest else {
-            throw ImageError("layer \(digest): the content's digest is \(actual) (a corrupt or forged layer)")
-        }
+        let label = "layer \(digest)"
         let temporary = scratchDirectory + "/unpack-\(getpid())-" + (try Self.hex(of: digest)).prefix(16)
         try? Files.removeTree(temporary)
         try syscall("mkdir", temporary) { mkdir(temporary, 0o755) }
         do {
-            let fd = try FileDescriptor.open(tarPath, O_RDONLY)
-            try LayerUnpacker.unpack(tar: fd, label: "layer \(digest)", into: temporary)
+            let stream = try LayerStream(blob: blob, scratch: scratchDirectory)
+            try LayerUnpacker.unpack(tar: stream.tar, tee: stream.hashInput, label: label, into: temporary)
+            let actual = try stream.finish(label: label)
+            guard actual == digest else {
+                throw ImageError("\(label): the content's digest is \(actual) (a corrupt or forged layer)")
+            }
             if rename(temporary, target) != 0 {
                 // Another run unpacked the same layer first: theirs stands.
                 guard errno == EEXIST || errno == ENOTEMPTY else { throw SystemError(call: "rename", path: target, errno: errno) }
@@ -98,12 +100,10 @@ public struct ImageStore: Sendable {
         }
     }
 
-    /// "sha256:<hex>" of a file, by coreutils' sha256sum (several times faster than
-    /// hashing in Swift here; this runs once per new layer, never on a cached run).
+    /// "sha256:<hex>" of a file, by coreutils' sha256sum.
     static func sha256(of path: String, scratch: String) throws -> String {
         let out = try ExternalTool.check("/usr/bin/sha256sum", ["sha256sum", "--", path], scratch: scratch, what: "digest of \(path)")
-        let hex = String(decoding: out.prefix(64), as: UTF8.self)
-        return "sha256:" + hex
+        return "sha256:" + String(decoding: out.prefix(64), as: UTF8.self)
     }
 
     /// Every layer in the store.

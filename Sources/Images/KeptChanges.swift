@@ -57,7 +57,7 @@ public struct KeptChanges: Codable, Equatable, Sendable {
             throw ImageError("\(dir)/kept.json: \(error)")
         }
         let digest = try ImageStore.sha256(of: dir + "/layer.tar", scratch: store.scratchDirectory)
-        try store.addLayer(tar: dir + "/layer.tar", digest: digest)
+        try store.addLayer(blob: dir + "/layer.tar", digest: digest)
         let image = ImageRecord(name: name, layers: kept.image.layers + [digest], config: kept.image.config,
                                 source: "commit of sandbox \(id) on \(kept.image.name)")
         try store.save(image)

@@ -40,6 +40,8 @@ public struct TarReader {
     let fd: FileDescriptor
     /// What the archive is called in errors ("layer sha256:ab12...").
     let label: String
+    /// Every byte read is also written here (LayerStream's digest).
+    let tee: FileDescriptor?
     private var buffer: [UInt8] = []
     private var start = 0
     private var atEnd = false
@@ -49,9 +51,10 @@ public struct TarReader {
     /// Bytes consumed so far (for errors).
     private var offset: UInt64 = 0
 
-    public init(fd: FileDescriptor, label: String) {
+    public init(fd: FileDescriptor, label: String, tee: FileDescriptor? = nil) {
         self.fd = fd
         self.label = label
+        self.tee = tee
     }
 
     /// The next member, or nil at the end of the archive (two zero blocks, or the end
@@ -194,7 +197,7 @@ public struct TarReader {
         guard !atEnd else { return }
         buffer = try fd.read(upTo: 256 << 10)
         start = 0
-        if buffer.isEmpty { atEnd = true }
+        if buffer.isEmpty { atEnd = true } else { try tee?.write(buffer) }
     }
 
     private func verifyChecksum(_ header: [UInt8]) throws {

@@ -29,7 +29,7 @@ final class LayerUnpackerTests: XCTestCase {
         let store = try ImageStore(root: dir + "/store")
         try store.prepare()
         let digest = try ImageStore.sha256(of: tar, scratch: store.scratchDirectory)
-        try store.addLayer(tar: tar, digest: digest)
+        try store.addLayer(blob: tar, digest: digest)
         return try store.layerPath(digest)
     }
 
@@ -109,7 +109,7 @@ final class LayerUnpackerTests: XCTestCase {
         let store = try ImageStore(root: dir + "/store")
         try store.prepare()
         let forged = "sha256:" + String(repeating: "ab", count: 32)
-        XCTAssertThrowsError(try store.addLayer(tar: tar, digest: forged)) { error in
+        XCTAssertThrowsError(try store.addLayer(blob: tar, digest: forged)) { error in
             XCTAssertTrue("\(error)".contains("a corrupt or forged layer"), "\(error)")
         }
         try assertNothingLeft()
@@ -122,7 +122,7 @@ final class LayerUnpackerTests: XCTestCase {
         let store = try ImageStore(root: dir + "/store")
         try store.prepare()
         let digest = try ImageStore.sha256(of: dir + "/layer.tar", scratch: store.scratchDirectory)
-        XCTAssertThrowsError(try store.addLayer(tar: dir + "/layer.tar", digest: digest)) { error in
+        XCTAssertThrowsError(try store.addLayer(blob: dir + "/layer.tar", digest: digest)) { error in
             XCTAssertTrue("\(error)".contains("truncated"), "\(error)")
         }
         try assertNothingLeft()
@@ -146,7 +146,7 @@ final class LayerUnpackerTests: XCTestCase {
         let store = try ImageStore(root: dir + "/store")
         try store.prepare()
         let digest = try ImageStore.sha256(of: dir + "/layer.tar", scratch: store.scratchDirectory)
-        try store.addLayer(tar: dir + "/layer.tar", digest: digest)
+        try store.addLayer(blob: dir + "/layer.tar", digest: digest)
         let layer = try store.layerPath(digest)
         var st = stat(), st2 = stat()
         XCTAssertEqual(try Files.readString(layer + "/opt/app/f"), "made")

@@ -133,6 +133,14 @@ int sh_set_cloexec(int fd, int on) {
     flags = on ? (flags | FD_CLOEXEC) : (flags & ~FD_CLOEXEC);
     return fcntl(fd, F_SETFD, flags);
 }
+int sh_set_pipe_size(int fd, int size) {
+#ifdef F_SETPIPE_SZ
+    return fcntl(fd, F_SETPIPE_SZ, size);
+#else
+    errno = ENOSYS;
+    return -1;
+#endif
+}
 int sh_set_nonblock(int fd, int on) {
     int flags = fcntl(fd, F_GETFL);
     if (flags < 0) return -1;

@@ -195,7 +195,7 @@ public struct TarReader {
 
     private mutating func fill() throws {
         guard !atEnd else { return }
-        buffer = try fd.read(upTo: 256 << 10)
+        buffer = try fd.read(upTo: 1 << 20)
         start = 0
         if buffer.isEmpty { atEnd = true } else { try tee?.write(buffer) }
     }

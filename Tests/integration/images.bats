@@ -206,3 +206,14 @@ PY
 	run -1 "$RUNTIME" --root "$ROOT" agent run --image no-such-image --summary none -- true
 	[[ "$output" == *"no image \"no-such-image\" in the store"* ]]
 }
+
+@test "images: the gvisor backend runs an image and a commit of it (runsc over the same stacked layers)" {
+	command -v runsc >/dev/null || skip "runsc is not installed on this machine"
+	run -0 "$RUNTIME" --root "$ROOT" agent run --backend gvisor --image "oci-archive:$ARCHIVE" --keep --id images-gvisor -- \
+		sh -c 'echo on-gvisor >/etc/gvisor-note && rm /bin/vi'
+	[[ "$output" == *"created /etc/gvisor-note (10 bytes)"* ]]
+	run -0 "$RUNTIME" agent commit images-gvisor images/gvisor:1
+	run -0 "$RUNTIME" --root "$ROOT" agent run --backend gvisor --image images/gvisor:1 --summary none -- \
+		sh -c 'cat /etc/gvisor-note; [ ! -e /bin/vi ] && echo vi-gone'
+	[ "$output" = "$(printf 'on-gvisor\nvi-gone')" ]
+}

@@ -89,6 +89,8 @@ int sh_pt_number(int fd);
 // fcntl(2) helpers.
 int sh_set_cloexec(int fd, int on);
 int sh_set_nonblock(int fd, int on);
+// F_SETPIPE_SZ: a pipe's buffer size (rounded up by the kernel); its size, or -1.
+int sh_set_pipe_size(int fd, int size);
 
 // Descriptors over a Unix socket (SCM_RIGHTS). `data` is a short payload sent with
 // the descriptor; the receiver gets up to `datalen` bytes of it.

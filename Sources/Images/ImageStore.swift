@@ -198,12 +198,22 @@ public struct ImageStore: Sendable {
         return out.sorted { $0.name < $1.name }
     }
 
+    /// The layers an image names, or a kept change set's image (its commit will need
+    /// them), each once.
+    func usedLayers() throws -> Set<String> {
+        var used = Set(try images().flatMap(\.layers))
+        for id in (try? Files.list(changesDirectory)) ?? [] {
+            if let kept = try? KeptChanges.load(self, id: id) { used.formUnion(kept.image.layers) }
+        }
+        return used
+    }
+
     /// Removes the image `name` and the layers no other image uses (those a running
     /// sandbox holds stay, for `image prune` later). The digests removed.
     public func remove(image name: String) throws -> (removed: [String], held: [String]) {
         guard let image = try image(named: name) else { throw ImageError("image rm: no image \"\(name)\" in the store (see safehouse image ls)") }
         try Files.remove(recordPath(name))
-        let used = Set(try images().flatMap(\.layers))
+        let used = try usedLayers()
         var removed: [String] = [], held: [String] = []
         for layer in Set(image.layers).sorted() where !used.contains(layer) {
             if try removeLayer(layer) { removed.append(layer) } else { held.append(layer) }
@@ -214,7 +224,7 @@ public struct ImageStore: Sendable {
     /// Removes every layer no image names (and that no sandbox holds), and what
     /// fetches and unpacks of processes no longer alive left in tmp/.
     public func prune() throws -> (removed: [(String, UInt64)], held: [String]) {
-        let used = Set(try images().flatMap(\.layers))
+        let used = try usedLayers()
         var removed: [(String, UInt64)] = [], held: [String] = []
         for layer in layers() where !used.contains(layer) {
             let size = size(ofLayer: layer)

@@ -43,6 +43,14 @@ public struct KeptChanges: Codable, Equatable, Sendable {
         }
     }
 
+    /// The change set kept for sandbox `id`.
+    static func load(_ store: ImageStore, id: String) throws -> KeptChanges {
+        let path = directory(store, id: id) + "/kept.json"
+        do { return try JSONDecoder().decode(KeptChanges.self, from: Data(try Files.read(path))) } catch {
+            throw ImageError("\(path): \(error)")
+        }
+    }
+
     /// `agent commit ID NAME`: the kept change set of `id` becomes a layer on top of its
     /// image, and NAME the image of both. Returns the new image and the change set.
     public static func commit(_ store: ImageStore, id: String, as name: String) throws -> (ImageRecord, KeptChanges) {
@@ -52,9 +60,9 @@ public struct KeptChanges: Codable, Equatable, Sendable {
         guard Files.exists(dir + "/kept.json") else {
             throw ImageError("agent commit: sandbox \"\(id)\" left no change set (run it with agent run --image REF --keep --id \(id))")
         }
-        let kept: KeptChanges
-        do { kept = try JSONDecoder().decode(KeptChanges.self, from: Data(try Files.read(dir + "/kept.json"))) } catch {
-            throw ImageError("\(dir)/kept.json: \(error)")
+        let kept = try load(store, id: id)
+        for layer in kept.image.layers where !store.hasLayer(layer) {
+            throw ImageError("agent commit: the layer \(layer) of \(kept.image.name) is gone from the store; fetch the image again, then commit")
         }
         let digest = try ImageStore.sha256(of: dir + "/layer.tar", scratch: store.scratchDirectory)
         try store.addLayer(blob: dir + "/layer.tar", digest: digest)

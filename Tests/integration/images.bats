@@ -86,6 +86,14 @@ PY
 	run -0 "$RUNTIME" --root "$ROOT" agent run --image "oci-archive:$TEST_TMP/cfg.tar" --summary none \
 		--env IMAGE_VAR=from-flag --workdir /tmp -- -c 'echo "$IMAGE_VAR $(pwd)"'
 	[ "$output" = "from-flag /tmp" ]
+	# The image's User: numeric, or a name from the image's own /etc/passwd; a policy
+	# that sets a user wins.
+	umoci config --image "$TEST_TMP/layout:cfg" --tag user --config.user user >/dev/null
+	run -0 "$RUNTIME" --root "$ROOT" agent run --image "oci:$TEST_TMP/layout:user" --summary none -- -c 'id -u; id -g'
+	[ "$output" = "$(printf '1000\n1000')" ]
+	umoci config --image "$TEST_TMP/layout:cfg" --tag nouser --config.user no-such-user >/dev/null
+	run -1 "$RUNTIME" --root "$ROOT" agent run --image "oci:$TEST_TMP/layout:nouser" --summary none -- -c true
+	[[ "$output" == *"the image's User \"no-such-user\": no user no-such-user in the image's /etc/passwd"* ]]
 	# Cached: the archive is gone, the image is in the store.
 	rm "$TEST_TMP/cfg.tar"
 	run -0 "$RUNTIME" --root "$ROOT" agent run --image "oci-archive:$TEST_TMP/cfg.tar" --summary none -- -c 'echo still'
@@ -192,8 +200,17 @@ PY
 	# Removing the base image keeps its layer: the committed image uses it.
 	run -0 "$RUNTIME" image rm "oci-archive:$ARCHIVE"
 	[[ "$output" == *"(0 layers freed)"* ]]
+	# A kept change set holds its image's layers until it is committed.
+	run -0 "$RUNTIME" --root "$ROOT" agent run --image images/tool:1 --keep --id images-pending --summary none -- touch /pending
 	run -0 "$RUNTIME" image rm images/tool:1
-	[[ "$output" == *"(2 layers freed)"* ]]
+	[[ "$output" == *"(0 layers freed)"* ]]
+	run -0 "$RUNTIME" image prune
+	[[ "$output" == "freed 0B (0 layers)" ]]
+	run -0 "$RUNTIME" agent commit images-pending images/tool:2
+	run -0 "$RUNTIME" --root "$ROOT" agent run --image images/tool:2 --summary none -- sh -c 'ls /pending && cat /opt/tool/lib.py'
+	[ "$output" = "$(printf '/pending\ninstalled')" ]
+	run -0 "$RUNTIME" image rm images/tool:2
+	[[ "$output" == *"(3 layers freed)"* ]]
 	[ "$(ls "$SAFEHOUSE_IMAGE_STORE/layers/sha256")" = "" ]
 	run -1 "$RUNTIME" image rm images/tool:1
 	[[ "$output" == *"no image \"images/tool:1\" in the store"* ]]

@@ -188,6 +188,11 @@ PY
 	[[ "$output" == *"deleted /bin/vi"* ]]
 	run -0 "$RUNTIME" --root "$ROOT" agent run --image images/tool:1 --summary none -- sh -c 'cat /opt/tool/lib.py; [ ! -e /bin/vi ] && echo vi-gone'
 	[ "$output" = "$(printf 'installed\nvi-gone')" ]
+	# Without a user namespace the layers are stacked as they are (no idmapping).
+	printf 'user:\n  userNamespace: false\n' >"$TEST_TMP/nouserns.yaml"
+	run -0 "$RUNTIME" --root "$ROOT" agent run --policy "$TEST_TMP/nouserns.yaml" --image images/tool:1 --summary none -- \
+		sh -c 'cat /opt/tool/lib.py; echo more >>/opt/tool/lib.py; [ ! -e /bin/vi ] && echo vi-gone'
+	[ "$output" = "$(printf 'installed\nvi-gone')" ]
 	# The change set went into the image: nothing left to commit twice.
 	run -1 "$RUNTIME" agent commit images-commit images/again
 	[[ "$output" == *"left no change set"* ]]

@@ -187,7 +187,10 @@ enum SummaryText {
         text += "\"durationSeconds\":\(fixed(o.seconds, 3)),"
         text += "\"limitsHit\":[\(o.limitsHit.map(q).joined(separator: ","))],"
         text += "\"changes\":[\(entries.joined(separator: ","))],"
-        text += "\"egress\":[\(o.egress.joined(separator: ","))]}"
+        text += "\"egress\":[\(o.egress.joined(separator: ","))]"
+        // `--keep`: the id `agent commit` takes.
+        if let kept = o.keptFor { text += ",\"kept\":\(q(kept))" }
+        text += "}"
         return text
     }
 }

@@ -196,6 +196,10 @@ PY
 	# The change set went into the image: nothing left to commit twice.
 	run -1 "$RUNTIME" agent commit images-commit images/again
 	[[ "$output" == *"left no change set"* ]]
+	run -0 "$RUNTIME" --root "$ROOT" agent run --image images/tool:1 --keep --summary json -- true
+	id="$(jq -r .kept <<<"$output")"
+	[ -f "$SAFEHOUSE_IMAGE_STORE/changes/$id/layer.tar" ]
+	rm -r "$SAFEHOUSE_IMAGE_STORE/changes/$id"
 	run -1 "$RUNTIME" --root "$ROOT" agent run --rootfs "$ROOTFS" --keep -- true
 	[[ "$output" == *"--keep: needs --image"* ]]
 

@@ -161,14 +161,15 @@ public struct SandboxRunner {
         guard mkdir(bundle, 0o700) == 0 else { throw PolicyError("bundle \(bundle): \(SystemError.message(for: errno))") }
         // Never into a zone still there (the user's directories are mounted in them).
         defer { if !BundleZones.remain(inBundle: bundle) { try? Files.removeTree(bundle) } }
+        // Unmounted before the bundle goes (a removal never crosses a mount point),
+        // whatever fails after the mount.
+        defer { if image != nil { ImageRoot.unmount(bundle + "/rootfs") } }
         if let image {
             try Files.makeDirectories(request.rootfs)
             try ImageRoot.mount(layers: try image.record.layers.map(image.store.layerPath), at: request.rootfs)
             PhaseTrace.mark("image mounted")
             try ImageDefaults.apply(image.record.config, to: &policy, &request, workdirFlag: o.workdir, rootfs: request.rootfs)
         }
-        // Unmounted before the bundle goes (a removal never crosses a mount point).
-        defer { if image != nil { ImageRoot.unmount(request.rootfs) } }
         var spec = try SandboxSpec.generate(policy, request)
         PhaseTrace.mark("spec generated")
         // /output: a bounded layer over the directory, copied back when the sandbox is

@@ -16,7 +16,10 @@ public enum ImageRoot {
         guard let bottom = layers.first else { throw ImageError("the image has no layers") }
         if layers.count == 1 {
             try Mounts.mount(source: bottom, target: target, type: nil, flags: [.bind])
-            _ = try Mounts.setAttributes(target, set: [.readOnly], recursive: false)
+            if !(try Mounts.setAttributes(target, set: [.readOnly], recursive: false)) {
+                // Before Linux 5.12: a read-only bind is a remount of the bind.
+                try Mounts.mount(source: bottom, target: target, type: nil, flags: [.bind, .remount, .readOnly])
+            }
             return
         }
         // overlayfs lists lower layers top first.

@@ -21,9 +21,12 @@ setup() {
 teardown() {
 	if [ -n "$REGISTRY_PID" ]; then kill "$REGISTRY_PID" 2>/dev/null || true; wait "$REGISTRY_PID" 2>/dev/null || true; fi
 	if [ -n "$NETNS" ]; then ip netns delete "$NETNS" 2>/dev/null || true; fi
-	# No image root may stay mounted once a run is over.
-	! grep -q "$TEST_TMP/store" /proc/self/mountinfo
+	# No image root may stay mounted once a run is over (checked after the clean-up,
+	# so a failure here leaves nothing else behind).
+	local mounted=0
+	grep -q "$TEST_TMP/store" /proc/self/mountinfo && mounted=1
 	common_teardown
+	[ "$mounted" = 0 ] || { echo "an image root is still mounted" >&2; return 1; }
 }
 
 # An OCI layout at $1 whose one uncompressed layer is the tar $2 (a hostile one).

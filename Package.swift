@@ -62,7 +62,9 @@ let package = Package(
         // OCI images for sandboxes: the content-addressed layer store, the layer tar
         // reader and unpacker (hostile layers refused), fetching through skopeo, and the
         // change set of a kept sandbox made into a layer (docs/images.md).
-        .target(name: "Images", dependencies: ["Linux", "CLinux", "AuditChain"]),
+        .target(name: "Images", dependencies: ["Linux", "CLinux", "AuditChain", "CZlib"]),
+        // zlib's inflate (gzip layers decompressed in process, not through a pipe).
+        .systemLibrary(name: "CZlib"),
         // Agent sandboxes: policy files, shipped profiles, the generated OCI spec.
         .target(name: "Agent", dependencies: ["OCI", "Linux", "Runtime", "Cgroups", "Egress", "SandboxInterface", "Images"]),
         // Egress policy, pure: allowlist rules, the address policy, ClientHello SNI and

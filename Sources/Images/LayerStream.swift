@@ -5,15 +5,17 @@ import Glibc
 #endif
 
 /// A layer blob read once, as it is unpacked: decompressed on the way when it is
-/// gzip or zstd (told apart by their magic bytes; skopeo keeps a layout's compressed
-/// blobs as they are), and its plain tar hashed on the way by sha256sum through a
-/// pipe (several times faster than SHA-256 in Swift here), so the layer's content
+/// gzip (zlib, in process) or zstd (the zstd tool, through a pipe), told apart by
+/// their magic bytes (skopeo keeps a layout's compressed blobs as they are), and its
+/// plain tar hashed on the way by sha256sum through a pipe, so the layer's content
 /// is read from disk once and never written decompressed. The digest is known only
 /// at the end: the caller unpacks into a temporary directory and keeps it only when
 /// the digest is the one the image names.
 final class LayerStream {
     /// The plain tar, for TarReader.
-    let tar: FileDescriptor
+    let tar: ByteSource
+    /// The descriptor `tar` reads (the blob, or the decompressor's pipe).
+    private let source: FileDescriptor
     /// What TarReader reads is copied here (sha256sum's input).
     private(set) var hashInput: FileDescriptor?
     private let decompressor: ExternalTool?
@@ -22,15 +24,12 @@ final class LayerStream {
 
     init(blob: String, scratch: String) throws {
         let head = (try? FileDescriptor.open(blob, O_RDONLY).read(upTo: 4)) ?? []
-        let tool: String?
+        let tool: String? = head.starts(with: [0x28, 0xb5, 0x2f, 0xfd]) ? "/usr/bin/zstd" : nil
         if head.starts(with: [0x1f, 0x8b]) {
-            tool = "/bin/gzip"
-        } else if head.starts(with: [0x28, 0xb5, 0x2f, 0xfd]) {
-            tool = "/usr/bin/zstd"
-        } else {
-            tool = nil
-        }
-        if let tool {
+            decompressor = nil
+            source = try FileDescriptor.open(blob, O_RDONLY)
+            tar = try GzipSource(file: source, label: "layer \(blob)")
+        } else if let tool {
             let (readEnd, writeEnd) = try FileDescriptor.pipe()
             // 1 MiB instead of 64 KiB: a sixteenth of the reads and writes (a layer of
             // 100 MB crosses two pipes). Best effort: the default works, only slower.
@@ -38,17 +37,19 @@ final class LayerStream {
             let name = tool.split(separator: "/").last.map(String.init) ?? tool
             decompressor = try ExternalTool.start(tool, [name, "-dc", "--", blob], scratch: scratch, stdout: writeEnd.rawValue)
             writeEnd.close()
+            source = readEnd
             tar = readEnd
         } else {
             decompressor = nil
-            tar = try FileDescriptor.open(blob, O_RDONLY)
+            source = try FileDescriptor.open(blob, O_RDONLY)
+            tar = source
         }
         let (hashRead, hashWrite) = try FileDescriptor.pipe()
         _ = sh_set_pipe_size(hashWrite.rawValue, 1 << 20)
         do {
             hasher = try ExternalTool.start("/usr/bin/sha256sum", ["sha256sum"], scratch: scratch, stdin: hashRead.rawValue)
         } catch {
-            tar.close()
+            source.close()
             if let decompressor { _ = try? decompressor.finish(what: "") }
             throw error
         }
@@ -65,7 +66,7 @@ final class LayerStream {
             if chunk.isEmpty { break }
             try hashInput?.write(chunk)
         }
-        tar.close()
+        source.close()
         hashInput?.close()
         hashInput = nil
         try decompressor?.finish(what: "\(label): decompressing")
@@ -77,7 +78,7 @@ final class LayerStream {
     /// end; both are reaped.
     deinit {
         guard !finished else { return }
-        tar.close()
+        source.close()
         hashInput?.close()
         _ = try? decompressor?.finish(what: "")
         _ = try? hasher.finish(what: "")

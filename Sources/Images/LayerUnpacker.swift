@@ -33,7 +33,7 @@ public struct LayerUnpacker {
     /// Unpacks the tar read from `tar` into the empty directory `directory`.
     /// `label` names the layer in errors ("layer sha256:ab12...").
     /// `tee` gets every byte read (LayerStream's digest).
-    public static func unpack(tar: FileDescriptor, tee: FileDescriptor? = nil, label: String, into directory: String) throws {
+    public static func unpack(tar: ByteSource, tee: FileDescriptor? = nil, label: String, into directory: String) throws {
         var unpacker = LayerUnpacker(root: try FileDescriptor.open(directory, O_RDONLY | O_DIRECTORY | O_NOFOLLOW), label: label)
         var reader = TarReader(fd: tar, label: label, tee: tee)
         while let entry = try reader.next() {

@@ -37,7 +37,7 @@ public struct TarEntry: Sendable, Equatable {
 /// with a member is LayerUnpacker's business. Sizes and numbers come from the
 /// archive, so every field is checked (header checksum, octal or base-256 numbers).
 public struct TarReader {
-    let fd: FileDescriptor
+    let fd: ByteSource
     /// What the archive is called in errors ("layer sha256:ab12...").
     let label: String
     /// Every byte read is also written here (LayerStream's digest).
@@ -51,7 +51,7 @@ public struct TarReader {
     /// Bytes consumed so far (for errors).
     private var offset: UInt64 = 0
 
-    public init(fd: FileDescriptor, label: String, tee: FileDescriptor? = nil) {
+    public init(fd: ByteSource, label: String, tee: FileDescriptor? = nil) {
         self.fd = fd
         self.label = label
         self.tee = tee

@@ -164,6 +164,44 @@ final class LayerUnpackerTests: XCTestCase {
         XCTAssertEqual(try ImageStore.sha256(of: dir + "/again.tar", scratch: store.scratchDirectory), digest)
     }
 
+    /// A gzip layer is inflated in process (two members, as gzip concatenates them), its
+    /// digest is the plain tar's; a truncated one is refused.
+    func testGzipLayers() throws {
+        let plain = TestTar.archive([.file("a", content: "first"), .file("b", content: String(repeating: "b", count: 70_000))])
+        try Files.writeAtomically(dir + "/layer.tar", plain)
+        let store = try ImageStore(root: dir + "/store")
+        try store.prepare()
+        let digest = try ImageStore.sha256(of: dir + "/layer.tar", scratch: store.scratchDirectory)
+        // Split in two gzip members.
+        try Files.writeAtomically(dir + "/one", Array(plain[..<1024]))
+        try Files.writeAtomically(dir + "/two", Array(plain[1024...]))
+        XCTAssertEqual(system("gzip -c \(dir)/one > \(dir)/layer.gz && gzip -c \(dir)/two >> \(dir)/layer.gz"), 0)
+        try store.addLayer(blob: dir + "/layer.gz", digest: digest)
+        XCTAssertEqual(try Files.readString(try store.layerPath(digest) + "/a"), "first")
+        XCTAssertEqual(try Files.read(try store.layerPath(digest) + "/b").count, 70_000)
+
+        let other = TestTar.archive([.file("c", content: String(repeating: "c", count: 90_000))])
+        try Files.writeAtomically(dir + "/other.tar", other)
+        let otherDigest = try ImageStore.sha256(of: dir + "/other.tar", scratch: store.scratchDirectory)
+        XCTAssertEqual(system("gzip -c \(dir)/other.tar > \(dir)/full.gz && head -c $(($(stat -c %s \(dir)/full.gz) / 2)) \(dir)/full.gz > \(dir)/cut.gz"), 0)
+        XCTAssertThrowsError(try store.addLayer(blob: dir + "/cut.gz", digest: otherDigest)) { error in
+            XCTAssertTrue("\(error)".contains("truncated"), "\(error)")
+        }
+        XCTAssertFalse(store.hasLayer(otherDigest))
+    }
+
+    /// A zstd layer goes through the zstd tool; its digest is the plain tar's.
+    func testZstdLayers() throws {
+        guard access("/usr/bin/zstd", X_OK) == 0 else { throw XCTSkip("zstd is not installed on this machine") }
+        try Files.writeAtomically(dir + "/layer.tar", TestTar.archive([.file("z", content: "zstd")]))
+        let store = try ImageStore(root: dir + "/store")
+        try store.prepare()
+        let digest = try ImageStore.sha256(of: dir + "/layer.tar", scratch: store.scratchDirectory)
+        XCTAssertEqual(system("zstd -q -c \(dir)/layer.tar > \(dir)/layer.zst"), 0)
+        try store.addLayer(blob: dir + "/layer.zst", digest: digest)
+        XCTAssertEqual(try Files.readString(try store.layerPath(digest) + "/z"), "zstd")
+    }
+
     func testReferences() throws {
         XCTAssertEqual(try ImageReference.parse("oci:img:v1", cwd: "/w"), .remote("oci:/w/img:v1"))
         XCTAssertEqual(try ImageReference.parse("docker-archive:/a.tar", cwd: "/w"), .remote("docker-archive:/a.tar"))

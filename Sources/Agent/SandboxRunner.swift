@@ -150,9 +150,9 @@ public struct SandboxRunner {
             throw PolicyError("--keep: needs --image (a --rootfs tree is no image to commit onto)")
         }
         defer { withExtendedLifetime(image?.held) {} }
-        // The spec is generated once the image's root is mounted (the image's user
-        // names are looked up in it); checked first, before anything is made.
-        _ = try SandboxSpec.generate(policy, request)
+        // Generated (and so checked) before anything is made; with an image, again once
+        // its root is mounted (the image's user names are looked up in it).
+        var spec = try SandboxSpec.generate(policy, request)
         // Last of the checks: it makes a missing output directory.
         let zones = image == nil ? try Self.prepareZones(policy, rootfs: request.rootfs) : try SandboxZones(policy)
 
@@ -169,8 +169,8 @@ public struct SandboxRunner {
             try ImageRoot.mount(layers: try image.record.layers.map(image.store.layerPath), at: request.rootfs)
             PhaseTrace.mark("image mounted")
             try ImageDefaults.apply(image.record.config, to: &policy, &request, workdirFlag: o.workdir, rootfs: request.rootfs)
+            spec = try SandboxSpec.generate(policy, request)
         }
-        var spec = try SandboxSpec.generate(policy, request)
         PhaseTrace.mark("spec generated")
         // /output: a bounded layer over the directory, copied back when the sandbox is
         // gone (OutputZone); /input: mounted from the descriptor that was checked.

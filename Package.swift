@@ -18,7 +18,7 @@ let package = Package(
         .executable(name: "safehouse-audit", targets: ["safehouse-audit"]),
         .executable(name: "safehouse-serve", targets: ["safehouse-serve"]),
         // For Fuzz/ (libFuzzer): the parsers of hostile input.
-        .library(name: "SafehouseParsers", targets: ["OCI", "Agent", "Egress"]),
+        .library(name: "SafehouseParsers", targets: ["OCI", "Agent", "Egress", "Images"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),

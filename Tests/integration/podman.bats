@@ -754,6 +754,27 @@ SERVE='mkdir -p /tmp/w && echo inside >/tmp/w/id && exec httpd -f -p 8080 -h /tm
 refused" ]
 }
 
+# network.mode explicit (the proxies only) in a namespace Podman made: the namespace's
+# interfaces stay, so the runtime rejects whatever is not for the namespace itself; a
+# direct connection to the allowed host fails at once, as in `agent run`'s namespace,
+# where it has no route.
+@test "podman: network.mode explicit on a bridge network: the allowed host only through the proxy, a direct connection refused" {
+	needs_safehouse
+	pm_bridge
+	egress_policy "$PM_BRP.1:8080"
+	local id
+	id="$(run_d --network "$PM_BRNET" "${EGRESS[@]}" --annotation io.safehouse.network.mode=explicit "$IMAGE" sleep 60)"
+	[ "$(jq -r '.terms["network.mode"]' "$ROOT"/@netns/*.json)" = explicit ]
+	run pm exec "$id" env http_proxy=http://127.0.0.1:3128 timeout 5 wget -q -O- "http://$PM_BRP.1:8080/id"
+	[ "$output" = world ]
+	run pm exec "$id" timeout 5 wget -q -O- "http://$PM_BRP.1:8080/id"
+	echo "$output" >&2
+	[ "$status" != 0 ]
+	[[ "$output" == *"Connection refused"* ]]
+	pm rm -f -t 0 "$id" >/dev/null
+	[ -z "$(ls "$ROOT/@netns")" ]
+}
+
 # A Podman pod (`podman pod create`): the infra container makes the network namespace
 # (here on the bridge network), the pod's containers join it by /proc/PID/ns/net. The
 # infra container carries no annotation (pod create has no such flag), so the pod's

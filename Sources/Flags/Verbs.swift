@@ -54,6 +54,9 @@ public enum Verbs {
         case "agent run": return agentRun
         case "agent explain": return agentExplain
         case "agent stop-all": return agentStopAll
+        case "agent allow": return agentAllow
+        case "agent deny": return agentDeny
+        case "agent rules": return agentRules
         case "audit verify": return auditVerify
         case "audit show": return auditShow
         case "audit append": return auditAppend
@@ -67,7 +70,7 @@ public enum Verbs {
     /// Every verb, in the order help and the reference list them.
     public static var all: [Verb] {
         [create, start, run, exec, state, kill, delete, ps, pause, resume, events, update, list, spec, features,
-         agentSpec, agentRun, agentExplain, agentStopAll, auditVerify, auditShow, auditAppend, auditCheck, hook, serve]
+         agentSpec, agentRun, agentExplain, agentStopAll, agentAllow, agentDeny, agentRules, auditVerify, auditShow, auditAppend, auditCheck, hook, serve]
     }
 
     /// Whether `word` is a top-level word: a verb, an alias, a group or `help`. It

@@ -227,7 +227,7 @@ final class EgressTunnel: ChannelInboundHandler, EgressMeter {
                 if port == 443, name == nil, case .name(let host) = target.destination {
                     return deny(context, "TLS ClientHello names no server (SNI); a tunnel to \(host) must name it")
                 }
-                if let denial = CapturedConnection.checkClaim(name, for: target.destination, port: port, allowlist: shared.configuration.allowlist) {
+                if let denial = CapturedConnection.checkClaim(name, for: target.destination, port: port, allowlist: shared.allowlist) {
                     return deny(context, denial.description)
                 }
                 connect(context, to: target.addresses, port: port, first: first)
@@ -244,7 +244,7 @@ final class EgressTunnel: ChannelInboundHandler, EgressMeter {
         // any other would itself carry the name out).
         let address = original.address.unmappedV4 ?? original.address
         if let claimed, case .name(let name)? = Allowlist.Destination(host: claimed), !shared.book.names(of: address).contains(name),
-           case .allowed = shared.configuration.allowlist.admit(.name(name), port: original.port) {
+           case .allowed = shared.allowlist.admit(.name(name), port: original.port) {
             state = .resolving(pending)
             lookUp(.name(name), context).whenComplete { result in
                 guard case .resolving(let bytes) = self.state else { return }
@@ -257,7 +257,7 @@ final class EgressTunnel: ChannelInboundHandler, EgressMeter {
 
     func finishDecision(_ context: ChannelHandlerContext, _ original: OriginalDestination, claimed: String?, resolved: [IPAddress],
                         pending: [UInt8]) {
-        let decision = CapturedConnection.decide(original, claimed: claimed, unnamed: unnamed, allowlist: shared.configuration.allowlist,
+        let decision = CapturedConnection.decide(original, claimed: claimed, unnamed: unnamed, allowlist: shared.allowlist,
                                                  book: shared.book, resolve: { _ in resolved })
         switch decision {
         case .failure(let denial):

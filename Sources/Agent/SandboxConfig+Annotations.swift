@@ -104,6 +104,11 @@ extension SandboxConfig {
             do { policy = try (Profiles.text(of: name) != nil ? PolicyLibrary(directories: []) : library()).resolve(name, from: .annotation) } catch {
                 throw problem(SandboxAnnotation.policy, "\(error)")
             }
+            // Placeholders go into the environment when the spec is generated; an
+            // engine wrote this one: refused rather than run without the secrets.
+            guard policy.secrets.isEmpty else {
+                throw problem(SandboxAnnotation.policy, "policy \(name) has secrets, which only a spec agent spec generated carries (placeholders in its environment)")
+            }
             self.init(policy, policyName: name)
             effectivePolicy = nil
             Self.readAudit(annotations, into: &self, policy: policy)

@@ -82,7 +82,7 @@ setup() {
 
 teardown() {
 	local f
-	for f in http https sshd udp decider; do
+	for f in http https sshd udp decider echo; do
 		[ -f "$TEST_TMP/$f.pid" ] && kill "$(cat "$TEST_TMP/$f.pid")" 2>/dev/null
 	done
 	ip link del "$VH" 2>/dev/null || true

@@ -275,3 +275,114 @@ proxied() {
 	[ "$status" -eq 1 ]
 	[[ "$output" == *'network.decider: "http://198.51.100.2:80/decide": the host must be a loopback address (127.0.0.1 or [::1]): the decider runs on this host'* ]]
 }
+
+@test "secrets: the placeholder is replaced for the secret's host (in a header, or the header the policy sets) and refused for another; the value is nowhere the sandbox or its records can see" {
+	# An HTTP server in the world that notes the headers it gets (and echoes none).
+	cat >"$TEST_TMP/echo.py" <<-'PY'
+		import http.server, sys
+		class H(http.server.BaseHTTPRequestHandler):
+		    def do_GET(self):
+		        with open(sys.argv[1], "a") as f:
+		            f.write(" | ".join("%s: %s" % kv for kv in self.headers.items()) + "\n")
+		        body = b"ok\n"
+		        self.send_response(200)
+		        self.send_header("Content-Length", str(len(body)))
+		        self.end_headers()
+		        self.wfile.write(body)
+		    def log_message(self, *a):
+		        pass
+		http.server.ThreadingHTTPServer(("198.51.100.2", 8080), H).serve_forever()
+	PY
+	ip netns exec "$W" python3 "$TEST_TMP/echo.py" "$TEST_TMP/seen" >/dev/null 2>&1 &
+	echo $! >"$TEST_TMP/echo.pid"
+	local i
+	for i in $(seq 50); do curl -s -o /dev/null http://198.51.100.2:8080/ && break; sleep 0.1; done
+	: >"$TEST_TMP/seen"
+	local key="k3y-$$-$RANDOM-egress2" token="t0ken-$$-$RANDOM-egress2"
+	printf '%s\n' "$token" >"$TEST_TMP/token"
+	chmod 0600 "$TEST_TMP/token"
+	local log="$TEST_TMP/secrets.audit.jsonl"
+	printf '    - www.test:8080\n    - other.test:8080\n' >>"$POLICY"
+	cat >>"$POLICY" <<-EOF2
+		audit: $log
+		secrets:
+		  - name: API_KEY
+		    env: EGRESS2_TEST_KEY
+		    hosts: [www.test]
+		  - name: TOKEN
+		    file: $TEST_TMP/token
+		    hosts: ["*.test"]
+		    header: "X-Token: tok {}"
+	EOF2
+	# A missing value fails before anything is made, naming the secret.
+	run agent --id "secrets-$$-none" -- true
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"secrets: API_KEY: the environment variable EGRESS2_TEST_KEY is not set"* ]]
+	[ -z "$("$RUNTIME" --root "$ROOT" list -q)" ]
+
+	export EGRESS2_TEST_KEY="$key"
+	local id="secrets-$$-run"
+	run agent --id "$id" --summary json -- sh -c '
+		echo "env: $API_KEY $TOKEN"
+		case "$API_KEY" in safehouse-secret-*) ;; *) echo "not a placeholder";; esac
+		wget -q -O- --header "Authorization: Bearer $API_KEY" http://www.test:8080/a
+		wget -q -O- --header "Authorization: Bearer $API_KEY" http://other.test:8080/b 2>&1; echo "rc=$?"
+		wget -q -O- http://other.test:8080/c
+		grep -rl "$API_KEY" /proc/self/environ >/dev/null && echo placeholder-in-environ'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"env: safehouse-secret-"* ]]
+	[[ "$output" != *"not a placeholder"* ]]
+	[[ "$output" == *"rc=1"* ]]
+	[[ "$output" == *"placeholder-in-environ"* ]]
+	# The agent never saw the values: not in its environment, its output, or the summary.
+	[[ "$output" != *"$key"* ]]
+	[[ "$output" != *"$token"* ]]
+	cat "$TEST_TMP/seen"
+	# www.test got the key in place of the placeholder, and the policy's header.
+	grep -F "Authorization: Bearer $key" "$TEST_TMP/seen" | grep -qF "X-Token: tok $token"
+	# other.test: the request with the placeholder never arrived; the plain one got
+	# its X-Token (*.test), and nothing else of the secrets.
+	[ "$(grep -c 'other.test' "$TEST_TMP/seen")" = 1 ]
+	grep 'other.test' "$TEST_TMP/seen" | grep -qF "X-Token: tok $token"
+	! grep 'other.test' "$TEST_TMP/seen" | grep -q "Authorization" || false
+	# The refusal is on the record, naming the secret only; nothing holds a value.
+	jq -e -s 'map(select(.kind == "egress" and .details.decision.host == "other.test" and .details.decision.decision == "denied" and .details.decision.reason == "the request carries secret API_KEY to other.test, which is not one of its hosts (www.test)")) | length == 1' "$log"
+	jq -e -s 'map(select(.kind == "egress" and .details.decision.host == "www.test" and .details.decision.secrets == ["API_KEY", "TOKEN"])) | length == 1' "$log"
+	! grep -rqF -e "$key" -e "$token" "$log" "$ROOT" || false
+}
+
+@test "secrets: a running sandbox's files, config.json and /proc hold only the placeholder; policy errors name the field" {
+	local key="k3y-$$-$RANDOM-egress2"
+	export EGRESS2_TEST_KEY="$key"
+	cat >>"$POLICY" <<-'EOF2'
+		secrets:
+		  - name: API_KEY
+		    env: EGRESS2_TEST_KEY
+		    hosts: [www.test]
+	EOF2
+	local id="secrets-$$-live" pid agentpid
+	sandbox "$id"
+	tr '\0' '\n' <"/proc/$pid/environ" | grep -q '^API_KEY=safehouse-secret-[0-9a-f]\{32\}$'
+	! grep -qF "$key" "/proc/$pid/environ" || false
+	# The spec (its env and annotations) and the state directory: placeholders only.
+	grep -q 'API_KEY=safehouse-secret-' "/run/safehouse-agent/$id/config.json"
+	! grep -rqF "$key" "$ROOT" "/run/safehouse-agent/$id" || false
+	end_sandbox "$id"
+	# Policy errors: the value never in the policy, one source, a host list.
+	local bad="$TEST_TMP/bad.yaml"
+	printf 'network:\n  allow: [www.test]\nsecrets:\n  - name: K\n    hosts: [www.test]\n' >"$bad"
+	run "$RUNTIME" agent spec --policy "$bad" --rootfs "$ROOTFS" -- true
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"secrets[0]: needs one of env (the caller's variable) or file (a path on the host), not neither"* ]]
+	printf 'network:\n  allow: [www.test]\nsecrets:\n  - name: K\n    env: K\n    value: abc\n    hosts: [www.test]\n' >"$bad"
+	run "$RUNTIME" agent spec --policy "$bad" --rootfs "$ROOTFS" -- true
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"secrets[0].value: unknown key"* || "$output" == *"secrets[0]: "*"unknown key"* ]]
+	[[ "$output" != *"abc"* ]]
+	printf 'secrets:\n  - name: K\n    env: K\n    hosts: [www.test]\n' >"$bad"
+	run "$RUNTIME" agent spec --policy "$bad" --rootfs "$ROOTFS" -- true
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"secrets: the policy has no network.allow: a secret goes out only through the egress proxy"* ]]
+}

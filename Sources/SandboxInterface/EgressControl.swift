@@ -164,11 +164,23 @@ public enum EgressControl {
         }
     }
 
+    /// A Unix socket's address holds 107 bytes of path; a state directory may be
+    /// deeper (ids run to 1024 characters). `body` gets a path to `path` that fits:
+    /// `path` itself, or `/proc/self/fd/N/NAME` through a descriptor of its directory,
+    /// held open while `body` runs (binding or connecting through it is the same file).
+    public static func withShortPath<T>(_ path: String, _ body: (String) throws -> T) throws -> T {
+        guard path.utf8.count > 100, let slash = path.lastIndex(of: "/") else { return try body(path) }
+        let directory = String(path[..<slash])
+        let fd = try FileDescriptor.openPath(directory: directory.isEmpty ? "/" : directory)
+        defer { fd.close() }
+        return try body("/proc/self/fd/\(fd.rawValue)/" + path[path.index(after: slash)...])
+    }
+
     /// Sends `request` to the warden listening at `socket` and reads its answer (at
     /// most `timeout` seconds for each): the CLI's side. An answer with an error is
     /// returned, not thrown; a socket that cannot be reached throws.
     public static func ask(_ request: Request, socket path: String, timeout: Int = 10) throws -> Answer {
-        let fd = try Sockets.connect(unixPath: path)
+        let fd = try withShortPath(path) { try Sockets.connect(unixPath: $0) }
         defer { fd.close() }
         var limit = timeval(tv_sec: timeout, tv_usec: 0)
         _ = setsockopt(fd.rawValue, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))

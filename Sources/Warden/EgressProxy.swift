@@ -124,12 +124,14 @@ public final class EgressProxy {
     /// The control channel: a Unix socket only root reaches (0600, in the root-only
     /// state directory), served on the proxy's event loop.
     static func serveControl(at path: String, group: MultiThreadedEventLoopGroup, shared: EgressShared) throws -> Channel {
-        let channel = try ServerBootstrap(group: group)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(EgressControlHandler(shared: shared)) }
-            }
-            .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true)
-            .wait()
+        let channel = try EgressControl.withShortPath(path) { short in
+            try ServerBootstrap(group: group)
+                .childChannelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(EgressControlHandler(shared: shared)) }
+                }
+                .bind(unixDomainSocketPath: short, cleanupExistingSocketFile: true)
+                .wait()
+        }
         guard chmod(path, 0o600) == 0 else {
             channel.close(promise: nil)
             throw WardenError("control channel \(path): chmod: \(String(cString: strerror(errno)))")

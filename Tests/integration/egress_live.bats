@@ -119,8 +119,15 @@ live() {
 	echo "$output"
 	[ "$status" -eq 1 ]
 	[ "$output" = "safehouse: agent allow: container \"nosuch-$$\" does not exist" ]
+	# Natively, an id long enough that the control socket's path is past what a
+	# socket address holds (107 bytes): the warden and the CLI reach it through the
+	# directory. (runsc cannot make its own control socket for such an id.)
 	local id="live-$$-errors" pid agentpid
+	[ "${SAFEHOUSE_BACKEND:-native}" = native ] && id="$id-$(printf 'x%.0s' $(seq 100))"
 	sandbox "$id"
+	[ "${SAFEHOUSE_BACKEND:-native}" != native ] || [ "$(printf '%s' "$ROOT/$id/egress.sock" | wc -c)" -gt 108 ]
+	run live allow "$id" other.test
+	[ "$output" = "added allow other.test" ]
 	run live allow "$id" 'bad host'
 	echo "$output"
 	[ "$status" -eq 1 ]
@@ -136,7 +143,7 @@ live() {
 	[[ "$output" != *"bad"* ]]
 	[ "$(stat -c '%a %U' "$ROOT/$id/egress.sock")" = "600 root" ]
 	# Not from inside: the sandbox's mounts do not hold the state directory.
-	run nsenter -t "$pid" -m /bin/busybox test -e "$ROOT/$id/egress.sock"
+	run "$RUNTIME" --root "$ROOT" exec "$id" /bin/busybox test -e "$ROOT/$id/egress.sock"
 	[ "$status" -eq 1 ]
 	end_sandbox "$id"
 	# A sandbox whose policy allows nothing has no allowlist to change.
@@ -364,8 +371,15 @@ proxied() {
 	EOF2
 	local id="secrets-$$-live" pid agentpid
 	sandbox "$id"
-	tr '\0' '\n' <"/proc/$pid/environ" | grep -q '^API_KEY=safehouse-secret-[0-9a-f]\{32\}$'
-	! grep -qF "$key" "/proc/$pid/environ" || false
+	# The init's environment, as the sandbox reads it (and, natively, as the host does).
+	run "$RUNTIME" --root "$ROOT" exec "$id" /bin/busybox sh -c 'tr "\0" "\n" </proc/1/environ'
+	[ "$status" -eq 0 ]
+	grep -q '^API_KEY=safehouse-secret-[0-9a-f]\{32\}$' <<<"$output"
+	[[ "$output" != *"$key"* ]]
+	if [ "${SAFEHOUSE_BACKEND:-native}" = native ]; then
+		tr '\0' '\n' <"/proc/$pid/environ" | grep -q '^API_KEY=safehouse-secret-[0-9a-f]\{32\}$'
+		! grep -qF "$key" "/proc/$pid/environ" || false
+	fi
 	# The spec (its env and annotations) and the state directory: placeholders only.
 	grep -q 'API_KEY=safehouse-secret-' "/run/safehouse-agent/$id/config.json"
 	! grep -rqF "$key" "$ROOT" "/run/safehouse-agent/$id" || false

@@ -55,6 +55,8 @@ setup() {
 		127.0.0.1 rebind.test
 		198.51.100.77 twoaddr.test
 		198.51.100.2 twoaddr.test
+		198.18.0.9 bench.test
+		192.0.0.9 ietf.test
 	EOF2
 	export SAFEHOUSE_EGRESS_HOSTS="$TEST_TMP/hosts"
 	BB="$ROOTFS/bin/busybox" CERT="$TEST_TMP/cert.pem"
@@ -77,6 +79,8 @@ setup() {
 		    - rebind.test
 		    - twoaddr.test
 		    - ssh.test:22
+		    - bench.test
+		    - ietf.test
 	EOF2
 }
 

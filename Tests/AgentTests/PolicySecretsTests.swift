@@ -23,6 +23,8 @@ final class PolicySecretsTests: XCTestCase {
         XCTAssertEqual(problem("network:\n  decider: \"http://example.test:80/d\"\n"),
                        #"policy p.yaml: network.decider: "http://example.test:80/d": the host must be a loopback address (127.0.0.1 or [::1]): the decider runs on this host"#)
         XCTAssertEqual(problem("network:\n  deciderTimeout: 10m\n"), "policy p.yaml: network.deciderTimeout: at most 5m")
+        XCTAssertTrue(p.effectiveLine.contains("decider=[exec:/usr/bin/decide (0.5s)]"), p.effectiveLine)
+        XCTAssertFalse(try policy("network:\n  allow: [www.test]\n").effectiveLine.contains("decider"))
     }
 
     func testSecretsGetPlaceholdersInTheEnvironmentAndTheAnnotationNeverAValue() throws {

@@ -73,6 +73,20 @@ live() {
 	[[ "${lines[-1]}" == "allow other.test (uid 0 pid "*": "*"agent allow $id other.test)" ]]
 	[[ "$output" != *"allow www.test "* ]]
 
+	# The protocol itself, as a live view would speak it: one JSON line each way.
+	local ask_socket='import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+f = s.makefile("rwb")
+for line in sys.argv[2:]:
+    f.write(line.encode() + b"\n"); f.flush()
+    sys.stdout.write(f.readline().decode())'
+	run python3 -c "$ask_socket" "$ROOT/$id/egress.sock" '{"op":"stats"}' '{"op":"grant"}' '{"op":"rules"}'
+	echo "$output"
+	jq -e '.ok and .allowed == 2 and .denied == 3 and .failed == 0 and .bytesUp > 0 and .bytesDown > 0 and .connections == 0' <<<"${lines[0]}"
+	[ "${lines[1]}" = '{"ok":false,"error":"op: \"grant\" is not one of allow, deny, rules, stats"}' ]
+	jq -e '.ok and (.rules | map(.rule) | index("other.test")) != null and .rules[0].source == "policy"' <<<"${lines[2]}"
+
 	# The decisions and the changes, in order, with who asked.
 	local n=50
 	until [ "$(jq -s 'map(select(.kind == "egress-rules")) | length' "$log" 2>/dev/null)" = 2 ] || [ "$n" -eq 0 ]; do sleep 0.1; n=$((n - 1)); done

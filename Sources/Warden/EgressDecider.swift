@@ -14,6 +14,8 @@ import NIOPosix
 final class EgressDecider {
     let target: DeciderTarget
     let timeout: Double
+    /// Answers remembered at most (about 100 bytes each).
+    static let rememberedLimit = 10_000
     private var answers: [String: DeciderVerdict] = [:]
     private var waiting: [String: [EventLoopPromise<DeciderVerdict>]] = [:]
     private var pool: NIOThreadPool?
@@ -42,7 +44,9 @@ final class EgressDecider {
         threads.runIfActive(eventLoop: eventLoop) { DeciderCall.ask(target, host: host, port: port, timeout: timeout) }
             .assumeIsolated().whenComplete { result in
                 let verdict = (try? result.get()) ?? .failure("the decider could not be asked")
-                if verdict.answered { self.answers[key] = verdict }
+                // Bounded: an agent naming a million hosts must not grow the warden's
+                // memory without end; past the cap answers are asked again.
+                if verdict.answered, self.answers.count < Self.rememberedLimit { self.answers[key] = verdict }
                 for p in self.waiting.removeValue(forKey: key) ?? [] { p.succeed(verdict) }
             }
         return promise.futureResult

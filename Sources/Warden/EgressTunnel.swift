@@ -217,7 +217,19 @@ final class EgressTunnel: ChannelInboundHandler, EgressMeter {
                     if name == nil { unnamed = "the HTTP request names no Host" }
                     let body = bytes[request.headLength...].prefix(Int(clamping: request.bodyLength))
                     if request.headLength + body.count < bytes.count { record.reason = "bytes after the request were dropped" }
-                    first = request.head + body
+                    // Secrets as through the HTTP proxy: by the host the request names
+                    // (SOCKS: the one the client asked for), which the decision below
+                    // must then admit at this address, or nothing is sent.
+                    let named = socksTarget?.destination ?? name.flatMap(Allowlist.Destination.init(host:))
+                        ?? .address(original?.address.unmappedV4 ?? original?.address ?? IPAddress(bytes: [0, 0, 0, 0])!)
+                    switch SecretInjection.apply(head: request.head, body: Array(body), to: named, secrets: shared.configuration.secrets) {
+                    case .failure(let denial):
+                        if let name { record.host = name }
+                        return deny(context, denial.description)
+                    case .success(let injected):
+                        first = injected.head + body
+                        if !injected.injected.isEmpty { record.secrets = injected.injected }
+                    }
                     upstreamLeft = request.bodyLength - UInt64(body.count)
                 }
             }

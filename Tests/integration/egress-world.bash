@@ -86,7 +86,7 @@ setup() {
 
 teardown() {
 	local f
-	for f in http https sshd udp decider echo; do
+	for f in http https sshd udp decider echo echo2; do
 		[ -f "$TEST_TMP/$f.pid" ] && kill "$(cat "$TEST_TMP/$f.pid")" 2>/dev/null
 	done
 	ip link del "$VH" 2>/dev/null || true

@@ -312,24 +312,34 @@ proxied() {
 		        self.wfile.write(body)
 		    def log_message(self, *a):
 		        pass
-		http.server.ThreadingHTTPServer(("198.51.100.2", 8080), H).serve_forever()
+		http.server.ThreadingHTTPServer((sys.argv[2], int(sys.argv[3])), H).serve_forever()
 	PY
-	ip netns exec "$W" python3 "$TEST_TMP/echo.py" "$TEST_TMP/seen" >/dev/null 2>&1 &
+	ip netns exec "$W" python3 "$TEST_TMP/echo.py" "$TEST_TMP/seen" 198.51.100.2 8080 >/dev/null 2>&1 &
 	echo $! >"$TEST_TMP/echo.pid"
+	# The same on port 80 in place of the world's file server, for a request that
+	# transparent capture takes (it reads HTTP on port 80 only).
+	kill "$(cat "$TEST_TMP/http.pid")"
 	local i
-	for i in $(seq 50); do curl -s -o /dev/null http://198.51.100.2:8080/ && break; sleep 0.1; done
+	for i in $(seq 50); do
+		ip netns exec "$W" python3 "$TEST_TMP/echo.py" "$TEST_TMP/seen" 198.51.100.2 80 >/dev/null 2>&1 &
+		echo $! >"$TEST_TMP/echo2.pid"
+		sleep 0.2
+		kill -0 "$(cat "$TEST_TMP/echo2.pid")" 2>/dev/null && break
+	done
+	echo '198.51.100.2 api.test' >>"$TEST_TMP/hosts"
+	for i in $(seq 50); do curl -s -o /dev/null http://198.51.100.2:8080/ && curl -s -o /dev/null http://198.51.100.2/ && break; sleep 0.1; done
 	: >"$TEST_TMP/seen"
 	local key="k3y-$$-$RANDOM-egress2" token="t0ken-$$-$RANDOM-egress2"
 	printf '%s\n' "$token" >"$TEST_TMP/token"
 	chmod 0600 "$TEST_TMP/token"
 	local log="$TEST_TMP/secrets.audit.jsonl"
-	printf '    - www.test:8080\n    - other.test:8080\n' >>"$POLICY"
+	printf '    - www.test:8080\n    - other.test:8080\n    - api.test\n' >>"$POLICY"
 	cat >>"$POLICY" <<-EOF2
 		audit: $log
 		secrets:
 		  - name: API_KEY
 		    env: EGRESS2_TEST_KEY
-		    hosts: [www.test]
+		    hosts: [www.test, api.test]
 		  - name: TOKEN
 		    file: $TEST_TMP/token
 		    hosts: ["*.test"]
@@ -350,6 +360,7 @@ proxied() {
 		wget -q -O- --header "Authorization: Bearer $API_KEY" http://www.test:8080/a
 		wget -q -O- --header "Authorization: Bearer $API_KEY" http://other.test:8080/b 2>&1; echo "rc=$?"
 		wget -q -O- http://other.test:8080/c
+		http_proxy= wget -q -O- --header "Authorization: Bearer $API_KEY" http://api.test/d
 		grep -rl "$API_KEY" /proc/self/environ >/dev/null && echo placeholder-in-environ'
 	echo "$output"
 	[ "$status" -eq 0 ]
@@ -362,14 +373,17 @@ proxied() {
 	[[ "$output" != *"$token"* ]]
 	cat "$TEST_TMP/seen"
 	# www.test got the key in place of the placeholder, and the policy's header.
-	grep -F "Authorization: Bearer $key" "$TEST_TMP/seen" | grep -qF "X-Token: tok $token"
+	grep -F "Authorization: Bearer $key" "$TEST_TMP/seen" | grep 'www.test' | grep -qF "X-Token: tok $token"
+	# The same through transparent capture (no proxy: the request is taken at port 80).
+	grep -F "Authorization: Bearer $key" "$TEST_TMP/seen" | grep -q 'Host: api.test'
+	jq -e -s 'map(select(.kind == "egress" and .details.decision.method == "TCP" and .details.decision.host == "api.test" and .details.decision.secrets == ["API_KEY", "TOKEN"])) | length == 1' "$log"
 	# other.test: the request with the placeholder never arrived; the plain one got
 	# its X-Token (*.test), and nothing else of the secrets.
 	[ "$(grep -c 'other.test' "$TEST_TMP/seen")" = 1 ]
 	grep 'other.test' "$TEST_TMP/seen" | grep -qF "X-Token: tok $token"
 	! grep 'other.test' "$TEST_TMP/seen" | grep -q "Authorization" || false
 	# The refusal is on the record, naming the secret only; nothing holds a value.
-	jq -e -s 'map(select(.kind == "egress" and .details.decision.host == "other.test" and .details.decision.decision == "denied" and .details.decision.reason == "the request carries secret API_KEY to other.test, which is not one of its hosts (www.test)")) | length == 1' "$log"
+	jq -e -s 'map(select(.kind == "egress" and .details.decision.host == "other.test" and .details.decision.decision == "denied" and .details.decision.reason == "the request carries secret API_KEY to other.test, which is not one of its hosts (www.test, api.test)")) | length == 1' "$log"
 	jq -e -s 'map(select(.kind == "egress" and .details.decision.host == "www.test" and .details.decision.secrets == ["API_KEY", "TOKEN"])) | length == 1' "$log"
 	! grep -rqF -e "$key" -e "$token" "$log" "$ROOT" || false
 }

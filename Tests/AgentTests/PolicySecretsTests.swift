@@ -74,3 +74,26 @@ final class PolicySecretsTests: XCTestCase {
                        "policy p.yaml: secrets[1].name: K is named by another secret")
     }
 }
+
+/// An engine's spec naming a policy with secrets: refused at create, not run without them.
+final class EngineSecretsTests: XCTestCase {
+    func testAnEnginesSpecNamingAPolicyWithSecretsIsRefused() throws {
+        let dir = "/tmp/engine-secrets-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        mkdir(dir, 0o755)
+        defer { unlink(dir + "/s.yaml"); rmdir(dir) }
+        let text = "network:\n  allow: [api.test]\nsecrets:\n  - name: K\n    env: K\n    hosts: [api.test]\n"
+        TextFile.write(dir + "/s.yaml", text)
+        XCTAssertThrowsError(try SandboxConfig(annotations: [SandboxAnnotation.policy: "s"], library: PolicyLibrary(directories: [dir]))) {
+            XCTAssertEqual("\($0)", "annotations.io.safehouse.policy: policy s has secrets, which only a spec agent spec generated carries (placeholders in its environment)")
+        }
+    }
+}
+
+/// A file written with the C library (the test target does not import Foundation).
+enum TextFile {
+    static func write(_ path: String, _ text: String) {
+        let f = fopen(path, "w")
+        fputs(text, f)
+        fclose(f)
+    }
+}

@@ -64,6 +64,14 @@ struct AgentLiveRules: Command {
         let path = runtime.store.directory(of: id) + "/" + EgressControl.socketName
         if Files.exists(path) { return path }
         guard record.liveWardenPid != nil else { throw LiveRulesError("sandbox \"\(id)\" is not running (its warden is gone)") }
+        // The warden makes the socket as its proxy starts, just after `create` has
+        // returned: a sandbox whose spec has an allowlist gets two seconds for it.
+        if record.annotations?[SandboxAnnotation.networkAllow].map({ !$0.isEmpty }) == true {
+            for _ in 0..<40 {
+                usleep(50_000)
+                if Files.exists(path) { return path }
+            }
+        }
         throw LiveRulesError("sandbox \"\(id)\" has no egress (its policy's network.allow is empty): there is no allowlist to change")
     }
 }

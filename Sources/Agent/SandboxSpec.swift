@@ -42,6 +42,24 @@ public enum SandboxSpec {
             env.removeAll { $0.hasPrefix(key + "=") }
             env.append("\(key)=\(value)")
         }
+        // Each secret's variable holds a fresh placeholder, never the value: the proxy
+        // puts the value in on the way out (docs/egress.md, Secrets).
+        var secrets: [SecretBinding] = []
+        if !policy.secrets.isEmpty {
+            guard !policy.network.allow.isEmpty else {
+                throw PolicyError("secrets: the policy has no network.allow: a secret goes out only through the egress proxy")
+            }
+            for secret in policy.secrets {
+                let placeholder = EgressSecret.placeholderPrefix + (0..<2).map { _ in
+                    let hex = String(UInt64.random(in: .min ... .max), radix: 16)
+                    return String(repeating: "0", count: 16 - hex.count) + hex
+                }.joined()
+                env.removeAll { $0.hasPrefix(secret.name + "=") }
+                env.append("\(secret.name)=\(placeholder)")
+                secrets.append(SecretBinding(name: secret.name, placeholder: placeholder, env: secret.env, file: secret.file,
+                                             hosts: secret.hosts, header: secret.header))
+            }
+        }
         let process = Process(
             terminal: false,
             user: User(uid: policy.user.uid, gid: policy.user.gid),
@@ -90,6 +108,7 @@ public enum SandboxSpec {
 
         var config = SandboxConfig(policy, policyName: request.policyName)
         config.auditByHooks = request.auditByHooks
+        config.secrets = secrets
         var annotations = config.annotations
         // A gvisor policy's spec says so: safehouse, given the spec by an engine, then
         // runs it on runsc too (Backend.annotation); native is the default and unsaid.

@@ -1,4 +1,4 @@
-/// `safehouse agent spec|run|stop-all`: the agent sandbox (Sources/Agent).
+/// `safehouse agent spec|run|explain|stop-all|allow|deny|rules`: the agent sandbox (Sources/Agent).
 extension Verbs {
     /// The profiles shipped in the binary (Agent's `Profiles.names`; CLITests checks
     /// that the two agree, as this target cannot link Agent).
@@ -65,4 +65,29 @@ extension Verbs {
 
     public static let agentStopAll = Verb(
         "agent stop-all", abstract: "Emergency stop: kill every sandbox under the root at once (cgroup-wide SIGKILL).")
+
+    static let liveRules = Verb.Trailing(
+        "rule", help: "Rules as network.allow writes them: host, *.domain, host:port, host:LOW-HIGH, address or CIDR.",
+        start: .afterArguments)
+
+    static let liveDiscussion = """
+        The running sandbox's warden changes its allowlist at once: every new \
+        connection is judged by the new rules, a connection already made keeps its \
+        verdict. Each change is a record of the sandbox's audit log (egress-rules) \
+        naming who asked (uid, pid, command).
+        """
+
+    public static let agentAllow = Verb(
+        "agent allow", abstract: "Add rules to a running sandbox's egress allowlist.",
+        discussion: liveDiscussion + " A rule equal to one a deny added takes that refusal away.",
+        arguments: [Verb.Argument("id", help: "The sandbox's container id.")], trailing: liveRules)
+
+    public static let agentDeny = Verb(
+        "agent deny", abstract: "Take rules from a running sandbox's egress allowlist, or refuse a destination.",
+        discussion: liveDiscussion + " A rule equal to an allow rule (the policy's too) removes it; any other becomes a refusal, which wins over every allow rule (deny one host under an allowed *.domain).",
+        arguments: [Verb.Argument("id", help: "The sandbox's container id.")], trailing: liveRules)
+
+    public static let agentRules = Verb(
+        "agent rules", abstract: "Print a running sandbox's egress rules, one a line: allow|deny RULE (where it came from).",
+        arguments: [Verb.Argument("id", help: "The sandbox's container id.")])
 }

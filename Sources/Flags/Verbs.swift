@@ -58,6 +58,9 @@ public enum Verbs {
         case "image ls": return imageLs
         case "image rm": return imageRm
         case "image prune": return imagePrune
+        case "agent allow": return agentAllow
+        case "agent deny": return agentDeny
+        case "agent rules": return agentRules
         case "audit verify": return auditVerify
         case "audit show": return auditShow
         case "audit append": return auditAppend
@@ -71,7 +74,7 @@ public enum Verbs {
     /// Every verb, in the order help and the reference list them.
     public static var all: [Verb] {
         [create, start, run, exec, state, kill, delete, ps, pause, resume, events, update, list, spec, features,
-         agentSpec, agentRun, agentExplain, agentStopAll, agentCommit, imageLs, imageRm, imagePrune, auditVerify, auditShow, auditAppend, auditCheck, hook, serve]
+         agentSpec, agentRun, agentExplain, agentStopAll, agentCommit, agentAllow, agentDeny, agentRules, imageLs, imageRm, imagePrune, auditVerify, auditShow, auditAppend, auditCheck, hook, serve]
     }
 
     /// Whether `word` is a top-level word: a verb, an alias, a group or `help`. It

@@ -29,6 +29,11 @@ extension ContainerRuntime {
             configuration.audit = AuditDestination(path: log, key: treatment.auditKey, id: record.id)
             configuration.recordExit = !callerReapsInit
         }
+        // Before any socket is made: a secret without its value fails here.
+        let secrets = try treatment.secrets.map { s in
+            guard let value = treatment.secretValues[s.name] else { throw RuntimeError("secrets: \(s.name): no value was read") }
+            return WardenConfiguration.Secret(name: s.name, placeholder: s.placeholder, hosts: s.hosts, header: s.header, value: value)
+        }
         var sockets: EgressListener.Sockets?
         if servesEgress {
             let s = try openSockets()
@@ -42,6 +47,9 @@ extension ContainerRuntime {
             configuration.egressMaximumConnections = treatment.egressMaxConnections
             configuration.egressMaximumBytes = treatment.egressMaxBytes
             configuration.egressIdleTimeout = treatment.egressIdleTimeout
+            configuration.egressDecider = treatment.egressDecider
+            configuration.egressDeciderTimeout = treatment.egressDeciderTimeout
+            configuration.egressSecrets = secrets
         }
         let started: WardenLauncher.Started
         do { started = try WardenLauncher.spawn(warden, configuration) } catch {

@@ -173,7 +173,8 @@ enum SummaryText {
             let records = o.egress.compactMap { FlatJSONObject(parsing: Array($0.utf8)) }
             let allowed = records.filter { $0.string("decision") == "allowed" }.count
             lines.append("safehouse: egress: \(allowed) allowed, \(records.count - allowed) refused or failed")
-            for r in records.filter({ $0.string("decision") != "allowed" }).prefix(20) {
+            // Refusals, and what the decider let through (its yes is no rule of the policy's).
+            for r in records.filter({ $0.string("decision") != "allowed" || $0.string("decider") == "allow" }).prefix(20) {
                 lines.append("safehouse:   \(e(r.string("host") ?? "?")):\(r.uint64("port") ?? 0): \(e(r.string("reason") ?? ""))")
             }
         }

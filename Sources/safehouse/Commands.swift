@@ -34,6 +34,7 @@ enum Commands {
         case "image ls": try ImageLs(a).run()
         case "image rm": try ImageRm(a).run()
         case "image prune": try ImagePrune(a).run()
+        case "agent allow", "agent deny", "agent rules": try AgentLiveRules(a).run()
         default: throw UsageError(verb: a.verb.path, "is not a verb of this executable")
         }
     }

@@ -78,6 +78,22 @@ memory_cgroup() {
 	done
 }
 
+@test "cli: help and its alias h print the command list or a verb's help; a help topic that does not exist exits 3" {
+	local bin word
+	for bin in "$REFERENCE" "$RUNTIME"; do
+		for word in help h; do
+			run "$bin" "$word"
+			[ "$status" = 0 ] || { echo "# $bin $word: exit $status: $output" >&2; false; }
+			[[ "$output" == *create* && "$output" == *features* ]]
+			run "$bin" "$word" kill
+			[ "$status" = 0 ]
+			[[ "$output" == *kill* && "$output" != *features* ]] || { echo "# $bin $word kill: $output" >&2; false; }
+			run "$bin" "$word" frobnicate
+			[ "$status" = 3 ] || { echo "# $bin $word frobnicate: exit $status" >&2; false; }
+		done
+	done
+}
+
 @test "cli: update takes negative numbers and size suffixes (--cpu-quota -1, --memory 50M)" {
 	config '.process.args = ["sleep", "100"]'
 	local side id cg

@@ -77,10 +77,11 @@ public enum Verbs {
          agentSpec, agentRun, agentExplain, agentStopAll, agentCommit, agentAllow, agentDeny, agentRules, imageLs, imageRm, imagePrune, auditVerify, auditShow, auditAppend, auditCheck, hook, serve]
     }
 
-    /// Whether `word` is a top-level word: a verb, an alias, a group or `help`. It
-    /// builds no declaration but the one `word` names (a `run` checks its verb).
+    /// Whether `word` is a top-level word: a verb, an alias, a group, `help` or its
+    /// runc alias `h`. It builds no declaration but the one `word` names (a `run`
+    /// checks its verb).
     public static func isCommandName(_ word: String) -> Bool {
-        word == "help" || group(named: word) != nil || verb(named: word) != nil
+        word == "help" || word == "h" || group(named: word) != nil || verb(named: word) != nil
     }
 
     /// The top-level words: each verb's first word once (a group once), and `help`.

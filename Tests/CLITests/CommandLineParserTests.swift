@@ -184,7 +184,7 @@ final class CommandLineParserTests: XCTestCase {
             XCTAssertEqual("\(error)", "--log-format: unknown format \"xml\" (use text or json)")
         }
         XCTAssertThrowsError(try List(parse("list --format yaml"))) { error in
-            XCTAssertEqual("\(error)", "--format: unknown format \"yaml\" (use table or json)")
+            XCTAssertEqual("\(error)", "--format: invalid format option \"yaml\" (use table or json)")
         }
     }
 

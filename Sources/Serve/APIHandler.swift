@@ -54,6 +54,12 @@ final class APIHandler: ChannelInboundHandler {
             } else if h.method == .PUT {
                 beginUpload(h)
             }
+            // A client that asks first (curl does for any upload over 1 MiB) otherwise
+            // waits a second before it sends the body; a refused request gets its error
+            // after the body instead.
+            if rejected == nil, h.headers["expect"].contains(where: { $0.lowercased() == "100-continue" }) {
+                context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: h.version, status: .continue))), promise: nil)
+            }
         case .body(var chunk):
             if rejected != nil { return }
             if let upload {

@@ -40,7 +40,7 @@ final class CommandRun: @unchecked Sendable {
         process.standardOutput = out
         process.standardError = err
         process.standardInput = stdin == nil ? FileHandle.nullDevice : input
-        try process.run()
+        let processExited = try process.start()
         let group = DispatchGroup()
         for (pipe, stream) in [(out, Stream.stdout), (err, Stream.stderr)] {
             group.enter()
@@ -64,7 +64,7 @@ final class CommandRun: @unchecked Sendable {
             if running { stop() }
         }
         Thread.detachNewThread { [self] in
-            process.waitUntilExit()
+            processExited.wait()
             lock.withLock { exited = true }
             group.wait()
             unlink(pidFile)

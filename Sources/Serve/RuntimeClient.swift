@@ -33,8 +33,7 @@ struct RuntimeClient {
         process.standardOutput = out
         process.standardError = err
         process.standardInput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
+        try process.start().wait()
         return Output(status: process.terminationStatus, stdout: Self.contents(out),
                       stderr: String(decoding: Self.contents(err), as: UTF8.self))
     }

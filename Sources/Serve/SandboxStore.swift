@@ -62,7 +62,7 @@ final class SandboxStore: @unchecked Sendable {
         let dir = records.directory(id), bundle = records.bundle(id)
         try FileManager.default.createDirectory(atPath: bundle, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
-        var created = false
+        var attempted = false
         do {
             let spec = try runtime.spec(policy: request.policy, rootfs: request.rootfs, env: request.env)
             guard spec.status == 0 else {
@@ -76,18 +76,23 @@ final class SandboxStore: @unchecked Sendable {
             // The record goes down before the container exists: a service killed in
             // between leaves a record that recover() cleans up, never an unknown container.
             try records.save(record)
-            let create = try runtime.run(["create", "--bundle", bundle, id])
-            guard create.status == 0 else { throw APIError.runtime("create: \(create.errorLine)") }
-            created = true
-            let start = try runtime.run(["start", id])
-            guard start.status == 0 else { throw APIError.runtime("start: \(start.errorLine)") }
-            guard let state = runtime.state(id), state.pid > 0 else { throw APIError.runtime("state: the sandbox's init is gone") }
-            record.pid = state.pid
+            // One `run --detach` rather than create, start and state: each runtime call
+            // is a process start, and a sandbox's creation is on the path to its first
+            // command's output.
+            let pidFile = "\(dir)/init.pid"
+            attempted = true
+            let run = try runtime.run(["run", "--detach", "--pid-file", pidFile, "--bundle", bundle, id])
+            guard run.status == 0 else { throw APIError.runtime("run: \(run.errorLine)") }
+            guard let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
+                  let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 0 else {
+                throw APIError.runtime("run: no init pid in \(pidFile)")
+            }
+            record.pid = pid
             try records.save(record)
             lock.withLock { sandboxes[id] = record }
             return record
         } catch {
-            if created { runtime.delete(id) }
+            if attempted { runtime.delete(id) }
             try? FileManager.default.removeItem(atPath: dir)
             throw error
         }

@@ -6,6 +6,8 @@ struct APIError: Error {
     let status: HTTPResponseStatus
     let code: String
     let message: String
+    /// The methods a 405's resource has (its Allow header).
+    var allow: [String] = []
 
     /// A malformed request: the message starts with the field it is about.
     static func badRequest(field: String, _ problem: String) -> APIError {

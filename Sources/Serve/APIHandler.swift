@@ -132,6 +132,7 @@ final class APIHandler: ChannelInboundHandler {
             guard r.segments.count == 4, r.segments[0] == "v1", r.segments[1] == "sandboxes", r.segments[3] == "files" else {
                 return // not an upload: the route answers (404 or 405)
             }
+            try Routes.refuseUnknownQuery(r, known: ["path"])
             let path = try SandboxFiles.validate(r.queryValue("path"))
             let fd = try routes.files(r.segments[2]).openForWriting(path)
             upload = Upload(fd: fd, path: path)
@@ -163,7 +164,9 @@ final class APIHandler: ChannelInboundHandler {
         switch result {
         case .failure(let error):
             let e = (error as? APIError) ?? .internalError("\(error)")
-            sendJSON(context, h, e.status, e.json)
+            var headers = HTTPHeaders()
+            if !e.allow.isEmpty { headers.add(name: "allow", value: e.allow.joined(separator: ", ")) }
+            sendJSON(context, h, e.status, e.json, headers: headers)
         case .success(.json(let status, let value)):
             sendJSON(context, h, status, value)
         case .success(.noContent):
@@ -184,9 +187,10 @@ final class APIHandler: ChannelInboundHandler {
         }
     }
 
-    private func sendJSON(_ context: ChannelHandlerContext, _ h: HTTPRequestHead, _ status: HTTPResponseStatus, _ value: Any) {
+    private func sendJSON(_ context: ChannelHandlerContext, _ h: HTTPRequestHead, _ status: HTTPResponseStatus, _ value: Any,
+                          headers extra: HTTPHeaders = HTTPHeaders()) {
         let data = (try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
-        var headers = HTTPHeaders()
+        var headers = extra
         headers.add(name: "content-type", value: "application/json")
         headers.add(name: "content-length", value: "\(data.count + 1)")
         var buffer = context.channel.allocator.buffer(capacity: data.count + 1)

@@ -41,6 +41,9 @@ struct Routes {
         let id = rest.count >= 2 && rest[0] == "sandboxes" ? rest[1] : ""
         let shape = rest.enumerated().map { $0.offset == 1 && rest[0] == "sandboxes" ? "{id}" : $0.element }
             .joined(separator: "/")
+        if Self.allowedMethods[shape] != nil, shape != "sandboxes" {
+            try Self.refuseUnknownQuery(r, known: shape.hasPrefix("sandboxes/{id}/files") ? ["path"] : [])
+        }
         switch (r.method, shape) {
         case (.GET, "health"):
             return .json(.ok, ["status": "ok"])
@@ -83,12 +86,30 @@ struct Routes {
             let path = try SandboxFiles.validate(r.queryValue("path"))
             let made = try files(id).makeDirectory(path)
             return .json(made ? .created : .ok, ["path": path, "created": made])
-        case (_, "health"), (_, "version"), (_, "sandboxes"), (_, "sandboxes/{id}"), (_, "sandboxes/{id}/timeout"),
-             (_, "sandboxes/{id}/commands"), (_, "sandboxes/{id}/files"), (_, "sandboxes/{id}/files/list"),
-             (_, "sandboxes/{id}/files/mkdir"):
-            throw APIError(status: .methodNotAllowed, code: "method_not_allowed", message: "\(r.method) is not allowed on /\(s.joined(separator: "/"))")
+        case (_, let shape) where Self.allowedMethods[shape] != nil:
+            // RFC 9110: a 405 says which methods the resource has.
+            throw APIError(status: .methodNotAllowed, code: "method_not_allowed",
+                           message: "\(r.method) is not allowed on /\(s.joined(separator: "/"))",
+                           allow: Self.allowedMethods[shape]!)
         default:
             throw APIError.notFound("no route \(r.method) /\(s.joined(separator: "/"))")
+        }
+    }
+
+    /// The methods of each route shape, for the Allow header of a 405.
+    static let allowedMethods: [String: [String]] = [
+        "health": ["GET"], "version": ["GET"], "sandboxes": ["GET", "POST"], "sandboxes/{id}": ["GET", "DELETE"],
+        "sandboxes/{id}/timeout": ["POST"], "sandboxes/{id}/commands": ["POST"],
+        "sandboxes/{id}/files": ["GET", "PUT", "DELETE"], "sandboxes/{id}/files/list": ["GET"],
+        "sandboxes/{id}/files/mkdir": ["POST"],
+    ]
+
+    /// A query parameter the route does not take is a 400 naming it (a misspelt
+    /// `?pth=` must not be read as "no path given", nor silently ignored).
+    static func refuseUnknownQuery(_ r: APIRequest, known: Set<String>) throws {
+        if let unknown = r.query.first(where: { !known.contains($0.name) }) {
+            let takes = known.isEmpty ? "this route takes none" : "this route takes \(known.sorted().joined(separator: ", "))"
+            throw APIError.badRequest(field: unknown.name.isEmpty ? "query" : unknown.name, "unknown query parameter (\(takes))")
         }
     }
 

@@ -54,6 +54,10 @@ pytest_module() {
 	pytest_module test_service.py
 }
 
+@test "serve: schemathesis fuzzes the API against api/openapi.yaml for 60 s (4xx JSON naming the field, never a 500 or a hang)" {
+	pytest_module test_fuzz.py
+}
+
 @test "serve: examples/agent_loop.py (a stub model's code run in a sandbox, its output read back)" {
 	pytest_module test_example.py
 }

@@ -24,8 +24,10 @@ final class APIHandler: ChannelInboundHandler {
     private var body = Data()
     private var rejected: APIError?
     private var upload: Upload?
-    /// The command running for this connection: stopped if the client goes away.
+    /// The command running for this connection. If the client goes away it runs on
+    /// (its output dropped) to its end or its timeout, unless it asked to be killed then.
     private var running: CommandRun?
+    private var killRunningOnDisconnect = false
 
     /// A PUT of a file: its bytes go straight to the file as they arrive.
     private final class Upload {
@@ -104,16 +106,22 @@ final class APIHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        running?.stop()
-        running = nil
+        clientGone()
         upload?.fd.close()
         upload = nil
         context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        running?.stop()
+        clientGone()
         context.close(promise: nil)
+    }
+
+    /// The connection is gone: its command is let go (its exit is still reaped and its
+    /// pid file removed by CommandRun) or, if it asked for that, stopped.
+    private func clientGone() {
+        if killRunningOnDisconnect { running?.stop() }
+        running = nil
     }
 
     private static func authorized(_ h: HTTPRequestHead, token: String) -> Bool {
@@ -238,6 +246,7 @@ final class APIHandler: ChannelInboundHandler {
             executable: routes.store.runtime.executable, arguments: plan.arguments, pidFile: plan.pidFile, stdin: plan.stdin, timeout: plan.timeout,
             onOutput: { stream, data in
                 loop.execute {
+                    guard self.running != nil else { return } // the client is gone: dropped
                     let text = decoders[stream]!.decode(data)
                     guard !text.isEmpty else { return }
                     if streaming { emit(stream.rawValue, ["data": text]) } else { collected[stream]! += text }
@@ -262,6 +271,7 @@ final class APIHandler: ChannelInboundHandler {
                 }
             })
         running = run
+        killRunningOnDisconnect = plan.killOnDisconnect
         do {
             try run.start()
         } catch {

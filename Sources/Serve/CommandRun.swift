@@ -44,11 +44,17 @@ final class CommandRun: @unchecked Sendable {
         let group = DispatchGroup()
         for (pipe, stream) in [(out, Stream.stdout), (err, Stream.stderr)] {
             group.enter()
+            // Every end is closed explicitly: left to deallocation, the pipes of every
+            // finished command stayed open in the service (measured).
+            try? pipe.fileHandleForWriting.close()
             Thread.detachNewThread { [self] in
                 read(pipe.fileHandleForReading.fileDescriptor, stream)
+                try? pipe.fileHandleForReading.close()
                 group.leave()
             }
         }
+        try? input.fileHandleForReading.close()
+        if stdin == nil { try? input.fileHandleForWriting.close() }
         if let stdin {
             Thread.detachNewThread {
                 let handle = input.fileHandleForWriting

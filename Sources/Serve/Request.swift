@@ -47,6 +47,12 @@ struct JSONObject {
         return s
     }
 
+    func boolean(_ key: String) throws -> Bool? {
+        guard let v = present(key) else { return nil }
+        guard Self.isBool(v), let b = v as? Bool else { throw APIError.badRequest(field: key, "must be true or false") }
+        return b
+    }
+
     /// A whole number in `range`.
     func integer(_ key: String, in range: ClosedRange<Int>) throws -> Int? {
         guard let v = present(key) else { return nil }

@@ -19,6 +19,9 @@ struct CommandPlan {
     var pidFile: String
     var stdin: Data?
     var timeout: TimeInterval
+    /// Whether a client that goes away mid-command takes the command with it; by
+    /// default the command runs on to its end or its timeout, its output dropped.
+    var killOnDisconnect = false
 }
 
 /// The API's routes over the store. Every function here may block (it runs the
@@ -205,8 +208,9 @@ struct Routes {
         let timeout = try body.seconds("timeout", max: Double(SandboxStore.maxTimeout)) ?? Self.defaultCommandTimeout
         let stdin = try body.string("stdin").map { Data($0.utf8) }
         let pidFile = "\(store.records.directory(record.id))/exec-\(SandboxStore.randomHex(6)).pid"
+        let killOnDisconnect = try body.boolean("killOnDisconnect") ?? false
         return CommandPlan(arguments: store.runtime.execArguments(id: record.id, argv: argv, cwd: cwd, env: env, pidFile: pidFile),
-                           pidFile: pidFile, stdin: stdin, timeout: timeout)
+                           pidFile: pidFile, stdin: stdin, timeout: timeout, killOnDisconnect: killOnDisconnect)
     }
 
     /// A directory with contents is removed from inside the sandbox, by its own root

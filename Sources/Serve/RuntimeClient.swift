@@ -34,6 +34,12 @@ struct RuntimeClient {
         process.standardError = err
         process.standardInput = FileHandle.nullDevice
         try process.start().wait()
+        // Closed here, not left to deallocation: left to it, both descriptors stayed open
+        // after every call (measured), and a long-running service ran out of them.
+        defer {
+            try? out.close()
+            try? err.close()
+        }
         return Output(status: process.terminationStatus, stdout: Self.contents(out),
                       stderr: String(decoding: Self.contents(err), as: UTF8.self))
     }

@@ -1,5 +1,8 @@
 import Foundation
 import NIOConcurrencyHelpers
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The service's sandboxes: the in-memory index over the records on disk, the
 /// lifecycle (create, delete, timeout) through the runtime, the reaper of expired ones.
@@ -25,11 +28,32 @@ final class SandboxStore: @unchecked Sendable {
         for var record in records.loadAll() {
             if let state = runtime.state(record.id), state.status == "running", record.expiresAt > Date() {
                 record.pid = state.pid
+                stopOrphanedCommands(record)
                 lock.withLock { sandboxes[record.id] = record }
             } else {
                 runtime.delete(record.id)
                 records.remove(record.id)
             }
+        }
+    }
+
+    /// The commands an earlier run of the service started and left behind (it was
+    /// killed): nobody can read their output any more and nothing enforces their
+    /// timeout, so each is killed with its process group. Their pid files say which;
+    /// a pid counts only if it is in the sandbox's pid namespace (a pid the host has
+    /// since given to another process is left alone).
+    private func stopOrphanedCommands(_ record: SandboxRecord) {
+        let dir = records.directory(record.id)
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+        let sandboxNamespace = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(record.pid)/ns/pid")
+        for name in names where name.hasPrefix("exec-") && name.hasSuffix(".pid") {
+            let file = "\(dir)/\(name)"
+            if let text = try? String(contentsOfFile: file, encoding: .utf8),
+               let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 1, let sandboxNamespace,
+               (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/ns/pid")) == sandboxNamespace {
+                kill(-pid, SIGKILL)
+            }
+            unlink(file)
         }
     }
 

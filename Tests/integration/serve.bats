@@ -38,7 +38,7 @@ pytest_module() {
 	pytest_module test_sandboxes.py
 }
 
-@test "serve: commands (argv and shell, exit codes, streaming, env and cwd, stdin, timeout, client gone)" {
+@test "serve: commands (argv and shell, exit codes, streaming, env and cwd, stdin, timeout, client gone: runs on or killed on request, nothing leaked)" {
 	pytest_module test_commands.py
 }
 
@@ -50,7 +50,7 @@ pytest_module() {
 	pytest_module test_errors.py
 }
 
-@test "serve: the service (TCP and its token, restart, expiry while down, agent stop-all)" {
+@test "serve: the service (TCP and its token, restart, expiry while down, SIGKILL adopts or cleans up, agent stop-all, no descriptor leak)" {
 	pytest_module test_service.py
 }
 

@@ -244,6 +244,7 @@ final class APIHandler: ChannelInboundHandler {
         }
         let run = CommandRun(
             executable: routes.store.runtime.executable, arguments: plan.arguments, pidFile: plan.pidFile, stdin: plan.stdin, timeout: plan.timeout,
+            stopInside: plan.stopInside,
             onOutput: { stream, data in
                 loop.execute {
                     guard self.running != nil else { return } // the client is gone: dropped

@@ -10,7 +10,9 @@ final class CommandRun: @unchecked Sendable {
     enum Stream: String { case stdout, stderr }
     struct Exit { var code: Int32; var timedOut: Bool }
 
-    private let process = Process()
+    private let executable: String
+    private let arguments: [String]
+    private var pid: pid_t = 0
     private let stdin: Data?
     private let pidFile: String
     private let timeout: TimeInterval
@@ -24,10 +26,14 @@ final class CommandRun: @unchecked Sendable {
     /// in the background may hold the pipes open.
     static let drainGrace: TimeInterval = 0.5
 
+    /// The runtime's argv that kills the command inside a gVisor sandbox (nil: native).
+    private let stopInside: [String]?
+
     init(executable: String, arguments: [String], pidFile: String, stdin: Data?, timeout: TimeInterval,
-         onOutput: @escaping (Stream, Data) -> Void, onExit: @escaping (Exit) -> Void) {
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
+         stopInside: [String]? = nil, onOutput: @escaping (Stream, Data) -> Void, onExit: @escaping (Exit) -> Void) {
+        self.executable = executable
+        self.stopInside = stopInside
+        self.arguments = arguments
         self.stdin = stdin
         self.pidFile = pidFile
         self.timeout = timeout
@@ -36,30 +42,47 @@ final class CommandRun: @unchecked Sendable {
     }
 
     func start() throws {
-        let out = Pipe(), err = Pipe(), input = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = stdin == nil ? FileHandle.nullDevice : input
-        let processExited = try process.start()
+        let out = try ChildProcess.pipe()
+        let err: (read: Int32, write: Int32)
+        do { err = try ChildProcess.pipe() } catch { close(out.read); close(out.write); throw error }
+        var input: (read: Int32, write: Int32)
+        do { input = stdin == nil ? (try ChildProcess.devNull(), -1) : try ChildProcess.pipe() } catch {
+            for fd in [out.read, out.write, err.read, err.write] { close(fd) }
+            throw error
+        }
+        let child: ChildProcess
+        do {
+            child = try ChildProcess.start(executable, arguments, stdin: input.read, stdout: out.write, stderr: err.write)
+        } catch {
+            for fd in [out.read, out.write, err.read, err.write, input.read, input.write] where fd >= 0 { close(fd) }
+            throw error
+        }
+        // The child has its copies: the service keeps only the ends it reads and writes.
+        close(out.write)
+        close(err.write)
+        close(input.read)
+        lock.withLock { pid = child.pid }
         let group = DispatchGroup()
-        for (pipe, stream) in [(out, Stream.stdout), (err, Stream.stderr)] {
+        for (fd, stream) in [(out.read, Stream.stdout), (err.read, Stream.stderr)] {
             group.enter()
-            // Every end is closed explicitly: left to deallocation, the pipes of every
-            // finished command stayed open in the service (measured).
-            try? pipe.fileHandleForWriting.close()
             Thread.detachNewThread { [self] in
-                read(pipe.fileHandleForReading.fileDescriptor, stream)
-                try? pipe.fileHandleForReading.close()
+                read(fd, stream)
+                close(fd)
                 group.leave()
             }
         }
-        try? input.fileHandleForReading.close()
-        if stdin == nil { try? input.fileHandleForWriting.close() }
         if let stdin {
+            let fd = input.write
             Thread.detachNewThread {
-                let handle = input.fileHandleForWriting
-                try? handle.write(contentsOf: stdin)
-                try? handle.close()
+                stdin.withUnsafeBytes { bytes in
+                    var offset = 0
+                    while offset < bytes.count {
+                        let n = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+                        if n < 0 { if errno == EINTR { continue } else { break } }
+                        offset += n
+                    }
+                }
+                close(fd)
             }
         }
         DispatchQueue.global().asyncAfter(deadline: .now() + timeout) { [self] in
@@ -70,26 +93,39 @@ final class CommandRun: @unchecked Sendable {
             if running { stop() }
         }
         Thread.detachNewThread { [self] in
-            processExited.wait()
+            child.waitForExit()
             lock.withLock { exited = true }
+            let code = child.wait()
             group.wait()
             unlink(pidFile)
-            let status = process.terminationStatus
-            let code = process.terminationReason == .uncaughtSignal ? 128 + status : status
-            onExit(Exit(code: lock.withLock { timedOut } ? 124 : code, timedOut: lock.withLock { timedOut }))
+            let timedOut = lock.withLock { self.timedOut }
+            onExit(Exit(code: timedOut ? 124 : code, timedOut: timedOut))
         }
     }
 
     /// Ends the command: SIGKILL to its process group in the sandbox (the exec'd process
-    /// leads its own session and group, so what it started in the background goes too),
-    /// then SIGTERM to `safehouse exec`, SIGKILL two seconds later if it is still there.
+    /// leads its own session and group, so what it started in the background goes too;
+    /// under gVisor, every process with the command's mark, GvisorCommandMark), then
+    /// SIGTERM to `safehouse exec`, SIGKILL two seconds later if it is still there.
+    /// Returns at once (it may be called on the event loop).
     func stop() {
+        if let stopInside {
+            DispatchQueue.global().async { [self] in
+                GvisorCommandMark.run(executable, stopInside)
+                stopExec()
+            }
+            return
+        }
         if let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
            let group = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), group > 1 {
             kill(-group, SIGKILL)
         }
-        guard lock.withLock({ !exited }) else { return }
-        let pid = process.processIdentifier
+        stopExec()
+    }
+
+    private func stopExec() {
+        let (running, pid) = lock.withLock { (!exited, self.pid) }
+        guard running, pid > 0 else { return }
         kill(pid, SIGTERM)
         DispatchQueue.global().asyncAfter(deadline: .now() + 2) { [self] in
             if lock.withLock({ !exited }) { kill(pid, SIGKILL) }

@@ -22,6 +22,9 @@ struct CommandPlan {
     /// Whether a client that goes away mid-command takes the command with it; by
     /// default the command runs on to its end or its timeout, its output dropped.
     var killOnDisconnect = false
+    /// Under gVisor: the runtime's argv that kills the command's processes inside the
+    /// sandbox (the host sees only `runsc exec`, not the command's process group).
+    var stopInside: [String]? = nil
 }
 
 /// The API's routes over the store. Every function here may block (it runs the
@@ -78,7 +81,7 @@ struct Routes {
         case (.DELETE, "sandboxes/{id}/files"):
             let record = try store.get(id)
             let path = try SandboxFiles.validate(r.queryValue("path"))
-            if try !SandboxFiles(pid: record.pid).remove(path) {
+            if try !Self.files(of: record).remove(path) {
                 try removeTreeInside(record, path)
             }
             return .noContent
@@ -136,7 +139,17 @@ struct Routes {
     }
 
     func files(_ id: String) throws -> SandboxFiles {
-        SandboxFiles(pid: try store.get(id).pid)
+        try Self.files(of: store.get(id))
+    }
+
+    /// The files of a native sandbox. A gVisor sandbox's root lives inside gVisor's
+    /// kernel (its overlay in the sandbox's memory): the host has no path to it, so the
+    /// files routes answer 501 there; commands (`cat`, `tee`) reach its files.
+    static func files(of record: SandboxRecord) throws -> SandboxFiles {
+        guard !record.isGvisor else {
+            throw APIError.unsupported("files: sandbox \(record.id) runs on the gvisor backend, whose files the host cannot reach; use commands (cat, tee, ls) instead")
+        }
+        return SandboxFiles(pid: record.pid)
     }
 
     private func create(_ body: JSONObject) throws -> [String: Any] {
@@ -204,13 +217,22 @@ struct Routes {
         }
         let cwd = try body.string("cwd")
         if let cwd, !cwd.hasPrefix("/") { throw APIError.badRequest(field: "cwd", "\"\(cwd)\" is not absolute") }
-        let env = record.env.merging(try body.stringMap("env", keyRule: JSONObject.envKeyProblem)) { $1 }
+        var env = record.env.merging(try body.stringMap("env", keyRule: JSONObject.envKeyProblem)) { $1 }
         let timeout = try body.seconds("timeout", max: Double(SandboxStore.maxTimeout)) ?? Self.defaultCommandTimeout
         let stdin = try body.string("stdin").map { Data($0.utf8) }
         let pidFile = "\(store.records.directory(record.id))/exec-\(SandboxStore.randomHex(6)).pid"
         let killOnDisconnect = try body.boolean("killOnDisconnect") ?? false
+        var stopInside: [String]?
+        if record.isGvisor {
+            // The command and everything it starts inherit the mark; a stop kills them
+            // by it (GvisorCommandMark).
+            let mark = SandboxStore.randomHex(8)
+            env[GvisorCommandMark.variable] = mark
+            stopInside = store.runtime.execArguments(id: record.id, argv: GvisorCommandMark.killArgv(mark: mark), cwd: nil, env: [:])
+        }
         return CommandPlan(arguments: store.runtime.execArguments(id: record.id, argv: argv, cwd: cwd, env: env, pidFile: pidFile),
-                           pidFile: pidFile, stdin: stdin, timeout: timeout, killOnDisconnect: killOnDisconnect)
+                           pidFile: pidFile, stdin: stdin, timeout: timeout, killOnDisconnect: killOnDisconnect,
+                           stopInside: stopInside)
     }
 
     /// A directory with contents is removed from inside the sandbox, by its own root

@@ -12,6 +12,10 @@ struct SandboxRecord: Codable {
     var expiresAt: Date
     /// The init's host pid (files are resolved under /proc/<pid>/root).
     var pid: Int32
+    /// native or gvisor (nil in a record of a service that did not say: native).
+    var backend: String?
+
+    var isGvisor: Bool { backend == "gvisor" }
 
     /// The API's view; `state` comes from the runtime.
     func json(state: String) -> [String: Any] {

@@ -41,10 +41,14 @@ final class SandboxStore: @unchecked Sendable {
     /// killed): nobody can read their output any more and nothing enforces their
     /// timeout, so each is killed with its process group. Their pid files say which;
     /// a pid counts only if it is in the sandbox's pid namespace (a pid the host has
-    /// since given to another process is left alone).
+    /// since given to another process is left alone). Under gVisor, by their mark.
     private func stopOrphanedCommands(_ record: SandboxRecord) {
         let dir = records.directory(record.id)
         let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+        if record.isGvisor, names.contains(where: { $0.hasPrefix("exec-") && $0.hasSuffix(".pid") }) {
+            // No command of this run of the service exists yet: every marked one is old.
+            GvisorCommandMark.run(runtime.executable, runtime.execArguments(id: record.id, argv: GvisorCommandMark.killArgv(mark: nil), cwd: nil, env: [:]))
+        }
         let sandboxNamespace = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(record.pid)/ns/pid")
         for name in names where name.hasPrefix("exec-") && name.hasSuffix(".pid") {
             let file = "\(dir)/\(name)"
@@ -96,7 +100,8 @@ final class SandboxStore: @unchecked Sendable {
             let now = Date()
             var record = SandboxRecord(id: id, policy: request.policy, rootfs: request.rootfs, env: request.env,
                                        metadata: request.metadata, createdAt: now,
-                                       expiresAt: now.addingTimeInterval(TimeInterval(request.timeout)), pid: 0)
+                                       expiresAt: now.addingTimeInterval(TimeInterval(request.timeout)), pid: 0,
+                                       backend: runtime.backend)
             // The record goes down before the container exists: a service killed in
             // between leaves a record that recover() cleans up, never an unknown container.
             try records.save(record)
@@ -105,7 +110,7 @@ final class SandboxStore: @unchecked Sendable {
             // command's output.
             let pidFile = "\(dir)/init.pid"
             attempted = true
-            let run = try runtime.run(["run", "--detach", "--pid-file", pidFile, "--bundle", bundle, id])
+            let run = try runtime.run((runtime.backend.map { ["--backend", $0] } ?? []) + ["run", "--detach", "--pid-file", pidFile, "--bundle", bundle, id])
             guard run.status == 0 else { throw APIError.runtime("run: \(run.errorLine)") }
             guard let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
                   let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 0 else {

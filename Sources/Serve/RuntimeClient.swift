@@ -66,10 +66,10 @@ struct RuntimeClient {
         return data
     }
 
-    /// `agent spec`: the sandbox's OCI config from the policy, the idle init as its process.
-    func spec(policy: String, rootfs: String, env: [String: String]) throws -> Output {
-        var args = ["agent", "spec", "--policy", policy, "--rootfs", rootfs, "--timeout", "576h"]
-        for (k, v) in env.sorted(by: { $0.key < $1.key }) { args += ["--env", "\(k)=\(v)"] }
+    /// `agent spec`: the sandbox's OCI config from the policy, the idle init as its
+    /// process. The sandbox's env is not in it: each command gets it (SpecCache).
+    func spec(policy: String, rootfs: String) throws -> Output {
+        let args = ["agent", "spec", "--policy", policy, "--rootfs", rootfs, "--timeout", "576h"]
         return try run((backend.map { ["--backend", $0] } ?? []) + args + ["--"] + Self.idleInit, withRoot: false)
     }
 

@@ -9,6 +9,7 @@ import Glibc
 final class SandboxStore: @unchecked Sendable {
     let runtime: RuntimeClient
     let records: RecordDirectory
+    private let specs = SpecCache()
     private let lock = NIOLock()
     private var sandboxes: [String: SandboxRecord] = [:]
     /// Ids being deleted: not listed, not deleted twice.
@@ -92,11 +93,14 @@ final class SandboxStore: @unchecked Sendable {
                                                 attributes: [.posixPermissions: 0o700])
         var attempted = false
         do {
-            let spec = try runtime.spec(policy: request.policy, rootfs: request.rootfs, env: request.env)
-            guard spec.status == 0 else {
-                throw APIError.badRequest(field: "policy", spec.errorLine.replacingOccurrences(of: "agent spec: ", with: ""))
+            let spec = try specs.spec(policy: request.policy, rootfs: request.rootfs) {
+                let out = try runtime.spec(policy: request.policy, rootfs: request.rootfs)
+                guard out.status == 0 else {
+                    throw APIError.badRequest(field: "policy", out.errorLine.replacingOccurrences(of: "agent spec: ", with: ""))
+                }
+                return out.stdout
             }
-            try spec.stdout.write(to: URL(fileURLWithPath: "\(bundle)/config.json"))
+            try spec.write(to: URL(fileURLWithPath: "\(bundle)/config.json"))
             let now = Date()
             var record = SandboxRecord(id: id, policy: request.policy, rootfs: request.rootfs, env: request.env,
                                        metadata: request.metadata, createdAt: now,

@@ -54,8 +54,8 @@ public struct SandboxRunner {
         public var effective: Policy
     }
 
-    /// The exit code for a timeout, as timeout(1) uses it.
-    public static let timeoutExitCode: Int32 = 124
+    /// The exit code for a timeout, as timeout(1) uses it (and `run` of a sandbox).
+    public static let timeoutExitCode = ContainerRuntime.timeoutExitCode
 
     let runtime: ContainerRuntime
     public init(runtime: ContainerRuntime) { self.runtime = runtime }

@@ -35,21 +35,9 @@ public enum SandboxSpec {
         // The egress proxies listen on the sandbox's loopback (Runtime EgressListener,
         // served by the warden); without an allowlist there is no proxy and no way out.
         // Transparent egress alone names no proxy: every connection is captured anyway.
-        if !policy.network.allow.isEmpty, policy.network.mode.servesProxies {
-            let proxy = "http://127.0.0.1:\(EgressListener.port)"
-            for key in ["HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"] {
-                env.removeAll { $0.hasPrefix(key + "=") }
-                env.append("\(key)=\(proxy)")
-            }
-            // socks5h: the proxy resolves names (the sandbox may have no resolver).
-            for key in ["ALL_PROXY", "all_proxy"] {
-                env.removeAll { $0.hasPrefix(key + "=") }
-                env.append("\(key)=socks5h://127.0.0.1:\(EgressListener.socksPort)")
-            }
-            for key in ["NO_PROXY", "no_proxy"] {
-                env.removeAll { $0.hasPrefix(key + "=") }
-                env.append("\(key)=localhost,127.0.0.1,::1")
-            }
+        for (key, value) in PolicyOverlay.proxyEnvironment(policy.network) {
+            env.removeAll { $0.hasPrefix(key + "=") }
+            env.append("\(key)=\(value)")
         }
         let process = Process(
             terminal: false,

@@ -35,6 +35,7 @@ extension ContainerRuntime {
             guard force else { throw error }
             removeHalfMadeCgroups(id)
             try stage("remove the ephemeral root") { try EphemeralRoot.remove(EphemeralRoot.directory(root: store.root, id: id)) }
+            GvisorBindSources.remove(root: store.root, id: id)
             try stage("remove \(dir)") { try Files.removeTree(dir) }
             return
         }

@@ -7,7 +7,8 @@ import Glibc
 
 /// One connection's requests: checks the token, collects the body (or streams an
 /// upload to its file), runs the route off the event loop and writes the reply; a
-/// command's output is streamed as Server-Sent Events when the client asks for them.
+/// command's output and the event streams go out as Server-Sent Events
+/// (APIHandler+Streams).
 final class APIHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
@@ -15,7 +16,7 @@ final class APIHandler: ChannelInboundHandler {
     /// The largest JSON body accepted.
     static let maxBody = 1 << 20
 
-    private let routes: Routes
+    let routes: Routes
     private let token: String?
     /// Runs a route's blocking work off the event loop (a concurrent queue; inline in tests).
     private let offload: (@escaping () -> Void) -> Void
@@ -24,10 +25,11 @@ final class APIHandler: ChannelInboundHandler {
     private var body = Data()
     private var rejected: APIError?
     private var upload: Upload?
-    /// The command running for this connection. If the client goes away it runs on
-    /// (its output dropped) to its end or its timeout, unless it asked to be killed then.
-    private var running: CommandRun?
-    private var killRunningOnDisconnect = false
+    /// What this connection follows (a command's output, an event stream): cancelled
+    /// when the client goes away.
+    var following: (() -> Void)?
+    /// A foreground command that asked to be killed when its client goes away.
+    var killWhenGone: SandboxCommand?
 
     /// A PUT of a file: its bytes go straight to the file as they arrive.
     private final class Upload {
@@ -117,11 +119,13 @@ final class APIHandler: ChannelInboundHandler {
         context.close(promise: nil)
     }
 
-    /// The connection is gone: its command is let go (its exit is still reaped and its
-    /// pid file removed by CommandRun) or, if it asked for that, stopped.
+    /// The client went away: what it followed is let go, and a command that asked for
+    /// it is killed (others run on, for a client that reconnects).
     private func clientGone() {
-        if killRunningOnDisconnect { running?.stop() }
-        running = nil
+        following?()
+        following = nil
+        killWhenGone?.kill()
+        killWhenGone = nil
     }
 
     private static func authorized(_ h: HTTPRequestHead, token: String) -> Bool {
@@ -168,7 +172,7 @@ final class APIHandler: ChannelInboundHandler {
         }
     }
 
-    private func respond(_ context: ChannelHandlerContext, _ h: HTTPRequestHead, _ result: Result<Reply, Error>) {
+    func respond(_ context: ChannelHandlerContext, _ h: HTTPRequestHead, _ result: Result<Reply, Error>) {
         switch result {
         case .failure(let error):
             let e = (error as? APIError) ?? .internalError("\(error)")
@@ -192,11 +196,15 @@ final class APIHandler: ChannelInboundHandler {
             finish(context, h).whenComplete { _ in try? handle.close() }
         case .success(.command(let plan)):
             runCommand(context, h, plan)
+        case .success(.followCommand(let command, let after)):
+            followCommand(context, h, command, after: after)
+        case .success(.events(let sandboxId, let after)):
+            followEvents(context, h, sandboxId, after: after)
         }
     }
 
-    private func sendJSON(_ context: ChannelHandlerContext, _ h: HTTPRequestHead, _ status: HTTPResponseStatus, _ value: Any,
-                          headers extra: HTTPHeaders = HTTPHeaders()) {
+    func sendJSON(_ context: ChannelHandlerContext, _ h: HTTPRequestHead, _ status: HTTPResponseStatus, _ value: Any,
+                  headers extra: HTTPHeaders = HTTPHeaders()) {
         let data = (try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
         var headers = extra
         headers.add(name: "content-type", value: "application/json")
@@ -215,75 +223,10 @@ final class APIHandler: ChannelInboundHandler {
     }
 
     @discardableResult
-    private func finish(_ context: ChannelHandlerContext, _ h: HTTPRequestHead) -> EventLoopFuture<Void> {
+    func finish(_ context: ChannelHandlerContext, _ h: HTTPRequestHead) -> EventLoopFuture<Void> {
         let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
         if !h.isKeepAlive { done.whenComplete { _ in context.close(promise: nil) } }
         return done
-    }
-
-    /// Runs the exec; with `Accept: text/event-stream` each piece of output goes out as an
-    /// event as it comes, else stdout, stderr and the exit code come as one JSON object.
-    private func runCommand(_ context: ChannelHandlerContext, _ h: HTTPRequestHead, _ plan: CommandPlan) {
-        let streaming = h.headers["accept"].contains { $0.lowercased().contains("text/event-stream") }
-        let loop = context.eventLoop
-        var decoders: [CommandRun.Stream: UTF8Chunks] = [.stdout: UTF8Chunks(), .stderr: UTF8Chunks()]
-        var collected: [CommandRun.Stream: String] = [.stdout: "", .stderr: ""]
-        if streaming {
-            var headers = HTTPHeaders()
-            headers.add(name: "content-type", value: "text/event-stream")
-            headers.add(name: "cache-control", value: "no-cache")
-            context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: h.version, status: .ok, headers: headers))), promise: nil)
-        }
-        func emit(_ event: String, _ value: [String: Any]) {
-            let data = (try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys])) ?? Data()
-            var buffer = context.channel.allocator.buffer(capacity: data.count + 32)
-            buffer.writeString("event: \(event)\ndata: ")
-            buffer.writeBytes(data)
-            buffer.writeString("\n\n")
-            context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
-        }
-        let run = CommandRun(
-            executable: routes.store.runtime.executable, arguments: plan.arguments, pidFile: plan.pidFile, stdin: plan.stdin, timeout: plan.timeout,
-            stopInside: plan.stopInside,
-            onOutput: { stream, data in
-                loop.execute {
-                    guard self.running != nil else { return } // the client is gone: dropped
-                    let text = decoders[stream]!.decode(data)
-                    guard !text.isEmpty else { return }
-                    if streaming { emit(stream.rawValue, ["data": text]) } else { collected[stream]! += text }
-                }
-            },
-            onExit: { exit in
-                loop.execute {
-                    guard self.running != nil else { return } // the client is gone
-                    self.running = nil
-                    for stream in [CommandRun.Stream.stdout, .stderr] {
-                        let rest = decoders[stream]!.flush()
-                        if rest.isEmpty { continue }
-                        if streaming { emit(stream.rawValue, ["data": rest]) } else { collected[stream]! += rest }
-                    }
-                    if streaming {
-                        emit("exit", ["exitCode": exit.code, "timedOut": exit.timedOut])
-                        self.finish(context, h)
-                    } else {
-                        self.sendJSON(context, h, .ok, ["stdout": collected[.stdout]!, "stderr": collected[.stderr]!,
-                                                        "exitCode": exit.code, "timedOut": exit.timedOut])
-                    }
-                }
-            })
-        running = run
-        killRunningOnDisconnect = plan.killOnDisconnect
-        do {
-            try run.start()
-        } catch {
-            running = nil
-            if streaming {
-                emit("error", APIError.runtime("exec: \(error)").json)
-                finish(context, h)
-            } else {
-                respond(context, h, .failure(APIError.runtime("exec: \(error)")))
-            }
-        }
     }
 }
 

@@ -7,9 +7,11 @@ struct APIRequest {
     var segments: [String]
     var query: [(name: String, value: String)]
     var body: Data
+    var headers: HTTPHeaders
 
     init(head: HTTPRequestHead, body: Data) throws {
         method = head.method
+        headers = head.headers
         guard let components = URLComponents(string: head.uri) else {
             throw APIError.badRequest(field: "url", "\"\(head.uri)\" is not a valid request target")
         }

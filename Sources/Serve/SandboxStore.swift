@@ -5,12 +5,19 @@ import Glibc
 #endif
 
 /// The service's sandboxes: the in-memory index over the records on disk, the
-/// lifecycle (create, delete, timeout) through the runtime, the reaper of expired ones.
+/// lifecycle (create, delete, timeout, pause, resume) through the runtime, the reaper
+/// of expired ones, their commands and their events.
 final class SandboxStore: @unchecked Sendable {
     let runtime: RuntimeClient
     let records: RecordDirectory
     private let specs = SpecCache()
+    let events = EventHub()
+    let audit: AuditFeed
+    let limits: LimitFeed
+    let commands: CommandTable
     private let lock = NIOLock()
+    /// Serialises pause and resume (each a short runtime call), so two cannot race.
+    let lifecycle = NIOLock()
     private var sandboxes: [String: SandboxRecord] = [:]
     /// Ids being deleted: not listed, not deleted twice.
     private var deleting: Set<String> = []
@@ -21,16 +28,25 @@ final class SandboxStore: @unchecked Sendable {
     init(runtime: RuntimeClient, records: RecordDirectory) {
         self.runtime = runtime
         self.records = records
+        limits = LimitFeed(events: events)
+        audit = AuditFeed(events: events, limits: limits)
+        commands = CommandTable(executable: runtime.executable)
     }
 
     /// Finds the sandboxes of an earlier run of the service: those still running are
     /// served again (with a fresh pid from the runtime), the others removed.
     func recover() {
         for var record in records.loadAll() {
-            if let state = runtime.state(record.id), state.status == "running", record.expiresAt > Date() {
+            if let state = runtime.state(record.id), state.status == "running" || state.status == "paused",
+               record.expiresAt > Date() {
                 record.pid = state.pid
+                // The runtime's word on pause wins: the service may have died between
+                // the runtime's pause or resume and its own record of it.
+                if state.status == "paused" { record.pausedAt = record.pausedAt ?? Date() } else { record.pausedAt = nil }
                 stopOrphanedCommands(record)
                 lock.withLock { sandboxes[record.id] = record }
+                audit.track(record.id, path: AuditFeed.logPath(id: record.id, bundle: records.bundle(record.id)), fromEnd: true)
+                limits.track(record.id, pid: record.pid)
             } else {
                 runtime.delete(record.id)
                 records.remove(record.id)
@@ -123,6 +139,9 @@ final class SandboxStore: @unchecked Sendable {
             record.pid = pid
             try records.save(record)
             lock.withLock { sandboxes[id] = record }
+            audit.track(id, path: AuditFeed.logPath(id: id, bundle: bundle))
+            limits.track(id, pid: record.pid)
+            events.publish(id, "created", ["policy": record.policy, "expiresAt": Timestamp.string(record.expiresAt)])
             return record
         } catch {
             if attempted { runtime.delete(id) }
@@ -131,9 +150,15 @@ final class SandboxStore: @unchecked Sendable {
         }
     }
 
+    /// Why a sandbox went: a client's delete, or its deadline.
+    enum Removal: String {
+        case killed, expired
+    }
+
     /// Kills and removes the sandbox; the record goes last, so a failed delete is retried
-    /// by the reaper or the next start.
-    func delete(_ id: String) throws {
+    /// by the reaper or the next start. Its followers see what the runtime recorded at
+    /// the end (limits, the change set), then `killed` or `expired`, then the end.
+    func delete(_ id: String, because removal: Removal = .killed) throws {
         let claimed: Bool = lock.withLock {
             guard sandboxes[id] != nil, !deleting.contains(id) else { return false }
             deleting.insert(id)
@@ -141,27 +166,49 @@ final class SandboxStore: @unchecked Sendable {
         }
         guard claimed else { throw APIError.sandboxNotFound(id) }
         let gone = runtime.delete(id)
+        guard gone else {
+            lock.withLock { _ = deleting.remove(id) }
+            throw APIError.runtime("delete \(id): the runtime could not remove it")
+        }
+        commands.removeAll(id)
+        records.remove(id)
+        audit.poll(id)
+        audit.untrack(id)
+        limits.untrack(id)
+        events.publish(id, removal.rawValue)
+        events.end(id)
+        // Known (as being deleted) until its followers have had the end: one that comes
+        // later finds it gone (`isKnown`) and ends at once.
         lock.withLock {
             deleting.remove(id)
-            if gone { sandboxes[id] = nil }
+            sandboxes[id] = nil
         }
-        guard gone else { throw APIError.runtime("delete \(id): the runtime could not remove it") }
-        records.remove(id)
+    }
+
+    /// Whether the service has the sandbox, being deleted included.
+    func isKnown(_ id: String) -> Bool {
+        lock.withLock { sandboxes[id] != nil }
     }
 
     /// A new deadline, `seconds` from now.
     func setTimeout(_ id: String, seconds: Int) throws -> SandboxRecord {
         var record = try get(id)
         record.expiresAt = Date().addingTimeInterval(TimeInterval(seconds))
-        try records.save(record)
-        lock.withLock { sandboxes[id] = record }
+        try update(record)
+        events.publish(id, "timeout_set", ["expiresAt": Timestamp.string(record.expiresAt)])
         return record
+    }
+
+    /// Replaces the record of a sandbox still served (after a pause or a resume).
+    func update(_ record: SandboxRecord) throws {
+        try records.save(record)
+        lock.withLock { if sandboxes[record.id] != nil { sandboxes[record.id] = record } }
     }
 
     /// Deletes every sandbox whose deadline has passed (the reaper's tick).
     func reapExpired(now: Date = Date()) {
         let expired = lock.withLock { sandboxes.values.filter { $0.expiresAt <= now && !deleting.contains($0.id) }.map(\.id) }
-        for id in expired { try? delete(id) }
+        for id in expired { try? delete(id, because: .expired) }
     }
 
     static func randomHex(_ bytes: Int) -> String {

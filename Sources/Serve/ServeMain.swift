@@ -52,8 +52,17 @@ public enum ServeMain {
         let reaperQueue = DispatchQueue(label: "safehouse-serve.reaper")
         let reaper = DispatchSource.makeTimerSource(queue: reaperQueue)
         reaper.schedule(deadline: .now() + 1, repeating: 1)
-        reaper.setEventHandler { store.reapExpired() }
+        reaper.setEventHandler {
+            store.reapExpired()
+            store.limits.poll()
+        }
         reaper.resume()
+        // The audit logs are read four times a second for the event streams (egress
+        // decisions as the warden records them, the end of a sandbox).
+        let auditTimer = DispatchSource.makeTimerSource(queue: reaperQueue)
+        auditTimer.schedule(deadline: .now() + 0.25, repeating: 0.25)
+        auditTimer.setEventHandler { store.audit.poll() }
+        auditTimer.resume()
 
         let routes = Routes(store: store, version: version, images: options.images)
         let work = DispatchQueue(label: "safehouse-serve.work", attributes: .concurrent)

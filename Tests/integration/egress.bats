@@ -57,6 +57,8 @@ setup() {
 		127.0.0.1 rebind.test
 		198.51.100.77 twoaddr.test
 		198.51.100.2 twoaddr.test
+		198.18.0.9 bench.test
+		192.0.0.9 ietf.test
 	EOF2
 	export SAFEHOUSE_EGRESS_HOSTS="$TEST_TMP/hosts"
 	BB="$ROOTFS/bin/busybox" CERT="$TEST_TMP/cert.pem"
@@ -79,6 +81,8 @@ setup() {
 		    - rebind.test
 		    - twoaddr.test
 		    - ssh.test:22
+		    - bench.test
+		    - ietf.test
 	EOF2
 }
 
@@ -247,6 +251,13 @@ ask() {
 	[[ "$output" == *'127.0.0.1 (resolved from rebind.test) is a loopback address'* ]]
 	run ask 'CONNECT [::1]:443 HTTP/1.1\r\n\r\n'
 	[[ "$output" == *"HTTP/1.1 403 safehouse: "* ]]
+	# The IANA special-purpose ranges beyond the private ones: a name that resolves
+	# into benchmarking (198.18.0.0/15) or IETF protocol assignments (192.0.0.0/24).
+	run ask 'CONNECT bench.test:443 HTTP/1.1\r\n\r\n'
+	echo "$output"
+	[[ "$output" == *'198.18.0.9 (resolved from bench.test) is a benchmarking address (198.18.0.0/15)'* ]]
+	run ask 'CONNECT ietf.test:443 HTTP/1.1\r\n\r\n'
+	[[ "$output" == *'192.0.0.9 (resolved from ietf.test) is an IETF protocol assignment address (192.0.0.0/24)'* ]]
 }
 
 @test "egress: direct connections to the world fail (IPv4, IPv6, raw socket)" {

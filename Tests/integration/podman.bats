@@ -91,6 +91,8 @@ teardown() {
 			if [[ "$cmd" == *"$PM/"* ]]; then kill -9 "${p#/proc/}" 2>/dev/null || true; fi
 		done
 	fi
+	# A test's network namespaces (pm_world), whether it passed or not.
+	if [ -n "${PM_W:-}" ]; then pm_world_gone; fi
 	common_teardown
 }
 
@@ -516,4 +518,143 @@ print(sorted(c), sorted(c["engine"]), c["engine"]["runtimes"])
 	run pm run --rm --annotation io.safehouse.backend=kata "$IMAGE" true
 	[ "$status" != 0 ]
 	[[ "$output" == *'io.safehouse.backend'*'unknown backend "kata"'* ]]
+}
+
+# needs_safehouse: runc ignores the policy annotations.
+needs_safehouse() {
+	"$RUNTIME" --version | grep -q '^safehouse' || skip "RUNTIME $RUNTIME is not safehouse (runc ignores the annotation)"
+}
+
+# egress_policy ALLOW: the annotations of a whole policy as `agent spec` writes it (an
+# engine passes them on as is), allowing ALLOW, its audit log $TEST_TMP/pm.audit.jsonl.
+egress_policy() {
+	EGRESS=(--annotation io.safehouse.policy=pm-egress --annotation io.safehouse.limits.disk=67108864
+		--annotation "io.safehouse.network.allow=$1" --annotation "io.safehouse.audit=$TEST_TMP/pm.audit.jsonl")
+}
+
+# Podman's `--network host` puts no network namespace in the spec: the container would
+# share the host's, where the egress listeners and capture rules would govern the host.
+@test "podman: network.allow with --network host is refused in one line that says why; nothing is left" {
+	needs_safehouse
+	local routes
+	routes="$(ip route show default)"
+	run pm run --rm --network host --annotation io.safehouse.policy=web "$IMAGE" true
+	echo "$output" >&2
+	[ "$status" != 0 ]
+	[[ "$output" == *"egress: network.allow is refused in the host's network namespace (linux.namespaces has no network entry, so the container would share it): the egress listeners and capture rules would govern every process of the host"* ]]
+	# The same with the generated form of a policy (its allowlist in an annotation).
+	egress_policy www.test
+	run pm run --rm --network host "${EGRESS[@]}" "$IMAGE" true
+	[ "$status" != 0 ]
+	[[ "$output" == *"egress: network.allow is refused in the host's network namespace"* ]]
+	# And on gvisor.
+	run pm run --rm --network host --annotation io.safehouse.policy=web --annotation io.safehouse.backend=gvisor "$IMAGE" true
+	[ "$status" != 0 ]
+	[[ "$output" == *"egress: network.allow is refused in the host's network namespace (linux.namespaces has no network entry"* ]]
+	# Nothing half made: no container state, ephemeral root or mount, no route or
+	# nftables table in the host's namespace, no container left in Podman.
+	[ -z "$(root_entries)" ]
+	! grep -q "$ROOT" /proc/self/mountinfo || false
+	[ "$(ip route show default)" = "$routes" ]
+	! nft list table inet safehouse >/dev/null 2>&1 || false
+	[ -z "$(pm ps -aq)" ]
+	# Without an allowlist the host network is the engine's choice, and runs.
+	run pm run --rm --network host --annotation io.safehouse.policy=default "$IMAGE" true
+	[ "$status" = 0 ]
+}
+
+# pm_world: a network namespace for containers (PM_NS, loopback only, for --network
+# ns:PATH) and a "world" namespace joined to the host by a veth pair, serving
+# http://PM_NET.2:8080/id and http://PM_NET.3:8080/id (its addresses) with busybox
+# httpd; the warden, in the host's namespace, reaches them. Removed by pm_world_gone.
+pm_world() {
+	PM_NS="shpm-podnet-$$" PM_W="shpmw-$$"
+	PM_NET="10.215.$(($$ % 250))"
+	ip netns add "$PM_NS"
+	ip netns add "$PM_W"
+	ip link add "shpmh$$" type veth peer name "shpmw$$"
+	ip link set "shpmw$$" netns "$PM_W"
+	ip addr add "$PM_NET.1/29" dev "shpmh$$"
+	ip link set "shpmh$$" up
+	ip -n "$PM_W" addr add "$PM_NET.2/29" dev "shpmw$$"
+	ip -n "$PM_W" addr add "$PM_NET.3/29" dev "shpmw$$"
+	ip -n "$PM_W" link set "shpmw$$" up
+	ip -n "$PM_W" link set lo up
+	mkdir -p "$TEST_TMP/www"
+	echo world >"$TEST_TMP/www/id"
+	ip netns exec "$PM_W" busybox httpd -p 8080 -h "$TEST_TMP/www" </dev/null >/dev/null 2>&1 3>&-
+}
+
+pm_world_gone() {
+	local pid
+	for pid in $(ip netns pids "$PM_W" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
+	ip netns del "$PM_W" 2>/dev/null || true
+	ip netns del "$PM_NS" 2>/dev/null || true
+	ip link del "shpmh$$" 2>/dev/null || true
+}
+
+@test "podman: network.allow in a namespace given by path (--network ns:PATH): two containers share the first one's egress; a differing allowlist is refused" {
+	needs_safehouse
+	pm_world
+	egress_policy "$PM_NET.2:8080"
+	local one two owner
+	one="$(run_d --network "ns:/run/netns/$PM_NS" "${EGRESS[@]}" "$IMAGE" sleep 60)"
+	two="$(run_d --network "ns:/run/netns/$PM_NS" "${EGRESS[@]}" "$IMAGE" sleep 60)"
+	# The first container serves the namespace (its record in the runtime root).
+	owner="$(cat "$ROOT"/@netns/*.json)"
+	[ "$(echo "$owner" | jq -r .container)" = "$one" ]
+	[ "$(ls "$ROOT/@netns" | wc -l)" = 1 ]
+	local id
+	for id in "$one" "$two"; do
+		run pm exec "$id" timeout 5 wget -q -O- "http://$PM_NET.2:8080/id"
+		[ "$output" = world ]
+		run pm exec "$id" timeout 5 wget -q -O- "http://$PM_NET.3:8080/id"
+		[ "$status" != 0 ]
+		run pm exec "$id" env http_proxy=http://127.0.0.1:3128 timeout 5 wget -q -O- "http://$PM_NET.2:8080/id"
+		[ "$output" = world ]
+	done
+	jq -e -s --arg h "$PM_NET.3" 'map(select(.kind == "egress" and (.details.decision | tostring | contains("denied") and contains($h)))) | length > 0' \
+		"$TEST_TMP/pm.audit.jsonl"
+	# Another allowlist in the same namespace: refused, naming the owner; nothing left.
+	egress_policy "$PM_NET.3:8080"
+	run pm run --rm --network "ns:/run/netns/$PM_NS" "${EGRESS[@]}" "$IMAGE" true
+	echo "$output" >&2
+	[ "$status" != 0 ]
+	[[ "$output" == *"is served by container $one, whose policy has network.allow \"$PM_NET.2:8080\"; this container's has \"$PM_NET.3:8080\""* ]]
+	# On gvisor, refused too: runsc's sandbox network would take the namespace's
+	# interfaces into gVisor's netstack, around the warden (docs/engines.md).
+	egress_policy "$PM_NET.2:8080"
+	run pm run --rm --network "ns:/run/netns/$PM_NS" "${EGRESS[@]}" --annotation io.safehouse.backend=gvisor "$IMAGE" true
+	echo "$output" >&2
+	[ "$status" != 0 ]
+	[[ "$output" == *"egress: network.allow on the gvisor backend needs a network namespace runsc makes, and linux.namespaces names /run/netns/$PM_NS: runsc's sandbox network copies that namespace's interfaces and routes into gVisor's netstack"* ]]
+	[ "$(root_entries | grep -vx @netns | sort)" = "$(printf '%s\n' "$one" "$two" | sort)" ]
+	# The owner removed, its record goes with it.
+	pm rm -f -t 0 "$one" "$two" >/dev/null
+	[ -z "$(ls "$ROOT/@netns")" ]
+}
+
+# A deadline (limits.timeout) through Podman: the warden kills the container at it.
+# conmon reaps the init and Podman shows what conmon saw, the SIGKILL (137, exited):
+# Podman has no field for why. The audit log's warden report says timeout.
+@test "podman: a policy's deadline kills the container: Podman shows exited 137, the audit log says timeout (both backends)" {
+	needs_safehouse
+	local log="$TEST_TMP/pm.audit.jsonl" id started backend
+	for backend in native gvisor; do
+		rm -f "$log" "$log.head"
+		started=$SECONDS
+		id="$(run_d --annotation io.safehouse.policy=pm-deadline --annotation io.safehouse.limits.disk=67108864 \
+			--annotation io.safehouse.limits.timeout=1 --annotation "io.safehouse.audit=$log" \
+			--annotation "io.safehouse.backend=$backend" "$IMAGE" sleep 60)"
+		run pm wait "$id"
+		[ "$output" = 137 ]
+		[ $((SECONDS - started)) -lt 30 ]
+		[ "$(state "$id")" = "exited 137" ]
+		[ "$(pm inspect -f '{{.State.OOMKilled}} {{.State.Error}}' "$id")" = "false " ]
+		pm rm "$id" >/dev/null
+		wait_for 10 sh -c "jq -e -s 'map(.kind) | index(\"delete\")' '$log' >/dev/null"
+		"$RUNTIME" audit verify "$log"
+		jq -e -s 'map(select(.kind == "warden")) | .[0].details.report.reason == "timeout"' "$log"
+		jq -e -s 'map(select(.kind == "exit")) | .[0].details == {"code": 137, "signal": 9}' "$log"
+	done
 }

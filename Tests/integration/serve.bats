@@ -21,8 +21,8 @@ setup() {
 		return 1
 	}
 	PYTHON="$REPO/.venv/bin/python"
-	"$PYTHON" -c 'import httpx, pytest' || {
-		echo "no httpx or pytest in $REPO/.venv (run hack/setup)" >&2
+	"$PYTHON" -c 'import httpx, pytest, yaml' || {
+		echo "no httpx, pytest or PyYAML in $REPO/.venv (run hack/setup)" >&2
 		return 1
 	}
 }
@@ -41,8 +41,28 @@ pytest_module() {
 	pytest_module test_sandboxes.py
 }
 
-@test "serve: commands (argv and shell, exit codes, streaming, env and cwd, stdin, timeout, client gone: runs on or killed on request, nothing leaked)" {
+@test "serve: commands (argv and shell, exit codes, streaming, env and cwd, stdin, timeout, the JSON answer)" {
 	pytest_module test_commands.py
+}
+
+@test "serve: pause and resume (frozen, 409 for commands, the deadline runs on, a restart keeps it paused)" {
+	pytest_module test_pause.py
+}
+
+@test "serve: background commands (handles, list, kill, stdin, reconnect; a client gone mid-stream; nothing leaked)" {
+	pytest_module test_background.py
+}
+
+@test "serve: events (lifecycle in order, per sandbox and for all, expiry, egress, change set, limits)" {
+	pytest_module test_events.py
+}
+
+@test "serve: AsyncSandbox (the same calls with asyncio, concurrent sandboxes)" {
+	pytest_module test_async.py
+}
+
+@test "serve: api/openapi.yaml and the service agree on every route" {
+	pytest_module test_contract.py
 }
 
 @test "serve: files (write, read, list, mkdir, remove, 10 MiB, .., symlinks to the host, devices)" {

@@ -24,13 +24,14 @@ public enum ServeMain {
             fail("\(error)")
         }
 
-        /// The runtime binary: --runtime, else `safehouse` next to this executable.
+        // Before anything is made: a group that does not exist fails the start.
         var socketGID: gid_t?
         if let name = options.socketGroup {
             guard let group = getgrnam(name) else { fail("--socket-group: no group \"\(name)\"") }
             socketGID = group.pointee.gr_gid
         }
 
+        /// The runtime binary: --runtime, else `safehouse` next to this executable.
         let runtimePath: String = {
             if let path = options.runtime { return path }
             let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]

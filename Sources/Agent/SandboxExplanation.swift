@@ -33,14 +33,22 @@ public enum SandboxExplanation {
         } else {
             was = "the host's network namespace"
         }
+        let joined = namespace?.path.map { !$0.isEmpty } == true
+        let gvisor = spec.annotations?[Backend.annotation] == Backend.gvisor.rawValue
         guard !network.allow.isEmpty else {
-            return "network.allow: \(was) -> unchanged (the policy allows nothing: no egress proxy; the namespace keeps the interfaces the engine gave it)"
+            guard namespace != nil else {
+                return "network.allow: \(was) -> unchanged (the policy allows nothing, but the container shares the host's network: capture rules there would govern the whole host)"
+            }
+            guard joined else { return "network.allow: \(was) -> loopback only (the policy allows nothing)" }
+            if gvisor {
+                return "network.allow: \(was) -> loopback only, gVisor's own (the policy allows nothing: runsc's network none, the namespace's interfaces unused)"
+            }
+            return "network.allow: \(was) -> every outbound connection and DNS query refused by the warden and recorded, loopback kept (the policy allows nothing); the first sandbox of that namespace serves it, and one whose policy differs is refused"
         }
         guard namespace != nil else {
             return "network.allow: \(was) -> refused at create (the listeners and capture rules would govern the whole host)"
         }
-        let joined = namespace?.path.map { !$0.isEmpty } == true
-        if joined, spec.annotations?[Backend.annotation] == Backend.gvisor.rawValue {
+        if joined, gvisor {
             return "network.allow: \(was) -> refused at create on the gvisor backend (runsc would take that namespace's interfaces into gVisor's netstack, a way around the warden)"
         }
         let how: String

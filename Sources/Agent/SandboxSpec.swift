@@ -11,6 +11,9 @@ public struct SandboxRequest: Equatable, Sendable {
     public var policyName: String
     /// `agent spec --hooks`: the spec's own OCI hooks write create, start and delete.
     public var auditByHooks = false
+    /// The environment the policy's is laid over: an image's (ImageDefaults); nil: PATH
+    /// and HOME only.
+    public var baseEnv: [String]?
 
     public init(rootfs: String, args: [String], policyName: String) {
         self.rootfs = rootfs
@@ -24,10 +27,10 @@ public struct SandboxRequest: Equatable, Sendable {
 /// io.safehouse.policy annotation.
 public enum SandboxSpec {
     public static func generate(_ policy: Policy, _ request: SandboxRequest) throws -> Spec {
-        guard !request.args.isEmpty else { throw PolicyError("a command is required (after --)") }
+        guard !request.args.isEmpty else { throw PolicyError("a command is required (after --\(request.baseEnv == nil ? "" : ", or the image's Entrypoint or Cmd"))") }
         guard request.rootfs.hasPrefix("/") else { throw PolicyError("--rootfs: \"\(request.rootfs)\" must be an absolute path") }
         let caps = policy.capabilities
-        var env = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root"]
+        var env = request.baseEnv ?? ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root"]
         for (key, value) in policy.env.sorted(by: { $0.key < $1.key }) {
             env.removeAll { $0.hasPrefix(key + "=") }
             env.append("\(key)=\(value)")

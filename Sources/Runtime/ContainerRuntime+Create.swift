@@ -226,10 +226,12 @@ extension ContainerRuntime {
                 // (EgressListener, with the capture for transparent egress), unless
                 // another sandbox's warden serves that namespace already: this one's
                 // then serves no egress (the owner's terms are this one's).
-                var served = treatment
-                if egressNamespace?.serves == false { served.networkAllow = [] }
-                wardenStarted = try startWarden(served, watching: initPid, callerReapsInit: options.callerReapsInit, record: &record) {
-                    try EgressListener.open(initPid: initPid, mode: treatment.egressMode,
+                // The owner of a joined namespace serves it even without an allowlist
+                // (EgressNamespacePlan): with an empty one, everything refused.
+                let servesEgress = egressNamespace.map(\.serves) ?? !treatment.networkAllow.isEmpty
+                wardenStarted = try startWarden(treatment, servesEgress: servesEgress, watching: initPid,
+                                                callerReapsInit: options.callerReapsInit, record: &record) {
+                    try EgressListener.open(initPid: initPid, mode: EgressNamespacePlan.listenerMode(treatment),
                                             joined: plan.join(.network).map { ($0.fd, $0.path) })
                 }
                 if let egressNamespace, egressNamespace.serves {

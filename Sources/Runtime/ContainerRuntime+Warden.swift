@@ -11,10 +11,13 @@ extension ContainerRuntime {
     /// `pid` is what it watches (the init; on gvisor runsc's sandbox process). With an
     /// allowlist the egress sockets come from `openSockets` (the listeners in the
     /// sandbox's network namespace; on gvisor, in the namespace linked to it) and go to
-    /// the warden; our copies are closed as soon as it has them. Unless this process
+    /// the warden; our copies are closed as soon as it has them. `servesEgress`: whether
+    /// it serves egress at all (a sandbox sharing another's namespace does not; the
+    /// owner of an engine's namespace does, with an empty allowlist if its policy has
+    /// none). Unless this process
     /// waits for the init (`callerReapsInit`), the warden records its exit; when it
     /// does, the warden watches this process too (its owner).
-    func startWarden(_ treatment: SandboxConfig, watching pid: Int32, callerReapsInit: Bool, record: inout ContainerRecord,
+    func startWarden(_ treatment: SandboxConfig, servesEgress: Bool, watching pid: Int32, callerReapsInit: Bool, record: inout ContainerRecord,
                      openSockets: () throws -> EgressListener.Sockets) throws -> WardenLauncher.Started {
         guard let warden = WardenLauncher.executable(configured: treatment.warden) else {
             throw RuntimeError("sandbox: no safehouse-warden next to this executable")
@@ -27,7 +30,7 @@ extension ContainerRuntime {
             configuration.recordExit = !callerReapsInit
         }
         var sockets: EgressListener.Sockets?
-        if !treatment.networkAllow.isEmpty {
+        if servesEgress {
             let s = try openSockets()
             sockets = s
             configuration.egressListener = s.proxy?.rawValue

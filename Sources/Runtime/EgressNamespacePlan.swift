@@ -10,13 +10,19 @@ import Glibc
 /// made (SharedNetworkEgress says why a joined namespace has one owner):
 ///
 /// - a new network namespace: the sandbox's own; it opens its listeners (nil plan);
-/// - a namespace named by path (a CRI pod's, Podman's `ns:PATH`): the first sandbox
-///   with an allowlist serves it (`serve`), the others share its listeners or are
-///   refused when their terms differ;
+///   without an allowlist it needs none, as the namespace has loopback only;
+/// - a namespace named by path (a CRI pod's, Podman's `ns:PATH` or its bridge
+///   network's): the first sandbox to join serves it (`serve`), the others share its
+///   listeners or are refused when their terms differ. A policy without an allowlist
+///   serves it too, with an empty allowlist: the interfaces the engine gave the
+///   namespace would otherwise stay a way out that `agent run`, whose namespace has
+///   loopback only, never has. Every connection and DNS query is then captured and
+///   refused by the warden, and the refusals are recorded like any egress decision;
 /// - no network namespace, or a path to the host's own: refused when the policy has
 ///   an allowlist. The listeners and the capture rules would land in the host's
 ///   namespace, redirecting every connection of the host, and the host's interfaces
-///   would still be a way out for the sandbox.
+///   would still be a way out for the sandbox. Without an allowlist the host's
+///   namespace is left as it is, for the same reason (docs/engines.md).
 struct EgressNamespacePlan {
     let registry: SharedNetworkEgress
     let key: SharedNetworkEgress.NamespaceKey
@@ -24,24 +30,19 @@ struct EgressNamespacePlan {
     /// Held from the decision until the owner is recorded (or the create fails).
     let lock: ContainerLock?
 
-    /// The plan for a sandbox with `treatment`; nil when its namespace is its own (or,
-    /// without an allowlist, when no sandbox serves the namespace it joins).
+    /// The plan for a sandbox with `treatment`; nil when its namespace is its own or
+    /// the host's.
     static func make(_ treatment: SandboxConfig, spec: Spec, networkJoin: NamespacePlan.Join?, root: String, id: String) throws -> EgressNamespacePlan? {
-        let egress = !treatment.networkAllow.isEmpty
-        try refuseHostNetwork(spec, egress: egress)
+        try refuseHostNetwork(spec, egress: !treatment.networkAllow.isEmpty)
         guard let join = networkJoin else { return nil }
         let registry = SharedNetworkEgress(root: root)
         let key = try SharedNetworkEgress.NamespaceKey(of: join.fd)
-        // A sandbox without an allowlist is checked only against a namespace someone
-        // serves (its policy must then be the owner's); it never becomes an owner.
-        if !egress && registry.owner(of: key) == nil { return nil }
+        // Only without an allowlist can a path to the host's own namespace get here.
+        if key == (try? SharedNetworkEgress.NamespaceKey(path: "/proc/self/ns/net")) { return nil }
         let lock = try registry.lock()
         do {
             let decision = try registry.decide(key, path: join.path, id: id, terms: SharedNetworkEgress.terms(of: treatment))
             switch decision {
-            case .serve where !egress:
-                lock.release()
-                return nil
             case .serve:
                 return EgressNamespacePlan(registry: registry, key: key, decision: decision, lock: lock)
             case .share:
@@ -53,6 +54,14 @@ struct EgressNamespacePlan {
             lock.release()
             throw error
         }
+    }
+
+    /// How the owner of a joined namespace opens its listeners: as its policy's
+    /// `network.mode` says when it has an allowlist; without one, capture only (no
+    /// proxies: nothing tells a program of them, and every connection and DNS query
+    /// must reach the warden to be refused there and recorded).
+    static func listenerMode(_ treatment: SandboxConfig) -> EgressMode {
+        treatment.networkAllow.isEmpty ? .transparent : treatment.egressMode
     }
 
     /// Whether this sandbox opens the namespace's listeners.
@@ -89,7 +98,10 @@ struct EgressNamespacePlan {
     /// to the warden's). In one an engine made (a pod's, joined by path), runsc's
     /// sandbox network copies that namespace's interfaces and routes into gVisor's
     /// netstack: the pod's own way out, around the warden; and a namespace a native
-    /// sandbox's warden serves would be left by a gvisor container the same way.
+    /// sandbox's warden serves with an allowlist would be left by a gvisor container
+    /// the same way. A policy without an allowlist runs there on runsc's network `none`
+    /// (RunscFlags.network): gVisor's loopback alone, the namespace's interfaces unused,
+    /// so it may join a namespace whose owner serves an empty allowlist too.
     static func refuseOnGvisor(_ treatment: SandboxConfig?, spec: Spec, root: String) throws {
         guard let treatment else { return }
         let egress = !treatment.networkAllow.isEmpty
@@ -100,7 +112,8 @@ struct EgressNamespacePlan {
             throw RuntimeError("egress: network.allow on the gvisor backend needs a network namespace runsc makes, and linux.namespaces names \(path): \(why)")
         }
         guard let key = try? SharedNetworkEgress.NamespaceKey(path: path) else { return }
-        if let owner = SharedNetworkEgress(root: root).owner(of: key), owner.wardenLives {
+        if let owner = SharedNetworkEgress(root: root).owner(of: key), owner.wardenLives,
+           let allow = owner.terms["network.allow"], !allow.isEmpty {
             throw RuntimeError("egress: network namespace \(key) (linux.namespaces path \(path)) is served by container \(owner.container)'s egress allowlist, and a gvisor container cannot join it under those rules: \(why)")
         }
     }

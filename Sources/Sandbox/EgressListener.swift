@@ -80,6 +80,10 @@ public enum EgressListener {
                 sockets.dns = try bound(.v6Any, port: dnsPort, type: SOCK_DGRAM)
                 // Last: a connection captured before the warden serves waits in the backlog.
                 try TransparentCapture.install()
+            } else if joined != nil {
+                // Explicit egress in an engine's namespace: its interfaces stay, so
+                // everything that is not for the proxies (or the namespace) is refused.
+                try TransparentCapture.confine()
             }
         } catch {
             sockets.close()

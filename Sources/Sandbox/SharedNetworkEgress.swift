@@ -12,8 +12,10 @@ import Glibc
 ///
 /// A namespace has one loopback, so it can hold one set of egress listeners (the
 /// proxies at 127.0.0.1:3128 and :1080, the capture listeners, the resolver) and one
-/// capture ruleset. The first sandbox with an allowlist to join the namespace opens
-/// them, and its warden serves them: it *owns* the namespace's egress. Every later
+/// capture ruleset. The first sandbox to join the namespace opens them, and its warden
+/// serves them: it *owns* the namespace's egress. A sandbox whose policy has no
+/// allowlist owns it too, with an empty one (every connection and DNS query refused):
+/// the engine's interfaces would otherwise be a way out. Every later
 /// sandbox of the namespace opens nothing and is under the owner's rules; its policy
 /// must say exactly what the owner's says about the network, or it is refused (one
 /// namespace cannot enforce two allowlists). In a CRI pod the owner is the pod

@@ -71,12 +71,38 @@ public enum TransparentCapture {
         """
     }
 
+    /// The confinement alone, for explicit egress in a namespace the runtime did not make
+    /// (a pod's): nothing is redirected, and whatever is not for the namespace itself is
+    /// rejected (at once, as `agent run`'s namespace without a route fails at once). The
+    /// engine's interfaces and routes would otherwise be a way around the proxies.
+    static var confinement: String {
+        """
+        table inet safehouse
+        delete table inet safehouse
+        table inet safehouse {
+            chain confine {
+                type filter hook output priority 0; policy accept;
+                ip daddr 127.0.0.0/8 accept
+                ip6 daddr ::1 accept
+                fib daddr type local accept
+                counter reject
+            }
+        }
+
+        """
+    }
+
     static let searchPath = ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]
 
     /// Installs the routes and the rules in the calling thread's network namespace.
     static func install() throws {
         try run("ip", ["-batch", "-"], input: routes)
         try run("nft", ["-f", "-"], input: ruleset)
+    }
+
+    /// Installs the confinement alone in the calling thread's network namespace.
+    static func confine() throws {
+        try run("nft", ["-f", "-"], input: confinement)
     }
 
     /// Runs `command` with `input` on its stdin; a failure throws its first line of

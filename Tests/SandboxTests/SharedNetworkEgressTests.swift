@@ -47,6 +47,22 @@ final class SharedNetworkEgressTests: XCTestCase {
         XCTAssertThrowsError(try registry.decide(key, path: "/p", id: "app", terms: ["network.allow": ""]))
     }
 
+    /// A policy without an allowlist owns an engine's namespace with an empty one: later
+    /// sandboxes without one share it, one with an allowlist is refused, said as "none".
+    func testAnOwnerWithoutAnAllowlistIsSharedOnlyByTheSame() throws {
+        let registry = SharedNetworkEgress(root: root)
+        let none = SharedNetworkEgress.terms(of: SandboxConfig(policyName: "default", diskBytes: 1 << 20))
+        XCTAssertEqual(none, ["network.allow": ""])
+        XCTAssertEqual(try registry.decide(key, path: "/proc/1/ns/net", id: "pause", terms: none), .serve)
+        let owner = SharedNetworkEgress.Owner(container: "pause", wardenPid: getpid(),
+                                              wardenStartTime: try XCTUnwrap(Processes.startTime(of: getpid())), terms: none)
+        try locked(registry) { try registry.record(owner, for: key) }
+        XCTAssertEqual(try registry.decide(key, path: "/proc/1/ns/net", id: "app", terms: none), .share(owner: "pause"))
+        XCTAssertThrowsError(try registry.decide(key, path: "/proc/1/ns/net", id: "app", terms: terms("www.test"))) { error in
+            XCTAssertEqual("\(error)", "egress: network namespace net:[4026532999] (linux.namespaces path /proc/1/ns/net) is served by container pause, whose policy has network.allow none; this container's has \"www.test\": a namespace has one allowlist (give the pod's containers the pod's policy)")
+        }
+    }
+
     func testARecordWhoseWardenIsGoneIsNotTrusted() throws {
         let registry = SharedNetworkEgress(root: root)
         var dead = try liveOwner("pause", "www.test")

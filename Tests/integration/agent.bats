@@ -298,7 +298,7 @@ scratch-ok" ]
 	[ "$(echo "$output" | tail -4 | cut -d: -f1 | tr '\n' ' ')" = "root.path limits.timeout network.allow audit " ]
 	echo "$output" | grep -qx "root.path: $ROOTFS -> an ephemeral overlay over $ROOTFS, its writes in a tmpfs of 1Gi (limits.disk), gone at delete"
 	echo "$output" | grep -qx 'limits.timeout: none -> 10m from start: the warden kills the container (SIGKILL: engines see 137, `run` exits 124) and the audit log says timeout'
-	echo "$output" | grep -qx 'network.allow: a new network namespace -> unchanged (the policy allows nothing: no egress proxy; the namespace keeps the interfaces the engine gave it)'
+	echo "$output" | grep -qx 'network.allow: a new network namespace -> loopback only (the policy allows nothing)'
 	echo "$output" | grep -qx 'audit: none -> /var/log/safehouse/<container id>.audit.jsonl (a hash-chained log: create, start, exit, delete, the warden'"'"'s report, egress decisions)'
 	# Stable: the same config gives the same output.
 	[ "$(rt agent explain "$BUNDLE/config.json" 2>/dev/null)" = "$output" ]
@@ -312,6 +312,9 @@ scratch-ok" ]
 	echo "$output" | grep -qx 'limits.timeout: none -> 30m from start: .*'
 	echo "$output" | grep -qx 'network.allow: network namespace /var/run/netns/pod -> only pypi.org,.* through the warden (network.mode both: .*); the first sandbox of that namespace serves it, and one whose policy differs is refused'
 	echo "$output" | grep -qx 'audit: none -> /tmp/engine.audit.jsonl (.*)'
+	# The same namespace under the default policy (no allowlist): served, everything refused.
+	run --separate-stderr rt agent explain "$BUNDLE/config.json"
+	echo "$output" | grep -qx 'network.allow: network namespace /var/run/netns/pod -> every outbound connection and DNS query refused by the warden and recorded, loopback kept (the policy allows nothing); .*'
 	# No network namespace in the spec: an allowlist there is refused at create.
 	config 'del(.annotations["io.safehouse.audit"]) | .linux.namespaces = [.linux.namespaces[] | select(.type != "network")]'
 	run --separate-stderr rt agent explain --policy web "$BUNDLE/config.json"

@@ -635,6 +635,66 @@ egress_owner() {
 	[ -z "$(ls "$SHIM_ROOT/k8s.io/@netns")" ]
 }
 
+# A pod whose policy has no network.allow (the default policy) gets what `agent run` gives
+# such a policy, no network at all: the pod sandbox serves the pod's namespace with an
+# empty allowlist, so every connection and DNS query of every container is captured and
+# refused (and recorded), while loopback, inside the namespace, still works.
+@test "cri: a pod whose policy has no network.allow reaches nothing (a test host a plain pod reaches), loopback works, the refusals in its audit log; an allowlist in it is refused" {
+	cni_required
+	needs_safehouse
+	NET_MODE=POD
+	# Without the annotation, a pod on the same bridge reaches the test host.
+	run_pod plainnet
+	create_ctr reach plainnet CONTAINER timeout 5 wget -q -O- "http://$CNI_PREFIX.250:8080/id"
+	cri start "$CID"
+	run cri wait "$CID" --timeout 30
+	[ "$output" = 0 ]
+	[ "$(stdout_lines "$TEST_TMP/logs/plainnet/reach.log")" = "host $CNI_PREFIX.250" ]
+	cri rm "$CID"
+	remove_pod
+	local audit="$TEST_TMP/nonet.audit.jsonl"
+	policy_pod nonetpod "$(jq -n --arg audit "$audit" '{"io.safehouse.policy": "default", "io.safehouse.audit": $audit}')"
+	# The pod sandbox serves the namespace, with an empty allowlist.
+	[ "$(egress_owner | jq -r .container)" = "$POD" ]
+	[ "$(egress_owner | jq -c .terms)" = '{"network.allow":""}' ]
+	# One container serves http on the pod's loopback; another reaches it there.
+	create_ctr lo nonetpod CONTAINER sh -c 'mkdir -p /tmp/w && echo loopback >/tmp/w/id && exec httpd -f -p 127.0.0.1:8081 -h /tmp/w'
+	cri start "$CID"
+	local lo="$CID"
+	create_ctr app nonetpod CONTAINER sleep 1000
+	cri start "$CID"
+	local c
+	for c in "$lo" "$CID"; do
+		run cri exec-sync "$c" -- timeout 5 wget -q -O- "http://$CNI_PREFIX.250:8080/id"
+		echo "$output" >&2
+		[ "$status" != 0 ]
+		[[ "$output" != *"host $CNI_PREFIX.250"* ]]
+		run cri exec-sync "$c" -- timeout 5 nslookup www.example.test 192.0.2.53
+		[ "$status" != 0 ]
+	done
+	wait_for 5 cri exec-sync "$CID" -- timeout 5 wget -q -O- http://127.0.0.1:8081/id
+	[ "$(cri exec-sync "$CID" -- timeout 5 wget -q -O- http://127.0.0.1:8081/id)" = loopback ]
+	# The refusals are recorded as any egress decision is, in the pod's audit log.
+	wait_for 5 jq -e -s --arg h "$CNI_PREFIX.250" 'map(select(.kind == "egress" and (.details.decision | tostring | contains("denied") and contains($h)))) | length > 0' "$audit"
+	jq -e -s 'map(select(.kind == "egress" and (tostring | contains("www.example.test")))) | length > 0' "$audit"
+	# A container asking for an allowlist in this pod: refused, naming the pod sandbox.
+	ctr_json wider nonetpod CONTAINER sleep 1000
+	jq --arg allow "$CNI_PREFIX.250:8080" '.annotations += {"io.safehouse.policy": "cri-egress",
+		"io.safehouse.limits.disk": "67108864", "io.safehouse.network.allow": $allow}' \
+		"$TEST_TMP/wider.ctr.json" >"$TEST_TMP/wider.json"
+	local wider
+	wider="$(cri create "$POD" "$TEST_TMP/wider.json" "$TEST_TMP/nonetpod.pod.json")"
+	run cri start "$wider"
+	echo "$output" >&2
+	[ "$status" != 0 ]
+	[[ "$output" == *"is served by container $POD, whose policy has network.allow none; this container's has \"$CNI_PREFIX.250:8080\""* ]]
+	cri rm "$wider"
+	cri rm "$lo"
+	cri rm "$CID"
+	remove_pod
+	[ -z "$(ls "$SHIM_ROOT/k8s.io/@netns")" ]
+}
+
 # The engine form (the policy by name alone, here a file of the root's policy
 # directory) with an allowlist: the whole policy is laid over each spec (the proxy
 # variables where containerd set none), and the pod's sandbox serves the egress.

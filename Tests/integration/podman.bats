@@ -25,9 +25,11 @@ IMAGE=localhost/safehouse-busybox:latest
 PTY_RUN="$BATS_TEST_DIRNAME/pty_run.py"
 
 setup_file() {
-	export PM_MADE_VARLIB=0 PM_MADE_CGPARENT=0
+	export PM_MADE_VARLIB=0 PM_MADE_CGPARENT=0 PM_MADE_CNI_CHAINS=0
 	[ -e /var/lib/containers ] || PM_MADE_VARLIB=1
 	[ -e /sys/fs/cgroup/memory/libpod_parent ] || PM_MADE_CGPARENT=1
+	# The chains CNI's firewall and portmap plugins make once per host (pm_bridge).
+	iptables -t nat -n -L CNI-HOSTPORT-DNAT >/dev/null 2>&1 || PM_MADE_CNI_CHAINS=1
 }
 
 teardown_file() {
@@ -35,6 +37,7 @@ teardown_file() {
 		rm -f /var/lib/containers/cache/blob-info-cache-v1.boltdb
 		rmdir /var/lib/containers/cache /var/lib/containers 2>/dev/null || true
 	fi
+	if [ "${PM_MADE_CNI_CHAINS:-0}" = 1 ]; then cni_chains_gone; fi
 	if [ "${PM_MADE_CGPARENT:-0}" = 1 ]; then
 		# Only empty ones go (rmdir): a Podman started meanwhile keeps its own.
 		find /sys/fs/cgroup -mindepth 2 -maxdepth 3 -type d -path '*/libpod_parent*' 2>/dev/null |
@@ -75,6 +78,7 @@ teardown() {
 		local ids id p cmd cg
 		ids="$(pm ps -aq --no-trunc 2>/dev/null || true)"
 		pm unpause --all >/dev/null 2>&1 || true # Podman 4.3 refuses rm -f of a paused one
+		pm pod rm -f -t 0 --all >/dev/null 2>&1 || true
 		pm rm -f -t 0 --all >/dev/null 2>&1 || true
 		for id in $ids; do
 			rt delete --force "$id" >/dev/null 2>&1 || true
@@ -91,8 +95,9 @@ teardown() {
 			if [[ "$cmd" == *"$PM/"* ]]; then kill -9 "${p#/proc/}" 2>/dev/null || true; fi
 		done
 	fi
-	# A test's network namespaces (pm_world), whether it passed or not.
+	# A test's network namespaces (pm_world) and bridge (pm_bridge), whether it passed or not.
 	if [ -n "${PM_W:-}" ]; then pm_world_gone; fi
+	if [ -n "${PM_BR:-}" ]; then pm_bridge_gone; fi
 	common_teardown
 }
 
@@ -631,6 +636,195 @@ pm_world_gone() {
 	[ "$(root_entries | grep -vx @netns | sort)" = "$(printf '%s\n' "$one" "$two" | sort)" ]
 	# The owner removed, its record goes with it.
 	pm rm -f -t 0 "$one" "$two" >/dev/null
+	[ -z "$(ls "$ROOT/@netns")" ]
+}
+
+# pm_bridge: a Podman bridge network as `podman network create` makes one (CNI: the
+# bridge plugin with ipMasq and a default route through the gateway, portmap, firewall,
+# tuning), as PM_BRNET on a private /24 (PM_BRP.0/24) and a bridge of the test's own
+# (PM_BR, made here with the gateway address, so the test hosts can listen before the
+# first container). Two test hosts in the host's namespace, on the bridge's addresses
+# PM_BRP.1 (the gateway) and PM_BRP.254, serve http://ADDRESS:8080/id: a container
+# reaches them without any packet leaving the machine (no test connects anywhere else).
+# Removed by pm_bridge_gone.
+pm_bridge() {
+	local n=$(($$ % 200 + 20)) i
+	for i in $(seq 200); do
+		ip route | grep -q "^10\.216\.$n\." || break
+		n=$(((n + 1) % 250))
+	done
+	PM_BRNET="shpm-br-$$" PM_BR="shpmbr$$" PM_BRP="10.216.$n" PM_BR_PIDS=()
+	pm network create --subnet "$PM_BRP.0/24" --disable-dns "$PM_BRNET" >/dev/null
+	local conf="$PM/net/$PM_BRNET.conflist"
+	jq --arg br "$PM_BR" '.plugins[0].bridge = $br' "$conf" >"$conf.new"
+	mv "$conf.new" "$conf"
+	ip link add name "$PM_BR" type bridge
+	ip addr add "$PM_BRP.1/24" dev "$PM_BR"
+	ip addr add "$PM_BRP.254/24" dev "$PM_BR"
+	ip link set "$PM_BR" up
+	mkdir -p "$TEST_TMP/www"
+	echo world >"$TEST_TMP/www/id"
+	for i in 1 254; do
+		busybox httpd -f -p "$PM_BRP.$i:8080" -h "$TEST_TMP/www" </dev/null >/dev/null 2>&1 3>&- &
+		PM_BR_PIDS+=($!)
+	done
+	wait_for 5 busybox wget -q -O /dev/null "http://$PM_BRP.254:8080/id"
+}
+
+pm_bridge_gone() {
+	local pid table rule
+	for pid in "${PM_BR_PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+	pm network rm -f "$PM_BRNET" >/dev/null 2>&1 || true
+	ip link del "$PM_BR" 2>/dev/null || true
+	# The bridge plugin's masquerade rules carry the network's name in their comment.
+	for table in nat filter; do
+		iptables-save -t "$table" 2>/dev/null | grep -F -- "$PM_BRNET" | grep '^-A ' |
+			while read -r rule; do eval "iptables -t $table -D ${rule#-A }" 2>/dev/null || true; done
+	done
+}
+
+# cni_chains_gone: the chains CNI's firewall and portmap plugins leave in the host's
+# iptables (empty once the file's networks are gone), with the jumps to them.
+cni_chains_gone() {
+	local table rule chain
+	for table in filter nat; do
+		iptables-save -t "$table" 2>/dev/null | grep '^-A ' | grep -vE '^-A CNI-' |
+			grep -E -- '-j CNI-(FORWARD|HOSTPORT-DNAT|HOSTPORT-MASQ)( |$)' |
+			while read -r rule; do eval "iptables -t $table -D ${rule#-A }" 2>/dev/null || true; done
+	done
+	for chain in CNI-FORWARD CNI-ADMIN; do iptables -t filter -F "$chain" 2>/dev/null || true; done
+	for chain in CNI-FORWARD CNI-ADMIN; do iptables -t filter -X "$chain" 2>/dev/null || true; done
+	for chain in CNI-HOSTPORT-DNAT CNI-HOSTPORT-MASQ CNI-HOSTPORT-SETMARK; do iptables -t nat -F "$chain" 2>/dev/null || true; done
+	for chain in CNI-HOSTPORT-DNAT CNI-HOSTPORT-MASQ CNI-HOSTPORT-SETMARK; do iptables -t nat -X "$chain" 2>/dev/null || true; done
+}
+
+# egress_denied LOG HOST: the audit log LOG has a refused egress decision naming HOST.
+egress_denied() {
+	jq -e -s --arg h "$2" 'map(select(.kind == "egress" and (.details.decision | tostring | contains("denied") and contains($h)))) | length > 0' "$1" >/dev/null
+}
+
+# What a container serves on its port 8080 (busybox httpd, "inside" at /id).
+SERVE='mkdir -p /tmp/w && echo inside >/tmp/w/id && exec httpd -f -p 8080 -h /tmp/w'
+
+# The default policy (no network.allow) on Podman's bridge network: no egress, as
+# `agent run` gives it. The runtime serves the namespace Podman made with an empty
+# allowlist: every connection and DNS query captured and refused, and recorded; a
+# port Podman publishes gets no answer (the answer would leave the namespace);
+# loopback works. On gvisor, runsc's network none: gVisor's loopback alone.
+@test "podman: the default policy on a bridge network: no egress (a host the same container reaches without it), no answer on a published port, loopback kept, the refusals in the audit log; gvisor has loopback only" {
+	needs_safehouse
+	pm_bridge
+	# Without the policy: the test host answers, and so does a published port.
+	run pm run --rm --network "$PM_BRNET" "$IMAGE" timeout 5 wget -q -O- "http://$PM_BRP.1:8080/id"
+	[ "$output" = world ]
+	run_d --network "$PM_BRNET" -p "$PM_BRP.1:18080:8080" "$IMAGE" sh -c "$SERVE" >/dev/null
+	wait_for 5 timeout 2 wget -q -O /dev/null "http://$PM_BRP.1:18080/id"
+	[ "$(timeout 5 wget -q -O- "http://$PM_BRP.1:18080/id")" = inside ]
+	local log="$TEST_TMP/pm.audit.jsonl" id
+	id="$(run_d --network "$PM_BRNET" -p "$PM_BRP.1:18081:8080" --annotation io.safehouse.policy=default \
+		--annotation "io.safehouse.audit=$log" "$IMAGE" sh -c "$SERVE")"
+	# The container serves the namespace Podman made, with an empty allowlist.
+	[ "$(jq -r .container "$ROOT"/@netns/*.json)" = "$id" ]
+	[ "$(jq -c .terms "$ROOT"/@netns/*.json)" = '{"network.allow":""}' ]
+	run pm exec "$id" timeout 5 wget -q -O- "http://$PM_BRP.1:8080/id"
+	echo "$output" >&2
+	[ "$status" != 0 ]
+	[[ "$output" != *world* ]]
+	run pm exec "$id" timeout 5 nslookup www.example.test "$PM_BRP.1"
+	[ "$status" != 0 ]
+	# Loopback, inside the namespace, still works.
+	wait_for 5 pm exec "$id" timeout 2 wget -q -O /dev/null http://127.0.0.1:8080/id
+	[ "$(pm exec "$id" timeout 5 wget -q -O- http://127.0.0.1:8080/id)" = inside ]
+	# The published port gets no answer.
+	run timeout 5 wget -q -O- "http://$PM_BRP.1:18081/id"
+	[ "$status" != 0 ]
+	[[ "$output" != *inside* ]]
+	# The refusals, recorded as any egress decision.
+	wait_for 5 egress_denied "$log" "$PM_BRP.1"
+	jq -e -s 'map(select(.kind == "egress" and (tostring | contains("www.example.test")))) | length > 0' "$log"
+	pm rm -f -t 0 "$id" >/dev/null
+	[ -z "$(ls "$ROOT/@netns")" ]
+	# gvisor: runsc's network none, whatever Podman put in the namespace.
+	run pm run --rm --network "$PM_BRNET" --annotation io.safehouse.policy=default \
+		--annotation io.safehouse.backend=gvisor "$IMAGE" sh -c \
+		"sed 1,2d /proc/net/dev | cut -d: -f1 | tr -d ' '; timeout 5 wget -q -O- http://$PM_BRP.1:8080/id 2>/dev/null || echo refused"
+	echo "$output" >&2
+	[ "$status" = 0 ]
+	[ "$output" = "lo
+refused" ]
+}
+
+# network.mode explicit (the proxies only) in a namespace Podman made: the namespace's
+# interfaces stay, so the runtime rejects whatever is not for the namespace itself; a
+# direct connection to the allowed host fails at once, as in `agent run`'s namespace,
+# where it has no route.
+@test "podman: network.mode explicit on a bridge network: the allowed host only through the proxy, a direct connection refused" {
+	needs_safehouse
+	pm_bridge
+	egress_policy "$PM_BRP.1:8080"
+	local id
+	id="$(run_d --network "$PM_BRNET" "${EGRESS[@]}" --annotation io.safehouse.network.mode=explicit "$IMAGE" sleep 60)"
+	[ "$(jq -r '.terms["network.mode"]' "$ROOT"/@netns/*.json)" = explicit ]
+	run pm exec "$id" env http_proxy=http://127.0.0.1:3128 timeout 5 wget -q -O- "http://$PM_BRP.1:8080/id"
+	[ "$output" = world ]
+	run pm exec "$id" timeout 5 wget -q -O- "http://$PM_BRP.1:8080/id"
+	echo "$output" >&2
+	[ "$status" != 0 ]
+	[[ "$output" == *"Connection refused"* ]]
+	pm rm -f -t 0 "$id" >/dev/null
+	[ -z "$(ls "$ROOT/@netns")" ]
+}
+
+# A Podman pod (`podman pod create`): the infra container makes the network namespace
+# (here on the bridge network), the pod's containers join it by /proc/PID/ns/net. The
+# infra container carries no annotation (pod create has no such flag), so the pod's
+# first container with a policy serves the namespace, and the infra container is under
+# its rules like every process there. The policies are in the generated form (as
+# `agent spec` writes them: no user namespace added), since a policy named alone would
+# give each container a user namespace of its own, which cannot mount the pod's ipc
+# namespace's mqueue (docs/engines.md).
+@test "podman: a pod (podman pod create): two containers share the first one's egress (allowed host reached, another refused); a pod whose policy has no network reaches nothing; differing terms refused both ways" {
+	needs_safehouse
+	pm_bridge
+	tar -C "$ROOTFS" -c . | pm import --change 'ENTRYPOINT ["sleep", "2147483647"]' - localhost/safehouse-pause >/dev/null 2>&1
+	pm pod create --name "webpod-$$" --network "$PM_BRNET" --infra-image localhost/safehouse-pause >/dev/null
+	egress_policy "$PM_BRP.1:8080"
+	local one two id
+	one="$(run_d --pod "webpod-$$" "${EGRESS[@]}" "$IMAGE" sleep 60)"
+	two="$(run_d --pod "webpod-$$" "${EGRESS[@]}" "$IMAGE" sleep 60)"
+	[ "$(jq -r .container "$ROOT"/@netns/*.json)" = "$one" ]
+	for id in "$one" "$two"; do
+		run pm exec "$id" timeout 5 wget -q -O- "http://$PM_BRP.1:8080/id"
+		[ "$output" = world ]
+		run pm exec "$id" timeout 5 wget -q -O- "http://$PM_BRP.254:8080/id"
+		[ "$status" != 0 ]
+	done
+	egress_denied "$TEST_TMP/pm.audit.jsonl" "$PM_BRP.254"
+	# A container of the pod without an allowlist: refused, naming the owner.
+	run pm run --rm --pod "webpod-$$" --annotation io.safehouse.policy=pm-nonet --annotation io.safehouse.limits.disk=67108864 "$IMAGE" true
+	echo "$output" >&2
+	[ "$status" != 0 ]
+	[[ "$output" == *"is served by container $one, whose policy has network.allow \"$PM_BRP.1:8080\"; this container's has none"* ]]
+	pm pod rm -f -t 0 "webpod-$$" >/dev/null
+	[ -z "$(ls "$ROOT/@netns")" ]
+	# A pod whose containers have the default policy: neither reaches the host the
+	# other pod's allowlist let through.
+	pm pod create --name "nonet-$$" --network "$PM_BRNET" --infra-image localhost/safehouse-pause >/dev/null
+	local nonet=(--annotation io.safehouse.policy=pm-nonet --annotation io.safehouse.limits.disk=67108864)
+	one="$(run_d --pod "nonet-$$" "${nonet[@]}" "$IMAGE" sleep 60)"
+	two="$(run_d --pod "nonet-$$" "${nonet[@]}" "$IMAGE" sleep 60)"
+	[ "$(jq -r .container "$ROOT"/@netns/*.json)" = "$one" ]
+	for id in "$one" "$two"; do
+		run pm exec "$id" timeout 5 wget -q -O- "http://$PM_BRP.1:8080/id"
+		[ "$status" != 0 ]
+		[[ "$output" != *world* ]]
+	done
+	# An allowlist in it: refused, naming the owner.
+	run pm run --rm --pod "nonet-$$" "${EGRESS[@]}" "$IMAGE" true
+	echo "$output" >&2
+	[ "$status" != 0 ]
+	[[ "$output" == *"is served by container $one, whose policy has network.allow none; this container's has \"$PM_BRP.1:8080\""* ]]
+	pm pod rm -f -t 0 "nonet-$$" >/dev/null
 	[ -z "$(ls "$ROOT/@netns")" ]
 }
 

@@ -75,7 +75,7 @@ extension GvisorBackend {
             // The host-side hooks are safehouse's to run (GvisorSandboxBundle.hostHookKinds).
             hooks: spec.hooks, ownsPidNamespace: true, backend: .gvisor)
         record.runsc = executable
-        let network = RunscFlags.network(for: spec, egress: egress)
+        let network = RunscFlags.network(for: spec, egress: egress, policyWithoutNetwork: treatment != nil && !egress)
         record.runscFlags = RunscFlags.sandboxFlags(
             runscRoot: runscRoot, network: network,
             seccomp: spec.linux?.seccomp != nil, overlay: config?.runscOverlay, debugLog: config?.runscDebugLog)
@@ -211,7 +211,7 @@ extension GvisorBackend {
             // whose interfaces gVisor's netstack takes over at start (GvisorEgressLink;
             // RunscFlags.network). When the warden records the exit, it listens before
             // `runsc start` can run the command.
-            let started = try runtime.startWarden(treatment, watching: pid, callerReapsInit: callerReapsInit, record: &record) {
+            let started = try runtime.startWarden(treatment, servesEgress: !treatment.networkAllow.isEmpty, watching: pid, callerReapsInit: callerReapsInit, record: &record) {
                 try GvisorEgressLink.open(sandboxPid: pid, mode: treatment.egressMode)
             }
             started.waitUntilReady()

@@ -18,6 +18,9 @@ extension Verbs {
             .option("--images", value: "path", repeatable: true,
                     help: "Only root filesystems under this directory (repeatable; default: any directory the service can read)."),
             .option("--runtime", value: "path", help: "The safehouse binary the service runs (default: the one next to safehouse-serve)."),
+            .option("--backend", value: "name",
+                    help: "native or gvisor: the backend of every sandbox, pinned in its bundle (default: the root's safehouse.conf, else native)."),
+            .option("--socket-group", value: "group", help: "The group that owns the socket, so that its members may connect."),
         ],
         takesGlobals: false)
 }

@@ -6,6 +6,8 @@ struct APIError: Error {
     let status: HTTPResponseStatus
     let code: String
     let message: String
+    /// The methods a 405's resource has (its Allow header).
+    var allow: [String] = []
 
     /// A malformed request: the message starts with the field it is about.
     static func badRequest(field: String, _ problem: String) -> APIError {
@@ -27,6 +29,10 @@ struct APIError: Error {
     }
     static func internalError(_ message: String) -> APIError {
         APIError(status: .internalServerError, code: "internal", message: message)
+    }
+    /// What the sandbox's backend cannot do.
+    static func unsupported(_ message: String) -> APIError {
+        APIError(status: .notImplemented, code: "unsupported", message: message)
     }
     static func tooLarge(_ message: String) -> APIError {
         APIError(status: .payloadTooLarge, code: "too_large", message: message)

@@ -58,6 +58,12 @@ final class APIHandler: ChannelInboundHandler {
             } else if h.method == .PUT {
                 beginUpload(h)
             }
+            // A client that asks first (curl does for any upload over 1 MiB) otherwise
+            // waits a second before it sends the body; a refused request gets its error
+            // after the body instead.
+            if rejected == nil, h.headers["expect"].contains(where: { $0.lowercased() == "100-continue" }) {
+                context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: h.version, status: .continue))), promise: nil)
+            }
         case .body(var chunk):
             if rejected != nil { return }
             if let upload {
@@ -138,6 +144,7 @@ final class APIHandler: ChannelInboundHandler {
             guard r.segments.count == 4, r.segments[0] == "v1", r.segments[1] == "sandboxes", r.segments[3] == "files" else {
                 return // not an upload: the route answers (404 or 405)
             }
+            try Routes.refuseUnknownQuery(r, known: ["path"])
             let path = try SandboxFiles.validate(r.queryValue("path"))
             let fd = try routes.files(r.segments[2]).openForWriting(path)
             upload = Upload(fd: fd, path: path)
@@ -169,7 +176,9 @@ final class APIHandler: ChannelInboundHandler {
         switch result {
         case .failure(let error):
             let e = (error as? APIError) ?? .internalError("\(error)")
-            sendJSON(context, h, e.status, e.json)
+            var headers = HTTPHeaders()
+            if !e.allow.isEmpty { headers.add(name: "allow", value: e.allow.joined(separator: ", ")) }
+            sendJSON(context, h, e.status, e.json, headers: headers)
         case .success(.json(let status, let value)):
             sendJSON(context, h, status, value)
         case .success(.noContent):
@@ -194,9 +203,10 @@ final class APIHandler: ChannelInboundHandler {
         }
     }
 
-    func sendJSON(_ context: ChannelHandlerContext, _ h: HTTPRequestHead, _ status: HTTPResponseStatus, _ value: Any) {
+    func sendJSON(_ context: ChannelHandlerContext, _ h: HTTPRequestHead, _ status: HTTPResponseStatus, _ value: Any,
+                  headers extra: HTTPHeaders = HTTPHeaders()) {
         let data = (try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
-        var headers = HTTPHeaders()
+        var headers = extra
         headers.add(name: "content-type", value: "application/json")
         headers.add(name: "content-length", value: "\(data.count + 1)")
         var buffer = context.channel.allocator.buffer(capacity: data.count + 1)

@@ -21,7 +21,10 @@ final class CommandRun: @unchecked Sendable {
         case open(Data)
     }
 
-    private let process = Process()
+    private let executable: String
+    private let arguments: [String]
+    /// `safehouse exec`'s pid, once spawned.
+    private var pid: pid_t = 0
     private let input: Input
     private let pidFile: String
     private let timeout: TimeInterval?
@@ -42,10 +45,14 @@ final class CommandRun: @unchecked Sendable {
     /// in the background may hold the pipes open.
     static let drainGrace: TimeInterval = 0.5
 
+    /// The runtime's argv that kills the command inside a gVisor sandbox (nil: native).
+    private let stopInside: [String]?
+
     init(executable: String, arguments: [String], pidFile: String, input: Input, timeout: TimeInterval?,
-         onOutput: @escaping (Stream, Data) -> Void, onExit: @escaping (Exit) -> Void) {
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
+         stopInside: [String]? = nil, onOutput: @escaping (Stream, Data) -> Void, onExit: @escaping (Exit) -> Void) {
+        self.executable = executable
+        self.arguments = arguments
+        self.stopInside = stopInside
         self.input = input
         self.pidFile = pidFile
         self.timeout = timeout
@@ -54,28 +61,42 @@ final class CommandRun: @unchecked Sendable {
     }
 
     func start() throws {
-        let out = Pipe(), err = Pipe()
-        let stdinPipe: Pipe? = { if case .none = input { return nil } else { return Pipe() } }()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = stdinPipe ?? FileHandle.nullDevice
-        try process.run()
+        // Every descriptor is closed explicitly, not left to deallocation: left to it,
+        // the pipes of every finished command stayed open in the service (measured).
+        let out = try ChildProcess.pipe()
+        let err: (read: Int32, write: Int32)
+        do { err = try ChildProcess.pipe() } catch { close(out.read); close(out.write); throw error }
+        let stdin: (read: Int32, write: Int32)
+        do {
+            if case .none = input { stdin = (try ChildProcess.devNull(), -1) } else { stdin = try ChildProcess.pipe() }
+        } catch {
+            for fd in [out.read, out.write, err.read, err.write] { close(fd) }
+            throw error
+        }
+        let child: ChildProcess
+        do {
+            child = try ChildProcess.start(executable, arguments, stdin: stdin.read, stdout: out.write, stderr: err.write)
+        } catch {
+            for fd in [out.read, out.write, err.read, err.write, stdin.read, stdin.write] where fd >= 0 { close(fd) }
+            throw error
+        }
         // The child has its copies: the parent's ends it does not use are closed now, so
         // EOF and EPIPE come when the command's side goes.
-        try? out.fileHandleForWriting.close()
-        try? err.fileHandleForWriting.close()
-        try? stdinPipe?.fileHandleForReading.close()
+        close(out.write)
+        close(err.write)
+        close(stdin.read)
+        lock.withLock { pid = child.pid }
         let group = DispatchGroup()
-        for (pipe, stream) in [(out, Stream.stdout), (err, Stream.stderr)] {
+        for (fd, stream) in [(out.read, Stream.stdout), (err.read, Stream.stderr)] {
             group.enter()
             Thread.detachNewThread { [self] in
-                read(pipe.fileHandleForReading.fileDescriptor, stream)
-                try? pipe.fileHandleForReading.close()
+                read(fd, stream)
+                close(fd)
                 group.leave()
             }
         }
-        if let stdinPipe {
-            lock.withLock { inputHandle = stdinPipe.fileHandleForWriting }
+        if stdin.write >= 0 {
+            lock.withLock { inputHandle = FileHandle(fileDescriptor: stdin.write, closeOnDealloc: false) }
             switch input {
             case .bytes(let data):
                 writeInput(data)
@@ -95,14 +116,15 @@ final class CommandRun: @unchecked Sendable {
             }
         }
         Thread.detachNewThread { [self] in
-            process.waitUntilExit()
+            // Exited but not yet reaped: until wait(), its pid is not given to another
+            // process, so a stop racing with the exit kills nothing else.
+            child.waitForExit()
             lock.withLock { exited = true }
+            let code = child.wait()
             group.wait()
             _ = sandboxPid()
             unlink(pidFile)
             closeInput()
-            let status = process.terminationStatus
-            let code = process.terminationReason == .uncaughtSignal ? 128 + status : status
             let timedOut = lock.withLock { self.timedOut }
             onExit(Exit(code: timedOut ? 124 : code, timedOut: timedOut))
         }
@@ -126,7 +148,7 @@ final class CommandRun: @unchecked Sendable {
     /// Closes stdin (after what was queued): the command reads end of file.
     func closeInput() {
         guard let handle = lock.withLock({ () -> FileHandle? in defer { inputHandle = nil }; return inputHandle }) else { return }
-        inputQueue.async { try? handle.close() }
+        inputQueue.async { close(handle.fileDescriptor) }
     }
 
     /// The command's pid inside the sandbox (the last NSpid of its host pid), nil until
@@ -156,9 +178,15 @@ final class CommandRun: @unchecked Sendable {
     /// then SIGTERM to `safehouse exec`, SIGKILL two seconds later if it is still there.
     /// Returns at once: the group is known from the pid file, which `safehouse exec`
     /// may write after the command has started (and printed), so it is waited for (up
-    /// to a second) on another thread.
+    /// to a second) on another thread. Under gVisor, every process with the command's
+    /// mark is killed inside the sandbox instead (GvisorCommandMark).
     func stop() {
         DispatchQueue.global().async { [self] in
+            if let stopInside {
+                GvisorCommandMark.run(executable, stopInside)
+                stopExec()
+                return
+            }
             var group = host()
             var waited = 0
             while group == nil, waited < 20, lock.withLock({ !exited }) {
@@ -167,12 +195,17 @@ final class CommandRun: @unchecked Sendable {
                 group = host()
             }
             if let group, lock.withLock({ !exited }) { kill(-group, SIGKILL) }
-            guard lock.withLock({ !exited }) else { return }
-            let pid = process.processIdentifier
-            kill(pid, SIGTERM)
-            DispatchQueue.global().asyncAfter(deadline: .now() + 2) { [self] in
-                if lock.withLock({ !exited }) { kill(pid, SIGKILL) }
-            }
+            stopExec()
+        }
+    }
+
+    /// SIGTERM to `safehouse exec`, SIGKILL two seconds later if it is still there.
+    private func stopExec() {
+        let (running, pid) = lock.withLock { (!exited, self.pid) }
+        guard running, pid > 0 else { return }
+        kill(pid, SIGTERM)
+        DispatchQueue.global().asyncAfter(deadline: .now() + 2) { [self] in
+            if lock.withLock({ !exited }) { kill(pid, SIGKILL) }
         }
     }
 

@@ -32,6 +32,9 @@ struct CommandPlan {
     var background: Bool
     /// A foreground command whose client goes away mid-stream is killed (else it runs on).
     var killOnDisconnect: Bool
+    /// Under gVisor: the runtime's argv that kills the command's processes inside the
+    /// sandbox (the host sees only `runsc exec`, not the command's process group).
+    var stopInside: [String]? = nil
 }
 
 /// The API's routes over the store. Every function here may block (it runs the
@@ -59,6 +62,13 @@ struct Routes {
             if !cid.isEmpty, $0.offset == 3 { return "{cid}" }
             return $0.element
         }.joined(separator: "/")
+        // The routes that take no query parameter, or only ?path= (the list, the
+        // session routes check their own).
+        if Self.queryFree.contains(shape) || (shape == "sandboxes/{id}/commands" && r.method == .POST) {
+            try Self.refuseUnknownQuery(r, known: [])
+        } else if shape.hasPrefix("sandboxes/{id}/files") {
+            try Self.refuseUnknownQuery(r, known: ["path"])
+        }
         switch (r.method, shape) {
         case (.GET, "health"):
             return .json(.ok, ["status": "ok"])
@@ -98,7 +108,7 @@ struct Routes {
         case (.DELETE, "sandboxes/{id}/files"):
             let record = try store.get(id)
             let path = try SandboxFiles.validate(r.queryValue("path"))
-            if try !SandboxFiles(pid: record.pid).remove(path) {
+            if try !Self.files(of: record).remove(path) {
                 try removeTreeInside(record, path)
             }
             return .noContent
@@ -109,15 +119,36 @@ struct Routes {
             let path = try SandboxFiles.validate(r.queryValue("path"))
             let made = try files(id).makeDirectory(path)
             return .json(made ? .created : .ok, ["path": path, "created": made])
-        case (_, "health"), (_, "version"), (_, "sandboxes"), (_, "sandboxes/{id}"), (_, "sandboxes/{id}/timeout"),
-             (_, "sandboxes/{id}/commands"), (_, "sandboxes/{id}/files"), (_, "sandboxes/{id}/files/list"),
-             (_, "sandboxes/{id}/files/mkdir"), (_, "sandboxes/{id}/pause"), (_, "sandboxes/{id}/resume"),
-             (_, "sandboxes/{id}/commands/{cid}"), (_, "sandboxes/{id}/commands/{cid}/kill"),
-             (_, "sandboxes/{id}/commands/{cid}/stdin"), (_, "sandboxes/{id}/commands/{cid}/events"),
-             (_, "sandboxes/{id}/events"), (_, "events"):
-            throw APIError(status: .methodNotAllowed, code: "method_not_allowed", message: "\(r.method) is not allowed on /\(s.joined(separator: "/"))")
+        case (_, let shape) where Self.allowedMethods[shape] != nil:
+            // RFC 9110: a 405 says which methods the resource has.
+            throw APIError(status: .methodNotAllowed, code: "method_not_allowed",
+                           message: "\(r.method) is not allowed on /\(s.joined(separator: "/"))",
+                           allow: Self.allowedMethods[shape]!)
         default:
             throw APIError.notFound("no route \(r.method) /\(s.joined(separator: "/"))")
+        }
+    }
+
+    /// The methods of each route shape, for the Allow header of a 405.
+    static let allowedMethods: [String: [String]] = [
+        "health": ["GET"], "version": ["GET"], "sandboxes": ["GET", "POST"], "sandboxes/{id}": ["GET", "DELETE"],
+        "sandboxes/{id}/timeout": ["POST"], "sandboxes/{id}/pause": ["POST"], "sandboxes/{id}/resume": ["POST"],
+        "sandboxes/{id}/commands": ["GET", "POST"], "sandboxes/{id}/commands/{cid}": ["GET"],
+        "sandboxes/{id}/commands/{cid}/kill": ["POST"], "sandboxes/{id}/commands/{cid}/stdin": ["POST"],
+        "sandboxes/{id}/commands/{cid}/events": ["GET"], "sandboxes/{id}/events": ["GET"], "events": ["GET"],
+        "sandboxes/{id}/files": ["GET", "PUT", "DELETE"], "sandboxes/{id}/files/list": ["GET"],
+        "sandboxes/{id}/files/mkdir": ["POST"],
+    ]
+
+    /// The routes that take no query parameter at all.
+    static let queryFree: Set<String> = ["health", "version", "sandboxes/{id}", "sandboxes/{id}/timeout"]
+
+    /// A query parameter the route does not take is a 400 naming it (a misspelt
+    /// `?pth=` must not be read as "no path given", nor silently ignored).
+    static func refuseUnknownQuery(_ r: APIRequest, known: Set<String>) throws {
+        if let unknown = r.query.first(where: { !known.contains($0.name) }) {
+            let takes = known.isEmpty ? "this route takes none" : "this route takes \(known.sorted().joined(separator: ", "))"
+            throw APIError.badRequest(field: unknown.name.isEmpty ? "query" : unknown.name, "unknown query parameter (\(takes))")
         }
     }
 
@@ -141,7 +172,17 @@ struct Routes {
     }
 
     func files(_ id: String) throws -> SandboxFiles {
-        SandboxFiles(pid: try store.get(id).pid)
+        try Self.files(of: store.get(id))
+    }
+
+    /// The files of a native sandbox. A gVisor sandbox's root lives inside gVisor's
+    /// kernel (its overlay in the sandbox's memory): the host has no path to it, so the
+    /// files routes answer 501 there; commands (`cat`, `tee`) reach its files.
+    static func files(of record: SandboxRecord) throws -> SandboxFiles {
+        guard !record.isGvisor else {
+            throw APIError.unsupported("files: sandbox \(record.id) runs on the gvisor backend, whose files the host cannot reach; use commands (cat, tee, ls) instead")
+        }
+        return SandboxFiles(pid: record.pid)
     }
 
     private func create(_ body: JSONObject) throws -> [String: Any] {
@@ -206,7 +247,7 @@ struct Routes {
         }
         let cwd = try body.string("cwd")
         if let cwd, !cwd.hasPrefix("/") { throw APIError.badRequest(field: "cwd", "\"\(cwd)\" is not absolute") }
-        let env = record.env.merging(try body.stringMap("env", keyRule: JSONObject.envKeyProblem)) { $1 }
+        var env = record.env.merging(try body.stringMap("env", keyRule: JSONObject.envKeyProblem)) { $1 }
         let background = try body.boolean("background") ?? false
         let killOnDisconnect = try body.boolean("killOnDisconnect") ?? false
         // A background command has no timeout unless it asks for one: it lives as long
@@ -220,10 +261,18 @@ struct Routes {
         // gets what was given, then end of file.
         let input: CommandRun.Input = background ? .open(stdin ?? Data()) : stdin.map { .bytes($0) } ?? .none
         let pidFile = "\(store.records.directory(record.id))/exec-\(SandboxStore.randomHex(6)).pid"
+        var stopInside: [String]?
+        if record.isGvisor {
+            // The command and everything it starts inherit the mark; a stop kills them
+            // by it (GvisorCommandMark).
+            let mark = SandboxStore.randomHex(8)
+            env[GvisorCommandMark.variable] = mark
+            stopInside = store.runtime.execArguments(id: record.id, argv: GvisorCommandMark.killArgv(mark: mark), cwd: nil, env: [:])
+        }
         return CommandPlan(sandboxId: record.id,
                            arguments: store.runtime.execArguments(id: record.id, argv: argv, cwd: cwd, env: env, pidFile: pidFile),
                            argv: argv, cwd: cwd, pidFile: pidFile, input: input, timeout: timeout,
-                           background: background, killOnDisconnect: killOnDisconnect)
+                           background: background, killOnDisconnect: killOnDisconnect, stopInside: stopInside)
     }
 
     /// A directory with contents is removed from inside the sandbox, by its own root

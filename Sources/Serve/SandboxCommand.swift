@@ -54,6 +54,7 @@ final class SandboxCommand: @unchecked Sendable {
         self.onFinish = onFinish
         run = CommandRun(
             executable: executable, arguments: plan.arguments, pidFile: plan.pidFile, input: plan.input, timeout: plan.timeout,
+            stopInside: plan.stopInside,
             onOutput: { [weak self] stream, data in self?.output(stream, data) },
             onExit: { [weak self] exit in self?.finish(exit) })
     }

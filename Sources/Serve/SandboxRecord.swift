@@ -15,6 +15,10 @@ struct SandboxRecord: Codable {
     /// When it was paused (its processes frozen); nil while it runs. Optional, so the
     /// records of a service without pause still load.
     var pausedAt: Date?
+    /// native or gvisor (nil in a record of a service that did not say: native).
+    var backend: String?
+
+    var isGvisor: Bool { backend == "gvisor" }
 
     /// The API's view; `state` comes from the runtime.
     func json(state: String) -> [String: Any] {

@@ -1,5 +1,8 @@
 import Foundation
 import NIOConcurrencyHelpers
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The service's sandboxes: the in-memory index over the records on disk, the
 /// lifecycle (create, delete, timeout, pause, resume) through the runtime, the reaper
@@ -7,6 +10,7 @@ import NIOConcurrencyHelpers
 final class SandboxStore: @unchecked Sendable {
     let runtime: RuntimeClient
     let records: RecordDirectory
+    private let specs = SpecCache()
     let events = EventHub()
     let audit: AuditFeed
     let limits: LimitFeed
@@ -39,6 +43,7 @@ final class SandboxStore: @unchecked Sendable {
                 // The runtime's word on pause wins: the service may have died between
                 // the runtime's pause or resume and its own record of it.
                 if state.status == "paused" { record.pausedAt = record.pausedAt ?? Date() } else { record.pausedAt = nil }
+                stopOrphanedCommands(record)
                 lock.withLock { sandboxes[record.id] = record }
                 audit.track(record.id, path: AuditFeed.logPath(id: record.id, bundle: records.bundle(record.id)), fromEnd: true)
                 limits.track(record.id, pid: record.pid)
@@ -46,6 +51,30 @@ final class SandboxStore: @unchecked Sendable {
                 runtime.delete(record.id)
                 records.remove(record.id)
             }
+        }
+    }
+
+    /// The commands an earlier run of the service started and left behind (it was
+    /// killed): nobody can read their output any more and nothing enforces their
+    /// timeout, so each is killed with its process group. Their pid files say which;
+    /// a pid counts only if it is in the sandbox's pid namespace (a pid the host has
+    /// since given to another process is left alone). Under gVisor, by their mark.
+    private func stopOrphanedCommands(_ record: SandboxRecord) {
+        let dir = records.directory(record.id)
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+        if record.isGvisor, names.contains(where: { $0.hasPrefix("exec-") && $0.hasSuffix(".pid") }) {
+            // No command of this run of the service exists yet: every marked one is old.
+            GvisorCommandMark.run(runtime.executable, runtime.execArguments(id: record.id, argv: GvisorCommandMark.killArgv(mark: nil), cwd: nil, env: [:]))
+        }
+        let sandboxNamespace = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(record.pid)/ns/pid")
+        for name in names where name.hasPrefix("exec-") && name.hasSuffix(".pid") {
+            let file = "\(dir)/\(name)"
+            if let text = try? String(contentsOfFile: file, encoding: .utf8),
+               let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 1, let sandboxNamespace,
+               (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/ns/pid")) == sandboxNamespace {
+                kill(-pid, SIGKILL)
+            }
+            unlink(file)
         }
     }
 
@@ -78,27 +107,36 @@ final class SandboxStore: @unchecked Sendable {
         let dir = records.directory(id), bundle = records.bundle(id)
         try FileManager.default.createDirectory(atPath: bundle, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
-        var created = false
+        var attempted = false
         do {
-            let spec = try runtime.spec(policy: request.policy, rootfs: request.rootfs, env: request.env)
-            guard spec.status == 0 else {
-                throw APIError.badRequest(field: "policy", spec.errorLine.replacingOccurrences(of: "agent spec: ", with: ""))
+            let spec = try specs.spec(policy: request.policy, rootfs: request.rootfs) {
+                let out = try runtime.spec(policy: request.policy, rootfs: request.rootfs)
+                guard out.status == 0 else {
+                    throw APIError.badRequest(field: "policy", out.errorLine.replacingOccurrences(of: "agent spec: ", with: ""))
+                }
+                return out.stdout
             }
-            try spec.stdout.write(to: URL(fileURLWithPath: "\(bundle)/config.json"))
+            try spec.write(to: URL(fileURLWithPath: "\(bundle)/config.json"))
             let now = Date()
             var record = SandboxRecord(id: id, policy: request.policy, rootfs: request.rootfs, env: request.env,
                                        metadata: request.metadata, createdAt: now,
-                                       expiresAt: now.addingTimeInterval(TimeInterval(request.timeout)), pid: 0)
+                                       expiresAt: now.addingTimeInterval(TimeInterval(request.timeout)), pid: 0,
+                                       backend: runtime.backend)
             // The record goes down before the container exists: a service killed in
             // between leaves a record that recover() cleans up, never an unknown container.
             try records.save(record)
-            let create = try runtime.run(["create", "--bundle", bundle, id])
-            guard create.status == 0 else { throw APIError.runtime("create: \(create.errorLine)") }
-            created = true
-            let start = try runtime.run(["start", id])
-            guard start.status == 0 else { throw APIError.runtime("start: \(start.errorLine)") }
-            guard let state = runtime.state(id), state.pid > 0 else { throw APIError.runtime("state: the sandbox's init is gone") }
-            record.pid = state.pid
+            // One `run --detach` rather than create, start and state: each runtime call
+            // is a process start, and a sandbox's creation is on the path to its first
+            // command's output.
+            let pidFile = "\(dir)/init.pid"
+            attempted = true
+            let run = try runtime.run((runtime.backend.map { ["--backend", $0] } ?? []) + ["run", "--detach", "--pid-file", pidFile, "--bundle", bundle, id])
+            guard run.status == 0 else { throw APIError.runtime("run: \(run.errorLine)") }
+            guard let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
+                  let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 0 else {
+                throw APIError.runtime("run: no init pid in \(pidFile)")
+            }
+            record.pid = pid
             try records.save(record)
             lock.withLock { sandboxes[id] = record }
             audit.track(id, path: AuditFeed.logPath(id: id, bundle: bundle))
@@ -106,7 +144,7 @@ final class SandboxStore: @unchecked Sendable {
             events.publish(id, "created", ["policy": record.policy, "expiresAt": Timestamp.string(record.expiresAt)])
             return record
         } catch {
-            if created { runtime.delete(id) }
+            if attempted { runtime.delete(id) }
             try? FileManager.default.removeItem(atPath: dir)
             throw error
         }

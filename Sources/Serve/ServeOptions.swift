@@ -14,9 +14,14 @@ struct ServeOptions {
     var runtime: String?
     /// Directories a sandbox's rootfs must lie under (after symlinks); none: any directory.
     var images: [String] = []
+    /// The backend of every sandbox (native or gvisor); nil: the root's default
+    /// (its safehouse.conf, else native).
+    var backend: String?
+    /// The group that owns the socket (with mode 0660, its members may connect).
+    var socketGroup: String?
 
     static let usage = """
-        USAGE: safehouse serve [--socket PATH] [--listen HOST:PORT --token-file FILE] [--root DIR] [--state-dir DIR]
+        USAGE: safehouse serve [--socket PATH [--socket-group GROUP]] [--listen HOST:PORT --token-file FILE] [--root DIR] [--state-dir DIR] [--backend native|gvisor]
 
         Serve the sandbox API (docs/serve.md) over HTTP/1.1.
 
@@ -28,6 +33,8 @@ struct ServeOptions {
           --state-dir DIR      The service's own state, a directory per sandbox (default: /run/safehouse-serve).
           --runtime PATH       The safehouse binary to drive (default: safehouse next to safehouse-serve).
           --images DIR         Only root filesystems under DIR (repeatable; default: any directory).
+          --backend NAME       native or gvisor, for every sandbox (default: the root's safehouse.conf, else native).
+          --socket-group GROUP The group that owns the socket (default: the service's).
 
         """
 
@@ -56,6 +63,11 @@ struct ServeOptions {
             case "--root": root = try value(a)
             case "--state-dir": stateDir = try value(a)
             case "--runtime": runtime = try value(a)
+            case "--backend":
+                let b = try value(a)
+                guard b == "native" || b == "gvisor" else { throw Failure(description: "--backend: \"\(b)\" is not native or gvisor") }
+                backend = b
+            case "--socket-group": socketGroup = try value(a)
             case "--images":
                 let dir = try value(a)
                 guard let real = realpath(dir, nil) else { throw Failure(description: "--images: \(dir) does not exist") }
@@ -64,6 +76,9 @@ struct ServeOptions {
             default: throw Failure(description: "unknown flag \"\(a)\" (see safehouse serve --help)")
             }
             i += 1
+        }
+        if listen != nil, socketGroup != nil {
+            throw Failure(description: "--socket-group: only for the Unix socket, not --listen")
         }
         if listen != nil, tokenFile == nil {
             throw Failure(description: "--listen needs --token-file: TCP is served only with a bearer token")

@@ -1,0 +1,48 @@
+import ContainerCore
+import Linux
+import OCI
+
+/// runc's `checkpoint` and `restore`: the façade finds the container (or, for restore,
+/// the bundle's backend) and hands it to its engine (Native/NativeBackend+Checkpoint
+/// with CRIU, Gvisor/GvisorBackend+Checkpoint with runsc).
+extension ContainerRuntime {
+    /// `checkpoint`: saves a running (or paused) container into `options.imagePath`;
+    /// unless `leaveRunning`, the container is then ended and deleted, as runc does.
+    public func checkpoint(id: String, options: CheckpointOptions) throws {
+        let lock = try store.lock(id)
+        defer { lock.release() }
+        let record = try store.load(id)
+        try backend(for: record).checkpoint(record, options: options)
+    }
+
+    /// `restore`: a new running container `id` from the bundle in `options` and the
+    /// checkpoint in `checkpoint.imagePath`. Detached, returns 0 once it runs;
+    /// otherwise waits for it as `run` does and returns its exit code.
+    public func restore(id: String, options: CreateOptions, checkpoint: CheckpointOptions, detach: Bool,
+                        subreaper: Bool = true) throws -> Int32 {
+        try ContainerID.validate(id)
+        if Files.exists(store.directory(of: id)) {
+            throw RuntimeError("container with id \(id) already exists", kind: .containerExists)
+        }
+        let image = Bundle.absolute(checkpoint.imagePath)
+        guard Files.isDirectory(image) else {
+            throw RuntimeError("--image-path \(checkpoint.imagePath): no checkpoint directory there")
+        }
+        let bundle = try prepared(Bundle.load(options.bundle), id: id)
+        let (backend, config) = try selectBackend(for: bundle.spec)
+        switch backend {
+        case .gvisor:
+            if let flag = checkpoint.criuOnlyFlags.first {
+                throw RuntimeError("\(flag): not supported by the gvisor backend (runsc restore loads the sandbox itself, without CRIU)")
+            }
+            guard Files.exists(image + "/checkpoint.img") else {
+                throw RuntimeError("--image-path \(checkpoint.imagePath): no gvisor checkpoint (checkpoint.img) there")
+            }
+            return try GvisorBackend(runtime: self).create(id: id, bundle: bundle, options: options, config: config,
+                                                           mode: detach ? .runDetached : .runForeground, restoreImage: image)
+        case .native:
+            return try native.restore(id: id, bundle: bundle, options: options, checkpoint: checkpoint,
+                                      detach: detach, subreaper: subreaper)
+        }
+    }
+}

@@ -22,7 +22,7 @@ extension ContainerRuntime {
                         subreaper: Bool = true) throws -> Int32 {
         try ContainerID.validate(id)
         if Files.exists(store.directory(of: id)) {
-            throw RuntimeError("container with id \(id) already exists", kind: .containerExists)
+            throw RuntimeError("container \(id): container with given ID already exists", kind: .containerExists)
         }
         let image = Bundle.absolute(checkpoint.imagePath)
         guard Files.isDirectory(image) else {

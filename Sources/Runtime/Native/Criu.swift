@@ -33,7 +33,8 @@ struct Criu {
         let result = try RunscProcess(executable: executable, arguments: ["check"]).capture()
         guard result.status != .exited(0) else { return }
         let said = (result.stderr + result.stdout).split(separator: "\n").map(String.init)
-        let line = said.last { $0.contains("Error") } ?? said.last ?? "exit status \(result.status.shellCode)"
+        // The first error is the cause; the ones after it are its consequences.
+        let line = said.first { $0.contains("Error") } ?? said.last ?? "exit status \(result.status.shellCode)"
         throw RuntimeError("criu check fails on this host (\(executable)), so it cannot checkpoint or restore here: \(line)")
     }
 

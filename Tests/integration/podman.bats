@@ -673,9 +673,11 @@ pm_count() { pm exec "$1" cat /dev/shm/n 2>/dev/null; }
 	done
 	[ "$before" -gt 15 ]
 	run pm container checkpoint "$id"
+	echo "$output"
 	[ "$status" = 0 ]
 	[ "$(pm inspect -f '{{.State.Status}}' "$id")" = exited ]
 	run pm container restore "$id"
+	echo "$output"
 	[ "$status" = 0 ]
 	[ "$(pm inspect -f '{{.State.Status}}' "$id")" = running ]
 	after="$(pm_count "$id")"

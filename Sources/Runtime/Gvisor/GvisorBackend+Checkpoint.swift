@@ -37,6 +37,10 @@ extension GvisorBackend {
             if current == .paused { try? runscVerb(record, "pause") }
             throw RunscError.message(verb: "checkpoint", id: record.id, runscText: result.stderr)
         }
+        // Podman takes a directory without CRIU's `inventory.img` for an incomplete
+        // checkpoint and will not restore it: an empty one marks runsc's image complete.
+        // (Native restore tells the two kinds apart by `checkpoint.img`, runsc's.)
+        try stage("\(image)/inventory.img") { try Files.writeAtomically(image + "/inventory.img", [], mode: 0o644) }
         runtime.recordAudit(record.annotations, record.id, "checkpoint",
                             ["image": .string(image), "leaveRunning": .string(options.leaveRunning ? "true" : "false")])
         if options.leaveRunning {

@@ -27,6 +27,9 @@ extension NativeBackend {
             throw RuntimeError("--page-server and --status-fd are checkpoint flags")
         }
         try Criu.checkCgroupsMode(checkpoint.manageCgroupsMode)
+        if Files.exists(Bundle.absolute(checkpoint.imagePath) + "/checkpoint.img") {
+            throw RuntimeError("--image-path \(checkpoint.imagePath): a gvisor checkpoint (runsc's checkpoint.img): restore it on the gvisor backend")
+        }
         let criu = try Criu.locate(checkpoint.criu)
         try criu.check()
         let image = Bundle.absolute(checkpoint.imagePath)

@@ -691,6 +691,8 @@ pm_count() { pm exec "$1" cat /dev/shm/n 2>/dev/null; }
 	local id
 	id="$(run_d "$IMAGE" sleep 1000)"
 	run pm container checkpoint "$id"
+	echo "$output"
 	[ "$status" != 0 ]
+	[[ "$output" == *"criu check fails on this host"* ]]
 	[ "$(pm inspect -f '{{.State.Status}}' "$id")" = running ]
 }

@@ -195,3 +195,23 @@ start_counter() {
 	[ "$(rt state "$a" | jq -r .status)" = running ]
 	rt delete --force "$a"
 }
+
+@test "restore without --detach waits for the restored container and exits with its status; --pid-file names its init" {
+	needs_checkpointing
+	local a b
+	a="$(new_id)"
+	b="$(new_id)"
+	# Counts to 40, then exits 7: only the restored copy can get there from the saved count.
+	config '.process.args = ["sh", "-c", "i=0; while [ $i -lt 40 ]; do i=$((i+1)); echo $i > /dev/shm/n; sleep 0.1; done; exit 7"]'
+	start_counter "$a"
+	rt checkpoint --image-path "$IMG" "$a"
+	( sleep 1; cat "$TEST_TMP/restored.pid" >"$TEST_TMP/pid-seen" 2>/dev/null; rt state "$b" >"$TEST_TMP/state-seen" 2>/dev/null ) &
+	run rt restore -b "$BUNDLE" --pid-file "$TEST_TMP/restored.pid" --image-path "$IMG" "$b" </dev/null
+	wait
+	[ "$status" = 7 ]
+	[ "$(jq -r .pid "$TEST_TMP/state-seen")" = "$(cat "$TEST_TMP/pid-seen")" ]
+	[ "$(jq -r .status "$TEST_TMP/state-seen")" = running ]
+	# The foreground restore removed the container once it ended, as run does.
+	run rt state "$b"
+	[ "$status" != 0 ]
+}

@@ -19,7 +19,7 @@ public enum Verbs {
         .flag("--systemd-cgroup",
               help: "cgroupsPath is systemd's \"slice:prefix:name\" (laid out as systemd would; hosts without systemd only)."),
         .option("--criu", value: "path", help: "Path to criu.",
-                runc: "the same flag; checkpoint and restore run it on the native backend"),
+                runc: "the same flag; the native backend runs that CRIU"),
         .option("--rootless", value: "true|false|auto", help: "Ignore cgroup permission errors: true, false or auto.",
                 runc: "the same flag; safehouse runs as root, where auto is false, and refuses true"),
     ]

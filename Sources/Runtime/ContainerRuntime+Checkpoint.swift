@@ -15,6 +15,16 @@ extension ContainerRuntime {
         try backend(for: record).checkpoint(record, options: options)
     }
 
+    /// Why an agent sandbox is neither checkpointed nor restored by these verbs, on
+    /// either backend. Natively its warden and egress listeners are processes outside
+    /// the container's tree that hold its network namespace: CRIU would save a sandbox
+    /// without its guard. On both, its ephemeral root's upper layer (what the sandbox
+    /// wrote) is not part of the image, and a restore without it would meet a root that
+    /// lost the files its memory refers to.
+    static func sandboxCheckpointRefusal(_ id: String) -> RuntimeError {
+        RuntimeError("\(id): an agent sandbox cannot be checkpointed or restored yet (its ephemeral root's upper layer and its warden are not saved with the image; natively its warden and egress listeners are outside CRIU's reach)")
+    }
+
     /// `restore`: a new running container `id` from the bundle in `options` and the
     /// checkpoint in `checkpoint.imagePath`. Detached, returns 0 once it runs;
     /// otherwise waits for it as `run` does and returns its exit code.
@@ -29,6 +39,7 @@ extension ContainerRuntime {
             throw RuntimeError("--image-path \(checkpoint.imagePath): no checkpoint directory there")
         }
         let bundle = try prepared(Bundle.load(options.bundle), id: id)
+        if bundle.overlay != nil { throw Self.sandboxCheckpointRefusal(id) }
         let (backend, config) = try selectBackend(for: bundle.spec)
         switch backend {
         case .gvisor:

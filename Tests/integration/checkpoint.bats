@@ -215,3 +215,27 @@ start_counter() {
 	run rt state "$b"
 	[ "$status" != 0 ]
 }
+
+@test "checkpoint and restore refuse an agent sandbox in one line; it keeps running" {
+	local id
+	id="sbx-ckpt-$$"
+	"$RUNTIME" --root "$ROOT" ${SAFEHOUSE_BACKEND:+--backend "$SAFEHOUSE_BACKEND"} agent run --rootfs "$ROOTFS" --id "$id" \
+		-- sh -c 'echo kept > /tmp/f; sleep 30' </dev/null >"$TEST_TMP/agent.out" 2>&1 &
+	local i
+	for i in $(seq 100); do [ "$(rt state "$id" 2>/dev/null | jq -r .status)" = running ] && break; sleep 0.1; done
+	run rt checkpoint --image-path "$IMG" "$id"
+	[ "$status" = 1 ]
+	[[ "$output" == *"$id: an agent sandbox cannot be checkpointed or restored yet"* ]]
+	[ ! -e "$IMG/checkpoint.img" ]
+	[ "$(rt state "$id" | jq -r .status)" = running ]
+	# A bundle that names a policy is a sandbox too: restore refuses it before making anything.
+	config '.annotations["io.safehouse.policy"] = "default"'
+	mkdir -p "$IMG"
+	run rt restore -d -b "$BUNDLE" --image-path "$IMG" "sbx-ckpt-new-$$"
+	[ "$status" = 1 ]
+	[[ "$output" == *"an agent sandbox cannot be checkpointed or restored yet"* ]]
+	run rt state "sbx-ckpt-new-$$"
+	[ "$status" != 0 ]
+	rt kill "$id" KILL
+	wait
+}

@@ -13,14 +13,11 @@ extension GvisorBackend {
     /// sandbox without its gofer ("input/output error" on every file). So the sandbox
     /// is checkpointed, and restored at once from the image under the same id, as
     /// runsc would; the container's output from then on goes to
-    /// `<root>/<id>/runsc-checkpoint.log`. Not for an agent sandbox, whose warden
-    /// watches the sandbox process that a restore replaces.
+    /// `<root>/<id>/runsc-checkpoint.log`.
     func checkpoint(_ record: ContainerRecord, options: CheckpointOptions) throws {
         let current = state(of: record).status
         try current.canCheckpoint()
-        if options.leaveRunning, record.wardenPid > 0 {
-            throw RuntimeError("--leave-running: not supported for an agent sandbox on the gvisor backend (runsc restarts the sandbox as a new process, which its warden does not watch); checkpoint it and restore it instead")
-        }
+        if record.ephemeralRoot || record.wardenPid > 0 { throw ContainerRuntime.sandboxCheckpointRefusal(record.id) }
         if let flag = options.criuOnlyFlags.first {
             throw RuntimeError("\(flag): not supported by the gvisor backend (runsc checkpoint saves the sandbox itself, without CRIU)")
         }

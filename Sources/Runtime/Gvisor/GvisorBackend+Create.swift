@@ -69,11 +69,10 @@ extension GvisorBackend {
         if restoreImage != nil, mode == .create {
             throw RuntimeError("restore: the gvisor backend restores a started container (runsc restore has no created state)")
         }
-        // An egress sandbox's link goes in between runsc's create and start, which a
+        // A sandbox is refused before (ContainerRuntime.sandboxCheckpointRefusal); an
+        // egress link in particular goes in between runsc's create and start, which a
         // restore does not have (GvisorEgressLink).
-        if restoreImage != nil, egress {
-            throw RuntimeError("restore: a sandbox with an egress allowlist cannot be restored on the gvisor backend (its egress link is made between create and start, which runsc restore does in one step)")
-        }
+        if restoreImage != nil, treatment != nil { throw ContainerRuntime.sandboxCheckpointRefusal(id) }
         try EgressNamespacePlan.refuseOnGvisor(treatment, spec: spec, root: store.root)
         try GvisorCgroups.claim(spec, id: id, sandbox: treatment != nil)
         let lock = try store.makeContainerDirectory(id)
@@ -168,8 +167,6 @@ extension GvisorBackend {
             }
             runtime.recordCreate(record, command: process.args)
             if mode == .runDetached && verb == "create" { try startSandbox(record) }
-            // Restored, it runs already: a sandbox's warden is told it started.
-            if verb == "restore", let warden = record.liveWardenPid { _ = Glibc.kill(warden, SIGUSR1) }
             if mode == .runForeground {
                 // The container exists now: let go of its lock before the wait, as the
                 // native `run` does, so `kill`, `pause` and the emergency stop reach it

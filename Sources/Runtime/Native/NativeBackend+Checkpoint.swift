@@ -12,11 +12,7 @@ extension NativeBackend {
     /// dumped container is then deleted, as runc deletes it.
     func checkpoint(_ record: ContainerRecord, options: CheckpointOptions) throws {
         try status(of: record).canCheckpoint()
-        if record.ephemeralRoot || record.wardenPid > 0 {
-            // Its warden and egress listeners are processes outside the container's
-            // tree, holding its network namespace: CRIU would dump a sandbox without them.
-            throw RuntimeError("checkpoint \(record.id): an agent sandbox is checkpointed on the gvisor backend only (on the native one its warden and egress listeners run outside the container, where CRIU cannot take them)")
-        }
+        if record.ephemeralRoot || record.wardenPid > 0 { throw ContainerRuntime.sandboxCheckpointRefusal(record.id) }
         if options.pageServer != nil || options.statusFd != nil, !options.lazyPages {
             throw RuntimeError("--page-server and --status-fd go with --lazy-pages")
         }

@@ -17,9 +17,6 @@ extension NativeBackend {
     func restore(id: String, bundle: Bundle, options: CreateOptions, checkpoint: CheckpointOptions,
                  detach: Bool, subreaper: Bool) throws -> Int32 {
         let spec = bundle.spec
-        if bundle.overlay != nil || (try? runtime.sandboxes?.treatment(for: spec, id: id)) ?? nil != nil {
-            throw RuntimeError("restore \(id): an agent sandbox is restored on the gvisor backend only (on the native one its warden and egress listeners run outside the container, where CRIU cannot take them)")
-        }
         if options.consoleSocket != nil || spec.process?.terminal == true {
             throw RuntimeError("restore \(id): a container with a terminal is not restored by the native backend (CRIU's orphaned pty master is not passed on)")
         }

@@ -21,6 +21,8 @@ enum Commands {
         case "ps": try Ps(a).run()
         case "pause": try Pause(a).run()
         case "resume": try Resume(a).run()
+        case "checkpoint": try Checkpoint(a).run()
+        case "restore": try Restore(a).run()
         case "events": try Events(a).run()
         case "update": try Update(a).run()
         case "list": try List(a).run()

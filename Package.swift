@@ -105,8 +105,12 @@ let package = Package(
         // both executables; help and docs/cli.md's reference are generated from it. No
         // Foundation, no swift-argument-parser: it runs on the hot path of every `run`.
         .target(name: "Flags"),
+        // What `safehouse top` and the service's /metrics read of every sandbox under a
+        // root (state, cgroups, the ephemeral root's tmpfs, the audit log's egress
+        // records), and top's table. Reads only: it never signals or enters a sandbox.
+        .target(name: "Observe", dependencies: ["ContainerCore", "Cgroups", "Sandbox", "Linux", "OCI", "AuditChain"]),
         // Argument parsing only.
-        .executableTarget(name: "safehouse", dependencies: ["Runtime", "OCI", "Agent", "AuditChain", "Flags", "SandboxInterface"]),
+        .executableTarget(name: "safehouse", dependencies: ["Runtime", "OCI", "Agent", "AuditChain", "Flags", "SandboxInterface", "Observe"]),
         .testTarget(name: "OCITests", dependencies: ["OCI"]),
         .testTarget(name: "LinuxTests", dependencies: ["Linux"]),
         .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "Linux", "OCI"]),
@@ -123,6 +127,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "EgressTests", dependencies: ["Egress"]),
+        .testTarget(name: "ObserveTests", dependencies: ["Observe", "Cgroups", "Linux"]),
         // swift-crypto only here: the oracle the plain-Swift SHA-256 and HMAC are checked against.
         .testTarget(name: "AuditTests", dependencies: ["Audit", "AuditChain", .product(name: "Crypto", package: "swift-crypto")]),
         // The command line: the parser against the declarations, help, docs/cli.md.

@@ -30,6 +30,7 @@ enum Commands {
         case "agent run": try AgentRun(a).run()
         case "agent explain": try AgentExplain(a).run()
         case "agent stop-all": try AgentStopAll(a).run()
+        case "top": try Top(a).run()
         default: throw UsageError(verb: a.verb.path, "is not a verb of this executable")
         }
     }

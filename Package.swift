@@ -24,6 +24,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         // The warden (the egress proxy) and safehouse-serve link SwiftNIO; the runtime never does.
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        // The service's /metrics (Prometheus text format): docs/observe.md says what it cost.
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // The C that Swift cannot call directly: variadic syscalls, ioctls, SCM_RIGHTS.
@@ -92,7 +94,8 @@ let package = Package(
         .target(
             name: "Serve",
             dependencies: [
-                "CLinux", "CServe",
+                "CLinux", "CServe", "Observe",
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -127,7 +130,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "EgressTests", dependencies: ["Egress"]),
-        .testTarget(name: "ObserveTests", dependencies: ["Observe", "Cgroups", "Linux"]),
+        .testTarget(name: "ObserveTests", dependencies: ["Observe", "Cgroups", "ContainerCore", "Linux"]),
         // swift-crypto only here: the oracle the plain-Swift SHA-256 and HMAC are checked against.
         .testTarget(name: "AuditTests", dependencies: ["Audit", "AuditChain", .product(name: "Crypto", package: "swift-crypto")]),
         // The command line: the parser against the declarations, help, docs/cli.md.

@@ -175,6 +175,13 @@ final class APIHandler: ChannelInboundHandler {
             finish(context, h).whenComplete { _ in try? handle.close() }
         case .success(.command(let plan)):
             runCommand(context, h, plan)
+        case .success(.text(let status, let contentType, let bytes)):
+            var headers = HTTPHeaders()
+            headers.add(name: "content-type", value: contentType)
+            headers.add(name: "content-length", value: "\(bytes.count)")
+            var buffer = context.channel.allocator.buffer(capacity: bytes.count)
+            buffer.writeBytes(bytes)
+            send(context, h, status, headers, buffer)
         }
     }
 

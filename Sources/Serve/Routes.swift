@@ -9,6 +9,8 @@ enum Reply {
     case file(OwnedDescriptor, Int64)
     /// A command to run; the handler streams or collects its output.
     case command(CommandPlan)
+    /// Bytes of another type than JSON (/metrics).
+    case text(HTTPResponseStatus, contentType: String, [UInt8])
 }
 
 /// A validated command: the exec's argv and its limits.
@@ -35,6 +37,7 @@ struct Routes {
 
     func handle(_ r: APIRequest) throws -> Reply {
         let s = r.segments
+        if s == ["metrics"] { return try metrics(r) }
         guard s.first == "v1" else { throw APIError.notFound("no route \(r.method) /\(s.joined(separator: "/"))") }
         let rest = Array(s.dropFirst())
         // The route's shape, the sandbox id as {id}: "sandboxes/{id}/files/list".

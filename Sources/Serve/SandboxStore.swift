@@ -6,6 +6,8 @@ import NIOConcurrencyHelpers
 final class SandboxStore: @unchecked Sendable {
     let runtime: RuntimeClient
     let records: RecordDirectory
+    /// /metrics: what the sandboxes use, create latency, limits hit (ServiceMetrics).
+    let metrics: ServiceMetrics
     private let lock = NIOLock()
     private var sandboxes: [String: SandboxRecord] = [:]
     /// Ids being deleted: not listed, not deleted twice.
@@ -17,6 +19,7 @@ final class SandboxStore: @unchecked Sendable {
     init(runtime: RuntimeClient, records: RecordDirectory) {
         self.runtime = runtime
         self.records = records
+        metrics = ServiceMetrics(root: runtime.root)
     }
 
     /// Finds the sandboxes of an earlier run of the service: those still running are
@@ -59,6 +62,7 @@ final class SandboxStore: @unchecked Sendable {
 
     func create(_ request: CreateRequest) throws -> SandboxRecord {
         let id = "sbx-" + Self.randomHex(8)
+        let began = Date()
         let dir = records.directory(id), bundle = records.bundle(id)
         try FileManager.default.createDirectory(atPath: bundle, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
@@ -85,6 +89,7 @@ final class SandboxStore: @unchecked Sendable {
             record.pid = state.pid
             try records.save(record)
             lock.withLock { sandboxes[id] = record }
+            metrics.recordCreate(policy: request.policy, seconds: Date().timeIntervalSince(began))
             return record
         } catch {
             if created { runtime.delete(id) }
@@ -102,6 +107,7 @@ final class SandboxStore: @unchecked Sendable {
             return true
         }
         guard claimed else { throw APIError.sandboxNotFound(id) }
+        metrics.observeBeforeDelete()
         let gone = runtime.delete(id)
         lock.withLock {
             deleting.remove(id)
@@ -123,7 +129,7 @@ final class SandboxStore: @unchecked Sendable {
     /// Deletes every sandbox whose deadline has passed (the reaper's tick).
     func reapExpired(now: Date = Date()) {
         let expired = lock.withLock { sandboxes.values.filter { $0.expiresAt <= now && !deleting.contains($0.id) }.map(\.id) }
-        for id in expired { try? delete(id) }
+        for id in expired where (try? delete(id)) != nil { metrics.recordTimeout() }
     }
 
     static func randomHex(_ bytes: Int) -> String {

@@ -5,6 +5,7 @@
 //   safehouse (CLI) -> Runtime -> Sandbox -> ContainerCore -> Cgroups -> Linux -> CLinux
 //                                                         -> OCI
 // safehouse-serve (Serve) runs the safehouse binary; it links neither Runtime nor Agent.
+// Observe (read-only: state, cgroups, audit logs) serves both `safehouse top` and /metrics.
 // The runtime executable never links SwiftNIO (start-up cost); release builds are
 // linked with `-static-executable` by hack/build (see README "Why static").
 import PackageDescription

@@ -16,6 +16,7 @@ setup() {
 
 teardown() {
 	tmux -L "$TMUX_SOCKET" kill-server 2>/dev/null || true
+	[ -z "${HTTP_PID:-}" ] || { kill "$HTTP_PID" 2>/dev/null; wait "$HTTP_PID" 2>/dev/null || true; }
 	"$RUNTIME" --root "$ROOT" agent stop-all >/dev/null 2>&1 || true
 	local p
 	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
@@ -148,4 +149,42 @@ start_top() {
 	run "$RUNTIME" --root "$ROOT" top </dev/null
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"must be a terminal (use --once"* ]]
+}
+
+@test "top --once: egress decisions and bytes, read from the audit log the warden appends to" {
+	# A web server on the host's loopback, the one destination the policy allows; the
+	# proxy refuses 127.0.0.2 (no rule) without a connection. Addresses only: no name
+	# is looked up. The policy's own audit log, under this test's directory.
+	python3 -u -m http.server 0 --bind 127.0.0.1 --directory "$TEST_TMP" >"$TEST_TMP/http.log" 2>&1 &
+	HTTP_PID=$!
+	local port="" n=100
+	while [ -z "$port" ] && [ "$n" -gt 0 ]; do
+		port="$(sed -nE 's/.* port ([0-9]+) .*/\1/p' "$TEST_TMP/http.log")"
+		sleep 0.1
+		n=$((n - 1))
+	done
+	[ -n "$port" ]
+	echo "hello from the host" >"$TEST_TMP/index.html"
+	printf 'network:\n  allow:\n    - 127.0.0.1:%s\naudit: %s\n' "$port" "$TEST_TMP/audit.jsonl" >"$TEST_TMP/policy.yaml"
+	local a="top-$$-e"
+	"$RUNTIME" --root "$ROOT" agent run --rootfs "$ROOTFS" --summary none --policy "$TEST_TMP/policy.yaml" --id "$a" -- \
+		sh -c "timeout 5 wget -q -O- http://127.0.0.1:$port/index.html >/dev/null; timeout 5 wget -q -O- http://127.0.0.2:9/; sleep 120" \
+		2>"$TEST_TMP/$a.err" &
+	PIDS+=($!)
+	running "$a"
+	n=100
+	until [ "$(grep -c '"kind":"egress"' "$TEST_TMP/audit.jsonl" 2>/dev/null)" = 2 ] || [ "$n" -eq 0 ]; do sleep 0.1; n=$((n - 1)); done
+	run "$RUNTIME" --root "$ROOT" top --once
+	[ "$status" -eq 0 ]
+	echo "$output" >&2
+	local row
+	row="$(echo "$output" | grep "^$a ")"
+	read -r id policy backend state age left cpu mem pids egress bytes rootplus <<<"$row"
+	[ "$egress" = 1/1 ]
+	[[ "$bytes" =~ ^[1-9][0-9]*B/[1-9][0-9]*B$ ]]
+	# The bytes are the warden's own figures for the connection it allowed.
+	local up down
+	up="$(grep '"kind":"egress"' "$TEST_TMP/audit.jsonl" | jq -s '[.[].details.decision.bytesUp] | add')"
+	down="$(grep '"kind":"egress"' "$TEST_TMP/audit.jsonl" | jq -s '[.[].details.decision.bytesDown] | add')"
+	[ "$bytes" = "${up}B/${down}B" ]
 }

@@ -98,7 +98,7 @@ start_top() {
 	[ "$(cat "$TEST_TMP/stty.before")" = "$(cat "$TEST_TMP/stty.after")" ]
 }
 
-@test "top: a narrow terminal and a resize keep the lines within the width; SIGTERM restores the terminal" {
+@test "top: a narrow terminal and a resize keep the lines within the width; SIGTERM and Ctrl-C restore the terminal" {
 	local a="top-$$-n"
 	sandbox "$a"
 	running "$a"
@@ -112,6 +112,14 @@ start_top() {
 	screen | grep -q "PIDS"
 	kill -TERM "$(pgrep -f "^$RUNTIME --root $ROOT top$")"
 	until_screen "^top-exit=143$"
+	[ "$(tm display -p -t top '#{alternate_on}')" = 0 ]
+	[ "$(cat "$TEST_TMP/stty.before")" = "$(cat "$TEST_TMP/stty.after")" ]
+	# Ctrl-C (SIGINT from the terminal) the same way.
+	rm -f "$TEST_TMP/stty.after"
+	tm send-keys -t top "clear; $RUNTIME --root $ROOT top; echo top-exit=\$?; stty -g >$TEST_TMP/stty.after" Enter
+	until_screen "^$a "
+	tm send-keys -t top C-c
+	until_screen "^top-exit=130$"
 	[ "$(tm display -p -t top '#{alternate_on}')" = 0 ]
 	[ "$(cat "$TEST_TMP/stty.before")" = "$(cat "$TEST_TMP/stty.after")" ]
 	# Watching cost the sandbox nothing: it still runs.

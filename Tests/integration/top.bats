@@ -63,7 +63,7 @@ start_top() {
 	tm send-keys -t top "stty -g >$TEST_TMP/stty.before; $RUNTIME --root $ROOT top; echo top-exit=\$?; stty -g >$TEST_TMP/stty.after" Enter
 }
 
-@test "top: shows two sandboxes with memory and tasks, k stops the chosen one, q quits and restores the terminal" {
+@test "top: shows two sandboxes with memory and tasks, k stops the chosen one, K all, q quits and restores the terminal" {
 	local a="top-$$-a" b="top-$$-b"
 	sandbox "$a"
 	running "$a"
@@ -90,6 +90,18 @@ start_top() {
 	! screen | grep -q "^$b "
 	screen | grep -q "^$a .* running "
 	[ "$("$RUNTIME" --root "$ROOT" state "$a" | jq -r .status)" = running ]
+	# K asks first; anything but y cancels; y stops every sandbox (agent stop-all's way).
+	tm send-keys -t top K
+	until_screen "stop all 1 sandbox now\?"
+	tm send-keys -t top n
+	until_screen "^q quit"
+	[ "$("$RUNTIME" --root "$ROOT" state "$a" | jq -r .status)" = running ]
+	tm send-keys -t top K
+	until_screen "stop all 1 sandbox now\?"
+	tm send-keys -t top y
+	until_screen "stopped 1 sandbox$"
+	wait "${PIDS[0]}" && code=0 || code=$?
+	[ "$code" -eq 137 ]
 	tm send-keys -t top q
 	until_screen "^top-exit=0$"
 	[ "$(tm display -p -t top '#{alternate_on}')" = 0 ]

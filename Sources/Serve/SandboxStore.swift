@@ -129,7 +129,10 @@ final class SandboxStore: @unchecked Sendable {
     /// Deletes every sandbox whose deadline has passed (the reaper's tick).
     func reapExpired(now: Date = Date()) {
         let expired = lock.withLock { sandboxes.values.filter { $0.expiresAt <= now && !deleting.contains($0.id) }.map(\.id) }
-        for id in expired where (try? delete(id)) != nil { metrics.recordTimeout() }
+        for id in expired {
+            // Deleted at its deadline: a timeout among the limits hit (/metrics).
+            if (try? delete(id)) != nil { metrics.recordTimeout() }
+        }
     }
 
     static func randomHex(_ bytes: Int) -> String {

@@ -37,6 +37,7 @@ enum Commands {
         case "image rm": try ImageRm(a).run()
         case "image prune": try ImagePrune(a).run()
         case "agent allow", "agent deny", "agent rules": try AgentLiveRules(a).run()
+        case "top": try Top(a).run()
         default: throw UsageError(verb: a.verb.path, "is not a verb of this executable")
         }
     }

@@ -37,7 +37,7 @@ public enum SandboxExplanation {
         let gvisor = spec.annotations?[Backend.annotation] == Backend.gvisor.rawValue
         guard !network.allow.isEmpty else {
             guard namespace != nil else {
-                return "network.allow: \(was) -> unchanged (the policy allows nothing, but the container shares the host's network: capture rules there would govern the whole host)"
+                return "network.allow: \(was) -> refused at create (the policy allows no network, and the container would keep every interface of the host; give it a network namespace of its own)"
             }
             guard joined else { return "network.allow: \(was) -> loopback only (the policy allows nothing)" }
             if gvisor {

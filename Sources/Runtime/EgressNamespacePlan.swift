@@ -18,11 +18,13 @@ import Glibc
 ///   namespace would otherwise stay a way out that `agent run`, whose namespace has
 ///   loopback only, never has. Every connection and DNS query is then captured and
 ///   refused by the warden, and the refusals are recorded like any egress decision;
-/// - no network namespace, or a path to the host's own: refused when the policy has
-///   an allowlist. The listeners and the capture rules would land in the host's
-///   namespace, redirecting every connection of the host, and the host's interfaces
-///   would still be a way out for the sandbox. Without an allowlist the host's
-///   namespace is left as it is, for the same reason (docs/engines.md).
+/// - no network namespace, or a path to the host's own: refused, whatever the policy's
+///   network. With an allowlist, the listeners and the capture rules would land in the
+///   host's namespace, redirecting every connection of the host, and the host's
+///   interfaces would still be a way out for the sandbox. Without one the policy
+///   allows no network, and the container would keep the host's whole network (where
+///   `agent run` gives it none); emptying the host's namespace is not the runtime's to
+///   do, so the container must come in a namespace of its own (docs/engines.md).
 struct EgressNamespacePlan {
     let registry: SharedNetworkEgress
     let key: SharedNetworkEgress.NamespaceKey
@@ -30,15 +32,13 @@ struct EgressNamespacePlan {
     /// Held from the decision until the owner is recorded (or the create fails).
     let lock: ContainerLock?
 
-    /// The plan for a sandbox with `treatment`; nil when its namespace is its own or
-    /// the host's.
+    /// The plan for a sandbox with `treatment`; nil when its namespace is its own. The
+    /// host's is refused.
     static func make(_ treatment: SandboxConfig, spec: Spec, networkJoin: NamespacePlan.Join?, root: String, id: String) throws -> EgressNamespacePlan? {
-        try refuseHostNetwork(spec, egress: !treatment.networkAllow.isEmpty)
+        try refuseHostNetwork(spec, treatment)
         guard let join = networkJoin else { return nil }
         let registry = SharedNetworkEgress(root: root)
         let key = try SharedNetworkEgress.NamespaceKey(of: join.fd)
-        // Only without an allowlist can a path to the host's own namespace get here.
-        if key == (try? SharedNetworkEgress.NamespaceKey(path: "/proc/self/ns/net")) { return nil }
         let lock = try registry.lock()
         do {
             let decision = try registry.decide(key, path: join.path, id: id, terms: SharedNetworkEgress.terms(of: treatment))
@@ -79,19 +79,24 @@ struct EgressNamespacePlan {
         if serves { registry.release(key, ownedBy: id) }
     }
 
-    /// Refuses an allowlist in the host's network namespace (see the type's comment);
-    /// the gvisor backend calls it too.
-    static func refuseHostNetwork(_ spec: Spec, egress: Bool) throws {
-        guard egress else { return }
-        let why = "the egress listeners and capture rules would govern every process of the host, and the host's interfaces would stay a way around them; give the container a network namespace of its own"
-        guard let network = spec.linux?.namespaces?.first(where: { $0.type == .network }) else {
-            throw RuntimeError("egress: network.allow is refused in the host's network namespace (linux.namespaces has no network entry, so the container would share it): \(why)")
+    /// Refuses any sandbox in the host's network namespace (see the type's comment), in
+    /// one line naming the policy and what to do instead; the gvisor backend calls it
+    /// too. Runs before anything is made.
+    static func refuseHostNetwork(_ spec: Spec, _ treatment: SandboxConfig) throws {
+        let network = spec.linux?.namespaces?.first(where: { $0.type == .network })
+        let shared: String
+        if let network {
+            // A path that cannot be read is not judged here: opening it fails create anyway.
+            guard let path = network.path, !path.isEmpty, let theirs = try? SharedNetworkEgress.NamespaceKey(path: path),
+                  theirs == (try? SharedNetworkEgress.NamespaceKey(path: "/proc/self/ns/net")) else { return }
+            shared = "linux.namespaces network path \(path) is the host's own"
+        } else {
+            shared = "linux.namespaces has no network entry, so the container would share it"
         }
-        // A path that cannot be read is not judged here: opening it fails create anyway.
-        if let path = network.path, !path.isEmpty, let theirs = try? SharedNetworkEgress.NamespaceKey(path: path),
-           theirs == (try? SharedNetworkEgress.NamespaceKey(path: "/proc/self/ns/net")) {
-            throw RuntimeError("egress: network.allow is refused in the host's network namespace (linux.namespaces network path \(path) is the host's own): \(why)")
+        if !treatment.networkAllow.isEmpty {
+            throw RuntimeError("egress: network.allow is refused in the host's network namespace (\(shared)): the egress listeners and capture rules would govern every process of the host, and the host's interfaces would stay a way around them; give the container a network namespace of its own")
         }
+        throw RuntimeError("egress: policy \"\(treatment.policyName)\" allows no network, and the container shares the host's network namespace (\(shared)): it would keep every interface of the host; give the container a network namespace of its own (not Podman's --network host, not a pod with hostNetwork), where the policy leaves it loopback only, or what a network.allow in the policy names")
     }
 
     /// On gvisor, an allowlist needs a namespace runsc makes (GvisorEgressLink wires it
@@ -105,7 +110,7 @@ struct EgressNamespacePlan {
     static func refuseOnGvisor(_ treatment: SandboxConfig?, spec: Spec, root: String) throws {
         guard let treatment else { return }
         let egress = !treatment.networkAllow.isEmpty
-        try refuseHostNetwork(spec, egress: egress)
+        try refuseHostNetwork(spec, treatment)
         guard let path = spec.linux?.namespaces?.first(where: { $0.type == .network })?.path, !path.isEmpty else { return }
         let why = "runsc's sandbox network copies that namespace's interfaces and routes into gVisor's netstack, a way out around the warden's listeners and capture rules (use the native backend for egress in an engine's network namespace)"
         if egress {

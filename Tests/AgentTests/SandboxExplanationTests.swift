@@ -41,7 +41,7 @@ final class SandboxExplanationTests: XCTestCase {
 
     /// A policy without an allowlist: an engine's namespace is served with an empty
     /// one (native), or left unused behind runsc's network none (gvisor); the host's is
-    /// left as it is.
+    /// refused, as it is with an allowlist.
     func testNoNetworkByNamespace() {
         let policy = Policy(source: "test")
         XCTAssertTrue(policy.network.allow.isEmpty)
@@ -53,7 +53,7 @@ final class SandboxExplanationTests: XCTestCase {
         XCTAssertEqual(SandboxExplanation.lines(policy, spec: gvisor)[2],
                        "network.allow: network namespace /var/run/netns/pod -> loopback only, gVisor's own (the policy allows nothing: runsc's network none, the namespace's interfaces unused)")
         XCTAssertEqual(SandboxExplanation.lines(policy, spec: spec(network: nil))[2],
-                       "network.allow: the host's network namespace -> unchanged (the policy allows nothing, but the container shares the host's network: capture rules there would govern the whole host)")
+                       "network.allow: the host's network namespace -> refused at create (the policy allows no network, and the container would keep every interface of the host; give it a network namespace of its own)")
         for line in [pod, gvisor, spec(network: nil), spec(network: LinuxNamespace(type: .network))].map({ SandboxExplanation.lines(policy, spec: $0)[2] }) {
             XCTAssertFalse(line.contains("keeps the interfaces"), line)
         }

@@ -259,6 +259,35 @@ scratch-ok" ]
 	nothing_left "sbx-$$-r"
 }
 
+# No network namespace in an engine's spec (Podman's --network host, a pod's
+# hostNetwork): the container would share the host's, every interface of it, where the
+# default policy allows no network. Refused in one line naming the policy, on both
+# backends, before anything is made; the same spec without the policy runs.
+@test "engines: an annotated bundle without a network namespace (the host's) is refused, naming the policy; nothing is left" {
+	local backend
+	config '.linux.namespaces = [.linux.namespaces[] | select(.type != "network")] | .process.args = ["true"]'
+	run rt run --bundle "$BUNDLE" "sbx-$$-h0"
+	[ "$status" -eq 0 ]
+	for backend in native gvisor; do
+		[ "$backend" = native ] || command -v runsc >/dev/null || skip "runsc is not installed"
+		config '.annotations["io.safehouse.policy"] = "default" | .annotations["io.safehouse.backend"] = $b
+			| .annotations["io.safehouse.audit"] = $a' --arg b "$backend" --arg a "$TEST_TMP/h-$backend.audit.jsonl"
+		run rt run --bundle "$BUNDLE" "sbx-$$-h$backend"
+		echo "# $output" >&2
+		[ "$status" -eq 1 ]
+		[ "$output" = "$(printf '%s' "safehouse: egress: policy \"default\" allows no network, and the container shares the host's network namespace (linux.namespaces has no network entry, so the container would share it): it would keep every interface of the host; give the container a network namespace of its own (not Podman's --network host, not a pod with hostNetwork), where the policy leaves it loopback only, or what a network.allow in the policy names")" ]
+		nothing_left "sbx-$$-h$backend"
+		[ ! -e "$TEST_TMP/h-$backend.audit.jsonl" ]
+	done
+	# A path to the host's own namespace is the host's namespace too.
+	config '.annotations["io.safehouse.backend"] = "native" | .linux.namespaces += [{"type": "network", "path": $p}]' --arg p "/proc/$$/ns/net"
+	run rt run --bundle "$BUNDLE" "sbx-$$-hp"
+	echo "# $output" >&2
+	[ "$status" -eq 1 ]
+	[[ "$output" == *'egress: policy "default" allows no network, and the container shares the host'"'"'s network namespace (linux.namespaces network path /proc/'"$$"'/ns/net is the host'"'"'s own)'* ]]
+	nothing_left "sbx-$$-hp"
+}
+
 # runsc loads one seccomp profile and runs the sentry, not the host kernel: there the
 # policy's profile stands in only where the engine set none, and no host user
 # namespace is added (docs/engines.md).
@@ -319,6 +348,9 @@ scratch-ok" ]
 	config 'del(.annotations["io.safehouse.audit"]) | .linux.namespaces = [.linux.namespaces[] | select(.type != "network")]'
 	run --separate-stderr rt agent explain --policy web "$BUNDLE/config.json"
 	echo "$output" | grep -qx "network.allow: the host's network namespace -> refused at create (.*)"
+	# And so is the default policy there (no network, where the host's is all of it).
+	run --separate-stderr rt agent explain "$BUNDLE/config.json"
+	echo "$output" | grep -qx "network.allow: the host's network namespace -> refused at create (the policy allows no network, and the container would keep every interface of the host; give it a network namespace of its own)"
 	config '.linux.namespaces += [{"type": "network"}]'
 	# --policy tries another: offline-strict keeps no capability and the minimal profile.
 	run --separate-stderr rt agent explain --policy offline-strict "$BUNDLE/config.json"

@@ -10,7 +10,8 @@
 # setup_file starts containerd on a private root, state, socket and shim root (the
 # handler's Root option) under a temp dir, and imports the busybox image and a "pause"
 # image built from the same rootfs (no registry is reachable). Pods use the host's
-# network (NODE) unless a test asks for their own (NET_MODE=POD): then the CNI config
+# network (NODE) unless a test asks for their own (NET_MODE=POD; every pod with a
+# policy does: the runtime refuses a policy in the host's network): then the CNI config
 # setup_file writes (Debian's containernetworking-plugins: a bridge of this run's own
 # on a private /24, host-local addresses, no masquerade, no default route: nothing
 # leaves the machine) gives each pod a network namespace on that bridge, where two
@@ -765,7 +766,9 @@ egress_owner() {
 # what it saw, the SIGKILL: exit code 137, reason "Error" (the CRI's reasons are
 # Completed, Error and OOMKilled; none means a deadline). The audit log says timeout.
 @test "cri: a policy's deadline kills the container: ContainerStatus shows 137 (Error), the audit log says timeout" {
+	cni_required
 	needs_safehouse
+	NET_MODE=POD
 	run_pod deadline
 	ctr_json late deadline CONTAINER sleep 60
 	jq --arg audit "$TEST_TMP/late.audit.jsonl" '.annotations += {"io.safehouse.policy": "cri-deadline",
@@ -793,7 +796,9 @@ egress_owner() {
 # the annotation shows from inside is what `agent run` and Podman show (the same probe,
 # helpers.bash), and ExecSync's process gets the same.
 @test "cri: io.safehouse.policy=default applies the whole policy (user namespace, capabilities, seccomp, no_new_privs, limits), to ExecSync too" {
+	cni_required
 	needs_safehouse
+	NET_MODE=POD
 	policy_pod wholepod '{"io.safehouse.policy": "default"}'
 	create_ctr probe wholepod CONTAINER sh -c "$POLICY_PROBE"
 	cri start "$CID"
@@ -904,5 +909,45 @@ $quota" ]
 		if [ "$note" = note ]; then
 			jq -e -s 'map(select(.kind == "changes")) | .[0].details.entries | map(.path) | index("/agent-note")' "$audit"
 		fi
+	done
+}
+
+# A pod with hostNetwork under the default policy: the policy allows no network (`agent
+# run` gives it loopback only), and the host's namespace would leave the pod every
+# interface of the node. RunPodSandbox is refused, on both backends, with the runtime's
+# line naming the policy; nothing is left (no runtime state, mount, cgroup or audit
+# log). The pod is the manifest's SandboxTemplate with hostNetwork set, translated by
+# the kubelet's rules (kubelet.py); without hostNetwork the same pod runs (the test
+# above).
+@test "cri: a pod with hostNetwork under the default policy is refused in one line naming the policy (native and gvisor); nothing is left" {
+	needs_safehouse
+	local backend dir manifest="$TEST_TMP/hostnet.yaml"
+	"$VENV_PYTHON" -c '
+import sys, yaml
+docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d and d["kind"] == "SandboxTemplate"]
+docs[0]["spec"]["podTemplate"]["spec"]["hostNetwork"] = True
+yaml.safe_dump(docs[0], open(sys.argv[2], "w"))
+' "$AGENT_SANDBOX" "$manifest"
+	for backend in native gvisor; do
+		dir="$TEST_TMP/hostnet-$backend"
+		"$VENV_PYTHON" "$BATS_TEST_DIRNAME/cri/kubelet.py" "$manifest" SandboxTemplate safehouse-agent \
+			--runtime-classes "$REPO/hack/k8s/runtimeclass.yaml" --image "$IMAGE" \
+			--cgroup-parent "$CGROUP_PARENT/pod-hostnet-$backend" --log-dir "$TEST_TMP/logs/hostnet-$backend" --out "$dir"
+		[ "$(jq -r .linux.security_context.namespace_options.network "$dir/pod.json")" = NODE ]
+		[ "$(jq -r '.annotations["io.safehouse.policy"]' "$dir/pod.json")" = default ]
+		jq --arg b "$backend" --arg audit "$TEST_TMP/hostnet-$backend.audit.jsonl" \
+			'.annotations += {"io.safehouse.backend": $b, "io.safehouse.audit": $audit}' "$dir/pod.json" >"$dir/pod.b.json"
+		mkdir -p "$TEST_TMP/logs/hostnet-$backend"
+		run cri run-pod "$dir/pod.b.json" --handler "$(cat "$dir/handler")"
+		echo "$backend: $output" >&2
+		[ "$status" != 0 ]
+		[[ "$output" == *"egress: policy \"default\" allows no network, and the container shares the host's network namespace (linux.namespaces has no network entry, so the container would share it): it would keep every interface of the host; give the container a network namespace of its own (not Podman's --network host, not a pod with hostNetwork)"* ]]
+		# Nothing half made: no container in the runtime's root, no ephemeral root
+		# mounted there, no cgroup under the pod's parent, no audit log.
+		[ -z "$(rtk list -q)" ]
+		! grep -q "$SHIM_ROOT/k8s.io/" /proc/self/mountinfo || false
+		[ -z "$(find /sys/fs/cgroup -mindepth 2 -maxdepth 4 -path "*$CGROUP_PARENT/pod-hostnet-$backend*" 2>/dev/null)" ]
+		[ ! -e "$TEST_TMP/hostnet-$backend.audit.jsonl" ]
+		[ "$(cri pods | jq ".items | length")" = 0 ]
 	done
 }

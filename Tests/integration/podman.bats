@@ -563,8 +563,39 @@ egress_policy() {
 	[ "$(ip route show default)" = "$routes" ]
 	! nft list table inet safehouse >/dev/null 2>&1 || false
 	[ -z "$(pm ps -aq)" ]
-	# Without an allowlist the host network is the engine's choice, and runs.
-	run pm run --rm --network host --annotation io.safehouse.policy=default "$IMAGE" true
+}
+
+# The default policy allows no network (`agent run` gives it loopback only), and
+# `--network host` would leave the container every interface of the host: refused
+# too, on both backends, naming the policy; nothing is left. Without the policy the
+# same run works (the refusal is the policy's), and with a network of its own the
+# policy runs.
+@test "podman: the default policy with --network host is refused in one line naming the policy (native and gvisor); nothing is left" {
+	needs_safehouse
+	local routes backend id
+	routes="$(ip route show default)"
+	run pm run --rm --network host "$IMAGE" true
+	[ "$status" = 0 ]
+	for backend in native gvisor; do
+		id="$(pm create --network host --annotation io.safehouse.policy=default --annotation "io.safehouse.backend=$backend" \
+			--annotation "io.safehouse.audit=$TEST_TMP/host-$backend.audit.jsonl" "$IMAGE" true)"
+		run pm start "$id"
+		echo "$backend: $output" >&2
+		[ "$status" != 0 ]
+		[[ "$output" == *"egress: policy \"default\" allows no network, and the container shares the host's network namespace (linux.namespaces has no network entry, so the container would share it): it would keep every interface of the host; give the container a network namespace of its own (not Podman's --network host, not a pod with hostNetwork)"* ]]
+		# Nothing half made: no state, ephemeral root, mount, cgroup, route, nftables
+		# table or audit log (create never got that far).
+		[ -z "$(root_entries)" ]
+		! grep -q "$ROOT" /proc/self/mountinfo || false
+		[ -z "$(find /sys/fs/cgroup -mindepth 2 -maxdepth 3 -type d -name "libpod-$id" 2>/dev/null)" ]
+		[ "$(ip route show default)" = "$routes" ]
+		! nft list table inet safehouse >/dev/null 2>&1 || false
+		[ ! -e "$TEST_TMP/host-$backend.audit.jsonl" ]
+		pm rm "$id" >/dev/null
+	done
+	[ -z "$(pm ps -aq)" ]
+	# The same policy with a network of its own (Podman's none here) runs.
+	run pm run --rm --network none --annotation io.safehouse.policy=default "$IMAGE" true
 	[ "$status" = 0 ]
 }
 

@@ -9,7 +9,9 @@ agent-sandbox Sandbox or SandboxTemplate, whose spec.podTemplate is the pod) and
 as the kubelet would make them for the pod's first container:
 
   DIR/pod.json      the PodSandboxConfig (labels and annotations of the pod, its own
-                    network namespace unless hostNetwork, cgroup parent, log directory)
+                    network namespace unless hostNetwork, then the node's, NODE: the
+                    runtime refuses a pod with a policy there; cgroup parent, log
+                    directory)
   DIR/ctr.json      the ContainerConfig (IMAGE instead of the manifest's image, which no
                     registry here serves; command and args; env; the memory and cpu
                     limits as memory_limit_in_bytes and cpu_quota/cpu_period)

@@ -98,7 +98,7 @@ let package = Package(
         .target(
             name: "Serve",
             dependencies: [
-                "CLinux", "CServe",
+                "CLinux", "CServe", "CZlib", "Images", "Sandbox",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -138,7 +138,7 @@ let package = Package(
         .testTarget(
             name: "ServeTests",
             dependencies: [
-                "Serve",
+                "Serve", "Images",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -63,8 +63,11 @@ struct RuntimeClient {
     }
 
     /// `agent spec`: the sandbox's OCI config from the policy, the idle init as its process.
-    func spec(policy: String, rootfs: String, env: [String: String]) throws -> Output {
+    /// With `image`, the image's config is applied as `agent run --image` applies it
+    /// (its root mounted at `rootfs`).
+    func spec(policy: String, rootfs: String, image: String? = nil, env: [String: String]) throws -> Output {
         var args = ["agent", "spec", "--policy", policy, "--rootfs", rootfs, "--timeout", "576h"]
+        if let image { args += ["--image", image] }
         for (k, v) in env.sorted(by: { $0.key < $1.key }) { args += ["--env", "\(k)=\(v)"] }
         return try run(args + ["--"] + Self.idleInit, withRoot: false)
     }

@@ -77,3 +77,7 @@ pytest_module() {
 @test "serve: examples/agent_loop.py (a stub model's code run in a sandbox, its output read back)" {
 	pytest_module test_example.py
 }
+
+@test "serve: images (create from an image, a live commit run at once, list and remove, errors, --images)" {
+	pytest_module test_images.py
+}

@@ -78,6 +78,6 @@ pytest_module() {
 	pytest_module test_example.py
 }
 
-@test "serve: images (create from an image, a live commit run at once, list and remove, errors, --images)" {
+@test "serve: images (create from an image, a live commit run at once, list and remove, errors, --images, a restart)" {
 	pytest_module test_images.py
 }

@@ -153,3 +153,25 @@ def test_images_dir_limits_image_paths(private_tmp, image_service):
             assert sbx.commands.run("echo ok").stdout == "ok\n"
     finally:
         assert svc.cleanup() == []
+
+
+def test_restart_serves_it_again_with_its_layers_held(image_service):
+    sbx = Sandbox.create(image=image_service.archive, timeout=120)
+    sbx.commands.run("echo kept > /etc/across")
+    image_service.stop()
+    image_service.start()
+    again = Sandbox.connect(sbx.sandbox_id)
+    assert again.get_info().image == image_service.archive
+    assert again.commands.run("cat /etc/across").stdout == "kept\n"
+    # The restarted service holds the sandbox's layers again: removing its image (the
+    # last one that names its layer) keeps them.
+    for other in Sandbox.list_images():
+        if other.name != image_service.archive:
+            Sandbox.remove_image(other.name)
+    with image_service.client() as c:
+        r = c.delete("/v1/images", params={"name": image_service.archive})
+    assert r.status_code == 200, r.text
+    assert r.json()["removedLayers"] == [] and len(r.json()["heldLayers"]) == 1
+    assert again.commands.run("cat /etc/across").stdout == "kept\n"
+    again.kill()
+    assert store_mounts(image_service) == 0

@@ -107,7 +107,8 @@ final class SandboxStore: @unchecked Sendable {
             guard spec.status == 0 else {
                 throw APIError.badRequest(field: "policy", spec.errorLine.replacingOccurrences(of: "agent spec: ", with: ""))
             }
-            try Self.withIdleInit(spec.stdout).write(to: URL(fileURLWithPath: "\(bundle)/config.json"))
+            let config = image == nil ? spec.stdout : try Self.withIdleInit(spec.stdout)
+            try config.write(to: URL(fileURLWithPath: "\(bundle)/config.json"))
             let now = Date()
             var record = SandboxRecord(id: id, policy: request.policy, rootfs: request.rootfs, image: image, env: request.env,
                                        metadata: request.metadata, createdAt: now,

@@ -175,3 +175,15 @@ def test_restart_serves_it_again_with_its_layers_held(image_service):
     assert again.commands.run("cat /etc/across").stdout == "kept\n"
     again.kill()
     assert store_mounts(image_service) == 0
+
+
+def test_image_config_applies_and_its_entrypoint_is_not_the_init(image_service, private_tmp):
+    # An image whose Entrypoint would end at once: the sandbox's init is still the
+    # service's idle one; the image's env and working directory are the commands'.
+    layout = private_tmp / "layout"
+    subprocess.run(["skopeo", "copy", "--quiet", image_service.archive, f"oci:{layout}:bb"], check=True)
+    subprocess.run(["umoci", "config", "--image", f"{layout}:bb", "--tag", "cfg", "--config.env", "IMAGE_VAR=from-image",
+                    "--config.workingdir", "/etc", "--config.entrypoint", "/bin/false"], check=True, stdout=subprocess.DEVNULL)
+    with Sandbox.create(image=f"oci:{layout}:cfg", timeout=60) as sbx:
+        assert sbx.get_info().state == "running"
+        assert sbx.commands.run('echo "$IMAGE_VAR"; pwd').stdout == "from-image\n/etc\n"

@@ -101,7 +101,7 @@ let package = Package(
         .target(
             name: "Serve",
             dependencies: [
-                "CLinux", "CServe", "Observe",
+                "CLinux", "CServe", "CZlib", "Images", "Sandbox", "Observe",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -147,7 +147,7 @@ let package = Package(
         .testTarget(
             name: "ServeTests",
             dependencies: [
-                "Serve",
+                "Serve", "Images",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -123,6 +123,14 @@ public struct SandboxRunner {
     }
 
     public func run(_ o: Options, library: PolicyLibrary) throws -> (Int32, Outcome) {
+        // From here on the run makes things (an image mount, the bundle, the zones)
+        // that only its own clean-up removes, so no signal may end it half way: a
+        // write to a closed stderr fails instead of killing it, and the signals the
+        // runtime forwards to the sandbox (SIGINT, SIGTERM, SIGHUP, ...) are held
+        // until the sandbox runs, then forwarded to it, whose end is cleaned up as
+        // always. A create that fails drops them with everything it made.
+        Signals.failWritesToClosedPipes()
+        Signals.block(ContainerRuntime.forwardedSignals)
         PhaseTrace.mark("agent run")
         var policy = try Self.effectivePolicy(o, library: library)
         PhaseTrace.mark("policy read")
@@ -273,7 +281,7 @@ public struct SandboxRunner {
         return (code, outcome)
     }
 
-    static func absolute(_ path: String) -> String {
+    public static func absolute(_ path: String) -> String {
         if path.hasPrefix("/") { return path }
         var buf = [CChar](repeating: 0, count: 4096)
         guard getcwd(&buf, buf.count) != nil else { return "/" + path }

@@ -24,6 +24,8 @@ extension Verbs {
         "agent spec", abstract: "Print the OCI config.json for a sandbox (any OCI runtime can run it).",
         flags: sandboxFlags + [
             .option("--rootfs", value: "path", required: true, help: "The image's root filesystem (the read-only lower layer)."),
+            .option("--image", value: "ref",
+                    help: "Apply this image's config (env, working directory, user, entrypoint) as agent run --image does; --rootfs is where the image's root is mounted (a named User is looked up in its /etc/passwd). The image is fetched into the store if it is not there."),
             .flag("--hooks",
                   help: "Add OCI hooks (createRuntime, poststart, poststop) that write the sandbox's audit records, so runc or crun running the spec keeps its audit trail."),
         ],

@@ -41,7 +41,12 @@ struct ExternalTool {
         sigemptyset(&defaults)
         sigaddset(&defaults, SIGPIPE)
         posix_spawnattr_setsigdefault(&attr, &defaults)
-        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGDEF))
+        // Nothing blocked: `agent run` holds the signals it forwards to the sandbox from
+        // its start, and a fetch must still die of a Ctrl-C.
+        var none = sigset_t()
+        sigemptyset(&none)
+        posix_spawnattr_setsigmask(&attr, &none)
+        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
         var pid: pid_t = 0
         let rc = posix_spawn(&pid, executable, &actions, &attr, &cArgs, &cEnv)
         guard rc == 0 else { throw ImageError("\(executable): \(SystemError.message(for: rc))") }

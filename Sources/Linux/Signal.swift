@@ -67,6 +67,16 @@ public enum Signals {
 }
 
 extension Signals {
+    /// Writes to a pipe whose reader is gone fail with EPIPE instead of killing the
+    /// process (runc, in Go, gets the same while it runs a container: its signal
+    /// handler takes SIGPIPE). A no-op handler rather than SIG_IGN: execve resets a
+    /// handled signal to its default, so the programs this process starts (the
+    /// container's, the tools) die of SIGPIPE as usual, whereas an ignored one would
+    /// stay ignored in them.
+    public static func failWritesToClosedPipes() {
+        signal(SIGPIPE) { _ in }
+    }
+
     /// A descriptor that becomes readable when one of `signals` (blocked) arrives, so
     /// signals can be waited for in the same poll as terminal I/O.
     public static func descriptor(for signals: [Int32]) throws -> FileDescriptor {

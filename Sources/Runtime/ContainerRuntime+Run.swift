@@ -8,7 +8,7 @@ import Glibc
 
 extension ContainerRuntime {
     /// Signals `run` passes on to the container instead of dying of them, as runc does.
-    static let forwardedSignals: [Int32] = [
+    public static let forwardedSignals: [Int32] = [
         SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT, SIGALRM, SIGPWR,
     ]
 

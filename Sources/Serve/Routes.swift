@@ -94,6 +94,8 @@ struct Routes {
             }
             let record = try store.setTimeout(id, seconds: seconds)
             return .json(.ok, record.json(state: store.quickState(record)))
+        case (.POST, "sandboxes/{id}/commit"), (.GET, "images"), (.DELETE, "images"):
+            return try imageRoute(r, shape: shape, id: id)
         case (.POST, "sandboxes/{id}/pause"), (.POST, "sandboxes/{id}/resume"),
              (.GET, "sandboxes/{id}/commands"), (.GET, "sandboxes/{id}/commands/{cid}"),
              (.POST, "sandboxes/{id}/commands/{cid}/kill"), (.POST, "sandboxes/{id}/commands/{cid}/stdin"),
@@ -140,7 +142,8 @@ struct Routes {
         "sandboxes/{id}/commands/{cid}/kill": ["POST"], "sandboxes/{id}/commands/{cid}/stdin": ["POST"],
         "sandboxes/{id}/commands/{cid}/events": ["GET"], "sandboxes/{id}/events": ["GET"], "events": ["GET"],
         "sandboxes/{id}/files": ["GET", "PUT", "DELETE"], "sandboxes/{id}/files/list": ["GET"],
-        "sandboxes/{id}/files/mkdir": ["POST"],
+        "sandboxes/{id}/files/mkdir": ["POST"], "sandboxes/{id}/commit": ["POST"], "images": ["GET", "DELETE"],
+        "metrics": ["GET"],
     ]
 
     /// The routes that take no query parameter at all.
@@ -196,8 +199,19 @@ struct Routes {
         guard Self.isPolicyName(policy) else {
             throw APIError.badRequest(field: "policy", "\"\(policy)\" is not a policy name (a profile or a policy in the policy directory; no paths)")
         }
-        guard let rootfs = try body.string("rootfs") else {
-            throw APIError.badRequest(field: "rootfs", "missing (the image's root filesystem, an absolute host path)")
+        let env = try body.stringMap("env", keyRule: JSONObject.envKeyProblem)
+        let timeout = try body.integer("timeout", in: 1...SandboxStore.maxTimeout) ?? Self.defaultSandboxTimeout
+        let metadata = try body.stringMap("metadata")
+        let image = try body.string("image")
+        let rootfs = try body.string("rootfs")
+        if let image {
+            guard rootfs == nil else { throw APIError.badRequest(field: "image", "give image or rootfs, not both") }
+            try checkImageReference(image)
+            let record = try store.create(.init(policy: policy, rootfs: "", image: image, env: env, timeout: timeout, metadata: metadata))
+            return record.json(state: "running")
+        }
+        guard let rootfs else {
+            throw APIError.badRequest(field: "rootfs", "missing (an image reference as image, or the root filesystem as rootfs, an absolute host path)")
         }
         guard rootfs.hasPrefix("/") else { throw APIError.badRequest(field: "rootfs", "\"\(rootfs)\" is not absolute") }
         var isDir: ObjCBool = false
@@ -210,10 +224,7 @@ struct Routes {
                 throw APIError.badRequest(field: "rootfs", "\(rootfs) is not under \(images.joined(separator: " or ")) (--images)")
             }
         }
-        let env = try body.stringMap("env", keyRule: JSONObject.envKeyProblem)
-        let timeout = try body.integer("timeout", in: 1...SandboxStore.maxTimeout) ?? Self.defaultSandboxTimeout
-        let metadata = try body.stringMap("metadata")
-        let record = try store.create(.init(policy: policy, rootfs: rootfs, env: env, timeout: timeout, metadata: metadata))
+        let record = try store.create(.init(policy: policy, rootfs: rootfs, image: nil, env: env, timeout: timeout, metadata: metadata))
         return record.json(state: "running")
     }
 

@@ -67,9 +67,12 @@ struct RuntimeClient {
     }
 
     /// `agent spec`: the sandbox's OCI config from the policy, the idle init as its
-    /// process. The sandbox's env is not in it: each command gets it (SpecCache).
-    func spec(policy: String, rootfs: String) throws -> Output {
-        let args = ["agent", "spec", "--policy", policy, "--rootfs", rootfs, "--timeout", "576h"]
+    /// process. The sandbox's env is not in it: each command gets it (SpecCache). With
+    /// `image`, the image's config is applied as `agent run --image` applies it (its
+    /// root mounted at `rootfs`).
+    func spec(policy: String, rootfs: String, image: String? = nil) throws -> Output {
+        var args = ["agent", "spec", "--policy", policy, "--rootfs", rootfs, "--timeout", "576h"]
+        if let image { args += ["--image", image] }
         return try run((backend.map { ["--backend", $0] } ?? []) + args + ["--"] + Self.idleInit, withRoot: false)
     }
 

@@ -1,11 +1,16 @@
 import Foundation
+import Images
 
 /// What the service keeps of one sandbox, in `<state dir>/<id>/sandbox.json`: enough
 /// for a restarted service to find it again and to enforce its timeout.
 struct SandboxRecord: Codable {
     var id: String
     var policy: String
+    /// The host directory it was made from; "" when it was made from `image`.
     var rootfs: String
+    /// The image it was made from (its layers and config as resolved then); nil for a
+    /// rootfs. Optional, so the records of a service without images still load.
+    var image: ImageRecord?
     var env: [String: String]
     var metadata: [String: String]
     var createdAt: Date
@@ -23,10 +28,11 @@ struct SandboxRecord: Codable {
     /// The API's view; `state` comes from the runtime.
     func json(state: String) -> [String: Any] {
         var d: [String: Any] = [
-            "id": id, "policy": policy, "rootfs": rootfs, "state": state,
+            "id": id, "policy": policy, "state": state,
             "createdAt": Timestamp.string(createdAt), "expiresAt": Timestamp.string(expiresAt),
             "metadata": metadata,
         ]
+        if let image { d["image"] = image.name } else { d["rootfs"] = rootfs }
         if let pausedAt { d["pausedAt"] = Timestamp.string(pausedAt) }
         return d
     }

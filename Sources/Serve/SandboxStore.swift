@@ -1,4 +1,5 @@
 import Foundation
+import Images
 import NIOConcurrencyHelpers
 #if canImport(Glibc)
 import Glibc
@@ -17,6 +18,8 @@ final class SandboxStore: @unchecked Sendable {
     let commands: CommandTable
     /// /metrics: what the sandboxes use, create latency, limits hit (ServiceMetrics).
     let metrics: ServiceMetrics
+    /// The image store's side: images resolved, mounted and held for sandboxes.
+    let images: SandboxImages
     private let lock = NIOLock()
     /// Serialises pause and resume (each a short runtime call), so two cannot race.
     let lifecycle = NIOLock()
@@ -27,9 +30,10 @@ final class SandboxStore: @unchecked Sendable {
     /// The longest timeout a sandbox may ask for (24 hours).
     static let maxTimeout = 86_400
 
-    init(runtime: RuntimeClient, records: RecordDirectory) {
+    init(runtime: RuntimeClient, records: RecordDirectory, images: SandboxImages) {
         self.runtime = runtime
         self.records = records
+        self.images = images
         limits = LimitFeed(events: events)
         audit = AuditFeed(events: events, limits: limits)
         commands = CommandTable(executable: runtime.executable)
@@ -41,7 +45,7 @@ final class SandboxStore: @unchecked Sendable {
     func recover() {
         for var record in records.loadAll() {
             if let state = runtime.state(record.id), state.status == "running" || state.status == "paused",
-               record.expiresAt > Date() {
+               record.expiresAt > Date(), holdImage(of: record) {
                 record.pid = state.pid
                 // The runtime's word on pause wins: the service may have died between
                 // the runtime's pause or resume and its own record of it.
@@ -52,6 +56,7 @@ final class SandboxStore: @unchecked Sendable {
                 limits.track(record.id, pid: record.pid)
             } else {
                 runtime.delete(record.id)
+                if record.image != nil { images.release(record.id, rootfs: records.bundle(record.id) + "/rootfs") }
                 records.remove(record.id)
             }
         }
@@ -81,6 +86,13 @@ final class SandboxStore: @unchecked Sendable {
         }
     }
 
+    /// Takes the layer locks of a recovered sandbox's image again; false when its
+    /// layers are gone (it cannot be served: its root stacks on them).
+    private func holdImage(of record: SandboxRecord) -> Bool {
+        guard let image = record.image else { return true }
+        return (try? images.hold(image, for: record.id)) != nil
+    }
+
     func get(_ id: String) throws -> SandboxRecord {
         guard let record = lock.withLock({ deleting.contains(id) ? nil : sandboxes[id] }) else {
             throw APIError.sandboxNotFound(id)
@@ -99,7 +111,10 @@ final class SandboxStore: @unchecked Sendable {
 
     struct CreateRequest {
         var policy: String
+        /// A host directory, or "" for an image.
         var rootfs: String
+        /// An image reference (as `agent run --image` takes), or nil for a rootfs.
+        var image: String?
         var env: [String: String]
         var timeout: Int
         var metadata: [String: String]
@@ -112,17 +127,28 @@ final class SandboxStore: @unchecked Sendable {
         try FileManager.default.createDirectory(atPath: bundle, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
         var attempted = false
+        var image: ImageRecord?
         do {
-            let spec = try specs.spec(policy: request.policy, rootfs: request.rootfs) {
-                let out = try runtime.spec(policy: request.policy, rootfs: request.rootfs)
+            var rootfs = request.rootfs
+            if let ref = request.image {
+                let resolved = try images.resolve(ref)
+                rootfs = bundle + "/rootfs"
+                try images.mount(resolved, for: id, at: rootfs)
+                image = resolved
+            }
+            func generated(_ rootfs: String, _ image: String?) throws -> Data {
+                let out = try runtime.spec(policy: request.policy, rootfs: rootfs, image: image)
                 guard out.status == 0 else {
                     throw APIError.badRequest(field: "policy", out.errorLine.replacingOccurrences(of: "agent spec: ", with: ""))
                 }
                 return out.stdout
             }
-            try spec.write(to: URL(fileURLWithPath: "\(bundle)/config.json"))
+            // An image's spec names this sandbox's own mount of it: nothing to share.
+            let config = try image.map { try Self.withIdleInit(generated(rootfs, $0.name)) }
+                ?? specs.spec(policy: request.policy, rootfs: rootfs) { try generated(rootfs, nil) }
+            try config.write(to: URL(fileURLWithPath: "\(bundle)/config.json"))
             let now = Date()
-            var record = SandboxRecord(id: id, policy: request.policy, rootfs: request.rootfs, env: request.env,
+            var record = SandboxRecord(id: id, policy: request.policy, rootfs: request.rootfs, image: image, env: request.env,
                                        metadata: request.metadata, createdAt: now,
                                        expiresAt: now.addingTimeInterval(TimeInterval(request.timeout)), pid: 0,
                                        backend: runtime.backend)
@@ -150,6 +176,8 @@ final class SandboxStore: @unchecked Sendable {
             return record
         } catch {
             if attempted { runtime.delete(id) }
+            // Unmounted before the directory goes: a removal must not walk into the layers.
+            if request.image != nil { images.release(id, rootfs: bundle + "/rootfs") }
             try? FileManager.default.removeItem(atPath: dir)
             throw error
         }
@@ -177,6 +205,9 @@ final class SandboxStore: @unchecked Sendable {
             throw APIError.runtime("delete \(id): the runtime could not remove it")
         }
         commands.removeAll(id)
+        if let record = lock.withLock({ sandboxes[id] }), record.image != nil {
+            images.release(id, rootfs: records.bundle(id) + "/rootfs")
+        }
         records.remove(id)
         audit.poll(id)
         audit.untrack(id)
@@ -218,6 +249,20 @@ final class SandboxStore: @unchecked Sendable {
             // Deleted at its deadline: a timeout among the limits hit (/metrics).
             if (try? delete(id, because: .expired)) != nil { metrics.recordTimeout() }
         }
+    }
+
+    /// The spec with the service's idle init as its process: with an image, `agent
+    /// spec` puts the image's Entrypoint before the command, but a sandbox's init only
+    /// keeps it alive (commands are execs); the image's env, working directory and
+    /// user stay.
+    static func withIdleInit(_ spec: Data) throws -> Data {
+        guard var object = try? JSONSerialization.jsonObject(with: spec) as? [String: Any],
+              var process = object["process"] as? [String: Any] else {
+            throw APIError.internalError("agent spec printed no OCI config")
+        }
+        process["args"] = RuntimeClient.idleInit
+        object["process"] = process
+        return try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
     }
 
     static func randomHex(_ bytes: Int) -> String {

@@ -1,4 +1,5 @@
 import Foundation
+import Images
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -46,7 +47,9 @@ public enum ServeMain {
             .map { String(decoding: $0.stdout, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? "" } ?? ""
         let records = RecordDirectory(path: options.stateDir)
         do { try records.prepare() } catch { fail("--state-dir \(options.stateDir): \(error.localizedDescription)") }
-        let store = SandboxStore(runtime: runtime, records: records)
+        let imageStore: ImageStore
+        do { imageStore = try ImageStore.configured() } catch { fail("\(error)") }
+        let store = SandboxStore(runtime: runtime, records: records, images: SandboxImages(store: imageStore))
         store.recover()
 
         // The reaper: a sandbox past its deadline is deleted whether or not a client is there.

@@ -1,5 +1,6 @@
 import Agent
 import Flags
+import Images
 import FoundationEssentials
 import Linux
 import OCI
@@ -28,11 +29,13 @@ struct AgentSpec: Command {
     let global: GlobalSettings
     let options: SandboxRunner.Options
     let hooks: Bool
+    let image: String?
 
     init(_ a: ParsedArguments) throws {
         global = try GlobalSettings(a)
         options = SandboxRunner.Options(a)
         hooks = a.isSet("--hooks")
+        image = a.string("--image")
     }
 
     func run() throws {
@@ -41,9 +44,16 @@ struct AgentSpec: Command {
             // The global --backend (native or gvisor) replaces the policy's; gvisor adds
             // the io.safehouse.backend annotation.
             o.backend = global.backend
-            let policy = try SandboxRunner.effectivePolicy(o, library: try PolicyLibrary.configured(root: global.root))
+            var policy = try SandboxRunner.effectivePolicy(o, library: try PolicyLibrary.configured(root: global.root))
             var request = SandboxRunner.request(o)
             request.auditByHooks = hooks
+            if let ref = image {
+                // The spec agent run --image would make, over a root the caller mounts at --rootfs.
+                let record = try ImageFetch(store: try ImageStore.configured()).resolve(try ImageReference.parse(ref, cwd: SandboxRunner.absolute(".")))
+                request.args = ImageDefaults.command(record.config, args: o.args)
+                request.baseEnv = record.config.env ?? []
+                try ImageDefaults.apply(record.config, to: &policy, &request, workdirFlag: o.workdir, rootfs: request.rootfs)
+            }
             var spec = try SandboxSpec.generate(policy, request)
             if hooks {
                 guard let exe = AuditSink.executable else { agentFail("--hooks: no safehouse-audit next to safehouse") }

@@ -1,4 +1,5 @@
 import Foundation
+import Images
 import NIOCore
 import NIOEmbedded
 import NIOHTTP1
@@ -20,7 +21,8 @@ final class APIHandlerTests: XCTestCase {
 
     private func channel(token: String? = nil) throws -> EmbeddedChannel {
         let runtime = RuntimeClient(executable: "/bin/false", root: stateDir + "/root")
-        let store = SandboxStore(runtime: runtime, records: RecordDirectory(path: stateDir))
+        let store = SandboxStore(runtime: runtime, records: RecordDirectory(path: stateDir),
+                                 images: SandboxImages(store: try ImageStore(root: stateDir + "/images")))
         let routes = Routes(store: store, version: "test")
         let handler = APIHandler(routes: routes, token: token, offload: { $0() })
         return EmbeddedChannel(handler: handler)

@@ -103,6 +103,71 @@ PY
 	[ "$output" = "still" ]
 }
 
+@test "images: agent spec --image prints the spec agent run --image runs (the image's config under the policy)" {
+	skopeo copy --quiet "oci-archive:$ARCHIVE" "oci:$TEST_TMP/layout:bb"
+	umoci config --image "$TEST_TMP/layout:bb" --tag cfg --config.env IMAGE_VAR=from-image \
+		--config.workingdir /etc --config.entrypoint /bin/sh >/dev/null
+	mkdir "$TEST_TMP/mnt"
+	"$RUNTIME" agent spec --image "oci:$TEST_TMP/layout:cfg" --rootfs "$TEST_TMP/mnt" -- -c true >"$TEST_TMP/spec.json"
+	run -0 python3 - "$TEST_TMP/spec.json" "$TEST_TMP/mnt" <<'PY'
+import json, sys
+spec = json.load(open(sys.argv[1]))
+p = spec["process"]
+assert p["args"] == ["/bin/sh", "-c", "true"], p["args"]
+assert "IMAGE_VAR=from-image" in p["env"] and p["cwd"] == "/etc", p
+assert spec["root"]["path"] == sys.argv[2], spec["root"]
+PY
+	# Fetched into the store on the way; a bad reference is one line naming the flag.
+	run -0 "$RUNTIME" image ls
+	[[ "$output" == *"oci:$TEST_TMP/layout:cfg"* ]]
+	run -1 "$RUNTIME" agent spec --image "oci:$TEST_TMP/none" --rootfs "$TEST_TMP/mnt" -- true
+	[[ "$output" == *"--image oci:$TEST_TMP/none: $TEST_TMP/none is not a directory"* ]]
+}
+
+@test "images: agent run survives a closed stderr and holds SIGTERM during create: it ends cleanly, nothing left" {
+	# stderr and stdout a pipe whose reader is gone, with the phase trace on, so the
+	# run writes to it all through create: the writes fail, the run goes on to its end
+	# (the command's exit code), and the image root and the bundle are gone after it.
+	run -0 python3 - "$RUNTIME" "$ROOT" "oci-archive:$ARCHIVE" <<'PY'
+import os, subprocess, sys
+r, w = os.pipe()
+os.close(r)
+p = subprocess.run([sys.argv[1], "--root", sys.argv[2], "agent", "run", "--id", "images2-sigpipe", "--image", sys.argv[3],
+                    "--", "sh", "-c", "echo out; echo err >&2; exit 7"],
+                   stdout=w, stderr=w, env=dict(os.environ, SAFEHOUSE_TRACE="1"))
+assert p.returncode == 7, p.returncode
+PY
+	[ ! -e /run/safehouse-agent/images2-sigpipe ]
+	! grep -q "$TEST_TMP/store" /proc/self/mountinfo
+	# SIGTERM while the image is mounted and the bundle being written: held, then
+	# forwarded to the sandbox once it runs (or seen pending by a create that waits on
+	# its init); either way the run removes all it made. (The process is stopped for
+	# the signal, so it arrives at that point.)
+	run -0 python3 - "$RUNTIME" "$ROOT" "oci-archive:$ARCHIVE" <<'PY'
+import os, signal, subprocess, sys
+p = subprocess.Popen([sys.argv[1], "--root", sys.argv[2], "agent", "run", "--id", "images2-sigterm", "--image", sys.argv[3],
+                      "--", "sleep", "1"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                     env=dict(os.environ, SAFEHOUSE_TRACE="1"))
+for line in p.stderr:
+    if b"image mounted" in line:
+        os.kill(p.pid, signal.SIGSTOP)
+        os.kill(p.pid, signal.SIGTERM)
+        os.kill(p.pid, signal.SIGCONT)
+        break
+rest = p.stderr.read().decode()
+code = p.wait()
+# Not killed by it (-15): the sandbox ran and got it (its exit, the summary), or a
+# create still waiting on the init saw it pending and failed, naming it.
+ran = code in (0, 143) and "safehouse: sandbox images2-sigterm (policy default): exit" in rest
+refused = code == 1 and "interrupted by signal 15" in rest
+assert ran or refused, (code, rest)
+PY
+	[ ! -e /run/safehouse-agent/images2-sigterm ]
+	! grep -q "$TEST_TMP/store" /proc/self/mountinfo
+	run -0 "$RUNTIME" --root "$ROOT" list -q
+	[ -z "$output" ]
+}
+
 @test "images: oci: and docker-archive: refs; two images of one base share its layer in the store" {
 	skopeo copy --quiet "oci-archive:$ARCHIVE" "oci:$TEST_TMP/layout:bb"
 	skopeo copy --quiet "oci-archive:$ARCHIVE" "docker-archive:$TEST_TMP/docker.tar:localhost/images-bb:1"

@@ -91,3 +91,7 @@ pytest_module() {
 @test "serve: examples/agent_loop.py (a stub model's code run in a sandbox, its output read back)" {
 	pytest_module test_example.py
 }
+
+@test "serve: images (create from an image, a live commit run at once, list and remove, errors, --images, a restart)" {
+	pytest_module test_images.py
+}

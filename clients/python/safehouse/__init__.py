@@ -22,6 +22,7 @@ from .sandbox import (
     Commands,
     EntryInfo,
     Files,
+    ImageInfo,
     Sandbox,
     SandboxInfo,
 )
@@ -45,6 +46,7 @@ __all__ = [
     "SafehouseError",
     "Sandbox",
     "SandboxEvent",
+    "ImageInfo",
     "SandboxInfo",
     "TimeoutError",
 ]

@@ -44,8 +44,9 @@ class ProcessInfo:
 
 @dataclass
 class SandboxEvent:
-    """One event of a sandbox: ``type`` is created, paused, resumed, timeout_set, killed,
-    expired, limit, egress, files, exit or stopped; ``seq`` orders all events."""
+    """One event of a sandbox: ``type`` is created, paused, resumed, timeout_set,
+    committed, killed, expired, limit, egress, files, exit or stopped; ``seq`` orders
+    all events."""
 
     seq: int
     sandbox_id: str

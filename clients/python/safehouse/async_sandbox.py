@@ -9,7 +9,7 @@ from ._command import (CommandResult, OutputCollector, OutputHandler, ProcessInf
                        command_body)
 from .async_connection import AsyncConnection
 from .errors import ConflictError, InvalidArgumentError, NotFoundError, TimeoutError
-from .sandbox import EntryInfo, SandboxInfo
+from .sandbox import EntryInfo, ImageInfo, SandboxInfo, create_body
 
 
 class AsyncCommandHandle:
@@ -192,13 +192,12 @@ class AsyncSandbox:
         return self._info.sandbox_id
 
     @classmethod
-    async def create(cls, policy: str = "default", rootfs: Optional[str] = None, *, timeout: int = 300,
+    async def create(cls, policy: str = "default", rootfs: Optional[str] = None, *, image: Optional[str] = None,
+                     template: Optional[str] = None, timeout: int = 300,
                      envs: Optional[Dict[str, str]] = None, metadata: Optional[Dict[str, str]] = None,
                      url: Optional[str] = None, token: Optional[str] = None) -> "AsyncSandbox":
+        body = create_body(policy, rootfs, image, template, timeout, envs, metadata)
         connection = AsyncConnection(url, token)
-        body: Dict[str, Any] = {"policy": policy, "timeout": timeout, "env": envs or {}, "metadata": metadata or {}}
-        if rootfs is not None:
-            body["rootfs"] = rootfs
         try:
             info = await connection.json("POST", "/v1/sandboxes", json_body=body)
         except BaseException:
@@ -256,6 +255,30 @@ class AsyncSandbox:
     async def set_timeout(self, timeout: int) -> None:
         info = await self._connection.json("POST", f"/v1/sandboxes/{self.sandbox_id}/timeout", json_body={"timeout": timeout})
         self._info = SandboxInfo.from_json(info)
+
+    async def commit(self, name: str) -> ImageInfo:
+        """Sandbox.commit, awaited."""
+        return ImageInfo.from_json(await self._connection.json("POST", f"/v1/sandboxes/{self.sandbox_id}/commit",
+                                                               json_body={"name": name}))
+
+    @staticmethod
+    async def list_images(*, url: Optional[str] = None, token: Optional[str] = None) -> List[ImageInfo]:
+        """Sandbox.list_images, awaited."""
+        connection = AsyncConnection(url, token)
+        try:
+            body = await connection.json("GET", "/v1/images")
+        finally:
+            await connection.close()
+        return [ImageInfo.from_json(d) for d in body["images"]]
+
+    @staticmethod
+    async def remove_image(name: str, *, url: Optional[str] = None, token: Optional[str] = None) -> None:
+        """Sandbox.remove_image, awaited."""
+        connection = AsyncConnection(url, token)
+        try:
+            await connection.json("DELETE", "/v1/images", params={"name": name})
+        finally:
+            await connection.close()
 
     async def pause(self) -> None:
         self._info = SandboxInfo.from_json(await self._connection.json("POST", f"/v1/sandboxes/{self.sandbox_id}/pause"))

@@ -26,15 +26,49 @@ class SandboxInfo:
 
     sandbox_id: str
     policy: str
-    rootfs: str
+    #: The host directory it was made from; None when it was made from an image.
+    rootfs: Optional[str]
     state: str
     started_at: str
     end_at: str
     metadata: Dict[str, str] = field(default_factory=dict)
+    #: The image it was made from (E2B's template); None for a rootfs.
+    image: Optional[str] = None
 
     @classmethod
     def from_json(cls, d: Dict[str, Any]) -> "SandboxInfo":
-        return cls(d["id"], d["policy"], d["rootfs"], d["state"], d["createdAt"], d["expiresAt"], d.get("metadata") or {})
+        return cls(d["id"], d["policy"], d.get("rootfs"), d["state"], d["createdAt"], d["expiresAt"],
+                   d.get("metadata") or {}, d.get("image"))
+
+
+@dataclass
+class ImageInfo:
+    """An image in the service's store: its name, its layers (bottom first) and where
+    it came from; ``changes`` is what a commit put in its top layer."""
+
+    name: str
+    layers: List[str]
+    source: str
+    size: int = 0
+    changes: List[str] = field(default_factory=list)
+
+    @classmethod
+    def from_json(cls, d: Dict[str, Any]) -> "ImageInfo":
+        return cls(d["name"], list(d["layers"]), d.get("source", ""), int(d.get("size", 0)), list(d.get("changes") or []))
+
+
+def create_body(policy: str, rootfs: Optional[str], image: Optional[str], template: Optional[str], timeout: int,
+                envs: Optional[Dict[str, str]], metadata: Optional[Dict[str, str]]) -> Dict[str, Any]:
+    """The create request; ``template`` is E2B's name for an image."""
+    if image is not None and template is not None:
+        raise ValueError("give image or template (the same thing), not both")
+    image = image if image is not None else template
+    body: Dict[str, Any] = {"policy": policy, "timeout": timeout, "env": envs or {}, "metadata": metadata or {}}
+    if rootfs is not None:
+        body["rootfs"] = rootfs
+    if image is not None:
+        body["image"] = image
+    return body
 
 
 class CommandHandle:
@@ -243,15 +277,16 @@ class Sandbox:
         return self._info.sandbox_id
 
     @classmethod
-    def create(cls, policy: str = "default", rootfs: Optional[str] = None, *, timeout: int = 300,
+    def create(cls, policy: str = "default", rootfs: Optional[str] = None, *, image: Optional[str] = None,
+               template: Optional[str] = None, timeout: int = 300,
                envs: Optional[Dict[str, str]] = None, metadata: Optional[Dict[str, str]] = None,
                url: Optional[str] = None, token: Optional[str] = None) -> "Sandbox":
-        """Creates and starts a sandbox from ``policy`` over ``rootfs``; it is deleted
-        ``timeout`` seconds from now unless ``set_timeout`` moves the deadline."""
+        """Creates and starts a sandbox from ``policy`` over ``rootfs`` or over
+        ``image`` (a reference as ``agent run --image`` takes it, or a name ``commit``
+        made; ``template`` is E2B's word for it); it is deleted ``timeout`` seconds from
+        now unless ``set_timeout`` moves the deadline."""
+        body = create_body(policy, rootfs, image, template, timeout, envs, metadata)
         connection = Connection(url, token)
-        body: Dict[str, Any] = {"policy": policy, "timeout": timeout, "env": envs or {}, "metadata": metadata or {}}
-        if rootfs is not None:
-            body["rootfs"] = rootfs
         try:
             info = connection.json("POST", "/v1/sandboxes", json_body=body)
         except Exception:
@@ -292,6 +327,33 @@ class Sandbox:
             return self.get_info().state == "running"
         except NotFoundError:
             return False
+
+    def commit(self, name: str) -> ImageInfo:
+        """Makes the sandbox's root as it is now (its image and what was changed in it)
+        the image ``name``, usable at once by ``create(image=name)``. The sandbox is
+        frozen for the copy and runs on afterwards; ``changes`` lists what went in."""
+        return ImageInfo.from_json(self._connection.json("POST", f"/v1/sandboxes/{self.sandbox_id}/commit",
+                                                         json_body={"name": name}))
+
+    @staticmethod
+    def list_images(*, url: Optional[str] = None, token: Optional[str] = None) -> List[ImageInfo]:
+        """The images in the service's store, by name."""
+        connection = Connection(url, token)
+        try:
+            body = connection.json("GET", "/v1/images")
+        finally:
+            connection.close()
+        return [ImageInfo.from_json(d) for d in body["images"]]
+
+    @staticmethod
+    def remove_image(name: str, *, url: Optional[str] = None, token: Optional[str] = None) -> None:
+        """Removes the image ``name`` and the layers no other image uses (a running
+        sandbox's layers stay until it is gone); NotFoundError when there is none."""
+        connection = Connection(url, token)
+        try:
+            connection.json("DELETE", "/v1/images", params={"name": name})
+        finally:
+            connection.close()
 
     def pause(self) -> None:
         """Freezes every process of the sandbox. Its deadline keeps running; commands

@@ -25,9 +25,14 @@ final class SandboxStore: @unchecked Sendable {
     /// The longest timeout a sandbox may ask for (24 hours).
     static let maxTimeout = 86_400
 
-    init(runtime: RuntimeClient, records: RecordDirectory) {
+    let pool: WarmPool
+    /// Fills the warm pool, one sandbox at a time, off the requests' threads.
+    let poolQueue = DispatchQueue(label: "safehouse-serve.warm")
+
+    init(runtime: RuntimeClient, records: RecordDirectory, warm: [WarmPool.Target] = []) {
         self.runtime = runtime
         self.records = records
+        pool = WarmPool(targets: warm)
         limits = LimitFeed(events: events)
         audit = AuditFeed(events: events, limits: limits)
         commands = CommandTable(executable: runtime.executable)
@@ -37,6 +42,10 @@ final class SandboxStore: @unchecked Sendable {
     /// served again (with a fresh pid from the runtime), the others removed.
     func recover() {
         for var record in records.loadAll() {
+            if record.warm == true {
+                adoptWarm(record)
+                continue
+            }
             if let state = runtime.state(record.id), state.status == "running" || state.status == "paused",
                record.expiresAt > Date() {
                 record.pid = state.pid
@@ -102,26 +111,42 @@ final class SandboxStore: @unchecked Sendable {
         var metadata: [String: String]
     }
 
+    /// A sandbox from the warm pool when one waits for this policy and root filesystem,
+    /// else a new one.
     func create(_ request: CreateRequest) throws -> SandboxRecord {
+        if let record = try handOutWarm(request) { return record }
+        let record = try launch(request)
+        admit(record)
+        return record
+    }
+
+    /// The spec of the policy on the root filesystem (cached: see SpecCache).
+    func spec(policy: String, rootfs: String) throws -> Data {
+        try specs.spec(policy: policy, rootfs: rootfs) {
+            let out = try runtime.spec(policy: policy, rootfs: rootfs)
+            guard out.status == 0 else {
+                throw APIError.badRequest(field: "policy", out.errorLine.replacingOccurrences(of: "agent spec: ", with: ""))
+            }
+            return out.stdout
+        }
+    }
+
+    /// Makes and starts the sandbox, its record on disk; not yet served (see admit).
+    /// `warm`: made for the pool.
+    func launch(_ request: CreateRequest, warm: Bool = false, spec given: Data? = nil) throws -> SandboxRecord {
         let id = "sbx-" + Self.randomHex(8)
         let dir = records.directory(id), bundle = records.bundle(id)
         try FileManager.default.createDirectory(atPath: bundle, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
         var attempted = false
         do {
-            let spec = try specs.spec(policy: request.policy, rootfs: request.rootfs) {
-                let out = try runtime.spec(policy: request.policy, rootfs: request.rootfs)
-                guard out.status == 0 else {
-                    throw APIError.badRequest(field: "policy", out.errorLine.replacingOccurrences(of: "agent spec: ", with: ""))
-                }
-                return out.stdout
-            }
+            let spec = try given ?? spec(policy: request.policy, rootfs: request.rootfs)
             try spec.write(to: URL(fileURLWithPath: "\(bundle)/config.json"))
             let now = Date()
             var record = SandboxRecord(id: id, policy: request.policy, rootfs: request.rootfs, env: request.env,
                                        metadata: request.metadata, createdAt: now,
                                        expiresAt: now.addingTimeInterval(TimeInterval(request.timeout)), pid: 0,
-                                       backend: runtime.backend)
+                                       backend: runtime.backend, warm: warm ? true : nil)
             // The record goes down before the container exists: a service killed in
             // between leaves a record that recover() cleans up, never an unknown container.
             try records.save(record)
@@ -138,16 +163,22 @@ final class SandboxStore: @unchecked Sendable {
             }
             record.pid = pid
             try records.save(record)
-            lock.withLock { sandboxes[id] = record }
-            audit.track(id, path: AuditFeed.logPath(id: id, bundle: bundle))
-            limits.track(id, pid: record.pid)
-            events.publish(id, "created", ["policy": record.policy, "expiresAt": Timestamp.string(record.expiresAt)])
             return record
         } catch {
             if attempted { runtime.delete(id) }
             try? FileManager.default.removeItem(atPath: dir)
             throw error
         }
+    }
+
+    /// Serves a launched (or handed-out) sandbox: listed, its audit log and limits
+    /// followed, `created` published.
+    func admit(_ record: SandboxRecord) {
+        let id = record.id
+        lock.withLock { sandboxes[id] = record }
+        audit.track(id, path: AuditFeed.logPath(id: id, bundle: records.bundle(id)))
+        limits.track(id, pid: record.pid)
+        events.publish(id, "created", ["policy": record.policy, "expiresAt": Timestamp.string(record.expiresAt)])
     }
 
     /// Why a sandbox went: a client's delete, or its deadline.

@@ -25,11 +25,15 @@ def warm_flag(count: int, rootfs: str = ROOTFS) -> List[str]:
 
 
 def wait_containers(svc: Service, count: int, timeout: float = 60) -> List[str]:
-    """The runtime's containers once there are `count` of them (pool and clients')."""
+    """The runtime's containers once there are `count` of them (pool and clients') and
+    each is up: a container is listed while its `run --detach` is still under way, and
+    a pool sandbox joins its pool only once its record has the init's pid."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         ids = svc.containers()
-        if len(ids) == count:
+        pids = {r["id"]: r["pid"] for r in records(svc)}
+        if len(ids) == count and all(pids.get(i, 0) > 0 for i in ids):
+            time.sleep(0.2)  # from its record's last write to its pool
             return ids
         time.sleep(0.1)
     raise AssertionError(f"wanted {count} containers, have {svc.containers()}")
@@ -40,8 +44,14 @@ def parse_time(text: str) -> float:
 
 
 def records(svc: Service) -> List[dict]:
-    state = Path(svc.state_dir)
-    return [json.loads((d / "sandbox.json").read_text()) for d in state.iterdir() if (d / "sandbox.json").exists()]
+    """The service's records on disk (one removed while read is left out)."""
+    found = []
+    for d in Path(svc.state_dir).iterdir():
+        try:
+            found.append(json.loads((d / "sandbox.json").read_text()))
+        except FileNotFoundError:
+            pass
+    return found
 
 
 def test_bad_warm_flags_are_one_line_errors(private_tmp):

@@ -21,6 +21,8 @@ extension Verbs {
             .option("--backend", value: "name",
                     help: "native or gvisor: the backend of every sandbox, pinned in its bundle (default: the root's safehouse.conf, else native)."),
             .option("--socket-group", value: "group", help: "The group that owns the socket, so that its members may connect."),
+            .option("--warm", value: "policy:rootfs=n", repeatable: true,
+                    help: "Keep N sandboxes of this policy and root filesystem (an absolute path) made and idle: a create that asks for both takes one (repeatable; N from 1 to 64)."),
         ],
         takesGlobals: false)
 }

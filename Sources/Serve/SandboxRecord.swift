@@ -22,6 +22,9 @@ struct SandboxRecord: Codable {
     var pausedAt: Date?
     /// native or gvisor (nil in a record of a service that did not say: native).
     var backend: String?
+    /// True while it waits in the warm pool (made ahead, no client's yet): a restarted
+    /// service adopts it into its pool or deletes it, never serves it as it is.
+    var warm: Bool?
 
     var isGvisor: Bool { backend == "gvisor" }
 

@@ -30,10 +30,15 @@ final class SandboxStore: @unchecked Sendable {
     /// The longest timeout a sandbox may ask for (24 hours).
     static let maxTimeout = 86_400
 
-    init(runtime: RuntimeClient, records: RecordDirectory, images: SandboxImages) {
+    let pool: WarmPool
+    /// Fills the warm pool, one sandbox at a time, off the requests' threads.
+    let poolQueue = DispatchQueue(label: "safehouse-serve.warm")
+
+    init(runtime: RuntimeClient, records: RecordDirectory, images: SandboxImages, warm: [WarmPool.Target] = []) {
         self.runtime = runtime
         self.records = records
         self.images = images
+        pool = WarmPool(targets: warm)
         limits = LimitFeed(events: events)
         audit = AuditFeed(events: events, limits: limits)
         commands = CommandTable(executable: runtime.executable)
@@ -44,6 +49,10 @@ final class SandboxStore: @unchecked Sendable {
     /// served again (with a fresh pid from the runtime), the others removed.
     func recover() {
         for var record in records.loadAll() {
+            if record.warm == true {
+                adoptWarm(record)
+                continue
+            }
             if let state = runtime.state(record.id), state.status == "running" || state.status == "paused",
                record.expiresAt > Date(), holdImage(of: record) {
                 record.pid = state.pid
@@ -114,44 +123,67 @@ final class SandboxStore: @unchecked Sendable {
         /// A host directory, or "" for an image.
         var rootfs: String
         /// An image reference (as `agent run --image` takes), or nil for a rootfs.
-        var image: String?
+        var image: String? = nil
         var env: [String: String]
         var timeout: Int
         var metadata: [String: String]
     }
 
+    /// A sandbox from the warm pool when one waits for this policy and root filesystem,
+    /// else a new one.
     func create(_ request: CreateRequest) throws -> SandboxRecord {
-        let id = "sbx-" + Self.randomHex(8)
         let began = Date()
+        let record: SandboxRecord
+        if request.image == nil, let warm = try handOutWarm(request) {
+            record = warm
+        } else {
+            record = try launch(request)
+            admit(record)
+        }
+        metrics.recordCreate(policy: request.policy, seconds: Date().timeIntervalSince(began))
+        return record
+    }
+
+    /// The spec of the policy on the root filesystem (cached: see SpecCache).
+    func spec(policy: String, rootfs: String) throws -> Data {
+        try specs.spec(policy: policy, rootfs: rootfs) { try generatedSpec(policy: policy, rootfs: rootfs) }
+    }
+
+    private func generatedSpec(policy: String, rootfs: String, image: String? = nil) throws -> Data {
+        let out = try runtime.spec(policy: policy, rootfs: rootfs, image: image)
+        guard out.status == 0 else {
+            throw APIError.badRequest(field: "policy", out.errorLine.replacingOccurrences(of: "agent spec: ", with: ""))
+        }
+        return out.stdout
+    }
+
+    /// Makes and starts the sandbox, its record on disk; not yet served (see admit).
+    /// `warm`: made for the pool.
+    func launch(_ request: CreateRequest, warm: Bool = false, spec given: Data? = nil) throws -> SandboxRecord {
+        let id = "sbx-" + Self.randomHex(8)
         let dir = records.directory(id), bundle = records.bundle(id)
         try FileManager.default.createDirectory(atPath: bundle, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
         var attempted = false
         var image: ImageRecord?
         do {
-            var rootfs = request.rootfs
+            let config: Data
             if let ref = request.image {
                 let resolved = try images.resolve(ref)
-                rootfs = bundle + "/rootfs"
+                let rootfs = bundle + "/rootfs"
                 try images.mount(resolved, for: id, at: rootfs)
                 image = resolved
+                // The spec names this sandbox's own mount of the image: nothing to share.
+                config = try Self.withIdleInit(generatedSpec(policy: request.policy, rootfs: rootfs, image: resolved.name))
+            } else {
+                config = try given ?? spec(policy: request.policy, rootfs: request.rootfs)
             }
-            func generated(_ rootfs: String, _ image: String?) throws -> Data {
-                let out = try runtime.spec(policy: request.policy, rootfs: rootfs, image: image)
-                guard out.status == 0 else {
-                    throw APIError.badRequest(field: "policy", out.errorLine.replacingOccurrences(of: "agent spec: ", with: ""))
-                }
-                return out.stdout
-            }
-            // An image's spec names this sandbox's own mount of it: nothing to share.
-            let config = try image.map { try Self.withIdleInit(generated(rootfs, $0.name)) }
-                ?? specs.spec(policy: request.policy, rootfs: rootfs) { try generated(rootfs, nil) }
             try config.write(to: URL(fileURLWithPath: "\(bundle)/config.json"))
             let now = Date()
             var record = SandboxRecord(id: id, policy: request.policy, rootfs: request.rootfs, image: image, env: request.env,
                                        metadata: request.metadata, createdAt: now,
                                        expiresAt: now.addingTimeInterval(TimeInterval(request.timeout)), pid: 0,
-                                       backend: runtime.backend)
+                                       backend: runtime.backend, warm: warm ? true : nil)
             // The record goes down before the container exists: a service killed in
             // between leaves a record that recover() cleans up, never an unknown container.
             try records.save(record)
@@ -168,11 +200,6 @@ final class SandboxStore: @unchecked Sendable {
             }
             record.pid = pid
             try records.save(record)
-            lock.withLock { sandboxes[id] = record }
-            audit.track(id, path: AuditFeed.logPath(id: id, bundle: bundle))
-            limits.track(id, pid: record.pid)
-            events.publish(id, "created", ["policy": record.policy, "expiresAt": Timestamp.string(record.expiresAt)])
-            metrics.recordCreate(policy: request.policy, seconds: Date().timeIntervalSince(began))
             return record
         } catch {
             if attempted { runtime.delete(id) }
@@ -181,6 +208,16 @@ final class SandboxStore: @unchecked Sendable {
             try? FileManager.default.removeItem(atPath: dir)
             throw error
         }
+    }
+
+    /// Serves a launched (or handed-out) sandbox: listed, its audit log and limits
+    /// followed, `created` published.
+    func admit(_ record: SandboxRecord) {
+        let id = record.id
+        lock.withLock { sandboxes[id] = record }
+        audit.track(id, path: AuditFeed.logPath(id: id, bundle: records.bundle(id)))
+        limits.track(id, pid: record.pid)
+        events.publish(id, "created", ["policy": record.policy, "expiresAt": Timestamp.string(record.expiresAt)])
     }
 
     /// Why a sandbox went: a client's delete, or its deadline.

@@ -49,8 +49,9 @@ public enum ServeMain {
         do { try records.prepare() } catch { fail("--state-dir \(options.stateDir): \(error.localizedDescription)") }
         let imageStore: ImageStore
         do { imageStore = try ImageStore.configured() } catch { fail("\(error)") }
-        let store = SandboxStore(runtime: runtime, records: records, images: SandboxImages(store: imageStore))
+        let store = SandboxStore(runtime: runtime, records: records, images: SandboxImages(store: imageStore), warm: options.warm)
         store.recover()
+        store.fillPool()
 
         // The reaper: a sandbox past its deadline is deleted whether or not a client is there.
         let reaperQueue = DispatchQueue(label: "safehouse-serve.reaper")
@@ -59,6 +60,7 @@ public enum ServeMain {
         reaper.setEventHandler {
             store.reapExpired()
             store.limits.poll()
+            store.fillPool()
         }
         reaper.resume()
         // The audit logs are read four times a second for the event streams (egress
@@ -104,7 +106,8 @@ public enum ServeMain {
         }
         FileHandle.standardError.write(Data("safehouse: serve: listening on \(options.listen.map { "\($0.host):\($0.port)" } ?? options.socket)\n".utf8))
 
-        // SIGTERM and SIGINT: stop listening and leave; the sandboxes stay, for the next start.
+        // SIGTERM and SIGINT: stop listening and leave; the clients' sandboxes stay, for
+        // the next start, the warm pool's go.
         signal(SIGTERM, SIG_IGN)
         signal(SIGINT, SIG_IGN)
         signal(SIGPIPE, SIG_IGN)
@@ -120,6 +123,7 @@ public enum ServeMain {
         DispatchQueue.global().async {
             try? server.closeFuture.wait()
             if options.listen == nil { unlink(options.socket) }
+            store.stopPool()
             exit(0)
         }
         dispatchMain()

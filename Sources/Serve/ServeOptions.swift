@@ -19,9 +19,11 @@ struct ServeOptions {
     var backend: String?
     /// The group that owns the socket (with mode 0660, its members may connect).
     var socketGroup: String?
+    /// The warm pools (--warm POLICY:ROOTFS=N), in the order given.
+    var warm: [WarmPool.Target] = []
 
     static let usage = """
-        USAGE: safehouse serve [--socket PATH [--socket-group GROUP]] [--listen HOST:PORT --token-file FILE] [--root DIR] [--state-dir DIR] [--backend native|gvisor]
+        USAGE: safehouse serve [--socket PATH [--socket-group GROUP]] [--listen HOST:PORT --token-file FILE] [--root DIR] [--state-dir DIR] [--backend native|gvisor] [--warm POLICY:ROOTFS=N]...
 
         Serve the sandbox API (docs/serve.md) over HTTP/1.1.
 
@@ -35,6 +37,9 @@ struct ServeOptions {
           --images DIR         Only root filesystems under DIR (repeatable; default: any directory).
           --backend NAME       native or gvisor, for every sandbox (default: the root's safehouse.conf, else native).
           --socket-group GROUP The group that owns the socket (default: the service's).
+          --warm POLICY:ROOTFS=N
+                               Keep N (1 to 64) idle sandboxes of POLICY on ROOTFS (an absolute path) ready;
+                               a create asking for both takes one (repeatable).
 
         """
 
@@ -68,6 +73,12 @@ struct ServeOptions {
                 guard b == "native" || b == "gvisor" else { throw Failure(description: "--backend: \"\(b)\" is not native or gvisor") }
                 backend = b
             case "--socket-group": socketGroup = try value(a)
+            case "--warm":
+                let target = try WarmPool.Target(parsing: try value(a))
+                guard !warm.contains(where: { $0.key == target.key }) else {
+                    throw Failure(description: "--warm: \(target.policy):\(target.rootfs) is given twice")
+                }
+                warm.append(target)
             case "--images":
                 let dir = try value(a)
                 guard let real = realpath(dir, nil) else { throw Failure(description: "--images: \(dir) does not exist") }
@@ -76,6 +87,9 @@ struct ServeOptions {
             default: throw Failure(description: "unknown flag \"\(a)\" (see safehouse serve --help)")
             }
             i += 1
+        }
+        for target in warm where !images.isEmpty && !images.contains(where: { target.rootfs.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") }) {
+            throw Failure(description: "--warm: \(target.rootfs) is not under \(images.joined(separator: " or ")) (--images)")
         }
         if listen != nil, socketGroup != nil {
             throw Failure(description: "--socket-group: only for the Unix socket, not --listen")

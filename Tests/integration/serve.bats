@@ -77,6 +77,10 @@ pytest_module() {
 	pytest_module test_service.py
 }
 
+@test "serve: the warm pool (served from it, refilled, the request's env, metadata and timeout, each used once, a stop or restart leaves no orphan)" {
+	pytest_module test_warm.py
+}
+
 @test "serve: schemathesis fuzzes the API against api/openapi.yaml for 60 s (4xx JSON naming the field, never a 500 or a hang)" {
 	pytest_module test_fuzz.py
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Images
 import NIOCore
 import NIOEmbedded
 import NIOHTTP1
@@ -20,7 +21,8 @@ final class MetricsRouteTests: XCTestCase {
 
     private func make(token: String? = nil) -> (EmbeddedChannel, SandboxStore) {
         let runtime = RuntimeClient(executable: "/bin/false", root: stateDir + "/root")
-        let store = SandboxStore(runtime: runtime, records: RecordDirectory(path: stateDir))
+        let store = SandboxStore(runtime: runtime, records: RecordDirectory(path: stateDir),
+                                 images: SandboxImages(store: try! ImageStore(root: stateDir + "/images")))
         let handler = APIHandler(routes: Routes(store: store, version: "test"), token: token, offload: { $0() })
         return (EmbeddedChannel(handler: handler), store)
     }

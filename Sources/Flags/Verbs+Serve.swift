@@ -21,6 +21,7 @@ extension Verbs {
             .option("--backend", value: "name",
                     help: "native or gvisor: the backend of every sandbox, pinned in its bundle (default: the root's safehouse.conf, else native)."),
             .option("--socket-group", value: "group", help: "The group that owns the socket, so that its members may connect."),
+            .flag("--no-inline-policy", help: "Refuse creates whose policy is a document rather than a name (403): sandboxes only from profiles and the policy directory."),
         ],
         takesGlobals: false)
 }

@@ -103,6 +103,8 @@ final class SandboxStore: @unchecked Sendable {
         var env: [String: String]
         var timeout: Int
         var metadata: [String: String]
+        /// The policy document when the client gave one (policy then reads "inline").
+        var inlinePolicy: InlinePolicy? = nil
     }
 
     func create(_ request: CreateRequest) throws -> SandboxRecord {
@@ -113,7 +115,7 @@ final class SandboxStore: @unchecked Sendable {
                                                 attributes: [.posixPermissions: 0o700])
         var attempted = false
         do {
-            let spec = try specs.spec(policy: request.policy, rootfs: request.rootfs) {
+            let spec = try request.inlinePolicy.map { try inlineSpec($0, rootfs: request.rootfs, directory: dir) } ?? specs.spec(policy: request.policy, rootfs: request.rootfs) {
                 let out = try runtime.spec(policy: request.policy, rootfs: request.rootfs)
                 guard out.status == 0 else {
                     throw APIError.badRequest(field: "policy", out.errorLine.replacingOccurrences(of: "agent spec: ", with: ""))

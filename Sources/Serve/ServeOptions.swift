@@ -19,9 +19,11 @@ struct ServeOptions {
     var backend: String?
     /// The group that owns the socket (with mode 0660, its members may connect).
     var socketGroup: String?
+    /// Whether a create may carry a policy document instead of a name.
+    var allowInlinePolicy = true
 
     static let usage = """
-        USAGE: safehouse serve [--socket PATH [--socket-group GROUP]] [--listen HOST:PORT --token-file FILE] [--root DIR] [--state-dir DIR] [--backend native|gvisor]
+        USAGE: safehouse serve [--socket PATH [--socket-group GROUP]] [--listen HOST:PORT --token-file FILE] [--root DIR] [--state-dir DIR] [--backend native|gvisor] [--no-inline-policy]
 
         Serve the sandbox API (docs/serve.md) over HTTP/1.1.
 
@@ -35,6 +37,7 @@ struct ServeOptions {
           --images DIR         Only root filesystems under DIR (repeatable; default: any directory).
           --backend NAME       native or gvisor, for every sandbox (default: the root's safehouse.conf, else native).
           --socket-group GROUP The group that owns the socket (default: the service's).
+          --no-inline-policy   Refuse creates that carry a policy document (403); only named policies.
 
         """
 
@@ -68,6 +71,7 @@ struct ServeOptions {
                 guard b == "native" || b == "gvisor" else { throw Failure(description: "--backend: \"\(b)\" is not native or gvisor") }
                 backend = b
             case "--socket-group": socketGroup = try value(a)
+            case "--no-inline-policy": allowInlinePolicy = false
             case "--images":
                 let dir = try value(a)
                 guard let real = realpath(dir, nil) else { throw Failure(description: "--images: \(dir) does not exist") }

@@ -243,11 +243,14 @@ class Sandbox:
         return self._info.sandbox_id
 
     @classmethod
-    def create(cls, policy: str = "default", rootfs: Optional[str] = None, *, timeout: int = 300,
+    def create(cls, policy: Union[str, Dict[str, Any]] = "default", rootfs: Optional[str] = None, *, timeout: int = 300,
                envs: Optional[Dict[str, str]] = None, metadata: Optional[Dict[str, str]] = None,
                url: Optional[str] = None, token: Optional[str] = None) -> "Sandbox":
         """Creates and starts a sandbox from ``policy`` over ``rootfs``; it is deleted
-        ``timeout`` seconds from now unless ``set_timeout`` moves the deadline."""
+        ``timeout`` seconds from now unless ``set_timeout`` moves the deadline.
+        ``policy`` is a name (a profile or a policy in the service's policy directory) or
+        a policy document as a dict, the fields of a policy file (laid over the default
+        profile, or over what its ``extends`` names); the sandbox's policy then reads "inline"."""
         connection = Connection(url, token)
         body: Dict[str, Any] = {"policy": policy, "timeout": timeout, "env": envs or {}, "metadata": metadata or {}}
         if rootfs is not None:

@@ -36,15 +36,16 @@ struct InlinePolicy {
     /// the host as the service's root: a host directory mounted (filesystem.input,
     /// output), a host file or variable read (secrets), a host program run
     /// (network.decider), a log written anywhere (audit), ids, capabilities and syscalls
-    /// the sandbox keeps. Those stay with the operator: a policy in the policy directory,
+    /// the sandbox keeps; and the backend, which the service pins (--backend) and its
+    /// record and routes follow. Those stay with the operator: a policy in the policy directory,
     /// which an inline document may name in `extends`. Unknown keys pass through to the
     /// policy reader, which names them.
     static let clientFields: [String: Set<String>?] = [
-        "description": nil, "extends": nil, "limits": nil, "env": nil, "workdir": nil, "backend": nil,
+        "description": nil, "extends": nil, "limits": nil, "env": nil, "workdir": nil,
         "filesystem": ["scratch", "readonlyRoot", "outputSize"],
         "network": ["allow", "mode", "maxConnections", "maxBytes", "idleTimeout"],
     ]
-    static let hostFields: Set<String> = ["user", "secrets", "audit", "auditKey", "auditMode", "capabilities", "syscalls",
+    static let hostFields: Set<String> = ["backend", "user", "secrets", "audit", "auditKey", "auditMode", "capabilities", "syscalls",
                                           "filesystem.input", "filesystem.output", "network.decider", "network.deciderTimeout"]
 
     static func checkHostFields(_ object: [String: Any]) throws {
@@ -59,7 +60,7 @@ struct InlinePolicy {
 
     static func hostField(_ field: String) -> APIError {
         APIError(status: .badRequest, code: "invalid_argument",
-                 message: "policy.\(field): not allowed in an inline policy (it reaches the host); put it in a policy in the policy directory and name that policy, or extend it")
+                 message: "policy.\(field): not allowed in an inline policy (a field the operator sets: it reaches the host or the service's backend); put it in a policy in the policy directory and name that policy, or extend it")
     }
 
     /// Writes the document into `directory` (0600, created exclusively) and returns its path.

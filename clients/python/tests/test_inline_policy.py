@@ -55,6 +55,7 @@ def test_inline_policy_applies_in_the_sandbox(service):
     ({"user": {"userNamespace": False}}, "policy.user"),
     ({"network": {"decider": "exec:/bin/true"}}, "policy.network.decider"),
     ({"audit": "/etc/passwd"}, "policy.audit"),
+    ({"backend": "gvisor"}, "policy.backend"),
     ({"extends": "no-such-policy"}, "policy"),
     ([1, 2], "policy"),
 ])

@@ -30,7 +30,8 @@ final class InlinePolicyTests: XCTestCase {
         for (document, field) in [(["filesystem": ["input": "/"]], "policy.filesystem.input"),
                                   (["secrets": [[String: Any]]()], "policy.secrets"),
                                   (["network": ["decider": "exec:/bin/true"]], "policy.network.decider"),
-                                  (["user": ["uid": 0]], "policy.user")] as [([String: Any], String)] {
+                                  (["user": ["uid": 0]], "policy.user"),
+                                  (["backend": "gvisor"], "policy.backend")] as [([String: Any], String)] {
             XCTAssertThrowsError(try InlinePolicy.from(JSONObject(["policy": document]), allowed: true)) {
                 XCTAssertTrue(($0 as? APIError)?.message.hasPrefix(field + ": ") == true, "\($0)")
             }

@@ -23,6 +23,7 @@ extension Verbs {
             .option("--socket-group", value: "group", help: "The group that owns the socket, so that its members may connect."),
             .option("--warm", value: "policy:rootfs=n", repeatable: true,
                     help: "Keep N sandboxes of this policy and root filesystem (an absolute path) made and idle: a create that asks for both takes one (repeatable; N from 1 to 64)."),
+            .flag("--no-inline-policy", help: "Refuse creates whose policy is a document rather than a name (403): sandboxes only from profiles and the policy directory."),
         ],
         takesGlobals: false)
 }

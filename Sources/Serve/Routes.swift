@@ -46,6 +46,8 @@ struct Routes {
     let version: String
     /// Directories a rootfs must lie under; empty: any.
     var images: [String] = []
+    /// Whether a create may carry a policy document instead of a name (--no-inline-policy: not).
+    var allowInlinePolicy = true
 
     /// The default and the longest time a command may run, in seconds.
     static let defaultCommandTimeout: TimeInterval = 60
@@ -192,7 +194,8 @@ struct Routes {
     }
 
     private func create(_ body: JSONObject) throws -> [String: Any] {
-        let policy = try body.string("policy") ?? "default"
+        let inline = try InlinePolicy.from(body, allowed: allowInlinePolicy)
+        let policy = inline == nil ? try body.string("policy") ?? "default" : InlinePolicy.recordName
         guard !policy.isEmpty else { throw APIError.badRequest(field: "policy", "must not be empty") }
         // A client names a profile or a policy of the policy directory, never a file: the
         // service reads as root, and a parse error would quote what it read.
@@ -207,7 +210,9 @@ struct Routes {
         if let image {
             guard rootfs == nil else { throw APIError.badRequest(field: "image", "give image or rootfs, not both") }
             try checkImageReference(image)
-            let record = try store.create(.init(policy: policy, rootfs: "", image: image, env: env, timeout: timeout, metadata: metadata))
+            var request = SandboxStore.CreateRequest(policy: policy, rootfs: "", image: image, env: env, timeout: timeout, metadata: metadata)
+            request.inlinePolicy = inline
+            let record = try store.create(request)
             return record.json(state: "running")
         }
         guard let rootfs else {
@@ -224,7 +229,9 @@ struct Routes {
                 throw APIError.badRequest(field: "rootfs", "\(rootfs) is not under \(images.joined(separator: " or ")) (--images)")
             }
         }
-        let record = try store.create(.init(policy: policy, rootfs: rootfs, image: nil, env: env, timeout: timeout, metadata: metadata))
+        var request = SandboxStore.CreateRequest(policy: policy, rootfs: rootfs, image: nil, env: env, timeout: timeout, metadata: metadata)
+        request.inlinePolicy = inline
+        let record = try store.create(request)
         return record.json(state: "running")
     }
 

@@ -127,6 +127,8 @@ final class SandboxStore: @unchecked Sendable {
         var env: [String: String]
         var timeout: Int
         var metadata: [String: String]
+        /// The policy document when the client gave one (policy then reads "inline").
+        var inlinePolicy: InlinePolicy? = nil
     }
 
     /// A sandbox from the warm pool when one waits for this policy and root filesystem,
@@ -134,7 +136,7 @@ final class SandboxStore: @unchecked Sendable {
     func create(_ request: CreateRequest) throws -> SandboxRecord {
         let began = Date()
         let record: SandboxRecord
-        if request.image == nil, let warm = try handOutWarm(request) {
+        if request.image == nil, request.inlinePolicy == nil, let warm = try handOutWarm(request) {
             record = warm
         } else {
             record = try launch(request)
@@ -174,7 +176,11 @@ final class SandboxStore: @unchecked Sendable {
                 try images.mount(resolved, for: id, at: rootfs)
                 image = resolved
                 // The spec names this sandbox's own mount of the image: nothing to share.
-                config = try Self.withIdleInit(generatedSpec(policy: request.policy, rootfs: rootfs, image: resolved.name))
+                let generated = try request.inlinePolicy.map { try inlineSpec($0, rootfs: rootfs, image: resolved.name, directory: dir) }
+                    ?? generatedSpec(policy: request.policy, rootfs: rootfs, image: resolved.name)
+                config = try Self.withIdleInit(generated)
+            } else if let inline = request.inlinePolicy {
+                config = try inlineSpec(inline, rootfs: request.rootfs, directory: dir)
             } else {
                 config = try given ?? spec(policy: request.policy, rootfs: request.rootfs)
             }

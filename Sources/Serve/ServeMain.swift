@@ -70,7 +70,8 @@ public enum ServeMain {
         auditTimer.setEventHandler { store.audit.poll() }
         auditTimer.resume()
 
-        let routes = Routes(store: store, version: version, images: options.images)
+        var routes = Routes(store: store, version: version, images: options.images)
+        routes.allowInlinePolicy = options.allowInlinePolicy
         let work = DispatchQueue(label: "safehouse-serve.work", attributes: .concurrent)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let bootstrap = ServerBootstrap(group: group)

@@ -21,9 +21,11 @@ struct ServeOptions {
     var socketGroup: String?
     /// The warm pools (--warm POLICY:ROOTFS=N), in the order given.
     var warm: [WarmPool.Target] = []
+    /// Whether a create may carry a policy document instead of a name.
+    var allowInlinePolicy = true
 
     static let usage = """
-        USAGE: safehouse serve [--socket PATH [--socket-group GROUP]] [--listen HOST:PORT --token-file FILE] [--root DIR] [--state-dir DIR] [--backend native|gvisor] [--warm POLICY:ROOTFS=N]...
+        USAGE: safehouse serve [--socket PATH [--socket-group GROUP]] [--listen HOST:PORT --token-file FILE] [--root DIR] [--state-dir DIR] [--backend native|gvisor] [--warm POLICY:ROOTFS=N]... [--no-inline-policy]
 
         Serve the sandbox API (docs/serve.md) over HTTP/1.1.
 
@@ -40,6 +42,7 @@ struct ServeOptions {
           --warm POLICY:ROOTFS=N
                                Keep N (1 to 64) idle sandboxes of POLICY on ROOTFS (an absolute path) ready;
                                a create asking for both takes one (repeatable).
+          --no-inline-policy   Refuse creates that carry a policy document (403); only named policies.
 
         """
 
@@ -79,6 +82,7 @@ struct ServeOptions {
                     throw Failure(description: "--warm: \(target.policy):\(target.rootfs) is given twice")
                 }
                 warm.append(target)
+            case "--no-inline-policy": allowInlinePolicy = false
             case "--images":
                 let dir = try value(a)
                 guard let real = realpath(dir, nil) else { throw Failure(description: "--images: \(dir) does not exist") }

@@ -81,6 +81,10 @@ pytest_module() {
 	pytest_module test_warm.py
 }
 
+@test "serve: inline policies (a document as the policy, its limits in the sandbox, its errors by field, --no-inline-policy)" {
+	pytest_module test_inline_policy.py
+}
+
 @test "serve: schemathesis fuzzes the API against api/openapi.yaml for 60 s (4xx JSON naming the field, never a 500 or a hang)" {
 	pytest_module test_fuzz.py
 }

@@ -192,7 +192,7 @@ class AsyncSandbox:
         return self._info.sandbox_id
 
     @classmethod
-    async def create(cls, policy: str = "default", rootfs: Optional[str] = None, *, image: Optional[str] = None,
+    async def create(cls, policy: Union[str, Dict[str, Any]] = "default", rootfs: Optional[str] = None, *, image: Optional[str] = None,
                      template: Optional[str] = None, timeout: int = 300,
                      envs: Optional[Dict[str, str]] = None, metadata: Optional[Dict[str, str]] = None,
                      url: Optional[str] = None, token: Optional[str] = None) -> "AsyncSandbox":

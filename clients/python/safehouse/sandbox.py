@@ -57,7 +57,7 @@ class ImageInfo:
         return cls(d["name"], list(d["layers"]), d.get("source", ""), int(d.get("size", 0)), list(d.get("changes") or []))
 
 
-def create_body(policy: str, rootfs: Optional[str], image: Optional[str], template: Optional[str], timeout: int,
+def create_body(policy: Union[str, Dict[str, Any]], rootfs: Optional[str], image: Optional[str], template: Optional[str], timeout: int,
                 envs: Optional[Dict[str, str]], metadata: Optional[Dict[str, str]]) -> Dict[str, Any]:
     """The create request; ``template`` is E2B's name for an image."""
     if image is not None and template is not None:
@@ -277,14 +277,17 @@ class Sandbox:
         return self._info.sandbox_id
 
     @classmethod
-    def create(cls, policy: str = "default", rootfs: Optional[str] = None, *, image: Optional[str] = None,
+    def create(cls, policy: Union[str, Dict[str, Any]] = "default", rootfs: Optional[str] = None, *, image: Optional[str] = None,
                template: Optional[str] = None, timeout: int = 300,
                envs: Optional[Dict[str, str]] = None, metadata: Optional[Dict[str, str]] = None,
                url: Optional[str] = None, token: Optional[str] = None) -> "Sandbox":
         """Creates and starts a sandbox from ``policy`` over ``rootfs`` or over
         ``image`` (a reference as ``agent run --image`` takes it, or a name ``commit``
         made; ``template`` is E2B's word for it); it is deleted ``timeout`` seconds from
-        now unless ``set_timeout`` moves the deadline."""
+        now unless ``set_timeout`` moves the deadline. ``policy`` is a name (a profile or a
+        policy in the service's policy directory) or a policy document as a dict, the
+        fields of a policy file (laid over the default profile, or over what its
+        ``extends`` names); the sandbox's policy then reads "inline"."""
         body = create_body(policy, rootfs, image, template, timeout, envs, metadata)
         connection = Connection(url, token)
         try:

@@ -60,6 +60,7 @@ public enum Verbs {
         case "audit check": return auditCheck
         case "hook": return hook
         case "serve": return serve
+        case "mcp": return mcp
         default: return nil
         }
     }
@@ -67,7 +68,7 @@ public enum Verbs {
     /// Every verb, in the order help and the reference list them.
     public static var all: [Verb] {
         [create, start, run, exec, state, kill, delete, ps, pause, resume, events, update, list, spec, features,
-         agentSpec, agentRun, agentExplain, agentStopAll, auditVerify, auditShow, auditAppend, auditCheck, hook, serve]
+         agentSpec, agentRun, agentExplain, agentStopAll, auditVerify, auditShow, auditAppend, auditCheck, hook, serve, mcp]
     }
 
     /// Whether `word` is a top-level word: a verb, an alias, a group or `help`. It

@@ -63,8 +63,11 @@ struct RuntimeClient {
     }
 
     /// `agent spec`: the sandbox's OCI config from the policy, the idle init as its process.
-    func spec(policy: String, rootfs: String, env: [String: String]) throws -> Output {
-        var args = ["agent", "spec", "--policy", policy, "--rootfs", rootfs, "--timeout", "576h"]
+    /// `wardenTimeout` is the warden's own deadline: far out (576 h) when this process
+    /// enforces the timeout and may move it, the sandbox's real timeout when nothing
+    /// else would stop a sandbox whose owner was killed.
+    func spec(policy: String, rootfs: String, env: [String: String], wardenTimeout: String = "576h") throws -> Output {
+        var args = ["agent", "spec", "--policy", policy, "--rootfs", rootfs, "--timeout", wardenTimeout]
         for (k, v) in env.sorted(by: { $0.key < $1.key }) { args += ["--env", "\(k)=\(v)"] }
         return try run(args + ["--"] + Self.idleInit, withRoot: false)
     }

@@ -55,6 +55,8 @@ final class SandboxStore: @unchecked Sendable {
         var env: [String: String]
         var timeout: Int
         var metadata: [String: String]
+        /// The warden's deadline (`agent spec --timeout`); nil: far out, this store enforces it.
+        var wardenTimeout: String? = nil
     }
 
     func create(_ request: CreateRequest) throws -> SandboxRecord {
@@ -64,7 +66,8 @@ final class SandboxStore: @unchecked Sendable {
                                                 attributes: [.posixPermissions: 0o700])
         var created = false
         do {
-            let spec = try runtime.spec(policy: request.policy, rootfs: request.rootfs, env: request.env)
+            let spec = try runtime.spec(policy: request.policy, rootfs: request.rootfs, env: request.env,
+                                        wardenTimeout: request.wardenTimeout ?? "576h")
             guard spec.status == 0 else {
                 throw APIError.badRequest(field: "policy", spec.errorLine.replacingOccurrences(of: "agent spec: ", with: ""))
             }

@@ -211,8 +211,8 @@ final class CommandLineParserTests: XCTestCase {
     /// groups, help.
     func testCommandNames() {
         XCTAssertEqual(Verbs.commandNames.sorted(), [
-            "agent", "audit", "create", "delete", "events", "exec", "features", "help", "hook", "kill", "list", "pause",
-            "ps", "ps-all", "resume", "run", "serve", "spec", "start", "state", "update",
+            "agent", "audit", "create", "delete", "events", "exec", "features", "help", "hook", "kill", "list", "mcp",
+            "pause", "ps", "ps-all", "resume", "run", "serve", "spec", "start", "state", "update",
         ])
         for verb in Verbs.all { XCTAssertNotNil(Verbs.verb(named: verb.path), verb.path) }
         for name in Verbs.commandNames { XCTAssertTrue(Verbs.isCommandName(name), name) }

@@ -1,0 +1,55 @@
+#!/usr/bin/env bats
+# safehouse mcp driven by an MCP client: the pytest modules of Tests/integration/mcp use
+# the `mcp` package from PyPI (in the repository's .venv, hack/setup) to start the
+# server over stdio and call its tools, in private runtime roots and state directories.
+# One bats test per group of pytest tests; pytest's output is shown when one fails; each
+# is stopped after 110 s.
+
+load helpers
+
+setup() {
+	common_setup
+	case "$("$RUNTIME" --version 2>/dev/null)" in
+	safehouse*) ;;
+	*) skip "safehouse mcp needs RUNTIME=safehouse" ;;
+	esac
+	[ -x "$(dirname "$RUNTIME")/safehouse-mcp" ] || {
+		echo "no safehouse-mcp next to $RUNTIME" >&2
+		return 1
+	}
+	PYTHON="$REPO/.venv/bin/python"
+	"$PYTHON" -c 'import mcp, pytest' || {
+		echo "no mcp or pytest in $REPO/.venv (run hack/setup)" >&2
+		return 1
+	}
+}
+
+teardown() { common_teardown; }
+
+pytest_k() {
+	cd "$REPO/Tests/integration/mcp"
+	SAFEHOUSE="$RUNTIME" ROOTFS="$ROOTFS" PYTHONDONTWRITEBYTECODE=1 \
+		run timeout 110 "$PYTHON" -m pytest -q -p no:cacheprovider test_mcp.py -k "$1"
+	echo "$output"
+	[ "$status" -eq 0 ]
+}
+
+@test "mcp: tools listed, python code run and its output read back, commands" {
+	pytest_k "lists_the_tools or runs_python or run_command"
+}
+
+@test "mcp: write_file, read_file, list_files (text and base64)" {
+	pytest_k "write_read_list"
+}
+
+@test "mcp: denials are tool errors with the one-line reason (profile, image, path outside, language, arguments)" {
+	pytest_k "denials"
+}
+
+@test "mcp: create_sandbox and kill_sandbox; nothing left when the client goes away or on SIGTERM" {
+	pytest_k "create_and_kill or nothing_is_left or sigterm"
+}
+
+@test "mcp: bad flags fail with one line and leave nothing" {
+	pytest_k "bad_flags"
+}

@@ -105,7 +105,7 @@ let package = Package(
             ],
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
-        .executableTarget(name: "safehouse-serve", dependencies: ["Serve"]),
+        .executableTarget(name: "safehouse-serve", dependencies: ["Serve", "SandboxMCP"]),
         // The MCP server (docs/mcp.md): its tools over the Serve library's sandboxes, in
         // process; `safehouse mcp` execs safehouse-mcp.
         .target(

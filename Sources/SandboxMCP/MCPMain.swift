@@ -29,7 +29,7 @@ public enum MCPMain {
             try? FileManager.default.removeItem(atPath: stateDir)
             fail(error is APIError ? "--policy: \((error as! APIError).message.replacingOccurrences(of: "policy: ", with: ""))" : "\(error)")
         }
-        let session = MCPSession(host: host, options: options)
+        let session = MCPSession(host: host, options: options, label: "\(getpid())")
 
         let finish: @Sendable (Int32) -> Never = { status in
             session.close()
@@ -46,14 +46,8 @@ public enum MCPMain {
             sources.append(source)
         }
 
-        let server = Server(name: "safehouse", version: version(host: options.runtime ?? SandboxHost.siblingRuntime()),
-                            instructions: """
-                                Sandboxes for running code: each call runs in an isolated sandbox made from a policy the \
-                                operator chose. Without sandbox_id, calls use one default sandbox, made on first use.
-                                """,
-                            capabilities: .init(tools: .init(listChanged: false)))
-        await server.withMethodHandler(ListTools.self) { _ in ListTools.Result(tools: session.tools) }
-        await server.withMethodHandler(CallTool.self) { params in await session.call(params.name, params.arguments ?? [:]) }
+        let server = server(session: session, version: version(host: options.runtime ?? SandboxHost.siblingRuntime()))
+        await serve(session, on: server)
         do {
             try await server.start(transport: StdioTransport())
         } catch {
@@ -63,6 +57,22 @@ public enum MCPMain {
         await server.waitUntilCompleted()
         withExtendedLifetime(sources) {}
         finish(0)
+    }
+
+    /// The MCP server of one session: its name, instructions and the tools capability.
+    static func server(session: MCPSession, version: String) -> Server {
+        Server(name: "safehouse", version: version,
+               instructions: """
+                   Sandboxes for running code: each call runs in an isolated sandbox made from a policy the \
+                   operator chose. Without sandbox_id, calls use one default sandbox, made on first use.
+                   """,
+               capabilities: .init(tools: .init(listChanged: false)))
+    }
+
+    /// The session's tools on the server: tools/list and tools/call.
+    static func serve(_ session: MCPSession, on server: Server) async {
+        await server.withMethodHandler(ListTools.self) { _ in ListTools.Result(tools: session.tools) }
+        await server.withMethodHandler(CallTool.self) { params in await session.call(params.name, params.arguments ?? [:]) }
     }
 
     /// `<parent>/mcp-<pid>-<random>`, mode 0700 (the parent made 0700 if missing).

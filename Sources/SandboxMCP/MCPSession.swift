@@ -11,6 +11,9 @@ import Serve
 public final class MCPSession: @unchecked Sendable {
     let host: SandboxHost
     let options: MCPOptions
+    /// Put in each sandbox's metadata (`mcp-session`): the process id over stdio, the
+    /// session id over HTTP.
+    let label: String
     private let lock = NSLock()
     /// Serializes making the default sandbox: two first calls at once make one.
     private let defaultLock = NSLock()
@@ -24,9 +27,10 @@ public final class MCPSession: @unchecked Sendable {
     static let defaultCommandTimeout: Double = 60
     static let maxCommandTimeout: Double = 3600
 
-    public init(host: SandboxHost, options: MCPOptions) {
+    public init(host: SandboxHost, options: MCPOptions, label: String) {
         self.host = host
         self.options = options
+        self.label = label
     }
 
     public var tools: [Tool] { SandboxTools.all(policies: options.policies, imagesAllowed: !options.images.isEmpty) }
@@ -115,7 +119,7 @@ public final class MCPSession: @unchecked Sendable {
 
     private func create(policy: String, rootfs: String) throws -> SandboxHost.Info {
         guard !lock.withLock({ closed }) else { throw Failure(description: "the session is closing") }
-        let info = try host.create(policy: policy, rootfs: rootfs, timeout: options.timeout, metadata: ["mcp-session": "\(getpid())"])
+        let info = try host.create(policy: policy, rootfs: rootfs, timeout: options.timeout, metadata: ["mcp-session": label])
         let late = lock.withLock { () -> Bool in
             if closed { return true }
             owned.append(info.id)

@@ -12,7 +12,8 @@ public final class SandboxHost: @unchecked Sendable {
     let store: SandboxStore
     /// Directories a rootfs must lie under; empty: any.
     public let images: [String]
-    private let reaper: DispatchSourceTimer
+    /// Its own reaper, when the host owns the store (the service has one already).
+    private let reaper: DispatchSourceTimer?
 
     public struct Info: Sendable {
         public let id: String
@@ -55,10 +56,18 @@ public final class SandboxHost: @unchecked Sendable {
         let store = SandboxStore(runtime: RuntimeClient(executable: runtime, root: root), records: records)
         self.store = store
         self.images = images
-        reaper = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "safehouse.sandbox-host.reaper"))
+        let reaper = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "safehouse.sandbox-host.reaper"))
         reaper.schedule(deadline: .now() + 1, repeating: 1)
         reaper.setEventHandler { store.reapExpired() }
         reaper.resume()
+        self.reaper = reaper
+    }
+
+    /// The service's own store, for a handler mounted beside its API.
+    init(sharing store: SandboxStore, images: [String]) {
+        self.store = store
+        self.images = images
+        reaper = nil
     }
 
     /// The `safehouse` binary next to this executable (as safehouse-serve finds it).
@@ -68,6 +77,9 @@ public final class SandboxHost: @unchecked Sendable {
     }
 
     public static let maxTimeout = SandboxStore.maxTimeout
+
+    /// The safehouse binary this host runs.
+    public var runtimePath: String { store.runtime.executable }
 
     /// A policy name as the service takes it: a profile or a policy of the policy
     /// directory, never a file.

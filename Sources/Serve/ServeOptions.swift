@@ -14,6 +14,9 @@ struct ServeOptions {
     var runtime: String?
     /// Directories a sandbox's rootfs must lie under (after symlinks); none: any directory.
     var images: [String] = []
+    /// The MCP endpoint's flags (`--mcp-rootfs DIR` -> `--rootfs DIR`), handed on
+    /// unread to the executable's endpoint; none: no /mcp.
+    var mcpArguments: [String] = []
 
     static let usage = """
         USAGE: safehouse serve [--socket PATH] [--listen HOST:PORT --token-file FILE] [--root DIR] [--state-dir DIR]
@@ -28,6 +31,9 @@ struct ServeOptions {
           --state-dir DIR      The service's own state, a directory per sandbox (default: /run/safehouse-serve).
           --runtime PATH       The safehouse binary to drive (default: safehouse next to safehouse-serve).
           --images DIR         Only root filesystems under DIR (repeatable; default: any directory).
+          --mcp-rootfs DIR     Serve MCP (streamable HTTP) at /mcp; its sandboxes' image (docs/mcp.md).
+          --mcp-policy NAME    A profile /mcp's create_sandbox may name (repeatable; default: default).
+          --mcp-timeout SECONDS  The lifetime of a sandbox made through /mcp (default: 3600).
 
         """
 
@@ -56,6 +62,8 @@ struct ServeOptions {
             case "--root": root = try value(a)
             case "--state-dir": stateDir = try value(a)
             case "--runtime": runtime = try value(a)
+            case "--mcp-rootfs", "--mcp-policy", "--mcp-timeout":
+                mcpArguments += ["--" + a.dropFirst("--mcp-".count), try value(a)]
             case "--images":
                 let dir = try value(a)
                 guard let real = realpath(dir, nil) else { throw Failure(description: "--images: \(dir) does not exist") }
@@ -64,6 +72,9 @@ struct ServeOptions {
             default: throw Failure(description: "unknown flag \"\(a)\" (see safehouse serve --help)")
             }
             i += 1
+        }
+        if !mcpArguments.isEmpty, !mcpArguments.contains("--rootfs") {
+            throw Failure(description: "--mcp-rootfs: missing (the image of the sandboxes /mcp makes)")
         }
         if listen != nil, tokenFile == nil {
             throw Failure(description: "--listen needs --token-file: TCP is served only with a bearer token")

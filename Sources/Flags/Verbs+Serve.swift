@@ -18,6 +18,12 @@ extension Verbs {
             .option("--images", value: "path", repeatable: true,
                     help: "Only root filesystems under this directory (repeatable; default: any directory the service can read)."),
             .option("--runtime", value: "path", help: "The safehouse binary the service runs (default: the one next to safehouse-serve)."),
+            .option("--mcp-rootfs", value: "path",
+                    help: "Serve MCP over streamable HTTP at /mcp (docs/mcp.md), its sandboxes made on this image."),
+            .option("--mcp-policy", value: "name", repeatable: true,
+                    help: "A profile /mcp's create_sandbox may name (repeatable; the first is the default; default: default)."),
+            .option("--mcp-timeout", value: "seconds", default: "3600",
+                    help: "The lifetime of a sandbox made through /mcp; a session idle that long ends."),
         ],
         takesGlobals: false)
 }

@@ -16,7 +16,9 @@ public enum MCPMain {
         do { options = try MCPOptions(arguments: arguments) } catch { fail("\(error)") }
 
         // A directory of this process's own: a second MCP server on the same state dir
-        // (one per client) neither sees nor recovers this one's sandboxes.
+        // (one per client) neither sees nor recovers this one's sandboxes. The directories
+        // of servers that died without cleaning up (SIGKILL) go first, with their sandboxes.
+        removeLeftovers(under: options.stateDir, runtime: options.runtime ?? SandboxHost.siblingRuntime(), root: options.root)
         let stateDir: String
         do { stateDir = try privateDirectory(under: options.stateDir) } catch { fail("--state-dir \(options.stateDir): \(error)") }
 
@@ -73,6 +75,22 @@ public enum MCPMain {
     static func serve(_ session: MCPSession, on server: Server) async {
         await server.withMethodHandler(ListTools.self) { _ in ListTools.Result(tools: session.tools) }
         await server.withMethodHandler(CallTool.self) { params in await session.call(params.name, params.arguments ?? [:]) }
+    }
+
+    /// The `mcp-PID-*` directories under `parent` whose process is gone: their sandboxes
+    /// are deleted and the directories removed. A live pid (even one reused by another
+    /// program) keeps its directory: it is never someone else's to clean.
+    static func removeLeftovers(under parent: String, runtime: String, root: String) {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: parent)) ?? []
+        for name in names where name.hasPrefix("mcp-") {
+            let parts = name.split(separator: "-")
+            guard parts.count == 3, let pid = Int32(parts[1]), pid > 0, pid != getpid() else { continue }
+            if kill(pid, 0) == 0 || errno != ESRCH { continue }
+            let left = SandboxHost.removeLeftovers(runtime: runtime, root: root, stateDir: "\(parent)/\(name)")
+            if !left.isEmpty {
+                FileHandle.standardError.write(Data("safehouse: mcp: could not remove \(left.joined(separator: ", ")) left by process \(pid)\n".utf8))
+            }
+        }
     }
 
     /// `<parent>/mcp-<pid>-<random>`, mode 0700 (the parent made 0700 if missing).

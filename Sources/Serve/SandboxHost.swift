@@ -108,6 +108,20 @@ public final class SandboxHost: @unchecked Sendable {
         return Info(id: record.id, policy: record.policy, rootfs: record.rootfs, expiresAt: record.expiresAt)
     }
 
+    /// Deletes every sandbox recorded under `stateDir` (a host whose process is gone left
+    /// them) and the directory itself; what could not be removed, by id.
+    @discardableResult
+    public static func removeLeftovers(runtime: String, root: String, stateDir: String) -> [String] {
+        let records = RecordDirectory(path: stateDir)
+        let client = RuntimeClient(executable: runtime, root: root)
+        var kept: [String] = []
+        for record in records.loadAll() {
+            if client.delete(record.id) { records.remove(record.id) } else { kept.append(record.id) }
+        }
+        if kept.isEmpty { try? FileManager.default.removeItem(atPath: stateDir) }
+        return kept
+    }
+
     /// Whether the host has this sandbox (it is gone once deleted or past its deadline).
     public func exists(_ id: String) -> Bool { (try? store.get(id)) != nil }
 

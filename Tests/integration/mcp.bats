@@ -51,8 +51,8 @@ pytest_k() {
 	pytest_k test_mcp.py "denials"
 }
 
-@test "mcp: create_sandbox and kill_sandbox; nothing left when the client goes away or on SIGTERM" {
-	pytest_k test_mcp.py "create_and_kill or nothing_is_left or sigterm"
+@test "mcp: create_sandbox and kill_sandbox; nothing left when the client goes away, on SIGTERM, or after SIGKILL at the next start" {
+	pytest_k test_mcp.py "create_and_kill or nothing_is_left or sigterm or killed_server"
 }
 
 @test "mcp: bad flags fail with one line and leave nothing" {

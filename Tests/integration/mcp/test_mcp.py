@@ -225,6 +225,29 @@ def test_sigterm_mid_command_leaves_nothing(setup: Setup) -> None:
     assert setup.records() == []
 
 
+def test_a_killed_servers_sandboxes_go_at_the_next_start(setup: Setup) -> None:
+    p = raw_server(setup)
+    try:
+        call(p, 1, "initialize", {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}})
+        r = call(p, 2, "tools/call", {"name": "run_command", "arguments": {"command": "echo ok"}})
+        orphan = r["result"]["structuredContent"]["sandbox_id"]
+    finally:
+        p.kill()  # SIGKILL: no chance to clean up
+        p.wait()
+    assert setup.containers() == [orphan]
+    assert len(setup.records()) == 1
+    # The next server on the same state directory removes what the dead one left.
+    q = raw_server(setup)
+    try:
+        call(q, 1, "initialize", {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}})
+        assert setup.containers() == []
+        assert len(setup.records()) == 1, "only the new server's own directory"
+    finally:
+        q.stdin.close()
+        assert q.wait(30) == 0
+    assert setup.records() == []
+
+
 def test_bad_flags_fail_with_one_line(setup: Setup) -> None:
     def fails(*args: str) -> str:
         out = subprocess.run([SAFEHOUSE, "mcp", *args], capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=30)

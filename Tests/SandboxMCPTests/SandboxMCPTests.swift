@@ -128,6 +128,15 @@ final class SandboxMCPTests: XCTestCase {
         XCTAssertEqual(text(killed), "[killed: the command ran past its timeout]\n[7 bytes of output dropped past 1048576]\n")
     }
 
+    func testInitializeRequests() {
+        XCTAssertTrue(MCPEndpoint.isInitialize(Data(#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{}}"#.utf8)))
+        XCTAssertTrue(MCPEndpoint.isInitialize(Data(#"{"jsonrpc":"2.0","id":"a","method":"initialize"}"#.utf8)))
+        XCTAssertFalse(MCPEndpoint.isInitialize(Data(#"{"jsonrpc":"2.0","method":"initialize"}"#.utf8)), "a notification")
+        XCTAssertFalse(MCPEndpoint.isInitialize(Data(#"{"jsonrpc":"2.0","id":null,"method":"initialize"}"#.utf8)))
+        XCTAssertFalse(MCPEndpoint.isInitialize(Data(#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#.utf8)))
+        XCTAssertFalse(MCPEndpoint.isInitialize(Data("not json".utf8)))
+    }
+
     func testToolList() {
         let tools = SandboxTools.all(policies: ["default", "network-none"], imagesAllowed: false)
         XCTAssertEqual(tools.map(\.name), ["run_code", "run_command", "read_file", "write_file", "list_files", "create_sandbox", "kill_sandbox"])

@@ -33,7 +33,8 @@ teardown() { common_teardown; }
 # pytest_k MODULE EXPRESSION: the tests of MODULE whose names match EXPRESSION.
 pytest_k() {
 	cd "$REPO/Tests/integration/mcp"
-	SAFEHOUSE="$RUNTIME" ROOTFS="$ROOTFS" PYTHONDONTWRITEBYTECODE=1 \
+	# The test images (busybox, and busybox with python3) are built once for the file.
+	SAFEHOUSE="$RUNTIME" ROOTFS="$ROOTFS" MCP_TEST_IMAGES="$BATS_FILE_TMPDIR/mcp/images" PYTHONDONTWRITEBYTECODE=1 \
 		run timeout 110 "$PYTHON" -m pytest -q -p no:cacheprovider "$1" -k "$2"
 	echo "$output"
 	[ "$status" -eq 0 ]

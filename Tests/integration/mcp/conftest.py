@@ -5,7 +5,7 @@ Environment: SAFEHOUSE (the safehouse binary, safehouse-mcp next to it; default 
 repository's debug build) and ROOTFS (the busybox root filesystem; default
 bundles/busybox/rootfs). The tests make two images under a private --images directory:
 `busybox` (a copy of ROOTFS, no Python) and `python` (the same with the host's
-python3 and its standard library). Each test's runtime root and state directory are
+python3 and its standard library), in MCP_TEST_IMAGES when set. Each test's runtime root and state directory are
 private; every sandbox is checked gone at the end, and the audit logs of the sandboxes
 the test made (their bundle under its state directory) are removed.
 """
@@ -47,15 +47,33 @@ def make_python_image(image: Path) -> None:
     (image / "usr/bin/python3").symlink_to("python3.11")
 
 
+def build_images(images: Path) -> None:
+    """Built beside `images` and renamed into place: a run stopped halfway leaves no half image."""
+    partial = images.parent / "images.partial"
+    partial.mkdir()
+    shutil.copytree(ROOTFS, partial / "busybox", symlinks=True)
+    make_python_image(partial / "python")
+    partial.rename(images)
+
+
 @pytest.fixture(scope="session")
 def images() -> Iterator[Path]:
+    """The images, built once per run; MCP_TEST_IMAGES names a directory that keeps them
+    across runs (the bats file's, so its tests build them once), else a temporary one."""
     if not os.access(HOST_PYTHON, os.X_OK):
         pytest.fail(f"no {HOST_PYTHON} on the host to build the python image from (hack/setup installs python3)")
+    kept = os.environ.get("MCP_TEST_IMAGES")
+    if kept:
+        images = Path(kept)
+        if not images.is_dir():
+            images.parent.mkdir(parents=True, exist_ok=True)
+            shutil.rmtree(images.parent / "images.partial", ignore_errors=True)
+            build_images(images)
+        yield images
+        return
     tmp = Path(tempfile.mkdtemp(prefix="safehouse-mcp-images."))
-    (tmp / "images").mkdir()
-    shutil.copytree(ROOTFS, tmp / "images" / "busybox", symlinks=True)
-    make_python_image(tmp / "images" / "python")
     try:
+        build_images(tmp / "images")
         yield tmp / "images"
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -15,11 +15,11 @@ public final class MCPEndpoint: HTTPEndpoint, @unchecked Sendable {
 
     /// `arguments`: the `--mcp-*` flags of `safehouse serve`, without their prefix.
     public init(host: SandboxHost, arguments: [String]) throws {
-        var options = try MCPOptions(arguments: arguments)
         guard arguments.allSatisfy({ !["--images", "--root", "--state-dir", "--runtime"].contains($0) }) else {
             throw MCPOptions.Failure(description: "--rootfs, --policy and --timeout are the only --mcp- flags")
         }
-        options.images = host.images
+        // The service's --images hold for /mcp's images, the default one's too.
+        let options = try MCPOptions(arguments: arguments + host.images.flatMap { ["--images", $0] })
         for policy in options.policies {
             do { try host.checkPolicy(policy, rootfs: options.rootfs!) } catch let error as APIError {
                 throw MCPOptions.Failure(description: "--policy: " + error.message.replacingOccurrences(of: "policy: ", with: ""))

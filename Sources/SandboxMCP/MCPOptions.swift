@@ -40,6 +40,7 @@ public struct MCPOptions {
 
     public init(arguments: [String]) throws {
         var i = 0
+        var rootfsResolved = ""
         func value(_ flag: String) throws -> String {
             i += 1
             guard i < arguments.count else { throw Failure(description: "\(flag) needs a value") }
@@ -67,7 +68,7 @@ public struct MCPOptions {
                 if !policies.contains(name) { policies.append(name) }
             case "--rootfs":
                 let path = try value(a)
-                _ = try directory(a, path)
+                rootfsResolved = try directory(a, path)
                 rootfs = path
             case "--images": images.append(try directory(a, try value(a)))
             case "--timeout":
@@ -83,7 +84,11 @@ public struct MCPOptions {
             }
             i += 1
         }
-        guard rootfs != nil else { throw Failure(description: "--rootfs: missing (the image sandboxes are made from)") }
+        guard let rootfs else { throw Failure(description: "--rootfs: missing (the image sandboxes are made from)") }
+        // Every sandbox's image must lie under --images when given, the default one's too.
+        if !images.isEmpty, !images.contains(where: { rootfsResolved.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") }) {
+            throw Failure(description: "--rootfs: \(rootfs) is not under \(images.joined(separator: " or ")) (--images)")
+        }
         if policies.isEmpty { policies = ["default"] }
     }
 }

@@ -8,12 +8,12 @@ import XCTest
 /// against real sandboxes are tested by Tests/integration/mcp.bats (an MCP client).
 final class SandboxMCPTests: XCTestCase {
     func testOptions() throws {
-        let o = try MCPOptions(arguments: ["--rootfs", "/", "--policy", "default", "--policy", "network-none", "--policy", "default",
-                                           "--timeout", "60", "--images", "/tmp"])
+        let o = try MCPOptions(arguments: ["--rootfs", "/usr/bin", "--policy", "default", "--policy", "network-none", "--policy", "default",
+                                           "--timeout", "60", "--images", "/usr"])
         XCTAssertEqual(o.policies, ["default", "network-none"])
         XCTAssertEqual(o.timeout, 60)
-        XCTAssertEqual(o.rootfs, "/")
-        XCTAssertEqual(o.images, [String(cString: realpath("/tmp", nil))])
+        XCTAssertEqual(o.rootfs, "/usr/bin")
+        XCTAssertEqual(o.images, [String(cString: realpath("/usr", nil))])
         XCTAssertEqual(try MCPOptions(arguments: ["--rootfs", "/"]).policies, ["default"])
     }
 
@@ -29,6 +29,7 @@ final class SandboxMCPTests: XCTestCase {
             (["--rootfs", "/", "--timeout", "0"], "--timeout: \"0\" is not a whole number of seconds from 1 to 86400"),
             (["--rootfs", "/", "--timeout", "86401"], "--timeout: \"86401\" is not a whole number of seconds from 1 to 86400"),
             (["--rootfs", "/", "--bogus"], "unknown flag \"--bogus\" (see safehouse mcp --help)"),
+            (["--rootfs", "/etc", "--images", "/tmp"], "--rootfs: /etc is not under \(String(cString: realpath("/tmp", nil))) (--images)"),
         ]
         for (arguments, message) in cases {
             XCTAssertThrowsError(try MCPOptions(arguments: arguments), "\(arguments)") { error in

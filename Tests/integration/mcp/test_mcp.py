@@ -262,6 +262,8 @@ def test_bad_flags_fail_with_one_line(setup: Setup) -> None:
     assert fails("--rootfs", "/no/such/image", *base) == "safehouse: mcp: --rootfs: /no/such/image does not exist"
     assert fails("--rootfs", setup.python, "--policy", "../x.yaml", *base) == \
         'safehouse: mcp: --policy: "../x.yaml" is not a policy name (a profile or a policy in the policy directory; no paths)'
+    assert fails("--rootfs", setup.python, "--images", str(setup.tmp), *base) == \
+        f"safehouse: mcp: --rootfs: {setup.python} is not under {os.path.realpath(setup.tmp)} (--images)"
     # A name that is no profile and no policy of the policy directory: the loader's own line.
     line = fails("--rootfs", setup.python, "--policy", "no-such-profile", *base)
     assert line.startswith("safehouse: mcp: --policy: ") and "no-such-profile" in line, line

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import time
@@ -143,6 +144,8 @@ def test_no_mcp_without_mcp_rootfs_and_bad_mcp_flags(setup: Setup) -> None:
         (["--mcp-rootfs", "/no/such/image"], "safehouse: serve: --mcp-rootfs: /no/such/image does not exist"),
         (["--mcp-rootfs", setup.python, "--mcp-timeout", "0"],
          'safehouse: serve: --mcp-timeout: "0" is not a whole number of seconds from 1 to 86400'),
+        (["--images", str(setup.tmp), "--mcp-rootfs", setup.python],
+         f"safehouse: serve: --mcp-rootfs: {setup.python} is not under {os.path.realpath(setup.tmp)} (--images)"),
     ]:
         out = subprocess.run(base + extra, capture_output=True, text=True, timeout=30)
         assert out.returncode == 1 and out.stderr.splitlines() == [line], out

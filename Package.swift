@@ -105,10 +105,9 @@ let package = Package(
             ],
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
-        // Stand-ins for libcurl, which FoundationNetworking (imported by the MCP SDK, never
-        // used here) needs and a static executable cannot link (the file says why).
-        .target(name: "CCurlUnavailable"),
-        .executableTarget(name: "safehouse-serve", dependencies: ["Serve", "SandboxMCP", "CCurlUnavailable"]),
+        // Linked statically, it and safehouse-mcp take libcurl from hack/curl-unavailable
+        // (hack/build says why).
+        .executableTarget(name: "safehouse-serve", dependencies: ["Serve", "SandboxMCP"]),
         // The MCP server (docs/mcp.md): its tools over the Serve library's sandboxes, in
         // process; `safehouse mcp` execs safehouse-mcp.
         .target(
@@ -116,7 +115,7 @@ let package = Package(
             dependencies: ["Serve", .product(name: "MCP", package: "swift-sdk")],
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
-        .executableTarget(name: "safehouse-mcp", dependencies: ["SandboxMCP", "CCurlUnavailable"], swiftSettings: [.swiftLanguageMode(.v5)]),
+        .executableTarget(name: "safehouse-mcp", dependencies: ["SandboxMCP"], swiftSettings: [.swiftLanguageMode(.v5)]),
         // Every verb and flag of the command line, declared once, and the one parser of
         // both executables; help and docs/cli.md's reference are generated from it. No
         // Foundation, no swift-argument-parser: it runs on the hot path of every `run`.

@@ -1,10 +1,10 @@
-// The MCP SDK imports FoundationNetworking (for its HTTP client transport and OAuth,
-// which safehouse never uses), and FoundationNetworking's URLSession calls libcurl. A
-// static executable (hack/build links release builds with -static-executable) cannot
-// link libcurl: Debian ships no static libcurl with its dependencies. These definitions
-// stand in for the functions FoundationNetworking references, so safehouse-mcp and
-// safehouse-serve link statically; each one ends the process with a message, so a use
-// of URLSession in these executables fails at once and says why, never silently.
+// libcurl for static links: hack/build archives this file as libcurl.a in a directory
+// it gives the linker. The MCP SDK imports FoundationNetworking (for its HTTP client
+// transport and OAuth, which safehouse never uses); the static FoundationNetworking asks
+// for -lcurl and references these functions, and Debian ships no static libcurl with
+// its dependencies. So safehouse-mcp and safehouse-serve link as static executables;
+// each function ends the process with a message, so a use of URLSession there fails at
+// once and says why, never silently. Dynamic (debug) builds use the system's libcurl.
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>

@@ -20,7 +20,7 @@ let package = Package(
         .executable(name: "safehouse-serve", targets: ["safehouse-serve"]),
         .executable(name: "safehouse-mcp", targets: ["safehouse-mcp"]),
         // For Fuzz/ (libFuzzer): the parsers of hostile input.
-        .library(name: "SafehouseParsers", targets: ["OCI", "Agent", "Egress"]),
+        .library(name: "SafehouseParsers", targets: ["OCI", "Agent", "Egress", "Images"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
@@ -64,8 +64,14 @@ let package = Package(
                 .linkedLibrary(":libseccomp.a", .when(configuration: .release)),
             ]
         ),
+        // OCI images for sandboxes: the content-addressed layer store, the layer tar
+        // reader and unpacker (hostile layers refused), fetching through skopeo, and the
+        // change set of a kept sandbox made into a layer (docs/images.md).
+        .target(name: "Images", dependencies: ["Linux", "CLinux", "AuditChain", "CZlib"]),
+        // zlib's inflate (gzip layers decompressed in process, not through a pipe).
+        .systemLibrary(name: "CZlib"),
         // Agent sandboxes: policy files, shipped profiles, the generated OCI spec.
-        .target(name: "Agent", dependencies: ["OCI", "Linux", "Runtime", "Cgroups", "Egress", "SandboxInterface"]),
+        .target(name: "Agent", dependencies: ["OCI", "Linux", "Runtime", "Cgroups", "Egress", "SandboxInterface", "Images"]),
         // Egress policy, pure: allowlist rules, the address policy, ClientHello SNI and
         // request-head parsing. No NIO, no system calls: unit-tested as plain values.
         .target(name: "Egress"),
@@ -121,7 +127,8 @@ let package = Package(
         // Foundation, no swift-argument-parser: it runs on the hot path of every `run`.
         .target(name: "Flags"),
         // Argument parsing only.
-        .executableTarget(name: "safehouse", dependencies: ["Runtime", "OCI", "Agent", "AuditChain", "Flags", "SandboxInterface"]),
+        .executableTarget(name: "safehouse", dependencies: ["Runtime", "OCI", "Agent", "AuditChain", "Flags", "SandboxInterface", "Images"]),
+        .testTarget(name: "ImagesTests", dependencies: ["Images", "Linux", "CLinux"]),
         .testTarget(name: "OCITests", dependencies: ["OCI"]),
         .testTarget(name: "LinuxTests", dependencies: ["Linux"]),
         .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "Linux", "OCI"]),

@@ -23,6 +23,11 @@ extension Policy {
             ("backend", backend.rawValue),
             ("workdir", workdir),
         ]
+        // Said only when set, so the line of a policy without them reads as before.
+        if let decider = network.decider {
+            fields.append(("decider", decider + " (" + Quantity.describe(seconds: network.deciderTimeout ?? 2) + ")"))
+        }
+        if !secrets.isEmpty { fields.append(("secrets", secrets.map(\.name).joined(separator: " "))) }
         if user.userNamespace, let first = user.hostID {
             fields.append(("hostIDs", "\(first)-\(UInt64(first) + UInt64(user.idCount) - 1)"))
         } else if !user.userNamespace {

@@ -20,6 +20,8 @@ public struct Policy: Equatable, Sendable {
     /// The process's working directory inside the sandbox.
     public var workdir = "/scratch"
     public var network = Network()
+    /// Credentials put in by the egress proxy (Secret); a list given replaces the base's.
+    public var secrets: [Secret] = []
     public var backend: Backend = .native
     /// Where the sandbox's audit log goes (a file path; default
     /// /var/log/safehouse/<id>.audit.jsonl). It outlives the sandbox.
@@ -90,6 +92,34 @@ public struct Policy: Equatable, Sendable {
         /// `explicit` (the proxies, named in the environment), `transparent` (every
         /// connection captured, DNS answered by the warden) or `both` (the default).
         public var mode: EgressMode = .both
+        /// Who is asked about a destination no rule covers: `exec:/path/prog` or
+        /// `http://127.0.0.1:PORT/PATH` (Egress's DeciderTarget). Nil: no one, refused.
+        public var decider: String?
+        /// How long the decider may take, in seconds; nil: 2.
+        public var deciderTimeout: Double?
+    }
+
+    /// A credential the sandbox may use but never sees (`secrets:`): its variable holds
+    /// a placeholder, and the egress proxy puts the value in on requests to `hosts`.
+    public struct Secret: Equatable, Sendable {
+        /// The variable inside the sandbox.
+        public var name: String
+        /// Where the value is on the host: the caller's environment variable, or a file.
+        public var env: String?
+        public var file: String?
+        /// Host names or `*.domain` wildcards the value may go to.
+        public var hosts: [String]
+        /// `Authorization: Bearer {}`: a header the proxy sets; nil: the placeholder is
+        /// replaced where it appears in a request's headers.
+        public var header: String?
+
+        public init(name: String, env: String? = nil, file: String? = nil, hosts: [String], header: String? = nil) {
+            self.name = name
+            self.env = env
+            self.file = file
+            self.hosts = hosts
+            self.header = header
+        }
     }
 
     /// The runtime's own vocabulary (native, gvisor): one list of backends.

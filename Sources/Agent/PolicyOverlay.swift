@@ -1,4 +1,5 @@
 import OCI
+import Runtime
 
 /// The policy laid over a spec an engine wrote (Podman, containerd, a CRI pod) that
 /// carries the io.safehouse.policy annotation: the container gets the sandbox
@@ -17,7 +18,8 @@ import OCI
 ///   root) and refused when they break it;
 /// - `/scratch` (the policy's size) where the engine mounted nothing there;
 /// - env keys and the working directory only where the engine left them unset (an
-///   engine writes `/` when the image names no working directory).
+///   engine writes `/` when the image names no working directory); with an allowlist,
+///   the proxy variables `agent spec` writes, likewise.
 ///
 /// The seccomp profile is not merged here: the policy's filter is loaded after the
 /// engine's, and the kernel enforces both (each call must pass every filter).
@@ -67,6 +69,12 @@ public enum PolicyOverlay {
         // Env and working directory: only what the engine left unset.
         var env = process.env ?? []
         for (key, value) in policy.env.sorted(by: { $0.key < $1.key }) where !env.contains(where: { $0.hasPrefix(key + "=") }) {
+            env.append("\(key)=\(value)")
+            changes.append(Change(field: "process.env", was: "no \(key)", now: "\(key)=\(value)"))
+        }
+        // The explicit proxies of an allowlist (as `agent spec` writes them), where the
+        // engine set none: a program that honours them reaches the warden's proxy.
+        for (key, value) in proxyEnvironment(policy.network) where !env.contains(where: { $0.hasPrefix(key + "=") }) {
             env.append("\(key)=\(value)")
             changes.append(Change(field: "process.env", was: "no \(key)", now: "\(key)=\(value)"))
         }
@@ -161,6 +169,16 @@ public enum PolicyOverlay {
         }
         spec.linux = linux
         return (spec, changes)
+    }
+
+    /// The proxy variables an allowlist served through the proxies gives a sandbox (the
+    /// same as SandboxSpec's), in a fixed order; none without one.
+    public static func proxyEnvironment(_ network: Policy.Network) -> [(String, String)] {
+        guard !network.allow.isEmpty, network.mode.servesProxies else { return [] }
+        let proxy = "http://127.0.0.1:\(EgressListener.port)"
+        return ["HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"].map { ($0, proxy) }
+            + ["ALL_PROXY", "all_proxy"].map { ($0, "socks5h://127.0.0.1:\(EgressListener.socksPort)") }
+            + ["NO_PROXY", "no_proxy"].map { ($0, "localhost,127.0.0.1,::1") }
     }
 
     /// The container id a mapping gives host id 0, if any.

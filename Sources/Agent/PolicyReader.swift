@@ -33,7 +33,7 @@ public enum PolicyReader {
             return policy
         }
         let top = try r.map(tree, "", known: ["description", "filesystem", "limits", "user", "env", "workdir", "extends",
-                                              "network", "backend", "audit", "auditKey", "auditMode", "capabilities", "syscalls"])
+                                              "network", "backend", "audit", "auditKey", "auditMode", "capabilities", "syscalls", "secrets"])
         let extends = try top.first { $0.0 == "extends" }.map { try r.string($0.1, "extends") }
         var policy = try base(extends)
         policy.source = source
@@ -88,12 +88,22 @@ public enum PolicyReader {
                 }
             case "workdir": policy.workdir = try r.absolutePath(value, key)
             case "network":
-                let n = try r.map(value, key, known: ["allow", "idleTimeout", "maxBytes", "maxConnections", "mode"])
+                let n = try r.map(value, key, known: ["allow", "decider", "deciderTimeout", "idleTimeout", "maxBytes", "maxConnections", "mode"])
                 for (k, v) in n {
                     switch k {
                     case "maxConnections": policy.network.maxConnections = try r.integer(v, "network.maxConnections", range: 1...65_536)
                     case "maxBytes": policy.network.maxBytes = try r.size(v, "network.maxBytes")
                     case "idleTimeout": policy.network.idleTimeout = try r.timeout(v, "network.idleTimeout")
+                    case "decider":
+                        let text = try r.string(v, "network.decider")
+                        do { _ = try DeciderTarget(text) } catch { throw r.error("network.decider", "\(error)") }
+                        policy.network.decider = text
+                    case "deciderTimeout":
+                        let t = try r.timeout(v, "network.deciderTimeout")
+                        // A connection waits this long for its verdict: minutes would
+                        // hold clients (and their connection slots) for nothing.
+                        guard t <= 300 else { throw r.error("network.deciderTimeout", "at most 5m") }
+                        policy.network.deciderTimeout = t
                     case "mode":
                         let text = try r.string(v, "network.mode")
                         guard let m = EgressMode(rawValue: text) else {
@@ -131,6 +141,7 @@ public enum PolicyReader {
                 guard text == "best-effort" || text == "required" else { throw r.error(key, "not one of required, best-effort") }
                 policy.auditBestEffort = text == "best-effort"
             case "auditKey": policy.auditKey = try r.absolutePath(value, key)
+            case "secrets": policy.secrets = try readSecrets(value, r)
             case "capabilities":
                 policy.capabilities = try r.list(value, key).enumerated().map { i, item in
                     var name = try r.string(item, "capabilities[\(i)]").uppercased()
@@ -145,6 +156,39 @@ public enum PolicyReader {
             }
         }
         return policy
+    }
+
+    /// `secrets:`, a list of `{name, env | file, hosts, header?}`. The value itself is
+    /// never in a policy: only where to find it.
+    static func readSecrets(_ value: Any, _ r: Reader) throws -> [Policy.Secret] {
+        var names: Set<String> = []
+        return try r.list(value, "secrets").enumerated().map { i, item in
+            let field = "secrets[\(i)]"
+            let m = try r.map(item, field, known: ["name", "env", "file", "hosts", "header"])
+            func text(_ key: String) throws -> String? { try m.first { $0.0 == key }.map { try r.string($0.1, field + "." + key) } }
+            guard let name = try text("name") else { throw r.error(field, "needs name (the variable inside the sandbox)") }
+            guard r.isPlainName(name) else { throw r.error(field + ".name", "not a variable name (letters, digits, _)") }
+            guard names.insert(name).inserted else { throw r.error(field + ".name", "\(name) is named by another secret") }
+            let env = try text("env")
+            let file = m.contains { $0.0 == "file" } ? try r.absolutePath(m.first { $0.0 == "file" }!.1, field + ".file") : nil
+            guard (env == nil) != (file == nil) else {
+                throw r.error(field, "needs one of env (the caller's variable) or file (a path on the host), not \(env == nil ? "neither" : "both")")
+            }
+            if let env, !r.isPlainName(env) { throw r.error(field + ".env", "not a variable name (letters, digits, _)") }
+            guard let hostList = m.first(where: { $0.0 == "hosts" })?.1 else { throw r.error(field, "needs hosts (where the value may go)") }
+            let hosts = try r.list(hostList, field + ".hosts").enumerated().map { j, h in
+                let host = try r.string(h, "\(field).hosts[\(j)]")
+                switch (try? AllowRule(host))?.target {
+                case .host?, .subdomains?: if !host.contains(":") { return host }
+                default: break
+                }
+                throw r.error("\(field).hosts[\(j)]", "not a host name or *.domain (no port, no address)")
+            }
+            guard !hosts.isEmpty else { throw r.error(field + ".hosts", "empty: name at least one host") }
+            let header = try text("header")
+            if let header, let problem = EgressSecret.checkHeader(header) { throw r.error(field + ".header", problem) }
+            return Policy.Secret(name: name, env: env, file: file, hosts: hosts, header: header)
+        }
     }
 
     static func firstLine(of text: String) -> String {

@@ -19,6 +19,12 @@ public enum SandboxAnnotation {
     public static let networkMaxConnections = "io.safehouse.network.maxConnections"
     public static let networkMaxBytes = "io.safehouse.network.maxBytes"
     public static let networkIdleTimeout = "io.safehouse.network.idleTimeout"
+    /// Who is asked about a destination no rule covers, and its deadline.
+    public static let networkDecider = "io.safehouse.network.decider"
+    public static let networkDeciderTimeout = "io.safehouse.network.deciderTimeout"
+    /// The policy's secrets without their values: `{"secrets":[{"name":...,
+    /// "placeholder":...,"env"|"file":...,"hosts":[...],"header":...}]}`.
+    public static let secrets = "io.safehouse.secrets"
     /// How the sandbox reaches the allowlist: explicit, transparent or both.
     public static let networkMode = "io.safehouse.network.mode"
     /// The policy's audit log path, and its HMAC key file.
@@ -48,6 +54,8 @@ extension SandboxConfig {
         egressMaxConnections = policy.network.maxConnections
         egressMaxBytes = policy.network.maxBytes
         egressIdleTimeout = policy.network.idleTimeout
+        egressDecider = policy.network.decider
+        egressDeciderTimeout = policy.network.deciderTimeout
         egressMode = policy.network.mode
         auditLog = policy.audit
         auditKey = policy.auditKey
@@ -67,6 +75,9 @@ extension SandboxConfig {
         if let n = egressMaxConnections { a[SandboxAnnotation.networkMaxConnections] = String(n) }
         if let n = egressMaxBytes { a[SandboxAnnotation.networkMaxBytes] = String(n) }
         if let t = egressIdleTimeout { a[SandboxAnnotation.networkIdleTimeout] = String(t) }
+        if let d = egressDecider { a[SandboxAnnotation.networkDecider] = d }
+        if let t = egressDeciderTimeout { a[SandboxAnnotation.networkDeciderTimeout] = String(t) }
+        if !secrets.isEmpty { a[SandboxAnnotation.secrets] = Self.secretsAnnotation(secrets) }
         if let auditLog { a[SandboxAnnotation.audit] = auditLog }
         if let auditKey { a[SandboxAnnotation.auditKey] = auditKey }
         if auditBestEffort { a[SandboxAnnotation.auditMode] = "best-effort" }
@@ -92,6 +103,11 @@ extension SandboxConfig {
             // A shipped profile needs no policy directory: safehouse.conf is not read.
             do { policy = try (Profiles.text(of: name) != nil ? PolicyLibrary(directories: []) : library()).resolve(name, from: .annotation) } catch {
                 throw problem(SandboxAnnotation.policy, "\(error)")
+            }
+            // Placeholders go into the environment when the spec is generated; an
+            // engine wrote this one: refused rather than run without the secrets.
+            guard policy.secrets.isEmpty else {
+                throw problem(SandboxAnnotation.policy, "policy \(name) has secrets, which only a spec agent spec generated carries (placeholders in its environment)")
             }
             self.init(policy, policyName: name)
             effectivePolicy = nil
@@ -123,13 +139,52 @@ extension SandboxConfig {
             egressMaxBytes = n
         }
         egressIdleTimeout = try seconds(SandboxAnnotation.networkIdleTimeout)
+        if let d = annotations[SandboxAnnotation.networkDecider] {
+            do { _ = try DeciderTarget(d) } catch { throw problem(SandboxAnnotation.networkDecider, "\(error)") }
+            egressDecider = d
+        }
+        egressDeciderTimeout = try seconds(SandboxAnnotation.networkDeciderTimeout)
         if let t = annotations[SandboxAnnotation.networkMode] {
             guard let m = EgressMode(rawValue: t) else {
                 throw problem(SandboxAnnotation.networkMode, "\"\(t)\" is not one of explicit, transparent, both")
             }
             egressMode = m
         }
+        if let text = annotations[SandboxAnnotation.secrets] {
+            guard let list = Self.secrets(annotation: text) else {
+                throw problem(SandboxAnnotation.secrets, "not {\"secrets\":[{name, placeholder, env or file, hosts, header}]}")
+            }
+            secrets = list
+        }
         Self.readAudit(annotations, into: &self, policy: nil)
+    }
+
+    static func secretsAnnotation(_ secrets: [SecretBinding]) -> String {
+        var w = FlatJSONWriter()
+        w.add("secrets", objects: secrets.map { s in
+            var o = FlatJSONWriter()
+            o.add("name", s.name)
+            o.add("placeholder", s.placeholder)
+            if let env = s.env { o.add("env", env) }
+            if let file = s.file { o.add("file", file) }
+            o.add("hosts", s.hosts)
+            if let header = s.header { o.add("header", header) }
+            return o
+        })
+        return w.string
+    }
+
+    static func secrets(annotation text: String) -> [SecretBinding]? {
+        guard let list = FlatJSONObject(parsing: Array(text.utf8))?.objects("secrets") else { return nil }
+        var secrets: [SecretBinding] = []
+        for o in list {
+            guard let name = o.string("name"), let placeholder = o.string("placeholder"),
+                  placeholder.hasPrefix(EgressSecret.placeholderPrefix), let hosts = o.stringArray("hosts"), !hosts.isEmpty,
+                  (o.string("env") == nil) != (o.string("file") == nil) else { return nil }
+            secrets.append(SecretBinding(name: name, placeholder: placeholder, env: o.string("env"), file: o.string("file"),
+                                         hosts: hosts, header: o.string("header")))
+        }
+        return secrets
     }
 
     /// The audit log and key alone, as every lifecycle record of a sandbox needs them

@@ -5,6 +5,7 @@ import OCI
 import Runtime
 import SandboxInterface
 import Cgroups
+import Images
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -15,6 +16,11 @@ public struct SandboxRunner {
     public struct Options: Sendable, Equatable {
         public var policy = "default"
         public var rootfs: String
+        /// `--image REF`: the sandbox's root is the image's layers (docs/images.md);
+        /// `rootfs` is then empty.
+        public var image: String?
+        /// `--keep`: the change set is kept for `agent commit` (KeptChanges).
+        public var keep = false
         public var input: String?
         public var output: String?
         public var id: String?
@@ -52,10 +58,12 @@ public struct SandboxRunner {
         public var egress: [String] = []
         /// The policy the sandbox ran with (its base, the file and the flags).
         public var effective: Policy
+        /// The sandbox whose change set was kept for `agent commit` (`--keep`).
+        public var keptFor: String?
     }
 
-    /// The exit code for a timeout, as timeout(1) uses it.
-    public static let timeoutExitCode: Int32 = 124
+    /// The exit code for a timeout, as timeout(1) uses it (and `run` of a sandbox).
+    public static let timeoutExitCode = ContainerRuntime.timeoutExitCode
 
     let runtime: ContainerRuntime
     public init(runtime: ContainerRuntime) { self.runtime = runtime }
@@ -116,25 +124,53 @@ public struct SandboxRunner {
 
     public func run(_ o: Options, library: PolicyLibrary) throws -> (Int32, Outcome) {
         PhaseTrace.mark("agent run")
-        let policy = try Self.effectivePolicy(o, library: library)
+        var policy = try Self.effectivePolicy(o, library: library)
         PhaseTrace.mark("policy read")
         // Which backend: `--backend` (effectivePolicy put it in the policy), else the
         // policy's (every policy names one; the shipped profiles say native).
         runtime.backendFlag = policy.backend
-        let request = Self.request(o)
-        var spec = try SandboxSpec.generate(policy, request)
+        var request = Self.request(o)
         let id = o.id ?? "agent-" + Self.randomHex(8)
         do { try ContainerID.validate(id) } catch { throw PolicyError("--id: \(error)") }
         if Files.exists(runtime.store.directory(of: id)) { throw PolicyError("--id: container \"\(id)\" already exists") }
+        let bundle = ContainerRuntime.agentBundles + "/" + id
+        // An image: fetched (or found in the store), its layers held against removal
+        // for the run, mounted in the bundle as the sandbox's root (ImageRoot).
+        var image: (record: ImageRecord, store: ImageStore, held: [FileDescriptor])?
+        if let ref = o.image {
+            guard o.rootfs.isEmpty else { throw PolicyError("--image and --rootfs: give one of them") }
+            let store = try ImageStore.configured()
+            let record = try ImageFetch(store: store).resolve(try ImageReference.parse(ref, cwd: Self.absolute(".")))
+            image = (record, store, try store.hold(record.layers))
+            request.args = ImageDefaults.command(record.config, args: o.args)
+            request.rootfs = bundle + "/rootfs"
+            request.baseEnv = record.config.env ?? []
+            PhaseTrace.mark("image resolved")
+        } else if o.keep {
+            throw PolicyError("--keep: needs --image (a --rootfs tree is no image to commit onto)")
+        }
+        defer { withExtendedLifetime(image?.held) {} }
+        // Generated (and so checked) before anything is made; with an image, again once
+        // its root is mounted (the image's user names are looked up in it).
+        var spec = try SandboxSpec.generate(policy, request)
         // Last of the checks: it makes a missing output directory.
-        let zones = try Self.prepareZones(policy, rootfs: request.rootfs)
+        let zones = image == nil ? try Self.prepareZones(policy, rootfs: request.rootfs) : try SandboxZones(policy)
 
         // The bundle lives only as long as the run.
-        let bundle = ContainerRuntime.agentBundles + "/" + id
         try Files.makeDirectories(ContainerRuntime.agentBundles)
         guard mkdir(bundle, 0o700) == 0 else { throw PolicyError("bundle \(bundle): \(SystemError.message(for: errno))") }
         // Never into a zone still there (the user's directories are mounted in them).
         defer { if !BundleZones.remain(inBundle: bundle) { try? Files.removeTree(bundle) } }
+        // Unmounted before the bundle goes (a removal never crosses a mount point),
+        // whatever fails after the mount.
+        defer { if image != nil { ImageRoot.unmount(bundle + "/rootfs") } }
+        if let image {
+            try Files.makeDirectories(request.rootfs)
+            try ImageRoot.mount(layers: try image.record.layers.map(image.store.layerPath), at: request.rootfs)
+            PhaseTrace.mark("image mounted")
+            try ImageDefaults.apply(image.record.config, to: &policy, &request, workdirFlag: o.workdir, rootfs: request.rootfs)
+            spec = try SandboxSpec.generate(policy, request)
+        }
         PhaseTrace.mark("spec generated")
         // /output: a bounded layer over the directory, copied back when the sandbox is
         // gone (OutputZone); /input: mounted from the descriptor that was checked.
@@ -161,6 +197,9 @@ public struct SandboxRunner {
         var diskFull = false
         var outputFull = false
         var outputUsed: UInt64 = 0
+        var keptFor: String?
+        // The runtime made the mount points (/scratch, /input, ...): not the agent's doing.
+        let mountPoints = Set((spec.mounts ?? []).map(\.destination))
         let status = try runtime.run(id: id, options: createOptions, detach: false) { record in
             let dir = runtime.store.directory(of: id)
             if let warden = record.liveWardenPid { _ = Processes.waitForExit(warden, timeout: 5) }
@@ -171,7 +210,19 @@ public struct SandboxRunner {
             let ephemeral = EphemeralRoot.directory(root: runtime.store.root, id: id)
             diskFull = EphemeralRoot.isFull(ephemeral)
             changes = ChangeSet.compute(upper: ephemeral + "/upper", lower: record.rootfs)
+            changes.entries.removeAll { $0.kind == .created && $0.size == 0 && mountPoints.contains($0.path) }
             PhaseTrace.mark("changes computed")
+            if o.keep, let image {
+                do {
+                    try KeptChanges.keep(image.store, id: id, upper: ephemeral + "/upper", image: image.record, changes: changes.lines,
+                                         hostBase: policy.user.userNamespace ? policy.user.hostID ?? 0 : 0,
+                                         idCount: policy.user.userNamespace ? policy.user.idCount : 0,
+                                         skipEmptyDirectories: mountPoints)
+                    keptFor = id
+                } catch {
+                    writeWarning("safehouse: --keep: the change set was not kept: \(error)\n")
+                }
+            }
             if let output {
                 outputFull = OutputZone.isFull(bundle: bundle)
                 outputUsed = OutputZone.usage(bundle: bundle)?.used ?? 0
@@ -179,9 +230,6 @@ public struct SandboxRunner {
                 PhaseTrace.mark("output copied back")
             }
         }
-        // The runtime made the mount points (/scratch, /input, ...): not the agent's doing.
-        let mountPoints = Set((spec.mounts ?? []).map(\.destination))
-        changes.entries.removeAll { $0.kind == .created && $0.size == 0 && mountPoints.contains($0.path) }
         var limits: [String] = []
         var code = status
         switch report?.reason {
@@ -219,8 +267,9 @@ public struct SandboxRunner {
         // decision as it was made).
         for limit in limits { runtime.observer?.record(spec.annotations, id, "limit") { ["limit": .string(limit)] } }
         runtime.observer?.record(spec.annotations, id, "changes") { changes.auditDetails }
-        let outcome = Outcome(id: id, policy: o.policy, exitCode: code, seconds: Self.now() - started,
+        var outcome = Outcome(id: id, policy: o.policy, exitCode: code, seconds: Self.now() - started,
                               limitsHit: limits, changes: changes, egress: egress, effective: policy)
+        outcome.keptFor = keptFor
         return (code, outcome)
     }
 

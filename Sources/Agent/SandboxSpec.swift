@@ -11,6 +11,9 @@ public struct SandboxRequest: Equatable, Sendable {
     public var policyName: String
     /// `agent spec --hooks`: the spec's own OCI hooks write create, start and delete.
     public var auditByHooks = false
+    /// The environment the policy's is laid over: an image's (ImageDefaults); nil: PATH
+    /// and HOME only.
+    public var baseEnv: [String]?
 
     public init(rootfs: String, args: [String], policyName: String) {
         self.rootfs = rootfs
@@ -24,10 +27,10 @@ public struct SandboxRequest: Equatable, Sendable {
 /// io.safehouse.policy annotation.
 public enum SandboxSpec {
     public static func generate(_ policy: Policy, _ request: SandboxRequest) throws -> Spec {
-        guard !request.args.isEmpty else { throw PolicyError("a command is required (after --)") }
+        guard !request.args.isEmpty else { throw PolicyError("a command is required (after --\(request.baseEnv == nil ? "" : ", or the image's Entrypoint or Cmd"))") }
         guard request.rootfs.hasPrefix("/") else { throw PolicyError("--rootfs: \"\(request.rootfs)\" must be an absolute path") }
         let caps = policy.capabilities
-        var env = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root"]
+        var env = request.baseEnv ?? ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root"]
         for (key, value) in policy.env.sorted(by: { $0.key < $1.key }) {
             env.removeAll { $0.hasPrefix(key + "=") }
             env.append("\(key)=\(value)")
@@ -35,20 +38,26 @@ public enum SandboxSpec {
         // The egress proxies listen on the sandbox's loopback (Runtime EgressListener,
         // served by the warden); without an allowlist there is no proxy and no way out.
         // Transparent egress alone names no proxy: every connection is captured anyway.
-        if !policy.network.allow.isEmpty, policy.network.mode.servesProxies {
-            let proxy = "http://127.0.0.1:\(EgressListener.port)"
-            for key in ["HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"] {
-                env.removeAll { $0.hasPrefix(key + "=") }
-                env.append("\(key)=\(proxy)")
+        for (key, value) in PolicyOverlay.proxyEnvironment(policy.network) {
+            env.removeAll { $0.hasPrefix(key + "=") }
+            env.append("\(key)=\(value)")
+        }
+        // Each secret's variable holds a fresh placeholder, never the value: the proxy
+        // puts the value in on the way out (docs/egress.md, Secrets).
+        var secrets: [SecretBinding] = []
+        if !policy.secrets.isEmpty {
+            guard !policy.network.allow.isEmpty else {
+                throw PolicyError("secrets: the policy has no network.allow: a secret goes out only through the egress proxy")
             }
-            // socks5h: the proxy resolves names (the sandbox may have no resolver).
-            for key in ["ALL_PROXY", "all_proxy"] {
-                env.removeAll { $0.hasPrefix(key + "=") }
-                env.append("\(key)=socks5h://127.0.0.1:\(EgressListener.socksPort)")
-            }
-            for key in ["NO_PROXY", "no_proxy"] {
-                env.removeAll { $0.hasPrefix(key + "=") }
-                env.append("\(key)=localhost,127.0.0.1,::1")
+            for secret in policy.secrets {
+                let placeholder = EgressSecret.placeholderPrefix + (0..<2).map { _ in
+                    let hex = String(UInt64.random(in: .min ... .max), radix: 16)
+                    return String(repeating: "0", count: 16 - hex.count) + hex
+                }.joined()
+                env.removeAll { $0.hasPrefix(secret.name + "=") }
+                env.append("\(secret.name)=\(placeholder)")
+                secrets.append(SecretBinding(name: secret.name, placeholder: placeholder, env: secret.env, file: secret.file,
+                                             hosts: secret.hosts, header: secret.header))
             }
         }
         let process = Process(
@@ -99,6 +108,7 @@ public enum SandboxSpec {
 
         var config = SandboxConfig(policy, policyName: request.policyName)
         config.auditByHooks = request.auditByHooks
+        config.secrets = secrets
         var annotations = config.annotations
         // A gvisor policy's spec says so: safehouse, given the spec by an engine, then
         // runs it on runsc too (Backend.annotation); native is the default and unsaid.

@@ -133,6 +133,14 @@ int sh_set_cloexec(int fd, int on) {
     flags = on ? (flags | FD_CLOEXEC) : (flags & ~FD_CLOEXEC);
     return fcntl(fd, F_SETFD, flags);
 }
+int sh_set_pipe_size(int fd, int size) {
+#ifdef F_SETPIPE_SZ
+    return fcntl(fd, F_SETPIPE_SZ, size);
+#else
+    errno = ENOSYS;
+    return -1;
+#endif
+}
 int sh_set_nonblock(int fd, int on) {
     int flags = fcntl(fd, F_GETFL);
     if (flags < 0) return -1;
@@ -385,6 +393,15 @@ int sh_move_mount_to(int tree_fd, const char *target) {
 
 long sh_lgetxattr(const char *path, const char *name, void *value, size_t size) {
     return (long)lgetxattr(path, name, value, size);
+}
+int sh_lsetxattr(const char *path, const char *name, const void *value, size_t size) {
+    return lsetxattr(path, name, value, size, 0);
+}
+int sh_fsetxattr(int fd, const char *name, const void *value, size_t size) {
+    return fsetxattr(fd, name, value, size, 0);
+}
+long sh_llistxattr(const char *path, char *list, size_t size) {
+    return (long)llistxattr(path, list, size);
 }
 
 // --- Egress: the sandbox's loopback (ioctl is variadic; the ifreq layout is C's) ---

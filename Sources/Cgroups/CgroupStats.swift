@@ -46,9 +46,12 @@ public struct CgroupStats: Codable, Sendable, Equatable {
             public var kernel: UInt64 = 0
             public var user: UInt64 = 0
             public init() {}
+            // The order runc writes them (types.CpuUsage), which is not the order of
+            // a plain case list: the per-cpu splits come before kernel and user.
             enum CodingKeys: String, CodingKey {
-                case total, percpu, kernel, user
+                case total, percpu
                 case percpuKernel = "percpu_kernel", percpuUser = "percpu_user"
+                case kernel, user
             }
         }
 
@@ -74,9 +77,12 @@ public struct CgroupStats: Codable, Sendable, Equatable {
         public var schedLoadBalance: UInt64 = 0
         public var schedRelaxDomainLevel: Int64 = 0
         public init() {}
+        // runc's order (types.Cpuset): cpu_exclusive between cpus and mems.
         enum CodingKeys: String, CodingKey {
-            case cpus, mems
-            case cpuExclusive = "cpu_exclusive", memHardwall = "mem_hardwall", memExclusive = "mem_exclusive"
+            case cpus
+            case cpuExclusive = "cpu_exclusive"
+            case mems
+            case memHardwall = "mem_hardwall", memExclusive = "mem_exclusive"
             case memoryMigrate = "memory_migrate", memorySpreadPage = "memory_spread_page"
             case memorySpreadSlab = "memory_spread_slab", memoryPressure = "memory_pressure"
             case schedLoadBalance = "sched_load_balance", schedRelaxDomainLevel = "sched_relax_domain_level"
@@ -134,9 +140,10 @@ public struct CgroupStats: Codable, Sendable, Equatable {
         @OmitEmpty public var sectorsRecursive: [BlkioEntry] = []
         public init() {}
         enum CodingKeys: String, CodingKey {
-            case ioServiceBytesRecursive, ioServicedRecursive, ioServiceTimeRecursive, ioWaitTimeRecursive
-            case ioMergedRecursive, ioTimeRecursive, sectorsRecursive
-            case ioQueuedRecursive = "ioQueueRecursive" // sic, runc's key
+            // runc's order (types.Blkio), its queued key spelled as runc spells it.
+            case ioServiceBytesRecursive, ioServicedRecursive
+            case ioQueuedRecursive = "ioQueueRecursive"
+            case ioServiceTimeRecursive, ioWaitTimeRecursive, ioMergedRecursive, ioTimeRecursive, sectorsRecursive
         }
     }
 

@@ -43,6 +43,9 @@ public struct ContainerRecord: Sendable {
     /// The sandbox's warden, if one was started (pid and start time, against reuse).
     public var wardenPid: Int32 = 0
     public var wardenStartTime: UInt64 = 0
+    /// The network namespace (SharedNetworkEgress's `DEV-INO`) whose egress this
+    /// sandbox's warden serves for every sandbox that joined it; its record goes at delete.
+    public var servesEgressNamespace: String?
 
     public init(id: String, pid: Int32, pidStartTime: UInt64, bundle: String, rootfs: String, created: String,
                 owner: String, annotations: [String: String]?, hooks: Hooks?, ownsPidNamespace: Bool,
@@ -89,6 +92,7 @@ public struct ContainerRecord: Sendable {
             w.add("wardenPid", Int64(wardenPid))
             w.add("wardenStartTime", wardenStartTime)
         }
+        if let servesEgressNamespace { w.add("servesEgressNamespace", servesEgressNamespace) }
         return w.bytes
     }
 
@@ -108,6 +112,7 @@ public struct ContainerRecord: Sendable {
         self.createdCgroupPaths = o.stringArray("createdCgroupPaths")
         self.wardenPid = Int32(truncatingIfNeeded: o.int64("wardenPid") ?? 0)
         self.wardenStartTime = o.uint64("wardenStartTime") ?? 0
+        self.servesEgressNamespace = o.string("servesEgressNamespace")
     }
 
     /// The warden's pid while that process is still the warden.

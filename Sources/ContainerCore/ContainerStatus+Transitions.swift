@@ -10,7 +10,8 @@ extension ContainerStatus {
         switch self {
         case .created: return
         case .stopped: throw RuntimeError.refused("cannot start a container that has stopped")
-        case .running, .paused: throw RuntimeError.refused("cannot start an already running container")
+        case .running: throw RuntimeError.refused("cannot start an already running container")
+        case .paused: throw RuntimeError.refused("cannot start a container in the paused state")
         case .creating: throw RuntimeError.refused("cannot start a container that is still being created")
         }
     }
@@ -19,7 +20,7 @@ extension ContainerStatus {
     /// allowed (runc signals whatever is left and succeeds: containerd's runc shim
     /// sends `kill --all ID KILL` after every exit and treats a failure as an error).
     public func canKill(_ id: String, all: Bool) throws {
-        if self == .stopped && !all { throw RuntimeError.containerNotRunning(id) }
+        if self == .stopped && !all { throw RuntimeError.containerNotRunning(id, self) }
     }
 
     /// `delete`: a stopped or created container goes (a created one never ran, and
@@ -32,18 +33,19 @@ extension ContainerStatus {
         }
     }
 
-    /// `pause`: only a running container freezes.
+    /// `pause`: a running or a created container freezes (runc freezes a created one
+    /// too: it then reads paused, refuses `start` until `resume`, and reads created
+    /// again after it). Anything else is refused with runc's "container not running".
     public func canPause(_ id: String) throws {
         switch self {
-        case .running: return
-        case .paused: throw RuntimeError.refused("container \(id) is already paused")
-        default: throw RuntimeError.containerNotRunning(id)
+        case .running, .created: return
+        case .paused, .stopped, .creating: throw RuntimeError.containerNotRunning(id, self)
         }
     }
 
-    /// `resume`: only a paused container thaws.
+    /// `resume`: only a paused container thaws; runc's words otherwise.
     public func canResume(_ id: String) throws {
-        if self != .paused { throw RuntimeError.refused("container \(id) is not paused") }
+        if self != .paused { throw RuntimeError.refused("container \"\(id)\" is \(rawValue): container not paused") }
     }
 
     /// `exec`: a created or running container takes another process. In a paused one
@@ -63,6 +65,6 @@ extension ContainerStatus {
 
     /// `update`, `events --stats`: anything but a stopped container.
     public func canUpdate(_ id: String) throws {
-        if self == .stopped { throw RuntimeError.containerNotRunning(id) }
+        if self == .stopped { throw RuntimeError.containerNotRunning(id, self) }
     }
 }

@@ -1,4 +1,5 @@
 import Linux
+import OCI
 
 /// Everything the runtime refuses or fails at, as one line a user can act on.
 ///
@@ -48,13 +49,13 @@ public struct RuntimeError: Error, CustomStringConvertible, Sendable {
         RuntimeError("container \"\(id)\" does not exist", kind: .containerNotFound)
     }
 
-    /// A verb that needs a live container met a stopped one. The text carries runc's
-    /// own words, "container not running": containerd's runc shim reads the runtime's
-    /// error text and takes that phrase (like "does not exist" above) to mean the
-    /// process is already gone, where anything else is an unknown failure that the
-    /// CRI plugin retries forever.
-    package static func containerNotRunning(_ id: String) -> RuntimeError {
-        RuntimeError("container \"\(id)\" is stopped: container not running", kind: .containerNotRunning)
+    /// A verb that needs a live (or, for `pause`, an unfrozen) container met one in
+    /// `status`. The text carries runc's own words, "container not running":
+    /// containerd's runc shim reads the runtime's error text and takes that phrase
+    /// (like "does not exist" above) to mean the process is already gone, where
+    /// anything else is an unknown failure that the CRI plugin retries forever.
+    package static func containerNotRunning(_ id: String, _ status: ContainerStatus = .stopped) -> RuntimeError {
+        RuntimeError("container \"\(id)\" is \(status.rawValue): container not running", kind: .containerNotRunning)
     }
 
     /// A verb the container's status does not allow, in runc's words.

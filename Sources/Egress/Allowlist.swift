@@ -8,15 +8,24 @@
 ///    the whole name (a name that resolves to a private address is an attack, not a
 ///    routing choice), and the proxy connects only to an address that passed here: no
 ///    second lookup, so DNS rebinding gets nothing.
+///
+/// `refusals` are rules a person added at run time (`agent deny` of a destination no
+/// allow rule equals, EgressRuleBook): they win over every allow rule, so a denied
+/// host under an allowed wildcard stays refused.
 public struct Allowlist: Sendable {
     public let rules: [AllowRule]
+    public let refusals: [AllowRule]
 
-    public init(rules: [AllowRule]) { self.rules = rules }
+    public init(rules: [AllowRule], refusals: [AllowRule] = []) {
+        self.rules = rules
+        self.refusals = refusals
+    }
 
     /// The comma-separated form carried by the `io.safehouse.network.allow` annotation.
     public init(annotation: String) throws {
         rules = try annotation.split(separator: ",").map(String.init)
             .map { $0.trimmingCharacters(in: " \t") }.filter { !$0.isEmpty }.map(AllowRule.init)
+        refusals = []
     }
 
     public var isEmpty: Bool { rules.isEmpty }
@@ -54,6 +63,9 @@ public struct Allowlist: Sendable {
 
     /// Step 1: the rule that allows `destination:port`, before any lookup.
     public func admit(_ destination: Destination, port: UInt16) -> Decision {
+        if let refusal = refusal(of: destination, port: port) {
+            return .denied(reason: "\(destination) port \(port) is refused by rule \"deny \(refusal)\"")
+        }
         let candidates: [AllowRule]
         switch destination {
         case .name(let n): candidates = rules.filter { $0.matches(name: n) }
@@ -72,6 +84,9 @@ public struct Allowlist: Sendable {
     public func check(addresses: [IPAddress], for destination: Destination, rule: AllowRule) -> Result<[IPAddress], EgressDenial> {
         guard !addresses.isEmpty else { return .failure(EgressDenial("\(destination) has no address")) }
         for a in addresses {
+            if let refusal = refusals.first(where: { $0.contains(a) }) {
+                return .failure(EgressDenial("\(a) is refused by rule \"deny \(refusal)\""))
+            }
             if case .network = rule.target, !rule.contains(a) {
                 return .failure(EgressDenial("\(a) is outside rule \"\(rule)\""))
             }
@@ -83,6 +98,28 @@ public struct Allowlist: Sendable {
                 "\(a)\(via) is \(reserved.phrase) (\(reserved.cidr)); rule \"\(rule)\" does not name it exactly"))
         }
         return .success(addresses)
+    }
+}
+
+extension Allowlist {
+    /// Whether some rule (an allow rule or a refusal) names `destination`, on any
+    /// port: a destination no rule covers is the one a decider is asked about.
+    public func covers(_ destination: Destination) -> Bool {
+        switch destination {
+        case .name(let n): return (rules + refusals).contains { $0.matches(name: n) }
+        case .address(let a): return (rules + refusals).contains { $0.contains(a) }
+        }
+    }
+
+    /// The refusal that covers `destination` on `port`, if any.
+    func refusal(of destination: Destination, port: UInt16) -> AllowRule? {
+        refusals.first { r in
+            guard r.ports.contains(port) else { return false }
+            switch destination {
+            case .name(let n): return r.matches(name: n)
+            case .address(let a): return r.contains(a)
+            }
+        }
     }
 }
 

@@ -1,4 +1,4 @@
-/// `safehouse agent spec|run|stop-all`: the agent sandbox (Sources/Agent).
+/// `safehouse agent spec|run|explain|stop-all|allow|deny|rules`: the agent sandbox (Sources/Agent).
 extension Verbs {
     /// The profiles shipped in the binary (Agent's `Profiles.names`; CLITests checks
     /// that the two agree, as this target cannot link Agent).
@@ -8,7 +8,6 @@ extension Verbs {
     static let sandboxFlags: [Flag] = [
         .option("--policy", value: "name|file", default: "default",
                 help: "A profile name (\(profileNames)), a policy in the policy directory, or a policy file (YAML or JSON), laid over the default profile."),
-        .option("--rootfs", value: "path", required: true, help: "The image's root filesystem (the read-only lower layer)."),
         .option("--input", value: "path", help: "Host directory mounted read-only at /input."),
         .option("--output", value: "path", help: "Host directory mounted read-write at /output (made if missing)."),
         .option("--timeout", value: "duration", help: "Wall-clock limit (30s, 5m, 1h30m; at most 576h), replacing the policy's."),
@@ -24,6 +23,7 @@ extension Verbs {
     public static let agentSpec = Verb(
         "agent spec", abstract: "Print the OCI config.json for a sandbox (any OCI runtime can run it).",
         flags: sandboxFlags + [
+            .option("--rootfs", value: "path", required: true, help: "The image's root filesystem (the read-only lower layer)."),
             .flag("--hooks",
                   help: "Add OCI hooks (createRuntime, poststart, poststop) that write the sandbox's audit records, so runc or crun running the spec keeps its audit trail."),
         ],
@@ -37,6 +37,10 @@ extension Verbs {
         124 when the timeout killed it, 137 when it was killed (OOM, emergency stop).
         """,
         flags: sandboxFlags + [
+            .option("--rootfs", value: "path", help: "The image's root filesystem (the read-only lower layer); or --image."),
+            .option("--image", value: "ref",
+                    help: "An OCI image instead of --rootfs: oci:DIR[:TAG], oci-archive:FILE, docker-archive:FILE, containers-storage:NAME, docker://HOST/NAME:TAG, or a NAME agent commit made. Fetched once into the image store; its config is the default under the policy."),
+            .flag("--keep", help: "Keep the root's change set after the sandbox ends, for agent commit ID NAME (needs --image)."),
             .option("--id", value: "id", help: "The sandbox's container id (default: agent-<random>)."),
             .option("--summary", value: "text|json|none", default: "text", help: "Summary on stderr: text, json or none."),
             .option("--summary-file", value: "path", help: "Write the summary to this file (made or truncated) instead of stderr."),
@@ -61,4 +65,29 @@ extension Verbs {
 
     public static let agentStopAll = Verb(
         "agent stop-all", abstract: "Emergency stop: kill every sandbox under the root at once (cgroup-wide SIGKILL).")
+
+    static let liveRules = Verb.Trailing(
+        "rule", help: "Rules as network.allow writes them: host, *.domain, host:port, host:LOW-HIGH, address or CIDR.",
+        start: .afterArguments)
+
+    static let liveDiscussion = """
+        The running sandbox's warden changes its allowlist at once: every new \
+        connection is judged by the new rules, a connection already made keeps its \
+        verdict. Each change is a record of the sandbox's audit log (egress-rules) \
+        naming who asked (uid, pid, command).
+        """
+
+    public static let agentAllow = Verb(
+        "agent allow", abstract: "Add rules to a running sandbox's egress allowlist.",
+        discussion: liveDiscussion + " A rule equal to one a deny added takes that refusal away.",
+        arguments: [Verb.Argument("id", help: "The sandbox's container id.")], trailing: liveRules)
+
+    public static let agentDeny = Verb(
+        "agent deny", abstract: "Take rules from a running sandbox's egress allowlist, or refuse a destination.",
+        discussion: liveDiscussion + " A rule equal to an allow rule (the policy's too) removes it; any other becomes a refusal, which wins over every allow rule (deny one host under an allowed *.domain).",
+        arguments: [Verb.Argument("id", help: "The sandbox's container id.")], trailing: liveRules)
+
+    public static let agentRules = Verb(
+        "agent rules", abstract: "Print a running sandbox's egress rules, one a line: allow|deny RULE (where it came from).",
+        arguments: [Verb.Argument("id", help: "The sandbox's container id.")])
 }

@@ -27,7 +27,7 @@ public enum Verbs {
     /// The names of verb groups, whose verbs are two words (`agent run`).
     public static func group(named name: String) -> String? {
         switch name {
-        case "agent", "audit": return name
+        case "agent", "audit", "image": return name
         default: return nil
         }
     }
@@ -54,6 +54,13 @@ public enum Verbs {
         case "agent run": return agentRun
         case "agent explain": return agentExplain
         case "agent stop-all": return agentStopAll
+        case "agent commit": return agentCommit
+        case "image ls": return imageLs
+        case "image rm": return imageRm
+        case "image prune": return imagePrune
+        case "agent allow": return agentAllow
+        case "agent deny": return agentDeny
+        case "agent rules": return agentRules
         case "audit verify": return auditVerify
         case "audit show": return auditShow
         case "audit append": return auditAppend
@@ -68,13 +75,14 @@ public enum Verbs {
     /// Every verb, in the order help and the reference list them.
     public static var all: [Verb] {
         [create, start, run, exec, state, kill, delete, ps, pause, resume, events, update, list, spec, features,
-         agentSpec, agentRun, agentExplain, agentStopAll, auditVerify, auditShow, auditAppend, auditCheck, hook, serve, mcp]
+         agentSpec, agentRun, agentExplain, agentStopAll, agentCommit, agentAllow, agentDeny, agentRules, imageLs, imageRm, imagePrune, auditVerify, auditShow, auditAppend, auditCheck, hook, serve, mcp]
     }
 
-    /// Whether `word` is a top-level word: a verb, an alias, a group or `help`. It
-    /// builds no declaration but the one `word` names (a `run` checks its verb).
+    /// Whether `word` is a top-level word: a verb, an alias, a group, `help` or its
+    /// runc alias `h`. It builds no declaration but the one `word` names (a `run`
+    /// checks its verb).
     public static func isCommandName(_ word: String) -> Bool {
-        word == "help" || group(named: word) != nil || verb(named: word) != nil
+        word == "help" || word == "h" || group(named: word) != nil || verb(named: word) != nil
     }
 
     /// The top-level words: each verb's first word once (a group once), and `help`.
@@ -92,6 +100,7 @@ public enum Verbs {
     public static func abstract(ofGroup group: String) -> String {
         switch group {
         case "agent": return "Run untrusted agent code in a sandbox made from a short policy."
+        case "image": return "The image store agent run --image uses: ls, rm NAME..., prune."
         case "audit": return "A sandbox's audit log: verify FILE [--key FILE], show ID|FILE [--kind K] [--format text|json] [--follow]."
         default: return ""
         }

@@ -15,6 +15,10 @@ public enum Spawn {
         /// /dev/null for input and output, standard error to `stderr` (or /dev/null),
         /// and no other descriptor.
         case quiet(stderr: Int32?)
+        /// /dev/null for input and error, standard output to `stdout`, no other
+        /// descriptor, and a process group of its own (so whatever it starts can be
+        /// killed with it: the warden's egress decider).
+        case captured(stdout: Int32)
     }
 
     /// Starts `args` (argv[0] included) from `executable`; its pid, or the error.
@@ -35,6 +39,12 @@ public enum Spawn {
             }
             _ = sh_spawn_addclosefrom(&actions, 3)
         }
+        if case .captured(let stdout) = stdio {
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+            posix_spawn_file_actions_adddup2(&actions, stdout, 1)
+            posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+            _ = sh_spawn_addclosefrom(&actions, 3)
+        }
         var attr = posix_spawnattr_t()
         posix_spawnattr_init(&attr)
         defer { posix_spawnattr_destroy(&attr) }
@@ -45,7 +55,12 @@ public enum Spawn {
         sigemptyset(&defaults)
         sigaddset(&defaults, SIGPIPE)
         posix_spawnattr_setsigdefault(&attr, &defaults)
-        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        var flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF
+        if case .captured = stdio {
+            posix_spawnattr_setpgroup(&attr, 0)
+            flags |= POSIX_SPAWN_SETPGROUP
+        }
+        posix_spawnattr_setflags(&attr, Int16(flags))
         var pid: pid_t = 0
         let rc = posix_spawn(&pid, executable, &actions, &attr, &cArgs, &cEnv)
         guard rc == 0 else { return .failure(SystemError(call: "spawn", path: executable, errno: rc)) }

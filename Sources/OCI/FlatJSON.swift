@@ -56,6 +56,19 @@ public struct FlatJSONObject {
     /// wrong type is an error to name, not a field left out.
     public func contains(_ key: String) -> Bool { value(key) != nil }
 
+    /// A list of objects; nil when the value is not a list or one item is no object.
+    public func objects(_ key: String) -> [FlatJSONObject]? {
+        guard case .array(let items)? = value(key) else { return nil }
+        var objects: [FlatJSONObject] = []
+        for item in items {
+            guard case .object(let o) = item else { return nil }
+            objects.append(FlatJSONObject(object: o))
+        }
+        return objects
+    }
+
+    private init(object: JSONObject) { self.object = object }
+
     public func bool(_ key: String) -> Bool? {
         if case .bool(let b)? = value(key) { return b }
         return nil
@@ -121,6 +134,16 @@ public struct FlatJSONWriter {
         for (i, v) in values.enumerated() {
             if i > 0 { text += "," }
             text += Self.quoted(v)
+        }
+        text += "]"
+    }
+    /// A list of objects, each written by its own writer (an answer's list of rules).
+    public mutating func add(_ k: String, objects: [FlatJSONWriter]) {
+        key(k)
+        text += "["
+        for (i, o) in objects.enumerated() {
+            if i > 0 { text += "," }
+            text += o.string
         }
         text += "]"
     }

@@ -29,6 +29,7 @@ struct SpecValidator {
         try checkProcess()
         try checkNames()
         try checkMounts()
+        try checkMountNamespace()
         try checkHooks()
         try checkAnnotations()
         try checkLinux()

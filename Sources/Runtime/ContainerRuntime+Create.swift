@@ -67,6 +67,13 @@ extension ContainerRuntime {
         // Not for sandboxes: their egress set-up opens the init's network namespace by
         // its /proc path right after the fork, before the init would have joined it.
         plan.networkFromRuntime = plan.canTakeNetworkFromRuntime && treatment == nil
+        // Egress in a namespace the spec names (a pod's): serve it, share its owner's
+        // listeners, or be refused, decided before anything is made.
+        let egressNamespace = try treatment.flatMap {
+            try EgressNamespacePlan.make($0, spec: spec, networkJoin: plan.join(.network), root: store.root, id: id)
+        }
+        var egressNamespaceSettled = false
+        defer { if !egressNamespaceSettled { egressNamespace?.abandon(id) } }
         // Made by a helper task from here on, as early as the plan is known: it has the
         // rest of the work before the fork, and the fork and the cgroup directories
         // after it, before it is handed to the init (handOver).
@@ -216,9 +223,21 @@ extension ContainerRuntime {
             // and the cgroups), and is in the first record saved.
             if let treatment {
                 // The egress sockets are made in the sandbox's network namespace now
-                // (EgressListener, with the capture for transparent egress).
-                wardenStarted = try startWarden(treatment, watching: initPid, callerReapsInit: options.callerReapsInit, record: &record) {
-                    try EgressListener.open(initPid: initPid, mode: treatment.egressMode)
+                // (EgressListener, with the capture for transparent egress), unless
+                // another sandbox's warden serves that namespace already: this one's
+                // then serves no egress (the owner's terms are this one's).
+                // The owner of a joined namespace serves it even without an allowlist
+                // (EgressNamespacePlan): with an empty one, everything refused.
+                let servesEgress = egressNamespace.map(\.serves) ?? !treatment.networkAllow.isEmpty
+                wardenStarted = try startWarden(treatment, servesEgress: servesEgress, watching: initPid,
+                                                callerReapsInit: options.callerReapsInit, record: &record) {
+                    try EgressListener.open(initPid: initPid, mode: EgressNamespacePlan.listenerMode(treatment),
+                                            joined: plan.join(.network).map { ($0.fd, $0.path) })
+                }
+                if let egressNamespace, egressNamespace.serves {
+                    try egressNamespace.recordOwner(id, wardenPid: record.wardenPid, wardenStartTime: record.wardenStartTime,
+                                                    terms: SharedNetworkEgress.terms(of: treatment))
+                    record.servesEgressNamespace = egressNamespace.key.name
                 }
                 PhaseTrace.mark("warden started")
             }
@@ -260,6 +279,7 @@ extension ContainerRuntime {
             // The warden must be listening for the init's exit before anyone can start it.
             wardenStarted?.waitUntilReady()
             PhaseTrace.mark("warden ready")
+            egressNamespaceSettled = true
             return Created(record: record, initPid: initPid)
         } catch {
             // Everything made so far, in CreateRollback's order (the warden first).

@@ -35,6 +35,7 @@ extension ContainerRuntime {
             guard force else { throw error }
             removeHalfMadeCgroups(id)
             try stage("remove the ephemeral root") { try EphemeralRoot.remove(EphemeralRoot.directory(root: store.root, id: id)) }
+            GvisorBindSources.remove(root: store.root, id: id)
             try stage("remove \(dir)") { try Files.removeTree(dir) }
             return
         }
@@ -54,6 +55,9 @@ extension ContainerRuntime {
             OutputZone.finish(bundle: record.bundle, ownership: ownership)
         }
         InputZone.remove(bundle: record.bundle)
+        // `agent run --image` mounts the image's layers at rootfs/ (ImageRoot): not
+        // removed with the bundle (a removal never crosses a mount point) until unmounted.
+        try? Mounts.unmount(record.bundle + "/rootfs", detach: true)
         // Never into a zone still there (the user's directories are mounted in them).
         guard !BundleZones.remain(inBundle: record.bundle) else { return }
         try? Files.removeTree(record.bundle)

@@ -1,6 +1,7 @@
 import ContainerCore
 import Linux
 import OCI
+import SandboxInterface
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -92,17 +93,20 @@ extension ContainerRuntime {
             case .signaled(let signal): return ["code": .int(Int64(status.shellCode)), "signal": .int(Int64(signal))]
             }
         }())
+        var code = status.shellCode
         if let beforeDelete {
             // The record as create finished it (the warden's pid is in the saved copy).
             beforeDelete((try? store.load(id)) ?? created.record)
         } else if created.record.ephemeralRoot {
             // Only a sandbox's end is audited (recordEnd); the saved copy has the
             // warden's pid. Anything else need not read state.json again.
-            recordEnd((try? store.load(id)) ?? created.record, exitRecorded: true)
+            let saved = (try? store.load(id)) ?? created.record
+            recordEnd(saved, exitRecorded: true)
+            code = sandboxExitCode(status, record: saved)
         }
         // --keep: the stopped container stays, as runc leaves it, until `delete`
         // (which also runs the poststop hooks then).
-        if keep { return status.shellCode }
+        if keep { return code }
         // The init is gone: remove what is left (state, hooks, and any process that
         // outlived it: none can when the container had its own pid namespace).
         do {
@@ -115,8 +119,22 @@ extension ContainerRuntime {
             log.warning("\(error)")
         }
         PhaseTrace.mark("deleted")
-        return status.shellCode
+        return code
     }
+
+    /// The exit code `run` reports for sandbox `record` whose init ended with
+    /// `status`: 124, timeout(1)'s (and `agent run`'s), when its warden killed it at the
+    /// policy's deadline, so the caller can tell a deadline from any other SIGKILL;
+    /// otherwise the init's own. Read from the warden's report, waited for briefly
+    /// (it is written as the init's exit is seen).
+    func sandboxExitCode(_ status: ExitStatus, record: ContainerRecord) -> Int32 {
+        if let warden = record.liveWardenPid { _ = Processes.waitForExit(warden, timeout: 2) }
+        guard WardenReport.read(stateDirectory: store.directory(of: record.id))?.report?.reason == .timeout else { return status.shellCode }
+        return Self.timeoutExitCode
+    }
+
+    /// The exit code for a sandbox killed at its deadline, as timeout(1) uses it.
+    public static let timeoutExitCode: Int32 = 124
 
     /// Waits for the init to exit, reaping every child and forwarding signals.
     func waitForInit(_ pid: Int32, forwarding signals: [Int32]) -> ExitStatus {

@@ -36,20 +36,28 @@ extension ContainerRuntime {
     public func state(id: String) throws -> ContainerReport {
         try ContainerID.validate(id)
         guard Files.isDirectory(store.directory(of: id)) else { throw RuntimeError.containerNotFound(id) }
-        return report(try store.load(id))
+        // runc's state never fills in the owner: `"owner": ""`, whoever made it.
+        return report(try store.load(id), owner: "")
     }
 
     /// `list`: every container under the root; ones that cannot be read are skipped.
+    /// The owner is the user owning the container's state directory, as runc lists
+    /// it (the name from /etc/passwd, else `#UID`), so a directory handed to another
+    /// user shows that user.
     public func list() -> [ContainerReport] {
-        store.ids().compactMap { id in (try? store.load(id)).map(report) }
+        store.ids().compactMap { id in
+            guard let record = try? store.load(id) else { return nil }
+            let owner = (try? Files.status(store.directory(of: id)).st_uid).map(Owner.name(of:)) ?? record.owner
+            return report(record, owner: owner)
+        }
     }
 
-    func report(_ record: ContainerRecord) -> ContainerReport {
+    func report(_ record: ContainerRecord, owner: String) -> ContainerReport {
         // gvisor: runsc's status and sandbox pid (a foreground `run` never read the pid).
         let (status, pid) = backend(for: record).state(of: record)
         return ContainerReport(
             ociVersion: specVersion, id: record.id, pid: status == .stopped ? 0 : pid,
             status: status, bundle: record.bundle, rootfs: record.rootfs, created: record.created,
-            owner: record.owner, annotations: record.annotations)
+            owner: owner, annotations: record.annotations)
     }
 }

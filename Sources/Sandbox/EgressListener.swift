@@ -49,13 +49,15 @@ public enum EgressListener {
     }
 
     /// Opens the listeners `mode` needs in the network namespace of `initPid` and, for
-    /// transparent egress, installs the capture (TransparentCapture) there.
-    public static func open(initPid: Int32, mode: EgressMode) throws -> Sockets {
+    /// transparent egress, installs the capture (TransparentCapture) there. `joined`:
+    /// the namespace the spec names by path, opened before the fork; used as is, since
+    /// the init may not have entered it yet when this runs.
+    public static func open(initPid: Int32, mode: EgressMode, joined: (fd: FileDescriptor, path: String)? = nil) throws -> Sockets {
         let own = try FileDescriptor.open("/proc/self/ns/net", O_RDONLY)
-        let sandboxPath = "/proc/\(initPid)/ns/net"
-        let sandbox = try FileDescriptor.open(sandboxPath, O_RDONLY)
-        guard Namespaces.identity(of: .network, pid: initPid) != (try? Files.readLink("/proc/self/ns/net")) else {
-            throw RuntimeError("egress: the container shares the host's network namespace; the proxy needs a new one")
+        let sandboxPath = joined?.path ?? "/proc/\(initPid)/ns/net"
+        let sandbox = try joined?.fd ?? FileDescriptor.open(sandboxPath, O_RDONLY)
+        guard joined != nil || Namespaces.identity(of: .network, pid: initPid) != (try? Files.readLink("/proc/self/ns/net")) else {
+            throw RuntimeError("egress: network.allow is refused in the host's network namespace (the container shares it): the listeners and capture rules would govern every process of the host")
         }
         try Namespaces.join(sandbox, kind: .network, path: sandboxPath)
         // Back to our own namespace on every path: staying in the sandbox's would send
@@ -78,6 +80,10 @@ public enum EgressListener {
                 sockets.dns = try bound(.v6Any, port: dnsPort, type: SOCK_DGRAM)
                 // Last: a connection captured before the warden serves waits in the backlog.
                 try TransparentCapture.install()
+            } else if joined != nil {
+                // Explicit egress in an engine's namespace: its interfaces stay, so
+                // everything that is not for the proxies (or the namespace) is refused.
+                try TransparentCapture.confine()
             }
         } catch {
             sockets.close()

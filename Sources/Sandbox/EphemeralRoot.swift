@@ -92,6 +92,10 @@ public enum EphemeralRoot {
             let uid = hostID(of: 0, in: uids) ?? 0, gid = hostID(of: 0, in: gids) ?? 0
             try syscall("chown", upper) { Glibc.chown(upper, uid, gid) }
             try syscall("chmod", upper) { Glibc.chmod(upper, st.st_mode & 0o7777) }
+        } else if let info = try? Files.readString("/proc/self/mountinfo"), let stack = OverlayLayers.readOnlyStack(lower, mountinfo: info) {
+            // An image's layers stacked read-only (agent run --image): they become this
+            // overlay's lower layers themselves, not an overlay over an overlay.
+            lowerPaths = stack
         }
         var lowers = lowerPaths.map(escaped).joined(separator: ":")
         if !files.isEmpty {

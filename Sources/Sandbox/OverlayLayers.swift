@@ -21,6 +21,20 @@ enum OverlayLayers {
         return found
     }
 
+    /// The lower layers of the overlay at `path` when it has no upper layer (a
+    /// read-only stack, as ImageRoot mounts an image), top first; nil otherwise.
+    static func readOnlyStack(_ path: String, mountinfo: String) -> [String]? {
+        var options: String?
+        for line in mountinfo.split(separator: "\n") {
+            let fields = line.split(separator: " ", omittingEmptySubsequences: false)
+            guard let dash = fields.firstIndex(of: "-"), dash >= 6, fields.count >= dash + 4 else { continue }
+            guard fields[3] == "/", unescaped(fields[4]) == path, fields[dash + 1] == "overlay" else { continue }
+            options = String(fields[dash + 3])
+        }
+        guard let options, !options.split(separator: ",").contains(where: { $0.hasPrefix("upperdir=") }) else { return nil }
+        return layers(options)
+    }
+
     /// The layers in an overlay's super options ("rw,lowerdir=A:B,upperdir=U,workdir=W").
     static func layers(_ options: String) -> [String]? {
         guard !options.contains("\\") else { return nil }

@@ -20,6 +20,17 @@ public struct SandboxConfig: Sendable, Equatable {
     public var egressMaxConnections: Int?
     public var egressMaxBytes: UInt64?
     public var egressIdleTimeout: Double?
+    /// Who the proxy asks about a destination no rule covers (network.decider), and
+    /// the deadline in seconds (network.deciderTimeout; nil: 2).
+    public var egressDecider: String?
+    public var egressDeciderTimeout: Double?
+    /// Credentials the proxy puts in (`secrets:`): where each value is on the host and
+    /// the placeholder the sandbox's variable holds. Carried in the annotations.
+    public var secrets: [SecretBinding] = []
+    /// The values, by secret name: read on the host at create (PolicySandboxes),
+    /// held in memory, handed to the warden through its configuration pipe. Never in
+    /// an annotation, a file or a record.
+    public var secretValues: [String: String] = [:]
     /// Proxies the sandbox is told about, capture of every connection, or both.
     public var egressMode: EgressMode = .both
     /// The sandbox's audit log and its HMAC key file: the warden appends its records
@@ -44,5 +55,27 @@ public struct SandboxConfig: Sendable, Equatable {
     public init(policyName: String, diskBytes: UInt64) {
         self.policyName = policyName
         self.diskBytes = diskBytes
+    }
+}
+
+/// One secret of a sandbox, without its value: the variable, its placeholder, where
+/// the value is on the host (the caller's environment variable or a file), the hosts
+/// it may go to and the header the proxy sets (nil: the placeholder is replaced where
+/// it appears in headers).
+public struct SecretBinding: Sendable, Equatable {
+    public var name: String
+    public var placeholder: String
+    public var env: String?
+    public var file: String?
+    public var hosts: [String]
+    public var header: String?
+
+    public init(name: String, placeholder: String, env: String?, file: String?, hosts: [String], header: String?) {
+        self.name = name
+        self.placeholder = placeholder
+        self.env = env
+        self.file = file
+        self.hosts = hosts
+        self.header = header
     }
 }

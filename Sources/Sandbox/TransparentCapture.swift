@@ -30,20 +30,32 @@ import Glibc
 public enum TransparentCapture {
     /// Routes that give every destination a way "out", so connect(2) reaches the
     /// output hook instead of failing with ENETUNREACH. The source is loopback, so the
-    /// warden's answers stay on `lo`.
+    /// warden's answers stay on `lo`. `replace`, not `add`: a namespace the runtime did
+    /// not make (a pod's) may have a default route already, or this one from a warden
+    /// that served it before and died (SharedNetworkEgress); the confine chain drops
+    /// whatever would leave by another interface anyway.
     static let routes = """
-        route add 0.0.0.0/0 dev lo src 127.0.0.1
-        route add ::/0 dev lo src ::1
+        route replace 0.0.0.0/0 dev lo src 127.0.0.1
+        route replace ::/0 dev lo src ::1
 
         """
 
+    /// The table is declared and deleted first, so installing it again (a namespace
+    /// whose previous warden died) replaces it instead of adding the rules twice.
+    /// `fib daddr type local`: the namespace's own addresses besides loopback (a pod's
+    /// eth0 address). Traffic to them never leaves the namespace, and the warden's
+    /// answers to a client whose source is such an address (a pod's connection to
+    /// another host leaves from it, then is redirected) go there.
     static var ruleset: String {
         """
+        table inet safehouse
+        delete table inet safehouse
         table inet safehouse {
             chain capture {
                 type nat hook output priority -100; policy accept;
                 ip daddr 127.0.0.0/8 return
                 ip6 daddr ::1 return
+                fib daddr type local return
                 meta l4proto tcp redirect to :\(EgressListener.capturePort)
                 udp dport 53 redirect to :\(EgressListener.dnsPort)
             }
@@ -51,7 +63,29 @@ public enum TransparentCapture {
                 type filter hook output priority 0; policy accept;
                 ip daddr 127.0.0.0/8 accept
                 ip6 daddr ::1 accept
+                fib daddr type local accept
                 counter drop
+            }
+        }
+
+        """
+    }
+
+    /// The confinement alone, for explicit egress in a namespace the runtime did not make
+    /// (a pod's): nothing is redirected, and whatever is not for the namespace itself is
+    /// rejected (at once, as `agent run`'s namespace without a route fails at once). The
+    /// engine's interfaces and routes would otherwise be a way around the proxies.
+    static var confinement: String {
+        """
+        table inet safehouse
+        delete table inet safehouse
+        table inet safehouse {
+            chain confine {
+                type filter hook output priority 0; policy accept;
+                ip daddr 127.0.0.0/8 accept
+                ip6 daddr ::1 accept
+                fib daddr type local accept
+                counter reject
             }
         }
 
@@ -64,6 +98,11 @@ public enum TransparentCapture {
     static func install() throws {
         try run("ip", ["-batch", "-"], input: routes)
         try run("nft", ["-f", "-"], input: ruleset)
+    }
+
+    /// Installs the confinement alone in the calling thread's network namespace.
+    static func confine() throws {
+        try run("nft", ["-f", "-"], input: confinement)
     }
 
     /// Runs `command` with `input` on its stdin; a failure throws its first line of

@@ -29,6 +29,29 @@ public struct WardenConfiguration: Equatable, Sendable {
     public var egressMaximumBytes: UInt64?
     public var egressMaximumConnections: Int?
     public var egressIdleTimeout: Double?
+    /// The policy's network.decider (`exec:/path` or `http://127.0.0.1:PORT/PATH`) and
+    /// its deadline in seconds.
+    public var egressDecider: String?
+    public var egressDeciderTimeout: Double?
+    /// The secrets the proxy puts in, values included: this document travels through
+    /// a pipe (WardenLauncher) and is never written to a file.
+    public var egressSecrets: [Secret] = []
+
+    public struct Secret: Equatable, Sendable {
+        public var name: String
+        public var placeholder: String
+        public var hosts: [String]
+        public var header: String?
+        public var value: String
+
+        public init(name: String, placeholder: String, hosts: [String], header: String?, value: String) {
+            self.name = name
+            self.placeholder = placeholder
+            self.hosts = hosts
+            self.header = header
+            self.value = value
+        }
+    }
     /// The sandbox's audit log (path, key file, id); nil: the warden writes none.
     public var audit: AuditDestination?
     /// Record the init's exit in the audit log (taskstats): the runtime is not its
@@ -60,6 +83,7 @@ public struct WardenConfiguration: Equatable, Sendable {
         static let egressFD = "egressFD", socksFD = "socksFD", captureFDs = "captureFDs", dnsFD = "dnsFD"
         static let egressAllow = "egressAllow", egressHosts = "egressHosts", egressMaxBytes = "egressMaxBytes"
         static let egressMaxConnections = "egressMaxConnections", egressIdleTimeout = "egressIdleTimeout"
+        static let egressDecider = "egressDecider", egressDeciderTimeout = "egressDeciderTimeout", egressSecrets = "egressSecrets"
         static let audit = "audit", auditKey = "auditKey", auditID = "auditID", recordExit = "recordExit", readyFD = "readyFD"
     }
 
@@ -79,6 +103,19 @@ public struct WardenConfiguration: Equatable, Sendable {
         if let n = egressMaximumBytes { w.add(Key.egressMaxBytes, n) }
         if let n = egressMaximumConnections { w.add(Key.egressMaxConnections, Int64(n)) }
         if let t = egressIdleTimeout { w.add(Key.egressIdleTimeout, t) }
+        if let d = egressDecider { w.add(Key.egressDecider, d) }
+        if let t = egressDeciderTimeout { w.add(Key.egressDeciderTimeout, t) }
+        if !egressSecrets.isEmpty {
+            w.add(Key.egressSecrets, objects: egressSecrets.map { s in
+                var o = FlatJSONWriter()
+                o.add("name", s.name)
+                o.add("placeholder", s.placeholder)
+                o.add("hosts", s.hosts)
+                if let h = s.header { o.add("header", h) }
+                o.add("value", s.value)
+                return o
+            })
+        }
         if let audit {
             w.add(Key.audit, audit.path)
             w.add(Key.auditID, audit.id)
@@ -140,6 +177,18 @@ public struct WardenConfiguration: Equatable, Sendable {
         }
         egressMaximumConnections = try positive(Key.egressMaxConnections, "a positive number").map { Int($0) }
         egressIdleTimeout = try seconds(Key.egressIdleTimeout)
+        egressDecider = try string(Key.egressDecider)
+        egressDeciderTimeout = try seconds(Key.egressDeciderTimeout)
+        if o.contains(Key.egressSecrets) {
+            guard let list = o.objects(Key.egressSecrets) else { throw problem(Key.egressSecrets, "not a list of objects") }
+            egressSecrets = try list.enumerated().map { i, s in
+                guard let name = s.string("name"), let placeholder = s.string("placeholder"), let hosts = s.stringArray("hosts"),
+                      let value = s.string("value") else {
+                    throw problem("\(Key.egressSecrets)[\(i)]", "needs name, placeholder, hosts and value")
+                }
+                return Secret(name: name, placeholder: placeholder, hosts: hosts, header: s.string("header"), value: value)
+            }
+        }
         if egressDescriptors.isEmpty == (egressAllow != nil) {
             throw WardenConfigurationError("\(Key.egressAllow) and the egress descriptors (\(Key.egressFD), \(Key.socksFD), \(Key.captureFDs), \(Key.dnsFD)) go together")
         }

@@ -11,7 +11,7 @@ public struct MCPOptions {
     public var rootfs: String?
     /// Directories under which `create_sandbox` may name another image; none: only --rootfs.
     public var images: [String] = []
-    /// A sandbox's lifetime in seconds (its warden's deadline too).
+    /// A sandbox's lifetime in seconds.
     public var timeout = 3600
     public var root = "/run/safehouse"
     /// Where this server's records go: a directory of its own under it, removed at exit.

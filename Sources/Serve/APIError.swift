@@ -7,11 +7,14 @@ public struct APIError: Error, CustomStringConvertible {
     let status: HTTPResponseStatus
     public let code: String
     public let message: String
+    /// The methods a 405's resource has (its Allow header).
+    var allow: [String] = []
 
-    init(status: HTTPResponseStatus, code: String, message: String) {
+    init(status: HTTPResponseStatus, code: String, message: String, allow: [String] = []) {
         self.status = status
         self.code = code
         self.message = message
+        self.allow = allow
     }
 
     public var description: String { message }
@@ -36,6 +39,10 @@ public struct APIError: Error, CustomStringConvertible {
     }
     static func internalError(_ message: String) -> APIError {
         APIError(status: .internalServerError, code: "internal", message: message)
+    }
+    /// What the sandbox's backend cannot do.
+    static func unsupported(_ message: String) -> APIError {
+        APIError(status: .notImplemented, code: "unsupported", message: message)
     }
     static func tooLarge(_ message: String) -> APIError {
         APIError(status: .payloadTooLarge, code: "too_large", message: message)

@@ -7,7 +7,8 @@ import Glibc
 
 /// One connection's requests: checks the token, collects the body (or streams an
 /// upload to its file), runs the route off the event loop and writes the reply; a
-/// command's output is streamed as Server-Sent Events when the client asks for them.
+/// command's output and the event streams go out as Server-Sent Events
+/// (APIHandler+Streams).
 final class APIHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
@@ -15,7 +16,7 @@ final class APIHandler: ChannelInboundHandler {
     /// The largest JSON body accepted.
     static let maxBody = 1 << 20
 
-    private let routes: Routes
+    let routes: Routes
     private let token: String?
     /// Handlers mounted beside the API, by path (the MCP endpoint).
     private let endpoints: [String: HTTPEndpoint]
@@ -28,8 +29,11 @@ final class APIHandler: ChannelInboundHandler {
     private var body = Data()
     private var rejected: APIError?
     private var upload: Upload?
-    /// The command running for this connection: stopped if the client goes away.
-    private var running: CommandRun?
+    /// What this connection follows (a command's output, an event stream): cancelled
+    /// when the client goes away.
+    var following: (() -> Void)?
+    /// A foreground command that asked to be killed when its client goes away.
+    var killWhenGone: SandboxCommand?
 
     /// A PUT of a file: its bytes go straight to the file as they arrive.
     private final class Upload {
@@ -61,6 +65,12 @@ final class APIHandler: ChannelInboundHandler {
                 // The body is collected as for the API's JSON requests.
             } else if h.method == .PUT {
                 beginUpload(h)
+            }
+            // A client that asks first (curl does for any upload over 1 MiB) otherwise
+            // waits a second before it sends the body; a refused request gets its error
+            // after the body instead.
+            if rejected == nil, h.headers["expect"].contains(where: { $0.lowercased() == "100-continue" }) {
+                context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: h.version, status: .continue))), promise: nil)
             }
         case .body(var chunk):
             if rejected != nil { return }
@@ -114,16 +124,24 @@ final class APIHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        running?.stop()
-        running = nil
+        clientGone()
         upload?.fd.close()
         upload = nil
         context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        running?.stop()
+        clientGone()
         context.close(promise: nil)
+    }
+
+    /// The client went away: what it followed is let go, and a command that asked for
+    /// it is killed (others run on, for a client that reconnects).
+    private func clientGone() {
+        following?()
+        following = nil
+        killWhenGone?.kill()
+        killWhenGone = nil
     }
 
     private static func authorized(_ h: HTTPRequestHead, token: String) -> Bool {
@@ -142,6 +160,7 @@ final class APIHandler: ChannelInboundHandler {
             guard r.segments.count == 4, r.segments[0] == "v1", r.segments[1] == "sandboxes", r.segments[3] == "files" else {
                 return // not an upload: the route answers (404 or 405)
             }
+            try Routes.refuseUnknownQuery(r, known: ["path"])
             let path = try SandboxFiles.validate(r.queryValue("path"))
             let fd = try routes.files(r.segments[2]).openForWriting(path)
             upload = Upload(fd: fd, path: path)
@@ -169,11 +188,13 @@ final class APIHandler: ChannelInboundHandler {
         }
     }
 
-    private func respond(_ context: ChannelHandlerContext, _ h: HTTPRequestHead, _ result: Result<Reply, Error>) {
+    func respond(_ context: ChannelHandlerContext, _ h: HTTPRequestHead, _ result: Result<Reply, Error>) {
         switch result {
         case .failure(let error):
             let e = (error as? APIError) ?? .internalError("\(error)")
-            sendJSON(context, h, e.status, e.json)
+            var headers = HTTPHeaders()
+            if !e.allow.isEmpty { headers.add(name: "allow", value: e.allow.joined(separator: ", ")) }
+            sendJSON(context, h, e.status, e.json, headers: headers)
         case .success(.json(let status, let value)):
             sendJSON(context, h, status, value)
         case .success(.noContent):
@@ -191,12 +212,17 @@ final class APIHandler: ChannelInboundHandler {
             finish(context, h).whenComplete { _ in try? handle.close() }
         case .success(.command(let plan)):
             runCommand(context, h, plan)
+        case .success(.followCommand(let command, let after)):
+            followCommand(context, h, command, after: after)
+        case .success(.events(let sandboxId, let after)):
+            followEvents(context, h, sandboxId, after: after)
         }
     }
 
-    private func sendJSON(_ context: ChannelHandlerContext, _ h: HTTPRequestHead, _ status: HTTPResponseStatus, _ value: Any) {
+    func sendJSON(_ context: ChannelHandlerContext, _ h: HTTPRequestHead, _ status: HTTPResponseStatus, _ value: Any,
+                  headers extra: HTTPHeaders = HTTPHeaders()) {
         let data = (try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
-        var headers = HTTPHeaders()
+        var headers = extra
         headers.add(name: "content-type", value: "application/json")
         headers.add(name: "content-length", value: "\(data.count + 1)")
         var buffer = context.channel.allocator.buffer(capacity: data.count + 1)
@@ -213,72 +239,10 @@ final class APIHandler: ChannelInboundHandler {
     }
 
     @discardableResult
-    private func finish(_ context: ChannelHandlerContext, _ h: HTTPRequestHead) -> EventLoopFuture<Void> {
+    func finish(_ context: ChannelHandlerContext, _ h: HTTPRequestHead) -> EventLoopFuture<Void> {
         let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
         if !h.isKeepAlive { done.whenComplete { _ in context.close(promise: nil) } }
         return done
-    }
-
-    /// Runs the exec; with `Accept: text/event-stream` each piece of output goes out as an
-    /// event as it comes, else stdout, stderr and the exit code come as one JSON object.
-    private func runCommand(_ context: ChannelHandlerContext, _ h: HTTPRequestHead, _ plan: CommandPlan) {
-        let streaming = h.headers["accept"].contains { $0.lowercased().contains("text/event-stream") }
-        let loop = context.eventLoop
-        var decoders: [CommandRun.Stream: UTF8Chunks] = [.stdout: UTF8Chunks(), .stderr: UTF8Chunks()]
-        var collected: [CommandRun.Stream: String] = [.stdout: "", .stderr: ""]
-        if streaming {
-            var headers = HTTPHeaders()
-            headers.add(name: "content-type", value: "text/event-stream")
-            headers.add(name: "cache-control", value: "no-cache")
-            context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: h.version, status: .ok, headers: headers))), promise: nil)
-        }
-        func emit(_ event: String, _ value: [String: Any]) {
-            let data = (try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys])) ?? Data()
-            var buffer = context.channel.allocator.buffer(capacity: data.count + 32)
-            buffer.writeString("event: \(event)\ndata: ")
-            buffer.writeBytes(data)
-            buffer.writeString("\n\n")
-            context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
-        }
-        let run = CommandRun(
-            executable: routes.store.runtime.executable, arguments: plan.arguments, pidFile: plan.pidFile, stdin: plan.stdin, timeout: plan.timeout,
-            onOutput: { stream, data in
-                loop.execute {
-                    let text = decoders[stream]!.decode(data)
-                    guard !text.isEmpty else { return }
-                    if streaming { emit(stream.rawValue, ["data": text]) } else { collected[stream]! += text }
-                }
-            },
-            onExit: { exit in
-                loop.execute {
-                    guard self.running != nil else { return } // the client is gone
-                    self.running = nil
-                    for stream in [CommandRun.Stream.stdout, .stderr] {
-                        let rest = decoders[stream]!.flush()
-                        if rest.isEmpty { continue }
-                        if streaming { emit(stream.rawValue, ["data": rest]) } else { collected[stream]! += rest }
-                    }
-                    if streaming {
-                        emit("exit", ["exitCode": exit.code, "timedOut": exit.timedOut])
-                        self.finish(context, h)
-                    } else {
-                        self.sendJSON(context, h, .ok, ["stdout": collected[.stdout]!, "stderr": collected[.stderr]!,
-                                                        "exitCode": exit.code, "timedOut": exit.timedOut])
-                    }
-                }
-            })
-        running = run
-        do {
-            try run.start()
-        } catch {
-            running = nil
-            if streaming {
-                emit("error", APIError.runtime("exec: \(error)").json)
-                finish(context, h)
-            } else {
-                respond(context, h, .failure(APIError.runtime("exec: \(error)")))
-            }
-        }
     }
 }
 

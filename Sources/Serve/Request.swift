@@ -7,9 +7,11 @@ struct APIRequest {
     var segments: [String]
     var query: [(name: String, value: String)]
     var body: Data
+    var headers: HTTPHeaders
 
     init(head: HTTPRequestHead, body: Data) throws {
         method = head.method
+        headers = head.headers
         guard let components = URLComponents(string: head.uri) else {
             throw APIError.badRequest(field: "url", "\"\(head.uri)\" is not a valid request target")
         }
@@ -45,6 +47,12 @@ struct JSONObject {
         guard let v = present(key) else { return nil }
         guard let s = v as? String else { throw APIError.badRequest(field: key, "must be a string") }
         return s
+    }
+
+    func boolean(_ key: String) throws -> Bool? {
+        guard let v = present(key) else { return nil }
+        guard Self.isBool(v), let b = v as? Bool else { throw APIError.badRequest(field: key, "must be true or false") }
+        return b
     }
 
     /// A whole number in `range`.

@@ -7,18 +7,34 @@ enum Reply {
     case noContent
     /// A regular file's bytes, sent from its descriptor (sendfile).
     case file(OwnedDescriptor, Int64)
-    /// A command to run; the handler streams or collects its output.
+    /// A command to run in the foreground; the handler starts it, then streams or
+    /// collects its output.
     case command(CommandPlan)
+    /// A running or finished command's events after a sequence number, streamed.
+    case followCommand(SandboxCommand, after: UInt64)
+    /// The event stream of one sandbox, or of all (nil), after a sequence number.
+    case events(sandboxId: String?, after: UInt64?)
 }
 
 /// A validated command: the exec's argv and its limits.
 struct CommandPlan {
+    var sandboxId: String
     var arguments: [String]
+    /// The command as the client gave it (as run: a shell string is /bin/sh -c STRING).
+    var argv: [String]
+    var cwd: String?
     /// Where the exec writes the process's host pid: it leads its own process group,
     /// which a stop kills whole (what the command left in the background too).
     var pidFile: String
-    var stdin: Data?
-    var timeout: TimeInterval
+    var input: CommandRun.Input
+    /// nil: no timeout of its own (a background command without one lives as long as its sandbox).
+    var timeout: TimeInterval?
+    var background: Bool
+    /// A foreground command whose client goes away mid-stream is killed (else it runs on).
+    var killOnDisconnect: Bool
+    /// Under gVisor: the runtime's argv that kills the command's processes inside the
+    /// sandbox (the host sees only `runsc exec`, not the command's process group).
+    var stopInside: [String]? = nil
 }
 
 /// The API's routes over the store. Every function here may block (it runs the
@@ -37,10 +53,22 @@ struct Routes {
         let s = r.segments
         guard s.first == "v1" else { throw APIError.notFound("no route \(r.method) /\(s.joined(separator: "/"))") }
         let rest = Array(s.dropFirst())
-        // The route's shape, the sandbox id as {id}: "sandboxes/{id}/files/list".
+        // The route's shape, the sandbox id as {id} and a command's as {cid}:
+        // "sandboxes/{id}/files/list", "sandboxes/{id}/commands/{cid}/kill".
         let id = rest.count >= 2 && rest[0] == "sandboxes" ? rest[1] : ""
-        let shape = rest.enumerated().map { $0.offset == 1 && rest[0] == "sandboxes" ? "{id}" : $0.element }
-            .joined(separator: "/")
+        let cid = rest.count >= 4 && rest[0] == "sandboxes" && rest[2] == "commands" ? rest[3] : ""
+        let shape = rest.enumerated().map {
+            if rest[0] == "sandboxes", $0.offset == 1 { return "{id}" }
+            if !cid.isEmpty, $0.offset == 3 { return "{cid}" }
+            return $0.element
+        }.joined(separator: "/")
+        // The routes that take no query parameter, or only ?path= (the list, the
+        // session routes check their own).
+        if Self.queryFree.contains(shape) || (shape == "sandboxes/{id}/commands" && r.method == .POST) {
+            try Self.refuseUnknownQuery(r, known: [])
+        } else if shape.hasPrefix("sandboxes/{id}/files") {
+            try Self.refuseUnknownQuery(r, known: ["path"])
+        }
         switch (r.method, shape) {
         case (.GET, "health"):
             return .json(.ok, ["status": "ok"])
@@ -62,9 +90,17 @@ struct Routes {
                 throw APIError.badRequest(field: "timeout", "missing (seconds from now)")
             }
             let record = try store.setTimeout(id, seconds: seconds)
-            return .json(.ok, record.json(state: "running"))
+            return .json(.ok, record.json(state: store.quickState(record)))
+        case (.POST, "sandboxes/{id}/pause"), (.POST, "sandboxes/{id}/resume"),
+             (.GET, "sandboxes/{id}/commands"), (.GET, "sandboxes/{id}/commands/{cid}"),
+             (.POST, "sandboxes/{id}/commands/{cid}/kill"), (.POST, "sandboxes/{id}/commands/{cid}/stdin"),
+             (.GET, "sandboxes/{id}/commands/{cid}/events"), (.GET, "sandboxes/{id}/events"), (.GET, "events"):
+            return try session(r, shape: shape, id: id, cid: cid)
         case (.POST, "sandboxes/{id}/commands"):
-            return .command(try command(store.get(id), r.object()))
+            let plan = try command(store.get(id), r.object())
+            guard plan.background else { return .command(plan) }
+            let (started, _) = try store.commands.launch(plan, sandboxId: id)
+            return .json(.created, started.json())
         case (.GET, "sandboxes/{id}/files"):
             let files = try files(id)
             let (fd, size) = try files.openForReading(SandboxFiles.validate(r.queryValue("path")))
@@ -72,7 +108,7 @@ struct Routes {
         case (.DELETE, "sandboxes/{id}/files"):
             let record = try store.get(id)
             let path = try SandboxFiles.validate(r.queryValue("path"))
-            if try !SandboxFiles(pid: record.pid).remove(path) {
+            if try !Self.files(of: record).remove(path) {
                 try removeTreeInside(record, path)
             }
             return .noContent
@@ -83,12 +119,36 @@ struct Routes {
             let path = try SandboxFiles.validate(r.queryValue("path"))
             let made = try files(id).makeDirectory(path)
             return .json(made ? .created : .ok, ["path": path, "created": made])
-        case (_, "health"), (_, "version"), (_, "sandboxes"), (_, "sandboxes/{id}"), (_, "sandboxes/{id}/timeout"),
-             (_, "sandboxes/{id}/commands"), (_, "sandboxes/{id}/files"), (_, "sandboxes/{id}/files/list"),
-             (_, "sandboxes/{id}/files/mkdir"):
-            throw APIError(status: .methodNotAllowed, code: "method_not_allowed", message: "\(r.method) is not allowed on /\(s.joined(separator: "/"))")
+        case (_, let shape) where Self.allowedMethods[shape] != nil:
+            // RFC 9110: a 405 says which methods the resource has.
+            throw APIError(status: .methodNotAllowed, code: "method_not_allowed",
+                           message: "\(r.method) is not allowed on /\(s.joined(separator: "/"))",
+                           allow: Self.allowedMethods[shape]!)
         default:
             throw APIError.notFound("no route \(r.method) /\(s.joined(separator: "/"))")
+        }
+    }
+
+    /// The methods of each route shape, for the Allow header of a 405.
+    static let allowedMethods: [String: [String]] = [
+        "health": ["GET"], "version": ["GET"], "sandboxes": ["GET", "POST"], "sandboxes/{id}": ["GET", "DELETE"],
+        "sandboxes/{id}/timeout": ["POST"], "sandboxes/{id}/pause": ["POST"], "sandboxes/{id}/resume": ["POST"],
+        "sandboxes/{id}/commands": ["GET", "POST"], "sandboxes/{id}/commands/{cid}": ["GET"],
+        "sandboxes/{id}/commands/{cid}/kill": ["POST"], "sandboxes/{id}/commands/{cid}/stdin": ["POST"],
+        "sandboxes/{id}/commands/{cid}/events": ["GET"], "sandboxes/{id}/events": ["GET"], "events": ["GET"],
+        "sandboxes/{id}/files": ["GET", "PUT", "DELETE"], "sandboxes/{id}/files/list": ["GET"],
+        "sandboxes/{id}/files/mkdir": ["POST"],
+    ]
+
+    /// The routes that take no query parameter at all.
+    static let queryFree: Set<String> = ["health", "version", "sandboxes/{id}", "sandboxes/{id}/timeout"]
+
+    /// A query parameter the route does not take is a 400 naming it (a misspelt
+    /// `?pth=` must not be read as "no path given", nor silently ignored).
+    static func refuseUnknownQuery(_ r: APIRequest, known: Set<String>) throws {
+        if let unknown = r.query.first(where: { !known.contains($0.name) }) {
+            let takes = known.isEmpty ? "this route takes none" : "this route takes \(known.sorted().joined(separator: ", "))"
+            throw APIError.badRequest(field: unknown.name.isEmpty ? "query" : unknown.name, "unknown query parameter (\(takes))")
         }
     }
 
@@ -112,7 +172,17 @@ struct Routes {
     }
 
     func files(_ id: String) throws -> SandboxFiles {
-        SandboxFiles(pid: try store.get(id).pid)
+        try Self.files(of: store.get(id))
+    }
+
+    /// The files of a native sandbox. A gVisor sandbox's root lives inside gVisor's
+    /// kernel (its overlay in the sandbox's memory): the host has no path to it, so the
+    /// files routes answer 501 there; commands (`cat`, `tee`) reach its files.
+    static func files(of record: SandboxRecord) throws -> SandboxFiles {
+        guard !record.isGvisor else {
+            throw APIError.unsupported("files: sandbox \(record.id) runs on the gvisor backend, whose files the host cannot reach; use commands (cat, tee, ls) instead")
+        }
+        return SandboxFiles(pid: record.pid)
     }
 
     private func create(_ body: JSONObject) throws -> [String: Any] {
@@ -164,13 +234,10 @@ struct Routes {
         }
         return store.list()
             .filter { record in filters.allSatisfy { record.metadata[$0.0] == $0.1 } }
-            .map { $0.json(state: Self.isAlive($0.pid) ? "running" : "stopped") }
+            .map { $0.json(state: store.quickState($0)) }
     }
 
     private func command(_ record: SandboxRecord, _ body: JSONObject) throws -> CommandPlan {
-        // A stopped sandbox (agent stop-all, an OOM kill of its init) takes no commands: the
-        // exec's own failure would otherwise read as the command's stderr.
-        guard Self.isAlive(record.pid) else { throw APIError.conflict("sandbox \(record.id) is not running") }
         let argv: [String]
         switch body.values["cmd"] {
         case let shell as String:
@@ -189,17 +256,38 @@ struct Routes {
         }
         let cwd = try body.string("cwd")
         if let cwd, !cwd.hasPrefix("/") { throw APIError.badRequest(field: "cwd", "\"\(cwd)\" is not absolute") }
-        let env = record.env.merging(try body.stringMap("env", keyRule: JSONObject.envKeyProblem)) { $1 }
-        let timeout = try body.seconds("timeout", max: Double(SandboxStore.maxTimeout)) ?? Self.defaultCommandTimeout
+        var env = record.env.merging(try body.stringMap("env", keyRule: JSONObject.envKeyProblem)) { $1 }
+        let background = try body.boolean("background") ?? false
+        let killOnDisconnect = try body.boolean("killOnDisconnect") ?? false
+        // A background command has no timeout unless it asks for one: it lives as long
+        // as its sandbox, or until it is killed.
+        let timeout = try body.seconds("timeout", max: Double(SandboxStore.maxTimeout))
+            ?? (background ? nil : Self.defaultCommandTimeout)
         let stdin = try body.string("stdin").map { Data($0.utf8) }
+        // Checked after the fields, so a malformed request is a 400 whatever the state.
+        try store.requireRunning(record)
+        // A background command's stdin stays open for later writes; a foreground one
+        // gets what was given, then end of file.
+        let input: CommandRun.Input = background ? .open(stdin ?? Data()) : stdin.map { .bytes($0) } ?? .none
         let pidFile = "\(store.records.directory(record.id))/exec-\(SandboxStore.randomHex(6)).pid"
-        return CommandPlan(arguments: store.runtime.execArguments(id: record.id, argv: argv, cwd: cwd, env: env, pidFile: pidFile),
-                           pidFile: pidFile, stdin: stdin, timeout: timeout)
+        var stopInside: [String]?
+        if record.isGvisor {
+            // The command and everything it starts inherit the mark; a stop kills them
+            // by it (GvisorCommandMark).
+            let mark = SandboxStore.randomHex(8)
+            env[GvisorCommandMark.variable] = mark
+            stopInside = store.runtime.execArguments(id: record.id, argv: GvisorCommandMark.killArgv(mark: mark), cwd: nil, env: [:])
+        }
+        return CommandPlan(sandboxId: record.id,
+                           arguments: store.runtime.execArguments(id: record.id, argv: argv, cwd: cwd, env: env, pidFile: pidFile),
+                           argv: argv, cwd: cwd, pidFile: pidFile, input: input, timeout: timeout,
+                           background: background, killOnDisconnect: killOnDisconnect, stopInside: stopInside)
     }
 
     /// A directory with contents is removed from inside the sandbox, by its own root
     /// (rm -rf there cannot reach the host).
     private func removeTreeInside(_ record: SandboxRecord, _ path: String) throws {
+        try store.requireRunning(record)
         let args = Array(store.runtime.execArguments(id: record.id, argv: ["rm", "-rf", "--", path], cwd: nil, env: [:]).dropFirst(2))
         let out = try store.runtime.run(args)
         guard out.status == 0 else { throw APIError.runtime("remove \(path): \(out.errorLine)") }

@@ -1,11 +1,17 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Drives sandboxes by running the `safehouse` binary: the runtime is single-threaded
-/// and forks, so this process (NIO threads) never links it; Foundation's Process
-/// spawns (posix_spawn), it does not fork Swift code.
+/// and forks, so this process (NIO threads) never links it; ChildProcess spawns
+/// (posix_spawn), it does not fork Swift code.
 struct RuntimeClient {
     let executable: String
     let root: String
+    /// `--backend` for `agent spec` (which pins it in the bundle's annotations); nil:
+    /// the root's default.
+    var backend: String? = nil
 
     /// The sandbox's init: idle until SIGTERM, so the sandbox lives across commands.
     /// Needs /bin/sh and sleep in the image.
@@ -24,32 +30,30 @@ struct RuntimeClient {
 
     /// Runs `safehouse ARGS` to completion and returns its status and output.
     func run(_ arguments: [String], withRoot: Bool = true) throws -> Output {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = (withRoot ? ["--root", root] : []) + arguments
         // Output goes to unlinked temporary files, not pipes: `create` leaves the warden
         // running with the same stdout and stderr, so a pipe would never see EOF.
-        let out = try Self.scratchFile(), err = try Self.scratchFile()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        return Output(status: process.terminationStatus, stdout: Self.contents(out),
-                      stderr: String(decoding: Self.contents(err), as: UTF8.self))
+        let out = try Self.scratchFile()
+        defer { close(out) }
+        let err = try Self.scratchFile()
+        defer { close(err) }
+        let null = try ChildProcess.devNull()
+        defer { close(null) }
+        let child = try ChildProcess.start(executable, (withRoot ? ["--root", root] : []) + arguments,
+                                           stdin: null, stdout: out, stderr: err)
+        let status = child.wait()
+        return Output(status: status, stdout: Self.contents(out), stderr: String(decoding: Self.contents(err), as: UTF8.self))
     }
 
-    private static func scratchFile() throws -> FileHandle {
+    private static func scratchFile() throws -> Int32 {
         var template = Array("/tmp/safehouse-serve.XXXXXX".utf8CString)
         let fd = mkstemp(&template)
         guard fd >= 0 else { throw APIError.internalError("mkstemp: \(String(cString: strerror(errno)))") }
         _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
         unlink(String(cString: template))
-        return FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+        return fd
     }
 
-    private static func contents(_ handle: FileHandle) -> Data {
-        let fd = handle.fileDescriptor
+    private static func contents(_ fd: Int32) -> Data {
         var data = Data()
         var buffer = [UInt8](repeating: 0, count: 65536)
         var offset: off_t = 0
@@ -62,14 +66,11 @@ struct RuntimeClient {
         return data
     }
 
-    /// `agent spec`: the sandbox's OCI config from the policy, the idle init as its process.
-    /// `wardenTimeout` is the warden's own deadline: far out (576 h) when this process
-    /// enforces the timeout and may move it, the sandbox's real timeout when nothing
-    /// else would stop a sandbox whose owner was killed.
-    func spec(policy: String, rootfs: String, env: [String: String], wardenTimeout: String = "576h") throws -> Output {
-        var args = ["agent", "spec", "--policy", policy, "--rootfs", rootfs, "--timeout", wardenTimeout]
-        for (k, v) in env.sorted(by: { $0.key < $1.key }) { args += ["--env", "\(k)=\(v)"] }
-        return try run(args + ["--"] + Self.idleInit, withRoot: false)
+    /// `agent spec`: the sandbox's OCI config from the policy, the idle init as its
+    /// process. The sandbox's env is not in it: each command gets it (SpecCache).
+    func spec(policy: String, rootfs: String) throws -> Output {
+        let args = ["agent", "spec", "--policy", policy, "--rootfs", rootfs, "--timeout", "576h"]
+        return try run((backend.map { ["--backend", $0] } ?? []) + args + ["--"] + Self.idleInit, withRoot: false)
     }
 
     /// The init's pid and status (`safehouse state`), nil when the runtime has no such container.
@@ -79,6 +80,17 @@ struct RuntimeClient {
               let status = object["status"] as? String else { return nil }
         let pid = (object["pid"] as? NSNumber)?.int32Value ?? 0
         return (pid, status)
+    }
+
+    /// The backend a sandbox made now gets: `backend`, else the root's default as
+    /// `safehouse --root ROOT features` reports it.
+    func effectiveBackend() -> String {
+        if let backend { return backend }
+        guard let out = try? run(["features"]), out.status == 0,
+              let object = try? JSONSerialization.jsonObject(with: out.stdout) as? [String: Any],
+              let annotations = object["annotations"] as? [String: Any],
+              let name = annotations["io.safehouse.backend"] as? String else { return "native" }
+        return name
     }
 
     /// Kills everything in the sandbox and removes it; true when the runtime has it no more.

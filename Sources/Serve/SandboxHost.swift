@@ -53,7 +53,10 @@ public final class SandboxHost: @unchecked Sendable {
         do { try records.prepare() } catch {
             throw APIError.badRequest(field: "--state-dir", "\(stateDir): \(error.localizedDescription)")
         }
-        let store = SandboxStore(runtime: RuntimeClient(executable: runtime, root: root), records: records)
+        var client = RuntimeClient(executable: runtime, root: root)
+        // As the service does: the root's backend, decided once and pinned in each sandbox.
+        client.backend = client.effectiveBackend()
+        let store = SandboxStore(runtime: client, records: records)
         self.store = store
         self.images = images
         let reaper = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "safehouse.sandbox-host.reaper"))
@@ -88,23 +91,21 @@ public final class SandboxHost: @unchecked Sendable {
     /// Whether the policy loads (`agent spec` with it and `rootfs`), the loader's own
     /// one-line error when not: an operator's typo fails at start, not at the first sandbox.
     public func checkPolicy(_ policy: String, rootfs: String) throws {
-        let out = try store.runtime.spec(policy: policy, rootfs: rootfs, env: [:])
+        let out = try store.runtime.spec(policy: policy, rootfs: rootfs)
         guard out.status == 0 else {
             throw APIError.badRequest(field: "policy", out.errorLine.replacingOccurrences(of: "agent spec: ", with: ""))
         }
     }
 
     /// Checks the policy's name and the rootfs as the API does, then creates and starts the
-    /// sandbox. Its warden stops it at `timeout` too, so it dies on time even if this
-    /// process is killed before its reaper deletes it.
+    /// sandbox; it is deleted at `timeout` (by this host's reaper, or the service's).
     public func create(policy: String, rootfs: String, timeout: Int, metadata: [String: String] = [:]) throws -> Info {
         try Routes.checkPolicy(policy)
         try Routes.checkRootfs(rootfs, images: images)
         guard (1...SandboxStore.maxTimeout).contains(timeout) else {
             throw APIError.badRequest(field: "timeout", "must be a whole number from 1 to \(SandboxStore.maxTimeout)")
         }
-        let record = try store.create(.init(policy: policy, rootfs: rootfs, env: [:], timeout: timeout,
-                                            metadata: metadata, wardenTimeout: "\(timeout)s"))
+        let record = try store.create(.init(policy: policy, rootfs: rootfs, env: [:], timeout: timeout, metadata: metadata))
         return Info(id: record.id, policy: record.policy, rootfs: record.rootfs, expiresAt: record.expiresAt)
     }
 
@@ -139,11 +140,20 @@ public final class SandboxHost: @unchecked Sendable {
     public func run(_ id: String, argv: [String], cwd: String? = nil, env: [String: String] = [:], stdin: Data? = nil,
                     timeout: TimeInterval, outputLimit: Int = 1 << 20) throws -> CommandResult {
         let record = try store.get(id)
-        guard Routes.isAlive(record.pid) else { throw APIError.conflict("sandbox \(id) is not running") }
         guard !argv.isEmpty else { throw APIError.badRequest(field: "cmd", "must not be empty") }
         if let cwd, !cwd.hasPrefix("/") { throw APIError.badRequest(field: "cwd", "\"\(cwd)\" is not absolute") }
+        try store.requireRunning(record)
         let pidFile = "\(store.records.directory(id))/exec-\(SandboxStore.randomHex(6)).pid"
-        let arguments = store.runtime.execArguments(id: id, argv: argv, cwd: cwd, env: record.env.merging(env) { $1 }, pidFile: pidFile)
+        var env = record.env.merging(env) { $1 }
+        var stopInside: [String]?
+        if record.isGvisor {
+            // As the API's commands: the command and what it starts carry a mark a stop
+            // kills them by (GvisorCommandMark).
+            let mark = SandboxStore.randomHex(8)
+            env[GvisorCommandMark.variable] = mark
+            stopInside = store.runtime.execArguments(id: id, argv: GvisorCommandMark.killArgv(mark: mark), cwd: nil, env: [:])
+        }
+        let arguments = store.runtime.execArguments(id: id, argv: argv, cwd: cwd, env: env, pidFile: pidFile)
 
         let lock = NIOLock()
         var decoders: [CommandRun.Stream: UTF8Chunks] = [.stdout: UTF8Chunks(), .stderr: UTF8Chunks()]
@@ -152,7 +162,8 @@ public final class SandboxHost: @unchecked Sendable {
         var exit: CommandRun.Exit?
         let done = DispatchSemaphore(value: 0)
         let run = CommandRun(
-            executable: store.runtime.executable, arguments: arguments, pidFile: pidFile, stdin: stdin, timeout: timeout,
+            executable: store.runtime.executable, arguments: arguments, pidFile: pidFile,
+            input: stdin.map { .bytes($0) } ?? .none, timeout: timeout, stopInside: stopInside,
             onOutput: { stream, data in
                 lock.withLock {
                     let room = max(0, outputLimit - kept)

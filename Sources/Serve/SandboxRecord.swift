@@ -12,14 +12,23 @@ struct SandboxRecord: Codable {
     var expiresAt: Date
     /// The init's host pid (files are resolved under /proc/<pid>/root).
     var pid: Int32
+    /// When it was paused (its processes frozen); nil while it runs. Optional, so the
+    /// records of a service without pause still load.
+    var pausedAt: Date?
+    /// native or gvisor (nil in a record of a service that did not say: native).
+    var backend: String?
+
+    var isGvisor: Bool { backend == "gvisor" }
 
     /// The API's view; `state` comes from the runtime.
     func json(state: String) -> [String: Any] {
-        [
+        var d: [String: Any] = [
             "id": id, "policy": policy, "rootfs": rootfs, "state": state,
             "createdAt": Timestamp.string(createdAt), "expiresAt": Timestamp.string(expiresAt),
             "metadata": metadata,
         ]
+        if let pausedAt { d["pausedAt"] = Timestamp.string(pausedAt) }
+        return d
     }
 }
 

@@ -1,12 +1,23 @@
 import Foundation
 import NIOConcurrencyHelpers
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The service's sandboxes: the in-memory index over the records on disk, the
-/// lifecycle (create, delete, timeout) through the runtime, the reaper of expired ones.
+/// lifecycle (create, delete, timeout, pause, resume) through the runtime, the reaper
+/// of expired ones, their commands and their events.
 final class SandboxStore: @unchecked Sendable {
     let runtime: RuntimeClient
     let records: RecordDirectory
+    private let specs = SpecCache()
+    let events = EventHub()
+    let audit: AuditFeed
+    let limits: LimitFeed
+    let commands: CommandTable
     private let lock = NIOLock()
+    /// Serialises pause and resume (each a short runtime call), so two cannot race.
+    let lifecycle = NIOLock()
     private var sandboxes: [String: SandboxRecord] = [:]
     /// Ids being deleted: not listed, not deleted twice.
     private var deleting: Set<String> = []
@@ -17,19 +28,53 @@ final class SandboxStore: @unchecked Sendable {
     init(runtime: RuntimeClient, records: RecordDirectory) {
         self.runtime = runtime
         self.records = records
+        limits = LimitFeed(events: events)
+        audit = AuditFeed(events: events, limits: limits)
+        commands = CommandTable(executable: runtime.executable)
     }
 
     /// Finds the sandboxes of an earlier run of the service: those still running are
     /// served again (with a fresh pid from the runtime), the others removed.
     func recover() {
         for var record in records.loadAll() {
-            if let state = runtime.state(record.id), state.status == "running", record.expiresAt > Date() {
+            if let state = runtime.state(record.id), state.status == "running" || state.status == "paused",
+               record.expiresAt > Date() {
                 record.pid = state.pid
+                // The runtime's word on pause wins: the service may have died between
+                // the runtime's pause or resume and its own record of it.
+                if state.status == "paused" { record.pausedAt = record.pausedAt ?? Date() } else { record.pausedAt = nil }
+                stopOrphanedCommands(record)
                 lock.withLock { sandboxes[record.id] = record }
+                audit.track(record.id, path: AuditFeed.logPath(id: record.id, bundle: records.bundle(record.id)), fromEnd: true)
+                limits.track(record.id, pid: record.pid)
             } else {
                 runtime.delete(record.id)
                 records.remove(record.id)
             }
+        }
+    }
+
+    /// The commands an earlier run of the service started and left behind (it was
+    /// killed): nobody can read their output any more and nothing enforces their
+    /// timeout, so each is killed with its process group. Their pid files say which;
+    /// a pid counts only if it is in the sandbox's pid namespace (a pid the host has
+    /// since given to another process is left alone). Under gVisor, by their mark.
+    private func stopOrphanedCommands(_ record: SandboxRecord) {
+        let dir = records.directory(record.id)
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+        if record.isGvisor, names.contains(where: { $0.hasPrefix("exec-") && $0.hasSuffix(".pid") }) {
+            // No command of this run of the service exists yet: every marked one is old.
+            GvisorCommandMark.run(runtime.executable, runtime.execArguments(id: record.id, argv: GvisorCommandMark.killArgv(mark: nil), cwd: nil, env: [:]))
+        }
+        let sandboxNamespace = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(record.pid)/ns/pid")
+        for name in names where name.hasPrefix("exec-") && name.hasSuffix(".pid") {
+            let file = "\(dir)/\(name)"
+            if let text = try? String(contentsOfFile: file, encoding: .utf8),
+               let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 1, let sandboxNamespace,
+               (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/ns/pid")) == sandboxNamespace {
+                kill(-pid, SIGKILL)
+            }
+            unlink(file)
         }
     }
 
@@ -55,8 +100,6 @@ final class SandboxStore: @unchecked Sendable {
         var env: [String: String]
         var timeout: Int
         var metadata: [String: String]
-        /// The warden's deadline (`agent spec --timeout`); nil: far out, this store enforces it.
-        var wardenTimeout: String? = nil
     }
 
     func create(_ request: CreateRequest) throws -> SandboxRecord {
@@ -64,41 +107,58 @@ final class SandboxStore: @unchecked Sendable {
         let dir = records.directory(id), bundle = records.bundle(id)
         try FileManager.default.createDirectory(atPath: bundle, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
-        var created = false
+        var attempted = false
         do {
-            let spec = try runtime.spec(policy: request.policy, rootfs: request.rootfs, env: request.env,
-                                        wardenTimeout: request.wardenTimeout ?? "576h")
-            guard spec.status == 0 else {
-                throw APIError.badRequest(field: "policy", spec.errorLine.replacingOccurrences(of: "agent spec: ", with: ""))
+            let spec = try specs.spec(policy: request.policy, rootfs: request.rootfs) {
+                let out = try runtime.spec(policy: request.policy, rootfs: request.rootfs)
+                guard out.status == 0 else {
+                    throw APIError.badRequest(field: "policy", out.errorLine.replacingOccurrences(of: "agent spec: ", with: ""))
+                }
+                return out.stdout
             }
-            try spec.stdout.write(to: URL(fileURLWithPath: "\(bundle)/config.json"))
+            try spec.write(to: URL(fileURLWithPath: "\(bundle)/config.json"))
             let now = Date()
             var record = SandboxRecord(id: id, policy: request.policy, rootfs: request.rootfs, env: request.env,
                                        metadata: request.metadata, createdAt: now,
-                                       expiresAt: now.addingTimeInterval(TimeInterval(request.timeout)), pid: 0)
+                                       expiresAt: now.addingTimeInterval(TimeInterval(request.timeout)), pid: 0,
+                                       backend: runtime.backend)
             // The record goes down before the container exists: a service killed in
             // between leaves a record that recover() cleans up, never an unknown container.
             try records.save(record)
-            let create = try runtime.run(["create", "--bundle", bundle, id])
-            guard create.status == 0 else { throw APIError.runtime("create: \(create.errorLine)") }
-            created = true
-            let start = try runtime.run(["start", id])
-            guard start.status == 0 else { throw APIError.runtime("start: \(start.errorLine)") }
-            guard let state = runtime.state(id), state.pid > 0 else { throw APIError.runtime("state: the sandbox's init is gone") }
-            record.pid = state.pid
+            // One `run --detach` rather than create, start and state: each runtime call
+            // is a process start, and a sandbox's creation is on the path to its first
+            // command's output.
+            let pidFile = "\(dir)/init.pid"
+            attempted = true
+            let run = try runtime.run((runtime.backend.map { ["--backend", $0] } ?? []) + ["run", "--detach", "--pid-file", pidFile, "--bundle", bundle, id])
+            guard run.status == 0 else { throw APIError.runtime("run: \(run.errorLine)") }
+            guard let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
+                  let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 0 else {
+                throw APIError.runtime("run: no init pid in \(pidFile)")
+            }
+            record.pid = pid
             try records.save(record)
             lock.withLock { sandboxes[id] = record }
+            audit.track(id, path: AuditFeed.logPath(id: id, bundle: bundle))
+            limits.track(id, pid: record.pid)
+            events.publish(id, "created", ["policy": record.policy, "expiresAt": Timestamp.string(record.expiresAt)])
             return record
         } catch {
-            if created { runtime.delete(id) }
+            if attempted { runtime.delete(id) }
             try? FileManager.default.removeItem(atPath: dir)
             throw error
         }
     }
 
+    /// Why a sandbox went: a client's delete, or its deadline.
+    enum Removal: String {
+        case killed, expired
+    }
+
     /// Kills and removes the sandbox; the record goes last, so a failed delete is retried
-    /// by the reaper or the next start.
-    func delete(_ id: String) throws {
+    /// by the reaper or the next start. Its followers see what the runtime recorded at
+    /// the end (limits, the change set), then `killed` or `expired`, then the end.
+    func delete(_ id: String, because removal: Removal = .killed) throws {
         let claimed: Bool = lock.withLock {
             guard sandboxes[id] != nil, !deleting.contains(id) else { return false }
             deleting.insert(id)
@@ -106,27 +166,49 @@ final class SandboxStore: @unchecked Sendable {
         }
         guard claimed else { throw APIError.sandboxNotFound(id) }
         let gone = runtime.delete(id)
+        guard gone else {
+            lock.withLock { _ = deleting.remove(id) }
+            throw APIError.runtime("delete \(id): the runtime could not remove it")
+        }
+        commands.removeAll(id)
+        records.remove(id)
+        audit.poll(id)
+        audit.untrack(id)
+        limits.untrack(id)
+        events.publish(id, removal.rawValue)
+        events.end(id)
+        // Known (as being deleted) until its followers have had the end: one that comes
+        // later finds it gone (`isKnown`) and ends at once.
         lock.withLock {
             deleting.remove(id)
-            if gone { sandboxes[id] = nil }
+            sandboxes[id] = nil
         }
-        guard gone else { throw APIError.runtime("delete \(id): the runtime could not remove it") }
-        records.remove(id)
+    }
+
+    /// Whether the service has the sandbox, being deleted included.
+    func isKnown(_ id: String) -> Bool {
+        lock.withLock { sandboxes[id] != nil }
     }
 
     /// A new deadline, `seconds` from now.
     func setTimeout(_ id: String, seconds: Int) throws -> SandboxRecord {
         var record = try get(id)
         record.expiresAt = Date().addingTimeInterval(TimeInterval(seconds))
-        try records.save(record)
-        lock.withLock { sandboxes[id] = record }
+        try update(record)
+        events.publish(id, "timeout_set", ["expiresAt": Timestamp.string(record.expiresAt)])
         return record
+    }
+
+    /// Replaces the record of a sandbox still served (after a pause or a resume).
+    func update(_ record: SandboxRecord) throws {
+        try records.save(record)
+        lock.withLock { if sandboxes[record.id] != nil { sandboxes[record.id] = record } }
     }
 
     /// Deletes every sandbox whose deadline has passed (the reaper's tick).
     func reapExpired(now: Date = Date()) {
         let expired = lock.withLock { sandboxes.values.filter { $0.expiresAt <= now && !deleting.contains($0.id) }.map(\.id) }
-        for id in expired { try? delete(id) }
+        for id in expired { try? delete(id, because: .expired) }
     }
 
     static func randomHex(_ bytes: Int) -> String {

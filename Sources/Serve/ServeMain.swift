@@ -28,6 +28,13 @@ public enum ServeMain {
             fail("\(error)")
         }
 
+        // Before anything is made: a group that does not exist fails the start.
+        var socketGID: gid_t?
+        if let name = options.socketGroup {
+            guard let group = getgrnam(name) else { fail("--socket-group: no group \"\(name)\"") }
+            socketGID = group.pointee.gr_gid
+        }
+
         /// The runtime binary: --runtime, else `safehouse` next to this executable.
         let runtimePath: String = {
             if let path = options.runtime { return path }
@@ -36,7 +43,9 @@ public enum ServeMain {
         }()
         guard access(runtimePath, X_OK) == 0 else { fail("no runtime at \(runtimePath) (give --runtime PATH)") }
 
-        let runtime = RuntimeClient(executable: runtimePath, root: options.root)
+        var runtime = RuntimeClient(executable: runtimePath, root: options.root, backend: options.backend)
+        // Decided once, at start, and pinned in every sandbox's bundle and record.
+        runtime.backend = runtime.effectiveBackend()
         let version = (try? runtime.run(["--version"], withRoot: false))
             .map { String(decoding: $0.stdout, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? "" } ?? ""
         let records = RecordDirectory(path: options.stateDir)
@@ -48,8 +57,17 @@ public enum ServeMain {
         let reaperQueue = DispatchQueue(label: "safehouse-serve.reaper")
         let reaper = DispatchSource.makeTimerSource(queue: reaperQueue)
         reaper.schedule(deadline: .now() + 1, repeating: 1)
-        reaper.setEventHandler { store.reapExpired() }
+        reaper.setEventHandler {
+            store.reapExpired()
+            store.limits.poll()
+        }
         reaper.resume()
+        // The audit logs are read four times a second for the event streams (egress
+        // decisions as the warden records them, the end of a sandbox).
+        let auditTimer = DispatchSource.makeTimerSource(queue: reaperQueue)
+        auditTimer.schedule(deadline: .now() + 0.25, repeating: 0.25)
+        auditTimer.setEventHandler { store.audit.poll() }
+        auditTimer.resume()
 
         var endpoints: [String: HTTPEndpoint] = [:]
         if !options.mcpArguments.isEmpty {
@@ -88,6 +106,9 @@ public enum ServeMain {
                 defer { umask(old) }
                 server = try bootstrap.bind(unixDomainSocketPath: options.socket, cleanupExistingSocketFile: true).wait()
                 chmod(options.socket, 0o660)
+                if let socketGID, chown(options.socket, uid_t.max, socketGID) != 0 {
+                    fail("--socket-group: chown \(options.socket): \(String(cString: strerror(errno)))")
+                }
             }
         } catch {
             fail("listen: \(error)")

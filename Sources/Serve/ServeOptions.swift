@@ -17,9 +17,14 @@ struct ServeOptions {
     /// The MCP endpoint's flags (`--mcp-rootfs DIR` -> `--rootfs DIR`), handed on
     /// unread to the executable's endpoint; none: no /mcp.
     var mcpArguments: [String] = []
+    /// The backend of every sandbox (native or gvisor); nil: the root's default
+    /// (its safehouse.conf, else native).
+    var backend: String?
+    /// The group that owns the socket (with mode 0660, its members may connect).
+    var socketGroup: String?
 
     static let usage = """
-        USAGE: safehouse serve [--socket PATH] [--listen HOST:PORT --token-file FILE] [--root DIR] [--state-dir DIR]
+        USAGE: safehouse serve [--socket PATH [--socket-group GROUP]] [--listen HOST:PORT --token-file FILE] [--root DIR] [--state-dir DIR] [--backend native|gvisor]
 
         Serve the sandbox API (docs/serve.md) over HTTP/1.1.
 
@@ -34,6 +39,8 @@ struct ServeOptions {
           --mcp-rootfs DIR     Serve MCP (streamable HTTP) at /mcp; its sandboxes' image (docs/mcp.md).
           --mcp-policy NAME    A profile /mcp's create_sandbox may name (repeatable; default: default).
           --mcp-timeout SECONDS  The lifetime of a sandbox made through /mcp (default: 3600).
+          --backend NAME       native or gvisor, for every sandbox (default: the root's safehouse.conf, else native).
+          --socket-group GROUP The group that owns the socket (default: the service's).
 
         """
 
@@ -64,6 +71,11 @@ struct ServeOptions {
             case "--runtime": runtime = try value(a)
             case "--mcp-rootfs", "--mcp-policy", "--mcp-timeout":
                 mcpArguments += ["--" + a.dropFirst("--mcp-".count), try value(a)]
+            case "--backend":
+                let b = try value(a)
+                guard b == "native" || b == "gvisor" else { throw Failure(description: "--backend: \"\(b)\" is not native or gvisor") }
+                backend = b
+            case "--socket-group": socketGroup = try value(a)
             case "--images":
                 let dir = try value(a)
                 guard let real = realpath(dir, nil) else { throw Failure(description: "--images: \(dir) does not exist") }
@@ -75,6 +87,9 @@ struct ServeOptions {
         }
         if !mcpArguments.isEmpty, !mcpArguments.contains("--rootfs") {
             throw Failure(description: "--mcp-rootfs: missing (the image of the sandboxes /mcp makes)")
+        }
+        if listen != nil, socketGroup != nil {
+            throw Failure(description: "--socket-group: only for the Unix socket, not --listen")
         }
         if listen != nil, tokenFile == nil {
             throw Failure(description: "--listen needs --token-file: TCP is served only with a bearer token")

@@ -16,6 +16,10 @@ struct EgressRecord {
     var address: String?
     var rule: String?
     var reason: String?
+    /// Set when the decider was asked: `allow`, `deny`, or `error` (no answer).
+    var decider: String?
+    /// The secrets put into the request (their variables' names).
+    var secrets: [String] = []
     var bytesUp: UInt64 = 0
     var bytesDown: UInt64 = 0
     var milliseconds: UInt64 = 0
@@ -25,11 +29,31 @@ struct EgressRecord {
         if let address { s += ",\"address\":\(Self.quote(address))" }
         if let rule { s += ",\"rule\":\(Self.quote(rule))" }
         if let reason { s += ",\"reason\":\(Self.quote(reason))" }
+        if let decider { s += ",\"decider\":\(Self.quote(decider))" }
+        if !secrets.isEmpty { s += ",\"secrets\":[\(secrets.map(Self.quote).joined(separator: ","))]" }
         s += ",\"bytesUp\":\(bytesUp),\"bytesDown\":\(bytesDown),\"durationMs\":\(milliseconds)}\n"
         return s
     }
 
     static func quote(_ text: String) -> String { FlatJSONWriter.quoted(text) }
+
+    /// Notes the decider's verdict on `destination:port`: the rule a yes stands for
+    /// (that host and port alone; its addresses are still checked as any rule's), or
+    /// the refusal, with the decider's reason.
+    mutating func decided(by verdict: DeciderVerdict, _ destination: Allowlist.Destination, port: UInt16) -> Result<AllowRule, EgressDenial> {
+        decider = verdict.allowed ? "allow" : verdict.answered ? "deny" : "error"
+        let said = verdict.reason.isEmpty ? "" : ": \(verdict.reason)"
+        guard verdict.allowed else {
+            return .failure(EgressDenial(verdict.answered ? "\(destination) port \(port) was refused by the decider\(said)"
+                                                          : "\(destination) port \(port) matches no rule and the decider did not answer: \(verdict.reason)"))
+        }
+        guard let rule = try? AllowRule("\(destination):\(port)") else {
+            return .failure(EgressDenial("\(destination) port \(port): the decider's yes makes no rule"))
+        }
+        self.rule = "decider"
+        reason = "allowed by the decider\(said)"
+        return .success(rule)
+    }
 }
 
 /// Appends egress records: to `<state dir>/egress.jsonl` at once (small O_APPEND
@@ -39,6 +63,10 @@ struct EgressRecord {
 final class EgressAuditLog: @unchecked Sendable {
     let file: FileDescriptor?
     let appender: AuditAppender?
+    /// Decisions so far, by outcome (the control channel's `stats`).
+    var allowed: UInt64 = 0
+    var denied: UInt64 = 0
+    var failed: UInt64 = 0
 
     init(path: String?, appender: AuditAppender? = nil) throws {
         file = try path.map { try FileDescriptor.open($0, O_WRONLY | O_CREAT | O_APPEND, mode: 0o600) }
@@ -46,6 +74,11 @@ final class EgressAuditLog: @unchecked Sendable {
     }
 
     func append(_ record: EgressRecord) {
+        switch record.decision {
+        case "allowed": allowed += 1
+        case "failed": failed += 1
+        default: denied += 1
+        }
         let line = record.jsonLine
         try? file?.write(line)
         appender?.recordDecision(String(line.dropLast()))

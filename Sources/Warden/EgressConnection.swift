@@ -96,13 +96,30 @@ final class EgressConnection: ChannelInboundHandler, EgressMeter {
         guard let destination = Allowlist.Destination(host: request.host) else {
             return refuse(context, status: 400, reason: "\"\(request.host)\" is not a host name or address")
         }
-        let allowlist = shared.configuration.allowlist
-        let rule: AllowRule
+        let allowlist = shared.allowlist
         switch allowlist.admit(destination, port: request.port) {
-        case .denied(let reason): return refuse(context, status: 403, reason: reason)
-        case .allowed(let r): rule = r
+        case .allowed(let rule): admitted(context, request, destination, rule: rule, rest: rest)
+        case .denied(let reason):
+            guard let decider = shared.decider, !allowlist.covers(destination) else {
+                return refuse(context, status: 403, reason: reason)
+            }
+            // No rule covers it: the decider is asked (off the event loop); the
+            // client's bytes wait meanwhile.
+            state = .resolving(rest)
+            decider.decide(host: destination.description, port: request.port, on: context.eventLoop).assumeIsolated().whenSuccess { verdict in
+                guard case .resolving(let rest) = self.state else { return }
+                switch self.record.decided(by: verdict, destination, port: request.port) {
+                case .failure(let denial): self.refuse(context, status: 403, reason: denial.description)
+                case .success(let rule): self.admitted(context, request, destination, rule: rule, rest: rest)
+                }
+            }
         }
-        record.rule = rule.text
+    }
+
+    /// A request some rule (or the decider) admitted: resolve, check, then go on.
+    func admitted(_ context: ChannelHandlerContext, _ request: ProxyRequest, _ destination: Allowlist.Destination,
+                  rule: AllowRule, rest: [UInt8]) {
+        record.rule = record.rule ?? rule.text
         let lookup: EventLoopFuture<[IPAddress]>
         switch destination {
         case .address(let a): lookup = context.eventLoop.makeSucceededFuture([a])
@@ -118,7 +135,7 @@ final class EgressConnection: ChannelInboundHandler, EgressMeter {
     /// Checks the looked-up addresses, then tunnels or forwards.
     func resolved(_ context: ChannelHandlerContext, _ request: ProxyRequest, _ destination: Allowlist.Destination, rule: AllowRule,
                   candidates: [IPAddress], rest: [UInt8]) {
-        let allowlist = shared.configuration.allowlist
+        let allowlist = shared.allowlist
         let addresses: [IPAddress]
         switch allowlist.check(addresses: candidates, for: destination, rule: rule) {
         case .failure(let denial): return refuse(context, status: 403, reason: denial.description)
@@ -132,8 +149,17 @@ final class EgressConnection: ChannelInboundHandler, EgressMeter {
             state = .clientHello(destination, address, [])
             context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: "HTTP/1.1 200 Connection established\r\n\r\n")), promise: nil)
             if !rest.isEmpty { checkClientHello(context, destination, address, rest) }
-        case .forward(let head, let bodyLength):
+        case .forward(let original, let bodyLength):
             let body = Array(rest.prefix(Int(clamping: bodyLength)))
+            // Secrets go in here, for their hosts only; a placeholder bound elsewhere
+            // is refused. The record names the secret, never its value.
+            let head: [UInt8]
+            switch SecretInjection.apply(head: original, body: body, to: destination, secrets: shared.configuration.secrets) {
+            case .failure(let denial): return refuse(context, status: 403, reason: denial.description)
+            case .success(let injected):
+                head = injected.head
+                if !injected.injected.isEmpty { record.secrets = injected.injected }
+            }
             if body.count < rest.count { record.reason = "bytes after the request were dropped" }
             connect(context, to: address, port: request.port, first: head + body,
                     upstreamLeft: bodyLength - UInt64(body.count))
@@ -162,7 +188,7 @@ final class EgressConnection: ChannelInboundHandler, EgressMeter {
             if case .address = destination, let name {
                 // A tunnel to a literal address may name a server; it must be one the
                 // allowlist admits on this port too.
-                if case .denied = shared.configuration.allowlist.admit(.name(name), port: record.port) {
+                if case .denied = shared.allowlist.admit(.name(name), port: record.port) {
                     return cut(context, "TLS server name \(name) is not allowed")
                 }
             }

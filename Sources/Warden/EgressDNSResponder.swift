@@ -53,7 +53,7 @@ struct EgressDNSResponder {
             return .answered(id.map { DNSMessage.error(oversized ? .refused : .formatError, id: $0) })
         case .query(let query):
             record.host = query.question.name
-            switch DNSGuard.judge(query.question, allowlist: shared.configuration.allowlist) {
+            switch DNSGuard.judge(query.question, allowlist: shared.allowlist) {
             case .refuse(let code, let reason, let suspicious):
                 record.reason = reason
                 if suspicious { shared.dnsSuspicious += 1 }
@@ -67,7 +67,7 @@ struct EgressDNSResponder {
 
     /// The answer for an allowed name once looked up: its checked addresses, or why not.
     func answer(_ query: DNSMessage.Query, name: String, rule: AllowRule, found: [IPAddress], record: inout EgressRecord) -> [UInt8] {
-        switch shared.configuration.allowlist.check(addresses: found, for: .name(name), rule: rule) {
+        switch shared.allowlist.check(addresses: found, for: .name(name), rule: rule) {
         case .failure(let denial):
             record.reason = denial.description
             return DNSMessage.error(found.isEmpty ? .nameError : .refused, to: query)

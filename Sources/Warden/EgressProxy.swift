@@ -1,6 +1,7 @@
 import Egress
 import Linux
 import NIOCore
+import SandboxInterface
 import NIOPosix
 #if canImport(Glibc)
 import Glibc
@@ -40,6 +41,13 @@ public final class EgressProxy {
         public var maximumBytes: UInt64?
         /// Seconds a connection may pass with no byte either way.
         public var idleTimeout: Double
+        /// Where the control channel listens (EgressControl); nil: no channel.
+        public var controlPath: String?
+        /// Who is asked about a destination no rule covers, and how long it may take.
+        public var decider: DeciderTarget?
+        public var deciderTimeout: Double = 2
+        /// Credentials put into plain HTTP requests to their hosts (SecretInjection).
+        public var secrets: [EgressSecret] = []
 
         public init(allowlist: Allowlist, hosts: HostsMapping = HostsMapping(), listener: Int32?, auditPath: String? = nil,
                     maximumConnections: Int = 256, maximumBytes: UInt64? = nil, idleTimeout: Double = 300,
@@ -86,6 +94,9 @@ public final class EgressProxy {
                     .withBoundSocket(fd)
                     .wait())
             }
+            if let path = configuration.controlPath {
+                channels.append(try serveControl(at: path, group: group, shared: shared))
+            }
             return EgressProxy(group: group, channels: channels, shared: shared)
         } catch {
             try? group.syncShutdownGracefully()
@@ -110,6 +121,24 @@ public final class EgressProxy {
             .wait()
     }
 
+    /// The control channel: a Unix socket only root reaches (0600, in the root-only
+    /// state directory), served on the proxy's event loop.
+    static func serveControl(at path: String, group: MultiThreadedEventLoopGroup, shared: EgressShared) throws -> Channel {
+        let channel = try EgressControl.withShortPath(path) { short in
+            try ServerBootstrap(group: group)
+                .childChannelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(EgressControlHandler(shared: shared)) }
+                }
+                .bind(unixDomainSocketPath: short, cleanupExistingSocketFile: true)
+                .wait()
+        }
+        guard chmod(path, 0o600) == 0 else {
+            channel.close(promise: nil)
+            throw WardenError("control channel \(path): chmod: \(String(cString: strerror(errno)))")
+        }
+        return channel
+    }
+
     init(group: MultiThreadedEventLoopGroup, channels: [Channel], shared: EgressShared) {
         self.group = group
         self.channels = channels
@@ -132,8 +161,13 @@ public final class EgressProxy {
 /// loop thread, hence unchecked.
 final class EgressShared: @unchecked Sendable {
     let configuration: EgressProxy.Configuration
+    /// The rules as they stand (the policy's and every change since) and what they
+    /// compile to: what each new connection is judged by.
+    private(set) var rules: EgressRuleBook
+    private(set) var allowlist: Allowlist
     let resolver: EgressResolver
     let audit: EgressAuditLog
+    let decider: EgressDecider?
     var connections = 0
     var bytesUp: UInt64 = 0
     var bytesDown: UInt64 = 0
@@ -145,8 +179,33 @@ final class EgressShared: @unchecked Sendable {
 
     init(configuration: EgressProxy.Configuration, audit: EgressAuditLog) {
         self.configuration = configuration
+        self.rules = EgressRuleBook(policy: configuration.allowlist.rules)
+        self.allowlist = configuration.allowlist
         self.resolver = EgressResolver(hosts: configuration.hosts)
         self.audit = audit
+        self.decider = configuration.decider.map { EgressDecider(target: $0, timeout: configuration.deciderTimeout) }
+    }
+
+    /// Applies `agent allow|deny`: the next connection is judged by the new rules.
+    func change(_ operation: EgressControl.Operation, _ changed: [AllowRule], source: String) -> [EgressRuleBook.Change] {
+        let changes = operation == .allow ? rules.allow(changed, source: source) : rules.deny(changed, source: source)
+        allowlist = rules.allowlist
+        return changes
+    }
+
+    var currentRules: [EgressControl.Rule] {
+        rules.entries.map { EgressControl.Rule(rule: $0.rule.text, effect: $0.effect.rawValue, source: $0.source) }
+    }
+
+    var stats: EgressControl.Stats {
+        var s = EgressControl.Stats()
+        s.allowed = audit.allowed
+        s.denied = audit.denied
+        s.failed = audit.failed
+        s.bytesUp = bytesUp
+        s.bytesDown = bytesDown
+        s.connections = UInt64(max(0, connections))
+        return s
     }
 
     /// Where getaddrinfo runs: one thread, started at the first name the hosts mapping

@@ -34,24 +34,35 @@ extension EgressTunnel {
             guard let destination = Allowlist.Destination(host: host) else {
                 return deny(context, "\"\(host)\" is not a host name or address", socks: .hostUnreachable)
             }
-            let allowlist = shared.configuration.allowlist
-            let rule: AllowRule
-            switch allowlist.admit(destination, port: port) {
-            case .denied(let reason): return deny(context, reason, socks: .notAllowed)
-            case .allowed(let r): rule = r
-            }
-            record.rule = rule.text
+            let allowlist = shared.allowlist
             state = .resolving(Array(bytes[length...]))
-            lookUp(destination, context).whenComplete { result in
-                guard case .resolving(let rest) = self.state else { return }
-                self.socksResolved(context, destination, rule: rule, port: port, candidates: (try? result.get()) ?? [], rest: rest)
+            switch allowlist.admit(destination, port: port) {
+            case .allowed(let rule): socksAdmitted(context, destination, rule: rule, port: port)
+            case .denied(let reason):
+                guard let decider = shared.decider, !allowlist.covers(destination) else { return deny(context, reason, socks: .notAllowed) }
+                decider.decide(host: destination.description, port: port, on: context.eventLoop).assumeIsolated().whenSuccess { verdict in
+                    guard case .resolving = self.state else { return }
+                    switch self.record.decided(by: verdict, destination, port: port) {
+                    case .failure(let denial): self.deny(context, denial.description, socks: .notAllowed)
+                    case .success(let rule): self.socksAdmitted(context, destination, rule: rule, port: port)
+                    }
+                }
             }
+        }
+    }
+
+    /// A SOCKS destination some rule (or the decider) admitted: resolve, then check.
+    func socksAdmitted(_ context: ChannelHandlerContext, _ destination: Allowlist.Destination, rule: AllowRule, port: UInt16) {
+        record.rule = record.rule ?? rule.text
+        lookUp(destination, context).whenComplete { result in
+            guard case .resolving(let rest) = self.state else { return }
+            self.socksResolved(context, destination, rule: rule, port: port, candidates: (try? result.get()) ?? [], rest: rest)
         }
     }
 
     func socksResolved(_ context: ChannelHandlerContext, _ destination: Allowlist.Destination, rule: AllowRule, port: UInt16,
                        candidates: [IPAddress], rest: [UInt8]) {
-        switch shared.configuration.allowlist.check(addresses: candidates, for: destination, rule: rule) {
+        switch shared.allowlist.check(addresses: candidates, for: destination, rule: rule) {
         case .failure(let denial): return deny(context, denial.description, socks: candidates.isEmpty ? .hostUnreachable : .notAllowed)
         case .success(let addresses):
             socksTarget = (destination, addresses)

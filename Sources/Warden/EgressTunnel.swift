@@ -217,7 +217,19 @@ final class EgressTunnel: ChannelInboundHandler, EgressMeter {
                     if name == nil { unnamed = "the HTTP request names no Host" }
                     let body = bytes[request.headLength...].prefix(Int(clamping: request.bodyLength))
                     if request.headLength + body.count < bytes.count { record.reason = "bytes after the request were dropped" }
-                    first = request.head + body
+                    // Secrets as through the HTTP proxy: by the host the request names
+                    // (SOCKS: the one the client asked for), which the decision below
+                    // must then admit at this address, or nothing is sent.
+                    let named = socksTarget?.destination ?? name.flatMap(Allowlist.Destination.init(host:))
+                        ?? .address(original?.address.unmappedV4 ?? original?.address ?? IPAddress(bytes: [0, 0, 0, 0])!)
+                    switch SecretInjection.apply(head: request.head, body: Array(body), to: named, secrets: shared.configuration.secrets) {
+                    case .failure(let denial):
+                        if let name { record.host = name }
+                        return deny(context, denial.description)
+                    case .success(let injected):
+                        first = injected.head + body
+                        if !injected.injected.isEmpty { record.secrets = injected.injected }
+                    }
                     upstreamLeft = request.bodyLength - UInt64(body.count)
                 }
             }
@@ -227,7 +239,7 @@ final class EgressTunnel: ChannelInboundHandler, EgressMeter {
                 if port == 443, name == nil, case .name(let host) = target.destination {
                     return deny(context, "TLS ClientHello names no server (SNI); a tunnel to \(host) must name it")
                 }
-                if let denial = CapturedConnection.checkClaim(name, for: target.destination, port: port, allowlist: shared.configuration.allowlist) {
+                if let denial = CapturedConnection.checkClaim(name, for: target.destination, port: port, allowlist: shared.allowlist) {
                     return deny(context, denial.description)
                 }
                 connect(context, to: target.addresses, port: port, first: first)
@@ -244,7 +256,7 @@ final class EgressTunnel: ChannelInboundHandler, EgressMeter {
         // any other would itself carry the name out).
         let address = original.address.unmappedV4 ?? original.address
         if let claimed, case .name(let name)? = Allowlist.Destination(host: claimed), !shared.book.names(of: address).contains(name),
-           case .allowed = shared.configuration.allowlist.admit(.name(name), port: original.port) {
+           case .allowed = shared.allowlist.admit(.name(name), port: original.port) {
             state = .resolving(pending)
             lookUp(.name(name), context).whenComplete { result in
                 guard case .resolving(let bytes) = self.state else { return }
@@ -257,7 +269,7 @@ final class EgressTunnel: ChannelInboundHandler, EgressMeter {
 
     func finishDecision(_ context: ChannelHandlerContext, _ original: OriginalDestination, claimed: String?, resolved: [IPAddress],
                         pending: [UInt8]) {
-        let decision = CapturedConnection.decide(original, claimed: claimed, unnamed: unnamed, allowlist: shared.configuration.allowlist,
+        let decision = CapturedConnection.decide(original, claimed: claimed, unnamed: unnamed, allowlist: shared.allowlist,
                                                  book: shared.book, resolve: { _ in resolved })
         switch decision {
         case .failure(let denial):

@@ -167,6 +167,17 @@ public struct Warden {
             idleTimeout: configuration.egressIdleTimeout ?? 300, socksListener: configuration.socksListener,
             captureListeners: configuration.captureListeners, dnsSocket: configuration.dnsSocket)
         proxy.auditAppender = appender
+        proxy.controlPath = configuration.stateDirectory + "/" + EgressControl.socketName
+        if let decider = configuration.egressDecider {
+            do { proxy.decider = try DeciderTarget(decider) } catch { throw WardenError("egressDecider: \(error)") }
+        }
+        proxy.deciderTimeout = configuration.egressDeciderTimeout ?? 2
+        proxy.secrets = try configuration.egressSecrets.map { s in
+            do {
+                return EgressSecret(name: s.name, placeholder: s.placeholder, hosts: try s.hosts.map(AllowRule.init), header: s.header,
+                                    value: Array(s.value.utf8))
+            } catch { throw WardenError("egressSecrets: \(s.name): \(error)") }
+        }
         return try EgressProxy.start(proxy)
     }
 

@@ -72,6 +72,9 @@ struct AgentRun: Command {
     init(_ a: ParsedArguments) throws {
         global = try GlobalSettings(a)
         var o = SandboxRunner.Options(a)
+        o.image = a.string("--image")
+        o.keep = a.isSet("--keep")
+        guard !o.rootfs.isEmpty || o.image != nil else { throw CLIError("agent run: --rootfs or --image is required") }
         o.id = a.string("--id")
         o.summaryFile = a.string("--summary-file")
         options = o
@@ -161,7 +164,8 @@ enum SummaryText {
             "safehouse: effective policy: \(e(o.effective.effectiveLine))",
             "safehouse: limits hit: \(o.limitsHit.isEmpty ? "none" : o.limitsHit.joined(separator: ", "))",
             "safehouse: root changes: \(o.changes.count(.created)) created, \(o.changes.count(.modified)) modified, "
-                + "\(o.changes.count(.deleted)) deleted (\(o.changes.bytes) bytes, discarded)",
+                + "\(o.changes.count(.deleted)) deleted (\(o.changes.bytes) bytes, "
+                + (o.keptFor.map { "kept for agent commit \($0) NAME" } ?? "discarded") + ")",
         ]
         lines += o.changes.lines.prefix(50).map { "safehouse:   " + e($0) }
         if o.changes.entries.count > 50 { lines.append("safehouse:   ... \(o.changes.entries.count - 50) more") }
@@ -169,7 +173,8 @@ enum SummaryText {
             let records = o.egress.compactMap { FlatJSONObject(parsing: Array($0.utf8)) }
             let allowed = records.filter { $0.string("decision") == "allowed" }.count
             lines.append("safehouse: egress: \(allowed) allowed, \(records.count - allowed) refused or failed")
-            for r in records.filter({ $0.string("decision") != "allowed" }).prefix(20) {
+            // Refusals, and what the decider let through (its yes is no rule of the policy's).
+            for r in records.filter({ $0.string("decision") != "allowed" || $0.string("decider") == "allow" }).prefix(20) {
                 lines.append("safehouse:   \(e(r.string("host") ?? "?")):\(r.uint64("port") ?? 0): \(e(r.string("reason") ?? ""))")
             }
         }
@@ -183,7 +188,10 @@ enum SummaryText {
         text += "\"durationSeconds\":\(fixed(o.seconds, 3)),"
         text += "\"limitsHit\":[\(o.limitsHit.map(q).joined(separator: ","))],"
         text += "\"changes\":[\(entries.joined(separator: ","))],"
-        text += "\"egress\":[\(o.egress.joined(separator: ","))]}"
+        text += "\"egress\":[\(o.egress.joined(separator: ","))]"
+        // `--keep`: the id `agent commit` takes.
+        if let kept = o.keptFor { text += ",\"kept\":\(q(kept))" }
+        text += "}"
         return text
     }
 }

@@ -5,7 +5,9 @@ import Linux
 import OCI
 
 /// `safehouse agent explain CONFIG [--policy NAME]`: what create would change in an
-/// engine's config.json that names a policy (EngineSpecPolicy), one line per change.
+/// engine's config.json that names a policy (EngineSpecPolicy), one line per change,
+/// then what it adds around the spec (SandboxExplanation: the ephemeral root, the
+/// deadline, the network and the audit log), always those four.
 struct AgentExplain: Command {
     let global: GlobalSettings
     let config: String
@@ -47,6 +49,8 @@ struct AgentExplain: Command {
             var lines = changes.map(\.description)
             let engine = spec.linux?.seccomp != nil
             lines.append("linux.seccomp: \(engine ? "the engine's profile" : "none") -> \(engine ? "the engine's profile, then " : "")the policy's \(resolved.syscalls.rawValue) profile (a second filter: both apply)")
+            // What the runtime adds around the spec: the root, deadline, network, audit log.
+            lines += SandboxExplanation.lines(resolved, spec: given)
             print(lines.joined(separator: "\n"))
         } catch {
             agentFail("agent explain: \(config): \(error)")

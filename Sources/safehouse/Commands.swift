@@ -30,6 +30,11 @@ enum Commands {
         case "agent run": try AgentRun(a).run()
         case "agent explain": try AgentExplain(a).run()
         case "agent stop-all": try AgentStopAll(a).run()
+        case "agent commit": try AgentCommit(a).run()
+        case "image ls": try ImageLs(a).run()
+        case "image rm": try ImageRm(a).run()
+        case "image prune": try ImagePrune(a).run()
+        case "agent allow", "agent deny", "agent rules": try AgentLiveRules(a).run()
         default: throw UsageError(verb: a.verb.path, "is not a verb of this executable")
         }
     }

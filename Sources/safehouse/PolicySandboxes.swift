@@ -25,6 +25,9 @@ struct PolicySandboxes: SandboxProvider {
             return nil
         }
         config.egressHosts = getenv("SAFEHOUSE_EGRESS_HOSTS").map { String(cString: $0) }
+        // The values, from this process's environment or the host's files: in memory
+        // only, on their way to the warden's configuration pipe.
+        try config.readSecretValues()
         // The warden appends to the same log as the runtime's records (AuditSink).
         config.auditLog = config.auditLog ?? AuditSink.defaultLog(id)
         // Before anything is made: no audit log, no sandbox (unless best-effort).

@@ -14,7 +14,8 @@ struct Ps: Command {
         id = a.arguments[0]
         psArguments = a.trailing
         guard format == "table" || format == "json" else {
-            throw CLIError("--format: unknown format \"\(format)\" (use table or json)")
+            // runc's words: "invalid format option".
+            throw CLIError("--format: invalid format option \"\(format)\" (use table or json)")
         }
     }
 
@@ -22,7 +23,8 @@ struct Ps: Command {
         let args = psArguments.first == "--" ? Array(psArguments.dropFirst()) : psArguments
         if format == "json" {
             let pids = try global.perform { try $0.processIDs(id: id) }
-            print(String(decoding: try JSONEncoder().encode(pids), as: UTF8.self))
+            // No processes (a stopped container): `null`, as runc writes its nil slice.
+            print(pids.isEmpty ? "null" : String(decoding: try JSONEncoder().encode(pids), as: UTF8.self))
         } else {
             print(try global.perform { try $0.processTable(id: id, psArguments: args) })
         }

@@ -27,7 +27,8 @@ struct List: Command {
         format = a.value("--format")
         quiet = a.isSet("--quiet")
         guard format == "table" || format == "json" else {
-            throw CLIError("--format: unknown format \"\(format)\" (use table or json)")
+            // runc's words: "invalid format option".
+            throw CLIError("--format: invalid format option \"\(format)\" (use table or json)")
         }
     }
 

@@ -43,9 +43,9 @@ if !first.hasPrefix("-"), !Verbs.isCommandName(first) {
     exit(3)
 }
 
-// `safehouse help [VERB...]`, and `safehouse help --markdown`: docs/cli.md's reference
-// (hack/gen-cli-docs).
-if first == "help" {
+// `safehouse help [VERB...]` (or runc's alias `h`), and `safehouse help --markdown`:
+// docs/cli.md's reference (hack/gen-cli-docs).
+if first == "help" || first == "h" {
     let rest = Array(arguments.dropFirst())
     if rest == ["--markdown"] {
         print(Reference.markdown(), terminator: "")
@@ -56,7 +56,9 @@ if first == "help" {
     } else if rest.isEmpty {
         print(HelpText.root(), terminator: "")
     } else {
-        usageFailure(UsageError(verb: "help", "no help for \"\(rest.joined(separator: " "))\""))
+        // Exit 3, as runc's "No help topic" (and an unknown verb with -h above).
+        writeLine("\(UsageError(verb: "help", "no help for \"\(rest.joined(separator: " "))\""))", to: 2)
+        exit(3)
     }
     exit(0)
 }

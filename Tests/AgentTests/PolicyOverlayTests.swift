@@ -113,4 +113,24 @@ final class PolicyOverlayTests: XCTestCase {
         XCTAssertEqual(spec.root?.readonly, true)
         XCTAssertTrue(changes.contains { $0.description == "root.readonly: false -> true" })
     }
+
+    /// An allowlist served through the proxies gives the engine's process the proxy
+    /// variables `agent spec` writes, where the engine set none; transparent egress
+    /// alone and no allowlist give none.
+    func testAllowlistAddsTheProxyVariablesTheEngineLeftUnset() throws {
+        var engine = engineSpec()
+        engine.process?.env?.append("NO_PROXY=corp.example")
+        let (spec, changes) = try PolicyOverlay.apply(policy { $0.network.allow = ["www.test"] }, to: engine, hostID: 1_000_000_000)
+        let env = try XCTUnwrap(spec.process?.env)
+        XCTAssertTrue(env.contains("HTTP_PROXY=http://127.0.0.1:3128"))
+        XCTAssertTrue(env.contains("https_proxy=http://127.0.0.1:3128"))
+        XCTAssertTrue(env.contains("ALL_PROXY=socks5h://127.0.0.1:1080"))
+        XCTAssertTrue(env.contains("NO_PROXY=corp.example"))
+        XCTAssertFalse(env.contains("NO_PROXY=localhost,127.0.0.1,::1"))
+        XCTAssertTrue(changes.contains { $0.description == "process.env: no HTTP_PROXY -> HTTP_PROXY=http://127.0.0.1:3128" })
+        let transparent = try PolicyOverlay.apply(policy { $0.network.allow = ["www.test"]; $0.network.mode = .transparent }, to: engineSpec(), hostID: 1)
+        XCTAssertFalse(transparent.spec.process?.env?.contains { $0.hasPrefix("HTTP_PROXY=") } ?? true)
+        let none = try PolicyOverlay.apply(policy(), to: engineSpec(), hostID: 1)
+        XCTAssertFalse(none.spec.process?.env?.contains { $0.hasPrefix("HTTP_PROXY=") } ?? true)
+    }
 }

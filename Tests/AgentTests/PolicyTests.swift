@@ -65,8 +65,8 @@ final class PolicyTests: XCTestCase {
             ("limits:\n  cpus: -1\n", "policy p.yaml: limits.cpus: not a positive number of CPUs (use 1, 0.5, 1.5)"),
             ("limits:\n  pids: 0\n", "policy p.yaml: limits.pids: out of range 1...4194304"),
             ("limits:\n  memory: 1Mi\n", "policy p.yaml: limits.memory: below the minimum of 4Mi"),
-            ("colour: red\n", "policy p.yaml: document: an unknown key (known: audit, auditKey, auditMode, backend, capabilities, description, env, extends, filesystem, limits, network, syscalls, user, workdir)"),
-            ("udit: /x\n", "policy p.yaml: udit: unknown key (known: audit, auditKey, auditMode, backend, capabilities, description, env, extends, filesystem, limits, network, syscalls, user, workdir)"),
+            ("colour: red\n", "policy p.yaml: document: an unknown key (known: audit, auditKey, auditMode, backend, capabilities, description, env, extends, filesystem, limits, network, secrets, syscalls, user, workdir)"),
+            ("udit: /x\n", "policy p.yaml: udit: unknown key (known: audit, auditKey, auditMode, backend, capabilities, description, env, extends, filesystem, limits, network, secrets, syscalls, user, workdir)"),
             ("backend: docker\n", "policy p.yaml: backend: not one of native, gvisor"),
             ("filesystem:\n  input: relative/dir\n", "policy p.yaml: filesystem.input: must be an absolute path without \"..\""),
             ("network:\n  allow: [\"exa mple.com\"]\n", "policy p.yaml: network.allow[0]: not a host, *.domain, host:port, address or CIDR"),
@@ -209,7 +209,7 @@ final class SandboxSpecTests: XCTestCase {
         for (text, message) in [
             ("network:\n  mode: sideways\n", "policy p.yaml: network.mode: not one of explicit, transparent, both"),
             ("network:\n  mode: [explicit]\n", "policy p.yaml: network.mode: must be text"),
-            ("network:\n  mdoe: explicit\n", "policy p.yaml: network.mdoe: unknown key (known: allow, idleTimeout, maxBytes, maxConnections, mode)"),
+            ("network:\n  mdoe: explicit\n", "policy p.yaml: network.mdoe: unknown key (known: allow, decider, deciderTimeout, idleTimeout, maxBytes, maxConnections, mode)"),
         ] {
             XCTAssertThrowsError(try PolicyReader.parse(text, source: "p.yaml"), text) { XCTAssertEqual("\($0)", message) }
         }

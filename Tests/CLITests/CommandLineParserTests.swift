@@ -171,7 +171,7 @@ final class CommandLineParserTests: XCTestCase {
             XCTAssertEqual("\(error)", "safehouse create: --preserve-fds: \"x\" is not an integer (see safehouse create --help)")
         }
         XCTAssertEqual(refusal("delete --force=yes c1"), "safehouse delete: --force takes no value (see safehouse delete --help)")
-        XCTAssertEqual(refusal("agent run -- true"), "safehouse agent run: missing --rootfs <path> (see safehouse agent run --help)")
+        XCTAssertEqual(refusal("agent spec -- true"), "safehouse agent spec: missing --rootfs <path> (see safehouse agent spec --help)")
         XCTAssertTrue(refusal("agent run --rootfs /r stray -- true").contains("unexpected argument \"stray\""))
         XCTAssertTrue(refusal("agent run --rootfs --policy web -- true").contains("--rootfs needs a value"))
         XCTAssertTrue(refusal("exec -tx c1 sh").contains("unknown flag \"-tx\""))
@@ -184,7 +184,7 @@ final class CommandLineParserTests: XCTestCase {
             XCTAssertEqual("\(error)", "--log-format: unknown format \"xml\" (use text or json)")
         }
         XCTAssertThrowsError(try List(parse("list --format yaml"))) { error in
-            XCTAssertEqual("\(error)", "--format: unknown format \"yaml\" (use table or json)")
+            XCTAssertEqual("\(error)", "--format: invalid format option \"yaml\" (use table or json)")
         }
     }
 
@@ -211,7 +211,7 @@ final class CommandLineParserTests: XCTestCase {
     /// groups, help.
     func testCommandNames() {
         XCTAssertEqual(Verbs.commandNames.sorted(), [
-            "agent", "audit", "create", "delete", "events", "exec", "features", "help", "hook", "kill", "list", "mcp",
+            "agent", "audit", "create", "delete", "events", "exec", "features", "help", "hook", "image", "kill", "list", "mcp",
             "pause", "ps", "ps-all", "resume", "run", "serve", "spec", "start", "state", "update",
         ])
         for verb in Verbs.all { XCTAssertNotNil(Verbs.verb(named: verb.path), verb.path) }

@@ -46,6 +46,16 @@ final class ValueSyntaxTests: XCTestCase {
         XCTAssertTrue(line.contains(#""raw":{"alpha":2,"zeta":1}"#), line)
         XCTAssertTrue(line.contains(#""pids":{"current":3},"blkio":{"#), line)
         XCTAssertTrue(line.hasSuffix(#""network_interfaces":null}}"#), line)
+        // Nested members too: runc's cpu usage puts the per-cpu splits before kernel
+        // and user, and its cpuset cpu_exclusive between cpus and mems.
+        stats.cpu.usage.percpu = [1, 2]
+        stats.cpu.usage.percpuKernel = [3, 4]
+        stats.cpu.usage.percpuUser = [5, 6]
+        stats.cpuset.cpus = [0, 1]
+        stats.cpuset.mems = [0]
+        let nested = try OrderedJSON.encode(ContainerEvent(type: "stats", id: "c1", data: stats))
+        XCTAssertTrue(nested.contains(#""usage":{"percpu":[1,2],"percpu_kernel":[3,4],"percpu_user":[5,6],"kernel":0,"user":0}"#), nested)
+        XCTAssertTrue(nested.contains(#""cpuset":{"cpus":[0,1],"cpu_exclusive":0,"mems":[0],"mem_hardwall":0,"#), nested)
     }
 
     /// runc's list entries: ociVersion, id, pid, status, bundle, rootfs, created,

@@ -14,7 +14,7 @@ final class StatusTransitionTests: XCTestCase {
         XCTAssertNil(refusal { try ContainerStatus.created.canStart() })
         XCTAssertEqual(refusal { try ContainerStatus.stopped.canStart() }, "cannot start a container that has stopped")
         XCTAssertEqual(refusal { try ContainerStatus.running.canStart() }, "cannot start an already running container")
-        XCTAssertEqual(refusal { try ContainerStatus.paused.canStart() }, "cannot start an already running container")
+        XCTAssertEqual(refusal { try ContainerStatus.paused.canStart() }, "cannot start a container in the paused state")
         XCTAssertEqual(refusal { try ContainerStatus.creating.canStart() }, "cannot start a container that is still being created")
     }
 
@@ -35,10 +35,12 @@ final class StatusTransitionTests: XCTestCase {
 
     func testPauseAndResume() {
         XCTAssertNil(refusal { try ContainerStatus.running.canPause("c") })
-        XCTAssertEqual(refusal { try ContainerStatus.paused.canPause("c") }, "container c is already paused")
-        XCTAssertEqual(refusal { try ContainerStatus.created.canPause("c") }, "container \"c\" is stopped: container not running")
+        XCTAssertNil(refusal { try ContainerStatus.created.canPause("c") })
+        XCTAssertEqual(refusal { try ContainerStatus.paused.canPause("c") }, "container \"c\" is paused: container not running")
+        XCTAssertEqual(refusal { try ContainerStatus.stopped.canPause("c") }, "container \"c\" is stopped: container not running")
         XCTAssertNil(refusal { try ContainerStatus.paused.canResume("c") })
-        XCTAssertEqual(refusal { try ContainerStatus.running.canResume("c") }, "container c is not paused")
+        XCTAssertEqual(refusal { try ContainerStatus.running.canResume("c") }, "container \"c\" is running: container not paused")
+        XCTAssertEqual(refusal { try ContainerStatus.created.canResume("c") }, "container \"c\" is created: container not paused")
     }
 
     func testExecInAPausedContainerOffersTheOverrideOnlyWhereThereIsOne() {

@@ -121,6 +121,33 @@ final class ValidationTests: XCTestCase {
         assertInvalid(spec, field: "domainname")
     }
 
+    func testWithoutAMountNamespaceNothingTouchesTheHostsMountTable() {
+        var spec = validSpec()
+        spec.linux?.namespaces?.removeAll { $0.type == .mount }
+        let masked = assertInvalid(spec, field: "linux.maskedPaths")
+        XCTAssertTrue(masked?.message.hasPrefix("unable to restrict sys entries without a private MNT namespace") ?? false)
+        spec.linux?.maskedPaths = []
+        assertInvalid(spec, field: "linux.readonlyPaths")
+        spec.linux?.readonlyPaths = nil
+        assertInvalid(spec, field: "mounts")
+        spec.mounts = []
+        spec.linux?.devices = [LinuxDevice(path: "/dev/fuse", type: "c", major: 10, minor: 229)]
+        assertInvalid(spec, field: "linux.devices")
+        spec.linux?.devices = nil
+        spec.root?.readonly = true
+        assertInvalid(spec, field: "root.readonly")
+        spec.root?.readonly = false
+        spec.linux?.rootfsPropagation = "private"
+        assertInvalid(spec, field: "linux.rootfsPropagation")
+        spec.linux?.rootfsPropagation = nil
+        XCTAssertNoThrow(try spec.validate())
+        // A mount namespace joined by path is the container's own, as for runc.
+        spec = validSpec()
+        spec.linux?.namespaces?.removeAll { $0.type == .mount }
+        spec.linux?.namespaces?.append(LinuxNamespace(type: .mount, path: "/proc/1/ns/mnt"))
+        XCTAssertNoThrow(try spec.validate())
+    }
+
     func testMountDestinationsMustBeAbsolute() {
         var spec = validSpec()
         spec.mounts?.append(Mount(destination: "data", type: "bind", source: "/srv"))

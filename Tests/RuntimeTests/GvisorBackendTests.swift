@@ -17,6 +17,11 @@ final class RunscFlagsTests: XCTestCase {
         XCTAssertEqual(RunscFlags.network(for: spec([.init(type: .network)]), egress: false), .none)
         XCTAssertEqual(RunscFlags.network(for: spec([.init(type: .network, path: "/run/netns/pod")]), egress: false), .sandbox)
         XCTAssertEqual(RunscFlags.network(for: spec([.init(type: .network, path: "")]), egress: false), .none)
+        // An agent sandbox without an allowlist in an engine's namespace: loopback only,
+        // as agent run; in the host's it stays the engine's choice.
+        XCTAssertEqual(RunscFlags.network(for: spec([.init(type: .network, path: "/run/netns/pod")]), egress: false, policyWithoutNetwork: true), .none)
+        XCTAssertEqual(RunscFlags.network(for: spec([.init(type: .network)]), egress: false, policyWithoutNetwork: true), .none)
+        XCTAssertEqual(RunscFlags.network(for: spec([.init(type: .pid)]), egress: false, policyWithoutNetwork: true), .host)
         // An egress sandbox: gVisor's netstack over the link to the warden's namespace
         // (GvisorEgressLink), user namespace or not.
         XCTAssertEqual(RunscFlags.network(for: spec([.init(type: .network)]), egress: true), .sandbox)

@@ -21,4 +21,13 @@ final class OverlaidExecTests: XCTestCase {
         XCTAssertEqual(process.noNewPrivileges, true)
         XCTAssertEqual(process.args, ["sh"])
     }
+
+    func testExecGetsTheContainersVariablesItLacks() {
+        var container = OCI.Process(args: ["sleep"], cwd: "/")
+        container.env = ["PATH=/bin", "HTTP_PROXY=http://127.0.0.1:3128", "AGENT=1"]
+        var given = OCI.Process(args: ["sh"], cwd: "/")
+        given.env = ["PATH=/usr/bin", "TERM=xterm"]
+        XCTAssertEqual(OverlaidExec.process(given, container: container).env,
+                       ["PATH=/usr/bin", "TERM=xterm", "HTTP_PROXY=http://127.0.0.1:3128", "AGENT=1"])
+    }
 }

@@ -27,4 +27,13 @@ final class OverlayLayersTests: XCTestCase {
         XCTAssertNil(OverlayLayers.layers("rw,lowerdir=/a\\:b"))
         XCTAssertNil(OverlayLayers.layers("rw,lowerdir=relative"))
     }
+
+    /// An image's layers stacked read-only (ImageRoot): taken directly without a user
+    /// namespace too; an overlay with an upper layer (an engine's rootfs) is not.
+    func testAReadOnlyStackIsItsLowerLayers() {
+        let info = mountinfo + "\n303 22 0:79 / /run/safehouse-agent/x/rootfs ro,relatime - overlay overlay ro,lowerdir=/l/b:/l/a\n"
+        XCTAssertEqual(OverlayLayers.readOnlyStack("/run/safehouse-agent/x/rootfs", mountinfo: info), ["/l/b", "/l/a"])
+        XCTAssertNil(OverlayLayers.readOnlyStack("/run/k8s/task/a b/rootfs", mountinfo: info))
+        XCTAssertNil(OverlayLayers.readOnlyStack("/run/other", mountinfo: info))
+    }
 }

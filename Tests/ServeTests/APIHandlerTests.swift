@@ -108,4 +108,31 @@ final class APIHandlerTests: XCTestCase {
         (status, json) = try send(c, .POST, "/v1/sandboxes", body: String(repeating: " ", count: APIHandler.maxBody + 1))
         XCTAssertEqual(status, .payloadTooLarge)
     }
+
+    func testSessionRoutes() throws {
+        let c = try channel()
+        for (method, uri) in [(HTTPMethod.POST, "/v1/sandboxes/sbx-none/pause"), (.POST, "/v1/sandboxes/sbx-none/resume"),
+                              (.GET, "/v1/sandboxes/sbx-none/commands"), (.GET, "/v1/sandboxes/sbx-none/commands/cmd-x"),
+                              (.POST, "/v1/sandboxes/sbx-none/commands/cmd-x/kill"),
+                              (.POST, "/v1/sandboxes/sbx-none/commands/cmd-x/stdin"),
+                              (.GET, "/v1/sandboxes/sbx-none/commands/cmd-x/events"), (.GET, "/v1/sandboxes/sbx-none/events")] {
+            let (status, json) = try send(c, method, uri, body: "{}")
+            XCTAssertEqual(status, .notFound, uri)
+            XCTAssertEqual(error(json).message, "no sandbox \"sbx-none\"", uri)
+        }
+        var (status, json) = try send(c, .GET, "/v1/events")
+        XCTAssertEqual(status, .ok)
+        XCTAssertEqual((json["events"] as? [Any])?.count, 0)
+        (status, json) = try send(c, .GET, "/v1/events?after=soon")
+        XCTAssertEqual(status, .badRequest)
+        XCTAssertTrue(error(json).message.hasPrefix("after: "))
+        (status, json) = try send(c, .GET, "/v1/events", headers: [("Last-Event-ID", "x")])
+        XCTAssertTrue(error(json).message.hasPrefix("Last-Event-ID: "))
+        (status, _) = try send(c, .PATCH, "/v1/sandboxes/sbx-none/pause")
+        XCTAssertEqual(status, .methodNotAllowed)
+        (status, _) = try send(c, .DELETE, "/v1/sandboxes/sbx-none/commands/cmd-x")
+        XCTAssertEqual(status, .methodNotAllowed)
+        (status, _) = try send(c, .GET, "/v1/sandboxes/sbx-none/commands/cmd-x/other")
+        XCTAssertEqual(status, .notFound)
+    }
 }

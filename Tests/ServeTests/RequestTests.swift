@@ -4,6 +4,18 @@ import XCTest
 
 /// The pure parts: options, field checks, paths, output decoding.
 final class RequestTests: XCTestCase {
+    func testBackendAndSocketGroupOptions() throws {
+        XCTAssertNil(try ServeOptions(arguments: []).backend)
+        XCTAssertEqual(try ServeOptions(arguments: ["--backend", "gvisor"]).backend, "gvisor")
+        XCTAssertThrowsError(try ServeOptions(arguments: ["--backend", "kvm"])) {
+            XCTAssertTrue("\($0)".hasPrefix("--backend: "), "\($0)")
+        }
+        XCTAssertEqual(try ServeOptions(arguments: ["--socket-group", "agents"]).socketGroup, "agents")
+        XCTAssertThrowsError(try ServeOptions(arguments: ["--listen", "127.0.0.1:7070", "--token-file", "/t", "--socket-group", "agents"])) {
+            XCTAssertTrue("\($0)".hasPrefix("--socket-group: "), "\($0)")
+        }
+    }
+
     func testOptions() throws {
         let defaults = try ServeOptions(arguments: [])
         XCTAssertEqual(defaults.socket, "/run/safehouse/api.sock")

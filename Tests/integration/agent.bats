@@ -123,6 +123,35 @@ nothing_left() {
 	nothing_left "$id"
 }
 
+# An engine's spec with a deadline (the policy's limits.timeout): the warden kills the
+# container at it. `run`, which waits for the init itself, says so with timeout(1)'s 124
+# (as `agent run` does); a detached container is stopped with the SIGKILL's 137, which is
+# all its engine can see; the audit log's warden report says timeout either way.
+@test "run and create of a spec whose policy has a deadline: killed at it; run exits 124, the audit log says timeout" {
+	local id="sbx-$$-dl" log="$TEST_TMP/dl.audit.jsonl"
+	config '.annotations = {"io.safehouse.policy": "deadline", "io.safehouse.limits.disk": "67108864",
+		"io.safehouse.limits.timeout": "1", "io.safehouse.audit": $log} | .process.args = ["sleep", "3\($pid)"]' \
+		--arg log "$log" --arg pid "$$"
+	local started=$SECONDS
+	run rt run "$id" -b "$BUNDLE" </dev/null
+	[ "$status" -eq 124 ]
+	[ $((SECONDS - started)) -lt 20 ]
+	wait_for 10 sh -c "jq -e -s 'map(.kind) | index(\"delete\")' '$log' >/dev/null"
+	"$RUNTIME" audit verify "$log"
+	jq -e -s 'map(select(.kind == "warden")) | .[0].details.report.reason == "timeout"' "$log"
+	jq -e -s 'map(select(.kind == "exit")) | .[0].details == {"code": 137, "signal": 9}' "$log"
+	nothing_left "$id"
+	# Detached (an engine's create and start): stopped, 137 for whoever reaps it.
+	rm -f "$log" "$log.head"
+	rt create "$id" -b "$BUNDLE" </dev/null >/dev/null 2>&1
+	rt start "$id"
+	wait_for 20 sh -c "[ \"\$('$RUNTIME' --root '$ROOT' state '$id' | jq -r .status)\" = stopped ]"
+	rt delete "$id"
+	jq -e -s 'map(select(.kind == "warden")) | .[0].details.report.reason == "timeout"' "$log"
+	jq -e -s 'map(select(.kind == "exit")) | .[0].details == {"code": 137, "signal": 9}' "$log"
+	nothing_left "$id"
+}
+
 @test "agent run: the memory limit holds (137, reported)" {
 	cat >"$TEST_TMP/tight.yaml" <<-'YAML'
 		limits:
@@ -264,6 +293,33 @@ scratch-ok" ]
 	echo "$output" | grep -q "^linux.seccomp: .*the policy's agent profile"
 	# Every line is FIELD: WAS -> NOW.
 	[ -z "$(echo "$output" | grep -vE '^[a-zA-Z.]+: .* -> ')" ]
+	# Then what the runtime adds around the spec, always these four, in this order: the
+	# ephemeral root, the deadline, the network, the audit log.
+	[ "$(echo "$output" | tail -4 | cut -d: -f1 | tr '\n' ' ')" = "root.path limits.timeout network.allow audit " ]
+	echo "$output" | grep -qx "root.path: $ROOTFS -> an ephemeral overlay over $ROOTFS, its writes in a tmpfs of 1Gi (limits.disk), gone at delete"
+	echo "$output" | grep -qx 'limits.timeout: none -> 10m from start: the warden kills the container (SIGKILL: engines see 137, `run` exits 124) and the audit log says timeout'
+	echo "$output" | grep -qx 'network.allow: a new network namespace -> loopback only (the policy allows nothing)'
+	echo "$output" | grep -qx 'audit: none -> /var/log/safehouse/<container id>.audit.jsonl (a hash-chained log: create, start, exit, delete, the warden'"'"'s report, egress decisions)'
+	# Stable: the same config gives the same output.
+	[ "$(rt agent explain "$BUNDLE/config.json" 2>/dev/null)" = "$output" ]
+	# An allowlist (web): the proxy variables where the engine set none, the network as
+	# the spec has it (a pod's namespace by path: shared, one policy), the log it names.
+	config '.annotations["io.safehouse.audit"] = "/tmp/engine.audit.jsonl" | .linux.namespaces = [.linux.namespaces[] | if .type == "network" then .path = "/var/run/netns/pod" else . end]'
+	run --separate-stderr rt agent explain --policy web "$BUNDLE/config.json"
+	[ "$status" -eq 0 ]
+	echo "$output" | grep -qx 'process.env: no HTTP_PROXY -> HTTP_PROXY=http://127.0.0.1:3128'
+	echo "$output" | grep -qx 'process.env: no ALL_PROXY -> ALL_PROXY=socks5h://127.0.0.1:1080'
+	echo "$output" | grep -qx 'limits.timeout: none -> 30m from start: .*'
+	echo "$output" | grep -qx 'network.allow: network namespace /var/run/netns/pod -> only pypi.org,.* through the warden (network.mode both: .*); the first sandbox of that namespace serves it, and one whose policy differs is refused'
+	echo "$output" | grep -qx 'audit: none -> /tmp/engine.audit.jsonl (.*)'
+	# The same namespace under the default policy (no allowlist): served, everything refused.
+	run --separate-stderr rt agent explain "$BUNDLE/config.json"
+	echo "$output" | grep -qx 'network.allow: network namespace /var/run/netns/pod -> every outbound connection and DNS query refused by the warden and recorded, loopback kept (the policy allows nothing); .*'
+	# No network namespace in the spec: an allowlist there is refused at create.
+	config 'del(.annotations["io.safehouse.audit"]) | .linux.namespaces = [.linux.namespaces[] | select(.type != "network")]'
+	run --separate-stderr rt agent explain --policy web "$BUNDLE/config.json"
+	echo "$output" | grep -qx "network.allow: the host's network namespace -> refused at create (.*)"
+	config '.linux.namespaces += [{"type": "network"}]'
 	# --policy tries another: offline-strict keeps no capability and the minimal profile.
 	run --separate-stderr rt agent explain --policy offline-strict "$BUNDLE/config.json"
 	[ "$status" -eq 0 ]

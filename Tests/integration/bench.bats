@@ -30,7 +30,7 @@ setup_file() {
 	grep -q '^> \*\*SMOKE RUN\*\*' "$r"
 	grep -q '^## Headline: safehouse against its peers' "$r"
 	grep -q '^| benchmark | safehouse | peer | peer.s figure | ratio | target | met |' "$r"
-	for s in '`run` of `true`' 'create + start + delete throughput' '`agent run -- true`' 'idle density' 'egress proxy' 'Tools'; do
+	for s in '`run` of `true`' 'create + start + delete throughput' '`agent run -- true`' 'idle density' 'egress proxy' 'sandbox service (`safehouse serve`)' 'Tools'; do
 		grep -qF "## $s" "$r" || { echo "no section: $s" >&2; false; }
 	done
 	grep -qE '^Machine: .+ cores, .+ GiB, kernel .+, Debian ' "$r"
@@ -86,7 +86,7 @@ PY
 	python3 - "$BENCH_OUT/summary.json" <<'PY'
 import json, sys
 s = json.load(open(sys.argv[1]))
-for k in ["machine", "params", "run", "throughput", "agent", "density", "egress", "charts"]:
+for k in ["machine", "params", "run", "throughput", "agent", "density", "egress", "serve", "charts"]:
     assert k in s, k
 for n in ["safehouse", "runc", "crun", "harness"]:
     assert s["run"][n]["p50"] > 0, n
@@ -95,6 +95,15 @@ assert s["agent"]["agent run (default)"]["p50"] > 0
 assert s["density"]["safehouse-agent"]["sandboxes"] > 0
 for way in ["safehouse", "transparent", "socks"]:
     assert s["egress"][way]["mb_per_s"] > 0 and s["egress"][way]["ttfb_p50"] > 0, way
+# The service against its peers: every latency measured, the memory held and let go,
+# both transfers of the whole file.
+serve = s["serve"]
+for n in ["serve: create + first output", "agent run -- true", "serve: exec true", "safehouse exec true"]:
+    assert serve["latency"][n]["p50"] > 0 and serve["latency"][n]["n"] > 0, n
+held = [m for m in serve["memory"] if m["when"] == "held"]
+assert held and int(held[0]["sandboxes"]) == int(s["params"]["density"]) and int(held[0]["rss_kib"]) > 0, serve["memory"]
+for op in ["write", "read"]:
+    assert serve["files"][op]["mb_per_s"] > 0 and serve["files"][op]["bytes"] == int(s["params"]["file_size_mib"]) << 20, op
 gv = s["run"].get("safehouse-gvisor")
 assert gv or "all/safehouse-gvisor" in s["na"], "safehouse-gvisor neither measured nor n/a"
 PY
@@ -111,6 +120,9 @@ PY
 	[ "$status" = 1 ]
 	run sh -c 'ls /var/log/safehouse 2>/dev/null | grep -c "^shbench"'
 	[ "$output" = 0 ]
+	# The service hack/bench-serve started (its socket and roots are under the run's folder).
+	run pgrep -f 'safehouse-serve serve --socket /tmp/safehouse-hackbench'
+	[ "$status" = 1 ]
 }
 
 @test "hack/bench-report makes the same report again from raw/" {

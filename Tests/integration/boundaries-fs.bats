@@ -49,7 +49,7 @@ host_dir() {
 	[ "$(stat -c '%u:%g %a' "$HOSTDIR" "$HOSTDIR/file"; ls -A "$HOSTDIR")" = "$HOSTDIR_BEFORE" ]
 	[ "$(cat "$HOSTDIR/file")" = precious ]
 	[ ! -e "$HOSTDIR/sub" ]
-	[ -z "$(ls "$ROOT" 2>/dev/null)" ]
+	[ -z "$(root_entries)" ]
 }
 
 @test "boundaries-fs: /input through a symlink is refused, and a missing or non-directory zone is named" {
@@ -263,11 +263,17 @@ wrote" ]
 	# Mount points that exist in the image hack/mkrootfs builds: the container's root is
 	# unmapped on the host, so it could not make them.
 	cmd 'cat /home/f /etc/hostname; touch /home/x 2>/dev/null && echo writable; grep " /home " /proc/self/mountinfo | grep -q " ro," && echo ro'
-	run rt run --bundle "$BUNDLE" "$(new_id)" </dev/null
+	local id
+	id="$(new_id)"
+	run rt run --bundle "$BUNDLE" "$id" </dev/null
 	[ "$status" -eq 0 ]
 	[ "$output" = "hello
 one
 ro" ]
+	# gvisor: runsc's gofer got the sources through the runtime's clones, which go
+	# with the container.
+	! grep -q "/run/safehouse-gvisor-binds/$id-" /proc/self/mountinfo
+	[ -z "$(ls -d /run/safehouse-gvisor-binds/"$id"-* 2>/dev/null)" ]
 	# A source that does not exist still fails in one line naming the mount and the
 	# source (not "send: connection reset by peer" when the init fails first).
 	config '.mounts += [{"destination": "/home", "type": "bind", "source": "/nonexistent-bind-source", "options": ["rbind"]}]'

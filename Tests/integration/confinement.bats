@@ -85,6 +85,9 @@ sleep 30'
 		return 1
 	}
 	[ "$(grep '"type":"oom"' "$TEST_TMP/events" | head -1 | jq -r .id)" = "$id" ]
+	# Byte for byte the line runc writes (its event struct: type, id, and data left
+	# out when empty), which scripts match on.
+	grep -qx "{\"type\":\"oom\",\"id\":\"$id\"}" "$TEST_TMP/events"
 	grep '"type":"stats"' "$TEST_TMP/events" | head -1 | jq -e --arg id "$id" '.id == $id and .data.memory.usage.limit == 33554432' >/dev/null
 	wait_status "$id" running
 	# The stream ends once the container has stopped (runc 1.1's goes on polling).

@@ -573,6 +573,222 @@ note
 	remove_pod
 }
 
+# egress_pod NAME ALLOW: a pod in its own network (NET_MODE=POD) whose annotations are a
+# whole policy as `agent spec` writes it (the engine passes it on as is), allowing ALLOW,
+# with the pod's audit log in $TEST_TMP/NAME.audit.jsonl; sets POD.
+egress_pod() {
+	NET_MODE=POD
+	policy_pod "$1" "$(jq -n --arg allow "$2" --arg audit "$TEST_TMP/$1.audit.jsonl" '{
+		"io.safehouse.policy": "cri-egress", "io.safehouse.limits.disk": "67108864",
+		"io.safehouse.network.allow": $allow, "io.safehouse.audit": $audit}')"
+}
+
+# egress_owner: the file the runtime keeps for the pod's network namespace (the one
+# SharedNetworkEgress names: device-inode of the namespace), as JSON.
+egress_owner() {
+	local path
+	path="$(bundle_config "$POD" | jq -r '.linux.namespaces[] | select(.type == "network") | .path')"
+	cat "$SHIM_ROOT/k8s.io/@netns/$(stat -L -c '%d-%i' "$path").json"
+}
+
+@test "cri: a policy with network.allow in a pod's own network namespace: the allowed test host is reachable from two containers, the other refused" {
+	cni_required
+	needs_safehouse
+	# Only the test host at .250 is allowed; .251, on the same bridge, is not.
+	egress_pod egresspod "$CNI_PREFIX.250:8080"
+	# The pod sandbox (pause) container serves the namespace's egress.
+	[ "$(egress_owner | jq -r .container)" = "$POD" ]
+	[ "$(egress_owner | jq -r .wardenPid)" = "$(jq -r .wardenPid "$SHIM_ROOT/k8s.io/$POD/state.json")" ]
+	local c ids=()
+	for c in first second; do
+		create_ctr "$c" egresspod CONTAINER sleep 1000
+		cri start "$CID"
+		ids+=("$CID")
+	done
+	for c in "${ids[@]}"; do
+		# Direct connections are captured (transparent egress) and the allowlist decides.
+		run cri exec-sync "$c" -- timeout 5 wget -q -O- "http://$CNI_PREFIX.250:8080/id"
+		[ "$status" = 0 ]
+		[ "$output" = "host $CNI_PREFIX.250" ]
+		run cri exec-sync "$c" -- timeout 5 wget -q -O- "http://$CNI_PREFIX.251:8080/id"
+		[ "$status" != 0 ]
+		[[ "$output" != *"host $CNI_PREFIX.251"* ]]
+		# And through the proxy the warden serves on the pod's loopback.
+		run cri exec-sync "$c" -- env http_proxy=http://127.0.0.1:3128 timeout 5 wget -q -O- "http://$CNI_PREFIX.250:8080/id"
+		[ "$output" = "host $CNI_PREFIX.250" ]
+		run cri exec-sync "$c" -- env http_proxy=http://127.0.0.1:3128 timeout 5 wget -q -O- "http://$CNI_PREFIX.251:8080/id"
+		[ "$status" != 0 ]
+	done
+	# The refusals are in the pod's audit log.
+	jq -e -s --arg h "$CNI_PREFIX.251" 'map(select(.kind == "egress" and (.details.decision | tostring | contains("denied") and contains($h)))) | length > 0' \
+		"$TEST_TMP/egresspod.audit.jsonl"
+	# The containers are gone, the pod's warden still serves: a third container reaches
+	# the allowed host.
+	for c in "${ids[@]}"; do cri rm "$c"; done
+	create_ctr third egresspod CONTAINER sleep 1000
+	cri start "$CID"
+	run cri exec-sync "$CID" -- timeout 5 wget -q -O- "http://$CNI_PREFIX.250:8080/id"
+	[ "$output" = "host $CNI_PREFIX.250" ]
+	cri rm "$CID"
+	remove_pod
+	# The owner's record went with the pod sandbox.
+	[ -z "$(ls "$SHIM_ROOT/k8s.io/@netns")" ]
+}
+
+# A pod whose policy has no network.allow (the default policy) gets what `agent run` gives
+# such a policy, no network at all: the pod sandbox serves the pod's namespace with an
+# empty allowlist, so every connection and DNS query of every container is captured and
+# refused (and recorded), while loopback, inside the namespace, still works.
+@test "cri: a pod whose policy has no network.allow reaches nothing (a test host a plain pod reaches), loopback works, the refusals in its audit log; an allowlist in it is refused" {
+	cni_required
+	needs_safehouse
+	NET_MODE=POD
+	# Without the annotation, a pod on the same bridge reaches the test host.
+	run_pod plainnet
+	create_ctr reach plainnet CONTAINER timeout 5 wget -q -O- "http://$CNI_PREFIX.250:8080/id"
+	cri start "$CID"
+	run cri wait "$CID" --timeout 30
+	[ "$output" = 0 ]
+	[ "$(stdout_lines "$TEST_TMP/logs/plainnet/reach.log")" = "host $CNI_PREFIX.250" ]
+	cri rm "$CID"
+	remove_pod
+	local audit="$TEST_TMP/nonet.audit.jsonl"
+	policy_pod nonetpod "$(jq -n --arg audit "$audit" '{"io.safehouse.policy": "default", "io.safehouse.audit": $audit}')"
+	# The pod sandbox serves the namespace, with an empty allowlist.
+	[ "$(egress_owner | jq -r .container)" = "$POD" ]
+	[ "$(egress_owner | jq -c .terms)" = '{"network.allow":""}' ]
+	# One container serves http on the pod's loopback; another reaches it there.
+	create_ctr lo nonetpod CONTAINER sh -c 'mkdir -p /tmp/w && echo loopback >/tmp/w/id && exec httpd -f -p 127.0.0.1:8081 -h /tmp/w'
+	cri start "$CID"
+	local lo="$CID"
+	create_ctr app nonetpod CONTAINER sleep 1000
+	cri start "$CID"
+	local c
+	for c in "$lo" "$CID"; do
+		run cri exec-sync "$c" -- timeout 5 wget -q -O- "http://$CNI_PREFIX.250:8080/id"
+		echo "$output" >&2
+		[ "$status" != 0 ]
+		[[ "$output" != *"host $CNI_PREFIX.250"* ]]
+		run cri exec-sync "$c" -- timeout 5 nslookup www.example.test 192.0.2.53
+		[ "$status" != 0 ]
+	done
+	wait_for 5 cri exec-sync "$CID" -- timeout 5 wget -q -O- http://127.0.0.1:8081/id
+	[ "$(cri exec-sync "$CID" -- timeout 5 wget -q -O- http://127.0.0.1:8081/id)" = loopback ]
+	# The refusals are recorded as any egress decision is, in the pod's audit log.
+	wait_for 5 jq -e -s --arg h "$CNI_PREFIX.250" 'map(select(.kind == "egress" and (.details.decision | tostring | contains("denied") and contains($h)))) | length > 0' "$audit"
+	jq -e -s 'map(select(.kind == "egress" and (tostring | contains("www.example.test")))) | length > 0' "$audit"
+	# A container asking for an allowlist in this pod: refused, naming the pod sandbox.
+	ctr_json wider nonetpod CONTAINER sleep 1000
+	jq --arg allow "$CNI_PREFIX.250:8080" '.annotations += {"io.safehouse.policy": "cri-egress",
+		"io.safehouse.limits.disk": "67108864", "io.safehouse.network.allow": $allow}' \
+		"$TEST_TMP/wider.ctr.json" >"$TEST_TMP/wider.json"
+	local wider
+	wider="$(cri create "$POD" "$TEST_TMP/wider.json" "$TEST_TMP/nonetpod.pod.json")"
+	run cri start "$wider"
+	echo "$output" >&2
+	[ "$status" != 0 ]
+	[[ "$output" == *"is served by container $POD, whose policy has network.allow none; this container's has \"$CNI_PREFIX.250:8080\""* ]]
+	cri rm "$wider"
+	cri rm "$lo"
+	cri rm "$CID"
+	remove_pod
+	[ -z "$(ls "$SHIM_ROOT/k8s.io/@netns")" ]
+}
+
+# The engine form (the policy by name alone, here a file of the root's policy
+# directory) with an allowlist: the whole policy is laid over each spec (the proxy
+# variables where containerd set none), and the pod's sandbox serves the egress.
+@test "cri: io.safehouse.policy naming a policy with network.allow: the pod's containers get the proxy variables and the pod's egress" {
+	cni_required
+	needs_safehouse
+	mkdir -p "$TEST_TMP/policies" "$SHIM_ROOT/k8s.io"
+	printf 'extends: default\nnetwork:\n  allow:\n    - %s\n' "$CNI_PREFIX.250:8080" >"$TEST_TMP/policies/cri-web.yaml"
+	printf 'policies = %s\n' "$TEST_TMP/policies" >"$SHIM_ROOT/k8s.io/safehouse.conf"
+	NET_MODE=POD
+	policy_pod webpod '{"io.safehouse.policy": "cri-web"}'
+	[ "$(egress_owner | jq -r .container)" = "$POD" ]
+	create_ctr app webpod CONTAINER sleep 1000
+	cri start "$CID"
+	run cri exec-sync "$CID" -- sh -c 'echo "$HTTP_PROXY $http_proxy $ALL_PROXY"; cat /proc/self/uid_map'
+	echo "$output" >&2
+	[ "${lines[0]}" = "http://127.0.0.1:3128 http://127.0.0.1:3128 socks5h://127.0.0.1:1080" ]
+	[ "$(echo "${lines[1]}" | tr -s ' ' | sed 's/^ //')" = "0 1000000000 65536" ]
+	# Through the proxy its variables name, and captured without them.
+	run cri exec-sync "$CID" -- timeout 5 wget -q -O- "http://$CNI_PREFIX.250:8080/id"
+	[ "$output" = "host $CNI_PREFIX.250" ]
+	run cri exec-sync "$CID" -- env -u http_proxy timeout 5 wget -q -O- "http://$CNI_PREFIX.250:8080/id"
+	[ "$output" = "host $CNI_PREFIX.250" ]
+	run cri exec-sync "$CID" -- timeout 5 wget -q -O- "http://$CNI_PREFIX.251:8080/id"
+	[ "$status" != 0 ]
+	run cri exec-sync "$CID" -- env -u http_proxy timeout 5 wget -q -O- "http://$CNI_PREFIX.251:8080/id"
+	[ "$status" != 0 ]
+	cri rm "$CID"
+	remove_pod
+	rm "$SHIM_ROOT/k8s.io/safehouse.conf"
+}
+
+@test "cri: a container whose network.allow differs from its pod's is refused, naming the pod sandbox that serves the namespace" {
+	cni_required
+	needs_safehouse
+	egress_pod otherpod "$CNI_PREFIX.250:8080"
+	ctr_json wider otherpod CONTAINER sleep 1000
+	jq --arg allow "$CNI_PREFIX.251:8080" '.annotations["io.safehouse.network.allow"] = $allow' \
+		"$TEST_TMP/wider.ctr.json" >"$TEST_TMP/wider.json"
+	# The container's annotation reaches its config.json over the pod's.
+	CID="$(cri create "$POD" "$TEST_TMP/wider.json" "$TEST_TMP/otherpod.pod.json")"
+	run cri start "$CID"
+	echo "$output" >&2
+	[ "$status" != 0 ]
+	[[ "$output" == *"egress: network namespace net:["*"] (linux.namespaces path "*") is served by container $POD, whose policy has network.allow \"$CNI_PREFIX.250:8080\"; this container's has \"$CNI_PREFIX.251:8080\""* ]]
+	# Nothing of it is left in the runtime; the pod's egress still serves.
+	run rtk state "$CID"
+	[ "$status" != 0 ]
+	cri rm "$CID"
+	[ "$(egress_owner | jq -r .container)" = "$POD" ]
+	# The owner's warden gone (killed, as a crash would), its record is not trusted: the
+	# next sandbox of the namespace serves it again, under its own policy.
+	kill -KILL "$(egress_owner | jq -r .wardenPid)"
+	create_ctr again otherpod CONTAINER sleep 1000
+	cri start "$CID"
+	[ "$(egress_owner | jq -r .container)" = "$CID" ]
+	run cri exec-sync "$CID" -- timeout 5 wget -q -O- "http://$CNI_PREFIX.250:8080/id"
+	[ "$output" = "host $CNI_PREFIX.250" ]
+	run cri exec-sync "$CID" -- timeout 5 wget -q -O- "http://$CNI_PREFIX.251:8080/id"
+	[ "$status" != 0 ]
+	cri rm "$CID"
+	remove_pod
+	[ -z "$(ls "$SHIM_ROOT/k8s.io/@netns")" ]
+}
+
+# A deadline (limits.timeout, here on the container alone, so the pod sandbox has none):
+# the warden kills the container at it. The shim reaps the init and containerd reports
+# what it saw, the SIGKILL: exit code 137, reason "Error" (the CRI's reasons are
+# Completed, Error and OOMKilled; none means a deadline). The audit log says timeout.
+@test "cri: a policy's deadline kills the container: ContainerStatus shows 137 (Error), the audit log says timeout" {
+	needs_safehouse
+	run_pod deadline
+	ctr_json late deadline CONTAINER sleep 60
+	jq --arg audit "$TEST_TMP/late.audit.jsonl" '.annotations += {"io.safehouse.policy": "cri-deadline",
+		"io.safehouse.limits.disk": "67108864", "io.safehouse.limits.timeout": "1", "io.safehouse.audit": $audit}' \
+		"$TEST_TMP/late.ctr.json" >"$TEST_TMP/late.json"
+	CID="$(cri create "$POD" "$TEST_TMP/late.json" "$TEST_TMP/deadline.pod.json")"
+	cri start "$CID"
+	run cri wait "$CID" --timeout 30
+	[ "$output" = 137 ]
+	run cri status-of "$CID"
+	echo "$output" | jq -c '.status | {state, exit_code, reason, message}' >&2
+	[ "$(echo "$output" | jq -r .status.state)" = CONTAINER_EXITED ]
+	[ "$(echo "$output" | jq -r .status.exit_code)" = 137 ]
+	[ "$(echo "$output" | jq -r .status.reason)" = Error ]
+	local audit="$TEST_TMP/late.audit.jsonl"
+	wait_for 10 sh -c "jq -e -s 'map(.kind) | index(\"delete\")' '$audit' >/dev/null"
+	"$RUNTIME" audit verify "$audit"
+	jq -e -s 'map(select(.kind == "warden")) | .[0].details.report.reason == "timeout"' "$audit"
+	jq -e -s 'map(select(.kind == "exit")) | .[0].details == {"code": 137, "signal": 9}' "$audit"
+	cri rm "$CID"
+	remove_pod
+}
+
 # The whole policy, not only the ephemeral root: what a container of a pod carrying only
 # the annotation shows from inside is what `agent run` and Podman show (the same probe,
 # helpers.bash), and ExecSync's process gets the same.

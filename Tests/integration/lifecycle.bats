@@ -505,6 +505,77 @@ spec_compare() {
 	[[ "$rt_err" == *ipc* ]]
 }
 
+# host_mounts: the host's mount table, one "mountpoint fstype" line each (ids left out,
+# so mounts other runs make and remove meanwhile show as lines, not as renumbering).
+host_mounts() { awk '{ for (i = 7; $i != "-"; i++); print $5, $(i + 1) }' /proc/self/mountinfo | sort; }
+
+@test "namespaces: without a mount namespace, masked and read-only paths are refused in runc's words; nothing is made" {
+	config '.linux.namespaces |= map(select(.type != "mount"))'
+	cmd 'echo ran'
+	host_mounts >"$TEST_TMP/mounts.before"
+	# runc refuses these before it makes anything, so the reference runs too.
+	run_both
+	expect_fail
+	[[ "$ref_err" == *"unable to restrict sys entries without a private MNT namespace"* ]]
+	[[ "$rt_err" == *"unable to restrict sys entries without a private MNT namespace"* ]]
+	[[ "$rt_err" == *"invalid configuration"*"linux.maskedPaths"* ]]
+	run_both '.linux.maskedPaths = []'
+	expect_fail
+	[[ "$rt_err" == *"linux.readonlyPaths: unable to restrict sys entries without a private MNT namespace"* ]]
+	[ -z "$(root_entries)" ]
+	host_mounts | diff "$TEST_TMP/mounts.before" - | grep -q "$ROOTFS" && { echo "# a mount landed on the host" >&2; false; }
+	true
+}
+
+@test "namespaces: without a mount namespace, mounts, devices, a read-only root and rootfsPropagation are refused; a bare chroot runs" {
+	# runc 1.1 makes the mounts, device nodes and propagation of such a container in
+	# the host's mount table, where they stay after it: the reference is not run, nor
+	# runc as the runtime under test.
+	runtime_is_runc11 && skip "runc 1.1 would make these in the host's mount table"
+	config '.linux.namespaces |= map(select(.type != "mount")) | .linux.maskedPaths = [] | .linux.readonlyPaths = []'
+	cmd 'echo ran'
+	host_mounts >"$TEST_TMP/mounts.before"
+	local id field
+	for field in mounts root.readonly linux.devices linux.rootfsPropagation; do
+		case "$field" in
+		mounts) ;;
+		root.readonly) config '.mounts = []' ;;
+		linux.devices) config '.root.readonly = false | .linux.devices = [{"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229}]' ;;
+		linux.rootfsPropagation) config 'del(.linux.devices) | .linux.rootfsPropagation = "private"' ;;
+		esac
+		id="$(new_id)"
+		run rt run --bundle "$BUNDLE" "$id" </dev/null
+		[ "$status" = 1 ]
+		[[ "$output" == *"invalid configuration: $field: unable to "*" without a private MNT namespace"* ]] || { echo "# $field: $output" >&2; false; }
+		[ "$(echo "$output" | wc -l)" = 1 ]
+		[ -z "$(root_entries)" ]
+	done
+	# With none of them the container is only chrooted into its root, and runs.
+	config 'del(.linux.rootfsPropagation)'
+	run rt run --bundle "$BUNDLE" "$(new_id)" </dev/null
+	[ "$status" = 0 ]
+	[ "$output" = ran ]
+	[ -z "$(host_mounts | diff "$TEST_TMP/mounts.before" - | grep -F "$ROOTFS")" ]
+}
+
+@test "namespaces: a terminal without a mount namespace binds no pty over the host's /dev/console" {
+	# The host's own root, so /dev/ptmx and /dev/console are the host's. runc 1.1
+	# would bind "/" over the host's "/" (and the pty over its /dev/console).
+	runtime_is_runc11 && skip "runc 1.1 would change the host's mount table"
+	config '.root = {"path": "/"} | .linux.namespaces |= map(select(.type != "mount"))'
+	config '.linux.maskedPaths = [] | .linux.readonlyPaths = [] | .mounts = [] | del(.linux.devices)'
+	config '.process.terminal = true | .process.args = ["sh", "-c", "[ -t 0 ] && [ -t 1 ] && echo tty-ok"]'
+	local id
+	id="$(new_id)"
+	console_run "$id"
+	rt run -d --console-socket "$TEST_TMP/console.sock" --bundle "$BUNDLE" "$id" </dev/null >/dev/null 2>&1
+	wait "$CONSOLE_PID"
+	wait_status "$id" stopped
+	rt delete "$id"
+	[ "$(tr -d '\r' <"$TEST_TMP/console.out" | grep -v '^$')" = tty-ok ]
+	! awk '$5 == "/dev/console"' /proc/self/mountinfo | grep -q .
+}
+
 @test "features: valid JSON with ociVersionMin/Max and all hooks" {
 	run --separate-stderr "$RUNTIME" features
 	[ "$status" = 0 ]

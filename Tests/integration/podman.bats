@@ -25,9 +25,11 @@ IMAGE=localhost/safehouse-busybox:latest
 PTY_RUN="$BATS_TEST_DIRNAME/pty_run.py"
 
 setup_file() {
-	export PM_MADE_VARLIB=0 PM_MADE_CGPARENT=0
+	export PM_MADE_VARLIB=0 PM_MADE_CGPARENT=0 PM_MADE_CNI_CHAINS=0
 	[ -e /var/lib/containers ] || PM_MADE_VARLIB=1
 	[ -e /sys/fs/cgroup/memory/libpod_parent ] || PM_MADE_CGPARENT=1
+	# The chains CNI's firewall and portmap plugins make once per host (pm_bridge).
+	iptables -t nat -n -L CNI-HOSTPORT-DNAT >/dev/null 2>&1 || PM_MADE_CNI_CHAINS=1
 }
 
 teardown_file() {
@@ -35,6 +37,7 @@ teardown_file() {
 		rm -f /var/lib/containers/cache/blob-info-cache-v1.boltdb
 		rmdir /var/lib/containers/cache /var/lib/containers 2>/dev/null || true
 	fi
+	if [ "${PM_MADE_CNI_CHAINS:-0}" = 1 ]; then cni_chains_gone; fi
 	if [ "${PM_MADE_CGPARENT:-0}" = 1 ]; then
 		# Only empty ones go (rmdir): a Podman started meanwhile keeps its own.
 		find /sys/fs/cgroup -mindepth 2 -maxdepth 3 -type d -path '*/libpod_parent*' 2>/dev/null |
@@ -75,6 +78,7 @@ teardown() {
 		local ids id p cmd cg
 		ids="$(pm ps -aq --no-trunc 2>/dev/null || true)"
 		pm unpause --all >/dev/null 2>&1 || true # Podman 4.3 refuses rm -f of a paused one
+		pm pod rm -f -t 0 --all >/dev/null 2>&1 || true
 		pm rm -f -t 0 --all >/dev/null 2>&1 || true
 		for id in $ids; do
 			rt delete --force "$id" >/dev/null 2>&1 || true
@@ -91,6 +95,9 @@ teardown() {
 			if [[ "$cmd" == *"$PM/"* ]]; then kill -9 "${p#/proc/}" 2>/dev/null || true; fi
 		done
 	fi
+	# A test's network namespaces (pm_world) and bridge (pm_bridge), whether it passed or not.
+	if [ -n "${PM_W:-}" ]; then pm_world_gone; fi
+	if [ -n "${PM_BR:-}" ]; then pm_bridge_gone; fi
 	common_teardown
 }
 
@@ -516,4 +523,332 @@ print(sorted(c), sorted(c["engine"]), c["engine"]["runtimes"])
 	run pm run --rm --annotation io.safehouse.backend=kata "$IMAGE" true
 	[ "$status" != 0 ]
 	[[ "$output" == *'io.safehouse.backend'*'unknown backend "kata"'* ]]
+}
+
+# needs_safehouse: runc ignores the policy annotations.
+needs_safehouse() {
+	"$RUNTIME" --version | grep -q '^safehouse' || skip "RUNTIME $RUNTIME is not safehouse (runc ignores the annotation)"
+}
+
+# egress_policy ALLOW: the annotations of a whole policy as `agent spec` writes it (an
+# engine passes them on as is), allowing ALLOW, its audit log $TEST_TMP/pm.audit.jsonl.
+egress_policy() {
+	EGRESS=(--annotation io.safehouse.policy=pm-egress --annotation io.safehouse.limits.disk=67108864
+		--annotation "io.safehouse.network.allow=$1" --annotation "io.safehouse.audit=$TEST_TMP/pm.audit.jsonl")
+}
+
+# Podman's `--network host` puts no network namespace in the spec: the container would
+# share the host's, where the egress listeners and capture rules would govern the host.
+@test "podman: network.allow with --network host is refused in one line that says why; nothing is left" {
+	needs_safehouse
+	local routes
+	routes="$(ip route show default)"
+	run pm run --rm --network host --annotation io.safehouse.policy=web "$IMAGE" true
+	echo "$output" >&2
+	[ "$status" != 0 ]
+	[[ "$output" == *"egress: network.allow is refused in the host's network namespace (linux.namespaces has no network entry, so the container would share it): the egress listeners and capture rules would govern every process of the host"* ]]
+	# The same with the generated form of a policy (its allowlist in an annotation).
+	egress_policy www.test
+	run pm run --rm --network host "${EGRESS[@]}" "$IMAGE" true
+	[ "$status" != 0 ]
+	[[ "$output" == *"egress: network.allow is refused in the host's network namespace"* ]]
+	# And on gvisor.
+	run pm run --rm --network host --annotation io.safehouse.policy=web --annotation io.safehouse.backend=gvisor "$IMAGE" true
+	[ "$status" != 0 ]
+	[[ "$output" == *"egress: network.allow is refused in the host's network namespace (linux.namespaces has no network entry"* ]]
+	# Nothing half made: no container state, ephemeral root or mount, no route or
+	# nftables table in the host's namespace, no container left in Podman.
+	[ -z "$(root_entries)" ]
+	! grep -q "$ROOT" /proc/self/mountinfo || false
+	[ "$(ip route show default)" = "$routes" ]
+	! nft list table inet safehouse >/dev/null 2>&1 || false
+	[ -z "$(pm ps -aq)" ]
+	# Without an allowlist the host network is the engine's choice, and runs.
+	run pm run --rm --network host --annotation io.safehouse.policy=default "$IMAGE" true
+	[ "$status" = 0 ]
+}
+
+# pm_world: a network namespace for containers (PM_NS, loopback only, for --network
+# ns:PATH) and a "world" namespace joined to the host by a veth pair, serving
+# http://PM_NET.2:8080/id and http://PM_NET.3:8080/id (its addresses) with busybox
+# httpd; the warden, in the host's namespace, reaches them. Removed by pm_world_gone.
+pm_world() {
+	PM_NS="shpm-podnet-$$" PM_W="shpmw-$$"
+	PM_NET="10.215.$(($$ % 250))"
+	ip netns add "$PM_NS"
+	ip netns add "$PM_W"
+	ip link add "shpmh$$" type veth peer name "shpmw$$"
+	ip link set "shpmw$$" netns "$PM_W"
+	ip addr add "$PM_NET.1/29" dev "shpmh$$"
+	ip link set "shpmh$$" up
+	ip -n "$PM_W" addr add "$PM_NET.2/29" dev "shpmw$$"
+	ip -n "$PM_W" addr add "$PM_NET.3/29" dev "shpmw$$"
+	ip -n "$PM_W" link set "shpmw$$" up
+	ip -n "$PM_W" link set lo up
+	mkdir -p "$TEST_TMP/www"
+	echo world >"$TEST_TMP/www/id"
+	ip netns exec "$PM_W" busybox httpd -p 8080 -h "$TEST_TMP/www" </dev/null >/dev/null 2>&1 3>&-
+}
+
+pm_world_gone() {
+	local pid
+	for pid in $(ip netns pids "$PM_W" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
+	ip netns del "$PM_W" 2>/dev/null || true
+	ip netns del "$PM_NS" 2>/dev/null || true
+	ip link del "shpmh$$" 2>/dev/null || true
+}
+
+@test "podman: network.allow in a namespace given by path (--network ns:PATH): two containers share the first one's egress; a differing allowlist is refused" {
+	needs_safehouse
+	pm_world
+	egress_policy "$PM_NET.2:8080"
+	local one two owner
+	one="$(run_d --network "ns:/run/netns/$PM_NS" "${EGRESS[@]}" "$IMAGE" sleep 60)"
+	two="$(run_d --network "ns:/run/netns/$PM_NS" "${EGRESS[@]}" "$IMAGE" sleep 60)"
+	# The first container serves the namespace (its record in the runtime root).
+	owner="$(cat "$ROOT"/@netns/*.json)"
+	[ "$(echo "$owner" | jq -r .container)" = "$one" ]
+	[ "$(ls "$ROOT/@netns" | wc -l)" = 1 ]
+	local id
+	for id in "$one" "$two"; do
+		run pm exec "$id" timeout 5 wget -q -O- "http://$PM_NET.2:8080/id"
+		[ "$output" = world ]
+		run pm exec "$id" timeout 5 wget -q -O- "http://$PM_NET.3:8080/id"
+		[ "$status" != 0 ]
+		run pm exec "$id" env http_proxy=http://127.0.0.1:3128 timeout 5 wget -q -O- "http://$PM_NET.2:8080/id"
+		[ "$output" = world ]
+	done
+	jq -e -s --arg h "$PM_NET.3" 'map(select(.kind == "egress" and (.details.decision | tostring | contains("denied") and contains($h)))) | length > 0' \
+		"$TEST_TMP/pm.audit.jsonl"
+	# Another allowlist in the same namespace: refused, naming the owner; nothing left.
+	egress_policy "$PM_NET.3:8080"
+	run pm run --rm --network "ns:/run/netns/$PM_NS" "${EGRESS[@]}" "$IMAGE" true
+	echo "$output" >&2
+	[ "$status" != 0 ]
+	[[ "$output" == *"is served by container $one, whose policy has network.allow \"$PM_NET.2:8080\"; this container's has \"$PM_NET.3:8080\""* ]]
+	# On gvisor, refused too: runsc's sandbox network would take the namespace's
+	# interfaces into gVisor's netstack, around the warden (docs/engines.md).
+	egress_policy "$PM_NET.2:8080"
+	run pm run --rm --network "ns:/run/netns/$PM_NS" "${EGRESS[@]}" --annotation io.safehouse.backend=gvisor "$IMAGE" true
+	echo "$output" >&2
+	[ "$status" != 0 ]
+	[[ "$output" == *"egress: network.allow on the gvisor backend needs a network namespace runsc makes, and linux.namespaces names /run/netns/$PM_NS: runsc's sandbox network copies that namespace's interfaces and routes into gVisor's netstack"* ]]
+	[ "$(root_entries | grep -vx @netns | sort)" = "$(printf '%s\n' "$one" "$two" | sort)" ]
+	# The owner removed, its record goes with it.
+	pm rm -f -t 0 "$one" "$two" >/dev/null
+	[ -z "$(ls "$ROOT/@netns")" ]
+}
+
+# pm_bridge: a Podman bridge network as `podman network create` makes one (CNI: the
+# bridge plugin with ipMasq and a default route through the gateway, portmap, firewall,
+# tuning), as PM_BRNET on a private /24 (PM_BRP.0/24) and a bridge of the test's own
+# (PM_BR, made here with the gateway address, so the test hosts can listen before the
+# first container). Two test hosts in the host's namespace, on the bridge's addresses
+# PM_BRP.1 (the gateway) and PM_BRP.254, serve http://ADDRESS:8080/id: a container
+# reaches them without any packet leaving the machine (no test connects anywhere else).
+# Removed by pm_bridge_gone.
+pm_bridge() {
+	local n=$(($$ % 200 + 20)) i
+	for i in $(seq 200); do
+		ip route | grep -q "^10\.216\.$n\." || break
+		n=$(((n + 1) % 250))
+	done
+	PM_BRNET="shpm-br-$$" PM_BR="shpmbr$$" PM_BRP="10.216.$n" PM_BR_PIDS=()
+	pm network create --subnet "$PM_BRP.0/24" --disable-dns "$PM_BRNET" >/dev/null
+	local conf="$PM/net/$PM_BRNET.conflist"
+	jq --arg br "$PM_BR" '.plugins[0].bridge = $br' "$conf" >"$conf.new"
+	mv "$conf.new" "$conf"
+	ip link add name "$PM_BR" type bridge
+	ip addr add "$PM_BRP.1/24" dev "$PM_BR"
+	ip addr add "$PM_BRP.254/24" dev "$PM_BR"
+	ip link set "$PM_BR" up
+	mkdir -p "$TEST_TMP/www"
+	echo world >"$TEST_TMP/www/id"
+	for i in 1 254; do
+		busybox httpd -f -p "$PM_BRP.$i:8080" -h "$TEST_TMP/www" </dev/null >/dev/null 2>&1 3>&- &
+		PM_BR_PIDS+=($!)
+	done
+	wait_for 5 busybox wget -q -O /dev/null "http://$PM_BRP.254:8080/id"
+}
+
+pm_bridge_gone() {
+	local pid table rule
+	for pid in "${PM_BR_PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+	pm network rm -f "$PM_BRNET" >/dev/null 2>&1 || true
+	ip link del "$PM_BR" 2>/dev/null || true
+	# The bridge plugin's masquerade rules carry the network's name in their comment.
+	for table in nat filter; do
+		iptables-save -t "$table" 2>/dev/null | grep -F -- "$PM_BRNET" | grep '^-A ' |
+			while read -r rule; do eval "iptables -t $table -D ${rule#-A }" 2>/dev/null || true; done
+	done
+}
+
+# cni_chains_gone: the chains CNI's firewall and portmap plugins leave in the host's
+# iptables (empty once the file's networks are gone), with the jumps to them.
+cni_chains_gone() {
+	local table rule chain
+	for table in filter nat; do
+		iptables-save -t "$table" 2>/dev/null | grep '^-A ' | grep -vE '^-A CNI-' |
+			grep -E -- '-j CNI-(FORWARD|HOSTPORT-DNAT|HOSTPORT-MASQ)( |$)' |
+			while read -r rule; do eval "iptables -t $table -D ${rule#-A }" 2>/dev/null || true; done
+	done
+	for chain in CNI-FORWARD CNI-ADMIN; do iptables -t filter -F "$chain" 2>/dev/null || true; done
+	for chain in CNI-FORWARD CNI-ADMIN; do iptables -t filter -X "$chain" 2>/dev/null || true; done
+	for chain in CNI-HOSTPORT-DNAT CNI-HOSTPORT-MASQ CNI-HOSTPORT-SETMARK; do iptables -t nat -F "$chain" 2>/dev/null || true; done
+	for chain in CNI-HOSTPORT-DNAT CNI-HOSTPORT-MASQ CNI-HOSTPORT-SETMARK; do iptables -t nat -X "$chain" 2>/dev/null || true; done
+}
+
+# egress_denied LOG HOST: the audit log LOG has a refused egress decision naming HOST.
+egress_denied() {
+	jq -e -s --arg h "$2" 'map(select(.kind == "egress" and (.details.decision | tostring | contains("denied") and contains($h)))) | length > 0' "$1" >/dev/null
+}
+
+# What a container serves on its port 8080 (busybox httpd, "inside" at /id).
+SERVE='mkdir -p /tmp/w && echo inside >/tmp/w/id && exec httpd -f -p 8080 -h /tmp/w'
+
+# The default policy (no network.allow) on Podman's bridge network: no egress, as
+# `agent run` gives it. The runtime serves the namespace Podman made with an empty
+# allowlist: every connection and DNS query captured and refused, and recorded; a
+# port Podman publishes gets no answer (the answer would leave the namespace);
+# loopback works. On gvisor, runsc's network none: gVisor's loopback alone.
+@test "podman: the default policy on a bridge network: no egress (a host the same container reaches without it), no answer on a published port, loopback kept, the refusals in the audit log; gvisor has loopback only" {
+	needs_safehouse
+	pm_bridge
+	# Without the policy: the test host answers, and so does a published port.
+	run pm run --rm --network "$PM_BRNET" "$IMAGE" timeout 5 wget -q -O- "http://$PM_BRP.1:8080/id"
+	[ "$output" = world ]
+	run_d --network "$PM_BRNET" -p "$PM_BRP.1:18080:8080" "$IMAGE" sh -c "$SERVE" >/dev/null
+	wait_for 5 timeout 2 wget -q -O /dev/null "http://$PM_BRP.1:18080/id"
+	[ "$(timeout 5 wget -q -O- "http://$PM_BRP.1:18080/id")" = inside ]
+	local log="$TEST_TMP/pm.audit.jsonl" id
+	id="$(run_d --network "$PM_BRNET" -p "$PM_BRP.1:18081:8080" --annotation io.safehouse.policy=default \
+		--annotation "io.safehouse.audit=$log" "$IMAGE" sh -c "$SERVE")"
+	# The container serves the namespace Podman made, with an empty allowlist.
+	[ "$(jq -r .container "$ROOT"/@netns/*.json)" = "$id" ]
+	[ "$(jq -c .terms "$ROOT"/@netns/*.json)" = '{"network.allow":""}' ]
+	run pm exec "$id" timeout 5 wget -q -O- "http://$PM_BRP.1:8080/id"
+	echo "$output" >&2
+	[ "$status" != 0 ]
+	[[ "$output" != *world* ]]
+	run pm exec "$id" timeout 5 nslookup www.example.test "$PM_BRP.1"
+	[ "$status" != 0 ]
+	# Loopback, inside the namespace, still works.
+	wait_for 5 pm exec "$id" timeout 2 wget -q -O /dev/null http://127.0.0.1:8080/id
+	[ "$(pm exec "$id" timeout 5 wget -q -O- http://127.0.0.1:8080/id)" = inside ]
+	# The published port gets no answer.
+	run timeout 5 wget -q -O- "http://$PM_BRP.1:18081/id"
+	[ "$status" != 0 ]
+	[[ "$output" != *inside* ]]
+	# The refusals, recorded as any egress decision.
+	wait_for 5 egress_denied "$log" "$PM_BRP.1"
+	jq -e -s 'map(select(.kind == "egress" and (tostring | contains("www.example.test")))) | length > 0' "$log"
+	pm rm -f -t 0 "$id" >/dev/null
+	[ -z "$(ls "$ROOT/@netns")" ]
+	# gvisor: runsc's network none, whatever Podman put in the namespace.
+	run pm run --rm --network "$PM_BRNET" --annotation io.safehouse.policy=default \
+		--annotation io.safehouse.backend=gvisor "$IMAGE" sh -c \
+		"sed 1,2d /proc/net/dev | cut -d: -f1 | tr -d ' '; timeout 5 wget -q -O- http://$PM_BRP.1:8080/id 2>/dev/null || echo refused"
+	echo "$output" >&2
+	[ "$status" = 0 ]
+	[ "$output" = "lo
+refused" ]
+}
+
+# network.mode explicit (the proxies only) in a namespace Podman made: the namespace's
+# interfaces stay, so the runtime rejects whatever is not for the namespace itself; a
+# direct connection to the allowed host fails at once, as in `agent run`'s namespace,
+# where it has no route.
+@test "podman: network.mode explicit on a bridge network: the allowed host only through the proxy, a direct connection refused" {
+	needs_safehouse
+	pm_bridge
+	egress_policy "$PM_BRP.1:8080"
+	local id
+	id="$(run_d --network "$PM_BRNET" "${EGRESS[@]}" --annotation io.safehouse.network.mode=explicit "$IMAGE" sleep 60)"
+	[ "$(jq -r '.terms["network.mode"]' "$ROOT"/@netns/*.json)" = explicit ]
+	run pm exec "$id" env http_proxy=http://127.0.0.1:3128 timeout 5 wget -q -O- "http://$PM_BRP.1:8080/id"
+	[ "$output" = world ]
+	run pm exec "$id" timeout 5 wget -q -O- "http://$PM_BRP.1:8080/id"
+	echo "$output" >&2
+	[ "$status" != 0 ]
+	[[ "$output" == *"Connection refused"* ]]
+	pm rm -f -t 0 "$id" >/dev/null
+	[ -z "$(ls "$ROOT/@netns")" ]
+}
+
+# A Podman pod (`podman pod create`): the infra container makes the network namespace
+# (here on the bridge network), the pod's containers join it by /proc/PID/ns/net. The
+# infra container carries no annotation (pod create has no such flag), so the pod's
+# first container with a policy serves the namespace, and the infra container is under
+# its rules like every process there. The policies are in the generated form (as
+# `agent spec` writes them: no user namespace added), since a policy named alone would
+# give each container a user namespace of its own, which cannot mount the pod's ipc
+# namespace's mqueue (docs/engines.md).
+@test "podman: a pod (podman pod create): two containers share the first one's egress (allowed host reached, another refused); a pod whose policy has no network reaches nothing; differing terms refused both ways" {
+	needs_safehouse
+	pm_bridge
+	tar -C "$ROOTFS" -c . | pm import --change 'ENTRYPOINT ["sleep", "2147483647"]' - localhost/safehouse-pause >/dev/null 2>&1
+	pm pod create --name "webpod-$$" --network "$PM_BRNET" --infra-image localhost/safehouse-pause >/dev/null
+	egress_policy "$PM_BRP.1:8080"
+	local one two id
+	one="$(run_d --pod "webpod-$$" "${EGRESS[@]}" "$IMAGE" sleep 60)"
+	two="$(run_d --pod "webpod-$$" "${EGRESS[@]}" "$IMAGE" sleep 60)"
+	[ "$(jq -r .container "$ROOT"/@netns/*.json)" = "$one" ]
+	for id in "$one" "$two"; do
+		run pm exec "$id" timeout 5 wget -q -O- "http://$PM_BRP.1:8080/id"
+		[ "$output" = world ]
+		run pm exec "$id" timeout 5 wget -q -O- "http://$PM_BRP.254:8080/id"
+		[ "$status" != 0 ]
+	done
+	egress_denied "$TEST_TMP/pm.audit.jsonl" "$PM_BRP.254"
+	# A container of the pod without an allowlist: refused, naming the owner.
+	run pm run --rm --pod "webpod-$$" --annotation io.safehouse.policy=pm-nonet --annotation io.safehouse.limits.disk=67108864 "$IMAGE" true
+	echo "$output" >&2
+	[ "$status" != 0 ]
+	[[ "$output" == *"is served by container $one, whose policy has network.allow \"$PM_BRP.1:8080\"; this container's has none"* ]]
+	pm pod rm -f -t 0 "webpod-$$" >/dev/null
+	[ -z "$(ls "$ROOT/@netns")" ]
+	# A pod whose containers have the default policy: neither reaches the host the
+	# other pod's allowlist let through.
+	pm pod create --name "nonet-$$" --network "$PM_BRNET" --infra-image localhost/safehouse-pause >/dev/null
+	local nonet=(--annotation io.safehouse.policy=pm-nonet --annotation io.safehouse.limits.disk=67108864)
+	one="$(run_d --pod "nonet-$$" "${nonet[@]}" "$IMAGE" sleep 60)"
+	two="$(run_d --pod "nonet-$$" "${nonet[@]}" "$IMAGE" sleep 60)"
+	[ "$(jq -r .container "$ROOT"/@netns/*.json)" = "$one" ]
+	for id in "$one" "$two"; do
+		run pm exec "$id" timeout 5 wget -q -O- "http://$PM_BRP.1:8080/id"
+		[ "$status" != 0 ]
+		[[ "$output" != *world* ]]
+	done
+	# An allowlist in it: refused, naming the owner.
+	run pm run --rm --pod "nonet-$$" "${EGRESS[@]}" "$IMAGE" true
+	echo "$output" >&2
+	[ "$status" != 0 ]
+	[[ "$output" == *"is served by container $one, whose policy has network.allow none; this container's has \"$PM_BRP.1:8080\""* ]]
+	pm pod rm -f -t 0 "nonet-$$" >/dev/null
+	[ -z "$(ls "$ROOT/@netns")" ]
+}
+
+# A deadline (limits.timeout) through Podman: the warden kills the container at it.
+# conmon reaps the init and Podman shows what conmon saw, the SIGKILL (137, exited):
+# Podman has no field for why. The audit log's warden report says timeout.
+@test "podman: a policy's deadline kills the container: Podman shows exited 137, the audit log says timeout (both backends)" {
+	needs_safehouse
+	local log="$TEST_TMP/pm.audit.jsonl" id started backend
+	for backend in native gvisor; do
+		rm -f "$log" "$log.head"
+		started=$SECONDS
+		id="$(run_d --annotation io.safehouse.policy=pm-deadline --annotation io.safehouse.limits.disk=67108864 \
+			--annotation io.safehouse.limits.timeout=1 --annotation "io.safehouse.audit=$log" \
+			--annotation "io.safehouse.backend=$backend" "$IMAGE" sleep 60)"
+		run pm wait "$id"
+		[ "$output" = 137 ]
+		[ $((SECONDS - started)) -lt 30 ]
+		[ "$(state "$id")" = "exited 137" ]
+		[ "$(pm inspect -f '{{.State.OOMKilled}} {{.State.Error}}' "$id")" = "false " ]
+		pm rm "$id" >/dev/null
+		wait_for 10 sh -c "jq -e -s 'map(.kind) | index(\"delete\")' '$log' >/dev/null"
+		"$RUNTIME" audit verify "$log"
+		jq -e -s 'map(select(.kind == "warden")) | .[0].details.report.reason == "timeout"' "$log"
+		jq -e -s 'map(select(.kind == "exit")) | .[0].details == {"code": 137, "signal": 9}' "$log"
+	done
 }

@@ -1,7 +1,19 @@
 import Agent
 import Egress
 import FoundationEssentials
+import Images
 import OCI
+
+/// An image layer's bytes, for TarReader.
+final class InMemory: ByteSource {
+    var bytes: ArraySlice<UInt8>
+    init(_ bytes: [UInt8]) { self.bytes = bytes[...] }
+    func read(upTo count: Int) throws -> [UInt8] {
+        let n = min(count, bytes.count)
+        defer { bytes = bytes.dropFirst(n) }
+        return Array(bytes.prefix(n))
+    }
+}
 
 /// One input, every parser: none may crash, hang or fail an assertion on any bytes.
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -28,6 +40,14 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     _ = Socks5.parseGreeting(bytes); _ = Socks5.parseRequest(bytes)
     _ = ClaimedName.sniff(bytes, port: 80); _ = ClaimedName.sniff(bytes, port: 443); _ = ClaimedName.originRequest(bytes)
     _ = OriginalDestination(sockaddr: bytes)
+    // An image's layers come from whoever built it: the tar reader and the unpack
+    // rules' name check (the unpacker itself writes files, so it is not run here).
+    var reader = TarReader(fd: InMemory(bytes), label: "fuzz")
+    while let entry = try? reader.next() {
+        _ = try? LayerUnpacker.components(of: entry.name, label: "fuzz")
+        while let chunk = try? reader.readContent(max: 4096), !chunk.isEmpty {}
+    }
+    _ = try? ImageReference.parse(text, cwd: "/")
     return 0
 }
 

@@ -89,6 +89,8 @@ int sh_pt_number(int fd);
 // fcntl(2) helpers.
 int sh_set_cloexec(int fd, int on);
 int sh_set_nonblock(int fd, int on);
+// F_SETPIPE_SZ: a pipe's buffer size (rounded up by the kernel); its size, or -1.
+int sh_set_pipe_size(int fd, int size);
 
 // Descriptors over a Unix socket (SCM_RIGHTS). `data` is a short payload sent with
 // the descriptor; the receiver gets up to `datalen` bytes of it.
@@ -168,6 +170,15 @@ long sh_fgetxattr(int fd, const char *name, void *value, size_t size);
 // lgetxattr(2): the value of an extended attribute of `path` itself (not following a
 // final symlink); returns its length, or -1 with errno set.
 long sh_lgetxattr(const char *path, const char *name, void *value, size_t size);
+
+// lsetxattr(2) of `path` itself (not following a final symlink), and fsetxattr(2) of
+// an open file: image layers carry overlayfs's whiteout and opaque attributes and a
+// file's capabilities. 0, or -1 with errno set.
+int sh_lsetxattr(const char *path, const char *name, const void *value, size_t size);
+int sh_fsetxattr(int fd, const char *name, const void *value, size_t size);
+// llistxattr(2): the names of `path`'s extended attributes, NUL-separated; their
+// length, or -1 with errno set.
+long sh_llistxattr(const char *path, char *list, size_t size);
 
 // Egress: brings `lo` up in the calling thread's network namespace; 0 or -1 with errno.
 int sh_loopback_up(void);

@@ -57,12 +57,14 @@ extension GvisorBackend {
         if options.preserveFds != 0 { throw RuntimeError("--preserve-fds: not supported by the gvisor backend (runsc cannot pass extra descriptors)") }
         if options.noPivot { throw RuntimeError("--no-pivot: not supported by the gvisor backend (runsc never pivots on the host)") }
         try GvisorPreflight.checkExecutable(process, rootfs: bundle.rootfs, mounts: spec.mounts ?? [])
+        try GvisorPreflight.checkBindSources(spec.mounts ?? [], bundle: bundle.path)
         // runsc applies no host LSM label to the sandbox either: refused the same way.
         try SecurityLabels.check(spec)
         let treatment: SandboxConfig?
         do { treatment = try runtime.sandboxes?.treatment(for: spec, id: id) } catch { throw RuntimeError("\(error)") }
         let executable = try RunscProcess.locate(configured: config?.runsc)
         let egress = !(treatment?.networkAllow ?? []).isEmpty
+        try EgressNamespacePlan.refuseOnGvisor(treatment, spec: spec, root: store.root)
         try GvisorCgroups.claim(spec, id: id, sandbox: treatment != nil)
         let lock = try store.makeContainerDirectory(id)
         defer { lock.release() }
@@ -73,7 +75,7 @@ extension GvisorBackend {
             // The host-side hooks are safehouse's to run (GvisorSandboxBundle.hostHookKinds).
             hooks: spec.hooks, ownsPidNamespace: true, backend: .gvisor)
         record.runsc = executable
-        let network = RunscFlags.network(for: spec, egress: egress)
+        let network = RunscFlags.network(for: spec, egress: egress, policyWithoutNetwork: treatment != nil && !egress)
         record.runscFlags = RunscFlags.sandboxFlags(
             runscRoot: runscRoot, network: network,
             seccomp: spec.linux?.seccomp != nil, overlay: config?.runscOverlay, debugLog: config?.runscDebugLog)
@@ -90,8 +92,10 @@ extension GvisorBackend {
             if let overlay = bundle.overlay { try store.saveOverlay(overlay, of: id) }
             var runscBundle = bundle.path
             let hostHooks = GvisorSandboxBundle.hasHostHooks(spec)
-            if treatment == nil && hostHooks {
-                runscBundle = try GvisorSandboxBundle.write(spec: spec, rootPath: bundle.rootfs, stateDirectory: dir)
+            // Bind sources the gofer, in the container's user namespace, could not open by path.
+            let staged = treatment == nil ? try GvisorBindSources.stage(spec, bundle: bundle.path, root: store.root, id: id) : nil
+            if treatment == nil && (hostHooks || staged != nil) {
+                runscBundle = try GvisorSandboxBundle.write(spec: staged ?? spec, rootPath: bundle.rootfs, stateDirectory: dir)
             }
             if treatment != nil {
                 runscBundle = try GvisorSandboxBundle.write(spec: spec, bundle: bundle, id: id, stateDirectory: dir,
@@ -172,6 +176,7 @@ extension GvisorBackend {
                     id: id)
             }
             try? EphemeralRoot.remove(EphemeralRoot.directory(root: store.root, id: id))
+            GvisorBindSources.remove(root: store.root, id: id)
             try? Files.removeTree(dir)
             throw error
         }
@@ -206,7 +211,7 @@ extension GvisorBackend {
             // whose interfaces gVisor's netstack takes over at start (GvisorEgressLink;
             // RunscFlags.network). When the warden records the exit, it listens before
             // `runsc start` can run the command.
-            let started = try runtime.startWarden(treatment, watching: pid, callerReapsInit: callerReapsInit, record: &record) {
+            let started = try runtime.startWarden(treatment, servesEgress: !treatment.networkAllow.isEmpty, watching: pid, callerReapsInit: callerReapsInit, record: &record) {
                 try GvisorEgressLink.open(sandboxPid: pid, mode: treatment.egressMode)
             }
             started.waitUntilReady()
@@ -248,6 +253,7 @@ extension GvisorBackend {
         }
         if let warden = record.liveWardenPid { _ = Processes.waitForExit(warden, timeout: 2) }
         try stage("remove the ephemeral root") { try EphemeralRoot.remove(EphemeralRoot.directory(root: store.root, id: record.id)) }
+        GvisorBindSources.remove(root: store.root, id: record.id)
         try stage("remove \(store.directory(of: record.id))") { try Files.removeTree(store.directory(of: record.id)) }
         runtime.removeAgentBundle(record)
         do {

@@ -36,7 +36,14 @@ extension GvisorBackend {
         defer { try? Files.remove(file) }
         var args = ["exec", "--process", file]
         if options.detach { args.append("--detach") }
-        if let pidFile = options.pidFile { args += ["--pid-file", Bundle.absolute(pidFile)] }
+        // runsc writes the pid file once the process has started, and exits 128 on
+        // any failure of its own: a 128 with no pid file is exec itself failing, which
+        // runc (and engines relying on it) report as 255. Without a pid file asked
+        // for, one of our own tells the two apart.
+        let pidFile = options.pidFile.map(Bundle.absolute) ?? store.directory(of: record.id) + "/exec-\(getpid()).pid"
+        try? Files.remove(pidFile)
+        defer { if options.pidFile == nil { try? Files.remove(pidFile) } }
+        args += ["--pid-file", pidFile]
         if let socket = options.consoleSocket { args += ["--console-socket", socket] }
         args.append(record.id)
         // Attached: our stdio is the process's, our exit code its; signals to us go
@@ -45,6 +52,7 @@ extension GvisorBackend {
         Signals.block(waited)
         let child = try runsc(record, args).spawn()
         let status = runtime.waitForInit(child, forwarding: waited)
+        if status.shellCode == 128, !Files.exists(pidFile) { return 255 }
         return status.shellCode
     }
 }

@@ -6,6 +6,10 @@ extension GvisorBackend {
     func pause(_ record: ContainerRecord, _ pause: Bool) throws {
         let current = state(of: record).status
         if pause { try current.canPause(record.id) } else { try current.canResume(record.id) }
+        // runsc pauses only a started sandbox (runc also freezes a created container).
+        if pause && current == .created {
+            throw RuntimeError.refused("container \"\(record.id)\" is created: the gvisor backend pauses only a started container")
+        }
         let verb = pause ? "pause" : "resume"
         let result = try runsc(record, [verb, record.id]).capture()
         guard result.status == .exited(0) else {

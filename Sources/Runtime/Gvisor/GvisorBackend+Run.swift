@@ -30,6 +30,7 @@ extension GvisorBackend {
         if status == .exited(128), let error = RunscLog.lastError(path: createLog) {
             _ = try? runsc(record, ["delete", "--force", record.id]).capture()
             GvisorCgroups.removeAfterFailedCreate(cgroupsPath: cgroupsPath, id: record.id)
+            GvisorBindSources.remove(root: store.root, id: record.id)
             try? Files.removeTree(dir)
             throw RunscError.message(verb: "run", id: record.id, runscText: error)
         }
@@ -39,7 +40,10 @@ extension GvisorBackend {
         GvisorCgroups.removeAfterFailedCreate(cgroupsPath: cgroupsPath, id: record.id)
         // --keep: our state stays (stopped: runsc knows the container no more) until
         // `delete`, which finds runsc's side gone and removes ours.
-        if !keep { try? Files.removeTree(dir) }
+        if !keep {
+            GvisorBindSources.remove(root: store.root, id: record.id)
+            try? Files.removeTree(dir)
+        }
         return status.shellCode
     }
 
@@ -86,16 +90,22 @@ extension GvisorBackend {
         }())
         let current = (try? store.load(record.id)) ?? record
         reapSandboxOrphans(sparing: current.liveWardenPid)
-        if let beforeDelete { beforeDelete(current) } else { runtime.recordEnd(current, exitRecorded: true) }
+        var reported = code
+        if let beforeDelete {
+            beforeDelete(current)
+        } else {
+            runtime.recordEnd(current, exitRecorded: true)
+            if current.ephemeralRoot { reported = runtime.sandboxExitCode(exit, record: current) }
+        }
         // --keep: the stopped container stays for `state` and `delete`.
-        if keep { return code }
+        if keep { return reported }
         do {
             try destroy(current)
             runtime.recordAudit(record.annotations, record.id, "delete", [:])
         } catch {
             log.warning("\(error)")
         }
-        return code
+        return reported
     }
 
     /// The gofer was re-parented to us with the sandbox (waitForSandbox) and ends with it;

@@ -26,4 +26,18 @@ enum GvisorPreflight {
         if path.split(separator: ":").contains(where: { shadowed(String($0)) || !$0.hasPrefix("/") }) { return }
         throw RuntimeError("exec: \"\(command)\": executable file not found in $PATH")
     }
+
+    /// Every bind source exists: runsc's gofer finds a missing one only once the
+    /// sandbox is starting, and runsc then says no more than "cannot read client sync
+    /// file: EOF". Named as the native backend names it (the mount, then stat's error).
+    static func checkBindSources(_ mounts: [Mount], bundle: String) throws {
+        for (index, mount) in mounts.enumerated() {
+            guard MountOptions(mount.options ?? []).isBind || mount.type == "bind",
+                  var source = mount.source, !source.isEmpty else { continue }
+            if !source.hasPrefix("/") { source = bundle + "/" + source }
+            do { _ = try Files.status(source) } catch {
+                throw RuntimeError("mount mounts[\(index)] \(mount.destination): \(error)")
+            }
+        }
+    }
 }

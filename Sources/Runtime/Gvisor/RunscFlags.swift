@@ -35,10 +35,13 @@ public struct RunscFlags: Sendable, Equatable {
     ///   safehouse puts into the namespace runsc made, between create and start
     ///   (GvisorEgressLink, which says why not `host`). `sandbox` refuses only a
     ///   namespace it must make with nothing in it at start.
-    public static func network(for spec: Spec, egress: Bool) -> Network {
+    /// - an agent sandbox without an allowlist (`policyWithoutNetwork`) in a namespace
+    ///   to join: `none`, as `agent run` gives it: the interfaces an engine put in that
+    ///   namespace would be a way out the policy does not allow.
+    public static func network(for spec: Spec, egress: Bool, policyWithoutNetwork: Bool = false) -> Network {
         guard let ns = spec.linux?.namespaces?.first(where: { $0.type == .network }) else { return .host }
         if egress { return .sandbox }
-        if let path = ns.path, !path.isEmpty { return .sandbox }
+        if let path = ns.path, !path.isEmpty, !policyWithoutNetwork { return .sandbox }
         return .none
     }
 

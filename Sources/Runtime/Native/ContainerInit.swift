@@ -141,7 +141,12 @@ struct ContainerInit<K: Kernel> {
                 if config.joinsOwnCgroups { try cgroups.waitUntilDirectoriesExist() }
                 try stage("chroot") { try rootfs.enterRootWithoutMountNamespace() }
             case .console:
-                try stage("console") { try Console.setUp(socket: config.consoleSocket, size: process.consoleSize) }
+                // Without its own mount namespace the bind on /dev/console would land
+                // in the host's mount table: the pty is then only the stdio.
+                try stage("console") {
+                    try Console.setUp(socket: config.consoleSocket, size: process.consoleSize,
+                                      bindConsole: !plan.contains(.changeRoot))
+                }
             case .hostname:
                 if let hostname = spec.hostname { try stage("sethostname") { try kernel.setHostname(hostname) } }
             case .domainname:

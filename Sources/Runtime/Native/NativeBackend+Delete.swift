@@ -60,6 +60,11 @@ extension NativeBackend {
         try stage("remove the ephemeral root") { try EphemeralRoot.remove(EphemeralRoot.directory(root: store.root, id: record.id)) }
         PhaseTrace.mark("ephemeral root removed")
         try stage("remove \(dir)") { try store.removeDirectory(of: record.id) }
+        // The namespace it served has no listeners once its warden is gone: the next
+        // sandbox to join it serves it (SharedNetworkEgress).
+        if let served = record.servesEgressNamespace.flatMap(SharedNetworkEgress.NamespaceKey.init(name:)) {
+            SharedNetworkEgress(root: store.root).release(served, ownedBy: record.id)
+        }
         runtime.removeAgentBundle(record)
         do {
             if !HookKind.poststop.hooks(in: record.hooks).isEmpty {

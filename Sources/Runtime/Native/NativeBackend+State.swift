@@ -10,13 +10,16 @@ extension NativeBackend {
 
     /// The status of a container, derived from the live process rather than trusted
     /// from disk: its init must exist with the recorded start time (a recycled pid
-    /// does not count); the exec FIFO exists until `start`.
+    /// does not count); a frozen cgroup is paused;
+    /// the exec FIFO exists until `start`.
     func status(of record: ContainerRecord) -> ContainerStatus {
         guard record.pid > 0,
               Processes.startTime(of: record.pid) == record.pidStartTime,
               Processes.isAlive(record.pid) else { return .stopped }
-        if Files.exists(store.fifoPath(of: record.id)) { return .created }
+        // Frozen first, as runc: a created container can be paused too, and reads
+        // paused (not created) until it is resumed.
         if Freezer.isFrozen(cgroupPaths: record.cgroupPaths) { return .paused }
+        if Files.exists(store.fifoPath(of: record.id)) { return .created }
         return .running
     }
 }

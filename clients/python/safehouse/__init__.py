@@ -6,16 +6,19 @@
         print(sbx.commands.run("echo hi").stdout)
 """
 
+from ._command import CommandResult, ProcessInfo, SandboxEvent
+from .async_sandbox import AsyncCommandHandle, AsyncCommands, AsyncFiles, AsyncSandbox
 from .errors import (
     AuthenticationError,
     CommandExitError,
+    ConflictError,
     InvalidArgumentError,
     NotFoundError,
     SafehouseError,
     TimeoutError,
 )
 from .sandbox import (
-    CommandResult,
+    CommandHandle,
     Commands,
     EntryInfo,
     Files,
@@ -24,16 +27,24 @@ from .sandbox import (
 )
 
 __all__ = [
+    "AsyncCommandHandle",
+    "AsyncCommands",
+    "AsyncFiles",
+    "AsyncSandbox",
     "AuthenticationError",
     "CommandExitError",
+    "CommandHandle",
     "CommandResult",
+    "ConflictError",
     "Commands",
     "EntryInfo",
     "Files",
     "InvalidArgumentError",
     "NotFoundError",
+    "ProcessInfo",
     "SafehouseError",
     "Sandbox",
+    "SandboxEvent",
     "SandboxInfo",
     "TimeoutError",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, Dict, Iterator, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import httpx
 
@@ -55,26 +55,60 @@ class Connection:
 
     def stream_events(self, path: str, body: Any, timeout: Optional[float]) -> Iterator[Tuple[str, Dict[str, Any]]]:
         """POSTs ``body`` and yields the Server-Sent Events of the answer as (event, data)."""
+        for event, _, data in self.stream("POST", path, body=body, timeout=timeout):
+            yield event, data
+
+    def stream(self, method: str, path: str, *, body: Any = None, params: Any = None,
+               timeout: Optional[float] = None) -> Iterator[Tuple[str, Optional[int], Dict[str, Any]]]:
+        """Sends the request and yields its Server-Sent Events as (event, id, data);
+        ``timeout`` None waits for each event as long as it takes."""
         headers = {"Accept": "text/event-stream"}
-        with self._client.stream("POST", path, json=body, headers=headers,
-                                 timeout=httpx.Timeout(timeout, connect=10.0) if timeout else None) as response:
+        kwargs: Dict[str, Any] = {"headers": headers, "params": params,
+                                  "timeout": httpx.Timeout(timeout, connect=10.0)}
+        if body is not None:
+            kwargs["json"] = body
+        with self._client.stream(method, path, **kwargs) as response:
             if response.status_code >= 400:
                 raise self._error(response.status_code, response.read())
-            event, data = "message", []
+            parser = SSEParser()
             for line in response.iter_lines():
-                if line == "":
-                    if data:
-                        yield event, json.loads("\n".join(data))
-                    event, data = "message", []
-                elif line.startswith("event:"):
-                    event = line[len("event:"):].strip()
-                elif line.startswith("data:"):
-                    data.append(line[len("data:"):].lstrip())
+                event = parser.feed(line)
+                if event is not None:
+                    yield event
 
     @staticmethod
     def _error(status: int, content: bytes) -> SafehouseError:
-        try:
-            body = json.loads(content) if content else None
-        except ValueError:
-            body = None
-        return from_response(status, body if isinstance(body, dict) else None)
+        return error_from(status, content)
+
+
+class SSEParser:
+    """Server-Sent Events, a line at a time: ``feed`` returns (event, id, data) at the
+    blank line that ends an event with data, else None."""
+
+    def __init__(self) -> None:
+        self.event: str = "message"
+        self.id: Optional[int] = None
+        self.data: List[str] = []
+
+    def feed(self, line: str) -> Optional[Tuple[str, Optional[int], Dict[str, Any]]]:
+        if line == "":
+            out = (self.event, self.id, json.loads("\n".join(self.data))) if self.data else None
+            self.event, self.id, self.data = "message", None, []
+            return out
+        if line.startswith("event:"):
+            self.event = line[len("event:"):].strip()
+        elif line.startswith("id:"):
+            text = line[len("id:"):].strip()
+            self.id = int(text) if text.isdigit() else None
+        elif line.startswith("data:"):
+            self.data.append(line[len("data:"):].lstrip())
+        return None
+
+
+def error_from(status: int, content: bytes) -> SafehouseError:
+    """The error for an API error answer's status and body."""
+    try:
+        body = json.loads(content) if content else None
+    except ValueError:
+        body = None
+    return from_response(status, body if isinstance(body, dict) else None)

@@ -27,6 +27,10 @@ class AuthenticationError(SafehouseError):
     """401: missing or wrong token (``SAFEHOUSE_TOKEN``)."""
 
 
+class ConflictError(SafehouseError):
+    """409: the sandbox cannot do this now (paused, stopped; a command that has exited)."""
+
+
 class TimeoutError(SafehouseError):
     """A command ran past its timeout and was stopped."""
 
@@ -46,7 +50,7 @@ class CommandExitError(SafehouseError):
         return cls(f"command exited with {result.exit_code}", result.stdout, result.stderr, result.exit_code)
 
 
-_BY_STATUS = {400: InvalidArgumentError, 401: AuthenticationError, 404: NotFoundError}
+_BY_STATUS = {400: InvalidArgumentError, 401: AuthenticationError, 404: NotFoundError, 409: ConflictError}
 
 
 def from_response(status: int, body: Optional[dict]) -> SafehouseError:

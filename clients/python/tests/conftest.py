@@ -1,7 +1,10 @@
 """A real `safehouse serve` on a private socket, runtime root and state directory.
 
 Environment: SAFEHOUSE (the safehouse binary, safehouse-serve next to it; default the
-repository's debug build) and ROOTFS (default: bundles/busybox/rootfs). Every sandbox,
+repository's debug build), ROOTFS (default: bundles/busybox/rootfs) and
+SAFEHOUSE_BACKEND (native, the default, or gvisor: every service the tests start gets
+`--backend gvisor`; tests marked `host_files`, which reach a sandbox's files from the
+host, are left out there: the service answers 501 for them, which test_backend.py checks). Every sandbox,
 process and socket a test starts is removed at the end (checked with `safehouse list`).
 """
 
@@ -28,6 +31,23 @@ REPO = HERE.parents[2]
 AUDIT_DIR = Path("/var/log/safehouse")
 SAFEHOUSE = os.environ.get("SAFEHOUSE") or str(REPO / ".build" / "debug" / "safehouse")
 ROOTFS = os.environ.get("ROOTFS") or str(REPO / "bundles" / "busybox" / "rootfs")
+BACKEND = os.environ.get("SAFEHOUSE_BACKEND") or "native"
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "host_files: reaches a sandbox's files through the files API (native backend only)")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under gvisor, leaves out (as deselected) the tests of the files API."""
+    if BACKEND != "gvisor":
+        return
+    leave_out = "host_files"
+    kept = [i for i in items if leave_out not in i.keywords]
+    gone = [i for i in items if leave_out in i.keywords]
+    if gone:
+        config.hook.pytest_deselected(items=gone)
+        items[:] = kept
 
 
 class Service:
@@ -61,6 +81,8 @@ class Service:
 
     def args(self) -> List[str]:
         args = [SAFEHOUSE, "serve", "--root", self.root, "--state-dir", self.state_dir, *self.extra]
+        if BACKEND != "native":
+            args += ["--backend", BACKEND]
         if self.listen:
             token_file = self.tmp / "token"
             token_file.write_text((self.token or "") + "\n")

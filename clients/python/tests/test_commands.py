@@ -59,20 +59,4 @@ def test_json_reply_without_streaming(service, sandbox):
     with service.client() as c:
         r = c.post(f"/v1/sandboxes/{sandbox.sandbox_id}/commands", json={"cmd": ["sh", "-c", "echo out; echo e >&2; exit 7"]})
         assert r.status_code == 200
-        assert r.json() == {"stdout": "out\n", "stderr": "e\n", "exitCode": 7, "timedOut": False}
-
-
-def test_client_gone_mid_stream_leaves_nothing(service, sandbox):
-    with service.client() as c:
-        with c.stream("POST", f"/v1/sandboxes/{sandbox.sandbox_id}/commands",
-                      json={"cmd": "echo started; sleep 300"}, headers={"Accept": "text/event-stream"}) as r:
-            for line in r.iter_lines():
-                if "started" in line:
-                    break
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        left = sandbox.commands.run("ps -o args | grep '^sleep 300' || true").stdout
-        if not left:
-            break
-        time.sleep(0.25)
-    assert left == ""
+        assert r.json() == {"stdout": "out\n", "stderr": "e\n", "exitCode": 7, "timedOut": False, "killed": False}

@@ -68,6 +68,7 @@ def test_command_bad_fields(service, sandbox, body, field):
         assert status == 400 and message.startswith(f"{field}: " if not field.endswith(".") else field), message
 
 
+@pytest.mark.host_files
 def test_files_bad_paths(service, sandbox):
     base = f"/v1/sandboxes/{sandbox.sandbox_id}/files"
     with service.client() as c:
@@ -87,7 +88,41 @@ def test_unknown_ids_and_routes(service):
                             ("GET", "/v1/nothing"), ("GET", "/")]:
             status, code, _ = error(c.request(method, url, json={"cmd": "true", "timeout": 5}))
             assert (status, code) == (404, "not_found"), (method, url)
-        status, code, _ = error(c.request("PATCH", "/v1/sandboxes"))
-        assert (status, code) == (405, "method_not_allowed")
+        r = c.request("PATCH", "/v1/sandboxes")
+        assert (r.status_code, r.json()["error"]["code"]) == (405, "method_not_allowed")
+        assert r.headers["allow"] == "GET, POST"
+        assert c.request("TRACE", "/v1/sandboxes/sbx-nope/files").headers["allow"] == "GET, PUT, DELETE"
         status, _, message = error(c.get("/v1/sandboxes?owner=me"))
         assert status == 400 and message.startswith("owner: ")
+
+
+@pytest.mark.host_files
+def test_unknown_query_parameters_name_themselves(service, sandbox):
+    base = f"/v1/sandboxes/{sandbox.sandbox_id}"
+    with service.client() as c:
+        for method, url in [("GET", base + "/files?path=/etc/hostname&mode=x"), ("PUT", base + "/files?pth=/scratch/f"),
+                            ("GET", base + "/files/list?path=/&all=1"), ("GET", base + "?verbose=1"),
+                            ("GET", "/v1/health?x=1")]:
+            status, code, message = error(c.request(method, url, content=b"x" if method == "PUT" else None))
+            assert (status, code) == (400, "invalid_argument"), (method, url, message)
+            assert message.split(":")[0] in ("mode", "pth", "all", "verbose", "x"), message
+        # Nothing was written under the misspelt name's path, nor anywhere else.
+        assert "f" not in [e["name"] for e in c.get(base + "/files/list?path=/scratch").json()["entries"]]
+
+
+@pytest.mark.host_files
+def test_upload_with_expect_100_continue(service, sandbox, private_tmp):
+    # curl asks "Expect: 100-continue" for uploads over 1 MiB and waits a second for
+    # the answer before it sends the body; the service answers at once.
+    import subprocess
+    import time
+
+    data = private_tmp / "two-mib"
+    data.write_bytes(b"z" * (2 << 20))
+    url = f"http://safehouse/v1/sandboxes/{sandbox.sandbox_id}/files?path=/scratch/two-mib"
+    started = time.monotonic()
+    out = subprocess.run(["curl", "-sS", "-f", "--unix-socket", service.socket, "-T", str(data), "-o", "/dev/null",
+                          "-w", "%{http_code}", "--expect100-timeout", "5", url], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout == "200", out.stderr
+    assert time.monotonic() - started < 4, "the upload waited for its 100 Continue"
+    assert sandbox.files.read("/scratch/two-mib", format="bytes") == b"z" * (2 << 20)

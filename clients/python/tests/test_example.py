@@ -6,10 +6,13 @@ import importlib.util
 import sys
 from pathlib import Path
 
+import pytest
+
 from conftest import ROOTFS
 from safehouse import Sandbox
 
 
+@pytest.mark.host_files
 def test_agent_loop(service):
     path = Path(__file__).resolve().parents[1] / "examples" / "agent_loop.py"
     spec = importlib.util.spec_from_file_location("agent_loop", path)

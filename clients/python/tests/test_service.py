@@ -3,11 +3,15 @@ sandboxes, `agent stop-all` stops them, SIGTERM removes the socket."""
 
 from __future__ import annotations
 
+import json
 import os
+import signal
 import socket
 import subprocess
 import time
+from pathlib import Path
 
+import httpx
 import pytest
 
 from conftest import ROOTFS, SAFEHOUSE, Service
@@ -45,6 +49,7 @@ def test_tcp_refuses_requests_without_the_token(private_tmp):
         assert svc.cleanup() == []
 
 
+@pytest.mark.host_files
 def test_restart_finds_the_sandbox(private_tmp):
     svc = Service(private_tmp).start()
     try:
@@ -116,5 +121,68 @@ def test_images_limits_the_root_filesystems(private_tmp):
             assert r.status_code == 400
         with Sandbox.create(rootfs=ROOTFS, timeout=30, url=svc.url) as sbx:
             assert sbx.commands.run("true").exit_code == 0
+    finally:
+        assert svc.cleanup() == []
+
+
+def test_sigkill_of_the_service_leaves_nothing_orphaned(private_tmp):
+    """SIGKILL (no chance to clean up) at the worst moments: with a sandbox running, one
+    whose deadline passes while the service is down, a command streaming, and a record
+    whose container was never made (killed between writing the record and `run`). The
+    restarted service adopts the live sandbox, removes the others, and kills the
+    command nobody can read any more."""
+    svc = Service(private_tmp).start()
+    try:
+        kept = Sandbox.create(rootfs=ROOTFS, timeout=120, url=svc.url)
+        expiring = Sandbox.create(rootfs=ROOTFS, timeout=2, url=svc.url)
+        stream = httpx.Client(transport=httpx.HTTPTransport(uds=svc.socket), base_url="http://safehouse", timeout=30)
+        with stream.stream("POST", f"/v1/sandboxes/{kept.sandbox_id}/commands",
+                           json={"cmd": "echo started; sleep 300", "timeout": 600},
+                           headers={"Accept": "text/event-stream"}) as r:
+            for line in r.iter_lines():
+                if "started" in line:
+                    break
+            half_made = Path(svc.state_dir) / "sbx-00000000deadbeef"
+            half_made.mkdir()
+            (half_made / "sandbox.json").write_text(json.dumps({
+                "id": half_made.name, "policy": "default", "rootfs": ROOTFS, "env": {}, "metadata": {},
+                "createdAt": "2026-01-01T00:00:00Z", "expiresAt": "2099-01-01T00:00:00Z", "pid": 0}))
+            svc.proc.send_signal(signal.SIGKILL)
+            svc.proc.wait()
+        stream.close()
+        # The sandboxes outlive the service: they are the runtime's, not its children.
+        assert {kept.sandbox_id, expiring.sandbox_id} <= set(svc.containers())
+        time.sleep(2.5)
+        svc.start()
+        assert [s.sandbox_id for s in Sandbox.list(url=svc.url)] == [kept.sandbox_id]
+        assert set(svc.containers()) == {kept.sandbox_id}
+        assert not half_made.exists() and not (Path(svc.state_dir) / expiring.sandbox_id).exists()
+        # The dead service's command is gone with its process group; the pid file too.
+        assert kept.commands.run("ps -o args | grep '^sleep 300' || true").stdout == ""
+        assert list((Path(svc.state_dir) / kept.sandbox_id).glob("exec-*.pid")) == []
+        assert kept.commands.run("echo adopted").stdout == "adopted\n"
+        assert kept.kill()
+        kept.close()
+        expiring.close()
+    finally:
+        assert svc.cleanup() == []
+
+
+@pytest.mark.host_files
+def test_descriptors_do_not_grow_with_use(private_tmp):
+    svc = Service(private_tmp).start()
+    try:
+        def cycle():
+            with Sandbox.create(rootfs=ROOTFS, timeout=60, url=svc.url) as sbx:
+                sbx.commands.run("echo x", stdin="y")
+                sbx.commands.run(["true"])
+                sbx.files.write("/scratch/f", "z")
+                sbx.files.read("/scratch/f")
+                sbx.get_info()
+        cycle()
+        fds = len(os.listdir(f"/proc/{svc.proc.pid}/fd"))
+        for _ in range(4):
+            cycle()
+        assert len(os.listdir(f"/proc/{svc.proc.pid}/fd")) <= fds
     finally:
         assert svc.cleanup() == []

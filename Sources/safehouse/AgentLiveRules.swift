@@ -1,0 +1,88 @@
+import Agent
+import Egress
+import Flags
+import Linux
+import Runtime
+import SandboxInterface
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `safehouse agent allow|deny ID RULE...` and `agent rules ID`: a running sandbox's
+/// allowlist, changed and read through its warden's control channel (EgressControl).
+struct AgentLiveRules: Command {
+    let global: GlobalSettings
+    let request: EgressControl.Request
+    let id: String
+
+    init(_ a: ParsedArguments) throws {
+        global = try GlobalSettings(a)
+        id = a.arguments[0]
+        switch a.verb.path {
+        case "agent allow": request = EgressControl.Request(.allow, rules: a.trailing)
+        case "agent deny": request = EgressControl.Request(.deny, rules: a.trailing)
+        default: request = EgressControl.Request(.rules)
+        }
+    }
+
+    func run() throws {
+        let verb = "agent \(request.operation.rawValue)"
+        if request.operation != .rules {
+            if request.rules.isEmpty { agentFail("\(verb): name at least one rule after the id") }
+            // Checked here with the proxy's own parser: a bad rule is named before the
+            // warden is asked, and nothing changes.
+            for rule in request.rules {
+                do { _ = try AllowRule(rule) } catch {
+                    agentFail("\(verb): " + "\(error)".replacingPrefix("network.allow: ", with: "rule "))
+                }
+            }
+        }
+        let socket: String
+        do { socket = try Self.controlSocket(of: id, runtime: try global.runtime()) } catch {
+            agentFail("\(verb): \(error)")
+        }
+        let answer: EgressControl.Answer
+        do { answer = try EgressControl.ask(request, socket: socket) } catch {
+            agentFail("\(verb): sandbox \"\(id)\": its warden did not answer: \(error)")
+        }
+        if let error = answer.error { agentFail("\(verb): sandbox \"\(id)\": \(error)") }
+        if request.operation == .rules {
+            for rule in answer.rules ?? [] { print(TerminalText.escaped(rule.line)) }
+        } else {
+            for change in answer.changes { print(TerminalText.escaped(change)) }
+        }
+    }
+
+    /// The control socket of sandbox `id`, or why it has none, in one line.
+    static func controlSocket(of id: String, runtime: ContainerRuntime) throws -> String {
+        try ContainerID.validate(id)
+        guard Files.isDirectory(runtime.store.directory(of: id)) else { throw RuntimeError.containerNotFound(id) }
+        let record = try runtime.store.load(id)
+        guard record.annotations?[SandboxAnnotation.policy] != nil else {
+            throw LiveRulesError("\"\(id)\" is not an agent sandbox (its spec names no \(SandboxAnnotation.policy))")
+        }
+        let path = runtime.store.directory(of: id) + "/" + EgressControl.socketName
+        if Files.exists(path) { return path }
+        guard record.liveWardenPid != nil else { throw LiveRulesError("sandbox \"\(id)\" is not running (its warden is gone)") }
+        // The warden makes the socket as its proxy starts, just after `create` has
+        // returned: a sandbox whose spec has an allowlist gets two seconds for it.
+        if record.annotations?[SandboxAnnotation.networkAllow].map({ !$0.isEmpty }) == true {
+            for _ in 0..<40 {
+                usleep(50_000)
+                if Files.exists(path) { return path }
+            }
+        }
+        throw LiveRulesError("sandbox \"\(id)\" has no egress (its policy's network.allow is empty): there is no allowlist to change")
+    }
+}
+
+struct LiveRulesError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+extension String {
+    func replacingPrefix(_ prefix: String, with replacement: String) -> String {
+        hasPrefix(prefix) ? replacement + dropFirst(prefix.count) : self
+    }
+}

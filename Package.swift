@@ -6,6 +6,7 @@
 //                                                         -> OCI
 // safehouse-serve (Serve) runs the safehouse binary; it links neither Runtime nor Agent.
 // safehouse-mcp (SandboxMCP -> Serve, MCP) is the MCP server over the same sandboxes.
+// Observe (read-only: state, cgroups, audit logs) serves both `safehouse top` and /metrics.
 // The runtime executable never links SwiftNIO (start-up cost); release builds are
 // linked with `-static-executable` by hack/build (see README "Why static").
 import PackageDescription
@@ -29,6 +30,8 @@ let package = Package(
         // The MCP server's protocol (JSON-RPC, tools, the stdio transport); only
         // safehouse-mcp links it (docs/mcp.md measures what it costs).
         .package(url: "https://github.com/modelcontextprotocol/swift-sdk", from: "0.12.1"),
+        // The service's /metrics (Prometheus text format): docs/observe.md says what it cost.
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // The C that Swift cannot call directly: variadic syscalls, ioctls, SCM_RIGHTS.
@@ -103,7 +106,8 @@ let package = Package(
         .target(
             name: "Serve",
             dependencies: [
-                "CLinux", "CServe",
+                "CLinux", "CServe", "Observe",
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -126,8 +130,12 @@ let package = Package(
         // both executables; help and docs/cli.md's reference are generated from it. No
         // Foundation, no swift-argument-parser: it runs on the hot path of every `run`.
         .target(name: "Flags"),
+        // What `safehouse top` and the service's /metrics read of every sandbox under a
+        // root (state, cgroups, the ephemeral root's tmpfs, the audit log's egress
+        // records), and top's table. Reads only: it never signals or enters a sandbox.
+        .target(name: "Observe", dependencies: ["ContainerCore", "Cgroups", "Sandbox", "Linux", "OCI", "AuditChain"]),
         // Argument parsing only.
-        .executableTarget(name: "safehouse", dependencies: ["Runtime", "OCI", "Agent", "AuditChain", "Flags", "SandboxInterface", "Images"]),
+        .executableTarget(name: "safehouse", dependencies: ["Runtime", "OCI", "Agent", "AuditChain", "Flags", "SandboxInterface", "Images", "Observe"]),
         .testTarget(name: "ImagesTests", dependencies: ["Images", "Linux", "CLinux"]),
         .testTarget(name: "OCITests", dependencies: ["OCI"]),
         .testTarget(name: "LinuxTests", dependencies: ["Linux"]),
@@ -145,6 +153,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "EgressTests", dependencies: ["Egress"]),
+        .testTarget(name: "ObserveTests", dependencies: ["Observe", "Cgroups", "ContainerCore", "Linux"]),
         // swift-crypto only here: the oracle the plain-Swift SHA-256 and HMAC are checked against.
         .testTarget(name: "AuditTests", dependencies: ["Audit", "AuditChain", .product(name: "Crypto", package: "swift-crypto")]),
         // The command line: the parser against the declarations, help, docs/cli.md.

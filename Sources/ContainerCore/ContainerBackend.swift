@@ -29,6 +29,10 @@ public protocol ContainerBackend {
     func processTable(of record: ContainerRecord, psArguments: [String]) throws -> String
     /// `update`: new resource limits for a live container.
     func update(_ record: ContainerRecord, resources: LinuxResources) throws
+    /// `checkpoint`: the container's processes and memory into `options.imagePath`;
+    /// unless `leaveRunning` (or `preDump`), the container is then ended and deleted,
+    /// as runc does.
+    func checkpoint(_ record: ContainerRecord, options: CheckpointOptions) throws
     /// `events` (`stats`: `events --stats`) by the backend's own means, replacing this
     /// process; false when the caller is to read the container's cgroups itself.
     func delegateEvents(of record: ContainerRecord, stats: Bool, interval: String) throws -> Bool

@@ -63,6 +63,16 @@ extension ContainerStatus {
         }
     }
 
+    /// `checkpoint`: a running or paused container (a paused one is dumped frozen), in
+    /// runc's words otherwise.
+    public func canCheckpoint() throws {
+        switch self {
+        case .running, .paused: return
+        case .created, .stopped, .creating:
+            throw RuntimeError.refused("Container cannot be checkpointed in \(rawValue) state")
+        }
+    }
+
     /// `update`, `events --stats`: anything but a stopped container.
     public func canUpdate(_ id: String) throws {
         if self == .stopped { throw RuntimeError.containerNotRunning(id, self) }

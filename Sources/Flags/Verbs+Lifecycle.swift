@@ -56,6 +56,52 @@ extension Verbs {
         arguments: [id],
         trailing: Verb.Trailing("command", help: "The command and its arguments.", start: .afterArguments))
 
+    /// CRIU's options that `checkpoint` and `restore` share, by runc's names.
+    static let criuFlags: [Flag] = [
+        .option("--image-path", value: "path", help: "Directory of the checkpoint's images (default: ./checkpoint)."),
+        .option("--work-path", value: "path", help: "Directory for CRIU's logs and work files (default: the image path)."),
+        .flag("--tcp-established", help: "Allow open TCP connections (native only)."),
+        .flag("--ext-unix-sk", help: "Allow external unix sockets (native only)."),
+        .flag("--shell-job", help: "Allow a shell job: a process whose session and terminal are outside the container."),
+        .flag("--file-locks", help: "Save and restore file locks."),
+        .option("--manage-cgroups-mode", value: "mode", help: "How CRIU handles cgroups: soft (default), full or strict (native only)."),
+        .option("--empty-ns", value: "namespace", repeatable: true,
+                help: "Create this namespace (network) empty instead of restoring it (native only); repeatable."),
+        .flag("--auto-dedup", help: "Deduplicate memory images as they are written or read (native only)."),
+        .flag("--lazy-pages", help: "Restore memory lazily through userfaultfd (native only)."),
+    ]
+
+    public static let checkpoint = Verb(
+        "checkpoint", abstract: "Save a running container (processes, memory, open files) to a directory; it is then deleted unless --leave-running.",
+        discussion: "Native: with CRIU (`criu check` must pass on the host). gvisor: with runsc checkpoint, which takes none of CRIU's options. See docs/checkpoint.md.",
+        flags: criuFlags + [
+            .option("--parent-path", value: "path", help: "Images of a previous --pre-dump, relative to the image path (native only)."),
+            .flag("--leave-running", help: "Leave the container running after the checkpoint."),
+            .option("--page-server", value: "address:port", help: "Send memory pages to a CRIU page server (native only, with --lazy-pages)."),
+            .option("--status-fd", value: "fd", help: "CRIU writes a NUL byte to this descriptor once lazy pages are ready (native only)."),
+            .flag("--pre-dump", help: "Dump memory only and leave the container running (native only)."),
+        ],
+        arguments: [id])
+
+    public static let restore = Verb(
+        "restore", abstract: "Make a running container from a checkpoint and a bundle; without --detach, wait and exit with its status.",
+        discussion: "The id may be new: one checkpoint restores into several containers. See docs/checkpoint.md.",
+        flags: criuFlags + [
+            .option("--bundle", short: "-b", value: "path", default: ".", help: "Path to the bundle directory."),
+            .flag("--detach", short: "-d", help: "Return once the container runs."),
+            .option("--pid-file", value: "path", help: "Write the container init's pid to this file."),
+            .option("--console-socket", value: "path",
+                    help: "Unix socket that receives the pty master (gvisor only: native restore refuses a terminal)."),
+            .flag("--no-subreaper", help: "Do not reap the container's orphaned processes (detached restore only)."),
+            .flag("--no-pivot", help: "Refused: CRIU and runsc restore the root they saved.",
+                  runc: "passes it to CRIU; safehouse refuses it"),
+            .option("--lsm-profile", value: "TYPE:NAME", help: "Refused: safehouse applies no LSM profiles.",
+                    runc: "sets the LSM profile of the restored process; safehouse refuses it"),
+            .option("--lsm-mount-context", value: "context", help: "Refused: safehouse applies no SELinux mount contexts.",
+                    runc: "sets the mount context; safehouse refuses it"),
+        ],
+        arguments: [id])
+
     public static let state = Verb("state", abstract: "Print a container's state as JSON.", arguments: [id])
 
     public static let kill = Verb(

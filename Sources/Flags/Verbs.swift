@@ -19,7 +19,7 @@ public enum Verbs {
         .flag("--systemd-cgroup",
               help: "cgroupsPath is systemd's \"slice:prefix:name\" (laid out as systemd would; hosts without systemd only)."),
         .option("--criu", value: "path", help: "Path to criu.",
-                runc: "the same flag; accepted, though safehouse has no criu-based verbs"),
+                runc: "the same flag; the native backend runs that CRIU"),
         .option("--rootless", value: "true|false|auto", help: "Ignore cgroup permission errors: true, false or auto.",
                 runc: "the same flag; safehouse runs as root, where auto is false, and refuses true"),
     ]
@@ -45,6 +45,8 @@ public enum Verbs {
         case "ps": return ps
         case "pause": return pause
         case "resume": return resume
+        case "checkpoint": return checkpoint
+        case "restore": return restore
         case "events": return events
         case "update": return update
         case "list", "ps-all": return list
@@ -68,14 +70,15 @@ public enum Verbs {
         case "hook": return hook
         case "serve": return serve
         case "mcp": return mcp
+        case "top": return top
         default: return nil
         }
     }
 
     /// Every verb, in the order help and the reference list them.
     public static var all: [Verb] {
-        [create, start, run, exec, state, kill, delete, ps, pause, resume, events, update, list, spec, features,
-         agentSpec, agentRun, agentExplain, agentStopAll, agentCommit, agentAllow, agentDeny, agentRules, imageLs, imageRm, imagePrune, auditVerify, auditShow, auditAppend, auditCheck, hook, serve, mcp]
+        [create, start, run, exec, state, kill, delete, ps, pause, resume, checkpoint, restore, events, update, list, spec, features,
+         agentSpec, agentRun, agentExplain, agentStopAll, agentCommit, agentAllow, agentDeny, agentRules, imageLs, imageRm, imagePrune, auditVerify, auditShow, auditAppend, auditCheck, hook, serve, top, mcp]
     }
 
     /// Whether `word` is a top-level word: a verb, an alias, a group, `help` or its

@@ -17,6 +17,8 @@ public struct FlatJSONObject {
         self.object = object
     }
 
+    private init(_ object: JSONObject) { self.object = object }
+
     private func value(_ key: String) -> JSONTree? {
         object.position(of: key).map { object.values[$0] }
     }
@@ -92,6 +94,13 @@ public struct FlatJSONObject {
             result[k] = s
         }
         return result
+    }
+
+    /// A member that is an object itself, with the same accessors (an audit record's
+    /// `details`).
+    public func object(_ key: String) -> FlatJSONObject? {
+        guard case .object(let inner)? = value(key) else { return nil }
+        return FlatJSONObject(inner)
     }
 }
 

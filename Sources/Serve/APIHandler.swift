@@ -216,6 +216,13 @@ final class APIHandler: ChannelInboundHandler {
             followCommand(context, h, command, after: after)
         case .success(.events(let sandboxId, let after)):
             followEvents(context, h, sandboxId, after: after)
+        case .success(.text(let status, let contentType, let bytes)):
+            var headers = HTTPHeaders()
+            headers.add(name: "content-type", value: contentType)
+            headers.add(name: "content-length", value: "\(bytes.count)")
+            var buffer = context.channel.allocator.buffer(capacity: bytes.count)
+            buffer.writeBytes(bytes)
+            send(context, h, status, headers, buffer)
         }
     }
 

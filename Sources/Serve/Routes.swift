@@ -14,6 +14,8 @@ enum Reply {
     case followCommand(SandboxCommand, after: UInt64)
     /// The event stream of one sandbox, or of all (nil), after a sequence number.
     case events(sandboxId: String?, after: UInt64?)
+    /// Bytes of another type than JSON (/metrics).
+    case text(HTTPResponseStatus, contentType: String, [UInt8])
 }
 
 /// A validated command: the exec's argv and its limits.
@@ -51,6 +53,7 @@ struct Routes {
 
     func handle(_ r: APIRequest) throws -> Reply {
         let s = r.segments
+        if s == ["metrics"] { return try metrics(r) }
         guard s.first == "v1" else { throw APIError.notFound("no route \(r.method) /\(s.joined(separator: "/"))") }
         let rest = Array(s.dropFirst())
         // The route's shape, the sandbox id as {id} and a command's as {cid}:

@@ -15,6 +15,8 @@ final class SandboxStore: @unchecked Sendable {
     let audit: AuditFeed
     let limits: LimitFeed
     let commands: CommandTable
+    /// /metrics: what the sandboxes use, create latency, limits hit (ServiceMetrics).
+    let metrics: ServiceMetrics
     private let lock = NIOLock()
     /// Serialises pause and resume (each a short runtime call), so two cannot race.
     let lifecycle = NIOLock()
@@ -31,6 +33,7 @@ final class SandboxStore: @unchecked Sendable {
         limits = LimitFeed(events: events)
         audit = AuditFeed(events: events, limits: limits)
         commands = CommandTable(executable: runtime.executable)
+        metrics = ServiceMetrics(root: runtime.root)
     }
 
     /// Finds the sandboxes of an earlier run of the service: those still running are
@@ -104,6 +107,7 @@ final class SandboxStore: @unchecked Sendable {
 
     func create(_ request: CreateRequest) throws -> SandboxRecord {
         let id = "sbx-" + Self.randomHex(8)
+        let began = Date()
         let dir = records.directory(id), bundle = records.bundle(id)
         try FileManager.default.createDirectory(atPath: bundle, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
@@ -142,6 +146,7 @@ final class SandboxStore: @unchecked Sendable {
             audit.track(id, path: AuditFeed.logPath(id: id, bundle: bundle))
             limits.track(id, pid: record.pid)
             events.publish(id, "created", ["policy": record.policy, "expiresAt": Timestamp.string(record.expiresAt)])
+            metrics.recordCreate(policy: request.policy, seconds: Date().timeIntervalSince(began))
             return record
         } catch {
             if attempted { runtime.delete(id) }
@@ -165,6 +170,7 @@ final class SandboxStore: @unchecked Sendable {
             return true
         }
         guard claimed else { throw APIError.sandboxNotFound(id) }
+        metrics.observeBeforeDelete()
         let gone = runtime.delete(id)
         guard gone else {
             lock.withLock { _ = deleting.remove(id) }
@@ -208,7 +214,10 @@ final class SandboxStore: @unchecked Sendable {
     /// Deletes every sandbox whose deadline has passed (the reaper's tick).
     func reapExpired(now: Date = Date()) {
         let expired = lock.withLock { sandboxes.values.filter { $0.expiresAt <= now && !deleting.contains($0.id) }.map(\.id) }
-        for id in expired { try? delete(id, because: .expired) }
+        for id in expired {
+            // Deleted at its deadline: a timeout among the limits hit (/metrics).
+            if (try? delete(id, because: .expired)) != nil { metrics.recordTimeout() }
+        }
     }
 
     static func randomHex(_ bytes: Int) -> String {

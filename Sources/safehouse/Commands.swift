@@ -21,6 +21,8 @@ enum Commands {
         case "ps": try Ps(a).run()
         case "pause": try Pause(a).run()
         case "resume": try Resume(a).run()
+        case "checkpoint": try Checkpoint(a).run()
+        case "restore": try Restore(a).run()
         case "events": try Events(a).run()
         case "update": try Update(a).run()
         case "list": try List(a).run()
@@ -35,6 +37,7 @@ enum Commands {
         case "image rm": try ImageRm(a).run()
         case "image prune": try ImagePrune(a).run()
         case "agent allow", "agent deny", "agent rules": try AgentLiveRules(a).run()
+        case "top": try Top(a).run()
         default: throw UsageError(verb: a.verb.path, "is not a verb of this executable")
         }
     }

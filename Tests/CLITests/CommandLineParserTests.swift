@@ -160,6 +160,10 @@ final class CommandLineParserTests: XCTestCase {
         XCTAssertEqual(plain.summary, "text")
         XCTAssertTrue(try AgentSpec(parse("agent spec --rootfs /r --hooks")).hooks)
         XCTAssertNotNil(try AgentStopAll(parse("agent stop-all --root /x")))
+        XCTAssertTrue(try Top(parse("top --once --root /x")).once)
+        XCTAssertTrue(try Top(parse("--root /x top --batch")).once)
+        XCTAssertFalse(try Top(parse("top")).once)
+        XCTAssertEqual(try Top(parse("--root /x top")).global.root, "/x")
     }
 
     func testUsageErrors() {
@@ -207,15 +211,14 @@ final class CommandLineParserTests: XCTestCase {
         XCTAssertEqual(try parse("hook poststop --audit /l").arguments, ["poststop"])
     }
 
-    /// Every top-level word the runtime knew before: the verbs, their aliases, the
-    /// groups, help.
+    /// Every top-level word: the verbs, their aliases, the groups, help.
     func testCommandNames() {
         XCTAssertEqual(Verbs.commandNames.sorted(), [
-            "agent", "audit", "create", "delete", "events", "exec", "features", "help", "hook", "image", "kill", "list", "mcp",
-            "pause", "ps", "ps-all", "resume", "run", "serve", "spec", "start", "state", "update",
+            "agent", "audit", "checkpoint", "create", "delete", "events", "exec", "features", "help", "hook", "image", "kill",
+            "list", "mcp", "pause", "ps", "ps-all", "restore", "resume", "run", "serve", "spec", "start", "state", "top", "update",
         ])
         for verb in Verbs.all { XCTAssertNotNil(Verbs.verb(named: verb.path), verb.path) }
         for name in Verbs.commandNames { XCTAssertTrue(Verbs.isCommandName(name), name) }
-        XCTAssertFalse(Verbs.isCommandName("checkpoint"))
+        XCTAssertFalse(Verbs.isCommandName("frobnicate"))
     }
 }

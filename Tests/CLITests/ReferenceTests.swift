@@ -29,8 +29,11 @@ final class ReferenceTests: XCTestCase {
             let help = HelpText.verb(verb)
             XCTAssertTrue(help.contains("USAGE: safehouse \(verb.path)"), verb.path)
             for flag in verb.flags where !flag.hidden { XCTAssertTrue(help.contains(flag.name), "\(verb.path) \(flag.name)") }
-            // cli.bats takes a help naming checkpoint for the top-level list of verbs.
-            XCTAssertFalse(help.contains("COMMANDS") || help.contains("checkpoint"), verb.path)
+            // cli.bats takes a help naming checkpoint for the top-level list of verbs
+            // (runc's and safehouse's both list it): only checkpoint's and restore's
+            // own help may name it.
+            XCTAssertFalse(help.contains("COMMANDS"), verb.path)
+            if verb.path != "checkpoint" && verb.path != "restore" { XCTAssertFalse(help.contains("checkpoint"), verb.path) }
         }
         XCTAssertTrue(HelpText.verb(Verbs.spec).contains("--root"))
         XCTAssertTrue(HelpText.verb(Verbs.update).contains("--cpu-share, --cpu-shares <n>"))

@@ -43,6 +43,25 @@ final class StatusTransitionTests: XCTestCase {
         XCTAssertEqual(refusal { try ContainerStatus.created.canResume("c") }, "container \"c\" is created: container not paused")
     }
 
+    func testCheckpointTakesRunningAndPausedAndRefusesTheRestInRuncsWords() {
+        XCTAssertNil(refusal { try ContainerStatus.running.canCheckpoint() })
+        XCTAssertNil(refusal { try ContainerStatus.paused.canCheckpoint() })
+        XCTAssertEqual(refusal { try ContainerStatus.created.canCheckpoint() }, "Container cannot be checkpointed in created state")
+        XCTAssertEqual(refusal { try ContainerStatus.stopped.canCheckpoint() }, "Container cannot be checkpointed in stopped state")
+    }
+
+    func testCheckpointOptionsNameWhatOnlyCRIUCanDo() {
+        var options = CheckpointOptions(imagePath: "img")
+        options.leaveRunning = true
+        options.fileLocks = true
+        options.shellJob = true
+        XCTAssertEqual(options.criuOnlyFlags, [])
+        options.tcpEstablished = true
+        options.manageCgroupsMode = "soft"
+        options.emptyNamespaces = ["network"]
+        XCTAssertEqual(options.criuOnlyFlags, ["--tcp-established", "--manage-cgroups-mode", "--empty-ns"])
+    }
+
     func testExecInAPausedContainerOffersTheOverrideOnlyWhereThereIsOne() {
         XCTAssertNil(refusal { try ContainerStatus.paused.canExec(ignorePaused: true) })
         XCTAssertEqual(refusal { try ContainerStatus.paused.canExec(ignorePaused: false) },

@@ -307,7 +307,7 @@ memory_cgroup() {
 	done
 }
 
-@test "cli: --debug writes debug records to --log (text level=debug, json \"level\":\"debug\")" {
+@test "cli: --debug writes debug records to --log (text level=debug, json level debug)" {
 	config '.process.args = ["true"]'
 	local bin root
 	for bin in "$REFERENCE" "$RUNTIME"; do

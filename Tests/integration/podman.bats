@@ -852,3 +852,41 @@ refused" ]
 		jq -e -s 'map(select(.kind == "exit")) | .[0].details == {"code": 137, "signal": 9}' "$log"
 	done
 }
+
+# pm_count ID: the count a counting container (below) has reached.
+pm_count() { pm exec "$1" cat /dev/shm/n 2>/dev/null; }
+
+@test "podman: container checkpoint and restore of a gvisor container: it counts on from its memory" {
+	local id n before after
+	id="$(run_d --annotation io.safehouse.backend=gvisor "$IMAGE" \
+		sh -c 'i=0; while true; do i=$((i+1)); echo $i > /dev/shm/n; sleep 0.1; done')"
+	for n in $(seq 50); do
+		before="$(pm_count "$id" || echo 0)"
+		[ "${before:-0}" -gt 15 ] && break
+		sleep 0.1
+	done
+	[ "$before" -gt 15 ]
+	run pm container checkpoint "$id"
+	echo "$output"
+	[ "$status" = 0 ]
+	[ "$(pm inspect -f '{{.State.Status}}' "$id")" = exited ]
+	run pm container restore "$id"
+	echo "$output"
+	[ "$status" = 0 ]
+	[ "$(pm inspect -f '{{.State.Status}}' "$id")" = running ]
+	after="$(pm_count "$id")"
+	# A restart would have counted from 1 again.
+	[ "$after" -ge "$before" ]
+	[ "$(rt_status "$id")" = running ]
+}
+
+@test "podman: container checkpoint of a native container fails in one line where CRIU cannot run, and the container keeps running" {
+	criu check >/dev/null 2>&1 && skip "criu check passes on this host"
+	local id
+	id="$(run_d "$IMAGE" sleep 1000)"
+	run pm container checkpoint "$id"
+	echo "$output"
+	[ "$status" != 0 ]
+	[[ "$output" == *"criu check fails on this host"* ]]
+	[ "$(pm inspect -f '{{.State.Status}}' "$id")" = running ]
+}

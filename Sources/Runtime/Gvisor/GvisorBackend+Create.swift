@@ -25,10 +25,13 @@ extension GvisorBackend {
             log: runtime.logPath, logFormat: runtime.logFormatName, debug: log.debugEnabled) + args)
     }
 
-    /// `create`, `run --detach` and foreground `run` on gvisor. Returns the exit code
-    /// (foreground run: the container's).
+    /// `create`, `run --detach` and foreground `run` on gvisor, and `restore` (with
+    /// `restoreImage`: runsc's restore makes and starts the sandbox from a checkpoint,
+    /// detached or in the foreground as `run`). Returns the exit code (foreground: the
+    /// container's).
     func create(id: String, bundle: Bundle, options: CreateOptions, config: BackendConfig?,
-                      mode: GvisorCreateMode, keep: Bool = false, beforeDelete: ((ContainerRecord) -> Void)? = nil) throws -> Int32 {
+                      mode: GvisorCreateMode, keep: Bool = false, restoreImage: String? = nil,
+                      beforeDelete: ((ContainerRecord) -> Void)? = nil) throws -> Int32 {
         var spec = bundle.spec
         // runsc loads one profile (--oci-seccomp), not two: the provider's filter
         // stands in where the engine set none; an engine's own profile is runsc's alone
@@ -64,6 +67,13 @@ extension GvisorBackend {
         do { treatment = try runtime.sandboxes?.treatment(for: spec, id: id) } catch { throw RuntimeError("\(error)") }
         let executable = try RunscProcess.locate(configured: config?.runsc)
         let egress = !(treatment?.networkAllow ?? []).isEmpty
+        if restoreImage != nil, mode == .create {
+            throw RuntimeError("restore: the gvisor backend restores a started container (runsc restore has no created state)")
+        }
+        // A sandbox is refused before (ContainerRuntime.sandboxCheckpointRefusal); an
+        // egress link in particular goes in between runsc's create and start, which a
+        // restore does not have (GvisorEgressLink).
+        if restoreImage != nil, treatment != nil { throw ContainerRuntime.sandboxCheckpointRefusal(id) }
         try EgressNamespacePlan.refuseOnGvisor(treatment, spec: spec, root: store.root)
         try GvisorCgroups.claim(spec, id: id, sandbox: treatment != nil)
         let lock = try store.makeContainerDirectory(id)
@@ -111,12 +121,14 @@ extension GvisorBackend {
             // so is a container whose hooks run between create and start, and one on
             // gVisor's netstack, which only `runsc start` can set up on this kernel
             // (RunscProcess.hidesNetSysctls: `runsc run` refuses it).
-            let verb = treatment == nil && !hostHooks && network != .sandbox && mode != .create ? "run" : "create"
+            let verb = restoreImage != nil ? "restore"
+                : treatment == nil && !hostHooks && network != .sandbox && mode != .create ? "run" : "create"
             args.append(verb)
-            if verb == "run" && mode == .runDetached { args.append("--detach") }
+            if let restoreImage { args += ["--image-path", restoreImage] }
+            if verb != "create" && mode == .runDetached { args.append("--detach") }
             // A foreground `run` of a plain container never reads the sandbox pid
             // itself (`state` asks runsc): runsc writes the caller's pid file directly.
-            let runscPidFile = mode == .runForeground && verb == "run"
+            let runscPidFile = mode == .runForeground && verb != "create"
                 ? (options.pidFile.map(Bundle.absolute) ?? dir + "/runsc.pid") : dir + "/runsc.pid"
             args += ["--bundle", runscBundle, "--pid-file", runscPidFile]
             let relay = try GvisorConsoleRelay.make(process: process, consoleSocket: options.consoleSocket, stateDirectory: dir)
@@ -125,7 +137,7 @@ extension GvisorBackend {
             let runscProcess = RunscProcess(executable: executable, arguments: args)
             runscMade = true
 
-            if mode == .runForeground && verb == "run" {
+            if mode == .runForeground && verb != "create" {
                 return try runForeground(runscProcess, record: record, createLog: createLog, cgroupsPath: spec.linux?.cgroupsPath, relay: relay, keep: keep, beforeDelete: beforeDelete)
             }
             if mode == .runForeground {

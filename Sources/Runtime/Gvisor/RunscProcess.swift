@@ -72,6 +72,27 @@ struct RunscProcess {
         return pid
     }
 
+    /// Runs runsc to its end with stdin from `stdin` and stdout and stderr appended to
+    /// `output` (for a runsc that leaves a process behind holding its stdio).
+    func run(stdin: String, output: String) throws -> ExitStatus {
+        let env = Self.environment()
+        let input = try FileDescriptor.open(stdin, O_RDONLY)
+        let log = try FileDescriptor.open(output, O_WRONLY | O_CREAT | O_APPEND, mode: 0o600)
+        fflush(nil)
+        let pid = try Processes.fork()
+        if pid == 0 {
+            _ = dup2(input.rawValue, 0)
+            _ = dup2(log.rawValue, 1)
+            _ = dup2(log.rawValue, 2)
+            Signals.resetForExec()
+            _ = Processes.exec(path: executable, args: argv, env: env)
+            _exit(127)
+        }
+        input.close()
+        log.close()
+        return try Processes.wait(pid)
+    }
+
     /// Runs runsc to its end with our stdio; its exit status.
     func run() throws -> ExitStatus {
         try Processes.wait(try spawn())

@@ -1,0 +1,86 @@
+import ContainerCore
+import Linux
+import OCI
+
+extension GvisorBackend {
+    /// `checkpoint`: runsc's, which saves the whole sandbox (the sentry's memory, its
+    /// file table, its netstack) into one `checkpoint.img`: no CRIU, so none of CRIU's
+    /// options apply and each is refused by name. Without `--leave-running` the
+    /// container is then removed, as runc removes a checkpointed one.
+    ///
+    /// `--leave-running` is not runsc's: this runsc's own (which restarts the sandbox
+    /// from the image inside `runsc checkpoint`) never returns and leaves the new
+    /// sandbox without its gofer ("input/output error" on every file). So the sandbox
+    /// is checkpointed, and restored at once from the image under the same id, as
+    /// runsc would; the container's output from then on goes to
+    /// `<root>/<id>/runsc-checkpoint.log`.
+    func checkpoint(_ record: ContainerRecord, options: CheckpointOptions) throws {
+        let current = state(of: record).status
+        try current.canCheckpoint()
+        if record.ephemeralRoot || record.wardenPid > 0 { throw ContainerRuntime.sandboxCheckpointRefusal(record.id) }
+        if let flag = options.criuOnlyFlags.first {
+            throw RuntimeError("\(flag): not supported by the gvisor backend (runsc checkpoint saves the sandbox itself, without CRIU)")
+        }
+        // runsc checkpoints a running sentry; a paused one is thawed first and, when it
+        // keeps running, frozen again, so the caller sees the status it left.
+        if current == .paused { try runscVerb(record, "resume") }
+        let image = Bundle.absolute(options.imagePath)
+        try stage("--image-path \(options.imagePath)") { try Files.makeDirectories(image, mode: 0o755) }
+        var args = ["checkpoint", "--image-path", image]
+        if let work = options.workPath { args += ["--work-path", Bundle.absolute(work)] }
+        args.append(record.id)
+        let result = try runsc(record, args).capture()
+        guard result.status == .exited(0) else {
+            if current == .paused { try? runscVerb(record, "pause") }
+            throw RunscError.message(verb: "checkpoint", id: record.id, runscText: result.stderr)
+        }
+        // Podman takes a directory without CRIU's `inventory.img` for an incomplete
+        // checkpoint and will not restore it: an empty one marks runsc's image complete.
+        // (Native restore tells the two kinds apart by `checkpoint.img`, runsc's.)
+        try stage("\(image)/inventory.img") { try Files.writeAtomically(image + "/inventory.img", [], mode: 0o644) }
+        runtime.recordAudit(record.annotations, record.id, "checkpoint",
+                            ["image": .string(image), "leaveRunning": .string(options.leaveRunning ? "true" : "false")])
+        if options.leaveRunning {
+            try restart(record, from: image)
+            if current == .paused { try runscVerb(record, "pause") }
+            return
+        }
+        runtime.recordEnd(record)
+        try destroy(record)
+    }
+
+    /// `--leave-running`: the checkpointed (stopped) sandbox is removed from runsc and
+    /// restored from `image` under the same id and bundle; the record follows the new
+    /// sandbox process (pid, start time, cgroups), as every later verb reads them. The
+    /// restored sandbox keeps runsc's stdio: a file, never a pipe to this process,
+    /// which would then wait for ever.
+    private func restart(_ record: ContainerRecord, from image: String) throws {
+        _ = try runsc(record, ["delete", "--force", record.id]).capture()
+        let dir = store.directory(of: record.id)
+        let bundle = Files.exists(dir + "/bundle/config.json") ? dir + "/bundle" : record.bundle
+        let output = dir + "/runsc-checkpoint.log"
+        let restored = try runsc(record, ["restore", "--image-path", image, "--detach", "--bundle", bundle, record.id])
+            .run(stdin: "/dev/null", output: output)
+        guard restored == .exited(0) else {
+            throw RunscError.message(verb: "restore", id: record.id,
+                                     runscText: (try? Files.readString(output)) ?? "exit status \(restored.shellCode)")
+        }
+        let (status, pid) = state(of: record)
+        guard status != .stopped, pid > 0, let start = Processes.startTime(of: pid) else {
+            throw RuntimeError("checkpoint \(record.id): runsc left no running sandbox after --leave-running")
+        }
+        var record = record
+        record.pid = pid
+        record.pidStartTime = start
+        record.cgroupPaths = GvisorCgroups.paths(of: pid)
+        try store.save(record)
+    }
+
+    /// One runsc verb on the container that takes nothing but its id.
+    private func runscVerb(_ record: ContainerRecord, _ verb: String) throws {
+        let result = try runsc(record, [verb, record.id]).capture()
+        guard result.status == .exited(0) else {
+            throw RunscError.message(verb: verb, id: record.id, runscText: result.stderr)
+        }
+    }
+}

@@ -1,0 +1,124 @@
+/// A key `safehouse top` acts on, decoded from what a terminal in raw mode sends:
+/// plain bytes for letters, ESC [ A / ESC [ B (or ESC O A / B, application mode) for
+/// the arrows, CR or LF for Enter, a lone ESC for Escape.
+enum TopKey: Equatable {
+    case up, down, enter, escape
+    case character(UInt8)
+
+    /// The keys in `bytes`; a sequence cut at the end of the read is returned as
+    /// `rest`, to be completed by the next one. Sequences this view has no use for
+    /// (other function keys) are skipped whole.
+    static func decode(_ bytes: [UInt8]) -> (keys: [TopKey], rest: [UInt8]) {
+        var keys: [TopKey] = []
+        var i = 0
+        while i < bytes.count {
+            let b = bytes[i]
+            if b == 0x1B {
+                guard i + 1 < bytes.count else {
+                    // ESC alone at the end of a read: Escape (a terminal sends a
+                    // sequence in one write, so its first byte does not arrive alone).
+                    keys.append(.escape)
+                    i += 1
+                    continue
+                }
+                let next = bytes[i + 1]
+                guard next == UInt8(ascii: "[") || next == UInt8(ascii: "O") else {
+                    keys.append(.escape)
+                    i += 1
+                    continue
+                }
+                // CSI: parameters and intermediates (0x20-0x3F), then a final byte (0x40-0x7E).
+                var j = i + 2
+                while j < bytes.count, bytes[j] >= 0x20, bytes[j] <= 0x3F { j += 1 }
+                guard j < bytes.count else { return (keys, Array(bytes[i...])) }
+                switch bytes[j] {
+                case UInt8(ascii: "A"): keys.append(.up)
+                case UInt8(ascii: "B"): keys.append(.down)
+                default: break
+                }
+                i = j + 1
+                continue
+            }
+            switch b {
+            case 0x0D, 0x0A: keys.append(.enter)
+            default: keys.append(.character(b))
+            }
+            i += 1
+        }
+        return (keys, [])
+    }
+}
+
+/// What the keys do, apart from the terminal: the selection, the stop prompts and
+/// the actions they lead to. `ids` is the table's order.
+struct TopController: Equatable {
+    enum Mode: Equatable {
+        case browsing
+        /// `k` was pressed: the selected sandbox is the one a confirmation stops.
+        case choosingStop
+        /// `K` was pressed: a `y` stops every sandbox.
+        case confirmingStopAll
+    }
+
+    enum Action: Equatable {
+        case none, quit
+        case stop(String)
+        case stopAll
+    }
+
+    var mode = Mode.browsing
+    var selected: String?
+
+    /// Keeps the selection on the same sandbox when the list changes; when it is gone,
+    /// on the first one.
+    mutating func update(ids: [String]) {
+        if let selected, ids.contains(selected) { return }
+        selected = ids.first
+        if ids.isEmpty, mode == .choosingStop { mode = .browsing }
+    }
+
+    mutating func handle(_ key: TopKey, ids: [String]) -> Action {
+        update(ids: ids)
+        switch mode {
+        case .browsing:
+            switch key {
+            case .up: move(-1, ids)
+            case .down, .character(UInt8(ascii: "j")): move(1, ids)
+            case .character(UInt8(ascii: "k")): if selected != nil { mode = .choosingStop }
+            case .character(UInt8(ascii: "K")): if !ids.isEmpty { mode = .confirmingStopAll }
+            case .character(UInt8(ascii: "q")): return .quit
+            default: break
+            }
+        case .choosingStop:
+            switch key {
+            case .up, .character(UInt8(ascii: "k")): move(-1, ids)
+            case .down, .character(UInt8(ascii: "j")): move(1, ids)
+            case .enter, .character(UInt8(ascii: "y")):
+                mode = .browsing
+                if let selected { return .stop(selected) }
+            case .escape, .character(UInt8(ascii: "n")): mode = .browsing
+            case .character(UInt8(ascii: "q")): return .quit
+            default: break
+            }
+        case .confirmingStopAll:
+            mode = .browsing
+            if key == .character(UInt8(ascii: "y")) { return .stopAll }
+        }
+        return .none
+    }
+
+    private mutating func move(_ step: Int, _ ids: [String]) {
+        guard !ids.isEmpty else { return }
+        let at = selected.flatMap { ids.firstIndex(of: $0) } ?? 0
+        selected = ids[min(ids.count - 1, max(0, at + step))]
+    }
+
+    /// The line under the table: what the keys do now.
+    func prompt(count: Int) -> String {
+        switch mode {
+        case .browsing: return "q quit  k stop one  K stop all  up/down or j select"
+        case .choosingStop: return "stop \(selected ?? "?")? Enter or y: stop it, j/k or arrows: choose another, Esc or n: cancel"
+        case .confirmingStopAll: return "stop all \(count) sandbox\(count == 1 ? "" : "es") now? y: stop all, any other key: cancel"
+        }
+    }
+}

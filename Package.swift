@@ -5,6 +5,7 @@
 //   safehouse (CLI) -> Runtime -> Sandbox -> ContainerCore -> Cgroups -> Linux -> CLinux
 //                                                         -> OCI
 // safehouse-serve (Serve) runs the safehouse binary; it links neither Runtime nor Agent.
+// safehouse-mcp (SandboxMCP -> Serve, MCP) is the MCP server over the same sandboxes.
 // Observe (read-only: state, cgroups, audit logs) serves both `safehouse top` and /metrics.
 // The runtime executable never links SwiftNIO (start-up cost); release builds are
 // linked with `-static-executable` by hack/build (see README "Why static").
@@ -18,6 +19,7 @@ let package = Package(
         .executable(name: "safehouse-warden", targets: ["safehouse-warden"]),
         .executable(name: "safehouse-audit", targets: ["safehouse-audit"]),
         .executable(name: "safehouse-serve", targets: ["safehouse-serve"]),
+        .executable(name: "safehouse-mcp", targets: ["safehouse-mcp"]),
         // For Fuzz/ (libFuzzer): the parsers of hostile input.
         .library(name: "SafehouseParsers", targets: ["OCI", "Agent", "Egress", "Images"]),
     ],
@@ -25,6 +27,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         // The warden (the egress proxy) and safehouse-serve link SwiftNIO; the runtime never does.
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        // The MCP server's protocol (JSON-RPC, tools, the stdio transport); only
+        // safehouse-mcp links it (docs/mcp.md measures what it costs).
+        .package(url: "https://github.com/modelcontextprotocol/swift-sdk", from: "0.12.1"),
         // The service's /metrics (Prometheus text format): docs/observe.md says what it cost.
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
@@ -110,7 +115,17 @@ let package = Package(
             ],
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
-        .executableTarget(name: "safehouse-serve", dependencies: ["Serve"]),
+        // Linked statically, it and safehouse-mcp take libcurl from hack/curl-unavailable
+        // (hack/build says why).
+        .executableTarget(name: "safehouse-serve", dependencies: ["Serve", "SandboxMCP"]),
+        // The MCP server (docs/mcp.md): its tools over the Serve library's sandboxes, in
+        // process; `safehouse mcp` execs safehouse-mcp.
+        .target(
+            name: "SandboxMCP",
+            dependencies: ["Serve", .product(name: "MCP", package: "swift-sdk")],
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
+        .executableTarget(name: "safehouse-mcp", dependencies: ["SandboxMCP"], swiftSettings: [.swiftLanguageMode(.v5)]),
         // Every verb and flag of the command line, declared once, and the one parser of
         // both executables; help and docs/cli.md's reference are generated from it. No
         // Foundation, no swift-argument-parser: it runs on the hot path of every `run`.
@@ -152,6 +167,12 @@ let package = Package(
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
+        // The MCP server's pure parts: its flags, the languages of run_code, tool arguments, results.
+        .testTarget(
+            name: "SandboxMCPTests",
+            dependencies: ["SandboxMCP", "Serve", .product(name: "MCP", package: "swift-sdk")],
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
         .testTarget(name: "SeccompTests", dependencies: ["Seccomp", "CSeccomp", "OCI", "Linux"]),

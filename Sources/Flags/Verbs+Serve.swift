@@ -24,6 +24,12 @@ extension Verbs {
             .option("--warm", value: "policy:rootfs=n", repeatable: true,
                     help: "Keep N sandboxes of this policy and root filesystem (an absolute path) made and idle: a create that asks for both takes one (repeatable; N from 1 to 64)."),
             .flag("--no-inline-policy", help: "Refuse creates whose policy is a document rather than a name (403): sandboxes only from profiles and the policy directory."),
+            .option("--mcp-rootfs", value: "path",
+                    help: "Serve MCP over streamable HTTP at /mcp (docs/mcp.md), its sandboxes made on this image."),
+            .option("--mcp-policy", value: "name", repeatable: true,
+                    help: "A profile /mcp's create_sandbox may name (repeatable; the first is the default; default: default)."),
+            .option("--mcp-timeout", value: "seconds", default: "3600",
+                    help: "The lifetime of a sandbox made through /mcp; a session idle that long ends."),
         ],
         takesGlobals: false)
 }

@@ -69,6 +69,7 @@ public enum Verbs {
         case "audit check": return auditCheck
         case "hook": return hook
         case "serve": return serve
+        case "mcp": return mcp
         case "top": return top
         default: return nil
         }
@@ -77,7 +78,7 @@ public enum Verbs {
     /// Every verb, in the order help and the reference list them.
     public static var all: [Verb] {
         [create, start, run, exec, state, kill, delete, ps, pause, resume, checkpoint, restore, events, update, list, spec, features,
-         agentSpec, agentRun, agentExplain, agentStopAll, agentCommit, agentAllow, agentDeny, agentRules, imageLs, imageRm, imagePrune, auditVerify, auditShow, auditAppend, auditCheck, hook, serve, top]
+         agentSpec, agentRun, agentExplain, agentStopAll, agentCommit, agentAllow, agentDeny, agentRules, imageLs, imageRm, imagePrune, auditVerify, auditShow, auditAppend, auditCheck, hook, serve, top, mcp]
     }
 
     /// Whether `word` is a top-level word: a verb, an alias, a group, `help` or its

@@ -1,13 +1,23 @@
 import NIOHTTP1
 
 /// An error the API returns: an HTTP status, a stable code and one human line
-/// (`{"error": {"code": "not_found", "message": "..."}}`).
-struct APIError: Error {
+/// (`{"error": {"code": "not_found", "message": "..."}}`). In-process users of the
+/// library (SandboxHost) see the same code and line.
+public struct APIError: Error, CustomStringConvertible {
     let status: HTTPResponseStatus
-    let code: String
-    let message: String
+    public let code: String
+    public let message: String
     /// The methods a 405's resource has (its Allow header).
     var allow: [String] = []
+
+    init(status: HTTPResponseStatus, code: String, message: String, allow: [String] = []) {
+        self.status = status
+        self.code = code
+        self.message = message
+        self.allow = allow
+    }
+
+    public var description: String { message }
 
     /// A malformed request: the message starts with the field it is about.
     static func badRequest(field: String, _ problem: String) -> APIError {

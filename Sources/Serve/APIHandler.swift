@@ -18,6 +18,10 @@ final class APIHandler: ChannelInboundHandler {
 
     let routes: Routes
     private let token: String?
+    /// Handlers mounted beside the API, by path (the MCP endpoint).
+    private let endpoints: [String: HTTPEndpoint]
+    /// The mounted handler the current request is for.
+    private var endpoint: HTTPEndpoint?
     /// Runs a route's blocking work off the event loop (a concurrent queue; inline in tests).
     private let offload: (@escaping () -> Void) -> Void
 
@@ -40,9 +44,10 @@ final class APIHandler: ChannelInboundHandler {
         init(fd: OwnedDescriptor, path: String) { self.fd = fd; self.path = path }
     }
 
-    init(routes: Routes, token: String?, offload: @escaping (@escaping () -> Void) -> Void) {
+    init(routes: Routes, token: String?, endpoints: [String: HTTPEndpoint] = [:], offload: @escaping (@escaping () -> Void) -> Void) {
         self.routes = routes
         self.token = token
+        self.endpoints = endpoints
         self.offload = offload
     }
 
@@ -53,8 +58,11 @@ final class APIHandler: ChannelInboundHandler {
             body = Data()
             rejected = nil
             upload = nil
+            endpoint = endpoints.isEmpty ? nil : endpoints[String(h.uri.split(separator: "?", maxSplits: 1).first ?? "")]
             if let token, !Self.authorized(h, token: token) {
                 rejected = .unauthorized
+            } else if endpoint != nil {
+                // The body is collected as for the API's JSON requests.
             } else if h.method == .PUT {
                 beginUpload(h)
             }
@@ -92,6 +100,14 @@ final class APIHandler: ChannelInboundHandler {
             if let rejected {
                 upload?.fd.close()
                 respond(context, h, .failure(rejected))
+            } else if let endpoint {
+                self.endpoint = nil
+                var headers: [String: String] = [:]
+                for (name, value) in h.headers { headers[name] = headers[name].map { $0 + ", " + value } ?? value }
+                let request = EndpointRequest(method: h.method.rawValue, path: String(h.uri.split(separator: "?", maxSplits: 1).first ?? ""),
+                                              headers: headers, body: body)
+                body = Data()
+                endpoint.handle(request, EndpointReply(context: context, head: h, wrap: { self.wrapOutboundOut($0) }))
             } else if let upload {
                 self.upload = nil
                 upload.fd.close()

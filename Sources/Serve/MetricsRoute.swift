@@ -9,7 +9,8 @@ extension Routes {
 
     func metrics(_ r: APIRequest) throws -> Reply {
         guard r.method == .GET else {
-            throw APIError(status: .methodNotAllowed, code: "method_not_allowed", message: "\(r.method) is not allowed on /metrics")
+            throw APIError(status: .methodNotAllowed, code: "method_not_allowed", message: "\(r.method) is not allowed on /metrics",
+                           allow: ["GET"])
         }
         let deadlines = Dictionary(store.list().map { ($0.id, $0.expiresAt) }, uniquingKeysWith: { a, _ in a })
         return .text(.ok, contentType: Self.metricsContentType, store.metrics.scrape(deadlines: deadlines))

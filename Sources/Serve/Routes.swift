@@ -196,28 +196,40 @@ struct Routes {
     private func create(_ body: JSONObject) throws -> [String: Any] {
         let inline = try InlinePolicy.from(body, allowed: allowInlinePolicy)
         let policy = inline == nil ? try body.string("policy") ?? "default" : InlinePolicy.recordName
-        guard !policy.isEmpty else { throw APIError.badRequest(field: "policy", "must not be empty") }
-        // A client names a profile or a policy of the policy directory, never a file: the
-        // service reads as root, and a parse error would quote what it read.
-        guard Self.isPolicyName(policy) else {
-            throw APIError.badRequest(field: "policy", "\"\(policy)\" is not a policy name (a profile or a policy in the policy directory; no paths)")
-        }
+        try Self.checkPolicy(policy)
         let env = try body.stringMap("env", keyRule: JSONObject.envKeyProblem)
         let timeout = try body.integer("timeout", in: 1...SandboxStore.maxTimeout) ?? Self.defaultSandboxTimeout
         let metadata = try body.stringMap("metadata")
         let image = try body.string("image")
         let rootfs = try body.string("rootfs")
+        var request: SandboxStore.CreateRequest
         if let image {
             guard rootfs == nil else { throw APIError.badRequest(field: "image", "give image or rootfs, not both") }
             try checkImageReference(image)
-            var request = SandboxStore.CreateRequest(policy: policy, rootfs: "", image: image, env: env, timeout: timeout, metadata: metadata)
-            request.inlinePolicy = inline
-            let record = try store.create(request)
-            return record.json(state: "running")
+            request = SandboxStore.CreateRequest(policy: policy, rootfs: "", image: image, env: env, timeout: timeout, metadata: metadata)
+        } else {
+            guard let rootfs else {
+                throw APIError.badRequest(field: "rootfs", "missing (an image reference as image, or the root filesystem as rootfs, an absolute host path)")
+            }
+            try Self.checkRootfs(rootfs, images: images)
+            request = SandboxStore.CreateRequest(policy: policy, rootfs: rootfs, image: nil, env: env, timeout: timeout, metadata: metadata)
         }
-        guard let rootfs else {
-            throw APIError.badRequest(field: "rootfs", "missing (an image reference as image, or the root filesystem as rootfs, an absolute host path)")
+        request.inlinePolicy = inline
+        let record = try store.create(request)
+        return record.json(state: "running")
+    }
+
+    /// A policy as a client may name it: a profile or a policy of the policy directory,
+    /// never a file (the service reads as root, and a parse error would quote what it read).
+    static func checkPolicy(_ policy: String) throws {
+        guard !policy.isEmpty else { throw APIError.badRequest(field: "policy", "must not be empty") }
+        guard isPolicyName(policy) else {
+            throw APIError.badRequest(field: "policy", "\"\(policy)\" is not a policy name (a profile or a policy in the policy directory; no paths)")
         }
+    }
+
+    /// A rootfs: an absolute path to a directory, under one of `images` when any are given.
+    static func checkRootfs(_ rootfs: String, images: [String]) throws {
         guard rootfs.hasPrefix("/") else { throw APIError.badRequest(field: "rootfs", "\"\(rootfs)\" is not absolute") }
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: rootfs, isDirectory: &isDir), isDir.boolValue else {
@@ -229,10 +241,6 @@ struct Routes {
                 throw APIError.badRequest(field: "rootfs", "\(rootfs) is not under \(images.joined(separator: " or ")) (--images)")
             }
         }
-        var request = SandboxStore.CreateRequest(policy: policy, rootfs: rootfs, image: nil, env: env, timeout: timeout, metadata: metadata)
-        request.inlinePolicy = inline
-        let record = try store.create(request)
-        return record.json(state: "running")
     }
 
     /// `?metadata.KEY=VALUE` filters (all must match).

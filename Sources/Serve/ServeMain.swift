@@ -9,8 +9,12 @@ import Glibc
 
 /// The service's process: options, the store and its reaper, the HTTP server, signals.
 public enum ServeMain {
+    /// What mounts handlers beside the API: given the service's sandboxes and the
+    /// `--mcp-*` flags (as `--rootfs`, `--policy`, `--timeout`), the handlers by path.
+    public typealias EndpointFactory = (_ host: SandboxHost, _ mcpArguments: [String]) throws -> [String: HTTPEndpoint]
+
     /// Serves until SIGTERM or SIGINT; `arguments` are those after `serve`.
-    public static func run(arguments: [String]) -> Never {
+    public static func run(arguments: [String], endpoints makeEndpoints: EndpointFactory? = nil) -> Never {
         if arguments.contains("-h") || arguments.contains("--help") {
             print(ServeOptions.usage, terminator: "")
             exit(0)
@@ -70,6 +74,16 @@ public enum ServeMain {
         auditTimer.setEventHandler { store.audit.poll() }
         auditTimer.resume()
 
+        var endpoints: [String: HTTPEndpoint] = [:]
+        if !options.mcpArguments.isEmpty {
+            guard let makeEndpoints else { fail("--mcp-rootfs: this build serves no MCP endpoint") }
+            do {
+                endpoints = try makeEndpoints(SandboxHost(sharing: store, images: options.images), options.mcpArguments)
+            } catch {
+                fail("\(error)".hasPrefix("--") ? "--mcp-" + "\(error)".dropFirst(2) : "\(error)")
+            }
+        }
+
         var routes = Routes(store: store, version: version, images: options.images)
         routes.allowInlinePolicy = options.allowInlinePolicy
         let work = DispatchQueue(label: "safehouse-serve.work", attributes: .concurrent)
@@ -78,7 +92,7 @@ public enum ServeMain {
             .serverChannelOption(ChannelOptions.backlog, value: 256)
             .childChannelInitializer { channel in
                 channel.pipeline.configureHTTPServerPipeline(withErrorHandling: true).flatMap {
-                    channel.pipeline.addHandler(APIHandler(routes: routes, token: token, offload: { work.async(execute: $0) }))
+                    channel.pipeline.addHandler(APIHandler(routes: routes, token: token, endpoints: endpoints, offload: { work.async(execute: $0) }))
                 }
             }
 

@@ -14,6 +14,9 @@ struct ServeOptions {
     var runtime: String?
     /// Directories a sandbox's rootfs must lie under (after symlinks); none: any directory.
     var images: [String] = []
+    /// The MCP endpoint's flags (`--mcp-rootfs DIR` -> `--rootfs DIR`), handed on
+    /// unread to the executable's endpoint; none: no /mcp.
+    var mcpArguments: [String] = []
     /// The backend of every sandbox (native or gvisor); nil: the root's default
     /// (its safehouse.conf, else native).
     var backend: String?
@@ -37,6 +40,9 @@ struct ServeOptions {
           --state-dir DIR      The service's own state, a directory per sandbox (default: /run/safehouse-serve).
           --runtime PATH       The safehouse binary to drive (default: safehouse next to safehouse-serve).
           --images DIR         Only root filesystems under DIR (repeatable; default: any directory).
+          --mcp-rootfs DIR     Serve MCP (streamable HTTP) at /mcp; its sandboxes' image (docs/mcp.md).
+          --mcp-policy NAME    A profile /mcp's create_sandbox may name (repeatable; default: default).
+          --mcp-timeout SECONDS  The lifetime of a sandbox made through /mcp (default: 3600).
           --backend NAME       native or gvisor, for every sandbox (default: the root's safehouse.conf, else native).
           --socket-group GROUP The group that owns the socket (default: the service's).
           --warm POLICY:ROOTFS=N
@@ -71,6 +77,8 @@ struct ServeOptions {
             case "--root": root = try value(a)
             case "--state-dir": stateDir = try value(a)
             case "--runtime": runtime = try value(a)
+            case "--mcp-rootfs", "--mcp-policy", "--mcp-timeout":
+                mcpArguments += ["--" + a.dropFirst("--mcp-".count), try value(a)]
             case "--backend":
                 let b = try value(a)
                 guard b == "native" || b == "gvisor" else { throw Failure(description: "--backend: \"\(b)\" is not native or gvisor") }
@@ -94,6 +102,9 @@ struct ServeOptions {
         }
         for target in warm where !images.isEmpty && !images.contains(where: { target.rootfs.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") }) {
             throw Failure(description: "--warm: \(target.rootfs) is not under \(images.joined(separator: " or ")) (--images)")
+        }
+        if !mcpArguments.isEmpty, !mcpArguments.contains("--rootfs") {
+            throw Failure(description: "--mcp-rootfs: missing (the image of the sandboxes /mcp makes)")
         }
         if listen != nil, socketGroup != nil {
             throw Failure(description: "--socket-group: only for the Unix socket, not --listen")

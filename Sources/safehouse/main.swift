@@ -69,10 +69,14 @@ if first == "audit" || first == "hook" {
     AuditSink.execAuditCommand(arguments)
 }
 
-// `safehouse serve ...` belongs to the service executable (Sources/safehouse-serve): it
-// links SwiftNIO and Foundation, which the runtime binary must not.
+// `safehouse serve ...` belongs to the service executable (Sources/safehouse-serve) and
+// `safehouse mcp ...` to the MCP server (Sources/safehouse-mcp): they link SwiftNIO,
+// Foundation and the MCP SDK, which the runtime binary must not.
 if first == "serve" {
-    ServeCommand.exec(arguments)
+    SiblingCommand.exec("safehouse-serve", verb: Verbs.serve, arguments)
+}
+if first == "mcp" {
+    SiblingCommand.exec("safehouse-mcp", verb: Verbs.mcp, arguments)
 }
 
 guard let (verb, next) = CommandLineParser.verb(in: arguments) else {

@@ -215,7 +215,7 @@ final class CommandLineParserTests: XCTestCase {
     func testCommandNames() {
         XCTAssertEqual(Verbs.commandNames.sorted(), [
             "agent", "audit", "checkpoint", "create", "delete", "events", "exec", "features", "help", "hook", "image", "kill",
-            "list", "pause", "ps", "ps-all", "restore", "resume", "run", "serve", "spec", "start", "state", "top", "update",
+            "list", "mcp", "pause", "ps", "ps-all", "restore", "resume", "run", "serve", "spec", "start", "state", "top", "update",
         ])
         for verb in Verbs.all { XCTAssertNotNil(Verbs.verb(named: verb.path), verb.path) }
         for name in Verbs.commandNames { XCTAssertTrue(Verbs.isCommandName(name), name) }

@@ -32,6 +32,18 @@ final class RequestTests: XCTestCase {
         XCTAssertEqual(tcp.listen?.port, 7070)
     }
 
+    /// The --mcp-* flags are handed on without their prefix, for the /mcp endpoint to read.
+    func testMCPFlagsAreHandedOn() throws {
+        XCTAssertEqual(try ServeOptions(arguments: []).mcpArguments, [])
+        let o = try ServeOptions(arguments: ["--mcp-rootfs", "/img", "--mcp-policy", "default", "--mcp-timeout", "60", "--root", "/r"])
+        XCTAssertEqual(o.mcpArguments, ["--rootfs", "/img", "--policy", "default", "--timeout", "60"])
+        XCTAssertEqual(o.root, "/r")
+        XCTAssertThrowsError(try ServeOptions(arguments: ["--mcp-policy", "default"])) {
+            XCTAssertEqual("\($0)", "--mcp-rootfs: missing (the image of the sandboxes /mcp makes)")
+        }
+        XCTAssertThrowsError(try ServeOptions(arguments: ["--mcp-rootfs"])) { XCTAssertEqual("\($0)", "--mcp-rootfs needs a value") }
+    }
+
     func testFieldsNameThemselves() throws {
         func message(_ body: () throws -> Any?) -> String {
             do { _ = try body() } catch let e as APIError { return e.message } catch { return "\(error)" }

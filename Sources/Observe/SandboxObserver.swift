@@ -70,8 +70,12 @@ public final class SandboxObserver {
         }
         let created = RFC3339.seconds(record.created)
         var left: Double? = nil
-        if let timeout = facts.timeoutSeconds, state == .running || state == .paused, let from = started ?? created {
-            left = from + timeout - now
+        if state == .running || state == .paused {
+            if let deadline = ServiceDeadline.read(bundle: record.bundle) {
+                left = deadline - now
+            } else if let timeout = facts.timeoutSeconds, let from = started ?? created {
+                left = from + timeout - now
+            }
         }
         return SandboxSample(id: record.id, policy: facts.policy, backend: record.backend.rawValue, state: state,
                              createdAt: created, secondsLeft: left, cpuPercent: percent, usage: usage,

@@ -1,5 +1,6 @@
 import Foundation
 import Images
+import Observe
 import NIOConcurrencyHelpers
 #if canImport(Glibc)
 import Glibc
@@ -220,10 +221,19 @@ final class SandboxStore: @unchecked Sendable {
     /// followed, `created` published.
     func admit(_ record: SandboxRecord) {
         let id = record.id
+        publishDeadline(record)
         lock.withLock { sandboxes[id] = record }
         audit.track(id, path: AuditFeed.logPath(id: id, bundle: records.bundle(id)))
         limits.track(id, pid: record.pid)
         events.publish(id, "created", ["policy": record.policy, "expiresAt": Timestamp.string(record.expiresAt)])
+    }
+
+    /// The deadline this service enforces, beside the bundle's config.json, for readers
+    /// that know only the runtime's state (`safehouse top`): the warden's own deadline
+    /// is the far-out one every sandbox of the service gets (ServiceDeadline).
+    func publishDeadline(_ record: SandboxRecord) {
+        let path = records.bundle(record.id) + "/" + ServiceDeadline.fileName
+        try? ServiceDeadline.text(record.expiresAt.timeIntervalSince1970).write(toFile: path, atomically: true, encoding: .utf8)
     }
 
     /// Why a sandbox went: a client's delete, or its deadline.
@@ -282,6 +292,7 @@ final class SandboxStore: @unchecked Sendable {
     /// Replaces the record of a sandbox still served (after a pause or a resume).
     func update(_ record: SandboxRecord) throws {
         try records.save(record)
+        publishDeadline(record)
         lock.withLock { if sandboxes[record.id] != nil { sandboxes[record.id] = record } }
     }
 

@@ -29,9 +29,9 @@ final class SandboxObserverTests: XCTestCase {
         try Files.writeAtomically(base + "/" + path, Array(text.utf8))
     }
 
-    func record(_ id: String, annotations: [String: String]?) throws {
+    func record(_ id: String, annotations: [String: String]?, bundle: String = "/b") throws {
         let me = getpid()
-        let r = ContainerRecord(id: id, pid: me, pidStartTime: Processes.startTime(of: me) ?? 0, bundle: "/b", rootfs: "/r",
+        let r = ContainerRecord(id: id, pid: me, pidStartTime: Processes.startTime(of: me) ?? 0, bundle: bundle, rootfs: "/r",
                                 created: "2026-12-07T02:00:00.000000000Z", owner: "root", annotations: annotations, hooks: nil,
                                 ownsPidNamespace: true, cgroupPaths: [base + "/cg/c"])
         try Files.makeDirectories(base + "/root/" + id)
@@ -79,6 +79,20 @@ final class SandboxObserverTests: XCTestCase {
         let percent = try XCTUnwrap(second.cpuPercent)
         XCTAssertGreaterThan(percent, 0)
         XCTAssertLessThanOrEqual(percent, 200, "0.2 s of CPU in at least 0.1 s")
+    }
+
+    func testTheServiceDeadlineInTheBundleWins() throws {
+        // The service's sandboxes: a far-out policy timeout, the real deadline in the bundle.
+        try Files.makeDirectories(base + "/bundle")
+        let deadline = SandboxObserver.realTime() + 90
+        try write("bundle/" + ServiceDeadline.fileName, ServiceDeadline.text(deadline))
+        try record("sbx-s", annotations: ["io.safehouse.policy": "default", "io.safehouse.limits.timeout": "2073600"],
+                   bundle: base + "/bundle")
+        let left = try XCTUnwrap(observer.sample().first?.secondsLeft)
+        XCTAssertEqual(left, 90, accuracy: 3)
+        try write("bundle/" + ServiceDeadline.fileName, "soon\n")
+        let fallback = try XCTUnwrap(observer.sample().first?.secondsLeft)
+        XCTAssertGreaterThan(fallback, 2_000_000, "not a number: the policy's timeout again")
     }
 
     func testAStoppedInitAndAnEngineSandboxWithoutALog() throws {

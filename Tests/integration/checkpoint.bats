@@ -206,8 +206,10 @@ start_counter() {
 	start_counter "$a"
 	rt checkpoint --image-path "$IMG" "$a"
 	( sleep 1; cat "$TEST_TMP/restored.pid" >"$TEST_TMP/pid-seen" 2>/dev/null; rt state "$b" >"$TEST_TMP/state-seen" 2>/dev/null ) &
+	local watcher=$!
 	run rt restore -b "$BUNDLE" --pid-file "$TEST_TMP/restored.pid" --image-path "$IMG" "$b" </dev/null
-	wait
+	# Its own job only: a bare wait would also wait for bats' BATS_TEST_TIMEOUT watchdog.
+	wait "$watcher"
 	[ "$status" = 7 ]
 	[ "$(jq -r .pid "$TEST_TMP/state-seen")" = "$(cat "$TEST_TMP/pid-seen")" ]
 	[ "$(jq -r .status "$TEST_TMP/state-seen")" = running ]
@@ -221,7 +223,7 @@ start_counter() {
 	id="sbx-ckpt-$$"
 	"$RUNTIME" --root "$ROOT" ${SAFEHOUSE_BACKEND:+--backend "$SAFEHOUSE_BACKEND"} agent run --rootfs "$ROOTFS" --id "$id" \
 		-- sh -c 'echo kept > /tmp/f; sleep 30' </dev/null >"$TEST_TMP/agent.out" 2>&1 &
-	local i
+	local agent=$! i
 	for i in $(seq 100); do [ "$(rt state "$id" 2>/dev/null | jq -r .status)" = running ] && break; sleep 0.1; done
 	run rt checkpoint --image-path "$IMG" "$id"
 	[ "$status" = 1 ]
@@ -237,5 +239,6 @@ start_counter() {
 	run rt state "sbx-ckpt-new-$$"
 	[ "$status" != 0 ]
 	rt kill "$id" KILL
-	wait
+	# Its own job only: a bare wait would also wait for bats' BATS_TEST_TIMEOUT watchdog.
+	wait "$agent" || true
 }

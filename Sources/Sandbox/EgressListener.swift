@@ -79,7 +79,7 @@ public enum EgressListener {
                 sockets.capture = [try listen(.v4Loopback, port: capturePort), try listen(.v6Loopback, port: capturePort)]
                 sockets.dns = try bound(.v6Any, port: dnsPort, type: SOCK_DGRAM)
                 // Last: a connection captured before the warden serves waits in the backlog.
-                try TransparentCapture.install()
+                try TransparentCapture.install(replacing: joined != nil)
             } else if joined != nil {
                 // Explicit egress in an engine's namespace: its interfaces stay, so
                 // everything that is not for the proxies (or the namespace) is refused.

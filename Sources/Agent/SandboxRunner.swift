@@ -288,6 +288,9 @@ public struct SandboxRunner {
         return String(cString: buf) + "/" + path
     }
 
+    /// The random part of a default sandbox id (agent-<this>).
+    public static func randomID() -> String { randomHex(8) }
+
     static func randomHex(_ bytes: Int) -> String {
         let b = (try? FileDescriptor.open("/dev/urandom", O_RDONLY).read(upTo: bytes)) ?? []
         return b.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()

@@ -1,6 +1,7 @@
 import ContainerCore
 import Linux
 import OCI
+import Sandbox
 
 extension GvisorBackend {
     /// `checkpoint`: runsc's, which saves the whole sandbox (the sentry's memory, its
@@ -17,7 +18,8 @@ extension GvisorBackend {
     func checkpoint(_ record: ContainerRecord, options: CheckpointOptions) throws {
         let current = state(of: record).status
         try current.canCheckpoint()
-        if record.ephemeralRoot || record.wardenPid > 0 { throw ContainerRuntime.sandboxCheckpointRefusal(record.id) }
+        let sandbox = record.ephemeralRoot || record.wardenPid > 0
+        if sandbox { try Self.checkSandboxCheckpoint(record, options: options) }
         if let flag = options.criuOnlyFlags.first {
             throw RuntimeError("\(flag): not supported by the gvisor backend (runsc checkpoint saves the sandbox itself, without CRIU)")
         }
@@ -34,6 +36,20 @@ extension GvisorBackend {
             if current == .paused { try? runscVerb(record, "pause") }
             throw RunscError.message(verb: "checkpoint", id: record.id, runscText: result.stderr)
         }
+        // A sandbox's files: its upper layer, copied while runsc's sandbox is stopped
+        // (runsc flushed what the sentry cached into it), beside the memory image.
+        if sandbox {
+            do {
+                try UpperLayerCopy.copy(from: EphemeralRoot.directory(root: store.root, id: record.id) + "/upper",
+                                        into: image + "/" + Self.upperLayerDirectory)
+            } catch {
+                // Nothing half made: the sandbox runs again from what runsc saved, and
+                // the image goes.
+                try? restart(record, from: image)
+                try? Files.removeTree(image)
+                throw RuntimeError("checkpoint \(record.id): \(error)")
+            }
+        }
         // Podman takes a directory without CRIU's `inventory.img` for an incomplete
         // checkpoint and will not restore it: an empty one marks runsc's image complete.
         // (Native restore tells the two kinds apart by `checkpoint.img`, runsc's.)
@@ -49,12 +65,33 @@ extension GvisorBackend {
         try destroy(record)
     }
 
+    /// Where an agent sandbox's checkpoint keeps its upper layer, beside checkpoint.img.
+    static let upperLayerDirectory = "upper"
+
+    /// What an agent sandbox's checkpoint cannot do on gvisor, refused before anything
+    /// is touched. `--leave-running`: the sandbox is saved to be restored as new ones
+    /// (its warden and deadline go with it). An allowlist: its egress link is made
+    /// between runsc's create and start (GvisorEgressLink), and `runsc restore` makes
+    /// and runs a sandbox in one step, so a restored copy would have no way out.
+    static func checkSandboxCheckpoint(_ record: ContainerRecord, options: CheckpointOptions) throws {
+        if options.leaveRunning {
+            throw RuntimeError("--leave-running: not for an agent sandbox (\(record.id) is saved to be restored as new sandboxes, and goes)")
+        }
+        if record.runscFlags.contains("--network=" + RunscFlags.Network.sandbox.rawValue) {
+            throw egressRefusal(record.id)
+        }
+    }
+
+    static func egressRefusal(_ id: String) -> RuntimeError {
+        RuntimeError("\(id): an agent sandbox with an egress allowlist cannot be checkpointed or restored on gvisor (its egress link is made between runsc create and start; runsc restore has no such step)")
+    }
+
     /// `--leave-running`: the checkpointed (stopped) sandbox is removed from runsc and
     /// restored from `image` under the same id and bundle; the record follows the new
     /// sandbox process (pid, start time, cgroups), as every later verb reads them. The
     /// restored sandbox keeps runsc's stdio: a file, never a pipe to this process,
     /// which would then wait for ever.
-    private func restart(_ record: ContainerRecord, from image: String) throws {
+    func restart(_ record: ContainerRecord, from image: String) throws {
         _ = try runsc(record, ["delete", "--force", record.id]).capture()
         let dir = store.directory(of: record.id)
         let bundle = Files.exists(dir + "/bundle/config.json") ? dir + "/bundle" : record.bundle

@@ -1,0 +1,52 @@
+import ContainerCore
+import Linux
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A sandbox's writes (its ephemeral root's upper layer) copied out into a snapshot,
+/// and copied into a new sandbox's upper layer before its overlay is mounted: what
+/// lets a restored sandbox find the files its memory refers to.
+///
+/// The copy is `cp -a` (GNU coreutils): owners (the sandbox root's host ids), modes,
+/// times, hard links, symlinks, and overlayfs's own marks, which are what a copy must
+/// keep for the merged view to come back the same: a whiteout is a 0/0 character
+/// device, an opaque directory a `trusted.overlay.opaque` extended attribute (root
+/// copies trusted.* attributes). A hand-written walk would have to get each right.
+public enum UpperLayerCopy {
+    /// Copies the contents of `source` into the directory `destination` (made if
+    /// missing, 0700), keeping everything above; a failure throws cp's first line.
+    public static func copy(from source: String, into destination: String) throws {
+        guard Files.isDirectory(source) else { throw RuntimeError("\(source): no upper layer there") }
+        if !Files.isDirectory(destination) {
+            try syscall("mkdir", destination) { Glibc.mkdir(destination, 0o700) }
+        }
+        try run("cp", ["-a", "--no-target-directory", source + "/.", destination])
+    }
+
+    static let searchPath = ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]
+
+    private static func run(_ command: String, _ args: [String]) throws {
+        guard let path = Processes.lookPath(command, env: searchPath) else {
+            throw RuntimeError("the upper layer copy needs \(command) (Debian: coreutils)")
+        }
+        let (errRead, errWrite) = try FileDescriptor.pipe()
+        let pid = try Processes.fork()
+        if pid == 0 {
+            let null = open("/dev/null", O_RDWR)
+            if null >= 0 { _ = dup2(null, 0); _ = dup2(null, 1) }
+            _ = dup2(errWrite.rawValue, 2)
+            Signals.resetForExec()
+            _ = Processes.exec(path: path, args: [command] + args, env: searchPath)
+            _exit(127)
+        }
+        errWrite.close()
+        let errors = (try? errRead.readAll(limit: 64 << 10)) ?? []
+        errRead.close()
+        let status = try Processes.wait(pid)
+        guard status == .exited(0) else {
+            let line = String(decoding: errors, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? "exit status \(status.shellCode)"
+            throw RuntimeError("copying the upper layer \(args.dropLast().last ?? "") to \(args.last ?? ""): \(line)")
+        }
+    }
+}

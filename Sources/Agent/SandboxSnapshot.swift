@@ -109,7 +109,8 @@ public struct SandboxSnapshots {
     /// ephemeral root with the saved upper layer and starts the sandbox's own warden
     /// and audit log. Detached: returns once it runs; otherwise waits and returns its
     /// exit code.
-    public func restore(_ given: String, id: String, timeout: Double?, detach: Bool, pidFile: String? = nil) throws -> Int32 {
+    public func restore(_ given: String, id: String, timeout: Double?, detach: Bool, pidFile: String? = nil,
+                        bundle chosen: String? = nil) throws -> Int32 {
         let dir = SandboxRunner.absolute(given)
         let snapshot = try SandboxSnapshot.load(dir)
         try ContainerID.validate(id)
@@ -126,7 +127,8 @@ public struct SandboxSnapshots {
             guard timeout > 0, timeout <= Quantity.maximumTimeout else { throw RuntimeError("--timeout: out of range (at most 576h)") }
             spec.annotations?[SandboxAnnotation.timeout] = String(timeout)
         }
-        let bundle = ContainerRuntime.agentBundles + "/" + id
+        // The runtime's own place (removed with the sandbox), or the caller's.
+        let bundle = chosen.map(SandboxRunner.absolute) ?? ContainerRuntime.agentBundles + "/" + id
         let rootfs = bundle + "/rootfs"
         var held: [FileDescriptor] = []
         defer { withExtendedLifetime(held) {} }
@@ -135,8 +137,12 @@ public struct SandboxSnapshots {
         } else if let layers = snapshot.layers {
             held = try ImageStore.configured().hold(layers)
         }
-        try Files.makeDirectories(ContainerRuntime.agentBundles)
-        guard mkdir(bundle, 0o700) == 0 else { throw RuntimeError("bundle \(bundle): \(SystemError.message(for: errno))") }
+        if chosen == nil { try Files.makeDirectories(ContainerRuntime.agentBundles) }
+        if Files.isDirectory(bundle), chosen != nil {
+            guard (try Files.list(bundle)).isEmpty else { throw RuntimeError("--bundle \(bundle): not an empty directory") }
+        } else {
+            guard mkdir(bundle, 0o700) == 0 else { throw RuntimeError("bundle \(bundle): \(SystemError.message(for: errno))") }
+        }
         var restored = false
         defer {
             // The runtime removes the bundle with the sandbox (removeAgentBundle); a

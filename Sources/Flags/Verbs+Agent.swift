@@ -90,6 +90,8 @@ extension Verbs {
             .option("--timeout", value: "duration", help: "Wall-clock limit from now (30s, 5m, 1h30m), replacing the time the snapshot had left."),
             .flag("--detach", short: "d", help: "Return once the sandbox runs; print its id on stderr."),
             .option("--pid-file", value: "path", help: "Write the sandbox's pid (on gvisor: runsc's sandbox process) to this file."),
+            .option("--bundle", value: "dir",
+                    help: "Make the sandbox's bundle here (a missing or empty directory) instead of under /run/safehouse-agent; its owner removes it (and unmounts an image's rootfs/ in it) after the delete."),
         ],
         arguments: [Verb.Argument("snapshot", help: "The snapshot directory agent checkpoint wrote.")])
 

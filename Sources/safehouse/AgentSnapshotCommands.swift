@@ -35,6 +35,7 @@ struct AgentRestore: Command {
     let timeout: Double?
     let detach: Bool
     let pidFile: String?
+    let bundle: String?
 
     init(_ a: ParsedArguments) throws {
         global = try GlobalSettings(a)
@@ -50,6 +51,7 @@ struct AgentRestore: Command {
         }
         detach = a.isSet("--detach")
         pidFile = a.string("--pid-file")
+        bundle = a.string("--bundle")
     }
 
     func run() throws {
@@ -57,7 +59,7 @@ struct AgentRestore: Command {
         // Held until the sandbox runs, then forwarded to it (as agent run does).
         if !detach { Signals.block(ContainerRuntime.forwardedSignals) }
         let code = try global.perform {
-            try SandboxSnapshots(runtime: $0).restore(snapshot, id: id, timeout: timeout, detach: detach, pidFile: pidFile)
+            try SandboxSnapshots(runtime: $0).restore(snapshot, id: id, timeout: timeout, detach: detach, pidFile: pidFile, bundle: bundle)
         }
         if detach {
             writeStderr("safehouse: sandbox \(id) restored from \(snapshot)\n")

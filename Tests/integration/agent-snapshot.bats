@@ -168,7 +168,7 @@ gone() {
 	grep '"kind":"warden"' "/var/log/safehouse/$b.audit.jsonl" | grep -q '"reason":"timeout"'
 }
 
-@test "agent checkpoint and restore refuse in one line and make nothing: an egress sandbox on gvisor, a non-empty --to, a plain container, no snapshot, an id in use" {
+@test "agent checkpoint and restore refuse in one line and make nothing: an egress sandbox on gvisor, a non-empty --to, a plain container, --leave-running, no snapshot, an id in use" {
 	needs_gvisor
 	local a p
 	a="$(new_id)"
@@ -200,6 +200,13 @@ gone() {
 	[[ "$output" == *"$p: not an agent sandbox"* ]]
 	[ ! -e "$SNAP" ]
 	rt delete --force "$p"
+
+	# runc's checkpoint verb takes a sandbox too, but not to leave it running.
+	run rt checkpoint --leave-running --image-path "$TEST_TMP/img" "$a"
+	[ "$status" = 1 ]
+	[[ "$output" == *"--leave-running: not for an agent sandbox ($a is saved to be restored as new sandboxes, and goes)"* ]]
+	[ ! -e "$TEST_TMP/img/checkpoint.img" ]
+	[ "$(rt state "$a" | jq -r .status)" = running ]
 
 	run rt agent restore "$TEST_TMP/full" --id "$(new_id)"
 	[ "$status" = 1 ]

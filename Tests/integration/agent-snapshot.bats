@@ -32,12 +32,15 @@ needs_gvisor() {
 	skip "a gvisor test (SAFEHOUSE_BACKEND=gvisor): natively an agent sandbox's snapshot is refused (the native refusal test)"
 }
 
-# agent_counter ID [FLAGS...]: an agent run in the background that writes /etc/marker,
-# then counts in memory; returns once it has counted past 15.
+# agent_counter ID [FLAGS...]: an agent run (of the busybox tree, or of --image in FLAGS)
+# in the background that writes /etc/marker, then counts in memory; returns once it has
+# counted past 15.
 agent_counter() {
-	local id="$1"
+	local id="$1" root=(--rootfs "$ROOTFS")
 	shift
-	rt ${SAFEHOUSE_BACKEND:+--backend "$SAFEHOUSE_BACKEND"} agent run --rootfs "$ROOTFS" --id "$id" --summary none "$@" \
+	# An image instead of the busybox tree when the flags name one.
+	[[ " $* " == *" --image "* ]] && root=()
+	rt ${SAFEHOUSE_BACKEND:+--backend "$SAFEHOUSE_BACKEND"} agent run "${root[@]}" --id "$id" --summary none "$@" \
 		-- sh -c 'echo before > /etc/marker; i=0; while true; do i=$((i+1)); echo $i > /dev/shm/n; sleep 0.1; done' \
 		</dev/null >"$TEST_TMP/$id.out" 2>&1 &
 	echo $! >"$TEST_TMP/$id.job"
@@ -144,6 +147,44 @@ gone() {
 	[ ! -e "$SNAP/checkpoint/upper/etc/fork" ]
 	rt delete --force "$c"
 	gone "$c"
+	[ -z "$(root_entries)" ]
+}
+
+@test "agent checkpoint of a sandbox made from an image names its layers; agent restore mounts them again (one layer, and two after a commit)" {
+	needs_gvisor
+	local k a b n
+	export SAFEHOUSE_IMAGE_STORE="$TEST_TMP/store"
+	"$REPO/hack/mkimage" --rootfs "$ROOTFS" --name localhost/snapshot-bb:1 "$TEST_TMP/bb.tar" >/dev/null
+	# A second layer: a kept change set committed onto the image.
+	k="$(new_id)"
+	rt ${SAFEHOUSE_BACKEND:+--backend "$SAFEHOUSE_BACKEND"} agent run --image "oci-archive:$TEST_TMP/bb.tar" --keep --id "$k" \
+		--summary none -- sh -c 'echo committed > /etc/committed' </dev/null
+	rt agent commit "$k" snapshot-bb:2 >/dev/null
+	for n in 1 2; do
+		a="$(new_id)"
+		b="$(new_id)"
+		rm -rf "$SNAP"
+		if [ "$n" = 1 ]; then
+			agent_counter "$a" --image "oci-archive:$TEST_TMP/bb.tar"
+		else
+			agent_counter "$a" --image snapshot-bb:2
+		fi
+		rt agent checkpoint "$a" --to "$SNAP"
+		wait "$(cat "$TEST_TMP/$a.job")" || true
+		# The image's layers by digest, bottom first, each in the store; no host path.
+		[ "$(jq -r '.layers | length' "$SNAP/snapshot.json")" = "$n" ]
+		[ "$(jq -r '.rootfs' "$SNAP/snapshot.json")" = null ]
+		jq -r '.layers[]' "$SNAP/snapshot.json" | while read -r l; do [ -d "$SAFEHOUSE_IMAGE_STORE/layers/sha256/${l#sha256:}" ]; done
+		restored "$b"
+		[ "$(rt exec "$b" cat /etc/marker </dev/null)" = before ]
+		if [ "$n" = 2 ]; then [ "$(rt exec "$b" cat /etc/committed </dev/null)" = committed ]; fi
+		counted_past "$b" 15
+		grep -q " /run/safehouse-agent/$b/rootfs " /proc/self/mountinfo
+		rt delete --force "$b"
+		gone "$b"
+		# The image's mount went with the sandbox.
+		! grep -q " /run/safehouse-agent/$b/rootfs " /proc/self/mountinfo
+	done
 	[ -z "$(root_entries)" ]
 }
 

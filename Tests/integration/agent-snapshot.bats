@@ -73,7 +73,7 @@ gone() {
 		! ls /run/safehouse-ephemeral/ 2>/dev/null | grep -q "^$1-"
 }
 
-@test "agent checkpoint saves a sandbox and it is gone; agent restore counts on from its memory, with its files, its own warden and audit log" {
+@test "agent checkpoint saves a sandbox and it is gone; agent restore counts on from its memory, with its files, its own warden and audit log; in the foreground too" {
 	needs_gvisor
 	local a b before after warden
 	a="$(new_id)"
@@ -108,6 +108,17 @@ gone() {
 	grep -q "\"image\":\"$SNAP/checkpoint\"" "/var/log/safehouse/$b.audit.jsonl"
 	rt delete --force "$b"
 	gone "$b"
+	# In the foreground (no --detach) it waits for the sandbox, exits with its status
+	# and removes it.
+	local c job code=0
+	c="$(new_id)"
+	rt agent restore "$SNAP" --id "$c" </dev/null >"$TEST_TMP/$c.out" 2>&1 &
+	job=$!
+	counted_past "$c" "$after"
+	rt kill "$c" KILL
+	wait "$job" || code=$?
+	[ "$code" = 137 ]
+	gone "$c"
 	[ -z "$(root_entries)" ]
 }
 

@@ -158,3 +158,26 @@ def test_native_snapshot_is_refused(service: Service):
         assert sbx.is_running()
         assert sbx.commands.run("echo alive").stdout == "alive\n"
         assert Sandbox.list_snapshots() == []
+
+
+@gvisor_only
+def test_async_snapshot_and_restore(service: Service):
+    import asyncio
+
+    from safehouse import AsyncSandbox
+
+    async def main() -> None:
+        sbx = await AsyncSandbox.create(rootfs=ROOTFS, timeout=120)
+        await sbx.commands.run("echo async > /etc/async")
+        snap = await sbx.snapshot("async")
+        assert snap.source == sbx.sandbox_id
+        assert [s.name for s in await AsyncSandbox.list_snapshots()] == ["async"]
+        restored = await AsyncSandbox.create(snapshot="async")
+        try:
+            assert (await restored.commands.run("cat /etc/async")).stdout == "async\n"
+        finally:
+            await restored.kill()
+        await AsyncSandbox.delete_snapshot("async")
+        assert await AsyncSandbox.list_snapshots() == []
+
+    asyncio.run(main())

@@ -24,6 +24,23 @@ public enum UpperLayerCopy {
         try run("cp", ["-a", "--no-target-directory", source + "/.", destination])
     }
 
+    /// Refuses, before anything is saved, a destination whose file system has less
+    /// room than the upper layer's tmpfs holds (plus 1 MiB): a copy that then failed
+    /// half way would cost the sandbox (runsc's checkpoint has stopped it by then).
+    public static func checkRoom(for upper: String, in destination: String) throws {
+        var source = statvfs(), target = statvfs()
+        guard statvfs(upper, &source) == 0 else { return }
+        // The nearest directory that exists: the destination is made later.
+        var dir = destination
+        while !Files.isDirectory(dir), let slash = dir.lastIndex(of: "/"), slash != dir.startIndex { dir = String(dir[..<slash]) }
+        guard statvfs(Files.isDirectory(dir) ? dir : "/", &target) == 0 else { return }
+        let used = UInt64(source.f_blocks - source.f_bfree) * UInt64(source.f_frsize)
+        let free = UInt64(target.f_bavail) * UInt64(target.f_frsize)
+        guard free >= used + (1 << 20) else {
+            throw RuntimeError("\(destination): \(free) bytes free, and the sandbox's upper layer takes \(used)")
+        }
+    }
+
     static let searchPath = ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]
 
     private static func run(_ command: String, _ args: [String]) throws {

@@ -220,7 +220,7 @@ gone() {
 	grep '"kind":"warden"' "/var/log/safehouse/$b.audit.jsonl" | grep -q '"reason":"timeout"'
 }
 
-@test "agent checkpoint and restore refuse in one line and make nothing: an egress sandbox on gvisor, a non-empty --to, a plain container, --leave-running, no snapshot, an id in use" {
+@test "agent checkpoint and restore refuse in one line and make nothing: an egress sandbox on gvisor, a non-empty --to, no room, a plain container, --leave-running, no snapshot, an id in use" {
 	needs_gvisor
 	local a p
 	a="$(new_id)"
@@ -243,6 +243,17 @@ gone() {
 	[[ "$output" == *"--to $TEST_TMP/full: exists and is not an empty directory"* ]]
 	[ "$(ls "$TEST_TMP/full")" = x ]
 	[ "$(rt state "$a" | jq -r .status)" = running ]
+
+	# A destination without room for the upper layer: refused before the checkpoint.
+	mkdir "$TEST_TMP/small"
+	mount -t tmpfs -o size=1m tmpfs "$TEST_TMP/small"
+	rt exec "$a" sh -c 'dd if=/dev/zero of=/etc/big bs=1M count=3 2>/dev/null && sync' </dev/null
+	run rt agent checkpoint "$a" --to "$TEST_TMP/small/snap"
+	[ "$status" = 1 ]
+	[[ "$output" == *"bytes free, and the sandbox's upper layer takes"* ]]
+	[ ! -e "$TEST_TMP/small/snap" ]
+	[ "$(rt state "$a" | jq -r .status)" = running ]
+	umount "$TEST_TMP/small"
 
 	# A plain container is runc's checkpoint's.
 	p="$(new_id)"

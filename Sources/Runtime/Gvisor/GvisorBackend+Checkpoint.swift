@@ -23,6 +23,8 @@ extension GvisorBackend {
         if let flag = options.criuOnlyFlags.first {
             throw RuntimeError("\(flag): not supported by the gvisor backend (runsc checkpoint saves the sandbox itself, without CRIU)")
         }
+        let upper = EphemeralRoot.directory(root: store.root, id: record.id) + "/upper"
+        if sandbox { try UpperLayerCopy.checkRoom(for: upper, in: Bundle.absolute(options.imagePath)) }
         // runsc checkpoints a running sentry; a paused one is thawed first and, when it
         // keeps running, frozen again, so the caller sees the status it left.
         if current == .paused { try runscVerb(record, "resume") }
@@ -40,14 +42,16 @@ extension GvisorBackend {
         // (runsc flushed what the sentry cached into it), beside the memory image.
         if sandbox {
             do {
-                try UpperLayerCopy.copy(from: EphemeralRoot.directory(root: store.root, id: record.id) + "/upper",
-                                        into: image + "/" + Self.upperLayerDirectory)
+                try UpperLayerCopy.copy(from: upper, into: image + "/" + Self.upperLayerDirectory)
             } catch {
-                // Nothing half made: the sandbox runs again from what runsc saved, and
-                // the image goes.
-                try? restart(record, from: image)
+                // Rare (the room was checked): runsc's checkpoint has stopped the sandbox
+                // and its warden has ended with it, and a sandbox runs only with its
+                // warden, so it is not started again; it is removed, and so is the
+                // image, which no restore could use.
+                runtime.recordEnd(record)
+                try? destroy(record)
                 try? Files.removeTree(image)
-                throw RuntimeError("checkpoint \(record.id): \(error)")
+                throw RuntimeError("checkpoint \(record.id): \(error); the sandbox, stopped by the checkpoint, is removed")
             }
         }
         // Podman takes a directory without CRIU's `inventory.img` for an incomplete
@@ -91,7 +95,7 @@ extension GvisorBackend {
     /// sandbox process (pid, start time, cgroups), as every later verb reads them. The
     /// restored sandbox keeps runsc's stdio: a file, never a pipe to this process,
     /// which would then wait for ever.
-    func restart(_ record: ContainerRecord, from image: String) throws {
+    private func restart(_ record: ContainerRecord, from image: String) throws {
         _ = try runsc(record, ["delete", "--force", record.id]).capture()
         let dir = store.directory(of: record.id)
         let bundle = Files.exists(dir + "/bundle/config.json") ? dir + "/bundle" : record.bundle

@@ -64,6 +64,7 @@ struct Routes {
         let cid = rest.count >= 4 && rest[0] == "sandboxes" && rest[2] == "commands" ? rest[3] : ""
         let shape = rest.enumerated().map {
             if rest[0] == "sandboxes", $0.offset == 1 { return "{id}" }
+            if rest[0] == "snapshots", $0.offset == 1 { return "{name}" }
             if !cid.isEmpty, $0.offset == 3 { return "{cid}" }
             return $0.element
         }.joined(separator: "/")
@@ -96,6 +97,8 @@ struct Routes {
             }
             let record = try store.setTimeout(id, seconds: seconds)
             return .json(.ok, record.json(state: store.quickState(record)))
+        case (.POST, "sandboxes/{id}/snapshot"), (.GET, "snapshots"), (.GET, "snapshots/{name}"), (.DELETE, "snapshots/{name}"):
+            return try snapshotRoute(r, shape: shape, id: id, name: rest.count == 2 ? rest[1] : "")
         case (.POST, "sandboxes/{id}/commit"), (.GET, "images"), (.DELETE, "images"):
             return try imageRoute(r, shape: shape, id: id)
         case (.POST, "sandboxes/{id}/pause"), (.POST, "sandboxes/{id}/resume"),
@@ -145,11 +148,12 @@ struct Routes {
         "sandboxes/{id}/commands/{cid}/events": ["GET"], "sandboxes/{id}/events": ["GET"], "events": ["GET"],
         "sandboxes/{id}/files": ["GET", "PUT", "DELETE"], "sandboxes/{id}/files/list": ["GET"],
         "sandboxes/{id}/files/mkdir": ["POST"], "sandboxes/{id}/commit": ["POST"], "images": ["GET", "DELETE"],
-        "metrics": ["GET"],
+        "metrics": ["GET"], "sandboxes/{id}/snapshot": ["POST"], "snapshots": ["GET"], "snapshots/{name}": ["GET", "DELETE"],
     ]
 
     /// The routes that take no query parameter at all.
-    static let queryFree: Set<String> = ["health", "version", "sandboxes/{id}", "sandboxes/{id}/timeout"]
+    static let queryFree: Set<String> = ["health", "version", "sandboxes/{id}", "sandboxes/{id}/timeout", "sandboxes/{id}/snapshot",
+                                         "snapshots", "snapshots/{name}"]
 
     /// A query parameter the route does not take is a 400 naming it (a misspelt
     /// `?pth=` must not be read as "no path given", nor silently ignored).
@@ -194,6 +198,16 @@ struct Routes {
     }
 
     private func create(_ body: JSONObject) throws -> [String: Any] {
+        if let snapshot = try body.string("snapshot") {
+            // The snapshot says what the sandbox is: its policy, root and env.
+            for field in ["policy", "rootfs", "image", "env"] where body.values[field] != nil {
+                throw APIError.badRequest(field: field, "not with snapshot (the snapshot's own is used)")
+            }
+            try SandboxStore.checkSnapshotName(snapshot, field: "snapshot")
+            let timeout = try body.integer("timeout", in: 1...SandboxStore.maxTimeout)
+            let record = try store.restore(snapshot: snapshot, timeout: timeout, metadata: body.values["metadata"] != nil ? try body.stringMap("metadata") : nil)
+            return record.json(state: "running")
+        }
         let inline = try InlinePolicy.from(body, allowed: allowInlinePolicy)
         let policy = inline == nil ? try body.string("policy") ?? "default" : InlinePolicy.recordName
         try Self.checkPolicy(policy)

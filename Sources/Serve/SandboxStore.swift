@@ -32,6 +32,9 @@ final class SandboxStore: @unchecked Sendable {
     static let maxTimeout = 86_400
 
     let pool: WarmPool
+    /// Where snapshots are kept (`--snapshots`), one directory per name.
+    var snapshots = SandboxStore.defaultSnapshots
+    static let defaultSnapshots = "/var/lib/safehouse/snapshots"
     /// Fills the warm pool, one sandbox at a time, off the requests' threads.
     let poolQueue = DispatchQueue(label: "safehouse-serve.warm")
 
@@ -66,7 +69,7 @@ final class SandboxStore: @unchecked Sendable {
                 limits.track(record.id, pid: record.pid)
             } else {
                 runtime.delete(record.id)
-                if record.image != nil { images.release(record.id, rootfs: records.bundle(record.id) + "/rootfs") }
+                if record.image != nil || record.snapshot != nil { images.release(record.id, rootfs: records.bundle(record.id) + "/rootfs") }
                 records.remove(record.id)
             }
         }
@@ -245,27 +248,42 @@ final class SandboxStore: @unchecked Sendable {
     /// by the reaper or the next start. Its followers see what the runtime recorded at
     /// the end (limits, the change set), then `killed` or `expired`, then the end.
     func delete(_ id: String, because removal: Removal = .killed) throws {
+        try claim(id)
+        metrics.observeBeforeDelete()
+        let gone = runtime.delete(id)
+        guard gone else {
+            unclaim(id)
+            throw APIError.runtime("delete \(id): the runtime could not remove it")
+        }
+        forget(id, because: removal.rawValue)
+    }
+
+    /// Marks a sandbox as being removed: not listed, not removed twice.
+    func claim(_ id: String) throws {
         let claimed: Bool = lock.withLock {
             guard sandboxes[id] != nil, !deleting.contains(id) else { return false }
             deleting.insert(id)
             return true
         }
         guard claimed else { throw APIError.sandboxNotFound(id) }
-        metrics.observeBeforeDelete()
-        let gone = runtime.delete(id)
-        guard gone else {
-            lock.withLock { _ = deleting.remove(id) }
-            throw APIError.runtime("delete \(id): the runtime could not remove it")
-        }
+    }
+
+    func unclaim(_ id: String) {
+        lock.withLock { _ = deleting.remove(id) }
+    }
+
+    /// What is left of a claimed sandbox the runtime no longer has: its commands, its
+    /// root's mount, its record, its followers (`event` published, then the end).
+    func forget(_ id: String, because event: String, details: [String: String] = [:]) {
         commands.removeAll(id)
-        if let record = lock.withLock({ sandboxes[id] }), record.image != nil {
+        if let record = lock.withLock({ sandboxes[id] }), record.image != nil || record.snapshot != nil {
             images.release(id, rootfs: records.bundle(id) + "/rootfs")
         }
         records.remove(id)
         audit.poll(id)
         audit.untrack(id)
         limits.untrack(id)
-        events.publish(id, removal.rawValue)
+        events.publish(id, event, details)
         events.end(id)
         // Known (as being deleted) until its followers have had the end: one that comes
         // later finds it gone (`isKnown`) and ends at once.

@@ -33,6 +33,8 @@ enum Commands {
         case "agent explain": try AgentExplain(a).run()
         case "agent stop-all": try AgentStopAll(a).run()
         case "agent commit": try AgentCommit(a).run()
+        case "agent checkpoint": try AgentCheckpoint(a).run()
+        case "agent restore": try AgentRestore(a).run()
         case "image ls": try ImageLs(a).run()
         case "image rm": try ImageRm(a).run()
         case "image prune": try ImagePrune(a).run()

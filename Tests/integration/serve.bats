@@ -103,3 +103,7 @@ pytest_module() {
 @test "serve: images (create from an image, a live commit run at once, list and remove, errors, --images, a restart)" {
 	pytest_module test_images.py
 }
+
+@test "serve: snapshots (a sandbox saved and gone, forks that count on with their own files, list and delete, a restart, the errors; natively CRIU's refusal)" {
+	pytest_module test_snapshots.py
+}

@@ -70,10 +70,17 @@ extension GvisorBackend {
         if restoreImage != nil, mode == .create {
             throw RuntimeError("restore: the gvisor backend restores a started container (runsc restore has no created state)")
         }
-        // A sandbox is refused before (ContainerRuntime.sandboxCheckpointRefusal); an
-        // egress link in particular goes in between runsc's create and start, which a
-        // restore does not have (GvisorEgressLink).
-        if restoreImage != nil, treatment != nil { throw ContainerRuntime.sandboxCheckpointRefusal(id) }
+        // A sandbox restored: its ephemeral root is seeded with the upper layer its
+        // checkpoint saved. Not one with an allowlist: its egress link goes in between
+        // runsc's create and start, which a restore does not have (GvisorEgressLink).
+        var seed: String?
+        if let restoreImage, treatment != nil {
+            if egress { throw Self.egressRefusal(id) }
+            seed = restoreImage + "/" + Self.upperLayerDirectory
+            guard Files.isDirectory(seed!) else {
+                throw RuntimeError("--image-path \(restoreImage): no upper layer (\(Self.upperLayerDirectory)/) there: not a checkpoint of an agent sandbox")
+            }
+        }
         try EgressNamespacePlan.refuseOnGvisor(treatment, spec: spec, root: store.root)
         try GvisorCgroups.claim(spec, id: id, sandbox: treatment != nil)
         let lock = try store.makeContainerDirectory(id)
@@ -111,7 +118,7 @@ extension GvisorBackend {
                 runscBundle = try GvisorSandboxBundle.write(spec: spec, bundle: bundle, id: id, stateDirectory: dir,
                                                             ephemeral: EphemeralRoot.directory(root: store.root, id: id),
                                                             diskBytes: treatment?.diskBytes ?? 0,
-                                                            egressMode: egress ? treatment?.egressMode : nil)
+                                                            egressMode: egress ? treatment?.egressMode : nil, seed: seed)
             }
             // Its own log for this step: on failure its last error is the message
             // (runsc's stderr is the container's, so it cannot be captured).
@@ -125,7 +132,9 @@ extension GvisorBackend {
                 : treatment == nil && !hostHooks && network != .sandbox && mode != .create ? "run" : "create"
             args.append(verb)
             if let restoreImage { args += ["--image-path", restoreImage] }
-            if verb != "create" && mode == .runDetached { args.append("--detach") }
+            // A sandbox is always restored detached, then waited for as one `create`
+            // and `start` made (waitForSandbox): its warden must be started first.
+            if verb != "create" && (mode == .runDetached || treatment != nil) { args.append("--detach") }
             // A foreground `run` of a plain container never reads the sandbox pid
             // itself (`state` asks runsc): runsc writes the caller's pid file directly.
             let runscPidFile = mode == .runForeground && verb != "create"
@@ -137,7 +146,7 @@ extension GvisorBackend {
             let runscProcess = RunscProcess(executable: executable, arguments: args)
             runscMade = true
 
-            if mode == .runForeground && verb != "create" {
+            if mode == .runForeground && verb != "create" && treatment == nil {
                 return try runForeground(runscProcess, record: record, createLog: createLog, cgroupsPath: spec.linux?.cgroupsPath, relay: relay, keep: keep, beforeDelete: beforeDelete)
             }
             if mode == .runForeground {
@@ -170,12 +179,13 @@ extension GvisorBackend {
             }
             runtime.recordCreate(record, command: process.args)
             if mode == .runDetached && verb == "create" { try startSandbox(record) }
+            if verb == "restore" { restoredSandbox(record, image: restoreImage ?? "") }
             if mode == .runForeground {
                 // The container exists now: let go of its lock before the wait, as the
                 // native `run` does, so `kill`, `pause` and the emergency stop reach it
                 // while it runs instead of queueing until it ends.
                 lock.release()
-                return try waitForSandbox(record, keep: keep, beforeDelete: beforeDelete)
+                return try waitForSandbox(record, keep: keep, started: verb == "restore", beforeDelete: beforeDelete)
             }
             return 0
         } catch {
@@ -229,6 +239,13 @@ extension GvisorBackend {
             started.waitUntilReady()
         }
         return record
+    }
+
+    /// What follows a restore that `runsc restore` started itself: the warden's
+    /// deadline begins (as at a start), and the audit log says where it came from.
+    func restoredSandbox(_ record: ContainerRecord, image: String) {
+        if let warden = record.liveWardenPid { _ = Glibc.kill(warden, SIGUSR1) }
+        runtime.recordAudit(record.annotations, record.id, "restore", ["pid": .int(Int64(record.pid)), "image": .string(image)])
     }
 
     /// `runsc start`, then what follows a start (the warden told, poststart hooks).

@@ -6,7 +6,7 @@
         print(sbx.commands.run("echo hi").stdout)
 """
 
-from ._models import CommandResult, EntryInfo, ImageInfo, ProcessInfo, SandboxEvent, SandboxInfo
+from ._models import CommandResult, EntryInfo, ImageInfo, ProcessInfo, SandboxEvent, SandboxInfo, SnapshotInfo
 from .async_sandbox import AsyncCommandHandle, AsyncCommands, AsyncFiles, AsyncSandbox
 from .errors import (
     AuthenticationError,
@@ -38,6 +38,7 @@ __all__ = [
     "SafehouseError",
     "Sandbox",
     "SandboxEvent",
+    "SnapshotInfo",
     "ImageInfo",
     "SandboxInfo",
     "TimeoutError",

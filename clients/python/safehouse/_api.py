@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import (Any, AsyncIterable, Callable, Dict, Generic, Iterable, List, Optional, Tuple, TypeVar,
                     Union)
 
-from ._models import EntryInfo, ImageInfo, ProcessInfo, SandboxEvent, SandboxInfo
+from ._models import EntryInfo, ImageInfo, ProcessInfo, SandboxEvent, SandboxInfo, SnapshotInfo
 from .errors import ConflictError, InvalidArgumentError, NotFoundError, SafehouseError, from_response
 
 T = TypeVar("T")
@@ -131,6 +131,29 @@ def create_sandbox(policy: Union[str, Dict[str, Any]], rootfs: Optional[str], im
     return Call("POST", "/v1/sandboxes", _json(SandboxInfo.from_json), body=body)
 
 
+def create_or_restore(policy: Union[str, Dict[str, Any]], rootfs: Optional[str], image: Optional[str],
+                      template: Optional[str], snapshot: Optional[str], timeout: Optional[int],
+                      envs: Optional[Dict[str, str]], metadata: Optional[Dict[str, str]]) -> Call[SandboxInfo]:
+    """``Sandbox.create``'s request: a new sandbox, or with ``snapshot`` one restored
+    from it (its policy, root and env are the snapshot's: giving them too is an error)."""
+    if snapshot is None:
+        return create_sandbox(policy, rootfs, image, template, 300 if timeout is None else timeout, envs, metadata)
+    if rootfs is not None or image is not None or template is not None or envs or policy != "default":
+        raise ValueError("snapshot: give no policy, rootfs, image, template or envs with it (the snapshot's own are used)")
+    return restore_sandbox(snapshot, timeout, metadata)
+
+
+def restore_sandbox(snapshot: str, timeout: Optional[int], metadata: Optional[Dict[str, str]]) -> Call[SandboxInfo]:
+    """The create request of a sandbox restored from ``snapshot``: its policy, root and
+    env are the snapshot's; ``timeout`` defaults to the time the snapshot had left."""
+    body: Dict[str, Any] = {"snapshot": snapshot}
+    if timeout is not None:
+        body["timeout"] = timeout
+    if metadata is not None:
+        body["metadata"] = metadata
+    return Call("POST", "/v1/sandboxes", _json(SandboxInfo.from_json), body=body)
+
+
 def get_sandbox(sandbox_id: str) -> Call[SandboxInfo]:
     return Call("GET", _sandbox(sandbox_id), _json(SandboxInfo.from_json))
 
@@ -172,6 +195,18 @@ def all_events(after: Optional[int]) -> Stream[SandboxEvent]:
 
 
 # Images.
+
+def snapshot(sandbox_id: str, name: str) -> Call[SnapshotInfo]:
+    return Call("POST", _sandbox(sandbox_id, "/snapshot"), _json(SnapshotInfo.from_json), body={"name": name})
+
+
+def list_snapshots() -> Call[List[SnapshotInfo]]:
+    return Call("GET", "/v1/snapshots", _json(lambda b: [SnapshotInfo.from_json(d) for d in b["snapshots"]]))
+
+
+def delete_snapshot(name: str) -> Call[None]:
+    return Call("DELETE", f"/v1/snapshots/{name}", _nothing)
+
 
 def list_images() -> Call[List[ImageInfo]]:
     return Call("GET", "/v1/images", _json(lambda b: [ImageInfo.from_json(d) for d in b["images"]]))

@@ -78,11 +78,34 @@ class SandboxInfo:
     metadata: Dict[str, str] = field(default_factory=dict)
     #: The image it was made from (E2B's template); None for a rootfs.
     image: Optional[str] = None
+    #: The snapshot it was restored from; None for a new one.
+    snapshot: Optional[str] = None
 
     @classmethod
     def from_json(cls, d: Dict[str, Any]) -> "SandboxInfo":
         return cls(d["id"], d["policy"], d.get("rootfs"), d["state"], d["createdAt"], d["expiresAt"],
-                   d.get("metadata") or {}, d.get("image"))
+                   d.get("metadata") or {}, d.get("image"), d.get("snapshot"))
+
+
+@dataclass
+class SnapshotInfo:
+    """A sandbox saved to disk (``Sandbox.snapshot``): its name, the sandbox it was
+    taken of, and the time it had left (a restored sandbox's default deadline)."""
+
+    name: str
+    source: str
+    policy: str
+    created_at: str
+    timeout: int
+    metadata: Dict[str, str] = field(default_factory=dict)
+    rootfs: Optional[str] = None
+    image: Optional[str] = None
+    backend: Optional[str] = None
+
+    @classmethod
+    def from_json(cls, d: Dict[str, Any]) -> "SnapshotInfo":
+        return cls(d["name"], d["source"], d["policy"], d["createdAt"], int(d["timeout"]), d.get("metadata") or {},
+                   d.get("rootfs"), d.get("image"), d.get("backend"))
 
 
 @dataclass

@@ -7,7 +7,7 @@ from typing import Any, AsyncIterable, AsyncIterator, Dict, Iterable, List, Lite
 
 from . import _api
 from ._command import CommandHandleState, OutputCollector, OutputHandler, run_result
-from ._models import CommandResult, EntryInfo, ImageInfo, ProcessInfo, SandboxEvent, SandboxInfo
+from ._models import CommandResult, EntryInfo, ImageInfo, ProcessInfo, SandboxEvent, SandboxInfo, SnapshotInfo
 from .async_connection import AsyncConnection
 from .errors import NotFoundError
 
@@ -138,10 +138,10 @@ class AsyncSandbox:
 
     @classmethod
     async def create(cls, policy: Union[str, Dict[str, Any]] = "default", rootfs: Optional[str] = None, *, image: Optional[str] = None,
-                     template: Optional[str] = None, timeout: int = 300,
+                     template: Optional[str] = None, snapshot: Optional[str] = None, timeout: Optional[int] = None,
                      envs: Optional[Dict[str, str]] = None, metadata: Optional[Dict[str, str]] = None,
                      url: Optional[str] = None, token: Optional[str] = None) -> "AsyncSandbox":
-        return await cls._open(_api.create_sandbox(policy, rootfs, image, template, timeout, envs, metadata), url, token)
+        return await cls._open(_api.create_or_restore(policy, rootfs, image, template, snapshot, timeout, envs, metadata), url, token)
 
     @classmethod
     async def connect(cls, sandbox_id: str, *, url: Optional[str] = None, token: Optional[str] = None) -> "AsyncSandbox":
@@ -191,6 +191,22 @@ class AsyncSandbox:
     async def commit(self, name: str) -> ImageInfo:
         """Sandbox.commit, awaited."""
         return await self._connection.call(_api.commit(self.sandbox_id, name))
+
+    async def snapshot(self, name: str) -> SnapshotInfo:
+        """Sandbox.snapshot, awaited."""
+        return await self._connection.call(_api.snapshot(self.sandbox_id, name))
+
+    @staticmethod
+    async def list_snapshots(*, url: Optional[str] = None, token: Optional[str] = None) -> List[SnapshotInfo]:
+        """Sandbox.list_snapshots, awaited."""
+        async with AsyncConnection(url, token) as connection:
+            return await connection.call(_api.list_snapshots())
+
+    @staticmethod
+    async def delete_snapshot(name: str, *, url: Optional[str] = None, token: Optional[str] = None) -> None:
+        """Sandbox.delete_snapshot, awaited."""
+        async with AsyncConnection(url, token) as connection:
+            await connection.call(_api.delete_snapshot(name))
 
     @staticmethod
     async def list_images(*, url: Optional[str] = None, token: Optional[str] = None) -> List[ImageInfo]:

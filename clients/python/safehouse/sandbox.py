@@ -9,7 +9,7 @@ from typing import Any, Dict, Iterable, Iterator, List, Literal, Optional, Union
 
 from . import _api
 from ._command import CommandHandleState, OutputCollector, OutputHandler, run_result
-from ._models import CommandResult, EntryInfo, ImageInfo, ProcessInfo, SandboxEvent, SandboxInfo
+from ._models import CommandResult, EntryInfo, ImageInfo, ProcessInfo, SandboxEvent, SandboxInfo, SnapshotInfo
 from .connection import Connection
 from .errors import NotFoundError
 
@@ -161,7 +161,7 @@ class Sandbox:
 
     @classmethod
     def create(cls, policy: Union[str, Dict[str, Any]] = "default", rootfs: Optional[str] = None, *, image: Optional[str] = None,
-               template: Optional[str] = None, timeout: int = 300,
+               template: Optional[str] = None, snapshot: Optional[str] = None, timeout: Optional[int] = None,
                envs: Optional[Dict[str, str]] = None, metadata: Optional[Dict[str, str]] = None,
                url: Optional[str] = None, token: Optional[str] = None) -> "Sandbox":
         """Creates and starts a sandbox from ``policy`` over ``rootfs`` or over
@@ -170,8 +170,11 @@ class Sandbox:
         now unless ``set_timeout`` moves the deadline. ``policy`` is a name (a profile or a
         policy in the service's policy directory) or a policy document as a dict, the
         fields of a policy file (laid over the default profile, or over what its
-        ``extends`` names); the sandbox's policy then reads "inline"."""
-        return cls._open(_api.create_sandbox(policy, rootfs, image, template, timeout, envs, metadata), url, token)
+        ``extends`` names); the sandbox's policy then reads "inline". ``timeout``
+        defaults to 300 seconds. With ``snapshot`` (a name ``snapshot`` saved) the
+        sandbox is restored from it instead: its memory, files, policy, root and env
+        as they were, ``timeout`` defaulting to the time it had left."""
+        return cls._open(_api.create_or_restore(policy, rootfs, image, template, snapshot, timeout, envs, metadata), url, token)
 
     @classmethod
     def connect(cls, sandbox_id: str, *, url: Optional[str] = None, token: Optional[str] = None) -> "Sandbox":
@@ -213,6 +216,26 @@ class Sandbox:
         the image ``name``, usable at once by ``create(image=name)``. The sandbox is
         frozen for the copy and runs on afterwards; ``changes`` lists what went in."""
         return self._connection.call(_api.commit(self.sandbox_id, name))
+
+    def snapshot(self, name: str) -> SnapshotInfo:
+        """Saves the sandbox to disk as ``name`` (its memory, the files it wrote, its
+        spec and the time it had left); the sandbox is then gone. ``create(snapshot=
+        name)`` makes new sandboxes from it, as many as asked, each running on from
+        where this one was. ConflictError, the sandbox running on, where it cannot be
+        done (an egress allowlist on gvisor; natively where CRIU cannot run)."""
+        return self._connection.call(_api.snapshot(self.sandbox_id, name))
+
+    @staticmethod
+    def list_snapshots(*, url: Optional[str] = None, token: Optional[str] = None) -> List[SnapshotInfo]:
+        """The service's snapshots, by name."""
+        with Connection(url, token) as connection:
+            return connection.call(_api.list_snapshots())
+
+    @staticmethod
+    def delete_snapshot(name: str, *, url: Optional[str] = None, token: Optional[str] = None) -> None:
+        """Removes the snapshot ``name`` (sandboxes restored from it run on); NotFoundError when there is none."""
+        with Connection(url, token) as connection:
+            connection.call(_api.delete_snapshot(name))
 
     @staticmethod
     def list_images(*, url: Optional[str] = None, token: Optional[str] = None) -> List[ImageInfo]:

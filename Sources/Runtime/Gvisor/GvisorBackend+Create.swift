@@ -19,6 +19,12 @@ extension GvisorBackend {
     /// `delete --force` of an id can remove runsc's state, and `list` never shows it.
     var runscRoot: String { store.root + "/@runsc" }
 
+    /// One runsc verb on the container that takes nothing but its id; its stdout.
+    @discardableResult
+    func runscVerb(_ record: ContainerRecord, _ verb: String) throws -> String {
+        try runsc(record, [verb, record.id]).checked(verb: verb, id: record.id)
+    }
+
     /// A runsc command for `record`'s sandbox (its fixed flags, this invocation's log flags).
     func runsc(_ record: ContainerRecord, _ args: [String]) -> RunscProcess {
         RunscProcess(executable: record.runsc, arguments: record.runscFlags + RunscFlags.invocationFlags(
@@ -236,10 +242,7 @@ extension GvisorBackend {
         var start = runsc(record, ["start", record.id])
         // runsc sets up its netstack here (RunscProcess.hidesNetSysctls says why).
         start.hidesNetSysctls = record.runscFlags.contains("--network=" + RunscFlags.Network.sandbox.rawValue)
-        let result = try start.capture()
-        guard result.status == .exited(0) else {
-            throw RunscError.message(verb: "start", id: record.id, runscText: result.stderr)
-        }
+        _ = try start.checked(verb: "start", id: record.id)
         if let warden = record.liveWardenPid { _ = Glibc.kill(warden, SIGUSR1) }
         runtime.recordAudit(record.annotations, record.id, "start", ["pid": .int(Int64(record.pid))])
         // poststart failures are warnings: the container is already running (runtime spec).

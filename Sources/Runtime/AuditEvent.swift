@@ -3,6 +3,9 @@ import Sandbox
 import Linux
 import SandboxInterface
 import OCI
+#if canImport(Glibc)
+import Glibc
+#endif
 
 extension ContainerRuntime {
     /// Hands one lifecycle event to the observer. The details are built only if the
@@ -27,6 +30,27 @@ extension ContainerRuntime {
             throw error
         }
         recordAudit(annotations, id, "hook", ["stage": .string(kind.rawValue), "hooks": .int(Int64(list.count))])
+    }
+
+    /// What follows either engine's start: the warden told, the event recorded, the
+    /// poststart hooks run.
+    func didStart(_ record: ContainerRecord) {
+        // A sandbox's wall-clock limit runs from start (WardenLauncher, Warden).
+        if let warden = record.liveWardenPid { _ = Glibc.kill(warden, SIGUSR1) }
+        recordAudit(record.annotations, record.id, "start", ["pid": .int(Int64(record.pid))])
+        runHooksWarning(.poststart, of: record, status: .running)
+    }
+
+    /// poststart and poststop: their failures are warnings, as the container already
+    /// runs, or has ended (runtime spec).
+    func runHooksWarning(_ kind: HookKind, of record: ContainerRecord, status: ContainerStatus) {
+        guard !kind.hooks(in: record.hooks).isEmpty else { return }
+        do {
+            try runHooks(kind, of: record.hooks, state: try stateJSON(record, status: status),
+                         annotations: record.annotations, id: record.id)
+        } catch {
+            log.warning("\(error)")
+        }
     }
 }
 

@@ -1,4 +1,5 @@
 import Flags
+import Runtime
 
 /// Ends the process with this status once the command has said what it had to say.
 struct ExitCode: Error {
@@ -11,16 +12,22 @@ struct ExitCode: Error {
 enum Commands {
     static func run(_ a: ParsedArguments) throws {
         switch a.verb.path {
-        case "create": try Create(a).run()
-        case "start": try Start(a).run()
+        // The verbs that only hand the container's id (and create's options) to the
+        // runtime.
+        case "create":
+            let global = try GlobalSettings(a), options = try CreateOptions(a)
+            try global.perform { try $0.create(id: a.arguments[0], options: options) }
+        case "start": try GlobalSettings(a).perform { try $0.start(id: a.arguments[0]) }
+        case "delete": try GlobalSettings(a).perform { try $0.delete(id: a.arguments[0], force: a.isSet("--force")) }
+        case "pause": try GlobalSettings(a).perform { try $0.pause(id: a.arguments[0]) }
+        case "resume": try GlobalSettings(a).perform { try $0.resume(id: a.arguments[0]) }
+        case "state":
+            let report = try GlobalSettings(a).perform { try $0.state(id: a.arguments[0]) }
+            print(report.prettyJSON)
         case "run": try Run(a).run()
         case "exec": try Exec(a).run()
-        case "state": try State(a).run()
         case "kill": try Kill(a).run()
-        case "delete": try Delete(a).run()
         case "ps": try Ps(a).run()
-        case "pause": try Pause(a).run()
-        case "resume": try Resume(a).run()
         case "checkpoint": try Checkpoint(a).run()
         case "restore": try Restore(a).run()
         case "events": try Events(a).run()

@@ -7,26 +7,6 @@ import FoundationEssentials
 import OCI
 import Runtime
 
-struct Pause: Command {
-    let global: GlobalSettings
-    let id: String
-    init(_ a: ParsedArguments) throws {
-        global = try GlobalSettings(a)
-        id = a.arguments[0]
-    }
-    func run() throws { try global.perform { try $0.pause(id: id) } }
-}
-
-struct Resume: Command {
-    let global: GlobalSettings
-    let id: String
-    init(_ a: ParsedArguments) throws {
-        global = try GlobalSettings(a)
-        id = a.arguments[0]
-    }
-    func run() throws { try global.perform { try $0.resume(id: id) } }
-}
-
 struct Events: Command {
     let global: GlobalSettings
     let stats: Bool

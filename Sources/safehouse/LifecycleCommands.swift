@@ -10,36 +10,6 @@ extension CreateOptions {
     }
 }
 
-struct Create: Command {
-    let global: GlobalSettings
-    let options: CreateOptions
-    let id: String
-
-    init(_ a: ParsedArguments) throws {
-        global = try GlobalSettings(a)
-        options = try CreateOptions(a)
-        id = a.arguments[0]
-    }
-
-    func run() throws {
-        try global.perform { try $0.create(id: id, options: options) }
-    }
-}
-
-struct Start: Command {
-    let global: GlobalSettings
-    let id: String
-
-    init(_ a: ParsedArguments) throws {
-        global = try GlobalSettings(a)
-        id = a.arguments[0]
-    }
-
-    func run() throws {
-        try global.perform { try $0.start(id: id) }
-    }
-}
-
 struct Run: Command {
     let global: GlobalSettings
     let options: CreateOptions
@@ -62,21 +32,5 @@ struct Run: Command {
             try $0.run(id: id, options: options, detach: detach, keep: keep, subreaper: !noSubreaper)
         }
         if code != 0 { throw ExitCode(code) }
-    }
-}
-
-struct Delete: Command {
-    let global: GlobalSettings
-    let force: Bool
-    let id: String
-
-    init(_ a: ParsedArguments) throws {
-        global = try GlobalSettings(a)
-        force = a.isSet("--force")
-        id = a.arguments[0]
-    }
-
-    func run() throws {
-        try global.perform { try $0.delete(id: id, force: force) }
     }
 }

@@ -2,21 +2,6 @@ import Flags
 import FoundationEssentials
 import Runtime
 
-struct State: Command {
-    let global: GlobalSettings
-    let id: String
-
-    init(_ a: ParsedArguments) throws {
-        global = try GlobalSettings(a)
-        id = a.arguments[0]
-    }
-
-    func run() throws {
-        let report = try global.perform { try $0.state(id: id) }
-        print(report.prettyJSON)
-    }
-}
-
 struct List: Command {
     let global: GlobalSettings
     let format: String

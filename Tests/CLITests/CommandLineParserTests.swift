@@ -29,15 +29,16 @@ final class CommandLineParserTests: XCTestCase {
     }
 
     func testCreateAndRunFlagsInBothValueForms() throws {
-        let create = try Create(parse("--root /r --log /l --log-format json create -b /b --pid-file /p --console-socket /s --no-pivot --no-new-keyring --preserve-fds 2 c1"))
-        XCTAssertEqual(create.global, GlobalSettings(root: "/r", log: "/l", logFormat: "json"))
-        XCTAssertEqual(create.options.bundle, "/b")
-        XCTAssertEqual(create.options.pidFile, "/p")
-        XCTAssertEqual(create.options.consoleSocket, "/s")
-        XCTAssertTrue(create.options.noPivot)
-        XCTAssertTrue(create.options.noNewKeyring)
-        XCTAssertEqual(create.options.preserveFds, 2)
-        XCTAssertEqual(create.id, "c1")
+        let create = try parse("--root /r --log /l --log-format json create -b /b --pid-file /p --console-socket /s --no-pivot --no-new-keyring --preserve-fds 2 c1")
+        XCTAssertEqual(try GlobalSettings(create), GlobalSettings(root: "/r", log: "/l", logFormat: "json"))
+        let options = try CreateOptions(create)
+        XCTAssertEqual(options.bundle, "/b")
+        XCTAssertEqual(options.pidFile, "/p")
+        XCTAssertEqual(options.consoleSocket, "/s")
+        XCTAssertTrue(options.noPivot)
+        XCTAssertTrue(options.noNewKeyring)
+        XCTAssertEqual(options.preserveFds, 2)
+        XCTAssertEqual(create.arguments, ["c1"])
 
         let run = try Run(parse("run --bundle=/b c1 --keep -d --no-subreaper --preserve-fds=1"))
         XCTAssertEqual(run.options.bundle, "/b")
@@ -54,13 +55,13 @@ final class CommandLineParserTests: XCTestCase {
     }
 
     func testGlobalFlagsBeforeAndAfterTheVerb() throws {
-        let before = try State(parse("--root /x --debug --systemd-cgroup --backend gvisor --criu /c --rootless auto state c1"))
-        let after = try State(parse("state c1 --root=/x --debug --systemd-cgroup --backend=gvisor --criu /c --rootless=auto"))
+        let before = try GlobalSettings(parse("--root /x --debug --systemd-cgroup --backend gvisor --criu /c --rootless auto state c1"))
+        let after = try GlobalSettings(parse("state c1 --root=/x --debug --systemd-cgroup --backend=gvisor --criu /c --rootless=auto"))
         let expected = GlobalSettings(root: "/x", debug: true, systemdCgroup: true, backend: "gvisor", criu: "/c", rootless: "auto")
-        XCTAssertEqual(before.global, expected)
-        XCTAssertEqual(after.global, expected)
+        XCTAssertEqual(before, expected)
+        XCTAssertEqual(after, expected)
         // urfave/cli's single dash before the verb.
-        XCTAssertEqual(try State(parse("-root /y state c1")).global.root, "/y")
+        XCTAssertEqual(try GlobalSettings(parse("-root /y state c1")).root, "/y")
         // The agent group keeps its verb with it.
         XCTAssertEqual(try AgentRun(parse("--root /x agent run --rootfs /r -- true")).global.root, "/x")
         // spec's own --rootless is a switch; runc's global --rootless VALUE is dropped.
@@ -71,10 +72,10 @@ final class CommandLineParserTests: XCTestCase {
     }
 
     func testStartStateDeleteKill() throws {
-        XCTAssertEqual(try Start(parse("start c1")).id, "c1")
-        XCTAssertTrue(try Delete(parse("delete --force c1")).force)
-        XCTAssertTrue(try Delete(parse("delete -f c1")).force)
-        XCTAssertFalse(try Delete(parse("delete c1")).force)
+        XCTAssertEqual(try parse("start c1").arguments, ["c1"])
+        XCTAssertTrue(try parse("delete --force c1").isSet("--force"))
+        XCTAssertTrue(try parse("delete -f c1").isSet("--force"))
+        XCTAssertFalse(try parse("delete c1").isSet("--force"))
         let kill = try Kill(parse("kill c1"))
         XCTAssertEqual([kill.id, kill.signal], ["c1", "SIGTERM"])
         let all = try Kill(parse("kill --all c1 9"))
@@ -86,23 +87,24 @@ final class CommandLineParserTests: XCTestCase {
     func testExecFlagsAndItsCommand() throws {
         let exec = try Exec(parse(
             "exec -t --console-socket /s --cwd /w -e A=1 --env=B=2 -u 1:2 -g 5 --additional-gids 6 -c CAP_KILL --no-new-privs -d --pid-file /p --preserve-fds 1 --cgroup memory:sub --ignore-paused c1 sh -c --tty"))
-        XCTAssertTrue(exec.tty && exec.noNewPrivs && exec.detach && exec.ignorePaused)
-        XCTAssertEqual(exec.consoleSocket, "/s")
-        XCTAssertEqual(exec.cwd, "/w")
-        XCTAssertEqual(exec.env, ["A=1", "B=2"])
-        XCTAssertEqual(exec.user, "1:2")
-        XCTAssertEqual(exec.additionalGids, [5, 6])
-        XCTAssertEqual(exec.cap, ["CAP_KILL"])
-        XCTAssertEqual(exec.pidFile, "/p")
-        XCTAssertEqual(exec.preserveFds, 1)
-        XCTAssertEqual(exec.cgroup, ["memory:sub"])
+        let o = exec.options
+        XCTAssertTrue(o.tty && o.noNewPrivileges && o.detach && o.ignorePaused)
+        XCTAssertEqual(o.consoleSocket, "/s")
+        XCTAssertEqual(o.cwd, "/w")
+        XCTAssertEqual(o.env, ["A=1", "B=2"])
+        XCTAssertEqual(o.user, "1:2")
+        XCTAssertEqual(o.additionalGids, [5, 6])
+        XCTAssertEqual(o.caps, ["CAP_KILL"])
+        XCTAssertEqual(o.pidFile, "/p")
+        XCTAssertEqual(o.preserveFds, 1)
+        XCTAssertEqual(o.subCgroups, ["memory:sub"])
         XCTAssertEqual(exec.id, "c1")
         // Everything after the id is the command, flags included.
-        XCTAssertEqual(exec.command, ["sh", "-c", "--tty"])
-        XCTAssertEqual(try Exec(parse("exec -p /proc.json c1")).process, "/proc.json")
-        XCTAssertEqual(try Exec(parse("exec c1 -- ls -l")).command, ["--", "ls", "-l"])
+        XCTAssertEqual(o.args, ["sh", "-c", "--tty"])
+        XCTAssertEqual(try Exec(parse("exec -p /proc.json c1")).options.processFile, "/proc.json")
+        XCTAssertEqual(try Exec(parse("exec c1 -- ls -l")).options.args, ["ls", "-l"])
         // Grouped short switches.
-        let grouped = try Exec(parse("exec -td c1 sh"))
+        let grouped = try Exec(parse("exec -td c1 sh")).options
         XCTAssertTrue(grouped.tty && grouped.detach)
         XCTAssertEqual(try Exec(parse("exec --apparmor p --process-label l c1 true")).apparmor, "p")
     }
@@ -117,8 +119,8 @@ final class CommandLineParserTests: XCTestCase {
         XCTAssertTrue(list.quiet)
         XCTAssertEqual(try Events(parse("events --stats c1")).interval, "5s")
         XCTAssertEqual(try Events(parse("events --interval 100ms c1")).interval, "100ms")
-        XCTAssertEqual(try Pause(parse("pause c1")).id, "c1")
-        XCTAssertEqual(try Resume(parse("resume c1")).id, "c1")
+        XCTAssertEqual(try parse("pause c1").arguments, ["c1"])
+        XCTAssertEqual(try parse("resume c1").arguments, ["c1"])
         XCTAssertNotNil(try Features(parse("features --root /r")))
     }
 
@@ -171,7 +173,7 @@ final class CommandLineParserTests: XCTestCase {
         XCTAssertEqual(refusal("create"), "safehouse create: missing <id> (see safehouse create --help)")
         XCTAssertEqual(refusal("kill c1 TERM extra"), "safehouse kill: unexpected argument \"extra\" (see safehouse kill --help)")
         XCTAssertEqual(refusal("create --bundle"), "safehouse create: --bundle needs a value (--bundle <path>) (see safehouse create --help)")
-        XCTAssertThrowsError(try Create(parse("create --preserve-fds x c1"))) { error in
+        XCTAssertThrowsError(try CreateOptions(parse("create --preserve-fds x c1"))) { error in
             XCTAssertEqual("\(error)", "safehouse create: --preserve-fds: \"x\" is not an integer (see safehouse create --help)")
         }
         XCTAssertEqual(refusal("delete --force=yes c1"), "safehouse delete: --force takes no value (see safehouse delete --help)")
@@ -184,7 +186,7 @@ final class CommandLineParserTests: XCTestCase {
     }
 
     func testLogFormatIsCheckedBeforeTheCommand() {
-        XCTAssertThrowsError(try State(parse("--log-format xml state c1"))) { error in
+        XCTAssertThrowsError(try GlobalSettings(parse("--log-format xml state c1"))) { error in
             XCTAssertEqual("\(error)", "--log-format: unknown format \"xml\" (use text or json)")
         }
         XCTAssertThrowsError(try List(parse("list --format yaml"))) { error in

@@ -243,15 +243,7 @@ extension GvisorBackend {
         // runsc sets up its netstack here (RunscProcess.hidesNetSysctls says why).
         start.hidesNetSysctls = record.runscFlags.contains("--network=" + RunscFlags.Network.sandbox.rawValue)
         _ = try start.checked(verb: "start", id: record.id)
-        if let warden = record.liveWardenPid { _ = Glibc.kill(warden, SIGUSR1) }
-        runtime.recordAudit(record.annotations, record.id, "start", ["pid": .int(Int64(record.pid))])
-        // poststart failures are warnings: the container is already running (runtime spec).
-        do {
-            try runtime.runHooks(.poststart, of: record.hooks, state: try runtime.stateJSON(record, status: .running),
-                         annotations: record.annotations, id: record.id)
-        } catch {
-            log.warning("\(error)")
-        }
+        runtime.didStart(record)
     }
 
     /// Removes a gvisor container: runsc's sandbox and state, then ours (the warden's
@@ -271,11 +263,6 @@ extension GvisorBackend {
         GvisorBindSources.remove(root: store.root, id: record.id)
         try stage("remove \(store.directory(of: record.id))") { try Files.removeTree(store.directory(of: record.id)) }
         runtime.removeAgentBundle(record)
-        do {
-            try runtime.runHooks(.poststop, of: record.hooks, state: try runtime.stateJSON(record, status: .stopped),
-                         annotations: record.annotations, id: record.id)
-        } catch {
-            log.warning("\(error)")
-        }
+        runtime.runHooksWarning(.poststop, of: record, status: .stopped)
     }
 }

@@ -39,19 +39,10 @@ struct Bundle {
         } catch {
             throw RuntimeError("\(error)")
         }
-        let spec: Spec
-        do {
-            spec = try Spec.decode(from: Data(bytes))
-        } catch {
-            throw RuntimeError("\(configPath): \(error)")
-        }
+        let spec = try stage(configPath) { try Spec.decode(from: Data(bytes)) }
         // runc's words for a config it refuses, which engines and scripts match on,
         // then the field.
-        do {
-            try spec.validate()
-        } catch {
-            throw RuntimeError("\(configPath): invalid configuration: \(error)")
-        }
+        try stage("\(configPath): invalid configuration") { try spec.validate() }
         guard let root = spec.root?.path, !root.isEmpty else {
             throw RuntimeError("\(configPath): root.path: is required")
         }

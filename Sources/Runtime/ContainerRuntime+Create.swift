@@ -80,11 +80,9 @@ extension ContainerRuntime {
         let network = plan.networkFromRuntime ? BackgroundNetworkNamespace.start() : nil
         warnAboutUnknownCapabilities(process.capabilities)
         try SecurityLabels.check(spec)
-        do {
+        try stage("invalid configuration") {
             try CgroupManager.validate(cgroupsPath: spec.linux?.cgroupsPath, systemdDriver: systemdCgroup)
             if let resources = spec.linux?.resources { try CgroupManager.validate(resources: resources) }
-        } catch {
-            throw RuntimeError("invalid configuration: \(error)")
         }
         // Compiled here, before anything is made: a bad profile fails create cleanly.
         var seccomp: SeccompProgram?
@@ -105,9 +103,7 @@ extension ContainerRuntime {
         var createdCgroups: [String] = []
         let (cgroupsPath, cgroupOrigin) = Self.cgroupsPath(of: spec, id: id, sandbox: treatment != nil, systemdDriver: systemdCgroup)
         let console = try consoleSocketFD ?? options.consoleSocket.map { path in
-            do { return try Sockets.connect(unixPath: path) } catch {
-                throw RuntimeError("--console-socket \(path): \(error)")
-            }
+            try stage("--console-socket \(path)") { try Sockets.connect(unixPath: path) }
         }
 
         let lock = try store.makeContainerDirectory(id)
@@ -392,12 +388,10 @@ extension ContainerRuntime {
     /// networkFromRuntime), waiting for the helper if it is still at work; without a
     /// helper (none could start), makes it here.
     private static func handOver(_ background: BackgroundNetworkNamespace?, through parentEnd: FileDescriptor) throws {
-        do {
+        try stage("unshare network namespace") {
             let network = try background?.take() ?? Namespaces.makeDetached(.network)
             defer { network.close() }
             try parentEnd.sendDescriptor(network, payload: [SyncMessage.networkNamespaceTag])
-        } catch {
-            throw RuntimeError("unshare network namespace: \(error)")
         }
     }
 
@@ -456,10 +450,7 @@ extension NamespacePlan {
                 throw RuntimeError("linux.namespaces[\(index)].type: unsupported namespace \(ns.type.rawValue)")
             }
             if let path = ns.path, !path.isEmpty {
-                let fd: FileDescriptor
-                do { fd = try FileDescriptor.open(path, O_RDONLY) } catch {
-                    throw RuntimeError("linux.namespaces[\(index)].path: \(error)")
-                }
+                let fd = try stage("linux.namespaces[\(index)].path") { try FileDescriptor.open(path, O_RDONLY) }
                 joins.append(Join(kind: kind, path: path, fd: fd))
             } else {
                 new.insert(kind)

@@ -86,17 +86,10 @@ extension ContainerRuntime {
 
     /// Reads `--resources FILE` (or "-" for stdin): the OCI `linux.resources` object.
     public static func readResources(_ path: String) throws -> LinuxResources {
-        let bytes: [UInt8]
-        do {
-            bytes = path == "-" ? try FileDescriptor(adopting: 0).readAllKeepingOpen() : try Files.read(path, limit: 16 << 20)
-        } catch {
-            throw RuntimeError("--resources \(path): \(error)")
+        let bytes = try stage("--resources \(path)") {
+            path == "-" ? try FileDescriptor(adopting: 0).readAllKeepingOpen() : try Files.read(path, limit: 16 << 20)
         }
-        do {
-            return try LinuxResources.decode(from: bytes)
-        } catch {
-            throw RuntimeError("--resources \(path): not a valid linux.resources object: \(error)")
-        }
+        return try stage("--resources \(path): not a valid linux.resources object") { try LinuxResources.decode(from: bytes) }
     }
 }
 

@@ -32,11 +32,8 @@ extension NativeBackend {
         let image = Bundle.absolute(checkpoint.imagePath)
         let work = checkpoint.workPath.map(Bundle.absolute) ?? image
         let (cgroupsPath, _) = ContainerRuntime.cgroupsPath(of: spec, id: id, sandbox: false, systemdDriver: runtime.systemdCgroup)
-        let cgroups: CgroupManager
-        do {
-            cgroups = try CgroupManager(layout: .host(), cgroupsPath: cgroupsPath, id: id, systemdDriver: runtime.systemdCgroup)
-        } catch {
-            throw RuntimeError("invalid configuration: \(error)")
+        let cgroups = try stage("invalid configuration") {
+            try CgroupManager(layout: .host(), cgroupsPath: cgroupsPath, id: id, systemdDriver: runtime.systemdCgroup)
         }
         let lock = try store.makeContainerDirectory(id)
         defer { lock.release() }

@@ -76,12 +76,11 @@ final class CommandLineParserTests: XCTestCase {
         XCTAssertTrue(try parse("delete --force c1").isSet("--force"))
         XCTAssertTrue(try parse("delete -f c1").isSet("--force"))
         XCTAssertFalse(try parse("delete c1").isSet("--force"))
-        let kill = try Kill(parse("kill c1"))
-        XCTAssertEqual([kill.id, kill.signal], ["c1", "SIGTERM"])
-        let all = try Kill(parse("kill --all c1 9"))
-        XCTAssertEqual(all.signal, "9")
-        XCTAssertTrue(all.all)
-        XCTAssertTrue(try Kill(parse("kill -a c1 KILL")).all)
+        XCTAssertEqual(try parse("kill c1").arguments, ["c1", "SIGTERM"])
+        let all = try parse("kill --all c1 9")
+        XCTAssertEqual(all.arguments, ["c1", "9"])
+        XCTAssertTrue(all.isSet("--all"))
+        XCTAssertTrue(try parse("kill -a c1 KILL").isSet("--all"))
     }
 
     func testExecFlagsAndItsCommand() throws {
@@ -161,7 +160,7 @@ final class CommandLineParserTests: XCTestCase {
         XCTAssertEqual(plain.options.args, ["sh", "--", "-x"])
         XCTAssertEqual(plain.summary, "text")
         XCTAssertTrue(try AgentSpec(parse("agent spec --rootfs /r --hooks")).hooks)
-        XCTAssertNotNil(try AgentStopAll(parse("agent stop-all --root /x")))
+        XCTAssertEqual(try GlobalSettings(parse("agent stop-all --root /x")).root, "/x")
         XCTAssertTrue(try Top(parse("top --once --root /x")).once)
         XCTAssertTrue(try Top(parse("--root /x top --batch")).once)
         XCTAssertFalse(try Top(parse("top")).once)

@@ -32,6 +32,16 @@ extension ContainerRuntime {
         recordAudit(annotations, id, "hook", ["stage": .string(kind.rawValue), "hooks": .int(Int64(list.count))])
     }
 
+    /// The `exit` record of a container whose init this process waited for.
+    func recordExit(_ record: ContainerRecord, _ status: ExitStatus) {
+        recordAudit(record.annotations, record.id, "exit", {
+            switch status {
+            case .exited(let code): return ["code": .int(Int64(code))]
+            case .signaled(let signal): return ["code": .int(Int64(status.shellCode)), "signal": .int(Int64(signal))]
+            }
+        }())
+    }
+
     /// What follows either engine's start: the warden told, the event recorded, the
     /// poststart hooks run.
     func didStart(_ record: ContainerRecord) {

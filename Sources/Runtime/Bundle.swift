@@ -69,6 +69,12 @@ struct Bundle {
         return normalize(String(cString: buf) + "/" + path)
     }
 
+    /// Writes `pid` to `--pid-file PATH` (relative to the working directory), whole
+    /// or not at all.
+    static func writePidFile(_ path: String, pid: Int32) throws {
+        try stage("--pid-file \(path)") { try Files.writeAtomically(absolute(path), Array(String(pid).utf8), mode: 0o644) }
+    }
+
     /// Lexical clean-up: no ".", "..", or repeated slashes.
     static func normalize(_ path: String) -> String { PathText.normalize(path) }
 }

@@ -267,11 +267,7 @@ extension ContainerRuntime {
             guard message == .ready else {
                 throw RuntimeError("unexpected message from container init while setting up the container")
             }
-            if let pidFile = options.pidFile {
-                try stage("--pid-file \(pidFile)") {
-                    try Files.writeAtomically(Bundle.absolute(pidFile), Array(String(initPid).utf8), mode: 0o644)
-                }
-            }
+            if let pidFile = options.pidFile { try Bundle.writePidFile(pidFile, pid: initPid) }
             // The warden must be listening for the init's exit before anyone can start it.
             wardenStarted?.waitUntilReady()
             PhaseTrace.mark("warden ready")

@@ -216,11 +216,7 @@ extension GvisorBackend {
         // The sandbox's cgroups (runsc placed it by the spec's cgroupsPath): the
         // warden's kill and `ps`, `events` and stop-all read them.
         record.cgroupPaths = GvisorCgroups.paths(of: pid)
-        if let pidFile {
-            try stage("--pid-file \(pidFile)") {
-                try Files.writeAtomically(Bundle.absolute(pidFile), Array(String(pid).utf8), mode: 0o644)
-            }
-        }
+        if let pidFile { try Bundle.writePidFile(pidFile, pid: pid) }
         if let treatment {
             // The warden watches the sandbox process: it ends when the container's init
             // does (runsc stops a sandbox whose root container exited), and killing its

@@ -116,9 +116,7 @@ extension NativeBackend {
         }
         if let pidFile = options.pidFile {
             do {
-                try stage("--pid-file \(pidFile)") {
-                    try Files.writeAtomically(Bundle.absolute(pidFile), Array(String(pid).utf8), mode: 0o644)
-                }
+                try Bundle.writePidFile(pidFile, pid: pid)
             } catch {
                 // Nothing half made: a process nobody can find by its pid file goes
                 // (runc terminates it too).

@@ -76,11 +76,7 @@ extension NativeBackend {
                 cgroupPaths: cgroups.paths)
             record.createdCgroupPaths = cgroups.paths
             try store.save(record)
-            if let pidFile = options.pidFile {
-                try stage("--pid-file \(pidFile)") {
-                    try Files.writeAtomically(Bundle.absolute(pidFile), Array(String(pid).utf8), mode: 0o644)
-                }
-            }
+            if let pidFile = options.pidFile { try Bundle.writePidFile(pidFile, pid: pid) }
             runtime.recordCreate(record, command: spec.process?.args)
             runtime.recordAudit(record.annotations, id, "restore", ["image": .string(image)])
             if detach { return 0 }

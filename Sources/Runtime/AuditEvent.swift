@@ -32,6 +32,15 @@ extension ContainerRuntime {
         recordAudit(annotations, id, "hook", ["stage": .string(kind.rawValue), "hooks": .int(Int64(list.count))])
     }
 
+    /// prestart and createRuntime, in the runtime's namespaces once the container's are
+    /// made; both see the state "created". Returns that state.
+    func runCreateHooks(_ record: ContainerRecord) throws -> String {
+        let state = try stateJSON(record, status: .created)
+        try runHooks(.prestart, of: record.hooks, state: state, annotations: record.annotations, id: record.id)
+        try runHooks(.createRuntime, of: record.hooks, state: state, annotations: record.annotations, id: record.id)
+        return state
+    }
+
     /// The `exit` record of a container whose init this process waited for.
     func recordExit(_ record: ContainerRecord, _ status: ExitStatus) {
         recordAudit(record.annotations, record.id, "exit", {

@@ -69,6 +69,18 @@ struct Bundle {
         return normalize(String(cString: buf) + "/" + path)
     }
 
+    /// The process a container is created with, from `spec` (this bundle's, as the
+    /// engine will run it); a terminal needs somewhere to send its pty master.
+    func processToCreate(_ spec: Spec, terminalHasSocket: Bool) throws -> Process {
+        guard let process = spec.process else {
+            throw RuntimeError("\(path)/config.json: process: is required to create a container")
+        }
+        if process.terminal ?? false, !terminalHasSocket {
+            throw RuntimeError("process.terminal is true: cannot allocate a terminal without --console-socket")
+        }
+        return process
+    }
+
     /// Writes `pid` to `--pid-file PATH` (relative to the working directory), whole
     /// or not at all.
     static func writePidFile(_ path: String, pid: Int32) throws {

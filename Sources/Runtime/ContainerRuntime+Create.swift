@@ -48,12 +48,7 @@ extension ContainerRuntime {
         // visible to that namespace's processes from its first instruction (see exec).
         try stage("prctl(PR_SET_DUMPABLE, 0)") { try ProcessControl.setDumpable(false) }
         let spec = bundle.spec
-        guard var process = spec.process else {
-            throw RuntimeError("\(bundle.path)/config.json: process: is required to create a container")
-        }
-        if process.terminal ?? false, options.consoleSocket == nil, consoleSocketFD == nil {
-            throw RuntimeError("process.terminal is true: cannot allocate a terminal without --console-socket")
-        }
+        var process = try bundle.processToCreate(spec, terminalHasSocket: options.consoleSocket != nil || consoleSocketFD != nil)
         if options.preserveFds < 0 { throw RuntimeError("--preserve-fds must not be negative") }
         // Sockets systemd passed to us go in first (3 ..< 3+N), --preserve-fds after.
         var preserveFds = options.preserveFds
@@ -252,10 +247,7 @@ extension ContainerRuntime {
                 // environment); prestart, createRuntime and createContainer are steps 3
                 // to 5, after it, so they see "created" (runtime-tools' hooks_stdin
                 // checks prestart; crun agrees; runc 1.1 says "creating").
-                let state = try stateJSON(record, status: .created)
-                try runHooks(.prestart, of: spec.hooks, state: state, annotations: spec.annotations, id: id)
-                try runHooks(.createRuntime, of: spec.hooks, state: state, annotations: spec.annotations, id: id)
-                try channel.send(.runtimeHooksDone(state: state))
+                try channel.send(.runtimeHooksDone(state: try runCreateHooks(record)))
                 message = try channel.receive("setting up the container", timeout: setupTimeout, check: frozenCheck)
             }
             if message == .seccompListenerFollows, let seccomp {

@@ -56,12 +56,8 @@ extension GvisorBackend {
             linux.gidMappings = nil
             spec.linux = linux
         }
-        guard let process = spec.process else {
-            throw RuntimeError("\(bundle.path)/config.json: process: is required to create a container")
-        }
-        if process.terminal ?? false, options.consoleSocket == nil, mode != .runForeground {
-            throw RuntimeError("process.terminal is true: cannot allocate a terminal without --console-socket")
-        }
+        // A foreground run relays the terminal itself (GvisorConsoleRelay).
+        let process = try bundle.processToCreate(spec, terminalHasSocket: options.consoleSocket != nil || mode == .runForeground)
         // runsc create and run have no --preserve-fds, and do not pass systemd's sockets.
         if options.preserveFds != 0 { throw RuntimeError("--preserve-fds: not supported by the gvisor backend (runsc cannot pass extra descriptors)") }
         if options.noPivot { throw RuntimeError("--no-pivot: not supported by the gvisor backend (runsc never pivots on the host)") }
@@ -170,9 +166,7 @@ extension GvisorBackend {
             // The sandbox is made and its process waits for start: where runc runs them.
             if hostHooks {
                 // "created", as for the native backend (ContainerRuntime+Create).
-                let state = try runtime.stateJSON(record, status: .created)
-                try runtime.runHooks(.prestart, of: spec.hooks, state: state, annotations: spec.annotations, id: id)
-                try runtime.runHooks(.createRuntime, of: spec.hooks, state: state, annotations: spec.annotations, id: id)
+                _ = try runtime.runCreateHooks(record)
             }
             runtime.recordCreate(record, command: process.args)
             if mode == .runDetached && verb == "create" { try startSandbox(record) }

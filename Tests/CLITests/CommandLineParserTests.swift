@@ -40,18 +40,18 @@ final class CommandLineParserTests: XCTestCase {
         XCTAssertEqual(options.preserveFds, 2)
         XCTAssertEqual(create.arguments, ["c1"])
 
-        let run = try Run(parse("run --bundle=/b c1 --keep -d --no-subreaper --preserve-fds=1"))
-        XCTAssertEqual(run.options.bundle, "/b")
-        XCTAssertEqual(run.options.preserveFds, 1)
-        XCTAssertTrue(run.detach && run.keep && run.noSubreaper)
-        XCTAssertEqual(run.id, "c1")
+        let run = try parse("run --bundle=/b c1 --keep -d --no-subreaper --preserve-fds=1")
+        XCTAssertEqual(try CreateOptions(run).bundle, "/b")
+        XCTAssertEqual(try CreateOptions(run).preserveFds, 1)
+        XCTAssertTrue(run.isSet("--detach") && run.isSet("--keep") && run.isSet("--no-subreaper"))
+        XCTAssertEqual(run.arguments, ["c1"])
 
         // Declared defaults.
-        let plain = try Run(parse("run c1"))
-        XCTAssertEqual(plain.options.bundle, ".")
-        XCTAssertEqual(plain.options.preserveFds, 0)
-        XCTAssertEqual(plain.global, GlobalSettings())
-        XCTAssertFalse(plain.detach || plain.keep || plain.noSubreaper)
+        let plain = try parse("run c1")
+        XCTAssertEqual(try CreateOptions(plain).bundle, ".")
+        XCTAssertEqual(try CreateOptions(plain).preserveFds, 0)
+        XCTAssertEqual(try GlobalSettings(plain), GlobalSettings())
+        XCTAssertFalse(plain.isSet("--detach") || plain.isSet("--keep") || plain.isSet("--no-subreaper"))
     }
 
     func testGlobalFlagsBeforeAndAfterTheVerb() throws {
@@ -65,10 +65,10 @@ final class CommandLineParserTests: XCTestCase {
         // The agent group keeps its verb with it.
         XCTAssertEqual(try AgentRun(parse("--root /x agent run --rootfs /r -- true")).global.root, "/x")
         // spec's own --rootless is a switch; runc's global --rootless VALUE is dropped.
-        let spec = try SpecCommand(parse("--rootless false spec --rootless -b /b"))
-        XCTAssertTrue(spec.rootless)
-        XCTAssertEqual(spec.bundle, "/b")
-        XCTAssertEqual(try SpecCommand(parse("spec --root /r")).bundle, ".")
+        let spec = try parse("--rootless false spec --rootless -b /b")
+        XCTAssertTrue(spec.isSet("--rootless"))
+        XCTAssertEqual(spec.value("--bundle"), "/b")
+        XCTAssertEqual(try parse("spec --root /r").value("--bundle"), ".")
     }
 
     func testStartStateDeleteKill() throws {
@@ -109,32 +109,33 @@ final class CommandLineParserTests: XCTestCase {
     }
 
     func testQueryAndControlVerbs() throws {
-        let ps = try Ps(parse("ps -f json c1 -ef"))
-        XCTAssertEqual(ps.format, "json")
-        XCTAssertEqual(ps.psArguments, ["-ef"])
-        XCTAssertEqual(try Ps(parse("ps c1")).format, "table")
-        let list = try List(parse("ps-all --format=json -q"))
-        XCTAssertEqual(list.format, "json")
-        XCTAssertTrue(list.quiet)
-        XCTAssertEqual(try Events(parse("events --stats c1")).interval, "5s")
-        XCTAssertEqual(try Events(parse("events --interval 100ms c1")).interval, "100ms")
+        let ps = try parse("ps -f json c1 -ef")
+        XCTAssertEqual(try Commands.tableOrJSON(ps), "json")
+        XCTAssertEqual(ps.trailing, ["-ef"])
+        XCTAssertEqual(try Commands.tableOrJSON(parse("ps c1")), "table")
+        let list = try parse("ps-all --format=json -q")
+        XCTAssertEqual(list.verb.path, "list")
+        XCTAssertEqual(try Commands.tableOrJSON(list), "json")
+        XCTAssertTrue(list.isSet("--quiet"))
+        XCTAssertEqual(try parse("events --stats c1").value("--interval"), "5s")
+        XCTAssertEqual(try parse("events --interval 100ms c1").value("--interval"), "100ms")
         XCTAssertEqual(try parse("pause c1").arguments, ["c1"])
         XCTAssertEqual(try parse("resume c1").arguments, ["c1"])
-        XCTAssertNotNil(try Features(parse("features --root /r")))
+        XCTAssertEqual(try GlobalSettings(parse("features --root /r")).root, "/r")
     }
 
     func testUpdateTakesDashedValuesAndBothShareSpellings() throws {
-        let update = try Update(parse("update --memory -1 --memory-swap=-1 --cpu-quota -1 --cpu-share 512 --pids-limit -1 --blkio-weight 100 -r - c1"))
-        XCTAssertEqual(update.memory, "-1")
-        XCTAssertEqual(update.memorySwap, "-1")
-        XCTAssertEqual(update.cpuQuota, -1)
-        XCTAssertEqual(update.cpuShares, 512)
-        XCTAssertEqual(update.pidsLimit, -1)
-        XCTAssertEqual(update.blkioWeight, 100)
-        XCTAssertEqual(update.resources, "-")
-        XCTAssertEqual(try Update(parse("update --cpu-shares 2 c1")).cpuShares, 2)
-        // Values are typed where the command reads them.
-        XCTAssertThrowsError(try Update(parse("update --cpu-period -1 c1"))) { error in
+        let update = try parse("update --memory -1 --memory-swap=-1 --cpu-quota -1 --cpu-share 512 --pids-limit -1 --blkio-weight 100 -r - c1")
+        XCTAssertEqual(update.string("--memory"), "-1")
+        XCTAssertEqual(update.string("--memory-swap"), "-1")
+        XCTAssertEqual(try update.integer("--cpu-quota", as: Int64.self), -1)
+        XCTAssertEqual(try update.integer("--cpu-share", as: UInt64.self), 512)
+        XCTAssertEqual(try update.integer("--pids-limit", as: Int64.self), -1)
+        XCTAssertEqual(try update.integer("--blkio-weight", as: UInt16.self), 100)
+        XCTAssertEqual(update.string("--resources"), "-")
+        XCTAssertEqual(try parse("update --cpu-shares 2 c1").integer("--cpu-share", as: UInt64.self), 2)
+        // Values are typed where the command reads them, before it does anything.
+        XCTAssertThrowsError(try Commands.update(parse("update --cpu-period -1 c1"))) { error in
             XCTAssertEqual("\(error)", "safehouse update: --cpu-period: \"-1\" is not an integer of 0 or more (see safehouse update --help)")
         }
     }
@@ -188,7 +189,7 @@ final class CommandLineParserTests: XCTestCase {
         XCTAssertThrowsError(try GlobalSettings(parse("--log-format xml state c1"))) { error in
             XCTAssertEqual("\(error)", "--log-format: unknown format \"xml\" (use text or json)")
         }
-        XCTAssertThrowsError(try List(parse("list --format yaml"))) { error in
+        XCTAssertThrowsError(try Commands.list(parse("list --format yaml"))) { error in
             XCTAssertEqual("\(error)", "--format: invalid format option \"yaml\" (use table or json)")
         }
     }

@@ -90,17 +90,6 @@ public enum Verbs {
         word == "help" || word == "h" || group(named: word) != nil || verb(named: word) != nil
     }
 
-    /// The top-level words: each verb's first word once (a group once), and `help`.
-    public static var commandNames: [String] {
-        var names: [String] = []
-        for verb in all {
-            let first = String(verb.path.split(separator: " ")[0])
-            if !names.contains(first) { names.append(first) }
-            names += verb.aliases
-        }
-        return names + ["help"]
-    }
-
     /// What a group is for, in the top-level help.
     public static func abstract(ofGroup group: String) -> String {
         switch group {

@@ -9,10 +9,7 @@ extension ContainerRuntime {
     /// `checkpoint`: saves a running (or paused) container into `options.imagePath`;
     /// unless `leaveRunning`, the container is then ended and deleted, as runc does.
     public func checkpoint(id: String, options: CheckpointOptions) throws {
-        let lock = try store.lock(id)
-        defer { lock.release() }
-        let record = try store.load(id)
-        try backend(for: record).checkpoint(record, options: options)
+        try locked(id) { try $0.checkpoint($1, options: options) }
     }
 
     /// Why an agent sandbox is not checkpointed or restored by the native backend once

@@ -98,6 +98,12 @@ public enum EgressControl {
         public var bytesDown: UInt64 = 0
         public var connections: UInt64 = 0
         public init() {}
+
+        /// The answer's members, in the order they are written.
+        static var members: [(String, WritableKeyPath<Stats, UInt64>)] {
+            [("allowed", \.allowed), ("denied", \.denied), ("failed", \.failed),
+             ("bytesUp", \.bytesUp), ("bytesDown", \.bytesDown), ("connections", \.connections)]
+        }
     }
 
     public struct Answer: Equatable, Sendable {
@@ -124,12 +130,7 @@ public enum EgressControl {
                 })
             }
             if let s = stats {
-                w.add("allowed", s.allowed)
-                w.add("denied", s.denied)
-                w.add("failed", s.failed)
-                w.add("bytesUp", s.bytesUp)
-                w.add("bytesDown", s.bytesDown)
-                w.add("connections", s.connections)
+                for (key, field) in Stats.members { w.add(key, s[keyPath: field]) }
             }
             return w.string
         }
@@ -153,12 +154,7 @@ public enum EgressControl {
             }
             if o.contains("allowed") {
                 var s = Stats()
-                s.allowed = o.uint64("allowed") ?? 0
-                s.denied = o.uint64("denied") ?? 0
-                s.failed = o.uint64("failed") ?? 0
-                s.bytesUp = o.uint64("bytesUp") ?? 0
-                s.bytesDown = o.uint64("bytesDown") ?? 0
-                s.connections = o.uint64("connections") ?? 0
+                for (key, field) in Stats.members { s[keyPath: field] = o.uint64(key) ?? 0 }
                 stats = s
             }
         }

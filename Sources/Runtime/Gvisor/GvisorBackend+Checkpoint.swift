@@ -117,11 +117,4 @@ extension GvisorBackend {
         try store.save(record)
     }
 
-    /// One runsc verb on the container that takes nothing but its id.
-    private func runscVerb(_ record: ContainerRecord, _ verb: String) throws {
-        let result = try runsc(record, [verb, record.id]).capture()
-        guard result.status == .exited(0) else {
-            throw RunscError.message(verb: verb, id: record.id, runscText: result.stderr)
-        }
-    }
 }

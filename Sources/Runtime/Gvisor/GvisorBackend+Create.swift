@@ -19,6 +19,12 @@ extension GvisorBackend {
     /// `delete --force` of an id can remove runsc's state, and `list` never shows it.
     var runscRoot: String { store.root + "/@runsc" }
 
+    /// One runsc verb on the container that takes nothing but its id; its stdout.
+    @discardableResult
+    func runscVerb(_ record: ContainerRecord, _ verb: String) throws -> String {
+        try runsc(record, [verb, record.id]).checked(verb: verb, id: record.id)
+    }
+
     /// A runsc command for `record`'s sandbox (its fixed flags, this invocation's log flags).
     func runsc(_ record: ContainerRecord, _ args: [String]) -> RunscProcess {
         RunscProcess(executable: record.runsc, arguments: record.runscFlags + RunscFlags.invocationFlags(
@@ -50,12 +56,8 @@ extension GvisorBackend {
             linux.gidMappings = nil
             spec.linux = linux
         }
-        guard let process = spec.process else {
-            throw RuntimeError("\(bundle.path)/config.json: process: is required to create a container")
-        }
-        if process.terminal ?? false, options.consoleSocket == nil, mode != .runForeground {
-            throw RuntimeError("process.terminal is true: cannot allocate a terminal without --console-socket")
-        }
+        // A foreground run relays the terminal itself (GvisorConsoleRelay).
+        let process = try bundle.processToCreate(spec, terminalHasSocket: options.consoleSocket != nil || mode == .runForeground)
         // runsc create and run have no --preserve-fds, and do not pass systemd's sockets.
         if options.preserveFds != 0 { throw RuntimeError("--preserve-fds: not supported by the gvisor backend (runsc cannot pass extra descriptors)") }
         if options.noPivot { throw RuntimeError("--no-pivot: not supported by the gvisor backend (runsc never pivots on the host)") }
@@ -173,9 +175,7 @@ extension GvisorBackend {
             // The sandbox is made and its process waits for start: where runc runs them.
             if hostHooks {
                 // "created", as for the native backend (ContainerRuntime+Create).
-                let state = try runtime.stateJSON(record, status: .created)
-                try runtime.runHooks(.prestart, of: spec.hooks, state: state, annotations: spec.annotations, id: id)
-                try runtime.runHooks(.createRuntime, of: spec.hooks, state: state, annotations: spec.annotations, id: id)
+                _ = try runtime.runCreateHooks(record)
             }
             runtime.recordCreate(record, command: process.args)
             if mode == .runDetached && verb == "create" { try startSandbox(record) }
@@ -220,11 +220,7 @@ extension GvisorBackend {
         // The sandbox's cgroups (runsc placed it by the spec's cgroupsPath): the
         // warden's kill and `ps`, `events` and stop-all read them.
         record.cgroupPaths = GvisorCgroups.paths(of: pid)
-        if let pidFile {
-            try stage("--pid-file \(pidFile)") {
-                try Files.writeAtomically(Bundle.absolute(pidFile), Array(String(pid).utf8), mode: 0o644)
-            }
-        }
+        if let pidFile { try Bundle.writePidFile(pidFile, pid: pid) }
         if let treatment {
             // The warden watches the sandbox process: it ends when the container's init
             // does (runsc stops a sandbox whose root container exited), and killing its
@@ -253,19 +249,8 @@ extension GvisorBackend {
         var start = runsc(record, ["start", record.id])
         // runsc sets up its netstack here (RunscProcess.hidesNetSysctls says why).
         start.hidesNetSysctls = record.runscFlags.contains("--network=" + RunscFlags.Network.sandbox.rawValue)
-        let result = try start.capture()
-        guard result.status == .exited(0) else {
-            throw RunscError.message(verb: "start", id: record.id, runscText: result.stderr)
-        }
-        if let warden = record.liveWardenPid { _ = Glibc.kill(warden, SIGUSR1) }
-        runtime.recordAudit(record.annotations, record.id, "start", ["pid": .int(Int64(record.pid))])
-        // poststart failures are warnings: the container is already running (runtime spec).
-        do {
-            try runtime.runHooks(.poststart, of: record.hooks, state: try runtime.stateJSON(record, status: .running),
-                         annotations: record.annotations, id: record.id)
-        } catch {
-            log.warning("\(error)")
-        }
+        _ = try start.checked(verb: "start", id: record.id)
+        runtime.didStart(record)
     }
 
     /// Removes a gvisor container: runsc's sandbox and state, then ours (the warden's
@@ -285,11 +270,6 @@ extension GvisorBackend {
         GvisorBindSources.remove(root: store.root, id: record.id)
         try stage("remove \(store.directory(of: record.id))") { try Files.removeTree(store.directory(of: record.id)) }
         runtime.removeAgentBundle(record)
-        do {
-            try runtime.runHooks(.poststop, of: record.hooks, state: try runtime.stateJSON(record, status: .stopped),
-                         annotations: record.annotations, id: record.id)
-        } catch {
-            log.warning("\(error)")
-        }
+        runtime.runHooksWarning(.poststop, of: record, status: .stopped)
     }
 }

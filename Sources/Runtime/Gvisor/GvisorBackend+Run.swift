@@ -95,12 +95,7 @@ extension GvisorBackend {
             return code
         }
         defer { lock.release() }
-        runtime.recordAudit(record.annotations, record.id, "exit", {
-            switch exit {
-            case .exited(let c): return ["code": .int(Int64(c))]
-            case .signaled(let signal): return ["code": .int(Int64(code)), "signal": .int(Int64(signal))]
-            }
-        }())
+        runtime.recordExit(record, exit)
         let current = (try? store.load(record.id)) ?? record
         var reported = code
         if let beforeDelete {

@@ -25,6 +25,9 @@ struct SandboxRecord: Codable {
     /// True while it waits in the warm pool (made ahead, no client's yet): a restarted
     /// service adopts it into its pool or deletes it, never serves it as it is.
     var warm: Bool?
+    /// The deadline, in seconds, of the sandbox's client decider (`"decider": "client"`:
+    /// the service is its network.decider); nil: none.
+    var clientDeciderTimeout: Double?
 
     var isGvisor: Bool { backend == "gvisor" }
 
@@ -37,6 +40,10 @@ struct SandboxRecord: Codable {
         ]
         if let image { d["image"] = image.name } else { d["rootfs"] = rootfs }
         if let pausedAt { d["pausedAt"] = Timestamp.string(pausedAt) }
+        if let clientDeciderTimeout {
+            d["decider"] = "client"
+            d["deciderTimeout"] = clientDeciderTimeout
+        }
         return d
     }
 }

@@ -6,7 +6,7 @@
         print(sbx.commands.run("echo hi").stdout)
 """
 
-from ._command import CommandResult, ProcessInfo, SandboxEvent
+from ._models import CommandResult, EntryInfo, ImageInfo, ProcessInfo, SandboxEvent, SandboxInfo
 from .async_sandbox import AsyncCommandHandle, AsyncCommands, AsyncFiles, AsyncSandbox
 from .errors import (
     AuthenticationError,
@@ -17,15 +17,7 @@ from .errors import (
     SafehouseError,
     TimeoutError,
 )
-from .sandbox import (
-    CommandHandle,
-    Commands,
-    EntryInfo,
-    Files,
-    ImageInfo,
-    Sandbox,
-    SandboxInfo,
-)
+from .sandbox import CommandHandle, Commands, Files, Sandbox
 
 __all__ = [
     "AsyncCommandHandle",

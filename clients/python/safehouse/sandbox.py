@@ -1,119 +1,37 @@
-"""Sandboxes that live across commands: E2B's ``Sandbox`` names where the meaning is the same."""
+"""Sandboxes that live across commands: E2B's ``Sandbox`` names where the meaning is the same.
+
+Each method sends one request of ``_api`` and returns its answer as ``_api`` reads it;
+``AsyncSandbox`` is the same class with ``await``."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, Iterator, List, Literal, Optional, Union, overload
 
-from ._command import (CommandResult, OutputCollector, OutputHandler, ProcessInfo, SandboxEvent,
-                       command_body)
+from . import _api
+from ._command import CommandHandleState, OutputCollector, OutputHandler, run_result
+from ._models import CommandResult, EntryInfo, ImageInfo, ProcessInfo, SandboxEvent, SandboxInfo
 from .connection import Connection
-from .errors import ConflictError, NotFoundError, TimeoutError
-
-@dataclass
-class EntryInfo:
-    """One directory entry: ``type`` is file, dir, symlink or other."""
-
-    name: str
-    type: str
-    size: int
-    path: str = ""
+from .errors import NotFoundError
 
 
-@dataclass
-class SandboxInfo:
-    """A sandbox as the service describes it."""
-
-    sandbox_id: str
-    policy: str
-    #: The host directory it was made from; None when it was made from an image.
-    rootfs: Optional[str]
-    state: str
-    started_at: str
-    end_at: str
-    metadata: Dict[str, str] = field(default_factory=dict)
-    #: The image it was made from (E2B's template); None for a rootfs.
-    image: Optional[str] = None
-
-    @classmethod
-    def from_json(cls, d: Dict[str, Any]) -> "SandboxInfo":
-        return cls(d["id"], d["policy"], d.get("rootfs"), d["state"], d["createdAt"], d["expiresAt"],
-                   d.get("metadata") or {}, d.get("image"))
-
-
-@dataclass
-class ImageInfo:
-    """An image in the service's store: its name, its layers (bottom first) and where
-    it came from; ``changes`` is what a commit put in its top layer."""
-
-    name: str
-    layers: List[str]
-    source: str
-    size: int = 0
-    changes: List[str] = field(default_factory=list)
-
-    @classmethod
-    def from_json(cls, d: Dict[str, Any]) -> "ImageInfo":
-        return cls(d["name"], list(d["layers"]), d.get("source", ""), int(d.get("size", 0)), list(d.get("changes") or []))
-
-
-def create_body(policy: Union[str, Dict[str, Any]], rootfs: Optional[str], image: Optional[str], template: Optional[str], timeout: int,
-                envs: Optional[Dict[str, str]], metadata: Optional[Dict[str, str]]) -> Dict[str, Any]:
-    """The create request; ``template`` is E2B's name for an image."""
-    if image is not None and template is not None:
-        raise ValueError("give image or template (the same thing), not both")
-    image = image if image is not None else template
-    body: Dict[str, Any] = {"policy": policy, "timeout": timeout, "env": envs or {}, "metadata": metadata or {}}
-    if rootfs is not None:
-        body["rootfs"] = rootfs
-    if image is not None:
-        body["image"] = image
-    return body
-
-
-class CommandHandle:
+class CommandHandle(CommandHandleState):
     """A command started with ``background=True`` (or found again with
     ``commands.connect``): it runs on whether or not anyone follows it."""
 
     def __init__(self, commands: "Commands", info: ProcessInfo, on_stdout: Optional[OutputHandler] = None,
                  on_stderr: Optional[OutputHandler] = None) -> None:
+        super().__init__(info, on_stdout, on_stderr)
         self._commands = commands
-        self.info = info
-        # The handlers given to run(background=True): wait() calls them unless given others.
-        self._collector = OutputCollector(on_stdout, on_stderr)
-
-    @property
-    def id(self) -> str:
-        return self.info.id
-
-    @property
-    def pid(self) -> Optional[int]:
-        return self.info.pid
-
-    @property
-    def stdout(self) -> str:
-        """The output read so far (by ``wait``)."""
-        return "".join(self._collector.stdout)
-
-    @property
-    def stderr(self) -> str:
-        return "".join(self._collector.stderr)
-
-    @property
-    def exit_code(self) -> Optional[int]:
-        return self._collector.result.exit_code if self._collector.result else None
 
     def wait(self, on_stdout: Optional[OutputHandler] = None, on_stderr: Optional[OutputHandler] = None,
              timeout: Optional[float] = None) -> CommandResult:
         """Follows the output (from where this handle left off) until the command exits."""
-        collector = self._collector
-        collector.on_stdout = on_stdout or collector.on_stdout
-        collector.on_stderr = on_stderr or collector.on_stderr
+        collector = self._start_wait(on_stdout, on_stderr)
         if collector.result is None:
-            for event, seq, data in self._commands._sandbox._connection.stream(
-                    "GET", f"{self._commands._path()}/{self.id}/events", params={"after": collector.last_seq},
-                    timeout=timeout):
-                collector.feed(event, seq, data)
+            sandbox = self._commands._sandbox
+            for event in sandbox._connection.stream(
+                    _api.command_events(sandbox.sandbox_id, self.id, collector.last_seq, timeout)):
+                collector.feed(*event)
         return collector.finished()
 
     def kill(self) -> bool:
@@ -131,9 +49,6 @@ class Commands:
 
     def __init__(self, sandbox: "Sandbox") -> None:
         self._sandbox = sandbox
-
-    def _path(self) -> str:
-        return f"/v1/sandboxes/{self._sandbox.sandbox_id}/commands"
 
     @overload
     def run(self, cmd: Union[str, List[str]], *, background: Literal[False] = ..., cwd: Optional[str] = ...,
@@ -169,51 +84,35 @@ class Commands:
         for ``send_stdin``, its ``timeout`` defaults to none (it lives as long as the
         sandbox), and ``on_stdout``/``on_stderr`` get the output during ``handle.wait()``.
         """
+        sandbox_id, connection = self._sandbox.sandbox_id, self._sandbox._connection
         if background:
-            body = command_body(cmd, cwd, envs, timeout, stdin, True, False)
-            info = self._sandbox._connection.json("POST", self._path(), json_body=body)
-            return CommandHandle(self, ProcessInfo.from_json(info), on_stdout, on_stderr)
-        body = command_body(cmd, cwd, envs, timeout, stdin, False, kill_on_disconnect)
-        # The HTTP read timeout is the command's and a margin for the stop.
-        http_timeout = (timeout or 60) + 30
+            info = connection.call(_api.start_command(sandbox_id, cmd, cwd, envs, timeout, stdin))
+            return CommandHandle(self, info, on_stdout, on_stderr)
         collector = OutputCollector(on_stdout, on_stderr)
-        for event, seq, data in self._sandbox._connection.stream("POST", self._path(), body=body, timeout=http_timeout):
-            collector.feed(event, seq, data)
-        result = collector.finished()
-        if result.timed_out and raise_on_timeout:
-            raise TimeoutError(f"command timed out after {timeout}s", "timeout", 0)
-        return result
+        for event in connection.stream(_api.run_command(sandbox_id, cmd, cwd, envs, timeout, stdin, kill_on_disconnect)):
+            collector.feed(*event)
+        return run_result(collector, timeout, raise_on_timeout)
 
     def list(self) -> List[ProcessInfo]:
         """The sandbox's running commands, oldest first."""
-        body = self._sandbox._connection.json("GET", self._path())
-        return [ProcessInfo.from_json(d) for d in body["commands"]]
+        return self._sandbox._connection.call(_api.list_commands(self._sandbox.sandbox_id))
 
     def connect(self, cmd_id: str) -> CommandHandle:
         """A handle on a command of the sandbox, running or finished lately (its
         ``wait`` replays the output the service still has); NotFoundError if none."""
-        info = self._sandbox._connection.json("GET", f"{self._path()}/{cmd_id}")
-        return CommandHandle(self, ProcessInfo.from_json(info))
+        return CommandHandle(self, self._sandbox._connection.call(_api.get_command(self._sandbox.sandbox_id, cmd_id)))
 
     def kill(self, cmd_id: str) -> bool:
         """Kills the command and what it started; False when it had exited or is unknown."""
-        try:
-            self._sandbox._connection.request("POST", f"{self._path()}/{cmd_id}/kill")
-            return True
-        except ConflictError as e:
-            if "has exited" in e.message:
-                return False
-            raise
-        except NotFoundError:
-            return False
+        return self._sandbox._connection.call(_api.kill_command(self._sandbox.sandbox_id, cmd_id))
 
     def send_stdin(self, cmd_id: str, data: str) -> None:
         """Writes ``data`` to a background command's stdin."""
-        self._sandbox._connection.request("POST", f"{self._path()}/{cmd_id}/stdin", json_body={"data": data})
+        self._sandbox._connection.call(_api.send_stdin(self._sandbox.sandbox_id, cmd_id, data))
 
     def close_stdin(self, cmd_id: str) -> None:
         """Closes a background command's stdin: it reads end of file."""
-        self._sandbox._connection.request("POST", f"{self._path()}/{cmd_id}/stdin", json_body={"close": True})
+        self._sandbox._connection.call(_api.close_stdin(self._sandbox.sandbox_id, cmd_id))
 
 
 class Files:
@@ -222,45 +121,29 @@ class Files:
     def __init__(self, sandbox: "Sandbox") -> None:
         self._sandbox = sandbox
 
-    def _path(self, suffix: str = "") -> str:
-        return f"/v1/sandboxes/{self._sandbox.sandbox_id}/files{suffix}"
-
     def write(self, path: str, data: Union[str, bytes, Iterable[bytes]]) -> EntryInfo:
         """Writes ``data`` (text as UTF-8, bytes, or an iterable of byte chunks, streamed) to ``path``."""
-        content = data.encode() if isinstance(data, str) else data
-        info = self._sandbox._connection.json("PUT", self._path(), params={"path": path}, content=content)
-        return EntryInfo(info["name"], info["type"], int(info["size"]), info["path"])
+        return self._sandbox._connection.call(_api.write_file(self._sandbox.sandbox_id, path, data))
 
     def read(self, path: str, format: str = "text") -> Union[str, bytes]:
         """The file's content: text (``format="text"``, the default) or bytes (``format="bytes"``)."""
-        response = self._sandbox._connection.request("GET", self._path(), params={"path": path})
-        return response.content if format == "bytes" else response.content.decode("utf-8", errors="replace")
+        return self._sandbox._connection.call(_api.read_file(self._sandbox.sandbox_id, path, format))
 
     def list(self, path: str) -> List[EntryInfo]:
         """The entries of the directory ``path``."""
-        body = self._sandbox._connection.json("GET", self._path("/list"), params={"path": path})
-        base = path.rstrip("/")
-        return [EntryInfo(e["name"], e["type"], int(e["size"]), f"{base}/{e['name']}") for e in body["entries"]]
+        return self._sandbox._connection.call(_api.list_dir(self._sandbox.sandbox_id, path))
 
     def make_dir(self, path: str) -> bool:
         """Makes the directory ``path`` and its parents; False when it was there already."""
-        body = self._sandbox._connection.json("POST", self._path("/mkdir"), params={"path": path})
-        return bool(body["created"])
+        return self._sandbox._connection.call(_api.make_dir(self._sandbox.sandbox_id, path))
 
     def remove(self, path: str) -> None:
         """Removes a file, a symlink or a directory with everything in it."""
-        self._sandbox._connection.request("DELETE", self._path(), params={"path": path})
+        self._sandbox._connection.call(_api.remove_path(self._sandbox.sandbox_id, path))
 
     def exists(self, path: str) -> bool:
         """Whether ``path`` names a regular file (read) or a directory (list)."""
-        from .errors import InvalidArgumentError, NotFoundError
-        try:
-            self.list(path)
-            return True
-        except NotFoundError:
-            return False
-        except InvalidArgumentError:
-            return True
+        return self._sandbox._connection.call(_api.path_exists(self._sandbox.sandbox_id, path))
 
 
 class Sandbox:
@@ -288,41 +171,35 @@ class Sandbox:
         policy in the service's policy directory) or a policy document as a dict, the
         fields of a policy file (laid over the default profile, or over what its
         ``extends`` names); the sandbox's policy then reads "inline"."""
-        body = create_body(policy, rootfs, image, template, timeout, envs, metadata)
-        connection = Connection(url, token)
-        try:
-            info = connection.json("POST", "/v1/sandboxes", json_body=body)
-        except Exception:
-            connection.close()
-            raise
-        return cls(SandboxInfo.from_json(info), connection)
+        return cls._open(_api.create_sandbox(policy, rootfs, image, template, timeout, envs, metadata), url, token)
 
     @classmethod
     def connect(cls, sandbox_id: str, *, url: Optional[str] = None, token: Optional[str] = None) -> "Sandbox":
         """A handle on an existing sandbox; NotFoundError when there is none."""
+        return cls._open(_api.get_sandbox(sandbox_id), url, token)
+
+    @classmethod
+    def _open(cls, call: _api.Call[SandboxInfo], url: Optional[str], token: Optional[str]) -> "Sandbox":
+        """A sandbox on a new connection, the one ``call`` describes; the connection is
+        closed when the call fails."""
         connection = Connection(url, token)
         try:
-            info = connection.json("GET", f"/v1/sandboxes/{sandbox_id}")
+            info = connection.call(call)
         except Exception:
             connection.close()
             raise
-        return cls(SandboxInfo.from_json(info), connection)
+        return cls(info, connection)
 
     @staticmethod
     def list(metadata: Optional[Dict[str, str]] = None, *, url: Optional[str] = None,
              token: Optional[str] = None) -> List[SandboxInfo]:
         """Every sandbox of the service, or those whose metadata has every KEY=VALUE of ``metadata``."""
-        connection = Connection(url, token)
-        try:
-            params = {f"metadata.{k}": v for k, v in (metadata or {}).items()}
-            body = connection.json("GET", "/v1/sandboxes", params=params)
-        finally:
-            connection.close()
-        return [SandboxInfo.from_json(d) for d in body["sandboxes"]]
+        with Connection(url, token) as connection:
+            return connection.call(_api.list_sandboxes(metadata))
 
     def get_info(self) -> SandboxInfo:
         """The sandbox as the service sees it now."""
-        self._info = SandboxInfo.from_json(self._connection.json("GET", f"/v1/sandboxes/{self.sandbox_id}"))
+        self._info = self._connection.call(_api.get_sandbox(self.sandbox_id))
         return self._info
 
     def is_running(self) -> bool:
@@ -335,72 +212,50 @@ class Sandbox:
         """Makes the sandbox's root as it is now (its image and what was changed in it)
         the image ``name``, usable at once by ``create(image=name)``. The sandbox is
         frozen for the copy and runs on afterwards; ``changes`` lists what went in."""
-        return ImageInfo.from_json(self._connection.json("POST", f"/v1/sandboxes/{self.sandbox_id}/commit",
-                                                         json_body={"name": name}))
+        return self._connection.call(_api.commit(self.sandbox_id, name))
 
     @staticmethod
     def list_images(*, url: Optional[str] = None, token: Optional[str] = None) -> List[ImageInfo]:
         """The images in the service's store, by name."""
-        connection = Connection(url, token)
-        try:
-            body = connection.json("GET", "/v1/images")
-        finally:
-            connection.close()
-        return [ImageInfo.from_json(d) for d in body["images"]]
+        with Connection(url, token) as connection:
+            return connection.call(_api.list_images())
 
     @staticmethod
     def remove_image(name: str, *, url: Optional[str] = None, token: Optional[str] = None) -> None:
         """Removes the image ``name`` and the layers no other image uses (a running
         sandbox's layers stay until it is gone); NotFoundError when there is none."""
-        connection = Connection(url, token)
-        try:
-            connection.json("DELETE", "/v1/images", params={"name": name})
-        finally:
-            connection.close()
+        with Connection(url, token) as connection:
+            connection.call(_api.remove_image(name))
 
     def pause(self) -> None:
         """Freezes every process of the sandbox. Its deadline keeps running; commands
         get ConflictError until ``resume``."""
-        self._info = SandboxInfo.from_json(self._connection.json("POST", f"/v1/sandboxes/{self.sandbox_id}/pause"))
+        self._info = self._connection.call(_api.pause(self.sandbox_id))
 
     def resume(self, timeout: Optional[int] = None) -> None:
         """Thaws the sandbox; with ``timeout``, its deadline moves to that many seconds from now."""
-        body = {"timeout": timeout} if timeout is not None else {}
-        self._info = SandboxInfo.from_json(self._connection.json("POST", f"/v1/sandboxes/{self.sandbox_id}/resume",
-                                                                 json_body=body))
+        self._info = self._connection.call(_api.resume(self.sandbox_id, timeout))
 
     def events(self, after: Optional[int] = None) -> Iterator[SandboxEvent]:
         """The sandbox's events (those the service kept, from ``created`` on, then each as
         it comes) until the sandbox is gone; ``after`` skips those up to that ``seq``."""
-        params = {"after": after} if after is not None else None
-        for _, _, data in self._connection.stream("GET", f"/v1/sandboxes/{self.sandbox_id}/events", params=params):
-            yield SandboxEvent.from_json(data)
+        yield from self._connection.stream(_api.sandbox_events(self.sandbox_id, after))
 
     @staticmethod
     def all_events(after: Optional[int] = None, *, url: Optional[str] = None,
                    token: Optional[str] = None) -> Iterator[SandboxEvent]:
         """Every sandbox's events from now on (or after ``seq`` ``after``, of those kept);
         the stream lasts until the caller stops reading."""
-        connection = Connection(url, token)
-        try:
-            params = {"after": after} if after is not None else None
-            for _, _, data in connection.stream("GET", "/v1/events", params=params):
-                yield SandboxEvent.from_json(data)
-        finally:
-            connection.close()
+        with Connection(url, token) as connection:
+            yield from connection.stream(_api.all_events(after))
 
     def set_timeout(self, timeout: int) -> None:
         """Moves the deadline to ``timeout`` seconds from now."""
-        info = self._connection.json("POST", f"/v1/sandboxes/{self.sandbox_id}/timeout", json_body={"timeout": timeout})
-        self._info = SandboxInfo.from_json(info)
+        self._info = self._connection.call(_api.set_timeout(self.sandbox_id, timeout))
 
     def kill(self) -> bool:
         """Kills and removes the sandbox; False when it was gone already."""
-        try:
-            self._connection.request("DELETE", f"/v1/sandboxes/{self.sandbox_id}")
-            return True
-        except NotFoundError:
-            return False
+        return self._connection.call(_api.kill_sandbox(self.sandbox_id))
 
     def close(self) -> None:
         """Closes the connection (the sandbox stays)."""

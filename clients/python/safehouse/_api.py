@@ -1,0 +1,305 @@
+"""Every request of the API, described once for both clients.
+
+A ``Call`` is a request (method, path, query, body) with the function that reads its
+answer; a ``Stream`` is a request answered with Server-Sent Events, with the function
+that reads each event. Nothing here does I/O: ``Connection`` sends them with
+httpx.Client and ``AsyncConnection`` with httpx.AsyncClient, so ``Sandbox`` and
+``AsyncSandbox`` differ only in whether they await.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import (Any, AsyncIterable, Callable, Dict, Generic, Iterable, List, Optional, Tuple, TypeVar,
+                    Union)
+
+from ._models import EntryInfo, ImageInfo, ProcessInfo, SandboxEvent, SandboxInfo
+from .errors import ConflictError, InvalidArgumentError, NotFoundError, SafehouseError, from_response
+
+T = TypeVar("T")
+
+#: One Server-Sent Event: its ``event`` name, its ``id`` (None without one) and its JSON data.
+ServerSentEvent = Tuple[str, Optional[int], Dict[str, Any]]
+
+#: What ``files.write`` sends: bytes, or byte chunks streamed as they come.
+Content = Union[bytes, Iterable[bytes], AsyncIterable[bytes]]
+
+#: A command's HTTP read timeout when it has none of its own: the service's 60 s default.
+DEFAULT_COMMAND_TIMEOUT = 60
+#: Added to a command's timeout for the HTTP read: the service's time to stop it and answer.
+COMMAND_STOP_MARGIN = 30
+
+
+def error_from(status: int, content: bytes) -> SafehouseError:
+    """The error for an API error answer's status and body."""
+    try:
+        body = json.loads(content) if content else None
+    except ValueError:
+        body = None
+    return from_response(status, body if isinstance(body, dict) else None)
+
+
+@dataclass(frozen=True)
+class Call(Generic[T]):
+    """One request and how its answer becomes a value."""
+
+    method: str
+    path: str
+    parse: Callable[[bytes], T]
+    params: Optional[Dict[str, Any]] = None
+    #: The JSON body; None sends none.
+    body: Any = None
+    #: The raw body (``files.write``); None sends none.
+    content: Optional[Content] = None
+    #: Turns an error answer that means something here into a value (a kill of a
+    #: sandbox that is gone is False); it raises the error again otherwise.
+    recover: Optional[Callable[[SafehouseError], T]] = None
+
+    def answer(self, status: int, content: bytes) -> T:
+        """The value of the answer ``status`` with body ``content``, or its error raised."""
+        if status >= 400:
+            error = error_from(status, content)
+            if self.recover is None:
+                raise error
+            return self.recover(error)
+        return self.parse(content)
+
+
+@dataclass(frozen=True)
+class Stream(Generic[T]):
+    """A request answered with Server-Sent Events, each read by ``read``; ``timeout``
+    None waits for each event as long as it takes."""
+
+    method: str
+    path: str
+    read: Callable[[ServerSentEvent], T]
+    params: Optional[Dict[str, Any]] = None
+    body: Any = None
+    timeout: Optional[float] = None
+
+
+def _json(read: Callable[[Any], T]) -> Callable[[bytes], T]:
+    """A parser of a JSON answer (None for an empty one) through ``read``."""
+    return lambda content: read(json.loads(content) if content else None)
+
+
+def _nothing(content: bytes) -> None:
+    return None
+
+
+def _true(content: bytes) -> bool:
+    return True
+
+
+def _false_when_gone(error: SafehouseError) -> bool:
+    if isinstance(error, NotFoundError):
+        return False
+    raise error
+
+
+def _event(event: ServerSentEvent) -> ServerSentEvent:
+    return event
+
+
+def _sandbox_event(event: ServerSentEvent) -> SandboxEvent:
+    return SandboxEvent.from_json(event[2])
+
+
+def _after(after: Optional[int]) -> Optional[Dict[str, Any]]:
+    return {"after": after} if after is not None else None
+
+
+def _sandbox(sandbox_id: str, suffix: str = "") -> str:
+    return f"/v1/sandboxes/{sandbox_id}{suffix}"
+
+
+# Sandboxes.
+
+def create_sandbox(policy: Union[str, Dict[str, Any]], rootfs: Optional[str], image: Optional[str],
+                   template: Optional[str], timeout: int, envs: Optional[Dict[str, str]],
+                   metadata: Optional[Dict[str, str]]) -> Call[SandboxInfo]:
+    """The create request; ``template`` is E2B's name for an image."""
+    if image is not None and template is not None:
+        raise ValueError("give image or template (the same thing), not both")
+    image = image if image is not None else template
+    body: Dict[str, Any] = {"policy": policy, "timeout": timeout, "env": envs or {}, "metadata": metadata or {}}
+    if rootfs is not None:
+        body["rootfs"] = rootfs
+    if image is not None:
+        body["image"] = image
+    return Call("POST", "/v1/sandboxes", _json(SandboxInfo.from_json), body=body)
+
+
+def get_sandbox(sandbox_id: str) -> Call[SandboxInfo]:
+    return Call("GET", _sandbox(sandbox_id), _json(SandboxInfo.from_json))
+
+
+def list_sandboxes(metadata: Optional[Dict[str, str]]) -> Call[List[SandboxInfo]]:
+    params = {f"metadata.{k}": v for k, v in (metadata or {}).items()}
+    return Call("GET", "/v1/sandboxes", _json(lambda b: [SandboxInfo.from_json(d) for d in b["sandboxes"]]),
+                params=params)
+
+
+def kill_sandbox(sandbox_id: str) -> Call[bool]:
+    """True when killed; False when it was gone already."""
+    return Call("DELETE", _sandbox(sandbox_id), _true, recover=_false_when_gone)
+
+
+def set_timeout(sandbox_id: str, timeout: int) -> Call[SandboxInfo]:
+    return Call("POST", _sandbox(sandbox_id, "/timeout"), _json(SandboxInfo.from_json), body={"timeout": timeout})
+
+
+def pause(sandbox_id: str) -> Call[SandboxInfo]:
+    return Call("POST", _sandbox(sandbox_id, "/pause"), _json(SandboxInfo.from_json))
+
+
+def resume(sandbox_id: str, timeout: Optional[int]) -> Call[SandboxInfo]:
+    body = {"timeout": timeout} if timeout is not None else {}
+    return Call("POST", _sandbox(sandbox_id, "/resume"), _json(SandboxInfo.from_json), body=body)
+
+
+def commit(sandbox_id: str, name: str) -> Call[ImageInfo]:
+    return Call("POST", _sandbox(sandbox_id, "/commit"), _json(ImageInfo.from_json), body={"name": name})
+
+
+def sandbox_events(sandbox_id: str, after: Optional[int]) -> Stream[SandboxEvent]:
+    return Stream("GET", _sandbox(sandbox_id, "/events"), _sandbox_event, params=_after(after))
+
+
+def all_events(after: Optional[int]) -> Stream[SandboxEvent]:
+    return Stream("GET", "/v1/events", _sandbox_event, params=_after(after))
+
+
+# Images.
+
+def list_images() -> Call[List[ImageInfo]]:
+    return Call("GET", "/v1/images", _json(lambda b: [ImageInfo.from_json(d) for d in b["images"]]))
+
+
+def remove_image(name: str) -> Call[None]:
+    return Call("DELETE", "/v1/images", _nothing, params={"name": name})
+
+
+# Commands.
+
+def _commands(sandbox_id: str, suffix: str = "") -> str:
+    return _sandbox(sandbox_id, f"/commands{suffix}")
+
+
+def _command_body(cmd: Union[str, List[str]], cwd: Optional[str], envs: Optional[Dict[str, str]],
+                  timeout: Optional[float], stdin: Optional[str], background: bool,
+                  kill_on_disconnect: bool) -> Dict[str, Any]:
+    body: Dict[str, Any] = {"cmd": cmd}
+    if cwd is not None:
+        body["cwd"] = cwd
+    if envs:
+        body["env"] = envs
+    if timeout:
+        body["timeout"] = timeout
+    if stdin is not None:
+        body["stdin"] = stdin
+    if background:
+        body["background"] = True
+    if kill_on_disconnect:
+        body["killOnDisconnect"] = True
+    return body
+
+
+def run_command(sandbox_id: str, cmd: Union[str, List[str]], cwd: Optional[str], envs: Optional[Dict[str, str]],
+                timeout: Optional[float], stdin: Optional[str],
+                kill_on_disconnect: bool) -> Stream[ServerSentEvent]:
+    """A command run to its end, its output as events; the HTTP read timeout is the
+    command's and a margin for the stop."""
+    body = _command_body(cmd, cwd, envs, timeout, stdin, False, kill_on_disconnect)
+    http_timeout = (timeout or DEFAULT_COMMAND_TIMEOUT) + COMMAND_STOP_MARGIN
+    return Stream("POST", _commands(sandbox_id), _event, body=body, timeout=http_timeout)
+
+
+def start_command(sandbox_id: str, cmd: Union[str, List[str]], cwd: Optional[str], envs: Optional[Dict[str, str]],
+                  timeout: Optional[float], stdin: Optional[str]) -> Call[ProcessInfo]:
+    """A background command started; the answer describes it at once."""
+    body = _command_body(cmd, cwd, envs, timeout, stdin, True, False)
+    return Call("POST", _commands(sandbox_id), _json(ProcessInfo.from_json), body=body)
+
+
+def command_events(sandbox_id: str, cmd_id: str, after: int, timeout: Optional[float]) -> Stream[ServerSentEvent]:
+    """A command's output and exit from after event ``after`` on."""
+    return Stream("GET", _commands(sandbox_id, f"/{cmd_id}/events"), _event, params={"after": after},
+                  timeout=timeout)
+
+
+def list_commands(sandbox_id: str) -> Call[List[ProcessInfo]]:
+    return Call("GET", _commands(sandbox_id), _json(lambda b: [ProcessInfo.from_json(d) for d in b["commands"]]))
+
+
+def get_command(sandbox_id: str, cmd_id: str) -> Call[ProcessInfo]:
+    return Call("GET", _commands(sandbox_id, f"/{cmd_id}"), _json(ProcessInfo.from_json))
+
+
+def _false_when_exited(error: SafehouseError) -> bool:
+    if isinstance(error, NotFoundError) or (isinstance(error, ConflictError) and "has exited" in error.message):
+        return False
+    raise error
+
+
+def kill_command(sandbox_id: str, cmd_id: str) -> Call[bool]:
+    """True when killed; False when it had exited or is unknown."""
+    return Call("POST", _commands(sandbox_id, f"/{cmd_id}/kill"), _true, recover=_false_when_exited)
+
+
+def send_stdin(sandbox_id: str, cmd_id: str, data: str) -> Call[None]:
+    return Call("POST", _commands(sandbox_id, f"/{cmd_id}/stdin"), _nothing, body={"data": data})
+
+
+def close_stdin(sandbox_id: str, cmd_id: str) -> Call[None]:
+    return Call("POST", _commands(sandbox_id, f"/{cmd_id}/stdin"), _nothing, body={"close": True})
+
+
+# Files.
+
+def _files(sandbox_id: str, suffix: str = "") -> str:
+    return _sandbox(sandbox_id, f"/files{suffix}")
+
+
+def write_file(sandbox_id: str, path: str, data: Union[str, Content]) -> Call[EntryInfo]:
+    """Text is sent as UTF-8; bytes as they are; an iterable of chunks streamed."""
+    content = data.encode() if isinstance(data, str) else data
+    return Call("PUT", _files(sandbox_id), _json(lambda e: EntryInfo(e["name"], e["type"], int(e["size"]), e["path"])),
+                params={"path": path}, content=content)
+
+
+def read_file(sandbox_id: str, path: str, format: str) -> Call[Union[str, bytes]]:
+    """Bytes with ``format="bytes"``, else text (UTF-8, undecodable bytes replaced)."""
+    def parse(content: bytes) -> Union[str, bytes]:
+        return content if format == "bytes" else content.decode("utf-8", errors="replace")
+    return Call("GET", _files(sandbox_id), parse, params={"path": path})
+
+
+def list_dir(sandbox_id: str, path: str) -> Call[List[EntryInfo]]:
+    base = path.rstrip("/")
+    return Call("GET", _files(sandbox_id, "/list"),
+                _json(lambda b: [EntryInfo(e["name"], e["type"], int(e["size"]), f"{base}/{e['name']}")
+                                 for e in b["entries"]]),
+                params={"path": path})
+
+
+def path_exists(sandbox_id: str, path: str) -> Call[bool]:
+    """A list of ``path``: a directory answers, a regular file is a 400 (not a
+    directory), nothing there a 404."""
+    def recover(error: SafehouseError) -> bool:
+        if isinstance(error, NotFoundError):
+            return False
+        if isinstance(error, InvalidArgumentError):
+            return True
+        raise error
+    return Call("GET", _files(sandbox_id, "/list"), _true, params={"path": path}, recover=recover)
+
+
+def make_dir(sandbox_id: str, path: str) -> Call[bool]:
+    """True when made; False when it was there already."""
+    return Call("POST", _files(sandbox_id, "/mkdir"), _json(lambda b: bool(b["created"])), params={"path": path})
+
+
+def remove_path(sandbox_id: str, path: str) -> Call[None]:
+    return Call("DELETE", _files(sandbox_id), _nothing, params={"path": path})

@@ -1,0 +1,101 @@
+"""The values the service answers with, each read from its JSON in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional
+
+
+@dataclass
+class CommandResult:
+    """A finished command: its output and exit code (124 when its timeout stopped it;
+    ``killed`` when a kill through the API stopped it)."""
+
+    stdout: str
+    stderr: str
+    exit_code: int
+    timed_out: bool = False
+    killed: bool = False
+
+
+@dataclass
+class ProcessInfo:
+    """A command the service runs in a sandbox (``commands.list()``)."""
+
+    id: str
+    pid: Optional[int]
+    cmd: List[str]
+    cwd: Optional[str]
+    background: bool
+    started_at: str
+    state: str
+    exit_code: Optional[int] = None
+
+    @classmethod
+    def from_json(cls, d: Dict[str, Any]) -> "ProcessInfo":
+        return cls(d["id"], d.get("pid"), list(d["cmd"]), d.get("cwd"), bool(d["background"]), d["startedAt"],
+                   d["state"], d.get("exitCode"))
+
+
+@dataclass
+class SandboxEvent:
+    """One event of a sandbox: ``type`` is created, paused, resumed, timeout_set,
+    committed, killed, expired, limit, egress, files, exit or stopped; ``seq`` orders
+    all events."""
+
+    seq: int
+    sandbox_id: str
+    type: str
+    time: str
+    details: Dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, d: Dict[str, Any]) -> "SandboxEvent":
+        return cls(int(d["seq"]), d["sandboxId"], d["type"], d["time"], d.get("details") or {})
+
+
+@dataclass
+class EntryInfo:
+    """One directory entry: ``type`` is file, dir, symlink or other."""
+
+    name: str
+    type: str
+    size: int
+    path: str = ""
+
+
+@dataclass
+class SandboxInfo:
+    """A sandbox as the service describes it."""
+
+    sandbox_id: str
+    policy: str
+    #: The host directory it was made from; None when it was made from an image.
+    rootfs: Optional[str]
+    state: str
+    started_at: str
+    end_at: str
+    metadata: Dict[str, str] = field(default_factory=dict)
+    #: The image it was made from (E2B's template); None for a rootfs.
+    image: Optional[str] = None
+
+    @classmethod
+    def from_json(cls, d: Dict[str, Any]) -> "SandboxInfo":
+        return cls(d["id"], d["policy"], d.get("rootfs"), d["state"], d["createdAt"], d["expiresAt"],
+                   d.get("metadata") or {}, d.get("image"))
+
+
+@dataclass
+class ImageInfo:
+    """An image in the service's store: its name, its layers (bottom first) and where
+    it came from; ``changes`` is what a commit put in its top layer."""
+
+    name: str
+    layers: List[str]
+    source: str
+    size: int = 0
+    changes: List[str] = field(default_factory=list)
+
+    @classmethod
+    def from_json(cls, d: Dict[str, Any]) -> "ImageInfo":
+        return cls(d["name"], list(d["layers"]), d.get("source", ""), int(d.get("size", 0)), list(d.get("changes") or []))

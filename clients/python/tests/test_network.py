@@ -342,3 +342,22 @@ def test_async_sandbox_network_and_client_decider(service, world):
             assert await sbx.network.pending() == []
 
     asyncio.run(main())
+
+
+def test_a_restarted_service_still_hears_the_question(service, world):
+    with service.client() as c:
+        r = c.post("/v1/sandboxes", json={"rootfs": ROOTFS, "timeout": 120, "policy": policy(), "decider": "client",
+                                           "deciderTimeout": 5})
+        assert r.status_code == 201, r.text
+        sid = r.json()["id"]
+    service.stop()
+    service.start()
+    sbx = Sandbox.connect(sid, on_egress_request=lambda r: (True, "after the restart"))
+    try:
+        assert sbx.get_info().state == "running"
+        assert fetch(sbx, world, "e.test") == BODY.decode()
+        decision = egress_decisions(sid, "e.test")[0]
+        assert decision["decider"] == "allow" and "after the restart" in decision["reason"], decision
+    finally:
+        sbx.kill()
+        sbx.close()

@@ -305,7 +305,9 @@ def test_events_of_a_client_decided_sandbox(service, world):
                             if e["type"] == "egress" and e["details"]["decision"]["host"] == "b.test"]
                 time.sleep(0.1)
             assert recorded and recorded[0]["decider"] == "allow" and recorded[0]["reason"] == (
-                f"allowed by the decider: by hand (answered by api unix uid {os.getuid()} pid {os.getpid()})"), recorded
+                f"allowed by the decider: by hand (answered by api unix uid {os.getuid()} pid {os.getpid()})"), (
+                recorded, [e["type"] for e in c.get(f"/v1/sandboxes/{sid}/events").json()["events"]],
+                audit(sid, "egress", 0, 0))
             sbx.close()
         finally:
             c.delete(f"/v1/sandboxes/{sid}")

@@ -8,9 +8,11 @@ import SandboxInterface
 /// records the service's process by the kernel's word and the API client it names.
 struct SandboxEgress {
     let socket: String
+    let record: SandboxRecord
 
     /// The control socket of a served sandbox, or 409 when it has no egress.
     init(_ record: SandboxRecord, store: SandboxStore) throws {
+        self.record = record
         socket = "\(store.runtime.root)/\(record.id)/\(EgressControl.socketName)"
         if FileManager.default.fileExists(atPath: socket) { return }
         // The warden makes the socket as its proxy starts, just after the runtime's
@@ -59,10 +61,13 @@ struct SandboxEgress {
         return rules
     }
 
-    /// Asks the warden; its refusal is a 400 (a rule it would not take), its silence a 500.
+    /// Asks the warden; its refusal is a 400 (a rule it would not take); its silence a
+    /// 409 when the sandbox has ended meanwhile (its deadline, a stop: the warden goes
+    /// with it), else a 500.
     func ask(_ request: EgressControl.Request) throws -> EgressControl.Answer {
         let answer: EgressControl.Answer
         do { answer = try EgressControl.ask(request, socket: socket) } catch {
+            if !Routes.isAlive(record.pid) { throw APIError.conflict("sandbox \(record.id) is not running (its warden is gone)") }
             throw APIError.runtime("the sandbox's warden did not answer: \(error)")
         }
         if let error = answer.error { throw APIError.badRequest(field: "rules", error) }

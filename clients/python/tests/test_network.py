@@ -200,6 +200,14 @@ def test_bad_requests_name_the_field(service, world):
         assert r.status_code == 400 and r.json()["error"]["message"].startswith("reason: "), r.text
         with pytest.raises(ValueError):
             sbx.network.allow()
+        # A sandbox stopped under the service (its warden gone with it): 409, not a 500.
+        assert service.runtime("kill", sbx.sandbox_id, "KILL").returncode == 0
+        deadline = time.monotonic() + 10
+        while sbx.get_info().state == "running" and time.monotonic() < deadline:
+            time.sleep(0.1)
+        with pytest.raises(ConflictError) as e:
+            sbx.network.rules()
+        assert "is not running" in e.value.message, e.value.message
     with pytest.raises(NotFoundError):
         Sandbox.connect("sbx-0000000000000000")
     with service.client() as c:

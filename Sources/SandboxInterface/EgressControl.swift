@@ -17,7 +17,7 @@ import Glibc
 /// several requests on one connection.
 ///
 ///     {"op":"allow","rules":["other.test","*.pkg.test:443"]}
-///     {"op":"deny","rules":["other.test"]}
+///     {"op":"deny","rules":["other.test"],"onBehalfOf":"api unix uid 1000 pid 4242"}
 ///     {"op":"rules"}
 ///     {"op":"stats"}
 ///
@@ -27,6 +27,10 @@ import Glibc
 /// `{"rule":"www.test","effect":"allow","source":"policy"}`; `stats` answers
 /// `allowed`, `denied`, `failed` (decisions so far), `bytesUp`, `bytesDown` (all
 /// connections, each way) and `connections` (open now).
+///
+/// `onBehalfOf` (allow and deny, optional): whom a relaying client (the sandbox service)
+/// asks for, in its own words. Recorded beside the kernel's word on the relay, never
+/// instead of it: only root reaches the socket, so the claim is root's.
 public enum EgressControl {
     public static let socketName = "egress.sock"
     /// A request line longer than this is refused (and the connection closed).
@@ -40,17 +44,23 @@ public enum EgressControl {
         public var operation: Operation
         /// The rules of `allow` and `deny` (at least one); empty otherwise.
         public var rules: [String]
+        /// Whom the asker relays the request for (at most 200 characters); nil: itself.
+        public var onBehalfOf: String?
 
-        public init(_ operation: Operation, rules: [String] = []) {
+        public init(_ operation: Operation, rules: [String] = [], onBehalfOf: String? = nil) {
             self.operation = operation
             self.rules = rules
+            self.onBehalfOf = onBehalfOf
         }
 
         /// One line, without its newline.
         public var line: String {
             var w = FlatJSONWriter()
             w.add("op", operation.rawValue)
-            if operation == .allow || operation == .deny { w.add("rules", rules) }
+            if operation == .allow || operation == .deny {
+                w.add("rules", rules)
+                if let onBehalfOf { w.add("onBehalfOf", onBehalfOf) }
+            }
             return w.string
         }
 
@@ -68,6 +78,13 @@ public enum EgressControl {
                     throw EgressControlError("rules: \(op) needs a list of at least one rule")
                 }
                 rules = list
+                if o.contains("onBehalfOf") {
+                    guard let who = o.string("onBehalfOf"), !who.isEmpty, who.count <= 200,
+                          !who.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
+                        throw EgressControlError("onBehalfOf: a line of 1 to 200 characters without control characters")
+                    }
+                    onBehalfOf = who
+                }
             }
         }
     }

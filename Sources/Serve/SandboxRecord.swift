@@ -28,6 +28,9 @@ struct SandboxRecord: Codable {
     /// The snapshot it was restored from (its root is mounted in the bundle when the
     /// snapshot's was an image's: unmounted at the delete).
     var snapshot: String?
+    /// The deadline, in seconds, of the sandbox's client decider (`"decider": "client"`:
+    /// the service is its network.decider); nil: none.
+    var clientDeciderTimeout: Double?
 
     var isGvisor: Bool { backend == "gvisor" }
 
@@ -41,6 +44,10 @@ struct SandboxRecord: Codable {
         if let image { d["image"] = image.name } else { d["rootfs"] = rootfs }
         if let snapshot { d["snapshot"] = snapshot }
         if let pausedAt { d["pausedAt"] = Timestamp.string(pausedAt) }
+        if let clientDeciderTimeout {
+            d["decider"] = "client"
+            d["deciderTimeout"] = clientDeciderTimeout
+        }
         return d
     }
 }

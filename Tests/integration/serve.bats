@@ -57,6 +57,10 @@ pytest_module() {
 	pytest_module test_events.py
 }
 
+@test "serve: a sandbox's network (live allow, deny, rules and stats through the API; a client as the decider: yes, no, no answer, a client gone)" {
+	pytest_module test_network.py
+}
+
 @test "serve: AsyncSandbox (the same calls with asyncio, concurrent sandboxes)" {
 	pytest_module test_async.py
 }

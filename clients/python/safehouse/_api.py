@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from typing import (Any, AsyncIterable, Callable, Dict, Generic, Iterable, List, Optional, Tuple, TypeVar,
                     Union)
 
-from ._models import EntryInfo, ImageInfo, ProcessInfo, SandboxEvent, SandboxInfo, SnapshotInfo
+from ._models import (EgressRequest, EgressStats, EntryInfo, ImageInfo, NetworkChange, NetworkRule, ProcessInfo,
+                      SandboxEvent, SandboxInfo, SnapshotInfo)
 from .errors import ConflictError, InvalidArgumentError, NotFoundError, SafehouseError, from_response
 
 T = TypeVar("T")
@@ -118,8 +119,10 @@ def _sandbox(sandbox_id: str, suffix: str = "") -> str:
 
 def create_sandbox(policy: Union[str, Dict[str, Any]], rootfs: Optional[str], image: Optional[str],
                    template: Optional[str], timeout: int, envs: Optional[Dict[str, str]],
-                   metadata: Optional[Dict[str, str]]) -> Call[SandboxInfo]:
-    """The create request; ``template`` is E2B's name for an image."""
+                   metadata: Optional[Dict[str, str]], client_decider: bool = False,
+                   decider_timeout: Optional[float] = None) -> Call[SandboxInfo]:
+    """The create request; ``template`` is E2B's name for an image. ``client_decider``:
+    the sandbox's egress questions come to its clients (``"decider": "client"``)."""
     if image is not None and template is not None:
         raise ValueError("give image or template (the same thing), not both")
     image = image if image is not None else template
@@ -128,18 +131,28 @@ def create_sandbox(policy: Union[str, Dict[str, Any]], rootfs: Optional[str], im
         body["rootfs"] = rootfs
     if image is not None:
         body["image"] = image
+    if client_decider:
+        body["decider"] = "client"
+        if decider_timeout is not None:
+            body["deciderTimeout"] = decider_timeout
+    elif decider_timeout is not None:
+        raise ValueError("decider_timeout goes with on_egress_request")
     return Call("POST", "/v1/sandboxes", _json(SandboxInfo.from_json), body=body)
 
 
 def create_or_restore(policy: Union[str, Dict[str, Any]], rootfs: Optional[str], image: Optional[str],
                       template: Optional[str], snapshot: Optional[str], timeout: Optional[int],
-                      envs: Optional[Dict[str, str]], metadata: Optional[Dict[str, str]]) -> Call[SandboxInfo]:
+                      envs: Optional[Dict[str, str]], metadata: Optional[Dict[str, str]],
+                      client_decider: bool = False, decider_timeout: Optional[float] = None) -> Call[SandboxInfo]:
     """``Sandbox.create``'s request: a new sandbox, or with ``snapshot`` one restored
     from it (its policy, root and env are the snapshot's: giving them too is an error)."""
     if snapshot is None:
-        return create_sandbox(policy, rootfs, image, template, 300 if timeout is None else timeout, envs, metadata)
+        return create_sandbox(policy, rootfs, image, template, 300 if timeout is None else timeout, envs, metadata,
+                              client_decider, decider_timeout)
     if rootfs is not None or image is not None or template is not None or envs or policy != "default":
         raise ValueError("snapshot: give no policy, rootfs, image, template or envs with it (the snapshot's own are used)")
+    if client_decider or decider_timeout is not None:
+        raise ValueError("snapshot: on_egress_request is for a new sandbox (a restored one keeps its snapshot's policy)")
     return restore_sandbox(snapshot, timeout, metadata)
 
 
@@ -192,6 +205,48 @@ def sandbox_events(sandbox_id: str, after: Optional[int]) -> Stream[SandboxEvent
 
 def all_events(after: Optional[int]) -> Stream[SandboxEvent]:
     return Stream("GET", "/v1/events", _sandbox_event, params=_after(after))
+
+
+# Network.
+
+def _network(sandbox_id: str, suffix: str) -> str:
+    return _sandbox(sandbox_id, f"/network{suffix}")
+
+
+def _rule_list(rules: Iterable[str]) -> List[str]:
+    listed = [rules] if isinstance(rules, str) else list(rules)
+    if not listed:
+        raise ValueError("name at least one rule")
+    return listed
+
+
+def network_rules(sandbox_id: str) -> Call[List[NetworkRule]]:
+    return Call("GET", _network(sandbox_id, "/rules"), _json(lambda b: [NetworkRule.from_json(r) for r in b["rules"]]))
+
+
+def network_change(sandbox_id: str, effect: str, rules: Iterable[str]) -> Call[NetworkChange]:
+    """``effect`` allow or deny, for the next connections (open ones keep their verdict)."""
+    return Call("POST", _network(sandbox_id, f"/{effect}"), _json(NetworkChange.from_json), body={"rules": _rule_list(rules)})
+
+
+def network_stats(sandbox_id: str) -> Call[EgressStats]:
+    return Call("GET", _network(sandbox_id, "/stats"), _json(EgressStats.from_json))
+
+
+def pending_decisions(sandbox_id: str) -> Call[List[EgressRequest]]:
+    return Call("GET", _network(sandbox_id, "/decisions"),
+                _json(lambda b: [EgressRequest.from_json(sandbox_id, r) for r in b["requests"]]))
+
+
+def answer_decision(sandbox_id: str, request_id: str, allow: bool, reason: str) -> Call[bool]:
+    """True when the answer decided; False when the request had ended already (its
+    deadline passed, another client answered) or is unknown."""
+    def recover(error: SafehouseError) -> bool:
+        if isinstance(error, (ConflictError, NotFoundError)):
+            return False
+        raise error
+    return Call("POST", _network(sandbox_id, f"/decisions/{request_id}"), _true,
+                body={"allow": bool(allow), "reason": reason}, recover=recover)
 
 
 # Images.

@@ -40,8 +40,9 @@ class ProcessInfo:
 @dataclass
 class SandboxEvent:
     """One event of a sandbox: ``type`` is created, paused, resumed, timeout_set,
-    committed, killed, expired, limit, egress, files, exit or stopped; ``seq`` orders
-    all events."""
+    committed, killed, expired, limit, egress, files, exit, stopped, or, for a sandbox
+    whose client decides its egress, egress_decision_needed, egress_decision_answered
+    and egress_decision_expired; ``seq`` orders all events."""
 
     seq: int
     sandbox_id: str
@@ -122,3 +123,65 @@ class ImageInfo:
     @classmethod
     def from_json(cls, d: Dict[str, Any]) -> "ImageInfo":
         return cls(d["name"], list(d["layers"]), d.get("source", ""), int(d.get("size", 0)), list(d.get("changes") or []))
+
+
+@dataclass
+class NetworkRule:
+    """One rule of a sandbox's live allowlist: ``effect`` is allow or deny; ``source``
+    is ``policy`` or who added it (the warden's record of the asker)."""
+
+    rule: str
+    effect: str
+    source: str
+
+    @classmethod
+    def from_json(cls, d: Dict[str, Any]) -> "NetworkRule":
+        return cls(d["rule"], d["effect"], d["source"])
+
+
+@dataclass
+class NetworkChange:
+    """What ``network.allow`` or ``network.deny`` changed (``"added allow x.test"``,
+    ``"removed deny x.test"``), and the rules after it."""
+
+    changes: List[str]
+    rules: List[NetworkRule]
+
+    @classmethod
+    def from_json(cls, d: Dict[str, Any]) -> "NetworkChange":
+        return cls(list(d.get("changes") or []), [NetworkRule.from_json(r) for r in d.get("rules") or []])
+
+
+@dataclass
+class EgressStats:
+    """A sandbox's egress so far: decisions by outcome, bytes each way over every
+    connection, and the connections open now."""
+
+    allowed: int
+    denied: int
+    failed: int
+    bytes_up: int
+    bytes_down: int
+    connections: int
+
+    @classmethod
+    def from_json(cls, d: Dict[str, Any]) -> "EgressStats":
+        return cls(int(d["allowed"]), int(d["denied"]), int(d["failed"]), int(d["bytesUp"]), int(d["bytesDown"]),
+                   int(d["connections"]))
+
+
+@dataclass
+class EgressRequest:
+    """A destination no rule covers that the sandbox's client decider is asked about:
+    ``host`` (a name or an address) and ``port`` (0: a name lookup by the sandbox's
+    DNS, whose answer stands for every port), to be answered by ``deadline``."""
+
+    request_id: str
+    sandbox_id: str
+    host: str
+    port: int
+    deadline: str
+
+    @classmethod
+    def from_json(cls, sandbox_id: str, d: Dict[str, Any]) -> "EgressRequest":
+        return cls(d["requestId"], sandbox_id, d["host"], int(d["port"]), d["deadline"])

@@ -3,11 +3,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 from typing import Any, AsyncIterable, AsyncIterator, Dict, Iterable, List, Literal, Optional, Union, overload
 
-from . import _api
+from . import _api, _decider
 from ._command import CommandHandleState, OutputCollector, OutputHandler, run_result
-from ._models import CommandResult, EntryInfo, ImageInfo, ProcessInfo, SandboxEvent, SandboxInfo, SnapshotInfo
+from ._decider import EgressCallback
+from ._models import (CommandResult, EgressRequest, EgressStats, EntryInfo, ImageInfo, NetworkChange, NetworkRule,
+                      ProcessInfo, SandboxEvent, SandboxInfo, SnapshotInfo)
 from .async_connection import AsyncConnection
 from .errors import NotFoundError
 
@@ -123,6 +127,63 @@ class AsyncFiles:
         return await self._sandbox._connection.call(_api.path_exists(self._sandbox.sandbox_id, path))
 
 
+class AsyncNetwork:
+    """``sbx.network``, awaited (Sandbox's Network)."""
+
+    def __init__(self, sandbox: "AsyncSandbox") -> None:
+        self._sandbox = sandbox
+
+    async def allow(self, *rules: str) -> NetworkChange:
+        return await self._sandbox._connection.call(_api.network_change(self._sandbox.sandbox_id, "allow", rules))
+
+    async def deny(self, *rules: str) -> NetworkChange:
+        return await self._sandbox._connection.call(_api.network_change(self._sandbox.sandbox_id, "deny", rules))
+
+    async def rules(self) -> List[NetworkRule]:
+        return await self._sandbox._connection.call(_api.network_rules(self._sandbox.sandbox_id))
+
+    async def stats(self) -> EgressStats:
+        return await self._sandbox._connection.call(_api.network_stats(self._sandbox.sandbox_id))
+
+    async def pending(self) -> List[EgressRequest]:
+        return await self._sandbox._connection.call(_api.pending_decisions(self._sandbox.sandbox_id))
+
+    async def decide(self, request_id: str, allow: bool, reason: str = "") -> bool:
+        return await self._sandbox._connection.call(
+            _api.answer_decision(self._sandbox.sandbox_id, request_id, allow, reason))
+
+
+async def _answer_egress(sandbox_id: str, callback: EgressCallback, connection: AsyncConnection) -> None:
+    """Follows the sandbox's events and answers its egress questions with ``callback``
+    (a function or a coroutine function), until the sandbox is gone or the task is
+    cancelled. Each question is answered in a task of its own, so a slow prompt holds
+    up no other."""
+    async def answer(request: EgressRequest) -> None:
+        try:
+            result = callback(request)
+            if inspect.isawaitable(result):
+                result = await result
+            allow, reason = _decider.verdict(result)
+        except Exception as error:  # the callback's failure is a refusal, said so
+            allow, reason = _decider.failure(error)
+        await connection.call(_api.answer_decision(sandbox_id, request.request_id, allow, reason))
+
+    pending = set()
+    try:
+        async for event in connection.stream(_api.sandbox_events(sandbox_id, None)):
+            request = _decider.question(event)
+            if request is not None:
+                task = asyncio.ensure_future(answer(request))
+                pending.add(task)
+                task.add_done_callback(pending.discard)
+    except Exception:
+        pass  # the stream ends with the sandbox
+    finally:
+        for task in list(pending):
+            task.cancel()
+        await connection.close()
+
+
 class AsyncSandbox:
     """A sandbox served by ``safehouse serve``, for asyncio; ``async with`` kills it on exit."""
 
@@ -131,6 +192,8 @@ class AsyncSandbox:
         self._connection = connection
         self.commands = AsyncCommands(self)
         self.files = AsyncFiles(self)
+        self.network = AsyncNetwork(self)
+        self._follower: Optional["asyncio.Task[None]"] = None
 
     @property
     def sandbox_id(self) -> str:
@@ -140,12 +203,28 @@ class AsyncSandbox:
     async def create(cls, policy: Union[str, Dict[str, Any]] = "default", rootfs: Optional[str] = None, *, image: Optional[str] = None,
                      template: Optional[str] = None, snapshot: Optional[str] = None, timeout: Optional[int] = None,
                      envs: Optional[Dict[str, str]] = None, metadata: Optional[Dict[str, str]] = None,
-                     url: Optional[str] = None, token: Optional[str] = None) -> "AsyncSandbox":
-        return await cls._open(_api.create_or_restore(policy, rootfs, image, template, snapshot, timeout, envs, metadata), url, token)
+                     url: Optional[str] = None, token: Optional[str] = None,
+                     on_egress_request: Optional[EgressCallback] = None,
+                     egress_request_timeout: Optional[float] = None) -> "AsyncSandbox":
+        """Sandbox.create, awaited; ``on_egress_request`` may be a coroutine function,
+        run in a task that follows the sandbox's events."""
+        sandbox = await cls._open(_api.create_or_restore(policy, rootfs, image, template, snapshot, timeout, envs, metadata,
+                                                         on_egress_request is not None, egress_request_timeout), url, token)
+        if on_egress_request is not None:
+            sandbox._follow_egress(on_egress_request, url, token)
+        return sandbox
 
     @classmethod
-    async def connect(cls, sandbox_id: str, *, url: Optional[str] = None, token: Optional[str] = None) -> "AsyncSandbox":
-        return await cls._open(_api.get_sandbox(sandbox_id), url, token)
+    async def connect(cls, sandbox_id: str, *, url: Optional[str] = None, token: Optional[str] = None,
+                      on_egress_request: Optional[EgressCallback] = None) -> "AsyncSandbox":
+        sandbox = await cls._open(_api.get_sandbox(sandbox_id), url, token)
+        if on_egress_request is not None:
+            sandbox._follow_egress(on_egress_request, url, token)
+        return sandbox
+
+    def _follow_egress(self, callback: EgressCallback, url: Optional[str], token: Optional[str]) -> None:
+        connection = AsyncConnection(url, token, request_timeout=30)
+        self._follower = asyncio.ensure_future(_answer_egress(self.sandbox_id, callback, connection))
 
     @classmethod
     async def _open(cls, call: _api.Call[SandboxInfo], url: Optional[str], token: Optional[str]) -> "AsyncSandbox":
@@ -227,10 +306,22 @@ class AsyncSandbox:
         self._info = await self._connection.call(_api.resume(self.sandbox_id, timeout))
 
     async def kill(self) -> bool:
-        return await self._connection.call(_api.kill_sandbox(self.sandbox_id))
+        killed = await self._connection.call(_api.kill_sandbox(self.sandbox_id))
+        await self._stop_following()
+        return killed
 
     async def close(self) -> None:
+        await self._stop_following()
         await self._connection.close()
+
+    async def _stop_following(self) -> None:
+        follower, self._follower = self._follower, None
+        if follower is not None:
+            follower.cancel()
+            try:
+                await follower
+            except BaseException:
+                pass
 
     async def __aenter__(self) -> "AsyncSandbox":
         return self

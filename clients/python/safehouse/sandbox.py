@@ -5,11 +5,14 @@ Each method sends one request of ``_api`` and returns its answer as ``_api`` rea
 
 from __future__ import annotations
 
+import threading
 from typing import Any, Dict, Iterable, Iterator, List, Literal, Optional, Union, overload
 
-from . import _api
+from . import _api, _decider
 from ._command import CommandHandleState, OutputCollector, OutputHandler, run_result
-from ._models import CommandResult, EntryInfo, ImageInfo, ProcessInfo, SandboxEvent, SandboxInfo, SnapshotInfo
+from ._decider import EgressCallback
+from ._models import (CommandResult, EgressRequest, EgressStats, EntryInfo, ImageInfo, NetworkChange, NetworkRule,
+                      ProcessInfo, SandboxEvent, SandboxInfo, SnapshotInfo)
 from .connection import Connection
 from .errors import NotFoundError
 
@@ -146,6 +149,78 @@ class Files:
         return self._sandbox._connection.call(_api.path_exists(self._sandbox.sandbox_id, path))
 
 
+class Network:
+    """``sbx.network``: the sandbox's live allowlist (as ``safehouse agent allow|deny|rules``),
+    its egress figures, and the answers to its egress questions. A sandbox whose policy
+    has no egress answers ConflictError."""
+
+    def __init__(self, sandbox: "Sandbox") -> None:
+        self._sandbox = sandbox
+
+    def allow(self, *rules: str) -> NetworkChange:
+        """Allows ``rules`` (host, ``*.domain``, ``host:port``, CIDR) from the next
+        connection on; a connection already made keeps its verdict."""
+        return self._sandbox._connection.call(_api.network_change(self._sandbox.sandbox_id, "allow", rules))
+
+    def deny(self, *rules: str) -> NetworkChange:
+        """Removes the allow rules equal to ``rules`` and refuses the others' hosts
+        from the next connection on."""
+        return self._sandbox._connection.call(_api.network_change(self._sandbox.sandbox_id, "deny", rules))
+
+    def rules(self) -> List[NetworkRule]:
+        """The allowlist as it stands, with where each rule came from."""
+        return self._sandbox._connection.call(_api.network_rules(self._sandbox.sandbox_id))
+
+    def stats(self) -> EgressStats:
+        return self._sandbox._connection.call(_api.network_stats(self._sandbox.sandbox_id))
+
+    def pending(self) -> List[EgressRequest]:
+        """The egress questions of a client-decided sandbox waiting for an answer."""
+        return self._sandbox._connection.call(_api.pending_decisions(self._sandbox.sandbox_id))
+
+    def decide(self, request_id: str, allow: bool, reason: str = "") -> bool:
+        """Answers an egress question; False when it had ended (deadline passed,
+        answered by another client)."""
+        return self._sandbox._connection.call(_api.answer_decision(self._sandbox.sandbox_id, request_id, allow, reason))
+
+
+class EgressFollower:
+    """Answers a sandbox's egress questions with a callback, on a thread of its own
+    that follows the sandbox's events over its own connection until the sandbox is
+    gone or ``stop``."""
+
+    def __init__(self, sandbox_id: str, callback: EgressCallback, url: Optional[str], token: Optional[str]) -> None:
+        self._sandbox_id = sandbox_id
+        self._callback = callback
+        self._connection = Connection(url, token, request_timeout=30)
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"safehouse-egress-{sandbox_id}", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            for event in self._connection.stream(_api.sandbox_events(self._sandbox_id, None)):
+                if self._stopped.is_set():
+                    return
+                request = _decider.question(event)
+                if request is None:
+                    continue
+                try:
+                    allow, reason = _decider.verdict(self._callback(request))
+                except Exception as error:  # the callback's failure is a refusal, said so
+                    allow, reason = _decider.failure(error)
+                self._connection.call(_api.answer_decision(self._sandbox_id, request.request_id, allow, reason))
+        except Exception:
+            # The stream ends with the sandbox, or breaks when stopped: either way, done.
+            pass
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._connection.close()
+        if threading.current_thread() is not self._thread:
+            self._thread.join(5)
+
+
 class Sandbox:
     """A sandbox served by ``safehouse serve``; ``with Sandbox.create(...) as sbx:`` kills it on exit."""
 
@@ -154,6 +229,8 @@ class Sandbox:
         self._connection = connection
         self.commands = Commands(self)
         self.files = Files(self)
+        self.network = Network(self)
+        self._follower: Optional[EgressFollower] = None
 
     @property
     def sandbox_id(self) -> str:
@@ -163,7 +240,9 @@ class Sandbox:
     def create(cls, policy: Union[str, Dict[str, Any]] = "default", rootfs: Optional[str] = None, *, image: Optional[str] = None,
                template: Optional[str] = None, snapshot: Optional[str] = None, timeout: Optional[int] = None,
                envs: Optional[Dict[str, str]] = None, metadata: Optional[Dict[str, str]] = None,
-               url: Optional[str] = None, token: Optional[str] = None) -> "Sandbox":
+               url: Optional[str] = None, token: Optional[str] = None,
+               on_egress_request: Optional[EgressCallback] = None,
+               egress_request_timeout: Optional[float] = None) -> "Sandbox":
         """Creates and starts a sandbox from ``policy`` over ``rootfs`` or over
         ``image`` (a reference as ``agent run --image`` takes it, or a name ``commit``
         made; ``template`` is E2B's word for it); it is deleted ``timeout`` seconds from
@@ -173,13 +252,38 @@ class Sandbox:
         ``extends`` names); the sandbox's policy then reads "inline". ``timeout``
         defaults to 300 seconds. With ``snapshot`` (a name ``snapshot`` saved) the
         sandbox is restored from it instead: its memory, files, policy, root and env
-        as they were, ``timeout`` defaulting to the time it had left."""
-        return cls._open(_api.create_or_restore(policy, rootfs, image, template, snapshot, timeout, envs, metadata), url, token)
+        as they were, ``timeout`` defaulting to the time it had left.
+
+        ``on_egress_request``: this client decides the destinations no rule of the
+        policy's network.allow covers (a human-in-the-loop prompt). The callback gets an
+        EgressRequest (host, port; port 0 is a name lookup) and returns True, False, or
+        (allow, reason), on a thread that follows the sandbox's events; no answer within
+        ``egress_request_timeout`` seconds (the service's default 30, at most 300) is a
+        refusal, and so is a callback that raises. Answers are remembered by the
+        sandbox for its life. The policy must have egress."""
+        sandbox = cls._open(_api.create_or_restore(policy, rootfs, image, template, snapshot, timeout, envs, metadata,
+                                                   on_egress_request is not None, egress_request_timeout), url, token)
+        if on_egress_request is not None:
+            sandbox._follow_egress(on_egress_request, url, token)
+        return sandbox
 
     @classmethod
-    def connect(cls, sandbox_id: str, *, url: Optional[str] = None, token: Optional[str] = None) -> "Sandbox":
-        """A handle on an existing sandbox; NotFoundError when there is none."""
-        return cls._open(_api.get_sandbox(sandbox_id), url, token)
+    def connect(cls, sandbox_id: str, *, url: Optional[str] = None, token: Optional[str] = None,
+                on_egress_request: Optional[EgressCallback] = None) -> "Sandbox":
+        """A handle on an existing sandbox; NotFoundError when there is none. With
+        ``on_egress_request``, this client answers the egress questions of a sandbox
+        created with a client decider (see ``create``)."""
+        sandbox = cls._open(_api.get_sandbox(sandbox_id), url, token)
+        if on_egress_request is not None:
+            sandbox._follow_egress(on_egress_request, url, token)
+        return sandbox
+
+    def _follow_egress(self, callback: EgressCallback, url: Optional[str], token: Optional[str]) -> None:
+        try:
+            self._follower = EgressFollower(self.sandbox_id, callback, url, token)
+        except Exception:
+            self.close()
+            raise
 
     @classmethod
     def _open(cls, call: _api.Call[SandboxInfo], url: Optional[str], token: Optional[str]) -> "Sandbox":
@@ -278,11 +382,19 @@ class Sandbox:
 
     def kill(self) -> bool:
         """Kills and removes the sandbox; False when it was gone already."""
-        return self._connection.call(_api.kill_sandbox(self.sandbox_id))
+        killed = self._connection.call(_api.kill_sandbox(self.sandbox_id))
+        self._stop_following()
+        return killed
 
     def close(self) -> None:
-        """Closes the connection (the sandbox stays)."""
+        """Closes the connection (the sandbox stays); egress questions are no longer answered here."""
+        self._stop_following()
         self._connection.close()
+
+    def _stop_following(self) -> None:
+        if self._follower is not None:
+            self._follower.stop()
+            self._follower = None
 
     def __enter__(self) -> "Sandbox":
         return self

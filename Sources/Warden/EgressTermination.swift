@@ -90,7 +90,8 @@ extension EgressTermination {
     func handOff(_ context: ChannelHandlerContext, owner: EgressRecording & ChannelHandler, shared: EgressShared, serverName: String,
                  addresses: [IPAddress], port: UInt16, hello: [UInt8]) throws {
         let tls = try serverContext(for: serverName)
-        let relay = SecretRelay(shared: shared, termination: self, serverName: serverName, addresses: addresses, port: port, owner: owner)
+        let relay = SecretRelay(shared: shared, termination: self, serverName: serverName, addresses: addresses, port: port, owner: owner,
+                                socket: context)
         try context.pipeline.syncOperations.addHandlers([NIOSSLServerHandler(context: tls), relay], position: .after(owner))
         owner.record.tls = "terminated"
         // Until the relay decides: a client that leaves mid-handshake made no request.

@@ -38,6 +38,10 @@ final class SecretRelay: ChannelInboundHandler {
     let port: UInt16
     /// Unowned in effect: the owner is in the same pipeline and outlives this handler's use.
     let owner: EgressRecording
+    /// The owner's context, before the TLS handler: closing there ends the socket at
+    /// once, where a close through the TLS handler would wait for the client's
+    /// close_notify (the server never goes half-open waiting on a client that left).
+    let socket: ChannelHandlerContext
     var state: State = .head([])
     /// Body bytes still to go upstream; what follows them is dropped.
     var upstreamLeft: UInt64 = 0
@@ -45,7 +49,8 @@ final class SecretRelay: ChannelInboundHandler {
     var inputClosed = false
 
     init(shared: EgressShared, termination: EgressTermination, serverName: String, addresses: [IPAddress], port: UInt16,
-         owner: EgressRecording) {
+         owner: EgressRecording, socket: ChannelHandlerContext) {
+        self.socket = socket
         self.shared = shared
         self.termination = termination
         self.serverName = serverName
@@ -85,6 +90,7 @@ final class SecretRelay: ChannelInboundHandler {
             switch SecretInjection.apply(head: head, body: body, to: .name(serverName), secrets: termination.secrets) {
             case .failure(let denial): answer(context, status: 403, reason: denial.description, decision: "denied")
             case .success(let injected):
+                owner.record.reason = nil
                 if !injected.injected.isEmpty { owner.record.secrets = injected.injected }
                 upstreamLeft = bodyLength - UInt64(body.count)
                 state = .connecting(injected.head + body)
@@ -139,9 +145,9 @@ final class SecretRelay: ChannelInboundHandler {
     /// The server's connection failed before it answered (its certificate did not
     /// verify, it reset): the client gets a 502 naming why.
     func upstreamFailed(_ context: ChannelHandlerContext, _ error: Error) {
-        guard !answered else { return context.close(promise: nil) }
+        guard !answered else { return endFront(context) }
         if case .done = state { return }
-        answer(context, status: 502, reason: "TLS to \(serverName) port \(port): \(error)", decision: "failed")
+        answer(context, status: 502, reason: "TLS to \(serverName) port \(port): \(SecretRelay.describe(error))", decision: "failed")
     }
 
     /// Answers inside the TLS session (the client reads the status and one line) and ends it.
@@ -155,8 +161,16 @@ final class SecretRelay: ChannelInboundHandler {
         let text = EgressRefusal.statusLine(status: status, reason: reason)
             + "Content-Type: text/plain\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
         context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: text))).assumeIsolated().whenComplete { _ in
-            context.close(promise: nil)
+            self.endFront(context)
         }
+    }
+
+    /// The answer is all out: the TLS session is closed (close_notify, so the client
+    /// knows the answer is whole), and the socket once the client's side is closed too.
+    func endFront(_ context: ChannelHandlerContext) {
+        state = .done
+        context.close(mode: .output, promise: nil)
+        if inputClosed { socket.close(promise: nil) }
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
@@ -169,7 +183,10 @@ final class SecretRelay: ChannelInboundHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if case ChannelEvent.inputClosed = event {
             inputClosed = true
-            if case .relaying(let peer) = state { peer.close(mode: .output, promise: nil) }
+            switch state {
+            case .relaying, .connecting: break  // the answer still comes; endFront closes
+            case .head, .done: socket.close(promise: nil)
+            }
             return
         }
         context.fireUserInboundEventTriggered(event)
@@ -186,13 +203,31 @@ final class SecretRelay: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
+        // A client that closes without close_notify: its input's end follows, and decides.
+        if let tls = error as? NIOSSLError, case .uncleanShutdown = tls { return }
         // The client's TLS failed (it does not trust the sandbox's CA, or left mid-handshake).
         if case .head(let b) = state, b.isEmpty, !answered {
             owner.record.decision = "failed"
-            owner.record.reason = "TLS with the client: \(error)"
+            owner.record.reason = "TLS with the client: \(SecretRelay.describe(error))"
         }
+        if case .relaying(let peer) = state { peer.close(promise: nil) }
         state = .done
-        context.close(promise: nil)
+        socket.close(promise: nil)
+    }
+
+    /// A TLS failure in a line: BoringSSL's reason (`CERTIFICATE_VERIFY_FAILED`), not
+    /// the library's nested description with its source paths.
+    static func describe(_ error: Error) -> String {
+        let text = "\(error)"
+        guard let tls = error as? NIOSSLError else { return text }
+        var reason = text
+        if let start = text.firstRange(of: "OPENSSL_internal:") {
+            reason = String(text[start.upperBound...].prefix { $0 != " " && $0 != "]" && $0 != ")" })
+        }
+        switch tls {
+        case .handshakeFailed: return "the handshake failed: \(reason)"
+        default: return reason
+        }
     }
 }
 
@@ -231,8 +266,8 @@ final class SecretRelayUpstream: ChannelInboundHandler {
     func channelInactive(context: ChannelHandlerContext) {
         if delivered {
             // The answer's last bytes reach the client before its session ends.
-            let front = self.front
-            front.writeAndFlush(NIOAny(ByteBuffer())).assumeIsolated().whenComplete { _ in front.close(promise: nil) }
+            let front = self.front, relay = self.relay
+            front.writeAndFlush(NIOAny(ByteBuffer())).assumeIsolated().whenComplete { _ in relay.endFront(front) }
         } else {
             relay.upstreamFailed(front, RelayFailure("the server closed the connection without an answer"))
         }
@@ -245,7 +280,9 @@ final class SecretRelayUpstream: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        if !delivered { relay.upstreamFailed(front, error) } else { front.close(promise: nil) }
+        // A server that closes without close_notify after its answer: its end follows.
+        if delivered, let tls = error as? NIOSSLError, case .uncleanShutdown = tls { return }
+        if !delivered { relay.upstreamFailed(front, error) } else { relay.endFront(front) }
         context.close(promise: nil)
     }
 }

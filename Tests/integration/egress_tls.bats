@@ -100,7 +100,7 @@ tls_agent() {
 		/input/bin/curl -sS --max-time 10 https://other.test:8443/c; echo "c=$?"
 		/input/bin/curl -sS --max-time 10 -H "Authorization: Bearer $API_KEY" https://plain.test:8443/d; echo "d=$?"
 		https_proxy= HTTPS_PROXY= /input/bin/curl -sS --max-time 10 -H "Authorization: Bearer $API_KEY" https://www.test/e; echo "e=$?"
-		https_proxy= HTTPS_PROXY= ALL_PROXY= all_proxy= /input/bin/curl -sS --max-time 10 -H "Authorization: Bearer $API_KEY" https://www.test/g; echo "g=$?"
+		https_proxy= HTTPS_PROXY= ALL_PROXY= all_proxy= /input/bin/curl -sS --max-time 10 --resolve www.test:443:198.51.100.2 -H "Authorization: Bearer $API_KEY" https://www.test/g; echo "g=$?"
 		for h in www.test plain.test; do
 			echo | /input/bin/openssl s_client -proxy "${HTTPS_PROXY#http://}" -connect $h:8443 -servername $h 2>/dev/null | grep -m1 "i:" | sed "s/^/$h issuer /"
 		done'

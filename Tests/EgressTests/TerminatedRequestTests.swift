@@ -23,7 +23,7 @@ final class TerminatedRequestTests: XCTestCase {
 
     func testAnotherHostIsMisdirected() {
         XCTAssertEqual(parse("GET / HTTP/1.1\r\nHost: other.test\r\n\r\n"),
-                       .invalid(status: 421, reason: "Host other.test is not api.test, the server this connection was made for"))
+                       .invalid(status: 421, reason: "Host \"other.test\" is not api.test, the server this connection was made for"))
     }
 
     func testNoHostTwoHostsAndNonPathTargetsAreRefused() {

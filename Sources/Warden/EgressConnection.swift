@@ -203,7 +203,7 @@ final class EgressConnection: ChannelInboundHandler, EgressRecording {
             if case .name(let host) = destination, let termination = shared.termination, termination.terminates(host) {
                 do {
                     state = .terminated
-                    try termination.handOff(context, owner: self, shared: shared, serverName: host, addresses: address,
+                    try termination.handOff(context, owner: self, serverName: host, addresses: address,
                                             port: record.port, hello: bytes)
                 } catch {
                     cut(context, "no certificate for \(host): \(error)")

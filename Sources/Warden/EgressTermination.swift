@@ -87,10 +87,10 @@ extension EgressTermination {
     /// certificate for that name and a SecretRelay go after `owner`'s handler, which
     /// from then on passes the client's bytes through (counting them) and keeps the
     /// record. Throws when no certificate can be made (the owner refuses).
-    func handOff(_ context: ChannelHandlerContext, owner: EgressRecording & ChannelHandler, shared: EgressShared, serverName: String,
+    func handOff(_ context: ChannelHandlerContext, owner: EgressRecording & ChannelHandler, serverName: String,
                  addresses: [IPAddress], port: UInt16, hello: [UInt8]) throws {
         let tls = try serverContext(for: serverName)
-        let relay = SecretRelay(shared: shared, termination: self, serverName: serverName, addresses: addresses, port: port, owner: owner,
+        let relay = SecretRelay(termination: self, serverName: serverName, addresses: addresses, port: port, owner: owner,
                                 socket: context)
         try context.pipeline.syncOperations.addHandlers([NIOSSLServerHandler(context: tls), relay], position: .after(owner))
         owner.record.tls = "terminated"

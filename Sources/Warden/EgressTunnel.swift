@@ -303,7 +303,7 @@ final class EgressTunnel: ChannelInboundHandler, EgressRecording {
         record.address = addresses.first?.description
         do {
             state = .terminated
-            try termination.handOff(context, owner: self, shared: shared, serverName: serverName, addresses: addresses, port: port, hello: hello)
+            try termination.handOff(context, owner: self, serverName: serverName, addresses: addresses, port: port, hello: hello)
         } catch {
             deny(context, "no certificate for \(serverName): \(error)")
         }

@@ -31,7 +31,6 @@ final class SecretRelay: ChannelInboundHandler {
         case done
     }
 
-    let shared: EgressShared
     let termination: EgressTermination
     let serverName: String
     let addresses: [IPAddress]
@@ -48,10 +47,9 @@ final class SecretRelay: ChannelInboundHandler {
     var answered = false
     var inputClosed = false
 
-    init(shared: EgressShared, termination: EgressTermination, serverName: String, addresses: [IPAddress], port: UInt16,
+    init(termination: EgressTermination, serverName: String, addresses: [IPAddress], port: UInt16,
          owner: EgressRecording, socket: ChannelHandlerContext) {
         self.socket = socket
-        self.shared = shared
         self.termination = termination
         self.serverName = serverName
         self.addresses = addresses

@@ -7,7 +7,7 @@
 // safehouse-serve (Serve) runs the safehouse binary; it links neither Runtime nor Agent.
 // safehouse-mcp (SandboxMCP -> Serve, MCP) is the MCP server over the same sandboxes.
 // Observe (read-only: state, cgroups, audit logs) serves both `safehouse top` and /metrics.
-// The runtime executable never links SwiftNIO (start-up cost); release builds are
+// The runtime executable never links SwiftNIO, swift-nio-ssl or swift-certificates (start-up cost); release builds are
 // linked with `-static-executable` by hack/build (see README "Why static").
 import PackageDescription
 
@@ -32,6 +32,10 @@ let package = Package(
         .package(url: "https://github.com/modelcontextprotocol/swift-sdk", from: "0.12.1"),
         // The service's /metrics (Prometheus text format): docs/observe.md says what it cost.
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // TLS termination for the hosts a policy's secrets go to: only safehouse-warden
+        // links them (docs/egress.md measures what they cost).
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
     ],
     targets: [
         // The C that Swift cannot call directly: variadic syscalls, ioctls, SCM_RIGHTS.
@@ -83,12 +87,24 @@ let package = Package(
         .target(
             name: "Warden",
             dependencies: [
-                "Linux", "Cgroups", "CLinux", "Egress", "OCI", "SandboxInterface",
+                "Linux", "Cgroups", "CLinux", "Egress", "EgressCA", "OCI", "SandboxInterface",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
             ]
         ),
-        .executableTarget(name: "safehouse-warden", dependencies: ["Warden", "Linux", "SandboxInterface"]),
+        .executableTarget(name: "safehouse-warden", dependencies: ["Warden", "EgressCA", "Linux", "SandboxInterface"]),
+        // A sandbox's own CA for TLS termination on its secrets' hosts, and the leaf
+        // certificates it signs (swift-certificates, swift-crypto; no NIO). Only the
+        // warden links it: the runtime binary never does (start-up cost).
+        .target(
+            name: "EgressCA",
+            dependencies: [
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         // The hash-chained audit log's writing side: append, the head, SHA-256 and
         // HMAC-SHA-256 in plain Swift, no Foundation: the runtime links it and appends a
         // sandbox's records itself (AuditChain/SHA256.swift says why not swift-crypto).
@@ -153,6 +169,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "EgressTests", dependencies: ["Egress"]),
+        .testTarget(name: "EgressCATests", dependencies: ["EgressCA", .product(name: "X509", package: "swift-certificates"), .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "ObserveTests", dependencies: ["Observe", "Cgroups", "ContainerCore", "Linux"]),
         // swift-crypto only here: the oracle the plain-Swift SHA-256 and HMAC are checked against.
         .testTarget(name: "AuditTests", dependencies: ["Audit", "AuditChain", .product(name: "Crypto", package: "swift-crypto")]),

@@ -97,6 +97,10 @@ public struct Policy: Equatable, Sendable {
         public var decider: String?
         /// How long the decider may take, in seconds; nil: 2.
         public var deciderTimeout: Double?
+        /// A CA bundle on the host trusted beside the host's own for the servers of
+        /// the connections the proxy terminates TLS for (the secrets' hosts): for a
+        /// host whose egress passes a corporate TLS proxy.
+        public var upstreamCA: String?
     }
 
     /// A credential the sandbox may use but never sees (`secrets:`): its variable holds

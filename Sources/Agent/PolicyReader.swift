@@ -88,7 +88,7 @@ public enum PolicyReader {
                 }
             case "workdir": policy.workdir = try r.absolutePath(value, key)
             case "network":
-                let n = try r.map(value, key, known: ["allow", "decider", "deciderTimeout", "idleTimeout", "maxBytes", "maxConnections", "mode"])
+                let n = try r.map(value, key, known: ["allow", "decider", "deciderTimeout", "idleTimeout", "maxBytes", "maxConnections", "mode", "upstreamCA"])
                 for (k, v) in n {
                     switch k {
                     case "maxConnections": policy.network.maxConnections = try r.integer(v, "network.maxConnections", range: 1...65_536)
@@ -104,6 +104,7 @@ public enum PolicyReader {
                         // hold clients (and their connection slots) for nothing.
                         guard t <= 300 else { throw r.error("network.deciderTimeout", "at most 5m") }
                         policy.network.deciderTimeout = t
+                    case "upstreamCA": policy.network.upstreamCA = try r.absolutePath(v, "network.upstreamCA")
                     case "mode":
                         let text = try r.string(v, "network.mode")
                         guard let m = EgressMode(rawValue: text) else {

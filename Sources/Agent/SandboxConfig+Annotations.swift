@@ -22,6 +22,8 @@ public enum SandboxAnnotation {
     /// Who is asked about a destination no rule covers, and its deadline.
     public static let networkDecider = "io.safehouse.network.decider"
     public static let networkDeciderTimeout = "io.safehouse.network.deciderTimeout"
+    /// A CA bundle on the host trusted for the servers of terminated TLS (network.upstreamCA).
+    public static let networkUpstreamCA = "io.safehouse.network.upstreamCA"
     /// The policy's secrets without their values: `{"secrets":[{"name":...,
     /// "placeholder":...,"env"|"file":...,"hosts":[...],"header":...}]}`.
     public static let secrets = "io.safehouse.secrets"
@@ -56,6 +58,7 @@ extension SandboxConfig {
         egressIdleTimeout = policy.network.idleTimeout
         egressDecider = policy.network.decider
         egressDeciderTimeout = policy.network.deciderTimeout
+        egressUpstreamCA = policy.network.upstreamCA
         egressMode = policy.network.mode
         auditLog = policy.audit
         auditKey = policy.auditKey
@@ -77,6 +80,7 @@ extension SandboxConfig {
         if let t = egressIdleTimeout { a[SandboxAnnotation.networkIdleTimeout] = String(t) }
         if let d = egressDecider { a[SandboxAnnotation.networkDecider] = d }
         if let t = egressDeciderTimeout { a[SandboxAnnotation.networkDeciderTimeout] = String(t) }
+        if let u = egressUpstreamCA { a[SandboxAnnotation.networkUpstreamCA] = u }
         if !secrets.isEmpty { a[SandboxAnnotation.secrets] = Self.secretsAnnotation(secrets) }
         if let auditLog { a[SandboxAnnotation.audit] = auditLog }
         if let auditKey { a[SandboxAnnotation.auditKey] = auditKey }
@@ -144,6 +148,10 @@ extension SandboxConfig {
             egressDecider = d
         }
         egressDeciderTimeout = try seconds(SandboxAnnotation.networkDeciderTimeout)
+        if let u = annotations[SandboxAnnotation.networkUpstreamCA] {
+            guard u.hasPrefix("/") else { throw problem(SandboxAnnotation.networkUpstreamCA, "\"\(u)\" is not an absolute path") }
+            egressUpstreamCA = u
+        }
         if let t = annotations[SandboxAnnotation.networkMode] {
             guard let m = EgressMode(rawValue: t) else {
                 throw problem(SandboxAnnotation.networkMode, "\"\(t)\" is not one of explicit, transparent, both")

@@ -1,6 +1,7 @@
 import Egress
 import OCI
 import Runtime
+import Sandbox
 
 /// What `agent spec` and `agent run` are given beyond the policy.
 public struct SandboxRequest: Equatable, Sendable {
@@ -58,6 +59,13 @@ public enum SandboxSpec {
                 env.append("\(secret.name)=\(placeholder)")
                 secrets.append(SecretBinding(name: secret.name, placeholder: placeholder, env: secret.env, file: secret.file,
                                              hosts: secret.hosts, header: secret.header))
+            }
+            // The proxy terminates TLS to the secrets' hosts with the sandbox's own CA,
+            // which the root's trust store carries (TrustBundle); these variables name
+            // a bundle that holds it for programs that read no common path.
+            for key in TrustBundle.variables {
+                env.removeAll { $0.hasPrefix(key + "=") }
+                env.append("\(key)=\(TrustBundle.bundlePath)")
             }
         }
         let process = Process(

@@ -125,7 +125,7 @@ extension ContainerRuntime {
                 PhaseTrace.mark("making the ephemeral root")
                 rootfs = try stage("ephemeral root for \(bundle.rootfs)") {
                     try EphemeralRoot.mount(lower: bundle.rootfs, at: EphemeralRoot.directory(root: store.root, id: id),
-                                            sizeBytes: treatment.diskBytes, linux: spec.linux)
+                                            sizeBytes: treatment.diskBytes, linux: spec.linux, files: treatment.trustFiles(image: bundle.rootfs))
                 }
             }
             var config = InitConfig(

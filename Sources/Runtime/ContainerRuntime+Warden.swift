@@ -50,6 +50,9 @@ extension ContainerRuntime {
             configuration.egressDecider = treatment.egressDecider
             configuration.egressDeciderTimeout = treatment.egressDeciderTimeout
             configuration.egressSecrets = secrets
+            configuration.egressCACertificate = treatment.egressCA?.certificatePEM
+            configuration.egressCAKey = treatment.egressCA?.keyPEM
+            configuration.egressUpstreamCA = treatment.egressUpstreamCA
         }
         let started: WardenLauncher.Started
         do { started = try WardenLauncher.spawn(warden, configuration) } catch {

@@ -45,7 +45,7 @@ public enum EphemeralRoot {
     public static let parent = "/run/safehouse-ephemeral"
 
     /// Mounts the ephemeral root for `lower` and returns the merged directory.
-    /// `files` (a path under /etc, its text) go into a read-only layer of safehouse's
+    /// `files` (paths under /etc, their text) go into a read-only layer of safehouse's
     /// between the image and the upper layer: the sandbox sees them in its root, the
     /// change set (upper against image) does not report them unless the sandbox writes
     /// them, and the image is not touched (GvisorEgressLink's resolv.conf).
@@ -114,27 +114,33 @@ public enum EphemeralRoot {
         return merged
     }
 
-    /// The extra layer: one directory per file, each owned and moded as the image's
-    /// own directory (as the sandbox sees it through the idmapped image: the upper
-    /// layer of a merged directory takes the top-most lower's attributes), the files
-    /// root's inside, 0644.
+    /// The extra layer: the files' directories, each owned and moded as the image's
+    /// own directory of that path (as the sandbox sees it through the idmapped image:
+    /// the upper layer of a merged directory takes the top-most lower's attributes),
+    /// or root's 0755 where the image has none; the files root's inside, 0644.
+    /// Paths are under /etc (resolv.conf, the trust store's bundles).
     static func writeLayer(_ layer: String, files: [String: String], image: String, uids: [LinuxIDMapping]?, gids: [LinuxIDMapping]?) throws {
         try syscall("mkdir", layer) { Glibc.mkdir(layer, 0o755) }
         let rootUid = uids.flatMap { hostID(of: 0, in: $0) } ?? 0, rootGid = gids.flatMap { hostID(of: 0, in: $0) } ?? 0
         for (path, text) in files.sorted(by: { $0.key < $1.key }) {
             let parts = path.split(separator: "/").map(String.init)
-            guard parts.count == 2, parts[0] == "etc" else { preconditionFailure("ephemeral layer: \(path) is not /etc/NAME") }
-            let directory = layer + "/etc"
-            if !Files.isDirectory(directory) {
+            guard parts.count >= 2, parts[0] == "etc", !parts.contains(".."), !parts.contains(".") else {
+                preconditionFailure("ephemeral layer: \(path) is not under /etc")
+            }
+            var relative = ""
+            for part in parts.dropLast() {
+                relative += "/" + part
+                let directory = layer + relative
+                if Files.isDirectory(directory) { continue }
                 var st = Glibc.stat()
-                let inImage = Glibc.lstat(image + "/etc", &st) == 0
+                let inImage = Glibc.lstat(image + relative, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
                 try syscall("mkdir", directory) { Glibc.mkdir(directory, 0o755) }
                 let uid = inImage ? (uids.flatMap { hostID(of: st.st_uid, in: $0) } ?? st.st_uid) : rootUid
                 let gid = inImage ? (gids.flatMap { hostID(of: st.st_gid, in: $0) } ?? st.st_gid) : rootGid
                 try syscall("chown", directory) { Glibc.chown(directory, uid, gid) }
                 try syscall("chmod", directory) { Glibc.chmod(directory, inImage ? st.st_mode & 0o7777 : 0o755) }
             }
-            let file = directory + "/" + parts[1]
+            let file = layer + relative + "/" + parts[parts.count - 1]
             try Files.writeAtomically(file, Array(text.utf8), mode: 0o644)
             try syscall("chown", file) { Glibc.chown(file, rootUid, rootGid) }
         }

@@ -31,6 +31,12 @@ public struct SandboxConfig: Sendable, Equatable {
     /// held in memory, handed to the warden through its configuration pipe. Never in
     /// an annotation, a file or a record.
     public var secretValues: [String: String] = [:]
+    /// The sandbox's CA for TLS to the secrets' hosts (makeEgressCA), key included:
+    /// made at create, in memory only, on its way to the warden's configuration pipe.
+    package var egressCA: EgressCAMaterial?
+    /// A bundle the proxy trusts beside the host's for the servers it terminates TLS
+    /// for (network.upstreamCA: a path on the host). Carried in the annotations.
+    public var egressUpstreamCA: String?
     /// Proxies the sandbox is told about, capture of every connection, or both.
     public var egressMode: EgressMode = .both
     /// The sandbox's audit log and its HMAC key file: the warden appends its records

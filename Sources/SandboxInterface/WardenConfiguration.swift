@@ -36,6 +36,14 @@ public struct WardenConfiguration: Equatable, Sendable {
     /// The secrets the proxy puts in, values included: this document travels through
     /// a pipe (WardenLauncher) and is never written to a file.
     public var egressSecrets: [Secret] = []
+    /// The sandbox's own CA (certificate and key, PEM) with which the proxy terminates
+    /// TLS to the secrets' hosts: made at create (`safehouse-warden --make-ca`), its
+    /// key travelling only through pipes, like the secrets' values.
+    public var egressCACertificate: String?
+    public var egressCAKey: String?
+    /// The policy's network.upstreamCA: a bundle trusted beside the host's for the
+    /// servers of terminated connections.
+    public var egressUpstreamCA: String?
 
     public struct Secret: Equatable, Sendable {
         public var name: String
@@ -84,6 +92,7 @@ public struct WardenConfiguration: Equatable, Sendable {
         static let egressAllow = "egressAllow", egressHosts = "egressHosts", egressMaxBytes = "egressMaxBytes"
         static let egressMaxConnections = "egressMaxConnections", egressIdleTimeout = "egressIdleTimeout"
         static let egressDecider = "egressDecider", egressDeciderTimeout = "egressDeciderTimeout", egressSecrets = "egressSecrets"
+        static let egressCACertificate = "egressCACertificate", egressCAKey = "egressCAKey", egressUpstreamCA = "egressUpstreamCA"
         static let audit = "audit", auditKey = "auditKey", auditID = "auditID", recordExit = "recordExit", readyFD = "readyFD"
     }
 
@@ -116,6 +125,9 @@ public struct WardenConfiguration: Equatable, Sendable {
                 return o
             })
         }
+        if let c = egressCACertificate { w.add(Key.egressCACertificate, c) }
+        if let k = egressCAKey { w.add(Key.egressCAKey, k) }
+        if let u = egressUpstreamCA { w.add(Key.egressUpstreamCA, u) }
         if let audit {
             w.add(Key.audit, audit.path)
             w.add(Key.auditID, audit.id)
@@ -188,6 +200,12 @@ public struct WardenConfiguration: Equatable, Sendable {
                 }
                 return Secret(name: name, placeholder: placeholder, hosts: hosts, header: s.string("header"), value: value)
             }
+        }
+        egressCACertificate = try string(Key.egressCACertificate)
+        egressCAKey = try string(Key.egressCAKey)
+        egressUpstreamCA = try string(Key.egressUpstreamCA)
+        if (egressCACertificate == nil) != (egressCAKey == nil) {
+            throw WardenConfigurationError("\(Key.egressCACertificate) and \(Key.egressCAKey) go together")
         }
         if egressDescriptors.isEmpty == (egressAllow != nil) {
             throw WardenConfigurationError("\(Key.egressAllow) and the egress descriptors (\(Key.egressFD), \(Key.socksFD), \(Key.captureFDs), \(Key.dnsFD)) go together")

@@ -46,7 +46,8 @@ struct InlinePolicy {
         "network": ["allow", "mode", "maxConnections", "maxBytes", "idleTimeout"],
     ]
     static let hostFields: Set<String> = ["backend", "user", "secrets", "audit", "auditKey", "auditMode", "capabilities", "syscalls",
-                                          "filesystem.input", "filesystem.output", "network.decider", "network.deciderTimeout"]
+                                          "filesystem.input", "filesystem.output", "network.decider", "network.deciderTimeout",
+                                          "network.upstreamCA"]
 
     static func checkHostFields(_ object: [String: Any]) throws {
         for key in object.keys.sorted() {

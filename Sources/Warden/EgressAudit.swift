@@ -20,6 +20,9 @@ struct EgressRecord {
     var decider: String?
     /// The secrets put into the request (their variables' names).
     var secrets: [String] = []
+    /// `terminated`: the proxy ended the client's TLS and made its own to the server
+    /// (a secret's host); nil: a tunnel, or plain HTTP.
+    var tls: String?
     var bytesUp: UInt64 = 0
     var bytesDown: UInt64 = 0
     var milliseconds: UInt64 = 0
@@ -31,6 +34,7 @@ struct EgressRecord {
         if let reason { s += ",\"reason\":\(Self.quote(reason))" }
         if let decider { s += ",\"decider\":\(Self.quote(decider))" }
         if !secrets.isEmpty { s += ",\"secrets\":[\(secrets.map(Self.quote).joined(separator: ","))]" }
+        if let tls { s += ",\"tls\":\(Self.quote(tls))" }
         s += ",\"bytesUp\":\(bytesUp),\"bytesDown\":\(bytesDown),\"durationMs\":\(milliseconds)}\n"
         return s
     }

@@ -7,7 +7,7 @@ import Glibc
 
 /// One client connection of the egress proxy, from its request head to the end of
 /// the relay. Every outcome ends in exactly one audit record.
-final class EgressConnection: ChannelInboundHandler, EgressMeter {
+final class EgressConnection: ChannelInboundHandler, EgressRecording {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
@@ -24,6 +24,9 @@ final class EgressConnection: ChannelInboundHandler, EgressMeter {
         /// Relaying; `upstreamLeft` is how many more client bytes may go to the server
         /// (nil: a tunnel, no limit; a forward request: what is left of its body).
         case relaying(Channel, upstreamLeft: UInt64?)
+        /// The TLS of a secret's host is terminated here: the client's bytes go on to
+        /// the TLS server handler and SecretRelay after this one (EgressTermination).
+        case terminated
         case done
     }
 
@@ -84,6 +87,11 @@ final class EgressConnection: ChannelInboundHandler, EgressMeter {
             if shared.quotaSpent { return cut(context, "byte quota spent") }
             peer.writeAndFlush(buffer, promise: nil)
             if !peer.isWritable { context.channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in } }
+        case .terminated:
+            record.bytesUp += UInt64(buffer.readableBytes)
+            shared.bytesUp += UInt64(buffer.readableBytes)
+            if shared.quotaSpent { return cut(context, "byte quota spent") }
+            context.fireChannelRead(data)
         case .done: break
         }
     }
@@ -192,6 +200,16 @@ final class EgressConnection: ChannelInboundHandler, EgressMeter {
                     return cut(context, "TLS server name \(name) is not allowed")
                 }
             }
+            if case .name(let host) = destination, let termination = shared.termination, termination.terminates(host) {
+                do {
+                    state = .terminated
+                    try termination.handOff(context, owner: self, serverName: host, addresses: address,
+                                            port: record.port, hello: bytes)
+                } catch {
+                    cut(context, "no certificate for \(host): \(error)")
+                }
+                return
+            }
             connect(context, to: address, port: record.port, first: bytes, upstreamLeft: nil)
         }
     }
@@ -249,6 +267,7 @@ final class EgressConnection: ChannelInboundHandler, EgressMeter {
             switch state {
             case .relaying(let peer, _): peer.close(mode: .output, promise: nil)
             case .connecting, .resolving: break  // passed on once connected
+            case .terminated: context.fireUserInboundEventTriggered(event)
             case .head, .clientHello, .done: context.close(promise: nil)
             }
             return

@@ -10,6 +10,13 @@ protocol EgressMeter: AnyObject {
     func quotaCut()
 }
 
+/// What a terminated connection's relay reports to the handler that owns the
+/// connection's record (EgressConnection, EgressTunnel): its one audit record, and
+/// the byte count and quota.
+protocol EgressRecording: EgressMeter {
+    var record: EgressRecord { get set }
+}
+
 /// The origin server's side of a relay: its bytes go to the client unchanged.
 final class EgressPeer: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer

@@ -48,6 +48,9 @@ public final class EgressProxy {
         public var deciderTimeout: Double = 2
         /// Credentials put into plain HTTP requests to their hosts (SecretInjection).
         public var secrets: [EgressSecret] = []
+        /// The sandbox's CA and the upstream trust, when it has secrets: TLS to their
+        /// hosts is terminated (EgressTermination).
+        var termination: EgressTermination.Settings?
 
         public init(allowlist: Allowlist, hosts: HostsMapping = HostsMapping(), listener: Int32?, auditPath: String? = nil,
                     maximumConnections: Int = 256, maximumBytes: UInt64? = nil, idleTimeout: Double = 300,
@@ -176,6 +179,8 @@ final class EgressShared: @unchecked Sendable {
     /// DNS queries refused as exfiltration-shaped (names off the allowlist, TXT, NULL,
     /// ANY, oversized names).
     var dnsSuspicious = 0
+    /// TLS termination for the secrets' hosts; nil without secrets.
+    let termination: EgressTermination?
 
     init(configuration: EgressProxy.Configuration, audit: EgressAuditLog) {
         self.configuration = configuration
@@ -184,6 +189,7 @@ final class EgressShared: @unchecked Sendable {
         self.resolver = EgressResolver(hosts: configuration.hosts)
         self.audit = audit
         self.decider = configuration.decider.map { EgressDecider(target: $0, timeout: configuration.deciderTimeout) }
+        self.termination = configuration.termination.map { EgressTermination(settings: $0, secrets: configuration.secrets) }
     }
 
     /// Applies `agent allow|deny`: the next connection is judged by the new rules.

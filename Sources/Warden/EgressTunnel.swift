@@ -10,7 +10,7 @@ import Glibc
 /// a SOCKS5 CONNECT. The decisions are the Egress target's (CapturedConnection,
 /// ClaimedName, Allowlist); this handler only applies them. Every outcome ends in
 /// exactly one record, as for the HTTP proxy.
-final class EgressTunnel: ChannelInboundHandler, EgressMeter {
+final class EgressTunnel: ChannelInboundHandler, EgressRecording {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
@@ -34,6 +34,9 @@ final class EgressTunnel: ChannelInboundHandler, EgressMeter {
         case dnsOverTCP([UInt8])
         case connecting([UInt8])
         case relaying(Channel)
+        /// The TLS of a secret's host is terminated here: the client's bytes go on to
+        /// the TLS server handler and SecretRelay after this one (EgressTermination).
+        case terminated
         case done
     }
 
@@ -140,6 +143,11 @@ final class EgressTunnel: ChannelInboundHandler, EgressMeter {
             if shared.quotaSpent { return cut(context, "byte quota spent") }
             peer.writeAndFlush(buffer, promise: nil)
             if !peer.isWritable { context.channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in } }
+        case .terminated:
+            record.bytesUp += UInt64(buffer.readableBytes)
+            shared.bytesUp += UInt64(buffer.readableBytes)
+            if shared.quotaSpent { return cut(context, "byte quota spent") }
+            context.fireChannelRead(data)
         case .done: break
         }
     }
@@ -242,6 +250,7 @@ final class EgressTunnel: ChannelInboundHandler, EgressMeter {
                 if let denial = CapturedConnection.checkClaim(name, for: target.destination, port: port, allowlist: shared.allowlist) {
                     return deny(context, denial.description)
                 }
+                if port == 443, let name, terminate(context, serverName: name, addresses: target.addresses, port: port, hello: first) { return }
                 connect(context, to: target.addresses, port: port, first: first)
             } else {
                 decideCaptured(context, claimed: name, pending: first)
@@ -322,11 +331,27 @@ final class EgressTunnel: ChannelInboundHandler, EgressMeter {
             record.rule = allowlist.decided.contains(admitted.rule) ? "decider" : admitted.rule.text
             if let decidedReason, record.rule == "decider" { record.reason = decidedReason }
             record.address = original.address.description
+            if original.port == 443, let claimed, case .name(let host) = admitted.destination, host == claimed,
+               terminate(context, serverName: host, addresses: [original.address], port: original.port, hello: pending) { return }
             connect(context, to: [original.address], port: original.port, first: pending)
         }
     }
 
     // MARK: Relaying
+
+    /// A ClientHello for a secret's host (port 443): its TLS is terminated here
+    /// (EgressTermination); false: not such a host, tunnel it.
+    func terminate(_ context: ChannelHandlerContext, serverName: String, addresses: [IPAddress], port: UInt16, hello: [UInt8]) -> Bool {
+        guard let termination = shared.termination, termination.terminates(serverName) else { return false }
+        record.address = addresses.first?.description
+        do {
+            state = .terminated
+            try termination.handOff(context, owner: self, serverName: serverName, addresses: addresses, port: port, hello: hello)
+        } catch {
+            deny(context, "no certificate for \(serverName): \(error)")
+        }
+        return true
+    }
 
     func connect(_ context: ChannelHandlerContext, to candidates: [IPAddress], port: UInt16, first: [UInt8]) {
         guard let address = candidates.first else { return deny(context, "no address to connect to", socks: .hostUnreachable) }
@@ -372,6 +397,7 @@ final class EgressTunnel: ChannelInboundHandler, EgressMeter {
             inputClosed = true
             switch state {
             case .relaying(let peer): peer.close(mode: .output, promise: nil)
+            case .terminated: context.fireUserInboundEventTriggered(event)
             case .connecting, .resolving: break  // passed on once connected
             case .sniffing(let bytes): sniff(context, bytes, final: true)  // decide on what came
             case .dnsOverTCP(let bytes): answerDNS(context, bytes)  // closes once answered
@@ -394,7 +420,7 @@ final class EgressTunnel: ChannelInboundHandler, EgressMeter {
     func channelInactive(context: ChannelHandlerContext) {
         switch state {
         case .relaying(let peer): EgressPeer.closeAfterPendingWrites(peer)
-        case .dnsOverTCP: break
+        case .dnsOverTCP, .terminated: break
         case .connecting, .resolving, .findingDestination, .sniffing, .socksGreeting, .socksRequest:
             record.decision = "failed"
             record.reason = record.reason ?? "the client left before the connection was made"

@@ -1,6 +1,7 @@
 import Cgroups
 import CLinux
 import Egress
+import EgressCA
 import Linux
 import OCI
 import SandboxInterface
@@ -177,6 +178,12 @@ public struct Warden {
                 return EgressSecret(name: s.name, placeholder: s.placeholder, hosts: try s.hosts.map(AllowRule.init), header: s.header,
                                     value: Array(s.value.utf8))
             } catch { throw WardenError("egressSecrets: \(s.name): \(error)") }
+        }
+        if let certificate = configuration.egressCACertificate, let key = configuration.egressCAKey {
+            do {
+                proxy.termination = EgressTermination.Settings(ca: try EgressCA(certificatePEM: certificate, privateKeyPEM: key),
+                                                               upstreamCA: configuration.egressUpstreamCA)
+            } catch { throw WardenError("egressCACertificate: \(error)") }
         }
         return try EgressProxy.start(proxy)
     }

@@ -28,6 +28,9 @@ struct PolicySandboxes: SandboxProvider {
         // The values, from this process's environment or the host's files: in memory
         // only, on their way to the warden's configuration pipe.
         try config.readSecretValues()
+        // The CA of TLS termination for the secrets' hosts, which the root's trust
+        // store carries: made before anything else is.
+        try config.makeEgressCA()
         // The warden appends to the same log as the runtime's records (AuditSink).
         config.auditLog = config.auditLog ?? AuditSink.defaultLog(id)
         // Before anything is made: no audit log, no sandbox (unless best-effort).

@@ -209,7 +209,7 @@ final class SandboxSpecTests: XCTestCase {
         for (text, message) in [
             ("network:\n  mode: sideways\n", "policy p.yaml: network.mode: not one of explicit, transparent, both"),
             ("network:\n  mode: [explicit]\n", "policy p.yaml: network.mode: must be text"),
-            ("network:\n  mdoe: explicit\n", "policy p.yaml: network.mdoe: unknown key (known: allow, decider, deciderTimeout, idleTimeout, maxBytes, maxConnections, mode)"),
+            ("network:\n  mdoe: explicit\n", "policy p.yaml: network.mdoe: unknown key (known: allow, decider, deciderTimeout, idleTimeout, maxBytes, maxConnections, mode, upstreamCA)"),
         ] {
             XCTAssertThrowsError(try PolicyReader.parse(text, source: "p.yaml"), text) { XCTAssertEqual("\($0)", message) }
         }

@@ -21,6 +21,9 @@ final class WardenConfigurationTests: XCTestCase {
         c.egressMaximumBytes = 1 << 40
         c.egressMaximumConnections = 9
         c.egressIdleTimeout = 0.25
+        c.egressCACertificate = "-----BEGIN CERTIFICATE-----\nAA\n-----END CERTIFICATE-----\n"
+        c.egressCAKey = "-----BEGIN PRIVATE KEY-----\nBB\n-----END PRIVATE KEY-----\n"
+        c.egressUpstreamCA = "/etc/corp/ca.pem"
         c.audit = AuditDestination(path: "/var/log/s/a \"quoted\".jsonl", key: "/k", id: "a")
         c.recordExit = true
         c.readyFD = 9
@@ -61,6 +64,8 @@ final class WardenConfigurationTests: XCTestCase {
             (#"{"pid":3,"recordExit":true}"#, "configuration: recordExit needs audit"),
             (#"{"pid":3,"recordExit":1}"#, "configuration: recordExit: not true or false"),
             (#"{"pid":3,"readyFD":1}"#, "configuration: readyFD: not a descriptor"),
+            (#"{"pid":3,"egressCACertificate":"x"}"#, "configuration: egressCACertificate and egressCAKey go together"),
+            (#"{"pid":3,"egressCAKey":7}"#, "configuration: egressCAKey: not a string"),
         ] {
             XCTAssertThrowsError(try decode(json), json) { XCTAssertEqual("\($0)", message, json) }
         }

@@ -120,7 +120,8 @@ extension GvisorBackend {
                 runscBundle = try GvisorSandboxBundle.write(spec: spec, bundle: bundle, id: id, stateDirectory: dir,
                                                             ephemeral: EphemeralRoot.directory(root: store.root, id: id),
                                                             diskBytes: treatment?.diskBytes ?? 0,
-                                                            egressMode: egress ? treatment?.egressMode : nil, seed: seed)
+                                                            egressMode: egress ? treatment?.egressMode : nil, seed: seed,
+                                                            trustFiles: treatment?.trustFiles(image: bundle.rootfs) ?? [:])
             }
             // Its own log for this step: on failure its last error is the message
             // (runsc's stderr is the container's, so it cannot be captured).

@@ -185,7 +185,7 @@ final class SandboxStore: @unchecked Sendable {
             } else {
                 config = try given ?? spec(policy: request.policy, rootfs: request.rootfs)
             }
-            try config.write(to: URL(fileURLWithPath: "\(bundle)/config.json"))
+            try StateFile.write(config, to: "\(bundle)/config.json", mode: 0o644)
             let now = Date()
             var record = SandboxRecord(id: id, policy: request.policy, rootfs: request.rootfs, image: image, env: request.env,
                                        metadata: request.metadata, createdAt: now,
@@ -233,7 +233,7 @@ final class SandboxStore: @unchecked Sendable {
     /// is the far-out one every sandbox of the service gets (ServiceDeadline).
     func publishDeadline(_ record: SandboxRecord) {
         let path = records.bundle(record.id) + "/" + ServiceDeadline.fileName
-        try? ServiceDeadline.text(record.expiresAt.timeIntervalSince1970).write(toFile: path, atomically: true, encoding: .utf8)
+        try? StateFile.write(Data(ServiceDeadline.text(record.expiresAt.timeIntervalSince1970).utf8), to: path, mode: 0o644)
     }
 
     /// Why a sandbox went: a client's delete, or its deadline.

@@ -1,6 +1,7 @@
 import Foundation
 import Images
 import Observe
+import Sandbox
 import NIOConcurrencyHelpers
 #if canImport(Glibc)
 import Glibc
@@ -16,6 +17,7 @@ final class SandboxStore: @unchecked Sendable {
     let events = EventHub()
     let audit: AuditFeed
     let limits: LimitFeed
+    let fileChanges: FileChangeFeed
     let commands: CommandTable
     /// /metrics: what the sandboxes use, create latency, limits hit (ServiceMetrics).
     let metrics: ServiceMetrics
@@ -41,6 +43,7 @@ final class SandboxStore: @unchecked Sendable {
         self.images = images
         pool = WarmPool(targets: warm)
         limits = LimitFeed(events: events)
+        fileChanges = FileChangeFeed(events: events)
         audit = AuditFeed(events: events, limits: limits)
         commands = CommandTable(executable: runtime.executable)
         metrics = ServiceMetrics(root: runtime.root)
@@ -64,6 +67,7 @@ final class SandboxStore: @unchecked Sendable {
                 lock.withLock { sandboxes[record.id] = record }
                 audit.track(record.id, path: AuditFeed.logPath(id: record.id, bundle: records.bundle(record.id)), fromEnd: true)
                 limits.track(record.id, pid: record.pid)
+                trackFileChanges(record)
             } else {
                 runtime.delete(record.id)
                 if record.image != nil { images.release(record.id, rootfs: records.bundle(record.id) + "/rootfs") }
@@ -226,6 +230,17 @@ final class SandboxStore: @unchecked Sendable {
         audit.track(id, path: AuditFeed.logPath(id: id, bundle: records.bundle(id)))
         limits.track(id, pid: record.pid)
         events.publish(id, "created", ["policy": record.policy, "expiresAt": Timestamp.string(record.expiresAt)])
+        trackFileChanges(record)
+    }
+
+    /// Follows what the sandbox changes in its root (FileChangeFeed): the upper
+    /// directory of its ephemeral root against its image. Not under gVisor, whose root
+    /// the host cannot see.
+    private func trackFileChanges(_ record: SandboxRecord) {
+        guard !record.isGvisor else { return }
+        let upper = EphemeralRoot.directory(root: runtime.root, id: record.id) + "/upper"
+        let lower = record.image != nil ? records.bundle(record.id) + "/rootfs" : record.rootfs
+        fileChanges.track(record.id, upper: upper, lower: lower)
     }
 
     /// The deadline this service enforces, beside the bundle's config.json, for readers
@@ -252,8 +267,11 @@ final class SandboxStore: @unchecked Sendable {
         }
         guard claimed else { throw APIError.sandboxNotFound(id) }
         metrics.observeBeforeDelete()
+        // What the sandbox changed until now is published; its root's teardown is not.
+        fileChanges.untrack(id)
         let gone = runtime.delete(id)
         guard gone else {
+            if let record = lock.withLock({ sandboxes[id] }) { trackFileChanges(record) }
             lock.withLock { _ = deleting.remove(id) }
             throw APIError.runtime("delete \(id): the runtime could not remove it")
         }

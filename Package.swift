@@ -106,7 +106,7 @@ let package = Package(
         .target(
             name: "Serve",
             dependencies: [
-                "CLinux", "CServe", "CZlib", "Images", "Sandbox", "Observe",
+                "CLinux", "CServe", "CZlib", "Images", "Sandbox", "SandboxInterface", "Egress", "Observe",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -206,9 +206,13 @@ public struct SandboxRunner {
         var outputFull = false
         var outputUsed: UInt64 = 0
         var keptFor: String?
+        // Whether this run saw its sandbox's end: one that another command removed
+        // first (`agent checkpoint`, which saves it; `delete`) leaves it nothing to read.
+        var sawEnd = false
         // The runtime made the mount points (/scratch, /input, ...): not the agent's doing.
         let mountPoints = Set((spec.mounts ?? []).map(\.destination))
         let status = try runtime.run(id: id, options: createOptions, detach: false) { record in
+            sawEnd = true
             let dir = runtime.store.directory(of: id)
             if let warden = record.liveWardenPid { _ = Processes.waitForExit(warden, timeout: 5) }
             PhaseTrace.mark("warden gone")
@@ -240,6 +244,9 @@ public struct SandboxRunner {
         }
         var limits: [String] = []
         var code = status
+        if !sawEnd {
+            limits.append("ended by another command (agent checkpoint saved it, or a delete): its change set went with it")
+        }
         switch report?.reason {
         case .timeout?:
             limits.append("timeout (\(Quantity.describe(seconds: policy.limits.timeout ?? 0)))")
@@ -287,6 +294,9 @@ public struct SandboxRunner {
         guard getcwd(&buf, buf.count) != nil else { return "/" + path }
         return String(cString: buf) + "/" + path
     }
+
+    /// The random part of a default sandbox id (agent-<this>).
+    public static func randomID() -> String { randomHex(8) }
 
     static func randomHex(_ bytes: Int) -> String {
         let b = (try? FileDescriptor.open("/dev/urandom", O_RDONLY).read(upTo: bytes)) ?? []

@@ -28,11 +28,7 @@ package enum HookRunner {
     /// kind and the path.
     package static func run(_ kind: HookKind, of hooks: Hooks?, state: String) throws {
         for (index, hook) in kind.hooks(in: hooks).enumerated() {
-            do {
-                try run(hook, state: state)
-            } catch {
-                throw RuntimeError("error running hook #\(index) (hooks.\(kind.rawValue)[\(index)], \(hook.path)): \(error)")
-            }
+            try stage("error running hook #\(index) (hooks.\(kind.rawValue)[\(index)], \(hook.path))") { try run(hook, state: state) }
         }
     }
 

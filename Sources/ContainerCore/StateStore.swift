@@ -32,22 +32,14 @@ public struct StateStore: Sendable {
     /// The config the container was created from (a copy taken at create).
     package func loadConfig(_ id: String) throws -> Spec {
         let path = configPath(of: id)
-        do {
-            return try Spec.decode(from: Data(try Files.read(path, limit: 16 << 20)))
-        } catch {
-            throw RuntimeError("\(path): \(error)")
-        }
+        return try stage(path) { try Spec.decode(from: Data(try Files.read(path, limit: 16 << 20))) }
     }
 
     /// Makes the container's directory; fails if the id is taken. The directory is
     /// the lock too (flock on it), so two `create`s of one id cannot both proceed.
     package func makeContainerDirectory(_ id: String) throws -> ContainerLock {
         try ContainerID.validate(id)
-        do {
-            try Files.makeDirectories(root, mode: 0o700)
-        } catch {
-            throw RuntimeError("cannot create runtime root \(root): \(error)")
-        }
+        try stage("cannot create runtime root \(root)") { try Files.makeDirectories(root, mode: 0o700) }
         let dir = directory(of: id)
         if mkdir(dir, 0o711) != 0 {
             if errno == EEXIST { throw RuntimeError("container with id \"\(id)\" already exists", kind: .containerExists) }

@@ -15,10 +15,20 @@
 public struct Allowlist: Sendable {
     public let rules: [AllowRule]
     public let refusals: [AllowRule]
+    /// Destinations a decider let through for one decision: they admit (step 1) as a
+    /// rule would, but never open a reserved address (step 2 looks at `rules` alone),
+    /// so a decider's yes to a private or metadata address is still refused.
+    public let decided: [AllowRule]
 
-    public init(rules: [AllowRule], refusals: [AllowRule] = []) {
+    public init(rules: [AllowRule], refusals: [AllowRule] = [], decided: [AllowRule] = []) {
         self.rules = rules
         self.refusals = refusals
+        self.decided = decided
+    }
+
+    /// This allowlist with a decider's yes (`rule`) admitting too.
+    public func admitting(decided rule: AllowRule) -> Allowlist {
+        Allowlist(rules: rules, refusals: refusals, decided: decided + [rule])
     }
 
     /// The comma-separated form carried by the `io.safehouse.network.allow` annotation.
@@ -26,6 +36,7 @@ public struct Allowlist: Sendable {
         rules = try annotation.split(separator: ",").map(String.init)
             .map { $0.trimmingCharacters(in: " \t") }.filter { !$0.isEmpty }.map(AllowRule.init)
         refusals = []
+        decided = []
     }
 
     public var isEmpty: Bool { rules.isEmpty }
@@ -68,8 +79,8 @@ public struct Allowlist: Sendable {
         }
         let candidates: [AllowRule]
         switch destination {
-        case .name(let n): candidates = rules.filter { $0.matches(name: n) }
-        case .address(let a): candidates = rules.filter { $0.contains(a) }
+        case .name(let n): candidates = (rules + decided).filter { $0.matches(name: n) }
+        case .address(let a): candidates = (rules + decided).filter { $0.contains(a) }
         }
         if let rule = candidates.first(where: { $0.ports.contains(port) }) { return .allowed(rule: rule) }
         if let rule = candidates.first {

@@ -10,9 +10,14 @@ public enum DNSGuard {
         case resolve(name: String, rule: AllowRule)
         /// Answer `code` at once and record `reason`.
         case refuse(code: DNSMessage.ResponseCode, reason: String, suspicious: Bool)
+        /// A name no rule covers, with a decider to ask (port 0: a lookup); its yes
+        /// makes the name resolvable as a rule naming it would.
+        case ask(name: String)
     }
 
-    public static func judge(_ question: DNSMessage.Question, allowlist: Allowlist) -> Verdict {
+    /// `askable`: the sandbox has a decider, asked about a name no rule (nor refusal)
+    /// covers instead of refusing it. The record types refused outright stay refused.
+    public static func judge(_ question: DNSMessage.Question, allowlist: Allowlist, askable: Bool = false) -> Verdict {
         guard question.class == 1 else {
             return .refuse(code: .refused, reason: "query class \(question.class) is not IN", suspicious: true)
         }
@@ -26,6 +31,7 @@ public enum DNSGuard {
             return .refuse(code: .nameError, reason: "\"\(question.name)\" is not a host name", suspicious: true)
         }
         guard let rule = allowlist.rule(naming: name) else {
+            if askable, !allowlist.covers(.name(name)) { return .ask(name: name) }
             return .refuse(code: .nameError, reason: "\(name) matches no rule of network.allow", suspicious: true)
         }
         return .resolve(name: name, rule: rule)

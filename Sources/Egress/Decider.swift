@@ -9,15 +9,33 @@
 ///   `POST PATH` with `{"host":"other.test","port":443}` and reads a 200 answer whose
 ///   body is `{"allow":true,"reason":"..."}` (reason optional). Loopback literals only:
 ///   the decider runs on the host, and a name could be made to point elsewhere.
+/// - `unix:/path/decider.sock`: the same HTTP request (`POST /decide`) over a Unix
+///   socket on the host: a decider only root reaches when the socket's directory is
+///   root's (the sandbox service's client deciders, one socket per sandbox).
+///
+/// Port 0 in a question means a name lookup (the sandbox's DNS, before any port is
+/// known): an answer about port 0 stands for the name on every port.
 ///
 /// Anything else (no answer by the deadline, a crash, another exit status or HTTP
 /// status, an unreadable answer) is a refusal.
 public enum DeciderTarget: Equatable, Sendable, CustomStringConvertible {
     case exec(path: String)
     case http(address: IPAddress, port: UInt16, path: String)
+    case unix(socket: String)
+
+    /// The request path of a `unix:` decider.
+    public static let unixRequestPath = "/decide"
 
     public init(_ text: String) throws {
         func fail(_ why: String) -> EgressPolicyError { EgressPolicyError("\"\(text)\": \(why)") }
+        if text.hasPrefix("unix:") {
+            let path = String(text.dropFirst(5))
+            guard path.hasPrefix("/"), !path.contains("\0"), path.count > 1, !path.hasSuffix("/") else {
+                throw fail("unix: needs an absolute path to a socket (unix:/path/decider.sock)")
+            }
+            self = .unix(socket: path)
+            return
+        }
         if text.hasPrefix("exec:") {
             let path = String(text.dropFirst(5))
             guard path.hasPrefix("/"), !path.contains("\0"), path.count > 1 else {
@@ -27,7 +45,7 @@ public enum DeciderTarget: Equatable, Sendable, CustomStringConvertible {
             return
         }
         guard text.hasPrefix("http://") else {
-            throw fail("not exec:/path/prog or http://127.0.0.1:PORT/PATH")
+            throw fail("not exec:/path/prog, http://127.0.0.1:PORT/PATH or unix:/path/decider.sock")
         }
         let rest = text.dropFirst(7)
         let authority = rest.prefix { $0 != "/" }
@@ -59,6 +77,7 @@ public enum DeciderTarget: Equatable, Sendable, CustomStringConvertible {
         switch self {
         case .exec(let path): return "exec:" + path
         case .http(let a, let port, let path): return "http://\(a.family == .v6 ? "[\(a)]" : "\(a)"):\(port)\(path)"
+        case .unix(let socket): return "unix:" + socket
         }
     }
 }

@@ -65,6 +65,36 @@ extension Verbs {
         ],
         arguments: [Verb.Argument("config", help: "The config.json (an OCI runtime spec).")])
 
+    public static let agentCheckpoint = Verb(
+        "agent checkpoint", abstract: "Save a running sandbox to a snapshot directory (memory, written files, spec, time left); the sandbox is then gone.",
+        discussion: """
+        The snapshot holds the sandbox's memory (runsc checkpoint on gvisor; natively \
+        CRIU, which must pass criu check), its ephemeral root's upper layer, its spec and \
+        root (directory or image layers) and the time it had left. agent restore makes \
+        new sandboxes from it, as many as asked, after this process is long gone. A \
+        sandbox with an egress allowlist is refused on gvisor. See docs/checkpoint.md.
+        """,
+        flags: [.option("--to", value: "dir", required: true, help: "The snapshot directory (made 0700; an existing one must be empty).")],
+        arguments: [Verb.Argument("id", help: "The sandbox's container id.")])
+
+    public static let agentRestore = Verb(
+        "agent restore", abstract: "Make a new sandbox from a snapshot; without --detach, wait and exit with its status.",
+        discussion: """
+        The new sandbox has its own id, warden (deadline, limits), audit log and copy of \
+        the snapshot's upper layer; its memory continues where the snapshot was taken. \
+        Restore one snapshot several times to fork it. The sandbox's stdio is this \
+        command's: with --detach, point it at a file, not a pipe you wait on.
+        """,
+        flags: [
+            .option("--id", value: "id", help: "The new sandbox's container id (default: agent-<random>)."),
+            .option("--timeout", value: "duration", help: "Wall-clock limit from now (30s, 5m, 1h30m), replacing the time the snapshot had left."),
+            .flag("--detach", short: "d", help: "Return once the sandbox runs; print its id on stderr."),
+            .option("--pid-file", value: "path", help: "Write the sandbox's pid (on gvisor: runsc's sandbox process) to this file."),
+            .option("--bundle", value: "dir",
+                    help: "Make the sandbox's bundle here (a missing or empty directory) instead of under /run/safehouse-agent; its owner removes it (and unmounts an image's rootfs/ in it) after the delete."),
+        ],
+        arguments: [Verb.Argument("snapshot", help: "The snapshot directory agent checkpoint wrote.")])
+
     public static let agentStopAll = Verb(
         "agent stop-all", abstract: "Emergency stop: kill every sandbox under the root at once (cgroup-wide SIGKILL).")
 

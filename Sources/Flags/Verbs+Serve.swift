@@ -23,6 +23,8 @@ extension Verbs {
             .option("--socket-group", value: "group", help: "The group that owns the socket, so that its members may connect."),
             .option("--warm", value: "policy:rootfs=n", repeatable: true,
                     help: "Keep N sandboxes of this policy and root filesystem (an absolute path) made and idle: a create that asks for both takes one (repeatable; N from 1 to 64)."),
+            .option("--snapshots", value: "path", default: "/var/lib/safehouse/snapshots",
+                    help: "Where the sandboxes' snapshots are kept, a directory per name (POST /v1/sandboxes/{id}/snapshot)."),
             .flag("--no-inline-policy", help: "Refuse creates whose policy is a document rather than a name (403): sandboxes only from profiles and the policy directory."),
             .option("--mcp-rootfs", value: "path",
                     help: "Serve MCP over streamable HTTP at /mcp (docs/mcp.md), its sandboxes made on this image."),

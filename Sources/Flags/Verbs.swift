@@ -57,6 +57,8 @@ public enum Verbs {
         case "agent explain": return agentExplain
         case "agent stop-all": return agentStopAll
         case "agent commit": return agentCommit
+        case "agent checkpoint": return agentCheckpoint
+        case "agent restore": return agentRestore
         case "image ls": return imageLs
         case "image rm": return imageRm
         case "image prune": return imagePrune
@@ -78,7 +80,7 @@ public enum Verbs {
     /// Every verb, in the order help and the reference list them.
     public static var all: [Verb] {
         [create, start, run, exec, state, kill, delete, ps, pause, resume, checkpoint, restore, events, update, list, spec, features,
-         agentSpec, agentRun, agentExplain, agentStopAll, agentCommit, agentAllow, agentDeny, agentRules, imageLs, imageRm, imagePrune, auditVerify, auditShow, auditAppend, auditCheck, hook, serve, top, mcp]
+         agentSpec, agentRun, agentExplain, agentStopAll, agentCommit, agentCheckpoint, agentRestore, agentAllow, agentDeny, agentRules, imageLs, imageRm, imagePrune, auditVerify, auditShow, auditAppend, auditCheck, hook, serve, top, mcp]
     }
 
     /// Whether `word` is a top-level word: a verb, an alias, a group, `help` or its
@@ -86,17 +88,6 @@ public enum Verbs {
     /// checks its verb).
     public static func isCommandName(_ word: String) -> Bool {
         word == "help" || word == "h" || group(named: word) != nil || verb(named: word) != nil
-    }
-
-    /// The top-level words: each verb's first word once (a group once), and `help`.
-    public static var commandNames: [String] {
-        var names: [String] = []
-        for verb in all {
-            let first = String(verb.path.split(separator: " ")[0])
-            if !names.contains(first) { names.append(first) }
-            names += verb.aliases
-        }
-        return names + ["help"]
     }
 
     /// What a group is for, in the top-level help.

@@ -113,6 +113,11 @@ public enum Files {
     public static func list(_ path: String) throws -> [String] {
         guard let dir = opendir(path) else { throw SystemError(call: "opendir", path: path, errno: errno) }
         defer { closedir(dir) }
+        return names(in: dir)
+    }
+
+    /// The names an open directory stream reads, without "." and "..".
+    static func names(in dir: OpaquePointer) -> [String] {
         var names: [String] = []
         while let entry = readdir(dir) {
             let name = withUnsafePointer(to: entry.pointee.d_name) {

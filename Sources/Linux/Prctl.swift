@@ -12,11 +12,6 @@ public enum ProcessControl {
         try syscall("prctl PR_SET_CHILD_SUBREAPER") { sh_prctl(36, 1, 0, 0, 0) }
     }
 
-    /// Ask for `signal` when the parent dies.
-    public static func setParentDeathSignal(_ signal: Int32) throws {
-        try syscall("prctl PR_SET_PDEATHSIG") { sh_prctl(1, UInt(signal), 0, 0, 0) }
-    }
-
     public static func setDumpable(_ on: Bool) throws {
         try syscall("prctl PR_SET_DUMPABLE") { sh_prctl(4, on ? 1 : 0, 0, 0, 0) }
     }

@@ -59,57 +59,7 @@ extension State {
     }
 }
 
-/// Reading the features document, which the runtime writes and never reads on a
-/// command's path, so Codable serves; the spec's types have their own decoder.
-enum DocumentDecoding {
-    /// Decodes `type` from `data`, turning every failure into one `OCIError`.
-    static func decode<T: Decodable>(_ type: T.Type, from data: Data, document: String) throws -> T {
-        guard data.count <= Spec.maximumDocumentSize else {
-            throw OCIError(field: "", message: "\(document) is larger than 16 MiB")
-        }
-        do {
-            return try JSONDecoder().decode(T.self, from: data)
-        } catch let error as OCIError {
-            throw error
-        } catch let error as DecodingError {
-            throw translate(error, document: document)
-        } catch {
-            throw OCIError(field: "", message: "\(document) cannot be read: \(error)")
-        }
-    }
-
-    /// JSONDecoder's error as one line that names the field.
-    static func translate(_ error: DecodingError, document: String) -> OCIError {
-        switch error {
-        case .typeMismatch(let type, let context):
-            return OCIError(field: FieldPath.render(context.codingPath), message: "expected \(describe(type))")
-        case .valueNotFound(_, let context):
-            return OCIError(field: FieldPath.render(context.codingPath), message: "must not be null")
-        case .keyNotFound(let key, let context):
-            return OCIError(field: FieldPath.render(context.codingPath + [key]), message: "is required")
-        case .dataCorrupted(let context):
-            if context.codingPath.isEmpty {
-                return OCIError(field: "", message: "\(document) is not valid JSON: \(context.debugDescription)")
-            }
-            return OCIError(field: FieldPath.render(context.codingPath), message: context.debugDescription)
-        @unknown default:
-            return OCIError(field: "", message: "\(document) cannot be read: \(error)")
-        }
-    }
-
-    private static func describe(_ type: Any.Type) -> String {
-        switch type {
-        case is String.Type: return "a string"
-        case is Bool.Type: return "true or false"
-        case is any FixedWidthInteger.Type: return "an integer"
-        case is Double.Type, is Float.Type: return "a number"
-        case is [Any].Type: return "an array"
-        default: return "an object"
-        }
-    }
-}
-
-/// Encoding of the state and features documents; a config and its parts have their
+/// Encoding of the state document; a config and its parts have their
 /// own encoder (FastEncoding.swift).
 enum DocumentEncoding {
     /// Sorted keys make the output stable across runs; slashes stay unescaped so paths

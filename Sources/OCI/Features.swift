@@ -3,7 +3,6 @@
 // In this document a nil value means "unknown", not "unsupported": a runtime omits what
 // it cannot vouch for.
 
-import FoundationEssentials
 
 /// What a runtime implements: the document `features` prints.
 public struct Features: Codable, Sendable, Equatable {
@@ -32,16 +31,6 @@ public struct Features: Codable, Sendable, Equatable {
         self.linux = linux
         self.annotations = annotations
         self.potentiallyUnsafeConfigAnnotations = potentiallyUnsafeConfigAnnotations
-    }
-
-    /// Reads a features document.
-    public static func decode(from data: Data) throws -> Features {
-        try DocumentDecoding.decode(Features.self, from: data, document: "features")
-    }
-
-    /// The document as pretty-printed JSON with sorted keys, as `features` prints it.
-    public func encodedJSON() -> Data {
-        DocumentEncoding.encode(self, pretty: true)
     }
 
     /// The Linux part of the features document (`linux`).

@@ -3,6 +3,9 @@ import Sandbox
 import Linux
 import SandboxInterface
 import OCI
+#if canImport(Glibc)
+import Glibc
+#endif
 
 extension ContainerRuntime {
     /// Hands one lifecycle event to the observer. The details are built only if the
@@ -27,6 +30,46 @@ extension ContainerRuntime {
             throw error
         }
         recordAudit(annotations, id, "hook", ["stage": .string(kind.rawValue), "hooks": .int(Int64(list.count))])
+    }
+
+    /// prestart and createRuntime, in the runtime's namespaces once the container's are
+    /// made; both see the state "created". Returns that state.
+    func runCreateHooks(_ record: ContainerRecord) throws -> String {
+        let state = try stateJSON(record, status: .created)
+        try runHooks(.prestart, of: record.hooks, state: state, annotations: record.annotations, id: record.id)
+        try runHooks(.createRuntime, of: record.hooks, state: state, annotations: record.annotations, id: record.id)
+        return state
+    }
+
+    /// The `exit` record of a container whose init this process waited for.
+    func recordExit(_ record: ContainerRecord, _ status: ExitStatus) {
+        recordAudit(record.annotations, record.id, "exit", {
+            switch status {
+            case .exited(let code): return ["code": .int(Int64(code))]
+            case .signaled(let signal): return ["code": .int(Int64(status.shellCode)), "signal": .int(Int64(signal))]
+            }
+        }())
+    }
+
+    /// What follows either engine's start: the warden told, the event recorded, the
+    /// poststart hooks run.
+    func didStart(_ record: ContainerRecord) {
+        // A sandbox's wall-clock limit runs from start (WardenLauncher, Warden).
+        if let warden = record.liveWardenPid { _ = Glibc.kill(warden, SIGUSR1) }
+        recordAudit(record.annotations, record.id, "start", ["pid": .int(Int64(record.pid))])
+        runHooksWarning(.poststart, of: record, status: .running)
+    }
+
+    /// poststart and poststop: their failures are warnings, as the container already
+    /// runs, or has ended (runtime spec).
+    func runHooksWarning(_ kind: HookKind, of record: ContainerRecord, status: ContainerStatus) {
+        guard !kind.hooks(in: record.hooks).isEmpty else { return }
+        do {
+            try runHooks(kind, of: record.hooks, state: try stateJSON(record, status: status),
+                         annotations: record.annotations, id: record.id)
+        } catch {
+            log.warning("\(error)")
+        }
     }
 }
 

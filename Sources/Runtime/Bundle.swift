@@ -39,19 +39,10 @@ struct Bundle {
         } catch {
             throw RuntimeError("\(error)")
         }
-        let spec: Spec
-        do {
-            spec = try Spec.decode(from: Data(bytes))
-        } catch {
-            throw RuntimeError("\(configPath): \(error)")
-        }
+        let spec = try stage(configPath) { try Spec.decode(from: Data(bytes)) }
         // runc's words for a config it refuses, which engines and scripts match on,
         // then the field.
-        do {
-            try spec.validate()
-        } catch {
-            throw RuntimeError("\(configPath): invalid configuration: \(error)")
-        }
+        try stage("\(configPath): invalid configuration") { try spec.validate() }
         guard let root = spec.root?.path, !root.isEmpty else {
             throw RuntimeError("\(configPath): root.path: is required")
         }
@@ -76,6 +67,24 @@ struct Bundle {
         var buf = [CChar](repeating: 0, count: 4096)
         guard getcwd(&buf, buf.count) != nil else { return normalize("/" + path) }
         return normalize(String(cString: buf) + "/" + path)
+    }
+
+    /// The process a container is created with, from `spec` (this bundle's, as the
+    /// engine will run it); a terminal needs somewhere to send its pty master.
+    func processToCreate(_ spec: Spec, terminalHasSocket: Bool) throws -> Process {
+        guard let process = spec.process else {
+            throw RuntimeError("\(path)/config.json: process: is required to create a container")
+        }
+        if process.terminal ?? false, !terminalHasSocket {
+            throw RuntimeError("process.terminal is true: cannot allocate a terminal without --console-socket")
+        }
+        return process
+    }
+
+    /// Writes `pid` to `--pid-file PATH` (relative to the working directory), whole
+    /// or not at all.
+    static func writePidFile(_ path: String, pid: Int32) throws {
+        try stage("--pid-file \(path)") { try Files.writeAtomically(absolute(path), Array(String(pid).utf8), mode: 0o644) }
     }
 
     /// Lexical clean-up: no ".", "..", or repeated slashes.

@@ -9,20 +9,17 @@ extension ContainerRuntime {
     /// `checkpoint`: saves a running (or paused) container into `options.imagePath`;
     /// unless `leaveRunning`, the container is then ended and deleted, as runc does.
     public func checkpoint(id: String, options: CheckpointOptions) throws {
-        let lock = try store.lock(id)
-        defer { lock.release() }
-        let record = try store.load(id)
-        try backend(for: record).checkpoint(record, options: options)
+        try locked(id) { try $0.checkpoint($1, options: options) }
     }
 
-    /// Why an agent sandbox is neither checkpointed nor restored by these verbs, on
-    /// either backend. Natively its warden and egress listeners are processes outside
-    /// the container's tree that hold its network namespace: CRIU would save a sandbox
-    /// without its guard. On both, its ephemeral root's upper layer (what the sandbox
-    /// wrote) is not part of the image, and a restore without it would meet a root that
-    /// lost the files its memory refers to.
+    /// Why an agent sandbox is not checkpointed or restored by the native backend once
+    /// CRIU runs (where it does not, CRIU's own refusal comes first): its warden and
+    /// egress listeners are processes outside the init's tree that hold its network
+    /// namespace, and a restore would need its ephemeral root seeded and a new warden
+    /// started around `criu restore`, which the gvisor backend does around `runsc
+    /// restore` (docs/checkpoint.md, "Agent sandboxes").
     static func sandboxCheckpointRefusal(_ id: String) -> RuntimeError {
-        RuntimeError("\(id): an agent sandbox cannot be checkpointed or restored yet (its ephemeral root's upper layer and its warden are not saved with the image; natively its warden and egress listeners are outside CRIU's reach)")
+        RuntimeError("\(id): an agent sandbox is checkpointed and restored on the gvisor backend only (natively its warden and egress listeners are outside the tree CRIU saves)")
     }
 
     /// `restore`: a new running container `id` from the bundle in `options` and the
@@ -39,7 +36,6 @@ extension ContainerRuntime {
             throw RuntimeError("--image-path \(checkpoint.imagePath): no checkpoint directory there")
         }
         let bundle = try prepared(Bundle.load(options.bundle), id: id)
-        if bundle.overlay != nil { throw Self.sandboxCheckpointRefusal(id) }
         let (backend, config) = try selectBackend(for: bundle.spec)
         switch backend {
         case .gvisor:
@@ -52,6 +48,11 @@ extension ContainerRuntime {
             return try GvisorBackend(runtime: self).create(id: id, bundle: bundle, options: options, config: config,
                                                            mode: detach ? .runDetached : .runForeground, restoreImage: image)
         case .native:
+            if bundle.overlay != nil || ((try? sandboxes?.treatment(for: bundle.spec, id: id)) ?? nil) != nil {
+                // CRIU's own refusal first, where it cannot run at all.
+                try Criu.locate(checkpoint.criu).check()
+                throw Self.sandboxCheckpointRefusal(id)
+            }
             return try native.restore(id: id, bundle: bundle, options: options, checkpoint: checkpoint,
                                       detach: detach, subreaper: subreaper)
         }

@@ -48,12 +48,7 @@ extension ContainerRuntime {
         // visible to that namespace's processes from its first instruction (see exec).
         try stage("prctl(PR_SET_DUMPABLE, 0)") { try ProcessControl.setDumpable(false) }
         let spec = bundle.spec
-        guard var process = spec.process else {
-            throw RuntimeError("\(bundle.path)/config.json: process: is required to create a container")
-        }
-        if process.terminal ?? false, options.consoleSocket == nil, consoleSocketFD == nil {
-            throw RuntimeError("process.terminal is true: cannot allocate a terminal without --console-socket")
-        }
+        var process = try bundle.processToCreate(spec, terminalHasSocket: options.consoleSocket != nil || consoleSocketFD != nil)
         if options.preserveFds < 0 { throw RuntimeError("--preserve-fds must not be negative") }
         // Sockets systemd passed to us go in first (3 ..< 3+N), --preserve-fds after.
         var preserveFds = options.preserveFds
@@ -80,11 +75,9 @@ extension ContainerRuntime {
         let network = plan.networkFromRuntime ? BackgroundNetworkNamespace.start() : nil
         warnAboutUnknownCapabilities(process.capabilities)
         try SecurityLabels.check(spec)
-        do {
+        try stage("invalid configuration") {
             try CgroupManager.validate(cgroupsPath: spec.linux?.cgroupsPath, systemdDriver: systemdCgroup)
             if let resources = spec.linux?.resources { try CgroupManager.validate(resources: resources) }
-        } catch {
-            throw RuntimeError("invalid configuration: \(error)")
         }
         // Compiled here, before anything is made: a bad profile fails create cleanly.
         var seccomp: SeccompProgram?
@@ -105,9 +98,7 @@ extension ContainerRuntime {
         var createdCgroups: [String] = []
         let (cgroupsPath, cgroupOrigin) = Self.cgroupsPath(of: spec, id: id, sandbox: treatment != nil, systemdDriver: systemdCgroup)
         let console = try consoleSocketFD ?? options.consoleSocket.map { path in
-            do { return try Sockets.connect(unixPath: path) } catch {
-                throw RuntimeError("--console-socket \(path): \(error)")
-            }
+            try stage("--console-socket \(path)") { try Sockets.connect(unixPath: path) }
         }
 
         let lock = try store.makeContainerDirectory(id)
@@ -256,10 +247,7 @@ extension ContainerRuntime {
                 // environment); prestart, createRuntime and createContainer are steps 3
                 // to 5, after it, so they see "created" (runtime-tools' hooks_stdin
                 // checks prestart; crun agrees; runc 1.1 says "creating").
-                let state = try stateJSON(record, status: .created)
-                try runHooks(.prestart, of: spec.hooks, state: state, annotations: spec.annotations, id: id)
-                try runHooks(.createRuntime, of: spec.hooks, state: state, annotations: spec.annotations, id: id)
-                try channel.send(.runtimeHooksDone(state: state))
+                try channel.send(.runtimeHooksDone(state: try runCreateHooks(record)))
                 message = try channel.receive("setting up the container", timeout: setupTimeout, check: frozenCheck)
             }
             if message == .seccompListenerFollows, let seccomp {
@@ -271,11 +259,7 @@ extension ContainerRuntime {
             guard message == .ready else {
                 throw RuntimeError("unexpected message from container init while setting up the container")
             }
-            if let pidFile = options.pidFile {
-                try stage("--pid-file \(pidFile)") {
-                    try Files.writeAtomically(Bundle.absolute(pidFile), Array(String(initPid).utf8), mode: 0o644)
-                }
-            }
+            if let pidFile = options.pidFile { try Bundle.writePidFile(pidFile, pid: initPid) }
             // The warden must be listening for the init's exit before anyone can start it.
             wardenStarted?.waitUntilReady()
             PhaseTrace.mark("warden ready")
@@ -392,12 +376,10 @@ extension ContainerRuntime {
     /// networkFromRuntime), waiting for the helper if it is still at work; without a
     /// helper (none could start), makes it here.
     private static func handOver(_ background: BackgroundNetworkNamespace?, through parentEnd: FileDescriptor) throws {
-        do {
+        try stage("unshare network namespace") {
             let network = try background?.take() ?? Namespaces.makeDetached(.network)
             defer { network.close() }
             try parentEnd.sendDescriptor(network, payload: [SyncMessage.networkNamespaceTag])
-        } catch {
-            throw RuntimeError("unshare network namespace: \(error)")
         }
     }
 
@@ -456,10 +438,7 @@ extension NamespacePlan {
                 throw RuntimeError("linux.namespaces[\(index)].type: unsupported namespace \(ns.type.rawValue)")
             }
             if let path = ns.path, !path.isEmpty {
-                let fd: FileDescriptor
-                do { fd = try FileDescriptor.open(path, O_RDONLY) } catch {
-                    throw RuntimeError("linux.namespaces[\(index)].path: \(error)")
-                }
+                let fd = try stage("linux.namespaces[\(index)].path") { try FileDescriptor.open(path, O_RDONLY) }
                 joins.append(Join(kind: kind, path: path, fd: fd))
             } else {
                 new.insert(kind)

@@ -38,8 +38,6 @@ extension StateStore {
     package func loadOverlay(of id: String) throws -> SandboxOverlay? {
         let path = overlayPath(of: id)
         guard Files.exists(path) else { return nil }
-        do { return try JSONDecoder().decode(SandboxOverlay.self, from: Data(try Files.read(path, limit: 16 << 20))) } catch {
-            throw RuntimeError("\(path): \(error)")
-        }
+        return try stage(path) { try JSONDecoder().decode(SandboxOverlay.self, from: Data(try Files.read(path, limit: 16 << 20))) }
     }
 }

@@ -87,12 +87,7 @@ extension ContainerRuntime {
             status = waitForInit(created.initPid, forwarding: waited)
         }
         PhaseTrace.mark("exited")
-        recordAudit(created.record.annotations, id, "exit", {
-            switch status {
-            case .exited(let code): return ["code": .int(Int64(code))]
-            case .signaled(let signal): return ["code": .int(Int64(status.shellCode)), "signal": .int(Int64(signal))]
-            }
-        }())
+        recordExit(created.record, status)
         var code = status.shellCode
         if let beforeDelete {
             // The record as create finished it (the warden's pid is in the saved copy).

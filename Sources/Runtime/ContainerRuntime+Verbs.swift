@@ -9,42 +9,27 @@ import OCI
 extension ContainerRuntime {
     /// `start`: only a created container starts; then poststart hooks run.
     public func start(id: String) throws {
-        let lock = try store.lock(id)
-        defer { lock.release() }
-        let record = try store.load(id)
-        try backend(for: record).start(record, justCreated: false)
+        try locked(id) { try $0.start($1, justCreated: false) }
     }
 
     /// `kill`: signals the init, or with `all` every process of the container.
     public func kill(id: String, signal: Signal, all: Bool) throws {
-        let lock = try store.lock(id)
-        defer { lock.release() }
-        let record = try store.load(id)
-        try backend(for: record).kill(record, signal: signal, all: all)
+        try locked(id) { try $0.kill($1, signal: signal, all: all) }
     }
 
     /// `pause`: freezes every process of a running container.
     public func pause(id: String) throws {
-        let lock = try store.lock(id)
-        defer { lock.release() }
-        let record = try store.load(id)
-        try backend(for: record).pause(record, true)
+        try locked(id) { try $0.pause($1, true) }
     }
 
     /// `resume`: thaws a paused container.
     public func resume(id: String) throws {
-        let lock = try store.lock(id)
-        defer { lock.release() }
-        let record = try store.load(id)
-        try backend(for: record).pause(record, false)
+        try locked(id) { try $0.pause($1, false) }
     }
 
     /// `update`: applies new resource limits to a live container.
     public func update(id: String, resources: LinuxResources) throws {
-        let lock = try store.lock(id)
-        defer { lock.release() }
-        let record = try store.load(id)
-        try backend(for: record).update(record, resources: resources)
+        try locked(id) { try $0.update($1, resources: resources) }
     }
 
     /// `exec`: starts another process in a created or running container; attached,
@@ -83,6 +68,15 @@ extension ContainerRuntime {
         return try backend(for: record).delegateEvents(of: record, stats: stats, interval: interval)
     }
 
+    /// Runs `body` with the container's backend and record, under its lock: for a verb
+    /// that changes the container.
+    func locked<T>(_ id: String, _ body: (any ContainerBackend, ContainerRecord) throws -> T) throws -> T {
+        let lock = try store.lock(id)
+        defer { lock.release() }
+        let record = try store.load(id)
+        return try body(backend(for: record), record)
+    }
+
     /// The record of an existing container, for a verb that does not lock it.
     func existing(_ id: String) throws -> ContainerRecord {
         try ContainerID.validate(id)
@@ -92,17 +86,10 @@ extension ContainerRuntime {
 
     /// Reads `--resources FILE` (or "-" for stdin): the OCI `linux.resources` object.
     public static func readResources(_ path: String) throws -> LinuxResources {
-        let bytes: [UInt8]
-        do {
-            bytes = path == "-" ? try FileDescriptor(adopting: 0).readAllKeepingOpen() : try Files.read(path, limit: 16 << 20)
-        } catch {
-            throw RuntimeError("--resources \(path): \(error)")
+        let bytes = try stage("--resources \(path)") {
+            path == "-" ? try FileDescriptor(adopting: 0).readAllKeepingOpen() : try Files.read(path, limit: 16 << 20)
         }
-        do {
-            return try LinuxResources.decode(from: bytes)
-        } catch {
-            throw RuntimeError("--resources \(path): not a valid linux.resources object: \(error)")
-        }
+        return try stage("--resources \(path): not a valid linux.resources object") { try LinuxResources.decode(from: bytes) }
     }
 }
 

@@ -8,16 +8,11 @@ extension ExecOptions {
     /// process with the command and the flags applied (runc does the same).
     func process(base: OCI.Process?) throws -> OCI.Process {
         if let file = self.processFile {
-            let bytes: [UInt8]
-            do { bytes = try Files.read(file, limit: 16 << 20) } catch {
-                throw RuntimeError("--process \(file): \(error)")
-            }
-            do {
-                // runc reads the file into Go's specs.Process, where an absent user is
-                // the zero value, and shims write process.json without it.
-                return try OCI.Process.decode(from: bytes, defaultUser: OCI.User(uid: 0, gid: 0))
-            } catch {
-                throw RuntimeError("--process \(file): not a valid process object: \(error)")
+            let bytes = try stage("--process \(file)") { try Files.read(file, limit: 16 << 20) }
+            // runc reads the file into Go's specs.Process, where an absent user is the
+            // zero value, and shims write process.json without it.
+            return try stage("--process \(file): not a valid process object") {
+                try OCI.Process.decode(from: bytes, defaultUser: OCI.User(uid: 0, gid: 0))
             }
         }
         guard !self.args.isEmpty else { throw RuntimeError("exec needs a command (or --process FILE)") }

@@ -49,7 +49,10 @@ public enum EphemeralRoot {
     /// between the image and the upper layer: the sandbox sees them in its root, the
     /// change set (upper against image) does not report them unless the sandbox writes
     /// them, and the image is not touched (GvisorEgressLink's resolv.conf).
-    package static func mount(lower: String, at dir: String, sizeBytes: UInt64, linux: LinuxConfig?, files: [String: String] = [:]) throws -> String {
+    /// `seed`: a saved upper layer (UpperLayerCopy) copied in before the overlay is
+    /// mounted, for a sandbox restored from a snapshot.
+    package static func mount(lower: String, at dir: String, sizeBytes: UInt64, linux: LinuxConfig?, files: [String: String] = [:],
+                              seed: String? = nil) throws -> String {
         let upper = dir + "/upper", work = dir + "/work", merged = dir + "/merged", idmapped = dir + "/lower"
         // The parent is 0711 (reachable, not listable); each sandbox's own directory
         // below is closed to everyone but root and the sandbox (see the tmpfs mode).
@@ -97,6 +100,7 @@ public enum EphemeralRoot {
             // overlay's lower layers themselves, not an overlay over an overlay.
             lowerPaths = stack
         }
+        if let seed { try UpperLayerCopy.copy(from: seed, into: upper) }
         var lowers = lowerPaths.map(escaped).joined(separator: ":")
         if !files.isEmpty {
             let layer = dir + "/layer"

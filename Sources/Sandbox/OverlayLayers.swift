@@ -4,7 +4,7 @@ import Linux
 /// of a container whose image root is itself an overlay (containerd's overlayfs
 /// snapshotter) idmaps each layer, as overlayfs cannot idmap an overlay mount
 /// (mount_setattr answers EINVAL) but takes idmapped layers (Linux 5.19 and later).
-enum OverlayLayers {
+package enum OverlayLayers {
     /// The layers of the overlay whose root is mounted at `path`, top first (its
     /// upperdir, then its lowerdirs); nil when `path` is not an overlay's root, or the
     /// options name a layer this reader cannot split safely (data-only layers,
@@ -23,7 +23,7 @@ enum OverlayLayers {
 
     /// The lower layers of the overlay at `path` when it has no upper layer (a
     /// read-only stack, as ImageRoot mounts an image), top first; nil otherwise.
-    static func readOnlyStack(_ path: String, mountinfo: String) -> [String]? {
+    package static func readOnlyStack(_ path: String, mountinfo: String) -> [String]? {
         var options: String?
         for line in mountinfo.split(separator: "\n") {
             let fields = line.split(separator: " ", omittingEmptySubsequences: false)

@@ -133,9 +133,7 @@ public struct SharedNetworkEgress {
     /// The registry locked (flock on its directory, made on first use) until the
     /// returned lock is released: a decision and the record it leads to are one step.
     package func lock() throws -> ContainerLock {
-        do { try Files.makeDirectories(directory, mode: 0o700) } catch {
-            throw RuntimeError("egress: cannot make \(directory): \(error)")
-        }
+        try stage("egress: cannot make \(directory)") { try Files.makeDirectories(directory, mode: 0o700) }
         return try ContainerLock(directory: directory)
     }
 

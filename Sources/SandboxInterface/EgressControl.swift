@@ -17,7 +17,7 @@ import Glibc
 /// several requests on one connection.
 ///
 ///     {"op":"allow","rules":["other.test","*.pkg.test:443"]}
-///     {"op":"deny","rules":["other.test"]}
+///     {"op":"deny","rules":["other.test"],"onBehalfOf":"api unix uid 1000 pid 4242"}
 ///     {"op":"rules"}
 ///     {"op":"stats"}
 ///
@@ -27,6 +27,10 @@ import Glibc
 /// `{"rule":"www.test","effect":"allow","source":"policy"}`; `stats` answers
 /// `allowed`, `denied`, `failed` (decisions so far), `bytesUp`, `bytesDown` (all
 /// connections, each way) and `connections` (open now).
+///
+/// `onBehalfOf` (allow and deny, optional): whom a relaying client (the sandbox service)
+/// asks for, in its own words. Recorded beside the kernel's word on the relay, never
+/// instead of it: only root reaches the socket, so the claim is root's.
 public enum EgressControl {
     public static let socketName = "egress.sock"
     /// A request line longer than this is refused (and the connection closed).
@@ -40,17 +44,23 @@ public enum EgressControl {
         public var operation: Operation
         /// The rules of `allow` and `deny` (at least one); empty otherwise.
         public var rules: [String]
+        /// Whom the asker relays the request for (at most 200 characters); nil: itself.
+        public var onBehalfOf: String?
 
-        public init(_ operation: Operation, rules: [String] = []) {
+        public init(_ operation: Operation, rules: [String] = [], onBehalfOf: String? = nil) {
             self.operation = operation
             self.rules = rules
+            self.onBehalfOf = onBehalfOf
         }
 
         /// One line, without its newline.
         public var line: String {
             var w = FlatJSONWriter()
             w.add("op", operation.rawValue)
-            if operation == .allow || operation == .deny { w.add("rules", rules) }
+            if operation == .allow || operation == .deny {
+                w.add("rules", rules)
+                if let onBehalfOf { w.add("onBehalfOf", onBehalfOf) }
+            }
             return w.string
         }
 
@@ -68,6 +78,13 @@ public enum EgressControl {
                     throw EgressControlError("rules: \(op) needs a list of at least one rule")
                 }
                 rules = list
+                if o.contains("onBehalfOf") {
+                    guard let who = o.string("onBehalfOf"), !who.isEmpty, who.count <= 200,
+                          !who.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
+                        throw EgressControlError("onBehalfOf: a line of 1 to 200 characters without control characters")
+                    }
+                    onBehalfOf = who
+                }
             }
         }
     }
@@ -98,6 +115,12 @@ public enum EgressControl {
         public var bytesDown: UInt64 = 0
         public var connections: UInt64 = 0
         public init() {}
+
+        /// The answer's members, in the order they are written.
+        static var members: [(String, WritableKeyPath<Stats, UInt64>)] {
+            [("allowed", \.allowed), ("denied", \.denied), ("failed", \.failed),
+             ("bytesUp", \.bytesUp), ("bytesDown", \.bytesDown), ("connections", \.connections)]
+        }
     }
 
     public struct Answer: Equatable, Sendable {
@@ -124,12 +147,7 @@ public enum EgressControl {
                 })
             }
             if let s = stats {
-                w.add("allowed", s.allowed)
-                w.add("denied", s.denied)
-                w.add("failed", s.failed)
-                w.add("bytesUp", s.bytesUp)
-                w.add("bytesDown", s.bytesDown)
-                w.add("connections", s.connections)
+                for (key, field) in Stats.members { w.add(key, s[keyPath: field]) }
             }
             return w.string
         }
@@ -153,12 +171,7 @@ public enum EgressControl {
             }
             if o.contains("allowed") {
                 var s = Stats()
-                s.allowed = o.uint64("allowed") ?? 0
-                s.denied = o.uint64("denied") ?? 0
-                s.failed = o.uint64("failed") ?? 0
-                s.bytesUp = o.uint64("bytesUp") ?? 0
-                s.bytesDown = o.uint64("bytesDown") ?? 0
-                s.connections = o.uint64("connections") ?? 0
+                for (key, field) in Stats.members { s[keyPath: field] = o.uint64(key) ?? 0 }
                 stats = s
             }
         }

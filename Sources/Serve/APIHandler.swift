@@ -34,6 +34,8 @@ final class APIHandler: ChannelInboundHandler {
     var following: (() -> Void)?
     /// A foreground command that asked to be killed when its client goes away.
     var killWhenGone: SandboxCommand?
+    /// Who is on the other end (APIRequest.client), read when the connection opens.
+    private var client = "api"
 
     /// A PUT of a file: its bytes go straight to the file as they arrive.
     private final class Upload {
@@ -55,6 +57,16 @@ final class APIHandler: ChannelInboundHandler {
         self.token = token
         self.endpoints = endpoints
         self.offload = offload
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        if let remote = context.channel.remoteAddress, let ip = remote.ipAddress, let port = remote.port {
+            client = "api tcp \(ip):\(port)" + (token == nil ? "" : " (bearer token)")
+        } else if let provider = context.channel as? SocketOptionProvider {
+            provider.unsafeGetSocketOption(level: SocketOptionLevel(SOL_SOCKET), name: SocketOptionName(SO_PEERCRED))
+                .whenSuccess { (peer: PeerCredentials) in self.client = "api unix uid \(peer.uid) pid \(peer.pid)" }
+        }
+        context.fireChannelActive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -185,9 +197,10 @@ final class APIHandler: ChannelInboundHandler {
     }
 
     private func route(_ context: ChannelHandlerContext, _ h: HTTPRequestHead) {
-        let request: APIRequest
+        var request: APIRequest
         do {
             request = try APIRequest(head: h, body: body)
+            request.client = client
         } catch {
             respond(context, h, .failure(error))
             return
@@ -266,6 +279,14 @@ final class APIHandler: ChannelInboundHandler {
         if !h.isKeepAlive { done.whenComplete { _ in context.close(promise: nil) } }
         return done
     }
+}
+
+/// Linux's `struct ucred` (SO_PEERCRED), which Glibc's module leaves out (it is
+/// behind _GNU_SOURCE): the same three fields in the same order.
+struct PeerCredentials {
+    var pid: Int32 = 0
+    var uid: UInt32 = 0
+    var gid: UInt32 = 0
 }
 
 /// Output bytes to text, a chunk at a time: a UTF-8 sequence split between two reads

@@ -8,6 +8,9 @@ struct APIRequest {
     var query: [(name: String, value: String)]
     var body: Data
     var headers: HTTPHeaders
+    /// Who sent it, as the audit records name a relayed change: `api unix uid 0 pid 42`
+    /// (the kernel's word on the socket's peer) or `api tcp 127.0.0.1:5000 (bearer token)`.
+    var client = "api"
 
     init(head: HTTPRequestHead, body: Data) throws {
         method = head.method

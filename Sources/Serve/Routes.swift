@@ -62,9 +62,13 @@ struct Routes {
         // "sandboxes/{id}/files/list", "sandboxes/{id}/commands/{cid}/kill".
         let id = rest.count >= 2 && rest[0] == "sandboxes" ? rest[1] : ""
         let cid = rest.count >= 4 && rest[0] == "sandboxes" && rest[2] == "commands" ? rest[3] : ""
+        // A decision request's id: "sandboxes/{id}/network/decisions/{rid}".
+        let rid = rest.count == 5 && rest[0] == "sandboxes" && rest[2] == "network" && rest[3] == "decisions" ? rest[4] : ""
         let shape = rest.enumerated().map {
             if rest[0] == "sandboxes", $0.offset == 1 { return "{id}" }
+            if rest[0] == "snapshots", $0.offset == 1 { return "{name}" }
             if !cid.isEmpty, $0.offset == 3 { return "{cid}" }
+            if !rid.isEmpty, $0.offset == 4 { return "{rid}" }
             return $0.element
         }.joined(separator: "/")
         // The routes that take no query parameter, or only ?path= (the list, the
@@ -96,6 +100,8 @@ struct Routes {
             }
             let record = try store.setTimeout(id, seconds: seconds)
             return .json(.ok, record.json(state: store.quickState(record)))
+        case (.POST, "sandboxes/{id}/snapshot"), (.GET, "snapshots"), (.GET, "snapshots/{name}"), (.DELETE, "snapshots/{name}"):
+            return try snapshotRoute(r, shape: shape, id: id, name: rest.count == 2 ? rest[1] : "")
         case (.POST, "sandboxes/{id}/commit"), (.GET, "images"), (.DELETE, "images"):
             return try imageRoute(r, shape: shape, id: id)
         case (.POST, "sandboxes/{id}/pause"), (.POST, "sandboxes/{id}/resume"),
@@ -103,6 +109,10 @@ struct Routes {
              (.POST, "sandboxes/{id}/commands/{cid}/kill"), (.POST, "sandboxes/{id}/commands/{cid}/stdin"),
              (.GET, "sandboxes/{id}/commands/{cid}/events"), (.GET, "sandboxes/{id}/events"), (.GET, "events"):
             return try session(r, shape: shape, id: id, cid: cid)
+        case (.GET, "sandboxes/{id}/network/rules"), (.GET, "sandboxes/{id}/network/stats"),
+             (.POST, "sandboxes/{id}/network/allow"), (.POST, "sandboxes/{id}/network/deny"),
+             (.GET, "sandboxes/{id}/network/decisions"), (.POST, "sandboxes/{id}/network/decisions/{rid}"):
+            return try network(r, shape: shape, id: id, rid: rid)
         case (.POST, "sandboxes/{id}/commands"):
             let plan = try command(store.get(id), r.object())
             guard plan.background else { return .command(plan) }
@@ -151,11 +161,15 @@ struct Routes {
         "sandboxes/{id}/commands/{cid}/events": ["GET"], "sandboxes/{id}/events": ["GET"], "events": ["GET"],
         "sandboxes/{id}/files": ["GET", "PUT", "DELETE"], "sandboxes/{id}/files/list": ["GET"],
         "sandboxes/{id}/files/mkdir": ["POST"], "sandboxes/{id}/commit": ["POST"], "images": ["GET", "DELETE"],
-        "metrics": ["GET"],
+        "sandboxes/{id}/network/rules": ["GET"], "sandboxes/{id}/network/stats": ["GET"],
+        "sandboxes/{id}/network/allow": ["POST"], "sandboxes/{id}/network/deny": ["POST"],
+        "sandboxes/{id}/network/decisions": ["GET"], "sandboxes/{id}/network/decisions/{rid}": ["POST"],
+        "metrics": ["GET"], "sandboxes/{id}/snapshot": ["POST"], "snapshots": ["GET"], "snapshots/{name}": ["GET", "DELETE"],
     ]
 
     /// The routes that take no query parameter at all.
-    static let queryFree: Set<String> = ["health", "version", "sandboxes/{id}", "sandboxes/{id}/timeout"]
+    static let queryFree: Set<String> = ["health", "version", "sandboxes/{id}", "sandboxes/{id}/timeout", "sandboxes/{id}/snapshot",
+                                         "snapshots", "snapshots/{name}"]
 
     /// A query parameter the route does not take is a 400 naming it (a misspelt
     /// `?pth=` must not be read as "no path given", nor silently ignored).
@@ -214,6 +228,16 @@ struct Routes {
     }
 
     private func create(_ body: JSONObject) throws -> [String: Any] {
+        if let snapshot = try body.string("snapshot") {
+            // The snapshot says what the sandbox is: its policy, root and env.
+            for field in ["policy", "rootfs", "image", "env", "decider", "deciderTimeout"] where body.values[field] != nil {
+                throw APIError.badRequest(field: field, "not with snapshot (the snapshot's own is used)")
+            }
+            try SandboxStore.checkSnapshotName(snapshot, field: "snapshot")
+            let timeout = try body.integer("timeout", in: 1...SandboxStore.maxTimeout)
+            let record = try store.restore(snapshot: snapshot, timeout: timeout, metadata: body.values["metadata"] != nil ? try body.stringMap("metadata") : nil)
+            return record.json(state: "running")
+        }
         let inline = try InlinePolicy.from(body, allowed: allowInlinePolicy)
         let policy = inline == nil ? try body.string("policy") ?? "default" : InlinePolicy.recordName
         try Self.checkPolicy(policy)
@@ -222,6 +246,7 @@ struct Routes {
         let metadata = try body.stringMap("metadata")
         let image = try body.string("image")
         let rootfs = try body.string("rootfs")
+        let deciderTimeout = try Self.clientDecider(body)
         var request: SandboxStore.CreateRequest
         if let image {
             guard rootfs == nil else { throw APIError.badRequest(field: "image", "give image or rootfs, not both") }
@@ -235,8 +260,23 @@ struct Routes {
             request = SandboxStore.CreateRequest(policy: policy, rootfs: rootfs, image: nil, env: env, timeout: timeout, metadata: metadata)
         }
         request.inlinePolicy = inline
+        request.clientDeciderTimeout = deciderTimeout
         let record = try store.create(request)
         return record.json(state: "running")
+    }
+
+    /// `"decider": "client"` (and `deciderTimeout`, seconds): the deadline of the
+    /// sandbox's client decider, or nil when it has none.
+    static func clientDecider(_ body: JSONObject) throws -> Double? {
+        let timeout = try body.seconds("deciderTimeout", max: ClientDeciders.maximumTimeout)
+        guard let decider = try body.string("decider") else {
+            if timeout != nil { throw APIError.badRequest(field: "deciderTimeout", "only with \"decider\": \"client\"") }
+            return nil
+        }
+        guard decider == "client" else {
+            throw APIError.badRequest(field: "decider", "\"\(decider)\" is not \"client\" (a client answers the sandbox's egress questions on its event stream)")
+        }
+        return timeout ?? ClientDeciders.defaultTimeout
     }
 
     /// A policy as a client may name it: a profile or a policy of the policy directory,

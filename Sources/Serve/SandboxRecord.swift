@@ -25,6 +25,12 @@ struct SandboxRecord: Codable {
     /// True while it waits in the warm pool (made ahead, no client's yet): a restarted
     /// service adopts it into its pool or deletes it, never serves it as it is.
     var warm: Bool?
+    /// The snapshot it was restored from (its root is mounted in the bundle when the
+    /// snapshot's was an image's: unmounted at the delete).
+    var snapshot: String?
+    /// The deadline, in seconds, of the sandbox's client decider (`"decider": "client"`:
+    /// the service is its network.decider); nil: none.
+    var clientDeciderTimeout: Double?
 
     var isGvisor: Bool { backend == "gvisor" }
 
@@ -36,7 +42,12 @@ struct SandboxRecord: Codable {
             "metadata": metadata,
         ]
         if let image { d["image"] = image.name } else { d["rootfs"] = rootfs }
+        if let snapshot { d["snapshot"] = snapshot }
         if let pausedAt { d["pausedAt"] = Timestamp.string(pausedAt) }
+        if let clientDeciderTimeout {
+            d["decider"] = "client"
+            d["deciderTimeout"] = clientDeciderTimeout
+        }
         return d
     }
 }

@@ -19,6 +19,8 @@ final class SandboxStore: @unchecked Sendable {
     let limits: LimitFeed
     let fileChanges: FileChangeFeed
     let commands: CommandTable
+    /// The decider sockets of the sandboxes whose clients decide (`"decider": "client"`).
+    let deciders: ClientDeciders
     /// /metrics: what the sandboxes use, create latency, limits hit (ServiceMetrics).
     let metrics: ServiceMetrics
     /// The image store's side: images resolved, mounted and held for sandboxes.
@@ -34,6 +36,9 @@ final class SandboxStore: @unchecked Sendable {
     static let maxTimeout = 86_400
 
     let pool: WarmPool
+    /// Where snapshots are kept (`--snapshots`), one directory per name.
+    var snapshots = SandboxStore.defaultSnapshots
+    static let defaultSnapshots = "/var/lib/safehouse/snapshots"
     /// Fills the warm pool, one sandbox at a time, off the requests' threads.
     let poolQueue = DispatchQueue(label: "safehouse-serve.warm")
 
@@ -46,6 +51,7 @@ final class SandboxStore: @unchecked Sendable {
         fileChanges = FileChangeFeed(events: events)
         audit = AuditFeed(events: events, limits: limits)
         commands = CommandTable(executable: runtime.executable)
+        deciders = ClientDeciders(events: events)
         metrics = ServiceMetrics(root: runtime.root)
     }
 
@@ -64,13 +70,17 @@ final class SandboxStore: @unchecked Sendable {
                 // the runtime's pause or resume and its own record of it.
                 if state.status == "paused" { record.pausedAt = record.pausedAt ?? Date() } else { record.pausedAt = nil }
                 stopOrphanedCommands(record)
+                if let timeout = record.clientDeciderTimeout {
+                    // The warden still asks at the same path: listened on again.
+                    try? deciders.listen(record.id, directory: records.directory(record.id), timeout: timeout)
+                }
                 lock.withLock { sandboxes[record.id] = record }
                 audit.track(record.id, path: AuditFeed.logPath(id: record.id, bundle: records.bundle(record.id)), fromEnd: true)
                 limits.track(record.id, pid: record.pid)
                 trackFileChanges(record)
             } else {
                 runtime.delete(record.id)
-                if record.image != nil { images.release(record.id, rootfs: records.bundle(record.id) + "/rootfs") }
+                if record.image != nil || record.snapshot != nil { images.release(record.id, rootfs: records.bundle(record.id) + "/rootfs") }
                 records.remove(record.id)
             }
         }
@@ -134,6 +144,8 @@ final class SandboxStore: @unchecked Sendable {
         var metadata: [String: String]
         /// The policy document when the client gave one (policy then reads "inline").
         var inlinePolicy: InlinePolicy? = nil
+        /// The deadline of the sandbox's client decider (`"decider": "client"`); nil: none.
+        var clientDeciderTimeout: Double? = nil
     }
 
     /// A sandbox from the warm pool when one waits for this policy and root filesystem,
@@ -141,7 +153,7 @@ final class SandboxStore: @unchecked Sendable {
     func create(_ request: CreateRequest) throws -> SandboxRecord {
         let began = Date()
         let record: SandboxRecord
-        if request.image == nil, request.inlinePolicy == nil, let warm = try handOutWarm(request) {
+        if request.image == nil, request.inlinePolicy == nil, request.clientDeciderTimeout == nil, let warm = try handOutWarm(request) {
             record = warm
         } else {
             record = try launch(request)
@@ -174,7 +186,7 @@ final class SandboxStore: @unchecked Sendable {
         var attempted = false
         var image: ImageRecord?
         do {
-            let config: Data
+            var config: Data
             if let ref = request.image {
                 let resolved = try images.resolve(ref)
                 let rootfs = bundle + "/rootfs"
@@ -189,12 +201,18 @@ final class SandboxStore: @unchecked Sendable {
             } else {
                 config = try given ?? spec(policy: request.policy, rootfs: request.rootfs)
             }
+            if let timeout = request.clientDeciderTimeout {
+                config = try Self.withClientDecider(config, directory: dir, timeout: timeout)
+                // Listening before the sandbox runs: its first connection may ask.
+                try deciders.listen(id, directory: dir, timeout: timeout)
+            }
             try StateFile.write(config, to: "\(bundle)/config.json", mode: 0o644)
             let now = Date()
             var record = SandboxRecord(id: id, policy: request.policy, rootfs: request.rootfs, image: image, env: request.env,
                                        metadata: request.metadata, createdAt: now,
                                        expiresAt: now.addingTimeInterval(TimeInterval(request.timeout)), pid: 0,
                                        backend: runtime.backend, warm: warm ? true : nil)
+            record.clientDeciderTimeout = request.clientDeciderTimeout
             // The record goes down before the container exists: a service killed in
             // between leaves a record that recover() cleans up, never an unknown container.
             try records.save(record)
@@ -213,6 +231,7 @@ final class SandboxStore: @unchecked Sendable {
             try records.save(record)
             return record
         } catch {
+            if request.clientDeciderTimeout != nil { deciders.close(id) }
             if attempted { runtime.delete(id) }
             // Unmounted before the directory goes: a removal must not walk into the layers.
             if request.image != nil { images.release(id, rootfs: bundle + "/rootfs") }
@@ -260,30 +279,46 @@ final class SandboxStore: @unchecked Sendable {
     /// by the reaper or the next start. Its followers see what the runtime recorded at
     /// the end (limits, the change set), then `killed` or `expired`, then the end.
     func delete(_ id: String, because removal: Removal = .killed) throws {
+        try claim(id)
+        metrics.observeBeforeDelete()
+        let gone = runtime.delete(id)
+        guard gone else {
+            unclaim(id)
+            throw APIError.runtime("delete \(id): the runtime could not remove it")
+        }
+        forget(id, because: removal.rawValue)
+    }
+
+    /// Marks a sandbox as being removed: not listed, not removed twice.
+    func claim(_ id: String) throws {
         let claimed: Bool = lock.withLock {
             guard sandboxes[id] != nil, !deleting.contains(id) else { return false }
             deleting.insert(id)
             return true
         }
         guard claimed else { throw APIError.sandboxNotFound(id) }
-        metrics.observeBeforeDelete()
         // What the sandbox changed until now is published; its root's teardown is not.
         fileChanges.untrack(id)
-        let gone = runtime.delete(id)
-        guard gone else {
-            if let record = lock.withLock({ sandboxes[id] }) { trackFileChanges(record) }
-            lock.withLock { _ = deleting.remove(id) }
-            throw APIError.runtime("delete \(id): the runtime could not remove it")
-        }
+    }
+
+    func unclaim(_ id: String) {
+        lock.withLock { _ = deleting.remove(id) }
+        if let record = lock.withLock({ sandboxes[id] }) { trackFileChanges(record) }
+    }
+
+    /// What is left of a claimed sandbox the runtime no longer has: its commands, its
+    /// root's mount, its record, its followers (`event` published, then the end).
+    func forget(_ id: String, because event: String, details: [String: String] = [:]) {
         commands.removeAll(id)
-        if let record = lock.withLock({ sandboxes[id] }), record.image != nil {
+        deciders.close(id)
+        if let record = lock.withLock({ sandboxes[id] }), record.image != nil || record.snapshot != nil {
             images.release(id, rootfs: records.bundle(id) + "/rootfs")
         }
         records.remove(id)
         audit.poll(id)
         audit.untrack(id)
         limits.untrack(id)
-        events.publish(id, removal.rawValue)
+        events.publish(id, event, details)
         events.end(id)
         // Known (as being deleted) until its followers have had the end: one that comes
         // later finds it gone (`isKnown`) and ends at once.
@@ -334,6 +369,25 @@ final class SandboxStore: @unchecked Sendable {
         }
         process["args"] = RuntimeClient.idleInit
         object["process"] = process
+        return try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+    }
+
+    /// The spec with this service as the sandbox's decider (ClientDeciders), at
+    /// `directory`'s socket; a policy without egress has nothing to decide (400).
+    static func withClientDecider(_ spec: Data, directory: String, timeout: Double) throws -> Data {
+        guard var object = try? JSONSerialization.jsonObject(with: spec) as? [String: Any] else {
+            throw APIError.internalError("agent spec printed no OCI config")
+        }
+        var annotations = object["annotations"] as? [String: String] ?? [:]
+        guard !(annotations["io.safehouse.network.allow"] ?? "").isEmpty else {
+            throw APIError.badRequest(field: "decider", "the policy has no egress (its network.allow is empty): there is nothing to decide")
+        }
+        guard annotations["io.safehouse.network.decider"] == nil else {
+            throw APIError.badRequest(field: "decider", "the policy names its own network.decider")
+        }
+        annotations["io.safehouse.network.decider"] = ClientDeciders.target(directory: directory)
+        annotations["io.safehouse.network.deciderTimeout"] = String(timeout)
+        object["annotations"] = annotations
         return try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
     }
 

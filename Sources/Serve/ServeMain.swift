@@ -54,6 +54,7 @@ public enum ServeMain {
         let imageStore: ImageStore
         do { imageStore = try ImageStore.configured() } catch { fail("\(error)") }
         let store = SandboxStore(runtime: runtime, records: records, images: SandboxImages(store: imageStore), warm: options.warm)
+        store.snapshots = options.snapshots
         store.recover()
         store.fillPool()
 

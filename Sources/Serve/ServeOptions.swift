@@ -26,9 +26,11 @@ struct ServeOptions {
     var warm: [WarmPool.Target] = []
     /// Whether a create may carry a policy document instead of a name.
     var allowInlinePolicy = true
+    /// Where the service keeps its sandboxes' snapshots, one directory per name.
+    var snapshots = SandboxStore.defaultSnapshots
 
     static let usage = """
-        USAGE: safehouse serve [--socket PATH [--socket-group GROUP]] [--listen HOST:PORT --token-file FILE] [--root DIR] [--state-dir DIR] [--backend native|gvisor] [--warm POLICY:ROOTFS=N]... [--no-inline-policy]
+        USAGE: safehouse serve [--socket PATH [--socket-group GROUP]] [--listen HOST:PORT --token-file FILE] [--root DIR] [--state-dir DIR] [--backend native|gvisor] [--warm POLICY:ROOTFS=N]... [--no-inline-policy] [--snapshots DIR]
 
         Serve the sandbox API (docs/serve.md) over HTTP/1.1.
 
@@ -49,6 +51,7 @@ struct ServeOptions {
                                Keep N (1 to 64) idle sandboxes of POLICY on ROOTFS (an absolute path) ready;
                                a create asking for both takes one (repeatable).
           --no-inline-policy   Refuse creates that carry a policy document (403); only named policies.
+          --snapshots DIR      Where snapshots are kept, a directory per name (default: /var/lib/safehouse/snapshots).
 
         """
 
@@ -91,6 +94,9 @@ struct ServeOptions {
                 }
                 warm.append(target)
             case "--no-inline-policy": allowInlinePolicy = false
+            case "--snapshots":
+                snapshots = try value(a)
+                guard snapshots.hasPrefix("/") else { throw Failure(description: "--snapshots: \"\(snapshots)\" is not an absolute path") }
             case "--images":
                 let dir = try value(a)
                 guard let real = realpath(dir, nil) else { throw Failure(description: "--images: \(dir) does not exist") }

@@ -1,6 +1,7 @@
 import Egress
 import Linux
 import OCI
+import SandboxInterface
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -15,6 +16,8 @@ enum DeciderCall {
         case .exec(let path): return exec(path, host: host, port: port, deadline: deadline, timeout: timeout)
         case .http(let address, let p, let path):
             return http(address, port: p, path: path, host: host, asked: port, deadline: deadline, timeout: timeout)
+        case .unix(let socket):
+            return unix(socket, host: host, asked: port, deadline: deadline, timeout: timeout)
         }
     }
 
@@ -106,8 +109,30 @@ enum DeciderCall {
         var length = socklen_t(4)
         getsockopt(fd, SOL_SOCKET, SO_ERROR, &soError, &length)
         if soError != 0 { return .failure("\(where_): connect: \(String(cString: strerror(soError)))") }
+        return exchange(fd, path: path, hostHeader: address.family == .v6 ? "[\(address)]:\(port)" : "\(address):\(port)",
+                        host: host, asked: asked, from: where_, deadline: deadline, timeout: timeout)
+    }
+
+    /// `POST /decide` over the Unix socket at `socket` (a path too long for a socket
+    /// address is reached through its directory).
+    static func unix(_ socket: String, host: String, asked: UInt16, deadline: Double, timeout: Double) -> DeciderVerdict {
+        let where_ = "decider unix:\(socket)"
+        let connected: FileDescriptor
+        do { connected = try EgressControl.withShortPath(socket) { try Sockets.connect(unixPath: $0) } } catch {
+            return .failure("\(where_): \(error)")
+        }
+        defer { connected.close() }
+        let fd = connected.rawValue
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+        return exchange(fd, path: DeciderTarget.unixRequestPath, hostHeader: "localhost", host: host, asked: asked,
+                        from: where_, deadline: deadline, timeout: timeout)
+    }
+
+    /// Sends the question on the connected, non-blocking `fd` and reads the whole answer.
+    static func exchange(_ fd: Int32, path: String, hostHeader: String, host: String, asked: UInt16, from where_: String,
+                         deadline: Double, timeout: Double) -> DeciderVerdict {
         let body = "{\"host\":\(FlatJSONWriter.quoted(host)),\"port\":\(asked)}"
-        let request = Array("POST \(path) HTTP/1.1\r\nHost: \(address.family == .v6 ? "[\(address)]" : "\(address)"):\(port)\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)".utf8)
+        let request = Array("POST \(path) HTTP/1.1\r\nHost: \(hostHeader)\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)".utf8)
         var sent = 0
         while sent < request.count {
             var w = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)

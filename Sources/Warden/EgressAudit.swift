@@ -39,16 +39,18 @@ struct EgressRecord {
 
     /// Notes the decider's verdict on `destination:port`: the rule a yes stands for
     /// (that host and port alone; its addresses are still checked as any rule's), or
-    /// the refusal, with the decider's reason.
+    /// the refusal, with the decider's reason. Port 0 is a name lookup: a yes stands
+    /// for the host on every port.
     mutating func decided(by verdict: DeciderVerdict, _ destination: Allowlist.Destination, port: UInt16) -> Result<AllowRule, EgressDenial> {
         decider = verdict.allowed ? "allow" : verdict.answered ? "deny" : "error"
         let said = verdict.reason.isEmpty ? "" : ": \(verdict.reason)"
+        let what = port == 0 ? "\(destination)" : "\(destination) port \(port)"
         guard verdict.allowed else {
-            return .failure(EgressDenial(verdict.answered ? "\(destination) port \(port) was refused by the decider\(said)"
-                                                          : "\(destination) port \(port) matches no rule and the decider did not answer: \(verdict.reason)"))
+            return .failure(EgressDenial(verdict.answered ? "\(what) was refused by the decider\(said)"
+                                                          : "\(what) matches no rule and the decider did not answer: \(verdict.reason)"))
         }
-        guard let rule = try? AllowRule("\(destination):\(port)") else {
-            return .failure(EgressDenial("\(destination) port \(port): the decider's yes makes no rule"))
+        guard let rule = try? AllowRule(port == 0 ? "\(destination)" : "\(destination):\(port)") else {
+            return .failure(EgressDenial("\(what): the decider's yes makes no rule"))
         }
         self.rule = "decider"
         reason = "allowed by the decider\(said)"

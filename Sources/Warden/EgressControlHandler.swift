@@ -73,9 +73,11 @@ final class EgressControlHandler: ChannelInboundHandler {
                 }
             }
             let who = peer ?? (uid: UInt32.max, pid: 0, command: "")
-            let source = "uid \(who.uid) pid \(who.pid)" + (who.command.isEmpty ? "" : ": \(who.command)")
+            var source = "uid \(who.uid) pid \(who.pid)" + (who.command.isEmpty ? "" : ": \(who.command)")
+            if let relayed = request.onBehalfOf { source += " for \(relayed)" }
             let changes = shared.change(request.operation, rules, source: source)
-            shared.audit.appender?.record(kind: "egress-rules", details: Self.auditDetails(request.operation, changes, who))
+            shared.audit.appender?.record(kind: "egress-rules",
+                                          details: Self.auditDetails(request.operation, changes, who, onBehalfOf: request.onBehalfOf))
             var answer = EgressControl.Answer()
             answer.changes = changes.map(\.description)
             answer.rules = shared.currentRules
@@ -83,11 +85,13 @@ final class EgressControlHandler: ChannelInboundHandler {
         }
     }
 
-    /// The `egress-rules` record: the request, what it changed, and who asked.
+    /// The `egress-rules` record: the request, what it changed, and who asked (the
+    /// kernel's word on the asker, and whom a relay such as the service asked for).
     static func auditDetails(_ operation: EgressControl.Operation, _ changes: [EgressRuleBook.Change],
-                             _ who: (uid: UInt32, pid: Int32, command: String)) -> String {
+                             _ who: (uid: UInt32, pid: Int32, command: String), onBehalfOf: String? = nil) -> String {
         let q = FlatJSONWriter.quoted
-        let by = "{\"uid\":\(who.uid),\"pid\":\(who.pid),\"command\":\(q(who.command))}"
+        let relayed = onBehalfOf.map { ",\"onBehalfOf\":\(q($0))" } ?? ""
+        let by = "{\"uid\":\(who.uid),\"pid\":\(who.pid),\"command\":\(q(who.command))\(relayed)}"
         return "{\"op\":\(q(operation.rawValue)),\"changes\":[\(changes.map { q($0.description) }.joined(separator: ","))],\"by\":\(by)}"
     }
 

@@ -29,11 +29,30 @@ struct EgressDNSResponder {
         switch decide(bytes, record: &record) {
         case .answered(let answer): finish(answer, record)
         case .lookUp(let query, let name, let rule):
-            shared.resolve(name, on: eventLoop).assumeIsolated().whenComplete { result in
+            lookUp(query, name: name, rule: rule, record: record, on: eventLoop, finish: finish)
+        case .ask(let query, let name):
+            // Asked off the event loop, with the decider's cache and deadline; a yes
+            // is looked up as a rule naming the name would be.
+            guard let decider = shared.decider else { return finish(DNSMessage.error(.nameError, to: query), record) }
+            decider.decide(host: name, port: 0, on: eventLoop).assumeIsolated().whenSuccess { verdict in
                 var record = record
-                let answer = self.answer(query, name: name, rule: rule, found: (try? result.get()) ?? [], record: &record)
-                finish(answer, record)
+                switch record.decided(by: verdict, .name(name), port: 0) {
+                case .failure(let denial):
+                    record.reason = denial.description
+                    finish(DNSMessage.error(.nameError, to: query), record)
+                case .success(let rule):
+                    self.lookUp(query, name: name, rule: rule, record: record, on: eventLoop, finish: finish)
+                }
             }
+        }
+    }
+
+    func lookUp(_ query: DNSMessage.Query, name: String, rule: AllowRule, record: EgressRecord, on eventLoop: EventLoop,
+                finish: @escaping ([UInt8]?, EgressRecord) -> Void) {
+        shared.resolve(name, on: eventLoop).assumeIsolated().whenComplete { result in
+            var record = record
+            let answer = self.answer(query, name: name, rule: rule, found: (try? result.get()) ?? [], record: &record)
+            finish(answer, record)
         }
     }
 
@@ -42,6 +61,8 @@ struct EgressDNSResponder {
         case answered([UInt8]?)
         /// An allowed name: look it up, then `answer`.
         case lookUp(DNSMessage.Query, name: String, rule: AllowRule)
+        /// A name no rule covers: ask the decider first.
+        case ask(DNSMessage.Query, name: String)
     }
 
     /// What to do with one datagram, and the record of the decision so far.
@@ -53,7 +74,7 @@ struct EgressDNSResponder {
             return .answered(id.map { DNSMessage.error(oversized ? .refused : .formatError, id: $0) })
         case .query(let query):
             record.host = query.question.name
-            switch DNSGuard.judge(query.question, allowlist: shared.allowlist) {
+            switch DNSGuard.judge(query.question, allowlist: shared.allowlist, askable: shared.decider != nil) {
             case .refuse(let code, let reason, let suspicious):
                 record.reason = reason
                 if suspicious { shared.dnsSuspicious += 1 }
@@ -61,6 +82,8 @@ struct EgressDNSResponder {
             case .resolve(let name, let rule):
                 record.rule = rule.text
                 return .lookUp(query, name: name, rule: rule)
+            case .ask(let name):
+                return .ask(query, name: name)
             }
         }
     }

@@ -8,7 +8,9 @@ import NIOPosix
 /// event loop or the name lookups). Answers are remembered by host and port for the
 /// sandbox's life; a question already out is not asked twice (later askers wait for
 /// the same answer). A failure (timeout, crash, bad answer) is not remembered: the
-/// next connection asks again.
+/// next connection asks again. An answer about port 0 (a name lookup by the sandbox's
+/// DNS) stands for the host on every port, so a program that resolved a name the
+/// decider let through is not asked about again when it connects.
 ///
 /// Used on the proxy's event loop only.
 final class EgressDecider {
@@ -27,7 +29,7 @@ final class EgressDecider {
 
     func decide(host: String, port: UInt16, on eventLoop: EventLoop) -> EventLoopFuture<DeciderVerdict> {
         let key = "\(host) \(port)"
-        if let known = answers[key] { return eventLoop.makeSucceededFuture(known) }
+        if let known = answers[key] ?? answers["\(host) 0"] { return eventLoop.makeSucceededFuture(known) }
         let promise = eventLoop.makePromise(of: DeciderVerdict.self)
         if waiting[key] != nil {
             waiting[key]?.append(promise)

@@ -251,25 +251,66 @@ final class EgressTunnel: ChannelInboundHandler, EgressMeter {
 
     func decideCaptured(_ context: ChannelHandlerContext, claimed: String?, pending: [UInt8]) {
         guard let original else { return deny(context, "no original destination") }
+        // A destination no rule covers goes to the decider first (off the event loop,
+        // with its cache and deadline), as through the proxy; its yes admits the name
+        // (or address) for this decision, every later check unchanged.
+        if let decider = shared.decider, let asked = undecided(claimed: claimed, original) {
+            state = .resolving(pending)
+            decider.decide(host: asked.description, port: original.port, on: context.eventLoop).assumeIsolated().whenSuccess { verdict in
+                guard case .resolving(let bytes) = self.state else { return }
+                switch self.record.decided(by: verdict, asked, port: original.port) {
+                case .failure(let denial):
+                    self.record.host = asked.description
+                    self.deny(context, denial.description)
+                case .success(let rule):
+                    let reason = self.record.reason
+                    self.decideCaptured(context, original, claimed: claimed, pending: bytes,
+                                        allowlist: self.shared.allowlist.admitting(decided: rule), decidedReason: reason)
+                }
+            }
+            return
+        }
+        decideCaptured(context, original, claimed: claimed, pending: pending, allowlist: shared.allowlist)
+    }
+
+    /// The destination to ask the decider about, when no rule covers what the
+    /// connection claims (its SNI or Host) or, claiming nothing, any name the
+    /// sandbox's DNS gave out for the address nor the address itself; nil otherwise.
+    func undecided(claimed: String?, _ original: OriginalDestination) -> Allowlist.Destination? {
+        let allowlist = shared.allowlist
+        if let claimed {
+            guard let destination = Allowlist.Destination(host: claimed), !allowlist.covers(destination) else { return nil }
+            return destination
+        }
+        let address = original.address.unmappedV4 ?? original.address
+        let names = unnamed == nil ? shared.book.names(of: address).map { Allowlist.Destination.name($0) } : []
+        let candidates = names + [.address(address)]
+        guard !candidates.contains(where: { allowlist.covers($0) }) else { return nil }
+        return candidates.first
+    }
+
+    func decideCaptured(_ context: ChannelHandlerContext, _ original: OriginalDestination, claimed: String?, pending: [UInt8],
+                        allowlist: Allowlist, decidedReason: String? = nil) {
         // A claimed name the sandbox's DNS did not give this address out for is looked
         // up now, off the event loop; only a name the allowlist admits is (a lookup of
         // any other would itself carry the name out).
         let address = original.address.unmappedV4 ?? original.address
         if let claimed, case .name(let name)? = Allowlist.Destination(host: claimed), !shared.book.names(of: address).contains(name),
-           case .allowed = shared.allowlist.admit(.name(name), port: original.port) {
+           case .allowed = allowlist.admit(.name(name), port: original.port) {
             state = .resolving(pending)
             lookUp(.name(name), context).whenComplete { result in
                 guard case .resolving(let bytes) = self.state else { return }
-                self.finishDecision(context, original, claimed: claimed, resolved: (try? result.get()) ?? [], pending: bytes)
+                self.finishDecision(context, original, claimed: claimed, resolved: (try? result.get()) ?? [], pending: bytes,
+                                    allowlist: allowlist, decidedReason: decidedReason)
             }
             return
         }
-        finishDecision(context, original, claimed: claimed, resolved: [], pending: pending)
+        finishDecision(context, original, claimed: claimed, resolved: [], pending: pending, allowlist: allowlist, decidedReason: decidedReason)
     }
 
     func finishDecision(_ context: ChannelHandlerContext, _ original: OriginalDestination, claimed: String?, resolved: [IPAddress],
-                        pending: [UInt8]) {
-        let decision = CapturedConnection.decide(original, claimed: claimed, unnamed: unnamed, allowlist: shared.allowlist,
+                        pending: [UInt8], allowlist: Allowlist, decidedReason: String? = nil) {
+        let decision = CapturedConnection.decide(original, claimed: claimed, unnamed: unnamed, allowlist: allowlist,
                                                  book: shared.book, resolve: { _ in resolved })
         switch decision {
         case .failure(let denial):
@@ -277,7 +318,9 @@ final class EgressTunnel: ChannelInboundHandler, EgressMeter {
             deny(context, denial.description)
         case .success(let admitted):
             record.host = admitted.destination.description
-            record.rule = admitted.rule.text
+            // A decider's yes is named as such, as through the proxy.
+            record.rule = allowlist.decided.contains(admitted.rule) ? "decider" : admitted.rule.text
+            if let decidedReason, record.rule == "decider" { record.reason = decidedReason }
             record.address = original.address.description
             connect(context, to: [original.address], port: original.port, first: pending)
         }

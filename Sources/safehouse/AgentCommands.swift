@@ -135,14 +135,10 @@ struct AgentRun: Command {
     }
 }
 
-struct AgentStopAll: Command {
-    let global: GlobalSettings
-
-    init(_ a: ParsedArguments) throws {
-        global = try GlobalSettings(a)
-    }
-
-    func run() throws {
+extension Commands {
+    /// `agent stop-all`: every sandbox under the root stopped at once; their ids printed.
+    static func agentStopAll(_ a: ParsedArguments) throws {
+        let global = try GlobalSettings(a)
         do {
             let runtime = try global.runtime()
             let ids = runtime.emergencyStop { $0.annotations?[SandboxAnnotation.policy] != nil }

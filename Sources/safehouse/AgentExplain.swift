@@ -4,22 +4,14 @@ import FoundationEssentials
 import Linux
 import OCI
 
-/// `safehouse agent explain CONFIG [--policy NAME]`: what create would change in an
-/// engine's config.json that names a policy (EngineSpecPolicy), one line per change,
-/// then what it adds around the spec (SandboxExplanation: the ephemeral root, the
-/// deadline, the network and the audit log), always those four.
-struct AgentExplain: Command {
-    let global: GlobalSettings
-    let config: String
-    let policy: String?
-
-    init(_ a: ParsedArguments) throws {
-        global = try GlobalSettings(a)
-        config = a.arguments.first ?? ""
-        policy = a.string("--policy")
-    }
-
-    func run() throws {
+extension Commands {
+    /// `safehouse agent explain CONFIG [--policy NAME]`: what create would change in an
+    /// engine's config.json that names a policy (EngineSpecPolicy), one line per change,
+    /// then what it adds around the spec (SandboxExplanation: the ephemeral root, the
+    /// deadline, the network and the audit log), always those four.
+    static func agentExplain(_ a: ParsedArguments) throws {
+        let global = try GlobalSettings(a)
+        let (config, policy) = (a.arguments.first ?? "", a.string("--policy"))
         let spec: Spec
         do {
             spec = try Spec.decode(from: Data(try Files.read(config, limit: 16 << 20)))

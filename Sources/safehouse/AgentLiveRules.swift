@@ -10,22 +10,16 @@ import Glibc
 
 /// `safehouse agent allow|deny ID RULE...` and `agent rules ID`: a running sandbox's
 /// allowlist, changed and read through its warden's control channel (EgressControl).
-struct AgentLiveRules: Command {
-    let global: GlobalSettings
-    let request: EgressControl.Request
-    let id: String
-
-    init(_ a: ParsedArguments) throws {
-        global = try GlobalSettings(a)
-        id = a.arguments[0]
+enum AgentLiveRules {
+    static func run(_ a: ParsedArguments) throws {
+        let global = try GlobalSettings(a)
+        let id = a.arguments[0]
+        let request: EgressControl.Request
         switch a.verb.path {
         case "agent allow": request = EgressControl.Request(.allow, rules: a.trailing)
         case "agent deny": request = EgressControl.Request(.deny, rules: a.trailing)
         default: request = EgressControl.Request(.rules)
         }
-    }
-
-    func run() throws {
         let verb = "agent \(request.operation.rawValue)"
         if request.operation != .rules {
             if request.rules.isEmpty { agentFail("\(verb): name at least one rule after the id") }
@@ -38,7 +32,7 @@ struct AgentLiveRules: Command {
             }
         }
         let socket: String
-        do { socket = try Self.controlSocket(of: id, runtime: try global.runtime()) } catch {
+        do { socket = try controlSocket(of: id, runtime: try global.runtime()) } catch {
             agentFail("\(verb): \(error)")
         }
         let answer: EgressControl.Answer

@@ -23,52 +23,34 @@ extension CheckpointOptions {
     }
 }
 
-struct Checkpoint: Command {
-    let global: GlobalSettings
-    let options: CheckpointOptions
-    let id: String
-
-    init(_ a: ParsedArguments) throws {
-        global = try GlobalSettings(a)
+extension Commands {
+    /// `checkpoint ID`: CRIU's (or runsc's) image of the container.
+    static func checkpoint(_ a: ParsedArguments) throws {
+        let global = try GlobalSettings(a)
         var options = try CheckpointOptions(a, criu: global.criu)
         options.parentPath = a.string("--parent-path")
         options.leaveRunning = a.isSet("--leave-running")
         options.preDump = a.isSet("--pre-dump")
         options.pageServer = a.string("--page-server")
         options.statusFd = try a.integer("--status-fd")
-        self.options = options
-        id = a.arguments[0]
+        try global.perform { try $0.checkpoint(id: a.arguments[0], options: options) }
     }
 
-    func run() throws { try global.perform { try $0.checkpoint(id: id, options: options) } }
-}
-
-struct Restore: Command {
-    let global: GlobalSettings
-    let options: CreateOptions
-    let checkpoint: CheckpointOptions
-    let detach: Bool
-    let noSubreaper: Bool
-    let id: String
-
-    init(_ a: ParsedArguments) throws {
-        global = try GlobalSettings(a)
+    /// `restore ID`: a new container from the bundle and a checkpoint; detached it
+    /// returns once it runs, otherwise it exits with the container's status.
+    static func restore(_ a: ParsedArguments) throws {
+        let global = try GlobalSettings(a)
         // Refused before anything is read: neither CRIU's saved root nor runsc's can
         // be entered another way, and safehouse applies no LSM labels.
         for flag in ["--no-pivot", "--lsm-profile", "--lsm-mount-context"] where a.isSet(flag) || a.string(flag) != nil {
             throw UsageError(verb: a.verb.path, "\(flag) is not supported (see docs/checkpoint.md)")
         }
-        options = CreateOptions(bundle: a.value("--bundle"), pidFile: a.string("--pid-file"),
-                                consoleSocket: a.string("--console-socket"))
-        checkpoint = try CheckpointOptions(a, criu: global.criu)
-        detach = a.isSet("--detach")
-        noSubreaper = a.isSet("--no-subreaper")
-        id = a.arguments[0]
-    }
-
-    func run() throws {
+        let options = CreateOptions(bundle: a.value("--bundle"), pidFile: a.string("--pid-file"),
+                                    consoleSocket: a.string("--console-socket"))
+        let checkpoint = try CheckpointOptions(a, criu: global.criu)
         let code = try global.perform {
-            try $0.restore(id: id, options: options, checkpoint: checkpoint, detach: detach, subreaper: !noSubreaper)
+            try $0.restore(id: a.arguments[0], options: options, checkpoint: checkpoint, detach: a.isSet("--detach"),
+                           subreaper: !a.isSet("--no-subreaper"))
         }
         if code != 0 { throw ExitCode(code) }
     }

@@ -7,40 +7,11 @@ import FoundationEssentials
 import OCI
 import Runtime
 
-struct Pause: Command {
-    let global: GlobalSettings
-    let id: String
-    init(_ a: ParsedArguments) throws {
-        global = try GlobalSettings(a)
-        id = a.arguments[0]
-    }
-    func run() throws { try global.perform { try $0.pause(id: id) } }
-}
-
-struct Resume: Command {
-    let global: GlobalSettings
-    let id: String
-    init(_ a: ParsedArguments) throws {
-        global = try GlobalSettings(a)
-        id = a.arguments[0]
-    }
-    func run() throws { try global.perform { try $0.resume(id: id) } }
-}
-
-struct Events: Command {
-    let global: GlobalSettings
-    let stats: Bool
-    let interval: String
-    let id: String
-
-    init(_ a: ParsedArguments) throws {
-        global = try GlobalSettings(a)
-        stats = a.isSet("--stats")
-        interval = a.value("--interval")
-        id = a.arguments[0]
-    }
-
-    func run() throws {
+extension Commands {
+    /// `events ID` (`--stats`: one record): the container's events as runc prints them.
+    static func events(_ a: ParsedArguments) throws {
+        let global = try GlobalSettings(a)
+        let (id, stats, interval) = (a.arguments[0], a.isSet("--stats"), a.value("--interval"))
         guard let seconds = ValueSyntax.duration(interval) else {
             throw CLIError("--interval: \"\(interval)\" is not a duration (use e.g. 100ms, 5s, 1m)")
         }
@@ -59,77 +30,49 @@ struct Events: Command {
             try global.perform { try $0.streamEvents(id: id, interval: seconds, emit: emit) }
         }
     }
-}
 
-struct Update: Command {
-    let global: GlobalSettings
-    let resources: String?
-    let memory: String?
-    let memoryReservation: String?
-    let memorySwap: String?
-    let kernelMemory: String?
-    let cpuShares: UInt64?
-    let cpuQuota: Int64?
-    let cpuPeriod: UInt64?
-    let cpuRtRuntime: Int64?
-    let cpuRtPeriod: UInt64?
-    let cpusetCpus: String?
-    let cpusetMems: String?
-    let pidsLimit: Int64?
-    let blkioWeight: UInt16?
-    let l3CacheSchema: String?
-    let memBwSchema: String?
-    let id: String
-
-    init(_ a: ParsedArguments) throws {
-        global = try GlobalSettings(a)
-        resources = a.string("--resources")
-        memory = a.string("--memory")
-        memoryReservation = a.string("--memory-reservation")
-        memorySwap = a.string("--memory-swap")
-        kernelMemory = a.string("--kernel-memory")
-        cpuShares = try a.integer("--cpu-share")
-        cpuQuota = try a.integer("--cpu-quota")
-        cpuPeriod = try a.integer("--cpu-period")
-        cpuRtRuntime = try a.integer("--cpu-rt-runtime")
-        cpuRtPeriod = try a.integer("--cpu-rt-period")
-        cpusetCpus = a.string("--cpuset-cpus")
-        cpusetMems = a.string("--cpuset-mems")
-        pidsLimit = try a.integer("--pids-limit")
-        blkioWeight = try a.integer("--blkio-weight")
-        l3CacheSchema = a.string("--l3-cache-schema")
-        memBwSchema = a.string("--mem-bw-schema")
-        id = a.arguments[0]
-    }
-
-    func run() throws {
+    /// `update ID`: runc's flags over the limits of `--resources FILE` (or none). The
+    /// numbers are read, and a bad one refused as a usage error, before anything runs.
+    static func update(_ a: ParsedArguments) throws {
+        let global = try GlobalSettings(a)
+        let cpuShares: UInt64? = try a.integer("--cpu-share")
+        let cpuQuota: Int64? = try a.integer("--cpu-quota")
+        let cpuPeriod: UInt64? = try a.integer("--cpu-period")
+        let cpuRtRuntime: Int64? = try a.integer("--cpu-rt-runtime")
+        let cpuRtPeriod: UInt64? = try a.integer("--cpu-rt-period")
+        let pidsLimit: Int64? = try a.integer("--pids-limit")
+        let blkioWeight: UInt16? = try a.integer("--blkio-weight")
+        let (cpusetCpus, cpusetMems) = (a.string("--cpuset-cpus"), a.string("--cpuset-mems"))
         try global.perform { runtime in
             // runc's flags; runc refuses them where resctrl is not mounted, and safehouse
             // has no resctrl support at all: refused before anything changes.
-            if let schema = l3CacheSchema ?? memBwSchema {
+            let l3CacheSchema = a.string("--l3-cache-schema")
+            if let schema = l3CacheSchema ?? a.string("--mem-bw-schema") {
                 let flag = l3CacheSchema != nil ? "--l3-cache-schema" : "--mem-bw-schema"
                 let mounted = Files.exists("/sys/fs/resctrl/schemata")
                 throw RuntimeError("\(flag) \(schema): \(mounted ? "safehouse does not manage Intel RDT (resctrl)" : "Intel RDT is not enabled on this host (no /sys/fs/resctrl)")")
             }
-            var r = try resources.map { try ContainerRuntime.readResources($0) } ?? LinuxResources()
-            if memory != nil || memoryReservation != nil || memorySwap != nil || kernelMemory != nil {
+            var r = try a.string("--resources").map { try ContainerRuntime.readResources($0) } ?? LinuxResources()
+            // Sizes in runc's syntax (50M, -1), each refused by its flag's name.
+            func size(_ flag: String) throws -> Int64? { try a.string(flag).map { try ValueSyntax.memorySize($0, field: flag) } }
+            if ["--memory", "--memory-reservation", "--memory-swap", "--kernel-memory"].contains(where: { a.string($0) != nil }) {
                 var m = r.memory ?? LinuxMemory()
-                if let memory { m.limit = try ValueSyntax.memorySize(memory, field: "--memory") }
-                if let memoryReservation { m.reservation = try ValueSyntax.memorySize(memoryReservation, field: "--memory-reservation") }
-                if let memorySwap { m.swap = try ValueSyntax.memorySize(memorySwap, field: "--memory-swap") }
-                if let kernelMemory { m.kernel = try ValueSyntax.memorySize(kernelMemory, field: "--kernel-memory") }
+                m.limit = try size("--memory") ?? m.limit
+                m.reservation = try size("--memory-reservation") ?? m.reservation
+                m.swap = try size("--memory-swap") ?? m.swap
+                m.kernel = try size("--kernel-memory") ?? m.kernel
                 r.memory = m
             }
             if cpuShares != nil || cpuQuota != nil || cpuPeriod != nil || cpuRtRuntime != nil || cpuRtPeriod != nil
                 || cpusetCpus != nil || cpusetMems != nil {
                 var c = r.cpu ?? LinuxCPU()
-                if let cpuShares { c.shares = cpuShares }
-                if let cpuQuota { c.quota = cpuQuota }
-                if let cpuPeriod { c.period = cpuPeriod }
-                if let cpuRtRuntime { c.realtimeRuntime = cpuRtRuntime }
-                if let cpuRtPeriod { c.realtimePeriod = cpuRtPeriod }
-                if let cpusetCpus { c.cpus = cpusetCpus }
-                if let cpusetMems { c.mems = cpusetMems }
+                c.shares = cpuShares ?? c.shares
+                c.quota = cpuQuota ?? c.quota
+                c.period = cpuPeriod ?? c.period
+                c.realtimeRuntime = cpuRtRuntime ?? c.realtimeRuntime
+                c.realtimePeriod = cpuRtPeriod ?? c.realtimePeriod
+                c.cpus = cpusetCpus ?? c.cpus
+                c.mems = cpusetMems ?? c.mems
                 r.cpu = c
             }
             if let pidsLimit { r.pids = LinuxPids(limit: pidsLimit) }
@@ -138,7 +81,7 @@ struct Update: Command {
                 b.weight = blkioWeight
                 r.blockIO = b
             }
-            try runtime.update(id: id, resources: r)
+            try runtime.update(id: a.arguments[0], resources: r)
         }
     }
 }

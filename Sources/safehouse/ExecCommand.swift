@@ -2,66 +2,44 @@ import Flags
 import Linux
 import Runtime
 
-struct Exec: Command {
-    let global: GlobalSettings
-    let process: String?
-    let tty: Bool
-    let consoleSocket: String?
-    let cwd: String?
-    let env: [String]
-    let user: String?
-    let additionalGids: [UInt32]
-    let cap: [String]
-    let noNewPrivs: Bool
-    let detach: Bool
-    let pidFile: String?
-    let preserveFds: Int
-    let cgroup: [String]
-    let ignorePaused: Bool
-    let apparmor: String?
-    let processLabel: String?
-    let id: String
-    let command: [String]
-
+extension ExecOptions {
+    /// runc's exec flags; the command is what follows the id (a leading `--` dropped).
     init(_ a: ParsedArguments) throws {
-        global = try GlobalSettings(a)
-        process = a.string("--process")
+        self.init()
+        processFile = a.string("--process")
+        args = a.trailing.first == "--" ? Array(a.trailing.dropFirst()) : a.trailing
         tty = a.isSet("--tty")
         consoleSocket = a.string("--console-socket")
         cwd = a.string("--cwd")
         env = a.strings("--env")
         user = a.string("--user")
         additionalGids = try a.integers("--additional-gids")
-        cap = a.strings("--cap")
-        noNewPrivs = a.isSet("--no-new-privs")
+        caps = a.strings("--cap")
+        noNewPrivileges = a.isSet("--no-new-privs")
         detach = a.isSet("--detach")
         pidFile = a.string("--pid-file")
         preserveFds = try a.integer("--preserve-fds") ?? 0
-        cgroup = a.strings("--cgroup")
+        subCgroups = a.strings("--cgroup")
         ignorePaused = a.isSet("--ignore-paused")
+    }
+}
+
+struct Exec: Command {
+    let global: GlobalSettings
+    let options: ExecOptions
+    let apparmor: String?
+    let processLabel: String?
+    let id: String
+
+    init(_ a: ParsedArguments) throws {
+        global = try GlobalSettings(a)
+        options = try ExecOptions(a)
         apparmor = a.string("--apparmor")
         processLabel = a.string("--process-label")
         id = a.arguments[0]
-        command = a.trailing
     }
 
     func run() throws {
-        var o = ExecOptions()
-        o.processFile = process
-        o.args = command.first == "--" ? Array(command.dropFirst()) : command
-        o.tty = tty
-        o.consoleSocket = consoleSocket
-        o.cwd = cwd
-        o.env = env
-        o.user = user
-        o.additionalGids = additionalGids
-        o.caps = cap
-        o.noNewPrivileges = noNewPrivs
-        o.detach = detach
-        o.pidFile = pidFile
-        o.preserveFds = preserveFds
-        o.subCgroups = cgroup
-        o.ignorePaused = ignorePaused
         // runc exits 255 when exec itself fails (fatalWithCode(err, 255)), and callers
         // tell that apart from the process's own status: a paused container, a pid file
         // that cannot be written, a process that could not be started.
@@ -76,7 +54,7 @@ struct Exec: Command {
                 if let processLabel {
                     throw RuntimeError("--process-label \(processLabel): \(HostSecurityModules.selinuxEnabled ? "safehouse does not apply SELinux labels" : "SELinux is not enabled on this host")")
                 }
-                return try runtime.exec(id: id, options: o)
+                return try runtime.exec(id: id, options: options)
             }
         } catch let exit as ExitCode where exit.rawValue == 1 {
             throw ExitCode(255)

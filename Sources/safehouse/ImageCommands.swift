@@ -55,45 +55,29 @@ struct ImageLs: Command {
     }
 }
 
-struct ImageRm: Command {
-    let names: [String]
-
-    init(_ a: ParsedArguments) throws {
-        names = a.arguments + a.trailing
-    }
-
-    func run() throws {
+extension Commands {
+    /// `image rm NAME...`.
+    static func imageRm(_ a: ParsedArguments) throws {
         let store = try ImageStore.configured()
-        for name in names {
+        for name in a.arguments + a.trailing {
             let (removed, held) = try store.remove(image: name)
             print("removed \(name) (\(removed.count) layer\(removed.count == 1 ? "" : "s") freed)")
             for layer in held { writeStderr("safehouse: image rm: layer \(layer) is in use by a running sandbox; image prune removes it later\n") }
         }
     }
-}
 
-struct ImagePrune: Command {
-    init(_ a: ParsedArguments) throws {}
-
-    func run() throws {
+    /// `image prune`: the layers no image uses.
+    static func imagePrune(_ a: ParsedArguments) throws {
         let store = try ImageStore.configured()
         let (removed, held) = try store.prune()
         for (layer, _) in removed { print("removed layer \(layer)") }
         for layer in held { writeStderr("safehouse: image prune: layer \(layer) is in use by a running sandbox\n") }
         print("freed \(ImageLs.human(removed.reduce(0) { $0 + $1.1 })) (\(removed.count) layer\(removed.count == 1 ? "" : "s"))")
     }
-}
 
-struct AgentCommit: Command {
-    let id: String
-    let name: String
-
-    init(_ a: ParsedArguments) throws {
-        id = a.arguments[0]
-        name = a.arguments[1]
-    }
-
-    func run() throws {
+    /// `agent commit ID NAME`: a kept sandbox's changes as a new image.
+    static func agentCommit(_ a: ParsedArguments) throws {
+        let (id, name) = (a.arguments[0], a.arguments[1])
         let store = try ImageStore.configured()
         let (image, kept) = try KeptChanges.commit(store, id: id, as: name)
         let e = TerminalText.escaped

@@ -10,73 +10,15 @@ extension CreateOptions {
     }
 }
 
-struct Create: Command {
-    let global: GlobalSettings
-    let options: CreateOptions
-    let id: String
-
-    init(_ a: ParsedArguments) throws {
-        global = try GlobalSettings(a)
-        options = try CreateOptions(a)
-        id = a.arguments[0]
-    }
-
-    func run() throws {
-        try global.perform { try $0.create(id: id, options: options) }
-    }
-}
-
-struct Start: Command {
-    let global: GlobalSettings
-    let id: String
-
-    init(_ a: ParsedArguments) throws {
-        global = try GlobalSettings(a)
-        id = a.arguments[0]
-    }
-
-    func run() throws {
-        try global.perform { try $0.start(id: id) }
-    }
-}
-
-struct Run: Command {
-    let global: GlobalSettings
-    let options: CreateOptions
-    let detach: Bool
-    let keep: Bool
-    let noSubreaper: Bool
-    let id: String
-
-    init(_ a: ParsedArguments) throws {
-        global = try GlobalSettings(a)
-        options = try CreateOptions(a)
-        detach = a.isSet("--detach")
-        keep = a.isSet("--keep")
-        noSubreaper = a.isSet("--no-subreaper")
-        id = a.arguments[0]
-    }
-
-    func run() throws {
+extension Commands {
+    /// `run`: detached, returns once the container started; otherwise exits with the
+    /// container's status.
+    static func runContainer(_ a: ParsedArguments) throws {
+        let global = try GlobalSettings(a), options = try CreateOptions(a)
         let code = try global.perform {
-            try $0.run(id: id, options: options, detach: detach, keep: keep, subreaper: !noSubreaper)
+            try $0.run(id: a.arguments[0], options: options, detach: a.isSet("--detach"), keep: a.isSet("--keep"),
+                       subreaper: !a.isSet("--no-subreaper"))
         }
         if code != 0 { throw ExitCode(code) }
-    }
-}
-
-struct Delete: Command {
-    let global: GlobalSettings
-    let force: Bool
-    let id: String
-
-    init(_ a: ParsedArguments) throws {
-        global = try GlobalSettings(a)
-        force = a.isSet("--force")
-        id = a.arguments[0]
-    }
-
-    func run() throws {
-        try global.perform { try $0.delete(id: id, force: force) }
     }
 }

@@ -126,20 +126,6 @@ private struct KeyedNodeContainer<Key: CodingKey>: KeyedEncodingContainerProtoco
     mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
         try encodeValue(value, into: node.child(key.stringValue), path: codingPath + [key])
     }
-    mutating func encode(_ value: Bool, forKey key: Key) throws { try encode(Literal(value), forKey: key) }
-    mutating func encode(_ value: String, forKey key: Key) throws { try encode(Literal(value), forKey: key) }
-    mutating func encode(_ value: Double, forKey key: Key) throws { try encode(Literal(value), forKey: key) }
-    mutating func encode(_ value: Float, forKey key: Key) throws { try encode(Literal(Double(value)), forKey: key) }
-    mutating func encode(_ value: Int, forKey key: Key) throws { try encode(Literal(value), forKey: key) }
-    mutating func encode(_ value: Int8, forKey key: Key) throws { try encode(Literal(value), forKey: key) }
-    mutating func encode(_ value: Int16, forKey key: Key) throws { try encode(Literal(value), forKey: key) }
-    mutating func encode(_ value: Int32, forKey key: Key) throws { try encode(Literal(value), forKey: key) }
-    mutating func encode(_ value: Int64, forKey key: Key) throws { try encode(Literal(value), forKey: key) }
-    mutating func encode(_ value: UInt, forKey key: Key) throws { try encode(Literal(value), forKey: key) }
-    mutating func encode(_ value: UInt8, forKey key: Key) throws { try encode(Literal(value), forKey: key) }
-    mutating func encode(_ value: UInt16, forKey key: Key) throws { try encode(Literal(value), forKey: key) }
-    mutating func encode(_ value: UInt32, forKey key: Key) throws { try encode(Literal(value), forKey: key) }
-    mutating func encode(_ value: UInt64, forKey key: Key) throws { try encode(Literal(value), forKey: key) }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key) -> KeyedEncodingContainer<NestedKey> {
         let child = node.child(key.stringValue)
@@ -174,20 +160,6 @@ private struct UnkeyedNodeContainer: UnkeyedEncodingContainer {
     mutating func encode<T: Encodable>(_ value: T) throws {
         try encodeValue(value, into: node.child(nil), path: codingPath + [IndexKey(count)])
     }
-    mutating func encode(_ value: Bool) throws { try encode(Literal(value)) }
-    mutating func encode(_ value: String) throws { try encode(Literal(value)) }
-    mutating func encode(_ value: Double) throws { try encode(Literal(value)) }
-    mutating func encode(_ value: Float) throws { try encode(Literal(Double(value))) }
-    mutating func encode(_ value: Int) throws { try encode(Literal(value)) }
-    mutating func encode(_ value: Int8) throws { try encode(Literal(value)) }
-    mutating func encode(_ value: Int16) throws { try encode(Literal(value)) }
-    mutating func encode(_ value: Int32) throws { try encode(Literal(value)) }
-    mutating func encode(_ value: Int64) throws { try encode(Literal(value)) }
-    mutating func encode(_ value: UInt) throws { try encode(Literal(value)) }
-    mutating func encode(_ value: UInt8) throws { try encode(Literal(value)) }
-    mutating func encode(_ value: UInt16) throws { try encode(Literal(value)) }
-    mutating func encode(_ value: UInt32) throws { try encode(Literal(value)) }
-    mutating func encode(_ value: UInt64) throws { try encode(Literal(value)) }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
         let child = node.child(nil)
@@ -207,42 +179,31 @@ private struct SingleNodeContainer: SingleValueEncodingContainer {
     var codingPath: [any CodingKey]
 
     mutating func encodeNil() throws { node.kind = .literal("null") }
+    // The keyed and unkeyed containers' scalars arrive here too: their generic `encode`
+    // also stands for every scalar overload, and a scalar encodes itself through a
+    // single-value container.
     mutating func encode<T: Encodable>(_ value: T) throws {
-        if let literal = value as? Literal { node.kind = .literal(literal.text); return }
-        try encodeValue(value, into: node, path: codingPath)
-    }
-    mutating func encode(_ value: Bool) throws { node.kind = .literal(Literal(value).text) }
-    mutating func encode(_ value: String) throws { node.kind = .literal(Literal(value).text) }
-    mutating func encode(_ value: Double) throws { node.kind = .literal(Literal(value).text) }
-    mutating func encode(_ value: Float) throws { node.kind = .literal(Literal(Double(value)).text) }
-    mutating func encode(_ value: Int) throws { node.kind = .literal(Literal(value).text) }
-    mutating func encode(_ value: Int8) throws { node.kind = .literal(Literal(value).text) }
-    mutating func encode(_ value: Int16) throws { node.kind = .literal(Literal(value).text) }
-    mutating func encode(_ value: Int32) throws { node.kind = .literal(Literal(value).text) }
-    mutating func encode(_ value: Int64) throws { node.kind = .literal(Literal(value).text) }
-    mutating func encode(_ value: UInt) throws { node.kind = .literal(Literal(value).text) }
-    mutating func encode(_ value: UInt8) throws { node.kind = .literal(Literal(value).text) }
-    mutating func encode(_ value: UInt16) throws { node.kind = .literal(Literal(value).text) }
-    mutating func encode(_ value: UInt32) throws { node.kind = .literal(Literal(value).text) }
-    mutating func encode(_ value: UInt64) throws { node.kind = .literal(Literal(value).text) }
-}
-
-/// A scalar already written as JSON text.
-private struct Literal: Encodable {
-    let text: String
-    init(_ value: Bool) { text = value ? "true" : "false" }
-    init(_ value: String) { text = OrderedJSON.quoted(value) }
-    init<I: BinaryInteger>(_ value: I) { text = String(value) }
-    init(_ value: Double) {
-        // Whole numbers as Go prints them (no ".0"); others in Swift's shortest form.
-        if value.isFinite, value == value.rounded(), abs(value) < 9e18 {
-            text = String(Int64(exactly: value) ?? 0)
+        if let text = literal(value) {
+            node.kind = .literal(text)
         } else {
-            text = "\(value)"
+            try encodeValue(value, into: node, path: codingPath)
         }
     }
-    func encode(to encoder: any Encoder) throws {
-        var c = encoder.singleValueContainer()
-        try c.encode(self)
+}
+
+/// A scalar written as JSON text; nil for anything else.
+private func literal(_ value: Any) -> String? {
+    switch value {
+    case let flag as Bool: return flag ? "true" : "false"
+    case let text as String: return OrderedJSON.quoted(text)
+    case let number as Float: return literal(Double(number))
+    case let number as Double:
+        // Whole numbers as Go prints them (no ".0"); others in Swift's shortest form.
+        if number.isFinite, number == number.rounded(), abs(number) < 9e18 {
+            return String(Int64(exactly: number) ?? 0)
+        }
+        return "\(number)"
+    case let number as any BinaryInteger: return String(number)
+    default: return nil
     }
 }

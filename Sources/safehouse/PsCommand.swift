@@ -2,25 +2,12 @@ import Flags
 import FoundationEssentials
 import Runtime
 
-struct Ps: Command {
-    let global: GlobalSettings
-    let format: String
-    let id: String
-    let psArguments: [String]
-
-    init(_ a: ParsedArguments) throws {
-        global = try GlobalSettings(a)
-        format = a.value("--format")
-        id = a.arguments[0]
-        psArguments = a.trailing
-        guard format == "table" || format == "json" else {
-            // runc's words: "invalid format option".
-            throw CLIError("--format: invalid format option \"\(format)\" (use table or json)")
-        }
-    }
-
-    func run() throws {
-        let args = psArguments.first == "--" ? Array(psArguments.dropFirst()) : psArguments
+extension Commands {
+    /// `ps ID [ps arguments]`: the container's processes, a table or their pids.
+    static func ps(_ a: ParsedArguments) throws {
+        let global = try GlobalSettings(a)
+        let (format, id) = (try tableOrJSON(a), a.arguments[0])
+        let args = a.trailing.first == "--" ? Array(a.trailing.dropFirst()) : a.trailing
         if format == "json" {
             let pids = try global.perform { try $0.processIDs(id: id) }
             // No processes (a stopped container): `null`, as runc writes its nil slice.

@@ -2,39 +2,13 @@ import Flags
 import FoundationEssentials
 import Runtime
 
-struct State: Command {
-    let global: GlobalSettings
-    let id: String
-
-    init(_ a: ParsedArguments) throws {
-        global = try GlobalSettings(a)
-        id = a.arguments[0]
-    }
-
-    func run() throws {
-        let report = try global.perform { try $0.state(id: id) }
-        print(report.prettyJSON)
-    }
-}
-
-struct List: Command {
-    let global: GlobalSettings
-    let format: String
-    let quiet: Bool
-
-    init(_ a: ParsedArguments) throws {
-        global = try GlobalSettings(a)
-        format = a.value("--format")
-        quiet = a.isSet("--quiet")
-        guard format == "table" || format == "json" else {
-            // runc's words: "invalid format option".
-            throw CLIError("--format: invalid format option \"\(format)\" (use table or json)")
-        }
-    }
-
-    func run() throws {
+extension Commands {
+    /// `list` (runc's alias `ps-all`): every container under the root.
+    static func list(_ a: ParsedArguments) throws {
+        let global = try GlobalSettings(a)
+        let format = try tableOrJSON(a)
         let reports = try global.perform { $0.list() }
-        if quiet {
+        if a.isSet("--quiet") {
             for r in reports { print(r.id) }
         } else if format == "json" {
             // runc's member order, and `null` for no containers (a nil Go slice).
@@ -48,6 +22,15 @@ struct List: Command {
             print(Table.render(header: ["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"],
                                rows: reports.map { [$0.id, String($0.pid), $0.status.rawValue, $0.bundle, $0.created, $0.owner] }))
         }
+    }
+
+    /// `--format` of `list` and `ps`, in runc's words when it is neither.
+    static func tableOrJSON(_ a: ParsedArguments) throws -> String {
+        let format = a.value("--format")
+        guard format == "table" || format == "json" else {
+            throw CLIError("--format: invalid format option \"\(format)\" (use table or json)")
+        }
+        return format
     }
 }
 

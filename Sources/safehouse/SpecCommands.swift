@@ -7,22 +7,16 @@ import Runtime
 import Glibc
 #endif
 
-/// spec takes the global flags as every verb does and needs none of them (Verbs.spec).
-struct SpecCommand: Command {
-    let bundle: String
-    let rootless: Bool
-
-    init(_ a: ParsedArguments) throws {
-        bundle = a.value("--bundle")
-        rootless = a.isSet("--rootless")
-    }
-
-    func run() throws {
+extension Commands {
+    /// `spec`: runc's default config.json in the bundle. It takes the global flags as
+    /// every verb does and needs none of them (Verbs.spec).
+    static func spec(_ a: ParsedArguments) throws {
+        let bundle = a.value("--bundle")
         let path = (bundle.hasSuffix("/") ? bundle : bundle + "/") + "config.json"
         if Files.exists(path) {
-            fail("File \(path) exists. Remove it first")
+            specFailure("File \(path) exists. Remove it first")
         }
-        let spec = Spec.runcDefault(rootless: rootless)
+        let spec = Spec.runcDefault(rootless: a.isSet("--rootless"))
         do {
             // runc's layout (json.MarshalIndent with tabs, the spec's member order), so
             // that scripts which patch the generated file line by line keep working.
@@ -30,30 +24,19 @@ struct SpecCommand: Command {
             let fd = try FileDescriptor.open(path, O_WRONLY | O_CREAT | O_EXCL, mode: 0o666)
             try fd.write(Array(text.utf8))
         } catch {
-            fail("\(error)")
+            specFailure("\(error)")
         }
     }
 
-    private func fail(_ message: String) -> Never {
-        let line = "safehouse: \(message)\n"
-        _ = line.withCString { write(2, $0, strlen($0)) }
-        Foundation_exit(1)
-    }
-}
-
-func Foundation_exit(_ code: Int32) -> Never { exit(code) }
-
-struct Features: Command {
-    let global: GlobalSettings
-
-    init(_ a: ParsedArguments) throws {
-        global = try GlobalSettings(a)
+    private static func specFailure(_ message: String) -> Never {
+        writeStderr("safehouse: \(message)\n")
+        exit(1)
     }
 
-    func run() throws {
-        // The document of the backend this invocation would create containers on:
-        // --backend, else the root's safehouse.conf, else native.
-        let backend = try global.perform { runtime in
+    /// `features`: the document of the backend this invocation would create
+    /// containers on: --backend, else the root's safehouse.conf, else native.
+    static func features(_ a: ParsedArguments) throws {
+        let backend = try GlobalSettings(a).perform { runtime in
             try runtime.backendFlag ?? BackendConfig.load(root: runtime.store.root)?.backend ?? .native
         }
         // runc's layout: its member order, four-space indentation (json.MarshalIndent).

@@ -29,111 +29,113 @@ final class CommandLineParserTests: XCTestCase {
     }
 
     func testCreateAndRunFlagsInBothValueForms() throws {
-        let create = try Create(parse("--root /r --log /l --log-format json create -b /b --pid-file /p --console-socket /s --no-pivot --no-new-keyring --preserve-fds 2 c1"))
-        XCTAssertEqual(create.global, GlobalSettings(root: "/r", log: "/l", logFormat: "json"))
-        XCTAssertEqual(create.options.bundle, "/b")
-        XCTAssertEqual(create.options.pidFile, "/p")
-        XCTAssertEqual(create.options.consoleSocket, "/s")
-        XCTAssertTrue(create.options.noPivot)
-        XCTAssertTrue(create.options.noNewKeyring)
-        XCTAssertEqual(create.options.preserveFds, 2)
-        XCTAssertEqual(create.id, "c1")
+        let create = try parse("--root /r --log /l --log-format json create -b /b --pid-file /p --console-socket /s --no-pivot --no-new-keyring --preserve-fds 2 c1")
+        XCTAssertEqual(try GlobalSettings(create), GlobalSettings(root: "/r", log: "/l", logFormat: "json"))
+        let options = try CreateOptions(create)
+        XCTAssertEqual(options.bundle, "/b")
+        XCTAssertEqual(options.pidFile, "/p")
+        XCTAssertEqual(options.consoleSocket, "/s")
+        XCTAssertTrue(options.noPivot)
+        XCTAssertTrue(options.noNewKeyring)
+        XCTAssertEqual(options.preserveFds, 2)
+        XCTAssertEqual(create.arguments, ["c1"])
 
-        let run = try Run(parse("run --bundle=/b c1 --keep -d --no-subreaper --preserve-fds=1"))
-        XCTAssertEqual(run.options.bundle, "/b")
-        XCTAssertEqual(run.options.preserveFds, 1)
-        XCTAssertTrue(run.detach && run.keep && run.noSubreaper)
-        XCTAssertEqual(run.id, "c1")
+        let run = try parse("run --bundle=/b c1 --keep -d --no-subreaper --preserve-fds=1")
+        XCTAssertEqual(try CreateOptions(run).bundle, "/b")
+        XCTAssertEqual(try CreateOptions(run).preserveFds, 1)
+        XCTAssertTrue(run.isSet("--detach") && run.isSet("--keep") && run.isSet("--no-subreaper"))
+        XCTAssertEqual(run.arguments, ["c1"])
 
         // Declared defaults.
-        let plain = try Run(parse("run c1"))
-        XCTAssertEqual(plain.options.bundle, ".")
-        XCTAssertEqual(plain.options.preserveFds, 0)
-        XCTAssertEqual(plain.global, GlobalSettings())
-        XCTAssertFalse(plain.detach || plain.keep || plain.noSubreaper)
+        let plain = try parse("run c1")
+        XCTAssertEqual(try CreateOptions(plain).bundle, ".")
+        XCTAssertEqual(try CreateOptions(plain).preserveFds, 0)
+        XCTAssertEqual(try GlobalSettings(plain), GlobalSettings())
+        XCTAssertFalse(plain.isSet("--detach") || plain.isSet("--keep") || plain.isSet("--no-subreaper"))
     }
 
     func testGlobalFlagsBeforeAndAfterTheVerb() throws {
-        let before = try State(parse("--root /x --debug --systemd-cgroup --backend gvisor --criu /c --rootless auto state c1"))
-        let after = try State(parse("state c1 --root=/x --debug --systemd-cgroup --backend=gvisor --criu /c --rootless=auto"))
+        let before = try GlobalSettings(parse("--root /x --debug --systemd-cgroup --backend gvisor --criu /c --rootless auto state c1"))
+        let after = try GlobalSettings(parse("state c1 --root=/x --debug --systemd-cgroup --backend=gvisor --criu /c --rootless=auto"))
         let expected = GlobalSettings(root: "/x", debug: true, systemdCgroup: true, backend: "gvisor", criu: "/c", rootless: "auto")
-        XCTAssertEqual(before.global, expected)
-        XCTAssertEqual(after.global, expected)
+        XCTAssertEqual(before, expected)
+        XCTAssertEqual(after, expected)
         // urfave/cli's single dash before the verb.
-        XCTAssertEqual(try State(parse("-root /y state c1")).global.root, "/y")
+        XCTAssertEqual(try GlobalSettings(parse("-root /y state c1")).root, "/y")
         // The agent group keeps its verb with it.
         XCTAssertEqual(try AgentRun(parse("--root /x agent run --rootfs /r -- true")).global.root, "/x")
         // spec's own --rootless is a switch; runc's global --rootless VALUE is dropped.
-        let spec = try SpecCommand(parse("--rootless false spec --rootless -b /b"))
-        XCTAssertTrue(spec.rootless)
-        XCTAssertEqual(spec.bundle, "/b")
-        XCTAssertEqual(try SpecCommand(parse("spec --root /r")).bundle, ".")
+        let spec = try parse("--rootless false spec --rootless -b /b")
+        XCTAssertTrue(spec.isSet("--rootless"))
+        XCTAssertEqual(spec.value("--bundle"), "/b")
+        XCTAssertEqual(try parse("spec --root /r").value("--bundle"), ".")
     }
 
     func testStartStateDeleteKill() throws {
-        XCTAssertEqual(try Start(parse("start c1")).id, "c1")
-        XCTAssertTrue(try Delete(parse("delete --force c1")).force)
-        XCTAssertTrue(try Delete(parse("delete -f c1")).force)
-        XCTAssertFalse(try Delete(parse("delete c1")).force)
-        let kill = try Kill(parse("kill c1"))
-        XCTAssertEqual([kill.id, kill.signal], ["c1", "SIGTERM"])
-        let all = try Kill(parse("kill --all c1 9"))
-        XCTAssertEqual(all.signal, "9")
-        XCTAssertTrue(all.all)
-        XCTAssertTrue(try Kill(parse("kill -a c1 KILL")).all)
+        XCTAssertEqual(try parse("start c1").arguments, ["c1"])
+        XCTAssertTrue(try parse("delete --force c1").isSet("--force"))
+        XCTAssertTrue(try parse("delete -f c1").isSet("--force"))
+        XCTAssertFalse(try parse("delete c1").isSet("--force"))
+        XCTAssertEqual(try parse("kill c1").arguments, ["c1", "SIGTERM"])
+        let all = try parse("kill --all c1 9")
+        XCTAssertEqual(all.arguments, ["c1", "9"])
+        XCTAssertTrue(all.isSet("--all"))
+        XCTAssertTrue(try parse("kill -a c1 KILL").isSet("--all"))
     }
 
     func testExecFlagsAndItsCommand() throws {
         let exec = try Exec(parse(
             "exec -t --console-socket /s --cwd /w -e A=1 --env=B=2 -u 1:2 -g 5 --additional-gids 6 -c CAP_KILL --no-new-privs -d --pid-file /p --preserve-fds 1 --cgroup memory:sub --ignore-paused c1 sh -c --tty"))
-        XCTAssertTrue(exec.tty && exec.noNewPrivs && exec.detach && exec.ignorePaused)
-        XCTAssertEqual(exec.consoleSocket, "/s")
-        XCTAssertEqual(exec.cwd, "/w")
-        XCTAssertEqual(exec.env, ["A=1", "B=2"])
-        XCTAssertEqual(exec.user, "1:2")
-        XCTAssertEqual(exec.additionalGids, [5, 6])
-        XCTAssertEqual(exec.cap, ["CAP_KILL"])
-        XCTAssertEqual(exec.pidFile, "/p")
-        XCTAssertEqual(exec.preserveFds, 1)
-        XCTAssertEqual(exec.cgroup, ["memory:sub"])
+        let o = exec.options
+        XCTAssertTrue(o.tty && o.noNewPrivileges && o.detach && o.ignorePaused)
+        XCTAssertEqual(o.consoleSocket, "/s")
+        XCTAssertEqual(o.cwd, "/w")
+        XCTAssertEqual(o.env, ["A=1", "B=2"])
+        XCTAssertEqual(o.user, "1:2")
+        XCTAssertEqual(o.additionalGids, [5, 6])
+        XCTAssertEqual(o.caps, ["CAP_KILL"])
+        XCTAssertEqual(o.pidFile, "/p")
+        XCTAssertEqual(o.preserveFds, 1)
+        XCTAssertEqual(o.subCgroups, ["memory:sub"])
         XCTAssertEqual(exec.id, "c1")
         // Everything after the id is the command, flags included.
-        XCTAssertEqual(exec.command, ["sh", "-c", "--tty"])
-        XCTAssertEqual(try Exec(parse("exec -p /proc.json c1")).process, "/proc.json")
-        XCTAssertEqual(try Exec(parse("exec c1 -- ls -l")).command, ["--", "ls", "-l"])
+        XCTAssertEqual(o.args, ["sh", "-c", "--tty"])
+        XCTAssertEqual(try Exec(parse("exec -p /proc.json c1")).options.processFile, "/proc.json")
+        XCTAssertEqual(try Exec(parse("exec c1 -- ls -l")).options.args, ["ls", "-l"])
         // Grouped short switches.
-        let grouped = try Exec(parse("exec -td c1 sh"))
+        let grouped = try Exec(parse("exec -td c1 sh")).options
         XCTAssertTrue(grouped.tty && grouped.detach)
         XCTAssertEqual(try Exec(parse("exec --apparmor p --process-label l c1 true")).apparmor, "p")
     }
 
     func testQueryAndControlVerbs() throws {
-        let ps = try Ps(parse("ps -f json c1 -ef"))
-        XCTAssertEqual(ps.format, "json")
-        XCTAssertEqual(ps.psArguments, ["-ef"])
-        XCTAssertEqual(try Ps(parse("ps c1")).format, "table")
-        let list = try List(parse("ps-all --format=json -q"))
-        XCTAssertEqual(list.format, "json")
-        XCTAssertTrue(list.quiet)
-        XCTAssertEqual(try Events(parse("events --stats c1")).interval, "5s")
-        XCTAssertEqual(try Events(parse("events --interval 100ms c1")).interval, "100ms")
-        XCTAssertEqual(try Pause(parse("pause c1")).id, "c1")
-        XCTAssertEqual(try Resume(parse("resume c1")).id, "c1")
-        XCTAssertNotNil(try Features(parse("features --root /r")))
+        let ps = try parse("ps -f json c1 -ef")
+        XCTAssertEqual(try Commands.tableOrJSON(ps), "json")
+        XCTAssertEqual(ps.trailing, ["-ef"])
+        XCTAssertEqual(try Commands.tableOrJSON(parse("ps c1")), "table")
+        let list = try parse("ps-all --format=json -q")
+        XCTAssertEqual(list.verb.path, "list")
+        XCTAssertEqual(try Commands.tableOrJSON(list), "json")
+        XCTAssertTrue(list.isSet("--quiet"))
+        XCTAssertEqual(try parse("events --stats c1").value("--interval"), "5s")
+        XCTAssertEqual(try parse("events --interval 100ms c1").value("--interval"), "100ms")
+        XCTAssertEqual(try parse("pause c1").arguments, ["c1"])
+        XCTAssertEqual(try parse("resume c1").arguments, ["c1"])
+        XCTAssertEqual(try GlobalSettings(parse("features --root /r")).root, "/r")
     }
 
     func testUpdateTakesDashedValuesAndBothShareSpellings() throws {
-        let update = try Update(parse("update --memory -1 --memory-swap=-1 --cpu-quota -1 --cpu-share 512 --pids-limit -1 --blkio-weight 100 -r - c1"))
-        XCTAssertEqual(update.memory, "-1")
-        XCTAssertEqual(update.memorySwap, "-1")
-        XCTAssertEqual(update.cpuQuota, -1)
-        XCTAssertEqual(update.cpuShares, 512)
-        XCTAssertEqual(update.pidsLimit, -1)
-        XCTAssertEqual(update.blkioWeight, 100)
-        XCTAssertEqual(update.resources, "-")
-        XCTAssertEqual(try Update(parse("update --cpu-shares 2 c1")).cpuShares, 2)
-        // Values are typed where the command reads them.
-        XCTAssertThrowsError(try Update(parse("update --cpu-period -1 c1"))) { error in
+        let update = try parse("update --memory -1 --memory-swap=-1 --cpu-quota -1 --cpu-share 512 --pids-limit -1 --blkio-weight 100 -r - c1")
+        XCTAssertEqual(update.string("--memory"), "-1")
+        XCTAssertEqual(update.string("--memory-swap"), "-1")
+        XCTAssertEqual(try update.integer("--cpu-quota", as: Int64.self), -1)
+        XCTAssertEqual(try update.integer("--cpu-share", as: UInt64.self), 512)
+        XCTAssertEqual(try update.integer("--pids-limit", as: Int64.self), -1)
+        XCTAssertEqual(try update.integer("--blkio-weight", as: UInt16.self), 100)
+        XCTAssertEqual(update.string("--resources"), "-")
+        XCTAssertEqual(try parse("update --cpu-shares 2 c1").integer("--cpu-share", as: UInt64.self), 2)
+        // Values are typed where the command reads them, before it does anything.
+        XCTAssertThrowsError(try Commands.update(parse("update --cpu-period -1 c1"))) { error in
             XCTAssertEqual("\(error)", "safehouse update: --cpu-period: \"-1\" is not an integer of 0 or more (see safehouse update --help)")
         }
     }
@@ -159,7 +161,7 @@ final class CommandLineParserTests: XCTestCase {
         XCTAssertEqual(plain.options.args, ["sh", "--", "-x"])
         XCTAssertEqual(plain.summary, "text")
         XCTAssertTrue(try AgentSpec(parse("agent spec --rootfs /r --hooks")).hooks)
-        XCTAssertNotNil(try AgentStopAll(parse("agent stop-all --root /x")))
+        XCTAssertEqual(try GlobalSettings(parse("agent stop-all --root /x")).root, "/x")
         XCTAssertTrue(try Top(parse("top --once --root /x")).once)
         XCTAssertTrue(try Top(parse("--root /x top --batch")).once)
         XCTAssertFalse(try Top(parse("top")).once)
@@ -171,7 +173,7 @@ final class CommandLineParserTests: XCTestCase {
         XCTAssertEqual(refusal("create"), "safehouse create: missing <id> (see safehouse create --help)")
         XCTAssertEqual(refusal("kill c1 TERM extra"), "safehouse kill: unexpected argument \"extra\" (see safehouse kill --help)")
         XCTAssertEqual(refusal("create --bundle"), "safehouse create: --bundle needs a value (--bundle <path>) (see safehouse create --help)")
-        XCTAssertThrowsError(try Create(parse("create --preserve-fds x c1"))) { error in
+        XCTAssertThrowsError(try CreateOptions(parse("create --preserve-fds x c1"))) { error in
             XCTAssertEqual("\(error)", "safehouse create: --preserve-fds: \"x\" is not an integer (see safehouse create --help)")
         }
         XCTAssertEqual(refusal("delete --force=yes c1"), "safehouse delete: --force takes no value (see safehouse delete --help)")
@@ -184,10 +186,10 @@ final class CommandLineParserTests: XCTestCase {
     }
 
     func testLogFormatIsCheckedBeforeTheCommand() {
-        XCTAssertThrowsError(try State(parse("--log-format xml state c1"))) { error in
+        XCTAssertThrowsError(try GlobalSettings(parse("--log-format xml state c1"))) { error in
             XCTAssertEqual("\(error)", "--log-format: unknown format \"xml\" (use text or json)")
         }
-        XCTAssertThrowsError(try List(parse("list --format yaml"))) { error in
+        XCTAssertThrowsError(try Commands.list(parse("list --format yaml"))) { error in
             XCTAssertEqual("\(error)", "--format: invalid format option \"yaml\" (use table or json)")
         }
     }
@@ -213,12 +215,19 @@ final class CommandLineParserTests: XCTestCase {
 
     /// Every top-level word: the verbs, their aliases, the groups, help.
     func testCommandNames() {
-        XCTAssertEqual(Verbs.commandNames.sorted(), [
+        // Each verb's first word once (a group once), its aliases, and `help`.
+        var commandNames = ["help"]
+        for verb in Verbs.all {
+            let first = String(verb.path.split(separator: " ")[0])
+            if !commandNames.contains(first) { commandNames.append(first) }
+            commandNames += verb.aliases
+        }
+        XCTAssertEqual(commandNames.sorted(), [
             "agent", "audit", "checkpoint", "create", "delete", "events", "exec", "features", "help", "hook", "image", "kill",
             "list", "mcp", "pause", "ps", "ps-all", "restore", "resume", "run", "serve", "spec", "start", "state", "top", "update",
         ])
         for verb in Verbs.all { XCTAssertNotNil(Verbs.verb(named: verb.path), verb.path) }
-        for name in Verbs.commandNames { XCTAssertTrue(Verbs.isCommandName(name), name) }
+        for name in commandNames { XCTAssertTrue(Verbs.isCommandName(name), name) }
         XCTAssertFalse(Verbs.isCommandName("frobnicate"))
     }
 }

@@ -105,4 +105,28 @@ final class DNSGuardTests: XCTestCase {
         XCTAssertEqual(judge("203.0.113.7"), .refuse(code: .nameError, reason: "\"203.0.113.7\" is not a host name", suspicious: true))
         XCTAssertEqual(judge("a b.test"), .refuse(code: .nameError, reason: "\"a b.test\" is not a host name", suspicious: true))
     }
+
+    func testWithADeciderANameNoRuleCoversIsAskedAbout() throws {
+        func ask(_ name: String, _ type: UInt16 = 1, in list: Allowlist? = nil) -> DNSGuard.Verdict {
+            DNSGuard.judge(DNSMessage.Question(name: name, type: type, class: 1), allowlist: list ?? allowlist, askable: true)
+        }
+        XCTAssertEqual(ask("other.test"), .ask(name: "other.test"))
+        XCTAssertEqual(ask("www.test"), .resolve(name: "www.test", rule: try AllowRule("www.test")))
+        // What is refused outright stays refused: TXT, and a name a refusal covers.
+        XCTAssertEqual(ask("other.test", 16), .refuse(code: .refused, reason: "TXT queries are refused (other.test)", suspicious: true))
+        let refusing = Allowlist(rules: allowlist.rules, refusals: [try AllowRule("bad.test")])
+        XCTAssertEqual(ask("bad.test", in: refusing), .refuse(code: .nameError, reason: "bad.test matches no rule of network.allow", suspicious: true))
+    }
+}
+
+final class DecidedRuleTests: XCTestCase {
+    func testADecidersYesAdmitsButOpensNoReservedAddress() throws {
+        let list = try Allowlist(annotation: "www.test").admitting(decided: try AllowRule("10.0.0.5:80"))
+        XCTAssertEqual(list.admit(.address(IPAddress("10.0.0.5")!), port: 80), .allowed(rule: try AllowRule("10.0.0.5:80")))
+        guard case .failure = list.check(addresses: [IPAddress("10.0.0.5")!], for: .address(IPAddress("10.0.0.5")!),
+                                         rule: try AllowRule("10.0.0.5:80")) else {
+            return XCTFail("a decided rule opened a private address")
+        }
+        XCTAssertFalse(list.covers(.name("other.test")))
+    }
 }

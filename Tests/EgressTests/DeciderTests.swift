@@ -14,13 +14,17 @@ final class DeciderTests: XCTestCase {
         XCTAssertEqual(try DeciderTarget("http://[::1]:9/d?x=1"), .http(address: IPAddress("::1")!, port: 9, path: "/d?x=1"))
         XCTAssertEqual(try DeciderTarget("http://[::1]:9/d").description, "http://[::1]:9/d")
         XCTAssertEqual(problem("exec:decide"), #""exec:decide": exec: needs an absolute path (exec:/path/prog)"#)
-        XCTAssertEqual(problem("https://127.0.0.1:1/d"), #""https://127.0.0.1:1/d": not exec:/path/prog or http://127.0.0.1:PORT/PATH"#)
+        XCTAssertEqual(problem("https://127.0.0.1:1/d"), #""https://127.0.0.1:1/d": not exec:/path/prog, http://127.0.0.1:PORT/PATH or unix:/path/decider.sock"#)
         let remote = "the host must be a loopback address (127.0.0.1 or [::1]): the decider runs on this host"
         XCTAssertEqual(problem("http://198.51.100.2:80/d"), #""http://198.51.100.2:80/d": "# + remote)
         XCTAssertEqual(problem("http://localhost:80/d"), #""http://localhost:80/d": "# + remote)
         XCTAssertEqual(problem("http://127.0.0.1/d"), #""http://127.0.0.1/d": needs a port (http://127.0.0.1:PORT/PATH)"#)
         XCTAssertEqual(problem("http://127.0.0.1:0/d"), #""http://127.0.0.1:0/d": bad port "0" (a number 1-65535)"#)
         XCTAssertEqual(problem("http://127.0.0.1:80"), #""http://127.0.0.1:80": needs a path after the port (http://127.0.0.1:PORT/decide)"#)
+        XCTAssertEqual(try DeciderTarget("unix:/var/lib/safehouse-serve/sbx-1/decider.sock"), .unix(socket: "/var/lib/safehouse-serve/sbx-1/decider.sock"))
+        XCTAssertEqual(try DeciderTarget("unix:/run/d.sock").description, "unix:/run/d.sock")
+        XCTAssertEqual(problem("unix:d.sock"), #""unix:d.sock": unix: needs an absolute path to a socket (unix:/path/decider.sock)"#)
+        XCTAssertEqual(problem("unix:/run/"), #""unix:/run/": unix: needs an absolute path to a socket (unix:/path/decider.sock)"#)
     }
 
     func testExecOutputIsAllowOrDenyThenAReason() {

@@ -20,6 +20,11 @@ final class EgressControlTests: XCTestCase {
         XCTAssertEqual(problem(#"{"op":"grant"}"#), #"op: "grant" is not one of allow, deny, rules, stats"#)
         XCTAssertEqual(problem(#"{"op":"deny","rules":[]}"#), "rules: deny needs a list of at least one rule")
         XCTAssertEqual(problem(#"{}"#), "op: missing (one of allow, deny, rules, stats)")
+        let relayed = EgressControl.Request(.deny, rules: ["x.test"], onBehalfOf: "api unix uid 1000 pid 7")
+        XCTAssertEqual(relayed.line, #"{"op":"deny","rules":["x.test"],"onBehalfOf":"api unix uid 1000 pid 7"}"#)
+        XCTAssertEqual(try EgressControl.Request(line: Array(relayed.line.utf8)), relayed)
+        XCTAssertEqual(problem(#"{"op":"allow","rules":["x.test"],"onBehalfOf":""}"#),
+                       "onBehalfOf: a line of 1 to 200 characters without control characters")
     }
 
     func testAnswerLinesRoundTrip() throws {
@@ -78,6 +83,8 @@ final class EgressControlTests: XCTestCase {
         let details = EgressControlHandler.auditDetails(.allow, [EgressRuleBook.Change(kind: .added, effect: .allow, rule: "x.test")],
                                                         (uid: 0, pid: 42, command: "safehouse agent allow id x.test"))
         XCTAssertEqual(details, #"{"op":"allow","changes":["added allow x.test"],"by":{"uid":0,"pid":42,"command":"safehouse agent allow id x.test"}}"#)
+        let relayed = EgressControlHandler.auditDetails(.deny, [], (uid: 0, pid: 9, command: "safehouse-serve"), onBehalfOf: "api tcp 127.0.0.1:5000")
+        XCTAssertEqual(relayed, #"{"op":"deny","changes":[],"by":{"uid":0,"pid":9,"command":"safehouse-serve","onBehalfOf":"api tcp 127.0.0.1:5000"}}"#)
     }
 }
 

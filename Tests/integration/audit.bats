@@ -223,7 +223,8 @@ kinds() { audit show "$1" --format json | jq -r .kind | paste -sd' '; }
 	rt start "$id"
 	wait_status "$id" stopped
 	# Written by the warden as the init exited: the engine has not deleted anything yet.
-	local n=50
+	# Up to 30 s: under gVisor on a loaded machine the exit reaches the warden late.
+	local n=300
 	until grep -q '"kind":"exit"' "$LOG" || [ "$n" -eq 0 ]; do sleep 0.1; n=$((n - 1)); done
 	[ "$(kinds "$LOG")" = "open create start exit" ]
 	audit show "$LOG" --kind exit --format json | jq -e '.details == {"code": 7}'

@@ -240,6 +240,51 @@ proxied() {
 	[[ "$output" == *"safehouse:   no.test:80: no.test port 80 was refused by the decider: not on the list"* ]]
 }
 
+@test "decider (DNS and transparent capture): a name lookup asks about port 0 and its yes holds for the connection; a Host on a captured connection asks; no is NXDOMAIN or a reset; the records say so" {
+	cat >"$TEST_TMP/decider.sh" <<-EOF2
+		#!/bin/sh
+		echo "\$1 \$2" >>"$TEST_TMP/asked"
+		case "\$1" in
+		yes.test | sni.test) echo "allow fine by the list" ;;
+		*) echo "deny not on the list" ;;
+		esac
+	EOF2
+	chmod 0755 "$TEST_TMP/decider.sh"
+	echo '198.51.100.2 sni.test fronted.test' >>"$TEST_TMP/hosts"
+	decider_policy "exec:$TEST_TMP/decider.sh"
+	run --separate-stderr "$RUNTIME" --root "$ROOT" ${SAFEHOUSE_BACKEND:+--backend "$SAFEHOUSE_BACKEND"} agent run \
+		--policy "$POLICY" --rootfs "$ROOTFS" --summary json -- \
+		sh -c 'unset http_proxy HTTP_PROXY https_proxy HTTPS_PROXY ALL_PROXY all_proxy no_proxy NO_PROXY
+			nslookup yes.test >/dev/null; echo "dns=$?"
+			timeout 10 wget -q -O- http://yes.test/hello.txt; echo "wget=$?"
+			nslookup no.test >/dev/null; echo "nx=$?"
+			printf "GET /hello.txt HTTP/1.0\r\nHost: sni.test\r\n\r\n" | timeout 5 nc 198.51.100.2 80 | tail -n1
+			printf "GET /hello.txt HTTP/1.0\r\nHost: fronted.test\r\n\r\n" | timeout 5 nc 198.51.100.2 80; echo "fronted=$?"'
+	echo "$output"
+	local summary
+	summary="$(echo "$stderr" | tail -n1)"
+	echo "$summary" | jq -c '.egress[]'
+	cat "$TEST_TMP/asked"
+	[[ "$output" == *"dns=0"* ]]
+	[[ "$output" == *"wget=0"* ]]
+	[[ "$output" == *"nx=1"* ]]
+	# wget's answer and the one for sni.test's Host; none for fronted.test.
+	[ "$(echo "$output" | grep -c 'hello from the world')" = 2 ]
+	# Asked once per name for the lookup (port 0), whose yes covered wget's
+	# connection; the Host of a captured connection to a literal address, per port.
+	[ "$(grep -c '^yes.test 0$' "$TEST_TMP/asked")" = 1 ]
+	! grep -q '^yes.test 80$' "$TEST_TMP/asked"
+	[ "$(grep -c '^no.test 0$' "$TEST_TMP/asked")" = 1 ]
+	[ "$(grep -c '^sni.test 80$' "$TEST_TMP/asked")" = 1 ]
+	[ "$(grep -c '^fronted.test 80$' "$TEST_TMP/asked")" = 1 ]
+	records() { echo "$summary" | jq "[.egress[] | select($1)] | length"; }
+	[ "$(records '.method == "DNS" and .host == "yes.test" and .decision == "allowed" and .decider == "allow" and .rule == "decider" and .address == "198.51.100.2"')" -ge 1 ]
+	[ "$(records '.method == "DNS" and .host == "no.test" and .decision == "denied" and .decider == "deny" and .reason == "no.test was refused by the decider: not on the list"')" -ge 1 ]
+	[ "$(records '.method == "TCP" and .host == "yes.test" and .decision == "allowed" and .decider == "allow" and .rule == "decider"')" = 1 ]
+	[ "$(records '.method == "TCP" and .host == "sni.test" and .decision == "allowed" and .rule == "decider" and .reason == "allowed by the decider: fine by the list"')" = 1 ]
+	[ "$(records '.method == "TCP" and .host == "fronted.test" and .decision == "denied" and .decider == "deny" and .reason == "fronted.test port 80 was refused by the decider: not on the list"')" = 1 ]
+}
+
 @test "decider (http): a loopback HTTP decider allows, refuses, times out; another host is refused by the policy reader" {
 	local port=$((20000 + $$ % 20000))
 	cat >"$TEST_TMP/decider.py" <<-'PY'

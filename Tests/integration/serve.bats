@@ -57,6 +57,10 @@ pytest_module() {
 	pytest_module test_events.py
 }
 
+@test "serve: a sandbox's network (live allow, deny, rules and stats through the API; a client as the decider: yes, no, no answer, a client gone)" {
+	pytest_module test_network.py
+}
+
 @test "serve: AsyncSandbox (the same calls with asyncio, concurrent sandboxes)" {
 	pytest_module test_async.py
 }
@@ -102,4 +106,8 @@ pytest_module() {
 
 @test "serve: images (create from an image, a live commit run at once, list and remove, errors, --images, a restart)" {
 	pytest_module test_images.py
+}
+
+@test "serve: snapshots (a sandbox saved and gone, forks that count on with their own files, list and delete, a restart, the errors; natively CRIU's refusal)" {
+	pytest_module test_snapshots.py
 }

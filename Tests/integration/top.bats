@@ -25,7 +25,7 @@ teardown() {
 
 # sandbox ID: an agent sandbox running `sleep 120` in the background (its pid in PIDS).
 sandbox() {
-	"$RUNTIME" --root "$ROOT" agent run --rootfs "$ROOTFS" --summary none --id "$1" -- sleep 120 2>"$TEST_TMP/$1.err" &
+	"$RUNTIME" --root "$ROOT" ${SAFEHOUSE_BACKEND:+--backend "$SAFEHOUSE_BACKEND"} agent run --rootfs "$ROOTFS" --summary none --id "$1" -- sleep 120 2>"$TEST_TMP/$1.err" &
 	PIDS+=($!)
 }
 
@@ -150,7 +150,7 @@ start_top() {
 	row="$(echo "$output" | grep "^$a ")"
 	read -r id policy backend state age left cpu mem pids egress bytes rootplus <<<"$row"
 	[ "$policy" = default ]
-	[ "$backend" = native ]
+	[ "$backend" = "${SAFEHOUSE_BACKEND:-native}" ]
 	[ "$state" = running ]
 	[[ "$age" =~ ^[0-9]+s$ ]]
 	[[ "$left" =~ ^[0-9]+[smhd] ]]
@@ -187,7 +187,7 @@ start_top() {
 	echo "hello from the host" >"$TEST_TMP/index.html"
 	printf 'network:\n  allow:\n    - 127.0.0.1:%s\naudit: %s\n' "$port" "$TEST_TMP/audit.jsonl" >"$TEST_TMP/policy.yaml"
 	local a="top-$$-e"
-	"$RUNTIME" --root "$ROOT" agent run --rootfs "$ROOTFS" --summary none --policy "$TEST_TMP/policy.yaml" --id "$a" -- \
+	"$RUNTIME" --root "$ROOT" ${SAFEHOUSE_BACKEND:+--backend "$SAFEHOUSE_BACKEND"} agent run --rootfs "$ROOTFS" --summary none --policy "$TEST_TMP/policy.yaml" --id "$a" -- \
 		sh -c "timeout 5 wget -q -O- http://127.0.0.1:$port/index.html >/dev/null; timeout 5 wget -q -O- http://127.0.0.2:9/; sleep 120" \
 		2>"$TEST_TMP/$a.err" &
 	PIDS+=($!)

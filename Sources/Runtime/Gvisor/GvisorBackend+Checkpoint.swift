@@ -1,6 +1,7 @@
 import ContainerCore
 import Linux
 import OCI
+import Sandbox
 
 extension GvisorBackend {
     /// `checkpoint`: runsc's, which saves the whole sandbox (the sentry's memory, its
@@ -17,10 +18,13 @@ extension GvisorBackend {
     func checkpoint(_ record: ContainerRecord, options: CheckpointOptions) throws {
         let current = state(of: record).status
         try current.canCheckpoint()
-        if record.ephemeralRoot || record.wardenPid > 0 { throw ContainerRuntime.sandboxCheckpointRefusal(record.id) }
+        let sandbox = record.ephemeralRoot || record.wardenPid > 0
+        if sandbox { try Self.checkSandboxCheckpoint(record, options: options) }
         if let flag = options.criuOnlyFlags.first {
             throw RuntimeError("\(flag): not supported by the gvisor backend (runsc checkpoint saves the sandbox itself, without CRIU)")
         }
+        let upper = EphemeralRoot.directory(root: store.root, id: record.id) + "/upper"
+        if sandbox { try UpperLayerCopy.checkRoom(for: upper, in: Bundle.absolute(options.imagePath)) }
         // runsc checkpoints a running sentry; a paused one is thawed first and, when it
         // keeps running, frozen again, so the caller sees the status it left.
         if current == .paused { try runscVerb(record, "resume") }
@@ -33,6 +37,22 @@ extension GvisorBackend {
         guard result.status == .exited(0) else {
             if current == .paused { try? runscVerb(record, "pause") }
             throw RunscError.message(verb: "checkpoint", id: record.id, runscText: result.stderr)
+        }
+        // A sandbox's files: its upper layer, copied while runsc's sandbox is stopped
+        // (runsc flushed what the sentry cached into it), beside the memory image.
+        if sandbox {
+            do {
+                try UpperLayerCopy.copy(from: upper, into: image + "/" + Self.upperLayerDirectory)
+            } catch {
+                // Rare (the room was checked): runsc's checkpoint has stopped the sandbox
+                // and its warden has ended with it, and a sandbox runs only with its
+                // warden, so it is not started again; it is removed, and so is the
+                // image, which no restore could use.
+                runtime.recordEnd(record)
+                try? destroy(record)
+                try? Files.removeTree(image)
+                throw RuntimeError("checkpoint \(record.id): \(error); the sandbox, stopped by the checkpoint, is removed")
+            }
         }
         // Podman takes a directory without CRIU's `inventory.img` for an incomplete
         // checkpoint and will not restore it: an empty one marks runsc's image complete.
@@ -47,6 +67,27 @@ extension GvisorBackend {
         }
         runtime.recordEnd(record)
         try destroy(record)
+    }
+
+    /// Where an agent sandbox's checkpoint keeps its upper layer, beside checkpoint.img.
+    static let upperLayerDirectory = "upper"
+
+    /// What an agent sandbox's checkpoint cannot do on gvisor, refused before anything
+    /// is touched. `--leave-running`: the sandbox is saved to be restored as new ones
+    /// (its warden and deadline go with it). An allowlist: its egress link is made
+    /// between runsc's create and start (GvisorEgressLink), and `runsc restore` makes
+    /// and runs a sandbox in one step, so a restored copy would have no way out.
+    static func checkSandboxCheckpoint(_ record: ContainerRecord, options: CheckpointOptions) throws {
+        if options.leaveRunning {
+            throw RuntimeError("--leave-running: not for an agent sandbox (\(record.id) is saved to be restored as new sandboxes, and goes)")
+        }
+        if record.runscFlags.contains("--network=" + RunscFlags.Network.sandbox.rawValue) {
+            throw egressRefusal(record.id)
+        }
+    }
+
+    static func egressRefusal(_ id: String) -> RuntimeError {
+        RuntimeError("\(id): an agent sandbox with an egress allowlist cannot be checkpointed or restored on gvisor (its egress link is made between runsc create and start; runsc restore has no such step)")
     }
 
     /// `--leave-running`: the checkpointed (stopped) sandbox is removed from runsc and
@@ -76,11 +117,4 @@ extension GvisorBackend {
         try store.save(record)
     }
 
-    /// One runsc verb on the container that takes nothing but its id.
-    private func runscVerb(_ record: ContainerRecord, _ verb: String) throws {
-        let result = try runsc(record, [verb, record.id]).capture()
-        guard result.status == .exited(0) else {
-            throw RunscError.message(verb: verb, id: record.id, runscText: result.stderr)
-        }
-    }
 }

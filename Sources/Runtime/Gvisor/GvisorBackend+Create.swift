@@ -19,6 +19,12 @@ extension GvisorBackend {
     /// `delete --force` of an id can remove runsc's state, and `list` never shows it.
     var runscRoot: String { store.root + "/@runsc" }
 
+    /// One runsc verb on the container that takes nothing but its id; its stdout.
+    @discardableResult
+    func runscVerb(_ record: ContainerRecord, _ verb: String) throws -> String {
+        try runsc(record, [verb, record.id]).checked(verb: verb, id: record.id)
+    }
+
     /// A runsc command for `record`'s sandbox (its fixed flags, this invocation's log flags).
     func runsc(_ record: ContainerRecord, _ args: [String]) -> RunscProcess {
         RunscProcess(executable: record.runsc, arguments: record.runscFlags + RunscFlags.invocationFlags(
@@ -50,12 +56,8 @@ extension GvisorBackend {
             linux.gidMappings = nil
             spec.linux = linux
         }
-        guard let process = spec.process else {
-            throw RuntimeError("\(bundle.path)/config.json: process: is required to create a container")
-        }
-        if process.terminal ?? false, options.consoleSocket == nil, mode != .runForeground {
-            throw RuntimeError("process.terminal is true: cannot allocate a terminal without --console-socket")
-        }
+        // A foreground run relays the terminal itself (GvisorConsoleRelay).
+        let process = try bundle.processToCreate(spec, terminalHasSocket: options.consoleSocket != nil || mode == .runForeground)
         // runsc create and run have no --preserve-fds, and do not pass systemd's sockets.
         if options.preserveFds != 0 { throw RuntimeError("--preserve-fds: not supported by the gvisor backend (runsc cannot pass extra descriptors)") }
         if options.noPivot { throw RuntimeError("--no-pivot: not supported by the gvisor backend (runsc never pivots on the host)") }
@@ -70,10 +72,17 @@ extension GvisorBackend {
         if restoreImage != nil, mode == .create {
             throw RuntimeError("restore: the gvisor backend restores a started container (runsc restore has no created state)")
         }
-        // A sandbox is refused before (ContainerRuntime.sandboxCheckpointRefusal); an
-        // egress link in particular goes in between runsc's create and start, which a
-        // restore does not have (GvisorEgressLink).
-        if restoreImage != nil, treatment != nil { throw ContainerRuntime.sandboxCheckpointRefusal(id) }
+        // A sandbox restored: its ephemeral root is seeded with the upper layer its
+        // checkpoint saved. Not one with an allowlist: its egress link goes in between
+        // runsc's create and start, which a restore does not have (GvisorEgressLink).
+        var seed: String?
+        if let restoreImage, treatment != nil {
+            if egress { throw Self.egressRefusal(id) }
+            seed = restoreImage + "/" + Self.upperLayerDirectory
+            guard Files.isDirectory(seed!) else {
+                throw RuntimeError("--image-path \(restoreImage): no upper layer (\(Self.upperLayerDirectory)/) there: not a checkpoint of an agent sandbox")
+            }
+        }
         try EgressNamespacePlan.refuseOnGvisor(treatment, spec: spec, root: store.root)
         try GvisorCgroups.claim(spec, id: id, sandbox: treatment != nil)
         let lock = try store.makeContainerDirectory(id)
@@ -111,7 +120,7 @@ extension GvisorBackend {
                 runscBundle = try GvisorSandboxBundle.write(spec: spec, bundle: bundle, id: id, stateDirectory: dir,
                                                             ephemeral: EphemeralRoot.directory(root: store.root, id: id),
                                                             diskBytes: treatment?.diskBytes ?? 0,
-                                                            egressMode: egress ? treatment?.egressMode : nil)
+                                                            egressMode: egress ? treatment?.egressMode : nil, seed: seed)
             }
             // Its own log for this step: on failure its last error is the message
             // (runsc's stderr is the container's, so it cannot be captured).
@@ -125,7 +134,9 @@ extension GvisorBackend {
                 : treatment == nil && !hostHooks && network != .sandbox && mode != .create ? "run" : "create"
             args.append(verb)
             if let restoreImage { args += ["--image-path", restoreImage] }
-            if verb != "create" && mode == .runDetached { args.append("--detach") }
+            // A sandbox is always restored detached, then waited for as one `create`
+            // and `start` made (waitForSandbox): its warden must be started first.
+            if verb != "create" && (mode == .runDetached || treatment != nil) { args.append("--detach") }
             // A foreground `run` of a plain container never reads the sandbox pid
             // itself (`state` asks runsc): runsc writes the caller's pid file directly.
             let runscPidFile = mode == .runForeground && verb != "create"
@@ -137,7 +148,7 @@ extension GvisorBackend {
             let runscProcess = RunscProcess(executable: executable, arguments: args)
             runscMade = true
 
-            if mode == .runForeground && verb != "create" {
+            if mode == .runForeground && verb != "create" && treatment == nil {
                 return try runForeground(runscProcess, record: record, createLog: createLog, cgroupsPath: spec.linux?.cgroupsPath, relay: relay, keep: keep, beforeDelete: beforeDelete)
             }
             if mode == .runForeground {
@@ -164,18 +175,17 @@ extension GvisorBackend {
             // The sandbox is made and its process waits for start: where runc runs them.
             if hostHooks {
                 // "created", as for the native backend (ContainerRuntime+Create).
-                let state = try runtime.stateJSON(record, status: .created)
-                try runtime.runHooks(.prestart, of: spec.hooks, state: state, annotations: spec.annotations, id: id)
-                try runtime.runHooks(.createRuntime, of: spec.hooks, state: state, annotations: spec.annotations, id: id)
+                _ = try runtime.runCreateHooks(record)
             }
             runtime.recordCreate(record, command: process.args)
             if mode == .runDetached && verb == "create" { try startSandbox(record) }
+            if verb == "restore" { restoredSandbox(record, image: restoreImage ?? "") }
             if mode == .runForeground {
                 // The container exists now: let go of its lock before the wait, as the
                 // native `run` does, so `kill`, `pause` and the emergency stop reach it
                 // while it runs instead of queueing until it ends.
                 lock.release()
-                return try waitForSandbox(record, keep: keep, beforeDelete: beforeDelete)
+                return try waitForSandbox(record, keep: keep, started: verb == "restore", beforeDelete: beforeDelete)
             }
             return 0
         } catch {
@@ -210,11 +220,7 @@ extension GvisorBackend {
         // The sandbox's cgroups (runsc placed it by the spec's cgroupsPath): the
         // warden's kill and `ps`, `events` and stop-all read them.
         record.cgroupPaths = GvisorCgroups.paths(of: pid)
-        if let pidFile {
-            try stage("--pid-file \(pidFile)") {
-                try Files.writeAtomically(Bundle.absolute(pidFile), Array(String(pid).utf8), mode: 0o644)
-            }
-        }
+        if let pidFile { try Bundle.writePidFile(pidFile, pid: pid) }
         if let treatment {
             // The warden watches the sandbox process: it ends when the container's init
             // does (runsc stops a sandbox whose root container exited), and killing its
@@ -231,24 +237,20 @@ extension GvisorBackend {
         return record
     }
 
+    /// What follows a restore that `runsc restore` started itself: the warden's
+    /// deadline begins (as at a start), and the audit log says where it came from.
+    func restoredSandbox(_ record: ContainerRecord, image: String) {
+        if let warden = record.liveWardenPid { _ = Glibc.kill(warden, SIGUSR1) }
+        runtime.recordAudit(record.annotations, record.id, "restore", ["pid": .int(Int64(record.pid)), "image": .string(image)])
+    }
+
     /// `runsc start`, then what follows a start (the warden told, poststart hooks).
     func startSandbox(_ record: ContainerRecord) throws {
         var start = runsc(record, ["start", record.id])
         // runsc sets up its netstack here (RunscProcess.hidesNetSysctls says why).
         start.hidesNetSysctls = record.runscFlags.contains("--network=" + RunscFlags.Network.sandbox.rawValue)
-        let result = try start.capture()
-        guard result.status == .exited(0) else {
-            throw RunscError.message(verb: "start", id: record.id, runscText: result.stderr)
-        }
-        if let warden = record.liveWardenPid { _ = Glibc.kill(warden, SIGUSR1) }
-        runtime.recordAudit(record.annotations, record.id, "start", ["pid": .int(Int64(record.pid))])
-        // poststart failures are warnings: the container is already running (runtime spec).
-        do {
-            try runtime.runHooks(.poststart, of: record.hooks, state: try runtime.stateJSON(record, status: .running),
-                         annotations: record.annotations, id: record.id)
-        } catch {
-            log.warning("\(error)")
-        }
+        _ = try start.checked(verb: "start", id: record.id)
+        runtime.didStart(record)
     }
 
     /// Removes a gvisor container: runsc's sandbox and state, then ours (the warden's
@@ -268,11 +270,6 @@ extension GvisorBackend {
         GvisorBindSources.remove(root: store.root, id: record.id)
         try stage("remove \(store.directory(of: record.id))") { try Files.removeTree(store.directory(of: record.id)) }
         runtime.removeAgentBundle(record)
-        do {
-            try runtime.runHooks(.poststop, of: record.hooks, state: try runtime.stateJSON(record, status: .stopped),
-                         annotations: record.annotations, id: record.id)
-        } catch {
-            log.warning("\(error)")
-        }
+        runtime.runHooksWarning(.poststop, of: record, status: .stopped)
     }
 }

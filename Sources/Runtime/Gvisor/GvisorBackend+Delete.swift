@@ -9,10 +9,7 @@ extension GvisorBackend {
         // runsc's delete --force of a paused sandbox fails (its kill cannot reach a
         // stopped sentry): resume it first, as runc thaws before it kills.
         if current == .paused {
-            let result = try runsc(record, ["resume", record.id]).capture()
-            guard result.status == .exited(0) else {
-                throw RunscError.message(verb: "resume", id: record.id, runscText: result.stderr)
-            }
+            try runscVerb(record, "resume")
         }
         runtime.recordEnd(record)
         try destroy(record)

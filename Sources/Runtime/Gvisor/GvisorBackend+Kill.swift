@@ -18,10 +18,7 @@ extension GvisorBackend {
             // runsc refuses to signal a paused container; runc sends SIGKILL and
             // thaws, so that it dies now. runsc must resume before it can kill (the
             // process runs for the moment between the two).
-            let resumed = try runsc(record, ["resume", record.id]).capture()
-            guard resumed.status == .exited(0) else {
-                throw RunscError.message(verb: "resume", id: record.id, runscText: resumed.stderr)
-            }
+            try runscVerb(record, "resume")
         }
         if current == .created {
             // runsc refuses to signal a container that has not started; runc's kill
@@ -31,9 +28,6 @@ extension GvisorBackend {
             _ = Processes.waitForExit(record.pid, timeout: 10)
             return
         }
-        let result = try runsc(record, ["kill"] + (all ? ["--all"] : []) + [record.id, String(signal.rawValue)]).capture()
-        guard result.status == .exited(0) else {
-            throw RunscError.message(verb: "kill", id: record.id, runscText: result.stderr)
-        }
+        _ = try runsc(record, ["kill"] + (all ? ["--all"] : []) + [record.id, String(signal.rawValue)]).checked(verb: "kill", id: record.id)
     }
 }

@@ -11,10 +11,7 @@ extension GvisorBackend {
             throw RuntimeError.refused("container \"\(record.id)\" is created: the gvisor backend pauses only a started container")
         }
         let verb = pause ? "pause" : "resume"
-        let result = try runsc(record, [verb, record.id]).capture()
-        guard result.status == .exited(0) else {
-            throw RunscError.message(verb: verb, id: record.id, runscText: result.stderr)
-        }
+        try runscVerb(record, verb)
         runtime.recordAudit(record.annotations, record.id, verb, [:])
     }
 }

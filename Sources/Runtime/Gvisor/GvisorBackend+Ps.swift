@@ -16,10 +16,7 @@ extension GvisorBackend {
     /// `ps` (table): runsc's list of the processes inside the sandbox (the host's `ps`
     /// would show only runsc's own processes), whatever the `ps` arguments.
     func processTable(of record: ContainerRecord, psArguments: [String]) throws -> String {
-        let result = try runsc(record, ["ps", record.id]).capture()
-        guard result.status == .exited(0) else {
-            throw RunscError.message(verb: "ps", id: record.id, runscText: result.stderr)
-        }
-        return result.stdout.hasSuffix("\n") ? String(result.stdout.dropLast()) : result.stdout
+        let table = try runscVerb(record, "ps")
+        return table.hasSuffix("\n") ? String(table.dropLast()) : table
     }
 }

@@ -57,9 +57,11 @@ extension GvisorBackend {
     /// the sandbox process, orphaned when `runsc create` exits, becomes our child, and
     /// its exit status is the container's (runsc boot exits with the container's code,
     /// or 128 + signal). Signals to us reach the container through `runsc kill`.
-    func waitForSandbox(_ record: ContainerRecord, keep: Bool = false, beforeDelete: ((ContainerRecord) -> Void)?) throws -> Int32 {
+    /// `started`: runsc restore has started it already.
+    func waitForSandbox(_ record: ContainerRecord, keep: Bool = false, started: Bool = false,
+                        beforeDelete: ((ContainerRecord) -> Void)?) throws -> Int32 {
         let waited = ContainerRuntime.forwardedSignals + [SIGCHLD]
-        try startSandbox(record)
+        if !started { try startSandbox(record) }
         var exit = ExitStatus.signaled(SIGKILL)
         loop: while true {
             if Processes.startTime(of: record.pid) != record.pidStartTime {
@@ -82,14 +84,19 @@ extension GvisorBackend {
             }
         }
         let code = exit.shellCode
-        runtime.recordAudit(record.annotations, record.id, "exit", {
-            switch exit {
-            case .exited(let c): return ["code": .int(Int64(c))]
-            case .signaled(let signal): return ["code": .int(Int64(code)), "signal": .int(Int64(signal))]
-            }
-        }())
+        // The gofer, re-parented to us, must be reaped before anyone's `runsc delete`.
+        reapSandboxOrphans(sparing: ((try? store.load(record.id)) ?? record).liveWardenPid)
+        // Under the container's lock from here: a verb that ended the sandbox itself
+        // (`agent checkpoint`, which saves its upper layer after runsc's checkpoint
+        // stops it, then removes it; `delete`) finishes first, and what it removed is
+        // not removed twice.
+        let lock: ContainerLock
+        do { lock = try store.lock(record.id) } catch let error as RuntimeError where error.kind == .containerNotFound {
+            return code
+        }
+        defer { lock.release() }
+        runtime.recordExit(record, exit)
         let current = (try? store.load(record.id)) ?? record
-        reapSandboxOrphans(sparing: current.liveWardenPid)
         var reported = code
         if let beforeDelete {
             beforeDelete(current)

@@ -12,10 +12,8 @@ extension GvisorBackend {
         guard !record.cgroupPaths.isEmpty else {
             throw RuntimeError("update \(record.id): the gvisor sandbox has no cgroups of its own (runsc left it in its caller's): nothing to update")
         }
-        do {
+        try stage("update \(record.id)") {
             try GvisorCgroups.manager(for: record.cgroupPaths).apply(resources: resources, includeRuncDefaultDevices: false)
-        } catch {
-            throw RuntimeError("update \(record.id): \(error)")
         }
     }
 }

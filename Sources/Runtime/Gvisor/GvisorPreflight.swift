@@ -35,9 +35,7 @@ enum GvisorPreflight {
             guard MountOptions(mount.options ?? []).isBind || mount.type == "bind",
                   var source = mount.source, !source.isEmpty else { continue }
             if !source.hasPrefix("/") { source = bundle + "/" + source }
-            do { _ = try Files.status(source) } catch {
-                throw RuntimeError("mount mounts[\(index)] \(mount.destination): \(error)")
-            }
+            _ = try stage("mount mounts[\(index)] \(mount.destination)") { try Files.status(source) }
         }
     }
 }

@@ -32,11 +32,11 @@ enum GvisorSandboxBundle {
     /// set can be read and only the memory limit caps it. runsc's gofer serves the merged
     /// directory as any root filesystem.
     static func write(spec: Spec, bundle: Bundle, id: String, stateDirectory: String, ephemeral: String, diskBytes: UInt64,
-                      egressMode: EgressMode? = nil) throws -> String {
+                      egressMode: EgressMode? = nil, seed: String? = nil) throws -> String {
         // Capture's resolver (linkEgress) is a file of the root, under its writes.
         let files = egressMode?.capturesConnections == true ? ["/etc/resolv.conf": GvisorEgressLink.resolvConf] : [:]
         let merged = try stage("ephemeral root for \(bundle.rootfs)") {
-            try EphemeralRoot.mount(lower: bundle.rootfs, at: ephemeral, sizeBytes: diskBytes, linux: spec.linux, files: files)
+            try EphemeralRoot.mount(lower: bundle.rootfs, at: ephemeral, sizeBytes: diskBytes, linux: spec.linux, files: files, seed: seed)
         }
         var spec = spec
         // Every sandbox's cgroup under one parent (runsc would use /ID): where an

@@ -98,6 +98,16 @@ struct RunscProcess {
         try Processes.wait(try spawn())
     }
 
+    /// Runs `runsc VERB ...` on container `id` to its end, captured; its stdout, or
+    /// runsc's failure in runc's words (RunscError).
+    func checked(verb: String, id: String) throws -> String {
+        let result = try capture()
+        guard result.status == .exited(0) else {
+            throw RunscError.message(verb: verb, id: id, runscText: result.stderr)
+        }
+        return result.stdout
+    }
+
     /// Runs runsc to its end with stdin on /dev/null and stdout and stderr captured.
     /// runsc's outputs here are small (a state document, a line of error): stdout is
     /// read to its end first, then stderr, which a pipe's buffer holds meanwhile.

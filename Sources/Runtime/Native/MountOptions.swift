@@ -64,7 +64,8 @@ struct MountOptions: Equatable {
         }
     }
 
-    private static func propagation(_ name: String) -> MountFlags? {
+    /// A propagation option's flags (also the spec's `linux.rootfsPropagation`).
+    static func propagation(_ name: String) -> MountFlags? {
         switch name {
         case "private": return .private
         case "rprivate": return [.private, .recursive]

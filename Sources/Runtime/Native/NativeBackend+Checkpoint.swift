@@ -12,7 +12,11 @@ extension NativeBackend {
     /// dumped container is then deleted, as runc deletes it.
     func checkpoint(_ record: ContainerRecord, options: CheckpointOptions) throws {
         try status(of: record).canCheckpoint()
-        if record.ephemeralRoot || record.wardenPid > 0 { throw ContainerRuntime.sandboxCheckpointRefusal(record.id) }
+        if record.ephemeralRoot || record.wardenPid > 0 {
+            // CRIU's own refusal first, where it cannot run at all (this machine's).
+            try Criu.locate(options.criu).check()
+            throw ContainerRuntime.sandboxCheckpointRefusal(record.id)
+        }
         if options.pageServer != nil || options.statusFd != nil, !options.lazyPages {
             throw RuntimeError("--page-server and --status-fd go with --lazy-pages")
         }

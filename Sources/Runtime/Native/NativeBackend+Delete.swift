@@ -66,13 +66,6 @@ extension NativeBackend {
             SharedNetworkEgress(root: store.root).release(served, ownedBy: record.id)
         }
         runtime.removeAgentBundle(record)
-        do {
-            if !HookKind.poststop.hooks(in: record.hooks).isEmpty {
-                try runtime.runHooks(.poststop, of: record.hooks, state: try runtime.stateJSON(record, status: .stopped),
-                                     annotations: record.annotations, id: record.id)
-            }
-        } catch {
-            log.warning("\(error)")
-        }
+        runtime.runHooksWarning(.poststop, of: record, status: .stopped)
     }
 }

@@ -47,10 +47,7 @@ extension NativeBackend {
             let path = "/proc/\(record.pid)/ns/\(kind.procName)"
             guard let theirs = Namespaces.identity(of: kind, pid: record.pid),
                   theirs != (try? Files.readLink("/proc/self/ns/\(kind.procName)")) else { continue }
-            let fd: FileDescriptor
-            do { fd = try FileDescriptor.open(path, O_RDONLY) } catch {
-                throw RuntimeError("container \(id): \(error)")
-            }
+            let fd = try stage("container \(id)") { try FileDescriptor.open(path, O_RDONLY) }
             if kind == .pid { pidNamespace = fd; pidPath = path } else { joins.append((kind, fd, path)) }
         }
 
@@ -61,9 +58,7 @@ extension NativeBackend {
         var console: FileDescriptor?
         if process.terminal ?? false {
             if let path = options.consoleSocket {
-                do { console = try Sockets.connect(unixPath: path) } catch {
-                    throw RuntimeError("--console-socket \(path): \(error)")
-                }
+                console = try stage("--console-socket \(path)") { try Sockets.connect(unixPath: path) }
             } else {
                 consoleEnds = try Sockets.seqpacketPair()
                 console = consoleEnds?.1
@@ -121,9 +116,7 @@ extension NativeBackend {
         }
         if let pidFile = options.pidFile {
             do {
-                try stage("--pid-file \(pidFile)") {
-                    try Files.writeAtomically(Bundle.absolute(pidFile), Array(String(pid).utf8), mode: 0o644)
-                }
+                try Bundle.writePidFile(pidFile, pid: pid)
             } catch {
                 // Nothing half made: a process nobody can find by its pid file goes
                 // (runc terminates it too).

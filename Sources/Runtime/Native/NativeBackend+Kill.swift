@@ -35,9 +35,7 @@ extension NativeBackend {
         // container after SIGKILL, as runc does, so that it dies now (Podman's kill of
         // a paused container waits for the exit). Other signals stay pending.
         if current == .paused, signal == .kill {
-            do { try cgroupManager(of: record).thaw() } catch {
-                throw RuntimeError("kill \(id): thaw after SIGKILL: \(error)")
-            }
+            try stage("kill \(id): thaw after SIGKILL") { try cgroupManager(of: record).thaw() }
         }
     }
 

@@ -10,10 +10,8 @@ extension NativeBackend {
         let id = record.id
         let verb = pause ? "pause" : "resume"
         if pause { try status(of: record).canPause(id) } else { try status(of: record).canResume(id) }
-        do {
+        try stage("\(verb) \(id)") {
             if pause { try cgroupManager(of: record).freeze() } else { try cgroupManager(of: record).thaw() }
-        } catch {
-            throw RuntimeError("\(verb) \(id): \(error)")
         }
         runtime.recordAudit(record.annotations, id, verb, [:])
     }

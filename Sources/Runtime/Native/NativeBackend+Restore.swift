@@ -32,11 +32,8 @@ extension NativeBackend {
         let image = Bundle.absolute(checkpoint.imagePath)
         let work = checkpoint.workPath.map(Bundle.absolute) ?? image
         let (cgroupsPath, _) = ContainerRuntime.cgroupsPath(of: spec, id: id, sandbox: false, systemdDriver: runtime.systemdCgroup)
-        let cgroups: CgroupManager
-        do {
-            cgroups = try CgroupManager(layout: .host(), cgroupsPath: cgroupsPath, id: id, systemdDriver: runtime.systemdCgroup)
-        } catch {
-            throw RuntimeError("invalid configuration: \(error)")
+        let cgroups = try stage("invalid configuration") {
+            try CgroupManager(layout: .host(), cgroupsPath: cgroupsPath, id: id, systemdDriver: runtime.systemdCgroup)
         }
         let lock = try store.makeContainerDirectory(id)
         defer { lock.release() }
@@ -79,11 +76,7 @@ extension NativeBackend {
                 cgroupPaths: cgroups.paths)
             record.createdCgroupPaths = cgroups.paths
             try store.save(record)
-            if let pidFile = options.pidFile {
-                try stage("--pid-file \(pidFile)") {
-                    try Files.writeAtomically(Bundle.absolute(pidFile), Array(String(pid).utf8), mode: 0o644)
-                }
-            }
+            if let pidFile = options.pidFile { try Bundle.writePidFile(pidFile, pid: pid) }
             runtime.recordCreate(record, command: spec.process?.args)
             runtime.recordAudit(record.annotations, id, "restore", ["image": .string(image)])
             if detach { return 0 }

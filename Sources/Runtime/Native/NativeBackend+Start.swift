@@ -25,18 +25,6 @@ extension NativeBackend {
         try fifo.write([0])
         fifo.close()
         try Files.remove(fifoPath)
-        // A sandbox's wall-clock limit runs from start (WardenLauncher, Warden).
-        if let warden = record.liveWardenPid { _ = Glibc.kill(warden, SIGUSR1) }
-        runtime.recordAudit(record.annotations, id, "start", ["pid": .int(Int64(record.pid))])
-
-        // poststart failures are warnings: the container is already running (runtime spec).
-        do {
-            if !HookKind.poststart.hooks(in: record.hooks).isEmpty {
-                try runtime.runHooks(.poststart, of: record.hooks, state: try runtime.stateJSON(record, status: .running),
-                                     annotations: record.annotations, id: id)
-            }
-        } catch {
-            log.warning("\(error)")
-        }
+        runtime.didStart(record)
     }
 }

@@ -10,8 +10,6 @@ extension NativeBackend {
         try status(of: record).canUpdate(id)
         // runc's default device rules were applied at create; an update changes only
         // what it names.
-        do { try cgroupManager(of: record).apply(resources: resources, includeRuncDefaultDevices: false) } catch {
-            throw RuntimeError("update \(id): \(error)")
-        }
+        try stage("update \(id)") { try cgroupManager(of: record).apply(resources: resources, includeRuncDefaultDevices: false) }
     }
 }

@@ -30,17 +30,7 @@ enum RootPropagation {
     /// The mode applied to the new root after the switch, or nil when the spec asks
     /// for none. The "r" forms (which runc accepts too) cover the mounts below it.
     static func afterSwitch(_ name: String?) -> MountFlags? {
-        switch name {
-        case "shared": return .shared
-        case "rshared": return [.shared, .recursive]
-        case "slave": return .slave
-        case "rslave": return [.slave, .recursive]
-        case "private": return .private
-        case "rprivate": return [.private, .recursive]
-        case "unbindable": return .unbindable
-        case "runbindable": return [.unbindable, .recursive]
-        default: return nil
-        }
+        name.flatMap(MountOptions.propagation)
     }
 
     /// Whether "/" is shared or unbindable before the switch, so that the rootfs's

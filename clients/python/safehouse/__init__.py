@@ -6,8 +6,9 @@
         print(sbx.commands.run("echo hi").stdout)
 """
 
-from ._command import CommandResult, ProcessInfo, SandboxEvent
-from .async_sandbox import AsyncCommandHandle, AsyncCommands, AsyncFiles, AsyncSandbox
+from ._models import (CommandResult, EgressRequest, EgressStats, EntryInfo, ImageInfo, NetworkChange, NetworkRule,
+                      ProcessInfo, SandboxEvent, SandboxInfo, SnapshotInfo)
+from .async_sandbox import AsyncCommandHandle, AsyncCommands, AsyncFiles, AsyncNetwork, AsyncSandbox
 from .errors import (
     AuthenticationError,
     CommandExitError,
@@ -17,20 +18,13 @@ from .errors import (
     SafehouseError,
     TimeoutError,
 )
-from .sandbox import (
-    CommandHandle,
-    Commands,
-    EntryInfo,
-    Files,
-    ImageInfo,
-    Sandbox,
-    SandboxInfo,
-)
+from .sandbox import CommandHandle, Commands, EgressFollower, Files, Network, Sandbox
 
 __all__ = [
     "AsyncCommandHandle",
     "AsyncCommands",
     "AsyncFiles",
+    "AsyncNetwork",
     "AsyncSandbox",
     "AuthenticationError",
     "CommandExitError",
@@ -38,14 +32,21 @@ __all__ = [
     "CommandResult",
     "ConflictError",
     "Commands",
+    "EgressFollower",
+    "EgressRequest",
+    "EgressStats",
     "EntryInfo",
     "Files",
     "InvalidArgumentError",
+    "Network",
+    "NetworkChange",
+    "NetworkRule",
     "NotFoundError",
     "ProcessInfo",
     "SafehouseError",
     "Sandbox",
     "SandboxEvent",
+    "SnapshotInfo",
     "ImageInfo",
     "SandboxInfo",
     "TimeoutError",

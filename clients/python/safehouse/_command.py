@@ -1,81 +1,15 @@
-"""What the sync and the async clients share about commands: the request body, the
-answer's events folded into a result, a command's and an event's description."""
+"""A command's events folded into its result, and what a background command's handle
+knows: shared by the sync and the async clients, which only differ in how they read
+the events."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Union
+from typing import Any, Callable, Dict, List, Optional
 
-from .errors import SafehouseError, from_response
+from ._models import CommandResult, ProcessInfo
+from .errors import SafehouseError, TimeoutError, from_response
 
 OutputHandler = Callable[[str], None]
-
-
-@dataclass
-class CommandResult:
-    """A finished command: its output and exit code (124 when its timeout stopped it;
-    ``killed`` when a kill through the API stopped it)."""
-
-    stdout: str
-    stderr: str
-    exit_code: int
-    timed_out: bool = False
-    killed: bool = False
-
-
-@dataclass
-class ProcessInfo:
-    """A command the service runs in a sandbox (``commands.list()``)."""
-
-    id: str
-    pid: Optional[int]
-    cmd: List[str]
-    cwd: Optional[str]
-    background: bool
-    started_at: str
-    state: str
-    exit_code: Optional[int] = None
-
-    @classmethod
-    def from_json(cls, d: Dict[str, Any]) -> "ProcessInfo":
-        return cls(d["id"], d.get("pid"), list(d["cmd"]), d.get("cwd"), bool(d["background"]), d["startedAt"],
-                   d["state"], d.get("exitCode"))
-
-
-@dataclass
-class SandboxEvent:
-    """One event of a sandbox: ``type`` is created, paused, resumed, timeout_set,
-    committed, killed, expired, limit, egress, files, exit or stopped; ``seq`` orders
-    all events."""
-
-    seq: int
-    sandbox_id: str
-    type: str
-    time: str
-    details: Dict[str, Any] = field(default_factory=dict)
-
-    @classmethod
-    def from_json(cls, d: Dict[str, Any]) -> "SandboxEvent":
-        return cls(int(d["seq"]), d["sandboxId"], d["type"], d["time"], d.get("details") or {})
-
-
-def command_body(cmd: Union[str, List[str]], cwd: Optional[str], envs: Optional[Dict[str, str]],
-                 timeout: Optional[float], stdin: Optional[str], background: bool,
-                 kill_on_disconnect: bool) -> Dict[str, Any]:
-    body: Dict[str, Any] = {"cmd": cmd}
-    if cwd is not None:
-        body["cwd"] = cwd
-    if envs:
-        body["env"] = envs
-    if timeout:
-        body["timeout"] = timeout
-    if stdin is not None:
-        body["stdin"] = stdin
-    if background:
-        body["background"] = True
-    if kill_on_disconnect:
-        body["killOnDisconnect"] = True
-    return body
 
 
 class OutputCollector:
@@ -113,3 +47,51 @@ class OutputCollector:
         if self.result is None:
             raise SafehouseError("the command's stream ended without an exit event", "stream_ended", 0)
         return self.result
+
+
+def run_result(collector: OutputCollector, timeout: Optional[float], raise_on_timeout: bool) -> CommandResult:
+    """What ``commands.run`` returns once the stream has ended: the result, or
+    TimeoutError when its timeout stopped it and ``raise_on_timeout`` asks for that."""
+    result = collector.finished()
+    if result.timed_out and raise_on_timeout:
+        raise TimeoutError(f"command timed out after {timeout}s", "timeout", 0)
+    return result
+
+
+class CommandHandleState:
+    """What a background command's handle knows: the command and the output read so far.
+    ``CommandHandle`` and ``AsyncCommandHandle`` add the calls, blocking or awaited."""
+
+    def __init__(self, info: ProcessInfo, on_stdout: Optional[OutputHandler] = None,
+                 on_stderr: Optional[OutputHandler] = None) -> None:
+        self.info = info
+        # The handlers given to run(background=True): wait() calls them unless given others.
+        self._collector = OutputCollector(on_stdout, on_stderr)
+
+    @property
+    def id(self) -> str:
+        return self.info.id
+
+    @property
+    def pid(self) -> Optional[int]:
+        return self.info.pid
+
+    @property
+    def stdout(self) -> str:
+        """The output read so far (by ``wait``)."""
+        return "".join(self._collector.stdout)
+
+    @property
+    def stderr(self) -> str:
+        return "".join(self._collector.stderr)
+
+    @property
+    def exit_code(self) -> Optional[int]:
+        return self._collector.result.exit_code if self._collector.result else None
+
+    def _start_wait(self, on_stdout: Optional[OutputHandler], on_stderr: Optional[OutputHandler]) -> OutputCollector:
+        """The collector for a ``wait``, with its handlers: those given, else those of ``run``."""
+        collector = self._collector
+        collector.on_stdout = on_stdout or collector.on_stdout
+        collector.on_stderr = on_stderr or collector.on_stderr
+        return collector

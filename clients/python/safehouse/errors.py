@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Dict, Optional
 
 
 class SafehouseError(Exception):
@@ -53,7 +53,7 @@ class CommandExitError(SafehouseError):
 _BY_STATUS = {400: InvalidArgumentError, 401: AuthenticationError, 404: NotFoundError, 409: ConflictError}
 
 
-def from_response(status: int, body: Optional[dict]) -> SafehouseError:
+def from_response(status: int, body: Optional[Dict[str, Any]]) -> SafehouseError:
     """The error for an API error response."""
     error = (body or {}).get("error") or {}
     code = str(error.get("code", ""))

@@ -1,119 +1,40 @@
-"""Sandboxes that live across commands: E2B's ``Sandbox`` names where the meaning is the same."""
+"""Sandboxes that live across commands: E2B's ``Sandbox`` names where the meaning is the same.
+
+Each method sends one request of ``_api`` and returns its answer as ``_api`` reads it;
+``AsyncSandbox`` is the same class with ``await``."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import threading
 from typing import Any, Dict, Iterable, Iterator, List, Literal, Optional, Union, overload
 
-from ._command import (CommandResult, OutputCollector, OutputHandler, ProcessInfo, SandboxEvent,
-                       command_body)
+from . import _api, _decider
+from ._command import CommandHandleState, OutputCollector, OutputHandler, run_result
+from ._decider import EgressCallback
+from ._models import (CommandResult, EgressRequest, EgressStats, EntryInfo, ImageInfo, NetworkChange, NetworkRule,
+                      ProcessInfo, SandboxEvent, SandboxInfo, SnapshotInfo)
 from .connection import Connection
-from .errors import ConflictError, NotFoundError, TimeoutError
-
-@dataclass
-class EntryInfo:
-    """One directory entry: ``type`` is file, dir, symlink or other."""
-
-    name: str
-    type: str
-    size: int
-    path: str = ""
+from .errors import NotFoundError
 
 
-@dataclass
-class SandboxInfo:
-    """A sandbox as the service describes it."""
-
-    sandbox_id: str
-    policy: str
-    #: The host directory it was made from; None when it was made from an image.
-    rootfs: Optional[str]
-    state: str
-    started_at: str
-    end_at: str
-    metadata: Dict[str, str] = field(default_factory=dict)
-    #: The image it was made from (E2B's template); None for a rootfs.
-    image: Optional[str] = None
-
-    @classmethod
-    def from_json(cls, d: Dict[str, Any]) -> "SandboxInfo":
-        return cls(d["id"], d["policy"], d.get("rootfs"), d["state"], d["createdAt"], d["expiresAt"],
-                   d.get("metadata") or {}, d.get("image"))
-
-
-@dataclass
-class ImageInfo:
-    """An image in the service's store: its name, its layers (bottom first) and where
-    it came from; ``changes`` is what a commit put in its top layer."""
-
-    name: str
-    layers: List[str]
-    source: str
-    size: int = 0
-    changes: List[str] = field(default_factory=list)
-
-    @classmethod
-    def from_json(cls, d: Dict[str, Any]) -> "ImageInfo":
-        return cls(d["name"], list(d["layers"]), d.get("source", ""), int(d.get("size", 0)), list(d.get("changes") or []))
-
-
-def create_body(policy: Union[str, Dict[str, Any]], rootfs: Optional[str], image: Optional[str], template: Optional[str], timeout: int,
-                envs: Optional[Dict[str, str]], metadata: Optional[Dict[str, str]]) -> Dict[str, Any]:
-    """The create request; ``template`` is E2B's name for an image."""
-    if image is not None and template is not None:
-        raise ValueError("give image or template (the same thing), not both")
-    image = image if image is not None else template
-    body: Dict[str, Any] = {"policy": policy, "timeout": timeout, "env": envs or {}, "metadata": metadata or {}}
-    if rootfs is not None:
-        body["rootfs"] = rootfs
-    if image is not None:
-        body["image"] = image
-    return body
-
-
-class CommandHandle:
+class CommandHandle(CommandHandleState):
     """A command started with ``background=True`` (or found again with
     ``commands.connect``): it runs on whether or not anyone follows it."""
 
     def __init__(self, commands: "Commands", info: ProcessInfo, on_stdout: Optional[OutputHandler] = None,
                  on_stderr: Optional[OutputHandler] = None) -> None:
+        super().__init__(info, on_stdout, on_stderr)
         self._commands = commands
-        self.info = info
-        # The handlers given to run(background=True): wait() calls them unless given others.
-        self._collector = OutputCollector(on_stdout, on_stderr)
-
-    @property
-    def id(self) -> str:
-        return self.info.id
-
-    @property
-    def pid(self) -> Optional[int]:
-        return self.info.pid
-
-    @property
-    def stdout(self) -> str:
-        """The output read so far (by ``wait``)."""
-        return "".join(self._collector.stdout)
-
-    @property
-    def stderr(self) -> str:
-        return "".join(self._collector.stderr)
-
-    @property
-    def exit_code(self) -> Optional[int]:
-        return self._collector.result.exit_code if self._collector.result else None
 
     def wait(self, on_stdout: Optional[OutputHandler] = None, on_stderr: Optional[OutputHandler] = None,
              timeout: Optional[float] = None) -> CommandResult:
         """Follows the output (from where this handle left off) until the command exits."""
-        collector = self._collector
-        collector.on_stdout = on_stdout or collector.on_stdout
-        collector.on_stderr = on_stderr or collector.on_stderr
+        collector = self._start_wait(on_stdout, on_stderr)
         if collector.result is None:
-            for event, seq, data in self._commands._sandbox._connection.stream(
-                    "GET", f"{self._commands._path()}/{self.id}/events", params={"after": collector.last_seq},
-                    timeout=timeout):
-                collector.feed(event, seq, data)
+            sandbox = self._commands._sandbox
+            for event in sandbox._connection.stream(
+                    _api.command_events(sandbox.sandbox_id, self.id, collector.last_seq, timeout)):
+                collector.feed(*event)
         return collector.finished()
 
     def kill(self) -> bool:
@@ -131,9 +52,6 @@ class Commands:
 
     def __init__(self, sandbox: "Sandbox") -> None:
         self._sandbox = sandbox
-
-    def _path(self) -> str:
-        return f"/v1/sandboxes/{self._sandbox.sandbox_id}/commands"
 
     @overload
     def run(self, cmd: Union[str, List[str]], *, background: Literal[False] = ..., cwd: Optional[str] = ...,
@@ -169,51 +87,35 @@ class Commands:
         for ``send_stdin``, its ``timeout`` defaults to none (it lives as long as the
         sandbox), and ``on_stdout``/``on_stderr`` get the output during ``handle.wait()``.
         """
+        sandbox_id, connection = self._sandbox.sandbox_id, self._sandbox._connection
         if background:
-            body = command_body(cmd, cwd, envs, timeout, stdin, True, False)
-            info = self._sandbox._connection.json("POST", self._path(), json_body=body)
-            return CommandHandle(self, ProcessInfo.from_json(info), on_stdout, on_stderr)
-        body = command_body(cmd, cwd, envs, timeout, stdin, False, kill_on_disconnect)
-        # The HTTP read timeout is the command's and a margin for the stop.
-        http_timeout = (timeout or 60) + 30
+            info = connection.call(_api.start_command(sandbox_id, cmd, cwd, envs, timeout, stdin))
+            return CommandHandle(self, info, on_stdout, on_stderr)
         collector = OutputCollector(on_stdout, on_stderr)
-        for event, seq, data in self._sandbox._connection.stream("POST", self._path(), body=body, timeout=http_timeout):
-            collector.feed(event, seq, data)
-        result = collector.finished()
-        if result.timed_out and raise_on_timeout:
-            raise TimeoutError(f"command timed out after {timeout}s", "timeout", 0)
-        return result
+        for event in connection.stream(_api.run_command(sandbox_id, cmd, cwd, envs, timeout, stdin, kill_on_disconnect)):
+            collector.feed(*event)
+        return run_result(collector, timeout, raise_on_timeout)
 
     def list(self) -> List[ProcessInfo]:
         """The sandbox's running commands, oldest first."""
-        body = self._sandbox._connection.json("GET", self._path())
-        return [ProcessInfo.from_json(d) for d in body["commands"]]
+        return self._sandbox._connection.call(_api.list_commands(self._sandbox.sandbox_id))
 
     def connect(self, cmd_id: str) -> CommandHandle:
         """A handle on a command of the sandbox, running or finished lately (its
         ``wait`` replays the output the service still has); NotFoundError if none."""
-        info = self._sandbox._connection.json("GET", f"{self._path()}/{cmd_id}")
-        return CommandHandle(self, ProcessInfo.from_json(info))
+        return CommandHandle(self, self._sandbox._connection.call(_api.get_command(self._sandbox.sandbox_id, cmd_id)))
 
     def kill(self, cmd_id: str) -> bool:
         """Kills the command and what it started; False when it had exited or is unknown."""
-        try:
-            self._sandbox._connection.request("POST", f"{self._path()}/{cmd_id}/kill")
-            return True
-        except ConflictError as e:
-            if "has exited" in e.message:
-                return False
-            raise
-        except NotFoundError:
-            return False
+        return self._sandbox._connection.call(_api.kill_command(self._sandbox.sandbox_id, cmd_id))
 
     def send_stdin(self, cmd_id: str, data: str) -> None:
         """Writes ``data`` to a background command's stdin."""
-        self._sandbox._connection.request("POST", f"{self._path()}/{cmd_id}/stdin", json_body={"data": data})
+        self._sandbox._connection.call(_api.send_stdin(self._sandbox.sandbox_id, cmd_id, data))
 
     def close_stdin(self, cmd_id: str) -> None:
         """Closes a background command's stdin: it reads end of file."""
-        self._sandbox._connection.request("POST", f"{self._path()}/{cmd_id}/stdin", json_body={"close": True})
+        self._sandbox._connection.call(_api.close_stdin(self._sandbox.sandbox_id, cmd_id))
 
 
 class Files:
@@ -222,45 +124,101 @@ class Files:
     def __init__(self, sandbox: "Sandbox") -> None:
         self._sandbox = sandbox
 
-    def _path(self, suffix: str = "") -> str:
-        return f"/v1/sandboxes/{self._sandbox.sandbox_id}/files{suffix}"
-
     def write(self, path: str, data: Union[str, bytes, Iterable[bytes]]) -> EntryInfo:
         """Writes ``data`` (text as UTF-8, bytes, or an iterable of byte chunks, streamed) to ``path``."""
-        content = data.encode() if isinstance(data, str) else data
-        info = self._sandbox._connection.json("PUT", self._path(), params={"path": path}, content=content)
-        return EntryInfo(info["name"], info["type"], int(info["size"]), info["path"])
+        return self._sandbox._connection.call(_api.write_file(self._sandbox.sandbox_id, path, data))
 
     def read(self, path: str, format: str = "text") -> Union[str, bytes]:
         """The file's content: text (``format="text"``, the default) or bytes (``format="bytes"``)."""
-        response = self._sandbox._connection.request("GET", self._path(), params={"path": path})
-        return response.content if format == "bytes" else response.content.decode("utf-8", errors="replace")
+        return self._sandbox._connection.call(_api.read_file(self._sandbox.sandbox_id, path, format))
 
     def list(self, path: str) -> List[EntryInfo]:
         """The entries of the directory ``path``."""
-        body = self._sandbox._connection.json("GET", self._path("/list"), params={"path": path})
-        base = path.rstrip("/")
-        return [EntryInfo(e["name"], e["type"], int(e["size"]), f"{base}/{e['name']}") for e in body["entries"]]
+        return self._sandbox._connection.call(_api.list_dir(self._sandbox.sandbox_id, path))
 
     def make_dir(self, path: str) -> bool:
         """Makes the directory ``path`` and its parents; False when it was there already."""
-        body = self._sandbox._connection.json("POST", self._path("/mkdir"), params={"path": path})
-        return bool(body["created"])
+        return self._sandbox._connection.call(_api.make_dir(self._sandbox.sandbox_id, path))
 
     def remove(self, path: str) -> None:
         """Removes a file, a symlink or a directory with everything in it."""
-        self._sandbox._connection.request("DELETE", self._path(), params={"path": path})
+        self._sandbox._connection.call(_api.remove_path(self._sandbox.sandbox_id, path))
 
     def exists(self, path: str) -> bool:
         """Whether ``path`` names a regular file (read) or a directory (list)."""
-        from .errors import InvalidArgumentError, NotFoundError
+        return self._sandbox._connection.call(_api.path_exists(self._sandbox.sandbox_id, path))
+
+
+class Network:
+    """``sbx.network``: the sandbox's live allowlist (as ``safehouse agent allow|deny|rules``),
+    its egress figures, and the answers to its egress questions. A sandbox whose policy
+    has no egress answers ConflictError."""
+
+    def __init__(self, sandbox: "Sandbox") -> None:
+        self._sandbox = sandbox
+
+    def allow(self, *rules: str) -> NetworkChange:
+        """Allows ``rules`` (host, ``*.domain``, ``host:port``, CIDR) from the next
+        connection on; a connection already made keeps its verdict."""
+        return self._sandbox._connection.call(_api.network_change(self._sandbox.sandbox_id, "allow", rules))
+
+    def deny(self, *rules: str) -> NetworkChange:
+        """Removes the allow rules equal to ``rules`` and refuses the others' hosts
+        from the next connection on."""
+        return self._sandbox._connection.call(_api.network_change(self._sandbox.sandbox_id, "deny", rules))
+
+    def rules(self) -> List[NetworkRule]:
+        """The allowlist as it stands, with where each rule came from."""
+        return self._sandbox._connection.call(_api.network_rules(self._sandbox.sandbox_id))
+
+    def stats(self) -> EgressStats:
+        return self._sandbox._connection.call(_api.network_stats(self._sandbox.sandbox_id))
+
+    def pending(self) -> List[EgressRequest]:
+        """The egress questions of a client-decided sandbox waiting for an answer."""
+        return self._sandbox._connection.call(_api.pending_decisions(self._sandbox.sandbox_id))
+
+    def decide(self, request_id: str, allow: bool, reason: str = "") -> bool:
+        """Answers an egress question; False when it had ended (deadline passed,
+        answered by another client)."""
+        return self._sandbox._connection.call(_api.answer_decision(self._sandbox.sandbox_id, request_id, allow, reason))
+
+
+class EgressFollower:
+    """Answers a sandbox's egress questions with a callback, on a thread of its own
+    that follows the sandbox's events over its own connection until the sandbox is
+    gone or ``stop``."""
+
+    def __init__(self, sandbox_id: str, callback: EgressCallback, url: Optional[str], token: Optional[str]) -> None:
+        self._sandbox_id = sandbox_id
+        self._callback = callback
+        self._connection = Connection(url, token, request_timeout=30)
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"safehouse-egress-{sandbox_id}", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
         try:
-            self.list(path)
-            return True
-        except NotFoundError:
-            return False
-        except InvalidArgumentError:
-            return True
+            for event in self._connection.stream(_api.sandbox_events(self._sandbox_id, None)):
+                if self._stopped.is_set():
+                    return
+                request = _decider.question(event)
+                if request is None:
+                    continue
+                try:
+                    allow, reason = _decider.verdict(self._callback(request))
+                except Exception as error:  # the callback's failure is a refusal, said so
+                    allow, reason = _decider.failure(error)
+                self._connection.call(_api.answer_decision(self._sandbox_id, request.request_id, allow, reason))
+        except Exception:
+            # The stream ends with the sandbox, or breaks when stopped: either way, done.
+            pass
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._connection.close()
+        if threading.current_thread() is not self._thread:
+            self._thread.join(5)
 
 
 class Sandbox:
@@ -271,6 +229,8 @@ class Sandbox:
         self._connection = connection
         self.commands = Commands(self)
         self.files = Files(self)
+        self.network = Network(self)
+        self._follower: Optional[EgressFollower] = None
 
     @property
     def sandbox_id(self) -> str:
@@ -278,51 +238,75 @@ class Sandbox:
 
     @classmethod
     def create(cls, policy: Union[str, Dict[str, Any]] = "default", rootfs: Optional[str] = None, *, image: Optional[str] = None,
-               template: Optional[str] = None, timeout: int = 300,
+               template: Optional[str] = None, snapshot: Optional[str] = None, timeout: Optional[int] = None,
                envs: Optional[Dict[str, str]] = None, metadata: Optional[Dict[str, str]] = None,
-               url: Optional[str] = None, token: Optional[str] = None) -> "Sandbox":
+               url: Optional[str] = None, token: Optional[str] = None,
+               on_egress_request: Optional[EgressCallback] = None,
+               egress_request_timeout: Optional[float] = None) -> "Sandbox":
         """Creates and starts a sandbox from ``policy`` over ``rootfs`` or over
         ``image`` (a reference as ``agent run --image`` takes it, or a name ``commit``
         made; ``template`` is E2B's word for it); it is deleted ``timeout`` seconds from
         now unless ``set_timeout`` moves the deadline. ``policy`` is a name (a profile or a
         policy in the service's policy directory) or a policy document as a dict, the
         fields of a policy file (laid over the default profile, or over what its
-        ``extends`` names); the sandbox's policy then reads "inline"."""
-        body = create_body(policy, rootfs, image, template, timeout, envs, metadata)
-        connection = Connection(url, token)
-        try:
-            info = connection.json("POST", "/v1/sandboxes", json_body=body)
-        except Exception:
-            connection.close()
-            raise
-        return cls(SandboxInfo.from_json(info), connection)
+        ``extends`` names); the sandbox's policy then reads "inline". ``timeout``
+        defaults to 300 seconds. With ``snapshot`` (a name ``snapshot`` saved) the
+        sandbox is restored from it instead: its memory, files, policy, root and env
+        as they were, ``timeout`` defaulting to the time it had left.
+
+        ``on_egress_request``: this client decides the destinations no rule of the
+        policy's network.allow covers (a human-in-the-loop prompt). The callback gets an
+        EgressRequest (host, port; port 0 is a name lookup) and returns True, False, or
+        (allow, reason), on a thread that follows the sandbox's events; no answer within
+        ``egress_request_timeout`` seconds (the service's default 30, at most 300) is a
+        refusal, and so is a callback that raises. Answers are remembered by the
+        sandbox for its life. The policy must have egress."""
+        sandbox = cls._open(_api.create_or_restore(policy, rootfs, image, template, snapshot, timeout, envs, metadata,
+                                                   on_egress_request is not None, egress_request_timeout), url, token)
+        if on_egress_request is not None:
+            sandbox._follow_egress(on_egress_request, url, token)
+        return sandbox
 
     @classmethod
-    def connect(cls, sandbox_id: str, *, url: Optional[str] = None, token: Optional[str] = None) -> "Sandbox":
-        """A handle on an existing sandbox; NotFoundError when there is none."""
+    def connect(cls, sandbox_id: str, *, url: Optional[str] = None, token: Optional[str] = None,
+                on_egress_request: Optional[EgressCallback] = None) -> "Sandbox":
+        """A handle on an existing sandbox; NotFoundError when there is none. With
+        ``on_egress_request``, this client answers the egress questions of a sandbox
+        created with a client decider (see ``create``)."""
+        sandbox = cls._open(_api.get_sandbox(sandbox_id), url, token)
+        if on_egress_request is not None:
+            sandbox._follow_egress(on_egress_request, url, token)
+        return sandbox
+
+    def _follow_egress(self, callback: EgressCallback, url: Optional[str], token: Optional[str]) -> None:
+        try:
+            self._follower = EgressFollower(self.sandbox_id, callback, url, token)
+        except Exception:
+            self.close()
+            raise
+
+    @classmethod
+    def _open(cls, call: _api.Call[SandboxInfo], url: Optional[str], token: Optional[str]) -> "Sandbox":
+        """A sandbox on a new connection, the one ``call`` describes; the connection is
+        closed when the call fails."""
         connection = Connection(url, token)
         try:
-            info = connection.json("GET", f"/v1/sandboxes/{sandbox_id}")
+            info = connection.call(call)
         except Exception:
             connection.close()
             raise
-        return cls(SandboxInfo.from_json(info), connection)
+        return cls(info, connection)
 
     @staticmethod
     def list(metadata: Optional[Dict[str, str]] = None, *, url: Optional[str] = None,
              token: Optional[str] = None) -> List[SandboxInfo]:
         """Every sandbox of the service, or those whose metadata has every KEY=VALUE of ``metadata``."""
-        connection = Connection(url, token)
-        try:
-            params = {f"metadata.{k}": v for k, v in (metadata or {}).items()}
-            body = connection.json("GET", "/v1/sandboxes", params=params)
-        finally:
-            connection.close()
-        return [SandboxInfo.from_json(d) for d in body["sandboxes"]]
+        with Connection(url, token) as connection:
+            return connection.call(_api.list_sandboxes(metadata))
 
     def get_info(self) -> SandboxInfo:
         """The sandbox as the service sees it now."""
-        self._info = SandboxInfo.from_json(self._connection.json("GET", f"/v1/sandboxes/{self.sandbox_id}"))
+        self._info = self._connection.call(_api.get_sandbox(self.sandbox_id))
         return self._info
 
     def is_running(self) -> bool:
@@ -335,76 +319,82 @@ class Sandbox:
         """Makes the sandbox's root as it is now (its image and what was changed in it)
         the image ``name``, usable at once by ``create(image=name)``. The sandbox is
         frozen for the copy and runs on afterwards; ``changes`` lists what went in."""
-        return ImageInfo.from_json(self._connection.json("POST", f"/v1/sandboxes/{self.sandbox_id}/commit",
-                                                         json_body={"name": name}))
+        return self._connection.call(_api.commit(self.sandbox_id, name))
+
+    def snapshot(self, name: str) -> SnapshotInfo:
+        """Saves the sandbox to disk as ``name`` (its memory, the files it wrote, its
+        spec and the time it had left); the sandbox is then gone. ``create(snapshot=
+        name)`` makes new sandboxes from it, as many as asked, each running on from
+        where this one was. ConflictError, the sandbox running on, where it cannot be
+        done (an egress allowlist on gvisor; natively where CRIU cannot run)."""
+        return self._connection.call(_api.snapshot(self.sandbox_id, name))
+
+    @staticmethod
+    def list_snapshots(*, url: Optional[str] = None, token: Optional[str] = None) -> List[SnapshotInfo]:
+        """The service's snapshots, by name."""
+        with Connection(url, token) as connection:
+            return connection.call(_api.list_snapshots())
+
+    @staticmethod
+    def delete_snapshot(name: str, *, url: Optional[str] = None, token: Optional[str] = None) -> None:
+        """Removes the snapshot ``name`` (sandboxes restored from it run on); NotFoundError when there is none."""
+        with Connection(url, token) as connection:
+            connection.call(_api.delete_snapshot(name))
 
     @staticmethod
     def list_images(*, url: Optional[str] = None, token: Optional[str] = None) -> List[ImageInfo]:
         """The images in the service's store, by name."""
-        connection = Connection(url, token)
-        try:
-            body = connection.json("GET", "/v1/images")
-        finally:
-            connection.close()
-        return [ImageInfo.from_json(d) for d in body["images"]]
+        with Connection(url, token) as connection:
+            return connection.call(_api.list_images())
 
     @staticmethod
     def remove_image(name: str, *, url: Optional[str] = None, token: Optional[str] = None) -> None:
         """Removes the image ``name`` and the layers no other image uses (a running
         sandbox's layers stay until it is gone); NotFoundError when there is none."""
-        connection = Connection(url, token)
-        try:
-            connection.json("DELETE", "/v1/images", params={"name": name})
-        finally:
-            connection.close()
+        with Connection(url, token) as connection:
+            connection.call(_api.remove_image(name))
 
     def pause(self) -> None:
         """Freezes every process of the sandbox. Its deadline keeps running; commands
         get ConflictError until ``resume``."""
-        self._info = SandboxInfo.from_json(self._connection.json("POST", f"/v1/sandboxes/{self.sandbox_id}/pause"))
+        self._info = self._connection.call(_api.pause(self.sandbox_id))
 
     def resume(self, timeout: Optional[int] = None) -> None:
         """Thaws the sandbox; with ``timeout``, its deadline moves to that many seconds from now."""
-        body = {"timeout": timeout} if timeout is not None else {}
-        self._info = SandboxInfo.from_json(self._connection.json("POST", f"/v1/sandboxes/{self.sandbox_id}/resume",
-                                                                 json_body=body))
+        self._info = self._connection.call(_api.resume(self.sandbox_id, timeout))
 
     def events(self, after: Optional[int] = None) -> Iterator[SandboxEvent]:
         """The sandbox's events (those the service kept, from ``created`` on, then each as
         it comes) until the sandbox is gone; ``after`` skips those up to that ``seq``."""
-        params = {"after": after} if after is not None else None
-        for _, _, data in self._connection.stream("GET", f"/v1/sandboxes/{self.sandbox_id}/events", params=params):
-            yield SandboxEvent.from_json(data)
+        yield from self._connection.stream(_api.sandbox_events(self.sandbox_id, after))
 
     @staticmethod
     def all_events(after: Optional[int] = None, *, url: Optional[str] = None,
                    token: Optional[str] = None) -> Iterator[SandboxEvent]:
         """Every sandbox's events from now on (or after ``seq`` ``after``, of those kept);
         the stream lasts until the caller stops reading."""
-        connection = Connection(url, token)
-        try:
-            params = {"after": after} if after is not None else None
-            for _, _, data in connection.stream("GET", "/v1/events", params=params):
-                yield SandboxEvent.from_json(data)
-        finally:
-            connection.close()
+        with Connection(url, token) as connection:
+            yield from connection.stream(_api.all_events(after))
 
     def set_timeout(self, timeout: int) -> None:
         """Moves the deadline to ``timeout`` seconds from now."""
-        info = self._connection.json("POST", f"/v1/sandboxes/{self.sandbox_id}/timeout", json_body={"timeout": timeout})
-        self._info = SandboxInfo.from_json(info)
+        self._info = self._connection.call(_api.set_timeout(self.sandbox_id, timeout))
 
     def kill(self) -> bool:
         """Kills and removes the sandbox; False when it was gone already."""
-        try:
-            self._connection.request("DELETE", f"/v1/sandboxes/{self.sandbox_id}")
-            return True
-        except NotFoundError:
-            return False
+        killed = self._connection.call(_api.kill_sandbox(self.sandbox_id))
+        self._stop_following()
+        return killed
 
     def close(self) -> None:
-        """Closes the connection (the sandbox stays)."""
+        """Closes the connection (the sandbox stays); egress questions are no longer answered here."""
+        self._stop_following()
         self._connection.close()
+
+    def _stop_following(self) -> None:
+        if self._follower is not None:
+            self._follower.stop()
+            self._follower = None
 
     def __enter__(self) -> "Sandbox":
         return self

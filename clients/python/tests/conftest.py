@@ -64,7 +64,9 @@ class Service:
         return f"http://{self.listen}" if self.listen else f"unix://{self.socket}"
 
     def args(self) -> List[str]:
-        args = [SAFEHOUSE, "serve", "--root", self.root, "--state-dir", self.state_dir, *self.extra]
+        # Snapshots under the test's directory too (never the host's /var/lib/safehouse).
+        args = [SAFEHOUSE, "serve", "--root", self.root, "--state-dir", self.state_dir,
+                "--snapshots", str(self.tmp / "snapshots"), *self.extra]
         if BACKEND != "native":
             args += ["--backend", BACKEND]
         if self.listen:

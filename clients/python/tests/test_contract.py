@@ -17,7 +17,7 @@ def test_every_documented_route_is_served(service):
     checked = 0
     with service.client() as c:
         for template, item in doc["paths"].items():
-            path = template.replace("{id}", "sbx-none").replace("{cid}", "cmd-none")
+            path = template.replace("{id}", "sbx-none").replace("{cid}", "cmd-none").replace("{rid}", "egr-none")
             for method in METHODS & set(item):
                 r = c.request(method.upper(), path, params={"path": "/x"} if "/files" in path else None,
                               json={} if method in ("post",) else None)

@@ -40,10 +40,6 @@ public struct APIError: Error, CustomStringConvertible {
     static func internalError(_ message: String) -> APIError {
         APIError(status: .internalServerError, code: "internal", message: message)
     }
-    /// What the sandbox's backend cannot do.
-    static func unsupported(_ message: String) -> APIError {
-        APIError(status: .notImplemented, code: "unsupported", message: message)
-    }
     static func tooLarge(_ message: String) -> APIError {
         APIError(status: .payloadTooLarge, code: "too_large", message: message)
     }

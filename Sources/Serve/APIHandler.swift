@@ -43,7 +43,13 @@ final class APIHandler: ChannelInboundHandler {
         let path: String
         var size: Int64 = 0
         var failure: APIError?
-        init(fd: OwnedDescriptor, path: String) { self.fd = fd; self.path = path }
+        /// Moves the bytes from `fd` to the sandbox at the end (gVisor); nil: `fd` is the file.
+        let finish: ((OwnedDescriptor) throws -> Void)?
+        init(fd: OwnedDescriptor, path: String, finish: ((OwnedDescriptor) throws -> Void)?) {
+            self.fd = fd
+            self.path = path
+            self.finish = finish
+        }
     }
 
     init(routes: Routes, token: String?, endpoints: [String: HTTPEndpoint] = [:], offload: @escaping (@escaping () -> Void) -> Void) {
@@ -122,12 +128,21 @@ final class APIHandler: ChannelInboundHandler {
                 endpoint.handle(request, EndpointReply(context: context, head: h, wrap: { self.wrapOutboundOut($0) }))
             } else if let upload {
                 self.upload = nil
-                upload.fd.close()
+                let name = upload.path.split(separator: "/").last.map(String.init) ?? ""
+                let written = Reply.json(.ok, ["path": upload.path, "name": name, "type": "file", "size": upload.size])
                 if let failure = upload.failure {
+                    upload.fd.close()
                     respond(context, h, .failure(failure))
+                } else if let finish = upload.finish {
+                    let promise = context.eventLoop.makePromise(of: Reply.self)
+                    offload {
+                        defer { upload.fd.close() }
+                        do { try finish(upload.fd); promise.succeed(written) } catch { promise.fail(error) }
+                    }
+                    promise.futureResult.whenComplete { result in self.respond(context, h, result) }
                 } else {
-                    let name = upload.path.split(separator: "/").last.map(String.init) ?? ""
-                    respond(context, h, .success(.json(.ok, ["path": upload.path, "name": name, "type": "file", "size": upload.size])))
+                    upload.fd.close()
+                    respond(context, h, .success(written))
                 }
             } else {
                 route(context, h)
@@ -174,8 +189,8 @@ final class APIHandler: ChannelInboundHandler {
             }
             try Routes.refuseUnknownQuery(r, known: ["path"])
             let path = try SandboxFiles.validate(r.queryValue("path"))
-            let fd = try routes.files(r.segments[2]).openForWriting(path)
-            upload = Upload(fd: fd, path: path)
+            let (fd, finish) = try routes.uploadTarget(r.segments[2], path: path)
+            upload = Upload(fd: fd, path: path, finish: finish)
         } catch {
             rejected = (error as? APIError) ?? .internalError("\(error)")
         }

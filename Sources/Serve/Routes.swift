@@ -119,22 +119,28 @@ struct Routes {
             let (started, _) = try store.commands.launch(plan, sandboxId: id)
             return .json(.created, started.json())
         case (.GET, "sandboxes/{id}/files"):
-            let files = try files(id)
-            let (fd, size) = try files.openForReading(SandboxFiles.validate(r.queryValue("path")))
+            let record = try store.get(id)
+            let path = try SandboxFiles.validate(r.queryValue("path"))
+            let (fd, size) = try record.isGvisor ? gvisorFiles(record).openForReading(path) : Self.files(of: record).openForReading(path)
             return .file(fd, size)
         case (.DELETE, "sandboxes/{id}/files"):
             let record = try store.get(id)
             let path = try SandboxFiles.validate(r.queryValue("path"))
-            if try !Self.files(of: record).remove(path) {
+            if record.isGvisor {
+                try gvisorFiles(record).remove(path)
+            } else if try !Self.files(of: record).remove(path) {
                 try removeTreeInside(record, path)
             }
             return .noContent
         case (.GET, "sandboxes/{id}/files/list"):
-            let entries = try files(id).list(SandboxFiles.validate(r.queryValue("path")))
+            let record = try store.get(id)
+            let path = try SandboxFiles.validate(r.queryValue("path"))
+            let entries = try record.isGvisor ? gvisorFiles(record).list(path) : Self.files(of: record).list(path)
             return .json(.ok, ["entries": entries.map { ["name": $0.name, "type": $0.type, "size": $0.size] }])
         case (.POST, "sandboxes/{id}/files/mkdir"):
+            let record = try store.get(id)
             let path = try SandboxFiles.validate(r.queryValue("path"))
-            let made = try files(id).makeDirectory(path)
+            let made = try record.isGvisor ? gvisorFiles(record).makeDirectory(path) : Self.files(of: record).makeDirectory(path)
             return .json(made ? .created : .ok, ["path": path, "created": made])
         case (_, let shape) where Self.allowedMethods[shape] != nil:
             // RFC 9110: a 405 says which methods the resource has.
@@ -193,18 +199,32 @@ struct Routes {
         }
     }
 
-    func files(_ id: String) throws -> SandboxFiles {
-        try Self.files(of: store.get(id))
-    }
-
-    /// The files of a native sandbox. A gVisor sandbox's root lives inside gVisor's
-    /// kernel (its overlay in the sandbox's memory): the host has no path to it, so the
-    /// files routes answer 501 there; commands (`cat`, `tee`) reach its files.
+    /// The files of a native sandbox, reached from the host (SandboxFiles).
     static func files(of record: SandboxRecord) throws -> SandboxFiles {
         guard !record.isGvisor else {
-            throw APIError.unsupported("files: sandbox \(record.id) runs on the gvisor backend, whose files the host cannot reach; use commands (cat, tee, ls) instead")
+            throw APIError.internalError("files: sandbox \(record.id) runs on the gvisor backend, whose files are reached by exec (GvisorFiles)")
         }
         return SandboxFiles(pid: record.pid)
+    }
+
+    /// The files of a gVisor sandbox, whose root lives inside gVisor's kernel (its
+    /// overlay in the sandbox's memory) where the host has no path: reached by exec,
+    /// so only while it runs (a paused one takes no exec: 409).
+    func gvisorFiles(_ record: SandboxRecord) throws -> GvisorFiles {
+        try store.requireRunning(record)
+        return GvisorFiles(runtime: store.runtime, id: record.id)
+    }
+
+    /// Where a PUT's bytes go as they arrive: the file itself on the native backend;
+    /// under gVisor a host file, written into the sandbox by `finish` once it is whole
+    /// (a pipe to the exec would stall the event loop on a slow reader).
+    func uploadTarget(_ id: String, path: String) throws -> (OwnedDescriptor, finish: ((OwnedDescriptor) throws -> Void)?) {
+        let record = try store.get(id)
+        guard record.isGvisor else { return (try Self.files(of: record).openForWriting(path), nil) }
+        _ = try SandboxFiles.split(path)
+        let files = try gvisorFiles(record)
+        let staged = OwnedDescriptor(try RuntimeClient.scratchFile())
+        return (staged, { try files.write(path, from: $0.rawValue) })
     }
 
     private func create(_ body: JSONObject) throws -> [String: Any] {

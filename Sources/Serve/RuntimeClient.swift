@@ -44,7 +44,7 @@ struct RuntimeClient {
         return Output(status: status, stdout: Self.contents(out), stderr: String(decoding: Self.contents(err), as: UTF8.self))
     }
 
-    private static func scratchFile() throws -> Int32 {
+    static func scratchFile() throws -> Int32 {
         var template = Array("/tmp/safehouse-serve.XXXXXX".utf8CString)
         let fd = mkstemp(&template)
         guard fd >= 0 else { throw APIError.internalError("mkstemp: \(String(cString: strerror(errno)))") }
@@ -53,7 +53,7 @@ struct RuntimeClient {
         return fd
     }
 
-    private static func contents(_ fd: Int32) -> Data {
+    static func contents(_ fd: Int32) -> Data {
         var data = Data()
         var buffer = [UInt8](repeating: 0, count: 65536)
         var offset: off_t = 0

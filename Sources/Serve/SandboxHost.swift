@@ -193,7 +193,7 @@ public final class SandboxHost: @unchecked Sendable {
     /// A regular file's bytes; a file larger than `limit` is refused, naming its size.
     public func read(_ id: String, path: String, limit: Int) throws -> Data {
         let path = try SandboxFiles.validate(path)
-        let (fd, size) = try files(id).openForReading(path)
+        let (fd, size) = try gvisorFiles(id)?.openForReading(path) ?? files(id).openForReading(path)
         guard size <= Int64(limit) else {
             throw APIError.tooLarge("path: \(path) is \(size) bytes, more than the \(limit) read here")
         }
@@ -214,10 +214,12 @@ public final class SandboxHost: @unchecked Sendable {
     @discardableResult
     public func write(_ id: String, path: String, data: Data) throws -> Int {
         let path = try SandboxFiles.validate(path)
-        let files = try files(id)
         let parent = try SandboxFiles.split(path).parent
-        if parent != "/" { try files.makeDirectory(parent) }
-        let fd = try files.openForWriting(path)
+        let gvisor = try gvisorFiles(id)
+        let files = gvisor == nil ? try files(id) : nil
+        if parent != "/" { _ = try gvisor?.makeDirectory(parent) ?? files!.makeDirectory(parent) }
+        // Under gVisor the bytes go to a host file first, then into the sandbox by exec.
+        let fd = try gvisor == nil ? files!.openForWriting(path) : OwnedDescriptor(RuntimeClient.scratchFile())
         defer { fd.close() }
         try data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
             var offset = 0
@@ -230,12 +232,23 @@ public final class SandboxHost: @unchecked Sendable {
                 offset += n
             }
         }
+        try gvisor?.write(path, from: fd.rawValue)
         return data.count
     }
 
     /// The entries of a directory, sorted by name (symlinks as such, not followed).
     public func list(_ id: String, path: String) throws -> [FileEntry] {
-        try files(id).list(SandboxFiles.validate(path)).map { FileEntry(name: $0.name, type: $0.type, size: $0.size) }
+        let path = try SandboxFiles.validate(path)
+        let entries = try gvisorFiles(id)?.list(path) ?? files(id).list(path)
+        return entries.map { FileEntry(name: $0.name, type: $0.type, size: $0.size) }
+    }
+
+    /// A gVisor sandbox's files (reached by exec: GvisorFiles); nil for a native one.
+    private func gvisorFiles(_ id: String) throws -> GvisorFiles? {
+        let record = try store.get(id)
+        guard record.isGvisor else { return nil }
+        try store.requireRunning(record)
+        return GvisorFiles(runtime: store.runtime, id: record.id)
     }
 
     private func files(_ id: String) throws -> SandboxFiles {

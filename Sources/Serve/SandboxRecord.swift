@@ -77,12 +77,7 @@ struct RecordDirectory {
         encoder.dateEncodingStrategy = .iso8601
         encoder.outputFormatting = [.sortedKeys]
         let data = try encoder.encode(record)
-        let file = "\(directory(record.id))/sandbox.json"
-        let temp = file + ".tmp"
-        try data.write(to: URL(fileURLWithPath: temp))
-        guard rename(temp, file) == 0 else {
-            throw APIError.internalError("rename \(temp): \(String(cString: strerror(errno)))")
-        }
+        try StateFile.write(data, to: "\(directory(record.id))/sandbox.json")
     }
 
     /// Every record found; unreadable ones are skipped (their directory is left for an operator).

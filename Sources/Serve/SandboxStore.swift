@@ -1,6 +1,7 @@
 import Foundation
 import Images
 import Observe
+import Sandbox
 import NIOConcurrencyHelpers
 #if canImport(Glibc)
 import Glibc
@@ -16,6 +17,7 @@ final class SandboxStore: @unchecked Sendable {
     let events = EventHub()
     let audit: AuditFeed
     let limits: LimitFeed
+    let fileChanges: FileChangeFeed
     let commands: CommandTable
     /// The decider sockets of the sandboxes whose clients decide (`"decider": "client"`).
     let deciders: ClientDeciders
@@ -46,6 +48,7 @@ final class SandboxStore: @unchecked Sendable {
         self.images = images
         pool = WarmPool(targets: warm)
         limits = LimitFeed(events: events)
+        fileChanges = FileChangeFeed(events: events)
         audit = AuditFeed(events: events, limits: limits)
         commands = CommandTable(executable: runtime.executable)
         deciders = ClientDeciders(events: events)
@@ -74,6 +77,7 @@ final class SandboxStore: @unchecked Sendable {
                 lock.withLock { sandboxes[record.id] = record }
                 audit.track(record.id, path: AuditFeed.logPath(id: record.id, bundle: records.bundle(record.id)), fromEnd: true)
                 limits.track(record.id, pid: record.pid)
+                trackFileChanges(record)
             } else {
                 runtime.delete(record.id)
                 if record.image != nil || record.snapshot != nil { images.release(record.id, rootfs: records.bundle(record.id) + "/rootfs") }
@@ -202,7 +206,7 @@ final class SandboxStore: @unchecked Sendable {
                 // Listening before the sandbox runs: its first connection may ask.
                 try deciders.listen(id, directory: dir, timeout: timeout)
             }
-            try config.write(to: URL(fileURLWithPath: "\(bundle)/config.json"))
+            try StateFile.write(config, to: "\(bundle)/config.json", mode: 0o644)
             let now = Date()
             var record = SandboxRecord(id: id, policy: request.policy, rootfs: request.rootfs, image: image, env: request.env,
                                        metadata: request.metadata, createdAt: now,
@@ -245,6 +249,17 @@ final class SandboxStore: @unchecked Sendable {
         audit.track(id, path: AuditFeed.logPath(id: id, bundle: records.bundle(id)))
         limits.track(id, pid: record.pid)
         events.publish(id, "created", ["policy": record.policy, "expiresAt": Timestamp.string(record.expiresAt)])
+        trackFileChanges(record)
+    }
+
+    /// Follows what the sandbox changes in its root (FileChangeFeed): the upper
+    /// directory of its ephemeral root against its image. Not under gVisor, whose root
+    /// the host cannot see.
+    private func trackFileChanges(_ record: SandboxRecord) {
+        guard !record.isGvisor else { return }
+        let upper = EphemeralRoot.directory(root: runtime.root, id: record.id) + "/upper"
+        let lower = record.image != nil ? records.bundle(record.id) + "/rootfs" : record.rootfs
+        fileChanges.track(record.id, upper: upper, lower: lower)
     }
 
     /// The deadline this service enforces, beside the bundle's config.json, for readers
@@ -252,7 +267,7 @@ final class SandboxStore: @unchecked Sendable {
     /// is the far-out one every sandbox of the service gets (ServiceDeadline).
     func publishDeadline(_ record: SandboxRecord) {
         let path = records.bundle(record.id) + "/" + ServiceDeadline.fileName
-        try? ServiceDeadline.text(record.expiresAt.timeIntervalSince1970).write(toFile: path, atomically: true, encoding: .utf8)
+        try? StateFile.write(Data(ServiceDeadline.text(record.expiresAt.timeIntervalSince1970).utf8), to: path, mode: 0o644)
     }
 
     /// Why a sandbox went: a client's delete, or its deadline.
@@ -282,10 +297,13 @@ final class SandboxStore: @unchecked Sendable {
             return true
         }
         guard claimed else { throw APIError.sandboxNotFound(id) }
+        // What the sandbox changed until now is published; its root's teardown is not.
+        fileChanges.untrack(id)
     }
 
     func unclaim(_ id: String) {
         lock.withLock { _ = deleting.remove(id) }
+        if let record = lock.withLock({ sandboxes[id] }) { trackFileChanges(record) }
     }
 
     /// What is left of a claimed sandbox the runtime no longer has: its commands, its

@@ -5,8 +5,8 @@
 # repository's .venv with httpx and pytest (hack/setup). pytest's output is shown when
 # a module fails; each module is stopped after 110 s. With SAFEHOUSE_BACKEND=gvisor
 # (hack/gvisor-tests runs the tests of this file that gvisor-subset.txt lists) the
-# services the tests start give their sandboxes the gvisor backend, and the tests of
-# the files API are left out (the service answers 501 there: test_backend.py).
+# services the tests start give their sandboxes the gvisor backend (the files API
+# reaches their files by exec inside: test_backend.py).
 
 load helpers
 
@@ -93,7 +93,7 @@ pytest_module() {
 	pytest_module test_fuzz.py
 }
 
-@test "serve: the backend of the sandboxes (native, or gvisor: gVisor's kernel, files API 501, commands reach the files)" {
+@test "serve: the backend of the sandboxes (native, or gvisor: gVisor's kernel, the files API by exec with the same answers)" {
 	if [ "${SAFEHOUSE_BACKEND:-native}" = gvisor ]; then
 		command -v runsc >/dev/null || skip "runsc is not installed"
 	fi

@@ -3,8 +3,8 @@
 Environment: SAFEHOUSE (the safehouse binary, safehouse-serve next to it; default the
 repository's debug build), ROOTFS (default: bundles/busybox/rootfs) and
 SAFEHOUSE_BACKEND (native, the default, or gvisor: every service the tests start gets
-`--backend gvisor`; tests marked `host_files`, which reach a sandbox's files from the
-host, are left out there: the service answers 501 for them, which test_backend.py checks). Every sandbox,
+`--backend gvisor`; the files API reaches a gVisor sandbox's files by exec, with the
+same answers, which test_backend.py checks). Every sandbox,
 process and socket a test starts is removed at the end (checked with `safehouse list`).
 """
 
@@ -32,22 +32,6 @@ AUDIT_DIR = Path("/var/log/safehouse")
 SAFEHOUSE = os.environ.get("SAFEHOUSE") or str(REPO / ".build" / "debug" / "safehouse")
 ROOTFS = os.environ.get("ROOTFS") or str(REPO / "bundles" / "busybox" / "rootfs")
 BACKEND = os.environ.get("SAFEHOUSE_BACKEND") or "native"
-
-
-def pytest_configure(config):
-    config.addinivalue_line("markers", "host_files: reaches a sandbox's files through the files API (native backend only)")
-
-
-def pytest_collection_modifyitems(config, items):
-    """Under gvisor, leaves out (as deselected) the tests of the files API."""
-    if BACKEND != "gvisor":
-        return
-    leave_out = "host_files"
-    kept = [i for i in items if leave_out not in i.keywords]
-    gone = [i for i in items if leave_out in i.keywords]
-    if gone:
-        config.hook.pytest_deselected(items=gone)
-        items[:] = kept
 
 
 class Service:

@@ -68,7 +68,6 @@ def test_command_bad_fields(service, sandbox, body, field):
         assert status == 400 and message.startswith(f"{field}: " if not field.endswith(".") else field), message
 
 
-@pytest.mark.host_files
 def test_files_bad_paths(service, sandbox):
     base = f"/v1/sandboxes/{sandbox.sandbox_id}/files"
     with service.client() as c:
@@ -96,7 +95,6 @@ def test_unknown_ids_and_routes(service):
         assert status == 400 and message.startswith("owner: ")
 
 
-@pytest.mark.host_files
 def test_unknown_query_parameters_name_themselves(service, sandbox):
     base = f"/v1/sandboxes/{sandbox.sandbox_id}"
     with service.client() as c:
@@ -110,7 +108,6 @@ def test_unknown_query_parameters_name_themselves(service, sandbox):
         assert "f" not in [e["name"] for e in c.get(base + "/files/list?path=/scratch").json()["entries"]]
 
 
-@pytest.mark.host_files
 def test_upload_with_expect_100_continue(service, sandbox, private_tmp):
     # curl asks "Expect: 100-continue" for uploads over 1 MiB and waits a second for
     # the answer before it sends the body; the service answers at once.

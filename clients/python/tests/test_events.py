@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import ROOTFS
+from conftest import BACKEND, ROOTFS
 from safehouse import NotFoundError, Sandbox
 
 LIFECYCLE = {"created", "paused", "resumed", "timeout_set", "killed", "expired"}
@@ -89,6 +89,41 @@ def test_a_sandboxs_stream_replays_from_created_and_ends(service):
     with pytest.raises(NotFoundError):
         next(iter(sbx.events()))
     sbx.close()
+
+
+@pytest.mark.skipif(BACKEND == "gvisor", reason="a gVisor sandbox's root lives in gVisor's memory: the host has no upper directory to watch")
+def test_file_changes_while_it_runs(service):
+    everything = Follower(Sandbox.all_events())
+    time.sleep(0.5)  # the stream of all is open before the sandbox is made
+    with Sandbox.create(rootfs=ROOTFS, timeout=60) as sbx:
+        follower = Follower(sbx.events())
+        sbx.commands.run("mkdir -p /live/sub && echo hi > /live/sub/new.txt && echo x >> /etc/hostname && rm /bin/vi")
+        wanted = {("/live", "created"), ("/live/sub", "created"), ("/live/sub/new.txt", "created"),
+                  ("/etc/hostname", "modified"), ("/bin/vi", "deleted")}
+        seen = set()
+
+        def all_seen(e) -> bool:
+            if e.type == "file_changed":
+                seen.add((e.details["path"], e.details["kind"]))
+            return wanted <= seen
+
+        events = follower.until(all_seen)
+        # Published while the sandbox runs, not at its delete.
+        assert "killed" not in [e.type for e in events]
+        assert sbx.is_running()
+        # /etc and /live/sub's parents the image has are no change of their own.
+        assert ("/etc", "created") not in seen and ("/etc", "modified") not in seen
+        others = everything.until(lambda e: e.sandbox_id == sbx.sandbox_id and e.type == "file_changed"
+                                  and e.details["path"] == "/live/sub/new.txt")
+        assert others[-1].details["kind"] == "created"
+
+        # Made then removed within one gathering is no change; a flood is cut short and counted.
+        sbx.commands.run("echo tmp > /gone.txt; rm /gone.txt; mkdir /flood; for i in $(seq 1000); do echo $i > /flood/f$i; done")
+        flood = follower.until(lambda e: e.type == "file_changes_dropped")
+        assert flood[-1].details["count"] > 0
+        changed = [e.details["path"] for e in flood if e.type == "file_changed"]
+        assert "/gone.txt" not in changed
+        assert 0 < len([p for p in changed if p.startswith("/flood/")]) < 1000
 
 
 def test_after_skips_what_was_seen(service):

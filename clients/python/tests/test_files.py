@@ -10,8 +10,6 @@ import pytest
 
 from safehouse import InvalidArgumentError, NotFoundError
 
-# The files API reaches a sandbox's root from the host: native backend only.
-pytestmark = pytest.mark.host_files
 
 
 def test_write_read_list_mkdir_remove(sandbox):

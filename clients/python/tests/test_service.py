@@ -49,7 +49,6 @@ def test_tcp_refuses_requests_without_the_token(private_tmp):
         assert svc.cleanup() == []
 
 
-@pytest.mark.host_files
 def test_restart_finds_the_sandbox(private_tmp):
     svc = Service(private_tmp).start()
     try:
@@ -168,7 +167,6 @@ def test_sigkill_of_the_service_leaves_nothing_orphaned(private_tmp):
         assert svc.cleanup() == []
 
 
-@pytest.mark.host_files
 def test_descriptors_do_not_grow_with_use(private_tmp):
     svc = Service(private_tmp).start()
     try:

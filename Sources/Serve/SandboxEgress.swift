@@ -14,7 +14,12 @@ struct SandboxEgress {
     init(_ record: SandboxRecord, store: SandboxStore) throws {
         self.record = record
         socket = "\(store.runtime.root)/\(record.id)/\(EgressControl.socketName)"
-        if FileManager.default.fileExists(atPath: socket) { return }
+        // A sandbox whose init has died is not running, even while its warden, writing
+        // its report, still answers on the socket for a moment.
+        if FileManager.default.fileExists(atPath: socket) {
+            guard Routes.isAlive(record.pid) else { throw APIError.conflict("sandbox \(record.id) is not running (its process has ended)") }
+            return
+        }
         // The warden makes the socket as its proxy starts, just after the runtime's
         // `run` returned: a sandbox whose spec has an allowlist gets two seconds for it.
         if Self.hasAllowlist(bundle: store.records.bundle(record.id)) {

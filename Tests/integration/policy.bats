@@ -144,6 +144,18 @@ agent() {
 	[ "$(echo "$output" | awk '{print $2}')" -eq 1048576 ]
 }
 
+@test "policy: an annotated container's pids limit counts its own processes: offline-strict's 64 runs 30 background sleeps" {
+	# Under gVisor the engine's container gets the policy's limit with gVisor's headroom
+	# (GvisorPidsHeadroom), as an agent sandbox does.
+	cmd 'i=0 started=""; while [ $i -lt 30 ]; do sleep 20 & started="$started $!"; i=$((i + 1)); done
+		alive=0; for p in $started; do kill -0 $p && alive=$((alive + 1)); done
+		echo "running: $alive"; kill $started'
+	config '.annotations["io.safehouse.policy"] = "offline-strict"'
+	run rt run --bundle "$BUNDLE" "pol-$$-pids"
+	[ "$status" -eq 0 ]
+	[ "$output" = "running: 30" ]
+}
+
 @test "policy: the default host id range is clear of /etc/subuid and /etc/subgid" {
 	output="$(spec_json -- true)"
 	local first count

@@ -45,6 +45,10 @@ enum GvisorSandboxBundle {
         // operator finds them, apart from the native containers' cgroups.
         let cgroupsPath = sandboxCgroupsPath(spec, id: id)
         spec.linux?.cgroupsPath = cgroupsPath
+        // The policy's pids limit counts the sandbox's processes; runsc's cgroup counts
+        // gVisor's host tasks too (GvisorPidsHeadroom). A plain container keeps the
+        // engine's number as runc reads it.
+        GvisorPidsHeadroom.apply(&spec)
         if egressMode != nil { linkEgress(&spec) }
         return try write(spec: spec, rootPath: merged, stateDirectory: stateDirectory)
     }

@@ -6,14 +6,10 @@ import importlib.util
 import sys
 from pathlib import Path
 
-import pytest
-
-from conftest import BACKEND, ROOTFS
+from conftest import ROOTFS
 from safehouse import Sandbox
 
 
-@pytest.mark.skipif(BACKEND == "gvisor", reason="under gVisor, offline-strict's 64-process limit counts runsc's host threads: "
-                    "the example's pipeline is refused a fork by the pids cgroup and the sandbox dies")
 def test_agent_loop(service):
     path = Path(__file__).resolve().parents[1] / "examples" / "agent_loop.py"
     spec = importlib.util.spec_from_file_location("agent_loop", path)

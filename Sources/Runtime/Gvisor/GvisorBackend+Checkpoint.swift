@@ -74,20 +74,29 @@ extension GvisorBackend {
 
     /// What an agent sandbox's checkpoint cannot do on gvisor, refused before anything
     /// is touched. `--leave-running`: the sandbox is saved to be restored as new ones
-    /// (its warden and deadline go with it). An allowlist: its egress link is made
-    /// between runsc's create and start (GvisorEgressLink), and `runsc restore` makes
-    /// and runs a sandbox in one step, so a restored copy would have no way out.
+    /// (its warden and deadline go with it). An allowlist is restored (a new link and
+    /// warden per copy, GvisorEgressLink.prepareForRestore), but not every egress
+    /// policy (checkRestorableEgress).
     static func checkSandboxCheckpoint(_ record: ContainerRecord, options: CheckpointOptions) throws {
         if options.leaveRunning {
             throw RuntimeError("--leave-running: not for an agent sandbox (\(record.id) is saved to be restored as new sandboxes, and goes)")
         }
         if record.runscFlags.contains("--network=" + RunscFlags.Network.sandbox.rawValue) {
-            throw egressRefusal(record.id)
+            try checkRestorableEgress(record.annotations ?? [:], id: record.id)
         }
     }
 
-    static func egressRefusal(_ id: String) -> RuntimeError {
-        RuntimeError("\(id): an agent sandbox with an egress allowlist cannot be checkpointed or restored on gvisor (its egress link is made between runsc create and start; runsc restore has no such step)")
+    /// The egress policies a restored copy could not keep, by the sandbox's
+    /// annotations (SandboxConfig's). Secrets: the warden that terminates TLS for them
+    /// has a CA made for this sandbox alone, which its root trusts; a new warden's new
+    /// CA would not be trusted, and the old one's key went with the old warden. A
+    /// decider: its answers and pending questions are the old warden's, and a copy
+    /// asking the same decider as another is not built.
+    static func checkRestorableEgress(_ annotations: [String: String], id: String) throws {
+        for (key, what) in [("io.safehouse.secrets", "secrets"), ("io.safehouse.network.decider", "an egress decider")]
+        where !(annotations[key] ?? "").isEmpty {
+            throw RuntimeError("\(id): an agent sandbox with \(what) cannot be checkpointed or restored on gvisor (a restored copy gets a new warden, which cannot take over the old one's \(key == "io.safehouse.secrets" ? "TLS authority" : "decider's answers"))")
+        }
     }
 
     /// `--leave-running`: the checkpointed (stopped) sandbox is removed from runsc and

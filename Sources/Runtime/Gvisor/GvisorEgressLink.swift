@@ -41,7 +41,8 @@ import Glibc
 ///
 /// A veth end in the sandbox's namespace: runsc's `--network=sandbox` copies the
 /// interfaces, addresses and routes it finds there into the netstack at `runsc start`
-/// (so the link is made between create and start), and removes the addresses from the
+/// (so the link is made between create and start; for a restore, which has no start,
+/// before `runsc restore`: prepareForRestore), and removes the addresses from the
 /// host's view. The warden's namespace is made here with unshare and is held only by
 /// the listening sockets the warden inherits: when the warden ends, it goes, and with
 /// it the veth pair; when the sandbox ends, its namespace goes and the pair with it.
@@ -97,11 +98,6 @@ public enum GvisorEgressLink {
         public let sockets: EgressListener.Sockets
         /// The namespace by a path another process can open while this one lives.
         public var path: String { "/proc/\(getpid())/fd/\(namespace.rawValue)" }
-
-        public func close() {
-            namespace.close()
-            sockets.close()
-        }
     }
 
     public static func prepareForRestore(mode: EgressMode) throws -> Prepared {

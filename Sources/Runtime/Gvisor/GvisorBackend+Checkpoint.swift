@@ -35,6 +35,13 @@ extension GvisorBackend {
         args.append(record.id)
         let result = try runsc(record, args).capture()
         guard result.status == .exited(0) else {
+            if sandbox, let cause = Self.unsavableConnection(result.stderr) {
+                // The sentry panicked in its save and the sandbox ended: what is left
+                // of it is removed, as after any end.
+                runtime.recordEnd(record)
+                try? destroy(record)
+                throw RuntimeError("checkpoint \(record.id): \(cause); the sandbox ended with the failed checkpoint and is removed")
+            }
             if current == .paused { try? runscVerb(record, "pause") }
             throw RunscError.message(verb: "checkpoint", id: record.id, runscText: result.stderr)
         }
@@ -67,6 +74,18 @@ extension GvisorBackend {
         }
         runtime.recordEnd(record)
         try destroy(record)
+    }
+
+    /// Why runsc could not save a sandbox with egress, when that is the reason: this
+    /// runsc (20221219) saves a TCP socket on gVisor's netstack only when it is not
+    /// connected or its link can be restored or dropped, and the egress link (a host
+    /// veth, runsc's fdbased link) is neither: a connection over it that is open, or
+    /// closing, or in TIME_WAIT (60 s in gVisor after the sandbox closed it first)
+    /// makes the sentry panic in its save ("endpoint cannot be saved in connected
+    /// state"), which ends the sandbox. Loopback connections inside gVisor save.
+    static func unsavableConnection(_ runscText: String) -> String? {
+        guard runscText.contains("endpoint cannot be saved in connected state") else { return nil }
+        return "runsc cannot save a TCP connection over the egress link (one was open, closing or in TIME_WAIT, which lasts 60 s after the sandbox closes a connection first)"
     }
 
     /// Where an agent sandbox's checkpoint keeps its upper layer, beside checkpoint.img.

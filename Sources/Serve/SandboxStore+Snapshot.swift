@@ -43,7 +43,7 @@ extension SandboxStore {
     func snapshotDirectory(_ name: String) -> String { snapshots + "/" + name }
 
     /// Saves sandbox `id` as snapshot `name`; the sandbox is then gone (its followers
-    /// see `snapshotted`, then the end). On a refusal (an egress sandbox on gvisor,
+    /// see `snapshotted`, then the end). On a refusal (secrets or an egress decider on gvisor,
     /// CRIU that cannot run natively) it runs on, and nothing is made.
     func snapshot(_ id: String, as name: String) throws -> SnapshotFacts {
         try lifecycle.withLock {

@@ -36,6 +36,20 @@ final class RunscFlagsTests: XCTestCase {
         XCTAssertNil(GvisorEgressLink.proxyURL(replacing: "http://127.0.0.1:8080"))
     }
 
+    func testARestoredSandboxJoinsTheNamespaceItsLinkWasMadeIn() {
+        // The veth's sandbox end goes into the namespace by its path (a restore's,
+        // made before runsc runs) as by a pid's (a create's).
+        XCTAssertTrue(GvisorEgressLink.wardenSide(sandboxNamespace: "/proc/7/fd/9")
+            .contains("link add warden0 type veth peer name eth0 netns /proc/7/fd/9\n"))
+        // The spec's network namespace is replaced by one with the path; the others stay.
+        let joined = GvisorSandboxBundle.joiningNetwork(
+            spec([LinuxNamespace(type: .pid), LinuxNamespace(type: .network), LinuxNamespace(type: .mount)]), at: "/proc/7/fd/9")
+        XCTAssertEqual(joined.linux?.namespaces?.filter { $0.type == .network }.map(\.path), ["/proc/7/fd/9"])
+        XCTAssertEqual(joined.linux?.namespaces?.filter { $0.type != .network }.map(\.type), [.pid, .mount])
+        // A spec without one gets one: runsc would otherwise make a new, empty namespace.
+        XCTAssertEqual(GvisorSandboxBundle.joiningNetwork(spec(nil), at: "/x").linux?.namespaces?.map(\.path), ["/x"])
+    }
+
     func testTheLinkGivesADefaultRouteOnlyForCapture() {
         XCTAssertFalse(GvisorEgressLink.sandboxSide(capture: false).contains("default"))
         XCTAssertTrue(GvisorEgressLink.sandboxSide(capture: true).contains("route add default via 169.254.77.1 dev eth0"))

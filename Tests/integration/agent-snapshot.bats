@@ -9,6 +9,11 @@
 # lives in the upper layer on the host: its presence in a restored copy proves the upper
 # layer came back.
 #
+# An egress sandbox's copies reach a small fake internet the test makes (world_up): a
+# network namespace joined to the host by a veth pair, an HTTP server on a
+# documentation address (198.51.100.2, public as far as the address policy knows), and
+# the hosts mapping the proxy resolves names through. No traffic leaves the machine.
+#
 # The snapshot works on the gvisor backend (SAFEHOUSE_BACKEND=gvisor, the gvisor stage);
 # natively it needs CRIU, which fails `criu check` on this kernel: the native test is
 # the refusal, with CRIU's own reason, the sandbox running on.
@@ -20,7 +25,46 @@ setup() {
 	SNAP="$TEST_TMP/snap"
 }
 
-teardown() { common_teardown; }
+teardown() {
+	world_down
+	common_teardown
+}
+
+# world_up: the fake internet (www.test and other.test at 198.51.100.2, serving
+# hello.txt), for an allowlist to be tested against.
+world_up() {
+	WORLD="shsnap$$" WORLD_HOST="shsnaph$$"
+	ip netns add "$WORLD"
+	ip link add "$WORLD_HOST" type veth peer name eth0 netns "$WORLD"
+	ip addr add 198.51.100.1/24 dev "$WORLD_HOST"
+	ip link set "$WORLD_HOST" up
+	ip -n "$WORLD" addr add 198.51.100.2/24 dev eth0
+	ip -n "$WORLD" link set eth0 up
+	ip -n "$WORLD" link set lo up
+	mkdir -p "$TEST_TMP/www"
+	echo "hello from the world" >"$TEST_TMP/www/hello.txt"
+	ip netns exec "$WORLD" python3 -m http.server 80 --bind 198.51.100.2 --directory "$TEST_TMP/www" >/dev/null 2>&1 &
+	echo $! >"$TEST_TMP/http.pid"
+	local i
+	for i in $(seq 100); do
+		curl -s -o /dev/null http://198.51.100.2/hello.txt && break
+		sleep 0.1
+	done
+	curl -s -o /dev/null http://198.51.100.2/hello.txt
+	echo '198.51.100.2 www.test other.test' >"$TEST_TMP/hosts"
+	export SAFEHOUSE_EGRESS_HOSTS="$TEST_TMP/hosts"
+}
+
+world_down() {
+	[ -n "${WORLD:-}" ] || return 0
+	[ -f "$TEST_TMP/http.pid" ] && kill "$(cat "$TEST_TMP/http.pid")" 2>/dev/null
+	ip link del "$WORLD_HOST" 2>/dev/null || true
+	ip netns del "$WORLD" 2>/dev/null || true
+}
+
+# fetch ID HOST: busybox wget of http://HOST/hello.txt inside sandbox ID, through the
+# proxy its environment names (`timeout`, not wget's -T, which segfaults in this busybox).
+fetch() { rt exec "$1" timeout 10 wget -q -O- "http://$2/hello.txt" </dev/null; }
 
 backend() { echo "${SAFEHOUSE_BACKEND:-native}"; }
 
@@ -161,6 +205,61 @@ gone() {
 	[ -z "$(root_entries)" ]
 }
 
+@test "agent restore of an egress sandbox: each fork gets its own link and warden, and the allowlist holds in each" {
+	needs_gvisor
+	world_up
+	local a x n
+	a="$(new_id)"
+	# No connection over the link before the checkpoint: one that is open, or in
+	# TIME_WAIT, cannot be saved by runsc (the end of this test).
+	agent_counter "$a" --allow www.test
+	rt agent checkpoint "$a" --to "$SNAP"
+	wait "$(cat "$TEST_TMP/$a.job")" || true
+	gone "$a"
+	local forks=("$(new_id)" "$(new_id)")
+	for x in "${forks[@]}"; do restored "$x"; done
+	for x in "${forks[@]}"; do
+		# Its memory came back (it counts on), and so did its way out: the allowed host
+		# is reached through its own warden's proxy, another is refused by it.
+		n="$(count "$x")"
+		[ "$n" -gt 15 ]
+		[ "$(fetch "$x" www.test)" = "hello from the world" ]
+		run fetch "$x" other.test
+		echo "$output"
+		[ "$status" != 0 ]
+		[[ "$output" != *"hello from the world"* ]]
+		jq -e -s 'map(select(.host == "www.test" and .decision == "allowed")) | length >= 1' "$ROOT/$x/egress.jsonl"
+		jq -e -s 'map(select(.host == "other.test" and .decision == "denied")) | length >= 1' "$ROOT/$x/egress.jsonl"
+		# Without the proxy variables the capture takes the connection (the default
+		# route to the warden's link, its resolver): the allowed name is reached, a
+		# literal address no rule names is not.
+		[ "$(rt exec "$x" env -u http_proxy -u HTTP_PROXY timeout 10 wget -q -O- http://www.test/hello.txt </dev/null)" = "hello from the world" ]
+		run rt exec "$x" env -u http_proxy -u HTTP_PROXY timeout 5 wget -q -O- http://198.51.100.2/hello.txt </dev/null
+		[ "$status" != 0 ]
+		[[ "$output" != *"hello from the world"* ]]
+		jq -e -s 'map(select(.method == "TCP" and .host == "www.test" and .decision == "allowed")) | length >= 1' "$ROOT/$x/egress.jsonl"
+	done
+	# Two wardens, each with its own record of the restore.
+	[ "$(jq -r .wardenPid "$ROOT/${forks[0]}/state.json")" != "$(jq -r .wardenPid "$ROOT/${forks[1]}/state.json")" ]
+	for x in "${forks[@]}"; do grep -q '"kind":"restore"' "/var/log/safehouse/$x.audit.jsonl"; done
+	# One copy gone, the other still reaches out.
+	rt delete --force "${forks[0]}"
+	gone "${forks[0]}"
+	[ "$(fetch "${forks[1]}" www.test)" = "hello from the world" ]
+	# A connection open over the link: runsc's save of it fails and the sentry ends
+	# with it; the error says so in one line and nothing of the sandbox is left.
+	rt exec "${forks[1]}" sh -c 'sleep 300 | nc 169.254.77.1 3128' </dev/null >/dev/null 2>&1 &
+	sleep 1
+	run rt agent checkpoint "${forks[1]}" --to "$TEST_TMP/snap2"
+	echo "$output"
+	[ "$status" = 1 ]
+	[ "${#lines[@]}" = 1 ]
+	[[ "$output" == *"checkpoint ${forks[1]}: runsc cannot save a TCP connection over the egress link"* ]]
+	[[ "$output" == *"the sandbox ended with the failed checkpoint and is removed"* ]]
+	gone "${forks[1]}"
+	[ -z "$(root_entries)" ]
+}
+
 @test "agent checkpoint of a sandbox made from an image names its layers; agent restore mounts them again (one layer, and two after a commit)" {
 	needs_gvisor
 	local k a b n
@@ -220,15 +319,20 @@ gone() {
 	grep '"kind":"warden"' "/var/log/safehouse/$b.audit.jsonl" | grep -q '"reason":"timeout"'
 }
 
-@test "agent checkpoint and restore refuse in one line and make nothing: an egress sandbox on gvisor, a non-empty --to, no room, a plain container, --leave-running, no snapshot, an id in use" {
+@test "agent checkpoint and restore refuse in one line and make nothing: an egress decider on gvisor, a non-empty --to, no room, a plain container, --leave-running, no snapshot, an id in use" {
 	needs_gvisor
 	local a p
 	a="$(new_id)"
-	# An allowlist: its egress link cannot be remade by runsc restore; it runs on.
-	agent_counter "$a" --allow example.com
+	# An egress decider: a restored copy's new warden could not take over the old
+	# one's answers; it runs on.
+	local policy="$TEST_TMP/decider.yaml"
+	sed '/^network:/,$d' "$REPO/bundles/policies/default.yaml" >"$policy"
+	printf 'network:\n  allow:\n    - example.com\n  decider: "exec:/bin/false"\n' >>"$policy"
+	agent_counter "$a" --policy "$policy"
 	run rt agent checkpoint "$a" --to "$SNAP"
 	[ "$status" = 1 ]
-	[[ "$output" == *"$a: an agent sandbox with an egress allowlist cannot be checkpointed or restored on gvisor"* ]]
+	[ "${#lines[@]}" = 1 ]
+	[[ "$output" == *"$a: an agent sandbox with an egress decider cannot be checkpointed or restored on gvisor"* ]]
 	[ ! -e "$SNAP" ]
 	[ "$(rt state "$a" | jq -r .status)" = running ]
 	rt kill "$a" KILL

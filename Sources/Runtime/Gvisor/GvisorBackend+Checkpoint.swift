@@ -35,6 +35,13 @@ extension GvisorBackend {
         args.append(record.id)
         let result = try runsc(record, args).capture()
         guard result.status == .exited(0) else {
+            if sandbox, let cause = Self.unsavableConnection(result.stderr) {
+                // The sentry panicked in its save and the sandbox ended: what is left
+                // of it is removed, as after any end.
+                runtime.recordEnd(record)
+                try? destroy(record)
+                throw RuntimeError("checkpoint \(record.id): \(cause); the sandbox ended with the failed checkpoint and is removed")
+            }
             if current == .paused { try? runscVerb(record, "pause") }
             throw RunscError.message(verb: "checkpoint", id: record.id, runscText: result.stderr)
         }
@@ -69,25 +76,46 @@ extension GvisorBackend {
         try destroy(record)
     }
 
+    /// Why runsc could not save a sandbox with egress, when that is the reason: this
+    /// runsc (20221219) saves a TCP socket on gVisor's netstack only when it is not
+    /// connected or its link can be restored or dropped, and the egress link (a host
+    /// veth, runsc's fdbased link) is neither: a connection over it that is open, or
+    /// closing, or in TIME_WAIT (60 s in gVisor after the sandbox closed it first)
+    /// makes the sentry panic in its save ("endpoint cannot be saved in connected
+    /// state"), which ends the sandbox. Loopback connections inside gVisor save.
+    static func unsavableConnection(_ runscText: String) -> String? {
+        guard runscText.contains("endpoint cannot be saved in connected state") else { return nil }
+        return "runsc cannot save a TCP connection over the egress link (one was open, closing or in TIME_WAIT, which lasts 60 s after the sandbox closes a connection first)"
+    }
+
     /// Where an agent sandbox's checkpoint keeps its upper layer, beside checkpoint.img.
     static let upperLayerDirectory = "upper"
 
     /// What an agent sandbox's checkpoint cannot do on gvisor, refused before anything
     /// is touched. `--leave-running`: the sandbox is saved to be restored as new ones
-    /// (its warden and deadline go with it). An allowlist: its egress link is made
-    /// between runsc's create and start (GvisorEgressLink), and `runsc restore` makes
-    /// and runs a sandbox in one step, so a restored copy would have no way out.
+    /// (its warden and deadline go with it). An allowlist is restored (a new link and
+    /// warden per copy, GvisorEgressLink.prepareForRestore), but not every egress
+    /// policy (checkRestorableEgress).
     static func checkSandboxCheckpoint(_ record: ContainerRecord, options: CheckpointOptions) throws {
         if options.leaveRunning {
             throw RuntimeError("--leave-running: not for an agent sandbox (\(record.id) is saved to be restored as new sandboxes, and goes)")
         }
         if record.runscFlags.contains("--network=" + RunscFlags.Network.sandbox.rawValue) {
-            throw egressRefusal(record.id)
+            try checkRestorableEgress(record.annotations ?? [:], id: record.id)
         }
     }
 
-    static func egressRefusal(_ id: String) -> RuntimeError {
-        RuntimeError("\(id): an agent sandbox with an egress allowlist cannot be checkpointed or restored on gvisor (its egress link is made between runsc create and start; runsc restore has no such step)")
+    /// The egress policies a restored copy could not keep, by the sandbox's
+    /// annotations (SandboxConfig's). Secrets: the warden that terminates TLS for them
+    /// has a CA made for this sandbox alone, which its root trusts; a new warden's new
+    /// CA would not be trusted, and the old one's key went with the old warden. A
+    /// decider: its answers and pending questions are the old warden's, and a copy
+    /// asking the same decider as another is not built.
+    static func checkRestorableEgress(_ annotations: [String: String], id: String) throws {
+        for (key, what) in [("io.safehouse.secrets", "secrets"), ("io.safehouse.network.decider", "an egress decider")]
+        where !(annotations[key] ?? "").isEmpty {
+            throw RuntimeError("\(id): an agent sandbox with \(what) cannot be checkpointed or restored on gvisor (a restored copy gets a new warden, which cannot take over the old one's \(key == "io.safehouse.secrets" ? "TLS authority" : "decider's answers"))")
+        }
     }
 
     /// `--leave-running`: the checkpointed (stopped) sandbox is removed from runsc and

@@ -73,11 +73,11 @@ extension GvisorBackend {
             throw RuntimeError("restore: the gvisor backend restores a started container (runsc restore has no created state)")
         }
         // A sandbox restored: its ephemeral root is seeded with the upper layer its
-        // checkpoint saved. Not one with an allowlist: its egress link goes in between
-        // runsc's create and start, which a restore does not have (GvisorEgressLink).
+        // checkpoint saved; with an allowlist, its egress link is made before runsc
+        // restores it (GvisorEgressLink.prepareForRestore).
         var seed: String?
         if let restoreImage, treatment != nil {
-            if egress { throw Self.egressRefusal(id) }
+            if egress { try Self.checkRestorableEgress(spec.annotations ?? [:], id: id) }
             seed = restoreImage + "/" + Self.upperLayerDirectory
             guard Files.isDirectory(seed!) else {
                 throw RuntimeError("--image-path \(restoreImage): no upper layer (\(Self.upperLayerDirectory)/) there: not a checkpoint of an agent sandbox")
@@ -100,6 +100,11 @@ extension GvisorBackend {
             seccomp: spec.linux?.seccomp != nil, overlay: config?.runscOverlay, debugLog: config?.runscDebugLog)
         record.ephemeralRoot = treatment != nil
         var runscMade = false
+        // A restored sandbox's egress, made before runsc runs: the namespace is ours
+        // until runsc's sandbox has joined it, the listeners until the warden has them.
+        var restoredEgress: GvisorEgressLink.Prepared?
+        var restoredSockets: EgressListener.Sockets?
+        defer { restoredEgress?.namespace.close(); restoredSockets?.close() }
         do {
             try Files.makeDirectories(runscRoot, mode: 0o700)
             // Recorded before runsc starts, so that a create killed half way can be deleted.
@@ -116,8 +121,15 @@ extension GvisorBackend {
             if treatment == nil && (hostHooks || staged != nil) {
                 runscBundle = try GvisorSandboxBundle.write(spec: staged ?? spec, rootPath: bundle.rootfs, stateDirectory: dir)
             }
+            var sandboxSpec = spec
+            if restoreImage != nil, egress, let treatment {
+                let prepared = try GvisorEgressLink.prepareForRestore(mode: treatment.egressMode)
+                restoredEgress = prepared
+                restoredSockets = prepared.sockets
+                sandboxSpec = GvisorSandboxBundle.joiningNetwork(spec, at: prepared.path)
+            }
             if treatment != nil {
-                runscBundle = try GvisorSandboxBundle.write(spec: spec, bundle: bundle, id: id, stateDirectory: dir,
+                runscBundle = try GvisorSandboxBundle.write(spec: sandboxSpec, bundle: bundle, id: id, stateDirectory: dir,
                                                             ephemeral: EphemeralRoot.directory(root: store.root, id: id),
                                                             diskBytes: treatment?.diskBytes ?? 0,
                                                             egressMode: egress ? treatment?.egressMode : nil, seed: seed,
@@ -146,7 +158,9 @@ extension GvisorBackend {
             let relay = try GvisorConsoleRelay.make(process: process, consoleSocket: options.consoleSocket, stateDirectory: dir)
             if let socket = options.consoleSocket { args += ["--console-socket", relay?.path ?? socket] }
             args.append(id)
-            let runscProcess = RunscProcess(executable: executable, arguments: args)
+            var runscProcess = RunscProcess(executable: executable, arguments: args)
+            // A restore sets up the netstack as `runsc start` does (startSandbox).
+            runscProcess.hidesNetSysctls = restoredEgress != nil
             runscMade = true
 
             if mode == .runForeground && verb != "create" && treatment == nil {
@@ -166,12 +180,17 @@ extension GvisorBackend {
                 _ = try? Processes.wait(child)
                 throw error
             }
+            // runsc's sandbox holds its network namespace now (or there is none).
+            restoredEgress?.namespace.close()
+            restoredEgress = nil
             guard status == .exited(0) else {
                 throw RunscError.message(verb: verb, id: id,
                                          runscText: RunscLog.lastError(path: createLog) ?? "exit status \(status.shellCode)")
             }
+            let linked = restoredSockets
+            restoredSockets = nil
             record = try adoptSandbox(record, pidFile: options.pidFile, treatment: treatment,
-                                 callerReapsInit: mode == .runForeground)
+                                 callerReapsInit: mode == .runForeground, linkedSockets: linked)
             try store.save(record)
             // The sandbox is made and its process waits for start: where runc runs them.
             if hostHooks {
@@ -208,8 +227,12 @@ extension GvisorBackend {
     /// After runsc made the sandbox: its pid (runsc's pid file: the sandbox process,
     /// which engines treat as the container's init), the caller's pid file, and for a
     /// sandbox the egress listener and the warden.
+    /// `linkedSockets`: a restore's listeners, its link made before runsc ran; the
+    /// warden gets them (or they are closed here).
     private func adoptSandbox(_ record: ContainerRecord, pidFile: String?, treatment: SandboxConfig?,
-                              callerReapsInit: Bool) throws -> ContainerRecord {
+                              callerReapsInit: Bool, linkedSockets: EgressListener.Sockets? = nil) throws -> ContainerRecord {
+        var unhanded = linkedSockets
+        defer { unhanded?.close() }
         var record = record
         let dir = store.directory(of: record.id)
         let text = (try? Files.readString(dir + "/runsc.pid")) ?? ""
@@ -231,7 +254,11 @@ extension GvisorBackend {
             // RunscFlags.network). When the warden records the exit, it listens before
             // `runsc start` can run the command.
             let started = try runtime.startWarden(treatment, servesEgress: !treatment.networkAllow.isEmpty, watching: pid, callerReapsInit: callerReapsInit, record: &record) {
-                try GvisorEgressLink.open(sandboxPid: pid, mode: treatment.egressMode)
+                if let linked = unhanded {
+                    unhanded = nil
+                    return linked
+                }
+                return try GvisorEgressLink.open(sandboxPid: pid, mode: treatment.egressMode)
             }
             started.waitUntilReady()
         }

@@ -41,7 +41,8 @@ import Glibc
 ///
 /// A veth end in the sandbox's namespace: runsc's `--network=sandbox` copies the
 /// interfaces, addresses and routes it finds there into the netstack at `runsc start`
-/// (so the link is made between create and start), and removes the addresses from the
+/// (so the link is made between create and start; for a restore, which has no start,
+/// before `runsc restore`: prepareForRestore), and removes the addresses from the
 /// host's view. The warden's namespace is made here with unshare and is held only by
 /// the listening sockets the warden inherits: when the warden ends, it goes, and with
 /// it the veth pair; when the sandbox ends, its namespace goes and the pair with it.
@@ -76,12 +77,47 @@ public enum GvisorEgressLink {
     /// `mode` needs. Called while single-threaded (create): setns and unshare change
     /// the calling thread only.
     public static func open(sandboxPid: Int32, mode: EgressMode) throws -> EgressListener.Sockets {
+        try open(sandboxNamespace: "/proc/\(sandboxPid)/ns/net", mode: mode)
+    }
+
+    /// A restore's egress, made before runsc runs: `runsc restore` makes the sandbox
+    /// and sets up its netstack in one step, from the interfaces it then finds in the
+    /// sandbox's namespace. So the namespace is made here (held by `namespace` until
+    /// runsc's sandbox has joined it, at `path`, which the spec's network namespace
+    /// names) with the link and the listeners already in place.
+    ///
+    /// The restored sentry keeps nothing of its old netstack: gVisor's restore takes
+    /// the stack runsc has just set up from this namespace in place of the saved one
+    /// (its restorer: "the current network stack ... slap on top of the one that was
+    /// restored"). The addresses are the fixed ones every sandbox has, so the link is
+    /// what the checkpointed sandbox had, and its proxy variables still name the
+    /// warden. Connections open at the checkpoint do not survive (their peer, the old
+    /// warden, is gone).
+    public struct Prepared {
+        public let namespace: FileDescriptor
+        public let sockets: EgressListener.Sockets
+        /// The namespace by a path another process can open while this one lives.
+        public var path: String { "/proc/\(getpid())/fd/\(namespace.rawValue)" }
+    }
+
+    public static func prepareForRestore(mode: EgressMode) throws -> Prepared {
+        let namespace = try stage("egress: a network namespace for the restored sandbox") { try Namespaces.makeDetached(.network) }
+        do {
+            let sockets = try open(sandboxNamespace: "/proc/\(getpid())/fd/\(namespace.rawValue)", mode: mode)
+            return Prepared(namespace: namespace, sockets: sockets)
+        } catch {
+            namespace.close()
+            throw error
+        }
+    }
+
+    /// `open`, into the sandbox's namespace at `sandboxPath` (`ip` takes the path).
+    static func open(sandboxNamespace sandboxPath: String, mode: EgressMode) throws -> EgressListener.Sockets {
         let own = try FileDescriptor.open("/proc/thread-self/ns/net", O_RDONLY)
         defer { own.close() }
-        let sandboxPath = "/proc/\(sandboxPid)/ns/net"
         let sandbox = try FileDescriptor.open(sandboxPath, O_RDONLY)
         defer { sandbox.close() }
-        guard Namespaces.identity(of: .network, pid: sandboxPid) != (try? Files.readLink("/proc/self/ns/net")) else {
+        guard (try? Files.readLink(sandboxPath)) != (try? Files.readLink("/proc/self/ns/net")) else {
             throw RuntimeError("egress: the gvisor sandbox shares the host's network namespace; the link needs its own")
         }
         // Back to our own namespace on every path (as EgressListener).
@@ -94,7 +130,7 @@ public enum GvisorEgressLink {
         let warden = try FileDescriptor.open("/proc/thread-self/ns/net", O_RDONLY)
         defer { warden.close() }
         _ = try syscall("egress: bring lo up in the warden's namespace") { sh_loopback_up() }
-        try TransparentCapture.run("ip", ["-batch", "-"], input: wardenSide(sandboxPid: sandboxPid))
+        try TransparentCapture.run("ip", ["-batch", "-"], input: wardenSide(sandboxNamespace: sandboxPath))
 
         // The sandbox's end: its addresses and (for capture) a default route to the
         // warden, which runsc copies into the netstack at start. lo must be up, or runsc
@@ -126,9 +162,9 @@ public enum GvisorEgressLink {
         return sockets
     }
 
-    static func wardenSide(sandboxPid: Int32) -> String {
+    static func wardenSide(sandboxNamespace: String) -> String {
         """
-        link add \(wardenInterface) type veth peer name \(sandboxInterface) netns \(sandboxPid)
+        link add \(wardenInterface) type veth peer name \(sandboxInterface) netns \(sandboxNamespace)
         addr add \(wardenV4)/30 dev \(wardenInterface)
         addr add \(wardenV6)/64 dev \(wardenInterface) nodad
         link set \(wardenInterface) up

@@ -75,6 +75,18 @@ enum GvisorSandboxBundle {
         return spec.compactJSON()
     }
 
+    /// `spec` with its network namespace named by `path`: runsc's sandbox joins a
+    /// namespace the spec names by path, and makes a new one for a namespace without.
+    static func joiningNetwork(_ spec: Spec, at path: String) -> Spec {
+        var spec = spec
+        var linux = spec.linux ?? LinuxConfig()
+        var namespaces = (linux.namespaces ?? []).filter { $0.type != .network }
+        namespaces.append(LinuxNamespace(type: .network, path: path))
+        linux.namespaces = namespaces
+        spec.linux = linux
+        return spec
+    }
+
     /// The cgroupsPath runsc gets for an agent sandbox.
     static func sandboxCgroupsPath(_ spec: Spec, id: String) -> String {
         let given = spec.linux?.cgroupsPath ?? ""

@@ -26,11 +26,11 @@ struct RunscProcess {
     /// /proc/sys/net/core/rmem_default from the sandbox's network namespace, taking it
     /// for the host's ("cannot run with network enabled in root network namespace");
     /// since Linux 6.x (this machine runs 6.18) every network namespace has that file
-    /// (gVisor issue 10704, fixed upstream after this release). Only `start`: there
-    /// runsc reads the sandbox's interfaces and nothing else under /proc/sys/net, and
-    /// starts no process (the sandbox and the gofer were made by `create` in the
-    /// caller's mount namespace: under this tmpfs, the sandbox could not mount its own
-    /// /proc in its user namespace, as a covered /proc is "too revealing").
+    /// (gVisor issue 10704, fixed upstream after this release). `start` and, for a
+    /// sandbox with egress, `restore`, which makes the sandbox and sets up its
+    /// netstack in one step: its sandbox mounts its own /proc in a user namespace, which
+    /// the kernel refuses while every proc mount it can see is covered ("too
+    /// revealing"), so a whole proc is mounted inside the covering tmpfs too.
     var hidesNetSysctls = false
 
     /// The directories runsc is looked for in when the config does not name it.
@@ -145,11 +145,22 @@ struct RunscProcess {
             ("unshare(CLONE_NEWNS)", { sh_unshare(SH_CLONE_NEWNS) }),
             ("make / private", { sh_mount("none", "/", nil, SH_MS_REC | SH_MS_PRIVATE, nil) }),
             ("mount a tmpfs on /proc/sys/net", {
-                sh_mount("safehouse-hide", "/proc/sys/net", "tmpfs", SH_MS_RDONLY | SH_MS_NOSUID | SH_MS_NODEV | SH_MS_NOEXEC, "size=4k,mode=0555")
+                sh_mount("safehouse-hide", "/proc/sys/net", "tmpfs", SH_MS_NOSUID | SH_MS_NODEV | SH_MS_NOEXEC, "size=4k,mode=0555")
+            }),
+            // A proc left whole, where no one looks: a sandbox runsc makes in this
+            // namespace (`runsc restore`) mounts its own /proc in a user namespace,
+            // which the kernel allows only while some proc mount is fully visible
+            // (the covered /proc is "too revealing").
+            ("make /proc/sys/net/proc", { mkdir("/proc/sys/net/proc", 0o555) }),
+            ("mount a proc on /proc/sys/net/proc", {
+                sh_mount("proc", "/proc/sys/net/proc", "proc", SH_MS_NOSUID | SH_MS_NODEV | SH_MS_NOEXEC, nil)
+            }),
+            ("make the tmpfs on /proc/sys/net read-only", {
+                sh_mount("none", "/proc/sys/net", nil, SH_MS_REMOUNT | SH_MS_RDONLY | SH_MS_NOSUID | SH_MS_NODEV | SH_MS_NOEXEC, nil)
             }),
         ]
         for (what, step) in steps where step() != 0 {
-            let line = "gvisor: runsc start in a mount namespace without /proc/sys/net: \(what): \(SystemError.message(for: errno))\n"
+            let line = "gvisor: runsc in a mount namespace without /proc/sys/net: \(what): \(SystemError.message(for: errno))\n"
             _ = line.withCString { write(2, $0, strlen($0)) }
             _exit(126)
         }

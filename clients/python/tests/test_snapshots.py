@@ -141,10 +141,28 @@ def test_snapshot_errors(service: Service):
 
 
 @gvisor_only
-def test_egress_sandbox_is_refused(service: Service):
+def test_egress_sandbox_restores_with_its_own_proxy(service: Service):
     with Sandbox.create("web", rootfs=ROOTFS, timeout=60) as sbx:
-        with pytest.raises(ConflictError, match="egress allowlist"):
-            sbx.snapshot("web")
+        sbx.snapshot("web")
+    copy = Sandbox.create(snapshot="web")
+    try:
+        # The copy's proxy (its own warden's, at the link address its environment
+        # names) answers, and holds the policy's allowlist: a host outside it is
+        # refused by name, before any connection is made.
+        assert copy.commands.run("echo $HTTP_PROXY").stdout == "http://169.254.77.1:3128\n"
+        out = copy.commands.run("timeout 10 wget -q -O- http://refused.test/ 2>&1", timeout=30).stdout
+        assert "403 safehouse: refused.test matches no rule of network.allow" in out, out
+    finally:
+        copy.kill()
+        Sandbox.delete_snapshot("web")
+
+
+@gvisor_only
+def test_decider_sandbox_is_refused(service: Service):
+    with Sandbox.create(policy={"network": {"allow": ["127.0.0.1"]}}, rootfs=ROOTFS, timeout=60,
+                        on_egress_request=lambda request: True) as sbx:
+        with pytest.raises(ConflictError, match="egress decider"):
+            sbx.snapshot("asks")
         assert sbx.is_running()
         assert Sandbox.list_snapshots() == []
 

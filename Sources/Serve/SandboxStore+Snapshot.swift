@@ -44,7 +44,8 @@ extension SandboxStore {
 
     /// Saves sandbox `id` as snapshot `name`; the sandbox is then gone (its followers
     /// see `snapshotted`, then the end). On a refusal (secrets or an egress decider on gvisor,
-    /// CRIU that cannot run natively) it runs on, and nothing is made.
+    /// CRIU that cannot run natively) it runs on, and nothing is made; a checkpoint that
+    /// failed after the sandbox was stopped (a connection runsc cannot save) ends it.
     func snapshot(_ id: String, as name: String) throws -> SnapshotFacts {
         try lifecycle.withLock {
             let record = try get(id)
@@ -63,9 +64,15 @@ extension SandboxStore {
                 throw error
             }
             guard out.status == 0 else {
-                unclaim(id)
                 try? FileManager.default.removeItem(atPath: dir)
-                throw APIError.conflict("snapshot: \(out.errorLine)")
+                // A checkpoint that failed after runsc stopped the sandbox (a connection
+                // runsc cannot save) leaves no sandbox: the runtime removed it.
+                if (try? runtime.run(["state", id]))?.status == 0 {
+                    unclaim(id)
+                    throw APIError.conflict("snapshot: \(out.errorLine)")
+                }
+                forget(id, because: "killed", details: ["reason": "snapshot failed: \(out.errorLine)"])
+                throw APIError.conflict("snapshot: \(out.errorLine) (the sandbox is gone)")
             }
             let facts = SnapshotFacts(name: name, source: id, policy: record.policy, rootfs: record.rootfs, image: record.image?.name,
                                       backend: record.backend, createdAt: Date(),

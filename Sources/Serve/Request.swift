@@ -41,26 +41,30 @@ struct JSONObject {
     let values: [String: Any]
     init(_ values: [String: Any]) { self.values = values }
 
-    private func present(_ key: String) -> Any? {
-        guard let v = values[key], !(v is NSNull) else { return nil }
+    /// The field's value; nil when it is left out. A JSON null is refused: no field of
+    /// the API (api/openapi.yaml) is nullable, and leaving it out is how a client asks
+    /// for the default.
+    private func present(_ key: String) throws -> Any? {
+        guard let v = values[key] else { return nil }
+        if v is NSNull { throw APIError.badRequest(field: key, "must not be null (leave it out for the default)") }
         return v
     }
 
     func string(_ key: String) throws -> String? {
-        guard let v = present(key) else { return nil }
+        guard let v = try present(key) else { return nil }
         guard let s = v as? String else { throw APIError.badRequest(field: key, "must be a string") }
         return s
     }
 
     func boolean(_ key: String) throws -> Bool? {
-        guard let v = present(key) else { return nil }
+        guard let v = try present(key) else { return nil }
         guard Self.isBool(v), let b = v as? Bool else { throw APIError.badRequest(field: key, "must be true or false") }
         return b
     }
 
     /// A whole number in `range`.
     func integer(_ key: String, in range: ClosedRange<Int>) throws -> Int? {
-        guard let v = present(key) else { return nil }
+        guard let v = try present(key) else { return nil }
         guard !Self.isBool(v), let n = v as? NSNumber, case let d = n.doubleValue,
               d.rounded() == d, d >= Double(range.lowerBound), d <= Double(range.upperBound) else {
             throw APIError.badRequest(field: key, "must be a whole number from \(range.lowerBound) to \(range.upperBound)")
@@ -70,7 +74,7 @@ struct JSONObject {
 
     /// A number of seconds in (0, max].
     func seconds(_ key: String, max: Double) throws -> Double? {
-        guard let v = present(key) else { return nil }
+        guard let v = try present(key) else { return nil }
         guard !Self.isBool(v), let n = v as? NSNumber, n.doubleValue > 0, n.doubleValue <= max else {
             throw APIError.badRequest(field: key, "must be a number of seconds, more than 0 and at most \(Int(max))")
         }
@@ -79,7 +83,7 @@ struct JSONObject {
 
     /// An object of strings to strings (env, metadata).
     func stringMap(_ key: String, keyRule: (String) -> String? = { _ in nil }) throws -> [String: String] {
-        guard let v = present(key) else { return [:] }
+        guard let v = try present(key) else { return [:] }
         guard let map = v as? [String: Any] else { throw APIError.badRequest(field: key, "must be an object of strings") }
         var out: [String: String] = [:]
         for (k, value) in map {

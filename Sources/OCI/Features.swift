@@ -134,23 +134,17 @@ public struct Features: Codable, Sendable, Equatable {
     public struct IntelRdt: Codable, Sendable, Equatable {
         /// Intel RDT support is compiled in.
         public var enabled: Bool?
-        /// Creates Intel RDT features.
-        public init(enabled: Bool? = nil) { self.enabled = enabled }
     }
 
     /// Mount extensions.
     public struct MountExtensions: Codable, Sendable, Equatable {
         /// Idmapped mounts.
         public var idmap: IDMap?
-        /// Creates mount extension features.
-        public init(idmap: IDMap? = nil) { self.idmap = idmap }
     }
 
     /// Idmapped mount support.
     public struct IDMap: Codable, Sendable, Equatable {
         /// Idmapped mount support is compiled in.
         public var enabled: Bool?
-        /// Creates idmap features.
-        public init(enabled: Bool? = nil) { self.enabled = enabled }
     }
 }

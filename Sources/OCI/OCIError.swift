@@ -11,12 +11,6 @@ public struct OCIError: Error, CustomStringConvertible, Sendable, Equatable {
     /// What is wrong with it, written to be read after the field name.
     public let message: String
 
-    /// Creates an error about `field` (a path such as `process.args[0]`).
-    public init(field: String, message: String) {
-        self.field = field
-        self.message = message
-    }
-
     /// `field: message`, or the bare message when the error is about the whole document.
     public var description: String {
         field.isEmpty ? message : "\(field): \(message)"

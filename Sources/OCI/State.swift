@@ -5,7 +5,7 @@ import FoundationEssentials
 /// The state of a container, as `state` prints it and hooks read it on stdin.
 public struct State: Codable, Sendable, Equatable {
     /// The runtime-spec version of this document.
-    public var ociVersion: String
+    public var ociVersion: String = Spec.version
     /// The container id.
     public var id: String
     /// Where the container is in its lifecycle.
@@ -16,16 +16,6 @@ public struct State: Codable, Sendable, Equatable {
     public var bundle: String
     /// The annotations of the container's config.
     public var annotations: [String: String]?
-
-    /// Creates a state document.
-    public init(ociVersion: String = Spec.version, id: String, status: ContainerStatus, pid: Int32? = nil, bundle: String, annotations: [String: String]? = nil) {
-        self.ociVersion = ociVersion
-        self.id = id
-        self.status = status
-        self.pid = pid
-        self.bundle = bundle
-        self.annotations = annotations
-    }
 
     /// The document as JSON, keys sorted so the output is stable; compact unless `pretty`.
     public func encodedJSON(pretty: Bool = false) -> Data {

@@ -43,7 +43,7 @@ struct FieldFailure: Error {
         for step in steps.reversed() {
             switch step {
             case .key(let name): path = FieldPath.appending(name, to: path)
-            case .index(let index): path = FieldPath.appending(index: index, to: path)
+            case .index(let index): path += "[\(index)]"
             }
         }
         return OCIError(field: path, message: message)
@@ -106,6 +106,11 @@ struct FastObject {
         guard let value = value(key) else { return nil }
         do { return try convert(value) } catch { throw FieldFailure.within(.key(key), error) }
     }
+
+    /// An optional member that must be an object, read by `convert`.
+    func optionalObject<T>(_ key: String, _ convert: (FastObject) throws -> T) throws -> T? {
+        try optional(key) { try convert(Fast.object($0)) }
+    }
 }
 
 /// Conversions of one JSON value to one Swift type, with JSONDecoder's rules and the
@@ -160,6 +165,11 @@ enum Fast {
         return result
     }
 
+    /// Elements of an array that must be objects, each read by `convert`.
+    static func objects<T>(_ tree: JSONTree, _ convert: (FastObject) throws -> T) throws -> [T] {
+        try array(tree) { try convert(object($0)) }
+    }
+
     /// Values of a string-keyed map, in document order; a null value is refused.
     static func map<T>(_ tree: JSONTree, _ convert: (JSONTree) throws -> T) throws -> [String: T] {
         let members = try members(tree)
@@ -172,6 +182,11 @@ enum Fast {
             do { result[key] = try convert(value) } catch { throw FieldFailure.within(.key(key), error) }
         }
         return result
+    }
+
+    /// Values of a map that must be objects, each read by `convert`.
+    static func objectMap<T>(_ tree: JSONTree, _ convert: (FastObject) throws -> T) throws -> [String: T] {
+        try map(tree) { try convert(object($0)) }
     }
 
     static func strings(_ tree: JSONTree) throws -> [String] {
@@ -203,8 +218,4 @@ enum Fast {
     static func uint(_ tree: JSONTree) throws -> UInt { try integer(tree, UInt.self) }
     static func int32(_ tree: JSONTree) throws -> Int32 { try integer(tree, Int32.self) }
     static func int(_ tree: JSONTree) throws -> Int { try integer(tree, Int.self) }
-
-    static func uint32s(_ tree: JSONTree) throws -> [UInt32] {
-        try array(tree, uint32)
-    }
 }

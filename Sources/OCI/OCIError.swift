@@ -50,11 +50,6 @@ enum FieldPath {
         "\(base)[\(quoted(key))]"
     }
 
-    /// `base[index]`.
-    static func appending(index: Int, to base: String) -> String {
-        "\(base)[\(index)]"
-    }
-
     /// The string in double quotes, with quotes, backslashes and control characters escaped,
     /// so that a hostile value cannot forge a second line in the error output.
     static func quoted(_ text: String) -> String {

@@ -17,41 +17,32 @@ import FoundationEssentials
 extension Spec {
     /// This configuration as compact JSON (what `agent run` writes to its bundle).
     public func compactJSON() -> [UInt8] {
-        var w = SpecJSONWriter()
-        w.write(self)
-        return Array(w.out.utf8)
+        SpecJSONWriter.document(self) { $0.write($1) }
     }
 
     /// The configuration as indented JSON with sorted keys, for people to read (`agent
     /// spec`): JSONEncoder's `.prettyPrinted` layout, two spaces and `"key" : value`.
+    /// The writer's own output always parses; the fallback is unreachable.
     public func encodedJSON() -> Data {
-        Data(SortedJSON.pretty(compactJSON()).utf8)
+        let compact = compactJSON()
+        guard let tree = try? JSONTreeParser.parse(compact) else { return Data(compact) }
+        var out = ""
+        CanonicalJSON.write(tree, pretty: true, to: &out)
+        return Data(out.utf8)
     }
 }
 
 extension Process {
     /// This process as compact JSON (the `--process` file `runsc exec` reads).
     public func compactJSON() -> [UInt8] {
-        SpecJSONWriter.object { $0.write(self) }
+        SpecJSONWriter.document(self) { $0.write($1) }
     }
 }
 
 extension LinuxResources {
     /// These resources as compact JSON (the `--resources` file `update` reads).
     public func compactJSON() -> [UInt8] {
-        SpecJSONWriter.object { $0.write(self) }
-    }
-}
-
-/// The writer's compact output re-laid with every object's keys sorted by UTF-8 bytes
-/// and JSONEncoder's pretty layout (empty containers included: "[\n\n  ]").
-enum SortedJSON {
-    static func pretty(_ compact: [UInt8]) -> String {
-        // The writer's own output always parses; the fallback is unreachable.
-        guard let tree = try? JSONTreeParser.parse(compact) else { return String(decoding: compact, as: UTF8.self) }
-        var out = ""
-        CanonicalJSON.write(tree, pretty: true, to: &out)
-        return out
+        SpecJSONWriter.document(self) { $0.write($1) }
     }
 }
 
@@ -60,17 +51,21 @@ struct SpecJSONWriter {
     var out = ""
     private var first: [Bool] = []
 
-    /// One object whose members `body` writes, as a document.
-    static func object(_ body: (inout SpecJSONWriter) -> Void) -> [UInt8] {
+    /// `value` as a document: one object whose members `body` writes.
+    static func document<T>(_ value: T, _ body: (inout SpecJSONWriter, T) -> Void) -> [UInt8] {
         var w = SpecJSONWriter()
-        w.open()
-        body(&w)
-        w.close()
+        w.members(value, body)
         return Array(w.out.utf8)
     }
 
-    mutating func open() { out += "{"; first.append(true) }
-    mutating func close() { out += "}"; first.removeLast() }
+    /// `value` as an object whose members `body` writes.
+    mutating func members<T>(_ value: T, _ body: (inout SpecJSONWriter, T) -> Void) {
+        out += "{"
+        first.append(true)
+        body(&self, value)
+        out += "}"
+        first.removeLast()
+    }
 
     private mutating func key(_ name: String) {
         if first[first.count - 1] { first[first.count - 1] = false } else { out += "," }
@@ -78,21 +73,22 @@ struct SpecJSONWriter {
     }
 
     mutating func string(_ name: String, _ value: String?) {
-        guard let value else { return }
-        key(name)
-        out += FlatJSONWriter.quoted(value)
+        scalar(name, value.map(FlatJSONWriter.quoted))
     }
 
     mutating func bool(_ name: String, _ value: Bool?) {
-        guard let value else { return }
-        key(name)
-        out += value ? "true" : "false"
+        scalar(name, value.map { $0 ? "true" : "false" })
     }
 
     mutating func number<N: BinaryInteger>(_ name: String, _ value: N?) {
-        guard let value else { return }
+        scalar(name, value.map { String($0) })
+    }
+
+    /// A member whose value is the JSON text `text`, left out when nil.
+    private mutating func scalar(_ name: String, _ text: String?) {
+        guard let text else { return }
         key(name)
-        out += String(value)
+        out += text
     }
 
     mutating func strings(_ name: String, _ values: [String]?) {
@@ -107,9 +103,7 @@ struct SpecJSONWriter {
     mutating func object<T>(_ name: String, _ value: T?, _ body: (inout SpecJSONWriter, T) -> Void) {
         guard let value else { return }
         key(name)
-        open()
-        body(&self, value)
-        close()
+        members(value, body)
     }
 
     /// An array member; `element` writes one value.
@@ -126,11 +120,7 @@ struct SpecJSONWriter {
 
     /// An array of objects.
     mutating func objects<T>(_ name: String, _ values: [T]?, _ body: (inout SpecJSONWriter, T) -> Void) {
-        array(name, values) { w, v in
-            w.open()
-            body(&w, v)
-            w.close()
-        }
+        array(name, values) { $0.members($1, body) }
     }
 
     /// A map member, keys sorted (the same spec always makes the same bytes).
@@ -148,11 +138,7 @@ struct SpecJSONWriter {
 
     /// A map whose values are objects.
     mutating func objectMap<T>(_ name: String, _ values: [String: T]?, _ body: (inout SpecJSONWriter, T) -> Void) {
-        map(name, values) { w, v in
-            w.open()
-            body(&w, v)
-            w.close()
-        }
+        map(name, values) { $0.members($1, body) }
     }
 
     mutating func stringMap(_ name: String, _ values: [String: String]?) {
@@ -162,7 +148,6 @@ struct SpecJSONWriter {
 
 extension SpecJSONWriter {
     mutating func write(_ s: Spec) {
-        open()
         string("ociVersion", s.ociVersion)
         object("process", s.process) { $0.write($1) }
         object("root", s.root) { w, r in
@@ -186,7 +171,6 @@ extension SpecJSONWriter {
         }
         stringMap("annotations", s.annotations)
         object("linux", s.linux) { $0.write($1) }
-        close()
     }
 
     mutating func write(_ p: Process) {

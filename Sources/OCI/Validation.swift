@@ -142,22 +142,20 @@ struct SpecValidator {
     /// rename the host unless the container has its own UTS namespace.
     private func checkNames() throws {
         let hasUTS = spec.linux?.namespace(.uts) != nil
-        if let hostname = spec.hostname, !hostname.isEmpty, !hasUTS {
-            throw OCIError(field: "hostname", message: "requires a private UTS namespace (add {\"type\": \"uts\"} to linux.namespaces)")
-        }
-        if let domainname = spec.domainname, !domainname.isEmpty, !hasUTS {
-            throw OCIError(field: "domainname", message: "requires a private UTS namespace (add {\"type\": \"uts\"} to linux.namespaces)")
-        }
-        try checkUTSName(spec.hostname, field: "hostname")
-        try checkUTSName(spec.domainname, field: "domainname")
+        try checkUTSName(spec.hostname, field: "hostname", hasUTS: hasUTS)
+        try checkUTSName(spec.domainname, field: "domainname", hasUTS: hasUTS)
     }
 
     /// The kernel keeps a UTS name in 64 bytes (__NEW_UTS_LEN) and sethostname(2) and
     /// setdomainname(2) fail with a bare EINVAL beyond that, after the container's
     /// namespaces exist: checked here, with the field named. A NUL byte would cut the
-    /// name short silently.
-    private func checkUTSName(_ name: String?, field: String) throws {
+    /// name short silently. Without a UTS namespace a non-empty hostname fails first,
+    /// and an empty one passes every check, so the domainname's errors still come after.
+    private func checkUTSName(_ name: String?, field: String, hasUTS: Bool) throws {
         guard let name else { return }
+        if !name.isEmpty, !hasUTS {
+            throw OCIError(field: field, message: "requires a private UTS namespace (add {\"type\": \"uts\"} to linux.namespaces)")
+        }
         let length = name.utf8.count
         if length > Self.maximumUTSNameLength {
             throw OCIError(field: field, message: "is \(length) bytes long; the kernel allows at most \(Self.maximumUTSNameLength)")

@@ -153,19 +153,16 @@ struct JSONTreeParser {
         index += 1
         stringIsUnreadable = false
         var runStart = index
+        // What precedes the last escape (never empty after one).
         var result = ""
-        var hasEscapes = false
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
                 let text = try decodeRun(runStart, index)
                 index += 1
-                if !hasEscapes { return text }
-                result += text
-                return result
+                return result.isEmpty ? text : result + text
             } else if byte == UInt8(ascii: "\\") {
                 result += try decodeRun(runStart, index)
-                hasEscapes = true
                 result.unicodeScalars.append(try parseEscape())
                 runStart = index
             } else if byte < 0x20 {

@@ -51,7 +51,7 @@ extension State {
                 ociVersion: try object.required("ociVersion", Fast.string),
                 id: try object.required("id", Fast.string),
                 status: try object.required("status", Fast.term),
-                pid: try object.optional("pid", Fast.int32),
+                pid: try object.optional("pid", Fast.integer),
                 bundle: try object.required("bundle", Fast.string),
                 annotations: try object.optional("annotations", Fast.stringMap)
             )

@@ -26,7 +26,7 @@ extension FastDecoding {
     }
 
     static func timeOffset(_ object: FastObject) throws -> LinuxTimeOffset {
-        LinuxTimeOffset(secs: try object.optional("secs", Fast.int64), nanosecs: try object.optional("nanosecs", Fast.uint32))
+        LinuxTimeOffset(secs: try object.optional("secs", Fast.integer), nanosecs: try object.optional("nanosecs", Fast.integer))
     }
 
     static func namespace(_ object: FastObject) throws -> LinuxNamespace {
@@ -40,11 +40,11 @@ extension FastDecoding {
         LinuxDevice(
             path: try object.required("path", Fast.string),
             type: try object.required("type", Fast.string),
-            major: try object.optional("major", Fast.int64),
-            minor: try object.optional("minor", Fast.int64),
-            fileMode: try object.optional("fileMode", Fast.uint32),
-            uid: try object.optional("uid", Fast.uint32),
-            gid: try object.optional("gid", Fast.uint32)
+            major: try object.optional("major", Fast.integer),
+            minor: try object.optional("minor", Fast.integer),
+            fileMode: try object.optional("fileMode", Fast.integer),
+            uid: try object.optional("uid", Fast.integer),
+            gid: try object.optional("gid", Fast.integer)
         )
     }
 

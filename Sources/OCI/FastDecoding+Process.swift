@@ -18,7 +18,7 @@ extension FastDecoding {
             rlimits: try object.optional("rlimits") { try Fast.objects($0, rlimit) },
             noNewPrivileges: try object.optional("noNewPrivileges", Fast.bool),
             apparmorProfile: try object.optional("apparmorProfile", Fast.string),
-            oomScoreAdj: try object.optional("oomScoreAdj", Fast.int),
+            oomScoreAdj: try object.optional("oomScoreAdj", Fast.integer),
             selinuxLabel: try object.optional("selinuxLabel", Fast.string),
             ioPriority: try object.optionalObject("ioPriority", ioPriority),
             scheduler: try object.optionalObject("scheduler", scheduler),
@@ -27,15 +27,15 @@ extension FastDecoding {
     }
 
     static func box(_ object: FastObject) throws -> Box {
-        Box(height: try object.required("height", Fast.uint), width: try object.required("width", Fast.uint))
+        Box(height: try object.required("height", Fast.integer), width: try object.required("width", Fast.integer))
     }
 
     static func user(_ object: FastObject) throws -> User {
         User(
-            uid: try object.required("uid", Fast.uint32),
-            gid: try object.required("gid", Fast.uint32),
-            umask: try object.optional("umask", Fast.uint32),
-            additionalGids: try object.optional("additionalGids") { try Fast.array($0, Fast.uint32) },
+            uid: try object.required("uid", Fast.integer),
+            gid: try object.required("gid", Fast.integer),
+            umask: try object.optional("umask", Fast.integer),
+            additionalGids: try object.optional("additionalGids") { try Fast.array($0, Fast.integer) },
             username: try object.optional("username", Fast.string)
         )
     }
@@ -53,27 +53,27 @@ extension FastDecoding {
     static func rlimit(_ object: FastObject) throws -> POSIXRlimit {
         POSIXRlimit(
             type: try object.required("type", Fast.string),
-            hard: try object.required("hard", Fast.uint64),
-            soft: try object.required("soft", Fast.uint64)
+            hard: try object.required("hard", Fast.integer),
+            soft: try object.required("soft", Fast.integer)
         )
     }
 
     static func ioPriority(_ object: FastObject) throws -> LinuxIOPriority {
         LinuxIOPriority(
             class: try object.required("class", Fast.term),
-            priority: try object.required("priority", Fast.int)
+            priority: try object.required("priority", Fast.integer)
         )
     }
 
     static func scheduler(_ object: FastObject) throws -> Scheduler {
         Scheduler(
             policy: try object.required("policy", Fast.term),
-            nice: try object.optional("nice", Fast.int32),
-            priority: try object.optional("priority", Fast.int32),
+            nice: try object.optional("nice", Fast.integer),
+            priority: try object.optional("priority", Fast.integer),
             flags: try object.optional("flags") { try Fast.array($0, Fast.term) },
-            runtime: try object.optional("runtime", Fast.uint64),
-            deadline: try object.optional("deadline", Fast.uint64),
-            period: try object.optional("period", Fast.uint64)
+            runtime: try object.optional("runtime", Fast.integer),
+            deadline: try object.optional("deadline", Fast.integer),
+            period: try object.optional("period", Fast.integer)
         )
     }
 

@@ -7,7 +7,7 @@ extension FastDecoding {
     static func seccomp(_ object: FastObject) throws -> LinuxSeccomp {
         LinuxSeccomp(
             defaultAction: try object.required("defaultAction", Fast.term),
-            defaultErrnoRet: try object.optional("defaultErrnoRet", Fast.uint32),
+            defaultErrnoRet: try object.optional("defaultErrnoRet", Fast.integer),
             architectures: try object.optional("architectures", Fast.strings),
             flags: try object.optional("flags", Fast.strings),
             listenerPath: try object.optional("listenerPath", Fast.string),
@@ -20,16 +20,16 @@ extension FastDecoding {
         LinuxSyscall(
             names: try object.required("names", Fast.strings),
             action: try object.required("action", Fast.term),
-            errnoRet: try object.optional("errnoRet", Fast.uint32),
+            errnoRet: try object.optional("errnoRet", Fast.integer),
             args: try object.optional("args") { try Fast.objects($0, seccompArg) }
         )
     }
 
     static func seccompArg(_ object: FastObject) throws -> LinuxSeccompArg {
         LinuxSeccompArg(
-            index: try object.required("index", Fast.uint),
-            value: try object.required("value", Fast.uint64),
-            valueTwo: try object.optional("valueTwo", Fast.uint64),
+            index: try object.required("index", Fast.integer),
+            value: try object.required("value", Fast.integer),
+            valueTwo: try object.optional("valueTwo", Fast.integer),
             op: try object.required("op", Fast.term)
         )
     }

@@ -35,9 +35,9 @@ extension FastDecoding {
     static func idMappings(_ tree: JSONTree) throws -> [LinuxIDMapping] {
         try Fast.objects(tree) { object in
             LinuxIDMapping(
-                containerID: try object.required("containerID", Fast.uint32),
-                hostID: try object.required("hostID", Fast.uint32),
-                size: try object.required("size", Fast.uint32)
+                containerID: try object.required("containerID", Fast.integer),
+                hostID: try object.required("hostID", Fast.integer),
+                size: try object.required("size", Fast.integer)
             )
         }
     }
@@ -59,7 +59,7 @@ extension FastDecoding {
                 path: try object.required("path", Fast.string),
                 args: try object.optional("args", Fast.strings),
                 env: try object.optional("env", Fast.strings),
-                timeout: try object.optional("timeout", Fast.int)
+                timeout: try object.optional("timeout", Fast.integer)
             )
         }
     }

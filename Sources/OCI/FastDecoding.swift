@@ -71,7 +71,7 @@ enum FastDecoding {
             throw OCIError(field: "", message: "\(document) has a property name that \(Fast.unreadable)")
         }
         do {
-            return try convert(FastObject(members))
+            return try convert(FastObject(members: members))
         } catch let failure as FieldFailure {
             throw failure.ociError
         }
@@ -82,10 +82,6 @@ enum FastDecoding {
 /// a `null` member counts as absent, as JSONDecoder's `decodeIfPresent` has it.
 struct FastObject {
     let members: JSONObject
-
-    init(_ members: JSONObject) {
-        self.members = members
-    }
 
     /// The member `key`, nil when it is absent or null.
     func value(_ key: String) -> JSONTree? {
@@ -131,7 +127,7 @@ enum Fast {
     }
 
     static func object(_ tree: JSONTree) throws -> FastObject {
-        FastObject(try members(tree))
+        FastObject(members: try members(tree))
     }
 
     static func string(_ tree: JSONTree) throws -> String {
@@ -199,8 +195,8 @@ enum Fast {
 
     /// An integer of type `I`, as JSONDecoder reads one: plain digits exactly ("-0" is
     /// 0); a fraction or exponent through Double, when that makes a whole number of the
-    /// type ("1.0", "1e3").
-    private static func integer<I: FixedWidthInteger>(_ tree: JSONTree, _ type: I.Type) throws -> I {
+    /// type ("1.0", "1e3"). `I` is the type of the field it is read into.
+    static func integer<I: FixedWidthInteger>(_ tree: JSONTree) throws -> I {
         guard case .number(let text) = tree else { throw mismatch("an integer between \(I.min) and \(I.max)", tree) }
         if let value = I(text) { return value }
         if text == "-0" { return 0 }
@@ -210,12 +206,4 @@ enum Fast {
         }
         throw FieldFailure("expected an integer between \(I.min) and \(I.max), found \(text)")
     }
-
-    static func uint64(_ tree: JSONTree) throws -> UInt64 { try integer(tree, UInt64.self) }
-    static func int64(_ tree: JSONTree) throws -> Int64 { try integer(tree, Int64.self) }
-    static func uint32(_ tree: JSONTree) throws -> UInt32 { try integer(tree, UInt32.self) }
-    static func uint16(_ tree: JSONTree) throws -> UInt16 { try integer(tree, UInt16.self) }
-    static func uint(_ tree: JSONTree) throws -> UInt { try integer(tree, UInt.self) }
-    static func int32(_ tree: JSONTree) throws -> Int32 { try integer(tree, Int32.self) }
-    static func int(_ tree: JSONTree) throws -> Int { try integer(tree, Int.self) }
 }

@@ -2,9 +2,10 @@
 // string maps and string arrays), for documents on a hot path that are simple enough
 // not to need Codable: the runtime's own state file. JSONDecoder's first use in a
 // process costs ~1-2M instructions of metadata and conformance lookups; this parser
-// (the one the spec decoder uses) costs a few thousand for such a document. It is
-// not the spec's encoder: it writes one flat object key by key in the order given, with
-// no nesting, which is all the state file needs.
+// (the one the spec decoder uses) costs a few thousand for such a document. The
+// writer's public `add`s write one flat object key by key in the order given, which is
+// all the state file needs; the spec's encoder (FastEncoding.swift) writes its nested
+// objects with the same writer.
 
 /// A parsed top-level JSON object with typed accessors; a missing key or a value of
 /// another type reads as nil.
@@ -83,52 +84,35 @@ public struct FlatJSONObject {
     }
 }
 
-/// Writes a flat JSON object, key by key, in the order given.
+/// Writes a JSON object, key by key, in the order given.
 public struct FlatJSONWriter {
-    private var text = "{"
-    private var first = true
+    /// What is written so far: the top-level object, still open.
+    var text = "{"
+    /// No member is written yet in the object being written.
+    var first = true
     private let pretty: Bool
 
     /// `pretty`: one key per line, indented (as `runc state` prints).
     public init(pretty: Bool = false) { self.pretty = pretty }
 
-    private mutating func key(_ k: String) {
+    mutating func key(_ k: String) {
         text += first ? "" : ","
         first = false
         text += (pretty ? "\n  " : "") + Self.quoted(k) + (pretty ? ": " : ":")
     }
 
-    public mutating func add(_ k: String, _ value: String) { key(k); text += Self.quoted(value) }
-    public mutating func add(_ k: String, _ value: Int64) { key(k); text += String(value) }
-    public mutating func add(_ k: String, _ value: UInt64) { key(k); text += String(value) }
-    public mutating func add(_ k: String, _ value: Bool) { key(k); text += value ? "true" : "false" }
+    // The member writers are the spec encoder's (FastEncoding.swift).
+    public mutating func add(_ k: String, _ value: String) { string(k, value) }
+    public mutating func add(_ k: String, _ value: Int64) { number(k, value) }
+    public mutating func add(_ k: String, _ value: UInt64) { number(k, value) }
+    public mutating func add(_ k: String, _ value: Bool) { bool(k, value) }
     /// A finite number (the caller checks): JSON has no infinity or NaN.
-    public mutating func add(_ k: String, _ value: Double) { key(k); text += String(value) }
-    public mutating func add(_ k: String, _ values: [Int64]) { list(k, values) { String($0) } }
-    public mutating func add(_ k: String, _ values: [String]) { list(k, values, Self.quoted) }
+    public mutating func add(_ k: String, _ value: Double) { scalar(k, String(value)) }
+    public mutating func add(_ k: String, _ values: [Int64]) { numbers(k, values) }
+    public mutating func add(_ k: String, _ values: [String]) { strings(k, values) }
     /// A list of objects, each written by its own writer (an answer's list of rules).
-    public mutating func add(_ k: String, objects: [FlatJSONWriter]) { list(k, objects) { $0.string } }
-    // A loop rather than map/joined: the generic joined(separator:)'s first use costs a
-    // cold process ~200K instructions of metadata (callgrind), and `run` writes its
-    // state through here.
-    private mutating func list<T>(_ k: String, _ values: [T], _ element: (T) -> String) {
-        key(k)
-        text += "["
-        for (i, v) in values.enumerated() {
-            if i > 0 { text += "," }
-            text += element(v)
-        }
-        text += "]"
-    }
-    public mutating func add(_ k: String, _ map: [String: String]) {
-        key(k)
-        text += "{"
-        for (i, name) in map.keys.sorted().enumerated() {
-            if i > 0 { text += "," }
-            text += Self.quoted(name) + ":" + Self.quoted(map[name] ?? "")
-        }
-        text += "}"
-    }
+    public mutating func add(_ k: String, objects: [FlatJSONWriter]) { array(k, objects) { $0.text += $1.string } }
+    public mutating func add(_ k: String, _ map: [String: String]) { stringMap(k, map) }
 
     public var bytes: [UInt8] { Array(string.utf8) }
     public var string: String { text + (pretty && !first ? "\n}" : "}") }

@@ -27,10 +27,6 @@ struct FieldFailure: Error {
     var steps: [Step] = []
     let message: String
 
-    init(_ message: String) {
-        self.message = message
-    }
-
     /// `error`, a failure inside the member or element `step`, with `step` added.
     static func within(_ step: Step, _ error: any Error) -> any Error {
         guard var failure = error as? FieldFailure else { return error }
@@ -83,23 +79,17 @@ enum FastDecoding {
 struct FastObject {
     let members: JSONObject
 
-    /// The member `key`, nil when it is absent or null.
-    func value(_ key: String) -> JSONTree? {
-        guard let value = members[key] else { return nil }
-        if case .null = value { return nil }
-        return value
-    }
-
     /// A required member: absent is "is required", null "must not be null".
     func required<T>(_ key: String, _ convert: (JSONTree) throws -> T) throws -> T {
-        guard let value = members[key] else { throw FieldFailure.within(.key(key), FieldFailure("is required")) }
-        if case .null = value { throw FieldFailure.within(.key(key), FieldFailure("must not be null")) }
+        guard let value = members[key] else { throw FieldFailure.within(.key(key), FieldFailure(message: "is required")) }
+        if case .null = value { throw FieldFailure.within(.key(key), FieldFailure(message: "must not be null")) }
         do { return try convert(value) } catch { throw FieldFailure.within(.key(key), error) }
     }
 
     /// An optional member: absent or null is nil.
     func optional<T>(_ key: String, _ convert: (JSONTree) throws -> T) throws -> T? {
-        guard let value = value(key) else { return nil }
+        guard let value = members[key] else { return nil }
+        if case .null = value { return nil }
         do { return try convert(value) } catch { throw FieldFailure.within(.key(key), error) }
     }
 
@@ -113,7 +103,7 @@ struct FastObject {
 /// messages that say what was expected and what was found.
 enum Fast {
     static func mismatch(_ expected: String, _ tree: JSONTree) -> FieldFailure {
-        FieldFailure("expected \(expected), found \(tree.kindDescription)")
+        FieldFailure(message: "expected \(expected), found \(tree.kindDescription)")
     }
 
     /// Why JSONDecoder refuses a string, or an object for one of its keys.
@@ -122,7 +112,7 @@ enum Fast {
     /// The members of an object; JSONDecoder reads every key of an object it decodes.
     static func members(_ tree: JSONTree) throws -> JSONObject {
         guard case .object(let members) = tree else { throw mismatch("an object", tree) }
-        if members.hasUnreadableKey { throw FieldFailure("has a property name that \(unreadable)") }
+        if members.hasUnreadableKey { throw FieldFailure(message: "has a property name that \(unreadable)") }
         return members
     }
 
@@ -131,7 +121,7 @@ enum Fast {
     }
 
     static func string(_ tree: JSONTree) throws -> String {
-        if case .unreadableString = tree { throw FieldFailure(unreadable) }
+        if case .unreadableString = tree { throw FieldFailure(message: unreadable) }
         guard case .string(let text) = tree else { throw mismatch("a string", tree) }
         return text
     }
@@ -144,7 +134,7 @@ enum Fast {
     /// A value of a closed vocabulary (namespace types, seccomp actions, ...).
     static func term<V: SpecVocabulary>(_ tree: JSONTree) throws -> V {
         let raw = try string(tree)
-        guard let value = V(rawValue: raw) else { throw FieldFailure(V.unknownValueMessage(raw)) }
+        guard let value = V(rawValue: raw) else { throw FieldFailure(message: V.unknownValueMessage(raw)) }
         return value
     }
 
@@ -155,7 +145,7 @@ enum Fast {
         result.reserveCapacity(elements.count)
         for position in 0..<elements.count {
             let element = elements[position]
-            if case .null = element { throw FieldFailure.within(.index(position), FieldFailure("must not be null")) }
+            if case .null = element { throw FieldFailure.within(.index(position), FieldFailure(message: "must not be null")) }
             do { result.append(try convert(element)) } catch { throw FieldFailure.within(.index(position), error) }
         }
         return result
@@ -174,7 +164,7 @@ enum Fast {
         for position in 0..<members.count {
             let key = members.keys[position]
             let value = members.values[position]
-            if case .null = value { throw FieldFailure.within(.key(key), FieldFailure("must not be null")) }
+            if case .null = value { throw FieldFailure.within(.key(key), FieldFailure(message: "must not be null")) }
             do { result[key] = try convert(value) } catch { throw FieldFailure.within(.key(key), error) }
         }
         return result
@@ -204,6 +194,6 @@ enum Fast {
            let real = Double(text), real.rounded() == real, let value = I(exactly: real) {
             return value
         }
-        throw FieldFailure("expected an integer between \(I.min) and \(I.max), found \(text)")
+        throw FieldFailure(message: "expected an integer between \(I.min) and \(I.max), found \(text)")
     }
 }

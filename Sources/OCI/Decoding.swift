@@ -58,19 +58,3 @@ extension State {
         }
     }
 }
-
-/// Encoding of the state document; a config and its parts have their
-/// own encoder (FastEncoding.swift).
-enum DocumentEncoding {
-    /// Sorted keys make the output stable across runs; slashes stay unescaped so paths
-    /// read as paths ("/proc", not "\/proc"), as runc writes them.
-    static func encode<T: Encodable>(_ value: T, pretty: Bool) -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = pretty
-            ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            : [.sortedKeys, .withoutEscapingSlashes]
-        // The documents hold only strings, integers, booleans, arrays and string-keyed
-        // maps, which JSONEncoder always encodes; there is no failure to report.
-        return (try? encoder.encode(value)) ?? Data()
-    }
-}

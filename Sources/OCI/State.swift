@@ -18,8 +18,16 @@ public struct State: Codable, Sendable, Equatable {
     public var annotations: [String: String]?
 
     /// The document as JSON, keys sorted so the output is stable; compact unless `pretty`.
+    /// Slashes stay unescaped so paths read as paths ("/proc", not "\/proc"), as runc
+    /// writes them. (A config and its parts have their own encoder, FastEncoding.swift.)
     public func encodedJSON(pretty: Bool = false) -> Data {
-        DocumentEncoding.encode(self, pretty: pretty)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = pretty
+            ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            : [.sortedKeys, .withoutEscapingSlashes]
+        // The document holds only strings, integers and a string map, which JSONEncoder
+        // always encodes; there is no failure to report.
+        return (try? encoder.encode(self)) ?? Data()
     }
 }
 

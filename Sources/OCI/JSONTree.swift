@@ -100,7 +100,6 @@ struct JSONTreeParser {
 
     private mutating func parseObject() throws(JSONSyntaxError) -> JSONTree {
         try enter()
-        index += 1
         var members = JSONObject()
         skipWhitespace()
         if peek(UInt8(ascii: "}")) { index += 1; depth -= 1; return .object(members) }
@@ -131,7 +130,6 @@ struct JSONTreeParser {
 
     private mutating func parseArray() throws(JSONSyntaxError) -> JSONTree {
         try enter()
-        index += 1
         var elements: [JSONTree] = []
         skipWhitespace()
         if peek(UInt8(ascii: "]")) { index += 1; depth -= 1; return .array(elements) }
@@ -275,9 +273,11 @@ struct JSONTreeParser {
         index += count
     }
 
+    /// One level deeper, past the opening bracket (where a too deep one is refused).
     private mutating func enter() throws(JSONSyntaxError) {
         depth += 1
         if depth > Self.maximumDepth { throw error("nesting is deeper than \(Self.maximumDepth) levels") }
+        index += 1
     }
 
     private func peek(_ byte: UInt8) -> Bool {

@@ -51,26 +51,10 @@ extension State {
                 ociVersion: try object.required("ociVersion", Fast.string),
                 id: try object.required("id", Fast.string),
                 status: try object.required("status", Fast.term),
-                pid: try object.optional("pid", Fast.int32),
+                pid: try object.optional("pid", Fast.integer),
                 bundle: try object.required("bundle", Fast.string),
                 annotations: try object.optional("annotations", Fast.stringMap)
             )
         }
-    }
-}
-
-/// Encoding of the state document; a config and its parts have their
-/// own encoder (FastEncoding.swift).
-enum DocumentEncoding {
-    /// Sorted keys make the output stable across runs; slashes stay unescaped so paths
-    /// read as paths ("/proc", not "\/proc"), as runc writes them.
-    static func encode<T: Encodable>(_ value: T, pretty: Bool) -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = pretty
-            ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            : [.sortedKeys, .withoutEscapingSlashes]
-        // The documents hold only strings, integers, booleans, arrays and string-keyed
-        // maps, which JSONEncoder always encodes; there is no failure to report.
-        return (try? encoder.encode(value)) ?? Data()
     }
 }

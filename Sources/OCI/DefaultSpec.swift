@@ -65,7 +65,7 @@ extension Spec {
             )
         )
         if rootless {
-            spec.makeRootless(hostUID: hostUID ?? currentEffectiveUID(), hostGID: hostGID ?? currentEffectiveGID())
+            spec.makeRootless(hostUID: hostUID ?? UInt32(geteuid()), hostGID: hostGID ?? UInt32(getegid()))
         }
         return spec
     }
@@ -123,21 +123,5 @@ extension Spec {
             mount.options = mount.options?.filter { !$0.hasPrefix("uid=") && !$0.hasPrefix("gid=") }
             return mount
         }
-    }
-
-    private static func currentEffectiveUID() -> UInt32 {
-        #if canImport(Glibc) || canImport(Musl) || canImport(Darwin)
-        return UInt32(geteuid())
-        #else
-        return 0
-        #endif
-    }
-
-    private static func currentEffectiveGID() -> UInt32 {
-        #if canImport(Glibc) || canImport(Musl) || canImport(Darwin)
-        return UInt32(getegid())
-        #else
-        return 0
-        #endif
     }
 }

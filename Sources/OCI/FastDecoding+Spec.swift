@@ -6,25 +6,23 @@ extension FastDecoding {
     static func spec(_ object: FastObject) throws -> Spec {
         Spec(
             ociVersion: try object.required("ociVersion", Fast.string),
-            process: try object.optional("process", process),
-            root: try object.optional("root", root),
+            process: try object.optionalObject("process") { try process($0, defaultUser: nil) },
+            root: try object.optionalObject("root", root),
             hostname: try object.optional("hostname", Fast.string),
             domainname: try object.optional("domainname", Fast.string),
-            mounts: try object.optional("mounts") { try Fast.array($0, mount) },
-            hooks: try object.optional("hooks", hooks),
+            mounts: try object.optional("mounts") { try Fast.objects($0, mount) },
+            hooks: try object.optionalObject("hooks", hooks),
             annotations: try object.optional("annotations", Fast.stringMap),
-            linux: try object.optional("linux", linux)
+            linux: try object.optionalObject("linux", linux)
         )
     }
 
-    static func root(_ tree: JSONTree) throws -> Root {
-        let object = try Fast.object(tree)
-        return Root(path: try object.required("path", Fast.string), readonly: try object.optional("readonly", Fast.bool))
+    static func root(_ object: FastObject) throws -> Root {
+        Root(path: try object.required("path", Fast.string), readonly: try object.optional("readonly", Fast.bool))
     }
 
-    static func mount(_ tree: JSONTree) throws -> Mount {
-        let object = try Fast.object(tree)
-        return Mount(
+    static func mount(_ object: FastObject) throws -> Mount {
+        Mount(
             destination: try object.required("destination", Fast.string),
             type: try object.optional("type", Fast.string),
             source: try object.optional("source", Fast.string),
@@ -35,19 +33,17 @@ extension FastDecoding {
     }
 
     static func idMappings(_ tree: JSONTree) throws -> [LinuxIDMapping] {
-        try Fast.array(tree) { element in
-            let object = try Fast.object(element)
-            return LinuxIDMapping(
-                containerID: try object.required("containerID", Fast.uint32),
-                hostID: try object.required("hostID", Fast.uint32),
-                size: try object.required("size", Fast.uint32)
+        try Fast.objects(tree) { object in
+            LinuxIDMapping(
+                containerID: try object.required("containerID", Fast.integer),
+                hostID: try object.required("hostID", Fast.integer),
+                size: try object.required("size", Fast.integer)
             )
         }
     }
 
-    static func hooks(_ tree: JSONTree) throws -> Hooks {
-        let object = try Fast.object(tree)
-        return Hooks(
+    static func hooks(_ object: FastObject) throws -> Hooks {
+        Hooks(
             prestart: try object.optional("prestart", hookList),
             createRuntime: try object.optional("createRuntime", hookList),
             createContainer: try object.optional("createContainer", hookList),
@@ -58,13 +54,12 @@ extension FastDecoding {
     }
 
     static func hookList(_ tree: JSONTree) throws -> [Hook] {
-        try Fast.array(tree) { element in
-            let object = try Fast.object(element)
-            return Hook(
+        try Fast.objects(tree) { object in
+            Hook(
                 path: try object.required("path", Fast.string),
                 args: try object.optional("args", Fast.strings),
                 env: try object.optional("env", Fast.strings),
-                timeout: try object.optional("timeout", Fast.int)
+                timeout: try object.optional("timeout", Fast.integer)
             )
         }
     }

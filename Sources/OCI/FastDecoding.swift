@@ -27,10 +27,6 @@ struct FieldFailure: Error {
     var steps: [Step] = []
     let message: String
 
-    init(_ message: String) {
-        self.message = message
-    }
-
     /// `error`, a failure inside the member or element `step`, with `step` added.
     static func within(_ step: Step, _ error: any Error) -> any Error {
         guard var failure = error as? FieldFailure else { return error }
@@ -43,7 +39,7 @@ struct FieldFailure: Error {
         for step in steps.reversed() {
             switch step {
             case .key(let name): path = FieldPath.appending(name, to: path)
-            case .index(let index): path = FieldPath.appending(index: index, to: path)
+            case .index(let index): path += "[\(index)]"
             }
         }
         return OCIError(field: path, message: message)
@@ -71,7 +67,7 @@ enum FastDecoding {
             throw OCIError(field: "", message: "\(document) has a property name that \(Fast.unreadable)")
         }
         do {
-            return try convert(FastObject(members))
+            return try convert(FastObject(members: members))
         } catch let failure as FieldFailure {
             throw failure.ociError
         }
@@ -83,28 +79,23 @@ enum FastDecoding {
 struct FastObject {
     let members: JSONObject
 
-    init(_ members: JSONObject) {
-        self.members = members
-    }
-
-    /// The member `key`, nil when it is absent or null.
-    func value(_ key: String) -> JSONTree? {
-        guard let value = members[key] else { return nil }
-        if case .null = value { return nil }
-        return value
-    }
-
     /// A required member: absent is "is required", null "must not be null".
     func required<T>(_ key: String, _ convert: (JSONTree) throws -> T) throws -> T {
-        guard let value = members[key] else { throw FieldFailure.within(.key(key), FieldFailure("is required")) }
-        if case .null = value { throw FieldFailure.within(.key(key), FieldFailure("must not be null")) }
+        guard let value = members[key] else { throw FieldFailure.within(.key(key), FieldFailure(message: "is required")) }
+        if case .null = value { throw FieldFailure.within(.key(key), FieldFailure(message: "must not be null")) }
         do { return try convert(value) } catch { throw FieldFailure.within(.key(key), error) }
     }
 
     /// An optional member: absent or null is nil.
     func optional<T>(_ key: String, _ convert: (JSONTree) throws -> T) throws -> T? {
-        guard let value = value(key) else { return nil }
+        guard let value = members[key] else { return nil }
+        if case .null = value { return nil }
         do { return try convert(value) } catch { throw FieldFailure.within(.key(key), error) }
+    }
+
+    /// An optional member that must be an object, read by `convert`.
+    func optionalObject<T>(_ key: String, _ convert: (FastObject) throws -> T) throws -> T? {
+        try optional(key) { try convert(Fast.object($0)) }
     }
 }
 
@@ -112,7 +103,7 @@ struct FastObject {
 /// messages that say what was expected and what was found.
 enum Fast {
     static func mismatch(_ expected: String, _ tree: JSONTree) -> FieldFailure {
-        FieldFailure("expected \(expected), found \(tree.kindDescription)")
+        FieldFailure(message: "expected \(expected), found \(tree.kindDescription)")
     }
 
     /// Why JSONDecoder refuses a string, or an object for one of its keys.
@@ -121,16 +112,16 @@ enum Fast {
     /// The members of an object; JSONDecoder reads every key of an object it decodes.
     static func members(_ tree: JSONTree) throws -> JSONObject {
         guard case .object(let members) = tree else { throw mismatch("an object", tree) }
-        if members.hasUnreadableKey { throw FieldFailure("has a property name that \(unreadable)") }
+        if members.hasUnreadableKey { throw FieldFailure(message: "has a property name that \(unreadable)") }
         return members
     }
 
     static func object(_ tree: JSONTree) throws -> FastObject {
-        FastObject(try members(tree))
+        FastObject(members: try members(tree))
     }
 
     static func string(_ tree: JSONTree) throws -> String {
-        if case .unreadableString = tree { throw FieldFailure(unreadable) }
+        if case .unreadableString = tree { throw FieldFailure(message: unreadable) }
         guard case .string(let text) = tree else { throw mismatch("a string", tree) }
         return text
     }
@@ -143,7 +134,7 @@ enum Fast {
     /// A value of a closed vocabulary (namespace types, seccomp actions, ...).
     static func term<V: SpecVocabulary>(_ tree: JSONTree) throws -> V {
         let raw = try string(tree)
-        guard let value = V(rawValue: raw) else { throw FieldFailure(V.unknownValueMessage(raw)) }
+        guard let value = V(rawValue: raw) else { throw FieldFailure(message: V.unknownValueMessage(raw)) }
         return value
     }
 
@@ -154,10 +145,15 @@ enum Fast {
         result.reserveCapacity(elements.count)
         for position in 0..<elements.count {
             let element = elements[position]
-            if case .null = element { throw FieldFailure.within(.index(position), FieldFailure("must not be null")) }
+            if case .null = element { throw FieldFailure.within(.index(position), FieldFailure(message: "must not be null")) }
             do { result.append(try convert(element)) } catch { throw FieldFailure.within(.index(position), error) }
         }
         return result
+    }
+
+    /// Elements of an array that must be objects, each read by `convert`.
+    static func objects<T>(_ tree: JSONTree, _ convert: (FastObject) throws -> T) throws -> [T] {
+        try array(tree) { try convert(object($0)) }
     }
 
     /// Values of a string-keyed map, in document order; a null value is refused.
@@ -168,10 +164,15 @@ enum Fast {
         for position in 0..<members.count {
             let key = members.keys[position]
             let value = members.values[position]
-            if case .null = value { throw FieldFailure.within(.key(key), FieldFailure("must not be null")) }
+            if case .null = value { throw FieldFailure.within(.key(key), FieldFailure(message: "must not be null")) }
             do { result[key] = try convert(value) } catch { throw FieldFailure.within(.key(key), error) }
         }
         return result
+    }
+
+    /// Values of a map that must be objects, each read by `convert`.
+    static func objectMap<T>(_ tree: JSONTree, _ convert: (FastObject) throws -> T) throws -> [String: T] {
+        try map(tree) { try convert(object($0)) }
     }
 
     static func strings(_ tree: JSONTree) throws -> [String] {
@@ -184,8 +185,8 @@ enum Fast {
 
     /// An integer of type `I`, as JSONDecoder reads one: plain digits exactly ("-0" is
     /// 0); a fraction or exponent through Double, when that makes a whole number of the
-    /// type ("1.0", "1e3").
-    private static func integer<I: FixedWidthInteger>(_ tree: JSONTree, _ type: I.Type) throws -> I {
+    /// type ("1.0", "1e3"). `I` is the type of the field it is read into.
+    static func integer<I: FixedWidthInteger>(_ tree: JSONTree) throws -> I {
         guard case .number(let text) = tree else { throw mismatch("an integer between \(I.min) and \(I.max)", tree) }
         if let value = I(text) { return value }
         if text == "-0" { return 0 }
@@ -193,18 +194,6 @@ enum Fast {
            let real = Double(text), real.rounded() == real, let value = I(exactly: real) {
             return value
         }
-        throw FieldFailure("expected an integer between \(I.min) and \(I.max), found \(text)")
-    }
-
-    static func uint64(_ tree: JSONTree) throws -> UInt64 { try integer(tree, UInt64.self) }
-    static func int64(_ tree: JSONTree) throws -> Int64 { try integer(tree, Int64.self) }
-    static func uint32(_ tree: JSONTree) throws -> UInt32 { try integer(tree, UInt32.self) }
-    static func uint16(_ tree: JSONTree) throws -> UInt16 { try integer(tree, UInt16.self) }
-    static func uint(_ tree: JSONTree) throws -> UInt { try integer(tree, UInt.self) }
-    static func int32(_ tree: JSONTree) throws -> Int32 { try integer(tree, Int32.self) }
-    static func int(_ tree: JSONTree) throws -> Int { try integer(tree, Int.self) }
-
-    static func uint32s(_ tree: JSONTree) throws -> [UInt32] {
-        try array(tree, uint32)
+        throw FieldFailure(message: "expected an integer between \(I.min) and \(I.max), found \(text)")
     }
 }

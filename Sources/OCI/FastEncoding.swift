@@ -6,7 +6,7 @@
 // conformance lookups for every Codable type of the spec), more than the rest of the
 // command's own work. This writes the document by hand: compact, members in
 // declaration order, maps with sorted keys, absent optionals left out (as
-// JSONEncoder's encodeIfPresent leaves them out).
+// JSONEncoder's encodeIfPresent leaves them out), through FlatJSONWriter.
 //
 // Every property of every type must be written here: FastEncodingTests decodes the
 // output of the golden fixture (every property set) and of 200 pruned variants with
@@ -17,152 +17,133 @@ import FoundationEssentials
 extension Spec {
     /// This configuration as compact JSON (what `agent run` writes to its bundle).
     public func compactJSON() -> [UInt8] {
-        var w = SpecJSONWriter()
-        w.write(self)
-        return Array(w.out.utf8)
+        FlatJSONWriter.document(self) { $0.write($1) }
     }
 
     /// The configuration as indented JSON with sorted keys, for people to read (`agent
     /// spec`): JSONEncoder's `.prettyPrinted` layout, two spaces and `"key" : value`.
+    /// The writer's own output always parses; the fallback is unreachable.
     public func encodedJSON() -> Data {
-        Data(SortedJSON.pretty(compactJSON()).utf8)
+        let compact = compactJSON()
+        guard let tree = try? JSONTreeParser.parse(compact) else { return Data(compact) }
+        var out = ""
+        CanonicalJSON.write(tree, pretty: true, to: &out)
+        return Data(out.utf8)
     }
 }
 
 extension Process {
     /// This process as compact JSON (the `--process` file `runsc exec` reads).
     public func compactJSON() -> [UInt8] {
-        SpecJSONWriter.object { $0.write(self) }
+        FlatJSONWriter.document(self) { $0.write($1) }
     }
 }
 
 extension LinuxResources {
     /// These resources as compact JSON (the `--resources` file `update` reads).
     public func compactJSON() -> [UInt8] {
-        SpecJSONWriter.object { $0.write(self) }
+        FlatJSONWriter.document(self) { $0.write($1) }
     }
 }
 
-/// The writer's compact output re-laid with every object's keys sorted by UTF-8 bytes
-/// and JSONEncoder's pretty layout (empty containers included: "[\n\n  ]").
-enum SortedJSON {
-    static func pretty(_ compact: [UInt8]) -> String {
-        // The writer's own output always parses; the fallback is unreachable.
-        guard let tree = try? JSONTreeParser.parse(compact) else { return String(decoding: compact, as: UTF8.self) }
-        var out = ""
-        CanonicalJSON.write(tree, pretty: true, to: &out)
-        return out
-    }
-}
-
-/// Writes JSON objects member by member; the `first` flags place the commas.
-struct SpecJSONWriter {
-    var out = ""
-    private var first: [Bool] = []
-
-    /// One object whose members `body` writes, as a document.
-    static func object(_ body: (inout SpecJSONWriter) -> Void) -> [UInt8] {
-        var w = SpecJSONWriter()
-        w.open()
-        body(&w)
-        w.close()
-        return Array(w.out.utf8)
+/// The spec's members, written into a `FlatJSONWriter` (the writer of the runtime's
+/// flat documents): nested objects, optionals left out, maps with sorted keys. Loops
+/// rather than map/joined: the generic joined(separator:)'s first use costs a cold
+/// process ~200K instructions of metadata (callgrind), and `run` writes its state
+/// through these.
+extension FlatJSONWriter {
+    /// `value` as a document: one object whose members `body` writes.
+    static func document<T>(_ value: T, _ body: (inout FlatJSONWriter, T) -> Void) -> [UInt8] {
+        var w = FlatJSONWriter()
+        body(&w, value)
+        return w.bytes
     }
 
-    mutating func open() { out += "{"; first.append(true) }
-    mutating func close() { out += "}"; first.removeLast() }
-
-    private mutating func key(_ name: String) {
-        if first[first.count - 1] { first[first.count - 1] = false } else { out += "," }
-        out += "\"" + name + "\":"   // member names are the spec's: plain ASCII
+    /// `value` as an object whose members `body` writes, after its member's key.
+    mutating func members<T>(_ value: T, _ body: (inout FlatJSONWriter, T) -> Void) {
+        text += "{"
+        first = true
+        body(&self, value)
+        text += "}"
+        first = false   // the enclosing object has a member: this one
     }
 
     mutating func string(_ name: String, _ value: String?) {
-        guard let value else { return }
-        key(name)
-        out += FlatJSONWriter.quoted(value)
+        scalar(name, value.map(FlatJSONWriter.quoted))
     }
 
     mutating func bool(_ name: String, _ value: Bool?) {
-        guard let value else { return }
-        key(name)
-        out += value ? "true" : "false"
+        scalar(name, value.map { $0 ? "true" : "false" })
     }
 
     mutating func number<N: BinaryInteger>(_ name: String, _ value: N?) {
-        guard let value else { return }
+        scalar(name, value.map { String($0) })
+    }
+
+    /// A member whose value is the JSON text `text`, left out when nil.
+    mutating func scalar(_ name: String, _ json: String?) {
+        guard let json else { return }
         key(name)
-        out += String(value)
+        text += json
     }
 
     mutating func strings(_ name: String, _ values: [String]?) {
-        array(name, values) { w, s in w.out += FlatJSONWriter.quoted(s) }
+        array(name, values) { w, s in w.text += FlatJSONWriter.quoted(s) }
     }
 
     mutating func numbers<N: BinaryInteger>(_ name: String, _ values: [N]?) {
-        array(name, values) { w, n in w.out += String(n) }
+        array(name, values) { w, n in w.text += String(n) }
     }
 
     /// A member whose value is an object `body` fills in.
-    mutating func object<T>(_ name: String, _ value: T?, _ body: (inout SpecJSONWriter, T) -> Void) {
+    mutating func object<T>(_ name: String, _ value: T?, _ body: (inout FlatJSONWriter, T) -> Void) {
         guard let value else { return }
         key(name)
-        open()
-        body(&self, value)
-        close()
+        members(value, body)
     }
 
     /// An array member; `element` writes one value.
-    mutating func array<T>(_ name: String, _ values: [T]?, _ element: (inout SpecJSONWriter, T) -> Void) {
+    mutating func array<T>(_ name: String, _ values: [T]?, _ element: (inout FlatJSONWriter, T) -> Void) {
         guard let values else { return }
         key(name)
-        out += "["
+        text += "["
         for (i, v) in values.enumerated() {
-            if i > 0 { out += "," }
+            if i > 0 { text += "," }
             element(&self, v)
         }
-        out += "]"
+        text += "]"
     }
 
     /// An array of objects.
-    mutating func objects<T>(_ name: String, _ values: [T]?, _ body: (inout SpecJSONWriter, T) -> Void) {
-        array(name, values) { w, v in
-            w.open()
-            body(&w, v)
-            w.close()
-        }
+    mutating func objects<T>(_ name: String, _ values: [T]?, _ body: (inout FlatJSONWriter, T) -> Void) {
+        array(name, values) { $0.members($1, body) }
     }
 
     /// A map member, keys sorted (the same spec always makes the same bytes).
-    mutating func map<T>(_ name: String, _ values: [String: T]?, _ element: (inout SpecJSONWriter, T) -> Void) {
+    mutating func map<T>(_ name: String, _ values: [String: T]?, _ element: (inout FlatJSONWriter, T) -> Void) {
         guard let values else { return }
         key(name)
-        out += "{"
+        text += "{"
         for (i, k) in values.keys.sorted().enumerated() {
-            if i > 0 { out += "," }
-            out += FlatJSONWriter.quoted(k) + ":"
+            if i > 0 { text += "," }
+            text += FlatJSONWriter.quoted(k) + ":"
             element(&self, values[k]!)
         }
-        out += "}"
+        text += "}"
     }
 
     /// A map whose values are objects.
-    mutating func objectMap<T>(_ name: String, _ values: [String: T]?, _ body: (inout SpecJSONWriter, T) -> Void) {
-        map(name, values) { w, v in
-            w.open()
-            body(&w, v)
-            w.close()
-        }
+    mutating func objectMap<T>(_ name: String, _ values: [String: T]?, _ body: (inout FlatJSONWriter, T) -> Void) {
+        map(name, values) { $0.members($1, body) }
     }
 
     mutating func stringMap(_ name: String, _ values: [String: String]?) {
-        map(name, values) { w, s in w.out += FlatJSONWriter.quoted(s) }
+        map(name, values) { w, s in w.text += FlatJSONWriter.quoted(s) }
     }
 }
 
-extension SpecJSONWriter {
+extension FlatJSONWriter {
     mutating func write(_ s: Spec) {
-        open()
         string("ociVersion", s.ociVersion)
         object("process", s.process) { $0.write($1) }
         object("root", s.root) { w, r in
@@ -186,7 +167,6 @@ extension SpecJSONWriter {
         }
         stringMap("annotations", s.annotations)
         object("linux", s.linux) { $0.write($1) }
-        close()
     }
 
     mutating func write(_ p: Process) {

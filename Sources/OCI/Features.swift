@@ -114,43 +114,26 @@ public struct Features: Codable, Sendable, Equatable {
         }
     }
 
+    /// Support for one facility that is either compiled in or not (`{"enabled": ...}`).
+    public struct Support: Codable, Sendable, Equatable {
+        /// The support is compiled in.
+        public var enabled: Bool?
+        /// Creates a support entry.
+        public init(enabled: Bool? = nil) { self.enabled = enabled }
+    }
+
     /// AppArmor support.
-    public struct Apparmor: Codable, Sendable, Equatable {
-        /// AppArmor support is compiled in.
-        public var enabled: Bool?
-        /// Creates AppArmor features.
-        public init(enabled: Bool? = nil) { self.enabled = enabled }
-    }
-
+    public typealias Apparmor = Support
     /// SELinux support.
-    public struct Selinux: Codable, Sendable, Equatable {
-        /// SELinux support is compiled in.
-        public var enabled: Bool?
-        /// Creates SELinux features.
-        public init(enabled: Bool? = nil) { self.enabled = enabled }
-    }
-
+    public typealias Selinux = Support
     /// Intel RDT support.
-    public struct IntelRdt: Codable, Sendable, Equatable {
-        /// Intel RDT support is compiled in.
-        public var enabled: Bool?
-        /// Creates Intel RDT features.
-        public init(enabled: Bool? = nil) { self.enabled = enabled }
-    }
+    public typealias IntelRdt = Support
+    /// Idmapped mount support.
+    public typealias IDMap = Support
 
     /// Mount extensions.
     public struct MountExtensions: Codable, Sendable, Equatable {
         /// Idmapped mounts.
         public var idmap: IDMap?
-        /// Creates mount extension features.
-        public init(idmap: IDMap? = nil) { self.idmap = idmap }
-    }
-
-    /// Idmapped mount support.
-    public struct IDMap: Codable, Sendable, Equatable {
-        /// Idmapped mount support is compiled in.
-        public var enabled: Bool?
-        /// Creates idmap features.
-        public init(enabled: Bool? = nil) { self.enabled = enabled }
     }
 }

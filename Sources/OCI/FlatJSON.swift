@@ -2,9 +2,10 @@
 // string maps and string arrays), for documents on a hot path that are simple enough
 // not to need Codable: the runtime's own state file. JSONDecoder's first use in a
 // process costs ~1-2M instructions of metadata and conformance lookups; this parser
-// (the one the spec decoder uses) costs a few thousand for such a document. It is
-// not the spec's encoder: it writes one flat object key by key in the order given, with
-// no nesting, which is all the state file needs.
+// (the one the spec decoder uses) costs a few thousand for such a document. The
+// writer's public `add`s write one flat object key by key in the order given, which is
+// all the state file needs; the spec's encoder (FastEncoding.swift) writes its nested
+// objects with the same writer.
 
 /// A parsed top-level JSON object with typed accessors; a missing key or a value of
 /// another type reads as nil.
@@ -17,15 +18,14 @@ public struct FlatJSONObject {
         self.object = object
     }
 
-    private init(_ object: JSONObject) { self.object = object }
-
     private func value(_ key: String) -> JSONTree? {
         object.position(of: key).map { object.values[$0] }
     }
 
+    // Strings, booleans, lists and maps read as the spec decoder reads them (`Fast`),
+    // an error there being nil here; integers stay plain digits ("1.0" is no Int64).
     public func string(_ key: String) -> String? {
-        if case .string(let s)? = value(key) { return s }
-        return nil
+        value(key).flatMap { try? Fast.string($0) }
     }
 
     public func int64(_ key: String) -> Int64? {
@@ -60,111 +60,59 @@ public struct FlatJSONObject {
 
     /// A list of objects; nil when the value is not a list or one item is no object.
     public func objects(_ key: String) -> [FlatJSONObject]? {
-        guard case .array(let items)? = value(key) else { return nil }
-        var objects: [FlatJSONObject] = []
-        for item in items {
-            guard case .object(let o) = item else { return nil }
-            objects.append(FlatJSONObject(object: o))
-        }
-        return objects
+        value(key).flatMap { try? Fast.objects($0) { FlatJSONObject(object: $0.members) } }
     }
 
     private init(object: JSONObject) { self.object = object }
 
     public func bool(_ key: String) -> Bool? {
-        if case .bool(let b)? = value(key) { return b }
-        return nil
+        value(key).flatMap { try? Fast.bool($0) }
     }
 
     public func stringArray(_ key: String) -> [String]? {
-        guard case .array(let items)? = value(key) else { return nil }
-        var result: [String] = []
-        for item in items {
-            guard case .string(let s) = item else { return nil }
-            result.append(s)
-        }
-        return result
+        value(key).flatMap { try? Fast.strings($0) }
     }
 
     public func stringMap(_ key: String) -> [String: String]? {
-        guard case .object(let map)? = value(key) else { return nil }
-        var result: [String: String] = [:]
-        for (k, v) in zip(map.keys, map.values) {
-            guard case .string(let s) = v else { return nil }
-            result[k] = s
-        }
-        return result
+        value(key).flatMap { try? Fast.stringMap($0) }
     }
 
     /// A member that is an object itself, with the same accessors (an audit record's
     /// `details`).
     public func object(_ key: String) -> FlatJSONObject? {
-        guard case .object(let inner)? = value(key) else { return nil }
-        return FlatJSONObject(inner)
+        value(key).flatMap { try? FlatJSONObject(object: Fast.members($0)) }
     }
 }
 
-/// Writes a flat JSON object, key by key, in the order given.
+/// Writes a JSON object, key by key, in the order given.
 public struct FlatJSONWriter {
-    private var text = "{"
-    private var first = true
+    /// What is written so far: the top-level object, still open.
+    var text = "{"
+    /// No member is written yet in the object being written.
+    var first = true
     private let pretty: Bool
 
     /// `pretty`: one key per line, indented (as `runc state` prints).
     public init(pretty: Bool = false) { self.pretty = pretty }
 
-    private mutating func key(_ k: String) {
+    mutating func key(_ k: String) {
         text += first ? "" : ","
         first = false
         text += (pretty ? "\n  " : "") + Self.quoted(k) + (pretty ? ": " : ":")
     }
 
-    public mutating func add(_ k: String, _ value: String) { key(k); text += Self.quoted(value) }
-    public mutating func add(_ k: String, _ value: Int64) { key(k); text += String(value) }
-    public mutating func add(_ k: String, _ value: UInt64) { key(k); text += String(value) }
-    public mutating func add(_ k: String, _ value: Bool) { key(k); text += value ? "true" : "false" }
+    // The member writers are the spec encoder's (FastEncoding.swift).
+    public mutating func add(_ k: String, _ value: String) { string(k, value) }
+    public mutating func add(_ k: String, _ value: Int64) { number(k, value) }
+    public mutating func add(_ k: String, _ value: UInt64) { number(k, value) }
+    public mutating func add(_ k: String, _ value: Bool) { bool(k, value) }
     /// A finite number (the caller checks): JSON has no infinity or NaN.
-    public mutating func add(_ k: String, _ value: Double) { key(k); text += String(value) }
-    public mutating func add(_ k: String, _ values: [Int64]) {
-        key(k)
-        text += "["
-        for (i, v) in values.enumerated() {
-            if i > 0 { text += "," }
-            text += String(v)
-        }
-        text += "]"
-    }
-    // Loops rather than map/joined: the generic joined(separator:)'s first use costs a
-    // cold process ~200K instructions of metadata (callgrind), and `run` writes its
-    // state through here.
-    public mutating func add(_ k: String, _ values: [String]) {
-        key(k)
-        text += "["
-        for (i, v) in values.enumerated() {
-            if i > 0 { text += "," }
-            text += Self.quoted(v)
-        }
-        text += "]"
-    }
+    public mutating func add(_ k: String, _ value: Double) { scalar(k, String(value)) }
+    public mutating func add(_ k: String, _ values: [Int64]) { numbers(k, values) }
+    public mutating func add(_ k: String, _ values: [String]) { strings(k, values) }
     /// A list of objects, each written by its own writer (an answer's list of rules).
-    public mutating func add(_ k: String, objects: [FlatJSONWriter]) {
-        key(k)
-        text += "["
-        for (i, o) in objects.enumerated() {
-            if i > 0 { text += "," }
-            text += o.string
-        }
-        text += "]"
-    }
-    public mutating func add(_ k: String, _ map: [String: String]) {
-        key(k)
-        text += "{"
-        for (i, name) in map.keys.sorted().enumerated() {
-            if i > 0 { text += "," }
-            text += Self.quoted(name) + ":" + Self.quoted(map[name] ?? "")
-        }
-        text += "}"
-    }
+    public mutating func add(_ k: String, objects: [FlatJSONWriter]) { array(k, objects) { $0.text += $1.string } }
+    public mutating func add(_ k: String, _ map: [String: String]) { stringMap(k, map) }
 
     public var bytes: [UInt8] { Array(string.utf8) }
     public var string: String { text + (pretty && !first ? "\n}" : "}") }
@@ -175,6 +123,16 @@ public struct FlatJSONWriter {
         if !s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
             return "\"" + s + "\""
         }
+        return quoted(s, escaping: { scalar in
+            guard scalar.value < 0x20 else { return nil }
+            let hex = String(scalar.value, radix: 16)
+            return "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+        })
+    }
+
+    /// `s` in double quotes with quotes, backslashes, \n, \r and \t escaped, and each
+    /// other scalar for which `escape` has text replaced by that text.
+    static func quoted(_ s: String, escaping escape: (Unicode.Scalar) -> String?) -> String {
         var out = "\""
         for scalar in s.unicodeScalars {
             switch scalar {
@@ -184,9 +142,8 @@ public struct FlatJSONWriter {
             case "\r": out += "\\r"
             case "\t": out += "\\t"
             default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                if let escaped = escape(scalar) {
+                    out += escaped
                 } else {
                     out.unicodeScalars.append(scalar)
                 }

@@ -21,8 +21,6 @@ struct JSONObject {
     /// Above this many members, lookups go through a hash index.
     static let indexThreshold = 32
 
-    init() {}
-
     var count: Int { keys.count }
 
     /// The position of `key`, if present.

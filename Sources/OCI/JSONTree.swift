@@ -100,7 +100,6 @@ struct JSONTreeParser {
 
     private mutating func parseObject() throws(JSONSyntaxError) -> JSONTree {
         try enter()
-        index += 1
         var members = JSONObject()
         skipWhitespace()
         if peek(UInt8(ascii: "}")) { index += 1; depth -= 1; return .object(members) }
@@ -131,7 +130,6 @@ struct JSONTreeParser {
 
     private mutating func parseArray() throws(JSONSyntaxError) -> JSONTree {
         try enter()
-        index += 1
         var elements: [JSONTree] = []
         skipWhitespace()
         if peek(UInt8(ascii: "]")) { index += 1; depth -= 1; return .array(elements) }
@@ -153,19 +151,16 @@ struct JSONTreeParser {
         index += 1
         stringIsUnreadable = false
         var runStart = index
+        // What precedes the last escape (never empty after one).
         var result = ""
-        var hasEscapes = false
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
                 let text = try decodeRun(runStart, index)
                 index += 1
-                if !hasEscapes { return text }
-                result += text
-                return result
+                return result.isEmpty ? text : result + text
             } else if byte == UInt8(ascii: "\\") {
                 result += try decodeRun(runStart, index)
-                hasEscapes = true
                 result.unicodeScalars.append(try parseEscape())
                 runStart = index
             } else if byte < 0x20 {
@@ -278,9 +273,11 @@ struct JSONTreeParser {
         index += count
     }
 
+    /// One level deeper, past the opening bracket (where a too deep one is refused).
     private mutating func enter() throws(JSONSyntaxError) {
         depth += 1
         if depth > Self.maximumDepth { throw error("nesting is deeper than \(Self.maximumDepth) levels") }
+        index += 1
     }
 
     private func peek(_ byte: UInt8) -> Bool {

@@ -97,12 +97,6 @@ public struct LinuxTimeOffset: Codable, Sendable, Equatable {
 
     /// The clocks a time namespace can offset.
     public static let clocks = ["boottime", "monotonic"]
-
-    /// Creates an offset.
-    public init(secs: Int64? = nil, nanosecs: UInt32? = nil) {
-        self.secs = secs
-        self.nanosecs = nanosecs
-    }
 }
 
 /// Intel Resource Director Technology settings (`linux.intelRdt`).
@@ -117,15 +111,6 @@ public struct LinuxIntelRdt: Codable, Sendable, Equatable {
     public var enableCMT: Bool?
     /// Enable memory bandwidth monitoring.
     public var enableMBM: Bool?
-
-    /// Creates RDT settings.
-    public init(closID: String? = nil, l3CacheSchema: String? = nil, memBwSchema: String? = nil, enableCMT: Bool? = nil, enableMBM: Bool? = nil) {
-        self.closID = closID
-        self.l3CacheSchema = l3CacheSchema
-        self.memBwSchema = memBwSchema
-        self.enableCMT = enableCMT
-        self.enableMBM = enableMBM
-    }
 }
 
 /// The execution domain (`linux.personality`).
@@ -134,12 +119,6 @@ public struct LinuxPersonality: Codable, Sendable, Equatable {
     public var domain: LinuxPersonalityDomain
     /// Additional flags; the spec defines none yet.
     public var flags: [String]?
-
-    /// Creates a personality.
-    public init(domain: LinuxPersonalityDomain, flags: [String]? = nil) {
-        self.domain = domain
-        self.flags = flags
-    }
 }
 
 /// A personality(2) execution domain.
@@ -157,9 +136,4 @@ public enum LinuxPersonalityDomain: String, SpecVocabulary {
 public struct LinuxNetDevice: Codable, Sendable, Equatable {
     /// The device's name inside the container; the host name when absent.
     public var name: String?
-
-    /// Creates a network device entry.
-    public init(name: String? = nil) {
-        self.name = name
-    }
 }

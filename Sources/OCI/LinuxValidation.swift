@@ -6,7 +6,10 @@ extension SpecValidator {
     func checkLinux() throws {
         guard let linux = spec.linux else { return }
         try checkNamespaces(linux.namespaces ?? [])
-        try checkMappings(linux)
+        // Two calls, not a loop over an array of (name, mappings) tuples: the runtime
+        // builds that tuple array's type from its mangled name (~50k instructions).
+        try checkMappings("uidMappings", linux.uidMappings ?? [], userNamespace: linux.namespace(.user))
+        try checkMappings("gidMappings", linux.gidMappings ?? [], userNamespace: linux.namespace(.user))
         try checkDevices(linux.devices ?? [])
         try checkSysctls(linux)
         if let propagation = linux.rootfsPropagation, !propagation.isEmpty,
@@ -34,13 +37,6 @@ extension SpecValidator {
                 try checkAbsolute(path, field: "linux.namespaces[\(index)].path")
             }
         }
-    }
-
-    private func checkMappings(_ linux: LinuxConfig) throws {
-        // Two calls, not a loop over an array of (name, mappings) tuples: the runtime
-        // builds that tuple array's type from its mangled name (~50k instructions).
-        try checkMappings("uidMappings", linux.uidMappings ?? [], userNamespace: linux.namespace(.user))
-        try checkMappings("gidMappings", linux.gidMappings ?? [], userNamespace: linux.namespace(.user))
     }
 
     private func checkMappings(_ name: String, _ list: [LinuxIDMapping], userNamespace: LinuxNamespace?) throws {

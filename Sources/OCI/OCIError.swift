@@ -11,12 +11,6 @@ public struct OCIError: Error, CustomStringConvertible, Sendable, Equatable {
     /// What is wrong with it, written to be read after the field name.
     public let message: String
 
-    /// Creates an error about `field` (a path such as `process.args[0]`).
-    public init(field: String, message: String) {
-        self.field = field
-        self.message = message
-    }
-
     /// `field: message`, or the bare message when the error is about the whole document.
     public var description: String {
         field.isEmpty ? message : "\(field): \(message)"
@@ -56,31 +50,12 @@ enum FieldPath {
         "\(base)[\(quoted(key))]"
     }
 
-    /// `base[index]`.
-    static func appending(index: Int, to base: String) -> String {
-        "\(base)[\(index)]"
-    }
-
     /// The string in double quotes, with quotes, backslashes and control characters escaped,
     /// so that a hostile value cannot forge a second line in the error output.
     static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case "\r": out += "\\r"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7F {
-                    out += "\\u{\(String(scalar.value, radix: 16))}"
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
+        FlatJSONWriter.quoted(text) { scalar in
+            scalar.value < 0x20 || scalar.value == 0x7F ? "\\u{\(String(scalar.value, radix: 16))}" : nil
         }
-        return out + "\""
     }
 
     private static func isIdentifier(_ name: String) -> Bool {

@@ -79,12 +79,6 @@ public struct Box: Codable, Sendable, Equatable {
     public var height: UInt
     /// Columns.
     public var width: UInt
-
-    /// Creates a box.
-    public init(height: UInt, width: UInt) {
-        self.height = height
-        self.width = width
-    }
 }
 
 /// The process identity (`process.user`).
@@ -156,12 +150,6 @@ public struct LinuxIOPriority: Codable, Sendable, Equatable {
     public var `class`: IOPriorityClass
     /// The priority within the class (0 highest ... 7 lowest).
     public var priority: Int
-
-    /// Creates an I/O priority.
-    public init(class: IOPriorityClass, priority: Int) {
-        self.class = `class`
-        self.priority = priority
-    }
 }
 
 /// An I/O scheduling class (ioprio_set(2)).
@@ -193,17 +181,6 @@ public struct Scheduler: Codable, Sendable, Equatable {
     public var deadline: UInt64?
     /// SCHED_DEADLINE period, in nanoseconds.
     public var period: UInt64?
-
-    /// Creates scheduling attributes.
-    public init(policy: LinuxSchedulerPolicy, nice: Int32? = nil, priority: Int32? = nil, flags: [LinuxSchedulerFlag]? = nil, runtime: UInt64? = nil, deadline: UInt64? = nil, period: UInt64? = nil) {
-        self.policy = policy
-        self.nice = nice
-        self.priority = priority
-        self.flags = flags
-        self.runtime = runtime
-        self.deadline = deadline
-        self.period = period
-    }
 }
 
 /// A scheduling policy.
@@ -254,10 +231,4 @@ public struct CPUAffinity: Codable, Sendable, Equatable {
     public var initial: String?
     /// The affinity of the process after exec.
     public var final: String?
-
-    /// Creates an affinity.
-    public init(initial: String? = nil, final: String? = nil) {
-        self.initial = initial
-        self.final = final
-    }
 }

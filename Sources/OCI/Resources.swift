@@ -228,12 +228,6 @@ public struct LinuxNetwork: Codable, Sendable, Equatable {
     public var classID: UInt32?
     /// Per-interface net_prio priorities.
     public var priorities: [LinuxInterfacePriority]?
-
-    /// Creates network settings.
-    public init(classID: UInt32? = nil, priorities: [LinuxInterfacePriority]? = nil) {
-        self.classID = classID
-        self.priorities = priorities
-    }
 }
 
 /// A per-interface priority (`network.priorities[]`).
@@ -242,12 +236,6 @@ public struct LinuxInterfacePriority: Codable, Sendable, Equatable {
     public var name: String
     /// Its priority.
     public var priority: UInt32
-
-    /// Creates an interface priority.
-    public init(name: String, priority: UInt32) {
-        self.name = name
-        self.priority = priority
-    }
 }
 
 /// RDMA limits for one device (`linux.resources.rdma[name]`).
@@ -256,10 +244,4 @@ public struct LinuxRdma: Codable, Sendable, Equatable {
     public var hcaHandles: UInt32?
     /// The maximum number of HCA objects.
     public var hcaObjects: UInt32?
-
-    /// Creates RDMA limits.
-    public init(hcaHandles: UInt32? = nil, hcaObjects: UInt32? = nil) {
-        self.hcaHandles = hcaHandles
-        self.hcaObjects = hcaObjects
-    }
 }

@@ -15,15 +15,9 @@ public struct SpecVersion: Sendable, Equatable, CustomStringConvertible {
     public static let oldestSupported = SpecVersion(major: 1, minor: 0, patch: 0)
     /// The newest version this package models; any 1.2.x patch release is accepted.
     public static let newestSupported = SpecVersion(major: 1, minor: 2, patch: 0)
+}
 
-    /// Creates a version.
-    public init(major: Int, minor: Int, patch: Int, prerelease: String? = nil) {
-        self.major = major
-        self.minor = minor
-        self.patch = patch
-        self.prerelease = prerelease
-    }
-
+extension SpecVersion {
     /// Parses "1.2.0", "1.0.0-rc5", "1.0.2-dev", "1.2.1+dev"; nil when `text` is not SemVer.
     public init?(_ text: String) {
         var core = Substring(text)

@@ -5,7 +5,7 @@ import FoundationEssentials
 /// The state of a container, as `state` prints it and hooks read it on stdin.
 public struct State: Codable, Sendable, Equatable {
     /// The runtime-spec version of this document.
-    public var ociVersion: String
+    public var ociVersion: String = Spec.version
     /// The container id.
     public var id: String
     /// Where the container is in its lifecycle.
@@ -17,19 +17,17 @@ public struct State: Codable, Sendable, Equatable {
     /// The annotations of the container's config.
     public var annotations: [String: String]?
 
-    /// Creates a state document.
-    public init(ociVersion: String = Spec.version, id: String, status: ContainerStatus, pid: Int32? = nil, bundle: String, annotations: [String: String]? = nil) {
-        self.ociVersion = ociVersion
-        self.id = id
-        self.status = status
-        self.pid = pid
-        self.bundle = bundle
-        self.annotations = annotations
-    }
-
     /// The document as JSON, keys sorted so the output is stable; compact unless `pretty`.
+    /// Slashes stay unescaped so paths read as paths ("/proc", not "\/proc"), as runc
+    /// writes them. (A config and its parts have their own encoder, FastEncoding.swift.)
     public func encodedJSON(pretty: Bool = false) -> Data {
-        DocumentEncoding.encode(self, pretty: pretty)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = pretty
+            ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            : [.sortedKeys, .withoutEscapingSlashes]
+        // The document holds only strings, integers and a string map, which JSONEncoder
+        // always encodes; there is no failure to report.
+        return (try? encoder.encode(self)) ?? Data()
     }
 }
 

@@ -14,8 +14,7 @@ extension Spec {
     ///
     /// - Throws: `OCIError`, e.g. `hostname: requires a private UTS namespace ...`.
     public func validate() throws {
-        var validator = SpecValidator(spec: self)
-        try validator.run()
+        try SpecValidator(spec: self).run()
     }
 }
 
@@ -23,11 +22,12 @@ extension Spec {
 struct SpecValidator {
     let spec: Spec
 
-    mutating func run() throws {
+    func run() throws {
         try checkVersion()
         try checkRoot()
         try checkProcess()
-        try checkNames()
+        try checkUTSName(spec.hostname, field: "hostname")
+        try checkUTSName(spec.domainname, field: "domainname")
         try checkMounts()
         try checkMountNamespace()
         try checkHooks()
@@ -140,24 +140,17 @@ struct SpecValidator {
 
     /// hostname and domainname are set with sethostname(2)/setdomainname(2), which would
     /// rename the host unless the container has its own UTS namespace.
-    private func checkNames() throws {
-        let hasUTS = spec.linux?.namespace(.uts) != nil
-        if let hostname = spec.hostname, !hostname.isEmpty, !hasUTS {
-            throw OCIError(field: "hostname", message: "requires a private UTS namespace (add {\"type\": \"uts\"} to linux.namespaces)")
-        }
-        if let domainname = spec.domainname, !domainname.isEmpty, !hasUTS {
-            throw OCIError(field: "domainname", message: "requires a private UTS namespace (add {\"type\": \"uts\"} to linux.namespaces)")
-        }
-        try checkUTSName(spec.hostname, field: "hostname")
-        try checkUTSName(spec.domainname, field: "domainname")
-    }
-
+    ///
     /// The kernel keeps a UTS name in 64 bytes (__NEW_UTS_LEN) and sethostname(2) and
     /// setdomainname(2) fail with a bare EINVAL beyond that, after the container's
     /// namespaces exist: checked here, with the field named. A NUL byte would cut the
-    /// name short silently.
+    /// name short silently. Without a UTS namespace a non-empty hostname fails first,
+    /// and an empty one passes every check, so the domainname's errors still come after.
     private func checkUTSName(_ name: String?, field: String) throws {
         guard let name else { return }
+        if !name.isEmpty, spec.linux?.namespace(.uts) == nil {
+            throw OCIError(field: field, message: "requires a private UTS namespace (add {\"type\": \"uts\"} to linux.namespaces)")
+        }
         let length = name.utf8.count
         if length > Self.maximumUTSNameLength {
             throw OCIError(field: field, message: "is \(length) bytes long; the kernel allows at most \(Self.maximumUTSNameLength)")

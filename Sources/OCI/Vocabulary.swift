@@ -23,12 +23,6 @@ extension SpecVocabulary {
         self = value
     }
 
-    /// Encodes the spec string.
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(rawValue)
-    }
-
     /// "unknown namespace type "foo" (expected one of pid, network, ...)".
     static func unknownValueMessage(_ raw: String) -> String {
         let allowed = allCases.map(\.rawValue).joined(separator: ", ")

@@ -42,7 +42,6 @@ final class AuditAppender: @unchecked Sendable {
     private var decisions = 0
     private var droppedCount = 0
     private var failure: String?
-    private var written = 0
 
     init(_ destination: Destination, decisionLimit: Int = AuditAppender.decisionLimit) {
         self.destination = destination
@@ -148,7 +147,7 @@ final class AuditAppender: @unchecked Sendable {
     private func write(_ batch: [(kind: String, details: String)]) {
         let problem = AuditClient.append(batch.map { AuditClient.Record(kind: $0.kind, details: $0.details) }, to: destination)?.description
         locked {
-            if let problem { if failure == nil { failure = problem } } else { written += batch.count }
+            if let problem, failure == nil { failure = problem }
         }
     }
 

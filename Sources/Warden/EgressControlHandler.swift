@@ -55,15 +55,10 @@ final class EgressControlHandler: ChannelInboundHandler {
     func answer(_ line: [UInt8]) -> EgressControl.Answer {
         let request: EgressControl.Request
         do { request = try EgressControl.Request(line: line) } catch { return EgressControl.Answer(error: "\(error)") }
+        var answer = EgressControl.Answer()
         switch request.operation {
-        case .rules:
-            var answer = EgressControl.Answer()
-            answer.rules = shared.currentRules
-            return answer
-        case .stats:
-            var answer = EgressControl.Answer()
-            answer.stats = shared.stats
-            return answer
+        case .rules: answer.rules = shared.currentRules
+        case .stats: answer.stats = shared.stats
         case .allow, .deny:
             var rules: [AllowRule] = []
             for text in request.rules {
@@ -78,11 +73,10 @@ final class EgressControlHandler: ChannelInboundHandler {
             let changes = shared.change(request.operation, rules, source: source)
             shared.audit.appender?.record(kind: "egress-rules",
                                           details: Self.auditDetails(request.operation, changes, who, onBehalfOf: request.onBehalfOf))
-            var answer = EgressControl.Answer()
             answer.changes = changes.map(\.description)
             answer.rules = shared.currentRules
-            return answer
         }
+        return answer
     }
 
     /// The `egress-rules` record: the request, what it changed, and who asked (the

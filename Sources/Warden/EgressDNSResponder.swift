@@ -21,16 +21,27 @@ struct EgressDNSResponder {
         record.port = 53
         let shared = self.shared
         func finish(_ answer: [UInt8]?, _ record: EgressRecord) {
-            var record = record
-            record.milliseconds = UInt64(max(0, (NIODeadline.now() - started).nanoseconds / 1_000_000))
-            shared.audit.append(record)
+            shared.audit.append(record, since: started)
             if let answer { reply(answer) }
         }
-        switch decide(bytes, record: &record) {
-        case .answered(let answer): finish(answer, record)
-        case .lookUp(let query, let name, let rule):
+        let query: DNSMessage.Query
+        switch DNSMessage.parseQuery(bytes) {
+        case .invalid(let id, let reason, let oversized):
+            record.reason = reason
+            if oversized { shared.dnsSuspicious += 1 }
+            return finish(id.map { DNSMessage.error(oversized ? .refused : .formatError, id: $0) }, record)
+        case .query(let parsed): query = parsed
+        }
+        record.host = query.question.name
+        switch DNSGuard.judge(query.question, allowlist: shared.allowlist, askable: shared.decider != nil) {
+        case .refuse(let code, let reason, let suspicious):
+            record.reason = reason
+            if suspicious { shared.dnsSuspicious += 1 }
+            finish(DNSMessage.error(code, to: query), record)
+        case .resolve(let name, let rule):
+            record.rule = rule.text
             lookUp(query, name: name, rule: rule, record: record, on: eventLoop, finish: finish)
-        case .ask(let query, let name):
+        case .ask(let name):
             // Asked off the event loop, with the decider's cache and deadline; a yes
             // is looked up as a rule naming the name would be.
             guard let decider = shared.decider else { return finish(DNSMessage.error(.nameError, to: query), record) }
@@ -53,38 +64,6 @@ struct EgressDNSResponder {
             var record = record
             let answer = self.answer(query, name: name, rule: rule, found: (try? result.get()) ?? [], record: &record)
             finish(answer, record)
-        }
-    }
-
-    enum Step {
-        /// Decided without a lookup (nil: no answer, for what is not even a DNS header).
-        case answered([UInt8]?)
-        /// An allowed name: look it up, then `answer`.
-        case lookUp(DNSMessage.Query, name: String, rule: AllowRule)
-        /// A name no rule covers: ask the decider first.
-        case ask(DNSMessage.Query, name: String)
-    }
-
-    /// What to do with one datagram, and the record of the decision so far.
-    func decide(_ bytes: [UInt8], record: inout EgressRecord) -> Step {
-        switch DNSMessage.parseQuery(bytes) {
-        case .invalid(let id, let reason, let oversized):
-            record.reason = reason
-            if oversized { shared.dnsSuspicious += 1 }
-            return .answered(id.map { DNSMessage.error(oversized ? .refused : .formatError, id: $0) })
-        case .query(let query):
-            record.host = query.question.name
-            switch DNSGuard.judge(query.question, allowlist: shared.allowlist, askable: shared.decider != nil) {
-            case .refuse(let code, let reason, let suspicious):
-                record.reason = reason
-                if suspicious { shared.dnsSuspicious += 1 }
-                return .answered(DNSMessage.error(code, to: query))
-            case .resolve(let name, let rule):
-                record.rule = rule.text
-                return .lookUp(query, name: name, rule: rule)
-            case .ask(let name):
-                return .ask(query, name: name)
-            }
         }
     }
 

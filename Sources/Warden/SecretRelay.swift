@@ -28,7 +28,7 @@ final class SecretRelay: ChannelInboundHandler {
     let addresses: [IPAddress]
     let port: UInt16
     /// Unowned in effect: the owner is in the same pipeline and outlives this handler's use.
-    let owner: EgressRecording
+    let owner: EgressClient
     /// The owner's context, before the TLS handler: closing there ends the socket at
     /// once, where a close through the TLS handler would wait for the client's
     /// close_notify (the server never goes half-open waiting on a client that left).
@@ -40,7 +40,7 @@ final class SecretRelay: ChannelInboundHandler {
     var inputClosed = false
 
     init(termination: EgressTermination, serverName: String, addresses: [IPAddress], port: UInt16,
-         owner: EgressRecording, socket: ChannelHandlerContext) {
+         owner: EgressClient, socket: ChannelHandlerContext) {
         self.socket = socket
         self.termination = termination
         self.serverName = serverName
@@ -147,9 +147,7 @@ final class SecretRelay: ChannelInboundHandler {
         answered = true
         owner.record.decision = decision
         owner.record.reason = reason
-        let body = "safehouse egress: \(EgressRefusal.reasonPhrase(reason))\n"
-        let text = EgressRefusal.statusLine(status: status, reason: reason)
-            + "Content-Type: text/plain\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
+        let text = EgressRefusal.response(status: status, reason: reason)
         context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: text))).assumeIsolated().whenComplete { _ in
             self.endFront(context)
         }

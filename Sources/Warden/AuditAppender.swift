@@ -18,8 +18,6 @@ import Glibc
 /// the CLI, hooks and the warden never interleave). `record` never blocks: the event
 /// loop only takes a mutex to queue a line.
 final class AuditAppender: @unchecked Sendable {
-    typealias Destination = AuditDestination
-
     /// Egress decisions written per sandbox. Past it one record says that later
     /// decisions are dropped, and the warden's report counts them: an agent making a
     /// million refused connections must not fill the log's disk (a decision is 340 to
@@ -31,7 +29,7 @@ final class AuditAppender: @unchecked Sendable {
     /// How long a batch may gather before its run (50 ms).
     static let gatherMicroseconds: UInt32 = 50_000
 
-    let destination: Destination
+    let destination: AuditDestination
     let decisionLimit: Int
 
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
@@ -43,7 +41,7 @@ final class AuditAppender: @unchecked Sendable {
     private var droppedCount = 0
     private var failure: String?
 
-    init(_ destination: Destination, decisionLimit: Int = AuditAppender.decisionLimit) {
+    init(_ destination: AuditDestination, decisionLimit: Int = AuditAppender.decisionLimit) {
         self.destination = destination
         self.decisionLimit = decisionLimit
         pthread_mutex_init(mutex, nil)

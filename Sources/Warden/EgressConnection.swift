@@ -109,24 +109,22 @@ final class EgressConnection: EgressClient, ChannelInboundHandler {
         case .notTLS(let why):
             cut(context, "tunnel to \(destination) is not TLS: \(why)")
         case .serverName(let name):
-            if case .name(let host) = destination, let name, name != host {
-                return cut(context, "TLS server name \(name) does not match CONNECT host \(host)")
-            }
-            // Without a server name the server picks the site (its default one, or the
-            // one an inner Host asks for): a tunnel to a name must name it. A tunnel to
-            // a literal address has no name to send (RFC 6066 3 forbids addresses there).
-            if case .name(let host) = destination, name == nil {
-                return cut(context, "TLS ClientHello names no server (SNI); a tunnel to \(host) must name it")
-            }
-            if case .address = destination, let name {
-                // A tunnel to a literal address may name a server; it must be one the
-                // allowlist admits on this port too.
-                if case .denied = shared.allowlist.admit(.name(name), port: record.port) {
+            switch destination {
+            case .name(let host):
+                // Without a server name the server picks the site (its default one, or
+                // the one an inner Host asks for): a tunnel to a name must name it.
+                guard let name else { return cut(context, "TLS ClientHello names no server (SNI); a tunnel to \(host) must name it") }
+                if name != host { return cut(context, "TLS server name \(name) does not match CONNECT host \(host)") }
+                if terminate(context, serverName: host, addresses: address, port: record.port, hello: bytes,
+                             failed: { cut(context, $0) }) { return }
+            case .address:
+                // A tunnel to a literal address has no name to send (RFC 6066 3 forbids
+                // addresses there), but may name a server: one the allowlist admits on
+                // this port too.
+                if let name, case .denied = shared.allowlist.admit(.name(name), port: record.port) {
                     return cut(context, "TLS server name \(name) is not allowed")
                 }
             }
-            if case .name(let host) = destination, terminate(context, serverName: host, addresses: address, port: record.port,
-                                                             hello: bytes, failed: { cut(context, $0) }) { return }
             connect(context, to: address, port: record.port, first: bytes, upstreamLeft: nil)
         }
     }

@@ -34,8 +34,6 @@ final class SecretRelay: ChannelInboundHandler {
     /// close_notify (the server never goes half-open waiting on a client that left).
     let socket: ChannelHandlerContext
     var state: State = .head([])
-    /// Body bytes still to go upstream; what follows them is dropped.
-    var upstreamLeft: UInt64 = 0
     var answered = false
     var inputClosed = false
 
@@ -54,20 +52,12 @@ final class SecretRelay: ChannelInboundHandler {
         let bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
         switch state {
         case .head(let pending): readHead(context, pending + bytes)
-        case .connecting(let pending): state = .connecting(pending + bounded(bytes))
+        case .connecting(let pending): state = .connecting(pending + owner.upstream(bytes))
         case .relaying(let peer):
-            let kept = bounded(bytes)
+            let kept = owner.upstream(bytes)
             if !kept.isEmpty { peer.writeAndFlush(ByteBuffer(bytes: kept), promise: nil) }
         case .done: break
         }
-    }
-
-    /// The part of `bytes` that belongs to the request's body.
-    func bounded(_ bytes: [UInt8]) -> [UInt8] {
-        let n = Int(min(UInt64(bytes.count), upstreamLeft))
-        if n < bytes.count { owner.record.reason = "bytes after the request were dropped" }
-        upstreamLeft -= UInt64(n)
-        return Array(bytes.prefix(n))
     }
 
     func readHead(_ context: ChannelHandlerContext, _ bytes: [UInt8]) {
@@ -82,7 +72,8 @@ final class SecretRelay: ChannelInboundHandler {
             case .success(let injected):
                 owner.record.reason = nil
                 if !injected.injected.isEmpty { owner.record.secrets = injected.injected }
-                upstreamLeft = bodyLength - UInt64(body.count)
+                // The owner bounds what else goes upstream to the body: what follows is dropped.
+                owner.upstreamLeft = bodyLength - UInt64(body.count)
                 state = .connecting(injected.head + body)
                 connect(context, to: addresses)
             }

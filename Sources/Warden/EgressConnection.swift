@@ -68,15 +68,13 @@ final class EgressConnection: EgressClient, ChannelInboundHandler {
     /// Checks the looked-up addresses, then tunnels or forwards.
     func resolved(_ context: ChannelHandlerContext, _ request: ProxyRequest, _ destination: Allowlist.Destination, rule: AllowRule,
                   candidates: [IPAddress], rest: [UInt8]) {
-        let allowlist = shared.allowlist
-        let addresses: [IPAddress]
-        switch allowlist.check(addresses: candidates, for: destination, rule: rule) {
-        case .failure(let denial): return refuse(context, status: 403, reason: denial.description)
-        case .success(let checked): addresses = checked
-        }
         // Only checked addresses, in the resolver's order: no second lookup.
-        let address = addresses
-        record.address = addresses[0].description
+        let address: [IPAddress]
+        switch shared.allowlist.check(addresses: candidates, for: destination, rule: rule) {
+        case .failure(let denial): return refuse(context, status: 403, reason: denial.description)
+        case .success(let checked): address = checked
+        }
+        record.address = address[0].description
         switch request.kind {
         case .connect:
             state = .clientHello(destination, address, [])
@@ -86,16 +84,14 @@ final class EgressConnection: EgressClient, ChannelInboundHandler {
             let body = Array(rest.prefix(Int(clamping: bodyLength)))
             // Secrets go in here, for their hosts only; a placeholder bound elsewhere
             // is refused. The record names the secret, never its value.
-            let head: [UInt8]
             switch SecretInjection.apply(head: original, body: body, to: destination, secrets: shared.configuration.secrets) {
-            case .failure(let denial): return refuse(context, status: 403, reason: denial.description)
+            case .failure(let denial): refuse(context, status: 403, reason: denial.description)
             case .success(let injected):
-                head = injected.head
                 if !injected.injected.isEmpty { record.secrets = injected.injected }
+                if body.count < rest.count { record.reason = "bytes after the request were dropped" }
+                connect(context, to: address, port: request.port, first: injected.head + body,
+                        upstreamLeft: bodyLength - UInt64(body.count))
             }
-            if body.count < rest.count { record.reason = "bytes after the request were dropped" }
-            connect(context, to: address, port: request.port, first: head + body,
-                    upstreamLeft: bodyLength - UInt64(body.count))
         }
     }
 

@@ -64,7 +64,8 @@ final class EgressControlHandler: ChannelInboundHandler {
             for text in request.rules {
                 // Every rule is checked before any applies: a bad one changes nothing.
                 do { rules.append(try AllowRule(text)) } catch {
-                    return EgressControl.Answer(error: "\(error)".replacingPrefix("network.allow: ", with: "rule "))
+                    let problem = "\(error)", prefix = "network.allow: "
+                    return EgressControl.Answer(error: problem.hasPrefix(prefix) ? "rule " + problem.dropFirst(prefix.count) : problem)
                 }
             }
             let who = peer ?? (uid: UInt32.max, pid: 0, command: "")
@@ -96,7 +97,9 @@ final class EgressControlHandler: ChannelInboundHandler {
         defer { fd.close() }
         let bytes = ((try? fd.readAll(limit: 1 << 20)) ?? []).prefix(1000)
         let words = bytes.split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
-        return words.joined(separator: " ").trimmingTrailingSpaces()
+        var line = words.joined(separator: " ")
+        while line.last == " " { line.removeLast() }
+        return line
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
@@ -110,16 +113,4 @@ struct PeerCredentials {
     var pid: Int32 = 0
     var uid: UInt32 = 0
     var gid: UInt32 = 0
-}
-
-extension String {
-    func replacingPrefix(_ prefix: String, with replacement: String) -> String {
-        hasPrefix(prefix) ? replacement + dropFirst(prefix.count) : self
-    }
-
-    func trimmingTrailingSpaces() -> String {
-        var s = Substring(self)
-        while s.last == " " { s = s.dropLast() }
-        return String(s)
-    }
 }

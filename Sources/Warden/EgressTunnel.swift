@@ -230,21 +230,21 @@ final class EgressTunnel: EgressClient, ChannelInboundHandler {
         // up now, off the event loop; only a name the allowlist admits is (a lookup of
         // any other would itself carry the name out).
         let address = original.address.unmappedV4 ?? original.address
+        var lookup = context.eventLoop.makeSucceededFuture([IPAddress]()).assumeIsolated()
         if let claimed, case .name(let name)? = Allowlist.Destination(host: claimed), !shared.book.names(of: address).contains(name),
            case .allowed = allowlist.admit(.name(name), port: original.port) {
-            state = .resolving(pending)
-            lookUp(.name(name), context).whenComplete { result in
-                guard case .resolving(let bytes) = self.state else { return }
-                self.finishDecision(context, original, claimed: claimed, resolved: (try? result.get()) ?? [], pending: bytes,
-                                    allowlist: allowlist, decidedReason: decidedReason)
-            }
-            return
+            lookup = lookUp(.name(name), context)
         }
-        finishDecision(context, original, claimed: claimed, resolved: [], pending: pending, allowlist: allowlist, decidedReason: decidedReason)
+        state = .resolving(pending)
+        lookup.whenComplete { result in
+            guard case .resolving(let pending) = self.state else { return }
+            self.finishDecision(context, original, claimed: claimed, resolved: (try? result.get()) ?? [], pending: pending,
+                                allowlist: allowlist, decidedReason: decidedReason)
+        }
     }
 
     func finishDecision(_ context: ChannelHandlerContext, _ original: OriginalDestination, claimed: String?, resolved: [IPAddress],
-                        pending: [UInt8], allowlist: Allowlist, decidedReason: String? = nil) {
+                        pending: [UInt8], allowlist: Allowlist, decidedReason: String?) {
         let decision = CapturedConnection.decide(original, claimed: claimed, unnamed: unnamed, allowlist: allowlist,
                                                  book: shared.book, resolve: { _ in resolved })
         switch decision {

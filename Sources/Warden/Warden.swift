@@ -57,6 +57,12 @@ public struct Warden {
         let cgroups = CgroupManager(recordedPaths: configuration.cgroupPaths)
         var reason: WardenReport.Reason?
         var deadline: Double?
+        // The first reason to stop is the one reported; every process of the sandbox is killed.
+        func stop(_ why: WardenReport.Reason) {
+            reason = reason ?? why
+            deadline = nil
+            cgroups.killAll()
+        }
         // An owner already gone (pidfd_open: ESRCH) is seen at the first poll.
         var ownerFD: Int32 = configuration.ownerPid.map { sh_pidfd_open($0) } ?? -1
         var ownerGone = configuration.ownerPid != nil && ownerFD < 0
@@ -74,9 +80,7 @@ public struct Warden {
                 let watched = watchRearm == nil ? exitWatch?.socket.rawValue ?? -1 : -1
                 if ownerGone {
                     ownerGone = false
-                    reason = reason ?? .abandoned
-                    deadline = nil
-                    cgroups.killAll()
+                    stop(.abandoned)
                 }
                 var fds = [pollfd(fd: pidFD, events: Int16(POLLIN), revents: 0),
                            pollfd(fd: signalFD.rawValue, events: Int16(POLLIN), revents: 0),
@@ -89,9 +93,7 @@ public struct Warden {
                 let n = poll(&fds, 4, wait)
                 if n < 0 { if errno == EINTR { continue }; break }
                 if let d = deadline, MonotonicClock.seconds() >= d {
-                    reason = reason ?? .timeout
-                    deadline = nil
-                    cgroups.killAll()
+                    stop(.timeout)
                     continue
                 }
                 if n == 0 { continue }
@@ -111,10 +113,7 @@ public struct Warden {
                     switch Signals.next(from: signalFD) {
                     case SIGUSR1:
                         if deadline == nil, reason == nil, let t = configuration.timeoutSeconds { deadline = MonotonicClock.seconds() + t }
-                    case SIGTERM, SIGINT, SIGHUP:
-                        reason = reason ?? .stopped
-                        deadline = nil
-                        cgroups.killAll()
+                    case SIGTERM, SIGINT, SIGHUP: stop(.stopped)
                     default: break
                     }
                 }

@@ -69,15 +69,14 @@ class EgressClient {
         return !shared.quotaSpent
     }
 
-    /// Counts `n` bytes on their way to the client; false once the quota is spent.
+    /// Counts `n` bytes on their way to the client; false once the quota is spent,
+    /// noted in the record as what cuts the connection.
     func countDown(_ n: Int) -> Bool {
         record.bytesDown += UInt64(n)
         shared.bytesDown += UInt64(n)
+        if shared.quotaSpent { record.reason = "byte quota spent" }
         return !shared.quotaSpent
     }
-
-    /// Notes in the record that the quota cut the connection.
-    func quotaCut() { record.reason = "byte quota spent" }
 
     /// Client bytes once the connection is decided: to the server, or on to the TLS
     /// termination.

@@ -58,30 +58,26 @@ struct EgressDNSResponder {
         }
     }
 
+    /// Looks an allowed name up, then answers with its checked addresses, or why not.
     func lookUp(_ query: DNSMessage.Query, name: String, rule: AllowRule, record: EgressRecord, on eventLoop: EventLoop,
                 finish: @escaping ([UInt8]?, EgressRecord) -> Void) {
         shared.resolve(name, on: eventLoop).assumeIsolated().whenComplete { result in
             var record = record
-            let answer = self.answer(query, name: name, rule: rule, found: (try? result.get()) ?? [], record: &record)
-            finish(answer, record)
-        }
-    }
-
-    /// The answer for an allowed name once looked up: its checked addresses, or why not.
-    func answer(_ query: DNSMessage.Query, name: String, rule: AllowRule, found: [IPAddress], record: inout EgressRecord) -> [UInt8] {
-        switch shared.allowlist.check(addresses: found, for: .name(name), rule: rule) {
-        case .failure(let denial):
-            record.reason = denial.description
-            return DNSMessage.error(found.isEmpty ? .nameError : .refused, to: query)
-        case .success(let addresses):
-            shared.book.remember(addresses, for: name)
-            record.decision = "allowed"
-            // The addresses of the asked family: what the sandbox was told.
-            let told = addresses.filter { (query.question.type == DNSMessage.RecordType.aaaa) == ($0.family == .v6) }
-            if !told.isEmpty, [DNSMessage.RecordType.a, DNSMessage.RecordType.aaaa].contains(query.question.type) {
-                record.address = told.map(\.description).joined(separator: ",")
+            let found = (try? result.get()) ?? []
+            switch self.shared.allowlist.check(addresses: found, for: .name(name), rule: rule) {
+            case .failure(let denial):
+                record.reason = denial.description
+                finish(DNSMessage.error(found.isEmpty ? .nameError : .refused, to: query), record)
+            case .success(let addresses):
+                self.shared.book.remember(addresses, for: name)
+                record.decision = "allowed"
+                // The addresses of the asked family: what the sandbox was told.
+                let told = addresses.filter { (query.question.type == DNSMessage.RecordType.aaaa) == ($0.family == .v6) }
+                if !told.isEmpty, [DNSMessage.RecordType.a, DNSMessage.RecordType.aaaa].contains(query.question.type) {
+                    record.address = told.map(\.description).joined(separator: ",")
+                }
+                finish(DNSMessage.answer(query, addresses: addresses, ttl: Self.ttl), record)
             }
-            return DNSMessage.answer(query, addresses: addresses, ttl: Self.ttl)
         }
     }
 }

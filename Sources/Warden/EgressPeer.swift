@@ -31,7 +31,6 @@ final class EgressPeer: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let buffer = unwrapInboundIn(data)
         if !meter.countDown(buffer.readableBytes) {
-            meter.quotaCut()
             front.close(promise: nil)
             context.close(promise: nil)
             return

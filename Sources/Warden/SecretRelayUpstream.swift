@@ -25,7 +25,6 @@ final class SecretRelayUpstream: ChannelInboundHandler {
         delivered = true
         relay.answered = true
         if !relay.owner.countDown(buffer.readableBytes) {
-            relay.owner.quotaCut()
             front.close(promise: nil)
             context.close(promise: nil)
             return

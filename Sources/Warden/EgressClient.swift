@@ -136,13 +136,21 @@ class EgressClient {
         case .allowed(let rule): admitted(rule, pending)
         case .denied(let reason):
             guard let decider = shared.decider, !allowlist.covers(destination) else { return refused(reason) }
-            state = .resolving(pending)
-            decider.decide(host: destination.description, port: port, on: context.eventLoop).assumeIsolated().whenSuccess { verdict in
-                guard case .resolving(let pending) = self.state else { return }
-                switch self.record.decided(by: verdict, destination, port: port) {
-                case .failure(let denial): refused(denial.description)
-                case .success(let rule): admitted(rule, pending)
-                }
+            ask(decider, context, destination, port: port, pending: pending, refused: refused, admitted: admitted)
+        }
+    }
+
+    /// Asks `decider` about `destination` on `port`, off the event loop, the client's
+    /// bytes waiting in `.resolving`: then `admitted` with the rule its yes stands for
+    /// and the bytes that came meanwhile, or `refused` with why.
+    func ask(_ decider: EgressDecider, _ context: ChannelHandlerContext, _ destination: Allowlist.Destination, port: UInt16,
+             pending: [UInt8], refused: @escaping (String) -> Void, admitted: @escaping (AllowRule, [UInt8]) -> Void) {
+        state = .resolving(pending)
+        decider.decide(host: destination.description, port: port, on: context.eventLoop).assumeIsolated().whenSuccess { verdict in
+            guard case .resolving(let pending) = self.state else { return }
+            switch self.record.decided(by: verdict, destination, port: port) {
+            case .failure(let denial): refused(denial.description)
+            case .success(let rule): admitted(rule, pending)
             }
         }
     }

@@ -190,20 +190,13 @@ final class EgressTunnel: EgressClient, ChannelInboundHandler {
         // with its cache and deadline), as through the proxy; its yes admits the name
         // (or address) for this decision, every later check unchanged.
         if let decider = shared.decider, let asked = undecided(claimed: claimed, original) {
-            state = .resolving(pending)
-            decider.decide(host: asked.description, port: original.port, on: context.eventLoop).assumeIsolated().whenSuccess { verdict in
-                guard case .resolving(let bytes) = self.state else { return }
-                switch self.record.decided(by: verdict, asked, port: original.port) {
-                case .failure(let denial):
-                    self.record.host = asked.description
-                    self.deny(context, denial.description)
-                case .success(let rule):
-                    let reason = self.record.reason
-                    self.decideCaptured(context, original, claimed: claimed, pending: bytes,
-                                        allowlist: self.shared.allowlist.admitting(decided: rule), decidedReason: reason)
-                }
+            return ask(decider, context, asked, port: original.port, pending: pending, refused: { reason in
+                self.record.host = asked.description
+                self.deny(context, reason)
+            }) { rule, bytes in
+                self.decideCaptured(context, original, claimed: claimed, pending: bytes,
+                                    allowlist: self.shared.allowlist.admitting(decided: rule), decidedReason: self.record.reason)
             }
-            return
         }
         decideCaptured(context, original, claimed: claimed, pending: pending, allowlist: shared.allowlist)
     }

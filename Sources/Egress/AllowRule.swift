@@ -111,6 +111,14 @@ public struct AllowRule: Hashable, Sendable, CustomStringConvertible {
         return cidr.contains(address) || (address.unmappedV4.map(cidr.contains) ?? false)
     }
 
+    /// Whether this rule names `destination` (on any port).
+    func covers(_ destination: Allowlist.Destination) -> Bool {
+        switch destination {
+        case .name(let n): return matches(name: n)
+        case .address(let a): return contains(a)
+        }
+    }
+
     public var description: String { text }
 }
 

@@ -77,11 +77,7 @@ public struct Allowlist: Sendable {
         if let refusal = refusal(of: destination, port: port) {
             return .denied(reason: "\(destination) port \(port) is refused by rule \"deny \(refusal)\"")
         }
-        let candidates: [AllowRule]
-        switch destination {
-        case .name(let n): candidates = (rules + decided).filter { $0.matches(name: n) }
-        case .address(let a): candidates = (rules + decided).filter { $0.contains(a) }
-        }
+        let candidates = (rules + decided).filter { $0.covers(destination) }
         if let rule = candidates.first(where: { $0.ports.contains(port) }) { return .allowed(rule: rule) }
         if let rule = candidates.first {
             return .denied(reason: "\(destination) port \(port) is not allowed: rule \"\(rule)\" allows ports \(rule.ports)")
@@ -116,21 +112,12 @@ extension Allowlist {
     /// Whether some rule (an allow rule or a refusal) names `destination`, on any
     /// port: a destination no rule covers is the one a decider is asked about.
     public func covers(_ destination: Destination) -> Bool {
-        switch destination {
-        case .name(let n): return (rules + refusals).contains { $0.matches(name: n) }
-        case .address(let a): return (rules + refusals).contains { $0.contains(a) }
-        }
+        (rules + refusals).contains { $0.covers(destination) }
     }
 
     /// The refusal that covers `destination` on `port`, if any.
     func refusal(of destination: Destination, port: UInt16) -> AllowRule? {
-        refusals.first { r in
-            guard r.ports.contains(port) else { return false }
-            switch destination {
-            case .name(let n): return r.matches(name: n)
-            case .address(let a): return r.contains(a)
-            }
-        }
+        refusals.first { $0.ports.contains(port) && $0.covers(destination) }
     }
 }
 

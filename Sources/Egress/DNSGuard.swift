@@ -21,11 +21,9 @@ public enum DNSGuard {
         guard question.class == 1 else {
             return .refuse(code: .refused, reason: "query class \(question.class) is not IN", suspicious: true)
         }
-        switch question.type {
-        case DNSMessage.RecordType.txt, DNSMessage.RecordType.null, DNSMessage.RecordType.any:
-            let kind = [DNSMessage.RecordType.txt: "TXT", DNSMessage.RecordType.null: "NULL", DNSMessage.RecordType.any: "ANY"][question.type] ?? ""
+        let freeForm = [DNSMessage.RecordType.txt: "TXT", DNSMessage.RecordType.null: "NULL", DNSMessage.RecordType.any: "ANY"]
+        if let kind = freeForm[question.type] {
             return .refuse(code: .refused, reason: "\(kind) queries are refused (\(question.name))", suspicious: true)
-        default: break
         }
         guard case .name(let name)? = Allowlist.Destination(host: question.name) else {
             return .refuse(code: .nameError, reason: "\"\(question.name)\" is not a host name", suspicious: true)

@@ -11,6 +11,13 @@ public enum EgressRefusal {
         "HTTP/1.1 \(status) safehouse: \(reasonPhrase(reason))\r\n"
     }
 
+    /// The whole answer: the status line, and one line naming the reason as its body.
+    public static func response(status: Int, reason: String) -> String {
+        let body = "safehouse egress: \(reasonPhrase(reason))\n"
+        return statusLine(status: status, reason: reason)
+            + "Content-Type: text/plain\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
+    }
+
     /// `reason` as RFC 9112 allows a reason phrase (HTAB, SP, visible ASCII): parts of
     /// it come from the client (a host, a target), and a CR or LF there would end the
     /// status line and let the client write the proxy's answer. Control characters,

@@ -73,7 +73,7 @@ public struct IPAddress: Hashable, Sendable, CustomStringConvertible {
 
     public var description: String {
         if bytes.count == 4 { return bytes.map(String.init).joined(separator: ".") }
-        var words: [UInt16] = stride(from: 0, to: 16, by: 2).map { UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]) }
+        let words: [UInt16] = stride(from: 0, to: 16, by: 2).map { UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]) }
         // Longest run of zero words (length >= 2) becomes "::" (RFC 5952).
         var best = (start: -1, length: 0), i = 0
         while i < 8 {
@@ -86,9 +86,7 @@ public struct IPAddress: Hashable, Sendable, CustomStringConvertible {
         }
         func hex(_ ws: ArraySlice<UInt16>) -> String { ws.map { String($0, radix: 16) }.joined(separator: ":") }
         if best.start < 0 { return hex(words[...]) }
-        let text = hex(words[0..<best.start]) + "::" + hex(words[(best.start + best.length)...])
-        words.removeAll()
-        return text
+        return hex(words[0..<best.start]) + "::" + hex(words[(best.start + best.length)...])
     }
 }
 

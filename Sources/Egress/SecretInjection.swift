@@ -91,19 +91,12 @@ public enum SecretInjection {
     /// The head's lines without their CRLFs (the blank last line left out).
     static func split(_ head: [UInt8]) -> [[UInt8]] {
         var lines: [[UInt8]] = []
-        var current: [UInt8] = []
-        var i = 0
-        while i < head.count {
-            if head[i] == 13, i + 1 < head.count, head[i + 1] == 10 {
-                lines.append(current)
-                current = []
-                i += 2
-            } else {
-                current.append(head[i])
-                i += 1
-            }
+        var start = 0
+        for i in head.indices.dropLast() where head[i] == 13 && head[i + 1] == 10 {
+            lines.append(Array(head[start..<i]))
+            start = i + 2
         }
-        if !current.isEmpty { lines.append(current) }
+        if start < head.count { lines.append(Array(head[start...])) }
         while lines.last?.isEmpty == true { lines.removeLast() }
         return lines
     }

@@ -45,13 +45,15 @@ public enum Socks5 {
         guard b.count >= 4 else { return .needMoreBytes }
         guard b[0] == version else { return .invalid("not SOCKS 5 (version \(b[0]))", reply: .generalFailure) }
         let command = b[1]
-        var host: String
-        var at: Int
+        let host: String
+        let at: Int
         switch b[3] {
-        case 1:
-            guard b.count >= 4 + 4 + 2 else { return .needMoreBytes }
-            host = IPAddress(bytes: Array(b[4..<8]))?.description ?? ""
-            at = 8
+        case 1, 4:
+            // An IPv4 or an IPv6 address.
+            let length = b[3] == 1 ? 4 : 16
+            guard b.count >= 4 + length + 2 else { return .needMoreBytes }
+            host = IPAddress(bytes: Array(b[4..<(4 + length)]))?.description ?? ""
+            at = 4 + length
         case 3:
             guard b.count >= 5 else { return .needMoreBytes }
             let n = Int(b[4])
@@ -59,10 +61,6 @@ public enum Socks5 {
             guard b.count >= 5 + n + 2 else { return .needMoreBytes }
             host = String(decoding: b[5..<(5 + n)], as: UTF8.self)
             at = 5 + n
-        case 4:
-            guard b.count >= 4 + 16 + 2 else { return .needMoreBytes }
-            host = IPAddress(bytes: Array(b[4..<20]))?.description ?? ""
-            at = 20
         default:
             return .invalid("address type \(b[3])", reply: .addressTypeNotSupported)
         }

@@ -142,57 +142,42 @@ public struct WardenConfiguration: Equatable, Sendable {
     public init(document bytes: [UInt8], stateDirectory: String) throws {
         guard let o = FlatJSONObject(parsing: bytes) else { throw WardenConfigurationError("not a JSON object") }
         func problem(_ key: String, _ text: String) -> WardenConfigurationError { WardenConfigurationError("\(key): \(text)") }
-        func string(_ key: String) throws -> String? {
+        // A field left out is nil; one that `read` cannot take is refused as `not`.
+        func field<T>(_ key: String, _ read: (String) -> T?, not: String) throws -> T? {
             guard o.contains(key) else { return nil }
-            guard let s = o.string(key) else { throw problem(key, "not a string") }
-            return s
+            guard let value = read(key) else { throw problem(key, not) }
+            return value
         }
-        func positive(_ key: String, _ what: String) throws -> Int32? {
-            guard o.contains(key) else { return nil }
-            guard let n = o.int64(key), n > 0, n <= Int64(Int32.max) else { throw problem(key, "not \(what)") }
-            return Int32(n)
+        func string(_ key: String) throws -> String? { try field(key, o.string, not: "not a string") }
+        func int32(_ key: String, from low: Int64, not: String) throws -> Int32? {
+            try field(key, { o.int64($0).flatMap { $0 >= low && $0 <= Int64(Int32.max) ? Int32($0) : nil } }, not: not)
         }
-        func descriptor(_ key: String) throws -> Int32? {
-            guard o.contains(key) else { return nil }
-            guard let n = o.int64(key), n >= 3, n <= Int64(Int32.max) else { throw problem(key, "not a descriptor") }
-            return Int32(n)
-        }
+        func positive(_ key: String, _ what: String) throws -> Int32? { try int32(key, from: 1, not: "not \(what)") }
+        func descriptor(_ key: String) throws -> Int32? { try int32(key, from: 3, not: "not a descriptor") }
         func seconds(_ key: String) throws -> Double? {
-            guard o.contains(key) else { return nil }
-            guard let t = o.double(key), t > 0, t.isFinite else { throw problem(key, "not a positive number of seconds") }
-            return t
+            try field(key, { o.double($0).flatMap { $0 > 0 && $0.isFinite ? $0 : nil } }, not: "not a positive number of seconds")
         }
         guard !stateDirectory.isEmpty else { throw WardenConfigurationError("--state-dir is required") }
         guard o.contains(Key.pid) else { throw WardenConfigurationError("\(Key.pid) is required") }
         let pid = try positive(Key.pid, "a process id") ?? 0
-        var cgroups: [String] = []
-        if o.contains(Key.cgroups) {
-            guard let list = o.stringArray(Key.cgroups) else { throw problem(Key.cgroups, "not a list of paths") }
-            cgroups = list
-        }
+        let cgroups = try field(Key.cgroups, o.stringArray, not: "not a list of paths") ?? []
         self.init(stateDirectory: stateDirectory, initPid: pid, timeoutSeconds: try seconds(Key.timeout), cgroupPaths: cgroups)
         ownerPid = try positive(Key.owner, "a process id")
         egressListener = try descriptor(Key.egressFD)
         socksListener = try descriptor(Key.socksFD)
-        if o.contains(Key.captureFDs) {
-            guard let list = o.int64Array(Key.captureFDs), list.allSatisfy({ $0 >= 3 && $0 <= Int64(Int32.max) }) else {
-                throw problem(Key.captureFDs, "not a list of descriptors")
-            }
-            captureListeners = list.map { Int32($0) }
-        }
+        let captureFDs = try field(Key.captureFDs, { key in
+            o.int64Array(key).flatMap { list in list.allSatisfy { $0 >= 3 && $0 <= Int64(Int32.max) } ? list : nil }
+        }, not: "not a list of descriptors")
+        captureListeners = captureFDs?.map { Int32($0) } ?? []
         dnsSocket = try descriptor(Key.dnsFD)
         egressAllow = try string(Key.egressAllow)
         egressHosts = try string(Key.egressHosts)
-        if o.contains(Key.egressMaxBytes) {
-            guard let n = o.uint64(Key.egressMaxBytes) else { throw problem(Key.egressMaxBytes, "not a number of bytes") }
-            egressMaximumBytes = n
-        }
+        egressMaximumBytes = try field(Key.egressMaxBytes, o.uint64, not: "not a number of bytes")
         egressMaximumConnections = try positive(Key.egressMaxConnections, "a positive number").map { Int($0) }
         egressIdleTimeout = try seconds(Key.egressIdleTimeout)
         egressDecider = try string(Key.egressDecider)
         egressDeciderTimeout = try seconds(Key.egressDeciderTimeout)
-        if o.contains(Key.egressSecrets) {
-            guard let list = o.objects(Key.egressSecrets) else { throw problem(Key.egressSecrets, "not a list of objects") }
+        if let list = try field(Key.egressSecrets, o.objects, not: "not a list of objects") {
             egressSecrets = try list.enumerated().map { i, s in
                 guard let name = s.string("name"), let placeholder = s.string("placeholder"), let hosts = s.stringArray("hosts"),
                       let value = s.string("value") else {
@@ -211,10 +196,7 @@ public struct WardenConfiguration: Equatable, Sendable {
             throw WardenConfigurationError("\(Key.egressAllow) and the egress descriptors (\(Key.egressFD), \(Key.socksFD), \(Key.captureFDs), \(Key.dnsFD)) go together")
         }
         let auditKey = try string(Key.auditKey), auditID = try string(Key.auditID)
-        if o.contains(Key.recordExit) {
-            guard let b = o.bool(Key.recordExit) else { throw problem(Key.recordExit, "not true or false") }
-            recordExit = b
-        }
+        recordExit = try field(Key.recordExit, o.bool, not: "not true or false") ?? false
         if let path = try string(Key.audit) {
             guard !path.isEmpty else { throw problem(Key.audit, "an empty path") }
             guard let auditID, !auditID.isEmpty else { throw WardenConfigurationError("\(Key.auditID) is required with \(Key.audit)") }

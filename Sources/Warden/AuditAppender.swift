@@ -18,8 +18,6 @@ import Glibc
 /// the CLI, hooks and the warden never interleave). `record` never blocks: the event
 /// loop only takes a mutex to queue a line.
 final class AuditAppender: @unchecked Sendable {
-    typealias Destination = AuditDestination
-
     /// Egress decisions written per sandbox. Past it one record says that later
     /// decisions are dropped, and the warden's report counts them: an agent making a
     /// million refused connections must not fill the log's disk (a decision is 340 to
@@ -31,7 +29,7 @@ final class AuditAppender: @unchecked Sendable {
     /// How long a batch may gather before its run (50 ms).
     static let gatherMicroseconds: UInt32 = 50_000
 
-    let destination: Destination
+    let destination: AuditDestination
     let decisionLimit: Int
 
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
@@ -42,9 +40,8 @@ final class AuditAppender: @unchecked Sendable {
     private var decisions = 0
     private var droppedCount = 0
     private var failure: String?
-    private var written = 0
 
-    init(_ destination: Destination, decisionLimit: Int = AuditAppender.decisionLimit) {
+    init(_ destination: AuditDestination, decisionLimit: Int = AuditAppender.decisionLimit) {
         self.destination = destination
         self.decisionLimit = decisionLimit
         pthread_mutex_init(mutex, nil)
@@ -148,7 +145,7 @@ final class AuditAppender: @unchecked Sendable {
     private func write(_ batch: [(kind: String, details: String)]) {
         let problem = AuditClient.append(batch.map { AuditClient.Record(kind: $0.kind, details: $0.details) }, to: destination)?.description
         locked {
-            if let problem { if failure == nil { failure = problem } } else { written += batch.count }
+            if let problem, failure == nil { failure = problem }
         }
     }
 

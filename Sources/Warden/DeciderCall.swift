@@ -1,5 +1,6 @@
 import Egress
 import Linux
+import NIOCore
 import OCI
 import SandboxInterface
 #if canImport(Glibc)
@@ -11,7 +12,7 @@ import Glibc
 /// deadline. Whatever goes wrong is a refusal that says what went wrong.
 enum DeciderCall {
     static func ask(_ target: DeciderTarget, host: String, port: UInt16, timeout: Double) -> DeciderVerdict {
-        let deadline = monotonicNow() + timeout
+        let deadline = MonotonicClock.seconds() + timeout
         switch target {
         case .exec(let path): return exec(path, host: host, port: port, deadline: deadline, timeout: timeout)
         case .http(let address, let p, let path):
@@ -21,15 +22,9 @@ enum DeciderCall {
         }
     }
 
-    static func monotonicNow() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-    }
-
     /// Milliseconds left until `deadline` (0 once passed), for poll.
     static func left(_ deadline: Double) -> Int32 {
-        Int32(max(0, min((deadline - monotonicNow()) * 1000, 600_000)).rounded(.up))
+        Int32(max(0, min((deadline - MonotonicClock.seconds()) * 1000, 600_000)).rounded(.up))
     }
 
     /// Reads from `fd` until end of file, `limit` bytes, or the deadline; nil at the deadline.
@@ -53,7 +48,7 @@ enum DeciderCall {
     static func exec(_ path: String, host: String, port: UInt16, deadline: Double, timeout: Double) -> DeciderVerdict {
         let ends: [Int32]
         do {
-            let (r, w) = try FileDescriptor.pipe()
+            let (r, w) = try Linux.FileDescriptor.pipe()
             ends = [r.release(), w.release()]
         } catch { return .failure("decider \(path): \(error)") }
         let pid: pid_t
@@ -88,21 +83,10 @@ enum DeciderCall {
         let fd = socket(address.family == .v6 ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
         guard fd >= 0 else { return .failure("\(where_): socket: \(String(cString: strerror(errno)))") }
         defer { close(fd) }
-        var rc: Int32
-        if address.family == .v6 {
-            var a = sockaddr_in6()
-            a.sin6_family = sa_family_t(AF_INET6)
-            a.sin6_port = port.bigEndian
-            withUnsafeMutableBytes(of: &a.sin6_addr) { raw in for (i, b) in address.bytes.enumerated() { raw[i] = b } }
-            rc = withUnsafePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) } }
-        } else {
-            var a = sockaddr_in()
-            a.sin_family = sa_family_t(AF_INET)
-            a.sin_port = port.bigEndian
-            withUnsafeMutableBytes(of: &a.sin_addr) { raw in for (i, b) in address.bytes.enumerated() { raw[i] = b } }
-            rc = withUnsafePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        guard let target = try? SocketAddress(ipAddress: address.description, port: Int(port)) else {
+            return .failure("\(where_): connect: not an address")
         }
-        if rc < 0 && errno != EINPROGRESS { return .failure("\(where_): connect: \(String(cString: strerror(errno)))") }
+        if target.withSockAddr({ connect(fd, $0, socklen_t($1)) }) < 0 && errno != EINPROGRESS { return .failure("\(where_): connect: \(String(cString: strerror(errno)))") }
         var p = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
         if poll(&p, 1, left(deadline)) <= 0 { return .failure("the decider gave no answer within \(secondsText(timeout))") }
         var soError: Int32 = 0
@@ -117,7 +101,7 @@ enum DeciderCall {
     /// address is reached through its directory).
     static func unix(_ socket: String, host: String, asked: UInt16, deadline: Double, timeout: Double) -> DeciderVerdict {
         let where_ = "decider unix:\(socket)"
-        let connected: FileDescriptor
+        let connected: Linux.FileDescriptor
         do { connected = try EgressControl.withShortPath(socket) { try Sockets.connect(unixPath: $0) } } catch {
             return .failure("\(where_): \(error)")
         }

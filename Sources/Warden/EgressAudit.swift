@@ -1,5 +1,6 @@
 import Egress
 import Linux
+import NIOCore
 import OCI
 #if canImport(Glibc)
 import Glibc
@@ -67,7 +68,7 @@ struct EgressRecord {
 /// order; `agent run`'s summary reads it), and to the sandbox's audit log through the
 /// AuditAppender (off the event loop, capped).
 final class EgressAuditLog: @unchecked Sendable {
-    let file: FileDescriptor?
+    let file: Linux.FileDescriptor?
     let appender: AuditAppender?
     /// Decisions so far, by outcome (the control channel's `stats`).
     var allowed: UInt64 = 0
@@ -75,11 +76,14 @@ final class EgressAuditLog: @unchecked Sendable {
     var failed: UInt64 = 0
 
     init(path: String?, appender: AuditAppender? = nil) throws {
-        file = try path.map { try FileDescriptor.open($0, O_WRONLY | O_CREAT | O_APPEND, mode: 0o600) }
+        file = try path.map { try Linux.FileDescriptor.open($0, O_WRONLY | O_CREAT | O_APPEND, mode: 0o600) }
         self.appender = appender
     }
 
-    func append(_ record: EgressRecord) {
+    /// Appends `record` of what lasted since `started`.
+    func append(_ record: EgressRecord, since started: NIODeadline) {
+        var record = record
+        record.milliseconds = UInt64(max(0, (NIODeadline.now() - started).nanoseconds / 1_000_000))
         switch record.decision {
         case "allowed": allowed += 1
         case "failed": failed += 1

@@ -55,21 +55,17 @@ final class EgressControlHandler: ChannelInboundHandler {
     func answer(_ line: [UInt8]) -> EgressControl.Answer {
         let request: EgressControl.Request
         do { request = try EgressControl.Request(line: line) } catch { return EgressControl.Answer(error: "\(error)") }
+        var answer = EgressControl.Answer()
         switch request.operation {
-        case .rules:
-            var answer = EgressControl.Answer()
-            answer.rules = shared.currentRules
-            return answer
-        case .stats:
-            var answer = EgressControl.Answer()
-            answer.stats = shared.stats
-            return answer
+        case .rules: answer.rules = shared.currentRules
+        case .stats: answer.stats = shared.stats
         case .allow, .deny:
             var rules: [AllowRule] = []
             for text in request.rules {
                 // Every rule is checked before any applies: a bad one changes nothing.
                 do { rules.append(try AllowRule(text)) } catch {
-                    return EgressControl.Answer(error: "\(error)".replacingPrefix("network.allow: ", with: "rule "))
+                    let problem = "\(error)", prefix = "network.allow: "
+                    return EgressControl.Answer(error: problem.hasPrefix(prefix) ? "rule " + problem.dropFirst(prefix.count) : problem)
                 }
             }
             let who = peer ?? (uid: UInt32.max, pid: 0, command: "")
@@ -78,11 +74,10 @@ final class EgressControlHandler: ChannelInboundHandler {
             let changes = shared.change(request.operation, rules, source: source)
             shared.audit.appender?.record(kind: "egress-rules",
                                           details: Self.auditDetails(request.operation, changes, who, onBehalfOf: request.onBehalfOf))
-            var answer = EgressControl.Answer()
             answer.changes = changes.map(\.description)
             answer.rules = shared.currentRules
-            return answer
         }
+        return answer
     }
 
     /// The `egress-rules` record: the request, what it changed, and who asked (the
@@ -102,7 +97,9 @@ final class EgressControlHandler: ChannelInboundHandler {
         defer { fd.close() }
         let bytes = ((try? fd.readAll(limit: 1 << 20)) ?? []).prefix(1000)
         let words = bytes.split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
-        return words.joined(separator: " ").trimmingTrailingSpaces()
+        var line = words.joined(separator: " ")
+        while line.last == " " { line.removeLast() }
+        return line
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
@@ -116,16 +113,4 @@ struct PeerCredentials {
     var pid: Int32 = 0
     var uid: UInt32 = 0
     var gid: UInt32 = 0
-}
-
-extension String {
-    func replacingPrefix(_ prefix: String, with replacement: String) -> String {
-        hasPrefix(prefix) ? replacement + dropFirst(prefix.count) : self
-    }
-
-    func trimmingTrailingSpaces() -> String {
-        var s = Substring(self)
-        while s.last == " " { s = s.dropLast() }
-        return String(s)
-    }
 }

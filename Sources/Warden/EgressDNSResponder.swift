@@ -21,16 +21,27 @@ struct EgressDNSResponder {
         record.port = 53
         let shared = self.shared
         func finish(_ answer: [UInt8]?, _ record: EgressRecord) {
-            var record = record
-            record.milliseconds = UInt64(max(0, (NIODeadline.now() - started).nanoseconds / 1_000_000))
-            shared.audit.append(record)
+            shared.audit.append(record, since: started)
             if let answer { reply(answer) }
         }
-        switch decide(bytes, record: &record) {
-        case .answered(let answer): finish(answer, record)
-        case .lookUp(let query, let name, let rule):
+        let query: DNSMessage.Query
+        switch DNSMessage.parseQuery(bytes) {
+        case .invalid(let id, let reason, let oversized):
+            record.reason = reason
+            if oversized { shared.dnsSuspicious += 1 }
+            return finish(id.map { DNSMessage.error(oversized ? .refused : .formatError, id: $0) }, record)
+        case .query(let parsed): query = parsed
+        }
+        record.host = query.question.name
+        switch DNSGuard.judge(query.question, allowlist: shared.allowlist, askable: shared.decider != nil) {
+        case .refuse(let code, let reason, let suspicious):
+            record.reason = reason
+            if suspicious { shared.dnsSuspicious += 1 }
+            finish(DNSMessage.error(code, to: query), record)
+        case .resolve(let name, let rule):
+            record.rule = rule.text
             lookUp(query, name: name, rule: rule, record: record, on: eventLoop, finish: finish)
-        case .ask(let query, let name):
+        case .ask(let name):
             // Asked off the event loop, with the decider's cache and deadline; a yes
             // is looked up as a rule naming the name would be.
             guard let decider = shared.decider else { return finish(DNSMessage.error(.nameError, to: query), record) }
@@ -47,62 +58,26 @@ struct EgressDNSResponder {
         }
     }
 
+    /// Looks an allowed name up, then answers with its checked addresses, or why not.
     func lookUp(_ query: DNSMessage.Query, name: String, rule: AllowRule, record: EgressRecord, on eventLoop: EventLoop,
                 finish: @escaping ([UInt8]?, EgressRecord) -> Void) {
         shared.resolve(name, on: eventLoop).assumeIsolated().whenComplete { result in
             var record = record
-            let answer = self.answer(query, name: name, rule: rule, found: (try? result.get()) ?? [], record: &record)
-            finish(answer, record)
-        }
-    }
-
-    enum Step {
-        /// Decided without a lookup (nil: no answer, for what is not even a DNS header).
-        case answered([UInt8]?)
-        /// An allowed name: look it up, then `answer`.
-        case lookUp(DNSMessage.Query, name: String, rule: AllowRule)
-        /// A name no rule covers: ask the decider first.
-        case ask(DNSMessage.Query, name: String)
-    }
-
-    /// What to do with one datagram, and the record of the decision so far.
-    func decide(_ bytes: [UInt8], record: inout EgressRecord) -> Step {
-        switch DNSMessage.parseQuery(bytes) {
-        case .invalid(let id, let reason, let oversized):
-            record.reason = reason
-            if oversized { shared.dnsSuspicious += 1 }
-            return .answered(id.map { DNSMessage.error(oversized ? .refused : .formatError, id: $0) })
-        case .query(let query):
-            record.host = query.question.name
-            switch DNSGuard.judge(query.question, allowlist: shared.allowlist, askable: shared.decider != nil) {
-            case .refuse(let code, let reason, let suspicious):
-                record.reason = reason
-                if suspicious { shared.dnsSuspicious += 1 }
-                return .answered(DNSMessage.error(code, to: query))
-            case .resolve(let name, let rule):
-                record.rule = rule.text
-                return .lookUp(query, name: name, rule: rule)
-            case .ask(let name):
-                return .ask(query, name: name)
+            let found = (try? result.get()) ?? []
+            switch self.shared.allowlist.check(addresses: found, for: .name(name), rule: rule) {
+            case .failure(let denial):
+                record.reason = denial.description
+                finish(DNSMessage.error(found.isEmpty ? .nameError : .refused, to: query), record)
+            case .success(let addresses):
+                self.shared.book.remember(addresses, for: name)
+                record.decision = "allowed"
+                // The addresses of the asked family: what the sandbox was told.
+                let told = addresses.filter { (query.question.type == DNSMessage.RecordType.aaaa) == ($0.family == .v6) }
+                if !told.isEmpty, [DNSMessage.RecordType.a, DNSMessage.RecordType.aaaa].contains(query.question.type) {
+                    record.address = told.map(\.description).joined(separator: ",")
+                }
+                finish(DNSMessage.answer(query, addresses: addresses, ttl: Self.ttl), record)
             }
-        }
-    }
-
-    /// The answer for an allowed name once looked up: its checked addresses, or why not.
-    func answer(_ query: DNSMessage.Query, name: String, rule: AllowRule, found: [IPAddress], record: inout EgressRecord) -> [UInt8] {
-        switch shared.allowlist.check(addresses: found, for: .name(name), rule: rule) {
-        case .failure(let denial):
-            record.reason = denial.description
-            return DNSMessage.error(found.isEmpty ? .nameError : .refused, to: query)
-        case .success(let addresses):
-            shared.book.remember(addresses, for: name)
-            record.decision = "allowed"
-            // The addresses of the asked family: what the sandbox was told.
-            let told = addresses.filter { (query.question.type == DNSMessage.RecordType.aaaa) == ($0.family == .v6) }
-            if !told.isEmpty, [DNSMessage.RecordType.a, DNSMessage.RecordType.aaaa].contains(query.question.type) {
-                record.address = told.map(\.description).joined(separator: ",")
-            }
-            return DNSMessage.answer(query, addresses: addresses, ttl: Self.ttl)
         }
     }
 }

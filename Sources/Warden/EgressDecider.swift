@@ -36,14 +36,8 @@ final class EgressDecider {
             return promise.futureResult
         }
         waiting[key] = [promise]
-        let threads: NIOThreadPool
-        if let pool { threads = pool } else {
-            threads = NIOThreadPool(numberOfThreads: 2)
-            threads.start()
-            pool = threads
-        }
         let target = self.target, timeout = self.timeout
-        threads.runIfActive(eventLoop: eventLoop) { DeciderCall.ask(target, host: host, port: port, timeout: timeout) }
+        NIOThreadPool.started(&pool, threads: 2).runIfActive(eventLoop: eventLoop) { DeciderCall.ask(target, host: host, port: port, timeout: timeout) }
             .assumeIsolated().whenComplete { result in
                 let verdict = (try? result.get()) ?? .failure("the decider could not be asked")
                 // Bounded: an agent naming a million hosts must not grow the warden's

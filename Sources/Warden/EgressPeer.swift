@@ -1,31 +1,15 @@
 import NIOCore
 import NIOPosix
 
-/// What counts a relay's bytes from the origin server: the client side's handler
-/// (the proxy's EgressConnection, or EgressTunnel for captured and SOCKS connections).
-protocol EgressMeter: AnyObject {
-    /// Counts `n` bytes on their way to the client; false once the quota is spent.
-    func countDown(_ n: Int) -> Bool
-    /// Notes in the record that the quota cut the connection.
-    func quotaCut()
-}
-
-/// What a terminated connection's relay reports to the handler that owns the
-/// connection's record (EgressConnection, EgressTunnel): its one audit record, and
-/// the byte count and quota.
-protocol EgressRecording: EgressMeter {
-    var record: EgressRecord { get set }
-}
-
 /// The origin server's side of a relay: its bytes go to the client unchanged.
 final class EgressPeer: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     let front: Channel
     /// The client side's handler, which counts the bytes (held until the relay ends:
     /// closing either channel tears this pipeline down).
-    let meter: EgressMeter
+    let meter: EgressClient
 
-    init(front: Channel, meter: EgressMeter) {
+    init(front: Channel, meter: EgressClient) {
         self.front = front
         self.meter = meter
     }
@@ -33,7 +17,7 @@ final class EgressPeer: ChannelInboundHandler {
     /// Dials the origin server for `front` (10 s connect timeout), with a peer handler
     /// relaying its bytes to `front` counted by `meter`: the one dial of the proxy's
     /// EgressConnection and of EgressTunnel.
-    static func connect(on loop: EventLoop, to address: SocketAddress, front: Channel, meter: EgressMeter) -> EventLoopFuture<Channel> {
+    static func connect(on loop: EventLoop, to address: SocketAddress, front: Channel, meter: EgressClient) -> EventLoopFuture<Channel> {
         ClientBootstrap(group: loop)
             .connectTimeout(.seconds(10))
             .channelInitializer { peer in
@@ -47,7 +31,6 @@ final class EgressPeer: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let buffer = unwrapInboundIn(data)
         if !meter.countDown(buffer.readableBytes) {
-            meter.quotaCut()
             front.close(promise: nil)
             context.close(promise: nil)
             return

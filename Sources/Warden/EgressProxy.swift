@@ -160,6 +160,17 @@ public final class EgressProxy {
     }
 }
 
+extension NIOThreadPool {
+    /// `pool`, made and started with `threads` threads at its first use.
+    static func started(_ pool: inout NIOThreadPool?, threads: Int) -> NIOThreadPool {
+        if let pool { return pool }
+        let made = NIOThreadPool(numberOfThreads: threads)
+        made.start()
+        pool = made
+        return made
+    }
+}
+
 /// What every connection of one proxy shares. Mutated only on the proxy's one event
 /// loop thread, hence unchecked.
 final class EgressShared: @unchecked Sendable {
@@ -168,7 +179,6 @@ final class EgressShared: @unchecked Sendable {
     /// compile to: what each new connection is judged by.
     private(set) var rules: EgressRuleBook
     private(set) var allowlist: Allowlist
-    let resolver: EgressResolver
     let audit: EgressAuditLog
     let decider: EgressDecider?
     var connections = 0
@@ -186,7 +196,6 @@ final class EgressShared: @unchecked Sendable {
         self.configuration = configuration
         self.rules = EgressRuleBook(policy: configuration.allowlist.rules)
         self.allowlist = configuration.allowlist
-        self.resolver = EgressResolver(hosts: configuration.hosts)
         self.audit = audit
         self.decider = configuration.decider.map { EgressDecider(target: $0, timeout: configuration.deciderTimeout) }
         self.termination = configuration.termination.map { EgressTermination(settings: $0, secrets: configuration.secrets) }
@@ -223,17 +232,8 @@ final class EgressShared: @unchecked Sendable {
     /// The addresses of `name`, on `eventLoop`: the hosts mapping at once, else the
     /// host's resolver on the lookup thread.
     func resolve(_ name: String, on eventLoop: EventLoop) -> EventLoopFuture<[IPAddress]> {
-        if let mapped = resolver.hosts.lookup(name) { return eventLoop.makeSucceededFuture(mapped) }
-        let pool: NIOThreadPool
-        if let existing = lookups {
-            pool = existing
-        } else {
-            pool = NIOThreadPool(numberOfThreads: 1)
-            pool.start()
-            lookups = pool
-        }
-        let resolver = self.resolver
-        return pool.runIfActive(eventLoop: eventLoop) { resolver.addresses(of: name) }
+        if let mapped = configuration.hosts.lookup(name) { return eventLoop.makeSucceededFuture(mapped) }
+        return NIOThreadPool.started(&lookups, threads: 1).runIfActive(eventLoop: eventLoop) { EgressResolver.addresses(of: name) }
     }
 
     /// Whether the byte quota (each way, all connections) is spent.

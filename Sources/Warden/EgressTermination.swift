@@ -87,12 +87,12 @@ extension EgressTermination {
     /// certificate for that name and a SecretRelay go after `owner`'s handler, which
     /// from then on passes the client's bytes through (counting them) and keeps the
     /// record. Throws when no certificate can be made (the owner refuses).
-    func handOff(_ context: ChannelHandlerContext, owner: EgressRecording & ChannelHandler, serverName: String,
+    func handOff(_ context: ChannelHandlerContext, owner: EgressClient, serverName: String,
                  addresses: [IPAddress], port: UInt16, hello: [UInt8]) throws {
         let tls = try serverContext(for: serverName)
         let relay = SecretRelay(termination: self, serverName: serverName, addresses: addresses, port: port, owner: owner,
                                 socket: context)
-        try context.pipeline.syncOperations.addHandlers([NIOSSLServerHandler(context: tls), relay], position: .after(owner))
+        try context.pipeline.syncOperations.addHandlers([NIOSSLServerHandler(context: tls), relay], position: .after(context.handler))
         owner.record.tls = "terminated"
         // Until the relay decides: a client that leaves mid-handshake made no request.
         owner.record.decision = "failed"

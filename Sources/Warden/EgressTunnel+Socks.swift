@@ -34,19 +34,11 @@ extension EgressTunnel {
             guard let destination = Allowlist.Destination(host: host) else {
                 return deny(context, "\"\(host)\" is not a host name or address", socks: .hostUnreachable)
             }
-            let allowlist = shared.allowlist
-            state = .resolving(Array(bytes[length...]))
-            switch allowlist.admit(destination, port: port) {
-            case .allowed(let rule): socksAdmitted(context, destination, rule: rule, port: port)
-            case .denied(let reason):
-                guard let decider = shared.decider, !allowlist.covers(destination) else { return deny(context, reason, socks: .notAllowed) }
-                decider.decide(host: destination.description, port: port, on: context.eventLoop).assumeIsolated().whenSuccess { verdict in
-                    guard case .resolving = self.state else { return }
-                    switch self.record.decided(by: verdict, destination, port: port) {
-                    case .failure(let denial): self.deny(context, denial.description, socks: .notAllowed)
-                    case .success(let rule): self.socksAdmitted(context, destination, rule: rule, port: port)
-                    }
-                }
+            let rest = Array(bytes[length...])
+            state = .resolving(rest)
+            judge(context, destination, port: port, pending: rest,
+                  refused: { self.deny(context, $0, socks: .notAllowed) }) { rule, _ in
+                self.socksAdmitted(context, destination, rule: rule, port: port)
             }
         }
     }

@@ -10,7 +10,7 @@ import Glibc
 /// a SOCKS5 CONNECT. The decisions are the Egress target's (CapturedConnection,
 /// ClaimedName, Allowlist); this handler only applies them. Every outcome ends in
 /// exactly one record, as for the HTTP proxy.
-final class EgressTunnel: ChannelInboundHandler, EgressRecording {
+final class EgressTunnel: EgressClient, ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
@@ -20,65 +20,27 @@ final class EgressTunnel: ChannelInboundHandler, EgressRecording {
         case socks
     }
 
-    enum State {
-        /// Captured: reading the original destination; bytes that arrive wait here.
-        case findingDestination([UInt8])
-        case socksGreeting([UInt8])
-        case socksRequest([UInt8])
-        /// Reading the client's first bytes for the name they claim (ports 80, 443).
-        case sniffing([UInt8])
-        /// Waiting for a name lookup (off the event loop); bytes that arrive wait here.
-        case resolving([UInt8])
-        /// Captured TCP to port 53: answered here, query by query (RFC 7766 framing),
-        /// as the sandbox's resolver answers UDP; nothing is relayed.
-        case dnsOverTCP([UInt8])
-        case connecting([UInt8])
-        case relaying(Channel)
-        /// The TLS of a secret's host is terminated here: the client's bytes go on to
-        /// the TLS server handler and SecretRelay after this one (EgressTermination).
-        case terminated
-        case done
-    }
-
-    let shared: EgressShared
     let kind: Kind
-    var state: State
-    var record = EgressRecord()
-    var started = NIODeadline.now()
-    var recorded = false
-    var counted = false
-    var inputClosed = false
     /// Captured: where the client was going.
     var original: OriginalDestination?
     /// SOCKS: the destination the client named and its checked addresses.
     var socksTarget: (destination: Allowlist.Destination, addresses: [IPAddress])?
-    /// A plain HTTP request: how many more client bytes (its body) may go upstream.
-    var upstreamLeft: UInt64?
     /// Captured: what the client left out that its protocol names the host by (no
     /// SNI, no Host), for CapturedConnection.decide.
     var unnamed: String?
     /// SOCKS: the request was read and its reply not yet sent (a refusal answers it).
     var socksReplyOwed = false
-    /// DNS over TCP: every query is its own record, the connection none; answers owed.
-    var recordsItself = false
+    /// DNS over TCP: the answers owed.
     var answersOwed = 0
 
     init(shared: EgressShared, kind: Kind) {
-        self.shared = shared
         self.kind = kind
-        switch kind {
-        case .captured: state = .findingDestination([]); record.method = "TCP"
-        case .socks: state = .socksGreeting([]); record.method = "SOCKS5"
-        }
+        super.init(shared: shared, state: kind == .captured ? .findingDestination([]) : .socksGreeting([]))
+        record.method = kind == .captured ? "TCP" : "SOCKS5"
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        started = .now()
-        if shared.connections >= shared.configuration.maximumConnections {
-            return deny(context, "too many connections (limit \(shared.configuration.maximumConnections))", socks: .generalFailure)
-        }
-        shared.connections += 1
-        counted = true
+        if let refusal = countIn() { return deny(context, refusal, socks: .generalFailure) }
         // The listener's own port: a connection made straight to it was not captured.
         if case .captured = kind { findOriginalDestination(context, listenerPort: UInt16(context.channel.localAddress?.port ?? 0)) }
         context.fireChannelActive()
@@ -90,15 +52,12 @@ final class EgressTunnel: ChannelInboundHandler, EgressRecording {
         guard let provider = context.channel as? SocketOptionProvider else {
             return deny(context, "cannot read the original destination")
         }
-        let v6 = { if case .v6? = context.channel.localAddress { return true } else { return false } }()
-        let bytes: EventLoopFuture<[UInt8]>
-        if v6 {
-            bytes = provider.unsafeGetSocketOption(level: SocketOptionLevel(IPPROTO_IPV6), name: SocketOptionName(OriginalDestination.socketOption))
-                .map { (a: sockaddr_in6) in withUnsafeBytes(of: a) { Array($0) } }
-        } else {
-            bytes = provider.unsafeGetSocketOption(level: SocketOptionLevel(SOL_IP), name: SocketOptionName(OriginalDestination.socketOption))
-                .map { (a: sockaddr_in) in withUnsafeBytes(of: a) { Array($0) } }
+        func read<Address: Sendable>(_ level: Int32, as _: Address.Type) -> EventLoopFuture<[UInt8]> {
+            provider.unsafeGetSocketOption(level: SocketOptionLevel(level), name: SocketOptionName(OriginalDestination.socketOption))
+                .map { (a: Address) in withUnsafeBytes(of: a) { Array($0) } }
         }
+        let v6 = { if case .v6? = context.channel.localAddress { return true } else { return false } }()
+        let bytes = v6 ? read(Int32(IPPROTO_IPV6), as: sockaddr_in6.self) : read(SOL_IP, as: sockaddr_in.self)
         bytes.assumeIsolated().whenComplete { result in
             guard case .findingDestination(let pending) = self.state else { return }
             guard case .success(let raw) = result, let destination = OriginalDestination(sockaddr: raw) else {
@@ -132,35 +91,9 @@ final class EgressTunnel: ChannelInboundHandler, EgressRecording {
         case .resolving(let pending): state = .resolving(pending + upstream(bytes()))
         case .dnsOverTCP(let pending): answerDNS(context, pending + bytes())
         case .connecting(let pending): state = .connecting(pending + upstream(bytes()))
-        case .relaying(let peer):
-            if upstreamLeft != nil {
-                let kept = upstream(bytes())
-                if kept.isEmpty { return }
-                buffer = ByteBuffer(bytes: kept)
-            }
-            record.bytesUp += UInt64(buffer.readableBytes)
-            shared.bytesUp += UInt64(buffer.readableBytes)
-            if shared.quotaSpent { return cut(context, "byte quota spent") }
-            peer.writeAndFlush(buffer, promise: nil)
-            if !peer.isWritable { context.channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in } }
-        case .terminated:
-            record.bytesUp += UInt64(buffer.readableBytes)
-            shared.bytesUp += UInt64(buffer.readableBytes)
-            if shared.quotaSpent { return cut(context, "byte quota spent") }
-            context.fireChannelRead(data)
-        case .done: break
+        case .relaying, .terminated: passUp(context, buffer)
+        default: break
         }
-    }
-
-    /// The part of `bytes` that may go upstream: all of it, except after a plain HTTP
-    /// request's body, where what follows would be a second request whose Host was
-    /// never checked. Dropped, and noted.
-    func upstream(_ bytes: [UInt8]) -> [UInt8] {
-        guard let left = upstreamLeft else { return bytes }
-        let n = min(UInt64(bytes.count), left)
-        if n < UInt64(bytes.count) { record.reason = "bytes after the request were dropped" }
-        upstreamLeft = left - n
-        return Array(bytes.prefix(Int(n)))
     }
 
     /// Answers every whole length-prefixed query in `bytes`; keeps the rest.
@@ -191,14 +124,6 @@ final class EgressTunnel: ChannelInboundHandler, EgressRecording {
     }
 
     // MARK: Deciding
-
-    /// A literal address at once; a name through the lookup thread (or the hosts mapping).
-    func lookUp(_ destination: Allowlist.Destination, _ context: ChannelHandlerContext) -> EventLoopFuture<[IPAddress]>.Isolated {
-        switch destination {
-        case .address(let a): return context.eventLoop.makeSucceededFuture([a]).assumeIsolated()
-        case .name(let n): return shared.resolve(n, on: context.eventLoop).assumeIsolated()
-        }
-    }
 
     /// `final`: the client has closed its sending side, so no more bytes will come.
     func sniff(_ context: ChannelHandlerContext, _ bytes: [UInt8], final: Bool = false) {
@@ -250,7 +175,8 @@ final class EgressTunnel: ChannelInboundHandler, EgressRecording {
                 if let denial = CapturedConnection.checkClaim(name, for: target.destination, port: port, allowlist: shared.allowlist) {
                     return deny(context, denial.description)
                 }
-                if port == 443, let name, terminate(context, serverName: name, addresses: target.addresses, port: port, hello: first) { return }
+                if port == 443, let name, terminate(context, serverName: name, addresses: target.addresses, port: port, hello: first,
+                                                    failed: { deny(context, $0) }) { return }
                 connect(context, to: target.addresses, port: port, first: first)
             } else {
                 decideCaptured(context, claimed: name, pending: first)
@@ -264,20 +190,13 @@ final class EgressTunnel: ChannelInboundHandler, EgressRecording {
         // with its cache and deadline), as through the proxy; its yes admits the name
         // (or address) for this decision, every later check unchanged.
         if let decider = shared.decider, let asked = undecided(claimed: claimed, original) {
-            state = .resolving(pending)
-            decider.decide(host: asked.description, port: original.port, on: context.eventLoop).assumeIsolated().whenSuccess { verdict in
-                guard case .resolving(let bytes) = self.state else { return }
-                switch self.record.decided(by: verdict, asked, port: original.port) {
-                case .failure(let denial):
-                    self.record.host = asked.description
-                    self.deny(context, denial.description)
-                case .success(let rule):
-                    let reason = self.record.reason
-                    self.decideCaptured(context, original, claimed: claimed, pending: bytes,
-                                        allowlist: self.shared.allowlist.admitting(decided: rule), decidedReason: reason)
-                }
+            return ask(decider, context, asked, port: original.port, pending: pending, refused: { reason in
+                self.record.host = asked.description
+                self.deny(context, reason)
+            }) { rule, bytes in
+                self.decideCaptured(context, original, claimed: claimed, pending: bytes,
+                                    allowlist: self.shared.allowlist.admitting(decided: rule), decidedReason: self.record.reason)
             }
-            return
         }
         decideCaptured(context, original, claimed: claimed, pending: pending, allowlist: shared.allowlist)
     }
@@ -304,21 +223,21 @@ final class EgressTunnel: ChannelInboundHandler, EgressRecording {
         // up now, off the event loop; only a name the allowlist admits is (a lookup of
         // any other would itself carry the name out).
         let address = original.address.unmappedV4 ?? original.address
+        var lookup = context.eventLoop.makeSucceededFuture([IPAddress]()).assumeIsolated()
         if let claimed, case .name(let name)? = Allowlist.Destination(host: claimed), !shared.book.names(of: address).contains(name),
            case .allowed = allowlist.admit(.name(name), port: original.port) {
-            state = .resolving(pending)
-            lookUp(.name(name), context).whenComplete { result in
-                guard case .resolving(let bytes) = self.state else { return }
-                self.finishDecision(context, original, claimed: claimed, resolved: (try? result.get()) ?? [], pending: bytes,
-                                    allowlist: allowlist, decidedReason: decidedReason)
-            }
-            return
+            lookup = lookUp(.name(name), context)
         }
-        finishDecision(context, original, claimed: claimed, resolved: [], pending: pending, allowlist: allowlist, decidedReason: decidedReason)
+        state = .resolving(pending)
+        lookup.whenComplete { result in
+            guard case .resolving(let pending) = self.state else { return }
+            self.finishDecision(context, original, claimed: claimed, resolved: (try? result.get()) ?? [], pending: pending,
+                                allowlist: allowlist, decidedReason: decidedReason)
+        }
     }
 
     func finishDecision(_ context: ChannelHandlerContext, _ original: OriginalDestination, claimed: String?, resolved: [IPAddress],
-                        pending: [UInt8], allowlist: Allowlist, decidedReason: String? = nil) {
+                        pending: [UInt8], allowlist: Allowlist, decidedReason: String?) {
         let decision = CapturedConnection.decide(original, claimed: claimed, unnamed: unnamed, allowlist: allowlist,
                                                  book: shared.book, resolve: { _ in resolved })
         switch decision {
@@ -332,65 +251,17 @@ final class EgressTunnel: ChannelInboundHandler, EgressRecording {
             if let decidedReason, record.rule == "decider" { record.reason = decidedReason }
             record.address = original.address.description
             if original.port == 443, let claimed, case .name(let host) = admitted.destination, host == claimed,
-               terminate(context, serverName: host, addresses: [original.address], port: original.port, hello: pending) { return }
+               terminate(context, serverName: host, addresses: [original.address], port: original.port, hello: pending,
+                         failed: { deny(context, $0) }) { return }
             connect(context, to: [original.address], port: original.port, first: pending)
         }
     }
 
     // MARK: Relaying
 
-    /// A ClientHello for a secret's host (port 443): its TLS is terminated here
-    /// (EgressTermination); false: not such a host, tunnel it.
-    func terminate(_ context: ChannelHandlerContext, serverName: String, addresses: [IPAddress], port: UInt16, hello: [UInt8]) -> Bool {
-        guard let termination = shared.termination, termination.terminates(serverName) else { return false }
-        record.address = addresses.first?.description
-        do {
-            state = .terminated
-            try termination.handOff(context, owner: self, serverName: serverName, addresses: addresses, port: port, hello: hello)
-        } catch {
-            deny(context, "no certificate for \(serverName): \(error)")
-        }
-        return true
-    }
-
     func connect(_ context: ChannelHandlerContext, to candidates: [IPAddress], port: UInt16, first: [UInt8]) {
-        guard let address = candidates.first else { return deny(context, "no address to connect to", socks: .hostUnreachable) }
-        record.address = address.description
-        if case .connecting = state {} else { state = .connecting(first) }
-        guard let socketAddress = try? SocketAddress(ipAddress: (address.unmappedV4 ?? address).description, port: Int(port)) else {
-            return deny(context, "bad address \(address)")
-        }
-        let front = context.channel
-        let connected = EgressPeer.connect(on: context.eventLoop, to: socketAddress, front: front, meter: self)
-        connected.assumeIsolated().whenComplete { result in
-            switch result {
-            case .success(let peer):
-                // What came while connecting was already held to the body's length.
-                guard case .connecting(let pending) = self.state else { peer.close(promise: nil); return }
-                self.record.decision = "allowed"
-                self.state = .relaying(peer)
-                self.record.bytesUp += UInt64(pending.count)
-                self.shared.bytesUp += UInt64(pending.count)
-                peer.writeAndFlush(ByteBuffer(bytes: pending), promise: nil)
-                if self.inputClosed { peer.close(mode: .output, promise: nil) }
-            case .failure(let error):
-                guard case .connecting = self.state else { return }
-                if candidates.count > 1 {
-                    return self.connect(context, to: Array(candidates.dropFirst()), port: port, first: first)
-                }
-                self.record.decision = "failed"
-                self.deny(context, "connecting to \(address) port \(port): \(error)", socks: .connectionRefused)
-            }
-        }
+        dial(context, to: candidates, port: port, first: first, unmapped: true) { self.deny(context, $0, socks: $1) }
     }
-
-    func countDown(_ n: Int) -> Bool {
-        record.bytesDown += UInt64(n)
-        shared.bytesDown += UInt64(n)
-        return !shared.quotaSpent
-    }
-
-    func quotaCut() { record.reason = "byte quota spent" }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if case ChannelEvent.inputClosed = event {
@@ -410,29 +281,17 @@ final class EgressTunnel: ChannelInboundHandler, EgressRecording {
         context.fireUserInboundEventTriggered(event)
     }
 
-    func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if case .relaying(let peer) = state {
-            peer.setOption(ChannelOptions.autoRead, value: context.channel.isWritable).whenFailure { _ in }
-        }
-        context.fireChannelWritabilityChanged()
-    }
-
     func channelInactive(context: ChannelHandlerContext) {
         switch state {
         case .relaying(let peer): EgressPeer.closeAfterPendingWrites(peer)
-        case .dnsOverTCP, .terminated: break
         case .connecting, .resolving, .findingDestination, .sniffing, .socksGreeting, .socksRequest:
             record.decision = "failed"
             record.reason = record.reason ?? "the client left before the connection was made"
-        case .done: break
+        default: break
         }
         state = .done
         finish()
         context.fireChannelInactive()
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: Error) {
-        context.close(promise: nil)
     }
 
     /// Refuses: a SOCKS client gets its reply code, then the connection ends; a
@@ -453,15 +312,6 @@ final class EgressTunnel: ChannelInboundHandler, EgressRecording {
         reset(context)
     }
 
-    /// Ends an allowed connection (quota, idle): a plain close.
-    func cut(_ context: ChannelHandlerContext, _ reason: String) {
-        if record.decision != "allowed" { record.decision = "denied" }
-        record.reason = reason
-        if case .relaying(let peer) = state { peer.close(promise: nil) }
-        state = .done
-        context.close(promise: nil)
-    }
-
     func reset(_ context: ChannelHandlerContext) {
         let channel = context.channel
         if let provider = channel as? SocketOptionProvider {
@@ -469,14 +319,5 @@ final class EgressTunnel: ChannelInboundHandler, EgressRecording {
         } else {
             channel.close(promise: nil)
         }
-    }
-
-    func finish() {
-        guard !recorded else { return }
-        recorded = true
-        if counted { shared.connections -= 1 }
-        if recordsItself { return }
-        record.milliseconds = UInt64(max(0, (NIODeadline.now() - started).nanoseconds / 1_000_000))
-        shared.audit.append(record)
     }
 }

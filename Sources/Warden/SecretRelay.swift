@@ -28,19 +28,17 @@ final class SecretRelay: ChannelInboundHandler {
     let addresses: [IPAddress]
     let port: UInt16
     /// Unowned in effect: the owner is in the same pipeline and outlives this handler's use.
-    let owner: EgressRecording
+    let owner: EgressClient
     /// The owner's context, before the TLS handler: closing there ends the socket at
     /// once, where a close through the TLS handler would wait for the client's
     /// close_notify (the server never goes half-open waiting on a client that left).
     let socket: ChannelHandlerContext
     var state: State = .head([])
-    /// Body bytes still to go upstream; what follows them is dropped.
-    var upstreamLeft: UInt64 = 0
     var answered = false
     var inputClosed = false
 
     init(termination: EgressTermination, serverName: String, addresses: [IPAddress], port: UInt16,
-         owner: EgressRecording, socket: ChannelHandlerContext) {
+         owner: EgressClient, socket: ChannelHandlerContext) {
         self.socket = socket
         self.termination = termination
         self.serverName = serverName
@@ -54,20 +52,12 @@ final class SecretRelay: ChannelInboundHandler {
         let bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
         switch state {
         case .head(let pending): readHead(context, pending + bytes)
-        case .connecting(let pending): state = .connecting(pending + bounded(bytes))
+        case .connecting(let pending): state = .connecting(pending + owner.upstream(bytes))
         case .relaying(let peer):
-            let kept = bounded(bytes)
+            let kept = owner.upstream(bytes)
             if !kept.isEmpty { peer.writeAndFlush(ByteBuffer(bytes: kept), promise: nil) }
         case .done: break
         }
-    }
-
-    /// The part of `bytes` that belongs to the request's body.
-    func bounded(_ bytes: [UInt8]) -> [UInt8] {
-        let n = Int(min(UInt64(bytes.count), upstreamLeft))
-        if n < bytes.count { owner.record.reason = "bytes after the request were dropped" }
-        upstreamLeft -= UInt64(n)
-        return Array(bytes.prefix(n))
     }
 
     func readHead(_ context: ChannelHandlerContext, _ bytes: [UInt8]) {
@@ -82,7 +72,8 @@ final class SecretRelay: ChannelInboundHandler {
             case .success(let injected):
                 owner.record.reason = nil
                 if !injected.injected.isEmpty { owner.record.secrets = injected.injected }
-                upstreamLeft = bodyLength - UInt64(body.count)
+                // The owner bounds what else goes upstream to the body: what follows is dropped.
+                owner.upstreamLeft = bodyLength - UInt64(body.count)
                 state = .connecting(injected.head + body)
                 connect(context, to: addresses)
             }
@@ -147,9 +138,7 @@ final class SecretRelay: ChannelInboundHandler {
         answered = true
         owner.record.decision = decision
         owner.record.reason = reason
-        let body = "safehouse egress: \(EgressRefusal.reasonPhrase(reason))\n"
-        let text = EgressRefusal.statusLine(status: status, reason: reason)
-            + "Content-Type: text/plain\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
+        let text = EgressRefusal.response(status: status, reason: reason)
         context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: text))).assumeIsolated().whenComplete { _ in
             self.endFront(context)
         }

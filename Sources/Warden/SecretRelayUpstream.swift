@@ -25,7 +25,6 @@ final class SecretRelayUpstream: ChannelInboundHandler {
         delivered = true
         relay.answered = true
         if !relay.owner.countDown(buffer.readableBytes) {
-            relay.owner.quotaCut()
             front.close(promise: nil)
             context.close(promise: nil)
             return
@@ -40,7 +39,7 @@ final class SecretRelayUpstream: ChannelInboundHandler {
             let front = self.front, relay = self.relay
             front.writeAndFlush(NIOAny(ByteBuffer())).assumeIsolated().whenComplete { _ in relay.endFront(front) }
         } else {
-            relay.upstreamFailed(front, RelayFailure("the server closed the connection without an answer"))
+            relay.upstreamFailed(front, WardenError("the server closed the connection without an answer"))
         }
         context.fireChannelInactive()
     }
@@ -56,10 +55,4 @@ final class SecretRelayUpstream: ChannelInboundHandler {
         if !delivered { relay.upstreamFailed(front, error) } else { relay.endFront(front) }
         context.close(promise: nil)
     }
-}
-
-/// A failure the relay names in its 502 (not an error of a library).
-struct RelayFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
 }

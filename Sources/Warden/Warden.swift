@@ -27,16 +27,13 @@ import Glibc
 ///   parent: an engine ran the sandbox detached) so does the init's exit status, which
 ///   the warden learns through taskstats (ExitStatusWatch).
 public struct Warden {
-    /// Why the watch ended.
-    public typealias Reason = WardenReport.Reason
-
     /// What the runtime told it (one JSON document, read by safehouse-warden's main).
     public let configuration: WardenConfiguration
     public init(_ configuration: WardenConfiguration) { self.configuration = configuration }
 
     /// Watches until the init exits and writes the report. Returns the reason.
     @discardableResult
-    public func run() throws -> Reason {
+    public func run() throws -> WardenReport.Reason {
         let signals = [SIGUSR1, SIGTERM, SIGINT, SIGHUP]
         Signals.block(signals)
         let signalFD = try Signals.descriptor(for: signals)
@@ -58,8 +55,14 @@ public struct Warden {
         defer { _ = proxy }
         let pidFD = sh_pidfd_open(configuration.initPid)
         let cgroups = CgroupManager(recordedPaths: configuration.cgroupPaths)
-        var reason: Reason?
+        var reason: WardenReport.Reason?
         var deadline: Double?
+        // The first reason to stop is the one reported; every process of the sandbox is killed.
+        func stop(_ why: WardenReport.Reason) {
+            reason = reason ?? why
+            deadline = nil
+            cgroups.killAll()
+        }
         // An owner already gone (pidfd_open: ESRCH) is seen at the first poll.
         var ownerFD: Int32 = configuration.ownerPid.map { sh_pidfd_open($0) } ?? -1
         var ownerGone = configuration.ownerPid != nil && ownerFD < 0
@@ -72,14 +75,12 @@ public struct Warden {
         var watchRearm: Double?
         if pidFD >= 0 {
             while true {
-                let now = Self.now()
+                let now = MonotonicClock.seconds()
                 if let r = watchRearm, r <= now { watchRearm = nil }
                 let watched = watchRearm == nil ? exitWatch?.socket.rawValue ?? -1 : -1
                 if ownerGone {
                     ownerGone = false
-                    reason = reason ?? .abandoned
-                    deadline = nil
-                    cgroups.killAll()
+                    stop(.abandoned)
                 }
                 var fds = [pollfd(fd: pidFD, events: Int16(POLLIN), revents: 0),
                            pollfd(fd: signalFD.rawValue, events: Int16(POLLIN), revents: 0),
@@ -91,17 +92,15 @@ public struct Warden {
                 let wait = wake.map { Int32(min(max(0, ($0 - now) * 1000).rounded(.up), Double(Int32.max))) } ?? -1
                 let n = poll(&fds, 4, wait)
                 if n < 0 { if errno == EINTR { continue }; break }
-                if let d = deadline, Self.now() >= d {
-                    reason = reason ?? .timeout
-                    deadline = nil
-                    cgroups.killAll()
+                if let d = deadline, MonotonicClock.seconds() >= d {
+                    stop(.timeout)
                     continue
                 }
                 if n == 0 { continue }
                 // Other tasks' exits: read and dropped, so the queue never overflows.
                 if fds[2].revents != 0 {
                     exitWatch?.drain()
-                    watchRearm = Self.now() + ExitStatusWatch.drainInterval
+                    watchRearm = MonotonicClock.seconds() + ExitStatusWatch.drainInterval
                 }
                 if fds[3].revents != 0 {
                     close(ownerFD)
@@ -113,11 +112,8 @@ public struct Warden {
                 if fds[1].revents != 0 {
                     switch Signals.next(from: signalFD) {
                     case SIGUSR1:
-                        if deadline == nil, reason == nil, let t = configuration.timeoutSeconds { deadline = Self.now() + t }
-                    case SIGTERM, SIGINT, SIGHUP:
-                        reason = reason ?? .stopped
-                        deadline = nil
-                        cgroups.killAll()
+                        if deadline == nil, reason == nil, let t = configuration.timeoutSeconds { deadline = MonotonicClock.seconds() + t }
+                    case SIGTERM, SIGINT, SIGHUP: stop(.stopped)
                     default: break
                     }
                 }
@@ -138,11 +134,18 @@ public struct Warden {
             appender?.record(kind: "exit", details: details)
         }
         let failure = appender?.finish()
-        try writeReport(final, cgroups: cgroups, dnsSuspicious: proxy?.dnsSuspiciousCount(),
-                        egressQuotaSpent: proxy?.quotaWasSpent() ?? false,
-                        exit: exit, exitUnknown: exit == nil ? exitProblem : nil,
-                        exitRecorded: configuration.recordExit && appender != nil && failure == nil,
-                        egressDropped: appender?.dropped ?? 0, auditFailure: failure)
+        var report = WardenReport(reason: final)
+        report.oomKills = cgroups.oomEventCount()
+        report.pidsLimitHits = cgroups.pidsLimitHits()
+        if let t = configuration.timeoutSeconds { report.timeoutMilliseconds = UInt64(t * 1000) }
+        report.dnsSuspicious = proxy?.dnsSuspiciousCount()
+        report.egressQuotaSpent = proxy?.quotaWasSpent() ?? false
+        report.exit = exit
+        report.exitUnknown = exit == nil ? exitProblem : nil
+        report.exitRecorded = configuration.recordExit && appender != nil && failure == nil
+        report.egressDropped = appender?.dropped ?? 0
+        report.auditFailure = failure
+        try report.write(stateDirectory: configuration.stateDirectory)
         if final == .abandoned { Abandonment.removeSandbox(stateDirectory: configuration.stateDirectory) }
         return final
     }
@@ -186,29 +189,6 @@ public struct Warden {
             } catch { throw WardenError("egressCACertificate: \(error)") }
         }
         return try EgressProxy.start(proxy)
-    }
-
-    func writeReport(_ reason: Reason, cgroups: CgroupManager, dnsSuspicious: Int? = nil, egressQuotaSpent: Bool = false,
-                     exit: ExitStatus? = nil, exitUnknown: String? = nil, exitRecorded: Bool = false,
-                     egressDropped: Int = 0, auditFailure: String? = nil) throws {
-        var report = WardenReport(reason: reason)
-        report.oomKills = cgroups.oomEventCount()
-        report.pidsLimitHits = cgroups.pidsLimitHits()
-        if let t = configuration.timeoutSeconds { report.timeoutMilliseconds = UInt64(t * 1000) }
-        report.dnsSuspicious = dnsSuspicious
-        report.egressQuotaSpent = egressQuotaSpent
-        report.exit = exit
-        report.exitUnknown = exitUnknown
-        report.exitRecorded = exitRecorded
-        report.egressDropped = egressDropped
-        report.auditFailure = auditFailure
-        try report.write(stateDirectory: configuration.stateDirectory)
-    }
-
-    static func now() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
 }
 

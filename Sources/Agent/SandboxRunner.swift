@@ -115,13 +115,6 @@ public struct SandboxRunner {
         SandboxRequest(rootfs: absolute(o.rootfs), args: o.args, policyName: o.policy)
     }
 
-    /// Checks the host paths a sandbox will use and opens the zones (SandboxZones:
-    /// no symlink followed; a missing output directory is made).
-    public static func prepareZones(_ policy: Policy, rootfs: String) throws -> SandboxZones {
-        guard Files.isDirectory(rootfs) else { throw PolicyError("--rootfs: \(rootfs) is not a directory") }
-        return try SandboxZones(policy)
-    }
-
     public func run(_ o: Options, library: PolicyLibrary) throws -> (Int32, Outcome) {
         // From here on the run makes things (an image mount, the bundle, the zones)
         // that only its own clean-up removes, so no signal may end it half way: a
@@ -161,8 +154,10 @@ public struct SandboxRunner {
         // Generated (and so checked) before anything is made; with an image, again once
         // its root is mounted (the image's user names are looked up in it).
         var spec = try SandboxSpec.generate(policy, request)
-        // Last of the checks: it makes a missing output directory.
-        let zones = image == nil ? try Self.prepareZones(policy, rootfs: request.rootfs) : try SandboxZones(policy)
+        if image == nil, !Files.isDirectory(request.rootfs) { throw PolicyError("--rootfs: \(request.rootfs) is not a directory") }
+        // Last of the checks (SandboxZones: no symlink followed): it makes a missing
+        // output directory.
+        let zones = try SandboxZones(policy)
 
         // The bundle lives only as long as the run.
         try Files.makeDirectories(ContainerRuntime.agentBundles)
@@ -282,10 +277,8 @@ public struct SandboxRunner {
         // decision as it was made).
         for limit in limits { runtime.observer?.record(spec.annotations, id, "limit") { ["limit": .string(limit)] } }
         runtime.observer?.record(spec.annotations, id, "changes") { changes.auditDetails }
-        var outcome = Outcome(id: id, policy: o.policy, exitCode: code, seconds: Self.now() - started,
-                              limitsHit: limits, changes: changes, egress: egress, effective: policy)
-        outcome.keptFor = keptFor
-        return (code, outcome)
+        return (code, Outcome(id: id, policy: o.policy, exitCode: code, seconds: Self.now() - started,
+                              limitsHit: limits, changes: changes, egress: egress, effective: policy, keptFor: keptFor))
     }
 
     public static func absolute(_ path: String) -> String {

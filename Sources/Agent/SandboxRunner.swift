@@ -131,7 +131,7 @@ public struct SandboxRunner {
         // policy's (every policy names one; the shipped profiles say native).
         runtime.backendFlag = policy.backend
         var request = Self.request(o)
-        let id = o.id ?? "agent-" + Self.randomHex(8)
+        let id = o.id ?? "agent-" + Self.randomID()
         do { try ContainerID.validate(id) } catch { throw PolicyError("--id: \(error)") }
         if Files.exists(runtime.store.directory(of: id)) { throw PolicyError("--id: container \"\(id)\" already exists") }
         let bundle = ContainerRuntime.agentBundles + "/" + id
@@ -289,10 +289,8 @@ public struct SandboxRunner {
     }
 
     /// The random part of a default sandbox id (agent-<this>).
-    public static func randomID() -> String { randomHex(8) }
-
-    static func randomHex(_ bytes: Int) -> String {
-        let b = (try? FileDescriptor.open("/dev/urandom", O_RDONLY).read(upTo: bytes)) ?? []
+    public static func randomID() -> String {
+        let b = (try? FileDescriptor.open("/dev/urandom", O_RDONLY).read(upTo: 8)) ?? []
         return b.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
     }
 

@@ -15,12 +15,6 @@ public struct SandboxRequest: Equatable, Sendable {
     /// The environment the policy's is laid over: an image's (ImageDefaults); nil: PATH
     /// and HOME only.
     public var baseEnv: [String]?
-
-    public init(rootfs: String, args: [String], policyName: String) {
-        self.rootfs = rootfs
-        self.args = args
-        self.policyName = policyName
-    }
 }
 
 /// Turns a policy into a complete OCI runtime spec. Any OCI runtime can run the

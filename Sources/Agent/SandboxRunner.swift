@@ -227,7 +227,7 @@ public struct SandboxRunner {
                                          skipEmptyDirectories: mountPoints)
                     keptFor = id
                 } catch {
-                    writeWarning("safehouse: --keep: the change set was not kept: \(error)\n")
+                    Processes.writeToStandardError("safehouse: --keep: the change set was not kept: \(error)\n")
                 }
             }
             if let output {
@@ -265,7 +265,7 @@ public struct SandboxRunner {
             // getting ENOSPC. Said, so that the cause is not mistaken.
             limits.append("output (filesystem.outputSize: /output held \(Quantity.describe(bytes: (outputUsed >> 20) << 20)) of \(Quantity.describe(bytes: SandboxZones.outputSize(policy))) when the memory limit killed the writer: /output's files count against memory)")
         }
-        for line in outputKept { writeWarning("safehouse: \(line)\n") }
+        for line in outputKept { Processes.writeToStandardError("safehouse: \(line)\n") }
         if report?.egressQuotaSpent == true {
             limits.append("egress (the byte quota of \(Quantity.describe(bytes: policy.network.maxBytes ?? 0)) each way was spent)")
         }

@@ -99,9 +99,3 @@ public struct SandboxZones {
         try syscall("chmod", bundle) { Glibc.chmod(bundle, 0o710) }
     }
 }
-
-/// One line to standard error (the summary goes to standard output).
-func writeWarning(_ text: String) {
-    let bytes = Array(text.utf8)
-    _ = bytes.withUnsafeBufferPointer { Glibc.write(2, $0.baseAddress, $0.count) }
-}

@@ -32,38 +32,33 @@ extension AgentSeccomp {
     static var socketRefusals: [LinuxSyscall] {
         var rules: [LinuxSyscall] = []
         for family in UInt64(0)...highestSocketFamily where !allowedSocketFamilies.contains(family) {
-            rules.append(LinuxSyscall(names: socketCalls, action: .errno, errnoRet: EAFNOSUPPORT,
-                                      args: [LinuxSeccompArg(index: 0, value: family, op: .equalTo)]))
+            rules.append(socket(family: family, .equalTo, .errno, EAFNOSUPPORT))
         }
-        rules.append(LinuxSyscall(names: socketCalls, action: .errno, errnoRet: EAFNOSUPPORT,
-                                  args: [LinuxSeccompArg(index: 0, value: highestSocketFamily, op: .greaterThan)]))
+        rules.append(socket(family: highestSocketFamily, .greaterThan, .errno, EAFNOSUPPORT))
         let highestProtocol = allowedNetlinkProtocols.max() ?? 0
         for proto in UInt64(0)...highestProtocol where !allowedNetlinkProtocols.contains(proto) {
-            rules.append(LinuxSyscall(names: ["socket"], action: .errno, errnoRet: EPROTONOSUPPORT, args: [
-                LinuxSeccompArg(index: 0, value: netlinkFamily, op: .equalTo),
-                LinuxSeccompArg(index: 2, value: proto, op: .equalTo),
-            ]))
+            rules.append(netlink(protocol: proto, .equalTo, .errno, EPROTONOSUPPORT))
         }
-        rules.append(LinuxSyscall(names: ["socket"], action: .errno, errnoRet: EPROTONOSUPPORT, args: [
-            LinuxSeccompArg(index: 0, value: netlinkFamily, op: .equalTo),
-            LinuxSeccompArg(index: 2, value: highestProtocol, op: .greaterThan),
-        ]))
+        rules.append(netlink(protocol: highestProtocol, .greaterThan, .errno, EPROTONOSUPPORT))
         return rules
     }
 
     /// For a default-deny profile: the allowed families (netlink with its protocols).
     static var socketAllowances: [LinuxSyscall] {
-        var rules: [LinuxSyscall] = []
-        for family in allowedSocketFamilies where family != netlinkFamily {
-            rules.append(LinuxSyscall(names: socketCalls, action: .allow,
-                                      args: [LinuxSeccompArg(index: 0, value: family, op: .equalTo)]))
-        }
-        for proto in allowedNetlinkProtocols {
-            rules.append(LinuxSyscall(names: ["socket"], action: .allow, args: [
-                LinuxSeccompArg(index: 0, value: netlinkFamily, op: .equalTo),
-                LinuxSeccompArg(index: 2, value: proto, op: .equalTo),
-            ]))
-        }
-        return rules
+        allowedSocketFamilies.filter { $0 != netlinkFamily }.map { socket(family: $0, .equalTo, .allow) }
+            + allowedNetlinkProtocols.map { netlink(protocol: $0, .equalTo, .allow) }
+    }
+
+    /// `socket` and `socketpair` with a family compared by `op`.
+    static func socket(family: UInt64, _ op: LinuxSeccompOperator, _ action: LinuxSeccompAction, _ errno: UInt32? = nil) -> LinuxSyscall {
+        LinuxSyscall(names: socketCalls, action: action, errnoRet: errno, args: [LinuxSeccompArg(index: 0, value: family, op: op)])
+    }
+
+    /// `socket` of the netlink family with a protocol compared by `op`.
+    static func netlink(protocol proto: UInt64, _ op: LinuxSeccompOperator, _ action: LinuxSeccompAction, _ errno: UInt32? = nil) -> LinuxSyscall {
+        LinuxSyscall(names: ["socket"], action: action, errnoRet: errno, args: [
+            LinuxSeccompArg(index: 0, value: netlinkFamily, op: .equalTo),
+            LinuxSeccompArg(index: 2, value: proto, op: op),
+        ])
     }
 }

@@ -116,14 +116,6 @@ public struct Policy: Equatable, Sendable {
         /// `Authorization: Bearer {}`: a header the proxy sets; nil: the placeholder is
         /// replaced where it appears in a request's headers.
         public var header: String?
-
-        public init(name: String, env: String? = nil, file: String? = nil, hosts: [String], header: String? = nil) {
-            self.name = name
-            self.env = env
-            self.file = file
-            self.hosts = hosts
-            self.header = header
-        }
     }
 
     /// The runtime's own vocabulary (native, gvisor): one list of backends.

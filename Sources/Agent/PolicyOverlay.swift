@@ -67,14 +67,11 @@ public enum PolicyOverlay {
         process.noNewPrivileges = true
 
         // Env and working directory: only what the engine left unset.
+        // Then the explicit proxies of an allowlist (as `agent spec` writes them), where
+        // the engine set none: a program that honours them reaches the warden's proxy.
         var env = process.env ?? []
-        for (key, value) in policy.env.sorted(by: { $0.key < $1.key }) where !env.contains(where: { $0.hasPrefix(key + "=") }) {
-            env.append("\(key)=\(value)")
-            changes.append(Change(field: "process.env", was: "no \(key)", now: "\(key)=\(value)"))
-        }
-        // The explicit proxies of an allowlist (as `agent spec` writes them), where the
-        // engine set none: a program that honours them reaches the warden's proxy.
-        for (key, value) in proxyEnvironment(policy.network) where !env.contains(where: { $0.hasPrefix(key + "=") }) {
+        for (key, value) in policy.env.sorted(by: { $0.key < $1.key }).map({ ($0.key, $0.value) }) + proxyEnvironment(policy.network)
+            where !env.contains(where: { $0.hasPrefix(key + "=") }) {
             env.append("\(key)=\(value)")
             changes.append(Change(field: "process.env", was: "no \(key)", now: "\(key)=\(value)"))
         }

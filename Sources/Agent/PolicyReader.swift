@@ -42,43 +42,31 @@ public enum PolicyReader {
             case "extends": break
             case "description": policy.description = try r.string(value, key)
             case "filesystem":
-                let fs = try r.map(value, key, known: ["input", "output", "outputSize", "scratch", "readonlyRoot"])
-                for (k, v) in fs {
-                    let field = "filesystem." + k
-                    switch k {
-                    case "input": policy.filesystem.input = try r.absolutePath(v, field)
-                    case "output": policy.filesystem.output = try r.absolutePath(v, field)
-                    case "scratch": policy.filesystem.scratch = try r.size(v, field)
-                    case "outputSize": policy.filesystem.outputSize = try r.size(v, field, minimum: 1 << 20)
-                    default: policy.filesystem.readonlyRoot = try r.bool(v, field)
-                    }
-                }
+                try r.section(value, key, into: &policy, [
+                    "input": { $0.filesystem.input = try r.absolutePath($1, $2) },
+                    "output": { $0.filesystem.output = try r.absolutePath($1, $2) },
+                    "scratch": { $0.filesystem.scratch = try r.size($1, $2) },
+                    "outputSize": { $0.filesystem.outputSize = try r.size($1, $2, minimum: 1 << 20) },
+                    "readonlyRoot": { $0.filesystem.readonlyRoot = try r.bool($1, $2) },
+                ])
             case "limits":
-                let l = try r.map(value, key, known: ["memory", "cpus", "pids", "timeout", "disk"])
-                for (k, v) in l {
-                    let field = "limits." + k
-                    switch k {
-                    // `unlimited` removes the base's limit; omitting the key keeps it.
-                    case "memory": policy.limits.memory = try r.unlimited(v) ? nil : r.size(v, field, minimum: 4 << 20)
-                    case "cpus": policy.limits.cpus = try r.unlimited(v) ? nil : r.cpus(v, field)
-                    case "pids": policy.limits.pids = try r.unlimited(v) ? nil : Int64(r.integer(v, field, range: 1...4_194_304))
-                    case "timeout": policy.limits.timeout = try r.unlimited(v) ? nil : r.timeout(v, field)
-                    default: policy.limits.disk = try r.size(v, field, minimum: 1 << 20)
-                    }
-                }
+                // `unlimited` removes the base's limit; omitting the key keeps it.
+                try r.section(value, key, into: &policy, [
+                    "memory": { $0.limits.memory = try r.unlimited($1) ? nil : r.size($1, $2, minimum: 4 << 20) },
+                    "cpus": { $0.limits.cpus = try r.unlimited($1) ? nil : r.cpus($1, $2) },
+                    "pids": { $0.limits.pids = try r.unlimited($1) ? nil : Int64(r.integer($1, $2, range: 1...4_194_304)) },
+                    "timeout": { $0.limits.timeout = try r.unlimited($1) ? nil : r.timeout($1, $2) },
+                    "disk": { $0.limits.disk = try r.size($1, $2, minimum: 1 << 20) },
+                ])
             case "user":
-                let u = try r.map(value, key, known: ["uid", "gid", "userNamespace", "hostID", "idCount"])
-                for (k, v) in u {
-                    let field = "user." + k
-                    switch k {
-                    case "uid": policy.user.uid = UInt32(try r.integer(v, field, range: 0...65_535))
-                    case "gid": policy.user.gid = UInt32(try r.integer(v, field, range: 0...65_535))
-                    case "userNamespace": policy.user.userNamespace = try r.bool(v, field)
+                try r.section(value, key, into: &policy, [
+                    "uid": { $0.user.uid = UInt32(try r.integer($1, $2, range: 0...65_535)) },
+                    "gid": { $0.user.gid = UInt32(try r.integer($1, $2, range: 0...65_535)) },
+                    "userNamespace": { $0.user.userNamespace = try r.bool($1, $2) },
                     // `auto`: a range from the reserved pool (HostIDRange), as when omitted.
-                    case "hostID": policy.user.hostID = try (v as? String) == "auto" ? nil : UInt32(r.integer(v, field, range: 1...4_000_000_000))
-                    default: policy.user.idCount = UInt32(try r.integer(v, field, range: 1...1 << 24))
-                    }
-                }
+                    "hostID": { $0.user.hostID = try ($1 as? String) == "auto" ? nil : UInt32(r.integer($1, $2, range: 1...4_000_000_000)) },
+                    "idCount": { $0.user.idCount = UInt32(try r.integer($1, $2, range: 1...1 << 24)) },
+                ])
             case "env":
                 let e = try r.map(value, key, known: nil)
                 for (k, v) in e {
@@ -88,32 +76,31 @@ public enum PolicyReader {
                 }
             case "workdir": policy.workdir = try r.absolutePath(value, key)
             case "network":
-                let n = try r.map(value, key, known: ["allow", "decider", "deciderTimeout", "idleTimeout", "maxBytes", "maxConnections", "mode", "upstreamCA"])
-                for (k, v) in n {
-                    switch k {
-                    case "maxConnections": policy.network.maxConnections = try r.integer(v, "network.maxConnections", range: 1...65_536)
-                    case "maxBytes": policy.network.maxBytes = try r.size(v, "network.maxBytes")
-                    case "idleTimeout": policy.network.idleTimeout = try r.timeout(v, "network.idleTimeout")
-                    case "decider":
-                        let text = try r.string(v, "network.decider")
-                        do { _ = try DeciderTarget(text) } catch { throw r.error("network.decider", "\(error)") }
-                        policy.network.decider = text
-                    case "deciderTimeout":
-                        let t = try r.timeout(v, "network.deciderTimeout")
+                let n = try r.section(value, key, into: &policy, [
+                    "maxConnections": { $0.network.maxConnections = try r.integer($1, $2, range: 1...65_536) },
+                    "maxBytes": { $0.network.maxBytes = try r.size($1, $2) },
+                    "idleTimeout": { $0.network.idleTimeout = try r.timeout($1, $2) },
+                    "decider": {
+                        let text = try r.string($1, $2)
+                        do { _ = try DeciderTarget(text) } catch { throw r.error($2, "\(error)") }
+                        $0.network.decider = text
+                    },
+                    "deciderTimeout": {
+                        let t = try r.timeout($1, $2)
                         // A connection waits this long for its verdict: minutes would
                         // hold clients (and their connection slots) for nothing.
-                        guard t <= 300 else { throw r.error("network.deciderTimeout", "at most 5m") }
-                        policy.network.deciderTimeout = t
-                    case "upstreamCA": policy.network.upstreamCA = try r.absolutePath(v, "network.upstreamCA")
-                    case "mode":
-                        let text = try r.string(v, "network.mode")
-                        guard let m = EgressMode(rawValue: text) else {
-                            throw r.error("network.mode", "not one of explicit, transparent, both")
+                        guard t <= 300 else { throw r.error($2, "at most 5m") }
+                        $0.network.deciderTimeout = t
+                    },
+                    "upstreamCA": { $0.network.upstreamCA = try r.absolutePath($1, $2) },
+                    "mode": {
+                        guard let m = EgressMode(rawValue: try r.string($1, $2)) else {
+                            throw r.error($2, "not one of explicit, transparent, both")
                         }
-                        policy.network.mode = m
-                    default: break
-                    }
-                }
+                        $0.network.mode = m
+                    },
+                    "allow": { _, _, _ in }, // below, after the others
+                ])
                 if let list = n.first(where: { $0.0 == "allow" })?.1 {
                     policy.network.allow = try r.list(list, "network.allow").enumerated().map { i, item in
                         let text = try r.string(item, "network.allow[\(i)]")
@@ -192,10 +179,6 @@ public enum PolicyReader {
         }
     }
 
-    static func firstLine(of text: String) -> String {
-        String(text.split(separator: "\n").first ?? "")
-    }
-
     static let knownCapabilities: Set<String> = [
         "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL", "CAP_SETGID",
         "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN",
@@ -230,6 +213,16 @@ public enum PolicyReader {
                 }
             }
             return dict.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        }
+
+        /// A section's keys read in order, each by its setter (`field.key` names it in
+        /// errors); the setters' keys are the known ones. Returns the section's entries.
+        @discardableResult
+        func section(_ value: Any, _ field: String, into policy: inout Policy,
+                     _ setters: [String: (inout Policy, Any, String) throws -> Void]) throws -> [(String, Any)] {
+            let entries = try map(value, field, known: Set(setters.keys))
+            for (key, value) in entries { try setters[key]?(&policy, value, field + "." + key) }
+            return entries
         }
 
         func list(_ value: Any, _ field: String) throws -> [Any] {
@@ -283,15 +276,10 @@ public enum PolicyReader {
             return v
         }
 
-        func duration(_ value: Any, _ field: String) throws -> Double {
-            let text = try scalarText(value, field)
-            guard let s = Quantity.seconds(text) else { throw error(field, "not a duration (use 30s, 5m, 1h30m, 250ms)") }
-            return s
-        }
-
         /// A duration the warden can wait for (Quantity.maximumTimeout).
         func timeout(_ value: Any, _ field: String) throws -> Double {
-            let s = try duration(value, field)
+            let text = try scalarText(value, field)
+            guard let s = Quantity.seconds(text) else { throw error(field, "not a duration (use 30s, 5m, 1h30m, 250ms)") }
             guard s <= Quantity.maximumTimeout else { throw error(field, Quantity.timeoutTooLong) }
             return s
         }

@@ -115,10 +115,7 @@ public enum PolicyYAML {
             var text = ""
             while index < lines.count { text += lines[index].text + "\n"; index += 1 }
             var f = Flow(text: Array(text.unicodeScalars), line: start)
-            let value = try f.value()
-            f.skipSpace()
-            guard f.atEnd else { throw Error(line: f.line, message: "unexpected text after the value") }
-            return value
+            return try f.whole()
         }
 
         mutating func mapping(indent: Int) throws -> [String: Any] {
@@ -217,12 +214,9 @@ public enum PolicyYAML {
             if text.hasPrefix("|") || text.hasPrefix(">") {
                 throw Error(line: line, message: "block scalars (| and >) are not supported in policies")
             }
-            var f = Flow(text: Array(text.unicodeScalars), line: line)
             if let first = text.first, first == "[" || first == "{" || first == "\"" || first == "'" {
-                let v = try f.value()
-                f.skipSpace()
-                guard f.atEnd else { throw Error(line: line, message: "unexpected text after the value") }
-                return v
+                var f = Flow(text: Array(text.unicodeScalars), line: line)
+                return try f.whole()
             }
             try checkPlain(text, line: line)
             return text == "~" || text == "null" ? PolicyYAML.null : text
@@ -260,6 +254,14 @@ public enum PolicyYAML {
         }
 
         func error(_ m: String) -> Error { Error(line: line, message: m) }
+
+        /// A value that is all of the text (spaces and newlines around it aside).
+        mutating func whole() throws -> Any {
+            let v = try value()
+            skipSpace()
+            guard atEnd else { throw error("unexpected text after the value") }
+            return v
+        }
 
         mutating func value() throws -> Any {
             skipSpace()

@@ -103,11 +103,8 @@ extension SandboxConfig {
             return v
         }
         guard let diskText = annotations[SandboxAnnotation.disk] else {
-            let policy: Policy
             // A shipped profile needs no policy directory: safehouse.conf is not read.
-            do { policy = try (Profiles.text(of: name) != nil ? PolicyLibrary(directories: []) : library()).resolve(name, from: .annotation) } catch {
-                throw problem(SandboxAnnotation.policy, "\(error)")
-            }
+            let policy = try EngineSpecPolicy.resolve(name, library: library)
             // Placeholders go into the environment when the spec is generated; an
             // engine wrote this one: refused rather than run without the secrets.
             guard policy.secrets.isEmpty else {

@@ -115,13 +115,6 @@ public struct SandboxRunner {
         SandboxRequest(rootfs: absolute(o.rootfs), args: o.args, policyName: o.policy)
     }
 
-    /// Checks the host paths a sandbox will use and opens the zones (SandboxZones:
-    /// no symlink followed; a missing output directory is made).
-    public static func prepareZones(_ policy: Policy, rootfs: String) throws -> SandboxZones {
-        guard Files.isDirectory(rootfs) else { throw PolicyError("--rootfs: \(rootfs) is not a directory") }
-        return try SandboxZones(policy)
-    }
-
     public func run(_ o: Options, library: PolicyLibrary) throws -> (Int32, Outcome) {
         // From here on the run makes things (an image mount, the bundle, the zones)
         // that only its own clean-up removes, so no signal may end it half way: a
@@ -138,7 +131,7 @@ public struct SandboxRunner {
         // policy's (every policy names one; the shipped profiles say native).
         runtime.backendFlag = policy.backend
         var request = Self.request(o)
-        let id = o.id ?? "agent-" + Self.randomHex(8)
+        let id = o.id ?? "agent-" + Self.randomID()
         do { try ContainerID.validate(id) } catch { throw PolicyError("--id: \(error)") }
         if Files.exists(runtime.store.directory(of: id)) { throw PolicyError("--id: container \"\(id)\" already exists") }
         let bundle = ContainerRuntime.agentBundles + "/" + id
@@ -161,8 +154,10 @@ public struct SandboxRunner {
         // Generated (and so checked) before anything is made; with an image, again once
         // its root is mounted (the image's user names are looked up in it).
         var spec = try SandboxSpec.generate(policy, request)
-        // Last of the checks: it makes a missing output directory.
-        let zones = image == nil ? try Self.prepareZones(policy, rootfs: request.rootfs) : try SandboxZones(policy)
+        if image == nil, !Files.isDirectory(request.rootfs) { throw PolicyError("--rootfs: \(request.rootfs) is not a directory") }
+        // Last of the checks (SandboxZones: no symlink followed): it makes a missing
+        // output directory.
+        let zones = try SandboxZones(policy)
 
         // The bundle lives only as long as the run.
         try Files.makeDirectories(ContainerRuntime.agentBundles)
@@ -232,7 +227,7 @@ public struct SandboxRunner {
                                          skipEmptyDirectories: mountPoints)
                     keptFor = id
                 } catch {
-                    writeWarning("safehouse: --keep: the change set was not kept: \(error)\n")
+                    Processes.writeToStandardError("safehouse: --keep: the change set was not kept: \(error)\n")
                 }
             }
             if let output {
@@ -270,7 +265,7 @@ public struct SandboxRunner {
             // getting ENOSPC. Said, so that the cause is not mistaken.
             limits.append("output (filesystem.outputSize: /output held \(Quantity.describe(bytes: (outputUsed >> 20) << 20)) of \(Quantity.describe(bytes: SandboxZones.outputSize(policy))) when the memory limit killed the writer: /output's files count against memory)")
         }
-        for line in outputKept { writeWarning("safehouse: \(line)\n") }
+        for line in outputKept { Processes.writeToStandardError("safehouse: \(line)\n") }
         if report?.egressQuotaSpent == true {
             limits.append("egress (the byte quota of \(Quantity.describe(bytes: policy.network.maxBytes ?? 0)) each way was spent)")
         }
@@ -282,10 +277,8 @@ public struct SandboxRunner {
         // decision as it was made).
         for limit in limits { runtime.observer?.record(spec.annotations, id, "limit") { ["limit": .string(limit)] } }
         runtime.observer?.record(spec.annotations, id, "changes") { changes.auditDetails }
-        var outcome = Outcome(id: id, policy: o.policy, exitCode: code, seconds: Self.now() - started,
-                              limitsHit: limits, changes: changes, egress: egress, effective: policy)
-        outcome.keptFor = keptFor
-        return (code, outcome)
+        return (code, Outcome(id: id, policy: o.policy, exitCode: code, seconds: Self.now() - started,
+                              limitsHit: limits, changes: changes, egress: egress, effective: policy, keptFor: keptFor))
     }
 
     public static func absolute(_ path: String) -> String {
@@ -296,10 +289,8 @@ public struct SandboxRunner {
     }
 
     /// The random part of a default sandbox id (agent-<this>).
-    public static func randomID() -> String { randomHex(8) }
-
-    static func randomHex(_ bytes: Int) -> String {
-        let b = (try? FileDescriptor.open("/dev/urandom", O_RDONLY).read(upTo: bytes)) ?? []
+    public static func randomID() -> String {
+        let b = (try? FileDescriptor.open("/dev/urandom", O_RDONLY).read(upTo: 8)) ?? []
         return b.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
     }
 

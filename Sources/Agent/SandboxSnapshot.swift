@@ -163,19 +163,15 @@ public struct SandboxSnapshots {
         try Files.writeAtomically(bundle + "/config.json", spec.compactJSON(), mode: 0o600)
         let options = CreateOptions(bundle: bundle, pidFile: pidFile)
         let checkpoint = CheckpointOptions(imagePath: dir + "/" + SandboxSnapshot.checkpointName)
-        if detach {
-            _ = try runtime.restore(id: id, options: options, checkpoint: checkpoint, detach: true)
-            restored = true
-            return 0
-        }
         // In the foreground the runtime removes it, bundle and all, when it ends; a
-        // failure before it exists leaves the bundle to the defer above.
+        // failure before it exists (or any failure detached) leaves the bundle to the
+        // defer above.
         do {
-            let code = try runtime.restore(id: id, options: options, checkpoint: checkpoint, detach: false)
+            let code = try runtime.restore(id: id, options: options, checkpoint: checkpoint, detach: detach)
             restored = true
-            return code
+            return detach ? 0 : code
         } catch {
-            restored = Files.exists(runtime.store.directory(of: id))
+            restored = !detach && Files.exists(runtime.store.directory(of: id))
             throw error
         }
     }

@@ -15,12 +15,6 @@ public struct SandboxRequest: Equatable, Sendable {
     /// The environment the policy's is laid over: an image's (ImageDefaults); nil: PATH
     /// and HOME only.
     public var baseEnv: [String]?
-
-    public init(rootfs: String, args: [String], policyName: String) {
-        self.rootfs = rootfs
-        self.args = args
-        self.policyName = policyName
-    }
 }
 
 /// Turns a policy into a complete OCI runtime spec. Any OCI runtime can run the
@@ -32,17 +26,15 @@ public enum SandboxSpec {
         guard request.rootfs.hasPrefix("/") else { throw PolicyError("--rootfs: \"\(request.rootfs)\" must be an absolute path") }
         let caps = policy.capabilities
         var env = request.baseEnv ?? ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root"]
-        for (key, value) in policy.env.sorted(by: { $0.key < $1.key }) {
+        func set(_ key: String, _ value: String) {
             env.removeAll { $0.hasPrefix(key + "=") }
             env.append("\(key)=\(value)")
         }
+        for (key, value) in policy.env.sorted(by: { $0.key < $1.key }) { set(key, value) }
         // The egress proxies listen on the sandbox's loopback (Runtime EgressListener,
         // served by the warden); without an allowlist there is no proxy and no way out.
         // Transparent egress alone names no proxy: every connection is captured anyway.
-        for (key, value) in PolicyOverlay.proxyEnvironment(policy.network) {
-            env.removeAll { $0.hasPrefix(key + "=") }
-            env.append("\(key)=\(value)")
-        }
+        for (key, value) in PolicyOverlay.proxyEnvironment(policy.network) { set(key, value) }
         // Each secret's variable holds a fresh placeholder, never the value: the proxy
         // puts the value in on the way out (docs/egress.md, Secrets).
         var secrets: [SecretBinding] = []
@@ -55,18 +47,14 @@ public enum SandboxSpec {
                     let hex = String(UInt64.random(in: .min ... .max), radix: 16)
                     return String(repeating: "0", count: 16 - hex.count) + hex
                 }.joined()
-                env.removeAll { $0.hasPrefix(secret.name + "=") }
-                env.append("\(secret.name)=\(placeholder)")
+                set(secret.name, placeholder)
                 secrets.append(SecretBinding(name: secret.name, placeholder: placeholder, env: secret.env, file: secret.file,
                                              hosts: secret.hosts, header: secret.header))
             }
             // The proxy terminates TLS to the secrets' hosts with the sandbox's own CA,
             // which the root's trust store carries (TrustBundle); these variables name
             // a bundle that holds it for programs that read no common path.
-            for key in TrustBundle.variables {
-                env.removeAll { $0.hasPrefix(key + "=") }
-                env.append("\(key)=\(TrustBundle.bundlePath)")
-            }
+            for key in TrustBundle.variables { set(key, TrustBundle.bundlePath) }
         }
         let process = Process(
             terminal: false,
@@ -104,7 +92,7 @@ public enum SandboxSpec {
             namespaces.append(.init(type: .user))
             let hostID = try policy.user.hostID ?? HostIDRange.resolve(policy.user, entries: HostIDRange.hostEntries())
             uidMappings = [LinuxIDMapping(containerID: 0, hostID: hostID, size: policy.user.idCount)]
-            gidMappings = [LinuxIDMapping(containerID: 0, hostID: hostID, size: policy.user.idCount)]
+            gidMappings = uidMappings
         }
         var resources = LinuxResources(devices: [LinuxDeviceCgroup(allow: false, access: "rwm")])
         if let memory = policy.limits.memory { resources.memory = LinuxMemory(limit: Int64(memory)) }

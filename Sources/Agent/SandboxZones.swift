@@ -58,11 +58,7 @@ public struct SandboxZones {
             OutputZone.finish(bundle: bundle, ownership: ownership, held: output)
             throw PolicyError("--output: \(output.path): bounded /output: \(error)")
         }
-        let path = OutputZone.merged(inBundle: bundle)
-        for i in (spec.mounts ?? []).indices where spec.mounts?[i].destination == "/output" {
-            spec.mounts?[i].source = path
-        }
-        options.bindSourceDescriptors[path] = merged.rawValue
+        Self.bind("/output", to: OutputZone.merged(inBundle: bundle), merged, spec: &spec, options: &options)
         return Output(ownership: ownership, directory: output, merged: merged)
     }
 
@@ -75,10 +71,16 @@ public struct SandboxZones {
             InputZone.remove(bundle: bundle)
             throw PolicyError("--input: \(input.path): \(error)")
         }
-        for i in (spec.mounts ?? []).indices where spec.mounts?[i].destination == "/input" {
+        Self.bind("/input", to: path, input.fd, spec: &spec, options: &options)
+    }
+
+    /// `spec`'s mount at `destination` made from `path`, which the runtime attaches
+    /// from `fd`.
+    private static func bind(_ destination: String, to path: String, _ fd: FileDescriptor, spec: inout Spec, options: inout CreateOptions) {
+        for i in (spec.mounts ?? []).indices where spec.mounts?[i].destination == destination {
             spec.mounts?[i].source = path
         }
-        options.bindSourceDescriptors[path] = input.fd.rawValue
+        options.bindSourceDescriptors[path] = fd.rawValue
     }
 
     /// The first host id of the sandbox's user namespace (the effective policy chose it
@@ -96,10 +98,4 @@ public struct SandboxZones {
         try syscall("chown", bundle) { Glibc.chown(bundle, 0, first) }
         try syscall("chmod", bundle) { Glibc.chmod(bundle, 0o710) }
     }
-}
-
-/// One line to standard error (the summary goes to standard output).
-func writeWarning(_ text: String) {
-    let bytes = Array(text.utf8)
-    _ = bytes.withUnsafeBufferPointer { Glibc.write(2, $0.baseAddress, $0.count) }
 }

@@ -18,29 +18,9 @@ package struct EgressCAMaterial: Sendable, Equatable {
 package enum EgressCALauncher {
     /// Runs `warden --make-ca hosts...` and reads its certificate and key.
     package static func make(warden: String, hosts: [String]) throws -> EgressCAMaterial {
-        let (outRead, outWrite) = try FileDescriptor.pipe()
-        let (errRead, errWrite) = try FileDescriptor.pipe()
-        let args = [warden, "--make-ca"] + hosts
-        let pid = try Processes.fork()
-        if pid == 0 {
-            let null = open("/dev/null", O_RDONLY)
-            if null >= 0 { _ = dup2(null, 0) }
-            _ = dup2(outWrite.rawValue, 1)
-            _ = dup2(errWrite.rawValue, 2)
-            Signals.resetForExec()
-            _ = Processes.exec(path: warden, args: args, env: ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"])
-            _exit(127)
-        }
-        outWrite.close()
-        errWrite.close()
-        let output = (try? outRead.readAll(limit: 64 << 10)) ?? []
-        outRead.close()
-        let errors = (try? errRead.readAll(limit: 64 << 10)) ?? []
-        errRead.close()
-        let status = try Processes.wait(pid)
+        let (status, output, line) = try HelperProcess.run(warden, [warden, "--make-ca"] + hosts, keepOutput: true)
         guard status == .exited(0) else {
-            let line = String(decoding: errors, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? "no message"
-            throw RuntimeError("secrets: making the sandbox's CA with \(warden): \(status == .exited(127) ? "could not run it" : "exit status \(status.shellCode)"): \(line)")
+            throw RuntimeError("secrets: making the sandbox's CA with \(warden): \(status == .exited(127) ? "could not run it" : "exit status \(status.shellCode)"): \(line ?? "no message")")
         }
         return try parse(String(decoding: output, as: UTF8.self))
     }

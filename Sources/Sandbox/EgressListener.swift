@@ -126,18 +126,19 @@ public enum EgressListener {
         let fd = FileDescriptor(adopting: try syscall("egress: socket") { socket(family, Int32(type.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) })
         var on: Int32 = 1
         _ = setsockopt(fd.rawValue, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
-        let what: String
+        func bindTo<A>(_ socketAddress: A, _ what: String) throws {
+            var a = socketAddress
+            _ = try syscall("egress: bind \(what) in the sandbox") {
+                withUnsafePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd.rawValue, $0, socklen_t(MemoryLayout<A>.size)) } }
+            }
+        }
         if let v4 {
             var a = sockaddr_in()
             a.sin_family = sa_family_t(AF_INET)
             a.sin_port = port.bigEndian
             a.sin_addr.s_addr = v4.bigEndian
-            what = "\(Self.text(v4)):\(port)"
-            _ = try syscall("egress: bind \(what) in the sandbox") {
-                withUnsafePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd.rawValue, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-            }
+            try bindTo(a, "\(Self.text(v4)):\(port)")
         } else {
-            what = address == .v6Loopback ? "[::1]:\(port)" : "[::]:\(port)"
             // The loopback and v6-only listeners take IPv6 only (IPv4 has its own, for
             // the original destination); the resolver takes both families on one socket.
             var v6only: Int32 = address == .v6Any ? 0 : 1
@@ -146,9 +147,7 @@ public enum EgressListener {
             a.sin6_family = sa_family_t(AF_INET6)
             a.sin6_port = port.bigEndian
             if address == .v6Loopback { a.sin6_addr.__in6_u.__u6_addr8.15 = 1 }
-            _ = try syscall("egress: bind \(what) in the sandbox") {
-                withUnsafePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd.rawValue, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) } }
-            }
+            try bindTo(a, address == .v6Loopback ? "[::1]:\(port)" : "[::]:\(port)")
         }
         return fd
     }

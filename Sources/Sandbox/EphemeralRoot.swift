@@ -26,19 +26,19 @@ public enum EphemeralRoot {
     /// Not inside the state directory: that is 0700 (as runc's), and an init running
     /// as the sandbox's root (a host id of its user namespace's range) must reach merged/ by path.
     /// The name carries a hash of the root, so two roots may use the same id.
+    public static func directory(root: String, id: String) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325 // FNV-1a
+        for byte in root.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+        let tag = String(hash, radix: 16)
+        return parent + "/" + id + "-" + String(repeating: "0", count: 16 - tag.count) + tag
+    }
+
     /// True when the tmpfs at `dir` (the disk limit) has less than 64 KiB left: a
     /// writer got ENOSPC, or is about to.
     public static func isFull(_ dir: String) -> Bool {
         var st = statvfs()
         guard statvfs(dir, &st) == 0, st.f_blocks > 0 else { return false }
         return UInt64(st.f_bavail) * UInt64(st.f_frsize) < 64 << 10
-    }
-
-    public static func directory(root: String, id: String) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325 // FNV-1a
-        for byte in root.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
-        let tag = String(hash, radix: 16)
-        return parent + "/" + id + "-" + String(repeating: "0", count: 16 - tag.count) + tag
     }
 
     /// The directory every ephemeral root lives under (0711: reachable, not listable).

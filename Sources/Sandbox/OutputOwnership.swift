@@ -21,16 +21,9 @@ public struct OutputOwnership: Equatable, Sendable {
     /// The host ids the sandbox's user namespace maps (all ids without one): a file of
     /// the directory they own, or one anybody may write, the sandbox may replace.
     public let sandboxIDs: ClosedRange<UInt32>
+}
 
-    public init(directory: String, uid: UInt32, gid: UInt32, device: UInt64, inode: UInt64, sandboxIDs: ClosedRange<UInt32>) {
-        self.directory = directory
-        self.uid = uid
-        self.gid = gid
-        self.device = device
-        self.inode = inode
-        self.sandboxIDs = sandboxIDs
-    }
-
+extension OutputOwnership {
     /// The record of the held directory `output`.
     public init(of output: HostDirectory, sandboxIDs: ClosedRange<UInt32>) throws {
         let st = try output.status()

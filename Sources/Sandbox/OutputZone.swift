@@ -68,8 +68,8 @@ public enum OutputZone {
     /// True when the zone of `bundle` has less than 64 KiB left: the sandbox filled
     /// /output (a writer got ENOSPC, or is about to).
     public static func isFull(bundle: String) -> Bool {
-        guard let (used, size) = usage(bundle: bundle) else { return false }
-        return size - used < 64 << 10
+        let zone = directory(inBundle: bundle)
+        return EphemeralRoot.isMountPoint(zone) && EphemeralRoot.isFull(zone)
     }
 
     /// Bytes the sandbox wrote to /output and the zone's size; nil without a zone.

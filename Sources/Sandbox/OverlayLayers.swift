@@ -10,20 +10,20 @@ package enum OverlayLayers {
     /// options name a layer this reader cannot split safely (data-only layers,
     /// escaped separators).
     static func of(_ path: String, mountinfo: String) -> [String]? {
-        var found: [String]?
-        for line in mountinfo.split(separator: "\n") {
-            let fields = line.split(separator: " ", omittingEmptySubsequences: false)
-            guard let dash = fields.firstIndex(of: "-"), dash >= 6, fields.count >= dash + 4 else { continue }
-            guard fields[3] == "/", unescaped(fields[4]) == path, fields[dash + 1] == "overlay" else { continue }
-            // The last line for a mount point is the mount on top.
-            found = layers(String(fields[dash + 3]))
-        }
-        return found
+        superOptions(path, mountinfo: mountinfo).flatMap(layers)
     }
 
     /// The lower layers of the overlay at `path` when it has no upper layer (a
     /// read-only stack, as ImageRoot mounts an image), top first; nil otherwise.
     package static func readOnlyStack(_ path: String, mountinfo: String) -> [String]? {
+        guard let options = superOptions(path, mountinfo: mountinfo),
+              !options.split(separator: ",").contains(where: { $0.hasPrefix("upperdir=") }) else { return nil }
+        return layers(options)
+    }
+
+    /// The super options of the overlay whose root is mounted at `path`; the last
+    /// line for a mount point is the mount on top.
+    static func superOptions(_ path: String, mountinfo: String) -> String? {
         var options: String?
         for line in mountinfo.split(separator: "\n") {
             let fields = line.split(separator: " ", omittingEmptySubsequences: false)
@@ -31,8 +31,7 @@ package enum OverlayLayers {
             guard fields[3] == "/", unescaped(fields[4]) == path, fields[dash + 1] == "overlay" else { continue }
             options = String(fields[dash + 3])
         }
-        guard let options, !options.split(separator: ",").contains(where: { $0.hasPrefix("upperdir=") }) else { return nil }
-        return layers(options)
+        return options
     }
 
     /// The layers in an overlay's super options ("rw,lowerdir=A:B,upperdir=U,workdir=W").

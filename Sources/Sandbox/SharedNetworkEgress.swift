@@ -34,36 +34,6 @@ public struct SharedNetworkEgress {
     public struct NamespaceKey: Hashable, Sendable, CustomStringConvertible {
         public var device: UInt64
         public var inode: UInt64
-
-        public init(device: UInt64, inode: UInt64) {
-            self.device = device
-            self.inode = inode
-        }
-
-        /// The namespace behind an open nsfs descriptor.
-        public init(of fd: FileDescriptor) throws {
-            var st = stat()
-            guard fstat(fd.rawValue, &st) == 0 else { throw SystemError(call: "fstat", path: "network namespace", errno: errno) }
-            self.init(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
-        }
-
-        /// The namespace an nsfs path names (a /proc/PID/ns/net, a bind mount of one).
-        public init(path: String) throws {
-            var st = stat()
-            guard stat(path, &st) == 0 else { throw SystemError(call: "stat", path: path, errno: errno) }
-            self.init(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
-        }
-
-        /// `DEV-INO`: the record's file name.
-        public var name: String { "\(device)-\(inode)" }
-        /// As /proc names it (`net:[INO]`).
-        public var description: String { "net:[\(inode)]" }
-
-        public init?(name: String) {
-            let parts = name.split(separator: "-")
-            guard parts.count == 2, let d = UInt64(parts[0]), let i = UInt64(parts[1]) else { return nil }
-            self.init(device: d, inode: i)
-        }
     }
 
     /// Who serves a namespace's egress, and under which terms.
@@ -171,5 +141,32 @@ public struct SharedNetworkEgress {
         guard let lock = try? lock() else { return }
         defer { lock.release() }
         if owner(of: key)?.container == id { _ = unlink(path(of: key)) }
+    }
+}
+
+extension SharedNetworkEgress.NamespaceKey {
+    /// The namespace behind an open nsfs descriptor.
+    public init(of fd: FileDescriptor) throws {
+        var st = stat()
+        guard fstat(fd.rawValue, &st) == 0 else { throw SystemError(call: "fstat", path: "network namespace", errno: errno) }
+        self.init(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
+    }
+
+    /// The namespace an nsfs path names (a /proc/PID/ns/net, a bind mount of one).
+    public init(path: String) throws {
+        var st = stat()
+        guard stat(path, &st) == 0 else { throw SystemError(call: "stat", path: path, errno: errno) }
+        self.init(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
+    }
+
+    /// `DEV-INO`: the record's file name.
+    public var name: String { "\(device)-\(inode)" }
+    /// As /proc names it (`net:[INO]`).
+    public var description: String { "net:[\(inode)]" }
+
+    public init?(name: String) {
+        let parts = name.split(separator: "-")
+        guard parts.count == 2, let d = UInt64(parts[0]), let i = UInt64(parts[1]) else { return nil }
+        self.init(device: d, inode: i)
     }
 }

@@ -98,8 +98,6 @@ public enum TransparentCapture {
         """
     }
 
-    static let searchPath = ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]
-
     /// Installs the routes and the rules in the calling thread's network namespace;
     /// `replacing` where an earlier table may be there (a namespace the runtime joined).
     static func install(replacing: Bool) throws {
@@ -116,33 +114,12 @@ public enum TransparentCapture {
     /// Runs `command` with `input` on its stdin; a failure throws its first line of
     /// stderr. Called while single-threaded (create), so fork is safe.
     package static func run(_ command: String, _ args: [String], input: String) throws {
-        guard let path = Processes.lookPath(command, env: searchPath) else {
+        guard let path = Processes.lookPath(command, env: HelperProcess.searchPath) else {
             throw RuntimeError("egress: transparent capture needs \(command) (Debian: \(command == "nft" ? "nftables" : "iproute2"))")
         }
-        let (inRead, inWrite) = try FileDescriptor.pipe()
-        let (errRead, errWrite) = try FileDescriptor.pipe()
-        let pid = try Processes.fork()
-        if pid == 0 {
-            _ = dup2(inRead.rawValue, 0)
-            let null = open("/dev/null", O_WRONLY)
-            if null >= 0 { _ = dup2(null, 1) }
-            _ = dup2(errWrite.rawValue, 2)
-            Signals.resetForExec()
-            _ = Processes.exec(path: path, args: [command] + args, env: searchPath)
-            _exit(127)
-        }
-        inRead.close()
-        errWrite.close()
-        let oldPipe = signal(SIGPIPE, SIG_IGN)
-        try? inWrite.write(input)
-        inWrite.close()
-        signal(SIGPIPE, oldPipe)
-        let errors = (try? errRead.readAll(limit: 64 << 10)) ?? []
-        errRead.close()
-        let status = try Processes.wait(pid)
+        let (status, _, line) = try HelperProcess.run(path, [command] + args, input: input)
         guard status == .exited(0) else {
-            let line = String(decoding: errors, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? "no message"
-            throw RuntimeError("egress: \(command) \(args.joined(separator: " ")) in the sandbox: \(status == .exited(127) ? "could not run \(path)" : "exit status \(status.shellCode)"): \(line)")
+            throw RuntimeError("egress: \(command) \(args.joined(separator: " ")) in the sandbox: \(status == .exited(127) ? "could not run \(path)" : "exit status \(status.shellCode)"): \(line ?? "no message")")
         }
     }
 }

@@ -41,29 +41,13 @@ public enum UpperLayerCopy {
         }
     }
 
-    static let searchPath = ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]
-
     private static func run(_ command: String, _ args: [String]) throws {
-        guard let path = Processes.lookPath(command, env: searchPath) else {
+        guard let path = Processes.lookPath(command, env: HelperProcess.searchPath) else {
             throw RuntimeError("the upper layer copy needs \(command) (Debian: coreutils)")
         }
-        let (errRead, errWrite) = try FileDescriptor.pipe()
-        let pid = try Processes.fork()
-        if pid == 0 {
-            let null = open("/dev/null", O_RDWR)
-            if null >= 0 { _ = dup2(null, 0); _ = dup2(null, 1) }
-            _ = dup2(errWrite.rawValue, 2)
-            Signals.resetForExec()
-            _ = Processes.exec(path: path, args: [command] + args, env: searchPath)
-            _exit(127)
-        }
-        errWrite.close()
-        let errors = (try? errRead.readAll(limit: 64 << 10)) ?? []
-        errRead.close()
-        let status = try Processes.wait(pid)
+        let (status, _, line) = try HelperProcess.run(path, [command] + args)
         guard status == .exited(0) else {
-            let line = String(decoding: errors, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? "exit status \(status.shellCode)"
-            throw RuntimeError("copying the upper layer \(args.dropLast().last ?? "") to \(args.last ?? ""): \(line)")
+            throw RuntimeError("copying the upper layer \(args.dropLast().last ?? "") to \(args.last ?? ""): \(line ?? "exit status \(status.shellCode)")")
         }
     }
 }

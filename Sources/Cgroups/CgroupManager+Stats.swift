@@ -83,13 +83,11 @@ extension CgroupManager {
 
     func readCpuset(into s: inout CgroupStats) {
         guard let (dir, version) = directory(for: "cpuset") else { return }
-        if version == .v2 {
-            s.cpuset.cpus = Self.parseList(Self.text(dir + "/cpuset.cpus.effective") ?? "")
-            s.cpuset.mems = Self.parseList(Self.text(dir + "/cpuset.mems.effective") ?? "")
-            return
-        }
-        s.cpuset.cpus = Self.parseList(Self.text(dir + "/cpuset.cpus") ?? "")
-        s.cpuset.mems = Self.parseList(Self.text(dir + "/cpuset.mems") ?? "")
+        // v2 has only the effective lists (and none of the flags below).
+        let effective = version == .v2 ? ".effective" : ""
+        s.cpuset.cpus = Self.parseList(Self.text(dir + "/cpuset.cpus" + effective) ?? "")
+        s.cpuset.mems = Self.parseList(Self.text(dir + "/cpuset.mems" + effective) ?? "")
+        guard version == .v1 else { return }
         func n(_ f: String) -> UInt64 { Self.readUInt(dir + "/cpuset." + f) ?? 0 }
         s.cpuset.cpuExclusive = n("cpu_exclusive")
         s.cpuset.memHardwall = n("mem_hardwall")

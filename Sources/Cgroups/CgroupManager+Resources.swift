@@ -149,11 +149,8 @@ extension CgroupManager {
         if !swapFirst, swap != 0 { try write(memsw, String(swap)) }
         // Kernel memory: written only where the kernel still has the files (removed
         // in Linux 6.x for kmem; runc 1.1 ignores both with a warning).
-        if let k = m.kernel, k != 0, Files.exists(dir + "/memory.kmem.limit_in_bytes") {
-            try write(dir + "/memory.kmem.limit_in_bytes", String(k))
-        }
-        if let k = m.kernelTCP, k != 0, Files.exists(dir + "/memory.kmem.tcp.limit_in_bytes") {
-            try write(dir + "/memory.kmem.tcp.limit_in_bytes", String(k))
+        for (value, file) in [(m.kernel, "/memory.kmem.limit_in_bytes"), (m.kernelTCP, "/memory.kmem.tcp.limit_in_bytes")] {
+            if let k = value, k != 0, Files.exists(dir + file) { try write(dir + file, String(k)) }
         }
         if reservation != 0 { try write(dir + "/memory.soft_limit_in_bytes", String(reservation)) }
         if m.disableOOMKiller == true { try write(dir + "/memory.oom_control", "1") }

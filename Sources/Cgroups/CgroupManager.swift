@@ -101,19 +101,16 @@ public struct CgroupManager: Sendable {
     /// since is someone else's, and refused.
     public func makeDirectories(version: CgroupHierarchy.Version? = nil, fresh: [String] = []) throws {
         for (index, path) in paths.enumerated() {
-            if let version, index < layout.hierarchies.count, layout.hierarchies[index].version != version { continue }
+            let h = index < layout.hierarchies.count ? layout.hierarchies[index] : nil
+            if let version, let h, h.version != version { continue }
             do {
                 if fresh.contains(path) {
                     try CgroupClaim.makeExclusively(path)
                 } else {
                     try Files.makeDirectories(path)
                 }
-                if index < layout.hierarchies.count, layout.hierarchies[index].controllers.contains("cpuset") {
-                    try Self.inheritCpuset(down: path, from: layout.hierarchies[index].mountPoint)
-                }
-                if index < layout.hierarchies.count, layout.hierarchies[index].version == .v2 {
-                    Self.enableControllers(down: path, from: layout.hierarchies[index].mountPoint)
-                }
+                if let h, h.controllers.contains("cpuset") { try Self.inheritCpuset(down: path, from: h.mountPoint) }
+                if let h, h.version == .v2 { Self.enableControllers(down: path, from: h.mountPoint) }
             } catch {
                 throw CgroupError(message: "cgroup \(path): \(error)")
             }

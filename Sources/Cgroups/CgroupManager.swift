@@ -144,16 +144,12 @@ public struct CgroupManager: Sendable {
     /// period a cgroup.procs write of a pid waits for. For a single-threaded process
     /// that is the whole process.
     public static func openTasksFiles(in directories: [String]) throws -> [FileDescriptor] {
-        var files: [FileDescriptor] = []
         do {
-            for dir in directories {
-                files.append(try FileDescriptor.open(dir + "/tasks", O_WRONLY))
-            }
+            // On a failure the files opened so far close as map's partial result goes.
+            return try directories.map { try FileDescriptor.open($0 + "/tasks", O_WRONLY) }
         } catch {
-            // The files opened so far close as `files` goes.
             throw CgroupError(message: "cgroup: \(error)")
         }
-        return files
     }
 
     /// See openTasksFiles; closes the files.

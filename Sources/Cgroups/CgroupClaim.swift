@@ -51,15 +51,9 @@ public enum CgroupClaim {
     /// GetAllPids). A cgroup whose process list cannot be read counts its threads.
     public static func processCount(below path: String) -> Int {
         var count = 0
-        var pending = [path]
-        while let dir = pending.popLast() {
-            if let text = try? Files.readString(dir + "/cgroup.procs") {
+        for dir in [path] + CgroupManager.descendants(of: path) {
+            if let text = (try? Files.readString(dir + "/cgroup.procs")) ?? (try? Files.readString(dir + "/cgroup.threads")) {
                 count += text.split(separator: "\n").count
-            } else if let text = try? Files.readString(dir + "/cgroup.threads") {
-                count += text.split(separator: "\n").count
-            }
-            for name in (try? Files.list(dir)) ?? [] where Files.isDirectory(dir + "/" + name) {
-                pending.append(dir + "/" + name)
             }
         }
         return count

@@ -23,42 +23,41 @@ extension CgroupManager {
     /// programs attached there before.
     public static func installDeviceFilter(_ rules: [LinuxDeviceCgroup], cgroupDirectory dir: String) throws {
         let program = DeviceFilterProgram.bytes(try DeviceFilterProgram.instructions(for: rules))
-        let cgroup = try openCgroupDirectory(dir)
-        defer { cgroup.close() }
-        let old = try attachedDeviceFilterIDs(cgroup.rawValue, dir: dir)
-
-        let prog = try loadDeviceFilter(program)
-        defer { prog.close() }
-        if sh_bpf_attach_cgroup_device(cgroup.rawValue, prog.rawValue, SH_BPF_F_ALLOW_MULTI) < 0 {
-            throw bpfError("BPF_PROG_ATTACH (BPF_CGROUP_DEVICE, BPF_F_ALLOW_MULTI)", dir, errno)
+        try withCgroupDirectory(dir) { cgroup in
+            let old = try attachedDeviceFilterIDs(cgroup, dir: dir)
+            let prog = try loadDeviceFilter(program)
+            defer { prog.close() }
+            if sh_bpf_attach_cgroup_device(cgroup, prog.rawValue, SH_BPF_F_ALLOW_MULTI) < 0 {
+                throw bpfError("BPF_PROG_ATTACH (BPF_CGROUP_DEVICE, BPF_F_ALLOW_MULTI)", dir, errno)
+            }
+            for id in old { try detach(id: id, from: cgroup, dir: dir) }
         }
-        for id in old { try detach(id: id, from: cgroup.rawValue, dir: dir) }
     }
 
     /// Detaches every device program attached to `dir` (the ones this process may see).
     public static func removeDeviceFilters(cgroupDirectory dir: String) throws {
-        let cgroup = try openCgroupDirectory(dir)
-        defer { cgroup.close() }
-        for id in try attachedDeviceFilterIDs(cgroup.rawValue, dir: dir) {
-            try detach(id: id, from: cgroup.rawValue, dir: dir)
+        try withCgroupDirectory(dir) { cgroup in
+            for id in try attachedDeviceFilterIDs(cgroup, dir: dir) { try detach(id: id, from: cgroup, dir: dir) }
         }
     }
 
     /// The ids of the device programs attached to `dir` itself (not inherited ones).
     public static func attachedDeviceFilterIDs(cgroupDirectory dir: String) throws -> [UInt32] {
-        let cgroup = try openCgroupDirectory(dir)
-        defer { cgroup.close() }
-        return try attachedDeviceFilterIDs(cgroup.rawValue, dir: dir)
+        try withCgroupDirectory(dir) { try attachedDeviceFilterIDs($0, dir: dir) }
     }
 
     // MARK: system calls
 
-    static func openCgroupDirectory(_ dir: String) throws -> FileDescriptor {
+    /// Calls `body` with the descriptor of the cgroup directory `dir`, open for it.
+    static func withCgroupDirectory<T>(_ dir: String, _ body: (Int32) throws -> T) throws -> T {
+        let cgroup: FileDescriptor
         do {
-            return try FileDescriptor.open(dir, O_RDONLY | O_DIRECTORY)
+            cgroup = try FileDescriptor.open(dir, O_RDONLY | O_DIRECTORY)
         } catch let e as SystemError {
             throw CgroupError(message: "cgroup \(dir): device filter: open: \(SystemError.message(for: e.errno))", path: dir, errno: e.errno)
         }
+        defer { cgroup.close() }
+        return try body(cgroup.rawValue)
     }
 
     static func bpfError(_ call: String, _ dir: String, _ code: Int32, detail: String = "") -> CgroupError {

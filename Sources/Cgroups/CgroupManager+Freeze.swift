@@ -21,10 +21,15 @@ extension CgroupManager {
     /// the cgroup frozen (v1 FROZEN, v2 "frozen 1" in cgroup.events). On failure
     /// the cgroup is thawed again: a half-frozen container is worse than none.
     public func freeze() throws {
-        switch freezer {
-        case .v1(let dir)?: try freezeV1(dir)
-        case .v2(let dir)?: try freezeV2(dir)
-        case nil: throw CgroupError(message: "pause: no freezer: neither a v1 freezer hierarchy nor cgroup v2 is mounted")
+        do {
+            switch freezer {
+            case .v1(let dir)?: try freezeV1(dir)
+            case .v2(let dir)?: try freezeV2(dir)
+            case nil: throw CgroupError(message: "pause: no freezer: neither a v1 freezer hierarchy nor cgroup v2 is mounted")
+            }
+        } catch {
+            try? thaw()
+            throw error
         }
     }
 
@@ -56,41 +61,31 @@ extension CgroupManager {
     /// a cgroup whose processes keep forking may need retries, with an occasional
     /// thaw and sleep to let the kernel catch up.
     func freezeV1(_ dir: String) throws {
-        do {
-            for attempt in 0..<1000 {
-                if attempt % 50 == 49 {
-                    try? Self.write(dir + "/freezer.state", "THAWED")
-                    usleep(10_000)
-                }
-                try Self.write(dir + "/freezer.state", "FROZEN")
-                if attempt % 25 == 24 { usleep(10) }
-                let state = (Self.text(dir + "/freezer.state") ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-                switch state {
-                case "FROZEN": return
-                case "FREEZING": continue
-                default: throw CgroupError(message: "cgroup \(dir)/freezer.state: unexpected state \"\(state)\" while freezing", path: dir + "/freezer.state")
-                }
+        for attempt in 0..<1000 {
+            if attempt % 50 == 49 {
+                try? Self.write(dir + "/freezer.state", "THAWED")
+                usleep(10_000)
             }
-            throw CgroupError(message: "cgroup \(dir): unable to freeze (stuck in FREEZING)", path: dir + "/freezer.state")
-        } catch {
-            try? Self.write(dir + "/freezer.state", "THAWED")
-            throw error
+            try Self.write(dir + "/freezer.state", "FROZEN")
+            if attempt % 25 == 24 { usleep(10) }
+            let state = (Self.text(dir + "/freezer.state") ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+            switch state {
+            case "FROZEN": return
+            case "FREEZING": continue
+            default: throw CgroupError(message: "cgroup \(dir)/freezer.state: unexpected state \"\(state)\" while freezing", path: dir + "/freezer.state")
+            }
         }
+        throw CgroupError(message: "cgroup \(dir): unable to freeze (stuck in FREEZING)", path: dir + "/freezer.state")
     }
 
     /// v2: write 1, then poll cgroup.events for "frozen 1" (runc: 10 ms steps, 10 s).
     func freezeV2(_ dir: String) throws {
-        do {
-            try Self.write(dir + "/cgroup.freeze", "1")
-            for _ in 0..<10_000 {
-                if Self.keyValues(dir + "/cgroup.events")["frozen"] == 1 { return }
-                usleep(1000)
-            }
-            throw CgroupError(message: "cgroup \(dir): timed out after 10s waiting for the cgroup to freeze", path: dir + "/cgroup.events")
-        } catch {
-            try? Self.write(dir + "/cgroup.freeze", "0")
-            throw error
+        try Self.write(dir + "/cgroup.freeze", "1")
+        for _ in 0..<10_000 {
+            if Self.keyValues(dir + "/cgroup.events")["frozen"] == 1 { return }
+            usleep(1000)
         }
+        throw CgroupError(message: "cgroup \(dir): timed out after 10s waiting for the cgroup to freeze", path: dir + "/cgroup.events")
     }
 
     /// How many times the kernel's OOM killer has killed a process in the container:

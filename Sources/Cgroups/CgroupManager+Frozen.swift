@@ -17,12 +17,10 @@ extension CgroupManager {
     /// and of every ancestor below the mount point, since a child does not show its
     /// ancestors' setting and a new one starts frozen under them.
     public func frozenCgroup() -> String? {
-        for (index, path) in paths.enumerated() {
-            guard index < layout.hierarchies.count else { continue }
-            let h = layout.hierarchies[index]
+        for (h, path) in zip(layout.hierarchies, paths) {
             if h.version == .v1 {
                 guard h.controllers.contains("freezer") else { continue }
-                guard let dir = Self.deepestExisting(path, below: h.mountPoint), dir != h.mountPoint else { continue }
+                guard let dir = Self.ancestry(path, below: h.mountPoint).first(where: { Files.isDirectory($0) }) else { continue }
                 let state = (Self.text(dir + "/freezer.state") ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
                 if state == "FROZEN" || state == "FREEZING" {
                     return "\(dir)/freezer.state is \(state)"
@@ -54,11 +52,5 @@ extension CgroupManager {
             current = String(current[..<slash])
         }
         return result
-    }
-
-    /// The deepest of `path` and its ancestors that exists, down to `mountPoint`.
-    static func deepestExisting(_ path: String, below mountPoint: String) -> String? {
-        for dir in ancestry(path, below: mountPoint) where Files.isDirectory(dir) { return dir }
-        return Files.isDirectory(mountPoint) ? mountPoint : nil
     }
 }

@@ -62,15 +62,9 @@ extension CgroupManager {
     /// file and the value ("cgroup /sys/fs/cgroup/memory/x/memory.limit_in_bytes:
     /// write 1048576: device or resource busy").
     static func write(_ path: String, _ value: String) throws {
-        do {
-            try Files.write(path, value, flags: O_WRONLY | O_TRUNC)
-        } catch let e as SystemError {
-            throw writeError(path, value, e.errno)
-        }
-    }
-
-    static func writeError(_ path: String, _ value: String, _ code: Int32) -> CgroupError {
-        CgroupError(message: "cgroup \(path): write \(value): \(SystemError.message(for: code))", path: path, errno: code)
+        let writer = ConsecutiveFileWriter()
+        defer { writer.close() }
+        try writer.write(path, value)
     }
 
     /// Self.write, keeping the file open while the writes go to the same file: the
@@ -83,21 +77,17 @@ extension CgroupManager {
         private var fd: FileDescriptor?
 
         func write(_ path: String, _ value: String) throws {
-            if path != self.path || fd == nil {
-                close()
-                do {
-                    fd = try FileDescriptor.open(path, O_WRONLY | O_TRUNC)
-                } catch let e as SystemError {
-                    throw CgroupManager.writeError(path, value, e.errno)
-                }
-                self.path = path
-            }
             do {
+                if path != self.path || fd == nil {
+                    close()
+                    fd = try FileDescriptor.open(path, O_WRONLY | O_TRUNC)
+                    self.path = path
+                }
+                // A refused write leaves the file open for the next value: one
+                // refused rule does not make the file unusable.
                 try fd!.write(Array(value.utf8))
             } catch let e as SystemError {
-                // The file stays open for the next value: one refused rule does not
-                // make the file unusable.
-                throw CgroupManager.writeError(path, value, e.errno)
+                throw CgroupError(message: "cgroup \(path): write \(value): \(SystemError.message(for: e.errno))", path: path, errno: e.errno)
             }
         }
 
@@ -159,11 +149,8 @@ extension CgroupManager {
         if !swapFirst, swap != 0 { try write(memsw, String(swap)) }
         // Kernel memory: written only where the kernel still has the files (removed
         // in Linux 6.x for kmem; runc 1.1 ignores both with a warning).
-        if let k = m.kernel, k != 0, Files.exists(dir + "/memory.kmem.limit_in_bytes") {
-            try write(dir + "/memory.kmem.limit_in_bytes", String(k))
-        }
-        if let k = m.kernelTCP, k != 0, Files.exists(dir + "/memory.kmem.tcp.limit_in_bytes") {
-            try write(dir + "/memory.kmem.tcp.limit_in_bytes", String(k))
+        for (value, file) in [(m.kernel, "/memory.kmem.limit_in_bytes"), (m.kernelTCP, "/memory.kmem.tcp.limit_in_bytes")] {
+            if let k = value, k != 0, Files.exists(dir + file) { try write(dir + file, String(k)) }
         }
         if reservation != 0 { try write(dir + "/memory.soft_limit_in_bytes", String(reservation)) }
         if m.disableOOMKiller == true { try write(dir + "/memory.oom_control", "1") }
@@ -179,10 +166,8 @@ extension CgroupManager {
         var swapText = Self.v2Number(swapV2)
         if swapText.isEmpty && swapV2 == 0 && swap > 0 { swapText = "0" } // memory == swap: no swap
         if !swapText.isEmpty {
-            do { try write(dir + "/memory.swap.max", swapText) } catch let e as CgroupError where e.errno == ENOENT && (swapText == "max" || swapText == "0") {
-                // No swap accounting in this kernel: "no limit" and "no swap" both hold already.
-                _ = e
-            }
+            // ENOENT: no swap accounting in this kernel; "no limit" and "no swap" both hold already.
+            do { try write(dir + "/memory.swap.max", swapText) } catch let e as CgroupError where e.errno == ENOENT && (swapText == "max" || swapText == "0") {}
         }
         let max = Self.v2Number(limit)
         if !max.isEmpty { try write(dir + "/memory.max", max) }
@@ -253,12 +238,8 @@ extension CgroupManager {
                 retryPeriod = true
             }
         }
-        if quota != 0 {
-            try write(dir + "/cpu.cfs_quota_us", String(quota))
-            if retryPeriod { try write(dir + "/cpu.cfs_period_us", String(period)) }
-        } else if retryPeriod {
-            try write(dir + "/cpu.cfs_period_us", String(period))
-        }
+        if quota != 0 { try write(dir + "/cpu.cfs_quota_us", String(quota)) }
+        if retryPeriod { try write(dir + "/cpu.cfs_period_us", String(period)) }
         if let b = c.burst { try write(dir + "/cpu.cfs_burst_us", String(b)) }
         if rtPeriod != 0 { try write(dir + "/cpu.rt_period_us", String(rtPeriod)) }
         if rtRuntime != 0 { try write(dir + "/cpu.rt_runtime_us", String(rtRuntime)) }

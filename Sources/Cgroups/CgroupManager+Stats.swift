@@ -47,21 +47,19 @@ extension CgroupManager {
     // MARK: cpu
 
     func readCPU(into s: inout CgroupStats) {
-        guard let (dir, version) = directory(for: "cpu") ?? directory(for: "cpuacct") else { return }
-        if version == .v2 {
+        // cpu.stat: the throttling counts in both versions, and v2's usage (in
+        // microseconds); v1's usage is cpuacct's. (No v2 hierarchy has cpuacct.)
+        if let (dir, version) = directory(for: "cpu") {
             let kv = Self.keyValues(dir + "/cpu.stat")
-            s.cpu.usage.total = (kv["usage_usec"] ?? 0) * 1000
-            s.cpu.usage.user = (kv["user_usec"] ?? 0) * 1000
-            s.cpu.usage.kernel = (kv["system_usec"] ?? 0) * 1000
             s.cpu.throttling.periods = kv["nr_periods"] ?? 0
             s.cpu.throttling.throttledPeriods = kv["nr_throttled"] ?? 0
-            s.cpu.throttling.throttledTime = (kv["throttled_usec"] ?? 0) * 1000
-            return
-        }
-        if let cpu = directory(for: "cpu"), cpu.version == .v1 {
-            let kv = Self.keyValues(cpu.path + "/cpu.stat")
-            s.cpu.throttling.periods = kv["nr_periods"] ?? 0
-            s.cpu.throttling.throttledPeriods = kv["nr_throttled"] ?? 0
+            if version == .v2 {
+                s.cpu.usage.total = (kv["usage_usec"] ?? 0) * 1000
+                s.cpu.usage.user = (kv["user_usec"] ?? 0) * 1000
+                s.cpu.usage.kernel = (kv["system_usec"] ?? 0) * 1000
+                s.cpu.throttling.throttledTime = (kv["throttled_usec"] ?? 0) * 1000
+                return
+            }
             s.cpu.throttling.throttledTime = kv["throttled_time"] ?? 0
         }
         guard let acct = directory(for: "cpuacct"), acct.version == .v1 else { return }
@@ -83,13 +81,11 @@ extension CgroupManager {
 
     func readCpuset(into s: inout CgroupStats) {
         guard let (dir, version) = directory(for: "cpuset") else { return }
-        if version == .v2 {
-            s.cpuset.cpus = Self.parseList(Self.text(dir + "/cpuset.cpus.effective") ?? "")
-            s.cpuset.mems = Self.parseList(Self.text(dir + "/cpuset.mems.effective") ?? "")
-            return
-        }
-        s.cpuset.cpus = Self.parseList(Self.text(dir + "/cpuset.cpus") ?? "")
-        s.cpuset.mems = Self.parseList(Self.text(dir + "/cpuset.mems") ?? "")
+        // v2 has only the effective lists (and none of the flags below).
+        let effective = version == .v2 ? ".effective" : ""
+        s.cpuset.cpus = Self.parseList(Self.text(dir + "/cpuset.cpus" + effective) ?? "")
+        s.cpuset.mems = Self.parseList(Self.text(dir + "/cpuset.mems" + effective) ?? "")
+        guard version == .v1 else { return }
         func n(_ f: String) -> UInt64 { Self.readUInt(dir + "/cpuset." + f) ?? 0 }
         s.cpuset.cpuExclusive = n("cpu_exclusive")
         s.cpuset.memHardwall = n("mem_hardwall")

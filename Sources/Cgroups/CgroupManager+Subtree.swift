@@ -65,11 +65,11 @@ extension CgroupManager {
     public func killSubtree(timeout: Double = 10) -> Bool {
         thawSubtree()
         killAll()
-        let deadline = Self.now() + timeout
+        let deadline = MonotonicClock.seconds() + timeout
         while true {
             let left = processes()
             if left.isEmpty { return true }
-            if Self.now() > deadline { return false }
+            if MonotonicClock.seconds() > deadline { return false }
             for pid in left { _ = Glibc.kill(pid, SIGKILL) }
             // A process that entered a frozen sub-cgroup meanwhile.
             thawSubtree()
@@ -97,11 +97,5 @@ extension CgroupManager {
             }
             usleep(2000)
         }
-    }
-
-    static func now() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
 }

@@ -3,23 +3,6 @@ import Linux
 import Glibc
 #endif
 
-/// Places a container's processes in its cgroups and removes them afterwards.
-///
-/// One protocol; one implementation per hierarchy kind would differ only in which
-/// directories they touch, so a single manager works over the layout's hierarchies:
-/// v1 (one directory per hierarchy), v2 (one directory in the unified tree) and hybrid
-/// (both, as runc does). Resource limits arrive with the confinement work.
-public protocol CgroupManaging {
-    /// The directories this container's cgroup occupies, one per hierarchy.
-    var paths: [String] { get }
-    /// Creates the directories and moves `pid` (and so its future children) in.
-    func apply(pid: Int32) throws
-    /// Removes the directories; they must be empty of processes.
-    func destroy() throws
-    /// The pids in the container's cgroup.
-    func processes() -> [Int32]
-}
-
 public struct CgroupError: Error, CustomStringConvertible, Sendable {
     public let message: String
     /// The cgroup file involved, when one is.
@@ -35,11 +18,18 @@ public struct CgroupError: Error, CustomStringConvertible, Sendable {
     }
 }
 
-public struct CgroupManager: CgroupManaging, Sendable {
+/// Places a container's processes in its cgroups and removes them afterwards.
+///
+/// One implementation per hierarchy kind would differ only in which directories they
+/// touch, so a single manager works over the layout's hierarchies: v1 (one directory
+/// per hierarchy), v2 (one directory in the unified tree) and hybrid (both, as runc
+/// does).
+public struct CgroupManager: Sendable {
     public let layout: CgroupLayout
     /// The cgroup path, as in the spec's `cgroupsPath` after resolution: absolute
     /// within each hierarchy ("/default/ID").
     public let cgroupPath: String
+    /// The directories this container's cgroup occupies, one per hierarchy.
     public let paths: [String]
 
     /// Resolves `cgroupsPath` the way runc does: an absolute path is taken from each
@@ -68,9 +58,9 @@ public struct CgroupManager: CgroupManaging, Sendable {
             var inMount = relative
             if h.mountRoot != "/", inMount.hasPrefix(h.mountRoot) { inMount = String(inMount.dropFirst(h.mountRoot.count)) }
             // (No "//" between them when inMount has its own "/": the path is then
-            // usually normal already, which clean checks in one pass.)
-            paths.append(Self.clean(inMount.hasPrefix("/") ? h.mountPoint + inMount : h.mountPoint + "/" + inMount))
-            if resolvedPath.isEmpty { resolvedPath = Self.clean(relative) }
+            // usually normal already, which PathText.normalize checks in one pass.)
+            paths.append(PathText.normalize(inMount.hasPrefix("/") ? h.mountPoint + inMount : h.mountPoint + "/" + inMount))
+            if resolvedPath.isEmpty { resolvedPath = PathText.normalize(relative) }
         }
         self.cgroupPath = resolvedPath
         self.paths = paths
@@ -99,8 +89,7 @@ public struct CgroupManager: CgroupManaging, Sendable {
         self.paths = paths
     }
 
-    static func clean(_ path: String) -> String { PathText.normalize(path) }
-
+    /// Creates the directories and moves `pid` (and so its future children) in.
     public func apply(pid: Int32) throws {
         try makeDirectories()
         try join(pid: pid)
@@ -112,19 +101,16 @@ public struct CgroupManager: CgroupManaging, Sendable {
     /// since is someone else's, and refused.
     public func makeDirectories(version: CgroupHierarchy.Version? = nil, fresh: [String] = []) throws {
         for (index, path) in paths.enumerated() {
-            if let version, index < layout.hierarchies.count, layout.hierarchies[index].version != version { continue }
+            let h = index < layout.hierarchies.count ? layout.hierarchies[index] : nil
+            if let version, let h, h.version != version { continue }
             do {
                 if fresh.contains(path) {
                     try CgroupClaim.makeExclusively(path)
                 } else {
                     try Files.makeDirectories(path)
                 }
-                if index < layout.hierarchies.count, layout.hierarchies[index].controllers.contains("cpuset") {
-                    try Self.inheritCpuset(down: path, from: layout.hierarchies[index].mountPoint)
-                }
-                if index < layout.hierarchies.count, layout.hierarchies[index].version == .v2 {
-                    Self.enableControllers(down: path, from: layout.hierarchies[index].mountPoint)
-                }
+                if let h, h.controllers.contains("cpuset") { try Self.inheritCpuset(down: path, from: h.mountPoint) }
+                if let h, h.version == .v2 { Self.enableControllers(down: path, from: h.mountPoint) }
             } catch {
                 throw CgroupError(message: "cgroup \(path): \(error)")
             }
@@ -134,10 +120,7 @@ public struct CgroupManager: CgroupManaging, Sendable {
     /// The container's directory in the v2 hierarchy (the unified one of a hybrid
     /// host, the only one of a v2 host), if the layout has one.
     public var v2Directory: String? {
-        for (index, h) in layout.hierarchies.enumerated() where h.version == .v2 && index < paths.count {
-            return paths[index]
-        }
-        return nil
+        zip(layout.hierarchies, paths).first { $0.0.version == .v2 }?.1
     }
 
     /// Moves `pid` into every directory (only those of `version`, when given). The
@@ -161,16 +144,12 @@ public struct CgroupManager: CgroupManaging, Sendable {
     /// period a cgroup.procs write of a pid waits for. For a single-threaded process
     /// that is the whole process.
     public static func openTasksFiles(in directories: [String]) throws -> [FileDescriptor] {
-        var files: [FileDescriptor] = []
         do {
-            for dir in directories {
-                files.append(try FileDescriptor.open(dir + "/tasks", O_WRONLY))
-            }
+            // On a failure the files opened so far close as map's partial result goes.
+            return try directories.map { try FileDescriptor.open($0 + "/tasks", O_WRONLY) }
         } catch {
-            for f in files { f.close() }
             throw CgroupError(message: "cgroup: \(error)")
         }
-        return files
     }
 
     /// See openTasksFiles; closes the files.
@@ -255,14 +234,10 @@ public struct CgroupManager: CgroupManaging, Sendable {
             if let dir = directory(in: h) { return (dir, .v1) }
         }
         guard let unified = layout.unified, let dir = directory(in: unified) else { return nil }
-        if layout.v1.isEmpty || unifiedControllers.contains(controller) { return (dir, .v2) }
-        return nil
-    }
-
-    /// The controllers the unified hierarchy's root offers.
-    var unifiedControllers: Set<String> {
-        guard let unified = layout.unified else { return [] }
-        return Set(Self.words(in: (try? Files.readString(unified.mountPoint + "/cgroup.controllers")) ?? ""))
+        if layout.v1.isEmpty { return (dir, .v2) }
+        // The controllers the unified hierarchy's root offers.
+        let offered = Self.words(in: (try? Files.readString(unified.mountPoint + "/cgroup.controllers")) ?? "")
+        return offered.contains(controller) ? (dir, .v2) : nil
     }
 
     /// A manager for a container's recorded directories on this host: the host layout

@@ -35,21 +35,16 @@ extension CgroupManager {
             }
         }
         if let (dir, version) = directory(for: "memory") {
-            if version == .v2 {
-                u.memoryBytes = Self.readUInt(dir + "/memory.current") ?? 0
-                u.memoryLimit = Self.limit(Self.readUInt(dir + "/memory.max"))
-                u.oomKills = Self.keyValues(dir + "/memory.events")["oom_kill"] ?? 0
-            } else {
-                u.memoryBytes = Self.readUInt(dir + "/memory.usage_in_bytes") ?? 0
-                u.memoryLimit = Self.limit(Self.readUInt(dir + "/memory.limit_in_bytes"))
-                u.oomKills = Self.keyValues(dir + "/memory.oom_control")["oom_kill"] ?? 0
-            }
+            let (current, max) = version == .v2 ? ("/memory.current", "/memory.max") : ("/memory.usage_in_bytes", "/memory.limit_in_bytes")
+            u.memoryBytes = Self.readUInt(dir + current) ?? 0
+            u.memoryLimit = Self.limit(Self.readUInt(dir + max))
         }
+        u.oomKills = oomEventCount()
         if let dir = directory(for: "pids")?.path {
             u.pids = Self.readUInt(dir + "/pids.current") ?? 0
             u.pidsLimit = Self.limit(Self.readUInt(dir + "/pids.max"))
-            u.forksRefused = Self.keyValues(dir + "/pids.events")["max"] ?? 0
         }
+        u.forksRefused = pidsLimitHits()
         return u
     }
 

@@ -142,8 +142,7 @@ public enum DeviceFilterProgram {
 
     /// The program for `rules`, in the order the spec gives them.
     public static func instructions(for rules: [LinuxDeviceCgroup]) throws -> [BPFInstruction] {
-        var parsed: [Rule] = []
-        for (i, d) in rules.enumerated() { parsed.append(try parse(d, index: i)) }
+        var parsed = try rules.enumerated().map { try parse($0.element, index: $0.offset) }
 
         // The last allow-all / deny-all rule sets the default and hides earlier rules.
         var defaultAllow = false

@@ -67,8 +67,7 @@ public enum Files {
 
     /// Creates an empty file if nothing is there (a bind-mount target for a file).
     public static func touch(_ path: String, mode: mode_t = 0o644) throws {
-        let fd = try syscall("open", path) { Glibc.open(path, O_WRONLY | O_CREAT | O_CLOEXEC, mode) }
-        _ = Glibc.close(fd)
+        try FileDescriptor.open(path, O_WRONLY | O_CREAT, mode: mode).close()
     }
 
     public static func remove(_ path: String) throws {

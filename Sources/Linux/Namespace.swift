@@ -23,14 +23,9 @@ public enum NamespaceKind: String, CaseIterable, Sendable {
     /// The name under /proc/PID/ns/.
     public var procName: String {
         switch self {
-        case .user: return "user"
         case .mount: return "mnt"
-        case .pid: return "pid"
         case .network: return "net"
-        case .ipc: return "ipc"
-        case .uts: return "uts"
-        case .cgroup: return "cgroup"
-        case .time: return "time"
+        default: return rawValue
         }
     }
 }

@@ -92,10 +92,8 @@ public enum Processes {
 
     /// True when `pid` exists and is not a zombie.
     public static func isAlive(_ pid: Int32) -> Bool {
-        guard pid > 0, let stat = try? Files.readString("/proc/\(pid)/stat") else { return false }
-        guard let close = stat.lastIndex(of: ")") else { return false }
-        let rest = stat[stat.index(after: close)...].split(separator: " ")
-        return rest.first.map { $0 != "Z" && $0 != "X" } ?? false
+        guard pid > 0, let state = statFields(of: pid)?.first else { return false }
+        return state != "Z" && state != "X"
     }
 
     /// The start time of a process (field 22 of /proc/PID/stat, in clock ticks since
@@ -124,11 +122,15 @@ public enum Processes {
 
     /// The parent of a process, from /proc/PID/stat.
     public static func parent(of pid: Int32) -> Int32? {
+        guard let fields = statFields(of: pid), fields.count > 1 else { return nil }
+        return Int32(fields[1])
+    }
+
+    /// The fields of /proc/PID/stat after the command name (state first).
+    private static func statFields(of pid: Int32) -> [Substring]? {
         guard let stat = try? Files.readString("/proc/\(pid)/stat"),
               let close = stat.lastIndex(of: ")") else { return nil }
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
-        guard fields.count > 1 else { return nil }
-        return Int32(fields[1])
+        return stat[stat.index(after: close)...].split(separator: " ")
     }
 
     /// Every pid on the system, from /proc.

@@ -55,7 +55,7 @@ enum SeccompCompiler {
 
         for (i, name) in (seccomp.architectures ?? []).enumerated() {
             let field = "\(root).architectures[\(i)]"
-            guard let token = SeccompNames.libseccompArchitecture(name) else {
+            guard let token = SeccompNames.architectures.first(where: { $0.spec == name })?.libseccomp else {
                 let allowed = SeccompNames.architectures.map(\.spec).joined(separator: ", ")
                 throw SeccompError(.invalid, field: field, message: "unknown architecture \"\(name)\" (expected one of \(allowed))")
             }
@@ -73,7 +73,6 @@ enum SeccompCompiler {
             throw SeccompError(.invalid, field: "\(root).listenerPath", message: "required when a rule uses SCMP_ACT_NOTIFY")
         }
 
-        var requested: [SeccompFilterFlag] = []
         for (i, name) in (seccomp.flags ?? []).enumerated() {
             let field = "\(root).flags[\(i)]"
             guard let flag = SeccompFilterFlag(rawValue: name) else {
@@ -85,9 +84,6 @@ enum SeccompCompiler {
             guard csh_seccomp_flags_supported(probe) == 1 else {
                 throw SeccompError(.unsupported, field: field, message: "\(name) is not supported by this kernel")
             }
-            requested.append(flag)
-        }
-        for flag in requested {
             // The kernel rejects WAIT_KILLABLE_RECV without a listener; with no notify
             // rule it would change nothing, so it is dropped rather than failing the load.
             if flag == .waitKillableRecv && !plan.usesNotify { continue }
@@ -148,7 +144,8 @@ enum SeccompCompiler {
     /// runtime MUST print an error and fail"), and must fit SECCOMP_RET_DATA.
     private static func checkErrnoRet(_ errnoRet: UInt32?, for action: LinuxSeccompAction, field: String) throws {
         guard let errnoRet else { return }
-        guard SeccompNames.takesErrno(action) else {
+        // Only the actions that carry an errno take one.
+        guard action == .errno || action == .trace else {
             throw SeccompError(.invalid, field: field, message: "only valid with SCMP_ACT_ERRNO or SCMP_ACT_TRACE, not \(action.rawValue)")
         }
         guard errnoRet <= 0xffff else {

@@ -50,11 +50,6 @@ enum SeccompNames {
         }
     }
 
-    /// True for the actions that carry an errno (`errnoRet` is valid only with these).
-    static func takesErrno(_ action: LinuxSeccompAction) -> Bool {
-        action == .errno || action == .trace
-    }
-
     /// The libseccomp comparison for `op`.
     static func compare(_ op: LinuxSeccompOperator) -> scmp_compare {
         switch op {
@@ -92,19 +87,12 @@ enum SeccompNames {
         ("SCMP_ARCH_PARISC64", "parisc64"),
         ("SCMP_ARCH_RISCV64", "riscv64"),
     ]
-
-    /// libseccomp's name for a spec architecture name, or nil when the spec has none.
-    static func libseccompArchitecture(_ spec: String) -> String? {
-        architectures.first { $0.spec == spec }?.libseccomp
-    }
 }
 
 /// What this build supports, for the runtime-spec features document.
 public enum SeccompSupport {
     public static var actions: [String] { LinuxSeccompAction.allCases.map(\.rawValue) }
-    public static var operators: [String] {
-        ["SCMP_CMP_NE", "SCMP_CMP_LT", "SCMP_CMP_LE", "SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_MASKED_EQ"]
-    }
+    public static var operators: [String] { LinuxSeccompOperator.allCases.map(\.rawValue) }
     public static var architectures: [String] { SeccompNames.architectures.map(\.spec) }
     public static var flags: [String] { SeccompFilterFlag.allCases.map(\.rawValue) }
 }

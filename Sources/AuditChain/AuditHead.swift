@@ -40,7 +40,7 @@ public struct AuditHead: Equatable, Sendable {
 
     /// The text the MAC covers.
     var body: String {
-        "{\"logId\":\(JSONText.quoted(logId)),\"count\":\(count),\"last\":\(JSONText.quoted(last))}"
+        "{\"logId\":\(FlatJSONWriter.quoted(logId)),\"count\":\(count),\"last\":\(FlatJSONWriter.quoted(last))}"
     }
 
     /// The file's text, MACed with `key` when there is one.
@@ -91,11 +91,11 @@ public struct AuditHead: Equatable, Sendable {
     /// new inode and a rename.
     func write(log: String, key: AuditKey?) throws {
         let path = Self.path(ofLog: log)
+        let bytes = Array(text(key: key).utf8)
         // O_NONBLOCK: a FIFO planted as the head must not hang the append.
         let existing = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
         if existing >= 0 {
             defer { close(existing) }
-            let bytes = Array(text(key: key).utf8)
             var st = stat()
             guard fstat(existing, &st) == 0 else { throw AuditError("\(path): fstat: \(String(cString: strerror(errno)))") }
             guard (st.st_mode & S_IFMT) == S_IFREG else { throw AuditError("\(path): not a regular file") }
@@ -113,7 +113,6 @@ public struct AuditHead: Equatable, Sendable {
         let temporary = path + ".\(getpid()).tmp"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o640)
         guard fd >= 0 else { throw AuditError("\(temporary): \(String(cString: strerror(errno)))") }
-        let bytes = Array(text(key: key).utf8)
         let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
         let written = n == bytes.count
         let writeErrno = errno

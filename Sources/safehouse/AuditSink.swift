@@ -107,7 +107,7 @@ enum AuditSink {
     }
 
     /// Where a sandbox's records go when neither its spec nor its policy names a log.
-    static func defaultLog(_ id: String) -> String { "/var/log/safehouse/\(id).audit.jsonl" }
+    static func defaultLog(_ id: String) -> String { AuditLog.defaultPath(id: id) }
 
     /// Appends entries of one sandbox (same log, key and id) in one write.
     /// `wait`: return once the lines are written (the default: whoever reads the log
@@ -121,7 +121,10 @@ enum AuditSink {
     /// log's own writes, not the 3 ms of CPU a Foundation-linked appender takes to start.
     static func write(_ entries: [Entry], wait: Bool = true) {
         guard let first = entries.first else { return }
-        let kinds = entries.map(\.kind).joined(separator: ", ")
+        func warn(_ why: String) {
+            let kinds = entries.map(\.kind).joined(separator: ", ")
+            writeStderr("safehouse: warning: audit \(first.path): \(kinds) not recorded: \(why)\n")
+        }
         // The lock is taken here, before any child: appends of this process keep their
         // order (a later one queues behind the child holding the lock), and readers
         // (`audit verify|show`) take a shared lock, so they see an append whole once
@@ -138,57 +141,44 @@ enum AuditSink {
                 reserved[first.path] = nil
                 close(held.fd)
             }
-            guard fd >= 0 else {
-                writeStderr("safehouse: warning: audit \(first.path): \(kinds) not recorded: dup: \(SystemError.message(for: errno))\n")
-                return
-            }
+            guard fd >= 0 else { return warn("dup: \(SystemError.message(for: errno))") }
         } else {
             let dir = first.path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
             if !dir.isEmpty, !Files.isDirectory(dir) { try? Files.makeDirectories(dir) }
             fd = open(first.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)
-            guard fd >= 0 else {
-                writeStderr("safehouse: warning: audit \(first.path): \(kinds) not recorded: \(SystemError.message(for: errno))\n")
-                return
-            }
+            guard fd >= 0 else { return warn(SystemError.message(for: errno)) }
             while flock(fd, LOCK_EX) != 0 {
                 guard errno == EINTR else {
                     close(fd)
-                    writeStderr("safehouse: warning: audit \(first.path): \(kinds) not recorded: flock: \(SystemError.message(for: errno))\n")
-                    return
+                    return warn("flock: \(SystemError.message(for: errno))")
                 }
             }
         }
-        if wait {
-            if let problem = append(entries, lockedFD: fd) {
-                writeStderr("safehouse: warning: audit \(first.path): \(kinds) not recorded: \(problem)\n")
+        if !wait {
+            // Not waited for: a plain fork (this process has one thread) writes it and
+            // exits; a foreground `run` reaps it, otherwise init does.
+            let pid = fork()
+            if pid == 0 {
+                // `run` blocks the signals it forwards: unblock. Only the log's descriptor
+                // is kept: the child must not hold the container's sockets or fifo open.
+                var none = sigset_t()
+                sigemptyset(&none)
+                sigprocmask(SIG_SETMASK, &none, nil)
+                if dup2(fd, 3) < 0 { _exit(126) }
+                try? FileDescriptor.closeAll(from: 4, except: [])
+                if let problem = append(entries, lockedFD: 3) {
+                    warn(problem)
+                    _exit(1)
+                }
+                _exit(0)
             }
-            return
-        }
-        // Not waited for: a plain fork (this process has one thread) writes it and
-        // exits; a foreground `run` reaps it, otherwise init does.
-        let pid = fork()
-        if pid == 0 {
-            // `run` blocks the signals it forwards: unblock. Only the log's descriptor
-            // is kept: the child must not hold the container's sockets or fifo open.
-            var none = sigset_t()
-            sigemptyset(&none)
-            sigprocmask(SIG_SETMASK, &none, nil)
-            if dup2(fd, 3) < 0 { _exit(126) }
-            try? FileDescriptor.closeAll(from: 4, except: [])
-            if let problem = append(entries, lockedFD: 3) {
-                writeStderr("safehouse: warning: audit \(first.path): \(kinds) not recorded: \(problem)\n")
-                _exit(1)
+            if pid > 0 {
+                close(fd)
+                return
             }
-            _exit(0)
-        }
-        if pid < 0 {
             // No child: write it now rather than not at all.
-            if let problem = append(entries, lockedFD: fd) {
-                writeStderr("safehouse: warning: audit \(first.path): \(kinds) not recorded: \(problem)\n")
-            }
-            return
         }
-        close(fd)
+        if let problem = append(entries, lockedFD: fd) { warn(problem) }
     }
 
     /// The append itself, through the one audit client, on `lockedFD` (closed there,

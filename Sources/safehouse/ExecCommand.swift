@@ -24,7 +24,7 @@ extension ExecOptions {
     }
 }
 
-struct Exec: Command {
+struct Exec {
     let global: GlobalSettings
     let options: ExecOptions
     let apparmor: String?

@@ -100,8 +100,7 @@ struct GlobalSettings: Equatable {
         }
         // The plain line goes to stderr unless stderr already got the JSON record.
         if log == nil || log?.writesToFile == true || !json {
-            let line = "safehouse: \(message)\n"
-            _ = line.withCString { write(2, $0, strlen($0)) }
+            writeStderr("safehouse: \(message)\n")
         }
     }
 }

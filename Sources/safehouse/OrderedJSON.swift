@@ -128,14 +128,10 @@ private struct KeyedNodeContainer<Key: CodingKey>: KeyedEncodingContainerProtoco
     }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key) -> KeyedEncodingContainer<NestedKey> {
-        let child = node.child(key.stringValue)
-        child.kind = .object
-        return KeyedEncodingContainer(KeyedNodeContainer<NestedKey>(node: child, codingPath: codingPath + [key]))
+        superEncoder(forKey: key).container(keyedBy: keyType)
     }
     mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
-        let child = node.child(key.stringValue)
-        child.kind = .array
-        return UnkeyedNodeContainer(node: child, codingPath: codingPath + [key])
+        superEncoder(forKey: key).unkeyedContainer()
     }
     mutating func superEncoder() -> any Encoder { NodeEncoder(node: node.child("super"), codingPath: codingPath) }
     mutating func superEncoder(forKey key: Key) -> any Encoder {
@@ -162,14 +158,15 @@ private struct UnkeyedNodeContainer: UnkeyedEncodingContainer {
     }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
-        let child = node.child(nil)
-        child.kind = .object
-        return KeyedEncodingContainer(KeyedNodeContainer<NestedKey>(node: child, codingPath: codingPath + [IndexKey(count - 1)]))
+        element().container(keyedBy: keyType)
     }
     mutating func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer {
+        element().unkeyedContainer()
+    }
+    /// The encoder of a new element, at its index.
+    private func element() -> NodeEncoder {
         let child = node.child(nil)
-        child.kind = .array
-        return UnkeyedNodeContainer(node: child, codingPath: codingPath + [IndexKey(count - 1)])
+        return NodeEncoder(node: child, codingPath: codingPath + [IndexKey(count - 1)])
     }
     mutating func superEncoder() -> any Encoder { NodeEncoder(node: node.child(nil), codingPath: codingPath) }
 }

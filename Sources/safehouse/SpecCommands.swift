@@ -14,7 +14,7 @@ extension Commands {
         let bundle = a.value("--bundle")
         let path = (bundle.hasSuffix("/") ? bundle : bundle + "/") + "config.json"
         if Files.exists(path) {
-            specFailure("File \(path) exists. Remove it first")
+            agentFail("File \(path) exists. Remove it first")
         }
         let spec = Spec.runcDefault(rootless: a.isSet("--rootless"))
         do {
@@ -24,13 +24,8 @@ extension Commands {
             let fd = try FileDescriptor.open(path, O_WRONLY | O_CREAT | O_EXCL, mode: 0o666)
             try fd.write(Array(text.utf8))
         } catch {
-            specFailure("\(error)")
+            agentFail("\(error)")
         }
-    }
-
-    private static func specFailure(_ message: String) -> Never {
-        writeStderr("safehouse: \(message)\n")
-        exit(1)
     }
 
     /// `features`: the document of the backend this invocation would create

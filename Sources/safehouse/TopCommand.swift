@@ -11,7 +11,7 @@ import Glibc
 /// (Sources/Observe reads the figures; TopTable lays them out; TopTerminal and
 /// TopController run the screen and the keys). Stopping goes the emergency stop's
 /// way (`agent stop-all`): the warden told, the cgroup killed, a `stop` record.
-struct Top: Command {
+struct Top {
     let global: GlobalSettings
     let once: Bool
 

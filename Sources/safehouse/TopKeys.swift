@@ -14,15 +14,10 @@ enum TopKey: Equatable {
         while i < bytes.count {
             let b = bytes[i]
             if b == 0x1B {
-                guard i + 1 < bytes.count else {
-                    // ESC alone at the end of a read: Escape (a terminal sends a
-                    // sequence in one write, so its first byte does not arrive alone).
-                    keys.append(.escape)
-                    i += 1
-                    continue
-                }
-                let next = bytes[i + 1]
-                guard next == UInt8(ascii: "[") || next == UInt8(ascii: "O") else {
+                // ESC alone at the end of a read, or before anything but [ or O: Escape (a
+                // terminal sends a sequence in one write, so its first byte does not
+                // arrive alone).
+                guard i + 1 < bytes.count, bytes[i + 1] == UInt8(ascii: "[") || bytes[i + 1] == UInt8(ascii: "O") else {
                     keys.append(.escape)
                     i += 1
                     continue

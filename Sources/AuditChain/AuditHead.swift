@@ -68,13 +68,7 @@ public struct AuditHead: Equatable, Sendable {
     /// or is not a head.
     public static func read(log: String) throws -> AuditHead? {
         let path = Self.path(ofLog: log)
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
-        guard fd >= 0 else {
-            if errno == ENOENT { return nil }
-            throw AuditError("\(path): \(String(cString: strerror(errno)))")
-        }
-        defer { close(fd) }
-        let bytes = try AuditLog.readAll(fd, path: path)
+        guard let bytes = try AuditLog.readAll(path: path, flags: O_NOFOLLOW) else { return nil }
         guard let head = AuditHead(parsing: bytes) else { throw AuditError("\(path): not an audit head") }
         return head
     }

@@ -84,7 +84,7 @@ public struct AuditLog {
         // another descriptor of the same open file (the emergency stop's reservation),
         // and an unlock would drop it for all of them. Closing ours is enough.
         defer { if lockedFD == nil { _ = flock(fd, LOCK_UN) } }
-        let existing = AuditLogLines(bytes: try Self.readAll(path: path))
+        let existing = AuditLogLines(bytes: try Self.readAll(path: path) ?? [])
         var text = ""
         var prev: String, seq: UInt64
         var logId: String?
@@ -274,11 +274,11 @@ public struct AuditLog {
             + "\(pad(Int(tm.tm_hour), 2)):\(pad(Int(tm.tm_min), 2)):\(pad(Int(tm.tm_sec), 2)).\(pad(Int(ts.tv_nsec), 9))Z"
     }
 
-    /// The whole file at `path`; empty when it does not exist.
-    static func readAll(path: String) throws -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+    /// The whole file at `path` (opened with `flags` too); nil when it does not exist.
+    static func readAll(path: String, flags: Int32 = 0) throws -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | flags)
         guard fd >= 0 else {
-            if errno == ENOENT { return [] }
+            if errno == ENOENT { return nil }
             throw AuditError("\(path): \(String(cString: strerror(errno)))")
         }
         defer { close(fd) }

@@ -13,9 +13,7 @@ extension Verbs {
             a sandbox.
             """,
         flags: [
-            Flag(name: "--once", aliases: ["--batch"], short: nil, valueName: nil, repeatable: false, required: false,
-                 takesDashedValue: false, defaultValue: nil,
-                 help: "Print the table once, as text, and exit (CPU over one second); for scripts. No terminal needed.",
-                 runc: nil, hidden: false),
+            .flag("--once", aliases: ["--batch"],
+                  help: "Print the table once, as text, and exit (CPU over one second); for scripts. No terminal needed."),
         ])
 }

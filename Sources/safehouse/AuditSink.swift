@@ -28,11 +28,8 @@ enum AuditSink {
 
     /// One record bound for a log: where, under which key, and what.
     struct Entry {
-        var path: String
-        var key: String?
-        var id: String
-        var kind: String
-        var details: String
+        var log: AuditDestination
+        var record: AuditClient.Record
     }
 
     static func record(_ annotations: [String: String]?, _ id: String, _ kind: String, _ details: () -> [String: AuditValue]) {
@@ -94,7 +91,7 @@ enum AuditSink {
         // runtime's detail: ContainerRuntime.recordCreate).
         if kind == "create", d["policy"] == nil { d["policy"] = .string(policyName) }
         let (path, key) = destination(annotations, id, policyName: policyName)
-        return Entry(path: path, key: key, id: id, kind: kind, details: render(d))
+        return Entry(log: AuditDestination(path: path, key: key, id: id), record: AuditClient.Record(kind: kind, details: render(d)))
     }
 
     /// The log (and HMAC key file) of sandbox `id`: the annotations', else the policy's
@@ -120,32 +117,38 @@ enum AuditSink {
     /// started, so a sandbox's records cost the runtime microseconds of hashing and the
     /// log's own writes, not the 3 ms of CPU a Foundation-linked appender takes to start.
     static func write(_ entries: [Entry], wait: Bool = true) {
-        guard let first = entries.first else { return }
+        guard let log = entries.first?.log else { return }
         func warn(_ why: String) {
-            let kinds = entries.map(\.kind).joined(separator: ", ")
-            writeStderr("safehouse: warning: audit \(first.path): \(kinds) not recorded: \(why)\n")
+            let kinds = entries.map(\.record.kind).joined(separator: ", ")
+            writeStderr("safehouse: warning: audit \(log.path): \(kinds) not recorded: \(why)\n")
+        }
+        // The append itself, through the one audit client, on `lockedFD` (closed there,
+        // which lets the lock go unless another descriptor of the same open file still
+        // holds it); nil when it was written.
+        func append(lockedFD: Int32) -> String? {
+            AuditClient.append(entries.map(\.record), to: log, lockedFD: lockedFD)?.description
         }
         // The lock is taken here, before any child: appends of this process keep their
         // order (a later one queues behind the child holding the lock), and readers
         // (`audit verify|show`) take a shared lock, so they see an append whole once
         // this command has returned.
         let fd: Int32
-        if let held = reserved[first.path] {
+        if let held = reserved[log.path] {
             // A copy of the locked descriptor (a flock belongs to the open file, not to
             // one descriptor); ours keeps the lock while reserved records are still to
             // come, and goes with the last.
             fd = dup(held.fd)
             if held.pending > 1 {
-                reserved[first.path] = (held.fd, held.pending - 1)
+                reserved[log.path] = (held.fd, held.pending - 1)
             } else {
-                reserved[first.path] = nil
+                reserved[log.path] = nil
                 close(held.fd)
             }
             guard fd >= 0 else { return warn("dup: \(SystemError.message(for: errno))") }
         } else {
-            let dir = first.path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
+            let dir = log.path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
             if !dir.isEmpty, !Files.isDirectory(dir) { try? Files.makeDirectories(dir) }
-            fd = open(first.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)
+            fd = open(log.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)
             guard fd >= 0 else { return warn(SystemError.message(for: errno)) }
             while flock(fd, LOCK_EX) != 0 {
                 guard errno == EINTR else {
@@ -166,7 +169,7 @@ enum AuditSink {
                 sigprocmask(SIG_SETMASK, &none, nil)
                 if dup2(fd, 3) < 0 { _exit(126) }
                 try? FileDescriptor.closeAll(from: 4, except: [])
-                if let problem = append(entries, lockedFD: 3) {
+                if let problem = append(lockedFD: 3) {
                     warn(problem)
                     _exit(1)
                 }
@@ -178,16 +181,7 @@ enum AuditSink {
             }
             // No child: write it now rather than not at all.
         }
-        if let problem = append(entries, lockedFD: fd) { warn(problem) }
-    }
-
-    /// The append itself, through the one audit client, on `lockedFD` (closed there,
-    /// which lets the lock go unless another descriptor of the same open file still
-    /// holds it); nil when it was written.
-    static func append(_ entries: [Entry], lockedFD: Int32) -> String? {
-        guard let first = entries.first else { close(lockedFD); return nil }
-        return AuditClient.append(entries.map { AuditClient.Record(kind: $0.kind, details: $0.details) },
-                                  to: AuditDestination(path: first.path, key: first.key, id: first.id), lockedFD: lockedFD)?.description
+        if let problem = append(lockedFD: fd) { warn(problem) }
     }
 
     /// Who asked: the caller's uid, login uid (the user behind sudo), pid and parent.

@@ -110,11 +110,9 @@ public struct AuditLog {
             if let line = closedAt, record.kind != "create" {
                 throw AuditError("\(path): sandbox \(id) is closed (its close record is line \(line)): a \(record.kind) record after close is refused")
             }
-            if record.kind == "create" { closedAt = nil }
-            if record.kind == "close" { closedAt = seq + UInt64(i) + 1 }
-        }
-        for (i, record) in records.enumerated() {
             if i > 0 { seq += 1 }
+            if record.kind == "create" { closedAt = nil }
+            if record.kind == "close" { closedAt = seq + 1 }
             let next = line(seq: seq, id: id, kind: record.kind, details: record.details, prev: prev)
             text += next + "\n"
             prev = Self.sha256Hex(next)

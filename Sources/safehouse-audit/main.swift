@@ -14,9 +14,9 @@ import Glibc
 // Every command line is parsed by the table-driven parser the runtime uses, against
 // the declarations in Sources/Flags/Verbs+Audit.swift.
 
-func fail(_ message: String, code: Int32 = 1) -> Never {
+func fail(_ message: String) -> Never {
     FileHandle.standardError.write(Data("safehouse: \(message)\n".utf8))
-    exit(code)
+    exit(1)
 }
 
 /// The whole log, read under a shared flock: an append handed off by the runtime

@@ -90,17 +90,16 @@ enum AuditSink {
         // The create record says which policy made the sandbox (the command is the
         // runtime's detail: ContainerRuntime.recordCreate).
         if kind == "create", d["policy"] == nil { d["policy"] = .string(policyName) }
-        let (path, key) = destination(annotations, id, policyName: policyName)
-        return Entry(log: AuditDestination(path: path, key: key, id: id), record: AuditClient.Record(kind: kind, details: render(d)))
+        return Entry(log: destination(annotations, id, policyName: policyName), record: AuditClient.Record(kind: kind, details: render(d)))
     }
 
     /// The log (and HMAC key file) of sandbox `id`: the annotations', else the policy's
     /// when an engine set only io.safehouse.policy (a spec from `agent spec` carries
     /// them, and the disk limit, in annotations), else `defaultLog(id)`. The warden is
     /// given the same (SandboxConfig.auditLog).
-    static func destination(_ annotations: [String: String], _ id: String, policyName: String) -> (path: String, key: String?) {
+    static func destination(_ annotations: [String: String], _ id: String, policyName: String) -> AuditDestination {
         let audit = SandboxConfig.auditLog(of: annotations) { try? PolicyLibrary.configured(root: root).resolve(policyName, from: .annotation) }
-        return (audit.log ?? defaultLog(id), audit.key)
+        return AuditDestination(path: audit.log ?? defaultLog(id), key: audit.key, id: id)
     }
 
     /// Where a sandbox's records go when neither its spec nor its policy names a log.

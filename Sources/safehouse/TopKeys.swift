@@ -34,10 +34,7 @@ enum TopKey: Equatable {
                 i = j + 1
                 continue
             }
-            switch b {
-            case 0x0D, 0x0A: keys.append(.enter)
-            default: keys.append(.character(b))
-            }
+            keys.append(b == 0x0D || b == 0x0A ? .enter : .character(b))
             i += 1
         }
         return (keys, [])

@@ -8,11 +8,11 @@ import SandboxInterface
 import Glibc
 #endif
 
-/// Writes a sandbox's lifecycle records (AuditObserver) to the audit log its
-/// policy names, through `safehouse-audit audit append`: the hashing (swift-crypto)
+/// The CLI's lifecycle observer: a sandbox's records go to the audit log its policy
+/// names, through `safehouse-audit audit append`: the hashing (swift-crypto)
 /// lives in that executable, so the runtime binary stays small. A container without
 /// the io.safehouse.policy annotation returns at the first line: no record, no work.
-enum AuditSink {
+struct AuditSink: LifecycleObserver {
     /// `safehouse-audit` next to the running executable (for `safehouse audit|hook`
     /// and `agent spec --hooks`; the records themselves are appended here, AuditChain).
     static var executable: String? { AuditClient().executable }
@@ -32,14 +32,14 @@ enum AuditSink {
         var record: AuditClient.Record
     }
 
-    static func record(_ annotations: [String: String]?, _ id: String, _ kind: String, _ details: () -> [String: AuditValue]) {
-        var entries = entry(annotations, id, kind, details).map { [$0] } ?? []
+    func record(_ annotations: [String: String]?, _ id: String, _ kind: String, _ details: () -> [String: AuditValue]) {
+        var entries = Self.entry(annotations, id, kind, details).map { [$0] } ?? []
         // The delete is a sandbox's last record but for its close: written with it, in
         // the same append, so nothing of this sandbox can land between the two. (With a
         // `--hooks` spec the poststop hook wrote the delete; the close follows the
         // record of that hook's run, which precedes this call.)
-        if kind == "delete", let close = closeEntry(annotations, id) { entries.append(close) }
-        write(entries)
+        if kind == "delete", let close = Self.closeEntry(annotations, id) { entries.append(close) }
+        Self.write(entries)
     }
 
     /// The close record that seals sandbox `id`'s records (AuditHead, AuditVerdict):
@@ -58,11 +58,11 @@ enum AuditSink {
     /// process (LifecycleObserver.reserve): the emergency stop signals a sandbox
     /// before its stop record is written, and the sandbox's own last append (its
     /// close) must queue behind that record, not overtake it.
-    static func reserve(_ annotations: [String: String]?, _ id: String) {
+    func reserve(_ annotations: [String: String]?, _ id: String) {
         guard let annotations, let policyName = annotations[SandboxAnnotation.policy] else { return }
-        let path = destination(annotations, id, policyName: policyName).path
-        if let held = reserved[path] {
-            reserved[path] = (held.fd, held.pending + 1)
+        let path = Self.destination(annotations, id, policyName: policyName).path
+        if let held = Self.reserved[path] {
+            Self.reserved[path] = (held.fd, held.pending + 1)
             return
         }
         let fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC)
@@ -71,7 +71,7 @@ enum AuditSink {
         // record is then written after the signal, as without a reservation).
         for _ in 0..<100 {
             if flock(fd, LOCK_EX | LOCK_NB) == 0 {
-                reserved[path] = (fd, 1)
+                Self.reserved[path] = (fd, 1)
                 return
             }
             guard errno == EWOULDBLOCK || errno == EINTR else { break }
@@ -243,7 +243,7 @@ extension AuditSink {
 /// appended in one write, one safehouse-audit run instead of two and four or more;
 /// the first is written as soon as the sandbox has started, before the command's
 /// output is waited for. An emergency stop (another process) lands in between.
-final class AuditBatch {
+final class AuditBatch: LifecycleObserver {
     private var held: [AuditSink.Entry] = []
     /// The close record, once the delete is held: it goes last, after the limits and
     /// the change set that `agent run` records after the delete.
@@ -254,6 +254,10 @@ final class AuditBatch {
         guard let entry = AuditSink.entry(annotations, id, kind, details) else { return }
         held.append(entry)
         if kind == "start" { flush(wait: false) }
+    }
+
+    func reserve(_ annotations: [String: String]?, _ id: String) {
+        AuditSink().reserve(annotations, id)
     }
 
     func flush(wait: Bool = true) {

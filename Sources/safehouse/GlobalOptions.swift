@@ -66,7 +66,7 @@ struct GlobalSettings: Equatable {
         runtime.sandboxes = PolicySandboxes(root: root)
         // A sandbox's lifecycle goes to its audit log (AuditSink); a plain container's
         // does not go anywhere.
-        runtime.observer = AuditObserver()
+        runtime.observer = AuditSink()
         AuditSink.root = root
         return runtime
     }

@@ -1,7 +1,7 @@
 /// `safehouse top`: a live view of every sandbox under the root (Sources/Observe).
 extension Verbs {
     public static let top = Verb(
-        "top", abstract: "Watch every sandbox under the root, refreshed each second; stop one or all from the keyboard.",
+        path: "top", abstract: "Watch every sandbox under the root, refreshed each second; stop one or all from the keyboard.",
         discussion: """
             Columns: id, policy, backend, state, age, time left, CPU over the last second (100 is one \
             core), memory against its limit, tasks against theirs, egress decisions allowed/refused \

@@ -42,18 +42,13 @@ public struct Verb: Sendable {
         public let start: Start
     }
 
-    /// The flag `word` names, among the verb's own and then the global ones.
+    /// The first flag that `matches`, among the verb's own and then the global ones:
+    /// the one a word names (`isNamed`), or the declaration of a long name (as
+    /// ParsedArguments keys it).
     @inline(__always)
-    func flag(named word: String) -> Flag? {
-        if let i = Self.index(in: flags, where: { $0.isNamed(word) }) { return flags[i] }
-        if takesGlobals, let i = Self.index(in: Verbs.global, where: { $0.isNamed(word) }) { return Verbs.global[i] }
-        return nil
-    }
-
-    /// The declaration of the flag whose long name is `name` (as ParsedArguments keys it).
-    func declaration(of name: String) -> Flag? {
-        if let i = Self.index(in: flags, where: { $0.name == name }) { return flags[i] }
-        if takesGlobals, let i = Self.index(in: Verbs.global, where: { $0.name == name }) { return Verbs.global[i] }
+    func flag(where matches: (borrowing Flag) -> Bool) -> Flag? {
+        if let i = Self.index(in: flags, where: matches) { return flags[i] }
+        if takesGlobals, let i = Self.index(in: Verbs.global, where: matches) { return Verbs.global[i] }
         return nil
     }
 

@@ -123,9 +123,12 @@ struct AuditSink: LifecycleObserver {
         }
         // The append itself, through the one audit client, on `lockedFD` (closed there,
         // which lets the lock go unless another descriptor of the same open file still
-        // holds it); nil when it was written.
-        func append(lockedFD: Int32) -> String? {
-            AuditClient.append(entries.map(\.record), to: log, lockedFD: lockedFD)?.description
+        // holds it); false, said on stderr, when it was not written.
+        @discardableResult
+        func append(lockedFD: Int32) -> Bool {
+            guard let failure = AuditClient.append(entries.map(\.record), to: log, lockedFD: lockedFD) else { return true }
+            warn(failure.description)
+            return false
         }
         // The lock is taken here, before any child: appends of this process keep their
         // order (a later one queues behind the child holding the lock), and readers
@@ -168,11 +171,7 @@ struct AuditSink: LifecycleObserver {
                 sigprocmask(SIG_SETMASK, &none, nil)
                 if dup2(fd, 3) < 0 { _exit(126) }
                 try? FileDescriptor.closeAll(from: 4, except: [])
-                if let problem = append(lockedFD: 3) {
-                    warn(problem)
-                    _exit(1)
-                }
-                _exit(0)
+                _exit(append(lockedFD: 3) ? 0 : 1)
             }
             if pid > 0 {
                 close(fd)
@@ -180,7 +179,7 @@ struct AuditSink: LifecycleObserver {
             }
             // No child: write it now rather than not at all.
         }
-        if let problem = append(lockedFD: fd) { warn(problem) }
+        append(lockedFD: fd)
     }
 
     /// Who asked: the caller's uid, login uid (the user behind sudo), pid and parent.

@@ -186,8 +186,8 @@ public struct AuditLog {
     static func sealedLogId(openLine: [UInt8]) -> String? {
         let prefix = Array("{\"seq\":0,".utf8)
         let marker = Array(",\"kind\":\"open\",\"details\":{\"head\":true,\"logId\":\"".utf8)
-        guard openLine.starts(with: prefix), let at = firstIndex(of: marker, in: openLine) else { return nil }
-        let id = openLine[(at + marker.count)...].prefix(32)
+        guard openLine.starts(with: prefix), let at = openLine.firstRange(of: marker) else { return nil }
+        let id = openLine[at.upperBound...].prefix(32)
         let hexDigit: (UInt8) -> Bool = { (48...57).contains($0) || (97...102).contains($0) || (65...70).contains($0) }
         guard id.count == 32, id.allSatisfy(hexDigit) else { return nil }
         return String(decoding: id, as: UTF8.self)
@@ -308,13 +308,6 @@ public struct AuditLog {
         parts.removeLast()
         let joined = parts.joined(separator: "/")
         return joined.isEmpty ? "/" : joined
-    }
-
-    /// Where `needle` first occurs in `haystack`.
-    static func firstIndex(of needle: [UInt8], in haystack: [UInt8]) -> Int? {
-        guard needle.count <= haystack.count else { return nil }
-        for i in 0...(haystack.count - needle.count) where haystack[i..<i + needle.count].elementsEqual(needle) { return i }
-        return nil
     }
 
     static func makeDirectories(_ dir: String) throws {

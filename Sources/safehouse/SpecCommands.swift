@@ -17,14 +17,12 @@ extension Commands {
             agentFail("File \(path) exists. Remove it first")
         }
         let spec = Spec.runcDefault(rootless: a.isSet("--rootless"))
-        do {
+        orFail {
             // runc's layout (json.MarshalIndent with tabs, the spec's member order), so
             // that scripts which patch the generated file line by line keep working.
             let text = try OrderedJSON.encode(spec, indent: "\t")
             let fd = try FileDescriptor.open(path, O_WRONLY | O_CREAT | O_EXCL, mode: 0o666)
             try fd.write(Array(text.utf8))
-        } catch {
-            agentFail("\(error)")
         }
     }
 

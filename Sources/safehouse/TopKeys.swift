@@ -71,30 +71,26 @@ struct TopController: Equatable {
 
     mutating func handle(_ key: TopKey, ids: [String]) -> Action {
         update(ids: ids)
-        switch mode {
-        case .browsing:
-            switch key {
-            case .up: move(-1, ids)
-            case .down, .character(UInt8(ascii: "j")): move(1, ids)
-            case .character(UInt8(ascii: "k")): if selected != nil { mode = .choosingStop }
-            case .character(UInt8(ascii: "K")): if !ids.isEmpty { mode = .confirmingStopAll }
-            case .character(UInt8(ascii: "q")): return .quit
-            default: break
-            }
-        case .choosingStop:
-            switch key {
-            case .up, .character(UInt8(ascii: "k")): move(-1, ids)
-            case .down, .character(UInt8(ascii: "j")): move(1, ids)
-            case .enter, .character(UInt8(ascii: "y")):
-                mode = .browsing
-                if let selected { return .stop(selected) }
-            case .escape, .character(UInt8(ascii: "n")): mode = .browsing
-            case .character(UInt8(ascii: "q")): return .quit
-            default: break
-            }
-        case .confirmingStopAll:
+        if mode == .confirmingStopAll {
             mode = .browsing
-            if key == .character(UInt8(ascii: "y")) { return .stopAll }
+            return key == .character(UInt8(ascii: "y")) ? .stopAll : .none
+        }
+        // Browsing and choosing the sandbox to stop share the moves and q; k moves up
+        // while choosing.
+        let choosing = mode == .choosingStop
+        switch key {
+        case .up: move(-1, ids)
+        case .down, .character(UInt8(ascii: "j")): move(1, ids)
+        case .character(UInt8(ascii: "q")): return .quit
+        case .character(UInt8(ascii: "k")):
+            if choosing { move(-1, ids) } else if selected != nil { mode = .choosingStop }
+        case .character(UInt8(ascii: "K")): if !choosing, !ids.isEmpty { mode = .confirmingStopAll }
+        case .enter, .character(UInt8(ascii: "y")):
+            guard choosing else { break }
+            mode = .browsing
+            if let selected { return .stop(selected) }
+        case .escape, .character(UInt8(ascii: "n")): mode = .browsing
+        default: break
         }
         return .none
     }

@@ -19,15 +19,14 @@ extension AuditLog {
     /// of a run: exit, delete, limits, changes); returns the last one's sequence number.
     @discardableResult
     public func append(id: String, records: [(kind: String, details: [String: Any])], lockedFD: Int32? = nil) throws -> UInt64 {
-        try append(id: id, canonicalDetails: records.map { (kind: $0.kind, details: try JSONText.object($0.details)) }, lockedFD: lockedFD)
+        try append(id: id, canonicalDetails: records.map { (kind: $0.kind, details: try detailsJSON($0.details)) }, lockedFD: lockedFD)
     }
 }
 
-extension JSONText {
-    /// Details through JSONSerialization (sorted keys, compact: never a newline).
-    static func object(_ o: [String: Any]) throws -> String {
-        guard JSONSerialization.isValidJSONObject(o) else { throw AuditError("details are not JSON: \(o)") }
-        let data = try JSONSerialization.data(withJSONObject: o, options: [.sortedKeys, .withoutEscapingSlashes])
-        return String(decoding: data, as: UTF8.self)
-    }
+/// Details through JSONSerialization (sorted keys, compact: never a newline): the same
+/// details always make the same bytes.
+private func detailsJSON(_ o: [String: Any]) throws -> String {
+    guard JSONSerialization.isValidJSONObject(o) else { throw AuditError("details are not JSON: \(o)") }
+    let data = try JSONSerialization.data(withJSONObject: o, options: [.sortedKeys, .withoutEscapingSlashes])
+    return String(decoding: data, as: UTF8.self)
 }

@@ -1,5 +1,6 @@
 import AuditChain
 import Foundation
+import OCI
 
 /// One parsed line of an audit log.
 public struct AuditRecord {
@@ -35,7 +36,7 @@ public struct AuditRecord {
             let text: String
             // Hosts, paths and reasons come from the sandbox: a value with a control
             // character is quoted (JSON escapes), never printed raw to a terminal.
-            if let s = v as? String { text = Self.isBare(s) ? s : Self.terminalSafe(JSONText.quoted(s)) }
+            if let s = v as? String { text = Self.isBare(s) ? s : Self.terminalSafe(FlatJSONWriter.quoted(s)) }
             else if JSONSerialization.isValidJSONObject([v]),
                     let d = try? JSONSerialization.data(withJSONObject: [v], options: [.sortedKeys, .withoutEscapingSlashes]) {
                 text = Self.terminalSafe(String(String(decoding: d, as: UTF8.self).dropFirst().dropLast()))
@@ -91,10 +92,11 @@ public enum AuditVerifier {
 
     public static func verify(_ bytes: [UInt8], key: AuditKey? = nil) -> Result {
         var result = Result(count: 0, failure: nil, macsUnchecked: false)
-        if bytes.isEmpty {
-            result.failure = (1, "empty log (no open record)")
+        func failed(_ line: Int, _ reason: String) -> Result {
+            result.failure = (line, reason)
             return result
         }
+        if bytes.isEmpty { return failed(1, "empty log (no open record)") }
         var lines = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map(Array.init)
         let torn = bytes.last != UInt8(ascii: "\n")
         if !torn { lines.removeLast() }
@@ -105,50 +107,40 @@ public enum AuditVerifier {
         var seen: [String] = []
         for (i, line) in lines.enumerated() {
             let n = i + 1
-            if torn && n == lines.count {
-                result.failure = (n, "torn: no newline at its end (a writer stopped mid-line)")
-                return result
-            }
+            if torn && n == lines.count { return failed(n, "torn: no newline at its end (a writer stopped mid-line)") }
             guard let record = AuditRecord(line: line) else {
-                result.failure = (n, "not an audit record (not JSON, or a member missing)")
-                return result
+                return failed(n, "not an audit record (not JSON, or a member missing)")
             }
             if record.seq != UInt64(i) {
-                result.failure = (n, "sequence number \(record.seq), expected \(i) (a line was removed, inserted or reordered)")
-                return result
+                return failed(n, "sequence number \(record.seq), expected \(i) (a line was removed, inserted or reordered)")
             }
             if i == 0 {
                 guard record.kind == "open" else {
-                    result.failure = (n, "the first line is \"\(record.kind)\", not the log's open record")
-                    return result
+                    return failed(n, "the first line is \"\(record.kind)\", not the log's open record")
                 }
                 macLog = (record.details["mac"] as? Bool) ?? ((record.details["mac"] as? NSNumber)?.boolValue ?? false)
                 result.sealed = (record.details["head"] as? Bool) ?? ((record.details["head"] as? NSNumber)?.boolValue ?? false)
                 result.logId = record.details["logId"] as? String
             } else {
                 if let closeLine = closedAt[record.id], record.kind != "create" {
-                    result.failure = (n, "a \(record.kind) record of sandbox \(record.id) after its close record (line \(closeLine)): nothing may follow a close")
-                    return result
+                    return failed(n, "a \(record.kind) record of sandbox \(record.id) after its close record (line \(closeLine)): nothing may follow a close")
                 }
                 if !seen.contains(record.id) { seen.append(record.id) }
                 closedAt[record.id] = record.kind == "close" ? n : nil
             }
             if record.prev != prevHash {
-                result.failure = (n, i == 0 ? "the open record's prev is not the genesis hash"
+                return failed(n, i == 0 ? "the open record's prev is not the genesis hash"
                     : "prev is not the SHA-256 of line \(n - 1) (line \(n - 1) was edited, or a line removed or inserted)")
-                return result
             }
             if let key {
                 guard let mac = record.mac else {
-                    result.failure = (n, "no mac, but a key was given (the log was re-chained without the key, or never MACed)")
-                    return result
+                    return failed(n, "no mac, but a key was given (the log was re-chained without the key, or never MACed)")
                 }
                 // The MAC covers the line without its trailing ,"mac":"..." member.
                 let text = String(decoding: line, as: UTF8.self)
                 let suffix = ",\"mac\":\"\(mac)\"}"
                 guard text.hasSuffix(suffix), constantTimeEqual(Array(AuditLog.hmacHex(String(text.dropLast(suffix.count)) + "}", key: key).utf8), Array(mac.utf8)) else {
-                    result.failure = (n, "mac does not match (the line was edited, or MACed with another key)")
-                    return result
+                    return failed(n, "mac does not match (the line was edited, or MACed with another key)")
                 }
             } else if record.mac != nil || macLog {
                 result.macsUnchecked = true

@@ -15,18 +15,20 @@ public struct AuditVerdict {
     /// Checks the log at `path` whose bytes are `bytes` and its head as read with them,
     /// under the log's lock (an append in between would make a head ahead of the bytes).
     public init(log path: String, bytes: [UInt8], head headRead: Result<AuditHead?, AuditError>, key: AuditKey?) {
+        failure = judge(log: path, bytes: bytes, head: headRead, key: key)
+    }
+
+    /// The checks, filling in the summary and notes; why the log fails, or nil.
+    private mutating func judge(log path: String, bytes: [UInt8], head headRead: Result<AuditHead?, AuditError>, key: AuditKey?) -> String? {
         let r = AuditVerifier.verify(bytes, key: key)
         if let f = r.failure {
-            failure = "line \(f.line): \(f.reason)"
-            return
+            return "line \(f.line): \(f.reason)"
         }
         let headPath = AuditHead.path(ofLog: path)
         let head: AuditHead?
         switch headRead {
         case .success(let h): head = h
-        case .failure(let error):
-            failure = "\(error)"
-            return
+        case .failure(let error): return "\(error)"
         }
         var parts: [String]
         if r.closed {
@@ -40,37 +42,31 @@ public struct AuditVerdict {
         if r.macsUnchecked { notes.append("the log carries MACs; without --key only the chain was checked") }
         guard r.sealed else {
             if head != nil {
-                failure = "\(headPath) exists, but the log's open record does not say it keeps a head (the log was replaced by another)"
-                return
+                return "\(headPath) exists, but the log's open record does not say it keeps a head (the log was replaced by another)"
             }
             parts.append("tail unproven")
             notes.append("no head (a log from before heads were kept): records cut from its end at a line boundary would not show")
             summary = parts.joined(separator: ", ")
-            return
+            return nil
         }
         guard let head else {
-            failure = "\(headPath) is missing: the log keeps a head, and without it a cut cannot be told from an end"
-            return
+            return "\(headPath) is missing: the log keeps a head, and without it a cut cannot be told from an end"
         }
         guard head.logId == r.logId else {
-            failure = "\(headPath): the head of another log (logId \(head.logId), the log's is \(r.logId ?? "none"))"
-            return
+            return "\(headPath): the head of another log (logId \(head.logId), the log's is \(r.logId ?? "none"))"
         }
         if let key {
             guard head.macMatches(key) else {
-                failure = head.mac == nil ? "\(headPath): no mac, but a key was given (the head was rewritten without the key)"
+                return head.mac == nil ? "\(headPath): no mac, but a key was given (the head was rewritten without the key)"
                     : "\(headPath): mac does not match (the head was edited, or MACed with another key)"
-                return
             }
         }
         let count = UInt64(r.count)
         guard head.count >= 1, head.count <= count else {
-            failure = "cut: the head says \(head.count) records, the log has \(r.count) (records were removed from its end)"
-            return
+            return "cut: the head says \(head.count) records, the log has \(r.count) (records were removed from its end)"
         }
         guard r.hashes[Int(head.count) - 1] == head.last else {
-            failure = "line \(head.count): not the line the head names as the log's last (the log was cut and re-grown, or the head is stale)"
-            return
+            return "line \(head.count): not the line the head names as the log's last (the log was cut and re-grown, or the head is stale)"
         }
         if head.count < count {
             notes.append("\(count - head.count) record(s) past the head: a writer stopped between its append and the head's update; they are chained\(key != nil ? " and MACed" : "")")
@@ -82,6 +78,7 @@ public struct AuditVerdict {
             notes.append("without --key the head is only a checksum: whoever can write the log can cut its end and rewrite the head to match; with the key a cut shows")
         }
         summary = parts.joined(separator: ", ")
+        return nil
     }
 
     /// The same with the head read now (for a log no one is appending to).

@@ -40,7 +40,7 @@ public struct AuditHead: Equatable, Sendable {
 
     /// The text the MAC covers.
     var body: String {
-        "{\"logId\":\(JSONText.quoted(logId)),\"count\":\(count),\"last\":\(JSONText.quoted(last))}"
+        "{\"logId\":\(FlatJSONWriter.quoted(logId)),\"count\":\(count),\"last\":\(FlatJSONWriter.quoted(last))}"
     }
 
     /// The file's text, MACed with `key` when there is one.
@@ -68,13 +68,7 @@ public struct AuditHead: Equatable, Sendable {
     /// or is not a head.
     public static func read(log: String) throws -> AuditHead? {
         let path = Self.path(ofLog: log)
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
-        guard fd >= 0 else {
-            if errno == ENOENT { return nil }
-            throw AuditError("\(path): \(String(cString: strerror(errno)))")
-        }
-        defer { close(fd) }
-        let bytes = try AuditLog.readAll(fd, path: path)
+        guard let bytes = try AuditLog.readAll(path: path, flags: O_NOFOLLOW) else { return nil }
         guard let head = AuditHead(parsing: bytes) else { throw AuditError("\(path): not an audit head") }
         return head
     }
@@ -91,11 +85,11 @@ public struct AuditHead: Equatable, Sendable {
     /// new inode and a rename.
     func write(log: String, key: AuditKey?) throws {
         let path = Self.path(ofLog: log)
+        let bytes = Array(text(key: key).utf8)
         // O_NONBLOCK: a FIFO planted as the head must not hang the append.
         let existing = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
         if existing >= 0 {
             defer { close(existing) }
-            let bytes = Array(text(key: key).utf8)
             var st = stat()
             guard fstat(existing, &st) == 0 else { throw AuditError("\(path): fstat: \(String(cString: strerror(errno)))") }
             guard (st.st_mode & S_IFMT) == S_IFREG else { throw AuditError("\(path): not a regular file") }
@@ -113,7 +107,6 @@ public struct AuditHead: Equatable, Sendable {
         let temporary = path + ".\(getpid()).tmp"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o640)
         guard fd >= 0 else { throw AuditError("\(temporary): \(String(cString: strerror(errno)))") }
-        let bytes = Array(text(key: key).utf8)
         let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
         let written = n == bytes.count
         let writeErrno = errno

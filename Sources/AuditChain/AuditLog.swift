@@ -61,8 +61,8 @@ public struct AuditLog {
         }, lockedFD: lockedFD)
     }
 
-    /// The same with details already canonical (CanonicalJSON.object's or
-    /// JSONText.object's output), written as they are: `audit append` checks and
+    /// The same with details already canonical (CanonicalJSON.object's output, or
+    /// JSONSerialization's in AuditLog+Details), written as they are: `audit append` checks and
     /// canonicalises its --details once, for its own error message, and passes them here.
     @discardableResult
     public func append(id: String, canonicalDetails records: [(kind: String, details: String)], lockedFD: Int32? = nil) throws -> UInt64 {
@@ -84,16 +84,17 @@ public struct AuditLog {
         // another descriptor of the same open file (the emergency stop's reservation),
         // and an unlock would drop it for all of them. Closing ours is enough.
         defer { if lockedFD == nil { _ = flock(fd, LOCK_UN) } }
-        let existing = AuditLogLines(bytes: try Self.readAll(path: path))
+        let existing = AuditLogLines(bytes: try Self.readAll(path: path) ?? [])
         var text = ""
         var prev: String, seq: UInt64
         var logId: String?
         var closedAt: UInt64?
-        if existing.bytes.isEmpty {
-            // A log whose head survives it was emptied: that is a cut, not a new log.
-            if let head = try AuditHead.read(log: path) {
-                throw AuditError("\(path): cut: empty, but its head (\(AuditHead.path(ofLog: path))) says \(head.count) records (a log moved away takes its .head with it): not appending; `safehouse audit verify` reports it")
-            }
+        if let tail = try tail(of: existing, appending: true) {
+            logId = tail.logId
+            prev = Self.sha256Hex(tail.line)
+            seq = tail.seq + 1
+            closedAt = Self.closeLine(of: id, in: existing)
+        } else {
             let newId = Self.randomHex(16)
             let open = line(seq: 0, id: id, kind: "open",
                             details: "{\"head\":true,\"logId\":\"\(newId)\",\"mac\":\(key != nil)}", prev: Self.genesis)
@@ -101,22 +102,6 @@ public struct AuditLog {
             prev = Self.sha256Hex(open)
             seq = 1
             logId = newId
-        } else {
-            guard existing.bytes.last == UInt8(ascii: "\n") else {
-                let number = existing.bytes.reduce(1) { $1 == UInt8(ascii: "\n") ? $0 + 1 : $0 }
-                throw AuditError("\(path): line \(number) is torn (no newline at its end): not appending; `safehouse audit verify` reports it")
-            }
-            // Only its sequence number is needed (FlatJSONObject: no JSONSerialization).
-            let lastLine = Array(existing.backwards().next() ?? [])
-            guard let previous = FlatJSONObject(parsing: lastLine), let last = previous.uint64("seq"),
-                  previous.string("prev") != nil, previous.string("kind") != nil else {
-                throw AuditError("\(path): the last line is not an audit record: not appending")
-            }
-            logId = Self.sealedLogId(openLine: Array(existing.first))
-            if let logId { try checkHead(logId: logId, lines: existing, lastSeq: last) }
-            prev = Self.sha256Hex(lastLine)
-            seq = last + 1
-            closedAt = Self.closeLine(of: id, in: existing)
         }
         // A sandbox's close record is its last: anything after it (a late writer, or
         // someone re-opening the record of a sandbox that is gone) is refused, until a
@@ -125,11 +110,9 @@ public struct AuditLog {
             if let line = closedAt, record.kind != "create" {
                 throw AuditError("\(path): sandbox \(id) is closed (its close record is line \(line)): a \(record.kind) record after close is refused")
             }
-            if record.kind == "create" { closedAt = nil }
-            if record.kind == "close" { closedAt = seq + UInt64(i) + 1 }
-        }
-        for (i, record) in records.enumerated() {
             if i > 0 { seq += 1 }
+            if record.kind == "create" { closedAt = nil }
+            if record.kind == "close" { closedAt = seq + 1 }
             let next = line(seq: seq, id: id, kind: record.kind, details: record.details, prev: prev)
             text += next + "\n"
             prev = Self.sha256Hex(next)
@@ -164,25 +147,38 @@ public struct AuditLog {
             guard errno == EINTR else { throw AuditError("\(path): flock: \(String(cString: strerror(errno)))") }
         }
         let existing = AuditLogLines(bytes: try Self.readAll(fd, path: path))
-        if existing.bytes.isEmpty {
-            if let head = try AuditHead.read(log: path) {
-                throw AuditError("\(path): cut: empty, but its head (\(AuditHead.path(ofLog: path))) says \(head.count) records (a log moved away takes its .head with it)")
-            }
-            return
-        }
-        guard existing.bytes.last == UInt8(ascii: "\n") else {
-            let number = existing.bytes.reduce(1) { $1 == UInt8(ascii: "\n") ? $0 + 1 : $0 }
-            throw AuditError("\(path): line \(number) is torn (no newline at its end)")
-        }
-        guard let last = FlatJSONObject(parsing: Array(existing.backwards().next() ?? []))?.uint64("seq") else {
-            throw AuditError("\(path): the last line is not an audit record")
-        }
-        if let logId = Self.sealedLogId(openLine: Array(existing.first)) {
-            try checkHead(logId: logId, lines: existing, lastSeq: last)
-        }
+        guard try tail(of: existing, appending: false) != nil else { return }
         if kind != "create", let line = Self.closeLine(of: id, in: existing) {
             throw AuditError("\(path): sandbox \(id) is closed (its close record is line \(line)): a \(kind) record after close is refused")
         }
+    }
+
+    /// The checks of the log's lines before an append: not emptied under its head (a
+    /// log whose head survives it was cut, not a new log), not torn, its last line a
+    /// record, and its head (checkHead). The last line, its sequence number and the
+    /// log's id when it keeps a head; nil for an empty log. `appending`: an append's
+    /// words (": not appending"), and its last line must also have a prev and a kind.
+    func tail(of existing: AuditLogLines, appending: Bool) throws -> (line: [UInt8], seq: UInt64, logId: String?)? {
+        let refusal = appending ? ": not appending; `safehouse audit verify` reports it" : ""
+        if existing.bytes.isEmpty {
+            if let head = try AuditHead.read(log: path) {
+                throw AuditError("\(path): cut: empty, but its head (\(AuditHead.path(ofLog: path))) says \(head.count) records (a log moved away takes its .head with it)\(refusal)")
+            }
+            return nil
+        }
+        guard existing.bytes.last == UInt8(ascii: "\n") else {
+            let number = existing.bytes.reduce(1) { $1 == UInt8(ascii: "\n") ? $0 + 1 : $0 }
+            throw AuditError("\(path): line \(number) is torn (no newline at its end)\(refusal)")
+        }
+        // Only its sequence number is needed (FlatJSONObject: no JSONSerialization).
+        let lastLine = Array(existing.backwards().next() ?? [])
+        guard let last = FlatJSONObject(parsing: lastLine), let seq = last.uint64("seq"),
+              !appending || (last.string("prev") != nil && last.string("kind") != nil) else {
+            throw AuditError("\(path): the last line is not an audit record\(appending ? ": not appending" : "")")
+        }
+        let logId = Self.sealedLogId(openLine: Array(existing.first))
+        if let logId { try checkHead(logId: logId, lines: existing, lastSeq: seq) }
+        return (lastLine, seq, logId)
     }
 
     /// The logId of a log that keeps a head (its open record says `"head":true`); nil
@@ -190,8 +186,8 @@ public struct AuditLog {
     static func sealedLogId(openLine: [UInt8]) -> String? {
         let prefix = Array("{\"seq\":0,".utf8)
         let marker = Array(",\"kind\":\"open\",\"details\":{\"head\":true,\"logId\":\"".utf8)
-        guard openLine.starts(with: prefix), let at = firstIndex(of: marker, in: openLine) else { return nil }
-        let id = openLine[(at + marker.count)...].prefix(32)
+        guard openLine.starts(with: prefix), let at = openLine.firstRange(of: marker) else { return nil }
+        let id = openLine[at.upperBound...].prefix(32)
         let hexDigit: (UInt8) -> Bool = { (48...57).contains($0) || (97...102).contains($0) || (65...70).contains($0) }
         guard id.count == 32, id.allSatisfy(hexDigit) else { return nil }
         return String(decoding: id, as: UTF8.self)
@@ -224,7 +220,7 @@ public struct AuditLog {
 
     /// The line (1-based) of `id`'s close record when it is that sandbox's last record.
     static func closeLine(of id: String, in lines: AuditLogLines) -> UInt64? {
-        let quotedId = Array(JSONText.quoted(id).utf8)
+        let quotedId = Array(FlatJSONWriter.quoted(id).utf8)
         let close = Array("\"close\"".utf8)
         for line in lines.backwards() {
             guard let header = AuditLogLines.header(line), header.seq != 0 else { continue }
@@ -235,8 +231,8 @@ public struct AuditLog {
 
     /// One line, without its newline.
     func line(seq: UInt64, id: String, kind: String, details: String, prev: String) -> String {
-        let body = "{\"seq\":\(seq),\"time\":\"\(Self.timestamp())\",\"id\":\(JSONText.quoted(id)),"
-            + "\"kind\":\(JSONText.quoted(kind)),\"details\":\(details),\"prev\":\"\(prev)\"}"
+        let body = "{\"seq\":\(seq),\"time\":\"\(Self.timestamp())\",\"id\":\(FlatJSONWriter.quoted(id)),"
+            + "\"kind\":\(FlatJSONWriter.quoted(kind)),\"details\":\(details),\"prev\":\"\(prev)\"}"
         guard let key else { return body }
         return String(body.dropLast()) + ",\"mac\":\"\(Self.hmacHex(body, key: key))\"}"
     }
@@ -276,11 +272,11 @@ public struct AuditLog {
             + "\(pad(Int(tm.tm_hour), 2)):\(pad(Int(tm.tm_min), 2)):\(pad(Int(tm.tm_sec), 2)).\(pad(Int(ts.tv_nsec), 9))Z"
     }
 
-    /// The whole file at `path`; empty when it does not exist.
-    static func readAll(path: String) throws -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+    /// The whole file at `path` (opened with `flags` too); nil when it does not exist.
+    static func readAll(path: String, flags: Int32 = 0) throws -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | flags)
         guard fd >= 0 else {
-            if errno == ENOENT { return [] }
+            if errno == ENOENT { return nil }
             throw AuditError("\(path): \(String(cString: strerror(errno)))")
         }
         defer { close(fd) }
@@ -314,13 +310,6 @@ public struct AuditLog {
         return joined.isEmpty ? "/" : joined
     }
 
-    /// Where `needle` first occurs in `haystack`.
-    static func firstIndex(of needle: [UInt8], in haystack: [UInt8]) -> Int? {
-        guard needle.count <= haystack.count else { return nil }
-        for i in 0...(haystack.count - needle.count) where haystack[i..<i + needle.count].elementsEqual(needle) { return i }
-        return nil
-    }
-
     static func makeDirectories(_ dir: String) throws {
         var st = stat()
         if stat(dir, &st) == 0 { return }
@@ -336,10 +325,4 @@ public struct AuditLog {
 public struct AuditError: Error, CustomStringConvertible {
     public let description: String
     public init(_ description: String) { self.description = description }
-}
-
-/// Compact JSON text with sorted keys (the same details always make the same bytes).
-public enum JSONText {
-    /// A JSON string literal: the one quoting the runtime's state files use.
-    public static func quoted(_ s: String) -> String { FlatJSONWriter.quoted(s) }
 }

@@ -39,19 +39,16 @@ public struct SHA256Digest {
         tail.append(0x80)
         while tail.count % 64 != 56 { tail.append(0) }
         for i in (0..<8).reversed() { tail.append(UInt8(truncatingIfNeeded: bits >> (UInt64(i) * 8))) }
-        var i = 0
-        while i < tail.count {
+        for i in stride(from: 0, to: tail.count, by: 64) {
             compress(tail[i..<i + 64])
-            i += 64
         }
         let (a, b, c, d, e, f, g, h) = state
         var out: [UInt8] = []
         out.reserveCapacity(32)
         for word in [a, b, c, d, e, f, g, h] {
-            out.append(UInt8(truncatingIfNeeded: word >> 24))
-            out.append(UInt8(truncatingIfNeeded: word >> 16))
-            out.append(UInt8(truncatingIfNeeded: word >> 8))
-            out.append(UInt8(truncatingIfNeeded: word))
+            for shift in stride(from: 24, through: 0, by: -8) {
+                out.append(UInt8(truncatingIfNeeded: word >> shift))
+            }
         }
         return out
     }

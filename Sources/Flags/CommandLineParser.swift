@@ -57,7 +57,7 @@ public enum CommandLineParser {
                 name = String(word[..<eq])
                 inline = String(word[word.index(after: eq)...])
             }
-            guard let flag = verb.flag(named: name) else {
+            guard let flag = verb.flag(where: { $0.isNamed(name) }) else {
                 // Short switches written together: -dt is -d -t.
                 if !word.hasPrefix("--"), word.utf8.count > 2, let group = switches(grouped: word, of: verb) {
                     for flag in group { parsed.given.append((flag.name, nil)) }
@@ -96,7 +96,8 @@ public enum CommandLineParser {
     private static func switches(grouped word: String, of verb: Verb) -> [Flag]? {
         var flags: [Flag] = []
         for letter in word.dropFirst() {
-            guard let flag = verb.flag(named: "-" + String(letter)), !flag.takesValue else { return nil }
+            let short = "-" + String(letter)
+            guard let flag = verb.flag(where: { $0.isNamed(short) }), !flag.takesValue else { return nil }
             flags.append(flag)
         }
         return flags

@@ -41,8 +41,8 @@ public struct Flag: Sendable {
     }
 
     /// A switch: present or not, no value.
-    public static func flag(_ name: String, short: String? = nil, help: String, runc: String? = nil) -> Flag {
-        Flag(name: name, aliases: [], short: short, valueName: nil, repeatable: false, required: false,
+    public static func flag(_ name: String, short: String? = nil, aliases: [String] = [], help: String, runc: String? = nil) -> Flag {
+        Flag(name: name, aliases: aliases, short: short, valueName: nil, repeatable: false, required: false,
              takesDashedValue: false, defaultValue: nil, help: help, runc: runc, hidden: false)
     }
 

@@ -11,9 +11,9 @@ public enum GlobalArguments {
             // urfave/cli (runc) also accepts a single dash: -root, -log.
             if arg.hasPrefix("-") && !arg.hasPrefix("--") && arg.count > 2 { arg = "-" + arg }
             let name = String(arg.split(separator: "=", maxSplits: 1).first ?? "")
-            guard let flag = Self.global(named: name) else { break }
+            guard let global = Verb.index(in: Verbs.global, where: { $0.name == name }) else { break }
             globals.append(arg)
-            if flag.takesValue, !arg.contains("="), index + 1 < args.count {
+            if Verbs.global[global].takesValue, !arg.contains("="), index + 1 < args.count {
                 globals.append(args[index + 1])
                 index += 1
             }
@@ -29,10 +29,6 @@ public enum GlobalArguments {
             return [args[index], args[index + 1]] + globals + args[(index + 2)...]
         }
         return [args[index]] + globals + args[(index + 1)...]
-    }
-
-    private static func global(named name: String) -> Flag? {
-        Verb.index(in: Verbs.global, where: { $0.name == name }).map { Verbs.global[$0] }
     }
 
     private static func withoutRootless(_ globals: [String]) -> [String] {

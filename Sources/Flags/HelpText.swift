@@ -74,16 +74,14 @@ public enum HelpText {
         return names.joined(separator: ", ") + (flag.valueName.map { " <\($0)>" } ?? "")
     }
 
-    /// The help of a flag with its default, repetition and runc note.
-    static func description(_ flag: Flag) -> String {
+    /// A flag's row: its spelling, and its help with its default, repetition and runc note.
+    private static func row(_ flag: Flag) -> (String, String) {
         var text = flag.help
         if flag.repeatable && !text.contains("repeatable") { text += " Repeatable." }
         text += defaultNote(flag.defaultValue)
         if let runc = flag.runc { text += " (runc: \(runc))" }
-        return text
+        return (spelling(flag), text)
     }
-
-    private static func row(_ flag: Flag) -> (String, String) { (spelling(flag), description(flag)) }
 
     private static func defaultNote(_ value: String?) -> String {
         value.map { " (default: \($0))" } ?? ""

@@ -28,7 +28,7 @@ public struct ParsedArguments: Sendable {
 
     /// The value of an option declared with a default: the last one given, else the default.
     public func value(_ name: String) -> String {
-        string(name) ?? verb.declaration(of: name)?.defaultValue ?? ""
+        string(name) ?? verb.flag(where: { $0.name == name })?.defaultValue ?? ""
     }
 
     /// Every value of a repeatable option, in order.
@@ -38,7 +38,7 @@ public struct ParsedArguments: Sendable {
 
     /// The option's value as an integer of type T; a value that is not one is a usage error.
     public func integer<T: FixedWidthInteger>(_ name: String, as type: T.Type = T.self) throws -> T? {
-        guard let text = string(name) ?? verb.declaration(of: name)?.defaultValue else { return nil }
+        guard let text = string(name) ?? verb.flag(where: { $0.name == name })?.defaultValue else { return nil }
         return try Self.integer(text, name, verb)
     }
 

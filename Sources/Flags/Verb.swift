@@ -4,47 +4,27 @@ public struct Verb: Sendable {
     /// The words that name it: "create", "agent run".
     public let path: String
     /// Other names of the verb ("ps-all" for list).
-    public let aliases: [String]
+    public internal(set) var aliases: [String] = []
     public let abstract: String
-    public let discussion: String?
+    public internal(set) var discussion: String?
     /// The verb's own flags. A verb flag named like a global one shadows it (spec's
     /// --rootless switch against runc's global --rootless VALUE).
-    public let flags: [Flag]
+    public internal(set) var flags: [Flag] = []
     /// Whether runc's global flags (Verbs.global) are accepted, before or after the verb.
-    public let takesGlobals: Bool
+    public internal(set) var takesGlobals = true
     /// The positional arguments, in order.
-    public let arguments: [Argument]
+    public internal(set) var arguments: [Argument] = []
     /// What follows the arguments (exec's command, ps's options, agent run's `-- COMMAND`).
-    public let trailing: Trailing?
+    public internal(set) var trailing: Trailing?
     /// Left out of the list of verbs (plumbing between safehouse's executables).
-    public let hidden: Bool
-
-    public init(_ path: String, aliases: [String] = [], abstract: String, discussion: String? = nil,
-                flags: [Flag] = [], takesGlobals: Bool = true, arguments: [Argument] = [],
-                trailing: Trailing? = nil, hidden: Bool = false) {
-        self.path = path
-        self.aliases = aliases
-        self.abstract = abstract
-        self.discussion = discussion
-        self.flags = flags
-        self.takesGlobals = takesGlobals
-        self.arguments = arguments
-        self.trailing = trailing
-        self.hidden = hidden
-    }
+    public internal(set) var hidden = false
 
     /// A positional argument.
     public struct Argument: Sendable {
         public let name: String
         public let help: String
         /// Absent arguments take this value; nil: the argument is required.
-        public let defaultValue: String?
-
-        public init(_ name: String, help: String, default defaultValue: String? = nil) {
-            self.name = name
-            self.help = help
-            self.defaultValue = defaultValue
-        }
+        public internal(set) var defaultValue: String?
     }
 
     /// Words after the arguments, handed to the verb as they are.
@@ -60,26 +40,15 @@ public struct Verb: Sendable {
         public let name: String
         public let help: String
         public let start: Start
-
-        public init(_ name: String, help: String, start: Start) {
-            self.name = name
-            self.help = help
-            self.start = start
-        }
     }
 
-    /// The flag `word` names, among the verb's own and then the global ones.
+    /// The first flag that `matches`, among the verb's own and then the global ones:
+    /// the one a word names (`isNamed`), or the declaration of a long name (as
+    /// ParsedArguments keys it).
     @inline(__always)
-    func flag(named word: String) -> Flag? {
-        if let i = Self.index(in: flags, where: { $0.isNamed(word) }) { return flags[i] }
-        if takesGlobals, let i = Self.index(in: Verbs.global, where: { $0.isNamed(word) }) { return Verbs.global[i] }
-        return nil
-    }
-
-    /// The declaration of the flag whose long name is `name` (as ParsedArguments keys it).
-    func declaration(of name: String) -> Flag? {
-        if let i = Self.index(in: flags, where: { $0.name == name }) { return flags[i] }
-        if takesGlobals, let i = Self.index(in: Verbs.global, where: { $0.name == name }) { return Verbs.global[i] }
+    func flag(where matches: (borrowing Flag) -> Bool) -> Flag? {
+        if let i = Self.index(in: flags, where: matches) { return flags[i] }
+        if takesGlobals, let i = Self.index(in: Verbs.global, where: matches) { return Verbs.global[i] }
         return nil
     }
 

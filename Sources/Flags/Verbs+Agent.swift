@@ -18,10 +18,10 @@ extension Verbs {
                 help: "A destination added to the policy's network.allow: host, *.domain, host:port, address or CIDR (repeatable)."),
     ]
 
-    static let sandboxCommand = Verb.Trailing("command", help: "The command to run, after --.", start: .afterTerminator)
+    static let sandboxCommand = Verb.Trailing(name: "command", help: "The command to run, after --.", start: .afterTerminator)
 
     public static let agentSpec = Verb(
-        "agent spec", abstract: "Print the OCI config.json for a sandbox (any OCI runtime can run it).",
+        path: "agent spec", abstract: "Print the OCI config.json for a sandbox (any OCI runtime can run it).",
         flags: sandboxFlags + [
             .option("--rootfs", value: "path", required: true, help: "The image's root filesystem (the read-only lower layer)."),
             .option("--image", value: "ref",
@@ -32,7 +32,7 @@ extension Verbs {
         trailing: sandboxCommand)
 
     public static let agentRun = Verb(
-        "agent run", abstract: "Run a command in a sandbox and remove the sandbox; exit with the command's code.",
+        path: "agent run", abstract: "Run a command in a sandbox and remove the sandbox; exit with the command's code.",
         discussion: """
         The command's stdout and stderr are streamed; a summary (duration, exit, limits \
         hit, the root filesystem's change set) goes to stderr. Exit codes: the command's, \
@@ -50,7 +50,7 @@ extension Verbs {
         trailing: sandboxCommand)
 
     public static let agentExplain = Verb(
-        "agent explain", abstract: "Print what a policy changes in a config.json an engine wrote, one line per change.",
+        path: "agent explain", abstract: "Print what a policy changes in a config.json an engine wrote, one line per change.",
         discussion: """
         An engine's container whose config.json carries io.safehouse.policy is created \
         with the policy laid over its spec: capabilities cut, no_new_privileges, masked \
@@ -63,10 +63,10 @@ extension Verbs {
             .option("--policy", value: "name",
                     help: "A profile name (\(profileNames)) or a policy in the policy directory, instead of the one config.json's io.safehouse.policy names."),
         ],
-        arguments: [Verb.Argument("config", help: "The config.json (an OCI runtime spec).")])
+        arguments: [Verb.Argument(name: "config", help: "The config.json (an OCI runtime spec).")])
 
     public static let agentCheckpoint = Verb(
-        "agent checkpoint", abstract: "Save a running sandbox to a snapshot directory (memory, written files, spec, time left); the sandbox is then gone.",
+        path: "agent checkpoint", abstract: "Save a running sandbox to a snapshot directory (memory, written files, spec, time left); the sandbox is then gone.",
         discussion: """
         The snapshot holds the sandbox's memory (runsc checkpoint on gvisor; natively \
         CRIU, which must pass criu check), its ephemeral root's upper layer, its spec and \
@@ -75,10 +75,10 @@ extension Verbs {
         sandbox with an egress allowlist is refused on gvisor. See docs/checkpoint.md.
         """,
         flags: [.option("--to", value: "dir", required: true, help: "The snapshot directory (made 0700; an existing one must be empty).")],
-        arguments: [Verb.Argument("id", help: "The sandbox's container id.")])
+        arguments: [Verb.Argument(name: "id", help: "The sandbox's container id.")])
 
     public static let agentRestore = Verb(
-        "agent restore", abstract: "Make a new sandbox from a snapshot; without --detach, wait and exit with its status.",
+        path: "agent restore", abstract: "Make a new sandbox from a snapshot; without --detach, wait and exit with its status.",
         discussion: """
         The new sandbox has its own id, warden (deadline, limits), audit log and copy of \
         the snapshot's upper layer; its memory continues where the snapshot was taken. \
@@ -93,13 +93,13 @@ extension Verbs {
             .option("--bundle", value: "dir",
                     help: "Make the sandbox's bundle here (a missing or empty directory) instead of under /run/safehouse-agent; its owner removes it (and unmounts an image's rootfs/ in it) after the delete."),
         ],
-        arguments: [Verb.Argument("snapshot", help: "The snapshot directory agent checkpoint wrote.")])
+        arguments: [Verb.Argument(name: "snapshot", help: "The snapshot directory agent checkpoint wrote.")])
 
     public static let agentStopAll = Verb(
-        "agent stop-all", abstract: "Emergency stop: kill every sandbox under the root at once (cgroup-wide SIGKILL).")
+        path: "agent stop-all", abstract: "Emergency stop: kill every sandbox under the root at once (cgroup-wide SIGKILL).")
 
     static let liveRules = Verb.Trailing(
-        "rule", help: "Rules as network.allow writes them: host, *.domain, host:port, host:LOW-HIGH, address or CIDR.",
+        name: "rule", help: "Rules as network.allow writes them: host, *.domain, host:port, host:LOW-HIGH, address or CIDR.",
         start: .afterArguments)
 
     static let liveDiscussion = """
@@ -110,16 +110,16 @@ extension Verbs {
         """
 
     public static let agentAllow = Verb(
-        "agent allow", abstract: "Add rules to a running sandbox's egress allowlist.",
+        path: "agent allow", abstract: "Add rules to a running sandbox's egress allowlist.",
         discussion: liveDiscussion + " A rule equal to one a deny added takes that refusal away.",
-        arguments: [Verb.Argument("id", help: "The sandbox's container id.")], trailing: liveRules)
+        arguments: [Verb.Argument(name: "id", help: "The sandbox's container id.")], trailing: liveRules)
 
     public static let agentDeny = Verb(
-        "agent deny", abstract: "Take rules from a running sandbox's egress allowlist, or refuse a destination.",
+        path: "agent deny", abstract: "Take rules from a running sandbox's egress allowlist, or refuse a destination.",
         discussion: liveDiscussion + " A rule equal to an allow rule (the policy's too) removes it; any other becomes a refusal, which wins over every allow rule (deny one host under an allowed *.domain).",
-        arguments: [Verb.Argument("id", help: "The sandbox's container id.")], trailing: liveRules)
+        arguments: [Verb.Argument(name: "id", help: "The sandbox's container id.")], trailing: liveRules)
 
     public static let agentRules = Verb(
-        "agent rules", abstract: "Print a running sandbox's egress rules, one a line: allow|deny RULE (where it came from).",
-        arguments: [Verb.Argument("id", help: "The sandbox's container id.")])
+        path: "agent rules", abstract: "Print a running sandbox's egress rules, one a line: allow|deny RULE (where it came from).",
+        arguments: [Verb.Argument(name: "id", help: "The sandbox's container id.")])
 }

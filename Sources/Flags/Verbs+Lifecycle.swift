@@ -12,13 +12,13 @@ extension Verbs {
     ]
 
     public static let create = Verb(
-        "create", abstract: "Create a container; its process waits until `start`.",
+        path: "create", abstract: "Create a container; its process waits until `start`.",
         flags: createFlags, arguments: [id])
 
-    public static let start = Verb("start", abstract: "Start the process of a created container.", arguments: [id])
+    public static let start = Verb(path: "start", abstract: "Start the process of a created container.", arguments: [id])
 
     public static let run = Verb(
-        "run", abstract: "Create and start a container; without --detach, wait and exit with its status.",
+        path: "run", abstract: "Create and start a container; without --detach, wait and exit with its status.",
         flags: createFlags + [
             .flag("--detach", short: "-d", help: "Return once the container started."),
             .flag("--keep", help: "Do not delete the container after it exits (it stays, stopped, until delete).",
@@ -29,7 +29,7 @@ extension Verbs {
         arguments: [id])
 
     public static let exec = Verb(
-        "exec", abstract: "Run another process in a created or running container.",
+        path: "exec", abstract: "Run another process in a created or running container.",
         discussion: "Give the command after the id, or a process.json with --process. Attached, exits with the process's status.",
         flags: [
             .option("--process", short: "-p", value: "path", help: "A process.json (the OCI process object) to run."),
@@ -54,7 +54,7 @@ extension Verbs {
                     runc: "applies the label; safehouse refuses the flag, as it applies no SELinux labels"),
         ],
         arguments: [id],
-        trailing: Verb.Trailing("command", help: "The command and its arguments.", start: .afterArguments))
+        trailing: Verb.Trailing(name: "command", help: "The command and its arguments.", start: .afterArguments))
 
     /// CRIU's options that `checkpoint` and `restore` share, by runc's names.
     static let criuFlags: [Flag] = [
@@ -72,7 +72,7 @@ extension Verbs {
     ]
 
     public static let checkpoint = Verb(
-        "checkpoint", abstract: "Save a running container (processes, memory, open files) to a directory; it is then deleted unless --leave-running.",
+        path: "checkpoint", abstract: "Save a running container (processes, memory, open files) to a directory; it is then deleted unless --leave-running.",
         discussion: "Native: with CRIU (`criu check` must pass on the host). gvisor: with runsc checkpoint, which takes none of CRIU's options. See docs/checkpoint.md.",
         flags: criuFlags + [
             .option("--parent-path", value: "path", help: "Images of a previous --pre-dump, relative to the image path (native only)."),
@@ -84,7 +84,7 @@ extension Verbs {
         arguments: [id])
 
     public static let restore = Verb(
-        "restore", abstract: "Make a running container from a checkpoint and a bundle; without --detach, wait and exit with its status.",
+        path: "restore", abstract: "Make a running container from a checkpoint and a bundle; without --detach, wait and exit with its status.",
         discussion: "The id may be new: one checkpoint restores into several containers. See docs/checkpoint.md.",
         flags: criuFlags + [
             .option("--bundle", short: "-b", value: "path", default: ".", help: "Path to the bundle directory."),
@@ -102,30 +102,30 @@ extension Verbs {
         ],
         arguments: [id])
 
-    public static let state = Verb("state", abstract: "Print a container's state as JSON.", arguments: [id])
+    public static let state = Verb(path: "state", abstract: "Print a container's state as JSON.", arguments: [id])
 
     public static let kill = Verb(
-        "kill", abstract: "Send a signal (default SIGTERM) to a container's init, or with --all to all its processes.",
+        path: "kill", abstract: "Send a signal (default SIGTERM) to a container's init, or with --all to all its processes.",
         flags: [.flag("--all", short: "-a", help: "Signal every process of the container.")],
-        arguments: [id, .init("signal", help: "Signal by name (TERM, SIGKILL) or number (9).", default: "SIGTERM")])
+        arguments: [id, .init(name: "signal", help: "Signal by name (TERM, SIGKILL) or number (9).", defaultValue: "SIGTERM")])
 
     public static let delete = Verb(
-        "delete", abstract: "Delete a stopped container (with --force, any container).",
+        path: "delete", abstract: "Delete a stopped container (with --force, any container).",
         flags: [.flag("--force", short: "-f", help: "Kill the container first if it is running.")],
         arguments: [id])
 
     public static let ps = Verb(
-        "ps", abstract: "List the processes of a container (table from the host's ps, or json pids).",
+        path: "ps", abstract: "List the processes of a container (table from the host's ps, or json pids).",
         flags: [.option("--format", short: "-f", value: "table|json", default: "table", help: "Output format: table or json.")],
         arguments: [id],
-        trailing: Verb.Trailing("ps-options", help: "Arguments for ps (default -ef).", start: .afterArguments))
+        trailing: Verb.Trailing(name: "ps-options", help: "Arguments for ps (default -ef).", start: .afterArguments))
 
-    public static let pause = Verb("pause", abstract: "Freeze every process of a running container.", arguments: [id])
+    public static let pause = Verb(path: "pause", abstract: "Freeze every process of a running container.", arguments: [id])
 
-    public static let resume = Verb("resume", abstract: "Thaw a paused container.", arguments: [id])
+    public static let resume = Verb(path: "resume", abstract: "Thaw a paused container.", arguments: [id])
 
     public static let events = Verb(
-        "events", abstract: "Print resource statistics (and OOM events) as JSON lines, in runc's shape.",
+        path: "events", abstract: "Print resource statistics (and OOM events) as JSON lines, in runc's shape.",
         flags: [
             .flag("--stats", help: "Print one stats event and exit."),
             .option("--interval", value: "duration", default: "5s",
@@ -137,7 +137,7 @@ extension Verbs {
     /// `--memory-swap -1`): runc (urfave/cli) reads the next word as the value.
     /// Memory values take go-units sizes ("50M", "1.5g") as runc's do.
     public static let update = Verb(
-        "update", abstract: "Change the resource limits of a running container.",
+        path: "update", abstract: "Change the resource limits of a running container.",
         discussion: "--resources FILE (or - for stdin) takes a linux.resources object; the flags set single values on top of it.",
         flags: [
             .option("--resources", short: "-r", value: "path", help: "A linux.resources JSON file, or - for stdin."),
@@ -166,7 +166,7 @@ extension Verbs {
         arguments: [id])
 
     public static let list = Verb(
-        "list", aliases: ["ps-all"], abstract: "List containers under the root.",
+        path: "list", aliases: ["ps-all"], abstract: "List containers under the root.",
         flags: [
             .option("--format", short: "-f", value: "table|json", default: "table", help: "Output format: table or json."),
             .flag("--quiet", short: "-q", help: "Print only the ids."),
@@ -177,12 +177,12 @@ extension Verbs {
     /// --rootless switch shadows runc's global --rootless VALUE, which GlobalArguments
     /// drops for spec.
     public static let spec = Verb(
-        "spec", abstract: "Write a default config.json into the bundle directory.",
+        path: "spec", abstract: "Write a default config.json into the bundle directory.",
         flags: [
             .option("--bundle", short: "-b", value: "path", default: ".", help: "Bundle directory to write config.json into."),
             .flag("--rootless", help: "Generate a spec for a rootless container (user namespace, no cgroup mount)."),
         ])
 
     public static let features = Verb(
-        "features", abstract: "Print the features this runtime implements, as the runtime-spec features document.")
+        path: "features", abstract: "Print the features this runtime implements, as the runtime-spec features document.")
 }

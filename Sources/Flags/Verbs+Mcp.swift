@@ -3,7 +3,7 @@
 /// binary does not).
 extension Verbs {
     public static let mcp = Verb(
-        "mcp", abstract: "Serve sandboxes to an MCP client (Model Context Protocol) over stdio.",
+        path: "mcp", abstract: "Serve sandboxes to an MCP client (Model Context Protocol) over stdio.",
         discussion: """
             Tools for a model (docs/mcp.md): run_code, run_command, read_file, write_file, list_files, \
             create_sandbox, kill_sandbox. Every sandbox is made from a policy the operator names here \

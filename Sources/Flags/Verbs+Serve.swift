@@ -2,7 +2,7 @@
 /// this verb execs (it links SwiftNIO and Foundation; the runtime binary does not).
 extension Verbs {
     public static let serve = Verb(
-        "serve", abstract: "Serve the sandbox API (HTTP/1.1, JSON) on a Unix socket, or on TCP with a bearer token.",
+        path: "serve", abstract: "Serve the sandbox API (HTTP/1.1, JSON) on a Unix socket, or on TCP with a bearer token.",
         discussion: """
             Sandboxes that live across commands, driven over an API (docs/serve.md, api/openapi.yaml): \
             create, commands (streamed as Server-Sent Events), files, timeouts, kill. Their state is kept \

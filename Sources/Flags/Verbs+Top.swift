@@ -1,7 +1,7 @@
 /// `safehouse top`: a live view of every sandbox under the root (Sources/Observe).
 extension Verbs {
     public static let top = Verb(
-        "top", abstract: "Watch every sandbox under the root, refreshed each second; stop one or all from the keyboard.",
+        path: "top", abstract: "Watch every sandbox under the root, refreshed each second; stop one or all from the keyboard.",
         discussion: """
             Columns: id, policy, backend, state, age, time left, CPU over the last second (100 is one \
             core), memory against its limit, tasks against theirs, egress decisions allowed/refused \
@@ -13,9 +13,7 @@ extension Verbs {
             a sandbox.
             """,
         flags: [
-            Flag(name: "--once", aliases: ["--batch"], short: nil, valueName: nil, repeatable: false, required: false,
-                 takesDashedValue: false, defaultValue: nil,
-                 help: "Print the table once, as text, and exit (CPU over one second); for scripts. No terminal needed.",
-                 runc: nil, hidden: false),
+            .flag("--once", aliases: ["--batch"],
+                  help: "Print the table once, as text, and exit (CPU over one second); for scripts. No terminal needed."),
         ])
 }

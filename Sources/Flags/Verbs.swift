@@ -100,5 +100,5 @@ public enum Verbs {
         }
     }
 
-    static let id = Verb.Argument("id", help: "The container id.")
+    static let id = Verb.Argument(name: "id", help: "The container id.")
 }

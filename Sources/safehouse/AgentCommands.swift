@@ -25,7 +25,7 @@ extension SandboxRunner.Options {
     }
 }
 
-struct AgentSpec: Command {
+struct AgentSpec {
     let global: GlobalSettings
     let options: SandboxRunner.Options
     let hooks: Bool
@@ -39,7 +39,7 @@ struct AgentSpec: Command {
     }
 
     func run() throws {
-        do {
+        orFail {
             var o = options
             // The global --backend (native or gvisor) replaces the policy's; gvisor adds
             // the io.safehouse.backend annotation.
@@ -68,13 +68,11 @@ struct AgentSpec: Command {
             if !missing.isEmpty {
                 writeStderr("safehouse: note: \(rootfs) has no \(missing.joined(separator: ", ")): fine for safehouse, but another runtime needs the mount points in the image\n")
             }
-        } catch {
-            agentFail("\(error)")
         }
     }
 }
 
-struct AgentRun: Command {
+struct AgentRun {
     let global: GlobalSettings
     let options: SandboxRunner.Options
     let summary: String
@@ -91,13 +89,8 @@ struct AgentRun: Command {
         summary = a.value("--summary")
     }
 
-    func run() throws {
-        AgentRun.execute(global, options, summary: summary)
-    }
-
-    /// The body of `agent run`: runs the sandbox, writes the summary and exits with
-    /// the command's code.
-    static func execute(_ settings: GlobalSettings, _ options: SandboxRunner.Options, summary: String) -> Never {
+    /// Runs the sandbox, writes the summary and exits with the command's code.
+    func run() -> Never {
         guard let format = SandboxRunner.SummaryFormat(rawValue: summary) else {
             agentFail("--summary: \"\(summary)\" is not one of text, json, none")
         }
@@ -105,20 +98,16 @@ struct AgentRun: Command {
         o.summary = format
         // `agent run --backend` is the global flag (runc's global flags may follow the
         // command): it replaces the policy's backend.
-        o.backend = settings.backend
+        o.backend = global.backend
         // Checked before the sandbox runs: a summary with nowhere to go fails first.
         if let path = o.summaryFile { SummaryFile.check(path) }
-        let result: (Int32, SandboxRunner.Outcome)
-        do {
-            let runtime = try settings.runtime()
+        let (code, outcome) = orFail {
+            let runtime = try global.runtime()
             let batch = AuditBatch()
             runtime.observer = batch
             defer { batch.flush() }
-            result = try SandboxRunner(runtime: runtime).run(o, library: try PolicyLibrary.configured(root: settings.root))
-        } catch {
-            agentFail("\(error)")
+            return try SandboxRunner(runtime: runtime).run(o, library: try PolicyLibrary.configured(root: global.root))
         }
-        let (code, outcome) = result
         let text: String
         switch format {
         case .text: text = SummaryText.text(outcome)
@@ -139,14 +128,9 @@ extension Commands {
     /// `agent stop-all`: every sandbox under the root stopped at once; their ids printed.
     static func agentStopAll(_ a: ParsedArguments) throws {
         let global = try GlobalSettings(a)
-        do {
-            let runtime = try global.runtime()
-            let ids = runtime.emergencyStop { $0.annotations?[SandboxAnnotation.policy] != nil }
-            for id in ids { print(id) }
-            writeStderr("safehouse: stopped \(ids.count) sandbox\(ids.count == 1 ? "" : "es")\n")
-        } catch {
-            agentFail("\(error)")
-        }
+        let ids = orFail { try global.runtime().emergencyStop { $0.annotations?[SandboxAnnotation.policy] != nil } }
+        for id in ids { print(id) }
+        writeStderr("safehouse: stopped \(ids.count) sandbox\(ids.count == 1 ? "" : "es")\n")
     }
 }
 
@@ -209,6 +193,11 @@ func writeStderr(_ text: String) {
 func agentFail(_ message: String) -> Never {
     writeStderr("safehouse: \(message)\n")
     Glibc.exit(1)
+}
+
+/// What `body` returns; a failure is `agentFail`'s line, after `prefix`.
+func orFail<T>(_ prefix: String = "", _ body: () throws -> T) -> T {
+    do { return try body() } catch { agentFail(prefix + "\(error)") }
 }
 
 /// `agent run --summary-file PATH`: the summary goes to a file instead of stderr.

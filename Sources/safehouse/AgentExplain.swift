@@ -12,12 +12,7 @@ extension Commands {
     static func agentExplain(_ a: ParsedArguments) throws {
         let global = try GlobalSettings(a)
         let (config, policy) = (a.arguments.first ?? "", a.string("--policy"))
-        let spec: Spec
-        do {
-            spec = try Spec.decode(from: Data(try Files.read(config, limit: 16 << 20)))
-        } catch {
-            agentFail("agent explain: \(config): \(error)")
-        }
+        let spec = orFail("agent explain: \(config): ") { try Spec.decode(from: Data(try Files.read(config, limit: 16 << 20))) }
         let name: String
         if let policy {
             name = policy
@@ -31,7 +26,7 @@ extension Commands {
         } else {
             agentFail("agent explain: \(config): annotations.\(SandboxAnnotation.policy): not set (name a policy with --policy)")
         }
-        do {
+        orFail("agent explain: \(config): ") {
             let resolved = try EngineSpecPolicy.resolve(name, field: policy != nil ? "--policy" : "annotations." + SandboxAnnotation.policy,
                                                         library: { try PolicyLibrary.configured(root: global.root) })
             // As create does: a pod's container joins its sandbox's user namespace.
@@ -44,8 +39,6 @@ extension Commands {
             // What the runtime adds around the spec: the root, deadline, network, audit log.
             lines += SandboxExplanation.lines(resolved, spec: given)
             print(lines.joined(separator: "\n"))
-        } catch {
-            agentFail("agent explain: \(config): \(error)")
         }
     }
 }

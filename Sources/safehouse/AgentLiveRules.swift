@@ -27,18 +27,13 @@ enum AgentLiveRules {
             // warden is asked, and nothing changes.
             for rule in request.rules {
                 do { _ = try AllowRule(rule) } catch {
-                    agentFail("\(verb): " + "\(error)".replacingPrefix("network.allow: ", with: "rule "))
+                    let why = "\(error)"
+                    agentFail("\(verb): " + (why.hasPrefix("network.allow: ") ? "rule " + why.dropFirst(15) : why))
                 }
             }
         }
-        let socket: String
-        do { socket = try controlSocket(of: id, runtime: try global.runtime()) } catch {
-            agentFail("\(verb): \(error)")
-        }
-        let answer: EgressControl.Answer
-        do { answer = try EgressControl.ask(request, socket: socket) } catch {
-            agentFail("\(verb): sandbox \"\(id)\": its warden did not answer: \(error)")
-        }
+        let socket = orFail("\(verb): ") { try controlSocket(of: id, runtime: try global.runtime()) }
+        let answer = orFail("\(verb): sandbox \"\(id)\": its warden did not answer: ") { try EgressControl.ask(request, socket: socket) }
         if let error = answer.error { agentFail("\(verb): sandbox \"\(id)\": \(error)") }
         if request.operation == .rules {
             for rule in answer.rules ?? [] { print(TerminalText.escaped(rule.line)) }
@@ -53,11 +48,11 @@ enum AgentLiveRules {
         guard Files.isDirectory(runtime.store.directory(of: id)) else { throw RuntimeError.containerNotFound(id) }
         let record = try runtime.store.load(id)
         guard record.annotations?[SandboxAnnotation.policy] != nil else {
-            throw LiveRulesError("\"\(id)\" is not an agent sandbox (its spec names no \(SandboxAnnotation.policy))")
+            throw CLIError("\"\(id)\" is not an agent sandbox (its spec names no \(SandboxAnnotation.policy))")
         }
         let path = runtime.store.directory(of: id) + "/" + EgressControl.socketName
         if Files.exists(path) { return path }
-        guard record.liveWardenPid != nil else { throw LiveRulesError("sandbox \"\(id)\" is not running (its warden is gone)") }
+        guard record.liveWardenPid != nil else { throw CLIError("sandbox \"\(id)\" is not running (its warden is gone)") }
         // The warden makes the socket as its proxy starts, just after `create` has
         // returned: a sandbox whose spec has an allowlist gets two seconds for it.
         if record.annotations?[SandboxAnnotation.networkAllow].map({ !$0.isEmpty }) == true {
@@ -66,17 +61,6 @@ enum AgentLiveRules {
                 if Files.exists(path) { return path }
             }
         }
-        throw LiveRulesError("sandbox \"\(id)\" has no egress (its policy's network.allow is empty): there is no allowlist to change")
-    }
-}
-
-struct LiveRulesError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}
-
-extension String {
-    func replacingPrefix(_ prefix: String, with replacement: String) -> String {
-        hasPrefix(prefix) ? replacement + dropFirst(prefix.count) : self
+        throw CLIError("sandbox \"\(id)\" has no egress (its policy's network.allow is empty): there is no allowlist to change")
     }
 }

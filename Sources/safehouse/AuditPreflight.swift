@@ -53,8 +53,7 @@ enum AuditPreflight {
         defer { close(fd) }
         guard fstat(fd, &st) == 0 else { return "fstat: \(SystemError.message(for: errno))" }
         guard (st.st_mode & S_IFMT) == S_IFREG else { return "not a regular file" }
-        if let problem = spaceProblem(statvfsOf: path) { return problem }
-        return tailProblem(path)
+        return spaceProblem(statvfsOf: path) ?? tailProblem(path)
     }
 
     /// A key file every append would fail to read (safehouse-audit needs 16 bytes or more).

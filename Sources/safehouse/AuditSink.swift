@@ -8,11 +8,11 @@ import SandboxInterface
 import Glibc
 #endif
 
-/// Writes a sandbox's lifecycle records (AuditObserver) to the audit log its
-/// policy names, through `safehouse-audit audit append`: the hashing (swift-crypto)
+/// The CLI's lifecycle observer: a sandbox's records go to the audit log its policy
+/// names, through `safehouse-audit audit append`: the hashing (swift-crypto)
 /// lives in that executable, so the runtime binary stays small. A container without
 /// the io.safehouse.policy annotation returns at the first line: no record, no work.
-enum AuditSink {
+struct AuditSink: LifecycleObserver {
     /// `safehouse-audit` next to the running executable (for `safehouse audit|hook`
     /// and `agent spec --hooks`; the records themselves are appended here, AuditChain).
     static var executable: String? { AuditClient().executable }
@@ -28,21 +28,18 @@ enum AuditSink {
 
     /// One record bound for a log: where, under which key, and what.
     struct Entry {
-        var path: String
-        var key: String?
-        var id: String
-        var kind: String
-        var details: String
+        var log: AuditDestination
+        var record: AuditClient.Record
     }
 
-    static func record(_ annotations: [String: String]?, _ id: String, _ kind: String, _ details: () -> [String: AuditValue]) {
-        var entries = entry(annotations, id, kind, details).map { [$0] } ?? []
+    func record(_ annotations: [String: String]?, _ id: String, _ kind: String, _ details: () -> [String: AuditValue]) {
+        var entries = Self.entry(annotations, id, kind, details).map { [$0] } ?? []
         // The delete is a sandbox's last record but for its close: written with it, in
         // the same append, so nothing of this sandbox can land between the two. (With a
         // `--hooks` spec the poststop hook wrote the delete; the close follows the
         // record of that hook's run, which precedes this call.)
-        if kind == "delete", let close = closeEntry(annotations, id) { entries.append(close) }
-        write(entries)
+        if kind == "delete", let close = Self.closeEntry(annotations, id) { entries.append(close) }
+        Self.write(entries)
     }
 
     /// The close record that seals sandbox `id`'s records (AuditHead, AuditVerdict):
@@ -61,11 +58,11 @@ enum AuditSink {
     /// process (LifecycleObserver.reserve): the emergency stop signals a sandbox
     /// before its stop record is written, and the sandbox's own last append (its
     /// close) must queue behind that record, not overtake it.
-    static func reserve(_ annotations: [String: String]?, _ id: String) {
+    func reserve(_ annotations: [String: String]?, _ id: String) {
         guard let annotations, let policyName = annotations[SandboxAnnotation.policy] else { return }
-        let path = destination(annotations, id, policyName: policyName).path
-        if let held = reserved[path] {
-            reserved[path] = (held.fd, held.pending + 1)
+        let path = Self.destination(annotations, id, policyName: policyName).path
+        if let held = Self.reserved[path] {
+            Self.reserved[path] = (held.fd, held.pending + 1)
             return
         }
         let fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC)
@@ -74,7 +71,7 @@ enum AuditSink {
         // record is then written after the signal, as without a reservation).
         for _ in 0..<100 {
             if flock(fd, LOCK_EX | LOCK_NB) == 0 {
-                reserved[path] = (fd, 1)
+                Self.reserved[path] = (fd, 1)
                 return
             }
             guard errno == EWOULDBLOCK || errno == EINTR else { break }
@@ -93,21 +90,20 @@ enum AuditSink {
         // The create record says which policy made the sandbox (the command is the
         // runtime's detail: ContainerRuntime.recordCreate).
         if kind == "create", d["policy"] == nil { d["policy"] = .string(policyName) }
-        let (path, key) = destination(annotations, id, policyName: policyName)
-        return Entry(path: path, key: key, id: id, kind: kind, details: render(d))
+        return Entry(log: destination(annotations, id, policyName: policyName), record: AuditClient.Record(kind: kind, details: render(d)))
     }
 
     /// The log (and HMAC key file) of sandbox `id`: the annotations', else the policy's
     /// when an engine set only io.safehouse.policy (a spec from `agent spec` carries
     /// them, and the disk limit, in annotations), else `defaultLog(id)`. The warden is
     /// given the same (SandboxConfig.auditLog).
-    static func destination(_ annotations: [String: String], _ id: String, policyName: String) -> (path: String, key: String?) {
+    static func destination(_ annotations: [String: String], _ id: String, policyName: String) -> AuditDestination {
         let audit = SandboxConfig.auditLog(of: annotations) { try? PolicyLibrary.configured(root: root).resolve(policyName, from: .annotation) }
-        return (audit.log ?? defaultLog(id), audit.key)
+        return AuditDestination(path: audit.log ?? defaultLog(id), key: audit.key, id: id)
     }
 
     /// Where a sandbox's records go when neither its spec nor its policy names a log.
-    static func defaultLog(_ id: String) -> String { "/var/log/safehouse/\(id).audit.jsonl" }
+    static func defaultLog(_ id: String) -> String { AuditLog.defaultPath(id: id) }
 
     /// Appends entries of one sandbox (same log, key and id) in one write.
     /// `wait`: return once the lines are written (the default: whoever reads the log
@@ -120,84 +116,70 @@ enum AuditSink {
     /// started, so a sandbox's records cost the runtime microseconds of hashing and the
     /// log's own writes, not the 3 ms of CPU a Foundation-linked appender takes to start.
     static func write(_ entries: [Entry], wait: Bool = true) {
-        guard let first = entries.first else { return }
-        let kinds = entries.map(\.kind).joined(separator: ", ")
+        guard let log = entries.first?.log else { return }
+        func warn(_ why: String) {
+            let kinds = entries.map(\.record.kind).joined(separator: ", ")
+            writeStderr("safehouse: warning: audit \(log.path): \(kinds) not recorded: \(why)\n")
+        }
+        // The append itself, through the one audit client, on `lockedFD` (closed there,
+        // which lets the lock go unless another descriptor of the same open file still
+        // holds it); false, said on stderr, when it was not written.
+        @discardableResult
+        func append(lockedFD: Int32) -> Bool {
+            guard let failure = AuditClient.append(entries.map(\.record), to: log, lockedFD: lockedFD) else { return true }
+            warn(failure.description)
+            return false
+        }
         // The lock is taken here, before any child: appends of this process keep their
         // order (a later one queues behind the child holding the lock), and readers
         // (`audit verify|show`) take a shared lock, so they see an append whole once
         // this command has returned.
         let fd: Int32
-        if let held = reserved[first.path] {
+        if let held = reserved[log.path] {
             // A copy of the locked descriptor (a flock belongs to the open file, not to
             // one descriptor); ours keeps the lock while reserved records are still to
             // come, and goes with the last.
             fd = dup(held.fd)
             if held.pending > 1 {
-                reserved[first.path] = (held.fd, held.pending - 1)
+                reserved[log.path] = (held.fd, held.pending - 1)
             } else {
-                reserved[first.path] = nil
+                reserved[log.path] = nil
                 close(held.fd)
             }
-            guard fd >= 0 else {
-                writeStderr("safehouse: warning: audit \(first.path): \(kinds) not recorded: dup: \(SystemError.message(for: errno))\n")
-                return
-            }
+            guard fd >= 0 else { return warn("dup: \(SystemError.message(for: errno))") }
         } else {
-            let dir = first.path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
+            let dir = log.path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
             if !dir.isEmpty, !Files.isDirectory(dir) { try? Files.makeDirectories(dir) }
-            fd = open(first.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)
-            guard fd >= 0 else {
-                writeStderr("safehouse: warning: audit \(first.path): \(kinds) not recorded: \(SystemError.message(for: errno))\n")
-                return
-            }
+            fd = open(log.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)
+            guard fd >= 0 else { return warn(SystemError.message(for: errno)) }
             while flock(fd, LOCK_EX) != 0 {
                 guard errno == EINTR else {
                     close(fd)
-                    writeStderr("safehouse: warning: audit \(first.path): \(kinds) not recorded: flock: \(SystemError.message(for: errno))\n")
-                    return
+                    return warn("flock: \(SystemError.message(for: errno))")
                 }
             }
         }
-        if wait {
-            if let problem = append(entries, lockedFD: fd) {
-                writeStderr("safehouse: warning: audit \(first.path): \(kinds) not recorded: \(problem)\n")
+        if !wait {
+            // Not waited for: a plain fork (this process has one thread) writes it and
+            // exits; a foreground `run` reaps it, otherwise init does.
+            let pid = fork()
+            if pid == 0 {
+                // `run` blocks the signals it forwards: unblock. Only the log's descriptor
+                // is kept: the child must not hold the container's sockets or fifo open.
+                var none = sigset_t()
+                sigemptyset(&none)
+                sigprocmask(SIG_SETMASK, &none, nil)
+                if dup2(fd, 3) < 0 { _exit(126) }
+                try? FileDescriptor.closeAll(from: 4, except: [])
+                _exit(append(lockedFD: 3) ? 0 : 1)
             }
-            return
-        }
-        // Not waited for: a plain fork (this process has one thread) writes it and
-        // exits; a foreground `run` reaps it, otherwise init does.
-        let pid = fork()
-        if pid == 0 {
-            // `run` blocks the signals it forwards: unblock. Only the log's descriptor
-            // is kept: the child must not hold the container's sockets or fifo open.
-            var none = sigset_t()
-            sigemptyset(&none)
-            sigprocmask(SIG_SETMASK, &none, nil)
-            if dup2(fd, 3) < 0 { _exit(126) }
-            try? FileDescriptor.closeAll(from: 4, except: [])
-            if let problem = append(entries, lockedFD: 3) {
-                writeStderr("safehouse: warning: audit \(first.path): \(kinds) not recorded: \(problem)\n")
-                _exit(1)
+            if pid > 0 {
+                close(fd)
+                return
             }
-            _exit(0)
-        }
-        if pid < 0 {
             // No child: write it now rather than not at all.
-            if let problem = append(entries, lockedFD: fd) {
-                writeStderr("safehouse: warning: audit \(first.path): \(kinds) not recorded: \(problem)\n")
-            }
-            return
         }
-        close(fd)
-    }
-
-    /// The append itself, through the one audit client, on `lockedFD` (closed there,
-    /// which lets the lock go unless another descriptor of the same open file still
-    /// holds it); nil when it was written.
-    static func append(_ entries: [Entry], lockedFD: Int32) -> String? {
-        guard let first = entries.first else { close(lockedFD); return nil }
-        return AuditClient.append(entries.map { AuditClient.Record(kind: $0.kind, details: $0.details) },
-                                  to: AuditDestination(path: first.path, key: first.key, id: first.id), lockedFD: lockedFD)?.description
+        append(lockedFD: fd)
     }
 
     /// Who asked: the caller's uid, login uid (the user behind sudo), pid and parent.
@@ -260,7 +242,7 @@ extension AuditSink {
 /// appended in one write, one safehouse-audit run instead of two and four or more;
 /// the first is written as soon as the sandbox has started, before the command's
 /// output is waited for. An emergency stop (another process) lands in between.
-final class AuditBatch {
+final class AuditBatch: LifecycleObserver {
     private var held: [AuditSink.Entry] = []
     /// The close record, once the delete is held: it goes last, after the limits and
     /// the change set that `agent run` records after the delete.
@@ -271,6 +253,10 @@ final class AuditBatch {
         guard let entry = AuditSink.entry(annotations, id, kind, details) else { return }
         held.append(entry)
         if kind == "start" { flush(wait: false) }
+    }
+
+    func reserve(_ annotations: [String: String]?, _ id: String) {
+        AuditSink().reserve(annotations, id)
     }
 
     func flush(wait: Bool = true) {

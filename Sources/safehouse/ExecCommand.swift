@@ -24,7 +24,7 @@ extension ExecOptions {
     }
 }
 
-struct Exec: Command {
+struct Exec {
     let global: GlobalSettings
     let options: ExecOptions
     let apparmor: String?
@@ -49,10 +49,10 @@ struct Exec: Command {
                 // runc's flags, refused in runc's place: a process that asked for a
                 // profile or label must not run without it.
                 if let apparmor {
-                    throw RuntimeError("--apparmor \(apparmor): \(HostSecurityModules.appArmorEnabled ? "safehouse does not apply AppArmor profiles" : "AppArmor is not enabled on this host")")
+                    throw RuntimeError("--apparmor \(apparmor): \(Self.appArmorEnabled ? "safehouse does not apply AppArmor profiles" : "AppArmor is not enabled on this host")")
                 }
                 if let processLabel {
-                    throw RuntimeError("--process-label \(processLabel): \(HostSecurityModules.selinuxEnabled ? "safehouse does not apply SELinux labels" : "SELinux is not enabled on this host")")
+                    throw RuntimeError("--process-label \(processLabel): \(Self.selinuxEnabled ? "safehouse does not apply SELinux labels" : "SELinux is not enabled on this host")")
                 }
                 return try runtime.exec(id: id, options: options)
             }
@@ -61,10 +61,8 @@ struct Exec: Command {
         }
         if code != 0 { throw ExitCode(code) }
     }
-}
 
-/// Which Linux security modules the host runs (runc checks the same files).
-enum HostSecurityModules {
+    /// Which Linux security modules the host runs (runc checks the same files).
     static var appArmorEnabled: Bool {
         ((try? Files.readString("/sys/module/apparmor/parameters/enabled")) ?? "").hasPrefix("Y")
     }

@@ -48,7 +48,7 @@ struct GlobalSettings: Equatable {
         // Without systemd the driver's "slice:prefix:name" paths are laid out as systemd
         // would (SystemdCgroupPath); with systemd running, units would have to be asked
         // for over D-Bus, which safehouse does not speak.
-        if systemdCgroup && SystemdProbe.available {
+        if systemdCgroup && Self.systemdRuns {
             throw RuntimeError("--systemd-cgroup: systemd runs this host and safehouse does not register units over D-Bus; drop the flag to use cgroupfs")
         }
         let runtimeLog = try makeLog()
@@ -66,9 +66,15 @@ struct GlobalSettings: Equatable {
         runtime.sandboxes = PolicySandboxes(root: root)
         // A sandbox's lifecycle goes to its audit log (AuditSink); a plain container's
         // does not go anywhere.
-        runtime.observer = AuditObserver()
+        runtime.observer = AuditSink()
         AuditSink.root = root
         return runtime
+    }
+
+    /// systemd is PID 1 when /run/systemd/system exists (sd_booted's test).
+    static var systemdRuns: Bool {
+        var st = stat()
+        return lstat("/run/systemd/system", &st) == 0
     }
 
     func makeLog() throws -> RuntimeLog {
@@ -100,16 +106,7 @@ struct GlobalSettings: Equatable {
         }
         // The plain line goes to stderr unless stderr already got the JSON record.
         if log == nil || log?.writesToFile == true || !json {
-            let line = "safehouse: \(message)\n"
-            _ = line.withCString { write(2, $0, strlen($0)) }
+            writeStderr("safehouse: \(message)\n")
         }
-    }
-}
-
-enum SystemdProbe {
-    /// systemd is PID 1 when /run/systemd/system exists (sd_booted's test).
-    static var available: Bool {
-        var st = stat()
-        return lstat("/run/systemd/system", &st) == 0
     }
 }

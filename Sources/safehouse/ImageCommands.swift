@@ -6,15 +6,11 @@ import OCI
 
 /// `safehouse image ls|rm|prune` and `agent commit ID NAME`: the image store that
 /// `agent run --image` fills (Sources/Images, docs/images.md).
-struct ImageLs: Command {
-    let format: String
-
-    init(_ a: ParsedArguments) throws {
-        format = a.value("--format")
+extension Commands {
+    /// `image ls [--format text|json]`.
+    static func imageLs(_ a: ParsedArguments) throws {
+        let format = a.value("--format")
         guard format == "text" || format == "json" else { throw CLIError("--format: unknown format \"\(format)\" (use text or json)") }
-    }
-
-    func run() throws {
         let store = try ImageStore.configured()
         let images = try store.images()
         var sizes: [String: UInt64] = [:]
@@ -40,9 +36,9 @@ struct ImageLs: Command {
         func pad(_ s: String, _ n: Int) -> String { s + String(repeating: " ", count: max(0, n - s.count)) }
         print(pad("NAME", width) + "  LAYERS  " + pad("SIZE", 9) + "  UNIQUE")
         for (image, size, unique) in rows {
-            print(pad(image.name, width) + "  " + pad(String(image.layers.count), 6) + "  " + pad(Self.human(size), 9) + "  " + Self.human(unique))
+            print(pad(image.name, width) + "  " + pad(String(image.layers.count), 6) + "  " + pad(human(size), 9) + "  " + human(unique))
         }
-        print("layer store: \(sizes.count) layer\(sizes.count == 1 ? "" : "s"), \(Self.human(total)) (\(Self.human(unused)) used by no image)")
+        print("layer store: \(sizes.count) layer\(sizes.count == 1 ? "" : "s"), \(human(total)) (\(human(unused)) used by no image)")
     }
 
     /// 1.2M, 340K, 512B: one decimal, binary units.
@@ -53,9 +49,7 @@ struct ImageLs: Command {
         }
         return "\(bytes)B"
     }
-}
 
-extension Commands {
     /// `image rm NAME...`.
     static func imageRm(_ a: ParsedArguments) throws {
         let store = try ImageStore.configured()
@@ -72,7 +66,7 @@ extension Commands {
         let (removed, held) = try store.prune()
         for (layer, _) in removed { print("removed layer \(layer)") }
         for layer in held { writeStderr("safehouse: image prune: layer \(layer) is in use by a running sandbox\n") }
-        print("freed \(ImageLs.human(removed.reduce(0) { $0 + $1.1 })) (\(removed.count) layer\(removed.count == 1 ? "" : "s"))")
+        print("freed \(human(removed.reduce(0) { $0 + $1.1 })) (\(removed.count) layer\(removed.count == 1 ? "" : "s"))")
     }
 
     /// `agent commit ID NAME`: a kept sandbox's changes as a new image.

@@ -42,27 +42,22 @@ enum OrderedJSON {
             switch kind {
             case .unset: out += "null"
             case .literal(let text): out += text
-            case .array:
-                out += "["
-                for (i, member) in members.enumerated() {
-                    if i > 0 { out += "," }
-                    newline(depth + 1)
-                    member.render(into: &out, indent: indent, depth: depth + 1)
-                }
-                if !members.isEmpty { newline(depth) }
-                out += "]"
-            case .object:
-                out += "{"
-                var order = Array(keys.indices)
-                if sortedKeys { order.sort { keys[$0] < keys[$1] } }
+            case .array, .object:
+                // An object's members are its keys' (sorted for a dictionary); an
+                // array's are all of them, in order.
+                let object: Bool
+                if case .object = kind { object = true } else { object = false }
+                var order = Array(object ? keys.indices : members.indices)
+                if object && sortedKeys { order.sort { keys[$0] < keys[$1] } }
+                out += object ? "{" : "["
                 for (n, i) in order.enumerated() {
                     if n > 0 { out += "," }
                     newline(depth + 1)
-                    out += OrderedJSON.quoted(keys[i]) + (indent == nil ? ":" : ": ")
+                    if object { out += OrderedJSON.quoted(keys[i]) + (indent == nil ? ":" : ": ") }
                     members[i].render(into: &out, indent: indent, depth: depth + 1)
                 }
-                if !keys.isEmpty { newline(depth) }
-                out += "}"
+                if !order.isEmpty { newline(depth) }
+                out += object ? "}" : "]"
             }
         }
     }
@@ -128,14 +123,10 @@ private struct KeyedNodeContainer<Key: CodingKey>: KeyedEncodingContainerProtoco
     }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key) -> KeyedEncodingContainer<NestedKey> {
-        let child = node.child(key.stringValue)
-        child.kind = .object
-        return KeyedEncodingContainer(KeyedNodeContainer<NestedKey>(node: child, codingPath: codingPath + [key]))
+        superEncoder(forKey: key).container(keyedBy: keyType)
     }
     mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
-        let child = node.child(key.stringValue)
-        child.kind = .array
-        return UnkeyedNodeContainer(node: child, codingPath: codingPath + [key])
+        superEncoder(forKey: key).unkeyedContainer()
     }
     mutating func superEncoder() -> any Encoder { NodeEncoder(node: node.child("super"), codingPath: codingPath) }
     mutating func superEncoder(forKey key: Key) -> any Encoder {
@@ -162,14 +153,15 @@ private struct UnkeyedNodeContainer: UnkeyedEncodingContainer {
     }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
-        let child = node.child(nil)
-        child.kind = .object
-        return KeyedEncodingContainer(KeyedNodeContainer<NestedKey>(node: child, codingPath: codingPath + [IndexKey(count - 1)]))
+        element().container(keyedBy: keyType)
     }
     mutating func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer {
+        element().unkeyedContainer()
+    }
+    /// The encoder of a new element, at its index.
+    private func element() -> NodeEncoder {
         let child = node.child(nil)
-        child.kind = .array
-        return UnkeyedNodeContainer(node: child, codingPath: codingPath + [IndexKey(count - 1)])
+        return NodeEncoder(node: child, codingPath: codingPath + [IndexKey(count - 1)])
     }
     mutating func superEncoder() -> any Encoder { NodeEncoder(node: node.child(nil), codingPath: codingPath) }
 }

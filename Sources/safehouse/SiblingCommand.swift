@@ -15,12 +15,12 @@ enum SiblingCommand {
             exit(0)
         }
         guard let exe = Processes.siblingExecutable(executable) else {
-            writeLine("safehouse: \(name): no \(executable) next to safehouse", to: 2)
+            writeStderr("safehouse: \(name): no \(executable) next to safehouse\n")
             exit(1)
         }
         var cArgs: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
         execv(exe, &cArgs)
-        writeLine("safehouse: \(name): exec \(exe): \(String(cString: strerror(errno)))", to: 2)
+        writeStderr("safehouse: \(name): exec \(exe): \(String(cString: strerror(errno)))\n")
         exit(1)
     }
 }

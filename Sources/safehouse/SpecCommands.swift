@@ -14,23 +14,16 @@ extension Commands {
         let bundle = a.value("--bundle")
         let path = (bundle.hasSuffix("/") ? bundle : bundle + "/") + "config.json"
         if Files.exists(path) {
-            specFailure("File \(path) exists. Remove it first")
+            agentFail("File \(path) exists. Remove it first")
         }
         let spec = Spec.runcDefault(rootless: a.isSet("--rootless"))
-        do {
+        orFail {
             // runc's layout (json.MarshalIndent with tabs, the spec's member order), so
             // that scripts which patch the generated file line by line keep working.
             let text = try OrderedJSON.encode(spec, indent: "\t")
             let fd = try FileDescriptor.open(path, O_WRONLY | O_CREAT | O_EXCL, mode: 0o666)
             try fd.write(Array(text.utf8))
-        } catch {
-            specFailure("\(error)")
         }
-    }
-
-    private static func specFailure(_ message: String) -> Never {
-        writeStderr("safehouse: \(message)\n")
-        exit(1)
     }
 
     /// `features`: the document of the backend this invocation would create

@@ -11,7 +11,7 @@ import Glibc
 /// (Sources/Observe reads the figures; TopTable lays them out; TopTerminal and
 /// TopController run the screen and the keys). Stopping goes the emergency stop's
 /// way (`agent stop-all`): the warden told, the cgroup killed, a `stop` record.
-struct Top: Command {
+struct Top {
     let global: GlobalSettings
     let once: Bool
 
@@ -57,16 +57,15 @@ struct Top: Command {
             case .keys(let keys):
                 for key in keys {
                     switch controller.handle(key, ids: samples.map(\.id)) {
-                    case .none: break
+                    case .none: continue
                     case .quit: break draw
-                    case .stop(let id):
-                        status = stop { $0.id == id }.contains(id) ? "stopped \(id)" : "\(id) was not running"
-                        nextSample = 0
+                    case .stop(let id): status = stop { $0.id == id }.contains(id) ? "stopped \(id)" : "\(id) was not running"
                     case .stopAll:
                         let ids = stop { _ in true }
                         status = "stopped \(ids.count) sandbox\(ids.count == 1 ? "" : "es")"
-                        nextSample = 0
                     }
+                    // A stop shows in the next sample, taken at once.
+                    nextSample = 0
                 }
             }
             if Self.now() >= nextSample {

@@ -14,15 +14,10 @@ enum TopKey: Equatable {
         while i < bytes.count {
             let b = bytes[i]
             if b == 0x1B {
-                guard i + 1 < bytes.count else {
-                    // ESC alone at the end of a read: Escape (a terminal sends a
-                    // sequence in one write, so its first byte does not arrive alone).
-                    keys.append(.escape)
-                    i += 1
-                    continue
-                }
-                let next = bytes[i + 1]
-                guard next == UInt8(ascii: "[") || next == UInt8(ascii: "O") else {
+                // ESC alone at the end of a read, or before anything but [ or O: Escape (a
+                // terminal sends a sequence in one write, so its first byte does not
+                // arrive alone).
+                guard i + 1 < bytes.count, bytes[i + 1] == UInt8(ascii: "[") || bytes[i + 1] == UInt8(ascii: "O") else {
                     keys.append(.escape)
                     i += 1
                     continue
@@ -39,10 +34,7 @@ enum TopKey: Equatable {
                 i = j + 1
                 continue
             }
-            switch b {
-            case 0x0D, 0x0A: keys.append(.enter)
-            default: keys.append(.character(b))
-            }
+            keys.append(b == 0x0D || b == 0x0A ? .enter : .character(b))
             i += 1
         }
         return (keys, [])
@@ -79,30 +71,26 @@ struct TopController: Equatable {
 
     mutating func handle(_ key: TopKey, ids: [String]) -> Action {
         update(ids: ids)
-        switch mode {
-        case .browsing:
-            switch key {
-            case .up: move(-1, ids)
-            case .down, .character(UInt8(ascii: "j")): move(1, ids)
-            case .character(UInt8(ascii: "k")): if selected != nil { mode = .choosingStop }
-            case .character(UInt8(ascii: "K")): if !ids.isEmpty { mode = .confirmingStopAll }
-            case .character(UInt8(ascii: "q")): return .quit
-            default: break
-            }
-        case .choosingStop:
-            switch key {
-            case .up, .character(UInt8(ascii: "k")): move(-1, ids)
-            case .down, .character(UInt8(ascii: "j")): move(1, ids)
-            case .enter, .character(UInt8(ascii: "y")):
-                mode = .browsing
-                if let selected { return .stop(selected) }
-            case .escape, .character(UInt8(ascii: "n")): mode = .browsing
-            case .character(UInt8(ascii: "q")): return .quit
-            default: break
-            }
-        case .confirmingStopAll:
+        if mode == .confirmingStopAll {
             mode = .browsing
-            if key == .character(UInt8(ascii: "y")) { return .stopAll }
+            return key == .character(UInt8(ascii: "y")) ? .stopAll : .none
+        }
+        // Browsing and choosing the sandbox to stop share the moves and q; k moves up
+        // while choosing.
+        let choosing = mode == .choosingStop
+        switch key {
+        case .up: move(-1, ids)
+        case .down, .character(UInt8(ascii: "j")): move(1, ids)
+        case .character(UInt8(ascii: "q")): return .quit
+        case .character(UInt8(ascii: "k")):
+            if choosing { move(-1, ids) } else if selected != nil { mode = .choosingStop }
+        case .character(UInt8(ascii: "K")): if !choosing, !ids.isEmpty { mode = .confirmingStopAll }
+        case .enter, .character(UInt8(ascii: "y")):
+            guard choosing else { break }
+            mode = .browsing
+            if let selected { return .stop(selected) }
+        case .escape, .character(UInt8(ascii: "n")): mode = .browsing
+        default: break
         }
         return .none
     }

@@ -18,7 +18,6 @@ final class TopTerminal {
         case tick
     }
 
-    static let stopSignals: [Int32] = [SIGINT, SIGTERM, SIGHUP]
     private let signals: FileDescriptor
     private var saved: termios
     private var restored = false
@@ -33,7 +32,8 @@ final class TopTerminal {
             throw CLIError("top: cannot read the terminal's settings: \(String(cString: strerror(errno)))")
         }
         saved = settings
-        let watched = Self.stopSignals + [SIGWINCH]
+        // The signals that end the view, and a resize.
+        let watched = [SIGINT, SIGTERM, SIGHUP, SIGWINCH]
         Signals.block(watched)
         signals = try Signals.descriptor(for: watched)
         var raw = settings

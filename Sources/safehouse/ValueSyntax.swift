@@ -14,12 +14,10 @@ enum ValueSyntax {
         var multiplier: Double = 1
         if let last = chars.last, last == "b" || last == "B" { chars.removeLast() }
         if let last = chars.last, last == "i" || last == "I" { chars.removeLast() }
-        if let last = chars.last {
-            let units: [(Character, Double)] = [("k", 0x1p10), ("m", 0x1p20), ("g", 0x1p30), ("t", 0x1p40), ("p", 0x1p50)]
-            if let unit = units.first(where: { String($0.0) == String(last).lowercased() }) {
-                multiplier = unit.1
-                chars.removeLast()
-            }
+        let units: [String: Double] = ["k": 0x1p10, "m": 0x1p20, "g": 0x1p30, "t": 0x1p40, "p": 0x1p50]
+        if let last = chars.last, let unit = units[String(last).lowercased()] {
+            multiplier = unit
+            chars.removeLast()
         }
         if chars.last == " " { chars.removeLast() }
         // The number: digits, with at most one fractional part.

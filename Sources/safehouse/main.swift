@@ -11,14 +11,9 @@ import Glibc
 // docs/design.md, "Command line").
 let arguments = GlobalArguments.movedAfterCommand(Array(CommandLine.arguments.dropFirst()))
 
-func writeLine(_ text: String, to fd: Int32) {
-    let line = text + "\n"
-    _ = line.withCString { write(fd, $0, strlen($0)) }
-}
-
 /// A usage error: one line on stderr, exit 1 (runc, urfave/cli, exits 1 on one).
 func usageFailure(_ error: UsageError) -> Never {
-    writeLine("\(error)", to: 2)
+    writeStderr("\(error)\n")
     exit(1)
 }
 
@@ -39,7 +34,7 @@ if first == "-h" || first == "--help" {
 // checkpoint -h`) must not take the top-level help for support. runc exits 3 here
 // ("No help topic").
 if !first.hasPrefix("-"), !Verbs.isCommandName(first) {
-    writeLine("safehouse: unknown command \"\(first)\" (see safehouse --help)", to: 2)
+    writeStderr("safehouse: unknown command \"\(first)\" (see safehouse --help)\n")
     exit(3)
 }
 
@@ -57,7 +52,7 @@ if first == "help" || first == "h" {
         print(HelpText.root(), terminator: "")
     } else {
         // Exit 3, as runc's "No help topic" (and an unknown verb with -h above).
-        writeLine("\(UsageError(verb: "help", "no help for \"\(rest.joined(separator: " "))\""))", to: 2)
+        writeStderr("\(UsageError(verb: "help", "no help for \"\(rest.joined(separator: " "))\""))\n")
         exit(3)
     }
     exit(0)
@@ -107,6 +102,6 @@ do {
     usageFailure(error)
 } catch {
     fflush(nil)
-    writeLine("safehouse: \(error)", to: 2)
+    writeStderr("safehouse: \(error)\n")
     exit(1)
 }

@@ -97,11 +97,11 @@ struct RootfsSetup<K: Kernel> {
     func deferredMounts() -> [Bool] {
         var deferred = [Bool](repeating: false, count: mounts.count)
         for index in mounts.indices.reversed() where waitingTypes.contains(mounts[index].type ?? "") {
-            let dest = Bundle.normalize(mounts[index].destination)
+            let dest = PathText.normalize(mounts[index].destination)
             if dest == "/dev" || dest.hasPrefix("/dev/") { continue }
             let clash = mounts.indices[(index + 1)...].contains { later in
                 guard !deferred[later] else { return false }
-                let other = Bundle.normalize(mounts[later].destination)
+                let other = PathText.normalize(mounts[later].destination)
                 return other == dest || other.hasPrefix(dest + "/") || dest.hasPrefix(other + "/") || other == "/"
             }
             deferred[index] = !clash

@@ -59,10 +59,7 @@ public struct ContainerRecord: Sendable {
         self.owner = owner
         self.annotations = annotations
         self.hooks = hooks
-        self.hasHooks = hooks.map { h in
-            [h.prestart, h.createRuntime, h.createContainer, h.startContainer, h.poststart, h.poststop]
-                .contains { !($0 ?? []).isEmpty }
-        } ?? false
+        self.hasHooks = HookKind.allCases.contains { !$0.hooks(in: hooks).isEmpty }
         self.ownsPidNamespace = ownsPidNamespace
         self.cgroupPaths = cgroupPaths
         self.backend = backend

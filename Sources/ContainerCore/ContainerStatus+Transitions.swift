@@ -26,10 +26,8 @@ extension ContainerStatus {
     /// `delete`: a stopped or created container goes (a created one never ran, and
     /// runc deletes it without --force); anything live needs `force`.
     public func canDelete(_ id: String, force: Bool) throws {
-        switch self {
-        case .stopped, .created: return
-        case .running, .paused, .creating:
-            if !force { throw RuntimeError.refused("cannot delete container \(id) that is not stopped: \(rawValue)") }
+        if !force && self != .stopped && self != .created {
+            throw RuntimeError.refused("cannot delete container \(id) that is not stopped: \(rawValue)")
         }
     }
 
@@ -37,10 +35,7 @@ extension ContainerStatus {
     /// too: it then reads paused, refuses `start` until `resume`, and reads created
     /// again after it). Anything else is refused with runc's "container not running".
     public func canPause(_ id: String) throws {
-        switch self {
-        case .running, .created: return
-        case .paused, .stopped, .creating: throw RuntimeError.containerNotRunning(id, self)
-        }
+        if self != .running && self != .created { throw RuntimeError.containerNotRunning(id, self) }
     }
 
     /// `resume`: only a paused container thaws; runc's words otherwise.
@@ -66,9 +61,7 @@ extension ContainerStatus {
     /// `checkpoint`: a running or paused container (a paused one is dumped frozen), in
     /// runc's words otherwise.
     public func canCheckpoint() throws {
-        switch self {
-        case .running, .paused: return
-        case .created, .stopped, .creating:
+        if self != .running && self != .paused {
             throw RuntimeError.refused("Container cannot be checkpointed in \(rawValue) state")
         }
     }

@@ -5,7 +5,7 @@ import Glibc
 #endif
 
 /// The six hook kinds of the runtime spec, in the order a container meets them.
-package enum HookKind: String {
+package enum HookKind: String, CaseIterable {
     case prestart, createRuntime, createContainer, startContainer, poststart, poststop
 
     package func hooks(in hooks: Hooks?) -> [Hook] {

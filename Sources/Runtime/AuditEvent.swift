@@ -43,12 +43,15 @@ extension ContainerRuntime {
 
     /// The `exit` record of a container whose init this process waited for.
     func recordExit(_ record: ContainerRecord, _ status: ExitStatus) {
-        recordAudit(record.annotations, record.id, "exit", {
-            switch status {
-            case .exited(let code): return ["code": .int(Int64(code))]
-            case .signaled(let signal): return ["code": .int(Int64(status.shellCode)), "signal": .int(Int64(signal))]
-            }
-        }())
+        recordAudit(record.annotations, record.id, "exit", Self.exitDetails(status))
+    }
+
+    /// An `exit` record's details: the code (128 + signal for a signal death) and the signal.
+    static func exitDetails(_ status: ExitStatus) -> [String: AuditValue] {
+        switch status {
+        case .exited(let code): return ["code": .int(Int64(code))]
+        case .signaled(let signal): return ["code": .int(Int64(status.shellCode)), "signal": .int(Int64(signal))]
+        }
     }
 
     /// What follows either engine's start: the warden told, the event recorded, the
@@ -108,11 +111,7 @@ extension ContainerRuntime {
     /// The `exit` details delete writes when the warden did not: its report's status,
     /// else why it is unknown.
     static func exitDetails(report: WardenReport?) -> [String: AuditValue] {
-        switch report?.exit {
-        case .exited(let code)?: return ["code": .int(Int64(code))]
-        case .signaled(let signal)?: return ["code": .int(Int64(128 + signal)), "signal": .int(Int64(signal))]
-        case nil: break
-        }
+        if let exit = report?.exit { return exitDetails(exit) }
         let why = report?.exitUnknown ?? (report == nil ? "the warden left no report" : "the warden did not watch for it")
         return ["error": .string("exit status unknown: " + why)]
     }

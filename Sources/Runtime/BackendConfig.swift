@@ -55,14 +55,12 @@ public struct BackendConfig: Sendable, Equatable {
 
     public static func parse(_ text: String, path: String) throws -> BackendConfig {
         var config = BackendConfig()
-        var lineNumber = 0
-        for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            lineNumber += 1
-            var line = Substring(raw)
+        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            var line = raw
             if let hash = line.firstIndex(of: "#") { line = line[..<hash] }
             let trimmed = trim(line)
             if trimmed.isEmpty { continue }
-            let at = "\(path):\(lineNumber)"
+            let at = "\(path):\(index + 1)"
             guard let eq = trimmed.firstIndex(of: "=") else {
                 throw RuntimeError("\(at): expected \"key = value\", got \"\(trimmed)\"")
             }

@@ -48,9 +48,9 @@ struct Bundle {
         }
         let rootfs: String
         if root.hasPrefix("/") {
-            rootfs = normalize(root)
+            rootfs = PathText.normalize(root)
         } else {
-            rootfs = normalize(path + "/" + root)
+            rootfs = PathText.normalize(path + "/" + root)
             // A relative root must stay inside the bundle.
             guard rootfs == path || rootfs.hasPrefix(path + "/") else {
                 throw RuntimeError("\(configPath): root.path: \(root) escapes the bundle")
@@ -63,10 +63,10 @@ struct Bundle {
     }
 
     static func absolute(_ path: String) -> String {
-        if path.hasPrefix("/") { return normalize(path) }
+        if path.hasPrefix("/") { return PathText.normalize(path) }
         var buf = [CChar](repeating: 0, count: 4096)
-        guard getcwd(&buf, buf.count) != nil else { return normalize("/" + path) }
-        return normalize(String(cString: buf) + "/" + path)
+        guard getcwd(&buf, buf.count) != nil else { return PathText.normalize("/" + path) }
+        return PathText.normalize(String(cString: buf) + "/" + path)
     }
 
     /// The process a container is created with, from `spec` (this bundle's, as the
@@ -86,7 +86,4 @@ struct Bundle {
     static func writePidFile(_ path: String, pid: Int32) throws {
         try stage("--pid-file \(path)") { try Files.writeAtomically(absolute(path), Array(String(pid).utf8), mode: 0o644) }
     }
-
-    /// Lexical clean-up: no ".", "..", or repeated slashes.
-    static func normalize(_ path: String) -> String { PathText.normalize(path) }
 }

@@ -10,13 +10,6 @@ import Glibc
 #endif
 
 extension ContainerRuntime {
-    /// A container the runtime has created, for `run` to go on with.
-    struct Created {
-        let record: ContainerRecord
-        /// Whether the init is our child (or will be re-parented to us as subreaper).
-        let initPid: Int32
-    }
-
     /// `create`: validate everything, make the state directory, fork the init into its
     /// namespaces, run the runtime-side hooks, and return once the init waits for
     /// `start`. On any failure, everything made so far is removed.
@@ -24,15 +17,12 @@ extension ContainerRuntime {
         try ContainerID.validate(id)
         let bundle = try prepared(Bundle.load(options.bundle), id: id)
         let (backend, config) = try selectBackend(for: bundle.spec)
-        switch backend {
-        case .gvisor:
+        guard backend == .native else {
             _ = try GvisorBackend(runtime: self).create(id: id, bundle: bundle, options: options, config: config, mode: .create)
             return
-        case .native:
-            break
         }
-        let created = try createContainer(id: id, bundle: bundle, options: options, consoleSocketFD: nil)
-        recordCreate(created.record, command: bundle.spec.process?.args)
+        recordCreate(try createContainer(id: id, bundle: bundle, options: options, consoleSocketFD: nil),
+                     command: bundle.spec.process?.args)
     }
 
     /// The create record: the init, the bundle, and the command the sandbox runs (an
@@ -40,10 +30,12 @@ extension ContainerRuntime {
     func recordCreate(_ record: ContainerRecord, command: [String]?) {
         recordAudit(record.annotations, record.id, "create",
                     ["pid": .int(Int64(record.pid)), "bundle": .string(record.bundle), "rootfs": .string(record.rootfs),
-                     "command": .json("[" + (command ?? []).map(FlatJSONWriter.quoted).joined(separator: ",") + "]")])
+                     "command": .json(jsonArray(command ?? []))])
     }
 
-    func createContainer(id: String, bundle: Bundle, options: CreateOptions, consoleSocketFD: FileDescriptor?) throws -> Created {
+    /// The container's record; its init is our child (or will be re-parented to us as
+    /// subreaper).
+    func createContainer(id: String, bundle: Bundle, options: CreateOptions, consoleSocketFD: FileDescriptor?) throws -> ContainerRecord {
         // Not dumpable before any fork: an init forked into a joined pid namespace is
         // visible to that namespace's processes from its first instruction (see exec).
         try stage("prctl(PR_SET_DUMPABLE, 0)") { try ProcessControl.setDumpable(false) }
@@ -80,18 +72,12 @@ extension ContainerRuntime {
             if let resources = spec.linux?.resources { try CgroupManager.validate(resources: resources) }
         }
         // Compiled here, before anything is made: a bad profile fails create cleanly.
-        var seccomp: SeccompProgram?
-        if let profile = spec.linux?.seccomp {
-            do { seccomp = try SeccompProgram.compile(profile) } catch { throw RuntimeError("\(error)") }
-            if let skipped = seccomp?.skippedSyscalls, !skipped.isEmpty {
-                log.warning("seccomp: ignoring syscalls unknown to this kernel or libseccomp: \(skipped.joined(separator: " "))")
-            }
+        let seccomp = try SeccompLoading.compile(spec.linux?.seccomp)
+        if let skipped = seccomp?.skippedSyscalls, !skipped.isEmpty {
+            log.warning("seccomp: ignoring syscalls unknown to this kernel or libseccomp: \(skipped.joined(separator: " "))")
         }
         // The provider's filter, loaded after the spec's in the same step.
-        var addedSeccomp: SeccompProgram?
-        if let profile = bundle.overlay?.addedSeccomp {
-            do { addedSeccomp = try SeccompProgram.compile(profile) } catch { throw RuntimeError("\(error)") }
-        }
+        let addedSeccomp = try SeccompLoading.compile(bundle.overlay?.addedSeccomp)
         // Worked out after the fork, while the init enters its namespaces.
         var cgroups: CgroupManager?
         // Only the directories the runtime makes itself are ever removed (CgroupClaim).
@@ -264,7 +250,7 @@ extension ContainerRuntime {
             wardenStarted?.waitUntilReady()
             PhaseTrace.mark("warden ready")
             egressNamespaceSettled = true
-            return Created(record: record, initPid: initPid)
+            return record
         } catch {
             // Everything made so far, in CreateRollback's order (the warden first).
             var rollback = CreateRollback(store: store, id: id)

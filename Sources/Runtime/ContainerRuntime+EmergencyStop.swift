@@ -20,10 +20,7 @@ extension ContainerRuntime {
         for id in store.ids() {
             guard let record = try? store.load(id), matching(record) else { continue }
             let current = status(of: record)
-            switch current {
-            case .stopped: continue
-            case .created, .creating, .running, .paused: break
-            }
+            if current == .stopped { continue }
             statuses.append(current.rawValue)
             times.append(observer == nil ? "" : Clock.rfc3339Now())
             observer?.reserve(record.annotations, id)

@@ -18,9 +18,7 @@ public struct ContainerEvent: Encodable, Sendable {
 extension ContainerRuntime {
     /// The container's current resource statistics.
     public func stats(id: String) throws -> ContainerEvent {
-        try ContainerID.validate(id)
-        guard Files.isDirectory(store.directory(of: id)) else { throw RuntimeError.containerNotFound(id) }
-        let record = try store.load(id)
+        let record = try existing(id)
         try status(of: record).canUpdate(id)
         return ContainerEvent(type: "stats", id: id, data: native.cgroupManager(of: record).stats())
     }
@@ -28,9 +26,7 @@ extension ContainerRuntime {
     /// `events` without --stats: a stats event every `interval` seconds and an `oom`
     /// event whenever the OOM-kill count grows, until the container stops.
     public func streamEvents(id: String, interval: Double, emit: (ContainerEvent) -> Void) throws {
-        try ContainerID.validate(id)
-        guard Files.isDirectory(store.directory(of: id)) else { throw RuntimeError.containerNotFound(id) }
-        let record = try store.load(id)
+        let record = try existing(id)
         let manager = native.cgroupManager(of: record)
         var ooms = manager.oomEventCount()
         var nextStats = 0.0

@@ -6,6 +6,16 @@ import SandboxInterface
 import Glibc
 #endif
 
+/// `body`'s result; if it throws, our child `pid` is killed with SIGKILL and reaped
+/// first.
+func killedOnFailure<T>(_ pid: Int32, _ body: () throws -> T) throws -> T {
+    do { return try body() } catch {
+        _ = Glibc.kill(pid, SIGKILL)
+        _ = try? Processes.wait(pid)
+        throw error
+    }
+}
+
 extension ContainerRuntime {
     /// Signals `run` passes on to the container instead of dying of them, as runc does.
     public static let forwardedSignals: [Int32] = [
@@ -28,15 +38,12 @@ extension ContainerRuntime {
         let bundle = try prepared(Bundle.load(options.bundle), id: id)
         PhaseTrace.mark("bundle loaded")
         let (backend, config) = try selectBackend(for: bundle.spec)
-        switch backend {
-        case .gvisor:
+        if backend == .gvisor {
             return try GvisorBackend(runtime: self).create(id: id, bundle: bundle, options: options, config: config,
                                                            mode: detach ? .runDetached : .runForeground, keep: keep, beforeDelete: beforeDelete)
-        case .native:
-            break
         }
         if detach {
-            recordCreate(try createContainer(id: id, bundle: bundle, options: options, consoleSocketFD: nil).record,
+            recordCreate(try createContainer(id: id, bundle: bundle, options: options, consoleSocketFD: nil),
                          command: bundle.spec.process?.args)
             do { try start(id: id) } catch {
                 try? delete(id: id, force: true)
@@ -63,39 +70,30 @@ extension ContainerRuntime {
         foreground.callerReapsInit = true
         let created = try createContainer(id: id, bundle: bundle, options: foreground, consoleSocketFD: consoleEnds?.1)
         consoleEnds?.1.close()
-        recordCreate(created.record, command: bundle.spec.process?.args)
+        recordCreate(created, command: bundle.spec.process?.args)
         var proxy: TerminalProxy?
         do {
             if let ours = consoleEnds?.0 {
                 proxy = TerminalProxy(master: try ours.receiveDescriptor())
             }
-            try native.start(created.record, justCreated: true)
+            try native.start(created, justCreated: true)
         } catch {
             proxy?.restore()
             try? delete(id: id, force: true)
             throw error
         }
         PhaseTrace.mark("started")
-        let status: ExitStatus
-        if let proxy {
-            let signals = try Signals.descriptor(for: waited)
-            status = proxy.pump(signals: signals) { signal in
-                self.handle(signal, initPid: created.initPid)
-            }
-            proxy.restore()
-        } else {
-            status = waitForInit(created.initPid, forwarding: waited)
-        }
+        let status = try waitForInit(created.pid, forwarding: waited, relaying: proxy)
         PhaseTrace.mark("exited")
-        recordExit(created.record, status)
+        recordExit(created, status)
         var code = status.shellCode
         if let beforeDelete {
             // The record as create finished it (the warden's pid is in the saved copy).
-            beforeDelete((try? store.load(id)) ?? created.record)
-        } else if created.record.ephemeralRoot {
+            beforeDelete((try? store.load(id)) ?? created)
+        } else if created.ephemeralRoot {
             // Only a sandbox's end is audited (recordEnd); the saved copy has the
             // warden's pid. Anything else need not read state.json again.
-            let saved = (try? store.load(id)) ?? created.record
+            let saved = (try? store.load(id)) ?? created
             recordEnd(saved, exitRecorded: true)
             code = sandboxExitCode(status, record: saved)
         }
@@ -106,10 +104,10 @@ extension ContainerRuntime {
         // outlived it: none can when the container had its own pid namespace).
         do {
             let lock = try store.lock(id)
-            if !created.record.ownsPidNamespace { created.record.signalAll(.kill) }
+            if !created.ownsPidNamespace { created.signalAll(.kill) }
             lock.release()
-            try native.destroy(created.record)
-            recordAudit(created.record.annotations, id, "delete", [:])
+            try native.destroy(created)
+            recordAudit(created.annotations, id, "delete", [:])
         } catch {
             log.warning("\(error)")
         }
@@ -137,6 +135,17 @@ extension ContainerRuntime {
             let (signal, _) = Signals.wait(for: signals)
             if let status = handle(signal, initPid: pid) { return status }
         }
+    }
+
+    /// `waitForInit`, with the terminal relayed through `proxy` when there is one
+    /// (and restored once the init has exited).
+    func waitForInit(_ pid: Int32, forwarding signals: [Int32], relaying proxy: TerminalProxy?) throws -> ExitStatus {
+        guard let proxy else { return waitForInit(pid, forwarding: signals) }
+        let status = proxy.pump(signals: try Signals.descriptor(for: signals)) { signal in
+            handle(signal, initPid: pid)
+        }
+        proxy.restore()
+        return status
     }
 
     /// SIGCHLD: reap children, and report the init's end. Anything else: forward it.

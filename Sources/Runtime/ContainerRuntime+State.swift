@@ -34,10 +34,8 @@ public struct ContainerReport: Codable, Sendable {
 extension ContainerRuntime {
     /// `state`: the container's current state, derived from its live process.
     public func state(id: String) throws -> ContainerReport {
-        try ContainerID.validate(id)
-        guard Files.isDirectory(store.directory(of: id)) else { throw RuntimeError.containerNotFound(id) }
         // runc's state never fills in the owner: `"owner": ""`, whoever made it.
-        return report(try store.load(id), owner: "")
+        return report(try existing(id), owner: "")
     }
 
     /// `list`: every container under the root; ones that cannot be read are skipped.

@@ -87,16 +87,12 @@ extension ContainerRuntime {
     /// Reads `--resources FILE` (or "-" for stdin): the OCI `linux.resources` object.
     public static func readResources(_ path: String) throws -> LinuxResources {
         let bytes = try stage("--resources \(path)") {
-            path == "-" ? try FileDescriptor(adopting: 0).readAllKeepingOpen() : try Files.read(path, limit: 16 << 20)
+            guard path == "-" else { return try Files.read(path, limit: 16 << 20) }
+            // Read to end of file, stdin left open.
+            let stdin = FileDescriptor(adopting: 0)
+            defer { _ = stdin.release() }
+            return try stdin.readAll(limit: 16 << 20)
         }
         return try stage("--resources \(path): not a valid linux.resources object") { try LinuxResources.decode(from: bytes) }
-    }
-}
-
-extension FileDescriptor {
-    /// Reads to end of file without taking ownership (for stdin).
-    func readAllKeepingOpen() throws -> [UInt8] {
-        defer { _ = release() }
-        return try readAll(limit: 16 << 20)
     }
 }

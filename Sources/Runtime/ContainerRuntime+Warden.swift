@@ -34,7 +34,9 @@ extension ContainerRuntime {
             guard let value = treatment.secretValues[s.name] else { throw RuntimeError("secrets: \(s.name): no value was read") }
             return WardenConfiguration.Secret(name: s.name, placeholder: s.placeholder, hosts: s.hosts, header: s.header, value: value)
         }
+        // Our copies of the sockets go once the warden has them (or could not start).
         var sockets: EgressListener.Sockets?
+        defer { sockets?.close() }
         if servesEgress {
             let s = try openSockets()
             sockets = s
@@ -54,12 +56,7 @@ extension ContainerRuntime {
             configuration.egressCAKey = treatment.egressCA?.keyPEM
             configuration.egressUpstreamCA = treatment.egressUpstreamCA
         }
-        let started: WardenLauncher.Started
-        do { started = try WardenLauncher.spawn(warden, configuration) } catch {
-            sockets?.close()
-            throw error
-        }
-        sockets?.close()
+        let started = try WardenLauncher.spawn(warden, configuration)
         record.wardenPid = started.pid
         record.wardenStartTime = Processes.startTime(of: started.pid) ?? 0
         return started

@@ -42,14 +42,10 @@ struct EgressNamespacePlan {
         let lock = try registry.lock()
         do {
             let decision = try registry.decide(key, path: join.path, id: id, terms: SharedNetworkEgress.terms(of: treatment))
-            switch decision {
-            case .serve:
-                return EgressNamespacePlan(registry: registry, key: key, decision: decision, lock: lock)
-            case .share:
-                // A sharer records nothing: the registry goes at once.
-                lock.release()
-                return EgressNamespacePlan(registry: registry, key: key, decision: decision, lock: nil)
-            }
+            let serves = decision == .serve
+            // A sharer records nothing: the registry goes at once.
+            if !serves { lock.release() }
+            return EgressNamespacePlan(registry: registry, key: key, decision: decision, lock: serves ? lock : nil)
         } catch {
             lock.release()
             throw error

@@ -2,6 +2,32 @@ import ContainerCore
 import FoundationEssentials
 import Linux
 import OCI
+import Sandbox
+
+extension ContainerRuntime {
+    /// The process `exec` starts in `record`'s container (ExecOptions.process); in a
+    /// container made from a rewritten spec (a policy over an engine's), with the
+    /// treatment of its init (OverlaidExec). With the container's config, and that
+    /// overlay (nil for any other container).
+    func execProcess(of record: ContainerRecord, options: ExecOptions) throws -> (Spec, OCI.Process, SandboxOverlay?) {
+        let config = try store.loadConfig(record.id)
+        let process = try options.process(base: config.process)
+        guard record.ephemeralRoot, let overlay = try store.loadOverlay(of: record.id) else { return (config, process, nil) }
+        return (config, OverlaidExec.process(process, container: config.process), overlay)
+    }
+
+    /// Before either backend starts an exec's process: no label it cannot apply, the
+    /// exec on the record, a terminal only where it can go.
+    func admitExec(_ process: OCI.Process, of record: ContainerRecord, options: ExecOptions) throws {
+        try SecurityLabels.check(process: process, field: options.processFile == nil ? "process" : "--process")
+        // The arguments, never the environment (its values may be credentials).
+        recordAudit(record.annotations, record.id, "exec", ["args": .json(jsonArray(process.args ?? [])),
+                                                            "cwd": .string(process.cwd), "detach": .string(options.detach ? "true" : "false")])
+        if process.terminal ?? false, options.consoleSocket == nil, options.detach {
+            throw RuntimeError("cannot allocate a terminal for a detached exec without --console-socket")
+        }
+    }
+}
 
 extension ExecOptions {
     /// The process to run: the --process file as given, or the container's own

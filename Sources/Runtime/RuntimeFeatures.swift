@@ -32,33 +32,24 @@ public enum RuntimeFeatures {
     /// and, under `io.safehouse.gvisor.unsupported`, what safehouse refuses on that
     /// backend with a one-line error rather than pretend.
     public static var gvisorDocument: Features {
-        Features(
-            ociVersionMin: "1.0.0",
-            ociVersionMax: specVersion,
-            // safehouse runs these on the host (GvisorSandboxBundle.hostHookKinds);
-            // createContainer and startContainer (inside the container's namespaces,
-            // gVisor's) runsc does not run.
-            hooks: ["prestart", "createRuntime", "poststart", "poststop"],
-            mountOptions: ["bind", "rbind", "ro", "rw", "nosuid", "nodev", "noexec", "private", "rprivate",
-                           "shared", "rshared", "slave", "rslave"],
-            linux: Features.Linux(
-                // gVisor's own, inside the sandbox (no cgroup or time namespace).
-                namespaces: ["ipc", "mount", "network", "pid", "user", "uts"],
-                capabilities: knownCapabilities,
-                cgroup: Features.Cgroup(v1: true, v2: true, systemd: false, systemdUser: false, rdma: false),
-                // The spec's filter is loaded inside the sandbox (runsc --oci-seccomp,
-                // which safehouse passes whenever the spec has one).
-                seccomp: Features.Seccomp(enabled: true, actions: SeccompSupport.actions,
-                                          operators: SeccompSupport.operators, archs: ["SCMP_ARCH_X86_64"],
-                                          knownFlags: SeccompSupport.flags, supportedFlags: []),
-                apparmor: Features.Apparmor(enabled: false),
-                selinux: Features.Selinux(enabled: false)
-            ),
-            annotations: ["io.safehouse.version": "0.1.0", "io.safehouse.backend": "gvisor",
-                          "io.safehouse.backends": "native,gvisor",
-                          "io.safehouse.gvisor.platform": "ptrace",
-                          "io.safehouse.gvisor.unsupported": "--preserve-fds,LISTEN_FDS,--no-pivot"]
-        )
+        var features = document
+        // safehouse runs these on the host (GvisorSandboxBundle.hostHookKinds);
+        // createContainer and startContainer (inside the container's namespaces,
+        // gVisor's) runsc does not run.
+        features.hooks = ["prestart", "createRuntime", "poststart", "poststop"]
+        features.mountOptions = ["bind", "rbind", "ro", "rw", "nosuid", "nodev", "noexec", "private", "rprivate",
+                                 "shared", "rshared", "slave", "rslave"]
+        // gVisor's own, inside the sandbox (no cgroup or time namespace).
+        features.linux?.namespaces = ["ipc", "mount", "network", "pid", "user", "uts"]
+        // The spec's filter is loaded inside the sandbox (runsc --oci-seccomp,
+        // which safehouse passes whenever the spec has one).
+        features.linux?.seccomp?.archs = ["SCMP_ARCH_X86_64"]
+        features.linux?.seccomp?.supportedFlags = []
+        features.annotations = ["io.safehouse.version": "0.1.0", "io.safehouse.backend": "gvisor",
+                                "io.safehouse.backends": "native,gvisor",
+                                "io.safehouse.gvisor.platform": "ptrace",
+                                "io.safehouse.gvisor.unsupported": "--preserve-fds,LISTEN_FDS,--no-pivot"]
+        return features
     }
 
     public static func document(for backend: Backend) -> Features {

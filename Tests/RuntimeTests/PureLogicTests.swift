@@ -172,8 +172,8 @@ final class SyncMessageTests: XCTestCase {
 
 final class BundlePathTests: XCTestCase {
     func testNormalize() {
-        XCTAssertEqual(Bundle.normalize("/a/./b//c/../d"), "/a/b/d")
-        XCTAssertEqual(Bundle.normalize("/../.."), "/")
+        XCTAssertEqual(PathText.normalize("/a/./b//c/../d"), "/a/b/d")
+        XCTAssertEqual(PathText.normalize("/../.."), "/")
     }
 }
 

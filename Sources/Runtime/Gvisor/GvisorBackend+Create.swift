@@ -172,14 +172,7 @@ extension GvisorBackend {
                 Signals.block(ContainerRuntime.forwardedSignals + [SIGCHLD])
             }
             let child = try runscProcess.spawn()
-            let status: ExitStatus
-            do {
-                status = try relay?.relay(from: child) ?? Processes.wait(child)
-            } catch {
-                _ = Glibc.kill(child, SIGKILL)
-                _ = try? Processes.wait(child)
-                throw error
-            }
+            let status = try killedOnFailure(child) { try relay?.relay(from: child) ?? Processes.wait(child) }
             // runsc's sandbox holds its network namespace now (or there is none).
             restoredEgress?.namespace.close()
             restoredEgress = nil

@@ -19,18 +19,8 @@ extension GvisorBackend {
         // A frozen sandbox cannot start the process: no --ignore-paused here.
         try state(of: record).status.canExec(ignorePaused: nil)
         if options.preserveFds != 0 { throw RuntimeError("--preserve-fds: not supported by the gvisor backend (runsc exec cannot pass extra descriptors)") }
-        let config = try store.loadConfig(record.id)
-        var process = try options.process(base: config.process)
-        // A container made from a rewritten spec: its capabilities and no_new_privs.
-        if record.ephemeralRoot, try store.loadOverlay(of: record.id) != nil {
-            process = OverlaidExec.process(process, container: config.process)
-        }
-        try SecurityLabels.check(process: process, field: options.processFile == nil ? "process" : "--process")
-        runtime.recordAudit(record.annotations, record.id, "exec", ["args": .json(jsonArray(process.args ?? [])),
-                                                                    "cwd": .string(process.cwd), "detach": .string(options.detach ? "true" : "false")])
-        if process.terminal ?? false, options.consoleSocket == nil, options.detach {
-            throw RuntimeError("cannot allocate a terminal for a detached exec without --console-socket")
-        }
+        let (_, process, _) = try runtime.execProcess(of: record, options: options)
+        try runtime.admitExec(process, of: record, options: options)
         let file = store.directory(of: record.id) + "/exec-\(getpid()).json"
         try Files.writeAtomically(file, process.compactJSON(), mode: 0o600)
         defer { try? Files.remove(file) }

@@ -16,12 +16,7 @@ extension GvisorBackend {
         let waited = ContainerRuntime.forwardedSignals + [SIGCHLD]
         Signals.block(waited)
         let child = try process.spawn()
-        var early: ExitStatus?
-        do { early = try relay?.relay(from: child) } catch {
-            _ = Glibc.kill(child, SIGKILL)
-            _ = try? Processes.wait(child)
-            throw error
-        }
+        let early = try killedOnFailure(child) { try relay?.relay(from: child) }
         let status = early ?? runtime.waitForInit(child, forwarding: waited)
         let dir = store.directory(of: record.id)
         // runsc exits 128 when it fails itself; its log then holds the error, and

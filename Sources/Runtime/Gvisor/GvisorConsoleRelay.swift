@@ -39,7 +39,7 @@ struct GvisorConsoleRelay {
             if ready > 0 { break }
             var status: Int32 = 0
             if waitpid(pid, &status, WNOHANG) == pid {
-                return (status & 0x7f) == 0 ? .exited((status >> 8) & 0xff) : .signaled(status & 0x7f)
+                return ExitStatus(waitStatus: status)
             }
         }
         let connection = try listener.accept()

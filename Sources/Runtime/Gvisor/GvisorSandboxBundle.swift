@@ -98,13 +98,10 @@ enum GvisorSandboxBundle {
     static func write(spec: Spec, rootPath: String, stateDirectory: String) throws -> String {
         var spec = spec
         spec.root?.path = rootPath
-        if var hooks = spec.hooks {
-            hooks.prestart = nil
-            hooks.createRuntime = nil
-            hooks.poststart = nil
-            hooks.poststop = nil
-            spec.hooks = hooks
-        }
+        spec.hooks?.prestart = nil
+        spec.hooks?.createRuntime = nil
+        spec.hooks?.poststart = nil
+        spec.hooks?.poststop = nil
         let directory = stateDirectory + "/bundle"
         try Files.makeDirectories(directory, mode: 0o700)
         try Files.writeAtomically(directory + "/config.json", spec.compactJSON(), mode: 0o600)

@@ -23,7 +23,6 @@ public enum RunscError {
     }
 
     static func lastLine(_ text: String) -> String {
-        let lines = text.split(separator: "\n").map { String($0) }.filter { !$0.allSatisfy { $0 == " " } }
-        return lines.last ?? ""
+        text.split(separator: "\n").last { !$0.allSatisfy { $0 == " " } }.map(String.init) ?? ""
     }
 }

@@ -9,7 +9,7 @@ import Glibc
 ///
 /// Three shapes, each for a reason. `replace` execs runsc in place of safehouse:
 /// stdio, the exit code and the console socket are then exactly runsc's, for verbs
-/// with nothing to do afterwards. `run` forks and waits with the caller's stdio
+/// with nothing to do afterwards. `spawn` forks with the caller's stdio
 /// (create, run, exec: the container's process gets runsc's stdio, so it must stay
 /// ours). `capture` collects stdout and stderr (state, and the control verbs whose
 /// errors are mapped to runc's words, RunscError).
@@ -57,14 +57,19 @@ struct RunscProcess {
         return RuntimeError("gvisor: \(error)")
     }
 
-    /// Starts runsc as a child with our stdio (signals reset in the child: the caller
-    /// may have blocked the ones it forwards).
+    /// Starts runsc as a child with our stdio.
     func spawn() throws -> Int32 {
+        try fork { if hidesNetSysctls { Self.hideNetSysctls() } }
+    }
+
+    /// Forks a child that runs `prepare` (system calls only) and then execs runsc,
+    /// with its signals reset (the caller may have blocked the ones it forwards).
+    private func fork(_ prepare: () -> Void) throws -> Int32 {
         let env = Self.environment()
         fflush(nil)
         let pid = try Processes.fork()
         if pid == 0 {
-            if hidesNetSysctls { Self.hideNetSysctls() }
+            prepare()
             Signals.resetForExec()
             _ = Processes.exec(path: executable, args: argv, env: env)
             _exit(127)
@@ -75,27 +80,16 @@ struct RunscProcess {
     /// Runs runsc to its end with stdin from `stdin` and stdout and stderr appended to
     /// `output` (for a runsc that leaves a process behind holding its stdio).
     func run(stdin: String, output: String) throws -> ExitStatus {
-        let env = Self.environment()
         let input = try FileDescriptor.open(stdin, O_RDONLY)
         let log = try FileDescriptor.open(output, O_WRONLY | O_CREAT | O_APPEND, mode: 0o600)
-        fflush(nil)
-        let pid = try Processes.fork()
-        if pid == 0 {
+        let pid = try fork {
             _ = dup2(input.rawValue, 0)
             _ = dup2(log.rawValue, 1)
             _ = dup2(log.rawValue, 2)
-            Signals.resetForExec()
-            _ = Processes.exec(path: executable, args: argv, env: env)
-            _exit(127)
         }
         input.close()
         log.close()
         return try Processes.wait(pid)
-    }
-
-    /// Runs runsc to its end with our stdio; its exit status.
-    func run() throws -> ExitStatus {
-        try Processes.wait(try spawn())
     }
 
     /// Runs `runsc VERB ...` on container `id` to its end, captured; its stdout, or
@@ -112,20 +106,14 @@ struct RunscProcess {
     /// runsc's outputs here are small (a state document, a line of error): stdout is
     /// read to its end first, then stderr, which a pipe's buffer holds meanwhile.
     func capture() throws -> (status: ExitStatus, stdout: String, stderr: String) {
-        let env = Self.environment()
         let (outRead, outWrite) = try FileDescriptor.pipe()
         let (errRead, errWrite) = try FileDescriptor.pipe()
-        fflush(nil)
-        let pid = try Processes.fork()
-        if pid == 0 {
+        let pid = try fork {
             let null = open("/dev/null", O_RDONLY)
             if null >= 0 { _ = dup2(null, 0) }
             _ = dup2(outWrite.rawValue, 1)
             _ = dup2(errWrite.rawValue, 2)
             if hidesNetSysctls { Self.hideNetSysctls() }
-            Signals.resetForExec()
-            _ = Processes.exec(path: executable, args: argv, env: env)
-            _exit(127)
         }
         outWrite.close()
         errWrite.close()

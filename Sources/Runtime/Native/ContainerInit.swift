@@ -18,13 +18,11 @@ struct ContainerInit<K: Kernel> {
     let config: InitConfig
 
     /// Runs the whole set-up and execs; never returns.
-    /// `waitsForCgroups`: the runtime places this process in the cgroups while it
-    /// sets up (always true now: forked by the runtime or by the intermediate).
-    func run(enteringNamespaces: Bool, waitsForCgroups: Bool = true) -> Never {
+    func run(enteringNamespaces: Bool) -> Never {
         config.lock.release()
         PhaseTrace.mark("init forked")
         do {
-            try setUp(plan(enteringNamespaces: enteringNamespaces), waitsForCgroups: waitsForCgroups)
+            try setUp(plan(enteringNamespaces: enteringNamespaces))
         } catch {
             try? config.channel.send(.failure("\(error)"))
             Processes.exitImmediately(1)
@@ -45,10 +43,6 @@ struct ContainerInit<K: Kernel> {
 
     /// Joins the namespaces named by path and creates the new ones (except user, pid
     /// and time, which the runtime or the intermediate process arranged already).
-    func enterNamespaces() throws {
-        try enterNamespaces(config.namespaces)
-    }
-
     func enterNamespaces(_ plan: NamespacePlan) throws {
         // Joins first, while the process still has the host's privileges; then the
         // new namespaces, created by (and owned by) the container's user namespace.
@@ -67,11 +61,11 @@ struct ContainerInit<K: Kernel> {
 
     /// Runs `plan`'s steps, then execs the user's program.
     ///
-    /// `waitsForCgroups`: the runtime places this process in its cgroups while it
-    /// sets up its mounts (the first write to cgroup.procs waits for an RCU grace
-    /// period, milliseconds); it waits for that only before the first step that needs
-    /// it: a cgroup namespace or a cgroup mount.
-    func setUp(_ plan: ContainerInitPlan, waitsForCgroups: Bool) throws -> Never {
+    /// The runtime places this process in its cgroups while it sets up its mounts
+    /// (the first write to cgroup.procs waits for an RCU grace period, milliseconds);
+    /// it waits for that only before the first step that needs it: a cgroup namespace
+    /// or a cgroup mount.
+    func setUp(_ plan: ContainerInitPlan) throws -> Never {
         let spec = config.spec
         let process = config.process
         var rootfs = RootfsSetup(kernel: kernel, spec: spec, rootfs: config.rootfs, bundle: config.bundle,
@@ -84,7 +78,7 @@ struct ContainerInit<K: Kernel> {
         // directories are enough for a bind mount of them; a cgroup namespace must
         // wait for the move. Otherwise the move is awaited only before `ready`.
         let network = NetworkNamespaceHandoff(channel: config.channel, pending: config.namespaces.networkFromRuntime)
-        var cgroups = CgroupProgress(channel: config.channel, pending: waitsForCgroups, into: config.cgroups, after: network,
+        var cgroups = CgroupProgress(channel: config.channel, box: config.cgroups, network: network,
                                      joinsItself: config.joinsOwnCgroups)
         let newCgroupNamespace = config.namespaces.new.contains(.cgroup)
         let identity = ProcessSetup(process: process, userNamespace: config.namespaces.new.contains(.user) || config.namespaces.joinsUser)
@@ -96,7 +90,7 @@ struct ContainerInit<K: Kernel> {
         try plan.forEach { step in
             switch step {
             case .enterNamespaces:
-                try enterNamespaces()
+                try enterNamespaces(config.namespaces)
             case .newSession:
                 Processes.startSession()
             case .newSessionKeyring:
@@ -182,15 +176,10 @@ struct ContainerInit<K: Kernel> {
                 // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN, which the
                 // user switch drops: it is loaded first (runc's order). With it, last,
                 // while the runtime is still there to take a notify listener's descriptor.
-                if let seccomp = config.seccomp {
-                    try stage("seccomp") { try SeccompLoading.install(seccomp, channel: config.channel) }
-                }
                 // The provider's filter after the spec's, in the same step (with
                 // no_new_privs, which the overlay turns on, last): each call must now
                 // pass both.
-                if let added = config.addedSeccomp {
-                    try stage("seccomp (policy)") { try SeccompLoading.install(added, channel: config.channel) }
-                }
+                try SeccompLoading.install(config.seccomp, added: config.addedSeccomp, channel: config.channel)
             case .switchUser:
                 try identity.switchUser()
             case .terminateOnCommonSignals:
@@ -257,18 +246,9 @@ struct CgroupProgress {
     /// Joins its v1 cgroups itself (InitConfig.joinsOwnCgroups), through these files,
     /// opened as soon as the directories exist.
     let joinsItself: Bool
-    private var tasksFiles: [FileDescriptor] = []
-    private var v1Directories: [String] = []
-    private(set) var pending: Pending
-
-    init(channel: SyncChannel, pending: Bool, into box: CgroupPlacementBox, after network: NetworkNamespaceHandoff? = nil,
-         joinsItself: Bool = false) {
-        self.channel = channel
-        self.box = box
-        self.network = network
-        self.joinsItself = joinsItself
-        self.pending = pending ? .directories : .none
-    }
+    fileprivate var tasksFiles: [FileDescriptor] = []
+    fileprivate var v1Directories: [String] = []
+    private(set) var pending = Pending.directories
 
     mutating func waitUntilDirectoriesExist() throws {
         guard pending == .directories else { return }
@@ -331,13 +311,6 @@ extension State {
         guard var state = try? State.decode(from: Data(json.utf8)) else { return json }
         state.status = status
         return String(decoding: state.encodedJSON(pretty: false), as: UTF8.self)
-    }
-}
-
-extension Hooks {
-    /// True when neither prestart nor createRuntime hooks are configured.
-    var isEmptyOfRuntimeNamespaceHooks: Bool {
-        (prestart ?? []).isEmpty && (createRuntime ?? []).isEmpty
     }
 }
 

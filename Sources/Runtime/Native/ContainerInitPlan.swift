@@ -178,8 +178,9 @@ struct ContainerInitPlan: Equatable {
         shape.noNewKeyring = noNewKeyring
         // With an intermediate process (entersNamespaces false), it wrote the value.
         shape.oomScoreAdjust = process.oomScoreAdj != nil && entersNamespaces
-        shape.runtimeHooks = spec.hooks.map({ !$0.isEmptyOfRuntimeNamespaceHooks }) ?? false
-            || !HookKind.createContainer.hooks(in: spec.hooks).isEmpty || !HookKind.startContainer.hooks(in: spec.hooks).isEmpty
+        shape.runtimeHooks = [HookKind.prestart, .createRuntime, .createContainer, .startContainer].contains {
+            !$0.hooks(in: spec.hooks).isEmpty
+        }
         shape.startContainerHooks = !HookKind.startContainer.hooks(in: spec.hooks).isEmpty
         shape.noPivot = noPivot
         shape.terminal = process.terminal ?? false

@@ -77,21 +77,13 @@ struct ExecProcess {
         let executable = try identity.resolveExecutable()
         let environment = identity.environment()
         try identity.closeInheritedDescriptors(keeping: preserveFds, plus: [channel.socket])
+        // Without no_new_privs loading a filter needs the capabilities the user switch
+        // drops: before it; with it, last.
         let nnp = process.noNewPrivileges ?? false
-        if let seccomp, !nnp {
-            try stage("seccomp") { try SeccompLoading.install(seccomp, channel: channel) }
-        }
-        if let addedSeccomp, !nnp {
-            try stage("seccomp (policy)") { try SeccompLoading.install(addedSeccomp, channel: channel) }
-        }
+        if !nnp { try SeccompLoading.install(seccomp, added: addedSeccomp, channel: channel) }
         try identity.switchUser()
         Signals.resetForExec()
-        if let seccomp, nnp {
-            try stage("seccomp") { try SeccompLoading.install(seccomp, channel: channel) }
-        }
-        if let addedSeccomp, nnp {
-            try stage("seccomp (policy)") { try SeccompLoading.install(addedSeccomp, channel: channel) }
-        }
+        if nnp { try SeccompLoading.install(seccomp, added: addedSeccomp, channel: channel) }
         // On success the channel closes with the exec (close-on-exec): the runtime
         // reads end of file and knows the program runs.
         let err = Processes.exec(path: executable, args: process.args ?? [], env: environment)

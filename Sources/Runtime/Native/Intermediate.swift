@@ -38,7 +38,7 @@ struct Intermediate<K: Kernel> {
             }
             if plan.new.contains(.user) || plan.joinsUser {
                 // Become the namespace's root, when the maps include it.
-                if Credentials.setGIDIfMapped(0) { _ = Credentials.setUIDIfMapped(0) }
+                if (try? Credentials.setGID(0)) != nil { _ = try? Credentials.setUID(0) }
             }
             if let pid = plan.join(.pid) {
                 try stage("join pid namespace \(pid.path)") { try kernel.join(pid.fd, kind: .pid, path: pid.path) }
@@ -58,7 +58,7 @@ struct Intermediate<K: Kernel> {
             }
             let pid = try Processes.fork()
             if pid == 0 {
-                ContainerInit(kernel: kernel, config: config).run(enteringNamespaces: false, waitsForCgroups: true)
+                ContainerInit(kernel: kernel, config: config).run(enteringNamespaces: false)
             }
             try config.channel.send(.initPid(pid))
             Processes.exitImmediately(0)
@@ -82,9 +82,4 @@ extension Intermediate where K == HostKernel {
     init(config: InitConfig) {
         self.init(kernel: HostKernel(), config: config)
     }
-}
-
-extension Credentials {
-    static func setGIDIfMapped(_ gid: UInt32) -> Bool { (try? setGID(gid)) != nil }
-    static func setUIDIfMapped(_ uid: UInt32) -> Bool { (try? setUID(uid)) != nil }
 }

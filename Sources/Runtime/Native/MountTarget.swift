@@ -24,18 +24,15 @@ struct MountTarget {
 
     enum Kind { case directory, file }
 
-    /// Opens `destination` inside `rootfs`, making it (and missing parents) as `kind`.
-    static func open(_ destination: String, in rootfs: String, making kind: Kind) throws -> MountTarget {
-        try open(destination, in: rootfs, making: Optional(kind))
-    }
-
     /// Opens an existing destination again: after a mount, the new mount's root (the
     /// descriptor taken before it still names the directory underneath).
     static func reopen(_ destination: String, in rootfs: String) throws -> MountTarget {
         try open(destination, in: rootfs, making: nil)
     }
 
-    private static func open(_ destination: String, in rootfs: String, making kind: Kind?) throws -> MountTarget {
+    /// Opens `destination` inside `rootfs`, making it (and missing parents) as `kind`
+    /// (nil: it must exist).
+    static func open(_ destination: String, in rootfs: String, making kind: Kind?) throws -> MountTarget {
         // With the root held open (holdingRoot: while RootfsSetup mounts), one openat2
         // beneath it resolves the whole destination, symlinks included, as SecureJoin
         // would, in the kernel and atomically. Anything else (no openat2, a rename

@@ -69,7 +69,6 @@ extension NativeBackend {
     /// `pipe:[N]`, a pty), read by restore to pass its own in their place.
     private func writeDescriptors(of pid: Int32, into image: String) throws {
         let targets = (0...2).map { (try? Files.readLink("/proc/\(pid)/fd/\($0)")) ?? "/dev/null" }
-        let json = "[" + targets.map(FlatJSONWriter.quoted).joined(separator: ",") + "]"
-        try stage("\(image)/descriptors.json") { try Files.writeAtomically(image + "/descriptors.json", Array(json.utf8), mode: 0o644) }
+        try stage("\(image)/descriptors.json") { try Files.writeAtomically(image + "/descriptors.json", Array(jsonArray(targets).utf8), mode: 0o644) }
     }
 }

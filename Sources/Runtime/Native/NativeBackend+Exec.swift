@@ -13,30 +13,13 @@ extension NativeBackend {
     func exec(_ record: ContainerRecord, options: ExecOptions) throws -> Int32 {
         let id = record.id
         try status(of: record).canExec(ignorePaused: options.ignorePaused)
-        let config = try store.loadConfig(id)
-        var process = try options.process(base: config.process)
-        // A container made from a rewritten spec (a policy over an engine's): the
-        // engine's exec process gets the same treatment as its init.
-        let overlay = record.ephemeralRoot ? try store.loadOverlay(of: id) : nil
-        if overlay != nil { process = OverlaidExec.process(process, container: config.process) }
+        let (config, process, overlay) = try runtime.execProcess(of: record, options: options)
         let cgroupPaths = try ExecSubCgroups.resolve(options.subCgroups, containerPaths: record.cgroupPaths, layout: .host())
-        try SecurityLabels.check(process: process, field: options.processFile == nil ? "process" : "--process")
-        // The arguments, never the environment (its values may be credentials).
-        runtime.recordAudit(record.annotations, id, "exec", ["args": .json(jsonArray(process.args ?? [])),
-                                                     "cwd": .string(process.cwd), "detach": .string(options.detach ? "true" : "false")])
-        if process.terminal ?? false, options.consoleSocket == nil, options.detach {
-            throw RuntimeError("cannot allocate a terminal for a detached exec without --console-socket")
-        }
+        try runtime.admitExec(process, of: record, options: options)
         if options.preserveFds < 0 { throw RuntimeError("--preserve-fds must not be negative") }
         // The container's filter applies to every process in it (runc does the same).
-        var seccomp: SeccompProgram?
-        if let profile = config.linux?.seccomp {
-            do { seccomp = try SeccompProgram.compile(profile) } catch { throw RuntimeError("\(error)") }
-        }
-        var addedSeccomp: SeccompProgram?
-        if let profile = overlay?.addedSeccomp {
-            do { addedSeccomp = try SeccompProgram.compile(profile) } catch { throw RuntimeError("\(error)") }
-        }
+        let seccomp = try SeccompLoading.compile(config.linux?.seccomp)
+        let addedSeccomp = try SeccompLoading.compile(overlay?.addedSeccomp)
 
         // The container's namespaces, as the init holds them; only those that differ
         // from ours are joined (a container may share the host's network, say).
@@ -99,7 +82,7 @@ extension NativeBackend {
         if options.consoleSocket != nil { console?.close() }
 
         // End of file: the program was exec'd. A message: it failed before that.
-        do {
+        try killedOnFailure(pid) {
             while true {
                 let bytes = try parentEnd.receiveMessage()
                 guard !bytes.isEmpty, let message = SyncMessage(decoding: bytes) else { break }
@@ -109,30 +92,12 @@ extension NativeBackend {
                                                        stateJSON: try runtime.stateJSON(record, status: .running))
                 }
             }
-        } catch {
-            _ = Glibc.kill(pid, SIGKILL)
-            _ = try? Processes.wait(pid)
-            throw error
-        }
-        if let pidFile = options.pidFile {
-            do {
-                try Bundle.writePidFile(pidFile, pid: pid)
-            } catch {
-                // Nothing half made: a process nobody can find by its pid file goes
-                // (runc terminates it too).
-                _ = Glibc.kill(pid, SIGKILL)
-                _ = try? Processes.wait(pid)
-                throw error
-            }
+            // Nothing half made: a process nobody can find by its pid file goes (runc
+            // terminates it too).
+            if let pidFile = options.pidFile { try Bundle.writePidFile(pidFile, pid: pid) }
         }
         guard attached else { return 0 }
-        if let ours = consoleEnds?.0 {
-            let proxy = TerminalProxy(master: try ours.receiveDescriptor())
-            let signals = try Signals.descriptor(for: waited)
-            let status = proxy.pump(signals: signals) { signal in runtime.handle(signal, initPid: pid) }
-            proxy.restore()
-            return status.shellCode
-        }
-        return runtime.waitForInit(pid, forwarding: waited).shellCode
+        let proxy = try consoleEnds.map { TerminalProxy(master: try $0.0.receiveDescriptor()) }
+        return try runtime.waitForInit(pid, forwarding: waited, relaying: proxy).shellCode
     }
 }

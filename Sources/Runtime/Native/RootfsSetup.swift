@@ -97,11 +97,11 @@ struct RootfsSetup<K: Kernel> {
     func deferredMounts() -> [Bool] {
         var deferred = [Bool](repeating: false, count: mounts.count)
         for index in mounts.indices.reversed() where waitingTypes.contains(mounts[index].type ?? "") {
-            let dest = Bundle.normalize(mounts[index].destination)
+            let dest = PathText.normalize(mounts[index].destination)
             if dest == "/dev" || dest.hasPrefix("/dev/") { continue }
             let clash = mounts.indices[(index + 1)...].contains { later in
                 guard !deferred[later] else { return false }
-                let other = Bundle.normalize(mounts[later].destination)
+                let other = PathText.normalize(mounts[later].destination)
                 return other == dest || other.hasPrefix(dest + "/") || dest.hasPrefix(other + "/") || other == "/"
             }
             deferred[index] = !clash
@@ -329,11 +329,7 @@ struct RootfsSetup<K: Kernel> {
             }
         }
         if spec.root?.readonly ?? false {
-            try stage("read-only root") {
-                if try kernel.setMountAttributes("/", set: .readOnly, recursive: false) { return }
-                let current = kernel.mountFlags(of: "/")
-                try kernel.mount(source: "", target: "/", type: nil, flags: current.union([.bind, .remount, .readOnly]))
-            }
+            try stage("read-only root") { try makeMountReadOnly("/") }
         }
     }
 
@@ -349,17 +345,15 @@ struct RootfsSetup<K: Kernel> {
         }
         // mount_setattr adds read-only and leaves the other flags (and those the kernel
         // locked) as they are: no statfs first, and the mounts below it too.
-        if try kernel.setMountAttributes(path, set: .readOnly, recursive: true) { return }
-        let current = kernel.mountFlags(of: path)
-        try kernel.mount(source: "", target: path, type: nil, flags: current.union([.bind, .remount, .readOnly, .recursive]))
+        try makeMountReadOnly(path, recursive: true)
     }
 
-    /// The mount at `path` (only it, not those below) read-only, keeping its other
-    /// flags, and those the kernel locked in a user namespace.
-    private func makeMountReadOnly(_ path: String) throws {
-        if try kernel.setMountAttributes(path, set: .readOnly, recursive: false) { return }
-        let current = kernel.mountFlags(of: path)
-        try kernel.mount(source: "", target: path, type: nil, flags: current.union([.bind, .remount, .readOnly]))
+    /// The mount at `path` (with `recursive`, and those below) read-only, keeping its
+    /// other flags, and those the kernel locked in a user namespace.
+    private func makeMountReadOnly(_ path: String, recursive: Bool = false) throws {
+        if try kernel.setMountAttributes(path, set: .readOnly, recursive: recursive) { return }
+        let flags = kernel.mountFlags(of: path).union([.bind, .remount, .readOnly])
+        try kernel.mount(source: "", target: path, type: nil, flags: recursive ? flags.union(.recursive) : flags)
     }
 
     /// A file is covered by /dev/null; a directory (the bind fails with ENOTDIR) by

@@ -9,6 +9,23 @@ import Glibc
 /// Installing a compiled seccomp filter in the init or an exec'd process, and getting
 /// a notify listener's descriptor to the runtime.
 enum SeccompLoading {
+    /// Compiles `profile` (none: no filter), its error as the runtime's.
+    static func compile(_ profile: LinuxSeccomp?) throws -> SeccompProgram? {
+        guard let profile else { return nil }
+        do { return try SeccompProgram.compile(profile) } catch { throw RuntimeError("\(error)") }
+    }
+
+    /// Loads the container's filter, then the provider's in the same step (each call
+    /// must then pass both), each failure named by its filter.
+    static func install(_ seccomp: SeccompProgram?, added: SeccompProgram?, channel: SyncChannel) throws {
+        if let seccomp {
+            try stage("seccomp") { try install(seccomp, channel: channel) }
+        }
+        if let added {
+            try stage("seccomp (policy)") { try install(added, channel: channel) }
+        }
+    }
+
     /// Loads `program`; with SCMP_ACT_NOTIFY rules the notify descriptor goes to the
     /// runtime over `channel` (it forwards it to the listener), then closes here.
     static func install(_ program: SeccompProgram, channel: SyncChannel) throws {

@@ -91,7 +91,7 @@ agent_counter() {
 	counted_past "$id" 15
 }
 
-count() { rt exec "$1" cat /dev/shm/n </dev/null; }
+count() { read_number rt exec "$1" cat /dev/shm/n </dev/null; }
 
 counted_past() {
 	local i n

@@ -29,7 +29,7 @@ needs_checkpointing() {
 }
 
 # count ID: the container's count now.
-count() { rt exec "$1" cat /dev/shm/n </dev/null; }
+count() { read_number rt exec "$1" cat /dev/shm/n </dev/null; }
 
 # counted_past ID N: waits (5 s at most) until the container has counted past N.
 counted_past() {

@@ -117,6 +117,20 @@ new_id() {
 	echo "it${BATS_TEST_NUMBER}-${n}-$$"
 }
 
+# read_number CMD...: CMD's output, a number a process in the container keeps rewriting
+# (truncate, then write): a read between the two sees the file empty, so read again
+# then (1 s at most). CMD failing fails at once.
+read_number() {
+	local i n=""
+	for i in $(seq 20); do
+		n="$("$@")" || return 1
+		[[ "$n" =~ ^[0-9]+$ ]] && { echo "$n"; return 0; }
+		sleep 0.05
+	done
+	echo "no number from $*: '$n'" >&2
+	return 1
+}
+
 # root_entries: what is in $ROOT besides the root's own config and runsc's state
 # (SAFEHOUSE_BACKEND=gvisor puts safehouse.conf and @runsc there): the containers'
 # directories, which a failed or deleted container must not leave behind.

@@ -885,7 +885,7 @@ refused" ]
 }
 
 # pm_count ID: the count a counting container (below) has reached.
-pm_count() { pm exec "$1" cat /dev/shm/n 2>/dev/null; }
+pm_count() { read_number pm exec "$1" cat /dev/shm/n 2>/dev/null; }
 
 @test "podman: container checkpoint and restore of a gvisor container: it counts on from its memory" {
 	local id n before after

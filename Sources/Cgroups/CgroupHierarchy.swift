@@ -222,6 +222,13 @@ public struct CgroupPlacement: Sendable, Equatable {
         self.init(layout: manager.layout, paths: manager.pathsByHierarchy)
     }
 
+    /// The container's directory in each v1 hierarchy, in the layout's order: the
+    /// `tasks` files an init joins through (CgroupManager.joinSelf), whether it opens
+    /// them or the runtime sends them, in this order.
+    public var v1Directories: [String] {
+        layout.hierarchies.filter { $0.version == .v1 }.compactMap { paths[$0.procKey] }
+    }
+
     public var encoded: String {
         // Into one byte buffer: the chain of `+` it was made a String per operand (40K
         // instructions a create, with the runtime waiting to send it).

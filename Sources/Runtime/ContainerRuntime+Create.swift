@@ -118,7 +118,8 @@ extension ContainerRuntime {
                 id: id, spec: spec, process: process, rootfs: rootfs, bundle: bundle.path,
                 channel: SyncChannel(socket: childEnd), execFifo: fifo, consoleSocket: console,
                 namespaces: plan, noPivot: options.noPivot, noNewKeyring: options.noNewKeyring,
-                preserveFds: preserveFds, lock: lock, seccomp: seccomp, addedSeccomp: addedSeccomp, joinsOwnCgroups: !plan.needsIntermediate)
+                preserveFds: preserveFds, lock: lock, seccomp: seccomp, addedSeccomp: addedSeccomp,
+                cgroupFilesFromRuntime: plan.needsIntermediate)
             if plan.new.contains(.mount) {
                 // Here, still host root in the host's namespaces: the init may be
                 // neither by the time it mounts.
@@ -127,11 +128,11 @@ extension ContainerRuntime {
             }
             let channel = SyncChannel(socket: parentEnd)
 
-            // Where the init can be born in its v2 cgroup and move itself into the v1
-            // ones, no cgroup.procs write by pid is left on the create path: each such
-            // move waits for an RCU grace period in the kernel (1-10 ms here, the
-            // largest single cost of a `run` on a busy machine). The v2 directory must
-            // exist before the fork for that.
+            // The init is born in its v2 cgroup (it, or the intermediate that forks
+            // it) and moves itself into the v1 ones: no cgroup.procs write by pid is
+            // left on the create path, as each such move waits for an RCU grace period
+            // in the kernel (1-20 ms here, the largest single cost of a create on a busy
+            // machine). The v2 directory must exist before the fork for that.
             var bornIn: FileDescriptor?
             defer { bornIn?.close() }
             let membership = CgroupMembership.of()
@@ -145,15 +146,13 @@ extension ContainerRuntime {
             do { fresh = try CgroupClaim.check(allCgroups.paths, origin: cgroupOrigin) } catch { throw RuntimeError("\(error)") }
             try CgroupClaim.record(fresh, inDirectory: store.directory(of: id))
             createdCgroups = fresh
-            if config.joinsOwnCgroups {
-                // Only the v2 hierarchy now; all of them after the fork.
-                let manager = try CgroupManager(layout: .parse(mountinfo: mountinfo, onlyV2: true), cgroupsPath: cgroupsPath, id: id,
-                                                systemdDriver: systemdCgroup, callerMembership: membership)
-                cgroups = manager
-                if let dir = manager.v2Directory {
-                    try manager.makeDirectories(version: .v2, fresh: fresh)
-                    bornIn = try stage("open cgroup \(dir)") { try FileDescriptor.open(dir, O_RDONLY | O_DIRECTORY) }
-                }
+            // Only the v2 hierarchy now; all of them after the fork.
+            let v2Cgroup = try CgroupManager(layout: .parse(mountinfo: mountinfo, onlyV2: true), cgroupsPath: cgroupsPath, id: id,
+                                             systemdDriver: systemdCgroup, callerMembership: membership)
+            cgroups = v2Cgroup
+            if let dir = v2Cgroup.v2Directory {
+                try v2Cgroup.makeDirectories(version: .v2, fresh: fresh)
+                bornIn = try stage("open cgroup \(dir)") { try FileDescriptor.open(dir, O_RDONLY | O_DIRECTORY) }
             }
 
             PhaseTrace.mark("forking")
@@ -168,16 +167,22 @@ extension ContainerRuntime {
                 // helper making it has had the fork and the directories to finish in.
                 if plan.networkFromRuntime { try Self.handOver(network, through: parentEnd) }
                 // The directories are all the init needs for its cgroup mount: tell it
-                // at once, then set the limits and move it in while it mounts. It waits
-                // for the move (`cgroupsApplied`) before `ready`, so the limits hold
-                // before the user's program runs. An init that joins its own v1
-                // cgroups does so on `cgroupsApplied`, after the limits are set, as the
-                // move by pid here would come after them.
-                try channel.send(.cgroupDirectoriesMade(placement: CgroupPlacement(manager).encoded))
+                // at once, then set the limits while it mounts. It joins its v1 cgroups
+                // on `cgroupsApplied`, after the limits are set, and before it drops its
+                // privileges, so the limits hold before the user's program runs.
+                let placement = CgroupPlacement(manager)
+                try channel.send(.cgroupDirectoriesMade(placement: placement.encoded))
                 try manager.apply(resources: spec.linux?.resources ?? LinuxResources())
-                if !config.joinsOwnCgroups {
-                    try manager.join(pid: pid)
-                } else if !bornInV2 {
+                if config.cgroupFilesFromRuntime {
+                    // The init's own user namespace leaves it no right to open them.
+                    let files = try CgroupManager.openTasksFiles(in: placement.v1Directories)
+                    defer { for file in files { file.close() } }
+                    for file in files {
+                        try stage("send the cgroup tasks files") { try parentEnd.sendDescriptor(file, payload: [0]) }
+                    }
+                }
+                if !bornInV2 {
+                    // No clone3 CLONE_INTO_CGROUP (before 5.7): by pid, the slow way.
                     try manager.join(pid: pid, version: .v2)
                 }
             }
@@ -282,7 +287,8 @@ extension ContainerRuntime {
             try channel.send(.cgroupsApplied)
         }
         if plan.needsIntermediate {
-            let mid = try Processes.fork()
+            // Born in the v2 cgroup, the intermediate's child, the init, is too.
+            let (mid, midInV2) = try Processes.fork(preferringCgroup: bornIn)
             if mid == 0 {
                 parentEnd.close()
                 Intermediate(config: config).run()
@@ -310,7 +316,7 @@ extension ContainerRuntime {
             }
             // The init itself goes into the cgroups, while it mounts (the intermediate
             // is about to exit and never forks again).
-            try placeInCgroups(pid)
+            try placeInCgroups(pid, bornInV2: midInV2)
             return pid
         }
         // A new pid namespace is made by the fork itself (clone3 CLONE_NEWPID). A joined

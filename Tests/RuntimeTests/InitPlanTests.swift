@@ -10,10 +10,10 @@ final class InitPlanTests: XCTestCase {
     }
 
     func plan(_ spec: Spec, entersNamespaces: Bool = true, mountNamespace: Bool = true, cgroupNamespace: Bool = false,
-              noPivot: Bool = false, joinsOwnCgroups: Bool = true, seccomp: Bool = false) -> [InitStep] {
+              noPivot: Bool = false, seccomp: Bool = false) -> [InitStep] {
         ContainerInitPlan(spec: spec, process: spec.process ?? OCI.Process(), entersNamespaces: entersNamespaces,
                           mountNamespace: mountNamespace, cgroupNamespace: cgroupNamespace, noPivot: noPivot,
-                          noNewKeyring: false, joinsOwnCgroups: joinsOwnCgroups, seccomp: seccomp).steps
+                          noNewKeyring: false, seccomp: seccomp).steps
     }
 
     let plainProcess = "\"process\": {\"args\": [\"sh\"], \"cwd\": \"/\", \"user\": {\"uid\": 0, \"gid\": 0}}"
@@ -22,19 +22,18 @@ final class InitPlanTests: XCTestCase {
     let plain: [InitStep] = [
         .enterNamespaces, .newSession, .newSessionKeyring, .mountRootfs, .joinNetworkNamespace, .mountsDone, .hooksDone,
         .pivotRoot, .finishRootfs, .rootFinished, .joinOwnCgroups, .limits, .resolveExecutable,
-        .closeInheritedDescriptors, .notDumpable, .switchUser, .terminateOnCommonSignals, .awaitCgroups, .ready,
-        .waitForStart,
+        .closeInheritedDescriptors, .notDumpable, .switchUser, .terminateOnCommonSignals, .ready, .waitForStart,
     ]
 
     func testPlainContainer() throws {
         XCTAssertEqual(plan(try spec(plainProcess)), plain)
     }
 
-    /// The intermediate process entered the namespaces, and the runtime moves the init
-    /// into its cgroups by pid.
+    /// The intermediate process entered the namespaces; the init still moves itself
+    /// into its cgroups, at the same step.
     func testUserNamespace() throws {
-        let steps = plan(try spec(plainProcess), entersNamespaces: false, joinsOwnCgroups: false)
-        XCTAssertEqual(steps, plain.filter { $0 != .enterNamespaces && $0 != .joinOwnCgroups })
+        let steps = plan(try spec(plainProcess), entersNamespaces: false)
+        XCTAssertEqual(steps, plain.filter { $0 != .enterNamespaces })
     }
 
     func testNoPivot() throws {
@@ -77,18 +76,18 @@ final class InitPlanTests: XCTestCase {
             .enterNamespaces, .newSession, .newSessionKeyring, .mountRootfs, .joinNetworkNamespace, .mountsDone,
             .runtimeHooks, .hooksDone, .pivotRoot, .domainname, .sysctl, .finishRootfs, .rootFinished, .joinOwnCgroups,
             .limits, .resolveExecutable, .closeInheritedDescriptors, .notDumpable, .seccompBeforeUserSwitch, .switchUser,
-            .terminateOnCommonSignals, .awaitCgroups, .ready, .waitForStart, .startContainerHooks,
+            .terminateOnCommonSignals, .ready, .waitForStart, .startContainerHooks,
         ])
     }
 
-    /// With no_new_privs the filter is the last thing installed, after the cgroups.
+    /// With no_new_privs the filter is the last thing installed, after the user switch.
     func testSeccompWithNoNewPrivileges() throws {
         let s = try spec("""
             "process": {"args": ["sh"], "cwd": "/", "user": {"uid": 0, "gid": 0}, "noNewPrivileges": true}
             """)
         let steps = plan(s, seccomp: true)
         XCTAssertFalse(steps.contains(.seccompBeforeUserSwitch))
-        XCTAssertEqual(Array(steps.suffix(4)), [.awaitCgroups, .seccompLast, .ready, .waitForStart])
+        XCTAssertEqual(Array(steps.suffix(4)), [.terminateOnCommonSignals, .seccompLast, .ready, .waitForStart])
     }
 
     func testCgroupNamespaceAndOwnMountNamespaceMissing() throws {
@@ -109,26 +108,26 @@ final class InitConfigPlanTests: XCTestCase {
         let process = OCI.Process(terminal: true, args: ["sh"], cwd: "/")
         let spec = Spec(process: process, root: Root(path: "rootfs", readonly: true), hostname: "box")
         // A lock of its own for each (a second flock of the same directory would wait).
-        func config(_ namespaces: NamespaceKinds, noPivot: Bool, joinsOwnCgroups: Bool) throws -> InitConfig {
+        func config(_ namespaces: NamespaceKinds, noPivot: Bool, cgroupFilesFromRuntime: Bool) throws -> InitConfig {
             let lockDirectory = try TemporaryRootfs()
             defer { lockDirectory.remove() }
             return InitConfig(id: "c1", spec: spec, process: process, rootfs: directory.path, bundle: "/bundle",
                        channel: SyncChannel(socket: FileDescriptor(adopting: -1)), execFifo: FileDescriptor(adopting: -1),
                        consoleSocket: nil, namespaces: NamespacePlan(joins: [], new: namespaces), noPivot: noPivot,
                        noNewKeyring: true, preserveFds: 0, lock: try ContainerLock(directory: lockDirectory.path), seccomp: nil,
-                       joinsOwnCgroups: joinsOwnCgroups)
+                       cgroupFilesFromRuntime: cgroupFilesFromRuntime)
         }
-        let plain = ContainerInit(kernel: RecordingKernel(), config: try config([.mount, .pid, .cgroup], noPivot: true, joinsOwnCgroups: true))
+        let plain = ContainerInit(kernel: RecordingKernel(), config: try config([.mount, .pid, .cgroup], noPivot: true, cgroupFilesFromRuntime: false))
         XCTAssertEqual(plain.plan(enteringNamespaces: true).steps, [
             .enterNamespaces, .newSession, .mountRootfs, .joinNetworkNamespace, .mountsDone, .unshareCgroupNamespace,
             .hooksDone, .moveRoot, .console, .hostname, .finishRootfs, .rootFinished, .joinOwnCgroups, .limits,
             .resolveExecutable, .closeInheritedDescriptors, .notDumpable, .switchUser, .terminateOnCommonSignals,
-            .awaitCgroups, .ready, .waitForStart,
+            .ready, .waitForStart,
         ])
-        let noMountNamespace = ContainerInit(kernel: RecordingKernel(), config: try config([.user], noPivot: false, joinsOwnCgroups: false))
+        let noMountNamespace = ContainerInit(kernel: RecordingKernel(), config: try config([.user], noPivot: false, cgroupFilesFromRuntime: true))
         let steps = noMountNamespace.plan(enteringNamespaces: false).steps
         XCTAssertTrue(steps.contains(.changeRoot))
-        XCTAssertFalse(steps.contains(.mountRootfs) || steps.contains(.finishRootfs) || steps.contains(.enterNamespaces)
-            || steps.contains(.joinOwnCgroups))
+        XCTAssertFalse(steps.contains(.mountRootfs) || steps.contains(.finishRootfs) || steps.contains(.enterNamespaces))
+        XCTAssertTrue(steps.contains(.joinOwnCgroups))
     }
 }

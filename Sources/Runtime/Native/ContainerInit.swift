@@ -35,7 +35,6 @@ struct ContainerInit<K: Kernel> {
         return ContainerInitPlan(spec: config.spec, process: config.process, entersNamespaces: enteringNamespaces,
                                  mountNamespace: namespaces.new.contains(.mount), cgroupNamespace: namespaces.new.contains(.cgroup),
                                  noPivot: config.noPivot, noNewKeyring: config.noNewKeyring,
-                                 joinsOwnCgroups: config.joinsOwnCgroups,
                                  seccomp: config.seccomp != nil || config.addedSeccomp != nil)
     }
 
@@ -61,10 +60,9 @@ struct ContainerInit<K: Kernel> {
 
     /// Runs `plan`'s steps, then execs the user's program.
     ///
-    /// The runtime places this process in its cgroups while it sets up its mounts
-    /// (the first write to cgroup.procs waits for an RCU grace period, milliseconds);
-    /// it waits for that only before the first step that needs it: a cgroup namespace
-    /// or a cgroup mount.
+    /// The runtime makes the cgroup directories and sets the limits while this
+    /// process sets up its mounts; it moves itself in after that, at the first step
+    /// that needs it: a cgroup namespace, or joinOwnCgroups.
     func setUp(_ plan: ContainerInitPlan) throws -> Never {
         let spec = config.spec
         let process = config.process
@@ -74,12 +72,12 @@ struct ContainerInit<K: Kernel> {
                                  cgroups: config.cgroups)
         rootfs.sysfsWaits = config.namespaces.networkFromRuntime
         rootfs.bindSources = config.bindSources
-        // The runtime makes the cgroup directories, then moves this process in. The
+        // The runtime makes the cgroup directories, then sets the limits. The
         // directories are enough for a bind mount of them; a cgroup namespace must
-        // wait for the move. Otherwise the move is awaited only before `ready`.
+        // wait for the move.
         let network = NetworkNamespaceHandoff(channel: config.channel, pending: config.namespaces.networkFromRuntime)
         var cgroups = CgroupProgress(channel: config.channel, box: config.cgroups, network: network,
-                                     joinsItself: config.joinsOwnCgroups)
+                                     filesFromRuntime: config.cgroupFilesFromRuntime)
         let newCgroupNamespace = config.namespaces.new.contains(.cgroup)
         let identity = ProcessSetup(process: process, userNamespace: config.namespaces.new.contains(.user) || config.namespaces.joinsUser)
         var state = ""
@@ -128,11 +126,11 @@ struct ContainerInit<K: Kernel> {
                 try HookRunner.run(.createContainer, of: spec.hooks, state: state)
             case .pivotRoot, .moveRoot:
                 // The host's cgroup files are out of reach once the root changes: an init
-                // that moves itself opens them first (on `cgroupDirectoriesMade`).
-                if config.joinsOwnCgroups { try cgroups.waitUntilDirectoriesExist() }
+                // that opens them itself does so first (on `cgroupDirectoriesMade`).
+                if !config.cgroupFilesFromRuntime { try cgroups.waitUntilDirectoriesExist() }
                 try stage("pivot_root") { try rootfs.enterRoot(noPivot: step == .moveRoot) }
             case .changeRoot:
-                if config.joinsOwnCgroups { try cgroups.waitUntilDirectoriesExist() }
+                if !config.cgroupFilesFromRuntime { try cgroups.waitUntilDirectoriesExist() }
                 try stage("chroot") { try rootfs.enterRootWithoutMountNamespace() }
             case .console:
                 // Without its own mount namespace the bind on /dev/console would land
@@ -185,8 +183,6 @@ struct ContainerInit<K: Kernel> {
             case .terminateOnCommonSignals:
                 // runc's Go init exits on them too.
                 Signals.terminateOnCommonSignals()
-            case .awaitCgroups:
-                try cgroups.waitUntilJoined()
             case .ready:
                 // Set-up is complete: report and wait for `start`.
                 try config.channel.send(.ready)
@@ -243,9 +239,10 @@ struct CgroupProgress {
     let box: CgroupPlacementBox
     /// What the runtime sends before the cgroup messages.
     let network: NetworkNamespaceHandoff?
-    /// Joins its v1 cgroups itself (InitConfig.joinsOwnCgroups), through these files,
-    /// opened as soon as the directories exist.
-    let joinsItself: Bool
+    /// The `tasks` files of its v1 cgroups come from the runtime, sent just before
+    /// `cgroupsApplied` (InitConfig.cgroupFilesFromRuntime); otherwise the init opens
+    /// them as soon as the directories exist.
+    let filesFromRuntime: Bool
     fileprivate var tasksFiles: [FileDescriptor] = []
     fileprivate var v1Directories: [String] = []
     private(set) var pending = Pending.directories
@@ -257,9 +254,8 @@ struct CgroupProgress {
             throw RuntimeError("unexpected message from the runtime while making cgroups")
         }
         box.placement = CgroupPlacement(decoding: text)
-        if joinsItself {
-            let placement = box.placement
-            v1Directories = placement.layout.hierarchies.filter { $0.version == .v1 }.compactMap { placement.paths[$0.procKey] }
+        v1Directories = box.placement.v1Directories
+        if !filesFromRuntime {
             tasksFiles = try stage("open the cgroup tasks files") { try CgroupManager.openTasksFiles(in: v1Directories) }
         }
         pending = .join
@@ -269,12 +265,15 @@ struct CgroupProgress {
         try waitUntilDirectoriesExist()
         guard pending == .join else { return }
         PhaseTrace.mark("waiting for cgroups")
-        try channel.expect(.cgroupsApplied, "joining cgroups", timeout: nil)
-        if joinsItself {
-            let files = tasksFiles
-            tasksFiles = []
-            try stage("join cgroups") { try CgroupManager.joinSelf(through: files, directories: v1Directories) }
+        if filesFromRuntime {
+            for _ in v1Directories {
+                tasksFiles.append(try stage("receive the cgroup tasks files") { try channel.socket.receiveDescriptor() })
+            }
         }
+        try channel.expect(.cgroupsApplied, "joining cgroups", timeout: nil)
+        let files = tasksFiles
+        tasksFiles = []
+        try stage("join cgroups") { try CgroupManager.joinSelf(through: files, directories: v1Directories) }
         PhaseTrace.mark("cgroups joined")
         pending = .none
     }

@@ -16,12 +16,13 @@ import OCI
 ///   which cover /proc/sys);
 /// - read-only and masked paths, then the read-only root: the last changes to the
 ///   file-system view;
+/// - the move into its own cgroups, once the runtime has set the limits (so they hold
+///   before the user's program), while still root with every capability;
 /// - rlimits, the executable (found before `start`, so a missing program fails
 ///   `create`), the descriptor sweep, not-dumpable, seccomp before the user switch
 ///   unless no_new_privs (loading a filter then needs CAP_SYS_ADMIN, which the switch
 ///   drops), the user and capabilities;
-/// - the wait for the cgroups (limits hold before the user's program), seccomp last
-///   with no_new_privs, `ready`, the wait for `start`, startContainer hooks, execve.
+/// - seccomp last with no_new_privs, `ready`, the wait for `start`, startContainer hooks, execve.
 ///
 /// Phase marks (SAFEHOUSE_TRACE, and the fault injection faults.bats uses) sit
 /// between steps, as steps of their own.
@@ -62,8 +63,9 @@ enum InitStep: UInt8 {
     /// Read-only and masked paths, mounts made read-only late, the read-only root.
     case finishRootfs
     case rootFinished
-    /// An init that moves itself into its v1 cgroups, while it is still root with
-    /// every capability, before the user's seccomp filter and the descriptor sweep.
+    /// The init moves itself into its v1 cgroups once the runtime has set the limits,
+    /// while it is still root with every capability, before the user's seccomp
+    /// filter and the descriptor sweep.
     case joinOwnCgroups
     case limits
     /// args[0] found in the container (and HOME for the environment).
@@ -77,8 +79,6 @@ enum InitStep: UInt8 {
     /// While it waits for `start` the init is PID 1 of its namespace, which ignores
     /// signals it has no handler for: `kill` of a created container must end it.
     case terminateOnCommonSignals
-    /// Limits must hold before the user's program runs.
-    case awaitCgroups
     case seccompLast
     case ready
     case waitForStart
@@ -104,7 +104,6 @@ struct ContainerInitPlan: Equatable {
         var hostname = false
         var domainname = false
         var sysctl = false
-        var joinsOwnCgroups = false
         var seccomp = false
         var noNewPrivileges = false
     }
@@ -132,7 +131,7 @@ struct ContainerInitPlan: Equatable {
         include(.sysctl, when: shape.sysctl)
         include(.finishRootfs, when: shape.ownsMountNamespace)
         include(.rootFinished)
-        include(.joinOwnCgroups, when: shape.joinsOwnCgroups)
+        include(.joinOwnCgroups)
         include(.limits)
         include(.resolveExecutable)
         include(.closeInheritedDescriptors)
@@ -140,7 +139,6 @@ struct ContainerInitPlan: Equatable {
         include(.seccompBeforeUserSwitch, when: shape.seccomp && !shape.noNewPrivileges)
         include(.switchUser)
         include(.terminateOnCommonSignals)
-        include(.awaitCgroups)
         include(.seccompLast, when: shape.seccomp && shape.noNewPrivileges)
         include(.ready)
         include(.waitForStart)
@@ -170,7 +168,7 @@ struct ContainerInitPlan: Equatable {
     /// The plan for `spec`'s init. `mountNamespace`, `cgroupNamespace`: whether the
     /// container creates them.
     init(spec: Spec, process: OCI.Process, entersNamespaces: Bool, mountNamespace: Bool, cgroupNamespace: Bool,
-         noPivot: Bool, noNewKeyring: Bool, joinsOwnCgroups: Bool, seccomp: Bool) {
+         noPivot: Bool, noNewKeyring: Bool, seccomp: Bool) {
         var shape = Shape()
         shape.entersNamespaces = entersNamespaces
         shape.ownsMountNamespace = mountNamespace
@@ -187,7 +185,6 @@ struct ContainerInitPlan: Equatable {
         shape.hostname = !(spec.hostname ?? "").isEmpty
         shape.domainname = !(spec.domainname ?? "").isEmpty
         shape.sysctl = !(spec.linux?.sysctl ?? [:]).isEmpty
-        shape.joinsOwnCgroups = joinsOwnCgroups
         shape.seccomp = seccomp
         shape.noNewPrivileges = process.noNewPrivileges ?? false
         self.init(shape)

@@ -34,10 +34,13 @@ struct InitConfig {
     /// A second filter, the sandbox provider's (SandboxOverlay.addedSeccomp), loaded
     /// right after the first: the kernel runs both.
     var addedSeccomp: SeccompProgram? = nil
-    /// The init moves itself into the container's v1 cgroups (CgroupManager.joinSelf),
-    /// rather than the runtime moving it by pid; only where the init is root in the
-    /// runtime's user namespace (no intermediate). Any v2 cgroup it is born in.
-    let joinsOwnCgroups: Bool
+    /// The init moves itself into the container's v1 cgroups (CgroupManager.joinSelf:
+    /// no move by pid, which waits for an RCU grace period) through their `tasks`
+    /// files. Root in the runtime's user namespace, it opens them itself; in a user
+    /// namespace of its own (behind an intermediate) the host's cgroup files are not
+    /// its to open, and the runtime sends it the files it opened (the kernel checks
+    /// the opener's credentials). Any v2 cgroup it is born in.
+    let cgroupFilesFromRuntime: Bool
     /// The container's cgroups, filled in when the runtime reports them (after the
     /// fork: working them out is kept off the init's path).
     let cgroups = CgroupPlacementBox()

@@ -46,10 +46,10 @@ struct Intermediate<K: Kernel> {
             var flags = plan.unshareFlags
             if plan.new.contains(.pid) { flags |= NamespaceKind.pid.cloneFlag }
             if plan.new.contains(.time) { flags |= NamespaceKind.time.cloneFlag }
-            // Not the cgroup namespace: the runtime moves the init (not this process)
-            // into the cgroups while the init sets up its mounts, as without a user
-            // namespace (a join waits for an RCU grace period, milliseconds), and
-            // the init roots its cgroup namespace once it is in.
+            // Not the cgroup namespace: the init moves itself into its v1 cgroups
+            // (through files the runtime opens, as it may not) once the runtime has
+            // made them, as without a user namespace, and roots its cgroup namespace
+            // once it is in. This process was born in the v2 cgroup; the init too.
             if flags != 0 {
                 try stage("unshare namespaces") { try kernel.unshare(flags) }
             }

@@ -171,7 +171,8 @@ public struct AuditLog {
             throw AuditError("\(path): line \(number) is torn (no newline at its end)\(refusal)")
         }
         // Only its sequence number is needed (FlatJSONObject: no JSONSerialization).
-        let lastLine = Array(existing.backwards().next() ?? [])
+        var fromTheEnd = existing.backwards()
+        let lastLine = Array(fromTheEnd.next() ?? [])
         guard let last = FlatJSONObject(parsing: lastLine), let seq = last.uint64("seq"),
               !appending || (last.string("prev") != nil && last.string("kind") != nil) else {
             throw AuditError("\(path): the last line is not an audit record\(appending ? ": not appending" : "")")

@@ -19,9 +19,16 @@ struct AuditLogLines {
     }
 
     /// The lines, last first (each without its newline); the bytes must end in one.
-    func backwards() -> AnyIterator<ArraySlice<UInt8>> {
-        var end = bytes.count - 1
-        return AnyIterator {
+    func backwards() -> Backwards { Backwards(bytes: bytes, end: bytes.count - 1) }
+
+    /// A concrete iterator, not AnyIterator: the first AnyIterator of a type has the
+    /// Swift runtime instantiate its box's metadata, which scans every protocol
+    /// conformance of this static binary (0.3 ms of each audit append, perf).
+    struct Backwards: IteratorProtocol, Sequence {
+        let bytes: [UInt8]
+        var end: Int
+
+        mutating func next() -> ArraySlice<UInt8>? {
             guard end >= 0 else { return nil }
             // memrchr is a GNU extension the Glibc module does not export.
             let start = bytes.withUnsafeBufferPointer { b -> Int in

@@ -65,7 +65,11 @@ public enum CgroupClaim {
     public static let fileName = "cgroups.created"
 
     public static func record(_ paths: [String], inDirectory dir: String) throws {
-        try Files.writeAtomically(dir + "/" + fileName, Array(paths.map { $0 + "\n" }.joined().utf8), mode: 0o600)
+        // A loop, not joined(): the generic joined has the Swift runtime look up a
+        // conformance, a scan of every one in this static binary (0.17 ms, perf).
+        var text = ""
+        for path in paths { text += path + "\n" }
+        try Files.writeAtomically(dir + "/" + fileName, Array(text.utf8), mode: 0o600)
     }
 
     public static func recorded(inDirectory dir: String) -> [String]? {

@@ -69,8 +69,12 @@ enum AuditPreflight {
     /// read, would refuse every append of the sandbox. A log without a head (a new one,
     /// the usual per-sandbox log) costs nothing more.
     static func macProblem(_ path: String, key: String?, id: String) -> String? {
+        // Bytes compared in a loop: String.contains(String) builds a search table whose
+        // first use scans every protocol conformance of this static binary (perf).
+        let mac = Array("\"mac\":".utf8)
         guard let head = try? Files.read(path + ".head", limit: 4096),
-              String(decoding: head, as: UTF8.self).contains("\"mac\":") || key != nil else { return nil }
+              key != nil || (0..<max(0, head.count - mac.count + 1)).contains(where: { head[$0..<$0 + mac.count].elementsEqual(mac) })
+        else { return nil }
         do {
             try AuditLog(path: path, key: key.map(AuditLog.readKey)).checkAppendable(id: id, kind: "create")
             return nil

@@ -231,3 +231,25 @@ CapEff:	0000000020000420"
 	[ "$(grep -c 'cgroup.procs", O_WRONLY' "$TEST_TMP/trace")" = 0 ]
 	[ "$(grep -c '/tasks", O_WRONLY' "$TEST_TMP/trace")" = "$v1" ]
 }
+
+# The same for an init in a user namespace of its own (every agent sandbox's): the
+# intermediate process is the one born in the v2 cgroup, and the init, which may not
+# open the host's cgroup files, joins the v1 ones through tasks files the runtime
+# opened and sent it.
+@test "cgroups: an init in a user namespace joins its cgroups without a move by pid; the membership is runc's" {
+	local cg="/safehouse-it-$$-$BATS_TEST_NUMBER" id v1 v2
+	local userns='.linux.namespaces += [{"type": "user"}] | .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}] | .linux.gidMappings = .linux.uidMappings | .mounts |= map(select(.type != "cgroup"))'
+	run_both "$userns"' | .linux.cgroupsPath = $cg | .process.args = ["sh", "-c", "sort /proc/self/cgroup; cat /proc/self/uid_map"]' --arg cg "$cg"
+	expect_ok
+	[[ "$ref_out" == *":pids:$cg"* ]]
+	[[ "$ref_out" == *" 100000 "* ]]
+	v1="$(awk '$3 == "cgroup" && $2 ~ "^/sys/fs/cgroup/" { n++ } END { print n + 0 }' /proc/self/mounts)"
+	v2="$(awk '$3 == "cgroup2" { n++ } END { print n + 0 }' /proc/self/mounts)"
+	id="$(new_id)"
+	strace -f -qq -e trace=clone3,openat -o "$TEST_TMP/trace" "$RUNTIME" --root "$ROOT" run --bundle "$BUNDLE" "$id" </dev/null >/dev/null
+	if [ "$v2" -gt 0 ]; then
+		grep -q 'clone3(.*CLONE_INTO_CGROUP' "$TEST_TMP/trace"
+	fi
+	[ "$(grep -c 'cgroup.procs", O_WRONLY' "$TEST_TMP/trace")" = 0 ]
+	[ "$(grep -c '/tasks", O_WRONLY' "$TEST_TMP/trace")" = "$v1" ]
+}

@@ -195,7 +195,8 @@ final class AuditSealTests: XCTestCase {
         XCTAssertNil(verdict(path, key: key).failure)
         let lines = AuditLogLines(bytes: bytes(path))
         XCTAssertEqual(Array(lines.backwards()).count, 7)
-        XCTAssertEqual(AuditLogLines.header(lines.backwards().next()!)?.seq, 6)
+        var fromTheEnd = lines.backwards()
+        XCTAssertEqual(AuditLogLines.header(fromTheEnd.next()!)?.seq, 6)
         XCTAssertNil(AuditLogLines.header(ArraySlice(Array("{\"seq\":x}".utf8))))
     }
 

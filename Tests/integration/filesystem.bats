@@ -210,26 +210,32 @@ CapEff:	0000000020000420"
 		[ "$(echo "$ref_out" | grep ':pids:')" = "$(grep ':pids:' /proc/self/cgroup | sed 's#/$##')" ]
 }
 
+# joins_without_a_move_by_pid: under strace, a `run` of the bundle is born in its v2
+# cgroup (where the host has a v2 hierarchy), opens no cgroup.procs for writing on the
+# whole path, and one tasks file per v1 hierarchy.
+joins_without_a_move_by_pid() {
+	local v1 v2
+	v1="$(awk '$3 == "cgroup" && $2 ~ "^/sys/fs/cgroup/" { n++ } END { print n + 0 }' /proc/self/mounts)"
+	v2="$(awk '$3 == "cgroup2" { n++ } END { print n + 0 }' /proc/self/mounts)"
+	strace -f -qq -e trace=clone3,openat -o "$TEST_TMP/trace" "$RUNTIME" --root "$ROOT" run --bundle "$BUNDLE" "$(new_id)" </dev/null >/dev/null
+	if [ "$v2" -gt 0 ]; then
+		grep -q 'clone3(.*CLONE_INTO_CGROUP' "$TEST_TMP/trace"
+	fi
+	[ "$(grep -c 'cgroup.procs", O_WRONLY' "$TEST_TMP/trace")" = 0 ]
+	[ "$(grep -c '/tasks", O_WRONLY' "$TEST_TMP/trace")" = "$v1" ]
+}
+
 # A move into a cgroup by pid (a cgroup.procs write) waits for an RCU grace period in
 # the kernel, 1-10 ms here; the init is instead born in its v2 cgroup (clone3
 # CLONE_INTO_CGROUP) and moves its own thread into the v1 ones (a "0" to each tasks
 # file, which takes no global lock). What must hold is runc's membership, in every
 # hierarchy, before the process runs.
 @test "cgroups: the init is born in its v2 cgroup and joins its v1 cgroups itself; the membership is runc's" {
-	local cg="/safehouse-it-$$-$BATS_TEST_NUMBER" id v1 v2
+	local cg="/safehouse-it-$$-$BATS_TEST_NUMBER"
 	run_both '.linux.cgroupsPath = $cg | .process.args = ["sh", "-c", "sort /proc/self/cgroup"]' --arg cg "$cg"
 	expect_ok
 	[[ "$ref_out" == *":pids:$cg"* ]]
-	v1="$(awk '$3 == "cgroup" && $2 ~ "^/sys/fs/cgroup/" { n++ } END { print n + 0 }' /proc/self/mounts)"
-	v2="$(awk '$3 == "cgroup2" { n++ } END { print n + 0 }' /proc/self/mounts)"
-	id="$(new_id)"
-	strace -f -qq -e trace=clone3,openat -o "$TEST_TMP/trace" "$RUNTIME" --root "$ROOT" run --bundle "$BUNDLE" "$id" </dev/null >/dev/null
-	if [ "$v2" -gt 0 ]; then
-		grep -q 'clone3(.*CLONE_INTO_CGROUP' "$TEST_TMP/trace"
-	fi
-	# No cgroup.procs opened for writing on the whole path; one tasks file per v1 hierarchy.
-	[ "$(grep -c 'cgroup.procs", O_WRONLY' "$TEST_TMP/trace")" = 0 ]
-	[ "$(grep -c '/tasks", O_WRONLY' "$TEST_TMP/trace")" = "$v1" ]
+	joins_without_a_move_by_pid
 }
 
 # The same for an init in a user namespace of its own (every agent sandbox's): the
@@ -237,19 +243,11 @@ CapEff:	0000000020000420"
 # open the host's cgroup files, joins the v1 ones through tasks files the runtime
 # opened and sent it.
 @test "cgroups: an init in a user namespace joins its cgroups without a move by pid; the membership is runc's" {
-	local cg="/safehouse-it-$$-$BATS_TEST_NUMBER" id v1 v2
+	local cg="/safehouse-it-$$-$BATS_TEST_NUMBER"
 	local userns='.linux.namespaces += [{"type": "user"}] | .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}] | .linux.gidMappings = .linux.uidMappings | .mounts |= map(select(.type != "cgroup"))'
 	run_both "$userns"' | .linux.cgroupsPath = $cg | .process.args = ["sh", "-c", "sort /proc/self/cgroup; cat /proc/self/uid_map"]' --arg cg "$cg"
 	expect_ok
 	[[ "$ref_out" == *":pids:$cg"* ]]
 	[[ "$ref_out" == *" 100000 "* ]]
-	v1="$(awk '$3 == "cgroup" && $2 ~ "^/sys/fs/cgroup/" { n++ } END { print n + 0 }' /proc/self/mounts)"
-	v2="$(awk '$3 == "cgroup2" { n++ } END { print n + 0 }' /proc/self/mounts)"
-	id="$(new_id)"
-	strace -f -qq -e trace=clone3,openat -o "$TEST_TMP/trace" "$RUNTIME" --root "$ROOT" run --bundle "$BUNDLE" "$id" </dev/null >/dev/null
-	if [ "$v2" -gt 0 ]; then
-		grep -q 'clone3(.*CLONE_INTO_CGROUP' "$TEST_TMP/trace"
-	fi
-	[ "$(grep -c 'cgroup.procs", O_WRONLY' "$TEST_TMP/trace")" = 0 ]
-	[ "$(grep -c '/tasks", O_WRONLY' "$TEST_TMP/trace")" = "$v1" ]
+	joins_without_a_move_by_pid
 }
